@@ -1,0 +1,474 @@
+//! Packs written by kura-gitpack, checked with the real `git` CLI.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use kura_gitpack::{encode_tree, object_id, EncodedObject, ObjectKind, Oid, PackWriter, TreeEntry};
+
+/// Runs git hermetically (no user or system config), returning its output whatever the status.
+fn git_output(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("git must be installed to run these tests");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input).unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Runs git and insists it succeeds; returns stdout.
+fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
+    let out = git_output(dir, args, None);
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+fn git_str(dir: &Path, args: &[&str]) -> String {
+    String::from_utf8(git(dir, args))
+        .unwrap()
+        .trim_end()
+        .to_string()
+}
+
+fn init_bare(root: &Path) -> PathBuf {
+    let repo = root.join("vault.git");
+    git(root, &["init", "--bare", "--quiet", "vault.git"]);
+    repo
+}
+
+fn pack_dir(repo: &Path) -> PathBuf {
+    repo.join("objects/pack")
+}
+
+fn dir_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
+/// `git fsck --full --strict` must succeed and report nothing.
+fn assert_fsck_clean(repo: &Path) {
+    let out = git_output(repo, &["fsck", "--full", "--strict", "--no-progress"], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "fsck failed: {stdout}{stderr}");
+    assert!(
+        stderr.trim().is_empty() && stdout.trim().is_empty(),
+        "fsck reported: {stdout}{stderr}"
+    );
+}
+
+fn file(mode: u32, name: &str, oid: Oid) -> TreeEntry {
+    TreeEntry {
+        mode,
+        name: name.as_bytes().to_vec(),
+        oid,
+    }
+}
+
+fn commit_bytes(tree: &Oid, parent: Option<&Oid>, time: u64, message: &str) -> Vec<u8> {
+    let mut text = format!("tree {}\n", hex::encode(tree));
+    if let Some(parent) = parent {
+        text += &format!("parent {}\n", hex::encode(parent));
+    }
+    let who = "Kura Test <kura@example.com>";
+    text += &format!("author {who} {time} +0100\ncommitter {who} {time} +0100\n\n{message}\n");
+    text.into_bytes()
+}
+
+/// Pseudo-random, incompressible bytes.
+fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+    (0..len)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as u8
+        })
+        .collect()
+}
+
+struct Snapshot {
+    files: Vec<(&'static str, Vec<u8>)>,
+    commit: Oid,
+}
+
+/// Writes a first snapshot: files at the root and in `src/`, `src.rs` next to `src/` (git's
+/// ordering rule), an executable, a symlink and an empty file.
+fn write_first_snapshot(repo: &Path) -> Snapshot {
+    let big: Vec<u8> = (0..3_000_000u32)
+        .flat_map(|i| format!("line {i}\n").into_bytes())
+        .take(3 << 20)
+        .collect();
+    let files: Vec<(&'static str, Vec<u8>)> = vec![
+        ("README.md", b"# Kura\n\nA vault.\n".to_vec()),
+        ("empty", Vec::new()),
+        ("src.rs", b"fn sibling() {}\n".to_vec()),
+        ("src/main.rs", b"fn main() { println!(\"hi\"); }\n".to_vec()),
+        ("src/data.bin", noise(100_000, 42)),
+        ("src/big.txt", big),
+        ("run.sh", b"#!/bin/sh\necho run\n".to_vec()),
+    ];
+
+    let mut pack = PackWriter::create(&pack_dir(repo)).unwrap();
+    let mut blob = |name: &str| {
+        let data = &files.iter().find(|(n, _)| *n == name).unwrap().1;
+        pack.add_data(ObjectKind::Blob, data, 6).unwrap()
+    };
+    let mut src = vec![
+        file(0o100644, "main.rs", blob("src/main.rs")),
+        file(0o100644, "data.bin", blob("src/data.bin")),
+        file(0o100644, "big.txt", blob("src/big.txt")),
+    ];
+    let mut root = vec![
+        file(0o100644, "README.md", blob("README.md")),
+        file(0o100644, "empty", blob("empty")),
+        file(0o100644, "src.rs", blob("src.rs")),
+        file(0o100755, "run.sh", blob("run.sh")),
+    ];
+    let link = pack.add_data(ObjectKind::Blob, b"README.md", 6).unwrap();
+    let src_tree = pack
+        .add_data(ObjectKind::Tree, &encode_tree(&mut src), 6)
+        .unwrap();
+    root.push(file(0o040000, "src", src_tree));
+    root.push(file(0o120000, "link", link));
+    let root_tree = pack
+        .add_data(ObjectKind::Tree, &encode_tree(&mut root), 6)
+        .unwrap();
+    let commit = pack
+        .add_data(
+            ObjectKind::Commit,
+            &commit_bytes(&root_tree, None, 1_700_000_000, "First snapshot"),
+            6,
+        )
+        .unwrap();
+    let info = pack.finish().unwrap().expect("objects were added");
+    assert_eq!(info.objects, 11);
+    assert_eq!(fs::metadata(&info.pack_path).unwrap().len(), info.bytes);
+    assert!(info.pack_path.ends_with(format!("{}.pack", info.name)));
+    assert!(info.index_path.ends_with(format!("{}.idx", info.name)));
+
+    let hex = hex::encode(commit);
+    git(repo, &["update-ref", "refs/heads/main", &hex]);
+    git(repo, &["symbolic-ref", "HEAD", "refs/heads/main"]);
+    Snapshot { files, commit }
+}
+
+#[test]
+fn git_reads_verifies_and_clones_a_written_pack() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = init_bare(root.path());
+    let snapshot = write_first_snapshot(&repo);
+
+    // Only the .pack and .idx remain; no temp files.
+    let names = dir_names(&pack_dir(&repo));
+    assert_eq!(names.len(), 2, "{names:?}");
+    assert!(names.iter().all(|n| n.starts_with("pack-")), "{names:?}");
+    let idx = pack_dir(&repo).join(names.iter().find(|n| n.ends_with(".idx")).unwrap());
+    let verify =
+        String::from_utf8(git(&repo, &["verify-pack", "-v", idx.to_str().unwrap()])).unwrap();
+    assert!(verify.contains("non delta: 11 objects"), "{verify}");
+    assert_fsck_clean(&repo);
+
+    for (path, content) in &snapshot.files {
+        let spec = format!("main:{path}");
+        assert_eq!(&git(&repo, &["cat-file", "-p", &spec]), content, "{path}");
+    }
+    assert_eq!(
+        git_str(&repo, &["cat-file", "-t", &hex::encode(snapshot.commit)]),
+        "commit"
+    );
+    assert_eq!(git_str(&repo, &["log", "--format=%s"]), "First snapshot");
+    let listing = git_str(
+        &repo,
+        &["ls-tree", "--format=%(objectmode) %(path)", "main"],
+    );
+    assert_eq!(
+        listing,
+        "100644 README.md\n100644 empty\n120000 link\n100755 run.sh\n100644 src.rs\n040000 src"
+    );
+
+    let checkout = root.path().join("checkout");
+    git(
+        root.path(),
+        &[
+            "clone",
+            "--quiet",
+            repo.to_str().unwrap(),
+            checkout.to_str().unwrap(),
+        ],
+    );
+    for (path, content) in &snapshot.files {
+        assert_eq!(&fs::read(checkout.join(path)).unwrap(), content, "{path}");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(checkout.join("run.sh"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_ne!(mode & 0o111, 0, "run.sh must be executable");
+        assert_eq!(
+            fs::read_link(checkout.join("link")).unwrap(),
+            Path::new("README.md")
+        );
+    }
+}
+
+#[test]
+fn a_second_pack_adds_a_child_commit() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = init_bare(root.path());
+    let first = write_first_snapshot(&repo);
+
+    let mut pack = PackWriter::create(&pack_dir(&repo)).unwrap();
+    let changed = pack
+        .add_data(ObjectKind::Blob, b"# Kura\n\nChanged.\n", 1)
+        .unwrap();
+    let base_tree = git_str(&repo, &["rev-parse", "main^{tree}"]);
+    let src_tree = git_str(&repo, &["rev-parse", "main:src"]);
+    let mut entries = vec![
+        file(0o100644, "README.md", changed),
+        file(
+            0o040000,
+            "src",
+            hex::decode(src_tree).unwrap().try_into().unwrap(),
+        ),
+    ];
+    let tree = pack
+        .add_data(ObjectKind::Tree, &encode_tree(&mut entries), 1)
+        .unwrap();
+    assert_ne!(hex::encode(tree), base_tree);
+    let commit = commit_bytes(&tree, Some(&first.commit), 1_700_000_600, "Second snapshot");
+    let commit = pack.add_data(ObjectKind::Commit, &commit, 1).unwrap();
+    let info = pack.finish().unwrap().unwrap();
+    assert_eq!(info.objects, 3);
+    git(
+        &repo,
+        &[
+            "update-ref",
+            "refs/heads/main",
+            &hex::encode(commit),
+            &hex::encode(first.commit),
+        ],
+    );
+
+    let log = git_str(&repo, &["log", "--oneline"]);
+    assert_eq!(log.lines().count(), 2, "{log}");
+    assert!(
+        log.lines().next().unwrap().ends_with("Second snapshot"),
+        "{log}"
+    );
+    assert_eq!(
+        git(&repo, &["show", "main:README.md"]),
+        b"# Kura\n\nChanged.\n"
+    );
+    assert_eq!(
+        git(&repo, &["show", "main~1:README.md"]),
+        b"# Kura\n\nA vault.\n"
+    );
+    assert_eq!(dir_names(&pack_dir(&repo)).len(), 4);
+    assert_fsck_clean(&repo);
+}
+
+#[test]
+fn object_id_matches_git_hash_object() {
+    let root = tempfile::tempdir().unwrap();
+    let inputs: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"hello\n".to_vec(),
+        b"no newline".to_vec(),
+        noise(70_000, 7),
+        vec![0u8; 1 << 20],
+    ];
+    for data in &inputs {
+        let out = git_output(root.path(), &["hash-object", "--stdin"], Some(data));
+        assert!(out.status.success());
+        let expected = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(
+            hex::encode(object_id(ObjectKind::Blob, data)),
+            expected.trim(),
+            "len {}",
+            data.len()
+        );
+    }
+    let commit = commit_bytes(&[0xab; 20], None, 1, "x");
+    let out = git_output(
+        root.path(),
+        &["hash-object", "-t", "commit", "--literally", "--stdin"],
+        Some(&commit),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        hex::encode(object_id(ObjectKind::Commit, &commit)),
+        String::from_utf8(out.stdout).unwrap().trim()
+    );
+}
+
+#[test]
+fn duplicates_are_stored_once() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = init_bare(root.path());
+    let mut pack = PackWriter::create(&pack_dir(&repo)).unwrap();
+    let obj = EncodedObject::encode(ObjectKind::Blob, b"same content", 6);
+    assert!(!pack.contains(&obj.oid));
+    assert!(pack.add(&obj).unwrap());
+    assert!(pack.contains(&obj.oid));
+    assert!(!pack.add(&obj).unwrap());
+    // Same content at another level: same id, still a duplicate.
+    assert_eq!(
+        pack.add_data(ObjectKind::Blob, b"same content", 0).unwrap(),
+        obj.oid
+    );
+    assert_eq!(pack.object_count(), 1);
+    let info = pack.finish().unwrap().unwrap();
+    assert_eq!(info.objects, 1);
+
+    let verify = String::from_utf8(git(
+        &repo,
+        &["verify-pack", "-v", info.index_path.to_str().unwrap()],
+    ))
+    .unwrap();
+    assert_eq!(verify.matches(&hex::encode(obj.oid)).count(), 1, "{verify}");
+    assert!(verify.contains("non delta: 1 object"), "{verify}");
+}
+
+#[test]
+fn writing_the_same_pack_twice_reuses_the_installed_files() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = init_bare(root.path());
+    let write = || {
+        let mut pack = PackWriter::create(&pack_dir(&repo)).unwrap();
+        pack.add_data(ObjectKind::Blob, b"one", 6).unwrap();
+        pack.add_data(ObjectKind::Blob, b"two", 6).unwrap();
+        pack.finish().unwrap().unwrap()
+    };
+    let first = write();
+    let second = write();
+    assert_eq!(first, second);
+    assert_eq!(
+        dir_names(&pack_dir(&repo)),
+        [
+            format!("{}.idx", first.name),
+            format!("{}.pack", first.name)
+        ]
+    );
+    git(&repo, &["verify-pack", first.index_path.to_str().unwrap()]);
+}
+
+#[test]
+fn finishing_an_empty_pack_leaves_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = init_bare(root.path());
+    let pack = PackWriter::create(&pack_dir(&repo)).unwrap();
+    assert_eq!(
+        dir_names(&pack_dir(&repo)).len(),
+        1,
+        "the temp file exists while writing"
+    );
+    assert_eq!(pack.finish().unwrap(), None);
+    assert!(dir_names(&pack_dir(&repo)).is_empty());
+}
+
+#[test]
+fn dropping_an_unfinished_pack_leaves_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = init_bare(root.path());
+    let mut pack = PackWriter::create(&pack_dir(&repo)).unwrap();
+    pack.add_data(ObjectKind::Blob, &noise(5 << 20, 3), 1)
+        .unwrap();
+    let names = dir_names(&pack_dir(&repo));
+    assert!(
+        names.len() == 1 && names[0].starts_with("tmp_"),
+        "{names:?}"
+    );
+    drop(pack);
+    assert!(dir_names(&pack_dir(&repo)).is_empty());
+}
+
+#[test]
+fn a_missing_pack_dir_is_reported_with_its_path() {
+    let root = tempfile::tempdir().unwrap();
+    let missing = root.path().join("no/such/dir");
+    let err = PackWriter::create(&missing).unwrap_err();
+    assert!(err.to_string().contains("no/such/dir"), "{err}");
+}
+
+/// Many small objects, encoded on several threads and appended in order, as the snapshot path does.
+#[test]
+fn many_objects_from_several_threads() {
+    const COUNT: usize = 30_000;
+    let root = tempfile::tempdir().unwrap();
+    let repo = init_bare(root.path());
+    let encoded: Vec<EncodedObject> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                s.spawn(move || {
+                    (w * COUNT / 4..(w + 1) * COUNT / 4)
+                        .map(|i| {
+                            EncodedObject::encode(
+                                ObjectKind::Blob,
+                                format!("file {i}\n").as_bytes(),
+                                1,
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
+    });
+    let mut pack = PackWriter::create(&pack_dir(&repo)).unwrap();
+    for obj in &encoded {
+        assert!(pack.add(obj).unwrap());
+    }
+    let info = pack.finish().unwrap().unwrap();
+    assert_eq!(info.objects as usize, COUNT);
+    git(&repo, &["verify-pack", info.index_path.to_str().unwrap()]);
+
+    let probe: Vec<u8> = [0, 12_345, COUNT - 1]
+        .iter()
+        .map(|&i| format!("{}\n", hex::encode(encoded[i].oid)))
+        .collect::<String>()
+        .into_bytes();
+    let out = git_output(&repo, &["cat-file", "--batch"], Some(&probe));
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("file 0\n")
+            && text.contains("file 12345\n")
+            && text.contains(&format!("file {}\n", COUNT - 1)),
+        "{text}"
+    );
+}
