@@ -1,1 +1,55 @@
-pub fn x(){}
+//! Kura's engine: a local-first vault for software projects.
+//!
+//! A [`Vault`] holds workspaces and projects. Every project's history is a real bare git
+//! repository (versions are commits); large and binary files go to a vault-wide deduplicating
+//! chunk store instead, with a small pointer in git. The catalog is SQLite. The desktop app, the
+//! `kura` CLI and the REST API are thin doors onto this library.
+//!
+//! ```
+//! use kura_core::{Job, NewProject, SnapshotOptions, Vault};
+//!
+//! # fn main() -> Result<(), kura_core::Error> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let vault = Vault::open(dir.path())?;
+//! let project = vault.create_project(&NewProject { name: "site".into(), ..Default::default() })?;
+//! vault.save_file("site", "index.html", &mut &b"<h1>hello</h1>\n"[..])?;
+//! let report = vault.snapshot("site", &SnapshotOptions::default(), &Job::default())?;
+//! assert_eq!(report.changes.added, 1);
+//! assert_eq!(vault.versions(&project.id, None)?.len(), 2);
+//! # Ok(())
+//! # }
+//! ```
+
+mod catalog;
+pub mod config;
+mod detect;
+mod durable;
+mod error;
+mod files;
+mod history;
+mod job;
+mod pointer;
+mod project;
+mod restore;
+mod snapshot;
+mod stats;
+mod template;
+mod vault;
+mod verify;
+mod versions;
+mod workspace;
+
+pub use config::{ByteSize, Config};
+pub use error::{Error, ErrorKind, Result};
+pub use files::{FileEntry, FileState, Layer, SkippedFile};
+pub use history::{ChangeCounts, Trigger, Version};
+pub use job::{Job, Progress};
+pub use project::{ImportOptions, NewProject, Project, ProjectFilter, ProjectSort, ProjectStatus};
+pub use restore::RestoreReport;
+pub use snapshot::{SnapshotOptions, SnapshotReport};
+pub use stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};
+pub use template::Template;
+pub use vault::{Clock, SystemClock, Vault, DEFAULT_WORKSPACE};
+pub use verify::{GcReport, Problem, VerifyReport};
+pub use versions::{Change, Diff, FileDiff};
+pub use workspace::Workspace;

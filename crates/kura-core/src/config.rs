@@ -1,0 +1,393 @@
+//! `config.toml`: every setting with its default, and `KURA_<SECTION>_<KEY>` environment overrides.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::durable;
+use crate::error::{Error, Result};
+
+/// All of Kura's settings. Missing keys take their defaults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where files live.
+    pub paths: PathsConfig,
+    /// The layer rules: which files go to git and which to the chunk store.
+    pub storage: StorageConfig,
+    /// What snapshots include.
+    pub snapshots: SnapshotConfig,
+}
+
+/// Folders used by the vault.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PathsConfig {
+    /// Folder holding managed project folders; default `<vault>/projects`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub projects: Option<PathBuf>,
+}
+
+/// Layer rules and compression.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Files at least this big go to the chunk store.
+    pub large_file_threshold: ByteSize,
+    /// Binary files (a NUL byte in their first 8 KiB) at least this big go to the chunk store.
+    pub binary_min_size: ByteSize,
+    /// Files with these extensions (lower case, no dot) and at least 4 KiB go to the chunk store.
+    pub chunk_extensions: Vec<String>,
+    /// zstd level for the chunk store (1–19).
+    pub compression_level: i32,
+    /// zlib level for objects in the git histories (1–9).
+    pub history_compression_level: u32,
+    /// Upper bound of the in-memory cache of hot chunks.
+    pub cache_size: ByteSize,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            large_file_threshold: ByteSize(1 << 20),
+            binary_min_size: ByteSize(64 << 10),
+            chunk_extensions: [
+                "zip", "gz", "tgz", "xz", "zst", "bz2", "7z", "rar", "jar", "png", "jpg", "jpeg",
+                "gif", "webp", "ico", "pdf", "mp3", "mp4", "mov", "avi", "mkv", "wav", "flac",
+                "woff", "woff2", "ttf", "otf", "psd", "sqlite", "db", "bin", "iso", "dmg", "exe",
+                "dll", "so", "dylib", "a", "rlib", "wasm",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            compression_level: 3,
+            history_compression_level: 1,
+            cache_size: ByteSize(64 << 20),
+        }
+    }
+}
+
+/// What a snapshot takes in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SnapshotConfig {
+    /// Extra exclude patterns (gitignore syntax) applied to every project, on top of each
+    /// project's `.gitignore` and `.kuraignore`.
+    pub excludes: Vec<String>,
+    /// Whether `.gitignore` files are honoured.
+    pub honor_gitignore: bool,
+}
+
+impl Default for SnapshotConfig {
+    fn default() -> Self {
+        SnapshotConfig {
+            excludes: vec![".DS_Store".into(), "Thumbs.db".into(), "*.swp".into()],
+            honor_gitignore: true,
+        }
+    }
+}
+
+impl Config {
+    /// Reads `config.toml` if present (defaults otherwise), then applies `KURA_*` overrides.
+    pub fn load(path: &Path) -> Result<Config> {
+        Config::read(path, true)
+    }
+
+    /// Reads `config.toml` alone, without environment overrides.
+    pub fn load_file_only(path: &Path) -> Result<Config> {
+        Config::read(path, false)
+    }
+
+    fn read(path: &Path, with_env: bool) -> Result<Config> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(Error::io("read", path, e)),
+        };
+        let mut value: toml::Table = toml::from_str(&text).map_err(|e| {
+            Error::invalid(format!(
+                "{} is not valid TOML: {}",
+                path.display(),
+                e.message()
+            ))
+        })?;
+        let defaults = toml::Table::try_from(Config::default())
+            .map_err(|e| Error::internal(format!("cannot serialise defaults: {e}")))?;
+        if with_env {
+            apply_env(&mut value, &defaults, std::env::vars())?;
+        }
+        let config: Config = value.try_into().map_err(|e: toml::de::Error| {
+            Error::invalid(format!("{}: {}", path.display(), e.message()))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Writes the settings to `path` durably (after validating them).
+    pub fn save(&self, path: &Path) -> Result<()> {
+        self.validate()?;
+        let text = toml::to_string_pretty(self)
+            .map_err(|e| Error::internal(format!("cannot serialise config: {e}")))?;
+        durable::write_file(path, text.as_bytes())
+    }
+
+    /// Checks ranges; the message names the setting and the allowed values.
+    pub fn validate(&self) -> Result<()> {
+        let s = &self.storage;
+        if !(1..=19).contains(&s.compression_level) {
+            return Err(Error::invalid(format!(
+                "storage.compression_level is {}; it must be between 1 and 19",
+                s.compression_level
+            )));
+        }
+        if !(1..=9).contains(&s.history_compression_level) {
+            return Err(Error::invalid(format!(
+                "storage.history_compression_level is {}; it must be between 1 and 9",
+                s.history_compression_level
+            )));
+        }
+        if s.large_file_threshold.0 < 4096 {
+            return Err(Error::invalid(
+                "storage.large_file_threshold must be at least 4 KiB",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Reads one setting as text, by dotted key (`storage.compression_level`); an unset optional
+    /// setting reads as the empty string.
+    pub fn get(&self, key: &str) -> Result<String> {
+        if !Config::known_keys().contains(&key) {
+            return Err(Error::not_found(format!("there is no setting '{key}'")));
+        }
+        let table = toml::Table::try_from(self)
+            .map_err(|e| Error::internal(format!("cannot serialise config: {e}")))?;
+        let (section, name) = split_key(key)?;
+        Ok(match table.get(section).and_then(|s| s.get(name)) {
+            None => String::new(),
+            Some(toml::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        })
+    }
+
+    /// Changes one setting from text, by dotted key; validates the result.
+    pub fn set(&mut self, key: &str, raw: &str) -> Result<()> {
+        let mut table = toml::Table::try_from(&*self)
+            .map_err(|e| Error::internal(format!("cannot serialise config: {e}")))?;
+        let defaults = toml::Table::try_from(Config::default())
+            .map_err(|e| Error::internal(format!("cannot serialise defaults: {e}")))?;
+        if !Config::known_keys().contains(&key) {
+            return Err(Error::not_found(format!(
+                "there is no setting '{key}'; known settings: {}",
+                Config::known_keys().join(", ")
+            )));
+        }
+        let (section, name) = split_key(key)?;
+        let template = defaults.get(section).and_then(|s| s.get(name));
+        let value = parse_like(template, raw, key)?;
+        table
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(Default::default()))
+            .as_table_mut()
+            .ok_or_else(|| Error::internal("config section is not a table"))?
+            .insert(name.to_string(), value);
+        let updated: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::invalid(format!("{key}: {}", e.message())))?;
+        updated.validate()?;
+        *self = updated;
+        Ok(())
+    }
+
+    /// Every setting's dotted key.
+    pub fn known_keys() -> &'static [&'static str] {
+        &[
+            "paths.projects",
+            "storage.large_file_threshold",
+            "storage.binary_min_size",
+            "storage.chunk_extensions",
+            "storage.compression_level",
+            "storage.history_compression_level",
+            "storage.cache_size",
+            "snapshots.excludes",
+            "snapshots.honor_gitignore",
+        ]
+    }
+}
+
+fn split_key(key: &str) -> Result<(&str, &str)> {
+    key.split_once('.')
+        .ok_or_else(|| Error::invalid(format!("'{key}' is not a setting; use section.name")))
+}
+
+/// Parses `raw` into a TOML value of the same type as `template`.
+fn parse_like(template: Option<&toml::Value>, raw: &str, key: &str) -> Result<toml::Value> {
+    let bad = |what: &str| Error::invalid(format!("{key} must be {what}, not '{raw}'"));
+    Ok(match template {
+        Some(toml::Value::Integer(_)) => {
+            toml::Value::Integer(raw.trim().parse().map_err(|_| bad("a whole number"))?)
+        }
+        Some(toml::Value::Boolean(_)) => match raw.trim() {
+            "true" | "1" | "yes" | "on" => toml::Value::Boolean(true),
+            "false" | "0" | "no" | "off" => toml::Value::Boolean(false),
+            _ => return Err(bad("true or false")),
+        },
+        Some(toml::Value::Array(_)) => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect(),
+        ),
+        _ => toml::Value::String(raw.to_string()),
+    })
+}
+
+/// Applies `KURA_<SECTION>_<KEY>` variables onto `table`. `KURA_HOME` and `KURA_LOG` are not
+/// settings and are left alone.
+fn apply_env(
+    table: &mut toml::Table,
+    defaults: &toml::Table,
+    vars: impl Iterator<Item = (String, String)>,
+) -> Result<()> {
+    for (name, raw) in vars {
+        let Some(rest) = name.strip_prefix("KURA_") else {
+            continue;
+        };
+        let rest = rest.to_ascii_lowercase();
+        let Some(key) = Config::known_keys()
+            .iter()
+            .find(|k| k.replace('.', "_") == rest)
+        else {
+            continue;
+        };
+        let (section, field) = split_key(key)?;
+        let template = defaults.get(section).and_then(|s| s.get(field));
+        let value = parse_like(template, &raw, &name)?;
+        table
+            .entry(section.to_string())
+            .or_insert_with(|| toml::Value::Table(Default::default()))
+            .as_table_mut()
+            .ok_or_else(|| Error::invalid(format!("[{section}] in config.toml must be a table")))?
+            .insert(field.to_string(), value);
+    }
+    Ok(())
+}
+
+/// A byte count, written in config files as `"64 MiB"` (or a plain number of bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [(&str, u64); 4] = [
+            ("TiB", 1 << 40),
+            ("GiB", 1 << 30),
+            ("MiB", 1 << 20),
+            ("KiB", 1 << 10),
+        ];
+        for (unit, size) in UNITS {
+            if self.0 >= size && self.0 % size == 0 {
+                return write!(f, "{} {unit}", self.0 / size);
+            }
+        }
+        write!(f, "{} B", self.0)
+    }
+}
+
+impl std::str::FromStr for ByteSize {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<ByteSize> {
+        let t = s.trim();
+        let split = t
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let num: f64 = num.parse().map_err(|_| {
+            Error::invalid(format!(
+                "'{s}' is not a size; write e.g. 512 KiB, 64 MiB or 2 GiB"
+            ))
+        })?;
+        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" | "kib" => 1 << 10,
+            "m" | "mb" | "mib" => 1 << 20,
+            "g" | "gb" | "gib" => 1 << 30,
+            "t" | "tb" | "tib" => 1 << 40,
+            other => {
+                return Err(Error::invalid(format!(
+                    "unknown size unit '{other}' in '{s}'"
+                )))
+            }
+        };
+        Ok(ByteSize((num * mult as f64).round() as u64))
+    }
+}
+
+impl Serialize for ByteSize {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<ByteSize, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Int(u64),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Int(n) => Ok(ByteSize(n)),
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_sizes_parse_and_print() {
+        assert_eq!("64 MiB".parse::<ByteSize>().unwrap(), ByteSize(64 << 20));
+        assert_eq!("1.5k".parse::<ByteSize>().unwrap(), ByteSize(1536));
+        assert_eq!(ByteSize(1 << 20).to_string(), "1 MiB");
+        assert_eq!(ByteSize(1000).to_string(), "1000 B");
+        assert!("lots".parse::<ByteSize>().is_err());
+    }
+
+    #[test]
+    fn env_overrides_apply_to_known_keys_only() {
+        let defaults = toml::Table::try_from(Config::default()).unwrap();
+        let mut table = toml::Table::new();
+        let vars = vec![
+            (
+                "KURA_STORAGE_COMPRESSION_LEVEL".to_string(),
+                "7".to_string(),
+            ),
+            (
+                "KURA_SNAPSHOTS_EXCLUDES".to_string(),
+                "*.log, tmp/".to_string(),
+            ),
+            ("KURA_HOME".to_string(), "/x".to_string()),
+        ];
+        apply_env(&mut table, &defaults, vars.into_iter()).unwrap();
+        let cfg: Config = table.try_into().unwrap();
+        assert_eq!(cfg.storage.compression_level, 7);
+        assert_eq!(cfg.snapshots.excludes, vec!["*.log", "tmp/"]);
+    }
+
+    #[test]
+    fn set_validates() {
+        let mut cfg = Config::default();
+        cfg.set("storage.large_file_threshold", "8 MiB").unwrap();
+        assert_eq!(cfg.storage.large_file_threshold, ByteSize(8 << 20));
+        let err = cfg.set("storage.compression_level", "40").unwrap_err();
+        assert!(err.message().contains("between 1 and 19"), "{err}");
+        assert_eq!(cfg.storage.compression_level, 3);
+        assert!(cfg.set("storage.nope", "1").is_err());
+    }
+}

@@ -1,0 +1,615 @@
+//! Files inside a project folder: the scanner every snapshot uses, path containment, and the file
+//! operations (list, read, save, rename, delete).
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Component, Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::durable;
+use crate::error::{Error, ErrorKind, Result};
+use crate::job::Job;
+use crate::vault::Vault;
+
+/// What a scanned entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EntryKind {
+    File,
+    Symlink,
+}
+
+/// One file found by a scan, with the stat data the files cache compares.
+#[derive(Clone, Debug)]
+pub(crate) struct ScannedFile {
+    /// Path relative to the project folder, `/`-separated.
+    pub rel: String,
+    pub kind: EntryKind,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub inode: u64,
+    pub executable: bool,
+}
+
+impl ScannedFile {
+    /// The git file mode.
+    pub(crate) fn git_mode(&self) -> u32 {
+        match (self.kind, self.executable) {
+            (EntryKind::Symlink, _) => 0o120000,
+            (EntryKind::File, true) => 0o100755,
+            (EntryKind::File, false) => 0o100644,
+        }
+    }
+}
+
+/// A file that could not be taken in, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SkippedFile {
+    /// Path relative to the project folder (lossy for names that are not UTF-8).
+    pub path: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// The result of scanning a folder.
+pub(crate) struct Scan {
+    pub files: Vec<ScannedFile>,
+    pub skipped: Vec<SkippedFile>,
+}
+
+/// Lists the files of `root` that snapshots take in: everything except `.git` folders, paths
+/// matched by `.gitignore` (when honoured), `.kuraignore` and the configured excludes. Symlinks
+/// are recorded as links, never followed. Runs on several threads.
+pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
+    let meta = fs::metadata(root).map_err(|e| Error::io("open project folder", root, e))?;
+    if !meta.is_dir() {
+        return Err(Error::invalid(format!(
+            "{} is not a folder",
+            root.display()
+        )));
+    }
+    let excludes = Arc::new(exclude_matcher(root, &config.snapshots.excludes)?);
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .parents(false)
+        .ignore(false)
+        .git_global(false)
+        .git_exclude(false)
+        .git_ignore(config.snapshots.honor_gitignore)
+        .require_git(false)
+        .follow_links(false)
+        .add_custom_ignore_filename(".kuraignore")
+        .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(8)));
+    let ex = excludes.clone();
+    builder.filter_entry(move |e| {
+        if e.depth() == 0 {
+            return true;
+        }
+        let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+        if is_dir && e.file_name() == ".git" {
+            return false;
+        }
+        !ex.matched(e.path(), is_dir).is_ignore()
+    });
+    let found: Mutex<Vec<ScannedFile>> = Mutex::new(Vec::new());
+    let skipped: Mutex<Vec<SkippedFile>> = Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        let mut local: Vec<ScannedFile> = Vec::with_capacity(1024);
+        let mut local_skipped: Vec<SkippedFile> = Vec::new();
+        let found = &found;
+        let skipped = &skipped;
+        Box::new(move |res| {
+            use ignore::WalkState;
+            let flush = |local: &mut Vec<ScannedFile>, local_skipped: &mut Vec<SkippedFile>| {
+                found
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .append(local);
+                skipped
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .append(local_skipped);
+            };
+            match res {
+                Err(err) => {
+                    let path = match &err {
+                        ignore::Error::WithPath { path, .. } => rel_lossy(root, path),
+                        _ => String::new(),
+                    };
+                    local_skipped.push(SkippedFile {
+                        path,
+                        reason: err.to_string(),
+                    });
+                }
+                Ok(entry) => {
+                    if entry.depth() > 0 {
+                        let ft = entry.file_type();
+                        let is_file = ft.is_some_and(|t| t.is_file());
+                        let is_link = ft.is_some_and(|t| t.is_symlink());
+                        if is_file || is_link {
+                            match to_scanned(root, entry.path(), is_link) {
+                                Ok(f) => local.push(f),
+                                Err(s) => local_skipped.push(s),
+                            }
+                        }
+                    }
+                }
+            }
+            if local.len() >= 1024 {
+                flush(&mut local, &mut local_skipped);
+            }
+            // The walker drops this closure when the thread ends; flush what is left then.
+            struct Tail<'a> {
+                local: Vec<ScannedFile>,
+                skipped: Vec<SkippedFile>,
+                found: &'a Mutex<Vec<ScannedFile>>,
+                out: &'a Mutex<Vec<SkippedFile>>,
+            }
+            impl Drop for Tail<'_> {
+                fn drop(&mut self) {
+                    self.found
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .append(&mut self.local);
+                    self.out
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .append(&mut self.skipped);
+                }
+            }
+            let _ = Tail {
+                local: std::mem::take(&mut local),
+                skipped: std::mem::take(&mut local_skipped),
+                found,
+                out: skipped,
+            };
+            WalkState::Continue
+        })
+    });
+    let mut files = found.into_inner().unwrap_or_else(|p| p.into_inner());
+    files.sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    let mut skipped = skipped.into_inner().unwrap_or_else(|p| p.into_inner());
+    skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Scan { files, skipped })
+}
+
+fn exclude_matcher(root: &Path, patterns: &[String]) -> Result<ignore::gitignore::Gitignore> {
+    let mut b = ignore::gitignore::GitignoreBuilder::new(root);
+    for p in patterns {
+        b.add_line(None, p)
+            .map_err(|e| Error::invalid(format!("exclude pattern '{p}' is not valid: {e}")))?;
+    }
+    b.build()
+        .map_err(|e| Error::invalid(format!("exclude patterns are not valid: {e}")))
+}
+
+fn rel_lossy(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
+}
+
+fn to_scanned(
+    root: &Path,
+    path: &Path,
+    is_link: bool,
+) -> std::result::Result<ScannedFile, SkippedFile> {
+    let rel_path = path.strip_prefix(root).unwrap_or(path);
+    let Some(rel) = rel_path.to_str() else {
+        return Err(SkippedFile {
+            path: rel_lossy(root, path),
+            reason: "the file name is not valid UTF-8".into(),
+        });
+    };
+    let md = fs::symlink_metadata(path).map_err(|e| SkippedFile {
+        path: rel.to_string(),
+        reason: e.to_string(),
+    })?;
+    Ok(ScannedFile {
+        rel: rel.to_string(),
+        kind: if is_link {
+            EntryKind::Symlink
+        } else {
+            EntryKind::File
+        },
+        size: md.len(),
+        mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
+        ctime_ns: md.ctime() * 1_000_000_000 + md.ctime_nsec(),
+        inode: md.ino(),
+        executable: md.permissions().mode() & 0o111 != 0,
+    })
+}
+
+/// Checks that `rel` is a plain relative path (no `..`, not absolute, not empty) and returns it
+/// joined to `root`. Parent folders that exist must be real folders, not symlinks, so the result
+/// cannot point outside `root`. `final_may_be_link`: whether the last component may be a symlink
+/// (true for rename/delete of the link itself).
+pub(crate) fn resolve_inside(root: &Path, rel: &str, final_may_be_link: bool) -> Result<PathBuf> {
+    let escape = |why: &str| {
+        Error::new(
+            ErrorKind::PathEscape,
+            format!("the path '{rel}' is refused: {why}; give a path inside the project folder"),
+        )
+    };
+    if rel.is_empty() {
+        return Err(Error::invalid("the file path is empty"));
+    }
+    if rel.contains('\0') {
+        return Err(escape("it contains a NUL character"));
+    }
+    let p = Path::new(rel);
+    let mut clean = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::Normal(part) => {
+                if part == ".git" {
+                    return Err(escape("'.git' folders are not part of a project's files"));
+                }
+                clean.push(part)
+            }
+            Component::CurDir => {}
+            Component::ParentDir => return Err(escape("it goes up with '..'")),
+            Component::RootDir | Component::Prefix(_) => return Err(escape("it is absolute")),
+        }
+    }
+    if clean.as_os_str().is_empty() {
+        return Err(Error::invalid(
+            "the file path names the project folder itself",
+        ));
+    }
+    let mut cur = root.to_path_buf();
+    let count = clean.components().count();
+    for (i, c) in clean.components().enumerate() {
+        cur.push(c);
+        match fs::symlink_metadata(&cur) {
+            Ok(md) if md.file_type().is_symlink() => {
+                if i + 1 < count || !final_may_be_link {
+                    return Err(escape("it goes through a symbolic link"));
+                }
+            }
+            Ok(md) if i + 1 < count && !md.is_dir() => {
+                return Err(Error::invalid(format!(
+                    "'{}' is a file, not a folder",
+                    clean
+                        .components()
+                        .take(i + 1)
+                        .collect::<PathBuf>()
+                        .display()
+                )))
+            }
+            Ok(_) => {}
+            Err(_) => break,
+        }
+    }
+    Ok(root.join(clean))
+}
+
+/// Copies the files of `src` that a snapshot would take in to a new folder `dst`.
+pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> Result<u64> {
+    let scan = scan(src, config)?;
+    durable::create_dir_all(dst)?;
+    let total = scan.files.len() as u64;
+    for (i, f) in scan.files.iter().enumerate() {
+        job.check()?;
+        let from = src.join(&f.rel);
+        let to = dst.join(&f.rel);
+        if let Some(parent) = to.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io("create folder", parent, e))?;
+        }
+        match f.kind {
+            EntryKind::Symlink => {
+                let target = fs::read_link(&from).map_err(|e| Error::io("read link", &from, e))?;
+                std::os::unix::fs::symlink(&target, &to)
+                    .map_err(|e| Error::io("create link", &to, e))?;
+            }
+            EntryKind::File => {
+                fs::copy(&from, &to).map_err(|e| Error::io("copy", &from, e))?;
+            }
+        }
+        if i % 256 == 0 {
+            job.files("copying", i as u64, Some(total));
+        }
+    }
+    job.files("copying", total, Some(total));
+    Ok(total)
+}
+
+/// Which storage layer holds a file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Layer {
+    /// A blob in the project's git history.
+    Git,
+    /// Chunks in the vault-wide chunk store (git holds a pointer).
+    Chunks,
+}
+
+impl Layer {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Layer::Git => "git",
+            Layer::Chunks => "chunks",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Layer {
+        if s == "chunks" {
+            Layer::Chunks
+        } else {
+            Layer::Git
+        }
+    }
+}
+
+/// How a file in the folder compares with the latest version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileState {
+    /// Same as in the latest version.
+    Unchanged,
+    /// Changed since the latest version.
+    Modified,
+    /// Not in the latest version yet.
+    New,
+    /// In the latest version, gone from the folder.
+    Deleted,
+}
+
+/// A file of a project, as listed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FileEntry {
+    /// Path inside the project, `/`-separated.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// A short type from the name: the extension in lower case, or "link", or "" for none.
+    pub file_type: String,
+    /// The layer holding it in the latest version (`None` for files not stored yet).
+    pub layer: Option<Layer>,
+    /// The version in which it last changed.
+    pub last_version: Option<String>,
+    /// Compared with the latest version.
+    pub state: FileState,
+    /// Last modification, seconds since the epoch (`None` for deleted files).
+    pub modified_at: Option<i64>,
+}
+
+pub(crate) fn file_type_of(rel: &str) -> String {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.len() <= 12 => ext.to_ascii_lowercase(),
+        _ => String::new(),
+    }
+}
+
+/// A row of the files cache.
+#[derive(Clone, Debug)]
+pub(crate) struct CachedFile {
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub inode: u64,
+    pub mode: u32,
+    pub layer: Layer,
+    pub oid: String,
+    pub last_version: String,
+}
+
+impl CachedFile {
+    /// True when the stat data says the file is the one recorded.
+    pub(crate) fn matches(&self, f: &ScannedFile) -> bool {
+        self.size == f.size
+            && self.mtime_ns == f.mtime_ns
+            && self.ctime_ns == f.ctime_ns
+            && self.inode == f.inode
+            && self.mode == f.git_mode()
+    }
+}
+
+pub(crate) fn load_cache(
+    db: &rusqlite::Connection,
+    project_id: &str,
+) -> Result<HashMap<String, CachedFile>> {
+    let mut stmt = db.prepare_cached(
+        "SELECT path, size, mtime_ns, ctime_ns, inode, mode, layer, oid, last_version FROM files WHERE project_id = ?1",
+    )?;
+    let rows = stmt.query_map([project_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            CachedFile {
+                size: r.get::<_, i64>(1)? as u64,
+                mtime_ns: r.get(2)?,
+                ctime_ns: r.get(3)?,
+                inode: r.get::<_, i64>(4)? as u64,
+                mode: r.get(5)?,
+                layer: Layer::parse(&r.get::<_, String>(6)?),
+                oid: r.get(7)?,
+                last_version: r.get(8)?,
+            },
+        ))
+    })?;
+    let mut out = HashMap::new();
+    for row in rows {
+        let (k, v) = row?;
+        out.insert(k, v);
+    }
+    Ok(out)
+}
+
+impl Vault {
+    /// Lists a project's files (optionally only those under `prefix`), comparing the folder with
+    /// the latest version: new, modified and deleted files are marked.
+    pub fn list_files(&self, reference: &str, prefix: Option<&str>) -> Result<Vec<FileEntry>> {
+        let p = self.project(reference)?;
+        self.require_folder(&p)?;
+        let cache = load_cache(&self.db(), &p.id)?;
+        let scan = scan(&p.path, self.config())?;
+        let prefix = prefix
+            .map(|s| s.trim_matches('/'))
+            .filter(|s| !s.is_empty());
+        let under = |rel: &str| match prefix {
+            None => true,
+            Some(pre) => {
+                rel == pre || (rel.starts_with(pre) && rel.as_bytes().get(pre.len()) == Some(&b'/'))
+            }
+        };
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for f in scan.files.iter().filter(|f| under(&f.rel)) {
+            seen.insert(f.rel.as_str());
+            let cached = cache.get(&f.rel);
+            let state = match cached {
+                None => FileState::New,
+                Some(c) if c.matches(f) => FileState::Unchanged,
+                Some(c) if c.size == f.size && c.mode == f.git_mode() => {
+                    // Touched but perhaps not changed; the next snapshot decides. Report as
+                    // modified only if the content differs, which costs a read: keep it cheap.
+                    FileState::Modified
+                }
+                Some(_) => FileState::Modified,
+            };
+            out.push(FileEntry {
+                path: f.rel.clone(),
+                size: f.size,
+                file_type: if f.kind == EntryKind::Symlink {
+                    "link".into()
+                } else {
+                    file_type_of(&f.rel)
+                },
+                layer: cached.map(|c| c.layer),
+                last_version: cached.map(|c| c.last_version.clone()),
+                state,
+                modified_at: Some(f.mtime_ns.div_euclid(1_000_000_000)),
+            });
+        }
+        for (path, c) in cache
+            .iter()
+            .filter(|(k, _)| under(k) && !seen.contains(k.as_str()))
+        {
+            out.push(FileEntry {
+                path: path.clone(),
+                size: c.size,
+                file_type: file_type_of(path),
+                layer: Some(c.layer),
+                last_version: Some(c.last_version.clone()),
+                state: FileState::Deleted,
+                modified_at: None,
+            });
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// Streams a file of the project's folder into `out`; returns its size.
+    pub fn read_file(&self, reference: &str, rel: &str, out: &mut dyn Write) -> Result<u64> {
+        let p = self.project(reference)?;
+        self.require_folder(&p)?;
+        let path = resolve_inside(&p.path, rel, false)?;
+        let mut f = fs::File::open(&path).map_err(|e| Error::io("read", &path, e))?;
+        if !f
+            .metadata()
+            .map_err(|e| Error::io("read", &path, e))?
+            .is_file()
+        {
+            return Err(Error::invalid(format!("'{rel}' is a folder, not a file")));
+        }
+        std::io::copy(&mut f, out).map_err(|e| Error::io("read", &path, e))
+    }
+
+    /// Saves a file into the project's folder from a stream (created or replaced atomically,
+    /// folders created as needed); returns the bytes written. The next snapshot records it.
+    pub fn save_file(&self, reference: &str, rel: &str, data: &mut dyn Read) -> Result<u64> {
+        let p = self.project(reference)?;
+        self.require_folder(&p)?;
+        let path = resolve_inside(&p.path, rel, false)?;
+        if path.is_dir() {
+            return Err(Error::conflict(format!(
+                "'{rel}' is a folder; choose another file name"
+            )));
+        }
+        if let Some(parent) = path.parent() {
+            durable::create_dir_all(parent)?;
+        }
+        let n = durable::write_from(&path, data)?;
+        self.bump_updated(&p.id)?;
+        Ok(n)
+    }
+
+    /// Renames or moves a file (or folder) inside the project's folder.
+    pub fn rename_file(&self, reference: &str, from: &str, to: &str) -> Result<()> {
+        let p = self.project(reference)?;
+        self.require_folder(&p)?;
+        let src = resolve_inside(&p.path, from, true)?;
+        let dst = resolve_inside(&p.path, to, false)?;
+        if fs::symlink_metadata(&src).is_err() {
+            return Err(Error::not_found(format!(
+                "there is no file '{from}' in project '{}'",
+                p.name
+            )));
+        }
+        if fs::symlink_metadata(&dst).is_ok() {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!("'{to}' already exists in project '{}'", p.name),
+            ));
+        }
+        if let Some(parent) = dst.parent() {
+            durable::create_dir_all(parent)?;
+        }
+        fs::rename(&src, &dst).map_err(|e| Error::io("rename", &src, e))?;
+        if let Some(parent) = dst.parent() {
+            durable::sync_dir(parent)?;
+        }
+        self.bump_updated(&p.id)
+    }
+
+    /// Deletes a file (or a folder and everything in it) from the project's folder. Its content
+    /// stays in earlier versions.
+    pub fn delete_file(&self, reference: &str, rel: &str) -> Result<()> {
+        let p = self.project(reference)?;
+        self.require_folder(&p)?;
+        let path = resolve_inside(&p.path, rel, true)?;
+        let md = fs::symlink_metadata(&path).map_err(|_| {
+            Error::not_found(format!("there is no file '{rel}' in project '{}'", p.name))
+        })?;
+        if md.is_dir() {
+            fs::remove_dir_all(&path).map_err(|e| Error::io("delete", &path, e))?;
+        } else {
+            fs::remove_file(&path).map_err(|e| Error::io("delete", &path, e))?;
+        }
+        self.bump_updated(&p.id)
+    }
+
+    fn bump_updated(&self, id: &str) -> Result<()> {
+        self.db().execute(
+            "UPDATE projects SET updated_at = ?1 WHERE id = ?2",
+            params![self.now(), id],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn require_folder(&self, p: &crate::project::Project) -> Result<()> {
+        if p.status == crate::project::ProjectStatus::Archived {
+            return Err(Error::conflict(format!(
+                "project '{}' is archived; unarchive it to work with its files",
+                p.name
+            )));
+        }
+        if !p.path.is_dir() {
+            return Err(Error::not_found(format!(
+                "the folder of project '{}' ({}) is missing; is its drive connected?",
+                p.name,
+                p.path.display()
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,260 @@
+//! Each project's history is a bare git repository: versions are commits on `refs/heads/main`.
+//! This module reads them: versions, their files, and references to them.
+
+use std::path::Path;
+
+use git2::{ObjectType, Oid, Repository, RepositoryInitOptions};
+use serde::Serialize;
+
+use crate::durable;
+use crate::error::{Error, Result};
+
+/// The branch versions are committed to.
+pub(crate) const BRANCH: &str = "refs/heads/main";
+
+/// What made a version.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// A person asked for it.
+    #[default]
+    Manual,
+    /// The folder changed and the watcher took it.
+    Auto,
+    /// Taken before a restore, so the restore loses nothing.
+    BeforeRestore,
+    /// Taken before archiving.
+    BeforeArchive,
+    /// A script or agent through the CLI or API.
+    Api,
+}
+
+impl Trigger {
+    /// The spelling used in commit trailers and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Auto => "auto",
+            Trigger::BeforeRestore => "before_restore",
+            Trigger::BeforeArchive => "before_archive",
+            Trigger::Api => "api",
+        }
+    }
+
+    fn parse(s: &str) -> Trigger {
+        match s {
+            "auto" => Trigger::Auto,
+            "before_restore" => Trigger::BeforeRestore,
+            "before_archive" => Trigger::BeforeArchive,
+            "api" => Trigger::Api,
+            _ => Trigger::Manual,
+        }
+    }
+}
+
+impl std::str::FromStr for Trigger {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Trigger> {
+        match s {
+            "manual" | "auto" | "before_restore" | "before_archive" | "api" => {
+                Ok(Trigger::parse(s))
+            }
+            _ => Err(Error::invalid(format!(
+                "'{s}' is not a trigger; use manual, auto, before_restore, before_archive or api"
+            ))),
+        }
+    }
+}
+
+/// Counts of files changed by a version, relative to its parent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ChangeCounts {
+    /// Files that are new.
+    pub added: u64,
+    /// Files whose content or mode changed.
+    pub modified: u64,
+    /// Files that are gone.
+    pub removed: u64,
+}
+
+/// One version of a project.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Version {
+    /// The git commit id (40 hex digits).
+    pub id: String,
+    /// The first 10 digits, enough to name it.
+    pub short_id: String,
+    /// The message given for it.
+    pub message: String,
+    /// Who made it ("name <email>").
+    pub author: String,
+    /// What made it.
+    pub trigger: Trigger,
+    /// When, seconds since the epoch.
+    pub created_at: i64,
+    /// The previous version.
+    pub parent: Option<String>,
+    /// Files changed relative to the previous version.
+    pub changes: ChangeCounts,
+    /// Files in this version.
+    pub file_count: u64,
+    /// Bytes of its files.
+    pub size: u64,
+}
+
+/// Creates an empty bare repository whose HEAD points at `main`.
+pub(crate) fn init(path: &Path) -> Result<()> {
+    let mut opts = RepositoryInitOptions::new();
+    opts.bare(true).initial_head("main").mkpath(true);
+    Repository::init_opts(path, &opts)?;
+    durable::sync_dir(path)?;
+    if let Some(parent) = path.parent() {
+        durable::sync_dir(parent)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn open(path: &Path) -> Result<Repository> {
+    Repository::open_bare(path).map_err(|e| {
+        Error::corrupt(format!(
+            "the history at {} cannot be opened: {}",
+            path.display(),
+            e.message()
+        ))
+    })
+}
+
+/// The latest version's commit id, if any.
+pub(crate) fn head(repo: &Repository) -> Result<Option<Oid>> {
+    match repo.refname_to_id(BRANCH) {
+        Ok(id) => Ok(Some(id)),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Points `main` at `commit`, durably (temp file, fsync, rename, fsync folder).
+pub(crate) fn set_head(repo_path: &Path, commit: Oid) -> Result<()> {
+    let path = repo_path.join(BRANCH);
+    durable::write_file(&path, format!("{commit}\n").as_bytes())
+}
+
+/// Resolves a version reference: `latest`/`HEAD`, a commit id or a prefix of at least 4 hex
+/// digits, `HEAD~N` / `latest~N` (N versions back).
+pub(crate) fn resolve(repo: &Repository, reference: &str) -> Result<Oid> {
+    let r = reference.trim();
+    let spec = if let Some(rest) = r.strip_prefix("latest") {
+        format!("{BRANCH}{rest}")
+    } else if let Some(rest) = r.strip_prefix("HEAD") {
+        format!("{BRANCH}{rest}")
+    } else {
+        if r.len() < 4 || !r.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Error::invalid(format!(
+                "'{r}' is not a version; use an id from `kura history` (at least 4 digits), latest, or latest~N"
+            )));
+        }
+        r.to_string()
+    };
+    let obj = repo.revparse_single(&spec).map_err(|e| match e.code() {
+        git2::ErrorCode::Ambiguous => {
+            Error::invalid(format!("'{r}' matches several versions; give more digits"))
+        }
+        _ => Error::not_found(format!("there is no version '{r}' in this project")),
+    })?;
+    let commit = obj
+        .peel_to_commit()
+        .map_err(|_| Error::not_found(format!("'{r}' is not a version of this project")))?;
+    Ok(commit.id())
+}
+
+/// A file in a version's tree.
+#[derive(Clone, Debug)]
+pub(crate) struct TreeFile {
+    pub path: String,
+    pub mode: u32,
+    pub oid: Oid,
+}
+
+/// Every file of a commit, sorted by path.
+pub(crate) fn files_of(repo: &Repository, commit: Oid) -> Result<Vec<TreeFile>> {
+    let tree = repo.find_commit(commit)?.tree()?;
+    let mut out = Vec::new();
+    let mut err = None;
+    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() == Some(ObjectType::Blob) {
+            match entry.name().ok() {
+                Some(name) => out.push(TreeFile {
+                    path: format!("{dir}{name}"),
+                    mode: entry.filemode() as u32,
+                    oid: entry.id(),
+                }),
+                None => {
+                    err = Some(Error::corrupt("a file name in the history is not UTF-8"));
+                    return git2::TreeWalkResult::Abort;
+                }
+            }
+        }
+        git2::TreeWalkResult::Ok
+    })?;
+    if let Some(e) = err {
+        return Err(e);
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// Builds a [`Version`] from a commit.
+pub(crate) fn version_of(commit: &git2::Commit<'_>) -> Version {
+    let msg = commit.message().unwrap_or("");
+    let mut trigger = Trigger::Manual;
+    let mut changes = ChangeCounts::default();
+    let mut files = 0;
+    let mut size = 0;
+    let mut body = Vec::new();
+    for line in msg.lines() {
+        if let Some(v) = line.strip_prefix("Kura-Trigger: ") {
+            trigger = Trigger::parse(v.trim());
+        } else if let Some(v) = line.strip_prefix("Kura-Changes: ") {
+            let mut it = v.split_whitespace();
+            changes.added = it
+                .next()
+                .and_then(|s| s.trim_start_matches('+').parse().ok())
+                .unwrap_or(0);
+            changes.modified = it
+                .next()
+                .and_then(|s| s.trim_start_matches('~').parse().ok())
+                .unwrap_or(0);
+            changes.removed = it
+                .next()
+                .and_then(|s| s.trim_start_matches('-').parse().ok())
+                .unwrap_or(0);
+        } else if let Some(v) = line.strip_prefix("Kura-Files: ") {
+            let mut it = v.split_whitespace();
+            files = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            size = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        } else {
+            body.push(line);
+        }
+    }
+    while body.last().is_some_and(|l| l.trim().is_empty()) {
+        body.pop();
+    }
+    let id = commit.id().to_string();
+    let author = commit.author();
+    Version {
+        short_id: id[..10].to_string(),
+        id,
+        message: body.join("\n"),
+        author: format!(
+            "{} <{}>",
+            author.name().unwrap_or(""),
+            author.email().unwrap_or("")
+        ),
+        trigger,
+        created_at: commit.time().seconds(),
+        parent: commit.parent_id(0).ok().map(|p| p.to_string()),
+        changes,
+        file_count: files,
+        size,
+    }
+}

@@ -1,0 +1,947 @@
+//! Projects: creation (blank, template, import), lookup, listing with filters, metadata, trash.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, params_from_iter, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+
+use crate::durable;
+use crate::error::{Error, ErrorKind, Result};
+use crate::history;
+use crate::history::Trigger;
+use crate::job::Job;
+use crate::snapshot::SnapshotOptions;
+use crate::template;
+use crate::vault::Vault;
+use crate::workspace::check_name;
+
+/// Where a project is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectStatus {
+    /// In use.
+    Active,
+    /// Packed away (the archiver).
+    Archived,
+    /// In the trash; can be restored.
+    Deleted,
+}
+
+impl ProjectStatus {
+    /// The catalog's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProjectStatus::Active => "active",
+            ProjectStatus::Archived => "archived",
+            ProjectStatus::Deleted => "deleted",
+        }
+    }
+
+    fn parse(s: &str) -> ProjectStatus {
+        match s {
+            "archived" => ProjectStatus::Archived,
+            "deleted" => ProjectStatus::Deleted,
+            _ => ProjectStatus::Active,
+        }
+    }
+}
+
+impl std::str::FromStr for ProjectStatus {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "active" => Ok(ProjectStatus::Active),
+            "archived" => Ok(ProjectStatus::Archived),
+            "deleted" | "trash" | "trashed" => Ok(ProjectStatus::Deleted),
+            _ => Err(Error::invalid(format!(
+                "'{s}' is not a project status; use active, archived or deleted"
+            ))),
+        }
+    }
+}
+
+/// A project and its metadata.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Project {
+    /// Stable id.
+    pub id: String,
+    /// Name, unique within its workspace.
+    pub name: String,
+    /// The workspace it belongs to.
+    pub workspace: String,
+    /// What kind of project: generation, migration, imported, manual, ...
+    pub kind: String,
+    /// Free text.
+    pub description: String,
+    /// Active, archived or deleted (in the trash).
+    pub status: ProjectStatus,
+    /// True when Kura tracks an existing folder in place rather than its own managed folder.
+    pub linked: bool,
+    /// The working folder.
+    pub path: PathBuf,
+    /// The git remote its history is pushed to, if any.
+    pub git_remote: Option<String>,
+    /// Languages detected from its files.
+    pub languages: Vec<String>,
+    /// Frameworks detected from its manifests.
+    pub frameworks: Vec<String>,
+    /// Tags given by people or agents.
+    pub tags: Vec<String>,
+    /// Free key/value metadata.
+    pub metadata: BTreeMap<String, String>,
+    /// Seconds since the epoch.
+    pub created_at: i64,
+    /// Last change (metadata or a new version).
+    pub updated_at: i64,
+    /// Last time it was opened in the app or CLI.
+    pub last_opened_at: Option<i64>,
+    /// When it was moved to the trash.
+    pub deleted_at: Option<i64>,
+    /// Bytes of its files in the latest version.
+    pub logical_size: u64,
+    /// Bytes its history and chunks take on disk.
+    pub stored_size: u64,
+    /// Files in the latest version.
+    pub file_count: u64,
+    /// The latest version's id (a git commit id).
+    pub head: Option<String>,
+}
+
+/// How to sort a project list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProjectSort {
+    /// By name, A to Z.
+    #[default]
+    Name,
+    /// Largest first.
+    Size,
+    /// Most recently changed first.
+    Updated,
+    /// Newest first.
+    Created,
+}
+
+impl std::str::FromStr for ProjectSort {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "name" => Ok(ProjectSort::Name),
+            "size" => Ok(ProjectSort::Size),
+            "updated" | "changed" => Ok(ProjectSort::Updated),
+            "created" => Ok(ProjectSort::Created),
+            _ => Err(Error::invalid(format!(
+                "cannot sort by '{s}'; use name, size, updated or created"
+            ))),
+        }
+    }
+}
+
+/// Which projects to list. Empty fields do not filter.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProjectFilter {
+    /// Only this workspace; `None` means the active one unless `all_workspaces`.
+    pub workspace: Option<String>,
+    /// List projects of every workspace.
+    pub all_workspaces: bool,
+    /// Only this status; `None` means active and archived (not the trash).
+    pub status: Option<ProjectStatus>,
+    /// Has this language.
+    pub language: Option<String>,
+    /// Uses this framework.
+    pub framework: Option<String>,
+    /// Has every one of these tags.
+    pub tags: Vec<String>,
+    /// At least this many bytes.
+    pub min_size: Option<u64>,
+    /// At most this many bytes.
+    pub max_size: Option<u64>,
+    /// Changed at or after this time (seconds since the epoch).
+    pub updated_since: Option<i64>,
+    /// Changed before this time.
+    pub updated_before: Option<i64>,
+    /// Text found in the name, description or tags (case-insensitive).
+    pub text: Option<String>,
+    /// Metadata conditions: key present (value `None`) or key equal to value.
+    pub metadata: Vec<(String, Option<String>)>,
+    /// Order of the result.
+    pub sort: ProjectSort,
+    /// At most this many projects.
+    pub limit: Option<u32>,
+}
+
+/// What to create.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct NewProject {
+    /// Name, unique in its workspace.
+    pub name: String,
+    /// Workspace; the active one when `None`.
+    pub workspace: Option<String>,
+    /// Built-in (`empty`, `backend`, `frontend`, `fullstack`) or saved template; `empty` when `None`.
+    pub template: Option<String>,
+    /// Project kind; `manual` when `None` (`imported` for imports).
+    pub kind: Option<String>,
+    /// Description.
+    pub description: String,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// How to import a folder.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ImportOptions {
+    /// Name; the folder's name when `None`.
+    pub name: Option<String>,
+    /// Workspace; the active one when `None`.
+    pub workspace: Option<String>,
+    /// Track the folder in place instead of copying it into the vault.
+    pub link: bool,
+    /// Project kind; `imported` when `None`.
+    pub kind: Option<String>,
+}
+
+const PROJECT_COLUMNS: &str =
+    "p.id, p.name, w.name, p.kind, p.description, p.status, p.linked, p.path,
+    p.git_remote, p.created_at, p.updated_at, p.last_opened_at, p.deleted_at, p.logical_size,
+    p.stored_size, p.file_count, p.head";
+
+fn project_from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
+    Ok(Project {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        workspace: r.get(2)?,
+        kind: r.get(3)?,
+        description: r.get(4)?,
+        status: ProjectStatus::parse(&r.get::<_, String>(5)?),
+        linked: r.get(6)?,
+        path: PathBuf::from(r.get::<_, String>(7)?),
+        git_remote: r.get(8)?,
+        languages: Vec::new(),
+        frameworks: Vec::new(),
+        tags: Vec::new(),
+        metadata: BTreeMap::new(),
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+        last_opened_at: r.get(11)?,
+        deleted_at: r.get(12)?,
+        logical_size: r.get::<_, i64>(13)? as u64,
+        stored_size: r.get::<_, i64>(14)? as u64,
+        file_count: r.get::<_, i64>(15)? as u64,
+        head: r.get(16)?,
+    })
+}
+
+/// A new random project id: 16 hex digits.
+fn new_project_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = blake3::Hasher::new();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    h.update(&now.to_le_bytes());
+    h.update(&std::process::id().to_le_bytes());
+    h.update(&COUNTER.fetch_add(1, Ordering::Relaxed).to_le_bytes());
+    h.update(&rand_bytes());
+    hex::encode(&h.finalize().as_bytes()[..8])
+}
+
+fn rand_bytes() -> [u8; 16] {
+    let mut buf = [0u8; 16];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut buf);
+    }
+    buf
+}
+
+/// A folder name for a managed project: the name with unsafe characters replaced.
+fn folder_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let s = s.trim_matches(['-', '.']).to_string();
+    if s.is_empty() {
+        "project".to_string()
+    } else {
+        s
+    }
+}
+
+fn check_tag(tag: &str) -> Result<String> {
+    let t = tag.trim();
+    if t.is_empty() || t.len() > 64 || t.chars().any(|c| c.is_control() || c == ',') {
+        return Err(Error::invalid(format!(
+            "'{tag}' is not a valid tag: 1 to 64 characters, no commas"
+        )));
+    }
+    Ok(t.to_string())
+}
+
+impl Vault {
+    /// Finds a project by id, by `workspace/name`, or by name (in the active workspace first,
+    /// then anywhere if the name is unique).
+    pub fn project(&self, reference: &str) -> Result<Project> {
+        let id = self.resolve_project(reference)?;
+        self.project_by_id(&id)
+    }
+
+    fn resolve_project(&self, reference: &str) -> Result<String> {
+        let reference = reference.trim();
+        let current = self.current_workspace()?;
+        let db = self.db();
+        if let Some(id) = db
+            .query_row("SELECT id FROM projects WHERE id = ?1", [reference], |r| {
+                r.get::<_, String>(0)
+            })
+            .optional()?
+        {
+            return Ok(id);
+        }
+        if let Some((ws, name)) = reference.split_once('/') {
+            if let Some(id) = db
+                .query_row(
+                    "SELECT p.id FROM projects p JOIN workspaces w ON w.id = p.workspace_id
+                     WHERE w.name = ?1 AND p.name = ?2",
+                    params![ws, name],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()?
+            {
+                return Ok(id);
+            }
+        }
+        if let Some(id) = db
+            .query_row(
+                "SELECT id FROM projects WHERE workspace_id = ?1 AND name = ?2",
+                params![current.id, reference],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+        {
+            return Ok(id);
+        }
+        let mut stmt = db.prepare("SELECT p.id, w.name FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.name = ?1")?;
+        let hits: Vec<(String, String)> = stmt
+            .query_map([reference], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        match hits.len() {
+            1 => Ok(hits[0].0.clone()),
+            0 => Err(Error::not_found(format!(
+                "there is no project '{reference}'; `kura project list --all` shows them"
+            ))),
+            _ => {
+                Err(Error::invalid(format!(
+                "several workspaces have a project named '{reference}' ({}); write workspace/name",
+                hits.iter().map(|h| h.1.as_str()).collect::<Vec<_>>().join(", ")
+            )))
+            }
+        }
+    }
+
+    pub(crate) fn project_by_id(&self, id: &str) -> Result<Project> {
+        let db = self.db();
+        let mut p = db
+            .query_row(
+                &format!(
+                    "SELECT {PROJECT_COLUMNS} FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.id = ?1"
+                ),
+                [id],
+                project_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found(format!("there is no project with id {id}")))?;
+        fill_labels(&db, std::slice::from_mut(&mut p))?;
+        Ok(p)
+    }
+
+    /// Projects matching `filter`.
+    pub fn projects(&self, filter: &ProjectFilter) -> Result<Vec<Project>> {
+        let workspace_id = match (&filter.workspace, filter.all_workspaces) {
+            (_, true) => None,
+            (Some(name), false) => Some(self.workspace(name)?.id),
+            (None, false) => Some(self.current_workspace()?.id),
+        };
+        let mut sql = format!(
+            "SELECT {PROJECT_COLUMNS} FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE 1=1"
+        );
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        fn arg(
+            sql: &mut String,
+            args: &mut Vec<rusqlite::types::Value>,
+            clause: &str,
+            v: rusqlite::types::Value,
+        ) {
+            args.push(v);
+            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
+        }
+        if let Some(id) = workspace_id {
+            arg(&mut sql, &mut args, " AND p.workspace_id = ?", id.into());
+        }
+        match filter.status {
+            Some(s) => arg(
+                &mut sql,
+                &mut args,
+                " AND p.status = ?",
+                s.as_str().to_string().into(),
+            ),
+            None => sql.push_str(" AND p.status != 'deleted'"),
+        }
+        if let Some(l) = &filter.language {
+            arg(&mut sql, &mut args, " AND EXISTS (SELECT 1 FROM labels l WHERE l.project_id = p.id AND l.kind = 'language' AND l.value = ?)", l.clone().into());
+        }
+        if let Some(f) = &filter.framework {
+            arg(&mut sql, &mut args, " AND EXISTS (SELECT 1 FROM labels l WHERE l.project_id = p.id AND l.kind = 'framework' AND l.value = ?)", f.clone().into());
+        }
+        for t in &filter.tags {
+            arg(&mut sql, &mut args, " AND EXISTS (SELECT 1 FROM labels l WHERE l.project_id = p.id AND l.kind = 'tag' AND l.value = ?)", t.clone().into());
+        }
+        if let Some(n) = filter.min_size {
+            arg(
+                &mut sql,
+                &mut args,
+                " AND p.logical_size >= ?",
+                (n as i64).into(),
+            );
+        }
+        if let Some(n) = filter.max_size {
+            arg(
+                &mut sql,
+                &mut args,
+                " AND p.logical_size <= ?",
+                (n as i64).into(),
+            );
+        }
+        if let Some(t) = filter.updated_since {
+            arg(&mut sql, &mut args, " AND p.updated_at >= ?", t.into());
+        }
+        if let Some(t) = filter.updated_before {
+            arg(&mut sql, &mut args, " AND p.updated_at < ?", t.into());
+        }
+        if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            let like = format!(
+                "%{}%",
+                text.trim()
+                    .replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            );
+            args.push(like.into());
+            let n = args.len();
+            sql.push_str(&format!(
+                " AND (p.name LIKE ?{n} ESCAPE '\\' OR p.description LIKE ?{n} ESCAPE '\\'
+                   OR EXISTS (SELECT 1 FROM labels l WHERE l.project_id = p.id AND l.value LIKE ?{n} ESCAPE '\\'))"
+            ));
+        }
+        for (key, value) in &filter.metadata {
+            match value {
+                None => arg(&mut sql, &mut args, " AND EXISTS (SELECT 1 FROM metadata m WHERE m.project_id = p.id AND m.key = ?)", key.clone().into()),
+                Some(v) => {
+                    args.push(key.clone().into());
+                    args.push(v.clone().into());
+                    let (a, b) = (args.len() - 1, args.len());
+                    sql.push_str(&format!(
+                        " AND EXISTS (SELECT 1 FROM metadata m WHERE m.project_id = p.id AND m.key = ?{a} AND m.value = ?{b})"
+                    ));
+                }
+            }
+        }
+        sql.push_str(match filter.sort {
+            ProjectSort::Name => " ORDER BY p.name, w.name",
+            ProjectSort::Size => " ORDER BY p.logical_size DESC, p.name",
+            ProjectSort::Updated => " ORDER BY p.updated_at DESC, p.name",
+            ProjectSort::Created => " ORDER BY p.created_at DESC, p.name",
+        });
+        if let Some(limit) = filter.limit {
+            sql.push_str(&format!(" LIMIT {limit}"));
+        }
+        let db = self.db();
+        let mut stmt = db.prepare_cached(&sql)?;
+        let mut out: Vec<Project> = stmt
+            .query_map(params_from_iter(args.iter()), project_from_row)?
+            .collect::<rusqlite::Result<_>>()?;
+        drop(stmt);
+        fill_labels(&db, &mut out)?;
+        Ok(out)
+    }
+
+    /// Creates a project, blank or from a template, and records its first version.
+    pub fn create_project(&self, new: &NewProject) -> Result<Project> {
+        let template_name = new.template.as_deref().unwrap_or("empty");
+        let tmpl = self.template(template_name)?;
+        let folder = self.unique_project_folder(&new.name)?;
+        durable::create_dir_all(&folder)?;
+        if let Err(e) = template::write_into(&tmpl, &folder) {
+            let _ = std::fs::remove_dir_all(&folder);
+            return Err(e);
+        }
+        let kind = new.kind.clone().unwrap_or_else(|| "manual".to_string());
+        let project = match self.insert_project(
+            &new.name,
+            new.workspace.as_deref(),
+            &kind,
+            &new.description,
+            false,
+            &folder,
+        ) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&folder);
+                return Err(e);
+            }
+        };
+        for tag in &new.tags {
+            self.add_tag(&project.id, tag)?;
+        }
+        self.snapshot(
+            &project.id,
+            &SnapshotOptions {
+                message: Some(format!("Created from the {template_name} template")),
+                trigger: Trigger::Api,
+                ..Default::default()
+            },
+            &Job::default(),
+        )?;
+        self.project_by_id(&project.id)
+    }
+
+    /// Imports a folder as a new project: copies it into the vault (honouring ignore rules), or
+    /// with `link`, tracks it in place. Records the first version.
+    pub fn import_folder(&self, source: &Path, opts: &ImportOptions, job: &Job) -> Result<Project> {
+        let source = source
+            .canonicalize()
+            .map_err(|e| Error::io("open folder", source, e))?;
+        if !source.is_dir() {
+            return Err(Error::invalid(format!(
+                "{} is not a folder",
+                source.display()
+            )));
+        }
+        if source.starts_with(self.root()) || self.root().starts_with(&source) {
+            return Err(Error::invalid(format!(
+                "{} overlaps the vault folder {}; import a folder outside the vault",
+                source.display(),
+                self.root().display()
+            )));
+        }
+        let name = match &opts.name {
+            Some(n) => n.clone(),
+            None => source
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .ok_or_else(|| Error::invalid("the folder has no name; pass --name"))?,
+        };
+        let kind = opts.kind.clone().unwrap_or_else(|| "imported".to_string());
+        let folder = if opts.link {
+            if let Some(existing) = self.project_linked_at(&source)? {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!(
+                        "{} is already tracked as project '{existing}'",
+                        source.display()
+                    ),
+                ));
+            }
+            source.clone()
+        } else {
+            let folder = self.unique_project_folder(&name)?;
+            // Validate the name before copying anything.
+            check_name("project", &name)?;
+            if let Err(e) = crate::files::copy_tree(&source, &folder, self.config(), job) {
+                let _ = std::fs::remove_dir_all(&folder);
+                return Err(e);
+            }
+            folder
+        };
+        let project = match self.insert_project(
+            &name,
+            opts.workspace.as_deref(),
+            &kind,
+            "",
+            opts.link,
+            &folder,
+        ) {
+            Ok(p) => p,
+            Err(e) => {
+                if !opts.link {
+                    let _ = std::fs::remove_dir_all(&folder);
+                }
+                return Err(e);
+            }
+        };
+        let snap = self.snapshot(
+            &project.id,
+            &SnapshotOptions {
+                message: Some(format!("Imported from {}", source.display())),
+                trigger: Trigger::Api,
+                ..Default::default()
+            },
+            job,
+        );
+        if let Err(e) = snap {
+            // Leave nothing half-made behind.
+            let _ = self.hard_delete_project(&project.id);
+            return Err(e);
+        }
+        self.project_by_id(&project.id)
+    }
+
+    fn project_linked_at(&self, path: &Path) -> Result<Option<String>> {
+        let db = self.db();
+        Ok(db
+            .query_row(
+                "SELECT name FROM projects WHERE path = ?1",
+                [path.to_string_lossy()],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn unique_project_folder(&self, name: &str) -> Result<PathBuf> {
+        let base = self.projects_dir();
+        durable::create_dir_all(&base)?;
+        let stem = folder_name(name);
+        let mut candidate = base.join(&stem);
+        let mut n = 2;
+        while candidate.exists() {
+            candidate = base.join(format!("{stem}-{n}"));
+            n += 1;
+        }
+        Ok(candidate)
+    }
+
+    fn insert_project(
+        &self,
+        name: &str,
+        workspace: Option<&str>,
+        kind: &str,
+        description: &str,
+        linked: bool,
+        folder: &Path,
+    ) -> Result<Project> {
+        let name = check_name("project", name)?;
+        let ws = match workspace {
+            Some(w) => self.workspace(w)?,
+            None => self.current_workspace()?,
+        };
+        let id = new_project_id();
+        history::init(&self.history_path(&id))?;
+        let now = self.now();
+        let res = self.db().execute(
+            "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, created_at, updated_at, last_opened_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8, ?8)",
+            params![id, ws.id, name, kind, description, linked, folder.to_string_lossy(), now],
+        );
+        if let Err(e) = res {
+            let _ = std::fs::remove_dir_all(self.history_path(&id));
+            if let rusqlite::Error::SqliteFailure(f, _) = &e {
+                if f.code == rusqlite::ErrorCode::ConstraintViolation {
+                    return Err(Error::new(
+                        ErrorKind::AlreadyExists,
+                        format!(
+                            "workspace '{}' already has a project named '{name}'",
+                            ws.name
+                        ),
+                    ));
+                }
+            }
+            return Err(e.into());
+        }
+        self.project_by_id(&id)
+    }
+
+    /// Renames a project (its folder keeps its place).
+    pub fn rename_project(&self, reference: &str, new_name: &str) -> Result<Project> {
+        let p = self.project(reference)?;
+        let new_name = check_name("project", new_name)?;
+        let res = self.db().execute(
+            "UPDATE projects SET name = ?1, updated_at = ?2 WHERE id = ?3",
+            params![new_name, self.now(), p.id],
+        );
+        if let Err(rusqlite::Error::SqliteFailure(f, _)) = &res {
+            if f.code == rusqlite::ErrorCode::ConstraintViolation {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!(
+                        "workspace '{}' already has a project named '{new_name}'",
+                        p.workspace
+                    ),
+                ));
+            }
+        }
+        res?;
+        self.project_by_id(&p.id)
+    }
+
+    /// Moves a project to another workspace.
+    pub fn move_project(&self, reference: &str, workspace: &str) -> Result<Project> {
+        let p = self.project(reference)?;
+        let ws = self.workspace(workspace)?;
+        let res = self.db().execute(
+            "UPDATE projects SET workspace_id = ?1, updated_at = ?2 WHERE id = ?3",
+            params![ws.id, self.now(), p.id],
+        );
+        if let Err(rusqlite::Error::SqliteFailure(f, _)) = &res {
+            if f.code == rusqlite::ErrorCode::ConstraintViolation {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!(
+                        "workspace '{}' already has a project named '{}'",
+                        ws.name, p.name
+                    ),
+                ));
+            }
+        }
+        res?;
+        self.project_by_id(&p.id)
+    }
+
+    /// Changes the description, kind or git remote (fields left `None` are unchanged; an empty
+    /// git remote clears it).
+    pub fn edit_project(
+        &self,
+        reference: &str,
+        description: Option<&str>,
+        kind: Option<&str>,
+        git_remote: Option<&str>,
+    ) -> Result<Project> {
+        let p = self.project(reference)?;
+        if let Some(k) = kind {
+            check_name("project kind", k)?;
+        }
+        let db = self.db();
+        db.execute(
+            "UPDATE projects SET
+                description = coalesce(?1, description),
+                kind = coalesce(?2, kind),
+                git_remote = CASE WHEN ?3 IS NULL THEN git_remote WHEN ?3 = '' THEN NULL ELSE ?3 END,
+                updated_at = ?4
+             WHERE id = ?5",
+            params![description, kind.map(str::trim), git_remote.map(str::trim), self.now(), p.id],
+        )?;
+        drop(db);
+        self.project_by_id(&p.id)
+    }
+
+    /// Adds tags and removes tags, in one transaction.
+    pub fn tag_project(
+        &self,
+        reference: &str,
+        add: &[String],
+        remove: &[String],
+    ) -> Result<Project> {
+        let p = self.project(reference)?;
+        let add: Vec<String> = add.iter().map(|t| check_tag(t)).collect::<Result<_>>()?;
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        for t in &add {
+            tx.execute(
+                "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'tag', ?2)",
+                params![p.id, t],
+            )?;
+        }
+        for t in remove {
+            tx.execute(
+                "DELETE FROM labels WHERE project_id = ?1 AND kind = 'tag' AND value = ?2",
+                params![p.id, t.trim()],
+            )?;
+        }
+        tx.execute(
+            "UPDATE projects SET updated_at = ?1 WHERE id = ?2",
+            params![self.now(), p.id],
+        )?;
+        tx.commit()?;
+        drop(db);
+        self.project_by_id(&p.id)
+    }
+
+    fn add_tag(&self, id: &str, tag: &str) -> Result<()> {
+        let tag = check_tag(tag)?;
+        self.db().execute(
+            "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'tag', ?2)",
+            params![id, tag],
+        )?;
+        Ok(())
+    }
+
+    /// Sets (value `Some`) or removes (value `None`) metadata keys, in one transaction.
+    pub fn set_metadata(
+        &self,
+        reference: &str,
+        changes: &[(String, Option<String>)],
+    ) -> Result<Project> {
+        let p = self.project(reference)?;
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        for (key, value) in changes {
+            let key = key.trim();
+            if key.is_empty() || key.len() > 128 {
+                return Err(Error::invalid(
+                    "a metadata key must have 1 to 128 characters",
+                ));
+            }
+            match value {
+                Some(v) => tx.execute(
+                    "INSERT INTO metadata (project_id, key, value) VALUES (?1, ?2, ?3)
+                     ON CONFLICT(project_id, key) DO UPDATE SET value = excluded.value",
+                    params![p.id, key, v],
+                )?,
+                None => tx.execute(
+                    "DELETE FROM metadata WHERE project_id = ?1 AND key = ?2",
+                    params![p.id, key],
+                )?,
+            };
+        }
+        tx.execute(
+            "UPDATE projects SET updated_at = ?1 WHERE id = ?2",
+            params![self.now(), p.id],
+        )?;
+        tx.commit()?;
+        drop(db);
+        self.project_by_id(&p.id)
+    }
+
+    /// Records that the project was opened (for "recently opened" and idle detection).
+    pub fn touch_project(&self, reference: &str) -> Result<()> {
+        let p = self.project(reference)?;
+        self.db().execute(
+            "UPDATE projects SET last_opened_at = ?1 WHERE id = ?2",
+            params![self.now(), p.id],
+        )?;
+        Ok(())
+    }
+
+    /// Moves a project to the trash. Its folder and history stay until it is purged.
+    pub fn trash_project(&self, reference: &str) -> Result<Project> {
+        let p = self.project(reference)?;
+        if p.status == ProjectStatus::Deleted {
+            return Err(Error::conflict(format!(
+                "project '{}' is already in the trash",
+                p.name
+            )));
+        }
+        let now = self.now();
+        self.db().execute(
+            "UPDATE projects SET status = 'deleted', deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
+            params![now, p.id],
+        )?;
+        self.project_by_id(&p.id)
+    }
+
+    /// Brings a project back from the trash.
+    pub fn untrash_project(&self, reference: &str) -> Result<Project> {
+        let p = self.project(reference)?;
+        if p.status != ProjectStatus::Deleted {
+            return Err(Error::conflict(format!(
+                "project '{}' is not in the trash",
+                p.name
+            )));
+        }
+        self.db().execute(
+            "UPDATE projects SET status = 'active', deleted_at = NULL, updated_at = ?1 WHERE id = ?2",
+            params![self.now(), p.id],
+        )?;
+        self.project_by_id(&p.id)
+    }
+
+    /// Deletes a project for good: catalog rows, history, and (for managed projects) its folder.
+    /// A linked folder is left where it is. Chunks it alone used are freed by the next `gc`.
+    pub fn delete_project(&self, reference: &str) -> Result<()> {
+        let p = self.project(reference)?;
+        self.hard_delete_project(&p.id)
+    }
+
+    fn hard_delete_project(&self, id: &str) -> Result<()> {
+        let p = self.project_by_id(id)?;
+        let _lock = self.lock_project(&p.id)?;
+        {
+            let mut db = self.db();
+            let tx = db.transaction()?;
+            tx.execute("DELETE FROM projects WHERE id = ?1", [&p.id])?;
+            tx.commit()?;
+        }
+        // The catalog no longer refers to them; removing can't leave a dangling reference.
+        let hist = self.history_path(&p.id);
+        if hist.exists() {
+            std::fs::remove_dir_all(&hist).map_err(|e| Error::io("remove", &hist, e))?;
+        }
+        if !p.linked && p.path.starts_with(self.projects_dir()) && p.path.exists() {
+            std::fs::remove_dir_all(&p.path).map_err(|e| Error::io("remove", &p.path, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads languages, frameworks, tags and metadata for the given projects.
+fn fill_labels(db: &rusqlite::Connection, projects: &mut [Project]) -> Result<()> {
+    if projects.is_empty() {
+        return Ok(());
+    }
+    let index: std::collections::HashMap<String, usize> = projects
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.clone(), i))
+        .collect();
+    // One query per table; for long lists filter in memory rather than with a huge IN (...).
+    let few = projects.len() <= 500;
+    let ids: Vec<String> = if few {
+        projects.iter().map(|p| p.id.clone()).collect()
+    } else {
+        Vec::new()
+    };
+    let in_clause = if few {
+        format!("WHERE project_id IN ({})", vec!["?"; ids.len()].join(","))
+    } else {
+        String::new()
+    };
+    let mut stmt = db.prepare(&format!(
+        "SELECT project_id, kind, value FROM labels {in_clause} ORDER BY value"
+    ))?;
+    let rows = stmt.query_map(params_from_iter(ids.iter()), |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (pid, kind, value) = row?;
+        if let Some(&i) = index.get(&pid) {
+            let p = &mut projects[i];
+            match kind.as_str() {
+                "language" => p.languages.push(value),
+                "framework" => p.frameworks.push(value),
+                _ => p.tags.push(value),
+            }
+        }
+    }
+    let mut stmt = db.prepare(&format!(
+        "SELECT project_id, key, value FROM metadata {in_clause}"
+    ))?;
+    let rows = stmt.query_map(params_from_iter(ids.iter()), |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (pid, k, v) = row?;
+        if let Some(&i) = index.get(&pid) {
+            projects[i].metadata.insert(k, v);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,399 @@
+//! Getting files back: export a version to a folder, restore a project or one file in place.
+//! A restore in place first takes a version of the current state, so nothing is lost.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use git2::{Oid, Repository};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::durable;
+use crate::error::{Error, ErrorKind, Result};
+use crate::history::{self, TreeFile, Trigger, Version};
+use crate::job::Job;
+use crate::pointer::Pointer;
+use crate::snapshot::SnapshotOptions;
+use crate::vault::Vault;
+
+/// What an export or restore wrote.
+#[derive(Clone, Debug, Serialize)]
+pub struct RestoreReport {
+    /// The version whose files were written.
+    pub version: String,
+    /// Files written.
+    pub files_written: u64,
+    /// Bytes written.
+    pub bytes_written: u64,
+    /// Files removed (restore in place only).
+    pub files_removed: u64,
+    /// The version taken of the state before the restore, if it differed from the latest.
+    pub safety_version: Option<Version>,
+}
+
+/// Refuses tree paths that could land outside the destination.
+fn check_tree_path(path: &str) -> Result<()> {
+    let bad = path.is_empty()
+        || path.starts_with('/')
+        || path
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == ".." || c == ".git" || c.contains('\\'));
+    if bad {
+        return Err(Error::new(
+            ErrorKind::PathEscape,
+            format!("the history holds an unsafe path '{path}'; it was not written"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks every path, and that no file lies under a path that is a symlink in the same version.
+fn check_version_paths(files: &[TreeFile]) -> Result<()> {
+    let links: HashSet<&str> = files
+        .iter()
+        .filter(|f| f.mode == 0o120000)
+        .map(|f| f.path.as_str())
+        .collect();
+    for f in files {
+        check_tree_path(&f.path)?;
+        let mut idx = 0;
+        while let Some(pos) = f.path[idx..].find('/') {
+            let parent = &f.path[..idx + pos];
+            if links.contains(parent) {
+                return Err(Error::new(
+                    ErrorKind::PathEscape,
+                    format!(
+                        "'{}' lies under the symbolic link '{parent}'; it was not written",
+                        f.path
+                    ),
+                ));
+            }
+            idx += pos + 1;
+        }
+    }
+    Ok(())
+}
+
+/// How to write one file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum WriteMode {
+    /// Straight into a fresh folder.
+    Fresh,
+    /// Replacing a file in place: temp file then rename, so a crash leaves old or new, never half.
+    Replace,
+}
+
+impl Vault {
+    /// Writes one file of a version to `dest`; returns its size.
+    fn write_tree_file(
+        &self,
+        repo: &Repository,
+        f: &TreeFile,
+        dest: &Path,
+        how: WriteMode,
+    ) -> Result<u64> {
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(|e| Error::io("create folder", parent, e))?;
+        }
+        if how == WriteMode::Replace {
+            if let Ok(md) = fs::symlink_metadata(dest) {
+                if md.is_dir() {
+                    return Err(Error::conflict(format!(
+                        "{} is a folder now, but the version has a file there; move the folder away and restore again",
+                        dest.display()
+                    )));
+                } else if md.file_type().is_symlink() || f.mode == 0o120000 {
+                    fs::remove_file(dest).map_err(|e| Error::io("replace", dest, e))?;
+                }
+            }
+        }
+        let blob = repo.find_blob(f.oid)?;
+        let data = blob.content();
+        if f.mode == 0o120000 {
+            use std::os::unix::ffi::OsStrExt;
+            let target = std::ffi::OsStr::from_bytes(data);
+            std::os::unix::fs::symlink(target, dest)
+                .map_err(|e| Error::io("create link", dest, e))?;
+            return Ok(0);
+        }
+        let perms = fs::Permissions::from_mode(if f.mode == 0o100755 { 0o755 } else { 0o644 });
+        let fill = |w: &mut dyn Write| -> Result<u64> {
+            if Pointer::is_pointer(data) {
+                let p = Pointer::decode(data)?;
+                Ok(self.chunks().read_to(&p.chunks, w)?)
+            } else {
+                w.write_all(data).map_err(|e| Error::io("write", dest, e))?;
+                Ok(data.len() as u64)
+            }
+        };
+        match how {
+            WriteMode::Fresh => {
+                let file = fs::File::create(dest).map_err(|e| Error::io("create", dest, e))?;
+                let mut w = std::io::BufWriter::with_capacity(256 << 10, file);
+                let n = fill(&mut w)?;
+                let file = w
+                    .into_inner()
+                    .map_err(|e| Error::io("write", dest, e.into_error()))?;
+                if f.mode == 0o100755 {
+                    file.set_permissions(perms)
+                        .map_err(|e| Error::io("set permissions of", dest, e))?;
+                }
+                Ok(n)
+            }
+            WriteMode::Replace => {
+                let mut n = 0;
+                durable::write_with(dest, |w| {
+                    n = fill(w).map_err(|e| std::io::Error::other(e.to_string()))?;
+                    w.get_ref().set_permissions(perms.clone())
+                })?;
+                Ok(n)
+            }
+        }
+    }
+
+    /// Writes `files` of the history at `repo_path` under `root`, on several threads.
+    fn write_files(
+        &self,
+        repo_path: &Path,
+        files: &[&TreeFile],
+        root: &Path,
+        how: WriteMode,
+        job: &Job,
+    ) -> Result<u64> {
+        let done = AtomicU64::new(0);
+        let bytes = AtomicU64::new(0);
+        let total = files.len() as u64;
+        files.par_iter().try_for_each_init(
+            || Repository::open_bare(repo_path),
+            |repo, f| -> Result<()> {
+                job.check()?;
+                let repo = repo
+                    .as_ref()
+                    .map_err(|e| Error::corrupt(format!("cannot open history: {}", e.message())))?;
+                let n = self.write_tree_file(repo, f, &root.join(&f.path), how)?;
+                bytes.fetch_add(n, Ordering::Relaxed);
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if d % 512 == 0 {
+                    job.files("writing", d, Some(total));
+                }
+                Ok(())
+            },
+        )?;
+        job.files("writing", total, Some(total));
+        Ok(bytes.into_inner())
+    }
+
+    /// Writes the files of a version (the latest when `version` is `None`) into `dest`, which
+    /// must not exist or be an empty folder. On failure, what was written is removed.
+    pub fn export_version(
+        &self,
+        reference: &str,
+        version: Option<&str>,
+        dest: &Path,
+        job: &Job,
+    ) -> Result<RestoreReport> {
+        let p = self.project(reference)?;
+        let repo_path = self.history_path(&p.id);
+        let repo = history::open(&repo_path)?;
+        let id = history::resolve(&repo, version.unwrap_or("latest"))?;
+        let files = history::files_of(&repo, id)?;
+        check_version_paths(&files)?;
+        let created = match fs::read_dir(dest) {
+            Ok(mut rd) => {
+                if rd.next().is_some() {
+                    return Err(Error::conflict(format!(
+                        "{} is not empty; export into a new or empty folder",
+                        dest.display()
+                    )));
+                }
+                false
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::create_dir_all(dest).map_err(|e| Error::io("create folder", dest, e))?;
+                true
+            }
+            Err(e) => return Err(Error::io("open", dest, e)),
+        };
+        let refs: Vec<&TreeFile> = files.iter().collect();
+        match self.write_files(&repo_path, &refs, dest, WriteMode::Fresh, job) {
+            Ok(bytes) => Ok(RestoreReport {
+                version: id.to_string(),
+                files_written: files.len() as u64,
+                bytes_written: bytes,
+                files_removed: 0,
+                safety_version: None,
+            }),
+            Err(e) => {
+                if created {
+                    let _ = fs::remove_dir_all(dest);
+                } else if let Ok(rd) = fs::read_dir(dest) {
+                    for entry in rd.flatten() {
+                        let _ = fs::remove_dir_all(entry.path())
+                            .or_else(|_| fs::remove_file(entry.path()));
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Restores a project's folder to a version: files are written back, files that the version
+    /// does not have are removed (ignored files are left alone). The current state is kept as
+    /// a version first, and the restored state is recorded as a new version after.
+    pub fn restore_project(
+        &self,
+        reference: &str,
+        version: &str,
+        job: &Job,
+    ) -> Result<RestoreReport> {
+        let p = self.project(reference)?;
+        self.require_folder(&p)?;
+        let repo_path = self.history_path(&p.id);
+        let target = {
+            let repo = history::open(&repo_path)?;
+            history::resolve(&repo, version)?
+        };
+        let safety = self.snapshot(
+            &p.id,
+            &SnapshotOptions {
+                message: Some(format!(
+                    "Before restoring version {}",
+                    &target.to_string()[..10]
+                )),
+                trigger: Trigger::BeforeRestore,
+                ..Default::default()
+            },
+            job,
+        )?;
+        let _lock = self.lock_project(&p.id)?;
+        let repo = history::open(&repo_path)?;
+        let current_head =
+            history::head(&repo)?.ok_or_else(|| Error::internal("no version after snapshot"))?;
+        let target_files = history::files_of(&repo, target)?;
+        check_version_paths(&target_files)?;
+        let current: HashMap<String, (Oid, u32)> = history::files_of(&repo, current_head)?
+            .into_iter()
+            .map(|f| (f.path, (f.oid, f.mode)))
+            .collect();
+        let to_write: Vec<&TreeFile> = target_files
+            .iter()
+            .filter(|f| current.get(&f.path) != Some(&(f.oid, f.mode)))
+            .collect();
+        let wanted: HashSet<&str> = target_files.iter().map(|f| f.path.as_str()).collect();
+        let mut removed = 0;
+        for path in current.keys().filter(|k| !wanted.contains(k.as_str())) {
+            job.check()?;
+            let full = crate::files::resolve_inside(&p.path, path, true)?;
+            match fs::remove_file(&full) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", &full, e)),
+            }
+            remove_empty_parents(&p.path, &full);
+        }
+        // A file of the target may sit where a folder is now, or below a current file: clear.
+        let bytes = self.write_files(&repo_path, &to_write, &p.path, WriteMode::Replace, job)?;
+        drop(_lock);
+        self.snapshot(
+            &p.id,
+            &SnapshotOptions {
+                message: Some(format!("Restored version {}", &target.to_string()[..10])),
+                trigger: Trigger::Manual,
+                ..Default::default()
+            },
+            &Job::default(),
+        )?;
+        Ok(RestoreReport {
+            version: target.to_string(),
+            files_written: to_write.len() as u64,
+            bytes_written: bytes,
+            files_removed: removed,
+            safety_version: safety.version,
+        })
+    }
+
+    /// Restores one file of a project's folder to its content in a version (the current state is
+    /// kept as a version first).
+    pub fn restore_file(
+        &self,
+        reference: &str,
+        version: &str,
+        path: &str,
+        job: &Job,
+    ) -> Result<RestoreReport> {
+        let p = self.project(reference)?;
+        self.require_folder(&p)?;
+        let rel = path.trim_matches('/');
+        let full = crate::files::resolve_inside(&p.path, rel, true)?;
+        let repo_path = self.history_path(&p.id);
+        let (target, file) = {
+            let repo = history::open(&repo_path)?;
+            let target = history::resolve(&repo, version)?;
+            let file = history::files_of(&repo, target)?
+                .into_iter()
+                .find(|f| f.path == rel)
+                .ok_or_else(|| {
+                    Error::not_found(format!(
+                        "'{rel}' is not in version {} of project '{}'",
+                        &target.to_string()[..10],
+                        p.name
+                    ))
+                })?;
+            (target, file)
+        };
+        check_tree_path(&file.path)?;
+        let safety = self.snapshot(
+            &p.id,
+            &SnapshotOptions {
+                message: Some(format!(
+                    "Before restoring {rel} from version {}",
+                    &target.to_string()[..10]
+                )),
+                trigger: Trigger::BeforeRestore,
+                ..Default::default()
+            },
+            job,
+        )?;
+        let bytes = {
+            let _lock = self.lock_project(&p.id)?;
+            let repo = history::open(&repo_path)?;
+            self.write_tree_file(&repo, &file, &full, WriteMode::Replace)?
+        };
+        self.snapshot(
+            &p.id,
+            &SnapshotOptions {
+                message: Some(format!(
+                    "Restored {rel} from version {}",
+                    &target.to_string()[..10]
+                )),
+                trigger: Trigger::Manual,
+                ..Default::default()
+            },
+            &Job::default(),
+        )?;
+        Ok(RestoreReport {
+            version: target.to_string(),
+            files_written: 1,
+            bytes_written: bytes,
+            files_removed: 0,
+            safety_version: safety.version,
+        })
+    }
+}
+
+fn remove_empty_parents(root: &Path, file: &Path) {
+    let mut cur = file.parent();
+    while let Some(dir) = cur {
+        if dir == root || !dir.starts_with(root) {
+            break;
+        }
+        if fs::remove_dir(dir).is_err() {
+            break;
+        }
+        cur = dir.parent();
+    }
+}

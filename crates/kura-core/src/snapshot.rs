@@ -1,0 +1,704 @@
+//! Taking a version: scan the folder, read only what changed, store small text in git and large or
+//! binary files in the chunk store, and commit, all in one git pack.
+//!
+//! Commit order (a crash at any point leaves garbage for gc, never a reference to missing data):
+//! chunk packs → chunk index → git pack + .idx → `refs/heads/main` → catalog rows.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::Read;
+use std::path::Path;
+
+use git2::Oid;
+use kura_gitpack::{encode_tree, object_id, EncodedObject, ObjectKind, PackWriter, TreeEntry};
+use rayon::prelude::*;
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::detect;
+use crate::error::{Error, Result};
+use crate::files::{self, EntryKind, Layer, ScannedFile, SkippedFile};
+use crate::history::{self, ChangeCounts, Trigger, Version};
+use crate::job::Job;
+use crate::pointer::{Pointer, MAGIC};
+use crate::project::ProjectStatus;
+use crate::vault::Vault;
+
+/// Files changed less than this long before the scan are re-read even when their stat data
+/// matches the cache (their mtime may not have ticked yet after a write).
+const RACY_WINDOW_NS: i64 = 2_000_000_000;
+/// Raw bytes of small files read and compressed in one parallel batch (bounds memory).
+const BATCH_BYTES: u64 = 64 << 20;
+/// Files in one parallel batch.
+const BATCH_FILES: usize = 4096;
+/// Bytes read to decide whether a file is binary.
+const BINARY_SNIFF: usize = 8192;
+
+/// How to take a version.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct SnapshotOptions {
+    /// The message; a default one names the trigger.
+    pub message: Option<String>,
+    /// "name <email>" or a name; the user's login name when `None`.
+    pub author: Option<String>,
+    /// What asked for it.
+    pub trigger: Trigger,
+    /// Make a version even when nothing changed.
+    pub allow_empty: bool,
+}
+
+/// What a snapshot did.
+#[derive(Clone, Debug, Serialize)]
+pub struct SnapshotReport {
+    /// The project's id.
+    pub project_id: String,
+    /// The new version, or `None` when nothing had changed.
+    pub version: Option<Version>,
+    /// Files added, modified, removed since the previous version.
+    pub changes: ChangeCounts,
+    /// Files in the folder's current state.
+    pub files: u64,
+    /// Their bytes.
+    pub size: u64,
+    /// Files actually read (the rest were known unchanged).
+    pub files_read: u64,
+    /// Bytes actually read.
+    pub bytes_read: u64,
+    /// New bytes added to the chunk store (after dedup and compression).
+    pub new_chunk_bytes: u64,
+    /// Files that could not be read; their previous content (if any) was kept.
+    pub skipped: Vec<SkippedFile>,
+}
+
+/// A file's place in the new version.
+#[derive(Clone, Debug)]
+struct Entry {
+    path: String,
+    mode: u32,
+    oid: [u8; 20],
+    layer: Layer,
+    /// Stat data for the cache; `None` for entries carried over from the previous version.
+    stat: Option<ScannedFile>,
+    /// The version where it last changed; `None` means "this new version".
+    last_version: Option<String>,
+    size: u64,
+    /// Whether the cache row must be (re)written.
+    dirty: bool,
+}
+
+enum Outcome {
+    Git(EncodedObject),
+    Large,
+    Skipped(String),
+}
+
+fn default_author() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "kura".to_string());
+    format!("{user} <{user}@localhost>")
+}
+
+fn author_line(author: &str) -> Result<String> {
+    let a = author.trim();
+    if a.contains(['\n', '\0']) {
+        return Err(Error::invalid("the author may not contain line breaks"));
+    }
+    if a.contains('<') && a.ends_with('>') {
+        Ok(a.to_string())
+    } else if a.is_empty() {
+        Ok(default_author())
+    } else {
+        Ok(format!("{} <>", a.replace(['<', '>'], "")))
+    }
+}
+
+fn now_ns() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+/// Which files go to the chunk store by size or name alone (before reading them).
+fn large_by_rule(f: &ScannedFile, config: &Config) -> bool {
+    let s = &config.storage;
+    if f.size >= s.large_file_threshold.0 {
+        return true;
+    }
+    if f.size >= 4096 {
+        let ext = files::file_type_of(&f.rel);
+        if !ext.is_empty()
+            && s.chunk_extensions
+                .iter()
+                .any(|e| e.eq_ignore_ascii_case(&ext))
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Reads a small file (or a link) and encodes it as a git blob, or says it belongs in the chunk
+/// store after all.
+fn read_small(root: &Path, f: &ScannedFile, config: &Config) -> Outcome {
+    let path = root.join(&f.rel);
+    let level = config.storage.history_compression_level;
+    if f.kind == EntryKind::Symlink {
+        return match fs::read_link(&path) {
+            Ok(target) => {
+                use std::os::unix::ffi::OsStrExt;
+                Outcome::Git(EncodedObject::encode(
+                    ObjectKind::Blob,
+                    target.as_os_str().as_bytes(),
+                    level,
+                ))
+            }
+            Err(e) => Outcome::Skipped(e.to_string()),
+        };
+    }
+    let data = match fs::read(&path) {
+        Ok(d) => d,
+        Err(e) => return Outcome::Skipped(e.to_string()),
+    };
+    let s = &config.storage;
+    if data.len() as u64 >= s.large_file_threshold.0 || data.starts_with(MAGIC) {
+        return Outcome::Large;
+    }
+    if data.len() as u64 >= s.binary_min_size.0 && memchr0(&data[..data.len().min(BINARY_SNIFF)]) {
+        return Outcome::Large;
+    }
+    Outcome::Git(EncodedObject::encode(ObjectKind::Blob, &data, level))
+}
+
+fn memchr0(data: &[u8]) -> bool {
+    data.contains(&0)
+}
+
+impl Vault {
+    /// Takes a version of a project's folder. When nothing changed (and `allow_empty` is not
+    /// set) no version is made and the report's `version` is `None`.
+    pub fn snapshot(
+        &self,
+        reference: &str,
+        opts: &SnapshotOptions,
+        job: &Job,
+    ) -> Result<SnapshotReport> {
+        let p = self.project(reference)?;
+        if p.status == ProjectStatus::Deleted {
+            return Err(Error::conflict(format!(
+                "project '{}' is in the trash; restore it before taking versions",
+                p.name
+            )));
+        }
+        self.require_folder(&p)?;
+        let author = author_line(opts.author.as_deref().unwrap_or(""))?;
+        let _lock = self.lock_project(&p.id)?;
+        let _chunks_lock = self.lock_chunks(false)?;
+        let config = self.config();
+        let root = p.path.as_path();
+
+        let scan_start = now_ns();
+        job.files("scanning", 0, None);
+        let scan = files::scan(root, config)?;
+        job.check()?;
+
+        let repo_path = self.history_path(&p.id);
+        let repo = history::open(&repo_path)?;
+        let head = history::head(&repo)?;
+        let cache_valid = head.map(|h| h.to_string()) == p.head;
+        let cache = if cache_valid {
+            files::load_cache(&self.db(), &p.id)?
+        } else {
+            HashMap::new()
+        };
+        // What the previous version held: from the cache when it matches the history, else
+        // from the history itself.
+        let base: HashMap<String, (u32, [u8; 20], Layer, String)> = if cache_valid {
+            cache
+                .iter()
+                .filter_map(|(k, c)| {
+                    Some((
+                        k.clone(),
+                        (c.mode, oid20(&c.oid)?, c.layer, c.last_version.clone()),
+                    ))
+                })
+                .collect()
+        } else if let Some(h) = head {
+            let hs = h.to_string();
+            history::files_of(&repo, h)?
+                .into_iter()
+                .map(|t| {
+                    let mut o = [0u8; 20];
+                    o.copy_from_slice(t.oid.as_bytes());
+                    (t.path, (t.mode, o, Layer::Git, hs.clone()))
+                })
+                .collect()
+        } else {
+            HashMap::new()
+        };
+
+        // Sort the scan into known-unchanged entries and files to read.
+        let mut entries: Vec<Entry> = Vec::with_capacity(scan.files.len());
+        let mut to_read: Vec<&ScannedFile> = Vec::new();
+        for f in &scan.files {
+            let racy = f.mtime_ns >= scan_start - RACY_WINDOW_NS;
+            match cache.get(&f.rel) {
+                Some(c) if !racy && c.matches(f) => entries.push(Entry {
+                    path: f.rel.clone(),
+                    mode: c.mode,
+                    oid: oid20(&c.oid)
+                        .ok_or_else(|| Error::corrupt("a files-cache row has a bad id"))?,
+                    layer: c.layer,
+                    stat: Some(f.clone()),
+                    last_version: Some(c.last_version.clone()),
+                    size: f.size,
+                    dirty: false,
+                }),
+                _ => to_read.push(f),
+            }
+        }
+
+        // Read what changed: small files in parallel batches into the git pack, large ones
+        // streamed through the chunk store.
+        let mut pack = PackWriter::create(&repo_path.join("objects/pack"))?;
+        let odb = repo.odb()?;
+        let mut chunk_writer = self.chunks().writer();
+        let mut skipped = scan.skipped.clone();
+        let mut large: Vec<&ScannedFile> = Vec::new();
+        let mut small: Vec<&ScannedFile> = Vec::new();
+        for f in to_read {
+            if f.kind == EntryKind::File && large_by_rule(f, config) {
+                large.push(f);
+            } else {
+                small.push(f);
+            }
+        }
+        let total_read_bytes: u64 = small.iter().chain(large.iter()).map(|f| f.size).sum();
+        let mut bytes_read = 0u64;
+        let mut files_read = 0u64;
+        let mut new_chunk_bytes = 0u64;
+        let mut i = 0;
+        while i < small.len() {
+            job.check()?;
+            let mut j = i;
+            let mut batch_bytes = 0;
+            while j < small.len() && j - i < BATCH_FILES && (batch_bytes < BATCH_BYTES || j == i) {
+                batch_bytes += small[j].size;
+                j += 1;
+            }
+            let outcomes: Vec<Outcome> = small[i..j]
+                .par_iter()
+                .map(|f| read_small(root, f, config))
+                .collect();
+            for (f, outcome) in small[i..j].iter().zip(outcomes) {
+                match outcome {
+                    Outcome::Git(obj) => {
+                        if !pack.contains(&obj.oid) && !odb.exists(Oid::from_bytes(&obj.oid)?) {
+                            pack.add(&obj)?;
+                        }
+                        bytes_read += f.size;
+                        files_read += 1;
+                        entries.push(Entry {
+                            path: f.rel.clone(),
+                            mode: f.git_mode(),
+                            oid: obj.oid,
+                            layer: Layer::Git,
+                            stat: Some((*f).clone()),
+                            last_version: None,
+                            size: f.size,
+                            dirty: true,
+                        });
+                    }
+                    Outcome::Large => large.push(f),
+                    Outcome::Skipped(reason) => skipped.push(SkippedFile {
+                        path: f.rel.clone(),
+                        reason,
+                    }),
+                }
+            }
+            job.bytes("storing", bytes_read, Some(total_read_bytes), None);
+            i = j;
+        }
+        for f in large {
+            job.check()?;
+            let path = root.join(&f.rel);
+            let mut file = match fs::File::open(&path) {
+                Ok(file) => file,
+                Err(e) => {
+                    skipped.push(SkippedFile {
+                        path: f.rel.clone(),
+                        reason: e.to_string(),
+                    });
+                    continue;
+                }
+            };
+            let base_done = bytes_read;
+            let stored = {
+                let mut progress = |n: u64| {
+                    job.bytes(
+                        "storing",
+                        base_done + n,
+                        Some(total_read_bytes),
+                        Some(&f.rel),
+                    )
+                };
+                chunk_writer.store(&mut file as &mut dyn Read, &mut progress, job.flag())
+            };
+            let stored = match stored {
+                Ok(s) => s,
+                Err(kura_chunkstore::Error::Io { source, .. })
+                    if !crate::error::is_disk_full(&source) =>
+                {
+                    skipped.push(SkippedFile {
+                        path: f.rel.clone(),
+                        reason: source.to_string(),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            new_chunk_bytes += stored.new_stored_bytes;
+            bytes_read += stored.size;
+            files_read += 1;
+            let pointer = Pointer {
+                size: stored.size,
+                hash: stored.hash,
+                chunks: stored.chunks,
+            }
+            .encode();
+            let obj = EncodedObject::encode(
+                ObjectKind::Blob,
+                &pointer,
+                config.storage.history_compression_level,
+            );
+            if !pack.contains(&obj.oid) && !odb.exists(Oid::from_bytes(&obj.oid)?) {
+                pack.add(&obj)?;
+            }
+            entries.push(Entry {
+                path: f.rel.clone(),
+                mode: f.git_mode(),
+                oid: obj.oid,
+                layer: Layer::Chunks,
+                stat: Some(f.clone()),
+                last_version: None,
+                size: stored.size,
+                dirty: true,
+            });
+        }
+
+        // Files that could not be read keep their previous content: nothing is lost.
+        let present: HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        let mut carried = Vec::new();
+        for s in &skipped {
+            if present.contains(s.path.as_str()) {
+                continue;
+            }
+            if let Some((mode, oid, layer, last)) = base.get(&s.path) {
+                let size = cache.get(&s.path).map_or(0, |c| c.size);
+                carried.push(Entry {
+                    path: s.path.clone(),
+                    mode: *mode,
+                    oid: *oid,
+                    layer: *layer,
+                    stat: None,
+                    last_version: Some(last.clone()),
+                    size,
+                    dirty: false,
+                });
+            }
+        }
+        entries.extend(carried);
+        entries.sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+
+        // Entries whose content did not change keep their last_version.
+        for e in entries.iter_mut().filter(|e| e.last_version.is_none()) {
+            if let Some((mode, oid, _, last)) = base.get(&e.path) {
+                if *mode == e.mode && *oid == e.oid {
+                    e.last_version = Some(last.clone());
+                }
+            }
+        }
+        let mut changes = ChangeCounts::default();
+        let new_paths: HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        for e in &entries {
+            match base.get(&e.path) {
+                None => changes.added += 1,
+                Some((mode, oid, _, _)) if *mode != e.mode || *oid != e.oid => {
+                    changes.modified += 1
+                }
+                Some(_) => {}
+            }
+        }
+        changes.removed = base
+            .keys()
+            .filter(|k| !new_paths.contains(k.as_str()))
+            .count() as u64;
+
+        // Trees.
+        let mut trees: Vec<([u8; 20], Vec<u8>)> = Vec::new();
+        let root_tree = build_tree(&entries, 0, &mut trees);
+        let head_tree = match head {
+            Some(h) => Some(repo.find_commit(h)?.tree_id()),
+            None => None,
+        };
+        let unchanged = head_tree.map(|t| t.as_bytes() == root_tree) == Some(true);
+        let total_size: u64 = entries.iter().map(|e| e.size).sum();
+        let file_count = entries.len() as u64;
+
+        if unchanged && !opts.allow_empty {
+            // Nothing to commit; keep the cache fresh so the next scan is quick.
+            drop(pack);
+            chunk_writer.finish()?;
+            let head_id = head.map(|h| h.to_string()).unwrap_or_default();
+            self.write_cache(&p.id, &entries, &head_id, !cache_valid, scan_start)?;
+            if !cache_valid {
+                // The catalog was behind the history (a crash between the two): catch it up.
+                self.db().execute(
+                    "UPDATE projects SET head = ?1, logical_size = ?2, file_count = ?3 WHERE id = ?4",
+                    params![head_id, total_size as i64, file_count as i64, p.id],
+                )?;
+            }
+            return Ok(SnapshotReport {
+                project_id: p.id,
+                version: None,
+                changes: ChangeCounts::default(),
+                files: file_count,
+                size: total_size,
+                files_read,
+                bytes_read,
+                new_chunk_bytes,
+                skipped,
+            });
+        }
+        job.check()?;
+        let level = config.storage.history_compression_level;
+        for (oid, data) in &trees {
+            if !pack.contains(oid) && !odb.exists(Oid::from_bytes(oid)?) {
+                pack.add(&EncodedObject::encode(ObjectKind::Tree, data, level))?;
+            }
+        }
+        let now = self.now();
+        let message = opts
+            .message
+            .clone()
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(|| default_message(opts.trigger, &changes));
+        let mut commit = format!("tree {}\n", hex::encode(root_tree));
+        if let Some(h) = head {
+            commit.push_str(&format!("parent {h}\n"));
+        }
+        commit.push_str(&format!(
+            "author {author} {now} +0000\ncommitter Kura <kura@localhost> {now} +0000\n\n{}\n\nKura-Trigger: {}\nKura-Changes: +{} ~{} -{}\nKura-Files: {} {}\n",
+            message.trim_end(),
+            opts.trigger.as_str(),
+            changes.added,
+            changes.modified,
+            changes.removed,
+            file_count,
+            total_size
+        ));
+        let commit_oid = object_id(ObjectKind::Commit, commit.as_bytes());
+        pack.add(&EncodedObject::encode(
+            ObjectKind::Commit,
+            commit.as_bytes(),
+            level,
+        ))?;
+
+        // The commit order.
+        job.files("committing", file_count, Some(file_count));
+        chunk_writer.finish()?;
+        pack.finish()?;
+        let commit_id = Oid::from_bytes(&commit_oid)?;
+        history::set_head(&repo_path, commit_id)?;
+        let version_id = commit_id.to_string();
+        self.write_cache(&p.id, &entries, &version_id, !cache_valid, scan_start)?;
+        let detected = detect::detect(root, &scan.files);
+        let history_bytes = dir_size(&repo_path);
+        {
+            let mut db = self.db();
+            let tx = db.transaction()?;
+            tx.execute(
+                "UPDATE projects SET head = ?1, logical_size = ?2, file_count = ?3, updated_at = ?4,
+                     chunk_stored = chunk_stored + ?5, stored_size = ?6 + chunk_stored + ?5
+                 WHERE id = ?7",
+                params![version_id, total_size as i64, file_count as i64, now, new_chunk_bytes as i64, history_bytes as i64, p.id],
+            )?;
+            tx.execute(
+                "DELETE FROM labels WHERE project_id = ?1 AND kind IN ('language', 'framework')",
+                [&p.id],
+            )?;
+            for l in &detected.languages {
+                tx.execute(
+                    "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'language', ?2)",
+                    params![p.id, l],
+                )?;
+            }
+            for f in &detected.frameworks {
+                tx.execute(
+                    "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'framework', ?2)",
+                    params![p.id, f],
+                )?;
+            }
+            tx.commit()?;
+        }
+        self.record_usage_sample()?;
+        let version = history::version_of(&repo.find_commit(commit_id)?);
+        Ok(SnapshotReport {
+            project_id: p.id,
+            version: Some(version),
+            changes,
+            files: file_count,
+            size: total_size,
+            files_read,
+            bytes_read,
+            new_chunk_bytes,
+            skipped,
+        })
+    }
+
+    /// Brings the files cache in line with `entries`: rows of changed files are written (with
+    /// `version` as their last version when they changed in it), rows of files that are gone are
+    /// removed; with `rewrite_all` every row is replaced.
+    fn write_cache(
+        &self,
+        project_id: &str,
+        entries: &[Entry],
+        version: &str,
+        rewrite_all: bool,
+        scan_start: i64,
+    ) -> Result<()> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        if rewrite_all {
+            tx.execute("DELETE FROM files WHERE project_id = ?1", [project_id])?;
+        } else {
+            let keep: HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+            let existing: Vec<String> = {
+                let mut stmt = tx.prepare_cached("SELECT path FROM files WHERE project_id = ?1")?;
+                let rows = stmt.query_map([project_id], |r| r.get::<_, String>(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let mut del =
+                tx.prepare_cached("DELETE FROM files WHERE project_id = ?1 AND path = ?2")?;
+            for path in existing.iter().filter(|p| !keep.contains(p.as_str())) {
+                del.execute(params![project_id, path])?;
+            }
+        }
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT OR REPLACE INTO files (project_id, path, size, mtime_ns, ctime_ns, inode, mode, layer, oid, ext, last_version)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for e in entries.iter().filter(|e| rewrite_all || e.dirty) {
+                let last = e.last_version.as_deref().unwrap_or(version);
+                let (mtime, ctime, inode) = match &e.stat {
+                    // A file written just before the scan is stored with an impossible mtime so
+                    // that the next snapshot reads it again (the "racily clean" problem).
+                    Some(s) if s.mtime_ns >= scan_start - RACY_WINDOW_NS => {
+                        (-1, s.ctime_ns, s.inode)
+                    }
+                    Some(s) => (s.mtime_ns, s.ctime_ns, s.inode),
+                    None => (-1, -1, 0),
+                };
+                ins.execute(params![
+                    project_id,
+                    e.path,
+                    e.size as i64,
+                    mtime,
+                    ctime,
+                    inode as i64,
+                    e.mode,
+                    e.layer.as_str(),
+                    hex::encode(e.oid),
+                    files::file_type_of(&e.path),
+                    last
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records the vault's total logical and stored bytes now, for growth over time.
+    fn record_usage_sample(&self) -> Result<()> {
+        let now = self.now();
+        let db = self.db();
+        db.execute(
+            "INSERT INTO usage_samples (at, logical, stored)
+             SELECT ?1, coalesce(sum(logical_size), 0), coalesce(sum(stored_size), 0) FROM projects",
+            [now],
+        )?;
+        Ok(())
+    }
+}
+
+fn default_message(trigger: Trigger, c: &ChangeCounts) -> String {
+    let what = match trigger {
+        Trigger::Manual | Trigger::Api => "Snapshot",
+        Trigger::Auto => "Automatic snapshot",
+        Trigger::BeforeRestore => "Before restore",
+        Trigger::BeforeArchive => "Before archive",
+    };
+    format!(
+        "{what}: {} added, {} modified, {} removed",
+        c.added, c.modified, c.removed
+    )
+}
+
+fn oid20(hex_id: &str) -> Option<[u8; 20]> {
+    let mut o = [0u8; 20];
+    hex::decode_to_slice(hex_id, &mut o).ok()?;
+    Some(o)
+}
+
+/// Builds the tree objects for sorted `entries` (paths relative to the tree at `offset`), pushing
+/// each into `out`; returns the root tree's id.
+fn build_tree(entries: &[Entry], offset: usize, out: &mut Vec<([u8; 20], Vec<u8>)>) -> [u8; 20] {
+    let mut items: Vec<TreeEntry> = Vec::new();
+    let mut i = 0;
+    while i < entries.len() {
+        let rest = &entries[i].path[offset..];
+        match rest.find('/') {
+            Some(slash) => {
+                let dir = &rest[..=slash]; // includes the slash
+                let mut j = i + 1;
+                while j < entries.len() && entries[j].path[offset..].starts_with(dir) {
+                    j += 1;
+                }
+                let sub = build_tree(&entries[i..j], offset + slash + 1, out);
+                items.push(TreeEntry {
+                    mode: 0o040000,
+                    name: dir[..slash].as_bytes().to_vec(),
+                    oid: sub,
+                });
+                i = j;
+            }
+            None => {
+                items.push(TreeEntry {
+                    mode: entries[i].mode,
+                    name: rest.as_bytes().to_vec(),
+                    oid: entries[i].oid,
+                });
+                i += 1;
+            }
+        }
+    }
+    let data = encode_tree(&mut items);
+    let oid = object_id(ObjectKind::Tree, &data);
+    out.push((oid, data));
+    oid
+}
+
+/// Bytes of the files under `dir` (best effort).
+pub(crate) fn dir_size(dir: &Path) -> u64 {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.metadata().ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum()
+}

@@ -1,0 +1,202 @@
+//! The vault: where all of Kura's data for one user lives, and the handle every operation goes
+//! through.
+//!
+//! ```text
+//! <vault>/config.toml          settings
+//! <vault>/catalog.db           SQLite catalog (WAL)
+//! <vault>/histories/<id>.git   one bare git repository per project
+//! <vault>/chunks/              the chunk store (large and binary files), see kura-chunkstore
+//! <vault>/projects/<name>/     working folders of managed projects
+//! <vault>/templates/<name>/    project templates saved by the user
+//! <vault>/locks/               advisory lock files
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use kura_chunkstore::{ChunkStore, ChunkStoreOptions};
+use rusqlite::Connection;
+
+use crate::catalog;
+use crate::config::Config;
+use crate::durable::{self, FileLock};
+use crate::error::{Error, ErrorKind, Result};
+
+/// Where time comes from; tests pass a fixed clock.
+pub trait Clock: Send + Sync {
+    /// Seconds since the Unix epoch.
+    fn now(&self) -> i64;
+}
+
+/// The real clock.
+#[derive(Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// An open vault. Cheap to share between threads (`Arc<Vault>`); several processes may open the
+/// same vault at once.
+pub struct Vault {
+    root: PathBuf,
+    config: Config,
+    db: Mutex<Connection>,
+    chunks: ChunkStore,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").field("root", &self.root).finish()
+    }
+}
+
+/// The name of the workspace created on first open.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+impl Vault {
+    /// The vault location when none is given: `KURA_HOME`, else the platform data folder
+    /// (`~/.local/share/kura` on Linux).
+    pub fn default_location() -> Result<PathBuf> {
+        if let Some(home) = std::env::var_os("KURA_HOME").filter(|v| !v.is_empty()) {
+            return Ok(PathBuf::from(home));
+        }
+        directories::ProjectDirs::from("", "", "kura")
+            .map(|d| d.data_dir().to_path_buf())
+            .ok_or_else(|| {
+                Error::invalid(
+                    "cannot find a data folder for this user; set KURA_HOME or pass --vault",
+                )
+            })
+    }
+
+    /// Opens the vault at `root`, creating it on first use (its parent folder must exist: a vault
+    /// on a drive that is not mounted is refused, not created half-way).
+    pub fn open(root: &Path) -> Result<Vault> {
+        Vault::open_with_clock(root, Arc::new(SystemClock))
+    }
+
+    /// Like [`Vault::open`], with the given clock.
+    pub fn open_with_clock(root: &Path, clock: Arc<dyn Clock>) -> Result<Vault> {
+        if !root.is_dir() {
+            let parent = root.parent().filter(|p| !p.as_os_str().is_empty());
+            match parent {
+                Some(p) if !p.is_dir() => {
+                    return Err(Error::new(
+                        ErrorKind::NotFound,
+                        format!(
+                            "the vault folder {} cannot be reached: {} does not exist (is its drive connected?)",
+                            root.display(),
+                            p.display()
+                        ),
+                    ))
+                }
+                _ => durable::create_dir_all(root)?,
+            }
+        }
+        let root = root
+            .canonicalize()
+            .map_err(|e| Error::io("open vault folder", root, e))?;
+        for dir in ["histories", "projects", "templates", "locks"] {
+            durable::create_dir_all(&root.join(dir))?;
+        }
+        let config = Config::load(&root.join("config.toml"))?;
+        let conn = catalog::open(&root.join("catalog.db"))?;
+        let chunks = ChunkStore::open(
+            &root.join("chunks"),
+            ChunkStoreOptions {
+                zstd_level: config.storage.compression_level,
+                cache_bytes: config.storage.cache_size.0 as usize,
+                ..ChunkStoreOptions::default()
+            },
+        )?;
+        let vault = Vault {
+            root,
+            config,
+            db: Mutex::new(conn),
+            chunks,
+            clock,
+        };
+        vault.ensure_default_workspace()?;
+        Ok(vault)
+    }
+
+    /// The vault folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The settings in force (config.toml plus environment overrides).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Path of `config.toml`.
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("config.toml")
+    }
+
+    /// Changes one setting in `config.toml` (validated); takes effect when the vault is next opened.
+    pub fn set_config(&self, key: &str, value: &str) -> Result<Config> {
+        let _guard = FileLock::acquire(&self.root.join("locks/config.lock"), true)?;
+        let path = self.config_path();
+        // Start from the file alone, so environment overrides are not written into it.
+        let mut file_config = Config::load_file_only(&path)?;
+        file_config.set(key, value)?;
+        file_config.save(&path)?;
+        Ok(file_config)
+    }
+
+    pub(crate) fn db(&self) -> MutexGuard<'_, Connection> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn chunks(&self) -> &ChunkStore {
+        &self.chunks
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub(crate) fn history_path(&self, project_id: &str) -> PathBuf {
+        self.root
+            .join("histories")
+            .join(format!("{project_id}.git"))
+    }
+
+    pub(crate) fn projects_dir(&self) -> PathBuf {
+        self.config
+            .paths
+            .projects
+            .clone()
+            .unwrap_or_else(|| self.root.join("projects"))
+    }
+
+    pub(crate) fn templates_dir(&self) -> PathBuf {
+        self.root.join("templates")
+    }
+
+    /// Lock held while writing a project's history (one writer per project across processes).
+    pub(crate) fn lock_project(&self, project_id: &str) -> Result<FileLock> {
+        let path = self.root.join("locks").join(format!("{project_id}.lock"));
+        match FileLock::try_acquire(&path, true)? {
+            Some(lock) => Ok(lock),
+            None => Err(Error::new(
+                ErrorKind::Busy,
+                "another Kura process is writing this project right now; try again when it is done",
+            )),
+        }
+    }
+
+    /// Shared while chunks are being written; exclusive while garbage is collected.
+    pub(crate) fn lock_chunks(&self, exclusive: bool) -> Result<FileLock> {
+        FileLock::acquire(&self.root.join("locks/chunks.lock"), exclusive)
+    }
+}

@@ -1,0 +1,407 @@
+//! Integrity and space: `verify` checks the catalog, every history and every chunk, and names what
+//! a problem affects; `gc` removes chunks no version references.
+
+use std::collections::{HashMap, HashSet};
+
+use git2::{ObjectType, Oid, Repository};
+use kura_chunkstore::ChunkId;
+use serde::Serialize;
+
+use crate::catalog;
+use crate::error::Result;
+use crate::history;
+use crate::job::Job;
+use crate::pointer::Pointer;
+use crate::project::Project;
+use crate::vault::Vault;
+
+/// One problem found by `verify`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Which part of the vault: "catalog", "history" or "chunks".
+    pub area: String,
+    /// The project affected, by name.
+    pub project: Option<String>,
+    /// The versions affected (short ids).
+    pub versions: Vec<String>,
+    /// The files affected.
+    pub paths: Vec<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// What `verify` found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct VerifyReport {
+    /// Projects whose histories were read.
+    pub projects_checked: u64,
+    /// Versions read.
+    pub versions_checked: u64,
+    /// Git objects read and hash-checked.
+    pub objects_checked: u64,
+    /// Chunks read and hash-checked.
+    pub chunks_checked: u64,
+    /// Everything wrong; empty when the vault is sound.
+    pub problems: Vec<Problem>,
+}
+
+impl VerifyReport {
+    /// True when no problem was found.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// What `gc` freed.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct GcReport {
+    /// Chunks no version referenced any more.
+    pub chunks_removed: u64,
+    /// Pack files deleted.
+    pub packs_deleted: u64,
+    /// Pack files rewritten without their dead chunks.
+    pub packs_rewritten: u64,
+    /// Bytes freed on disk.
+    pub bytes_freed: u64,
+}
+
+/// Where a pointer blob appears: (version short id, path).
+type Uses = Vec<(String, String)>;
+
+/// Everything reachable in one history.
+#[derive(Default)]
+struct Walked {
+    versions: u64,
+    objects: u64,
+    /// Chunk id → pointer blobs naming it.
+    chunk_users: HashMap<ChunkId, Vec<Oid>>,
+    /// Pointer blob → where it appears.
+    pointer_uses: HashMap<Oid, Uses>,
+    problems: Vec<Problem>,
+}
+
+/// Reads every commit, tree and blob reachable from the project's latest version (each object
+/// once), checking hashes; collects the chunks pointers refer to.
+fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walked> {
+    let mut w = Walked::default();
+    let problem = |versions: Vec<String>, paths: Vec<String>, message: String| Problem {
+        area: "history".into(),
+        project: Some(project.name.clone()),
+        versions,
+        paths,
+        message,
+    };
+    let head = match history::head(repo) {
+        Ok(Some(h)) => h,
+        Ok(None) => return Ok(w),
+        Err(e) => {
+            w.problems.push(problem(
+                vec![],
+                vec![],
+                format!("the latest version cannot be found: {e}"),
+            ));
+            return Ok(w);
+        }
+    };
+    let odb = repo.odb()?;
+    let mut seen_trees: HashSet<Oid> = HashSet::new();
+    let mut seen_blobs: HashMap<Oid, bool> = HashMap::new(); // blob → is pointer
+    let mut walk = repo.revwalk()?;
+    walk.push(head)?;
+    for id in walk {
+        job.check()?;
+        let id = match id {
+            Ok(id) => id,
+            Err(e) => {
+                w.problems.push(problem(
+                    vec![],
+                    vec![],
+                    format!("the list of versions is damaged: {}", e.message()),
+                ));
+                break;
+            }
+        };
+        let short = id.to_string()[..10].to_string();
+        w.versions += 1;
+        w.objects += 1;
+        let commit = match repo.find_commit(id) {
+            Ok(c) => c,
+            Err(e) => {
+                w.problems.push(problem(
+                    vec![short],
+                    vec![],
+                    format!("the version cannot be read: {}", e.message()),
+                ));
+                continue;
+            }
+        };
+        // Depth-first over trees, with the path prefix.
+        let mut stack: Vec<(Oid, String)> = vec![(commit.tree_id(), String::new())];
+        while let Some((tree_id, prefix)) = stack.pop() {
+            let first_visit = seen_trees.insert(tree_id);
+            let tree = match repo.find_tree(tree_id) {
+                Ok(t) => t,
+                Err(e) => {
+                    if first_visit {
+                        w.problems.push(problem(
+                            vec![short.clone()],
+                            vec![if prefix.is_empty() {
+                                "/".into()
+                            } else {
+                                prefix.clone()
+                            }],
+                            format!("a folder of this version cannot be read: {}", e.message()),
+                        ));
+                    }
+                    continue;
+                }
+            };
+            if first_visit {
+                w.objects += 1;
+            }
+            for entry in tree.iter() {
+                let name = entry.name().unwrap_or("?");
+                let path = format!("{prefix}{name}");
+                match entry.kind() {
+                    Some(ObjectType::Tree) => {
+                        // Trees already walked hold only blobs already checked, but their
+                        // pointer uses in this version still count for naming affected files.
+                        stack.push((entry.id(), format!("{path}/")));
+                    }
+                    Some(ObjectType::Blob) => {
+                        let oid = entry.id();
+                        let is_pointer = match seen_blobs.get(&oid) {
+                            Some(p) => *p,
+                            None => {
+                                let is_pointer = match odb.read(oid) {
+                                    Ok(obj) => {
+                                        w.objects += 1;
+                                        let data = obj.data();
+                                        if Pointer::is_pointer(data) {
+                                            match Pointer::decode(data) {
+                                                Ok(p) => {
+                                                    for c in p.chunks {
+                                                        w.chunk_users
+                                                            .entry(c.id)
+                                                            .or_default()
+                                                            .push(oid);
+                                                    }
+                                                }
+                                                Err(e) => w.problems.push(problem(
+                                                    vec![short.clone()],
+                                                    vec![path.clone()],
+                                                    e.to_string(),
+                                                )),
+                                            }
+                                            true
+                                        } else {
+                                            false
+                                        }
+                                    }
+                                    Err(e) => {
+                                        w.problems.push(problem(
+                                            vec![short.clone()],
+                                            vec![path.clone()],
+                                            format!(
+                                                "the file's content cannot be read: {}",
+                                                e.message()
+                                            ),
+                                        ));
+                                        false
+                                    }
+                                };
+                                seen_blobs.insert(oid, is_pointer);
+                                is_pointer
+                            }
+                        };
+                        if is_pointer {
+                            w.pointer_uses
+                                .entry(oid)
+                                .or_default()
+                                .push((short.clone(), path));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    for c in w.chunk_users.values_mut() {
+        c.sort();
+        c.dedup();
+    }
+    Ok(w)
+}
+
+impl Vault {
+    /// Checks the catalog, every history (or one project's) and every chunk's hash; each problem
+    /// names the projects, versions and files it affects.
+    pub fn verify(&self, project: Option<&str>, job: &Job) -> Result<VerifyReport> {
+        let mut report = VerifyReport::default();
+        {
+            let db = self.db();
+            for p in catalog::integrity_problems(&db)? {
+                report.problems.push(Problem {
+                    area: "catalog".into(),
+                    project: None,
+                    versions: vec![],
+                    paths: vec![],
+                    message: p,
+                });
+            }
+        }
+        let projects = match project {
+            Some(r) => vec![self.project(r)?],
+            None => self.all_projects()?,
+        };
+        // chunk → (project name, pointer uses)
+        let mut chunk_refs: HashMap<ChunkId, Vec<(String, Uses)>> = HashMap::new();
+        for (i, p) in projects.iter().enumerate() {
+            job.files("verifying", i as u64, Some(projects.len() as u64));
+            let repo = match Repository::open_bare(self.history_path(&p.id)) {
+                Ok(r) => r,
+                Err(e) => {
+                    report.problems.push(Problem {
+                        area: "history".into(),
+                        project: Some(p.name.clone()),
+                        versions: vec![],
+                        paths: vec![],
+                        message: format!("the history cannot be opened: {}", e.message()),
+                    });
+                    continue;
+                }
+            };
+            let walked = walk_history(&repo, p, job)?;
+            report.projects_checked += 1;
+            report.versions_checked += walked.versions;
+            report.objects_checked += walked.objects;
+            report.problems.extend(walked.problems);
+            for (chunk, blobs) in walked.chunk_users {
+                let uses: Uses = blobs
+                    .iter()
+                    .flat_map(|b| walked.pointer_uses.get(b).cloned().unwrap_or_default())
+                    .collect();
+                chunk_refs
+                    .entry(chunk)
+                    .or_default()
+                    .push((p.name.clone(), uses));
+            }
+        }
+        // Chunks: a full check of the store when verifying everything; else read this
+        // project's chunks.
+        let mut bad: Vec<(ChunkId, String)> = Vec::new();
+        if project.is_none() {
+            let total_projects = projects.len() as u64;
+            let mut progress =
+                |done: u64, total: u64| job.bytes("verifying chunks", done, Some(total), None);
+            let r = self.chunks().verify(&mut progress)?;
+            job.files("verifying", total_projects, Some(total_projects));
+            report.chunks_checked = r.chunks_checked;
+            for c in &r.bad_chunks {
+                bad.push((*c, "its stored bytes do not match its hash".into()));
+            }
+            for pk in r.missing_packs.iter() {
+                report
+                    .problems
+                    .push(chunk_problem(format!("pack {pk} is missing")));
+            }
+            for pk in r.bad_packs.iter() {
+                report
+                    .problems
+                    .push(chunk_problem(format!("pack {pk} is damaged")));
+            }
+        } else {
+            for id in chunk_refs.keys() {
+                job.check()?;
+                report.chunks_checked += 1;
+                let r = self.chunks().read_to(
+                    &[kura_chunkstore::ChunkRef { id: *id, len: 0 }],
+                    &mut std::io::sink(),
+                );
+                if let Err(e) = r {
+                    bad.push((*id, e.to_string()));
+                }
+            }
+        }
+        // Chunks referenced but not in the store at all.
+        for id in chunk_refs.keys() {
+            if !bad.iter().any(|(b, _)| b == id) && !self.chunks().contains(id)? {
+                bad.push((*id, "it is missing from the chunk store".into()));
+            }
+        }
+        for (id, why) in bad {
+            let users = chunk_refs.get(&id).cloned().unwrap_or_default();
+            if users.is_empty() {
+                report.problems.push(chunk_problem(format!(
+                    "chunk {} is damaged ({why}); no version uses it, `kura gc` removes it",
+                    hex::encode(&id[..8])
+                )));
+                continue;
+            }
+            for (project, uses) in users {
+                let mut versions: Vec<String> = uses.iter().map(|u| u.0.clone()).collect();
+                versions.sort();
+                versions.dedup();
+                let mut paths: Vec<String> = uses.iter().map(|u| u.1.clone()).collect();
+                paths.sort();
+                paths.dedup();
+                report.problems.push(Problem {
+                    area: "chunks".into(),
+                    project: Some(project),
+                    versions,
+                    paths,
+                    message: format!("chunk {} is damaged: {why}", hex::encode(&id[..8])),
+                });
+            }
+        }
+        Ok(report)
+    }
+
+    /// Removes chunks that no version of any project references, and compacts packs.
+    pub fn gc(&self, job: &Job) -> Result<GcReport> {
+        let _lock = self.lock_chunks(true)?;
+        let mut live: HashSet<ChunkId> = HashSet::new();
+        let projects = self.all_projects()?;
+        for p in &projects {
+            let repo = history::open(&self.history_path(&p.id))?;
+            let walked = walk_history(&repo, p, job)?;
+            if let Some(problem) = walked.problems.first() {
+                // Never delete chunks on the word of a damaged history.
+                return Err(crate::error::Error::corrupt(format!(
+                    "garbage collection stopped: the history of project '{}' is damaged ({}); run `kura verify`",
+                    p.name, problem.message
+                )));
+            }
+            live.extend(walked.chunk_users.into_keys());
+        }
+        job.check()?;
+        let r = self.chunks().gc(&live)?;
+        Ok(GcReport {
+            chunks_removed: r.chunks_removed,
+            packs_deleted: r.packs_deleted as u64,
+            packs_rewritten: r.packs_rewritten as u64,
+            bytes_freed: r.bytes_freed,
+        })
+    }
+
+    /// Every project, trash included.
+    pub(crate) fn all_projects(&self) -> Result<Vec<Project>> {
+        let ids: Vec<String> = {
+            let db = self.db();
+            let mut stmt = db.prepare("SELECT id FROM projects ORDER BY name")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        ids.iter().map(|id| self.project_by_id(id)).collect()
+    }
+}
+
+fn chunk_problem(message: String) -> Problem {
+    Problem {
+        area: "chunks".into(),
+        project: None,
+        versions: vec![],
+        paths: vec![],
+        message,
+    }
+}
