@@ -1,1 +1,620 @@
-fn main(){}
+//! `kura`: the command-line door onto the Kura vault. Every subcommand parses its input, calls
+//! one engine function and prints the result, for people by default or as JSON with `--json`.
+
+mod human;
+mod print;
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use kura_core::{
+    ByteSize, Error, ErrorKind, ImportOptions, Job, NewProject, ProjectFilter, ProjectSort, ProjectStatus,
+    SnapshotOptions, Trigger, Vault,
+};
+
+use crate::print::Out;
+
+/// Kura: a local-first vault for software projects.
+#[derive(Parser)]
+#[command(name = "kura", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    /// The vault folder (default: $KURA_HOME, else ~/.local/share/kura).
+    #[arg(long, global = true, value_name = "DIR")]
+    vault: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show the vault, the active workspace and a summary of projects.
+    Status,
+    /// Create, rename, switch, list and delete workspaces.
+    #[command(subcommand)]
+    Workspace(WorkspaceCmd),
+    /// Create, import, list, change and delete projects.
+    #[command(subcommand)]
+    Project(ProjectCmd),
+    /// List project templates.
+    #[command(subcommand)]
+    Template(TemplateCmd),
+    /// Projects in the trash.
+    #[command(subcommand)]
+    Trash(TrashCmd),
+    /// List a project's files (new, modified and deleted files are marked).
+    Files {
+        /// Project name or id.
+        project: String,
+        /// Only files under this folder.
+        prefix: Option<String>,
+    },
+    /// Read, save, rename or delete one file in a project.
+    #[command(subcommand)]
+    File(FileCmd),
+    /// Take a version of a project (or of every active project with --all).
+    Snapshot {
+        /// Project name or id.
+        #[arg(required_unless_present = "all")]
+        project: Option<String>,
+        /// Snapshot every active project of the active workspace that changed.
+        #[arg(long, conflicts_with = "project")]
+        all: bool,
+        /// The version's message.
+        #[arg(long, short)]
+        message: Option<String>,
+        /// Who made it: "Name <email>".
+        #[arg(long)]
+        author: Option<String>,
+        /// What triggered it.
+        #[arg(long, default_value = "manual")]
+        trigger: Trigger,
+        /// Make a version even if nothing changed.
+        #[arg(long)]
+        allow_empty: bool,
+    },
+    /// List versions of a project, or of one file.
+    History {
+        /// Project name or id.
+        project: String,
+        /// Only versions where this file changed.
+        #[arg(long)]
+        file: Option<String>,
+        /// At most this many versions.
+        #[arg(long, short = 'n')]
+        limit: Option<usize>,
+    },
+    /// Show what changed between two versions.
+    Diff {
+        /// Project name or id.
+        project: String,
+        /// The older version (id, latest, latest~N).
+        from: String,
+        /// The newer version (default: latest).
+        to: Option<String>,
+        /// Only this file or folder.
+        #[arg(long)]
+        file: Option<String>,
+        /// Only the list of changed files, no line diff.
+        #[arg(long)]
+        stat: bool,
+    },
+    /// Restore a project (or one file) to a version; the current state is kept as a version first.
+    Restore {
+        /// Project name or id.
+        project: String,
+        /// The version (id, latest~N).
+        version: String,
+        /// Restore only this file.
+        #[arg(long)]
+        file: Option<String>,
+    },
+    /// Check the catalog, histories and chunks; names what any problem affects.
+    Verify {
+        /// Only this project.
+        project: Option<String>,
+    },
+    /// Remove chunks no version references.
+    Gc,
+    /// Where the space goes.
+    Stats,
+    /// Show or change settings in config.toml.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+}
+
+#[derive(Subcommand)]
+enum WorkspaceCmd {
+    /// List workspaces.
+    List,
+    /// Show the active workspace.
+    Current,
+    /// Create a workspace.
+    Create { name: String },
+    /// Rename a workspace.
+    Rename { name: String, new_name: String },
+    /// Make a workspace the active one.
+    Switch { name: String },
+    /// Delete a workspace (refused while it holds projects, unless --move-to).
+    Delete {
+        name: String,
+        /// Move its projects to this workspace first.
+        #[arg(long)]
+        move_to: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectCmd {
+    /// Create a project, blank or from a template.
+    Create {
+        name: String,
+        /// empty, backend, frontend, fullstack, or a saved template.
+        #[arg(long, short)]
+        template: Option<String>,
+        /// generation, migration, imported, manual, ...
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, short, default_value = "")]
+        description: String,
+        /// A tag (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// Workspace (default: the active one).
+        #[arg(long, short)]
+        workspace: Option<String>,
+    },
+    /// Import a folder as a project (copied into the vault, or tracked in place with --link).
+    Import {
+        path: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+        /// Track the folder where it is instead of copying it.
+        #[arg(long)]
+        link: bool,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long, short)]
+        workspace: Option<String>,
+    },
+    /// List projects, with filters.
+    List(ListArgs),
+    /// Show a project's details.
+    Show { project: String },
+    /// Rename a project.
+    Rename { project: String, new_name: String },
+    /// Move a project to another workspace.
+    Move { project: String, workspace: String },
+    /// Change description, kind or git remote.
+    Edit {
+        project: String,
+        #[arg(long, short)]
+        description: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+        /// The git remote URL ("" clears it).
+        #[arg(long)]
+        git_remote: Option<String>,
+    },
+    /// Add or remove tags.
+    Tag {
+        project: String,
+        #[arg(long)]
+        add: Vec<String>,
+        #[arg(long)]
+        remove: Vec<String>,
+    },
+    /// Show metadata, or set KEY=VALUE / remove KEY= pairs.
+    Meta { project: String, changes: Vec<String> },
+    /// Move a project to the trash (or delete it for good with --hard).
+    Delete {
+        project: String,
+        /// Delete its history and (managed) folder for good.
+        #[arg(long)]
+        hard: bool,
+    },
+    /// Write a version's files to a folder.
+    Export {
+        project: String,
+        dest: PathBuf,
+        /// The version (default: latest).
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// Save the latest version as a template for new projects.
+    SaveTemplate { project: String, name: String },
+}
+
+#[derive(Args)]
+struct ListArgs {
+    /// Only this workspace (default: the active one).
+    #[arg(long, short)]
+    workspace: Option<String>,
+    /// Every workspace.
+    #[arg(long, conflicts_with = "workspace")]
+    all: bool,
+    /// active, archived or deleted.
+    #[arg(long)]
+    status: Option<ProjectStatus>,
+    #[arg(long)]
+    language: Option<String>,
+    #[arg(long)]
+    framework: Option<String>,
+    /// Has this tag (repeatable: all must match).
+    #[arg(long = "tag")]
+    tags: Vec<String>,
+    /// At least this big (e.g. 10MiB).
+    #[arg(long)]
+    min_size: Option<ByteSize>,
+    /// At most this big.
+    #[arg(long)]
+    max_size: Option<ByteSize>,
+    /// Changed since (2026-11-01, or 7d for seven days ago).
+    #[arg(long)]
+    since: Option<String>,
+    /// Changed before.
+    #[arg(long)]
+    before: Option<String>,
+    /// Text in the name, description or tags.
+    #[arg(long, short)]
+    search: Option<String>,
+    /// Metadata KEY (present) or KEY=VALUE (repeatable).
+    #[arg(long = "meta")]
+    meta: Vec<String>,
+    /// name, size, updated or created.
+    #[arg(long, default_value = "name")]
+    sort: ProjectSort,
+    #[arg(long)]
+    limit: Option<u32>,
+}
+
+#[derive(Subcommand)]
+enum TemplateCmd {
+    /// List templates.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TrashCmd {
+    /// List projects in the trash.
+    List,
+    /// Bring a project back from the trash.
+    Restore { project: String },
+}
+
+#[derive(Subcommand)]
+enum FileCmd {
+    /// Print a file to standard output.
+    Read { project: String, path: String },
+    /// Save a file from --from or standard input.
+    Save {
+        project: String,
+        path: String,
+        /// Read the content from this file instead of standard input.
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
+    /// Rename or move a file inside the project.
+    Rename { project: String, from: String, to: String },
+    /// Delete a file (it stays in earlier versions).
+    Delete { project: String, path: String },
+}
+
+#[derive(Subcommand)]
+enum ConfigCmd {
+    /// Print every setting in force.
+    Show,
+    /// Print the path of config.toml.
+    Path,
+    /// Print one setting.
+    Get { key: String },
+    /// Change one setting.
+    Set { key: String, value: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KURA_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let out = Out::new(cli.json);
+    match run(&cli, &out) {
+        Ok(code) => code,
+        Err(err) => {
+            out.error(&err);
+            ExitCode::from(exit_code(err.kind()))
+        }
+    }
+}
+
+/// Exit codes scripts can act on.
+fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::InvalidInput => 2,
+        ErrorKind::NotFound => 3,
+        ErrorKind::AlreadyExists | ErrorKind::Conflict => 4,
+        ErrorKind::PathEscape => 5,
+        ErrorKind::QuotaExceeded => 6,
+        ErrorKind::DiskFull => 7,
+        ErrorKind::Corrupt => 8,
+        ErrorKind::Busy => 9,
+        ErrorKind::Io => 10,
+        ErrorKind::Cancelled => 130,
+        ErrorKind::Internal => 70,
+    }
+}
+
+fn open_vault(cli: &Cli) -> Result<Vault, Error> {
+    let path = match &cli.vault {
+        Some(p) => p.clone(),
+        None => Vault::default_location()?,
+    };
+    Vault::open(&path)
+}
+
+fn job(cli: &Cli) -> Job {
+    if cli.quiet || cli.json || !std::io::stderr().is_terminal() {
+        return Job::default();
+    }
+    print::progress_job()
+}
+
+fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
+    let vault = open_vault(cli)?;
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    };
+    match &cli.command {
+        Command::Status => {
+            let ws = vault.current_workspace()?;
+            let stats = vault.stats()?;
+            out.status(&vault, &ws, &stats);
+        }
+        Command::Workspace(cmd) => match cmd {
+            WorkspaceCmd::List => out.workspaces(&vault.workspaces()?),
+            WorkspaceCmd::Current => out.workspace(&vault.current_workspace()?, None),
+            WorkspaceCmd::Create { name } => out.workspace(&vault.create_workspace(name)?, Some("Created")),
+            WorkspaceCmd::Rename { name, new_name } => {
+                out.workspace(&vault.rename_workspace(name, new_name)?, Some("Renamed"))
+            }
+            WorkspaceCmd::Switch { name } => out.workspace(&vault.switch_workspace(name)?, Some("Switched to")),
+            WorkspaceCmd::Delete { name, move_to } => {
+                vault.delete_workspace(name, move_to.as_deref())?;
+                out.done(&format!("Deleted workspace '{name}'"));
+            }
+        },
+        Command::Project(cmd) => match cmd {
+            ProjectCmd::Create { name, template, kind, description, tags, workspace } => {
+                let p = vault.create_project(&NewProject {
+                    name: name.clone(),
+                    workspace: workspace.clone(),
+                    template: template.clone(),
+                    kind: kind.clone(),
+                    description: description.clone(),
+                    tags: tags.clone(),
+                })?;
+                out.project(&p, Some("Created"), now());
+            }
+            ProjectCmd::Import { path, name, link, kind, workspace } => {
+                let p = vault.import_folder(
+                    path,
+                    &ImportOptions { name: name.clone(), workspace: workspace.clone(), link: *link, kind: kind.clone() },
+                    &job(cli),
+                )?;
+                out.project(&p, Some(if *link { "Linked" } else { "Imported" }), now());
+            }
+            ProjectCmd::List(args) => {
+                let filter = list_filter(args, now()).map_err(|m| kura_error(ErrorKind::InvalidInput, m))?;
+                out.projects(&vault.projects(&filter)?, now());
+            }
+            ProjectCmd::Show { project } => out.project(&vault.project(project)?, None, now()),
+            ProjectCmd::Rename { project, new_name } => {
+                out.project(&vault.rename_project(project, new_name)?, Some("Renamed"), now())
+            }
+            ProjectCmd::Move { project, workspace } => {
+                out.project(&vault.move_project(project, workspace)?, Some("Moved"), now())
+            }
+            ProjectCmd::Edit { project, description, kind, git_remote } => out.project(
+                &vault.edit_project(project, description.as_deref(), kind.as_deref(), git_remote.as_deref())?,
+                Some("Updated"),
+                now(),
+            ),
+            ProjectCmd::Tag { project, add, remove } => {
+                out.project(&vault.tag_project(project, add, remove)?, Some("Tagged"), now())
+            }
+            ProjectCmd::Meta { project, changes } => {
+                let parsed: Vec<(String, Option<String>)> = changes
+                    .iter()
+                    .map(|c| match c.split_once('=') {
+                        Some((k, "")) => Ok((k.to_string(), None)),
+                        Some((k, v)) => Ok((k.to_string(), Some(v.to_string()))),
+                        None => Err(kura_error(
+                            ErrorKind::InvalidInput,
+                            format!("'{c}' is not KEY=VALUE (use KEY= to remove a key)"),
+                        )),
+                    })
+                    .collect::<Result<_, _>>()?;
+                let p = if parsed.is_empty() { vault.project(project)? } else { vault.set_metadata(project, &parsed)? };
+                out.metadata(&p);
+            }
+            ProjectCmd::Delete { project, hard } => {
+                if *hard {
+                    let p = vault.project(project)?;
+                    vault.delete_project(&p.id)?;
+                    out.done(&format!("Deleted project '{}' for good", p.name));
+                } else {
+                    let p = vault.trash_project(project)?;
+                    out.project(&p, Some("Moved to the trash:"), now());
+                }
+            }
+            ProjectCmd::Export { project, dest, version } => {
+                let r = vault.export_version(project, version.as_deref(), dest, &job(cli))?;
+                out.restored(&r, &format!("Exported to {}", dest.display()));
+            }
+            ProjectCmd::SaveTemplate { project, name } => {
+                let t = vault.save_template(project, name)?;
+                out.templates(std::slice::from_ref(&t));
+            }
+        },
+        Command::Template(TemplateCmd::List) => out.templates(&vault.templates()?),
+        Command::Trash(cmd) => match cmd {
+            TrashCmd::List => out.projects(
+                &vault.projects(&ProjectFilter {
+                    all_workspaces: true,
+                    status: Some(ProjectStatus::Deleted),
+                    ..Default::default()
+                })?,
+                now(),
+            ),
+            TrashCmd::Restore { project } => {
+                out.project(&vault.untrash_project(project)?, Some("Restored from the trash:"), now())
+            }
+        },
+        Command::Files { project, prefix } => out.files(&vault.list_files(project, prefix.as_deref())?, now()),
+        Command::File(cmd) => match cmd {
+            FileCmd::Read { project, path } => {
+                let stdout = std::io::stdout();
+                let mut lock = stdout.lock();
+                vault.read_file(project, path, &mut lock)?;
+                let _ = lock.flush();
+            }
+            FileCmd::Save { project, path, from } => {
+                let n = match from {
+                    Some(src) => {
+                        let mut f = std::fs::File::open(src).map_err(|e| {
+                            kura_error(ErrorKind::NotFound, format!("cannot open {}: {e}", src.display()))
+                        })?;
+                        vault.save_file(project, path, &mut f)?
+                    }
+                    None => vault.save_file(project, path, &mut std::io::stdin().lock())?,
+                };
+                out.done_json(&format!("Saved {path} ({})", human::bytes(n)), serde_json::json!({"path": path, "bytes": n}));
+            }
+            FileCmd::Rename { project, from, to } => {
+                vault.rename_file(project, from, to)?;
+                out.done(&format!("Renamed {from} to {to}"));
+            }
+            FileCmd::Delete { project, path } => {
+                vault.delete_file(project, path)?;
+                out.done(&format!("Deleted {path}"));
+            }
+        },
+        Command::Snapshot { project, all, message, author, trigger, allow_empty } => {
+            let opts = SnapshotOptions {
+                message: message.clone(),
+                author: author.clone(),
+                trigger: *trigger,
+                allow_empty: *allow_empty,
+            };
+            let targets: Vec<String> = if *all {
+                vault
+                    .projects(&ProjectFilter { status: Some(ProjectStatus::Active), ..Default::default() })?
+                    .into_iter()
+                    .map(|p| p.id)
+                    .collect()
+            } else {
+                project.iter().cloned().collect()
+            };
+            let mut reports = Vec::new();
+            for t in &targets {
+                let name = vault.project(t)?.name;
+                let r = vault.snapshot(t, &opts, &job(cli))?;
+                reports.push((name, r));
+            }
+            let skipped_any = reports.iter().any(|(_, r)| !r.skipped.is_empty());
+            out.snapshots(&reports);
+            if skipped_any {
+                return Ok(ExitCode::from(11));
+            }
+        }
+        Command::History { project, file, limit } => {
+            let versions = match file {
+                Some(f) => vault.file_versions(project, f)?,
+                None => vault.versions(project, *limit)?,
+            };
+            let versions: Vec<_> = versions.into_iter().take(limit.unwrap_or(usize::MAX)).collect();
+            out.versions(&versions, now());
+        }
+        Command::Diff { project, from, to, file, stat } => {
+            let d = vault.diff(project, from, to.as_deref(), file.as_deref(), !*stat)?;
+            out.diff(&d);
+        }
+        Command::Restore { project, version, file } => {
+            let r = match file {
+                Some(f) => vault.restore_file(project, version, f, &job(cli))?,
+                None => vault.restore_project(project, version, &job(cli))?,
+            };
+            out.restored(&r, &format!("Restored version {}", &r.version[..10]));
+        }
+        Command::Verify { project } => {
+            let r = vault.verify(project.as_deref(), &job(cli))?;
+            out.verify(&r);
+            if !r.is_ok() {
+                return Ok(ExitCode::from(exit_code(ErrorKind::Corrupt)));
+            }
+        }
+        Command::Gc => out.gc(&vault.gc(&job(cli))?),
+        Command::Stats => out.stats(&vault.stats()?, now()),
+        Command::Config(cmd) => match cmd {
+            ConfigCmd::Show => out.config(vault.config()),
+            ConfigCmd::Path => out.done_json(
+                &vault.config_path().display().to_string(),
+                serde_json::json!({"path": vault.config_path()}),
+            ),
+            ConfigCmd::Get { key } => {
+                let v = vault.config().get(key)?;
+                out.done_json(&v, serde_json::json!({"key": key, "value": v}));
+            }
+            ConfigCmd::Set { key, value } => {
+                let c = vault.set_config(key, value)?;
+                let v = c.get(key)?;
+                out.done_json(&format!("{key} = {v}"), serde_json::json!({"key": key, "value": v}));
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn kura_error(kind: ErrorKind, message: impl Into<String>) -> Error {
+    Error::new(kind, message)
+}
+
+fn list_filter(a: &ListArgs, now: i64) -> Result<ProjectFilter, String> {
+    let meta = a
+        .meta
+        .iter()
+        .map(|m| match m.split_once('=') {
+            Some((k, v)) => (k.to_string(), Some(v.to_string())),
+            None => (m.clone(), None),
+        })
+        .collect();
+    Ok(ProjectFilter {
+        workspace: a.workspace.clone(),
+        all_workspaces: a.all,
+        status: a.status,
+        language: a.language.clone(),
+        framework: a.framework.clone(),
+        tags: a.tags.clone(),
+        min_size: a.min_size.map(|s| s.0),
+        max_size: a.max_size.map(|s| s.0),
+        updated_since: a.since.as_deref().map(|s| human::parse_time(s, now)).transpose()?,
+        updated_before: a.before.as_deref().map(|s| human::parse_time(s, now)).transpose()?,
+        text: a.search.clone(),
+        metadata: meta,
+        sort: a.sort,
+        limit: a.limit,
+    })
+}

@@ -1,0 +1,102 @@
+//! Numbers and times formatted for people.
+
+/// "1.2 GiB", "340 KiB", "12 B".
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else if v < 10.0 {
+        format!("{v:.1} {}", UNITS[unit])
+    } else {
+        format!("{v:.0} {}", UNITS[unit])
+    }
+}
+
+/// "3 minutes ago", "yesterday", or a date for anything older than a week.
+pub fn ago(ts: i64, now: i64) -> String {
+    let d = now - ts;
+    if d < 0 {
+        return date(ts);
+    }
+    let plural = |n: i64, what: &str| format!("{n} {what}{} ago", if n == 1 { "" } else { "s" });
+    match d {
+        0..=44 => "just now".into(),
+        45..=3599 => plural((d + 30) / 60, "minute"),
+        3600..=86_399 => plural((d + 1800) / 3600, "hour"),
+        86_400..=172_799 => "yesterday".into(),
+        172_800..=604_799 => plural(d / 86_400, "day"),
+        _ => date(ts),
+    }
+}
+
+/// "2026-11-21 14:03" (UTC).
+pub fn date(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .map(|t| {
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}",
+                t.year(),
+                t.month() as u8,
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
+        .unwrap_or_else(|_| ts.to_string())
+}
+
+/// Parses "2026-11-01", "2026-11-01T10:00:00Z", or a relative "7d", "12h", "30m" (ago) into
+/// seconds since the epoch.
+pub fn parse_time(s: &str, now: i64) -> Result<i64, String> {
+    let t = s.trim();
+    if let Some(num) = t.strip_suffix('d').and_then(|n| n.parse::<i64>().ok()) {
+        return Ok(now - num * 86_400);
+    }
+    if let Some(num) = t.strip_suffix('h').and_then(|n| n.parse::<i64>().ok()) {
+        return Ok(now - num * 3600);
+    }
+    if let Some(num) = t.strip_suffix('m').and_then(|n| n.parse::<i64>().ok()) {
+        return Ok(now - num * 60);
+    }
+    if let Ok(dt) = time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339) {
+        return Ok(dt.unix_timestamp());
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    if let Ok(d) = time::Date::parse(t, &fmt) {
+        return Ok(d.midnight().assume_utc().unix_timestamp());
+    }
+    Err(format!(
+        "'{s}' is not a time; write 2026-11-01, 2026-11-01T10:00:00Z, or 7d / 12h / 30m for 'that long ago'"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(250 << 20), "250 MiB");
+        assert_eq!(bytes(3 << 30), "3.0 GiB");
+    }
+
+    #[test]
+    fn times_are_relative_when_recent() {
+        let now = 1_800_000_000;
+        assert_eq!(ago(now - 10, now), "just now");
+        assert_eq!(ago(now - 180, now), "3 minutes ago");
+        assert_eq!(ago(now - 7200, now), "2 hours ago");
+        assert_eq!(ago(now - 90_000, now), "yesterday");
+        assert_eq!(parse_time("2d", now).unwrap(), now - 172_800);
+        assert_eq!(parse_time("1970-01-02", now).unwrap(), 86_400);
+        assert!(parse_time("soon", now).is_err());
+    }
+}

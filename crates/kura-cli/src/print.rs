@@ -1,0 +1,462 @@
+//! Output: text for people, or JSON for scripts; progress bars on standard error.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use kura_core::{
+    Config, Diff, Error, FileEntry, FileState, GcReport, Job, Project, RestoreReport, SnapshotReport, Stats,
+    Template, Vault, VerifyReport, Version, Workspace,
+};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::human;
+
+/// Where results go.
+pub struct Out {
+    json: bool,
+}
+
+fn print_json<T: Serialize + ?Sized>(v: &T) {
+    match serde_json::to_string_pretty(v) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("kura: cannot write JSON: {e}"),
+    }
+}
+
+impl Out {
+    pub fn new(json: bool) -> Out {
+        Out { json }
+    }
+
+    pub fn error(&self, err: &Error) {
+        if self.json {
+            print_json(&json!({"error": {"code": err.kind().code(), "message": err.message()}}));
+        } else {
+            eprintln!("kura: {err}");
+        }
+    }
+
+    pub fn done(&self, text: &str) {
+        if self.json {
+            print_json(&json!({"ok": true, "message": text}));
+        } else {
+            println!("{text}");
+        }
+    }
+
+    pub fn done_json(&self, text: &str, value: serde_json::Value) {
+        if self.json {
+            print_json(&value);
+        } else {
+            println!("{text}");
+        }
+    }
+
+    pub fn status(&self, vault: &Vault, ws: &Workspace, stats: &Stats) {
+        if self.json {
+            print_json(&json!({
+                "vault": vault.root(),
+                "workspace": ws,
+                "projects": stats.projects,
+                "logical_bytes": stats.logical_bytes,
+                "stored_bytes": stats.stored_bytes,
+                "disk_free_bytes": stats.disk_free_bytes,
+            }));
+            return;
+        }
+        println!("Vault      {}", vault.root().display());
+        println!("Workspace  {} ({} projects)", ws.name, ws.project_count);
+        println!(
+            "Projects   {} active, {} archived, {} in the trash",
+            stats.projects.active, stats.projects.archived, stats.projects.deleted
+        );
+        println!(
+            "Size       {} of files, {} stored, {} free on disk",
+            human::bytes(stats.logical_bytes),
+            human::bytes(stats.stored_bytes),
+            human::bytes(stats.disk_free_bytes)
+        );
+    }
+
+    pub fn workspaces(&self, list: &[Workspace]) {
+        if self.json {
+            return print_json(list);
+        }
+        for w in list {
+            println!(
+                "{} {:<24} {:>5} project{}",
+                if w.active { "*" } else { " " },
+                w.name,
+                w.project_count,
+                if w.project_count == 1 { "" } else { "s" }
+            );
+        }
+    }
+
+    pub fn workspace(&self, w: &Workspace, verb: Option<&str>) {
+        if self.json {
+            return print_json(w);
+        }
+        match verb {
+            Some(v) => println!("{v} workspace '{}'", w.name),
+            None => println!("{}", w.name),
+        }
+    }
+
+    pub fn project(&self, p: &Project, verb: Option<&str>, now: i64) {
+        if self.json {
+            return print_json(p);
+        }
+        if let Some(v) = verb {
+            println!("{v} project '{}' ({})", p.name, p.id);
+        }
+        println!("  workspace   {}", p.workspace);
+        println!("  status      {:?}", p.status);
+        println!("  kind        {}", p.kind);
+        if !p.description.is_empty() {
+            println!("  description {}", p.description);
+        }
+        println!("  folder      {}{}", p.path.display(), if p.linked { " (linked)" } else { "" });
+        println!("  files       {} ({})", p.file_count, human::bytes(p.logical_size));
+        println!("  stored      {}", human::bytes(p.stored_size));
+        if !p.languages.is_empty() {
+            println!("  languages   {}", p.languages.join(", "));
+        }
+        if !p.frameworks.is_empty() {
+            println!("  frameworks  {}", p.frameworks.join(", "));
+        }
+        if !p.tags.is_empty() {
+            println!("  tags        {}", p.tags.join(", "));
+        }
+        if let Some(r) = &p.git_remote {
+            println!("  git remote  {r}");
+        }
+        for (k, v) in &p.metadata {
+            println!("  meta        {k} = {v}");
+        }
+        println!("  changed     {}", human::ago(p.updated_at, now));
+        if let Some(h) = &p.head {
+            println!("  latest      {}", &h[..10]);
+        }
+    }
+
+    pub fn projects(&self, list: &[Project], now: i64) {
+        if self.json {
+            return print_json(list);
+        }
+        if list.is_empty() {
+            println!("No projects.");
+            return;
+        }
+        let w = list.iter().map(|p| p.name.chars().count()).max().unwrap_or(4).clamp(4, 40);
+        println!("{:<w$}  {:<9} {:>9} {:>7}  {:<14} LANGUAGES", "NAME", "STATUS", "SIZE", "FILES", "CHANGED");
+        for p in list {
+            println!(
+                "{:<w$}  {:<9} {:>9} {:>7}  {:<14} {}",
+                p.name,
+                p.status.as_str(),
+                human::bytes(p.logical_size),
+                p.file_count,
+                human::ago(p.updated_at, now),
+                p.languages.join(", ")
+            );
+        }
+    }
+
+    pub fn metadata(&self, p: &Project) {
+        if self.json {
+            return print_json(&p.metadata);
+        }
+        if p.metadata.is_empty() {
+            println!("Project '{}' has no metadata.", p.name);
+        }
+        for (k, v) in &p.metadata {
+            println!("{k}={v}");
+        }
+    }
+
+    pub fn templates(&self, list: &[Template]) {
+        if self.json {
+            return print_json(list);
+        }
+        for t in list {
+            println!(
+                "{:<16} {:<8} {:>3} files  {}",
+                t.name,
+                if t.builtin { "built-in" } else { "saved" },
+                t.file_count,
+                t.description
+            );
+        }
+    }
+
+    pub fn files(&self, list: &[FileEntry], now: i64) {
+        if self.json {
+            return print_json(list);
+        }
+        for f in list {
+            let mark = match f.state {
+                FileState::Unchanged => " ",
+                FileState::Modified => "M",
+                FileState::New => "+",
+                FileState::Deleted => "-",
+            };
+            println!(
+                "{mark} {:>9}  {:<6}  {:<10}  {:<14}  {}",
+                human::bytes(f.size),
+                f.layer.map(|l| format!("{l:?}").to_lowercase()).unwrap_or_else(|| "-".into()),
+                f.last_version.as_deref().map(|v| &v[..10.min(v.len())]).unwrap_or("-"),
+                f.modified_at.map(|t| human::ago(t, now)).unwrap_or_default(),
+                f.path
+            );
+        }
+    }
+
+    pub fn snapshots(&self, reports: &[(String, SnapshotReport)]) {
+        if self.json {
+            if reports.len() == 1 {
+                return print_json(&reports[0].1);
+            }
+            return print_json(&reports.iter().map(|r| &r.1).collect::<Vec<_>>());
+        }
+        for (name, r) in reports {
+            match &r.version {
+                Some(v) => println!(
+                    "{name}: version {} — {} added, {} modified, {} removed ({} files, {}; read {} files, {})",
+                    v.short_id,
+                    r.changes.added,
+                    r.changes.modified,
+                    r.changes.removed,
+                    r.files,
+                    human::bytes(r.size),
+                    r.files_read,
+                    human::bytes(r.bytes_read)
+                ),
+                None => println!("{name}: no changes ({} files, {})", r.files, human::bytes(r.size)),
+            }
+            for s in &r.skipped {
+                eprintln!("  skipped {}: {}", s.path, s.reason);
+            }
+        }
+    }
+
+    pub fn versions(&self, list: &[Version], now: i64) {
+        if self.json {
+            return print_json(list);
+        }
+        if list.is_empty() {
+            println!("No versions.");
+        }
+        for v in list {
+            println!(
+                "{}  {:<14} {:<14} +{} ~{} -{}  {}",
+                v.short_id,
+                human::ago(v.created_at, now),
+                v.trigger.as_str(),
+                v.changes.added,
+                v.changes.modified,
+                v.changes.removed,
+                v.message.lines().next().unwrap_or("")
+            );
+        }
+    }
+
+    pub fn diff(&self, d: &Diff) {
+        if self.json {
+            return print_json(d);
+        }
+        println!(
+            "{}..{}: {} added, {} modified, {} removed",
+            &d.from[..10],
+            &d.to[..10],
+            d.changes.added,
+            d.changes.modified,
+            d.changes.removed
+        );
+        for f in &d.files {
+            let mark = match f.change {
+                kura_core::Change::Added => "A",
+                kura_core::Change::Modified => "M",
+                kura_core::Change::Deleted => "D",
+            };
+            let size = |s: Option<u64>| s.map(human::bytes).unwrap_or_else(|| "-".into());
+            println!("{mark} {}  ({} → {}){}", f.path, size(f.old_size), size(f.new_size), if f.binary { " binary" } else { "" });
+        }
+        for f in &d.files {
+            if let Some(p) = &f.patch {
+                print!("{p}");
+            }
+        }
+    }
+
+    pub fn restored(&self, r: &RestoreReport, headline: &str) {
+        if self.json {
+            return print_json(r);
+        }
+        println!(
+            "{headline}: {} files written ({}), {} removed",
+            r.files_written,
+            human::bytes(r.bytes_written),
+            r.files_removed
+        );
+        if let Some(v) = &r.safety_version {
+            println!("The state before was kept as version {}.", v.short_id);
+        }
+    }
+
+    pub fn verify(&self, r: &VerifyReport) {
+        if self.json {
+            return print_json(r);
+        }
+        println!(
+            "Checked {} projects, {} versions, {} objects, {} chunks.",
+            r.projects_checked, r.versions_checked, r.objects_checked, r.chunks_checked
+        );
+        if r.is_ok() {
+            println!("No problems found.");
+            return;
+        }
+        println!("{} problem(s):", r.problems.len());
+        for p in &r.problems {
+            let mut what = p.area.clone();
+            if let Some(pr) = &p.project {
+                what.push_str(&format!(", project '{pr}'"));
+            }
+            println!("- [{what}] {}", p.message);
+            if !p.versions.is_empty() {
+                println!("    versions: {}", p.versions.join(", "));
+            }
+            if !p.paths.is_empty() {
+                println!("    files: {}", p.paths.join(", "));
+            }
+        }
+    }
+
+    pub fn gc(&self, r: &GcReport) {
+        if self.json {
+            return print_json(r);
+        }
+        println!(
+            "Freed {}: {} chunks removed, {} packs deleted, {} packs rewritten.",
+            human::bytes(r.bytes_freed),
+            r.chunks_removed,
+            r.packs_deleted,
+            r.packs_rewritten
+        );
+    }
+
+    pub fn stats(&self, s: &Stats, now: i64) {
+        if self.json {
+            return print_json(s);
+        }
+        println!("Vault {}", s.vault);
+        println!(
+            "Projects: {} active, {} archived, {} in the trash",
+            s.projects.active, s.projects.archived, s.projects.deleted
+        );
+        let ratio = if s.stored_bytes > 0 { s.logical_bytes as f64 / s.stored_bytes as f64 } else { 0.0 };
+        println!(
+            "Files {}  stored {}  saved {} ({ratio:.1}x)",
+            human::bytes(s.logical_bytes),
+            human::bytes(s.stored_bytes),
+            human::bytes(s.saved_bytes)
+        );
+        println!(
+            "Disk: {} free of {}",
+            human::bytes(s.disk_free_bytes),
+            human::bytes(s.disk_total_bytes)
+        );
+        println!("\nLayers");
+        for l in &s.layers {
+            if l.layer == "cache" {
+                println!("  cache    up to {} of hot chunks in memory", human::bytes(l.stored_bytes));
+                continue;
+            }
+            if l.layer == "catalog" {
+                println!("  catalog  {:>38} stored", human::bytes(l.stored_bytes));
+                continue;
+            }
+            println!(
+                "  {:<8} {:>8} files {:>10} of files {:>10} stored",
+                l.layer,
+                l.files,
+                human::bytes(l.logical_bytes),
+                human::bytes(l.stored_bytes)
+            );
+        }
+        if s.chunk_logical_bytes > 0 {
+            println!(
+                "  chunks: {} of large files → {} after dedup → {} after compression",
+                human::bytes(s.chunk_logical_bytes),
+                human::bytes(s.chunk_unique_bytes),
+                human::bytes(s.chunk_stored_bytes)
+            );
+        }
+        println!("\nWorkspaces");
+        for w in &s.workspaces {
+            println!("  {:<24} {:>4} projects {:>10} {:>10} stored", w.name, w.projects, human::bytes(w.logical_bytes), human::bytes(w.stored_bytes));
+        }
+        println!("\nLargest projects");
+        for p in s.projects_usage.iter().take(10) {
+            println!("  {:<24} {:>10} {:>10} stored", p.name, human::bytes(p.logical_bytes), human::bytes(p.stored_bytes));
+        }
+        println!("\nFile types");
+        for t in s.file_types.iter().take(10) {
+            let name = if t.file_type.is_empty() { "(none)" } else { &t.file_type };
+            println!("  {:<10} {:>7} files {:>10}", name, t.files, human::bytes(t.bytes));
+        }
+        println!("\nLargest files");
+        for f in s.largest_files.iter().take(10) {
+            println!("  {:>10}  {:<6} {}/{}", human::bytes(f.size), f.layer, f.project, f.path);
+        }
+        if let (Some(first), Some(last)) = (s.growth.first(), s.growth.last()) {
+            println!(
+                "\nGrowth: {} → {} stored since {}",
+                human::bytes(first.stored_bytes),
+                human::bytes(last.stored_bytes),
+                human::ago(first.at, now)
+            );
+        }
+    }
+
+    pub fn config(&self, c: &Config) {
+        if self.json {
+            return print_json(c);
+        }
+        match toml::to_string_pretty(c) {
+            Ok(s) => print!("{s}"),
+            Err(e) => eprintln!("kura: cannot print the settings: {e}"),
+        }
+    }
+}
+
+/// A job that draws a progress bar on standard error.
+pub fn progress_job() -> Job {
+    let bar: Arc<Mutex<Option<ProgressBar>>> = Arc::new(Mutex::new(None));
+    Job::with_progress(move |p| {
+        let mut guard = bar.lock().unwrap_or_else(|e| e.into_inner());
+        let pb = guard.get_or_insert_with(|| {
+            let pb = ProgressBar::new_spinner();
+            pb.enable_steady_tick(Duration::from_millis(120));
+            pb
+        });
+        let style = match (p.total, p.unit) {
+            (Some(_), "bytes") => "{spinner} {msg:<10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            (Some(_), _) => "{spinner} {msg:<10} [{bar:30}] {pos}/{len} files {eta}",
+            (None, _) => "{spinner} {msg}…",
+        };
+        if let Ok(s) = ProgressStyle::with_template(style) {
+            pb.set_style(s.progress_chars("=> "));
+        }
+        pb.set_message(p.phase);
+        if let Some(t) = p.total {
+            pb.set_length(t);
+        }
+        pb.set_position(p.done);
+        if p.total.is_some_and(|t| p.done >= t) && p.phase == "writing" {
+            pb.finish_and_clear();
+        }
+    })
+}
