@@ -1,1 +1,405 @@
-//! placeholder
+//! Kura's vault-wide chunk store for large and binary files.
+//!
+//! Content is split by content-defined chunking (FastCDC 2020), each chunk is named by the
+//! BLAKE3 hash of its bytes, compressed with zstd and appended to a pack file. A chunk is stored
+//! once for the whole vault however many files and versions contain it. The caller keeps the
+//! recipe (the list of [`ChunkRef`]s) — in Kura, a small pointer file committed to git.
+//!
+//! ```
+//! use std::collections::HashSet;
+//! use std::sync::atomic::AtomicBool;
+//! use kura_chunkstore::{ChunkStore, ChunkStoreOptions};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = ChunkStore::open(dir.path(), ChunkStoreOptions::default())?;
+//! let content = vec![7u8; 3_000_000];
+//! let mut writer = store.writer();
+//! let stored = writer.store(&mut &content[..], &mut |_| {}, &AtomicBool::new(false))?;
+//! writer.finish()?; // only now is anything indexed
+//!
+//! let mut restored = Vec::new();
+//! store.read_to(&stored.chunks, &mut restored)?;
+//! assert_eq!(restored, content);
+//!
+//! let live: HashSet<_> = stored.chunks.iter().map(|c| c.id).collect();
+//! store.gc(&live)?; // keeps what `live` names
+//! assert!(store.verify(&mut |_, _| {})?.is_ok());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # On-disk layout
+//!
+//! The format is public and readable without Kura: a pack is plain framing around standard
+//! zstd frames, the index is an ordinary SQLite database.
+//!
+//! ```text
+//! <dir>/packs/<first 2 hex of pack id>/<pack id hex>.pack
+//! <dir>/packs/tmp-<random hex>          a pack being written (or left by a crash)
+//! <dir>/index.db                        SQLite, WAL mode
+//! ```
+//!
+//! A **pack id** is 32 random bytes, written as 64 lower-case hex digits. (Random rather than a
+//! content hash, so two writers that happen to write identical packs never share a file name.)
+//!
+//! **Pack file**, all integers little-endian:
+//!
+//! ```text
+//! "KURAPACK"  u32 version = 1                      header, 12 bytes
+//! blob, blob, ...                                  each blob is one zstd frame of one chunk
+//! for each blob:                                   trailer entries, 48 bytes each
+//!     [32] BLAKE3 of the raw (uncompressed) chunk = the chunk id
+//!     u64 offset of the blob from the start of the file
+//!     u32 stored_len (compressed bytes)   u32 raw_len (chunk bytes)
+//! u32 entry count
+//! [32] BLAKE3 of all trailer entry bytes
+//! "KPACKEND"
+//! ```
+//!
+//! To read a pack by hand: the last 44 bytes give the entry count; the entries sit just before
+//! them; `dd` out `stored_len` bytes at `offset` and pipe them to `zstd -d`.
+//!
+//! **`index.db`** has one table, and `PRAGMA user_version` = 1:
+//!
+//! ```text
+//! chunks(id BLOB PRIMARY KEY, pack TEXT, offset INTEGER, stored_len INTEGER, raw_len INTEGER)
+//! ```
+//!
+//! `pack` is the pack id hex. The index is derivable from the pack trailers
+//! ([`ChunkStore::rebuild_index`]).
+//!
+//! # Durability and commit order
+//!
+//! A pack is written to `packs/tmp-<random>`, fsynced, renamed into place, and its folder is
+//! fsynced. Only when all packs of a writer session are durable are their index rows inserted,
+//! in one SQLite transaction ([`ChunkWriter::finish`]). A crash leaves at worst an unindexed
+//! pack or a `tmp-` file, which [`ChunkStore::gc`] deletes (after an hour) or
+//! [`ChunkStore::rebuild_index`] adopts — never an index row pointing to a missing pack.
+//! Several processes may write at once: the index uses a busy timeout and `INSERT OR IGNORE`,
+//! so a chunk written twice is indexed once and the other copy becomes garbage for gc.
+//!
+//! [`ChunkStore::gc`] must not run while a writer whose chunks are not yet in its `live` set
+//! is open (the caller serialises them, e.g. with a vault lock): a writer deduplicates against
+//! indexed chunks that gc would consider dead.
+
+#![warn(missing_docs)]
+
+mod cache;
+mod error;
+mod gc;
+mod index;
+mod pack;
+mod rebuild;
+mod verify;
+mod writer;
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::cache::ChunkCache;
+use crate::error::io_at;
+use crate::pack::ChunkFault;
+
+pub use crate::error::Error;
+pub use crate::gc::GcReport;
+pub use crate::verify::VerifyReport;
+pub use crate::writer::{ChunkWriter, StoredFile, WriteStats};
+
+// Tunables, in one place.
+
+/// A pack is sealed once it holds this many bytes, so many small chunks don't make many files.
+pub const PACK_TARGET_SIZE: u64 = 16 * 1024 * 1024;
+/// Default smallest chunk; content shorter than this is one chunk.
+pub const DEFAULT_MIN_CHUNK: u32 = 256 * 1024;
+/// Default average chunk size.
+pub const DEFAULT_AVG_CHUNK: u32 = 1024 * 1024;
+/// Default largest chunk.
+pub const DEFAULT_MAX_CHUNK: u32 = 4 * 1024 * 1024;
+/// Largest chunk any store writes or accepts (FastCDC's maximum).
+pub const MAX_CHUNK_LEN: u32 = fastcdc::v2020::MAXIMUM_MAX;
+/// Default zstd level.
+pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
+/// Default size of the cache of decompressed chunks.
+pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
+/// Unindexed packs and `tmp-` files younger than this are left alone by gc: a concurrent writer
+/// may still be finishing them.
+pub const GC_GRACE: Duration = Duration::from_secs(60 * 60);
+/// How long a statement waits for another process holding the index's write lock.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most compression threads a store call uses (fewer on machines with fewer cores).
+pub(crate) const MAX_COMPRESSORS: usize = 4;
+/// Raw chunks queued per compression thread; with the other queues this bounds memory per
+/// store call to a few dozen chunks whatever the file size.
+pub(crate) const RAW_QUEUE_PER_WORKER: usize = 2;
+/// Compressed chunks queued for the packer thread.
+pub(crate) const BLOB_QUEUE: usize = 4;
+/// Write buffer of a pack being written.
+pub(crate) const PACK_WRITE_BUFFER: usize = 256 * 1024;
+
+/// A chunk's id: the BLAKE3 hash of its raw bytes.
+pub type ChunkId = [u8; 32];
+
+/// One chunk of a file's recipe.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChunkRef {
+    /// BLAKE3 of the chunk's bytes.
+    pub id: ChunkId,
+    /// Length of the chunk in bytes.
+    pub len: u32,
+}
+
+/// Settings of a [`ChunkStore`].
+///
+/// Chunk sizes affect deduplication: stores that should share chunks must use the same sizes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkStoreOptions {
+    /// zstd compression level for new chunks (default 3).
+    pub zstd_level: i32,
+    /// Bytes of decompressed chunks kept in memory for repeated reads (default 64 MiB; 0 = off).
+    pub cache_bytes: usize,
+    /// Smallest chunk in bytes (default 256 KiB, 64 B..=1 MiB).
+    pub min_chunk: u32,
+    /// Average chunk in bytes (default 1 MiB, 256 B..=4 MiB).
+    pub avg_chunk: u32,
+    /// Largest chunk in bytes (default 4 MiB, 1 KiB..=16 MiB).
+    pub max_chunk: u32,
+}
+
+impl Default for ChunkStoreOptions {
+    fn default() -> Self {
+        ChunkStoreOptions {
+            zstd_level: DEFAULT_ZSTD_LEVEL,
+            cache_bytes: DEFAULT_CACHE_BYTES,
+            min_chunk: DEFAULT_MIN_CHUNK,
+            avg_chunk: DEFAULT_AVG_CHUNK,
+            max_chunk: DEFAULT_MAX_CHUNK,
+        }
+    }
+}
+
+impl ChunkStoreOptions {
+    fn check(&self) -> Result<(), Error> {
+        use fastcdc::v2020::{
+            AVERAGE_MAX, AVERAGE_MIN, MAXIMUM_MAX, MAXIMUM_MIN, MINIMUM_MAX, MINIMUM_MIN,
+        };
+        let bad = |msg: String| Err(Error::InvalidOptions(msg));
+        if !(MINIMUM_MIN..=MINIMUM_MAX).contains(&self.min_chunk) {
+            return bad(format!(
+                "min_chunk {} is outside {MINIMUM_MIN}..={MINIMUM_MAX}",
+                self.min_chunk
+            ));
+        }
+        if !(AVERAGE_MIN..=AVERAGE_MAX).contains(&self.avg_chunk) {
+            return bad(format!(
+                "avg_chunk {} is outside {AVERAGE_MIN}..={AVERAGE_MAX}",
+                self.avg_chunk
+            ));
+        }
+        if !(MAXIMUM_MIN..=MAXIMUM_MAX).contains(&self.max_chunk) {
+            return bad(format!(
+                "max_chunk {} is outside {MAXIMUM_MIN}..={MAXIMUM_MAX}",
+                self.max_chunk
+            ));
+        }
+        if !(self.min_chunk <= self.avg_chunk && self.avg_chunk <= self.max_chunk) {
+            return bad("chunk sizes must satisfy min_chunk <= avg_chunk <= max_chunk".into());
+        }
+        let levels = zstd::compression_level_range();
+        if !levels.contains(&self.zstd_level) {
+            return bad(format!(
+                "zstd_level {} is outside {}..={}",
+                self.zstd_level,
+                levels.start(),
+                levels.end()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Space used by the store, from [`ChunkStore::usage`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Indexed chunks.
+    pub chunks: u64,
+    /// Pack files on disk (indexed or not).
+    pub packs: u64,
+    /// Sum of the pack file sizes.
+    pub stored_bytes: u64,
+    /// Sum of the raw lengths of the indexed chunks.
+    pub raw_bytes: u64,
+}
+
+/// A chunk store in a folder. `Send + Sync`: share it between threads by reference.
+pub struct ChunkStore {
+    dir: PathBuf,
+    packs_dir: PathBuf,
+    opts: ChunkStoreOptions,
+    db: Mutex<Connection>,
+    cache: Mutex<ChunkCache>,
+}
+
+impl ChunkStore {
+    /// Opens the store in `dir`, creating the folder, `packs/` and `index.db` if missing.
+    pub fn open(dir: &Path, opts: ChunkStoreOptions) -> Result<ChunkStore, Error> {
+        opts.check()?;
+        let packs_dir = dir.join("packs");
+        std::fs::create_dir_all(&packs_dir).map_err(io_at(&packs_dir))?;
+        let conn = index::open(&dir.join("index.db"))?;
+        Ok(ChunkStore {
+            dir: dir.to_path_buf(),
+            packs_dir,
+            cache: Mutex::new(ChunkCache::new(opts.cache_bytes)),
+            opts,
+            db: Mutex::new(conn),
+        })
+    }
+
+    /// The folder of the store.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Starts a writer session. Several may run at once, in this or other processes.
+    pub fn writer(&self) -> ChunkWriter<'_> {
+        ChunkWriter::new(self)
+    }
+
+    /// Streams a file's content back to `out` from its recipe, verifying each chunk's BLAKE3 id;
+    /// hot chunks come from the bounded cache of decompressed chunks. Returns the bytes written.
+    ///
+    /// A damaged chunk gives [`Error::Corrupt`] naming the chunk and its pack; a chunk missing
+    /// from the index gives [`Error::NotFound`].
+    pub fn read_to(&self, chunks: &[ChunkRef], out: &mut dyn Write) -> Result<u64, Error> {
+        let mut open: Option<(String, File, u64)> = None;
+        let mut total = 0u64;
+        for chunk in chunks {
+            let data = self.load(&chunk.id, &mut open)?;
+            if data.len() != chunk.len as usize {
+                return Err(Error::Corrupt {
+                    what: format!(
+                        "chunk {} has {} bytes but the recipe says {}",
+                        hex::encode(chunk.id),
+                        data.len(),
+                        chunk.len
+                    ),
+                });
+            }
+            out.write_all(&data).map_err(Error::Output)?;
+            total += data.len() as u64;
+        }
+        out.flush().map_err(Error::Output)?;
+        Ok(total)
+    }
+
+    /// Loads one chunk, from the cache or its pack (`open` keeps the last pack open).
+    fn load(
+        &self,
+        id: &ChunkId,
+        open: &mut Option<(String, File, u64)>,
+    ) -> Result<Arc<Vec<u8>>, Error> {
+        if let Some(data) = self.cache().get(id) {
+            return Ok(data);
+        }
+        let loc = index::lookup(&self.db(), id)?.ok_or_else(|| Error::NotFound(hex::encode(id)))?;
+        let path = pack::pack_path(&self.packs_dir, &loc.pack);
+        let corrupt = |why: String| Error::Corrupt {
+            what: format!("chunk {} in pack {}: {why}", hex::encode(id), loc.pack),
+        };
+        if open.as_ref().is_none_or(|(pack, _, _)| *pack != loc.pack) {
+            let file = match File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return Err(corrupt("the pack file is missing".into()))
+                }
+                Err(e) => return Err(io_at(&path)(e)),
+            };
+            let len = file.metadata().map_err(io_at(&path))?.len();
+            *open = Some((loc.pack.clone(), file, len));
+        }
+        let (_, file, len) = open.as_mut().expect("opened above");
+        let data = match pack::read_chunk(file, *len, &loc.entry) {
+            Ok(data) => Arc::new(data),
+            Err(ChunkFault::Bad(why)) => return Err(corrupt(why)),
+            Err(ChunkFault::Io(e)) => return Err(io_at(&path)(e)),
+        };
+        self.cache().insert(*id, Arc::clone(&data));
+        Ok(data)
+    }
+
+    /// True when the chunk is indexed (stored and committed by a finished writer).
+    pub fn contains(&self, id: &ChunkId) -> Result<bool, Error> {
+        index::contains(&self.db(), id)
+    }
+
+    /// Reads every indexed chunk of every pack and checks it decompresses to its id; also
+    /// reports packs with bad headers or trailers, indexed packs that are missing, and pack files
+    /// nothing in the index points to. Never panics on garbage bytes. `progress` is called with
+    /// (bytes done, bytes total) of compressed chunk data.
+    pub fn verify(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport, Error> {
+        verify::verify(self, progress)
+    }
+
+    /// Deletes packs none of whose chunks are in `live`; rewrites packs where less than half the
+    /// bytes are live (live chunks are copied into new packs, indexed, then the old pack is
+    /// deleted); removes the index rows of chunks not in `live`; deletes unindexed packs and
+    /// `tmp-` files older than [`GC_GRACE`].
+    pub fn gc(&self, live: &HashSet<ChunkId>) -> Result<GcReport, Error> {
+        gc::gc(self, live, std::time::SystemTime::now())
+    }
+
+    /// Counts chunks, packs and bytes.
+    pub fn usage(&self) -> Result<Usage, Error> {
+        let (chunks, raw_bytes, _) = index::totals(&self.db())?;
+        let listing = pack::list_packs(&self.packs_dir)?;
+        Ok(Usage {
+            chunks,
+            packs: listing.packs.len() as u64,
+            stored_bytes: listing.packs.values().map(|p| p.len).sum(),
+            raw_bytes,
+        })
+    }
+
+    /// Rebuilds the index from the trailers of the pack files on disk (packs with a bad trailer
+    /// are skipped and logged). Returns the number of chunks indexed.
+    pub fn rebuild_index(&self) -> Result<u64, Error> {
+        rebuild::rebuild_index(self)
+    }
+
+    pub(crate) fn db(&self) -> MutexGuard<'_, Connection> {
+        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn cache(&self) -> MutexGuard<'_, ChunkCache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<ChunkStore>();
+    }
+
+    #[test]
+    fn rejects_chunk_sizes_fastcdc_would_panic_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = ChunkStoreOptions {
+            min_chunk: 1,
+            ..ChunkStoreOptions::default()
+        };
+        assert!(matches!(
+            ChunkStore::open(dir.path(), opts),
+            Err(Error::InvalidOptions(_))
+        ));
+    }
+}

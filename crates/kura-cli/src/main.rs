@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use kura_core::{
-    ByteSize, Error, ErrorKind, ImportOptions, Job, NewProject, ProjectFilter, ProjectSort, ProjectStatus,
-    SnapshotOptions, Trigger, Vault,
+    ByteSize, Error, ErrorKind, ImportOptions, Job, NewProject, ProjectFilter, ProjectSort,
+    ProjectStatus, SnapshotOptions, Trigger, Vault,
 };
 
 use crate::print::Out;
@@ -212,7 +212,10 @@ enum ProjectCmd {
         remove: Vec<String>,
     },
     /// Show metadata, or set KEY=VALUE / remove KEY= pairs.
-    Meta { project: String, changes: Vec<String> },
+    Meta {
+        project: String,
+        changes: Vec<String>,
+    },
     /// Move a project to the trash (or delete it for good with --hard).
     Delete {
         project: String,
@@ -302,7 +305,11 @@ enum FileCmd {
         from: Option<PathBuf>,
     },
     /// Rename or move a file inside the project.
-    Rename { project: String, from: String, to: String },
+    Rename {
+        project: String,
+        from: String,
+        to: String,
+    },
     /// Delete a file (it stays in earlier versions).
     Delete { project: String, path: String },
 }
@@ -323,7 +330,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KURA_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("KURA_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -386,18 +394,29 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         Command::Workspace(cmd) => match cmd {
             WorkspaceCmd::List => out.workspaces(&vault.workspaces()?),
             WorkspaceCmd::Current => out.workspace(&vault.current_workspace()?, None),
-            WorkspaceCmd::Create { name } => out.workspace(&vault.create_workspace(name)?, Some("Created")),
+            WorkspaceCmd::Create { name } => {
+                out.workspace(&vault.create_workspace(name)?, Some("Created"))
+            }
             WorkspaceCmd::Rename { name, new_name } => {
                 out.workspace(&vault.rename_workspace(name, new_name)?, Some("Renamed"))
             }
-            WorkspaceCmd::Switch { name } => out.workspace(&vault.switch_workspace(name)?, Some("Switched to")),
+            WorkspaceCmd::Switch { name } => {
+                out.workspace(&vault.switch_workspace(name)?, Some("Switched to"))
+            }
             WorkspaceCmd::Delete { name, move_to } => {
                 vault.delete_workspace(name, move_to.as_deref())?;
                 out.done(&format!("Deleted workspace '{name}'"));
             }
         },
         Command::Project(cmd) => match cmd {
-            ProjectCmd::Create { name, template, kind, description, tags, workspace } => {
+            ProjectCmd::Create {
+                name,
+                template,
+                kind,
+                description,
+                tags,
+                workspace,
+            } => {
                 let p = vault.create_project(&NewProject {
                     name: name.clone(),
                     workspace: workspace.clone(),
@@ -408,33 +427,65 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 })?;
                 out.project(&p, Some("Created"), now());
             }
-            ProjectCmd::Import { path, name, link, kind, workspace } => {
+            ProjectCmd::Import {
+                path,
+                name,
+                link,
+                kind,
+                workspace,
+            } => {
                 let p = vault.import_folder(
                     path,
-                    &ImportOptions { name: name.clone(), workspace: workspace.clone(), link: *link, kind: kind.clone() },
+                    &ImportOptions {
+                        name: name.clone(),
+                        workspace: workspace.clone(),
+                        link: *link,
+                        kind: kind.clone(),
+                    },
                     &job(cli),
                 )?;
                 out.project(&p, Some(if *link { "Linked" } else { "Imported" }), now());
             }
             ProjectCmd::List(args) => {
-                let filter = list_filter(args, now()).map_err(|m| kura_error(ErrorKind::InvalidInput, m))?;
+                let filter =
+                    list_filter(args, now()).map_err(|m| kura_error(ErrorKind::InvalidInput, m))?;
                 out.projects(&vault.projects(&filter)?, now());
             }
             ProjectCmd::Show { project } => out.project(&vault.project(project)?, None, now()),
-            ProjectCmd::Rename { project, new_name } => {
-                out.project(&vault.rename_project(project, new_name)?, Some("Renamed"), now())
-            }
-            ProjectCmd::Move { project, workspace } => {
-                out.project(&vault.move_project(project, workspace)?, Some("Moved"), now())
-            }
-            ProjectCmd::Edit { project, description, kind, git_remote } => out.project(
-                &vault.edit_project(project, description.as_deref(), kind.as_deref(), git_remote.as_deref())?,
+            ProjectCmd::Rename { project, new_name } => out.project(
+                &vault.rename_project(project, new_name)?,
+                Some("Renamed"),
+                now(),
+            ),
+            ProjectCmd::Move { project, workspace } => out.project(
+                &vault.move_project(project, workspace)?,
+                Some("Moved"),
+                now(),
+            ),
+            ProjectCmd::Edit {
+                project,
+                description,
+                kind,
+                git_remote,
+            } => out.project(
+                &vault.edit_project(
+                    project,
+                    description.as_deref(),
+                    kind.as_deref(),
+                    git_remote.as_deref(),
+                )?,
                 Some("Updated"),
                 now(),
             ),
-            ProjectCmd::Tag { project, add, remove } => {
-                out.project(&vault.tag_project(project, add, remove)?, Some("Tagged"), now())
-            }
+            ProjectCmd::Tag {
+                project,
+                add,
+                remove,
+            } => out.project(
+                &vault.tag_project(project, add, remove)?,
+                Some("Tagged"),
+                now(),
+            ),
             ProjectCmd::Meta { project, changes } => {
                 let parsed: Vec<(String, Option<String>)> = changes
                     .iter()
@@ -447,7 +498,11 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                         )),
                     })
                     .collect::<Result<_, _>>()?;
-                let p = if parsed.is_empty() { vault.project(project)? } else { vault.set_metadata(project, &parsed)? };
+                let p = if parsed.is_empty() {
+                    vault.project(project)?
+                } else {
+                    vault.set_metadata(project, &parsed)?
+                };
                 out.metadata(&p);
             }
             ProjectCmd::Delete { project, hard } => {
@@ -460,7 +515,11 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                     out.project(&p, Some("Moved to the trash:"), now());
                 }
             }
-            ProjectCmd::Export { project, dest, version } => {
+            ProjectCmd::Export {
+                project,
+                dest,
+                version,
+            } => {
                 let r = vault.export_version(project, version.as_deref(), dest, &job(cli))?;
                 out.restored(&r, &format!("Exported to {}", dest.display()));
             }
@@ -479,11 +538,15 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 })?,
                 now(),
             ),
-            TrashCmd::Restore { project } => {
-                out.project(&vault.untrash_project(project)?, Some("Restored from the trash:"), now())
-            }
+            TrashCmd::Restore { project } => out.project(
+                &vault.untrash_project(project)?,
+                Some("Restored from the trash:"),
+                now(),
+            ),
         },
-        Command::Files { project, prefix } => out.files(&vault.list_files(project, prefix.as_deref())?, now()),
+        Command::Files { project, prefix } => {
+            out.files(&vault.list_files(project, prefix.as_deref())?, now())
+        }
         Command::File(cmd) => match cmd {
             FileCmd::Read { project, path } => {
                 let stdout = std::io::stdout();
@@ -491,17 +554,27 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 vault.read_file(project, path, &mut lock)?;
                 let _ = lock.flush();
             }
-            FileCmd::Save { project, path, from } => {
+            FileCmd::Save {
+                project,
+                path,
+                from,
+            } => {
                 let n = match from {
                     Some(src) => {
                         let mut f = std::fs::File::open(src).map_err(|e| {
-                            kura_error(ErrorKind::NotFound, format!("cannot open {}: {e}", src.display()))
+                            kura_error(
+                                ErrorKind::NotFound,
+                                format!("cannot open {}: {e}", src.display()),
+                            )
                         })?;
                         vault.save_file(project, path, &mut f)?
                     }
                     None => vault.save_file(project, path, &mut std::io::stdin().lock())?,
                 };
-                out.done_json(&format!("Saved {path} ({})", human::bytes(n)), serde_json::json!({"path": path, "bytes": n}));
+                out.done_json(
+                    &format!("Saved {path} ({})", human::bytes(n)),
+                    serde_json::json!({"path": path, "bytes": n}),
+                );
             }
             FileCmd::Rename { project, from, to } => {
                 vault.rename_file(project, from, to)?;
@@ -512,7 +585,14 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 out.done(&format!("Deleted {path}"));
             }
         },
-        Command::Snapshot { project, all, message, author, trigger, allow_empty } => {
+        Command::Snapshot {
+            project,
+            all,
+            message,
+            author,
+            trigger,
+            allow_empty,
+        } => {
             let opts = SnapshotOptions {
                 message: message.clone(),
                 author: author.clone(),
@@ -521,7 +601,10 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
             };
             let targets: Vec<String> = if *all {
                 vault
-                    .projects(&ProjectFilter { status: Some(ProjectStatus::Active), ..Default::default() })?
+                    .projects(&ProjectFilter {
+                        status: Some(ProjectStatus::Active),
+                        ..Default::default()
+                    })?
                     .into_iter()
                     .map(|p| p.id)
                     .collect()
@@ -540,19 +623,36 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 return Ok(ExitCode::from(11));
             }
         }
-        Command::History { project, file, limit } => {
+        Command::History {
+            project,
+            file,
+            limit,
+        } => {
             let versions = match file {
                 Some(f) => vault.file_versions(project, f)?,
                 None => vault.versions(project, *limit)?,
             };
-            let versions: Vec<_> = versions.into_iter().take(limit.unwrap_or(usize::MAX)).collect();
+            let versions: Vec<_> = versions
+                .into_iter()
+                .take(limit.unwrap_or(usize::MAX))
+                .collect();
             out.versions(&versions, now());
         }
-        Command::Diff { project, from, to, file, stat } => {
+        Command::Diff {
+            project,
+            from,
+            to,
+            file,
+            stat,
+        } => {
             let d = vault.diff(project, from, to.as_deref(), file.as_deref(), !*stat)?;
             out.diff(&d);
         }
-        Command::Restore { project, version, file } => {
+        Command::Restore {
+            project,
+            version,
+            file,
+        } => {
             let r = match file {
                 Some(f) => vault.restore_file(project, version, f, &job(cli))?,
                 None => vault.restore_project(project, version, &job(cli))?,
@@ -581,7 +681,10 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
             ConfigCmd::Set { key, value } => {
                 let c = vault.set_config(key, value)?;
                 let v = c.get(key)?;
-                out.done_json(&format!("{key} = {v}"), serde_json::json!({"key": key, "value": v}));
+                out.done_json(
+                    &format!("{key} = {v}"),
+                    serde_json::json!({"key": key, "value": v}),
+                );
             }
         },
     }
@@ -610,8 +713,16 @@ fn list_filter(a: &ListArgs, now: i64) -> Result<ProjectFilter, String> {
         tags: a.tags.clone(),
         min_size: a.min_size.map(|s| s.0),
         max_size: a.max_size.map(|s| s.0),
-        updated_since: a.since.as_deref().map(|s| human::parse_time(s, now)).transpose()?,
-        updated_before: a.before.as_deref().map(|s| human::parse_time(s, now)).transpose()?,
+        updated_since: a
+            .since
+            .as_deref()
+            .map(|s| human::parse_time(s, now))
+            .transpose()?,
+        updated_before: a
+            .before
+            .as_deref()
+            .map(|s| human::parse_time(s, now))
+            .transpose()?,
         text: a.search.clone(),
         metadata: meta,
         sort: a.sort,

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use kura_core::{
-    Config, Diff, Error, FileEntry, FileState, GcReport, Job, Project, RestoreReport, SnapshotReport, Stats,
-    Template, Vault, VerifyReport, Version, Workspace,
+    Config, Diff, Error, FileEntry, FileState, GcReport, Job, Project, RestoreReport,
+    SnapshotReport, Stats, Template, Vault, VerifyReport, Version, Workspace,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -118,8 +118,16 @@ impl Out {
         if !p.description.is_empty() {
             println!("  description {}", p.description);
         }
-        println!("  folder      {}{}", p.path.display(), if p.linked { " (linked)" } else { "" });
-        println!("  files       {} ({})", p.file_count, human::bytes(p.logical_size));
+        println!(
+            "  folder      {}{}",
+            p.path.display(),
+            if p.linked { " (linked)" } else { "" }
+        );
+        println!(
+            "  files       {} ({})",
+            p.file_count,
+            human::bytes(p.logical_size)
+        );
         println!("  stored      {}", human::bytes(p.stored_size));
         if !p.languages.is_empty() {
             println!("  languages   {}", p.languages.join(", "));
@@ -150,8 +158,16 @@ impl Out {
             println!("No projects.");
             return;
         }
-        let w = list.iter().map(|p| p.name.chars().count()).max().unwrap_or(4).clamp(4, 40);
-        println!("{:<w$}  {:<9} {:>9} {:>7}  {:<14} LANGUAGES", "NAME", "STATUS", "SIZE", "FILES", "CHANGED");
+        let w = list
+            .iter()
+            .map(|p| p.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .clamp(4, 40);
+        println!(
+            "{:<w$}  {:<9} {:>9} {:>7}  {:<14} LANGUAGES",
+            "NAME", "STATUS", "SIZE", "FILES", "CHANGED"
+        );
         for p in list {
             println!(
                 "{:<w$}  {:<9} {:>9} {:>7}  {:<14} {}",
@@ -206,9 +222,16 @@ impl Out {
             println!(
                 "{mark} {:>9}  {:<6}  {:<10}  {:<14}  {}",
                 human::bytes(f.size),
-                f.layer.map(|l| format!("{l:?}").to_lowercase()).unwrap_or_else(|| "-".into()),
-                f.last_version.as_deref().map(|v| &v[..10.min(v.len())]).unwrap_or("-"),
-                f.modified_at.map(|t| human::ago(t, now)).unwrap_or_default(),
+                f.layer
+                    .map(|l| format!("{l:?}").to_lowercase())
+                    .unwrap_or_else(|| "-".into()),
+                f.last_version
+                    .as_deref()
+                    .map(|v| &v[..10.min(v.len())])
+                    .unwrap_or("-"),
+                f.modified_at
+                    .map(|t| human::ago(t, now))
+                    .unwrap_or_default(),
                 f.path
             );
         }
@@ -282,7 +305,13 @@ impl Out {
                 kura_core::Change::Deleted => "D",
             };
             let size = |s: Option<u64>| s.map(human::bytes).unwrap_or_else(|| "-".into());
-            println!("{mark} {}  ({} → {}){}", f.path, size(f.old_size), size(f.new_size), if f.binary { " binary" } else { "" });
+            println!(
+                "{mark} {}  ({} → {}){}",
+                f.path,
+                size(f.old_size),
+                size(f.new_size),
+                if f.binary { " binary" } else { "" }
+            );
         }
         for f in &d.files {
             if let Some(p) = &f.patch {
@@ -356,7 +385,11 @@ impl Out {
             "Projects: {} active, {} archived, {} in the trash",
             s.projects.active, s.projects.archived, s.projects.deleted
         );
-        let ratio = if s.stored_bytes > 0 { s.logical_bytes as f64 / s.stored_bytes as f64 } else { 0.0 };
+        let ratio = if s.stored_bytes > 0 {
+            s.logical_bytes as f64 / s.stored_bytes as f64
+        } else {
+            0.0
+        };
         println!(
             "Files {}  stored {}  saved {} ({ratio:.1}x)",
             human::bytes(s.logical_bytes),
@@ -371,7 +404,10 @@ impl Out {
         println!("\nLayers");
         for l in &s.layers {
             if l.layer == "cache" {
-                println!("  cache    up to {} of hot chunks in memory", human::bytes(l.stored_bytes));
+                println!(
+                    "  cache    up to {} of hot chunks in memory",
+                    human::bytes(l.stored_bytes)
+                );
                 continue;
             }
             if l.layer == "catalog" {
@@ -396,20 +432,46 @@ impl Out {
         }
         println!("\nWorkspaces");
         for w in &s.workspaces {
-            println!("  {:<24} {:>4} projects {:>10} {:>10} stored", w.name, w.projects, human::bytes(w.logical_bytes), human::bytes(w.stored_bytes));
+            println!(
+                "  {:<24} {:>4} projects {:>10} {:>10} stored",
+                w.name,
+                w.projects,
+                human::bytes(w.logical_bytes),
+                human::bytes(w.stored_bytes)
+            );
         }
         println!("\nLargest projects");
         for p in s.projects_usage.iter().take(10) {
-            println!("  {:<24} {:>10} {:>10} stored", p.name, human::bytes(p.logical_bytes), human::bytes(p.stored_bytes));
+            println!(
+                "  {:<24} {:>10} {:>10} stored",
+                p.name,
+                human::bytes(p.logical_bytes),
+                human::bytes(p.stored_bytes)
+            );
         }
         println!("\nFile types");
         for t in s.file_types.iter().take(10) {
-            let name = if t.file_type.is_empty() { "(none)" } else { &t.file_type };
-            println!("  {:<10} {:>7} files {:>10}", name, t.files, human::bytes(t.bytes));
+            let name = if t.file_type.is_empty() {
+                "(none)"
+            } else {
+                &t.file_type
+            };
+            println!(
+                "  {:<10} {:>7} files {:>10}",
+                name,
+                t.files,
+                human::bytes(t.bytes)
+            );
         }
         println!("\nLargest files");
         for f in s.largest_files.iter().take(10) {
-            println!("  {:>10}  {:<6} {}/{}", human::bytes(f.size), f.layer, f.project, f.path);
+            println!(
+                "  {:>10}  {:<6} {}/{}",
+                human::bytes(f.size),
+                f.layer,
+                f.project,
+                f.path
+            );
         }
         if let (Some(first), Some(last)) = (s.growth.first(), s.growth.last()) {
             println!(
@@ -443,7 +505,9 @@ pub fn progress_job() -> Job {
             pb
         });
         let style = match (p.total, p.unit) {
-            (Some(_), "bytes") => "{spinner} {msg:<10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            (Some(_), "bytes") => {
+                "{spinner} {msg:<10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}"
+            }
             (Some(_), _) => "{spinner} {msg:<10} [{bar:30}] {pos}/{len} files {eta}",
             (None, _) => "{spinner} {msg}…",
         };

@@ -73,7 +73,7 @@ const MIGRATIONS: &[&str] = &[
         inode        INTEGER NOT NULL,
         mode         INTEGER NOT NULL,
         layer        TEXT NOT NULL,
-        oid          TEXT NOT NULL,
+        oid          BLOB NOT NULL,
         ext          TEXT NOT NULL,
         last_version TEXT NOT NULL,
         PRIMARY KEY (project_id, path)

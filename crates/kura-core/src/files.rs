@@ -37,7 +37,23 @@ pub(crate) struct ScannedFile {
     pub executable: bool,
 }
 
+/// The stat data the files cache keeps.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stat {
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+    pub inode: u64,
+}
+
 impl ScannedFile {
+    pub(crate) fn stat(&self) -> Stat {
+        Stat {
+            mtime_ns: self.mtime_ns,
+            ctime_ns: self.ctime_ns,
+            inode: self.inode,
+        }
+    }
+
     /// The git file mode.
     pub(crate) fn git_mode(&self) -> u32 {
         match (self.kind, self.executable) {
@@ -399,7 +415,7 @@ pub(crate) struct CachedFile {
     pub inode: u64,
     pub mode: u32,
     pub layer: Layer,
-    pub oid: String,
+    pub oid: [u8; 20],
     pub last_version: String,
 }
 
@@ -469,10 +485,16 @@ impl Vault {
             let state = match cached {
                 None => FileState::New,
                 Some(c) if c.matches(f) => FileState::Unchanged,
-                Some(c) if c.size == f.size && c.mode == f.git_mode() => {
-                    // Touched but perhaps not changed; the next snapshot decides. Report as
-                    // modified only if the content differs, which costs a read: keep it cheap.
-                    FileState::Modified
+                // Written just before its snapshot: the row's mtime is a "re-read me" mark, so
+                // judge by the rest of the stat data.
+                Some(c)
+                    if c.mtime_ns < 0
+                        && c.size == f.size
+                        && c.inode == f.inode
+                        && c.ctime_ns == f.ctime_ns
+                        && c.mode == f.git_mode() =>
+                {
+                    FileState::Unchanged
                 }
                 Some(_) => FileState::Modified,
             };

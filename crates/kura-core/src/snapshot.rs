@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::detect;
 use crate::error::{Error, Result};
-use crate::files::{self, EntryKind, Layer, ScannedFile, SkippedFile};
+use crate::files::{self, CachedFile, EntryKind, Layer, ScannedFile, SkippedFile};
 use crate::history::{self, ChangeCounts, Trigger, Version};
 use crate::job::Job;
 use crate::pointer::{Pointer, MAGIC};
@@ -80,7 +80,7 @@ struct Entry {
     oid: [u8; 20],
     layer: Layer,
     /// Stat data for the cache; `None` for entries carried over from the previous version.
-    stat: Option<ScannedFile>,
+    stat: Option<files::Stat>,
     /// The version where it last changed; `None` means "this new version".
     last_version: Option<String>,
     size: u64,
@@ -202,57 +202,67 @@ impl Vault {
 
         let scan_start = now_ns();
         job.files("scanning", 0, None);
+        let started = std::time::Instant::now();
         let scan = files::scan(root, config)?;
+        tracing::debug!(files = scan.files.len(), elapsed = ?started.elapsed(), "scanned");
         job.check()?;
 
         let repo_path = self.history_path(&p.id);
         let repo = history::open(&repo_path)?;
         let head = history::head(&repo)?;
         let cache_valid = head.map(|h| h.to_string()) == p.head;
+        // The cache doubles as "what the previous version held". When the catalog is behind
+        // the history (a crash between the two), rebuild it from the history with stat data
+        // that matches nothing, so every file is read again.
         let cache = if cache_valid {
             files::load_cache(&self.db(), &p.id)?
-        } else {
-            HashMap::new()
-        };
-        // What the previous version held: from the cache when it matches the history, else
-        // from the history itself.
-        let base: HashMap<String, (u32, [u8; 20], Layer, String)> = if cache_valid {
-            cache
-                .iter()
-                .filter_map(|(k, c)| {
-                    Some((
-                        k.clone(),
-                        (c.mode, oid20(&c.oid)?, c.layer, c.last_version.clone()),
-                    ))
-                })
-                .collect()
         } else if let Some(h) = head {
             let hs = h.to_string();
-            history::files_of(&repo, h)?
-                .into_iter()
-                .map(|t| {
-                    let mut o = [0u8; 20];
-                    o.copy_from_slice(t.oid.as_bytes());
-                    (t.path, (t.mode, o, Layer::Git, hs.clone()))
-                })
-                .collect()
+            let mut m = HashMap::new();
+            for t in history::files_of(&repo, h)? {
+                let blob = repo.find_blob(t.oid)?;
+                let (layer, size) = if Pointer::is_pointer(blob.content()) {
+                    (Layer::Chunks, Pointer::decode(blob.content())?.size)
+                } else {
+                    (Layer::Git, blob.size() as u64)
+                };
+                let mut oid = [0u8; 20];
+                oid.copy_from_slice(t.oid.as_bytes());
+                m.insert(
+                    t.path,
+                    CachedFile {
+                        size,
+                        mtime_ns: -1,
+                        ctime_ns: -1,
+                        inode: 0,
+                        mode: t.mode,
+                        layer,
+                        oid,
+                        last_version: hs.clone(),
+                    },
+                );
+            }
+            m
         } else {
             HashMap::new()
         };
+        let base = &cache;
 
+        tracing::debug!(cached = cache.len(), elapsed = ?started.elapsed(), "loaded the files cache");
         // Sort the scan into known-unchanged entries and files to read.
         let mut entries: Vec<Entry> = Vec::with_capacity(scan.files.len());
-        let mut to_read: Vec<&ScannedFile> = Vec::new();
-        for f in &scan.files {
+        let mut to_read: Vec<ScannedFile> = Vec::new();
+        let detected = detect::detect(root, &scan.files);
+        let mut skipped = scan.skipped;
+        for f in scan.files {
             let racy = f.mtime_ns >= scan_start - RACY_WINDOW_NS;
             match cache.get(&f.rel) {
-                Some(c) if !racy && c.matches(f) => entries.push(Entry {
-                    path: f.rel.clone(),
+                Some(c) if !racy && c.matches(&f) => entries.push(Entry {
+                    stat: Some(f.stat()),
+                    path: f.rel,
                     mode: c.mode,
-                    oid: oid20(&c.oid)
-                        .ok_or_else(|| Error::corrupt("a files-cache row has a bad id"))?,
+                    oid: c.oid,
                     layer: c.layer,
-                    stat: Some(f.clone()),
                     last_version: Some(c.last_version.clone()),
                     size: f.size,
                     dirty: false,
@@ -266,10 +276,9 @@ impl Vault {
         let mut pack = PackWriter::create(&repo_path.join("objects/pack"))?;
         let odb = repo.odb()?;
         let mut chunk_writer = self.chunks().writer();
-        let mut skipped = scan.skipped.clone();
         let mut large: Vec<&ScannedFile> = Vec::new();
         let mut small: Vec<&ScannedFile> = Vec::new();
-        for f in to_read {
+        for f in &to_read {
             if f.kind == EntryKind::File && large_by_rule(f, config) {
                 large.push(f);
             } else {
@@ -306,7 +315,7 @@ impl Vault {
                             mode: f.git_mode(),
                             oid: obj.oid,
                             layer: Layer::Git,
-                            stat: Some((*f).clone()),
+                            stat: Some(f.stat()),
                             last_version: None,
                             size: f.size,
                             dirty: true,
@@ -349,9 +358,7 @@ impl Vault {
             };
             let stored = match stored {
                 Ok(s) => s,
-                Err(kura_chunkstore::Error::Io { source, .. })
-                    if !crate::error::is_disk_full(&source) =>
-                {
+                Err(kura_chunkstore::Error::Input(source)) => {
                     skipped.push(SkippedFile {
                         path: f.rel.clone(),
                         reason: source.to_string(),
@@ -382,7 +389,7 @@ impl Vault {
                 mode: f.git_mode(),
                 oid: obj.oid,
                 layer: Layer::Chunks,
-                stat: Some(f.clone()),
+                stat: Some(f.stat()),
                 last_version: None,
                 size: stored.size,
                 dirty: true,
@@ -396,16 +403,15 @@ impl Vault {
             if present.contains(s.path.as_str()) {
                 continue;
             }
-            if let Some((mode, oid, layer, last)) = base.get(&s.path) {
-                let size = cache.get(&s.path).map_or(0, |c| c.size);
+            if let Some(c) = base.get(&s.path) {
                 carried.push(Entry {
                     path: s.path.clone(),
-                    mode: *mode,
-                    oid: *oid,
-                    layer: *layer,
+                    mode: c.mode,
+                    oid: c.oid,
+                    layer: c.layer,
                     stat: None,
-                    last_version: Some(last.clone()),
-                    size,
+                    last_version: Some(c.last_version.clone()),
+                    size: c.size,
                     dirty: false,
                 });
             }
@@ -415,9 +421,9 @@ impl Vault {
 
         // Entries whose content did not change keep their last_version.
         for e in entries.iter_mut().filter(|e| e.last_version.is_none()) {
-            if let Some((mode, oid, _, last)) = base.get(&e.path) {
-                if *mode == e.mode && *oid == e.oid {
-                    e.last_version = Some(last.clone());
+            if let Some(c) = base.get(&e.path) {
+                if c.mode == e.mode && c.oid == e.oid {
+                    e.last_version = Some(c.last_version.clone());
                 }
             }
         }
@@ -426,17 +432,18 @@ impl Vault {
         for e in &entries {
             match base.get(&e.path) {
                 None => changes.added += 1,
-                Some((mode, oid, _, _)) if *mode != e.mode || *oid != e.oid => {
-                    changes.modified += 1
-                }
+                Some(c) if c.mode != e.mode || c.oid != e.oid => changes.modified += 1,
                 Some(_) => {}
             }
         }
-        changes.removed = base
+        let removed: Vec<&str> = base
             .keys()
-            .filter(|k| !new_paths.contains(k.as_str()))
-            .count() as u64;
+            .map(String::as_str)
+            .filter(|k| !new_paths.contains(k))
+            .collect();
+        changes.removed = removed.len() as u64;
 
+        tracing::debug!(read = files_read, elapsed = ?started.elapsed(), "read changed files");
         // Trees.
         let mut trees: Vec<([u8; 20], Vec<u8>)> = Vec::new();
         let root_tree = build_tree(&entries, 0, &mut trees);
@@ -448,12 +455,20 @@ impl Vault {
         let total_size: u64 = entries.iter().map(|e| e.size).sum();
         let file_count = entries.len() as u64;
 
+        tracing::debug!(trees = trees.len(), elapsed = ?started.elapsed(), "built trees");
         if unchanged && !opts.allow_empty {
             // Nothing to commit; keep the cache fresh so the next scan is quick.
             drop(pack);
             chunk_writer.finish()?;
             let head_id = head.map(|h| h.to_string()).unwrap_or_default();
-            self.write_cache(&p.id, &entries, &head_id, !cache_valid, scan_start)?;
+            self.write_cache(
+                &p.id,
+                &entries,
+                &removed,
+                &head_id,
+                !cache_valid,
+                scan_start,
+            )?;
             if !cache_valid {
                 // The catalog was behind the history (a crash between the two): catch it up.
                 self.db().execute(
@@ -514,8 +529,14 @@ impl Vault {
         let commit_id = Oid::from_bytes(&commit_oid)?;
         history::set_head(&repo_path, commit_id)?;
         let version_id = commit_id.to_string();
-        self.write_cache(&p.id, &entries, &version_id, !cache_valid, scan_start)?;
-        let detected = detect::detect(root, &scan.files);
+        self.write_cache(
+            &p.id,
+            &entries,
+            &removed,
+            &version_id,
+            !cache_valid,
+            scan_start,
+        )?;
         let history_bytes = dir_size(&repo_path);
         {
             let mut db = self.db();
@@ -566,24 +587,22 @@ impl Vault {
         &self,
         project_id: &str,
         entries: &[Entry],
+        removed: &[&str],
         version: &str,
         rewrite_all: bool,
         scan_start: i64,
     ) -> Result<()> {
+        if !rewrite_all && removed.is_empty() && !entries.iter().any(|e| e.dirty) {
+            return Ok(());
+        }
         let mut db = self.db();
         let tx = db.transaction()?;
         if rewrite_all {
             tx.execute("DELETE FROM files WHERE project_id = ?1", [project_id])?;
         } else {
-            let keep: HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
-            let existing: Vec<String> = {
-                let mut stmt = tx.prepare_cached("SELECT path FROM files WHERE project_id = ?1")?;
-                let rows = stmt.query_map([project_id], |r| r.get::<_, String>(0))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
             let mut del =
                 tx.prepare_cached("DELETE FROM files WHERE project_id = ?1 AND path = ?2")?;
-            for path in existing.iter().filter(|p| !keep.contains(p.as_str())) {
+            for path in removed {
                 del.execute(params![project_id, path])?;
             }
         }
@@ -612,7 +631,7 @@ impl Vault {
                     inode as i64,
                     e.mode,
                     e.layer.as_str(),
-                    hex::encode(e.oid),
+                    &e.oid[..],
                     files::file_type_of(&e.path),
                     last
                 ])?;
@@ -646,12 +665,6 @@ fn default_message(trigger: Trigger, c: &ChangeCounts) -> String {
         "{what}: {} added, {} modified, {} removed",
         c.added, c.modified, c.removed
     )
-}
-
-fn oid20(hex_id: &str) -> Option<[u8; 20]> {
-    let mut o = [0u8; 20];
-    hex::decode_to_slice(hex_id, &mut o).ok()?;
-    Some(o)
 }
 
 /// Builds the tree objects for sorted `entries` (paths relative to the tree at `offset`), pushing

@@ -239,7 +239,7 @@ impl Vault {
             })?
             .collect::<rusqlite::Result<_>>()?;
         let mut growth: Vec<UsageSample> = db
-            .prepare("SELECT at, logical, stored FROM usage_samples ORDER BY at DESC LIMIT ?1")?
+            .prepare("SELECT at, logical, stored FROM usage_samples ORDER BY at DESC, rowid DESC LIMIT ?1")?
             .query_map(params![365], |r| {
                 Ok(UsageSample {
                     at: r.get(0)?,

@@ -73,8 +73,8 @@ type Uses = Vec<(String, String)>;
 struct Walked {
     versions: u64,
     objects: u64,
-    /// Chunk id → pointer blobs naming it.
-    chunk_users: HashMap<ChunkId, Vec<Oid>>,
+    /// Chunk id → its length and the pointer blobs naming it.
+    chunk_users: HashMap<ChunkId, (u32, Vec<Oid>)>,
     /// Pointer blob → where it appears.
     pointer_uses: HashMap<Oid, Uses>,
     problems: Vec<Problem>,
@@ -183,7 +183,8 @@ fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walke
                                                     for c in p.chunks {
                                                         w.chunk_users
                                                             .entry(c.id)
-                                                            .or_default()
+                                                            .or_insert_with(|| (c.len, Vec::new()))
+                                                            .1
                                                             .push(oid);
                                                     }
                                                 }
@@ -226,9 +227,9 @@ fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walke
             }
         }
     }
-    for c in w.chunk_users.values_mut() {
-        c.sort();
-        c.dedup();
+    for (_, users) in w.chunk_users.values_mut() {
+        users.sort();
+        users.dedup();
     }
     Ok(w)
 }
@@ -254,8 +255,8 @@ impl Vault {
             Some(r) => vec![self.project(r)?],
             None => self.all_projects()?,
         };
-        // chunk → (project name, pointer uses)
-        let mut chunk_refs: HashMap<ChunkId, Vec<(String, Uses)>> = HashMap::new();
+        // chunk → (its length, [(project name, pointer uses)])
+        let mut chunk_refs: HashMap<ChunkId, (u32, Vec<(String, Uses)>)> = HashMap::new();
         for (i, p) in projects.iter().enumerate() {
             job.files("verifying", i as u64, Some(projects.len() as u64));
             let repo = match Repository::open_bare(self.history_path(&p.id)) {
@@ -276,14 +277,15 @@ impl Vault {
             report.versions_checked += walked.versions;
             report.objects_checked += walked.objects;
             report.problems.extend(walked.problems);
-            for (chunk, blobs) in walked.chunk_users {
+            for (chunk, (len, blobs)) in walked.chunk_users {
                 let uses: Uses = blobs
                     .iter()
                     .flat_map(|b| walked.pointer_uses.get(b).cloned().unwrap_or_default())
                     .collect();
                 chunk_refs
                     .entry(chunk)
-                    .or_default()
+                    .or_insert_with(|| (len, Vec::new()))
+                    .1
                     .push((p.name.clone(), uses));
             }
         }
@@ -330,7 +332,7 @@ impl Vault {
             }
         }
         for (id, why) in bad {
-            let users = chunk_refs.get(&id).cloned().unwrap_or_default();
+            let users = chunk_refs.get(&id).map(|r| r.1.clone()).unwrap_or_default();
             if users.is_empty() {
                 report.problems.push(chunk_problem(format!(
                     "chunk {} is damaged ({why}); no version uses it, `kura gc` removes it",
