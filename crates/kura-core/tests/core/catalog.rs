@@ -1,0 +1,249 @@
+//! Project metadata, filters, trash and templates.
+
+use kura_core::{ErrorKind, NewProject, ProjectFilter, ProjectSort, ProjectStatus};
+
+use crate::Fixture;
+
+#[test]
+fn filters_find_projects_by_language_framework_tag_size_text_and_metadata() {
+    let f = Fixture::new();
+    let v = &f.vault;
+    let api = f.tree(
+        "api",
+        &[
+            (
+                "Cargo.toml",
+                b"[package]\nname = \"api\"\n\n[dependencies]\naxum = \"0.7\"\n",
+            ),
+            ("src/main.rs", &[b'x'; 4000]),
+        ],
+    );
+    let web = f.tree(
+        "web",
+        &[
+            ("package.json", br#"{"dependencies":{"react":"18"}}"#),
+            ("src/app.tsx", &[b'y'; 9000]),
+        ],
+    );
+    f.link(&api, "api");
+    f.link(&web, "web");
+    v.tag_project("api", &["backend".into(), "client-a".into()], &[])
+        .unwrap();
+    v.set_metadata("web", &[("owner".into(), Some("ana".into()))])
+        .unwrap();
+    v.edit_project("web", Some("Marketing site"), None, None)
+        .unwrap();
+
+    let names = |filter: ProjectFilter| -> Vec<String> {
+        v.projects(&filter)
+            .unwrap()
+            .into_iter()
+            .map(|p| p.name)
+            .collect()
+    };
+    assert_eq!(
+        names(ProjectFilter {
+            language: Some("rust".into()),
+            ..Default::default()
+        }),
+        ["api"]
+    );
+    assert_eq!(
+        names(ProjectFilter {
+            language: Some("typescript".into()),
+            ..Default::default()
+        }),
+        ["web"]
+    );
+    assert_eq!(
+        names(ProjectFilter {
+            framework: Some("axum".into()),
+            ..Default::default()
+        }),
+        ["api"]
+    );
+    assert_eq!(
+        names(ProjectFilter {
+            framework: Some("react".into()),
+            ..Default::default()
+        }),
+        ["web"]
+    );
+    assert_eq!(
+        names(ProjectFilter {
+            tags: vec!["backend".into()],
+            ..Default::default()
+        }),
+        ["api"]
+    );
+    assert!(names(ProjectFilter {
+        tags: vec!["backend".into(), "nope".into()],
+        ..Default::default()
+    })
+    .is_empty());
+    assert_eq!(
+        names(ProjectFilter {
+            min_size: Some(8000),
+            ..Default::default()
+        }),
+        ["web"]
+    );
+    assert_eq!(
+        names(ProjectFilter {
+            max_size: Some(8000),
+            ..Default::default()
+        }),
+        ["api"]
+    );
+    assert_eq!(
+        names(ProjectFilter {
+            text: Some("marketing".into()),
+            ..Default::default()
+        }),
+        ["web"]
+    );
+    assert_eq!(
+        names(ProjectFilter {
+            text: Some("client".into()),
+            ..Default::default()
+        }),
+        ["api"]
+    );
+    assert_eq!(
+        names(ProjectFilter {
+            metadata: vec![("owner".into(), Some("ana".into()))],
+            ..Default::default()
+        }),
+        ["web"]
+    );
+    assert_eq!(
+        names(ProjectFilter {
+            metadata: vec![("owner".into(), None)],
+            ..Default::default()
+        }),
+        ["web"]
+    );
+    assert_eq!(
+        names(ProjectFilter {
+            sort: ProjectSort::Size,
+            ..Default::default()
+        }),
+        ["web", "api"]
+    );
+    // A percent sign is a literal, not a wildcard.
+    assert!(names(ProjectFilter {
+        text: Some("%".into()),
+        ..Default::default()
+    })
+    .is_empty());
+}
+
+#[test]
+fn trash_restore_and_hard_delete() {
+    let f = Fixture::new();
+    let v = &f.vault;
+    let p = v
+        .create_project(&NewProject {
+            name: "old".into(),
+            template: Some("backend".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(p.languages, ["rust"]);
+    assert_eq!(p.file_count, 4);
+    v.trash_project("old").unwrap();
+    assert!(v.projects(&ProjectFilter::default()).unwrap().is_empty());
+    let trashed = v
+        .projects(&ProjectFilter {
+            status: Some(ProjectStatus::Deleted),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(trashed.len(), 1);
+    assert!(trashed[0].deleted_at.is_some());
+    v.untrash_project("old").unwrap();
+    assert_eq!(v.project("old").unwrap().status, ProjectStatus::Active);
+    let history = v.root().join("histories").join(format!("{}.git", p.id));
+    assert!(history.is_dir());
+    v.delete_project("old").unwrap();
+    assert_eq!(v.project("old").unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(!history.exists());
+    assert!(!p.path.exists());
+}
+
+#[test]
+fn any_project_can_become_a_template() {
+    let f = Fixture::new();
+    let v = &f.vault;
+    v.create_project(&NewProject {
+        name: "base".into(),
+        template: Some("fullstack".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    v.save_file("base", "docs/guide.md", &mut &b"# Guide\n"[..])
+        .unwrap();
+    v.snapshot("base", &Default::default(), &Default::default())
+        .unwrap();
+    let t = v.save_template("base", "house-style").unwrap();
+    assert!(!t.builtin);
+    let p = v
+        .create_project(&NewProject {
+            name: "next".into(),
+            template: Some("house-style".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(p.path.join("docs/guide.md")).unwrap(),
+        "# Guide\n"
+    );
+    assert!(p.path.join("server/src/main.rs").is_file());
+    assert_eq!(
+        v.save_template("base", "house-style").unwrap_err().kind(),
+        ErrorKind::AlreadyExists
+    );
+    assert_eq!(
+        v.create_project(&NewProject {
+            name: "x".into(),
+            template: Some("nope".into()),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn names_are_unique_per_workspace_and_lookups_say_what_is_ambiguous() {
+    let f = Fixture::new();
+    let v = &f.vault;
+    v.create_project(&NewProject {
+        name: "site".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let dup = v
+        .create_project(&NewProject {
+            name: "site".into(),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(dup.kind(), ErrorKind::AlreadyExists);
+    v.create_workspace("other").unwrap();
+    v.create_project(&NewProject {
+        name: "site".into(),
+        workspace: Some("other".into()),
+        ..Default::default()
+    })
+    .unwrap();
+    // In the active workspace, the name is enough; elsewhere, workspace/name.
+    assert_eq!(v.project("site").unwrap().workspace, "default");
+    assert_eq!(v.project("other/site").unwrap().workspace, "other");
+    v.create_workspace("third").unwrap();
+    v.switch_workspace("third").unwrap();
+    let err = v.project("site").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.message().contains("workspace/name"), "{err}");
+}

@@ -1,0 +1,115 @@
+//! Integration tests of the engine through its public API, on real folders, real git histories
+//! and a real SQLite catalog.
+
+mod catalog;
+mod snapshots;
+mod vault;
+
+use std::path::{Path, PathBuf};
+
+use kura_core::{ImportOptions, Job, Project, SnapshotOptions, Vault};
+
+/// A temporary vault plus a scratch folder for source trees.
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+    pub vault: Vault,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(&dir.path().join("vault")).unwrap();
+        Fixture { dir, vault }
+    }
+
+    /// A folder under the scratch area, created with the given files.
+    pub fn tree(&self, name: &str, files: &[(&str, &[u8])]) -> PathBuf {
+        let root = self.dir.path().join(name);
+        std::fs::create_dir_all(&root).unwrap();
+        for (rel, data) in files {
+            write(&root, rel, data);
+        }
+        root
+    }
+
+    /// Tracks `root` in place as a project.
+    pub fn link(&self, root: &Path, name: &str) -> Project {
+        self.vault
+            .import_folder(
+                root,
+                &ImportOptions {
+                    name: Some(name.into()),
+                    link: true,
+                    ..Default::default()
+                },
+                &Job::default(),
+            )
+            .unwrap()
+    }
+
+    pub fn snapshot(&self, project: &str, message: &str) -> kura_core::SnapshotReport {
+        self.vault
+            .snapshot(
+                project,
+                &SnapshotOptions {
+                    message: Some(message.into()),
+                    ..Default::default()
+                },
+                &Job::default(),
+            )
+            .unwrap()
+    }
+}
+
+pub fn write(root: &Path, rel: &str, data: &[u8]) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, data).unwrap();
+}
+
+/// Deterministic pseudo-random bytes (xorshift), poorly compressible.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    let mut out = Vec::with_capacity(len);
+    while out.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.truncate(len);
+    out
+}
+
+/// Every regular file under `root` with its bytes, sorted.
+pub fn read_tree(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = walkdir_files(root)
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let data = std::fs::read(&p).unwrap();
+            (rel, data)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn walkdir_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let ft = e.file_type().unwrap();
+            if ft.is_dir() {
+                if e.file_name() != ".git" {
+                    stack.push(e.path());
+                }
+            } else if ft.is_file() {
+                out.push(e.path());
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,337 @@
+//! Versions: the files cache, layers, dedup, restore, diff, verify and gc.
+
+use kura_core::{Change, ErrorKind, FileState, Job, Layer, SnapshotOptions, Trigger};
+
+use crate::{noise, read_tree, write, Fixture};
+
+#[test]
+fn an_unchanged_tree_reads_no_file_again_and_makes_no_version() {
+    let f = Fixture::new();
+    let files: Vec<(String, Vec<u8>)> = (0..300)
+        .map(|i| {
+            (
+                format!("d{}/f{i}.txt", i % 7),
+                format!("file {i}\n").into_bytes(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_slice()))
+        .collect();
+    let root = f.tree("src", &refs);
+    // Backdate the files so none is "racily" recent.
+    for (rel, _) in &files {
+        let t = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::options()
+            .write(true)
+            .open(root.join(rel))
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+    f.link(&root, "p");
+    let again = f.snapshot("p", "again");
+    assert!(again.version.is_none(), "nothing changed, so no version");
+    assert_eq!(
+        again.files_read, 0,
+        "the files cache should make reading unnecessary"
+    );
+    assert_eq!(f.vault.versions("p", None).unwrap().len(), 1);
+
+    write(&root, "d1/f1.txt", b"changed\n");
+    let r = f.snapshot("p", "one change");
+    assert_eq!(r.files_read, 1);
+    assert_eq!(
+        (r.changes.added, r.changes.modified, r.changes.removed),
+        (0, 1, 0)
+    );
+}
+
+#[test]
+fn a_same_size_rewrite_within_the_same_second_is_still_seen() {
+    let f = Fixture::new();
+    let root = f.tree("src", &[("a.txt", b"aaaa")]);
+    f.link(&root, "p");
+    write(&root, "a.txt", b"bbbb");
+    let r = f.snapshot("p", "rewrite");
+    assert_eq!(r.changes.modified, 1);
+    write(&root, "a.txt", b"cccc");
+    let r = f.snapshot("p", "rewrite again");
+    assert_eq!(r.changes.modified, 1);
+    let mut out = Vec::new();
+    f.vault.read_file("p", "a.txt", &mut out).unwrap();
+    let exported = f.dir.path().join("out");
+    f.vault
+        .export_version("p", None, &exported, &Job::default())
+        .unwrap();
+    assert_eq!(std::fs::read(exported.join("a.txt")).unwrap(), b"cccc");
+}
+
+#[test]
+fn large_and_binary_files_go_to_the_chunk_store_and_dedup_across_projects() {
+    let f = Fixture::new();
+    let big = noise(3 << 20, 7);
+    let mut small_bin = vec![0u8; 100 << 10];
+    small_bin[10] = 1;
+    let root = f.tree(
+        "a",
+        &[
+            ("big.bin", &big),
+            ("small.dat", &small_bin),
+            ("code.rs", b"fn main() {}\n"),
+        ],
+    );
+    f.link(&root, "a");
+    let list = f.vault.list_files("a", None).unwrap();
+    let layer = |p: &str| list.iter().find(|e| e.path == p).unwrap().layer;
+    assert_eq!(layer("big.bin"), Some(Layer::Chunks));
+    assert_eq!(
+        layer("small.dat"),
+        Some(Layer::Chunks),
+        "binary above binary_min_size"
+    );
+    assert_eq!(layer("code.rs"), Some(Layer::Git));
+    let before = f.vault.stats().unwrap().chunk_stored_bytes;
+    // The same big file in another project costs (almost) nothing more.
+    let root_b = f.tree("b", &[("copy.bin", &big)]);
+    f.link(&root_b, "b");
+    let after = f.vault.stats().unwrap().chunk_stored_bytes;
+    assert!(
+        after - before < 64 << 10,
+        "dedup failed: {before} -> {after}"
+    );
+    let out = f.dir.path().join("out");
+    f.vault
+        .export_version("b", None, &out, &Job::default())
+        .unwrap();
+    assert_eq!(std::fs::read(out.join("copy.bin")).unwrap(), big);
+}
+
+#[test]
+fn restoring_a_project_keeps_the_current_state_as_a_version_first() {
+    let f = Fixture::new();
+    let root = f.tree(
+        "src",
+        &[
+            ("keep.txt", b"v1\n"),
+            ("gone.txt", b"bye\n"),
+            (".gitignore", b"build/\n"),
+            ("build/out.o", b"obj"),
+        ],
+    );
+    let p = f.link(&root, "p");
+    let v1 = p.head.clone().unwrap();
+    let v1_tree = read_tree(&root);
+    write(&root, "keep.txt", b"v2\n");
+    write(&root, "new.txt", b"hello\n");
+    std::fs::remove_file(root.join("gone.txt")).unwrap();
+    let r = f.vault.restore_project("p", &v1, &Job::default()).unwrap();
+    let safety = r.safety_version.expect("the changed state was kept");
+    assert_eq!(safety.trigger, Trigger::BeforeRestore);
+    assert_eq!(
+        read_tree(&root),
+        v1_tree,
+        "folder equals the restored version (ignored build/ untouched)"
+    );
+    // The state before the restore is still there.
+    let out = f.dir.path().join("before");
+    f.vault
+        .export_version("p", Some(&safety.id), &out, &Job::default())
+        .unwrap();
+    assert_eq!(std::fs::read(out.join("new.txt")).unwrap(), b"hello\n");
+    assert!(
+        !out.join("build").exists(),
+        "ignored files are not in versions"
+    );
+}
+
+#[test]
+fn restoring_one_file_and_listing_its_versions() {
+    let f = Fixture::new();
+    let root = f.tree("src", &[("notes.md", b"first\n"), ("other.md", b"x\n")]);
+    let p = f.link(&root, "p");
+    let v1 = p.head.unwrap();
+    write(&root, "notes.md", b"second\n");
+    write(&root, "other.md", b"y\n");
+    f.snapshot("p", "edit");
+    f.vault
+        .restore_file("p", &v1, "notes.md", &Job::default())
+        .unwrap();
+    assert_eq!(std::fs::read(root.join("notes.md")).unwrap(), b"first\n");
+    assert_eq!(
+        std::fs::read(root.join("other.md")).unwrap(),
+        b"y\n",
+        "other files untouched"
+    );
+    let versions = f.vault.file_versions("p", "notes.md").unwrap();
+    assert_eq!(versions.len(), 3, "created, edited, restored");
+    let err = f
+        .vault
+        .restore_file("p", &v1, "missing.md", &Job::default())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
+    let err = f
+        .vault
+        .restore_file("p", &v1, "../escape", &Job::default())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PathEscape);
+}
+
+#[test]
+fn diffs_list_changes_and_give_unified_text_diffs() {
+    let f = Fixture::new();
+    let root = f.tree(
+        "src",
+        &[
+            ("a.txt", b"one\ntwo\nthree\n"),
+            ("b.txt", b"b\n"),
+            ("img.bin", &[0u8, 1, 2, 0]),
+        ],
+    );
+    f.link(&root, "p");
+    write(&root, "a.txt", b"one\n2\nthree\n");
+    std::fs::remove_file(root.join("b.txt")).unwrap();
+    write(&root, "c.txt", b"c\n");
+    write(&root, "img.bin", &[0u8, 9, 9, 0]);
+    f.snapshot("p", "edits");
+    let d = f.vault.diff("p", "latest~1", None, None, true).unwrap();
+    let kinds: Vec<(&str, Change)> = d
+        .files
+        .iter()
+        .map(|x| (x.path.as_str(), x.change))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("a.txt", Change::Modified),
+            ("b.txt", Change::Deleted),
+            ("c.txt", Change::Added),
+            ("img.bin", Change::Modified)
+        ]
+    );
+    let patch = d.files[0].patch.as_deref().unwrap();
+    assert!(patch.contains("-two\n+2\n"), "{patch}");
+    assert!(d.files[3].binary && d.files[3].patch.is_none());
+    let only = f
+        .vault
+        .diff("p", "latest~1", Some("latest"), Some("c.txt"), false)
+        .unwrap();
+    assert_eq!(only.files.len(), 1);
+    assert_eq!(
+        f.vault
+            .diff("p", "zz", None, None, false)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        f.vault
+            .diff("p", "latest~9", None, None, false)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[test]
+fn the_files_view_marks_new_modified_and_deleted_files() {
+    let f = Fixture::new();
+    let root = f.tree("src", &[("a.txt", b"a"), ("b.txt", b"b")]);
+    f.link(&root, "p");
+    write(&root, "a.txt", b"changed");
+    write(&root, "n.txt", b"new");
+    std::fs::remove_file(root.join("b.txt")).unwrap();
+    let list = f.vault.list_files("p", None).unwrap();
+    let state = |p: &str| list.iter().find(|e| e.path == p).unwrap().state;
+    assert_eq!(state("a.txt"), FileState::Modified);
+    assert_eq!(state("n.txt"), FileState::New);
+    assert_eq!(state("b.txt"), FileState::Deleted);
+}
+
+#[test]
+fn verify_names_damaged_files_and_gc_frees_unreferenced_chunks() {
+    let f = Fixture::new();
+    let big = noise(2 << 20, 3);
+    let root = f.tree("a", &[("data/big.bin", &big), ("x.txt", b"x")]);
+    f.link(&root, "a");
+    let other = f.tree("b", &[("other.bin", &noise(2 << 20, 4))]);
+    f.link(&other, "b");
+    let report = f.vault.verify(None, &Job::default()).unwrap();
+    assert!(report.is_ok(), "{:?}", report.problems);
+    assert!(report.chunks_checked > 0);
+
+    // Deleting project b makes its chunks garbage.
+    f.vault.delete_project("b").unwrap();
+    let gc = f.vault.gc(&Job::default()).unwrap();
+    assert!(gc.bytes_freed >= 1 << 20, "{gc:?}");
+    assert!(f.vault.verify(None, &Job::default()).unwrap().is_ok());
+    let out = f.dir.path().join("out");
+    f.vault
+        .export_version("a", None, &out, &Job::default())
+        .unwrap();
+    assert_eq!(
+        std::fs::read(out.join("data/big.bin")).unwrap(),
+        big,
+        "gc kept live chunks"
+    );
+
+    // Flip a byte in the middle of the remaining chunk pack.
+    let pack = walk_packs(&f.vault.root().join("chunks/packs"));
+    assert_eq!(pack.len(), 1);
+    let mut bytes = std::fs::read(&pack[0]).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    std::fs::write(&pack[0], bytes).unwrap();
+    let report = f.vault.verify(None, &Job::default()).unwrap();
+    assert!(!report.is_ok());
+    let p = report
+        .problems
+        .iter()
+        .find(|p| p.area == "chunks" && p.project.as_deref() == Some("a"))
+        .expect("names project a");
+    assert_eq!(p.paths, ["data/big.bin"]);
+    assert!(!p.versions.is_empty());
+    // A fresh handle: this one's memory cache still holds the good chunks it exported above.
+    let fresh = kura_core::Vault::open(f.vault.root()).unwrap();
+    let err = fresh
+        .export_version("a", None, &f.dir.path().join("out2"), &Job::default())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt);
+    assert!(
+        !f.dir.path().join("out2").exists(),
+        "a failed export leaves nothing behind"
+    );
+}
+
+fn walk_packs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk_packs(&p));
+        } else if p.extension().is_some_and(|x| x == "pack") {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn cancelling_a_snapshot_changes_nothing() {
+    let f = Fixture::new();
+    let root = f.tree("src", &[("a.txt", b"a")]);
+    f.link(&root, "p");
+    write(&root, "b.bin", &noise(3 << 20, 1));
+    let job = Job::default();
+    job.cancel();
+    let err = f
+        .vault
+        .snapshot("p", &SnapshotOptions::default(), &job)
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    assert_eq!(f.vault.versions("p", None).unwrap().len(), 1);
+    assert!(f.vault.verify(None, &Job::default()).unwrap().is_ok());
+    let r = f.snapshot("p", "now for real");
+    assert_eq!(r.changes.added, 1);
+}
