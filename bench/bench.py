@@ -205,7 +205,8 @@ class Tool:
 
 
 class KuraTool(Tool):
-    """kura: `project import --link` tracks the data folder in place, `snapshot` versions it."""
+    """kura: `status` creates the vault; the first snapshot is `project import --link` (which tracks
+    the data folder in place and takes its first version); later ones are `snapshot`."""
     name = "kura"
     fsyncs = True
     project = "bench"
@@ -214,10 +215,15 @@ class KuraTool(Tool):
         return [self.cfg["kura_bin"], "--vault", str(self.ctx.repo), *args]
 
     def init(self, step):
-        step.run(self._kura("project", "import", str(self.ctx.data), "--name", self.project, "--link"))
+        step.run(self._kura("status"))
+        self.imported = False
 
     def snapshot(self, step, label, message):
-        step.run(self._kura("snapshot", self.project, "-m", message, "--json"))
+        if not getattr(self, "imported", False):
+            step.run(self._kura("--json", "project", "import", str(self.ctx.data), "--name", self.project, "--link"))
+            self.imported = True
+        else:
+            step.run(self._kura("snapshot", self.project, "-m", message, "--json"))
         self.ctx.extra.setdefault("snapshot_output", {})[label] = _json_tail(step.output())
 
     def restore(self, step, target):

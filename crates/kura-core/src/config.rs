@@ -62,7 +62,7 @@ impl Default for StorageConfig {
             .map(|s| s.to_string())
             .collect(),
             compression_level: 3,
-            history_compression_level: 1,
+            history_compression_level: 4,
             cache_size: ByteSize(64 << 20),
         }
     }
@@ -288,7 +288,7 @@ impl fmt::Display for ByteSize {
             ("KiB", 1 << 10),
         ];
         for (unit, size) in UNITS {
-            if self.0 >= size && self.0 % size == 0 {
+            if self.0 >= size && self.0.is_multiple_of(size) {
                 return write!(f, "{} {unit}", self.0 / size);
             }
         }

@@ -220,10 +220,8 @@ fn dependencies(manifest: &str, text: &str) -> Vec<String> {
                 }
             }
         }
-        "pom.xml" | "build.gradle" => {
-            if text.contains("spring-boot") {
-                out.push("spring-boot".into());
-            }
+        "pom.xml" | "build.gradle" if text.contains("spring-boot") => {
+            out.push("spring-boot".into())
         }
         _ => {}
     }

@@ -57,7 +57,7 @@ impl Pointer {
         let hash = lines
             .next()
             .and_then(|l| l.strip_prefix("blake3 "))
-            .and_then(|v| hex32(v))
+            .and_then(hex32)
             .ok_or_else(|| bad("no hash"))?;
         let mut chunks = Vec::new();
         let mut total = 0u64;

@@ -96,8 +96,11 @@ impl Vault {
         dest: &Path,
         how: WriteMode,
     ) -> Result<u64> {
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(|e| Error::io("create folder", parent, e))?;
+        // Fresh exports create every folder up front.
+        if how == WriteMode::Replace {
+            if let Some(parent) = dest.parent() {
+                fs::create_dir_all(parent).map_err(|e| Error::io("create folder", parent, e))?;
+            }
         }
         if how == WriteMode::Replace {
             if let Ok(md) = fs::symlink_metadata(dest) {
@@ -167,6 +170,17 @@ impl Vault {
         let done = AtomicU64::new(0);
         let bytes = AtomicU64::new(0);
         let total = files.len() as u64;
+        if how == WriteMode::Fresh {
+            let mut dirs: Vec<&str> = files
+                .iter()
+                .filter_map(|f| f.path.rsplit_once('/').map(|(d, _)| d))
+                .collect();
+            dirs.dedup();
+            for d in dirs {
+                let dir = root.join(d);
+                fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, e))?;
+            }
+        }
         files.par_iter().try_for_each_init(
             || Repository::open_bare(repo_path),
             |repo, f| -> Result<()> {
@@ -177,7 +191,7 @@ impl Vault {
                 let n = self.write_tree_file(repo, f, &root.join(&f.path), how)?;
                 bytes.fetch_add(n, Ordering::Relaxed);
                 let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-                if d % 512 == 0 {
+                if d.is_multiple_of(512) {
                     job.files("writing", d, Some(total));
                 }
                 Ok(())

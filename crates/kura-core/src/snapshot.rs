@@ -684,7 +684,7 @@ fn build_tree(entries: &[Entry], offset: usize, out: &mut Vec<([u8; 20], Vec<u8>
                 let sub = build_tree(&entries[i..j], offset + slash + 1, out);
                 items.push(TreeEntry {
                     mode: 0o040000,
-                    name: dir[..slash].as_bytes().to_vec(),
+                    name: dir.as_bytes()[..slash].to_vec(),
                     oid: sub,
                 });
                 i = j;

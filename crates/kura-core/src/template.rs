@@ -61,7 +61,11 @@ const FULLSTACK: &[(&str, &str)] = &[
     ("web/main.js", "const res = await fetch('http://127.0.0.1:8080/');\nconst { message } = await res.json();\ndocument.querySelector('#app').textContent = message;\n"),
 ];
 
-const BUILTIN: &[(&str, &str, &[(&str, &str)])] = &[
+/// A template's files: (path, content).
+type Files = &'static [(&'static str, &'static str)];
+
+/// Built-in templates: (name, description, files).
+const BUILTIN: &[(&str, &str, Files)] = &[
     ("empty", "An empty folder", &[]),
     ("backend", "A small Rust HTTP service", BACKEND),
     ("frontend", "A static web page with Vite", FRONTEND),

@@ -15,11 +15,17 @@ pub struct Fixture {
     pub vault: Vault,
 }
 
-impl Fixture {
-    pub fn new() -> Fixture {
+impl Default for Fixture {
+    fn default() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let vault = Vault::open(&dir.path().join("vault")).unwrap();
         Fixture { dir, vault }
+    }
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        Fixture::default()
     }
 
     /// A folder under the scratch area, created with the given files.
