@@ -128,6 +128,33 @@ enum Command {
     /// Show or change settings in config.toml.
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Push a project's history to a git remote; status, log or init of the project folder's own git repository.
+    #[command(subcommand)]
+    Git(GitCmd),
+}
+
+#[derive(Subcommand)]
+enum GitCmd {
+    /// Push the version history to the project's git remote (or --remote).
+    Push {
+        project: String,
+        /// Remote URL or path (default: the project's git remote).
+        #[arg(long)]
+        remote: Option<String>,
+        /// Remote branch (default: main).
+        #[arg(long)]
+        branch: Option<String>,
+    },
+    /// `git status` of the project's folder.
+    Status { project: String },
+    /// `git log` of the project's folder.
+    Log {
+        project: String,
+        #[arg(long, short = 'n', default_value_t = 20)]
+        limit: usize,
+    },
+    /// Make the project's folder a git repository.
+    Init { project: String },
 }
 
 #[derive(Subcommand)]
@@ -668,6 +695,32 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         }
         Command::Gc => out.gc(&vault.gc(&job(cli))?),
         Command::Stats => out.stats(&vault.stats()?, now()),
+        Command::Git(cmd) => match cmd {
+            GitCmd::Push {
+                project,
+                remote,
+                branch,
+            } => {
+                let r = vault.push_history(project, remote.as_deref(), branch.as_deref())?;
+                out.done_json(
+                    &format!(
+                        "Pushed version {} to {} ({})",
+                        &r.version[..10],
+                        r.remote,
+                        r.branch
+                    ),
+                    serde_json::to_value(&r).unwrap_or_default(),
+                );
+            }
+            GitCmd::Status { project } => out.git_status(&vault.folder_git_status(project)?),
+            GitCmd::Log { project, limit } => {
+                out.git_log(&vault.folder_git_log(project, *limit)?, now())
+            }
+            GitCmd::Init { project } => {
+                vault.init_folder_git(project)?;
+                out.done(&format!("Made the folder of '{project}' a git repository"));
+            }
+        },
         Command::Config(cmd) => match cmd {
             ConfigCmd::Show => out.config(vault.config()),
             ConfigCmd::Path => out.done_json(

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use kura_core::{
-    Config, Diff, Error, FileEntry, FileState, GcReport, Job, Project, RestoreReport,
-    SnapshotReport, Stats, Template, Vault, VerifyReport, Version, Workspace,
+    Config, Diff, Error, FileEntry, FileState, FolderGitCommit, FolderGitStatus, GcReport, Job,
+    Project, RestoreReport, SnapshotReport, Stats, Template, Vault, VerifyReport, Version,
+    Workspace,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -479,6 +480,39 @@ impl Out {
                 human::bytes(first.stored_bytes),
                 human::bytes(last.stored_bytes),
                 human::ago(first.at, now)
+            );
+        }
+    }
+
+    pub fn git_status(&self, s: &FolderGitStatus) {
+        if self.json {
+            return print_json(s);
+        }
+        match (&s.branch, &s.head) {
+            (Some(b), Some(h)) => println!("On branch {b} at {}", &h[..10]),
+            (Some(b), None) => println!("On branch {b}, no commits yet"),
+            (None, Some(h)) => println!("Detached at {}", &h[..10]),
+            (None, None) => println!("No commits yet"),
+        }
+        if s.changes.is_empty() {
+            println!("Nothing to commit, working tree clean");
+        }
+        for c in &s.changes {
+            println!("{} {}", c.status, c.path);
+        }
+    }
+
+    pub fn git_log(&self, list: &[FolderGitCommit], now: i64) {
+        if self.json {
+            return print_json(list);
+        }
+        for c in list {
+            println!(
+                "{}  {:<14} {}  ({})",
+                &c.id[..10],
+                human::ago(c.time, now),
+                c.summary,
+                c.author
             );
         }
     }

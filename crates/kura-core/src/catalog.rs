@@ -102,6 +102,8 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     migrate(&conn)?;
+    // Keeps the query planner's statistics fresh (cheap; analyses only tables that need it).
+    conn.execute_batch("PRAGMA optimize=0x10002")?;
     Ok(conn)
 }
 

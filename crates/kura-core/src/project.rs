@@ -204,10 +204,13 @@ pub struct ImportOptions {
     pub kind: Option<String>,
 }
 
-const PROJECT_COLUMNS: &str =
-    "p.id, p.name, w.name, p.kind, p.description, p.status, p.linked, p.path,
+/// The project columns, with its labels and metadata folded into two strings (unit and record
+/// separators) so one query returns whole projects.
+const PROJECT_COLUMNS: &str = "p.id, p.name, w.name, p.kind, p.description, p.status, p.linked, p.path,
     p.git_remote, p.created_at, p.updated_at, p.last_opened_at, p.deleted_at, p.logical_size,
-    p.stored_size, p.file_count, p.head";
+    p.stored_size, p.file_count, p.head,
+    (SELECT group_concat(l.kind || char(31) || l.value, char(30)) FROM labels l WHERE l.project_id = p.id),
+    (SELECT group_concat(m.key || char(31) || m.value, char(30)) FROM metadata m WHERE m.project_id = p.id)";
 
 fn project_from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -232,6 +235,27 @@ fn project_from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
         stored_size: r.get::<_, i64>(14)? as u64,
         file_count: r.get::<_, i64>(15)? as u64,
         head: r.get(16)?,
+    })
+    .and_then(|mut p| {
+        if let Some(labels) = r.get_ref(17)?.as_str_or_null()? {
+            for item in labels.split('\x1e') {
+                if let Some((kind, value)) = item.split_once('\x1f') {
+                    match kind {
+                        "language" => p.languages.push(value.to_string()),
+                        "framework" => p.frameworks.push(value.to_string()),
+                        _ => p.tags.push(value.to_string()),
+                    }
+                }
+            }
+        }
+        if let Some(meta) = r.get_ref(18)?.as_str_or_null()? {
+            for item in meta.split('\x1e') {
+                if let Some((k, v)) = item.split_once('\x1f') {
+                    p.metadata.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+        Ok(p)
     })
 }
 
@@ -353,7 +377,7 @@ impl Vault {
 
     pub(crate) fn project_by_id(&self, id: &str) -> Result<Project> {
         let db = self.db();
-        let mut p = db
+        let p = db
             .query_row(
                 &format!(
                     "SELECT {PROJECT_COLUMNS} FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.id = ?1"
@@ -363,7 +387,6 @@ impl Vault {
             )
             .optional()?
             .ok_or_else(|| Error::not_found(format!("there is no project with id {id}")))?;
-        fill_labels(&db, std::slice::from_mut(&mut p))?;
         Ok(p)
     }
 
@@ -469,11 +492,10 @@ impl Vault {
         }
         let db = self.db();
         let mut stmt = db.prepare_cached(&sql)?;
-        let mut out: Vec<Project> = stmt
+        let out: Vec<Project> = stmt
             .query_map(params_from_iter(args.iter()), project_from_row)?
             .collect::<rusqlite::Result<_>>()?;
         drop(stmt);
-        fill_labels(&db, &mut out)?;
         Ok(out)
     }
 
@@ -882,66 +904,4 @@ impl Vault {
         }
         Ok(())
     }
-}
-
-/// Loads languages, frameworks, tags and metadata for the given projects.
-fn fill_labels(db: &rusqlite::Connection, projects: &mut [Project]) -> Result<()> {
-    if projects.is_empty() {
-        return Ok(());
-    }
-    let index: std::collections::HashMap<String, usize> = projects
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.clone(), i))
-        .collect();
-    // One query per table; for long lists filter in memory rather than with a huge IN (...).
-    let few = projects.len() <= 500;
-    let ids: Vec<String> = if few {
-        projects.iter().map(|p| p.id.clone()).collect()
-    } else {
-        Vec::new()
-    };
-    let in_clause = if few {
-        format!("WHERE project_id IN ({})", vec!["?"; ids.len()].join(","))
-    } else {
-        String::new()
-    };
-    let mut stmt = db.prepare(&format!(
-        "SELECT project_id, kind, value FROM labels {in_clause} ORDER BY value"
-    ))?;
-    let rows = stmt.query_map(params_from_iter(ids.iter()), |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (pid, kind, value) = row?;
-        if let Some(&i) = index.get(&pid) {
-            let p = &mut projects[i];
-            match kind.as_str() {
-                "language" => p.languages.push(value),
-                "framework" => p.frameworks.push(value),
-                _ => p.tags.push(value),
-            }
-        }
-    }
-    let mut stmt = db.prepare(&format!(
-        "SELECT project_id, key, value FROM metadata {in_clause}"
-    ))?;
-    let rows = stmt.query_map(params_from_iter(ids.iter()), |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (pid, k, v) = row?;
-        if let Some(&i) = index.get(&pid) {
-            projects[i].metadata.insert(k, v);
-        }
-    }
-    Ok(())
 }

@@ -2,6 +2,7 @@
 //! and a real SQLite catalog.
 
 mod catalog;
+mod git;
 mod snapshots;
 mod vault;
 

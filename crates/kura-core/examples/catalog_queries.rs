@@ -1,0 +1,225 @@
+//! Measures catalog list/filter queries on a generated catalog of 10,000 projects and 1,000,000
+//! files (the size the engine is built for). Run from the repository root:
+//!
+//! ```sh
+//! cargo run --release -p kura-core --example catalog_queries [-- --projects 10000 --files-per-project 100]
+//! ```
+//!
+//! The rows are written straight into a fresh vault's `catalog.db` (its schema is part of the
+//! vault's documented format); the queries then go through the engine's public API, in process,
+//! and the medians of 25 runs are printed.
+
+use std::time::Instant;
+
+use kura_core::{ProjectFilter, ProjectSort, Vault};
+use rusqlite::params;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut projects = 10_000usize;
+    let mut files_per_project = 100usize;
+    let args: Vec<String> = std::env::args().collect();
+    let mut i = 1;
+    while i < args.len() {
+        match args[i].as_str() {
+            "--projects" => projects = args[i + 1].parse()?,
+            "--files-per-project" => files_per_project = args[i + 1].parse()?,
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+        i += 2;
+    }
+    let dir = tempfile::tempdir()?;
+    let vault_dir = dir.path().join("vault");
+    let started = Instant::now();
+    drop(Vault::open(&vault_dir)?);
+    generate(&vault_dir.join("catalog.db"), projects, files_per_project)?;
+    println!(
+        "generated {projects} projects, {} files in {:.1} s",
+        projects * files_per_project,
+        started.elapsed().as_secs_f64()
+    );
+    let vault = Vault::open(&vault_dir)?;
+    let all = |f: ProjectFilter| ProjectFilter {
+        all_workspaces: true,
+        ..f
+    };
+    let cases: Vec<(&str, ProjectFilter)> = vec![
+        ("active workspace, by name", ProjectFilter::default()),
+        (
+            "language = rust (all workspaces)",
+            all(ProjectFilter {
+                language: Some("rust".into()),
+                ..Default::default()
+            }),
+        ),
+        (
+            "framework = react, sorted by size",
+            all(ProjectFilter {
+                framework: Some("react".into()),
+                sort: ProjectSort::Size,
+                ..Default::default()
+            }),
+        ),
+        (
+            "tag = client-7 and text 'api'",
+            all(ProjectFilter {
+                tags: vec!["client-7".into()],
+                text: Some("api".into()),
+                ..Default::default()
+            }),
+        ),
+        (
+            "size > 900 MB, top 50 by size",
+            all(ProjectFilter {
+                min_size: Some(900 << 20),
+                sort: ProjectSort::Size,
+                limit: Some(50),
+                ..Default::default()
+            }),
+        ),
+        (
+            "metadata owner = dev-3",
+            all(ProjectFilter {
+                metadata: vec![("owner".into(), Some("dev-3".into()))],
+                ..Default::default()
+            }),
+        ),
+        (
+            "text search 'project-4242'",
+            all(ProjectFilter {
+                text: Some("project-4242".into()),
+                ..Default::default()
+            }),
+        ),
+        (
+            "changed in the last 7 days, newest first, 100",
+            all(ProjectFilter {
+                updated_since: Some(1_700_000_000 - 7 * 86_400),
+                sort: ProjectSort::Updated,
+                limit: Some(100),
+                ..Default::default()
+            }),
+        ),
+        (
+            "every project (10,000), by name",
+            all(ProjectFilter::default()),
+        ),
+    ];
+    println!("{:<48} {:>8} {:>12}", "query", "rows", "median ms");
+    for (name, filter) in cases {
+        let mut times = Vec::new();
+        let mut rows = 0;
+        for _ in 0..25 {
+            let t = Instant::now();
+            rows = vault.projects(&filter)?.len();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        println!("{name:<48} {rows:>8} {:>12.2}", times[times.len() / 2]);
+    }
+    let t = Instant::now();
+    vault.stats()?;
+    println!(
+        "{:<48} {:>8} {:>12.2}",
+        "stats (whole vault, once)",
+        "-",
+        t.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+fn generate(
+    db: &std::path::Path,
+    projects: usize,
+    files_per_project: usize,
+) -> rusqlite::Result<()> {
+    const LANGS: [&str; 8] = [
+        "rust",
+        "typescript",
+        "python",
+        "go",
+        "java",
+        "c++",
+        "ruby",
+        "php",
+    ];
+    const FRAMEWORKS: [&str; 6] = ["react", "axum", "django", "vue", "spring", "rails"];
+    const EXTS: [&str; 8] = ["rs", "ts", "py", "go", "java", "cpp", "md", "json"];
+    let mut conn = rusqlite::Connection::open(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    let tx = conn.transaction()?;
+    for w in 0..20 {
+        tx.execute(
+            "INSERT OR IGNORE INTO workspaces (name, created_at) VALUES (?1, 1700000000)",
+            [format!("ws-{w}")],
+        )?;
+    }
+    let ws_ids: Vec<i64> = {
+        let mut s = tx.prepare("SELECT id FROM workspaces ORDER BY id")?;
+        let rows = s.query_map([], |r| r.get(0))?;
+        rows.collect::<rusqlite::Result<_>>()?
+    };
+    {
+        let mut proj = tx.prepare(
+            "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, created_at, updated_at, logical_size, stored_size, file_count, head)
+             VALUES (?1, ?2, ?3, 'generation', ?4, ?5, 0, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        )?;
+        let mut label = tx.prepare(
+            "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, ?2, ?3)",
+        )?;
+        let mut meta =
+            tx.prepare("INSERT INTO metadata (project_id, key, value) VALUES (?1, ?2, ?3)")?;
+        let mut file = tx.prepare(
+            "INSERT INTO files (project_id, path, size, mtime_ns, ctime_ns, inode, mode, layer, oid, ext, last_version)
+             VALUES (?1, ?2, ?3, 0, 0, ?4, 33188, ?5, ?6, ?7, ?8)",
+        )?;
+        for p in 0..projects {
+            let id = format!("{p:016x}");
+            let status = match p % 20 {
+                0 => "archived",
+                1 => "deleted",
+                _ => "active",
+            };
+            let size = ((p * 7919) % 1000) as i64 * (1 << 20);
+            let head = format!("{:040x}", p);
+            proj.execute(params![
+                id,
+                ws_ids[p % ws_ids.len()],
+                format!("project-{p}"),
+                if p % 3 == 0 {
+                    "An api service"
+                } else {
+                    "A web app"
+                },
+                status,
+                format!("/projects/project-{p}"),
+                1_690_000_000 + p as i64,
+                1_700_000_000 - (p as i64 % 30) * 86_400,
+                size,
+                size / 3,
+                files_per_project as i64,
+                head
+            ])?;
+            label.execute(params![id, "language", LANGS[p % 8]])?;
+            label.execute(params![id, "language", LANGS[(p / 8) % 8]])?;
+            label.execute(params![id, "framework", FRAMEWORKS[p % 6]])?;
+            label.execute(params![id, "tag", format!("client-{}", p % 50)])?;
+            label.execute(params![id, "tag", "generated"])?;
+            meta.execute(params![id, "owner", format!("dev-{}", p % 40)])?;
+            meta.execute(params![id, "ticket", format!("T-{p}")])?;
+            for f in 0..files_per_project {
+                let ext = EXTS[f % 8];
+                file.execute(params![
+                    id,
+                    format!("src/mod{}/file{f}.{ext}", f % 10),
+                    ((f * 131) % 20_000) as i64,
+                    (p * files_per_project + f) as i64,
+                    if f % 50 == 0 { "chunks" } else { "git" },
+                    &[(f % 256) as u8; 20][..],
+                    ext,
+                    head
+                ])?;
+            }
+        }
+    }
+    tx.commit()
+}
