@@ -129,6 +129,11 @@ pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
 /// Unindexed packs and `tmp-` files younger than this are left alone by gc: a concurrent writer
 /// may still be finishing them.
 pub const GC_GRACE: Duration = Duration::from_secs(60 * 60);
+
+/// Files of at least this many chunks are read with a read-ahead thread.
+const READ_AHEAD_MIN_CHUNKS: usize = 4;
+/// Chunks the read-ahead thread may hold ready (bounds memory: at most this many chunks).
+const READ_AHEAD_CHUNKS: usize = 4;
 /// How long a statement waits for another process holding the index's write lock.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most compression threads a store call uses (fewer on machines with fewer cores).
@@ -276,10 +281,51 @@ impl ChunkStore {
     /// A damaged chunk gives [`Error::Corrupt`] naming the chunk and its pack; a chunk missing
     /// from the index gives [`Error::NotFound`].
     pub fn read_to(&self, chunks: &[ChunkRef], out: &mut dyn Write) -> Result<u64, Error> {
-        let mut open: Option<(String, File, u64)> = None;
-        let mut total = 0u64;
-        for chunk in chunks {
-            let data = self.load(&chunk.id, &mut open)?;
+        if chunks.len() < READ_AHEAD_MIN_CHUNKS {
+            let mut open: Option<(String, File, u64)> = None;
+            let mut total = 0u64;
+            for chunk in chunks {
+                let data = self.load(&chunk.id, &mut open)?;
+                total += self.write_chunk(chunk, &data, out)?;
+            }
+            out.flush().map_err(Error::Output)?;
+            return Ok(total);
+        }
+        // Long files: one thread reads, decompresses and verifies chunks ahead while this one
+        // writes them out.
+        std::thread::scope(|scope| {
+            let (tx, rx) =
+                std::sync::mpsc::sync_channel::<Result<Arc<Vec<u8>>, Error>>(READ_AHEAD_CHUNKS);
+            scope.spawn(move || {
+                let mut open: Option<(String, File, u64)> = None;
+                for chunk in chunks {
+                    let loaded = self.load(&chunk.id, &mut open);
+                    let failed = loaded.is_err();
+                    if tx.send(loaded).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+            let mut total = 0u64;
+            for chunk in chunks {
+                let data = rx
+                    .recv()
+                    .map_err(|_| Error::Internal("the chunk reader stopped early".into()))??;
+                total += self.write_chunk(chunk, &data, out)?;
+            }
+            out.flush().map_err(Error::Output)?;
+            Ok(total)
+        })
+    }
+
+    /// Checks a loaded chunk against its recipe entry and writes it.
+    fn write_chunk(
+        &self,
+        chunk: &ChunkRef,
+        data: &[u8],
+        out: &mut dyn Write,
+    ) -> Result<u64, Error> {
+        {
             if data.len() != chunk.len as usize {
                 return Err(Error::Corrupt {
                     what: format!(
@@ -290,11 +336,9 @@ impl ChunkStore {
                     ),
                 });
             }
-            out.write_all(&data).map_err(Error::Output)?;
-            total += data.len() as u64;
+            out.write_all(data).map_err(Error::Output)?;
         }
-        out.flush().map_err(Error::Output)?;
-        Ok(total)
+        Ok(data.len() as u64)
     }
 
     /// Loads one chunk, from the cache or its pack (`open` keeps the last pack open).

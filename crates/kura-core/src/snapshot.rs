@@ -203,19 +203,31 @@ impl Vault {
         let scan_start = now_ns();
         job.files("scanning", 0, None);
         let started = std::time::Instant::now();
-        let scan = files::scan(root, config)?;
-        tracing::debug!(files = scan.files.len(), elapsed = ?started.elapsed(), "scanned");
-        job.check()?;
-
         let repo_path = self.history_path(&p.id);
         let repo = history::open(&repo_path)?;
         let head = history::head(&repo)?;
         let cache_valid = head.map(|h| h.to_string()) == p.head;
+        // Scan the folder while the files cache loads.
+        let (scan, loaded) = std::thread::scope(|s| {
+            let scanning = s.spawn(|| files::scan(root, config));
+            let loaded = if cache_valid {
+                Some(files::load_cache(&self.db(), &p.id))
+            } else {
+                None
+            };
+            let scan = scanning
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("the folder scan panicked")));
+            (scan, loaded)
+        });
+        let scan = scan?;
+        tracing::debug!(files = scan.files.len(), elapsed = ?started.elapsed(), "scanned");
+        job.check()?;
         // The cache doubles as "what the previous version held". When the catalog is behind
         // the history (a crash between the two), rebuild it from the history with stat data
         // that matches nothing, so every file is read again.
-        let cache = if cache_valid {
-            files::load_cache(&self.db(), &p.id)?
+        let cache = if let Some(loaded) = loaded {
+            loaded?
         } else if let Some(h) = head {
             let hs = h.to_string();
             let mut m = HashMap::new();
