@@ -18,7 +18,7 @@ use crate::print::Out;
 
 /// Kura: a local-first vault for software projects.
 #[derive(Parser)]
-#[command(name = "kura", version, about, long_about = None, propagate_version = true)]
+#[command(name = "kura", version, about, long_about = None)]
 struct Cli {
     /// The vault folder (default: $KURA_HOME, else ~/.local/share/kura).
     #[arg(long, global = true, value_name = "DIR")]
@@ -354,7 +354,32 @@ enum ConfigCmd {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            let wants_json = std::env::args().any(|a| a == "--json");
+            if wants_json
+                && !matches!(
+                    e.kind(),
+                    K::DisplayHelp
+                        | K::DisplayVersion
+                        | K::DisplayHelpOnMissingArgumentOrSubcommand
+                )
+            {
+                let message = e.render().to_string();
+                let first = message
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches("error: ")
+                    .to_string();
+                Out::new(true).error(&Error::new(ErrorKind::InvalidInput, first));
+                return ExitCode::from(2);
+            }
+            e.exit();
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KURA_LOG")

@@ -155,11 +155,28 @@ pub(crate) fn resolve(repo: &Repository, reference: &str) -> Result<Oid> {
         }
         r.to_string()
     };
-    let obj = repo.revparse_single(&spec).map_err(|e| match e.code() {
-        git2::ErrorCode::Ambiguous => {
-            Error::invalid(format!("'{r}' matches several versions; give more digits"))
+    let relative = spec.starts_with(BRANCH);
+    let obj = repo.revparse_single(&spec).map_err(|e| {
+        if e.code() == git2::ErrorCode::Ambiguous {
+            return Error::invalid(format!("'{r}' matches several versions; give more digits"));
         }
-        _ => Error::not_found(format!("there is no version '{r}' in this project")),
+        // `latest` exists as a ref, but its commit (or an ancestor) cannot be read: damage.
+        let damaged = matches!(
+            e.class(),
+            git2::ErrorClass::Odb | git2::ErrorClass::Zlib | git2::ErrorClass::Object
+        ) && e.code() != git2::ErrorCode::NotFound
+            || relative
+                && repo
+                    .refname_to_id(BRANCH)
+                    .is_ok_and(|h| repo.find_commit(h).is_err());
+        if damaged {
+            Error::corrupt(format!(
+                "version '{r}' cannot be read: the history is damaged ({}); run `kura verify`",
+                e.message()
+            ))
+        } else {
+            Error::not_found(format!("there is no version '{r}' in this project"))
+        }
     })?;
     let commit = obj
         .peel_to_commit()

@@ -107,7 +107,14 @@ fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walke
     let mut seen_trees: HashSet<Oid> = HashSet::new();
     let mut seen_blobs: HashMap<Oid, bool> = HashMap::new(); // blob → is pointer
     let mut walk = repo.revwalk()?;
-    walk.push(head)?;
+    if let Err(e) = walk.push(head) {
+        w.problems.push(problem(
+            vec![head.to_string()[..10].to_string()],
+            vec![],
+            format!("the latest version cannot be read: {}", e.message()),
+        ));
+        return Ok(w);
+    }
     for id in walk {
         job.check()?;
         let id = match id {

@@ -1,0 +1,12 @@
+//! Black-box tests of the `kura` binary: every test gets a fresh vault in a temp folder, works on
+//! real files and checks what a user would notice (output, exit codes, bytes on disk), using the
+//! real `git` CLI where the history is concerned.
+
+mod disk;
+mod random;
+mod sandbox;
+
+mod crash;
+mod history;
+mod safety;
+mod workflow;
