@@ -747,7 +747,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
             }
         },
         Command::Config(cmd) => match cmd {
-            ConfigCmd::Show => out.config(vault.config()),
+            ConfigCmd::Show => out.config(&vault.config()),
             ConfigCmd::Path => out.done_json(
                 &vault.config_path().display().to_string(),
                 serde_json::json!({"path": vault.config_path()}),

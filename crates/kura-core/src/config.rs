@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 
 /// All of Kura's settings. Missing keys take their defaults.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Where files live.
@@ -22,6 +23,7 @@ pub struct Config {
 
 /// Folders used by the vault.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default, deny_unknown_fields)]
 pub struct PathsConfig {
     /// Folder holding managed project folders; default `<vault>/projects`.
@@ -31,6 +33,7 @@ pub struct PathsConfig {
 
 /// Layer rules and compression.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     /// Files at least this big go to the chunk store.
@@ -70,6 +73,7 @@ impl Default for StorageConfig {
 
 /// What a snapshot takes in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default, deny_unknown_fields)]
 pub struct SnapshotConfig {
     /// Extra exclude patterns (gitignore syntax) applied to every project, on top of each
@@ -77,6 +81,23 @@ pub struct SnapshotConfig {
     pub excludes: Vec<String>,
     /// Whether `.gitignore` files are honoured.
     pub honor_gitignore: bool,
+    /// Which projects the desktop app versions automatically when their folder changes.
+    pub auto_snapshot: AutoSnapshot,
+    /// Seconds a folder must stay quiet before an automatic version is taken.
+    pub quiet_period_secs: u64,
+}
+
+/// Which projects get automatic versions when their folder changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum AutoSnapshot {
+    /// None.
+    Off,
+    /// Projects whose folder Kura manages (not linked ones).
+    Managed,
+    /// Every active project.
+    All,
 }
 
 impl Default for SnapshotConfig {
@@ -84,6 +105,8 @@ impl Default for SnapshotConfig {
         SnapshotConfig {
             excludes: vec![".DS_Store".into(), "Thumbs.db".into(), "*.swp".into()],
             honor_gitignore: true,
+            auto_snapshot: AutoSnapshot::Managed,
+            quiet_period_secs: 10,
         }
     }
 }
@@ -146,6 +169,11 @@ impl Config {
                 "storage.history_compression_level is {}; it must be between 1 and 9",
                 s.history_compression_level
             )));
+        }
+        if !(1..=86_400).contains(&self.snapshots.quiet_period_secs) {
+            return Err(Error::invalid(
+                "snapshots.quiet_period_secs must be between 1 and 86400 seconds",
+            ));
         }
         if s.large_file_threshold.0 < 4096 {
             return Err(Error::invalid(
@@ -212,6 +240,8 @@ impl Config {
             "storage.cache_size",
             "snapshots.excludes",
             "snapshots.honor_gitignore",
+            "snapshots.auto_snapshot",
+            "snapshots.quiet_period_secs",
         ]
     }
 }
@@ -277,6 +307,7 @@ fn apply_env(
 
 /// A byte count, written in config files as `"64 MiB"` (or a plain number of bytes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(feature = "specta", derive(specta::Type), specta(type = String))]
 pub struct ByteSize(pub u64);
 
 impl fmt::Display for ByteSize {

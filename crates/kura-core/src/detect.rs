@@ -12,7 +12,7 @@ pub(crate) struct Detected {
     pub frameworks: Vec<String>,
 }
 
-fn language_of(ext: &str) -> Option<&'static str> {
+pub(crate) fn language_of(ext: &str) -> Option<&'static str> {
     Some(match ext {
         "rs" => "rust",
         "py" | "pyi" => "python",

@@ -66,6 +66,7 @@ impl ScannedFile {
 
 /// A file that could not be taken in, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SkippedFile {
     /// Path relative to the project folder (lossy for names that are not UTF-8).
     pub path: String,
@@ -340,6 +341,7 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> R
 
 /// Which storage layer holds a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
     /// A blob in the project's git history.
@@ -367,6 +369,7 @@ impl Layer {
 
 /// How a file in the folder compares with the latest version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum FileState {
     /// Same as in the latest version.
@@ -381,6 +384,7 @@ pub enum FileState {
 
 /// A file of a project, as listed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FileEntry {
     /// Path inside the project, `/`-separated.
     pub path: String,
@@ -460,14 +464,256 @@ pub(crate) fn load_cache(
     Ok(out)
 }
 
+/// What a preview holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum PreviewKind {
+    /// UTF-8 text, in `text`.
+    Text,
+    /// An image, as a `data:` URL in `data_url`.
+    Image,
+    /// Not text and not a known image type.
+    Binary,
+    /// Larger than the preview limit.
+    TooLarge,
+}
+
+/// A file's content prepared for showing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FilePreview {
+    /// What it is.
+    pub kind: PreviewKind,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The text, for text files.
+    pub text: Option<String>,
+    /// `data:<mime>;base64,...` for images.
+    pub data_url: Option<String>,
+    /// A language name for highlighting, from the file type ("rust", "typescript", ...).
+    pub language: Option<String>,
+}
+
+/// What an upload copied.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct UploadReport {
+    /// Files copied.
+    pub files: u64,
+    /// Bytes copied.
+    pub bytes: u64,
+}
+
+/// Text previews stop at this size.
+const PREVIEW_TEXT_MAX: u64 = 1 << 20;
+/// Image previews stop at this size.
+const PREVIEW_IMAGE_MAX: u64 = 8 << 20;
+
+fn image_mime(file_type: &str) -> Option<&'static str> {
+    Some(match file_type {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "svg" => "image/svg+xml",
+        "ico" => "image/x-icon",
+        "bmp" => "image/bmp",
+        _ => return None,
+    })
+}
+
+fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for c in data.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        out.push(A[(n >> 18) as usize & 63] as char);
+        out.push(A[(n >> 12) as usize & 63] as char);
+        out.push(if c.len() > 1 {
+            A[(n >> 6) as usize & 63] as char
+        } else {
+            '='
+        });
+        out.push(if c.len() > 2 {
+            A[n as usize & 63] as char
+        } else {
+            '='
+        });
+    }
+    out
+}
+
 impl Vault {
+    /// A preview of a file of the project's folder: its text (up to 1 MiB), or an image as a
+    /// `data:` URL (up to 8 MiB).
+    pub fn preview_file(&self, reference: &str, rel: &str) -> Result<FilePreview> {
+        let p = self.project(reference)?;
+        self.require_folder(&p)?;
+        let path = resolve_inside(&p.path, rel, false)?;
+        let md = fs::metadata(&path).map_err(|e| Error::io("read", &path, e))?;
+        if md.is_dir() {
+            return Err(Error::invalid(format!("'{rel}' is a folder, not a file")));
+        }
+        let size = md.len();
+        let file_type = file_type_of(rel);
+        let language = crate::detect::language_of(&file_type).map(str::to_string);
+        let preview = |kind, text, data_url| FilePreview {
+            kind,
+            size,
+            text,
+            data_url,
+            language: language.clone(),
+        };
+        if let Some(mime) = image_mime(&file_type) {
+            if size > PREVIEW_IMAGE_MAX {
+                return Ok(preview(PreviewKind::TooLarge, None, None));
+            }
+            let data = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+            return Ok(preview(
+                PreviewKind::Image,
+                None,
+                Some(format!("data:{mime};base64,{}", base64(&data))),
+            ));
+        }
+        if size > PREVIEW_TEXT_MAX {
+            return Ok(preview(PreviewKind::TooLarge, None, None));
+        }
+        let data = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        if data[..data.len().min(8192)].contains(&0) {
+            return Ok(preview(PreviewKind::Binary, None, None));
+        }
+        match String::from_utf8(data) {
+            Ok(text) => Ok(preview(PreviewKind::Text, Some(text), None)),
+            Err(_) => Ok(preview(PreviewKind::Binary, None, None)),
+        }
+    }
+
+    /// Copies files and folders (dropped onto a project, say) into the project folder under
+    /// `dest_dir` ("" for the top). Folders are copied with everything in them; symlinks are
+    /// copied as links. Anything that would land outside the project is refused before a byte
+    /// is written, and an existing file is never overwritten by a folder or the reverse.
+    pub fn upload_files(
+        &self,
+        reference: &str,
+        sources: &[PathBuf],
+        dest_dir: &str,
+        job: &Job,
+    ) -> Result<UploadReport> {
+        let p = self.project(reference)?;
+        self.require_folder(&p)?;
+        let dest_root = if dest_dir.trim_matches('/').is_empty() {
+            p.path.clone()
+        } else {
+            resolve_inside(&p.path, dest_dir.trim_matches('/'), false)?
+        };
+        // Plan every copy first, so nothing is written when any of it is refused.
+        let mut plan: Vec<(PathBuf, String, EntryKind)> = Vec::new();
+        for src in sources {
+            let md = fs::symlink_metadata(src).map_err(|e| Error::io("read", src, e))?;
+            let name = src
+                .file_name()
+                .and_then(|n| n.to_str())
+                .ok_or_else(|| Error::invalid(format!("{} has no usable name", src.display())))?;
+            if p.path.starts_with(src) || src.starts_with(&p.path) {
+                return Err(Error::invalid(format!(
+                    "{} is inside the project (or holds it); drop files from elsewhere",
+                    src.display()
+                )));
+            }
+            let base = if dest_dir.trim_matches('/').is_empty() {
+                name.to_string()
+            } else {
+                format!("{}/{name}", dest_dir.trim_matches('/'))
+            };
+            if md.is_dir() {
+                for e in walkdir::WalkDir::new(src).follow_links(false) {
+                    let e = e.map_err(|e| {
+                        Error::new(ErrorKind::Io, format!("cannot read {}: {e}", src.display()))
+                    })?;
+                    if e.file_type().is_dir() {
+                        continue;
+                    }
+                    let rel = e.path().strip_prefix(src).unwrap_or(e.path());
+                    let rel = rel.to_str().ok_or_else(|| {
+                        Error::invalid(format!(
+                            "{} has a name that is not UTF-8",
+                            e.path().display()
+                        ))
+                    })?;
+                    let kind = if e.file_type().is_symlink() {
+                        EntryKind::Symlink
+                    } else {
+                        EntryKind::File
+                    };
+                    plan.push((e.path().to_path_buf(), format!("{base}/{rel}"), kind));
+                }
+            } else {
+                let kind = if md.file_type().is_symlink() {
+                    EntryKind::Symlink
+                } else {
+                    EntryKind::File
+                };
+                plan.push((src.clone(), base, kind));
+            }
+        }
+        for (_, rel, _) in &plan {
+            let target = resolve_inside(&p.path, rel, true)?;
+            if target.is_dir() {
+                return Err(Error::conflict(format!(
+                    "'{rel}' is a folder in the project; rename one of them first"
+                )));
+            }
+        }
+        let total: u64 = plan
+            .iter()
+            .filter_map(|(s, _, _)| fs::symlink_metadata(s).ok())
+            .map(|m| m.len())
+            .sum();
+        let mut report = UploadReport::default();
+        durable::create_dir_all(&dest_root)?;
+        for (src, rel, kind) in &plan {
+            job.check()?;
+            let target = p.path.join(rel);
+            if let Some(parent) = target.parent() {
+                durable::create_dir_all(parent)?;
+            }
+            match kind {
+                EntryKind::Symlink => {
+                    let link = fs::read_link(src).map_err(|e| Error::io("read link", src, e))?;
+                    let _ = fs::remove_file(&target);
+                    std::os::unix::fs::symlink(&link, &target)
+                        .map_err(|e| Error::io("create link", &target, e))?;
+                }
+                EntryKind::File => {
+                    let mut f = fs::File::open(src).map_err(|e| Error::io("read", src, e))?;
+                    let n = durable::write_from(&target, &mut f)?;
+                    let mode = fs::metadata(src)
+                        .map(|m| m.permissions().mode())
+                        .unwrap_or(0o644);
+                    if mode & 0o111 != 0 {
+                        let _ =
+                            fs::set_permissions(&target, fs::Permissions::from_mode(mode & 0o777));
+                    }
+                    report.bytes += n;
+                }
+            }
+            report.files += 1;
+            job.bytes("uploading", report.bytes, Some(total), Some(rel));
+        }
+        self.bump_updated(&p.id)?;
+        Ok(report)
+    }
+
     /// Lists a project's files (optionally only those under `prefix`), comparing the folder with
     /// the latest version: new, modified and deleted files are marked.
     pub fn list_files(&self, reference: &str, prefix: Option<&str>) -> Result<Vec<FileEntry>> {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
         let cache = load_cache(&self.db(), &p.id)?;
-        let scan = scan(&p.path, self.config())?;
+        let scan = scan(&p.path, &self.config())?;
         let prefix = prefix
             .map(|s| s.trim_matches('/'))
             .filter(|s| !s.is_empty());

@@ -12,6 +12,7 @@ use crate::vault::Vault;
 
 /// The state of the git repository in a project's folder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FolderGitStatus {
     /// The checked-out branch (`None` when detached or before the first commit).
     pub branch: Option<String>,
@@ -23,6 +24,7 @@ pub struct FolderGitStatus {
 
 /// One changed file in the folder's own repository.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FolderGitChange {
     /// Path inside the folder.
     pub path: String,
@@ -32,6 +34,7 @@ pub struct FolderGitChange {
 
 /// A commit of the folder's own repository.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FolderGitCommit {
     /// Commit id.
     pub id: String,
@@ -45,6 +48,7 @@ pub struct FolderGitCommit {
 
 /// What a push did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PushReport {
     /// Where to.
     pub remote: String,

@@ -14,6 +14,7 @@ pub(crate) const BRANCH: &str = "refs/heads/main";
 
 /// What made a version.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// A person asked for it.
@@ -68,6 +69,7 @@ impl std::str::FromStr for Trigger {
 
 /// Counts of files changed by a version, relative to its parent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ChangeCounts {
     /// Files that are new.
     pub added: u64,
@@ -79,6 +81,7 @@ pub struct ChangeCounts {
 
 /// One version of a project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Version {
     /// The git commit id (40 hex digits).
     pub id: String,

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 
 /// One progress update.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Progress {
     /// What is happening: "scanning", "storing", "writing", "verifying", ...
     pub phase: &'static str,

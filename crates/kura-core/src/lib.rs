@@ -40,9 +40,9 @@ mod verify;
 mod versions;
 mod workspace;
 
-pub use config::{ByteSize, Config};
+pub use config::{AutoSnapshot, ByteSize, Config};
 pub use error::{Error, ErrorKind, Result};
-pub use files::{FileEntry, FileState, Layer, SkippedFile};
+pub use files::{FileEntry, FilePreview, FileState, Layer, PreviewKind, SkippedFile, UploadReport};
 pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
 pub use history::{ChangeCounts, Trigger, Version};
 pub use job::{Job, Progress};

@@ -18,6 +18,7 @@ use crate::workspace::check_name;
 
 /// Where a project is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectStatus {
     /// In use.
@@ -63,6 +64,7 @@ impl std::str::FromStr for ProjectStatus {
 
 /// A project and its metadata.
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Project {
     /// Stable id.
     pub id: String,
@@ -110,6 +112,7 @@ pub struct Project {
 
 /// How to sort a project list.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectSort {
     /// By name, A to Z.
@@ -140,6 +143,7 @@ impl std::str::FromStr for ProjectSort {
 
 /// Which projects to list. Empty fields do not filter.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct ProjectFilter {
     /// Only this workspace; `None` means the active one unless `all_workspaces`.
@@ -174,6 +178,7 @@ pub struct ProjectFilter {
 
 /// What to create.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct NewProject {
     /// Name, unique in its workspace.
@@ -192,6 +197,7 @@ pub struct NewProject {
 
 /// How to import a folder.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct ImportOptions {
     /// Name; the folder's name when `None`.
@@ -581,7 +587,7 @@ impl Vault {
             let folder = self.unique_project_folder(&name)?;
             // Validate the name before copying anything.
             check_name("project", &name)?;
-            if let Err(e) = crate::files::copy_tree(&source, &folder, self.config(), job) {
+            if let Err(e) = crate::files::copy_tree(&source, &folder, &self.config(), job) {
                 let _ = std::fs::remove_dir_all(&folder);
                 return Err(e);
             }

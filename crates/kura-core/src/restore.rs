@@ -22,6 +22,7 @@ use crate::vault::Vault;
 
 /// What an export or restore wrote.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RestoreReport {
     /// The version whose files were written.
     pub version: String,

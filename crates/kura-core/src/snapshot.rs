@@ -37,6 +37,7 @@ const BINARY_SNIFF: usize = 8192;
 
 /// How to take a version.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default)]
 pub struct SnapshotOptions {
     /// The message; a default one names the trigger.
@@ -51,6 +52,7 @@ pub struct SnapshotOptions {
 
 /// What a snapshot did.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct SnapshotReport {
     /// The project's id.
     pub project_id: String,
@@ -197,7 +199,8 @@ impl Vault {
         let author = author_line(opts.author.as_deref().unwrap_or(""))?;
         let _lock = self.lock_project(&p.id)?;
         let _chunks_lock = self.lock_chunks(false)?;
-        let config = self.config();
+        let config_in_force = self.config();
+        let config = &*config_in_force;
         let root = p.path.as_path();
 
         let scan_start = now_ns();

@@ -10,6 +10,7 @@ use crate::vault::Vault;
 
 /// Projects by status.
 #[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct StatusCounts {
     /// In use.
     pub active: u64,
@@ -21,6 +22,7 @@ pub struct StatusCounts {
 
 /// Usage of one storage layer.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LayerUsage {
     /// "git", "chunks", "catalog" or "cache".
     pub layer: String,
@@ -34,6 +36,7 @@ pub struct LayerUsage {
 
 /// Usage of one workspace or project.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Usage {
     /// Workspace name, or project name.
     pub name: String,
@@ -53,6 +56,7 @@ pub struct Usage {
 
 /// Usage by file type.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TypeUsage {
     /// Extension in lower case ("" for none).
     pub file_type: String,
@@ -64,6 +68,7 @@ pub struct TypeUsage {
 
 /// One of the largest files.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LargeFile {
     /// Project name.
     pub project: String,
@@ -77,6 +82,7 @@ pub struct LargeFile {
 
 /// One sample of total usage.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct UsageSample {
     /// Seconds since the epoch.
     pub at: i64,
@@ -88,6 +94,7 @@ pub struct UsageSample {
 
 /// The whole picture.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Stats {
     /// The vault folder.
     pub vault: String,

@@ -13,6 +13,7 @@ use crate::workspace::check_name;
 
 /// A template a project can start from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Template {
     /// Its name.
     pub name: String,

@@ -12,7 +12,7 @@
 //! ```
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use kura_chunkstore::{ChunkStore, ChunkStoreOptions};
 use rusqlite::Connection;
@@ -45,7 +45,7 @@ impl Clock for SystemClock {
 /// same vault at once.
 pub struct Vault {
     root: PathBuf,
-    config: Config,
+    config: RwLock<Arc<Config>>,
     db: Mutex<Connection>,
     chunks: ChunkStore,
     clock: Arc<dyn Clock>,
@@ -118,7 +118,7 @@ impl Vault {
         )?;
         let vault = Vault {
             root,
-            config,
+            config: RwLock::new(Arc::new(config)),
             db: Mutex::new(conn),
             chunks,
             clock,
@@ -133,8 +133,11 @@ impl Vault {
     }
 
     /// The settings in force (config.toml plus environment overrides).
-    pub fn config(&self) -> &Config {
-        &self.config
+    pub fn config(&self) -> Arc<Config> {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Path of `config.toml`.
@@ -142,15 +145,19 @@ impl Vault {
         self.root.join("config.toml")
     }
 
-    /// Changes one setting in `config.toml` (validated); takes effect when the vault is next opened.
-    pub fn set_config(&self, key: &str, value: &str) -> Result<Config> {
+    /// Changes one setting in `config.toml` (validated) and in this handle; returns the settings
+    /// now in force. Other processes see it when they next open the vault. (The chunk store's
+    /// compression level and cache size apply from the next open.)
+    pub fn set_config(&self, key: &str, value: &str) -> Result<Arc<Config>> {
         let _guard = FileLock::acquire(&self.root.join("locks/config.lock"), true)?;
         let path = self.config_path();
         // Start from the file alone, so environment overrides are not written into it.
         let mut file_config = Config::load_file_only(&path)?;
         file_config.set(key, value)?;
         file_config.save(&path)?;
-        Ok(file_config)
+        let in_force = Arc::new(Config::load(&path)?);
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = in_force.clone();
+        Ok(in_force)
     }
 
     pub(crate) fn db(&self) -> MutexGuard<'_, Connection> {
@@ -172,7 +179,7 @@ impl Vault {
     }
 
     pub(crate) fn projects_dir(&self) -> PathBuf {
-        self.config
+        self.config()
             .paths
             .projects
             .clone()

@@ -17,6 +17,7 @@ use crate::vault::Vault;
 
 /// One problem found by `verify`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Problem {
     /// Which part of the vault: "catalog", "history" or "chunks".
     pub area: String,
@@ -32,6 +33,7 @@ pub struct Problem {
 
 /// What `verify` found.
 #[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VerifyReport {
     /// Projects whose histories were read.
     pub projects_checked: u64,
@@ -54,6 +56,7 @@ impl VerifyReport {
 
 /// What `gc` freed.
 #[derive(Clone, Debug, Default, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct GcReport {
     /// Chunks no version referenced any more.
     pub chunks_removed: u64,

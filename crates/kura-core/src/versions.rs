@@ -12,6 +12,7 @@ use crate::vault::Vault;
 
 /// How a file differs between two versions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Only in the newer version.
@@ -24,6 +25,7 @@ pub enum Change {
 
 /// One changed file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FileDiff {
     /// Path inside the project.
     pub path: String,
@@ -41,6 +43,7 @@ pub struct FileDiff {
 
 /// The difference between two versions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Diff {
     /// The older version's id.
     pub from: String,

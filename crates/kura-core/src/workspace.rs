@@ -8,6 +8,7 @@ use crate::vault::{Vault, DEFAULT_WORKSPACE};
 
 /// A named group of projects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Workspace {
     /// Catalog id.
     pub id: i64,

@@ -335,3 +335,88 @@ fn cancelling_a_snapshot_changes_nothing() {
     let r = f.snapshot("p", "now for real");
     assert_eq!(r.changes.added, 1);
 }
+
+#[test]
+fn dropped_files_and_folders_are_copied_in_and_escapes_refused() {
+    let f = Fixture::new();
+    let root = f.tree("proj", &[("README.md", b"# p\n")]);
+    f.link(&root, "p");
+    let outside = f.tree(
+        "drop",
+        &[
+            ("notes.txt", b"notes\n"),
+            ("assets/logo.svg", b"<svg/>"),
+            ("assets/deep/a.bin", &noise(10_000, 2)),
+        ],
+    );
+    std::os::unix::fs::symlink("/etc/passwd", outside.join("assets/link")).unwrap();
+    let sources = [outside.join("notes.txt"), outside.join("assets")];
+    let r = f
+        .vault
+        .upload_files("p", &sources, "docs", &Job::default())
+        .unwrap();
+    assert_eq!(r.files, 4);
+    assert_eq!(
+        std::fs::read(root.join("docs/notes.txt")).unwrap(),
+        b"notes\n"
+    );
+    assert_eq!(
+        std::fs::read(root.join("docs/assets/deep/a.bin")).unwrap(),
+        noise(10_000, 2)
+    );
+    // Links are copied as links, never followed.
+    assert_eq!(
+        std::fs::read_link(root.join("docs/assets/link")).unwrap(),
+        std::path::Path::new("/etc/passwd")
+    );
+    let err = f
+        .vault
+        .upload_files("p", &sources, "../elsewhere", &Job::default())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::PathEscape);
+    assert!(!f.dir.path().join("elsewhere").exists());
+    // A project cannot be dropped into itself.
+    let err = f
+        .vault
+        .upload_files("p", &[root.clone()], "", &Job::default())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    let snap = f.snapshot("p", "dropped");
+    assert_eq!(snap.changes.added, 4);
+}
+
+#[test]
+fn previews_show_text_and_images_and_refuse_escapes() {
+    let f = Fixture::new();
+    let png = [0x89u8, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0];
+    let root = f.tree(
+        "proj",
+        &[
+            ("src/main.rs", b"fn main() {}\n"),
+            ("logo.png", &png),
+            ("data.bin", &[0u8, 1, 2]),
+        ],
+    );
+    f.link(&root, "p");
+    let text = f.vault.preview_file("p", "src/main.rs").unwrap();
+    assert_eq!(text.kind, kura_core::PreviewKind::Text);
+    assert_eq!(text.text.as_deref(), Some("fn main() {}\n"));
+    assert_eq!(text.language.as_deref(), Some("rust"));
+    let img = f.vault.preview_file("p", "logo.png").unwrap();
+    assert_eq!(img.kind, kura_core::PreviewKind::Image);
+    assert_eq!(
+        img.data_url.as_deref(),
+        Some("data:image/png;base64,iVBORw0KGgoAAA==")
+    );
+    assert_eq!(
+        f.vault.preview_file("p", "data.bin").unwrap().kind,
+        kura_core::PreviewKind::Binary
+    );
+    assert_eq!(
+        f.vault
+            .preview_file("p", "../proj/src/main.rs")
+            .unwrap_err()
+            .kind(),
+        ErrorKind::PathEscape
+    );
+}

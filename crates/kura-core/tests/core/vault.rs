@@ -111,3 +111,27 @@ fn two_handles_on_one_vault_work_side_by_side() {
     }
     assert_eq!(f.vault.workspaces().unwrap().len(), 5);
 }
+
+#[test]
+fn a_changed_setting_applies_to_the_open_vault_at_once() {
+    let f = Fixture::new();
+    let root = f.tree("src", &[("a.txt", b"a")]);
+    f.link(&root, "p");
+    crate::write(&root, "notes.log", b"log");
+    f.vault.set_config("snapshots.excludes", "*.log").unwrap();
+    assert_eq!(f.vault.config().snapshots.excludes, ["*.log"]);
+    let r = f.snapshot("p", "no logs");
+    assert!(r.version.is_none(), "the .log file is excluded now");
+    let err = f
+        .vault
+        .set_config("snapshots.auto_snapshot", "sometimes")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    f.vault
+        .set_config("snapshots.auto_snapshot", "all")
+        .unwrap();
+    assert_eq!(
+        f.vault.config().snapshots.auto_snapshot,
+        kura_core::AutoSnapshot::All
+    );
+}
