@@ -378,7 +378,7 @@ fn dropped_files_and_folders_are_copied_in_and_escapes_refused() {
     // A project cannot be dropped into itself.
     let err = f
         .vault
-        .upload_files("p", &[root.clone()], "", &Job::default())
+        .upload_files("p", std::slice::from_ref(&root), "", &Job::default())
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     let snap = f.snapshot("p", "dropped");
