@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Installs what building and testing Kura needs on a fresh Debian/Ubuntu machine.
+# Installs what building, running and testing Kura needs on a fresh Debian/Ubuntu machine:
+# system packages (Tauri's WebKitGTK stack, Xvfb and WebKitWebDriver for the window tests,
+# Chromium for the page tests), Node.js, the Rust components and tauri-driver.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
+packages=(
+    build-essential pkg-config git util-linux ca-certificates file curl
+    libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
+    xvfb xauth webkit2gtk-driver fonts-dejavu-core imagemagick chromium
+)
+command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+
 need=()
-for pkg in build-essential pkg-config git util-linux ca-certificates; do
+for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
@@ -22,3 +31,10 @@ if ! command -v cargo >/dev/null; then
     exit 1
 fi
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy
+command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --quiet
+
+cd "$(dirname "$0")/.."
+# The web UI's packages, exactly as locked.
+if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-lock.json ]]; then
+    npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Sets up and runs every check and test: formatting, clippy, unit, integration and doc tests.
+# Sets up and runs every check and test: formatting, clippy, the bindings drift check, unit,
+# integration and doc tests, the UI's type check, unit and page tests, and the end-to-end tests
+# of the real app window under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -7,9 +9,19 @@ bash scripts/setup.sh
 git config --global user.name >/dev/null 2>&1 || git config --global user.name "Kura tests"
 git config --global user.email >/dev/null 2>&1 || git config --global user.email "tests@kura.invalid"
 
+echo "== UI build (the desktop crate embeds ui/dist)"
+npm run build
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test"
+echo "== cargo test (includes the TypeScript bindings drift check)"
 cargo test --workspace --locked
+echo "== svelte-check"
+npm run check
+echo "== UI unit tests"
+npm run test:unit
+echo "== UI page tests (headless Chromium)"
+npm run test:pages
+echo "== end-to-end tests of the real app window (Xvfb, tauri-driver, WebKitWebDriver)"
+npm run test:e2e

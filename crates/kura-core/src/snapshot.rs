@@ -28,10 +28,12 @@ use crate::vault::Vault;
 /// Files changed less than this long before the scan are re-read even when their stat data
 /// matches the cache (their mtime may not have ticked yet after a write).
 const RACY_WINDOW_NS: i64 = 2_000_000_000;
-/// Raw bytes of small files read and compressed in one parallel batch (bounds memory).
-const BATCH_BYTES: u64 = 64 << 20;
-/// Files in one parallel batch.
-const BATCH_FILES: usize = 4096;
+/// Threads reading and compressing small files: more than the cores, since reads wait on the
+/// disk (a cold tree of 50,000 files is read about twice as fast with 8 readers as with 2).
+const READERS: usize = 8;
+/// Encoded small files waiting to be appended to the pack (each at most `large_file_threshold`,
+/// so this bounds memory).
+const READ_QUEUE: usize = 64;
 /// Bytes read to decide whether a file is binary.
 const BINARY_SNIFF: usize = 8192;
 
@@ -304,47 +306,67 @@ impl Vault {
         let mut bytes_read = 0u64;
         let mut files_read = 0u64;
         let mut new_chunk_bytes = 0u64;
-        let mut i = 0;
-        while i < small.len() {
-            job.check()?;
-            let mut j = i;
-            let mut batch_bytes = 0;
-            while j < small.len() && j - i < BATCH_FILES && (batch_bytes < BATCH_BYTES || j == i) {
-                batch_bytes += small[j].size;
-                j += 1;
-            }
-            let outcomes: Vec<Outcome> = small[i..j]
-                .par_iter()
-                .map(|f| read_small(root, f, config))
-                .collect();
-            for (f, outcome) in small[i..j].iter().zip(outcomes) {
-                match outcome {
-                    Outcome::Git(obj) => {
-                        if !pack.contains(&obj.oid) && !odb.exists(Oid::from_bytes(&obj.oid)?) {
-                            pack.add(&obj)?;
+        // Small files: a pool of readers (more threads than cores, as reads wait on the disk)
+        // hash and deflate them; this thread appends the results to the pack as they come.
+        {
+            let readers = rayon::ThreadPoolBuilder::new()
+                .num_threads(READERS)
+                .thread_name(|i| format!("kura-read-{i}"))
+                .build()
+                .map_err(|e| Error::internal(format!("cannot start reader threads: {e}")))?;
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Outcome)>(READ_QUEUE);
+            let small_ref = &small;
+            let cancelled = job.flag();
+            std::thread::scope(|scope| -> Result<()> {
+                scope.spawn(move || {
+                    readers.install(|| {
+                        small_ref
+                            .par_iter()
+                            .enumerate()
+                            .for_each_with(tx, |tx, (i, f)| {
+                                if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+                                    return;
+                                }
+                                let _ = tx.send((i, read_small(root, f, config)));
+                            })
+                    })
+                });
+                let mut last_report = std::time::Instant::now();
+                for (i, outcome) in rx {
+                    let f = small[i];
+                    match outcome {
+                        Outcome::Git(obj) => {
+                            if !pack.contains(&obj.oid) && !odb.exists(Oid::from_bytes(&obj.oid)?) {
+                                pack.add(&obj)?;
+                            }
+                            bytes_read += f.size;
+                            files_read += 1;
+                            entries.push(Entry {
+                                path: f.rel.clone(),
+                                mode: f.git_mode(),
+                                oid: obj.oid,
+                                layer: Layer::Git,
+                                stat: Some(f.stat()),
+                                last_version: None,
+                                size: f.size,
+                                dirty: true,
+                            });
                         }
-                        bytes_read += f.size;
-                        files_read += 1;
-                        entries.push(Entry {
+                        Outcome::Large => large.push(f),
+                        Outcome::Skipped(reason) => skipped.push(SkippedFile {
                             path: f.rel.clone(),
-                            mode: f.git_mode(),
-                            oid: obj.oid,
-                            layer: Layer::Git,
-                            stat: Some(f.stat()),
-                            last_version: None,
-                            size: f.size,
-                            dirty: true,
-                        });
+                            reason,
+                        }),
                     }
-                    Outcome::Large => large.push(f),
-                    Outcome::Skipped(reason) => skipped.push(SkippedFile {
-                        path: f.rel.clone(),
-                        reason,
-                    }),
+                    if last_report.elapsed() >= std::time::Duration::from_millis(100) {
+                        job.bytes("storing", bytes_read, Some(total_read_bytes), None);
+                        last_report = std::time::Instant::now();
+                    }
                 }
-            }
+                Ok(())
+            })?;
+            job.check()?;
             job.bytes("storing", bytes_read, Some(total_read_bytes), None);
-            i = j;
         }
         for f in large {
             job.check()?;
@@ -540,7 +562,9 @@ impl Vault {
         // The commit order.
         job.files("committing", file_count, Some(file_count));
         chunk_writer.finish()?;
+        tracing::debug!(elapsed = ?started.elapsed(), "chunks committed");
         pack.finish()?;
+        tracing::debug!(elapsed = ?started.elapsed(), "history pack committed");
         let commit_id = Oid::from_bytes(&commit_oid)?;
         history::set_head(&repo_path, commit_id)?;
         let version_id = commit_id.to_string();
@@ -552,6 +576,7 @@ impl Vault {
             !cache_valid,
             scan_start,
         )?;
+        tracing::debug!(elapsed = ?started.elapsed(), "files cache written");
         let history_bytes = dir_size(&repo_path);
         {
             let mut db = self.db();
@@ -581,6 +606,7 @@ impl Vault {
             tx.commit()?;
         }
         self.record_usage_sample()?;
+        tracing::debug!(elapsed = ?started.elapsed(), "catalog updated");
         let version = history::version_of(&repo.find_commit(commit_id)?);
         Ok(SnapshotReport {
             project_id: p.id,

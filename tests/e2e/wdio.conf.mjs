@@ -1,0 +1,74 @@
+// End-to-end tests of the real Kura window: the debug build of the desktop app, driven through
+// tauri-driver and WebKitWebDriver under Xvfb (`npm run test:e2e` wraps this in xvfb-run).
+// Every session gets a fresh vault (KURA_HOME) and a scratch folder for imports.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const application = path.join(root, 'target/debug/kura-desktop');
+let driver;
+
+function tauriDriver() {
+  const local = path.join(os.homedir(), '.cargo/bin/tauri-driver');
+  return fs.existsSync(local) ? local : 'tauri-driver';
+}
+
+async function waitForPort(port, ms) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    const open = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`tauri-driver did not listen on ${port}`);
+}
+
+export const config = {
+  runner: 'local',
+  specs: ['./specs/**/*.mjs'],
+  maxInstances: 1,
+  hostname: '127.0.0.1',
+  port: 4444,
+  capabilities: [{ maxInstances: 1, 'tauri:options': { application } }],
+  logLevel: 'warn',
+  waitforTimeout: 15000,
+  connectionRetryCount: 2,
+  framework: 'mocha',
+  reporters: ['spec'],
+  mochaOpts: { ui: 'bdd', timeout: 120000 },
+
+  onPrepare() {
+    const r = spawnSync('cargo', ['build', '-p', 'kura-desktop', '--features', 'custom-protocol'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('building the desktop app failed');
+  },
+
+  async beforeSession() {
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kura-e2e-'));
+    process.env.KURA_HOME = path.join(scratch, 'vault');
+    process.env.KURA_E2E_SCRATCH = scratch;
+    // Quick automatic versions keep the tests short.
+    process.env.KURA_SNAPSHOTS_QUIET_PERIOD_SECS = '1';
+    driver = spawn(tauriDriver(), [], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+    await waitForPort(4444, 20000);
+  },
+
+  async afterTest(test, _context, { passed }) {
+    if (!passed) {
+      const dir = path.join(root, 'tests/e2e/failures');
+      fs.mkdirSync(dir, { recursive: true });
+      await browser.saveScreenshot(path.join(dir, `${test.title.replace(/[^a-z0-9]+/gi, '-')}.png`));
+    }
+  },
+
+  afterSession() {
+    driver?.kill();
+    const scratch = process.env.KURA_E2E_SCRATCH;
+    if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
+  },
+};

@@ -1,0 +1,277 @@
+// The typed client components and stores use. It turns the transport's `Result`s into values or
+// thrown `KuraError`s (with the engine's `code`), fills in defaults, and carries job handles.
+
+import type { DropEvent, OnProgress, Transport, Unlisten } from "./transport";
+import type {
+  Config,
+  ErrorCode,
+  ImportOptions,
+  IpcError,
+  NewProject,
+  ProjectFilter,
+  Result,
+  VaultChanged,
+} from "./types";
+
+export const ERROR_CODES: readonly ErrorCode[] = [
+  "not_found",
+  "invalid_input",
+  "already_exists",
+  "conflict",
+  "path_escape",
+  "quota_exceeded",
+  "disk_full",
+  "corrupt",
+  "busy",
+  "cancelled",
+  "io",
+  "internal",
+];
+
+/** A failed command. Switch on `code`; show `message` to people. */
+export class KuraError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "KuraError";
+  }
+}
+
+function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && (ERROR_CODES as readonly string[]).includes(value);
+}
+
+/** Whatever a command failed with, as a `KuraError`; unknown shapes become `internal`. */
+export function toKuraError(error: unknown): KuraError {
+  if (error instanceof KuraError) return error;
+  if (typeof error === "object" && error !== null && "code" in error) {
+    const { code, message } = error as Partial<IpcError> & { code: unknown };
+    const text = typeof message === "string" ? message : "The app reported an error without a message.";
+    return isErrorCode(code) ? new KuraError(code, text) : new KuraError("internal", `${text} (${String(code)})`);
+  }
+  if (error instanceof Error) return new KuraError("internal", error.message);
+  if (typeof error === "string") return new KuraError("internal", error);
+  return new KuraError("internal", "Something went wrong inside the app.");
+}
+
+async function unwrap<T>(reply: Promise<Result<T, IpcError>>): Promise<T> {
+  let result: Result<T, IpcError>;
+  try {
+    result = await reply;
+  } catch (e) {
+    throw toKuraError(e);
+  }
+  if (result.status === "ok") return result.data;
+  throw toKuraError(result.error);
+}
+
+/** What a long command needs: an id to cancel it by and where its progress goes. */
+export type JobHandle = { id: string; onProgress: OnProgress };
+
+let jobCounter = 0;
+export function newJobId(): string {
+  jobCounter += 1;
+  return `job-${Date.now().toString(36)}-${jobCounter}`;
+}
+
+/** A job nobody watches (progress is dropped). */
+export function quietJob(): JobHandle {
+  return { id: newJobId(), onProgress: () => {} };
+}
+
+/** A filter with every field set (empty fields do not filter). */
+export function projectFilter(partial: ProjectFilter = {}): Required<ProjectFilter> {
+  return {
+    workspace: null,
+    all_workspaces: false,
+    status: null,
+    language: null,
+    framework: null,
+    tags: [],
+    min_size: null,
+    max_size: null,
+    updated_since: null,
+    updated_before: null,
+    text: null,
+    metadata: [],
+    sort: "name",
+    limit: null,
+    ...partial,
+  };
+}
+
+/** Every setting a person can change, by its dotted key. */
+export type SettingKey =
+  | "paths.projects"
+  | "storage.large_file_threshold"
+  | "storage.binary_min_size"
+  | "storage.chunk_extensions"
+  | "storage.compression_level"
+  | "storage.history_compression_level"
+  | "storage.cache_size"
+  | "snapshots.excludes"
+  | "snapshots.honor_gitignore"
+  | "snapshots.auto_snapshot"
+  | "snapshots.quiet_period_secs";
+
+export class Client {
+  constructor(readonly transport: Transport) {}
+
+  appInfo() {
+    return unwrap(this.transport.appInfo());
+  }
+
+  workspaces() {
+    return unwrap(this.transport.workspaces());
+  }
+  createWorkspace(name: string) {
+    return unwrap(this.transport.createWorkspace(name));
+  }
+  renameWorkspace(name: string, newName: string) {
+    return unwrap(this.transport.renameWorkspace(name, newName));
+  }
+  switchWorkspace(name: string) {
+    return unwrap(this.transport.switchWorkspace(name));
+  }
+  deleteWorkspace(name: string, moveTo: string | null) {
+    return unwrap(this.transport.deleteWorkspace(name, moveTo));
+  }
+
+  projects(filter: Partial<ProjectFilter> = {}) {
+    return unwrap(this.transport.projects(projectFilter(filter)));
+  }
+  project(id: string) {
+    return unwrap(this.transport.project(id));
+  }
+  createProject(input: Partial<NewProject> & { name: string }) {
+    return unwrap(
+      this.transport.createProject({
+        workspace: null,
+        template: null,
+        kind: null,
+        description: "",
+        tags: [],
+        ...input,
+      }),
+    );
+  }
+  importFolder(path: string, options: Partial<ImportOptions>, job: JobHandle = quietJob()) {
+    const full: ImportOptions = { name: null, workspace: null, link: false, kind: null, ...options };
+    return unwrap(this.transport.importFolder(path, full, job.id, job.onProgress));
+  }
+  renameProject(id: string, newName: string) {
+    return unwrap(this.transport.renameProject(id, newName));
+  }
+  moveProject(id: string, workspace: string) {
+    return unwrap(this.transport.moveProject(id, workspace));
+  }
+  /** Fields left `undefined` stay as they are; an empty git remote clears it. */
+  editProject(id: string, changes: { description?: string; kind?: string; gitRemote?: string }) {
+    return unwrap(
+      this.transport.editProject(id, changes.description ?? null, changes.kind ?? null, changes.gitRemote ?? null),
+    );
+  }
+  tagProject(id: string, add: string[], remove: string[]) {
+    return unwrap(this.transport.tagProject(id, add, remove));
+  }
+  setMetadata(id: string, changes: [string, string | null][]) {
+    return unwrap(this.transport.setMetadata(id, changes));
+  }
+  trashProject(id: string) {
+    return unwrap(this.transport.trashProject(id));
+  }
+  untrashProject(id: string) {
+    return unwrap(this.transport.untrashProject(id));
+  }
+  deleteProject(id: string) {
+    return unwrap(this.transport.deleteProject(id));
+  }
+  exportProject(id: string, version: string | null, dest: string, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.exportProject(id, version, dest, job.id, job.onProgress));
+  }
+  templates() {
+    return unwrap(this.transport.templates());
+  }
+  saveTemplate(id: string, name: string) {
+    return unwrap(this.transport.saveTemplate(id, name));
+  }
+
+  listFiles(id: string, prefix: string | null = null) {
+    return unwrap(this.transport.listFiles(id, prefix));
+  }
+  previewFile(id: string, path: string) {
+    return unwrap(this.transport.previewFile(id, path));
+  }
+  uploadFiles(id: string, sources: string[], destDir: string, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.uploadFiles(id, sources, destDir, job.id, job.onProgress));
+  }
+
+  snapshot(id: string, message: string | null, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.snapshot(id, message, job.id, job.onProgress));
+  }
+  snapshotChanged() {
+    return unwrap(this.transport.snapshotChanged());
+  }
+  versions(id: string, limit: number | null = null) {
+    return unwrap(this.transport.versions(id, limit));
+  }
+  fileVersions(id: string, path: string) {
+    return unwrap(this.transport.fileVersions(id, path));
+  }
+  diff(id: string, from: string, to: string | null, path: string | null = null) {
+    return unwrap(this.transport.diff(id, from, to, path));
+  }
+  restoreProject(id: string, version: string, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.restoreProject(id, version, job.id, job.onProgress));
+  }
+  restoreFile(id: string, version: string, path: string, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.restoreFile(id, version, path, job.id, job.onProgress));
+  }
+
+  /** The folder's own git status, or `null` when the folder is not a git repository. */
+  async folderGitStatus(id: string) {
+    try {
+      return await unwrap(this.transport.folderGitStatus(id));
+    } catch (e) {
+      if (e instanceof KuraError && e.code === "not_found") return null;
+      throw e;
+    }
+  }
+  folderGitLog(id: string, limit = 50) {
+    return unwrap(this.transport.folderGitLog(id, limit));
+  }
+  initFolderGit(id: string) {
+    return unwrap(this.transport.initFolderGit(id));
+  }
+
+  stats() {
+    return unwrap(this.transport.stats());
+  }
+  config(): Promise<Config> {
+    return unwrap(this.transport.config());
+  }
+  setConfig(key: SettingKey, value: string) {
+    return unwrap(this.transport.setConfig(key, value));
+  }
+  verify(job: JobHandle = quietJob()) {
+    return unwrap(this.transport.verify(job.id, job.onProgress));
+  }
+  gc(job: JobHandle = quietJob()) {
+    return unwrap(this.transport.gc(job.id, job.onProgress));
+  }
+  cancelJob(jobId: string) {
+    return unwrap(this.transport.cancelJob(jobId));
+  }
+
+  onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten> {
+    return this.transport.onVaultChanged(listener);
+  }
+  onDrop(listener: (event: DropEvent) => void): Promise<Unlisten> {
+    return this.transport.onDrop(listener);
+  }
+  pickFolder(title: string) {
+    return this.transport.pickFolder(title);
+  }
+}

@@ -1,0 +1,168 @@
+// The app's transport: the Tauri shell's commands through the generated bindings, progress
+// through a Tauri channel per call, `vaultChanged` events, the webview's drag-and-drop and the
+// dialog plugin's folder picker. The only file that knows about Tauri.
+
+import { Channel } from "@tauri-apps/api/core";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { open } from "@tauri-apps/plugin-dialog";
+import { commands, events } from "../bindings";
+import type { DropEvent, OnProgress, Transport, Unlisten } from "./transport";
+import type { ImportOptions, NewProject, Progress, ProjectFilter, VaultChanged } from "./types";
+
+function channel(onProgress: OnProgress): Channel<Progress> {
+  const ch = new Channel<Progress>();
+  ch.onmessage = onProgress;
+  return ch;
+}
+
+export class TauriTransport implements Transport {
+  appInfo() {
+    return commands.appInfo();
+  }
+  workspaces() {
+    return commands.workspaces();
+  }
+  createWorkspace(name: string) {
+    return commands.createWorkspace(name);
+  }
+  renameWorkspace(name: string, newName: string) {
+    return commands.renameWorkspace(name, newName);
+  }
+  switchWorkspace(name: string) {
+    return commands.switchWorkspace(name);
+  }
+  deleteWorkspace(name: string, moveTo: string | null) {
+    return commands.deleteWorkspace(name, moveTo);
+  }
+  projects(filter: ProjectFilter) {
+    return commands.projects(filter);
+  }
+  project(id: string) {
+    return commands.project(id);
+  }
+  createProject(newProject: NewProject) {
+    return commands.createProject(newProject);
+  }
+  importFolder(path: string, options: ImportOptions, jobId: string, onProgress: OnProgress) {
+    return commands.importFolder(path, options, jobId, channel(onProgress));
+  }
+  renameProject(id: string, newName: string) {
+    return commands.renameProject(id, newName);
+  }
+  moveProject(id: string, workspace: string) {
+    return commands.moveProject(id, workspace);
+  }
+  editProject(id: string, description: string | null, kind: string | null, gitRemote: string | null) {
+    return commands.editProject(id, description, kind, gitRemote);
+  }
+  tagProject(id: string, add: string[], remove: string[]) {
+    return commands.tagProject(id, add, remove);
+  }
+  setMetadata(id: string, changes: [string, string | null][]) {
+    return commands.setMetadata(id, changes);
+  }
+  trashProject(id: string) {
+    return commands.trashProject(id);
+  }
+  untrashProject(id: string) {
+    return commands.untrashProject(id);
+  }
+  deleteProject(id: string) {
+    return commands.deleteProject(id);
+  }
+  exportProject(id: string, version: string | null, dest: string, jobId: string, onProgress: OnProgress) {
+    return commands.exportProject(id, version, dest, jobId, channel(onProgress));
+  }
+  templates() {
+    return commands.templates();
+  }
+  saveTemplate(id: string, name: string) {
+    return commands.saveTemplate(id, name);
+  }
+  listFiles(id: string, prefix: string | null) {
+    return commands.listFiles(id, prefix);
+  }
+  previewFile(id: string, path: string) {
+    return commands.previewFile(id, path);
+  }
+  uploadFiles(id: string, sources: string[], destDir: string, jobId: string, onProgress: OnProgress) {
+    return commands.uploadFiles(id, sources, destDir, jobId, channel(onProgress));
+  }
+  snapshot(id: string, message: string | null, jobId: string, onProgress: OnProgress) {
+    return commands.snapshot(id, message, jobId, channel(onProgress));
+  }
+  snapshotChanged() {
+    return commands.snapshotChanged();
+  }
+  versions(id: string, limit: number | null) {
+    return commands.versions(id, limit);
+  }
+  fileVersions(id: string, path: string) {
+    return commands.fileVersions(id, path);
+  }
+  diff(id: string, from: string, to: string | null, path: string | null) {
+    return commands.diff(id, from, to, path);
+  }
+  restoreProject(id: string, version: string, jobId: string, onProgress: OnProgress) {
+    return commands.restoreProject(id, version, jobId, channel(onProgress));
+  }
+  restoreFile(id: string, version: string, path: string, jobId: string, onProgress: OnProgress) {
+    return commands.restoreFile(id, version, path, jobId, channel(onProgress));
+  }
+  folderGitStatus(id: string) {
+    return commands.folderGitStatus(id);
+  }
+  folderGitLog(id: string, limit: number) {
+    return commands.folderGitLog(id, limit);
+  }
+  initFolderGit(id: string) {
+    return commands.initFolderGit(id);
+  }
+  stats() {
+    return commands.stats();
+  }
+  config() {
+    return commands.config();
+  }
+  setConfig(key: string, value: string) {
+    return commands.setConfig(key, value);
+  }
+  verify(jobId: string, onProgress: OnProgress) {
+    return commands.verify(jobId, channel(onProgress));
+  }
+  gc(jobId: string, onProgress: OnProgress) {
+    return commands.gc(jobId, channel(onProgress));
+  }
+  cancelJob(jobId: string) {
+    return commands.cancelJob(jobId);
+  }
+
+  async onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten> {
+    return events.vaultChanged.listen((event) => listener(event.payload));
+  }
+
+  async onDrop(listener: (event: DropEvent) => void): Promise<Unlisten> {
+    // Positions arrive in physical pixels; the UI works in CSS pixels.
+    const scale = () => window.devicePixelRatio || 1;
+    return getCurrentWebview().onDragDropEvent(({ payload }) => {
+      switch (payload.type) {
+        case "enter":
+          listener({ type: "enter", paths: payload.paths, x: payload.position.x / scale(), y: payload.position.y / scale() });
+          break;
+        case "over":
+          listener({ type: "over", x: payload.position.x / scale(), y: payload.position.y / scale() });
+          break;
+        case "drop":
+          listener({ type: "drop", paths: payload.paths, x: payload.position.x / scale(), y: payload.position.y / scale() });
+          break;
+        default:
+          listener({ type: "leave" });
+      }
+    });
+  }
+
+  async pickFolder(title: string): Promise<string | null> {
+    const picked = await open({ directory: true, multiple: false, title });
+    return typeof picked === "string" ? picked : null;
+  }
+}

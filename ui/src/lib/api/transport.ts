@@ -1,0 +1,98 @@
+// The seam between the UI and whatever answers its calls: the Tauri shell in the app
+// (`tauri.ts`), an in-memory fake vault in tests and the `mock` build (`mock.ts`).
+// Methods mirror the shell's commands one for one and return the same `Result` the generated
+// bindings return; progress arrives through a plain callback instead of a Tauri channel.
+
+import type {
+  AppInfo,
+  Config,
+  Diff,
+  FileEntry,
+  FilePreview,
+  FolderGitCommit,
+  FolderGitStatus,
+  GcReport,
+  ImportOptions,
+  IpcError,
+  NewProject,
+  Progress,
+  Project,
+  ProjectFilter,
+  RestoreReport,
+  Result,
+  SnapshotReport,
+  Stats,
+  Template,
+  UploadReport,
+  VaultChanged,
+  VerifyReport,
+  Version,
+  Workspace,
+} from "./types";
+
+export type Reply<T> = Promise<Result<T, IpcError>>;
+export type OnProgress = (progress: Progress) => void;
+export type Unlisten = () => void;
+
+/** A drag-and-drop of files from the desktop, in CSS pixels of the window. */
+export type DropEvent =
+  | { type: "enter"; paths: string[]; x: number; y: number }
+  | { type: "over"; x: number; y: number }
+  | { type: "drop"; paths: string[]; x: number; y: number }
+  | { type: "leave" };
+
+export interface Transport {
+  appInfo(): Reply<AppInfo>;
+
+  workspaces(): Reply<Workspace[]>;
+  createWorkspace(name: string): Reply<Workspace>;
+  renameWorkspace(name: string, newName: string): Reply<Workspace>;
+  switchWorkspace(name: string): Reply<Workspace>;
+  deleteWorkspace(name: string, moveTo: string | null): Reply<null>;
+
+  projects(filter: ProjectFilter): Reply<Project[]>;
+  project(id: string): Reply<Project>;
+  createProject(newProject: NewProject): Reply<Project>;
+  importFolder(path: string, options: ImportOptions, jobId: string, onProgress: OnProgress): Reply<Project>;
+  renameProject(id: string, newName: string): Reply<Project>;
+  moveProject(id: string, workspace: string): Reply<Project>;
+  editProject(id: string, description: string | null, kind: string | null, gitRemote: string | null): Reply<Project>;
+  tagProject(id: string, add: string[], remove: string[]): Reply<Project>;
+  setMetadata(id: string, changes: [string, string | null][]): Reply<Project>;
+  trashProject(id: string): Reply<Project>;
+  untrashProject(id: string): Reply<Project>;
+  deleteProject(id: string): Reply<null>;
+  exportProject(id: string, version: string | null, dest: string, jobId: string, onProgress: OnProgress): Reply<RestoreReport>;
+  templates(): Reply<Template[]>;
+  saveTemplate(id: string, name: string): Reply<Template>;
+
+  listFiles(id: string, prefix: string | null): Reply<FileEntry[]>;
+  previewFile(id: string, path: string): Reply<FilePreview>;
+  uploadFiles(id: string, sources: string[], destDir: string, jobId: string, onProgress: OnProgress): Reply<UploadReport>;
+
+  snapshot(id: string, message: string | null, jobId: string, onProgress: OnProgress): Reply<SnapshotReport>;
+  snapshotChanged(): Reply<SnapshotReport[]>;
+  versions(id: string, limit: number | null): Reply<Version[]>;
+  fileVersions(id: string, path: string): Reply<Version[]>;
+  diff(id: string, from: string, to: string | null, path: string | null): Reply<Diff>;
+  restoreProject(id: string, version: string, jobId: string, onProgress: OnProgress): Reply<RestoreReport>;
+  restoreFile(id: string, version: string, path: string, jobId: string, onProgress: OnProgress): Reply<RestoreReport>;
+
+  folderGitStatus(id: string): Reply<FolderGitStatus>;
+  folderGitLog(id: string, limit: number): Reply<FolderGitCommit[]>;
+  initFolderGit(id: string): Reply<null>;
+
+  stats(): Reply<Stats>;
+  config(): Reply<Config>;
+  setConfig(key: string, value: string): Reply<Config>;
+  verify(jobId: string, onProgress: OnProgress): Reply<VerifyReport>;
+  gc(jobId: string, onProgress: OnProgress): Reply<GcReport>;
+  cancelJob(jobId: string): Reply<null>;
+
+  /** State changed in the vault (by this window, another window, the CLI or the watcher). */
+  onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten>;
+  /** Files dragged over and dropped onto the window. */
+  onDrop(listener: (event: DropEvent) => void): Promise<Unlisten>;
+  /** Asks the person for a folder; `null` when they cancel. */
+  pickFolder(title: string): Promise<string | null>;
+}

@@ -1,0 +1,65 @@
+// Everything the views share: the client, the router, jobs, notices, drops, change events and
+// the vault-wide state. Made once at start-up and handed to components through context.
+
+import { getContext, setContext } from "svelte";
+import { Client } from "../api/client";
+import type { Transport } from "../api/transport";
+import { Changes } from "./changes.svelte";
+import { DropZone } from "./drop.svelte";
+import { Jobs } from "./jobs.svelte";
+import { Notices } from "./notices.svelte";
+import { ProjectList } from "./projects.svelte";
+import { Router } from "./router.svelte";
+import { VaultState } from "./vault.svelte";
+
+export type DialogName = "new-project" | "import-folder" | "help" | null;
+
+export class AppState {
+  readonly client: Client;
+  readonly router = new Router();
+  readonly notices = new Notices();
+  readonly changes = new Changes();
+  readonly drops = new DropZone();
+  readonly jobs: Jobs;
+  readonly vault: VaultState;
+  /** The projects list keeps its filters while the person looks elsewhere. */
+  readonly projects: ProjectList;
+  /** A dialog opened from anywhere (menus, shortcuts). */
+  dialog = $state<DialogName>(null);
+  /** Folder chosen for the import dialog (from a pick or a drop). */
+  importPath = $state<string | null>(null);
+  /** The project page on screen registers its snapshot action here (for Ctrl+S). */
+  snapshotAction = $state.raw<(() => void) | null>(null);
+  /** The search field in the top bar, for Ctrl+K. */
+  searchInput = $state.raw<HTMLInputElement | null>(null);
+
+  constructor(transport: Transport) {
+    this.client = new Client(transport);
+    this.jobs = new Jobs(this.client);
+    this.vault = new VaultState(this.client);
+    this.projects = new ProjectList(this.client);
+  }
+
+  async start() {
+    await Promise.all([this.changes.start(this.client), this.drops.start(this.client)]);
+    this.changes.subscribe(() => void this.vault.load());
+    await this.vault.load();
+  }
+
+  /** Shows an error as a notice (cancelled jobs are not errors). */
+  report(e: unknown) {
+    const err = e as { code?: string; message?: string };
+    if (err?.code === "cancelled") this.notices.info("Cancelled.");
+    else this.notices.error(err?.message ?? String(e));
+  }
+}
+
+const KEY = Symbol("kura-app");
+
+export function provideApp(app: AppState) {
+  setContext(KEY, app);
+}
+
+export function useApp(): AppState {
+  return getContext<AppState>(KEY);
+}
