@@ -14,9 +14,9 @@ npm run build
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked --features kura-desktop/custom-protocol -- -D warnings
 echo "== cargo test (includes the TypeScript bindings drift check)"
-cargo test --workspace --locked
+cargo test --workspace --locked --features kura-desktop/custom-protocol
 echo "== svelte-check"
 npm run check
 echo "== UI unit tests"

@@ -50,8 +50,9 @@ export const config = {
 
   async beforeSession() {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kura-e2e-'));
-    process.env.KURA_HOME = path.join(scratch, 'vault');
     process.env.KURA_E2E_SCRATCH = scratch;
+    // A fresh vault, never the user's: KURA_E2E_VAULT names a prepared one (the screenshots').
+    process.env.KURA_HOME = process.env.KURA_E2E_VAULT || path.join(scratch, 'vault');
     // Quick automatic versions keep the tests short.
     process.env.KURA_SNAPSHOTS_QUIET_PERIOD_SECS = '1';
     driver = spawn(tauriDriver(), [], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
@@ -68,6 +69,7 @@ export const config = {
 
   afterSession() {
     driver?.kill();
+    driver = undefined;
     const scratch = process.env.KURA_E2E_SCRATCH;
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });
   },

@@ -124,6 +124,20 @@ describe("projects", () => {
   });
 });
 
+describe("dashboard with ten thousand projects", () => {
+  it("renders its cards and treemap", async () => {
+    const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+    const started = Date.now();
+    await page.goto(`${server.url}?projects=10000&step=0#/`);
+    await page.getByTestId("card-projects").waitFor();
+    await expect.poll(() => page.getByTestId("card-projects").textContent()).toMatch(/10[,.\u202f\s]?00\d/);
+    await page.locator("[data-project]").first().waitFor();
+    timings.dashboard_10000_first_render_ms = Date.now() - started;
+    expect(pageErrors(page)).toEqual([]);
+    await page.close();
+  });
+});
+
 describe("project", () => {
   it("uploads a dropped file, snapshots with Ctrl+S and shows two versions, then their diff", async () => {
     const page = await openApp(browser, server.url, "step=0", "#/projects");

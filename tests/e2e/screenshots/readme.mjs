@@ -1,0 +1,50 @@
+// Screenshots of the dashboard, a project, its history and a diff, for the README.
+import path from 'node:path';
+
+const out = path.resolve(import.meta.dirname, '../../../docs/screenshots');
+
+async function go(hash) {
+  await browser.execute((h) => { window.location.hash = h; }, hash);
+}
+
+async function press(el) {
+  await el.waitForDisplayed();
+  await browser.execute((e) => e.click(), el);
+}
+
+async function shot(name) {
+  // Let charts and lists settle, and the toasts fade.
+  await browser.pause(800);
+  await browser.saveScreenshot(path.join(out, `${name}.png`));
+}
+
+describe('README screenshots', () => {
+  it('dashboard', async () => {
+    await browser.setWindowSize(1400, 900);
+    await $('h1=Dashboard').waitForDisplayed({ timeout: 30000 });
+    await $('[data-testid="disk-gauge"]').waitForDisplayed();
+    await shot('dashboard');
+  });
+
+  it('projects', async () => {
+    await go('#/projects');
+    await $('[data-project="storefront"]').waitForDisplayed();
+    await shot('projects');
+  });
+
+  it('a project and its history, with a diff', async () => {
+    await (await $('[data-project="storefront"]')).$('button=Open').click();
+    await $('h1=storefront').waitForDisplayed();
+    await $('[data-file="index.html"]').waitForDisplayed();
+    await press(await $('[data-file="index.html"] button'));
+    await browser.pause(500);
+    await shot('project');
+    await press(await $('button[role="tab"]*=History'));
+    await browser.waitUntil(async () => (await $$('[data-version]')).length >= 3);
+    const boxes = await $$('input[aria-label^="Compare version"]');
+    await press(boxes[1]);
+    await press(boxes[0]);
+    await $('[role="region"][aria-label^="Changes in"]').waitForDisplayed();
+    await shot('history-diff');
+  });
+});
