@@ -58,6 +58,20 @@ describe('Kura in its real window', () => {
     });
   });
 
+  it('creates a project from a template', async () => {
+    await go('#/projects');
+    await $('button*=New project').click();
+    await typeInto('form#new-project input[name="name"]', 'notes');
+    await $('form#new-project select').selectByAttribute('value', 'backend');
+    await $('button=Create project').click();
+    await $('h1=notes').waitForDisplayed({ timeout: 30000 });
+    await $('[data-file="Cargo.toml"]').waitForDisplayed();
+    const created = kura('project', 'show', 'notes');
+    expect(created.workspace).toBe('clients');
+    expect(created.languages).toEqual(['rust']);
+    expect(kura('history', 'notes').length).toBe(1);
+  });
+
   it('imports a folder as a project', async () => {
     await go('#/projects');
     await $('button=Import folder…').click();
@@ -66,9 +80,9 @@ describe('Kura in its real window', () => {
     // versions below are the ones this test takes.
     await $('input[name="mode"][value="link"]').click();
     await $('button=Import').click();
-    await browser.waitUntil(() => kura('project', 'list').length === 1, { timeout: 30000, timeoutMsg: 'the folder was not imported' });
-    const listed = kura('project', 'list');
-    expect(listed.map((p) => p.name)).toEqual(['site']);
+    await browser.waitUntil(() => kura('project', 'list').length === 2, { timeout: 30000, timeoutMsg: 'the folder was not imported' });
+    const listed = kura('project', 'list').filter((p) => p.name === 'site');
+    expect(listed.length).toBe(1);
     expect(listed[0].workspace).toBe('clients');
     expect(listed[0].linked).toBe(true);
     project = listed[0];
@@ -149,7 +163,7 @@ describe('Kura in its real window', () => {
   it('shows the new numbers on the dashboard', async () => {
     await go('#/');
     const card = await $('[data-testid="card-projects"]');
-    await browser.waitUntil(async () => (await card.getText()).includes('1 active'), { timeoutMsg: 'dashboard did not count the project' });
+    await browser.waitUntil(async () => (await card.getText()).includes('2 active'), { timeoutMsg: 'dashboard did not count the projects' });
     const files = await $('[data-testid="card-logical"]').getText();
     expect(files).not.toContain('0 B');
   });
