@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use kura_core::{
     Config, Diff, FileEntry, FilePreview, FolderGitCommit, FolderGitStatus, GcReport,
-    ImportOptions, NewProject, Progress, Project, ProjectFilter, ProjectStatus, RestoreReport,
-    SnapshotOptions, SnapshotReport, Stats, Template, Trigger, UploadReport, Vault, VerifyReport,
-    Version, Workspace,
+    ImportOptions, NewProject, Progress, Project, ProjectFilter, RestoreReport, SnapshotOptions,
+    SnapshotReport, Stats, Template, Trigger, UploadReport, Vault, VerifyReport, Version,
+    Workspace,
 };
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
@@ -447,20 +447,11 @@ pub async fn snapshot_changed(
 }
 
 pub(crate) fn snapshot_all_changed(v: &Vault) -> kura_core::Result<Vec<SnapshotReport>> {
-    let active = v.projects(&ProjectFilter {
-        all_workspaces: true,
-        status: Some(ProjectStatus::Active),
-        ..Default::default()
-    })?;
-    let mut out = Vec::new();
-    for p in active.iter().filter(|p| p.path.is_dir()) {
-        out.push(v.snapshot(
-            &p.id,
-            &SnapshotOptions::default(),
-            &kura_core::Job::default(),
-        )?);
-    }
-    Ok(out)
+    v.snapshot_changed(
+        true,
+        &SnapshotOptions::default(),
+        &kura_core::Job::default(),
+    )
 }
 
 #[tauri::command]
@@ -578,7 +569,7 @@ pub async fn stats(state: State<'_, AppState>) -> IpcResult<Stats> {
 #[tauri::command]
 #[specta::specta]
 pub async fn config(state: State<'_, AppState>) -> IpcResult<Config> {
-    blocking(&state, |v| Config::load(&v.config_path())).await
+    blocking(&state, |v| Ok((*v.config()).clone())).await
 }
 
 /// Changes one setting (validated) and returns the settings now in the file.

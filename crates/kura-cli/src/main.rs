@@ -651,24 +651,16 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 trigger: *trigger,
                 allow_empty: *allow_empty,
             };
-            let targets: Vec<String> = if *all {
-                vault
-                    .projects(&ProjectFilter {
-                        status: Some(ProjectStatus::Active),
-                        ..Default::default()
-                    })?
-                    .into_iter()
-                    .map(|p| p.id)
-                    .collect()
+            let reports = if *all {
+                vault.snapshot_changed(false, &opts, &job(cli))?
             } else {
-                project.iter().cloned().collect()
+                vec![vault.snapshot(project.as_deref().unwrap_or_default(), &opts, &job(cli))?]
             };
-            let mut reports = Vec::new();
-            for t in &targets {
-                let name = vault.project(t)?.name;
-                let r = vault.snapshot(t, &opts, &job(cli))?;
-                reports.push((name, r));
+            let mut named = Vec::new();
+            for r in reports {
+                named.push((vault.project(&r.project_id)?.name, r));
             }
+            let reports = named;
             let skipped_any = reports.iter().any(|(_, r)| !r.skipped.is_empty());
             out.snapshots(&reports);
             if skipped_any {

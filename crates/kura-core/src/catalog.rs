@@ -137,6 +137,24 @@ fn migrate(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Turns a uniqueness violation into `already_exists` with `message`; other errors pass through.
+pub(crate) fn unique(
+    res: rusqlite::Result<usize>,
+    message: impl FnOnce() -> String,
+) -> Result<usize> {
+    match res {
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            Err(Error::new(
+                crate::error::ErrorKind::AlreadyExists,
+                message(),
+            ))
+        }
+        other => Ok(other?),
+    }
+}
+
 /// Runs SQLite's own integrity check; returns the problems it reports (empty when fine).
 pub(crate) fn integrity_problems(conn: &Connection) -> Result<Vec<String>> {
     let mut stmt = conn.prepare("PRAGMA integrity_check")?;

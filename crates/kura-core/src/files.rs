@@ -118,76 +118,38 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
     let found: Mutex<Vec<ScannedFile>> = Mutex::new(Vec::new());
     let skipped: Mutex<Vec<SkippedFile>> = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
-        let mut local: Vec<ScannedFile> = Vec::with_capacity(1024);
-        let mut local_skipped: Vec<SkippedFile> = Vec::new();
-        let found = &found;
-        let skipped = &skipped;
+        // Each walker thread collects into its own buffer, handed over when the thread ends.
+        let mut mine = Collected {
+            files: Vec::with_capacity(1024),
+            skipped: Vec::new(),
+            found: &found,
+            out: &skipped,
+        };
         Box::new(move |res| {
-            use ignore::WalkState;
-            let flush = |local: &mut Vec<ScannedFile>, local_skipped: &mut Vec<SkippedFile>| {
-                found
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .append(local);
-                skipped
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .append(local_skipped);
-            };
             match res {
                 Err(err) => {
                     let path = match &err {
                         ignore::Error::WithPath { path, .. } => rel_lossy(root, path),
                         _ => String::new(),
                     };
-                    local_skipped.push(SkippedFile {
+                    mine.skipped.push(SkippedFile {
                         path,
                         reason: err.to_string(),
                     });
                 }
-                Ok(entry) => {
-                    if entry.depth() > 0 {
-                        let ft = entry.file_type();
-                        let is_file = ft.is_some_and(|t| t.is_file());
-                        let is_link = ft.is_some_and(|t| t.is_symlink());
-                        if is_file || is_link {
-                            match to_scanned(root, entry.path(), is_link) {
-                                Ok(f) => local.push(f),
-                                Err(s) => local_skipped.push(s),
-                            }
+                Ok(entry) if entry.depth() > 0 => {
+                    let ft = entry.file_type();
+                    let is_link = ft.is_some_and(|t| t.is_symlink());
+                    if is_link || ft.is_some_and(|t| t.is_file()) {
+                        match to_scanned(root, entry.path(), is_link) {
+                            Ok(f) => mine.files.push(f),
+                            Err(s) => mine.skipped.push(s),
                         }
                     }
                 }
+                Ok(_) => {}
             }
-            if local.len() >= 1024 {
-                flush(&mut local, &mut local_skipped);
-            }
-            // The walker drops this closure when the thread ends; flush what is left then.
-            struct Tail<'a> {
-                local: Vec<ScannedFile>,
-                skipped: Vec<SkippedFile>,
-                found: &'a Mutex<Vec<ScannedFile>>,
-                out: &'a Mutex<Vec<SkippedFile>>,
-            }
-            impl Drop for Tail<'_> {
-                fn drop(&mut self) {
-                    self.found
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .append(&mut self.local);
-                    self.out
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .append(&mut self.skipped);
-                }
-            }
-            let _ = Tail {
-                local: std::mem::take(&mut local),
-                skipped: std::mem::take(&mut local_skipped),
-                found,
-                out: skipped,
-            };
-            WalkState::Continue
+            ignore::WalkState::Continue
         })
     });
     let mut files = found.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -195,6 +157,27 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
     let mut skipped = skipped.into_inner().unwrap_or_else(|p| p.into_inner());
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Scan { files, skipped })
+}
+
+/// One walker thread's findings, added to the shared lists when the thread drops it.
+struct Collected<'a> {
+    files: Vec<ScannedFile>,
+    skipped: Vec<SkippedFile>,
+    found: &'a Mutex<Vec<ScannedFile>>,
+    out: &'a Mutex<Vec<SkippedFile>>,
+}
+
+impl Drop for Collected<'_> {
+    fn drop(&mut self) {
+        self.found
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(&mut self.files);
+        self.out
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(&mut self.skipped);
+    }
 }
 
 fn exclude_matcher(root: &Path, patterns: &[String]) -> Result<ignore::gitignore::Gitignore> {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
+use crate::catalog;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::history;
@@ -672,20 +673,14 @@ impl Vault {
              VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8, ?8)",
             params![id, ws.id, name, kind, description, linked, folder.to_string_lossy(), now],
         );
-        if let Err(e) = res {
+        if let Err(e) = catalog::unique(res, || {
+            format!(
+                "workspace '{}' already has a project named '{name}'",
+                ws.name
+            )
+        }) {
             let _ = std::fs::remove_dir_all(self.history_path(&id));
-            if let rusqlite::Error::SqliteFailure(f, _) = &e {
-                if f.code == rusqlite::ErrorCode::ConstraintViolation {
-                    return Err(Error::new(
-                        ErrorKind::AlreadyExists,
-                        format!(
-                            "workspace '{}' already has a project named '{name}'",
-                            ws.name
-                        ),
-                    ));
-                }
-            }
-            return Err(e.into());
+            return Err(e);
         }
         self.project_by_id(&id)
     }
@@ -698,18 +693,12 @@ impl Vault {
             "UPDATE projects SET name = ?1, updated_at = ?2 WHERE id = ?3",
             params![new_name, self.now(), p.id],
         );
-        if let Err(rusqlite::Error::SqliteFailure(f, _)) = &res {
-            if f.code == rusqlite::ErrorCode::ConstraintViolation {
-                return Err(Error::new(
-                    ErrorKind::AlreadyExists,
-                    format!(
-                        "workspace '{}' already has a project named '{new_name}'",
-                        p.workspace
-                    ),
-                ));
-            }
-        }
-        res?;
+        catalog::unique(res, || {
+            format!(
+                "workspace '{}' already has a project named '{new_name}'",
+                p.workspace
+            )
+        })?;
         self.project_by_id(&p.id)
     }
 
@@ -721,18 +710,12 @@ impl Vault {
             "UPDATE projects SET workspace_id = ?1, updated_at = ?2 WHERE id = ?3",
             params![ws.id, self.now(), p.id],
         );
-        if let Err(rusqlite::Error::SqliteFailure(f, _)) = &res {
-            if f.code == rusqlite::ErrorCode::ConstraintViolation {
-                return Err(Error::new(
-                    ErrorKind::AlreadyExists,
-                    format!(
-                        "workspace '{}' already has a project named '{}'",
-                        ws.name, p.name
-                    ),
-                ));
-            }
-        }
-        res?;
+        catalog::unique(res, || {
+            format!(
+                "workspace '{}' already has a project named '{}'",
+                ws.name, p.name
+            )
+        })?;
         self.project_by_id(&p.id)
     }
 

@@ -272,16 +272,10 @@ impl Vault {
             let repo = history::open(&repo_path)?;
             history::resolve(&repo, version)?
         };
-        let safety = self.snapshot(
+        let safety = self.record_version(
             &p.id,
-            &SnapshotOptions {
-                message: Some(format!(
-                    "Before restoring version {}",
-                    &target.to_string()[..10]
-                )),
-                trigger: Trigger::BeforeRestore,
-                ..Default::default()
-            },
+            format!("Before restoring version {}", &target.to_string()[..10]),
+            Trigger::BeforeRestore,
             job,
         )?;
         let _lock = self.lock_project(&p.id)?;
@@ -313,13 +307,10 @@ impl Vault {
         // A file of the target may sit where a folder is now, or below a current file: clear.
         let bytes = self.write_files(&repo_path, &to_write, &p.path, WriteMode::Replace, job)?;
         drop(_lock);
-        self.snapshot(
+        self.record_version(
             &p.id,
-            &SnapshotOptions {
-                message: Some(format!("Restored version {}", &target.to_string()[..10])),
-                trigger: Trigger::Manual,
-                ..Default::default()
-            },
+            format!("Restored version {}", &target.to_string()[..10]),
+            Trigger::Manual,
             &Job::default(),
         )?;
         Ok(RestoreReport {
@@ -361,16 +352,13 @@ impl Vault {
             (target, file)
         };
         check_tree_path(&file.path)?;
-        let safety = self.snapshot(
+        let safety = self.record_version(
             &p.id,
-            &SnapshotOptions {
-                message: Some(format!(
-                    "Before restoring {rel} from version {}",
-                    &target.to_string()[..10]
-                )),
-                trigger: Trigger::BeforeRestore,
-                ..Default::default()
-            },
+            format!(
+                "Before restoring {rel} from version {}",
+                &target.to_string()[..10]
+            ),
+            Trigger::BeforeRestore,
             job,
         )?;
         let bytes = {
@@ -378,16 +366,10 @@ impl Vault {
             let repo = history::open(&repo_path)?;
             self.write_tree_file(&repo, &file, &full, WriteMode::Replace)?
         };
-        self.snapshot(
+        self.record_version(
             &p.id,
-            &SnapshotOptions {
-                message: Some(format!(
-                    "Restored {rel} from version {}",
-                    &target.to_string()[..10]
-                )),
-                trigger: Trigger::Manual,
-                ..Default::default()
-            },
+            format!("Restored {rel} from version {}", &target.to_string()[..10]),
+            Trigger::Manual,
             &Job::default(),
         )?;
         Ok(RestoreReport {
@@ -397,6 +379,27 @@ impl Vault {
             files_removed: 0,
             safety_version: safety.version,
         })
+    }
+}
+
+impl Vault {
+    /// Takes a version with this message and trigger (nothing is made when nothing changed).
+    fn record_version(
+        &self,
+        id: &str,
+        message: String,
+        trigger: Trigger,
+        job: &Job,
+    ) -> Result<crate::SnapshotReport> {
+        self.snapshot(
+            id,
+            &SnapshotOptions {
+                message: Some(message),
+                trigger,
+                ..Default::default()
+            },
+            job,
+        )
     }
 }
 

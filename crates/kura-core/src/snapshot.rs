@@ -621,6 +621,26 @@ impl Vault {
         })
     }
 
+    /// Takes a version of every active project (of the active workspace, or of all with
+    /// `all_workspaces`) whose folder is present and changed; returns one report per project.
+    pub fn snapshot_changed(
+        &self,
+        all_workspaces: bool,
+        opts: &SnapshotOptions,
+        job: &Job,
+    ) -> Result<Vec<SnapshotReport>> {
+        let active = self.projects(&crate::ProjectFilter {
+            all_workspaces,
+            status: Some(ProjectStatus::Active),
+            ..Default::default()
+        })?;
+        active
+            .iter()
+            .filter(|p| p.path.is_dir())
+            .map(|p| self.snapshot(&p.id, opts, job))
+            .collect()
+    }
+
     /// Brings the files cache in line with `entries`: rows of changed files are written (with
     /// `version` as their last version when they changed in it), rows of files that are gone are
     /// removed; with `rewrite_all` every row is replaced.

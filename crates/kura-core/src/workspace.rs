@@ -3,6 +3,7 @@
 use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
+use crate::catalog;
 use crate::error::{Error, ErrorKind, Result};
 use crate::vault::{Vault, DEFAULT_WORKSPACE};
 
@@ -158,19 +159,13 @@ impl Vault {
         let name = check_name("workspace", name)?;
         {
             let db = self.db();
-            let res = db.execute(
-                "INSERT INTO workspaces (name, created_at) VALUES (?1, ?2)",
-                params![name, self.now()],
-            );
-            if let Err(rusqlite::Error::SqliteFailure(e, _)) = &res {
-                if e.code == rusqlite::ErrorCode::ConstraintViolation {
-                    return Err(Error::new(
-                        ErrorKind::AlreadyExists,
-                        format!("a workspace named '{name}' already exists"),
-                    ));
-                }
-            }
-            res?;
+            catalog::unique(
+                db.execute(
+                    "INSERT INTO workspaces (name, created_at) VALUES (?1, ?2)",
+                    params![name, self.now()],
+                ),
+                || format!("a workspace named '{name}' already exists"),
+            )?;
         }
         self.workspace(&name)
     }

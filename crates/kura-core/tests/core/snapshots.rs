@@ -61,6 +61,7 @@ fn a_same_size_rewrite_within_the_same_second_is_still_seen() {
     assert_eq!(r.changes.modified, 1);
     let mut out = Vec::new();
     f.vault.read_file("p", "a.txt", &mut out).unwrap();
+    assert_eq!(out, b"cccc");
     let exported = f.dir.path().join("out");
     f.vault
         .export_version("p", None, &exported, &Job::default())
