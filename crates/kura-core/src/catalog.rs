@@ -86,6 +86,20 @@ const MIGRATIONS: &[&str] = &[
         stored   INTEGER NOT NULL
     );
     "#,
+    // 2: files and bytes per project, layer and file type, rewritten with the project's files,
+    // so that statistics never scan every file of the vault.
+    r#"
+    CREATE TABLE file_usage (
+        project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        layer      TEXT NOT NULL,
+        ext        TEXT NOT NULL,
+        files      INTEGER NOT NULL,
+        bytes      INTEGER NOT NULL,
+        PRIMARY KEY (project_id, layer, ext)
+    ) WITHOUT ROWID;
+    INSERT INTO file_usage (project_id, layer, ext, files, bytes)
+        SELECT project_id, layer, ext, count(*), sum(size) FROM files GROUP BY project_id, layer, ext;
+    "#,
 ];
 
 /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.

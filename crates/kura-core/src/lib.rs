@@ -29,6 +29,7 @@ mod files;
 mod gitops;
 mod history;
 mod job;
+mod listing;
 mod pointer;
 mod project;
 mod restore;

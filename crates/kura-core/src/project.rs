@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, params_from_iter, OptionalExtension, Row};
+use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog;
@@ -211,13 +211,65 @@ pub struct ImportOptions {
     pub kind: Option<String>,
 }
 
+/// The columns of the project row itself (the first 17 that `project_from_row` reads).
+macro_rules! project_base_columns {
+    () => {
+        "p.id, p.name, w.name, p.kind, p.description, p.status, p.linked, p.path,
+         p.git_remote, p.created_at, p.updated_at, p.last_opened_at, p.deleted_at, p.logical_size,
+         p.stored_size, p.file_count, p.head"
+    };
+}
+
+const PROJECT_BASE_COLUMNS: &str = project_base_columns!();
+
 /// The project columns, with its labels and metadata folded into two strings (unit and record
-/// separators) so one query returns whole projects.
-const PROJECT_COLUMNS: &str = "p.id, p.name, w.name, p.kind, p.description, p.status, p.linked, p.path,
-    p.git_remote, p.created_at, p.updated_at, p.last_opened_at, p.deleted_at, p.logical_size,
-    p.stored_size, p.file_count, p.head,
-    (SELECT group_concat(l.kind || char(31) || l.value, char(30)) FROM labels l WHERE l.project_id = p.id),
-    (SELECT group_concat(m.key || char(31) || m.value, char(30)) FROM metadata m WHERE m.project_id = p.id)";
+/// separators) so one query returns a whole project.
+const PROJECT_COLUMNS: &str = concat!(
+    project_base_columns!(),
+    ", (SELECT group_concat(l.kind || char(31) || l.value, char(30)) FROM labels l WHERE l.project_id = p.id),
+     (SELECT group_concat(m.key || char(31) || m.value, char(30)) FROM metadata m WHERE m.project_id = p.id)"
+);
+
+/// Every project of the catalog, read in one transaction: three table scans (projects, labels,
+/// metadata) cost far less than a labels and a metadata lookup per project.
+fn load_every_project(conn: &rusqlite::Connection) -> Result<Vec<Project>> {
+    let tx = conn.unchecked_transaction()?;
+    let mut projects: Vec<Project> = tx
+        .prepare(&format!(
+            "SELECT {PROJECT_BASE_COLUMNS}, NULL, NULL FROM projects p JOIN workspaces w ON w.id = p.workspace_id"
+        ))?
+        .query_map([], project_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let at: std::collections::HashMap<String, usize> = projects
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.clone(), i))
+        .collect();
+    {
+        let mut labels = tx.prepare("SELECT project_id, kind, value FROM labels")?;
+        let mut rows = labels.query([])?;
+        while let Some(r) = rows.next()? {
+            if let Some(&i) = at.get(&r.get::<_, String>(0)?) {
+                let value: String = r.get(2)?;
+                let p = &mut projects[i];
+                match r.get::<_, String>(1)?.as_str() {
+                    "language" => p.languages.push(value),
+                    "framework" => p.frameworks.push(value),
+                    _ => p.tags.push(value),
+                }
+            }
+        }
+        let mut metadata = tx.prepare("SELECT project_id, key, value FROM metadata")?;
+        let mut rows = metadata.query([])?;
+        while let Some(r) = rows.next()? {
+            if let Some(&i) = at.get(&r.get::<_, String>(0)?) {
+                projects[i].metadata.insert(r.get(1)?, r.get(2)?);
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(projects)
+}
 
 fn project_from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -399,111 +451,16 @@ impl Vault {
 
     /// Projects matching `filter`.
     pub fn projects(&self, filter: &ProjectFilter) -> Result<Vec<Project>> {
-        let workspace_id = match (&filter.workspace, filter.all_workspaces) {
+        let workspace = match (&filter.workspace, filter.all_workspaces) {
             (_, true) => None,
-            (Some(name), false) => Some(self.workspace(name)?.id),
-            (None, false) => Some(self.current_workspace()?.id),
+            (Some(name), false) => Some(self.workspace(name)?.name),
+            (None, false) => Some(self.current_workspace()?.name),
         };
-        let mut sql = format!(
-            "SELECT {PROJECT_COLUMNS} FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE 1=1"
-        );
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        fn arg(
-            sql: &mut String,
-            args: &mut Vec<rusqlite::types::Value>,
-            clause: &str,
-            v: rusqlite::types::Value,
-        ) {
-            args.push(v);
-            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-        }
-        if let Some(id) = workspace_id {
-            arg(&mut sql, &mut args, " AND p.workspace_id = ?", id.into());
-        }
-        match filter.status {
-            Some(s) => arg(
-                &mut sql,
-                &mut args,
-                " AND p.status = ?",
-                s.as_str().to_string().into(),
-            ),
-            None => sql.push_str(" AND p.status != 'deleted'"),
-        }
-        if let Some(l) = &filter.language {
-            arg(&mut sql, &mut args, " AND EXISTS (SELECT 1 FROM labels l WHERE l.project_id = p.id AND l.kind = 'language' AND l.value = ?)", l.clone().into());
-        }
-        if let Some(f) = &filter.framework {
-            arg(&mut sql, &mut args, " AND EXISTS (SELECT 1 FROM labels l WHERE l.project_id = p.id AND l.kind = 'framework' AND l.value = ?)", f.clone().into());
-        }
-        for t in &filter.tags {
-            arg(&mut sql, &mut args, " AND EXISTS (SELECT 1 FROM labels l WHERE l.project_id = p.id AND l.kind = 'tag' AND l.value = ?)", t.clone().into());
-        }
-        if let Some(n) = filter.min_size {
-            arg(
-                &mut sql,
-                &mut args,
-                " AND p.logical_size >= ?",
-                (n as i64).into(),
-            );
-        }
-        if let Some(n) = filter.max_size {
-            arg(
-                &mut sql,
-                &mut args,
-                " AND p.logical_size <= ?",
-                (n as i64).into(),
-            );
-        }
-        if let Some(t) = filter.updated_since {
-            arg(&mut sql, &mut args, " AND p.updated_at >= ?", t.into());
-        }
-        if let Some(t) = filter.updated_before {
-            arg(&mut sql, &mut args, " AND p.updated_at < ?", t.into());
-        }
-        if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            let like = format!(
-                "%{}%",
-                text.trim()
-                    .replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            );
-            args.push(like.into());
-            let n = args.len();
-            sql.push_str(&format!(
-                " AND (p.name LIKE ?{n} ESCAPE '\\' OR p.description LIKE ?{n} ESCAPE '\\'
-                   OR EXISTS (SELECT 1 FROM labels l WHERE l.project_id = p.id AND l.value LIKE ?{n} ESCAPE '\\'))"
-            ));
-        }
-        for (key, value) in &filter.metadata {
-            match value {
-                None => arg(&mut sql, &mut args, " AND EXISTS (SELECT 1 FROM metadata m WHERE m.project_id = p.id AND m.key = ?)", key.clone().into()),
-                Some(v) => {
-                    args.push(key.clone().into());
-                    args.push(v.clone().into());
-                    let (a, b) = (args.len() - 1, args.len());
-                    sql.push_str(&format!(
-                        " AND EXISTS (SELECT 1 FROM metadata m WHERE m.project_id = p.id AND m.key = ?{a} AND m.value = ?{b})"
-                    ));
-                }
-            }
-        }
-        sql.push_str(match filter.sort {
-            ProjectSort::Name => " ORDER BY p.name, w.name",
-            ProjectSort::Size => " ORDER BY p.logical_size DESC, p.name",
-            ProjectSort::Updated => " ORDER BY p.updated_at DESC, p.name",
-            ProjectSort::Created => " ORDER BY p.created_at DESC, p.name",
-        });
-        if let Some(limit) = filter.limit {
-            sql.push_str(&format!(" LIMIT {limit}"));
-        }
-        let db = self.db();
-        let mut stmt = db.prepare_cached(&sql)?;
-        let out: Vec<Project> = stmt
-            .query_map(params_from_iter(args.iter()), project_from_row)?
-            .collect::<rusqlite::Result<_>>()?;
-        drop(stmt);
-        Ok(out)
+        let all = {
+            let db = self.db();
+            self.listing().all(&db, load_every_project)?
+        };
+        Ok(crate::listing::select(&all, filter, workspace.as_deref()))
     }
 
     /// Creates a project, blank or from a template, and records its first version.

@@ -698,6 +698,13 @@ impl Vault {
                 ])?;
             }
         }
+        tx.execute("DELETE FROM file_usage WHERE project_id = ?1", [project_id])?;
+        tx.execute(
+            "INSERT INTO file_usage (project_id, layer, ext, files, bytes)
+             SELECT project_id, layer, ext, count(*), sum(size) FROM files
+             WHERE project_id = ?1 GROUP BY layer, ext",
+            [project_id],
+        )?;
         tx.commit()?;
         Ok(())
     }

@@ -5,7 +5,6 @@ use rusqlite::params;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::snapshot::dir_size;
 use crate::vault::Vault;
 
 /// Projects by status.
@@ -133,7 +132,6 @@ pub struct Stats {
 impl Vault {
     /// Computes the storage statistics.
     pub fn stats(&self) -> Result<Stats> {
-        let histories = dir_size(&self.root().join("histories"));
         let chunk_usage = self.chunks().usage()?;
         let catalog_bytes: u64 = ["catalog.db", "catalog.db-wal", "catalog.db-shm"]
             .iter()
@@ -141,6 +139,13 @@ impl Vault {
             .map(|m| m.len())
             .sum();
         let db = self.db();
+        // Each snapshot records its history's size in the project row (stored = history +
+        // chunks); summing those is far cheaper than walking thousands of repositories.
+        let histories = db.query_row(
+            "SELECT coalesce(sum(max(stored_size - chunk_stored, 0)), 0) FROM projects",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64;
         let mut projects = StatusCounts::default();
         {
             let mut stmt = db.prepare("SELECT status, count(*) FROM projects GROUP BY status")?;
@@ -158,7 +163,7 @@ impl Vault {
         }
         let layer_rows = |layer: &str| -> Result<(u64, u64)> {
             Ok(db.query_row(
-                "SELECT count(*), coalesce(sum(size), 0) FROM files WHERE layer = ?1",
+                "SELECT coalesce(sum(files), 0), coalesce(sum(bytes), 0) FROM file_usage WHERE layer = ?1",
                 [layer],
                 |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
             )?)
@@ -221,7 +226,7 @@ impl Vault {
             .collect::<rusqlite::Result<_>>()?;
         let file_types: Vec<TypeUsage> = db
             .prepare(
-                "SELECT ext, count(*), sum(size) FROM files GROUP BY ext ORDER BY 3 DESC, 1 LIMIT 20",
+                "SELECT ext, sum(files), sum(bytes) FROM file_usage GROUP BY ext ORDER BY 3 DESC, 1 LIMIT 20",
             )?
             .query_map([], |r| {
                 Ok(TypeUsage {

@@ -21,6 +21,7 @@ use crate::catalog;
 use crate::config::Config;
 use crate::durable::{self, FileLock};
 use crate::error::{Error, ErrorKind, Result};
+use crate::listing::Listing;
 
 /// Where time comes from; tests pass a fixed clock.
 pub trait Clock: Send + Sync {
@@ -49,6 +50,7 @@ pub struct Vault {
     db: Mutex<Connection>,
     chunks: ChunkStore,
     clock: Arc<dyn Clock>,
+    listing: Mutex<Listing>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -122,6 +124,7 @@ impl Vault {
             db: Mutex::new(conn),
             chunks,
             clock,
+            listing: Mutex::default(),
         };
         vault.ensure_default_workspace()?;
         Ok(vault)
@@ -162,6 +165,11 @@ impl Vault {
 
     pub(crate) fn db(&self) -> MutexGuard<'_, Connection> {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The in-memory project list; lock it only while holding [`Vault::db`].
+    pub(crate) fn listing(&self) -> MutexGuard<'_, Listing> {
+        self.listing.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn chunks(&self) -> &ChunkStore {

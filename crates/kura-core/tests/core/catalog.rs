@@ -247,3 +247,37 @@ fn names_are_unique_per_workspace_and_lookups_say_what_is_ambiguous() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.message().contains("workspace/name"), "{err}");
 }
+
+#[test]
+fn lists_see_changes_made_by_another_process_at_once() {
+    let f = Fixture::new();
+    let v = &f.vault;
+    let names = || -> Vec<String> {
+        v.projects(&ProjectFilter::default())
+            .unwrap()
+            .into_iter()
+            .map(|p| format!("{}:{}", p.name, p.tags.join("+")))
+            .collect()
+    };
+    v.create_project(&NewProject {
+        name: "site".into(),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(names(), vec!["site:"]);
+    // A second handle has its own connection, as the CLI has while the app is open.
+    let other = kura_core::Vault::open(v.root()).unwrap();
+    other
+        .create_project(&NewProject {
+            name: "api".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    other.tag_project("site", &["live".into()], &[]).unwrap();
+    assert_eq!(names(), vec!["api:", "site:live"]);
+    other.trash_project("api").unwrap();
+    assert_eq!(names(), vec!["site:live"]);
+    // And this handle's own writes show in its next list too.
+    v.rename_project("site", "www").unwrap();
+    assert_eq!(names(), vec!["www:live"]);
+}

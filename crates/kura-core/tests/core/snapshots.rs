@@ -421,3 +421,71 @@ fn previews_show_text_and_images_and_refuse_escapes() {
         ErrorKind::PathEscape
     );
 }
+
+#[test]
+fn statistics_follow_every_snapshot_per_layer_and_file_type() {
+    let f = Fixture::new();
+    let big = crate::noise(3 << 20, 7);
+    let root = f.tree(
+        "app",
+        &[
+            ("src/main.rs", b"fn main() {}\n"),
+            ("src/lib.rs", b"pub fn f() {}\n"),
+            ("README.md", b"# app\n"),
+            ("assets/big.bin", &big),
+        ],
+    );
+    f.link(&root, "app");
+    let types = |s: &kura_core::Stats| -> Vec<(String, u64, u64)> {
+        let mut t: Vec<_> = s
+            .file_types
+            .iter()
+            .map(|t| (t.file_type.clone(), t.files, t.bytes))
+            .collect();
+        t.sort();
+        t
+    };
+    let layer = |s: &kura_core::Stats, name: &str| -> (u64, u64) {
+        let l = s.layers.iter().find(|l| l.layer == name).unwrap();
+        (l.files, l.logical_bytes)
+    };
+    let s = f.vault.stats().unwrap();
+    assert_eq!(
+        types(&s),
+        vec![
+            ("bin".into(), 1, 3 << 20),
+            ("md".into(), 1, 6),
+            ("rs".into(), 2, 27)
+        ]
+    );
+    assert_eq!(layer(&s, "git"), (3, 33));
+    assert_eq!(layer(&s, "chunks"), (1, 3 << 20));
+    assert!(
+        s.layers
+            .iter()
+            .find(|l| l.layer == "git")
+            .unwrap()
+            .stored_bytes
+            > 0
+    );
+    // Remove the big file, add a text file: the numbers follow the next snapshot.
+    std::fs::remove_file(root.join("assets/big.bin")).unwrap();
+    crate::write(&root, "notes.txt", b"hello\n");
+    f.snapshot("app", "shrink");
+    let s = f.vault.stats().unwrap();
+    assert_eq!(
+        types(&s),
+        vec![
+            ("md".into(), 1, 6),
+            ("rs".into(), 2, 27),
+            ("txt".into(), 1, 6)
+        ]
+    );
+    assert_eq!(layer(&s, "chunks"), (0, 0));
+    // A project deleted for good leaves no numbers behind.
+    f.vault.trash_project("app").unwrap();
+    f.vault.delete_project("app").unwrap();
+    let s = f.vault.stats().unwrap();
+    assert!(types(&s).is_empty());
+    assert_eq!(layer(&s, "git"), (0, 0));
+}

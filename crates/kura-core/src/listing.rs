@@ -1,0 +1,161 @@
+//! Project lists answered from memory.
+//!
+//! Listing thousands of projects through SQL costs tens of milliseconds (every row carries its
+//! labels and metadata). The vault keeps one copy of every project in memory instead, loaded by
+//! one query and reloaded only when the catalog changed: SQLite's `data_version` moves when
+//! another process commits, and the connection's `total_changes` when this process writes. A
+//! filter then runs over plain structs, with exactly the catalog's rules (labels compare without
+//! ASCII case, text search is an ASCII-case-insensitive substring, names sort like `NOCASE`).
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use rusqlite::Connection;
+
+use crate::error::Result;
+use crate::project::{Project, ProjectFilter, ProjectSort, ProjectStatus};
+
+/// Every project of the catalog, sorted by name (then workspace), and the catalog state it was
+/// read at.
+#[derive(Default)]
+pub(crate) struct Listing {
+    read_at: Option<(i64, u64)>,
+    all: Arc<Vec<Project>>,
+}
+
+impl Listing {
+    /// Every project, reloaded through `load` if the catalog changed since the last call.
+    pub(crate) fn all(
+        &mut self,
+        conn: &Connection,
+        load: impl FnOnce(&Connection) -> Result<Vec<Project>>,
+    ) -> Result<Arc<Vec<Project>>> {
+        let state = (
+            conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))?,
+            conn.total_changes(),
+        );
+        if self.read_at != Some(state) {
+            let mut all = load(conn)?;
+            all.sort_by(|a, b| {
+                nocase_cmp(&a.name, &b.name).then_with(|| nocase_cmp(&a.workspace, &b.workspace))
+            });
+            self.all = Arc::new(all);
+            self.read_at = Some(state);
+        }
+        Ok(self.all.clone())
+    }
+}
+
+/// The projects of `all` (sorted by name) that pass `filter`, in its order; `workspace` is the
+/// workspace to keep (`None`: every workspace).
+pub(crate) fn select(
+    all: &[Project],
+    filter: &ProjectFilter,
+    workspace: Option<&str>,
+) -> Vec<Project> {
+    let text = filter
+        .text
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_ascii_lowercase);
+    let mut out: Vec<&Project> = all
+        .iter()
+        .filter(|p| workspace.is_none_or(|w| p.workspace.eq_ignore_ascii_case(w)))
+        .filter(|p| match filter.status {
+            Some(s) => p.status == s,
+            None => p.status != ProjectStatus::Deleted,
+        })
+        .filter(|p| {
+            filter
+                .language
+                .as_deref()
+                .is_none_or(|l| has(&p.languages, l))
+        })
+        .filter(|p| {
+            filter
+                .framework
+                .as_deref()
+                .is_none_or(|f| has(&p.frameworks, f))
+        })
+        .filter(|p| filter.tags.iter().all(|t| has(&p.tags, t)))
+        .filter(|p| filter.min_size.is_none_or(|n| p.logical_size >= n))
+        .filter(|p| filter.max_size.is_none_or(|n| p.logical_size <= n))
+        .filter(|p| filter.updated_since.is_none_or(|t| p.updated_at >= t))
+        .filter(|p| filter.updated_before.is_none_or(|t| p.updated_at < t))
+        .filter(|p| text.as_deref().is_none_or(|t| mentions(p, t)))
+        .filter(|p| {
+            filter
+                .metadata
+                .iter()
+                .all(|(key, value)| match (p.metadata.get(key), value) {
+                    (None, _) => false,
+                    (Some(_), None) => true,
+                    (Some(have), Some(want)) => have == want,
+                })
+        })
+        .collect();
+    // `all` is in name order and the sort is stable: ties stay by name.
+    match filter.sort {
+        ProjectSort::Name => {}
+        ProjectSort::Size => out.sort_by_key(|p| std::cmp::Reverse(p.logical_size)),
+        ProjectSort::Updated => out.sort_by_key(|p| std::cmp::Reverse(p.updated_at)),
+        ProjectSort::Created => out.sort_by_key(|p| std::cmp::Reverse(p.created_at)),
+    }
+    if let Some(limit) = filter.limit {
+        out.truncate(limit as usize);
+    }
+    out.into_iter().cloned().collect()
+}
+
+fn has(values: &[String], wanted: &str) -> bool {
+    values.iter().any(|v| v.eq_ignore_ascii_case(wanted))
+}
+
+/// Whether `needle` (lower case) is in the name, the description or a label.
+fn mentions(p: &Project, needle: &str) -> bool {
+    let found = |s: &str| contains_nocase(s, needle);
+    found(&p.name)
+        || found(&p.description)
+        || p.languages.iter().any(|v| found(v))
+        || p.frameworks.iter().any(|v| found(v))
+        || p.tags.iter().any(|v| found(v))
+}
+
+fn contains_nocase(haystack: &str, needle_lower: &str) -> bool {
+    let n = needle_lower.as_bytes();
+    n.is_empty()
+        || haystack
+            .as_bytes()
+            .windows(n.len())
+            .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b))
+}
+
+/// SQLite's `NOCASE` order: ASCII letters folded, then bytes.
+fn nocase_cmp(a: &str, b: &str) -> Ordering {
+    a.bytes()
+        .map(|c| c.to_ascii_lowercase())
+        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_search_ignores_ascii_case_only() {
+        assert!(contains_nocase("My API Server", "api"));
+        assert!(contains_nocase("api", "api"));
+        assert!(!contains_nocase("ap", "api"));
+        assert!(contains_nocase("x", ""));
+        // Like SQLite's LIKE, non-ASCII letters are compared as they are.
+        assert!(!contains_nocase("ÉCOLE", "école"));
+    }
+
+    #[test]
+    fn names_sort_like_nocase() {
+        let mut names = vec!["beta", "Alpha", "alpha2", "_x", "Zed", "zed"];
+        names.sort_by(|a, b| nocase_cmp(a, b));
+        assert_eq!(names, vec!["_x", "Alpha", "alpha2", "beta", "Zed", "zed"]);
+    }
+}
