@@ -5,6 +5,9 @@
 //! cargo run --release -p kura-core --example catalog_queries [-- --projects 10000 --files-per-project 100]
 //! ```
 //!
+//! With `--keep DIR` the generated vault is written to `DIR` and left there (the desktop app's
+//! timing run, `bench/ui.sh`, opens it in the real window).
+//!
 //! The rows are written straight into a fresh vault's `catalog.db` (its schema is part of the
 //! vault's documented format); the queries then go through the engine's public API, in process,
 //! and the medians of 25 runs are printed (5 for the whole-vault statistics and for the first list
@@ -18,27 +21,40 @@ use rusqlite::params;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut projects = 10_000usize;
     let mut files_per_project = 100usize;
+    let mut keep: Option<std::path::PathBuf> = None;
+    let mut workspaces = 20usize;
     let args: Vec<String> = std::env::args().collect();
     let mut i = 1;
     while i < args.len() {
         match args[i].as_str() {
             "--projects" => projects = args[i + 1].parse()?,
             "--files-per-project" => files_per_project = args[i + 1].parse()?,
+            "--keep" => keep = Some(args[i + 1].clone().into()),
+            "--workspaces" => workspaces = args[i + 1].parse()?,
             other => return Err(format!("unknown argument {other}").into()),
         }
         i += 2;
     }
     let dir = tempfile::tempdir()?;
-    let vault_dir = dir.path().join("vault");
+    let vault_dir = keep.unwrap_or_else(|| dir.path().join("vault"));
+    if vault_dir.join("catalog.db").exists() {
+        return Err(format!("{} already holds a vault", vault_dir.display()).into());
+    }
     let started = Instant::now();
     drop(Vault::open(&vault_dir)?);
-    generate(&vault_dir.join("catalog.db"), projects, files_per_project)?;
+    generate(
+        &vault_dir.join("catalog.db"),
+        projects,
+        files_per_project,
+        workspaces.max(1),
+    )?;
     println!(
         "generated {projects} projects, {} files in {:.1} s",
         projects * files_per_project,
         started.elapsed().as_secs_f64()
     );
     let vault = Vault::open(&vault_dir)?;
+    vault.switch_workspace("ws-0")?;
     let all = |f: ProjectFilter| ProjectFilter {
         all_workspaces: true,
         ..f
@@ -153,6 +169,7 @@ fn generate(
     db: &std::path::Path,
     projects: usize,
     files_per_project: usize,
+    workspaces: usize,
 ) -> rusqlite::Result<()> {
     const LANGS: [&str; 8] = [
         "rust",
@@ -169,14 +186,14 @@ fn generate(
     let mut conn = rusqlite::Connection::open(db)?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     let tx = conn.transaction()?;
-    for w in 0..20 {
+    for w in 0..workspaces {
         tx.execute(
             "INSERT OR IGNORE INTO workspaces (name, created_at) VALUES (?1, 1700000000)",
             [format!("ws-{w}")],
         )?;
     }
     let ws_ids: Vec<i64> = {
-        let mut s = tx.prepare("SELECT id FROM workspaces ORDER BY id")?;
+        let mut s = tx.prepare("SELECT id FROM workspaces WHERE name LIKE 'ws-%' ORDER BY id")?;
         let rows = s.query_map([], |r| r.get(0))?;
         rows.collect::<rusqlite::Result<_>>()?
     };

@@ -115,7 +115,8 @@ pub struct Stats {
     pub layers: Vec<LayerUsage>,
     /// Per workspace.
     pub workspaces: Vec<Usage>,
-    /// Per project, largest stored first.
+    /// The largest projects by stored bytes, largest first (at most [`Stats::TOP_PROJECTS`];
+    /// `workspaces` holds the totals the rest make up).
     pub projects_usage: Vec<Usage>,
     /// Per file type, largest first (top 20).
     pub file_types: Vec<TypeUsage>,
@@ -127,6 +128,11 @@ pub struct Stats {
     pub disk_total_bytes: u64,
     /// Usage over time (up to 365 samples, oldest first).
     pub growth: Vec<UsageSample>,
+}
+
+impl Stats {
+    /// How many projects `projects_usage` names at most.
+    pub const TOP_PROJECTS: usize = 200;
 }
 
 impl Vault {
@@ -220,9 +226,9 @@ impl Vault {
             .prepare(
                 "SELECT p.name, p.id, w.name, 1, p.file_count, p.logical_size, p.stored_size
                  FROM projects p JOIN workspaces w ON w.id = p.workspace_id
-                 ORDER BY p.stored_size DESC, p.name",
+                 ORDER BY p.stored_size DESC, p.name LIMIT ?1",
             )?
-            .query_map([], usage_row)?
+            .query_map([Stats::TOP_PROJECTS as i64], usage_row)?
             .collect::<rusqlite::Result<_>>()?;
         let file_types: Vec<TypeUsage> = db
             .prepare(

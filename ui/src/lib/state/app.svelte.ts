@@ -10,6 +10,7 @@ import { Jobs } from "./jobs.svelte";
 import { Notices } from "./notices.svelte";
 import { ProjectList } from "./projects.svelte";
 import { Router } from "./router.svelte";
+import { StatsState } from "./stats.svelte";
 import { VaultState } from "./vault.svelte";
 
 export type DialogName = "new-project" | "import-folder" | "help" | null;
@@ -24,6 +25,8 @@ export class AppState {
   readonly vault: VaultState;
   /** The projects list keeps its filters while the person looks elsewhere. */
   readonly projects: ProjectList;
+  /** The dashboard's numbers, kept between visits: shown at once, refreshed behind. */
+  readonly stats: StatsState;
   /** A dialog opened from anywhere (menus, shortcuts). */
   dialog = $state<DialogName>(null);
   /** Folder chosen for the import dialog (from a pick or a drop). */
@@ -38,6 +41,7 @@ export class AppState {
     this.jobs = new Jobs(this.client);
     this.vault = new VaultState(this.client);
     this.projects = new ProjectList(this.client);
+    this.stats = new StatsState(this.client);
   }
 
   async start() {

@@ -7,18 +7,22 @@ export class StatsState {
   stats = $state.raw<Stats | null>(null);
   error = $state<string | null>(null);
   loading = $state(false);
+  private generation = 0;
 
   constructor(private readonly client: Client) {}
 
   async load() {
+    const generation = ++this.generation;
     this.loading = true;
     try {
-      this.stats = await this.client.stats();
+      const stats = await this.client.stats();
+      if (generation !== this.generation) return; // a newer load is on its way
+      this.stats = stats;
       this.error = null;
     } catch (e) {
-      this.error = (e as Error).message;
+      if (generation === this.generation) this.error = (e as Error).message;
     } finally {
-      this.loading = false;
+      if (generation === this.generation) this.loading = false;
     }
   }
 }

@@ -1127,7 +1127,10 @@ export class MockVault {
         { layer: "cache", files: 0, logical_bytes: 0, stored_bytes: parseByteSize(this.cfg.storage.cache_size, "cache_size") },
       ],
       workspaces,
-      projects_usage: all.map(usage).sort((a, b) => b.stored_bytes - a.stored_bytes || (a.name < b.name ? -1 : 1)),
+      projects_usage: all
+        .map(usage)
+        .sort((a, b) => b.stored_bytes - a.stored_bytes || (a.name < b.name ? -1 : 1))
+        .slice(0, 200),
       file_types: [...types.entries()]
         .map(([file_type, t]) => ({ file_type, files: t.files, bytes: t.bytes }))
         .sort((a, b) => b.bytes - a.bytes)
