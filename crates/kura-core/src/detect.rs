@@ -3,8 +3,6 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::files::{EntryKind, ScannedFile};
-
 /// What was detected.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Detected {
@@ -58,18 +56,18 @@ const MINOR: &[&str] = &["html", "css", "shell", "sql"];
 
 /// Detects languages by bytes per file type (those with at least 5% of the code, most first) and
 /// frameworks from the manifests at the top two levels of the folder.
-pub(crate) fn detect(root: &Path, files: &[ScannedFile]) -> Detected {
+pub(crate) fn detect<'a>(root: &Path, files: impl IntoIterator<Item = (&'a str, u64)>) -> Detected {
     let mut bytes: HashMap<&'static str, u64> = HashMap::new();
     let mut manifests: Vec<&str> = Vec::new();
-    for f in files.iter().filter(|f| f.kind == EntryKind::File) {
-        let depth = f.rel.matches('/').count();
-        let name = f.rel.rsplit('/').next().unwrap_or(&f.rel);
-        if depth <= 1 && MANIFESTS.contains(&name) && !f.rel.contains("node_modules") {
-            manifests.push(&f.rel);
+    for (rel, size) in files {
+        let depth = rel.matches('/').count();
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        if depth <= 1 && MANIFESTS.contains(&name) && !rel.contains("node_modules") {
+            manifests.push(rel);
         }
-        let ext = crate::files::file_type_of(&f.rel);
+        let ext = crate::files::file_type_of(rel);
         if let Some(lang) = language_of(&ext) {
-            *bytes.entry(lang).or_default() += f.size.max(1);
+            *bytes.entry(lang).or_default() += size.max(1);
         }
     }
     let total: u64 = bytes.values().sum();
@@ -282,18 +280,6 @@ const FRAMEWORKS: &[(&str, &str, &str)] = &[
 mod tests {
     use super::*;
 
-    fn file(rel: &str, size: u64) -> ScannedFile {
-        ScannedFile {
-            rel: rel.into(),
-            kind: EntryKind::File,
-            size,
-            mtime_ns: 0,
-            ctime_ns: 0,
-            inode: 0,
-            executable: false,
-        }
-    }
-
     #[test]
     fn languages_and_frameworks_from_files_and_manifests() {
         let dir = tempfile::tempdir().unwrap();
@@ -308,13 +294,13 @@ mod tests {
         )
         .unwrap();
         let files = vec![
-            file("package.json", 50),
-            file("Cargo.toml", 60),
-            file("src/main.rs", 5000),
-            file("web/app.tsx", 3000),
-            file("web/index.html", 100),
+            ("package.json", 50),
+            ("Cargo.toml", 60),
+            ("src/main.rs", 5000),
+            ("web/app.tsx", 3000),
+            ("web/index.html", 100),
         ];
-        let d = detect(dir.path(), &files);
+        let d = detect(dir.path(), files);
         assert_eq!(d.languages, vec!["rust", "typescript"]);
         assert_eq!(d.frameworks, vec!["axum", "react", "tokio", "vite"]);
     }

@@ -1,7 +1,7 @@
 //! Files inside a project folder: the scanner every snapshot uses, path containment, and the file
 //! operations (list, read, save, rename, delete).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -417,10 +417,12 @@ impl CachedFile {
     }
 }
 
+/// The files cache of a project (`capacity`: how many files it probably holds).
 pub(crate) fn load_cache(
     db: &rusqlite::Connection,
     project_id: &str,
-) -> Result<HashMap<String, CachedFile>> {
+    capacity: usize,
+) -> Result<FxHashMap<String, CachedFile>> {
     let mut stmt = db.prepare_cached(
         "SELECT path, size, mtime_ns, ctime_ns, inode, mode, layer, oid, last_version FROM files WHERE project_id = ?1",
     )?;
@@ -439,7 +441,7 @@ pub(crate) fn load_cache(
             },
         ))
     })?;
-    let mut out = HashMap::new();
+    let mut out = FxHashMap::with_capacity_and_hasher(capacity, Default::default());
     for row in rows {
         let (k, v) = row?;
         out.insert(k, v);
@@ -695,7 +697,7 @@ impl Vault {
     pub fn list_files(&self, reference: &str, prefix: Option<&str>) -> Result<Vec<FileEntry>> {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
-        let cache = load_cache(&self.db(), &p.id)?;
+        let cache = load_cache(&self.db(), &p.id, p.file_count as usize)?;
         let scan = scan(&p.path, &self.config())?;
         let prefix = prefix
             .map(|s| s.trim_matches('/'))

@@ -4,7 +4,7 @@
 //! Commit order (a crash at any point leaves garbage for gc, never a reference to missing data):
 //! chunk packs → chunk index → git pack + .idx → `refs/heads/main` → catalog rows.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::fs;
 use std::io::Read;
 use std::path::Path;
@@ -216,7 +216,7 @@ impl Vault {
         let (scan, loaded) = std::thread::scope(|s| {
             let scanning = s.spawn(|| files::scan(root, config));
             let loaded = if cache_valid {
-                Some(files::load_cache(&self.db(), &p.id))
+                Some(files::load_cache(&self.db(), &p.id, p.file_count as usize))
             } else {
                 None
             };
@@ -235,7 +235,7 @@ impl Vault {
             loaded?
         } else if let Some(h) = head {
             let hs = h.to_string();
-            let mut m = HashMap::new();
+            let mut m = FxHashMap::default();
             for t in history::files_of(&repo, h)? {
                 let blob = repo.find_blob(t.oid)?;
                 let (layer, size) = if Pointer::is_pointer(blob.content()) {
@@ -261,7 +261,7 @@ impl Vault {
             }
             m
         } else {
-            HashMap::new()
+            FxHashMap::default()
         };
         let base = &cache;
 
@@ -269,7 +269,6 @@ impl Vault {
         // Sort the scan into known-unchanged entries and files to read.
         let mut entries: Vec<Entry> = Vec::with_capacity(scan.files.len());
         let mut to_read: Vec<ScannedFile> = Vec::new();
-        let detected = detect::detect(root, &scan.files);
         let mut skipped = scan.skipped;
         for f in scan.files {
             let racy = f.mtime_ns >= scan_start - RACY_WINDOW_NS;
@@ -288,6 +287,42 @@ impl Vault {
             }
         }
 
+        // The common case of automatic and scheduled snapshots: every file is as the cache
+        // says and none is gone, so the tree is the head's. Nothing to read, build or write.
+        if cache_valid
+            && head.is_some()
+            && to_read.is_empty()
+            && skipped.is_empty()
+            && entries.len() == cache.len()
+            && !opts.allow_empty
+        {
+            tracing::debug!(elapsed = ?started.elapsed(), "unchanged");
+            return Ok(SnapshotReport {
+                project_id: p.id,
+                version: None,
+                changes: ChangeCounts::default(),
+                files: entries.len() as u64,
+                size: entries.iter().map(|e| e.size).sum(),
+                files_read: 0,
+                bytes_read: 0,
+                new_chunk_bytes: 0,
+                skipped,
+            });
+        }
+        // Languages and frameworks from the regular files (symlinks are not code).
+        let detected = detect::detect(
+            root,
+            entries
+                .iter()
+                .filter(|e| e.mode != 0o120000)
+                .map(|e| (e.path.as_str(), e.size))
+                .chain(
+                    to_read
+                        .iter()
+                        .filter(|f| f.kind == EntryKind::File)
+                        .map(|f| (f.rel.as_str(), f.size)),
+                ),
+        );
         // Read what changed: small files in parallel batches into the git pack, large ones
         // streamed through the chunk store.
         let mut pack = PackWriter::create(&repo_path.join("objects/pack"))?;
@@ -434,7 +469,7 @@ impl Vault {
         }
 
         // Files that could not be read keep their previous content: nothing is lost.
-        let present: HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        let present: FxHashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
         let mut carried = Vec::new();
         for s in &skipped {
             if present.contains(s.path.as_str()) {
@@ -465,7 +500,7 @@ impl Vault {
             }
         }
         let mut changes = ChangeCounts::default();
-        let new_paths: HashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        let new_paths: FxHashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
         for e in &entries {
             match base.get(&e.path) {
                 None => changes.added += 1,
