@@ -262,7 +262,11 @@ impl Vault {
             }
         }
         let projects = match project {
-            Some(r) => vec![self.project(r)?],
+            Some(r) => {
+                let p = self.project(r)?;
+                self.open_history(&p)?;
+                vec![p]
+            }
             None => self.all_projects()?,
         };
         // chunk → (its length, [(project name, pointer uses)])
@@ -396,11 +400,13 @@ impl Vault {
         })
     }
 
-    /// Every project, trash included.
+    /// Every project with a history in the vault (the trash included; archived projects keep
+    /// theirs in the archive).
     pub(crate) fn all_projects(&self) -> Result<Vec<Project>> {
         let ids: Vec<String> = {
             let db = self.db();
-            let mut stmt = db.prepare("SELECT id FROM projects ORDER BY name")?;
+            let mut stmt =
+                db.prepare("SELECT id FROM projects WHERE status != 'archived' ORDER BY name")?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };

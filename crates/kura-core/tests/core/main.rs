@@ -1,8 +1,10 @@
 //! Integration tests of the engine through its public API, on real folders, real git histories
 //! and a real SQLite catalog.
 
+mod archive;
 mod catalog;
 mod git;
+mod imports;
 mod snapshots;
 mod vault;
 
