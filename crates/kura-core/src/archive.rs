@@ -906,15 +906,10 @@ impl Vault {
             return Ok(Vec::new());
         }
         let cutoff = self.now() - days as i64 * 86_400;
-        let ids: Vec<String> = {
-            let db = self.db();
-            let mut stmt = db.prepare(
-                "SELECT id FROM projects WHERE status = 'active'
-                 AND max(updated_at, coalesce(last_opened_at, 0)) < ?1 ORDER BY name",
-            )?;
-            let rows = stmt.query_map([cutoff], |r| r.get::<_, String>(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let ids = self.project_ids(
+            "status = 'active' AND max(updated_at, coalesce(last_opened_at, 0)) < ?1",
+            [cutoff],
+        )?;
         ids.iter()
             .map(|id| self.project_by_id(id))
             .filter(|p| p.as_ref().map_or(true, |p| p.path.is_dir()))

@@ -22,6 +22,7 @@
 
 mod archive;
 mod catalog;
+mod cleanup;
 pub mod config;
 mod detect;
 mod durable;
@@ -45,6 +46,9 @@ mod versions;
 mod workspace;
 
 pub use archive::{ArchiveInfo, ArchiveVerifyReport, ExtractReport};
+pub use cleanup::{
+    CleanupCategory, CleanupCategoryReport, CleanupItem, CleanupOptions, CleanupReport,
+};
 pub use config::{AutoSnapshot, ByteSize, Config};
 pub use error::{Error, ErrorKind, Result};
 pub use files::{FileEntry, FilePreview, FileState, Layer, PreviewKind, SkippedFile, UploadReport};

@@ -3,8 +3,10 @@
 
 mod archive;
 mod catalog;
+mod cleanup;
 mod git;
 mod imports;
+mod quota;
 mod snapshots;
 mod vault;
 
