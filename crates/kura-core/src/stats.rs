@@ -128,6 +128,8 @@ pub struct Stats {
     pub disk_total_bytes: u64,
     /// Usage over time (up to 365 samples, oldest first).
     pub growth: Vec<UsageSample>,
+    /// Usage against the quotas, with warnings at 80% and 90%.
+    pub quota: crate::quota::QuotaStatus,
 }
 
 impl Vault {
@@ -280,6 +282,7 @@ impl Vault {
             disk_free_bytes: fs4::available_space(self.root()).unwrap_or(0),
             disk_total_bytes: fs4::total_space(self.root()).unwrap_or(0),
             growth,
+            quota: self.quota_status()?,
         })
     }
 }
