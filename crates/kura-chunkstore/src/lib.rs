@@ -397,6 +397,22 @@ impl ChunkStore {
         gc::gc(self, live, std::time::SystemTime::now())
     }
 
+    /// The chunks not in `live` and their stored (compressed) bytes: what [`ChunkStore::gc`]
+    /// drops. Changes nothing.
+    pub fn garbage(&self, live: &HashSet<ChunkId>) -> Result<(u64, u64), Error> {
+        let db = self.db();
+        let (mut chunks, mut bytes) = (0u64, 0u64);
+        for pack in index::packs(&db)? {
+            for row in index::pack_rows(&db, &pack)? {
+                if !live.contains(&row.id) {
+                    chunks += 1;
+                    bytes += u64::from(row.stored_len);
+                }
+            }
+        }
+        Ok((chunks, bytes))
+    }
+
     /// Counts chunks, packs and bytes.
     pub fn usage(&self) -> Result<Usage, Error> {
         let (chunks, raw_bytes, _) = index::totals(&self.db())?;

@@ -10,8 +10,9 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use kura_core::{
-    ByteSize, Error, ErrorKind, ImportOptions, Job, NewProject, ProjectFilter, ProjectSort,
-    ProjectStatus, SnapshotOptions, Trigger, Vault,
+    ByteSize, CleanupCategory, CleanupOptions, Error, ErrorKind, ImportArchiveOptions,
+    ImportOptions, Job, NewProject, ProjectFilter, ProjectSort, ProjectStatus, SnapshotOptions,
+    Trigger, Vault,
 };
 
 use crate::print::Out;
@@ -131,6 +132,84 @@ enum Command {
     /// Push a project's history to a git remote; status, log or init of the project folder's own git repository.
     #[command(subcommand)]
     Git(GitCmd),
+    /// Archive a project (or every idle one with --idle) into a tar.zst; list and verify archives.
+    Archive(ArchiveArgs),
+    /// List archives with size, compression ratio and date.
+    Archives,
+    /// Bring an archived project back (by project name or archive id).
+    Unarchive {
+        /// Project name or id, or archive id.
+        archive: String,
+    },
+    /// Unpack an archive (archive id, project, or a .tar.zst/.tar.gz/.zip file) into a folder.
+    Extract {
+        /// Archive id, archived project, or a path to an archive file.
+        archive: String,
+        /// A new or empty folder.
+        dest: PathBuf,
+    },
+    /// Import an archive file (.tar.zst, .tar.gz, .zip) as a new project.
+    Import {
+        /// The archive file.
+        file: PathBuf,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, short)]
+        workspace: Option<String>,
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    /// Usage against quota.max_project_size and quota.total_quota.
+    Quota,
+    /// Purge the trash, archive idle projects, thin automatic versions, collect chunks, clear
+    /// leftovers (`kura cleanup history` lists past runs).
+    Cleanup(CleanupArgs),
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct ArchiveArgs {
+    #[command(subcommand)]
+    cmd: Option<ArchiveCmd>,
+    /// The project to archive.
+    #[arg(required_unless_present = "idle")]
+    project: Option<String>,
+    /// Archive every active project idle longer than archive.archive_after_days.
+    #[arg(long, conflicts_with = "project")]
+    idle: bool,
+}
+
+#[derive(Subcommand)]
+enum ArchiveCmd {
+    /// List archives.
+    List,
+    /// Check an archive's checksum and read every entry.
+    Verify {
+        /// Archive id or archived project.
+        archive: String,
+    },
+}
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct CleanupArgs {
+    #[command(subcommand)]
+    cmd: Option<CleanupCmd>,
+    /// Show what would be removed; change nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Only these categories: trash, archive, versions, chunks, cache (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<CleanupCategory>,
+}
+
+#[derive(Subcommand)]
+enum CleanupCmd {
+    /// Past cleanup runs with the bytes freed per category.
+    History {
+        #[arg(long, short = 'n')]
+        limit: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -737,6 +816,61 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 vault.init_folder_git(project)?;
                 out.done(&format!("Made the folder of '{project}' a git repository"));
             }
+        },
+        Command::Archive(args) => match (&args.cmd, &args.project) {
+            (Some(ArchiveCmd::List), _) => out.archives(&vault.list_archives()?, now()),
+            (Some(ArchiveCmd::Verify { archive }), _) => {
+                let r = vault.verify_archive(archive, &job(cli))?;
+                out.archive_verify(&r);
+                if !r.is_ok() {
+                    return Ok(ExitCode::from(exit_code(ErrorKind::Corrupt)));
+                }
+            }
+            (None, Some(project)) => {
+                out.archive(&vault.archive_project(project, &job(cli))?, "Archived")
+            }
+            (None, None) => {
+                let made = vault.archive_idle_projects(&job(cli))?;
+                out.archives(&made, now());
+            }
+        },
+        Command::Archives => out.archives(&vault.list_archives()?, now()),
+        Command::Unarchive { archive } => {
+            let p = vault.unarchive_project(archive, &job(cli))?;
+            out.project(&p, Some("Unarchived"), now());
+        }
+        Command::Extract { archive, dest } => {
+            out.extracted(&vault.extract_archive(archive, dest, &job(cli))?)
+        }
+        Command::Import {
+            file,
+            name,
+            workspace,
+            kind,
+        } => {
+            let p = vault.import_archive(
+                file,
+                &ImportArchiveOptions {
+                    name: name.clone(),
+                    workspace: workspace.clone(),
+                    kind: kind.clone(),
+                },
+                &job(cli),
+            )?;
+            out.project(&p, Some("Imported"), now());
+        }
+        Command::Quota => out.quota(&vault.quota_status()?),
+        Command::Cleanup(args) => match &args.cmd {
+            Some(CleanupCmd::History { limit }) => {
+                out.cleanup_runs(&vault.cleanup_runs(*limit)?, now())
+            }
+            None => out.cleanup(&vault.cleanup(
+                &CleanupOptions {
+                    dry_run: args.dry_run,
+                    only: args.only.clone(),
+                },
+                &job(cli),
+            )?),
         },
         Command::Config(cmd) => match cmd {
             ConfigCmd::Show => out.config(&vault.config()),

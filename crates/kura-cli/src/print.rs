@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use kura_core::{
-    Config, Diff, Error, FileEntry, FileState, FolderGitCommit, FolderGitStatus, GcReport, Job,
-    Project, RestoreReport, SnapshotReport, Stats, Template, Vault, VerifyReport, Version,
-    Workspace,
+    ArchiveInfo, ArchiveVerifyReport, CleanupReport, Config, Diff, Error, ExtractReport, FileEntry,
+    FileState, FolderGitCommit, FolderGitStatus, GcReport, Job, Project, QuotaStatus, QuotaUsage,
+    RestoreReport, SnapshotReport, Stats, Template, Vault, VerifyReport, Version, Workspace,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -480,6 +480,141 @@ impl Out {
                 human::bytes(first.stored_bytes),
                 human::bytes(last.stored_bytes),
                 human::ago(first.at, now)
+            );
+        }
+        for w in &s.quota.warnings {
+            println!("\nWarning: {w}");
+        }
+    }
+
+    pub fn archive(&self, a: &ArchiveInfo, verb: &str) {
+        if self.json {
+            return print_json(a);
+        }
+        println!(
+            "{verb} '{}' into {} ({}, {:.1}x smaller, {} version(s))",
+            a.project_name,
+            a.path.display(),
+            human::bytes(a.size),
+            a.compression_ratio,
+            a.versions
+        );
+        println!("  archive {}  sha256 {}", a.id, a.sha256);
+    }
+
+    pub fn archives(&self, list: &[ArchiveInfo], now: i64) {
+        if self.json {
+            return print_json(list);
+        }
+        if list.is_empty() {
+            println!("No archives.");
+        }
+        for a in list {
+            println!(
+                "{}  {:<24} {:>10} {:>5.1}x  {:>4} versions  {}{}",
+                a.id,
+                a.project_name,
+                human::bytes(a.size),
+                a.compression_ratio,
+                a.versions,
+                human::ago(a.created_at, now),
+                if a.present { "" } else { "  (file missing)" }
+            );
+        }
+    }
+
+    pub fn archive_verify(&self, r: &ArchiveVerifyReport) {
+        if self.json {
+            return print_json(r);
+        }
+        println!(
+            "Checked archive {} of '{}' ({} entries).",
+            r.archive.id, r.archive.project_name, r.entries
+        );
+        if r.is_ok() {
+            println!("The checksum matches and every entry reads back.");
+        }
+        for p in &r.problems {
+            println!("- {p}");
+        }
+    }
+
+    pub fn extracted(&self, r: &ExtractReport) {
+        if self.json {
+            return print_json(r);
+        }
+        println!(
+            "Extracted {} files ({}) into {}",
+            r.files,
+            human::bytes(r.bytes),
+            r.dest.display()
+        );
+    }
+
+    pub fn quota(&self, q: &QuotaStatus) {
+        if self.json {
+            return print_json(q);
+        }
+        let line = |u: &QuotaUsage| {
+            let limit = if u.limit == 0 {
+                "no limit".to_string()
+            } else {
+                format!("of {} ({:.0}%)", human::bytes(u.limit), u.fraction * 100.0)
+            };
+            println!("{:<24} {:>10} {limit}", u.name, human::bytes(u.used));
+        };
+        line(&q.total);
+        for p in q.projects.iter().take(20) {
+            line(p);
+        }
+        for w in &q.warnings {
+            println!("Warning: {w}");
+        }
+    }
+
+    pub fn cleanup(&self, r: &CleanupReport) {
+        if self.json {
+            return print_json(r);
+        }
+        let verb = if r.dry_run { "Would free" } else { "Freed" };
+        for c in &r.categories {
+            println!(
+                "{:<9} {} item(s), {}",
+                c.category.as_str(),
+                c.items.len(),
+                human::bytes(c.bytes_freed)
+            );
+            for i in &c.items {
+                println!("  - {}", i.description);
+            }
+        }
+        println!(
+            "{verb} {} in all (run {}).",
+            human::bytes(r.bytes_freed),
+            r.id
+        );
+    }
+
+    pub fn cleanup_runs(&self, runs: &[CleanupReport], now: i64) {
+        if self.json {
+            return print_json(runs);
+        }
+        if runs.is_empty() {
+            println!("No cleanup has run yet.");
+        }
+        for r in runs {
+            let parts: Vec<String> = r
+                .categories
+                .iter()
+                .map(|c| format!("{} {}", c.category.as_str(), human::bytes(c.bytes_freed)))
+                .collect();
+            println!(
+                "{:>4}  {:<14} {}{:>10}  {}",
+                r.id,
+                human::ago(r.started_at, now),
+                if r.dry_run { "dry run " } else { "" },
+                human::bytes(r.bytes_freed),
+                parts.join(", ")
             );
         }
     }

@@ -100,6 +100,31 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO file_usage (project_id, layer, ext, files, bytes)
         SELECT project_id, layer, ext, count(*), sum(size) FROM files GROUP BY project_id, layer, ext;
     "#,
+    // 3: archives and cleanup runs.
+    r#"
+    CREATE TABLE archives (
+        id           TEXT PRIMARY KEY,
+        project_id   TEXT NOT NULL,
+        project_name TEXT NOT NULL,
+        workspace    TEXT NOT NULL,
+        path         TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        content_size INTEGER NOT NULL,
+        file_count   INTEGER NOT NULL,
+        versions     INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        created_at   INTEGER NOT NULL
+    );
+    CREATE INDEX archives_by_project ON archives(project_id);
+    CREATE TABLE cleanup_runs (
+        id          INTEGER PRIMARY KEY,
+        started_at  INTEGER NOT NULL,
+        finished_at INTEGER NOT NULL,
+        dry_run     INTEGER NOT NULL,
+        bytes_freed INTEGER NOT NULL,
+        report      TEXT NOT NULL
+    );
+    "#,
 ];
 
 /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.

@@ -19,6 +19,113 @@ pub struct Config {
     pub storage: StorageConfig,
     /// What snapshots include.
     pub snapshots: SnapshotConfig,
+    /// The archiver.
+    pub archive: ArchiveConfig,
+    /// Size limits.
+    pub quota: QuotaConfig,
+    /// Cleanup: when it runs and how long the trash is kept.
+    pub cleanup: CleanupConfig,
+    /// Which automatic versions cleanup keeps.
+    pub versions: RetentionConfig,
+}
+
+/// How and when projects are archived.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default, deny_unknown_fields)]
+pub struct ArchiveConfig {
+    /// Active projects not changed or opened for this many days are archived by cleanup
+    /// (0: never).
+    pub archive_after_days: u32,
+    /// zstd level of archives (1–19).
+    pub compression_level: i32,
+    /// Compression threads (0: one per core).
+    pub threads: u32,
+}
+
+impl Default for ArchiveConfig {
+    fn default() -> Self {
+        ArchiveConfig {
+            archive_after_days: 90,
+            compression_level: 3,
+            threads: 0,
+        }
+    }
+}
+
+/// Size limits; 0 means no limit.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default, deny_unknown_fields)]
+pub struct QuotaConfig {
+    /// Largest a project's files may grow.
+    pub max_project_size: ByteSize,
+    /// Most the whole vault may hold: every project's files plus what its versions and archives
+    /// take on disk.
+    pub total_quota: ByteSize,
+}
+
+/// When cleanup runs and what it purges.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default, deny_unknown_fields)]
+pub struct CleanupConfig {
+    /// Cron expression (minute hour day month weekday) for cleanup while the app runs;
+    /// empty or `off` for never.
+    pub schedule: String,
+    /// Projects stay in the trash this many days before cleanup deletes them (0: never).
+    pub trash_days: u32,
+}
+
+impl Default for CleanupConfig {
+    fn default() -> Self {
+        CleanupConfig {
+            schedule: "0 3 * * *".into(),
+            trash_days: 30,
+        }
+    }
+}
+
+/// The retention rule for automatic versions: every one for `keep_all_days`, then the last of
+/// each hour until `hourly_days`, of each day until `daily_days`, of each week after that.
+/// Manual versions (and those taken before a restore or an archive, or by the API) are always
+/// kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Keep every automatic version this many days.
+    pub keep_all_days: u32,
+    /// Then one per hour up to this age in days.
+    pub hourly_days: u32,
+    /// Then one per day up to this age in days; one per week after.
+    pub daily_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            keep_all_days: 1,
+            hourly_days: 7,
+            daily_days: 30,
+        }
+    }
+}
+
+impl CleanupConfig {
+    /// The parsed schedule; `None` when cleanup is not scheduled.
+    pub fn cron(&self) -> Result<Option<croner::Cron>> {
+        let s = self.schedule.trim();
+        if s.is_empty() || s.eq_ignore_ascii_case("off") {
+            return Ok(None);
+        }
+        use std::str::FromStr;
+        croner::Cron::from_str(s).map(Some).map_err(|e| {
+            Error::invalid(format!(
+                "cleanup.schedule '{s}' is not a cron expression ({e}); write e.g. \"0 3 * * *\" for 03:00 every day, or off"
+            ))
+        })
+    }
 }
 
 /// Folders used by the vault.
@@ -175,6 +282,26 @@ impl Config {
                 "snapshots.quiet_period_secs must be between 1 and 86400 seconds",
             ));
         }
+        let a = &self.archive;
+        if !(1..=19).contains(&a.compression_level) {
+            return Err(Error::invalid(format!(
+                "archive.compression_level is {}; it must be between 1 and 19",
+                a.compression_level
+            )));
+        }
+        if a.threads > 256 {
+            return Err(Error::invalid(
+                "archive.threads must be between 0 (one per core) and 256",
+            ));
+        }
+        self.cleanup.cron()?;
+        let v = &self.versions;
+        if v.hourly_days < v.keep_all_days || v.daily_days < v.hourly_days {
+            return Err(Error::invalid(format!(
+                "versions.keep_all_days ({}) ≤ versions.hourly_days ({}) ≤ versions.daily_days ({}) must hold",
+                v.keep_all_days, v.hourly_days, v.daily_days
+            )));
+        }
         if s.large_file_threshold.0 < 4096 {
             return Err(Error::invalid(
                 "storage.large_file_threshold must be at least 4 KiB",
@@ -242,6 +369,16 @@ impl Config {
             "snapshots.honor_gitignore",
             "snapshots.auto_snapshot",
             "snapshots.quiet_period_secs",
+            "archive.archive_after_days",
+            "archive.compression_level",
+            "archive.threads",
+            "quota.max_project_size",
+            "quota.total_quota",
+            "cleanup.schedule",
+            "cleanup.trash_days",
+            "versions.keep_all_days",
+            "versions.hourly_days",
+            "versions.daily_days",
         ]
     }
 }
@@ -306,7 +443,7 @@ fn apply_env(
 }
 
 /// A byte count, written in config files as `"64 MiB"` (or a plain number of bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 #[cfg_attr(feature = "specta", derive(specta::Type), specta(type = String))]
 pub struct ByteSize(pub u64);
 

@@ -80,6 +80,39 @@ pub(crate) fn create_dir_all(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Makes `dest` ready to be filled: it must not exist (it is created) or be an empty folder.
+/// Returns whether it was created, for [`empty_out`]. `verb` names the operation in the error.
+pub(crate) fn claim_empty_dir(dest: &Path, verb: &str) -> Result<bool> {
+    match fs::read_dir(dest) {
+        Ok(mut rd) => {
+            if rd.next().is_some() {
+                return Err(Error::conflict(format!(
+                    "{} is not empty; {verb} into a new or empty folder",
+                    dest.display()
+                )));
+            }
+            Ok(false)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir_all(dest).map_err(|e| Error::io("create folder", dest, e))?;
+            Ok(true)
+        }
+        Err(e) => Err(Error::io("open", dest, e)),
+    }
+}
+
+/// Undoes a failed fill of a folder claimed by [`claim_empty_dir`]: removes it if it was
+/// created, else everything put in it.
+pub(crate) fn empty_out(dest: &Path, created: bool) {
+    if created {
+        let _ = fs::remove_dir_all(dest);
+    } else if let Ok(rd) = fs::read_dir(dest) {
+        for entry in rd.flatten() {
+            let _ = fs::remove_dir_all(entry.path()).or_else(|_| fs::remove_file(entry.path()));
+        }
+    }
+}
+
 /// An exclusive or shared advisory lock on a file, released on drop.
 #[derive(Debug)]
 pub(crate) struct FileLock {

@@ -657,6 +657,13 @@ impl Vault {
             .filter_map(|(s, _, _)| fs::symlink_metadata(s).ok())
             .map(|m| m.len())
             .sum();
+        let replaced: u64 = plan
+            .iter()
+            .filter_map(|(_, rel, _)| fs::symlink_metadata(p.path.join(rel)).ok())
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
+            .sum();
+        self.check_quota(Some(&p), &p.name, total, replaced)?;
         let mut report = UploadReport::default();
         durable::create_dir_all(&dest_root)?;
         for (src, rel, kind) in &plan {
@@ -791,7 +798,33 @@ impl Vault {
         if let Some(parent) = path.parent() {
             durable::create_dir_all(parent)?;
         }
-        let n = durable::write_from(&path, data)?;
+        let n = match self.quota_room(Some(&p))? {
+            None => durable::write_from(&path, data)?,
+            Some(room) => {
+                // The file it replaces frees its bytes; stop (and write nothing) past the room.
+                let old = fs::symlink_metadata(&path)
+                    .ok()
+                    .filter(|m| m.is_file())
+                    .map_or(0, |m| m.len());
+                let allowed = room + old;
+                let mut limited = data.take(allowed + 1);
+                let mut written = 0;
+                let res = durable::write_with(&path, |f| {
+                    written = std::io::copy(&mut limited, f)?;
+                    if written > allowed {
+                        return Err(std::io::Error::other("over quota"));
+                    }
+                    Ok(())
+                });
+                if written > allowed {
+                    return self
+                        .check_quota(Some(&p), &p.name, written, old)
+                        .and(Err(Error::internal("quota check disagreed")));
+                }
+                res?;
+                written
+            }
+        };
         self.bump_updated(&p.id)?;
         Ok(n)
     }
@@ -847,6 +880,17 @@ impl Vault {
             params![self.now(), id],
         )?;
         Ok(())
+    }
+
+    /// Opens a project's history; an archived project has none in the vault.
+    pub(crate) fn open_history(&self, p: &crate::project::Project) -> Result<git2::Repository> {
+        if p.status == crate::project::ProjectStatus::Archived {
+            return Err(Error::conflict(format!(
+                "project '{}' is archived; unarchive it (`kura unarchive {}`) to see its versions",
+                p.name, p.name
+            )));
+        }
+        crate::history::open(&self.history_path(&p.id))
     }
 
     pub(crate) fn require_folder(&self, p: &crate::project::Project) -> Result<()> {

@@ -207,7 +207,7 @@ impl Vault {
             return Err(Error::invalid(format!("'{remote}' is not a valid remote")));
         }
         let repo_path = self.history_path(&p.id);
-        let repo = history::open(&repo_path)?;
+        let repo = self.open_history(&p)?;
         let head = history::head(&repo)?.ok_or_else(|| {
             Error::conflict(format!("project '{}' has no versions to push", p.name))
         })?;

@@ -20,7 +20,9 @@
 //! # }
 //! ```
 
+mod archive;
 mod catalog;
+mod cleanup;
 pub mod config;
 mod detect;
 mod durable;
@@ -28,26 +30,35 @@ mod error;
 mod files;
 mod gitops;
 mod history;
+mod import;
 mod job;
 mod listing;
 mod pointer;
 mod project;
+mod quota;
 mod restore;
 mod snapshot;
 mod stats;
 mod template;
+mod unpack;
 mod vault;
 mod verify;
 mod versions;
 mod workspace;
 
+pub use archive::{ArchiveInfo, ArchiveVerifyReport, ExtractReport};
+pub use cleanup::{
+    CleanupCategory, CleanupCategoryReport, CleanupItem, CleanupOptions, CleanupReport,
+};
 pub use config::{AutoSnapshot, ByteSize, Config};
 pub use error::{Error, ErrorKind, Result};
 pub use files::{FileEntry, FilePreview, FileState, Layer, PreviewKind, SkippedFile, UploadReport};
 pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
 pub use history::{ChangeCounts, Trigger, Version};
+pub use import::ImportArchiveOptions;
 pub use job::{Job, Progress};
 pub use project::{ImportOptions, NewProject, Project, ProjectFilter, ProjectSort, ProjectStatus};
+pub use quota::{QuotaLevel, QuotaStatus, QuotaUsage};
 pub use restore::RestoreReport;
 pub use snapshot::{SnapshotOptions, SnapshotReport};
 pub use stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};

@@ -319,7 +319,7 @@ fn project_from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
 }
 
 /// A new random project id: 16 hex digits.
-fn new_project_id() -> String {
+pub(crate) fn new_project_id() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut h = blake3::Hasher::new();
@@ -344,7 +344,7 @@ fn rand_bytes() -> [u8; 16] {
 }
 
 /// A folder name for a managed project: the name with unsafe characters replaced.
-fn folder_name(name: &str) -> String {
+pub(crate) fn folder_name(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {
@@ -469,7 +469,9 @@ impl Vault {
         let tmpl = self.template(template_name)?;
         let folder = self.unique_project_folder(&new.name)?;
         durable::create_dir_all(&folder)?;
-        if let Err(e) = template::write_into(&tmpl, &folder) {
+        if let Err(e) = template::write_into(&tmpl, &folder)
+            .and_then(|_| self.check_quota(None, &new.name, crate::snapshot::dir_size(&folder), 0))
+        {
             let _ = std::fs::remove_dir_all(&folder);
             return Err(e);
         }
@@ -530,6 +532,12 @@ impl Vault {
                 .ok_or_else(|| Error::invalid("the folder has no name; pass --name"))?,
         };
         let kind = opts.kind.clone().unwrap_or_else(|| "imported".to_string());
+        let incoming: u64 = crate::files::scan(&source, &self.config())?
+            .files
+            .iter()
+            .map(|f| f.size)
+            .sum();
+        self.check_quota(None, &name, incoming, 0)?;
         let folder = if opts.link {
             if let Some(existing) = self.project_linked_at(&source)? {
                 return Err(Error::new(
@@ -567,21 +575,30 @@ impl Vault {
                 return Err(e);
             }
         };
-        let snap = self.snapshot(
+        self.first_version(
             &project.id,
+            format!("Imported from {}", source.display()),
+            job,
+        )
+    }
+
+    /// Records a new project's first version; on failure the project is deleted again, so
+    /// nothing half-made is left.
+    pub(crate) fn first_version(&self, id: &str, message: String, job: &Job) -> Result<Project> {
+        let snap = self.snapshot(
+            id,
             &SnapshotOptions {
-                message: Some(format!("Imported from {}", source.display())),
+                message: Some(message),
                 trigger: Trigger::Api,
                 ..Default::default()
             },
             job,
         );
         if let Err(e) = snap {
-            // Leave nothing half-made behind.
-            let _ = self.hard_delete_project(&project.id);
+            let _ = self.hard_delete_project(id);
             return Err(e);
         }
-        self.project_by_id(&project.id)
+        self.project_by_id(id)
     }
 
     fn project_linked_at(&self, path: &Path) -> Result<Option<String>> {
@@ -595,7 +612,7 @@ impl Vault {
             .optional()?)
     }
 
-    fn unique_project_folder(&self, name: &str) -> Result<PathBuf> {
+    pub(crate) fn unique_project_folder(&self, name: &str) -> Result<PathBuf> {
         let base = self.projects_dir();
         durable::create_dir_all(&base)?;
         let stem = folder_name(name);
@@ -608,7 +625,31 @@ impl Vault {
         Ok(candidate)
     }
 
-    fn insert_project(
+    /// Fails with `already_exists` when the workspace (the active one for `None`) has a project
+    /// named `name`.
+    pub(crate) fn check_name_free(&self, name: &str, workspace: Option<&str>) -> Result<()> {
+        let ws = match workspace {
+            Some(w) => self.workspace(w)?,
+            None => self.current_workspace()?,
+        };
+        let taken: bool = self.db().query_row(
+            "SELECT EXISTS (SELECT 1 FROM projects WHERE workspace_id = ?1 AND name = ?2)",
+            params![ws.id, name],
+            |r| r.get(0),
+        )?;
+        if taken {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!(
+                    "workspace '{}' already has a project named '{name}'; pass another name",
+                    ws.name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn insert_project(
         &self,
         name: &str,
         workspace: Option<&str>,

@@ -213,26 +213,11 @@ impl Vault {
     ) -> Result<RestoreReport> {
         let p = self.project(reference)?;
         let repo_path = self.history_path(&p.id);
-        let repo = history::open(&repo_path)?;
+        let repo = self.open_history(&p)?;
         let id = history::resolve(&repo, version.unwrap_or("latest"))?;
         let files = history::files_of(&repo, id)?;
         check_version_paths(&files)?;
-        let created = match fs::read_dir(dest) {
-            Ok(mut rd) => {
-                if rd.next().is_some() {
-                    return Err(Error::conflict(format!(
-                        "{} is not empty; export into a new or empty folder",
-                        dest.display()
-                    )));
-                }
-                false
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                fs::create_dir_all(dest).map_err(|e| Error::io("create folder", dest, e))?;
-                true
-            }
-            Err(e) => return Err(Error::io("open", dest, e)),
-        };
+        let created = durable::claim_empty_dir(dest, "export")?;
         let refs: Vec<&TreeFile> = files.iter().collect();
         match self.write_files(&repo_path, &refs, dest, WriteMode::Fresh, job) {
             Ok(bytes) => Ok(RestoreReport {
@@ -243,14 +228,7 @@ impl Vault {
                 safety_version: None,
             }),
             Err(e) => {
-                if created {
-                    let _ = fs::remove_dir_all(dest);
-                } else if let Ok(rd) = fs::read_dir(dest) {
-                    for entry in rd.flatten() {
-                        let _ = fs::remove_dir_all(entry.path())
-                            .or_else(|_| fs::remove_file(entry.path()));
-                    }
-                }
+                durable::empty_out(dest, created);
                 Err(e)
             }
         }

@@ -23,9 +23,9 @@ pub struct StatusCounts {
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct LayerUsage {
-    /// "git", "chunks", "catalog" or "cache".
+    /// "git", "chunks", "archives", "catalog" or "cache".
     pub layer: String,
-    /// Files of the latest versions held in it (0 for catalog and cache).
+    /// Files of the latest versions held in it (for archives: how many; 0 for catalog and cache).
     pub files: u64,
     /// Bytes of those files.
     pub logical_bytes: u64,
@@ -128,6 +128,8 @@ pub struct Stats {
     pub disk_total_bytes: u64,
     /// Usage over time (up to 365 samples, oldest first).
     pub growth: Vec<UsageSample>,
+    /// Usage against the quotas, with warnings at 80% and 90%.
+    pub quota: crate::quota::QuotaStatus,
 }
 
 impl Stats {
@@ -147,11 +149,18 @@ impl Vault {
         let db = self.db();
         // Each snapshot records its history's size in the project row (stored = history +
         // chunks); summing those is far cheaper than walking thousands of repositories.
+        // (An archived project's stored size is its archive's.)
         let histories = db.query_row(
-            "SELECT coalesce(sum(max(stored_size - chunk_stored, 0)), 0) FROM projects",
+            "SELECT coalesce(sum(max(stored_size - chunk_stored, 0)), 0) FROM projects
+             WHERE status != 'archived'",
             [],
             |r| r.get::<_, i64>(0),
         )? as u64;
+        let (archive_count, archive_bytes) = db.query_row(
+            "SELECT count(*), coalesce(sum(size), 0) FROM archives",
+            [],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
+        )?;
         let mut projects = StatusCounts::default();
         {
             let mut stmt = db.prepare("SELECT status, count(*) FROM projects GROUP BY status")?;
@@ -188,6 +197,12 @@ impl Vault {
                 files: chunk_files,
                 logical_bytes: chunk_bytes,
                 stored_bytes: chunk_usage.stored_bytes,
+            },
+            LayerUsage {
+                layer: "archives".into(),
+                files: archive_count,
+                logical_bytes: 0,
+                stored_bytes: archive_bytes,
             },
             LayerUsage {
                 layer: "catalog".into(),
@@ -273,7 +288,7 @@ impl Vault {
             |r| r.get::<_, i64>(0),
         )? as u64;
         drop(db);
-        let stored_bytes = histories + chunk_usage.stored_bytes + catalog_bytes;
+        let stored_bytes = histories + chunk_usage.stored_bytes + archive_bytes + catalog_bytes;
         Ok(Stats {
             vault: self.root().display().to_string(),
             projects,
@@ -291,6 +306,7 @@ impl Vault {
             disk_free_bytes: fs4::available_space(self.root()).unwrap_or(0),
             disk_total_bytes: fs4::total_space(self.root()).unwrap_or(0),
             growth,
+            quota: self.quota_status()?,
         })
     }
 }

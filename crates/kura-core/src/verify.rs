@@ -262,7 +262,11 @@ impl Vault {
             }
         }
         let projects = match project {
-            Some(r) => vec![self.project(r)?],
+            Some(r) => {
+                let p = self.project(r)?;
+                self.open_history(&p)?;
+                vec![p]
+            }
             None => self.all_projects()?,
         };
         // chunk → (its length, [(project name, pointer uses)])
@@ -372,6 +376,19 @@ impl Vault {
     /// Removes chunks that no version of any project references, and compacts packs.
     pub fn gc(&self, job: &Job) -> Result<GcReport> {
         let _lock = self.lock_chunks(true)?;
+        let live = self.live_chunks(job)?;
+        let r = self.chunks().gc(&live)?;
+        Ok(GcReport {
+            chunks_removed: r.chunks_removed,
+            packs_deleted: r.packs_deleted as u64,
+            packs_rewritten: r.packs_rewritten as u64,
+            bytes_freed: r.bytes_freed,
+        })
+    }
+
+    /// Every chunk some version of some project (in the vault) references. Refuses when a
+    /// history is damaged: chunks are never deleted on the word of a damaged history.
+    pub(crate) fn live_chunks(&self, job: &Job) -> Result<HashSet<ChunkId>> {
         let mut live: HashSet<ChunkId> = HashSet::new();
         let projects = self.all_projects()?;
         for p in &projects {
@@ -387,23 +404,27 @@ impl Vault {
             live.extend(walked.chunk_users.into_keys());
         }
         job.check()?;
-        let r = self.chunks().gc(&live)?;
-        Ok(GcReport {
-            chunks_removed: r.chunks_removed,
-            packs_deleted: r.packs_deleted as u64,
-            packs_rewritten: r.packs_rewritten as u64,
-            bytes_freed: r.bytes_freed,
-        })
+        Ok(live)
     }
 
-    /// Every project, trash included.
+    /// Ids of the projects matching the SQL condition `filter` (on `projects`), by name.
+    pub(crate) fn project_ids(
+        &self,
+        filter: &str,
+        args: impl rusqlite::Params,
+    ) -> Result<Vec<String>> {
+        let db = self.db();
+        let mut stmt = db.prepare(&format!(
+            "SELECT id FROM projects WHERE {filter} ORDER BY name"
+        ))?;
+        let rows = stmt.query_map(args, |r| r.get::<_, String>(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every project with a history in the vault (the trash included; archived projects keep
+    /// theirs in the archive).
     pub(crate) fn all_projects(&self) -> Result<Vec<Project>> {
-        let ids: Vec<String> = {
-            let db = self.db();
-            let mut stmt = db.prepare("SELECT id FROM projects ORDER BY name")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let ids = self.project_ids("status != 'archived'", [])?;
         ids.iter().map(|id| self.project_by_id(id)).collect()
     }
 }

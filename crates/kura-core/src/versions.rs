@@ -94,7 +94,7 @@ impl Vault {
     /// Versions of a project, newest first (at most `limit`).
     pub fn versions(&self, reference: &str, limit: Option<usize>) -> Result<Vec<Version>> {
         let p = self.project(reference)?;
-        let repo = history::open(&self.history_path(&p.id))?;
+        let repo = self.open_history(&p)?;
         let Some(head) = history::head(&repo)? else {
             return Ok(Vec::new());
         };
@@ -114,7 +114,7 @@ impl Vault {
     /// One version of a project.
     pub fn version(&self, reference: &str, version: &str) -> Result<Version> {
         let p = self.project(reference)?;
-        let repo = history::open(&self.history_path(&p.id))?;
+        let repo = self.open_history(&p)?;
         let id = history::resolve(&repo, version)?;
         let commit = repo.find_commit(id)?;
         Ok(history::version_of(&commit))
@@ -123,7 +123,7 @@ impl Vault {
     /// Versions in which one file changed (added, modified or deleted), newest first.
     pub fn file_versions(&self, reference: &str, path: &str) -> Result<Vec<Version>> {
         let p = self.project(reference)?;
-        let repo = history::open(&self.history_path(&p.id))?;
+        let repo = self.open_history(&p)?;
         let Some(head) = history::head(&repo)? else {
             return Ok(Vec::new());
         };
@@ -172,7 +172,7 @@ impl Vault {
         patch: bool,
     ) -> Result<Diff> {
         let p = self.project(reference)?;
-        let repo = history::open(&self.history_path(&p.id))?;
+        let repo = self.open_history(&p)?;
         let from_id = history::resolve(&repo, from)?;
         let to_id = history::resolve(&repo, to.unwrap_or("latest"))?;
         let prefix = path.map(|s| s.trim_matches('/')).filter(|s| !s.is_empty());

@@ -6,6 +6,7 @@ mod disk;
 mod random;
 mod sandbox;
 
+mod archive;
 mod crash;
 mod history;
 mod safety;

@@ -1,8 +1,12 @@
 //! Integration tests of the engine through its public API, on real folders, real git histories
 //! and a real SQLite catalog.
 
+mod archive;
 mod catalog;
+mod cleanup;
 mod git;
+mod imports;
+mod quota;
 mod snapshots;
 mod vault;
 

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Kura's archiver side by side with tar and zstd, on the same project, in one run.
+
+For each round: a fresh vault imports the data set (the Rust toolchain's HTML docs, as in
+bench.py) as a project; `tar -I 'zstd -T0' -cf` packs the project folder; `kura archive` packs
+the same project (working folder, metadata and full history; it also fsyncs its file, tar does
+not); then `tar --zstd -xf` and `kura extract` unpack Kura's archive into fresh folders. Prints
+the median seconds, the ratios (tar's time over Kura's: at least 0.8 is the archive target, at
+least 1.0 the extraction target), archive sizes and peak memory (RSS, from /usr/bin/time).
+
+    python3 bench/archive.py [--rounds 3] [--quick] [--kura target/release/kura]
+"""
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import REPO_ROOT, Runner, find_toolchain_dirs, tree_stats  # noqa: E402
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="only the std docs (a small subset)")
+    ap.add_argument("--kura", default=str(REPO_ROOT / "target/release/kura"))
+    ap.add_argument("--scratch", default=None, help="work folder (default: a temp folder)")
+    args = ap.parse_args(argv)
+
+    cands = find_toolchain_dirs("share/doc/rust/html")
+    if not cands:
+        print("no ~/.rustup/toolchains/*/share/doc/rust/html (rustup component add rust-docs)")
+        return 2
+    src = cands[0] / "std" if args.quick else cands[0]
+    kura = Path(args.kura)
+    if not kura.exists():
+        print(f"{kura} is missing: cargo build --release -p kura-cli")
+        return 2
+    scratch = Path(args.scratch or tempfile.mkdtemp(prefix="kura-archive-bench-"))
+    runner = Runner(scratch / "logs", sync_timing=True)
+    files, size = tree_stats(src)
+    print(f"data: {src} ({files} files, {size / 1e6:.0f} MB), {args.rounds} round(s)")
+
+    results = {k: [] for k in ["tar_create", "kura_archive", "tar_extract", "kura_extract"]}
+    rss = {k: [] for k in results}
+    sizes = {}
+    for rnd in range(args.rounds):
+        work = scratch / f"round{rnd}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True)
+        vault = work / "vault"
+        env = {"KURA_HOME": str(vault)}
+        runner.run([kura, "-q", "project", "import", src, "--name", "docs"], env=env, logname=f"import{rnd}")
+        folder = vault / "projects" / "docs"
+        subprocess.run(["sync"], check=True)
+
+        tar_out = work / "tar.tar.zst"
+        secs, peak, _ = runner.run(f"tar -I 'zstd -T0' -cf {tar_out} -C {folder.parent} docs",
+                                   shell=True, logname=f"tar-create{rnd}")
+        results["tar_create"].append(secs)
+        rss["tar_create"].append(peak)
+        sizes["tar"] = tar_out.stat().st_size
+
+        subprocess.run(["sync"], check=True)
+        info_file = work / "archive.json"
+        secs, peak, _ = runner.run(f"{kura} --json archive docs > {info_file}", shell=True, env=env,
+                                   logname=f"kura-archive{rnd}")
+        results["kura_archive"].append(secs)
+        rss["kura_archive"].append(peak)
+        info = json.loads(info_file.read_text())
+        sizes["kura"] = info["size"]
+        archive = Path(info["path"])
+
+        subprocess.run(["sync"], check=True)
+        out_tar = work / "x-tar"
+        out_tar.mkdir()
+        secs, peak, _ = runner.run(["tar", "--zstd", "-xf", archive, "-C", out_tar], logname=f"tar-x{rnd}")
+        results["tar_extract"].append(secs)
+        rss["tar_extract"].append(peak)
+
+        subprocess.run(["sync"], check=True)
+        secs, peak, _ = runner.run([kura, "-q", "extract", info["id"], work / "x-kura"], env=env,
+                                   logname=f"kura-x{rnd}")
+        results["kura_extract"].append(secs)
+        rss["kura_extract"].append(peak)
+        shutil.rmtree(work)
+
+    med = {k: statistics.median(v) for k, v in results.items()}
+    peak_mb = {k: max(v) / 1024 for k, v in rss.items()}
+    print(f"\n{'operation':<28}{'seconds (median)':>18}{'peak RSS':>12}")
+    labels = [("tar_create", "tar -I 'zstd -T0' -cf"), ("kura_archive", "kura archive"),
+              ("tar_extract", "tar --zstd -xf"), ("kura_extract", "kura extract")]
+    for key, label in labels:
+        print(f"{label:<28}{med[key]:>18.2f}{peak_mb[key]:>9.0f} MB")
+    print(f"\narchive speed, tar / kura: {med['tar_create'] / med['kura_archive']:.2f}x (target >= 0.8)")
+    print(f"extract speed, tar / kura: {med['tar_extract'] / med['kura_extract']:.2f}x (target >= 1.0)")
+    print(f"sizes: tar.zst of the folder {sizes['tar'] / 1e6:.1f} MB; "
+          f"Kura's archive (folder + history + metadata) {sizes['kura'] / 1e6:.1f} MB")
+    if not args.scratch:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1382 @@
+//! The archiver: a project packed into one standard `tar.zst` under `archives/YYYY/MM/`, and
+//! back.
+//!
+//! An archive opens with plain tools: `tar --zstd -xf` unpacks it, `git clone history.bundle`
+//! gives the history. Inside, everything sits under one folder named after the project:
+//!
+//! ```text
+//! <name>/metadata.json            the catalog row: id, name, kind, tags, metadata, times, sizes
+//! <name>/history.bundle           every version, as a git bundle (v2)
+//! <name>/large-files/<blake3>     content of large files of earlier versions (see below)
+//! <name>/files/...                the working folder exactly as it was (ignored files and a
+//!                                 `.git` folder included), so deleting the folder loses nothing
+//! ```
+//!
+//! Large and binary files live in the chunk store, and the history only holds a pointer to
+//! them (`kura-chunked-file v1`, with the BLAKE3 of the whole content). The latest version's
+//! large files are in `files/`; those of earlier versions that differ are in
+//! `large-files/<blake3 of the content>`, so the archive alone brings back every version.
+//!
+//! Writing streams: tar builder → zstd (multithreaded) → SHA-256 → buffered temp file in the
+//! destination folder; then fsync, rename, fsync the folder. A cancelled or failed archive
+//! leaves no file and the project untouched. The SHA-256 of the file is recorded in the catalog
+//! (`sha256sum` checks it without Kura) and checked again by unarchive and verify.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::{self, File};
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::durable;
+use crate::error::{Error, ErrorKind, Result};
+use crate::history::{self, Trigger};
+use crate::job::Job;
+use crate::pointer::Pointer;
+use crate::project::{Project, ProjectStatus};
+use crate::snapshot::SnapshotOptions;
+use crate::unpack::{self, Format};
+use crate::vault::Vault;
+
+/// Buffer between the compressor and the archive file.
+const WRITE_BUFFER: usize = 1 << 20;
+/// Bytes between progress reports and cancellation checks while reading a file.
+const READ_CHUNK: usize = 1 << 20;
+/// What `metadata.json` says it is.
+const FORMAT: &str = "kura-archive v1";
+/// The first line of a git bundle, version 2.
+const BUNDLE_HEADER: &[u8] = b"# v2 git bundle\n";
+
+/// One archive in the vault.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ArchiveInfo {
+    /// Stable id (16 hex digits).
+    pub id: String,
+    /// The project it holds.
+    pub project_id: String,
+    /// The project's name when it was archived.
+    pub project_name: String,
+    /// Its workspace then.
+    pub workspace: String,
+    /// The `.tar.zst` file.
+    pub path: PathBuf,
+    /// Bytes of the file.
+    pub size: u64,
+    /// Bytes inside it before compression (files, history, metadata, tar headers).
+    pub content_size: u64,
+    /// `content_size / size` (2.0 means half the size).
+    pub compression_ratio: f64,
+    /// Files of the working folder inside.
+    pub file_count: u64,
+    /// Versions in its history.
+    pub versions: u64,
+    /// SHA-256 of the file, hex (what `sha256sum` prints).
+    pub sha256: String,
+    /// When it was made, seconds since the epoch.
+    pub created_at: i64,
+    /// False when the file is missing from disk.
+    pub present: bool,
+}
+
+/// What checking an archive found.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ArchiveVerifyReport {
+    /// The archive checked.
+    pub archive: ArchiveInfo,
+    /// The SHA-256 the file has now.
+    pub sha256: String,
+    /// Entries read.
+    pub entries: u64,
+    /// Everything wrong; empty when the archive is sound.
+    pub problems: Vec<String>,
+}
+
+impl ArchiveVerifyReport {
+    /// True when nothing is wrong.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// What extracting an archive wrote.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ExtractReport {
+    /// The archive file.
+    pub archive: PathBuf,
+    /// Where it went.
+    pub dest: PathBuf,
+    /// Files written.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// `metadata.json`: the project's catalog row at archive time.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct ArchiveMetadata {
+    pub format: String,
+    pub id: String,
+    pub name: String,
+    pub workspace: String,
+    pub kind: String,
+    pub description: String,
+    pub linked: bool,
+    pub path: PathBuf,
+    pub git_remote: Option<String>,
+    pub languages: Vec<String>,
+    pub frameworks: Vec<String>,
+    pub tags: Vec<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_opened_at: Option<i64>,
+    pub archived_at: i64,
+    pub logical_size: u64,
+    pub file_count: u64,
+    pub head: Option<String>,
+    pub versions: u64,
+}
+
+/// Hashes and counts what passes through to the file.
+struct HashWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Counts the bytes written into the compressor (the archive's content size).
+struct CountWriter<W> {
+    inner: W,
+    bytes: u64,
+}
+
+impl<W: Write> Write for CountWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The marker inside an `io::Error` that means "the job was cancelled".
+#[derive(Debug)]
+struct CancelledIo;
+
+impl std::fmt::Display for CancelledIo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+
+impl std::error::Error for CancelledIo {}
+
+fn is_cancel(e: &std::io::Error) -> bool {
+    e.get_ref().is_some_and(|i| i.is::<CancelledIo>())
+}
+
+/// Reads exactly `size` bytes of a file for the tar stream, reporting progress and stopping
+/// when the job is cancelled; a file that shrank or grew meanwhile is an error (the tar header
+/// already holds its size).
+struct FileReader<'a> {
+    inner: File,
+    left: u64,
+    path: &'a Path,
+    job: &'a Job,
+    progress: &'a mut Progress,
+}
+
+struct Progress {
+    done: u64,
+    total: u64,
+    reported: u64,
+}
+
+impl Read for FileReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.job.is_cancelled() {
+            return Err(std::io::Error::other(CancelledIo));
+        }
+        if self.left == 0 {
+            let mut probe = [0u8; 1];
+            return match self.inner.read(&mut probe)? {
+                0 => Ok(0),
+                _ => Err(std::io::Error::other(format!(
+                    "{} grew while it was being archived; archive again",
+                    self.path.display()
+                ))),
+            };
+        }
+        let want = buf.len().min(self.left as usize).min(READ_CHUNK);
+        let n = self.inner.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(std::io::Error::other(format!(
+                "{} shrank while it was being archived; archive again",
+                self.path.display()
+            )));
+        }
+        self.left -= n as u64;
+        let p = &mut self.progress;
+        p.done += n as u64;
+        if p.done - p.reported >= 8 << 20 {
+            p.reported = p.done;
+            self.job
+                .bytes("archiving", p.done, Some(p.total), self.path.to_str());
+        }
+        Ok(n)
+    }
+}
+
+/// A new random archive id: 16 hex digits.
+fn new_archive_id() -> String {
+    let mut buf = [0u8; 8];
+    if let Ok(mut f) = File::open("/dev/urandom") {
+        let _ = f.read_exact(&mut buf);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut h = blake3::Hasher::new();
+    h.update(&buf);
+    h.update(&now.to_le_bytes());
+    h.update(&std::process::id().to_le_bytes());
+    hex::encode(&h.finalize().as_bytes()[..8])
+}
+
+/// `(year, month, day)` of a Unix time, UTC.
+fn ymd(ts: i64) -> (i32, u8, u8) {
+    let t =
+        time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    (t.year(), t.month() as u8, t.day())
+}
+
+/// Writes the history from `head` as a git bundle v2 to `out`.
+pub(crate) fn write_bundle(repo: &Repository, head: Oid, out: &mut dyn Write) -> Result<()> {
+    let mut pb = repo.packbuilder()?;
+    pb.set_threads(0);
+    let mut walk = repo.revwalk()?;
+    walk.push(head)?;
+    pb.insert_walk(&mut walk)?;
+    out.write_all(BUNDLE_HEADER)
+        .and_then(|_| write!(out, "{head} HEAD\n{head} {}\n\n", history::BRANCH))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot write the history bundle: {e}"),
+            )
+        })?;
+    let mut failed = None;
+    pb.foreach(|chunk| match out.write_all(chunk) {
+        Ok(()) => true,
+        Err(e) => {
+            failed = Some(e);
+            false
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!("cannot write the history bundle: {e}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads a git bundle v2 into the (new, empty) bare repository at `repo_path`: indexes its pack
+/// and points `main` at the bundle's `refs/heads/main`. Returns that commit.
+pub(crate) fn read_bundle(bundle: &Path, repo_path: &Path) -> Result<Oid> {
+    let bad = |why: &str| {
+        Error::corrupt(format!(
+            "the history bundle {} is damaged ({why})",
+            bundle.display()
+        ))
+    };
+    let file = File::open(bundle).map_err(|e| Error::io("open", bundle, e))?;
+    let mut reader = std::io::BufReader::with_capacity(WRITE_BUFFER, file);
+    let mut line = Vec::new();
+    let read_line = |r: &mut std::io::BufReader<File>, line: &mut Vec<u8>| -> Result<()> {
+        line.clear();
+        std::io::BufRead::read_until(r, b'\n', line).map_err(|e| Error::io("read", bundle, e))?;
+        Ok(())
+    };
+    read_line(&mut reader, &mut line)?;
+    if line != BUNDLE_HEADER {
+        return Err(bad("it does not start with '# v2 git bundle'"));
+    }
+    let mut main = None;
+    loop {
+        read_line(&mut reader, &mut line)?;
+        if line.is_empty() {
+            return Err(bad("it ends before its pack"));
+        }
+        if line == b"\n" {
+            break;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end();
+        if text.starts_with('-') {
+            return Err(bad("it needs prerequisite commits"));
+        }
+        if let Some((oid, name)) = text.split_once(' ') {
+            if name == history::BRANCH || (main.is_none() && name == "HEAD") {
+                main = Some(Oid::from_str(oid).map_err(|_| bad("a reference is not an id"))?);
+            }
+        }
+    }
+    let head = main.ok_or_else(|| bad("it has no refs/heads/main"))?;
+    let repo = history::open(repo_path)?;
+    let odb = repo.odb()?;
+    let mut writer = odb.packwriter()?;
+    std::io::copy(&mut reader, &mut writer).map_err(|e| bad(&e.to_string()))?;
+    writer.commit().map_err(|e| bad(e.message()))?;
+    repo.find_commit(head)
+        .map_err(|_| bad("its main commit is not in its pack"))?;
+    history::set_head(repo_path, head)?;
+    Ok(head)
+}
+
+/// Every distinct chunk pointer in the history from `head`, with the path it has in the
+/// latest version (if it is there).
+fn history_pointers(repo: &Repository, head: Oid) -> Result<Vec<(Pointer, Option<String>)>> {
+    let latest: HashMap<Oid, String> = history::files_of(repo, head)?
+        .into_iter()
+        .map(|f| (f.oid, f.path))
+        .collect();
+    let mut seen_trees: HashSet<Oid> = HashSet::new();
+    let mut seen_blobs: HashSet<Oid> = HashSet::new();
+    let mut out = Vec::new();
+    let mut walk = repo.revwalk()?;
+    walk.push(head)?;
+    for id in walk {
+        let commit = repo.find_commit(id?)?;
+        let mut stack = vec![commit.tree_id()];
+        while let Some(tid) = stack.pop() {
+            if !seen_trees.insert(tid) {
+                continue;
+            }
+            let tree = repo.find_tree(tid)?;
+            for e in tree.iter() {
+                match e.kind() {
+                    Some(ObjectType::Tree) => stack.push(e.id()),
+                    Some(ObjectType::Blob) if e.filemode() != 0o120000 => {
+                        if !seen_blobs.insert(e.id()) {
+                            continue;
+                        }
+                        let blob = repo.find_blob(e.id())?;
+                        if Pointer::is_pointer(blob.content()) {
+                            out.push((
+                                Pointer::decode(blob.content())?,
+                                latest.get(&e.id()).cloned(),
+                            ));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn count_versions(repo: &Repository, head: Oid) -> Result<u64> {
+    let mut walk = repo.revwalk()?;
+    walk.push(head)?;
+    Ok(walk.count() as u64)
+}
+
+/// A file or folder of the working folder, in archive order.
+struct FolderEntry {
+    rel: PathBuf,
+    md: fs::Metadata,
+}
+
+/// Everything in the working folder (hidden, ignored and `.git` included), folders before
+/// their contents. Fifos, sockets and devices carry no data and are left out.
+fn folder_entries(root: &Path) -> Result<Vec<FolderEntry>> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .min_depth(1)
+    {
+        let e = e.map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot read {}: {e}; nothing was archived", root.display()),
+            )
+        })?;
+        let md = e.metadata().map_err(|err| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot read {}: {err}", e.path().display()),
+            )
+        })?;
+        let ft = md.file_type();
+        if !(ft.is_file() || ft.is_dir() || ft.is_symlink()) {
+            continue;
+        }
+        let rel = e
+            .path()
+            .strip_prefix(root)
+            .unwrap_or(e.path())
+            .to_path_buf();
+        out.push(FolderEntry { rel, md });
+    }
+    Ok(out)
+}
+
+/// The catalog row as `ArchiveInfo`.
+fn info_from_row(root: &Path, r: &rusqlite::Row<'_>) -> rusqlite::Result<ArchiveInfo> {
+    let rel: String = r.get(4)?;
+    let path = root.join(rel);
+    let size = r.get::<_, i64>(5)? as u64;
+    let content = r.get::<_, i64>(6)? as u64;
+    Ok(ArchiveInfo {
+        id: r.get(0)?,
+        project_id: r.get(1)?,
+        project_name: r.get(2)?,
+        workspace: r.get(3)?,
+        present: path.is_file(),
+        path,
+        size,
+        content_size: content,
+        compression_ratio: if size == 0 {
+            0.0
+        } else {
+            ((content as f64 / size as f64) * 100.0).round() / 100.0
+        },
+        file_count: r.get::<_, i64>(7)? as u64,
+        versions: r.get::<_, i64>(8)? as u64,
+        sha256: r.get(9)?,
+        created_at: r.get(10)?,
+    })
+}
+
+const ARCHIVE_COLUMNS: &str = "id, project_id, project_name, workspace, path, size, content_size,
+    file_count, versions, sha256, created_at";
+
+/// Computes the SHA-256 of a file, checking the job between reads.
+fn sha256_of(path: &Path, job: &Job) -> Result<String> {
+    let mut f = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    let total = f.metadata().map(|m| m.len()).ok();
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut done = 0u64;
+    loop {
+        job.check()?;
+        let n = f.read(&mut buf).map_err(|e| Error::io("read", path, e))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        done += n as u64;
+        job.bytes("checking", done, total, None);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// The single folder at the top of an unpacked Kura archive, if it is one.
+pub(crate) fn kura_archive_top(staging: &Path) -> Option<PathBuf> {
+    let mut entries = fs::read_dir(staging).ok()?;
+    let first = entries.next()?.ok()?;
+    if entries.next().is_some() {
+        return None;
+    }
+    let top = first.path();
+    let is_kura = top.join("metadata.json").is_file()
+        && top.join("history.bundle").is_file()
+        && top.join("files").is_dir();
+    is_kura.then_some(top)
+}
+
+/// Reads `metadata.json` of an unpacked archive.
+pub(crate) fn read_metadata(top: &Path) -> Result<ArchiveMetadata> {
+    let path = top.join("metadata.json");
+    let text = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+    let meta: ArchiveMetadata = serde_json::from_slice(&text).map_err(|e| {
+        Error::corrupt(format!(
+            "{} is not a Kura archive's metadata: {e}",
+            path.display()
+        ))
+    })?;
+    if meta.format != FORMAT {
+        return Err(Error::invalid(format!(
+            "the archive is in format '{}', which this Kura does not read (it reads '{FORMAT}')",
+            meta.format
+        )));
+    }
+    Ok(meta)
+}
+
+/// Where an unpacked archive's project goes.
+pub(crate) enum Target {
+    /// Back into its own catalog row (unarchive).
+    Existing(Box<Project>),
+    /// A new project (import), with this name and workspace.
+    New {
+        name: String,
+        workspace: Option<String>,
+    },
+}
+
+impl Vault {
+    /// Archives a project now: takes a version if the folder changed ("before archive"), writes
+    /// `archives/YYYY/MM/<name>-<date>-<id>.tar.zst`, records its checksum, marks the project
+    /// archived and frees its working folder and history. A linked project's folder belongs to
+    /// the user and is left where it is (the archive holds a copy).
+    pub fn archive_project(&self, reference: &str, job: &Job) -> Result<ArchiveInfo> {
+        let p = self.project(reference)?;
+        match p.status {
+            ProjectStatus::Active => {}
+            ProjectStatus::Archived => {
+                return Err(Error::conflict(format!(
+                    "project '{}' is already archived",
+                    p.name
+                )))
+            }
+            ProjectStatus::Deleted => {
+                return Err(Error::conflict(format!(
+                    "project '{}' is in the trash; restore it before archiving",
+                    p.name
+                )))
+            }
+        }
+        self.require_folder(&p)?;
+        let snap = self.snapshot(
+            &p.id,
+            &SnapshotOptions {
+                message: Some("Before archive".into()),
+                trigger: Trigger::BeforeArchive,
+                ..Default::default()
+            },
+            job,
+        )?;
+        if !snap.skipped.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Io,
+                format!(
+                    "project '{}' was not archived: {} file(s) could not be read ({}); fix their permissions and archive again",
+                    p.name,
+                    snap.skipped.len(),
+                    snap.skipped
+                        .iter()
+                        .take(3)
+                        .map(|s| s.path.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let _lock = self.lock_project(&p.id)?;
+        let p = self.project_by_id(&p.id)?;
+        let repo_path = self.history_path(&p.id);
+        let repo = history::open(&repo_path)?;
+        let head = history::head(&repo)?
+            .ok_or_else(|| Error::internal("a project without versions cannot be archived"))?;
+        let now = self.now();
+        let (y, m, d) = ymd(now);
+        let dir_rel = format!("archives/{y:04}/{m:02}");
+        let dir = self.root().join(&dir_rel);
+        durable::create_dir_all(&dir)?;
+        let id = new_archive_id();
+        let file_name = format!(
+            "{}-{y:04}{m:02}{d:02}-{}.tar.zst",
+            crate::project::folder_name(&p.name),
+            &id[..8]
+        );
+        let dest = dir.join(&file_name);
+        let versions = count_versions(&repo, head)?;
+        let meta = ArchiveMetadata {
+            format: FORMAT.into(),
+            id: p.id.clone(),
+            name: p.name.clone(),
+            workspace: p.workspace.clone(),
+            kind: p.kind.clone(),
+            description: p.description.clone(),
+            linked: p.linked,
+            path: p.path.clone(),
+            git_remote: p.git_remote.clone(),
+            languages: p.languages.clone(),
+            frameworks: p.frameworks.clone(),
+            tags: p.tags.clone(),
+            metadata: p.metadata.clone(),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            last_opened_at: p.last_opened_at,
+            archived_at: now,
+            logical_size: p.logical_size,
+            file_count: p.file_count,
+            head: Some(head.to_string()),
+            versions,
+        };
+        let written = self.write_archive(&p, &repo, head, &meta, &dest, job)?;
+        // The file is durable; now the catalog, then free the folder and history.
+        {
+            let mut db = self.db();
+            let tx = db.transaction()?;
+            tx.execute(
+                "INSERT INTO archives (id, project_id, project_name, workspace, path, size, content_size, file_count, versions, sha256, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    id,
+                    p.id,
+                    p.name,
+                    p.workspace,
+                    format!("{dir_rel}/{file_name}"),
+                    written.size as i64,
+                    written.content as i64,
+                    written.files as i64,
+                    versions as i64,
+                    written.sha256,
+                    now
+                ],
+            )?;
+            tx.execute(
+                "UPDATE projects SET status = 'archived', updated_at = ?1, stored_size = ?2, chunk_stored = 0 WHERE id = ?3",
+                params![now, written.size as i64, p.id],
+            )?;
+            tx.execute("DELETE FROM files WHERE project_id = ?1", [&p.id])?;
+            tx.execute("DELETE FROM file_usage WHERE project_id = ?1", [&p.id])?;
+            tx.commit()?;
+        }
+        drop(repo);
+        fs::remove_dir_all(&repo_path).map_err(|e| Error::io("remove", &repo_path, e))?;
+        if !p.linked && p.path.starts_with(self.projects_dir()) {
+            fs::remove_dir_all(&p.path).map_err(|e| Error::io("remove", &p.path, e))?;
+        }
+        self.archive_info(&id)
+    }
+
+    /// Streams the archive of `p` to `dest` (temp file, fsync, rename).
+    fn write_archive(
+        &self,
+        p: &Project,
+        repo: &Repository,
+        head: Oid,
+        meta: &ArchiveMetadata,
+        dest: &Path,
+        job: &Job,
+    ) -> Result<Written> {
+        let dir = dest.parent().unwrap_or(self.root());
+        let config = self.config();
+        let top = PathBuf::from(crate::project::folder_name(&p.name));
+        job.files("scanning", 0, None);
+        let entries = folder_entries(&p.path)?;
+        let pointers = history_pointers(repo, head)?;
+        let latest_hashes: HashSet<[u8; 32]> = pointers
+            .iter()
+            .filter(|(_, latest)| latest.is_some())
+            .map(|(ptr, _)| ptr.hash)
+            .collect();
+        let mut old_large: Vec<&Pointer> = Vec::new();
+        let mut old_seen: HashSet<[u8; 32]> = HashSet::new();
+        for (ptr, latest) in &pointers {
+            if latest.is_none() && !latest_hashes.contains(&ptr.hash) && old_seen.insert(ptr.hash) {
+                old_large.push(ptr);
+            }
+        }
+        let total: u64 = entries
+            .iter()
+            .filter(|e| e.md.is_file())
+            .map(|e| e.md.len())
+            .sum::<u64>()
+            + old_large.iter().map(|p| p.size).sum::<u64>();
+        let mut progress = Progress {
+            done: 0,
+            total,
+            reported: 0,
+        };
+        job.check()?;
+
+        let tmp = tempfile::Builder::new()
+            .prefix(".kura-tmp-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+        let bundle_tmp = tempfile::Builder::new()
+            .prefix(".kura-tmp-bundle-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+        {
+            let mut w = BufWriter::with_capacity(WRITE_BUFFER, bundle_tmp.as_file());
+            write_bundle(repo, head, &mut w)?;
+            w.flush()
+                .map_err(|e| Error::io("write", bundle_tmp.path(), e))?;
+        }
+        job.check()?;
+        let io = |e: std::io::Error| -> Error {
+            if is_cancel(&e) {
+                Error::cancelled()
+            } else if crate::error::is_disk_full(&e) {
+                Error::new(
+                    ErrorKind::DiskFull,
+                    format!(
+                        "the disk is full while writing {}; free some space and try again",
+                        dest.display()
+                    ),
+                )
+            } else {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("cannot write the archive {}: {e}", dest.display()),
+                )
+            }
+        };
+        let threads = match config.archive.threads {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            n => n as usize,
+        } as u32;
+        let out_file = tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| Error::io("write", tmp.path(), e))?;
+        let file_out = HashWriter {
+            inner: BufWriter::with_capacity(WRITE_BUFFER, out_file),
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
+        let mut encoder =
+            zstd::stream::write::Encoder::new(file_out, config.archive.compression_level)
+                .map_err(io)?;
+        encoder.include_checksum(true).map_err(io)?;
+        if threads > 1 {
+            encoder.multithread(threads).map_err(io)?;
+        }
+        let mut builder = tar::Builder::new(CountWriter {
+            inner: encoder,
+            bytes: 0,
+        });
+        builder.mode(tar::HeaderMode::Complete);
+        builder.follow_symlinks(false);
+        // metadata.json first, so `tar -xO` finds it fast.
+        let meta_json = serde_json::to_vec_pretty(meta)
+            .map_err(|e| Error::internal(format!("cannot write metadata.json: {e}")))?;
+        let mut h = plain_header(meta_json.len() as u64, 0o644, meta.archived_at);
+        builder
+            .append_data(&mut h, top.join("metadata.json"), &meta_json[..])
+            .map_err(io)?;
+        let bundle_len = bundle_tmp
+            .as_file()
+            .metadata()
+            .map_err(|e| Error::io("read", bundle_tmp.path(), e))?
+            .len();
+        let mut bundle_file = bundle_tmp
+            .reopen()
+            .map_err(|e| Error::io("read", bundle_tmp.path(), e))?;
+        let mut h = plain_header(bundle_len, 0o644, meta.archived_at);
+        builder
+            .append_data(&mut h, top.join("history.bundle"), &mut bundle_file)
+            .map_err(io)?;
+        drop(bundle_file);
+        drop(bundle_tmp);
+        // Large files of earlier versions, streamed out of the chunk store.
+        for ptr in old_large {
+            job.check()?;
+            let mut h = plain_header(ptr.size, 0o644, meta.archived_at);
+            let name = top.join("large-files").join(hex::encode(ptr.hash));
+            let (reader, mut writer) = std::io::pipe().map_err(io)?;
+            let chunks = self.chunks();
+            let res = std::thread::scope(|s| {
+                let feeder = s.spawn(move || {
+                    let r = chunks.read_to(&ptr.chunks, &mut writer);
+                    drop(writer);
+                    r
+                });
+                let appended = builder.append_data(&mut h, &name, reader);
+                let fed = feeder
+                    .join()
+                    .unwrap_or_else(|_| Err(kura_chunkstore::Error::Cancelled));
+                (appended, fed)
+            });
+            match res {
+                (_, Err(e)) => return Err(e.into()),
+                (Err(e), _) => return Err(io(e)),
+                (Ok(()), Ok(n)) if n != ptr.size => {
+                    return Err(Error::corrupt(format!(
+                        "a large file of an earlier version has {n} bytes, its pointer says {}; run `kura verify`",
+                        ptr.size
+                    )))
+                }
+                _ => {}
+            }
+            progress.done += ptr.size;
+        }
+        // The working folder.
+        let files_dir = top.join("files");
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_mode(0o755);
+        h.set_size(0);
+        h.set_mtime(meta.archived_at.max(0) as u64);
+        builder
+            .append_data(&mut h, &files_dir, std::io::empty())
+            .map_err(io)?;
+        let mut file_count = 0u64;
+        for e in &entries {
+            job.check()?;
+            let name = files_dir.join(&e.rel);
+            let full = p.path.join(&e.rel);
+            let mut h = tar::Header::new_gnu();
+            h.set_metadata_in_mode(&e.md, tar::HeaderMode::Complete);
+            let ft = e.md.file_type();
+            if ft.is_symlink() {
+                let target =
+                    fs::read_link(&full).map_err(|err| Error::io("read link", &full, err))?;
+                h.set_size(0);
+                builder.append_link(&mut h, &name, &target).map_err(io)?;
+            } else if ft.is_dir() {
+                h.set_size(0);
+                builder
+                    .append_data(&mut h, &name, std::io::empty())
+                    .map_err(io)?;
+            } else {
+                let f = File::open(&full).map_err(|err| Error::io("read", &full, err))?;
+                let reader = FileReader {
+                    inner: f,
+                    left: e.md.len(),
+                    path: &full,
+                    job,
+                    progress: &mut progress,
+                };
+                builder.append_data(&mut h, &name, reader).map_err(io)?;
+                file_count += 1;
+            }
+        }
+        job.bytes("archiving", progress.done, Some(total), None);
+        let counted = builder.into_inner().map_err(io)?;
+        let content = counted.bytes;
+        let file_out = counted.inner.finish().map_err(io)?;
+        let sha256 = hex::encode(file_out.hasher.finalize());
+        let size = file_out.bytes;
+        let mut buffered = file_out.inner;
+        buffered.flush().map_err(io)?;
+        drop(buffered);
+        job.check()?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io("sync", dest, e))?;
+        tmp.persist_noclobber(dest)
+            .map_err(|e| Error::io("save", dest, e.error))?;
+        durable::sync_dir(dir)?;
+        Ok(Written {
+            size,
+            content,
+            sha256,
+            files: file_count,
+        })
+    }
+
+    /// Archives every active project idle longer than `archive.archive_after_days` (nothing
+    /// when it is 0); returns the archives made.
+    pub fn archive_idle_projects(&self, job: &Job) -> Result<Vec<ArchiveInfo>> {
+        let mut out = Vec::new();
+        for p in self.idle_projects()? {
+            job.check()?;
+            out.push(self.archive_project(&p.id, job)?);
+        }
+        Ok(out)
+    }
+
+    /// Active projects nobody changed or opened for `archive.archive_after_days` days.
+    pub fn idle_projects(&self) -> Result<Vec<Project>> {
+        let days = self.config().archive.archive_after_days;
+        if days == 0 {
+            return Ok(Vec::new());
+        }
+        let cutoff = self.now() - days as i64 * 86_400;
+        let ids = self.project_ids(
+            "status = 'active' AND max(updated_at, coalesce(last_opened_at, 0)) < ?1",
+            [cutoff],
+        )?;
+        ids.iter()
+            .map(|id| self.project_by_id(id))
+            .filter(|p| p.as_ref().map_or(true, |p| p.path.is_dir()))
+            .collect()
+    }
+
+    /// Every archive, newest first.
+    pub fn list_archives(&self) -> Result<Vec<ArchiveInfo>> {
+        let db = self.db();
+        let mut stmt = db.prepare(&format!(
+            "SELECT {ARCHIVE_COLUMNS} FROM archives ORDER BY created_at DESC, id"
+        ))?;
+        let rows = stmt.query_map([], |r| info_from_row(self.root(), r))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn archive_info(&self, id: &str) -> Result<ArchiveInfo> {
+        let db = self.db();
+        db.query_row(
+            &format!("SELECT {ARCHIVE_COLUMNS} FROM archives WHERE id = ?1"),
+            [id],
+            |r| info_from_row(self.root(), r),
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found(format!("there is no archive {id}")))
+    }
+
+    /// Finds an archive by id (or a prefix of at least 4 digits), else by project (its latest
+    /// archive).
+    pub fn find_archive(&self, reference: &str) -> Result<ArchiveInfo> {
+        let r = reference.trim();
+        if r.len() >= 4 && r.chars().all(|c| c.is_ascii_hexdigit()) {
+            let ids: Vec<String> = {
+                let db = self.db();
+                let mut stmt = db.prepare("SELECT id FROM archives WHERE id LIKE ?1 || '%'")?;
+                let rows =
+                    stmt.query_map([r.to_ascii_lowercase()], |row| row.get::<_, String>(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            match ids.len() {
+                1 => return self.archive_info(&ids[0]),
+                0 => {}
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "'{r}' matches several archives; give more digits"
+                    )))
+                }
+            }
+        }
+        let p = self.project(r).map_err(|e| {
+            if e.kind() == ErrorKind::NotFound {
+                Error::not_found(format!(
+                    "there is no archive or project '{r}'; `kura archive list` shows the archives"
+                ))
+            } else {
+                e
+            }
+        })?;
+        let id: Option<String> = self
+            .db()
+            .query_row(
+                "SELECT id FROM archives WHERE project_id = ?1 ORDER BY created_at DESC LIMIT 1",
+                [&p.id],
+                |row| row.get(0),
+            )
+            .optional()?;
+        match id {
+            Some(id) => self.archive_info(&id),
+            None => Err(Error::not_found(format!(
+                "project '{}' has no archive",
+                p.name
+            ))),
+        }
+    }
+
+    /// Checks an archive: its SHA-256 against the catalog, and every entry readable to the end
+    /// (zstd's own checksums included), with `metadata.json` and `history.bundle` present.
+    pub fn verify_archive(&self, reference: &str, job: &Job) -> Result<ArchiveVerifyReport> {
+        let info = self.find_archive(reference)?;
+        let mut problems = Vec::new();
+        if !info.present {
+            problems.push(format!("the file {} is missing", info.path.display()));
+            return Ok(ArchiveVerifyReport {
+                archive: info,
+                sha256: String::new(),
+                entries: 0,
+                problems,
+            });
+        }
+        let sha256 = sha256_of(&info.path, job)?;
+        if sha256 != info.sha256 {
+            problems.push(format!(
+                "the checksum does not match: the file's SHA-256 is {sha256}, {} was recorded when it was made",
+                info.sha256
+            ));
+        }
+        let mut entries = 0u64;
+        let mut seen_meta = false;
+        let mut seen_bundle = false;
+        let file = File::open(&info.path).map_err(|e| Error::io("open", &info.path, e))?;
+        let walked = zstd::stream::read::Decoder::new(file)
+            .map_err(|e| Error::corrupt(e.to_string()))
+            .and_then(|dec| {
+                unpack::walk_tar(dec, &info.path, job, |rel, data| {
+                    entries += 1;
+                    let mut parts = rel.components().skip(1);
+                    match parts.next().and_then(|c| c.as_os_str().to_str()) {
+                        Some("metadata.json") if parts.next().is_none() => {
+                            let mut text = Vec::new();
+                            data.read_to_end(&mut text)
+                                .map_err(|e| Error::corrupt(e.to_string()))?;
+                            seen_meta = serde_json::from_slice::<ArchiveMetadata>(&text).is_ok();
+                        }
+                        Some("history.bundle") if parts.next().is_none() => {
+                            let mut head = [0u8; 16];
+                            seen_bundle =
+                                data.read_exact(&mut head).is_ok() && head == BUNDLE_HEADER;
+                        }
+                        _ => {}
+                    }
+                    Ok(())
+                })
+            });
+        match walked {
+            Ok(_) => {
+                if !seen_meta {
+                    problems.push("metadata.json is missing or unreadable".into());
+                }
+                if !seen_bundle {
+                    problems.push("history.bundle is missing or not a git bundle".into());
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
+            Err(e) => problems.push(e.message().to_string()),
+        }
+        Ok(ArchiveVerifyReport {
+            archive: info,
+            sha256,
+            entries,
+            problems,
+        })
+    }
+
+    /// Unpacks an archive — one of the vault's (by id or project) or any `.tar.zst`, `.tar.gz`
+    /// or `.zip` file — into `dest`, which must not exist or be empty. Entries that would land
+    /// outside `dest` are refused; on any failure what was written is removed.
+    pub fn extract_archive(&self, archive: &str, dest: &Path, job: &Job) -> Result<ExtractReport> {
+        let file = Path::new(archive);
+        let path = if file.is_file() {
+            file.to_path_buf()
+        } else {
+            let info = self.find_archive(archive)?;
+            if !info.present {
+                return Err(Error::not_found(format!(
+                    "the archive file {} is missing",
+                    info.path.display()
+                )));
+            }
+            info.path
+        };
+        let format = Format::detect(&path)?;
+        let created = durable::claim_empty_dir(dest, "extract")?;
+        match unpack::unpack(&path, format, dest, None, job) {
+            Ok(u) => Ok(ExtractReport {
+                archive: path,
+                dest: dest.to_path_buf(),
+                files: u.files,
+                bytes: u.bytes,
+            }),
+            Err(e) => {
+                durable::empty_out(dest, created);
+                Err(e)
+            }
+        }
+    }
+
+    /// Brings an archived project back exactly (files, history, metadata) from its archive
+    /// (named by archive id or by project), after checking the archive's SHA-256. The archive
+    /// file is removed once the project is back. A project hard-deleted since it was archived
+    /// is recreated with the same id.
+    pub fn unarchive_project(&self, reference: &str, job: &Job) -> Result<Project> {
+        let info = self.find_archive(reference)?;
+        if !info.present {
+            return Err(Error::not_found(format!(
+                "the archive file {} is missing",
+                info.path.display()
+            )));
+        }
+        let existing = match self.project_by_id(&info.project_id) {
+            Ok(p) if p.status == ProjectStatus::Archived => Some(p),
+            Ok(p) => {
+                return Err(Error::conflict(format!(
+                    "project '{}' is not archived (it is {}); extract the archive elsewhere with `kura extract`",
+                    p.name,
+                    p.status.as_str()
+                )))
+            }
+            Err(e) if e.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        let sha = sha256_of(&info.path, job)?;
+        if sha != info.sha256 {
+            return Err(Error::corrupt(format!(
+                "the archive {} is damaged: its SHA-256 is {sha}, {} was recorded; the project stays archived",
+                info.path.display(),
+                info.sha256
+            )));
+        }
+        let staging = self.staging_dir("unarchive")?;
+        let res = (|| {
+            let budget = self.quota_budget(
+                existing
+                    .as_ref()
+                    .map(|p| p.name.as_str())
+                    .unwrap_or(&info.project_name),
+            )?;
+            unpack::unpack(
+                &info.path,
+                Format::TarZst,
+                staging.path(),
+                budget.as_ref(),
+                job,
+            )?;
+            let top = kura_archive_top(staging.path()).ok_or_else(|| {
+                Error::corrupt(format!(
+                    "{} is not a Kura archive (no metadata.json, history.bundle and files/ under one folder)",
+                    info.path.display()
+                ))
+            })?;
+            let target = match existing {
+                Some(p) => Target::Existing(Box::new(p)),
+                None => Target::New {
+                    name: info.project_name.clone(),
+                    workspace: Some(info.workspace.clone()),
+                },
+            };
+            self.restore_unpacked(&top, target, true, job)
+        })();
+        let p = res?;
+        self.db()
+            .execute("DELETE FROM archives WHERE id = ?1", [&info.id])?;
+        fs::remove_file(&info.path).map_err(|e| Error::io("remove", &info.path, e))?;
+        if let Some(dir) = info.path.parent() {
+            durable::sync_dir(dir)?;
+        }
+        Ok(p)
+    }
+
+    /// A fresh folder beside the managed projects, removed on drop.
+    pub(crate) fn staging_dir(&self, what: &str) -> Result<tempfile::TempDir> {
+        let base = self.projects_dir();
+        durable::create_dir_all(&base)?;
+        tempfile::Builder::new()
+            .prefix(&format!(".kura-tmp-{what}-"))
+            .tempdir_in(&base)
+            .map_err(|e| Error::io("create a folder in", &base, e))
+    }
+
+    /// Makes a project of an unpacked Kura archive at `top`: its history from the bundle, chunks
+    /// of its large files, its folder from `files/`, its catalog row. With `keep_id` a new
+    /// project takes the archived project's id (unarchive of a deleted project).
+    pub(crate) fn restore_unpacked(
+        &self,
+        top: &Path,
+        target: Target,
+        keep_id: bool,
+        job: &Job,
+    ) -> Result<Project> {
+        let meta = read_metadata(top)?;
+        let files_dir = top.join("files");
+        let (id, name) = match &target {
+            Target::Existing(p) => (p.id.clone(), p.name.clone()),
+            Target::New { name, .. } => {
+                let id = if keep_id && self.project_by_id(&meta.id).is_err() {
+                    meta.id.clone()
+                } else {
+                    crate::project::new_project_id()
+                };
+                (id, name.clone())
+            }
+        };
+        crate::workspace::check_name("project", &name)?;
+        if let Target::New { workspace, .. } = &target {
+            self.check_name_free(&name, workspace.as_deref())?;
+        }
+        // History: into a temp folder, then renamed into place.
+        let repo_path = self.history_path(&id);
+        if repo_path.exists() {
+            return Err(Error::conflict(format!(
+                "a history already exists at {}; move it away first",
+                repo_path.display()
+            )));
+        }
+        let hist_tmp = tempfile::Builder::new()
+            .prefix(".kura-tmp-")
+            .tempdir_in(self.root().join("histories"))
+            .map_err(|e| Error::io("create a folder in", &self.root().join("histories"), e))?;
+        history::init(hist_tmp.path())?;
+        job.files("history", 0, None);
+        let head = read_bundle(&top.join("history.bundle"), hist_tmp.path())?;
+        job.check()?;
+        self.restore_chunks(hist_tmp.path(), head, top, job)?;
+        // The folder.
+        let (folder, path) = match &target {
+            Target::Existing(p) if p.linked && p.path.exists() => (None, p.path.clone()),
+            Target::Existing(p) if p.linked || !p.path.exists() => {
+                (Some(p.path.clone()), p.path.clone())
+            }
+            _ => {
+                let f = self.unique_project_folder(&name)?;
+                (Some(f.clone()), f)
+            }
+        };
+        let workspace_id = match &target {
+            Target::Existing(_) => None,
+            Target::New {
+                workspace: Some(w), ..
+            } => Some(self.workspace(w)?.id),
+            Target::New {
+                workspace: None, ..
+            } => Some(self.current_workspace()?.id),
+        };
+        let hist_final = hist_tmp.keep();
+        let undo_history = |e: Error| {
+            let _ = fs::remove_dir_all(&hist_final);
+            e
+        };
+        fs::rename(&hist_final, &repo_path)
+            .map_err(|e| Error::io("move into place", &repo_path, e))
+            .map_err(undo_history)?;
+        durable::sync_dir(&self.root().join("histories"))?;
+        let undo = |e: Error| {
+            let _ = fs::remove_dir_all(&repo_path);
+            e
+        };
+        if let Some(f) = &folder {
+            if let Some(parent) = f.parent() {
+                durable::create_dir_all(parent).map_err(undo)?;
+            }
+            fs::rename(&files_dir, f)
+                .map_err(|e| Error::io("move into place", f, e))
+                .map_err(undo)?;
+            if let Some(parent) = f.parent() {
+                durable::sync_dir(parent).map_err(undo)?;
+            }
+        }
+        let undo_all = |e: Error| {
+            let _ = fs::remove_dir_all(&repo_path);
+            if let Some(f) = &folder {
+                let _ = fs::remove_dir_all(f);
+            }
+            e
+        };
+        let now = self.now();
+        let res = (|| -> Result<()> {
+            let mut db = self.db();
+            let tx = db.transaction()?;
+            match &target {
+                Target::Existing(_) => {
+                    tx.execute(
+                        "UPDATE projects SET status = 'active', path = ?1, head = NULL, stored_size = 0, chunk_stored = 0, updated_at = ?2 WHERE id = ?3",
+                        params![path.to_string_lossy(), now, id],
+                    )?;
+                }
+                Target::New { .. } => {
+                    let ws = workspace_id.unwrap_or_default();
+                    tx.execute(
+                        "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, git_remote, created_at, updated_at, last_opened_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 'active', 0, ?6, ?7, ?8, ?9, ?10)",
+                        params![id, ws, name, meta.kind, meta.description, path.to_string_lossy(), meta.git_remote, meta.created_at, now, meta.last_opened_at],
+                    )?;
+                    for t in &meta.tags {
+                        tx.execute(
+                            "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'tag', ?2)",
+                            params![id, t],
+                        )?;
+                    }
+                    for (k, v) in &meta.metadata {
+                        tx.execute(
+                            "INSERT OR REPLACE INTO metadata (project_id, key, value) VALUES (?1, ?2, ?3)",
+                            params![id, k, v],
+                        )?;
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        res.map_err(undo_all)?;
+        // Rebuilds the files cache and sizes from the history (no version: nothing changed).
+        self.snapshot(
+            &id,
+            &SnapshotOptions {
+                message: Some("Unarchived".into()),
+                trigger: Trigger::Manual,
+                ..Default::default()
+            },
+            &Job::default(),
+        )?;
+        self.project_by_id(&id)
+    }
+
+    /// Puts back into the chunk store every chunk the history needs and the store lacks, from
+    /// `files/` (latest version) or `large-files/` (earlier ones).
+    fn restore_chunks(&self, repo_path: &Path, head: Oid, top: &Path, job: &Job) -> Result<()> {
+        let repo = history::open(repo_path)?;
+        let pointers = history_pointers(&repo, head)?;
+        let mut missing: Vec<(Pointer, Option<String>)> = Vec::new();
+        for (ptr, latest) in pointers {
+            let mut whole = true;
+            for c in &ptr.chunks {
+                if !self.chunks().contains(&c.id)? {
+                    whole = false;
+                    break;
+                }
+            }
+            if !whole {
+                missing.push((ptr, latest));
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let _chunks_lock = self.lock_chunks(false)?;
+        let mut writer = self.chunks().writer();
+        for (ptr, latest) in &missing {
+            job.check()?;
+            let by_hash = top.join("large-files").join(hex::encode(ptr.hash));
+            let source = if by_hash.is_file() {
+                by_hash
+            } else if let Some(rel) = latest {
+                top.join("files").join(rel)
+            } else {
+                return Err(Error::corrupt(format!(
+                    "the archive lacks the content of a large file of an earlier version (BLAKE3 {})",
+                    hex::encode(ptr.hash)
+                )));
+            };
+            let mut f = File::open(&source).map_err(|e| Error::io("read", &source, e))?;
+            let stored = writer.store(&mut f as &mut dyn Read, &mut |_| {}, job.flag())?;
+            if stored.hash != ptr.hash || stored.chunks != ptr.chunks {
+                return Err(Error::corrupt(format!(
+                    "{} does not match the version history (its content changed after the last version was taken)",
+                    source.display()
+                )));
+            }
+        }
+        writer.finish()?;
+        Ok(())
+    }
+}
+
+/// What writing an archive produced.
+struct Written {
+    size: u64,
+    content: u64,
+    sha256: String,
+    files: u64,
+}
+
+/// A header for a regular file Kura writes itself.
+fn plain_header(size: u64, mode: u32, mtime: i64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Regular);
+    h.set_size(size);
+    h.set_mode(mode);
+    h.set_mtime(mtime.max(0) as u64);
+    h
+}

@@ -1,0 +1,559 @@
+//! Cleanup: purge the trash after `cleanup.trash_days`, archive idle projects, thin automatic
+//! versions by the retention rule, collect unreferenced chunks, and clear temporary leftovers.
+//! A dry run lists what would go and changes nothing; every run (dry or not) is recorded with
+//! the bytes freed per category.
+//!
+//! Thinning rewrites a project's history: kept versions are re-parented onto each other (same
+//! trees, messages, authors and times; their ids change), a new pack of what is reachable is
+//! written and made durable, then `main` moves, then the catalog's references follow in one
+//! transaction, and only then are the old packs and loose objects deleted. Manual versions
+//! (and those taken before a restore or an archive, or by the API) are never removed.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::path::Path;
+
+use git2::Oid;
+use rusqlite::params;
+use serde::{Deserialize, Serialize};
+
+use crate::config::RetentionConfig;
+use crate::durable;
+use crate::error::{Error, Result};
+use crate::history::{self, Trigger};
+use crate::job::Job;
+use crate::snapshot::dir_size;
+use crate::vault::Vault;
+
+/// Temporary leftovers younger than this may belong to a running operation.
+const LEFTOVER_AGE_SECS: u64 = 3600;
+
+/// What cleanup may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum CleanupCategory {
+    /// Temporary files left by interrupted operations, and the catalog's write-ahead log.
+    Cache,
+    /// Projects in the trash for longer than `cleanup.trash_days`.
+    Trash,
+    /// Active projects idle longer than `archive.archive_after_days` get archived.
+    Archive,
+    /// Automatic versions the retention rule (`versions.*`) does not keep.
+    Versions,
+    /// Chunks no version references.
+    Chunks,
+}
+
+impl CleanupCategory {
+    /// Every category, in the order a run does them.
+    pub const ALL: [CleanupCategory; 5] = [
+        CleanupCategory::Trash,
+        CleanupCategory::Archive,
+        CleanupCategory::Versions,
+        CleanupCategory::Chunks,
+        CleanupCategory::Cache,
+    ];
+
+    /// The spelling in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CleanupCategory::Cache => "cache",
+            CleanupCategory::Trash => "trash",
+            CleanupCategory::Archive => "archive",
+            CleanupCategory::Versions => "versions",
+            CleanupCategory::Chunks => "chunks",
+        }
+    }
+}
+
+impl std::str::FromStr for CleanupCategory {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        CleanupCategory::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s.trim())
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "'{s}' is not a cleanup category; use cache, trash, archive, versions or chunks"
+                ))
+            })
+    }
+}
+
+/// How to clean up.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct CleanupOptions {
+    /// List what would go; change nothing.
+    pub dry_run: bool,
+    /// Only these categories; all when empty.
+    pub only: Vec<CleanupCategory>,
+}
+
+/// One thing cleanup removed (or would remove).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CleanupItem {
+    /// What it is, for people.
+    pub description: String,
+    /// The project it belongs to, by name.
+    pub project: Option<String>,
+    /// Bytes it frees (for a dry run, an estimate; 0 when it cannot be known beforehand).
+    pub bytes: u64,
+}
+
+/// One category of a run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CleanupCategoryReport {
+    /// Which category.
+    pub category: CleanupCategory,
+    /// What went (or would go).
+    pub items: Vec<CleanupItem>,
+    /// Bytes freed (estimated for a dry run).
+    pub bytes_freed: u64,
+}
+
+/// What a cleanup run did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct CleanupReport {
+    /// The run's id in the history of runs.
+    pub id: i64,
+    /// True for a dry run (nothing was changed).
+    pub dry_run: bool,
+    /// Seconds since the epoch.
+    pub started_at: i64,
+    /// Seconds since the epoch.
+    pub finished_at: i64,
+    /// Per category, in the order they ran.
+    pub categories: Vec<CleanupCategoryReport>,
+    /// Bytes freed in all (estimated for a dry run).
+    pub bytes_freed: u64,
+}
+
+/// The versions the retention rule keeps, given `(id, time, trigger)` oldest first. The latest
+/// version and every version that is not automatic are always kept; of automatic ones, all
+/// younger than `keep_all_days`, then the newest of each hour until `hourly_days`, of each day
+/// until `daily_days`, of each week after.
+pub(crate) fn retained(
+    versions: &[(Oid, i64, Trigger)],
+    rule: &RetentionConfig,
+    now: i64,
+) -> HashSet<Oid> {
+    const DAY: i64 = 86_400;
+    let mut keep = HashSet::new();
+    let mut buckets: HashMap<(u8, i64), (i64, Oid)> = HashMap::new();
+    for (i, (id, at, trigger)) in versions.iter().enumerate() {
+        let age = now - at;
+        if *trigger != Trigger::Auto
+            || i + 1 == versions.len()
+            || age < rule.keep_all_days as i64 * DAY
+        {
+            keep.insert(*id);
+            continue;
+        }
+        let bucket = if age < rule.hourly_days as i64 * DAY {
+            (0, at.div_euclid(3600))
+        } else if age < rule.daily_days as i64 * DAY {
+            (1, at.div_euclid(DAY))
+        } else {
+            (2, at.div_euclid(7 * DAY))
+        };
+        let slot = buckets.entry(bucket).or_insert((*at, *id));
+        if *at >= slot.0 {
+            *slot = (*at, *id);
+        }
+    }
+    keep.extend(buckets.into_values().map(|(_, id)| id));
+    keep
+}
+
+/// Removes `.kura-tmp-*` (and the chunk store's `tmp-*`) entries older than an hour under
+/// `dir`, one level deep; returns what they took.
+fn leftovers(dir: &Path, prefixes: &[&str], remove: bool, items: &mut Vec<CleanupItem>) {
+    let Ok(rd) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for e in rd.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if !prefixes.iter().any(|p| name.starts_with(p)) {
+            continue;
+        }
+        let Ok(md) = fs::symlink_metadata(e.path()) else {
+            continue;
+        };
+        let old = md
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|d| d.as_secs() >= LEFTOVER_AGE_SECS);
+        if !old {
+            continue;
+        }
+        let bytes = if md.is_dir() {
+            dir_size(&e.path())
+        } else {
+            md.len()
+        };
+        if remove {
+            let res = if md.is_dir() {
+                fs::remove_dir_all(e.path())
+            } else {
+                fs::remove_file(e.path())
+            };
+            if res.is_err() {
+                continue;
+            }
+        }
+        items.push(CleanupItem {
+            description: format!(
+                "left over by an interrupted operation: {}",
+                e.path().display()
+            ),
+            project: None,
+            bytes,
+        });
+    }
+}
+
+impl Vault {
+    /// Runs cleanup (or with `dry_run`, lists what it would do) and records the run.
+    pub fn cleanup(&self, opts: &CleanupOptions, job: &Job) -> Result<CleanupReport> {
+        let started_at = self.now();
+        let mut categories = Vec::new();
+        for cat in CleanupCategory::ALL {
+            if !opts.only.is_empty() && !opts.only.contains(&cat) {
+                continue;
+            }
+            job.check()?;
+            job.files(cat.as_str(), 0, None);
+            let items = match cat {
+                CleanupCategory::Trash => self.purge_trash(opts.dry_run)?,
+                CleanupCategory::Archive => self.archive_idle(opts.dry_run, job)?,
+                CleanupCategory::Versions => self.thin_all_versions(opts.dry_run, job)?,
+                CleanupCategory::Chunks => self.collect_chunks(opts.dry_run, job)?,
+                CleanupCategory::Cache => self.clean_cache(opts.dry_run)?,
+            };
+            categories.push(CleanupCategoryReport {
+                category: cat,
+                bytes_freed: items.iter().map(|i| i.bytes).sum(),
+                items,
+            });
+        }
+        let mut report = CleanupReport {
+            id: 0,
+            dry_run: opts.dry_run,
+            started_at,
+            finished_at: self.now(),
+            bytes_freed: categories.iter().map(|c| c.bytes_freed).sum(),
+            categories,
+        };
+        let json = serde_json::to_string(&report)
+            .map_err(|e| Error::internal(format!("cannot record the cleanup run: {e}")))?;
+        let db = self.db();
+        db.execute(
+            "INSERT INTO cleanup_runs (started_at, finished_at, dry_run, bytes_freed, report) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![report.started_at, report.finished_at, report.dry_run, report.bytes_freed as i64, json],
+        )?;
+        report.id = db.last_insert_rowid();
+        Ok(report)
+    }
+
+    /// Past cleanup runs, newest first (at most `limit`).
+    pub fn cleanup_runs(&self, limit: Option<u32>) -> Result<Vec<CleanupReport>> {
+        let db = self.db();
+        let mut stmt = db.prepare(
+            "SELECT id, report FROM cleanup_runs ORDER BY started_at DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit.unwrap_or(u32::MAX) as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, text) = row?;
+            let mut report: CleanupReport = serde_json::from_str(&text).map_err(|e| {
+                Error::corrupt(format!(
+                    "cleanup run {id} in the catalog is unreadable: {e}"
+                ))
+            })?;
+            report.id = id;
+            out.push(report);
+        }
+        Ok(out)
+    }
+
+    /// The next time cleanup is due by `cleanup.schedule` after `after` (seconds since the
+    /// epoch, UTC); `None` when it is not scheduled.
+    pub fn next_cleanup_at(&self, after: i64) -> Result<Option<i64>> {
+        let Some(cron) = self.config().cleanup.cron()? else {
+            return Ok(None);
+        };
+        let from = chrono::DateTime::from_timestamp(after, 0)
+            .ok_or_else(|| Error::invalid(format!("{after} is not a time")))?;
+        cron.find_next_occurrence(&from, false)
+            .map(|t| Some(t.timestamp()))
+            .map_err(|e| Error::invalid(format!("cleanup.schedule has no next time: {e}")))
+    }
+
+    fn purge_trash(&self, dry_run: bool) -> Result<Vec<CleanupItem>> {
+        let days = self.config().cleanup.trash_days;
+        if days == 0 {
+            return Ok(Vec::new());
+        }
+        let cutoff = self.now() - days as i64 * 86_400;
+        let ids = self.project_ids("status = 'deleted' AND deleted_at <= ?1", [cutoff])?;
+        let mut items = Vec::new();
+        for id in ids {
+            let p = self.project_by_id(&id)?;
+            let mut bytes = dir_size(&self.history_path(&p.id));
+            if !p.linked && p.path.starts_with(self.projects_dir()) {
+                bytes += dir_size(&p.path);
+            }
+            if !dry_run {
+                self.delete_project(&p.id)?;
+            }
+            items.push(CleanupItem {
+                description: format!(
+                    "project '{}' (in the trash since {})",
+                    p.name,
+                    p.deleted_at.unwrap_or_default()
+                ),
+                project: Some(p.name),
+                bytes,
+            });
+        }
+        Ok(items)
+    }
+
+    fn archive_idle(&self, dry_run: bool, job: &Job) -> Result<Vec<CleanupItem>> {
+        let mut items = Vec::new();
+        for p in self.idle_projects()? {
+            let folder = if p.linked { 0 } else { dir_size(&p.path) };
+            let before = folder + dir_size(&self.history_path(&p.id));
+            let bytes = if dry_run {
+                folder
+            } else {
+                let info = self.archive_project(&p.id, job)?;
+                before.saturating_sub(info.size)
+            };
+            items.push(CleanupItem {
+                description: format!("archive project '{}' (idle since {})", p.name, p.updated_at),
+                project: Some(p.name),
+                bytes,
+            });
+        }
+        Ok(items)
+    }
+
+    fn thin_all_versions(&self, dry_run: bool, job: &Job) -> Result<Vec<CleanupItem>> {
+        let mut items = Vec::new();
+        for p in self.all_projects()? {
+            job.check()?;
+            items.extend(self.thin_versions(&p.id, dry_run)?);
+        }
+        Ok(items)
+    }
+
+    /// Drops the automatic versions of one project that the retention rule does not keep.
+    fn thin_versions(&self, id: &str, dry_run: bool) -> Result<Vec<CleanupItem>> {
+        let p = self.project_by_id(id)?;
+        let rule = self.config().versions.clone();
+        let now = self.now();
+        let _lock = if dry_run {
+            None
+        } else {
+            Some(self.lock_project(&p.id)?)
+        };
+        let repo_path = self.history_path(&p.id);
+        let repo = history::open(&repo_path)?;
+        let Some(head) = history::head(&repo)? else {
+            return Ok(Vec::new());
+        };
+        // Oldest first, along first parents (Kura's histories are linear).
+        let mut chain: Vec<(Oid, i64, Trigger)> = Vec::new();
+        let mut cur = Some(repo.find_commit(head)?);
+        while let Some(c) = cur {
+            let v = history::version_of(&c);
+            chain.push((c.id(), c.time().seconds(), v.trigger));
+            cur = c.parent(0).ok();
+        }
+        chain.reverse();
+        let keep = retained(&chain, &rule, now);
+        let dropped: Vec<&(Oid, i64, Trigger)> = chain
+            .iter()
+            .filter(|(id, _, _)| !keep.contains(id))
+            .collect();
+        if dropped.is_empty() {
+            return Ok(Vec::new());
+        }
+        let item = |oid: &Oid, at: i64| CleanupItem {
+            description: format!(
+                "automatic version {} of project '{}' from {at}",
+                &oid.to_string()[..10],
+                p.name
+            ),
+            project: Some(p.name.clone()),
+            bytes: 0,
+        };
+        let mut items: Vec<CleanupItem> = dropped.iter().map(|(id, at, _)| item(id, *at)).collect();
+        if dry_run {
+            return Ok(items);
+        }
+        let before = dir_size(&repo_path);
+        // New commits for the kept versions after the first dropped one.
+        let mut map: HashMap<Oid, Oid> = HashMap::new();
+        let mut pending: Vec<Oid> = Vec::new();
+        let mut parent: Option<Oid> = None;
+        let mut rewriting = false;
+        for (old, _, _) in &chain {
+            if !keep.contains(old) {
+                rewriting = true;
+                pending.push(*old);
+                continue;
+            }
+            let new = if rewriting {
+                let c = repo.find_commit(*old)?;
+                let parents: Vec<git2::Commit<'_>> = match parent {
+                    Some(pid) => vec![repo.find_commit(pid)?],
+                    None => vec![],
+                };
+                let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+                let message = c
+                    .message_raw()
+                    .map_err(|_| Error::corrupt("a version's message is not UTF-8"))?;
+                let (author, committer, tree) = (c.author(), c.committer(), c.tree()?);
+                repo.commit(None, &author, &committer, message, &tree, &refs)?
+            } else {
+                *old
+            };
+            map.insert(*old, new);
+            for d in pending.drain(..) {
+                map.insert(d, new);
+            }
+            parent = Some(new);
+        }
+        let new_head = parent.ok_or_else(|| Error::internal("thinning kept no version"))?;
+        // A pack of everything reachable, durable before anything points at it.
+        let pack_dir = repo_path.join("objects/pack");
+        let old_packs: Vec<std::path::PathBuf> = fs::read_dir(&pack_dir)
+            .map_err(|e| Error::io("read", &pack_dir, e))?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        let mut pb = repo.packbuilder()?;
+        let mut walk = repo.revwalk()?;
+        walk.push(new_head)?;
+        pb.insert_walk(&mut walk)?;
+        pb.write(&pack_dir, 0o444)?;
+        let name = pb
+            .name()?
+            .ok_or_else(|| Error::internal("the new pack has no name"))?
+            .to_string();
+        let new_files: Vec<std::path::PathBuf> = ["pack", "idx"]
+            .iter()
+            .map(|ext| pack_dir.join(format!("pack-{name}.{ext}")))
+            .collect();
+        for f in &new_files {
+            fs::File::open(f)
+                .and_then(|h| h.sync_all())
+                .map_err(|e| Error::io("sync", f, e))?;
+        }
+        durable::sync_dir(&pack_dir)?;
+        history::set_head(&repo_path, new_head)?;
+        {
+            let mut db = self.db();
+            let tx = db.transaction()?;
+            for (old, new) in map.iter().filter(|(o, n)| o != n) {
+                tx.execute(
+                    "UPDATE files SET last_version = ?1 WHERE project_id = ?2 AND last_version = ?3",
+                    params![new.to_string(), p.id, old.to_string()],
+                )?;
+            }
+            tx.execute(
+                "UPDATE projects SET head = ?1 WHERE id = ?2",
+                params![new_head.to_string(), p.id],
+            )?;
+            tx.commit()?;
+        }
+        // Now the old packs and loose objects are unreferenced.
+        for f in old_packs.iter().filter(|f| !new_files.contains(f)) {
+            let _ = fs::remove_file(f);
+        }
+        if let Ok(rd) = fs::read_dir(repo_path.join("objects")) {
+            for e in rd.flatten() {
+                let n = e.file_name();
+                let n = n.to_string_lossy();
+                if n.len() == 2 && n.chars().all(|c| c.is_ascii_hexdigit()) {
+                    let _ = fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let after = dir_size(&repo_path);
+        let history_bytes = after as i64;
+        self.db().execute(
+            "UPDATE projects SET stored_size = ?1 + chunk_stored WHERE id = ?2",
+            params![history_bytes, p.id],
+        )?;
+        if let Some(first) = items.first_mut() {
+            first.bytes = before.saturating_sub(after);
+        }
+        Ok(items)
+    }
+
+    fn collect_chunks(&self, dry_run: bool, job: &Job) -> Result<Vec<CleanupItem>> {
+        let (chunks, bytes) = if dry_run {
+            let live = self.live_chunks(job)?;
+            self.chunks().garbage(&live)?
+        } else {
+            let r = self.gc(job)?;
+            (r.chunks_removed, r.bytes_freed)
+        };
+        if chunks == 0 && bytes == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(vec![CleanupItem {
+            description: format!("{chunks} chunk(s) no version references"),
+            project: None,
+            bytes,
+        }])
+    }
+
+    fn clean_cache(&self, dry_run: bool) -> Result<Vec<CleanupItem>> {
+        let mut items = Vec::new();
+        let tmp = [".kura-tmp-"];
+        leftovers(&self.projects_dir(), &tmp, !dry_run, &mut items);
+        leftovers(&self.root().join("histories"), &tmp, !dry_run, &mut items);
+        leftovers(&self.templates_dir(), &[".saving-"], !dry_run, &mut items);
+        if let Ok(years) = fs::read_dir(self.root().join("archives")) {
+            for y in years.flatten() {
+                if let Ok(months) = fs::read_dir(y.path()) {
+                    for m in months.flatten() {
+                        leftovers(&m.path(), &tmp, !dry_run, &mut items);
+                    }
+                }
+            }
+        }
+        let wal = self.root().join("catalog.db-wal");
+        let wal_before = fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if wal_before > 0 {
+            let freed = if dry_run {
+                wal_before
+            } else {
+                self.db().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+                wal_before.saturating_sub(fs::metadata(&wal).map(|m| m.len()).unwrap_or(0))
+            };
+            if freed > 0 {
+                items.push(CleanupItem {
+                    description: "the catalog's write-ahead log, folded into the catalog".into(),
+                    project: None,
+                    bytes: freed,
+                });
+            }
+        }
+        Ok(items)
+    }
+}

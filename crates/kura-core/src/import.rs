@@ -1,0 +1,139 @@
+//! Importing an archive file (`.tar.zst`, `.tar.gz`, `.zip`) as a new project.
+//!
+//! The archive is unpacked into a staging folder beside the managed projects (every entry
+//! checked, see `unpack`), within the room the quotas leave; only then does a project appear.
+//! A Kura archive (one folder holding `metadata.json`, `history.bundle` and `files/`) comes back
+//! with its whole history, tags and metadata; any other archive becomes a project whose first
+//! version is its content (a single top folder, as in `site-1.2/...`, is unwrapped).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::archive::Target;
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::project::Project;
+use crate::unpack::{self, Format};
+use crate::vault::Vault;
+
+/// How to import an archive file.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct ImportArchiveOptions {
+    /// Name; else the archived project's name, the archive's single top folder, or the file name.
+    pub name: Option<String>,
+    /// Workspace; the active one when `None`.
+    pub workspace: Option<String>,
+    /// Project kind; `imported` when `None` (a Kura archive keeps its own).
+    pub kind: Option<String>,
+}
+
+/// The file name without `.tar.zst`, `.tar.gz`, `.tgz` or `.zip`.
+fn stem_of(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    for ext in [".tar.zst", ".tar.gz", ".tzst", ".tgz", ".zip"] {
+        if let Some(s) = name.strip_suffix(ext) {
+            return s.to_string();
+        }
+    }
+    name
+}
+
+/// The single folder an archive's entries all sit in, if there is exactly one and nothing else.
+fn single_top(dir: &Path) -> Option<PathBuf> {
+    let mut rd = fs::read_dir(dir).ok()?;
+    let first = rd.next()?.ok()?;
+    if rd.next().is_some() || !first.file_type().ok()?.is_dir() {
+        return None;
+    }
+    Some(first.path())
+}
+
+impl Vault {
+    /// Imports an archive file as a new project. Entries that would land outside the project
+    /// (`..`, absolute paths, links pointing out, device files) are refused with `path_escape`;
+    /// a truncated or damaged archive gives `corrupt`; either way no project is created and
+    /// nothing is left behind.
+    pub fn import_archive(
+        &self,
+        path: &Path,
+        opts: &ImportArchiveOptions,
+        job: &Job,
+    ) -> Result<Project> {
+        if !path.is_file() {
+            return Err(Error::not_found(format!(
+                "there is no archive file {}",
+                path.display()
+            )));
+        }
+        let format = Format::detect(path)?;
+        let guess = opts.name.clone().unwrap_or_else(|| stem_of(path));
+        if let Some(n) = &opts.name {
+            crate::workspace::check_name("project", n)?;
+            self.check_name_free(n, opts.workspace.as_deref())?;
+        }
+        if let Some(w) = &opts.workspace {
+            self.workspace(w)?;
+        }
+        let staging = self.staging_dir("import")?;
+        let budget = self.quota_budget(&guess)?;
+        unpack::unpack(path, format, staging.path(), budget.as_ref(), job)?;
+        job.check()?;
+        if let Some(top) = crate::archive::kura_archive_top(staging.path()) {
+            let meta = crate::archive::read_metadata(&top)?;
+            let name = opts.name.clone().unwrap_or(meta.name);
+            let p = self.restore_unpacked(
+                &top,
+                Target::New {
+                    name,
+                    workspace: opts.workspace.clone(),
+                },
+                false,
+                job,
+            )?;
+            if let Some(kind) = &opts.kind {
+                return self.edit_project(&p.id, None, Some(kind), None);
+            }
+            return Ok(p);
+        }
+        let content = single_top(staging.path()).unwrap_or_else(|| staging.path().to_path_buf());
+        let name = match &opts.name {
+            Some(n) => n.clone(),
+            None if content != staging.path() => content
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or(guess),
+            None => guess,
+        };
+        crate::workspace::check_name("project", &name)?;
+        self.check_name_free(&name, opts.workspace.as_deref())?;
+        let folder = self.unique_project_folder(&name)?;
+        fs::rename(&content, &folder).map_err(|e| Error::io("move into place", &folder, e))?;
+        let kind = opts.kind.clone().unwrap_or_else(|| "imported".into());
+        let project = match self.insert_project(
+            &name,
+            opts.workspace.as_deref(),
+            &kind,
+            "",
+            false,
+            &folder,
+        ) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&folder);
+                return Err(e);
+            }
+        };
+        self.first_version(
+            &project.id,
+            format!("Imported from {}", path.display()),
+            job,
+        )
+    }
+}

@@ -1,0 +1,296 @@
+//! The archiver: real `tar`, `git` and `sha256sum` open what Kura writes; unarchive brings the
+//! project back exactly; cancelled archives leave nothing; crafted archives are refused.
+
+use std::path::Path;
+use std::process::Command;
+
+use kura_core::{ErrorKind, ImportArchiveOptions, ImportOptions, Job, ProjectStatus};
+
+use crate::{noise, read_tree, write, Fixture};
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run a tool");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Files left anywhere under `dir` (not folders).
+fn files_under(dir: &Path) -> Vec<String> {
+    if !dir.exists() {
+        return Vec::new();
+    }
+    walk(dir)
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&e.path()));
+        } else {
+            out.push(e.path().display().to_string());
+        }
+    }
+    out
+}
+
+/// A managed project with two versions, a large file that changed between them, an ignored
+/// build folder, tags and metadata.
+fn project_with_history(fx: &Fixture) -> (kura_core::Project, Vec<u8>) {
+    let old_big = noise(3 << 20, 7);
+    let src = fx.tree(
+        "site",
+        &[
+            ("index.html", b"<h1>hi</h1>\n"),
+            ("src/main.rs", b"fn main() {}\n"),
+            (".gitignore", b"build/\n"),
+            ("assets/big.bin", &old_big),
+        ],
+    );
+    let p = fx
+        .vault
+        .import_folder(
+            &src,
+            &ImportOptions {
+                name: Some("site".into()),
+                ..Default::default()
+            },
+            &Job::default(),
+        )
+        .unwrap();
+    fx.vault.tag_project("site", &["demo".into()], &[]).unwrap();
+    fx.vault
+        .set_metadata("site", &[("owner".into(), Some("ana".into()))])
+        .unwrap();
+    write(&p.path, "assets/big.bin", &noise(3 << 20, 8));
+    write(&p.path, "index.html", b"<h1>hello</h1>\n");
+    fx.snapshot("site", "second");
+    write(&p.path, "build/out.o", b"ignored build output");
+    (fx.vault.project("site").unwrap(), old_big)
+}
+
+#[test]
+fn archive_opens_with_tar_and_git_and_unarchive_restores_exactly() {
+    let fx = Fixture::new();
+    let (p, old_big) = project_with_history(&fx);
+    let before_files = read_tree(&p.path);
+    let before_versions = fx.vault.versions("site", None).unwrap();
+
+    let info = fx.vault.archive_project("site", &Job::default()).unwrap();
+    assert!(info.path.starts_with(fx.vault.root().join("archives")));
+    assert!(info.path.to_string_lossy().ends_with(".tar.zst"));
+    assert_eq!(info.versions, before_versions.len() as u64);
+    assert!(info.compression_ratio > 0.0);
+    let sum = run(Command::new("sha256sum").arg(&info.path));
+    assert!(sum.starts_with(&info.sha256), "{sum} vs {}", info.sha256);
+    let archived = fx.vault.project("site").unwrap();
+    assert_eq!(archived.status, ProjectStatus::Archived);
+    assert!(!p.path.exists(), "the working folder is freed");
+    assert_eq!(
+        fx.vault.versions("site", None).unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
+    assert_eq!(fx.vault.list_archives().unwrap(), vec![info.clone()]);
+    assert!(fx
+        .vault
+        .verify_archive(&info.id, &Job::default())
+        .unwrap()
+        .is_ok());
+    assert!(fx.vault.verify(None, &Job::default()).unwrap().is_ok());
+    // The chunks only the archive needs now are garbage.
+    assert!(fx.vault.gc(&Job::default()).unwrap().bytes_freed > 0);
+
+    // Plain tar and git open it.
+    let out = fx.dir.path().join("untarred");
+    std::fs::create_dir_all(&out).unwrap();
+    run(Command::new("tar")
+        .arg("--zstd")
+        .arg("-xf")
+        .arg(&info.path)
+        .arg("-C")
+        .arg(&out));
+    assert_eq!(read_tree(&out.join("site/files")), before_files);
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("site/metadata.json")).unwrap()).unwrap();
+    assert_eq!(meta["name"], "site");
+    assert_eq!(meta["tags"][0], "demo");
+    let clone = fx.dir.path().join("clone");
+    run(Command::new("git")
+        .arg("clone")
+        .arg("-q")
+        .arg(out.join("site/history.bundle"))
+        .arg(&clone));
+    let log = run(Command::new("git")
+        .arg("-C")
+        .arg(&clone)
+        .args(["log", "--format=%H"]));
+    let ids: Vec<&str> = log.lines().collect();
+    let want: Vec<&str> = before_versions.iter().map(|v| v.id.as_str()).collect();
+    assert_eq!(ids, want);
+    run(Command::new("git")
+        .arg("-C")
+        .arg(&clone)
+        .args(["fsck", "--strict"]));
+
+    // Unarchive: files (ignored ones too), versions, metadata, old large-file contents.
+    let back = fx.vault.unarchive_project("site", &Job::default()).unwrap();
+    assert_eq!(back.status, ProjectStatus::Active);
+    assert_eq!(back.id, p.id);
+    assert_eq!(back.tags, vec!["demo".to_string()]);
+    assert_eq!(back.metadata.get("owner").map(String::as_str), Some("ana"));
+    assert_eq!(read_tree(&back.path), before_files);
+    assert_eq!(fx.vault.versions("site", None).unwrap(), before_versions);
+    assert!(
+        !info.path.exists(),
+        "the archive is removed once the project is back"
+    );
+    assert!(fx.vault.list_archives().unwrap().is_empty());
+    let first = fx.dir.path().join("first");
+    fx.vault
+        .export_version("site", Some("latest~1"), &first, &Job::default())
+        .unwrap();
+    assert_eq!(
+        std::fs::read(first.join("assets/big.bin")).unwrap(),
+        old_big
+    );
+    assert!(fx.vault.verify(None, &Job::default()).unwrap().is_ok());
+}
+
+#[test]
+fn a_changed_folder_gets_a_before_archive_version() {
+    let fx = Fixture::new();
+    let (p, _) = project_with_history(&fx);
+    write(&p.path, "notes.md", b"new\n");
+    let before = fx.vault.versions("site", None).unwrap().len();
+    let info = fx.vault.archive_project("site", &Job::default()).unwrap();
+    assert_eq!(info.versions as usize, before + 1);
+    fx.vault
+        .unarchive_project(&info.id, &Job::default())
+        .unwrap();
+    let latest = &fx.vault.versions("site", Some(1)).unwrap()[0];
+    assert_eq!(latest.trigger, kura_core::Trigger::BeforeArchive);
+}
+
+#[test]
+fn a_cancelled_archive_leaves_no_file_and_the_project_untouched() {
+    let fx = Fixture::new();
+    let (p, _) = project_with_history(&fx);
+    write(&p.path, "video.bin", &noise(24 << 20, 3));
+    fx.snapshot("site", "video");
+    let before = read_tree(&p.path);
+    let slot: std::sync::Arc<std::sync::OnceLock<Job>> = Default::default();
+    let seen = slot.clone();
+    let job = Job::with_progress(move |pr| {
+        if pr.phase == "archiving" {
+            if let Some(j) = seen.get() {
+                j.cancel();
+            }
+        }
+    });
+    slot.set(job.clone()).unwrap();
+    let err = fx.vault.archive_project("site", &job).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
+    assert_eq!(
+        files_under(&fx.vault.root().join("archives")),
+        Vec::<String>::new()
+    );
+    let p2 = fx.vault.project("site").unwrap();
+    assert_eq!(p2.status, ProjectStatus::Active);
+    assert_eq!(read_tree(&p.path), before);
+    assert!(fx.vault.list_archives().unwrap().is_empty());
+    assert!(fx.vault.verify(None, &Job::default()).unwrap().is_ok());
+}
+
+#[test]
+fn idle_projects_are_archived_after_archive_after_days() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    struct At(AtomicI64);
+    impl kura_core::Clock for At {
+        fn now(&self) -> i64 {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(At(AtomicI64::new(1_700_000_000)));
+    let vault = kura_core::Vault::open_with_clock(&dir.path().join("v"), clock.clone()).unwrap();
+    for name in ["old", "fresh"] {
+        vault
+            .create_project(&kura_core::NewProject {
+                name: name.into(),
+                ..Default::default()
+            })
+            .unwrap();
+    }
+    clock.0.fetch_add(60 * 86_400, Ordering::SeqCst);
+    vault.touch_project("fresh").unwrap();
+    clock.0.fetch_add(31 * 86_400, Ordering::SeqCst);
+    let idle: Vec<String> = vault
+        .idle_projects()
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(idle, vec!["old".to_string()]);
+    let made = vault.archive_idle_projects(&Job::default()).unwrap();
+    assert_eq!(made.len(), 1);
+    assert_eq!(
+        vault.project("old").unwrap().status,
+        ProjectStatus::Archived
+    );
+    assert_eq!(
+        vault.project("fresh").unwrap().status,
+        ProjectStatus::Active
+    );
+    assert!(
+        made[0]
+            .path
+            .to_string_lossy()
+            .contains("/archives/2024/02/"),
+        "{:?}",
+        made[0].path
+    );
+}
+
+#[test]
+fn a_kura_archive_imports_as_a_project_with_its_history() {
+    let fx = Fixture::new();
+    let (_, _) = project_with_history(&fx);
+    let versions = fx.vault.versions("site", None).unwrap();
+    let info = fx.vault.archive_project("site", &Job::default()).unwrap();
+    let copy = fx.dir.path().join("copy.tar.zst");
+    std::fs::copy(&info.path, &copy).unwrap();
+    let other = kura_core::Vault::open(&fx.dir.path().join("other")).unwrap();
+    let p = other
+        .import_archive(&copy, &ImportArchiveOptions::default(), &Job::default())
+        .unwrap();
+    assert_eq!(p.name, "site");
+    assert_eq!(p.tags, vec!["demo".to_string()]);
+    assert_eq!(other.versions("site", None).unwrap(), versions);
+    assert!(other.verify(None, &Job::default()).unwrap().is_ok());
+}
+
+#[test]
+fn extract_writes_any_archive_into_an_empty_folder() {
+    let fx = Fixture::new();
+    let (p, _) = project_with_history(&fx);
+    let before = read_tree(&p.path);
+    let info = fx.vault.archive_project("site", &Job::default()).unwrap();
+    let dest = fx.dir.path().join("out");
+    let r = fx
+        .vault
+        .extract_archive(&info.id, &dest, &Job::default())
+        .unwrap();
+    assert!(r.files >= before.len() as u64);
+    assert_eq!(read_tree(&dest.join("site/files")), before);
+    let err = fx
+        .vault
+        .extract_archive(&info.id, &dest, &Job::default())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+}

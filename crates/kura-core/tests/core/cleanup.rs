@@ -1,0 +1,229 @@
+//! Cleanup with a clock: the trash is purged after `trash_days`, automatic versions are thinned
+//! by the retention rule (manual ones never), unreferenced chunks are collected, a dry run
+//! changes nothing, and every run is recorded.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use kura_core::{
+    CleanupCategory, CleanupOptions, Job, NewProject, SnapshotOptions, Trigger, Vault,
+};
+
+use crate::{noise, write};
+
+const DAY: i64 = 86_400;
+
+struct At(AtomicI64);
+
+impl kura_core::Clock for At {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+fn vault() -> (tempfile::TempDir, Vault, Arc<At>) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(At(AtomicI64::new(1_700_000_000)));
+    let vault = Vault::open_with_clock(&dir.path().join("vault"), clock.clone()).unwrap();
+    (dir, vault, clock)
+}
+
+fn only(cat: CleanupCategory, dry_run: bool) -> CleanupOptions {
+    CleanupOptions {
+        dry_run,
+        only: vec![cat],
+    }
+}
+
+#[test]
+fn the_trash_is_purged_after_trash_days_and_its_chunks_collected() {
+    let (_dir, vault, clock) = vault();
+    for name in ["old", "recent"] {
+        let p = vault
+            .create_project(&NewProject {
+                name: name.into(),
+                ..Default::default()
+            })
+            .unwrap();
+        write(&p.path, "big.bin", &noise(2 << 20, name.len() as u64));
+        vault
+            .snapshot(name, &SnapshotOptions::default(), &Job::default())
+            .unwrap();
+    }
+    vault.trash_project("old").unwrap();
+    clock.0.fetch_add(25 * DAY, Ordering::SeqCst);
+    vault.trash_project("recent").unwrap();
+    clock.0.fetch_add(6 * DAY, Ordering::SeqCst);
+
+    let preview = vault
+        .cleanup(
+            &CleanupOptions {
+                dry_run: true,
+                only: vec![],
+            },
+            &Job::default(),
+        )
+        .unwrap();
+    let trash = &preview
+        .categories
+        .iter()
+        .find(|c| c.category == CleanupCategory::Trash)
+        .unwrap();
+    assert_eq!(trash.items.len(), 1);
+    assert_eq!(trash.items[0].project.as_deref(), Some("old"));
+    assert!(vault.project("old").is_ok(), "a dry run changes nothing");
+
+    let run = vault
+        .cleanup(&only(CleanupCategory::Trash, false), &Job::default())
+        .unwrap();
+    assert_eq!(
+        run.categories[0].items, trash.items,
+        "the run removes what the preview listed"
+    );
+    assert!(run.categories[0].bytes_freed > 0);
+    assert!(vault.project("old").is_err());
+    assert!(vault.project("recent").is_ok());
+
+    let chunks_preview = vault
+        .cleanup(&only(CleanupCategory::Chunks, true), &Job::default())
+        .unwrap();
+    let estimated = chunks_preview.bytes_freed;
+    assert!(estimated > 1 << 20, "{estimated}");
+    let chunks = vault
+        .cleanup(&only(CleanupCategory::Chunks, false), &Job::default())
+        .unwrap();
+    assert!(chunks.bytes_freed > 1 << 20);
+    assert!(vault.verify(None, &Job::default()).unwrap().is_ok());
+
+    let runs = vault.cleanup_runs(None).unwrap();
+    assert_eq!(runs.len(), 4);
+    assert_eq!(runs[0].id, chunks.id);
+    assert_eq!(runs[0].bytes_freed, chunks.bytes_freed);
+    assert!(runs[3].dry_run);
+}
+
+#[test]
+fn thinning_keeps_manual_versions_and_the_rules_picks_and_they_still_restore() {
+    let (dir, vault, clock) = vault();
+    let p = vault
+        .create_project(&NewProject {
+            name: "app".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    for k in 0..60 {
+        clock.0.fetch_add(6 * 3600, Ordering::SeqCst);
+        write(&p.path, "n.txt", format!("v{k}").as_bytes());
+        let trigger = if k % 20 == 5 {
+            Trigger::Manual
+        } else {
+            Trigger::Auto
+        };
+        vault
+            .snapshot(
+                "app",
+                &SnapshotOptions {
+                    message: Some(format!("step {k}")),
+                    trigger,
+                    ..Default::default()
+                },
+                &Job::default(),
+            )
+            .unwrap();
+    }
+    clock.0.fetch_add(2 * DAY, Ordering::SeqCst);
+    let before = vault.versions("app", None).unwrap();
+    assert_eq!(before.len(), 61);
+
+    let preview = vault
+        .cleanup(&only(CleanupCategory::Versions, true), &Job::default())
+        .unwrap();
+    let listed = preview.categories[0].items.len();
+    assert!(listed > 20, "{listed}");
+    assert_eq!(
+        vault.versions("app", None).unwrap(),
+        before,
+        "a dry run changes nothing"
+    );
+
+    let run = vault
+        .cleanup(&only(CleanupCategory::Versions, false), &Job::default())
+        .unwrap();
+    assert_eq!(run.categories[0].items.len(), listed);
+    let after = vault.versions("app", None).unwrap();
+    assert_eq!(after.len(), before.len() - listed);
+    // Every manual (and API) version is still there, and the newest.
+    for v in before.iter().filter(|v| v.trigger != Trigger::Auto) {
+        assert!(
+            after
+                .iter()
+                .any(|a| a.message == v.message && a.trigger == v.trigger),
+            "{}",
+            v.message
+        );
+    }
+    assert_eq!(after[0].message, before[0].message);
+    // Younger than hourly_days (7): every automatic version kept.
+    let now = clock.0.load(Ordering::SeqCst);
+    for v in before.iter().filter(|v| now - v.created_at < 7 * DAY) {
+        assert!(
+            after.iter().any(|a| a.message == v.message),
+            "{}",
+            v.message
+        );
+    }
+    // Times and authors kept; each kept version restores its own content.
+    for v in &after {
+        let old = before.iter().find(|b| b.message == v.message).unwrap();
+        assert_eq!((v.created_at, &v.author), (old.created_at, &old.author));
+        if let Some(k) = v.message.strip_prefix("step ") {
+            let out = dir.path().join(format!("export-{k}"));
+            vault
+                .export_version("app", Some(&v.id), &out, &Job::default())
+                .unwrap();
+            assert_eq!(
+                std::fs::read_to_string(out.join("n.txt")).unwrap(),
+                format!("v{k}")
+            );
+        }
+    }
+    let git = Command::new("git")
+        .arg("--git-dir")
+        .arg(vault.root().join(format!("histories/{}.git", p.id)))
+        .args(["fsck", "--strict", "--no-dangling"])
+        .output()
+        .unwrap();
+    assert!(
+        git.status.success(),
+        "{}",
+        String::from_utf8_lossy(&git.stderr)
+    );
+    assert!(vault.verify(None, &Job::default()).unwrap().is_ok());
+    // The files cache follows the rewritten history: the next snapshot sees nothing new.
+    let again = vault
+        .snapshot("app", &SnapshotOptions::default(), &Job::default())
+        .unwrap();
+    assert!(again.version.is_none());
+    let files = vault.list_files("app", None).unwrap();
+    assert!(files.iter().all(|f| f
+        .last_version
+        .as_deref()
+        .is_some_and(|l| after.iter().any(|v| v.id == l))));
+}
+
+#[test]
+fn the_schedule_gives_the_next_run() {
+    let (_dir, vault, _clock) = vault();
+    // 1_700_000_000 is 2023-11-14 22:13:20 UTC; the default schedule is 03:00 every day.
+    assert_eq!(
+        vault.next_cleanup_at(1_700_000_000).unwrap(),
+        Some(1_700_017_200)
+    );
+    vault.set_config("cleanup.schedule", "off").unwrap();
+    assert_eq!(vault.next_cleanup_at(1_700_000_000).unwrap(), None);
+    let err = vault
+        .set_config("cleanup.schedule", "every day")
+        .unwrap_err();
+    assert!(err.message().contains("cleanup.schedule"), "{err}");
+}
