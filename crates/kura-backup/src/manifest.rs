@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 /// A backup, as listed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BackupInfo {
-    /// The backup's id (`20261121T020000Z-1a2b3c4d`: its start time, then random digits).
+    /// The backup's id (`20261121T020000Z-0000-1a2b`: its start time, a sequence number, random digits).
     pub id: String,
     /// When the run started and ended (seconds since the epoch).
     pub started: i64,

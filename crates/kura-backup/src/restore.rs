@@ -40,36 +40,37 @@ pub struct RestoreReport {
 /// Reads a backup's manifest; `reference` is an id or `latest`.
 pub(crate) fn load_manifest(session: &Session, reference: &str) -> Result<Manifest> {
     let ids = backup_ids(session)?;
-    let id =
-        if reference == "latest" {
-            ids.last().cloned().ok_or_else(|| {
-                Error::new(
-                    ErrorKind::NotFound,
-                    format!(
-                        "target '{}' holds no backup yet; run `kura backup run {}` first",
-                        session.target.name, session.target.name
-                    ),
-                )
-            })?
-        } else {
-            let matching: Vec<&String> = ids.iter().filter(|i| i.starts_with(reference)).collect();
-            match matching.as_slice() {
-                [one] => (*one).clone(),
-                [] => return Err(Error::new(
+    let id = if reference == "latest" {
+        ids.last().cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "target '{}' holds no backup yet; run `kura backup run {}` first",
+                    session.target.name, session.target.name
+                ),
+            )
+        })?
+    } else {
+        let matching: Vec<&String> = ids.iter().filter(|i| i.starts_with(reference)).collect();
+        match matching.as_slice() {
+            [one] => (*one).clone(),
+            [] => {
+                return Err(Error::new(
                     ErrorKind::NotFound,
                     format!(
                         "target '{}' has no backup '{reference}'; `kura backup list {}` shows them",
                         session.target.name, session.target.name
                     ),
-                )),
-                _ => {
-                    return Err(Error::new(
-                        ErrorKind::InvalidInput,
-                        format!("'{reference}' names several backups; give more of the id"),
-                    ))
-                }
+                ))
             }
-        };
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("'{reference}' names several backups; give more of the id"),
+                ))
+            }
+        }
+    };
     let bytes = session.store.read(&repo::backup_path(&id))?;
     repo::open_json(
         &session.keys,

@@ -139,7 +139,12 @@ pub(crate) fn backup(
         }
         entries.push(entry);
     }
-    let id = backup_id(started)?;
+    let id = backup_id(
+        started,
+        crate::restore::backup_ids(session)?
+            .last()
+            .map(String::as_str),
+    )?;
     let manifest = Manifest {
         info: BackupInfo {
             id: id.clone(),
@@ -168,15 +173,31 @@ pub(crate) fn backup(
     Ok(manifest.info)
 }
 
-/// `20261121T020000Z-1a2b3c4d`.
-fn backup_id(started: i64) -> Result<String> {
+/// `20261121T020000Z-0000-1a2b`: the start time, a sequence number that keeps backups started
+/// in the same second (or after the clock went back) in order after `latest`, random digits.
+fn backup_id(started: i64, latest: Option<&str>) -> Result<String> {
     let t = time::OffsetDateTime::from_unix_timestamp(started)
         .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
     let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
-    let stamp = t
+    let mut stamp = t
         .format(fmt)
         .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
-    Ok(format!("{stamp}-{}", hex::encode(crypto::random::<4>()?)))
+    let mut seq = 0u32;
+    if let Some((last_stamp, rest)) = latest.and_then(|l| l.split_once('-')) {
+        if last_stamp >= stamp.as_str() {
+            stamp = last_stamp.to_string();
+            seq = rest
+                .split('-')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0)
+                + 1;
+        }
+    }
+    Ok(format!(
+        "{stamp}-{seq:04}-{}",
+        hex::encode(crypto::random::<2>()?)
+    ))
 }
 
 fn pack_all(
