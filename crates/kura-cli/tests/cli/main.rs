@@ -6,6 +6,7 @@ mod disk;
 mod random;
 mod sandbox;
 
+mod backup;
 mod crash;
 mod history;
 mod safety;
