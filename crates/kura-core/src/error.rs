@@ -36,6 +36,11 @@ pub enum ErrorKind {
     Io,
     /// A bug or an unexpected state inside the engine.
     Internal,
+    /// A backup target cannot be reached right now (its drive is not connected, its server does
+    /// not answer): wait and try again later; this is not a failure of the data.
+    Unavailable,
+    /// The passphrase given for an encrypted backup target does not open it.
+    WrongPassphrase,
 }
 
 impl ErrorKind {
@@ -54,12 +59,17 @@ impl ErrorKind {
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Io => "io",
             ErrorKind::Internal => "internal",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::WrongPassphrase => "wrong_passphrase",
         }
     }
 
     /// True for failures that may go away by themselves (a retry can succeed).
     pub fn is_temporary(self) -> bool {
-        matches!(self, ErrorKind::Busy | ErrorKind::DiskFull)
+        matches!(
+            self,
+            ErrorKind::Busy | ErrorKind::DiskFull | ErrorKind::Unavailable
+        )
     }
 }
 
@@ -114,6 +124,12 @@ impl Error {
 
     pub(crate) fn cancelled() -> Error {
         Error::new(ErrorKind::Cancelled, "the operation was cancelled")
+    }
+
+    /// An I/O error while trying to `action` (a verb: "read", "write") `path`, classified like the
+    /// engine's own (disk full, not found, other I/O).
+    pub fn from_io(action: &str, path: &Path, err: std::io::Error) -> Error {
+        Error::io(action, path, err)
     }
 
     /// An I/O error on `path`, classified (disk full, permission denied, not found).

@@ -63,7 +63,7 @@ pub use restore::RestoreReport;
 pub use snapshot::{SnapshotOptions, SnapshotReport};
 pub use stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};
 pub use template::Template;
-pub use vault::{Clock, SystemClock, Vault, DEFAULT_WORKSPACE};
+pub use vault::{ChunkHold, Clock, SystemClock, Vault, DEFAULT_WORKSPACE};
 pub use verify::{GcReport, Problem, VerifyReport};
 pub use versions::{Change, Diff, FileDiff};
 pub use workspace::Workspace;

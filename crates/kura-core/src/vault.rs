@@ -214,4 +214,49 @@ impl Vault {
     pub(crate) fn lock_chunks(&self, exclusive: bool) -> Result<FileLock> {
         FileLock::acquire(&self.root.join("locks/chunks.lock"), exclusive)
     }
+
+    /// Writes a consistent copy of the catalog to `dest` with SQLite's online backup API, while
+    /// other connections keep reading and writing. `dest` is replaced if it exists.
+    pub fn backup_catalog_to(&self, dest: &Path) -> Result<()> {
+        let _ = std::fs::remove_file(dest);
+        let db = self.db();
+        db.backup(rusqlite::MAIN_DB, dest, None)
+            .map_err(|e| match Error::from(e) {
+                err if err.kind() == ErrorKind::Internal => Error::new(
+                    ErrorKind::Io,
+                    format!("cannot copy the catalog to {}: {err}", dest.display()),
+                ),
+                err => err,
+            })
+    }
+
+    /// Keeps `kura gc` from deleting chunk packs while the guard lives (a backup reading the
+    /// chunk store holds it); snapshots are not blocked.
+    pub fn hold_chunks(&self) -> Result<ChunkHold> {
+        Ok(ChunkHold {
+            _lock: self.lock_chunks(false)?,
+        })
+    }
+
+    /// Points project `id` at a new working folder (after a restore placed it elsewhere).
+    pub fn relocate_project(&self, id: &str, path: &Path) -> Result<()> {
+        let text = path
+            .to_str()
+            .ok_or_else(|| Error::invalid(format!("{} is not valid UTF-8", path.display())))?;
+        let changed = self
+            .db()
+            .execute("UPDATE projects SET path = ?1 WHERE id = ?2", (text, id))?;
+        if changed == 0 {
+            return Err(Error::not_found(format!(
+                "there is no project with id {id}"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A shared hold on the chunk store that keeps garbage collection out; see [`Vault::hold_chunks`].
+#[derive(Debug)]
+pub struct ChunkHold {
+    _lock: FileLock,
 }

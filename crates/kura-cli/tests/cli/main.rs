@@ -7,6 +7,7 @@ mod random;
 mod sandbox;
 
 mod archive;
+mod backup;
 mod crash;
 mod history;
 mod safety;

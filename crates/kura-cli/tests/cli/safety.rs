@@ -383,12 +383,12 @@ fn a_truncated_git_pack_of_the_latest_version_is_named_by_verify() {
 }
 
 /// A small tmpfs, unmounted when dropped.
-struct SmallDisk {
-    dir: PathBuf,
+pub(crate) struct SmallDisk {
+    pub dir: PathBuf,
 }
 
 impl SmallDisk {
-    fn mount(dir: PathBuf, size: &str) -> Option<SmallDisk> {
+    pub fn mount(dir: PathBuf, size: &str) -> Option<SmallDisk> {
         fs::create_dir_all(&dir).unwrap();
         let status = Command::new("mount")
             .args([

@@ -1,0 +1,455 @@
+//! Kura's backups: targets (a local folder or external drive, an S3-compatible bucket through
+//! OpenDAL), incremental, deduplicated, compressed and optionally encrypted backups of a whole
+//! vault, restore of one project or everything, verify, retention and prune, a durable outbox
+//! with retries, a circuit breaker per target, and run locks.
+//!
+//! [`Backups`] is the one entry point; the CLI and the desktop app call its methods. Schedules are
+//! stored as strings on each target for the scheduler (`kura-schedule`), which asks
+//! [`Backups::targets`] and [`Backups::last_run`] what is due and calls [`Backups::run_backup`].
+//!
+//! ```
+//! use kura_backup::{Backups, Location, Secrets, Target};
+//! use kura_core::{Job, Vault};
+//!
+//! # fn main() -> Result<(), kura_core::Error> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let vault = Vault::open(&dir.path().join("vault"))?;
+//! let drive = dir.path().join("drive");
+//! std::fs::create_dir(&drive).unwrap();
+//! let backups = Backups::new(&vault);
+//! backups.add_target(&Target::folder("usb", &drive), &Secrets::default(), false)?;
+//! let report = backups.run_backup("usb", &Job::default())?;
+//! assert_eq!(backups.backups("usb")?[0].id, report.backup.id);
+//! # Ok(())
+//! # }
+//! ```
+
+mod crypto;
+mod fsio;
+mod lock;
+mod manifest;
+mod prune;
+mod repo;
+mod restore;
+mod run;
+mod session;
+mod state;
+mod store;
+mod target;
+mod verify;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kura_core::{Clock, Error, ErrorKind, Job, Result, SystemClock, Vault};
+use serde::Serialize;
+
+pub use lock::{RunLock, STALE_AFTER_SECS};
+pub use manifest::{BackupInfo, BackupProject};
+pub use prune::{select_kept, PruneReport};
+pub use restore::RestoreReport;
+pub use state::{
+    HealthState, RunRecord, RunResult, TargetHealth, FAILURES_BEFORE_UNHEALTHY,
+    UNHEALTHY_COOL_DOWN_SECS,
+};
+pub use target::{secret_env_var, Location, Retention, SecretKind, Secrets, Target};
+pub use verify::{VerifyMode, VerifyProblem, VerifyReport};
+
+use session::Session;
+use state::State;
+use target::TargetsFile;
+
+/// What a successful run did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    /// The run's record (as listed by [`Backups::runs`]).
+    pub run: RunRecord,
+    /// The backup it wrote.
+    pub backup: BackupInfo,
+}
+
+/// A backup's summary and the projects in it (for the restore wizard).
+#[derive(Clone, Debug, Serialize)]
+pub struct BackupContents {
+    /// The backup.
+    pub info: BackupInfo,
+    /// Its projects.
+    pub projects: Vec<BackupProject>,
+}
+
+/// What a connection test found.
+#[derive(Clone, Debug, Serialize)]
+pub struct TestReport {
+    /// The target.
+    pub target: String,
+    /// Backups it holds.
+    pub backups: u64,
+    /// Whether its data is encrypted.
+    pub encrypted: bool,
+    /// Its health after the test.
+    pub health: TargetHealth,
+}
+
+impl Target {
+    /// A folder target with no schedule, no encryption and no retention rule.
+    pub fn folder(name: &str, path: &Path) -> Target {
+        Target {
+            name: name.into(),
+            location: Location::Folder {
+                path: path.to_path_buf(),
+            },
+            encrypt: false,
+            schedule: String::new(),
+            retention: Retention::default(),
+            bandwidth_limit: None,
+        }
+    }
+}
+
+/// The backups of one vault.
+pub struct Backups<'v> {
+    vault: &'v Vault,
+    clock: Arc<dyn Clock>,
+}
+
+impl<'v> Backups<'v> {
+    /// The backups of `vault`, with the system clock.
+    pub fn new(vault: &'v Vault) -> Backups<'v> {
+        Backups::with_clock(vault, Arc::new(SystemClock))
+    }
+
+    /// Like [`Backups::new`], with the given clock (run times, retention, lock heartbeats,
+    /// the circuit breaker's cool-down).
+    pub fn with_clock(vault: &'v Vault, clock: Arc<dyn Clock>) -> Backups<'v> {
+        Backups { vault, clock }
+    }
+
+    fn root(&self) -> &Path {
+        self.vault.root()
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Every target, by name.
+    pub fn targets(&self) -> Result<Vec<Target>> {
+        Ok(TargetsFile::load(self.root())?
+            .targets
+            .into_values()
+            .collect())
+    }
+
+    /// One target by name.
+    pub fn target(&self, name: &str) -> Result<Target> {
+        TargetsFile::load(self.root())?
+            .targets
+            .remove(name)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "there is no backup target '{name}'; `kura backup target list` shows them"
+                    ),
+                )
+            })
+    }
+
+    /// Adds a target: checks its settings, connects, and initialises its repository (or opens
+    /// the one already there, checking the passphrase). `secrets` given here are stored in the
+    /// OS keyring when `keyring` is true; otherwise they must come from the environment at each
+    /// run ([`secret_env_var`]). Nothing is saved when any step fails.
+    pub fn add_target(
+        &self,
+        target: &Target,
+        secrets: &Secrets,
+        keyring: bool,
+    ) -> Result<TestReport> {
+        target::validate(target)?;
+        let mut file = TargetsFile::load(self.root())?;
+        if file.targets.contains_key(&target.name) {
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!(
+                    "a backup target '{}' already exists; remove it first or pick another name",
+                    target.name
+                ),
+            ));
+        }
+        if keyring {
+            for (kind, value) in [
+                (SecretKind::AccessKeyId, &secrets.access_key_id),
+                (SecretKind::SecretAccessKey, &secrets.secret_access_key),
+                (SecretKind::Passphrase, &secrets.passphrase),
+            ] {
+                if let Some(v) = value {
+                    target::store_secret(&target.name, kind, v)?;
+                }
+            }
+        }
+        if let Location::Folder { path } = &target.location {
+            let parent = path.parent().unwrap_or(path);
+            if !parent.is_dir() {
+                return Err(Error::new(
+                    ErrorKind::Unavailable,
+                    format!("{} does not exist (is the drive connected?); the target folder's parent must exist", parent.display()),
+                ));
+            }
+            std::fs::create_dir_all(path).map_err(|e| Error::from_io("create folder", path, e))?;
+        }
+        let session = Session::open(target, true, self.now())?;
+        let backups = restore::backup_ids(&session)?.len() as u64;
+        let mut state = State::open(self.root())?;
+        state.forget_target(&target.name)?;
+        file.targets.insert(target.name.clone(), target.clone());
+        file.save(self.root())?;
+        let health = state.record_outcome(&target.name, self.now(), None)?;
+        Ok(TestReport {
+            target: target.name.clone(),
+            backups,
+            encrypted: session.keys.encrypted(),
+            health,
+        })
+    }
+
+    /// Removes a target from this vault (its keyring secrets and local caches too). The data at
+    /// the target is left alone.
+    pub fn remove_target(&self, name: &str) -> Result<()> {
+        let mut file = TargetsFile::load(self.root())?;
+        if file.targets.remove(name).is_none() {
+            return Err(Error::new(
+                ErrorKind::NotFound,
+                format!("there is no backup target '{name}'"),
+            ));
+        }
+        let _lock = lock::lock_local(self.root(), name)?;
+        file.save(self.root())?;
+        State::open(self.root())?.forget_target(name)?;
+        target::forget_secrets(name);
+        let work = self.root().join("backup").join(name);
+        let _ = std::fs::remove_dir_all(&work);
+        Ok(())
+    }
+
+    /// Changes a target's settings other than its location and encryption (schedule, retention,
+    /// bandwidth limit): `change` edits a copy, which is validated and saved.
+    pub fn update_target(&self, name: &str, change: impl FnOnce(&mut Target)) -> Result<Target> {
+        let mut file = TargetsFile::load(self.root())?;
+        let current = file.targets.get(name).cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!("there is no backup target '{name}'"),
+            )
+        })?;
+        let mut updated = current.clone();
+        change(&mut updated);
+        if updated.name != current.name
+            || updated.location != current.location
+            || updated.encrypt != current.encrypt
+        {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("the name, location and encryption of target '{name}' cannot change; add a new target instead"),
+            ));
+        }
+        target::validate(&updated)?;
+        file.targets.insert(name.into(), updated.clone());
+        file.save(self.root())?;
+        Ok(updated)
+    }
+
+    /// Stores a target's schedule string (what the scheduler interprets). An empty string means
+    /// on demand only.
+    pub fn set_schedule(&self, name: &str, schedule: &str) -> Result<Target> {
+        let schedule = schedule.trim().to_string();
+        self.update_target(name, |t| t.schedule = schedule)
+    }
+
+    /// Connects to a target and opens its repository; a success closes its circuit breaker.
+    pub fn test_target(&self, name: &str) -> Result<TestReport> {
+        let target = self.target(name)?;
+        let state = State::open(self.root())?;
+        let result = Session::open(&target, false, self.now())
+            .and_then(|s| Ok((restore::backup_ids(&s)?.len() as u64, s.keys.encrypted())));
+        let health = state.record_outcome(name, self.now(), result.as_ref().err())?;
+        let (backups, encrypted) = result?;
+        Ok(TestReport {
+            target: name.into(),
+            backups,
+            encrypted,
+            health,
+        })
+    }
+
+    /// Takes the per-target run lock without waiting (`busy` when a run, verify or prune of the
+    /// target is under way in any process). [`Backups::run_backup`] takes it itself; the
+    /// scheduler may use it to check.
+    pub fn lock_target(&self, name: &str) -> Result<RunLock> {
+        lock::lock_local(self.root(), name)
+    }
+
+    /// Backs the vault up to `target` now. Refused while the target is unhealthy (until its
+    /// cool-down passes or a test succeeds). The run is recorded whatever happens; an error of
+    /// kind `unavailable` means "wait for the target", not a failure of the data.
+    pub fn run_backup(&self, name: &str, job: &Job) -> Result<RunReport> {
+        let target = self.target(name)?;
+        let _lock = lock::lock_local(self.root(), name)?;
+        let mut state = State::open(self.root())?;
+        let now = self.now();
+        state.close_interrupted(name, now)?;
+        let health = state.health(name)?;
+        if let Some(until) = health.unhealthy_until.filter(|u| *u > now) {
+            return Err(Error::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "target '{name}' is unhealthy after {} failed runs in a row (last: {}); it is tried again after {} seconds, or now after a successful `kura backup target test {name}`",
+                    health.consecutive_failures,
+                    health.last_error.as_deref().unwrap_or("unknown"),
+                    until - now
+                ),
+            ));
+        }
+        let run_id = hex::encode(crypto::random::<8>()?);
+        state.start_run(&run_id, name, now)?;
+        let mut counters = run::Counters::default();
+        let clock = self.clock.clone();
+        let result = Session::open(&target, false, now).and_then(|session| {
+            let mut tlock =
+                lock::TargetLock::acquire(&session.store, name, &run_id, "backup", now)?;
+            tlock.beat(&session.store, now)?;
+            let r = run::backup(
+                self.vault,
+                &session,
+                &mut state,
+                &|| clock.now(),
+                job,
+                &mut counters,
+            );
+            let released = tlock.release(&session.store);
+            let info = r?;
+            released?;
+            Ok(info)
+        });
+        let finished = self.now();
+        let mut record = RunRecord {
+            id: run_id,
+            target: name.into(),
+            started: now,
+            finished: Some(finished),
+            result: RunResult::Ok,
+            backup_id: None,
+            files: counters.files,
+            bytes_read: counters.bytes_read,
+            bytes_sent: counters.bytes_sent,
+            new_blobs: counters.new_blobs,
+            error_code: None,
+            error: None,
+        };
+        match &result {
+            Ok(info) => record.backup_id = Some(info.id.clone()),
+            Err(e) => {
+                record.result = match e.kind() {
+                    ErrorKind::Unavailable => RunResult::Unavailable,
+                    ErrorKind::Cancelled => RunResult::Cancelled,
+                    _ => RunResult::Failed,
+                };
+                record.error_code = Some(e.kind().code().into());
+                record.error = Some(e.message().into());
+            }
+        }
+        state.finish_run(&record)?;
+        state.record_outcome(name, finished, result.as_ref().err())?;
+        Ok(RunReport {
+            run: record,
+            backup: result?,
+        })
+    }
+
+    /// Past runs, newest first (of one target, or of all), at most `limit`.
+    pub fn runs(&self, target: Option<&str>, limit: u32) -> Result<Vec<RunRecord>> {
+        State::open(self.root())?.runs(target, limit)
+    }
+
+    /// The latest run of `target` (for the scheduler: its `started`, `finished` and `result`).
+    pub fn last_run(&self, target: &str) -> Result<Option<RunRecord>> {
+        Ok(self.runs(Some(target), 1)?.into_iter().next())
+    }
+
+    /// The latest successful run of `target`.
+    pub fn last_success(&self, target: &str) -> Result<Option<RunRecord>> {
+        Ok(self
+            .runs(Some(target), u32::MAX)?
+            .into_iter()
+            .find(|r| r.result == RunResult::Ok))
+    }
+
+    /// The health of every target.
+    pub fn health(&self) -> Result<Vec<TargetHealth>> {
+        let state = State::open(self.root())?;
+        self.targets()?
+            .iter()
+            .map(|t| state.health(&t.name))
+            .collect()
+    }
+
+    fn open(&self, name: &str) -> Result<Session> {
+        Session::open(&self.target(name)?, false, self.now())
+    }
+
+    /// The backups at a target, oldest first.
+    pub fn backups(&self, target: &str) -> Result<Vec<BackupInfo>> {
+        let session = self.open(target)?;
+        restore::backup_ids(&session)?
+            .iter()
+            .map(|id| restore::load_manifest(&session, id).map(|m| m.info))
+            .collect()
+    }
+
+    /// A backup's summary and its projects; `backup` is an id (or its start) or `latest`.
+    pub fn backup_contents(&self, target: &str, backup: &str) -> Result<BackupContents> {
+        let m = restore::load_manifest(&self.open(target)?, backup)?;
+        Ok(BackupContents {
+            info: m.info,
+            projects: m.projects,
+        })
+    }
+
+    /// Restores from `backup` (an id or `latest`) of `target` into `destination`, a new or empty
+    /// folder: the working folder of `project` (name, `workspace/name` or id), or with `None` the
+    /// whole vault (a vault that `kura --vault <destination>` opens, linked projects' folders
+    /// under `linked/<name>`).
+    pub fn restore(
+        &self,
+        target: &str,
+        backup: &str,
+        project: Option<&str>,
+        destination: &Path,
+        job: &Job,
+    ) -> Result<RestoreReport> {
+        restore::restore(&self.open(target)?, backup, project, destination, job)
+    }
+
+    /// Checks a target's backups; see [`VerifyMode`].
+    pub fn verify(&self, target: &str, mode: VerifyMode, job: &Job) -> Result<VerifyReport> {
+        let _lock = lock::lock_local(self.root(), target)?;
+        verify::verify(&self.open(target)?, mode, job)
+    }
+
+    /// Applies the target's retention: removes the backups it does not keep and every pack no
+    /// kept backup needs. With `dry_run`, only says what it would remove.
+    pub fn prune(&self, target: &str, dry_run: bool, job: &Job) -> Result<PruneReport> {
+        let _lock = lock::lock_local(self.root(), target)?;
+        let session = self.open(target)?;
+        let now = self.now();
+        let run = hex::encode(crypto::random::<8>()?);
+        let tlock = lock::TargetLock::acquire(&session.store, target, &run, "prune", now)?;
+        let result = prune::prune(&session, now, dry_run, job);
+        let released = tlock.release(&session.store);
+        let (report, doomed) = result?;
+        released?;
+        if !dry_run {
+            State::open(self.root())?.drop_packs(target, &doomed)?;
+        }
+        Ok(report)
+    }
+}

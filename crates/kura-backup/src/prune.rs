@@ -1,0 +1,241 @@
+//! Retention and prune: which backups to keep, then delete the others' manifests and every pack
+//! no kept backup needs.
+//!
+//! Packs partly used by kept backups are kept whole (no repacking: nothing is rewritten at the
+//! target, so a prune killed at any moment loses nothing; the cost is some unused bytes until
+//! every backup using such a pack is gone). Deletion order: manifests, then pack indexes, then
+//! packs; packs left without an index by a killed run or prune are deleted by the next prune.
+//! Prune holds the target's lock: it refuses to start while a backup is running there, and no
+//! backup starts while it runs.
+
+use std::collections::{BTreeSet, HashSet};
+
+use kura_core::{Job, Result};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::manifest::Manifest;
+use crate::repo;
+use crate::restore::backup_ids;
+use crate::session::Session;
+use crate::target::Retention;
+
+/// What prune did (or would do, with `dry_run`).
+#[derive(Clone, Debug, Serialize)]
+pub struct PruneReport {
+    /// The target.
+    pub target: String,
+    /// Backups kept.
+    pub kept: Vec<String>,
+    /// Backups removed.
+    pub removed: Vec<String>,
+    /// Packs deleted.
+    pub packs_deleted: u64,
+    /// Bytes those packs took.
+    pub bytes_freed: u64,
+    /// Whether nothing was actually deleted.
+    pub dry_run: bool,
+}
+
+/// The backups `policy` keeps among `backups` (id, start time) at `now`.
+pub fn select_kept(backups: &[(String, i64)], policy: &Retention, now: i64) -> BTreeSet<String> {
+    let mut sorted: Vec<&(String, i64)> = backups.iter().collect();
+    sorted.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+    if policy.keeps_all() {
+        return sorted.iter().map(|b| b.0.clone()).collect();
+    }
+    let mut kept = BTreeSet::new();
+    for b in sorted.iter().take(policy.keep_last as usize) {
+        kept.insert(b.0.clone());
+    }
+    let period = |t: i64, kind: u8| -> (i32, u32) {
+        let d = OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        match kind {
+            0 => (d.year(), d.ordinal() as u32 * 24 + d.hour() as u32),
+            1 => (d.year(), d.ordinal() as u32),
+            2 => {
+                let (y, w, _) = d.to_iso_week_date();
+                (y, w as u32)
+            }
+            _ => (d.year(), d.month() as u32),
+        }
+    };
+    for (kind, count) in [
+        (0u8, policy.hourly),
+        (1, policy.daily),
+        (2, policy.weekly),
+        (3, policy.monthly),
+    ] {
+        let mut seen = HashSet::new();
+        for b in &sorted {
+            if seen.len() >= count as usize {
+                break;
+            }
+            if seen.insert(period(b.1, kind)) {
+                kept.insert(b.0.clone());
+            }
+        }
+    }
+    if policy.retention_days > 0 {
+        let oldest = now - policy.retention_days as i64 * 86_400;
+        for b in sorted.iter().filter(|b| b.1 < oldest) {
+            kept.remove(&b.0);
+        }
+        if policy.keep_last == 0
+            && policy.hourly == 0
+            && policy.daily == 0
+            && policy.weekly == 0
+            && policy.monthly == 0
+        {
+            kept.extend(sorted.iter().filter(|b| b.1 >= oldest).map(|b| b.0.clone()));
+        }
+    }
+    if let Some(newest) = sorted.first() {
+        kept.insert(newest.0.clone());
+    }
+    kept
+}
+
+pub(crate) fn prune(
+    session: &Session,
+    now: i64,
+    dry_run: bool,
+    job: &Job,
+) -> Result<(PruneReport, Vec<String>)> {
+    let ids = backup_ids(session)?;
+    let mut manifests = Vec::new();
+    for id in &ids {
+        job.check()?;
+        let bytes = session.store.read(&repo::backup_path(id))?;
+        let m: Manifest = repo::open_json(
+            &session.keys,
+            &bytes,
+            &format!("the manifest of backup {id}"),
+        )?;
+        manifests.push(m);
+    }
+    let times: Vec<(String, i64)> = manifests
+        .iter()
+        .map(|m| (m.info.id.clone(), m.info.started))
+        .collect();
+    let kept = select_kept(&times, &session.target.retention, now);
+    let mut used = HashSet::new();
+    for m in manifests.iter().filter(|m| kept.contains(&m.info.id)) {
+        for e in &m.entries {
+            used.extend(e.chunk_ids()?);
+        }
+    }
+    let removed: Vec<String> = ids.iter().filter(|i| !kept.contains(*i)).cloned().collect();
+    let indexed: HashSet<String> = session.indexed_packs()?.into_iter().collect();
+    let mut doomed = Vec::new();
+    for pack in &indexed {
+        let index = session.read_index(pack)?;
+        if !index.blobs.iter().any(|b| used.contains(&b.id)) {
+            doomed.push(pack.clone());
+        }
+    }
+    let listed = session.store.list("data/")?;
+    let mut bytes_freed = 0;
+    let mut packs_deleted = 0;
+    let mut orphans = Vec::new();
+    for l in &listed {
+        let pack = l.name.rsplit('/').next().unwrap_or_default().to_string();
+        if doomed.contains(&pack) || !indexed.contains(&pack) {
+            bytes_freed += l.size;
+            packs_deleted += 1;
+            if !indexed.contains(&pack) {
+                orphans.push(pack);
+            }
+        }
+    }
+    if !dry_run {
+        for id in &removed {
+            job.check()?;
+            session.store.delete(&repo::backup_path(id))?;
+        }
+        for pack in &doomed {
+            job.check()?;
+            session.store.delete(&repo::index_path(pack))?;
+        }
+        for pack in doomed.iter().chain(&orphans) {
+            job.check()?;
+            session.store.delete(&repo::pack_path(pack))?;
+        }
+    }
+    Ok((
+        PruneReport {
+            target: session.target.name.clone(),
+            kept: kept.into_iter().collect(),
+            removed,
+            packs_deleted,
+            bytes_freed,
+            dry_run,
+        },
+        doomed,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400;
+
+    fn hourly_for(days: i64) -> Vec<(String, i64)> {
+        (0..days * 24)
+            .map(|h| (format!("b{h:05}"), 1_700_000_000 + h * 3600))
+            .collect()
+    }
+
+    #[test]
+    fn keep_last_and_daily_pick_the_newest_of_each_day() {
+        let backups = hourly_for(10);
+        let now = backups.last().unwrap().1;
+        let kept = select_kept(
+            &backups,
+            &Retention {
+                keep_last: 3,
+                daily: 5,
+                ..Default::default()
+            },
+            now,
+        );
+        // 3 newest, plus the newest of 5 days (the first of which is the newest overall).
+        assert_eq!(kept.len(), 3 + 4);
+        assert!(kept.contains(&backups.last().unwrap().0));
+    }
+
+    #[test]
+    fn max_age_removes_old_backups_but_never_the_newest() {
+        let backups = hourly_for(10);
+        let now = backups.last().unwrap().1 + 100 * DAY;
+        let kept = select_kept(
+            &backups,
+            &Retention {
+                retention_days: 2,
+                ..Default::default()
+            },
+            now,
+        );
+        assert_eq!(
+            kept.into_iter().collect::<Vec<_>>(),
+            vec![backups.last().unwrap().0.clone()]
+        );
+        let now = backups.last().unwrap().1;
+        let kept = select_kept(
+            &backups,
+            &Retention {
+                retention_days: 1,
+                ..Default::default()
+            },
+            now,
+        );
+        assert_eq!(kept.len(), 25);
+    }
+
+    #[test]
+    fn no_rule_keeps_everything() {
+        let backups = hourly_for(2);
+        assert_eq!(select_kept(&backups, &Retention::default(), 0).len(), 48);
+    }
+}

@@ -1,0 +1,419 @@
+//! Restore from a backup: one project's folder, or the whole vault (catalog, settings,
+//! histories, chunk packs, every working folder), to a new folder.
+//!
+//! Files are written into a staging folder beside the destination, each pack downloaded once and
+//! its blobs written where they belong; then modes and times are set, files fsynced, and the
+//! staging folder renamed into place. A whole-vault restore then rebuilds the chunk index from the
+//! packs and points every project at its restored folder (linked ones under `linked/<name>`).
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{FileExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, UNIX_EPOCH};
+
+use kura_core::{Error, ErrorKind, Job, Progress, Result, Vault};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::fsio;
+use crate::manifest::{BackupProject, Entry, EntryKind, Manifest};
+use crate::repo;
+use crate::session::{BlobPlace, Session};
+
+/// What a restore did.
+#[derive(Clone, Debug, Serialize)]
+pub struct RestoreReport {
+    /// The backup restored from.
+    pub backup: String,
+    /// Where it went.
+    pub destination: PathBuf,
+    /// Files written.
+    pub files: u64,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Projects restored (names).
+    pub projects: Vec<String>,
+}
+
+/// Reads a backup's manifest; `reference` is an id or `latest`.
+pub(crate) fn load_manifest(session: &Session, reference: &str) -> Result<Manifest> {
+    let ids = backup_ids(session)?;
+    let id = if reference == "latest" {
+        ids.last().cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "target '{}' holds no backup yet; run `kura backup run {}` first",
+                    session.target.name, session.target.name
+                ),
+            )
+        })?
+    } else {
+        let matching: Vec<&String> = ids.iter().filter(|i| i.starts_with(reference)).collect();
+        match matching.as_slice() {
+            [one] => (*one).clone(),
+            [] => {
+                return Err(Error::new(
+                    ErrorKind::NotFound,
+                    format!(
+                        "target '{}' has no backup '{reference}'; `kura backup list {}` shows them",
+                        session.target.name, session.target.name
+                    ),
+                ))
+            }
+            _ => {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("'{reference}' names several backups; give more of the id"),
+                ))
+            }
+        }
+    };
+    let bytes = session.store.read(&repo::backup_path(&id))?;
+    repo::open_json(
+        &session.keys,
+        &bytes,
+        &format!("the manifest of backup {id}"),
+    )
+}
+
+/// The ids of the backups at the target, oldest first.
+pub(crate) fn backup_ids(session: &Session) -> Result<Vec<String>> {
+    let mut ids: Vec<String> = session
+        .store
+        .list("backups/")?
+        .into_iter()
+        .map(|l| l.name)
+        .filter(|n| !n.contains('/'))
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+/// Finds a project in a backup by name, `workspace/name` or id.
+pub(crate) fn find_project<'m>(
+    manifest: &'m Manifest,
+    reference: &str,
+) -> Result<&'m BackupProject> {
+    let found: Vec<&BackupProject> = manifest
+        .projects
+        .iter()
+        .filter(|p| {
+            p.id == reference
+                || p.name.eq_ignore_ascii_case(reference)
+                || format!("{}/{}", p.workspace, p.name).eq_ignore_ascii_case(reference)
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(one),
+        [] => Err(Error::new(
+            ErrorKind::NotFound,
+            format!("backup {} holds no project '{reference}'", manifest.info.id),
+        )),
+        _ => Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("several projects in backup {} are called '{reference}'; use workspace/name or the id", manifest.info.id),
+        )),
+    }
+}
+
+pub(crate) fn restore(
+    session: &Session,
+    backup: &str,
+    project: Option<&str>,
+    dest: &Path,
+    job: &Job,
+) -> Result<RestoreReport> {
+    let manifest = load_manifest(session, backup)?;
+    check_destination(dest)?;
+    // Where each entry goes, relative to the destination.
+    let mut plan: Vec<(PathBuf, &Entry)> = Vec::new();
+    let mut projects = Vec::new();
+    let linked_dirs = linked_folders(&manifest);
+    match project {
+        Some(reference) => {
+            let p = find_project(&manifest, reference)?;
+            projects.push(p.name.clone());
+            for e in &manifest.entries {
+                if let Some(rel) = under(&e.path, &p.prefix) {
+                    plan.push((PathBuf::from(rel), e));
+                }
+            }
+        }
+        None => {
+            projects.extend(manifest.projects.iter().map(|p| p.name.clone()));
+            for e in &manifest.entries {
+                if let Some(rel) = under(&e.path, "vault") {
+                    plan.push((PathBuf::from(rel), e));
+                } else if let Some((prefix, folder)) = linked_dirs
+                    .iter()
+                    .find(|(prefix, _)| under(&e.path, prefix).is_some())
+                {
+                    let rel = under(&e.path, prefix).unwrap_or_default();
+                    plan.push((Path::new(folder).join(rel), e));
+                }
+            }
+        }
+    }
+    let parent = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(|e| Error::from_io("create folder", parent, e))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".kura-restore-")
+        .tempdir_in(parent)
+        .map_err(|e| Error::from_io("create a folder in", parent, e))?;
+    let (files, bytes) = write_entries(session, &plan, staging.path(), job)?;
+    if project.is_none() {
+        finish_vault(staging.path(), dest, &manifest, &linked_dirs)?;
+    }
+    if dest.exists() {
+        std::fs::remove_dir(dest).map_err(|e| Error::from_io("replace", dest, e))?;
+    }
+    let staged = staging.keep();
+    std::fs::rename(&staged, dest).map_err(|e| Error::from_io("move into place", dest, e))?;
+    fsio::sync_dir(parent)?;
+    Ok(RestoreReport {
+        backup: manifest.info.id.clone(),
+        destination: dest.to_path_buf(),
+        files,
+        bytes,
+        projects,
+    })
+}
+
+/// `path` relative to `prefix` when it is `prefix` itself ("") or under it.
+fn under<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
+    if path == prefix {
+        Some("")
+    } else {
+        path.strip_prefix(prefix).and_then(|r| r.strip_prefix('/'))
+    }
+}
+
+/// Linked (and other outside) project folders of a whole-vault restore: prefix → `linked/<name>`.
+fn linked_folders(manifest: &Manifest) -> Vec<(String, String)> {
+    let mut used = std::collections::HashSet::new();
+    manifest
+        .projects
+        .iter()
+        .filter(|p| p.prefix.starts_with("folders/"))
+        .map(|p| {
+            let base = if p.linked { "linked" } else { "projects" };
+            let mut folder = format!("{base}/{}", p.name);
+            if !used.insert(folder.to_lowercase()) {
+                folder = format!("{base}/{}-{}", p.name, &p.id[..8.min(p.id.len())]);
+                used.insert(folder.to_lowercase());
+            }
+            (p.prefix.clone(), folder)
+        })
+        .collect()
+}
+
+fn check_destination(dest: &Path) -> Result<()> {
+    match std::fs::read_dir(dest) {
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                return Err(Error::new(
+                    ErrorKind::AlreadyExists,
+                    format!(
+                        "{} is not empty; restore into a new or empty folder (nothing was changed)",
+                        dest.display()
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::from_io("read", dest, e)),
+    }
+}
+
+/// Writes the planned entries under `root`: folders and links first, then file contents pack by
+/// pack, then modes and times; every file is fsynced.
+fn write_entries(
+    session: &Session,
+    plan: &[(PathBuf, &Entry)],
+    root: &Path,
+    job: &Job,
+) -> Result<(u64, u64)> {
+    let blobs = session.blob_map()?;
+    let mut by_pack: HashMap<&str, Vec<(&BlobPlace, usize, u64)>> = HashMap::new();
+    let mut files = 0u64;
+    let mut total = 0u64;
+    for (i, (rel, e)) in plan.iter().enumerate() {
+        let path = root.join(rel);
+        match e.kind {
+            EntryKind::Dir => std::fs::create_dir_all(&path)
+                .map_err(|err| Error::from_io("create folder", &path, err))?,
+            EntryKind::Symlink => {
+                make_parent(&path)?;
+                let link = e.link.as_deref().unwrap_or_default();
+                std::os::unix::fs::symlink(link, &path)
+                    .map_err(|err| Error::from_io("create link", &path, err))?;
+            }
+            EntryKind::File => {
+                make_parent(&path)?;
+                let f = File::create(&path).map_err(|err| Error::from_io("create", &path, err))?;
+                f.set_len(e.size)
+                    .map_err(|err| Error::from_io("write", &path, err))?;
+                let mut offset = 0u64;
+                for id in e.chunk_ids()? {
+                    let place = blobs.get(&id).ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::Corrupt,
+                            format!("backup data for {} is missing at target '{}' (chunk {}); run `kura backup verify`", e.path, session.target.name, hex::encode(&id[..8])),
+                        )
+                    })?;
+                    by_pack
+                        .entry(place.pack.as_str())
+                        .or_default()
+                        .push((place, i, offset));
+                    offset += place.entry.raw_length as u64;
+                }
+                files += 1;
+                total += e.size;
+            }
+        }
+    }
+    let done = AtomicU64::new(0);
+    let packs: Vec<_> = by_pack.into_iter().collect();
+    packs
+        .par_iter()
+        .try_for_each(|(pack, wants)| -> Result<()> {
+            job.check()?;
+            let data = session.store.read(&repo::pack_path(pack))?;
+            let mut decoded: HashMap<[u8; 32], Vec<u8>> = HashMap::new();
+            for (place, i, offset) in wants {
+                let e = &place.entry;
+                if !decoded.contains_key(&e.id) {
+                    let start = e.offset as usize;
+                    let end = start + e.length as usize;
+                    let stored = data.get(start..end).ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::Corrupt,
+                            format!(
+                                "pack {pack} at target '{}' is shorter than its index says",
+                                session.target.name
+                            ),
+                        )
+                    })?;
+                    decoded.insert(e.id, repo::open_blob(&session.keys, e, stored, pack)?);
+                }
+                let raw = &decoded[&e.id];
+                let path = root.join(&plan[*i].0);
+                let f = OpenOptions::new()
+                    .write(true)
+                    .open(&path)
+                    .map_err(|err| Error::from_io("open", &path, err))?;
+                f.write_all_at(raw, *offset)
+                    .map_err(|err| Error::from_io("write", &path, err))?;
+            }
+            let n = done.fetch_add(data.len() as u64, Ordering::Relaxed) + data.len() as u64;
+            job.report(Progress {
+                phase: "restoring",
+                done: n,
+                total: None,
+                unit: "bytes",
+                item: None,
+            });
+            Ok(())
+        })?;
+    plan.par_iter().try_for_each(|(rel, e)| -> Result<()> {
+        let path = root.join(rel);
+        if e.kind == EntryKind::File {
+            let f = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|err| Error::from_io("open", &path, err))?;
+            f.set_permissions(std::fs::Permissions::from_mode(e.mode & 0o7777))
+                .map_err(|err| Error::from_io("set mode of", &path, err))?;
+            f.set_modified(mtime(e.mtime_ns))
+                .map_err(|err| Error::from_io("set time of", &path, err))?;
+            f.sync_all()
+                .map_err(|err| Error::from_io("sync", &path, err))?;
+        }
+        Ok(())
+    })?;
+    // Folders last, deepest first, so writing into them does not change their times again.
+    let mut dirs: Vec<_> = plan
+        .iter()
+        .filter(|(_, e)| e.kind == EntryKind::Dir)
+        .collect();
+    dirs.sort_by_key(|(rel, _)| std::cmp::Reverse(rel.components().count()));
+    for (rel, e) in dirs {
+        let path = root.join(rel);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(e.mode & 0o7777))
+            .map_err(|err| Error::from_io("set mode of", &path, err))?;
+        if let Ok(f) = File::open(&path) {
+            let _ = f.set_modified(mtime(e.mtime_ns));
+            let _ = f.sync_all();
+        }
+    }
+    Ok((files, total))
+}
+
+fn mtime(ns: i64) -> std::time::SystemTime {
+    if ns >= 0 {
+        UNIX_EPOCH + Duration::from_nanos(ns as u64)
+    } else {
+        UNIX_EPOCH - Duration::from_nanos(ns.unsigned_abs())
+    }
+}
+
+fn make_parent(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(p) if !p.is_dir() => {
+            std::fs::create_dir_all(p).map_err(|e| Error::from_io("create folder", p, e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Turns a restored vault tree into a working vault at `dest`: chunk index rebuilt from the
+/// packs, projects pointed at their restored folders.
+fn finish_vault(
+    staging: &Path,
+    dest: &Path,
+    manifest: &Manifest,
+    linked: &[(String, String)],
+) -> Result<()> {
+    let chunks = kura_chunkstore::ChunkStore::open(&staging.join("chunks"), Default::default())
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot open the restored chunk store: {e}"),
+            )
+        })?;
+    chunks.rebuild_index().map_err(|e| {
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot rebuild the restored chunk index: {e}"),
+        )
+    })?;
+    drop(chunks);
+    // Managed project folders outside the vault come back inside it.
+    let config_path = staging.join("config.toml");
+    let mut config = kura_core::Config::load_file_only(&config_path)?;
+    if config.paths.projects.take().is_some() {
+        config.save(&config_path)?;
+    }
+    let vault = Vault::open(staging)?;
+    let old_root = Path::new(&manifest.info.vault);
+    for p in &manifest.projects {
+        let new_path =
+            if let Some((_, folder)) = linked.iter().find(|(prefix, _)| *prefix == p.prefix) {
+                dest.join(folder)
+            } else {
+                match Path::new(&p.path).strip_prefix(old_root) {
+                    Ok(rel) => dest.join(rel),
+                    Err(_) => continue,
+                }
+            };
+        vault.relocate_project(&p.id, &new_path)?;
+    }
+    Ok(())
+}

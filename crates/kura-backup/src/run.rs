@@ -1,0 +1,712 @@
+//! One backup run: walk the vault (catalog copy, settings, histories, chunk packs, working
+//! folders), cut new content into chunks, pack what the target does not hold yet, upload the
+//! packs and their indexes, then the manifest.
+//!
+//! Incremental: a file whose size, mtime, ctime and inode match the last run and whose chunks the
+//! target holds is not read again. Deduplicated: a chunk the target holds is never sent again.
+//! Packed: blobs go into ~16 MiB packs. Failed uploads are retried with backoff; when the target
+//! stays down, the packs (and the manifest) wait in `<vault>/backup/<target>/outbox/` and are sent
+//! first at the next run.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::time::{Duration, Instant};
+
+use kura_core::{Error, ErrorKind, Job, Progress, ProjectFilter, ProjectStatus, Result, Vault};
+use rayon::prelude::*;
+
+use crate::crypto::{self, Keys};
+use crate::fsio;
+use crate::manifest::{BackupInfo, BackupProject, Entry, EntryKind, Manifest};
+use crate::repo::{self, BlobEntry, PackIndex, PACK_MAGIC, PACK_TARGET_SIZE, ZSTD_LEVEL};
+use crate::session::Session;
+use crate::state::{CachedFile, State};
+use crate::store::{Upload, UPLOAD_PARALLELISM};
+
+/// Blobs waiting between the chunking threads and the packer.
+const BLOB_QUEUE: usize = 64;
+/// Progress is reported every this many files.
+const PROGRESS_EVERY: u64 = 256;
+
+/// A file, folder or link to back up.
+struct Item {
+    name: String,
+    abs: PathBuf,
+    meta: std::fs::Metadata,
+}
+
+/// A chunk the target does not hold, compressed and sealed.
+struct NewBlob {
+    id: [u8; 32],
+    stored: Vec<u8>,
+    raw_len: u32,
+}
+
+/// What the run did, for its record.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub files: u64,
+    pub bytes: u64,
+    pub bytes_read: u64,
+    pub bytes_sent: u64,
+    pub new_blobs: u64,
+}
+
+/// Runs one backup of `vault` to the open session; returns the manifest's summary.
+pub(crate) fn backup(
+    vault: &Vault,
+    session: &Session,
+    state: &mut State,
+    now: &dyn Fn() -> i64,
+    job: &Job,
+    counters: &mut Counters,
+) -> Result<BackupInfo> {
+    let name = session.target.name.clone();
+    let work = vault.root().join("backup").join(&name);
+    let outbox = work.join("outbox");
+    flush_outbox(session, state, &outbox, counters)?;
+    let known = sync_blob_cache(session, state)?;
+    let _hold = vault.hold_chunks()?;
+    let started = now();
+    let catalog_copy = work.join("catalog.db");
+    vault.backup_catalog_to(&catalog_copy)?;
+    let (items, projects) = collect(vault, &catalog_copy)?;
+    job.report(Progress {
+        phase: "backing up",
+        done: 0,
+        total: Some(items.len() as u64),
+        unit: "files",
+        item: None,
+    });
+    let old_cache = state.file_cache(&name)?;
+    let mut packer = Packer::new(session, &outbox, known.clone());
+    let stop = AtomicBool::new(false);
+    let done = AtomicU64::new(0);
+    let read = AtomicU64::new(0);
+    let total = items.len() as u64;
+    let (results, pack_error) = std::thread::scope(|s| {
+        let (tx, rx) = sync_channel::<NewBlob>(BLOB_QUEUE);
+        let producer = s.spawn(|| {
+            items
+                .par_iter()
+                .map_with(tx, |tx, item| {
+                    if stop.load(Ordering::Relaxed) {
+                        return Err(Error::new(ErrorKind::Cancelled, "stopped"));
+                    }
+                    job.check()?;
+                    let r = process(item, &old_cache, &known, &session.keys, session, tx, &read);
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    if n % PROGRESS_EVERY == 0 || n == total {
+                        job.report(Progress {
+                            phase: "backing up",
+                            done: n,
+                            total: Some(total),
+                            unit: "files",
+                            item: Some(item.name.clone()),
+                        });
+                    }
+                    r
+                })
+                .collect::<Result<Vec<_>>>()
+        });
+        let pack_error = pack_all(&mut packer, state, &rx, &stop);
+        drop(rx);
+        (producer.join(), pack_error)
+    });
+    let results =
+        results.map_err(|_| Error::new(ErrorKind::Internal, "a backup thread panicked"))?;
+    pack_error?;
+    let results = results?;
+    packer.finish(state)?;
+    counters.bytes_sent += packer.bytes_sent;
+    counters.new_blobs += packer.new_blobs;
+    counters.bytes_read = read.load(Ordering::Relaxed);
+
+    let mut entries = Vec::with_capacity(results.len());
+    let mut cache = HashMap::with_capacity(results.len());
+    for (entry, cached) in results {
+        if entry.kind != EntryKind::Dir {
+            counters.files += 1;
+            counters.bytes += entry.size;
+        }
+        if let Some(c) = cached {
+            cache.insert(entry.path.clone(), c);
+        }
+        entries.push(entry);
+    }
+    let id = backup_id(
+        started,
+        crate::restore::backup_ids(session)?
+            .last()
+            .map(String::as_str),
+    )?;
+    let manifest = Manifest {
+        info: BackupInfo {
+            id: id.clone(),
+            started,
+            finished: now(),
+            host: crate::lock::host_name(),
+            vault: vault.root().display().to_string(),
+            files: counters.files,
+            bytes: counters.bytes,
+            projects: projects.len() as u64,
+        },
+        projects,
+        entries,
+    };
+    let sealed = repo::seal_json(&session.keys, &manifest)?;
+    counters.bytes_sent += sealed.len() as u64;
+    let upload = session
+        .store
+        .write_in_background(vec![(repo::backup_path(&id), sealed.clone())]);
+    if let Err(e) = session.store.wait(upload) {
+        fsio::write_durably(&outbox.join(format!("{id}.backup")), &sealed)?;
+        return Err(e);
+    }
+    state.save_file_cache(&name, &old_cache, &cache)?;
+    let _ = std::fs::remove_file(&catalog_copy);
+    Ok(manifest.info)
+}
+
+/// `20261121T020000Z-0000-1a2b`: the start time, a sequence number that keeps backups started
+/// in the same second (or after the clock went back) in order after `latest`, random digits.
+fn backup_id(started: i64, latest: Option<&str>) -> Result<String> {
+    let t = time::OffsetDateTime::from_unix_timestamp(started)
+        .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+    let fmt = time::macros::format_description!("[year][month][day]T[hour][minute][second]Z");
+    let mut stamp = t
+        .format(fmt)
+        .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+    let mut seq = 0u32;
+    if let Some((last_stamp, rest)) = latest.and_then(|l| l.split_once('-')) {
+        if last_stamp >= stamp.as_str() {
+            stamp = last_stamp.to_string();
+            seq = rest
+                .split('-')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0)
+                + 1;
+        }
+    }
+    Ok(format!(
+        "{stamp}-{seq:04}-{}",
+        hex::encode(crypto::random::<2>()?)
+    ))
+}
+
+fn pack_all(
+    packer: &mut Packer,
+    state: &mut State,
+    rx: &Receiver<NewBlob>,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let mut result = Ok(());
+    for blob in rx.iter() {
+        if result.is_ok() {
+            if let Err(e) = packer.add(blob, state) {
+                stop.store(true, Ordering::Relaxed);
+                result = Err(e);
+            }
+        }
+    }
+    result
+}
+
+/// Backs up one item: from the cache when unchanged, else read and chunked; new chunks go to the
+/// packer through `tx`.
+fn process(
+    item: &Item,
+    old_cache: &HashMap<String, CachedFile>,
+    known: &HashSet<[u8; 32]>,
+    keys: &Keys,
+    session: &Session,
+    tx: &mut std::sync::mpsc::SyncSender<NewBlob>,
+    read: &AtomicU64,
+) -> Result<(Entry, Option<CachedFile>)> {
+    let meta = &item.meta;
+    let mut entry = Entry {
+        path: item.name.clone(),
+        kind: EntryKind::File,
+        size: 0,
+        mode: meta.permissions().mode(),
+        mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+        chunks: String::new(),
+        link: None,
+    };
+    if meta.is_dir() {
+        entry.kind = EntryKind::Dir;
+        return Ok((entry, None));
+    }
+    if meta.file_type().is_symlink() {
+        entry.kind = EntryKind::Symlink;
+        let target =
+            std::fs::read_link(&item.abs).map_err(|e| Error::from_io("read link", &item.abs, e))?;
+        entry.link = Some(target.to_string_lossy().into_owned());
+        return Ok((entry, None));
+    }
+    let stat = CachedFile {
+        size: meta.len(),
+        mtime_ns: entry.mtime_ns,
+        ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
+        inode: meta.ino(),
+        chunks: Vec::new(),
+    };
+    if let Some(c) = old_cache.get(&item.name) {
+        let same = c.size == stat.size
+            && c.mtime_ns == stat.mtime_ns
+            && c.ctime_ns == stat.ctime_ns
+            && c.inode == stat.inode;
+        if same && c.chunks.chunks_exact(32).all(|id| known.contains(id)) {
+            entry.size = c.size;
+            entry.chunks = hex::encode(&c.chunks);
+            return Ok((entry, Some(c.clone())));
+        }
+    }
+    let cfg = &session.config;
+    let file = File::open(&item.abs).map_err(|e| Error::from_io("read", &item.abs, e))?;
+    let mut ids = Vec::new();
+    let mut size = 0u64;
+    let mut handle = |data: &[u8]| -> Result<()> {
+        let id = keys.blob_id(data);
+        ids.extend_from_slice(&id);
+        size += data.len() as u64;
+        if !known.contains(&id) {
+            let packed = zstd::bulk::compress(data, ZSTD_LEVEL)
+                .map_err(|e| Error::new(ErrorKind::Internal, format!("compression failed: {e}")))?;
+            let stored = keys.seal(packed)?;
+            tx.send(NewBlob {
+                id,
+                stored,
+                raw_len: data.len() as u32,
+            })
+            .map_err(|_| Error::new(ErrorKind::Cancelled, "the packer stopped"))?;
+        }
+        Ok(())
+    };
+    if stat.size <= cfg.chunk_min as u64 {
+        let mut data = Vec::with_capacity(stat.size as usize);
+        (&file)
+            .take(cfg.chunk_max as u64)
+            .read_to_end(&mut data)
+            .map_err(|e| Error::from_io("read", &item.abs, e))?;
+        handle(&data)?;
+    } else {
+        let chunker =
+            fastcdc::v2020::StreamCDC::new(file, cfg.chunk_min, cfg.chunk_avg, cfg.chunk_max);
+        for chunk in chunker {
+            let chunk = chunk.map_err(|e| match e {
+                fastcdc::v2020::Error::IoError(io) => Error::from_io("read", &item.abs, io),
+                other => Error::new(
+                    ErrorKind::Io,
+                    format!("cannot read {}: {other}", item.abs.display()),
+                ),
+            })?;
+            handle(&chunk.data)?;
+        }
+    }
+    read.fetch_add(size, Ordering::Relaxed);
+    entry.size = size;
+    entry.chunks = hex::encode(&ids);
+    let cached = CachedFile {
+        size,
+        chunks: ids,
+        ..stat
+    };
+    // A file that changed while it was read is stored as read but not cached, so the next run
+    // reads it again.
+    let now_meta = std::fs::symlink_metadata(&item.abs).ok();
+    let stable = now_meta.is_some_and(|m| {
+        m.len() == size && m.mtime() * 1_000_000_000 + m.mtime_nsec() == entry.mtime_ns
+    });
+    Ok((entry, stable.then_some(cached)))
+}
+
+/// Packs new blobs and uploads full packs, a few at a time.
+struct Packer<'a> {
+    session: &'a Session,
+    outbox: &'a Path,
+    seen: HashSet<[u8; 32]>,
+    buf: Vec<u8>,
+    blobs: Vec<BlobEntry>,
+    inflight: VecDeque<Pending>,
+    throttle: Option<Throttle>,
+    bytes_sent: u64,
+    new_blobs: u64,
+}
+
+struct Pending {
+    pack: String,
+    ids: Vec<[u8; 32]>,
+    bytes: Vec<u8>,
+    index: Vec<u8>,
+    upload: Upload,
+}
+
+impl<'a> Packer<'a> {
+    fn new(session: &'a Session, outbox: &'a Path, known: HashSet<[u8; 32]>) -> Packer<'a> {
+        Packer {
+            session,
+            outbox,
+            seen: known,
+            buf: PACK_MAGIC.to_vec(),
+            blobs: Vec::new(),
+            inflight: VecDeque::new(),
+            throttle: session.target.bandwidth_limit.map(Throttle::new),
+            bytes_sent: 0,
+            new_blobs: 0,
+        }
+    }
+
+    fn add(&mut self, blob: NewBlob, state: &mut State) -> Result<()> {
+        if !self.seen.insert(blob.id) {
+            return Ok(());
+        }
+        self.blobs.push(BlobEntry {
+            id: blob.id,
+            offset: self.buf.len() as u64,
+            length: blob.stored.len() as u32,
+            raw_length: blob.raw_len,
+        });
+        self.buf.extend_from_slice(&blob.stored);
+        self.new_blobs += 1;
+        if self.buf.len() >= PACK_TARGET_SIZE {
+            self.close_pack(state)?;
+        }
+        Ok(())
+    }
+
+    fn close_pack(&mut self, state: &mut State) -> Result<()> {
+        if self.blobs.is_empty() {
+            return Ok(());
+        }
+        let bytes = std::mem::replace(&mut self.buf, PACK_MAGIC.to_vec());
+        let blobs = std::mem::take(&mut self.blobs);
+        let pack = blake3::hash(&bytes).to_hex().to_string();
+        let index = repo::seal_json(
+            &self.session.keys,
+            &PackIndex {
+                pack: pack.clone(),
+                size: bytes.len() as u64,
+                blobs: blobs.clone(),
+            },
+        )?;
+        if let Some(t) = &mut self.throttle {
+            std::thread::sleep(t.delay_for(Instant::now(), (bytes.len() + index.len()) as u64));
+        }
+        self.bytes_sent += (bytes.len() + index.len()) as u64;
+        let upload = self.session.store.write_in_background(vec![
+            (repo::pack_path(&pack), bytes.clone()),
+            (repo::index_path(&pack), index.clone()),
+        ]);
+        self.inflight.push_back(Pending {
+            pack,
+            ids: blobs.iter().map(|b| b.id).collect(),
+            bytes,
+            index,
+            upload,
+        });
+        while self.inflight.len() > UPLOAD_PARALLELISM {
+            self.wait_oldest(state)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the oldest upload; when it failed, every pack not yet sent goes to the outbox.
+    fn wait_oldest(&mut self, state: &mut State) -> Result<()> {
+        let Some(p) = self.inflight.pop_front() else {
+            return Ok(());
+        };
+        match self.session.store.wait(p.upload) {
+            Ok(()) => state.add_pack(&self.session.target.name, &p.pack, p.ids.into_iter()),
+            Err(e) => {
+                put_in_outbox(self.outbox, &p.pack, &p.bytes, &p.index)?;
+                while let Some(rest) = self.inflight.pop_front() {
+                    match self.session.store.wait(rest.upload) {
+                        Ok(()) => state.add_pack(
+                            &self.session.target.name,
+                            &rest.pack,
+                            rest.ids.into_iter(),
+                        )?,
+                        Err(_) => put_in_outbox(self.outbox, &rest.pack, &rest.bytes, &rest.index)?,
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn finish(&mut self, state: &mut State) -> Result<()> {
+        self.close_pack(state)?;
+        while !self.inflight.is_empty() {
+            self.wait_oldest(state)?;
+        }
+        Ok(())
+    }
+}
+
+fn put_in_outbox(outbox: &Path, pack: &str, bytes: &[u8], index: &[u8]) -> Result<()> {
+    fsio::write_durably(&outbox.join(format!("{pack}.pack")), bytes)?;
+    fsio::write_durably(&outbox.join(format!("{pack}.index")), index)
+}
+
+/// Sends what a previous run left in the outbox: packs with their indexes first, then manifests.
+pub(crate) fn flush_outbox(
+    session: &Session,
+    state: &mut State,
+    outbox: &Path,
+    counters: &mut Counters,
+) -> Result<u64> {
+    let Ok(dir) = std::fs::read_dir(outbox) else {
+        return Ok(0);
+    };
+    let mut names: Vec<String> = dir
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut sent = 0;
+    for kind in ["pack", "backup"] {
+        for name in names.iter().filter(|n| n.ends_with(&format!(".{kind}"))) {
+            let id = name.trim_end_matches(&format!(".{kind}"));
+            let path = outbox.join(name);
+            let bytes = std::fs::read(&path).map_err(|e| Error::from_io("read", &path, e))?;
+            if kind == "pack" {
+                let index_path = outbox.join(format!("{id}.index"));
+                let index = std::fs::read(&index_path)
+                    .map_err(|e| Error::from_io("read", &index_path, e))?;
+                let parsed: PackIndex =
+                    repo::open_json(&session.keys, &index, &format!("the index of pack {id}"))?;
+                counters.bytes_sent += (bytes.len() + index.len()) as u64;
+                let up = session.store.write_in_background(vec![
+                    (repo::pack_path(id), bytes),
+                    (repo::index_path(id), index),
+                ]);
+                session.store.wait(up)?;
+                state.add_pack(&session.target.name, id, parsed.blobs.iter().map(|b| b.id))?;
+                let _ = std::fs::remove_file(&index_path);
+            } else {
+                counters.bytes_sent += bytes.len() as u64;
+                let up = session
+                    .store
+                    .write_in_background(vec![(repo::backup_path(id), bytes)]);
+                session.store.wait(up)?;
+            }
+            std::fs::remove_file(&path).map_err(|e| Error::from_io("remove", &path, e))?;
+            sent += 1;
+        }
+    }
+    if sent > 0 {
+        fsio::sync_dir(outbox)?;
+        tracing::info!(sent, "sent what waited in the outbox");
+    }
+    Ok(sent)
+}
+
+/// Brings the local list of blobs the target holds up to date with the target's pack indexes
+/// (another machine may have pruned or written); returns the blob ids.
+pub(crate) fn sync_blob_cache(session: &Session, state: &mut State) -> Result<HashSet<[u8; 32]>> {
+    let name = &session.target.name;
+    let at_target: HashSet<String> = session.indexed_packs()?.into_iter().collect();
+    let cached = state.cached_packs(name)?;
+    let gone: Vec<String> = cached.difference(&at_target).cloned().collect();
+    state.drop_packs(name, &gone)?;
+    for pack in at_target.difference(&cached) {
+        let index = session.read_index(pack)?;
+        state.add_pack(name, pack, index.blobs.iter().map(|b| b.id))?;
+    }
+    state.cached_blobs(name)
+}
+
+/// Everything to back up, in an order that keeps references consistent: the catalog copy, then
+/// settings and other vault files, then history refs before history objects, then chunk packs
+/// (held against gc), then working folders outside the vault.
+fn collect(vault: &Vault, catalog_copy: &Path) -> Result<(Vec<Item>, Vec<BackupProject>)> {
+    let root = vault.root();
+    let mut items = Vec::new();
+    let meta = std::fs::symlink_metadata(catalog_copy)
+        .map_err(|e| Error::from_io("read", catalog_copy, e))?;
+    items.push(Item {
+        name: "vault/catalog.db".into(),
+        abs: catalog_copy.to_path_buf(),
+        meta,
+    });
+    let skip_top = [
+        "backup",
+        "locks",
+        "catalog.db",
+        "catalog.db-wal",
+        "catalog.db-shm",
+        "histories",
+        "chunks",
+    ];
+    walk(root, "vault", &mut items, &|rel: &Path| {
+        let first = rel
+            .components()
+            .next()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned());
+        !(rel.components().count() == 1 && first.as_deref().is_some_and(|f| skip_top.contains(&f)))
+    })?;
+    let histories = root.join("histories");
+    walk(&histories, "vault/histories", &mut items, &|rel: &Path| {
+        !is_objects(rel)
+    })?;
+    let mut objects = Vec::new();
+    walk(&histories, "vault/histories", &mut objects, &|_| true)?;
+    items.extend(objects.into_iter().filter(|i| {
+        let rel = Path::new(i.name.trim_start_matches("vault/histories/"));
+        rel.ancestors().any(is_objects)
+    }));
+    walk(
+        &root.join("chunks"),
+        "vault/chunks",
+        &mut items,
+        &|rel: &Path| !rel.to_string_lossy().starts_with("index.db"),
+    )?;
+    let mut projects = Vec::new();
+    for status in [
+        ProjectStatus::Active,
+        ProjectStatus::Archived,
+        ProjectStatus::Deleted,
+    ] {
+        let filter = ProjectFilter {
+            all_workspaces: true,
+            status: Some(status),
+            ..Default::default()
+        };
+        for p in vault.projects(&filter)? {
+            let prefix = match p.path.strip_prefix(root) {
+                Ok(rel) => format!("vault/{}", rel.to_string_lossy()),
+                Err(_) => {
+                    let prefix = format!("folders/{}", p.id);
+                    if p.path.is_dir() {
+                        walk(&p.path, &prefix, &mut items, &|_| true)?;
+                    } else {
+                        tracing::warn!(project = %p.name, path = %p.path.display(), "the folder of a linked project is missing; its history is still backed up");
+                    }
+                    prefix
+                }
+            };
+            projects.push(BackupProject {
+                id: p.id,
+                name: p.name,
+                workspace: p.workspace,
+                linked: p.linked,
+                status: p.status.as_str().to_string(),
+                head: p.head,
+                logical_size: p.logical_size,
+                file_count: p.file_count,
+                path: p.path.display().to_string(),
+                prefix,
+            });
+        }
+    }
+    Ok((items, projects))
+}
+
+/// True for `<id>.git/objects` (the history objects, read after the refs).
+fn is_objects(rel: &Path) -> bool {
+    let parts: Vec<_> = rel.components().collect();
+    parts.len() == 2 && parts[1].as_os_str() == "objects"
+}
+
+/// Adds `dir` (as `prefix`) and everything under it that `keep` accepts (by path relative to
+/// `dir`) to `items`; temp files of interrupted writes are left out.
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    items: &mut Vec<Item>,
+    keep: &dyn Fn(&Path) -> bool,
+) -> Result<()> {
+    let walker = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap_or(e.path());
+            rel.as_os_str().is_empty()
+                || (keep(rel) && !e.file_name().to_string_lossy().starts_with(".kura-tmp-"))
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e)
+                if e.io_error()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
+            {
+                continue
+            }
+            Err(e) => {
+                let path = e.path().unwrap_or(dir).to_path_buf();
+                return Err(Error::from_io(
+                    "read",
+                    &path,
+                    e.into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("loop")),
+                ));
+            }
+        };
+        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+        let name = if rel.as_os_str().is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{prefix}/{}", rel.to_string_lossy())
+        };
+        let meta = match entry.metadata() {
+            Ok(m) => m,
+            Err(_) => continue,
+        };
+        items.push(Item {
+            name,
+            abs: entry.path().to_path_buf(),
+            meta,
+        });
+    }
+    Ok(())
+}
+
+/// A token bucket for uploads: each upload of `n` bytes waits until the bytes before it have
+/// gone out at `rate` bytes/s.
+#[derive(Debug)]
+pub(crate) struct Throttle {
+    rate: u64,
+    free_at: Option<Instant>,
+}
+
+impl Throttle {
+    pub fn new(rate: u64) -> Throttle {
+        Throttle {
+            rate: rate.max(1),
+            free_at: None,
+        }
+    }
+
+    /// How long to wait before sending `bytes` at `now`.
+    pub fn delay_for(&mut self, now: Instant, bytes: u64) -> Duration {
+        let start = self.free_at.filter(|t| *t > now).unwrap_or(now);
+        self.free_at = Some(start + Duration::from_secs_f64(bytes as f64 / self.rate as f64));
+        start - now
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn throttle_spaces_uploads_at_the_rate() {
+        let mut t = Throttle::new(1_000_000);
+        let now = Instant::now();
+        assert_eq!(t.delay_for(now, 2_000_000), Duration::ZERO);
+        assert_eq!(t.delay_for(now, 1_000_000), Duration::from_secs(2));
+        assert_eq!(
+            t.delay_for(now + Duration::from_secs(10), 5),
+            Duration::ZERO
+        );
+    }
+}

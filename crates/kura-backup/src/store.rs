@@ -1,0 +1,237 @@
+//! The storage under a target, through OpenDAL (local folders and S3-compatible buckets), run on
+//! a small tokio runtime owned here so the rest of the crate stays synchronous.
+
+use std::future::Future;
+use std::time::Duration;
+
+use kura_core::{Error, ErrorKind, Result};
+use opendal::Operator;
+
+use crate::target::{secret, Location, SecretKind, Target};
+
+/// Uploads allowed in flight at once.
+pub(crate) const UPLOAD_PARALLELISM: usize = 4;
+/// Attempts of one upload before the run gives up on the target (with backoff between them).
+pub(crate) const UPLOAD_ATTEMPTS: u32 = 5;
+/// The first backoff delay; it doubles after each failed attempt.
+pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+
+/// One object in a listing.
+#[derive(Clone, Debug)]
+pub(crate) struct Listed {
+    /// Name relative to the listed folder.
+    pub name: String,
+    pub size: u64,
+}
+
+/// An open connection to a target's storage.
+pub(crate) struct Store {
+    rt: tokio::runtime::Runtime,
+    op: Operator,
+    /// For messages: "target 'usb' (/media/usb/kura)".
+    label: String,
+}
+
+impl Store {
+    /// Opens the storage of `target`; a folder whose drive is absent is `unavailable`.
+    pub fn open(target: &Target) -> Result<Store> {
+        let label = format!("target '{}' ({})", target.name, target.location.describe());
+        let op = match &target.location {
+            Location::Folder { path } => {
+                if !path.is_dir() {
+                    return Err(Error::new(
+                        ErrorKind::Unavailable,
+                        format!(
+                            "{label} is unavailable: {} does not exist (is its drive connected?); the backup waits for it",
+                            path.display()
+                        ),
+                    ));
+                }
+                let root = path.to_string_lossy().to_string();
+                let tmp = path.join(".tmp");
+                Operator::new(
+                    opendal::services::Fs::default()
+                        .root(&root)
+                        .atomic_write_dir(&tmp.to_string_lossy()),
+                )
+                .map(|b| b.finish())
+            }
+            Location::S3 {
+                endpoint,
+                region,
+                bucket,
+                prefix,
+                path_style,
+            } => {
+                let key_id = secret(&target.name, SecretKind::AccessKeyId)?;
+                let secret_key = secret(&target.name, SecretKind::SecretAccessKey)?;
+                let mut b = opendal::services::S3::default()
+                    .endpoint(endpoint)
+                    .region(region)
+                    .bucket(bucket)
+                    .root(&format!("/{}", prefix.trim_matches('/')))
+                    .access_key_id(&key_id)
+                    .secret_access_key(&secret_key)
+                    .disable_config_load()
+                    .disable_ec2_metadata();
+                if !path_style {
+                    b = b.enable_virtual_host_style();
+                }
+                Operator::new(b).map(|b| b.finish())
+            }
+        }
+        .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("{label}: {e}")))?;
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Internal,
+                    format!("cannot start I/O threads: {e}"),
+                )
+            })?;
+        Ok(Store { rt, op, label })
+    }
+
+    fn block<T>(
+        &self,
+        f: impl Future<Output = opendal::Result<T>>,
+        action: &str,
+        path: &str,
+    ) -> Result<T> {
+        self.rt
+            .block_on(f)
+            .map_err(|e| classify(&e, &self.label, action, path))
+    }
+
+    /// Reads a whole object.
+    pub fn read(&self, path: &str) -> Result<Vec<u8>> {
+        self.block(self.op.read(path), "read", path)
+            .map(|b| b.to_vec())
+    }
+
+    /// Reads an object, `None` when it does not exist.
+    pub fn read_optional(&self, path: &str) -> Result<Option<Vec<u8>>> {
+        match self.rt.block_on(self.op.read(path)) {
+            Ok(b) => Ok(Some(b.to_vec())),
+            Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(classify(&e, &self.label, "read", path)),
+        }
+    }
+
+    /// Writes a whole object (atomically: readers see the old object or the new one).
+    pub fn write(&self, path: &str, data: Vec<u8>) -> Result<()> {
+        self.block(self.op.write(path, data), "write", path)
+            .map(|_| ())
+    }
+
+    /// Starts writing objects in the background, one after the other (a pack before its index),
+    /// each retried with exponential backoff while the failure is temporary; [`Store::wait`]
+    /// gives the result.
+    pub fn write_in_background(&self, objects: Vec<(String, Vec<u8>)>) -> Upload {
+        let op = self.op.clone();
+        let label = self.label.clone();
+        let handle = self.rt.spawn(async move {
+            for (path, data) in objects {
+                let mut delay = FIRST_BACKOFF;
+                let mut attempt = 1;
+                loop {
+                    match op.write(&path, data.clone()).await {
+                        Ok(_) => break,
+                        Err(e) => {
+                            let err = classify(&e, &label, "write", &path);
+                            if attempt >= UPLOAD_ATTEMPTS || err.kind() != ErrorKind::Unavailable {
+                                return Err(err);
+                            }
+                            tracing::warn!(%path, attempt, "upload failed, retrying: {err}");
+                            tokio::time::sleep(delay).await;
+                            delay *= 2;
+                            attempt += 1;
+                        }
+                    }
+                }
+            }
+            Ok(())
+        });
+        Upload { handle }
+    }
+
+    /// Waits for a background upload.
+    pub fn wait(&self, upload: Upload) -> Result<()> {
+        self.rt
+            .block_on(upload.handle)
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("upload task failed: {e}")))?
+    }
+
+    /// Deletes an object (a missing one is fine).
+    pub fn delete(&self, path: &str) -> Result<()> {
+        self.block(self.op.delete(path), "delete", path)
+    }
+
+    /// Lists the objects under `dir` (recursively), with sizes.
+    pub fn list(&self, dir: &str) -> Result<Vec<Listed>> {
+        let entries = match self
+            .rt
+            .block_on(async { self.op.list_with(dir).recursive(true).await })
+        {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == opendal::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(classify(&e, &self.label, "list", dir)),
+        };
+        Ok(entries
+            .into_iter()
+            .filter(|e| e.metadata().is_file())
+            .map(|e| {
+                let name = e.path().strip_prefix(dir).unwrap_or(e.path()).to_string();
+                Listed {
+                    name,
+                    size: e.metadata().content_length(),
+                }
+            })
+            .collect())
+    }
+}
+
+/// An upload running in the background.
+pub(crate) struct Upload {
+    handle: tokio::task::JoinHandle<Result<()>>,
+}
+
+/// Turns an OpenDAL error into the engine's: full disk, unreachable server (unavailable, to be
+/// retried), refused credentials, missing object.
+fn classify(e: &opendal::Error, label: &str, action: &str, path: &str) -> Error {
+    let text = format!("{e:#}");
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("no space left")
+        || lower.contains("os error 28")
+        || lower.contains("quota exceeded")
+    {
+        return Error::new(
+            ErrorKind::DiskFull,
+            format!("{label} is full: cannot {action} {path}; free space there or prune old backups (`kura backup prune`)"),
+        );
+    }
+    match e.kind() {
+        opendal::ErrorKind::NotFound => Error::new(
+            ErrorKind::NotFound,
+            format!("{label}: {path} does not exist"),
+        ),
+        opendal::ErrorKind::PermissionDenied => Error::new(
+            ErrorKind::InvalidInput,
+            format!("{label} refused to {action} {path}: {e}; check the credentials and the bucket's permissions"),
+        ),
+        _ if e.is_temporary()
+            || lower.contains("connect")
+            || lower.contains("connection")
+            || lower.contains("timed out")
+            || lower.contains("dns") =>
+        {
+            Error::new(
+                ErrorKind::Unavailable,
+                format!("{label} is unavailable: cannot {action} {path}: {e}; the failed uploads wait in the outbox and are retried at the next run"),
+            )
+        }
+        _ => Error::new(ErrorKind::Io, format!("{label}: cannot {action} {path}: {e}")),
+    }
+}

@@ -1,0 +1,214 @@
+//! Verify a target: structure (every backup's manifest opens, every chunk it names is indexed,
+//! every indexed pack is there with its size), and content (packs read back, their hash and every
+//! blob checked), for a sample of packs or all of them.
+
+use std::collections::{HashMap, HashSet};
+
+use kura_core::{Job, Progress, Result};
+use serde::Serialize;
+
+use crate::manifest::Manifest;
+use crate::repo;
+use crate::restore::backup_ids;
+use crate::session::Session;
+
+/// How much of the data to read back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyMode {
+    /// Structure only: no pack is downloaded.
+    Structure,
+    /// Structure, and this percentage (1–100) of the packs read and checked.
+    Sample(u8),
+    /// Structure, and every pack read and checked.
+    Full,
+}
+
+/// One problem found.
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyProblem {
+    /// The object at the target (`data/ab/ab12...`, `backups/<id>`).
+    pub object: String,
+    /// What is wrong.
+    pub message: String,
+    /// What it affects: `backup <id>: <file>` lines (a few, then a count).
+    pub affects: Vec<String>,
+}
+
+/// What verify found.
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyReport {
+    /// The target.
+    pub target: String,
+    /// Backups checked.
+    pub backups: u64,
+    /// Packs at the target.
+    pub packs: u64,
+    /// Packs read back and checked.
+    pub packs_read: u64,
+    /// Bytes read back.
+    pub bytes_read: u64,
+    /// Problems; empty when all is well.
+    pub problems: Vec<VerifyProblem>,
+}
+
+impl VerifyReport {
+    /// True when nothing is wrong.
+    pub fn is_ok(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// Most affected files named per problem.
+const AFFECTS_SHOWN: usize = 10;
+
+pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<VerifyReport> {
+    let mut problems = Vec::new();
+    let listed: HashMap<String, u64> = session
+        .store
+        .list("data/")?
+        .into_iter()
+        .filter_map(|l| l.name.rsplit('/').next().map(|n| (n.to_string(), l.size)))
+        .collect();
+    let mut blob_pack: HashMap<[u8; 32], String> = HashMap::new();
+    let mut indexes = HashMap::new();
+    for pack in session.indexed_packs()? {
+        let index = match session.read_index(&pack) {
+            Ok(i) => i,
+            Err(e) => {
+                problems.push(problem(repo::index_path(&pack), e.message(), Vec::new()));
+                continue;
+            }
+        };
+        match listed.get(&pack) {
+            None => problems.push(problem(
+                repo::pack_path(&pack),
+                "the pack is missing",
+                Vec::new(),
+            )),
+            Some(size) if *size != index.size => problems.push(problem(
+                repo::pack_path(&pack),
+                &format!("the pack is {size} bytes, its index says {}", index.size),
+                Vec::new(),
+            )),
+            _ => {}
+        }
+        for b in &index.blobs {
+            blob_pack.insert(b.id, pack.clone());
+        }
+        indexes.insert(pack, index);
+    }
+    // Which backups and files use each pack (for naming what a damaged pack affects).
+    let mut users: HashMap<String, Vec<String>> = HashMap::new();
+    let ids = backup_ids(session)?;
+    for id in &ids {
+        job.check()?;
+        let object = repo::backup_path(id);
+        let manifest: Manifest = match session.store.read(&object).and_then(|b| {
+            repo::open_json(&session.keys, &b, &format!("the manifest of backup {id}"))
+        }) {
+            Ok(m) => m,
+            Err(e) => {
+                problems.push(problem(object, e.message(), vec![format!("backup {id}")]));
+                continue;
+            }
+        };
+        let mut missing = Vec::new();
+        for e in &manifest.entries {
+            let mut packs_of_file = HashSet::new();
+            for chunk in e.chunk_ids()? {
+                match blob_pack.get(&chunk) {
+                    Some(p) => {
+                        packs_of_file.insert(p.clone());
+                    }
+                    None => missing.push(format!("backup {id}: {}", e.path)),
+                }
+            }
+            for p in packs_of_file {
+                users
+                    .entry(p)
+                    .or_default()
+                    .push(format!("backup {id}: {}", e.path));
+            }
+        }
+        if !missing.is_empty() {
+            problems.push(problem(
+                object,
+                "data of some files is missing at the target",
+                missing,
+            ));
+        }
+    }
+    let mut to_read: Vec<&String> = indexes.keys().filter(|p| listed.contains_key(*p)).collect();
+    to_read.sort();
+    match mode {
+        VerifyMode::Structure => to_read.clear(),
+        VerifyMode::Full => {}
+        VerifyMode::Sample(percent) => {
+            let want = (to_read.len() * percent.clamp(1, 100) as usize).div_ceil(100);
+            let seed = crate::crypto::random::<32>()?;
+            to_read.sort_by_key(|p| *blake3::keyed_hash(&seed, p.as_bytes()).as_bytes());
+            to_read.truncate(want);
+        }
+    }
+    let mut bytes_read = 0;
+    let total = to_read.len() as u64;
+    for (n, pack) in to_read.iter().enumerate() {
+        job.check()?;
+        job.report(Progress {
+            phase: "verifying",
+            done: n as u64,
+            total: Some(total),
+            unit: "packs",
+            item: Some((*pack).clone()),
+        });
+        let object = repo::pack_path(pack);
+        let affects = || users.get(*pack).cloned().unwrap_or_default();
+        let data = match session.store.read(&object) {
+            Ok(d) => d,
+            Err(e) => {
+                problems.push(problem(object, e.message(), affects()));
+                continue;
+            }
+        };
+        bytes_read += data.len() as u64;
+        if blake3::hash(&data).to_hex().as_str() != pack.as_str() {
+            problems.push(problem(
+                object,
+                "the pack is damaged: its content does not match its hash",
+                affects(),
+            ));
+            continue;
+        }
+        for b in &indexes[*pack].blobs {
+            let stored = data
+                .get(b.offset as usize..(b.offset as usize + b.length as usize))
+                .unwrap_or_default();
+            if let Err(e) = repo::open_blob(&session.keys, b, stored, pack) {
+                problems.push(problem(object.clone(), e.message(), affects()));
+                break;
+            }
+        }
+    }
+    Ok(VerifyReport {
+        target: session.target.name.clone(),
+        backups: ids.len() as u64,
+        packs: indexes.len() as u64,
+        packs_read: total,
+        bytes_read,
+        problems,
+    })
+}
+
+fn problem(object: String, message: &str, mut affects: Vec<String>) -> VerifyProblem {
+    if affects.len() > AFFECTS_SHOWN {
+        let more = affects.len() - AFFECTS_SHOWN;
+        affects.truncate(AFFECTS_SHOWN);
+        affects.push(format!("... and {more} more"));
+    }
+    VerifyProblem {
+        object,
+        message: message.to_string(),
+        affects,
+    }
+}

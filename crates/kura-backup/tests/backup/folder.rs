@@ -1,0 +1,363 @@
+//! Backups to a local folder: disaster recovery, incremental runs, encryption, corruption,
+//! an absent drive, retention and prune.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+use kura_backup::{Backups, HealthState, Retention, RunResult, Secrets, Target, VerifyMode};
+use kura_core::{Clock, ErrorKind, Job, Vault};
+
+use crate::{git_log, noise, save, snapshot, tree_digest, Scene};
+
+#[test]
+fn a_fresh_machine_gets_every_project_and_its_history_back_from_the_target_alone() {
+    let scene = Scene::new();
+    let drive = scene.path("drive");
+    std::fs::create_dir(&drive).unwrap();
+    let backups = Backups::new(&scene.vault);
+    backups
+        .add_target(&Target::folder("usb", &drive), &Secrets::default(), false)
+        .unwrap();
+    let report = backups.run_backup("usb", &Job::default()).unwrap();
+    assert_eq!(report.run.result, RunResult::Ok);
+    assert_eq!(report.backup.projects, 3);
+
+    // What the user has before the disaster.
+    let vault_root = scene.vault.root().to_path_buf();
+    let mut logs = Vec::new();
+    let mut folders = Vec::new();
+    for p in ["site", "api", "tool"] {
+        let project = scene.vault.project(p).unwrap();
+        logs.push(git_log(
+            &vault_root.join(format!("histories/{}.git", project.id)),
+        ));
+        folders.push(tree_digest(&project.path));
+    }
+    let versions: Vec<usize> = ["site", "api", "tool"]
+        .iter()
+        .map(|p| scene.vault.versions(p, None).unwrap().len())
+        .collect();
+    drop(backups);
+    let Scene { dir, vault, linked } = scene;
+    drop(vault);
+    std::fs::remove_dir_all(&vault_root).unwrap();
+    std::fs::remove_dir_all(&linked).unwrap();
+
+    // A new machine: only the target is left.
+    let fresh = Vault::open(&dir.path().join("fresh")).unwrap();
+    let backups = Backups::new(&fresh);
+    let test = backups
+        .add_target(&Target::folder("usb", &drive), &Secrets::default(), false)
+        .unwrap();
+    assert_eq!(test.backups, 1);
+    let listed = backups.backup_contents("usb", "latest").unwrap();
+    let mut names: Vec<_> = listed.projects.iter().map(|p| p.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["api", "site", "tool"]);
+    let dest = dir.path().join("restored");
+    let restored = backups
+        .restore("usb", "latest", None, &dest, &Job::default())
+        .unwrap();
+    assert_eq!(restored.projects.len(), 3);
+
+    let vault = Vault::open(&dest).unwrap();
+    assert!(
+        vault.verify(None, &Job::default()).unwrap().is_ok(),
+        "the restored vault verifies"
+    );
+    for (i, p) in ["site", "api", "tool"].iter().enumerate() {
+        let project = vault.project(p).unwrap();
+        assert!(
+            project.path.starts_with(&dest),
+            "{p} lives in the restored vault: {}",
+            project.path.display()
+        );
+        assert_eq!(
+            git_log(&dest.join(format!("histories/{}.git", project.id))),
+            logs[i],
+            "history of {p}"
+        );
+        assert_eq!(tree_digest(&project.path), folders[i], "files of {p}");
+        assert_eq!(vault.versions(p, None).unwrap().len(), versions[i]);
+    }
+    assert!(dest.join("linked/tool/LINK.md").is_symlink());
+    // The big file, stored in the chunk store, comes back from an old version too.
+    let old = vault.versions("site", None).unwrap();
+    assert!(old.len() >= 3);
+    let mut big = Vec::new();
+    vault
+        .read_file("site", "assets/video.bin", &mut big)
+        .unwrap();
+    assert_eq!(big, noise(3 << 20, 7));
+}
+
+#[test]
+fn an_unchanged_vault_sends_only_a_manifest_and_reads_almost_nothing() {
+    let scene = Scene::new();
+    let drive = scene.path("drive");
+    std::fs::create_dir(&drive).unwrap();
+    let backups = Backups::new(&scene.vault);
+    backups
+        .add_target(&Target::folder("usb", &drive), &Secrets::default(), false)
+        .unwrap();
+    let first = backups.run_backup("usb", &Job::default()).unwrap().run;
+    let second = backups.run_backup("usb", &Job::default()).unwrap().run;
+    assert!(first.new_blobs > 0);
+    assert_eq!(second.new_blobs, 0, "nothing new is packed");
+    assert!(
+        second.bytes_sent < 64 << 10,
+        "only the manifest goes out: {} bytes",
+        second.bytes_sent
+    );
+    assert!(
+        second.bytes_read < first.bytes_read / 4,
+        "unchanged files are not read again"
+    );
+    // A change sends just the new content.
+    save(&scene.vault, "site", "new.txt", b"a new page\n");
+    snapshot(&scene.vault, "site", "third");
+    let third = backups.run_backup("usb", &Job::default()).unwrap().run;
+    assert!(third.new_blobs > 0 && third.bytes_sent < 1 << 20);
+    assert_eq!(backups.backups("usb").unwrap().len(), 3);
+    assert_eq!(backups.last_run("usb").unwrap().unwrap().id, third.id);
+    let restored = scene.path("one");
+    backups
+        .restore("usb", "latest", Some("site"), &restored, &Job::default())
+        .unwrap();
+    assert_eq!(
+        std::fs::read(restored.join("new.txt")).unwrap(),
+        b"a new page\n"
+    );
+    assert_eq!(
+        std::fs::read(restored.join("assets/video.bin")).unwrap(),
+        noise(3 << 20, 7)
+    );
+}
+
+#[test]
+fn encrypted_targets_hide_the_data_and_refuse_a_wrong_passphrase() {
+    let scene = Scene::new();
+    save(
+        &scene.vault,
+        "site",
+        "secret.txt",
+        b"the launch code is SWORDFISH-1234\n",
+    );
+    snapshot(&scene.vault, "site", "secret");
+    let drive = scene.path("vaultdrive");
+    std::fs::create_dir(&drive).unwrap();
+    let var = kura_backup::secret_env_var("crypt", kura_backup::SecretKind::Passphrase);
+    std::env::set_var(&var, "correct horse battery staple");
+    let backups = Backups::new(&scene.vault);
+    let target = Target {
+        encrypt: true,
+        ..Target::folder("crypt", &drive)
+    };
+    assert!(
+        backups
+            .add_target(&target, &Secrets::default(), false)
+            .unwrap()
+            .encrypted
+    );
+    backups.run_backup("crypt", &Job::default()).unwrap();
+    for entry in walkdir::WalkDir::new(&drive)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+    {
+        let data = std::fs::read(entry.path()).unwrap();
+        assert!(
+            !data.windows(9).any(|w| w == b"SWORDFISH"),
+            "{} holds plain text",
+            entry.path().display()
+        );
+    }
+    std::env::set_var(&var, "wrong");
+    let err = backups.backups("crypt").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WrongPassphrase, "{err}");
+    let err = backups
+        .restore("crypt", "latest", None, &scene.path("r"), &Job::default())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WrongPassphrase);
+    assert!(!scene.path("r").exists(), "nothing was written");
+    std::env::set_var(&var, "correct horse battery staple");
+    let dest = scene.path("r");
+    backups
+        .restore("crypt", "latest", Some("site"), &dest, &Job::default())
+        .unwrap();
+    assert_eq!(
+        std::fs::read(dest.join("secret.txt")).unwrap(),
+        b"the launch code is SWORDFISH-1234\n"
+    );
+    assert!(backups
+        .verify("crypt", VerifyMode::Full, &Job::default())
+        .unwrap()
+        .is_ok());
+}
+
+#[test]
+fn a_damaged_pack_is_named_with_what_it_affects() {
+    let scene = Scene::new();
+    let drive = scene.path("drive");
+    std::fs::create_dir(&drive).unwrap();
+    let backups = Backups::new(&scene.vault);
+    backups
+        .add_target(&Target::folder("usb", &drive), &Secrets::default(), false)
+        .unwrap();
+    let backup = backups.run_backup("usb", &Job::default()).unwrap().backup;
+    assert!(backups
+        .verify("usb", VerifyMode::Full, &Job::default())
+        .unwrap()
+        .is_ok());
+    let pack = walkdir::WalkDir::new(drive.join("data"))
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .max_by_key(|e| e.metadata().unwrap().len())
+        .unwrap();
+    let mut bytes = std::fs::read(pack.path()).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(pack.path(), bytes).unwrap();
+    assert!(
+        backups
+            .verify("usb", VerifyMode::Structure, &Job::default())
+            .unwrap()
+            .is_ok(),
+        "the structure is intact"
+    );
+    let report = backups
+        .verify("usb", VerifyMode::Full, &Job::default())
+        .unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    let problem = &report.problems[0];
+    let name = pack.file_name().to_string_lossy().to_string();
+    assert!(problem.object.ends_with(&name), "{}", problem.object);
+    assert!(problem.message.contains("damaged"));
+    assert!(
+        problem
+            .affects
+            .iter()
+            .any(|a| a.starts_with(&format!("backup {}: vault/", backup.id))),
+        "{:?}",
+        problem.affects
+    );
+}
+
+#[test]
+fn a_missing_drive_is_unavailable_not_failed() {
+    let scene = Scene::new();
+    let drive = scene.path("drive");
+    std::fs::create_dir(&drive).unwrap();
+    let backups = Backups::new(&scene.vault);
+    backups
+        .add_target(&Target::folder("usb", &drive), &Secrets::default(), false)
+        .unwrap();
+    std::fs::rename(&drive, scene.path("unplugged")).unwrap();
+    for _ in 0..4 {
+        let err = backups.run_backup("usb", &Job::default()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    }
+    let health = &backups.health().unwrap()[0];
+    assert_eq!(health.state, HealthState::Unavailable);
+    assert_eq!(
+        health.consecutive_failures, 0,
+        "waiting for a drive is not a failure"
+    );
+    assert_eq!(
+        backups.last_run("usb").unwrap().unwrap().result,
+        RunResult::Unavailable
+    );
+    std::fs::rename(scene.path("unplugged"), &drive).unwrap();
+    backups.run_backup("usb", &Job::default()).unwrap();
+    assert_eq!(backups.health().unwrap()[0].state, HealthState::Ok);
+}
+
+struct TestClock(AtomicI64);
+
+impl Clock for TestClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[test]
+fn prune_keeps_what_retention_says_and_the_rest_still_restores() {
+    let scene = Scene::new();
+    let drive = scene.path("drive");
+    std::fs::create_dir(&drive).unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
+    let backups = Backups::with_clock(&scene.vault, clock.clone());
+    backups
+        .add_target(&Target::folder("usb", &drive), &Secrets::default(), false)
+        .unwrap();
+    // A project with a lot of data, deleted for good after the first backup: only prune
+    // removes it from the target, once no kept backup holds it.
+    scene
+        .vault
+        .create_project(&kura_core::NewProject {
+            name: "old".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    save(&scene.vault, "old", "huge.bin", &noise(40 << 20, 5));
+    snapshot(&scene.vault, "old", "huge");
+    for day in 0..4 {
+        save(
+            &scene.vault,
+            "site",
+            "day.txt",
+            format!("day {day}\n").as_bytes(),
+        );
+        snapshot(&scene.vault, "site", &format!("day {day}"));
+        backups.run_backup("usb", &Job::default()).unwrap();
+        clock.0.fetch_add(86_400, Ordering::SeqCst);
+        if day == 0 {
+            scene.vault.delete_project("old").unwrap();
+            scene.vault.gc(&Job::default()).unwrap();
+        }
+    }
+    let before: u64 = tree_digest(&drive).len() as u64;
+    backups
+        .update_target("usb", |t| {
+            t.retention = Retention {
+                keep_last: 2,
+                ..Default::default()
+            }
+        })
+        .unwrap();
+    let dry = backups.prune("usb", true, &Job::default()).unwrap();
+    assert_eq!(dry.removed.len(), 2);
+    assert_eq!(
+        tree_digest(&drive).len() as u64,
+        before,
+        "a dry run deletes nothing"
+    );
+    let report = backups.prune("usb", false, &Job::default()).unwrap();
+    assert_eq!(report.kept.len(), 2);
+    assert!(
+        report.packs_deleted > 0 && report.bytes_freed > 16 << 20,
+        "{report:?}"
+    );
+    assert_eq!(backups.backups("usb").unwrap().len(), 2);
+    assert!(backups
+        .verify("usb", VerifyMode::Full, &Job::default())
+        .unwrap()
+        .is_ok());
+    // The next run still works from the updated cache.
+    save(&scene.vault, "site", "after.txt", b"after prune\n");
+    backups.run_backup("usb", &Job::default()).unwrap();
+    assert!(backups
+        .verify("usb", VerifyMode::Full, &Job::default())
+        .unwrap()
+        .is_ok());
+    let dest = scene.path("r");
+    backups
+        .restore("usb", "latest", None, &dest, &Job::default())
+        .unwrap();
+    assert!(Vault::open(&dest)
+        .unwrap()
+        .verify(None, &Job::default())
+        .unwrap()
+        .is_ok());
+}

@@ -1,0 +1,140 @@
+//! Integration tests of backups through the public API, on real vaults (real git histories, real
+//! SQLite, real chunk packs), a real folder target and a real S3 server (`rclone serve s3`).
+
+mod folder;
+mod s3;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use kura_core::{ImportOptions, Job, NewProject, SnapshotOptions, Vault};
+
+/// A vault with several projects (text, a large binary file, several versions, a linked one).
+pub struct Scene {
+    pub dir: tempfile::TempDir,
+    pub vault: Vault,
+    pub linked: PathBuf,
+}
+
+impl Scene {
+    pub fn new() -> Scene {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(&dir.path().join("vault")).unwrap();
+        vault
+            .create_project(&NewProject {
+                name: "site".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        save(&vault, "site", "index.html", b"<h1>first</h1>\n");
+        save(&vault, "site", "css/style.css", b"body { color: red }\n");
+        snapshot(&vault, "site", "first");
+        save(&vault, "site", "index.html", b"<h1>second</h1>\n");
+        save(&vault, "site", "assets/video.bin", &noise(3 << 20, 7));
+        snapshot(&vault, "site", "second");
+        vault
+            .create_project(&NewProject {
+                name: "api".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        for i in 0..50 {
+            save(
+                &vault,
+                "api",
+                &format!("src/mod{i}.rs"),
+                format!("pub fn f{i}() -> u32 {{ {i} }}\n").as_bytes(),
+            );
+        }
+        snapshot(&vault, "api", "many small files");
+        let linked = dir.path().join("outside/tool");
+        std::fs::create_dir_all(linked.join("bin")).unwrap();
+        std::fs::write(linked.join("README.md"), b"a linked project\n").unwrap();
+        std::fs::write(linked.join("bin/blob.dat"), noise(1 << 20, 9)).unwrap();
+        std::os::unix::fs::symlink("README.md", linked.join("LINK.md")).unwrap();
+        vault
+            .import_folder(
+                &linked,
+                &ImportOptions {
+                    link: true,
+                    ..Default::default()
+                },
+                &Job::default(),
+            )
+            .unwrap();
+        Scene { dir, vault, linked }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+}
+
+pub fn save(vault: &Vault, project: &str, rel: &str, data: &[u8]) {
+    vault.save_file(project, rel, &mut &data[..]).unwrap();
+}
+
+pub fn snapshot(vault: &Vault, project: &str, message: &str) {
+    let opts = SnapshotOptions {
+        message: Some(message.into()),
+        ..Default::default()
+    };
+    vault.snapshot(project, &opts, &Job::default()).unwrap();
+}
+
+/// Deterministic incompressible bytes.
+pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 32);
+    let mut counter = 0u64;
+    while out.len() < len {
+        let mut h = blake3::Hasher::new();
+        h.update(&seed.to_le_bytes());
+        h.update(&counter.to_le_bytes());
+        out.extend_from_slice(h.finalize().as_bytes());
+        counter += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+/// Every file under `root` (links as `-> target`), by relative path, with its content hash.
+pub fn tree_digest(root: &Path) -> BTreeMap<String, String> {
+    walkdir::WalkDir::new(root)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| !e.file_type().is_dir())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let value = if e.file_type().is_symlink() {
+                format!("-> {}", std::fs::read_link(e.path()).unwrap().display())
+            } else {
+                blake3::hash(&std::fs::read(e.path()).unwrap())
+                    .to_hex()
+                    .to_string()
+            };
+            (rel, value)
+        })
+        .collect()
+}
+
+/// `git log` of a bare history, as the git CLI prints it.
+pub fn git_log(history: &Path) -> String {
+    let out = Command::new("git")
+        .arg("--git-dir")
+        .arg(history)
+        .args(["log", "--format=%H %an %at %s", "main"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
