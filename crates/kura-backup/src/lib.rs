@@ -61,6 +61,7 @@ use target::TargetsFile;
 
 /// What a successful run did.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RunReport {
     /// The run's record (as listed by [`Backups::runs`]).
     pub run: RunRecord,
@@ -70,6 +71,7 @@ pub struct RunReport {
 
 /// A backup's summary and the projects in it (for the restore wizard).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct BackupContents {
     /// The backup.
     pub info: BackupInfo,
@@ -79,6 +81,7 @@ pub struct BackupContents {
 
 /// What a connection test found.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TestReport {
     /// The target.
     pub target: String,

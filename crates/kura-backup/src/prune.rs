@@ -22,6 +22,7 @@ use crate::target::Retention;
 
 /// What prune did (or would do, with `dry_run`).
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PruneReport {
     /// The target.
     pub target: String,

@@ -24,6 +24,7 @@ use crate::session::{BlobPlace, Session};
 
 /// What a restore did.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RestoreReport {
     /// The backup restored from.
     pub backup: String,

@@ -62,6 +62,7 @@ pub const UNHEALTHY_COOL_DOWN_SECS: i64 = 3600;
 
 /// What happened to a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum RunResult {
     /// Still going (or the process died; see `interrupted`).
@@ -104,6 +105,7 @@ impl RunResult {
 
 /// One backup run, for the timeline.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct RunRecord {
     /// The run's id.
     pub id: String,
@@ -133,6 +135,7 @@ pub struct RunRecord {
 
 /// How a target is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum HealthState {
     /// The last run succeeded (or none ran yet).
@@ -147,6 +150,7 @@ pub enum HealthState {
 
 /// The health of one target.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TargetHealth {
     /// The target's name.
     pub target: String,

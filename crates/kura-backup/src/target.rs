@@ -13,6 +13,7 @@ const KEYRING_SERVICE: &str = "kura-backup";
 
 /// One backup target.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// The target's name (letters, digits, `-`, `_`).
@@ -36,6 +37,7 @@ pub struct Target {
 
 /// Where a target's repository lives.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Location {
     /// A local folder, an external drive included.
@@ -82,6 +84,7 @@ impl Location {
 
 /// Which backups `prune` keeps. A backup is kept when any rule keeps it; all zero keeps all.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default, deny_unknown_fields)]
 pub struct Retention {
     /// The newest N backups.
@@ -291,6 +294,11 @@ pub(crate) fn validate(target: &Target) -> Result<()> {
         return bad(format!(
             "'{name}' is not a valid target name; use up to 64 letters, digits, '-' or '_'"
         ));
+    }
+    if !target.schedule.is_empty() {
+        if let Err(e) = target.schedule.parse::<kura_schedule::Schedule>() {
+            return bad(format!("the schedule of target '{name}' is not valid: {e}"));
+        }
     }
     match &target.location {
         Location::Folder { path } if !path.is_absolute() => {

@@ -14,6 +14,7 @@ use crate::session::Session;
 
 /// How much of the data to read back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum VerifyMode {
     /// Structure only: no pack is downloaded.
@@ -26,6 +27,7 @@ pub enum VerifyMode {
 
 /// One problem found.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VerifyProblem {
     /// The object at the target (`data/ab/ab12...`, `backups/<id>`).
     pub object: String,
@@ -37,6 +39,7 @@ pub struct VerifyProblem {
 
 /// What verify found.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct VerifyReport {
     /// The target.
     pub target: String,

@@ -81,6 +81,9 @@ fn back_up_list_verify_restore_and_schedule_from_the_command_line() {
     let err = sb.fails(&["backup", "restore", "usb", "--to", s(&dest)], 4);
     assert_eq!(err["code"], "already_exists");
     sb.ok(&["backup", "schedule", "usb", "cron 0 3 * * *"]);
+    let err = sb.fails(&["backup", "schedule", "usb", "every full moon"], 2);
+    assert_eq!(err["code"], "invalid_input");
+    assert!(err["message"].as_str().unwrap().contains("daily at 02:00"));
     assert_eq!(
         sb.ok(&["backup", "target", "list"])[0]["schedule"],
         "cron 0 3 * * *"
