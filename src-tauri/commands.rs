@@ -67,7 +67,7 @@ impl AppState {
 }
 
 /// Runs engine work on a blocking thread.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     state: &State<'_, AppState>,
     work: impl FnOnce(&Vault) -> kura_core::Result<T> + Send + 'static,
 ) -> IpcResult<T> {
@@ -78,7 +78,7 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Runs engine work that reports progress as job `job_id`.
-async fn with_job<T: Send + 'static>(
+pub(crate) async fn with_job<T: Send + 'static>(
     state: &State<'_, AppState>,
     job_id: String,
     on_progress: Channel<Progress>,

@@ -28,6 +28,7 @@ mod crypto;
 mod fsio;
 mod lock;
 mod manifest;
+mod pause;
 mod prune;
 mod repo;
 mod restore;
@@ -44,6 +45,7 @@ use std::sync::Arc;
 use kura_core::{Clock, Error, ErrorKind, Job, Result, SystemClock, Vault};
 use serde::Serialize;
 
+pub use kura_schedule::{Pause, PauseLength};
 pub use lock::{RunLock, STALE_AFTER_SECS};
 pub use manifest::{BackupInfo, BackupProject};
 pub use prune::{select_kept, PruneReport};
@@ -436,6 +438,23 @@ impl<'v> Backups<'v> {
     pub fn verify(&self, target: &str, mode: VerifyMode, job: &Job) -> Result<VerifyReport> {
         let _lock = lock::lock_local(self.root(), target)?;
         verify::verify(&self.open(target)?, mode, job)
+    }
+
+    /// Pauses scheduled backups for `length` from now (runs started by hand still go).
+    pub fn pause(&self, length: PauseLength) -> Result<Pause> {
+        let pause = Pause::starting(self.now(), length, &chrono::Local);
+        pause::set(self.root(), &pause)?;
+        Ok(pause)
+    }
+
+    /// Ends a pause of scheduled backups.
+    pub fn resume(&self) -> Result<()> {
+        pause::clear(self.root())
+    }
+
+    /// The pause of scheduled backups in force now, if any.
+    pub fn paused(&self) -> Result<Option<Pause>> {
+        pause::current(self.root(), self.now())
     }
 
     /// Applies the target's retention: removes the backups it does not keep and every pack no

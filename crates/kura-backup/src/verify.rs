@@ -13,7 +13,7 @@ use crate::restore::backup_ids;
 use crate::session::Session;
 
 /// How much of the data to read back.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum VerifyMode {

@@ -287,16 +287,13 @@ impl Vault {
     }
 
     /// The next time cleanup is due by `cleanup.schedule` after `after` (seconds since the
-    /// epoch, UTC); `None` when it is not scheduled.
+    /// epoch), with times of day read in the local time zone; `None` when it is not scheduled.
     pub fn next_cleanup_at(&self, after: i64) -> Result<Option<i64>> {
-        let Some(cron) = self.config().cleanup.cron()? else {
-            return Ok(None);
-        };
-        let from = chrono::DateTime::from_timestamp(after, 0)
-            .ok_or_else(|| Error::invalid(format!("{after} is not a time")))?;
-        cron.find_next_occurrence(&from, false)
-            .map(|t| Some(t.timestamp()))
-            .map_err(|e| Error::invalid(format!("cleanup.schedule has no next time: {e}")))
+        Ok(self
+            .config()
+            .cleanup
+            .parsed_schedule()?
+            .and_then(|s| s.next_after_secs(after, &chrono::Local)))
     }
 
     fn purge_trash(&self, dry_run: bool) -> Result<Vec<CleanupItem>> {

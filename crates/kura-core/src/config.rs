@@ -70,7 +70,8 @@ pub struct QuotaConfig {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(default, deny_unknown_fields)]
 pub struct CleanupConfig {
-    /// Cron expression (minute hour day month weekday) for cleanup while the app runs;
+    /// When cleanup runs while the app is open, in local time: "daily at 03:00", "weekly on
+    /// sun at 04:00", "monthly on 1 at 03:00", "hourly at :15", or "cron <five fields>";
     /// empty or `off` for never.
     pub schedule: String,
     /// Projects stay in the trash this many days before cleanup deletes them (0: never).
@@ -80,7 +81,7 @@ pub struct CleanupConfig {
 impl Default for CleanupConfig {
     fn default() -> Self {
         CleanupConfig {
-            schedule: "0 3 * * *".into(),
+            schedule: "daily at 03:00".into(),
             trash_days: 30,
         }
     }
@@ -113,16 +114,15 @@ impl Default for RetentionConfig {
 }
 
 impl CleanupConfig {
-    /// The parsed schedule; `None` when cleanup is not scheduled.
-    pub fn cron(&self) -> Result<Option<croner::Cron>> {
+    /// The parsed schedule; `None` when cleanup is not scheduled ("off" or empty).
+    pub fn parsed_schedule(&self) -> Result<Option<kura_schedule::Schedule>> {
         let s = self.schedule.trim();
         if s.is_empty() || s.eq_ignore_ascii_case("off") {
             return Ok(None);
         }
-        use std::str::FromStr;
-        croner::Cron::from_str(s).map(Some).map_err(|e| {
+        s.parse().map(Some).map_err(|e| {
             Error::invalid(format!(
-                "cleanup.schedule '{s}' is not a cron expression ({e}); write e.g. \"0 3 * * *\" for 03:00 every day, or off"
+                "cleanup.schedule '{s}' is not a schedule: {e}; or write off"
             ))
         })
     }
@@ -294,7 +294,7 @@ impl Config {
                 "archive.threads must be between 0 (one per core) and 256",
             ));
         }
-        self.cleanup.cron()?;
+        self.cleanup.parsed_schedule()?;
         let v = &self.versions;
         if v.hourly_days < v.keep_all_days || v.daily_days < v.hourly_days {
             return Err(Error::invalid(format!(

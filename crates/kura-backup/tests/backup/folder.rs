@@ -361,3 +361,25 @@ fn prune_keeps_what_retention_says_and_the_rest_still_restores() {
         .unwrap()
         .is_ok());
 }
+
+#[test]
+fn a_pause_holds_until_it_ends_or_is_resumed_and_survives_a_restart() {
+    use kura_backup::PauseLength;
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Vault::open(&dir.path().join("vault")).unwrap();
+    let clock = Arc::new(TestClock(AtomicI64::new(1_800_000_000)));
+    let backups = Backups::with_clock(&vault, clock.clone());
+    assert_eq!(backups.paused().unwrap(), None);
+    let pause = backups.pause(PauseLength::OneHour).unwrap();
+    assert_eq!(pause.until, Some(1_800_003_600));
+    assert_eq!(backups.paused().unwrap(), Some(pause));
+    clock.0.store(1_800_003_600, Ordering::SeqCst);
+    assert_eq!(backups.paused().unwrap(), None, "an hour later it is over");
+    backups.pause(PauseLength::UntilResumed).unwrap();
+    // Another handle on the vault (the app restarted) sees it.
+    let again = Backups::with_clock(&vault, clock.clone());
+    clock.0.store(1_900_000_000, Ordering::SeqCst);
+    assert_eq!(again.paused().unwrap().map(|p| p.until), Some(None));
+    again.resume().unwrap();
+    assert_eq!(backups.paused().unwrap(), None);
+}

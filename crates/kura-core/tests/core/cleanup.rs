@@ -215,10 +215,20 @@ fn thinning_keeps_manual_versions_and_the_rules_picks_and_they_still_restore() {
 #[test]
 fn the_schedule_gives_the_next_run() {
     let (_dir, vault, _clock) = vault();
-    // 1_700_000_000 is 2023-11-14 22:13:20 UTC; the default schedule is 03:00 every day.
+    // The default schedule is 03:00 every day, local time.
+    use chrono::{Datelike, Local, TimeZone, Timelike};
+    let next = vault.next_cleanup_at(1_700_000_000).unwrap().unwrap();
+    let at = Local.timestamp_opt(next, 0).unwrap();
+    assert_eq!((at.hour(), at.minute()), (3, 0));
+    assert!(next > 1_700_000_000 && next <= 1_700_000_000 + 86_400);
+    vault
+        .set_config("cleanup.schedule", "weekly on mon at 04:30")
+        .unwrap();
+    let next = vault.next_cleanup_at(1_700_000_000).unwrap().unwrap();
+    let at = Local.timestamp_opt(next, 0).unwrap();
     assert_eq!(
-        vault.next_cleanup_at(1_700_000_000).unwrap(),
-        Some(1_700_017_200)
+        (at.weekday(), at.hour(), at.minute()),
+        (chrono::Weekday::Mon, 4, 30)
     );
     vault.set_config("cleanup.schedule", "off").unwrap();
     assert_eq!(vault.next_cleanup_at(1_700_000_000).unwrap(), None);
