@@ -1,9 +1,12 @@
 //! Kura's desktop app: a Tauri 2 shell over the engine. The commands are thin adapters
 //! (`commands.rs`); the tray, the folder watcher and the job registry are the only state here.
 
+mod archives;
+mod backups;
 mod commands;
 mod error;
 mod jobs;
+mod scheduler;
 mod tray;
 mod watcher;
 
@@ -16,6 +19,8 @@ use crate::error::IpcError;
 
 /// The command and event registry; also what the TypeScript bindings are generated from.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    use archives::*;
+    use backups::*;
     use commands::*;
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
@@ -59,8 +64,35 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             verify,
             gc,
             cancel_job,
+            archives,
+            archive_project,
+            unarchive_project,
+            extract_archive,
+            verify_archive,
+            import_archive,
+            quota_status,
+            cleanup,
+            cleanup_runs,
+            next_cleanup_at,
+            backup_status,
+            add_backup_target,
+            update_backup_target,
+            remove_backup_target,
+            test_backup_target,
+            start_backup,
+            cancel_backup,
+            backup_runs,
+            backups_at,
+            backup_contents,
+            restore_backup,
+            verify_backups,
+            prune_backups,
+            pause_backups,
         ])
-        .events(tauri_specta::collect_events![VaultChanged])
+        .events(tauri_specta::collect_events![
+            VaultChanged,
+            scheduler::BackupStatus
+        ])
         // Byte counts and times are far below 2^53: plain numbers are exact.
         .dangerously_cast_bigints_to_number()
         // One TypeScript name per Rust type (the shapes are the same both ways).
@@ -102,6 +134,7 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .manage(AppState {
             vault,
             jobs: Arc::default(),
@@ -113,6 +146,9 @@ pub fn run() {
                 tracing::warn!("no tray icon: {e}");
             }
             watcher::start(app.handle());
+            // Backups and cleanup on their schedules, missed runs caught up now.
+            let scheduler = scheduler::start(app.handle());
+            app.manage(scheduler);
             Ok(())
         })
         .on_window_event(|window, event| {

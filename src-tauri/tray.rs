@@ -1,11 +1,24 @@
-//! The tray icon: open Kura, take a version of every changed project, quit. Closing the window
-//! keeps Kura running here.
+//! The tray icon: the state of backups at a glance (its badge and tooltip), and a menu to back
+//! up now, pause or resume scheduled backups, take a version of every changed project, open
+//! Kura or quit. Closing the window keeps Kura running here.
 
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use std::sync::Arc;
+
+use kura_backup::{Backups, PauseLength};
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Manager, Wry};
 
 use crate::commands::{snapshot_all_changed, AppState, VaultChanged};
+use crate::scheduler::{describe_result, short_time, BackupState, BackupStatus, Scheduler};
+
+/// Menu items whose state follows the backups.
+struct TrayItems {
+    pause: Submenu<Wry>,
+    resume: MenuItem<Wry>,
+    backup_now: MenuItem<Wry>,
+}
 
 /// Shows, unminimizes and focuses the main window.
 pub fn show_main(app: &AppHandle) {
@@ -19,6 +32,19 @@ pub fn show_main(app: &AppHandle) {
 /// Creates the tray icon and its menu.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
     let open = MenuItem::with_id(app, "open", "Open Kura", true, None::<&str>)?;
+    let backup_now = MenuItem::with_id(app, "backup-now", "Back up now", true, None::<&str>)?;
+    let pause = Submenu::with_id_and_items(
+        app,
+        "pause",
+        "Pause backups",
+        true,
+        &[
+            &MenuItem::with_id(app, "pause-hour", "For 1 hour", true, None::<&str>)?,
+            &MenuItem::with_id(app, "pause-tomorrow", "Until tomorrow", true, None::<&str>)?,
+            &MenuItem::with_id(app, "pause-resumed", "Until resumed", true, None::<&str>)?,
+        ],
+    )?;
+    let resume = MenuItem::with_id(app, "resume", "Resume backups", false, None::<&str>)?;
     let snapshot = MenuItem::with_id(
         app,
         "snapshot",
@@ -30,12 +56,21 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     let menu = Menu::with_items(
         app,
         &[
-            &open,
+            &backup_now,
+            &pause,
+            &resume,
+            &PredefinedMenuItem::separator(app)?,
             &snapshot,
+            &open,
             &PredefinedMenuItem::separator(app)?,
             &quit,
         ],
     )?;
+    app.manage(TrayItems {
+        pause,
+        resume,
+        backup_now,
+    });
     let mut tray = TrayIconBuilder::with_id("main")
         .menu(&menu)
         .tooltip("Kura")
@@ -45,23 +80,12 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     }
     tray.on_menu_event(|app, event| match event.id.as_ref() {
         "open" => show_main(app),
-        "snapshot" => {
-            let app = app.clone();
-            std::thread::spawn(move || {
-                let state = app.state::<AppState>();
-                let Ok(vault) = state.vault.clone() else {
-                    return;
-                };
-                match snapshot_all_changed(&vault) {
-                    Ok(reports) => {
-                        for r in reports.iter().filter(|r| r.version.is_some()) {
-                            VaultChanged::send(&app, Some(&r.project_id), "snapshot");
-                        }
-                    }
-                    Err(e) => tracing::warn!("snapshot from the tray failed: {e}"),
-                }
-            });
-        }
+        "backup-now" => back_up_every_target(app),
+        "pause-hour" => set_pause(app, Some(PauseLength::OneHour)),
+        "pause-tomorrow" => set_pause(app, Some(PauseLength::UntilTomorrow)),
+        "pause-resumed" => set_pause(app, Some(PauseLength::UntilResumed)),
+        "resume" => set_pause(app, None),
+        "snapshot" => snapshot_changed(app),
         "quit" => app.exit(0),
         _ => {}
     })
@@ -77,4 +101,161 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     })
     .build(app)?;
     Ok(())
+}
+
+fn scheduler(app: &AppHandle) -> Arc<Scheduler> {
+    app.state::<Arc<Scheduler>>().inner().clone()
+}
+
+fn back_up_every_target(app: &AppHandle) {
+    let Ok(vault) = app.state::<AppState>().vault.clone() else {
+        return;
+    };
+    let scheduler = scheduler(app);
+    match Backups::new(&vault).targets() {
+        Ok(targets) => {
+            for t in targets {
+                if let Err(e) = scheduler.start_backup(app, &t.name) {
+                    tracing::info!("{e}");
+                }
+            }
+        }
+        Err(e) => tracing::warn!("cannot read the backup targets: {e}"),
+    }
+}
+
+/// Pauses scheduled backups for `length`, or resumes them with `None`.
+fn set_pause(app: &AppHandle, length: Option<PauseLength>) {
+    let Ok(vault) = app.state::<AppState>().vault.clone() else {
+        return;
+    };
+    let backups = Backups::new(&vault);
+    let result = match length {
+        Some(l) => backups.pause(l).map(|_| ()),
+        None => backups.resume(),
+    };
+    if let Err(e) = result {
+        tracing::warn!("cannot change the pause: {e}");
+    }
+    scheduler(app).publish(app);
+}
+
+fn snapshot_changed(app: &AppHandle) {
+    let app = app.clone();
+    std::thread::spawn(move || {
+        let state = app.state::<AppState>();
+        let Ok(vault) = state.vault.clone() else {
+            return;
+        };
+        match snapshot_all_changed(&vault) {
+            Ok(reports) => {
+                for r in reports.iter().filter(|r| r.version.is_some()) {
+                    VaultChanged::send(&app, Some(&r.project_id), "snapshot");
+                }
+            }
+            Err(e) => tracing::warn!("snapshot from the tray failed: {e}"),
+        }
+    });
+}
+
+/// The icons of the backup states, drawn by scripts/tray-icons.sh.
+fn badge(state: BackupState) -> Option<&'static [u8]> {
+    match state {
+        BackupState::NoTargets => None,
+        BackupState::Ok => Some(include_bytes!("../icons/tray/ok.png")),
+        BackupState::Running => Some(include_bytes!("../icons/tray/running.png")),
+        BackupState::Failed => Some(include_bytes!("../icons/tray/failed.png")),
+        BackupState::Overdue => Some(include_bytes!("../icons/tray/overdue.png")),
+        BackupState::Paused => Some(include_bytes!("../icons/tray/paused.png")),
+    }
+}
+
+/// The tooltip: the state, when the last backup finished and when the next is due.
+pub fn tooltip(status: &BackupStatus, now: i64) -> String {
+    let mut lines = vec![match status.state {
+        BackupState::NoTargets => "Kura — no backup target set up".to_string(),
+        BackupState::Ok => "Kura — backups ok".to_string(),
+        BackupState::Running => {
+            let running: Vec<String> = status
+                .targets
+                .iter()
+                .filter_map(|t| {
+                    let p = t.running.as_ref()?;
+                    Some(match p.total {
+                        Some(total) if total > 0 => {
+                            format!("{} {}%", t.target.name, (p.done.min(total) * 100) / total)
+                        }
+                        _ => format!("{} ({})", t.target.name, p.phase),
+                    })
+                })
+                .collect();
+            format!("Kura — backing up: {}", running.join(", "))
+        }
+        BackupState::Failed => {
+            let failed: Vec<&str> = status
+                .targets
+                .iter()
+                .filter(|t| {
+                    matches!(
+                        t.health.state,
+                        kura_backup::HealthState::Failing | kura_backup::HealthState::Unhealthy
+                    )
+                })
+                .map(|t| t.target.name.as_str())
+                .collect();
+            format!("Kura — backup failed: {}", failed.join(", "))
+        }
+        BackupState::Overdue => "Kura — a backup is overdue".to_string(),
+        BackupState::Paused => match status.paused.and_then(|p| p.until) {
+            Some(until) => format!("Kura — backups paused until {}", short_time(until, now)),
+            None => "Kura — backups paused until resumed".to_string(),
+        },
+    }];
+    if let Some(last) = status
+        .targets
+        .iter()
+        .filter_map(|t| t.last_run.as_ref())
+        .max_by_key(|r| r.started)
+    {
+        let at = last.finished.unwrap_or(last.started);
+        lines.push(format!(
+            "Last backup: {} ({})",
+            short_time(at, now),
+            describe_result(last)
+        ));
+    }
+    if status.paused.is_none() {
+        if let Some(next) = status.next_run {
+            lines.push(format!("Next: {}", short_time(next, now)));
+        }
+    }
+    lines.join("\n")
+}
+
+/// Shows `status` on the tray icon, its tooltip and its menu.
+pub fn show_backup_status(app: &AppHandle, status: &BackupStatus) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    if let Some(tray) = app.tray_by_id("main") {
+        let icon = match badge(status.state) {
+            Some(png) => Image::from_bytes(png).ok(),
+            None => app.default_window_icon().cloned(),
+        };
+        if let Err(e) = tray.set_icon(icon) {
+            tracing::warn!("cannot change the tray icon: {e}");
+        }
+        let _ = tray.set_tooltip(Some(tooltip(status, now)));
+    }
+    if let Some(items) = app.try_state::<TrayItems>() {
+        let paused = status.paused.is_some();
+        let _ = items.resume.set_enabled(paused);
+        let _ = items
+            .pause
+            .set_enabled(!paused && status.state != BackupState::NoTargets);
+        let _ = items
+            .backup_now
+            .set_enabled(status.state != BackupState::NoTargets);
+    }
 }

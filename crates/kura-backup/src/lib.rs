@@ -49,13 +49,13 @@ pub use kura_schedule::{Pause, PauseLength};
 pub use lock::{RunLock, STALE_AFTER_SECS};
 pub use manifest::{BackupInfo, BackupProject};
 pub use prune::{select_kept, PruneReport};
-pub use restore::RestoreReport;
+pub use restore::BackupRestoreReport;
 pub use state::{
     HealthState, RunRecord, RunResult, TargetHealth, FAILURES_BEFORE_UNHEALTHY,
     UNHEALTHY_COOL_DOWN_SECS,
 };
 pub use target::{secret_env_var, Location, Retention, SecretKind, Secrets, Target};
-pub use verify::{VerifyMode, VerifyProblem, VerifyReport};
+pub use verify::{BackupVerifyReport, VerifyMode, VerifyProblem};
 
 use session::Session;
 use state::State;
@@ -430,12 +430,12 @@ impl<'v> Backups<'v> {
         project: Option<&str>,
         destination: &Path,
         job: &Job,
-    ) -> Result<RestoreReport> {
+    ) -> Result<BackupRestoreReport> {
         restore::restore(&self.open(target)?, backup, project, destination, job)
     }
 
     /// Checks a target's backups; see [`VerifyMode`].
-    pub fn verify(&self, target: &str, mode: VerifyMode, job: &Job) -> Result<VerifyReport> {
+    pub fn verify(&self, target: &str, mode: VerifyMode, job: &Job) -> Result<BackupVerifyReport> {
         let _lock = lock::lock_local(self.root(), target)?;
         verify::verify(&self.open(target)?, mode, job)
     }

@@ -25,7 +25,7 @@ use crate::session::{BlobPlace, Session};
 /// What a restore did.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct RestoreReport {
+pub struct BackupRestoreReport {
     /// The backup restored from.
     pub backup: String,
     /// Where it went.
@@ -126,7 +126,7 @@ pub(crate) fn restore(
     project: Option<&str>,
     dest: &Path,
     job: &Job,
-) -> Result<RestoreReport> {
+) -> Result<BackupRestoreReport> {
     let manifest = load_manifest(session, backup)?;
     check_destination(dest)?;
     // Where each entry goes, relative to the destination.
@@ -177,7 +177,7 @@ pub(crate) fn restore(
     let staged = staging.keep();
     std::fs::rename(&staged, dest).map_err(|e| Error::from_io("move into place", dest, e))?;
     fsio::sync_dir(parent)?;
-    Ok(RestoreReport {
+    Ok(BackupRestoreReport {
         backup: manifest.info.id.clone(),
         destination: dest.to_path_buf(),
         files,
@@ -290,7 +290,7 @@ fn write_entries(
             let mut decoded: HashMap<[u8; 32], Vec<u8>> = HashMap::new();
             for (place, i, offset) in wants {
                 let e = &place.entry;
-                if !decoded.contains_key(&e.id) {
+                if let std::collections::hash_map::Entry::Vacant(slot) = decoded.entry(e.id) {
                     let start = e.offset as usize;
                     let end = start + e.length as usize;
                     let stored = data.get(start..end).ok_or_else(|| {
@@ -302,7 +302,7 @@ fn write_entries(
                             ),
                         )
                     })?;
-                    decoded.insert(e.id, repo::open_blob(&session.keys, e, stored, pack)?);
+                    slot.insert(repo::open_blob(&session.keys, e, stored, pack)?);
                 }
                 let raw = &decoded[&e.id];
                 let path = root.join(&plan[*i].0);

@@ -101,7 +101,7 @@ pub(crate) fn backup(
                     job.check()?;
                     let r = process(item, &old_cache, &known, &session.keys, session, tx, &read);
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if n % PROGRESS_EVERY == 0 || n == total {
+                    if n.is_multiple_of(PROGRESS_EVERY) || n == total {
                         job.report(Progress {
                             phase: "backing up",
                             done: n,

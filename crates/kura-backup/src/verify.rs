@@ -40,7 +40,7 @@ pub struct VerifyProblem {
 /// What verify found.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct VerifyReport {
+pub struct BackupVerifyReport {
     /// The target.
     pub target: String,
     /// Backups checked.
@@ -55,7 +55,7 @@ pub struct VerifyReport {
     pub problems: Vec<VerifyProblem>,
 }
 
-impl VerifyReport {
+impl BackupVerifyReport {
     /// True when nothing is wrong.
     pub fn is_ok(&self) -> bool {
         self.problems.is_empty()
@@ -65,7 +65,7 @@ impl VerifyReport {
 /// Most affected files named per problem.
 const AFFECTS_SHOWN: usize = 10;
 
-pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<VerifyReport> {
+pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<BackupVerifyReport> {
     let mut problems = Vec::new();
     let listed: HashMap<String, u64> = session
         .store
@@ -193,7 +193,7 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<V
             }
         }
     }
-    Ok(VerifyReport {
+    Ok(BackupVerifyReport {
         target: session.target.name.clone(),
         backups: ids.len() as u64,
         packs: indexes.len() as u64,

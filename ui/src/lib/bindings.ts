@@ -50,10 +50,38 @@ export const commands = {
 	verify: (jobId: string, onProgress: Channel<Progress>) => typedError<VerifyReport, IpcError>(__TAURI_INVOKE("verify", { jobId, onProgress })),
 	gc: (jobId: string, onProgress: Channel<Progress>) => typedError<GcReport, IpcError>(__TAURI_INVOKE("gc", { jobId, onProgress })),
 	cancelJob: (jobId: string) => typedError<null, IpcError>(__TAURI_INVOKE("cancel_job", { jobId })),
+	archives: () => typedError<ArchiveInfo[], IpcError>(__TAURI_INVOKE("archives")),
+	archiveProject: (id: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveInfo, IpcError>(__TAURI_INVOKE("archive_project", { id, jobId, onProgress })),
+	unarchiveProject: (reference: string, jobId: string, onProgress: Channel<Progress>) => typedError<Project, IpcError>(__TAURI_INVOKE("unarchive_project", { reference, jobId, onProgress })),
+	extractArchive: (archive: string, dest: string, jobId: string, onProgress: Channel<Progress>) => typedError<ExtractReport, IpcError>(__TAURI_INVOKE("extract_archive", { archive, dest, jobId, onProgress })),
+	verifyArchive: (archive: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveVerifyReport, IpcError>(__TAURI_INVOKE("verify_archive", { archive, jobId, onProgress })),
+	importArchive: (path: string, options: ImportArchiveOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, IpcError>(__TAURI_INVOKE("import_archive", { path, options, jobId, onProgress })),
+	quotaStatus: () => typedError<QuotaStatus, IpcError>(__TAURI_INVOKE("quota_status")),
+	cleanup: (options: CleanupOptions, jobId: string, onProgress: Channel<Progress>) => typedError<CleanupReport, IpcError>(__TAURI_INVOKE("cleanup", { options, jobId, onProgress })),
+	cleanupRuns: () => typedError<CleanupReport[], IpcError>(__TAURI_INVOKE("cleanup_runs")),
+	nextCleanupAt: () => typedError<number | null, IpcError>(__TAURI_INVOKE("next_cleanup_at")),
+	backupStatus: () => typedError<BackupStatus, IpcError>(__TAURI_INVOKE("backup_status")),
+	addBackupTarget: (target: Target, secrets: TargetSecrets, useKeyring: boolean) => typedError<TestReport, IpcError>(__TAURI_INVOKE("add_backup_target", { target, secrets, useKeyring })),
+	updateBackupTarget: (name: string, changes: TargetChanges) => typedError<Target, IpcError>(__TAURI_INVOKE("update_backup_target", { name, changes })),
+	removeBackupTarget: (name: string) => typedError<null, IpcError>(__TAURI_INVOKE("remove_backup_target", { name })),
+	testBackupTarget: (name: string) => typedError<TestReport, IpcError>(__TAURI_INVOKE("test_backup_target", { name })),
+	/**  Starts a backup of `target` now; its progress arrives with the backup status. */
+	startBackup: (target: string) => typedError<null, IpcError>(__TAURI_INVOKE("start_backup", { target })),
+	/**  Cancels the running backup of `target`; the run stops at its next safe point. */
+	cancelBackup: (target: string) => typedError<boolean, IpcError>(__TAURI_INVOKE("cancel_backup", { target })),
+	backupRuns: (target: string | null) => typedError<RunRecord[], IpcError>(__TAURI_INVOKE("backup_runs", { target })),
+	backupsAt: (target: string) => typedError<BackupInfo[], IpcError>(__TAURI_INVOKE("backups_at", { target })),
+	backupContents: (target: string, backup: string) => typedError<BackupContents, IpcError>(__TAURI_INVOKE("backup_contents", { target, backup })),
+	restoreBackup: (target: string, backup: string, project: string | null, destination: string, jobId: string, onProgress: Channel<Progress>) => typedError<BackupRestoreReport, IpcError>(__TAURI_INVOKE("restore_backup", { target, backup, project, destination, jobId, onProgress })),
+	verifyBackups: (target: string, mode: VerifyMode, jobId: string, onProgress: Channel<Progress>) => typedError<BackupVerifyReport, IpcError>(__TAURI_INVOKE("verify_backups", { target, mode, jobId, onProgress })),
+	pruneBackups: (target: string, dryRun: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<PruneReport, IpcError>(__TAURI_INVOKE("prune_backups", { target, dryRun, jobId, onProgress })),
+	/**  Pauses scheduled backups for `length`, or resumes them when `length` is `None`. */
+	pauseBackups: (length: PauseLength | null) => typedError<null, IpcError>(__TAURI_INVOKE("pause_backups", { length })),
 };
 
 /** Events */
 export const events = {
+	backupStatus: makeEvent<BackupStatus, BackupStatus>("backup-status"),
 	vaultChanged: makeEvent<VaultChanged, VaultChanged>("vault-changed"),
 };
 
@@ -68,6 +96,61 @@ export type AppInfo = {
 	config_path: string,
 };
 
+/**  How and when projects are archived. */
+export type ArchiveConfig = {
+	/**
+	 *  Active projects not changed or opened for this many days are archived by cleanup
+	 *  (0: never).
+	 */
+	archive_after_days?: number,
+	/**  zstd level of archives (1–19). */
+	compression_level?: number,
+	/**  Compression threads (0: one per core). */
+	threads?: number,
+};
+
+/**  One archive in the vault. */
+export type ArchiveInfo = {
+	/**  Stable id (16 hex digits). */
+	id: string,
+	/**  The project it holds. */
+	project_id: string,
+	/**  The project's name when it was archived. */
+	project_name: string,
+	/**  Its workspace then. */
+	workspace: string,
+	/**  The `.tar.zst` file. */
+	path: string,
+	/**  Bytes of the file. */
+	size: number,
+	/**  Bytes inside it before compression (files, history, metadata, tar headers). */
+	content_size: number,
+	/**  `content_size / size` (2.0 means half the size). */
+	compression_ratio: number | null,
+	/**  Files of the working folder inside. */
+	file_count: number,
+	/**  Versions in its history. */
+	versions: number,
+	/**  SHA-256 of the file, hex (what `sha256sum` prints). */
+	sha256: string,
+	/**  When it was made, seconds since the epoch. */
+	created_at: number,
+	/**  False when the file is missing from disk. */
+	present: boolean,
+};
+
+/**  What checking an archive found. */
+export type ArchiveVerifyReport = {
+	/**  The archive checked. */
+	archive: ArchiveInfo,
+	/**  The SHA-256 the file has now. */
+	sha256: string,
+	/**  Entries read. */
+	entries: number,
+	/**  Everything wrong; empty when the archive is sound. */
+	problems: string[],
+};
+
 /**  Which projects get automatic versions when their folder changes. */
 export type AutoSnapshot = 
 /**  None. */
@@ -76,6 +159,119 @@ export type AutoSnapshot =
 "managed" | 
 /**  Every active project. */
 "all";
+
+/**  A backup's summary and the projects in it (for the restore wizard). */
+export type BackupContents = {
+	/**  The backup. */
+	info: BackupInfo,
+	/**  Its projects. */
+	projects: BackupProject[],
+};
+
+/**  A backup, as listed. */
+export type BackupInfo = {
+	/**  The backup's id (`20261121T020000Z-0000-1a2b`: its start time, a sequence number, random digits). */
+	id: string,
+	/**  When the run started and ended (seconds since the epoch). */
+	started: number,
+	/**  When the run ended. */
+	finished: number,
+	/**  The machine it was taken on. */
+	host: string,
+	/**  The vault folder it was taken from. */
+	vault: string,
+	/**  Files (and links) in it. */
+	files: number,
+	/**  Their total size. */
+	bytes: number,
+	/**  Projects in it. */
+	projects: number,
+};
+
+/**  A project inside a backup. */
+export type BackupProject = {
+	/**  The project's id. */
+	id: string,
+	/**  Its name. */
+	name: string,
+	/**  Its workspace. */
+	workspace: string,
+	/**  Whether its folder was linked in place (outside the vault). */
+	linked: boolean,
+	/**  active, archived or deleted (in the trash). */
+	status: string,
+	/**  Its latest version (git commit), if any. */
+	head: string | null,
+	/**  Bytes of its latest version. */
+	logical_size: number,
+	/**  Files in its latest version. */
+	file_count: number,
+	/**  Its working folder when the backup was taken. */
+	path: string,
+	/**  Where its working folder is inside the backup (`vault/projects/site`, `folders/<id>`). */
+	prefix: string,
+};
+
+/**  What a restore did. */
+export type BackupRestoreReport = {
+	/**  The backup restored from. */
+	backup: string,
+	/**  Where it went. */
+	destination: string,
+	/**  Files written. */
+	files: number,
+	/**  Their bytes. */
+	bytes: number,
+	/**  Projects restored (names). */
+	projects: string[],
+};
+
+/**  The state of backups at a glance: what the tray icon shows. */
+export type BackupState = 
+/**  No backup target is set up. */
+"no_targets" | 
+/**  Every target's last backup worked (or none is due yet). */
+"ok" | 
+/**  A backup is running. */
+"running" | 
+/**  A target's last backup failed. */
+"failed" | 
+/**  A target missed its scheduled time (its drive is absent, say). */
+"overdue" | 
+/**  Scheduled backups are paused. */
+"paused";
+
+/**  Everything about backups, for the tray, the dashboard and the Backups view. */
+export type BackupStatus = {
+	/**  The state at a glance. */
+	state: BackupState,
+	/**  The pause in force, if any. */
+	paused: Pause | null,
+	/**  Each target. */
+	targets: TargetStatus[],
+	/**  When the last successful backup (any target) finished. */
+	last_success: number | null,
+	/**  When the next scheduled backup (any target) is due. */
+	next_run: number | null,
+	/**  What went wrong reading the state, if something did. */
+	error: string | null,
+};
+
+/**  What verify found. */
+export type BackupVerifyReport = {
+	/**  The target. */
+	target: string,
+	/**  Backups checked. */
+	backups: number,
+	/**  Packs at the target. */
+	packs: number,
+	/**  Packs read back and checked. */
+	packs_read: number,
+	/**  Bytes read back. */
+	bytes_read: number,
+	/**  Problems; empty when all is well. */
+	problems: VerifyProblem[],
+};
 
 /**  A byte count, written in config files as `"64 MiB"` (or a plain number of bytes). */
 export type ByteSize = string;
@@ -99,6 +295,75 @@ export type ChangeCounts = {
 	removed: number,
 };
 
+/**  What cleanup may do. */
+export type CleanupCategory = 
+/**  Temporary files left by interrupted operations, and the catalog's write-ahead log. */
+"cache" | 
+/**  Projects in the trash for longer than `cleanup.trash_days`. */
+"trash" | 
+/**  Active projects idle longer than `archive.archive_after_days` get archived. */
+"archive" | 
+/**  Automatic versions the retention rule (`versions.*`) does not keep. */
+"versions" | 
+/**  Chunks no version references. */
+"chunks";
+
+/**  One category of a run. */
+export type CleanupCategoryReport = {
+	/**  Which category. */
+	category: CleanupCategory,
+	/**  What went (or would go). */
+	items: CleanupItem[],
+	/**  Bytes freed (estimated for a dry run). */
+	bytes_freed: number,
+};
+
+/**  When cleanup runs and what it purges. */
+export type CleanupConfig = {
+	/**
+	 *  When cleanup runs while the app is open, in local time: "daily at 03:00", "weekly on
+	 *  sun at 04:00", "monthly on 1 at 03:00", "hourly at :15", or "cron <five fields>";
+	 *  empty or `off` for never.
+	 */
+	schedule?: string,
+	/**  Projects stay in the trash this many days before cleanup deletes them (0: never). */
+	trash_days?: number,
+};
+
+/**  One thing cleanup removed (or would remove). */
+export type CleanupItem = {
+	/**  What it is, for people. */
+	description: string,
+	/**  The project it belongs to, by name. */
+	project: string | null,
+	/**  Bytes it frees (for a dry run, an estimate; 0 when it cannot be known beforehand). */
+	bytes: number,
+};
+
+/**  How to clean up. */
+export type CleanupOptions = {
+	/**  List what would go; change nothing. */
+	dry_run?: boolean,
+	/**  Only these categories; all when empty. */
+	only?: CleanupCategory[],
+};
+
+/**  What a cleanup run did. */
+export type CleanupReport = {
+	/**  The run's id in the history of runs. */
+	id: number,
+	/**  True for a dry run (nothing was changed). */
+	dry_run: boolean,
+	/**  Seconds since the epoch. */
+	started_at: number,
+	/**  Seconds since the epoch. */
+	finished_at: number,
+	/**  Per category, in the order they ran. */
+	categories: CleanupCategoryReport[],
+	/**  Bytes freed in all (estimated for a dry run). */
+	bytes_freed: number,
+};
+
 /**  All of Kura's settings. Missing keys take their defaults. */
 export type Config = {
 	/**  Where files live. */
@@ -107,6 +372,14 @@ export type Config = {
 	storage?: StorageConfig,
 	/**  What snapshots include. */
 	snapshots?: SnapshotConfig,
+	/**  The archiver. */
+	archive?: ArchiveConfig,
+	/**  Size limits. */
+	quota?: QuotaConfig,
+	/**  Cleanup: when it runs and how long the trash is kept. */
+	cleanup?: CleanupConfig,
+	/**  Which automatic versions cleanup keeps. */
+	versions?: RetentionConfig,
 };
 
 /**  The difference between two versions. */
@@ -119,6 +392,18 @@ export type Diff = {
 	changes: ChangeCounts,
 	/**  The changed files, by path. */
 	files: FileDiff[],
+};
+
+/**  What extracting an archive wrote. */
+export type ExtractReport = {
+	/**  The archive file. */
+	archive: string,
+	/**  Where it went. */
+	dest: string,
+	/**  Files written. */
+	files: number,
+	/**  Their bytes. */
+	bytes: number,
 };
 
 /**  One changed file. */
@@ -222,6 +507,27 @@ export type GcReport = {
 	bytes_freed: number,
 };
 
+/**  How a target is doing. */
+export type HealthState = 
+/**  The last run succeeded (or none ran yet). */
+"ok" | 
+/**  The target could not be reached at the last attempt (a drive not connected, a server down). */
+"unavailable" | 
+/**  The last run failed. */
+"failing" | 
+/**  Several runs in a row failed: runs are skipped until `unhealthy_until` or a successful test. */
+"unhealthy";
+
+/**  How to import an archive file. */
+export type ImportArchiveOptions = {
+	/**  Name; else the archived project's name, the archive's single top folder, or the file name. */
+	name?: string | null,
+	/**  Workspace; the active one when `None`. */
+	workspace?: string | null,
+	/**  Project kind; `imported` when `None` (a Kura archive keeps its own). */
+	kind?: string | null,
+};
+
 /**  How to import a folder. */
 export type ImportOptions = {
 	/**  Name; the folder's name when `None`. */
@@ -263,15 +569,37 @@ export type Layer =
 
 /**  Usage of one storage layer. */
 export type LayerUsage = {
-	/**  "git", "chunks", "catalog" or "cache". */
+	/**  "git", "chunks", "archives", "catalog" or "cache". */
 	layer: string,
-	/**  Files of the latest versions held in it (0 for catalog and cache). */
+	/**  Files of the latest versions held in it (for archives: how many; 0 for catalog and cache). */
 	files: number,
 	/**  Bytes of those files. */
 	logical_bytes: number,
 	/**  Bytes on disk (for the cache: its upper bound in memory). */
 	stored_bytes: number,
 };
+
+/**  Where a target's repository lives. */
+export type Location = 
+/**  A local folder, an external drive included. */
+{ kind: "folder"; 
+/**  The repository folder. */
+path: string } | 
+/**  An S3-compatible bucket. */
+{ kind: "s3"; 
+/**  The endpoint URL (`https://s3.eu-central-1.amazonaws.com`, `http://127.0.0.1:9000`). */
+endpoint: string; 
+/**  The region (`us-east-1` when the service ignores it). */
+region: string; 
+/**  The bucket. */
+bucket: string; 
+/**  A folder inside the bucket. */
+prefix?: string; 
+/**
+ *  Path-style addressing (`endpoint/bucket/key`) instead of virtual hosts
+ *  (`bucket.endpoint/key`); most self-hosted servers need it.
+ */
+path_style?: boolean };
 
 /**  What to create. */
 export type NewProject = {
@@ -294,6 +622,21 @@ export type PathsConfig = {
 	/**  Folder holding managed project folders; default `<vault>/projects`. */
 	projects?: string | null,
 };
+
+/**  A pause of scheduled work. */
+export type Pause = {
+	/**  When the pause ends by itself (Unix seconds); `None` when it lasts until resumed. */
+	until: number | null,
+};
+
+/**  How long scheduled work is paused for. */
+export type PauseLength = 
+/**  One hour from now. */
+"one_hour" | 
+/**  Until the start of the next day (local midnight). */
+"until_tomorrow" | 
+/**  Until someone resumes. */
+"until_resumed";
 
 /**  What a preview holds. */
 export type PreviewKind = 
@@ -432,6 +775,70 @@ export type ProjectStatus =
 /**  In the trash; can be restored. */
 "deleted";
 
+/**  What prune did (or would do, with `dry_run`). */
+export type PruneReport = {
+	/**  The target. */
+	target: string,
+	/**  Backups kept. */
+	kept: string[],
+	/**  Backups removed. */
+	removed: string[],
+	/**  Packs deleted. */
+	packs_deleted: number,
+	/**  Bytes those packs took. */
+	bytes_freed: number,
+	/**  Whether nothing was actually deleted. */
+	dry_run: boolean,
+};
+
+/**  Size limits; 0 means no limit. */
+export type QuotaConfig = {
+	/**  Largest a project's files may grow. */
+	max_project_size?: ByteSize,
+	/**
+	 *  Most the whole vault may hold: every project's files plus what its versions and archives
+	 *  take on disk.
+	 */
+	total_quota?: ByteSize,
+};
+
+/**  How close a usage is to its limit. */
+export type QuotaLevel = 
+/**  Under 80%, or no limit. */
+"ok" | 
+/**  At least 80%. */
+"warning80" | 
+/**  At least 90%. */
+"warning90" | 
+/**  Over the limit. */
+"exceeded";
+
+/**  Usage against the quotas: the vault's, and every active project's. */
+export type QuotaStatus = {
+	/**  The vault against `quota.total_quota`. */
+	total: QuotaUsage,
+	/**  Each active project against `quota.max_project_size`, largest first. */
+	projects: QuotaUsage[],
+	/**  A sentence for every usage at 80% or more, for people. */
+	warnings: string[],
+};
+
+/**  One usage against one limit. */
+export type QuotaUsage = {
+	/**  The project's id, for a project's usage; `None` for the vault's. */
+	project_id: string | null,
+	/**  The project's name (or "vault"). */
+	name: string,
+	/**  Bytes used. */
+	used: number,
+	/**  The limit in bytes; 0 for none. */
+	limit: number,
+	/**  `used / limit` (0 without a limit). */
+	fraction: number | null,
+	/**  Ok, warning at 80% or 90%, exceeded. */
+	level: QuotaLevel,
+};
+
 /**  What an export or restore wrote. */
 export type RestoreReport = {
 	/**  The version whose files were written. */
@@ -445,6 +852,83 @@ export type RestoreReport = {
 	/**  The version taken of the state before the restore, if it differed from the latest. */
 	safety_version: Version | null,
 };
+
+/**  Which backups `prune` keeps. A backup is kept when any rule keeps it; all zero keeps all. */
+export type Retention = {
+	/**  The newest N backups. */
+	keep_last?: number,
+	/**  The newest backup of each of the last N hours that have one. */
+	hourly?: number,
+	/**  ... of each of the last N days. */
+	daily?: number,
+	/**  ... of each of the last N ISO weeks. */
+	weekly?: number,
+	/**  ... of each of the last N months. */
+	monthly?: number,
+	/**
+	 *  Backups older than this many days are removed whatever the other rules say (the newest
+	 *  backup is always kept); 0: no age limit.
+	 */
+	retention_days?: number,
+};
+
+/**
+ *  The retention rule for automatic versions: every one for `keep_all_days`, then the last of
+ *  each hour until `hourly_days`, of each day until `daily_days`, of each week after that.
+ *  Manual versions (and those taken before a restore or an archive, or by the API) are always
+ *  kept.
+ */
+export type RetentionConfig = {
+	/**  Keep every automatic version this many days. */
+	keep_all_days?: number,
+	/**  Then one per hour up to this age in days. */
+	hourly_days?: number,
+	/**  Then one per day up to this age in days; one per week after. */
+	daily_days?: number,
+};
+
+/**  One backup run, for the timeline. */
+export type RunRecord = {
+	/**  The run's id. */
+	id: string,
+	/**  The target's name. */
+	target: string,
+	/**  When it started (seconds since the epoch). */
+	started: number,
+	/**  When it ended. */
+	finished: number | null,
+	/**  How it ended. */
+	result: RunResult,
+	/**  The backup it wrote. */
+	backup_id: string | null,
+	/**  Files in the backup. */
+	files: number,
+	/**  Bytes read from disk (unchanged files are not read again). */
+	bytes_read: number,
+	/**  Bytes uploaded (packs, indexes, the manifest). */
+	bytes_sent: number,
+	/**  Blobs the target did not hold before. */
+	new_blobs: number,
+	/**  The error's code (`unavailable`, `disk_full`, ...), when it failed. */
+	error_code: string | null,
+	/**  The error's message. */
+	error: string | null,
+};
+
+/**  What happened to a run. */
+export type RunResult = 
+/**  Still going (or the process died; see `interrupted`). */
+"running" | 
+/**  The backup was written. */
+"ok" | 
+/**  It failed; `error` says why. */
+"failed" | 
+/**  The target could not be reached; the run waits for it (not a failure of the data). */
+"unavailable" | 
+/**  Cancelled by the user. */
+"cancelled" | 
+/**  The process stopped before the run finished (killed, crashed, powered off). */
+"interrupted";
 
 /**  A file that could not be taken in, and why. */
 export type SkippedFile = {
@@ -513,7 +997,10 @@ export type Stats = {
 	layers: LayerUsage[],
 	/**  Per workspace. */
 	workspaces: Usage[],
-	/**  Per project, largest stored first. */
+	/**
+	 *  The largest projects by stored bytes, largest first (at most [`Stats::TOP_PROJECTS`];
+	 *  `workspaces` holds the totals the rest make up).
+	 */
 	projects_usage: Usage[],
 	/**  Per file type, largest first (top 20). */
 	file_types: TypeUsage[],
@@ -525,6 +1012,8 @@ export type Stats = {
 	disk_total_bytes: number,
 	/**  Usage over time (up to 365 samples, oldest first). */
 	growth: UsageSample[],
+	/**  Usage against the quotas, with warnings at 80% and 90%. */
+	quota: QuotaStatus,
 };
 
 /**  Projects by status. */
@@ -553,6 +1042,86 @@ export type StorageConfig = {
 	cache_size?: ByteSize,
 };
 
+/**  One backup target. */
+export type Target = {
+	/**  The target's name (letters, digits, `-`, `_`). */
+	name: string,
+	/**  Where its repository is. */
+	location: Location,
+	/**  Whether data is encrypted with a passphrase before it leaves the machine. */
+	encrypt?: boolean,
+	/**
+	 *  When it runs, as text for the scheduler (`"daily 02:00"`, `"cron 0 3 * * *"`); empty: on
+	 *  demand only.
+	 */
+	schedule?: string,
+	/**  Which backups prune keeps. */
+	retention?: Retention,
+	/**  Upload limit in bytes per second (none: as fast as the target takes it). */
+	bandwidth_limit?: number | null,
+};
+
+/**  The settings of a target that can change after it is added. */
+export type TargetChanges = {
+	/**  When it runs ("daily at 02:00", ...); empty for on demand only. */
+	schedule: string,
+	/**  Which backups prune keeps. */
+	retention: Retention,
+	/**  Upload limit in bytes per second; `None` for none. */
+	bandwidth_limit: number | null,
+};
+
+/**  The health of one target. */
+export type TargetHealth = {
+	/**  The target's name. */
+	target: string,
+	/**  Its state. */
+	state: HealthState,
+	/**  Failed runs in a row. */
+	consecutive_failures: number,
+	/**  The last error's message. */
+	last_error: string | null,
+	/**  When the last successful run ended. */
+	last_success: number | null,
+	/**  When the last run was attempted. */
+	last_attempt: number | null,
+	/**  Until when runs are skipped (unhealthy only). */
+	unhealthy_until: number | null,
+};
+
+/**
+ *  Secrets typed into the target form. They go to the OS keyring (or nowhere, when the person
+ *  chose the environment) and never into a file.
+ */
+export type TargetSecrets = {
+	/**  S3 access key id. */
+	access_key_id: string | null,
+	/**  S3 secret access key. */
+	secret_access_key: string | null,
+	/**  Encryption passphrase. */
+	passphrase: string | null,
+};
+
+/**  One target as the Backups view and the tray see it. */
+export type TargetStatus = {
+	/**  Its settings. */
+	target: Target,
+	/**  The schedule in words ("every day at 02:00"); empty when it runs on demand only. */
+	schedule_text: string,
+	/**  How it is doing. */
+	health: TargetHealth,
+	/**  Its last run. */
+	last_run: RunRecord | null,
+	/**  When its last successful run finished. */
+	last_success: number | null,
+	/**  When the next scheduled run is due (now, for a missed run); `None` on demand only. */
+	next_run: number | null,
+	/**  Whether a scheduled time passed without a successful run. */
+	overdue: boolean,
+	/**  The progress of its running backup, when one runs in this app. */
+	running: Progress | null,
+};
+
 /**  A template a project can start from. */
 export type Template = {
 	/**  Its name. */
@@ -563,6 +1132,18 @@ export type Template = {
 	description: string,
 	/**  Files it holds. */
 	file_count: number,
+};
+
+/**  What a connection test found. */
+export type TestReport = {
+	/**  The target. */
+	target: string,
+	/**  Backups it holds. */
+	backups: number,
+	/**  Whether its data is encrypted. */
+	encrypted: boolean,
+	/**  Its health after the test. */
+	health: TargetHealth,
 };
 
 /**  What made a version. */
@@ -630,6 +1211,25 @@ export type VaultChanged = {
 	project_id: string | null,
 	/**  What happened ("snapshot", "files", "metadata", "workspaces", "settings", ...). */
 	reason: string,
+};
+
+/**  How much of the data to read back. */
+export type VerifyMode = 
+/**  Structure only: no pack is downloaded. */
+"structure" | 
+/**  Structure, and this percentage (1–100) of the packs read and checked. */
+{ sample: number } | 
+/**  Structure, and every pack read and checked. */
+"full";
+
+/**  One problem found. */
+export type VerifyProblem = {
+	/**  The object at the target (`data/ab/ab12...`, `backups/<id>`). */
+	object: string,
+	/**  What is wrong. */
+	message: string,
+	/**  What it affects: `backup <id>: <file>` lines (a few, then a count). */
+	affects: string[],
 };
 
 /**  What `verify` found. */

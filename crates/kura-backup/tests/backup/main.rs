@@ -17,6 +17,12 @@ pub struct Scene {
     pub linked: PathBuf,
 }
 
+impl Default for Scene {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Scene {
     pub fn new() -> Scene {
         let dir = tempfile::tempdir().unwrap();

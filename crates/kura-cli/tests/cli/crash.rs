@@ -259,7 +259,7 @@ fn killed_snapshots_never_damage_the_vault() {
             }
         }
         assert!(after <= before + 1);
-        let all = (i + 1) % FULL_CHECK_EVERY == 0;
+        let all = (i + 1).is_multiple_of(FULL_CHECK_EVERY);
         expected.check(&sb, &tree, all, &format!("iteration {i} (delay {delay:?})"));
     }
 

@@ -1120,6 +1120,11 @@ export class MockVault {
       chunk_unique_bytes: Math.round(layers.chunks.bytes * 0.8),
       chunk_stored_bytes: chunkStored,
       saved_bytes: Math.max(0, logical - storedTotal),
+      quota: {
+        total: { project_id: null, name: "vault", used: storedTotal, limit: 0, fraction: null, level: "ok" },
+        projects: [],
+        warnings: [],
+      },
       layers: [
         { layer: "git", files: layers.git.files, logical_bytes: layers.git.bytes, stored_bytes: gitStored },
         { layer: "chunks", files: layers.chunks.files, logical_bytes: layers.chunks.bytes, stored_bytes: chunkStored },
