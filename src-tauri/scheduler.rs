@@ -184,24 +184,7 @@ impl Scheduler {
                 target,
             });
         }
-        let state = if targets.is_empty() {
-            BackupState::NoTargets
-        } else if targets.iter().any(|t| t.running.is_some()) {
-            BackupState::Running
-        } else if targets.iter().any(|t| {
-            matches!(
-                t.health.state,
-                HealthState::Failing | HealthState::Unhealthy
-            )
-        }) {
-            BackupState::Failed
-        } else if paused.is_some() {
-            BackupState::Paused
-        } else if targets.iter().any(|t| t.overdue) {
-            BackupState::Overdue
-        } else {
-            BackupState::Ok
-        };
+        let state = overall_state(&targets, paused.is_some());
         Ok(BackupStatus {
             state,
             paused,
@@ -408,6 +391,29 @@ impl Scheduler {
             }
             lock(&me.agenda).finish(CLEANUP);
         });
+    }
+}
+
+/// The state at a glance, most pressing first: a running backup, then a failing target, a
+/// pause, a missed schedule.
+pub fn overall_state(targets: &[TargetStatus], paused: bool) -> BackupState {
+    if targets.is_empty() {
+        BackupState::NoTargets
+    } else if targets.iter().any(|t| t.running.is_some()) {
+        BackupState::Running
+    } else if targets.iter().any(|t| {
+        matches!(
+            t.health.state,
+            HealthState::Failing | HealthState::Unhealthy
+        )
+    }) {
+        BackupState::Failed
+    } else if paused {
+        BackupState::Paused
+    } else if targets.iter().any(|t| t.overdue) {
+        BackupState::Overdue
+    } else {
+        BackupState::Ok
     }
 }
 

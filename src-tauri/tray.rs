@@ -259,3 +259,176 @@ pub fn show_backup_status(app: &AppHandle, status: &BackupStatus) {
             .set_enabled(status.state != BackupState::NoTargets);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use chrono::{Local, TimeZone};
+    use kura_backup::{HealthState, Pause, RunRecord, RunResult, Target, TargetHealth};
+    use kura_core::Progress;
+
+    use super::tooltip;
+    use crate::scheduler::{overall_state, BackupState, BackupStatus, TargetStatus};
+
+    fn at(h: u32, m: u32) -> i64 {
+        Local
+            .with_ymd_and_hms(2026, 11, 18, h, m, 0)
+            .single()
+            .unwrap()
+            .timestamp()
+    }
+
+    fn target(name: &str) -> TargetStatus {
+        TargetStatus {
+            target: Target::folder(name, Path::new("/media/usb")),
+            schedule_text: "every day at 02:00".into(),
+            health: TargetHealth {
+                target: name.into(),
+                state: HealthState::Ok,
+                consecutive_failures: 0,
+                last_error: None,
+                last_success: None,
+                last_attempt: None,
+                unhealthy_until: None,
+            },
+            last_run: None,
+            last_success: None,
+            next_run: None,
+            overdue: false,
+            running: None,
+        }
+    }
+
+    fn run(started: i64, result: RunResult) -> RunRecord {
+        RunRecord {
+            id: format!("run-{started}"),
+            target: "usb".into(),
+            started,
+            finished: Some(started + 90),
+            result,
+            backup_id: None,
+            files: 10,
+            bytes_read: 0,
+            bytes_sent: 0,
+            new_blobs: 0,
+            error_code: None,
+            error: None,
+        }
+    }
+
+    fn status(targets: Vec<TargetStatus>, paused: Option<Pause>) -> BackupStatus {
+        BackupStatus {
+            state: overall_state(&targets, paused.is_some()),
+            paused,
+            last_success: targets.iter().filter_map(|t| t.last_success).max(),
+            next_run: targets.iter().filter_map(|t| t.next_run).min(),
+            targets,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn the_icon_shows_the_most_pressing_state() {
+        assert_eq!(overall_state(&[], false), BackupState::NoTargets);
+        let ok = target("usb");
+        assert_eq!(
+            overall_state(std::slice::from_ref(&ok), false),
+            BackupState::Ok
+        );
+        assert_eq!(
+            overall_state(std::slice::from_ref(&ok), true),
+            BackupState::Paused
+        );
+
+        let mut overdue = target("nas");
+        overdue.overdue = true;
+        assert_eq!(
+            overall_state(&[ok.clone(), overdue.clone()], false),
+            BackupState::Overdue
+        );
+        // A pause explains a missed schedule: paused wins over overdue.
+        assert_eq!(
+            overall_state(&[ok.clone(), overdue.clone()], true),
+            BackupState::Paused
+        );
+
+        let mut failing = target("cloud");
+        failing.health.state = HealthState::Failing;
+        assert_eq!(
+            overall_state(&[ok.clone(), overdue.clone(), failing.clone()], true),
+            BackupState::Failed
+        );
+        // Only a running backup hides a failure (it may be the retry).
+        let mut running = target("usb");
+        running.running = Some(Progress {
+            phase: "backing up",
+            done: 3,
+            total: Some(4),
+            unit: "files",
+            item: None,
+        });
+        assert_eq!(
+            overall_state(&[running, failing], false),
+            BackupState::Running
+        );
+        // An unreachable drive is not a failure.
+        let mut absent = target("usb");
+        absent.health.state = HealthState::Unavailable;
+        assert_eq!(overall_state(&[absent], false), BackupState::Ok);
+    }
+
+    #[test]
+    fn the_tooltip_says_how_the_last_backup_went_and_when_the_next_is_due() {
+        let now = at(14, 5);
+        let mut usb = target("usb");
+        usb.last_run = Some(run(at(2, 0), RunResult::Ok));
+        usb.last_success = Some(at(2, 1));
+        usb.next_run = Some(at(2, 0) + 86_400);
+        let text = tooltip(&status(vec![usb.clone()], None), now);
+        let tomorrow = Local
+            .timestamp_opt(at(2, 0) + 86_400, 0)
+            .single()
+            .unwrap()
+            .format("%a 02:00")
+            .to_string();
+        assert_eq!(
+            text,
+            format!("Kura — backups ok\nLast backup: today 02:01 (ok)\nNext: {tomorrow}")
+        );
+
+        let mut failed = usb.clone();
+        failed.health.state = HealthState::Unhealthy;
+        failed.last_run = Some(run(at(13, 0), RunResult::Failed));
+        let text = tooltip(&status(vec![failed], None), now);
+        assert!(
+            text.starts_with("Kura — backup failed: usb\nLast backup: today 13:01 (failed)"),
+            "{text}"
+        );
+
+        let mut running = usb.clone();
+        running.running = Some(Progress {
+            phase: "backing up",
+            done: 250,
+            total: Some(1000),
+            unit: "files",
+            item: None,
+        });
+        let text = tooltip(&status(vec![running], None), now);
+        assert!(text.starts_with("Kura — backing up: usb 25%"), "{text}");
+
+        // While paused, no "next" time is promised.
+        let paused = Pause {
+            until: Some(at(15, 5)),
+        };
+        let text = tooltip(&status(vec![usb], Some(paused)), now);
+        assert_eq!(
+            text,
+            "Kura — backups paused until today 15:05\nLast backup: today 02:01 (ok)"
+        );
+        assert_eq!(
+            tooltip(&status(vec![], None), now),
+            "Kura — no backup target set up"
+        );
+    }
+}
