@@ -6,7 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use kura_backup::{
-    secret_env_var, Backups, Location, Retention, SecretKind, Secrets, Target, VerifyMode,
+    secret_env_var, Backups, Location, PauseLength, Retention, SecretKind, Secrets, Target,
+    VerifyMode,
 };
 use kura_core::{Error, ErrorKind, Job, Vault};
 use serde_json::json;
@@ -88,6 +89,27 @@ pub enum BackupCmd {
     },
     /// The health of every target (ok, unavailable, failing, unhealthy).
     Health,
+    /// Hold scheduled backups back: for an hour, until tomorrow, or until resumed (the default).
+    /// Backups started by hand still run.
+    Pause {
+        /// How long: "1h", "tomorrow" or "resumed".
+        #[arg(long, value_enum, default_value = "resumed")]
+        until: PauseUntil,
+    },
+    /// Let scheduled backups run again; missed ones are caught up.
+    Resume,
+}
+
+/// How long a pause lasts.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum PauseUntil {
+    /// One hour from now.
+    #[value(name = "1h")]
+    OneHour,
+    /// The start of the next day (local midnight).
+    Tomorrow,
+    /// Until `kura backup resume` (or Resume in the app).
+    Resumed,
 }
 
 #[derive(Args)]
@@ -398,6 +420,31 @@ pub fn run(
             };
             let t = backups.update_target(target, |t| t.retention = retention)?;
             out.done_json(&format!("Retention of '{target}' set"), json!(t));
+        }
+        BackupCmd::Pause { until } => {
+            let length = match until {
+                PauseUntil::OneHour => PauseLength::OneHour,
+                PauseUntil::Tomorrow => PauseLength::UntilTomorrow,
+                PauseUntil::Resumed => PauseLength::UntilResumed,
+            };
+            let pause = backups.pause(length)?;
+            let text = match pause.until {
+                Some(t) => format!(
+                    "Scheduled backups are paused until {}",
+                    human::local_time(t)
+                ),
+                None => {
+                    "Scheduled backups are paused until you resume them (kura backup resume)".into()
+                }
+            };
+            out.done_json(&text, json!(pause));
+        }
+        BackupCmd::Resume => {
+            backups.resume()?;
+            out.done_json(
+                "Scheduled backups run again; missed ones are caught up",
+                json!({ "paused": false }),
+            );
         }
         BackupCmd::Health => {
             let list = backups.health()?;

@@ -51,6 +51,16 @@ pub fn date(ts: i64) -> String {
         .unwrap_or_else(|_| ts.to_string())
 }
 
+/// "2026-11-22 00:00" in the machine's local time zone (the one schedules and pauses use).
+pub fn local_time(ts: i64) -> String {
+    use chrono::TimeZone;
+    chrono::Local
+        .timestamp_opt(ts, 0)
+        .single()
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_else(|| ts.to_string())
+}
+
 /// Parses "2026-11-01", "2026-11-01T10:00:00Z", or a relative "7d", "12h", "30m" (ago) into
 /// seconds since the epoch.
 pub fn parse_time(s: &str, now: i64) -> Result<i64, String> {

@@ -98,6 +98,20 @@ fn back_up_list_verify_restore_and_schedule_from_the_command_line() {
         0,
         "no retention rule keeps all"
     );
+    // Pauses are kept in the vault, where the app's scheduler reads them.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let hour = sb.ok(&["backup", "pause", "--until", "1h"]);
+    let until = hour["until"].as_i64().unwrap();
+    assert!((now + 3590..=now + 3700).contains(&until), "{hour}");
+    let pause_file = sb.vault().join("backup/pause.json");
+    assert!(pause_file.exists());
+    assert_eq!(sb.ok(&["backup", "pause"])["until"], Value::Null);
+    sb.ok(&["backup", "resume"]);
+    assert!(!pause_file.exists());
+    sb.fails(&["backup", "pause", "--until", "forever"], 2);
     // A drive that is not connected: exit code 12, not a failure.
     std::fs::rename(&drive, sb.path("unplugged")).unwrap();
     let err = sb.fails(&["backup", "run", "usb"], 12);
