@@ -317,7 +317,7 @@ impl Vault {
                 description: format!(
                     "project '{}' (in the trash since {})",
                     p.name,
-                    p.deleted_at.unwrap_or_default()
+                    local_date(p.deleted_at.unwrap_or_default(), "%Y-%m-%d")
                 ),
                 project: Some(p.name),
                 bytes,
@@ -338,7 +338,11 @@ impl Vault {
                 before.saturating_sub(info.size)
             };
             items.push(CleanupItem {
-                description: format!("archive project '{}' (idle since {})", p.name, p.updated_at),
+                description: format!(
+                    "archive project '{}' (idle since {})",
+                    p.name,
+                    local_date(p.updated_at, "%Y-%m-%d")
+                ),
                 project: Some(p.name),
                 bytes,
             });
@@ -389,9 +393,10 @@ impl Vault {
         }
         let item = |oid: &Oid, at: i64| CleanupItem {
             description: format!(
-                "automatic version {} of project '{}' from {at}",
+                "automatic version {} of project '{}' from {}",
                 &oid.to_string()[..10],
-                p.name
+                p.name,
+                local_date(at, "%Y-%m-%d %H:%M")
             ),
             project: Some(p.name.clone()),
             bytes: 0,
@@ -553,4 +558,14 @@ impl Vault {
         }
         Ok(items)
     }
+}
+
+/// A time in the machine's local time zone, for descriptions people read.
+fn local_date(ts: i64, format: &str) -> String {
+    use chrono::TimeZone;
+    chrono::Local
+        .timestamp_opt(ts, 0)
+        .single()
+        .map(|t| t.format(format).to_string())
+        .unwrap_or_else(|| ts.to_string())
 }

@@ -447,6 +447,28 @@ fn apply_env(
 #[cfg_attr(feature = "specta", derive(specta::Type), specta(type = String))]
 pub struct ByteSize(pub u64);
 
+impl ByteSize {
+    /// "10.4 GiB", "512 B": rounded, for messages people read (`Display` is exact, for
+    /// `config.toml`).
+    pub fn approx(self) -> String {
+        const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+        if self.0 < 1024 {
+            return format!("{} B", self.0);
+        }
+        let mut v = self.0 as f64 / 1024.0;
+        let mut unit = 0;
+        while v >= 1024.0 && unit + 1 < UNITS.len() {
+            v /= 1024.0;
+            unit += 1;
+        }
+        if v < 100.0 {
+            format!("{v:.1} {}", UNITS[unit])
+        } else {
+            format!("{v:.0} {}", UNITS[unit])
+        }
+    }
+}
+
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         const UNITS: [(&str, u64); 4] = [
@@ -524,6 +546,11 @@ mod tests {
         assert_eq!("1.5k".parse::<ByteSize>().unwrap(), ByteSize(1536));
         assert_eq!(ByteSize(1 << 20).to_string(), "1 MiB");
         assert_eq!(ByteSize(1000).to_string(), "1000 B");
+        // Messages round; config files stay exact.
+        assert_eq!(ByteSize(16_201_046).approx(), "15.5 MiB");
+        assert_eq!(ByteSize(300 << 20).approx(), "300 MiB");
+        assert_eq!(ByteSize(11_166_914_969).approx(), "10.4 GiB");
+        assert_eq!(ByteSize(512).approx(), "512 B");
         assert!("lots".parse::<ByteSize>().is_err());
     }
 

@@ -858,8 +858,13 @@ impl Vault {
                 p.name
             )));
         }
+        // A project trashed while archived goes back to its archive, not to a working folder
+        // it no longer has.
         self.db().execute(
-            "UPDATE projects SET status = 'active', deleted_at = NULL, updated_at = ?1 WHERE id = ?2",
+            "UPDATE projects SET deleted_at = NULL, updated_at = ?1,
+                status = CASE WHEN EXISTS (SELECT 1 FROM archives WHERE project_id = ?2)
+                         THEN 'archived' ELSE 'active' END
+             WHERE id = ?2",
             params![self.now(), p.id],
         )?;
         self.project_by_id(&p.id)

@@ -126,14 +126,14 @@ impl Vault {
             QuotaLevel::Ok => {}
             QuotaLevel::Exceeded => warnings.push(format!(
                 "{what} is over its limit: {} of {} ({}); raise {key} in config.toml or free space",
-                ByteSize(u.used),
-                ByteSize(u.limit),
+                ByteSize(u.used).approx(),
+                ByteSize(u.limit).approx(),
                 percent(u)
             )),
             _ => warnings.push(format!(
                 "{what} uses {} of its {} limit ({}); raise {key} in config.toml or free space",
-                ByteSize(u.used),
-                ByteSize(u.limit),
+                ByteSize(u.used).approx(),
+                ByteSize(u.limit).approx(),
                 percent(u)
             )),
         };
@@ -180,7 +180,10 @@ impl Vault {
         let after = (current + adding).saturating_sub(removing);
         if q.max_project_size.0 > 0 && after > q.max_project_size.0 && after > current {
             return Err(quota_error(
-                format!("project '{name}' would grow to {}", ByteSize(after)),
+                format!(
+                    "project '{name}' would grow to {}",
+                    ByteSize(after).approx()
+                ),
                 "quota.max_project_size",
                 q.max_project_size,
                 "delete files",
@@ -190,7 +193,7 @@ impl Vault {
             let total = self.total_usage()? + adding - removing;
             if total > q.total_quota.0 {
                 return Err(quota_error(
-                    format!("the vault would grow to {}", ByteSize(total)),
+                    format!("the vault would grow to {}", ByteSize(total).approx()),
                     "quota.total_quota",
                     q.total_quota,
                     "run `kura cleanup`, archive or delete projects",
@@ -232,7 +235,10 @@ impl Vault {
                     ("quota.total_quota", q.total_quota)
                 };
                 quota_error(
-                    format!("project '{name}' would hold more than {}", ByteSize(seen)),
+                    format!(
+                        "project '{name}' would hold more than {}",
+                        ByteSize(seen).approx()
+                    ),
                     key,
                     limit,
                     "free space",

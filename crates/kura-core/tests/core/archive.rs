@@ -177,6 +177,21 @@ fn a_changed_folder_gets_a_before_archive_version() {
 }
 
 #[test]
+fn an_archived_project_restored_from_the_trash_is_archived_again_and_unarchives() {
+    let fx = Fixture::new();
+    let (p, _) = project_with_history(&fx);
+    let before = read_tree(&p.path);
+    let info = fx.vault.archive_project("site", &Job::default()).unwrap();
+    fx.vault.trash_project("site").unwrap();
+    let back = fx.vault.untrash_project("site").unwrap();
+    assert_eq!(back.status, ProjectStatus::Archived);
+    fx.vault
+        .unarchive_project(&info.id, &Job::default())
+        .unwrap();
+    assert_eq!(read_tree(&p.path), before);
+}
+
+#[test]
 fn a_cancelled_archive_leaves_no_file_and_the_project_untouched() {
     let fx = Fixture::new();
     let (p, _) = project_with_history(&fx);
