@@ -111,8 +111,12 @@ export function shortId(id: string): string {
 export function formatProgress(p: Progress): string {
   const phase = p.phase.charAt(0).toUpperCase() + p.phase.slice(1);
   const amount = (n: number) => (p.unit === "bytes" ? formatBytes(n) : formatCount(n));
-  if (p.total === null) return `${phase} — ${amount(p.done)}${p.unit === "files" ? " files" : ""}`;
-  return `${phase} — ${amount(p.done)} of ${amount(p.total)}${p.unit === "files" ? " files" : ""}`;
+  // A step that has begun and counts nothing yet ("trash" in a cleanup): its name alone.
+  if (p.total === null && p.done === 0) return `${phase}…`;
+  // Counts say what they count ("files", "packs"); bytes say it in their unit.
+  const unit = p.unit === "bytes" ? "" : ` ${p.unit}`;
+  if (p.total === null) return `${phase} — ${amount(p.done)}${unit}`;
+  return `${phase} — ${amount(p.done)} of ${amount(p.total)}${unit}`;
 }
 
 /** 0..1, or null when the total is unknown. */

@@ -91,6 +91,7 @@ describe("progress", () => {
     expect(formatProgress({ phase: "storing", done: 12, total: 40, unit: "files", item: null })).toBe("Storing — 12 of 40 files");
     expect(formatProgress({ phase: "writing", done: 1536, total: 3 * 1024 ** 3, unit: "bytes", item: "a" })).toBe("Writing — 1.5 KiB of 3 GiB");
     expect(formatProgress({ phase: "scanning", done: 7, total: null, unit: "files", item: null })).toBe("Scanning — 7 files");
+    expect(formatProgress({ phase: "trash", done: 0, total: null, unit: "files", item: null })).toBe("Trash…");
   });
 
   it("gives a ratio only when the total is known", () => {

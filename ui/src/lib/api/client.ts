@@ -3,9 +3,17 @@
 
 import type { DropEvent, OnProgress, Transport, Unlisten } from "./transport";
 import type {
+  BackupStatus,
+  CleanupCategory,
   Config,
   ErrorCode,
+  ImportArchiveOptions,
   ImportOptions,
+  PauseLength,
+  Retention,
+  Target,
+  TargetSecrets,
+  VerifyMode,
   IpcError,
   NewProject,
   ProjectFilter,
@@ -26,6 +34,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "cancelled",
   "io",
   "internal",
+  "unavailable",
+  "wrong_passphrase",
 ];
 
 /** A failed command. Switch on `code`; show `message` to people. */
@@ -114,7 +124,17 @@ export type SettingKey =
   | "snapshots.excludes"
   | "snapshots.honor_gitignore"
   | "snapshots.auto_snapshot"
-  | "snapshots.quiet_period_secs";
+  | "snapshots.quiet_period_secs"
+  | "archive.archive_after_days"
+  | "archive.compression_level"
+  | "archive.threads"
+  | "quota.max_project_size"
+  | "quota.total_quota"
+  | "cleanup.schedule"
+  | "cleanup.trash_days"
+  | "versions.keep_all_days"
+  | "versions.hourly_days"
+  | "versions.daily_days";
 
 export class Client {
   constructor(readonly transport: Transport) {}
@@ -265,13 +285,105 @@ export class Client {
     return unwrap(this.transport.cancelJob(jobId));
   }
 
+  archives() {
+    return unwrap(this.transport.archives());
+  }
+  archiveProject(id: string, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.archiveProject(id, job.id, job.onProgress));
+  }
+  /** `reference`: an archive id, or the archived project's id or name. */
+  unarchiveProject(reference: string, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.unarchiveProject(reference, job.id, job.onProgress));
+  }
+  extractArchive(archive: string, dest: string, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.extractArchive(archive, dest, job.id, job.onProgress));
+  }
+  verifyArchive(archive: string, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.verifyArchive(archive, job.id, job.onProgress));
+  }
+  importArchive(path: string, options: ImportArchiveOptions = {}, job: JobHandle = quietJob()) {
+    const full: ImportArchiveOptions = { name: null, workspace: null, kind: null, ...options };
+    return unwrap(this.transport.importArchive(path, full, job.id, job.onProgress));
+  }
+  quotaStatus() {
+    return unwrap(this.transport.quotaStatus());
+  }
+  /** Runs cleanup (every category when `only` is empty); `dryRun` lists what would go. */
+  cleanup(dryRun: boolean, only: CleanupCategory[] = [], job: JobHandle = quietJob()) {
+    return unwrap(this.transport.cleanup({ dry_run: dryRun, only }, job.id, job.onProgress));
+  }
+  cleanupRuns() {
+    return unwrap(this.transport.cleanupRuns());
+  }
+  nextCleanupAt() {
+    return unwrap(this.transport.nextCleanupAt());
+  }
+
+  backupStatus() {
+    return unwrap(this.transport.backupStatus());
+  }
+  /** Adds a target and tests it. Secrets go to the OS keyring with `useKeyring`, else nowhere. */
+  addBackupTarget(target: Target, secrets: TargetSecrets, useKeyring: boolean) {
+    return unwrap(this.transport.addBackupTarget(target, secrets, useKeyring));
+  }
+  updateBackupTarget(name: string, changes: { schedule: string; retention: Retention; bandwidthLimit: number | null }) {
+    return unwrap(
+      this.transport.updateBackupTarget(name, {
+        schedule: changes.schedule,
+        retention: changes.retention,
+        bandwidth_limit: changes.bandwidthLimit,
+      }),
+    );
+  }
+  removeBackupTarget(name: string) {
+    return unwrap(this.transport.removeBackupTarget(name));
+  }
+  testBackupTarget(name: string) {
+    return unwrap(this.transport.testBackupTarget(name));
+  }
+  startBackup(target: string) {
+    return unwrap(this.transport.startBackup(target));
+  }
+  cancelBackup(target: string) {
+    return unwrap(this.transport.cancelBackup(target));
+  }
+  backupRuns(target: string | null = null) {
+    return unwrap(this.transport.backupRuns(target));
+  }
+  backupsAt(target: string) {
+    return unwrap(this.transport.backupsAt(target));
+  }
+  backupContents(target: string, backup: string) {
+    return unwrap(this.transport.backupContents(target, backup));
+  }
+  /** Restores one project (by name), or everything with `project` null, into `destination`. */
+  restoreBackup(target: string, backup: string, project: string | null, destination: string, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.restoreBackup(target, backup, project, destination, job.id, job.onProgress));
+  }
+  verifyBackups(target: string, mode: VerifyMode, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.verifyBackups(target, mode, job.id, job.onProgress));
+  }
+  pruneBackups(target: string, dryRun: boolean, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.pruneBackups(target, dryRun, job.id, job.onProgress));
+  }
+  /** Pauses scheduled backups for `length`; `null` resumes them. */
+  pauseBackups(length: PauseLength | null) {
+    return unwrap(this.transport.pauseBackups(length));
+  }
+
   onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten> {
     return this.transport.onVaultChanged(listener);
   }
   onDrop(listener: (event: DropEvent) => void): Promise<Unlisten> {
     return this.transport.onDrop(listener);
   }
+  onBackupStatus(listener: (status: BackupStatus) => void): Promise<Unlisten> {
+    return this.transport.onBackupStatus(listener);
+  }
   pickFolder(title: string) {
     return this.transport.pickFolder(title);
+  }
+  pickFile(title: string, extensions: string[]) {
+    return this.transport.pickFile(title, extensions);
   }
 }

@@ -5,7 +5,10 @@
 
 import type { DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
 import type { ImportOptions, IpcError, NewProject, ProjectFilter, Result, VaultChanged } from "./types";
+import type { CleanupOptions, ImportArchiveOptions } from "./types";
 import { MockFailure, MockVault, type Blob, type MockVaultOptions } from "./mock/vault";
+import type { BackupStatus, PauseLength, Target, TargetChanges, TargetSecrets, VerifyMode } from "./types";
+import { MockBackups } from "./mock/backups";
 
 export { MockVault } from "./mock/vault";
 
@@ -22,6 +25,8 @@ export class MockTransport implements Transport {
   readonly vault: MockVault;
   /** What the next folder pick answers (`null`: the person cancelled). */
   nextPick: string | null = "/home/dev/code/weather-app";
+  /** What the next file pick answers (`null`: the person cancelled). */
+  nextFilePick: string | null = "/home/dev/Downloads/landing-page.tar.gz";
   /** Every command called, by name, for tests that check what was asked. */
   readonly calls: string[] = [];
   latency: number;
@@ -29,6 +34,9 @@ export class MockTransport implements Transport {
   private changeListeners = new Set<(event: VaultChanged) => void>();
   private dropListeners = new Set<(event: DropEvent) => void>();
   private cancelled = new Set<string>();
+  /** Backups: targets, runs, pause; `unplug`, `setDiskFull`, `env`... play the world around the app. */
+  readonly backups: MockBackups;
+  private statusListeners = new Set<(status: BackupStatus) => void>();
 
   constructor(options: MockTransportOptions = {}) {
     this.vault = new MockVault(options);
@@ -37,6 +45,13 @@ export class MockTransport implements Transport {
     this.vault.onChange = (event) => {
       setTimeout(() => {
         for (const listener of this.changeListeners) listener(event);
+      }, 0);
+    };
+    this.backups = new MockBackups(this.vault, { empty: options.empty, stepDelay: () => this.stepDelay });
+    this.backups.onChange = (event) => this.vault.onChange?.(event);
+    this.backups.onStatus = (status) => {
+      setTimeout(() => {
+        for (const listener of this.statusListeners) listener(status);
       }, 0);
     };
   }
@@ -62,7 +77,7 @@ export class MockTransport implements Transport {
     jobId: string,
     onProgress: OnProgress,
     phase: string,
-    unit: "files" | "bytes",
+    unit: "files" | "bytes" | "packs",
     steps: { item: string; amount: number; run?: () => void }[],
     finish: () => T,
   ): Reply<T> {
@@ -256,6 +271,114 @@ export class MockTransport implements Transport {
     return this.reply("cancelJob", () => null);
   }
 
+  archives() {
+    return this.reply("archives", () => this.vault.archiver.list());
+  }
+  async archiveProject(id: string, jobId: string, onProgress: OnProgress) {
+    const planned = this.plan(() => this.vault.archiver.planArchive(id));
+    if (!planned.ok) return planned.error;
+    return this.job("archiveProject", jobId, onProgress, "archiving", "bytes", planned.value, () => this.vault.archiver.archive(id));
+  }
+  async unarchiveProject(reference: string, jobId: string, onProgress: OnProgress) {
+    const planned = this.plan(() => this.vault.archiver.planUnarchive(reference));
+    if (!planned.ok) return planned.error;
+    return this.job("unarchiveProject", jobId, onProgress, "unpacking", "bytes", planned.value, () => this.vault.archiver.unarchive(reference));
+  }
+  async extractArchive(archive: string, dest: string, jobId: string, onProgress: OnProgress) {
+    const planned = this.plan(() => this.vault.archiver.planExtract(archive, dest));
+    if (!planned.ok) return planned.error;
+    return this.job("extractArchive", jobId, onProgress, "unpacking", "bytes", planned.value, () => this.vault.archiver.extract(archive, dest));
+  }
+  async verifyArchive(archive: string, jobId: string, onProgress: OnProgress) {
+    const planned = this.plan(() => this.vault.archiver.planVerify(archive));
+    if (!planned.ok) return planned.error;
+    return this.job("verifyArchive", jobId, onProgress, "checking", "bytes", planned.value, () => this.vault.archiver.verify(archive));
+  }
+  async importArchive(path: string, options: ImportArchiveOptions, jobId: string, onProgress: OnProgress) {
+    const planned = this.plan(() => this.vault.archiver.planImport(path, options));
+    if (!planned.ok) return planned.error;
+    return this.job("importArchive", jobId, onProgress, "unpacking", "bytes", planned.value, () => this.vault.archiver.importArchive(path, options));
+  }
+  quotaStatus() {
+    return this.reply("quotaStatus", () => this.vault.archiver.quotaStatus());
+  }
+  async cleanup(options: CleanupOptions, jobId: string, onProgress: OnProgress) {
+    const run = this.vault.archiver.startCleanup(options);
+    // Like the engine: the category about to run, with nothing counted.
+    const categories = run.steps.map((s) => s.item);
+    const report: OnProgress = (p) =>
+      onProgress({ phase: categories[Math.min(p.done, categories.length - 1)] ?? "cleanup", done: 0, total: null, unit: "files", item: null });
+    return this.job("cleanup", jobId, report, "cleaning", "files", run.steps, run.finish);
+  }
+  cleanupRuns() {
+    return this.reply("cleanupRuns", () => this.vault.archiver.cleanupRuns());
+  }
+  nextCleanupAt() {
+    return this.reply("nextCleanupAt", () => this.vault.archiver.nextCleanupAt());
+  }
+
+  backupStatus() {
+    return this.reply("backupStatus", () => this.backups.status());
+  }
+  addBackupTarget(target: Target, secrets: TargetSecrets, useKeyring: boolean) {
+    // Empty fields are no secret (as the shell's command reads them).
+    const given = {
+      access_key_id: secrets.access_key_id || null,
+      secret_access_key: secrets.secret_access_key || null,
+      passphrase: secrets.passphrase || null,
+    };
+    return this.reply("addBackupTarget", () => this.backups.addTarget(target, given, useKeyring));
+  }
+  updateBackupTarget(name: string, changes: TargetChanges) {
+    return this.reply("updateBackupTarget", () => this.backups.updateTarget(name, changes));
+  }
+  removeBackupTarget(name: string) {
+    return this.reply("removeBackupTarget", () => this.backups.removeTarget(name));
+  }
+  testBackupTarget(name: string) {
+    return this.reply("testBackupTarget", () => this.backups.testTarget(name));
+  }
+  startBackup(target: string) {
+    return this.reply("startBackup", () => this.backups.startBackup(target));
+  }
+  cancelBackup(target: string) {
+    return this.reply("cancelBackup", () => this.backups.cancelBackup(target));
+  }
+  backupRuns(target: string | null) {
+    return this.reply("backupRuns", () => this.backups.runsOf(target));
+  }
+  backupsAt(target: string) {
+    return this.reply("backupsAt", () => this.backups.backupsAt(target));
+  }
+  backupContents(target: string, backup: string) {
+    return this.reply("backupContents", () => this.backups.backupContents(target, backup));
+  }
+  async restoreBackup(target: string, backup: string, project: string | null, destination: string, jobId: string, onProgress: OnProgress) {
+    const planned = this.plan(() => this.backups.planRestore(target, backup, project, destination));
+    if (!planned.ok) return planned.error;
+    // The engine cannot know the total ahead: it reports bytes written so far.
+    const report: OnProgress = (p) => onProgress({ ...p, total: null });
+    return this.job("restoreBackup", jobId, report, "restoring", "bytes", planned.value.steps, planned.value.finish);
+  }
+  async verifyBackups(target: string, mode: VerifyMode, jobId: string, onProgress: OnProgress) {
+    const planned = this.plan(() => this.backups.planVerify(target, mode));
+    if (!planned.ok) return planned.error;
+    return this.job("verifyBackups", jobId, onProgress, "verifying", "packs", planned.value.steps, planned.value.finish);
+  }
+  async pruneBackups(target: string, dryRun: boolean, jobId: string, onProgress: OnProgress) {
+    const planned = this.plan(() => this.backups.planPrune(target, dryRun));
+    if (!planned.ok) return planned.error;
+    // The engine's prune says nothing until it ends.
+    return this.job("pruneBackups", jobId, () => {}, "pruning", "files", planned.value.steps, planned.value.finish);
+  }
+  pauseBackups(length: PauseLength | null) {
+    return this.reply("pauseBackups", () => this.backups.pauseBackups(length));
+  }
+  async onBackupStatus(listener: (status: BackupStatus) => void): Promise<Unlisten> {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
   async onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten> {
     this.changeListeners.add(listener);
     return () => this.changeListeners.delete(listener);
@@ -266,6 +389,9 @@ export class MockTransport implements Transport {
   }
   async pickFolder(): Promise<string | null> {
     return this.nextPick;
+  }
+  async pickFile(): Promise<string | null> {
+    return this.nextFilePick;
   }
 
   private emitDrop(event: DropEvent) {

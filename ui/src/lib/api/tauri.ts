@@ -7,7 +7,21 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open } from "@tauri-apps/plugin-dialog";
 import { commands, events } from "../bindings";
 import type { DropEvent, OnProgress, Transport, Unlisten } from "./transport";
-import type { ImportOptions, NewProject, Progress, ProjectFilter, VaultChanged } from "./types";
+import type {
+  BackupStatus,
+  CleanupOptions,
+  ImportArchiveOptions,
+  ImportOptions,
+  NewProject,
+  PauseLength,
+  Progress,
+  ProjectFilter,
+  Target,
+  TargetChanges,
+  TargetSecrets,
+  VaultChanged,
+  VerifyMode,
+} from "./types";
 
 function channel(onProgress: OnProgress): Channel<Progress> {
   const ch = new Channel<Progress>();
@@ -137,6 +151,91 @@ export class TauriTransport implements Transport {
     return commands.cancelJob(jobId);
   }
 
+  archives() {
+    return commands.archives();
+  }
+  archiveProject(id: string, jobId: string, onProgress: OnProgress) {
+    return commands.archiveProject(id, jobId, channel(onProgress));
+  }
+  unarchiveProject(reference: string, jobId: string, onProgress: OnProgress) {
+    return commands.unarchiveProject(reference, jobId, channel(onProgress));
+  }
+  extractArchive(archive: string, dest: string, jobId: string, onProgress: OnProgress) {
+    return commands.extractArchive(archive, dest, jobId, channel(onProgress));
+  }
+  verifyArchive(archive: string, jobId: string, onProgress: OnProgress) {
+    return commands.verifyArchive(archive, jobId, channel(onProgress));
+  }
+  importArchive(path: string, options: ImportArchiveOptions, jobId: string, onProgress: OnProgress) {
+    return commands.importArchive(path, options, jobId, channel(onProgress));
+  }
+  quotaStatus() {
+    return commands.quotaStatus();
+  }
+  cleanup(options: CleanupOptions, jobId: string, onProgress: OnProgress) {
+    return commands.cleanup(options, jobId, channel(onProgress));
+  }
+  cleanupRuns() {
+    return commands.cleanupRuns();
+  }
+  nextCleanupAt() {
+    return commands.nextCleanupAt();
+  }
+
+  backupStatus() {
+    return commands.backupStatus();
+  }
+  addBackupTarget(target: Target, secrets: TargetSecrets, useKeyring: boolean) {
+    return commands.addBackupTarget(target, secrets, useKeyring);
+  }
+  updateBackupTarget(name: string, changes: TargetChanges) {
+    return commands.updateBackupTarget(name, changes);
+  }
+  removeBackupTarget(name: string) {
+    return commands.removeBackupTarget(name);
+  }
+  testBackupTarget(name: string) {
+    return commands.testBackupTarget(name);
+  }
+  startBackup(target: string) {
+    return commands.startBackup(target);
+  }
+  cancelBackup(target: string) {
+    return commands.cancelBackup(target);
+  }
+  backupRuns(target: string | null) {
+    return commands.backupRuns(target);
+  }
+  backupsAt(target: string) {
+    return commands.backupsAt(target);
+  }
+  backupContents(target: string, backup: string) {
+    return commands.backupContents(target, backup);
+  }
+  restoreBackup(
+    target: string,
+    backup: string,
+    project: string | null,
+    destination: string,
+    jobId: string,
+    onProgress: OnProgress,
+  ) {
+    return commands.restoreBackup(target, backup, project, destination, jobId, channel(onProgress));
+  }
+  verifyBackups(target: string, mode: VerifyMode, jobId: string, onProgress: OnProgress) {
+    return commands.verifyBackups(target, mode, jobId, channel(onProgress));
+  }
+  pruneBackups(target: string, dryRun: boolean, jobId: string, onProgress: OnProgress) {
+    return commands.pruneBackups(target, dryRun, jobId, channel(onProgress));
+  }
+  pauseBackups(length: PauseLength | null) {
+    return commands.pauseBackups(length);
+  }
+
+  async onBackupStatus(listener: (status: BackupStatus) => void): Promise<Unlisten> {
+    return events.backupStatus.listen((event) => listener(event.payload));
+  }
+
   async onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten> {
     return events.vaultChanged.listen((event) => listener(event.payload));
   }
@@ -163,6 +262,11 @@ export class TauriTransport implements Transport {
 
   async pickFolder(title: string): Promise<string | null> {
     const picked = await open({ directory: true, multiple: false, title });
+    return typeof picked === "string" ? picked : null;
+  }
+
+  async pickFile(title: string, extensions: string[]): Promise<string | null> {
+    const picked = await open({ directory: false, multiple: false, title, filters: [{ name: title, extensions }] });
     return typeof picked === "string" ? picked : null;
   }
 }

@@ -5,6 +5,26 @@
 
 import type {
   AppInfo,
+  ArchiveInfo,
+  ArchiveVerifyReport,
+  BackupContents,
+  BackupInfo,
+  BackupRestoreReport,
+  BackupStatus,
+  BackupVerifyReport,
+  CleanupOptions,
+  CleanupReport,
+  ExtractReport,
+  ImportArchiveOptions,
+  PauseLength,
+  PruneReport,
+  QuotaStatus,
+  RunRecord,
+  Target,
+  TargetChanges,
+  TargetSecrets,
+  TestReport,
+  VerifyMode,
   Config,
   Diff,
   FileEntry,
@@ -89,10 +109,50 @@ export interface Transport {
   gc(jobId: string, onProgress: OnProgress): Reply<GcReport>;
   cancelJob(jobId: string): Reply<null>;
 
+  archives(): Reply<ArchiveInfo[]>;
+  archiveProject(id: string, jobId: string, onProgress: OnProgress): Reply<ArchiveInfo>;
+  /** `reference`: an archive id, or the archived project's id or name. */
+  unarchiveProject(reference: string, jobId: string, onProgress: OnProgress): Reply<Project>;
+  extractArchive(archive: string, dest: string, jobId: string, onProgress: OnProgress): Reply<ExtractReport>;
+  verifyArchive(archive: string, jobId: string, onProgress: OnProgress): Reply<ArchiveVerifyReport>;
+  importArchive(path: string, options: ImportArchiveOptions, jobId: string, onProgress: OnProgress): Reply<Project>;
+  quotaStatus(): Reply<QuotaStatus>;
+  cleanup(options: CleanupOptions, jobId: string, onProgress: OnProgress): Reply<CleanupReport>;
+  cleanupRuns(): Reply<CleanupReport[]>;
+  nextCleanupAt(): Reply<number | null>;
+
+  backupStatus(): Reply<BackupStatus>;
+  addBackupTarget(target: Target, secrets: TargetSecrets, useKeyring: boolean): Reply<TestReport>;
+  updateBackupTarget(name: string, changes: TargetChanges): Reply<Target>;
+  removeBackupTarget(name: string): Reply<null>;
+  testBackupTarget(name: string): Reply<TestReport>;
+  /** Starts a backup now; its progress arrives with the backup status (`onBackupStatus`). */
+  startBackup(target: string): Reply<null>;
+  cancelBackup(target: string): Reply<boolean>;
+  backupRuns(target: string | null): Reply<RunRecord[]>;
+  backupsAt(target: string): Reply<BackupInfo[]>;
+  backupContents(target: string, backup: string): Reply<BackupContents>;
+  restoreBackup(
+    target: string,
+    backup: string,
+    project: string | null,
+    destination: string,
+    jobId: string,
+    onProgress: OnProgress,
+  ): Reply<BackupRestoreReport>;
+  verifyBackups(target: string, mode: VerifyMode, jobId: string, onProgress: OnProgress): Reply<BackupVerifyReport>;
+  pruneBackups(target: string, dryRun: boolean, jobId: string, onProgress: OnProgress): Reply<PruneReport>;
+  /** Pauses scheduled backups for `length`, or resumes them with `null`. */
+  pauseBackups(length: PauseLength | null): Reply<null>;
+
   /** State changed in the vault (by this window, another window, the CLI or the watcher). */
   onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten>;
   /** Files dragged over and dropped onto the window. */
   onDrop(listener: (event: DropEvent) => void): Promise<Unlisten>;
+  /** The backup status changed (a run started, progressed or ended; a pause; a target). */
+  onBackupStatus(listener: (status: BackupStatus) => void): Promise<Unlisten>;
   /** Asks the person for a folder; `null` when they cancel. */
   pickFolder(title: string): Promise<string | null>;
+  /** Asks the person for a file with one of `extensions` (without dots); `null` when they cancel. */
+  pickFile(title: string, extensions: string[]): Promise<string | null>;
 }

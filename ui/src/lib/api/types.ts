@@ -4,12 +4,29 @@
 
 export type {
   AppInfo,
+  ArchiveConfig,
+  ArchiveInfo,
+  ArchiveVerifyReport,
   AutoSnapshot,
+  BackupContents,
+  BackupInfo,
+  BackupProject,
+  BackupRestoreReport,
+  BackupState,
+  BackupStatus,
+  BackupVerifyReport,
   ByteSize,
   Change,
   ChangeCounts,
+  CleanupCategory,
+  CleanupCategoryReport,
+  CleanupConfig,
+  CleanupItem,
+  CleanupOptions,
+  CleanupReport,
   Config,
   Diff,
+  ExtractReport,
   FileDiff,
   FileEntry,
   FilePreview,
@@ -18,13 +35,18 @@ export type {
   FolderGitCommit,
   FolderGitStatus,
   GcReport,
+  HealthState,
+  ImportArchiveOptions,
   ImportOptions,
   IpcError,
   LargeFile,
   Layer,
   LayerUsage,
+  Location,
   NewProject,
   PathsConfig,
+  Pause,
+  PauseLength,
   PreviewKind,
   Problem,
   Progress,
@@ -32,26 +54,51 @@ export type {
   ProjectFilter,
   ProjectSort,
   ProjectStatus,
+  PruneReport,
+  QuotaConfig,
+  QuotaLevel,
+  QuotaStatus,
+  QuotaUsage,
   RestoreReport,
+  Retention,
+  RetentionConfig,
+  RunRecord,
+  RunResult,
   SkippedFile,
   SnapshotConfig,
   SnapshotReport,
   Stats,
   StatusCounts,
   StorageConfig,
+  Target,
+  TargetChanges,
+  TargetHealth,
+  TargetSecrets,
+  TargetStatus,
   Template,
+  TestReport,
   Trigger,
   TypeUsage,
   UploadReport,
   Usage,
   UsageSample,
   VaultChanged,
+  VerifyMode,
+  VerifyProblem,
   VerifyReport,
   Version,
   Workspace,
 } from "../bindings";
 
-import type { PathsConfig, SnapshotConfig, StorageConfig } from "../bindings";
+import type {
+  ArchiveConfig,
+  CleanupConfig,
+  PathsConfig,
+  QuotaConfig,
+  RetentionConfig,
+  SnapshotConfig,
+  StorageConfig,
+} from "../bindings";
 
 /** The codes an `IpcError` carries (the engine's `ErrorKind`); the UI switches on these. */
 export type ErrorCode =
@@ -66,7 +113,9 @@ export type ErrorCode =
   | "busy"
   | "cancelled"
   | "io"
-  | "internal";
+  | "internal"
+  | "unavailable"
+  | "wrong_passphrase";
 
 /** What every command returns (the generated commands' result shape). */
 export type Result<T, E> = { status: "ok"; data: T } | { status: "error"; error: E };
@@ -76,4 +125,8 @@ export type FullConfig = {
   paths: PathsConfig;
   storage: Required<StorageConfig>;
   snapshots: Required<SnapshotConfig>;
+  archive: Required<ArchiveConfig>;
+  quota: Required<QuotaConfig>;
+  cleanup: Required<CleanupConfig>;
+  versions: Required<RetentionConfig>;
 };

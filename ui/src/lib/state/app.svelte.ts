@@ -4,6 +4,7 @@
 import { getContext, setContext } from "svelte";
 import { Client } from "../api/client";
 import type { Transport } from "../api/transport";
+import { BackupsState } from "./backups.svelte";
 import { Changes } from "./changes.svelte";
 import { DropZone } from "./drop.svelte";
 import { Jobs } from "./jobs.svelte";
@@ -27,6 +28,8 @@ export class AppState {
   readonly projects: ProjectList;
   /** The dashboard's numbers, kept between visits: shown at once, refreshed behind. */
   readonly stats: StatsState;
+  /** Backups at a glance, followed as they change (the dashboard and the Backups view). */
+  readonly backups: BackupsState;
   /** A dialog opened from anywhere (menus, shortcuts). */
   dialog = $state<DialogName>(null);
   /** Folder chosen for the import dialog (from a pick or a drop). */
@@ -42,12 +45,14 @@ export class AppState {
     this.vault = new VaultState(this.client);
     this.projects = new ProjectList(this.client);
     this.stats = new StatsState(this.client);
+    this.backups = new BackupsState(this.client, this.changes);
   }
 
   async start() {
     await Promise.all([this.changes.start(this.client), this.drops.start(this.client)]);
     this.changes.subscribe(() => void this.vault.load());
     await this.vault.load();
+    void this.backups.start();
   }
 
   /** Shows an error as a notice (cancelled jobs are not errors). */

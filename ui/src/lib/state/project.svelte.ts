@@ -4,12 +4,14 @@
 import type { Client } from "../api/client";
 import { KuraError } from "../api/client";
 import type {
+  ArchiveInfo,
   Diff,
   FileEntry,
   FilePreview,
   FolderGitCommit,
   FolderGitStatus,
   Project,
+  QuotaUsage,
   Version,
 } from "../api/types";
 
@@ -39,6 +41,11 @@ export class ProjectPage {
   git = $state.raw<GitView | null>(null);
   gitError = $state<string | null>(null);
 
+  /** The project against `quota.max_project_size` (active projects only). */
+  quota = $state.raw<QuotaUsage | null>(null);
+  /** Where an archived project is packed. */
+  archive = $state.raw<ArchiveInfo | null>(null);
+
   constructor(
     private readonly client: Client,
     readonly id: string,
@@ -54,7 +61,36 @@ export class ProjectPage {
       else this.error = (e as Error).message;
       return;
     }
-    await Promise.all([this.loadFiles(), this.loadVersions()]);
+    if (this.project.status === "archived") {
+      // Its folder and history are in the archive: there is nothing else to read.
+      this.files = [];
+      this.versions = [];
+      this.quota = null;
+      await this.loadArchive();
+      return;
+    }
+    this.archive = null;
+    await Promise.all([this.loadFiles(), this.loadVersions(), this.loadQuota()]);
+  }
+
+  async loadQuota() {
+    try {
+      const status = await this.client.quotaStatus();
+      this.quota = status.projects.find((u) => u.project_id === this.id) ?? null;
+    } catch {
+      // The gauge is extra: the page works without it.
+      this.quota = null;
+    }
+  }
+
+  async loadArchive() {
+    try {
+      const archives = await this.client.archives();
+      this.archive = archives.find((a) => a.project_id === this.id) ?? null;
+    } catch (e) {
+      this.archive = null;
+      this.error = (e as Error).message;
+    }
   }
 
   async loadFiles() {

@@ -7,9 +7,13 @@ export type Route =
   | { view: "projects" }
   | { view: "project"; id: string; tab: ProjectTab }
   | { view: "workspaces" }
+  | { view: "backups" }
+  | { view: "archives" }
+  | { view: "cleanup" }
   | { view: "settings" };
 
-export const MAIN_VIEWS = ["dashboard", "projects", "workspaces", "settings"] as const;
+/** The views of the sidebar, in order: Ctrl+1 opens the first. */
+export const MAIN_VIEWS = ["dashboard", "projects", "workspaces", "backups", "archives", "cleanup", "settings"] as const;
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
@@ -22,6 +26,12 @@ export function parseRoute(hash: string): Route {
     }
     case "workspaces":
       return { view: "workspaces" };
+    case "backups":
+      return { view: "backups" };
+    case "archives":
+      return { view: "archives" };
+    case "cleanup":
+      return { view: "cleanup" };
     case "settings":
       return { view: "settings" };
     default:

@@ -41,6 +41,7 @@ import {
   type SeedProject,
 } from "./seed";
 import { unifiedDiff } from "./textdiff";
+import { ARCHIVE_SETTING_KEYS, MockArchiver, type VaultInner } from "./archives";
 
 /** A failure with the engine's error code. */
 export class MockFailure extends Error {
@@ -57,11 +58,11 @@ const fail = (code: ErrorCode, message: string): never => {
 };
 
 export type Blob = { text: string | null; size: number; image: string | null; tag: string };
-type Tree = Map<string, Blob>;
+export type Tree = Map<string, Blob>;
 
 type StoredVersion = { version: Version; tree: Tree };
 
-type MockProject = {
+export type MockProject = {
   meta: Project;
   /** The working folder; `null` until first needed for generated projects. */
   folder: Tree | null;
@@ -160,6 +161,10 @@ export function defaultConfig(): FullConfig {
       auto_snapshot: "managed",
       quiet_period_secs: 10,
     },
+    archive: { archive_after_days: 90, compression_level: 3, threads: 0 },
+    quota: { max_project_size: "0 B", total_quota: "0 B" },
+    cleanup: { schedule: "daily at 03:00", trash_days: 30 },
+    versions: { keep_all_days: 1, hourly_days: 7, daily_days: 30 },
   };
 }
 
@@ -192,6 +197,36 @@ export class MockVault {
   /** Single files outside the vault. */
   readonly diskFiles = new Map<string, Blob>();
   readonly clock: () => number;
+  /** What the archiver (`mock/archives.ts`) works on. */
+  readonly inner: VaultInner = {
+    root: this.root,
+    cfg: () => this.cfg,
+    now: () => this.now(),
+    disk: this.disk,
+    diskFiles: this.diskFiles,
+    fail,
+    projects: () => [...this.projectMap.values()],
+    find: (id) => this.projectMap.get(id),
+    withFolder: (id) => this.withFolder(id),
+    sizes: (p) => this.sizes(p),
+    layerOf: (path, blob) => this.layerOf(path, blob),
+    changed: (id, reason) => this.onChange?.({ project_id: id, reason }),
+    workspace: (name) => (name ? this.workspaceNamed(name).name : this.activeName()),
+    checkName: (raw) => checkName("project", raw),
+    nameTaken: (workspace, name) => this.nameTaken(workspace, name),
+    create: (name, workspace, kind, at, id = this.newProjectId()) => {
+      const p: MockProject = { meta: this.baseProject(id, name, workspace, kind, at), folder: new Map(), versions: [], git: null, seed: hash(name) };
+      this.projectMap.set(id, p);
+      return p;
+    },
+    record: (p, tree, message, trigger, at) => this.record(p, tree, message, trigger, at),
+    snapshot: (id, message, trigger) => this.snapshot(id, message, trigger),
+    deleteProject: (id) => void this.deleteProject(id),
+    parseSize: parseByteSize,
+    showSize: showByteSize,
+  };
+  /** Archives, quotas and cleanup. */
+  readonly archiver = new MockArchiver(this.inner);
 
   constructor(options: MockVaultOptions = {}) {
     this.clock = options.now ?? (() => Math.floor(Date.now() / 1000));
@@ -205,6 +240,7 @@ export class MockVault {
     }
     for (const name of SEED_WORKSPACES) this.addWorkspace(name, this.clock() - 200 * DAY);
     for (const seed of SEED_PROJECTS) this.addSeedProject(seed);
+    this.archiver.seed();
     for (let i = 0; i < (options.extraProjects ?? 0); i++) this.addGeneratedProject(i);
   }
 
@@ -244,6 +280,14 @@ export class MockVault {
   private byId(id: string): MockProject {
     const p = this.projectMap.get(id);
     if (!p) return fail("not_found", `there is no project '${id}'`);
+    return p;
+  }
+
+  /** A project whose history is in the vault (an archived project's is in its archive). */
+  private withHistory(id: string): MockProject {
+    const p = this.byId(id);
+    this.materialize(p);
+    if (p.meta.status === "archived") fail("conflict", `project '${p.meta.name}' is archived; unarchive it (\`kura unarchive ${p.meta.name}\`) to see its versions`);
     return p;
   }
 
@@ -621,6 +665,9 @@ export class MockVault {
     const name = checkName("project", options.name?.trim() || baseName(path));
     const workspace = options.workspace ? this.workspaceNamed(options.workspace).name : this.activeName();
     if (this.nameTaken(workspace, name)) fail("already_exists", `workspace '${workspace}' already has a project named '${name}'`);
+    let bytes = 0;
+    for (const b of tree!.values()) bytes += b.size;
+    this.archiver.checkQuota(null, name, bytes);
     return { name, workspace, tree: new Map(tree!) };
   }
 
@@ -823,6 +870,9 @@ export class MockVault {
       if ([...p.folder.keys()].some((k) => k.startsWith(`${target}/`)))
         fail("conflict", `'${target}' is a folder in the project; rename one of them first`);
     }
+    const adding = plan.reduce((n, { blob }) => n + blob.size, 0);
+    const replacing = plan.reduce((n, { target }) => n + (p.folder.get(target)?.size ?? 0), 0);
+    this.archiver.checkQuota(p.meta, p.meta.name, adding, replacing);
     return plan;
   }
 
@@ -891,14 +941,13 @@ export class MockVault {
   }
 
   versions(id: string, limit: number | null): Version[] {
-    const p = this.byId(id);
-    this.materialize(p);
+    const p = this.withHistory(id);
     const list = p.versions.map((v) => structuredClone(v.version));
     return limit === null ? list : list.slice(0, limit);
   }
 
   private resolve(p: MockProject, ref: string): StoredVersion {
-    this.materialize(p);
+    this.withHistory(p.meta.id);
     const r = ref.trim();
     const m = /^latest(?:~(\d+))?$/.exec(r);
     if (m) {
@@ -914,8 +963,7 @@ export class MockVault {
   }
 
   fileVersions(id: string, path: string): Version[] {
-    const p = this.byId(id);
-    this.materialize(p);
+    const p = this.withHistory(id);
     const rel = path.replace(/^\/+|\/+$/g, "");
     const out: Version[] = [];
     let ever = false;
@@ -1057,6 +1105,8 @@ export class MockVault {
       counts[p.meta.status]++;
       logical += p.meta.logical_size;
       stored += p.meta.stored_size;
+      // An archived project's files are in its archive (the archives layer).
+      if (p.meta.status === "archived") continue;
       const tree = p.versions[0]?.tree;
       if (!tree) {
         layers.git.files += p.meta.file_count;
@@ -1104,7 +1154,8 @@ export class MockVault {
       .sort((a, b) => b.stored_bytes - a.stored_bytes || a.name.localeCompare(b.name));
     const storedTotal = Math.round(stored + 2 * MIB);
     const gitStored = Math.round(layers.git.bytes * 0.3);
-    const chunkStored = Math.max(0, storedTotal - gitStored - 2 * MIB);
+    const archives = this.archiver.layer();
+    const chunkStored = Math.max(0, storedTotal - gitStored - 2 * MIB - archives.stored_bytes);
     const now = this.now();
     const growth: UsageSample[] = [];
     for (let i = 29; i >= 0; i--) {
@@ -1120,14 +1171,11 @@ export class MockVault {
       chunk_unique_bytes: Math.round(layers.chunks.bytes * 0.8),
       chunk_stored_bytes: chunkStored,
       saved_bytes: Math.max(0, logical - storedTotal),
-      quota: {
-        total: { project_id: null, name: "vault", used: storedTotal, limit: 0, fraction: null, level: "ok" },
-        projects: [],
-        warnings: [],
-      },
+      quota: this.archiver.quotaStatus(),
       layers: [
         { layer: "git", files: layers.git.files, logical_bytes: layers.git.bytes, stored_bytes: gitStored },
         { layer: "chunks", files: layers.chunks.files, logical_bytes: layers.chunks.bytes, stored_bytes: chunkStored },
+        archives,
         { layer: "catalog", files: 0, logical_bytes: 0, stored_bytes: 2 * MIB },
         { layer: "cache", files: 0, logical_bytes: 0, stored_bytes: parseByteSize(this.cfg.storage.cache_size, "cache_size") },
       ],
@@ -1164,6 +1212,7 @@ export class MockVault {
       "snapshots.honor_gitignore",
       "snapshots.auto_snapshot",
       "snapshots.quiet_period_secs",
+      ...ARCHIVE_SETTING_KEYS,
     ];
     if (!known.includes(key)) fail("not_found", `there is no setting '${key}'; known settings: ${known.join(", ")}`);
     const next = structuredClone(this.cfg);
@@ -1215,6 +1264,8 @@ export class MockVault {
       case "snapshots.quiet_period_secs":
         next.snapshots.quiet_period_secs = int();
         break;
+      default:
+        this.archiver.applySetting(next, key, raw);
     }
     const s = next.storage;
     if (s.compression_level < 1 || s.compression_level > 19)
@@ -1224,6 +1275,7 @@ export class MockVault {
     if (next.snapshots.quiet_period_secs < 1 || next.snapshots.quiet_period_secs > 86_400)
       fail("invalid_input", "snapshots.quiet_period_secs must be between 1 and 86400 seconds");
     if (parseByteSize(s.large_file_threshold, key) < 4096) fail("invalid_input", "storage.large_file_threshold must be at least 4 KiB");
+    this.archiver.validate(next);
     this.cfg = next;
     this.onChange?.({ project_id: null, reason: "config_changed" });
     return this.config();

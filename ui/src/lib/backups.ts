@@ -1,0 +1,275 @@
+// Backups for people: the state at a glance, a target's health, where it is, its retention and
+// rate limit, run results, the secrets the engine reads from the environment, and what a restore
+// will write where. Pure functions over the engine's types, so they are tested on their own.
+
+import type {
+  BackupContents,
+  BackupStatus,
+  ErrorCode,
+  Location,
+  Pause,
+  Retention,
+  RunRecord,
+  RunResult,
+  TargetHealth,
+} from "./api/types";
+import { formatBytes, formatDuration, formatShortDate, plural } from "./format";
+
+export type Tone = "success" | "accent" | "warning" | "danger" | "neutral";
+
+/** How often the scheduler tries an unreachable target again (its `UNAVAILABLE_RETRY_SECS`). */
+export const UNAVAILABLE_RETRY_MINUTES = 10;
+
+// ----- where and when
+
+/** The engine's description of a location: the folder, or `s3://bucket/prefix at endpoint`. */
+export function describeLocation(location: Location): string {
+  if (location.kind === "folder") return location.path;
+  return `s3://${location.bucket}/${location.prefix ?? ""} at ${location.endpoint}`;
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** A moment near now in local time: "today at 14:05", "tomorrow at 02:00", "Mon at 02:00", "Nov 30 at 02:00". */
+export function formatWhen(at: number, now: number = Date.now() / 1000): string {
+  const d = new Date(at * 1000);
+  const today = new Date(now * 1000);
+  const clock = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const day = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const days = Math.round((day(d) - day(today)) / 86_400_000);
+  if (days === 0) return `today at ${clock}`;
+  if (days === 1) return `tomorrow at ${clock}`;
+  if (days === -1) return `yesterday at ${clock}`;
+  if (Math.abs(days) < 6) return `${WEEKDAYS[d.getDay()]} at ${clock}`;
+  return `${formatShortDate(at, now)} at ${clock}`;
+}
+
+/** How long a pause lasts, in words: "until tomorrow at 00:00", "until you resume them". */
+export function pauseText(pause: Pause, now: number = Date.now() / 1000): string {
+  return pause.until === null ? "until you resume them" : `until ${formatWhen(pause.until, now)}`;
+}
+
+/** Examples of schedules the engine reads, with what they mean. */
+export const SCHEDULE_EXAMPLES: { text: string; means: string }[] = [
+  { text: "daily at 02:00", means: "every day at 02:00" },
+  { text: "hourly at :15", means: "every hour at a quarter past" },
+  { text: "weekly on sun at 04:00", means: "every Sunday at 04:00" },
+  { text: "monthly on 1 at 03:00", means: "on the 1st of every month (a day 1–28, or last)" },
+  { text: "cron 0 3 * * 1-5", means: "a cron expression: 03:00 on weekdays" },
+];
+
+// ----- the state at a glance
+
+/** The headline of the Backups view and the dashboard card. */
+export function overview(status: BackupStatus): { title: string; tone: Tone } {
+  const names = (pick: (t: BackupStatus["targets"][number]) => boolean) => status.targets.filter(pick).map((t) => t.target.name);
+  const which = (list: string[]) => (list.length === 1 ? list[0] : plural(list.length, "target"));
+  switch (status.state) {
+    case "no_targets":
+      return { title: "No backups set up", tone: "neutral" };
+    case "ok":
+      return { title: "Backups are up to date", tone: "success" };
+    case "running":
+      return { title: `Backing up to ${which(names((t) => t.running !== null))}`, tone: "accent" };
+    case "failed": {
+      const failing = names((t) => t.health.state === "failing" || t.health.state === "unhealthy");
+      return { title: `Backups to ${which(failing)} failed`, tone: "danger" };
+    }
+    case "overdue":
+      return { title: `Backups to ${which(names((t) => t.overdue))} are overdue`, tone: "warning" };
+    case "paused":
+      return { title: "Backups are paused", tone: "warning" };
+  }
+}
+
+export const STATE_LABELS: Record<BackupStatus["state"], string> = {
+  no_targets: "not set up",
+  ok: "up to date",
+  running: "running",
+  failed: "failed",
+  overdue: "overdue",
+  paused: "paused",
+};
+
+// ----- health and runs
+
+/**
+ * A target's health in a word, its colour, and a sentence with the details. `scheduled`: the
+ * target has a schedule, so the scheduler tries an unreachable one again by itself.
+ */
+export function healthSummary(h: TargetHealth, now: number = Date.now() / 1000, scheduled = true): { label: string; tone: Tone; detail: string | null } {
+  const last = h.last_error ? ` Last error: ${h.last_error}` : "";
+  switch (h.state) {
+    case "ok":
+      return { label: "Healthy", tone: "success", detail: null };
+    case "unavailable":
+      return {
+        label: "Unreachable",
+        tone: "warning",
+        detail: `The target could not be reached${h.last_attempt ? ` ${formatWhen(h.last_attempt, now)}` : ""} — a drive not connected or a server down. Nothing failed; ${
+          scheduled ? `Kura tries again every ${UNAVAILABLE_RETRY_MINUTES} minutes.` : "back up again when it is back."
+        }${last}`,
+      };
+    case "failing":
+      return { label: "Failing", tone: "danger", detail: `${plural(h.consecutive_failures, "failed run")} in a row.${last}` };
+    case "unhealthy": {
+      const until = h.unhealthy_until;
+      const wait =
+        until !== null && until > now
+          ? `Scheduled runs are skipped until ${formatWhen(until, now)}; a successful connection test ends this now.`
+          : "The cool-down is over: the next run tries again.";
+      return { label: "Unhealthy", tone: "danger", detail: `${plural(h.consecutive_failures, "failed run")} in a row. ${wait}${last}` };
+    }
+  }
+}
+
+export const RESULT_LABELS: Record<RunResult, { label: string; tone: Tone }> = {
+  running: { label: "running", tone: "accent" },
+  ok: { label: "ok", tone: "success" },
+  failed: { label: "failed", tone: "danger" },
+  unavailable: { label: "target unavailable", tone: "warning" },
+  cancelled: { label: "cancelled", tone: "neutral" },
+  interrupted: { label: "interrupted", tone: "warning" },
+};
+
+/** Seconds a run took (so far, while it runs), or null when unknown. */
+export function runSeconds(run: RunRecord, now: number = Date.now() / 1000): number | null {
+  const end = run.finished ?? (run.result === "running" ? Math.floor(now) : null);
+  return end === null ? null : Math.max(0, end - run.started);
+}
+
+/** "1 min 12 s", or "—". */
+export function runDuration(run: RunRecord, now?: number): string {
+  const s = runSeconds(run, now);
+  return s === null ? "—" : formatDuration(s);
+}
+
+// ----- settings
+
+export function fullRetention(r: Retention | undefined): Required<Retention> {
+  return { keep_last: 0, hourly: 0, daily: 0, weekly: 0, monthly: 0, retention_days: 0, ...(r ?? {}) };
+}
+
+/** "Keeps the newest 3, 7 daily, 4 weekly and 6 monthly", "Keeps every backup". */
+export function retentionText(r: Retention | undefined): string {
+  const f = fullRetention(r);
+  const keep: string[] = [];
+  if (f.keep_last) keep.push(`the newest ${f.keep_last}`);
+  if (f.hourly) keep.push(`${f.hourly} hourly`);
+  if (f.daily) keep.push(`${f.daily} daily`);
+  if (f.weekly) keep.push(`${f.weekly} weekly`);
+  if (f.monthly) keep.push(`${f.monthly} monthly`);
+  const list = keep.length <= 1 ? keep.join("") : `${keep.slice(0, -1).join(", ")} and ${keep[keep.length - 1]}`;
+  if (!f.retention_days) return keep.length ? `Keeps ${list}` : "Keeps every backup";
+  const age = `none older than ${plural(f.retention_days, "day")} (the newest is always kept)`;
+  return keep.length ? `Keeps ${list}; ${age}` : `Keeps every backup up to ${plural(f.retention_days, "day")} old (the newest is always kept)`;
+}
+
+const RATE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** Reads an upload limit such as "5 MiB/s" or "512 KiB" (bytes per second); empty is no limit. */
+export function parseRate(text: string): { ok: true; value: number | null } | { ok: false; error: string } {
+  const t = text.trim();
+  if (!t) return { ok: true, value: null };
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)\s*(?:\/\s*s(?:ec)?)?$/i.exec(t);
+  const unit = m ? RATE_UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) return { ok: false, error: `'${t}' is not a rate; write e.g. 5 MiB/s or 512 KiB/s, or leave it empty for no limit` };
+  return { ok: true, value: Math.round(Number(m[1]) * unit) };
+}
+
+/** "5 MiB/s", or "no limit". */
+export function formatRate(bytesPerSecond: number | null | undefined): string {
+  return bytesPerSecond ? `${formatBytes(bytesPerSecond)}/s` : "no limit";
+}
+
+/** The text a person edits for a limit ("5 MiB/s", or empty). */
+export function rateInput(bytesPerSecond: number | null | undefined): string {
+  return bytesPerSecond ? formatRate(bytesPerSecond) : "";
+}
+
+// ----- secrets
+
+export type SecretKind = "ACCESS_KEY_ID" | "SECRET_ACCESS_KEY" | "PASSPHRASE";
+
+/** The environment variable the engine reads a target's secret from: `KURA_BACKUP_<TARGET>_<KIND>`. */
+export function secretEnvVar(target: string, kind: SecretKind): string {
+  const name = [...target].map((c) => (/^[a-z0-9]$/i.test(c) ? c.toUpperCase() : "_")).join("");
+  return `KURA_BACKUP_${name}_${kind}`;
+}
+
+/** Every variable a target needs when its secrets come from the environment. */
+export function secretVariables(target: string, kind: Location["kind"], encrypt: boolean): { variable: string; what: string; alternative: string | null }[] {
+  const out: { variable: string; what: string; alternative: string | null }[] = [];
+  if (kind === "s3") {
+    out.push({ variable: secretEnvVar(target, "ACCESS_KEY_ID"), what: "the S3 access key id", alternative: "AWS_ACCESS_KEY_ID" });
+    out.push({ variable: secretEnvVar(target, "SECRET_ACCESS_KEY"), what: "the S3 secret access key", alternative: "AWS_SECRET_ACCESS_KEY" });
+  }
+  if (encrypt) out.push({ variable: secretEnvVar(target, "PASSPHRASE"), what: "the encryption passphrase", alternative: null });
+  return out;
+}
+
+// ----- errors in the target forms
+
+export type TargetField = "name" | "location" | "bucket" | "secrets" | "passphrase" | "schedule" | "bandwidth" | "form";
+
+/** Which field of the target form an engine error belongs to (by its code, then what it names). */
+export function targetErrorField(code: ErrorCode, message: string): TargetField {
+  switch (code) {
+    case "already_exists":
+      return "name";
+    case "wrong_passphrase":
+      return "passphrase";
+    case "unavailable":
+      return /keyring/.test(message) ? "secrets" : "location";
+    case "invalid_input":
+      if (/target name/.test(message)) return "name";
+      if (/schedule/.test(message)) return "schedule";
+      if (/bandwidth/.test(message)) return "bandwidth";
+      if (/needs the encryption passphrase/.test(message)) return "passphrase";
+      if (/needs the S3|credentials|keyring/.test(message)) return "secrets";
+      if (/needs a bucket/.test(message)) return "bucket";
+      if (/folder of target|endpoint of target/.test(message)) return "location";
+      return "form";
+    default:
+      return "form";
+  }
+}
+
+// ----- restore
+
+export type RestoreRow = { name: string; workspace: string; status: string; to: string; files: number; bytes: number };
+export type RestorePreview = { whole: boolean; destination: string; rows: RestoreRow[]; files: number; bytes: number };
+
+/**
+ * What a restore writes where. One project: its working folder as backed up, into the
+ * destination itself. Everything: a whole vault at the destination, each project's folder where
+ * the engine puts it (inside the vault, or `linked/<name>` for folders that lived outside it).
+ */
+export function restorePreview(contents: BackupContents, project: string | null, destination: string): RestorePreview {
+  const dest = destination.replace(/\/+$/, "") || "/";
+  const join = (rel: string) => `${dest === "/" ? "" : dest}/${rel}`;
+  if (project !== null) {
+    const p = contents.projects.find((x) => x.id === project);
+    if (!p) return { whole: false, destination: dest, rows: [], files: 0, bytes: 0 };
+    return {
+      whole: false,
+      destination: dest,
+      rows: [{ name: p.name, workspace: p.workspace, status: p.status, to: dest, files: p.file_count, bytes: p.logical_size }],
+      files: p.file_count,
+      bytes: p.logical_size,
+    };
+  }
+  const used = new Set<string>();
+  const rows = contents.projects.map((p) => {
+    let folder: string;
+    if (p.prefix.startsWith("vault/")) folder = p.prefix.slice("vault/".length);
+    else {
+      folder = `${p.linked ? "linked" : "projects"}/${p.name}`;
+      if (used.has(folder.toLowerCase())) folder = `${folder}-${p.id.slice(0, 8)}`;
+      used.add(folder.toLowerCase());
+    }
+    return { name: p.name, workspace: p.workspace, status: p.status, to: join(folder), files: p.file_count, bytes: p.logical_size };
+  });
+  return { whole: true, destination: dest, rows, files: contents.info.files, bytes: contents.info.bytes };
+}
