@@ -133,7 +133,7 @@ pub async fn start_backup(
 ) -> IpcResult<()> {
     scheduler
         .start_backup(&app, &target)
-        .map_err(|m| IpcError::from(kura_core::Error::new(kura_core::ErrorKind::Busy, m)))
+        .map_err(IpcError::from)
 }
 
 /// Cancels the running backup of `target`; the run stops at its next safe point.

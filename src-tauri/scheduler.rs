@@ -195,10 +195,29 @@ impl Scheduler {
         })
     }
 
-    /// Starts a backup of `target` now (by schedule or by hand), unless one is running.
-    pub fn start_backup(self: &Arc<Self>, app: &AppHandle, target: &str) -> Result<(), String> {
+    /// Starts a backup of `target` now (by schedule or by hand), unless one is running or the
+    /// target is resting after repeated failures (its circuit breaker is open).
+    pub fn start_backup(self: &Arc<Self>, app: &AppHandle, target: &str) -> kura_core::Result<()> {
+        if let Ok(vault) = app.state::<AppState>().vault.clone() {
+            let health = Backups::new(&vault).health()?;
+            if let Some(h) = health.iter().find(|h| h.target == target) {
+                if let Some(until) = h.unhealthy_until.filter(|u| *u > now()) {
+                    return Err(kura_core::Error::new(
+                        kura_core::ErrorKind::Unavailable,
+                        format!(
+                            "target '{target}' is unhealthy after {} failed runs in a row; it is tried again at {}, or now after a successful connection test",
+                            h.consecutive_failures,
+                            short_time(until, now())
+                        ),
+                    ));
+                }
+            }
+        }
         if !lock(&self.agenda).start(target) {
-            return Err(format!("a backup to '{target}' is already running"));
+            return Err(kura_core::Error::new(
+                kura_core::ErrorKind::Busy,
+                format!("a backup to '{target}' is already running"),
+            ));
         }
         let me = self.clone();
         let app = app.clone();
