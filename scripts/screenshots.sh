@@ -31,6 +31,17 @@ fi
 kura project create scratchpad
 kura project delete scratchpad
 kura workspace switch default
+# An archived project, two backups to a folder target, a cleanup preview.
+kura project create old-landing --template frontend --description "Last year's landing page"
+kura archive old-landing
+mkdir -p "$demo/usb-drive"
+kura backup target add usb-drive --folder "$demo/usb-drive" --schedule "daily at 02:00"
+kura backup retention usb-drive --keep-last 3 --daily 7 --weekly 4
+kura backup run usb-drive
+printf '\nfooter { color: #555; }\n' >> "$site/src/style.css"
+kura snapshot storefront -m "Footer colour"
+kura backup run usb-drive
+kura cleanup --dry-run
 
 KURA_E2E_VAULT="$KURA_HOME" xvfb-run -a -s "-screen 0 1400x900x24" npx wdio run tests/e2e/screenshots.conf.mjs
 ls -la docs/screenshots

@@ -1,4 +1,5 @@
-// Screenshots of the dashboard, a project, its history and a diff, for the README.
+// Screenshots of the dashboard, a project, its history and a diff, backups, archives and cleanup,
+// for the README.
 import path from 'node:path';
 
 const out = path.resolve(import.meta.dirname, '../../../docs/screenshots');
@@ -46,5 +47,25 @@ describe('README screenshots', () => {
     await press(boxes[0]);
     await $('[role="region"][aria-label^="Changes in"]').waitForDisplayed();
     await shot('history-diff');
+  });
+
+  it('backups', async () => {
+    await go('#/backups');
+    await $('[data-testid="target-card"][data-target="usb-drive"]').waitForDisplayed();
+    await $('[data-testid="run-row"]').waitForDisplayed();
+    await shot('backups');
+  });
+
+  it('archives', async () => {
+    await go('#/archives');
+    await $('[data-testid="archive-row"][data-archive="old-landing"]').waitForDisplayed();
+    await shot('archives');
+  });
+
+  it('cleanup', async () => {
+    await go('#/cleanup');
+    await press(await $('[data-testid="cleanup-preview-button"]'));
+    await $('[data-testid="cleanup-preview"]').waitForDisplayed({ timeout: 30000 });
+    await shot('cleanup');
   });
 });

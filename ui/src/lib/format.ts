@@ -91,6 +91,8 @@ export function formatShortDate(at: number, now: number = Date.now() / 1000): st
 
 /** "45 s", "10 min", "2 h 5 min". */
 export function formatDuration(seconds: number): string {
+  // Times are whole seconds: a run that took none took under one.
+  if (seconds < 1) return "under 1 s";
   if (seconds < 60) return `${seconds} s`;
   if (seconds < 3600) {
     const m = Math.floor(seconds / 60);

@@ -80,6 +80,7 @@ describe("counts and ratios", () => {
   });
 
   it("formats durations", () => {
+    expect(formatDuration(0)).toBe("under 1 s");
     expect(formatDuration(10)).toBe("10 s");
     expect(formatDuration(600)).toBe("10 min");
     expect(formatDuration(7500)).toBe("2 h 5 min");
