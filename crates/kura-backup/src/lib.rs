@@ -28,6 +28,7 @@ mod crypto;
 mod fsio;
 mod lock;
 mod manifest;
+mod outbox;
 mod pause;
 mod prune;
 mod repo;
@@ -319,21 +320,18 @@ impl<'v> Backups<'v> {
         let mut counters = run::Counters::default();
         let clock = self.clock.clone();
         let result = Session::open(&target, false, now).and_then(|session| {
-            let mut tlock =
-                lock::TargetLock::acquire(&session.store, name, &run_id, "backup", now)?;
-            tlock.beat(&session.store, now)?;
-            let r = run::backup(
-                self.vault,
-                &session,
-                &mut state,
-                &|| clock.now(),
-                job,
-                &mut counters,
-            );
-            let released = tlock.release(&session.store);
-            let info = r?;
-            released?;
-            Ok(info)
+            let tlock = lock::TargetLock::acquire(&session.store, name, &run_id, "backup", now)?;
+            lock::hold(&session.store, tlock, &|| clock.now(), |heartbeat| {
+                run::backup(
+                    self.vault,
+                    &session,
+                    &mut state,
+                    &|| clock.now(),
+                    job,
+                    &mut counters,
+                    heartbeat,
+                )
+            })
         });
         let finished = self.now();
         let mut record = RunRecord {
@@ -458,17 +456,19 @@ impl<'v> Backups<'v> {
     }
 
     /// Applies the target's retention: removes the backups it does not keep and every pack no
-    /// kept backup needs. With `dry_run`, only says what it would remove.
+    /// kept backup needs. With `dry_run`, only says what it would remove. Refused (`conflict`)
+    /// while a backup of this vault waits in the target's outbox: a backup run sends it first.
     pub fn prune(&self, target: &str, dry_run: bool, job: &Job) -> Result<PruneReport> {
         let _lock = lock::lock_local(self.root(), target)?;
+        outbox::ensure_empty(&outbox::dir(self.root(), target), target)?;
         let session = self.open(target)?;
         let now = self.now();
         let run = hex::encode(crypto::random::<8>()?);
         let tlock = lock::TargetLock::acquire(&session.store, target, &run, "prune", now)?;
-        let result = prune::prune(&session, now, dry_run, job);
-        let released = tlock.release(&session.store);
-        let (report, doomed) = result?;
-        released?;
+        let clock = self.clock.clone();
+        let (report, doomed) = lock::hold(&session.store, tlock, &|| clock.now(), |heartbeat| {
+            prune::prune(&session, now, dry_run, job, heartbeat)
+        })?;
         if !dry_run {
             State::open(self.root())?.drop_packs(target, &doomed)?;
         }

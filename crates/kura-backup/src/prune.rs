@@ -4,9 +4,9 @@
 //! Packs partly used by kept backups are kept whole (no repacking: nothing is rewritten at the
 //! target, so a prune killed at any moment loses nothing; the cost is some unused bytes until
 //! every backup using such a pack is gone). Deletion order: manifests, then pack indexes, then
-//! packs; packs left without an index by a killed run or prune are deleted by the next prune.
-//! Prune holds the target's lock: it refuses to start while a backup is running there, and no
-//! backup starts while it runs.
+//! packs, each step made durable before the next; packs left without an index by a killed run or
+//! prune are deleted by the next prune. Prune holds the target's lock: it refuses to start while a
+//! backup is running there, and no backup starts while it runs.
 
 use std::collections::{BTreeSet, HashSet};
 
@@ -14,6 +14,7 @@ use kura_core::{Job, Result};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::lock::Heartbeat;
 use crate::manifest::Manifest;
 use crate::repo;
 use crate::restore::backup_ids;
@@ -102,6 +103,7 @@ pub(crate) fn prune(
     now: i64,
     dry_run: bool,
     job: &Job,
+    heartbeat: &Heartbeat,
 ) -> Result<(PruneReport, Vec<String>)> {
     let ids = backup_ids(session)?;
     let mut manifests = Vec::new();
@@ -150,14 +152,18 @@ pub(crate) fn prune(
         }
     }
     if !dry_run {
+        // What was read above is only true while no backup could start.
+        heartbeat.ensure_held()?;
         for id in &removed {
             job.check()?;
             session.store.delete(&repo::backup_path(id))?;
         }
+        session.store.sync_deletions("backups")?;
         for pack in &doomed {
             job.check()?;
             session.store.delete(&repo::index_path(pack))?;
         }
+        session.store.sync_deletions("index")?;
         for pack in doomed.iter().chain(&orphans) {
             job.check()?;
             session.store.delete(&repo::pack_path(pack))?;

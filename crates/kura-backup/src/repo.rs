@@ -100,6 +100,17 @@ pub(crate) fn open(
             }
             let keys = match &config.key {
                 Some(w) => crypto::open_master(w, &passphrase()?, target)?,
+                // Never write plain data for a target that is meant to be encrypted: when it is
+                // being added the location holds someone else's unencrypted repository; when it
+                // was added already, its config lost its key (damaged or replaced).
+                None if encrypt && create => return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("target '{target}' is to be encrypted, but its location already holds an unencrypted Kura repository; choose an empty location, or add the target without encryption to use that repository"),
+                )),
+                None if encrypt => return Err(Error::new(
+                    ErrorKind::Corrupt,
+                    format!("target '{target}' is encrypted, but the config object at its location has no key (it was damaged or replaced); nothing was written. Check the location; to start over, remove the target and add it again on an empty location"),
+                )),
                 None => Keys::plain(),
             };
             Ok((config, keys))

@@ -3,13 +3,15 @@
 //!
 //! Files are written into a staging folder beside the destination, each pack downloaded once and
 //! its blobs written where they belong; then modes and times are set, files fsynced, and the
-//! staging folder renamed into place. A whole-vault restore then rebuilds the chunk index from the
+//! staging folder renamed into place. A manifest is not trusted: a path that is absolute or
+//! climbs out (`..`) is refused before anything is written, and symbolic links are made last,
+//! never inside another link, so nothing is ever written through one. A whole-vault restore then rebuilds the chunk index from the
 //! packs and points every project at its restored folder (linked ones under `linked/<name>`).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{FileExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -128,6 +130,9 @@ pub(crate) fn restore(
     job: &Job,
 ) -> Result<BackupRestoreReport> {
     let manifest = load_manifest(session, backup)?;
+    for e in &manifest.entries {
+        check_relative(&manifest, &e.path, &e.path)?;
+    }
     check_destination(dest)?;
     // Where each entry goes, relative to the destination.
     let mut plan: Vec<(PathBuf, &Entry)> = Vec::new();
@@ -158,6 +163,15 @@ pub(crate) fn restore(
             }
         }
     }
+    for (rel, e) in &plan {
+        check_relative(&manifest, &e.path, rel)?;
+        if project.is_none() && e.kind == EntryKind::Symlink && is_vault_own(rel) {
+            return Err(Error::new(
+                ErrorKind::PathEscape,
+                format!("the link '{}' in backup {} takes the place of the vault's own files, which the restore opens and writes; nothing was restored (the backup was damaged or crafted)", e.path, manifest.info.id),
+            ));
+        }
+    }
     let parent = dest
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -184,6 +198,43 @@ pub(crate) fn restore(
         bytes,
         projects,
     })
+}
+
+/// Refuses (`path_escape`) a path that is not plainly relative (absolute, or with a `..`, root or
+/// prefix component): `what` names the manifest entry it comes from.
+fn check_relative(manifest: &Manifest, what: &str, path: impl AsRef<Path>) -> Result<()> {
+    let path = path.as_ref();
+    if path
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::PathEscape,
+        format!(
+            "backup {} holds an entry '{what}' that would be restored outside the destination; nothing was restored (the backup was damaged or crafted)",
+            manifest.info.id
+        ),
+    ))
+}
+
+/// Whether `rel` (relative to a restored vault) is the catalog, the settings, or inside the
+/// histories or the chunk store: what opening the restored vault (and using it later) writes to,
+/// so it must not be a link. Kura never makes links there.
+fn is_vault_own(rel: &Path) -> bool {
+    const FILES: [&str; 4] = [
+        "catalog.db",
+        "catalog.db-wal",
+        "catalog.db-shm",
+        "config.toml",
+    ];
+    let mut parts = rel.components();
+    match parts.next().and_then(|c| c.as_os_str().to_str()) {
+        Some("chunks" | "histories") => true,
+        Some(name) => FILES.contains(&name) && parts.next().is_none(),
+        None => true,
+    }
 }
 
 /// `path` relative to `prefix` when it is `prefix` itself ("") or under it.
@@ -233,8 +284,9 @@ fn check_destination(dest: &Path) -> Result<()> {
     }
 }
 
-/// Writes the planned entries under `root`: folders and links first, then file contents pack by
-/// pack, then modes and times; every file is fsynced.
+/// Writes the planned entries under `root`: folders and empty files first, then file contents
+/// pack by pack, then file modes and times (every file fsynced), then links, then folder modes
+/// and times. Links come after everything that is written by path, so no write goes through one.
 fn write_entries(
     session: &Session,
     plan: &[(PathBuf, &Entry)],
@@ -250,12 +302,7 @@ fn write_entries(
         match e.kind {
             EntryKind::Dir => std::fs::create_dir_all(&path)
                 .map_err(|err| Error::from_io("create folder", &path, err))?,
-            EntryKind::Symlink => {
-                make_parent(&path)?;
-                let link = e.link.as_deref().unwrap_or_default();
-                std::os::unix::fs::symlink(link, &path)
-                    .map_err(|err| Error::from_io("create link", &path, err))?;
-            }
+            EntryKind::Symlink => {}
             EntryKind::File => {
                 make_parent(&path)?;
                 let f = File::create(&path).map_err(|err| Error::from_io("create", &path, err))?;
@@ -339,6 +386,9 @@ fn write_entries(
         }
         Ok(())
     })?;
+    for (rel, e) in plan.iter().filter(|(_, e)| e.kind == EntryKind::Symlink) {
+        make_link(root, rel, e)?;
+    }
     // Folders last, deepest first, so writing into them does not change their times again.
     let mut dirs: Vec<_> = plan
         .iter()
@@ -363,6 +413,40 @@ fn mtime(ns: i64) -> std::time::SystemTime {
     } else {
         UNIX_EPOCH - Duration::from_nanos(ns.unsigned_abs())
     }
+}
+
+/// Creates the link of entry `e` at `root/rel`, refusing (`path_escape`) when that path is taken
+/// already (a file or folder of the same backup would be replaced) or when a folder on the way is
+/// a link (the new link would land outside `root`).
+fn make_link(root: &Path, rel: &Path, e: &Entry) -> Result<()> {
+    let refuse = |why: &str| {
+        Error::new(
+            ErrorKind::PathEscape,
+            format!(
+                "the link '{}' in the backup {why}; nothing was restored (the backup was damaged or crafted)",
+                e.path
+            ),
+        )
+    };
+    let mut on_the_way = root.to_path_buf();
+    for part in rel.parent().into_iter().flat_map(Path::components) {
+        on_the_way.push(part);
+        match std::fs::symlink_metadata(&on_the_way) {
+            Ok(m) if m.file_type().is_symlink() => return Err(refuse("lies inside another link")),
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => break,
+            Err(err) => return Err(Error::from_io("read", &on_the_way, err)),
+        }
+    }
+    let path = root.join(rel);
+    if std::fs::symlink_metadata(&path).is_ok() {
+        return Err(refuse(
+            "has the path of a file or folder of the same backup",
+        ));
+    }
+    make_parent(&path)?;
+    let link = e.link.as_deref().unwrap_or_default();
+    std::os::unix::fs::symlink(link, &path).map_err(|err| Error::from_io("create link", &path, err))
 }
 
 fn make_parent(path: &Path) -> Result<()> {
@@ -405,15 +489,16 @@ fn finish_vault(
     let vault = Vault::open(staging)?;
     let old_root = Path::new(&manifest.info.vault);
     for p in &manifest.projects {
-        let new_path =
-            if let Some((_, folder)) = linked.iter().find(|(prefix, _)| *prefix == p.prefix) {
-                dest.join(folder)
-            } else {
-                match Path::new(&p.path).strip_prefix(old_root) {
-                    Ok(rel) => dest.join(rel),
-                    Err(_) => continue,
-                }
-            };
+        let rel = if let Some((_, folder)) = linked.iter().find(|(prefix, _)| *prefix == p.prefix) {
+            Path::new(folder)
+        } else {
+            match Path::new(&p.path).strip_prefix(old_root) {
+                Ok(rel) => rel,
+                Err(_) => continue,
+            }
+        };
+        check_relative(manifest, &format!("project {}", p.name), rel)?;
+        let new_path = dest.join(rel);
         vault.relocate_project(&p.id, &new_path)?;
     }
     Ok(())

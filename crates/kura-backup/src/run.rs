@@ -6,12 +6,12 @@
 //! target holds is not read again. Deduplicated: a chunk the target holds is never sent again.
 //! Packed: blobs go into ~16 MiB packs. Failed uploads are retried with backoff; when the target
 //! stays down, the packs (and the manifest) wait in `<vault>/backup/<target>/outbox/` and are sent
-//! first at the next run.
+//! first at the next run. Only files, folders and symbolic links are backed up: FIFOs, sockets
+//! and device files are skipped (with a warning).
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
@@ -21,8 +21,9 @@ use kura_core::{Error, ErrorKind, Job, Progress, ProjectFilter, ProjectStatus, R
 use rayon::prelude::*;
 
 use crate::crypto::{self, Keys};
-use crate::fsio;
+use crate::lock::Heartbeat;
 use crate::manifest::{BackupInfo, BackupProject, Entry, EntryKind, Manifest};
+use crate::outbox;
 use crate::repo::{self, BlobEntry, PackIndex, PACK_MAGIC, PACK_TARGET_SIZE, ZSTD_LEVEL};
 use crate::session::Session;
 use crate::state::{CachedFile, State};
@@ -57,7 +58,8 @@ pub(crate) struct Counters {
     pub new_blobs: u64,
 }
 
-/// Runs one backup of `vault` to the open session; returns the manifest's summary.
+/// Runs one backup of `vault` to the open session, whose lock object `heartbeat` keeps; returns
+/// the manifest's summary.
 pub(crate) fn backup(
     vault: &Vault,
     session: &Session,
@@ -65,12 +67,15 @@ pub(crate) fn backup(
     now: &dyn Fn() -> i64,
     job: &Job,
     counters: &mut Counters,
+    heartbeat: &Heartbeat,
 ) -> Result<BackupInfo> {
     let name = session.target.name.clone();
     let work = vault.root().join("backup").join(&name);
-    let outbox = work.join("outbox");
-    flush_outbox(session, state, &outbox, counters)?;
+    let outbox = outbox::dir(vault.root(), &name);
+    session.store.remove_temp_debris();
+    outbox::send_packs(session, state, &outbox, counters)?;
     let known = sync_blob_cache(session, state)?;
+    outbox::send_backups(session, &outbox, &known, counters)?;
     let _hold = vault.hold_chunks()?;
     let started = now();
     let catalog_copy = work.join("catalog.db");
@@ -100,6 +105,9 @@ pub(crate) fn backup(
                     }
                     job.check()?;
                     let r = process(item, &old_cache, &known, &session.keys, session, tx, &read);
+                    if let Ok(None) = r {
+                        tracing::warn!(path = %item.abs.display(), "skipped: it is no longer a regular file (only files, folders and links are backed up)");
+                    }
                     let n = done.fetch_add(1, Ordering::Relaxed) + 1;
                     if n.is_multiple_of(PROGRESS_EVERY) || n == total {
                         job.report(Progress {
@@ -129,7 +137,7 @@ pub(crate) fn backup(
 
     let mut entries = Vec::with_capacity(results.len());
     let mut cache = HashMap::with_capacity(results.len());
-    for (entry, cached) in results {
+    for (entry, cached) in results.into_iter().flatten() {
         if entry.kind != EntryKind::Dir {
             counters.files += 1;
             counters.bytes += entry.size;
@@ -160,12 +168,14 @@ pub(crate) fn backup(
         entries,
     };
     let sealed = repo::seal_json(&session.keys, &manifest)?;
+    // Packs this run sent are safe from prune only while its lock holds.
+    heartbeat.ensure_held()?;
     counters.bytes_sent += sealed.len() as u64;
     let upload = session
         .store
         .write_in_background(vec![(repo::backup_path(&id), sealed.clone())]);
     if let Err(e) = session.store.wait(upload) {
-        fsio::write_durably(&outbox.join(format!("{id}.backup")), &sealed)?;
+        outbox::put_backup(&outbox, &id, &sealed)?;
         return Err(e);
     }
     state.save_file_cache(&name, &old_cache, &cache)?;
@@ -219,7 +229,8 @@ fn pack_all(
 }
 
 /// Backs up one item: from the cache when unchanged, else read and chunked; new chunks go to the
-/// packer through `tx`.
+/// packer through `tx`. `None` when a file turned into something else than a regular file (a
+/// FIFO, a socket, a device) since the walk.
 fn process(
     item: &Item,
     old_cache: &HashMap<String, CachedFile>,
@@ -228,7 +239,7 @@ fn process(
     session: &Session,
     tx: &mut std::sync::mpsc::SyncSender<NewBlob>,
     read: &AtomicU64,
-) -> Result<(Entry, Option<CachedFile>)> {
+) -> Result<Option<(Entry, Option<CachedFile>)>> {
     let meta = &item.meta;
     let mut entry = Entry {
         path: item.name.clone(),
@@ -241,14 +252,14 @@ fn process(
     };
     if meta.is_dir() {
         entry.kind = EntryKind::Dir;
-        return Ok((entry, None));
+        return Ok(Some((entry, None)));
     }
     if meta.file_type().is_symlink() {
         entry.kind = EntryKind::Symlink;
         let target =
             std::fs::read_link(&item.abs).map_err(|e| Error::from_io("read link", &item.abs, e))?;
         entry.link = Some(target.to_string_lossy().into_owned());
-        return Ok((entry, None));
+        return Ok(Some((entry, None)));
     }
     let stat = CachedFile {
         size: meta.len(),
@@ -265,11 +276,24 @@ fn process(
         if same && c.chunks.chunks_exact(32).all(|id| known.contains(id)) {
             entry.size = c.size;
             entry.chunks = hex::encode(&c.chunks);
-            return Ok((entry, Some(c.clone())));
+            return Ok(Some((entry, Some(c.clone()))));
         }
     }
     let cfg = &session.config;
-    let file = File::open(&item.abs).map_err(|e| Error::from_io("read", &item.abs, e))?;
+    // Without waiting: should the file have become a FIFO since the walk, opening it must not
+    // block the run until a writer comes (reads of regular files ignore the flag).
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&item.abs)
+        .map_err(|e| Error::from_io("read", &item.abs, e))?;
+    if !file
+        .metadata()
+        .map_err(|e| Error::from_io("read", &item.abs, e))?
+        .is_file()
+    {
+        return Ok(None);
+    }
     let mut ids = Vec::new();
     let mut size = 0u64;
     let mut handle = |data: &[u8]| -> Result<()> {
@@ -324,7 +348,7 @@ fn process(
     let stable = now_meta.is_some_and(|m| {
         m.len() == size && m.mtime() * 1_000_000_000 + m.mtime_nsec() == entry.mtime_ns
     });
-    Ok((entry, stable.then_some(cached)))
+    Ok(Some((entry, stable.then_some(cached))))
 }
 
 /// Packs new blobs and uploads full packs, a few at a time.
@@ -425,7 +449,7 @@ impl<'a> Packer<'a> {
         match self.session.store.wait(p.upload) {
             Ok(()) => state.add_pack(&self.session.target.name, &p.pack, p.ids.into_iter()),
             Err(e) => {
-                put_in_outbox(self.outbox, &p.pack, &p.bytes, &p.index)?;
+                outbox::put_pack(self.outbox, &p.pack, &p.bytes, &p.index)?;
                 while let Some(rest) = self.inflight.pop_front() {
                     match self.session.store.wait(rest.upload) {
                         Ok(()) => state.add_pack(
@@ -433,7 +457,9 @@ impl<'a> Packer<'a> {
                             &rest.pack,
                             rest.ids.into_iter(),
                         )?,
-                        Err(_) => put_in_outbox(self.outbox, &rest.pack, &rest.bytes, &rest.index)?,
+                        Err(_) => {
+                            outbox::put_pack(self.outbox, &rest.pack, &rest.bytes, &rest.index)?
+                        }
                     }
                 }
                 Err(e)
@@ -450,69 +476,18 @@ impl<'a> Packer<'a> {
     }
 }
 
-fn put_in_outbox(outbox: &Path, pack: &str, bytes: &[u8], index: &[u8]) -> Result<()> {
-    fsio::write_durably(&outbox.join(format!("{pack}.pack")), bytes)?;
-    fsio::write_durably(&outbox.join(format!("{pack}.index")), index)
-}
-
-/// Sends what a previous run left in the outbox: packs with their indexes first, then manifests.
-pub(crate) fn flush_outbox(
-    session: &Session,
-    state: &mut State,
-    outbox: &Path,
-    counters: &mut Counters,
-) -> Result<u64> {
-    let Ok(dir) = std::fs::read_dir(outbox) else {
-        return Ok(0);
-    };
-    let mut names: Vec<String> = dir
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    let mut sent = 0;
-    for kind in ["pack", "backup"] {
-        for name in names.iter().filter(|n| n.ends_with(&format!(".{kind}"))) {
-            let id = name.trim_end_matches(&format!(".{kind}"));
-            let path = outbox.join(name);
-            let bytes = std::fs::read(&path).map_err(|e| Error::from_io("read", &path, e))?;
-            if kind == "pack" {
-                let index_path = outbox.join(format!("{id}.index"));
-                let index = std::fs::read(&index_path)
-                    .map_err(|e| Error::from_io("read", &index_path, e))?;
-                let parsed: PackIndex =
-                    repo::open_json(&session.keys, &index, &format!("the index of pack {id}"))?;
-                counters.bytes_sent += (bytes.len() + index.len()) as u64;
-                let up = session.store.write_in_background(vec![
-                    (repo::pack_path(id), bytes),
-                    (repo::index_path(id), index),
-                ]);
-                session.store.wait(up)?;
-                state.add_pack(&session.target.name, id, parsed.blobs.iter().map(|b| b.id))?;
-                let _ = std::fs::remove_file(&index_path);
-            } else {
-                counters.bytes_sent += bytes.len() as u64;
-                let up = session
-                    .store
-                    .write_in_background(vec![(repo::backup_path(id), bytes)]);
-                session.store.wait(up)?;
-            }
-            std::fs::remove_file(&path).map_err(|e| Error::from_io("remove", &path, e))?;
-            sent += 1;
-        }
-    }
-    if sent > 0 {
-        fsio::sync_dir(outbox)?;
-        tracing::info!(sent, "sent what waited in the outbox");
-    }
-    Ok(sent)
-}
-
-/// Brings the local list of blobs the target holds up to date with the target's pack indexes
-/// (another machine may have pruned or written); returns the blob ids.
+/// Brings the local list of blobs the target holds up to date with the target (another machine
+/// may have pruned or written); returns the blob ids. A pack is held when both its index and its
+/// data are there: the cache never claims a blob the target lacks, so a file whose chunks are
+/// gone is read and sent again.
 pub(crate) fn sync_blob_cache(session: &Session, state: &mut State) -> Result<HashSet<[u8; 32]>> {
     let name = &session.target.name;
-    let at_target: HashSet<String> = session.indexed_packs()?.into_iter().collect();
+    let stored = session.stored_packs()?;
+    let at_target: HashSet<String> = session
+        .indexed_packs()?
+        .into_iter()
+        .filter(|p| stored.contains(p))
+        .collect();
     let cached = state.cached_packs(name)?;
     let gone: Vec<String> = cached.difference(&at_target).cloned().collect();
     state.drop_packs(name, &gone)?;
@@ -661,6 +636,11 @@ fn walk(
             Ok(m) => m,
             Err(_) => continue,
         };
+        let kind = meta.file_type();
+        if !(kind.is_file() || kind.is_dir() || kind.is_symlink()) {
+            tracing::warn!(path = %entry.path().display(), "skipped: a FIFO, socket or device file (only files, folders and links are backed up)");
+            continue;
+        }
         items.push(Item {
             name,
             abs: entry.path().to_path_buf(),

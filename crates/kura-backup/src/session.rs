@@ -1,6 +1,6 @@
 //! An open target: its storage, repository config and keys, and the blob index of what it holds.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use kura_core::Result;
 
@@ -61,19 +61,38 @@ impl Session {
             .collect())
     }
 
-    /// Every blob the target holds and where.
+    /// The pack ids whose data objects (`data/<xx>/<id>`) are at the target.
+    pub fn stored_packs(&self) -> Result<HashSet<String>> {
+        Ok(self
+            .store
+            .list("data/")?
+            .into_iter()
+            .filter_map(|l| l.name.rsplit('/').next().map(str::to_string))
+            .collect())
+    }
+
+    /// Every blob the target holds and where. A blob stored in several packs (written by two
+    /// machines, or sent again after its pack went missing) is taken from one whose data object
+    /// is there.
     pub fn blob_map(&self) -> Result<HashMap<[u8; 32], BlobPlace>> {
-        let mut map = HashMap::new();
+        let stored = self.stored_packs()?;
+        let mut map: HashMap<[u8; 32], BlobPlace> = HashMap::new();
         for pack in self.indexed_packs()? {
             let index = self.read_index(&pack)?;
+            let here = stored.contains(&pack);
             for entry in index.blobs {
-                map.insert(
-                    entry.id,
-                    BlobPlace {
-                        pack: pack.clone(),
-                        entry,
-                    },
-                );
+                let better = map
+                    .get(&entry.id)
+                    .is_none_or(|known| here && !stored.contains(&known.pack));
+                if better {
+                    map.insert(
+                        entry.id,
+                        BlobPlace {
+                            pack: pack.clone(),
+                            entry,
+                        },
+                    );
+                }
             }
         }
         Ok(map)

@@ -2,7 +2,8 @@
 //! a small tokio runtime owned here so the rest of the crate stays synchronous.
 
 use std::future::Future;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use kura_core::{Error, ErrorKind, Result};
 use opendal::Operator;
@@ -15,6 +16,9 @@ pub(crate) const UPLOAD_PARALLELISM: usize = 4;
 pub(crate) const UPLOAD_ATTEMPTS: u32 = 5;
 /// The first backoff delay; it doubles after each failed attempt.
 pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// Files in a folder target's `.tmp/` (where OpenDAL writes before renaming into place) older than
+/// this are debris of killed writes; a run removes them.
+pub(crate) const TEMP_DEBRIS_AGE: Duration = Duration::from_secs(3600);
 
 /// One object in a listing.
 #[derive(Clone, Debug)]
@@ -28,6 +32,8 @@ pub(crate) struct Listed {
 pub(crate) struct Store {
     rt: tokio::runtime::Runtime,
     op: Operator,
+    /// The folder of a folder target (whose folders are fsynced after each write).
+    folder: Option<PathBuf>,
     /// For messages: "target 'usb' (/media/usb/kura)".
     label: String,
 }
@@ -36,6 +42,10 @@ impl Store {
     /// Opens the storage of `target`; a folder whose drive is absent is `unavailable`.
     pub fn open(target: &Target) -> Result<Store> {
         let label = format!("target '{}' ({})", target.name, target.location.describe());
+        let folder = match &target.location {
+            Location::Folder { path } => Some(path.clone()),
+            Location::S3 { .. } => None,
+        };
         let op = match &target.location {
             Location::Folder { path } => {
                 if !path.is_dir() {
@@ -91,7 +101,12 @@ impl Store {
                     format!("cannot start I/O threads: {e}"),
                 )
             })?;
-        Ok(Store { rt, op, label })
+        Ok(Store {
+            rt,
+            op,
+            folder,
+            label,
+        })
     }
 
     fn block<T>(
@@ -120,10 +135,14 @@ impl Store {
         }
     }
 
-    /// Writes a whole object (atomically: readers see the old object or the new one).
+    /// Writes a whole object (atomically: readers see the old object or the new one; on a folder
+    /// target durably, see [`sync_folders`]).
     pub fn write(&self, path: &str, data: Vec<u8>) -> Result<()> {
-        self.block(self.op.write(path, data), "write", path)
-            .map(|_| ())
+        self.block(self.op.write(path, data), "write", path)?;
+        if let Some(root) = &self.folder {
+            sync_folders(root, path).map_err(|e| classify_io(&e, &self.label, path))?;
+        }
+        Ok(())
     }
 
     /// Starts writing objects in the background, one after the other (a pack before its index),
@@ -132,13 +151,25 @@ impl Store {
     pub fn write_in_background(&self, objects: Vec<(String, Vec<u8>)>) -> Upload {
         let op = self.op.clone();
         let label = self.label.clone();
+        let folder = self.folder.clone();
         let handle = self.rt.spawn(async move {
             for (path, data) in objects {
                 let mut delay = FIRST_BACKOFF;
                 let mut attempt = 1;
                 loop {
                     match op.write(&path, data.clone()).await {
-                        Ok(_) => break,
+                        Ok(_) => {
+                            if let Some(root) = folder.clone() {
+                                let object = path.clone();
+                                tokio::task::spawn_blocking(move || sync_folders(&root, &object))
+                                    .await
+                                    .map_err(|e| {
+                                        Error::new(ErrorKind::Internal, format!("sync failed: {e}"))
+                                    })?
+                                    .map_err(|e| classify_io(&e, &label, &path))?;
+                            }
+                            break;
+                        }
                         Err(e) => {
                             let err = classify(&e, &label, "write", &path);
                             if attempt >= UPLOAD_ATTEMPTS || err.kind() != ErrorKind::Unavailable {
@@ -169,6 +200,49 @@ impl Store {
         self.block(self.op.delete(path), "delete", path)
     }
 
+    /// Makes the deletions in folder `dir` so far durable before any later one (a folder target
+    /// fsyncs that folder; object stores need nothing).
+    pub fn sync_deletions(&self, dir: &str) -> Result<()> {
+        match &self.folder {
+            Some(root) if root.join(dir).is_dir() => {
+                sync_folder(&root.join(dir)).map_err(|e| classify_io(&e, &self.label, dir))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Folder targets: removes files in `<folder>/.tmp/` (OpenDAL's temporary files) not written
+    /// to for [`TEMP_DEBRIS_AGE`]: debris of writes that were killed. Returns how many.
+    pub fn remove_temp_debris(&self) -> usize {
+        let Some(root) = &self.folder else {
+            return 0;
+        };
+        let tmp = root.join(".tmp");
+        let Ok(entries) = std::fs::read_dir(&tmp) else {
+            return 0;
+        };
+        let now = SystemTime::now();
+        let mut removed = 0;
+        for entry in entries.flatten() {
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > TEMP_DEBRIS_AGE);
+            if old && entry.file_type().is_ok_and(|t| t.is_file()) {
+                match std::fs::remove_file(entry.path()) {
+                    Ok(()) => removed += 1,
+                    Err(e) => {
+                        tracing::warn!(path = %entry.path().display(), "cannot remove a leftover temporary file: {e}")
+                    }
+                }
+            }
+        }
+        if removed > 0 {
+            tracing::info!(removed, folder = %tmp.display(), "removed leftover temporary files of killed writes");
+        }
+        removed
+    }
+
     /// Lists the objects under `dir` (recursively), with sizes.
     pub fn list(&self, dir: &str) -> Result<Vec<Listed>> {
         let entries = match self
@@ -191,6 +265,34 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// After `object` was renamed into place under `root`: fsyncs its folder and every folder above it
+/// up to `root`, so the rename (and any folder created for it) survives a power cut.
+fn sync_folders(root: &Path, object: &str) -> std::io::Result<()> {
+    let mut folder = root.join(object);
+    while folder.pop() && folder.starts_with(root) {
+        sync_folder(&folder)?;
+    }
+    Ok(())
+}
+
+fn sync_folder(folder: &Path) -> std::io::Result<()> {
+    std::fs::File::open(folder)?.sync_all()
+}
+
+/// An error of the folder fsyncs, as [`classify`] words it.
+fn classify_io(e: &std::io::Error, label: &str, path: &str) -> Error {
+    if e.raw_os_error() == Some(28) {
+        return Error::new(
+            ErrorKind::DiskFull,
+            format!("{label} is full: cannot write {path}; free space there or prune old backups (`kura backup prune`)"),
+        );
+    }
+    Error::new(
+        ErrorKind::Io,
+        format!("{label}: cannot make {path} durable (fsync of its folder failed): {e}"),
+    )
 }
 
 /// An upload running in the background.

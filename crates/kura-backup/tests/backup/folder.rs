@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
 use kura_backup::{Backups, HealthState, Retention, RunResult, Secrets, Target, VerifyMode};
-use kura_core::{Clock, ErrorKind, Job, Vault};
+use kura_core::{ErrorKind, Job, Vault};
 
-use crate::{git_log, noise, save, snapshot, tree_digest, Scene};
+use crate::{git_log, noise, save, snapshot, tree_digest, Scene, TestClock};
 
 #[test]
 fn a_fresh_machine_gets_every_project_and_its_history_back_from_the_target_alone() {
@@ -271,14 +271,6 @@ fn a_missing_drive_is_unavailable_not_failed() {
     std::fs::rename(scene.path("unplugged"), &drive).unwrap();
     backups.run_backup("usb", &Job::default()).unwrap();
     assert_eq!(backups.health().unwrap()[0].state, HealthState::Ok);
-}
-
-struct TestClock(AtomicI64);
-
-impl Clock for TestClock {
-    fn now(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
 }
 
 #[test]

@@ -3,12 +3,29 @@
 
 mod folder;
 mod s3;
+mod safety;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicI64, Ordering};
 
-use kura_core::{ImportOptions, Job, NewProject, SnapshotOptions, Vault};
+use kura_core::{Clock, ImportOptions, Job, NewProject, SnapshotOptions, Vault};
+
+/// A clock the test moves by hand.
+pub struct TestClock(pub AtomicI64);
+
+impl TestClock {
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
 
 /// A vault with several projects (text, a large binary file, several versions, a linked one).
 pub struct Scene {
