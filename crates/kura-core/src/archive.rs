@@ -272,36 +272,56 @@ fn ymd(ts: i64) -> (i32, u8, u8) {
     (t.year(), t.month() as u8, t.day())
 }
 
-/// Writes the history from `head` as a git bundle v2 to `out`.
+/// Writes the history from `head` as a git bundle v2 to `out`. The bundle's pack joins the
+/// history's packs as they are (no object is inflated or compressed again) plus its few loose
+/// objects, so it is written at the speed of a copy; git's own packer would deflate every object
+/// again and search for deltas.
 pub(crate) fn write_bundle(repo: &Repository, head: Oid, out: &mut dyn Write) -> Result<()> {
-    let mut pb = repo.packbuilder()?;
-    pb.set_threads(0);
-    let mut walk = repo.revwalk()?;
-    walk.push(head)?;
-    pb.insert_walk(&mut walk)?;
-    out.write_all(BUNDLE_HEADER)
-        .and_then(|_| write!(out, "{head} HEAD\n{head} {}\n\n", history::BRANCH))
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot write the history bundle: {e}"),
-            )
-        })?;
-    let mut failed = None;
-    pb.foreach(|chunk| match out.write_all(chunk) {
-        Ok(()) => true,
-        Err(e) => {
-            failed = Some(e);
-            false
-        }
-    })?;
-    if let Some(e) = failed {
-        return Err(Error::new(
+    let failed = |e: &dyn std::fmt::Display| {
+        Error::new(
             ErrorKind::Io,
             format!("cannot write the history bundle: {e}"),
-        ));
-    }
+        )
+    };
+    let loose = loose_objects(repo)?;
+    out.write_all(BUNDLE_HEADER)
+        .and_then(|_| write!(out, "{head} HEAD\n{head} {}\n\n", history::BRANCH))
+        .map_err(|e| failed(&e))?;
+    kura_gitpack::copy_packs(&repo.path().join("objects/pack"), &loose, out)
+        .map_err(|e| failed(&e))?;
     Ok(())
+}
+
+/// The repository's loose objects (left by git itself, or by older versions of Kura), encoded as
+/// pack entries.
+fn loose_objects(repo: &Repository) -> Result<Vec<kura_gitpack::EncodedObject>> {
+    let objects = repo.path().join("objects");
+    let odb = repo.odb()?;
+    let mut found = Vec::new();
+    for dir in fs::read_dir(&objects).map_err(|e| Error::io("read", &objects, e))? {
+        let dir = dir.map_err(|e| Error::io("read", &objects, e))?;
+        let prefix = dir.file_name().to_string_lossy().into_owned();
+        if prefix.len() != 2 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        for f in fs::read_dir(dir.path()).map_err(|e| Error::io("read", &dir.path(), e))? {
+            let f = f.map_err(|e| Error::io("read", &dir.path(), e))?;
+            let rest = f.file_name().to_string_lossy().into_owned();
+            let Ok(oid) = Oid::from_str(&format!("{prefix}{rest}")) else {
+                continue;
+            };
+            let obj = odb.read(oid)?;
+            let kind = match obj.kind() {
+                ObjectType::Commit => kura_gitpack::ObjectKind::Commit,
+                ObjectType::Tree => kura_gitpack::ObjectKind::Tree,
+                ObjectType::Blob => kura_gitpack::ObjectKind::Blob,
+                ObjectType::Tag => kura_gitpack::ObjectKind::Tag,
+                _ => continue,
+            };
+            found.push(kura_gitpack::EncodedObject::encode(kind, obj.data(), 6));
+        }
+    }
+    Ok(found)
 }
 
 /// Reads a git bundle v2 into the (new, empty) bare repository at `repo_path`: indexes its pack

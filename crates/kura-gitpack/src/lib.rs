@@ -26,12 +26,14 @@
 //! # }
 //! ```
 
+mod copy;
 mod error;
 mod index;
 mod object;
 mod tree;
 mod writer;
 
+pub use copy::{copy_packs, CopiedPack};
 pub use error::Error;
 pub use object::{object_id, EncodedObject, ObjectKind, Oid};
 pub use tree::{encode_tree, TreeEntry};

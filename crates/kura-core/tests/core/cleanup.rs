@@ -210,6 +210,42 @@ fn thinning_keeps_manual_versions_and_the_rules_picks_and_they_still_restore() {
         .last_version
         .as_deref()
         .is_some_and(|l| after.iter().any(|v| v.id == l))));
+    // The rewritten history (repacked, with deltas) archives into a bundle git clones, and
+    // unarchives with every kept version.
+    let info = vault.archive_project("app", &Job::default()).unwrap();
+    let x = dir.path().join("opened");
+    std::fs::create_dir(&x).unwrap();
+    let tar = Command::new("tar")
+        .args(["--zstd", "-xf"])
+        .arg(&info.path)
+        .arg("-C")
+        .arg(&x)
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let clone = Command::new("git")
+        .args(["clone", "-q"])
+        .arg(x.join("app/history.bundle"))
+        .arg(x.join("clone"))
+        .output()
+        .unwrap();
+    assert!(
+        clone.status.success(),
+        "{}",
+        String::from_utf8_lossy(&clone.stderr)
+    );
+    let count = Command::new("git")
+        .arg("-C")
+        .arg(x.join("clone"))
+        .args(["rev-list", "--count", "HEAD"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&count.stdout).trim(),
+        after.len().to_string()
+    );
+    vault.unarchive_project(&info.id, &Job::default()).unwrap();
+    assert_eq!(vault.versions("app", None).unwrap().len(), after.len());
 }
 
 #[test]

@@ -472,3 +472,130 @@ fn many_objects_from_several_threads() {
         "{text}"
     );
 }
+
+/// A repository whose history holds deltas (after `git repack -adf`, OFS_DELTA entries), a
+/// second pack on top, and a loose object: joined into one pack behind a bundle header, the
+/// real `git` verifies, clones and fscks it, and every object is there.
+#[test]
+fn joined_packs_make_a_bundle_git_clones_with_deltas_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    fs::create_dir(&work).unwrap();
+    git(&work, &["init", "-q", "-b", "main"]);
+    let text: String = (0..400)
+        .map(|i| format!("line {i} of a long file\n"))
+        .collect();
+    for v in 0..6 {
+        fs::write(work.join("notes.txt"), format!("{text}version {v}\n")).unwrap();
+        git(&work, &["add", "notes.txt"]);
+        git(
+            &work,
+            &[
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "commit",
+                "-q",
+                "-m",
+                &format!("v{v}"),
+            ],
+        );
+    }
+    git(&work, &["repack", "-adfq"]);
+    let deltas = pack_idx(&work);
+    let verify = String::from_utf8(git(&work, &["verify-pack", "-v", &deltas])).unwrap();
+    assert!(
+        verify.contains("chain length"),
+        "the test needs deltas: {verify}"
+    );
+    // The packs as copy_packs sees them (in name order), the one with deltas last, so that its
+    // entries land at other offsets than in their own pack.
+    let joined = dir.path().join("packs");
+    fs::create_dir(&joined).unwrap();
+    for ext in ["idx", "pack"] {
+        fs::copy(
+            Path::new(&deltas).with_extension(ext),
+            joined.join(format!("pack-2.{ext}")),
+        )
+        .unwrap();
+    }
+    // One more commit as a second pack, and one loose blob of our own.
+    fs::write(work.join("extra.txt"), "more\n").unwrap();
+    git(&work, &["add", "extra.txt"]);
+    git(
+        &work,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "-m",
+            "v6",
+        ],
+    );
+    git(&work, &["repack", "-dq"]);
+    let newer = fs::read_dir(work.join(".git/objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx") && p.to_string_lossy() != deltas)
+        .unwrap();
+    for ext in ["idx", "pack"] {
+        fs::copy(
+            newer.with_extension(ext),
+            joined.join(format!("pack-1.{ext}")),
+        )
+        .unwrap();
+    }
+    let loose = EncodedObject::encode(ObjectKind::Blob, b"only loose\n", 6);
+    let head = String::from_utf8(git(&work, &["rev-parse", "HEAD"])).unwrap();
+    let head = head.trim();
+
+    let bundle = dir.path().join("history.bundle");
+    let mut out = Vec::new();
+    out.extend_from_slice(
+        format!("# v2 git bundle\n{head} HEAD\n{head} refs/heads/main\n\n").as_bytes(),
+    );
+    let copied = kura_gitpack::copy_packs(&joined, &[loose.clone()], &mut out).unwrap();
+    fs::write(&bundle, &out).unwrap();
+
+    let all = String::from_utf8(git(&work, &["count-objects", "-v"])).unwrap();
+    let in_packs: u32 = all
+        .lines()
+        .find_map(|l| l.strip_prefix("in-pack: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(copied.objects, in_packs + 1);
+    git(&work, &["bundle", "verify", bundle.to_str().unwrap()]);
+    git(
+        dir.path(),
+        &["clone", "-q", bundle.to_str().unwrap(), "clone"],
+    );
+    let clone = dir.path().join("clone");
+    git(&clone, &["fsck", "--strict", "--no-dangling"]);
+    assert_eq!(
+        fs::read_to_string(clone.join("notes.txt")).unwrap(),
+        format!("{text}version 5\n")
+    );
+    assert_eq!(
+        String::from_utf8(git(&clone, &["rev-list", "--count", "HEAD"]))
+            .unwrap()
+            .trim(),
+        "7"
+    );
+    let kept = git(&clone, &["cat-file", "-p", &hex::encode(loose.oid)]);
+    assert_eq!(kept, b"only loose\n");
+}
+
+fn pack_idx(work: &Path) -> String {
+    let dir = work.join(".git/objects/pack");
+    let idx = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx"))
+        .unwrap();
+    idx.to_string_lossy().into_owned()
+}
