@@ -558,7 +558,7 @@ fn joined_packs_make_a_bundle_git_clones_with_deltas_rewritten() {
     out.extend_from_slice(
         format!("# v2 git bundle\n{head} HEAD\n{head} refs/heads/main\n\n").as_bytes(),
     );
-    let copied = kura_gitpack::copy_packs(&joined, &[loose.clone()], &mut out).unwrap();
+    let copied = kura_gitpack::copy_packs(&joined, std::slice::from_ref(&loose), &mut out).unwrap();
     fs::write(&bundle, &out).unwrap();
 
     let all = String::from_utf8(git(&work, &["count-objects", "-v"])).unwrap();
