@@ -284,9 +284,12 @@ fn check_destination(dest: &Path) -> Result<()> {
     }
 }
 
-/// Writes the planned entries under `root`: folders and empty files first, then file contents
-/// pack by pack, then file modes and times (every file fsynced), then links, then folder modes
-/// and times. Links come after everything that is written by path, so no write goes through one.
+/// Writes the planned entries under `root`: folders (and files made of several chunks, at their
+/// full length) first, then file contents pack by pack (a file of one chunk is created, written
+/// and given its mode and time in one go), then the other files' modes and times, then links,
+/// then folder modes and times, and one `syncfs` makes it all durable before the caller renames
+/// the folder into place. Links come after everything that is written by path, so no write goes
+/// through one.
 fn write_entries(
     session: &Session,
     plan: &[(PathBuf, &Entry)],
@@ -305,11 +308,15 @@ fn write_entries(
             EntryKind::Symlink => {}
             EntryKind::File => {
                 make_parent(&path)?;
-                let f = File::create(&path).map_err(|err| Error::from_io("create", &path, err))?;
-                f.set_len(e.size)
-                    .map_err(|err| Error::from_io("write", &path, err))?;
+                let ids = e.chunk_ids()?;
+                if ids.len() != 1 {
+                    let f =
+                        File::create(&path).map_err(|err| Error::from_io("create", &path, err))?;
+                    f.set_len(e.size)
+                        .map_err(|err| Error::from_io("write", &path, err))?;
+                }
                 let mut offset = 0u64;
-                for id in e.chunk_ids()? {
+                for id in ids {
                     let place = blobs.get(&id).ok_or_else(|| {
                         Error::new(
                             ErrorKind::Corrupt,
@@ -329,60 +336,72 @@ fn write_entries(
     }
     let done = AtomicU64::new(0);
     let packs: Vec<_> = by_pack.into_iter().collect();
-    packs
-        .par_iter()
-        .try_for_each(|(pack, wants)| -> Result<()> {
-            job.check()?;
-            let data = session.store.read(&repo::pack_path(pack))?;
-            let mut decoded: HashMap<[u8; 32], Vec<u8>> = HashMap::new();
-            for (place, i, offset) in wants {
-                let e = &place.entry;
-                if let std::collections::hash_map::Entry::Vacant(slot) = decoded.entry(e.id) {
-                    let start = e.offset as usize;
-                    let end = start + e.length as usize;
-                    let stored = data.get(start..end).ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::Corrupt,
-                            format!(
-                                "pack {pack} at target '{}' is shorter than its index says",
-                                session.target.name
-                            ),
-                        )
-                    })?;
-                    slot.insert(repo::open_blob(&session.keys, e, stored, pack)?);
+    // Reading packs waits on the target (a drive, the network) more than on the CPU.
+    let readers = rayon::ThreadPoolBuilder::new()
+        .num_threads(RESTORE_READERS)
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot start readers: {e}")))?;
+    readers.install(|| {
+        packs
+            .par_iter()
+            .try_for_each(|(pack, wants)| -> Result<()> {
+                job.check()?;
+                let data = session.store.read(&repo::pack_path(pack))?;
+                let mut decoded: HashMap<[u8; 32], Vec<u8>> = HashMap::new();
+                for (place, i, offset) in wants {
+                    let e = &place.entry;
+                    if let std::collections::hash_map::Entry::Vacant(slot) = decoded.entry(e.id) {
+                        let start = e.offset as usize;
+                        let end = start + e.length as usize;
+                        let stored = data.get(start..end).ok_or_else(|| {
+                            Error::new(
+                                ErrorKind::Corrupt,
+                                format!(
+                                    "pack {pack} at target '{}' is shorter than its index says",
+                                    session.target.name
+                                ),
+                            )
+                        })?;
+                        slot.insert(repo::open_blob(&session.keys, e, stored, pack)?);
+                    }
+                    let raw = &decoded[&e.id];
+                    let (rel, entry) = &plan[*i];
+                    let path = root.join(rel);
+                    if single_chunk(entry) {
+                        use std::io::Write as _;
+                        let mut f = File::create(&path)
+                            .map_err(|err| Error::from_io("create", &path, err))?;
+                        f.write_all(raw)
+                            .map_err(|err| Error::from_io("write", &path, err))?;
+                        set_mode_and_time(&f, &path, entry)?;
+                    } else {
+                        let f = OpenOptions::new()
+                            .write(true)
+                            .open(&path)
+                            .map_err(|err| Error::from_io("open", &path, err))?;
+                        f.write_all_at(raw, *offset)
+                            .map_err(|err| Error::from_io("write", &path, err))?;
+                    }
                 }
-                let raw = &decoded[&e.id];
-                let path = root.join(&plan[*i].0);
-                let f = OpenOptions::new()
-                    .write(true)
-                    .open(&path)
-                    .map_err(|err| Error::from_io("open", &path, err))?;
-                f.write_all_at(raw, *offset)
-                    .map_err(|err| Error::from_io("write", &path, err))?;
-            }
-            let n = done.fetch_add(data.len() as u64, Ordering::Relaxed) + data.len() as u64;
-            job.report(Progress {
-                phase: "restoring",
-                done: n,
-                total: None,
-                unit: "bytes",
-                item: None,
-            });
-            Ok(())
-        })?;
+                let n = done.fetch_add(data.len() as u64, Ordering::Relaxed) + data.len() as u64;
+                job.report(Progress {
+                    phase: "restoring",
+                    done: n,
+                    total: None,
+                    unit: "bytes",
+                    item: None,
+                });
+                Ok(())
+            })
+    })?;
     plan.par_iter().try_for_each(|(rel, e)| -> Result<()> {
         let path = root.join(rel);
-        if e.kind == EntryKind::File {
+        if e.kind == EntryKind::File && !single_chunk(e) {
             let f = OpenOptions::new()
                 .write(true)
                 .open(&path)
                 .map_err(|err| Error::from_io("open", &path, err))?;
-            f.set_permissions(std::fs::Permissions::from_mode(e.mode & 0o7777))
-                .map_err(|err| Error::from_io("set mode of", &path, err))?;
-            f.set_modified(mtime(e.mtime_ns))
-                .map_err(|err| Error::from_io("set time of", &path, err))?;
-            f.sync_all()
-                .map_err(|err| Error::from_io("sync", &path, err))?;
+            set_mode_and_time(&f, &path, e)?;
         }
         Ok(())
     })?;
@@ -401,10 +420,29 @@ fn write_entries(
             .map_err(|err| Error::from_io("set mode of", &path, err))?;
         if let Ok(f) = File::open(&path) {
             let _ = f.set_modified(mtime(e.mtime_ns));
-            let _ = f.sync_all();
         }
     }
+    // One flush of the whole file system instead of an fsync per file: the same guarantee
+    // before the rename, at a fraction of the cost for many small files.
+    let dir = File::open(root).map_err(|err| Error::from_io("open", root, err))?;
+    rustix::fs::syncfs(&dir).map_err(|err| Error::from_io("sync", root, err.into()))?;
     Ok((files, total))
+}
+
+/// Threads reading packs during a restore.
+const RESTORE_READERS: usize = 4;
+
+/// Whether a file is one chunk: then it is created and written whole by its pack's reader.
+fn single_chunk(e: &Entry) -> bool {
+    // The chunk list is hex: one 32-byte id is 64 characters.
+    e.kind == EntryKind::File && e.chunks.len() == 64
+}
+
+fn set_mode_and_time(f: &File, path: &Path, e: &Entry) -> Result<()> {
+    f.set_permissions(std::fs::Permissions::from_mode(e.mode & 0o7777))
+        .map_err(|err| Error::from_io("set mode of", path, err))?;
+    f.set_modified(mtime(e.mtime_ns))
+        .map_err(|err| Error::from_io("set time of", path, err))
 }
 
 fn mtime(ns: i64) -> std::time::SystemTime {
