@@ -184,9 +184,13 @@ def main(argv=None) -> int:
     vault_files, vault_bytes = tree_stats(base)
     print(f"vault: {vault_files} files, {vault_bytes / 1e6:.0f} MB on disk", flush=True)
 
+    # Every bucket is made before the server starts: `rclone serve s3` does not see folders
+    # that appear under it later.
+    if "s3" in places:
+        for rnd in range(args.rounds):
+            for name in ["kura", "restic"]:
+                (scratch / "s3" / f"b-r{rnd}-s3-{name}").mkdir(parents=True)
     server = S3Server(scratch / "s3") if "s3" in places else None
-    if server:
-        (scratch / "s3").mkdir(exist_ok=True)
     tools = [Kura(kura_bin, runner), Restic(runner)]
     # results[place][tool][op] = [seconds per round]; rss likewise; sizes[place][tool] = bytes.
     results = {p: {t.name: {op: [] for op in OPS} for t in tools} for p in places}
@@ -208,7 +212,6 @@ def main(argv=None) -> int:
                         where, repo_dir = repo, repo
                     else:
                         bucket = f"b-{tag}".lower()
-                        (scratch / "s3" / bucket).mkdir()
                         where, repo_dir = (server, bucket), scratch / "s3" / bucket
                     tool.setup(vault, place, where, tag)
                     subprocess.run(["sync"], check=True)
@@ -228,7 +231,9 @@ def main(argv=None) -> int:
                         raise RuntimeError(f"{tag}: restored {got_files} files, expected at least {files}")
                     shutil.rmtree(work)
                     if place == "s3":
-                        shutil.rmtree(repo_dir, ignore_errors=True)
+                        # Emptied, not removed: the server keeps its view of the bucket list.
+                        for child in repo_dir.iterdir():
+                            shutil.rmtree(child) if child.is_dir() else child.unlink()
                     print(f"round {rnd + 1}, {place}, {tool.name}: "
                           + ", ".join(f"{op} {results[place][tool.name][op][-1]:.2f} s" for op in OPS), flush=True)
     finally:
