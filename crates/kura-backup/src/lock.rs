@@ -111,15 +111,27 @@ pub(crate) fn lock_local(vault_root: &Path, target: &str) -> Result<RunLock> {
         .write(true)
         .open(&path)
         .map_err(|e| Error::from_io("open lock file", &path, e))?;
-    match file.try_lock() {
-        Ok(()) => Ok(RunLock { _file: file }),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
-            ErrorKind::Busy,
-            format!("a backup, verify or prune of target '{target}' is already running; wait for it to finish"),
-        )),
-        Err(std::fs::TryLockError::Error(e)) => Err(Error::from_io("lock", &path, e)),
+    // A lock released a moment ago can still be held for an instant by a child process another
+    // thread was starting (it shares the open file until it runs its program): wait that out,
+    // but not a real run.
+    let deadline = std::time::Instant::now() + LOCAL_LOCK_PATIENCE;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(RunLock { _file: file }),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(Error::new(
+                ErrorKind::Busy,
+                format!("a backup, verify or prune of target '{target}' is already running; wait for it to finish"),
+            )),
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::from_io("lock", &path, e)),
+        }
     }
 }
+
+/// How long taking the local run lock waits before saying another run holds it.
+const LOCAL_LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A lock object written to the target; removed by [`TargetLock::release`] (or [`hold`]).
 pub(crate) struct TargetLock {
