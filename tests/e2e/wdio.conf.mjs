@@ -44,8 +44,10 @@ export const config = {
   mochaOpts: { ui: 'bdd', timeout: 120000 },
 
   onPrepare() {
-    const r = spawnSync('cargo', ['build', '-p', 'kura-desktop', '--features', 'custom-protocol'], { cwd: root, stdio: 'inherit' });
-    if (r.status !== 0) throw new Error('building the desktop app failed');
+    // The app and the `kura` CLI the specs check the vault with, in one build (one feature set,
+    // so neither is rebuilt later).
+    const r = spawnSync('cargo', ['build', '-p', 'kura-desktop', '-p', 'kura-cli', '--features', 'kura-desktop/custom-protocol'], { cwd: root, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('building the desktop app and the CLI failed');
   },
 
   async beforeSession() {

@@ -53,7 +53,6 @@ describe('Archives, cleanup and backups in the real window', () => {
   let project;
 
   before(async () => {
-    execFileSync('cargo', ['build', '-p', 'kura-cli'], { cwd: root, stdio: 'inherit' });
     source = path.join(process.env.KURA_E2E_SCRATCH, 'site');
     fs.mkdirSync(path.join(source, 'css'), { recursive: true });
     fs.writeFileSync(path.join(source, 'index.html'), '<h1>Archive me</h1>\n'.repeat(200));

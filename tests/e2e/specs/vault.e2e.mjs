@@ -35,7 +35,6 @@ describe('Kura in its real window', () => {
   let project;
 
   before(() => {
-    execFileSync('cargo', ['build', '-p', 'kura-cli'], { cwd: root, stdio: 'inherit' });
     source = path.join(process.env.KURA_E2E_SCRATCH, 'site');
     fs.mkdirSync(path.join(source, 'css'), { recursive: true });
     fs.writeFileSync(path.join(source, 'index.html'), '<h1>Hello</h1>\n<p>First words.</p>\n');
