@@ -174,7 +174,7 @@ pub(crate) fn open_blob(
 ) -> Result<Vec<u8>> {
     let what = || format!("blob {} in pack {pack}", hex::encode(&entry.id[..8]));
     let packed = keys.open(stored, &what())?;
-    let raw = zstd::bulk::decompress(&packed, entry.raw_length as usize)
+    let raw = decompress_blob(&packed, entry.raw_length as usize)
         .map_err(|e| Error::new(ErrorKind::Corrupt, format!("{} is damaged: {e}", what())))?;
     if keys.blob_id(&raw) != entry.id {
         return Err(Error::new(
@@ -198,4 +198,41 @@ mod hex_id {
         hex::decode_to_slice(text, &mut id).map_err(serde::de::Error::custom)?;
         Ok(id)
     }
+}
+
+thread_local! {
+    /// One zstd context per thread, kept between blobs: making one per blob costs more than
+    /// compressing a small file.
+    static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Compresses a blob at [`ZSTD_LEVEL`] with this thread's context.
+pub(crate) fn compress_blob(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL)?);
+        }
+        c.as_mut().map_or_else(
+            || Err(std::io::Error::other("no compressor")),
+            |c| c.compress(data),
+        )
+    })
+}
+
+/// Decompresses a blob of `raw_len` bytes with this thread's context.
+pub(crate) fn decompress_blob(packed: &[u8], raw_len: usize) -> std::io::Result<Vec<u8>> {
+    DECOMPRESSOR.with(|d| {
+        let mut d = d.borrow_mut();
+        if d.is_none() {
+            *d = Some(zstd::bulk::Decompressor::new()?);
+        }
+        d.as_mut().map_or_else(
+            || Err(std::io::Error::other("no decompressor")),
+            |d| d.decompress(packed, raw_len),
+        )
+    })
 }

@@ -24,7 +24,7 @@ use crate::crypto::{self, Keys};
 use crate::lock::Heartbeat;
 use crate::manifest::{BackupInfo, BackupProject, Entry, EntryKind, Manifest};
 use crate::outbox;
-use crate::repo::{self, BlobEntry, PackIndex, PACK_MAGIC, PACK_TARGET_SIZE, ZSTD_LEVEL};
+use crate::repo::{self, BlobEntry, PackIndex, PACK_MAGIC, PACK_TARGET_SIZE};
 use crate::session::Session;
 use crate::state::{CachedFile, State};
 use crate::store::{Upload, UPLOAD_PARALLELISM};
@@ -301,7 +301,7 @@ fn process(
         ids.extend_from_slice(&id);
         size += data.len() as u64;
         if !known.contains(&id) {
-            let packed = zstd::bulk::compress(data, ZSTD_LEVEL)
+            let packed = repo::compress_blob(data)
                 .map_err(|e| Error::new(ErrorKind::Internal, format!("compression failed: {e}")))?;
             let stored = keys.seal(packed)?;
             tx.send(NewBlob {
