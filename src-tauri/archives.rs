@@ -139,12 +139,5 @@ pub async fn cleanup_runs(state: State<'_, AppState>) -> IpcResult<Vec<CleanupRe
 #[tauri::command]
 #[specta::specta]
 pub async fn next_cleanup_at(state: State<'_, AppState>) -> IpcResult<Option<i64>> {
-    blocking(&state, |v| {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        v.next_cleanup_at(now)
-    })
-    .await
+    blocking(&state, |v| v.next_cleanup_at(crate::scheduler::now())).await
 }

@@ -102,11 +102,10 @@ pub struct Scheduler {
     last_sent: Mutex<Option<String>>,
 }
 
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+/// The engine's real clock: what the scheduler, the tray and the commands call now.
+pub(crate) fn now() -> i64 {
+    use kura_core::Clock;
+    kura_core::SystemClock.now()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -199,19 +198,7 @@ impl Scheduler {
     /// target is resting after repeated failures (its circuit breaker is open).
     pub fn start_backup(self: &Arc<Self>, app: &AppHandle, target: &str) -> kura_core::Result<()> {
         if let Ok(vault) = app.state::<AppState>().vault.clone() {
-            let health = Backups::new(&vault).health()?;
-            if let Some(h) = health.iter().find(|h| h.target == target) {
-                if let Some(until) = h.unhealthy_until.filter(|u| *u > now()) {
-                    return Err(kura_core::Error::new(
-                        kura_core::ErrorKind::Unavailable,
-                        format!(
-                            "target '{target}' is unhealthy after {} failed runs in a row; it is tried again at {}, or now after a successful connection test",
-                            h.consecutive_failures,
-                            short_time(until, now())
-                        ),
-                    ));
-                }
-            }
+            Backups::new(&vault).check_not_resting(target)?;
         }
         if !lock(&self.agenda).start(target) {
             return Err(kura_core::Error::new(

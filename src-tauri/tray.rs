@@ -234,10 +234,7 @@ pub fn tooltip(status: &BackupStatus, now: i64) -> String {
 
 /// Shows `status` on the tray icon, its tooltip and its menu.
 pub fn show_backup_status(app: &AppHandle, status: &BackupStatus) {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
+    let now = crate::scheduler::now();
     if let Some(tray) = app.tray_by_id("main") {
         let icon = match badge(status.state) {
             Some(png) => Image::from_bytes(png).ok(),

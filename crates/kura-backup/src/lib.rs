@@ -294,6 +294,13 @@ impl<'v> Backups<'v> {
         lock::lock_local(self.root(), name)
     }
 
+    /// Refuses (`unavailable`) while `target` rests after repeated failures (its circuit breaker
+    /// is open): what [`Backups::run_backup`] would say, without starting a run.
+    pub fn check_not_resting(&self, target: &str) -> Result<()> {
+        let state = State::open(self.root())?;
+        resting(target, &state.health(target)?, self.now())
+    }
+
     /// Backs the vault up to `target` now. Refused while the target is unhealthy (until its
     /// cool-down passes or a test succeeds). The run is recorded whatever happens; an error of
     /// kind `unavailable` means "wait for the target", not a failure of the data.
@@ -303,18 +310,7 @@ impl<'v> Backups<'v> {
         let mut state = State::open(self.root())?;
         let now = self.now();
         state.close_interrupted(name, now)?;
-        let health = state.health(name)?;
-        if let Some(until) = health.unhealthy_until.filter(|u| *u > now) {
-            return Err(Error::new(
-                ErrorKind::Unavailable,
-                format!(
-                    "target '{name}' is unhealthy after {} failed runs in a row (last: {}); it is tried again after {} seconds, or now after a successful `kura backup target test {name}`",
-                    health.consecutive_failures,
-                    health.last_error.as_deref().unwrap_or("unknown"),
-                    until - now
-                ),
-            ));
-        }
+        resting(name, &state.health(name)?, now)?;
         let run_id = hex::encode(crypto::random::<8>()?);
         state.start_run(&run_id, name, now)?;
         let mut counters = run::Counters::default();
@@ -473,5 +469,21 @@ impl<'v> Backups<'v> {
             State::open(self.root())?.drop_packs(target, &doomed)?;
         }
         Ok(report)
+    }
+}
+
+/// The refusal of a run while the target's circuit breaker is open.
+fn resting(name: &str, health: &TargetHealth, now: i64) -> Result<()> {
+    match health.unhealthy_until.filter(|u| *u > now) {
+        Some(until) => Err(Error::new(
+            ErrorKind::Unavailable,
+            format!(
+                "target '{name}' is unhealthy after {} failed runs in a row (last: {}); it is tried again after {} seconds, or now after a successful `kura backup target test {name}`",
+                health.consecutive_failures,
+                health.last_error.as_deref().unwrap_or("unknown"),
+                until - now
+            ),
+        )),
+        None => Ok(()),
     }
 }
