@@ -72,9 +72,26 @@ pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce(&Vault) -> kura_core::Result<T> + Send + 'static,
 ) -> IpcResult<T> {
     let vault = state.vault()?;
-    tauri::async_runtime::spawn_blocking(move || work(&vault).map_err(IpcError::from))
-        .await
-        .map_err(|e| IpcError::internal(format!("the operation stopped unexpectedly: {e}")))?
+    tauri::async_runtime::spawn_blocking(move || {
+        let r = work(&vault).map_err(IpcError::from);
+        purge_in_background(vault);
+        r
+    })
+    .await
+    .map_err(|e| IpcError::internal(format!("the operation stopped unexpectedly: {e}")))?
+}
+
+/// Removes on a thread of its own what an archive or a deletion moved aside (see
+/// `Vault::purge_discarded`), so that nobody waits for it.
+pub(crate) fn purge_in_background(vault: Arc<Vault>) {
+    if !vault.has_discarded() {
+        return;
+    }
+    tauri::async_runtime::spawn_blocking(move || {
+        if let Err(e) = vault.purge_discarded() {
+            tracing::warn!("removing discarded folders failed: {}", e.message());
+        }
+    });
 }
 
 /// Runs engine work that reports progress as job `job_id`.

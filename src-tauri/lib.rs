@@ -128,6 +128,7 @@ pub fn run() {
     if let Err(e) = &vault {
         tracing::error!("the vault cannot be opened: {}", e.message);
     }
+    let vault_for_purge = vault.clone();
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             tray::show_main(app)
@@ -146,6 +147,10 @@ pub fn run() {
                 tracing::warn!("no tray icon: {e}");
             }
             watcher::start(app.handle());
+            // Folders an earlier run moved aside but did not get to remove.
+            if let Ok(v) = &vault_for_purge {
+                commands::purge_in_background(v.clone());
+            }
             // Backups and cleanup on their schedules, missed runs caught up now.
             let scheduler = scheduler::start(app.handle());
             app.manage(scheduler);

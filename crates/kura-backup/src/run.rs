@@ -514,6 +514,7 @@ fn collect(vault: &Vault, catalog_copy: &Path) -> Result<(Vec<Item>, Vec<BackupP
     let skip_top = [
         "backup",
         "locks",
+        "discard",
         "catalog.db",
         "catalog.db-wal",
         "catalog.db-shm",

@@ -128,6 +128,10 @@ enum Command {
     },
     /// Remove chunks no version references.
     Gc,
+    /// Remove the folders an archive or a deletion moved aside (started in the background by
+    /// the commands that do that).
+    #[command(hide = true)]
+    PurgeDiscarded,
     /// Where the space goes.
     Stats,
     /// Show or change settings in config.toml.
@@ -516,6 +520,42 @@ fn job(cli: &Cli) -> Job {
 
 fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
     let vault = open_vault(cli)?;
+    if let Command::PurgeDiscarded = cli.command {
+        vault.purge_discarded()?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let result = run_command(cli, out, &vault);
+    if vault.has_discarded() {
+        spawn_purge(&vault);
+    }
+    result
+}
+
+/// Starts `kura purge-discarded` on its own, so that removing the folders an archive or a
+/// deletion moved aside does not hold up this command (see `Vault::purge_discarded`). Should
+/// it not start, the next `gc`, cleanup or app start removes them.
+fn spawn_purge(vault: &Vault) {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command as Process, Stdio};
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let started = Process::new(exe)
+        .arg("--vault")
+        .arg(vault.root())
+        .args(["--quiet", "purge-discarded"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        // Its own process group: a Ctrl-C meant for this command does not stop it.
+        .process_group(0)
+        .spawn();
+    if let Err(e) = started {
+        tracing::warn!("cannot start removing discarded folders: {e}");
+    }
+}
+
+fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
     let now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -526,7 +566,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         Command::Status => {
             let ws = vault.current_workspace()?;
             let stats = vault.stats()?;
-            out.status(&vault, &ws, &stats);
+            out.status(vault, &ws, &stats);
         }
         Command::Workspace(cmd) => match cmd {
             WorkspaceCmd::List => out.workspaces(&vault.workspaces()?),
@@ -795,8 +835,11 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
                 return Ok(ExitCode::from(exit_code(ErrorKind::Corrupt)));
             }
         }
-        Command::Backup(cmd) => return backup::run(cmd, &vault, out, job(cli), now()),
+        Command::Backup(cmd) => return backup::run(cmd, vault, out, job(cli), now()),
         Command::Gc => out.gc(&vault.gc(&job(cli))?),
+        Command::PurgeDiscarded => {
+            vault.purge_discarded()?;
+        }
         Command::Stats => out.stats(&vault.stats()?, now()),
         Command::Git(cmd) => match cmd {
             GitCmd::Push {

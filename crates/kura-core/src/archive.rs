@@ -180,6 +180,77 @@ impl<W: Write> Write for CountWriter<W> {
     }
 }
 
+/// zstd level of the history bundle's frame: git has deflated its objects already, so a higher
+/// level costs three times the time to save a tenth of its size.
+const BUNDLE_LEVEL: i32 = 1;
+
+/// The archive's zstd stream, written as a sequence of frames so that a part of the tar stream
+/// can have a level of its own (`tar --zstd` and `zstd -d` read concatenated frames as one
+/// stream). Each frame carries its checksum.
+struct Frames {
+    encoder: Option<zstd::stream::write::Encoder<'static, HashWriter<BufWriter<File>>>>,
+    threads: u32,
+}
+
+impl Frames {
+    fn new(out: HashWriter<BufWriter<File>>, level: i32, threads: u32) -> std::io::Result<Frames> {
+        let mut f = Frames {
+            encoder: None,
+            threads,
+        };
+        f.encoder = Some(f.encoder_for(out, level)?);
+        Ok(f)
+    }
+
+    fn encoder_for(
+        &self,
+        out: HashWriter<BufWriter<File>>,
+        level: i32,
+    ) -> std::io::Result<zstd::stream::write::Encoder<'static, HashWriter<BufWriter<File>>>> {
+        let mut e = zstd::stream::write::Encoder::new(out, level)?;
+        e.include_checksum(true)?;
+        if self.threads > 1 {
+            e.multithread(self.threads)?;
+        }
+        Ok(e)
+    }
+
+    /// Ends the current frame; what follows goes into a new one at `level`.
+    fn next_frame(&mut self, level: i32) -> std::io::Result<()> {
+        let out = self.finish()?;
+        self.encoder = Some(self.encoder_for(out, level)?);
+        Ok(())
+    }
+
+    /// Ends the last frame; returns the file writer.
+    fn finish(&mut self) -> std::io::Result<HashWriter<BufWriter<File>>> {
+        match self.encoder.take() {
+            Some(e) => e.finish(),
+            None => Err(std::io::Error::other(
+                "the archive stream is already finished",
+            )),
+        }
+    }
+
+    fn encoder(
+        &mut self,
+    ) -> std::io::Result<&mut zstd::stream::write::Encoder<'static, HashWriter<BufWriter<File>>>>
+    {
+        self.encoder
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("the archive stream is already finished"))
+    }
+}
+
+impl Write for Frames {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.encoder()?.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.encoder()?.flush()
+    }
+}
+
 /// The marker inside an `io::Error` that means "the job was cancelled".
 #[derive(Debug)]
 struct CancelledIo;
@@ -272,24 +343,65 @@ fn ymd(ts: i64) -> (i32, u8, u8) {
     (t.year(), t.month() as u8, t.day())
 }
 
-/// Writes the history from `head` as a git bundle v2 to `out`. The bundle's pack joins the
+/// The history from `head` as a git bundle v2, ready to be written. Its pack joins the
 /// history's packs as they are (no object is inflated or compressed again) plus its few loose
-/// objects, so it is written at the speed of a copy; git's own packer would deflate every object
-/// again and search for deltas.
-pub(crate) fn write_bundle(repo: &Repository, head: Oid, out: &mut dyn Write) -> Result<()> {
-    let failed = |e: &dyn std::fmt::Display| {
-        Error::new(
-            ErrorKind::Io,
-            format!("cannot write the history bundle: {e}"),
-        )
-    };
-    let loose = loose_objects(repo)?;
-    out.write_all(BUNDLE_HEADER)
-        .and_then(|_| write!(out, "{head} HEAD\n{head} {}\n\n", history::BRANCH))
-        .map_err(|e| failed(&e))?;
-    kura_gitpack::copy_packs(&repo.path().join("objects/pack"), &loose, out)
-        .map_err(|e| failed(&e))?;
-    Ok(())
+/// objects, so it is written at the speed of a copy (git's own packer would deflate every object
+/// again and search for deltas), and its length is known before it is written.
+pub(crate) struct Bundle<'a> {
+    header: Vec<u8>,
+    pack: kura_gitpack::JoinedPack<'a>,
+    loose: &'a [kura_gitpack::EncodedObject],
+}
+
+fn bundle_failed(e: &dyn std::fmt::Display) -> Error {
+    Error::new(
+        ErrorKind::Io,
+        format!("cannot write the history bundle: {e}"),
+    )
+}
+
+impl<'a> Bundle<'a> {
+    /// Plans the bundle of `repo` at `head`; `loose` are the repository's loose objects
+    /// ([`loose_objects`]).
+    pub(crate) fn plan(
+        repo: &Repository,
+        head: Oid,
+        loose: &'a [kura_gitpack::EncodedObject],
+    ) -> Result<Bundle<'a>> {
+        let mut header = BUNDLE_HEADER.to_vec();
+        header.extend_from_slice(format!("{head} HEAD\n{head} {}\n\n", history::BRANCH).as_bytes());
+        let pack = kura_gitpack::JoinedPack::plan(&repo.path().join("objects/pack"), loose)
+            .map_err(|e| bundle_failed(&e))?;
+        Ok(Bundle {
+            header,
+            pack,
+            loose,
+        })
+    }
+
+    /// Bytes the bundle takes.
+    pub(crate) fn len(&self) -> u64 {
+        self.header.len() as u64 + self.pack.len()
+    }
+
+    /// Writes the bundle to `out`. Returns the objects that may be chunk pointers: blobs that
+    /// start like one, objects whose start the copy could not see (deltas), and the loose
+    /// objects. Every other blob is certainly not a pointer.
+    pub(crate) fn write(&self, out: &mut dyn Write) -> Result<HashSet<Oid>> {
+        out.write_all(&self.header).map_err(|e| bundle_failed(&e))?;
+        let copied = self
+            .pack
+            .write(crate::pointer::MAGIC, out)
+            .map_err(|e| bundle_failed(&e))?;
+        let mut candidates: HashSet<Oid> = HashSet::new();
+        for id in copied.marked.iter().chain(&copied.deltas) {
+            candidates.insert(Oid::from_bytes(id)?);
+        }
+        for o in self.loose {
+            candidates.insert(Oid::from_bytes(&o.oid)?);
+        }
+        Ok(candidates)
+    }
 }
 
 /// The repository's loose objects (left by git itself, or by older versions of Kura), encoded as
@@ -378,8 +490,13 @@ pub(crate) fn read_bundle(bundle: &Path, repo_path: &Path) -> Result<Oid> {
 }
 
 /// Every distinct chunk pointer in the history from `head`, with the path it has in the
-/// latest version (if it is there).
-fn history_pointers(repo: &Repository, head: Oid) -> Result<Vec<(Pointer, Option<String>)>> {
+/// latest version (if it is there). Only blobs in `candidates` are read, when it is given
+/// (see [`write_bundle`]); otherwise every blob is.
+fn history_pointers(
+    repo: &Repository,
+    head: Oid,
+    candidates: Option<&HashSet<Oid>>,
+) -> Result<Vec<(Pointer, Option<String>)>> {
     let latest: HashMap<Oid, String> = history::files_of(repo, head)?
         .into_iter()
         .map(|f| (f.oid, f.path))
@@ -401,7 +518,9 @@ fn history_pointers(repo: &Repository, head: Oid) -> Result<Vec<(Pointer, Option
                 match e.kind() {
                     Some(ObjectType::Tree) => stack.push(e.id()),
                     Some(ObjectType::Blob) if e.filemode() != 0o120000 => {
-                        if !seen_blobs.insert(e.id()) {
+                        if !seen_blobs.insert(e.id())
+                            || candidates.is_some_and(|c| !c.contains(&e.id()))
+                        {
                             continue;
                         }
                         let blob = repo.find_blob(e.id())?;
@@ -564,8 +683,9 @@ pub(crate) enum Target {
 impl Vault {
     /// Archives a project now: takes a version if the folder changed ("before archive"), writes
     /// `archives/YYYY/MM/<name>-<date>-<id>.tar.zst`, records its checksum, marks the project
-    /// archived and frees its working folder and history. A linked project's folder belongs to
-    /// the user and is left where it is (the archive holds a copy).
+    /// archived and frees its working folder and history (moved aside at once, removed in the
+    /// background: see [`Vault::purge_discarded`]). A linked project's folder belongs to the user
+    /// and is left where it is (the archive holds a copy).
     pub fn archive_project(&self, reference: &str, job: &Job) -> Result<ArchiveInfo> {
         let p = self.project(reference)?;
         match p.status {
@@ -682,9 +802,9 @@ impl Vault {
             tx.commit()?;
         }
         drop(repo);
-        fs::remove_dir_all(&repo_path).map_err(|e| Error::io("remove", &repo_path, e))?;
+        self.discard(&repo_path)?;
         if !p.linked && p.path.starts_with(self.projects_dir()) {
-            fs::remove_dir_all(&p.path).map_err(|e| Error::io("remove", &p.path, e))?;
+            self.discard(&p.path)?;
         }
         self.archive_info(&id)
     }
@@ -703,47 +823,15 @@ impl Vault {
         let config = self.config();
         let top = PathBuf::from(crate::project::folder_name(&p.name));
         job.files("scanning", 0, None);
-        let entries = folder_entries(&p.path)?;
-        let pointers = history_pointers(repo, head)?;
-        let latest_hashes: HashSet<[u8; 32]> = pointers
-            .iter()
-            .filter(|(_, latest)| latest.is_some())
-            .map(|(ptr, _)| ptr.hash)
-            .collect();
-        let mut old_large: Vec<&Pointer> = Vec::new();
-        let mut old_seen: HashSet<[u8; 32]> = HashSet::new();
-        for (ptr, latest) in &pointers {
-            if latest.is_none() && !latest_hashes.contains(&ptr.hash) && old_seen.insert(ptr.hash) {
-                old_large.push(ptr);
-            }
-        }
-        let total: u64 = entries
-            .iter()
-            .filter(|e| e.md.is_file())
-            .map(|e| e.md.len())
-            .sum::<u64>()
-            + old_large.iter().map(|p| p.size).sum::<u64>();
-        let mut progress = Progress {
-            done: 0,
-            total,
-            reported: 0,
-        };
-        job.check()?;
-
+        // The folder is listed while the history goes into the archive.
+        let folder = p.path.clone();
+        let listing = std::thread::spawn(move || folder_entries(&folder));
         let tmp = tempfile::Builder::new()
             .prefix(".kura-tmp-")
             .tempfile_in(dir)
             .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-        let bundle_tmp = tempfile::Builder::new()
-            .prefix(".kura-tmp-bundle-")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-        {
-            let mut w = BufWriter::with_capacity(WRITE_BUFFER, bundle_tmp.as_file());
-            write_bundle(repo, head, &mut w)?;
-            w.flush()
-                .map_err(|e| Error::io("write", bundle_tmp.path(), e))?;
-        }
+        let loose = loose_objects(repo)?;
+        let bundle = Bundle::plan(repo, head, &loose)?;
         job.check()?;
         let io = |e: std::io::Error| -> Error {
             if is_cancel(&e) {
@@ -778,13 +866,8 @@ impl Vault {
             hasher: Sha256::new(),
             bytes: 0,
         };
-        let mut encoder =
-            zstd::stream::write::Encoder::new(file_out, config.archive.compression_level)
-                .map_err(io)?;
-        encoder.include_checksum(true).map_err(io)?;
-        if threads > 1 {
-            encoder.multithread(threads).map_err(io)?;
-        }
+        let level = config.archive.compression_level;
+        let encoder = Frames::new(file_out, level, threads).map_err(io)?;
         let mut builder = tar::Builder::new(CountWriter {
             inner: encoder,
             bytes: 0,
@@ -798,20 +881,59 @@ impl Vault {
         builder
             .append_data(&mut h, top.join("metadata.json"), &meta_json[..])
             .map_err(io)?;
-        let bundle_len = bundle_tmp
-            .as_file()
-            .metadata()
-            .map_err(|e| Error::io("read", bundle_tmp.path(), e))?
-            .len();
-        let mut bundle_file = bundle_tmp
-            .reopen()
-            .map_err(|e| Error::io("read", bundle_tmp.path(), e))?;
-        let mut h = plain_header(bundle_len, 0o644, meta.archived_at);
+        let mut h = plain_header(bundle.len(), 0o644, meta.archived_at);
         builder
-            .append_data(&mut h, top.join("history.bundle"), &mut bundle_file)
+            .get_mut()
+            .inner
+            .next_frame(BUNDLE_LEVEL.min(level))
             .map_err(io)?;
-        drop(bundle_file);
-        drop(bundle_tmp);
+        let (reader, writer) = std::io::pipe().map_err(io)?;
+        let (appended, candidates) = std::thread::scope(|s| {
+            let feeder = s.spawn(|| {
+                let mut w = BufWriter::with_capacity(WRITE_BUFFER, writer);
+                let c = bundle.write(&mut w)?;
+                w.flush().map_err(|e| bundle_failed(&e))?;
+                Ok::<_, Error>(c)
+            });
+            let appended = builder.append_data(&mut h, top.join("history.bundle"), reader);
+            let candidates = feeder
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("the history bundle writer panicked")));
+            (appended, candidates)
+        });
+        let candidates = candidates?;
+        appended.map_err(io)?;
+        builder.get_mut().inner.next_frame(level).map_err(io)?;
+        job.check()?;
+        let pointers = history_pointers(repo, head, Some(&candidates))?;
+        let entries = listing
+            .join()
+            .unwrap_or_else(|_| Err(Error::internal("listing the folder failed")))?;
+        let latest_hashes: HashSet<[u8; 32]> = pointers
+            .iter()
+            .filter(|(_, latest)| latest.is_some())
+            .map(|(ptr, _)| ptr.hash)
+            .collect();
+        let mut old_large: Vec<&Pointer> = Vec::new();
+        let mut old_seen: HashSet<[u8; 32]> = HashSet::new();
+        for (ptr, latest) in &pointers {
+            if latest.is_none() && !latest_hashes.contains(&ptr.hash) && old_seen.insert(ptr.hash) {
+                old_large.push(ptr);
+            }
+        }
+        let total: u64 = entries
+            .iter()
+            .filter(|e| e.md.is_file())
+            .map(|e| e.md.len())
+            .sum::<u64>()
+            + old_large.iter().map(|p| p.size).sum::<u64>();
+        let mut progress = Progress {
+            done: 0,
+            total,
+            reported: 0,
+        };
+        job.check()?;
+
         // Large files of earlier versions, streamed out of the chunk store.
         for ptr in old_large {
             job.check()?;
@@ -886,7 +1008,7 @@ impl Vault {
             }
         }
         job.bytes("archiving", progress.done, Some(total), None);
-        let counted = builder.into_inner().map_err(io)?;
+        let mut counted = builder.into_inner().map_err(io)?;
         let content = counted.bytes;
         let file_out = counted.inner.finish().map_err(io)?;
         let sha256 = hex::encode(file_out.hasher.finalize());
@@ -1337,7 +1459,7 @@ impl Vault {
     /// `files/` (latest version) or `large-files/` (earlier ones).
     fn restore_chunks(&self, repo_path: &Path, head: Oid, top: &Path, job: &Job) -> Result<()> {
         let repo = history::open(repo_path)?;
-        let pointers = history_pointers(&repo, head)?;
+        let pointers = history_pointers(&repo, head, None)?;
         let mut missing: Vec<(Pointer, Option<String>)> = Vec::new();
         for (ptr, latest) in pointers {
             let mut whole = true;

@@ -244,6 +244,10 @@ impl Vault {
                 items,
             });
         }
+        if !opts.dry_run {
+            // What trash and archiving moved aside is removed before the run counts as done.
+            self.purge_discarded()?;
+        }
         let mut report = CleanupReport {
             id: 0,
             dry_run: opts.dry_run,

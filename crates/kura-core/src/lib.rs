@@ -25,6 +25,7 @@ mod catalog;
 mod cleanup;
 pub mod config;
 mod detect;
+mod discard;
 mod durable;
 mod error;
 mod files;

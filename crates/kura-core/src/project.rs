@@ -887,12 +887,9 @@ impl Vault {
             tx.commit()?;
         }
         // The catalog no longer refers to them; removing can't leave a dangling reference.
-        let hist = self.history_path(&p.id);
-        if hist.exists() {
-            std::fs::remove_dir_all(&hist).map_err(|e| Error::io("remove", &hist, e))?;
-        }
-        if !p.linked && p.path.starts_with(self.projects_dir()) && p.path.exists() {
-            std::fs::remove_dir_all(&p.path).map_err(|e| Error::io("remove", &p.path, e))?;
+        self.discard(&self.history_path(&p.id))?;
+        if !p.linked && p.path.starts_with(self.projects_dir()) {
+            self.discard(&p.path)?;
         }
         Ok(())
     }

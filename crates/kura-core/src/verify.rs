@@ -375,6 +375,7 @@ impl Vault {
 
     /// Removes chunks that no version of any project references, and compacts packs.
     pub fn gc(&self, job: &Job) -> Result<GcReport> {
+        self.purge_discarded()?;
         let _lock = self.lock_chunks(true)?;
         let live = self.live_chunks(job)?;
         let r = self.chunks().gc(&live)?;

@@ -5,17 +5,24 @@
 //! except an `OFS_DELTA`, whose base is named by its distance back in the same pack; those are
 //! rewritten as `REF_DELTA` (the base named by its id, which the new pack also holds). An object
 //! stored in two packs is written once. Loose objects are passed in already encoded.
+//!
+//! While copying, each whole blob's first bytes are inflated (a few hundred bytes of input, not
+//! the object) and compared with a marker: the caller learns which blobs start with it without
+//! reading and hashing every object again.
 
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
+use flate2::{Decompress, FlushDecompress};
 use sha1::{Digest, Sha1};
 
 use crate::object::{EncodedObject, Oid};
 use crate::Error;
 
+const OBJ_BLOB: u8 = 3;
 const OBJ_OFS_DELTA: u8 = 6;
 const OBJ_REF_DELTA: u8 = 7;
 
@@ -24,6 +31,10 @@ struct Entry {
     oid: Oid,
     offset: u64,
     end: u64,
+    /// False when an earlier pack holds the same object (it is written once).
+    keep: bool,
+    /// Its length in the joined pack.
+    out_len: u64,
 }
 
 /// A source pack and its entries, in file order.
@@ -33,115 +44,241 @@ struct SourcePack {
 }
 
 /// What [`copy_packs`] wrote.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CopiedPack {
     /// Objects in the new pack.
     pub objects: u32,
     /// Bytes written, trailer included.
     pub bytes: u64,
+    /// Blobs of the packs whose content starts with the marker.
+    pub marked: Vec<Oid>,
+    /// Objects of the packs stored as deltas: what they start with is not known without
+    /// resolving them (the caller reads them whole if it must know).
+    pub deltas: Vec<Oid>,
+}
+
+/// A join of a repository's packs, planned: its length is known before a byte is written (a
+/// tar header needs it first), then [`JoinedPack::write`] writes it.
+pub struct JoinedPack<'a> {
+    packs: Vec<SourcePack>,
+    loose: Vec<&'a EncodedObject>,
+    count: u32,
+    len: u64,
 }
 
 /// Writes one pack holding every object of the packs in `pack_dir` and the `loose` objects, to
-/// `out`. Returns the object count and bytes written.
+/// `out`. Returns the object count and bytes written, and which of the packs' blobs start with
+/// `marker` (loose objects are the caller's: it has their content).
 pub fn copy_packs(
     pack_dir: &Path,
     loose: &[EncodedObject],
+    marker: &[u8],
     out: &mut dyn Write,
 ) -> Result<CopiedPack, Error> {
-    let mut packs = Vec::new();
-    let mut names: Vec<PathBuf> = std::fs::read_dir(pack_dir)
-        .map_err(Error::io(pack_dir))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
-        .collect();
-    names.sort();
-    for idx in names {
-        let pack = idx.with_extension("pack");
-        if pack.exists() {
-            packs.push(read_index(&idx, &pack)?);
+    JoinedPack::plan(pack_dir, loose)?.write(marker, out)
+}
+
+impl<'a> JoinedPack<'a> {
+    /// Reads the packs' indexes and each entry's header.
+    pub fn plan(pack_dir: &Path, loose: &'a [EncodedObject]) -> Result<JoinedPack<'a>, Error> {
+        let mut packs = Vec::new();
+        let mut names: Vec<PathBuf> = std::fs::read_dir(pack_dir)
+            .map_err(Error::io(pack_dir))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+            .collect();
+        names.sort();
+        for idx in names {
+            let pack = idx.with_extension("pack");
+            if pack.exists() {
+                packs.push(read_index(&idx, &pack)?);
+            }
         }
-    }
-    let mut seen: HashSet<Oid> = HashSet::new();
-    let mut count: u64 = 0;
-    for p in &packs {
-        for e in &p.entries {
-            if seen.insert(e.oid) {
+        let mut seen: HashSet<Oid> = HashSet::new();
+        let mut count: u64 = 0;
+        let mut len: u64 = 12 + 20;
+        let mut head = [0u8; 32];
+        for p in &mut packs {
+            let file = File::open(&p.path).map_err(Error::io(&p.path))?;
+            for e in &mut p.entries {
+                e.keep = seen.insert(e.oid);
+                if !e.keep {
+                    continue;
+                }
                 count += 1;
-            }
-        }
-    }
-    for o in loose {
-        if seen.insert(o.oid) {
-            count += 1;
-        }
-    }
-    let count = u32::try_from(count).map_err(|_| Error::TooManyObjects {
-        path: pack_dir.to_path_buf(),
-    })?;
-
-    let mut w = HashingWriter {
-        inner: out,
-        hasher: Sha1::new(),
-        bytes: 0,
-    };
-    let wio = |e: io::Error| Error::Io {
-        path: PathBuf::from("<pack output>"),
-        source: e,
-    };
-    w.write_all(b"PACK").map_err(wio)?;
-    w.write_all(&2u32.to_be_bytes()).map_err(wio)?;
-    w.write_all(&count.to_be_bytes()).map_err(wio)?;
-
-    let mut written: HashSet<Oid> = HashSet::new();
-    let mut buf = Vec::new();
-    for p in &packs {
-        let mut file = File::open(&p.path).map_err(Error::io(&p.path))?;
-        // Offsets to ids, for rewriting OFS_DELTA bases.
-        let by_offset: std::collections::HashMap<u64, Oid> =
-            p.entries.iter().map(|e| (e.offset, e.oid)).collect();
-        let mut pos = 0u64;
-        for e in &p.entries {
-            if !written.insert(e.oid) {
-                continue;
-            }
-            if pos != e.offset {
-                file.seek(SeekFrom::Start(e.offset))
+                let n = ((e.end - e.offset) as usize).min(head.len());
+                file.read_exact_at(&mut head[..n], e.offset)
                     .map_err(Error::io(&p.path))?;
-            }
-            buf.resize((e.end - e.offset) as usize, 0);
-            file.read_exact(&mut buf).map_err(Error::io(&p.path))?;
-            pos = e.end;
-            let (kind, header_len) = entry_header(&buf).ok_or_else(|| damaged(&p.path))?;
-            if kind == OBJ_OFS_DELTA {
-                let (distance, n) =
-                    ofs_distance(&buf[header_len..]).ok_or_else(|| damaged(&p.path))?;
-                let base = e
-                    .offset
-                    .checked_sub(distance)
-                    .and_then(|o| by_offset.get(&o))
-                    .ok_or_else(|| damaged(&p.path))?;
-                // Same size field, type 7, then the base id instead of the distance.
-                let mut header = buf[..header_len].to_vec();
-                header[0] = (header[0] & 0x8f) | (OBJ_REF_DELTA << 4);
-                w.write_all(&header).map_err(wio)?;
-                w.write_all(base).map_err(wio)?;
-                w.write_all(&buf[header_len + n..]).map_err(wio)?;
-            } else {
-                w.write_all(&buf).map_err(wio)?;
+                let (kind, _, header_len) =
+                    entry_header(&head[..n]).ok_or_else(|| damaged(&p.path))?;
+                e.out_len = e.end - e.offset;
+                if kind == OBJ_OFS_DELTA {
+                    let (_, ofs_len) =
+                        ofs_distance(&head[header_len..n]).ok_or_else(|| damaged(&p.path))?;
+                    e.out_len = e.out_len - ofs_len as u64 + 20;
+                }
+                len += e.out_len;
             }
         }
+        let mut kept = Vec::new();
+        for o in loose {
+            if seen.insert(o.oid) {
+                count += 1;
+                len += o.entry().len() as u64;
+                kept.push(o);
+            }
+        }
+        let count = u32::try_from(count).map_err(|_| Error::TooManyObjects {
+            path: pack_dir.to_path_buf(),
+        })?;
+        Ok(JoinedPack {
+            packs,
+            loose: kept,
+            count,
+            len,
+        })
     }
-    for o in loose {
-        if written.insert(o.oid) {
+
+    /// Objects the joined pack holds.
+    pub fn objects(&self) -> u32 {
+        self.count
+    }
+
+    /// Bytes the joined pack takes, trailer included.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// True for a pack of no objects.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Writes the joined pack to `out`; reports which blobs start with `marker`. A pack that
+    /// changed since [`JoinedPack::plan`] is an error, not a pack of another length.
+    pub fn write(&self, marker: &[u8], out: &mut dyn Write) -> Result<CopiedPack, Error> {
+        let count = self.count;
+        let mut w = HashingWriter {
+            inner: out,
+            hasher: Sha1::new(),
+            bytes: 0,
+        };
+        let wio = |e: io::Error| Error::Io {
+            path: PathBuf::from("<pack output>"),
+            source: e,
+        };
+        w.write_all(b"PACK").map_err(wio)?;
+        w.write_all(&2u32.to_be_bytes()).map_err(wio)?;
+        w.write_all(&count.to_be_bytes()).map_err(wio)?;
+
+        let mut buf = Vec::new();
+        let mut marked = Vec::new();
+        let mut deltas = Vec::new();
+        let mut inflater = Decompress::new(true);
+        let mut start = vec![0u8; marker.len()];
+        for p in &self.packs {
+            let mut file = File::open(&p.path).map_err(Error::io(&p.path))?;
+            // Offsets to ids, for rewriting OFS_DELTA bases.
+            let by_offset: std::collections::HashMap<u64, Oid> =
+                p.entries.iter().map(|e| (e.offset, e.oid)).collect();
+            let mut pos = 0u64;
+            for e in &p.entries {
+                if !e.keep {
+                    continue;
+                }
+                if pos != e.offset {
+                    file.seek(SeekFrom::Start(e.offset))
+                        .map_err(Error::io(&p.path))?;
+                }
+                buf.resize((e.end - e.offset) as usize, 0);
+                file.read_exact(&mut buf).map_err(Error::io(&p.path))?;
+                pos = e.end;
+                let (kind, size, header_len) =
+                    entry_header(&buf).ok_or_else(|| damaged(&p.path))?;
+                if kind == OBJ_BLOB
+                    && size >= marker.len() as u64
+                    && starts_with(&mut inflater, &buf[header_len..], marker, &mut start)
+                {
+                    marked.push(e.oid);
+                } else if kind == OBJ_OFS_DELTA || kind == OBJ_REF_DELTA {
+                    deltas.push(e.oid);
+                }
+                if kind == OBJ_OFS_DELTA {
+                    let (distance, n) =
+                        ofs_distance(&buf[header_len..]).ok_or_else(|| damaged(&p.path))?;
+                    let base = e
+                        .offset
+                        .checked_sub(distance)
+                        .and_then(|o| by_offset.get(&o))
+                        .ok_or_else(|| damaged(&p.path))?;
+                    // Same size field, type 7, then the base id instead of the distance.
+                    let mut header = buf[..header_len].to_vec();
+                    header[0] = (header[0] & 0x8f) | (OBJ_REF_DELTA << 4);
+                    w.write_all(&header).map_err(wio)?;
+                    w.write_all(base).map_err(wio)?;
+                    w.write_all(&buf[header_len + n..]).map_err(wio)?;
+                } else {
+                    w.write_all(&buf).map_err(wio)?;
+                }
+            }
+        }
+        for o in &self.loose {
             w.write_all(o.entry()).map_err(wio)?;
         }
+        let digest = w.hasher.finalize_reset();
+        w.inner.write_all(&digest).map_err(wio)?;
+        if w.bytes + 20 != self.len {
+            return Err(Error::Io {
+                path: PathBuf::from("<pack output>"),
+                source: io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "the packs changed while they were copied",
+                ),
+            });
+        }
+        Ok(CopiedPack {
+            objects: count,
+            bytes: w.bytes + 20,
+            marked,
+            deltas,
+        })
     }
-    let digest = w.hasher.finalize_reset();
-    w.inner.write_all(&digest).map_err(wio)?;
-    Ok(CopiedPack {
-        objects: count,
-        bytes: w.bytes + 20,
-    })
+}
+
+/// True when the zlib stream `deflated` inflates to something that starts with `marker`; only
+/// as much as that takes is inflated. `start` is scratch space of the marker's length.
+fn starts_with(
+    inflater: &mut Decompress,
+    deflated: &[u8],
+    marker: &[u8],
+    start: &mut [u8],
+) -> bool {
+    if marker.is_empty() {
+        return true;
+    }
+    inflater.reset(true);
+    let mut filled = 0;
+    while filled < marker.len() {
+        let in_at = inflater.total_in() as usize;
+        let before = inflater.total_out();
+        match inflater.decompress(
+            &deflated[in_at.min(deflated.len())..],
+            &mut start[filled..],
+            FlushDecompress::None,
+        ) {
+            Ok(_) => {}
+            Err(_) => return false,
+        }
+        let got = (inflater.total_out() - before) as usize;
+        if got == 0 {
+            return false;
+        }
+        if start[filled..filled + got] != marker[filled..filled + got] {
+            return false;
+        }
+        filled += got;
+    }
+    true
 }
 
 fn damaged(pack: &Path) -> Error {
@@ -188,6 +325,8 @@ fn read_index(idx: &Path, pack: &Path) -> Result<SourcePack, Error> {
             oid,
             offset,
             end: 0,
+            keep: true,
+            out_len: 0,
         });
     }
     entries.sort_by_key(|e| e.offset);
@@ -206,17 +345,23 @@ fn read_index(idx: &Path, pack: &Path) -> Result<SourcePack, Error> {
     })
 }
 
-/// The entry's type and the length of its type-and-size header.
-fn entry_header(b: &[u8]) -> Option<(u8, usize)> {
+/// The entry's type, its (inflated) size and the length of its type-and-size header.
+fn entry_header(b: &[u8]) -> Option<(u8, u64, usize)> {
     let first = *b.first()?;
     let kind = (first >> 4) & 7;
+    let mut size = (first & 0x0f) as u64;
+    let mut shift = 4;
     let mut i = 1;
     let mut c = first;
     while c & 0x80 != 0 {
         c = *b.get(i)?;
         i += 1;
+        if shift < 64 {
+            size |= ((c & 0x7f) as u64) << shift;
+        }
+        shift += 7;
     }
-    Some((kind, i))
+    Some((kind, size, i))
 }
 
 /// The base distance of an `OFS_DELTA` and the bytes it takes.

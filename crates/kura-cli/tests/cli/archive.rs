@@ -34,6 +34,18 @@ fn archive_extract_unarchive_with_real_tools() {
     let sum = tool(Command::new("sha256sum").arg(&path));
     assert!(sum.starts_with(a["sha256"].as_str().unwrap()));
     assert_eq!(sb.ok(&["project", "show", "tool"])["status"], "archived");
+    // The folder and history were moved aside at once; a `kura` started in the background
+    // removes them.
+    let bin = sb.vault().join("discard");
+    assert!(!sb.vault().join("projects/tool").exists());
+    let waited = std::time::Instant::now();
+    while std::fs::read_dir(&bin).unwrap().count() > 0 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(120),
+            "nothing removed what the archive moved aside"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     let list = sb.ok(&["archives"]);
     assert_eq!(list[0]["id"], a["id"]);
     assert!(list[0]["compression_ratio"].as_f64().unwrap() > 1.0);
@@ -159,4 +171,21 @@ fn quotas_warn_and_refuse_and_cleanup_reports_what_it_frees() {
     let history = sb.ok(&["cleanup", "history"]);
     assert_eq!(history.as_array().unwrap().len(), 2);
     assert_eq!(history[0]["id"], run["id"]);
+}
+
+#[test]
+fn a_removal_cut_short_is_finished_by_gc() {
+    let sb = Sandbox::new();
+    sb.ok(&["status"]);
+    // What a killed `kura purge-discarded` leaves: part of a moved-aside folder.
+    let left = sb.vault().join("discard/app-18ea61cbeeaf7036-1-0");
+    disk::write(&left.join("src/lib.rs"), "pub fn f() {}\n");
+    disk::write(&left.join("target/debug/app"), vec![1u8; 1 << 20]);
+    sb.ok(&["gc"]);
+    assert_eq!(
+        std::fs::read_dir(sb.vault().join("discard"))
+            .unwrap()
+            .count(),
+        0
+    );
 }

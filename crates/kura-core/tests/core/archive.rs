@@ -91,6 +91,14 @@ fn archive_opens_with_tar_and_git_and_unarchive_restores_exactly() {
     let archived = fx.vault.project("site").unwrap();
     assert_eq!(archived.status, ProjectStatus::Archived);
     assert!(!p.path.exists(), "the working folder is freed");
+    // Moved aside in one rename; removed by a purge (here the one gc starts with).
+    assert!(fx.vault.has_discarded());
+    let bin = fx.vault.root().join("discard");
+    assert_eq!(
+        std::fs::read_dir(&bin).unwrap().count(),
+        2,
+        "folder and history"
+    );
     assert_eq!(
         fx.vault.versions("site", None).unwrap_err().kind(),
         ErrorKind::Conflict
@@ -104,6 +112,8 @@ fn archive_opens_with_tar_and_git_and_unarchive_restores_exactly() {
     assert!(fx.vault.verify(None, &Job::default()).unwrap().is_ok());
     // The chunks only the archive needs now are garbage.
     assert!(fx.vault.gc(&Job::default()).unwrap().bytes_freed > 0);
+    assert!(!fx.vault.has_discarded());
+    assert_eq!(std::fs::read_dir(&bin).unwrap().count(), 0);
 
     // Plain tar and git open it.
     let out = fx.dir.path().join("untarred");

@@ -558,8 +558,21 @@ fn joined_packs_make_a_bundle_git_clones_with_deltas_rewritten() {
     out.extend_from_slice(
         format!("# v2 git bundle\n{head} HEAD\n{head} refs/heads/main\n\n").as_bytes(),
     );
-    let copied = kura_gitpack::copy_packs(&joined, std::slice::from_ref(&loose), &mut out).unwrap();
+    let copied =
+        kura_gitpack::copy_packs(&joined, std::slice::from_ref(&loose), b"more", &mut out).unwrap();
     fs::write(&bundle, &out).unwrap();
+    // Of the packs' blobs, only extra.txt starts with the marker; the versions of notes.txt that
+    // git stored as deltas are reported as such, to be read whole by whoever must know.
+    let extra = String::from_utf8(git(&work, &["rev-parse", "HEAD:extra.txt"])).unwrap();
+    assert_eq!(
+        copied.marked.iter().map(hex::encode).collect::<Vec<_>>(),
+        vec![extra.trim().to_string()]
+    );
+    assert!(!copied.deltas.is_empty());
+    for d in &copied.deltas {
+        let kind = git(&work, &["cat-file", "-t", &hex::encode(d)]);
+        assert_eq!(kind, b"blob\n", "only notes.txt versions are deltas here");
+    }
 
     let all = String::from_utf8(git(&work, &["count-objects", "-v"])).unwrap();
     let in_packs: u32 = all
