@@ -200,21 +200,33 @@ mod hex_id {
     }
 }
 
+/// zstd level of blobs of files that are compressed already (git packs, the chunk store,
+/// archives): level 3 would take three times as long to save a few percent.
+pub(crate) const ZSTD_FAST_LEVEL: i32 = 1;
+
 thread_local! {
-    /// One zstd context per thread, kept between blobs: making one per blob costs more than
-    /// compressing a small file.
+    /// One zstd context per thread and level, kept between blobs: making one per blob costs
+    /// more than compressing a small file.
     static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+        const { std::cell::RefCell::new(None) };
+    static FAST_COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
         const { std::cell::RefCell::new(None) };
     static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
         const { std::cell::RefCell::new(None) };
 }
 
-/// Compresses a blob at [`ZSTD_LEVEL`] with this thread's context.
-pub(crate) fn compress_blob(data: &[u8]) -> std::io::Result<Vec<u8>> {
-    COMPRESSOR.with(|c| {
+/// Compresses a blob at [`ZSTD_LEVEL`], or at [`ZSTD_FAST_LEVEL`] when `compressed_already`,
+/// with this thread's context.
+pub(crate) fn compress_blob(data: &[u8], compressed_already: bool) -> std::io::Result<Vec<u8>> {
+    let (key, level) = if compressed_already {
+        (&FAST_COMPRESSOR, ZSTD_FAST_LEVEL)
+    } else {
+        (&COMPRESSOR, ZSTD_LEVEL)
+    };
+    key.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_none() {
-            *c = Some(zstd::bulk::Compressor::new(ZSTD_LEVEL)?);
+            *c = Some(zstd::bulk::Compressor::new(level)?);
         }
         c.as_mut().map_or_else(
             || Err(std::io::Error::other("no compressor")),

@@ -296,12 +296,13 @@ fn process(
     }
     let mut ids = Vec::new();
     let mut size = 0u64;
+    let compressed = compressed_already(&item.name);
     let mut handle = |data: &[u8]| -> Result<()> {
         let id = keys.blob_id(data);
         ids.extend_from_slice(&id);
         size += data.len() as u64;
         if !known.contains(&id) {
-            let packed = repo::compress_blob(data)
+            let packed = repo::compress_blob(data, compressed)
                 .map_err(|e| Error::new(ErrorKind::Internal, format!("compression failed: {e}")))?;
             let stored = keys.seal(packed)?;
             tx.send(NewBlob {
@@ -349,6 +350,17 @@ fn process(
         m.len() == size && m.mtime() * 1_000_000_000 + m.mtime_nsec() == entry.mtime_ns
     });
     Ok(Some((entry, stable.then_some(cached))))
+}
+
+/// True for files whose content is compressed already: git packs, the chunk store's packs,
+/// archives, and common compressed formats.
+fn compressed_already(name: &str) -> bool {
+    const EXTENSIONS: [&str; 14] = [
+        ".pack", ".zst", ".gz", ".tgz", ".xz", ".bz2", ".zip", ".7z", ".jar", ".png", ".jpg",
+        ".jpeg", ".webp", ".mp4",
+    ];
+    let lower = name.to_ascii_lowercase();
+    name.starts_with("vault/chunks/") || EXTENSIONS.iter().any(|e| lower.ends_with(e))
 }
 
 /// Packs new blobs and uploads full packs, a few at a time.
@@ -678,6 +690,21 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compressed_content_is_recognised_by_place_and_name() {
+        assert!(compressed_already(
+            "vault/histories/ab.git/objects/pack/pack-1.pack"
+        ));
+        assert!(compressed_already("vault/chunks/packs/0a/0a1b"));
+        assert!(compressed_already("vault/archives/2026/11/site.tar.zst"));
+        assert!(compressed_already("folders/x/photos/IMG_1.JPG"));
+        assert!(!compressed_already(
+            "vault/histories/ab.git/objects/pack/pack-1.idx"
+        ));
+        assert!(!compressed_already("vault/projects/site/index.html"));
+        assert!(!compressed_already("vault/catalog.db"));
+    }
 
     #[test]
     fn throttle_spaces_uploads_at_the_rate() {
