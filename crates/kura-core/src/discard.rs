@@ -23,21 +23,22 @@ const OUTSIDE_BIN: &str = ".kura-discard";
 
 impl Vault {
     /// Moves the folder `path` out of the way, to be removed by [`Vault::purge_discarded`]. When
-    /// it cannot be moved (another file system), it is removed now.
+    /// it cannot be moved (another file system, or a place no bin serves), it is removed now.
     pub(crate) fn discard(&self, path: &Path) -> Result<()> {
         let Ok(meta) = fs::symlink_metadata(path) else {
             return Ok(());
         };
-        let bin = self.bin_for(path);
-        durable::create_dir_all(&bin)?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let aside = bin.join(format!("{name}-{}", unique_suffix()));
-        if fs::rename(path, &aside).is_ok() {
-            durable::sync_dir(path.parent().unwrap_or(self.root()))?;
-            return Ok(());
+        if let Some(bin) = self.bin_for(path) {
+            durable::create_dir_all(&bin)?;
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let aside = bin.join(format!("{name}-{}", unique_suffix()));
+            if fs::rename(path, &aside).is_ok() {
+                durable::sync_dir(path.parent().unwrap_or(self.root()))?;
+                return Ok(());
+            }
         }
         let removed = if meta.is_dir() {
             fs::remove_dir_all(path)
@@ -81,11 +82,16 @@ impl Vault {
         Ok(removed)
     }
 
-    fn bin_for(&self, path: &Path) -> PathBuf {
+    /// The bin a rename of `path` can reach: the vault's for what is under the vault folder,
+    /// the projects folder's for what is under a projects folder kept elsewhere.
+    fn bin_for(&self, path: &Path) -> Option<PathBuf> {
+        let projects = self.projects_dir();
         if path.starts_with(self.root()) {
-            self.root().join(BIN)
+            Some(self.root().join(BIN))
+        } else if path.starts_with(&projects) && path != projects {
+            Some(projects.join(OUTSIDE_BIN))
         } else {
-            path.parent().unwrap_or(self.root()).join(OUTSIDE_BIN)
+            None
         }
     }
 

@@ -319,3 +319,30 @@ fn extract_writes_any_archive_into_an_empty_folder() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
 }
+
+#[test]
+fn a_projects_folder_outside_the_vault_has_its_own_bin() {
+    let fx = Fixture::new();
+    let elsewhere = fx.dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    fx.vault
+        .set_config("paths.projects", elsewhere.to_str().unwrap())
+        .unwrap();
+    let p = fx
+        .vault
+        .create_project(&kura_core::NewProject {
+            name: "far".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(p.path.starts_with(&elsewhere));
+    fx.vault.archive_project("far", &Job::default()).unwrap();
+    assert!(!p.path.exists());
+    // A rename cannot leave the file system the folder is on: it waits beside it.
+    let bin = elsewhere.join(".kura-discard");
+    assert_eq!(std::fs::read_dir(&bin).unwrap().count(), 1);
+    assert!(fx.vault.has_discarded());
+    assert_eq!(fx.vault.purge_discarded().unwrap(), 2, "folder and history");
+    assert_eq!(std::fs::read_dir(&bin).unwrap().count(), 0);
+    assert!(!fx.vault.has_discarded());
+}
