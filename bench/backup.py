@@ -177,10 +177,15 @@ def main(argv=None) -> int:
     print(f"data: {src} ({files} files, {size / 1e6:.0f} MB), places: {', '.join(places)}, "
           f"{args.rounds} round(s)", flush=True)
 
-    # The vault both tools back up: the data imported as a project (not timed).
+    # The vault both tools back up: the data imported as a project (not timed). The catalog
+    # records the project's folder by absolute path, so every copy is made at the path the
+    # vault was created at: a copy elsewhere would point at the original's folder, which Kura
+    # would then back up as well, as a linked project's folder outside the vault.
+    vault = scratch / "vault"
     base = scratch / "base-vault"
-    runner.run([kura_bin, "-q", "project", "import", src, "--name", "docs"], env={"KURA_HOME": str(base)},
+    runner.run([kura_bin, "-q", "project", "import", src, "--name", "docs"], env={"KURA_HOME": str(vault)},
                logname="import")
+    vault.rename(base)
     vault_files, vault_bytes = tree_stats(base)
     print(f"vault: {vault_files} files, {vault_bytes / 1e6:.0f} MB on disk", flush=True)
 
@@ -203,8 +208,8 @@ def main(argv=None) -> int:
                 for tool in order:
                     tag = f"r{rnd}-{place}-{tool.name}"
                     work = scratch / tag
-                    vault = work / "vault"
                     work.mkdir(parents=True)
+                    shutil.rmtree(vault, ignore_errors=True)
                     subprocess.run(["cp", "-a", str(base), str(vault)], check=True)
                     if place == "folder":
                         repo = work / "repo"
