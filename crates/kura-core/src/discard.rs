@@ -58,7 +58,9 @@ impl Vault {
     }
 
     /// Removes everything waiting in the bins; returns how many trees went. A purge already at
-    /// work is waited for (and leaves this one little to do).
+    /// work is waited for (and leaves this one little to do). Read-only folders (Go's module
+    /// cache makes them) are made writable first; a tree that still cannot be removed is left
+    /// for the next purge, with a warning, rather than failing the `gc` or cleanup that purges.
     pub fn purge_discarded(&self) -> Result<u64> {
         let _lock = FileLock::acquire(&self.root().join("locks/discard.lock"), true)?;
         let mut removed = 0;
@@ -68,14 +70,27 @@ impl Vault {
             };
             for entry in rd.flatten() {
                 let path = entry.path();
-                let res = match entry.file_type() {
-                    Ok(t) if t.is_dir() => fs::remove_dir_all(&path),
-                    _ => fs::remove_file(&path),
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                let remove = || {
+                    if is_dir {
+                        fs::remove_dir_all(&path)
+                    } else {
+                        fs::remove_file(&path)
+                    }
+                };
+                let res = match remove() {
+                    Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied && is_dir => {
+                        make_writable(&path);
+                        remove()
+                    }
+                    other => other,
                 };
                 match res {
                     Ok(()) => removed += 1,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(Error::io("remove", &path, e)),
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), "cannot remove a discarded folder yet: {e}")
+                    }
                 }
             }
         }
@@ -102,6 +117,25 @@ impl Vault {
             bins.push(projects.join(OUTSIDE_BIN));
         }
         bins
+    }
+}
+
+/// Gives the owner write permission on every folder under `root` (and `root`), so that what
+/// they hold can be unlinked.
+fn make_writable(root: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for entry in walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .into_iter()
+        .filter_entry(|e| e.file_type().is_dir())
+        .flatten()
+    {
+        if let Ok(meta) = entry.metadata() {
+            let mode = meta.permissions().mode();
+            if mode & 0o700 != 0o700 {
+                let _ = fs::set_permissions(entry.path(), fs::Permissions::from_mode(mode | 0o700));
+            }
+        }
     }
 }
 
