@@ -57,7 +57,8 @@ describe("backups", () => {
     await page.evaluate(() => window.kuraMock!.backups.unplug("/home/dev/backups/kura"));
     await added.getByTestId("test-target").click();
     await expect.poll(() => text(added.getByTestId("test-result"))).toContain("Not reachable");
-    expect(await text(added.getByTestId("target-health"))).toBe("Unreachable");
+    // The card's health follows once the targets are read again, a moment after the result.
+    await expect.poll(() => text(added.getByTestId("target-health"))).toBe("Unreachable");
     await expectNoErrors(page);
   });
 
