@@ -520,12 +520,9 @@ fn job(cli: &Cli) -> Job {
 
 fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
     let vault = open_vault(cli)?;
-    if let Command::PurgeDiscarded = cli.command {
-        vault.purge_discarded()?;
-        return Ok(ExitCode::SUCCESS);
-    }
     let result = run_command(cli, out, &vault);
-    if vault.has_discarded() {
+    // A purge that could not remove everything does not start another one.
+    if !matches!(cli.command, Command::PurgeDiscarded) && vault.has_discarded() {
         spawn_purge(&vault);
     }
     result

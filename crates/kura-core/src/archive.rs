@@ -319,8 +319,8 @@ impl Read for FileReader<'_> {
     }
 }
 
-/// A new random archive id: 16 hex digits.
-fn new_archive_id() -> String {
+/// A new random id (of an archive, of a discarded folder): 16 hex digits.
+pub(crate) fn new_archive_id() -> String {
     let mut buf = [0u8; 8];
     if let Ok(mut f) = File::open("/dev/urandom") {
         let _ = f.read_exact(&mut buf);

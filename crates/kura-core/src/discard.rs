@@ -34,7 +34,7 @@ impl Vault {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let aside = bin.join(format!("{name}-{}", unique_suffix()));
+            let aside = bin.join(format!("{name}-{}", crate::archive::new_archive_id()));
             if fs::rename(path, &aside).is_ok() {
                 durable::sync_dir(path.parent().unwrap_or(self.root()))?;
                 return Ok(());
@@ -137,19 +137,4 @@ fn make_writable(root: &Path) {
             }
         }
     }
-}
-
-/// Time, process and a counter: unique among the names one vault's bins will see.
-fn unique_suffix() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{nanos:x}-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
 }

@@ -43,7 +43,7 @@ struct SourcePack {
     entries: Vec<Entry>,
 }
 
-/// What [`copy_packs`] wrote.
+/// What [`JoinedPack::write`] wrote.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CopiedPack {
     /// Objects in the new pack.
@@ -64,18 +64,6 @@ pub struct JoinedPack<'a> {
     loose: Vec<&'a EncodedObject>,
     count: u32,
     len: u64,
-}
-
-/// Writes one pack holding every object of the packs in `pack_dir` and the `loose` objects, to
-/// `out`. Returns the object count and bytes written, and which of the packs' blobs start with
-/// `marker` (loose objects are the caller's: it has their content).
-pub fn copy_packs(
-    pack_dir: &Path,
-    loose: &[EncodedObject],
-    marker: &[u8],
-    out: &mut dyn Write,
-) -> Result<CopiedPack, Error> {
-    JoinedPack::plan(pack_dir, loose)?.write(marker, out)
 }
 
 impl<'a> JoinedPack<'a> {

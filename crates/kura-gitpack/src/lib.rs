@@ -33,7 +33,7 @@ mod object;
 mod tree;
 mod writer;
 
-pub use copy::{copy_packs, CopiedPack, JoinedPack};
+pub use copy::{CopiedPack, JoinedPack};
 pub use error::Error;
 pub use object::{object_id, EncodedObject, ObjectKind, Oid};
 pub use tree::{encode_tree, TreeEntry};

@@ -488,19 +488,7 @@ fn joined_packs_make_a_bundle_git_clones_with_deltas_rewritten() {
     for v in 0..6 {
         fs::write(work.join("notes.txt"), format!("{text}version {v}\n")).unwrap();
         git(&work, &["add", "notes.txt"]);
-        git(
-            &work,
-            &[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-q",
-                "-m",
-                &format!("v{v}"),
-            ],
-        );
+        commit(&work, &format!("v{v}"));
     }
     git(&work, &["repack", "-adfq"]);
     let deltas = pack_idx(&work);
@@ -509,7 +497,7 @@ fn joined_packs_make_a_bundle_git_clones_with_deltas_rewritten() {
         verify.contains("chain length"),
         "the test needs deltas: {verify}"
     );
-    // The packs as copy_packs sees them (in name order), the one with deltas last, so that its
+    // The packs as the join sees them (in name order), the one with deltas last, so that its
     // entries land at other offsets than in their own pack.
     let joined = dir.path().join("packs");
     fs::create_dir(&joined).unwrap();
@@ -523,19 +511,7 @@ fn joined_packs_make_a_bundle_git_clones_with_deltas_rewritten() {
     // One more commit as a second pack, and one loose blob of our own.
     fs::write(work.join("extra.txt"), "more\n").unwrap();
     git(&work, &["add", "extra.txt"]);
-    git(
-        &work,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-q",
-            "-m",
-            "v6",
-        ],
-    );
+    commit(&work, "v6");
     git(&work, &["repack", "-dq"]);
     let newer = fs::read_dir(work.join(".git/objects/pack"))
         .unwrap()
@@ -558,8 +534,13 @@ fn joined_packs_make_a_bundle_git_clones_with_deltas_rewritten() {
     out.extend_from_slice(
         format!("# v2 git bundle\n{head} HEAD\n{head} refs/heads/main\n\n").as_bytes(),
     );
-    let copied =
-        kura_gitpack::copy_packs(&joined, std::slice::from_ref(&loose), b"more", &mut out).unwrap();
+    let plan = kura_gitpack::JoinedPack::plan(&joined, std::slice::from_ref(&loose)).unwrap();
+    let copied = plan.write(b"more", &mut out).unwrap();
+    assert_eq!(
+        copied.bytes,
+        plan.len(),
+        "the planned length is the written one"
+    );
     fs::write(&bundle, &out).unwrap();
     // Of the packs' blobs, only extra.txt starts with the marker; the versions of notes.txt that
     // git stored as deltas are reported as such, to be read whole by whoever must know.
@@ -601,6 +582,23 @@ fn joined_packs_make_a_bundle_git_clones_with_deltas_rewritten() {
     );
     let kept = git(&clone, &["cat-file", "-p", &hex::encode(loose.oid)]);
     assert_eq!(kept, b"only loose\n");
+}
+
+/// `git commit` as a fixed author.
+fn commit(work: &Path, message: &str) {
+    git(
+        work,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "commit",
+            "-q",
+            "-m",
+            message,
+        ],
+    );
 }
 
 fn pack_idx(work: &Path) -> String {
