@@ -60,6 +60,7 @@ pub use verify::{BackupVerifyReport, VerifyMode, VerifyProblem};
 
 use session::Session;
 use state::State;
+use store::Store;
 use target::TargetsFile;
 
 /// What a successful run did.
@@ -315,8 +316,44 @@ impl<'v> Backups<'v> {
         state.start_run(&run_id, name, now)?;
         let mut counters = run::Counters::default();
         let clock = self.clock.clone();
-        let result = Session::open(&target, false, now).and_then(|session| {
-            let tlock = lock::TargetLock::acquire(&session.store, name, &run_id, "backup", now)?;
+        // Nothing waits for what it does not need: the vault is scanned on a thread while the
+        // target is opened, and under the target's lock the key is derived (slow on purpose) on
+        // another while the target's packs are listed.
+        let result = std::thread::scope(|s| {
+            let scan = s.spawn(|| run::scan(self.vault, name, now));
+            let scan = move || {
+                scan.join()
+                    .map_err(|_| Error::new(ErrorKind::Internal, "the scan thread panicked"))?
+            };
+            let store = Store::open(&target)?;
+            let config = repo::read_config(&store, name, target.encrypt)?;
+            let tlock = lock::TargetLock::acquire(&store, name, &run_id, "backup", now)?;
+            let (keys, listing) = std::thread::scope(|k| {
+                let keys = k.spawn(|| {
+                    repo::unlock(&config, name, || {
+                        target::secret(name, target::SecretKind::Passphrase)
+                    })
+                });
+                let listing = run::PackListing::read(&store);
+                let keys = keys
+                    .join()
+                    .map_err(|_| Error::new(ErrorKind::Internal, "the key thread panicked"))
+                    .and_then(|k| k);
+                (keys, listing)
+            });
+            let (keys, listing) = match (keys, listing) {
+                (Ok(keys), Ok(listing)) => (keys, listing),
+                (Err(e), _) | (_, Err(e)) => {
+                    let _ = tlock.release(&store);
+                    return Err(e);
+                }
+            };
+            let session = Session {
+                target: target.clone(),
+                store,
+                keys,
+                config,
+            };
             lock::hold(&session.store, tlock, &|| clock.now(), |heartbeat| {
                 run::backup(
                     self.vault,
@@ -326,6 +363,8 @@ impl<'v> Backups<'v> {
                     job,
                     &mut counters,
                     heartbeat,
+                    listing,
+                    scan,
                 )
             })
         });

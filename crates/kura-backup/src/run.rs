@@ -11,6 +11,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,7 +28,7 @@ use crate::outbox;
 use crate::repo::{self, BlobEntry, PackIndex, PACK_MAGIC, PACK_TARGET_SIZE};
 use crate::session::Session;
 use crate::state::{CachedFile, State};
-use crate::store::{Upload, UPLOAD_PARALLELISM};
+use crate::store::{Store, Upload, UPLOAD_PARALLELISM};
 
 /// Blobs waiting between the chunking threads and the packer.
 const BLOB_QUEUE: usize = 64;
@@ -58,8 +59,46 @@ pub(crate) struct Counters {
     pub new_blobs: u64,
 }
 
+/// The local half of a run, made while the target is being opened: the vault held against chunk
+/// gc, the catalog copied, everything to back up listed, and the last run's file cache loaded.
+pub(crate) struct Scan {
+    _hold: kura_core::ChunkHold,
+    started: i64,
+    catalog_copy: PathBuf,
+    items: Vec<Item>,
+    projects: Vec<BackupProject>,
+    old_cache: HashMap<String, CachedFile>,
+}
+
+/// Makes the [`Scan`] of a run of `target` that starts at `started`.
+pub(crate) fn scan(vault: &Vault, target: &str, started: i64) -> Result<Scan> {
+    let hold = vault.hold_chunks()?;
+    let catalog_copy = vault.root().join("backup").join(target).join("catalog.db");
+    // The last run's file cache is loaded meanwhile.
+    let (listed, old_cache) = std::thread::scope(|s| {
+        let cache = s.spawn(|| State::open(vault.root())?.file_cache(target));
+        let listed = vault
+            .backup_catalog_to(&catalog_copy)
+            .and_then(|()| collect(vault, &catalog_copy));
+        (listed, cache.join())
+    });
+    let (items, projects) = listed?;
+    let old_cache =
+        old_cache.map_err(|_| Error::new(ErrorKind::Internal, "a backup thread panicked"))??;
+    Ok(Scan {
+        _hold: hold,
+        started,
+        catalog_copy,
+        items,
+        projects,
+        old_cache,
+    })
+}
+
 /// Runs one backup of `vault` to the open session, whose lock object `heartbeat` keeps; returns
-/// the manifest's summary.
+/// the manifest's summary. `listing` was read under the lock; `scan` waits for the run's
+/// [`Scan`], made meanwhile.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn backup(
     vault: &Vault,
     session: &Session,
@@ -68,19 +107,29 @@ pub(crate) fn backup(
     job: &Job,
     counters: &mut Counters,
     heartbeat: &Heartbeat,
+    listing: PackListing,
+    scan: impl FnOnce() -> Result<Scan>,
 ) -> Result<BackupInfo> {
     let name = session.target.name.clone();
-    let work = vault.root().join("backup").join(&name);
     let outbox = outbox::dir(vault.root(), &name);
     session.store.remove_temp_debris();
-    outbox::send_packs(session, state, &outbox, counters)?;
-    let known = sync_blob_cache(session, state)?;
+    // Packs sent from the outbox were not in the listing made before.
+    let listing = match outbox::send_packs(session, state, &outbox, counters)? {
+        0 => listing,
+        _ => PackListing::read(&session.store)?,
+    };
+    let known = sync_blob_cache(session, state, listing)?;
     outbox::send_backups(session, &outbox, &known, counters)?;
-    let _hold = vault.hold_chunks()?;
-    let started = now();
-    let catalog_copy = work.join("catalog.db");
-    vault.backup_catalog_to(&catalog_copy)?;
-    let (items, projects) = collect(vault, &catalog_copy)?;
+    // Under the lock no other run adds a backup, so the latest one can be read before the end.
+    let latest = crate::restore::backup_ids(session)?.pop();
+    let Scan {
+        _hold,
+        started,
+        catalog_copy,
+        items,
+        projects,
+        old_cache,
+    } = scan()?;
     job.report(Progress {
         phase: "backing up",
         done: 0,
@@ -88,7 +137,6 @@ pub(crate) fn backup(
         unit: "files",
         item: None,
     });
-    let old_cache = state.file_cache(&name)?;
     let mut packer = Packer::new(session, &outbox, known.clone());
     let stop = AtomicBool::new(false);
     let done = AtomicU64::new(0);
@@ -136,23 +184,25 @@ pub(crate) fn backup(
     counters.bytes_read = read.load(Ordering::Relaxed);
 
     let mut entries = Vec::with_capacity(results.len());
-    let mut cache = HashMap::with_capacity(results.len());
-    for (entry, cached) in results.into_iter().flatten() {
+    let mut cached = Vec::with_capacity(results.len());
+    let mut put = Vec::new();
+    for (entry, update) in results.into_iter().flatten() {
         if entry.kind != EntryKind::Dir {
             counters.files += 1;
             counters.bytes += entry.size;
         }
-        if let Some(c) = cached {
-            cache.insert(entry.path.clone(), c);
+        match update {
+            CacheUpdate::Keep => cached.push(true),
+            CacheUpdate::Put(c) => {
+                cached.push(true);
+                put.push((entry.path.clone(), c));
+            }
+            CacheUpdate::None => cached.push(false),
         }
         entries.push(entry);
     }
-    let id = backup_id(
-        started,
-        crate::restore::backup_ids(session)?
-            .last()
-            .map(String::as_str),
-    )?;
+    let gone = gone_from_cache(&old_cache, &entries, &cached);
+    let id = backup_id(started, latest.as_deref())?;
     let manifest = Manifest {
         info: BackupInfo {
             id: id.clone(),
@@ -178,7 +228,7 @@ pub(crate) fn backup(
         outbox::put_backup(&outbox, &id, &sealed)?;
         return Err(e);
     }
-    state.save_file_cache(&name, &old_cache, &cache)?;
+    state.save_file_cache(&name, &gone, &put)?;
     let _ = std::fs::remove_file(&catalog_copy);
     Ok(manifest.info)
 }
@@ -228,6 +278,35 @@ fn pack_all(
     result
 }
 
+/// What a run leaves in the file cache for one path.
+enum CacheUpdate {
+    /// The cached entry is still right.
+    Keep,
+    /// The file was read: its new entry.
+    Put(CachedFile),
+    /// No entry: not a regular file, or it changed while it was read.
+    None,
+}
+
+/// The paths of `old` that are no longer cached: gone from the vault, or no longer cacheable.
+/// `cached[i]` tells whether `entries[i]` keeps or gets a cache entry.
+fn gone_from_cache(
+    old: &HashMap<String, CachedFile>,
+    entries: &[Entry],
+    cached: &[bool],
+) -> Vec<String> {
+    let still: HashSet<&str> = entries
+        .iter()
+        .zip(cached)
+        .filter(|(_, &c)| c)
+        .map(|(e, _)| e.path.as_str())
+        .collect();
+    old.keys()
+        .filter(|p| !still.contains(p.as_str()))
+        .cloned()
+        .collect()
+}
+
 /// Backs up one item: from the cache when unchanged, else read and chunked; new chunks go to the
 /// packer through `tx`. `None` when a file turned into something else than a regular file (a
 /// FIFO, a socket, a device) since the walk.
@@ -239,7 +318,7 @@ fn process(
     session: &Session,
     tx: &mut std::sync::mpsc::SyncSender<NewBlob>,
     read: &AtomicU64,
-) -> Result<Option<(Entry, Option<CachedFile>)>> {
+) -> Result<Option<(Entry, CacheUpdate)>> {
     let meta = &item.meta;
     let mut entry = Entry {
         path: item.name.clone(),
@@ -252,14 +331,14 @@ fn process(
     };
     if meta.is_dir() {
         entry.kind = EntryKind::Dir;
-        return Ok(Some((entry, None)));
+        return Ok(Some((entry, CacheUpdate::None)));
     }
     if meta.file_type().is_symlink() {
         entry.kind = EntryKind::Symlink;
         let target =
             std::fs::read_link(&item.abs).map_err(|e| Error::from_io("read link", &item.abs, e))?;
         entry.link = Some(target.to_string_lossy().into_owned());
-        return Ok(Some((entry, None)));
+        return Ok(Some((entry, CacheUpdate::None)));
     }
     let stat = CachedFile {
         size: meta.len(),
@@ -276,7 +355,7 @@ fn process(
         if same && c.chunks.chunks_exact(32).all(|id| known.contains(id)) {
             entry.size = c.size;
             entry.chunks = hex::encode(&c.chunks);
-            return Ok(Some((entry, Some(c.clone()))));
+            return Ok(Some((entry, CacheUpdate::Keep)));
         }
     }
     let cfg = &session.config;
@@ -349,7 +428,12 @@ fn process(
     let stable = now_meta.is_some_and(|m| {
         m.len() == size && m.mtime() * 1_000_000_000 + m.mtime_nsec() == entry.mtime_ns
     });
-    Ok(Some((entry, stable.then_some(cached))))
+    let update = if stable {
+        CacheUpdate::Put(cached)
+    } else {
+        CacheUpdate::None
+    };
+    Ok(Some((entry, update)))
 }
 
 /// True for files whose content is compressed already: git packs, the chunk store's packs,
@@ -488,17 +572,37 @@ impl<'a> Packer<'a> {
     }
 }
 
-/// Brings the local list of blobs the target holds up to date with the target (another machine
+/// The packs a target holds, listed at the start of a run.
+pub(crate) struct PackListing {
+    /// Packs whose data object is there.
+    stored: HashSet<String>,
+    /// Packs whose index object is there.
+    indexed: Vec<String>,
+}
+
+impl PackListing {
+    pub fn read(store: &Store) -> Result<PackListing> {
+        Ok(PackListing {
+            stored: crate::session::stored_packs(store)?,
+            indexed: crate::session::indexed_packs(store)?,
+        })
+    }
+}
+
+/// Brings the local list of blobs the target holds up to date with `listing` (another machine
 /// may have pruned or written); returns the blob ids. A pack is held when both its index and its
 /// data are there: the cache never claims a blob the target lacks, so a file whose chunks are
 /// gone is read and sent again.
-pub(crate) fn sync_blob_cache(session: &Session, state: &mut State) -> Result<HashSet<[u8; 32]>> {
+pub(crate) fn sync_blob_cache(
+    session: &Session,
+    state: &mut State,
+    listing: PackListing,
+) -> Result<HashSet<[u8; 32]>> {
     let name = &session.target.name;
-    let stored = session.stored_packs()?;
-    let at_target: HashSet<String> = session
-        .indexed_packs()?
+    let at_target: HashSet<String> = listing
+        .indexed
         .into_iter()
-        .filter(|p| stored.contains(p))
+        .filter(|p| listing.stored.contains(p))
         .collect();
     let cached = state.cached_packs(name)?;
     let gone: Vec<String> = cached.difference(&at_target).cloned().collect();
@@ -604,61 +708,87 @@ fn is_objects(rel: &Path) -> bool {
 }
 
 /// Adds `dir` (as `prefix`) and everything under it that `keep` accepts (by path relative to
-/// `dir`) to `items`; temp files of interrupted writes are left out.
+/// `dir`) to `items`, each folder's entries sorted by name; temp files of interrupted writes are
+/// left out. A `dir` that is a link is followed. Entries are looked up relative to their open
+/// folder (`fstatat`), not by full path: on a large tree that is most of the walk's cost.
 fn walk(
     dir: &Path,
     prefix: &str,
     items: &mut Vec<Item>,
     keep: &dyn Fn(&Path) -> bool,
 ) -> Result<()> {
-    let walker = walkdir::WalkDir::new(dir)
-        .follow_links(false)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| {
-            let rel = e.path().strip_prefix(dir).unwrap_or(e.path());
-            rel.as_os_str().is_empty()
-                || (keep(rel) && !e.file_name().to_string_lossy().starts_with(".kura-tmp-"))
-        });
-    for entry in walker {
-        let entry = match entry {
-            Ok(e) => e,
-            Err(e)
-                if e.io_error()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::NotFound) =>
-            {
-                continue
-            }
-            Err(e) => {
-                let path = e.path().unwrap_or(dir).to_path_buf();
-                return Err(Error::from_io(
-                    "read",
-                    &path,
-                    e.into_io_error()
-                        .unwrap_or_else(|| std::io::Error::other("loop")),
-                ));
-            }
-        };
-        let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
-        let name = if rel.as_os_str().is_empty() {
-            prefix.to_string()
-        } else {
-            format!("{prefix}/{}", rel.to_string_lossy())
-        };
-        let meta = match entry.metadata() {
-            Ok(m) => m,
-            Err(_) => continue,
-        };
-        let kind = meta.file_type();
-        if !(kind.is_file() || kind.is_dir() || kind.is_symlink()) {
-            tracing::warn!(path = %entry.path().display(), "skipped: a FIFO, socket or device file (only files, folders and links are backed up)");
+    let meta = match std::fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::from_io("read", dir, e)),
+    };
+    let is_dir = meta.is_dir();
+    items.push(Item {
+        name: prefix.to_string(),
+        abs: dir.to_path_buf(),
+        meta,
+    });
+    if is_dir {
+        walk_folder(dir, Path::new(""), prefix, items, keep)?;
+    }
+    Ok(())
+}
+
+/// The entries of folder `abs` (`rel` from the walk's root, `name` in the backup), recursively.
+fn walk_folder(
+    abs: &Path,
+    rel: &Path,
+    name: &str,
+    items: &mut Vec<Item>,
+    keep: &dyn Fn(&Path) -> bool,
+) -> Result<()> {
+    let read = match std::fs::read_dir(abs) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::from_io("read", abs, e)),
+    };
+    let mut entries = Vec::new();
+    for entry in read {
+        match entry {
+            Ok(e) => entries.push((e.file_name(), e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(Error::from_io("read", abs, e)),
+        }
+    }
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (file_name, entry) in entries {
+        if file_name.as_bytes().starts_with(b".kura-tmp-") {
             continue;
         }
-        items.push(Item {
-            name,
-            abs: entry.path().to_path_buf(),
-            meta,
-        });
+        let child_rel = rel.join(&file_name);
+        if !keep(&child_rel) {
+            continue;
+        }
+        // Gone since the folder was read, or unreadable: not backed up.
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        let kind = meta.file_type();
+        let child_abs = entry.path();
+        if !(kind.is_file() || kind.is_dir() || kind.is_symlink()) {
+            tracing::warn!(path = %child_abs.display(), "skipped: a FIFO, socket or device file (only files, folders and links are backed up)");
+            continue;
+        }
+        let child_name = format!("{name}/{}", file_name.to_string_lossy());
+        if kind.is_dir() {
+            items.push(Item {
+                name: child_name.clone(),
+                abs: child_abs.clone(),
+                meta,
+            });
+            walk_folder(&child_abs, &child_rel, &child_name, items, keep)?;
+        } else {
+            items.push(Item {
+                name: child_name,
+                abs: child_abs,
+                meta,
+            });
+        }
     }
     Ok(())
 }

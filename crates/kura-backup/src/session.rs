@@ -52,23 +52,12 @@ impl Session {
 
     /// The pack ids the target has index objects for.
     pub fn indexed_packs(&self) -> Result<Vec<String>> {
-        Ok(self
-            .store
-            .list("index/")?
-            .into_iter()
-            .map(|l| l.name)
-            .filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
-            .collect())
+        indexed_packs(&self.store)
     }
 
     /// The pack ids whose data objects (`data/<xx>/<id>`) are at the target.
     pub fn stored_packs(&self) -> Result<HashSet<String>> {
-        Ok(self
-            .store
-            .list("data/")?
-            .into_iter()
-            .filter_map(|l| l.name.rsplit('/').next().map(str::to_string))
-            .collect())
+        stored_packs(&self.store)
     }
 
     /// Every blob the target holds and where. A blob stored in several packs (written by two
@@ -97,4 +86,23 @@ impl Session {
         }
         Ok(map)
     }
+}
+
+/// The pack ids `store` has index objects for.
+pub(crate) fn indexed_packs(store: &Store) -> Result<Vec<String>> {
+    Ok(store
+        .list("index/")?
+        .into_iter()
+        .map(|l| l.name)
+        .filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        .collect())
+}
+
+/// The pack ids whose data objects (`data/<xx>/<id>`) are in `store`.
+pub(crate) fn stored_packs(store: &Store) -> Result<HashSet<String>> {
+    Ok(store
+        .list("data/")?
+        .into_iter()
+        .filter_map(|l| l.name.rsplit('/').next().map(str::to_string))
+        .collect())
 }

@@ -374,25 +374,26 @@ impl State {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Replaces the file cache of `target` with `files` (only changed rows are written).
+    /// Updates the file cache of `target`: the entries of `gone` are removed, those of `put`
+    /// written.
     pub fn save_file_cache(
         &mut self,
         target: &str,
-        old: &HashMap<String, CachedFile>,
-        files: &HashMap<String, CachedFile>,
+        gone: &[String],
+        put: &[(String, CachedFile)],
     ) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut del = tx.prepare("DELETE FROM file_cache WHERE target = ?1 AND path = ?2")?;
-            for path in old.keys().filter(|p| !files.contains_key(*p)) {
+            for path in gone {
                 del.execute((target, path))?;
             }
-            let mut put = tx.prepare(
+            let mut ins = tx.prepare(
                 "INSERT OR REPLACE INTO file_cache (target, path, size, mtime_ns, ctime_ns, inode, chunks)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
-            for (path, f) in files.iter().filter(|(p, f)| old.get(*p) != Some(*f)) {
-                put.execute(rusqlite::params![
+            for (path, f) in put {
+                ins.execute(rusqlite::params![
                     target,
                     path,
                     f.size as i64,

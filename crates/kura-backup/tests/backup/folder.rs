@@ -180,6 +180,15 @@ fn encrypted_targets_hide_the_data_and_refuse_a_wrong_passphrase() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::WrongPassphrase);
     assert!(!scene.path("r").exists(), "nothing was written");
+    // A run takes the target's lock while it derives the key: refused, it leaves no lock behind
+    // and adds no backup.
+    let err = backups.run_backup("crypt", &Job::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::WrongPassphrase, "{err}");
+    let locks: Vec<_> = std::fs::read_dir(drive.join("locks"))
+        .map(|d| d.map(|e| e.unwrap().file_name()).collect())
+        .unwrap_or_default();
+    assert!(locks.is_empty(), "locks left: {locks:?}");
+    assert_eq!(std::fs::read_dir(drive.join("backups")).unwrap().count(), 1);
     std::env::set_var(&var, "correct horse battery staple");
     let dest = scene.path("r");
     backups
