@@ -7,9 +7,9 @@
 //! ```text
 //! <name>/metadata.json            the catalog row: id, name, kind, tags, metadata, times, sizes
 //! <name>/history.bundle           every version, as a git bundle (v2)
-//! <name>/large-files/<blake3>     content of large files of earlier versions (see below)
 //! <name>/files/...                the working folder exactly as it was (ignored files and a
 //!                                 `.git` folder included), so deleting the folder loses nothing
+//! <name>/large-files/<blake3>     content of large files of earlier versions (see below)
 //! ```
 //!
 //! Large and binary files live in the chunk store, and the history only holds a pointer to
@@ -17,14 +17,17 @@
 //! large files are in `files/`; those of earlier versions that differ are in
 //! `large-files/<blake3 of the content>`, so the archive alone brings back every version.
 //!
-//! Writing streams: tar builder → zstd (multithreaded) → SHA-256 → buffered temp file in the
-//! destination folder; then fsync, rename, fsync the folder. A cancelled or failed archive
-//! leaves no file and the project untouched. The SHA-256 of the file is recorded in the catalog
+//! Writing streams into a temp file in the destination folder, then fsync, rename, fsync the
+//! folder. The zstd stream is a sequence of frames (`tar --zstd` and `zstd -d` read them as one
+//! stream): the first holds `metadata.json` and the history bundle in stored blocks (git has
+//! deflated it already; see [`crate::rawframe`]), written by one thread while another
+//! compresses the rest (multithreaded zstd, with a checksum) into the frames after it. A
+//! cancelled or failed archive leaves no file and the project untouched. The SHA-256 of the file is recorded in the catalog
 //! (`sha256sum` checks it without Kura) and checked again by unarchive and verify.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository};
@@ -38,6 +41,7 @@ use crate::history::{self, Trigger};
 use crate::job::Job;
 use crate::pointer::Pointer;
 use crate::project::{Project, ProjectStatus};
+use crate::rawframe;
 use crate::snapshot::SnapshotOptions;
 use crate::unpack::{self, Format};
 use crate::vault::Vault;
@@ -144,25 +148,6 @@ pub(crate) struct ArchiveMetadata {
     pub versions: u64,
 }
 
-/// Hashes and counts what passes through to the file.
-struct HashWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    bytes: u64,
-}
-
-impl<W: Write> Write for HashWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 /// Counts the bytes written into the compressor (the archive's content size).
 struct CountWriter<W> {
     inner: W,
@@ -180,77 +165,6 @@ impl<W: Write> Write for CountWriter<W> {
     }
 }
 
-/// zstd level of the history bundle's frame: git has deflated its objects already, so a higher
-/// level costs three times the time to save a tenth of its size.
-const BUNDLE_LEVEL: i32 = 1;
-
-/// The archive's zstd stream, written as a sequence of frames so that a part of the tar stream
-/// can have a level of its own (`tar --zstd` and `zstd -d` read concatenated frames as one
-/// stream). Each frame carries its checksum.
-struct Frames {
-    encoder: Option<zstd::stream::write::Encoder<'static, HashWriter<BufWriter<File>>>>,
-    threads: u32,
-}
-
-impl Frames {
-    fn new(out: HashWriter<BufWriter<File>>, level: i32, threads: u32) -> std::io::Result<Frames> {
-        let mut f = Frames {
-            encoder: None,
-            threads,
-        };
-        f.encoder = Some(f.encoder_for(out, level)?);
-        Ok(f)
-    }
-
-    fn encoder_for(
-        &self,
-        out: HashWriter<BufWriter<File>>,
-        level: i32,
-    ) -> std::io::Result<zstd::stream::write::Encoder<'static, HashWriter<BufWriter<File>>>> {
-        let mut e = zstd::stream::write::Encoder::new(out, level)?;
-        e.include_checksum(true)?;
-        if self.threads > 1 {
-            e.multithread(self.threads)?;
-        }
-        Ok(e)
-    }
-
-    /// Ends the current frame; what follows goes into a new one at `level`.
-    fn next_frame(&mut self, level: i32) -> std::io::Result<()> {
-        let out = self.finish()?;
-        self.encoder = Some(self.encoder_for(out, level)?);
-        Ok(())
-    }
-
-    /// Ends the last frame; returns the file writer.
-    fn finish(&mut self) -> std::io::Result<HashWriter<BufWriter<File>>> {
-        match self.encoder.take() {
-            Some(e) => e.finish(),
-            None => Err(std::io::Error::other(
-                "the archive stream is already finished",
-            )),
-        }
-    }
-
-    fn encoder(
-        &mut self,
-    ) -> std::io::Result<&mut zstd::stream::write::Encoder<'static, HashWriter<BufWriter<File>>>>
-    {
-        self.encoder
-            .as_mut()
-            .ok_or_else(|| std::io::Error::other("the archive stream is already finished"))
-    }
-}
-
-impl Write for Frames {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.encoder()?.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.encoder()?.flush()
-    }
-}
-
 /// The marker inside an `io::Error` that means "the job was cancelled".
 #[derive(Debug)]
 struct CancelledIo;
@@ -265,6 +179,27 @@ impl std::error::Error for CancelledIo {}
 
 fn is_cancel(e: &std::io::Error) -> bool {
     e.get_ref().is_some_and(|i| i.is::<CancelledIo>())
+}
+
+/// What the tail of an archive fails with when the history bundle's thread failed.
+const BUNDLE_MISSING: &str = "the history bundle was not written";
+
+/// Fails writes with [`CancelledIo`] once `stop` says so.
+struct StopWriter<'a, W> {
+    inner: W,
+    stop: &'a dyn Fn() -> bool,
+}
+
+impl<W: Write> Write for StopWriter<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if (self.stop)() {
+            return Err(std::io::Error::other(CancelledIo));
+        }
+        self.inner.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Reads exactly `size` bytes of a file for the tar stream, reporting progress and stopping
@@ -704,6 +639,7 @@ impl Vault {
             }
         }
         self.require_folder(&p)?;
+        let started = std::time::Instant::now();
         let snap = self.snapshot(
             &p.id,
             &SnapshotOptions {
@@ -771,7 +707,9 @@ impl Vault {
             head: Some(head.to_string()),
             versions,
         };
+        tracing::debug!(elapsed = ?started.elapsed(), "archive: version taken");
         let written = self.write_archive(&p, &repo, head, &meta, &dest, job)?;
+        tracing::debug!(elapsed = ?started.elapsed(), size = written.size, "archive: written");
         // The file is durable; now the catalog, then free the folder and history.
         {
             let mut db = self.db();
@@ -801,6 +739,7 @@ impl Vault {
             tx.execute("DELETE FROM file_usage WHERE project_id = ?1", [&p.id])?;
             tx.commit()?;
         }
+        tracing::debug!(elapsed = ?started.elapsed(), "archive: catalog updated");
         drop(repo);
         self.discard(&repo_path)?;
         if !p.linked && p.path.starts_with(self.projects_dir()) {
@@ -810,6 +749,13 @@ impl Vault {
     }
 
     /// Streams the archive of `p` to `dest` (temp file, fsync, rename).
+    ///
+    /// Two threads write the file at once. The tar stream opens with `metadata.json` and the
+    /// history bundle, whose lengths are known before a byte is written; they go into a first
+    /// zstd frame of stored blocks (git has deflated the history already), whose size therefore
+    /// is known too. A thread writes that frame at the start of the file while this one
+    /// compresses the working folder (and the large files of earlier versions) into the frames
+    /// after it; then the first thread reads back and hashes what this one wrote.
     fn write_archive(
         &self,
         p: &Project,
@@ -857,58 +803,211 @@ impl Vault {
                 .unwrap_or(1),
             n => n as usize,
         } as u32;
-        let out_file = tmp
+
+        // The head of the tar stream: metadata.json first (so `tar -xO` finds it fast), then the
+        // bundle's tar header; the bundle and its padding follow.
+        let mut head_tar = tar::Builder::new(Vec::new());
+        head_tar.mode(tar::HeaderMode::Complete);
+        let meta_json = serde_json::to_vec_pretty(meta)
+            .map_err(|e| Error::internal(format!("cannot write metadata.json: {e}")))?;
+        let mut h = plain_header(meta_json.len() as u64, 0o644, meta.archived_at);
+        head_tar
+            .append_data(&mut h, top.join("metadata.json"), &meta_json[..])
+            .map_err(io)?;
+        let mut h = plain_header(bundle.len(), 0o644, meta.archived_at);
+        // Only the header: the bundle itself is written by the frame's thread.
+        head_tar
+            .append_data(&mut h, top.join("history.bundle"), std::io::empty())
+            .map_err(io)?;
+        let head_bytes = std::mem::take(head_tar.get_mut());
+        let padding = (512 - bundle.len() % 512) % 512;
+        let head_content = head_bytes.len() as u64 + bundle.len() + padding;
+        let head_len = rawframe::frame_len(head_content);
+
+        let frame_file = tmp
             .as_file()
             .try_clone()
             .map_err(|e| Error::io("write", tmp.path(), e))?;
-        let file_out = HashWriter {
-            inner: BufWriter::with_capacity(WRITE_BUFFER, out_file),
-            hasher: Sha256::new(),
-            bytes: 0,
+        let mut tail_file = tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| Error::io("write", tmp.path(), e))?;
+        tail_file
+            .seek(std::io::SeekFrom::Start(head_len))
+            .map_err(io)?;
+        let published = rawframe::Published::default();
+        let (candidates_tx, candidates_rx) = std::sync::mpsc::channel();
+        let (tail, hashed) = std::thread::scope(|s| {
+            let frame_thread = s.spawn(|| {
+                let frame = rawframe::RawFrame::new(&frame_file, 0, head_content).map_err(io)?;
+                // Stops when the job is cancelled or the rest of the archive failed.
+                let mut frame = StopWriter {
+                    inner: frame,
+                    stop: &|| job.is_cancelled() || published.failed(),
+                };
+                frame.write_all(&head_bytes).map_err(io)?;
+                let candidates = bundle.write(&mut frame).map_err(|e| {
+                    if job.is_cancelled() {
+                        Error::cancelled()
+                    } else {
+                        e
+                    }
+                })?;
+                frame
+                    .write_all(&[0u8; 512][..padding as usize])
+                    .map_err(io)?;
+                let hasher = frame.inner.finish().map_err(|e| bundle_failed(&e))?;
+                let _ = candidates_tx.send(candidates);
+                rawframe::follow(&frame_file, head_len, &published, hasher).map_err(io)
+            });
+            let _end = rawframe::EndGuard(&published);
+            let sink = rawframe::Publishing {
+                file: tail_file,
+                published: &published,
+            };
+            let tail = listing
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("listing the folder failed")))
+                .and_then(|entries| {
+                    self.write_archive_tail(
+                        p,
+                        repo,
+                        head,
+                        meta,
+                        &top,
+                        &entries,
+                        BufWriter::with_capacity(WRITE_BUFFER, sink),
+                        threads,
+                        &candidates_rx,
+                        &io,
+                        job,
+                    )
+                });
+            published.end(tail.is_ok());
+            let hashed = frame_thread
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("the archive writer thread panicked")));
+            (tail, hashed)
+        });
+        // When the frame's thread fails, the tail only sees the bundle missing: its error is the
+        // one to tell. When the tail fails, the frame's thread stops and has nothing to tell.
+        let ((file_count, content, tail_len), hashed) = match (tail, hashed) {
+            (Ok(tail), Ok(hashed)) => (tail, hashed),
+            (Err(e), Err(frame)) if e.message() == BUNDLE_MISSING => return Err(frame),
+            (Err(e), _) | (_, Err(e)) => return Err(e),
         };
-        let level = config.archive.compression_level;
-        let encoder = Frames::new(file_out, level, threads).map_err(io)?;
+        let sha256 = hashed
+            .map(hex::encode)
+            .ok_or_else(|| Error::internal("the archive's checksum was not computed"))?;
+        job.check()?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| Error::io("sync", dest, e))?;
+        tmp.persist_noclobber(dest)
+            .map_err(|e| Error::io("save", dest, e.error))?;
+        durable::sync_dir(dir)?;
+        Ok(Written {
+            size: head_len + tail_len,
+            content: head_content + content,
+            sha256,
+            files: file_count,
+        })
+    }
+
+    /// The archive's tar stream after the history bundle, compressed into `out`: the working
+    /// folder, then the large files of earlier versions (which are known once the bundle's
+    /// thread sends the blobs that may be pointers on `candidates`). Returns the files archived,
+    /// the tar bytes and the compressed bytes.
+    #[allow(clippy::too_many_arguments)]
+    fn write_archive_tail(
+        &self,
+        p: &Project,
+        repo: &Repository,
+        head: Oid,
+        meta: &ArchiveMetadata,
+        top: &Path,
+        entries: &[FolderEntry],
+        out: BufWriter<rawframe::Publishing>,
+        threads: u32,
+        candidates: &std::sync::mpsc::Receiver<HashSet<Oid>>,
+        io: &dyn Fn(std::io::Error) -> Error,
+        job: &Job,
+    ) -> Result<(u64, u64, u64)> {
+        let level = self.config().archive.compression_level;
+        let mut encoder = zstd::stream::write::Encoder::new(
+            CountWriter {
+                inner: out,
+                bytes: 0,
+            },
+            level,
+        )
+        .map_err(io)?;
+        encoder.include_checksum(true).map_err(io)?;
+        if threads > 1 {
+            encoder.multithread(threads).map_err(io)?;
+        }
         let mut builder = tar::Builder::new(CountWriter {
             inner: encoder,
             bytes: 0,
         });
         builder.mode(tar::HeaderMode::Complete);
         builder.follow_symlinks(false);
-        // metadata.json first, so `tar -xO` finds it fast.
-        let meta_json = serde_json::to_vec_pretty(meta)
-            .map_err(|e| Error::internal(format!("cannot write metadata.json: {e}")))?;
-        let mut h = plain_header(meta_json.len() as u64, 0o644, meta.archived_at);
+        let mut progress = Progress {
+            done: 0,
+            total: entries
+                .iter()
+                .filter(|e| e.md.is_file())
+                .map(|e| e.md.len())
+                .sum::<u64>(),
+            reported: 0,
+        };
+        // The working folder.
+        let files_dir = top.join("files");
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Directory);
+        h.set_mode(0o755);
+        h.set_size(0);
+        h.set_mtime(meta.archived_at.max(0) as u64);
         builder
-            .append_data(&mut h, top.join("metadata.json"), &meta_json[..])
+            .append_data(&mut h, &files_dir, std::io::empty())
             .map_err(io)?;
-        let mut h = plain_header(bundle.len(), 0o644, meta.archived_at);
-        builder
-            .get_mut()
-            .inner
-            .next_frame(BUNDLE_LEVEL.min(level))
-            .map_err(io)?;
-        let (reader, writer) = std::io::pipe().map_err(io)?;
-        let (appended, candidates) = std::thread::scope(|s| {
-            let feeder = s.spawn(|| {
-                let mut w = BufWriter::with_capacity(WRITE_BUFFER, writer);
-                let c = bundle.write(&mut w)?;
-                w.flush().map_err(|e| bundle_failed(&e))?;
-                Ok::<_, Error>(c)
-            });
-            let appended = builder.append_data(&mut h, top.join("history.bundle"), reader);
-            let candidates = feeder
-                .join()
-                .unwrap_or_else(|_| Err(Error::internal("the history bundle writer panicked")));
-            (appended, candidates)
-        });
-        let candidates = candidates?;
-        appended.map_err(io)?;
-        builder.get_mut().inner.next_frame(level).map_err(io)?;
-        job.check()?;
+        let mut file_count = 0u64;
+        for e in entries {
+            job.check()?;
+            let name = files_dir.join(&e.rel);
+            let full = p.path.join(&e.rel);
+            let mut h = tar::Header::new_gnu();
+            h.set_metadata_in_mode(&e.md, tar::HeaderMode::Complete);
+            let ft = e.md.file_type();
+            if ft.is_symlink() {
+                let target =
+                    fs::read_link(&full).map_err(|err| Error::io("read link", &full, err))?;
+                h.set_size(0);
+                builder.append_link(&mut h, &name, &target).map_err(io)?;
+            } else if ft.is_dir() {
+                h.set_size(0);
+                builder
+                    .append_data(&mut h, &name, std::io::empty())
+                    .map_err(io)?;
+            } else {
+                let f = File::open(&full).map_err(|err| Error::io("read", &full, err))?;
+                let reader = FileReader {
+                    inner: f,
+                    left: e.md.len(),
+                    path: &full,
+                    job,
+                    progress: &mut progress,
+                };
+                builder.append_data(&mut h, &name, reader).map_err(io)?;
+                file_count += 1;
+            }
+        }
+
+        // Large files of earlier versions, streamed out of the chunk store.
+        let candidates = candidates
+            .recv()
+            .map_err(|_| Error::internal(BUNDLE_MISSING))?;
         let pointers = history_pointers(repo, head, Some(&candidates))?;
-        let entries = listing
-            .join()
-            .unwrap_or_else(|_| Err(Error::internal("listing the folder failed")))?;
         let latest_hashes: HashSet<[u8; 32]> = pointers
             .iter()
             .filter(|(_, latest)| latest.is_some())
@@ -921,20 +1020,7 @@ impl Vault {
                 old_large.push(ptr);
             }
         }
-        let total: u64 = entries
-            .iter()
-            .filter(|e| e.md.is_file())
-            .map(|e| e.md.len())
-            .sum::<u64>()
-            + old_large.iter().map(|p| p.size).sum::<u64>();
-        let mut progress = Progress {
-            done: 0,
-            total,
-            reported: 0,
-        };
-        job.check()?;
-
-        // Large files of earlier versions, streamed out of the chunk store.
+        progress.total += old_large.iter().map(|p| p.size).sum::<u64>();
         for ptr in old_large {
             job.check()?;
             let mut h = plain_header(ptr.size, 0o644, meta.archived_at);
@@ -966,69 +1052,12 @@ impl Vault {
             }
             progress.done += ptr.size;
         }
-        // The working folder.
-        let files_dir = top.join("files");
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(tar::EntryType::Directory);
-        h.set_mode(0o755);
-        h.set_size(0);
-        h.set_mtime(meta.archived_at.max(0) as u64);
-        builder
-            .append_data(&mut h, &files_dir, std::io::empty())
-            .map_err(io)?;
-        let mut file_count = 0u64;
-        for e in &entries {
-            job.check()?;
-            let name = files_dir.join(&e.rel);
-            let full = p.path.join(&e.rel);
-            let mut h = tar::Header::new_gnu();
-            h.set_metadata_in_mode(&e.md, tar::HeaderMode::Complete);
-            let ft = e.md.file_type();
-            if ft.is_symlink() {
-                let target =
-                    fs::read_link(&full).map_err(|err| Error::io("read link", &full, err))?;
-                h.set_size(0);
-                builder.append_link(&mut h, &name, &target).map_err(io)?;
-            } else if ft.is_dir() {
-                h.set_size(0);
-                builder
-                    .append_data(&mut h, &name, std::io::empty())
-                    .map_err(io)?;
-            } else {
-                let f = File::open(&full).map_err(|err| Error::io("read", &full, err))?;
-                let reader = FileReader {
-                    inner: f,
-                    left: e.md.len(),
-                    path: &full,
-                    job,
-                    progress: &mut progress,
-                };
-                builder.append_data(&mut h, &name, reader).map_err(io)?;
-                file_count += 1;
-            }
-        }
-        job.bytes("archiving", progress.done, Some(total), None);
-        let mut counted = builder.into_inner().map_err(io)?;
+        job.bytes("archiving", progress.done, Some(progress.total), None);
+        let counted = builder.into_inner().map_err(io)?;
         let content = counted.bytes;
-        let file_out = counted.inner.finish().map_err(io)?;
-        let sha256 = hex::encode(file_out.hasher.finalize());
-        let size = file_out.bytes;
-        let mut buffered = file_out.inner;
-        buffered.flush().map_err(io)?;
-        drop(buffered);
-        job.check()?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io("sync", dest, e))?;
-        tmp.persist_noclobber(dest)
-            .map_err(|e| Error::io("save", dest, e.error))?;
-        durable::sync_dir(dir)?;
-        Ok(Written {
-            size,
-            content,
-            sha256,
-            files: file_count,
-        })
+        let mut written = counted.inner.finish().map_err(io)?;
+        written.inner.flush().map_err(io)?;
+        Ok((file_count, content, written.bytes))
     }
 
     /// Archives every active project idle longer than `archive.archive_after_days` (nothing

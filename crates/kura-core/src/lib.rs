@@ -37,6 +37,7 @@ mod listing;
 mod pointer;
 mod project;
 mod quota;
+mod rawframe;
 mod restore;
 mod snapshot;
 mod stats;
