@@ -312,6 +312,17 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> R
             }
             EntryKind::File => {
                 fs::copy(&from, &to).map_err(|e| Error::io("copy", &from, e))?;
+                // The modification time goes with the content, as with `cp -a`: build tools go
+                // by it, and a file last changed well before the import's version is not read
+                // again by the next one (see the snapshot's racy window).
+                let modified = fs::symlink_metadata(&from)
+                    .and_then(|m| m.modified())
+                    .map_err(|e| Error::io("read", &from, e))?;
+                fs::File::options()
+                    .write(true)
+                    .open(&to)
+                    .and_then(|f| f.set_modified(modified))
+                    .map_err(|e| Error::io("copy", &to, e))?;
             }
         }
         if i % 256 == 0 {

@@ -244,3 +244,47 @@ fn truncated_and_corrupt_archives_are_refused_cleanly() {
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert_nothing_created(&fx);
 }
+
+#[test]
+fn an_imported_folder_keeps_modification_times_and_is_not_read_again() {
+    let fx = Fixture::new();
+    let src = fx.dir.path().join("old-project");
+    let last_year =
+        std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_735_689_600);
+    for i in 0..20 {
+        let path = src.join(format!("src/m{i}.rs"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, format!("pub fn f{i}() {{}}\n")).unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(last_year)
+            .unwrap();
+    }
+    let p = fx
+        .vault
+        .import_folder(
+            &src,
+            &kura_core::ImportOptions {
+                name: Some("old".into()),
+                ..Default::default()
+            },
+            &Job::default(),
+        )
+        .unwrap();
+    let copied = std::fs::metadata(p.path.join("src/m7.rs")).unwrap();
+    assert_eq!(copied.modified().unwrap(), last_year);
+    // The import's version took in files changed long before it: the next one finds them as
+    // they were, without reading them again.
+    let again = fx
+        .vault
+        .snapshot(
+            &p.id,
+            &kura_core::SnapshotOptions::default(),
+            &Job::default(),
+        )
+        .unwrap();
+    assert_eq!(again.files_read, 0, "{again:?}");
+    assert!(again.version.is_none(), "nothing changed: {again:?}");
+}
