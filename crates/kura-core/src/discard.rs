@@ -57,7 +57,8 @@ impl Vault {
         })
     }
 
-    /// Removes everything waiting in the bins; returns how many trees went. A purge already at
+    /// Removes everything waiting in the bins, and the catalog's file rows of archived projects;
+    /// returns how many trees went. A purge already at
     /// work is waited for (and leaves this one little to do). Read-only folders (Go's module
     /// cache makes them) are made writable first; a tree that still cannot be removed is left
     /// for the next purge, with a warning, rather than failing the `gc` or cleanup that purges.
@@ -94,6 +95,11 @@ impl Vault {
                 }
             }
         }
+        // The file rows of archived projects (kept by the archive, which returns sooner).
+        self.db().execute(
+            "DELETE FROM files WHERE project_id NOT IN (SELECT id FROM projects WHERE status != 'archived')",
+            [],
+        )?;
         Ok(removed)
     }
 

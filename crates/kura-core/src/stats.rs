@@ -260,7 +260,7 @@ impl Vault {
         let largest_files: Vec<LargeFile> = db
             .prepare(
                 "SELECT p.name, f.path, f.size, f.layer FROM files f JOIN projects p ON p.id = f.project_id
-                 ORDER BY f.size DESC LIMIT 20",
+                 WHERE p.status != 'archived' ORDER BY f.size DESC LIMIT 20",
             )?
             .query_map([], |r| {
                 Ok(LargeFile {
