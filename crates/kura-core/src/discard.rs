@@ -58,10 +58,10 @@ impl Vault {
     }
 
     /// Removes everything waiting in the bins, and the catalog's file rows of archived projects;
-    /// returns how many trees went. A purge already at
-    /// work is waited for (and leaves this one little to do). Read-only folders (Go's module
-    /// cache makes them) are made writable first; a tree that still cannot be removed is left
-    /// for the next purge, with a warning, rather than failing the `gc` or cleanup that purges.
+    /// returns how many trees went. A purge already at work is waited for (and leaves this one
+    /// little to do). Read-only folders (Go's module cache makes them) are made writable first; a
+    /// tree that still cannot be removed is left for the next purge, with a warning, rather than
+    /// failing the `gc` or cleanup that purges.
     pub fn purge_discarded(&self) -> Result<u64> {
         let _lock = FileLock::acquire(&self.root().join("locks/discard.lock"), true)?;
         let mut removed = 0;

@@ -318,9 +318,9 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> R
                 let modified = fs::symlink_metadata(&from)
                     .and_then(|m| m.modified())
                     .map_err(|e| Error::io("read", &from, e))?;
-                fs::File::options()
-                    .write(true)
-                    .open(&to)
+                // Opened for reading: the copy of a read-only file is read-only too, and the
+                // owner may set its times through any descriptor.
+                fs::File::open(&to)
                     .and_then(|f| f.set_modified(modified))
                     .map_err(|e| Error::io("copy", &to, e))?;
             }

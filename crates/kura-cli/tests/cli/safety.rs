@@ -134,6 +134,69 @@ fn ignore_files_keep_files_out_of_versions() {
     assert_eq!(Tree::read(&copy_dir).paths(), want);
 }
 
+/// Makes `sb` run kura as an ordinary user, whom permissions bind: as root, `nobody`, on a
+/// sandbox `nobody` then owns. False (the test is skipped) when that cannot be done here.
+fn unprivileged(sb: &mut Sandbox) -> bool {
+    if !running_as_root() {
+        return true;
+    }
+    if !Command::new("runuser")
+        .arg("--help")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped: running as root without runuser");
+        return false;
+    }
+    let root = sb.root();
+    disk::chmod(&root, 0o755);
+    let chown = Command::new("chown")
+        .args(["-R", "nobody", s(&root)])
+        .status()
+        .unwrap();
+    assert!(chown.success());
+    sb.run_as("nobody");
+    let can_exec = sb.run(&["workspace", "current"]);
+    if can_exec.code != Some(0) {
+        eprintln!(
+            "skipped: nobody cannot run {}: {}",
+            crate::sandbox::KURA,
+            can_exec.stderr
+        );
+        return false;
+    }
+    true
+}
+
+/// A copy-import keeps each file's modification time, read-only files' included, as an
+/// ordinary user (whom a read-only file's permissions bind) sees it.
+#[test]
+fn a_copy_import_keeps_modification_times_of_read_only_files() {
+    let mut sb = Sandbox::new();
+    let src = sb.root().join("mods");
+    let file = src.join("pkg/go.mod");
+    disk::write(&file, "module example.com/pkg\n");
+    let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_600_000_000);
+    fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(long_ago)
+        .unwrap();
+    disk::chmod(&file, 0o444);
+    if !unprivileged(&mut sb) {
+        return;
+    }
+    let p = sb.ok(&["project", "import", s(&src), "--name", "mods"]);
+    let copied = PathBuf::from(p["path"].as_str().unwrap()).join("pkg/go.mod");
+    let md = fs::metadata(&copied).unwrap();
+    assert_eq!(md.modified().unwrap(), long_ago);
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&md.permissions()) & 0o777,
+        0o444
+    );
+}
+
 /// As root, kura runs as `nobody` on a vault and folder nobody owns, so that `chmod 000` really
 /// makes a file unreadable.
 #[test]
@@ -143,32 +206,8 @@ fn unreadable_files_are_skipped_and_keep_their_earlier_content() {
     let src = root.join("proj");
     disk::write(&src.join("secret.txt"), "secret v1\n");
     disk::write(&src.join("plain.txt"), "plain v1\n");
-    if running_as_root() {
-        // The vault and the folder belong to `nobody`, and kura runs as nobody.
-        if !Command::new("runuser")
-            .arg("--help")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            eprintln!("skipped: running as root without runuser");
-            return;
-        }
-        disk::chmod(&root, 0o755);
-        let chown = Command::new("chown")
-            .args(["-R", "nobody", s(&root)])
-            .status()
-            .unwrap();
-        assert!(chown.success());
-        sb.run_as("nobody");
-        let can_exec = sb.run(&["workspace", "current"]);
-        if can_exec.code != Some(0) {
-            eprintln!(
-                "skipped: nobody cannot run {}: {}",
-                crate::sandbox::KURA,
-                can_exec.stderr
-            );
-            return;
-        }
+    if !unprivileged(&mut sb) {
+        return;
     }
     sb.ok(&["project", "import", s(&src), "--link"]);
     let v1 = sb.version_ids("proj")[0].clone();
