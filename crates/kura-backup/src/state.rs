@@ -173,7 +173,7 @@ pub(crate) struct State {
 }
 
 /// A file's stat data and chunks, from the last successful run.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct CachedFile {
     pub size: u64,
     pub mtime_ns: i64,

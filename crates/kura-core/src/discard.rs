@@ -95,9 +95,11 @@ impl Vault {
                 }
             }
         }
-        // The file rows of archived projects (kept by the archive, which returns sooner).
+        // The file rows of archived projects (kept by the archive, which returns sooner); by
+        // primary key, so a catalog of a million files is not scanned. A project deleted for good
+        // takes its rows along (foreign key cascade).
         self.db().execute(
-            "DELETE FROM files WHERE project_id NOT IN (SELECT id FROM projects WHERE status != 'archived')",
+            "DELETE FROM files WHERE project_id IN (SELECT id FROM projects WHERE status = 'archived')",
             [],
         )?;
         Ok(removed)

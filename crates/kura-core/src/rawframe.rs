@@ -58,11 +58,11 @@ impl<'a> RawFrame<'a> {
     /// Writes the buffered block, `last` or not.
     fn block(&mut self, last: bool) -> std::io::Result<()> {
         let header = ((self.buf.len() as u32) << 3) | u32::from(last);
-        let mut out = Vec::with_capacity(3 + self.buf.len());
-        out.extend_from_slice(&header.to_le_bytes()[..3]);
-        out.extend_from_slice(&self.buf);
-        self.put(&out)?;
-        self.buf.clear();
+        let mut data = std::mem::take(&mut self.buf);
+        self.put(&header.to_le_bytes()[..3])?;
+        self.put(&data)?;
+        data.clear();
+        self.buf = data;
         Ok(())
     }
 
