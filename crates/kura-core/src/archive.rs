@@ -735,9 +735,7 @@ impl Vault {
                 "UPDATE projects SET status = 'archived', updated_at = ?1, stored_size = ?2, chunk_stored = 0 WHERE id = ?3",
                 params![now, written.size as i64, p.id],
             )?;
-            // The project's file rows (52,000 for the docs: a tenth of a second) go with the
-            // folder, in the purge; statistics leave archived projects out meanwhile.
-            tx.execute("DELETE FROM file_usage WHERE project_id = ?1", [&p.id])?;
+            crate::filelist::remove(&tx, &p.id)?;
             tx.commit()?;
         }
         tracing::debug!(elapsed = ?started.elapsed(), "archive: catalog updated");

@@ -9,6 +9,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
+use crate::filelist;
+use crate::files::{CachedFile, Layer};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -125,6 +127,23 @@ const MIGRATIONS: &[&str] = &[
         report      TEXT NOT NULL
     );
     "#,
+    // 4: the file rows become one compressed list per project (see `filelist`); what was in
+    // the rows is moved by `lists_from_rows` below.
+    r#"
+    CREATE TABLE file_lists (
+        project_id TEXT PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+        files      INTEGER NOT NULL,
+        data       BLOB NOT NULL
+    );
+    CREATE TABLE large_files (
+        project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+        path       TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        layer      TEXT NOT NULL,
+        PRIMARY KEY (project_id, path)
+    ) WITHOUT ROWID;
+    CREATE INDEX large_files_by_size ON large_files(size);
+    "#,
 ];
 
 /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.
@@ -164,15 +183,63 @@ fn migrate(conn: &Connection) -> Result<()> {
         }
         let res = conn
             .execute_batch(sql)
-            .and_then(|_| conn.pragma_update(None, "user_version", i + 1));
+            .map_err(Error::from)
+            .and_then(|_| match i + 1 {
+                4 => lists_from_rows(conn),
+                _ => Ok(()),
+            })
+            .and_then(|_| Ok(conn.pragma_update(None, "user_version", i + 1)?));
         match res {
             Ok(()) => conn.execute_batch("COMMIT")?,
             Err(e) => {
                 let _ = conn.execute_batch("ROLLBACK");
-                return Err(e.into());
+                return Err(e);
             }
         }
     }
+    Ok(())
+}
+
+/// Migration 4: each project's file rows (the last version as hex text) become its file list;
+/// archived projects' rows, which a purge would have removed, are dropped.
+fn lists_from_rows(conn: &Connection) -> Result<()> {
+    let mut projects = conn.prepare(
+        "SELECT id FROM projects WHERE status != 'archived' AND id IN (SELECT DISTINCT project_id FROM files)",
+    )?;
+    let ids: Vec<String> = projects
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut rows = conn.prepare(
+        "SELECT path, size, mtime_ns, ctime_ns, inode, mode, layer, oid, last_version FROM files
+         WHERE project_id = ?1 ORDER BY path",
+    )?;
+    for id in ids {
+        let files: Vec<(String, CachedFile)> = rows
+            .query_map([&id], |r| {
+                let hex_id: String = r.get(8)?;
+                let mut last_version = [0u8; 20];
+                // A malformed id (never written by Kura) reads as none: the file's history
+                // shows its true last version.
+                let _ = hex::decode_to_slice(hex_id, &mut last_version);
+                Ok((
+                    r.get(0)?,
+                    CachedFile {
+                        size: r.get::<_, i64>(1)? as u64,
+                        mtime_ns: r.get(2)?,
+                        ctime_ns: r.get(3)?,
+                        inode: r.get::<_, i64>(4)? as u64,
+                        mode: r.get(5)?,
+                        layer: Layer::parse(&r.get::<_, String>(6)?),
+                        oid: r.get(7)?,
+                        last_version,
+                    },
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let files: Vec<(&str, CachedFile)> = files.iter().map(|(p, f)| (p.as_str(), *f)).collect();
+        filelist::store(conn, &id, &files)?;
+    }
+    conn.execute_batch("DROP TABLE files")?;
     Ok(())
 }
 

@@ -15,6 +15,7 @@ use std::path::Path;
 
 use git2::Oid;
 use rusqlite::params;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::RetentionConfig;
@@ -473,12 +474,12 @@ impl Vault {
         {
             let mut db = self.db();
             let tx = db.transaction()?;
-            for (old, new) in map.iter().filter(|(o, n)| o != n) {
-                tx.execute(
-                    "UPDATE files SET last_version = ?1 WHERE project_id = ?2 AND last_version = ?3",
-                    params![new.to_string(), p.id, old.to_string()],
-                )?;
-            }
+            let renamed: FxHashMap<[u8; 20], [u8; 20]> = map
+                .iter()
+                .filter(|(o, n)| o != n)
+                .map(|(o, n)| (history::id_bytes(*o), history::id_bytes(*n)))
+                .collect();
+            crate::filelist::rename_versions(&tx, &p.id, &renamed)?;
             tx.execute(
                 "UPDATE projects SET head = ?1 WHERE id = ?2",
                 params![new_head.to_string(), p.id],

@@ -95,13 +95,6 @@ impl Vault {
                 }
             }
         }
-        // The file rows of archived projects (kept by the archive, which returns sooner); by
-        // primary key, so a catalog of a million files is not scanned. A project deleted for good
-        // takes its rows along (foreign key cascade).
-        self.db().execute(
-            "DELETE FROM files WHERE project_id IN (SELECT id FROM projects WHERE status = 'archived')",
-            [],
-        )?;
         Ok(removed)
     }
 

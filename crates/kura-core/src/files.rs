@@ -1,7 +1,6 @@
 //! Files inside a project folder: the scanner every snapshot uses, path containment, and the file
 //! operations (list, read, save, rename, delete).
 
-use rustc_hash::FxHashMap;
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -334,7 +333,7 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> R
 }
 
 /// Which storage layer holds a file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
@@ -404,8 +403,8 @@ pub(crate) fn file_type_of(rel: &str) -> String {
     }
 }
 
-/// A row of the files cache.
-#[derive(Clone, Debug)]
+/// A file of the files cache (see [`crate::filelist`]).
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct CachedFile {
     pub size: u64,
     pub mtime_ns: i64,
@@ -414,7 +413,8 @@ pub(crate) struct CachedFile {
     pub mode: u32,
     pub layer: Layer,
     pub oid: [u8; 20],
-    pub last_version: String,
+    /// The commit id of the version where the file last changed.
+    pub last_version: [u8; 20],
 }
 
 impl CachedFile {
@@ -426,38 +426,6 @@ impl CachedFile {
             && self.inode == f.inode
             && self.mode == f.git_mode()
     }
-}
-
-/// The files cache of a project (`capacity`: how many files it probably holds).
-pub(crate) fn load_cache(
-    db: &rusqlite::Connection,
-    project_id: &str,
-    capacity: usize,
-) -> Result<FxHashMap<String, CachedFile>> {
-    let mut stmt = db.prepare_cached(
-        "SELECT path, size, mtime_ns, ctime_ns, inode, mode, layer, oid, last_version FROM files WHERE project_id = ?1",
-    )?;
-    let rows = stmt.query_map([project_id], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            CachedFile {
-                size: r.get::<_, i64>(1)? as u64,
-                mtime_ns: r.get(2)?,
-                ctime_ns: r.get(3)?,
-                inode: r.get::<_, i64>(4)? as u64,
-                mode: r.get(5)?,
-                layer: Layer::parse(&r.get::<_, String>(6)?),
-                oid: r.get(7)?,
-                last_version: r.get(8)?,
-            },
-        ))
-    })?;
-    let mut out = FxHashMap::with_capacity_and_hasher(capacity, Default::default());
-    for row in rows {
-        let (k, v) = row?;
-        out.insert(k, v);
-    }
-    Ok(out)
 }
 
 /// What a preview holds.
@@ -715,7 +683,7 @@ impl Vault {
     pub fn list_files(&self, reference: &str, prefix: Option<&str>) -> Result<Vec<FileEntry>> {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
-        let cache = load_cache(&self.db(), &p.id, p.file_count as usize)?;
+        let cache = crate::filelist::load(&self.db(), &p.id, p.file_count as usize)?;
         let scan = scan(&p.path, &self.config())?;
         let prefix = prefix
             .map(|s| s.trim_matches('/'))
@@ -756,7 +724,7 @@ impl Vault {
                     file_type_of(&f.rel)
                 },
                 layer: cached.map(|c| c.layer),
-                last_version: cached.map(|c| c.last_version.clone()),
+                last_version: cached.map(|c| hex::encode(c.last_version)),
                 state,
                 modified_at: Some(f.mtime_ns.div_euclid(1_000_000_000)),
             });
@@ -770,7 +738,7 @@ impl Vault {
                 size: c.size,
                 file_type: file_type_of(path),
                 layer: Some(c.layer),
-                last_version: Some(c.last_version.clone()),
+                last_version: Some(hex::encode(c.last_version)),
                 state: FileState::Deleted,
                 modified_at: None,
             });

@@ -106,6 +106,13 @@ pub struct Version {
 }
 
 /// Creates an empty bare repository whose HEAD points at `main`.
+/// A commit id as the 20 bytes the catalog's file lists record.
+pub(crate) fn id_bytes(id: Oid) -> [u8; 20] {
+    let mut out = [0u8; 20];
+    out.copy_from_slice(id.as_bytes());
+    out
+}
+
 pub(crate) fn init(path: &Path) -> Result<()> {
     let mut opts = RepositoryInitOptions::new();
     opts.bare(true).initial_head("main").mkpath(true);

@@ -28,6 +28,8 @@ mod detect;
 mod discard;
 mod durable;
 mod error;
+#[doc(hidden)]
+pub mod filelist;
 mod files;
 mod gitops;
 mod history;

@@ -9,7 +9,7 @@ use std::fs;
 use std::io::Read;
 use std::path::Path;
 
-use git2::Oid;
+use git2::{OdbLookupFlags, Oid};
 use kura_gitpack::{encode_tree, object_id, EncodedObject, ObjectKind, PackWriter, TreeEntry};
 use rayon::prelude::*;
 use rusqlite::params;
@@ -17,7 +17,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::detect;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::files::{self, CachedFile, EntryKind, Layer, ScannedFile, SkippedFile};
 use crate::history::{self, ChangeCounts, Trigger, Version};
 use crate::job::Job;
@@ -85,8 +85,8 @@ struct Entry {
     layer: Layer,
     /// Stat data for the cache; `None` for entries carried over from the previous version.
     stat: Option<files::Stat>,
-    /// The version where it last changed; `None` means "this new version".
-    last_version: Option<String>,
+    /// The commit id of the version where it last changed; `None` means "this new version".
+    last_version: Option<[u8; 20]>,
     size: u64,
     /// Whether the cache row must be (re)written.
     dirty: bool,
@@ -211,12 +211,16 @@ impl Vault {
         let repo_path = self.history_path(&p.id);
         let repo = history::open(&repo_path)?;
         let head = history::head(&repo)?;
-        let cache_valid = head.map(|h| h.to_string()) == p.head;
+        let mut cache_valid = head.map(|h| h.to_string()) == p.head;
         // Scan the folder while the files cache loads.
         let (scan, loaded) = std::thread::scope(|s| {
             let scanning = s.spawn(|| files::scan(root, config));
             let loaded = if cache_valid {
-                Some(files::load_cache(&self.db(), &p.id, p.file_count as usize))
+                Some(crate::filelist::load(
+                    &self.db(),
+                    &p.id,
+                    p.file_count as usize,
+                ))
             } else {
                 None
             };
@@ -229,12 +233,20 @@ impl Vault {
         tracing::debug!(files = scan.files.len(), elapsed = ?started.elapsed(), "scanned");
         job.check()?;
         // The cache doubles as "what the previous version held". When the catalog is behind
-        // the history (a crash between the two), rebuild it from the history with stat data
-        // that matches nothing, so every file is read again.
+        // the history (a crash between the two), or its file list is damaged, rebuild it from the
+        // history with stat data that matches nothing, so every file is read again.
+        let loaded = match loaded {
+            Some(Err(e)) if e.kind() == ErrorKind::Corrupt => {
+                tracing::warn!("{e}; rebuilding it from the history");
+                cache_valid = false;
+                None
+            }
+            other => other,
+        };
         let cache = if let Some(loaded) = loaded {
             loaded?
         } else if let Some(h) = head {
-            let hs = h.to_string();
+            let head_id = history::id_bytes(h);
             let mut m = FxHashMap::default();
             for t in history::files_of(&repo, h)? {
                 let blob = repo.find_blob(t.oid)?;
@@ -255,7 +267,7 @@ impl Vault {
                         mode: t.mode,
                         layer,
                         oid,
-                        last_version: hs.clone(),
+                        last_version: head_id,
                     },
                 );
             }
@@ -279,7 +291,7 @@ impl Vault {
                     mode: c.mode,
                     oid: c.oid,
                     layer: c.layer,
-                    last_version: Some(c.last_version.clone()),
+                    last_version: Some(c.last_version),
                     size: f.size,
                     dirty: false,
                 }),
@@ -327,6 +339,15 @@ impl Vault {
         // streamed through the chunk store.
         let mut pack = PackWriter::create(&repo_path.join("objects/pack"))?;
         let odb = repo.odb()?;
+        // Whether the history holds an object already. A history without a head has none worth
+        // looking for (at most a pack a crash left unreferenced: a duplicate does no harm). The
+        // object database was opened just now, so a miss need not re-read the pack folder, which
+        // libgit2 would otherwise do for every new object.
+        let known = |pack: &PackWriter, oid: &[u8; 20]| -> Result<bool> {
+            Ok(pack.contains(oid)
+                || (head.is_some()
+                    && odb.exists_ext(Oid::from_bytes(oid)?, OdbLookupFlags::NO_REFRESH)))
+        };
         let mut chunk_writer = self.chunks().writer();
         let mut large: Vec<&ScannedFile> = Vec::new();
         let mut small: Vec<&ScannedFile> = Vec::new();
@@ -371,7 +392,7 @@ impl Vault {
                     let f = small[i];
                     match outcome {
                         Outcome::Git(obj) => {
-                            if !pack.contains(&obj.oid) && !odb.exists(Oid::from_bytes(&obj.oid)?) {
+                            if !known(&pack, &obj.oid)? {
                                 pack.add(&obj)?;
                             }
                             bytes_read += f.size;
@@ -453,7 +474,7 @@ impl Vault {
                 &pointer,
                 config.storage.history_compression_level,
             );
-            if !pack.contains(&obj.oid) && !odb.exists(Oid::from_bytes(&obj.oid)?) {
+            if !known(&pack, &obj.oid)? {
                 pack.add(&obj)?;
             }
             entries.push(Entry {
@@ -482,7 +503,7 @@ impl Vault {
                     oid: c.oid,
                     layer: c.layer,
                     stat: None,
-                    last_version: Some(c.last_version.clone()),
+                    last_version: Some(c.last_version),
                     size: c.size,
                     dirty: false,
                 });
@@ -495,7 +516,7 @@ impl Vault {
         for e in entries.iter_mut().filter(|e| e.last_version.is_none()) {
             if let Some(c) = base.get(&e.path) {
                 if c.mode == e.mode && c.oid == e.oid {
-                    e.last_version = Some(c.last_version.clone());
+                    e.last_version = Some(c.last_version);
                 }
             }
         }
@@ -533,11 +554,12 @@ impl Vault {
             drop(pack);
             chunk_writer.finish()?;
             let head_id = head.map(|h| h.to_string()).unwrap_or_default();
+            let head_bytes = head.map(history::id_bytes).unwrap_or_default();
             self.write_cache(
                 &p.id,
                 &entries,
                 &removed,
-                &head_id,
+                &head_bytes,
                 !cache_valid,
                 scan_start,
             )?;
@@ -563,7 +585,7 @@ impl Vault {
         job.check()?;
         let level = config.storage.history_compression_level;
         for (oid, data) in &trees {
-            if !pack.contains(oid) && !odb.exists(Oid::from_bytes(oid)?) {
+            if !known(&pack, oid)? {
                 pack.add(&EncodedObject::encode(ObjectKind::Tree, data, level))?;
             }
         }
@@ -607,7 +629,7 @@ impl Vault {
             &p.id,
             &entries,
             &removed,
-            &version_id,
+            &commit_oid,
             !cache_valid,
             scan_start,
         )?;
@@ -676,40 +698,25 @@ impl Vault {
             .collect()
     }
 
-    /// Brings the files cache in line with `entries`: rows of changed files are written (with
-    /// `version` as their last version when they changed in it), rows of files that are gone are
-    /// removed; with `rewrite_all` every row is replaced.
+    /// Replaces the files cache with `entries` (files that changed in `version` get it as their
+    /// last version), unless nothing changed: no entry is dirty, none was `removed`, and the
+    /// cache is not to be rebuilt (`rewrite_all`).
     fn write_cache(
         &self,
         project_id: &str,
         entries: &[Entry],
         removed: &[&str],
-        version: &str,
+        version: &[u8; 20],
         rewrite_all: bool,
         scan_start: i64,
     ) -> Result<()> {
         if !rewrite_all && removed.is_empty() && !entries.iter().any(|e| e.dirty) {
             return Ok(());
         }
-        let mut db = self.db();
-        let tx = db.transaction()?;
-        if rewrite_all {
-            tx.execute("DELETE FROM files WHERE project_id = ?1", [project_id])?;
-        } else {
-            let mut del =
-                tx.prepare_cached("DELETE FROM files WHERE project_id = ?1 AND path = ?2")?;
-            for path in removed {
-                del.execute(params![project_id, path])?;
-            }
-        }
-        {
-            let mut ins = tx.prepare_cached(
-                "INSERT OR REPLACE INTO files (project_id, path, size, mtime_ns, ctime_ns, inode, mode, layer, oid, ext, last_version)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            )?;
-            for e in entries.iter().filter(|e| rewrite_all || e.dirty) {
-                let last = e.last_version.as_deref().unwrap_or(version);
-                let (mtime, ctime, inode) = match &e.stat {
+        let list: Vec<(&str, CachedFile)> = entries
+            .iter()
+            .map(|e| {
+                let (mtime_ns, ctime_ns, inode) = match &e.stat {
                     // A file written just before the scan is stored with an impossible mtime so
                     // that the next snapshot reads it again (the "racily clean" problem).
                     Some(s) if s.mtime_ns >= scan_start - RACY_WINDOW_NS => {
@@ -718,28 +725,22 @@ impl Vault {
                     Some(s) => (s.mtime_ns, s.ctime_ns, s.inode),
                     None => (-1, -1, 0),
                 };
-                ins.execute(params![
-                    project_id,
-                    e.path,
-                    e.size as i64,
-                    mtime,
-                    ctime,
-                    inode as i64,
-                    e.mode,
-                    e.layer.as_str(),
-                    &e.oid[..],
-                    files::file_type_of(&e.path),
-                    last
-                ])?;
-            }
-        }
-        tx.execute("DELETE FROM file_usage WHERE project_id = ?1", [project_id])?;
-        tx.execute(
-            "INSERT INTO file_usage (project_id, layer, ext, files, bytes)
-             SELECT project_id, layer, ext, count(*), sum(size) FROM files
-             WHERE project_id = ?1 GROUP BY layer, ext",
-            [project_id],
-        )?;
+                let file = CachedFile {
+                    size: e.size,
+                    mtime_ns,
+                    ctime_ns,
+                    inode,
+                    mode: e.mode,
+                    layer: e.layer,
+                    oid: e.oid,
+                    last_version: e.last_version.unwrap_or(*version),
+                };
+                (e.path.as_str(), file)
+            })
+            .collect();
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        crate::filelist::store(&tx, project_id, &list)?;
         tx.commit()?;
         Ok(())
     }

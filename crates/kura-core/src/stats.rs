@@ -257,12 +257,13 @@ impl Vault {
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
+        // Each project's largest files are kept beside its file list; the vault's are among them.
         let largest_files: Vec<LargeFile> = db
             .prepare(
-                "SELECT p.name, f.path, f.size, f.layer FROM files f JOIN projects p ON p.id = f.project_id
-                 WHERE p.status != 'archived' ORDER BY f.size DESC LIMIT 20",
+                "SELECT p.name, f.path, f.size, f.layer FROM large_files f JOIN projects p ON p.id = f.project_id
+                 WHERE p.status != 'archived' ORDER BY f.size DESC LIMIT ?1",
             )?
-            .query_map([], |r| {
+            .query_map([crate::filelist::LARGEST as i64], |r| {
                 Ok(LargeFile {
                     project: r.get(0)?,
                     path: r.get(1)?,

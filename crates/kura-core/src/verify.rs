@@ -273,6 +273,15 @@ impl Vault {
         let mut chunk_refs: HashMap<ChunkId, (u32, Vec<(String, Uses)>)> = HashMap::new();
         for (i, p) in projects.iter().enumerate() {
             job.files("verifying", i as u64, Some(projects.len() as u64));
+            if let Err(e) = crate::filelist::load(&self.db(), &p.id, 0) {
+                report.problems.push(Problem {
+                    area: "catalog".into(),
+                    project: Some(p.name.clone()),
+                    versions: vec![],
+                    paths: vec![],
+                    message: e.to_string(),
+                });
+            }
             let repo = match Repository::open_bare(self.history_path(&p.id)) {
                 Ok(r) => r,
                 Err(e) => {

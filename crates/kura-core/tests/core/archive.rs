@@ -110,29 +110,27 @@ fn archive_opens_with_tar_and_git_and_unarchive_restores_exactly() {
         .unwrap()
         .is_ok());
     assert!(fx.vault.verify(None, &Job::default()).unwrap().is_ok());
-    // Its files leave the statistics at once; their catalog rows go with the purge.
+    // Its files leave the statistics and the catalog at once.
     let stats = fx.vault.stats().unwrap();
     assert!(
         stats.largest_files.iter().all(|f| f.project != "site"),
         "{:?}",
         stats.largest_files
     );
-    let file_rows = || -> i64 {
-        rusqlite::Connection::open(fx.vault.root().join("catalog.db"))
-            .unwrap()
-            .query_row(
-                "SELECT count(*) FROM files WHERE project_id = ?1",
-                [&p.id],
-                |r| r.get(0),
-            )
-            .unwrap()
-    };
-    assert!(file_rows() > 0, "the archive leaves the rows to the purge");
+    assert!(stats.file_types.iter().all(|t| t.file_type != "html"));
+    let lists: i64 = rusqlite::Connection::open(fx.vault.root().join("catalog.db"))
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM file_lists WHERE project_id = ?1",
+            [&p.id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(lists, 0);
     // The chunks only the archive needs now are garbage.
     assert!(fx.vault.gc(&Job::default()).unwrap().bytes_freed > 0);
     assert!(!fx.vault.has_discarded());
     assert_eq!(std::fs::read_dir(&bin).unwrap().count(), 0);
-    assert_eq!(file_rows(), 0);
 
     // Plain tar and git open it.
     let out = fx.dir.path().join("untarred");

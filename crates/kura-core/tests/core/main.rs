@@ -72,6 +72,18 @@ impl Fixture {
     }
 }
 
+/// Sets a file's modification time an hour back, so that no snapshot counts it as "racily"
+/// recent (written within the scan's clock resolution) and reads it again.
+pub fn backdate(path: &Path) {
+    let t = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
 pub fn write(root: &Path, rel: &str, data: &[u8]) {
     let p = root.join(rel);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();

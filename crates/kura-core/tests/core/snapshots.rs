@@ -22,13 +22,7 @@ fn an_unchanged_tree_reads_no_file_again_and_makes_no_version() {
     let root = f.tree("src", &refs);
     // Backdate the files so none is "racily" recent.
     for (rel, _) in &files {
-        let t = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        std::fs::File::options()
-            .write(true)
-            .open(root.join(rel))
-            .unwrap()
-            .set_modified(t)
-            .unwrap();
+        crate::backdate(&root.join(rel));
     }
     f.link(&root, "p");
     let again = f.snapshot("p", "again");

@@ -135,3 +135,119 @@ fn a_changed_setting_applies_to_the_open_vault_at_once() {
         kura_core::AutoSnapshot::All
     );
 }
+
+/// A catalog of schema 3 (file rows with the last version as hex text, an index of every file's
+/// size) is brought up to date on open: the rows become the project's file list, which keeps
+/// serving as the files cache.
+#[test]
+fn a_catalog_of_an_earlier_schema_is_migrated_without_losing_the_files_cache() {
+    let f = Fixture::new();
+    let big = vec![7u8; 100_000];
+    let root = f.tree(
+        "app",
+        &[
+            ("src/main.rs", b"fn main() {}\n"),
+            ("assets/data.bin", &big),
+        ],
+    );
+    crate::backdate(&root.join("src/main.rs"));
+    crate::backdate(&root.join("assets/data.bin"));
+    f.link(&root, "app");
+    crate::write(&root, "src/lib.rs", b"pub fn lib() {}\n");
+    crate::backdate(&root.join("src/lib.rs"));
+    let second = f.snapshot("app", "second").version.unwrap().id;
+    let first = f.vault.versions("app", None).unwrap()[1].id.clone();
+    let project = f.vault.project("app").unwrap();
+    let history = f.vault.root().join(format!("histories/{}.git", project.id));
+    let db_path = f.vault.root().join("catalog.db");
+    drop(f.vault);
+    {
+        // Back to schema 3, as an earlier Kura left it: a row per file, made here from the real
+        // history (`git ls-tree`, `git log`) and the files' stat data.
+        let git = |args: &[&str]| -> String {
+            let out = std::process::Command::new("git")
+                .arg("--git-dir")
+                .arg(&history)
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(out.status.success());
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let mut db = rusqlite::Connection::open(&db_path).unwrap();
+        let tx = db.transaction().unwrap();
+        tx.execute_batch(
+            "DROP TABLE file_lists;
+             DROP TABLE large_files;
+             CREATE TABLE files (
+                 project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+                 path TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                 ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, mode INTEGER NOT NULL,
+                 layer TEXT NOT NULL, oid BLOB NOT NULL, ext TEXT NOT NULL,
+                 last_version TEXT NOT NULL, PRIMARY KEY (project_id, path)) WITHOUT ROWID;
+             CREATE INDEX files_by_size ON files(size);
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+        for line in git(&["ls-tree", "-r", "HEAD"]).lines() {
+            // "<mode> blob <oid>\t<path>"
+            let (meta, path) = line.split_once('\t').unwrap();
+            let fields: Vec<&str> = meta.split(' ').collect();
+            let md = std::fs::metadata(root.join(path)).unwrap();
+            use std::os::unix::fs::MetadataExt;
+            tx.execute(
+                "INSERT INTO files VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                rusqlite::params![
+                    project.id,
+                    path,
+                    md.len() as i64,
+                    md.mtime() * 1_000_000_000 + md.mtime_nsec(),
+                    md.ctime() * 1_000_000_000 + md.ctime_nsec(),
+                    md.ino() as i64,
+                    i64::from_str_radix(fields[0], 8).unwrap(),
+                    if path.ends_with(".bin") {
+                        "chunks"
+                    } else {
+                        "git"
+                    },
+                    hex::decode(fields[2]).unwrap(),
+                    path.rsplit('.').next().unwrap(),
+                    git(&["log", "-1", "--format=%H", "--", path]).trim(),
+                ],
+            )
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let vault = Vault::open(&f.dir.path().join("vault")).unwrap();
+    let files = vault.list_files("app", None).unwrap();
+    let last = |path: &str| {
+        files
+            .iter()
+            .find(|e| e.path == path)
+            .and_then(|e| e.last_version.clone())
+    };
+    assert_eq!(last("src/main.rs"), Some(first.clone()));
+    assert_eq!(last("assets/data.bin"), Some(first));
+    assert_eq!(last("src/lib.rs"), Some(second));
+    // Nothing is read again: the migrated rows still match the files on disk.
+    let report = vault
+        .snapshot("app", &SnapshotOptions::default(), &Job::default())
+        .unwrap();
+    assert_eq!(report.version, None);
+    assert_eq!(report.files_read, 0);
+    assert_eq!(
+        vault.stats().unwrap().largest_files[0].path,
+        "assets/data.bin"
+    );
+    // The rows are gone, into one file list.
+    let db = rusqlite::Connection::open(&db_path).unwrap();
+    let tables: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'file%' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(tables, ["file_lists", "file_usage"]);
+}
