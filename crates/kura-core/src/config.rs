@@ -172,7 +172,7 @@ impl Default for StorageConfig {
             .map(|s| s.to_string())
             .collect(),
             compression_level: 3,
-            history_compression_level: 2,
+            history_compression_level: 1,
             cache_size: ByteSize(64 << 20),
         }
     }

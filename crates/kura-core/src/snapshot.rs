@@ -8,6 +8,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use std::fs;
 use std::io::Read;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use git2::{OdbLookupFlags, Oid};
 use kura_gitpack::{encode_tree, object_id, EncodedObject, ObjectKind, PackWriter, TreeEntry};
@@ -163,7 +164,14 @@ fn read_small(root: &Path, f: &ScannedFile, config: &Config) -> Outcome {
             Err(e) => Outcome::Skipped(e.to_string()),
         };
     }
-    let data = match fs::read(&path) {
+    // Sized from the scan, so reading needs no stat of its own.
+    let read = fs::File::open(&path).and_then(|mut file| {
+        let mut data =
+            Vec::with_capacity(f.size.min(config.storage.large_file_threshold.0) as usize + 1);
+        file.read_to_end(&mut data)?;
+        Ok(data)
+    });
+    let data = match read {
         Ok(d) => d,
         Err(e) => return Outcome::Skipped(e.to_string()),
     };
@@ -175,6 +183,56 @@ fn read_small(root: &Path, f: &ScannedFile, config: &Config) -> Outcome {
         return Outcome::Large;
     }
     Outcome::Git(EncodedObject::encode(ObjectKind::Blob, &data, level))
+}
+
+/// What became of a file meant for the chunk store.
+enum LargeOutcome<'f> {
+    Stored(&'f ScannedFile, kura_chunkstore::StoredFile),
+    /// It could not be read (the reason).
+    Skipped(&'f ScannedFile, String),
+}
+
+/// Streams `files` into the chunk store, adding what is read to `done` and reporting progress.
+fn store_large<'f>(
+    chunk_writer: &mut kura_chunkstore::ChunkWriter<'_>,
+    root: &Path,
+    files: &[&'f ScannedFile],
+    job: &Job,
+    done: &AtomicU64,
+    progress: &(dyn Fn(Option<&str>) + Sync),
+) -> Result<Vec<LargeOutcome<'f>>> {
+    let mut out = Vec::with_capacity(files.len());
+    for &f in files {
+        job.check()?;
+        let mut file = match fs::File::open(root.join(&f.rel)) {
+            Ok(file) => file,
+            Err(e) => {
+                out.push(LargeOutcome::Skipped(f, e.to_string()));
+                continue;
+            }
+        };
+        let mut counted = 0u64;
+        let stored = {
+            let mut report = |n: u64| {
+                done.fetch_add(n - counted, Ordering::Relaxed);
+                counted = n;
+                progress(Some(&f.rel));
+            };
+            chunk_writer.store(&mut file as &mut dyn Read, &mut report, job.flag())
+        };
+        match stored {
+            Ok(stored) => {
+                done.fetch_add(stored.size.saturating_sub(counted), Ordering::Relaxed);
+                out.push(LargeOutcome::Stored(f, stored));
+            }
+            Err(kura_chunkstore::Error::Input(source)) => {
+                done.fetch_sub(counted, Ordering::Relaxed);
+                out.push(LargeOutcome::Skipped(f, source.to_string()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(out)
 }
 
 fn memchr0(data: &[u8]) -> bool {
@@ -359,12 +417,15 @@ impl Vault {
             }
         }
         let total_read_bytes: u64 = small.iter().chain(large.iter()).map(|f| f.size).sum();
-        let mut bytes_read = 0u64;
+        // Bytes read so far, by both of the threads below.
+        let done = AtomicU64::new(0);
         let mut files_read = 0u64;
         let mut new_chunk_bytes = 0u64;
         // Small files: a pool of readers (more threads than cores, as reads wait on the disk)
         // hash and deflate them; this thread appends the results to the pack as they come.
-        {
+        // Meanwhile another thread streams the files known to be large into the chunk store.
+        let mut found_large: Vec<&ScannedFile> = Vec::new();
+        let stored_large = {
             let readers = rayon::ThreadPoolBuilder::new()
                 .num_threads(READERS)
                 .thread_name(|i| format!("kura-read-{i}"))
@@ -373,20 +434,37 @@ impl Vault {
             let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Outcome)>(READ_QUEUE);
             let small_ref = &small;
             let cancelled = job.flag();
-            std::thread::scope(|scope| -> Result<()> {
+            let progress = |item: Option<&str>| {
+                job.bytes(
+                    "storing",
+                    done.load(Ordering::Relaxed),
+                    Some(total_read_bytes),
+                    item,
+                )
+            };
+            std::thread::scope(|scope| -> Result<Vec<LargeOutcome<'_>>> {
                 scope.spawn(move || {
                     readers.install(|| {
                         small_ref
                             .par_iter()
                             .enumerate()
                             .for_each_with(tx, |tx, (i, f)| {
-                                if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+                                if cancelled.load(Ordering::Relaxed) {
                                     return;
                                 }
                                 let _ = tx.send((i, read_small(root, f, config)));
                             })
                     })
                 });
+                let large_ref = &large;
+                let chunk_writer = &mut chunk_writer;
+                let (done, progress) = (&done, &progress);
+                let storing = std::thread::Builder::new()
+                    .name("kura-large".into())
+                    .spawn_scoped(scope, move || {
+                        store_large(chunk_writer, root, large_ref, job, done, progress)
+                    })
+                    .map_err(|e| Error::internal(format!("cannot start a thread: {e}")))?;
                 let mut last_report = std::time::Instant::now();
                 for (i, outcome) in rx {
                     let f = small[i];
@@ -395,7 +473,7 @@ impl Vault {
                             if !known(&pack, &obj.oid)? {
                                 pack.add(&obj)?;
                             }
-                            bytes_read += f.size;
+                            done.fetch_add(f.size, Ordering::Relaxed);
                             files_read += 1;
                             entries.push(Entry {
                                 path: f.rel.clone(),
@@ -408,60 +486,46 @@ impl Vault {
                                 dirty: true,
                             });
                         }
-                        Outcome::Large => large.push(f),
+                        Outcome::Large => found_large.push(f),
                         Outcome::Skipped(reason) => skipped.push(SkippedFile {
                             path: f.rel.clone(),
                             reason,
                         }),
                     }
                     if last_report.elapsed() >= std::time::Duration::from_millis(100) {
-                        job.bytes("storing", bytes_read, Some(total_read_bytes), None);
+                        progress(None);
                         last_report = std::time::Instant::now();
                     }
                 }
-                Ok(())
-            })?;
-            job.check()?;
-            job.bytes("storing", bytes_read, Some(total_read_bytes), None);
-        }
-        for f in large {
-            job.check()?;
-            let path = root.join(&f.rel);
-            let mut file = match fs::File::open(&path) {
-                Ok(file) => file,
-                Err(e) => {
+                storing
+                    .join()
+                    .unwrap_or_else(|_| Err(Error::internal("storing large files panicked")))
+            })?
+        };
+        job.check()?;
+        // Files found to be binary only once read go to the chunk store now.
+        let progress = |item: Option<&str>| {
+            job.bytes(
+                "storing",
+                done.load(Ordering::Relaxed),
+                Some(total_read_bytes),
+                item,
+            )
+        };
+        let stored_found =
+            store_large(&mut chunk_writer, root, &found_large, job, &done, &progress)?;
+        for outcome in stored_large.into_iter().chain(stored_found) {
+            let (f, stored) = match outcome {
+                LargeOutcome::Stored(f, stored) => (f, stored),
+                LargeOutcome::Skipped(f, reason) => {
                     skipped.push(SkippedFile {
                         path: f.rel.clone(),
-                        reason: e.to_string(),
+                        reason,
                     });
                     continue;
                 }
-            };
-            let base_done = bytes_read;
-            let stored = {
-                let mut progress = |n: u64| {
-                    job.bytes(
-                        "storing",
-                        base_done + n,
-                        Some(total_read_bytes),
-                        Some(&f.rel),
-                    )
-                };
-                chunk_writer.store(&mut file as &mut dyn Read, &mut progress, job.flag())
-            };
-            let stored = match stored {
-                Ok(s) => s,
-                Err(kura_chunkstore::Error::Input(source)) => {
-                    skipped.push(SkippedFile {
-                        path: f.rel.clone(),
-                        reason: source.to_string(),
-                    });
-                    continue;
-                }
-                Err(e) => return Err(e.into()),
             };
             new_chunk_bytes += stored.new_stored_bytes;
-            bytes_read += stored.size;
             files_read += 1;
             let pointer = Pointer {
                 size: stored.size,
@@ -488,6 +552,7 @@ impl Vault {
                 dirty: true,
             });
         }
+        let bytes_read = done.load(Ordering::Relaxed);
 
         // Files that could not be read keep their previous content: nothing is lost.
         let present: FxHashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
