@@ -187,7 +187,7 @@ pub async fn delete_workspace(
 pub async fn projects(
     state: State<'_, AppState>,
     filter: ProjectFilter,
-) -> IpcResult<Vec<Project>> {
+) -> IpcResult<Vec<Arc<Project>>> {
     blocking(&state, move |v| v.projects(&filter)).await
 }
 

@@ -156,7 +156,7 @@ pub fn refresh(app: &AppHandle) {
                 .into_iter()
                 .filter(|p| mode == AutoSnapshot::All || !p.linked)
                 .filter(|p| p.path.is_dir())
-                .map(|p| (p.path, p.id))
+                .map(|p| (p.path.clone(), p.id.clone()))
                 .collect(),
             Err(e) => {
                 tracing::warn!("cannot list projects to watch: {e}");

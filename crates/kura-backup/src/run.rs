@@ -685,12 +685,12 @@ fn collect(vault: &Vault, catalog_copy: &Path) -> Result<(Vec<Item>, Vec<BackupP
                 }
             };
             projects.push(BackupProject {
-                id: p.id,
-                name: p.name,
-                workspace: p.workspace,
+                id: p.id.clone(),
+                name: p.name.clone(),
+                workspace: p.workspace.clone(),
                 linked: p.linked,
                 status: p.status.as_str().to_string(),
-                head: p.head,
+                head: p.head.clone(),
                 logical_size: p.logical_size,
                 file_count: p.file_count,
                 path: p.path.display().to_string(),

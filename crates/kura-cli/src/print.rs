@@ -151,7 +151,7 @@ impl Out {
         }
     }
 
-    pub fn projects(&self, list: &[Project], now: i64) {
+    pub fn projects(&self, list: &[Arc<Project>], now: i64) {
         if self.json {
             return print_json(list);
         }

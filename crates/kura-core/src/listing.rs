@@ -5,7 +5,8 @@
 //! one query and reloaded only when the catalog changed: SQLite's `data_version` moves when
 //! another process commits, and the connection's `total_changes` when this process writes. A
 //! filter then runs over plain structs, with exactly the catalog's rules (labels compare without
-//! ASCII case, text search is an ASCII-case-insensitive substring, names sort like `NOCASE`).
+//! ASCII case, text search is an ASCII-case-insensitive substring, names sort like `NOCASE`), and
+//! the list it answers shares the projects (`Arc`): a list of thousands copies none of them.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
@@ -20,7 +21,7 @@ use crate::project::{Project, ProjectFilter, ProjectSort, ProjectStatus};
 #[derive(Default)]
 pub(crate) struct Listing {
     read_at: Option<(i64, u64)>,
-    all: Arc<Vec<Project>>,
+    all: Arc<Vec<Arc<Project>>>,
 }
 
 impl Listing {
@@ -29,7 +30,7 @@ impl Listing {
         &mut self,
         conn: &Connection,
         load: impl FnOnce(&Connection) -> Result<Vec<Project>>,
-    ) -> Result<Arc<Vec<Project>>> {
+    ) -> Result<Arc<Vec<Arc<Project>>>> {
         let state = (
             conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))?,
             conn.total_changes(),
@@ -39,7 +40,7 @@ impl Listing {
             all.sort_by(|a, b| {
                 nocase_cmp(&a.name, &b.name).then_with(|| nocase_cmp(&a.workspace, &b.workspace))
             });
-            self.all = Arc::new(all);
+            self.all = Arc::new(all.into_iter().map(Arc::new).collect());
             self.read_at = Some(state);
         }
         Ok(self.all.clone())
@@ -49,17 +50,17 @@ impl Listing {
 /// The projects of `all` (sorted by name) that pass `filter`, in its order; `workspace` is the
 /// workspace to keep (`None`: every workspace).
 pub(crate) fn select(
-    all: &[Project],
+    all: &[Arc<Project>],
     filter: &ProjectFilter,
     workspace: Option<&str>,
-) -> Vec<Project> {
+) -> Vec<Arc<Project>> {
     let text = filter
         .text
         .as_deref()
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .map(str::to_ascii_lowercase);
-    let mut out: Vec<&Project> = all
+    let mut out: Vec<&Arc<Project>> = all
         .iter()
         .filter(|p| workspace.is_none_or(|w| p.workspace.eq_ignore_ascii_case(w)))
         .filter(|p| match filter.status {

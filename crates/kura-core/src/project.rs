@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rusqlite::{params, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -240,19 +241,23 @@ fn load_every_project(conn: &rusqlite::Connection) -> Result<Vec<Project>> {
         ))?
         .query_map([], project_from_row)?
         .collect::<rusqlite::Result<_>>()?;
-    let at: std::collections::HashMap<String, usize> = projects
+    let at: rustc_hash::FxHashMap<String, usize> = projects
         .iter()
         .enumerate()
         .map(|(i, p)| (p.id.clone(), i))
         .collect();
+    // Text is looked at in place; only what is kept is copied out.
+    fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+        Ok(r.get_ref(i)?.as_str()?)
+    }
     {
         let mut labels = tx.prepare("SELECT project_id, kind, value FROM labels")?;
         let mut rows = labels.query([])?;
         while let Some(r) = rows.next()? {
-            if let Some(&i) = at.get(&r.get::<_, String>(0)?) {
-                let value: String = r.get(2)?;
+            if let Some(&i) = at.get(text(r, 0)?) {
+                let value = text(r, 2)?.to_string();
                 let p = &mut projects[i];
-                match r.get::<_, String>(1)?.as_str() {
+                match text(r, 1)? {
                     "language" => p.languages.push(value),
                     "framework" => p.frameworks.push(value),
                     _ => p.tags.push(value),
@@ -262,8 +267,10 @@ fn load_every_project(conn: &rusqlite::Connection) -> Result<Vec<Project>> {
         let mut metadata = tx.prepare("SELECT project_id, key, value FROM metadata")?;
         let mut rows = metadata.query([])?;
         while let Some(r) = rows.next()? {
-            if let Some(&i) = at.get(&r.get::<_, String>(0)?) {
-                projects[i].metadata.insert(r.get(1)?, r.get(2)?);
+            if let Some(&i) = at.get(text(r, 0)?) {
+                projects[i]
+                    .metadata
+                    .insert(text(r, 1)?.to_string(), text(r, 2)?.to_string());
             }
         }
     }
@@ -449,8 +456,8 @@ impl Vault {
         Ok(p)
     }
 
-    /// Projects matching `filter`.
-    pub fn projects(&self, filter: &ProjectFilter) -> Result<Vec<Project>> {
+    /// Projects matching `filter` (shared with the vault's in-memory list: no copies).
+    pub fn projects(&self, filter: &ProjectFilter) -> Result<Vec<Arc<Project>>> {
         let workspace = match (&filter.workspace, filter.all_workspaces) {
             (_, true) => None,
             (Some(name), false) => Some(self.workspace(name)?.name),

@@ -38,7 +38,7 @@ fn filters_find_projects_by_language_framework_tag_size_text_and_metadata() {
         v.projects(&filter)
             .unwrap()
             .into_iter()
-            .map(|p| p.name)
+            .map(|p| p.name.clone())
             .collect()
     };
     assert_eq!(
