@@ -144,6 +144,59 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX large_files_by_size ON large_files(size);
     "#,
+    // 5: a revision number per project, moved by triggers on every change to what a project
+    // list shows (its row, labels, metadata, workspace name) and for removals, so that the
+    // in-memory project list reloads only what changed (see `listing`).
+    r#"
+    ALTER TABLE projects ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX projects_by_rev ON projects(rev);
+    CREATE TABLE catalog_rev (n INTEGER NOT NULL);
+    INSERT INTO catalog_rev (n) VALUES (0);
+    CREATE TABLE removed_projects (id TEXT NOT NULL, rev INTEGER NOT NULL);
+    CREATE INDEX removed_projects_by_rev ON removed_projects(rev);
+    CREATE TRIGGER projects_rev_insert AFTER INSERT ON projects BEGIN
+        UPDATE catalog_rev SET n = n + 1;
+        UPDATE projects SET rev = (SELECT n FROM catalog_rev) WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER projects_rev_update AFTER UPDATE ON projects WHEN NEW.rev = OLD.rev BEGIN
+        UPDATE catalog_rev SET n = n + 1;
+        UPDATE projects SET rev = (SELECT n FROM catalog_rev) WHERE id = NEW.id;
+    END;
+    CREATE TRIGGER projects_rev_delete AFTER DELETE ON projects BEGIN
+        UPDATE catalog_rev SET n = n + 1;
+        INSERT INTO removed_projects (id, rev) SELECT OLD.id, n FROM catalog_rev;
+    END;
+    CREATE TRIGGER labels_rev_insert AFTER INSERT ON labels BEGIN
+        UPDATE catalog_rev SET n = n + 1;
+        UPDATE projects SET rev = (SELECT n FROM catalog_rev) WHERE id = NEW.project_id;
+    END;
+    CREATE TRIGGER labels_rev_update AFTER UPDATE ON labels BEGIN
+        UPDATE catalog_rev SET n = n + 1;
+        UPDATE projects SET rev = (SELECT n FROM catalog_rev)
+            WHERE id IN (OLD.project_id, NEW.project_id);
+    END;
+    CREATE TRIGGER labels_rev_delete AFTER DELETE ON labels BEGIN
+        UPDATE catalog_rev SET n = n + 1;
+        UPDATE projects SET rev = (SELECT n FROM catalog_rev) WHERE id = OLD.project_id;
+    END;
+    CREATE TRIGGER metadata_rev_insert AFTER INSERT ON metadata BEGIN
+        UPDATE catalog_rev SET n = n + 1;
+        UPDATE projects SET rev = (SELECT n FROM catalog_rev) WHERE id = NEW.project_id;
+    END;
+    CREATE TRIGGER metadata_rev_update AFTER UPDATE ON metadata BEGIN
+        UPDATE catalog_rev SET n = n + 1;
+        UPDATE projects SET rev = (SELECT n FROM catalog_rev)
+            WHERE id IN (OLD.project_id, NEW.project_id);
+    END;
+    CREATE TRIGGER metadata_rev_delete AFTER DELETE ON metadata BEGIN
+        UPDATE catalog_rev SET n = n + 1;
+        UPDATE projects SET rev = (SELECT n FROM catalog_rev) WHERE id = OLD.project_id;
+    END;
+    CREATE TRIGGER workspaces_rev_update AFTER UPDATE OF name ON workspaces BEGIN
+        UPDATE catalog_rev SET n = n + 1;
+        UPDATE projects SET rev = (SELECT n FROM catalog_rev) WHERE workspace_id = NEW.id;
+    END;
+    "#,
 ];
 
 /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.

@@ -21,30 +21,82 @@ use crate::project::{Project, ProjectFilter, ProjectSort, ProjectStatus};
 #[derive(Default)]
 pub(crate) struct Listing {
     read_at: Option<(i64, u64)>,
+    /// The catalog's revision (`catalog_rev`) the list is up to date with.
+    rev: i64,
     all: Arc<Vec<Arc<Project>>>,
 }
 
+/// Above this many changed projects a full reload is quicker than merging them in.
+const MERGE_MAX: usize = 1000;
+
 impl Listing {
-    /// Every project, reloaded through `load` if the catalog changed since the last call.
+    /// Every project, brought up to date if the catalog changed since the last call: through
+    /// `load_changed` (the projects whose revision is above the given one, and the ids of
+    /// projects removed since) when few changed, else through `load_all`.
     pub(crate) fn all(
         &mut self,
         conn: &Connection,
-        load: impl FnOnce(&Connection) -> Result<Vec<Project>>,
+        load_all: impl FnOnce(&Connection) -> Result<Vec<Project>>,
+        load_changed: impl FnOnce(&Connection, i64) -> Result<(Vec<Project>, Vec<String>)>,
     ) -> Result<Arc<Vec<Arc<Project>>>> {
         let state = (
             conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))?,
             conn.total_changes(),
         );
-        if self.read_at != Some(state) {
-            let mut all = load(conn)?;
-            all.sort_by(|a, b| {
-                nocase_cmp(&a.name, &b.name).then_with(|| nocase_cmp(&a.workspace, &b.workspace))
-            });
-            self.all = Arc::new(all.into_iter().map(Arc::new).collect());
-            self.read_at = Some(state);
+        if self.read_at == Some(state) {
+            return Ok(self.all.clone());
         }
+        // One read transaction: the revision and the rows agree.
+        let tx = conn.unchecked_transaction()?;
+        let rev: i64 = tx.query_row("SELECT n FROM catalog_rev", [], |r| r.get(0))?;
+        let changed: i64 = if self.read_at.is_some() && rev >= self.rev {
+            tx.query_row(
+                "SELECT count(*) FROM projects WHERE rev > ?1",
+                [self.rev],
+                |r| r.get(0),
+            )?
+        } else {
+            i64::MAX
+        };
+        if rev == self.rev && self.read_at.is_some() {
+            // Something else changed (file lists, usage samples...): the list stands.
+        } else if (changed as u64) <= MERGE_MAX as u64 {
+            let (changed, removed) = load_changed(&tx, self.rev)?;
+            self.all = Arc::new(merge(&self.all, changed, &removed));
+        } else {
+            let mut all: Vec<Arc<Project>> = load_all(&tx)?.into_iter().map(Arc::new).collect();
+            all.sort_by(|a, b| by_name(a, b));
+            self.all = Arc::new(all);
+        }
+        tx.commit()?;
+        self.rev = rev;
+        self.read_at = Some(state);
         Ok(self.all.clone())
     }
+}
+
+fn by_name(a: &Project, b: &Project) -> Ordering {
+    nocase_cmp(&a.name, &b.name).then_with(|| nocase_cmp(&a.workspace, &b.workspace))
+}
+
+/// `all` (sorted by name) without the `removed` projects and with the `changed` ones in their
+/// place, still sorted.
+fn merge(all: &[Arc<Project>], changed: Vec<Project>, removed: &[String]) -> Vec<Arc<Project>> {
+    let gone: rustc_hash::FxHashSet<&str> = changed
+        .iter()
+        .map(|p| p.id.as_str())
+        .chain(removed.iter().map(String::as_str))
+        .collect();
+    let mut out: Vec<Arc<Project>> = all
+        .iter()
+        .filter(|p| !gone.contains(p.id.as_str()))
+        .cloned()
+        .collect();
+    for p in changed {
+        let at = out.partition_point(|q| by_name(q, &p) != Ordering::Greater);
+        out.insert(at, Arc::new(p));
+    }
+    out
 }
 
 /// The projects of `all` (sorted by name) that pass `filter`, in its order; `workspace` is the

@@ -231,10 +231,9 @@ const PROJECT_COLUMNS: &str = concat!(
      (SELECT group_concat(m.key || char(31) || m.value, char(30)) FROM metadata m WHERE m.project_id = p.id)"
 );
 
-/// Every project of the catalog, read in one transaction: three table scans (projects, labels,
-/// metadata) cost far less than a labels and a metadata lookup per project.
-fn load_every_project(conn: &rusqlite::Connection) -> Result<Vec<Project>> {
-    let tx = conn.unchecked_transaction()?;
+/// Every project of the catalog (the caller holds a read transaction): three table scans
+/// (projects, labels, metadata) cost far less than a labels and a metadata lookup per project.
+fn load_every_project(tx: &rusqlite::Connection) -> Result<Vec<Project>> {
     let mut projects: Vec<Project> = tx
         .prepare(&format!(
             "SELECT {PROJECT_BASE_COLUMNS}, NULL, NULL FROM projects p JOIN workspaces w ON w.id = p.workspace_id"
@@ -274,8 +273,25 @@ fn load_every_project(conn: &rusqlite::Connection) -> Result<Vec<Project>> {
             }
         }
     }
-    tx.commit()?;
     Ok(projects)
+}
+
+/// The projects whose revision is above `rev`, and the ids of projects removed since.
+fn load_changed_projects(
+    tx: &rusqlite::Connection,
+    rev: i64,
+) -> Result<(Vec<Project>, Vec<String>)> {
+    let changed = tx
+        .prepare_cached(&format!(
+            "SELECT {PROJECT_COLUMNS} FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.rev > ?1"
+        ))?
+        .query_map([rev], project_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let removed = tx
+        .prepare_cached("SELECT id FROM removed_projects WHERE rev > ?1")?
+        .query_map([rev], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((changed, removed))
 }
 
 fn project_from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
@@ -465,7 +481,8 @@ impl Vault {
         };
         let all = {
             let db = self.db();
-            self.listing().all(&db, load_every_project)?
+            self.listing()
+                .all(&db, load_every_project, load_changed_projects)?
         };
         Ok(crate::listing::select(&all, filter, workspace.as_deref()))
     }

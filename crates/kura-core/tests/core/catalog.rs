@@ -281,3 +281,103 @@ fn lists_see_changes_made_by_another_process_at_once() {
     v.rename_project("site", "www").unwrap();
     assert_eq!(names(), vec!["www:live"]);
 }
+
+/// A handle's project list follows every change another handle (another process) makes:
+/// the list reloads only the projects that changed, so each kind of change must reach it.
+#[test]
+fn project_lists_follow_changes_made_by_another_handle() {
+    let f = Fixture::new();
+    let a = &f.vault;
+    let b = kura_core::Vault::open(a.root()).unwrap();
+    for name in ["delta", "alpha", "charlie"] {
+        b.create_project(&NewProject {
+            name: name.into(),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    let everywhere = || ProjectFilter {
+        all_workspaces: true,
+        status: None,
+        ..Default::default()
+    };
+    let names = |v: &kura_core::Vault| -> Vec<String> {
+        v.projects(&everywhere())
+            .unwrap()
+            .iter()
+            .map(|p| format!("{}/{}", p.workspace, p.name))
+            .collect()
+    };
+    assert_eq!(
+        names(a),
+        ["default/alpha", "default/charlie", "default/delta"]
+    );
+
+    b.rename_project("delta", "Bravo").unwrap();
+    b.tag_project("alpha", &["urgent".into()], &[]).unwrap();
+    b.set_metadata("charlie", &[("owner".into(), Some("ana".into()))])
+        .unwrap();
+    assert_eq!(
+        names(a),
+        ["default/alpha", "default/Bravo", "default/charlie"]
+    );
+    let tagged = a
+        .projects(&ProjectFilter {
+            tags: vec!["urgent".into()],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(tagged.len(), 1);
+    assert_eq!(tagged[0].name, "alpha");
+    let owned = a
+        .projects(&ProjectFilter {
+            metadata: vec![("owner".into(), Some("ana".into()))],
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(owned[0].name, "charlie");
+
+    // A workspace rename reaches every project in it; a move, a removed tag and metadata too.
+    b.create_workspace("side").unwrap();
+    b.move_project("charlie", "side").unwrap();
+    b.rename_workspace("default", "main").unwrap();
+    b.tag_project("alpha", &[], &["urgent".into()]).unwrap();
+    b.set_metadata("charlie", &[("owner".into(), None)])
+        .unwrap();
+    assert_eq!(names(a), ["main/alpha", "main/Bravo", "side/charlie"]);
+    assert!(a
+        .projects(&ProjectFilter {
+            tags: vec!["urgent".into()],
+            all_workspaces: true,
+            ..Default::default()
+        })
+        .unwrap()
+        .is_empty());
+    let charlie = a
+        .projects(&everywhere())
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "charlie")
+        .unwrap();
+    assert!(charlie.metadata.is_empty());
+
+    // The trash, and deletion for good.
+    b.trash_project("Bravo").unwrap();
+    let trashed = a
+        .projects(&ProjectFilter {
+            status: Some(ProjectStatus::Deleted),
+            all_workspaces: true,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(trashed[0].name, "Bravo");
+    b.delete_project("Bravo").unwrap();
+    assert_eq!(names(a), ["main/alpha", "side/charlie"]);
+
+    // Its own changes too, and a list that did not change is the same list.
+    a.rename_project("alpha", "zulu").unwrap();
+    assert_eq!(names(a), ["side/charlie", "main/zulu"]);
+    let first = a.projects(&everywhere()).unwrap();
+    let again = a.projects(&everywhere()).unwrap();
+    assert!(std::sync::Arc::ptr_eq(&first[0], &again[0]));
+}

@@ -137,8 +137,8 @@ fn a_changed_setting_applies_to_the_open_vault_at_once() {
 }
 
 /// A catalog of schema 3 (file rows with the last version as hex text, an index of every file's
-/// size) is brought up to date on open: the rows become the project's file list, which keeps
-/// serving as the files cache.
+/// size; no project revisions) is brought up to date on open: the rows become the project's file
+/// list, which keeps serving as the files cache, and the project list follows later changes.
 #[test]
 fn a_catalog_of_an_earlier_schema_is_migrated_without_losing_the_files_cache() {
     let f = Fixture::new();
@@ -177,7 +177,21 @@ fn a_catalog_of_an_earlier_schema_is_migrated_without_losing_the_files_cache() {
         let mut db = rusqlite::Connection::open(&db_path).unwrap();
         let tx = db.transaction().unwrap();
         tx.execute_batch(
-            "DROP TABLE file_lists;
+            "DROP TRIGGER projects_rev_insert;
+             DROP TRIGGER projects_rev_update;
+             DROP TRIGGER projects_rev_delete;
+             DROP TRIGGER labels_rev_insert;
+             DROP TRIGGER labels_rev_update;
+             DROP TRIGGER labels_rev_delete;
+             DROP TRIGGER metadata_rev_insert;
+             DROP TRIGGER metadata_rev_update;
+             DROP TRIGGER metadata_rev_delete;
+             DROP TRIGGER workspaces_rev_update;
+             DROP TABLE catalog_rev;
+             DROP TABLE removed_projects;
+             DROP INDEX projects_by_rev;
+             ALTER TABLE projects DROP COLUMN rev;
+             DROP TABLE file_lists;
              DROP TABLE large_files;
              CREATE TABLE files (
                  project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
@@ -250,4 +264,11 @@ fn a_catalog_of_an_earlier_schema_is_migrated_without_losing_the_files_cache() {
         .collect::<rusqlite::Result<_>>()
         .unwrap();
     assert_eq!(tables, ["file_lists", "file_usage"]);
+    // Projects that existed before the migration are listed, and changes to them show.
+    assert_eq!(vault.projects(&Default::default()).unwrap()[0].name, "app");
+    vault.rename_project("app", "web").unwrap();
+    let other = Vault::open(vault.root()).unwrap();
+    assert_eq!(other.projects(&Default::default()).unwrap()[0].name, "web");
+    other.rename_project("web", "site").unwrap();
+    assert_eq!(vault.projects(&Default::default()).unwrap()[0].name, "site");
 }
