@@ -483,3 +483,44 @@ fn statistics_follow_every_snapshot_per_layer_and_file_type() {
     assert!(types(&s).is_empty());
     assert_eq!(layer(&s, "git"), (0, 0));
 }
+
+/// A damaged file list in the catalog is named by `verify` and rebuilt from the history by the
+/// next snapshot; nothing of the project is lost.
+#[test]
+fn a_damaged_file_list_is_reported_and_rebuilt_by_the_next_snapshot() {
+    let f = Fixture::new();
+    let root = f.tree(
+        "app",
+        &[
+            ("src/main.rs", b"fn main() {}\n"),
+            ("README.md", b"# app\n"),
+        ],
+    );
+    let p = f.link(&root, "app");
+    let db = rusqlite::Connection::open(f.vault.root().join("catalog.db")).unwrap();
+    let changed = db
+        .execute(
+            "UPDATE file_lists SET data = x'28b52ffd0000' WHERE project_id = ?1",
+            [&p.id],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let report = f.vault.verify(None, &Job::default()).unwrap();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert_eq!(report.problems[0].area, "catalog");
+    assert_eq!(report.problems[0].project.as_deref(), Some("app"));
+    assert!(report.problems[0].message.contains("file list"));
+    let err = f.vault.list_files("app", None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt);
+
+    // The next snapshot reads every file again, finds nothing changed, and writes a sound list.
+    let again = f.snapshot("app", "after the damage");
+    assert!(again.version.is_none());
+    assert_eq!(again.files_read, 2);
+    assert!(f.vault.verify(None, &Job::default()).unwrap().is_ok());
+    let files = f.vault.list_files("app", None).unwrap();
+    assert_eq!(files.len(), 2);
+    assert!(files
+        .iter()
+        .all(|e| e.state == FileState::Unchanged && e.last_version.is_some()));
+}
