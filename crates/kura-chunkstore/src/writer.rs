@@ -55,7 +55,8 @@ pub struct ChunkWriter<'a> {
     /// `store` calls that failed: their chunks are not indexed.
     failed_stores: HashSet<u32>,
     stores: u32,
-    compressor: Option<zstd::bulk::Compressor<'static>>,
+    /// zstd contexts, kept across files: setting one up allocates and touches a few MiB.
+    compressors: Vec<zstd::bulk::Compressor<'static>>,
 }
 
 struct RawChunk {
@@ -140,7 +141,7 @@ impl<'a> ChunkWriter<'a> {
             pending: HashSet::new(),
             failed_stores: HashSet::new(),
             stores: 0,
-            compressor: None,
+            compressors: Vec::new(),
         }
     }
 
@@ -168,7 +169,7 @@ impl<'a> ChunkWriter<'a> {
         let result = store_stream(
             self.store,
             &mut self.packs,
-            &mut self.compressor,
+            &mut self.compressors,
             &mut dedup,
             reader,
             progress,
@@ -234,7 +235,7 @@ impl<'a> ChunkWriter<'a> {
 fn store_stream(
     store: &ChunkStore,
     packs: &mut PackWriter,
-    compressor: &mut Option<zstd::bulk::Compressor<'static>>,
+    compressors: &mut Vec<zstd::bulk::Compressor<'static>>,
     dedup: &mut Dedup<'_>,
     reader: &mut dyn Read,
     progress: &mut dyn FnMut(u64),
@@ -260,11 +261,10 @@ fn store_stream(
             let id = recipe.add(&chunk.data);
             progress(recipe.size);
             if dedup.is_new(&id)? {
-                let c = match compressor {
-                    Some(c) => c,
-                    None => compressor.insert(new_compressor(opts.zstd_level)?),
-                };
-                let blob = compress(c, &chunk.data)?;
+                if compressors.is_empty() {
+                    compressors.push(new_compressor(opts.zstd_level)?);
+                }
+                let blob = compress(&mut compressors[0], &chunk.data)?;
                 packs.append(id, chunk.data.len() as u32, &blob, tag)?;
                 (1, blob.len() as u64)
             } else {
@@ -280,6 +280,7 @@ fn store_stream(
                 &mut recipe,
                 dedup,
                 packs,
+                compressors,
                 store.opts.zstd_level,
                 progress,
                 tag,
@@ -295,12 +296,15 @@ fn store_stream(
     })
 }
 
-/// Runs the threaded pipeline over `chunks`; returns (new chunks, their stored bytes).
+/// Runs the threaded pipeline over `chunks`, one worker per context of `compressors` (made up
+/// to one per core); returns (new chunks, their stored bytes).
+#[allow(clippy::too_many_arguments)]
 fn pipeline(
     chunks: impl Iterator<Item = Result<Option<ChunkData>, Error>>,
     recipe: &mut Recipe,
     dedup: &mut Dedup<'_>,
     packs: &mut PackWriter,
+    compressors: &mut Vec<zstd::bulk::Compressor<'static>>,
     level: i32,
     progress: &mut dyn FnMut(u64),
     tag: u32,
@@ -308,19 +312,24 @@ fn pipeline(
     let workers = thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, MAX_COMPRESSORS);
+    while compressors.len() < workers {
+        compressors.push(new_compressor(level)?);
+    }
     let (raw_tx, raw_rx) = sync_channel::<RawChunk>(workers * RAW_QUEUE_PER_WORKER);
     let raw_rx = Arc::new(Mutex::new(raw_rx));
     let (blob_tx, blob_rx) = sync_channel::<Result<Blob, Error>>(BLOB_QUEUE);
     let abort = AtomicBool::new(false);
 
     thread::scope(|s| {
-        let compressors: Vec<_> = (0..workers)
-            .map(|_| {
+        let compressors: Vec<_> = compressors
+            .iter_mut()
+            .take(workers)
+            .map(|compressor| {
                 let raw_rx = Arc::clone(&raw_rx);
                 let blob_tx = blob_tx.clone();
                 thread::Builder::new()
                     .name("kura-compress".into())
-                    .spawn_scoped(s, move || compress_loop(&raw_rx, &blob_tx, level))
+                    .spawn_scoped(s, move || compress_loop(&raw_rx, &blob_tx, compressor))
             })
             .collect();
         drop(raw_rx);
@@ -391,21 +400,14 @@ fn feed(
 fn compress_loop(
     raw_rx: &Mutex<Receiver<RawChunk>>,
     blob_tx: &SyncSender<Result<Blob, Error>>,
-    level: i32,
+    compressor: &mut zstd::bulk::Compressor<'static>,
 ) {
-    let mut compressor = match new_compressor(level) {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = blob_tx.send(Err(e));
-            return;
-        }
-    };
     loop {
         let next = raw_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
         let Ok(raw) = next else {
             return;
         };
-        let blob = compress(&mut compressor, &raw.data).map(|data| Blob {
+        let blob = compress(compressor, &raw.data).map(|data| Blob {
             id: raw.id,
             raw_len: raw.data.len() as u32,
             data,
