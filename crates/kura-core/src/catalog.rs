@@ -271,8 +271,8 @@ fn lists_from_rows(conn: &Connection) -> Result<()> {
             .query_map([&id], |r| {
                 let hex_id: String = r.get(8)?;
                 let mut last_version = [0u8; 20];
-                // A malformed id (never written by Kura) reads as none: the file's history
-                // shows its true last version.
+                // Kura wrote 40 hex digits; anything else (a hand-edited catalog) reads as
+                // zeros rather than failing the whole migration.
                 let _ = hex::decode_to_slice(hex_id, &mut last_version);
                 Ok((
                     r.get(0)?,
