@@ -146,8 +146,8 @@ pub(crate) fn send_packs(
         };
         counters.bytes_sent += (bytes.len() + index.len()) as u64;
         let up = session.store.write_in_background(vec![
-            (repo::pack_path(id), bytes),
-            (repo::index_path(id), index),
+            (repo::pack_path(id), bytes.into()),
+            (repo::index_path(id), index.into()),
         ]);
         session.store.wait(up)?;
         state.add_pack(&session.target.name, id, parsed.blobs.iter().map(|b| b.id))?;
@@ -198,7 +198,7 @@ pub(crate) fn send_backups(
                 counters.bytes_sent += bytes.len() as u64;
                 let up = session
                     .store
-                    .write_in_background(vec![(repo::backup_path(id), bytes)]);
+                    .write_in_background(vec![(repo::backup_path(id), bytes.into())]);
                 session.store.wait(up)?;
                 sent += 1;
             }

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use kura_core::{Error, ErrorKind, Job, Progress, ProjectFilter, ProjectStatus, Result, Vault};
 use rayon::prelude::*;
 
@@ -32,6 +33,8 @@ use crate::store::{Store, Upload, UPLOAD_PARALLELISM};
 
 /// Blobs waiting between the chunking threads and the packer.
 const BLOB_QUEUE: usize = 64;
+/// The largest a blob can be: a whole chunk that did not compress (zstd's bound), sealed.
+const MAX_BLOB_LEN: usize = repo::CHUNK_MAX as usize + (repo::CHUNK_MAX as usize >> 7) + 4096;
 /// Progress is reported every this many files.
 const PROGRESS_EVERY: u64 = 256;
 
@@ -217,7 +220,7 @@ pub(crate) fn backup(
         projects,
         entries,
     };
-    let sealed = repo::seal_json(&session.keys, &manifest)?;
+    let sealed = Bytes::from(repo::seal_json(&session.keys, &manifest)?);
     // Packs this run sent are safe from prune only while its lock holds.
     heartbeat.ensure_held()?;
     counters.bytes_sent += sealed.len() as u64;
@@ -447,6 +450,14 @@ fn compressed_already(name: &str) -> bool {
     name.starts_with("vault/chunks/") || EXTENSIONS.iter().any(|e| lower.ends_with(e))
 }
 
+/// A buffer for a pack, room for a full pack and the blob that fills it made up front (growing
+/// it by doubling would hold up to twice the pack in memory, for every pack in flight).
+fn new_pack_buffer() -> Vec<u8> {
+    let mut buf = Vec::with_capacity(PACK_TARGET_SIZE + MAX_BLOB_LEN);
+    buf.extend_from_slice(PACK_MAGIC);
+    buf
+}
+
 /// Packs new blobs and uploads full packs, a few at a time.
 struct Packer<'a> {
     session: &'a Session,
@@ -463,8 +474,9 @@ struct Packer<'a> {
 struct Pending {
     pack: String,
     ids: Vec<[u8; 32]>,
-    bytes: Vec<u8>,
-    index: Vec<u8>,
+    /// Shared with the upload: kept for the outbox, should the upload fail.
+    bytes: Bytes,
+    index: Bytes,
     upload: Upload,
 }
 
@@ -474,7 +486,7 @@ impl<'a> Packer<'a> {
             session,
             outbox,
             seen: known,
-            buf: PACK_MAGIC.to_vec(),
+            buf: new_pack_buffer(),
             blobs: Vec::new(),
             inflight: VecDeque::new(),
             throttle: session.target.bandwidth_limit.map(Throttle::new),
@@ -505,17 +517,17 @@ impl<'a> Packer<'a> {
         if self.blobs.is_empty() {
             return Ok(());
         }
-        let bytes = std::mem::replace(&mut self.buf, PACK_MAGIC.to_vec());
+        let bytes = Bytes::from(std::mem::replace(&mut self.buf, new_pack_buffer()));
         let blobs = std::mem::take(&mut self.blobs);
         let pack = blake3::hash(&bytes).to_hex().to_string();
-        let index = repo::seal_json(
+        let index = Bytes::from(repo::seal_json(
             &self.session.keys,
             &PackIndex {
                 pack: pack.clone(),
                 size: bytes.len() as u64,
                 blobs: blobs.clone(),
             },
-        )?;
+        )?);
         if let Some(t) = &mut self.throttle {
             std::thread::sleep(t.delay_for(Instant::now(), (bytes.len() + index.len()) as u64));
         }

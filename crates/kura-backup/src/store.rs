@@ -1,6 +1,7 @@
 //! The storage under a target, through OpenDAL (local folders and S3-compatible buckets), run on
 //! a small tokio runtime owned here so the rest of the crate stays synchronous.
 
+use bytes::Bytes;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
@@ -148,7 +149,8 @@ impl Store {
     /// Starts writing objects in the background, one after the other (a pack before its index),
     /// each retried with exponential backoff while the failure is temporary; [`Store::wait`]
     /// gives the result.
-    pub fn write_in_background(&self, objects: Vec<(String, Vec<u8>)>) -> Upload {
+    /// The bytes are shared, not copied: a retry or the caller's own copy costs nothing.
+    pub fn write_in_background(&self, objects: Vec<(String, Bytes)>) -> Upload {
         let op = self.op.clone();
         let label = self.label.clone();
         let folder = self.folder.clone();
