@@ -347,10 +347,15 @@ fn write_entries(
             .try_for_each(|(pack, wants)| -> Result<()> {
                 job.check()?;
                 let data = session.store.read(&repo::pack_path(pack))?;
-                let mut decoded: HashMap<[u8; 32], Vec<u8>> = HashMap::new();
+                // In pack order, every use of a blob comes together: each blob is opened once
+                // and let go before the next, so a reader holds one pack and one blob.
+                let mut wants: Vec<&(&BlobPlace, usize, u64)> = wants.iter().collect();
+                wants.sort_by_key(|(place, _, _)| place.entry.offset);
+                let mut current: Option<([u8; 32], Vec<u8>)> = None;
                 for (place, i, offset) in wants {
                     let e = &place.entry;
-                    if let std::collections::hash_map::Entry::Vacant(slot) = decoded.entry(e.id) {
+                    if current.as_ref().map(|(id, _)| id) != Some(&e.id) {
+                        drop(current.take());
                         let start = e.offset as usize;
                         let end = start + e.length as usize;
                         let stored = data.get(start..end).ok_or_else(|| {
@@ -362,9 +367,9 @@ fn write_entries(
                                 ),
                             )
                         })?;
-                        slot.insert(repo::open_blob(&session.keys, e, stored, pack)?);
+                        current = Some((e.id, repo::open_blob(&session.keys, e, stored, pack)?));
                     }
-                    let raw = &decoded[&e.id];
+                    let raw = &current.as_ref().expect("opened just above").1;
                     let (rel, entry) = &plan[*i];
                     let path = root.join(rel);
                     if single_chunk(entry) {
