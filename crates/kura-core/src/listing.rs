@@ -49,24 +49,30 @@ impl Listing {
         // One read transaction: the revision and the rows agree.
         let tx = conn.unchecked_transaction()?;
         let rev: i64 = tx.query_row("SELECT n FROM catalog_rev", [], |r| r.get(0))?;
-        let changed: i64 = if self.read_at.is_some() && rev >= self.rev {
-            tx.query_row(
+        let loaded = self.read_at.is_some();
+        // How many projects changed since the list was read (unknown: a first read, or a catalog
+        // whose revision went back).
+        let changed: Option<i64> = if loaded && rev >= self.rev {
+            Some(tx.query_row(
                 "SELECT count(*) FROM projects WHERE rev > ?1",
                 [self.rev],
                 |r| r.get(0),
-            )?
+            )?)
         } else {
-            i64::MAX
+            None
         };
-        if rev == self.rev && self.read_at.is_some() {
+        match changed {
             // Something else changed (file lists, usage samples...): the list stands.
-        } else if (changed as u64) <= MERGE_MAX as u64 {
-            let (changed, removed) = load_changed(&tx, self.rev)?;
-            self.all = Arc::new(merge(&self.all, changed, &removed));
-        } else {
-            let mut all: Vec<Arc<Project>> = load_all(&tx)?.into_iter().map(Arc::new).collect();
-            all.sort_by(|a, b| by_name(a, b));
-            self.all = Arc::new(all);
+            Some(0) if rev == self.rev => {}
+            Some(n) if n as usize <= MERGE_MAX => {
+                let (changed, removed) = load_changed(&tx, self.rev)?;
+                self.all = Arc::new(merge(&self.all, changed, &removed));
+            }
+            _ => {
+                let mut all: Vec<Arc<Project>> = load_all(&tx)?.into_iter().map(Arc::new).collect();
+                all.sort_by(|a, b| by_name(a, b));
+                self.all = Arc::new(all);
+            }
         }
         tx.commit()?;
         self.rev = rev;

@@ -424,6 +424,14 @@ impl Vault {
         // Small files: a pool of readers (more threads than cores, as reads wait on the disk)
         // hash and deflate them; this thread appends the results to the pack as they come.
         // Meanwhile another thread streams the files known to be large into the chunk store.
+        let progress = |item: Option<&str>| {
+            job.bytes(
+                "storing",
+                done.load(Ordering::Relaxed),
+                Some(total_read_bytes),
+                item,
+            )
+        };
         let mut found_large: Vec<&ScannedFile> = Vec::new();
         let stored_large = {
             let readers = rayon::ThreadPoolBuilder::new()
@@ -434,14 +442,6 @@ impl Vault {
             let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Outcome)>(READ_QUEUE);
             let small_ref = &small;
             let cancelled = job.flag();
-            let progress = |item: Option<&str>| {
-                job.bytes(
-                    "storing",
-                    done.load(Ordering::Relaxed),
-                    Some(total_read_bytes),
-                    item,
-                )
-            };
             std::thread::scope(|scope| -> Result<Vec<LargeOutcome<'_>>> {
                 scope.spawn(move || {
                     readers.install(|| {
@@ -504,14 +504,6 @@ impl Vault {
         };
         job.check()?;
         // Files found to be binary only once read go to the chunk store now.
-        let progress = |item: Option<&str>| {
-            job.bytes(
-                "storing",
-                done.load(Ordering::Relaxed),
-                Some(total_read_bytes),
-                item,
-            )
-        };
         let stored_found =
             store_large(&mut chunk_writer, root, &found_large, job, &done, &progress)?;
         for outcome in stored_large.into_iter().chain(stored_found) {
