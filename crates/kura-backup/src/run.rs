@@ -404,17 +404,13 @@ fn process(
             .map_err(|e| Error::from_io("read", &item.abs, e))?;
         handle(&data)?;
     } else {
-        let chunker =
-            fastcdc::v2020::StreamCDC::new(file, cfg.chunk_min, cfg.chunk_avg, cfg.chunk_max);
-        for chunk in chunker {
-            let chunk = chunk.map_err(|e| match e {
-                fastcdc::v2020::Error::IoError(io) => Error::from_io("read", &item.abs, io),
-                other => Error::new(
-                    ErrorKind::Io,
-                    format!("cannot read {}: {other}", item.abs.display()),
-                ),
-            })?;
-            handle(&chunk.data)?;
+        let mut chunker =
+            kura_chunkstore::Chunker::new(file, cfg.chunk_min, cfg.chunk_avg, cfg.chunk_max);
+        while let Some(chunk) = chunker
+            .next_chunk()
+            .map_err(|e| Error::from_io("read", &item.abs, e))?
+        {
+            handle(chunk)?;
         }
     }
     read.fetch_add(size, Ordering::Relaxed);

@@ -84,6 +84,7 @@
 #![warn(missing_docs)]
 
 mod cache;
+pub mod chunker;
 mod error;
 mod gc;
 mod index;
@@ -105,10 +106,11 @@ use crate::cache::ChunkCache;
 use crate::error::io_at;
 use crate::pack::ChunkFault;
 
+pub use crate::chunker::Chunker;
 pub use crate::error::Error;
 pub use crate::gc::GcReport;
 pub use crate::verify::VerifyReport;
-pub use crate::writer::{ChunkWriter, StoredFile, WriteStats};
+pub use crate::writer::{chunk_compressor, ChunkWriter, StoredFile, WriteStats};
 
 // Tunables, in one place.
 

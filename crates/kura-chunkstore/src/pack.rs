@@ -329,6 +329,12 @@ impl PackWriter {
         }
     }
 
+    /// Refuses all further work after a failure outside the writer (a chunk that could not be
+    /// compressed); the first reason is kept.
+    pub fn poison(&mut self, why: &Error) {
+        self.broken.get_or_insert_with(|| why.to_string());
+    }
+
     fn mark_broken<T>(&mut self, result: Result<T, Error>) -> Result<T, Error> {
         if let Err(e) = &result {
             self.broken = Some(e.to_string());

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use kura_chunkstore::{ChunkRef, ChunkStore, ChunkStoreOptions, Error, StoredFile};
+use kura_chunkstore::{ChunkRef, ChunkStore, ChunkStoreOptions, Error, StoredFile, WriteStats};
 
 const MB: usize = 1_000_000;
 
@@ -53,6 +53,13 @@ fn store_all(store: &ChunkStore, files: &[&[u8]]) -> Vec<StoredFile> {
 
 fn store_one(store: &ChunkStore, data: &[u8]) -> StoredFile {
     store_all(store, &[data]).pop().unwrap()
+}
+
+/// Stores `data` in a session of its own; also returns what the session wrote.
+fn store_counted(store: &ChunkStore, data: &[u8]) -> (StoredFile, WriteStats) {
+    let mut writer = store.writer();
+    let stored = writer.store(&mut &data[..], &mut |_| {}, &never()).unwrap();
+    (stored, writer.finish().unwrap())
 }
 
 fn read_back(store: &ChunkStore, chunks: &[ChunkRef]) -> Result<Vec<u8>, Error> {
@@ -123,22 +130,22 @@ fn identical_and_shifted_content_is_deduplicated() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let data = random(1, 20 * MB);
-    let first = store_one(&store, &data);
-    assert!(first.new_stored_bytes > 19 * MB as u64);
+    let (first, written) = store_counted(&store, &data);
+    assert!(written.stored_bytes_written > 19 * MB as u64);
     let stored_before = store.usage().unwrap().stored_bytes;
 
-    let again = store_one(&store, &data);
+    let (again, written) = store_counted(&store, &data);
     assert_eq!(again.new_chunks, 0);
-    assert_eq!(again.new_stored_bytes, 0);
+    assert_eq!(written, WriteStats::default());
     assert_eq!(again.chunks, first.chunks);
 
     let mut shifted = random(2, 100);
     shifted.extend_from_slice(&data);
-    let moved = store_one(&store, &shifted);
+    let (moved, written) = store_counted(&store, &shifted);
     assert!(
-        moved.new_stored_bytes < (shifted.len() / 5) as u64,
+        written.stored_bytes_written < (shifted.len() / 5) as u64,
         "shifting by 100 bytes rewrote {} of {} bytes",
-        moved.new_stored_bytes,
+        written.stored_bytes_written,
         shifted.len()
     );
     assert!(moved.new_chunks <= 2, "{} new chunks", moved.new_chunks);
@@ -158,11 +165,11 @@ fn compressible_data_is_compressed() {
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path());
     let data = compressible(8 * MB);
-    let file = store_one(&store, &data);
+    let (file, written) = store_counted(&store, &data);
     assert!(
-        file.new_stored_bytes < (data.len() / 4) as u64,
+        written.stored_bytes_written < (data.len() / 4) as u64,
         "{} bytes stored for {}",
-        file.new_stored_bytes,
+        written.stored_bytes_written,
         data.len()
     );
     let usage = store.usage().unwrap();
@@ -484,9 +491,9 @@ fn cancel_stops_the_store_and_indexes_nothing_of_it() {
     assert_eq!(read_back(&store, &kept.chunks).unwrap(), other);
 
     // And storing the cancelled file again writes its chunks for real.
-    let again = store_one(&store, &data);
+    let (again, written) = store_counted(&store, &data);
     assert_eq!(again.size, data.len() as u64);
-    assert!(again.new_stored_bytes > 29 * MB as u64);
+    assert!(written.stored_bytes_written > 29 * MB as u64);
     assert_eq!(read_back(&store, &again.chunks).unwrap(), data);
 }
 
@@ -540,14 +547,28 @@ fn a_failed_pack_write_poisons_the_writer() {
         .unwrap();
     // The pack being written loses its folder: sealing it cannot succeed.
     fs::remove_dir_all(dir.path().join("packs")).unwrap();
+    // Sealing happens on the packer thread: the store call that fills the pack, or a later
+    // one, learns of the failure, and so does `finish` in any case.
     let big = random(61, 20 * MB);
-    let result = writer.store(&mut &big[..], &mut |_| {}, &never());
-    assert!(matches!(result, Err(Error::Io { .. })), "{result:?}");
-    // The small chunk was in the lost pack: it must not be handed out as stored.
-    assert!(writer
-        .store(&mut &small[..], &mut |_| {}, &never())
-        .is_err());
-    assert!(writer.finish().is_err());
+    let mut failures: Vec<Error> = writer
+        .store(&mut &big[..], &mut |_| {}, &never())
+        .err()
+        .into_iter()
+        .collect();
+    for seed in 62..70 {
+        let more = random(seed, 4 * MB);
+        if let Err(e) = writer.store(&mut &more[..], &mut |_| {}, &never()) {
+            failures.push(e);
+        }
+    }
+    // The first to know gets the write's own error; every call after it refuses.
+    assert!(matches!(failures[0], Error::Io { .. }), "{failures:?}");
+    assert!(failures.len() >= 6, "{failures:?}");
+    let last = failures.last().unwrap().to_string();
+    assert!(last.contains("earlier pack write"), "{last}");
+    let finished = writer.finish();
+    assert!(finished.is_err(), "{finished:?}");
+    // The small chunk was in the lost pack: it must not be indexed.
     assert!(!store.contains(blake3::hash(&small).as_bytes()).unwrap());
 }
 

@@ -420,7 +420,6 @@ impl Vault {
         // Bytes read so far, by both of the threads below.
         let done = AtomicU64::new(0);
         let mut files_read = 0u64;
-        let mut new_chunk_bytes = 0u64;
         // Small files: a pool of readers (more threads than cores, as reads wait on the disk)
         // hash and deflate them; this thread appends the results to the pack as they come.
         // Meanwhile another thread streams the files known to be large into the chunk store.
@@ -517,7 +516,6 @@ impl Vault {
                     continue;
                 }
             };
-            new_chunk_bytes += stored.new_stored_bytes;
             files_read += 1;
             let pointer = Pointer {
                 size: stored.size,
@@ -609,7 +607,7 @@ impl Vault {
         if unchanged && !opts.allow_empty {
             // Nothing to commit; keep the cache fresh so the next scan is quick.
             drop(pack);
-            chunk_writer.finish()?;
+            let new_chunk_bytes = chunk_writer.finish()?.stored_bytes_written;
             let head_id = head.map(|h| h.to_string()).unwrap_or_default();
             let head_bytes = head.map(history::id_bytes).unwrap_or_default();
             self.write_cache(
@@ -675,7 +673,7 @@ impl Vault {
 
         // The commit order.
         job.files("committing", file_count, Some(file_count));
-        chunk_writer.finish()?;
+        let new_chunk_bytes = chunk_writer.finish()?.stored_bytes_written;
         tracing::debug!(elapsed = ?started.elapsed(), "chunks committed");
         pack.finish()?;
         tracing::debug!(elapsed = ?started.elapsed(), "history pack committed");
