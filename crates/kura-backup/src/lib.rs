@@ -41,6 +41,7 @@ mod target;
 mod verify;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use kura_core::{Clock, Error, ErrorKind, Job, Result, SystemClock, Vault};
@@ -183,6 +184,18 @@ impl<'v> Backups<'v> {
                 ),
             ));
         }
+        let var = |name: &str| secret_env_var(name, SecretKind::Passphrase);
+        if let Some(other) = file.targets.keys().find(|n| var(n) == var(&target.name)) {
+            let prefix = var(other);
+            let prefix = prefix.trim_end_matches(SecretKind::Passphrase.suffix());
+            return Err(Error::new(
+                ErrorKind::AlreadyExists,
+                format!(
+                    "target '{}' would share its secrets' environment variables ({prefix}*) with target '{other}'; pick a name that differs in more than case, '-' and '_'",
+                    target.name
+                ),
+            ));
+        }
         if keyring {
             for (kind, value) in [
                 (SecretKind::AccessKeyId, &secrets.access_key_id),
@@ -319,8 +332,12 @@ impl<'v> Backups<'v> {
         // Nothing waits for what it does not need: the vault is scanned on a thread while the
         // target is opened, and under the target's lock the key is derived (slow on purpose) on
         // another while the target's packs are listed.
+        let stop_scan = AtomicBool::new(false);
         let result = std::thread::scope(|s| {
-            let scan = s.spawn(|| run::scan(self.vault, name, now));
+            let scan = s.spawn(|| run::scan(self.vault, name, now, &stop_scan));
+            // Leaving early (the target is unavailable, the passphrase wrong...) stops the scan
+            // instead of waiting for it; on the way through, the run has joined it already.
+            let _stop_scan = StopOnDrop(&stop_scan);
             let scan = move || {
                 scan.join()
                     .map_err(|_| Error::new(ErrorKind::Internal, "the scan thread panicked"))?
@@ -524,5 +541,14 @@ fn resting(name: &str, health: &TargetHealth, now: i64) -> Result<()> {
             ),
         )),
         None => Ok(()),
+    }
+}
+
+/// Sets its flag when dropped.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use kura_core::{Job, Result};
+use kura_core::{Job, Progress, Result};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -105,9 +105,19 @@ pub(crate) fn prune(
     job: &Job,
     heartbeat: &Heartbeat,
 ) -> Result<(PruneReport, Vec<String>)> {
+    let step = |phase: &'static str, done: usize, total: usize, unit: &'static str| {
+        job.report(Progress {
+            phase,
+            done: done as u64,
+            total: Some(total as u64),
+            unit,
+            item: None,
+        })
+    };
     let ids = backup_ids(session)?;
     let mut manifests = Vec::new();
-    for id in &ids {
+    for (n, id) in ids.iter().enumerate() {
+        step("reading backups", n, ids.len(), "backups");
         job.check()?;
         let bytes = session.store.read(&repo::backup_path(id))?;
         let m: Manifest = repo::open_json(
@@ -131,7 +141,9 @@ pub(crate) fn prune(
     let removed: Vec<String> = ids.iter().filter(|i| !kept.contains(*i)).cloned().collect();
     let indexed: HashSet<String> = session.indexed_packs()?.into_iter().collect();
     let mut doomed = Vec::new();
-    for pack in &indexed {
+    for (n, pack) in indexed.iter().enumerate() {
+        step("reading pack indexes", n, indexed.len(), "packs");
+        job.check()?;
         let index = session.read_index(pack)?;
         if !index.blobs.iter().any(|b| used.contains(&b.id)) {
             doomed.push(pack.clone());
@@ -154,20 +166,29 @@ pub(crate) fn prune(
     if !dry_run {
         // What was read above is only true while no backup could start.
         heartbeat.ensure_held()?;
-        for id in &removed {
+        // Backups first, then the indexes, then the packs: an interrupted prune leaves packs
+        // no backup refers to (the next prune deletes them), never a backup missing data.
+        let total = removed.len() + doomed.len() * 2 + orphans.len();
+        let mut done = 0;
+        let mut delete = |path: String| -> Result<()> {
+            step("deleting", done, total, "objects");
             job.check()?;
-            session.store.delete(&repo::backup_path(id))?;
+            session.store.delete(&path)?;
+            done += 1;
+            Ok(())
+        };
+        for id in &removed {
+            delete(repo::backup_path(id))?;
         }
         session.store.sync_deletions("backups")?;
         for pack in &doomed {
-            job.check()?;
-            session.store.delete(&repo::index_path(pack))?;
+            delete(repo::index_path(pack))?;
         }
         session.store.sync_deletions("index")?;
         for pack in doomed.iter().chain(&orphans) {
-            job.check()?;
-            session.store.delete(&repo::pack_path(pack))?;
+            delete(repo::pack_path(pack))?;
         }
+        step("deleting", done, total, "objects");
     }
     Ok((
         PruneReport {

@@ -73,8 +73,9 @@ pub(crate) struct Scan {
     old_cache: HashMap<String, CachedFile>,
 }
 
-/// Makes the [`Scan`] of a run of `target` that starts at `started`.
-pub(crate) fn scan(vault: &Vault, target: &str, started: i64) -> Result<Scan> {
+/// Makes the [`Scan`] of a run of `target` that starts at `started`; gives up (`cancelled`) soon
+/// after `stop` is set, as when the target turned out to be unavailable.
+pub(crate) fn scan(vault: &Vault, target: &str, started: i64, stop: &AtomicBool) -> Result<Scan> {
     let hold = vault.hold_chunks()?;
     let catalog_copy = vault.root().join("backup").join(target).join("catalog.db");
     // The last run's file cache is loaded meanwhile.
@@ -82,7 +83,7 @@ pub(crate) fn scan(vault: &Vault, target: &str, started: i64) -> Result<Scan> {
         let cache = s.spawn(|| State::open(vault.root())?.file_cache(target));
         let listed = vault
             .backup_catalog_to(&catalog_copy)
-            .and_then(|()| collect(vault, &catalog_copy));
+            .and_then(|()| collect(vault, &catalog_copy, stop));
         (listed, cache.join())
     });
     let (items, projects) = listed?;
@@ -625,7 +626,11 @@ pub(crate) fn sync_blob_cache(
 /// Everything to back up, in an order that keeps references consistent: the catalog copy, then
 /// settings and other vault files, then history refs before history objects, then chunk packs
 /// (held against gc), then working folders outside the vault.
-fn collect(vault: &Vault, catalog_copy: &Path) -> Result<(Vec<Item>, Vec<BackupProject>)> {
+fn collect(
+    vault: &Vault,
+    catalog_copy: &Path,
+    stop: &AtomicBool,
+) -> Result<(Vec<Item>, Vec<BackupProject>)> {
     let root = vault.root();
     let mut items = Vec::new();
     let meta = std::fs::symlink_metadata(catalog_copy)
@@ -645,19 +650,24 @@ fn collect(vault: &Vault, catalog_copy: &Path) -> Result<(Vec<Item>, Vec<BackupP
         "histories",
         "chunks",
     ];
-    walk(root, "vault", &mut items, &|rel: &Path| {
+    let top = |rel: &Path| {
         let first = rel
             .components()
             .next()
             .map(|c| c.as_os_str().to_string_lossy().into_owned());
         !(rel.components().count() == 1 && first.as_deref().is_some_and(|f| skip_top.contains(&f)))
-    })?;
+    };
+    walk(root, "vault", &mut items, &top, stop)?;
     let histories = root.join("histories");
-    walk(&histories, "vault/histories", &mut items, &|rel: &Path| {
-        !is_objects(rel)
-    })?;
+    walk(
+        &histories,
+        "vault/histories",
+        &mut items,
+        &|rel| !is_objects(rel),
+        stop,
+    )?;
     let mut objects = Vec::new();
-    walk(&histories, "vault/histories", &mut objects, &|_| true)?;
+    walk(&histories, "vault/histories", &mut objects, &|_| true, stop)?;
     items.extend(objects.into_iter().filter(|i| {
         let rel = Path::new(i.name.trim_start_matches("vault/histories/"));
         rel.ancestors().any(is_objects)
@@ -667,6 +677,7 @@ fn collect(vault: &Vault, catalog_copy: &Path) -> Result<(Vec<Item>, Vec<BackupP
         "vault/chunks",
         &mut items,
         &|rel: &Path| !rel.to_string_lossy().starts_with("index.db"),
+        stop,
     )?;
     let mut projects = Vec::new();
     for status in [
@@ -685,7 +696,7 @@ fn collect(vault: &Vault, catalog_copy: &Path) -> Result<(Vec<Item>, Vec<BackupP
                 Err(_) => {
                     let prefix = format!("folders/{}", p.id);
                     if p.path.is_dir() {
-                        walk(&p.path, &prefix, &mut items, &|_| true)?;
+                        walk(&p.path, &prefix, &mut items, &|_| true, stop)?;
                     } else {
                         tracing::warn!(project = %p.name, path = %p.path.display(), "the folder of a linked project is missing; its history is still backed up");
                     }
@@ -724,6 +735,7 @@ fn walk(
     prefix: &str,
     items: &mut Vec<Item>,
     keep: &dyn Fn(&Path) -> bool,
+    stop: &AtomicBool,
 ) -> Result<()> {
     let meta = match std::fs::metadata(dir) {
         Ok(m) => m,
@@ -737,7 +749,7 @@ fn walk(
         meta,
     });
     if is_dir {
-        walk_folder(dir, Path::new(""), prefix, items, keep)?;
+        walk_folder(dir, Path::new(""), prefix, items, keep, stop)?;
     }
     Ok(())
 }
@@ -749,7 +761,11 @@ fn walk_folder(
     name: &str,
     items: &mut Vec<Item>,
     keep: &dyn Fn(&Path) -> bool,
+    stop: &AtomicBool,
 ) -> Result<()> {
+    if stop.load(Ordering::Relaxed) {
+        return Err(Error::new(ErrorKind::Cancelled, "the run stopped"));
+    }
     let read = match std::fs::read_dir(abs) {
         Ok(r) => r,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -789,7 +805,7 @@ fn walk_folder(
                 abs: child_abs.clone(),
                 meta,
             });
-            walk_folder(&child_abs, &child_rel, &child_name, items, keep)?;
+            walk_folder(&child_abs, &child_rel, &child_name, items, keep, stop)?;
         } else {
             items.push(Item {
                 name: child_name,
@@ -842,6 +858,19 @@ mod tests {
         ));
         assert!(!compressed_already("vault/projects/site/index.html"));
         assert!(!compressed_already("vault/catalog.db"));
+    }
+
+    #[test]
+    fn a_stopped_scan_gives_up_and_a_running_one_lists_the_vault() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(dir.path()).unwrap();
+        std::fs::create_dir_all(dir.path().join("backup/usb")).unwrap();
+        let scanned = scan(&vault, "usb", 0, &AtomicBool::new(false)).unwrap();
+        assert!(scanned.items.iter().any(|i| i.name == "vault/catalog.db"));
+        let err = scan(&vault, "usb", 0, &AtomicBool::new(true))
+            .err()
+            .expect("a stopped scan fails");
+        assert_eq!(err.kind(), ErrorKind::Cancelled, "{err}");
     }
 
     #[test]

@@ -142,7 +142,7 @@ pub enum SecretKind {
 }
 
 impl SecretKind {
-    fn suffix(self) -> &'static str {
+    pub(crate) fn suffix(self) -> &'static str {
         match self {
             SecretKind::AccessKeyId => "ACCESS_KEY_ID",
             SecretKind::SecretAccessKey => "SECRET_ACCESS_KEY",

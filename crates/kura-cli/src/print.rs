@@ -675,12 +675,14 @@ pub fn progress_job() -> Job {
         });
         let style = match (p.total, p.unit) {
             (Some(_), "bytes") => {
-                "{spinner} {msg:<10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}"
+                "{spinner} {msg:<10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}".into()
             }
-            (Some(_), _) => "{spinner} {msg:<10} [{bar:30}] {pos}/{len} files {eta}",
-            (None, _) => "{spinner} {msg}…",
+            (Some(_), unit) => {
+                format!("{{spinner}} {{msg:<10}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{eta}}")
+            }
+            (None, _) => "{spinner} {msg}…".into(),
         };
-        if let Ok(s) = ProgressStyle::with_template(style) {
+        if let Ok(s) = ProgressStyle::with_template(&style) {
             pb.set_style(s.progress_chars("=> "));
         }
         pb.set_message(p.phase);

@@ -395,12 +395,25 @@ pub struct FileEntry {
     pub modified_at: Option<i64>,
 }
 
+/// A file's type from its name: its last extension that does not start with a digit, so that
+/// version suffixes are passed over (`libLLVM.so.22.1` and `app.log.1` are "so" and "log"), else
+/// its last extension (`notes.1`); in lower case; "" for none (a name starting with its only
+/// dot is hidden, not an extension).
 pub(crate) fn file_type_of(rel: &str) -> String {
     let name = rel.rsplit('/').next().unwrap_or(rel);
-    match name.rsplit_once('.') {
-        Some((stem, ext)) if !stem.is_empty() && ext.len() <= 12 => ext.to_ascii_lowercase(),
-        _ => String::new(),
+    let mut rest = name;
+    let mut last = None;
+    while let Some((stem, ext)) = rest.rsplit_once('.') {
+        if stem.is_empty() || ext.len() > 12 {
+            break;
+        }
+        if !ext.starts_with(|c: char| c.is_ascii_digit()) {
+            return ext.to_ascii_lowercase();
+        }
+        last.get_or_insert(ext);
+        rest = stem;
     }
+    last.map(str::to_ascii_lowercase).unwrap_or_default()
 }
 
 /// A file of the files cache (see [`crate::filelist`]).
@@ -887,5 +900,31 @@ impl Vault {
             )));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::file_type_of;
+
+    #[test]
+    fn file_types_come_from_the_name() {
+        for (path, expected) in [
+            ("src/main.rs", "rs"),
+            ("Photo.JPG", "jpg"),
+            ("dist/app.tar.gz", "gz"),
+            ("lib/libLLVM.so.22.1-rust-1.95.0-stable", "so"),
+            ("libc.so.6", "so"),
+            ("logs/app.log.1", "log"),
+            ("man/kura.1", "1"),
+            ("v1.2.3", "3"),
+            (".bashrc", ""),
+            ("dir.d/.env.local", "local"),
+            ("Makefile", ""),
+            ("trailing.", ""),
+            ("file.averyveryverylongone", ""),
+        ] {
+            assert_eq!(file_type_of(path), expected, "{path}");
+        }
     }
 }

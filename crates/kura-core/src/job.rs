@@ -21,7 +21,7 @@ pub struct Progress {
     pub done: u64,
     /// Units in all, when known.
     pub total: Option<u64>,
-    /// What the units are: "files" or "bytes".
+    /// What the units are: "bytes", or what is counted ("files", "packs", "backups"...).
     pub unit: &'static str,
     /// The item being worked on, when there is one.
     pub item: Option<String>,

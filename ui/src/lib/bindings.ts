@@ -671,7 +671,7 @@ export type Progress = {
 	done: number,
 	/**  Units in all, when known. */
 	total: number | null,
-	/**  What the units are: "files" or "bytes". */
+	/**  What the units are: "bytes", or what is counted ("files", "packs", "backups"...). */
 	unit: string,
 	/**  The item being worked on, when there is one. */
 	item: string | null,

@@ -205,6 +205,39 @@ fn encrypted_targets_hide_the_data_and_refuse_a_wrong_passphrase() {
 }
 
 #[test]
+fn targets_whose_secrets_would_share_environment_variables_are_refused() {
+    let scene = Scene::new();
+    let backups = Backups::new(&scene.vault);
+    for name in ["usb-a", "usb_b"] {
+        let drive = scene.path(name);
+        std::fs::create_dir(&drive).unwrap();
+        backups
+            .add_target(&Target::folder(name, &drive), &Secrets::default(), false)
+            .unwrap();
+    }
+    // Each of these reads KURA_BACKUP_USB_A_PASSPHRASE (or _B_): a passphrase set for one
+    // would open the other.
+    for (name, other) in [("usb_a", "usb-a"), ("USB-A", "usb-a"), ("usb-b", "usb_b")] {
+        let drive = scene.path(&format!("{name}-drive"));
+        std::fs::create_dir(&drive).unwrap();
+        let err = backups
+            .add_target(&Target::folder(name, &drive), &Secrets::default(), false)
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AlreadyExists, "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains(&format!("target '{other}'")), "{msg}");
+        assert!(msg.contains("KURA_BACKUP_USB_"), "{msg}");
+    }
+    let names: Vec<String> = backups
+        .targets()
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
 fn a_damaged_pack_is_named_with_what_it_affects() {
     let scene = Scene::new();
     let drive = scene.path("drive");
@@ -334,11 +367,32 @@ fn prune_keeps_what_retention_says_and_the_rest_still_restores() {
         before,
         "a dry run deletes nothing"
     );
-    let report = backups.prune("usb", false, &Job::default()).unwrap();
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let job = {
+        let seen = Arc::clone(&seen);
+        Job::with_progress(move |p| {
+            seen.lock()
+                .unwrap()
+                .push((p.phase, p.done, p.total, p.unit))
+        })
+    };
+    let report = backups.prune("usb", false, &job).unwrap();
     assert_eq!(report.kept.len(), 2);
     assert!(
         report.packs_deleted > 0 && report.bytes_freed > 16 << 20,
         "{report:?}"
+    );
+    // Progress through each phase, ending with every deletion done: 2 backups, then each
+    // dropped pack's index and the pack itself.
+    let seen = seen.lock().unwrap();
+    for phase in ["reading backups", "reading pack indexes", "deleting"] {
+        assert!(seen.iter().any(|s| s.0 == phase), "no {phase} in {seen:?}");
+    }
+    let deleted = 2 + report.packs_deleted * 2;
+    assert_eq!(
+        seen.last(),
+        Some(&("deleting", deleted, Some(deleted), "objects")),
+        "{seen:?}"
     );
     assert_eq!(backups.backups("usb").unwrap().len(), 2);
     assert!(backups
