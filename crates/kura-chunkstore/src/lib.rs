@@ -124,7 +124,7 @@ pub const DEFAULT_AVG_CHUNK: u32 = 1024 * 1024;
 pub const DEFAULT_MAX_CHUNK: u32 = 4 * 1024 * 1024;
 /// Largest chunk any store writes or accepts (FastCDC's maximum).
 pub const MAX_CHUNK_LEN: u32 = fastcdc::v2020::MAXIMUM_MAX;
-/// Default zstd level.
+/// Default level: Kura's own, between zstd's 2 and 3 (see [`chunk_compressor`]).
 pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
 /// Default size of the cache of decompressed chunks.
 pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
@@ -165,7 +165,7 @@ pub struct ChunkRef {
 /// Chunk sizes affect deduplication: stores that should share chunks must use the same sizes.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChunkStoreOptions {
-    /// zstd compression level for new chunks (default 3).
+    /// zstd compression level for new chunks (default 3, Kura's own: see [`chunk_compressor`]).
     pub zstd_level: i32,
     /// Bytes of decompressed chunks kept in memory for repeated reads (default 64 MiB; 0 = off).
     pub cache_bytes: usize,

@@ -149,7 +149,8 @@ pub struct StorageConfig {
     pub binary_min_size: ByteSize,
     /// Files with these extensions (lower case, no dot) and at least 4 KiB go to the chunk store.
     pub chunk_extensions: Vec<String>,
-    /// zstd level for the chunk store (1–19).
+    /// zstd level for the chunk store (1–19); 3, the default, is Kura's own, between zstd's 2
+    /// and 3 and tuned for chunks.
     pub compression_level: i32,
     /// zlib level for objects in the git histories (1–9).
     pub history_compression_level: u32,
