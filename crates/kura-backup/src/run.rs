@@ -405,6 +405,7 @@ fn process(
             .map_err(|e| Error::from_io("read", &item.abs, e))?;
         handle(&data)?;
     } else {
+        let file = kura_chunkstore::ReadAhead::new(file);
         let mut chunker =
             kura_chunkstore::Chunker::new(file, cfg.chunk_min, cfg.chunk_avg, cfg.chunk_max);
         while let Some(chunk) = chunker

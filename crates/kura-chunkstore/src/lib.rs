@@ -89,6 +89,7 @@ mod error;
 mod gc;
 mod index;
 mod pack;
+mod readahead;
 mod rebuild;
 mod verify;
 mod writer;
@@ -109,6 +110,7 @@ use crate::pack::ChunkFault;
 pub use crate::chunker::Chunker;
 pub use crate::error::Error;
 pub use crate::gc::GcReport;
+pub use crate::readahead::ReadAhead;
 pub use crate::verify::VerifyReport;
 pub use crate::writer::{chunk_compressor, ChunkWriter, StoredFile, WriteStats};
 

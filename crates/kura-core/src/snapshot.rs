@@ -204,7 +204,7 @@ fn store_large<'f>(
     let mut out = Vec::with_capacity(files.len());
     for &f in files {
         job.check()?;
-        let mut file = match fs::File::open(root.join(&f.rel)) {
+        let file = match fs::File::open(root.join(&f.rel)) {
             Ok(file) => file,
             Err(e) => {
                 out.push(LargeOutcome::Skipped(f, e.to_string()));
@@ -218,6 +218,7 @@ fn store_large<'f>(
                 counted = n;
                 progress(Some(&f.rel));
             };
+            let mut file = kura_chunkstore::ReadAhead::new(file);
             chunk_writer.store(&mut file as &mut dyn Read, &mut report, job.flag())
         };
         match stored {
