@@ -1,5 +1,5 @@
-// Screenshots of the dashboard, a project, its history and a diff, backups, archives and cleanup,
-// for the README.
+// Screenshots of the dashboard, a project, its history and a diff, backups, archives, cleanup and
+// the storage settings, for the README.
 import path from 'node:path';
 
 const out = path.resolve(import.meta.dirname, '../../../docs/screenshots');
@@ -67,5 +67,12 @@ describe('README screenshots', () => {
     await press(await $('[data-testid="cleanup-preview-button"]'));
     await $('[data-testid="cleanup-preview"]').waitForDisplayed({ timeout: 30000 });
     await shot('cleanup');
+  });
+
+  it('settings', async () => {
+    await go('#/settings/storage');
+    await $('h1=Settings').waitForDisplayed();
+    await $('#settings-storage').waitForDisplayed();
+    await shot('settings');
   });
 });
