@@ -140,10 +140,10 @@ const READ_AHEAD_MIN_CHUNKS: usize = 4;
 const READ_AHEAD_CHUNKS: usize = 4;
 /// How long a statement waits for another process holding the index's write lock.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Most compression threads a store call uses (fewer on machines with fewer cores).
+/// Most compression threads a writer session uses (fewer on machines with fewer cores).
 pub(crate) const MAX_COMPRESSORS: usize = 4;
 /// Raw chunks queued per compression thread; with the other queues this bounds memory per
-/// store call to a few dozen chunks whatever the file size.
+/// writer session to a few dozen chunks whatever the file size.
 pub(crate) const RAW_QUEUE_PER_WORKER: usize = 2;
 /// Compressed chunks queued for the packer thread.
 pub(crate) const BLOB_QUEUE: usize = 4;
