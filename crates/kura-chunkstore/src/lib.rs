@@ -145,8 +145,9 @@ pub(crate) const MAX_COMPRESSORS: usize = 4;
 /// Raw chunks queued per compression thread; with the other queues this bounds memory per
 /// writer session to a few dozen chunks whatever the file size.
 pub(crate) const RAW_QUEUE_PER_WORKER: usize = 2;
-/// Compressed chunks queued for the packer thread.
-pub(crate) const BLOB_QUEUE: usize = 4;
+/// Compressed chunks queued for the packer thread: enough for the compressors to go on while
+/// the packer fsyncs a full pack (10–15 ms here), which 4 were not.
+pub(crate) const BLOB_QUEUE: usize = 12;
 /// Write buffer of a pack being written.
 pub(crate) const PACK_WRITE_BUFFER: usize = 256 * 1024;
 

@@ -78,9 +78,47 @@ struct Blob {
     data: Vec<u8>,
 }
 
+/// Buffers handed back by the thread done with them, for the next chunk: memory that is reused
+/// is not faulted in and zeroed by the kernel again for every chunk.
+struct Spares {
+    buffers: Mutex<Vec<Vec<u8>>>,
+    keep: usize,
+}
+
+impl Spares {
+    fn new(keep: usize) -> Spares {
+        Spares {
+            buffers: Mutex::new(Vec::with_capacity(keep)),
+            keep,
+        }
+    }
+
+    /// An empty buffer of at least `capacity` bytes. Every buffer is asked for the capacity of
+    /// the largest chunk, so a reused one never grows (growing is a fresh allocation).
+    fn take(&self, capacity: usize) -> Vec<u8> {
+        let mut buffer = self.lock().pop().unwrap_or_default();
+        buffer.reserve(capacity);
+        buffer
+    }
+
+    fn give(&self, mut buffer: Vec<u8>) {
+        buffer.clear();
+        let mut buffers = self.lock();
+        if buffers.len() < self.keep {
+            buffers.push(buffer);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        self.buffers.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// The session's compression threads and packer thread.
 struct Workers {
     raw_tx: SyncSender<RawChunk>,
+    /// Buffers of raw chunks already compressed.
+    raw_spares: Arc<Spares>,
     compressors: Vec<JoinHandle<()>>,
     /// Gives the packs back, with the first error of compressing or appending, if any.
     packer: JoinHandle<(PackWriter, Result<(), Error>)>,
@@ -91,7 +129,7 @@ struct Workers {
 impl Workers {
     /// Starts the threads; the packer takes `packs`, which must hold nothing yet: if a thread
     /// cannot start, they are dropped (deleting whatever they hold).
-    fn start(packs: PackWriter, level: i32) -> Result<Workers, Error> {
+    fn start(packs: PackWriter, level: i32, max_chunk: usize) -> Result<Workers, Error> {
         let count = thread::available_parallelism()
             .map_or(1, |n| n.get())
             .clamp(1, MAX_COMPRESSORS);
@@ -99,12 +137,23 @@ impl Workers {
         let raw_rx = Arc::new(Mutex::new(raw_rx));
         let (blob_tx, blob_rx) = sync_channel::<Result<Blob, Error>>(BLOB_QUEUE);
         let stop = Arc::new(AtomicBool::new(false));
+        // Enough spares for the buffers in flight to come round again; a few more chunks'
+        // worth of memory at most.
+        let raw_spares = Arc::new(Spares::new(count + 1));
+        let blob_spares = Arc::new(Spares::new(count + 1));
         let mut compressors = Vec::with_capacity(count);
         for _ in 0..count {
-            let (raw_rx, blob_tx, stop) = (Arc::clone(&raw_rx), blob_tx.clone(), Arc::clone(&stop));
+            let queues = CompressQueues {
+                raw_rx: Arc::clone(&raw_rx),
+                blob_tx: blob_tx.clone(),
+                raw_spares: Arc::clone(&raw_spares),
+                blob_spares: Arc::clone(&blob_spares),
+                blob_capacity: zstd::zstd_safe::compress_bound(max_chunk),
+            };
+            let stop = Arc::clone(&stop);
             match thread::Builder::new()
                 .name("kura-compress".into())
-                .spawn(move || compress_loop(&raw_rx, &blob_tx, level, &stop))
+                .spawn(move || compress_loop(&queues, level, &stop))
             {
                 Ok(handle) => compressors.push(handle),
                 // Fewer compressors are fine; none is not.
@@ -123,13 +172,14 @@ impl Workers {
                 .name("kura-pack".into())
                 .spawn(move || {
                     let mut packs = packs;
-                    let result = pack_loop(blob_rx, &mut packs, &stop);
+                    let result = pack_loop(blob_rx, &mut packs, &blob_spares, &stop);
                     (packs, result)
                 })
         };
         match packer {
             Ok(packer) => Ok(Workers {
                 raw_tx,
+                raw_spares,
                 compressors,
                 packer,
                 stop,
@@ -203,38 +253,49 @@ pub fn chunk_compressor(level: i32) -> std::io::Result<zstd::bulk::Compressor<'s
     Ok(c)
 }
 
-fn compress_loop(
-    raw_rx: &Mutex<Receiver<RawChunk>>,
-    blob_tx: &SyncSender<Result<Blob, Error>>,
-    level: i32,
-    stop: &AtomicBool,
-) {
+/// What a compression thread takes from and gives to.
+struct CompressQueues {
+    raw_rx: Arc<Mutex<Receiver<RawChunk>>>,
+    blob_tx: SyncSender<Result<Blob, Error>>,
+    raw_spares: Arc<Spares>,
+    blob_spares: Arc<Spares>,
+    /// Room for the largest chunk compressed.
+    blob_capacity: usize,
+}
+
+fn compress_loop(queues: &CompressQueues, level: i32, stop: &AtomicBool) {
     let mut compressor = match chunk_compressor(level) {
         Ok(c) => c,
         Err(e) => {
             let why = format!("cannot set up zstd level {level}: {e}");
-            let _ = blob_tx.send(Err(Error::Internal(why)));
+            let _ = queues.blob_tx.send(Err(Error::Internal(why)));
             return;
         }
     };
     loop {
-        let next = raw_rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        let next = queues
+            .raw_rx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .recv();
         let Ok(raw) = next else {
             return;
         };
         if stop.load(Ordering::Relaxed) {
             return;
         }
+        let mut data = queues.blob_spares.take(queues.blob_capacity);
         let blob = compressor
-            .compress(&raw.data)
-            .map(|data| Blob {
+            .compress_to_buffer(&raw.data, &mut data)
+            .map(|_| Blob {
                 id: raw.id,
                 tag: raw.tag,
                 raw_len: raw.data.len() as u32,
                 data,
             })
             .map_err(|e| Error::Internal(format!("zstd compression failed: {e}")));
-        if blob_tx.send(blob).is_err() {
+        queues.raw_spares.give(raw.data);
+        if queues.blob_tx.send(blob).is_err() {
             return;
         }
     }
@@ -244,13 +305,19 @@ fn compress_loop(
 fn pack_loop(
     blob_rx: Receiver<Result<Blob, Error>>,
     packs: &mut PackWriter,
+    spares: &Spares,
     stop: &AtomicBool,
 ) -> Result<(), Error> {
     for blob in blob_rx {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        if let Err(e) = blob.and_then(|b| packs.append(b.id, b.raw_len, &b.data, b.tag)) {
+        let appended = blob.and_then(|b| {
+            packs.append(b.id, b.raw_len, &b.data, b.tag)?;
+            spares.give(b.data);
+            Ok(())
+        });
+        if let Err(e) = appended {
             packs.poison(&e);
             stop.store(true, Ordering::Relaxed);
             return Err(e);
@@ -379,13 +446,14 @@ impl<'a> ChunkWriter<'a> {
         result
     }
 
-    /// Queues a new chunk for compression, starting the workers for the first one.
-    fn send(&mut self, chunk: RawChunk) -> Result<(), Error> {
+    /// Queues a copy of a new chunk for compression, starting the workers for the first one.
+    fn send(&mut self, id: ChunkId, tag: u32, chunk: &[u8]) -> Result<(), Error> {
         let workers = match &mut self.workers {
             Some(workers) => workers,
             None => {
                 let packs = self.packs.take().expect("no workers hold the packs");
-                let started = Workers::start(packs, self.store.opts.zstd_level);
+                let opts = &self.store.opts;
+                let started = Workers::start(packs, opts.zstd_level, opts.max_chunk as usize);
                 if started.is_err() {
                     // Nothing was written yet: a fresh writer for the next attempt.
                     self.packs = Some(PackWriter::new(&self.store.packs_dir));
@@ -393,6 +461,9 @@ impl<'a> ChunkWriter<'a> {
                 self.workers.insert(started?)
             }
         };
+        let mut data = workers.raw_spares.take(self.store.opts.max_chunk as usize);
+        data.extend_from_slice(chunk);
+        let chunk = RawChunk { id, tag, data };
         if workers.stop.load(Ordering::Relaxed) || workers.raw_tx.send(chunk).is_err() {
             self.stop_workers()?;
             return Err(Error::Internal("the chunk writer's workers stopped".into()));
@@ -440,11 +511,7 @@ impl<'a> ChunkWriter<'a> {
             self.pending.insert(id);
             added.push(id);
             new_chunks += 1;
-            self.send(RawChunk {
-                id,
-                tag,
-                data: chunk.to_vec(),
-            })?;
+            self.send(id, tag, chunk)?;
         }
         self.buffer = chunker.into_buffer();
         Ok(StoredFile {
