@@ -10,9 +10,9 @@
 
 use std::collections::{BTreeSet, HashSet};
 
+use chrono::{Datelike, TimeZone, Timelike};
 use kura_core::{Job, Progress, Result};
 use serde::Serialize;
-use time::OffsetDateTime;
 
 use crate::lock::Heartbeat;
 use crate::manifest::Manifest;
@@ -39,8 +39,15 @@ pub struct PruneReport {
     pub dry_run: bool,
 }
 
-/// The backups `policy` keeps among `backups` (id, start time) at `now`.
-pub fn select_kept(backups: &[(String, i64)], policy: &Retention, now: i64) -> BTreeSet<String> {
+/// The backups `policy` keeps among `backups` (id, start time) at `now`. Hours, days, weeks and
+/// months are those of the clock in `tz` (prune uses the local time zone: the newest backup of
+/// each day is that of the person's day, not of UTC's).
+pub fn select_kept<Tz: TimeZone>(
+    backups: &[(String, i64)],
+    policy: &Retention,
+    now: i64,
+    tz: &Tz,
+) -> BTreeSet<String> {
     let mut sorted: Vec<&(String, i64)> = backups.iter().collect();
     sorted.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
     if policy.keeps_all() {
@@ -51,15 +58,17 @@ pub fn select_kept(backups: &[(String, i64)], policy: &Retention, now: i64) -> B
         kept.insert(b.0.clone());
     }
     let period = |t: i64, kind: u8| -> (i32, u32) {
-        let d = OffsetDateTime::from_unix_timestamp(t).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        // A timestamp always has one local time (only local times can be ambiguous).
+        let d = tz.timestamp_opt(t, 0).earliest().unwrap_or_else(|| {
+            tz.timestamp_opt(0, 0)
+                .earliest()
+                .expect("the epoch has a local time")
+        });
         match kind {
-            0 => (d.year(), d.ordinal() as u32 * 24 + d.hour() as u32),
-            1 => (d.year(), d.ordinal() as u32),
-            2 => {
-                let (y, w, _) = d.to_iso_week_date();
-                (y, w as u32)
-            }
-            _ => (d.year(), d.month() as u32),
+            0 => (d.year(), d.ordinal() * 24 + d.hour()),
+            1 => (d.year(), d.ordinal()),
+            2 => (d.iso_week().year(), d.iso_week().week()),
+            _ => (d.year(), d.month()),
         }
     };
     for (kind, count) in [
@@ -131,7 +140,7 @@ pub(crate) fn prune(
         .iter()
         .map(|m| (m.info.id.clone(), m.info.started))
         .collect();
-    let kept = select_kept(&times, &session.target.retention, now);
+    let kept = select_kept(&times, &session.target.retention, now, &chrono::Local);
     let mut used = HashSet::new();
     for m in manifests.iter().filter(|m| kept.contains(&m.info.id)) {
         for e in &m.entries {
@@ -205,6 +214,8 @@ pub(crate) fn prune(
 
 #[cfg(test)]
 mod tests {
+    use chrono::{FixedOffset, Utc};
+
     use super::*;
 
     const DAY: i64 = 86_400;
@@ -227,6 +238,7 @@ mod tests {
                 ..Default::default()
             },
             now,
+            &Utc,
         );
         // 3 newest, plus the newest of 5 days (the first of which is the newest overall).
         assert_eq!(kept.len(), 3 + 4);
@@ -244,6 +256,7 @@ mod tests {
                 ..Default::default()
             },
             now,
+            &Utc,
         );
         assert_eq!(
             kept.into_iter().collect::<Vec<_>>(),
@@ -257,6 +270,7 @@ mod tests {
                 ..Default::default()
             },
             now,
+            &Utc,
         );
         assert_eq!(kept.len(), 25);
     }
@@ -264,6 +278,36 @@ mod tests {
     #[test]
     fn no_rule_keeps_everything() {
         let backups = hourly_for(2);
-        assert_eq!(select_kept(&backups, &Retention::default(), 0).len(), 48);
+        assert_eq!(
+            select_kept(&backups, &Retention::default(), 0, &Utc).len(),
+            48
+        );
+    }
+
+    #[test]
+    fn days_are_those_of_the_time_zone_given() {
+        // 2023-11-13 13:00 UTC, then 2023-11-14 14:00 and 16:00 UTC: in UTC the last two share
+        // a day; nine hours east they are 23:00 on the 14th and 01:00 on the 15th.
+        let day13 = 1_699_880_400;
+        let backups: Vec<(String, i64)> = [
+            ("a", day13),
+            ("b", day13 + DAY + 3600),
+            ("c", day13 + DAY + 3 * 3600),
+        ]
+        .iter()
+        .map(|(id, t)| (id.to_string(), *t))
+        .collect();
+        let policy = Retention {
+            daily: 2,
+            ..Default::default()
+        };
+        let now = backups[2].1;
+        let names = |kept: BTreeSet<String>| kept.into_iter().collect::<Vec<_>>();
+        assert_eq!(names(select_kept(&backups, &policy, now, &Utc)), ["a", "c"]);
+        let tokyo = FixedOffset::east_opt(9 * 3600).unwrap();
+        assert_eq!(
+            names(select_kept(&backups, &policy, now, &tokyo)),
+            ["b", "c"]
+        );
     }
 }

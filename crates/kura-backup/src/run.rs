@@ -4,7 +4,9 @@
 //!
 //! Incremental: a file whose size, mtime, ctime and inode match the last run and whose chunks the
 //! target holds is not read again. Deduplicated: a chunk the target holds is never sent again.
-//! Packed: blobs go into ~16 MiB packs. Failed uploads are retried with backoff; when the target
+//! Packed: blobs go into ~16 MiB packs; a large file's blobs into packs of their own, so that
+//! when it is gone from every kept backup (a project deleted, a chunk-store pack collected)
+//! prune frees all of it. Failed uploads are retried with backoff; when the target
 //! stays down, the packs (and the manifest) wait in `<vault>/backup/<target>/outbox/` and are sent
 //! first at the next run. Only files, folders and symbolic links are backed up: FIFOs, sockets
 //! and device files are skipped (with a warning).
@@ -22,7 +24,7 @@ use bytes::Bytes;
 use kura_core::{Error, ErrorKind, Job, Progress, ProjectFilter, ProjectStatus, Result, Vault};
 use rayon::prelude::*;
 
-use crate::crypto::{self, Keys};
+use crate::crypto;
 use crate::lock::Heartbeat;
 use crate::manifest::{BackupInfo, BackupProject, Entry, EntryKind, Manifest};
 use crate::outbox;
@@ -37,6 +39,9 @@ const BLOB_QUEUE: usize = 64;
 const MAX_BLOB_LEN: usize = repo::CHUNK_MAX as usize + (repo::CHUNK_MAX as usize >> 7) + 4096;
 /// Progress is reported every this many files.
 const PROGRESS_EVERY: u64 = 256;
+/// Files of at least this size get packs of their own: shared packs are kept whole while any
+/// blob in them is used, so a large dead file sharing them would stay at the target.
+const OWN_PACKS_FROM: u64 = 4 << 20;
 
 /// A file, folder or link to back up.
 struct Item {
@@ -50,6 +55,14 @@ struct NewBlob {
     id: [u8; 32],
     stored: Vec<u8>,
     raw_len: u32,
+}
+
+/// What the chunking threads send the packer.
+enum ToPacker {
+    /// A new blob; `file` (the item's index) is set for a large file's, which get own packs.
+    Blob { blob: NewBlob, file: Option<usize> },
+    /// Large file `file` is read: its last pack, however full, can go.
+    FileDone(usize),
 }
 
 /// What the run did, for its record.
@@ -147,16 +160,24 @@ pub(crate) fn backup(
     let read = AtomicU64::new(0);
     let total = items.len() as u64;
     let (results, pack_error) = std::thread::scope(|s| {
-        let (tx, rx) = sync_channel::<NewBlob>(BLOB_QUEUE);
+        let (tx, rx) = sync_channel::<ToPacker>(BLOB_QUEUE);
         let producer = s.spawn(|| {
             items
                 .par_iter()
-                .map_with(tx, |tx, item| {
+                .enumerate()
+                .map_with(tx, |tx, (index, item)| {
                     if stop.load(Ordering::Relaxed) {
                         return Err(Error::new(ErrorKind::Cancelled, "stopped"));
                     }
                     job.check()?;
-                    let r = process(item, &old_cache, &known, &session.keys, session, tx, &read);
+                    let r = process(
+                        (index, item),
+                        &old_cache,
+                        &known,
+                        session,
+                        tx,
+                        &read,
+                    );
                     if let Ok(None) = r {
                         tracing::warn!(path = %item.abs.display(), "skipped: it is no longer a regular file (only files, folders and links are backed up)");
                     }
@@ -267,13 +288,17 @@ fn backup_id(started: i64, latest: Option<&str>) -> Result<String> {
 fn pack_all(
     packer: &mut Packer,
     state: &mut State,
-    rx: &Receiver<NewBlob>,
+    rx: &Receiver<ToPacker>,
     stop: &AtomicBool,
 ) -> Result<()> {
     let mut result = Ok(());
-    for blob in rx.iter() {
+    for message in rx.iter() {
         if result.is_ok() {
-            if let Err(e) = packer.add(blob, state) {
+            let done = match message {
+                ToPacker::Blob { blob, file } => packer.add(blob, file, state),
+                ToPacker::FileDone(file) => packer.file_done(file, state),
+            };
+            if let Err(e) = done {
                 stop.store(true, Ordering::Relaxed);
                 result = Err(e);
             }
@@ -311,18 +336,18 @@ fn gone_from_cache(
         .collect()
 }
 
-/// Backs up one item: from the cache when unchanged, else read and chunked; new chunks go to the
-/// packer through `tx`. `None` when a file turned into something else than a regular file (a
-/// FIFO, a socket, a device) since the walk.
+/// Backs up item number `index`: from the cache when unchanged, else read and chunked; new
+/// chunks go to the packer through `tx`. `None` when a file turned into something else than a
+/// regular file (a FIFO, a socket, a device) since the walk.
 fn process(
-    item: &Item,
+    (index, item): (usize, &Item),
     old_cache: &HashMap<String, CachedFile>,
     known: &HashSet<[u8; 32]>,
-    keys: &Keys,
     session: &Session,
-    tx: &mut std::sync::mpsc::SyncSender<NewBlob>,
+    tx: &mut std::sync::mpsc::SyncSender<ToPacker>,
     read: &AtomicU64,
 ) -> Result<Option<(Entry, CacheUpdate)>> {
+    let keys = &session.keys;
     let meta = &item.meta;
     let mut entry = Entry {
         path: item.name.clone(),
@@ -380,6 +405,11 @@ fn process(
     let mut ids = Vec::new();
     let mut size = 0u64;
     let compressed = compressed_already(&item.name);
+    let own_packs = (stat.size >= OWN_PACKS_FROM).then_some(index);
+    let send = |tx: &mut std::sync::mpsc::SyncSender<ToPacker>, message| {
+        tx.send(message)
+            .map_err(|_| Error::new(ErrorKind::Cancelled, "the packer stopped"))
+    };
     let mut handle = |data: &[u8]| -> Result<()> {
         let id = keys.blob_id(data);
         ids.extend_from_slice(&id);
@@ -388,12 +418,18 @@ fn process(
             let packed = repo::compress_blob(data, compressed)
                 .map_err(|e| Error::new(ErrorKind::Internal, format!("compression failed: {e}")))?;
             let stored = keys.seal(packed)?;
-            tx.send(NewBlob {
+            let blob = NewBlob {
                 id,
                 stored,
                 raw_len: data.len() as u32,
-            })
-            .map_err(|_| Error::new(ErrorKind::Cancelled, "the packer stopped"))?;
+            };
+            send(
+                tx,
+                ToPacker::Blob {
+                    blob,
+                    file: own_packs,
+                },
+            )?;
         }
         Ok(())
     };
@@ -414,6 +450,9 @@ fn process(
         {
             handle(chunk)?;
         }
+    }
+    if let Some(file) = own_packs {
+        send(tx, ToPacker::FileDone(file))?;
     }
     read.fetch_add(size, Ordering::Relaxed);
     entry.size = size;
@@ -456,13 +495,30 @@ fn new_pack_buffer() -> Vec<u8> {
     buf
 }
 
-/// Packs new blobs and uploads full packs, a few at a time.
+/// A pack being filled.
+struct OpenPack {
+    buf: Vec<u8>,
+    blobs: Vec<BlobEntry>,
+}
+
+impl OpenPack {
+    fn new() -> OpenPack {
+        OpenPack {
+            buf: new_pack_buffer(),
+            blobs: Vec::new(),
+        }
+    }
+}
+
+/// Packs new blobs and uploads full packs, a few at a time: small files' blobs share packs,
+/// each large file's go into packs of its own.
 struct Packer<'a> {
     session: &'a Session,
     outbox: &'a Path,
     seen: HashSet<[u8; 32]>,
-    buf: Vec<u8>,
-    blobs: Vec<BlobEntry>,
+    shared: OpenPack,
+    /// The open packs of large files being read, by item index.
+    own: HashMap<usize, OpenPack>,
     inflight: VecDeque<Pending>,
     throttle: Option<Throttle>,
     bytes_sent: u64,
@@ -484,8 +540,8 @@ impl<'a> Packer<'a> {
             session,
             outbox,
             seen: known,
-            buf: new_pack_buffer(),
-            blobs: Vec::new(),
+            shared: OpenPack::new(),
+            own: HashMap::new(),
             inflight: VecDeque::new(),
             throttle: session.target.bandwidth_limit.map(Throttle::new),
             bytes_sent: 0,
@@ -493,30 +549,47 @@ impl<'a> Packer<'a> {
         }
     }
 
-    fn add(&mut self, blob: NewBlob, state: &mut State) -> Result<()> {
+    /// Adds a blob to the shared pack, or to large file `file`'s; sends the pack when full.
+    fn add(&mut self, blob: NewBlob, file: Option<usize>, state: &mut State) -> Result<()> {
         if !self.seen.insert(blob.id) {
             return Ok(());
         }
-        self.blobs.push(BlobEntry {
+        let pack = match file {
+            None => &mut self.shared,
+            Some(f) => self.own.entry(f).or_insert_with(OpenPack::new),
+        };
+        pack.blobs.push(BlobEntry {
             id: blob.id,
-            offset: self.buf.len() as u64,
+            offset: pack.buf.len() as u64,
             length: blob.stored.len() as u32,
             raw_length: blob.raw_len,
         });
-        self.buf.extend_from_slice(&blob.stored);
+        pack.buf.extend_from_slice(&blob.stored);
         self.new_blobs += 1;
-        if self.buf.len() >= PACK_TARGET_SIZE {
-            self.close_pack(state)?;
+        if pack.buf.len() >= PACK_TARGET_SIZE {
+            let full = match file {
+                None => std::mem::replace(&mut self.shared, OpenPack::new()),
+                Some(f) => self.own.remove(&f).expect("just filled"),
+            };
+            self.close_pack(full, state)?;
         }
         Ok(())
     }
 
-    fn close_pack(&mut self, state: &mut State) -> Result<()> {
-        if self.blobs.is_empty() {
+    /// Sends what large file `file` left in its open pack.
+    fn file_done(&mut self, file: usize, state: &mut State) -> Result<()> {
+        match self.own.remove(&file) {
+            Some(pack) => self.close_pack(pack, state),
+            None => Ok(()),
+        }
+    }
+
+    fn close_pack(&mut self, pack: OpenPack, state: &mut State) -> Result<()> {
+        if pack.blobs.is_empty() {
             return Ok(());
         }
-        let bytes = Bytes::from(std::mem::replace(&mut self.buf, new_pack_buffer()));
-        let blobs = std::mem::take(&mut self.blobs);
+        let OpenPack { buf, blobs } = pack;
+        let bytes = Bytes::from(buf);
         let pack = blake3::hash(&bytes).to_hex().to_string();
         let index = Bytes::from(repo::seal_json(
             &self.session.keys,
@@ -574,7 +647,14 @@ impl<'a> Packer<'a> {
     }
 
     fn finish(&mut self, state: &mut State) -> Result<()> {
-        self.close_pack(state)?;
+        let shared = std::mem::replace(&mut self.shared, OpenPack::new());
+        self.close_pack(shared, state)?;
+        // Files whose reading failed never said they were done.
+        let mut own: Vec<(usize, OpenPack)> = self.own.drain().collect();
+        own.sort_by_key(|(file, _)| *file);
+        for (_, pack) in own {
+            self.close_pack(pack, state)?;
+        }
         while !self.inflight.is_empty() {
             self.wait_oldest(state)?;
         }
@@ -845,6 +925,54 @@ impl Throttle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Blobs of two large files read at the same time and of small files, interleaved as the
+    /// chunking threads send them: each large file's land in packs of their own.
+    #[test]
+    fn a_large_files_blobs_get_packs_of_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("target")).unwrap();
+        let target = crate::Target::folder("t", &dir.path().join("target"));
+        let session = Session::open(&target, true, 0).unwrap();
+        let mut state = State::open(&dir.path().join("vault")).unwrap();
+        let outbox = dir.path().join("outbox");
+        let mut packer = Packer::new(&session, &outbox, HashSet::new());
+        let blob = |n: u8| NewBlob {
+            id: [n; 32],
+            stored: vec![n; 1000],
+            raw_len: 1000,
+        };
+        let sent: [(u8, Option<usize>); 7] = [
+            (1, None),
+            (10, Some(7)),
+            (20, Some(9)),
+            (2, None),
+            (11, Some(7)),
+            (21, Some(9)),
+            (3, None),
+        ];
+        for (n, file) in sent {
+            packer.add(blob(n), file, &mut state).unwrap();
+            if n == 11 {
+                packer.file_done(7, &mut state).unwrap();
+            }
+        }
+        packer.finish(&mut state).unwrap();
+
+        let mut packs: Vec<Vec<u8>> = session
+            .indexed_packs()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let index = session.read_index(p).unwrap();
+                let mut ids: Vec<u8> = index.blobs.iter().map(|b| b.id[0]).collect();
+                ids.sort();
+                ids
+            })
+            .collect();
+        packs.sort();
+        assert_eq!(packs, [vec![1, 2, 3], vec![10, 11], vec![20, 21]]);
+    }
 
     #[test]
     fn compressed_content_is_recognised_by_place_and_name() {

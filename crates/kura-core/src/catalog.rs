@@ -197,6 +197,22 @@ const MIGRATIONS: &[&str] = &[
         UPDATE projects SET rev = (SELECT n FROM catalog_rev) WHERE workspace_id = NEW.id;
     END;
     "#,
+    // 6: only the last 1,000 removals are remembered; `removed_floor` is the revision of the
+    // newest one forgotten, and a list read before it reloads whole (see `listing`).
+    r#"
+    ALTER TABLE catalog_rev ADD COLUMN removed_floor INTEGER NOT NULL DEFAULT 0;
+    DROP TRIGGER projects_rev_delete;
+    CREATE TRIGGER projects_rev_delete AFTER DELETE ON projects BEGIN
+        UPDATE catalog_rev SET n = n + 1;
+        INSERT INTO removed_projects (id, rev) SELECT OLD.id, n FROM catalog_rev;
+        UPDATE catalog_rev SET removed_floor = max(removed_floor, coalesce(
+            (SELECT rev FROM removed_projects ORDER BY rev DESC LIMIT 1 OFFSET 1000), 0));
+        DELETE FROM removed_projects WHERE rev <= (SELECT removed_floor FROM catalog_rev);
+    END;
+    UPDATE catalog_rev SET removed_floor = coalesce(
+        (SELECT rev FROM removed_projects ORDER BY rev DESC LIMIT 1 OFFSET 1000), 0);
+    DELETE FROM removed_projects WHERE rev <= (SELECT removed_floor FROM catalog_rev);
+    "#,
 ];
 
 /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.

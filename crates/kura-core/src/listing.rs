@@ -48,11 +48,14 @@ impl Listing {
         }
         // One read transaction: the revision and the rows agree.
         let tx = conn.unchecked_transaction()?;
-        let rev: i64 = tx.query_row("SELECT n FROM catalog_rev", [], |r| r.get(0))?;
+        let (rev, removed_floor): (i64, i64) =
+            tx.query_row("SELECT n, removed_floor FROM catalog_rev", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         let loaded = self.read_at.is_some();
-        // How many projects changed since the list was read (unknown: a first read, or a catalog
-        // whose revision went back).
-        let changed: Option<i64> = if loaded && rev >= self.rev {
+        // How many projects changed since the list was read (unknown: a first read, a catalog
+        // whose revision went back, or a list older than the removals the catalog remembers).
+        let changed: Option<i64> = if loaded && rev >= self.rev && self.rev >= removed_floor {
             Some(tx.query_row(
                 "SELECT count(*) FROM projects WHERE rev > ?1",
                 [self.rev],

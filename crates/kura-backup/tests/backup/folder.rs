@@ -1,6 +1,8 @@
 //! Backups to a local folder: disaster recovery, incremental runs, encryption, corruption,
 //! an absent drive, retention and prune.
 
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -326,9 +328,9 @@ fn prune_keeps_what_retention_says_and_the_rest_still_restores() {
         .add_target(&Target::folder("usb", &drive), &Secrets::default(), false)
         .unwrap();
     // A project with a lot of data, deleted for good after the first backup: only prune
-    // removes it from the target, once no kept backup holds it. Files are read two at a time
-    // into shared packs, so the packs open while live files were read also hold live blobs
-    // and stay: the data is large enough for several packs to hold nothing else.
+    // removes it from the target, once no kept backup holds it. Its 40 MiB are in chunk-store
+    // packs that are backed up beside the live project's (24 MiB): large files have backup
+    // packs of their own, so the dead ones are freed whole, whatever was read beside them.
     scene
         .vault
         .create_project(&kura_core::NewProject {
@@ -336,8 +338,18 @@ fn prune_keeps_what_retention_says_and_the_rest_still_restores() {
             ..Default::default()
         })
         .unwrap();
-    save(&scene.vault, "old", "huge.bin", &noise(72 << 20, 5));
+    save(&scene.vault, "old", "huge.bin", &noise(40 << 20, 5));
     snapshot(&scene.vault, "old", "huge");
+    save(&scene.vault, "site", "assets.bin", &noise(24 << 20, 6));
+    let chunk_packs = || -> HashMap<PathBuf, u64> {
+        walkdir::WalkDir::new(scene.vault.root().join("chunks/packs"))
+            .into_iter()
+            .map(Result::unwrap)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| (e.path().to_path_buf(), e.metadata().unwrap().len()))
+            .collect()
+    };
+    let mut dead_bytes = 0;
     for day in 0..4 {
         save(
             &scene.vault,
@@ -349,8 +361,16 @@ fn prune_keeps_what_retention_says_and_the_rest_still_restores() {
         backups.run_backup("usb", &Job::default()).unwrap();
         clock.0.fetch_add(86_400, Ordering::SeqCst);
         if day == 0 {
+            let before = chunk_packs();
             scene.vault.delete_project("old").unwrap();
             scene.vault.gc(&Job::default()).unwrap();
+            let after = chunk_packs();
+            dead_bytes = before
+                .iter()
+                .filter(|(path, _)| !after.contains_key(*path))
+                .map(|(_, len)| len)
+                .sum::<u64>();
+            assert!(dead_bytes >= 40 << 20, "gc removed the old project's packs");
         }
     }
     let before: u64 = tree_digest(&drive).len() as u64;
@@ -381,7 +401,7 @@ fn prune_keeps_what_retention_says_and_the_rest_still_restores() {
     let report = backups.prune("usb", false, &job).unwrap();
     assert_eq!(report.kept.len(), 2);
     assert!(
-        report.packs_deleted > 0 && report.bytes_freed > 16 << 20,
+        report.packs_deleted > 0 && report.bytes_freed >= dead_bytes,
         "{report:?}"
     );
     // Progress through each phase, ending with every deletion done: 2 backups, then each

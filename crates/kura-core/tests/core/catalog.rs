@@ -381,3 +381,58 @@ fn project_lists_follow_changes_made_by_another_handle() {
     let again = a.projects(&everywhere()).unwrap();
     assert!(std::sync::Arc::ptr_eq(&first[0], &again[0]));
 }
+
+/// The catalog remembers only the last 1,000 removals; a list read before the oldest of them
+/// cannot learn from them what went, so it reloads whole rather than keep a removed project.
+#[test]
+fn a_list_older_than_the_remembered_removals_reloads_whole() {
+    let f = Fixture::new();
+    let a = &f.vault;
+    let b = kura_core::Vault::open(a.root()).unwrap();
+    for name in ["alpha", "bravo"] {
+        b.create_project(&NewProject {
+            name: name.into(),
+            ..Default::default()
+        })
+        .unwrap();
+    }
+    let names = |v: &kura_core::Vault| -> Vec<String> {
+        let filter = ProjectFilter {
+            all_workspaces: true,
+            status: None,
+            ..Default::default()
+        };
+        v.projects(&filter)
+            .unwrap()
+            .iter()
+            .map(|p| p.name.clone())
+            .collect()
+    };
+    assert_eq!(names(a), ["alpha", "bravo"]);
+    b.trash_project("bravo").unwrap();
+    b.delete_project("bravo").unwrap();
+
+    // Another process then adds and removes 1,005 projects (straight in SQL: the triggers are
+    // what is tested, and a thousand histories would only slow the test).
+    let db = rusqlite::Connection::open(a.root().join("catalog.db")).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
+    db.execute_batch(
+        "BEGIN;
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1005)
+         INSERT INTO projects (id, workspace_id, name, kind, status, linked, path, created_at,
+                               updated_at)
+         SELECT 'churn-' || i, (SELECT id FROM workspaces LIMIT 1), 'churn ' || i, 'blank',
+                'active', 0, '/nowhere/' || i, 0, 0 FROM n;
+         DELETE FROM projects WHERE id LIKE 'churn-%';
+         COMMIT;",
+    )
+    .unwrap();
+    let remembered: i64 = db
+        .query_row("SELECT count(*) FROM removed_projects", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(remembered, 1000, "only the last 1,000 removals are kept");
+
+    // bravo's removal is forgotten: `a` must not keep it, nor any of the churn.
+    assert_eq!(names(a), ["alpha"]);
+    assert_eq!(names(&b), ["alpha"]);
+}
