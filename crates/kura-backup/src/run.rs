@@ -31,7 +31,7 @@ use crate::outbox;
 use crate::repo::{self, BlobEntry, PackIndex, PACK_MAGIC, PACK_TARGET_SIZE};
 use crate::session::Session;
 use crate::state::{CachedFile, State};
-use crate::store::{Store, Upload, UPLOAD_PARALLELISM};
+use crate::store::{Store, Upload};
 
 /// Blobs waiting between the chunking threads and the packer.
 const BLOB_QUEUE: usize = 64;
@@ -614,7 +614,7 @@ impl<'a> Packer<'a> {
             index,
             upload,
         });
-        while self.inflight.len() > UPLOAD_PARALLELISM {
+        while self.inflight.len() > self.session.store.upload_parallelism() {
             self.wait_oldest(state)?;
         }
         Ok(())
