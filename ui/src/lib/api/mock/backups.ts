@@ -125,24 +125,25 @@ const WHAT: Record<SecretKind, string> = {
 };
 const AWS_FALLBACK: Partial<Record<SecretKind, string>> = { ACCESS_KEY_ID: "AWS_ACCESS_KEY_ID", SECRET_ACCESS_KEY: "AWS_SECRET_ACCESS_KEY" };
 
-/** The weekday/ISO-week/month periods retention counts in (UTC, as the engine does). */
+/** The hour/day/ISO-week/month periods retention counts in: those of the local clock, as the engine's. */
 function period(t: number, kind: 0 | 1 | 2 | 3): string {
   const d = new Date(t * 1000);
-  const y = d.getUTCFullYear();
-  const startOfYear = Date.UTC(y, 0, 1);
-  const ordinal = Math.floor((Date.UTC(y, d.getUTCMonth(), d.getUTCDate()) - startOfYear) / 86_400_000) + 1;
-  if (kind === 0) return `${y}:${ordinal * 24 + d.getUTCHours()}`;
+  const y = d.getFullYear();
+  // Calendar arithmetic on the local date, done in UTC so that no daylight-saving shift counts.
+  const date = Date.UTC(y, d.getMonth(), d.getDate());
+  const ordinal = Math.round((date - Date.UTC(y, 0, 1)) / 86_400_000) + 1;
+  if (kind === 0) return `${y}:${ordinal * 24 + d.getHours()}`;
   if (kind === 1) return `${y}:${ordinal}`;
   if (kind === 2) {
     // ISO week: the week with the year's first Thursday is week 1.
-    const day = new Date(Date.UTC(y, d.getUTCMonth(), d.getUTCDate()));
+    const day = new Date(date);
     const dow = day.getUTCDay() || 7;
     day.setUTCDate(day.getUTCDate() + 4 - dow);
     const isoYear = day.getUTCFullYear();
     const week = Math.ceil(((day.getTime() - Date.UTC(isoYear, 0, 1)) / 86_400_000 + 1) / 7);
     return `${isoYear}:${week}`;
   }
-  return `${y}:${d.getUTCMonth() + 1}`;
+  return `${y}:${d.getMonth() + 1}`;
 }
 
 /** The backups `policy` keeps among `backups` at `now` (the engine's `select_kept`). */
