@@ -530,6 +530,11 @@ fn finish_vault(
         config.save(&config_path)?;
     }
     let vault = Vault::open(staging)?;
+    // Every version of every history must come back as it went in: a history holding a path no
+    // restore would write (a damaged or crafted backup) is refused, as an archive's would be.
+    for p in &manifest.projects {
+        vault.check_history_restorable(&p.id, &Job::default())?;
+    }
     let old_root = Path::new(&manifest.info.vault);
     for p in &manifest.projects {
         let rel = if let Some((_, folder)) = linked.iter().find(|(prefix, _)| *prefix == p.prefix) {

@@ -1382,6 +1382,14 @@ impl Vault {
         job.files("history", 0, None);
         let head = read_bundle(&top.join("history.bundle"), hist_tmp.path())?;
         job.check()?;
+        // Every version must come back as it went in: refuse a history that holds a path no
+        // restore would write, before anything of the project exists.
+        crate::names::refuse_unsafe_history(
+            &history::open(hist_tmp.path())?,
+            head,
+            &format!("the history of archived project '{}'", meta.name),
+            job,
+        )?;
         self.restore_chunks(hist_tmp.path(), head, top, job)?;
         // The folder.
         let (folder, path) = match &target {

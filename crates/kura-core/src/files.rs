@@ -3,8 +3,9 @@
 
 use std::fs;
 use std::io::{Read, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::params;
@@ -109,7 +110,9 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
             return true;
         }
         let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-        if is_dir && e.file_name() == ".git" {
+        // `.git` (in any case: `.GIT` is `.git` on macOS and Windows), a folder or a worktree's
+        // link file, is the folder's own repository, not part of the project's files.
+        if e.file_name().as_bytes().eq_ignore_ascii_case(b".git") {
             return false;
         }
         !ex.matched(e.path(), is_dir).is_ignore()
@@ -138,6 +141,21 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
                 }
                 Ok(entry) if entry.depth() > 0 => {
                     let ft = entry.file_type();
+                    // A folder whose name breaks the rule: reported once, nothing under it read.
+                    if ft.is_some_and(|t| t.is_dir()) {
+                        if let Err(problem) =
+                            crate::names::check_name(entry.file_name().as_bytes())
+                        {
+                            mine.skipped.push(SkippedFile {
+                                path: rel_lossy(root, entry.path()),
+                                reason: format!(
+                                    "{}; nothing in this folder was taken in",
+                                    problem.reason()
+                                ),
+                            });
+                            return ignore::WalkState::Skip;
+                        }
+                    }
                     let is_link = ft.is_some_and(|t| t.is_symlink());
                     if is_link || ft.is_some_and(|t| t.is_file()) {
                         match to_scanned(root, entry.path(), is_link) {
@@ -193,7 +211,7 @@ fn rel_lossy(root: &Path, path: &Path) -> String {
     path.strip_prefix(root)
         .unwrap_or(path)
         .to_string_lossy()
-        .replace('\\', "/")
+        .into_owned()
 }
 
 fn to_scanned(
@@ -202,10 +220,20 @@ fn to_scanned(
     is_link: bool,
 ) -> std::result::Result<ScannedFile, SkippedFile> {
     let rel_path = path.strip_prefix(root).unwrap_or(path);
-    let Some(rel) = rel_path.to_str() else {
+    // The folders above were checked on the way down; this is the file's own name, and the
+    // whole path's length.
+    let checked = crate::names::check_name(path.file_name().unwrap_or_default().as_bytes())
+        .and_then(|()| match rel_path.as_os_str().len() {
+            n if n > crate::names::MAX_PATH_BYTES => Err(crate::names::NameProblem::PathTooLong(n)),
+            _ => Ok(()),
+        });
+    let (Ok(()), Some(rel)) = (&checked, rel_path.to_str()) else {
         return Err(SkippedFile {
             path: rel_lossy(root, path),
-            reason: "the file name is not valid UTF-8".into(),
+            reason: checked
+                .err()
+                .unwrap_or(crate::names::NameProblem::NotUtf8)
+                .reason(),
         });
     };
     let md = fs::symlink_metadata(path).map_err(|e| SkippedFile {
@@ -238,32 +266,7 @@ pub(crate) fn resolve_inside(root: &Path, rel: &str, final_may_be_link: bool) ->
             format!("the path '{rel}' is refused: {why}; give a path inside the project folder"),
         )
     };
-    if rel.is_empty() {
-        return Err(Error::invalid("the file path is empty"));
-    }
-    if rel.contains('\0') {
-        return Err(escape("it contains a NUL character"));
-    }
-    let p = Path::new(rel);
-    let mut clean = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::Normal(part) => {
-                if part == ".git" {
-                    return Err(escape("'.git' folders are not part of a project's files"));
-                }
-                clean.push(part)
-            }
-            Component::CurDir => {}
-            Component::ParentDir => return Err(escape("it goes up with '..'")),
-            Component::RootDir | Component::Prefix(_) => return Err(escape("it is absolute")),
-        }
-    }
-    if clean.as_os_str().is_empty() {
-        return Err(Error::invalid(
-            "the file path names the project folder itself",
-        ));
-    }
+    let clean = PathBuf::from(crate::names::argument(rel)?);
     let mut cur = root.to_path_buf();
     let count = clean.components().count();
     for (i, c) in clean.components().enumerate() {
@@ -698,9 +701,11 @@ impl Vault {
         self.require_folder(&p)?;
         let cache = crate::filelist::load(&self.db(), &p.id, p.file_count as usize)?;
         let scan = scan(&p.path, &self.config())?;
-        let prefix = prefix
-            .map(|s| s.trim_matches('/'))
-            .filter(|s| !s.is_empty());
+        let prefix = match prefix.filter(|s| !s.trim_matches('/').is_empty()) {
+            Some(s) => Some(crate::names::argument(s)?),
+            None => None,
+        };
+        let prefix = prefix.as_deref();
         let under = |rel: &str| match prefix {
             None => true,
             Some(pre) => {

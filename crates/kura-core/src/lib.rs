@@ -36,6 +36,7 @@ mod history;
 mod import;
 mod job;
 mod listing;
+mod names;
 mod pointer;
 mod project;
 mod quota;

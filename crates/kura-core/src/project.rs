@@ -637,6 +637,8 @@ impl Vault {
     }
 
     pub(crate) fn unique_project_folder(&self, name: &str) -> Result<PathBuf> {
+        // The folder is named after the project: a name too long for it is refused first.
+        check_name("project", name)?;
         let base = self.projects_dir();
         durable::create_dir_all(&base)?;
         let stem = folder_name(name);

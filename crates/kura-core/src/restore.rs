@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::durable;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::history::{self, TreeFile, Trigger, Version};
 use crate::job::Job;
 use crate::pointer::Pointer;
@@ -34,49 +34,6 @@ pub struct RestoreReport {
     pub files_removed: u64,
     /// The version taken of the state before the restore, if it differed from the latest.
     pub safety_version: Option<Version>,
-}
-
-/// Refuses tree paths that could land outside the destination.
-fn check_tree_path(path: &str) -> Result<()> {
-    let bad = path.is_empty()
-        || path.starts_with('/')
-        || path
-            .split('/')
-            .any(|c| c.is_empty() || c == "." || c == ".." || c == ".git" || c.contains('\\'));
-    if bad {
-        return Err(Error::new(
-            ErrorKind::PathEscape,
-            format!("the history holds an unsafe path '{path}'; it was not written"),
-        ));
-    }
-    Ok(())
-}
-
-/// Checks every path, and that no file lies under a path that is a symlink in the same version.
-fn check_version_paths(files: &[TreeFile]) -> Result<()> {
-    let links: HashSet<&str> = files
-        .iter()
-        .filter(|f| f.mode == 0o120000)
-        .map(|f| f.path.as_str())
-        .collect();
-    for f in files {
-        check_tree_path(&f.path)?;
-        let mut idx = 0;
-        while let Some(pos) = f.path[idx..].find('/') {
-            let parent = &f.path[..idx + pos];
-            if links.contains(parent) {
-                return Err(Error::new(
-                    ErrorKind::PathEscape,
-                    format!(
-                        "'{}' lies under the symbolic link '{parent}'; it was not written",
-                        f.path
-                    ),
-                ));
-            }
-            idx += pos + 1;
-        }
-    }
-    Ok(())
 }
 
 /// How to write one file.
@@ -215,8 +172,8 @@ impl Vault {
         let repo_path = self.history_path(&p.id);
         let repo = self.open_history(&p)?;
         let id = history::resolve(&repo, version.unwrap_or("latest"))?;
+        crate::names::refuse_unsafe_version(&repo, id)?;
         let files = history::files_of(&repo, id)?;
-        check_version_paths(&files)?;
         let created = durable::claim_empty_dir(dest, "export")?;
         let refs: Vec<&TreeFile> = files.iter().collect();
         match self.write_files(&repo_path, &refs, dest, WriteMode::Fresh, job) {
@@ -248,7 +205,9 @@ impl Vault {
         let repo_path = self.history_path(&p.id);
         let target = {
             let repo = history::open(&repo_path)?;
-            history::resolve(&repo, version)?
+            let target = history::resolve(&repo, version)?;
+            crate::names::refuse_unsafe_version(&repo, target)?;
+            target
         };
         let safety = self.record_version(
             &p.id,
@@ -261,7 +220,6 @@ impl Vault {
         let current_head =
             history::head(&repo)?.ok_or_else(|| Error::internal("no version after snapshot"))?;
         let target_files = history::files_of(&repo, target)?;
-        check_version_paths(&target_files)?;
         let current: HashMap<String, (Oid, u32)> = history::files_of(&repo, current_head)?
             .into_iter()
             .map(|f| (f.path, (f.oid, f.mode)))
@@ -311,7 +269,8 @@ impl Vault {
     ) -> Result<RestoreReport> {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
-        let rel = path.trim_matches('/');
+        let rel = crate::names::argument(path)?;
+        let rel = rel.as_str();
         let full = crate::files::resolve_inside(&p.path, rel, true)?;
         let repo_path = self.history_path(&p.id);
         let (target, file) = {
@@ -329,7 +288,6 @@ impl Vault {
                 })?;
             (target, file)
         };
-        check_tree_path(&file.path)?;
         let safety = self.record_version(
             &p.id,
             format!(

@@ -164,24 +164,10 @@ fn escape(entry: &Path, why: &str) -> Error {
 }
 
 /// The entry's path made relative and plain; `None` for the archive's root itself (`./`).
-/// Refuses `..`, absolute paths and NUL bytes.
+/// Refuses what the project name rule refuses (see `names`): `..`, absolute paths, backslashes,
+/// `.git`, control characters, NUL, names that are not UTF-8 or too long.
 pub(crate) fn clean_rel(raw: &Path) -> Result<Option<PathBuf>> {
-    use std::os::unix::ffi::OsStrExt;
-    if raw.as_os_str().as_bytes().contains(&0) {
-        return Err(escape(raw, "its name contains a NUL byte"));
-    }
-    let mut clean = PathBuf::new();
-    for c in raw.components() {
-        match c {
-            Component::Normal(part) => clean.push(part),
-            Component::CurDir => {}
-            Component::ParentDir => return Err(escape(raw, "it goes up with '..'")),
-            Component::RootDir | Component::Prefix(_) => {
-                return Err(escape(raw, "it is an absolute path"))
-            }
-        }
-    }
-    Ok((!clean.as_os_str().is_empty()).then_some(clean))
+    Ok(crate::names::archive_entry(raw)?.map(PathBuf::from))
 }
 
 /// Writes entries under `root`, checking each one.

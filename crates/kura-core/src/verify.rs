@@ -8,7 +8,8 @@ use kura_chunkstore::ChunkId;
 use serde::Serialize;
 
 use crate::catalog;
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
+use crate::names;
 use crate::history;
 use crate::job::Job;
 use crate::pointer::Pointer;
@@ -244,7 +245,72 @@ fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walke
     Ok(w)
 }
 
+/// Versions of the project's history that hold a path no restore would write (see `names`),
+/// one problem per path, naming every version that holds it.
+fn unrestorable_versions(repo: &Repository, project: &Project, job: &Job) -> Result<Vec<Problem>> {
+    let Ok(Some(head)) = history::head(repo) else {
+        return Ok(Vec::new());
+    };
+    let found = match names::unsafe_versions(repo, head, job) {
+        Ok(found) => found,
+        Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
+        // What cannot be read is reported by the history walk.
+        Err(_) => return Ok(Vec::new()),
+    };
+    let mut by_path: Vec<(names::UnsafePath, Vec<String>)> = Vec::new();
+    for (id, bad) in found {
+        let short = id.to_string()[..10].to_string();
+        match by_path.iter_mut().find(|(b, _)| *b == bad) {
+            Some((_, versions)) => versions.push(short),
+            None => by_path.push((bad, vec![short])),
+        }
+    }
+    Ok(by_path
+        .into_iter()
+        .map(|(bad, versions)| Problem {
+            area: "history".into(),
+            project: Some(project.name.clone()),
+            message: format!(
+                "version {}{} cannot be restored: it holds the path '{}' ({}); export or restore another version",
+                versions[0],
+                match versions.len() {
+                    1 => String::new(),
+                    n => format!(" and {} more", n - 1),
+                },
+                bad.path,
+                bad.reason
+            ),
+            versions,
+            paths: vec![bad.path],
+        })
+        .collect())
+}
+
 impl Vault {
+    /// Refuses (`path_escape`) when a version of the project's history holds a path no restore
+    /// would write back (what `verify` reports): a backup restore checks the histories it brings
+    /// back with it.
+    /// An archived project without a history folder has nothing to check.
+    pub fn check_history_restorable(&self, project_id: &str, job: &Job) -> Result<()> {
+        let path = self.history_path(project_id);
+        if !path.exists() {
+            return Ok(());
+        }
+        let name = self
+            .project_by_id(project_id)
+            .map_or_else(|_| project_id.to_string(), |p| p.name);
+        let repo = history::open(&path)?;
+        match history::head(&repo)? {
+            Some(head) => names::refuse_unsafe_history(
+                &repo,
+                head,
+                &format!("the history of project '{name}'"),
+                job,
+            ),
+            None => Ok(()),
+        }
+    }
+
     /// Checks the catalog, every history (or one project's) and every chunk's hash; each problem
     /// names the projects, versions and files it affects.
     pub fn verify(&self, project: Option<&str>, job: &Job) -> Result<VerifyReport> {
@@ -296,6 +362,7 @@ impl Vault {
                 }
             };
             let walked = walk_history(&repo, p, job)?;
+            report.problems.extend(unrestorable_versions(&repo, p, job)?);
             report.projects_checked += 1;
             report.versions_checked += walked.versions;
             report.objects_checked += walked.objects;

@@ -127,7 +127,8 @@ impl Vault {
         let Some(head) = history::head(&repo)? else {
             return Ok(Vec::new());
         };
-        let path = path.trim_matches('/');
+        let path = crate::names::argument(path)?;
+        let path = path.as_str();
         let entry_of = |c: &git2::Commit<'_>| -> Result<Option<(Oid, i32)>> {
             match c.tree()?.get_path(std::path::Path::new(path)) {
                 Ok(e) => Ok(Some((e.id(), e.filemode()))),
@@ -175,7 +176,11 @@ impl Vault {
         let repo = self.open_history(&p)?;
         let from_id = history::resolve(&repo, from)?;
         let to_id = history::resolve(&repo, to.unwrap_or("latest"))?;
-        let prefix = path.map(|s| s.trim_matches('/')).filter(|s| !s.is_empty());
+        let prefix = match path.filter(|s| !s.trim_matches('/').is_empty()) {
+            Some(s) => Some(crate::names::argument(s)?),
+            None => None,
+        };
+        let prefix = prefix.as_deref();
         let keep = |f: &TreeFile| match prefix {
             None => true,
             Some(pre) => f.path == pre || f.path.starts_with(&format!("{pre}/")),

@@ -25,6 +25,12 @@ pub struct Workspace {
 
 const ACTIVE_KEY: &str = "active_workspace";
 
+/// Most characters in a workspace, project or template name.
+pub(crate) const MAX_NAME_CHARS: usize = 120;
+/// Most bytes (UTF-8) in such a name: a project's folder and a template's are named after it,
+/// with a suffix of a few bytes (`-2`, `.saving-`), within the file systems' 255 bytes a name.
+pub(crate) const MAX_NAME_BYTES: usize = 200;
+
 /// Checks a workspace or project name: not empty, not too long, no path separators or control
 /// characters, not `.` or `..`.
 pub(crate) fn check_name(what: &str, name: &str) -> Result<String> {
@@ -32,9 +38,9 @@ pub(crate) fn check_name(what: &str, name: &str) -> Result<String> {
     if name.is_empty() {
         return Err(Error::invalid(format!("a {what} name cannot be empty")));
     }
-    if name.chars().count() > 120 {
+    if name.chars().count() > MAX_NAME_CHARS || name.len() > MAX_NAME_BYTES {
         return Err(Error::invalid(format!(
-            "the {what} name '{name}' is longer than 120 characters"
+            "the {what} name '{name}' is too long: at most {MAX_NAME_CHARS} characters and {MAX_NAME_BYTES} bytes (in UTF-8) are allowed, as it becomes a folder name"
         )));
     }
     if name == "."
