@@ -10,5 +10,6 @@ mod archive;
 mod backup;
 mod crash;
 mod history;
+mod names;
 mod safety;
 mod workflow;
