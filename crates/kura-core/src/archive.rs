@@ -516,6 +516,20 @@ fn folder_entries(root: &Path) -> Result<Vec<FolderEntry>> {
             .strip_prefix(root)
             .unwrap_or(e.path())
             .to_path_buf();
+        // What could not be unpacked again is refused before anything is archived (folders come
+        // before their contents, so a folder's name is met first).
+        use std::os::unix::ffi::OsStrExt;
+        if let Err(problem) = crate::names::check_archived_name(e.file_name().as_bytes()) {
+            return Err(Error::new(
+                problem.kind(),
+                format!(
+                    "'{}' in {} cannot be archived: {}; rename or remove it and archive again (nothing was archived)",
+                    rel.display(),
+                    root.display(),
+                    problem.reason()
+                ),
+            ));
+        }
         out.push(FolderEntry { rel, md });
     }
     Ok(out)
@@ -653,13 +667,13 @@ impl Vault {
             return Err(Error::new(
                 ErrorKind::Io,
                 format!(
-                    "project '{}' was not archived: {} file(s) could not be read ({}); fix their permissions and archive again",
+                    "project '{}' was not archived: {} file(s) could not be taken into a version ({}); fix their permissions or rename them, and archive again",
                     p.name,
                     snap.skipped.len(),
                     snap.skipped
                         .iter()
                         .take(3)
-                        .map(|s| s.path.as_str())
+                        .map(|s| format!("'{}': {}", s.path, s.reason))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),

@@ -143,8 +143,7 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
                     let ft = entry.file_type();
                     // A folder whose name breaks the rule: reported once, nothing under it read.
                     if ft.is_some_and(|t| t.is_dir()) {
-                        if let Err(problem) =
-                            crate::names::check_name(entry.file_name().as_bytes())
+                        if let Err(problem) = crate::names::check_name(entry.file_name().as_bytes())
                         {
                             mine.skipped.push(SkippedFile {
                                 path: rel_lossy(root, entry.path()),

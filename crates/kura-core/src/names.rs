@@ -137,9 +137,33 @@ pub(crate) fn check_name(name: &[u8]) -> std::result::Result<(), NameProblem> {
     Ok(())
 }
 
+/// The rule for a path as versions store it (`a/b/c`, nothing to clean).
+pub(crate) fn check_stored(path: &str) -> std::result::Result<(), NameProblem> {
+    if path.len() > MAX_PATH_BYTES {
+        return Err(NameProblem::PathTooLong(path.len()));
+    }
+    if path.starts_with('/') {
+        return Err(NameProblem::Absolute);
+    }
+    path.split('/').try_for_each(|n| check_name(n.as_bytes()))
+}
+
+/// The rule for a name in an archive, which carries the whole working folder: the same, except
+/// that the folder's own git repository (`.git`) goes with it, as in any tarball of a repository.
+pub(crate) fn check_archived_name(name: &[u8]) -> std::result::Result<(), NameProblem> {
+    match check_name(name) {
+        Err(NameProblem::Git) => Ok(()),
+        other => other,
+    }
+}
+
 /// A path given from outside (an argument, an archive entry) made plain: `.` names and repeated
-/// or trailing `/` dropped, every name checked. `None` when nothing is left (the folder itself).
-fn clean(raw: &Path) -> std::result::Result<Option<String>, NameProblem> {
+/// or trailing `/` dropped, every name checked (with `check`). `None` when nothing is left (the
+/// folder itself).
+fn clean(
+    raw: &Path,
+    check: fn(&[u8]) -> std::result::Result<(), NameProblem>,
+) -> std::result::Result<Option<String>, NameProblem> {
     if raw.as_os_str().as_bytes().contains(&0) {
         return Err(NameProblem::Nul);
     }
@@ -147,7 +171,7 @@ fn clean(raw: &Path) -> std::result::Result<Option<String>, NameProblem> {
     for c in raw.components() {
         match c {
             Component::Normal(name) => {
-                check_name(name.as_bytes())?;
+                check(name.as_bytes())?;
                 if !out.is_empty() {
                     out.push('/');
                 }
@@ -171,7 +195,7 @@ pub(crate) fn argument(rel: &str) -> Result<String> {
     if rel.is_empty() {
         return Err(Error::invalid("the file path is empty"));
     }
-    match clean(Path::new(rel)) {
+    match clean(Path::new(rel), check_name) {
         Ok(Some(clean)) => Ok(clean),
         Ok(None) => Err(Error::invalid(
             "the file path names the project folder itself",
@@ -186,9 +210,10 @@ pub(crate) fn argument(rel: &str) -> Result<String> {
     }
 }
 
-/// An archive entry's path made plain (a leading `./` is fine); `None` for the archive's root.
+/// An archive entry's path made plain (a leading `./` is fine; `.git` folders are, see
+/// [`check_archived_name`]); `None` for the archive's root.
 pub(crate) fn archive_entry(raw: &Path) -> Result<Option<String>> {
-    clean(raw).map_err(|problem| {
+    clean(raw, check_archived_name).map_err(|problem| {
         Error::new(
             problem.kind(),
             format!(
@@ -216,6 +241,9 @@ struct TreeVerdict {
     bad: Option<UnsafePath>,
     /// Its longest path, relative to it.
     longest: String,
+    /// Its first file, relative to it (empty when it holds none): names what a folder with a bad
+    /// name holds.
+    first: String,
 }
 
 /// Checks the trees of a history against the rule, each tree once however many versions share it.
@@ -249,7 +277,7 @@ impl<'r> HistoryCheck<'r> {
                     path: String::new(),
                     reason: NameProblem::PathTooLong(MAX_PATH_BYTES + 1).reason(),
                 }),
-                longest: String::new(),
+                ..Default::default()
             });
         }
         let tree = self.repo.find_tree(id).map_err(|e| {
@@ -262,11 +290,14 @@ impl<'r> HistoryCheck<'r> {
         let mut names: HashSet<Vec<u8>> = HashSet::new();
         let mut links: HashSet<Vec<u8>> = HashSet::new();
         let mut folders: Vec<(Vec<u8>, Oid)> = Vec::new();
+        let mut bad_folder: Option<Vec<u8>> = None;
         for entry in tree.iter() {
             let name = entry.name_bytes().to_vec();
             let lossy = String::from_utf8_lossy(&name).into_owned();
             if verdict.bad.is_none() {
                 if let Err(problem) = check_name(&name) {
+                    // A folder's path is completed with its first file below.
+                    bad_folder = (entry.kind() == Some(ObjectType::Tree)).then(|| name.clone());
                     verdict.bad = Some(UnsafePath {
                         path: lossy.clone(),
                         reason: problem.reason(),
@@ -284,6 +315,9 @@ impl<'r> HistoryCheck<'r> {
                     if entry.filemode() == 0o120000 {
                         links.insert(name.clone());
                     }
+                    if verdict.first.is_empty() {
+                        verdict.first = lossy.clone();
+                    }
                     if lossy.len() > verdict.longest.len() {
                         verdict.longest = lossy;
                     }
@@ -294,6 +328,14 @@ impl<'r> HistoryCheck<'r> {
         for (name, child) in folders {
             let lossy = String::from_utf8_lossy(&name).into_owned();
             let sub = self.tree(child, depth + 1)?;
+            if verdict.first.is_empty() && !sub.first.is_empty() {
+                verdict.first = format!("{lossy}/{}", sub.first);
+            }
+            if bad_folder.as_ref() == Some(&name) && !sub.first.is_empty() {
+                if let Some(bad) = &mut verdict.bad {
+                    bad.path = format!("{lossy}/{}", sub.first);
+                }
+            }
             if verdict.bad.is_none() {
                 if links.contains(&name) {
                     verdict.bad = Some(UnsafePath {
@@ -412,22 +454,36 @@ mod tests {
         ] {
             assert!(check_name(bad).is_err(), "{bad:?} should be refused");
         }
-        for good in [&b"CON"[..], b"aux.txt", b"trailing.", b"space ", b"caf\xc3\xa9", b".gitignore"] {
+        for good in [
+            &b"CON"[..],
+            b"aux.txt",
+            b"trailing.",
+            b"space ",
+            b"caf\xc3\xa9",
+            b".gitignore",
+        ] {
             assert_eq!(check_name(good), Ok(()), "{good:?} should be allowed");
         }
-        assert_eq!(
-            check_name(&[b'a'; 256]),
-            Err(NameProblem::NameTooLong(256))
-        );
+        assert_eq!(check_name(&[b'a'; 256]), Err(NameProblem::NameTooLong(256)));
         assert_eq!(check_name(&[b'a'; 255]), Ok(()));
     }
 
     #[test]
     fn input_paths_are_made_plain() {
-        assert_eq!(clean(Path::new("./a//b/")), Ok(Some("a/b".into())));
-        assert_eq!(clean(Path::new("./")), Ok(None));
-        assert_eq!(clean(Path::new("../x")), Err(NameProblem::DotDot));
-        assert_eq!(clean(Path::new("/etc")), Err(NameProblem::Absolute));
-        assert_eq!(clean(Path::new("..\\..\\evil")), Err(NameProblem::Backslash));
+        let plain = |p: &str| clean(Path::new(p), check_name);
+        assert_eq!(plain("./a//b/"), Ok(Some("a/b".into())));
+        assert_eq!(plain("./"), Ok(None));
+        assert_eq!(plain("../x"), Err(NameProblem::DotDot));
+        assert_eq!(plain("/etc"), Err(NameProblem::Absolute));
+        assert_eq!(plain("..\\..\\evil"), Err(NameProblem::Backslash));
+        assert_eq!(plain("repo/.git/config"), Err(NameProblem::Git));
+        assert_eq!(
+            clean(Path::new("repo/.git/config"), check_archived_name),
+            Ok(Some("repo/.git/config".into()))
+        );
+        assert_eq!(check_stored("a/../b"), Err(NameProblem::DotDot));
+        assert_eq!(check_stored("a//b"), Err(NameProblem::Empty));
+        assert_eq!(check_stored("a\\b.txt"), Err(NameProblem::Backslash));
+        assert_eq!(check_stored("src/CON"), Ok(()));
     }
 }

@@ -73,7 +73,8 @@ pub struct SnapshotReport {
     pub bytes_read: u64,
     /// New bytes added to the chunk store (after dedup and compression).
     pub new_chunk_bytes: u64,
-    /// Files that could not be read; their previous content (if any) was kept.
+    /// Files that could not be read (their previous content, if any, was kept), and files and
+    /// folders whose names no restore could write back (not taken in).
     pub skipped: Vec<SkippedFile>,
 }
 
@@ -545,11 +546,13 @@ impl Vault {
         }
         let bytes_read = done.load(Ordering::Relaxed);
 
-        // Files that could not be read keep their previous content: nothing is lost.
+        // Files that could not be read keep their previous content: nothing is lost. A name
+        // that breaks the rule (taken in by an older Kura) is not carried on: no restore would
+        // write it back.
         let present: FxHashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
         let mut carried = Vec::new();
         for s in &skipped {
-            if present.contains(s.path.as_str()) {
+            if present.contains(s.path.as_str()) || crate::names::check_stored(&s.path).is_err() {
                 continue;
             }
             if let Some(c) = base.get(&s.path) {

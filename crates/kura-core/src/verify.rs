@@ -9,9 +9,9 @@ use serde::Serialize;
 
 use crate::catalog;
 use crate::error::{ErrorKind, Result};
-use crate::names;
 use crate::history;
 use crate::job::Job;
+use crate::names;
 use crate::pointer::Pointer;
 use crate::project::Project;
 use crate::vault::Vault;
@@ -362,7 +362,9 @@ impl Vault {
                 }
             };
             let walked = walk_history(&repo, p, job)?;
-            report.problems.extend(unrestorable_versions(&repo, p, job)?);
+            report
+                .problems
+                .extend(unrestorable_versions(&repo, p, job)?);
             report.projects_checked += 1;
             report.versions_checked += walked.versions;
             report.objects_checked += walked.objects;

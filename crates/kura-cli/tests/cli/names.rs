@@ -47,7 +47,11 @@ fn git_in(dir: &Path, args: &[&str], input: &str) -> String {
 /// `../escaped.txt` (a folder named `..`), as a crafted or damaged history would; returns its id.
 fn commit_escape(repo: &Path) -> String {
     let blob = git_in(repo, &["hash-object", "-w", "--stdin"], "escaped\n");
-    let inner = git_in(repo, &["mktree"], &format!("100644 blob {blob}\tescaped.txt\n"));
+    let inner = git_in(
+        repo,
+        &["mktree"],
+        &format!("100644 blob {blob}\tescaped.txt\n"),
+    );
     let head = git_in(repo, &["rev-parse", "refs/heads/main"], "");
     let mut listing = git_in(repo, &["ls-tree", &head], "");
     if !listing.is_empty() {
@@ -58,7 +62,11 @@ fn commit_escape(repo: &Path) -> String {
         &["mktree"],
         &format!("{listing}040000 tree {inner}\t..\n"),
     );
-    let commit = git_in(repo, &["commit-tree", &root, "-p", &head, "-m", "crafted"], "");
+    let commit = git_in(
+        repo,
+        &["commit-tree", &root, "-p", &head, "-m", "crafted"],
+        "",
+    );
     git_in(repo, &["update-ref", "refs/heads/main", &commit], "");
     commit
 }
@@ -317,7 +325,13 @@ fn a_backup_of_a_history_holding_an_escape_is_not_restored() {
         "{err}"
     );
     assert!(!dest.exists());
-    assert_eq!(entries(&sb.root()).iter().filter(|e| e.starts_with(".kura-restore")).count(), 0);
+    assert_eq!(
+        entries(&sb.root())
+            .iter()
+            .filter(|e| e.starts_with(".kura-restore"))
+            .count(),
+        0
+    );
 }
 
 #[test]
@@ -370,4 +384,37 @@ fn names_too_long_for_a_folder_are_invalid_input_naming_the_limit() {
         );
     }
     assert!(entries(&sb.vault().join("projects")).is_empty());
+}
+
+#[test]
+fn archive_refuses_up_front_what_unarchive_could_not_bring_back() {
+    let sb = Sandbox::new();
+    let src = sb.path("src");
+    disk::write(&src.join("main.rs"), "fn main() {}\n");
+    disk::write(&src.join(".gitignore"), "build/\n");
+    sb.ok(&["project", "import", s(&src), "--name", "tool"]);
+    let folder = sb.vault().join("projects/tool");
+    let out = crate::sandbox::git(&["init", "-q", s(&folder)]);
+    assert!(out.status.success(), "{out:?}");
+    // Ignored, so no version holds it; but an archive carries the whole folder.
+    disk::write(&folder.join("build/..\\..\\evil"), "x\n");
+    let before = Tree::read(&folder);
+    let err = sb.fails(&["archive", "tool"], 5);
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("build/..\\..\\evil") && message.contains("backslash"),
+        "{message}"
+    );
+    assert_eq!(sb.ok(&["project", "show", "tool"])["status"], "active");
+    before.assert_same(&Tree::read(&folder), "folder after the refused archive");
+    assert_eq!(sb.ok(&["archives"]), serde_json::json!([]));
+
+    // Without it, the folder's own repository goes into the archive and comes back.
+    std::fs::remove_dir_all(folder.join("build")).unwrap();
+    let before = Tree::read(&folder);
+    sb.ok(&["archive", "tool"]);
+    let back = sb.ok(&["unarchive", "tool"]);
+    let path = PathBuf::from(back["path"].as_str().unwrap());
+    before.assert_same(&Tree::read(&path), "unarchived folder");
+    assert!(path.join(".git/HEAD").is_file());
 }
