@@ -52,16 +52,17 @@ fn commit_escape(repo: &Path) -> String {
         &["mktree"],
         &format!("100644 blob {blob}\tescaped.txt\n"),
     );
+    commit_on_main(repo, &format!("040000 tree {inner}\t..\n"))
+}
+
+/// Commits, on top of `main` of `repo`, the latest version plus the `git mktree` line `extra`.
+fn commit_on_main(repo: &Path, extra: &str) -> String {
     let head = git_in(repo, &["rev-parse", "refs/heads/main"], "");
     let mut listing = git_in(repo, &["ls-tree", &head], "");
     if !listing.is_empty() {
         listing.push('\n');
     }
-    let root = git_in(
-        repo,
-        &["mktree"],
-        &format!("{listing}040000 tree {inner}\t..\n"),
-    );
+    let root = git_in(repo, &["mktree"], &format!("{listing}{extra}"));
     let commit = git_in(
         repo,
         &["commit-tree", &root, "-p", &head, "-m", "crafted"],
@@ -417,4 +418,26 @@ fn archive_refuses_up_front_what_unarchive_could_not_bring_back() {
     let path = PathBuf::from(back["path"].as_str().unwrap());
     before.assert_same(&Tree::read(&path), "unarchived folder");
     assert!(path.join(".git/HEAD").is_file());
+}
+
+#[test]
+fn a_bad_name_an_older_kura_took_in_is_not_carried_on() {
+    let sb = Sandbox::new();
+    sb.ok(&["project", "create", "p"]);
+    let folder = sb.vault().join("projects/p");
+    disk::write(&folder.join("good.txt"), "good\n");
+    sb.ok(&["snapshot", "p"]);
+    // A version as an older Kura made it, with the backslash name taken in.
+    disk::write(&folder.join("a\\b.txt"), "old\n");
+    let repo = sb
+        .vault()
+        .join(format!("histories/{}.git", project_id(&sb, "p")));
+    let blob = git_in(&repo, &["hash-object", "-w", "--stdin"], "old\n");
+    commit_on_main(&repo, &format!("100644 blob {blob}\ta\\b.txt\n"));
+
+    let run = sb.json_run(&["snapshot", "p"]);
+    assert_eq!(run.code, Some(11), "{}\n{}", run.text(), run.stderr);
+    assert_eq!(run.json()["skipped"][0]["path"], "a\\b.txt");
+    let out = sb.export("p", "latest", "out");
+    assert_eq!(Tree::read(&out).paths(), ["good.txt"]);
 }
