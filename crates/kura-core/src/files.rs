@@ -221,11 +221,14 @@ fn to_scanned(
     let rel_path = path.strip_prefix(root).unwrap_or(path);
     // The folders above were checked on the way down; this is the file's own name, and the
     // whole path's length.
-    let checked = crate::names::check_name(path.file_name().unwrap_or_default().as_bytes())
-        .and_then(|()| match rel_path.as_os_str().len() {
-            n if n > crate::names::MAX_PATH_BYTES => Err(crate::names::NameProblem::PathTooLong(n)),
-            _ => Ok(()),
-        });
+    let len = rel_path.as_os_str().len();
+    let checked = crate::names::check_name(path.file_name().unwrap_or_default().as_bytes()).and(
+        if len > crate::names::MAX_PATH_BYTES {
+            Err(crate::names::NameProblem::PathTooLong(len))
+        } else {
+            Ok(())
+        },
+    );
     let (Ok(()), Some(rel)) = (&checked, rel_path.to_str()) else {
         return Err(SkippedFile {
             path: rel_lossy(root, path),
