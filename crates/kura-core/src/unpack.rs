@@ -1,7 +1,8 @@
 //! Unpacking archives safely: `.tar.zst`, `.tar.gz` and `.zip`, streamed entry by entry.
 //!
-//! Every entry is checked before a byte of it is written: its path must stay inside the
-//! destination (no `..`, no absolute path, no folder on the way that is a symbolic link), a
+//! Every entry is checked before a byte of it is written: its path must follow the name rule
+//! (see `names`: no `..`, no absolute path, no backslash or control character) and stay inside
+//! the destination (no folder on the way that is a symbolic link), a
 //! symbolic link must point inside the destination, a hard link must name a file already
 //! unpacked, and device files, fifos and sockets are refused. The caller unpacks into a fresh
 //! folder and removes it when this fails, so a refused or damaged archive leaves nothing behind.
@@ -164,8 +165,8 @@ fn escape(entry: &Path, why: &str) -> Error {
 }
 
 /// The entry's path made relative and plain; `None` for the archive's root itself (`./`).
-/// Refuses what the project name rule refuses (see `names`): `..`, absolute paths, backslashes,
-/// `.git`, control characters, NUL, names that are not UTF-8 or too long.
+/// Refuses what the name rule refuses (see `names`): `..`, absolute paths, backslashes, control
+/// characters, NUL, names that are not UTF-8 or too long (a `.git` folder may come along).
 pub(crate) fn clean_rel(raw: &Path) -> Result<Option<PathBuf>> {
     Ok(crate::names::archive_entry(raw)?.map(PathBuf::from))
 }
