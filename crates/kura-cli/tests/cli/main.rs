@@ -9,6 +9,8 @@ mod sandbox;
 mod archive;
 mod backup;
 mod crash;
+mod damage;
 mod history;
+mod pipes;
 mod safety;
 mod workflow;
