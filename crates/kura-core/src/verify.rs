@@ -450,7 +450,7 @@ impl Damage {
                 versions: versions.into_iter().map(String::from).collect(),
                 paths: paths.into_iter().map(String::from).collect(),
                 message: format!(
-                    "{}; the files listed need it: restore them from a backup",
+                    "{}; the files listed depend on it: restore them from a backup",
                     self.message
                 ),
             })
