@@ -111,7 +111,7 @@ pub use crate::chunker::Chunker;
 pub use crate::error::Error;
 pub use crate::gc::GcReport;
 pub use crate::readahead::ReadAhead;
-pub use crate::verify::VerifyReport;
+pub use crate::verify::{BadChunk, BadPack, VerifyReport};
 pub use crate::writer::{chunk_compressor, ChunkWriter, StoredFile, WriteStats};
 
 // Tunables, in one place.
@@ -391,7 +391,18 @@ impl ChunkStore {
     /// nothing in the index points to. Never panics on garbage bytes. `progress` is called with
     /// (bytes done, bytes total) of compressed chunk data.
     pub fn verify(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport, Error> {
-        verify::verify(self, progress)
+        verify::verify(self, None, progress)
+    }
+
+    /// Like [`ChunkStore::verify`], for the chunks in `only` and the packs holding them: the
+    /// same checks and the same report, so checking a part agrees with checking everything.
+    /// Chunks of `only` that are not indexed are not reported (see [`ChunkStore::contains`]).
+    pub fn verify_chunks(
+        &self,
+        only: &HashSet<ChunkId>,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<VerifyReport, Error> {
+        verify::verify(self, Some(only), progress)
     }
 
     /// Deletes packs none of whose chunks are in `live`; rewrites packs where less than half the

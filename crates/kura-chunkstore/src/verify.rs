@@ -1,10 +1,34 @@
-//! Full check of the store: every indexed chunk, every pack's framing.
+//! Checking the store: every indexed chunk (or a chosen set of them) and every pack's framing.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::fs::File;
 
 use crate::pack::{self, ChunkFault};
 use crate::{index, ChunkId, ChunkStore, Error};
+
+/// An indexed chunk that cannot be read back intact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadChunk {
+    /// The chunk's id.
+    pub id: ChunkId,
+    /// The pack the index places it in (hex id).
+    pub pack: String,
+    /// Why it cannot be read ("its content does not match its id", "its pack is missing").
+    pub why: String,
+}
+
+/// A pack file whose header or trailer is damaged (truncated, overwritten, unfinished).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadPack {
+    /// The pack's id (hex).
+    pub id: String,
+    /// What is wrong with it.
+    pub why: String,
+    /// The indexed chunks it holds (checked one by one too: those that still read are at risk,
+    /// as the pack cannot be re-indexed; the others are also in `bad_chunks`). Empty for a
+    /// pack nothing in the index refers to.
+    pub chunks: Vec<ChunkId>,
+}
 
 /// What [`ChunkStore::verify`] found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -12,11 +36,11 @@ pub struct VerifyReport {
     /// Indexed chunks examined.
     pub chunks_checked: u64,
     /// Indexed chunks that cannot be read back intact (damaged, or in a missing pack).
-    pub bad_chunks: Vec<ChunkId>,
+    pub bad_chunks: Vec<BadChunk>,
     /// Pack ids the index refers to whose files are gone.
     pub missing_packs: Vec<String>,
-    /// Pack ids whose header or trailer is damaged (truncated, overwritten, unfinished).
-    pub bad_packs: Vec<String>,
+    /// Packs whose header or trailer is damaged.
+    pub bad_packs: Vec<BadPack>,
     /// Pack ids on disk that no index row refers to: garbage from a crash or a concurrent writer,
     /// adopted by `rebuild_index` or deleted by `gc`.
     pub unindexed_packs: Vec<String>,
@@ -30,22 +54,55 @@ impl VerifyReport {
     }
 }
 
+/// Checks the chunks in `only` (every indexed chunk when `None`) and the packs holding them
+/// (every pack on disk when `None`). Chunks of `only` that are not indexed are not reported
+/// here: the caller knows which it expected.
 pub(crate) fn verify(
     store: &ChunkStore,
+    only: Option<&HashSet<ChunkId>>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<VerifyReport, Error> {
     let mut report = VerifyReport::default();
-    let (indexed, total) = {
-        let db = store.db();
-        (index::packs(&db)?, index::totals(&db)?.2)
-    };
     let on_disk = pack::list_packs(&store.packs_dir)?.packs;
-    let indexed_set: BTreeSet<&String> = indexed.iter().collect();
+    // The indexed packs to check; with `only`, the wanted rows of each (loaded here, as the
+    // packs holding them must be found anyway), else every row, loaded pack by pack below.
+    let (work, total) = {
+        let db = store.db();
+        match only {
+            None => {
+                let packs = index::packs(&db)?;
+                (
+                    packs.into_iter().map(|p| (p, None)).collect::<Vec<_>>(),
+                    index::totals(&db)?.2,
+                )
+            }
+            Some(set) => {
+                let mut work = Vec::new();
+                let mut total = 0u64;
+                for pack_id in index::packs(&db)? {
+                    let rows: Vec<_> = index::pack_rows(&db, &pack_id)?
+                        .into_iter()
+                        .filter(|r| set.contains(&r.id))
+                        .collect();
+                    if !rows.is_empty() {
+                        total += rows.iter().map(|r| u64::from(r.stored_len)).sum::<u64>();
+                        work.push((pack_id, Some(rows)));
+                    }
+                }
+                (work, total)
+            }
+        }
+    };
     let mut done = 0u64;
     progress(done, total);
 
+    let indexed_set: BTreeSet<&String> = work.iter().map(|(id, _)| id).collect();
     for (id, found) in &on_disk {
-        if !indexed_set.contains(id) {
+        let indexed = indexed_set.contains(id);
+        if !indexed {
+            if only.is_some() {
+                continue;
+            }
             report.unindexed_packs.push(id.clone());
         }
         let checked = File::open(&found.path)
@@ -53,12 +110,27 @@ pub(crate) fn verify(
             .and_then(|mut f| pack::read_trailer(&mut f, found.len));
         if let Err(why) = checked {
             tracing::warn!(pack = %id, "bad pack: {why}");
-            report.bad_packs.push(id.clone());
+            let chunks = if indexed {
+                index::pack_rows(&store.db(), id)?
+                    .iter()
+                    .map(|r| r.id)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            report.bad_packs.push(BadPack {
+                id: id.clone(),
+                why,
+                chunks,
+            });
         }
     }
 
-    for pack_id in &indexed {
-        let rows = index::pack_rows(&store.db(), pack_id)?;
+    for (pack_id, wanted) in &work {
+        let rows = match wanted {
+            Some(rows) => rows.clone(),
+            None => index::pack_rows(&store.db(), pack_id)?,
+        };
         let mut file = on_disk
             .get(pack_id)
             .and_then(|found| File::open(&found.path).ok().map(|f| (f, found.len)));
@@ -78,7 +150,11 @@ pub(crate) fn verify(
             };
             if let Some(why) = fault {
                 tracing::warn!(chunk = %hex::encode(row.id), pack = %pack_id, "bad chunk: {why}");
-                report.bad_chunks.push(row.id);
+                report.bad_chunks.push(BadChunk {
+                    id: row.id,
+                    pack: pack_id.clone(),
+                    why,
+                });
             }
             done += u64::from(row.stored_len);
             progress(done.min(total), total);

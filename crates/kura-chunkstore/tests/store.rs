@@ -232,7 +232,11 @@ fn a_corrupt_byte_is_reported_by_read_and_verify() {
     let report = store
         .verify(&mut |done, total| last = (done, total))
         .unwrap();
-    assert_eq!(report.bad_chunks, vec![damaged.id]);
+    assert_eq!(
+        report.bad_chunks.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![damaged.id]
+    );
+    assert_eq!(report.bad_chunks[0].pack, pack_id(&packs[0]));
     assert_eq!(report.chunks_checked, file.chunks.len() as u64);
     assert!(!report.is_ok());
     assert_eq!(last.0, last.1);
@@ -264,10 +268,13 @@ fn a_truncated_pack_is_reported_without_panic() {
         .unwrap();
 
     let report = store.verify(&mut |_, _| {}).unwrap();
-    assert_eq!(report.bad_packs, vec![pack_id(&packs[0])]);
+    assert_eq!(
+        report.bad_packs.iter().map(|p| &p.id).collect::<Vec<_>>(),
+        vec![&pack_id(&packs[0])]
+    );
     assert!(!report.bad_chunks.is_empty());
     let ids: HashSet<_> = file.chunks.iter().map(|c| c.id).collect();
-    assert!(report.bad_chunks.iter().all(|id| ids.contains(id)));
+    assert!(report.bad_chunks.iter().all(|c| ids.contains(&c.id)));
     assert!(
         report.bad_chunks.len() < file.chunks.len(),
         "the first half still reads"
@@ -276,6 +283,59 @@ fn a_truncated_pack_is_reported_without_panic() {
         read_back(&store, &file.chunks),
         Err(Error::Corrupt { .. })
     ));
+}
+
+/// A pack cut short by a few bytes loses its trailer only: its chunks still read, and the report
+/// names every one of them, so the caller can say which files depend on the pack.
+#[test]
+fn a_pack_missing_its_last_bytes_names_the_chunks_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let file = store_one(&store, &random(9, 3 * MB));
+    let other = store_one(&store, &random(10, 2 * MB));
+    let packs = pack_files(dir.path());
+    assert_eq!(packs.len(), 2);
+    // The pack holding the first file's chunks.
+    let holding = packs
+        .iter()
+        .find(|p| {
+            let bytes = fs::read(p).unwrap();
+            let id = file.chunks[0].id;
+            bytes.windows(32).any(|w| w == id)
+        })
+        .unwrap()
+        .clone();
+    let len = fs::metadata(&holding).unwrap().len();
+    fs::OpenOptions::new()
+        .write(true)
+        .open(&holding)
+        .unwrap()
+        .set_len(len - 30)
+        .unwrap();
+
+    let full = store.verify(&mut |_, _| {}).unwrap();
+    assert!(!full.is_ok());
+    assert!(full.bad_chunks.is_empty(), "every blob is intact: {full:?}");
+    assert_eq!(full.bad_packs.len(), 1);
+    assert_eq!(full.bad_packs[0].id, pack_id(&holding));
+    let mut held = full.bad_packs[0].chunks.clone();
+    held.sort();
+    let mut expected: Vec<_> = file.chunks.iter().map(|c| c.id).collect();
+    expected.sort();
+    expected.dedup();
+    assert_eq!(held, expected);
+
+    // Checking only the first file's chunks finds the same damage; only the other file's, none.
+    let part = store
+        .verify_chunks(&file.chunks.iter().map(|c| c.id).collect(), &mut |_, _| {})
+        .unwrap();
+    assert_eq!(part.bad_packs, full.bad_packs);
+    assert_eq!(part.chunks_checked, expected.len() as u64);
+    let rest = store
+        .verify_chunks(&other.chunks.iter().map(|c| c.id).collect(), &mut |_, _| {})
+        .unwrap();
+    assert!(rest.is_ok(), "{rest:?}");
+    read_back(&store, &file.chunks).unwrap();
 }
 
 #[test]
@@ -296,7 +356,14 @@ fn garbage_and_missing_packs_are_reported() {
 
     let report = store.verify(&mut |_, _| {}).unwrap();
     assert_eq!(report.missing_packs, vec![pack_id(&packs[0])]);
-    assert_eq!(report.bad_packs, vec![garbage_id.clone()]);
+    assert_eq!(
+        report.bad_packs.iter().map(|p| &p.id).collect::<Vec<_>>(),
+        vec![&garbage_id]
+    );
+    assert!(
+        report.bad_packs[0].chunks.is_empty(),
+        "garbage holds no indexed chunk"
+    );
     assert_eq!(report.unindexed_packs, vec![garbage_id]);
     assert_eq!(report.bad_chunks.len(), file.chunks.len());
     assert!(matches!(

@@ -1,6 +1,10 @@
 //! `kura`: the command-line door onto the Kura vault. Every subcommand parses its input, calls
 //! one engine function and prints the result, for people by default or as JSON with `--json`.
 
+// First: its output macros serve every module after it.
+#[macro_use]
+mod pipe;
+
 mod backup;
 mod human;
 mod print;
@@ -723,8 +727,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
         }
         Command::File(cmd) => match cmd {
             FileCmd::Read { project, path } => {
-                let stdout = std::io::stdout();
-                let mut lock = stdout.lock();
+                let mut lock = pipe::Stdout::lock();
                 vault.read_file(project, path, &mut lock)?;
                 let _ = lock.flush();
             }

@@ -129,16 +129,7 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
         };
         Box::new(move |res| {
             match res {
-                Err(err) => {
-                    let path = match &err {
-                        ignore::Error::WithPath { path, .. } => rel_lossy(root, path),
-                        _ => String::new(),
-                    };
-                    mine.skipped.push(SkippedFile {
-                        path,
-                        reason: err.to_string(),
-                    });
-                }
+                Err(err) => mine.skipped.push(walk_error(root, &err)),
                 Ok(entry) if entry.depth() > 0 => {
                     let ft = entry.file_type();
                     // A folder whose name breaks the rule: reported once, nothing under it read.
@@ -173,6 +164,39 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
     let mut skipped = skipped.into_inner().unwrap_or_else(|p| p.into_inner());
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Scan { files, skipped })
+}
+
+/// What the walk could not see: a folder that cannot be read (its files keep their earlier
+/// content, see the snapshot), or an entry that vanished or cannot be examined.
+fn walk_error(root: &Path, err: &ignore::Error) -> SkippedFile {
+    fn path_of(err: &ignore::Error) -> Option<&Path> {
+        match err {
+            ignore::Error::WithPath { path, .. } => Some(path),
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                path_of(err)
+            }
+            ignore::Error::Partial(errs) if errs.len() == 1 => path_of(&errs[0]),
+            _ => None,
+        }
+    }
+    let Some(path) = path_of(err) else {
+        return SkippedFile {
+            path: String::new(),
+            reason: err.to_string(),
+        };
+    };
+    let is_dir = fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+    let reason = match err.io_error() {
+        Some(io) if is_dir => format!(
+            "the folder cannot be read ({io}); the files it held keep their earlier content"
+        ),
+        Some(io) => io.to_string(),
+        None => err.to_string(),
+    };
+    SkippedFile {
+        path: rel_lossy(root, path),
+        reason,
+    }
 }
 
 /// One walker thread's findings, added to the shared lists when the thread drops it.

@@ -85,7 +85,9 @@ impl Vault {
         let fill = |w: &mut dyn Write| -> Result<u64> {
             if Pointer::is_pointer(data) {
                 let p = Pointer::decode(data)?;
-                Ok(self.chunks().read_to(&p.chunks, w)?)
+                self.chunks()
+                    .read_to(&p.chunks, w)
+                    .map_err(|e| content_error(&f.path, e))
             } else {
                 w.write_all(data).map_err(|e| Error::io("write", dest, e))?;
                 Ok(data.len() as u64)
@@ -107,10 +109,23 @@ impl Vault {
             }
             WriteMode::Replace => {
                 let mut n = 0;
-                durable::write_with(dest, |w| {
-                    n = fill(w).map_err(|e| std::io::Error::other(e.to_string()))?;
+                // The content's own error (damaged data is `corrupt`) is kept, not flattened
+                // into an I/O error of the temp file; the file in place stays as it was.
+                let mut failed = None;
+                let written = durable::write_with(dest, |w| {
+                    match fill(w) {
+                        Ok(len) => n = len,
+                        Err(e) => {
+                            failed = Some(e);
+                            return Err(std::io::Error::other("the content could not be read"));
+                        }
+                    }
                     w.get_ref().set_permissions(perms.clone())
-                })?;
+                });
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                written?;
                 Ok(n)
             }
         }
@@ -337,6 +352,18 @@ impl Vault {
             job,
         )
     }
+}
+
+/// A failure reading a file's content from the chunk store; damage names the file.
+fn content_error(path: &str, err: kura_chunkstore::Error) -> Error {
+    let err = Error::from(err);
+    if err.kind() == ErrorKind::Corrupt {
+        return Error::corrupt(format!(
+            "the stored content of '{path}' is damaged: {}",
+            err.message()
+        ));
+    }
+    err
 }
 
 fn remove_empty_parents(root: &Path, file: &Path) {

@@ -546,18 +546,30 @@ impl Vault {
         }
         let bytes_read = done.load(Ordering::Relaxed);
 
-        // Files that could not be read keep their previous content: nothing is lost. A name
-        // that breaks the rule (taken in by an older Kura) is not carried on: no restore would
-        // write it back.
+        // Files that could not be read, and every file of the previous version under a folder
+        // that could not be read, keep their previous content: nothing is lost. A name that breaks
+        // the rule (taken in by an older Kura) is not carried on: no restore would write it back.
         let present: FxHashSet<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+        let unread: FxHashSet<&str> = skipped
+            .iter()
+            .map(|s| s.path.as_str())
+            .filter(|p| !p.is_empty())
+            .collect();
         let mut carried = Vec::new();
-        for s in &skipped {
-            if present.contains(s.path.as_str()) || crate::names::check_stored(&s.path).is_err() {
-                continue;
-            }
-            if let Some(c) = base.get(&s.path) {
+        if !unread.is_empty() {
+            for (path, c) in base.iter() {
+                let is_unread = unread.contains(path.as_str())
+                    || path
+                        .match_indices('/')
+                        .any(|(i, _)| unread.contains(&path[..i]));
+                if !is_unread
+                    || present.contains(path.as_str())
+                    || crate::names::check_stored(path).is_err()
+                {
+                    continue;
+                }
                 carried.push(Entry {
-                    path: s.path.clone(),
+                    path: path.clone(),
                     mode: c.mode,
                     oid: c.oid,
                     layer: c.layer,

@@ -1,7 +1,7 @@
 //! Integrity and space: `verify` checks the catalog, every history and every chunk, and names what
 //! a problem affects; `gc` removes chunks no version references.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use git2::{ObjectType, Oid, Repository};
 use kura_chunkstore::ChunkId;
@@ -335,8 +335,7 @@ impl Vault {
             }
             None => self.all_projects()?,
         };
-        // chunk → (its length, [(project name, pointer uses)])
-        let mut chunk_refs: HashMap<ChunkId, (u32, Vec<(String, Uses)>)> = HashMap::new();
+        let mut chunk_refs: ChunkRefs = HashMap::new();
         for (i, p) in projects.iter().enumerate() {
             job.files("verifying", i as u64, Some(projects.len() as u64));
             if let Err(e) = crate::filelist::load(&self.db(), &p.id, 0) {
@@ -381,72 +380,41 @@ impl Vault {
                     .push((p.name.clone(), uses));
             }
         }
-        // Chunks: a full check of the store when verifying everything; else read this
-        // project's chunks.
-        let mut bad: Vec<(ChunkId, String)> = Vec::new();
-        if project.is_none() {
-            let total_projects = projects.len() as u64;
-            let mut progress =
-                |done: u64, total: u64| job.bytes("verifying chunks", done, Some(total), None);
-            let r = self.chunks().verify(&mut progress)?;
-            job.files("verifying", total_projects, Some(total_projects));
-            report.chunks_checked = r.chunks_checked;
-            for c in &r.bad_chunks {
-                bad.push((*c, "its stored bytes do not match its hash".into()));
+        // Chunks: the store's own check, of everything or of this project's chunks; the same
+        // checks and the same naming of what the damage affects either way.
+        let total_projects = projects.len() as u64;
+        let mut progress =
+            |done: u64, total: u64| job.bytes("verifying chunks", done, Some(total), None);
+        let r = match project {
+            None => self.chunks().verify(&mut progress)?,
+            Some(_) => {
+                let wanted: HashSet<ChunkId> = chunk_refs.keys().copied().collect();
+                self.chunks().verify_chunks(&wanted, &mut progress)?
             }
-            for pk in r.missing_packs.iter() {
-                report
-                    .problems
-                    .push(chunk_problem(format!("pack {pk} is missing")));
-            }
-            for pk in r.bad_packs.iter() {
-                report
-                    .problems
-                    .push(chunk_problem(format!("pack {pk} is damaged")));
-            }
-        } else {
-            for id in chunk_refs.keys() {
-                job.check()?;
-                report.chunks_checked += 1;
-                let r = self.chunks().read_to(
-                    &[kura_chunkstore::ChunkRef { id: *id, len: 0 }],
-                    &mut std::io::sink(),
-                );
-                if let Err(e) = r {
-                    bad.push((*id, e.to_string()));
-                }
-            }
-        }
+        };
+        job.files("verifying", total_projects, Some(total_projects));
+        job.check()?;
+        report.chunks_checked = r.chunks_checked;
+        let mut damage = chunk_damage(&r);
         // Chunks referenced but not in the store at all.
+        let mut absent: Vec<&ChunkId> = Vec::new();
         for id in chunk_refs.keys() {
-            if !bad.iter().any(|(b, _)| b == id) && !self.chunks().contains(id)? {
-                bad.push((*id, "it is missing from the chunk store".into()));
+            if !self.chunks().contains(id)? {
+                absent.push(id);
             }
         }
-        for (id, why) in bad {
-            let users = chunk_refs.get(&id).map(|r| r.1.clone()).unwrap_or_default();
-            if users.is_empty() {
-                report.problems.push(chunk_problem(format!(
-                    "chunk {} is damaged ({why}); no version uses it, `kura gc` removes it",
+        absent.sort();
+        for id in absent {
+            damage.push(Damage {
+                message: format!(
+                    "chunk {} is missing from the chunk store",
                     hex::encode(&id[..8])
-                )));
-                continue;
-            }
-            for (project, uses) in users {
-                let mut versions: Vec<String> = uses.iter().map(|u| u.0.clone()).collect();
-                versions.sort();
-                versions.dedup();
-                let mut paths: Vec<String> = uses.iter().map(|u| u.1.clone()).collect();
-                paths.sort();
-                paths.dedup();
-                report.problems.push(Problem {
-                    area: "chunks".into(),
-                    project: Some(project),
-                    versions,
-                    paths,
-                    message: format!("chunk {} is damaged: {why}", hex::encode(&id[..8])),
-                });
-            }
+                ),
+                chunks: vec![*id],
+            });
+        }
+        for d in damage {
+            report.problems.extend(d.problems(&chunk_refs));
         }
         Ok(report)
     }
@@ -508,12 +476,93 @@ impl Vault {
     }
 }
 
-fn chunk_problem(message: String) -> Problem {
-    Problem {
-        area: "chunks".into(),
-        project: None,
-        versions: vec![],
-        paths: vec![],
-        message,
+/// Chunk → its length and, per project using it, where (version, path).
+type ChunkRefs = HashMap<ChunkId, (u32, Vec<(String, Uses)>)>;
+
+/// One thing wrong in the chunk store and the chunks it takes down with it.
+struct Damage {
+    /// What is wrong, naming the chunk or pack.
+    message: String,
+    /// The chunks affected.
+    chunks: Vec<ChunkId>,
+}
+
+impl Damage {
+    /// One problem per project using any of the chunks, naming its versions and files; a
+    /// problem naming no project when nothing uses them.
+    fn problems(&self, refs: &ChunkRefs) -> Vec<Problem> {
+        // project → (versions, paths)
+        let mut by_project: BTreeMap<&str, (BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+        for id in &self.chunks {
+            for (project, uses) in refs.get(id).map(|r| r.1.as_slice()).unwrap_or_default() {
+                let (versions, paths) = by_project.entry(project).or_default();
+                for (version, path) in uses {
+                    versions.insert(version);
+                    paths.insert(path);
+                }
+            }
+        }
+        if by_project.is_empty() {
+            return vec![Problem {
+                area: "chunks".into(),
+                project: None,
+                versions: vec![],
+                paths: vec![],
+                message: format!("{}; no version uses it, `kura gc` removes it", self.message),
+            }];
+        }
+        by_project
+            .into_iter()
+            .map(|(project, (versions, paths))| Problem {
+                area: "chunks".into(),
+                project: Some(project.to_string()),
+                versions: versions.into_iter().map(String::from).collect(),
+                paths: paths.into_iter().map(String::from).collect(),
+                message: format!(
+                    "{}; the files listed depend on it: restore them from a backup",
+                    self.message
+                ),
+            })
+            .collect()
     }
+}
+
+/// What the chunk store's check found, as damage to name: a missing pack and the chunks it
+/// held, a damaged pack and the chunks it holds (they may still read, but the pack cannot be
+/// re-indexed), and each other chunk that does not read back intact.
+fn chunk_damage(r: &kura_chunkstore::VerifyReport) -> Vec<Damage> {
+    let mut out = Vec::new();
+    for pack in &r.missing_packs {
+        out.push(Damage {
+            message: format!("pack {pack} is missing"),
+            chunks: r
+                .bad_chunks
+                .iter()
+                .filter(|c| &c.pack == pack)
+                .map(|c| c.id)
+                .collect(),
+        });
+    }
+    for pack in &r.bad_packs {
+        out.push(Damage {
+            message: format!("pack {} is damaged ({})", pack.id, pack.why),
+            chunks: pack.chunks.clone(),
+        });
+    }
+    for c in r
+        .bad_chunks
+        .iter()
+        .filter(|c| !r.missing_packs.contains(&c.pack))
+    {
+        out.push(Damage {
+            message: format!(
+                "chunk {} in pack {} is damaged: {}",
+                hex::encode(&c.id[..8]),
+                c.pack,
+                c.why
+            ),
+            chunks: vec![c.id],
+        });
+    }
+    out
 }

@@ -275,6 +275,69 @@ fn unreadable_files_are_skipped_and_keep_their_earlier_content() {
     );
 }
 
+/// A folder that cannot be read: every file the previous version had under it (small and
+/// large, in sub-folders too) keeps its earlier content; the folder is reported as skipped.
+#[test]
+fn an_unreadable_folder_keeps_its_files_earlier_content() {
+    let mut sb = Sandbox::new();
+    let root = sb.root();
+    let src = root.join("proj");
+    disk::write(&src.join("plain.txt"), "plain v1\n");
+    disk::write(&src.join("private/notes.txt"), "notes v1\n");
+    disk::write(&src.join("private/deep/key.txt"), "key v1\n");
+    disk::write(&src.join("private/big.bin"), Rng::new(21).bytes(2 << 20));
+    disk::write(&src.join("privateer.txt"), "a neighbour, not inside\n");
+    if !unprivileged(&mut sb) {
+        return;
+    }
+    sb.ok(&["project", "import", s(&src), "--link"]);
+    let v1 = sb.version_ids("proj")[0].clone();
+    let v1_tree = Tree::read(&sb.export("proj", &v1, "export-v1"));
+
+    disk::write(&src.join("plain.txt"), "plain v2\n");
+    disk::write(&src.join("private/notes.txt"), "notes v2, unseen\n");
+    disk::write(&src.join("private/added.txt"), "added, unseen\n");
+    disk::chmod(&src.join("private"), 0o000);
+
+    let run = sb.json_run(&["snapshot", "proj"]);
+    disk::chmod(&src.join("private"), 0o755);
+    assert_eq!(run.code, Some(11), "{}\n{}", run.text(), run.stderr);
+    let report = run.json();
+    let skipped = report["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{report}");
+    assert_eq!(skipped[0]["path"], "private");
+    assert!(
+        skipped[0]["reason"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("permission"),
+        "{report}"
+    );
+    assert_eq!(report["changes"]["modified"], 1, "only plain.txt: {report}");
+    assert_eq!(report["changes"]["removed"], 0, "{report}");
+    let v2 = report["version"]["id"].as_str().unwrap().to_string();
+
+    let v2_tree = Tree::read(&sb.export("proj", &v2, "export-v2"));
+    v1_tree.without(&["plain.txt"]).assert_same(
+        &v2_tree.without(&["plain.txt"]),
+        "the unreadable folder's files",
+    );
+    assert_eq!(
+        fs::read_to_string(root.join("export-v2/plain.txt")).unwrap(),
+        "plain v2\n"
+    );
+    assert!(!root.join("export-v2/private/added.txt").exists());
+
+    // People see the folder named.
+    disk::chmod(&src.join("private"), 0o000);
+    disk::write(&src.join("plain.txt"), "plain v3\n");
+    let text = sb.run(&["snapshot", "proj"]);
+    disk::chmod(&src.join("private"), 0o755);
+    assert_eq!(text.code, Some(11));
+    assert!(text.stderr.contains("skipped private"), "{}", text.stderr);
+}
+
 fn chunk_packs(vault: &Path) -> Vec<PathBuf> {
     walk_files(&vault.join("chunks/packs"))
         .into_iter()
