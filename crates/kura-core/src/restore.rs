@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::durable;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::history::{self, TreeFile, Trigger, Version};
 use crate::job::Job;
 use crate::pointer::Pointer;
