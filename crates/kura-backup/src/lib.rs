@@ -28,6 +28,7 @@ mod crypto;
 mod fsio;
 mod lock;
 mod manifest;
+mod net;
 mod outbox;
 mod pause;
 mod prune;
@@ -140,6 +141,11 @@ impl<'v> Backups<'v> {
         self.clock.now()
     }
 
+    /// The time limits of calls to targets, from the vault's `[network]` settings.
+    fn timeouts(&self) -> net::Timeouts {
+        net::Timeouts::from(&self.vault.config().network)
+    }
+
     /// Every target, by name.
     pub fn targets(&self) -> Result<Vec<Target>> {
         Ok(TargetsFile::load(self.root())?
@@ -217,7 +223,7 @@ impl<'v> Backups<'v> {
             }
             std::fs::create_dir_all(path).map_err(|e| Error::from_io("create folder", path, e))?;
         }
-        let session = Session::open(target, true, self.now())?;
+        let session = Session::open(target, true, self.now(), self.timeouts())?;
         let backups = restore::backup_ids(&session)?.len() as u64;
         let mut state = State::open(self.root())?;
         state.forget_target(&target.name)?;
@@ -289,7 +295,7 @@ impl<'v> Backups<'v> {
     pub fn test_target(&self, name: &str) -> Result<TestReport> {
         let target = self.target(name)?;
         let state = State::open(self.root())?;
-        let result = Session::open(&target, false, self.now())
+        let result = Session::open(&target, false, self.now(), self.timeouts())
             .and_then(|s| Ok((restore::backup_ids(&s)?.len() as u64, s.keys.encrypted())));
         let health = state.record_outcome(name, self.now(), result.as_ref().err())?;
         let (backups, encrypted) = result?;
@@ -342,7 +348,7 @@ impl<'v> Backups<'v> {
                 scan.join()
                     .map_err(|_| Error::new(ErrorKind::Internal, "the scan thread panicked"))?
             };
-            let store = Store::open(&target)?;
+            let store = Store::open(&target, self.timeouts())?;
             let config = repo::read_config(&store, name, target.encrypt)?;
             let tlock = lock::TargetLock::acquire(&store, name, &run_id, "backup", now)?;
             let (keys, listing) = std::thread::scope(|k| {
@@ -448,7 +454,7 @@ impl<'v> Backups<'v> {
     }
 
     fn open(&self, name: &str) -> Result<Session> {
-        Session::open(&self.target(name)?, false, self.now())
+        Session::open(&self.target(name)?, false, self.now(), self.timeouts())
     }
 
     /// The backups at a target, oldest first.
