@@ -65,6 +65,11 @@ use state::State;
 use store::Store;
 use target::TargetsFile;
 
+/// Log filter directives the shells add to whatever `KURA_LOG` asks: reqsign, which signs S3
+/// requests, prints the credentials it loads (the secret key included) in its debug output.
+pub const LOG_DIRECTIVES_HIDING_SECRETS: &[&str] =
+    &["reqsign=warn", "reqsign_core=warn", "reqsign_aws_v4=warn"];
+
 /// What a successful run did.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

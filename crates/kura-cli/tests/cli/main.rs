@@ -10,5 +10,6 @@ mod archive;
 mod backup;
 mod crash;
 mod history;
+mod network;
 mod safety;
 mod workflow;
