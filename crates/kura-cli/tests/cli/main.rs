@@ -9,6 +9,7 @@ mod sandbox;
 mod archive;
 mod backup;
 mod crash;
+mod damaged;
 mod history;
 mod network;
 mod safety;
