@@ -626,6 +626,29 @@ mod tests {
     }
 
     #[test]
+    fn network_timeouts_have_defaults_env_overrides_and_limits() {
+        let defaults = toml::Table::try_from(Config::default()).unwrap();
+        let mut table = toml::Table::new();
+        let vars = vec![("KURA_NETWORK_IO_TIMEOUT_SECS".to_string(), "5".to_string())];
+        apply_env(&mut table, &defaults, vars.into_iter()).unwrap();
+        let cfg: Config = table.try_into().unwrap();
+        assert_eq!(cfg.network.io_timeout_secs, 5);
+        assert_eq!(cfg.network.connect_timeout_secs, 10);
+        assert_eq!(cfg.network.operation_timeout_secs, 600);
+        let mut cfg = Config::default();
+        let err = cfg.set("network.connect_timeout_secs", "0").unwrap_err();
+        assert!(err.message().contains("between 1 and 86400"), "{err}");
+        let err = cfg.set("network.operation_timeout_secs", "30").unwrap_err();
+        assert!(
+            err.message().contains("at least network.io_timeout_secs"),
+            "{err}"
+        );
+        cfg.set("network.io_timeout_secs", "20").unwrap();
+        cfg.set("network.operation_timeout_secs", "30").unwrap();
+        assert_eq!(cfg.network.operation_timeout_secs, 30);
+    }
+
+    #[test]
     fn set_validates() {
         let mut cfg = Config::default();
         cfg.set("storage.large_file_threshold", "8 MiB").unwrap();
