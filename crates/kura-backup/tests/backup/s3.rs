@@ -362,7 +362,7 @@ fn a_server_that_stops_answering_mid_run_ends_it_unavailable_and_a_later_run_com
     assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
     server.signal("CONT");
     assert!(!dest.exists(), "nothing is written at the destination");
-    let leftovers: Vec<String> = objects(&scene.dir.path().to_path_buf())
+    let leftovers: Vec<String> = objects(scene.dir.path())
         .into_iter()
         .filter(|n| n.starts_with(".kura-restore-"))
         .collect();
