@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Kura needs on a fresh Debian/Ubuntu machine:
 # system packages (Tauri's WebKitGTK stack, Xvfb and WebKitWebDriver for the window tests,
-# Chromium for the page tests), Node.js, the Rust components and tauri-driver.
+# Chromium for the page tests, a D-Bus session and GNOME keyring for the OS keyring tests:
+# scripts/with-keyring.sh), Node.js, the Rust components and tauri-driver.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -10,6 +11,7 @@ packages=(
     libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
     xvfb xauth webkit2gtk-driver fonts-dejavu-core imagemagick chromium
     zstd tar time
+    dbus-x11 gnome-keyring
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 

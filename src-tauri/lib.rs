@@ -114,12 +114,14 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 
 /// Starts the app.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KURA_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    let mut filter =
+        tracing_subscriber::EnvFilter::try_from_env("KURA_LOG").unwrap_or_else(|_| "warn".into());
+    for directive in kura_backup::LOG_DIRECTIVES_HIDING_SECRETS {
+        if let Ok(d) = directive.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    tracing_subscriber::fmt().with_env_filter(filter).init();
     let builder = specta_builder();
     let vault = kura_core::Vault::default_location()
         .and_then(|p| kura_core::Vault::open(&p))

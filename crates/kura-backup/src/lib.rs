@@ -28,6 +28,7 @@ mod crypto;
 mod fsio;
 mod lock;
 mod manifest;
+mod net;
 mod outbox;
 mod pause;
 mod prune;
@@ -63,6 +64,11 @@ use session::Session;
 use state::State;
 use store::Store;
 use target::TargetsFile;
+
+/// Log filter directives the shells add to whatever `KURA_LOG` asks: reqsign, which signs S3
+/// requests, prints the credentials it loads (the secret key included) in its debug output.
+pub const LOG_DIRECTIVES_HIDING_SECRETS: &[&str] =
+    &["reqsign=warn", "reqsign_core=warn", "reqsign_aws_v4=warn"];
 
 /// What a successful run did.
 #[derive(Clone, Debug, Serialize)]
@@ -138,6 +144,11 @@ impl<'v> Backups<'v> {
 
     fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// The time limits of calls to targets, from the vault's `[network]` settings.
+    fn timeouts(&self) -> net::Timeouts {
+        net::Timeouts::from(&self.vault.config().network)
     }
 
     /// Every target, by name.
@@ -217,7 +228,7 @@ impl<'v> Backups<'v> {
             }
             std::fs::create_dir_all(path).map_err(|e| Error::from_io("create folder", path, e))?;
         }
-        let session = Session::open(target, true, self.now())?;
+        let session = Session::open(target, true, self.now(), self.timeouts())?;
         let backups = restore::backup_ids(&session)?.len() as u64;
         let mut state = State::open(self.root())?;
         state.forget_target(&target.name)?;
@@ -289,7 +300,7 @@ impl<'v> Backups<'v> {
     pub fn test_target(&self, name: &str) -> Result<TestReport> {
         let target = self.target(name)?;
         let state = State::open(self.root())?;
-        let result = Session::open(&target, false, self.now())
+        let result = Session::open(&target, false, self.now(), self.timeouts())
             .and_then(|s| Ok((restore::backup_ids(&s)?.len() as u64, s.keys.encrypted())));
         let health = state.record_outcome(name, self.now(), result.as_ref().err())?;
         let (backups, encrypted) = result?;
@@ -342,7 +353,7 @@ impl<'v> Backups<'v> {
                 scan.join()
                     .map_err(|_| Error::new(ErrorKind::Internal, "the scan thread panicked"))?
             };
-            let store = Store::open(&target)?;
+            let store = Store::open(&target, self.timeouts())?;
             let config = repo::read_config(&store, name, target.encrypt)?;
             let tlock = lock::TargetLock::acquire(&store, name, &run_id, "backup", now)?;
             let (keys, listing) = std::thread::scope(|k| {
@@ -448,7 +459,7 @@ impl<'v> Backups<'v> {
     }
 
     fn open(&self, name: &str) -> Result<Session> {
-        Session::open(&self.target(name)?, false, self.now())
+        Session::open(&self.target(name)?, false, self.now(), self.timeouts())
     }
 
     /// The backups at a target, oldest first.

@@ -56,8 +56,14 @@ impl LockInfo {
     }
 
     /// Whether the process that wrote it is gone (or, on another machine, silent for too long).
-    /// A lock whose holder still runs on this machine is never stale, however old its heartbeat.
+    /// A lock whose holder still runs on this machine is never stale, however old its heartbeat;
+    /// one written by this very process is stale once no work of it holds it (its release failed
+    /// because the target stopped answering: the desktop app lives on, and must not be locked
+    /// out of its own target until it restarts).
     pub fn is_stale(&self, now: i64) -> bool {
+        if self.host == host_name() && self.pid == std::process::id() {
+            return !held_here(&self.run);
+        }
         if self.host == host_name() {
             if let Some(alive) = process_alive(self.pid, self.process.as_deref()) {
                 return !alive;
@@ -138,6 +144,35 @@ pub(crate) struct TargetLock {
     pub info: LockInfo,
 }
 
+/// The runs whose lock objects work in this process holds now.
+static HELD: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn held_here(run: &str) -> bool {
+    HELD.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .any(|r| r == run)
+}
+
+impl TargetLock {
+    /// Marks `info`'s run as held by this process until the lock is dropped.
+    fn new(info: LockInfo) -> TargetLock {
+        HELD.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(info.run.clone());
+        TargetLock { info }
+    }
+}
+
+impl Drop for TargetLock {
+    fn drop(&mut self) {
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = held.iter().position(|r| *r == self.info.run) {
+            held.swap_remove(at);
+        }
+    }
+}
+
 impl TargetLock {
     /// Writes a lock object for this run after checking the others (a live prune blocks
     /// everything, a live backup blocks prune; stale ones are removed), then checks again: when a
@@ -176,8 +211,8 @@ impl TargetLock {
             heartbeat: now,
             process: process_identity(std::process::id()),
         };
-        write(store, &info)?;
-        let lock = TargetLock { info };
+        let lock = TargetLock::new(info);
+        write(store, &lock.info)?;
         match live_locks(store, now) {
             Ok(live) => match conflicting(&live, run, kind) {
                 None => Ok(lock),
@@ -195,6 +230,9 @@ impl TargetLock {
         }
     }
 
+    /// Deletes the lock object. When that fails (the target stopped answering), the object is
+    /// left behind, and taken for stale by the next run here or elsewhere (see
+    /// [`LockInfo::is_stale`]).
     pub fn release(self, store: &Store) -> Result<()> {
         store.delete(&lock_path(&self.info.run))
     }
@@ -386,6 +424,9 @@ mod tests {
     #[test]
     fn a_lock_is_stale_when_its_process_is_gone_or_another_machine_went_silent() {
         let mut info = lock("r", "backup", &host_name(), 1000);
+        // Another process of this machine that still runs (init).
+        info.pid = 1;
+        info.process = process_identity(1);
         assert!(!info.is_stale(1000 + 60));
         assert!(
             !info.is_stale(1000 + 10 * STALE_AFTER_SECS),
@@ -408,9 +449,38 @@ mod tests {
     }
 
     #[test]
+    fn a_lock_this_process_left_behind_is_stale_but_one_it_holds_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&Target::folder("t", dir.path()), Default::default()).unwrap();
+        // A run of this process whose release failed (the target stopped answering) left its
+        // lock object: a later prune here must not wait for it forever.
+        let left = lock("1234567812345678", "backup", &host_name(), 1000);
+        write(&store, &left).unwrap();
+        let held = TargetLock::acquire(&store, "t", "8765432187654321", "backup", 1000).unwrap();
+        let live: Vec<String> = live_locks(&store, 1000 + 60)
+            .unwrap()
+            .into_iter()
+            .map(|l| l.run)
+            .collect();
+        assert_eq!(
+            live,
+            ["8765432187654321"],
+            "only the lock still held is live"
+        );
+        assert_eq!(
+            lock_names(&store),
+            ["8765432187654321"],
+            "the left one is removed"
+        );
+        held.release(&store).unwrap();
+        let prune = TargetLock::acquire(&store, "t", "aaaaaaaaaaaaaaaa", "prune", 1000 + 60);
+        assert!(prune.is_ok(), "nothing holds the target any more");
+    }
+
+    #[test]
     fn a_lock_that_appears_while_ours_is_written_makes_us_back_off() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&Target::folder("t", dir.path())).unwrap();
+        let store = Store::open(&Target::folder("t", dir.path()), Default::default()).unwrap();
         let theirs = lock("0123456789abcdef", "prune", "elsewhere", 1000);
         let err =
             TargetLock::acquire_with(&store, "t", "fedcba9876543210", "backup", 1000, &|| {
@@ -439,7 +509,7 @@ mod tests {
             let runs = ["1111111111111111", "2222222222222222"].map(|run| {
                 let (dir, both_checked) = (dir.path(), &both_checked);
                 s.spawn(move || {
-                    let store = Store::open(&Target::folder("t", dir)).unwrap();
+                    let store = Store::open(&Target::folder("t", dir), Default::default()).unwrap();
                     TargetLock::acquire_with(&store, "t", run, "prune", 1000, &|| {
                         both_checked.wait();
                     })
@@ -457,7 +527,7 @@ mod tests {
     #[test]
     fn held_work_refreshes_its_heartbeat_by_the_clock_and_notices_a_lost_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&Target::folder("t", dir.path())).unwrap();
+        let store = Store::open(&Target::folder("t", dir.path()), Default::default()).unwrap();
         let clock = AtomicI64::new(1000);
         let now = || clock.load(Ordering::SeqCst);
         let read = |store: &Store| -> Option<LockInfo> {

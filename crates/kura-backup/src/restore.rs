@@ -181,7 +181,22 @@ pub(crate) fn restore(
         .prefix(".kura-restore-")
         .tempdir_in(parent)
         .map_err(|e| Error::from_io("create a folder in", parent, e))?;
-    let (files, bytes) = write_entries(session, &plan, staging.path(), job)?;
+    // On any failure the staging folder is removed and the destination left as it was.
+    let (files, bytes) = write_entries(session, &plan, staging.path(), job).map_err(|e| {
+        if e.kind() == ErrorKind::Corrupt {
+            Error::new(
+                ErrorKind::Corrupt,
+                format!(
+                    "{}; nothing was restored to {}. `kura backup verify {} --full` lists everything the damage affects; an older backup may still hold these files",
+                    e.message(),
+                    dest.display(),
+                    session.target.name
+                ),
+            )
+        } else {
+            e
+        }
+    })?;
     if project.is_none() {
         finish_vault(staging.path(), dest, &manifest, &linked_dirs)?;
     }
@@ -352,22 +367,46 @@ fn write_entries(
                 let mut wants: Vec<&(&BlobPlace, usize, u64)> = wants.iter().collect();
                 wants.sort_by_key(|(place, _, _)| place.entry.offset);
                 let mut current: Option<([u8; 32], Vec<u8>)> = None;
-                for (place, i, offset) in wants {
+                // A damaged blob: the error names the files it holds data of.
+                let damaged = |err: Error, id: &[u8; 32]| {
+                    let mut files: Vec<&str> = wants
+                        .iter()
+                        .filter(|(p, _, _)| p.entry.id == *id)
+                        .map(|(_, i, _)| plan[*i].1.path.as_str())
+                        .collect();
+                    files.dedup();
+                    let more = match files.len() {
+                        0 | 1 => String::new(),
+                        n => format!(" and {} more files", n - 1),
+                    };
+                    Error::new(
+                        ErrorKind::Corrupt,
+                        format!(
+                            "{} at target '{}', so {}{more} cannot be restored",
+                            err.message(),
+                            session.target.name,
+                            files.first().copied().unwrap_or("a file")
+                        ),
+                    )
+                };
+                for (place, i, offset) in wants.iter().copied() {
                     let e = &place.entry;
                     if current.as_ref().map(|(id, _)| id) != Some(&e.id) {
                         drop(current.take());
                         let start = e.offset as usize;
                         let end = start + e.length as usize;
                         let stored = data.get(start..end).ok_or_else(|| {
-                            Error::new(
-                                ErrorKind::Corrupt,
-                                format!(
-                                    "pack {pack} at target '{}' is shorter than its index says",
-                                    session.target.name
+                            damaged(
+                                Error::new(
+                                    ErrorKind::Corrupt,
+                                    format!("pack {pack} is shorter than its index says"),
                                 ),
+                                &e.id,
                             )
                         })?;
-                        current = Some((e.id, repo::open_blob(&session.keys, e, stored, pack)?));
+                        let raw = repo::open_blob(&session.keys, e, stored, pack)
+                            .map_err(|err| damaged(err, &e.id))?;
+                        current = Some((e.id, raw));
                     }
                     let raw = &current.as_ref().expect("opened just above").1;
                     let (rel, entry) = &plan[*i];

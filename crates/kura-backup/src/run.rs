@@ -933,7 +933,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("target")).unwrap();
         let target = crate::Target::folder("t", &dir.path().join("target"));
-        let session = Session::open(&target, true, 0).unwrap();
+        let session = Session::open(&target, true, 0, Default::default()).unwrap();
         let mut state = State::open(&dir.path().join("vault")).unwrap();
         let outbox = dir.path().join("outbox");
         let mut packer = Packer::new(&session, &outbox, HashSet::new());

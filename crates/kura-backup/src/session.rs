@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use kura_core::Result;
 
 use crate::crypto::Keys;
+use crate::net::Timeouts;
 use crate::repo::{self, BlobEntry, PackIndex, RepoConfig};
 use crate::store::Store;
 use crate::target::{secret, SecretKind, Target};
@@ -25,8 +26,8 @@ pub(crate) struct BlobPlace {
 
 impl Session {
     /// Connects to `target` and opens its repository (creating it when `create`).
-    pub fn open(target: &Target, create: bool, now: i64) -> Result<Session> {
-        let store = Store::open(target)?;
+    pub fn open(target: &Target, create: bool, now: i64, timeouts: Timeouts) -> Result<Session> {
+        let store = Store::open(target, timeouts)?;
         let name = target.name.clone();
         let (config, keys) = repo::open(
             &store,

@@ -4,11 +4,15 @@
 use bytes::Bytes;
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use kura_core::{Error, ErrorKind, Result};
+use opendal::layers::HttpClientLayer;
+use opendal::raw::HttpClient;
 use opendal::Operator;
 
+use crate::net::{TimedClient, TimedOut, Timeouts};
 use crate::target::{secret, Location, SecretKind, Target};
 
 /// Packs written at once to a folder target: the disk takes them about as fast one after
@@ -41,6 +45,41 @@ pub(crate) struct Store {
     folder: Option<PathBuf>,
     /// For messages: "target 'usb' (/media/usb/kura)".
     label: String,
+    timeouts: Timeouts,
+    /// Set once a call timed out.
+    down: Arc<Down>,
+}
+
+/// Whether the target timed out in this command: then every later call fails at once with the
+/// same message instead of waiting again (a retry, the lock's heartbeat and release, the
+/// remaining packs of a restore or verify), so a silent target costs a command one timeout,
+/// not one per call.
+#[derive(Default)]
+struct Down(Mutex<Option<String>>);
+
+impl Down {
+    /// The `unavailable` error of a call that timed out; later calls fail with it.
+    fn record(&self, label: &str, timed_out: TimedOut, action: &str, path: &str) -> Error {
+        let message = format!(
+            "{label} {} ({action} {path}); check the server and the network and try again",
+            timed_out.describe()
+        );
+        tracing::warn!("{message}");
+        let mut first = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let message = first.get_or_insert(message).clone();
+        Error::new(ErrorKind::Unavailable, message)
+    }
+
+    fn check(&self) -> Result<()> {
+        match &*self.0.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(message) => Err(Error::new(ErrorKind::Unavailable, message.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn is_down(&self) -> bool {
+        self.check().is_err()
+    }
 }
 
 impl Store {
@@ -52,8 +91,9 @@ impl Store {
         }
     }
 
-    /// Opens the storage of `target`; a folder whose drive is absent is `unavailable`.
-    pub fn open(target: &Target) -> Result<Store> {
+    /// Opens the storage of `target`; a folder whose drive is absent is `unavailable`. Every
+    /// call is bounded by `timeouts` (see [`Store::call`]).
+    pub fn open(target: &Target, timeouts: Timeouts) -> Result<Store> {
         let label = format!("target '{}' ({})", target.name, target.location.describe());
         let folder = match &target.location {
             Location::Folder { path } => Some(path.clone()),
@@ -100,7 +140,16 @@ impl Store {
                 if !path_style {
                     b = b.enable_virtual_host_style();
                 }
-                Operator::new(b).map(|b| b.finish())
+                let client = TimedClient::new(timeouts).map_err(|e| {
+                    Error::new(
+                        ErrorKind::Internal,
+                        format!("cannot set up the HTTP client: {e}"),
+                    )
+                })?;
+                Operator::new(b).map(|b| {
+                    b.layer(HttpClientLayer::new(HttpClient::with(client)))
+                        .finish()
+                })
             }
         }
         .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("{label}: {e}")))?;
@@ -119,7 +168,40 @@ impl Store {
             op,
             folder,
             label,
+            timeouts,
+            down: Arc::default(),
         })
+    }
+
+    /// Runs one call to the target: refused at once when the target already timed out in this
+    /// command (see [`Down`]), and bounded by the operation timeout (a hung drive or server ends
+    /// `unavailable`, never hangs). Errors other than timeouts come back as OpenDAL's, for the
+    /// caller to sort.
+    fn call<T>(
+        &self,
+        f: impl Future<Output = opendal::Result<T>>,
+        action: &str,
+        path: &str,
+    ) -> Result<opendal::Result<T>> {
+        self.down.check()?;
+        // The timer is made inside the runtime (it needs its clock).
+        let limit = self.timeouts.operation;
+        match self
+            .rt
+            .block_on(async { tokio::time::timeout(limit, f).await })
+        {
+            Ok(Err(e)) => match TimedOut::find(&e) {
+                Some(t) => Err(self.down.record(&self.label, t, action, path)),
+                None => Ok(Err(e)),
+            },
+            Ok(ok) => Ok(ok),
+            Err(_) => Err(self.down.record(
+                &self.label,
+                TimedOut::Operation(self.timeouts.operation),
+                action,
+                path,
+            )),
+        }
     }
 
     fn block<T>(
@@ -128,8 +210,7 @@ impl Store {
         action: &str,
         path: &str,
     ) -> Result<T> {
-        self.rt
-            .block_on(f)
+        self.call(f, action, path)?
             .map_err(|e| classify(&e, &self.label, action, path))
     }
 
@@ -141,7 +222,7 @@ impl Store {
 
     /// Reads an object, `None` when it does not exist.
     pub fn read_optional(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        match self.rt.block_on(self.op.read(path)) {
+        match self.call(self.op.read(path), "read", path)? {
             Ok(b) => Ok(Some(b.to_vec())),
             Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(classify(&e, &self.label, "read", path)),
@@ -166,13 +247,22 @@ impl Store {
         let op = self.op.clone();
         let label = self.label.clone();
         let folder = self.folder.clone();
+        let timeouts = self.timeouts;
+        let down = self.down.clone();
         let handle = self.rt.spawn(async move {
             for (path, data) in objects {
                 let mut delay = FIRST_BACKOFF;
                 let mut attempt = 1;
+                let first = tokio::time::Instant::now();
                 loop {
-                    match op.write(&path, data.clone()).await {
-                        Ok(_) => {
+                    down.check()?;
+                    let err = match tokio::time::timeout(
+                        timeouts.operation,
+                        op.write(&path, data.clone()),
+                    )
+                    .await
+                    {
+                        Ok(Ok(_)) => {
                             if let Some(root) = folder.clone() {
                                 let object = path.clone();
                                 tokio::task::spawn_blocking(move || sync_folders(&root, &object))
@@ -184,17 +274,31 @@ impl Store {
                             }
                             break;
                         }
-                        Err(e) => {
-                            let err = classify(&e, &label, "write", &path);
-                            if attempt >= UPLOAD_ATTEMPTS || err.kind() != ErrorKind::Unavailable {
-                                return Err(err);
-                            }
-                            tracing::warn!(%path, attempt, "upload failed, retrying: {err}");
-                            tokio::time::sleep(delay).await;
-                            delay *= 2;
-                            attempt += 1;
-                        }
+                        Ok(Err(e)) => match TimedOut::find(&e) {
+                            Some(t) => down.record(&label, t, "write", &path),
+                            None => classify(&e, &label, "write", &path),
+                        },
+                        Err(_) => down.record(
+                            &label,
+                            TimedOut::Operation(timeouts.operation),
+                            "write",
+                            &path,
+                        ),
+                    };
+                    // Retries are bounded in number and in time: none starts once the
+                    // operation timeout has passed since the first attempt, and none after the
+                    // target went silent (every later call would wait for nothing).
+                    if attempt >= UPLOAD_ATTEMPTS
+                        || err.kind() != ErrorKind::Unavailable
+                        || down.is_down()
+                        || first.elapsed() + delay >= timeouts.operation
+                    {
+                        return Err(err);
                     }
+                    tracing::warn!(%path, attempt, "upload failed, retrying: {err}");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
                 }
             }
             Ok(())
@@ -259,10 +363,11 @@ impl Store {
 
     /// Lists the objects under `dir` (recursively), with sizes.
     pub fn list(&self, dir: &str) -> Result<Vec<Listed>> {
-        let entries = match self
-            .rt
-            .block_on(async { self.op.list_with(dir).recursive(true).await })
-        {
+        let entries = match self.call(
+            async { self.op.list_with(dir).recursive(true).await },
+            "list",
+            dir,
+        )? {
             Ok(entries) => entries,
             Err(e) if e.kind() == opendal::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(classify(&e, &self.label, "list", dir)),

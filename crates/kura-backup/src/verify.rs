@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use kura_core::{Job, Progress, Result};
+use kura_core::{ErrorKind, Job, Progress, Result};
 use serde::Serialize;
 
 use crate::manifest::Manifest;
@@ -78,6 +78,7 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
     for pack in session.indexed_packs()? {
         let index = match session.read_index(&pack) {
             Ok(i) => i,
+            Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
             Err(e) => {
                 problems.push(problem(repo::index_path(&pack), e.message(), Vec::new()));
                 continue;
@@ -111,6 +112,7 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
             repo::open_json(&session.keys, &b, &format!("the manifest of backup {id}"))
         }) {
             Ok(m) => m,
+            Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
             Err(e) => {
                 problems.push(problem(object, e.message(), vec![format!("backup {id}")]));
                 continue;
@@ -169,6 +171,8 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
         let affects = || users.get(*pack).cloned().unwrap_or_default();
         let data = match session.store.read(&object) {
             Ok(d) => d,
+            // A target that stops answering says nothing about the data: the check ends there.
+            Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
             Err(e) => {
                 problems.push(problem(object, e.message(), affects()));
                 continue;

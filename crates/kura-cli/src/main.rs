@@ -471,11 +471,15 @@ fn main() -> ExitCode {
             e.exit();
         }
     };
+    let mut filter =
+        tracing_subscriber::EnvFilter::try_from_env("KURA_LOG").unwrap_or_else(|_| "warn".into());
+    for directive in kura_backup::LOG_DIRECTIVES_HIDING_SECRETS {
+        if let Ok(d) = directive.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KURA_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     let out = Out::new(cli.json);

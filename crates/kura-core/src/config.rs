@@ -27,6 +27,34 @@ pub struct Config {
     pub cleanup: CleanupConfig,
     /// Which automatic versions cleanup keeps.
     pub versions: RetentionConfig,
+    /// How long network calls (S3 backup targets) may wait before the target counts as down.
+    pub network: NetworkConfig,
+}
+
+/// Time limits of every call to a backup target, so that a server that accepts connections and
+/// then goes silent makes the command end `unavailable` instead of hanging.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Seconds to wait for a connection to be accepted.
+    pub connect_timeout_secs: u64,
+    /// Seconds a request may go without a byte moving either way (sent or received) before the
+    /// target counts as silent.
+    pub io_timeout_secs: u64,
+    /// Seconds one request may take in all (a whole pack upload or download, and an upload's
+    /// retries after the first failure); raise it on very slow links.
+    pub operation_timeout_secs: u64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            connect_timeout_secs: 10,
+            io_timeout_secs: 60,
+            operation_timeout_secs: 600,
+        }
+    }
 }
 
 /// How and when projects are archived.
@@ -303,6 +331,24 @@ impl Config {
                 v.keep_all_days, v.hourly_days, v.daily_days
             )));
         }
+        let n = &self.network;
+        for (key, value) in [
+            ("network.connect_timeout_secs", n.connect_timeout_secs),
+            ("network.io_timeout_secs", n.io_timeout_secs),
+            ("network.operation_timeout_secs", n.operation_timeout_secs),
+        ] {
+            if !(1..=86_400).contains(&value) {
+                return Err(Error::invalid(format!(
+                    "{key} is {value}; it must be between 1 and 86400 seconds"
+                )));
+            }
+        }
+        if n.operation_timeout_secs < n.io_timeout_secs {
+            return Err(Error::invalid(format!(
+                "network.operation_timeout_secs ({}) must be at least network.io_timeout_secs ({})",
+                n.operation_timeout_secs, n.io_timeout_secs
+            )));
+        }
         if s.large_file_threshold.0 < 4096 {
             return Err(Error::invalid(
                 "storage.large_file_threshold must be at least 4 KiB",
@@ -380,6 +426,9 @@ impl Config {
             "versions.keep_all_days",
             "versions.hourly_days",
             "versions.daily_days",
+            "network.connect_timeout_secs",
+            "network.io_timeout_secs",
+            "network.operation_timeout_secs",
         ]
     }
 }
@@ -574,6 +623,29 @@ mod tests {
         let cfg: Config = table.try_into().unwrap();
         assert_eq!(cfg.storage.compression_level, 7);
         assert_eq!(cfg.snapshots.excludes, vec!["*.log", "tmp/"]);
+    }
+
+    #[test]
+    fn network_timeouts_have_defaults_env_overrides_and_limits() {
+        let defaults = toml::Table::try_from(Config::default()).unwrap();
+        let mut table = toml::Table::new();
+        let vars = vec![("KURA_NETWORK_IO_TIMEOUT_SECS".to_string(), "5".to_string())];
+        apply_env(&mut table, &defaults, vars.into_iter()).unwrap();
+        let cfg: Config = table.try_into().unwrap();
+        assert_eq!(cfg.network.io_timeout_secs, 5);
+        assert_eq!(cfg.network.connect_timeout_secs, 10);
+        assert_eq!(cfg.network.operation_timeout_secs, 600);
+        let mut cfg = Config::default();
+        let err = cfg.set("network.connect_timeout_secs", "0").unwrap_err();
+        assert!(err.message().contains("between 1 and 86400"), "{err}");
+        let err = cfg.set("network.operation_timeout_secs", "30").unwrap_err();
+        assert!(
+            err.message().contains("at least network.io_timeout_secs"),
+            "{err}"
+        );
+        cfg.set("network.io_timeout_secs", "20").unwrap();
+        cfg.set("network.operation_timeout_secs", "30").unwrap();
+        assert_eq!(cfg.network.operation_timeout_secs, 30);
     }
 
     #[test]

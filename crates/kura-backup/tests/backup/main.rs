@@ -2,6 +2,7 @@
 //! SQLite, real chunk packs), a real folder target and a real S3 server (`rclone serve s3`).
 
 mod folder;
+mod os_keyring;
 mod s3;
 mod safety;
 

@@ -57,6 +57,20 @@ impl S3Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Sends the server `signal` (`STOP`: it keeps its connections and answers nothing; `CONT`).
+    fn signal(&self, signal: &str) {
+        signal_process(self.child.id(), signal);
+    }
+}
+
+fn signal_process(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{signal} {pid} failed");
 }
 
 impl Drop for S3Server {
@@ -179,4 +193,178 @@ fn backup_and_disaster_recovery_through_a_real_s3_server_survive_the_server_goin
         log
     );
     assert_eq!(tree_digest(&site.path), files);
+}
+
+/// How long a call to a stopped server may run before the test calls it hung.
+const WATCHDOG: Duration = Duration::from_secs(120);
+
+/// Runs `f`; should it still run after [`WATCHDOG`], kills process `server` (so that the hung
+/// call ends) and fails the test.
+fn bounded<T>(server: u32, what: &str, f: impl FnOnce() -> T) -> T {
+    let (done, wait) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        let hung = matches!(
+            wait.recv_timeout(WATCHDOG),
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+        );
+        if hung {
+            signal_process(server, "KILL");
+        }
+        hung
+    });
+    let value = f();
+    drop(done);
+    assert!(
+        !watchdog.join().unwrap(),
+        "{what} was still running after {} s against a server that stopped answering",
+        WATCHDOG.as_secs()
+    );
+    value
+}
+
+/// Short limits for the tests where the server stops answering: a silent second ends a call.
+fn short_timeouts(vault: &Vault) {
+    vault
+        .set_config("network.connect_timeout_secs", "2")
+        .unwrap();
+    vault.set_config("network.io_timeout_secs", "2").unwrap();
+    vault
+        .set_config("network.operation_timeout_secs", "60")
+        .unwrap();
+}
+
+/// Names of the objects in `dir` (none when it does not exist).
+fn objects(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_server_that_stops_answering_mid_run_ends_it_unavailable_and_a_later_run_completes() {
+    let scene = Scene::new();
+    short_timeouts(&scene.vault);
+    for i in 0..5 {
+        save(
+            &scene.vault,
+            "site",
+            &format!("media/take{i}.bin"),
+            &crate::noise(18 << 20, 100 + i),
+        );
+    }
+    snapshot(&scene.vault, "site", "media");
+    let data = scene.path("s3data");
+    std::fs::create_dir_all(data.join("kura")).unwrap();
+    let port = free_port();
+    let server = S3Server::start(&data, port);
+    let backups = Backups::new(&scene.vault);
+    let target = Target {
+        // Slow enough that the run is still sending when the server is stopped.
+        bandwidth_limit: Some(16 << 20),
+        ..s3_target("paused", port)
+    };
+    backups
+        .add_target(&target, &Secrets::default(), false)
+        .unwrap();
+    let repo = data.join("kura/backups/laptop");
+
+    // The server is stopped (SIGSTOP) as soon as the first pack has landed (its index is
+    // written after it): connections are still accepted, nothing is answered.
+    let pid = server.child.id();
+    let watch_dir = repo.join("index");
+    let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let stopped = stopped.clone();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while Instant::now() < deadline {
+                if !objects(&watch_dir).is_empty() {
+                    signal_process(pid, "STOP");
+                    stopped.store(true, std::sync::atomic::Ordering::SeqCst);
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let err = bounded(pid, "the run", || {
+        backups.run_backup("paused", &Job::default())
+    })
+    .unwrap_err();
+    watcher.join().unwrap();
+    assert!(
+        stopped.load(std::sync::atomic::Ordering::SeqCst),
+        "the server was never stopped"
+    );
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    assert!(err.message().contains("did not answer within 2 s"), "{err}");
+    assert_eq!(
+        backups.last_run("paused").unwrap().unwrap().result,
+        RunResult::Unavailable
+    );
+    // The run's lock is released: another run, a verify or a prune may start.
+    drop(
+        backups
+            .lock_target("paused")
+            .expect("the local run lock is free"),
+    );
+
+    // Back: the waiting packs go first, the run completes, verifies, and no lock is left at
+    // the target (prune is not kept out by a lock of the failed run).
+    server.signal("CONT");
+    let ok = backups.run_backup("paused", &Job::default()).unwrap();
+    assert_eq!(ok.run.result, RunResult::Ok);
+    let outbox = scene.vault.root().join("backup/paused/outbox");
+    assert_eq!(
+        objects(&outbox),
+        Vec::<String>::new(),
+        "the outbox is empty"
+    );
+    assert!(backups
+        .verify("paused", VerifyMode::Full, &Job::default())
+        .unwrap()
+        .is_ok());
+    backups
+        .prune("paused", false, &Job::default())
+        .expect("no lock is left at the target");
+    assert_eq!(objects(&repo.join("locks")), Vec::<String>::new());
+
+    // Stopped in the middle of a full verify, or of a restore: both end unavailable at once
+    // (not one problem per remaining pack), and the restore leaves nothing behind.
+    let stop_after_first = |phase: &'static str| {
+        let once = std::sync::Once::new();
+        Job::with_progress(move |p| {
+            if p.phase == phase && p.done > 0 {
+                once.call_once(|| signal_process(pid, "STOP"));
+            }
+        })
+    };
+    let err = bounded(pid, "verify", || {
+        backups.verify("paused", VerifyMode::Full, &stop_after_first("verifying"))
+    })
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    server.signal("CONT");
+    let dest = scene.path("restored");
+    let err = bounded(pid, "the restore", || {
+        backups.restore(
+            "paused",
+            "latest",
+            Some("site"),
+            &dest,
+            &stop_after_first("restoring"),
+        )
+    })
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+    server.signal("CONT");
+    assert!(!dest.exists(), "nothing is written at the destination");
+    let leftovers: Vec<String> = objects(scene.dir.path())
+        .into_iter()
+        .filter(|n| n.starts_with(".kura-restore-"))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new(), "no staging folder is left");
 }

