@@ -16,7 +16,7 @@ cargo fmt --all -- --check
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked --features kura-desktop/custom-protocol -- -D warnings
 echo "== cargo test (includes the TypeScript bindings drift check)"
-cargo test --workspace --locked --features kura-desktop/custom-protocol
+sh scripts/with-keyring.sh cargo test --workspace --locked --features kura-desktop/custom-protocol
 echo "== svelte-check"
 npm run check
 echo "== UI unit tests"

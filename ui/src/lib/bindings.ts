@@ -380,6 +380,8 @@ export type Config = {
 	cleanup?: CleanupConfig,
 	/**  Which automatic versions cleanup keeps. */
 	versions?: RetentionConfig,
+	/**  How long network calls (S3 backup targets) may wait before the target counts as down. */
+	network?: NetworkConfig,
 };
 
 /**  The difference between two versions. */
@@ -600,6 +602,25 @@ prefix?: string;
  *  (`bucket.endpoint/key`); most self-hosted servers need it.
  */
 path_style?: boolean };
+
+/**
+ *  Time limits of every call to a backup target, so that a server that accepts connections and
+ *  then goes silent makes the command end `unavailable` instead of hanging.
+ */
+export type NetworkConfig = {
+	/**  Seconds to wait for a connection to be accepted. */
+	connect_timeout_secs?: number,
+	/**
+	 *  Seconds a request may go without a byte moving either way (sent or received) before the
+	 *  target counts as silent.
+	 */
+	io_timeout_secs?: number,
+	/**
+	 *  Seconds one request may take in all (a whole pack upload or download, and an upload's
+	 *  retries after the first failure); raise it on very slow links.
+	 */
+	operation_timeout_secs?: number,
+};
 
 /**  What to create. */
 export type NewProject = {
@@ -971,7 +992,10 @@ export type SnapshotReport = {
 	bytes_read: number,
 	/**  New bytes added to the chunk store (after dedup and compression). */
 	new_chunk_bytes: number,
-	/**  Files that could not be read; their previous content (if any) was kept. */
+	/**
+	 *  Files that could not be read (their previous content, if any, was kept), and files and
+	 *  folders whose names no restore could write back (not taken in).
+	 */
 	skipped: SkippedFile[],
 };
 

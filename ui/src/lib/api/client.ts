@@ -134,7 +134,10 @@ export type SettingKey =
   | "cleanup.trash_days"
   | "versions.keep_all_days"
   | "versions.hourly_days"
-  | "versions.daily_days";
+  | "versions.daily_days"
+  | "network.connect_timeout_secs"
+  | "network.io_timeout_secs"
+  | "network.operation_timeout_secs";
 
 export class Client {
   constructor(readonly transport: Transport) {}

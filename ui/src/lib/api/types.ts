@@ -93,6 +93,7 @@ export type {
 import type {
   ArchiveConfig,
   CleanupConfig,
+  NetworkConfig,
   PathsConfig,
   QuotaConfig,
   RetentionConfig,
@@ -129,4 +130,5 @@ export type FullConfig = {
   quota: Required<QuotaConfig>;
   cleanup: Required<CleanupConfig>;
   versions: Required<RetentionConfig>;
+  network: Required<NetworkConfig>;
 };

@@ -165,6 +165,7 @@ export function defaultConfig(): FullConfig {
     quota: { max_project_size: "0 B", total_quota: "0 B" },
     cleanup: { schedule: "daily at 03:00", trash_days: 30 },
     versions: { keep_all_days: 1, hourly_days: 7, daily_days: 30 },
+    network: { connect_timeout_secs: 10, io_timeout_secs: 60, operation_timeout_secs: 600 },
   };
 }
 
@@ -1212,6 +1213,9 @@ export class MockVault {
       "snapshots.honor_gitignore",
       "snapshots.auto_snapshot",
       "snapshots.quiet_period_secs",
+      "network.connect_timeout_secs",
+      "network.io_timeout_secs",
+      "network.operation_timeout_secs",
       ...ARCHIVE_SETTING_KEYS,
     ];
     if (!known.includes(key)) fail("not_found", `there is no setting '${key}'; known settings: ${known.join(", ")}`);
@@ -1263,6 +1267,11 @@ export class MockVault {
       }
       case "snapshots.quiet_period_secs":
         next.snapshots.quiet_period_secs = int();
+        break;
+      case "network.connect_timeout_secs":
+      case "network.io_timeout_secs":
+      case "network.operation_timeout_secs":
+        next.network[key.slice("network.".length) as keyof FullConfig["network"]] = int();
         break;
       default:
         this.archiver.applySetting(next, key, raw);
