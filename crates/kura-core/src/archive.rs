@@ -899,9 +899,7 @@ impl Vault {
             .map(hex::encode)
             .ok_or_else(|| Error::internal("the archive's checksum was not computed"))?;
         job.check()?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io("sync", dest, e))?;
+        durable::sync_file(tmp.as_file(), dest)?;
         tmp.persist_noclobber(dest)
             .map_err(|e| Error::io("save", dest, e.error))?;
         durable::sync_dir(dir)?;
@@ -1408,10 +1406,7 @@ impl Vault {
             let _ = fs::remove_dir_all(&hist_final);
             e
         };
-        fs::rename(&hist_final, &repo_path)
-            .map_err(|e| Error::io("move into place", &repo_path, e))
-            .map_err(undo_history)?;
-        durable::sync_dir(&self.root().join("histories"))?;
+        durable::rename(&hist_final, &repo_path).map_err(undo_history)?;
         let undo = |e: Error| {
             let _ = fs::remove_dir_all(&repo_path);
             e
@@ -1420,12 +1415,7 @@ impl Vault {
             if let Some(parent) = f.parent() {
                 durable::create_dir_all(parent).map_err(undo)?;
             }
-            fs::rename(&files_dir, f)
-                .map_err(|e| Error::io("move into place", f, e))
-                .map_err(undo)?;
-            if let Some(parent) = f.parent() {
-                durable::sync_dir(parent).map_err(undo)?;
-            }
+            durable::rename(&files_dir, f).map_err(undo)?;
         }
         let undo_all = |e: Error| {
             let _ = fs::remove_dir_all(&repo_path);

@@ -465,9 +465,8 @@ impl Vault {
             .map(|ext| pack_dir.join(format!("pack-{name}.{ext}")))
             .collect();
         for f in &new_files {
-            fs::File::open(f)
-                .and_then(|h| h.sync_all())
-                .map_err(|e| Error::io("sync", f, e))?;
+            let file = fs::File::open(f).map_err(|e| Error::io("open", f, e))?;
+            durable::sync_file(&file, f)?;
         }
         durable::sync_dir(&pack_dir)?;
         history::set_head(&repo_path, new_head)?;

@@ -842,10 +842,7 @@ impl Vault {
         if let Some(parent) = dst.parent() {
             durable::create_dir_all(parent)?;
         }
-        fs::rename(&src, &dst).map_err(|e| Error::io("rename", &src, e))?;
-        if let Some(parent) = dst.parent() {
-            durable::sync_dir(parent)?;
-        }
+        durable::rename(&src, &dst)?;
         self.bump_updated(&p.id)
     }
 
