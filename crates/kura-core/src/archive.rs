@@ -900,8 +900,10 @@ impl Vault {
             .ok_or_else(|| Error::internal("the archive's checksum was not computed"))?;
         job.check()?;
         durable::sync_file(tmp.as_file(), dest)?;
-        tmp.persist_noclobber(dest)
-            .map_err(|e| Error::io("save", dest, e.error))?;
+        // The name holds a new random id: it exists only by a clash, which is refused.
+        let tmp = tmp.into_temp_path();
+        kura_durable::rename_new(&tmp, dest).map_err(durable::failed)?;
+        let _ = tmp.keep();
         durable::sync_dir(dir)?;
         Ok(Written {
             size: head_len + tail_len,

@@ -232,6 +232,17 @@ pub fn rename_only(from: &Path, to: &Path) -> Result<(), Failure> {
     with_disk(|disk| disk.rename(from, to)).map_err(Failure::at("move into place", to))
 }
 
+/// Like [`rename_only`], but refuses (`AlreadyExists`) when `to` exists: for names unique by
+/// construction (a random id), as a guard against a clash, not against a concurrent writer.
+pub fn rename_new(from: &Path, to: &Path) -> Result<(), Failure> {
+    if to.symlink_metadata().is_ok() {
+        return Err(Failure::at("move into place", to)(io::Error::from(
+            io::ErrorKind::AlreadyExists,
+        )));
+    }
+    rename_only(from, to)
+}
+
 /// Creates one folder (its parent exists) and fsyncs the parent; an existing folder is fine.
 pub fn create_dir(dir: &Path) -> Result<(), Failure> {
     match with_disk(|disk| disk.create_dir(dir)) {

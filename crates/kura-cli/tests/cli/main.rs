@@ -3,12 +3,14 @@
 //! real `git` CLI where the history is concerned.
 
 mod disk;
+mod expect;
 mod random;
 mod sandbox;
 
 mod archive;
 mod backup;
 mod crash;
+mod faults;
 mod history;
 mod safety;
 mod workflow;
