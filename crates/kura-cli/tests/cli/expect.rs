@@ -25,10 +25,16 @@ impl Versions {
     }
 
     /// Checks that every version seen is still listed and attributes new ones to `tree` (only
-    /// the operation just run can have made them), then exports the versions not exported yet
-    /// (all of them with `all`) and compares each with its tree.
+    /// the operation just run can have made them; a "Restored version X" one holds X's tree),
+    /// then exports the versions not exported yet (all of them with `all`) and compares each
+    /// with its tree.
     pub fn check(&mut self, sb: &Sandbox, tree: &Tree, all: bool, round: &str) {
-        let listed = sb.version_ids(&self.project);
+        let history = sb.ok(&["history", &self.project]);
+        let entries = history.as_array().unwrap();
+        let listed: Vec<String> = entries
+            .iter()
+            .map(|v| v["id"].as_str().unwrap().to_string())
+            .collect();
         let listed_set: BTreeSet<&String> = listed.iter().collect();
         for id in self.trees.keys() {
             assert!(
@@ -37,8 +43,23 @@ impl Versions {
                 self.project
             );
         }
-        for id in &listed {
-            self.trees.entry(id.clone()).or_insert_with(|| tree.clone());
+        // Oldest first, so that a restore's source is known before the restore.
+        for entry in entries.iter().rev() {
+            let id = entry["id"].as_str().unwrap();
+            if self.trees.contains_key(id) {
+                continue;
+            }
+            let message = entry["message"].as_str().unwrap_or("");
+            let got = match message.strip_prefix("Restored version ") {
+                Some(short) => self
+                    .trees
+                    .iter()
+                    .find(|(k, _)| k.starts_with(short.trim()))
+                    .map(|(_, t)| t.clone())
+                    .unwrap_or_else(|| panic!("{round}: {message}: an unknown version")),
+                None => tree.clone(),
+            };
+            self.trees.insert(id.to_string(), got);
         }
         let todo: Vec<&String> = listed
             .iter()
