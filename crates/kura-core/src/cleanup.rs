@@ -530,7 +530,7 @@ impl Vault {
 
     fn clean_cache(&self, dry_run: bool) -> Result<Vec<CleanupItem>> {
         let mut items = Vec::new();
-        let tmp = [".kura-tmp-"];
+        let tmp = [kura_durable::TEMP_PREFIX];
         leftovers(&self.projects_dir(), &tmp, !dry_run, &mut items);
         leftovers(&self.root().join("histories"), &tmp, !dry_run, &mut items);
         leftovers(&self.templates_dir(), &[".saving-"], !dry_run, &mut items);

@@ -25,8 +25,14 @@ pub mod faults;
 /// Size of the buffer used to stream file contents into a temp file.
 pub const COPY_BUFFER: usize = 1 << 20;
 
-/// Prefix of the temp files [`write_with`] creates beside their target.
+/// Prefix of the temp files [`write_with`] creates beside their target, and of every other temp
+/// file or folder Kura makes in the vault: backups skip such names and cleanup removes them.
 pub const TEMP_PREFIX: &str = ".kura-tmp-";
+
+/// Whether a file name is one of Kura's temp files (see [`TEMP_PREFIX`]).
+pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().starts_with(TEMP_PREFIX.as_bytes())
+}
 
 /// The durable steps of a write, as a small storage seam. The default is [`OsDisk`]; tests
 /// install a failing one through [`faults::install`].

@@ -17,8 +17,9 @@ const WRITE_BUFFER: usize = 2 << 20;
 /// Read size when hashing the finished pack for its trailer.
 const HASH_BUFFER: usize = 1 << 20;
 /// Git ignores (and `git gc` eventually deletes) files in objects/pack starting with `tmp_`.
-const TEMP_PACK_PREFIX: &str = "tmp_kura_pack_";
-const TEMP_INDEX_PREFIX: &str = "tmp_kura_idx_";
+// Kura's temp-file prefix (`kura_durable::TEMP_PREFIX`), which backups skip and cleanup removes.
+const TEMP_PACK_PREFIX: &str = ".kura-tmp-pack-";
+const TEMP_INDEX_PREFIX: &str = ".kura-tmp-idx-";
 /// "PACK", version 2, object count (patched on finish).
 const PACK_HEADER_LEN: u64 = 12;
 

@@ -9,6 +9,7 @@ mod sandbox;
 
 mod archive;
 mod backup;
+mod concurrency;
 mod crash;
 mod faults;
 mod history;
