@@ -90,7 +90,9 @@ impl FaultPlan {
         if text == "count" {
             return Ok(FaultPlan::count_only());
         }
-        let bad = || format!("{ENV}={text}: expected `count` or `<op>:<n>:<errno>`, e.g. `rename:3:ENOSPC`");
+        let bad = || {
+            format!("{ENV}={text}: expected `count` or `<op>:<n>:<errno>`, e.g. `rename:3:ENOSPC`")
+        };
         let mut parts = text.split(':');
         let (Some(op), Some(n), Some(errno), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -159,7 +161,9 @@ impl FailingDisk {
     }
 
     pub fn counts(&self) -> Counts {
-        Counts(std::array::from_fn(|i| self.calls[i].load(Ordering::SeqCst)))
+        Counts(std::array::from_fn(|i| {
+            self.calls[i].load(Ordering::SeqCst)
+        }))
     }
 
     /// Whether the planned fault happened.

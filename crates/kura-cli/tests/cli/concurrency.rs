@@ -26,7 +26,12 @@ fn ok_or_busy(run: &Run, what: &str) -> bool {
     match run.code {
         Some(0) => true,
         Some(BUSY) => {
-            assert_eq!(run.json()["error"]["code"], "busy", "{what}: {}", run.text());
+            assert_eq!(
+                run.json()["error"]["code"],
+                "busy",
+                "{what}: {}",
+                run.text()
+            );
             false
         }
         _ => panic!(
@@ -152,7 +157,10 @@ fn writers_gc_and_a_backup_at_once_fail_only_with_busy() {
         assert_eq!(text, format!("{name} round {}\n", WRITER_ROUNDS - 1));
         for (id, tree) in expected.get(&name).into_iter().flatten() {
             let dest = sb.export(&name, id, &format!("check-{name}-{}", &id[..10]));
-            tree.assert_same(&Tree::read(&dest), &format!("{name}: version {}", &id[..10]));
+            tree.assert_same(
+                &Tree::read(&dest),
+                &format!("{name}: version {}", &id[..10]),
+            );
         }
     }
     expect::vault_verifies(&sb, "after the concurrent runs");

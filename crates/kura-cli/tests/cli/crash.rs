@@ -390,7 +390,11 @@ fn run_and_kill(sb: &Sandbox, args: &[String], delay: Duration) -> Outcome {
     assert!(child.try_wait().unwrap().is_none());
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), None, "{args:?} was not killed by the signal");
+    assert_eq!(
+        out.status.code(),
+        None,
+        "{args:?} was not killed by the signal"
+    );
     Outcome::Killed
 }
 
@@ -540,7 +544,10 @@ impl World {
                     vec!["unarchive", "cold"]
                 } else {
                     let n = self.rng.next_u64();
-                    disk::write(&self.cold.join(format!("notes/new{n}.md")), format!("{n}\n"));
+                    disk::write(
+                        &self.cold.join(format!("notes/new{n}.md")),
+                        format!("{n}\n"),
+                    );
                     sb.ok(&["snapshot", "cold"]);
                     self.cold_versions
                         .check(sb, &Tree::read(&self.cold), false, "before archive");
@@ -555,10 +562,7 @@ impl World {
                     let mut log = fs::read(self.auto.join("log.txt")).unwrap();
                     log.extend_from_slice(line.as_bytes());
                     disk::write(&self.auto.join("log.txt"), log);
-                    disk::write(
-                        &self.auto.join("big.bin"),
-                        self.rng.bytes(1 << 20),
-                    );
+                    disk::write(&self.auto.join("big.bin"), self.rng.bytes(1 << 20));
                     sb.ok(&["snapshot", "auto", "--trigger", "auto"]);
                     self.auto_trees.push(Tree::read(&self.auto));
                 }
@@ -682,7 +686,9 @@ fn killed_operations_never_damage_the_vault() {
         let args = world.prepare(op);
         let tree = Tree::read(&world.data.root);
         let t = Instant::now();
-        let out = world.sb.json_run(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let out = world
+            .sb
+            .json_run(&args.iter().map(String::as_str).collect::<Vec<_>>());
         let took = t.elapsed();
         assert_eq!(out.code, Some(0), "{op:?}: {}\n{}", out.text(), out.stderr);
         if op == Operation::CleanupVersions {

@@ -68,7 +68,14 @@ impl Versions {
         for id in todo {
             let dest = sb.path(&format!("check-{}", self.project));
             let _ = fs::remove_dir_all(&dest);
-            sb.ok(&["project", "export", &self.project, s(&dest), "--version", id]);
+            sb.ok(&[
+                "project",
+                "export",
+                &self.project,
+                s(&dest),
+                "--version",
+                id,
+            ]);
             self.trees[id].assert_same(
                 &Tree::read(&dest),
                 &format!("{round}: version {} of {}", &id[..10], self.project),

@@ -108,7 +108,10 @@ fn mutate(folder: &Path, round: &str, rng: &mut Rng) {
         &folder.join(format!("new/{round}.txt")),
         format!("{round}\n"),
     );
-    disk::write(&folder.join(format!("bin/{round}.bin")), rng.bytes(300 << 10));
+    disk::write(
+        &folder.join(format!("bin/{round}.bin")),
+        rng.bytes(300 << 10),
+    );
 }
 
 /// The outcome of one faulted run: failed as a durable failure must, or (the fault did not fire)
@@ -229,7 +232,10 @@ fn each_fault(
             // The step that failed came after the operation's commit point (the catalog row):
             // the operation is done, and the error tells that a later step (freeing a folder)
             // failed.
-            eprintln!("{round}: failed after its commit point: {}", run.text().trim());
+            eprintln!(
+                "{round}: failed after its commit point: {}",
+                run.text().trim()
+            );
             after_commit += 1;
         } else if run.code != Some(0) {
             trial.versions.check(trial.sb, &tree, false, &round);
@@ -247,7 +253,9 @@ fn each_fault(
         trial.versions.check(trial.sb, &tree, false, &round);
     }
     let last = Tree::read(&trial.folder);
-    trial.versions.check(trial.sb, &last, true, &format!("{} final", trial.name));
+    trial
+        .versions
+        .check(trial.sb, &last, true, &format!("{} final", trial.name));
     eprintln!(
         "{}: {} faulted runs, {fired} faults fired, {after_commit} after the commit point",
         trial.name,
@@ -272,7 +280,9 @@ fn snapshots_failed_at_each_durable_step_leave_the_vault_sound() {
         committed: &|_| false,
         tolerates: &|_, _| false,
     };
-    trial.versions.check(&sb, &Tree::read(&folder), true, "import");
+    trial
+        .versions
+        .check(&sb, &Tree::read(&folder), true, "import");
     let mut prepare = |_: &Sandbox, rng: &mut Rng, round: &str| mutate(&folder, round, rng);
     each_fault(&mut trial, &["snapshot", "p"], &mut prepare, &mut |_, _| {});
 }
@@ -296,7 +306,9 @@ fn archives_failed_at_each_durable_step_leave_the_project_active_and_intact() {
         // into the bin; when that fails they are removed at once instead.
         tolerates: &|op, n| op == "rename" && n >= 2,
     };
-    trial.versions.check(&sb, &Tree::read(&folder), true, "import");
+    trial
+        .versions
+        .check(&sb, &Tree::read(&folder), true, "import");
     let mut prepare = |sb: &Sandbox, rng: &mut Rng, round: &str| {
         mutate(&folder, round, rng);
         sb.ok(&["snapshot", "p"]);
@@ -334,15 +346,30 @@ fn backup_runs_failed_at_each_durable_step_leave_the_target_verifiable() {
         committed: &|_| false,
         tolerates: &|_, _| false,
     };
-    trial.versions.check(&sb, &Tree::read(&folder), true, "import");
+    trial
+        .versions
+        .check(&sb, &Tree::read(&folder), true, "import");
     let mut prepare = |sb: &Sandbox, rng: &mut Rng, round: &str| {
         mutate(&folder, round, rng);
         sb.ok(&["snapshot", "p"]);
     };
     let mut after = |sb: &Sandbox, round: &str| expect::backup_verifies(sb, "usb", round);
-    each_fault(&mut trial, &["backup", "run", "usb"], &mut prepare, &mut after);
+    each_fault(
+        &mut trial,
+        &["backup", "run", "usb"],
+        &mut prepare,
+        &mut after,
+    );
     // What the target holds restores to the project as it is now.
     let dest = sb.path("restored");
-    sb.ok(&["backup", "restore", "usb", "--project", "p", "--to", s(&dest)]);
+    sb.ok(&[
+        "backup",
+        "restore",
+        "usb",
+        "--project",
+        "p",
+        "--to",
+        s(&dest),
+    ]);
     assert_eq!(Tree::read(&dest), Tree::read(&folder));
 }
