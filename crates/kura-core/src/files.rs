@@ -79,7 +79,8 @@ pub(crate) struct Scan {
     pub skipped: Vec<SkippedFile>,
 }
 
-/// Lists the files of `root` that snapshots take in: everything except `.git` folders, paths
+/// Lists the files of `root` that snapshots take in: everything except `.git` folders, Kura's own
+/// temp files (debris of a write killed half-way, see `kura_durable::is_temp_name`), paths
 /// matched by `.gitignore` (when honoured), `.kuraignore` and the configured excludes. Symlinks
 /// are recorded as links, never followed. Runs on several threads.
 pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
@@ -107,6 +108,9 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
     builder.filter_entry(move |e| {
         if e.depth() == 0 {
             return true;
+        }
+        if kura_durable::is_temp_name(e.file_name()) {
+            return false;
         }
         let is_dir = e.file_type().is_some_and(|t| t.is_dir());
         if is_dir && e.file_name() == ".git" {
