@@ -95,7 +95,7 @@ pub(crate) fn send_packs(
     let mut removed = 0;
     for name in &names {
         let path = outbox.join(name);
-        if name.starts_with(".kura-tmp-") {
+        if name.starts_with(kura_durable::TEMP_PREFIX) {
             remove(&path)?;
             removed += 1;
             continue;

@@ -204,8 +204,7 @@ pub(crate) fn restore(
         std::fs::remove_dir(dest).map_err(|e| Error::from_io("replace", dest, e))?;
     }
     let staged = staging.keep();
-    std::fs::rename(&staged, dest).map_err(|e| Error::from_io("move into place", dest, e))?;
-    fsio::sync_dir(parent)?;
+    fsio::rename(&staged, dest)?;
     Ok(BackupRestoreReport {
         backup: manifest.info.id.clone(),
         destination: dest.to_path_buf(),

@@ -13,7 +13,6 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Read;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -338,7 +337,8 @@ fn gone_from_cache(
 
 /// Backs up item number `index`: from the cache when unchanged, else read and chunked; new
 /// chunks go to the packer through `tx`. `None` when a file turned into something else than a
-/// regular file (a FIFO, a socket, a device) since the walk.
+/// regular file (a FIFO, a socket, a device) since the walk, or is gone (a temp file another
+/// process renamed into place or removed: like one gone before the walk, it is not backed up).
 fn process(
     (index, item): (usize, &Item),
     old_cache: &HashMap<String, CachedFile>,
@@ -390,11 +390,15 @@ fn process(
     let cfg = &session.config;
     // Without waiting: should the file have become a FIFO since the walk, opening it must not
     // block the run until a writer comes (reads of regular files ignore the flag).
-    let file = std::fs::OpenOptions::new()
+    let file = match std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(&item.abs)
-        .map_err(|e| Error::from_io("read", &item.abs, e))?;
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::from_io("read", &item.abs, e)),
+    };
     if !file
         .metadata()
         .map_err(|e| Error::from_io("read", &item.abs, e))?
@@ -862,7 +866,7 @@ fn walk_folder(
     }
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (file_name, entry) in entries {
-        if file_name.as_bytes().starts_with(b".kura-tmp-") {
+        if kura_durable::is_temp_name(&file_name) {
             continue;
         }
         let child_rel = rel.join(&file_name);

@@ -397,7 +397,7 @@ fn sync_folders(root: &Path, object: &str) -> std::io::Result<()> {
 }
 
 fn sync_folder(folder: &Path) -> std::io::Result<()> {
-    std::fs::File::open(folder)?.sync_all()
+    kura_durable::sync_dir(folder).map_err(|f| f.source)
 }
 
 /// An error of the folder fsyncs, as [`classify`] words it.

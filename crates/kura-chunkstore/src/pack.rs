@@ -261,15 +261,15 @@ pub(crate) fn decode_blob(blob: &[u8], entry: &PackEntry) -> Result<Vec<u8>, Str
 
 /// Syncs a directory so that entries created or renamed in it survive a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
-    #[cfg(unix)]
-    {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io_at(dir))?;
+    kura_durable::sync_dir(dir).map_err(durable_failed)
+}
+
+/// A failed step of `kura_durable`'s seam as this crate's error.
+fn durable_failed(f: kura_durable::Failure) -> Error {
+    Error::Io {
+        path: f.path,
+        source: f.source,
     }
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
 }
 
 fn random_hex(bytes: usize) -> Result<String, Error> {
@@ -429,9 +429,9 @@ impl PackWriter {
             tags,
         } = pack;
         let trailer = encode_trailer(&entries);
-        out.write_all(&trailer).map_err(io_at(&tmp))?;
+        kura_durable::write_all(&mut out, &trailer, &tmp).map_err(durable_failed)?;
         let file = out.into_inner().map_err(|e| io_at(&tmp)(e.into_error()))?;
-        file.sync_all().map_err(io_at(&tmp))?;
+        kura_durable::sync_file(&file, &tmp).map_err(durable_failed)?;
         // Closed before the rename, which some platforms refuse on an open file.
         drop(file);
         let len = len + trailer.len() as u64;
@@ -444,13 +444,9 @@ impl PackWriter {
         };
         let sub = path.parent().expect("pack path has a parent");
         if !sub.is_dir() {
-            match fs::create_dir(sub) {
-                Ok(()) => sync_dir(&self.packs_dir)?,
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(io_at(sub)(e)),
-            }
+            kura_durable::create_dir(sub).map_err(durable_failed)?;
         }
-        fs::rename(&tmp, &path).map_err(io_at(&path))?;
+        kura_durable::rename_only(&tmp, &path).map_err(durable_failed)?;
         if let Err(e) = sync_dir(sub) {
             let _ = fs::remove_file(&path);
             return Err(e);

@@ -483,13 +483,18 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let out = Out::new(cli.json);
-    match run(&cli, &out) {
+    let code = match run(&cli, &out) {
         Ok(code) => code,
         Err(err) => {
             out.error(&err);
             ExitCode::from(exit_code(err.kind()))
         }
+    };
+    // Under `KURA_FAULT` (tests only): how many durable steps of each kind this run made.
+    if let Some(line) = kura_durable::faults::report() {
+        eprintln!("{line}");
     }
+    code
 }
 
 /// Exit codes scripts can act on.

@@ -913,11 +913,11 @@ impl Vault {
             .map(hex::encode)
             .ok_or_else(|| Error::internal("the archive's checksum was not computed"))?;
         job.check()?;
-        tmp.as_file()
-            .sync_all()
-            .map_err(|e| Error::io("sync", dest, e))?;
-        tmp.persist_noclobber(dest)
-            .map_err(|e| Error::io("save", dest, e.error))?;
+        durable::sync_file(tmp.as_file(), dest)?;
+        // The name holds a new random id: it exists only by a clash, which is refused.
+        let tmp = tmp.into_temp_path();
+        kura_durable::rename_new(&tmp, dest).map_err(durable::failed)?;
+        let _ = tmp.keep();
         durable::sync_dir(dir)?;
         Ok(Written {
             size: head_len + tail_len,
@@ -1430,10 +1430,7 @@ impl Vault {
             let _ = fs::remove_dir_all(&hist_final);
             e
         };
-        fs::rename(&hist_final, &repo_path)
-            .map_err(|e| Error::io("move into place", &repo_path, e))
-            .map_err(undo_history)?;
-        durable::sync_dir(&self.root().join("histories"))?;
+        durable::rename(&hist_final, &repo_path).map_err(undo_history)?;
         let undo = |e: Error| {
             let _ = fs::remove_dir_all(&repo_path);
             e
@@ -1442,12 +1439,7 @@ impl Vault {
             if let Some(parent) = f.parent() {
                 durable::create_dir_all(parent).map_err(undo)?;
             }
-            fs::rename(&files_dir, f)
-                .map_err(|e| Error::io("move into place", f, e))
-                .map_err(undo)?;
-            if let Some(parent) = f.parent() {
-                durable::sync_dir(parent).map_err(undo)?;
-            }
+            durable::rename(&files_dir, f).map_err(undo)?;
         }
         let undo_all = |e: Error| {
             let _ = fs::remove_dir_all(&repo_path);

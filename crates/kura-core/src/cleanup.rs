@@ -465,9 +465,8 @@ impl Vault {
             .map(|ext| pack_dir.join(format!("pack-{name}.{ext}")))
             .collect();
         for f in &new_files {
-            fs::File::open(f)
-                .and_then(|h| h.sync_all())
-                .map_err(|e| Error::io("sync", f, e))?;
+            let file = fs::File::open(f).map_err(|e| Error::io("open", f, e))?;
+            durable::sync_file(&file, f)?;
         }
         durable::sync_dir(&pack_dir)?;
         history::set_head(&repo_path, new_head)?;
@@ -531,7 +530,7 @@ impl Vault {
 
     fn clean_cache(&self, dry_run: bool) -> Result<Vec<CleanupItem>> {
         let mut items = Vec::new();
-        let tmp = [".kura-tmp-"];
+        let tmp = [kura_durable::TEMP_PREFIX];
         leftovers(&self.projects_dir(), &tmp, !dry_run, &mut items);
         leftovers(&self.root().join("histories"), &tmp, !dry_run, &mut items);
         leftovers(&self.templates_dir(), &[".saving-"], !dry_run, &mut items);

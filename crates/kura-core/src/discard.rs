@@ -35,7 +35,7 @@ impl Vault {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let aside = bin.join(format!("{name}-{}", crate::archive::new_archive_id()));
-            if fs::rename(path, &aside).is_ok() {
+            if kura_durable::rename_only(path, &aside).is_ok() {
                 durable::sync_dir(path.parent().unwrap_or(self.root()))?;
                 return Ok(());
             }

@@ -1,27 +1,26 @@
-//! Crash-safe file writes: temp file in the same folder, fsync, rename, fsync the folder.
+//! Crash-safe file writes: temp file in the same folder, fsync, rename, fsync the folder. The
+//! steps themselves are `kura_durable`'s (one storage seam for every crate, with fault injection
+//! for tests); this module turns its failures into the engine's [`Error`].
 
 use std::fs::{self, File};
-use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::Read;
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Size of the buffer used to stream file contents.
-pub(crate) const COPY_BUFFER: usize = 1 << 20;
+/// A failed durable step as the engine's error: `disk_full` when the disk is full, else `io`.
+pub(crate) fn failed(f: kura_durable::Failure) -> Error {
+    Error::io(f.action, &f.path, f.source)
+}
 
 /// Writes `data` to `path` atomically and durably.
 pub(crate) fn write_file(path: &Path, data: &[u8]) -> Result<()> {
-    write_with(path, |f| f.write_all(data))
+    kura_durable::write_file(path, data).map_err(failed)
 }
 
 /// Streams `reader` into `path` atomically and durably; returns the number of bytes written.
 pub(crate) fn write_from(path: &Path, reader: &mut dyn Read) -> Result<u64> {
-    let mut written = 0;
-    write_with(path, |f| {
-        written = std::io::copy(reader, f)?;
-        Ok(())
-    })?;
-    Ok(written)
+    kura_durable::write_from(path, reader).map_err(failed)
 }
 
 /// Creates a temp file beside `path`, lets `fill` write it, then fsyncs and renames it into place.
@@ -30,54 +29,33 @@ pub(crate) fn write_with(
     path: &Path,
     fill: impl FnOnce(&mut std::io::BufWriter<&File>) -> std::io::Result<()>,
 ) -> Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| Error::invalid(format!("{} has no parent folder", path.display())))?;
-    fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".kura-tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    {
-        let file = tmp.as_file();
-        let mut w = std::io::BufWriter::with_capacity(COPY_BUFFER, file);
-        fill(&mut w).map_err(|e| Error::io("write", path, e))?;
-        w.flush().map_err(|e| Error::io("write", path, e))?;
-        drop(w);
-        file.sync_all().map_err(|e| Error::io("sync", path, e))?;
+    if path.parent().is_none() {
+        return Err(Error::invalid(format!(
+            "{} has no parent folder",
+            path.display()
+        )));
     }
-    tmp.persist(path)
-        .map_err(|e| Error::io("replace", path, e.error))?;
-    sync_dir(dir)
+    kura_durable::write_with(path, fill).map_err(failed)
 }
 
 /// Fsyncs a folder so that renames and new entries in it survive a crash.
 pub(crate) fn sync_dir(dir: &Path) -> Result<()> {
-    let f = File::open(dir).map_err(|e| Error::io("open folder", dir, e))?;
-    f.sync_all().map_err(|e| Error::io("sync folder", dir, e))
+    kura_durable::sync_dir(dir).map_err(failed)
+}
+
+/// Fsyncs a file's content and metadata.
+pub(crate) fn sync_file(file: &File, path: &Path) -> Result<()> {
+    kura_durable::sync_file(file, path).map_err(failed)
+}
+
+/// Renames `from` to `to` and fsyncs the folders involved.
+pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
+    kura_durable::rename(from, to).map_err(failed)
 }
 
 /// Creates `dir` and any missing parents, fsyncing each new one's parent.
 pub(crate) fn create_dir_all(dir: &Path) -> Result<()> {
-    if dir.is_dir() {
-        return Ok(());
-    }
-    let mut missing: Vec<PathBuf> = Vec::new();
-    let mut cur = Some(dir);
-    while let Some(d) = cur {
-        if d.exists() {
-            break;
-        }
-        missing.push(d.to_path_buf());
-        cur = d.parent();
-    }
-    fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
-    for d in missing.iter().rev() {
-        if let Some(parent) = d.parent() {
-            sync_dir(parent)?;
-        }
-    }
-    Ok(())
+    kura_durable::create_dir_all(dir).map_err(failed)
 }
 
 /// Makes `dest` ready to be filled: it must not exist (it is created) or be an empty folder.

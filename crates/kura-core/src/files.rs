@@ -80,7 +80,8 @@ pub(crate) struct Scan {
     pub skipped: Vec<SkippedFile>,
 }
 
-/// Lists the files of `root` that snapshots take in: everything except `.git` folders, paths
+/// Lists the files of `root` that snapshots take in: everything except `.git` folders, Kura's own
+/// temp files (debris of a write killed half-way, see `kura_durable::is_temp_name`), paths
 /// matched by `.gitignore` (when honoured), `.kuraignore` and the configured excludes. Symlinks
 /// are recorded as links, never followed. Runs on several threads.
 pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
@@ -108,6 +109,9 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
     builder.filter_entry(move |e| {
         if e.depth() == 0 {
             return true;
+        }
+        if kura_durable::is_temp_name(e.file_name()) {
+            return false;
         }
         let is_dir = e.file_type().is_some_and(|t| t.is_dir());
         // `.git` (in any case: `.GIT` is `.git` on macOS and Windows), a folder or a worktree's
@@ -873,10 +877,7 @@ impl Vault {
         if let Some(parent) = dst.parent() {
             durable::create_dir_all(parent)?;
         }
-        fs::rename(&src, &dst).map_err(|e| Error::io("rename", &src, e))?;
-        if let Some(parent) = dst.parent() {
-            durable::sync_dir(parent)?;
-        }
+        durable::rename(&src, &dst)?;
         self.bump_updated(&p.id)
     }
 

@@ -114,7 +114,7 @@ impl Vault {
         crate::workspace::check_name("project", &name)?;
         self.check_name_free(&name, opts.workspace.as_deref())?;
         let folder = self.unique_project_folder(&name)?;
-        fs::rename(&content, &folder).map_err(|e| Error::io("move into place", &folder, e))?;
+        crate::durable::rename(&content, &folder)?;
         let kind = opts.kind.clone().unwrap_or_else(|| "imported".into());
         let project = match self.insert_project(
             &name,

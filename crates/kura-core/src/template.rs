@@ -164,8 +164,7 @@ impl Vault {
             return Err(e);
         }
         let dest = self.templates_dir().join(&name);
-        std::fs::rename(&staging, &dest).map_err(|e| Error::io("save template", &dest, e))?;
-        durable::sync_dir(&self.templates_dir())?;
+        durable::rename(&staging, &dest)?;
         self.templates()?
             .into_iter()
             .find(|t| t.name == name)

@@ -17,8 +17,9 @@ const WRITE_BUFFER: usize = 2 << 20;
 /// Read size when hashing the finished pack for its trailer.
 const HASH_BUFFER: usize = 1 << 20;
 /// Git ignores (and `git gc` eventually deletes) files in objects/pack starting with `tmp_`.
-const TEMP_PACK_PREFIX: &str = "tmp_kura_pack_";
-const TEMP_INDEX_PREFIX: &str = "tmp_kura_idx_";
+// Kura's temp-file prefix (`kura_durable::TEMP_PREFIX`), which backups skip and cleanup removes.
+const TEMP_PACK_PREFIX: &str = ".kura-tmp-pack-";
+const TEMP_INDEX_PREFIX: &str = ".kura-tmp-idx-";
 /// "PACK", version 2, object count (patched on finish).
 const PACK_HEADER_LEN: u64 = 12;
 
@@ -138,7 +139,8 @@ impl PackWriter {
         })?;
         let checksum = seal_pack(&mut file, self.object_count(), self.offset)
             .map_err(Error::io(&self.temp_path))?;
-        file.sync_all().map_err(Error::io(&self.temp_path))?;
+        kura_durable::write_all(&mut file, &checksum, &self.temp_path).map_err(durable_failed)?;
+        kura_durable::sync_file(&file, &self.temp_path).map_err(durable_failed)?;
         drop(file);
 
         let name = format!("pack-{}", hex::encode(checksum));
@@ -148,7 +150,7 @@ impl PackWriter {
         if pack_path.exists() {
             fs::remove_file(&self.temp_path).map_err(Error::io(&self.temp_path))?;
         } else {
-            fs::rename(&self.temp_path, &pack_path).map_err(Error::io(&pack_path))?;
+            kura_durable::rename_only(&self.temp_path, &pack_path).map_err(durable_failed)?;
         }
         self.temp_exists = false;
         sync_dir(&self.pack_dir)?;
@@ -156,7 +158,6 @@ impl PackWriter {
         if !index_path.exists() {
             let index = build_index(&mut self.entries, &checksum);
             write_durably(&self.pack_dir, TEMP_INDEX_PREFIX, &index, &index_path)?;
-            sync_dir(&self.pack_dir)?;
         }
 
         Ok(Some(PackInfo {
@@ -209,7 +210,8 @@ fn broken(temp_path: &Path) -> Error {
     }
 }
 
-/// Patches the object count into the header, hashes the whole file and appends the hash.
+/// Patches the object count into the header, hashes the whole file and leaves the file at its end,
+/// where the caller appends the hash.
 /// `len` is the expected size before the trailer, as a guard against a short file.
 fn seal_pack(file: &mut File, count: u32, len: u64) -> io::Result<Oid> {
     file.seek(SeekFrom::Start(8))?;
@@ -237,7 +239,6 @@ fn seal_pack(file: &mut File, count: u32, len: u64) -> io::Result<Oid> {
     }
     let checksum: Oid = hasher.finalize().into();
     file.seek(SeekFrom::End(0))?;
-    file.write_all(&checksum)?;
     Ok(checksum)
 }
 
@@ -264,28 +265,22 @@ fn create_temp(dir: &Path, prefix: &str) -> Result<(File, PathBuf), Error> {
     }
 }
 
-/// Writes `bytes` to a temp file in `dir`, fsyncs it and renames it to `path`.
+/// Writes `bytes` to a temp file `<dir>/<prefix><random>`, fsyncs it, renames it to `path` and
+/// fsyncs `dir` (`path` is in `dir`).
 fn write_durably(dir: &Path, prefix: &str, bytes: &[u8], path: &Path) -> Result<(), Error> {
-    let (mut file, temp_path) = create_temp(dir, prefix)?;
-    let written = file
-        .write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(Error::io(&temp_path));
-    drop(file);
-    let renamed = written.and_then(|()| fs::rename(&temp_path, path).map_err(Error::io(path)));
-    if renamed.is_err() {
-        let _ = fs::remove_file(&temp_path);
-    }
-    renamed
+    debug_assert_eq!(path.parent(), Some(dir));
+    kura_durable::write_with_prefix(path, prefix, |w| w.write_all(bytes)).map_err(durable_failed)
 }
 
 /// Makes renames in `dir` durable.
 fn sync_dir(dir: &Path) -> Result<(), Error> {
-    #[cfg(unix)]
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::io(dir))?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
+    kura_durable::sync_dir(dir).map_err(durable_failed)
+}
+
+/// A failed step of `kura_durable`'s seam as this crate's error.
+fn durable_failed(f: kura_durable::Failure) -> Error {
+    Error::Io {
+        path: f.path,
+        source: f.source,
+    }
 }

@@ -232,13 +232,13 @@ fn killed_runs_and_prunes_resume_and_verify() {
 #[test]
 fn a_full_target_disk_is_a_clear_error() {
     if !disk::running_as_root() {
-        eprintln!("skipped: mounting a small tmpfs needs root");
+        crate::sandbox::precondition_missing("mounting a small tmpfs needs root");
         return;
     }
     let sb = Sandbox::new();
     project_with_data(&sb, "site", 3, 12 << 20);
     let Some(small) = crate::safety::SmallDisk::mount(sb.path("small"), "4m") else {
-        eprintln!("skipped: cannot mount a tmpfs here");
+        crate::sandbox::precondition_missing("cannot mount a tmpfs here");
         return;
     };
     let target = small.dir.join("repo");

@@ -112,6 +112,22 @@ impl Tree {
         }
     }
 
+    /// The same tree without Kura's temp files (`.kura-tmp-*`, debris of a killed write, which
+    /// versions and backups leave out).
+    pub fn without_kura_temp(&self) -> Tree {
+        Tree(
+            self.0
+                .iter()
+                .filter(|(k, _)| {
+                    !k.rsplit('/')
+                        .next()
+                        .is_some_and(|name| name.starts_with(".kura-tmp-"))
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
+    }
+
     /// The same tree without the given paths (and everything under them).
     pub fn without(&self, paths: &[&str]) -> Tree {
         Tree(

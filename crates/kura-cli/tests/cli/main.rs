@@ -3,14 +3,17 @@
 //! real `git` CLI where the history is concerned.
 
 mod disk;
+mod expect;
 mod random;
 mod sandbox;
 
 mod archive;
 mod backup;
 mod backup_damage;
+mod concurrency;
 mod crash;
 mod damage;
+mod faults;
 mod history;
 mod names;
 mod network;

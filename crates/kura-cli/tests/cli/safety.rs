@@ -135,7 +135,9 @@ fn ignore_files_keep_files_out_of_versions() {
 }
 
 /// Makes `sb` run kura as an ordinary user, whom permissions bind: as root, `nobody`, on a
-/// sandbox `nobody` then owns. False (the test is skipped) when that cannot be done here.
+/// sandbox `nobody` then owns. When that cannot be done here the test fails, unless
+/// `KURA_TEST_ALLOW_SKIP=1` (see [`crate::sandbox::precondition_missing`]): then false, and the
+/// caller returns.
 fn unprivileged(sb: &mut Sandbox) -> bool {
     if !running_as_root() {
         return true;
@@ -145,7 +147,7 @@ fn unprivileged(sb: &mut Sandbox) -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
     {
-        eprintln!("skipped: running as root without runuser");
+        crate::sandbox::precondition_missing("running as root without runuser");
         return false;
     }
     let root = sb.root();
@@ -158,11 +160,11 @@ fn unprivileged(sb: &mut Sandbox) -> bool {
     sb.run_as("nobody");
     let can_exec = sb.run(&["workspace", "current"]);
     if can_exec.code != Some(0) {
-        eprintln!(
-            "skipped: nobody cannot run {}: {}",
+        crate::sandbox::precondition_missing(&format!(
+            "nobody cannot run {}: {}",
             crate::sandbox::KURA,
             can_exec.stderr
-        );
+        ));
         return false;
     }
     true
@@ -516,12 +518,12 @@ impl Drop for SmallDisk {
 #[test]
 fn a_full_disk_is_reported_and_leaves_earlier_versions_intact() {
     if !running_as_root() {
-        eprintln!("skipped: mounting a small tmpfs needs root");
+        crate::sandbox::precondition_missing("mounting a small tmpfs needs root");
         return;
     }
     let outer = Sandbox::new();
     let Some(small) = SmallDisk::mount(outer.path("small"), "4m") else {
-        eprintln!("skipped: cannot mount a tmpfs here");
+        crate::sandbox::precondition_missing("cannot mount a tmpfs here");
         return;
     };
     let sb = Sandbox::with_vault(small.dir.join("vault"));

@@ -242,3 +242,14 @@ pub fn git(args: &[&str]) -> Output {
         .output()
         .expect("cannot run git")
 }
+
+/// A test's precondition (root, a tmpfs mount, an unprivileged user) is missing: fails the test,
+/// unless `KURA_TEST_ALLOW_SKIP=1` says skipping is fine here, in which case it prints
+/// "skipped: <why>" and the caller returns.
+pub fn precondition_missing(why: &str) {
+    if std::env::var_os("KURA_TEST_ALLOW_SKIP").is_some_and(|v| v == "1") {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    panic!("precondition missing: {why}; set KURA_TEST_ALLOW_SKIP=1 to skip");
+}

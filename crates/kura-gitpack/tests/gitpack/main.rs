@@ -407,7 +407,7 @@ fn dropping_an_unfinished_pack_leaves_nothing() {
         .unwrap();
     let names = dir_names(&pack_dir(&repo));
     assert!(
-        names.len() == 1 && names[0].starts_with("tmp_"),
+        names.len() == 1 && names[0].starts_with(".kura-tmp-"),
         "{names:?}"
     );
     drop(pack);

@@ -1,0 +1,294 @@
+//! Crash-safe file writes, in one place: write a temp file in the same folder, fsync it, rename
+//! it into place, fsync the folder (bupstash's `dir_chunk_storage.rs` order).
+//!
+//! Every step goes through a [`Disk`]: the real operating system ([`OsDisk`]) unless a test
+//! replaced it through [`faults`], which fails the Nth write, fsync or rename with `ENOSPC` or
+//! `EIO`, so that every operation can be failed at every durable step and the vault checked
+//! after reopening (redb's `tests/crash_consistency.rs` is the model).
+//!
+//! Errors are [`Failure`]s: the step, the path and the OS error; each crate turns them into its
+//! own error type at its boundary.
+//!
+//! ```
+//! let dir = tempfile::tempdir().unwrap();
+//! let path = dir.path().join("notes/today.txt");
+//! kura_durable::write_file(&path, b"saved\n").unwrap();
+//! assert_eq!(std::fs::read(&path).unwrap(), b"saved\n");
+//! ```
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+pub mod faults;
+
+/// Size of the buffer used to stream file contents into a temp file.
+pub const COPY_BUFFER: usize = 1 << 20;
+
+/// Prefix of the temp files [`write_with`] creates beside their target, and of every other temp
+/// file or folder Kura makes in the vault: backups skip such names and cleanup removes them.
+pub const TEMP_PREFIX: &str = ".kura-tmp-";
+
+/// Whether a file name is one of Kura's temp files (see [`TEMP_PREFIX`]).
+pub fn is_temp_name(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().starts_with(TEMP_PREFIX.as_bytes())
+}
+
+/// The durable steps of a write, as a small storage seam. The default is [`OsDisk`]; tests
+/// install a failing one through [`faults::install`].
+pub trait Disk: Send + Sync {
+    /// Writes a file's content: `fill` writes into `out`.
+    fn write(
+        &self,
+        out: &mut dyn Write,
+        fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<()>;
+    /// Flushes a file's content and metadata to stable storage.
+    fn sync_file(&self, file: &File) -> io::Result<()>;
+    /// Renames `from` to `to`, replacing `to`.
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Flushes a folder's entries (new names, renames) to stable storage.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    /// Creates one folder (its parent exists).
+    fn create_dir(&self, dir: &Path) -> io::Result<()>;
+}
+
+/// The real operating system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsDisk;
+
+impl Disk for OsDisk {
+    fn write(
+        &self,
+        out: &mut dyn Write,
+        fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+    ) -> io::Result<()> {
+        fill(out)
+    }
+
+    fn sync_file(&self, file: &File) -> io::Result<()> {
+        file.sync_all()
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fs::rename(from, to)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        #[cfg(unix)]
+        {
+            File::open(dir)?.sync_all()
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = dir;
+            Ok(())
+        }
+    }
+
+    fn create_dir(&self, dir: &Path) -> io::Result<()> {
+        fs::create_dir(dir)
+    }
+}
+
+/// A durable step that failed: what was being done, to which path, and the OS error.
+#[derive(Debug)]
+pub struct Failure {
+    /// The step, as a verb phrase: "write", "sync", "replace", "sync folder", "create folder",
+    /// "create a temporary file in".
+    pub action: &'static str,
+    pub path: PathBuf,
+    pub source: io::Error,
+}
+
+impl Failure {
+    fn at<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Failure + 'a {
+        move |source| Failure {
+            action,
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// Whether the disk was full (`ENOSPC`, or a quota: `EDQUOT`).
+    pub fn is_disk_full(&self) -> bool {
+        is_disk_full(&self.source)
+    }
+}
+
+/// Whether an OS error says the disk (or the user's quota on it) is full.
+pub fn is_disk_full(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::StorageFull
+        || e.kind() == io::ErrorKind::QuotaExceeded
+        || e.raw_os_error() == Some(faults::ENOSPC)
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot {} {}: {}",
+            self.action,
+            self.path.display(),
+            self.source
+        )
+    }
+}
+
+impl std::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+/// Writes `data` to `path` atomically and durably, creating its folder if needed.
+pub fn write_file(path: &Path, data: &[u8]) -> Result<(), Failure> {
+    write_with(path, |w| w.write_all(data))
+}
+
+/// Streams `reader` into `path` atomically and durably; returns the number of bytes written.
+pub fn write_from(path: &Path, reader: &mut dyn Read) -> Result<u64, Failure> {
+    let mut written = 0;
+    write_with(path, |f| {
+        written = io::copy(reader, f)?;
+        Ok(())
+    })?;
+    Ok(written)
+}
+
+/// Creates a temp file beside `path`, lets `fill` write it, then fsyncs it, renames it into place
+/// and fsyncs the folder. On any error the temp file is removed and `path` is untouched.
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
+) -> Result<(), Failure> {
+    write_with_prefix(path, TEMP_PREFIX, fill)
+}
+
+/// [`write_with`] with temp files named `<prefix><random>` (for folders whose owner cleans up
+/// its own temp names).
+pub fn write_with_prefix(
+    path: &Path,
+    prefix: &str,
+    fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
+) -> Result<(), Failure> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    fs::create_dir_all(dir).map_err(Failure::at("create folder", dir))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(prefix)
+        .tempfile_in(dir)
+        .map_err(Failure::at("create a temporary file in", dir))?;
+    with_disk(|disk| {
+        let file = tmp.as_file();
+        {
+            let mut w = BufWriter::with_capacity(COPY_BUFFER, file);
+            let mut fill = Some(fill);
+            disk.write(&mut io::sink(), &mut |_| match fill.take() {
+                Some(fill) => fill(&mut w).and_then(|()| w.flush()),
+                None => Ok(()),
+            })
+            .map_err(Failure::at("write", path))?;
+        }
+        disk.sync_file(file).map_err(Failure::at("sync", path))?;
+        let tmp_path = tmp.into_temp_path();
+        disk.rename(&tmp_path, path)
+            .map_err(Failure::at("replace", path))?;
+        // The name now belongs to `path`; nothing to remove.
+        let _ = tmp_path.keep();
+        disk.sync_dir(dir).map_err(Failure::at("sync folder", dir))
+    })
+}
+
+/// Writes `data` to `out` (a file being filled at `path`) as one durable write step; for
+/// writers that manage their own temp file (the pack writers).
+pub fn write_all(out: &mut dyn Write, data: &[u8], path: &Path) -> Result<(), Failure> {
+    with_disk(|disk| disk.write(out, &mut |w| w.write_all(data)))
+        .map_err(Failure::at("write", path))
+}
+
+/// Fsyncs a file's content and metadata.
+pub fn sync_file(file: &File, path: &Path) -> Result<(), Failure> {
+    with_disk(|disk| disk.sync_file(file)).map_err(Failure::at("sync", path))
+}
+
+/// Fsyncs a folder so that renames and new entries in it survive a crash.
+pub fn sync_dir(dir: &Path) -> Result<(), Failure> {
+    with_disk(|disk| disk.sync_dir(dir)).map_err(Failure::at("sync folder", dir))
+}
+
+/// Renames `from` to `to` (replacing it) and fsyncs the folder of `to`, and that of `from` when
+/// it differs, so the move survives a crash.
+pub fn rename(from: &Path, to: &Path) -> Result<(), Failure> {
+    with_disk(|disk| disk.rename(from, to)).map_err(Failure::at("move into place", to))?;
+    let to_dir = parent_or_dot(to);
+    sync_dir(to_dir)?;
+    let from_dir = parent_or_dot(from);
+    if from_dir != to_dir {
+        sync_dir(from_dir)?;
+    }
+    Ok(())
+}
+
+/// Renames `from` to `to` without fsyncing a folder, for callers that fsync several renames'
+/// folders at once; still one durable step of the seam.
+pub fn rename_only(from: &Path, to: &Path) -> Result<(), Failure> {
+    with_disk(|disk| disk.rename(from, to)).map_err(Failure::at("move into place", to))
+}
+
+/// Like [`rename_only`], but refuses (`AlreadyExists`) when `to` exists: for names unique by
+/// construction (a random id), as a guard against a clash, not against a concurrent writer.
+pub fn rename_new(from: &Path, to: &Path) -> Result<(), Failure> {
+    if to.symlink_metadata().is_ok() {
+        return Err(Failure::at("move into place", to)(io::Error::from(
+            io::ErrorKind::AlreadyExists,
+        )));
+    }
+    rename_only(from, to)
+}
+
+/// Creates one folder (its parent exists) and fsyncs the parent; an existing folder is fine.
+pub fn create_dir(dir: &Path) -> Result<(), Failure> {
+    match with_disk(|disk| disk.create_dir(dir)) {
+        Ok(()) => sync_dir(parent_or_dot(dir)),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(Failure::at("create folder", dir)(e)),
+    }
+}
+
+/// Creates `dir` and any missing parents, fsyncing each new one's parent.
+pub fn create_dir_all(dir: &Path) -> Result<(), Failure> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut missing: Vec<&Path> = Vec::new();
+    let mut cur = Some(dir);
+    while let Some(d) = cur {
+        if d.as_os_str().is_empty() || d.is_dir() {
+            break;
+        }
+        missing.push(d);
+        cur = d.parent();
+    }
+    for d in missing.iter().rev() {
+        create_dir(d)?;
+    }
+    Ok(())
+}
+
+fn parent_or_dot(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+/// Runs `f` with the disk in use: the OS, or the one a test installed.
+fn with_disk<R>(f: impl FnOnce(&dyn Disk) -> R) -> R {
+    match faults::installed() {
+        Some(disk) => f(&*disk),
+        None => f(&OsDisk),
+    }
+}
