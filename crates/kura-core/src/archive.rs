@@ -1243,7 +1243,7 @@ impl Vault {
         };
         let format = Format::detect(&path)?;
         let created = durable::claim_empty_dir(dest, "extract")?;
-        match unpack::unpack(&path, format, dest, None, job) {
+        match unpack::unpack(&path, format, dest, None, &self.config().archive, job) {
             Ok(u) => Ok(ExtractReport {
                 archive: path,
                 dest: dest.to_path_buf(),
@@ -1302,6 +1302,7 @@ impl Vault {
                 Format::TarZst,
                 staging.path(),
                 budget.as_ref(),
+                &self.config().archive,
                 job,
             )?;
             let top = kura_archive_top(staging.path()).ok_or_else(|| {

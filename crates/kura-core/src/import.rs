@@ -83,7 +83,14 @@ impl Vault {
         }
         let staging = self.staging_dir("import")?;
         let budget = self.quota_budget(&guess)?;
-        unpack::unpack(path, format, staging.path(), budget.as_ref(), job)?;
+        unpack::unpack(
+            path,
+            format,
+            staging.path(),
+            budget.as_ref(),
+            &self.config().archive,
+            job,
+        )?;
         job.check()?;
         if let Some(top) = crate::archive::kura_archive_top(staging.path()) {
             let meta = crate::archive::read_metadata(&top)?;

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use git2::{Oid, Repository};
@@ -52,8 +52,41 @@ fn check_tree_path(path: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks every path, and that no file lies under a path that is a symlink in the same version.
-fn check_version_paths(files: &[TreeFile]) -> Result<()> {
+/// The symbolic links of a version, by path, with their targets.
+fn version_links(repo: &Repository, files: &[TreeFile]) -> Result<HashMap<PathBuf, PathBuf>> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut links = HashMap::new();
+    for f in files.iter().filter(|f| f.mode == 0o120000) {
+        let blob = repo.find_blob(f.oid)?;
+        let target = PathBuf::from(std::ffi::OsStr::from_bytes(blob.content()));
+        links.insert(PathBuf::from(&f.path), target);
+    }
+    Ok(links)
+}
+
+/// Refuses the link at `path` of a version when it leads outside the project (see `links`).
+fn check_version_link(links: &HashMap<PathBuf, PathBuf>, path: &str) -> Result<()> {
+    let Some(target) = links.get(Path::new(path)) else {
+        return Ok(());
+    };
+    crate::links::resolve_link(Path::new(path), target, &|p| links.get(p).cloned()).map_err(
+        |why| {
+            Error::new(
+                ErrorKind::PathEscape,
+                format!("the version holds '{path}', a symbolic link {why}; nothing was written"),
+            )
+        },
+    )?;
+    Ok(())
+}
+
+/// Checks every path, that no file lies under a path that is a symlink in the same version, and
+/// that every link stays inside the project.
+fn check_version_paths(repo: &Repository, files: &[TreeFile]) -> Result<()> {
+    let all_links = version_links(repo, files)?;
+    for path in all_links.keys() {
+        check_version_link(&all_links, &path.to_string_lossy())?;
+    }
     let links: HashSet<&str> = files
         .iter()
         .filter(|f| f.mode == 0o120000)
@@ -216,7 +249,7 @@ impl Vault {
         let repo = self.open_history(&p)?;
         let id = history::resolve(&repo, version.unwrap_or("latest"))?;
         let files = history::files_of(&repo, id)?;
-        check_version_paths(&files)?;
+        check_version_paths(&repo, &files)?;
         let created = durable::claim_empty_dir(dest, "export")?;
         let refs: Vec<&TreeFile> = files.iter().collect();
         match self.write_files(&repo_path, &refs, dest, WriteMode::Fresh, job) {
@@ -261,7 +294,7 @@ impl Vault {
         let current_head =
             history::head(&repo)?.ok_or_else(|| Error::internal("no version after snapshot"))?;
         let target_files = history::files_of(&repo, target)?;
-        check_version_paths(&target_files)?;
+        check_version_paths(&repo, &target_files)?;
         let current: HashMap<String, (Oid, u32)> = history::files_of(&repo, current_head)?
             .into_iter()
             .map(|f| (f.path, (f.oid, f.mode)))
@@ -330,6 +363,11 @@ impl Vault {
             (target, file)
         };
         check_tree_path(&file.path)?;
+        if file.mode == 0o120000 {
+            let repo = history::open(&repo_path)?;
+            let files = history::files_of(&repo, target)?;
+            check_version_link(&version_links(&repo, &files)?, &file.path)?;
+        }
         let safety = self.record_version(
             &p.id,
             format!(

@@ -552,7 +552,8 @@ impl Vault {
             if present.contains(s.path.as_str()) {
                 continue;
             }
-            if let Some(c) = base.get(&s.path) {
+            // A link is skipped only when it leads outside the project: it is not kept either.
+            if let Some(c) = base.get(&s.path).filter(|c| c.mode != 0o120000) {
                 carried.push(Entry {
                     path: s.path.clone(),
                     mode: c.mode,
