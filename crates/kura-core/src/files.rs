@@ -938,6 +938,10 @@ impl Vault {
                 p.path.display()
             )));
         }
+        if !p.linked {
+            // A managed folder replaced by a link would have Kura act on what it points at.
+            crate::project::require_real_folder(&p.path, &format!("project '{}''s folder", p.name))?;
+        }
         Ok(())
     }
 }

@@ -73,6 +73,9 @@ impl Vault {
             )));
         }
         let format = Format::detect(path)?;
+        if let Some(kind) = &opts.kind {
+            crate::workspace::check_name("project kind", kind)?;
+        }
         let guess = opts.name.clone().unwrap_or_else(|| stem_of(path));
         if let Some(n) = &opts.name {
             crate::workspace::check_name("project", n)?;
@@ -92,7 +95,7 @@ impl Vault {
             job,
         )?;
         job.check()?;
-        if let Some(top) = crate::archive::kura_archive_top(staging.path()) {
+        if let Some(top) = crate::archive::kura_archive_top(staging.path())? {
             let meta = crate::archive::read_metadata(&top)?;
             let name = opts.name.clone().unwrap_or(meta.name);
             let p = self.restore_unpacked(
@@ -105,7 +108,11 @@ impl Vault {
                 job,
             )?;
             if let Some(kind) = &opts.kind {
-                return self.edit_project(&p.id, None, Some(kind), None);
+                return self
+                    .edit_project(&p.id, None, Some(kind), None)
+                    .inspect_err(|_| {
+                        let _ = self.hard_delete_project(&p.id);
+                    });
             }
             return Ok(p);
         }
@@ -120,8 +127,12 @@ impl Vault {
         };
         crate::workspace::check_name("project", &name)?;
         self.check_name_free(&name, opts.workspace.as_deref())?;
+        crate::project::require_real_folder(&content, "the archive's content")?;
         let folder = self.unique_project_folder(&name)?;
-        fs::rename(&content, &folder).map_err(|e| Error::io("move into place", &folder, e))?;
+        if let Err(e) = fs::rename(&content, &folder) {
+            let _ = fs::remove_dir(&folder);
+            return Err(Error::io("move into place", &folder, e));
+        }
         let kind = opts.kind.clone().unwrap_or_else(|| "imported".into());
         let project = match self.insert_project(
             &name,
