@@ -1418,14 +1418,20 @@ impl Vault {
         let head = read_bundle(&top.join("history.bundle"), hist_tmp.path())?;
         job.check()?;
         self.restore_chunks(hist_tmp.path(), head, top, job)?;
-        let workspace_id = match &target {
-            Target::Existing(_) => None,
+        let (workspace_id, ws_name) = match &target {
+            Target::Existing(_) => (None, String::new()),
             Target::New {
                 workspace: Some(w), ..
-            } => Some(self.workspace(w)?.id),
+            } => {
+                let ws = self.workspace(w)?;
+                (Some(ws.id), ws.name)
+            }
             Target::New {
                 workspace: None, ..
-            } => Some(self.current_workspace()?.id),
+            } => {
+                let ws = self.current_workspace()?;
+                (Some(ws.id), ws.name)
+            }
         };
         // The folder: `files/` must be a real folder, never a link to one.
         crate::project::require_real_folder(&files_dir, "the archive's files/")?;
@@ -1485,12 +1491,6 @@ impl Vault {
                         params![id, ws, name, meta.kind, meta.description, path.to_string_lossy(), meta.git_remote, meta.created_at, now, meta.last_opened_at],
                     );
                     // Another import or create of the same name got there first.
-                    let ws_name = match &target {
-                        Target::New {
-                            workspace: Some(w), ..
-                        } => w.clone(),
-                        _ => self.current_workspace().map(|w| w.name).unwrap_or_default(),
-                    };
                     catalog::unique(res, || crate::project::name_taken_message(&ws_name, &name))?;
                     for t in &meta.tags {
                         tx.execute(

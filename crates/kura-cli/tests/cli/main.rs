@@ -10,5 +10,6 @@ mod archive;
 mod backup;
 mod crash;
 mod history;
+mod links;
 mod safety;
 mod workflow;
