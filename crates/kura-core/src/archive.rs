@@ -1484,7 +1484,7 @@ impl Vault {
                     )?;
                 }
                 Target::New { .. } => {
-                    let ws = workspace_id.clone().unwrap_or_default();
+                    let ws = workspace_id.unwrap_or_default();
                     let res = tx.execute(
                         "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, git_remote, created_at, updated_at, last_opened_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, 'active', 0, ?6, ?7, ?8, ?9, ?10)",

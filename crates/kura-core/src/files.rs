@@ -940,7 +940,10 @@ impl Vault {
         }
         if !p.linked {
             // A managed folder replaced by a link would have Kura act on what it points at.
-            crate::project::require_real_folder(&p.path, &format!("project '{}''s folder", p.name))?;
+            crate::project::require_real_folder(
+                &p.path,
+                &format!("project '{}''s folder", p.name),
+            )?;
         }
         Ok(())
     }

@@ -205,7 +205,10 @@ fn links_that_climb_out_through_other_links_are_refused() {
 
     // One `up` more, and `..`, leave the destination.
     let cases: Vec<(&str, String)> = vec![
-        ("through the chain", format!("{deep}/{}..", "up/".repeat(14))),
+        (
+            "through the chain",
+            format!("{deep}/{}..", "up/".repeat(14)),
+        ),
         ("absolute", "/etc".into()),
     ];
     for (i, (what, target)) in cases.iter().enumerate() {
@@ -273,12 +276,21 @@ fn snapshots_skip_links_leading_out_and_export_refuses_a_version_holding_one() {
     assert_eq!(skipped.as_array().unwrap().len(), 1, "{skipped}");
     assert_eq!(skipped[0]["path"], "a/out");
     let out = sb.export("p", "latest", "exported");
-    assert_eq!(std::fs::read_link(out.join("ok")).unwrap(), Path::new("a/main.rs"));
-    assert_eq!(std::fs::read_link(out.join("a/up")).unwrap(), Path::new(".."));
+    assert_eq!(
+        std::fs::read_link(out.join("ok")).unwrap(),
+        Path::new("a/main.rs")
+    );
+    assert_eq!(
+        std::fs::read_link(out.join("a/up")).unwrap(),
+        Path::new("..")
+    );
     assert!(std::fs::symlink_metadata(out.join("a/out")).is_err());
 
     // A version made by other means that holds a link out: export refuses it.
-    let id = sb.ok(&["project", "show", "p"])["id"].as_str().unwrap().to_string();
+    let id = sb.ok(&["project", "show", "p"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let hist = sb.vault().join(format!("histories/{id}.git"));
     let h = s(&hist);
     let mut blob = Command::new("git")
@@ -301,14 +313,29 @@ fn snapshots_skip_links_leading_out_and_export_refuses_a_version_holding_one() {
     mk.stdin.take().unwrap().write_all(tree.as_bytes()).unwrap();
     let tree = String::from_utf8(mk.wait_with_output().unwrap().stdout).unwrap();
     let commit = git(&[
-        "--git-dir", h, "-c", "user.name=t", "-c", "user.email=t@t", "commit-tree",
-        tree.trim(), "-m", "evil",
+        "--git-dir",
+        h,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit-tree",
+        tree.trim(),
+        "-m",
+        "evil",
     ]);
     let commit = String::from_utf8(commit.stdout).unwrap();
     assert_eq!(commit.trim().len(), 40, "{commit}");
     let dest = sb.path("evil-out");
     let err = sb.fails(
-        &["project", "export", "p", s(&dest), "--version", commit.trim()],
+        &[
+            "project",
+            "export",
+            "p",
+            s(&dest),
+            "--version",
+            commit.trim(),
+        ],
         5,
     );
     assert_eq!(err["code"], "path_escape", "{err}");
@@ -338,8 +365,18 @@ fn two_creates_or_imports_of_one_name_at_once_end_in_one_project() {
         let name = format!("race{round}");
         let args: Vec<String> = match round % 3 {
             0 => vec!["project".into(), "create".into(), name.clone()],
-            1 => vec!["import".into(), s(&plain).into(), "--name".into(), name.clone()],
-            _ => vec!["import".into(), kura_archive.clone(), "--name".into(), name.clone()],
+            1 => vec![
+                "import".into(),
+                s(&plain).into(),
+                "--name".into(),
+                name.clone(),
+            ],
+            _ => vec![
+                "import".into(),
+                kura_archive.clone(),
+                "--name".into(),
+                name.clone(),
+            ],
         };
         let spawn = || {
             sb.command(std::iter::once("--json".to_string()).chain(args.clone()))
@@ -380,7 +417,13 @@ fn two_creates_or_imports_of_one_name_at_once_end_in_one_project() {
     }
     let histories = std::fs::read_dir(sb.vault().join("histories"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().ends_with(".git"))
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".git")
+        })
         .count();
     assert_eq!(histories, winners + 1);
 }
@@ -445,7 +488,10 @@ fn sparse_files_unpack_as_holes_and_an_archive_declaring_too_much_is_refused() {
     let err = sb.fails(&["extract", s(&bomb), s(&dest)], 6);
     assert_eq!(err["code"], "quota_exceeded", "{err}");
     let msg = err["message"].as_str().unwrap();
-    assert!(msg.contains("huge.img") && msg.contains("archive.unpack_max_ratio"), "{msg}");
+    assert!(
+        msg.contains("huge.img") && msg.contains("archive.unpack_max_ratio"),
+        "{msg}"
+    );
     assert!(!dest.exists() || std::fs::read_dir(&dest).unwrap().next().is_none());
     let before = vault_state(&sb);
     let err = sb.fails(&["import", s(&bomb), "--name", "bomb"], 6);
@@ -457,5 +503,8 @@ fn sparse_files_unpack_as_holes_and_an_archive_declaring_too_much_is_refused() {
     sb.ok(&["config", "set", "archive.unpack_free_reserve", "100 TiB"]);
     let err = sb.fails(&["extract", s(&archive), s(&sb.path("reserve-out"))], 7);
     assert_eq!(err["code"], "disk_full", "{err}");
-    assert!(err["message"].as_str().unwrap().contains("archive.unpack_free_reserve"));
+    assert!(err["message"]
+        .as_str()
+        .unwrap()
+        .contains("archive.unpack_free_reserve"));
 }
