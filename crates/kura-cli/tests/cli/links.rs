@@ -508,3 +508,24 @@ fn sparse_files_unpack_as_holes_and_an_archive_declaring_too_much_is_refused() {
         .unwrap()
         .contains("archive.unpack_free_reserve"));
 }
+
+#[test]
+fn a_managed_folder_replaced_by_a_link_is_not_acted_on_and_deleting_leaves_its_target() {
+    let sb = Sandbox::new();
+    let p = sb.ok(&["project", "create", "m"]);
+    let folder = PathBuf::from(p["path"].as_str().unwrap());
+    let outside = sb.path("outside");
+    disk::write(&outside.join("precious.txt"), "keep\n");
+    std::fs::remove_dir_all(&folder).unwrap();
+    disk::symlink(&outside, &folder);
+    let err = sb.fails(&["snapshot", "m"], 5);
+    assert_eq!(err["code"], "path_escape", "{err}");
+    let err = sb.fails(&["restore", "m", "latest"], 5);
+    assert_eq!(err["code"], "path_escape", "{err}");
+    sb.ok(&["project", "delete", "m", "--hard"]);
+    sb.ok(&["gc"]);
+    assert_eq!(
+        std::fs::read_to_string(outside.join("precious.txt")).unwrap(),
+        "keep\n"
+    );
+}
