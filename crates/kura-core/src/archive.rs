@@ -35,6 +35,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::catalog;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::history::{self, Trigger};
@@ -585,18 +586,51 @@ fn sha256_of(path: &Path, job: &Job) -> Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-/// The single folder at the top of an unpacked Kura archive, if it is one.
-pub(crate) fn kura_archive_top(staging: &Path) -> Option<PathBuf> {
-    let mut entries = fs::read_dir(staging).ok()?;
-    let first = entries.next()?.ok()?;
-    if entries.next().is_some() {
-        return None;
+/// The single folder at the top of an unpacked Kura archive, if it is one: a real folder
+/// holding `metadata.json`, `history.bundle` and `files/`. An archive laid out like that whose
+/// parts are links or of the wrong type (`files -> ..` would make the vault itself the new
+/// project's folder) is refused with `path_escape`.
+pub(crate) fn kura_archive_top(staging: &Path) -> Result<Option<PathBuf>> {
+    let Ok(mut entries) = fs::read_dir(staging) else {
+        return Ok(None);
+    };
+    let Some(Ok(first)) = entries.next() else {
+        return Ok(None);
+    };
+    if entries.next().is_some() || !first.file_type().is_ok_and(|t| t.is_dir()) {
+        return Ok(None);
     }
     let top = first.path();
-    let is_kura = top.join("metadata.json").is_file()
-        && top.join("history.bundle").is_file()
-        && top.join("files").is_dir();
-    is_kura.then_some(top)
+    let parts = [
+        ("metadata.json", false),
+        ("history.bundle", false),
+        ("files", true),
+    ];
+    if !parts
+        .iter()
+        .all(|(name, _)| fs::symlink_metadata(top.join(name)).is_ok())
+    {
+        return Ok(None);
+    }
+    for (name, folder) in parts.iter().chain([("large-files", true)].iter()) {
+        let path = top.join(name);
+        let Ok(md) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        let right = if *folder { md.is_dir() } else { md.is_file() };
+        if md.file_type().is_symlink() || !right {
+            return Err(Error::new(
+                ErrorKind::PathEscape,
+                format!(
+                    "the archive's '{}/{name}' is {}, not the {} a Kura archive holds there; the archive is refused and nothing was kept",
+                    first.file_name().to_string_lossy(),
+                    if md.file_type().is_symlink() { "a symbolic link" } else { "of another type" },
+                    if *folder { "folder" } else { "file" },
+                ),
+            ));
+        }
+    }
+    Ok(Some(top))
 }
 
 /// Reads `metadata.json` of an unpacked archive.
@@ -1257,7 +1291,7 @@ impl Vault {
         };
         let format = Format::detect(&path)?;
         let created = durable::claim_empty_dir(dest, "extract")?;
-        match unpack::unpack(&path, format, dest, None, job) {
+        match unpack::unpack(&path, format, dest, None, &self.config().archive, job) {
             Ok(u) => Ok(ExtractReport {
                 archive: path,
                 dest: dest.to_path_buf(),
@@ -1316,9 +1350,10 @@ impl Vault {
                 Format::TarZst,
                 staging.path(),
                 budget.as_ref(),
+                &self.config().archive,
                 job,
             )?;
-            let top = kura_archive_top(staging.path()).ok_or_else(|| {
+            let top = kura_archive_top(staging.path())?.ok_or_else(|| {
                 Error::corrupt(format!(
                     "{} is not a Kura archive (no metadata.json, history.bundle and files/ under one folder)",
                     info.path.display()
@@ -1405,49 +1440,52 @@ impl Vault {
             job,
         )?;
         self.restore_chunks(hist_tmp.path(), head, top, job)?;
-        // The folder.
+        let (workspace_id, ws_name) = match &target {
+            Target::Existing(_) => (None, String::new()),
+            Target::New {
+                workspace: Some(w), ..
+            } => {
+                let ws = self.workspace(w)?;
+                (Some(ws.id), ws.name)
+            }
+            Target::New {
+                workspace: None, ..
+            } => {
+                let ws = self.current_workspace()?;
+                (Some(ws.id), ws.name)
+            }
+        };
+        // The folder: `files/` must be a real folder, never a link to one.
+        crate::project::require_real_folder(&files_dir, "the archive's files/")?;
         let (folder, path) = match &target {
             Target::Existing(p) if p.linked && p.path.exists() => (None, p.path.clone()),
             Target::Existing(p) if p.linked || !p.path.exists() => {
                 (Some(p.path.clone()), p.path.clone())
             }
             _ => {
+                // Claimed empty, so no other import can take it; the rename replaces it.
                 let f = self.unique_project_folder(&name)?;
                 (Some(f.clone()), f)
             }
         };
-        let workspace_id = match &target {
-            Target::Existing(_) => None,
-            Target::New {
-                workspace: Some(w), ..
-            } => Some(self.workspace(w)?.id),
-            Target::New {
-                workspace: None, ..
-            } => Some(self.current_workspace()?.id),
-        };
+        // From here on, whatever fails removes what this call made: the history, the folder
+        // (only one this call made) and the catalog row, so a refused import leaves nothing.
         let hist_final = hist_tmp.keep();
-        let undo_history = |e: Error| {
-            let _ = fs::remove_dir_all(&hist_final);
-            e
-        };
-        durable::rename(&hist_final, &repo_path).map_err(undo_history)?;
-        let undo = |e: Error| {
-            let _ = fs::remove_dir_all(&repo_path);
-            e
-        };
-        if let Some(f) = &folder {
-            if let Some(parent) = f.parent() {
-                durable::create_dir_all(parent).map_err(undo)?;
-            }
-            durable::rename(&files_dir, f).map_err(undo)?;
-        }
         let undo_all = |e: Error| {
+            let _ = fs::remove_dir_all(&hist_final);
             let _ = fs::remove_dir_all(&repo_path);
             if let Some(f) = &folder {
                 let _ = fs::remove_dir_all(f);
             }
             e
         };
+        durable::rename(&hist_final, &repo_path).map_err(undo_all)?;
+        if let Some(f) = &folder {
+            if let Some(parent) = f.parent() {
+                durable::create_dir_all(parent).map_err(undo_all)?;
+            }
+            durable::rename(&files_dir, f).map_err(undo_all)?;
+        }
         let now = self.now();
         let res = (|| -> Result<()> {
             let mut db = self.db();
@@ -1461,11 +1499,13 @@ impl Vault {
                 }
                 Target::New { .. } => {
                     let ws = workspace_id.unwrap_or_default();
-                    tx.execute(
+                    let res = tx.execute(
                         "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, git_remote, created_at, updated_at, last_opened_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, 'active', 0, ?6, ?7, ?8, ?9, ?10)",
                         params![id, ws, name, meta.kind, meta.description, path.to_string_lossy(), meta.git_remote, meta.created_at, now, meta.last_opened_at],
-                    )?;
+                    );
+                    // Another import or create of the same name got there first.
+                    catalog::unique(res, || crate::project::name_taken_message(&ws_name, &name))?;
                     for t in &meta.tags {
                         tx.execute(
                             "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'tag', ?2)",
@@ -1485,16 +1525,48 @@ impl Vault {
         })();
         res.map_err(undo_all)?;
         // Rebuilds the files cache and sizes from the history (no version: nothing changed).
-        self.snapshot(
-            &id,
-            &SnapshotOptions {
-                message: Some("Unarchived".into()),
-                trigger: Trigger::Manual,
-                ..Default::default()
-            },
-            &Job::default(),
-        )?;
-        self.project_by_id(&id)
+        let rebuilt = self
+            .snapshot(
+                &id,
+                &SnapshotOptions {
+                    message: Some("Unarchived".into()),
+                    trigger: Trigger::Manual,
+                    ..Default::default()
+                },
+                &Job::default(),
+            )
+            .and_then(|_| self.project_by_id(&id));
+        rebuilt.map_err(|e| {
+            self.undo_restored_row(&target, &id);
+            undo_all(e)
+        })
+    }
+
+    /// Takes back the catalog change of a `restore_unpacked` that failed after it: a new row is
+    /// deleted (its labels and metadata go with it), an unarchived one is archived again as it
+    /// was.
+    fn undo_restored_row(&self, target: &Target, id: &str) {
+        let res = (|| -> Result<()> {
+            let mut db = self.db();
+            let tx = db.transaction()?;
+            match target {
+                Target::New { .. } => {
+                    tx.execute("DELETE FROM projects WHERE id = ?1", [id])?;
+                }
+                Target::Existing(p) => {
+                    tx.execute(
+                        "UPDATE projects SET status = 'archived', path = ?1, head = ?2, stored_size = ?3, chunk_stored = 0, updated_at = ?4 WHERE id = ?5",
+                        params![p.path.to_string_lossy(), p.head, p.stored_size as i64, p.updated_at, id],
+                    )?;
+                    crate::filelist::remove(&tx, id)?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        if let Err(e) = res {
+            tracing::warn!(project = id, error = %e, "could not take back a failed import's catalog row");
+        }
     }
 
     /// Puts back into the chunk store every chunk the history needs and the store lacks, from

@@ -69,6 +69,12 @@ pub struct ArchiveConfig {
     pub compression_level: i32,
     /// Compression threads (0: one per core).
     pub threads: u32,
+    /// An archive being imported or extracted may unpack to at most this many times its own
+    /// size (sizes as its entries declare them, a sparse file at its full size; never less than
+    /// 64 MiB); 0: no limit by ratio. Stops a small archive from filling the disk.
+    pub unpack_max_ratio: u32,
+    /// An unpack must leave at least this much free space on the destination's disk.
+    pub unpack_free_reserve: ByteSize,
 }
 
 impl Default for ArchiveConfig {
@@ -77,6 +83,8 @@ impl Default for ArchiveConfig {
             archive_after_days: 90,
             compression_level: 3,
             threads: 0,
+            unpack_max_ratio: 200,
+            unpack_free_reserve: ByteSize(256 << 20),
         }
     }
 }
@@ -419,6 +427,8 @@ impl Config {
             "archive.archive_after_days",
             "archive.compression_level",
             "archive.threads",
+            "archive.unpack_max_ratio",
+            "archive.unpack_free_reserve",
             "quota.max_project_size",
             "quota.total_quota",
             "cleanup.schedule",

@@ -166,6 +166,7 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
     let mut files = found.into_inner().unwrap_or_else(|p| p.into_inner());
     files.sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
     let mut skipped = skipped.into_inner().unwrap_or_else(|p| p.into_inner());
+    skip_links_leading_out(root, &mut files, &mut skipped);
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Scan { files, skipped })
 }
@@ -201,6 +202,44 @@ fn walk_error(root: &Path, err: &ignore::Error) -> SkippedFile {
         path: rel_lossy(root, path),
         reason,
     }
+}
+
+/// Moves the symbolic links whose target leads outside `root` (walked through the other links
+/// found, as export will write them: see `links`) from `files` to `skipped`, so that a version
+/// holds only links that export and restore give back.
+fn skip_links_leading_out(
+    root: &Path,
+    files: &mut Vec<ScannedFile>,
+    skipped: &mut Vec<SkippedFile>,
+) {
+    let links: std::collections::HashMap<PathBuf, PathBuf> = files
+        .iter()
+        .filter(|f| f.kind == EntryKind::Symlink)
+        .filter_map(|f| {
+            let target = fs::read_link(root.join(&f.rel)).ok()?;
+            Some((PathBuf::from(&f.rel), target))
+        })
+        .collect();
+    if links.is_empty() {
+        return;
+    }
+    files.retain(|f| {
+        let Some(target) = links.get(Path::new(&f.rel)) else {
+            return true;
+        };
+        match crate::links::resolve_link(Path::new(&f.rel), target, &|p| links.get(p).cloned()) {
+            Ok(_) => true,
+            Err(why) => {
+                skipped.push(SkippedFile {
+                    path: f.rel.clone(),
+                    reason: format!(
+                        "it is a symbolic link {why}; a version keeps only links that stay inside the project"
+                    ),
+                });
+                false
+            }
+        }
+    });
 }
 
 /// One walker thread's findings, added to the shared lists when the thread drops it.
@@ -930,6 +969,13 @@ impl Vault {
                 p.name,
                 p.path.display()
             )));
+        }
+        if !p.linked {
+            // A managed folder replaced by a link would have Kura act on what it points at.
+            crate::project::require_real_folder(
+                &p.path,
+                &format!("project '{}''s folder", p.name),
+            )?;
         }
         Ok(())
     }

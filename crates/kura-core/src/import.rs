@@ -73,6 +73,9 @@ impl Vault {
             )));
         }
         let format = Format::detect(path)?;
+        if let Some(kind) = &opts.kind {
+            crate::workspace::check_name("project kind", kind)?;
+        }
         let guess = opts.name.clone().unwrap_or_else(|| stem_of(path));
         if let Some(n) = &opts.name {
             crate::workspace::check_name("project", n)?;
@@ -83,9 +86,16 @@ impl Vault {
         }
         let staging = self.staging_dir("import")?;
         let budget = self.quota_budget(&guess)?;
-        unpack::unpack(path, format, staging.path(), budget.as_ref(), job)?;
+        unpack::unpack(
+            path,
+            format,
+            staging.path(),
+            budget.as_ref(),
+            &self.config().archive,
+            job,
+        )?;
         job.check()?;
-        if let Some(top) = crate::archive::kura_archive_top(staging.path()) {
+        if let Some(top) = crate::archive::kura_archive_top(staging.path())? {
             let meta = crate::archive::read_metadata(&top)?;
             let name = opts.name.clone().unwrap_or(meta.name);
             let p = self.restore_unpacked(
@@ -98,7 +108,11 @@ impl Vault {
                 job,
             )?;
             if let Some(kind) = &opts.kind {
-                return self.edit_project(&p.id, None, Some(kind), None);
+                return self
+                    .edit_project(&p.id, None, Some(kind), None)
+                    .inspect_err(|_| {
+                        let _ = self.hard_delete_project(&p.id);
+                    });
             }
             return Ok(p);
         }
@@ -113,8 +127,12 @@ impl Vault {
         };
         crate::workspace::check_name("project", &name)?;
         self.check_name_free(&name, opts.workspace.as_deref())?;
+        crate::project::require_real_folder(&content, "the archive's content")?;
         let folder = self.unique_project_folder(&name)?;
-        crate::durable::rename(&content, &folder)?;
+        if let Err(e) = crate::durable::rename(&content, &folder) {
+            let _ = fs::remove_dir(&folder);
+            return Err(e);
+        }
         let kind = opts.kind.clone().unwrap_or_else(|| "imported".into());
         let project = match self.insert_project(
             &name,

@@ -35,6 +35,7 @@ mod gitops;
 mod history;
 mod import;
 mod job;
+mod links;
 mod listing;
 mod names;
 mod pointer;

@@ -244,12 +244,16 @@ struct TreeVerdict {
     /// Its first file, relative to it (empty when it holds none): names what a folder with a bad
     /// name holds.
     first: String,
+    /// Its symbolic links, relative to it, with their blobs (whose content is the target).
+    links: Vec<(String, Oid)>,
 }
 
 /// Checks the trees of a history against the rule, each tree once however many versions share it.
 pub(crate) struct HistoryCheck<'r> {
     repo: &'r Repository,
     seen: HashMap<Oid, TreeVerdict>,
+    /// The verdict on each root tree, links included (versions often share their root).
+    roots: HashMap<Oid, Option<UnsafePath>>,
 }
 
 impl<'r> HistoryCheck<'r> {
@@ -257,13 +261,50 @@ impl<'r> HistoryCheck<'r> {
         HistoryCheck {
             repo,
             seen: HashMap::new(),
+            roots: HashMap::new(),
         }
     }
 
-    /// The first path of version `commit` that could not be written back.
+    /// The first path of version `commit` that could not be written back: a name that breaks the
+    /// rule, a file under a link, or a link leading out of the project (see `links`).
     pub(crate) fn version(&mut self, commit: Oid) -> Result<Option<UnsafePath>> {
         let tree = self.repo.find_commit(commit)?.tree_id();
-        Ok(self.tree(tree, 0)?.bad)
+        if let Some(v) = self.roots.get(&tree) {
+            return Ok(v.clone());
+        }
+        let verdict = self.tree(tree, 0)?;
+        let bad = match verdict.bad {
+            Some(bad) => Some(bad),
+            None => self.link_leading_out(&verdict.links)?,
+        };
+        self.roots.insert(tree, bad.clone());
+        Ok(bad)
+    }
+
+    /// The first of a version's links whose target, walked through the version's other links,
+    /// leaves the project.
+    fn link_leading_out(&self, links: &[(String, Oid)]) -> Result<Option<UnsafePath>> {
+        if links.is_empty() {
+            return Ok(None);
+        }
+        let mut targets: HashMap<std::path::PathBuf, std::path::PathBuf> = HashMap::new();
+        for (path, blob) in links {
+            let blob = self.repo.find_blob(*blob)?;
+            let target = std::ffi::OsStr::from_bytes(blob.content());
+            targets.insert(path.into(), target.into());
+        }
+        for (path, _) in links {
+            let link = Path::new(path);
+            let target = &targets[link];
+            if let Err(why) = crate::links::resolve_link(link, target, &|p| targets.get(p).cloned())
+            {
+                return Ok(Some(UnsafePath {
+                    path: path.clone(),
+                    reason: format!("it is a symbolic link {why}"),
+                }));
+            }
+        }
+        Ok(None)
     }
 
     fn tree(&mut self, id: Oid, depth: usize) -> Result<TreeVerdict> {
@@ -314,6 +355,7 @@ impl<'r> HistoryCheck<'r> {
                 Some(ObjectType::Blob) => {
                     if entry.filemode() == 0o120000 {
                         links.insert(name.clone());
+                        verdict.links.push((lossy.clone(), entry.id()));
                     }
                     if verdict.first.is_empty() {
                         verdict.first = lossy.clone();
@@ -353,6 +395,11 @@ impl<'r> HistoryCheck<'r> {
                     });
                 }
             }
+            verdict.links.extend(
+                sub.links
+                    .iter()
+                    .map(|(path, blob)| (format!("{lossy}/{path}"), *blob)),
+            );
             if lossy.len() + 1 + sub.longest.len() > verdict.longest.len() {
                 verdict.longest = format!("{lossy}/{}", sub.longest);
             }

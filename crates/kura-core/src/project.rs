@@ -386,6 +386,32 @@ pub(crate) fn folder_name(name: &str) -> String {
     }
 }
 
+/// What a create, import or unarchive is told when the workspace has a project of that name
+/// already (checked first, and again by the catalog's uniqueness when two race).
+pub(crate) fn name_taken_message(workspace: &str, name: &str) -> String {
+    format!("workspace '{workspace}' already has a project named '{name}'; pass another name")
+}
+
+/// Refuses `path` unless it is a real folder: not a symbolic link (to a folder or not), not a
+/// file. What Kura moves into place as a project's folder, or removes as one, must be one.
+pub(crate) fn require_real_folder(path: &Path, what: &str) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(md) if md.is_dir() => Ok(()),
+        Ok(md) if md.file_type().is_symlink() => Err(Error::new(
+            ErrorKind::PathEscape,
+            format!(
+                "{what} ({}) is a symbolic link, not a folder; Kura does not take it as a project's folder",
+                path.display()
+            ),
+        )),
+        Ok(_) => Err(Error::new(
+            ErrorKind::PathEscape,
+            format!("{what} ({}) is not a folder", path.display()),
+        )),
+        Err(e) => Err(Error::io("open folder", path, e)),
+    }
+}
+
 fn check_tag(tag: &str) -> Result<String> {
     let t = tag.trim();
     if t.is_empty() || t.len() > 64 || t.chars().any(|c| c.is_control() || c == ',') {
@@ -574,9 +600,9 @@ impl Vault {
             }
             source.clone()
         } else {
-            let folder = self.unique_project_folder(&name)?;
             // Validate the name before copying anything.
             check_name("project", &name)?;
+            let folder = self.unique_project_folder(&name)?;
             if let Err(e) = crate::files::copy_tree(&source, &folder, &self.config(), job) {
                 let _ = std::fs::remove_dir_all(&folder);
                 return Err(e);
@@ -636,6 +662,9 @@ impl Vault {
             .optional()?)
     }
 
+    /// Claims a fresh folder for a managed project: created empty here, so that two creates or
+    /// imports at the same moment never share one (and one's cleanup cannot remove the other's
+    /// files). A rename of a finished folder onto the claimed one replaces it.
     pub(crate) fn unique_project_folder(&self, name: &str) -> Result<PathBuf> {
         // The folder is named after the project: a name too long for it is refused first.
         check_name("project", name)?;
@@ -644,11 +673,16 @@ impl Vault {
         let stem = folder_name(name);
         let mut candidate = base.join(&stem);
         let mut n = 2;
-        while candidate.exists() {
-            candidate = base.join(format!("{stem}-{n}"));
-            n += 1;
+        loop {
+            match std::fs::create_dir(&candidate) {
+                Ok(()) => return Ok(candidate),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    candidate = base.join(format!("{stem}-{n}"));
+                    n += 1;
+                }
+                Err(e) => return Err(Error::io("create folder", &candidate, e)),
+            }
         }
-        Ok(candidate)
     }
 
     /// Fails with `already_exists` when the workspace (the active one for `None`) has a project
@@ -666,10 +700,7 @@ impl Vault {
         if taken {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
-                format!(
-                    "workspace '{}' already has a project named '{name}'; pass another name",
-                    ws.name
-                ),
+                name_taken_message(&ws.name, name),
             ));
         }
         Ok(())
@@ -697,12 +728,7 @@ impl Vault {
              VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8, ?8)",
             params![id, ws.id, name, kind, description, linked, folder.to_string_lossy(), now],
         );
-        if let Err(e) = catalog::unique(res, || {
-            format!(
-                "workspace '{}' already has a project named '{name}'",
-                ws.name
-            )
-        }) {
+        if let Err(e) = catalog::unique(res, || name_taken_message(&ws.name, &name)) {
             let _ = std::fs::remove_dir_all(self.history_path(&id));
             return Err(e);
         }
@@ -903,7 +929,7 @@ impl Vault {
         self.hard_delete_project(&p.id)
     }
 
-    fn hard_delete_project(&self, id: &str) -> Result<()> {
+    pub(crate) fn hard_delete_project(&self, id: &str) -> Result<()> {
         let p = self.project_by_id(id)?;
         let _lock = self.lock_project(&p.id)?;
         {

@@ -301,6 +301,10 @@ impl Vault {
                         p.name
                     ))
                 })?;
+            // A link is written back only when it stays inside the project (see `links`).
+            if file.mode == 0o120000 {
+                crate::names::refuse_unsafe_version(&repo, target)?;
+            }
             (target, file)
         };
         let safety = self.record_version(

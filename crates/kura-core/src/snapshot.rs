@@ -565,6 +565,8 @@ impl Vault {
                 if !is_unread
                     || present.contains(path.as_str())
                     || crate::names::check_stored(path).is_err()
+                    // A link is skipped only when it leads out of the project: not kept either.
+                    || (c.mode == 0o120000 && unread.contains(path.as_str()))
                 {
                     continue;
                 }

@@ -3,15 +3,21 @@
 //! Every entry is checked before a byte of it is written: its path must follow the name rule
 //! (see `names`: no `..`, no absolute path, no backslash or control character) and stay inside
 //! the destination (no folder on the way that is a symbolic link), a
-//! symbolic link must point inside the destination, a hard link must name a file already
-//! unpacked, and device files, fifos and sockets are refused. The caller unpacks into a fresh
+//! symbolic link must point inside the destination (resolved as the kernel would walk it,
+//! through the links unpacked before it, and once more through all of them at the end: see
+//! `links`), a hard link must name a file already unpacked, device files, fifos and sockets are
+//! refused, and the sizes the entries declare must fit the expansion cap (`archive.
+//! unpack_max_ratio` times the archive's size, and the free space less `archive.
+//! unpack_free_reserve`). Sparse files are written with holes. The caller unpacks into a fresh
 //! folder and removes it when this fails, so a refused or damaged archive leaves nothing behind.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
+use crate::config::{ArchiveConfig, ByteSize};
 use crate::error::{Error, ErrorKind, Result};
 use crate::job::Job;
 
@@ -19,6 +25,8 @@ use crate::job::Job;
 const COPY_CHUNK: usize = 1 << 20;
 /// Bytes between progress reports.
 const REPORT_EVERY: u64 = 8 << 20;
+/// What any archive may unpack to, however small it is.
+const RATIO_FLOOR: u64 = 64 << 20;
 
 /// The container formats Kura can unpack, recognised by their first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,12 +81,40 @@ pub(crate) struct Unpacked {
     pub bytes: u64,
 }
 
-/// Unpacks the archive at `path` into the existing folder `dest`.
+/// The most an unpack may write: by the archive's size, and by the free space.
+struct Cap {
+    /// `unpack_max_ratio` times the archive's size (at least `RATIO_FLOOR`); `None`: no limit.
+    by_ratio: Option<u64>,
+    ratio: u32,
+    /// The free space on the destination's disk less the reserve; `None`: unknown.
+    by_space: Option<u64>,
+    free: u64,
+    reserve: ByteSize,
+}
+
+impl Cap {
+    fn new(archive_size: u64, dest: &Path, settings: &ArchiveConfig) -> Cap {
+        let ratio = settings.unpack_max_ratio;
+        let free = fs4::available_space(dest).ok();
+        Cap {
+            by_ratio: (ratio > 0)
+                .then(|| archive_size.saturating_mul(ratio as u64).max(RATIO_FLOOR)),
+            ratio,
+            by_space: free.map(|f| f.saturating_sub(settings.unpack_free_reserve.0)),
+            free: free.unwrap_or(0),
+            reserve: settings.unpack_free_reserve,
+        }
+    }
+}
+
+/// Unpacks the archive at `path` into the existing folder `dest`, within the expansion cap of
+/// `settings`.
 pub(crate) fn unpack(
     path: &Path,
     format: Format,
     dest: &Path,
     budget: Option<&Budget>,
+    settings: &ArchiveConfig,
     job: &Job,
 ) -> Result<Unpacked> {
     let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
@@ -87,6 +123,8 @@ pub(crate) fn unpack(
         root: dest.to_path_buf(),
         archive: path.to_path_buf(),
         budget,
+        cap: Cap::new(total.unwrap_or(0), dest, settings),
+        links: HashMap::new(),
         job,
         done: Unpacked::default(),
         reported: 0,
@@ -105,6 +143,7 @@ pub(crate) fn unpack(
         }
         Format::Zip => sink.zip(file)?,
     }
+    sink.check_links()?;
     job.bytes("unpacking", sink.done.bytes, None, None);
     Ok(sink.done)
 }
@@ -176,6 +215,9 @@ struct Sink<'a> {
     root: PathBuf,
     archive: PathBuf,
     budget: Option<&'a Budget>,
+    cap: Cap,
+    /// The symbolic links unpacked so far, by path, with their targets.
+    links: HashMap<PathBuf, PathBuf>,
     job: &'a Job,
     done: Unpacked,
     reported: u64,
@@ -210,7 +252,9 @@ impl Sink<'_> {
                 T::Regular | T::Continuous | T::GNUSparse => {
                     let mode = entry.header().mode().unwrap_or(0o644);
                     let mtime = entry.header().mtime().ok();
-                    self.file(&rel, mode, mtime, &mut entry)?;
+                    // A sparse entry's size is its full size, holes included.
+                    self.fit(&rel, entry.size())?;
+                    self.file(&rel, mode, mtime, kind == T::GNUSparse, &mut entry)?;
                 }
                 T::Directory => self.dir(&rel)?,
                 T::Symlink => {
@@ -272,7 +316,10 @@ impl Sink<'_> {
                 0o020000 | 0o060000 => return Err(escape(&raw, "it is a device file")),
                 0o010000 | 0o140000 => return Err(escape(&raw, "it is a fifo or socket")),
                 _ if entry.is_dir() => self.dir(&rel)?,
-                _ => self.file(&rel, mode, None, &mut entry)?,
+                _ => {
+                    self.fit(&rel, entry.size())?;
+                    self.file(&rel, mode, None, false, &mut entry)?
+                }
             }
         }
         Ok(())
@@ -304,9 +351,57 @@ impl Sink<'_> {
         Ok(cur)
     }
 
+    /// Refuses an entry declaring `size` bytes when the unpack would pass its cap.
+    fn fit(&self, rel: &Path, size: u64) -> Result<()> {
+        let after = self.done.bytes.saturating_add(size);
+        let before = ByteSize(self.done.bytes).approx();
+        if let Some(limit) = self.cap.by_space.filter(|l| after > *l) {
+            return Err(Error::new(
+                ErrorKind::DiskFull,
+                format!(
+                    "the archive {} would unpack to more than the disk can take: its entry '{}' declares {} after {before}, and the disk of {} has {} free, of which archive.unpack_free_reserve keeps {} ({} usable); free some space or unpack elsewhere; nothing was kept",
+                    self.archive.display(),
+                    rel.display(),
+                    ByteSize(size).approx(),
+                    self.root.display(),
+                    ByteSize(self.cap.free).approx(),
+                    self.cap.reserve,
+                    ByteSize(limit).approx(),
+                ),
+            ));
+        }
+        if let Some(limit) = self.cap.by_ratio.filter(|l| after > *l) {
+            return Err(Error::new(
+                ErrorKind::QuotaExceeded,
+                format!(
+                    "the archive {} would unpack to more than {}, {} times its own size (archive.unpack_max_ratio): its entry '{}' declares {} after {before}; nothing was kept. If you trust this archive, raise the limit (`kura config set archive.unpack_max_ratio N`, 0 for none)",
+                    self.archive.display(),
+                    ByteSize(limit).approx(),
+                    self.cap.ratio,
+                    rel.display(),
+                    ByteSize(size).approx(),
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks every link unpacked against all the others, now that they are all there: a link
+    /// that was harmless when it was made can lead out through a link made after it.
+    fn check_links(&self) -> Result<()> {
+        let mut links: Vec<(&PathBuf, &PathBuf)> = self.links.iter().collect();
+        links.sort();
+        for (link, target) in links {
+            crate::links::resolve_link(link, target, &|p| self.links.get(p).cloned())
+                .map_err(|why| escape(link, &format!("it is a symbolic link {why}")))?;
+        }
+        Ok(())
+    }
+
     /// Clears what sits at `full` (a file or link an earlier entry wrote); a folder there is a
     /// conflict.
-    fn clear(&self, rel: &Path, full: &Path) -> Result<()> {
+    fn clear(&mut self, rel: &Path, full: &Path) -> Result<()> {
+        self.links.remove(rel);
         match fs::symlink_metadata(full) {
             Ok(md) if md.is_dir() => Err(Error::invalid(format!(
                 "the archive entry '{}' is both a folder and a file",
@@ -339,6 +434,7 @@ impl Sink<'_> {
         rel: &Path,
         mode: u32,
         mtime: Option<u64>,
+        sparse: bool,
         data: &mut dyn Read,
     ) -> Result<()> {
         let full = self
@@ -361,13 +457,21 @@ impl Sink<'_> {
                 Err(e) => return Err(self.damaged(&e.to_string())),
             };
             self.done.bytes += n as u64;
+            // A zip entry may hold more than it declared.
+            self.fit(rel, 0)?;
             if let Some(b) = self.budget {
                 if self.done.bytes > b.max_bytes {
                     return Err((b.refuse)(self.done.bytes));
                 }
             }
-            out.write_all(&buf[..n])
-                .map_err(|e| Error::io("write", &full, e))?;
+            if sparse && buf[..n].iter().all(|&b| b == 0) {
+                // A hole: skipped, never allocated (the length is set at the end).
+                out.seek(SeekFrom::Current(n as i64))
+                    .map_err(|e| Error::io("write", &full, e))?;
+            } else {
+                out.write_all(&buf[..n])
+                    .map_err(|e| Error::io("write", &full, e))?;
+            }
             if self.done.bytes - self.reported >= REPORT_EVERY {
                 self.job.check()?;
                 self.reported = self.done.bytes;
@@ -379,6 +483,12 @@ impl Sink<'_> {
                 );
             }
         }
+        if sparse {
+            let end = out
+                .stream_position()
+                .map_err(|e| Error::io("write", &full, e))?;
+            out.set_len(end).map_err(|e| Error::io("write", &full, e))?;
+        }
         if let Some(secs) = mtime {
             let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
             let _ = out.set_modified(when);
@@ -388,41 +498,18 @@ impl Sink<'_> {
     }
 
     fn symlink(&mut self, rel: &Path, target: &Path) -> Result<()> {
-        // The link's target, resolved from the link's folder, must stay inside the root.
-        if target.is_absolute() {
-            return Err(escape(
-                rel,
-                &format!(
-                    "it is a symbolic link to the absolute path {}",
-                    target.display()
-                ),
-            ));
-        }
-        let mut depth: i64 = rel.components().count() as i64 - 1;
-        for c in target.components() {
-            match c {
-                Component::ParentDir => depth -= 1,
-                Component::Normal(_) => depth += 1,
-                Component::CurDir => {}
-                Component::RootDir | Component::Prefix(_) => {
-                    return Err(escape(rel, "it is a symbolic link to an absolute path"))
-                }
-            }
-            if depth < 0 {
-                return Err(escape(
-                    rel,
-                    &format!(
-                        "it is a symbolic link to {}, outside the destination",
-                        target.display()
-                    ),
-                ));
-            }
-        }
+        // The link's target, walked from the link's folder through the links made so far, must
+        // stay inside the root.
+        crate::links::resolve_link(rel, target, &|p| self.links.get(p).cloned())
+            .map_err(|why| escape(rel, &format!("it is a symbolic link {why}")))?;
         let full = self
             .parent_of(rel)?
             .join(rel.file_name().unwrap_or_default());
         self.clear(rel, &full)?;
-        std::os::unix::fs::symlink(target, &full).map_err(|e| Error::io("create link", &full, e))
+        std::os::unix::fs::symlink(target, &full)
+            .map_err(|e| Error::io("create link", &full, e))?;
+        self.links.insert(rel.to_path_buf(), target.to_path_buf());
+        Ok(())
     }
 
     fn hard_link(&mut self, rel: &Path, target: &Path) -> Result<()> {

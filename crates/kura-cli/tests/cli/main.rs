@@ -15,6 +15,7 @@ mod crash;
 mod damage;
 mod faults;
 mod history;
+mod links;
 mod names;
 mod network;
 mod pipes;
