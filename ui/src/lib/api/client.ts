@@ -128,6 +128,8 @@ export type SettingKey =
   | "archive.archive_after_days"
   | "archive.compression_level"
   | "archive.threads"
+  | "archive.unpack_max_ratio"
+  | "archive.unpack_free_reserve"
   | "quota.max_project_size"
   | "quota.total_quota"
   | "cleanup.schedule"

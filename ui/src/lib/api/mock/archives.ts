@@ -70,6 +70,8 @@ export const ARCHIVE_SETTING_KEYS = [
   "archive.archive_after_days",
   "archive.compression_level",
   "archive.threads",
+  "archive.unpack_max_ratio",
+  "archive.unpack_free_reserve",
   "quota.max_project_size",
   "quota.total_quota",
   "cleanup.schedule",
@@ -744,6 +746,12 @@ export class MockArchiver {
         break;
       case "archive.threads":
         next.archive.threads = whole();
+        break;
+      case "archive.unpack_max_ratio":
+        next.archive.unpack_max_ratio = whole();
+        break;
+      case "archive.unpack_free_reserve":
+        next.archive.unpack_free_reserve = size();
         break;
       case "quota.max_project_size":
         next.quota.max_project_size = size();

@@ -161,7 +161,7 @@ export function defaultConfig(): FullConfig {
       auto_snapshot: "managed",
       quiet_period_secs: 10,
     },
-    archive: { archive_after_days: 90, compression_level: 3, threads: 0 },
+    archive: { archive_after_days: 90, compression_level: 3, threads: 0, unpack_max_ratio: 200, unpack_free_reserve: "256 MiB" },
     quota: { max_project_size: "0 B", total_quota: "0 B" },
     cleanup: { schedule: "daily at 03:00", trash_days: 30 },
     versions: { keep_all_days: 1, hourly_days: 7, daily_days: 30 },
