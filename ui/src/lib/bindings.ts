@@ -107,6 +107,14 @@ export type ArchiveConfig = {
 	compression_level?: number,
 	/**  Compression threads (0: one per core). */
 	threads?: number,
+	/**
+	 *  An archive being imported or extracted may unpack to at most this many times its own
+	 *  size (sizes as its entries declare them, a sparse file at its full size; never less than
+	 *  64 MiB); 0: no limit by ratio. Stops a small archive from filling the disk.
+	 */
+	unpack_max_ratio?: number,
+	/**  An unpack must leave at least this much free space on the destination's disk. */
+	unpack_free_reserve?: ByteSize,
 };
 
 /**  One archive in the vault. */
