@@ -4,17 +4,7 @@
 use std::process::Command;
 
 use crate::disk::{self, Tree};
-use crate::sandbox::{s, Sandbox};
-
-fn tool(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run a tool");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use crate::sandbox::{s, tool, Sandbox};
 
 #[test]
 fn archive_extract_unarchive_with_real_tools() {

@@ -9,17 +9,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 
 use crate::disk;
-use crate::sandbox::{git, s, Sandbox};
-
-fn tool(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("run a tool");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use crate::sandbox::{git, s, tool, Sandbox};
 
 /// A tar of `members` under `dir`, in that order (no recursion), compressed by `flag`
 /// (`--zstd` or `-z`).

@@ -234,6 +234,17 @@ pub fn s(p: &Path) -> &str {
 }
 
 /// Runs `git <args>` and returns its output; panics when git cannot be started.
+/// Runs a tool (tar, zstd, ...) that must succeed; returns its standard output.
+pub fn tool(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run a tool");
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 pub fn git(args: &[&str]) -> Output {
     Command::new("git")
         .args(args)
