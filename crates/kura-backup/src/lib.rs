@@ -31,6 +31,7 @@ mod manifest;
 mod net;
 mod outbox;
 mod pause;
+mod policy;
 mod prune;
 mod repo;
 mod restore;
@@ -51,6 +52,11 @@ use serde::Serialize;
 pub use kura_schedule::{Pause, PauseLength};
 pub use lock::{RunLock, STALE_AFTER_SECS};
 pub use manifest::{BackupInfo, BackupProject};
+pub use policy::{
+    cleanup_due, counts_as_done, due_backups, overall_state, resting_until, schedule_of,
+    target_status, unavailable_retry_at, BackupState, ScheduledTarget, TargetStatus, CLEANUP_KEY,
+    OVERDUE_GRACE_SECS, UNAVAILABLE_RETRY_SECS,
+};
 pub use prune::{select_kept, PruneReport};
 pub use restore::BackupRestoreReport;
 pub use state::{

@@ -18,4 +18,7 @@ mod agenda;
 mod schedule;
 
 pub use agenda::{Agenda, Job, Pause, PauseLength};
+/// The bound on the time zones the schedules work in (`chrono::Local`, `FixedOffset`, `Utc`):
+/// re-exported so that code generic over the time zone names it without depending on `croner`.
+pub use croner::time::CronDateTime;
 pub use schedule::{Schedule, ScheduleError};
