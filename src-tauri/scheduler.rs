@@ -3,18 +3,23 @@
 //! pause holds them back, one target never runs twice at once. The tray icon and its tooltip
 //! show the backup state; a desktop notification says when a target fails and when it recovers.
 //!
-//! The rules live in `kura-schedule` (pure, tested with a test clock); this module asks them
-//! every [`TICK`] with the real clock and local time, and starts what is due.
+//! The policy (what is due, what is resting, when a target is overdue, the state at a glance)
+//! lives in the engine, `kura_backup::policy` with `kura-schedule`'s agenda, pure and tested; this
+//! module gathers the targets, their health and runs and the pause every [`TICK`], asks it with
+//! the real clock and local time, and starts what it returns.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{Local, TimeZone};
-use kura_backup::{Backups, HealthState, Pause, RunRecord, RunResult, Target, TargetHealth};
+use kura_backup::{
+    overall_state, BackupState, Backups, Pause, RunRecord, RunResult, ScheduledTarget, Target,
+    TargetHealth, TargetStatus, CLEANUP_KEY,
+};
 use kura_core::{CleanupOptions, Job, Progress, Vault};
-use kura_schedule::{Agenda, Schedule};
-use serde::{Deserialize, Serialize};
+use kura_schedule::Agenda;
+use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use tauri_specta::Event;
 
@@ -22,51 +27,10 @@ use crate::commands::{AppState, VaultChanged};
 
 /// How often the scheduler looks at the clock.
 const TICK: Duration = Duration::from_secs(20);
-/// A scheduled time missed by more than this without a success makes a target overdue.
-const OVERDUE_GRACE_SECS: i64 = 3600;
-/// How soon a run that could not reach its target is tried again.
-const UNAVAILABLE_RETRY_SECS: i64 = 600;
-/// The agenda's key for the cleanup run (target names cannot contain ':').
-const CLEANUP: &str = "cleanup:";
-
-/// The state of backups at a glance: what the tray icon shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
-pub enum BackupState {
-    /// No backup target is set up.
-    NoTargets,
-    /// Every target's last backup worked (or none is due yet).
-    Ok,
-    /// A backup is running.
-    Running,
-    /// A target's last backup failed.
-    Failed,
-    /// A target missed its scheduled time (its drive is absent, say).
-    Overdue,
-    /// Scheduled backups are paused.
-    Paused,
-}
-
-/// One target as the Backups view and the tray see it.
-#[derive(Clone, Debug, Serialize, specta::Type)]
-pub struct TargetStatus {
-    /// Its settings.
-    pub target: Target,
-    /// The schedule in words ("every day at 02:00"); empty when it runs on demand only.
-    pub schedule_text: String,
-    /// How it is doing.
-    pub health: TargetHealth,
-    /// Its last run.
-    pub last_run: Option<RunRecord>,
-    /// When its last successful run finished.
-    pub last_success: Option<i64>,
-    /// When the next scheduled run is due (now, for a missed run); `None` on demand only.
-    pub next_run: Option<i64>,
-    /// Whether a scheduled time passed without a successful run.
-    pub overdue: bool,
-    /// The progress of its running backup, when one runs in this app.
-    pub running: Option<Progress>,
-}
+/// How many recent runs of a target the policy looks at (to find the last one that counts).
+const RECENT_RUNS: u32 = 50;
+/// How many recent cleanup runs it looks at (to find the last one that was not a dry run).
+const RECENT_CLEANUPS: u32 = 20;
 
 /// Everything about backups, for the tray, the dashboard and the Backups view.
 #[derive(Clone, Debug, Serialize, specta::Type, tauri_specta::Event)]
@@ -132,6 +96,27 @@ impl Scheduler {
         }
     }
 
+    /// One target as the policy sees it. A schedule that never ran is first due after the
+    /// scheduler first saw it (not after the target was added on demand only).
+    fn scheduled<'a>(
+        &self,
+        target: &'a Target,
+        health: &'a [TargetHealth],
+        runs: &'a [RunRecord],
+        now: i64,
+    ) -> ScheduledTarget<'a> {
+        ScheduledTarget {
+            target,
+            health: health.iter().find(|h| h.target == target.name),
+            runs,
+            since: if target.schedule.trim().is_empty() {
+                now
+            } else {
+                self.since(&target.name, now)
+            },
+        }
+    }
+
     fn read_status(&self, vault: &Vault) -> kura_core::Result<BackupStatus> {
         let backups = Backups::new(vault);
         let now = now();
@@ -140,52 +125,18 @@ impl Scheduler {
         let progress = lock(&self.progress).clone();
         let mut targets = Vec::new();
         for target in backups.targets()? {
-            let schedule = parse_schedule(&target.schedule);
-            let last_run = backups.last_run(&target.name)?;
+            let runs = backups.runs(Some(&target.name), RECENT_RUNS)?;
             let last_success = backups.last_success(&target.name)?;
-            let job = schedule.as_ref().map(|s| kura_schedule::Job {
-                key: target.name.clone(),
-                schedule: s,
-                last_started: last_run.as_ref().map(|r| r.started),
-                since: self.since(&target.name, now),
-            });
-            let health = health
-                .iter()
-                .find(|h| h.target == target.name)
-                .cloned()
-                .unwrap_or(TargetHealth {
-                    target: target.name.clone(),
-                    state: HealthState::Ok,
-                    consecutive_failures: 0,
-                    last_error: None,
-                    last_success: None,
-                    last_attempt: None,
-                    unhealthy_until: None,
-                });
-            targets.push(TargetStatus {
-                schedule_text: schedule
-                    .as_ref()
-                    .map(Schedule::describe)
-                    .unwrap_or_default(),
-                next_run: job.as_ref().and_then(|j| j.next_run(now, &Local)),
-                overdue: job.as_ref().is_some_and(|j| {
-                    j.is_overdue(
-                        last_success.as_ref().map(|r| r.started),
-                        now,
-                        OVERDUE_GRACE_SECS,
-                        &Local,
-                    )
-                }),
-                running: progress.get(&target.name).cloned(),
-                last_success: last_success.and_then(|r| r.finished),
-                last_run,
-                health,
-                target,
-            });
+            targets.push(kura_backup::target_status(
+                &self.scheduled(&target, &health, &runs, now),
+                last_success.as_ref(),
+                progress.get(&target.name).cloned(),
+                now,
+                &Local,
+            ));
         }
-        let state = overall_state(&targets, paused.is_some());
         Ok(BackupStatus {
-            state,
+            state: overall_state(&targets, paused.is_some()),
             paused,
             last_success: targets.iter().filter_map(|t| t.last_success).max(),
             next_run: targets.iter().filter_map(|t| t.next_run).min(),
@@ -314,47 +265,18 @@ impl Scheduler {
         let now = now();
         let backups = Backups::new(&vault);
         let paused = backups.paused().unwrap_or(None);
-        let mut due = Vec::new();
-        if let Ok(targets) = backups.targets() {
-            let health = backups.health().unwrap_or_default();
-            let schedules: Vec<(String, Schedule, Option<i64>)> = targets
-                .iter()
-                .filter(|t| {
-                    // An unhealthy target is left alone until its cool-down is over.
-                    !health
-                        .iter()
-                        .any(|h| h.target == t.name && h.unhealthy_until.is_some_and(|u| u > now))
-                })
-                .filter_map(|t| {
-                    let s = parse_schedule(&t.schedule)?;
-                    let runs = backups.runs(Some(&t.name), 50).unwrap_or_default();
-                    // A target that could not be reached is tried again every little while
-                    // (the drive may come back), without waiting for the next scheduled time.
-                    if runs.first().is_some_and(|r| {
-                        r.result == RunResult::Unavailable
-                            && now - r.started < UNAVAILABLE_RETRY_SECS
-                    }) {
-                        return None;
-                    }
-                    // Runs that could not reach the target, or that the process did not live
-                    // to finish, do not count as done: the scheduled run is still owed.
-                    let last = runs
-                        .iter()
-                        .find(|r| {
-                            !matches!(r.result, RunResult::Unavailable | RunResult::Interrupted)
-                        })
-                        .map(|r| r.started);
-                    Some((t.name.clone(), s, last))
-                })
-                .collect();
-            let jobs = schedules.iter().map(|(name, s, last)| kura_schedule::Job {
-                key: name.clone(),
-                schedule: s,
-                last_started: *last,
-                since: self.since(name, now),
-            });
-            due = lock(&self.agenda).due(jobs, paused, now, &Local);
-        }
+        let targets = backups.targets().unwrap_or_default();
+        let health = backups.health().unwrap_or_default();
+        let runs: Vec<Vec<RunRecord>> = targets
+            .iter()
+            .map(|t| backups.runs(Some(&t.name), RECENT_RUNS).unwrap_or_default())
+            .collect();
+        let scheduled: Vec<ScheduledTarget> = targets
+            .iter()
+            .zip(&runs)
+            .map(|(t, runs)| self.scheduled(t, &health, runs, now))
+            .collect();
+        let due = kura_backup::due_backups(&lock(&self.agenda), &scheduled, paused, now, &Local);
         for target in due {
             // A target that cannot be reached waits quietly; it is overdue, not failed.
             if let Err(e) = self.start_backup(app, &target) {
@@ -369,18 +291,13 @@ impl Scheduler {
         let Ok(Some(schedule)) = vault.config().cleanup.parsed_schedule() else {
             return;
         };
-        let last = vault
-            .cleanup_runs(Some(20))
-            .ok()
-            .and_then(|runs| runs.into_iter().find(|r| !r.dry_run).map(|r| r.started_at));
-        let job = kura_schedule::Job {
-            key: CLEANUP.into(),
-            schedule: &schedule,
-            last_started: last,
-            since: self.since(CLEANUP, now),
-        };
-        let due = lock(&self.agenda).due([job], None, now, &Local);
-        if due.is_empty() || !lock(&self.agenda).start(CLEANUP) {
+        let runs = vault
+            .cleanup_runs(Some(RECENT_CLEANUPS))
+            .unwrap_or_default();
+        let since = self.since(CLEANUP_KEY, now);
+        let due =
+            kura_backup::cleanup_due(&lock(&self.agenda), &schedule, &runs, since, now, &Local);
+        if !due || !lock(&self.agenda).start(CLEANUP_KEY) {
             return;
         }
         let me = self.clone();
@@ -395,44 +312,8 @@ impl Scheduler {
                 }
                 Err(e) => tracing::warn!("scheduled cleanup failed: {e}"),
             }
-            lock(&me.agenda).finish(CLEANUP);
+            lock(&me.agenda).finish(CLEANUP_KEY);
         });
-    }
-}
-
-/// The state at a glance, most pressing first: a running backup, then a failing target, a
-/// pause, a missed schedule.
-pub fn overall_state(targets: &[TargetStatus], paused: bool) -> BackupState {
-    if targets.is_empty() {
-        BackupState::NoTargets
-    } else if targets.iter().any(|t| t.running.is_some()) {
-        BackupState::Running
-    } else if targets.iter().any(|t| {
-        matches!(
-            t.health.state,
-            HealthState::Failing | HealthState::Unhealthy
-        )
-    }) {
-        BackupState::Failed
-    } else if paused {
-        BackupState::Paused
-    } else if targets.iter().any(|t| t.overdue) {
-        BackupState::Overdue
-    } else {
-        BackupState::Ok
-    }
-}
-
-fn parse_schedule(text: &str) -> Option<Schedule> {
-    if text.trim().is_empty() {
-        return None;
-    }
-    match text.parse() {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!("schedule '{text}' cannot be read: {e}");
-            None
-        }
     }
 }
 

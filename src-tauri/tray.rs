@@ -4,14 +4,14 @@
 
 use std::sync::Arc;
 
-use kura_backup::{Backups, PauseLength};
+use kura_backup::{BackupState, Backups, PauseLength};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 
 use crate::commands::{snapshot_all_changed, AppState, VaultChanged};
-use crate::scheduler::{describe_result, short_time, BackupState, BackupStatus, Scheduler};
+use crate::scheduler::{describe_result, short_time, BackupStatus, Scheduler};
 
 /// Menu items whose state follows the backups.
 struct TrayItems {
@@ -262,11 +262,14 @@ mod tests {
     use std::path::Path;
 
     use chrono::{Local, TimeZone};
-    use kura_backup::{HealthState, Pause, RunRecord, RunResult, Target, TargetHealth};
+    use kura_backup::{
+        overall_state, BackupState, HealthState, Pause, RunRecord, RunResult, Target, TargetHealth,
+        TargetStatus,
+    };
     use kura_core::Progress;
 
     use super::tooltip;
-    use crate::scheduler::{overall_state, BackupState, BackupStatus, TargetStatus};
+    use crate::scheduler::BackupStatus;
 
     fn at(h: u32, m: u32) -> i64 {
         Local

@@ -4,8 +4,10 @@
 //! with retries, a circuit breaker per target, and run locks.
 //!
 //! [`Backups`] is the one entry point; the CLI and the desktop app call its methods. Schedules are
-//! stored as strings on each target for the scheduler (`kura-schedule`), which asks
-//! [`Backups::targets`] and [`Backups::last_run`] what is due and calls [`Backups::run_backup`].
+//! stored as strings on each target; a scheduler reads the targets, their health and runs and the
+//! pause, asks [`due_backups`] what to start (the policy: catch-up, pause, rest after failures,
+//! retry of an unreachable target), [`target_status`] and [`overall_state`] what to show, and
+//! calls [`Backups::run_backup`].
 //!
 //! ```
 //! use kura_backup::{Backups, Location, Secrets, Target};

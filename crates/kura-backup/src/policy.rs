@@ -433,7 +433,7 @@ mod tests {
             runs: &[],
             since: t(1, 12, 0),
         };
-        let progress = running.then(|| Progress {
+        let progress = running.then_some(Progress {
             phase: "storing",
             done: 3,
             total: Some(4),
