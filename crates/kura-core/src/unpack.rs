@@ -355,6 +355,20 @@ impl Sink<'_> {
     fn fit(&self, rel: &Path, size: u64) -> Result<()> {
         let after = self.done.bytes.saturating_add(size);
         let before = ByteSize(self.done.bytes).approx();
+        // The ratio first: it is a property of the archive, the same on every machine.
+        if let Some(limit) = self.cap.by_ratio.filter(|l| after > *l) {
+            return Err(Error::new(
+                ErrorKind::QuotaExceeded,
+                format!(
+                    "the archive {} would unpack to more than {}, {} times its own size (archive.unpack_max_ratio): its entry '{}' declares {} after {before}; nothing was kept. If you trust this archive, raise the limit (`kura config set archive.unpack_max_ratio N`, 0 for none)",
+                    self.archive.display(),
+                    ByteSize(limit).approx(),
+                    self.cap.ratio,
+                    rel.display(),
+                    ByteSize(size).approx(),
+                ),
+            ));
+        }
         if let Some(limit) = self.cap.by_space.filter(|l| after > *l) {
             return Err(Error::new(
                 ErrorKind::DiskFull,
@@ -367,19 +381,6 @@ impl Sink<'_> {
                     ByteSize(self.cap.free).approx(),
                     self.cap.reserve,
                     ByteSize(limit).approx(),
-                ),
-            ));
-        }
-        if let Some(limit) = self.cap.by_ratio.filter(|l| after > *l) {
-            return Err(Error::new(
-                ErrorKind::QuotaExceeded,
-                format!(
-                    "the archive {} would unpack to more than {}, {} times its own size (archive.unpack_max_ratio): its entry '{}' declares {} after {before}; nothing was kept. If you trust this archive, raise the limit (`kura config set archive.unpack_max_ratio N`, 0 for none)",
-                    self.archive.display(),
-                    ByteSize(limit).approx(),
-                    self.cap.ratio,
-                    rel.display(),
-                    ByteSize(size).approx(),
                 ),
             ));
         }
