@@ -133,7 +133,7 @@ impl Events {
             .map_err(db_error)?;
         let id = db.conn.last_insert_rowid();
         db.inserts += 1;
-        if db.inserts % PRUNE_EVERY == 0 {
+        if db.inserts.is_multiple_of(PRUNE_EVERY) {
             prune(&db.conn, id - EVENTS_KEPT).map_err(db_error)?;
         }
         Ok(id)
