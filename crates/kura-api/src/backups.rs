@@ -191,6 +191,26 @@ impl Api {
             *last = Some(text);
         }
         self.events.emit("backup.status", None, json);
+        self.backup_status.send_replace(Some(status));
+    }
+
+    /// The backup status as last published, in this process: for a door that shows it as it
+    /// changes (the desktop's tray and window), without reading it back from events.
+    pub fn watch_backup_status(&self) -> tokio::sync::watch::Receiver<Option<BackupStatus>> {
+        self.backup_status.subscribe()
+    }
+
+    /// Starts a backup of every target now (the tray's "Back up now"); targets already running
+    /// or resting are skipped.
+    pub fn start_all_backups(self: &Arc<Self>) -> ApiResult<Vec<Operation>> {
+        let mut started = Vec::new();
+        for t in self.backups().targets()? {
+            match self.start_backup(&t.name) {
+                Ok(op) => started.push(op),
+                Err(e) => tracing::info!("{e}"),
+            }
+        }
+        Ok(started)
     }
 
     /// Whether a backup of `target` runs in this process.

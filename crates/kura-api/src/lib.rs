@@ -54,6 +54,7 @@ pub struct Api {
     operations: Arc<Operations>,
     clock: Arc<dyn Clock>,
     backups: backups::Runner,
+    backup_status: tokio::sync::watch::Sender<Option<BackupStatus>>,
 }
 
 impl Api {
@@ -73,6 +74,7 @@ impl Api {
             operations,
             clock,
             backups: backups::Runner::default(),
+            backup_status: tokio::sync::watch::channel(None).0,
         }))
     }
 
