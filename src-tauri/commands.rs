@@ -1,185 +1,113 @@
-//! Tauri commands: each parses its input, calls one engine function on a blocking thread (the UI
-//! thread never waits on disk), and converts the result. State changes are announced with the
-//! `VaultChanged` event so every open view stays current.
+//! Tauri commands: each parses its input, calls one function of the service layer
+//! (`kura_api::Api`) on a blocking thread (the UI thread never waits on disk), and converts the
+//! result. Long commands run as operations of the service, with the UI's job id as their id and
+//! their progress forwarded to the call's channel. Changes are announced by the service as
+//! `vault.changed` events, which `events.rs` forwards to the window.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use kura_api::{Api, ApiError, ApiResult, AppInfo, ProgressSink};
 use kura_core::{
     Config, Diff, FileEntry, FilePreview, FolderGitCommit, FolderGitStatus, GcReport,
-    ImportOptions, NewProject, Progress, Project, ProjectFilter, RestoreReport, SnapshotOptions,
-    SnapshotReport, Stats, Template, Trigger, UploadReport, Vault, VerifyReport, Version,
-    Workspace,
+    ImportOptions, Job, NewProject, Progress, Project, ProjectFilter, RestoreReport,
+    SnapshotReport, Stats, Template, UploadReport, VerifyReport, Version, Workspace,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, State};
-use tauri_specta::Event;
-
-use crate::error::{IpcError, IpcResult};
-use crate::jobs::Jobs;
+use tauri::State;
 
 /// Shared state of the app.
 pub struct AppState {
-    /// The vault, or why it could not be opened (a missing drive, say): the UI shows that
-    /// instead of opening anything half-way.
-    pub vault: Result<Arc<Vault>, IpcError>,
-    /// Running long operations.
-    pub jobs: Arc<Jobs>,
-}
-
-/// Something in the vault changed; views showing it should refresh.
-#[derive(Serialize, Deserialize, Debug, Clone, specta::Type, tauri_specta::Event)]
-pub struct VaultChanged {
-    /// The project concerned, or `None` for vault-wide changes (workspaces, settings).
-    pub project_id: Option<String>,
-    /// What happened ("snapshot", "files", "metadata", "workspaces", "settings", ...).
-    pub reason: String,
-}
-
-impl VaultChanged {
-    pub(crate) fn send(app: &AppHandle, project_id: Option<&str>, reason: &str) {
-        let event = VaultChanged {
-            project_id: project_id.map(str::to_string),
-            reason: reason.to_string(),
-        };
-        if let Err(e) = event.emit(app) {
-            tracing::warn!("cannot emit vault change: {e}");
-        }
-    }
-}
-
-/// About the running app.
-#[derive(Serialize, Debug, Clone, specta::Type)]
-pub struct AppInfo {
-    /// The vault folder.
-    pub vault: String,
-    /// Kura's version.
-    pub version: String,
-    /// Path of config.toml.
-    pub config_path: String,
+    /// The service over the vault, or why the vault could not be opened (a missing drive, say):
+    /// the UI shows that instead of opening anything half-way.
+    pub api: Result<Arc<Api>, ApiError>,
 }
 
 impl AppState {
-    fn vault(&self) -> IpcResult<Arc<Vault>> {
-        self.vault.clone()
+    pub(crate) fn api(&self) -> ApiResult<Arc<Api>> {
+        self.api.clone()
     }
 }
 
-/// Runs engine work on a blocking thread.
+/// Runs service work on a blocking thread.
 pub(crate) async fn blocking<T: Send + 'static>(
     state: &State<'_, AppState>,
-    work: impl FnOnce(&Vault) -> kura_core::Result<T> + Send + 'static,
-) -> IpcResult<T> {
-    let vault = state.vault()?;
-    tauri::async_runtime::spawn_blocking(move || {
-        let r = work(&vault).map_err(IpcError::from);
-        purge_in_background(vault);
-        r
-    })
-    .await
-    .map_err(|e| IpcError::internal(format!("the operation stopped unexpectedly: {e}")))?
+    work: impl FnOnce(&Arc<Api>) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let api = state.api()?;
+    tauri::async_runtime::spawn_blocking(move || work(&api))
+        .await
+        .map_err(|e| ApiError::internal(format!("the operation stopped unexpectedly: {e}")))?
 }
 
-/// Removes on a thread of its own what an archive or a deletion moved aside (see
-/// `Vault::purge_discarded`), so that nobody waits for it.
-pub(crate) fn purge_in_background(vault: Arc<Vault>) {
-    if !vault.has_discarded() {
-        return;
-    }
-    tauri::async_runtime::spawn_blocking(move || {
-        if let Err(e) = vault.purge_discarded() {
-            tracing::warn!("removing discarded folders failed: {}", e.message());
-        }
-    });
-}
-
-/// Runs engine work that reports progress as job `job_id`.
-pub(crate) async fn with_job<T: Send + 'static>(
+/// Runs service work as operation `kind` with the UI's `job_id`, its progress sent to
+/// `on_progress`; answers when it ends.
+pub(crate) async fn with_job<T: Serialize + Send + 'static>(
     state: &State<'_, AppState>,
+    kind: &'static str,
     job_id: String,
     on_progress: Channel<Progress>,
-    work: impl FnOnce(&Vault, &kura_core::Job) -> kura_core::Result<T> + Send + 'static,
-) -> IpcResult<T> {
-    let running = state.jobs.start(job_id, on_progress);
-    blocking(state, move |v| {
-        let r = work(v, &running.job);
-        drop(running);
-        r
+    work: impl FnOnce(&Arc<Api>, &Job) -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    blocking(state, move |api| {
+        let sink: ProgressSink = Arc::new(move |p: &Progress| {
+            let _ = on_progress.send(p.clone());
+        });
+        let worker = api.clone();
+        api.operations()
+            .run(kind, None, Some(job_id), Some(sink), move |job| {
+                work(&worker, job)
+            })
     })
     .await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn app_info(state: State<'_, AppState>) -> IpcResult<AppInfo> {
-    blocking(&state, |v| {
-        Ok(AppInfo {
-            vault: v.root().display().to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            config_path: v.config_path().display().to_string(),
-        })
-    })
-    .await
+pub async fn app_info(state: State<'_, AppState>) -> ApiResult<AppInfo> {
+    blocking(&state, |api| Ok(api.app_info())).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn workspaces(state: State<'_, AppState>) -> IpcResult<Vec<Workspace>> {
-    blocking(&state, |v| v.workspaces()).await
+pub async fn workspaces(state: State<'_, AppState>) -> ApiResult<Vec<Workspace>> {
+    blocking(&state, |api| Ok(api.vault().workspaces()?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn create_workspace(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    name: String,
-) -> IpcResult<Workspace> {
-    let r = blocking(&state, move |v| v.create_workspace(&name)).await?;
-    VaultChanged::send(&app, None, "workspaces");
-    Ok(r)
+pub async fn create_workspace(state: State<'_, AppState>, name: String) -> ApiResult<Workspace> {
+    blocking(&state, move |api| api.create_workspace(&name)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn rename_workspace(
-    app: AppHandle,
     state: State<'_, AppState>,
     name: String,
     new_name: String,
-) -> IpcResult<Workspace> {
-    let r = blocking(&state, move |v| v.rename_workspace(&name, &new_name)).await?;
-    VaultChanged::send(&app, None, "workspaces");
-    Ok(r)
+) -> ApiResult<Workspace> {
+    blocking(&state, move |api| api.rename_workspace(&name, &new_name)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn switch_workspace(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    name: String,
-) -> IpcResult<Workspace> {
-    let r = blocking(&state, move |v| v.switch_workspace(&name)).await?;
-    VaultChanged::send(&app, None, "workspaces");
-    Ok(r)
+pub async fn switch_workspace(state: State<'_, AppState>, name: String) -> ApiResult<Workspace> {
+    blocking(&state, move |api| api.switch_workspace(&name)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn delete_workspace(
-    app: AppHandle,
     state: State<'_, AppState>,
     name: String,
     move_to: Option<String>,
-) -> IpcResult<()> {
-    blocking(&state, move |v| {
-        v.delete_workspace(&name, move_to.as_deref())
+) -> ApiResult<()> {
+    blocking(&state, move |api| {
+        api.delete_workspace(&name, move_to.as_deref())
     })
-    .await?;
-    VaultChanged::send(&app, None, "workspaces");
-    Ok(())
+    .await
 }
 
 #[tauri::command]
@@ -187,166 +115,117 @@ pub async fn delete_workspace(
 pub async fn projects(
     state: State<'_, AppState>,
     filter: ProjectFilter,
-) -> IpcResult<Vec<Arc<Project>>> {
-    blocking(&state, move |v| v.projects(&filter)).await
+) -> ApiResult<Vec<Arc<Project>>> {
+    blocking(&state, move |api| Ok(api.vault().projects(&filter)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn project(state: State<'_, AppState>, id: String) -> IpcResult<Project> {
-    blocking(&state, move |v| {
-        v.touch_project(&id)?;
-        v.project(&id)
+pub async fn project(state: State<'_, AppState>, id: String) -> ApiResult<Project> {
+    blocking(&state, move |api| api.open_project(&id)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn create_project(
+    state: State<'_, AppState>,
+    new_project: NewProject,
+) -> ApiResult<Project> {
+    blocking(&state, move |api| api.create_project(&new_project)).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn import_folder(
+    state: State<'_, AppState>,
+    path: String,
+    options: ImportOptions,
+    job_id: String,
+    on_progress: Channel<Progress>,
+) -> ApiResult<Project> {
+    with_job(&state, "import", job_id, on_progress, move |api, job| {
+        api.import_folder(&PathBuf::from(path), &options, job)
     })
     .await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn create_project(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    new_project: NewProject,
-) -> IpcResult<Project> {
-    let p = blocking(&state, move |v| v.create_project(&new_project)).await?;
-    VaultChanged::send(&app, Some(&p.id), "created");
-    crate::watcher::refresh(&app);
-    Ok(p)
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn import_folder(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    path: String,
-    options: ImportOptions,
-    job_id: String,
-    on_progress: Channel<Progress>,
-) -> IpcResult<Project> {
-    let p = with_job(&state, job_id, on_progress, move |v, job| {
-        v.import_folder(&PathBuf::from(path), &options, job)
-    })
-    .await?;
-    VaultChanged::send(&app, Some(&p.id), "created");
-    crate::watcher::refresh(&app);
-    Ok(p)
-}
-
-#[tauri::command]
-#[specta::specta]
 pub async fn rename_project(
-    app: AppHandle,
     state: State<'_, AppState>,
     id: String,
     new_name: String,
-) -> IpcResult<Project> {
-    let p = blocking(&state, move |v| v.rename_project(&id, &new_name)).await?;
-    VaultChanged::send(&app, Some(&p.id), "metadata");
-    Ok(p)
+) -> ApiResult<Project> {
+    blocking(&state, move |api| api.rename_project(&id, &new_name)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn move_project(
-    app: AppHandle,
     state: State<'_, AppState>,
     id: String,
     workspace: String,
-) -> IpcResult<Project> {
-    let p = blocking(&state, move |v| v.move_project(&id, &workspace)).await?;
-    VaultChanged::send(&app, Some(&p.id), "metadata");
-    Ok(p)
+) -> ApiResult<Project> {
+    blocking(&state, move |api| api.move_project(&id, &workspace)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn edit_project(
-    app: AppHandle,
     state: State<'_, AppState>,
     id: String,
     description: Option<String>,
     kind: Option<String>,
     git_remote: Option<String>,
-) -> IpcResult<Project> {
-    let p = blocking(&state, move |v| {
-        v.edit_project(
+) -> ApiResult<Project> {
+    blocking(&state, move |api| {
+        api.edit_project(
             &id,
             description.as_deref(),
             kind.as_deref(),
             git_remote.as_deref(),
         )
     })
-    .await?;
-    VaultChanged::send(&app, Some(&p.id), "metadata");
-    Ok(p)
+    .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn tag_project(
-    app: AppHandle,
     state: State<'_, AppState>,
     id: String,
     add: Vec<String>,
     remove: Vec<String>,
-) -> IpcResult<Project> {
-    let p = blocking(&state, move |v| v.tag_project(&id, &add, &remove)).await?;
-    VaultChanged::send(&app, Some(&p.id), "metadata");
-    Ok(p)
+) -> ApiResult<Project> {
+    blocking(&state, move |api| api.tag_project(&id, &add, &remove)).await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn set_metadata(
-    app: AppHandle,
     state: State<'_, AppState>,
     id: String,
     changes: Vec<(String, Option<String>)>,
-) -> IpcResult<Project> {
-    let p = blocking(&state, move |v| v.set_metadata(&id, &changes)).await?;
-    VaultChanged::send(&app, Some(&p.id), "metadata");
-    Ok(p)
+) -> ApiResult<Project> {
+    blocking(&state, move |api| api.set_metadata(&id, &changes)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn trash_project(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    id: String,
-) -> IpcResult<Project> {
-    let p = blocking(&state, move |v| v.trash_project(&id)).await?;
-    VaultChanged::send(&app, Some(&p.id), "trash");
-    crate::watcher::refresh(&app);
-    Ok(p)
+pub async fn trash_project(state: State<'_, AppState>, id: String) -> ApiResult<Project> {
+    blocking(&state, move |api| api.trash_project(&id)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn untrash_project(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    id: String,
-) -> IpcResult<Project> {
-    let p = blocking(&state, move |v| v.untrash_project(&id)).await?;
-    VaultChanged::send(&app, Some(&p.id), "trash");
-    crate::watcher::refresh(&app);
-    Ok(p)
+pub async fn untrash_project(state: State<'_, AppState>, id: String) -> ApiResult<Project> {
+    blocking(&state, move |api| api.untrash_project(&id)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn delete_project(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    id: String,
-) -> IpcResult<()> {
-    let key = id.clone();
-    blocking(&state, move |v| v.delete_project(&id)).await?;
-    VaultChanged::send(&app, Some(&key), "deleted");
-    crate::watcher::refresh(&app);
-    Ok(())
+pub async fn delete_project(state: State<'_, AppState>, id: String) -> ApiResult<()> {
+    blocking(&state, move |api| api.delete_project(&id)).await
 }
 
 #[tauri::command]
@@ -358,17 +237,19 @@ pub async fn export_project(
     dest: String,
     job_id: String,
     on_progress: Channel<Progress>,
-) -> IpcResult<RestoreReport> {
-    with_job(&state, job_id, on_progress, move |v, job| {
-        v.export_version(&id, version.as_deref(), &PathBuf::from(dest), job)
+) -> ApiResult<RestoreReport> {
+    with_job(&state, "export", job_id, on_progress, move |api, job| {
+        Ok(api
+            .vault()
+            .export_version(&id, version.as_deref(), &PathBuf::from(dest), job)?)
     })
     .await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn templates(state: State<'_, AppState>) -> IpcResult<Vec<Template>> {
-    blocking(&state, |v| v.templates()).await
+pub async fn templates(state: State<'_, AppState>) -> ApiResult<Vec<Template>> {
+    blocking(&state, |api| Ok(api.vault().templates()?)).await
 }
 
 #[tauri::command]
@@ -377,8 +258,11 @@ pub async fn save_template(
     state: State<'_, AppState>,
     id: String,
     name: String,
-) -> IpcResult<Template> {
-    blocking(&state, move |v| v.save_template(&id, &name)).await
+) -> ApiResult<Template> {
+    blocking(&state, move |api| {
+        Ok(api.vault().save_template(&id, &name)?)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -387,8 +271,11 @@ pub async fn list_files(
     state: State<'_, AppState>,
     id: String,
     prefix: Option<String>,
-) -> IpcResult<Vec<FileEntry>> {
-    blocking(&state, move |v| v.list_files(&id, prefix.as_deref())).await
+) -> ApiResult<Vec<FileEntry>> {
+    blocking(&state, move |api| {
+        Ok(api.vault().list_files(&id, prefix.as_deref())?)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -397,78 +284,51 @@ pub async fn preview_file(
     state: State<'_, AppState>,
     id: String,
     path: String,
-) -> IpcResult<FilePreview> {
-    blocking(&state, move |v| v.preview_file(&id, &path)).await
+) -> ApiResult<FilePreview> {
+    blocking(&state, move |api| {
+        Ok(api.vault().preview_file(&id, &path)?)
+    })
+    .await
 }
 
 /// Copies dropped files and folders into a project (the drag-and-drop path).
 #[tauri::command]
 #[specta::specta]
 pub async fn upload_files(
-    app: AppHandle,
     state: State<'_, AppState>,
     id: String,
     sources: Vec<String>,
     dest_dir: String,
     job_id: String,
     on_progress: Channel<Progress>,
-) -> IpcResult<UploadReport> {
-    let key = id.clone();
+) -> ApiResult<UploadReport> {
     let sources: Vec<PathBuf> = sources.into_iter().map(PathBuf::from).collect();
-    let r = with_job(&state, job_id, on_progress, move |v, job| {
-        v.upload_files(&id, &sources, &dest_dir, job)
+    with_job(&state, "upload", job_id, on_progress, move |api, job| {
+        api.upload_files(&id, &sources, &dest_dir, job)
     })
-    .await?;
-    VaultChanged::send(&app, Some(&key), "files");
-    Ok(r)
+    .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn snapshot(
-    app: AppHandle,
     state: State<'_, AppState>,
     id: String,
     message: Option<String>,
     job_id: String,
     on_progress: Channel<Progress>,
-) -> IpcResult<SnapshotReport> {
-    let r = with_job(&state, job_id, on_progress, move |v, job| {
-        v.snapshot(
-            &id,
-            &SnapshotOptions {
-                message,
-                trigger: Trigger::Manual,
-                ..Default::default()
-            },
-            job,
-        )
+) -> ApiResult<SnapshotReport> {
+    with_job(&state, "snapshot", job_id, on_progress, move |api, job| {
+        api.snapshot(&id, message, job)
     })
-    .await?;
-    VaultChanged::send(&app, Some(&r.project_id), "snapshot");
-    Ok(r)
+    .await
 }
 
 /// Takes a version of every active project that changed (the tray's "Snapshot now").
 #[tauri::command]
 #[specta::specta]
-pub async fn snapshot_changed(
-    app: AppHandle,
-    state: State<'_, AppState>,
-) -> IpcResult<Vec<SnapshotReport>> {
-    let reports = blocking(&state, snapshot_all_changed).await?;
-    for r in reports.iter().filter(|r| r.version.is_some()) {
-        VaultChanged::send(&app, Some(&r.project_id), "snapshot");
-    }
-    Ok(reports)
-}
-
-pub(crate) fn snapshot_all_changed(v: &Vault) -> kura_core::Result<Vec<SnapshotReport>> {
-    v.snapshot_changed(
-        true,
-        &SnapshotOptions::default(),
-        &kura_core::Job::default(),
-    )
+pub async fn snapshot_changed(state: State<'_, AppState>) -> ApiResult<Vec<SnapshotReport>> {
+    blocking(&state, |api| api.snapshot_changed()).await
 }
 
 #[tauri::command]
@@ -477,8 +337,11 @@ pub async fn versions(
     state: State<'_, AppState>,
     id: String,
     limit: Option<u32>,
-) -> IpcResult<Vec<Version>> {
-    blocking(&state, move |v| v.versions(&id, limit.map(|l| l as usize))).await
+) -> ApiResult<Vec<Version>> {
+    blocking(&state, move |api| {
+        Ok(api.vault().versions(&id, limit.map(|l| l as usize))?)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -487,8 +350,11 @@ pub async fn file_versions(
     state: State<'_, AppState>,
     id: String,
     path: String,
-) -> IpcResult<Vec<Version>> {
-    blocking(&state, move |v| v.file_versions(&id, &path)).await
+) -> ApiResult<Vec<Version>> {
+    blocking(&state, move |api| {
+        Ok(api.vault().file_versions(&id, &path)?)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -499,9 +365,11 @@ pub async fn diff(
     from: String,
     to: Option<String>,
     path: Option<String>,
-) -> IpcResult<Diff> {
-    blocking(&state, move |v| {
-        v.diff(&id, &from, to.as_deref(), path.as_deref(), true)
+) -> ApiResult<Diff> {
+    blocking(&state, move |api| {
+        Ok(api
+            .vault()
+            .diff(&id, &from, to.as_deref(), path.as_deref(), true)?)
     })
     .await
 }
@@ -509,40 +377,32 @@ pub async fn diff(
 #[tauri::command]
 #[specta::specta]
 pub async fn restore_project(
-    app: AppHandle,
     state: State<'_, AppState>,
     id: String,
     version: String,
     job_id: String,
     on_progress: Channel<Progress>,
-) -> IpcResult<RestoreReport> {
-    let key = id.clone();
-    let r = with_job(&state, job_id, on_progress, move |v, job| {
-        v.restore_project(&id, &version, job)
+) -> ApiResult<RestoreReport> {
+    with_job(&state, "restore", job_id, on_progress, move |api, job| {
+        api.restore_project(&id, &version, job)
     })
-    .await?;
-    VaultChanged::send(&app, Some(&key), "restore");
-    Ok(r)
+    .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn restore_file(
-    app: AppHandle,
     state: State<'_, AppState>,
     id: String,
     version: String,
     path: String,
     job_id: String,
     on_progress: Channel<Progress>,
-) -> IpcResult<RestoreReport> {
-    let key = id.clone();
-    let r = with_job(&state, job_id, on_progress, move |v, job| {
-        v.restore_file(&id, &version, &path, job)
+) -> ApiResult<RestoreReport> {
+    with_job(&state, "restore", job_id, on_progress, move |api, job| {
+        api.restore_file(&id, &version, &path, job)
     })
-    .await?;
-    VaultChanged::send(&app, Some(&key), "restore");
-    Ok(r)
+    .await
 }
 
 #[tauri::command]
@@ -550,8 +410,8 @@ pub async fn restore_file(
 pub async fn folder_git_status(
     state: State<'_, AppState>,
     id: String,
-) -> IpcResult<FolderGitStatus> {
-    blocking(&state, move |v| v.folder_git_status(&id)).await
+) -> ApiResult<FolderGitStatus> {
+    blocking(&state, move |api| Ok(api.vault().folder_git_status(&id)?)).await
 }
 
 #[tauri::command]
@@ -560,51 +420,40 @@ pub async fn folder_git_log(
     state: State<'_, AppState>,
     id: String,
     limit: u32,
-) -> IpcResult<Vec<FolderGitCommit>> {
-    blocking(&state, move |v| v.folder_git_log(&id, limit as usize)).await
+) -> ApiResult<Vec<FolderGitCommit>> {
+    blocking(&state, move |api| {
+        Ok(api.vault().folder_git_log(&id, limit as usize)?)
+    })
+    .await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn init_folder_git(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    id: String,
-) -> IpcResult<()> {
-    let key = id.clone();
-    blocking(&state, move |v| v.init_folder_git(&id)).await?;
-    VaultChanged::send(&app, Some(&key), "git");
-    Ok(())
+pub async fn init_folder_git(state: State<'_, AppState>, id: String) -> ApiResult<()> {
+    blocking(&state, move |api| api.init_folder_git(&id)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn stats(state: State<'_, AppState>) -> IpcResult<Stats> {
-    blocking(&state, |v| v.stats()).await
+pub async fn stats(state: State<'_, AppState>) -> ApiResult<Stats> {
+    blocking(&state, |api| Ok(api.vault().stats()?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn config(state: State<'_, AppState>) -> IpcResult<Config> {
-    blocking(&state, |v| Ok((*v.config()).clone())).await
+pub async fn config(state: State<'_, AppState>) -> ApiResult<Config> {
+    blocking(&state, |api| Ok((*api.vault().config()).clone())).await
 }
 
 /// Changes one setting (validated) and returns the settings now in the file.
 #[tauri::command]
 #[specta::specta]
 pub async fn set_config(
-    app: AppHandle,
     state: State<'_, AppState>,
     key: String,
     value: String,
-) -> IpcResult<Config> {
-    let c = blocking(&state, move |v| {
-        v.set_config(&key, &value).map(|c| (*c).clone())
-    })
-    .await?;
-    VaultChanged::send(&app, None, "settings");
-    crate::watcher::refresh(&app);
-    Ok(c)
+) -> ApiResult<Config> {
+    blocking(&state, move |api| api.set_config(&key, &value)).await
 }
 
 #[tauri::command]
@@ -613,26 +462,27 @@ pub async fn verify(
     state: State<'_, AppState>,
     job_id: String,
     on_progress: Channel<Progress>,
-) -> IpcResult<VerifyReport> {
-    with_job(&state, job_id, on_progress, |v, job| v.verify(None, job)).await
+) -> ApiResult<VerifyReport> {
+    with_job(&state, "verify", job_id, on_progress, |api, job| {
+        Ok(api.vault().verify(None, job)?)
+    })
+    .await
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn gc(
-    app: AppHandle,
     state: State<'_, AppState>,
     job_id: String,
     on_progress: Channel<Progress>,
-) -> IpcResult<GcReport> {
-    let r = with_job(&state, job_id, on_progress, |v, job| v.gc(job)).await?;
-    VaultChanged::send(&app, None, "gc");
-    Ok(r)
+) -> ApiResult<GcReport> {
+    with_job(&state, "gc", job_id, on_progress, |api, job| api.gc(job)).await
 }
 
+/// Cancels a running long command; finished or unknown jobs are ignored.
 #[tauri::command]
 #[specta::specta]
-pub async fn cancel_job(state: State<'_, AppState>, job_id: String) -> IpcResult<()> {
-    state.jobs.cancel(&job_id);
+pub async fn cancel_job(state: State<'_, AppState>, job_id: String) -> ApiResult<()> {
+    let _ = state.api()?.operations().cancel(&job_id);
     Ok(())
 }

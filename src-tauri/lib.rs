@@ -1,21 +1,20 @@
-//! Kura's desktop app: a Tauri 2 shell over the engine. The commands are thin adapters
-//! (`commands.rs`); the tray, the folder watcher and the job registry are the only state here.
+//! Kura's desktop app: a Tauri 2 shell over the service layer (`kura_api`). The commands are
+//! adapters of a few lines (`commands.rs`, `backups.rs`, `archives.rs`); the service's events
+//! reach the window through `events.rs`; the tray is the only state of its own here. The
+//! scheduler and automatic versions are the service's, started here as `kura serve` starts them.
 
 mod archives;
 mod backups;
 mod commands;
-mod error;
-mod jobs;
-mod scheduler;
+mod events;
 mod tray;
-mod watcher;
 
 use std::sync::Arc;
 
+use kura_api::{Api, ApiError, AutoSnapshots, Scheduler};
 use tauri::Manager;
 
 use crate::commands::AppState;
-use crate::error::IpcError;
 
 /// The command and event registry; also what the TypeScript bindings are generated from.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
@@ -90,8 +89,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             pause_backups,
         ])
         .events(tauri_specta::collect_events![
-            VaultChanged,
-            scheduler::BackupStatus
+            events::VaultChanged,
+            events::BackupStatusChanged
         ])
         // Byte counts and times are far below 2^53: plain numbers are exact.
         .dangerously_cast_bigints_to_number()
@@ -123,14 +122,14 @@ pub fn run() {
     }
     tracing_subscriber::fmt().with_env_filter(filter).init();
     let builder = specta_builder();
-    let vault = kura_core::Vault::default_location()
+    let api = kura_core::Vault::default_location()
         .and_then(|p| kura_core::Vault::open(&p))
-        .map(Arc::new)
-        .map_err(IpcError::from);
-    if let Err(e) = &vault {
+        .map_err(ApiError::from)
+        .and_then(|v| Api::open(Arc::new(v)));
+    if let Err(e) = &api {
         tracing::error!("the vault cannot be opened: {}", e.message);
     }
-    let vault_for_purge = vault.clone();
+    let started = api.clone();
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
             tray::show_main(app)
@@ -138,24 +137,22 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
-        .manage(AppState {
-            vault,
-            jobs: Arc::default(),
-        })
+        .manage(AppState { api })
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
             if let Err(e) = tray::create(app.handle()) {
                 tracing::warn!("no tray icon: {e}");
             }
-            watcher::start(app.handle());
-            // Folders an earlier run moved aside but did not get to remove.
-            if let Ok(v) = &vault_for_purge {
-                commands::purge_in_background(v.clone());
+            if let Ok(api) = &started {
+                events::forward(app.handle(), api);
+                // Folders an earlier run moved aside but did not get to remove.
+                api.purge_discarded_in_background();
+                app.manage(AutoSnapshots::start(api));
+                // Backups and cleanup on their schedules (missed runs caught up now), unless
+                // `kura serve` runs them for this vault already.
+                app.manage(Scheduler::start(api.clone()));
             }
-            // Backups and cleanup on their schedules, missed runs caught up now.
-            let scheduler = scheduler::start(app.handle());
-            app.manage(scheduler);
             Ok(())
         })
         .on_window_event(|window, event| {

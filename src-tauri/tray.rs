@@ -2,16 +2,15 @@
 //! up now, pause or resume scheduled backups, take a version of every changed project, open
 //! Kura or quit. Closing the window keeps Kura running here.
 
-use std::sync::Arc;
-
-use kura_backup::{BackupState, Backups, PauseLength};
+use chrono::{Local, TimeZone};
+use kura_api::BackupStatus;
+use kura_backup::{BackupState, PauseLength, RunRecord, RunResult};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::commands::{snapshot_all_changed, AppState, VaultChanged};
-use crate::scheduler::{describe_result, short_time, BackupStatus, Scheduler};
+use crate::commands::AppState;
 
 /// Menu items whose state follows the backups.
 struct TrayItems {
@@ -103,59 +102,64 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     Ok(())
 }
 
-fn scheduler(app: &AppHandle) -> Arc<Scheduler> {
-    app.state::<Arc<Scheduler>>().inner().clone()
+/// Runs `work` with the service on a thread of its own (menu clicks must not wait on disk).
+fn with_api(
+    app: &AppHandle,
+    what: &'static str,
+    work: impl FnOnce(&std::sync::Arc<kura_api::Api>) -> kura_api::ApiResult<()> + Send + 'static,
+) {
+    let Ok(api) = app.state::<AppState>().api() else {
+        return;
+    };
+    std::thread::spawn(move || {
+        if let Err(e) = work(&api) {
+            tracing::warn!("{what} from the tray failed: {e}");
+        }
+    });
 }
 
 fn back_up_every_target(app: &AppHandle) {
-    let Ok(vault) = app.state::<AppState>().vault.clone() else {
-        return;
-    };
-    let scheduler = scheduler(app);
-    match Backups::new(&vault).targets() {
-        Ok(targets) => {
-            for t in targets {
-                if let Err(e) = scheduler.start_backup(app, &t.name) {
-                    tracing::info!("{e}");
-                }
-            }
-        }
-        Err(e) => tracing::warn!("cannot read the backup targets: {e}"),
-    }
+    with_api(app, "back up now", |api| {
+        api.start_all_backups().map(|_| ())
+    });
 }
 
 /// Pauses scheduled backups for `length`, or resumes them with `None`.
 fn set_pause(app: &AppHandle, length: Option<PauseLength>) {
-    let Ok(vault) = app.state::<AppState>().vault.clone() else {
-        return;
-    };
-    let backups = Backups::new(&vault);
-    let result = match length {
-        Some(l) => backups.pause(l).map(|_| ()),
-        None => backups.resume(),
-    };
-    if let Err(e) = result {
-        tracing::warn!("cannot change the pause: {e}");
-    }
-    scheduler(app).publish(app);
+    with_api(app, "pause", move |api| api.pause_backups(length));
 }
 
 fn snapshot_changed(app: &AppHandle) {
-    let app = app.clone();
-    std::thread::spawn(move || {
-        let state = app.state::<AppState>();
-        let Ok(vault) = state.vault.clone() else {
-            return;
-        };
-        match snapshot_all_changed(&vault) {
-            Ok(reports) => {
-                for r in reports.iter().filter(|r| r.version.is_some()) {
-                    VaultChanged::send(&app, Some(&r.project_id), "snapshot");
-                }
-            }
-            Err(e) => tracing::warn!("snapshot from the tray failed: {e}"),
-        }
-    });
+    with_api(app, "snapshot", |api| api.snapshot_changed().map(|_| ()));
+}
+
+/// A time for the tooltip: "today 14:05", "Mon 02:00" within a week, else the date.
+pub fn short_time(at: i64, now: i64) -> String {
+    let (Some(t), Some(n)) = (
+        Local.timestamp_opt(at, 0).single(),
+        Local.timestamp_opt(now, 0).single(),
+    ) else {
+        return String::new();
+    };
+    if t.date_naive() == n.date_naive() {
+        t.format("today %H:%M").to_string()
+    } else if (at - now).abs() < 6 * 86_400 {
+        t.format("%a %H:%M").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M").to_string()
+    }
+}
+
+/// The last run's outcome in words, for the tooltip.
+pub fn describe_result(r: &RunRecord) -> &'static str {
+    match r.result {
+        RunResult::Ok => "ok",
+        RunResult::Failed => "failed",
+        RunResult::Unavailable => "target unavailable",
+        RunResult::Cancelled => "cancelled",
+        RunResult::Interrupted => "interrupted",
+        RunResult::Running => "running",
+    }
 }
 
 /// The icons of the backup states, drawn by scripts/tray-icons.sh.
@@ -234,7 +238,7 @@ pub fn tooltip(status: &BackupStatus, now: i64) -> String {
 
 /// Shows `status` on the tray icon, its tooltip and its menu.
 pub fn show_backup_status(app: &AppHandle, status: &BackupStatus) {
-    let now = crate::scheduler::now();
+    let now = kura_core::Clock::now(&kura_core::SystemClock);
     if let Some(tray) = app.tray_by_id("main") {
         let icon = match badge(status.state) {
             Some(png) => Image::from_bytes(png).ok(),
@@ -269,7 +273,7 @@ mod tests {
     use kura_core::Progress;
 
     use super::tooltip;
-    use crate::scheduler::BackupStatus;
+    use kura_api::BackupStatus;
 
     fn at(h: u32, m: u32) -> i64 {
         Local

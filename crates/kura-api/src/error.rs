@@ -69,6 +69,27 @@ impl ErrorCode {
     }
 }
 
+/// What kind of thing an error is about.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    /// An input field of the request (`name`, `tags`, `path`, `schedule`, ...): a form shows the
+    /// message next to it.
+    Field,
+    Project,
+    Target,
+    Workspace,
+}
+
+/// What an error is about, so a door can point at it without reading the message.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Subject {
+    pub kind: SubjectKind,
+    pub name: String,
+}
+
 /// An engine error, for a door.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -77,6 +98,9 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// What happened, to what, and what to do.
     pub message: String,
+    /// What it is about (a field of the request, a project, a target), when that is known.
+    #[serde(default)]
+    pub subject: Option<Subject>,
 }
 
 impl ApiError {
@@ -84,7 +108,17 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            subject: None,
         }
+    }
+
+    /// The same error, about `name` of `kind`.
+    pub fn about(mut self, kind: SubjectKind, name: impl Into<String>) -> ApiError {
+        self.subject = Some(Subject {
+            kind,
+            name: name.into(),
+        });
+        self
     }
 
     /// A bug or an unexpected state.
@@ -95,7 +129,11 @@ impl ApiError {
 
 impl From<kura_core::Error> for ApiError {
     fn from(e: kura_core::Error) -> ApiError {
-        ApiError::new(e.kind().into(), e.message())
+        let err = ApiError::new(e.kind().into(), e.message());
+        match e.field() {
+            Some(field) => err.about(SubjectKind::Field, field),
+            None => err,
+        }
     }
 }
 

@@ -8,36 +8,73 @@
 //!   to wait for, and idempotency keys;
 //! - [`Events`]: what happened in the vault, kept in SQLite with ids that keep increasing across
 //!   restarts, and broadcast to live subscribers;
-//! - [`ApiError`]: the engine's errors as every door shows them, with a machine-readable code.
+//! - backups: their status ([`Api::backup_status`], published as `backup.status` events), runs
+//!   started by hand or by the [`Scheduler`], which also runs the cleanup; one process per vault
+//!   runs the schedules;
+//! - [`AutoSnapshots`]: automatic versions of project folders after a quiet period;
+//! - the composite operations the doors share (open a project, add a target with its secrets, ...);
+//! - [`ApiError`]: the engine's errors as every door shows them, with a machine-readable code and
+//!   the subject they concern.
+//!
+//! ```no_run
+//! # fn main() -> kura_api::ApiResult<()> {
+//! let vault = std::sync::Arc::new(kura_core::Vault::open(std::path::Path::new("/tmp/vault"))?);
+//! let api = kura_api::Api::open(vault)?;
+//! // Backups and cleanup on their schedules, if no other process runs them already.
+//! let _schedules = kura_api::Scheduler::start(api.clone());
+//! println!("{:?}", api.backup_status().state);
+//! # Ok(()) }
+//! ```
 
+mod archives;
+mod autosnapshot;
+mod backups;
 mod error;
 mod events;
 mod operations;
+mod projects;
+mod scheduler;
 
 use std::sync::Arc;
 
-pub use error::{ApiError, ApiResult, ErrorCode};
+pub use autosnapshot::{AutoSnapshots, QUIET_CHECK_INTERVAL};
+pub use backups::{BackupStatus, TargetChanges, TargetSecrets};
+pub use error::{ApiError, ApiResult, ErrorCode, Subject, SubjectKind};
 pub use events::{Event, EventPage, Events, EVENTS_KEPT};
-pub use operations::{OpState, Operation, Operations, OPERATIONS_KEPT};
+pub use operations::{OpState, Operation, Operations, ProgressSink, OPERATIONS_KEPT};
+pub use projects::AppInfo;
+pub use scheduler::{Scheduler, SchedulerOptions, SCHEDULE_LOCK};
 
-use kura_core::Vault;
+use kura_core::{Clock, SystemClock, Vault};
 
 /// The service: one per open vault and process, shared by every door of that process.
 pub struct Api {
     vault: Arc<Vault>,
     events: Arc<Events>,
     operations: Arc<Operations>,
+    clock: Arc<dyn Clock>,
+    backups: backups::Runner,
+    backup_status: tokio::sync::watch::Sender<Option<BackupStatus>>,
 }
 
 impl Api {
     /// The service over `vault`; opens (or creates) its event log.
     pub fn open(vault: Arc<Vault>) -> ApiResult<Arc<Api>> {
+        Api::open_with_clock(vault, Arc::new(SystemClock))
+    }
+
+    /// Like [`Api::open`], with the given clock (give the vault the same one): schedules, run
+    /// times and pauses follow it.
+    pub fn open_with_clock(vault: Arc<Vault>, clock: Arc<dyn Clock>) -> ApiResult<Arc<Api>> {
         let events = Arc::new(Events::open(&vault.root().join("events.db"))?);
         let operations = Arc::new(Operations::new(events.clone()));
         Ok(Arc::new(Api {
             vault,
             events,
             operations,
+            clock,
+            backups: backups::Runner::default(),
+            backup_status: tokio::sync::watch::channel(None).0,
         }))
     }
 
@@ -54,6 +91,11 @@ impl Api {
     /// Long operations.
     pub fn operations(&self) -> &Arc<Operations> {
         &self.operations
+    }
+
+    /// Now, in seconds since the Unix epoch, by this service's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     /// Announces that something in the vault changed (`project_id` `None`: vault-wide), as the

@@ -18,6 +18,12 @@ pub const OPERATIONS_KEPT: usize = 256;
 
 /// Least time between two `operation.progress` events of one operation.
 const PROGRESS_EVENT_INTERVAL: Duration = Duration::from_millis(250);
+/// Least time between two reports to an operation's own progress sink (a window's progress
+/// bar); the first and the last report always go.
+const PROGRESS_SINK_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Where one operation's progress goes besides its events (the desktop's per-call channel, say).
+pub type ProgressSink = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// Where an operation is.
 #[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +64,9 @@ struct Entry {
     job: Job,
     started: Instant,
     progress_sent: Option<Instant>,
+    sink: Option<ProgressSink>,
+    sink_sent: Option<Instant>,
+    sink_pending: Option<Progress>,
 }
 
 #[derive(Default)]
@@ -117,6 +126,20 @@ impl Operations {
         idempotency_key: Option<String>,
         work: impl FnOnce(&Job) -> ApiResult<T> + Send + 'static,
     ) -> ApiResult<Operation> {
+        self.start_with_sink(kind, project_id, id, idempotency_key, None, work)
+    }
+
+    /// Like [`Operations::start`], with its progress also sent to `sink` (throttled to one
+    /// report per [`PROGRESS_SINK_INTERVAL`], the first and the last always sent).
+    pub fn start_with_sink<T: Serialize>(
+        self: &Arc<Self>,
+        kind: &str,
+        project_id: Option<&str>,
+        id: Option<String>,
+        idempotency_key: Option<String>,
+        sink: Option<ProgressSink>,
+        work: impl FnOnce(&Job) -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<Operation> {
         let mut inner = self.lock();
         if let Some(key) = &idempotency_key {
             if let Some(entry) = inner.keys.get(key).and_then(|id| inner.ops.get(id)) {
@@ -173,6 +196,9 @@ impl Operations {
                 job: job.clone(),
                 started: Instant::now(),
                 progress_sent: None,
+                sink,
+                sink_sent: None,
+                sink_pending: None,
             },
         );
         if let Some(key) = idempotency_key {
@@ -189,6 +215,7 @@ impl Operations {
                     serde_json::to_value(value)
                         .map_err(|e| ApiError::internal(format!("the result cannot be sent: {e}")))
                 });
+                ops.flush_sink(&id);
                 ops.finish(&id, outcome);
             });
         if let Err(e) = spawned {
@@ -199,8 +226,70 @@ impl Operations {
         Ok(op)
     }
 
+    /// Runs `work` as an operation like [`Operations::start_with_sink`], and blocks until it
+    /// ends: for a door that answers a long call when it is done (the desktop's commands). The
+    /// operation can still be cancelled, listed and watched meanwhile.
+    pub fn run<T: Serialize + Send + 'static>(
+        self: &Arc<Self>,
+        kind: &str,
+        project_id: Option<&str>,
+        id: Option<String>,
+        sink: Option<ProgressSink>,
+        work: impl FnOnce(&Job) -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let op = self.start_with_sink(kind, project_id, id, None, sink, move |job| {
+            let outcome = work(job);
+            let json = match &outcome {
+                Ok(value) => serde_json::to_value(value)
+                    .map_err(|e| ApiError::internal(format!("the result cannot be sent: {e}"))),
+                Err(e) => Err(e.clone()),
+            };
+            let _ = tx.send(outcome);
+            json
+        })?;
+        let outcome = rx
+            .recv()
+            .map_err(|_| ApiError::internal("the operation stopped unexpectedly"))?;
+        // Its last progress report and its end are recorded before the caller hears of it.
+        self.wait(&op.id, Duration::from_secs(60))?;
+        outcome
+    }
+
+    fn flush_sink(&self, id: &str) {
+        let mut inner = self.lock();
+        let Some(entry) = inner.ops.get_mut(id) else {
+            return;
+        };
+        let (Some(sink), Some(p)) = (entry.sink.clone(), entry.sink_pending.take()) else {
+            return;
+        };
+        drop(inner);
+        sink(&p);
+    }
+
     fn progressed(&self, id: &str, p: &Progress) {
         let mut inner = self.lock();
+        let Some(entry) = inner.ops.get_mut(id) else {
+            return;
+        };
+        let sink = entry.sink.clone().filter(|_| {
+            let due = entry
+                .sink_sent
+                .is_none_or(|at| at.elapsed() >= PROGRESS_SINK_INTERVAL);
+            if due {
+                entry.sink_sent = Some(Instant::now());
+                entry.sink_pending = None;
+            } else {
+                entry.sink_pending = Some(p.clone());
+            }
+            due
+        });
+        if let Some(sink) = sink {
+            drop(inner);
+            sink(p);
+            inner = self.lock();
+        }
         let Some(entry) = inner.ops.get_mut(id) else {
             return;
         };
@@ -254,9 +343,10 @@ impl Operations {
             }
         }
         drop(inner);
-        self.ended.notify_all();
+        // The event first: whoever waited for the end may read the log at once.
         self.events
             .emit("operation.finished", op.project_id.as_deref(), to_json(&op));
+        self.ended.notify_all();
     }
 
     /// The operation `id` as it is now.
@@ -396,6 +486,50 @@ mod tests {
         let second = start(runs.clone());
         assert_eq!(first.id, second.id);
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_burst_of_progress_reaches_the_sink_thinned_with_its_first_and_last_report() {
+        let (_dir, ops) = operations();
+        let seen: Arc<Mutex<Vec<u64>>> = Arc::default();
+        let s = seen.clone();
+        let sink: ProgressSink = Arc::new(move |p: &Progress| s.lock().unwrap().push(p.done));
+        let n = ops
+            .run("burst", None, Some("job-1".into()), Some(sink), |job| {
+                for done in 0..=100 {
+                    job.report(Progress {
+                        phase: "storing",
+                        done,
+                        total: Some(100),
+                        unit: "files",
+                        item: None,
+                    });
+                }
+                Ok(7)
+            })
+            .unwrap();
+        assert_eq!(n, 7, "run returns the typed result");
+        assert_eq!(ops.get("job-1").unwrap().state, OpState::Succeeded);
+        let seen = seen.lock().unwrap();
+        assert!(seen.len() < 10, "101 reports should be thinned: {seen:?}");
+        assert_eq!(seen.first(), Some(&0));
+        assert_eq!(seen.last(), Some(&100));
+    }
+
+    #[test]
+    fn a_failed_run_returns_its_error_and_is_recorded_as_failed() {
+        let (_dir, ops) = operations();
+        let err = ops
+            .run(
+                "fail",
+                None,
+                Some("job-2".into()),
+                None,
+                |_| -> ApiResult<()> { Err(ApiError::new(ErrorCode::NotFound, "no such project")) },
+            )
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::NotFound);
+        assert_eq!(ops.get("job-2").unwrap().state, OpState::Failed);
     }
 
     #[test]

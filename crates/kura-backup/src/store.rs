@@ -441,7 +441,8 @@ fn classify(e: &opendal::Error, label: &str, action: &str, path: &str) -> Error 
         opendal::ErrorKind::PermissionDenied => Error::new(
             ErrorKind::InvalidInput,
             format!("{label} refused to {action} {path}: {e}; check the credentials and the bucket's permissions"),
-        ),
+        )
+        .with_field("secrets"),
         _ if e.is_temporary()
             || lower.contains("connect")
             || lower.contains("connection")

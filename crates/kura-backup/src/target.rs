@@ -165,6 +165,14 @@ impl SecretKind {
             SecretKind::Passphrase => "the encryption passphrase",
         }
     }
+
+    /// The input field a missing or refused secret of this kind is about.
+    fn field(self) -> &'static str {
+        match self {
+            SecretKind::Passphrase => "passphrase",
+            SecretKind::AccessKeyId | SecretKind::SecretAccessKey => "secrets",
+        }
+    }
 }
 
 /// The environment variable holding a target's secret: `KURA_BACKUP_<TARGET>_<KIND>`, the name
@@ -208,7 +216,8 @@ pub(crate) fn secret(target: &str, kind: SecretKind) -> Result<String> {
             "target '{target}' needs {}, and {keyring_said}; set {var} (or store it with `kura backup target add ... --keyring`)",
             kind.what()
         ),
-    ))
+    )
+    .with_field(kind.field()))
 }
 
 /// Stores one secret in the OS keyring. Fails with a message naming the environment variable to
@@ -225,6 +234,7 @@ pub(crate) fn store_secret(target: &str, kind: SecretKind, value: &str) -> Resul
                     secret_env_var(target, kind)
                 ),
             )
+            .with_field(kind.field())
         })
 }
 
@@ -283,7 +293,9 @@ impl TargetsFile {
 
 /// Checks a target's settings; the message names what is wrong.
 pub(crate) fn validate(target: &Target) -> Result<()> {
-    let bad = |m: String| Err(Error::new(ErrorKind::InvalidInput, m));
+    let bad = |field: &'static str, m: String| {
+        Err(Error::new(ErrorKind::InvalidInput, m).with_field(field))
+    };
     let name = &target.name;
     if name.is_empty()
         || name.len() > 64
@@ -291,38 +303,47 @@ pub(crate) fn validate(target: &Target) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        return bad(format!(
-            "'{name}' is not a valid target name; use up to 64 letters, digits, '-' or '_'"
-        ));
+        return bad(
+            "name",
+            format!(
+                "'{name}' is not a valid target name; use up to 64 letters, digits, '-' or '_'"
+            ),
+        );
     }
     if !target.schedule.is_empty() {
         if let Err(e) = target.schedule.parse::<kura_schedule::Schedule>() {
-            return bad(format!("the schedule of target '{name}' is not valid: {e}"));
+            return bad(
+                "schedule",
+                format!("the schedule of target '{name}' is not valid: {e}"),
+            );
         }
     }
     match &target.location {
         Location::Folder { path } if !path.is_absolute() => {
-            return bad(format!(
-                "the folder of target '{name}' must be an absolute path, not {}",
-                path.display()
-            ))
+            return bad(
+                "location",
+                format!(
+                    "the folder of target '{name}' must be an absolute path, not {}",
+                    path.display()
+                ),
+            )
         }
         Location::S3 {
             endpoint, bucket, ..
         } => {
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-                return bad(format!(
+                return bad("location", format!(
                     "the endpoint of target '{name}' must start with http:// or https://, not '{endpoint}'"
                 ));
             }
             if bucket.is_empty() {
-                return bad(format!("target '{name}' needs a bucket"));
+                return bad("bucket", format!("target '{name}' needs a bucket"));
             }
         }
         _ => {}
     }
     if target.bandwidth_limit == Some(0) {
-        return bad(format!(
+        return bad("bandwidth", format!(
             "the bandwidth limit of target '{name}' must be above 0 bytes/s (leave it unset for no limit)"
         ));
     }

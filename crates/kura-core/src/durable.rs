@@ -91,15 +91,16 @@ pub(crate) fn empty_out(dest: &Path, created: bool) {
     }
 }
 
-/// An exclusive or shared advisory lock on a file, released on drop.
+/// An exclusive or shared advisory lock on a file, released on drop (also by the OS when the
+/// process ends). Locks of two opens of one file conflict even within one process.
 #[derive(Debug)]
-pub(crate) struct FileLock {
+pub struct FileLock {
     _file: File,
 }
 
 impl FileLock {
     /// Takes the lock, waiting for other holders.
-    pub(crate) fn acquire(path: &Path, exclusive: bool) -> Result<FileLock> {
+    pub fn acquire(path: &Path, exclusive: bool) -> Result<FileLock> {
         let file = open_lock_file(path)?;
         let res = if exclusive {
             file.lock()
@@ -111,7 +112,7 @@ impl FileLock {
     }
 
     /// Takes the lock if nobody else holds it; `None` when it is held elsewhere.
-    pub(crate) fn try_acquire(path: &Path, exclusive: bool) -> Result<Option<FileLock>> {
+    pub fn try_acquire(path: &Path, exclusive: bool) -> Result<Option<FileLock>> {
         let file = open_lock_file(path)?;
         let res = if exclusive {
             file.try_lock()

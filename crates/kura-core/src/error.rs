@@ -78,6 +78,7 @@ impl ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     message: String,
+    field: Option<&'static str>,
 }
 
 /// Shorthand for results of engine operations.
@@ -89,7 +90,20 @@ impl Error {
         Error {
             kind,
             message: message.into(),
+            field: None,
         }
+    }
+
+    /// The same error, about the input field `field` (`name`, `tags`, `schedule`, ...): forms
+    /// put the message next to that field instead of reading the message.
+    pub fn with_field(mut self, field: &'static str) -> Error {
+        self.field = Some(field);
+        self
+    }
+
+    /// The input field this error is about, when it is about one.
+    pub fn field(&self) -> Option<&'static str> {
+        self.field
     }
 
     /// What went wrong.

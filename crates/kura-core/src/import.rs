@@ -67,19 +67,20 @@ impl Vault {
         job: &Job,
     ) -> Result<Project> {
         if !path.is_file() {
-            return Err(Error::not_found(format!(
-                "there is no archive file {}",
-                path.display()
-            )));
+            return Err(
+                Error::not_found(format!("there is no archive file {}", path.display()))
+                    .with_field("path"),
+            );
         }
-        let format = Format::detect(path)?;
+        let format = Format::detect(path).map_err(|e| e.with_field("path"))?;
         if let Some(kind) = &opts.kind {
             crate::workspace::check_name("project kind", kind)?;
         }
         let guess = opts.name.clone().unwrap_or_else(|| stem_of(path));
         if let Some(n) = &opts.name {
-            crate::workspace::check_name("project", n)?;
-            self.check_name_free(n, opts.workspace.as_deref())?;
+            crate::workspace::check_name("project", n)
+                .and_then(|_| self.check_name_free(n, opts.workspace.as_deref()))
+                .map_err(|e| e.with_field("name"))?;
         }
         if let Some(w) = &opts.workspace {
             self.workspace(w)?;

@@ -57,6 +57,7 @@ pub use cleanup::{
     CleanupCategory, CleanupCategoryReport, CleanupItem, CleanupOptions, CleanupReport,
 };
 pub use config::{AutoSnapshot, ByteSize, Config, NetworkConfig};
+pub use durable::FileLock;
 pub use error::{Error, ErrorKind, Result};
 pub use files::{FileEntry, FilePreview, FileState, Layer, PreviewKind, SkippedFile, UploadReport};
 pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};

@@ -417,7 +417,8 @@ fn check_tag(tag: &str) -> Result<String> {
     if t.is_empty() || t.len() > 64 || t.chars().any(|c| c.is_control() || c == ',') {
         return Err(Error::invalid(format!(
             "'{tag}' is not a valid tag: 1 to 64 characters, no commas"
-        )));
+        ))
+        .with_field("tags"));
     }
     Ok(t.to_string())
 }
@@ -560,19 +561,19 @@ impl Vault {
     pub fn import_folder(&self, source: &Path, opts: &ImportOptions, job: &Job) -> Result<Project> {
         let source = source
             .canonicalize()
-            .map_err(|e| Error::io("open folder", source, e))?;
+            .map_err(|e| Error::io("open folder", source, e).with_field("path"))?;
         if !source.is_dir() {
-            return Err(Error::invalid(format!(
-                "{} is not a folder",
-                source.display()
-            )));
+            return Err(
+                Error::invalid(format!("{} is not a folder", source.display())).with_field("path"),
+            );
         }
         if source.starts_with(self.root()) || self.root().starts_with(&source) {
             return Err(Error::invalid(format!(
                 "{} overlaps the vault folder {}; import a folder outside the vault",
                 source.display(),
                 self.root().display()
-            )));
+            ))
+            .with_field("path"));
         }
         let name = match &opts.name {
             Some(n) => n.clone(),

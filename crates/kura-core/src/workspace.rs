@@ -244,7 +244,8 @@ impl Vault {
                 return Err(Error::conflict(format!(
                     "workspace '{}' still holds {held} project(s) (trash included); move them with --move-to <workspace> or delete them first",
                     ws.name
-                )));
+                ))
+                .with_field("move_to"));
             };
             let clash: Option<String> = tx
                 .query_row(

@@ -213,24 +213,21 @@ export function secretVariables(target: string, kind: Location["kind"], encrypt:
 
 export type TargetField = "name" | "location" | "bucket" | "secrets" | "passphrase" | "schedule" | "bandwidth" | "form";
 
-/** Which field of the target form an engine error belongs to (by its code, then what it names). */
-export function targetErrorField(code: ErrorCode, message: string): TargetField {
+const TARGET_FIELDS: readonly string[] = ["name", "location", "bucket", "secrets", "passphrase", "schedule", "bandwidth"];
+
+/**
+ * Which field of the target form an engine error belongs to: the field the engine names as its
+ * subject, else what its code implies. Never read from the message.
+ */
+export function targetErrorField(code: ErrorCode, field: string | null): TargetField {
+  if (field !== null && TARGET_FIELDS.includes(field)) return field as TargetField;
   switch (code) {
     case "already_exists":
       return "name";
     case "wrong_passphrase":
       return "passphrase";
     case "unavailable":
-      return /keyring/.test(message) ? "secrets" : "location";
-    case "invalid_input":
-      if (/target name/.test(message)) return "name";
-      if (/schedule/.test(message)) return "schedule";
-      if (/bandwidth/.test(message)) return "bandwidth";
-      if (/needs the encryption passphrase/.test(message)) return "passphrase";
-      if (/needs the S3|credentials|keyring/.test(message)) return "secrets";
-      if (/needs a bucket/.test(message)) return "bucket";
-      if (/folder of target|endpoint of target/.test(message)) return "location";
-      return "form";
+      return "location";
     default:
       return "form";
   }

@@ -7,86 +7,97 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 
 /** Commands */
 export const commands = {
-	appInfo: () => typedError<AppInfo, IpcError>(__TAURI_INVOKE("app_info")),
-	workspaces: () => typedError<Workspace[], IpcError>(__TAURI_INVOKE("workspaces")),
-	createWorkspace: (name: string) => typedError<Workspace, IpcError>(__TAURI_INVOKE("create_workspace", { name })),
-	renameWorkspace: (name: string, newName: string) => typedError<Workspace, IpcError>(__TAURI_INVOKE("rename_workspace", { name, newName })),
-	switchWorkspace: (name: string) => typedError<Workspace, IpcError>(__TAURI_INVOKE("switch_workspace", { name })),
-	deleteWorkspace: (name: string, moveTo: string | null) => typedError<null, IpcError>(__TAURI_INVOKE("delete_workspace", { name, moveTo })),
-	projects: (filter: ProjectFilter) => typedError<Project[], IpcError>(__TAURI_INVOKE("projects", { filter })),
-	project: (id: string) => typedError<Project, IpcError>(__TAURI_INVOKE("project", { id })),
-	createProject: (newProject: NewProject) => typedError<Project, IpcError>(__TAURI_INVOKE("create_project", { newProject })),
-	importFolder: (path: string, options: ImportOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, IpcError>(__TAURI_INVOKE("import_folder", { path, options, jobId, onProgress })),
-	renameProject: (id: string, newName: string) => typedError<Project, IpcError>(__TAURI_INVOKE("rename_project", { id, newName })),
-	moveProject: (id: string, workspace: string) => typedError<Project, IpcError>(__TAURI_INVOKE("move_project", { id, workspace })),
-	editProject: (id: string, description: string | null, kind: string | null, gitRemote: string | null) => typedError<Project, IpcError>(__TAURI_INVOKE("edit_project", { id, description, kind, gitRemote })),
-	tagProject: (id: string, add: string[], remove: string[]) => typedError<Project, IpcError>(__TAURI_INVOKE("tag_project", { id, add, remove })),
-	setMetadata: (id: string, changes: ([string, string | null])[]) => typedError<Project, IpcError>(__TAURI_INVOKE("set_metadata", { id, changes })),
-	trashProject: (id: string) => typedError<Project, IpcError>(__TAURI_INVOKE("trash_project", { id })),
-	untrashProject: (id: string) => typedError<Project, IpcError>(__TAURI_INVOKE("untrash_project", { id })),
-	deleteProject: (id: string) => typedError<null, IpcError>(__TAURI_INVOKE("delete_project", { id })),
-	exportProject: (id: string, version: string | null, dest: string, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, IpcError>(__TAURI_INVOKE("export_project", { id, version, dest, jobId, onProgress })),
-	templates: () => typedError<Template[], IpcError>(__TAURI_INVOKE("templates")),
-	saveTemplate: (id: string, name: string) => typedError<Template, IpcError>(__TAURI_INVOKE("save_template", { id, name })),
-	listFiles: (id: string, prefix: string | null) => typedError<FileEntry[], IpcError>(__TAURI_INVOKE("list_files", { id, prefix })),
-	previewFile: (id: string, path: string) => typedError<FilePreview, IpcError>(__TAURI_INVOKE("preview_file", { id, path })),
+	appInfo: () => typedError<AppInfo, ApiError>(__TAURI_INVOKE("app_info")),
+	workspaces: () => typedError<Workspace[], ApiError>(__TAURI_INVOKE("workspaces")),
+	createWorkspace: (name: string) => typedError<Workspace, ApiError>(__TAURI_INVOKE("create_workspace", { name })),
+	renameWorkspace: (name: string, newName: string) => typedError<Workspace, ApiError>(__TAURI_INVOKE("rename_workspace", { name, newName })),
+	switchWorkspace: (name: string) => typedError<Workspace, ApiError>(__TAURI_INVOKE("switch_workspace", { name })),
+	deleteWorkspace: (name: string, moveTo: string | null) => typedError<null, ApiError>(__TAURI_INVOKE("delete_workspace", { name, moveTo })),
+	projects: (filter: ProjectFilter) => typedError<Project[], ApiError>(__TAURI_INVOKE("projects", { filter })),
+	project: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("project", { id })),
+	createProject: (newProject: NewProject) => typedError<Project, ApiError>(__TAURI_INVOKE("create_project", { newProject })),
+	importFolder: (path: string, options: ImportOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("import_folder", { path, options, jobId, onProgress })),
+	renameProject: (id: string, newName: string) => typedError<Project, ApiError>(__TAURI_INVOKE("rename_project", { id, newName })),
+	moveProject: (id: string, workspace: string) => typedError<Project, ApiError>(__TAURI_INVOKE("move_project", { id, workspace })),
+	editProject: (id: string, description: string | null, kind: string | null, gitRemote: string | null) => typedError<Project, ApiError>(__TAURI_INVOKE("edit_project", { id, description, kind, gitRemote })),
+	tagProject: (id: string, add: string[], remove: string[]) => typedError<Project, ApiError>(__TAURI_INVOKE("tag_project", { id, add, remove })),
+	setMetadata: (id: string, changes: ([string, string | null])[]) => typedError<Project, ApiError>(__TAURI_INVOKE("set_metadata", { id, changes })),
+	trashProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("trash_project", { id })),
+	untrashProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("untrash_project", { id })),
+	deleteProject: (id: string) => typedError<null, ApiError>(__TAURI_INVOKE("delete_project", { id })),
+	exportProject: (id: string, version: string | null, dest: string, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("export_project", { id, version, dest, jobId, onProgress })),
+	templates: () => typedError<Template[], ApiError>(__TAURI_INVOKE("templates")),
+	saveTemplate: (id: string, name: string) => typedError<Template, ApiError>(__TAURI_INVOKE("save_template", { id, name })),
+	listFiles: (id: string, prefix: string | null) => typedError<FileEntry[], ApiError>(__TAURI_INVOKE("list_files", { id, prefix })),
+	previewFile: (id: string, path: string) => typedError<FilePreview, ApiError>(__TAURI_INVOKE("preview_file", { id, path })),
 	/**  Copies dropped files and folders into a project (the drag-and-drop path). */
-	uploadFiles: (id: string, sources: string[], destDir: string, jobId: string, onProgress: Channel<Progress>) => typedError<UploadReport, IpcError>(__TAURI_INVOKE("upload_files", { id, sources, destDir, jobId, onProgress })),
-	snapshot: (id: string, message: string | null, jobId: string, onProgress: Channel<Progress>) => typedError<SnapshotReport, IpcError>(__TAURI_INVOKE("snapshot", { id, message, jobId, onProgress })),
+	uploadFiles: (id: string, sources: string[], destDir: string, jobId: string, onProgress: Channel<Progress>) => typedError<UploadReport, ApiError>(__TAURI_INVOKE("upload_files", { id, sources, destDir, jobId, onProgress })),
+	snapshot: (id: string, message: string | null, jobId: string, onProgress: Channel<Progress>) => typedError<SnapshotReport, ApiError>(__TAURI_INVOKE("snapshot", { id, message, jobId, onProgress })),
 	/**  Takes a version of every active project that changed (the tray's "Snapshot now"). */
-	snapshotChanged: () => typedError<SnapshotReport[], IpcError>(__TAURI_INVOKE("snapshot_changed")),
-	versions: (id: string, limit: number | null) => typedError<Version[], IpcError>(__TAURI_INVOKE("versions", { id, limit })),
-	fileVersions: (id: string, path: string) => typedError<Version[], IpcError>(__TAURI_INVOKE("file_versions", { id, path })),
-	diff: (id: string, from: string, to: string | null, path: string | null) => typedError<Diff, IpcError>(__TAURI_INVOKE("diff", { id, from, to, path })),
-	restoreProject: (id: string, version: string, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, IpcError>(__TAURI_INVOKE("restore_project", { id, version, jobId, onProgress })),
-	restoreFile: (id: string, version: string, path: string, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, IpcError>(__TAURI_INVOKE("restore_file", { id, version, path, jobId, onProgress })),
-	folderGitStatus: (id: string) => typedError<FolderGitStatus, IpcError>(__TAURI_INVOKE("folder_git_status", { id })),
-	folderGitLog: (id: string, limit: number) => typedError<FolderGitCommit[], IpcError>(__TAURI_INVOKE("folder_git_log", { id, limit })),
-	initFolderGit: (id: string) => typedError<null, IpcError>(__TAURI_INVOKE("init_folder_git", { id })),
-	stats: () => typedError<Stats, IpcError>(__TAURI_INVOKE("stats")),
-	config: () => typedError<Config, IpcError>(__TAURI_INVOKE("config")),
+	snapshotChanged: () => typedError<SnapshotReport[], ApiError>(__TAURI_INVOKE("snapshot_changed")),
+	versions: (id: string, limit: number | null) => typedError<Version[], ApiError>(__TAURI_INVOKE("versions", { id, limit })),
+	fileVersions: (id: string, path: string) => typedError<Version[], ApiError>(__TAURI_INVOKE("file_versions", { id, path })),
+	diff: (id: string, from: string, to: string | null, path: string | null) => typedError<Diff, ApiError>(__TAURI_INVOKE("diff", { id, from, to, path })),
+	restoreProject: (id: string, version: string, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("restore_project", { id, version, jobId, onProgress })),
+	restoreFile: (id: string, version: string, path: string, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("restore_file", { id, version, path, jobId, onProgress })),
+	folderGitStatus: (id: string) => typedError<FolderGitStatus, ApiError>(__TAURI_INVOKE("folder_git_status", { id })),
+	folderGitLog: (id: string, limit: number) => typedError<FolderGitCommit[], ApiError>(__TAURI_INVOKE("folder_git_log", { id, limit })),
+	initFolderGit: (id: string) => typedError<null, ApiError>(__TAURI_INVOKE("init_folder_git", { id })),
+	stats: () => typedError<Stats, ApiError>(__TAURI_INVOKE("stats")),
+	config: () => typedError<Config, ApiError>(__TAURI_INVOKE("config")),
 	/**  Changes one setting (validated) and returns the settings now in the file. */
-	setConfig: (key: string, value: string) => typedError<Config, IpcError>(__TAURI_INVOKE("set_config", { key, value })),
-	verify: (jobId: string, onProgress: Channel<Progress>) => typedError<VerifyReport, IpcError>(__TAURI_INVOKE("verify", { jobId, onProgress })),
-	gc: (jobId: string, onProgress: Channel<Progress>) => typedError<GcReport, IpcError>(__TAURI_INVOKE("gc", { jobId, onProgress })),
-	cancelJob: (jobId: string) => typedError<null, IpcError>(__TAURI_INVOKE("cancel_job", { jobId })),
-	archives: () => typedError<ArchiveInfo[], IpcError>(__TAURI_INVOKE("archives")),
-	archiveProject: (id: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveInfo, IpcError>(__TAURI_INVOKE("archive_project", { id, jobId, onProgress })),
-	unarchiveProject: (reference: string, jobId: string, onProgress: Channel<Progress>) => typedError<Project, IpcError>(__TAURI_INVOKE("unarchive_project", { reference, jobId, onProgress })),
-	extractArchive: (archive: string, dest: string, jobId: string, onProgress: Channel<Progress>) => typedError<ExtractReport, IpcError>(__TAURI_INVOKE("extract_archive", { archive, dest, jobId, onProgress })),
-	verifyArchive: (archive: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveVerifyReport, IpcError>(__TAURI_INVOKE("verify_archive", { archive, jobId, onProgress })),
-	importArchive: (path: string, options: ImportArchiveOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, IpcError>(__TAURI_INVOKE("import_archive", { path, options, jobId, onProgress })),
-	quotaStatus: () => typedError<QuotaStatus, IpcError>(__TAURI_INVOKE("quota_status")),
-	cleanup: (options: CleanupOptions, jobId: string, onProgress: Channel<Progress>) => typedError<CleanupReport, IpcError>(__TAURI_INVOKE("cleanup", { options, jobId, onProgress })),
-	cleanupRuns: () => typedError<CleanupReport[], IpcError>(__TAURI_INVOKE("cleanup_runs")),
-	nextCleanupAt: () => typedError<number | null, IpcError>(__TAURI_INVOKE("next_cleanup_at")),
-	backupStatus: () => typedError<BackupStatus, IpcError>(__TAURI_INVOKE("backup_status")),
-	addBackupTarget: (target: Target, secrets: TargetSecrets, useKeyring: boolean) => typedError<TestReport, IpcError>(__TAURI_INVOKE("add_backup_target", { target, secrets, useKeyring })),
-	updateBackupTarget: (name: string, changes: TargetChanges) => typedError<Target, IpcError>(__TAURI_INVOKE("update_backup_target", { name, changes })),
-	removeBackupTarget: (name: string) => typedError<null, IpcError>(__TAURI_INVOKE("remove_backup_target", { name })),
-	testBackupTarget: (name: string) => typedError<TestReport, IpcError>(__TAURI_INVOKE("test_backup_target", { name })),
+	setConfig: (key: string, value: string) => typedError<Config, ApiError>(__TAURI_INVOKE("set_config", { key, value })),
+	verify: (jobId: string, onProgress: Channel<Progress>) => typedError<VerifyReport, ApiError>(__TAURI_INVOKE("verify", { jobId, onProgress })),
+	gc: (jobId: string, onProgress: Channel<Progress>) => typedError<GcReport, ApiError>(__TAURI_INVOKE("gc", { jobId, onProgress })),
+	/**  Cancels a running long command; finished or unknown jobs are ignored. */
+	cancelJob: (jobId: string) => typedError<null, ApiError>(__TAURI_INVOKE("cancel_job", { jobId })),
+	archives: () => typedError<ArchiveInfo[], ApiError>(__TAURI_INVOKE("archives")),
+	archiveProject: (id: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveInfo, ApiError>(__TAURI_INVOKE("archive_project", { id, jobId, onProgress })),
+	unarchiveProject: (reference: string, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("unarchive_project", { reference, jobId, onProgress })),
+	extractArchive: (archive: string, dest: string, jobId: string, onProgress: Channel<Progress>) => typedError<ExtractReport, ApiError>(__TAURI_INVOKE("extract_archive", { archive, dest, jobId, onProgress })),
+	verifyArchive: (archive: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveVerifyReport, ApiError>(__TAURI_INVOKE("verify_archive", { archive, jobId, onProgress })),
+	importArchive: (path: string, options: ImportArchiveOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("import_archive", { path, options, jobId, onProgress })),
+	quotaStatus: () => typedError<QuotaStatus, ApiError>(__TAURI_INVOKE("quota_status")),
+	cleanup: (options: CleanupOptions, jobId: string, onProgress: Channel<Progress>) => typedError<CleanupReport, ApiError>(__TAURI_INVOKE("cleanup", { options, jobId, onProgress })),
+	cleanupRuns: () => typedError<CleanupReport[], ApiError>(__TAURI_INVOKE("cleanup_runs")),
+	nextCleanupAt: () => typedError<number | null, ApiError>(__TAURI_INVOKE("next_cleanup_at")),
+	backupStatus: () => typedError<BackupStatus, ApiError>(__TAURI_INVOKE("backup_status")),
+	addBackupTarget: (target: Target, secrets: TargetSecrets, useKeyring: boolean) => typedError<TestReport, ApiError>(__TAURI_INVOKE("add_backup_target", { target, secrets, useKeyring })),
+	updateBackupTarget: (name: string, changes: TargetChanges) => typedError<Target, ApiError>(__TAURI_INVOKE("update_backup_target", { name, changes })),
+	removeBackupTarget: (name: string) => typedError<null, ApiError>(__TAURI_INVOKE("remove_backup_target", { name })),
+	testBackupTarget: (name: string) => typedError<TestReport, ApiError>(__TAURI_INVOKE("test_backup_target", { name })),
 	/**  Starts a backup of `target` now; its progress arrives with the backup status. */
-	startBackup: (target: string) => typedError<null, IpcError>(__TAURI_INVOKE("start_backup", { target })),
+	startBackup: (target: string) => typedError<null, ApiError>(__TAURI_INVOKE("start_backup", { target })),
 	/**  Cancels the running backup of `target`; the run stops at its next safe point. */
-	cancelBackup: (target: string) => typedError<boolean, IpcError>(__TAURI_INVOKE("cancel_backup", { target })),
-	backupRuns: (target: string | null) => typedError<RunRecord[], IpcError>(__TAURI_INVOKE("backup_runs", { target })),
-	backupsAt: (target: string) => typedError<BackupInfo[], IpcError>(__TAURI_INVOKE("backups_at", { target })),
-	backupContents: (target: string, backup: string) => typedError<BackupContents, IpcError>(__TAURI_INVOKE("backup_contents", { target, backup })),
-	restoreBackup: (target: string, backup: string, project: string | null, destination: string, jobId: string, onProgress: Channel<Progress>) => typedError<BackupRestoreReport, IpcError>(__TAURI_INVOKE("restore_backup", { target, backup, project, destination, jobId, onProgress })),
-	verifyBackups: (target: string, mode: VerifyMode, jobId: string, onProgress: Channel<Progress>) => typedError<BackupVerifyReport, IpcError>(__TAURI_INVOKE("verify_backups", { target, mode, jobId, onProgress })),
-	pruneBackups: (target: string, dryRun: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<PruneReport, IpcError>(__TAURI_INVOKE("prune_backups", { target, dryRun, jobId, onProgress })),
+	cancelBackup: (target: string) => typedError<boolean, ApiError>(__TAURI_INVOKE("cancel_backup", { target })),
+	backupRuns: (target: string | null) => typedError<RunRecord[], ApiError>(__TAURI_INVOKE("backup_runs", { target })),
+	backupsAt: (target: string) => typedError<BackupInfo[], ApiError>(__TAURI_INVOKE("backups_at", { target })),
+	backupContents: (target: string, backup: string) => typedError<BackupContents, ApiError>(__TAURI_INVOKE("backup_contents", { target, backup })),
+	restoreBackup: (target: string, backup: string, project: string | null, destination: string, jobId: string, onProgress: Channel<Progress>) => typedError<BackupRestoreReport, ApiError>(__TAURI_INVOKE("restore_backup", { target, backup, project, destination, jobId, onProgress })),
+	verifyBackups: (target: string, mode: VerifyMode, jobId: string, onProgress: Channel<Progress>) => typedError<BackupVerifyReport, ApiError>(__TAURI_INVOKE("verify_backups", { target, mode, jobId, onProgress })),
+	pruneBackups: (target: string, dryRun: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<PruneReport, ApiError>(__TAURI_INVOKE("prune_backups", { target, dryRun, jobId, onProgress })),
 	/**  Pauses scheduled backups for `length`, or resumes them when `length` is `None`. */
-	pauseBackups: (length: PauseLength | null) => typedError<null, IpcError>(__TAURI_INVOKE("pause_backups", { length })),
+	pauseBackups: (length: PauseLength | null) => typedError<null, ApiError>(__TAURI_INVOKE("pause_backups", { length })),
 };
 
 /** Events */
 export const events = {
-	backupStatus: makeEvent<BackupStatus, BackupStatus>("backup-status"),
+	backupStatusChanged: makeEvent<BackupStatusChanged, BackupStatusChanged>("backup-status-changed"),
 	vaultChanged: makeEvent<VaultChanged, VaultChanged>("vault-changed"),
 };
 
 /* Types */
-/**  About the running app. */
+/**  An engine error, for a door. */
+export type ApiError = {
+	/**  What kind of failure; switch on this. */
+	code: ErrorCode,
+	/**  What happened, to what, and what to do. */
+	message: string,
+	/**  What it is about (a field of the request, a project, a target), when that is known. */
+	subject?: Subject | null,
+};
+
+/**  About the running service. */
 export type AppInfo = {
 	/**  The vault folder. */
 	vault: string,
@@ -265,6 +276,12 @@ export type BackupStatus = {
 	error: string | null,
 };
 
+/**
+ *  The backup status changed (a run started, progressed or ended, a target or the pause
+ *  changed).
+ */
+export type BackupStatusChanged = BackupStatus;
+
 /**  What verify found. */
 export type BackupVerifyReport = {
 	/**  The target. */
@@ -403,6 +420,12 @@ export type Diff = {
 	/**  The changed files, by path. */
 	files: FileDiff[],
 };
+
+/**
+ *  The stable machine-readable error codes (the engine's [`ErrorKind`], plus what only the doors
+ *  can say: `unauthorized`, `forbidden`).
+ */
+export type ErrorCode = "not_found" | "invalid_input" | "already_exists" | "conflict" | "path_escape" | "quota_exceeded" | "disk_full" | "corrupt" | "busy" | "cancelled" | "io" | "internal" | "unavailable" | "wrong_passphrase";
 
 /**  What extracting an archive wrote. */
 export type ExtractReport = {
@@ -548,14 +571,6 @@ export type ImportOptions = {
 	link?: boolean,
 	/**  Project kind; `imported` when `None`. */
 	kind?: string | null,
-};
-
-/**  An engine error, for the UI. */
-export type IpcError = {
-	/**  Stable machine-readable code (`not_found`, `path_escape`, ...). */
-	code: string,
-	/**  What happened, to what, and what to do. */
-	message: string,
 };
 
 /**  One of the largest files. */
@@ -1076,6 +1091,20 @@ export type StorageConfig = {
 	/**  Upper bound of the in-memory cache of hot chunks. */
 	cache_size?: ByteSize,
 };
+
+/**  What an error is about, so a door can point at it without reading the message. */
+export type Subject = {
+	kind: SubjectKind,
+	name: string,
+};
+
+/**  What kind of thing an error is about. */
+export type SubjectKind = 
+/**
+ *  An input field of the request (`name`, `tags`, `path`, `schedule`, ...): a form shows the
+ *  message next to it.
+ */
+"field" | "project" | "target" | "workspace";
 
 /**  One backup target. */
 export type Target = {

@@ -12,6 +12,9 @@ describe("toKuraError", () => {
   });
 
   it("turns unknown codes and shapes into internal errors, keeping what was said", () => {
+    const tagged = toKuraError({ code: "invalid_input", message: "'a,b' is not a valid tag", subject: { kind: "field", name: "tags" } });
+    expect(tagged.field).toBe("tags");
+    expect(toKuraError({ code: "not_found", message: "m", subject: { kind: "project", name: "site" } })).toMatchObject({ field: null, subject: { kind: "project", name: "site" } });
     expect(toKuraError({ code: "weird", message: "m" }).code).toBe("internal");
     expect(toKuraError({ code: "weird", message: "m" }).message).toContain("m");
     expect(toKuraError(new Error("boom"))).toMatchObject({ code: "internal", message: "boom" });

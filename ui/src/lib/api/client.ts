@@ -14,38 +14,50 @@ import type {
   Target,
   TargetSecrets,
   VerifyMode,
-  IpcError,
+  ApiError,
+  Subject,
   NewProject,
   ProjectFilter,
   Result,
   VaultChanged,
 } from "./types";
 
-export const ERROR_CODES: readonly ErrorCode[] = [
-  "not_found",
-  "invalid_input",
-  "already_exists",
-  "conflict",
-  "path_escape",
-  "quota_exceeded",
-  "disk_full",
-  "corrupt",
-  "busy",
-  "cancelled",
-  "io",
-  "internal",
-  "unavailable",
-  "wrong_passphrase",
-];
+// Every code of the generated union, once: the compiler fails when the engine adds or drops one.
+const CODES: Record<ErrorCode, true> = {
+  not_found: true,
+  invalid_input: true,
+  already_exists: true,
+  conflict: true,
+  path_escape: true,
+  quota_exceeded: true,
+  disk_full: true,
+  corrupt: true,
+  busy: true,
+  cancelled: true,
+  io: true,
+  internal: true,
+  unavailable: true,
+  wrong_passphrase: true,
+};
+export const ERROR_CODES = Object.keys(CODES) as readonly ErrorCode[];
 
-/** A failed command. Switch on `code`; show `message` to people. */
+/**
+ * A failed command. Switch on `code`; show `message` to people; `subject` says what it is about
+ * (a field of the form, a project, a target) when the engine knows it.
+ */
 export class KuraError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    readonly subject: Subject | null = null,
   ) {
     super(message);
     this.name = "KuraError";
+  }
+
+  /** The input field this error is about (`name`, `tags`, `path`, `schedule`, ...), if one. */
+  get field(): string | null {
+    return this.subject?.kind === "field" ? this.subject.name : null;
   }
 }
 
@@ -57,17 +69,17 @@ function isErrorCode(value: unknown): value is ErrorCode {
 export function toKuraError(error: unknown): KuraError {
   if (error instanceof KuraError) return error;
   if (typeof error === "object" && error !== null && "code" in error) {
-    const { code, message } = error as Partial<IpcError> & { code: unknown };
+    const { code, message, subject } = error as Partial<ApiError> & { code: unknown };
     const text = typeof message === "string" ? message : "The app reported an error without a message.";
-    return isErrorCode(code) ? new KuraError(code, text) : new KuraError("internal", `${text} (${String(code)})`);
+    return isErrorCode(code) ? new KuraError(code, text, subject ?? null) : new KuraError("internal", `${text} (${String(code)})`);
   }
   if (error instanceof Error) return new KuraError("internal", error.message);
   if (typeof error === "string") return new KuraError("internal", error);
   return new KuraError("internal", "Something went wrong inside the app.");
 }
 
-async function unwrap<T>(reply: Promise<Result<T, IpcError>>): Promise<T> {
-  let result: Result<T, IpcError>;
+async function unwrap<T>(reply: Promise<Result<T, ApiError>>): Promise<T> {
+  let result: Result<T, ApiError>;
   try {
     result = await reply;
   } catch (e) {

@@ -4,7 +4,7 @@
 // `mock` build mode only.
 
 import type { DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
-import type { ImportOptions, IpcError, NewProject, ProjectFilter, Result, VaultChanged } from "./types";
+import type { ImportOptions, ApiError, NewProject, ProjectFilter, Result, VaultChanged } from "./types";
 import type { CleanupOptions, ImportArchiveOptions } from "./types";
 import { MockFailure, MockVault, type Blob, type MockVaultOptions } from "./mock/vault";
 import type { BackupStatus, PauseLength, Target, TargetChanges, TargetSecrets, VerifyMode } from "./types";
@@ -62,7 +62,7 @@ export class MockTransport implements Transport {
     return this.settle(work);
   }
 
-  private settle<T>(work: () => T): Result<T, IpcError> {
+  private settle<T>(work: () => T): Result<T, ApiError> {
     try {
       return { status: "ok", data: work() };
     } catch (e) {
@@ -101,9 +101,9 @@ export class MockTransport implements Transport {
     return this.settle(finish);
   }
 
-  private plan<T>(work: () => T): { ok: true; value: T } | { ok: false; error: Result<never, IpcError> } {
+  private plan<T>(work: () => T): { ok: true; value: T } | { ok: false; error: Result<never, ApiError> } {
     const r = this.settle(work);
-    return r.status === "ok" ? { ok: true, value: r.data } : { ok: false, error: r as Result<never, IpcError> };
+    return r.status === "ok" ? { ok: true, value: r.data } : { ok: false, error: r as Result<never, ApiError> };
   }
 
   appInfo() {

@@ -233,7 +233,7 @@ export class TauriTransport implements Transport {
   }
 
   async onBackupStatus(listener: (status: BackupStatus) => void): Promise<Unlisten> {
-    return events.backupStatus.listen((event) => listener(event.payload));
+    return events.backupStatusChanged.listen((event) => listener(event.payload));
   }
 
   async onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten> {

@@ -33,7 +33,7 @@ import type {
   FolderGitStatus,
   GcReport,
   ImportOptions,
-  IpcError,
+  ApiError,
   NewProject,
   Progress,
   Project,
@@ -50,7 +50,7 @@ import type {
   Workspace,
 } from "./types";
 
-export type Reply<T> = Promise<Result<T, IpcError>>;
+export type Reply<T> = Promise<Result<T, ApiError>>;
 export type OnProgress = (progress: Progress) => void;
 export type Unlisten = () => void;
 

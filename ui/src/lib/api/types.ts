@@ -38,7 +38,10 @@ export type {
   HealthState,
   ImportArchiveOptions,
   ImportOptions,
-  IpcError,
+  ApiError,
+  ErrorCode,
+  Subject,
+  SubjectKind,
   LargeFile,
   Layer,
   LayerUsage,
@@ -100,23 +103,6 @@ import type {
   SnapshotConfig,
   StorageConfig,
 } from "../bindings";
-
-/** The codes an `IpcError` carries (the engine's `ErrorKind`); the UI switches on these. */
-export type ErrorCode =
-  | "not_found"
-  | "invalid_input"
-  | "already_exists"
-  | "conflict"
-  | "path_escape"
-  | "quota_exceeded"
-  | "disk_full"
-  | "corrupt"
-  | "busy"
-  | "cancelled"
-  | "io"
-  | "internal"
-  | "unavailable"
-  | "wrong_passphrase";
 
 /** What every command returns (the generated commands' result shape). */
 export type Result<T, E> = { status: "ok"; data: T } | { status: "error"; error: E };

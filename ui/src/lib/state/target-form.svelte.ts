@@ -92,7 +92,7 @@ export class TargetForm {
 
   /** Puts an engine error at its field; returns the field. */
   showError(e: KuraError): FormField {
-    const field = targetErrorField(e.code, e.message);
+    const field = targetErrorField(e.code, e.field);
     this.errors = { [field]: e.message };
     return field;
   }

@@ -1,0 +1,441 @@
+//! Backups as the doors see them: the status of every target and of backups as a whole, runs
+//! started by hand or by the scheduler (never two of one target at once in this process; the
+//! engine's target lock keeps other processes out), and the target settings with their secrets.
+//!
+//! The policy (what is due, resting, overdue, the state at a glance) is `kura_backup::policy`;
+//! this module gathers what it needs from the vault and acts on its answers. Status changes are
+//! published as `backup.status` events (data: the [`BackupStatus`]); a target that starts failing
+//! or works again as `backup.health` (`{ target, failing, message }`), for a notification.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::Local;
+use kura_backup::{
+    overall_state, BackupContents, BackupInfo, BackupRestoreReport, BackupState,
+    BackupVerifyReport, Backups, Pause, PauseLength, PruneReport, Retention, RunRecord,
+    ScheduledTarget, Secrets, Target, TargetHealth, TargetStatus, TestReport, VerifyMode,
+};
+use kura_core::{ErrorKind, Job, Progress};
+use kura_schedule::Agenda;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult, ErrorCode, SubjectKind};
+use crate::operations::{Operation, ProgressSink};
+use crate::Api;
+
+/// How many recent runs of a target the policy looks at (to find the last one that counts).
+pub(crate) const RECENT_RUNS: u32 = 50;
+
+/// Everything about backups, for the tray, the dashboard and the Backups view.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BackupStatus {
+    /// The state at a glance.
+    pub state: BackupState,
+    /// The pause in force, if any.
+    pub paused: Option<Pause>,
+    /// Each target.
+    pub targets: Vec<TargetStatus>,
+    /// When the last successful backup (any target) finished.
+    pub last_success: Option<i64>,
+    /// When the next scheduled backup (any target) is due.
+    pub next_run: Option<i64>,
+    /// What went wrong reading the state, if something did.
+    pub error: Option<String>,
+}
+
+/// Secrets typed into the target form. They go to the OS keyring (or nowhere, when the person
+/// chose the environment) and never into a file.
+#[derive(Clone, Default, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TargetSecrets {
+    /// S3 access key id.
+    pub access_key_id: Option<String>,
+    /// S3 secret access key.
+    pub secret_access_key: Option<String>,
+    /// Encryption passphrase.
+    pub passphrase: Option<String>,
+}
+
+/// The settings of a target that can change after it is added.
+#[derive(Clone, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TargetChanges {
+    /// When it runs ("daily at 02:00", ...); empty for on demand only.
+    pub schedule: String,
+    /// Which backups prune keeps.
+    pub retention: Retention,
+    /// Upload limit in bytes per second; `None` for none.
+    pub bandwidth_limit: Option<u64>,
+}
+
+/// What the backup runner of this process remembers.
+#[derive(Default)]
+pub(crate) struct Runner {
+    /// Runs in progress (and the cleanup), so one never starts twice.
+    pub(crate) agenda: Mutex<Agenda>,
+    /// Progress of the backups running in this process, by target.
+    progress: Mutex<HashMap<String, Progress>>,
+    /// The operation of each running backup, by target (to cancel it).
+    operations: Mutex<HashMap<String, String>>,
+    /// When this process first saw each schedule: one that never ran is first due after this.
+    first_seen: Mutex<HashMap<String, i64>>,
+    /// Whether each target's last finished run failed, to announce changes only.
+    failing: Mutex<HashMap<String, bool>>,
+    /// The last status published, to publish changes only.
+    last_sent: Mutex<Option<String>>,
+    /// Called on the run's thread before it starts (tests hold a run open with it).
+    #[cfg(test)]
+    pub(crate) before_run: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Runner {
+    pub(crate) fn since(&self, key: &str, now: i64) -> i64 {
+        *lock(&self.first_seen).entry(key.to_string()).or_insert(now)
+    }
+
+    /// One target as the policy sees it. A schedule that never ran is first due after this
+    /// process first saw it.
+    pub(crate) fn scheduled<'a>(
+        &self,
+        target: &'a Target,
+        health: &'a [TargetHealth],
+        runs: &'a [RunRecord],
+        now: i64,
+    ) -> ScheduledTarget<'a> {
+        ScheduledTarget {
+            target,
+            health: health.iter().find(|h| h.target == target.name),
+            runs,
+            since: if target.schedule.trim().is_empty() {
+                now
+            } else {
+                self.since(&target.name, now)
+            },
+        }
+    }
+}
+
+fn target_error(e: kura_core::Error, target: &str) -> ApiError {
+    let err = ApiError::from(e);
+    if err.subject.is_some() {
+        err
+    } else {
+        err.about(SubjectKind::Target, target)
+    }
+}
+
+impl Api {
+    /// The backups of the vault, by this service's clock.
+    pub fn backups(&self) -> Backups<'_> {
+        Backups::with_clock(&self.vault, self.clock.clone())
+    }
+
+    /// The state of every target and of backups as a whole.
+    pub fn backup_status(&self) -> BackupStatus {
+        self.read_backup_status().unwrap_or_else(|e| BackupStatus {
+            state: BackupState::Failed,
+            paused: None,
+            targets: Vec::new(),
+            last_success: None,
+            next_run: None,
+            error: Some(e.message().to_string()),
+        })
+    }
+
+    fn read_backup_status(&self) -> kura_core::Result<BackupStatus> {
+        let backups = self.backups();
+        let now = self.now();
+        let paused = backups.paused()?;
+        let health = backups.health()?;
+        let progress = lock(&self.backups.progress).clone();
+        let mut targets = Vec::new();
+        for target in backups.targets()? {
+            let runs = backups.runs(Some(&target.name), RECENT_RUNS)?;
+            let last_success = backups.last_success(&target.name)?;
+            targets.push(kura_backup::target_status(
+                &self.backups.scheduled(&target, &health, &runs, now),
+                last_success.as_ref(),
+                progress.get(&target.name).cloned(),
+                now,
+                &Local,
+            ));
+        }
+        Ok(BackupStatus {
+            state: overall_state(&targets, paused.is_some()),
+            paused,
+            last_success: targets.iter().filter_map(|t| t.last_success).max(),
+            next_run: targets.iter().filter_map(|t| t.next_run).min(),
+            targets,
+            error: None,
+        })
+    }
+
+    /// Publishes the backup status as a `backup.status` event when it changed since the last
+    /// one this process published.
+    pub fn publish_backup_status(&self) {
+        let status = self.backup_status();
+        let json = serde_json::to_value(&status).unwrap_or_default();
+        let text = json.to_string();
+        {
+            let mut last = lock(&self.backups.last_sent);
+            if last.as_deref() == Some(text.as_str()) {
+                return;
+            }
+            *last = Some(text);
+        }
+        self.events.emit("backup.status", None, json);
+        self.backup_status.send_replace(Some(status));
+    }
+
+    /// The backup status as last published, in this process: for a door that shows it as it
+    /// changes (the desktop's tray and window), without reading it back from events.
+    pub fn watch_backup_status(&self) -> tokio::sync::watch::Receiver<Option<BackupStatus>> {
+        self.backup_status.subscribe()
+    }
+
+    /// Starts a backup of every target now (the tray's "Back up now"); targets already running
+    /// or resting are skipped.
+    pub fn start_all_backups(self: &Arc<Self>) -> ApiResult<Vec<Operation>> {
+        let mut started = Vec::new();
+        for t in self.backups().targets()? {
+            match self.start_backup(&t.name) {
+                Ok(op) => started.push(op),
+                Err(e) => tracing::info!("{e}"),
+            }
+        }
+        Ok(started)
+    }
+
+    /// Whether a backup of `target` runs in this process.
+    pub fn backup_running(&self, target: &str) -> bool {
+        lock(&self.backups.agenda).is_running(target)
+    }
+
+    /// Starts a backup of `target` now (by hand or by schedule) as an operation of kind
+    /// `backup`, unless one runs already (`busy`) or the target rests after repeated failures
+    /// (`unavailable`). Its progress shows in the backup status.
+    pub fn start_backup(self: &Arc<Self>, target: &str) -> ApiResult<Operation> {
+        self.backups()
+            .check_not_resting(target)
+            .map_err(|e| target_error(e, target))?;
+        if !lock(&self.backups.agenda).start(target) {
+            return Err(ApiError::new(
+                ErrorCode::Busy,
+                format!("a backup to '{target}' is already running; wait for it or cancel it"),
+            )
+            .about(SubjectKind::Target, target));
+        }
+        lock(&self.backups.progress).insert(
+            target.to_string(),
+            Progress {
+                phase: "starting",
+                done: 0,
+                total: None,
+                unit: "files",
+                item: None,
+            },
+        );
+        self.publish_backup_status();
+        let weak = Arc::downgrade(self);
+        let name = target.to_string();
+        let sink: ProgressSink = Arc::new(move |p: &Progress| {
+            // A report flushed after the run ended is not progress any more.
+            if let Some(api) = weak.upgrade().filter(|a| a.backup_running(&name)) {
+                lock(&api.backups.progress).insert(name.clone(), p.clone());
+                api.publish_backup_status();
+            }
+        });
+        let api = self.clone();
+        let name = target.to_string();
+        let started = self.operations.start_with_sink(
+            "backup",
+            None,
+            None,
+            None,
+            Some(sink),
+            move |job: &Job| {
+                #[cfg(test)]
+                if let Some(hold) = lock(&api.backups.before_run).take() {
+                    hold();
+                }
+                let result = api.backups().run_backup(&name, job);
+                lock(&api.backups.progress).remove(&name);
+                lock(&api.backups.operations).remove(&name);
+                lock(&api.backups.agenda).finish(&name);
+                api.after_backup(&name, result.as_ref().err());
+                result.map_err(|e| target_error(e, &name))
+            },
+        );
+        match started {
+            Ok(op) => {
+                lock(&self.backups.operations).insert(target.to_string(), op.id.clone());
+                Ok(op)
+            }
+            Err(e) => {
+                lock(&self.backups.progress).remove(target);
+                lock(&self.backups.agenda).finish(target);
+                Err(e)
+            }
+        }
+    }
+
+    /// Cancels the running backup of `target`, if one runs in this process; the run stops at
+    /// its next safe point.
+    pub fn cancel_backup(&self, target: &str) -> bool {
+        let id = lock(&self.backups.operations).get(target).cloned();
+        id.is_some_and(|id| self.operations.cancel(&id).is_ok())
+    }
+
+    /// Announces a change between failing and working (never once per failed run), and that
+    /// the vault changed.
+    fn after_backup(&self, target: &str, error: Option<&kura_core::Error>) {
+        let failed = match error {
+            None => Some(false),
+            // A drive that is not connected, or a cancel, is not a failure of the backup.
+            Some(e) if matches!(e.kind(), ErrorKind::Unavailable | ErrorKind::Cancelled) => None,
+            Some(_) => Some(true),
+        };
+        if let Some(failed) = failed {
+            let was = lock(&self.backups.failing).insert(target.to_string(), failed);
+            let message = match (was, failed, error) {
+                (Some(false) | None, true, Some(e)) => Some(e.message().to_string()),
+                (Some(true), false, _) => Some("The last backup finished without errors.".into()),
+                _ => None,
+            };
+            if let Some(message) = message {
+                self.events.emit(
+                    "backup.health",
+                    None,
+                    serde_json::json!({ "target": target, "failing": failed, "message": message }),
+                );
+            }
+        }
+        if let Some(e) = error {
+            tracing::warn!("backup to {target}: {e}");
+        }
+        self.changed(None, "backup");
+        self.publish_backup_status();
+    }
+
+    /// Adds a backup target. Empty secrets count as none; with `use_keyring` the secrets go to
+    /// the OS keyring, otherwise they come from the environment at each run.
+    pub fn add_backup_target(
+        &self,
+        target: &Target,
+        secrets: TargetSecrets,
+        use_keyring: bool,
+    ) -> ApiResult<TestReport> {
+        let secrets = Secrets {
+            access_key_id: secrets.access_key_id.filter(|s| !s.is_empty()),
+            secret_access_key: secrets.secret_access_key.filter(|s| !s.is_empty()),
+            passphrase: secrets.passphrase.filter(|s| !s.is_empty()),
+        };
+        let report = self.backups().add_target(target, &secrets, use_keyring)?;
+        self.changed(None, "backup-targets");
+        self.publish_backup_status();
+        Ok(report)
+    }
+
+    /// Changes a target's schedule, retention and upload limit.
+    pub fn update_backup_target(&self, name: &str, changes: TargetChanges) -> ApiResult<Target> {
+        let t = self.backups().update_target(name, |t| {
+            t.schedule = changes.schedule.trim().to_string();
+            t.retention = changes.retention;
+            t.bandwidth_limit = changes.bandwidth_limit;
+        })?;
+        self.changed(None, "backup-targets");
+        self.publish_backup_status();
+        Ok(t)
+    }
+
+    /// Removes a target (its backups stay where they are).
+    pub fn remove_backup_target(&self, name: &str) -> ApiResult<()> {
+        self.backups().remove_target(name)?;
+        self.changed(None, "backup-targets");
+        self.publish_backup_status();
+        Ok(())
+    }
+
+    /// Connects to a target and checks its repository; a success ends its rest.
+    pub fn test_backup_target(&self, name: &str) -> ApiResult<TestReport> {
+        let r = self
+            .backups()
+            .test_target(name)
+            .map_err(|e| target_error(e, name));
+        self.publish_backup_status();
+        r
+    }
+
+    /// Pauses scheduled backups for `length`, or resumes them when `length` is `None`.
+    pub fn pause_backups(&self, length: Option<PauseLength>) -> ApiResult<()> {
+        let backups = self.backups();
+        match length {
+            Some(l) => backups.pause(l).map(|_| ())?,
+            None => backups.resume()?,
+        }
+        self.publish_backup_status();
+        Ok(())
+    }
+
+    /// Recent runs (of one target, or all), newest first.
+    pub fn backup_runs(&self, target: Option<&str>) -> ApiResult<Vec<RunRecord>> {
+        Ok(self.backups().runs(target, 200)?)
+    }
+
+    /// The backups kept at `target`.
+    pub fn backups_at(&self, target: &str) -> ApiResult<Vec<BackupInfo>> {
+        self.backups()
+            .backups(target)
+            .map_err(|e| target_error(e, target))
+    }
+
+    /// What one backup holds.
+    pub fn backup_contents(&self, target: &str, backup: &str) -> ApiResult<BackupContents> {
+        self.backups()
+            .backup_contents(target, backup)
+            .map_err(|e| target_error(e, target))
+    }
+
+    /// Restores a backup (one project, or everything) into `destination`.
+    pub fn restore_backup(
+        &self,
+        target: &str,
+        backup: &str,
+        project: Option<&str>,
+        destination: PathBuf,
+        job: &Job,
+    ) -> ApiResult<BackupRestoreReport> {
+        self.backups()
+            .restore(target, backup, project, &destination, job)
+            .map_err(|e| target_error(e, target))
+    }
+
+    /// Checks the backups at `target`.
+    pub fn verify_backups(
+        &self,
+        target: &str,
+        mode: VerifyMode,
+        job: &Job,
+    ) -> ApiResult<BackupVerifyReport> {
+        let r = self
+            .backups()
+            .verify(target, mode, job)
+            .map_err(|e| target_error(e, target));
+        self.publish_backup_status();
+        r
+    }
+
+    /// Removes the backups at `target` that its retention does not keep.
+    pub fn prune_backups(&self, target: &str, dry_run: bool, job: &Job) -> ApiResult<PruneReport> {
+        self.backups()
+            .prune(target, dry_run, job)
+            .map_err(|e| target_error(e, target))
+    }
+}

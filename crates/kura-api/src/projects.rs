@@ -1,0 +1,272 @@
+//! The operations on workspaces, projects, their files and versions, and the settings that do
+//! more than one engine call, or change something every door's views must hear of (announced as
+//! `vault.changed` with a reason). Reads that are one engine call go through [`Api::vault`].
+
+use std::path::{Path, PathBuf};
+
+use kura_core::{
+    Config, GcReport, ImportOptions, Job, NewProject, Project, RestoreReport, SnapshotOptions,
+    SnapshotReport, Trigger, UploadReport, Workspace,
+};
+use serde::Serialize;
+
+use crate::error::{ApiError, ApiResult, SubjectKind};
+use crate::Api;
+
+/// About the running service.
+#[derive(Serialize, Debug, Clone)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AppInfo {
+    /// The vault folder.
+    pub vault: String,
+    /// Kura's version.
+    pub version: String,
+    /// Path of config.toml.
+    pub config_path: String,
+}
+
+/// An engine error about project `id`, unless it already names its subject.
+pub(crate) fn project_error(e: kura_core::Error, id: &str) -> ApiError {
+    let err = ApiError::from(e);
+    if err.subject.is_some() {
+        err
+    } else {
+        err.about(SubjectKind::Project, id)
+    }
+}
+
+impl Api {
+    /// The vault folder, Kura's version and the settings file.
+    pub fn app_info(&self) -> AppInfo {
+        AppInfo {
+            vault: self.vault.root().display().to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            config_path: self.vault.config_path().display().to_string(),
+        }
+    }
+
+    /// Removes on a thread of its own what an archive or a deletion moved aside (see
+    /// `Vault::purge_discarded`), so that nobody waits for it.
+    pub fn purge_discarded_in_background(&self) {
+        if !self.vault.has_discarded() {
+            return;
+        }
+        let vault = self.vault.clone();
+        let spawned = std::thread::Builder::new()
+            .name("kura-purge".into())
+            .spawn(move || {
+                if let Err(e) = vault.purge_discarded() {
+                    tracing::warn!("removing discarded folders failed: {}", e.message());
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("no thread to remove discarded folders: {e}");
+        }
+    }
+
+    pub fn create_workspace(&self, name: &str) -> ApiResult<Workspace> {
+        let w = self.vault.create_workspace(name)?;
+        self.changed(None, "workspaces");
+        Ok(w)
+    }
+
+    pub fn rename_workspace(&self, name: &str, new_name: &str) -> ApiResult<Workspace> {
+        let w = self.vault.rename_workspace(name, new_name)?;
+        self.changed(None, "workspaces");
+        Ok(w)
+    }
+
+    pub fn switch_workspace(&self, name: &str) -> ApiResult<Workspace> {
+        let w = self.vault.switch_workspace(name)?;
+        self.changed(None, "workspaces");
+        Ok(w)
+    }
+
+    /// Deletes a workspace; one that holds projects (trashed ones too) needs `move_to`, else
+    /// the error's subject is the field `move_to`.
+    pub fn delete_workspace(&self, name: &str, move_to: Option<&str>) -> ApiResult<()> {
+        self.vault.delete_workspace(name, move_to)?;
+        self.changed(None, "workspaces");
+        Ok(())
+    }
+
+    /// Opens a project: marks it used now (for "recently used") and returns it.
+    pub fn open_project(&self, id: &str) -> ApiResult<Project> {
+        self.vault
+            .touch_project(id)
+            .and_then(|()| self.vault.project(id))
+            .map_err(|e| project_error(e, id))
+    }
+
+    pub fn create_project(&self, new: &NewProject) -> ApiResult<Project> {
+        let p = self.vault.create_project(new)?;
+        self.changed(Some(&p.id), "created");
+        Ok(p)
+    }
+
+    pub fn import_folder(
+        &self,
+        path: &Path,
+        opts: &ImportOptions,
+        job: &Job,
+    ) -> ApiResult<Project> {
+        let p = self.vault.import_folder(path, opts, job)?;
+        self.changed(Some(&p.id), "created");
+        Ok(p)
+    }
+
+    fn project_changed(
+        &self,
+        result: kura_core::Result<Project>,
+        id: &str,
+        reason: &str,
+    ) -> ApiResult<Project> {
+        let p = result.map_err(|e| project_error(e, id))?;
+        self.changed(Some(&p.id), reason);
+        Ok(p)
+    }
+
+    pub fn rename_project(&self, id: &str, new_name: &str) -> ApiResult<Project> {
+        self.project_changed(self.vault.rename_project(id, new_name), id, "metadata")
+    }
+
+    pub fn move_project(&self, id: &str, workspace: &str) -> ApiResult<Project> {
+        self.project_changed(self.vault.move_project(id, workspace), id, "metadata")
+    }
+
+    pub fn edit_project(
+        &self,
+        id: &str,
+        description: Option<&str>,
+        kind: Option<&str>,
+        git_remote: Option<&str>,
+    ) -> ApiResult<Project> {
+        let r = self.vault.edit_project(id, description, kind, git_remote);
+        self.project_changed(r, id, "metadata")
+    }
+
+    pub fn tag_project(&self, id: &str, add: &[String], remove: &[String]) -> ApiResult<Project> {
+        self.project_changed(self.vault.tag_project(id, add, remove), id, "metadata")
+    }
+
+    pub fn set_metadata(
+        &self,
+        id: &str,
+        changes: &[(String, Option<String>)],
+    ) -> ApiResult<Project> {
+        self.project_changed(self.vault.set_metadata(id, changes), id, "metadata")
+    }
+
+    pub fn trash_project(&self, id: &str) -> ApiResult<Project> {
+        self.project_changed(self.vault.trash_project(id), id, "trash")
+    }
+
+    pub fn untrash_project(&self, id: &str) -> ApiResult<Project> {
+        self.project_changed(self.vault.untrash_project(id), id, "trash")
+    }
+
+    pub fn delete_project(&self, id: &str) -> ApiResult<()> {
+        self.vault
+            .delete_project(id)
+            .map_err(|e| project_error(e, id))?;
+        self.changed(Some(id), "deleted");
+        self.purge_discarded_in_background();
+        Ok(())
+    }
+
+    /// Copies files and folders into a project (the drag-and-drop path).
+    pub fn upload_files(
+        &self,
+        id: &str,
+        sources: &[PathBuf],
+        dest_dir: &str,
+        job: &Job,
+    ) -> ApiResult<UploadReport> {
+        let r = self
+            .vault
+            .upload_files(id, sources, dest_dir, job)
+            .map_err(|e| project_error(e, id))?;
+        self.changed(Some(id), "files");
+        Ok(r)
+    }
+
+    /// Takes a version of a project by hand.
+    pub fn snapshot(
+        &self,
+        id: &str,
+        message: Option<String>,
+        job: &Job,
+    ) -> ApiResult<SnapshotReport> {
+        let opts = SnapshotOptions {
+            message,
+            trigger: Trigger::Manual,
+            ..Default::default()
+        };
+        let r = self
+            .vault
+            .snapshot(id, &opts, job)
+            .map_err(|e| project_error(e, id))?;
+        self.changed(Some(&r.project_id), "snapshot");
+        Ok(r)
+    }
+
+    /// Takes a version of every active project that changed (the tray's "Snapshot now").
+    pub fn snapshot_changed(&self) -> ApiResult<Vec<SnapshotReport>> {
+        let reports =
+            self.vault
+                .snapshot_changed(true, &SnapshotOptions::default(), &Job::default())?;
+        for r in reports.iter().filter(|r| r.version.is_some()) {
+            self.changed(Some(&r.project_id), "snapshot");
+        }
+        Ok(reports)
+    }
+
+    pub fn restore_project(&self, id: &str, version: &str, job: &Job) -> ApiResult<RestoreReport> {
+        let r = self
+            .vault
+            .restore_project(id, version, job)
+            .map_err(|e| project_error(e, id))?;
+        self.changed(Some(id), "restore");
+        Ok(r)
+    }
+
+    pub fn restore_file(
+        &self,
+        id: &str,
+        version: &str,
+        path: &str,
+        job: &Job,
+    ) -> ApiResult<RestoreReport> {
+        let r = self
+            .vault
+            .restore_file(id, version, path, job)
+            .map_err(|e| project_error(e, id))?;
+        self.changed(Some(id), "restore");
+        Ok(r)
+    }
+
+    pub fn init_folder_git(&self, id: &str) -> ApiResult<()> {
+        self.vault
+            .init_folder_git(id)
+            .map_err(|e| project_error(e, id))?;
+        self.changed(Some(id), "git");
+        Ok(())
+    }
+
+    /// Changes one setting (validated; the error's subject is the field `key`) and returns the
+    /// settings now in force.
+    pub fn set_config(&self, key: &str, value: &str) -> ApiResult<Config> {
+        let c = self
+            .vault
+            .set_config(key, value)
+            .map_err(|e| ApiError::from(e).about(SubjectKind::Field, key))?;
+        self.changed(None, "settings");
+        Ok((*c).clone())
+    }
+
+    pub fn gc(&self, job: &Job) -> ApiResult<GcReport> {
+        let r = self.vault.gc(job)?;
+        self.changed(None, "gc");
+        Ok(r)
+    }
+}

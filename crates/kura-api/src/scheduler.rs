@@ -1,0 +1,505 @@
+//! The scheduler: backups per target on their schedules and the cleanup run on
+//! `cleanup.schedule`, in whichever process (the desktop app or `kura serve`) holds the vault's
+//! schedule lock. Missed runs are caught up once, a pause holds them back, a resting target waits
+//! out its rest, an unreachable one is tried again after a while, and one target never runs twice
+//! at once. A process that cannot take the lock still serves requests (a backup started by hand
+//! runs anywhere) and tries for the lock again every little while, so when the app quits,
+//! `kura serve` takes over.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use chrono::Local;
+use kura_backup::{RunRecord, ScheduledTarget, CLEANUP_KEY};
+use kura_core::{CleanupOptions, FileLock};
+
+use crate::backups::{lock, RECENT_RUNS};
+use crate::operations::Operation;
+use crate::Api;
+
+/// The lock file, under the vault folder, held by the process that runs the schedules.
+pub const SCHEDULE_LOCK: &str = "locks/schedule.lock";
+/// How many recent cleanup runs are looked at (to find the last one that was not a dry run).
+const RECENT_CLEANUPS: u32 = 20;
+
+/// How often the scheduler looks at the clock and tries for the lock.
+#[derive(Clone, Copy, Debug)]
+pub struct SchedulerOptions {
+    /// Between two looks at the clock while holding the lock.
+    pub tick: Duration,
+    /// Between two tries for the lock while another process holds it.
+    pub lock_retry: Duration,
+}
+
+impl Default for SchedulerOptions {
+    fn default() -> Self {
+        SchedulerOptions {
+            tick: Duration::from_secs(20),
+            lock_retry: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The running scheduler of one process. Dropping it (or [`Scheduler::stop`]) stops the loop
+/// and lets go of the schedule lock; runs already started finish.
+pub struct Scheduler {
+    stop: Arc<(Mutex<bool>, Condvar)>,
+    holds_lock: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Scheduler {
+    /// Starts the scheduler of `api` on a thread of its own, with the default timing: missed
+    /// runs are caught up at once when it gets the lock. Works from any runtime (or none): call
+    /// it once per process, and keep the handle as long as schedules should run.
+    pub fn start(api: Arc<Api>) -> Scheduler {
+        Scheduler::start_with(api, SchedulerOptions::default())
+    }
+
+    /// Like [`Scheduler::start`], with the given timing.
+    pub fn start_with(api: Arc<Api>, options: SchedulerOptions) -> Scheduler {
+        let stop = Arc::new((Mutex::new(false), Condvar::new()));
+        let holds_lock = Arc::new(AtomicBool::new(false));
+        let (s, h) = (stop.clone(), holds_lock.clone());
+        let thread = std::thread::Builder::new()
+            .name("kura-scheduler".into())
+            .spawn(move || run_loop(&api, options, &s, &h))
+            .map_err(|e| tracing::error!("the scheduler cannot start: {e}"))
+            .ok();
+        Scheduler {
+            stop,
+            holds_lock,
+            thread,
+        }
+    }
+
+    /// Whether this process runs the vault's schedules now.
+    pub fn holds_lock(&self) -> bool {
+        self.holds_lock.load(Ordering::SeqCst)
+    }
+
+    /// Stops the loop and lets go of the lock (waits for the loop, not for running backups).
+    pub fn stop(mut self) {
+        self.shut_down();
+    }
+
+    fn shut_down(&mut self) {
+        let (flag, wake) = &*self.stop;
+        *lock(flag) = true;
+        wake.notify_all();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.shut_down();
+    }
+}
+
+fn run_loop(
+    api: &Arc<Api>,
+    options: SchedulerOptions,
+    stop: &(Mutex<bool>, Condvar),
+    holds_lock: &AtomicBool,
+) {
+    let path = api.vault().root().join(SCHEDULE_LOCK);
+    let mut held: Option<FileLock> = None;
+    loop {
+        if held.is_none() {
+            match FileLock::try_acquire(&path, true) {
+                Ok(Some(l)) => {
+                    tracing::info!("this process runs the vault's schedules");
+                    held = Some(l);
+                    holds_lock.store(true, Ordering::SeqCst);
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!("the schedule lock cannot be taken: {e}"),
+            }
+        }
+        if held.is_some() {
+            api.run_schedules();
+        } else {
+            // Another process runs the schedules; the views here still want a fresh status.
+            api.publish_backup_status();
+        }
+        let wait = if held.is_some() {
+            options.tick
+        } else {
+            options.lock_retry
+        };
+        let (flag, wake) = stop;
+        let stopped = lock(flag);
+        let stopped = wake
+            .wait_timeout_while(stopped, wait, |s| !*s)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+        if *stopped {
+            break;
+        }
+    }
+    holds_lock.store(false, Ordering::SeqCst);
+    drop(held);
+}
+
+impl Api {
+    /// One look at the clock: starts the backups that are due and a due cleanup, and publishes
+    /// the backup status. Returns the operations it started. [`Scheduler`] calls this every
+    /// little while in the process that holds the schedule lock.
+    pub fn run_schedules(self: &Arc<Self>) -> Vec<Operation> {
+        let now = self.now();
+        let backups = self.backups();
+        let paused = backups.paused().unwrap_or(None);
+        let targets = backups.targets().unwrap_or_default();
+        let health = backups.health().unwrap_or_default();
+        let runs: Vec<Vec<RunRecord>> = targets
+            .iter()
+            .map(|t| backups.runs(Some(&t.name), RECENT_RUNS).unwrap_or_default())
+            .collect();
+        let scheduled: Vec<ScheduledTarget> = targets
+            .iter()
+            .zip(&runs)
+            .map(|(t, runs)| self.backups.scheduled(t, &health, runs, now))
+            .collect();
+        let due =
+            kura_backup::due_backups(&lock(&self.backups.agenda), &scheduled, paused, now, &Local);
+        let mut started = Vec::new();
+        for target in due {
+            match self.start_backup(&target) {
+                Ok(op) => started.push(op),
+                // A target that cannot be reached waits quietly; it is overdue, not failed.
+                Err(e) => tracing::info!("{e}"),
+            }
+        }
+        started.extend(self.cleanup_if_due(now));
+        self.publish_backup_status();
+        started
+    }
+
+    fn cleanup_if_due(self: &Arc<Self>, now: i64) -> Option<Operation> {
+        let schedule = self.vault.config().cleanup.parsed_schedule().ok()??;
+        let runs = self
+            .vault
+            .cleanup_runs(Some(RECENT_CLEANUPS))
+            .unwrap_or_default();
+        let since = self.backups.since(CLEANUP_KEY, now);
+        let due = kura_backup::cleanup_due(
+            &lock(&self.backups.agenda),
+            &schedule,
+            &runs,
+            since,
+            now,
+            &Local,
+        );
+        if !due || !lock(&self.backups.agenda).start(CLEANUP_KEY) {
+            return None;
+        }
+        let api = self.clone();
+        let started = self
+            .operations
+            .start("cleanup", None, None, None, move |job| {
+                let result = api.vault.cleanup(&CleanupOptions::default(), job);
+                lock(&api.backups.agenda).finish(CLEANUP_KEY);
+                let report = result?;
+                tracing::info!("scheduled cleanup freed {} bytes", report.bytes_freed);
+                api.changed(None, "cleanup");
+                Ok(report)
+            });
+        match started {
+            Ok(op) => Some(op),
+            Err(e) => {
+                lock(&self.backups.agenda).finish(CLEANUP_KEY);
+                tracing::warn!("scheduled cleanup cannot start: {e}");
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::AtomicI64;
+    use std::time::Instant;
+
+    use chrono::TimeZone;
+    use kura_backup::{HealthState, PauseLength, RunResult, Target};
+    use kura_core::{Clock, NewProject, Vault};
+
+    use super::*;
+    use crate::error::ErrorCode;
+    use crate::operations::OpState;
+
+    struct TestClock(AtomicI64);
+
+    impl Clock for TestClock {
+        fn now(&self) -> i64 {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    struct Scene {
+        dir: tempfile::TempDir,
+        api: Arc<Api>,
+        clock: Arc<TestClock>,
+    }
+
+    /// 2026-11-23 at `h:m:s`, local time (the schedules are in local time).
+    fn at(h: u32, m: u32, s: u32) -> i64 {
+        Local
+            .with_ymd_and_hms(2026, 11, 23, h, m, s)
+            .single()
+            .unwrap()
+            .timestamp()
+    }
+
+    fn open(root: &Path, clock: &Arc<TestClock>) -> Arc<Api> {
+        let vault = Vault::open_with_clock(root, clock.clone()).unwrap();
+        Api::open_with_clock(Arc::new(vault), clock.clone()).unwrap()
+    }
+
+    impl Scene {
+        /// A vault with one project, at 10:10, and a folder target `drive` backed up hourly.
+        fn new() -> Scene {
+            let dir = tempfile::tempdir().unwrap();
+            let clock = Arc::new(TestClock(AtomicI64::new(at(10, 10, 0))));
+            let api = open(&dir.path().join("vault"), &clock);
+            let p = api
+                .create_project(&NewProject {
+                    name: "site".into(),
+                    ..Default::default()
+                })
+                .unwrap();
+            std::fs::write(p.path.join("index.html"), "<h1>hello</h1>\n").unwrap();
+            api.snapshot("site", None, &Job::default()).unwrap();
+            std::fs::create_dir_all(dir.path().join("drive")).unwrap();
+            let mut target = Target::folder("drive", &dir.path().join("drive/kura"));
+            target.schedule = "hourly".into();
+            api.add_backup_target(&target, Default::default(), false)
+                .unwrap();
+            Scene { dir, api, clock }
+        }
+
+        fn set(&self, now: i64) {
+            self.clock.0.store(now, Ordering::SeqCst);
+        }
+
+        fn repo(&self) -> PathBuf {
+            self.dir.path().join("drive/kura")
+        }
+
+        /// One look at the clock; waits for what it started and returns how each ended.
+        fn tick(&self) -> Vec<OpState> {
+            self.api
+                .run_schedules()
+                .iter()
+                .map(|op| {
+                    self.api
+                        .operations()
+                        .wait(&op.id, Duration::from_secs(60))
+                        .unwrap()
+                        .state
+                })
+                .collect()
+        }
+
+        fn runs(&self) -> Vec<RunResult> {
+            self.api
+                .backup_runs(Some("drive"))
+                .unwrap()
+                .into_iter()
+                .map(|r| r.result)
+                .collect()
+        }
+    }
+
+    use kura_core::Job;
+
+    #[test]
+    fn a_target_runs_at_its_time_once_and_a_sleep_is_caught_up_with_one_run() {
+        let s = Scene::new();
+        assert!(
+            s.tick().is_empty(),
+            "nothing is due when the target was just added"
+        );
+        s.set(at(10, 59, 59));
+        assert!(s.tick().is_empty(), "not before its time");
+        s.set(at(11, 0, 5));
+        assert_eq!(s.tick(), [OpState::Succeeded]);
+        assert!(s.tick().is_empty(), "one run per scheduled time");
+        let status = s.api.backup_status();
+        assert_eq!(status.targets[0].last_success, Some(at(11, 0, 5)));
+        assert_eq!(status.next_run, Some(at(12, 0, 0)));
+        // The machine sleeps from 11:01 to 16:20: five runs were missed, one catches up.
+        s.set(at(16, 20, 0));
+        assert_eq!(s.tick(), [OpState::Succeeded]);
+        assert!(s.tick().is_empty());
+        assert_eq!(s.runs(), [RunResult::Ok, RunResult::Ok]);
+    }
+
+    #[test]
+    fn an_unreachable_target_waits_quietly_and_is_tried_again_after_a_while() {
+        let s = Scene::new();
+        std::fs::remove_dir_all(s.dir.path().join("drive")).unwrap();
+        s.set(at(11, 0, 5));
+        assert_eq!(s.tick(), [OpState::Failed]);
+        assert_eq!(s.runs(), [RunResult::Unavailable]);
+        s.set(at(11, 5, 0));
+        assert!(s.tick().is_empty(), "not tried again at once");
+        let status = s.api.backup_status();
+        assert_ne!(
+            status.state,
+            kura_backup::BackupState::Failed,
+            "an absent drive is not a failure"
+        );
+        // The drive is back: the run still owed is tried after the retry interval, before 12:00.
+        std::fs::create_dir_all(s.dir.path().join("drive")).unwrap();
+        s.set(at(11, 10, 6));
+        let states = s.tick();
+        assert_eq!(states.len(), 1, "tried again after the retry interval");
+        assert!(s.tick().is_empty());
+    }
+
+    #[test]
+    fn a_target_that_keeps_failing_rests_then_is_tried_again() {
+        let s = Scene::new();
+        // The repository's settings are damaged: every run fails (it is reachable, so this is
+        // a failure, not "unavailable").
+        std::fs::write(s.repo().join("config"), "garbage").unwrap();
+        let mut now = at(11, 0, 5);
+        for _ in 0..kura_backup::FAILURES_BEFORE_UNHEALTHY {
+            s.set(now);
+            assert_eq!(s.tick(), [OpState::Failed]);
+            now += 3600;
+        }
+        let health = &s.api.backup_status().targets[0].health;
+        assert_eq!(health.state, HealthState::Unhealthy, "{health:?}");
+        // It rests for an hour after the third failure (13:00:05), past its 14:00 run.
+        s.set(at(14, 0, 0));
+        assert!(
+            s.tick().is_empty(),
+            "a resting target is not started by its schedule"
+        );
+        let err = s.api.start_backup("drive").unwrap_err();
+        assert_eq!(err.code, ErrorCode::Unavailable);
+        assert_eq!(err.subject.unwrap().name, "drive");
+        s.set(now - 3600 + kura_backup::UNHEALTHY_COOL_DOWN_SECS + 1);
+        assert_eq!(s.tick().len(), 1, "tried again once its rest is over");
+    }
+
+    #[test]
+    fn a_pause_holds_scheduled_backups_until_it_is_resumed() {
+        let s = Scene::new();
+        s.api
+            .pause_backups(Some(PauseLength::UntilResumed))
+            .unwrap();
+        s.set(at(11, 0, 5));
+        assert!(s.tick().is_empty());
+        assert_eq!(
+            s.api.backup_status().state,
+            kura_backup::BackupState::Paused
+        );
+        // A backup by hand still runs.
+        let op = s.api.start_backup("drive").unwrap();
+        let done = s
+            .api
+            .operations()
+            .wait(&op.id, Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(done.state, OpState::Succeeded);
+        s.api.pause_backups(None).unwrap();
+        s.set(at(12, 0, 5));
+        assert_eq!(s.tick(), [OpState::Succeeded]);
+    }
+
+    #[test]
+    fn one_target_never_runs_twice_at_once_and_a_run_can_be_cancelled() {
+        let s = Scene::new();
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        *lock(&s.api.backups.before_run) = Some(Box::new(move || {
+            let _ = hold.recv();
+        }));
+        let first = s.api.start_backup("drive").unwrap();
+        let err = s.api.start_backup("drive").unwrap_err();
+        assert_eq!(err.code, ErrorCode::Busy);
+        s.set(at(11, 0, 5));
+        assert!(
+            s.api.run_schedules().is_empty(),
+            "the due run waits for the running one"
+        );
+        assert_eq!(
+            s.api.backup_status().state,
+            kura_backup::BackupState::Running
+        );
+        assert!(s.api.cancel_backup("drive"));
+        release.send(()).unwrap();
+        let done = s
+            .api
+            .operations()
+            .wait(&first.id, Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(done.state, OpState::Cancelled);
+        assert!(!s.api.backup_running("drive"));
+        assert_eq!(s.runs(), [RunResult::Cancelled]);
+        s.set(at(12, 0, 5));
+        assert_eq!(s.tick(), [OpState::Succeeded]);
+    }
+
+    #[test]
+    fn status_changes_are_published_as_events() {
+        let s = Scene::new();
+        let mut events = s.api.events().subscribe();
+        s.set(at(11, 0, 5));
+        s.tick();
+        let mut states = Vec::new();
+        while let Ok(e) = events.try_recv() {
+            if e.kind == "backup.status" {
+                states.push(e.data["state"].as_str().unwrap_or_default().to_string());
+            }
+        }
+        assert_eq!(
+            states.first().map(String::as_str),
+            Some("running"),
+            "{states:?}"
+        );
+        assert_eq!(states.last().map(String::as_str), Some("ok"), "{states:?}");
+    }
+
+    fn wait_until(what: &str, check: impl Fn() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !check() {
+            assert!(Instant::now() < deadline, "timed out waiting until {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    #[test]
+    fn one_process_runs_the_schedules_and_another_takes_over_when_it_stops() {
+        let s = Scene::new();
+        let other = open(&s.dir.path().join("vault"), &s.clock);
+        let fast = SchedulerOptions {
+            tick: Duration::from_millis(20),
+            lock_retry: Duration::from_millis(20),
+        };
+        let first = Scheduler::start_with(s.api.clone(), fast);
+        wait_until("the first scheduler holds the lock", || first.holds_lock());
+        let second = Scheduler::start_with(other.clone(), fast);
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(!second.holds_lock(), "two schedulers run one vault");
+        // A due run is started by the holder only.
+        s.set(at(11, 0, 5));
+        wait_until("the due backup ran", || {
+            s.runs().len() == 1 && !s.api.backup_running("drive")
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(s.runs().len(), 1, "the due run ran once");
+        first.stop();
+        wait_until("the second scheduler took over", || second.holds_lock());
+        s.set(at(12, 0, 5));
+        wait_until("the next run, by the second", || s.runs().len() == 2);
+    }
+}
