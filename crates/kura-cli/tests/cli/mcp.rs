@@ -496,3 +496,37 @@ fn nothing_but_protocol_messages_on_stdout() {
     // Wrong argument types are a tool error too, naming the problem.
     assert_eq!(answers[4]["result"]["isError"], true, "{}", answers[4]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_backs_the_vault_up_and_sees_the_targets_health() {
+    let sb = Sandbox::new();
+    sb.ok(&["project", "create", "notes"]);
+    let drive = sb.path("drive");
+    std::fs::create_dir(&drive).unwrap();
+    sb.ok(&[
+        "backup",
+        "target",
+        "add",
+        "usb",
+        "--folder",
+        crate::sandbox::s(&drive),
+    ]);
+    let s = start(&sb, &[]).await;
+
+    let err = fails(&s, "run_backup", json!({"target": "nowhere"})).await;
+    assert_eq!(err["code"], "not_found");
+    let run = ok(&s, "run_backup", json!({"target": "usb"})).await;
+    assert_eq!(run["runs"][0]["ok"], true, "{run}");
+    let backup_id = run["runs"][0]["backup"]["id"].as_str().unwrap().to_string();
+    let all = ok(&s, "run_backup", json!({})).await;
+    assert_eq!(all["runs"].as_array().unwrap().len(), 1);
+
+    let status = ok(&s, "backup_status", json!({})).await;
+    assert_eq!(status["targets"][0]["target"]["name"], "usb");
+    assert_eq!(status["targets"][0]["health"]["state"], "ok", "{status}");
+    assert_eq!(status["recent_runs"].as_array().unwrap().len(), 2);
+    // The CLI finds the backup the agent made.
+    let listed = sb.ok(&["backup", "list", "usb"]);
+    assert!(listed.to_string().contains(&backup_id), "{listed}");
+    s.cancel().await.unwrap();
+}
