@@ -258,6 +258,7 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
 
     // Paths that leave the project are refused by the engine, as tool errors.
     let folder = std::path::PathBuf::from(project["path"].as_str().unwrap());
+    std::os::unix::fs::symlink("/etc", folder.join("outside")).unwrap();
     for (t, args) in [
         (
             "read_file",
@@ -266,6 +267,14 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
         (
             "save_file",
             json!({"project": "site", "path": "../escaped.txt", "content": "x"}),
+        ),
+        (
+            "save_file",
+            json!({"project": "site", "path": "/tmp/kura-mcp-absolute.txt", "content": "x"}),
+        ),
+        (
+            "read_file",
+            json!({"project": "site", "path": "outside/hosts"}),
         ),
         (
             "rename_file",
@@ -277,6 +286,8 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
     }
     assert!(!folder.parent().unwrap().join("escaped.txt").exists());
     assert!(!folder.parent().unwrap().join("moved.html").exists());
+    assert!(!std::path::Path::new("/tmp/kura-mcp-absolute.txt").exists());
+    std::fs::remove_file(folder.join("outside")).unwrap();
 
     // Engine errors are tool errors with the engine's code; the session goes on.
     let err = fails(&s, "show_project", json!({"project": "nowhere"})).await;
