@@ -176,6 +176,16 @@ enum Command {
     /// Purge the trash, archive idle projects, thin automatic versions, collect chunks, clear
     /// leftovers (`kura cleanup history` lists past runs).
     Cleanup(CleanupArgs),
+    /// Serve the vault's operations as MCP tools over stdin/stdout, for AI agent clients.
+    Mcp {
+        /// Enable the destructive tools (restore over the working folder, delete a file, trash
+        /// or delete a project); without it they are listed but refused.
+        #[arg(long)]
+        allow_destructive: bool,
+        /// Refuse every tool that changes the vault.
+        #[arg(long, conflicts_with = "allow_destructive")]
+        read_only: bool,
+    },
 }
 
 #[derive(Args)]
@@ -931,6 +941,16 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 &job(cli),
             )?),
         },
+        Command::Mcp {
+            allow_destructive,
+            read_only,
+        } => kura_mcp::run_stdio(
+            std::sync::Arc::new(Vault::open(vault.root())?),
+            kura_mcp::Options {
+                allow_destructive: *allow_destructive,
+                read_only: *read_only,
+            },
+        )?,
         Command::Config(cmd) => match cmd {
             ConfigCmd::Show => out.config(&vault.config()),
             ConfigCmd::Path => out.done_json(

@@ -16,6 +16,7 @@ mod damage;
 mod faults;
 mod history;
 mod links;
+mod mcp;
 mod names;
 mod network;
 mod pipes;

@@ -1,0 +1,26 @@
+//! Kura's MCP door: the vault's operations as [Model Context Protocol] tools, served over stdio
+//! by `kura mcp` to AI agent clients (Claude Desktop, Claude Code, ...).
+//!
+//! Every tool is an adapter of a few lines over the engine ([`kura_core::Vault`], through
+//! [`kura_api::Api::vault`]) or [`kura_backup`]: it parses its JSON arguments (their schema comes
+//! from the Rust parameter types), runs the blocking engine call on tokio's blocking pool, and
+//! answers with the result as JSON (text content and structured content). Changes are announced
+//! with [`kura_api::Api::changed`], so a running desktop app or `kura serve` sees them in the
+//! event log. Engine errors become tool errors (`isError: true`) carrying `{ code, message }`.
+//!
+//! Tools are annotated: read-only tools with `readOnlyHint`, tools that can lose data in the
+//! working folder (restore over it, delete a file, trash or delete a project) with
+//! `destructiveHint`. Destructive tools are always listed, so an agent can tell its user what it
+//! could do, but are refused with a clear message unless the server runs with
+//! [`Options::allow_destructive`]; [`Options::read_only`] refuses every tool that changes
+//! anything.
+//!
+//! stdout is the protocol channel: nothing else is written to it (logs go to stderr).
+//!
+//! [Model Context Protocol]: https://modelcontextprotocol.io
+
+mod reply;
+mod server;
+mod tools;
+
+pub use server::{run_stdio, KuraMcp, Options};

@@ -1,0 +1,118 @@
+//! How tools answer: engine calls on the blocking pool, results as JSON, engine errors as tool
+//! errors, and long jobs with MCP progress notifications and cancellation.
+
+use std::sync::Arc;
+
+use kura_api::{Api, ApiError, ApiResult, ErrorCode};
+use kura_core::{Job, Progress};
+use rmcp::model::{CallToolResult, ProgressNotificationParam};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer};
+use serde::Serialize;
+
+/// What every tool returns: a tool result (success or tool error); `Err` only for protocol
+/// failures, which the engine never causes.
+pub(crate) type Reply = Result<CallToolResult, ErrorData>;
+
+/// The successful result `value` as JSON: text content for every client, and the same object as
+/// structured content.
+pub(crate) fn ok(value: impl Serialize) -> Reply {
+    match serde_json::to_value(value) {
+        Ok(v) => Ok(CallToolResult::structured(v)),
+        Err(e) => Ok(error(&ApiError::internal(format!(
+            "cannot encode the result: {e}"
+        )))),
+    }
+}
+
+/// A tool error carrying `{ code, message }`.
+pub(crate) fn error(e: &ApiError) -> CallToolResult {
+    tool_error(e.code.as_str(), &e.message)
+}
+
+/// A tool error with a code of the door's own (`forbidden`) or the engine's.
+pub(crate) fn tool_error(code: &str, message: &str) -> CallToolResult {
+    CallToolResult::structured_error(serde_json::json!({ "code": code, "message": message }))
+}
+
+/// Runs `f` (engine calls: they block) on the blocking pool and answers with its result.
+pub(crate) async fn blocking<T, F>(api: &Arc<Api>, f: F) -> Reply
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&Api) -> ApiResult<T> + Send + 'static,
+{
+    let api = api.clone();
+    answer(tokio::task::spawn_blocking(move || f(&api)).await)
+}
+
+/// Like [`blocking`], for long work: the engine's progress goes to the client as
+/// `notifications/progress` when the request carried a progress token, and a cancelled request
+/// cancels the job (the engine stops at its next safe point and leaves the vault as it was).
+pub(crate) async fn long_job<T, F>(api: &Arc<Api>, ctx: &RequestContext<RoleServer>, f: F) -> Reply
+where
+    T: Serialize + Send + 'static,
+    F: FnOnce(&Api, &Job) -> ApiResult<T> + Send + 'static,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+    let job = match ctx.meta.get_progress_token() {
+        Some(_) => Job::with_progress(move |p| {
+            let _ = tx.send(p.clone());
+        }),
+        None => Job::default(),
+    };
+    let forwarder = ctx.meta.get_progress_token().map(|token| {
+        let peer = ctx.peer.clone();
+        tokio::spawn(async move {
+            // Only the newest update of each burst is sent: the engine may report per chunk.
+            while let Some(mut p) = rx.recv().await {
+                while let Ok(newer) = rx.try_recv() {
+                    p = newer;
+                }
+                let mut n = ProgressNotificationParam::new(token.clone(), p.done as f64)
+                    .with_message(progress_message(&p));
+                if let Some(total) = p.total {
+                    n = n.with_total(total as f64);
+                }
+                if peer.notify_progress(n).await.is_err() {
+                    break;
+                }
+            }
+        })
+    });
+    let canceller = {
+        let ct = ctx.ct.clone();
+        let job = job.clone();
+        tokio::spawn(async move {
+            ct.cancelled().await;
+            job.cancel();
+        })
+    };
+    let api = api.clone();
+    let result = tokio::task::spawn_blocking(move || f(&api, &job)).await;
+    canceller.abort();
+    // Dropped with its clone of the job, so the progress channel closes.
+    let _ = canceller.await;
+    if let Some(forwarder) = forwarder {
+        // The job (and its sender) is gone: the forwarder sends what is left and ends.
+        let _ = forwarder.await;
+    }
+    answer(result)
+}
+
+fn progress_message(p: &Progress) -> String {
+    match &p.item {
+        Some(item) => format!("{} {} ({item})", p.phase, p.unit),
+        None => format!("{} {}", p.phase, p.unit),
+    }
+}
+
+fn answer<T: Serialize>(result: Result<ApiResult<T>, tokio::task::JoinError>) -> Reply {
+    match result {
+        Ok(Ok(value)) => ok(value),
+        Ok(Err(e)) => Ok(error(&e)),
+        Err(e) => Ok(error(&ApiError::new(
+            ErrorCode::Internal,
+            format!("the operation failed unexpectedly: {e}"),
+        ))),
+    }
+}

@@ -1,0 +1,164 @@
+//! The MCP server: its tools, what this session allows, and the stdio loop.
+
+use std::sync::Arc;
+
+use kura_api::{Api, ApiError, ErrorCode};
+use kura_core::{Error, ErrorKind, Vault};
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::tool::ToolCallContext;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, Implementation, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{tool_handler, ErrorData, RoleServer, ServerHandler, ServiceExt};
+
+use crate::reply::tool_error;
+
+/// What a session of `kura mcp` allows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Run the tools marked destructive (restore over the working folder, delete a file, trash
+    /// or delete a project); without it they are listed but refused.
+    pub allow_destructive: bool,
+    /// Refuse every tool that changes anything (only the read-only tools run).
+    pub read_only: bool,
+}
+
+/// The MCP server over one vault.
+#[derive(Clone)]
+pub struct KuraMcp {
+    pub(crate) api: Arc<Api>,
+    options: Options,
+    tool_router: ToolRouter<KuraMcp>,
+}
+
+impl KuraMcp {
+    /// The server over `api`'s vault, allowing what `options` says.
+    pub fn new(api: Arc<Api>, options: Options) -> KuraMcp {
+        KuraMcp {
+            api,
+            options,
+            tool_router: KuraMcp::vault_tools()
+                + KuraMcp::project_tools()
+                + KuraMcp::file_tools()
+                + KuraMcp::history_tools()
+                + KuraMcp::backup_tools(),
+        }
+    }
+
+    /// Why this session refuses tool `name`, from the tool's own annotations (the one place
+    /// that says what a tool may do), or `None` when it may run.
+    fn refusal(&self, name: &str) -> Option<String> {
+        let annotations = self.tool_router.get(name)?.annotations.clone()?;
+        let read_only = annotations.read_only_hint == Some(true);
+        let destructive = annotations.destructive_hint == Some(true);
+        if self.options.read_only && !read_only {
+            return Some(format!(
+                "'{name}' changes the vault, and this server was started with --read-only; \
+                 ask the user to restart `kura mcp` without --read-only to allow changes"
+            ));
+        }
+        if destructive && !self.options.allow_destructive {
+            return Some(format!(
+                "'{name}' is destructive (it can overwrite or remove files that no version \
+                 holds yet), and this server was started without --allow-destructive; ask the \
+                 user to restart `kura mcp --allow-destructive` to allow it, or do without it"
+            ));
+        }
+        None
+    }
+
+    fn instructions(&self) -> String {
+        let mode = if self.options.read_only {
+            "This session is read-only: tools that change anything are refused."
+        } else if self.options.allow_destructive {
+            "Destructive tools are enabled in this session; a restore still keeps the current \
+             state as a version first."
+        } else {
+            "Destructive tools (restore_file, restore_project, delete_file, delete_project) are \
+             refused in this session: the user did not pass --allow-destructive."
+        };
+        format!(
+            "Kura is a local-first vault of software projects; each project has a working folder \
+             and a history of versions (snapshots). Name a project by its name or id (see \
+             list_projects); name a version by its id, a unique prefix of it, `latest` or \
+             `latest~N`; file paths are relative to the project folder, with `/`. Files saved \
+             with save_file are in the working folder only until you call snapshot, which records \
+             a version you can diff against and restore. Errors come back as tool errors with a \
+             `code` (not_found, invalid_input, path_escape, conflict, ...) and a message saying \
+             what to do. {mode}"
+        )
+    }
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for KuraMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new("kura", env!("CARGO_PKG_VERSION")).with_title("Kura vault"),
+            )
+            .with_instructions(self.instructions())
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        if let Some(message) = self.refusal(&request.name) {
+            return Ok(tool_error("forbidden", &message).into());
+        }
+        let call = ToolCallContext::new(self, request, context);
+        self.tool_router.call(call).await
+    }
+}
+
+/// Serves the MCP tools of `vault` over stdin/stdout until the client closes the connection.
+/// Blocks; starts its own tokio runtime.
+pub fn run_stdio(vault: Arc<Vault>, options: Options) -> Result<(), Error> {
+    let api = Api::open(vault).map_err(engine_error)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot start tokio: {e}")))?;
+    runtime.block_on(async move {
+        let service = KuraMcp::new(api, options)
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidInput,
+                    format!("the MCP client did not start a session: {e}"),
+                )
+            })?;
+        service
+            .waiting()
+            .await
+            .map_err(|e| Error::new(ErrorKind::Internal, format!("the MCP session failed: {e}")))?;
+        Ok(())
+    })
+}
+
+/// An error of the service layer as the engine's, for the CLI's exit codes.
+fn engine_error(e: ApiError) -> Error {
+    let kind = match e.code {
+        ErrorCode::NotFound => ErrorKind::NotFound,
+        ErrorCode::InvalidInput => ErrorKind::InvalidInput,
+        ErrorCode::AlreadyExists => ErrorKind::AlreadyExists,
+        ErrorCode::Conflict => ErrorKind::Conflict,
+        ErrorCode::PathEscape => ErrorKind::PathEscape,
+        ErrorCode::QuotaExceeded => ErrorKind::QuotaExceeded,
+        ErrorCode::DiskFull => ErrorKind::DiskFull,
+        ErrorCode::Corrupt => ErrorKind::Corrupt,
+        ErrorCode::Busy => ErrorKind::Busy,
+        ErrorCode::Cancelled => ErrorKind::Cancelled,
+        ErrorCode::Io => ErrorKind::Io,
+        ErrorCode::Unavailable => ErrorKind::Unavailable,
+        ErrorCode::WrongPassphrase => ErrorKind::WrongPassphrase,
+        #[allow(unreachable_patterns)] // codes only doors use (forbidden, ...)
+        _ => ErrorKind::Internal,
+    };
+    Error::new(kind, e.message)
+}

@@ -1,0 +1,92 @@
+//! Backups: the targets and their health, and a run now.
+
+use kura_backup::Backups;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_router, RoleServer};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::reply::{blocking, long_job, Reply};
+use crate::server::KuraMcp;
+
+/// Past runs backup_status shows.
+const RECENT_RUNS: u32 = 10;
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct RunBackup {
+    /// The target's name (see backup_status); omit to back up to every target, one after the
+    /// other (a failing target does not stop the rest).
+    #[serde(default)]
+    pub target: Option<String>,
+}
+
+#[tool_router(router = backup_tools, vis = "pub(crate)")]
+impl KuraMcp {
+    /// The backup targets (folder or S3, schedule, encryption, retention), each with its health
+    /// (ok, failing, unhealthy, last success, last error), whether scheduled backups are paused,
+    /// and the most recent runs.
+    #[tool(annotations(title = "Backup status", read_only_hint = true))]
+    async fn backup_status(&self) -> Reply {
+        blocking(&self.api, |api| {
+            let backups = Backups::new(api.vault());
+            let health = backups.health()?;
+            let targets: Vec<_> = backups
+                .targets()?
+                .into_iter()
+                .map(|t| {
+                    let h = health.iter().find(|h| h.target == t.name);
+                    json!({ "target": t, "health": h })
+                })
+                .collect();
+            Ok(json!({
+                "targets": targets,
+                "paused": backups.paused()?,
+                "recent_runs": backups.runs(None, RECENT_RUNS)?,
+            }))
+        })
+        .await
+    }
+
+    /// Backs the whole vault up now, to one target or to every target: only new data is sent
+    /// (deduplicated, compressed, encrypted when the target says so). Returns, per target, the
+    /// backup written or the error. Reports progress when the request has a progress token.
+    #[tool(annotations(
+        title = "Run a backup",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = true
+    ))]
+    async fn run_backup(
+        &self,
+        Parameters(p): Parameters<RunBackup>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Reply {
+        long_job(&self.api, &ctx, move |api, job| {
+            let backups = Backups::new(api.vault());
+            let names: Vec<String> = match p.target {
+                Some(t) => vec![t],
+                None => backups.targets()?.into_iter().map(|t| t.name).collect(),
+            };
+            if names.len() == 1 {
+                let r = backups.run_backup(&names[0], job)?;
+                return Ok(json!({ "runs": [{ "target": names[0], "ok": true, "run": r.run, "backup": r.backup }] }));
+            }
+            let runs: Vec<_> = names
+                .iter()
+                .map(|name| match backups.run_backup(name, job) {
+                    Ok(r) => json!({ "target": name, "ok": true, "run": r.run, "backup": r.backup }),
+                    Err(e) => json!({
+                        "target": name,
+                        "ok": false,
+                        "error": { "code": e.kind().code(), "message": e.message() },
+                    }),
+                })
+                .collect();
+            Ok(json!({ "runs": runs }))
+        })
+        .await
+    }
+}

@@ -1,0 +1,186 @@
+//! Versions: snapshot, history, diff, restore.
+
+use kura_core::{SnapshotOptions, Trigger};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_router, RoleServer};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::changed;
+use crate::reply::{blocking, long_job, Reply};
+use crate::server::KuraMcp;
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct Snapshot {
+    /// The project's name or id.
+    pub project: String,
+    /// What this version is (like a commit message); a default one is written when omitted.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Who made it: "Name <email>" or a name (default: the user running kura).
+    #[serde(default)]
+    pub author: Option<String>,
+    /// Make a version even if nothing changed.
+    #[serde(default)]
+    pub allow_empty: bool,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct History {
+    /// The project's name or id.
+    pub project: String,
+    /// Only versions in which this file (path relative to the project folder) changed.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// At most this many versions (newest first).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct Diff {
+    /// The project's name or id.
+    pub project: String,
+    /// The older version: an id, a unique prefix of one, `latest` or `latest~N`.
+    pub from: String,
+    /// The newer version (default: `latest`).
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Only this file or folder.
+    #[serde(default)]
+    pub file: Option<String>,
+    /// Only the list of changed files, without the line-by-line patches.
+    #[serde(default)]
+    pub stat_only: bool,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct RestoreFile {
+    /// The project's name or id.
+    pub project: String,
+    /// The version to take the file from: an id, a unique prefix of one, or `latest~N`.
+    pub version: String,
+    /// The file's path relative to the project folder.
+    pub path: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct RestoreProject {
+    /// The project's name or id.
+    pub project: String,
+    /// The version to bring back: an id, a unique prefix of one, or `latest~N`.
+    pub version: String,
+}
+
+#[tool_router(router = history_tools, vis = "pub(crate)")]
+impl KuraMcp {
+    /// Records the project's working folder as a new version (like a git commit) and returns it
+    /// with counts of added, modified and removed files; `version` is null when nothing changed.
+    /// Reports progress when the request has a progress token.
+    #[tool(annotations(
+        title = "Take a snapshot",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false
+    ))]
+    async fn snapshot(
+        &self,
+        Parameters(p): Parameters<Snapshot>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Reply {
+        long_job(&self.api, &ctx, move |api, job| {
+            let options = SnapshotOptions {
+                message: p.message,
+                author: p.author,
+                trigger: Trigger::Api,
+                allow_empty: p.allow_empty,
+            };
+            let report = api.vault().snapshot(&p.project, &options, job)?;
+            if report.version.is_some() {
+                changed(api, &report.project_id, "snapshot");
+            }
+            Ok(report)
+        })
+        .await
+    }
+
+    /// The project's versions, newest first (id, message, author, trigger, time, counts of
+    /// changed files), or only those in which one file changed.
+    #[tool(annotations(title = "Version history", read_only_hint = true))]
+    async fn history(&self, Parameters(p): Parameters<History>) -> Reply {
+        blocking(&self.api, move |api| {
+            let vault = api.vault();
+            let mut versions = match &p.file {
+                Some(file) => vault.file_versions(&p.project, file)?,
+                None => vault.versions(&p.project, p.limit)?,
+            };
+            versions.truncate(p.limit.unwrap_or(usize::MAX));
+            Ok(json!({ "versions": versions }))
+        })
+        .await
+    }
+
+    /// What changed between two versions: the changed files (added, modified, deleted, with
+    /// sizes) and, unless `stat_only`, a unified diff of each text file.
+    #[tool(annotations(title = "Diff two versions", read_only_hint = true))]
+    async fn diff(&self, Parameters(p): Parameters<Diff>) -> Reply {
+        blocking(&self.api, move |api| {
+            Ok(api.vault().diff(
+                &p.project,
+                &p.from,
+                p.to.as_deref(),
+                p.file.as_deref(),
+                !p.stat_only,
+            )?)
+        })
+        .await
+    }
+
+    /// DESTRUCTIVE. Writes one file back as it was in a version, over the file in the working
+    /// folder. The current state is kept as a version first (`safety_version`). Refused unless
+    /// the server runs with --allow-destructive.
+    #[tool(annotations(
+        title = "Restore a file",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true
+    ))]
+    async fn restore_file(
+        &self,
+        Parameters(p): Parameters<RestoreFile>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Reply {
+        long_job(&self.api, &ctx, move |api, job| {
+            let vault = api.vault();
+            let report = vault.restore_file(&p.project, &p.version, &p.path, job)?;
+            changed(api, &vault.project(&p.project)?.id, "restored");
+            Ok(report)
+        })
+        .await
+    }
+
+    /// DESTRUCTIVE. Brings the whole working folder back to a version: files are rewritten and
+    /// files the version does not have are removed. The current state is kept as a version first
+    /// (`safety_version`). Refused unless the server runs with --allow-destructive.
+    #[tool(annotations(
+        title = "Restore a project",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true
+    ))]
+    async fn restore_project(
+        &self,
+        Parameters(p): Parameters<RestoreProject>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Reply {
+        long_job(&self.api, &ctx, move |api, job| {
+            let vault = api.vault();
+            let report = vault.restore_project(&p.project, &p.version, job)?;
+            changed(api, &vault.project(&p.project)?.id, "restored");
+            Ok(report)
+        })
+        .await
+    }
+}

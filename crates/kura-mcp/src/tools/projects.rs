@@ -1,0 +1,247 @@
+//! Projects: list, show, create, archive and bring back, trash or delete.
+
+use kura_api::Api;
+use kura_core::{NewProject, ProjectFilter};
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_router, RoleServer};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::changed;
+use crate::reply::{blocking, long_job, Reply};
+use crate::server::KuraMcp;
+
+#[derive(Deserialize, JsonSchema, Default)]
+#[serde(default)]
+pub(crate) struct ListProjects {
+    /// Only this workspace (default: the active one).
+    pub workspace: Option<String>,
+    /// Projects of every workspace.
+    pub all_workspaces: bool,
+    /// Only projects in this state; default: active and archived (not the trash).
+    #[schemars(extend("enum" = ["active", "archived", "deleted"]))]
+    pub status: Option<String>,
+    /// Has this language (e.g. "rust", "typescript").
+    pub language: Option<String>,
+    /// Uses this framework (e.g. "svelte", "axum").
+    pub framework: Option<String>,
+    /// Has every one of these tags.
+    pub tags: Vec<String>,
+    /// Text found in the name, description or tags (case-insensitive).
+    pub text: Option<String>,
+    /// At least this many bytes.
+    pub min_size: Option<u64>,
+    /// At most this many bytes.
+    pub max_size: Option<u64>,
+    /// Order: name (default), size (largest first), updated or created (newest first).
+    #[schemars(extend("enum" = ["name", "size", "updated", "created"]))]
+    pub sort: Option<String>,
+    /// At most this many projects.
+    pub limit: Option<u32>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct ProjectRef {
+    /// The project's name (in the active workspace, or `workspace/name`) or id.
+    pub project: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct CreateProject {
+    /// Name, unique in its workspace (letters, digits, `-`, `_`, `.`).
+    pub name: String,
+    /// `empty` (default), `backend`, `frontend`, `fullstack`, or a template saved by the user.
+    #[serde(default)]
+    pub template: Option<String>,
+    /// What kind of project: generation, migration, manual (default), ...
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Free text.
+    #[serde(default)]
+    pub description: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Workspace (default: the active one).
+    #[serde(default)]
+    pub workspace: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct Unarchive {
+    /// The archived project's name or id, or an archive id (see list_archives).
+    pub archive: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct DeleteProject {
+    /// The project's name or id.
+    pub project: String,
+    /// Delete its history and (managed) folder for good instead of moving it to the trash.
+    #[serde(default)]
+    pub hard: bool,
+}
+
+#[derive(Serialize)]
+struct Deleted {
+    project_id: String,
+    name: String,
+    deleted_for_good: bool,
+}
+
+#[tool_router(router = project_tools, vis = "pub(crate)")]
+impl KuraMcp {
+    /// Lists projects with their size, languages, tags, status and latest version; filters
+    /// combine (all must match). By default: the active workspace, active and archived projects.
+    #[tool(annotations(title = "List projects", read_only_hint = true))]
+    async fn list_projects(&self, Parameters(p): Parameters<ListProjects>) -> Reply {
+        blocking(&self.api, move |api| {
+            let filter = ProjectFilter {
+                workspace: p.workspace,
+                all_workspaces: p.all_workspaces,
+                status: p.status.as_deref().map(str::parse).transpose()?,
+                language: p.language,
+                framework: p.framework,
+                tags: p.tags,
+                min_size: p.min_size,
+                max_size: p.max_size,
+                text: p.text,
+                sort: p
+                    .sort
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()?
+                    .unwrap_or_default(),
+                limit: p.limit,
+                ..Default::default()
+            };
+            Ok(json!({ "projects": api.vault().projects(&filter)? }))
+        })
+        .await
+    }
+
+    /// One project's details: working folder, workspace, status, sizes, file count, detected
+    /// languages and frameworks, tags, metadata and latest version (`head`).
+    #[tool(annotations(title = "Show a project", read_only_hint = true))]
+    async fn show_project(&self, Parameters(p): Parameters<ProjectRef>) -> Reply {
+        blocking(&self.api, move |api| Ok(api.vault().project(&p.project)?)).await
+    }
+
+    /// Creates a project, blank or from a template, with a first version. Returns the project.
+    #[tool(annotations(
+        title = "Create a project",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false
+    ))]
+    async fn create_project(&self, Parameters(p): Parameters<CreateProject>) -> Reply {
+        blocking(&self.api, move |api| {
+            let project = api.vault().create_project(&NewProject {
+                name: p.name,
+                workspace: p.workspace,
+                template: p.template,
+                kind: p.kind,
+                description: p.description,
+                tags: p.tags,
+            })?;
+            changed(api, &project.id, "project_created");
+            Ok(project)
+        })
+        .await
+    }
+
+    /// Archives a project: takes a version of any unsaved change, packs its folder and history
+    /// into a compressed archive and frees the folder. Nothing is lost; unarchive_project brings
+    /// it back. Returns the archive (size, compression ratio, checksum).
+    #[tool(annotations(
+        title = "Archive a project",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false
+    ))]
+    async fn archive_project(
+        &self,
+        Parameters(p): Parameters<ProjectRef>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Reply {
+        long_job(&self.api, &ctx, move |api, job| {
+            let archive = api.vault().archive_project(&p.project, job)?;
+            changed(api, &archive.project_id, "project_archived");
+            purge_later(api);
+            Ok(archive)
+        })
+        .await
+    }
+
+    /// Brings an archived project back: unpacks its folder and history and makes it active.
+    #[tool(annotations(
+        title = "Unarchive a project",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false
+    ))]
+    async fn unarchive_project(
+        &self,
+        Parameters(p): Parameters<Unarchive>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Reply {
+        long_job(&self.api, &ctx, move |api, job| {
+            let project = api.vault().unarchive_project(&p.archive, job)?;
+            changed(api, &project.id, "project_unarchived");
+            Ok(project)
+        })
+        .await
+    }
+
+    /// The archives in the vault, with size, compression ratio, date and whether the file is
+    /// present.
+    #[tool(annotations(title = "List archives", read_only_hint = true))]
+    async fn list_archives(&self) -> Reply {
+        blocking(&self.api, |api| {
+            Ok(json!({ "archives": api.vault().list_archives()? }))
+        })
+        .await
+    }
+
+    /// DESTRUCTIVE. Moves a project to the trash (it can be brought back with the desktop app or
+    /// `kura trash restore`), or with `hard: true` deletes its history and managed folder for
+    /// good. Refused unless the server runs with --allow-destructive.
+    #[tool(annotations(
+        title = "Delete a project",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = false
+    ))]
+    async fn delete_project(&self, Parameters(p): Parameters<DeleteProject>) -> Reply {
+        blocking(&self.api, move |api| {
+            let vault = api.vault();
+            let project = vault.project(&p.project)?;
+            if p.hard {
+                vault.delete_project(&project.id)?;
+            } else {
+                vault.trash_project(&project.id)?;
+            }
+            changed(api, &project.id, "project_deleted");
+            purge_later(api);
+            Ok(Deleted {
+                project_id: project.id,
+                name: project.name,
+                deleted_for_good: p.hard,
+            })
+        })
+        .await
+    }
+}
+
+/// Removes the folders an archive or a deletion moved aside, without holding up the answer
+/// (what `kura` does in a process of its own after such a command).
+fn purge_later(api: &Api) {
+    let vault = api.vault().clone();
+    std::thread::spawn(move || {
+        if let Err(e) = vault.purge_discarded() {
+            tracing::warn!("cannot remove discarded folders yet: {}", e.message());
+        }
+    });
+}

@@ -1,0 +1,61 @@
+//! The vault as a whole: status, workspaces, verify.
+
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_router, RoleServer};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::reply::{blocking, long_job, Reply};
+use crate::server::KuraMcp;
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct Verify {
+    /// Only this project (name or id); omit to check the whole vault.
+    #[serde(default)]
+    pub project: Option<String>,
+}
+
+#[tool_router(router = vault_tools, vis = "pub(crate)")]
+impl KuraMcp {
+    /// The vault at a glance: its folder, the active workspace, project counts by status, and
+    /// where the space goes (by layer, by file type, the largest files).
+    #[tool(annotations(title = "Vault status", read_only_hint = true))]
+    async fn status(&self) -> Reply {
+        blocking(&self.api, |api| {
+            let vault = api.vault();
+            Ok(json!({
+                "vault": vault.root(),
+                "workspace": vault.current_workspace()?,
+                "stats": vault.stats()?,
+            }))
+        })
+        .await
+    }
+
+    /// The workspaces (groups of projects), with their project counts; `active` marks the one
+    /// the other tools use when no workspace is given.
+    #[tool(annotations(title = "List workspaces", read_only_hint = true))]
+    async fn list_workspaces(&self) -> Reply {
+        blocking(&self.api, |api| {
+            Ok(json!({ "workspaces": api.vault().workspaces()? }))
+        })
+        .await
+    }
+
+    /// Checks the catalog, the version histories and the stored chunks (of one project or of the
+    /// whole vault) and names what any problem affects. Can take a while on a large vault;
+    /// reports progress when the request has a progress token.
+    #[tool(annotations(title = "Verify the vault", read_only_hint = true))]
+    async fn verify(
+        &self,
+        Parameters(p): Parameters<Verify>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Reply {
+        long_job(&self.api, &ctx, move |api, job| {
+            Ok(api.vault().verify(p.project.as_deref(), job)?)
+        })
+        .await
+    }
+}

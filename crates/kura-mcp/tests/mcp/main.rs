@@ -1,0 +1,98 @@
+//! In-process MCP sessions with [`KuraMcp`] (rmcp's client over an in-memory pipe), for what
+//! only the library shows: the changes it announces in the event log. The `kura mcp` binary
+//! over stdio is tested in kura-cli's tests (`tests/cli/mcp.rs`).
+
+use std::sync::Arc;
+
+use kura_api::Api;
+use kura_core::Vault;
+use kura_mcp::{KuraMcp, Options};
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::{json, Value};
+
+async fn session(api: Arc<Api>, options: Options) -> RunningService<RoleClient, ()> {
+    let (server_end, client_end) = tokio::io::duplex(64 << 10);
+    tokio::spawn(async move {
+        if let Ok(server) = KuraMcp::new(api, options).serve(server_end).await {
+            let _ = server.waiting().await;
+        }
+    });
+    ().serve(client_end).await.expect("no session")
+}
+
+async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> CallToolResult {
+    let Value::Object(args) = args else {
+        panic!("arguments must be an object")
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_are_announced_in_the_event_log_and_refusals_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Arc::new(Vault::open(&dir.path().join("vault")).unwrap());
+    let api = Api::open(vault.clone()).unwrap();
+    let project = vault
+        .create_project(&kura_core::NewProject {
+            name: "site".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let before = api.events().last_id().unwrap();
+
+    let client = session(api.clone(), Options::default()).await;
+    let saved = call(
+        &client,
+        "save_file",
+        json!({"project": "site", "path": "a.txt", "content": "hello\n"}),
+    )
+    .await;
+    assert_eq!(saved.is_error, Some(false), "{saved:?}");
+    let snap = call(&client, "snapshot", json!({"project": "site"})).await;
+    assert_eq!(snap.is_error, Some(false), "{snap:?}");
+    let refused = call(
+        &client,
+        "delete_file",
+        json!({"project": "site", "path": "a.txt"}),
+    )
+    .await;
+    assert_eq!(refused.is_error, Some(true));
+    let escaped = call(
+        &client,
+        "save_file",
+        json!({"project": "site", "path": "/etc/kura-escape", "content": "x"}),
+    )
+    .await;
+    assert_eq!(escaped.is_error, Some(true));
+    assert_eq!(escaped.structured_content.unwrap()["code"], "path_escape");
+    client.cancel().await.unwrap();
+
+    // A desktop app or `kura serve` on the same vault reads these from the event log.
+    let page = api.events().since(before, &[], 100).unwrap();
+    let reasons: Vec<(&str, Option<&str>, &str)> = page
+        .events
+        .iter()
+        .map(|e| {
+            (
+                e.kind.as_str(),
+                e.project_id.as_deref(),
+                e.data["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    let id = Some(project.id.as_str());
+    assert_eq!(
+        reasons,
+        [
+            ("vault.changed", id, "file_saved"),
+            ("vault.changed", id, "snapshot")
+        ]
+    );
+    assert!(vault.project("site").unwrap().path.join("a.txt").exists());
+    assert!(!std::path::Path::new("/etc/kura-escape").exists());
+}
