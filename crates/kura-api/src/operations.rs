@@ -33,6 +33,7 @@ pub enum OpState {
 
 /// A long operation, as a door shows it.
 #[derive(Serialize, Debug, Clone)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Operation {
     /// Its id (the caller's, or one made up).
     pub id: String,
