@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// can say: `unauthorized`, `forbidden`).
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     NotFound,
@@ -72,6 +73,7 @@ impl ErrorCode {
 /// What kind of thing an error is about.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
     /// An input field of the request (`name`, `tags`, `path`, `schedule`, ...): a form shows the
@@ -85,6 +87,7 @@ pub enum SubjectKind {
 /// What an error is about, so a door can point at it without reading the message.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Subject {
     pub kind: SubjectKind,
     pub name: String,
@@ -93,6 +96,7 @@ pub struct Subject {
 /// An engine error, for a door.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// What kind of failure; switch on this.
     pub code: ErrorCode,

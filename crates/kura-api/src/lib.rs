@@ -40,7 +40,7 @@ use std::sync::Arc;
 pub use autosnapshot::{AutoSnapshots, QUIET_CHECK_INTERVAL};
 pub use backups::{BackupStatus, TargetChanges, TargetSecrets};
 pub use error::{ApiError, ApiResult, ErrorCode, Subject, SubjectKind};
-pub use events::{Event, EventPage, Events, EVENTS_KEPT};
+pub use events::{matches_types, Event, EventPage, Events, EVENTS_KEPT};
 pub use operations::{OpState, Operation, Operations, ProgressSink, OPERATIONS_KEPT};
 pub use projects::AppInfo;
 pub use scheduler::{Scheduler, SchedulerOptions, SCHEDULE_LOCK};

@@ -8,6 +8,7 @@ mod pipe;
 mod backup;
 mod human;
 mod print;
+mod serve;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -186,6 +187,9 @@ enum Command {
         #[arg(long, conflicts_with = "allow_destructive")]
         read_only: bool,
     },
+    /// Serve the vault over HTTP (Unix socket, or 127.0.0.1 with --listen); `kura serve token`
+    /// prints a token.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Args)]
@@ -929,6 +933,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
             out.project(&p, Some("Imported"), now());
         }
         Command::Quota => out.quota(&vault.quota_status()?),
+        Command::Serve(args) => return serve::run(args, vault.root(), out),
         Command::Cleanup(args) => match &args.cmd {
             Some(CleanupCmd::History { limit }) => {
                 out.cleanup_runs(&vault.cleanup_runs(*limit)?, now())
