@@ -17,6 +17,33 @@
 //!
 //! stdout is the protocol channel: nothing else is written to it (logs go to stderr).
 //!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use kura_mcp::{KuraMcp, Options};
+//! use rmcp::{model::CallToolRequestParams, ServiceExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let dir = tempfile::tempdir().unwrap();
+//! let vault = Arc::new(kura_core::Vault::open(dir.path()).unwrap());
+//! let api = kura_api::Api::open(vault).unwrap();
+//! // The server and a client over an in-memory pipe (`kura mcp` uses stdin and stdout).
+//! let (server_end, client_end) = tokio::io::duplex(1 << 16);
+//! tokio::spawn(async move {
+//!     let server = KuraMcp::new(api, Options::default()).serve(server_end).await.unwrap();
+//!     server.waiting().await.unwrap();
+//! });
+//! let client = ().serve(client_end).await.unwrap();
+//! let args = serde_json::json!({ "name": "site" }).as_object().unwrap().clone();
+//! let created = client
+//!     .call_tool(CallToolRequestParams::new("create_project").with_arguments(args))
+//!     .await
+//!     .unwrap();
+//! assert_eq!(created.structured_content.unwrap()["name"], "site");
+//! # }
+//! ```
+//!
 //! [Model Context Protocol]: https://modelcontextprotocol.io
 
 mod reply;

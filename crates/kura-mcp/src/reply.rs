@@ -63,15 +63,19 @@ where
     let forwarder = ctx.meta.get_progress_token().map(|token| {
         let peer = ctx.peer.clone();
         tokio::spawn(async move {
+            let mut scale = Monotonic::default();
             // Only the newest update of each burst is sent: the engine may report per chunk.
             while let Some(mut p) = rx.recv().await {
                 while let Ok(newer) = rx.try_recv() {
                     p = newer;
                 }
-                let mut n = ProgressNotificationParam::new(token.clone(), p.done as f64)
+                let Some((progress, total)) = scale.next(&p) else {
+                    continue;
+                };
+                let mut n = ProgressNotificationParam::new(token.clone(), progress)
                     .with_message(progress_message(&p));
-                if let Some(total) = p.total {
-                    n = n.with_total(total as f64);
+                if let Some(total) = total {
+                    n = n.with_total(total);
                 }
                 if peer.notify_progress(n).await.is_err() {
                     break;
@@ -100,9 +104,44 @@ where
 }
 
 fn progress_message(p: &Progress) -> String {
-    match &p.item {
-        Some(item) => format!("{} {} ({item})", p.phase, p.unit),
-        None => format!("{} {}", p.phase, p.unit),
+    let total = p.total.map(|t| format!("/{t}")).unwrap_or_default();
+    let item = p
+        .item
+        .as_deref()
+        .map(|i| format!(" ({i})"))
+        .unwrap_or_default();
+    format!("{}: {}{total} {}{item}", p.phase, p.done, p.unit)
+}
+
+/// MCP wants the progress value to increase with every notification, but the engine counts
+/// again from zero in each phase (files scanned, then bytes stored, ...): the phases are laid end
+/// to end, and an update that would not move forward is not sent.
+#[derive(Default)]
+struct Monotonic {
+    phase: &'static str,
+    /// Where the current phase starts.
+    base: f64,
+    /// The current phase's count so far.
+    done: f64,
+    /// The last value sent.
+    sent: Option<f64>,
+}
+
+impl Monotonic {
+    /// The value (and total, when known) to send for `p`, or `None` to skip it.
+    fn next(&mut self, p: &Progress) -> Option<(f64, Option<f64>)> {
+        let done = p.done as f64;
+        if p.phase != self.phase || done < self.done {
+            self.base += self.done;
+            self.phase = p.phase;
+        }
+        self.done = done;
+        let value = self.base + done;
+        if self.sent.is_some_and(|sent| value <= sent) {
+            return None;
+        }
+        self.sent = Some(value);
+        Some((value, p.total.map(|t| self.base + t as f64)))
     }
 }
 
@@ -114,5 +153,48 @@ fn answer<T: Serialize>(result: Result<ApiResult<T>, tokio::task::JoinError>) ->
             ErrorCode::Internal,
             format!("the operation failed unexpectedly: {e}"),
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(phase: &'static str, done: u64, total: Option<u64>) -> Progress {
+        Progress {
+            phase,
+            done,
+            total,
+            unit: "files",
+            item: None,
+        }
+    }
+
+    #[test]
+    fn progress_only_moves_forward_across_phases() {
+        let mut scale = Monotonic::default();
+        assert_eq!(scale.next(&update("scanning", 0, None)), Some((0.0, None)));
+        assert_eq!(scale.next(&update("scanning", 0, None)), None);
+        assert_eq!(
+            scale.next(&update("scanning", 40, None)),
+            Some((40.0, None))
+        );
+        assert_eq!(
+            scale.next(&update("storing", 10, Some(100))),
+            Some((50.0, Some(140.0)))
+        );
+        assert_eq!(
+            scale.next(&update("storing", 100, Some(100))),
+            Some((140.0, Some(140.0)))
+        );
+        assert_eq!(
+            scale.next(&update("committing", 0, Some(3))),
+            None,
+            "a new phase at zero does not move"
+        );
+        assert_eq!(
+            scale.next(&update("committing", 3, Some(3))),
+            Some((143.0, Some(143.0)))
+        );
     }
 }

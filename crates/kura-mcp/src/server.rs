@@ -1,5 +1,6 @@
 //! The MCP server: its tools, what this session allows, and the stdio loop.
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use kura_api::{Api, ApiError, ErrorCode};
@@ -47,11 +48,17 @@ impl KuraMcp {
     }
 
     /// Why this session refuses tool `name`, from the tool's own annotations (the one place
-    /// that says what a tool may do), or `None` when it may run.
+    /// that says what a tool may do), or `None` when it may run. A hint left out counts as MCP
+    /// defines it: not read-only, and destructive.
     fn refusal(&self, name: &str) -> Option<String> {
-        let annotations = self.tool_router.get(name)?.annotations.clone()?;
+        let annotations = self
+            .tool_router
+            .get(name)?
+            .annotations
+            .clone()
+            .unwrap_or_default();
         let read_only = annotations.read_only_hint == Some(true);
-        let destructive = annotations.destructive_hint == Some(true);
+        let destructive = !read_only && annotations.destructive_hint != Some(false);
         if self.options.read_only && !read_only {
             return Some(format!(
                 "'{name}' changes the vault, and this server was started with --read-only; \
@@ -117,6 +124,12 @@ impl ServerHandler for KuraMcp {
 /// Serves the MCP tools of `vault` over stdin/stdout until the client closes the connection.
 /// Blocks; starts its own tokio runtime.
 pub fn run_stdio(vault: Arc<Vault>, options: Options) -> Result<(), Error> {
+    if std::io::stdin().is_terminal() {
+        eprintln!(
+            "kura mcp speaks the Model Context Protocol on stdin and stdout: an MCP client (Claude \
+             Desktop, Claude Code, ...) starts it. See docs/mcp.md; Ctrl-D ends it."
+        );
+    }
     let api = Api::open(vault).map_err(engine_error)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

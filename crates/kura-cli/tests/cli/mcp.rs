@@ -322,6 +322,22 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
     assert_eq!(err["code"], "forbidden");
     assert_eq!(sb.project_names(&[]), ["site"]);
 
+    // Progress values only move forward within a request, as MCP requires.
+    let progress = s.service().progress.lock().unwrap().clone();
+    for (i, n) in progress.iter().enumerate() {
+        let earlier = progress[..i]
+            .iter()
+            .filter(|e| e.progress_token == n.progress_token);
+        assert!(
+            earlier.clone().all(|e| e.progress < n.progress),
+            "{progress:?}"
+        );
+        assert!(
+            n.message.as_deref().is_some_and(|m| m.contains(':')),
+            "{n:?}"
+        );
+    }
+
     s.cancel().await.unwrap();
 }
 

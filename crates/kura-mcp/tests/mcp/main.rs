@@ -96,3 +96,38 @@ async fn changes_are_announced_in_the_event_log_and_refusals_change_nothing() {
     assert!(vault.project("site").unwrap().path.join("a.txt").exists());
     assert!(!std::path::Path::new("/etc/kura-escape").exists());
 }
+
+/// What a tool may do is in its annotations, which the server also refuses by: every tool says
+/// it, none is left to MCP's defaults.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tool_says_what_it_may_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Arc::new(Vault::open(dir.path()).unwrap());
+    let client = session(Api::open(vault).unwrap(), Options::default()).await;
+    let tools = client.list_all_tools().await.unwrap();
+    assert!(tools.len() >= 20, "{} tools", tools.len());
+    for t in &tools {
+        let a = t
+            .annotations
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}: no annotations", t.name));
+        assert!(a.title.is_some(), "{}: no title", t.name);
+        match a.read_only_hint {
+            Some(true) => assert_eq!(a.destructive_hint, None, "{}", t.name),
+            Some(false) => assert!(a.destructive_hint.is_some(), "{}", t.name),
+            None => panic!("{}: read_only_hint left out", t.name),
+        }
+        let destructive = a.destructive_hint == Some(true);
+        let warned = t
+            .description
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("DESTRUCTIVE.");
+        assert_eq!(
+            destructive, warned,
+            "{}: description and annotation disagree",
+            t.name
+        );
+    }
+    client.cancel().await.unwrap();
+}
