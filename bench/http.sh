@@ -24,4 +24,4 @@ if [[ -z "$kura" ]]; then
   cargo build --quiet --release -p kura-cli
   kura="$PWD/target/release/kura"
 fi
-exec python3 bench/http.py --kura-bin "$kura" "$@"
+exec python3 bench/door.py --kura-bin "$kura" "$@"
