@@ -207,6 +207,7 @@ impl Api {
                 let report = result?;
                 tracing::info!("scheduled cleanup freed {} bytes", report.bytes_freed);
                 api.changed(None, "cleanup");
+                api.purge_discarded_in_background();
                 Ok(report)
             });
         match started {
