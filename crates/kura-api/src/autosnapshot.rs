@@ -1,6 +1,7 @@
 //! Automatic versions: project folders are watched, and a version is taken once a folder has
 //! been quiet for `snapshots.quiet_period_secs` (on by default for managed projects;
-//! `snapshots.auto_snapshot`). Changes are announced as `vault.changed` events: reason `files`
+//! `snapshots.auto_snapshot`). The [`crate::Scheduler`] runs this in the process holding the
+//! vault's schedule lock, so one process takes a vault's automatic versions. Changes are announced as `vault.changed` events: reason `files`
 //! while files change (at most one per project per [`LIVE_EVENT_INTERVAL`]), `snapshot` when a
 //! version was taken. The watched folders follow the projects: they are brought in line whenever
 //! a `vault.changed` event says projects or settings changed, from whatever door.

@@ -1,5 +1,5 @@
-//! The scheduler: backups per target on their schedules and the cleanup run on
-//! `cleanup.schedule`, in whichever process (the desktop app or `kura serve`) holds the vault's
+//! The scheduler: backups per target on their schedules, the cleanup run on `cleanup.schedule`
+//! and automatic versions of quiet project folders ([`AutoSnapshots`]), in whichever process (the desktop app or `kura serve`) holds the vault's
 //! schedule lock. Missed runs are caught up once, a pause holds them back, a resting target waits
 //! out its rest, an unreachable one is tried again after a while, and one target never runs twice
 //! at once. A process that cannot take the lock still serves requests (a backup started by hand
@@ -15,6 +15,7 @@ use chrono::Local;
 use kura_backup::{RunRecord, ScheduledTarget, CLEANUP_KEY};
 use kura_core::{CleanupOptions, FileLock};
 
+use crate::autosnapshot::AutoSnapshots;
 use crate::backups::{lock, RECENT_RUNS};
 use crate::operations::Operation;
 use crate::Api;
@@ -24,13 +25,15 @@ pub const SCHEDULE_LOCK: &str = "locks/schedule.lock";
 /// How many recent cleanup runs are looked at (to find the last one that was not a dry run).
 const RECENT_CLEANUPS: u32 = 20;
 
-/// How often the scheduler looks at the clock and tries for the lock.
+/// How often the scheduler looks at the clock and tries for the lock, and what it runs.
 #[derive(Clone, Copy, Debug)]
 pub struct SchedulerOptions {
     /// Between two looks at the clock while holding the lock.
     pub tick: Duration,
     /// Between two tries for the lock while another process holds it.
     pub lock_retry: Duration,
+    /// Whether the holder also watches project folders for automatic versions.
+    pub auto_snapshots: bool,
 }
 
 impl Default for SchedulerOptions {
@@ -38,6 +41,7 @@ impl Default for SchedulerOptions {
         SchedulerOptions {
             tick: Duration::from_secs(20),
             lock_retry: Duration::from_secs(30),
+            auto_snapshots: true,
         }
     }
 }
@@ -109,6 +113,7 @@ fn run_loop(
 ) {
     let path = api.vault().root().join(SCHEDULE_LOCK);
     let mut held: Option<FileLock> = None;
+    let mut watching: Option<AutoSnapshots> = None;
     loop {
         if held.is_none() {
             match FileLock::try_acquire(&path, true) {
@@ -116,6 +121,9 @@ fn run_loop(
                     tracing::info!("this process runs the vault's schedules");
                     held = Some(l);
                     holds_lock.store(true, Ordering::SeqCst);
+                    if options.auto_snapshots {
+                        watching = Some(AutoSnapshots::start(api));
+                    }
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!("the schedule lock cannot be taken: {e}"),
@@ -142,6 +150,7 @@ fn run_loop(
             break;
         }
     }
+    drop(watching);
     holds_lock.store(false, Ordering::SeqCst);
     drop(held);
 }
@@ -485,6 +494,7 @@ mod tests {
         let fast = SchedulerOptions {
             tick: Duration::from_millis(20),
             lock_retry: Duration::from_millis(20),
+            auto_snapshots: false,
         };
         let first = Scheduler::start_with(s.api.clone(), fast);
         wait_until("the first scheduler holds the lock", || first.holds_lock());
