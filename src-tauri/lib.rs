@@ -85,6 +85,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             backups_at,
             backup_contents,
             restore_backup,
+            restore_preview,
+            secret_variables,
             verify_backups,
             prune_backups,
             pause_backups,

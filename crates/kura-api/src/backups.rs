@@ -14,8 +14,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use chrono::Local;
 use kura_backup::{
     overall_state, BackupContents, BackupInfo, BackupRestoreReport, BackupState,
-    BackupVerifyReport, Backups, Pause, PauseLength, PruneReport, Retention, RunRecord,
-    ScheduledTarget, Secrets, Target, TargetHealth, TargetStatus, TestReport, VerifyMode,
+    BackupVerifyReport, Backups, Pause, PauseLength, PruneReport, RestorePreview, Retention,
+    RunRecord, ScheduledTarget, Secrets, Target, TargetHealth, TargetStatus, TestReport,
+    VerifyMode,
 };
 use kura_core::{ErrorKind, Job, Progress};
 use kura_schedule::Agenda;
@@ -417,6 +418,20 @@ impl Api {
             .map_err(|e| target_error(e, target))
     }
 
+    /// What restoring `project` (or everything) of `backup` into `destination` would write
+    /// where, before it runs.
+    pub fn restore_preview(
+        &self,
+        target: &str,
+        backup: &str,
+        project: Option<&str>,
+        destination: PathBuf,
+    ) -> ApiResult<RestorePreview> {
+        self.backups()
+            .restore_preview(target, backup, project, &destination)
+            .map_err(|e| target_error(e, target))
+    }
+
     /// Checks the backups at `target`.
     pub fn verify_backups(
         &self,
@@ -437,5 +452,83 @@ impl Api {
         self.backups()
             .prune(target, dry_run, job)
             .map_err(|e| target_error(e, target))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kura_backup::{secret_variables, Location};
+
+    use crate::testing::Scene;
+
+    #[test]
+    fn a_restore_writes_where_its_preview_said() {
+        let s = Scene::new();
+        let op = s.api.start_backup("drive").unwrap();
+        s.api
+            .operations()
+            .wait(&op.id, std::time::Duration::from_secs(60))
+            .unwrap();
+        let dest = s.dir.path().join("restored");
+        let preview = s
+            .api
+            .restore_preview("drive", "latest", None, dest.clone())
+            .unwrap();
+        assert!(preview.whole);
+        assert_eq!(preview.rows.len(), 1);
+        s.api
+            .restore_backup(
+                "drive",
+                "latest",
+                None,
+                dest.clone(),
+                &kura_core::Job::default(),
+            )
+            .unwrap();
+        let folder = std::path::Path::new(&preview.rows[0].to);
+        assert!(folder.starts_with(&dest), "{folder:?}");
+        assert_eq!(
+            std::fs::read_to_string(folder.join("index.html")).unwrap(),
+            "<h1>hello</h1>\n",
+            "the project's files are in the folder the preview named"
+        );
+        let one = s
+            .api
+            .restore_preview("drive", "latest", Some("site"), dest.join("one"))
+            .unwrap();
+        assert!(!one.whole);
+        assert_eq!(one.rows[0].to, dest.join("one").display().to_string());
+        let unknown = s
+            .api
+            .restore_preview("drive", "latest", Some("nope"), dest)
+            .unwrap_err();
+        assert_eq!(unknown.code, crate::ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn the_secret_variables_of_a_target_follow_its_name_place_and_encryption() {
+        let s3 = Location::S3 {
+            endpoint: "https://s3.example.com".into(),
+            region: "us-east-1".into(),
+            bucket: "b".into(),
+            prefix: "kura".into(),
+            path_style: true,
+        };
+        let vars: Vec<String> = secret_variables("off-site", &s3, true)
+            .into_iter()
+            .map(|v| v.variable)
+            .collect();
+        assert_eq!(
+            vars,
+            [
+                "KURA_BACKUP_OFF_SITE_ACCESS_KEY_ID",
+                "KURA_BACKUP_OFF_SITE_SECRET_ACCESS_KEY",
+                "KURA_BACKUP_OFF_SITE_PASSPHRASE"
+            ]
+        );
+        let folder = Location::Folder {
+            path: "/media/usb".into(),
+        };
+        assert!(secret_variables("usb", &folder, false).is_empty());
     }
 }

@@ -34,6 +34,8 @@ mod events;
 mod operations;
 mod projects;
 mod scheduler;
+#[cfg(test)]
+mod testing;
 
 use std::sync::Arc;
 

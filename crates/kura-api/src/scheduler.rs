@@ -232,102 +232,15 @@ impl Api {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
-    use std::sync::atomic::AtomicI64;
     use std::time::Instant;
 
-    use chrono::TimeZone;
-    use kura_backup::{HealthState, PauseLength, RunResult, Target};
-    use kura_core::{Clock, NewProject, Vault};
+    use kura_backup::{HealthState, PauseLength, RunResult};
 
     use super::*;
     use crate::error::ErrorCode;
     use crate::operations::OpState;
 
-    struct TestClock(AtomicI64);
-
-    impl Clock for TestClock {
-        fn now(&self) -> i64 {
-            self.0.load(Ordering::SeqCst)
-        }
-    }
-
-    struct Scene {
-        dir: tempfile::TempDir,
-        api: Arc<Api>,
-        clock: Arc<TestClock>,
-    }
-
-    /// 2026-11-23 at `h:m:s`, local time (the schedules are in local time).
-    fn at(h: u32, m: u32, s: u32) -> i64 {
-        Local
-            .with_ymd_and_hms(2026, 11, 23, h, m, s)
-            .single()
-            .unwrap()
-            .timestamp()
-    }
-
-    fn open(root: &Path, clock: &Arc<TestClock>) -> Arc<Api> {
-        let vault = Vault::open_with_clock(root, clock.clone()).unwrap();
-        Api::open_with_clock(Arc::new(vault), clock.clone()).unwrap()
-    }
-
-    impl Scene {
-        /// A vault with one project, at 10:10, and a folder target `drive` backed up hourly.
-        fn new() -> Scene {
-            let dir = tempfile::tempdir().unwrap();
-            let clock = Arc::new(TestClock(AtomicI64::new(at(10, 10, 0))));
-            let api = open(&dir.path().join("vault"), &clock);
-            let p = api
-                .create_project(&NewProject {
-                    name: "site".into(),
-                    ..Default::default()
-                })
-                .unwrap();
-            std::fs::write(p.path.join("index.html"), "<h1>hello</h1>\n").unwrap();
-            api.snapshot("site", None, &Job::default()).unwrap();
-            std::fs::create_dir_all(dir.path().join("drive")).unwrap();
-            let mut target = Target::folder("drive", &dir.path().join("drive/kura"));
-            target.schedule = "hourly".into();
-            api.add_backup_target(&target, Default::default(), false)
-                .unwrap();
-            Scene { dir, api, clock }
-        }
-
-        fn set(&self, now: i64) {
-            self.clock.0.store(now, Ordering::SeqCst);
-        }
-
-        fn repo(&self) -> PathBuf {
-            self.dir.path().join("drive/kura")
-        }
-
-        /// One look at the clock; waits for what it started and returns how each ended.
-        fn tick(&self) -> Vec<OpState> {
-            self.api
-                .run_schedules()
-                .iter()
-                .map(|op| {
-                    self.api
-                        .operations()
-                        .wait(&op.id, Duration::from_secs(60))
-                        .unwrap()
-                        .state
-                })
-                .collect()
-        }
-
-        fn runs(&self) -> Vec<RunResult> {
-            self.api
-                .backup_runs(Some("drive"))
-                .unwrap()
-                .into_iter()
-                .map(|r| r.result)
-                .collect()
-        }
-    }
-
-    use kura_core::Job;
+    use crate::testing::{at, open, Scene};
 
     #[test]
     fn a_target_runs_at_its_time_once_and_a_sleep_is_caught_up_with_one_run() {
