@@ -373,6 +373,29 @@ mod tests {
     }
 
     #[test]
+    fn the_cleanup_runs_on_its_schedule_once() {
+        let s = Scene::new();
+        s.api.remove_backup_target("drive").unwrap();
+        assert!(
+            s.tick().is_empty(),
+            "first seen at 10:10; cleanup is daily at 03:00"
+        );
+        s.set(at(3, 0, 5) + 86_400);
+        let ops = s.api.run_schedules();
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].kind, "cleanup");
+        let done = s
+            .api
+            .operations()
+            .wait(&ops[0].id, Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(done.state, OpState::Succeeded);
+        assert_eq!(s.api.vault().cleanup_runs(None).unwrap().len(), 1);
+        s.set(at(9, 0, 0) + 86_400);
+        assert!(s.tick().is_empty(), "once a day");
+    }
+
+    #[test]
     fn status_changes_are_published_as_events() {
         let s = Scene::new();
         let mut events = s.api.events().subscribe();
