@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use chrono::Local;
 use kura_backup::{
@@ -28,6 +29,8 @@ use crate::Api;
 
 /// How many recent runs of a target the policy looks at (to find the last one that counts).
 pub(crate) const RECENT_RUNS: u32 = 50;
+/// Least time between two `backup.status` events that differ only in progress counts.
+const STATUS_EVENT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Everything about backups, for the tray, the dashboard and the Backups view.
 #[derive(Clone, Debug, Serialize)]
@@ -87,6 +90,8 @@ pub(crate) struct Runner {
     failing: Mutex<HashMap<String, bool>>,
     /// The last status published, to publish changes only.
     last_sent: Mutex<Option<String>>,
+    /// The last status logged as an event (its progress counts left out), and when.
+    last_logged: Mutex<Option<(String, Instant)>>,
     /// Called on the run's thread before it starts (tests hold a run open with it).
     #[cfg(test)]
     pub(crate) before_run: Mutex<Option<Box<dyn FnOnce() + Send>>>,
@@ -191,7 +196,28 @@ impl Api {
             }
             *last = Some(text);
         }
-        self.events.emit("backup.status", None, json);
+        // The log gets every change but progress counts at most once per
+        // STATUS_EVENT_INTERVAL: a long backup must not push everything else out of it.
+        let mut stripped = status.clone();
+        for t in &mut stripped.targets {
+            if let Some(p) = &mut t.running {
+                (p.done, p.total, p.item) = (0, None, None);
+            }
+        }
+        let key = serde_json::to_string(&stripped).unwrap_or_default();
+        let log = {
+            let mut last = lock(&self.backups.last_logged);
+            let due = last
+                .as_ref()
+                .is_none_or(|(k, at)| *k != key || at.elapsed() >= STATUS_EVENT_INTERVAL);
+            if due {
+                *last = Some((key, Instant::now()));
+            }
+            due
+        };
+        if log {
+            self.events.emit("backup.status", None, json);
+        }
         self.backup_status.send_replace(Some(status));
     }
 
@@ -458,7 +484,9 @@ impl Api {
 #[cfg(test)]
 mod tests {
     use kura_backup::{secret_variables, Location};
+    use kura_core::Progress;
 
+    use super::lock;
     use crate::testing::Scene;
 
     #[test]
@@ -503,6 +531,38 @@ mod tests {
             .restore_preview("drive", "latest", Some("nope"), dest)
             .unwrap_err();
         assert_eq!(unknown.code, crate::ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn progress_reaches_the_live_status_at_once_and_the_log_thinned() {
+        let s = Scene::new();
+        let mut live = s.api.watch_backup_status();
+        let before = s.api.events().last_id().unwrap();
+        lock(&s.api.backups.agenda).start("drive");
+        for done in 0..100 {
+            let progress = Progress {
+                phase: "storing",
+                done,
+                total: Some(100),
+                unit: "files",
+                item: None,
+            };
+            lock(&s.api.backups.progress).insert("drive".into(), progress);
+            s.api.publish_backup_status();
+        }
+        let latest = live.borrow_and_update().clone().unwrap();
+        assert_eq!(latest.targets[0].running.as_ref().unwrap().done, 99);
+        let logged = s
+            .api
+            .events()
+            .since(before, &["backup.status".into()], 1000)
+            .unwrap()
+            .events;
+        assert!(
+            (1..5).contains(&logged.len()),
+            "100 progress reports should not fill the event log: {}",
+            logged.len()
+        );
     }
 
     #[test]
