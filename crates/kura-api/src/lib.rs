@@ -8,11 +8,14 @@
 //!   to wait for, and idempotency keys;
 //! - [`Events`]: what happened in the vault, kept in SQLite with ids that keep increasing across
 //!   restarts, and broadcast to live subscribers;
-//! - backups: their status ([`Api::backup_status`], published as `backup.status` events), runs
-//!   started by hand or by the [`Scheduler`], which also runs the cleanup; one process per vault
-//!   runs the schedules;
-//! - [`AutoSnapshots`]: automatic versions of project folders after a quiet period;
-//! - the composite operations the doors share (open a project, add a target with its secrets, ...);
+//! - backups: their status ([`Api::backup_status`], published as `backup.status` events and
+//!   through [`Api::watch_backup_status`]), runs started by hand ([`Api::start_backup`]) or by
+//!   the [`Scheduler`], restore previews, target settings with their secrets;
+//! - the [`Scheduler`]: backups and the cleanup on their schedules and [`AutoSnapshots`]
+//!   (automatic versions after a quiet period), run by the one process per vault that holds its
+//!   schedule lock ([`SCHEDULE_LOCK`]); any other keeps serving and takes over when it stops;
+//! - the operations that change the vault, each announced as a `vault.changed` event (with the
+//!   project and a reason) whatever door called it: [`Api::changed`];
 //! - [`ApiError`]: the engine's errors as every door shows them, with a machine-readable code and
 //!   the subject they concern.
 //!
@@ -21,6 +24,7 @@
 //! let vault = std::sync::Arc::new(kura_core::Vault::open(std::path::Path::new("/tmp/vault"))?);
 //! let api = kura_api::Api::open(vault)?;
 //! // Backups and cleanup on their schedules, if no other process runs them already.
+//! // (Keep the handle: dropping it stops the loop and lets go of the lock.)
 //! let _schedules = kura_api::Scheduler::start(api.clone());
 //! println!("{:?}", api.backup_status().state);
 //! # Ok(()) }
