@@ -64,18 +64,21 @@ impl Api {
         }
     }
 
+    /// Creates a workspace.
     pub fn create_workspace(&self, name: &str) -> ApiResult<Workspace> {
         let w = self.vault.create_workspace(name)?;
         self.changed(None, "workspaces");
         Ok(w)
     }
 
+    /// Renames a workspace.
     pub fn rename_workspace(&self, name: &str, new_name: &str) -> ApiResult<Workspace> {
         let w = self.vault.rename_workspace(name, new_name)?;
         self.changed(None, "workspaces");
         Ok(w)
     }
 
+    /// Makes a workspace the active one (new projects go there).
     pub fn switch_workspace(&self, name: &str) -> ApiResult<Workspace> {
         let w = self.vault.switch_workspace(name)?;
         self.changed(None, "workspaces");
@@ -98,12 +101,14 @@ impl Api {
             .map_err(|e| project_error(e, id))
     }
 
+    /// Creates a project, blank or from a template, with its first version.
     pub fn create_project(&self, new: &NewProject) -> ApiResult<Project> {
         let p = self.vault.create_project(new)?;
         self.changed(Some(&p.id), "created");
         Ok(p)
     }
 
+    /// Imports a folder as a project (copied into the vault, or linked in place).
     pub fn import_folder(
         &self,
         path: &Path,
@@ -126,14 +131,17 @@ impl Api {
         Ok(p)
     }
 
+    /// Renames a project.
     pub fn rename_project(&self, id: &str, new_name: &str) -> ApiResult<Project> {
         self.project_changed(self.vault.rename_project(id, new_name), id, "metadata")
     }
 
+    /// Moves a project to another workspace.
     pub fn move_project(&self, id: &str, workspace: &str) -> ApiResult<Project> {
         self.project_changed(self.vault.move_project(id, workspace), id, "metadata")
     }
 
+    /// Changes a project's description, kind or git remote (`None`: unchanged).
     pub fn edit_project(
         &self,
         id: &str,
@@ -145,10 +153,12 @@ impl Api {
         self.project_changed(r, id, "metadata")
     }
 
+    /// Adds and removes tags of a project.
     pub fn tag_project(&self, id: &str, add: &[String], remove: &[String]) -> ApiResult<Project> {
         self.project_changed(self.vault.tag_project(id, add, remove), id, "metadata")
     }
 
+    /// Sets (or, with `None`, removes) metadata keys of a project.
     pub fn set_metadata(
         &self,
         id: &str,
@@ -157,14 +167,17 @@ impl Api {
         self.project_changed(self.vault.set_metadata(id, changes), id, "metadata")
     }
 
+    /// Moves a project to the trash.
     pub fn trash_project(&self, id: &str) -> ApiResult<Project> {
         self.project_changed(self.vault.trash_project(id), id, "trash")
     }
 
+    /// Brings a project back from the trash.
     pub fn untrash_project(&self, id: &str) -> ApiResult<Project> {
         self.project_changed(self.vault.untrash_project(id), id, "trash")
     }
 
+    /// Deletes a project for good; its folders are removed in the background.
     pub fn delete_project(&self, id: &str) -> ApiResult<()> {
         self.vault
             .delete_project(id)
@@ -221,6 +234,7 @@ impl Api {
         Ok(reports)
     }
 
+    /// Restores a project's folder to a version (what is not in a version is kept as one first).
     pub fn restore_project(&self, id: &str, version: &str, job: &Job) -> ApiResult<RestoreReport> {
         let r = self
             .vault
@@ -230,6 +244,7 @@ impl Api {
         Ok(r)
     }
 
+    /// Restores one file of a project to a version.
     pub fn restore_file(
         &self,
         id: &str,
@@ -245,6 +260,7 @@ impl Api {
         Ok(r)
     }
 
+    /// Starts a git repository in a project's folder.
     pub fn init_folder_git(&self, id: &str) -> ApiResult<()> {
         self.vault
             .init_folder_git(id)
@@ -264,6 +280,7 @@ impl Api {
         Ok((*c).clone())
     }
 
+    /// Removes chunks and packs no version refers to any more.
     pub fn gc(&self, job: &Job) -> ApiResult<GcReport> {
         let r = self.vault.gc(job)?;
         self.changed(None, "gc");
