@@ -61,6 +61,8 @@ pub struct Api {
     clock: Arc<dyn Clock>,
     backups: backups::Runner,
     backup_status: tokio::sync::watch::Sender<Option<BackupStatus>>,
+    /// The folder watcher of this process, when it runs (see [`Api::changed`]).
+    folder_watch: std::sync::Mutex<Option<std::sync::Weak<autosnapshot::Shared>>>,
 }
 
 impl Api {
@@ -81,6 +83,7 @@ impl Api {
             clock,
             backups: backups::Runner::default(),
             backup_status: tokio::sync::watch::channel(None).0,
+            folder_watch: std::sync::Mutex::new(None),
         }))
     }
 
@@ -105,8 +108,17 @@ impl Api {
     }
 
     /// Announces that something in the vault changed (`project_id` `None`: vault-wide), as the
-    /// `vault.changed` event every view refreshes on.
+    /// `vault.changed` event every view refreshes on. When projects or settings changed, the
+    /// folders watched for automatic versions are brought in line first.
     pub fn changed(&self, project_id: Option<&str>, reason: &str) {
+        if autosnapshot::RELOAD_REASONS.contains(&reason) {
+            let watcher = backups::lock(&self.folder_watch)
+                .as_ref()
+                .and_then(std::sync::Weak::upgrade);
+            if let Some(w) = watcher {
+                w.refresh();
+            }
+        }
         self.events.emit(
             "vault.changed",
             project_id,
