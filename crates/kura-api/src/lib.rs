@@ -126,3 +126,11 @@ impl Api {
         );
     }
 }
+
+/// The service and the scheduler are shared across threads and async tasks by every door.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<Api>();
+    shared::<Scheduler>();
+    shared::<AutoSnapshots>();
+};
