@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use kura_api::{ApiResult, BackupStatus, TargetChanges, TargetSecrets};
 use kura_backup::{
-    BackupContents, BackupInfo, BackupRestoreReport, BackupVerifyReport, PauseLength, PruneReport,
-    RunRecord, Target, TestReport, VerifyMode,
+    BackupContents, BackupInfo, BackupRestoreReport, BackupVerifyReport, Location, PauseLength,
+    PruneReport, RestorePreview, RunRecord, SecretVariable, Target, TestReport, VerifyMode,
 };
 use kura_core::Progress;
 use tauri::ipc::Channel;
@@ -124,6 +124,34 @@ pub async fn restore_backup(
         },
     )
     .await
+}
+
+/// What a restore would write where, before it runs.
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_preview(
+    state: State<'_, AppState>,
+    target: String,
+    backup: String,
+    project: Option<String>,
+    destination: String,
+) -> ApiResult<RestorePreview> {
+    blocking(&state, move |api| {
+        api.restore_preview(
+            &target,
+            &backup,
+            project.as_deref(),
+            PathBuf::from(destination),
+        )
+    })
+    .await
+}
+
+/// The environment variables a target reads its secrets from, for the target form.
+#[tauri::command]
+#[specta::specta]
+pub fn secret_variables(name: String, location: Location, encrypt: bool) -> Vec<SecretVariable> {
+    kura_backup::secret_variables(&name, &location, encrypt)
 }
 
 #[tauri::command]

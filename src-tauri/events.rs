@@ -1,9 +1,10 @@
 //! The window's events, forwarded from the service layer: `vault.changed` events (from any
-//! door of this process) become `VaultChanged`, backup status changes `BackupStatusChanged` (and
+//! door, of this process or another on the same vault) become `VaultChanged`, backup status changes `BackupStatusChanged` (and
 //! the tray's icon and tooltip), and a target that starts failing or works again a desktop
 //! notification.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use kura_api::{Api, BackupStatus};
 use serde::{Deserialize, Serialize};
@@ -25,47 +26,57 @@ pub struct VaultChanged {
 #[derive(Serialize, Debug, Clone, specta::Type, tauri_specta::Event)]
 pub struct BackupStatusChanged(pub BackupStatus);
 
+/// How soon events written by other processes on this vault (`kura serve`, say) reach the
+/// window; this process's own wake the forwarder at once.
+const OTHER_PROCESSES_WITHIN: Duration = Duration::from_secs(2);
+/// How many logged events are forwarded per look.
+const EVENTS_PER_LOOK: usize = 500;
+
 /// Forwards the service's events to the window, the tray and notifications, for as long as the
-/// app runs.
+/// app runs. The vault's event log is what is forwarded (so changes made by other processes
+/// arrive too, each event once, in order); this process's live events only wake the forwarder.
 pub fn forward(app: &AppHandle, api: &Arc<Api>) {
-    let mut events = api.events().subscribe();
+    let mut live = api.events().subscribe();
     let handle = app.clone();
+    let log = api.clone();
     tauri::async_runtime::spawn(async move {
+        let mut last = log.events().last_id().unwrap_or(0);
+        let types: Vec<String> = vec!["vault.changed".into(), "backup.health".into()];
         loop {
-            match events.recv().await {
-                Ok(e) if e.kind == "vault.changed" => {
-                    let reason = e.data["reason"].as_str().unwrap_or_default().to_string();
-                    send(
-                        &handle,
-                        VaultChanged {
-                            project_id: e.project_id,
-                            reason,
-                        },
-                    );
+            if let Ok(Err(RecvError::Closed)) =
+                tokio::time::timeout(OTHER_PROCESSES_WITHIN, live.recv()).await
+            {
+                break;
+            }
+            let (reader, types) = (log.clone(), types.clone());
+            let page = tauri::async_runtime::spawn_blocking(move || {
+                reader.events().since(last, &types, EVENTS_PER_LOOK)
+            })
+            .await;
+            let page = match page {
+                Ok(Ok(page)) => page,
+                Ok(Err(e)) => {
+                    tracing::warn!("cannot read the event log: {e}");
+                    continue;
                 }
-                Ok(e) if e.kind == "backup.health" => {
-                    let target = e.data["target"].as_str().unwrap_or_default();
-                    let title = if e.data["failing"].as_bool().unwrap_or(false) {
-                        format!("Backup to {target} failed")
-                    } else {
-                        format!("Backups to {target} work again")
-                    };
-                    notify(
-                        &handle,
-                        &title,
-                        e.data["message"].as_str().unwrap_or_default(),
-                    );
+                Err(e) => {
+                    tracing::warn!("cannot read the event log: {e}");
+                    continue;
                 }
-                Ok(_) => {}
-                // Some were missed: every view reloads.
-                Err(RecvError::Lagged(_)) => send(
+            };
+            if page.gap {
+                // Some were pruned before they were read: every view reloads.
+                send(
                     &handle,
                     VaultChanged {
                         project_id: None,
                         reason: "resync".into(),
                     },
-                ),
-                Err(RecvError::Closed) => break,
+                );
+            }
+            for e in page.events {
+                last = last.max(e.id);
+                show(&handle, e);
             }
         }
     });
@@ -82,6 +93,31 @@ pub fn forward(app: &AppHandle, api: &Arc<Api>) {
             }
         }
     });
+}
+
+fn show(app: &AppHandle, e: kura_api::Event) {
+    match e.kind.as_str() {
+        "vault.changed" => {
+            let reason = e.data["reason"].as_str().unwrap_or_default().to_string();
+            send(
+                app,
+                VaultChanged {
+                    project_id: e.project_id,
+                    reason,
+                },
+            );
+        }
+        "backup.health" => {
+            let target = e.data["target"].as_str().unwrap_or_default();
+            let title = if e.data["failing"].as_bool().unwrap_or(false) {
+                format!("Backup to {target} failed")
+            } else {
+                format!("Backups to {target} work again")
+            };
+            notify(app, &title, e.data["message"].as_str().unwrap_or_default());
+        }
+        _ => {}
+    }
 }
 
 fn send(app: &AppHandle, event: VaultChanged) {

@@ -1,7 +1,8 @@
 //! Kura's desktop app: a Tauri 2 shell over the service layer (`kura_api`). The commands are
 //! adapters of a few lines (`commands.rs`, `backups.rs`, `archives.rs`); the service's events
 //! reach the window through `events.rs`; the tray is the only state of its own here. The
-//! scheduler and automatic versions are the service's, started here as `kura serve` starts them.
+//! scheduler (backups, cleanup, automatic versions) is the service's, started here as
+//! `kura serve` starts it.
 
 mod archives;
 mod backups;
@@ -11,7 +12,7 @@ mod tray;
 
 use std::sync::Arc;
 
-use kura_api::{Api, ApiError, AutoSnapshots, Scheduler};
+use kura_api::{Api, ApiError, Scheduler};
 use tauri::Manager;
 
 use crate::commands::AppState;
@@ -84,6 +85,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             backups_at,
             backup_contents,
             restore_backup,
+            restore_preview,
+            secret_variables,
             verify_backups,
             prune_backups,
             pause_backups,
@@ -148,9 +151,9 @@ pub fn run() {
                 events::forward(app.handle(), api);
                 // Folders an earlier run moved aside but did not get to remove.
                 api.purge_discarded_in_background();
-                app.manage(AutoSnapshots::start(api));
-                // Backups and cleanup on their schedules (missed runs caught up now), unless
-                // `kura serve` runs them for this vault already.
+                // Backups, cleanup and automatic versions (missed runs caught up now), unless
+                // `kura serve` runs them for this vault already; then it takes over when that
+                // stops.
                 app.manage(Scheduler::start(api.clone()));
             }
             Ok(())

@@ -9,6 +9,7 @@ use crate::projects::project_error;
 use crate::Api;
 
 impl Api {
+    /// Archives a project to a `tar.zst` file and removes it from the working set.
     pub fn archive_project(&self, id: &str, job: &Job) -> ApiResult<ArchiveInfo> {
         let info = self
             .vault
@@ -19,12 +20,14 @@ impl Api {
         Ok(info)
     }
 
+    /// Brings an archived project back.
     pub fn unarchive_project(&self, reference: &str, job: &Job) -> ApiResult<Project> {
         let p = self.vault.unarchive_project(reference, job)?;
         self.changed(Some(&p.id), "unarchived");
         Ok(p)
     }
 
+    /// Imports an archive file (tar, zip, a Kura archive) as a new project.
     pub fn import_archive(
         &self,
         path: &Path,

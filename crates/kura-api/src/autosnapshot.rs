@@ -1,9 +1,11 @@
 //! Automatic versions: project folders are watched, and a version is taken once a folder has
 //! been quiet for `snapshots.quiet_period_secs` (on by default for managed projects;
-//! `snapshots.auto_snapshot`). Changes are announced as `vault.changed` events: reason `files`
+//! `snapshots.auto_snapshot`). The [`crate::Scheduler`] runs this in the process holding the
+//! vault's schedule lock, so one process takes a vault's automatic versions. Changes are announced as `vault.changed` events: reason `files`
 //! while files change (at most one per project per [`LIVE_EVENT_INTERVAL`]), `snapshot` when a
-//! version was taken. The watched folders follow the projects: they are brought in line whenever
-//! a `vault.changed` event says projects or settings changed, from whatever door.
+//! version was taken. The watched folders follow the projects: they are brought in line by
+//! [`Api::changed`] itself, before the door that changed projects or settings answers, so a file
+//! written right after is seen.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use kura_core::{AutoSnapshot, Job, ProjectFilter, ProjectStatus, SnapshotOptions, Trigger};
 use notify::{RecursiveMode, Watcher as _};
-use tokio::sync::broadcast::error::TryRecvError;
 
 use crate::backups::lock;
 use crate::Api;
@@ -24,7 +25,7 @@ pub const QUIET_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 /// Least time between two `files` changes of one project announced.
 const LIVE_EVENT_INTERVAL: Duration = Duration::from_millis(750);
 /// `vault.changed` reasons after which the watched folders are brought in line.
-const RELOAD_REASONS: &[&str] = &[
+pub(crate) const RELOAD_REASONS: &[&str] = &[
     "created",
     "trash",
     "deleted",
@@ -43,7 +44,7 @@ struct Pending {
     announced: HashMap<String, Instant>,
 }
 
-struct Shared {
+pub(crate) struct Shared {
     api: Weak<Api>,
     watcher: Mutex<Option<notify::RecommendedWatcher>>,
     /// Watched folder → project id.
@@ -79,28 +80,13 @@ impl AutoSnapshots {
             Err(e) => tracing::warn!("folders cannot be watched, automatic versions are off: {e}"),
         }
         shared.refresh();
-        let mut changes = api.events().subscribe();
+        *lock(&api.folder_watch) = Some(Arc::downgrade(&shared));
         let s = shared.clone();
         let thread = std::thread::Builder::new()
             .name("kura-autosnapshot".into())
             .spawn(move || {
                 while !s.stop.load(Ordering::SeqCst) {
                     std::thread::sleep(QUIET_CHECK_INTERVAL);
-                    let mut reload = false;
-                    loop {
-                        match changes.try_recv() {
-                            Ok(e) if e.kind == "vault.changed" => {
-                                let reason = e.data["reason"].as_str().unwrap_or_default();
-                                reload |= RELOAD_REASONS.contains(&reason);
-                            }
-                            Ok(_) => {}
-                            Err(TryRecvError::Lagged(_)) => reload = true,
-                            Err(_) => break,
-                        }
-                    }
-                    if reload {
-                        s.refresh();
-                    }
                     s.take_quiet_snapshots();
                 }
             })
@@ -110,7 +96,7 @@ impl AutoSnapshots {
     }
 
     /// Brings the watched folders in line with the projects and the `auto_snapshot` setting now
-    /// (it also happens by itself after `vault.changed` events that concern them).
+    /// (it also happens by itself when this process changes them).
     pub fn refresh(&self) {
         self.shared.refresh();
     }
@@ -202,7 +188,7 @@ impl Shared {
         }
     }
 
-    fn refresh(&self) {
+    pub(crate) fn refresh(&self) {
         let Some(api) = self.api.upgrade() else {
             return;
         };

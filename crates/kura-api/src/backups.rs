@@ -10,12 +10,14 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use chrono::Local;
 use kura_backup::{
     overall_state, BackupContents, BackupInfo, BackupRestoreReport, BackupState,
-    BackupVerifyReport, Backups, Pause, PauseLength, PruneReport, Retention, RunRecord,
-    ScheduledTarget, Secrets, Target, TargetHealth, TargetStatus, TestReport, VerifyMode,
+    BackupVerifyReport, Backups, Pause, PauseLength, PruneReport, RestorePreview, Retention,
+    RunRecord, ScheduledTarget, Secrets, Target, TargetHealth, TargetStatus, TestReport,
+    VerifyMode,
 };
 use kura_core::{ErrorKind, Job, Progress};
 use kura_schedule::Agenda;
@@ -27,6 +29,8 @@ use crate::Api;
 
 /// How many recent runs of a target the policy looks at (to find the last one that counts).
 pub(crate) const RECENT_RUNS: u32 = 50;
+/// Least time between two `backup.status` events that differ only in progress counts.
+const STATUS_EVENT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Everything about backups, for the tray, the dashboard and the Backups view.
 #[derive(Clone, Debug, Serialize)]
@@ -86,6 +90,8 @@ pub(crate) struct Runner {
     failing: Mutex<HashMap<String, bool>>,
     /// The last status published, to publish changes only.
     last_sent: Mutex<Option<String>>,
+    /// The last status logged as an event (its progress counts left out), and when.
+    last_logged: Mutex<Option<(String, Instant)>>,
     /// Called on the run's thread before it starts (tests hold a run open with it).
     #[cfg(test)]
     pub(crate) before_run: Mutex<Option<Box<dyn FnOnce() + Send>>>,
@@ -190,7 +196,28 @@ impl Api {
             }
             *last = Some(text);
         }
-        self.events.emit("backup.status", None, json);
+        // The log gets every change but progress counts at most once per
+        // STATUS_EVENT_INTERVAL: a long backup must not push everything else out of it.
+        let mut stripped = status.clone();
+        for t in &mut stripped.targets {
+            if let Some(p) = &mut t.running {
+                (p.done, p.total, p.item) = (0, None, None);
+            }
+        }
+        let key = serde_json::to_string(&stripped).unwrap_or_default();
+        let log = {
+            let mut last = lock(&self.backups.last_logged);
+            let due = last
+                .as_ref()
+                .is_none_or(|(k, at)| *k != key || at.elapsed() >= STATUS_EVENT_INTERVAL);
+            if due {
+                *last = Some((key, Instant::now()));
+            }
+            due
+        };
+        if log {
+            self.events.emit("backup.status", None, json);
+        }
         self.backup_status.send_replace(Some(status));
     }
 
@@ -417,6 +444,20 @@ impl Api {
             .map_err(|e| target_error(e, target))
     }
 
+    /// What restoring `project` (or everything) of `backup` into `destination` would write
+    /// where, before it runs.
+    pub fn restore_preview(
+        &self,
+        target: &str,
+        backup: &str,
+        project: Option<&str>,
+        destination: PathBuf,
+    ) -> ApiResult<RestorePreview> {
+        self.backups()
+            .restore_preview(target, backup, project, &destination)
+            .map_err(|e| target_error(e, target))
+    }
+
     /// Checks the backups at `target`.
     pub fn verify_backups(
         &self,
@@ -437,5 +478,117 @@ impl Api {
         self.backups()
             .prune(target, dry_run, job)
             .map_err(|e| target_error(e, target))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kura_backup::{secret_variables, Location};
+    use kura_core::Progress;
+
+    use super::lock;
+    use crate::testing::Scene;
+
+    #[test]
+    fn a_restore_writes_where_its_preview_said() {
+        let s = Scene::new();
+        let op = s.api.start_backup("drive").unwrap();
+        s.api
+            .operations()
+            .wait(&op.id, std::time::Duration::from_secs(60))
+            .unwrap();
+        let dest = s.dir.path().join("restored");
+        let preview = s
+            .api
+            .restore_preview("drive", "latest", None, dest.clone())
+            .unwrap();
+        assert!(preview.whole);
+        assert_eq!(preview.rows.len(), 1);
+        s.api
+            .restore_backup(
+                "drive",
+                "latest",
+                None,
+                dest.clone(),
+                &kura_core::Job::default(),
+            )
+            .unwrap();
+        let folder = std::path::Path::new(&preview.rows[0].to);
+        assert!(folder.starts_with(&dest), "{folder:?}");
+        assert_eq!(
+            std::fs::read_to_string(folder.join("index.html")).unwrap(),
+            "<h1>hello</h1>\n",
+            "the project's files are in the folder the preview named"
+        );
+        let one = s
+            .api
+            .restore_preview("drive", "latest", Some("site"), dest.join("one"))
+            .unwrap();
+        assert!(!one.whole);
+        assert_eq!(one.rows[0].to, dest.join("one").display().to_string());
+        let unknown = s
+            .api
+            .restore_preview("drive", "latest", Some("nope"), dest)
+            .unwrap_err();
+        assert_eq!(unknown.code, crate::ErrorCode::NotFound);
+    }
+
+    #[test]
+    fn progress_reaches_the_live_status_at_once_and_the_log_thinned() {
+        let s = Scene::new();
+        let mut live = s.api.watch_backup_status();
+        let before = s.api.events().last_id().unwrap();
+        lock(&s.api.backups.agenda).start("drive");
+        for done in 0..100 {
+            let progress = Progress {
+                phase: "storing",
+                done,
+                total: Some(100),
+                unit: "files",
+                item: None,
+            };
+            lock(&s.api.backups.progress).insert("drive".into(), progress);
+            s.api.publish_backup_status();
+        }
+        let latest = live.borrow_and_update().clone().unwrap();
+        assert_eq!(latest.targets[0].running.as_ref().unwrap().done, 99);
+        let logged = s
+            .api
+            .events()
+            .since(before, &["backup.status".into()], 1000)
+            .unwrap()
+            .events;
+        assert!(
+            (1..5).contains(&logged.len()),
+            "100 progress reports should not fill the event log: {}",
+            logged.len()
+        );
+    }
+
+    #[test]
+    fn the_secret_variables_of_a_target_follow_its_name_place_and_encryption() {
+        let s3 = Location::S3 {
+            endpoint: "https://s3.example.com".into(),
+            region: "us-east-1".into(),
+            bucket: "b".into(),
+            prefix: "kura".into(),
+            path_style: true,
+        };
+        let vars: Vec<String> = secret_variables("off-site", &s3, true)
+            .into_iter()
+            .map(|v| v.variable)
+            .collect();
+        assert_eq!(
+            vars,
+            [
+                "KURA_BACKUP_OFF_SITE_ACCESS_KEY_ID",
+                "KURA_BACKUP_OFF_SITE_SECRET_ACCESS_KEY",
+                "KURA_BACKUP_OFF_SITE_PASSPHRASE"
+            ]
+        );
+        let folder = Location::Folder {
+            path: "/media/usb".into(),
+        };
+        assert!(secret_variables("usb", &folder, false).is_empty());
     }
 }

@@ -8,11 +8,14 @@
 //!   to wait for, and idempotency keys;
 //! - [`Events`]: what happened in the vault, kept in SQLite with ids that keep increasing across
 //!   restarts, and broadcast to live subscribers;
-//! - backups: their status ([`Api::backup_status`], published as `backup.status` events), runs
-//!   started by hand or by the [`Scheduler`], which also runs the cleanup; one process per vault
-//!   runs the schedules;
-//! - [`AutoSnapshots`]: automatic versions of project folders after a quiet period;
-//! - the composite operations the doors share (open a project, add a target with its secrets, ...);
+//! - backups: their status ([`Api::backup_status`], published as `backup.status` events and
+//!   through [`Api::watch_backup_status`]), runs started by hand ([`Api::start_backup`]) or by
+//!   the [`Scheduler`], restore previews, target settings with their secrets;
+//! - the [`Scheduler`]: backups and the cleanup on their schedules and [`AutoSnapshots`]
+//!   (automatic versions after a quiet period), run by the one process per vault that holds its
+//!   schedule lock ([`SCHEDULE_LOCK`]); any other keeps serving and takes over when it stops;
+//! - the operations that change the vault, each announced as a `vault.changed` event (with the
+//!   project and a reason) whatever door called it: [`Api::changed`];
 //! - [`ApiError`]: the engine's errors as every door shows them, with a machine-readable code and
 //!   the subject they concern.
 //!
@@ -21,6 +24,7 @@
 //! let vault = std::sync::Arc::new(kura_core::Vault::open(std::path::Path::new("/tmp/vault"))?);
 //! let api = kura_api::Api::open(vault)?;
 //! // Backups and cleanup on their schedules, if no other process runs them already.
+//! // (Keep the handle: dropping it stops the loop and lets go of the lock.)
 //! let _schedules = kura_api::Scheduler::start(api.clone());
 //! println!("{:?}", api.backup_status().state);
 //! # Ok(()) }
@@ -34,6 +38,8 @@ mod events;
 mod operations;
 mod projects;
 mod scheduler;
+#[cfg(test)]
+mod testing;
 
 use std::sync::Arc;
 
@@ -55,6 +61,8 @@ pub struct Api {
     clock: Arc<dyn Clock>,
     backups: backups::Runner,
     backup_status: tokio::sync::watch::Sender<Option<BackupStatus>>,
+    /// The folder watcher of this process, when it runs (see [`Api::changed`]).
+    folder_watch: std::sync::Mutex<Option<std::sync::Weak<autosnapshot::Shared>>>,
 }
 
 impl Api {
@@ -75,6 +83,7 @@ impl Api {
             clock,
             backups: backups::Runner::default(),
             backup_status: tokio::sync::watch::channel(None).0,
+            folder_watch: std::sync::Mutex::new(None),
         }))
     }
 
@@ -99,8 +108,17 @@ impl Api {
     }
 
     /// Announces that something in the vault changed (`project_id` `None`: vault-wide), as the
-    /// `vault.changed` event every view refreshes on.
+    /// `vault.changed` event every view refreshes on. When projects or settings changed, the
+    /// folders watched for automatic versions are brought in line first.
     pub fn changed(&self, project_id: Option<&str>, reason: &str) {
+        if autosnapshot::RELOAD_REASONS.contains(&reason) {
+            let watcher = backups::lock(&self.folder_watch)
+                .as_ref()
+                .and_then(std::sync::Weak::upgrade);
+            if let Some(w) = watcher {
+                w.refresh();
+            }
+        }
         self.events.emit(
             "vault.changed",
             project_id,
@@ -108,3 +126,11 @@ impl Api {
         );
     }
 }
+
+/// The service and the scheduler are shared across threads and async tasks by every door.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<Api>();
+    shared::<Scheduler>();
+    shared::<AutoSnapshots>();
+};

@@ -132,7 +132,7 @@ impl Operations {
     }
 
     /// Like [`Operations::start`], with its progress also sent to `sink` (throttled to one
-    /// report per [`PROGRESS_SINK_INTERVAL`], the first and the last always sent).
+    /// report per 100 ms, the first and the last always sent).
     pub fn start_with_sink<T: Serialize>(
         self: &Arc<Self>,
         kind: &str,

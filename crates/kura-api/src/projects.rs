@@ -64,18 +64,21 @@ impl Api {
         }
     }
 
+    /// Creates a workspace.
     pub fn create_workspace(&self, name: &str) -> ApiResult<Workspace> {
         let w = self.vault.create_workspace(name)?;
         self.changed(None, "workspaces");
         Ok(w)
     }
 
+    /// Renames a workspace.
     pub fn rename_workspace(&self, name: &str, new_name: &str) -> ApiResult<Workspace> {
         let w = self.vault.rename_workspace(name, new_name)?;
         self.changed(None, "workspaces");
         Ok(w)
     }
 
+    /// Makes a workspace the active one (new projects go there).
     pub fn switch_workspace(&self, name: &str) -> ApiResult<Workspace> {
         let w = self.vault.switch_workspace(name)?;
         self.changed(None, "workspaces");
@@ -98,12 +101,14 @@ impl Api {
             .map_err(|e| project_error(e, id))
     }
 
+    /// Creates a project, blank or from a template, with its first version.
     pub fn create_project(&self, new: &NewProject) -> ApiResult<Project> {
         let p = self.vault.create_project(new)?;
         self.changed(Some(&p.id), "created");
         Ok(p)
     }
 
+    /// Imports a folder as a project (copied into the vault, or linked in place).
     pub fn import_folder(
         &self,
         path: &Path,
@@ -126,14 +131,17 @@ impl Api {
         Ok(p)
     }
 
+    /// Renames a project.
     pub fn rename_project(&self, id: &str, new_name: &str) -> ApiResult<Project> {
         self.project_changed(self.vault.rename_project(id, new_name), id, "metadata")
     }
 
+    /// Moves a project to another workspace.
     pub fn move_project(&self, id: &str, workspace: &str) -> ApiResult<Project> {
         self.project_changed(self.vault.move_project(id, workspace), id, "metadata")
     }
 
+    /// Changes a project's description, kind or git remote (`None`: unchanged).
     pub fn edit_project(
         &self,
         id: &str,
@@ -145,10 +153,12 @@ impl Api {
         self.project_changed(r, id, "metadata")
     }
 
+    /// Adds and removes tags of a project.
     pub fn tag_project(&self, id: &str, add: &[String], remove: &[String]) -> ApiResult<Project> {
         self.project_changed(self.vault.tag_project(id, add, remove), id, "metadata")
     }
 
+    /// Sets (or, with `None`, removes) metadata keys of a project.
     pub fn set_metadata(
         &self,
         id: &str,
@@ -157,14 +167,17 @@ impl Api {
         self.project_changed(self.vault.set_metadata(id, changes), id, "metadata")
     }
 
+    /// Moves a project to the trash.
     pub fn trash_project(&self, id: &str) -> ApiResult<Project> {
         self.project_changed(self.vault.trash_project(id), id, "trash")
     }
 
+    /// Brings a project back from the trash.
     pub fn untrash_project(&self, id: &str) -> ApiResult<Project> {
         self.project_changed(self.vault.untrash_project(id), id, "trash")
     }
 
+    /// Deletes a project for good; its folders are removed in the background.
     pub fn delete_project(&self, id: &str) -> ApiResult<()> {
         self.vault
             .delete_project(id)
@@ -221,6 +234,7 @@ impl Api {
         Ok(reports)
     }
 
+    /// Restores a project's folder to a version (what is not in a version is kept as one first).
     pub fn restore_project(&self, id: &str, version: &str, job: &Job) -> ApiResult<RestoreReport> {
         let r = self
             .vault
@@ -230,6 +244,7 @@ impl Api {
         Ok(r)
     }
 
+    /// Restores one file of a project to a version.
     pub fn restore_file(
         &self,
         id: &str,
@@ -245,6 +260,7 @@ impl Api {
         Ok(r)
     }
 
+    /// Starts a git repository in a project's folder.
     pub fn init_folder_git(&self, id: &str) -> ApiResult<()> {
         self.vault
             .init_folder_git(id)
@@ -264,9 +280,193 @@ impl Api {
         Ok((*c).clone())
     }
 
+    /// Removes chunks and packs no version refers to any more.
     pub fn gc(&self, job: &Job) -> ApiResult<GcReport> {
         let r = self.vault.gc(job)?;
         self.changed(None, "gc");
         Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use kura_backup::Target;
+    use kura_core::{NewProject, Vault};
+
+    use crate::error::{ErrorCode, Subject, SubjectKind};
+    use crate::Api;
+
+    fn api() -> (tempfile::TempDir, Arc<Api>) {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(&dir.path().join("vault")).unwrap();
+        (dir, Api::open(Arc::new(vault)).unwrap())
+    }
+
+    fn field(name: &str) -> Option<Subject> {
+        Some(Subject {
+            kind: SubjectKind::Field,
+            name: name.into(),
+        })
+    }
+
+    fn new_project(name: &str, tags: &[&str]) -> NewProject {
+        NewProject {
+            name: name.into(),
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn errors_name_the_form_field_they_are_about() {
+        let (dir, api) = api();
+        let bad_tag = api
+            .create_project(&new_project("site", &["a,b"]))
+            .unwrap_err();
+        assert_eq!(bad_tag.code, ErrorCode::InvalidInput);
+        assert_eq!(bad_tag.subject, field("tags"));
+
+        api.create_workspace("work").unwrap();
+        api.create_project(&NewProject {
+            workspace: Some("work".into()),
+            ..new_project("tool", &[])
+        })
+        .unwrap();
+        let holds = api.delete_workspace("work", None).unwrap_err();
+        assert_eq!(holds.code, ErrorCode::Conflict);
+        assert_eq!(holds.subject, field("move_to"));
+
+        let missing = api
+            .import_folder(
+                &dir.path().join("nowhere"),
+                &Default::default(),
+                &kura_core::Job::default(),
+            )
+            .unwrap_err();
+        assert_eq!(missing.subject, field("path"));
+
+        let mut target = Target::folder("usb", &dir.path().join("usb"));
+        target.schedule = "every blue moon".into();
+        let schedule = api
+            .add_backup_target(&target, Default::default(), false)
+            .unwrap_err();
+        assert_eq!(schedule.subject, field("schedule"));
+        let bad_name = api
+            .add_backup_target(
+                &Target::folder("no spaces", &dir.path().join("usb")),
+                Default::default(),
+                false,
+            )
+            .unwrap_err();
+        assert_eq!(bad_name.subject, field("name"));
+
+        let unknown = api.open_project("nope").unwrap_err();
+        assert_eq!(unknown.code, ErrorCode::NotFound);
+        assert_eq!(
+            unknown.subject,
+            Some(Subject {
+                kind: SubjectKind::Project,
+                name: "nope".into()
+            })
+        );
+        assert_eq!(
+            serde_json::to_value(&unknown).unwrap()["subject"],
+            serde_json::json!({ "kind": "project", "name": "nope" })
+        );
+    }
+
+    #[test]
+    fn changes_are_announced_to_every_door_as_vault_changed() {
+        let (_dir, api) = api();
+        let mut events = api.events().subscribe();
+        let p = api.create_project(&new_project("site", &[])).unwrap();
+        api.rename_project(&p.id, "site2").unwrap();
+        api.set_config("snapshots.quiet_period_secs", "5").unwrap();
+        let mut seen = Vec::new();
+        while let Ok(e) = events.try_recv() {
+            if e.kind == "vault.changed" {
+                seen.push((e.project_id, e.data["reason"].as_str().unwrap().to_string()));
+            }
+        }
+        assert_eq!(
+            seen,
+            [
+                (Some(p.id.clone()), "created".to_string()),
+                (Some(p.id.clone()), "metadata".to_string()),
+                (None, "settings".to_string()),
+            ]
+        );
+        let bad = api
+            .set_config("snapshots.quiet_period_secs", "soon")
+            .unwrap_err();
+        assert_eq!(bad.subject, field("snapshots.quiet_period_secs"));
+    }
+
+    #[test]
+    fn opening_a_project_marks_it_used() {
+        struct At(std::sync::atomic::AtomicI64);
+        impl kura_core::Clock for At {
+            fn now(&self) -> i64 {
+                self.0.load(std::sync::atomic::Ordering::SeqCst)
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(At(1_000_000.into()));
+        let vault = Vault::open_with_clock(&dir.path().join("vault"), clock.clone()).unwrap();
+        let api = Api::open_with_clock(Arc::new(vault), clock.clone()).unwrap();
+        let p = api.create_project(&new_project("site", &[])).unwrap();
+        clock
+            .0
+            .store(2_000_000, std::sync::atomic::Ordering::SeqCst);
+        let opened = api.open_project(&p.id).unwrap();
+        assert_eq!(opened.id, p.id);
+        assert_eq!(opened.last_opened_at, Some(2_000_000));
+    }
+
+    #[test]
+    fn a_folder_quiet_after_changes_gets_an_automatic_version() {
+        let (_dir, api) = api();
+        api.set_config("snapshots.quiet_period_secs", "1").unwrap();
+        let p = api.create_project(&new_project("site", &[])).unwrap();
+        let versions = |api: &Api| api.vault().versions(&p.id, None).unwrap().len();
+        let before = versions(&api);
+        let auto = crate::AutoSnapshots::start(&api);
+        assert!(
+            auto.watched().contains(&p.path),
+            "the folder is not watched"
+        );
+        let mut events = api.events().subscribe();
+        std::fs::write(p.path.join("notes.txt"), "changed\n").unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let mut reasons = Vec::new();
+        while !reasons.iter().any(|r| r == "snapshot") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no automatic version: {reasons:?}"
+            );
+            match events.try_recv() {
+                Ok(e) if e.kind == "vault.changed" => {
+                    reasons.push(e.data["reason"].as_str().unwrap().to_string())
+                }
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+        assert_eq!(reasons.first().map(String::as_str), Some("files"));
+        assert_eq!(versions(&api), before + 1);
+        // A trashed project is no longer watched, as soon as the trash answers.
+        api.trash_project(&p.id).unwrap();
+        assert!(
+            !auto.watched().contains(&p.path),
+            "a trashed folder is still watched"
+        );
+        // A project created now is watched before create_project returns.
+        let q = api.create_project(&new_project("api", &[])).unwrap();
+        assert!(
+            auto.watched().contains(&q.path),
+            "a new folder is not watched"
+        );
     }
 }

@@ -1,5 +1,5 @@
-//! The scheduler: backups per target on their schedules and the cleanup run on
-//! `cleanup.schedule`, in whichever process (the desktop app or `kura serve`) holds the vault's
+//! The scheduler: backups per target on their schedules, the cleanup run on `cleanup.schedule`
+//! and automatic versions of quiet project folders ([`AutoSnapshots`]), in whichever process (the desktop app or `kura serve`) holds the vault's
 //! schedule lock. Missed runs are caught up once, a pause holds them back, a resting target waits
 //! out its rest, an unreachable one is tried again after a while, and one target never runs twice
 //! at once. A process that cannot take the lock still serves requests (a backup started by hand
@@ -15,6 +15,7 @@ use chrono::Local;
 use kura_backup::{RunRecord, ScheduledTarget, CLEANUP_KEY};
 use kura_core::{CleanupOptions, FileLock};
 
+use crate::autosnapshot::AutoSnapshots;
 use crate::backups::{lock, RECENT_RUNS};
 use crate::operations::Operation;
 use crate::Api;
@@ -24,13 +25,15 @@ pub const SCHEDULE_LOCK: &str = "locks/schedule.lock";
 /// How many recent cleanup runs are looked at (to find the last one that was not a dry run).
 const RECENT_CLEANUPS: u32 = 20;
 
-/// How often the scheduler looks at the clock and tries for the lock.
+/// How often the scheduler looks at the clock and tries for the lock, and what it runs.
 #[derive(Clone, Copy, Debug)]
 pub struct SchedulerOptions {
     /// Between two looks at the clock while holding the lock.
     pub tick: Duration,
     /// Between two tries for the lock while another process holds it.
     pub lock_retry: Duration,
+    /// Whether the holder also watches project folders for automatic versions.
+    pub auto_snapshots: bool,
 }
 
 impl Default for SchedulerOptions {
@@ -38,6 +41,7 @@ impl Default for SchedulerOptions {
         SchedulerOptions {
             tick: Duration::from_secs(20),
             lock_retry: Duration::from_secs(30),
+            auto_snapshots: true,
         }
     }
 }
@@ -109,6 +113,7 @@ fn run_loop(
 ) {
     let path = api.vault().root().join(SCHEDULE_LOCK);
     let mut held: Option<FileLock> = None;
+    let mut watching: Option<AutoSnapshots> = None;
     loop {
         if held.is_none() {
             match FileLock::try_acquire(&path, true) {
@@ -116,6 +121,9 @@ fn run_loop(
                     tracing::info!("this process runs the vault's schedules");
                     held = Some(l);
                     holds_lock.store(true, Ordering::SeqCst);
+                    if options.auto_snapshots {
+                        watching = Some(AutoSnapshots::start(api));
+                    }
                 }
                 Ok(None) => {}
                 Err(e) => tracing::warn!("the schedule lock cannot be taken: {e}"),
@@ -142,6 +150,7 @@ fn run_loop(
             break;
         }
     }
+    drop(watching);
     holds_lock.store(false, Ordering::SeqCst);
     drop(held);
 }
@@ -207,6 +216,7 @@ impl Api {
                 let report = result?;
                 tracing::info!("scheduled cleanup freed {} bytes", report.bytes_freed);
                 api.changed(None, "cleanup");
+                api.purge_discarded_in_background();
                 Ok(report)
             });
         match started {
@@ -222,102 +232,15 @@ impl Api {
 
 #[cfg(test)]
 mod tests {
-    use std::path::{Path, PathBuf};
-    use std::sync::atomic::AtomicI64;
     use std::time::Instant;
 
-    use chrono::TimeZone;
-    use kura_backup::{HealthState, PauseLength, RunResult, Target};
-    use kura_core::{Clock, NewProject, Vault};
+    use kura_backup::{HealthState, PauseLength, RunResult};
 
     use super::*;
     use crate::error::ErrorCode;
     use crate::operations::OpState;
 
-    struct TestClock(AtomicI64);
-
-    impl Clock for TestClock {
-        fn now(&self) -> i64 {
-            self.0.load(Ordering::SeqCst)
-        }
-    }
-
-    struct Scene {
-        dir: tempfile::TempDir,
-        api: Arc<Api>,
-        clock: Arc<TestClock>,
-    }
-
-    /// 2026-11-23 at `h:m:s`, local time (the schedules are in local time).
-    fn at(h: u32, m: u32, s: u32) -> i64 {
-        Local
-            .with_ymd_and_hms(2026, 11, 23, h, m, s)
-            .single()
-            .unwrap()
-            .timestamp()
-    }
-
-    fn open(root: &Path, clock: &Arc<TestClock>) -> Arc<Api> {
-        let vault = Vault::open_with_clock(root, clock.clone()).unwrap();
-        Api::open_with_clock(Arc::new(vault), clock.clone()).unwrap()
-    }
-
-    impl Scene {
-        /// A vault with one project, at 10:10, and a folder target `drive` backed up hourly.
-        fn new() -> Scene {
-            let dir = tempfile::tempdir().unwrap();
-            let clock = Arc::new(TestClock(AtomicI64::new(at(10, 10, 0))));
-            let api = open(&dir.path().join("vault"), &clock);
-            let p = api
-                .create_project(&NewProject {
-                    name: "site".into(),
-                    ..Default::default()
-                })
-                .unwrap();
-            std::fs::write(p.path.join("index.html"), "<h1>hello</h1>\n").unwrap();
-            api.snapshot("site", None, &Job::default()).unwrap();
-            std::fs::create_dir_all(dir.path().join("drive")).unwrap();
-            let mut target = Target::folder("drive", &dir.path().join("drive/kura"));
-            target.schedule = "hourly".into();
-            api.add_backup_target(&target, Default::default(), false)
-                .unwrap();
-            Scene { dir, api, clock }
-        }
-
-        fn set(&self, now: i64) {
-            self.clock.0.store(now, Ordering::SeqCst);
-        }
-
-        fn repo(&self) -> PathBuf {
-            self.dir.path().join("drive/kura")
-        }
-
-        /// One look at the clock; waits for what it started and returns how each ended.
-        fn tick(&self) -> Vec<OpState> {
-            self.api
-                .run_schedules()
-                .iter()
-                .map(|op| {
-                    self.api
-                        .operations()
-                        .wait(&op.id, Duration::from_secs(60))
-                        .unwrap()
-                        .state
-                })
-                .collect()
-        }
-
-        fn runs(&self) -> Vec<RunResult> {
-            self.api
-                .backup_runs(Some("drive"))
-                .unwrap()
-                .into_iter()
-                .map(|r| r.result)
-                .collect()
-        }
-    }
-
-    use kura_core::Job;
+    use crate::testing::{at, open, Scene};
 
     #[test]
     fn a_target_runs_at_its_time_once_and_a_sleep_is_caught_up_with_one_run() {
@@ -450,6 +373,29 @@ mod tests {
     }
 
     #[test]
+    fn the_cleanup_runs_on_its_schedule_once() {
+        let s = Scene::new();
+        s.api.remove_backup_target("drive").unwrap();
+        assert!(
+            s.tick().is_empty(),
+            "first seen at 10:10; cleanup is daily at 03:00"
+        );
+        s.set(at(3, 0, 5) + 86_400);
+        let ops = s.api.run_schedules();
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].kind, "cleanup");
+        let done = s
+            .api
+            .operations()
+            .wait(&ops[0].id, Duration::from_secs(60))
+            .unwrap();
+        assert_eq!(done.state, OpState::Succeeded);
+        assert_eq!(s.api.vault().cleanup_runs(None).unwrap().len(), 1);
+        s.set(at(9, 0, 0) + 86_400);
+        assert!(s.tick().is_empty(), "once a day");
+    }
+
+    #[test]
     fn status_changes_are_published_as_events() {
         let s = Scene::new();
         let mut events = s.api.events().subscribe();
@@ -484,6 +430,7 @@ mod tests {
         let fast = SchedulerOptions {
             tick: Duration::from_millis(20),
             lock_retry: Duration::from_millis(20),
+            auto_snapshots: false,
         };
         let first = Scheduler::start_with(s.api.clone(), fast);
         wait_until("the first scheduler holds the lock", || first.holds_lock());

@@ -60,12 +60,15 @@ pub use policy::{
     OVERDUE_GRACE_SECS, UNAVAILABLE_RETRY_SECS,
 };
 pub use prune::{select_kept, PruneReport};
-pub use restore::BackupRestoreReport;
+pub use restore::{BackupRestoreReport, RestorePreview, RestoreRow};
 pub use state::{
     HealthState, RunRecord, RunResult, TargetHealth, FAILURES_BEFORE_UNHEALTHY,
     UNHEALTHY_COOL_DOWN_SECS,
 };
-pub use target::{secret_env_var, Location, Retention, SecretKind, Secrets, Target};
+pub use target::{
+    secret_env_var, secret_variables, Location, Retention, SecretKind, SecretVariable, Secrets,
+    Target,
+};
 pub use verify::{BackupVerifyReport, VerifyMode, VerifyProblem};
 
 use session::Session;
@@ -489,6 +492,19 @@ impl<'v> Backups<'v> {
             info: m.info,
             projects: m.projects,
         })
+    }
+
+    /// What restoring `project` (or everything, `None`) of `backup` into `destination` would
+    /// write where: the same folders [`Backups::restore`] writes.
+    pub fn restore_preview(
+        &self,
+        target: &str,
+        backup: &str,
+        project: Option<&str>,
+        destination: &Path,
+    ) -> Result<RestorePreview> {
+        let m = restore::load_manifest(&self.open(target)?, backup)?;
+        restore::preview(&m.info, &m.projects, project, destination)
     }
 
     /// Restores from `backup` (an id or `latest`) of `target` into `destination`, a new or empty

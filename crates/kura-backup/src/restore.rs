@@ -264,9 +264,12 @@ fn under<'p>(path: &'p str, prefix: &str) -> Option<&'p str> {
 
 /// Linked (and other outside) project folders of a whole-vault restore: prefix → `linked/<name>`.
 fn linked_folders(manifest: &Manifest) -> Vec<(String, String)> {
+    linked_folders_of(&manifest.projects)
+}
+
+fn linked_folders_of(projects: &[BackupProject]) -> Vec<(String, String)> {
     let mut used = std::collections::HashSet::new();
-    manifest
-        .projects
+    projects
         .iter()
         .filter(|p| p.prefix.starts_with("folders/"))
         .map(|p| {
@@ -279,6 +282,95 @@ fn linked_folders(manifest: &Manifest) -> Vec<(String, String)> {
             (p.prefix.clone(), folder)
         })
         .collect()
+}
+
+/// Where a whole-vault restore puts project `p`'s folder, relative to the new vault: where it
+/// was inside the old vault, or `linked/<name>` (`projects/<name>`) for one that lived outside.
+fn folder_in_vault<'p>(
+    p: &'p BackupProject,
+    old_root: &Path,
+    linked: &'p [(String, String)],
+) -> Option<&'p Path> {
+    match linked.iter().find(|(prefix, _)| *prefix == p.prefix) {
+        Some((_, folder)) => Some(Path::new(folder)),
+        None => Path::new(&p.path).strip_prefix(old_root).ok(),
+    }
+}
+
+/// One project of a restore preview.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RestoreRow {
+    pub id: String,
+    pub name: String,
+    pub workspace: String,
+    pub status: String,
+    /// The folder its files go to.
+    pub to: String,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// What a restore would write where, before it runs.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct RestorePreview {
+    /// A whole vault (every project), not one project's folder.
+    pub whole: bool,
+    /// Where it goes.
+    pub destination: String,
+    pub rows: Vec<RestoreRow>,
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// What restoring `project` (or everything) of a backup into `dest` writes where: one project's
+/// working folder goes into `dest` itself; everything makes a vault at `dest`, each project's
+/// folder where [`restore`] puts it.
+pub(crate) fn preview(
+    info: &crate::BackupInfo,
+    projects: &[BackupProject],
+    project: Option<&str>,
+    dest: &Path,
+) -> Result<RestorePreview> {
+    let row = |p: &BackupProject, to: &Path| RestoreRow {
+        id: p.id.clone(),
+        name: p.name.clone(),
+        workspace: p.workspace.clone(),
+        status: p.status.clone(),
+        to: to.display().to_string(),
+        files: p.file_count,
+        bytes: p.logical_size,
+    };
+    let destination = dest.display().to_string();
+    if let Some(reference) = project {
+        let manifest = Manifest {
+            info: info.clone(),
+            projects: projects.to_vec(),
+            entries: Vec::new(),
+        };
+        let p = find_project(&manifest, reference)?;
+        return Ok(RestorePreview {
+            whole: false,
+            destination,
+            rows: vec![row(p, dest)],
+            files: p.file_count,
+            bytes: p.logical_size,
+        });
+    }
+    let linked = linked_folders_of(projects);
+    let old_root = Path::new(&info.vault);
+    let rows = projects
+        .iter()
+        .filter_map(|p| Some(row(p, &dest.join(folder_in_vault(p, old_root, &linked)?))))
+        .collect();
+    Ok(RestorePreview {
+        whole: true,
+        destination,
+        rows,
+        files: info.files,
+        bytes: info.bytes,
+    })
 }
 
 fn check_destination(dest: &Path) -> Result<()> {
@@ -577,13 +669,8 @@ fn finish_vault(
     }
     let old_root = Path::new(&manifest.info.vault);
     for p in &manifest.projects {
-        let rel = if let Some((_, folder)) = linked.iter().find(|(prefix, _)| *prefix == p.prefix) {
-            Path::new(folder)
-        } else {
-            match Path::new(&p.path).strip_prefix(old_root) {
-                Ok(rel) => rel,
-                Err(_) => continue,
-            }
+        let Some(rel) = folder_in_vault(p, old_root, linked) else {
+            continue;
         };
         check_relative(manifest, &format!("project {}", p.name), rel)?;
         let new_path = dest.join(rel);

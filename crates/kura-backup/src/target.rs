@@ -195,6 +195,39 @@ pub fn secret_env_var(target: &str, kind: SecretKind) -> String {
     format!("KURA_BACKUP_{name}_{}", kind.suffix())
 }
 
+/// An environment variable a target reads a secret from, when its secrets are not in the OS
+/// keyring.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SecretVariable {
+    /// Its name: `KURA_BACKUP_<TARGET>_<KIND>`.
+    pub variable: String,
+    /// The secret it holds, in words.
+    pub what: String,
+    /// The variable read when it is not set (`AWS_ACCESS_KEY_ID`, ...), if any.
+    pub alternative: Option<String>,
+}
+
+/// Every variable a target with this name, location and encryption reads its secrets from
+/// (`name` need not be valid yet: the form shows them while it is typed).
+pub fn secret_variables(name: &str, location: &Location, encrypt: bool) -> Vec<SecretVariable> {
+    let mut kinds = Vec::new();
+    if matches!(location, Location::S3 { .. }) {
+        kinds.extend([SecretKind::AccessKeyId, SecretKind::SecretAccessKey]);
+    }
+    if encrypt {
+        kinds.push(SecretKind::Passphrase);
+    }
+    kinds
+        .into_iter()
+        .map(|kind| SecretVariable {
+            variable: secret_env_var(name, kind),
+            what: kind.what().to_string(),
+            alternative: kind.aws_fallback().map(str::to_string),
+        })
+        .collect()
+}
+
 /// Reads one secret: the target's environment variable, then (for S3 keys) `AWS_*`, then the OS
 /// keyring. The error names the variable to set.
 pub(crate) fn secret(target: &str, kind: SecretKind) -> Result<String> {

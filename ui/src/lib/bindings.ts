@@ -74,6 +74,10 @@ export const commands = {
 	backupsAt: (target: string) => typedError<BackupInfo[], ApiError>(__TAURI_INVOKE("backups_at", { target })),
 	backupContents: (target: string, backup: string) => typedError<BackupContents, ApiError>(__TAURI_INVOKE("backup_contents", { target, backup })),
 	restoreBackup: (target: string, backup: string, project: string | null, destination: string, jobId: string, onProgress: Channel<Progress>) => typedError<BackupRestoreReport, ApiError>(__TAURI_INVOKE("restore_backup", { target, backup, project, destination, jobId, onProgress })),
+	/**  What a restore would write where, before it runs. */
+	restorePreview: (target: string, backup: string, project: string | null, destination: string) => typedError<RestorePreview, ApiError>(__TAURI_INVOKE("restore_preview", { target, backup, project, destination })),
+	/**  The environment variables a target reads its secrets from, for the target form. */
+	secretVariables: (name: string, location: Location, encrypt: boolean) => __TAURI_INVOKE<SecretVariable[]>("secret_variables", { name, location, encrypt }),
 	verifyBackups: (target: string, mode: VerifyMode, jobId: string, onProgress: Channel<Progress>) => typedError<BackupVerifyReport, ApiError>(__TAURI_INVOKE("verify_backups", { target, mode, jobId, onProgress })),
 	pruneBackups: (target: string, dryRun: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<PruneReport, ApiError>(__TAURI_INVOKE("prune_backups", { target, dryRun, jobId, onProgress })),
 	/**  Pauses scheduled backups for `length`, or resumes them when `length` is `None`. */
@@ -883,6 +887,17 @@ export type QuotaUsage = {
 	level: QuotaLevel,
 };
 
+/**  What a restore would write where, before it runs. */
+export type RestorePreview = {
+	/**  A whole vault (every project), not one project's folder. */
+	whole: boolean,
+	/**  Where it goes. */
+	destination: string,
+	rows: RestoreRow[],
+	files: number,
+	bytes: number,
+};
+
 /**  What an export or restore wrote. */
 export type RestoreReport = {
 	/**  The version whose files were written. */
@@ -895,6 +910,18 @@ export type RestoreReport = {
 	files_removed: number,
 	/**  The version taken of the state before the restore, if it differed from the latest. */
 	safety_version: Version | null,
+};
+
+/**  One project of a restore preview. */
+export type RestoreRow = {
+	id: string,
+	name: string,
+	workspace: string,
+	status: string,
+	/**  The folder its files go to. */
+	to: string,
+	files: number,
+	bytes: number,
 };
 
 /**  Which backups `prune` keeps. A backup is kept when any rule keeps it; all zero keeps all. */
@@ -973,6 +1000,19 @@ export type RunResult =
 "cancelled" | 
 /**  The process stopped before the run finished (killed, crashed, powered off). */
 "interrupted";
+
+/**
+ *  An environment variable a target reads a secret from, when its secrets are not in the OS
+ *  keyring.
+ */
+export type SecretVariable = {
+	/**  Its name: `KURA_BACKUP_<TARGET>_<KIND>`. */
+	variable: string,
+	/**  The secret it holds, in words. */
+	what: string,
+	/**  The variable read when it is not set (`AWS_ACCESS_KEY_ID`, ...), if any. */
+	alternative: string | null,
+};
 
 /**  A file that could not be taken in, and why. */
 export type SkippedFile = {
