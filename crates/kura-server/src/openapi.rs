@@ -86,7 +86,7 @@ impl Modify for Security {
             .content(
                 "application/json",
                 ContentBuilder::new()
-                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ApiError"))))
+                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("HttpError"))))
                     .build(),
             )
             .build();
@@ -99,6 +99,13 @@ impl Modify for Security {
                 &mut item.delete,
             ];
             for op in ops.into_iter().flatten() {
+                // A long operation started with `?wait=true` answers 200 with the operation.
+                if let Some(started) = op.responses.responses.get("202").cloned() {
+                    if let RefOr::T(mut r) = started {
+                        r.description = "finished (`?wait=true`): the operation; an operation that failed answers its error's status with the operation as body".into();
+                        op.responses.responses.entry("200".to_string()).or_insert(RefOr::T(r));
+                    }
+                }
                 op.responses
                     .responses
                     .entry("default".to_string())

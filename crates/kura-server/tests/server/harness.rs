@@ -34,7 +34,7 @@ impl TestServer {
         options.schedules = false;
         change(&mut options);
         let server = Server::bind(api.clone(), options).await.unwrap();
-        let addr = server.listening().addr.unwrap();
+        let addr = server.listening().addr.unwrap_or_else(|| "127.0.0.1:9".parse().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(server.serve(async move {
             let _ = rx.await;
