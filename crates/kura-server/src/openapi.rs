@@ -100,11 +100,12 @@ impl Modify for Security {
             ];
             for op in ops.into_iter().flatten() {
                 // A long operation started with `?wait=true` answers 200 with the operation.
-                if let Some(started) = op.responses.responses.get("202").cloned() {
-                    if let RefOr::T(mut r) = started {
-                        r.description = "finished (`?wait=true`): the operation; an operation that failed answers its error's status with the operation as body".into();
-                        op.responses.responses.entry("200".to_string()).or_insert(RefOr::T(r));
-                    }
+                if let Some(RefOr::T(mut r)) = op.responses.responses.get("202").cloned() {
+                    r.description = "finished (`?wait=true`): the operation; an operation that failed answers its error's status with the operation as body".into();
+                    op.responses
+                        .responses
+                        .entry("200".to_string())
+                        .or_insert(RefOr::T(r));
                 }
                 op.responses
                     .responses

@@ -26,7 +26,10 @@ impl TestServer {
         TestServer::start_with(tempfile::tempdir().unwrap(), |_| {}).await
     }
 
-    pub async fn start_with(dir: tempfile::TempDir, change: impl FnOnce(&mut ServeOptions)) -> TestServer {
+    pub async fn start_with(
+        dir: tempfile::TempDir,
+        change: impl FnOnce(&mut ServeOptions),
+    ) -> TestServer {
         let vault = kura_core::Vault::open(&dir.path().join("vault")).unwrap();
         let api = Api::open(Arc::new(vault)).unwrap();
         let mut options = ServeOptions::new(Bind::Tcp("127.0.0.1:0".parse().unwrap()));
@@ -34,12 +37,21 @@ impl TestServer {
         options.schedules = false;
         change(&mut options);
         let server = Server::bind(api.clone(), options).await.unwrap();
-        let addr = server.listening().addr.unwrap_or_else(|| "127.0.0.1:9".parse().unwrap());
+        let addr = server
+            .listening()
+            .addr
+            .unwrap_or_else(|| "127.0.0.1:9".parse().unwrap());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(server.serve(async move {
             let _ = rx.await;
         }));
-        TestServer { dir, addr, api, stop: Some(tx), handle: Some(handle) }
+        TestServer {
+            dir,
+            addr,
+            api,
+            stop: Some(tx),
+            handle: Some(handle),
+        }
     }
 
     pub fn vault_root(&self) -> PathBuf {
@@ -47,15 +59,25 @@ impl TestServer {
     }
 
     pub fn token(&self, scope: Scope) -> String {
-        Tokens::of_vault(&self.vault_root()).get_or_create(scope).unwrap()
+        Tokens::of_vault(&self.vault_root())
+            .get_or_create(scope)
+            .unwrap()
     }
 
     pub fn client(&self, scope: Scope) -> Client {
-        Client { addr: self.addr, token: Some(self.token(scope)), host: format!("127.0.0.1:{}", self.addr.port()) }
+        Client {
+            addr: self.addr,
+            token: Some(self.token(scope)),
+            host: format!("127.0.0.1:{}", self.addr.port()),
+        }
     }
 
     pub fn anonymous(&self) -> Client {
-        Client { addr: self.addr, token: None, host: format!("127.0.0.1:{}", self.addr.port()) }
+        Client {
+            addr: self.addr,
+            token: None,
+            host: format!("127.0.0.1:{}", self.addr.port()),
+        }
     }
 
     /// Stops the server cleanly (socket and discovery file removed); gives the vault back.
@@ -75,7 +97,8 @@ pub struct Resp {
 
 impl Resp {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn code(&self) -> String {
@@ -83,7 +106,10 @@ impl Resp {
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
-        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
     }
 }
 
@@ -104,7 +130,13 @@ pub struct Call<'a> {
 
 impl Client {
     pub fn call<'a>(&'a self, method: &'a str, path: impl Into<String>) -> Call<'a> {
-        Call { client: self, method, path: path.into(), headers: Vec::new(), body: Vec::new() }
+        Call {
+            client: self,
+            method,
+            path: path.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
     pub async fn get(&self, path: &str) -> Resp {
         self.call("GET", path).send().await
@@ -135,7 +167,9 @@ impl<'a> Call<'a> {
     }
 
     fn request(&self) -> hyper::Request<Full<Bytes>> {
-        let mut b = hyper::Request::builder().method(self.method).uri(&self.path);
+        let mut b = hyper::Request::builder()
+            .method(self.method)
+            .uri(&self.path);
         let has = |n: &str| self.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
         if !has("host") {
             b = b.header("host", &self.client.host);
@@ -155,8 +189,14 @@ impl<'a> Call<'a> {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
-        let resp = Resp { status, headers, body };
-        let is_json = resp.header("content-type").is_some_and(|c| c.starts_with("application/json"));
+        let resp = Resp {
+            status,
+            headers,
+            body,
+        };
+        let is_json = resp
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("application/json"));
         if is_json && self.path.starts_with("/v1/") {
             crate::openapi::check_response(self.method, &self.path, status, &resp.json());
         }
@@ -165,8 +205,12 @@ impl<'a> Call<'a> {
 
     /// Sends and returns the answer with its body still streaming.
     pub async fn open(&self) -> hyper::Response<Incoming> {
-        let stream = tokio::net::TcpStream::connect(self.client.addr).await.unwrap();
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+        let stream = tokio::net::TcpStream::connect(self.client.addr)
+            .await
+            .unwrap();
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
         tokio::spawn(async move {
             let _ = conn.await;
         });
@@ -175,7 +219,10 @@ impl<'a> Call<'a> {
 }
 
 /// Reads a streaming body until `done` says enough (on the text so far).
-pub async fn read_until(res: &mut hyper::Response<Incoming>, done: impl Fn(&str) -> bool) -> String {
+pub async fn read_until(
+    res: &mut hyper::Response<Incoming>,
+    done: impl Fn(&str) -> bool,
+) -> String {
     let mut text = String::new();
     while !done(&text) {
         match res.body_mut().frame().await {
@@ -214,15 +261,26 @@ pub fn sse_events(text: &str) -> Vec<(Option<i64>, String, Value)> {
 /// Path of the workspace's root (for the committed OpenAPI document).
 pub fn repo_root() -> &'static Path {
     static ROOT: OnceLock<PathBuf> = OnceLock::new();
-    ROOT.get_or_init(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap())
+    ROOT.get_or_init(|| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .canonicalize()
+            .unwrap()
+    })
 }
 
 /// Creates a project with one file and returns its id.
 pub async fn project_with_file(c: &Client, name: &str, file: &str, content: &[u8]) -> String {
-    let r = c.post("/v1/projects", serde_json::json!({"name": name})).await;
+    let r = c
+        .post("/v1/projects", serde_json::json!({"name": name}))
+        .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let id = r.json()["id"].as_str().unwrap().to_string();
-    let r = c.call("PUT", format!("/v1/projects/{id}/files/{file}")).bytes(content.to_vec()).send().await;
+    let r = c
+        .call("PUT", format!("/v1/projects/{id}/files/{file}"))
+        .bytes(content.to_vec())
+        .send()
+        .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     id
 }

@@ -32,8 +32,22 @@ fn the_committed_openapi_document_is_current() {
 fn the_document_is_openapi_3_1_with_the_main_resources() {
     let d = doc();
     assert!(d["openapi"].as_str().unwrap().starts_with("3.1"));
-    for name in ["Project", "Workspace", "Version", "Operation", "Event", "ApiError", "HttpError", "FileEntry", "Stats", "BackupStatus"] {
-        assert!(d["components"]["schemas"][name].is_object(), "no schema {name}");
+    for name in [
+        "Project",
+        "Workspace",
+        "Version",
+        "Operation",
+        "Event",
+        "ApiError",
+        "HttpError",
+        "FileEntry",
+        "Stats",
+        "BackupStatus",
+    ] {
+        assert!(
+            d["components"]["schemas"][name].is_object(),
+            "no schema {name}"
+        );
     }
     // Real schemas, not free-form objects.
     assert!(d["components"]["schemas"]["Project"]["properties"]["name"].is_object());
@@ -57,7 +71,11 @@ fn operation(method: &str, path: &str) -> Option<&'static Value> {
     for (template, item) in doc()["paths"].as_object().unwrap() {
         let t: Vec<&str> = template.split('/').collect();
         let tail = t.last().is_some_and(|l| *l == "{path}");
-        let fits = if tail { segs.len() >= t.len() } else { segs.len() == t.len() };
+        let fits = if tail {
+            segs.len() >= t.len()
+        } else {
+            segs.len() == t.len()
+        };
         if !fits {
             continue;
         }
@@ -84,7 +102,10 @@ fn operation(method: &str, path: &str) -> Option<&'static Value> {
 pub fn check_response(method: &str, path: &str, status: u16, body: &Value) {
     let Some(op) = operation(method, path) else {
         // Not an endpoint (an unknown path, a CORS preflight): only an error may answer.
-        assert!(status >= 400, "{method} {path} answered {status} but is not in the OpenAPI document");
+        assert!(
+            status >= 400,
+            "{method} {path} answered {status} but is not in the OpenAPI document"
+        );
         let error = serde_json::json!({"$ref": "#/components/schemas/HttpError"});
         if let Err(e) = validate(&error, body, "$") {
             panic!("{method} {path} {status}: the error does not fit HttpError: {e}");
@@ -100,7 +121,9 @@ pub fn check_response(method: &str, path: &str, status: u16, body: &Value) {
         panic!("{method} {path} {status}: no JSON schema declared for this answer");
     };
     if let Err(e) = validate(schema, body, "$") {
-        panic!("{method} {path} {status}: the answer does not fit the OpenAPI schema: {e}\n{body:#}");
+        panic!(
+            "{method} {path} {status}: the answer does not fit the OpenAPI schema: {e}\n{body:#}"
+        );
     }
 }
 
@@ -161,7 +184,10 @@ pub fn validate(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
     }
     for key in ["oneOf", "anyOf"] {
         if let Some(any) = s.get(key).and_then(Value::as_array) {
-            let errors: Vec<String> = any.iter().filter_map(|sub| validate(sub, v, at).err()).collect();
+            let errors: Vec<String> = any
+                .iter()
+                .filter_map(|sub| validate(sub, v, at).err())
+                .collect();
             if errors.len() == any.len() {
                 return Err(format!("{at}: fits none of {key}: {errors:?}"));
             }
@@ -180,7 +206,9 @@ pub fn validate(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
             match props.and_then(|p| p.get(k)) {
                 Some(sub) => validate(sub, val, &format!("{at}.{k}"))?,
                 None => match s.get("additionalProperties") {
-                    Some(Value::Bool(false)) => return Err(format!("{at}: field '{k}' is not declared")),
+                    Some(Value::Bool(false)) => {
+                        return Err(format!("{at}: field '{k}' is not declared"))
+                    }
                     Some(sub) if sub.is_object() => validate(sub, val, &format!("{at}.{k}"))?,
                     _ => {}
                 },
@@ -190,7 +218,9 @@ pub fn validate(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
     if let Some(arr) = v.as_array() {
         let prefix = s.get("prefixItems").and_then(Value::as_array);
         for (i, item) in arr.iter().enumerate() {
-            let sub = prefix.and_then(|p| p.get(i)).or_else(|| s.get("items").filter(|i| i.is_object()));
+            let sub = prefix
+                .and_then(|p| p.get(i))
+                .or_else(|| s.get("items").filter(|i| i.is_object()));
             if let Some(sub) = sub {
                 validate(sub, item, &format!("{at}[{i}]"))?;
             }
@@ -204,6 +234,16 @@ fn the_validator_catches_what_does_not_fit() {
     let project = serde_json::json!({"$ref": "#/components/schemas/Project"});
     assert!(validate(&project, &serde_json::json!({"name": 3}), "$").is_err());
     let err = serde_json::json!({"$ref": "#/components/schemas/HttpError"});
-    assert!(validate(&err, &serde_json::json!({"code": "not_found", "message": "x"}), "$").is_ok());
-    assert!(validate(&err, &serde_json::json!({"code": "nope", "message": "x"}), "$").is_err());
+    assert!(validate(
+        &err,
+        &serde_json::json!({"code": "not_found", "message": "x"}),
+        "$"
+    )
+    .is_ok());
+    assert!(validate(
+        &err,
+        &serde_json::json!({"code": "nope", "message": "x"}),
+        "$"
+    )
+    .is_err());
 }

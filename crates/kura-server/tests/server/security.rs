@@ -15,9 +15,17 @@ async fn no_token_or_a_wrong_one_is_401_and_health_needs_none() {
     let anon = s.anonymous();
     let r = anon.get("/v1/projects").await;
     assert_eq!((r.status, r.code().as_str()), (401, "unauthorized"));
-    let r = anon.call("GET", "/v1/projects").header("authorization", "Bearer kura_admin_0000").send().await;
+    let r = anon
+        .call("GET", "/v1/projects")
+        .header("authorization", "Bearer kura_admin_0000")
+        .send()
+        .await;
     assert_eq!((r.status, r.code().as_str()), (401, "unauthorized"));
-    let r = anon.call("GET", "/v1/projects").header("authorization", "Basic abc").send().await;
+    let r = anon
+        .call("GET", "/v1/projects")
+        .header("authorization", "Basic abc")
+        .send()
+        .await;
     assert_eq!(r.status, 401);
     assert_eq!(anon.get("/v1/health").await.status, 200);
     s.stop().await;
@@ -32,22 +40,40 @@ async fn scopes_read_cannot_write_and_write_cannot_destroy() {
     assert_eq!(read.get("/v1/projects").await.status, 200);
     let r = read.post("/v1/projects", json!({"name": "nope"})).await;
     assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
-    let r = read.call("PUT", format!("/v1/projects/{id}/files/b.txt")).bytes("b").send().await;
+    let r = read
+        .call("PUT", format!("/v1/projects/{id}/files/b.txt"))
+        .bytes("b")
+        .send()
+        .await;
     assert_eq!(r.status, 403);
 
     let write = s.client(Scope::Write);
-    assert_eq!(write.post("/v1/projects", json!({"name": "other"})).await.status, 201);
+    assert_eq!(
+        write
+            .post("/v1/projects", json!({"name": "other"}))
+            .await
+            .status,
+        201
+    );
     let r = write.delete(&format!("/v1/projects/{id}")).await;
     assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
     let r = write.post("/v1/gc", json!({})).await;
     assert_eq!(r.status, 403);
     let r = write.post("/v1/cleanup", json!({"dry_run": false})).await;
     assert_eq!(r.status, 403);
-    let r = write.patch("/v1/config", json!({"key": "archive.archive_after_days", "value": "5"})).await;
+    let r = write
+        .patch(
+            "/v1/config",
+            json!({"key": "archive.archive_after_days", "value": "5"}),
+        )
+        .await;
     assert_eq!(r.status, 403);
     // The project is still there; admin may delete it.
     assert_eq!(read.get(&format!("/v1/projects/{id}")).await.status, 200);
-    assert_eq!(admin.delete(&format!("/v1/projects/{id}")).await.status, 200);
+    assert_eq!(
+        admin.delete(&format!("/v1/projects/{id}")).await.status,
+        200
+    );
     assert_eq!(read.get(&format!("/v1/projects/{id}")).await.status, 404);
     s.stop().await;
 }
@@ -63,9 +89,17 @@ async fn a_rotated_token_stops_working_at_once_and_the_file_is_private() {
     let mut new = old.clone();
     new.token = Some(fresh[0].token.clone());
     assert_eq!(new.get("/v1/projects").await.status, 200);
-    let mode = std::fs::metadata(tokens.path()).unwrap().permissions().mode() & 0o777;
+    let mode = std::fs::metadata(tokens.path())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, 0o600);
-    let dir_mode = std::fs::metadata(tokens.path().parent().unwrap()).unwrap().permissions().mode() & 0o777;
+    let dir_mode = std::fs::metadata(tokens.path().parent().unwrap())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(dir_mode, 0o700);
     // 256 random bits, as hex, after the scope.
     assert_eq!(fresh[0].token.rsplit('_').next().unwrap().len(), 64);
@@ -76,13 +110,34 @@ async fn a_rotated_token_stops_working_at_once_and_the_file_is_private() {
 async fn a_foreign_host_is_421_dns_rebinding() {
     let s = TestServer::start().await;
     let c = s.client(Scope::Admin);
-    for host in ["evil.example", "evil.example:80", &format!("127.0.0.2:{}", s.addr.port()), "127.0.0.1"] {
-        let r = c.call("GET", "/v1/projects").header("host", host).send().await;
-        assert_eq!((r.status, r.code().as_str()), (421, "misdirected"), "host {host}");
+    for host in [
+        "evil.example",
+        "evil.example:80",
+        &format!("127.0.0.2:{}", s.addr.port()),
+        "127.0.0.1",
+    ] {
+        let r = c
+            .call("GET", "/v1/projects")
+            .header("host", host)
+            .send()
+            .await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (421, "misdirected"),
+            "host {host}"
+        );
     }
-    let r = c.call("GET", "/v1/health").header("host", "rebind.attacker.test").send().await;
+    let r = c
+        .call("GET", "/v1/health")
+        .header("host", "rebind.attacker.test")
+        .send()
+        .await;
     assert_eq!(r.status, 421);
-    let r = c.call("GET", "/v1/projects").header("host", &format!("localhost:{}", s.addr.port())).send().await;
+    let r = c
+        .call("GET", "/v1/projects")
+        .header("host", &format!("localhost:{}", s.addr.port()))
+        .send()
+        .await;
     assert_eq!(r.status, 200);
     s.stop().await;
 }
@@ -91,27 +146,64 @@ async fn a_foreign_host_is_421_dns_rebinding() {
 async fn other_sites_are_refused_and_no_cors_unless_configured() {
     let s = TestServer::start().await;
     let c = s.client(Scope::Admin);
-    let r = c.call("POST", "/v1/projects").json(json!({"name": "x"})).header("origin", "https://evil.example").send().await;
+    let r = c
+        .call("POST", "/v1/projects")
+        .json(json!({"name": "x"}))
+        .header("origin", "https://evil.example")
+        .send()
+        .await;
     assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
-    let r = c.call("GET", "/v1/projects").header("origin", "null").send().await;
+    let r = c
+        .call("GET", "/v1/projects")
+        .header("origin", "null")
+        .send()
+        .await;
     assert_eq!(r.status, 403);
-    let r = c.call("GET", "/v1/projects").header("sec-fetch-site", "cross-site").send().await;
+    let r = c
+        .call("GET", "/v1/projects")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await;
     assert_eq!(r.status, 403);
     let own = format!("http://127.0.0.1:{}", s.addr.port());
-    let r = c.call("GET", "/v1/projects").header("origin", &own).header("sec-fetch-site", "same-origin").send().await;
+    let r = c
+        .call("GET", "/v1/projects")
+        .header("origin", &own)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await;
     assert_eq!(r.status, 200);
     assert!(r.header("access-control-allow-origin").is_none());
-    let r = c.call("OPTIONS", "/v1/projects").header("origin", "https://app.example").send().await;
+    let r = c
+        .call("OPTIONS", "/v1/projects")
+        .header("origin", "https://app.example")
+        .send()
+        .await;
     assert_eq!(r.status, 403);
     assert!(r.header("access-control-allow-origin").is_none());
     s.stop().await;
 
-    let s = TestServer::start_with(tempfile::tempdir().unwrap(), |o| o.cors_origins = vec!["https://app.example".into()]).await;
+    let s = TestServer::start_with(tempfile::tempdir().unwrap(), |o| {
+        o.cors_origins = vec!["https://app.example".into()]
+    })
+    .await;
     let c = s.client(Scope::Read);
-    let r = c.call("GET", "/v1/projects").header("origin", "https://app.example").header("sec-fetch-site", "cross-site").send().await;
+    let r = c
+        .call("GET", "/v1/projects")
+        .header("origin", "https://app.example")
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await;
     assert_eq!(r.status, 200);
-    assert_eq!(r.header("access-control-allow-origin").as_deref(), Some("https://app.example"));
-    let r = c.call("GET", "/v1/projects").header("origin", "https://other.example").send().await;
+    assert_eq!(
+        r.header("access-control-allow-origin").as_deref(),
+        Some("https://app.example")
+    );
+    let r = c
+        .call("GET", "/v1/projects")
+        .header("origin", "https://other.example")
+        .send()
+        .await;
     assert_eq!(r.status, 403);
     s.stop().await;
 }
@@ -125,14 +217,27 @@ async fn oversized_bodies_are_413() {
     .await;
     let c = s.client(Scope::Admin);
     let big = "x".repeat(4000);
-    let r = c.post("/v1/projects", json!({"name": "n", "description": big})).await;
+    let r = c
+        .post("/v1/projects", json!({"name": "n", "description": big}))
+        .await;
     assert_eq!((r.status, r.code().as_str()), (413, "payload_too_large"));
     let id = project_with_file(&c, "site", "a.txt", b"small").await;
-    let r = c.call("PUT", format!("/v1/projects/{id}/files/big.bin")).bytes(vec![7u8; 10_000]).send().await;
+    let r = c
+        .call("PUT", format!("/v1/projects/{id}/files/big.bin"))
+        .bytes(vec![7u8; 10_000])
+        .send()
+        .await;
     assert_eq!((r.status, r.code().as_str()), (413, "payload_too_large"));
     // Nothing half-written is left.
     let files = c.get(&format!("/v1/projects/{id}/files")).await.json();
-    assert!(files.as_array().unwrap().iter().all(|f| f["path"] != "big.bin"), "{files}");
+    assert!(
+        files
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["path"] != "big.bin"),
+        "{files}"
+    );
     s.stop().await;
 }
 
@@ -152,27 +257,79 @@ async fn a_browser_session_needs_the_link_once_and_csrf_for_changes() {
     let handle = tokio::spawn(server.serve(async move {
         let _ = rx.await;
     }));
-    let c = crate::harness::Client { addr, token: None, host: format!("127.0.0.1:{}", addr.port()) };
-    let path = link.split_once(&format!("{}", addr.port())).unwrap().1.to_string();
+    let c = crate::harness::Client {
+        addr,
+        token: None,
+        host: format!("127.0.0.1:{}", addr.port()),
+    };
+    let path = link
+        .split_once(&format!("{}", addr.port()))
+        .unwrap()
+        .1
+        .to_string();
     let r = c.get(&path).await;
     assert_eq!(r.status, 303);
     assert_eq!(r.header("location").as_deref(), Some("/"));
-    let cookies: Vec<String> = r.headers.get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_string()).collect();
-    let session = cookies.iter().find(|c| c.starts_with("kura_session=")).unwrap();
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict") && session.contains("Path=/"));
-    let csrf_cookie = cookies.iter().find(|c| c.starts_with("kura_csrf=")).unwrap();
+    let cookies: Vec<String> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("kura_session="))
+        .unwrap();
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Strict")
+            && session.contains("Path=/")
+    );
+    let csrf_cookie = cookies
+        .iter()
+        .find(|c| c.starts_with("kura_csrf="))
+        .unwrap();
     assert!(!csrf_cookie.contains("HttpOnly"));
     let sid = session.split(';').next().unwrap().to_string();
-    let csrf = csrf_cookie.split(';').next().unwrap().trim_start_matches("kura_csrf=").to_string();
+    let csrf = csrf_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("kura_csrf=")
+        .to_string();
     let cookie = format!("{sid}; kura_csrf={csrf}");
     // Used once.
     assert_eq!(c.get(&path).await.status, 401);
-    assert_eq!(c.call("GET", "/v1/projects").header("cookie", &cookie).send().await.status, 200);
-    let r = c.call("POST", "/v1/projects").header("cookie", &cookie).json(json!({"name": "web"})).send().await;
+    assert_eq!(
+        c.call("GET", "/v1/projects")
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .status,
+        200
+    );
+    let r = c
+        .call("POST", "/v1/projects")
+        .header("cookie", &cookie)
+        .json(json!({"name": "web"}))
+        .send()
+        .await;
     assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
-    let r = c.call("POST", "/v1/projects").header("cookie", &cookie).header("x-kura-csrf", "wrong").json(json!({"name": "web"})).send().await;
+    let r = c
+        .call("POST", "/v1/projects")
+        .header("cookie", &cookie)
+        .header("x-kura-csrf", "wrong")
+        .json(json!({"name": "web"}))
+        .send()
+        .await;
     assert_eq!(r.status, 403);
-    let r = c.call("POST", "/v1/projects").header("cookie", &cookie).header("x-kura-csrf", &csrf).json(json!({"name": "web"})).send().await;
+    let r = c
+        .call("POST", "/v1/projects")
+        .header("cookie", &cookie)
+        .header("x-kura-csrf", &csrf)
+        .json(json!({"name": "web"}))
+        .send()
+        .await;
     assert_eq!(r.status, 201);
     // Without the UI built, / says so.
     let r = c.get("/").await;
@@ -192,8 +349,14 @@ async fn the_unix_socket_is_private_and_the_discovery_file_comes_and_goes() {
     })
     .await;
     let folder = sock.parent().unwrap();
-    assert_eq!(std::fs::metadata(folder).unwrap().permissions().mode() & 0o777, 0o700);
-    assert_eq!(std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(folder).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    assert_eq!(
+        std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let discovery = folder.join("serve.json");
     let d = Discovery::read_live(&discovery).expect("a discovery file");
     assert_eq!(d.pid, std::process::id());
@@ -202,7 +365,9 @@ async fn the_unix_socket_is_private_and_the_discovery_file_comes_and_goes() {
     // A real request over the socket.
     let token = s.token(Scope::Read);
     let stream = tokio::net::UnixStream::connect(&sock).await.unwrap();
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
     tokio::spawn(conn);
     let req = hyper::Request::get("/v1/workspaces")
         .header("host", "localhost")
@@ -217,7 +382,10 @@ async fn the_unix_socket_is_private_and_the_discovery_file_comes_and_goes() {
 
     s.stop().await;
     assert!(!sock.exists(), "the socket is removed on a clean stop");
-    assert!(!discovery.exists(), "the discovery file is removed on a clean stop");
+    assert!(
+        !discovery.exists(),
+        "the discovery file is removed on a clean stop"
+    );
 }
 
 #[tokio::test]
@@ -237,12 +405,19 @@ async fn a_stale_discovery_file_is_replaced_and_a_live_one_refused() {
     // A live server's file (pid 1 is always running) is not taken over.
     let dir2 = tempfile::tempdir().unwrap();
     let other = dir2.path().join("serve.json");
-    std::fs::write(&other, json!({"pid": 1, "url": "http://127.0.0.1:9", "socket": null, "vault": "/v"}).to_string()).unwrap();
+    std::fs::write(
+        &other,
+        json!({"pid": 1, "url": "http://127.0.0.1:9", "socket": null, "vault": "/v"}).to_string(),
+    )
+    .unwrap();
     let vault = kura_core::Vault::open(&dir2.path().join("vault")).unwrap();
     let api = kura_api::Api::open(std::sync::Arc::new(vault)).unwrap();
     let mut options = kura_server::ServeOptions::new(Bind::Tcp("127.0.0.1:0".parse().unwrap()));
     options.discovery_file = Some(other);
-    let err = kura_server::Server::bind(api, options).await.err().expect("refused");
+    let err = kura_server::Server::bind(api, options)
+        .await
+        .err()
+        .expect("refused");
     assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse);
     s.stop().await;
 }
@@ -254,6 +429,9 @@ async fn a_non_loopback_address_needs_allow_remote() {
     let api = kura_api::Api::open(std::sync::Arc::new(vault)).unwrap();
     let mut options = kura_server::ServeOptions::new(Bind::Tcp("0.0.0.0:0".parse().unwrap()));
     options.discovery_file = Some(dir.path().join("serve.json"));
-    let err = kura_server::Server::bind(api, options).await.err().expect("refused");
+    let err = kura_server::Server::bind(api, options)
+        .await
+        .err()
+        .expect("refused");
     assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
 }
