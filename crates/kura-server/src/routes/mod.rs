@@ -30,7 +30,9 @@ use crate::AppState;
 
 pub(crate) type St = axum::extract::State<Arc<AppState>>;
 
-/// Every route, behind the guard, the body limit and the time limit.
+/// Every route, behind the guard and the body limits; all but the streamed uploads and
+/// downloads also behind the time limit (a large upload may take longer than any request
+/// should).
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let max_json = state.options.max_json_body;
     let timeout = state.options.request_timeout;
@@ -139,7 +141,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/backups/targets/{name}/verify", post(backups::verify))
         .route("/v1/backups/targets/{name}/prune", post(backups::prune))
         .route("/v1/session", get(browser::session))
-        .layer(DefaultBodyLimit::max(max_json));
+        .layer(DefaultBodyLimit::max(max_json))
+        .layer(middleware::from_fn_with_state(timeout, time_limit));
     Router::new()
         .merge(api)
         .merge(uploads)
