@@ -90,6 +90,19 @@ impl Modify for Security {
                     .build(),
             )
             .build();
+        let long_error = ResponseBuilder::new()
+            .description("An error (`{ code, message }`), or, with `?wait=true`, the operation that failed or was cancelled, with its error's status")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(
+                        utoipa::openapi::schema::OneOfBuilder::new()
+                            .item(utoipa::openapi::Ref::from_schema_name("HttpError"))
+                            .item(utoipa::openapi::Ref::from_schema_name("Operation")),
+                    ))
+                    .build(),
+            )
+            .build();
         for item in api.paths.paths.values_mut() {
             let ops: [&mut Option<Operation>; 5] = [
                 &mut item.get,
@@ -101,11 +114,17 @@ impl Modify for Security {
             for op in ops.into_iter().flatten() {
                 // A long operation started with `?wait=true` answers 200 with the operation.
                 if let Some(RefOr::T(mut r)) = op.responses.responses.get("202").cloned() {
-                    r.description = "finished (`?wait=true`): the operation; an operation that failed answers its error's status with the operation as body".into();
+                    r.description = "finished (`?wait=true`): the operation".into();
                     op.responses
                         .responses
                         .entry("200".to_string())
                         .or_insert(RefOr::T(r));
+                    // With `?wait=true`, an operation that failed answers its error's status
+                    // with the operation as the body.
+                    op.responses
+                        .responses
+                        .entry("default".to_string())
+                        .or_insert_with(|| RefOr::T(long_error.clone()));
                 }
                 op.responses
                     .responses
