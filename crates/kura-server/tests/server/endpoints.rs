@@ -535,37 +535,82 @@ async fn verify_gc_cleanup_templates_git_import_and_export_to_a_folder() {
     let s = TestServer::start().await;
     let admin = s.client(Scope::Admin);
     let id = project_with_file(&admin, "site", "a.txt", b"hello\n").await;
-    admin.call("POST", format!("/v1/projects/{id}/snapshot?wait=true")).send().await;
+    admin
+        .call("POST", format!("/v1/projects/{id}/snapshot?wait=true"))
+        .send()
+        .await;
 
     let r = admin.call("POST", "/v1/verify?wait=true").send().await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["kind"], "verify");
-    assert_eq!(admin.call("POST", "/v1/gc?wait=true").send().await.status, 200);
-    let r = admin.call("POST", "/v1/cleanup?wait=true").json(json!({"dry_run": true})).send().await;
+    assert_eq!(
+        admin.call("POST", "/v1/gc?wait=true").send().await.status,
+        200
+    );
+    let r = admin
+        .call("POST", "/v1/cleanup?wait=true")
+        .json(json!({"dry_run": true}))
+        .send()
+        .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["result"]["dry_run"], true);
 
-    let r = admin.post(&format!("/v1/projects/{id}/template"), json!({"name": "starter"})).await;
+    let r = admin
+        .post(
+            &format!("/v1/projects/{id}/template"),
+            json!({"name": "starter"}),
+        )
+        .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     let templates = admin.get("/v1/templates").await.json();
-    assert!(templates.as_array().unwrap().iter().any(|t| t["name"] == "starter"));
+    assert!(templates
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["name"] == "starter"));
 
-    let r = admin.post(&format!("/v1/projects/{id}/git/init"), json!({})).await;
+    let r = admin
+        .post(&format!("/v1/projects/{id}/git/init"), json!({}))
+        .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(admin.get(&format!("/v1/projects/{id}/git/status")).await.status, 200);
-    assert_eq!(admin.get(&format!("/v1/projects/{id}/git/log?limit=5")).await.status, 200);
+    assert_eq!(
+        admin
+            .get(&format!("/v1/projects/{id}/git/status"))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        admin
+            .get(&format!("/v1/projects/{id}/git/log?limit=5"))
+            .await
+            .status,
+        200
+    );
 
     // Export the latest version to a folder on the server's machine.
     let dest = s.dir.path().join("exported");
-    let r = admin.call("POST", format!("/v1/projects/{id}/export?wait=true")).json(json!({"dest": dest})).send().await;
+    let r = admin
+        .call("POST", format!("/v1/projects/{id}/export?wait=true"))
+        .json(json!({"dest": dest}))
+        .send()
+        .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(std::fs::read(dest.join("a.txt")).unwrap(), b"hello\n");
     // And import that folder as a new project.
-    let r = admin.call("POST", "/v1/projects/import?wait=true").json(json!({"path": dest, "options": {"name": "copy"}})).send().await;
+    let r = admin
+        .call("POST", "/v1/projects/import?wait=true")
+        .json(json!({"path": dest, "options": {"name": "copy"}}))
+        .send()
+        .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["result"]["name"], "copy");
     // A folder that is not there: the operation fails with the engine's code, and says so.
-    let r = admin.call("POST", "/v1/projects/import?wait=true").json(json!({"path": "/no/such/folder"})).send().await;
+    let r = admin
+        .call("POST", "/v1/projects/import?wait=true")
+        .json(json!({"path": "/no/such/folder"}))
+        .send()
+        .await;
     let op = r.json();
     assert_eq!(op["state"], "failed");
     assert_eq!(r.status, 404, "{op}");
@@ -573,9 +618,17 @@ async fn verify_gc_cleanup_templates_git_import_and_export_to_a_folder() {
 
     // A workspace with projects is not deleted without a place for them.
     admin.post("/v1/workspaces", json!({"name": "full"})).await;
-    admin.patch(&format!("/v1/projects/{id}"), json!({"workspace": "full"})).await;
+    admin
+        .patch(&format!("/v1/projects/{id}"), json!({"workspace": "full"}))
+        .await;
     let r = admin.delete("/v1/workspaces/full").await;
     assert_eq!(r.status / 100, 4, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(admin.delete("/v1/workspaces/full?move_to=default").await.status, 200);
+    assert_eq!(
+        admin
+            .delete("/v1/workspaces/full?move_to=default")
+            .await
+            .status,
+        200
+    );
     s.stop().await;
 }

@@ -441,7 +441,11 @@ async fn the_built_ui_is_served_with_index_html_for_app_routes() {
     let dir = tempfile::tempdir().unwrap();
     let ui = dir.path().join("dist");
     std::fs::create_dir_all(ui.join("assets")).unwrap();
-    std::fs::write(ui.join("index.html"), "<!doctype html><title>Kura UI</title>").unwrap();
+    std::fs::write(
+        ui.join("index.html"),
+        "<!doctype html><title>Kura UI</title>",
+    )
+    .unwrap();
     std::fs::write(ui.join("assets/app.js"), "console.log(1)").unwrap();
     std::fs::write(dir.path().join("secret.txt"), "not for the web").unwrap();
     let s = TestServer::start_with(dir, move |o| o.ui_dir = Some(ui)).await;
@@ -450,7 +454,10 @@ async fn the_built_ui_is_served_with_index_html_for_app_routes() {
     assert_eq!(r.status, 200);
     assert!(String::from_utf8_lossy(&r.body).contains("Kura UI"));
     let r = c.get("/assets/app.js").await;
-    assert_eq!(r.header("content-type").as_deref(), Some("text/javascript; charset=utf-8"));
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("text/javascript; charset=utf-8")
+    );
     assert_eq!(r.body, b"console.log(1)");
     let r = c.get("/projects/site/history").await;
     assert!(String::from_utf8_lossy(&r.body).contains("Kura UI"));
