@@ -10,6 +10,29 @@
 //! Handlers are adapters of a few lines over [`kura_api::Api`]: parse, call one function, convert.
 //! Long work answers `202` with an operation resource; what changed is announced on the event
 //! log, which `GET /v1/events` streams (SSE or NDJSON), resumable by event id.
+//!
+//! ```
+//! use kura_server::{Bind, Scope, ServeOptions, Server};
+//!
+//! # fn main() -> std::io::Result<()> {
+//! let dir = tempfile::tempdir()?;
+//! let vault = kura_core::Vault::open(&dir.path().join("vault")).unwrap();
+//! let api = kura_api::Api::open(std::sync::Arc::new(vault)).unwrap();
+//! let runtime = tokio::runtime::Runtime::new()?;
+//! runtime.block_on(async {
+//!     let mut options = ServeOptions::new(Bind::Tcp("127.0.0.1:0".parse().unwrap()));
+//!     options.discovery_file = Some(dir.path().join("serve.json"));
+//!     let server = Server::bind(api, options).await?;
+//!     let token = server.tokens().get_or_create(Scope::Read)?;
+//!     assert!(token.starts_with("kura_read_"));
+//!     assert!(server.listening().base_url().starts_with("http://127.0.0.1:"));
+//!     // Answers until the future given completes (here: at once), then cleans up.
+//!     server.serve(async {}).await
+//! })?;
+//! assert!(!dir.path().join("serve.json").exists());
+//! # Ok(())
+//! # }
+//! ```
 
 mod auth;
 mod body;
@@ -122,8 +145,7 @@ impl Server {
     pub async fn bind(api: Arc<Api>, options: ServeOptions) -> std::io::Result<Server> {
         let (listener, listening) = listen::bind(&options, api.vault().root()).await?;
         let mut hosts = vec![];
-        let allow_missing_host;
-        match &listening.addr {
+        let allow_missing_host = match &listening.addr {
             Some(addr) => {
                 let port = addr.port();
                 hosts.push(format!("localhost:{port}"));
@@ -131,13 +153,13 @@ impl Server {
                     SocketAddr::V4(a) => format!("{}:{port}", a.ip()),
                     SocketAddr::V6(a) => format!("[{}]:{port}", a.ip()),
                 });
-                allow_missing_host = false;
+                false
             }
             None => {
                 hosts.push("localhost".into());
-                allow_missing_host = true;
+                true
             }
-        }
+        };
         hosts.extend(options.extra_hosts.iter().cloned());
         let tokens = Tokens::of_vault(api.vault().root());
         let state = Arc::new(AppState {

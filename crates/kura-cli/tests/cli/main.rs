@@ -21,4 +21,5 @@ mod names;
 mod network;
 mod pipes;
 mod safety;
+mod serve;
 mod workflow;
