@@ -35,6 +35,7 @@ const STATUS_EVENT_INTERVAL: Duration = Duration::from_secs(1);
 /// Everything about backups, for the tray, the dashboard and the Backups view.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct BackupStatus {
     /// The state at a glance.
     pub state: BackupState,
@@ -54,6 +55,7 @@ pub struct BackupStatus {
 /// chose the environment) and never into a file.
 #[derive(Clone, Default, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TargetSecrets {
     /// S3 access key id.
     pub access_key_id: Option<String>,
@@ -66,6 +68,7 @@ pub struct TargetSecrets {
 /// The settings of a target that can change after it is added.
 #[derive(Clone, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TargetChanges {
     /// When it runs ("daily at 02:00", ...); empty for on demand only.
     pub schedule: String,
@@ -249,6 +252,10 @@ impl Api {
     /// `backup`, unless one runs already (`busy`) or the target rests after repeated failures
     /// (`unavailable`). Its progress shows in the backup status.
     pub fn start_backup(self: &Arc<Self>, target: &str) -> ApiResult<Operation> {
+        // An unknown target is refused before anything starts.
+        self.backups()
+            .target(target)
+            .map_err(|e| target_error(e, target))?;
         self.backups()
             .check_not_resting(target)
             .map_err(|e| target_error(e, target))?;
@@ -475,9 +482,14 @@ impl Api {
 
     /// Removes the backups at `target` that its retention does not keep.
     pub fn prune_backups(&self, target: &str, dry_run: bool, job: &Job) -> ApiResult<PruneReport> {
-        self.backups()
+        let r = self
+            .backups()
             .prune(target, dry_run, job)
-            .map_err(|e| target_error(e, target))
+            .map_err(|e| target_error(e, target))?;
+        if !dry_run {
+            self.changed(None, "backup");
+        }
+        Ok(r)
     }
 }
 

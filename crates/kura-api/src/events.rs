@@ -47,6 +47,8 @@ pub struct EventPage {
     pub gap: bool,
     /// The events, oldest first.
     pub events: Vec<Event>,
+    /// The highest id looked at (of any type): the next page starts after it.
+    pub scanned: i64,
 }
 
 /// The log and its live subscribers.
@@ -184,8 +186,10 @@ impl Events {
             })
             .map_err(db_error)?;
         let mut events = Vec::new();
+        let mut scanned = after;
         for row in rows {
             let (id, at, kind, project_id, data) = row.map_err(db_error)?;
+            scanned = id;
             if !matches_types(&kind, types) {
                 continue;
             }
@@ -203,6 +207,7 @@ impl Events {
         Ok(EventPage {
             gap: after < pruned,
             events,
+            scanned,
         })
     }
 }

@@ -843,18 +843,27 @@ impl Vault {
 
     /// Streams a file of the project's folder into `out`; returns its size.
     pub fn read_file(&self, reference: &str, rel: &str, out: &mut dyn Write) -> Result<u64> {
+        let (mut f, _, path) = self.open_in_folder(reference, rel)?;
+        std::io::copy(&mut f, out).map_err(|e| Error::io("read", &path, e))
+    }
+
+    /// Opens a file of the project's folder for reading, with the same checks as
+    /// [`Vault::read_file`]; returns it with its size (for a door that streams it in ranges).
+    pub fn open_file(&self, reference: &str, rel: &str) -> Result<(fs::File, u64)> {
+        self.open_in_folder(reference, rel)
+            .map(|(f, size, _)| (f, size))
+    }
+
+    fn open_in_folder(&self, reference: &str, rel: &str) -> Result<(fs::File, u64, PathBuf)> {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
         let path = resolve_inside(&p.path, rel, false)?;
-        let mut f = fs::File::open(&path).map_err(|e| Error::io("read", &path, e))?;
-        if !f
-            .metadata()
-            .map_err(|e| Error::io("read", &path, e))?
-            .is_file()
-        {
+        let f = fs::File::open(&path).map_err(|e| Error::io("read", &path, e))?;
+        let meta = f.metadata().map_err(|e| Error::io("read", &path, e))?;
+        if !meta.is_file() {
             return Err(Error::invalid(format!("'{rel}' is a folder, not a file")));
         }
-        std::io::copy(&mut f, out).map_err(|e| Error::io("read", &path, e))
+        Ok((f, meta.len(), path))
     }
 
     /// Saves a file into the project's folder from a stream (created or replaced atomically,

@@ -215,51 +215,6 @@ pub fn parse_range(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>
     Ok(Some((start, end)))
 }
 
-/// A writer passing on bytes `start..=end` of what is written to it, then refusing more (which
-/// stops the engine's read early).
-pub struct RangeWriter<W: Write> {
-    inner: W,
-    pos: u64,
-    start: u64,
-    end: u64,
-}
-
-/// The error a [`RangeWriter`] stops the read with once it has its range.
-pub const RANGE_DONE: &str = "range sent";
-
-impl<W: Write> RangeWriter<W> {
-    pub fn new(inner: W, start: u64, end: u64) -> RangeWriter<W> {
-        RangeWriter {
-            inner,
-            pos: 0,
-            start,
-            end,
-        }
-    }
-}
-
-impl<W: Write> Write for RangeWriter<W> {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        if self.pos > self.end {
-            return Err(std::io::Error::other(RANGE_DONE));
-        }
-        let from = self.pos;
-        let to = self.pos + data.len() as u64; // exclusive
-        let a = self.start.max(from);
-        let b = (self.end + 1).min(to);
-        if a < b {
-            self.inner
-                .write_all(&data[(a - from) as usize..(b - from) as usize])?;
-        }
-        self.pos = to;
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,15 +228,5 @@ mod tests {
         assert_eq!(parse_range(Some("bytes=8-100"), 10), Ok(Some((8, 9))));
         assert_eq!(parse_range(Some("bytes=10-"), 10), Err(()));
         assert_eq!(parse_range(Some("bytes=0-0"), 0), Err(()));
-    }
-
-    #[test]
-    fn a_range_writer_passes_only_its_range() {
-        let mut out = Vec::new();
-        let mut w = RangeWriter::new(&mut out, 3, 6);
-        w.write_all(b"0123").unwrap();
-        w.write_all(b"4567").unwrap();
-        assert!(w.write_all(b"89").is_err());
-        assert_eq!(out, b"3456");
     }
 }

@@ -91,6 +91,9 @@ pub struct HttpError {
     pub code: HttpErrorCode,
     /// What happened, to what, and what to do.
     pub message: String,
+    /// What the error is about (a form field, a project, a target), when the engine knows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<kura_api::Subject>,
 }
 
 impl HttpError {
@@ -98,6 +101,7 @@ impl HttpError {
         HttpError {
             code,
             message: message.into(),
+            subject: None,
         }
     }
 
@@ -116,7 +120,11 @@ impl HttpError {
 
 impl From<ApiError> for HttpError {
     fn from(e: ApiError) -> HttpError {
-        HttpError::new(e.code.into(), e.message)
+        HttpError {
+            code: e.code.into(),
+            message: e.message,
+            subject: e.subject,
+        }
     }
 }
 

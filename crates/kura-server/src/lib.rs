@@ -44,7 +44,7 @@ mod routes;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -84,7 +84,7 @@ pub struct ServeOptions {
     pub ui_dir: Option<PathBuf>,
     /// Where the discovery file goes (`None`: next to the default socket).
     pub discovery_file: Option<PathBuf>,
-    /// Run the backup and cleanup schedules (see [`start_schedules`]).
+    /// Run the backup and cleanup schedules and automatic versions (`kura_api::Scheduler`).
     pub schedules: bool,
 }
 
@@ -124,10 +124,6 @@ pub(crate) struct AppState {
     pub failures: auth::Failures,
     pub doors: Doors,
     pub options: ServeOptions,
-    /// Running backups: target name → operation id.
-    pub backups: Mutex<std::collections::HashMap<String, String>>,
-    /// When this server started (a schedule that never ran is first due after it).
-    pub started_at: i64,
     /// Cancelled when the server stops, which ends the event streams.
     pub stopping: tokio_util::sync::CancellationToken,
 }
@@ -172,8 +168,6 @@ impl Server {
             sessions: auth::Sessions::default(),
             failures: auth::Failures::default(),
             options,
-            backups: Mutex::default(),
-            started_at: kura_core::Clock::now(&kura_core::SystemClock),
             stopping: tokio_util::sync::CancellationToken::new(),
             api,
         });
@@ -206,9 +200,14 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        if self.state.options.schedules {
-            start_schedules(&self.state.api);
-        }
+        // Backups, cleanup and automatic versions on their schedules, unless another process
+        // (the desktop app, another server) runs this vault's already: then this one takes
+        // over when that one stops. Dropped, and the schedule lock released, when serving ends.
+        let _schedules = self
+            .state
+            .options
+            .schedules
+            .then(|| kura_api::Scheduler::start(self.state.api.clone()));
         let app = router(self.state.clone());
         let stopping = self.state.stopping.clone();
         let shutdown = async move {
@@ -224,16 +223,6 @@ impl Server {
 /// The HTTP routes with the guard and the limits in front.
 fn router(state: Arc<AppState>) -> Router {
     routes::router(state)
-}
-
-/// HOOK for the headless schedules: `kura serve` runs the backup and cleanup schedules the
-/// desktop app runs. The scheduler is being moved out of the desktop shell into `kura-api`;
-/// when it lands there, start it here with `api` (one call). Until then a headless server runs
-/// backups and cleanups only when asked (`POST /v1/backups/targets/{name}/run`, `POST
-/// /v1/cleanup`).
-pub fn start_schedules(api: &Arc<Api>) {
-    let _ = api;
-    tracing::info!("schedules: not started in kura serve yet (the scheduler moves to kura-api)");
 }
 
 /// Opens the vault at `vault`, binds, prints where it listens, and answers until Ctrl-C or

@@ -1,137 +1,28 @@
 //! Backups: targets, runs (each an operation), the backups at a target, restore, verify, prune,
-//! pause. Runs call kura-backup directly, as `kura backup run` does; the scheduler that runs
-//! them on their schedules is started at [`crate::start_schedules`].
+//! pause: adapters over kura-api's backups (the same runner the desktop app and the scheduler
+//! use).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::Local;
+use kura_api::{BackupStatus, TargetChanges, TargetSecrets};
 use kura_backup::{
-    overall_state, BackupContents, BackupInfo, BackupRestoreReport, BackupState,
-    BackupVerifyReport, Backups, Pause, PauseLength, PruneReport, Retention, RunRecord, RunReport,
-    ScheduledTarget, Secrets, Target, TargetStatus, TestReport, VerifyMode,
+    BackupContents, BackupInfo, PauseLength, RunRecord, Target, TestReport, VerifyMode,
 };
-use kura_core::Clock;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, done, json, long, St, Wait};
 use crate::auth::Scope;
 use crate::body::{Json, Query};
-use crate::error::{HttpError, HttpErrorCode, HttpResult};
+use crate::error::{HttpError, HttpResult};
 use crate::guard::Caller;
-use crate::AppState;
-
-/// How many recent runs of a target the status looks at.
-const RECENT_RUNS: u32 = 50;
-
-/// Everything about backups at a glance (the desktop's `BackupStatus`).
-#[derive(Serialize, ToSchema, Clone, Debug)]
-pub struct BackupStatus {
-    pub state: BackupState,
-    pub paused: Option<Pause>,
-    pub targets: Vec<TargetStatus>,
-    /// When the last successful backup (any target) finished.
-    pub last_success: Option<i64>,
-    /// When the next scheduled backup (any target) is due.
-    pub next_run: Option<i64>,
-    /// What went wrong reading the state, if something did.
-    pub error: Option<String>,
-}
-
-fn read_status(st: &AppState) -> kura_core::Result<BackupStatus> {
-    let vault = st.api.vault();
-    let backups = Backups::new(vault);
-    let now = kura_core::SystemClock.now();
-    let paused = backups.paused()?;
-    let health = backups.health()?;
-    let running: std::collections::HashMap<String, String> =
-        st.backups.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let mut targets = Vec::new();
-    for target in backups.targets()? {
-        let runs = backups.runs(Some(&target.name), RECENT_RUNS)?;
-        let last_success = backups.last_success(&target.name)?;
-        let progress = running
-            .get(&target.name)
-            .and_then(|id| st.api.operations().get(id).ok())
-            .map(|op| {
-                op.progress.unwrap_or(kura_core::Progress {
-                    phase: "starting",
-                    done: 0,
-                    total: None,
-                    unit: "files",
-                    item: None,
-                })
-            });
-        let scheduled = ScheduledTarget {
-            target: &target,
-            health: health.iter().find(|h| h.target == target.name),
-            runs: &runs,
-            since: if target.schedule.trim().is_empty() {
-                now
-            } else {
-                st.started_at
-            },
-        };
-        targets.push(kura_backup::target_status(
-            &scheduled,
-            last_success.as_ref(),
-            progress,
-            now,
-            &Local,
-        ));
-    }
-    Ok(BackupStatus {
-        state: overall_state(&targets, paused.is_some()),
-        paused,
-        last_success: targets.iter().filter_map(|t| t.last_success).max(),
-        next_run: targets.iter().filter_map(|t| t.next_run).min(),
-        targets,
-        error: None,
-    })
-}
-
-fn status_of(st: &AppState) -> BackupStatus {
-    read_status(st).unwrap_or_else(|e| BackupStatus {
-        state: BackupState::Failed,
-        paused: None,
-        targets: Vec::new(),
-        last_success: None,
-        next_run: None,
-        error: Some(e.message().to_string()),
-    })
-}
-
-/// Announces the backup status as a `backup.status` event.
-fn publish(st: &AppState) {
-    let status = status_of(st);
-    st.api.events().emit(
-        "backup.status",
-        None,
-        serde_json::to_value(&status).unwrap_or_default(),
-    );
-}
 
 #[utoipa::path(get, path = "/v1/backups/status", tag = "backups", responses((status = 200, body = BackupStatus)))]
 pub async fn status(st: St) -> HttpResult<Response> {
-    let s = st.clone();
-    Ok(json(
-        tokio::task::spawn_blocking(move || status_of(&s))
-            .await
-            .map_err(|e| HttpError::internal(e.to_string()))?,
-    ))
-}
-
-/// Secrets for a new target: they go to the OS keyring (or nowhere, with `use_keyring: false`
-/// and the secrets in the environment) and never into a file.
-#[derive(Deserialize, ToSchema, Default)]
-pub struct TargetSecrets {
-    pub access_key_id: Option<String>,
-    pub secret_access_key: Option<String>,
-    pub passphrase: Option<String>,
+    Ok(json(blocking(&st, |a| Ok(a.backup_status())).await?))
 }
 
 /// A target to add.
@@ -149,30 +40,11 @@ pub struct NewTarget {
     responses((status = 200, body = TestReport)))]
 pub async fn add_target(st: St, caller: Caller, Json(b): Json<NewTarget>) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
-    let s = st.clone();
     let r = blocking(&st, move |a| {
-        let secrets = Secrets {
-            access_key_id: b.secrets.access_key_id.filter(|s| !s.is_empty()),
-            secret_access_key: b.secrets.secret_access_key.filter(|s| !s.is_empty()),
-            passphrase: b.secrets.passphrase.filter(|s| !s.is_empty()),
-        };
-        let r = Backups::new(a.vault()).add_target(&b.target, &secrets, b.use_keyring)?;
-        a.changed(None, "backup-targets");
-        publish(&s);
-        Ok(r)
+        Ok(a.add_backup_target(&b.target, b.secrets, b.use_keyring)?)
     })
     .await?;
     Ok(json(r))
-}
-
-/// The settings of a target that can change after it is added.
-#[derive(Deserialize, ToSchema)]
-pub struct TargetChanges {
-    /// When it runs ("daily at 02:00", ...); empty for on demand only.
-    pub schedule: String,
-    pub retention: Retention,
-    /// Upload limit in bytes per second; null for none.
-    pub bandwidth_limit: Option<u64>,
 }
 
 #[utoipa::path(patch, path = "/v1/backups/targets/{name}", tag = "backups", request_body = TargetChanges,
@@ -182,18 +54,7 @@ pub async fn update_target(
     Path(name): Path<String>,
     Json(c): Json<TargetChanges>,
 ) -> HttpResult<Response> {
-    let s = st.clone();
-    let t = blocking(&st, move |a| {
-        let t = Backups::new(a.vault()).update_target(&name, |t| {
-            t.schedule = c.schedule.trim().to_string();
-            t.retention = c.retention;
-            t.bandwidth_limit = c.bandwidth_limit;
-        })?;
-        a.changed(None, "backup-targets");
-        publish(&s);
-        Ok(t)
-    })
-    .await?;
+    let t = blocking(&st, move |a| Ok(a.update_backup_target(&name, c)?)).await?;
     Ok(json(t))
 }
 
@@ -206,27 +67,14 @@ pub async fn remove_target(
     Path(name): Path<String>,
 ) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
-    let s = st.clone();
-    blocking(&st, move |a| {
-        Backups::new(a.vault()).remove_target(&name)?;
-        a.changed(None, "backup-targets");
-        publish(&s);
-        Ok(())
-    })
-    .await?;
+    blocking(&st, move |a| Ok(a.remove_backup_target(&name)?)).await?;
     Ok(done())
 }
 
 #[utoipa::path(post, path = "/v1/backups/targets/{name}/test", tag = "backups",
     params(("name" = String, Path)), responses((status = 200, body = TestReport)))]
 pub async fn test_target(st: St, Path(name): Path<String>) -> HttpResult<Response> {
-    let s = st.clone();
-    let r = blocking(&st, move |a| {
-        let r = Backups::new(a.vault()).test_target(&name);
-        publish(&s);
-        Ok(r?)
-    })
-    .await?;
+    let r = blocking(&st, move |a| Ok(a.test_backup_target(&name)?)).await?;
     Ok(json(r))
 }
 
@@ -236,83 +84,14 @@ pub async fn test_target(st: St, Path(name): Path<String>) -> HttpResult<Respons
     responses((status = 202, body = kura_api::Operation, description = "started; result: RunReport")))]
 pub async fn start(
     st: St,
-    headers: HeaderMap,
     Path(name): Path<String>,
     Query(w): Query<Wait>,
 ) -> HttpResult<Response> {
-    let s: Arc<AppState> = st.0.clone();
-    let target = name.clone();
-    blocking(&st, move |a| {
-        let b = Backups::new(a.vault());
-        b.target(&target)?;
-        Ok(b.check_not_resting(&target)?)
-    })
-    .await?;
-    {
-        let running = st.backups.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(id) = running.get(&name) {
-            if st
-                .api
-                .operations()
-                .get(id)
-                .is_ok_and(|op| op.state == kura_api::OpState::Running)
-            {
-                return Err(HttpError::new(
-                    HttpErrorCode::Busy,
-                    format!("a backup to '{name}' is already running (operation {id})"),
-                ));
-            }
-        }
-    }
-    let target = name.clone();
-    let res = long(
-        &st,
-        &headers,
-        &Wait {
-            wait: false,
-            timeout_secs: None,
-        },
-        "backup",
-        None,
-        move |a, job| {
-            let r: Result<RunReport, _> = Backups::new(a.vault()).run_backup(&target, job);
-            s.backups
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&target);
-            a.changed(None, "backup");
-            publish(&s);
-            Ok(r?)
-        },
-    )
-    .await?;
-    // The operation's id, to cancel it and show its progress in the status.
-    let op_id = res
-        .headers()
-        .get(axum::http::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|l| l.strip_prefix("/v1/operations/"))
-        .map(str::to_string);
-    if let Some(id) = op_id {
-        if st
-            .api
-            .operations()
-            .get(&id)
-            .is_ok_and(|op| op.state == kura_api::OpState::Running)
-        {
-            st.backups
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(name.clone(), id.clone());
-        }
-        let s = st.0.clone();
-        tokio::task::spawn_blocking(move || publish(&s));
-        if w.wait {
-            let op = st.api.operations().get(&id)?;
-            return super::answer_operation(&st, op, &w).await;
-        }
-    }
-    Ok(res)
+    let api = st.api.clone();
+    let op = tokio::task::spawn_blocking(move || api.start_backup(&name))
+        .await
+        .map_err(|e| HttpError::internal(format!("the backup did not start: {e}")))??;
+    super::answer_operation(&st, op, &w).await
 }
 
 /// Whether a running backup was asked to stop.
@@ -326,17 +105,9 @@ pub struct Cancelled {
 #[utoipa::path(delete, path = "/v1/backups/targets/{name}/run", tag = "backups",
     params(("name" = String, Path)), responses((status = 200, body = Cancelled)))]
 pub async fn cancel(st: St, Path(name): Path<String>) -> HttpResult<Response> {
-    let id = st
-        .backups
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&name)
-        .cloned();
-    let cancelled = match id {
-        Some(id) => st.api.operations().cancel(&id).is_ok(),
-        None => false,
-    };
-    Ok(json(Cancelled { cancelled }))
+    Ok(json(Cancelled {
+        cancelled: st.api.cancel_backup(&name),
+    }))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -350,10 +121,7 @@ pub struct RunsQuery {
     responses((status = 200, body = Vec<RunRecord>)))]
 pub async fn runs(st: St, Query(q): Query<RunsQuery>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| {
-            Ok(Backups::new(a.vault()).runs(q.target.as_deref(), 200)?)
-        })
-        .await?,
+        blocking(&st, move |a| Ok(a.backup_runs(q.target.as_deref())?)).await?,
     ))
 }
 
@@ -361,7 +129,7 @@ pub async fn runs(st: St, Query(q): Query<RunsQuery>) -> HttpResult<Response> {
     params(("name" = String, Path)), responses((status = 200, body = Vec<BackupInfo>)))]
 pub async fn backups_at(st: St, Path(name): Path<String>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(Backups::new(a.vault()).backups(&name)?)).await?,
+        blocking(&st, move |a| Ok(a.backups_at(&name)?)).await?,
     ))
 }
 
@@ -372,10 +140,7 @@ pub async fn contents(
     Path((name, backup)): Path<(String, String)>,
 ) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| {
-            Ok(Backups::new(a.vault()).backup_contents(&name, &backup)?)
-        })
-        .await?,
+        blocking(&st, move |a| Ok(a.backup_contents(&name, &backup)?)).await?,
     ))
 }
 
@@ -400,14 +165,13 @@ pub async fn restore(
     Json(b): Json<RestoreFromBackup>,
 ) -> HttpResult<Response> {
     long(&st, &headers, &w, "backup-restore", None, move |a, job| {
-        let r: BackupRestoreReport = Backups::new(a.vault()).restore(
+        a.restore_backup(
             &name,
             &backup,
             b.project.as_deref(),
-            &PathBuf::from(b.destination),
+            PathBuf::from(b.destination),
             job,
-        )?;
-        Ok(r)
+        )
     })
     .await
 }
@@ -429,11 +193,8 @@ pub async fn verify(
     Query(w): Query<Wait>,
     Json(b): Json<VerifyRequest>,
 ) -> HttpResult<Response> {
-    let s = st.0.clone();
     long(&st, &headers, &w, "backup-verify", None, move |a, job| {
-        let r: Result<BackupVerifyReport, _> = Backups::new(a.vault()).verify(&name, b.mode, job);
-        publish(&s);
-        Ok(r?)
+        a.verify_backups(&name, b.mode, job)
     })
     .await
 }
@@ -463,11 +224,7 @@ pub async fn prune(
         Scope::Admin
     })?;
     long(&st, &headers, &w, "backup-prune", None, move |a, job| {
-        let r: PruneReport = Backups::new(a.vault()).prune(&name, b.dry_run, job)?;
-        if !b.dry_run {
-            a.changed(None, "backup");
-        }
-        Ok(r)
+        a.prune_backups(&name, b.dry_run, job)
     })
     .await
 }
@@ -481,16 +238,6 @@ pub struct PauseRequest {
 #[utoipa::path(post, path = "/v1/backups/pause", tag = "backups", request_body = PauseRequest,
     responses((status = 200, body = super::Done)))]
 pub async fn pause(st: St, Json(b): Json<PauseRequest>) -> HttpResult<Response> {
-    let s = st.clone();
-    blocking(&st, move |a| {
-        let backups = Backups::new(a.vault());
-        match b.length {
-            Some(l) => backups.pause(l).map(|_| ())?,
-            None => backups.resume()?,
-        }
-        publish(&s);
-        Ok(())
-    })
-    .await?;
+    blocking(&st, move |a| Ok(a.pause_backups(b.length)?)).await?;
     Ok(done())
 }

@@ -24,6 +24,9 @@ use crate::error::{HttpError, HttpResult};
 
 /// How often an idle stream sends a keep-alive.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+/// How often a stream looks in the log for events of other processes.
+const LOOK_EVERY: Duration = Duration::from_secs(1);
 /// Events read from the log per page when catching up.
 const PAGE: usize = 500;
 
@@ -51,6 +54,8 @@ struct Follow {
     rx: tokio::sync::broadcast::Receiver<Event>,
     backlog: VecDeque<Event>,
     catch_up: bool,
+    /// When the stream last sent something (a keep-alive is due 15 s after).
+    sent_at: tokio::time::Instant,
     stop: CancellationToken,
 }
 
@@ -59,6 +64,7 @@ impl Follow {
         loop {
             if let Some(e) = self.backlog.pop_front() {
                 self.after = self.after.max(e.id);
+                self.sent_at = tokio::time::Instant::now();
                 return Some(Item::Event(e));
             }
             if self.catch_up {
@@ -71,22 +77,37 @@ impl Follow {
                 if page.events.len() < PAGE {
                     self.catch_up = false;
                 }
+                // Past what was looked at, matching or not: the next look starts there.
+                self.after = self.after.max(page.scanned);
                 self.backlog.extend(page.events);
                 if page.gap {
                     return Some(Item::Gap(after));
                 }
                 continue;
             }
+            // Events are delivered from the log, in the order of their ids, so that events
+            // other processes wrote (the desktop app, `kura mcp`, the CLI) come in their place
+            // too: a live event only says when to look, and so does a look every second.
             tokio::select! {
                 _ = self.stop.cancelled() => return None,
-                r = tokio::time::timeout(KEEP_ALIVE, self.rx.recv()) => match r {
-                    Err(_) => return Some(Item::KeepAlive),
-                    Ok(Ok(e)) => {
-                        // Id 0: an event the log could not keep; still delivered live.
-                        let new = e.id == 0 || e.id > self.after;
-                        if new && kura_api::matches_types(&e.kind, &self.types) {
-                            self.after = self.after.max(e.id);
+                r = tokio::time::timeout(LOOK_EVERY, self.rx.recv()) => match r {
+                    Err(_) => {
+                        if self.sent_at.elapsed() >= KEEP_ALIVE {
+                            self.sent_at = tokio::time::Instant::now();
+                            return Some(Item::KeepAlive);
+                        }
+                        self.catch_up = true;
+                    }
+                    Ok(Ok(e)) if e.id == 0 => {
+                        // An event the log could not keep: delivered live only.
+                        if kura_api::matches_types(&e.kind, &self.types) {
+                            self.sent_at = tokio::time::Instant::now();
                             return Some(Item::Event(e));
+                        }
+                    }
+                    Ok(Ok(e)) => {
+                        if e.id > self.after {
+                            self.catch_up = true;
                         }
                     }
                     Ok(Err(RecvError::Lagged(_))) => self.catch_up = true,
@@ -149,6 +170,7 @@ pub async fn events(
         rx,
         backlog: VecDeque::new(),
         catch_up,
+        sent_at: tokio::time::Instant::now(),
         stop: st.stopping.clone(),
     };
     let items =

@@ -92,23 +92,14 @@ pub async fn list(st: St, Query(q): Query<ListQuery>) -> HttpResult<Response> {
     responses((status = 200, body = Project)))]
 pub async fn get(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| {
-            a.vault().touch_project(&id)?;
-            Ok(a.vault().project(&id)?)
-        })
-        .await?,
+        blocking(&st, move |a| Ok(a.open_project(&id)?)).await?,
     ))
 }
 
 #[utoipa::path(post, path = "/v1/projects", tag = "projects", request_body = NewProject,
     responses((status = 201, body = Project)))]
 pub async fn create(st: St, Json(new): Json<NewProject>) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| {
-        let p = a.vault().create_project(&new)?;
-        a.changed(Some(&p.id), "created");
-        Ok(p)
-    })
-    .await?;
+    let p = blocking(&st, move |a| Ok(a.create_project(&new)?)).await?;
     Ok((StatusCode::CREATED, axum::Json(p)).into_response())
 }
 
@@ -130,11 +121,7 @@ pub async fn import(
     Json(b): Json<ImportFolder>,
 ) -> HttpResult<Response> {
     long(&st, &headers, &w, "import", None, move |a, job| {
-        let p = a
-            .vault()
-            .import_folder(&PathBuf::from(b.path), &b.options, job)?;
-        a.changed(Some(&p.id), "created");
-        Ok(p)
+        a.import_folder(&PathBuf::from(b.path), &b.options, job)
     })
     .await
 }
@@ -160,23 +147,21 @@ pub async fn edit(
     Json(c): Json<ProjectChanges>,
 ) -> HttpResult<Response> {
     let p = blocking(&st, move |a| {
-        let v = a.vault();
-        let mut p = v.project(&id)?;
+        let mut p = a.vault().project(&id)?;
         if let Some(name) = &c.name {
-            p = v.rename_project(&p.id, name)?;
+            p = a.rename_project(&p.id, name)?;
         }
         if let Some(ws) = &c.workspace {
-            p = v.move_project(&p.id, ws)?;
+            p = a.move_project(&p.id, ws)?;
         }
         if c.description.is_some() || c.kind.is_some() || c.git_remote.is_some() {
-            p = v.edit_project(
+            p = a.edit_project(
                 &p.id,
                 c.description.as_deref(),
                 c.kind.as_deref(),
                 c.git_remote.as_deref(),
             )?;
         }
-        a.changed(Some(&p.id), "metadata");
         Ok(p)
     })
     .await?;
@@ -199,12 +184,7 @@ pub async fn tag(
     Path(id): Path<String>,
     Json(c): Json<TagChanges>,
 ) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| {
-        let p = a.vault().tag_project(&id, &c.add, &c.remove)?;
-        a.changed(Some(&p.id), "metadata");
-        Ok(p)
-    })
-    .await?;
+    let p = blocking(&st, move |a| Ok(a.tag_project(&id, &c.add, &c.remove)?)).await?;
     Ok(json(p))
 }
 
@@ -221,12 +201,7 @@ pub async fn set_metadata(
     Path(id): Path<String>,
     Json(c): Json<MetadataChanges>,
 ) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| {
-        let p = a.vault().set_metadata(&id, &c.changes)?;
-        a.changed(Some(&p.id), "metadata");
-        Ok(p)
-    })
-    .await?;
+    let p = blocking(&st, move |a| Ok(a.set_metadata(&id, &c.changes)?)).await?;
     Ok(json(p))
 }
 
@@ -234,24 +209,14 @@ pub async fn set_metadata(
 #[utoipa::path(post, path = "/v1/projects/{id}/trash", tag = "projects",
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
 pub async fn trash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| {
-        let p = a.vault().trash_project(&id)?;
-        a.changed(Some(&p.id), "trash");
-        Ok(p)
-    })
-    .await?;
+    let p = blocking(&st, move |a| Ok(a.trash_project(&id)?)).await?;
     Ok(json(p))
 }
 
 #[utoipa::path(post, path = "/v1/projects/{id}/untrash", tag = "projects",
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
 pub async fn untrash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| {
-        let p = a.vault().untrash_project(&id)?;
-        a.changed(Some(&p.id), "trash");
-        Ok(p)
-    })
-    .await?;
+    let p = blocking(&st, move |a| Ok(a.untrash_project(&id)?)).await?;
     Ok(json(p))
 }
 
@@ -262,9 +227,7 @@ pub async fn delete(st: St, caller: Caller, Path(id): Path<String>) -> HttpResul
     caller.require(Scope::Admin)?;
     blocking(&st, move |a| {
         let p = a.vault().project(&id)?;
-        a.vault().delete_project(&p.id)?;
-        a.changed(Some(&p.id), "deleted");
-        Ok(())
+        Ok(a.delete_project(&p.id)?)
     })
     .await?;
     Ok(done())

@@ -27,12 +27,7 @@ pub async fn list(st: St) -> HttpResult<Response> {
 #[utoipa::path(post, path = "/v1/workspaces", tag = "workspaces", request_body = WorkspaceName,
     responses((status = 201, body = Workspace)))]
 pub async fn create(st: St, Json(b): Json<WorkspaceName>) -> HttpResult<Response> {
-    let w = blocking(&st, move |a| {
-        let w = a.vault().create_workspace(&b.name)?;
-        a.changed(None, "workspaces");
-        Ok(w)
-    })
-    .await?;
+    let w = blocking(&st, move |a| Ok(a.create_workspace(&b.name)?)).await?;
     Ok((StatusCode::CREATED, axum::Json(w)).into_response())
 }
 
@@ -43,24 +38,14 @@ pub async fn rename(
     Path(name): Path<String>,
     Json(b): Json<WorkspaceName>,
 ) -> HttpResult<Response> {
-    let w = blocking(&st, move |a| {
-        let w = a.vault().rename_workspace(&name, &b.name)?;
-        a.changed(None, "workspaces");
-        Ok(w)
-    })
-    .await?;
+    let w = blocking(&st, move |a| Ok(a.rename_workspace(&name, &b.name)?)).await?;
     Ok(json(w))
 }
 
 #[utoipa::path(post, path = "/v1/workspaces/{name}/switch", tag = "workspaces",
     params(("name" = String, Path)), responses((status = 200, body = Workspace)))]
 pub async fn switch(st: St, Path(name): Path<String>) -> HttpResult<Response> {
-    let w = blocking(&st, move |a| {
-        let w = a.vault().switch_workspace(&name)?;
-        a.changed(None, "workspaces");
-        Ok(w)
-    })
-    .await?;
+    let w = blocking(&st, move |a| Ok(a.switch_workspace(&name)?)).await?;
     Ok(json(w))
 }
 
@@ -82,9 +67,7 @@ pub async fn delete(
 ) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
     blocking(&st, move |a| {
-        a.vault().delete_workspace(&name, q.move_to.as_deref())?;
-        a.changed(None, "workspaces");
-        Ok(())
+        Ok(a.delete_workspace(&name, q.move_to.as_deref())?)
     })
     .await?;
     Ok(done())
