@@ -607,6 +607,17 @@ impl<'de> Deserialize<'de> for ByteSize {
     }
 }
 
+// On the wire it is a string (see its Serialize); the OpenAPI description says so.
+#[cfg(feature = "utoipa")]
+impl utoipa::PartialSchema for ByteSize {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <String as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "utoipa")]
+impl utoipa::ToSchema for ByteSize {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -680,14 +691,3 @@ mod tests {
         assert!(cfg.set("storage.nope", "1").is_err());
     }
 }
-
-// On the wire it is a string (see its Serialize); the OpenAPI description says so.
-#[cfg(feature = "utoipa")]
-impl utoipa::PartialSchema for ByteSize {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        <String as utoipa::PartialSchema>::schema()
-    }
-}
-
-#[cfg(feature = "utoipa")]
-impl utoipa::ToSchema for ByteSize {}
