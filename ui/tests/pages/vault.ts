@@ -20,6 +20,8 @@ export type Vault = {
   json<T = unknown>(...args: string[]): T;
   /** Runs `kura --vault <dir> ...args` for its effect; answers its output. */
   run(...args: string[]): string;
+  /** Runs a command that must fail; answers the engine's message (what the CLI prints after "kura: "). */
+  refusal(...args: string[]): string;
   /** A project's working folder. */
   folder(project: string): string;
 };
@@ -33,6 +35,14 @@ export function openVault(root: string): Vault {
     dir,
     run,
     json: <T>(...args: string[]) => JSON.parse(run("--json", ...args)) as T,
+    refusal: (...args: string[]) => {
+      try {
+        run(...args);
+      } catch (e) {
+        return String((e as { stderr?: string }).stderr ?? "").trim().replace(/^kura: /, "");
+      }
+      throw new Error(`kura ${args.join(" ")} succeeded; it was expected to be refused`);
+    },
     folder: (project: string) => vault.json<{ path: string }>("project", "show", project).path,
   };
   return vault;
