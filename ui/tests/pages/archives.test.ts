@@ -282,7 +282,7 @@ describe("quotas", () => {
     await p.click("text=billing-api");
     const gauge = quota.getByTestId("quota-gauge");
     await expect.poll(() => gauge.getAttribute("data-level")).toBe(billing.level);
-    expect(await gauge.textContent()).toContain(`of ${formatBytes(billing.limit)} (${Math.round(billing.fraction * 100)}%)`);
+    expect(await gauge.textContent()).toContain(`of ${formatBytes(billing.limit)} (${Math.round(billing.fraction! * 100)}%)`);
     expectNoErrors(p);
   });
 
