@@ -9,7 +9,7 @@ export default defineConfig({
     include: ["tests/pages/**/*.test.ts"],
     environment: "node",
     fileParallelism: false,
-    testTimeout: 30_000,
-    hookTimeout: 30_000,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });

@@ -77,7 +77,7 @@ async function dropFiles(p: Page, files: Record<string, string>, at = { x: 600, 
   );
 }
 
-const MANY = 400;
+const MANY = 200;
 
 describe("dashboard", () => {
   it("shows the vault's numbers, as the engine counts them", async () => {
@@ -193,8 +193,8 @@ describe("projects", () => {
     expect(await p.locator(".project-row").count()).toBeLessThan(80);
 
     const filterStart = Date.now();
-    await p.getByLabel("Search projects").fill("project-0039");
-    await p.waitForSelector('[data-project="project-00399"]');
+    await p.getByLabel("Search projects").fill("project-0019");
+    await p.waitForSelector('[data-project="project-00199"]');
     await expect.poll(() => list.getAttribute("data-count")).toBe("10");
     timings[`projects_${MANY}_search_ms`] = Date.now() - filterStart;
     expectNoErrors(p);
