@@ -81,7 +81,8 @@ type Body = { json: unknown } | { form: FormData } | null;
 
 /** How long one `?wait=true` request may block before it is asked again. */
 const WAIT_SECS = 25;
-const EVENT_TYPES = ["vault.changed", "backup.status", "operation.progress", "operation.finished", "gap"];
+/** The events this page follows; `gap` (events were missed) comes whatever is asked. */
+const EVENT_TYPES = ["vault.changed", "backup.status", "operation.progress"];
 
 function readCookie(name: string): string | null {
   for (const part of document.cookie.split(";")) {
@@ -227,7 +228,7 @@ export class HttpTransport implements Transport {
   private openEvents() {
     if (this.events) return;
     const source = new EventSource(withQuery(`${this.base}/v1/events`, { types: EVENT_TYPES.join(",") }), { withCredentials: true });
-    for (const type of EVENT_TYPES) {
+    for (const type of [...EVENT_TYPES, "gap"]) {
       source.addEventListener(type, (message) => {
         let event: ServerEvent<unknown>;
         try {
