@@ -4,7 +4,8 @@
 // prints, as a person would, and is driven through playwright-core with Debian's Chromium.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { KURA, type Vault } from "./vault";
@@ -30,9 +31,14 @@ const LINK = /(https?:\/\/[^\s"']+\/v1\/session\?token=[^\s"']+)/;
 export async function startKura(vault: Vault): Promise<Kura> {
   if (!existsSync(KURA)) throw new Error(`${KURA} is missing: build it with \`cargo build -p kura-cli\``);
   if (!existsSync(`${DIST}index.html`)) throw new Error(`${DIST} has no index.html: build the UI first (npm run build)`);
+  // `--open` prints the link and tries `xdg-open` on it: a stand-in that opens nothing keeps a
+  // real browser from using the one-time link up.
+  const bin = join(vault.root, "bin");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, "xdg-open"), "#!/bin/sh\nexit 0\n");
+  chmodSync(join(bin, "xdg-open"), 0o755);
   const child = spawn(KURA, ["--vault", vault.dir, "serve", "--listen", "127.0.0.1:0", "--open"], {
-    // `--open` prints the link; BROWSER keeps it from starting a real browser.
-    env: { ...process.env, BROWSER: "true", KURA_UI_DIR: DIST, NO_COLOR: "1" },
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, BROWSER: "true", KURA_UI_DIR: DIST, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
