@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// can say: `unauthorized`, `forbidden`).
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     NotFound,
@@ -72,6 +73,7 @@ impl ErrorCode {
 /// An engine error, for a door.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// What kind of failure; switch on this.
     pub code: ErrorCode,

@@ -24,6 +24,7 @@ const PRUNE_EVERY: u64 = 256;
 
 /// One thing that happened.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Event {
     /// Increases with every event, across restarts.
     pub id: i64,

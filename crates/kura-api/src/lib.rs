@@ -17,7 +17,7 @@ mod operations;
 use std::sync::Arc;
 
 pub use error::{ApiError, ApiResult, ErrorCode};
-pub use events::{Event, EventPage, Events, EVENTS_KEPT};
+pub use events::{matches_types, Event, EventPage, Events, EVENTS_KEPT};
 pub use operations::{OpState, Operation, Operations, OPERATIONS_KEPT};
 
 use kura_core::Vault;

@@ -22,6 +22,7 @@ const PROGRESS_EVENT_INTERVAL: Duration = Duration::from_millis(250);
 /// Where an operation is.
 #[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OpState {
     Running,
@@ -32,6 +33,7 @@ pub enum OpState {
 
 /// A long operation, as a door shows it.
 #[derive(Serialize, Debug, Clone)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Operation {
     /// Its id (the caller's, or one made up).
     pub id: String,

@@ -39,6 +39,7 @@ pub struct ScheduledTarget<'a> {
 /// The state of backups at a glance: what the tray icon shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BackupState {
     /// No backup target is set up.
@@ -58,6 +59,7 @@ pub enum BackupState {
 /// One target as the Backups view and the tray see it.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TargetStatus {
     /// Its settings.
     pub target: Target,

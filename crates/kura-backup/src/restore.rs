@@ -27,10 +27,12 @@ use crate::session::{BlobPlace, Session};
 /// What a restore did.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct BackupRestoreReport {
     /// The backup restored from.
     pub backup: String,
     /// Where it went.
+    #[cfg_attr(feature = "utoipa", schema(value_type = String))]
     pub destination: PathBuf,
     /// Files written.
     pub files: u64,

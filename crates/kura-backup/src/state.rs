@@ -63,6 +63,7 @@ pub const UNHEALTHY_COOL_DOWN_SECS: i64 = 3600;
 /// What happened to a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunResult {
     /// Still going (or the process died; see `interrupted`).
@@ -106,6 +107,7 @@ impl RunResult {
 /// One backup run, for the timeline.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RunRecord {
     /// The run's id.
     pub id: String,
@@ -136,6 +138,7 @@ pub struct RunRecord {
 /// How a target is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HealthState {
     /// The last run succeeded (or none ran yet).
@@ -151,6 +154,7 @@ pub enum HealthState {
 /// The health of one target.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TargetHealth {
     /// The target's name.
     pub target: String,

@@ -14,6 +14,7 @@ const KEYRING_SERVICE: &str = "kura-backup";
 /// One backup target.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// The target's name (letters, digits, `-`, `_`).
@@ -38,11 +39,13 @@ pub struct Target {
 /// Where a target's repository lives.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Location {
     /// A local folder, an external drive included.
     Folder {
         /// The repository folder.
+        #[cfg_attr(feature = "utoipa", schema(value_type = String))]
         path: PathBuf,
     },
     /// An S3-compatible bucket.
@@ -85,6 +88,7 @@ impl Location {
 /// Which backups `prune` keeps. A backup is kept when any rule keeps it; all zero keeps all.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Retention {
     /// The newest N backups.

@@ -15,6 +15,7 @@ use crate::session::Session;
 /// How much of the data to read back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerifyMode {
     /// Structure only: no pack is downloaded.
@@ -28,6 +29,7 @@ pub enum VerifyMode {
 /// One problem found.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct VerifyProblem {
     /// The object at the target (`data/ab/ab12...`, `backups/<id>`).
     pub object: String,
@@ -40,6 +42,7 @@ pub struct VerifyProblem {
 /// What verify found.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct BackupVerifyReport {
     /// The target.
     pub target: String,

@@ -59,6 +59,7 @@ const BUNDLE_HEADER: &[u8] = b"# v2 git bundle\n";
 /// One archive in the vault.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ArchiveInfo {
     /// Stable id (16 hex digits).
     pub id: String,
@@ -69,6 +70,7 @@ pub struct ArchiveInfo {
     /// Its workspace then.
     pub workspace: String,
     /// The `.tar.zst` file.
+    #[cfg_attr(feature = "utoipa", schema(value_type = String))]
     pub path: PathBuf,
     /// Bytes of the file.
     pub size: u64,
@@ -91,6 +93,7 @@ pub struct ArchiveInfo {
 /// What checking an archive found.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ArchiveVerifyReport {
     /// The archive checked.
     pub archive: ArchiveInfo,
@@ -112,10 +115,13 @@ impl ArchiveVerifyReport {
 /// What extracting an archive wrote.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ExtractReport {
     /// The archive file.
+    #[cfg_attr(feature = "utoipa", schema(value_type = String))]
     pub archive: PathBuf,
     /// Where it went.
+    #[cfg_attr(feature = "utoipa", schema(value_type = String))]
     pub dest: PathBuf,
     /// Files written.
     pub files: u64,

@@ -32,6 +32,7 @@ const LEFTOVER_AGE_SECS: u64 = 3600;
 /// What cleanup may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CleanupCategory {
     /// Temporary files left by interrupted operations, and the catalog's write-ahead log.
@@ -85,6 +86,7 @@ impl std::str::FromStr for CleanupCategory {
 /// How to clean up.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CleanupOptions {
     /// List what would go; change nothing.
@@ -96,6 +98,7 @@ pub struct CleanupOptions {
 /// One thing cleanup removed (or would remove).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CleanupItem {
     /// What it is, for people.
     pub description: String,
@@ -108,6 +111,7 @@ pub struct CleanupItem {
 /// One category of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CleanupCategoryReport {
     /// Which category.
     pub category: CleanupCategory,
@@ -120,6 +124,7 @@ pub struct CleanupCategoryReport {
 /// What a cleanup run did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CleanupReport {
     /// The run's id in the history of runs.
     pub id: i64,

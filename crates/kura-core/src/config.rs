@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 /// All of Kura's settings. Missing keys take their defaults.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Where files live.
@@ -35,6 +36,7 @@ pub struct Config {
 /// then goes silent makes the command end `unavailable` instead of hanging.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkConfig {
     /// Seconds to wait for a connection to be accepted.
@@ -60,6 +62,7 @@ impl Default for NetworkConfig {
 /// How and when projects are archived.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ArchiveConfig {
     /// Active projects not changed or opened for this many days are archived by cleanup
@@ -92,6 +95,7 @@ impl Default for ArchiveConfig {
 /// Size limits; 0 means no limit.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct QuotaConfig {
     /// Largest a project's files may grow.
@@ -104,6 +108,7 @@ pub struct QuotaConfig {
 /// When cleanup runs and what it purges.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct CleanupConfig {
     /// When cleanup runs while the app is open, in local time: "daily at 03:00", "weekly on
@@ -129,6 +134,7 @@ impl Default for CleanupConfig {
 /// kept.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionConfig {
     /// Keep every automatic version this many days.
@@ -167,16 +173,19 @@ impl CleanupConfig {
 /// Folders used by the vault.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct PathsConfig {
     /// Folder holding managed project folders; default `<vault>/projects`.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "utoipa", schema(value_type = Option<String>))]
     pub projects: Option<PathBuf>,
 }
 
 /// Layer rules and compression.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     /// Files at least this big go to the chunk store.
@@ -218,6 +227,7 @@ impl Default for StorageConfig {
 /// What a snapshot takes in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct SnapshotConfig {
     /// Extra exclude patterns (gitignore syntax) applied to every project, on top of each
@@ -234,6 +244,7 @@ pub struct SnapshotConfig {
 /// Which projects get automatic versions when their folder changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AutoSnapshot {
     /// None.
@@ -669,3 +680,14 @@ mod tests {
         assert!(cfg.set("storage.nope", "1").is_err());
     }
 }
+
+// On the wire it is a string (see its Serialize); the OpenAPI description says so.
+#[cfg(feature = "utoipa")]
+impl utoipa::PartialSchema for ByteSize {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <String as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "utoipa")]
+impl utoipa::ToSchema for ByteSize {}

@@ -67,6 +67,7 @@ impl ScannedFile {
 /// A file that could not be taken in, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SkippedFile {
     /// Path relative to the project folder (lossy for names that are not UTF-8).
     pub path: String,
@@ -407,6 +408,7 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> R
 /// Which storage layer holds a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
     /// A blob in the project's git history.
@@ -435,6 +437,7 @@ impl Layer {
 /// How a file in the folder compares with the latest version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FileState {
     /// Same as in the latest version.
@@ -450,6 +453,7 @@ pub enum FileState {
 /// A file of a project, as listed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FileEntry {
     /// Path inside the project, `/`-separated.
     pub path: String,
@@ -516,6 +520,7 @@ impl CachedFile {
 /// What a preview holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PreviewKind {
     /// UTF-8 text, in `text`.
@@ -531,6 +536,7 @@ pub enum PreviewKind {
 /// A file's content prepared for showing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FilePreview {
     /// What it is.
     pub kind: PreviewKind,
@@ -547,6 +553,7 @@ pub struct FilePreview {
 /// What an upload copied.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct UploadReport {
     /// Files copied.
     pub files: u64,

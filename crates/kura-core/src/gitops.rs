@@ -13,6 +13,7 @@ use crate::vault::Vault;
 /// The state of the git repository in a project's folder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FolderGitStatus {
     /// The checked-out branch (`None` when detached or before the first commit).
     pub branch: Option<String>,
@@ -25,6 +26,7 @@ pub struct FolderGitStatus {
 /// One changed file in the folder's own repository.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FolderGitChange {
     /// Path inside the folder.
     pub path: String,
@@ -35,6 +37,7 @@ pub struct FolderGitChange {
 /// A commit of the folder's own repository.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FolderGitCommit {
     /// Commit id.
     pub id: String,
@@ -49,6 +52,7 @@ pub struct FolderGitCommit {
 /// What a push did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct PushReport {
     /// Where to.
     pub remote: String,

@@ -15,6 +15,7 @@ pub(crate) const BRANCH: &str = "refs/heads/main";
 /// What made a version.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
     /// A person asked for it.
@@ -70,6 +71,7 @@ impl std::str::FromStr for Trigger {
 /// Counts of files changed by a version, relative to its parent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ChangeCounts {
     /// Files that are new.
     pub added: u64,
@@ -82,6 +84,7 @@ pub struct ChangeCounts {
 /// One version of a project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Version {
     /// The git commit id (40 hex digits).
     pub id: String,

@@ -21,6 +21,7 @@ use crate::workspace::check_name;
 /// Where a project is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectStatus {
     /// In use.
@@ -67,6 +68,7 @@ impl std::str::FromStr for ProjectStatus {
 /// A project and its metadata.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Project {
     /// Stable id.
     pub id: String,
@@ -83,6 +85,7 @@ pub struct Project {
     /// True when Kura tracks an existing folder in place rather than its own managed folder.
     pub linked: bool,
     /// The working folder.
+    #[cfg_attr(feature = "utoipa", schema(value_type = String))]
     pub path: PathBuf,
     /// The git remote its history is pushed to, if any.
     pub git_remote: Option<String>,
@@ -115,6 +118,7 @@ pub struct Project {
 /// How to sort a project list.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectSort {
     /// By name, A to Z.
@@ -146,6 +150,7 @@ impl std::str::FromStr for ProjectSort {
 /// Which projects to list. Empty fields do not filter.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ProjectFilter {
     /// Only this workspace; `None` means the active one unless `all_workspaces`.
@@ -181,6 +186,7 @@ pub struct ProjectFilter {
 /// What to create.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct NewProject {
     /// Name, unique in its workspace.
@@ -200,6 +206,7 @@ pub struct NewProject {
 /// How to import a folder.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ImportOptions {
     /// Name; the folder's name when `None`.

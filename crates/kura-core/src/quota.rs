@@ -21,6 +21,7 @@ use crate::vault::Vault;
 /// How close a usage is to its limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QuotaLevel {
     /// Under 80%, or no limit.
@@ -52,6 +53,7 @@ impl QuotaLevel {
 /// One usage against one limit.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct QuotaUsage {
     /// The project's id, for a project's usage; `None` for the vault's.
     pub project_id: Option<String>,
@@ -87,6 +89,7 @@ impl QuotaUsage {
 /// Usage against the quotas: the vault's, and every active project's.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct QuotaStatus {
     /// The vault against `quota.total_quota`.
     pub total: QuotaUsage,

@@ -23,6 +23,7 @@ use crate::vault::Vault;
 /// What an export or restore wrote.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RestoreReport {
     /// The version whose files were written.
     pub version: String,

@@ -41,6 +41,7 @@ const BINARY_SNIFF: usize = 8192;
 /// How to take a version.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SnapshotOptions {
     /// The message; a default one names the trigger.
@@ -56,6 +57,7 @@ pub struct SnapshotOptions {
 /// What a snapshot did.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SnapshotReport {
     /// The project's id.
     pub project_id: String,

@@ -10,6 +10,7 @@ use crate::vault::Vault;
 /// Projects by status.
 #[derive(Clone, Debug, Default, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct StatusCounts {
     /// In use.
     pub active: u64,
@@ -22,6 +23,7 @@ pub struct StatusCounts {
 /// Usage of one storage layer.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LayerUsage {
     /// "git", "chunks", "archives", "catalog" or "cache".
     pub layer: String,
@@ -36,6 +38,7 @@ pub struct LayerUsage {
 /// Usage of one workspace or project.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Usage {
     /// Workspace name, or project name.
     pub name: String,
@@ -56,6 +59,7 @@ pub struct Usage {
 /// Usage by file type.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TypeUsage {
     /// Extension in lower case ("" for none).
     pub file_type: String,
@@ -68,6 +72,7 @@ pub struct TypeUsage {
 /// One of the largest files.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LargeFile {
     /// Project name.
     pub project: String,
@@ -82,6 +87,7 @@ pub struct LargeFile {
 /// One sample of total usage.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct UsageSample {
     /// Seconds since the epoch.
     pub at: i64,
@@ -94,6 +100,7 @@ pub struct UsageSample {
 /// The whole picture.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Stats {
     /// The vault folder.
     pub vault: String,

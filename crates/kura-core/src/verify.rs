@@ -19,6 +19,7 @@ use crate::vault::Vault;
 /// One problem found by `verify`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// Which part of the vault: "catalog", "history" or "chunks".
     pub area: String,
@@ -35,6 +36,7 @@ pub struct Problem {
 /// What `verify` found.
 #[derive(Clone, Debug, Default, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct VerifyReport {
     /// Projects whose histories were read.
     pub projects_checked: u64,
@@ -58,6 +60,7 @@ impl VerifyReport {
 /// What `gc` freed.
 #[derive(Clone, Debug, Default, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct GcReport {
     /// Chunks no version referenced any more.
     pub chunks_removed: u64,

@@ -13,6 +13,7 @@ use crate::vault::Vault;
 /// How a file differs between two versions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Only in the newer version.
@@ -26,6 +27,7 @@ pub enum Change {
 /// One changed file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FileDiff {
     /// Path inside the project.
     pub path: String,
@@ -44,6 +46,7 @@ pub struct FileDiff {
 /// The difference between two versions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Diff {
     /// The older version's id.
     pub from: String,

@@ -10,6 +10,7 @@ use crate::vault::{Vault, DEFAULT_WORKSPACE};
 /// A named group of projects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Workspace {
     /// Catalog id.
     pub id: i64,

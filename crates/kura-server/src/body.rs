@@ -1,0 +1,286 @@
+//! Request and response bodies: JSON with errors in the API's shape, and byte streams between
+//! the engine's blocking readers and writers and the async HTTP bodies.
+
+use std::io::{Read, Write};
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
+
+use crate::error::{HttpError, HttpErrorCode};
+
+/// A JSON body; a malformed one is `invalid_input` (422), a too large one `payload_too_large`.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = HttpError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, HttpError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(e) => Err(json_rejection(e)),
+        }
+    }
+}
+
+fn json_rejection(e: JsonRejection) -> HttpError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        HttpError::new(
+            HttpErrorCode::PayloadTooLarge,
+            "the request body is larger than this server accepts",
+        )
+    } else {
+        HttpError::invalid(e.body_text())
+    }
+}
+
+/// A JSON body that may be left out (then the type's default).
+pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, HttpError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| HttpError::invalid(format!("the JSON body is not valid: {e}")))
+}
+
+/// Query parameters; malformed ones are `invalid_input` (422).
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(e) => Err(query_rejection(e)),
+        }
+    }
+}
+
+fn query_rejection(e: QueryRejection) -> HttpError {
+    HttpError::invalid(e.body_text())
+}
+
+/// How many chunks a stream buffers between the engine's thread and the connection.
+const STREAM_CHUNKS: usize = 16;
+/// Bytes per chunk sent.
+const CHUNK: usize = 64 * 1024;
+
+/// A `Write` on a blocking thread that feeds an HTTP body; writes fail once the client is gone,
+/// which stops the engine's work.
+pub struct BodyWriter {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl BodyWriter {
+    /// A writer and the body it feeds.
+    pub fn new() -> (BodyWriter, Body) {
+        let (tx, rx) = mpsc::channel(STREAM_CHUNKS);
+        let stream = tokio_stream_from(rx);
+        (
+            BodyWriter {
+                tx,
+                buf: Vec::with_capacity(CHUNK),
+            },
+            Body::from_stream(stream),
+        )
+    }
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
+    }
+}
+
+impl Write for BodyWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+impl Drop for BodyWriter {
+    fn drop(&mut self) {
+        let _ = self.send();
+    }
+}
+
+fn tokio_stream_from(
+    rx: mpsc::Receiver<Result<Bytes, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    })
+}
+
+/// A `Read` on a blocking thread over an HTTP request body, refusing more than `limit` bytes.
+pub struct BodyReader {
+    rx: mpsc::Receiver<Result<Bytes, std::io::Error>>,
+    current: Bytes,
+    read: u64,
+    limit: u64,
+}
+
+/// Starts pumping `body` into a [`BodyReader`] (call from async code; read on a blocking thread).
+pub fn body_reader(body: Body, limit: u64) -> BodyReader {
+    let (tx, rx) = mpsc::channel(STREAM_CHUNKS);
+    tokio::spawn(async move {
+        let mut stream = body.into_data_stream();
+        while let Some(item) = stream.next().await {
+            let item = item.map_err(std::io::Error::other);
+            let stop = item.is_err();
+            if tx.send(item).await.is_err() || stop {
+                break;
+            }
+        }
+    });
+    BodyReader {
+        rx,
+        current: Bytes::new(),
+        read: 0,
+        limit,
+    }
+}
+
+/// The message of the error a [`BodyReader`] gives past its limit.
+pub const TOO_LARGE: &str = "the upload is larger than this server accepts (--max-upload)";
+
+impl Read for BodyReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.current = b,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = out.len().min(self.current.len());
+        out[..n].copy_from_slice(&self.current.split_to(n));
+        self.read += n as u64;
+        if self.read > self.limit {
+            return Err(std::io::Error::other(TOO_LARGE));
+        }
+        Ok(n)
+    }
+}
+
+/// A byte range asked for with `Range: bytes=...` (one range only), resolved against `size`:
+/// `Ok(None)` for the whole file, `Err(())` when it cannot be satisfied.
+pub fn parse_range(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(h) = header else { return Ok(None) };
+    let Some(spec) = h.trim().strip_prefix("bytes=") else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        // Several ranges: answered with the whole file, which RFC 9110 allows.
+        return Ok(None);
+    }
+    let (a, b) = spec.split_once('-').ok_or(())?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().map_err(|_| ())?;
+            if n == 0 {
+                return Err(());
+            }
+            (size.saturating_sub(n), size.checked_sub(1).ok_or(())?)
+        }
+        (s, "") => (s.parse().map_err(|_| ())?, size.checked_sub(1).ok_or(())?),
+        (s, e) => {
+            let s: u64 = s.parse().map_err(|_| ())?;
+            let e: u64 = e.parse().map_err(|_| ())?;
+            (s, e.min(size.saturating_sub(1)))
+        }
+    };
+    if start >= size || start > end {
+        return Err(());
+    }
+    Ok(Some((start, end)))
+}
+
+/// A writer passing on bytes `start..=end` of what is written to it, then refusing more (which
+/// stops the engine's read early).
+pub struct RangeWriter<W: Write> {
+    inner: W,
+    pos: u64,
+    start: u64,
+    end: u64,
+}
+
+/// The error a [`RangeWriter`] stops the read with once it has its range.
+pub const RANGE_DONE: &str = "range sent";
+
+impl<W: Write> RangeWriter<W> {
+    pub fn new(inner: W, start: u64, end: u64) -> RangeWriter<W> {
+        RangeWriter {
+            inner,
+            pos: 0,
+            start,
+            end,
+        }
+    }
+}
+
+impl<W: Write> Write for RangeWriter<W> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.pos > self.end {
+            return Err(std::io::Error::other(RANGE_DONE));
+        }
+        let from = self.pos;
+        let to = self.pos + data.len() as u64; // exclusive
+        let a = self.start.max(from);
+        let b = (self.end + 1).min(to);
+        if a < b {
+            self.inner
+                .write_all(&data[(a - from) as usize..(b - from) as usize])?;
+        }
+        self.pos = to;
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_resolve_like_rfc_9110_says() {
+        assert_eq!(parse_range(None, 10), Ok(None));
+        assert_eq!(parse_range(Some("bytes=0-3"), 10), Ok(Some((0, 3))));
+        assert_eq!(parse_range(Some("bytes=5-"), 10), Ok(Some((5, 9))));
+        assert_eq!(parse_range(Some("bytes=-3"), 10), Ok(Some((7, 9))));
+        assert_eq!(parse_range(Some("bytes=8-100"), 10), Ok(Some((8, 9))));
+        assert_eq!(parse_range(Some("bytes=10-"), 10), Err(()));
+        assert_eq!(parse_range(Some("bytes=0-0"), 0), Err(()));
+    }
+
+    #[test]
+    fn a_range_writer_passes_only_its_range() {
+        let mut out = Vec::new();
+        let mut w = RangeWriter::new(&mut out, 3, 6);
+        w.write_all(b"0123").unwrap();
+        w.write_all(b"4567").unwrap();
+        assert!(w.write_all(b"89").is_err());
+        assert_eq!(out, b"3456");
+    }
+}

@@ -1,0 +1,237 @@
+//! The checks every request passes before a handler sees it: the Host allow-list (DNS
+//! rebinding), Origin and `Sec-Fetch-Site` (other sites in a browser), CORS only for configured
+//! origins, then the caller: a bearer token or a session cookie with its CSRF header.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::{self, Scope};
+use crate::error::{HttpError, HttpErrorCode, HttpResult};
+use crate::AppState;
+
+/// Who is calling, as the guard found out.
+#[derive(Clone, Copy, Debug)]
+pub struct Caller {
+    pub scope: Scope,
+}
+
+impl Caller {
+    /// Refuses with 403 unless the caller's scope allows `need`.
+    pub fn require(&self, need: Scope) -> HttpResult<()> {
+        auth::require(self.scope, need)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Caller, HttpError> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .copied()
+            .ok_or_else(|| auth::unauthorized("this needs a token"))
+    }
+}
+
+/// Paths anyone who reached the server may ask for (still behind the Host check).
+fn is_public(method: &Method, path: &str) -> bool {
+    *method == Method::GET
+        && (path == "/v1/health"
+            || path == "/v1/openapi.json"
+            || path == "/v1/session"
+            || !path.starts_with("/v1/"))
+}
+
+fn client_key(req: &Request) -> String {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "local".to_string())
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// The guard, as an axum middleware.
+pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let headers = req.headers();
+    // 1. Host: exactly one of ours, or the request was meant for another name (rebinding).
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let host_ok = match host {
+        Some(h) => state.doors.hosts.iter().any(|a| a.eq_ignore_ascii_case(h)),
+        None => state.doors.allow_missing_host,
+    };
+    if !host_ok {
+        return HttpError::new(
+            HttpErrorCode::Misdirected,
+            format!(
+                "this server does not answer to host '{}' (it answers to {})",
+                host.unwrap_or(""),
+                state.doors.hosts.join(", ")
+            ),
+        )
+        .into_response();
+    }
+    // 2. Origin: our own, or one configured for CORS; anything else is another site.
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(str::to_string);
+    let cors_origin = origin
+        .as_deref()
+        .filter(|o| state.doors.cors_origins.iter().any(|c| c == o))
+        .map(str::to_string);
+    if let Some(o) = origin.as_deref() {
+        let own = state.doors.hosts.iter().any(|h| {
+            o.eq_ignore_ascii_case(&format!("http://{h}"))
+                || o.eq_ignore_ascii_case(&format!("https://{h}"))
+        });
+        if !own && cors_origin.is_none() {
+            return HttpError::forbidden(format!(
+                "requests from the web page at {o} are refused (not this server's own origin)"
+            ))
+            .into_response();
+        }
+    }
+    // 3. A browser saying the request comes from another site.
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"));
+    if cross_site && cors_origin.is_none() {
+        return HttpError::forbidden("cross-site requests are refused").into_response();
+    }
+    // CORS preflight, for configured origins only.
+    if req.method() == Method::OPTIONS {
+        let Some(o) = cors_origin else {
+            return HttpError::forbidden("no CORS is configured for this origin").into_response();
+        };
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        add_cors(res.headers_mut(), &o);
+        return res;
+    }
+    // 4. The caller.
+    let path = req.uri().path().to_string();
+    let public = is_public(req.method(), &path);
+    let client = client_key(&req);
+    let caller = match identify(&state, req.headers(), req.method()) {
+        Ok(c) => c,
+        Err(e) if e.code == HttpErrorCode::Unauthorized && public => None,
+        Err(e) if e.code == HttpErrorCode::Unauthorized => {
+            // A wrong or missing token: held back longer with each failure from this client.
+            let delay = state.failures.failed(&client);
+            tokio::time::sleep(delay).await;
+            return e.into_response();
+        }
+        Err(e) => return e.into_response(),
+    };
+    match caller {
+        Some(c) => {
+            state.failures.succeeded(&client);
+            // Reading needs `read`; anything else at least `write` (handlers ask for more).
+            let need = if matches!(*req.method(), Method::GET | Method::HEAD) {
+                Scope::Read
+            } else {
+                Scope::Write
+            };
+            if let Err(e) = c.require(need) {
+                return e.into_response();
+            }
+            req.extensions_mut().insert(c);
+        }
+        None if public => {}
+        None => {
+            let delay = state.failures.failed(&client);
+            tokio::time::sleep(delay).await;
+            return auth::unauthorized(
+                "this needs 'Authorization: Bearer <token>' (see `kura serve token`)",
+            )
+            .into_response();
+        }
+    }
+    let mut res = next.run(req).await;
+    if let Some(o) = cors_origin {
+        add_cors(res.headers_mut(), &o);
+    }
+    res
+}
+
+fn add_cors(headers: &mut HeaderMap, origin: &str) {
+    if let Ok(v) = HeaderValue::from_str(origin) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("GET, POST, PUT, PATCH, DELETE"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(
+            "authorization, content-type, idempotency-key, kura-operation-id, last-event-id, range",
+        ),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("location, content-range"),
+    );
+}
+
+/// The caller from a bearer token or a session cookie (`None`: neither was presented).
+fn identify(state: &AppState, headers: &HeaderMap, method: &Method) -> HttpResult<Option<Caller>> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let presented = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| auth::unauthorized("the Authorization header is not 'Bearer <token>'"))?;
+        let scope = state
+            .tokens
+            .scope_of(presented)
+            .map_err(|e| HttpError::internal(format!("the token file cannot be read: {e}")))?
+            .ok_or_else(|| auth::unauthorized("this token is not valid (rotated or mistyped?)"))?;
+        return Ok(Some(Caller { scope }));
+    }
+    if let Some(id) = cookie(headers, "kura_session") {
+        let session = state
+            .sessions
+            .get(id)
+            .ok_or_else(|| auth::unauthorized("this browser session ended; open a new link"))?;
+        if !matches!(*method, Method::GET | Method::HEAD) {
+            let sent = headers.get("x-kura-csrf").and_then(|v| v.to_str().ok());
+            let cookie_csrf = cookie(headers, "kura_csrf");
+            let ok = match (sent, cookie_csrf) {
+                (Some(s), Some(c)) => {
+                    use subtle::ConstantTimeEq;
+                    s == c && bool::from(s.as_bytes().ct_eq(session.csrf.as_bytes()))
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(HttpError::forbidden(
+                    "a browser request that changes something needs the X-Kura-CSRF header",
+                ));
+            }
+        }
+        return Ok(Some(Caller {
+            scope: session.scope,
+        }));
+    }
+    Ok(None)
+}

@@ -1,0 +1,280 @@
+//! `kura serve`: Kura's HTTP door.
+//!
+//! A Unix socket by default (mode 0600 in a 0700 folder), loopback TCP on request. Every request
+//! passes the [guard](guard::guard): an exact Host allow-list, Origin and `Sec-Fetch-Site`
+//! checks, then a bearer token (scopes `read` < `write` < `admin`, kept in a 0600 file, compared
+//! in constant time) or a browser session cookie with a CSRF header. Paths are versioned
+//! (`/v1/...`) and described by an OpenAPI 3.1 document generated from the Rust types
+//! (`/v1/openapi.json`, committed as `docs/api/openapi.json`).
+//!
+//! Handlers are adapters of a few lines over [`kura_api::Api`]: parse, call one function, convert.
+//! Long work answers `202` with an operation resource; what changed is announced on the event
+//! log, which `GET /v1/events` streams (SSE or NDJSON), resumable by event id.
+
+mod auth;
+mod body;
+mod error;
+mod guard;
+mod listen;
+mod openapi;
+mod routes;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use kura_api::Api;
+
+pub use auth::{Scope, Token, Tokens};
+pub use error::{HttpError, HttpErrorCode};
+pub use listen::{default_socket_path, runtime_dir, Discovery, Listening};
+pub use openapi::openapi_json;
+
+/// Where to listen.
+#[derive(Clone, Debug)]
+pub enum Bind {
+    /// A Unix socket at this path (its folder is made 0700, the socket 0600).
+    Unix(PathBuf),
+    /// TCP at this address. A non-loopback address needs [`ServeOptions::allow_remote`].
+    Tcp(SocketAddr),
+}
+
+/// How `kura serve` runs.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub bind: Bind,
+    /// Allow a non-loopback TCP address (the token is then the only defence; use TLS in front).
+    pub allow_remote: bool,
+    /// Extra names the Host header may carry (beside localhost and the bound address).
+    pub extra_hosts: Vec<String>,
+    /// Origins allowed to call from another web page (CORS); none by default, never `*`.
+    pub cors_origins: Vec<String>,
+    /// The largest JSON request body.
+    pub max_json_body: usize,
+    /// The largest uploaded file or archive.
+    pub max_upload: u64,
+    /// How long a request may take to be answered (streams and `?wait=true` are bounded by it).
+    pub request_timeout: Duration,
+    /// The built UI (`ui/dist`), served at `/`.
+    pub ui_dir: Option<PathBuf>,
+    /// Where the discovery file goes (`None`: next to the default socket).
+    pub discovery_file: Option<PathBuf>,
+    /// Run the backup and cleanup schedules (see [`start_schedules`]).
+    pub schedules: bool,
+}
+
+impl ServeOptions {
+    /// The defaults: the Unix socket of [`default_socket_path`], 1 MiB JSON bodies, 64 GiB
+    /// uploads, a five-minute request limit.
+    pub fn new(bind: Bind) -> ServeOptions {
+        ServeOptions {
+            bind,
+            allow_remote: false,
+            extra_hosts: Vec::new(),
+            cors_origins: Vec::new(),
+            max_json_body: 1 << 20,
+            max_upload: 64 << 30,
+            request_timeout: Duration::from_secs(300),
+            ui_dir: None,
+            discovery_file: None,
+            schedules: true,
+        }
+    }
+}
+
+/// What the guard checks requests against.
+pub(crate) struct Doors {
+    /// Exact values the Host header may have.
+    pub hosts: Vec<String>,
+    /// A request without Host (only over the Unix socket).
+    pub allow_missing_host: bool,
+    pub cors_origins: Vec<String>,
+}
+
+/// What every handler shares.
+pub(crate) struct AppState {
+    pub api: Arc<Api>,
+    pub tokens: Tokens,
+    pub sessions: auth::Sessions,
+    pub failures: auth::Failures,
+    pub doors: Doors,
+    pub options: ServeOptions,
+    /// Running backups: target name → operation id.
+    pub backups: Mutex<std::collections::HashMap<String, String>>,
+    /// When this server started (a schedule that never ran is first due after it).
+    pub started_at: i64,
+    /// Cancelled when the server stops, which ends the event streams.
+    pub stopping: tokio_util::sync::CancellationToken,
+}
+
+/// A server bound and ready, not yet answering: see [`Server::serve`].
+pub struct Server {
+    state: Arc<AppState>,
+    listener: listen::Listener,
+    listening: Listening,
+}
+
+impl Server {
+    /// Binds as `options` say, over `api`'s vault; refuses a non-loopback address without
+    /// `allow_remote`, and a socket or discovery file a live server still uses.
+    pub async fn bind(api: Arc<Api>, options: ServeOptions) -> std::io::Result<Server> {
+        let (listener, listening) = listen::bind(&options, api.vault().root()).await?;
+        let mut hosts = vec![];
+        let allow_missing_host;
+        match &listening.addr {
+            Some(addr) => {
+                let port = addr.port();
+                hosts.push(format!("localhost:{port}"));
+                hosts.push(match addr {
+                    SocketAddr::V4(a) => format!("{}:{port}", a.ip()),
+                    SocketAddr::V6(a) => format!("[{}]:{port}", a.ip()),
+                });
+                allow_missing_host = false;
+            }
+            None => {
+                hosts.push("localhost".into());
+                allow_missing_host = true;
+            }
+        }
+        hosts.extend(options.extra_hosts.iter().cloned());
+        let tokens = Tokens::of_vault(api.vault().root());
+        let state = Arc::new(AppState {
+            doors: Doors {
+                hosts,
+                allow_missing_host,
+                cors_origins: options.cors_origins.clone(),
+            },
+            tokens,
+            sessions: auth::Sessions::default(),
+            failures: auth::Failures::default(),
+            options,
+            backups: Mutex::default(),
+            started_at: kura_core::Clock::now(&kura_core::SystemClock),
+            stopping: tokio_util::sync::CancellationToken::new(),
+            api,
+        });
+        Ok(Server {
+            state,
+            listener,
+            listening,
+        })
+    }
+
+    /// Where it listens.
+    pub fn listening(&self) -> &Listening {
+        &self.listening
+    }
+
+    /// A one-time link that opens a browser session of `scope` (valid for ten minutes, once).
+    pub fn session_link(&self, scope: Scope) -> String {
+        let token = self.state.sessions.new_link(scope);
+        format!("{}/v1/session?token={token}", self.listening.base_url())
+    }
+
+    /// The token file this server checks.
+    pub fn tokens(&self) -> &Tokens {
+        &self.state.tokens
+    }
+
+    /// Answers requests until `shutdown` completes, then removes the socket and the discovery
+    /// file.
+    pub async fn serve(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        if self.state.options.schedules {
+            start_schedules(&self.state.api);
+        }
+        let app = router(self.state.clone());
+        let stopping = self.state.stopping.clone();
+        let shutdown = async move {
+            shutdown.await;
+            stopping.cancel();
+        };
+        let result = self.listener.serve(app, shutdown).await;
+        self.listening.remove();
+        result
+    }
+}
+
+/// The HTTP routes with the guard and the limits in front.
+fn router(state: Arc<AppState>) -> Router {
+    routes::router(state)
+}
+
+/// HOOK for the headless schedules: `kura serve` runs the backup and cleanup schedules the
+/// desktop app runs. The scheduler is being moved out of the desktop shell into `kura-api`;
+/// when it lands there, start it here with `api` (one call). Until then a headless server runs
+/// backups and cleanups only when asked (`POST /v1/backups/targets/{name}/run`, `POST
+/// /v1/cleanup`).
+pub fn start_schedules(api: &Arc<Api>) {
+    let _ = api;
+    tracing::info!("schedules: not started in kura serve yet (the scheduler moves to kura-api)");
+}
+
+/// Opens the vault at `vault`, binds, prints where it listens, and answers until Ctrl-C or
+/// SIGTERM: what `kura serve` does. `open_browser`: print a one-time session link (and try
+/// `xdg-open`) for the browser UI.
+pub fn run(vault: PathBuf, options: ServeOptions, open_browser: bool) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the server's runtime: {e}"))?;
+    runtime.block_on(async move {
+        let vault = kura_core::Vault::open(&vault).map_err(|e| e.message().to_string())?;
+        let api = Api::open(Arc::new(vault)).map_err(|e| e.message)?;
+        let server = Server::bind(api, options)
+            .await
+            .map_err(|e| format!("cannot listen: {e}"))?;
+        let admin = server
+            .tokens()
+            .get_or_create(Scope::Admin)
+            .map_err(|e| format!("cannot make the token file: {e}"))?;
+        let _ = admin;
+        let l = server.listening();
+        match (&l.socket, &l.addr) {
+            (Some(sock), _) => eprintln!(
+                "kura serve: listening on {} (try: curl --unix-socket {} -H \"Authorization: Bearer $(kura serve token)\" http://localhost/v1/status)",
+                sock.display(),
+                sock.display()
+            ),
+            (None, Some(_)) => eprintln!("kura serve: listening on {}", l.base_url()),
+            _ => {}
+        }
+        eprintln!("kura serve: token file {}", server.tokens().path().display());
+        if open_browser {
+            if l.addr.is_none() {
+                eprintln!("kura serve: --open needs --listen 127.0.0.1:PORT (a browser cannot use a Unix socket)");
+            } else {
+                let link = server.session_link(Scope::Admin);
+                println!("{link}");
+                let _ = std::process::Command::new("xdg-open")
+                    .arg(&link)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn();
+            }
+        }
+        server
+            .serve(shutdown_signal())
+            .await
+            .map_err(|e| format!("the server stopped: {e}"))
+    })
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

@@ -1,0 +1,199 @@
+//! Where the server listens, and the discovery file that lets clients find it.
+
+use std::fs;
+use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use crate::{Bind, ServeOptions};
+
+/// The folder for the socket and the discovery file: `$XDG_RUNTIME_DIR/kura`, or, when that is
+/// not set, `<vault>/run` (never a shared folder like /tmp, where another user could squat it).
+pub fn runtime_dir(vault_root: &Path) -> PathBuf {
+    match std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir).join("kura"),
+        None => vault_root.join("run"),
+    }
+}
+
+/// The default socket: `<runtime dir>/api.sock`.
+pub fn default_socket_path(vault_root: &Path) -> PathBuf {
+    runtime_dir(vault_root).join("api.sock")
+}
+
+/// What the discovery file says: enough for a client to find the running server.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Discovery {
+    pub pid: u32,
+    /// `http://127.0.0.1:PORT` for TCP, `http://localhost` over the socket.
+    pub url: String,
+    /// The Unix socket, when it listens on one.
+    pub socket: Option<PathBuf>,
+    /// The vault it serves.
+    pub vault: PathBuf,
+}
+
+impl Discovery {
+    /// Reads the discovery file at `path`; `None` when there is none, or when the process that
+    /// wrote it is gone (a stale file from a server that did not stop cleanly).
+    pub fn read_live(path: &Path) -> Option<Discovery> {
+        let d: Discovery = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
+        pid_alive(d.pid).then_some(d)
+    }
+}
+
+fn pid_alive(pid: u32) -> bool {
+    pid == std::process::id() || Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Where a bound server listens.
+#[derive(Debug, Clone)]
+pub struct Listening {
+    /// The TCP address, when on TCP.
+    pub addr: Option<SocketAddr>,
+    /// The socket, when on a Unix socket.
+    pub socket: Option<PathBuf>,
+    /// The discovery file written.
+    pub discovery: PathBuf,
+}
+
+impl Listening {
+    /// `http://127.0.0.1:PORT`, or `http://localhost` over the socket.
+    pub fn base_url(&self) -> String {
+        match self.addr {
+            Some(SocketAddr::V6(a)) => format!("http://[{}]:{}", a.ip(), a.port()),
+            Some(a) => format!("http://{a}"),
+            None => "http://localhost".into(),
+        }
+    }
+
+    /// Removes the socket and the discovery file (on a clean shutdown).
+    pub fn remove(&self) {
+        if let Some(s) = &self.socket {
+            let _ = fs::remove_file(s);
+        }
+        // Only our own: a newer server may have replaced it.
+        if Discovery::read_live(&self.discovery).is_some_and(|d| d.pid == std::process::id()) {
+            let _ = fs::remove_file(&self.discovery);
+        }
+    }
+}
+
+pub(crate) enum Listener {
+    Tcp(tokio::net::TcpListener),
+    Unix(tokio::net::UnixListener),
+}
+
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+}
+
+fn in_use(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::AddrInUse, message)
+}
+
+pub(crate) async fn bind(
+    options: &ServeOptions,
+    vault_root: &Path,
+) -> std::io::Result<(Listener, Listening)> {
+    let (listener, addr, socket) = match &options.bind {
+        Bind::Tcp(addr) => {
+            if !addr.ip().is_loopback() && !options.allow_remote {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!(
+                        "{addr} is not a loopback address; anyone on the network could reach it. \
+                         Pass --allow-remote to mean it (and put TLS in front)"
+                    ),
+                ));
+            }
+            let l = tokio::net::TcpListener::bind(addr).await?;
+            let local = l.local_addr()?;
+            (Listener::Tcp(l), Some(local), None)
+        }
+        Bind::Unix(path) => {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            private_dir(dir)?;
+            if path.exists() {
+                if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                    return Err(in_use(format!(
+                        "a server already listens on {}",
+                        path.display()
+                    )));
+                }
+                // Left by a server that did not stop cleanly.
+                fs::remove_file(path)?;
+            }
+            let l = tokio::net::UnixListener::bind(path)?;
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600))?;
+            (Listener::Unix(l), None, Some(path.clone()))
+        }
+    };
+    let discovery = match (&options.discovery_file, &socket) {
+        (Some(p), _) => p.clone(),
+        (None, Some(s)) => s.with_file_name("serve.json"),
+        (None, None) => runtime_dir(vault_root).join("serve.json"),
+    };
+    if let Some(d) = Discovery::read_live(&discovery) {
+        if d.pid != std::process::id() {
+            if let Some(s) = &socket {
+                let _ = fs::remove_file(s);
+            }
+            return Err(in_use(format!(
+                "a kura server (pid {}) already serves {} at {} (discovery file {})",
+                d.pid,
+                d.vault.display(),
+                d.url,
+                discovery.display()
+            )));
+        }
+    }
+    let listening = Listening {
+        addr,
+        socket,
+        discovery: discovery.clone(),
+    };
+    let info = Discovery {
+        pid: std::process::id(),
+        url: listening.base_url(),
+        socket: listening.socket.clone(),
+        vault: vault_root.to_path_buf(),
+    };
+    private_dir(discovery.parent().unwrap_or(Path::new(".")))?;
+    let tmp = discovery.with_extension("json.tmp");
+    fs::write(&tmp, serde_json::to_vec_pretty(&info)?)?;
+    fs::set_permissions(&tmp, fs::Permissions::from_mode(0o600))?;
+    fs::rename(&tmp, &discovery)?;
+    Ok((listener, listening))
+}
+
+impl Listener {
+    pub(crate) async fn serve(
+        self,
+        app: Router,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        match self {
+            Listener::Tcp(l) => {
+                axum::serve(
+                    l,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(shutdown)
+                .await
+            }
+            Listener::Unix(l) => {
+                axum::serve(l, app.into_make_service())
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! Archives: archive a project, list, unarchive, extract, verify, import (a file on the
+//! server's machine, or uploaded).
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use kura_core::{ArchiveInfo, ArchiveVerifyReport, ExtractReport, ImportArchiveOptions, Project};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{blocking, json, long, St, Wait};
+use crate::body::{body_reader, Json, Query};
+use crate::error::{HttpError, HttpResult};
+
+#[utoipa::path(get, path = "/v1/archives", tag = "archives", responses((status = 200, body = Vec<ArchiveInfo>)))]
+pub async fn list(st: St) -> HttpResult<Response> {
+    Ok(json(blocking(&st, |a| Ok(a.vault().list_archives()?)).await?))
+}
+
+/// Archives a project into a tar.zst (result: ArchiveInfo).
+#[utoipa::path(post, path = "/v1/projects/{id}/archive", tag = "archives", params(("id" = String, Path), Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: ArchiveInfo")))]
+pub async fn archive(st: St, headers: HeaderMap, Path(id): Path<String>, Query(w): Query<Wait>) -> HttpResult<Response> {
+    let project = Some(id.clone());
+    long(&st, &headers, &w, "archive", project, move |a, job| {
+        let info: ArchiveInfo = a.vault().archive_project(&id, job)?;
+        a.changed(Some(&info.project_id), "archived");
+        Ok(info)
+    })
+    .await
+}
+
+/// An archive or archived project.
+#[derive(Deserialize, ToSchema)]
+pub struct ArchiveReference {
+    /// Project name or id, or archive id.
+    pub reference: String,
+}
+
+/// Brings an archived project back (result: Project).
+#[utoipa::path(post, path = "/v1/archives/unarchive", tag = "archives", request_body = ArchiveReference, params(Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
+pub async fn unarchive(st: St, headers: HeaderMap, Query(w): Query<Wait>, Json(b): Json<ArchiveReference>) -> HttpResult<Response> {
+    long(&st, &headers, &w, "unarchive", None, move |a, job| {
+        let p: Project = a.vault().unarchive_project(&b.reference, job)?;
+        a.changed(Some(&p.id), "unarchived");
+        Ok(p)
+    })
+    .await
+}
+
+/// Where to unpack.
+#[derive(Deserialize, ToSchema)]
+pub struct ExtractTo {
+    /// A new or empty folder on the server's machine.
+    pub dest: String,
+}
+
+/// Unpacks an archive into a folder (result: ExtractReport).
+#[utoipa::path(post, path = "/v1/archives/{archive}/extract", tag = "archives", request_body = ExtractTo,
+    params(("archive" = String, Path, description = "archive id or archived project"), Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: ExtractReport")))]
+pub async fn extract(st: St, headers: HeaderMap, Path(archive): Path<String>, Query(w): Query<Wait>, Json(b): Json<ExtractTo>) -> HttpResult<Response> {
+    long(&st, &headers, &w, "extract", None, move |a, job| {
+        let r: ExtractReport = a.vault().extract_archive(&archive, &PathBuf::from(b.dest), job)?;
+        Ok(r)
+    })
+    .await
+}
+
+/// Checks an archive's checksum and reads every entry (result: ArchiveVerifyReport).
+#[utoipa::path(post, path = "/v1/archives/{archive}/verify", tag = "archives",
+    params(("archive" = String, Path), Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: ArchiveVerifyReport")))]
+pub async fn verify(st: St, headers: HeaderMap, Path(archive): Path<String>, Query(w): Query<Wait>) -> HttpResult<Response> {
+    long(&st, &headers, &w, "verify-archive", None, move |a, job| {
+        let r: ArchiveVerifyReport = a.vault().verify_archive(&archive, job)?;
+        Ok(r)
+    })
+    .await
+}
+
+/// An archive file on the server's machine to import.
+#[derive(Deserialize, ToSchema)]
+pub struct ImportArchive {
+    pub path: String,
+    #[serde(default)]
+    pub options: ImportArchiveOptions,
+}
+
+/// Imports an archive file (.tar.zst, .tar.gz, .zip) as a new project (result: Project).
+#[utoipa::path(post, path = "/v1/archives/import", tag = "archives", request_body = ImportArchive, params(Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
+pub async fn import(st: St, headers: HeaderMap, Query(w): Query<Wait>, Json(b): Json<ImportArchive>) -> HttpResult<Response> {
+    long(&st, &headers, &w, "import", None, move |a, job| {
+        let p: Project = a.vault().import_archive(&PathBuf::from(b.path), &b.options, job)?;
+        a.changed(Some(&p.id), "created");
+        Ok(p)
+    })
+    .await
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct UploadArchiveQuery {
+    /// The file's name (its extension says the format: .tar.zst, .tar.gz, .zip).
+    pub filename: String,
+    pub name: Option<String>,
+    pub workspace: Option<String>,
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub wait: bool,
+    pub timeout_secs: Option<u64>,
+}
+
+/// Imports an uploaded archive (raw body) as a new project (result: Project).
+#[utoipa::path(post, path = "/v1/archives/upload", tag = "archives", params(UploadArchiveQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
+pub async fn upload_archive(st: St, headers: HeaderMap, Query(q): Query<UploadArchiveQuery>, body: Body) -> HttpResult<Response> {
+    let limit = st.options.max_upload;
+    super::files::check_length(&headers, limit)?;
+    let file_name = std::path::Path::new(&q.filename)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| !n.starts_with('.'))
+        .ok_or_else(|| HttpError::invalid("filename must be a plain file name like site.tar.zst"))?
+        .to_string();
+    let mut reader = body_reader(body, limit);
+    let staging = blocking(&st, move |a| {
+        let dir = tempfile::Builder::new()
+            .prefix(".upload-")
+            .tempdir_in(a.vault().root())
+            .map_err(|e| HttpError::internal(format!("no temporary folder in the vault: {e}")))?;
+        let path = dir.path().join(&file_name);
+        let mut f = std::fs::File::create(&path).map_err(|e| HttpError::internal(e.to_string()))?;
+        std::io::copy(&mut reader, &mut f).map_err(|e| {
+            if e.to_string().contains(crate::body::TOO_LARGE) {
+                HttpError::new(crate::error::HttpErrorCode::PayloadTooLarge, e.to_string())
+            } else {
+                HttpError::invalid(format!("the upload stopped: {e}"))
+            }
+        })?;
+        f.sync_all().map_err(|e| HttpError::internal(e.to_string()))?;
+        Ok((dir, path))
+    })
+    .await?;
+    let w = Wait { wait: q.wait, timeout_secs: q.timeout_secs };
+    let options = ImportArchiveOptions { name: q.name, workspace: q.workspace, kind: q.kind };
+    long(&st, &headers, &w, "import", None, move |a, job| {
+        let (dir, path) = staging;
+        let p: Project = a.vault().import_archive(&path, &options, job)?;
+        drop(dir);
+        a.changed(Some(&p.id), "created");
+        Ok(p)
+    })
+    .await
+}

@@ -1,0 +1,182 @@
+//! `GET /v1/events`: the event log as Server-Sent Events or NDJSON, from an id on. A client
+//! that reconnects with `Last-Event-ID` (or `?since=`) gets every later event exactly once; one
+//! that asks for events the log no longer keeps is told so with a `gap` event first.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{header, HeaderMap};
+use axum::response::sse::{Event as SseEvent, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use kura_api::{Api, Event};
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+use utoipa::IntoParams;
+
+use super::St;
+use crate::body::Query;
+use crate::error::{HttpError, HttpResult};
+
+/// How often an idle stream sends a keep-alive.
+pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// Events read from the log per page when catching up.
+const PAGE: usize = 500;
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct EventsQuery {
+    /// Events after this id (the `Last-Event-ID` header wins). Without either, only new events.
+    pub since: Option<i64>,
+    /// Comma-separated types; `operation.*` matches by prefix. All when absent.
+    pub types: Option<String>,
+    /// `ndjson` for one Event JSON per line instead of SSE (or `Accept: application/x-ndjson`).
+    pub format: Option<String>,
+}
+
+enum Item {
+    Event(Event),
+    Gap(i64),
+    KeepAlive,
+}
+
+struct Follow {
+    api: Arc<Api>,
+    after: i64,
+    types: Vec<String>,
+    rx: tokio::sync::broadcast::Receiver<Event>,
+    backlog: VecDeque<Event>,
+    catch_up: bool,
+    stop: CancellationToken,
+}
+
+impl Follow {
+    async fn next(&mut self) -> Option<Item> {
+        loop {
+            if let Some(e) = self.backlog.pop_front() {
+                self.after = self.after.max(e.id);
+                return Some(Item::Event(e));
+            }
+            if self.catch_up {
+                let (api, after, types) = (self.api.clone(), self.after, self.types.clone());
+                let page = tokio::task::spawn_blocking(move || api.events().since(after, &types, PAGE))
+                    .await
+                    .ok()?
+                    .ok()?;
+                if page.events.len() < PAGE {
+                    self.catch_up = false;
+                }
+                self.backlog.extend(page.events);
+                if page.gap {
+                    return Some(Item::Gap(after));
+                }
+                continue;
+            }
+            tokio::select! {
+                _ = self.stop.cancelled() => return None,
+                r = tokio::time::timeout(KEEP_ALIVE, self.rx.recv()) => match r {
+                    Err(_) => return Some(Item::KeepAlive),
+                    Ok(Ok(e)) => {
+                        // Id 0: an event the log could not keep; still delivered live.
+                        let new = e.id == 0 || e.id > self.after;
+                        if new && kura_api::matches_types(&e.kind, &self.types) {
+                            self.after = self.after.max(e.id);
+                            return Some(Item::Event(e));
+                        }
+                    }
+                    Ok(Err(RecvError::Lagged(_))) => self.catch_up = true,
+                    Ok(Err(RecvError::Closed)) => return None,
+                },
+            }
+        }
+    }
+}
+
+/// The event stream (`text/event-stream`, or `application/x-ndjson`).
+#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventsQuery,
+        ("Last-Event-ID" = Option<i64>, Header, description = "resume after this event id")),
+    responses((status = 200, content_type = "text/event-stream", body = kura_api::Event,
+        description = "SSE: `id:` the event id, `event:` its type, `data:` the Event JSON; a `gap` event `{\"since\": N}` when events after N were pruned; keep-alive comments every 15 s. With `?format=ndjson`, one Event per line.")))]
+pub async fn events(st: St, headers: HeaderMap, Query(q): Query<EventsQuery>) -> HttpResult<Response> {
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().parse::<i64>().map_err(|_| HttpError::invalid("Last-Event-ID must be an event id (a number)")))
+        .transpose()?;
+    let types: Vec<String> = q
+        .types
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    let ndjson = q.format.as_deref() == Some("ndjson")
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/x-ndjson"));
+    // Subscribe before reading the log, so nothing falls between the two.
+    let rx = st.api.events().subscribe();
+    let (after, catch_up) = match last_event_id.or(q.since) {
+        Some(id) => (id.max(0), true),
+        None => {
+            let api = st.api.clone();
+            let last = tokio::task::spawn_blocking(move || api.events().last_id())
+                .await
+                .map_err(|e| HttpError::internal(e.to_string()))??;
+            (last, false)
+        }
+    };
+    let follow = Follow {
+        api: st.api.clone(),
+        after,
+        types,
+        rx,
+        backlog: VecDeque::new(),
+        catch_up,
+        stop: st.stopping.clone(),
+    };
+    let items = futures_util::stream::unfold(follow, |mut f| async move { f.next().await.map(|i| (i, f)) });
+    if ndjson {
+        let lines = items.map(|item| {
+            let line = match item {
+                Item::Event(e) => serde_json::to_string(&e).unwrap_or_default() + "\n",
+                Item::Gap(since) => serde_json::json!({"id": 0, "at": now_ms(), "type": "gap", "project_id": null, "data": {"since": since}}).to_string() + "\n",
+                Item::KeepAlive => "\n".to_string(),
+            };
+            Ok::<_, Infallible>(Bytes::from(line))
+        });
+        return Ok((
+            [(header::CONTENT_TYPE, "application/x-ndjson"), (header::CACHE_CONTROL, "no-store")],
+            Body::from_stream(lines),
+        )
+            .into_response());
+    }
+    let sse = items.map(|item| {
+        Ok::<_, Infallible>(match item {
+            Item::Event(e) => {
+                let mut ev = SseEvent::default().event(e.kind.clone());
+                if e.id > 0 {
+                    ev = ev.id(e.id.to_string());
+                }
+                ev.json_data(&e).unwrap_or_else(|_| SseEvent::default().comment("unserializable event"))
+            }
+            Item::Gap(since) => SseEvent::default().event("gap").data(serde_json::json!({"since": since}).to_string()),
+            Item::KeepAlive => SseEvent::default().comment("keep-alive"),
+        })
+    });
+    Ok(([(header::CACHE_CONTROL, "no-store")], Sse::new(sse)).into_response())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

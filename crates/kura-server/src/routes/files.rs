@@ -1,0 +1,301 @@
+//! Files inside a project: list, preview, read (streamed, with Range), save (streamed raw body),
+//! rename, delete, upload (local paths, or a browser's multipart form).
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Path, Request};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kura_core::{FileEntry, FilePreview, FileState, UploadReport};
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncWriteExt;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{blocking, done, json, long, St, Wait};
+use crate::body::{body_reader, parse_range, BodyWriter, Json, Query, RangeWriter, RANGE_DONE, TOO_LARGE};
+use crate::error::{HttpError, HttpErrorCode, HttpResult};
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Prefix {
+    /// Only files under this folder.
+    pub prefix: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/projects/{id}/files", tag = "files", params(("id" = String, Path), Prefix),
+    responses((status = 200, body = Vec<FileEntry>)))]
+pub async fn list(st: St, Path(id): Path<String>, Query(q): Query<Prefix>) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| Ok(a.vault().list_files(&id, q.prefix.as_deref())?)).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FilePath {
+    /// The file, relative to the project folder.
+    pub path: String,
+}
+
+#[utoipa::path(get, path = "/v1/projects/{id}/preview", tag = "files", params(("id" = String, Path), FilePath),
+    responses((status = 200, body = FilePreview)))]
+pub async fn preview(st: St, Path(id): Path<String>, Query(q): Query<FilePath>) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| Ok(a.vault().preview_file(&id, &q.path)?)).await?,
+    ))
+}
+
+/// A file's bytes, streamed; `Range: bytes=a-b` gives part of it (206).
+#[utoipa::path(get, path = "/v1/projects/{id}/files/{path}", tag = "files",
+    params(("id" = String, Path), ("path" = String, Path, description = "the file, relative to the project folder; may contain '/'")),
+    responses((status = 200, content_type = "application/octet-stream", description = "the file"),
+              (status = 206, content_type = "application/octet-stream", description = "the range asked for"),
+              (status = 416, description = "the range is outside the file")))]
+pub async fn read_file(st: St, Path((id, path)): Path<(String, String)>, headers: HeaderMap) -> HttpResult<Response> {
+    let (pid, rel) = (id.clone(), path.clone());
+    let size = blocking(&st, move |a| {
+        let entries = a.vault().list_files(&pid, Some(&rel))?;
+        entries
+            .into_iter()
+            .find(|e| e.path == rel && e.state != FileState::Deleted)
+            .map(|e| e.size)
+            .ok_or_else(|| HttpError::new(HttpErrorCode::NotFound, format!("there is no file '{rel}' in this project")))
+    })
+    .await?;
+    let range = match parse_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), size) {
+        Ok(r) => r,
+        Err(()) => {
+            return Ok((
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                [(header::CONTENT_RANGE, format!("bytes */{size}"))],
+            )
+                .into_response())
+        }
+    };
+    let (writer, body) = BodyWriter::new();
+    let api = st.api.clone();
+    tokio::task::spawn_blocking(move || {
+        let r = match range {
+            Some((start, end)) => {
+                let mut w = RangeWriter::new(writer, start, end);
+                api.vault().read_file(&id, &path, &mut w)
+            }
+            None => {
+                let mut w = writer;
+                api.vault().read_file(&id, &path, &mut w)
+            }
+        };
+        if let Err(e) = r {
+            if !e.message().contains(RANGE_DONE) {
+                tracing::warn!("reading {path} stopped: {}", e.message());
+            }
+        }
+    });
+    let mut res = Response::new(body);
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/octet-stream"));
+    h.insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
+    match range {
+        Some((start, end)) => {
+            *res.status_mut() = StatusCode::PARTIAL_CONTENT;
+            res.headers_mut().insert(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}").parse().expect("a valid header"));
+            res.headers_mut().insert(header::CONTENT_LENGTH, (end - start + 1).into());
+        }
+        None => {
+            res.headers_mut().insert(header::CONTENT_LENGTH, size.into());
+        }
+    }
+    Ok(res)
+}
+
+/// What a save wrote.
+#[derive(Serialize, ToSchema)]
+pub struct Saved {
+    pub path: String,
+    pub bytes: u64,
+}
+
+fn too_large(limit: u64) -> HttpError {
+    HttpError::new(HttpErrorCode::PayloadTooLarge, format!("{TOO_LARGE}: at most {limit} bytes"))
+}
+
+/// Refuses a body whose announced length is over the limit before reading a byte of it.
+pub(crate) fn check_length(headers: &HeaderMap, limit: u64) -> HttpResult<()> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(n) if n > limit => Err(too_large(limit)),
+        _ => Ok(()),
+    }
+}
+
+/// Saves a file from the raw request body, streamed (created or replaced atomically).
+#[utoipa::path(put, path = "/v1/projects/{id}/files/{path}", tag = "files",
+    params(("id" = String, Path), ("path" = String, Path)),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = Saved)))]
+pub async fn save_file(st: St, Path((id, path)): Path<(String, String)>, headers: HeaderMap, body: Body) -> HttpResult<Response> {
+    let limit = st.options.max_upload;
+    check_length(&headers, limit)?;
+    let mut reader = body_reader(body, limit);
+    let rel = path.clone();
+    let bytes = blocking(&st, move |a| {
+        let n = a.vault().save_file(&id, &rel, &mut reader).map_err(|e| {
+            if e.message().contains(TOO_LARGE) {
+                too_large(limit)
+            } else {
+                e.into()
+            }
+        })?;
+        let p = a.vault().project(&id)?;
+        a.changed(Some(&p.id), "files");
+        Ok(n)
+    })
+    .await?;
+    Ok(json(Saved { path, bytes }))
+}
+
+/// Deletes a file (it stays in earlier versions).
+#[utoipa::path(delete, path = "/v1/projects/{id}/files/{path}", tag = "files",
+    params(("id" = String, Path), ("path" = String, Path)), responses((status = 200, body = super::Done)))]
+pub async fn delete_file(st: St, Path((id, path)): Path<(String, String)>) -> HttpResult<Response> {
+    blocking(&st, move |a| {
+        a.vault().delete_file(&id, &path)?;
+        let p = a.vault().project(&id)?;
+        a.changed(Some(&p.id), "files");
+        Ok(())
+    })
+    .await?;
+    Ok(done())
+}
+
+/// A rename inside a project.
+#[derive(Deserialize, ToSchema)]
+pub struct RenameFile {
+    pub from: String,
+    pub to: String,
+}
+
+#[utoipa::path(post, path = "/v1/projects/{id}/files-rename", tag = "files", request_body = RenameFile,
+    params(("id" = String, Path)), responses((status = 200, body = super::Done)))]
+pub async fn rename(st: St, Path(id): Path<String>, Json(b): Json<RenameFile>) -> HttpResult<Response> {
+    blocking(&st, move |a| {
+        a.vault().rename_file(&id, &b.from, &b.to)?;
+        let p = a.vault().project(&id)?;
+        a.changed(Some(&p.id), "files");
+        Ok(())
+    })
+    .await?;
+    Ok(done())
+}
+
+/// Files and folders on the server's machine to copy into a project.
+#[derive(Deserialize, ToSchema)]
+pub struct UploadLocal {
+    pub sources: Vec<String>,
+    /// The folder in the project ("" for the top).
+    #[serde(default)]
+    pub dest_dir: String,
+}
+
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// The folder in the project for a multipart upload ("" for the top).
+    pub dest_dir: Option<String>,
+    #[serde(default)]
+    pub wait: bool,
+    pub timeout_secs: Option<u64>,
+}
+
+/// Copies files into a project: a JSON body names files on the server's machine; a
+/// `multipart/form-data` body carries them (one part per file, its filename the relative path).
+/// Result: UploadReport.
+#[utoipa::path(post, path = "/v1/projects/{id}/upload", tag = "files", params(("id" = String, Path), UploadQuery),
+    request_body(content(
+        (UploadLocal = "application/json"),
+        (Object = "multipart/form-data")
+    )),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: UploadReport")))]
+pub async fn upload(st: St, Path(id): Path<String>, Query(q): Query<UploadQuery>, req: Request) -> HttpResult<Response> {
+    let headers = req.headers().clone();
+    let wait = Wait { wait: q.wait, timeout_secs: q.timeout_secs };
+    let is_multipart = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !is_multipart {
+        check_length(&headers, st.options.max_json_body as u64)?;
+        let Json(b) = Json::<UploadLocal>::from_request(req, &()).await?;
+        let project = Some(id.clone());
+        return long(&st, &headers, &wait, "upload", project, move |a, job| {
+            let sources: Vec<PathBuf> = b.sources.into_iter().map(PathBuf::from).collect();
+            let r: UploadReport = a.vault().upload_files(&id, &sources, &b.dest_dir, job)?;
+            a.changed(Some(&a.vault().project(&id)?.id), "files");
+            Ok(r)
+        })
+        .await;
+    }
+    let limit = st.options.max_upload;
+    check_length(&headers, limit)?;
+    // The parts are received into a folder in the vault first, then copied in by the engine
+    // (which checks every path again) as one operation.
+    let vault_root = st.api.vault().root().to_path_buf();
+    let staging = tempfile::Builder::new()
+        .prefix(".upload-")
+        .tempdir_in(&vault_root)
+        .map_err(|e| HttpError::internal(format!("no temporary folder in the vault: {e}")))?;
+    let mut multipart = Multipart::from_request(req, &())
+        .await
+        .map_err(|e| HttpError::invalid(e.body_text()))?;
+    let mut received: u64 = 0;
+    let mut tops: Vec<PathBuf> = Vec::new();
+    while let Some(mut field) = multipart.next_field().await.map_err(|e| HttpError::invalid(e.body_text()))? {
+        let Some(name) = field.file_name().map(str::to_string) else { continue };
+        let rel = safe_relative(&name)?;
+        let dest = staging.path().join(&rel);
+        if let Some(parent) = dest.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(|e| HttpError::internal(e.to_string()))?;
+        }
+        let mut file = tokio::fs::File::create(&dest).await.map_err(|e| HttpError::internal(e.to_string()))?;
+        while let Some(chunk) = field.chunk().await.map_err(|e| HttpError::invalid(e.body_text()))? {
+            received += chunk.len() as u64;
+            if received > limit {
+                return Err(too_large(limit));
+            }
+            file.write_all(&chunk).await.map_err(|e| HttpError::internal(e.to_string()))?;
+        }
+        file.sync_all().await.map_err(|e| HttpError::internal(e.to_string()))?;
+        let top = staging.path().join(rel.components().next().map(|c| c.as_os_str()).unwrap_or_default());
+        if !tops.contains(&top) {
+            tops.push(top);
+        }
+    }
+    let dest_dir = q.dest_dir.unwrap_or_default();
+    let project = Some(id.clone());
+    long(&st, &headers, &wait, "upload", project, move |a, job| {
+        let r: UploadReport = a.vault().upload_files(&id, &tops, &dest_dir, job)?;
+        drop(staging);
+        a.changed(Some(&a.vault().project(&id)?.id), "files");
+        Ok(r)
+    })
+    .await
+}
+
+/// A part's filename as a relative path; anything that would leave the folder is refused.
+fn safe_relative(name: &str) -> HttpResult<PathBuf> {
+    use std::path::Component;
+    let p = PathBuf::from(name.replace('\\', "/"));
+    let ok = !name.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)));
+    if ok {
+        Ok(p)
+    } else {
+        Err(HttpError::new(
+            HttpErrorCode::PathEscape,
+            format!("'{name}' is not a relative path inside the project"),
+        ))
+    }
+}

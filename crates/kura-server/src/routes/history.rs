@@ -1,0 +1,170 @@
+//! Versions: snapshot, list, diff, restore; the project folder's own git repository.
+
+use axum::extract::Path;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use kura_core::{
+    Diff, FolderGitCommit, FolderGitStatus, RestoreReport, SnapshotOptions, SnapshotReport, Trigger,
+    Version,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{blocking, done, json, long, St, Wait};
+use crate::body::{Json, Query};
+use crate::error::HttpResult;
+
+/// What to say about a new version.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct SnapshotRequest {
+    /// The version's message.
+    pub message: Option<String>,
+    /// Who made it: "Name <email>".
+    pub author: Option<String>,
+    /// Make a version even if nothing changed.
+    #[serde(default)]
+    pub allow_empty: bool,
+}
+
+/// Takes a version of a project (result: SnapshotReport).
+#[utoipa::path(post, path = "/v1/projects/{id}/snapshot", tag = "versions", request_body = SnapshotRequest,
+    params(("id" = String, Path), Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: SnapshotReport"),
+              (status = 200, body = kura_api::Operation, description = "finished (?wait=true)")))]
+pub async fn snapshot(st: St, headers: HeaderMap, Path(id): Path<String>, Query(w): Query<Wait>, body: axum::body::Bytes) -> HttpResult<Response> {
+    let b: SnapshotRequest = crate::body::optional_json(&body)?;
+    let project = Some(id.clone());
+    long(&st, &headers, &w, "snapshot", project, move |a, job| {
+        let opts = SnapshotOptions {
+            message: b.message,
+            author: b.author,
+            trigger: Trigger::Api,
+            allow_empty: b.allow_empty,
+        };
+        let r: SnapshotReport = a.vault().snapshot(&id, &opts, job)?;
+        a.changed(Some(&r.project_id), "snapshot");
+        Ok(r)
+    })
+    .await
+}
+
+/// Takes a version of every active project that changed (result: SnapshotReport[]).
+#[utoipa::path(post, path = "/v1/snapshot-changed", tag = "versions", params(Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: SnapshotReport[]")))]
+pub async fn snapshot_changed(st: St, headers: HeaderMap, Query(w): Query<Wait>) -> HttpResult<Response> {
+    long(&st, &headers, &w, "snapshot", None, move |a, job| {
+        let opts = SnapshotOptions { trigger: Trigger::Api, ..Default::default() };
+        let reports: Vec<SnapshotReport> = a.vault().snapshot_changed(true, &opts, job)?;
+        for r in reports.iter().filter(|r| r.version.is_some()) {
+            a.changed(Some(&r.project_id), "snapshot");
+        }
+        Ok(reports)
+    })
+    .await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VersionsQuery {
+    /// At most this many, newest first.
+    pub limit: Option<usize>,
+    /// Only versions where this file changed.
+    pub path: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/projects/{id}/versions", tag = "versions", params(("id" = String, Path), VersionsQuery),
+    responses((status = 200, body = Vec<Version>)))]
+pub async fn versions(st: St, Path(id): Path<String>, Query(q): Query<VersionsQuery>) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| {
+            let v = match &q.path {
+                Some(path) => a.vault().file_versions(&id, path)?,
+                None => a.vault().versions(&id, q.limit)?,
+            };
+            Ok(v.into_iter().take(q.limit.unwrap_or(usize::MAX)).collect::<Vec<_>>())
+        })
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DiffQuery {
+    /// The older version (id, latest, latest~N).
+    pub from: String,
+    /// The newer version (default: latest).
+    pub to: Option<String>,
+    /// Only this file or folder.
+    pub path: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/projects/{id}/diff", tag = "versions", params(("id" = String, Path), DiffQuery),
+    responses((status = 200, body = Diff)))]
+pub async fn diff(st: St, Path(id): Path<String>, Query(q): Query<DiffQuery>) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| {
+            Ok(a.vault().diff(&id, &q.from, q.to.as_deref(), q.path.as_deref(), true)?)
+        })
+        .await?,
+    ))
+}
+
+/// The version to restore, and optionally one file.
+#[derive(Deserialize, ToSchema)]
+pub struct RestoreRequest {
+    pub version: String,
+    /// Restore only this file.
+    pub path: Option<String>,
+}
+
+/// Restores a project or one file (the current state is kept as a version first; result:
+/// RestoreReport).
+#[utoipa::path(post, path = "/v1/projects/{id}/restore", tag = "versions", request_body = RestoreRequest,
+    params(("id" = String, Path), Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: RestoreReport")))]
+pub async fn restore(st: St, headers: HeaderMap, Path(id): Path<String>, Query(w): Query<Wait>, Json(b): Json<RestoreRequest>) -> HttpResult<Response> {
+    let project = Some(id.clone());
+    long(&st, &headers, &w, "restore", project, move |a, job| {
+        let r: RestoreReport = match &b.path {
+            Some(path) => a.vault().restore_file(&id, &b.version, path, job)?,
+            None => a.vault().restore_project(&id, &b.version, job)?,
+        };
+        a.changed(Some(&a.vault().project(&id)?.id), "restore");
+        Ok(r)
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/v1/projects/{id}/git/status", tag = "git", params(("id" = String, Path)),
+    responses((status = 200, body = FolderGitStatus)))]
+pub async fn git_status(st: St, Path(id): Path<String>) -> HttpResult<Response> {
+    Ok(json(blocking(&st, move |a| Ok(a.vault().folder_git_status(&id)?)).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogQuery {
+    /// At most this many commits (default 20).
+    pub limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/v1/projects/{id}/git/log", tag = "git", params(("id" = String, Path), LogQuery),
+    responses((status = 200, body = Vec<FolderGitCommit>)))]
+pub async fn git_log(st: St, Path(id): Path<String>, Query(q): Query<LogQuery>) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| Ok(a.vault().folder_git_log(&id, q.limit.unwrap_or(20))?)).await?,
+    ))
+}
+
+/// Makes the project's folder a git repository.
+#[utoipa::path(post, path = "/v1/projects/{id}/git/init", tag = "git", params(("id" = String, Path)),
+    responses((status = 200, body = super::Done)))]
+pub async fn git_init(st: St, Path(id): Path<String>) -> HttpResult<Response> {
+    blocking(&st, move |a| {
+        a.vault().init_folder_git(&id)?;
+        a.changed(Some(&a.vault().project(&id)?.id), "git");
+        Ok(())
+    })
+    .await?;
+    Ok(done())
+}

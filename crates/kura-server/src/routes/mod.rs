@@ -1,0 +1,296 @@
+//! The routes of `/v1`, grouped by what they concern. Each handler parses its input, calls one
+//! function of the service layer or the engine on a blocking thread, and converts the answer.
+
+pub(crate) mod archives;
+pub(crate) mod backups;
+pub(crate) mod browser;
+pub(crate) mod events;
+pub(crate) mod files;
+pub(crate) mod history;
+pub(crate) mod operations;
+pub(crate) mod projects;
+pub(crate) mod vault;
+pub(crate) mod workspaces;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use axum::{middleware, Router};
+use kura_api::{Api, ApiResult, OpState, Operation};
+use kura_core::Job;
+use serde::{Deserialize, Serialize};
+use utoipa::IntoParams;
+
+use crate::error::{HttpError, HttpErrorCode, HttpResult};
+use crate::AppState;
+
+pub(crate) type St = axum::extract::State<Arc<AppState>>;
+
+/// Every route, behind the guard, the body limit and the time limit.
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    let max_json = state.options.max_json_body;
+    let timeout = state.options.request_timeout;
+    // Uploads stream to disk, so the JSON body limit does not apply; their own limit does.
+    let uploads = Router::new()
+        .route(
+            "/v1/projects/{id}/files/{*path}",
+            get(files::read_file)
+                .put(files::save_file)
+                .delete(files::delete_file),
+        )
+        .route("/v1/projects/{id}/upload", post(files::upload))
+        .route("/v1/archives/upload", post(archives::upload_archive))
+        .layer(DefaultBodyLimit::disable());
+    let api = Router::new()
+        .route("/v1/health", get(vault::health))
+        .route("/v1/status", get(vault::status))
+        .route("/v1/openapi.json", get(vault::openapi))
+        .route("/v1/stats", get(vault::stats))
+        .route("/v1/config", get(vault::config).patch(vault::set_config))
+        .route("/v1/quota", get(vault::quota))
+        .route("/v1/verify", post(vault::verify))
+        .route("/v1/gc", post(vault::gc))
+        .route("/v1/cleanup", post(vault::cleanup))
+        .route("/v1/cleanup/runs", get(vault::cleanup_runs))
+        .route("/v1/cleanup/next", get(vault::next_cleanup))
+        .route("/v1/templates", get(vault::templates))
+        .route("/v1/snapshot-changed", post(history::snapshot_changed))
+        .route(
+            "/v1/workspaces",
+            get(workspaces::list).post(workspaces::create),
+        )
+        .route(
+            "/v1/workspaces/{name}",
+            patch(workspaces::rename).delete(workspaces::delete),
+        )
+        .route("/v1/workspaces/{name}/switch", post(workspaces::switch))
+        .route("/v1/projects", get(projects::list).post(projects::create))
+        .route("/v1/projects/import", post(projects::import))
+        .route(
+            "/v1/projects/{id}",
+            get(projects::get)
+                .patch(projects::edit)
+                .delete(projects::delete),
+        )
+        .route("/v1/projects/{id}/tags", post(projects::tag))
+        .route("/v1/projects/{id}/metadata", patch(projects::set_metadata))
+        .route("/v1/projects/{id}/trash", post(projects::trash))
+        .route("/v1/projects/{id}/untrash", post(projects::untrash))
+        .route("/v1/projects/{id}/template", post(projects::save_template))
+        .route("/v1/projects/{id}/export", post(projects::export))
+        .route(
+            "/v1/projects/{id}/export.tar.zst",
+            get(projects::export_stream),
+        )
+        .route("/v1/projects/{id}/files", get(files::list))
+        .route("/v1/projects/{id}/preview", get(files::preview))
+        .route("/v1/projects/{id}/files-rename", post(files::rename))
+        .route("/v1/projects/{id}/snapshot", post(history::snapshot))
+        .route("/v1/projects/{id}/versions", get(history::versions))
+        .route("/v1/projects/{id}/diff", get(history::diff))
+        .route("/v1/projects/{id}/restore", post(history::restore))
+        .route("/v1/projects/{id}/git/status", get(history::git_status))
+        .route("/v1/projects/{id}/git/log", get(history::git_log))
+        .route("/v1/projects/{id}/git/init", post(history::git_init))
+        .route("/v1/projects/{id}/archive", post(archives::archive))
+        .route("/v1/archives", get(archives::list))
+        .route("/v1/archives/unarchive", post(archives::unarchive))
+        .route("/v1/archives/import", post(archives::import))
+        .route("/v1/archives/{archive}/extract", post(archives::extract))
+        .route("/v1/archives/{archive}/verify", post(archives::verify))
+        .route("/v1/operations", get(operations::list))
+        .route(
+            "/v1/operations/{id}",
+            get(operations::get).delete(operations::cancel),
+        )
+        .route("/v1/events", get(events::events))
+        .route("/v1/backups/status", get(backups::status))
+        .route("/v1/backups/pause", post(backups::pause))
+        .route("/v1/backups/runs", get(backups::runs))
+        .route("/v1/backups/targets", post(backups::add_target))
+        .route(
+            "/v1/backups/targets/{name}",
+            patch(backups::update_target).delete(backups::remove_target),
+        )
+        .route("/v1/backups/targets/{name}/test", post(backups::test_target))
+        .route(
+            "/v1/backups/targets/{name}/run",
+            post(backups::start).delete(backups::cancel),
+        )
+        .route(
+            "/v1/backups/targets/{name}/backups",
+            get(backups::backups_at),
+        )
+        .route(
+            "/v1/backups/targets/{name}/backups/{backup}",
+            get(backups::contents),
+        )
+        .route(
+            "/v1/backups/targets/{name}/backups/{backup}/restore",
+            post(backups::restore),
+        )
+        .route("/v1/backups/targets/{name}/verify", post(backups::verify))
+        .route("/v1/backups/targets/{name}/prune", post(backups::prune))
+        .route("/v1/session", get(browser::session))
+        .layer(DefaultBodyLimit::max(max_json));
+    Router::new()
+        .merge(api)
+        .merge(uploads)
+        .fallback(browser::ui)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::guard::guard))
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .with_state(state)
+}
+
+/// Answers `408 timeout` when a handler takes longer than the request time limit (a response
+/// already started, like an event stream or a download, is not cut).
+async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => HttpError::new(
+            HttpErrorCode::Timeout,
+            format!(
+                "the request took longer than {} s; long work runs as an operation (202) instead",
+                limit.as_secs()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// Runs engine work on a blocking thread, then removes in the background what an archive or a
+/// deletion moved aside.
+pub(crate) async fn blocking<T: Send + 'static>(
+    st: &AppState,
+    work: impl FnOnce(&Api) -> HttpResult<T> + Send + 'static,
+) -> HttpResult<T> {
+    let api = st.api.clone();
+    tokio::task::spawn_blocking(move || {
+        let r = work(&api);
+        purge_in_background(&api);
+        r
+    })
+    .await
+    .map_err(|e| HttpError::internal(format!("the operation stopped unexpectedly: {e}")))?
+}
+
+fn purge_in_background(api: &Arc<Api>) {
+    if !api.vault().has_discarded() {
+        return;
+    }
+    let api = api.clone();
+    std::thread::spawn(move || {
+        if let Err(e) = api.vault().purge_discarded() {
+            tracing::warn!("removing discarded folders failed: {}", e.message());
+        }
+    });
+}
+
+/// `?wait=true&timeout_secs=N` on long operations.
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct Wait {
+    /// Answer when the operation ends (200 if it succeeded, else the error's status; the body
+    /// is the operation either way) instead of at once with 202.
+    #[serde(default)]
+    pub wait: bool,
+    /// How long to wait at most (default and maximum: the server's request time limit).
+    pub timeout_secs: Option<u64>,
+}
+
+/// Starts `work` as a long operation of `kind`: 202 with the operation and its `Location`, or,
+/// with `?wait=true`, the finished operation. Honours `Kura-Operation-Id` and `Idempotency-Key`.
+pub(crate) async fn long<T: Serialize + 'static>(
+    st: &Arc<AppState>,
+    headers: &HeaderMap,
+    wait: &Wait,
+    kind: &str,
+    project_id: Option<String>,
+    work: impl FnOnce(&Api, &Job) -> ApiResult<T> + Send + 'static,
+) -> HttpResult<Response> {
+    let id = header_str(headers, "kura-operation-id");
+    let key = header_str(headers, "idempotency-key");
+    let api = st.api.clone();
+    let op = st.api.operations().start(
+        kind,
+        project_id.as_deref(),
+        id,
+        key,
+        move |job| {
+            let r = work(&api, job);
+            purge_in_background(&api);
+            r
+        },
+    )?;
+    answer_operation(st, op, wait).await
+}
+
+/// The answer for an operation that was started (or found): see [`long`].
+pub(crate) async fn answer_operation(
+    st: &Arc<AppState>,
+    op: Operation,
+    wait: &Wait,
+) -> HttpResult<Response> {
+    if !wait.wait {
+        let location = format!("/v1/operations/{}", op.id);
+        let mut res = (StatusCode::ACCEPTED, axum::Json(op)).into_response();
+        if let Ok(v) = HeaderValue::from_str(&location) {
+            res.headers_mut().insert(header::LOCATION, v);
+        }
+        return Ok(res);
+    }
+    let limit = st.options.request_timeout.saturating_sub(Duration::from_secs(1));
+    let timeout = wait
+        .timeout_secs
+        .map(Duration::from_secs)
+        .unwrap_or(limit)
+        .min(limit);
+    let ops = st.api.operations().clone();
+    let id = op.id.clone();
+    let done = tokio::task::spawn_blocking(move || ops.wait(&id, timeout))
+        .await
+        .map_err(|e| HttpError::internal(format!("waiting stopped unexpectedly: {e}")))??;
+    Ok(operation_response(done))
+}
+
+/// An operation with the status its state calls for.
+pub(crate) fn operation_response(op: Operation) -> Response {
+    let status = match (&op.state, &op.error) {
+        (OpState::Succeeded, _) => StatusCode::OK,
+        (OpState::Running, _) => StatusCode::ACCEPTED,
+        (_, Some(e)) => HttpErrorCode::from(e.code).status(),
+        (_, None) => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    (status, axum::Json(op)).into_response()
+}
+
+pub(crate) fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// A JSON answer.
+pub(crate) fn json<T: Serialize>(value: T) -> Response {
+    axum::Json(value).into_response()
+}
+
+/// `{}`: done, nothing to say.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Done {
+    /// Always true.
+    pub ok: bool,
+}
+
+pub(crate) fn done() -> Response {
+    json(Done { ok: true })
+}

@@ -1,0 +1,333 @@
+//! Projects: list, create, import, change, trash, delete, export.
+
+use std::path::PathBuf;
+
+use axum::extract::Path;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kura_core::{
+    ImportOptions, NewProject, Project, ProjectFilter, ProjectSort, ProjectStatus, RestoreReport,
+    Template,
+};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{blocking, done, json, long, St, Wait};
+use crate::auth::Scope;
+use crate::body::{BodyWriter, Json, Query};
+use crate::error::{HttpError, HttpResult};
+use crate::guard::Caller;
+
+/// The project filter as query parameters (lists comma-separated; `metadata` as
+/// `key=value,key2` where a bare key means "has this key").
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    pub workspace: Option<String>,
+    pub all_workspaces: Option<bool>,
+    pub status: Option<ProjectStatus>,
+    pub language: Option<String>,
+    pub framework: Option<String>,
+    /// Comma-separated; all must match.
+    pub tags: Option<String>,
+    pub min_size: Option<u64>,
+    pub max_size: Option<u64>,
+    pub updated_since: Option<i64>,
+    pub updated_before: Option<i64>,
+    pub text: Option<String>,
+    /// Comma-separated `key` or `key=value`.
+    pub metadata: Option<String>,
+    pub sort: Option<ProjectSort>,
+    pub limit: Option<u32>,
+}
+
+fn list_of(s: &Option<String>) -> Vec<String> {
+    s.as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl ListQuery {
+    fn filter(self) -> ProjectFilter {
+        ProjectFilter {
+            tags: list_of(&self.tags),
+            metadata: list_of(&self.metadata)
+                .into_iter()
+                .map(|m| match m.split_once('=') {
+                    Some((k, v)) => (k.to_string(), Some(v.to_string())),
+                    None => (m, None),
+                })
+                .collect(),
+            workspace: self.workspace,
+            all_workspaces: self.all_workspaces.unwrap_or(false),
+            status: self.status,
+            language: self.language,
+            framework: self.framework,
+            min_size: self.min_size,
+            max_size: self.max_size,
+            updated_since: self.updated_since,
+            updated_before: self.updated_before,
+            text: self.text,
+            sort: self.sort.unwrap_or_default(),
+            limit: self.limit,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/v1/projects", tag = "projects", params(ListQuery),
+    responses((status = 200, body = Vec<Project>)))]
+pub async fn list(st: St, Query(q): Query<ListQuery>) -> HttpResult<Response> {
+    let filter = q.filter();
+    Ok(json(blocking(&st, move |a| Ok(a.vault().projects(&filter)?)).await?))
+}
+
+/// A project (and marks it opened).
+#[utoipa::path(get, path = "/v1/projects/{id}", tag = "projects", params(("id" = String, Path, description = "project id or name")),
+    responses((status = 200, body = Project)))]
+pub async fn get(st: St, Path(id): Path<String>) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| {
+            a.vault().touch_project(&id)?;
+            Ok(a.vault().project(&id)?)
+        })
+        .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/projects", tag = "projects", request_body = NewProject,
+    responses((status = 201, body = Project)))]
+pub async fn create(st: St, Json(new): Json<NewProject>) -> HttpResult<Response> {
+    let p = blocking(&st, move |a| {
+        let p = a.vault().create_project(&new)?;
+        a.changed(Some(&p.id), "created");
+        Ok(p)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(p)).into_response())
+}
+
+/// A folder on the server's machine to import.
+#[derive(Deserialize, ToSchema)]
+pub struct ImportFolder {
+    pub path: String,
+    #[serde(default)]
+    pub options: ImportOptions,
+}
+
+/// Imports a folder (result: Project).
+#[utoipa::path(post, path = "/v1/projects/import", tag = "projects", request_body = ImportFolder, params(Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
+pub async fn import(st: St, headers: HeaderMap, Query(w): Query<Wait>, Json(b): Json<ImportFolder>) -> HttpResult<Response> {
+    long(&st, &headers, &w, "import", None, move |a, job| {
+        let p = a.vault().import_folder(&PathBuf::from(b.path), &b.options, job)?;
+        a.changed(Some(&p.id), "created");
+        Ok(p)
+    })
+    .await
+}
+
+/// What to change in a project; absent fields stay as they are.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct ProjectChanges {
+    /// A new name.
+    pub name: Option<String>,
+    /// Move it to this workspace.
+    pub workspace: Option<String>,
+    pub description: Option<String>,
+    pub kind: Option<String>,
+    /// The git remote URL ("" clears it).
+    pub git_remote: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/v1/projects/{id}", tag = "projects", request_body = ProjectChanges,
+    params(("id" = String, Path)), responses((status = 200, body = Project)))]
+pub async fn edit(st: St, Path(id): Path<String>, Json(c): Json<ProjectChanges>) -> HttpResult<Response> {
+    let p = blocking(&st, move |a| {
+        let v = a.vault();
+        let mut p = v.project(&id)?;
+        if let Some(name) = &c.name {
+            p = v.rename_project(&p.id, name)?;
+        }
+        if let Some(ws) = &c.workspace {
+            p = v.move_project(&p.id, ws)?;
+        }
+        if c.description.is_some() || c.kind.is_some() || c.git_remote.is_some() {
+            p = v.edit_project(&p.id, c.description.as_deref(), c.kind.as_deref(), c.git_remote.as_deref())?;
+        }
+        a.changed(Some(&p.id), "metadata");
+        Ok(p)
+    })
+    .await?;
+    Ok(json(p))
+}
+
+/// Tags to add and remove.
+#[derive(Deserialize, ToSchema)]
+pub struct TagChanges {
+    #[serde(default)]
+    pub add: Vec<String>,
+    #[serde(default)]
+    pub remove: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/v1/projects/{id}/tags", tag = "projects", request_body = TagChanges,
+    params(("id" = String, Path)), responses((status = 200, body = Project)))]
+pub async fn tag(st: St, Path(id): Path<String>, Json(c): Json<TagChanges>) -> HttpResult<Response> {
+    let p = blocking(&st, move |a| {
+        let p = a.vault().tag_project(&id, &c.add, &c.remove)?;
+        a.changed(Some(&p.id), "metadata");
+        Ok(p)
+    })
+    .await?;
+    Ok(json(p))
+}
+
+/// Metadata to set (`[key, value]`) or remove (`[key, null]`).
+#[derive(Deserialize, ToSchema)]
+pub struct MetadataChanges {
+    pub changes: Vec<(String, Option<String>)>,
+}
+
+#[utoipa::path(patch, path = "/v1/projects/{id}/metadata", tag = "projects", request_body = MetadataChanges,
+    params(("id" = String, Path)), responses((status = 200, body = Project)))]
+pub async fn set_metadata(st: St, Path(id): Path<String>, Json(c): Json<MetadataChanges>) -> HttpResult<Response> {
+    let p = blocking(&st, move |a| {
+        let p = a.vault().set_metadata(&id, &c.changes)?;
+        a.changed(Some(&p.id), "metadata");
+        Ok(p)
+    })
+    .await?;
+    Ok(json(p))
+}
+
+/// Moves a project to the trash.
+#[utoipa::path(post, path = "/v1/projects/{id}/trash", tag = "projects",
+    params(("id" = String, Path)), responses((status = 200, body = Project)))]
+pub async fn trash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
+    let p = blocking(&st, move |a| {
+        let p = a.vault().trash_project(&id)?;
+        a.changed(Some(&p.id), "trash");
+        Ok(p)
+    })
+    .await?;
+    Ok(json(p))
+}
+
+#[utoipa::path(post, path = "/v1/projects/{id}/untrash", tag = "projects",
+    params(("id" = String, Path)), responses((status = 200, body = Project)))]
+pub async fn untrash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
+    let p = blocking(&st, move |a| {
+        let p = a.vault().untrash_project(&id)?;
+        a.changed(Some(&p.id), "trash");
+        Ok(p)
+    })
+    .await?;
+    Ok(json(p))
+}
+
+/// Deletes a project for good: its history and (managed) folder (admin).
+#[utoipa::path(delete, path = "/v1/projects/{id}", tag = "projects",
+    params(("id" = String, Path)), responses((status = 200, body = super::Done)))]
+pub async fn delete(st: St, caller: Caller, Path(id): Path<String>) -> HttpResult<Response> {
+    caller.require(Scope::Admin)?;
+    blocking(&st, move |a| {
+        let p = a.vault().project(&id)?;
+        a.vault().delete_project(&p.id)?;
+        a.changed(Some(&p.id), "deleted");
+        Ok(())
+    })
+    .await?;
+    Ok(done())
+}
+
+/// A template's name.
+#[derive(Deserialize, ToSchema)]
+pub struct TemplateName {
+    pub name: String,
+}
+
+/// Saves the latest version as a template.
+#[utoipa::path(post, path = "/v1/projects/{id}/template", tag = "projects", request_body = TemplateName,
+    params(("id" = String, Path)), responses((status = 200, body = Template)))]
+pub async fn save_template(st: St, Path(id): Path<String>, Json(b): Json<TemplateName>) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| Ok(a.vault().save_template(&id, &b.name)?)).await?,
+    ))
+}
+
+/// Where to export a version on the server's machine.
+#[derive(Deserialize, ToSchema)]
+pub struct ExportTo {
+    /// The version (default: latest).
+    pub version: Option<String>,
+    /// A new or empty folder.
+    pub dest: String,
+}
+
+/// Writes a version's files to a folder (result: RestoreReport).
+#[utoipa::path(post, path = "/v1/projects/{id}/export", tag = "projects", request_body = ExportTo, params(("id" = String, Path), Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: RestoreReport")))]
+pub async fn export(st: St, headers: HeaderMap, Path(id): Path<String>, Query(w): Query<Wait>, Json(b): Json<ExportTo>) -> HttpResult<Response> {
+    let project = Some(id.clone());
+    long(&st, &headers, &w, "export", project, move |a, job| {
+        let r: RestoreReport = a.vault().export_version(&id, b.version.as_deref(), &PathBuf::from(b.dest), job)?;
+        Ok(r)
+    })
+    .await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VersionQuery {
+    /// The version (default: latest).
+    pub version: Option<String>,
+}
+
+/// zstd level of streamed exports: fast, since it is made while sent.
+const EXPORT_ZSTD_LEVEL: i32 = 3;
+
+/// A version's files as a `tar.zst`, streamed.
+#[utoipa::path(get, path = "/v1/projects/{id}/export.tar.zst", tag = "projects", params(("id" = String, Path), VersionQuery),
+    responses((status = 200, content_type = "application/zstd", description = "the version as a tar.zst")))]
+pub async fn export_stream(st: St, Path(id): Path<String>, Query(q): Query<VersionQuery>) -> HttpResult<Response> {
+    // The version is written to a folder in the vault first (errors answer properly), then
+    // packed as it is sent.
+    let (dir, name) = blocking(&st, move |a| {
+        let v = a.vault();
+        let p = v.project(&id)?;
+        let dir = tempfile::Builder::new()
+            .prefix(".export-")
+            .tempdir_in(v.root())
+            .map_err(|e| HttpError::internal(format!("no temporary folder in the vault: {e}")))?;
+        v.export_version(&p.id, q.version.as_deref(), &dir.path().join("out"), &kura_core::Job::default())?;
+        Ok((dir, p.name))
+    })
+    .await?;
+    let (writer, body) = BodyWriter::new();
+    tokio::task::spawn_blocking(move || {
+        let pack = |w: BodyWriter| -> std::io::Result<BodyWriter> {
+            let enc = zstd::Encoder::new(w, EXPORT_ZSTD_LEVEL)?;
+            let mut tar = tar::Builder::new(enc);
+            tar.follow_symlinks(false);
+            tar.append_dir_all(".", dir.path().join("out"))?;
+            tar.into_inner()?.finish()
+        };
+        if let Err(e) = pack(writer) {
+            tracing::warn!("export stream stopped: {e}");
+        }
+        drop(dir);
+    });
+    let disposition = format!("attachment; filename=\"{}.tar.zst\"", name.replace(['"', '\\', '/'], "_"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/zstd".to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}

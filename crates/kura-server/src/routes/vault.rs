@@ -1,0 +1,178 @@
+//! The vault as a whole: status, health, statistics, settings, quota, verify, gc, cleanup.
+
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use kura_core::{
+    CleanupOptions, CleanupReport, Config, GcReport, QuotaStatus, Stats, Template, VerifyReport,
+};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{blocking, json, long, St, Wait};
+use crate::auth::Scope;
+use crate::body::{Json, Query};
+use crate::error::HttpResult;
+use crate::guard::Caller;
+
+/// About the running server and its vault.
+#[derive(Serialize, ToSchema)]
+pub struct AppInfo {
+    /// The vault folder.
+    pub vault: String,
+    /// Kura's version.
+    pub version: String,
+    /// Path of config.toml.
+    pub config_path: String,
+}
+
+/// Whether the server answers.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always "ok" when it answers.
+    pub status: String,
+    /// Kura's version.
+    pub version: String,
+}
+
+#[utoipa::path(get, path = "/v1/health", tag = "vault", security(()),
+    responses((status = 200, body = Health)))]
+pub async fn health() -> Response {
+    json(Health {
+        status: "ok".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+#[utoipa::path(get, path = "/v1/status", tag = "vault", responses((status = 200, body = AppInfo)))]
+pub async fn status(st: St) -> HttpResult<Response> {
+    let v = st.api.vault();
+    Ok(json(AppInfo {
+        vault: v.root().display().to_string(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        config_path: v.config_path().display().to_string(),
+    }))
+}
+
+#[utoipa::path(get, path = "/v1/openapi.json", tag = "vault", security(()),
+    responses((status = 200, description = "This API's OpenAPI 3.1 description", body = Object)))]
+pub async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        crate::openapi::openapi_json(),
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/v1/stats", tag = "vault", responses((status = 200, body = Stats)))]
+pub async fn stats(st: St) -> HttpResult<Response> {
+    Ok(json(blocking(&st, |a| Ok(a.vault().stats()?)).await?))
+}
+
+#[utoipa::path(get, path = "/v1/config", tag = "vault", responses((status = 200, body = Config)))]
+pub async fn config(st: St) -> HttpResult<Response> {
+    Ok(json((*st.api.vault().config()).clone()))
+}
+
+/// One setting to change.
+#[derive(Deserialize, ToSchema)]
+pub struct SetConfig {
+    /// `section.field`, as `kura config set` takes it.
+    pub key: String,
+    /// The new value, as text.
+    pub value: String,
+}
+
+/// Changes one setting (admin: settings can move where data goes).
+#[utoipa::path(patch, path = "/v1/config", tag = "vault", request_body = SetConfig,
+    responses((status = 200, body = Config)))]
+pub async fn set_config(st: St, caller: Caller, Json(b): Json<SetConfig>) -> HttpResult<Response> {
+    caller.require(Scope::Admin)?;
+    let c = blocking(&st, move |a| {
+        let c = a.vault().set_config(&b.key, &b.value)?;
+        a.changed(None, "settings");
+        Ok((*c).clone())
+    })
+    .await?;
+    Ok(json(c))
+}
+
+#[utoipa::path(get, path = "/v1/quota", tag = "vault", responses((status = 200, body = QuotaStatus)))]
+pub async fn quota(st: St) -> HttpResult<Response> {
+    Ok(json(blocking(&st, |a| Ok(a.vault().quota_status()?)).await?))
+}
+
+#[utoipa::path(get, path = "/v1/templates", tag = "projects", responses((status = 200, body = Vec<Template>)))]
+pub async fn templates(st: St) -> HttpResult<Response> {
+    Ok(json(blocking(&st, |a| Ok(a.vault().templates()?)).await?))
+}
+
+/// Checks the catalog, histories and chunks (result: VerifyReport).
+#[utoipa::path(post, path = "/v1/verify", tag = "vault", params(Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: VerifyReport"),
+              (status = 200, body = kura_api::Operation, description = "finished (?wait=true)")))]
+pub async fn verify(st: St, headers: HeaderMap, Query(w): Query<Wait>) -> HttpResult<Response> {
+    long(&st, &headers, &w, "verify", None, |a, job| {
+        Ok::<VerifyReport, _>(a.vault().verify(None, job)?)
+    })
+    .await
+}
+
+/// Removes chunks no version references (admin; result: GcReport).
+#[utoipa::path(post, path = "/v1/gc", tag = "vault", params(Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: GcReport")))]
+pub async fn gc(
+    st: St,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(w): Query<Wait>,
+) -> HttpResult<Response> {
+    caller.require(Scope::Admin)?;
+    long(&st, &headers, &w, "gc", None, |a, job| {
+        let r: GcReport = a.vault().gc(job)?;
+        a.changed(None, "gc");
+        Ok(r)
+    })
+    .await
+}
+
+/// Purges the trash, archives idle projects, thins versions, collects chunks (admin unless a
+/// dry run; result: CleanupReport).
+#[utoipa::path(post, path = "/v1/cleanup", tag = "cleanup", params(Wait), request_body = CleanupOptions,
+    responses((status = 202, body = kura_api::Operation, description = "started; result: CleanupReport")))]
+pub async fn cleanup(
+    st: St,
+    caller: Caller,
+    headers: HeaderMap,
+    Query(w): Query<Wait>,
+    Json(opts): Json<CleanupOptions>,
+) -> HttpResult<Response> {
+    caller.require(if opts.dry_run {
+        Scope::Write
+    } else {
+        Scope::Admin
+    })?;
+    long(&st, &headers, &w, "cleanup", None, move |a, job| {
+        let r: CleanupReport = a.vault().cleanup(&opts, job)?;
+        if !opts.dry_run {
+            a.changed(None, "cleanup");
+        }
+        Ok(r)
+    })
+    .await
+}
+
+#[utoipa::path(get, path = "/v1/cleanup/runs", tag = "cleanup", responses((status = 200, body = Vec<CleanupReport>)))]
+pub async fn cleanup_runs(st: St) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, |a| Ok(a.vault().cleanup_runs(Some(50))?)).await?,
+    ))
+}
+
+/// When the next scheduled cleanup is due (seconds since the epoch), or null.
+#[utoipa::path(get, path = "/v1/cleanup/next", tag = "cleanup", responses((status = 200, body = Option<i64>)))]
+pub async fn next_cleanup(st: St) -> HttpResult<Response> {
+    let now = kura_core::Clock::now(&kura_core::SystemClock);
+    Ok(json(
+        blocking(&st, move |a| Ok(a.vault().next_cleanup_at(now)?)).await?,
+    ))
+}

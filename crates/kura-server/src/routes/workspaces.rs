@@ -1,0 +1,82 @@
+//! Workspaces: named groups of projects, one of them active.
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kura_core::Workspace;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{blocking, done, json, St};
+use crate::auth::Scope;
+use crate::body::{Json, Query};
+use crate::error::HttpResult;
+use crate::guard::Caller;
+
+/// A workspace's name.
+#[derive(Deserialize, ToSchema)]
+pub struct WorkspaceName {
+    pub name: String,
+}
+
+#[utoipa::path(get, path = "/v1/workspaces", tag = "workspaces", responses((status = 200, body = Vec<Workspace>)))]
+pub async fn list(st: St) -> HttpResult<Response> {
+    Ok(json(blocking(&st, |a| Ok(a.vault().workspaces()?)).await?))
+}
+
+#[utoipa::path(post, path = "/v1/workspaces", tag = "workspaces", request_body = WorkspaceName,
+    responses((status = 201, body = Workspace)))]
+pub async fn create(st: St, Json(b): Json<WorkspaceName>) -> HttpResult<Response> {
+    let w = blocking(&st, move |a| {
+        let w = a.vault().create_workspace(&b.name)?;
+        a.changed(None, "workspaces");
+        Ok(w)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(w)).into_response())
+}
+
+#[utoipa::path(patch, path = "/v1/workspaces/{name}", tag = "workspaces", request_body = WorkspaceName,
+    params(("name" = String, Path)), responses((status = 200, body = Workspace)))]
+pub async fn rename(st: St, Path(name): Path<String>, Json(b): Json<WorkspaceName>) -> HttpResult<Response> {
+    let w = blocking(&st, move |a| {
+        let w = a.vault().rename_workspace(&name, &b.name)?;
+        a.changed(None, "workspaces");
+        Ok(w)
+    })
+    .await?;
+    Ok(json(w))
+}
+
+#[utoipa::path(post, path = "/v1/workspaces/{name}/switch", tag = "workspaces",
+    params(("name" = String, Path)), responses((status = 200, body = Workspace)))]
+pub async fn switch(st: St, Path(name): Path<String>) -> HttpResult<Response> {
+    let w = blocking(&st, move |a| {
+        let w = a.vault().switch_workspace(&name)?;
+        a.changed(None, "workspaces");
+        Ok(w)
+    })
+    .await?;
+    Ok(json(w))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MoveTo {
+    /// Move the workspace's projects here first.
+    pub move_to: Option<String>,
+}
+
+/// Deletes a workspace (admin), refused while it holds projects unless `move_to`.
+#[utoipa::path(delete, path = "/v1/workspaces/{name}", tag = "workspaces",
+    params(("name" = String, Path), MoveTo), responses((status = 200, body = super::Done)))]
+pub async fn delete(st: St, caller: Caller, Path(name): Path<String>, Query(q): Query<MoveTo>) -> HttpResult<Response> {
+    caller.require(Scope::Admin)?;
+    blocking(&st, move |a| {
+        a.vault().delete_workspace(&name, q.move_to.as_deref())?;
+        a.changed(None, "workspaces");
+        Ok(())
+    })
+    .await?;
+    Ok(done())
+}
