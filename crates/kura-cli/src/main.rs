@@ -8,6 +8,7 @@ mod pipe;
 mod backup;
 mod human;
 mod print;
+mod serve;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -176,6 +177,9 @@ enum Command {
     /// Purge the trash, archive idle projects, thin automatic versions, collect chunks, clear
     /// leftovers (`kura cleanup history` lists past runs).
     Cleanup(CleanupArgs),
+    /// Serve the vault over HTTP (Unix socket, or 127.0.0.1 with --listen); `kura serve token`
+    /// prints a token.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(Args)]
@@ -919,6 +923,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
             out.project(&p, Some("Imported"), now());
         }
         Command::Quota => out.quota(&vault.quota_status()?),
+        Command::Serve(args) => return serve::run(args, vault.root(), out),
         Command::Cleanup(args) => match &args.cmd {
             Some(CleanupCmd::History { limit }) => {
                 out.cleanup_runs(&vault.cleanup_runs(*limit)?, now())

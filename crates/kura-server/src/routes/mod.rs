@@ -218,6 +218,12 @@ pub(crate) async fn long<T: Serialize + 'static>(
 ) -> HttpResult<Response> {
     let id = header_str(headers, "kura-operation-id");
     let key = header_str(headers, "idempotency-key");
+    // A project named by name or id is the project's id in the operation (and a missing one
+    // answers 404 before anything starts).
+    let project_id = match project_id {
+        Some(reference) => Some(blocking(st, move |a| Ok(a.vault().project(&reference)?.id)).await?),
+        None => None,
+    };
     let api = st.api.clone();
     let op = st.api.operations().start(
         kind,
@@ -247,6 +253,12 @@ pub(crate) async fn answer_operation(
         }
         return Ok(res);
     }
+    let done = wait_for(st, &op.id, wait).await?;
+    Ok(operation_response(done))
+}
+
+/// Waits (as `wait` says, within the request time limit) for operation `id` to end.
+pub(crate) async fn wait_for(st: &Arc<AppState>, id: &str, wait: &Wait) -> HttpResult<Operation> {
     let limit = st.options.request_timeout.saturating_sub(Duration::from_secs(1));
     let timeout = wait
         .timeout_secs
@@ -254,11 +266,11 @@ pub(crate) async fn answer_operation(
         .unwrap_or(limit)
         .min(limit);
     let ops = st.api.operations().clone();
-    let id = op.id.clone();
-    let done = tokio::task::spawn_blocking(move || ops.wait(&id, timeout))
+    let id = id.to_string();
+    tokio::task::spawn_blocking(move || ops.wait(&id, timeout))
         .await
-        .map_err(|e| HttpError::internal(format!("waiting stopped unexpectedly: {e}")))??;
-    Ok(operation_response(done))
+        .map_err(|e| HttpError::internal(format!("waiting stopped unexpectedly: {e}")))?
+        .map_err(HttpError::from)
 }
 
 /// An operation with the status its state calls for.

@@ -4,7 +4,7 @@ use axum::extract::Path;
 use axum::response::Response;
 use kura_api::Operation;
 
-use super::{answer_operation, json, operation_response, St, Wait};
+use super::{json, wait_for, St, Wait};
 use crate::body::Query;
 use crate::error::HttpResult;
 
@@ -21,8 +21,7 @@ pub async fn get(st: St, Path(id): Path<String>, Query(w): Query<Wait>) -> HttpR
     if !w.wait {
         return Ok(json(op));
     }
-    let r = answer_operation(&st, op, &w).await?;
-    Ok(r)
+    Ok(json(wait_for(&st, &op.id, &w).await?))
 }
 
 /// Asks an operation to stop at its next safe point; it then ends `cancelled` and leaves the
@@ -32,8 +31,7 @@ pub async fn get(st: St, Path(id): Path<String>, Query(w): Query<Wait>) -> HttpR
 pub async fn cancel(st: St, Path(id): Path<String>, Query(w): Query<Wait>) -> HttpResult<Response> {
     let op = st.api.operations().cancel(&id)?;
     if w.wait {
-        return answer_operation(&st, op, &w).await;
+        return Ok(json(wait_for(&st, &op.id, &w).await?));
     }
-    let _ = operation_response;
     Ok(json(op))
 }
