@@ -37,7 +37,7 @@ export async function startKura(vault: Vault): Promise<Kura> {
   mkdirSync(bin, { recursive: true });
   writeFileSync(join(bin, "xdg-open"), "#!/bin/sh\nexit 0\n");
   chmodSync(join(bin, "xdg-open"), 0o755);
-  const child = spawn(KURA, ["--vault", vault.dir, "serve", "--listen", "127.0.0.1:0", "--open"], {
+  const child = spawn(KURA, ["--vault", vault.dir, "serve", "--listen", "127.0.0.1:0", "--open", "--no-schedules"], {
     env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, BROWSER: "true", KURA_UI_DIR: DIST, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
