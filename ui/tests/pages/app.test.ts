@@ -152,10 +152,16 @@ describe("projects", () => {
     await ask.getByRole("button", { name: "Choose" }).click();
     await expect.poll(() => dialog.getByRole("textbox", { name: "Folder", exact: true }).inputValue()).toBe(folder);
     await dialog.getByRole("button", { name: /^Import/ }).last().click();
-    await p.waitForSelector(".notice:has-text('Imported weather-app')");
-    await p.waitForSelector('[data-project="weather-app"]');
-    expect(await p.locator('[data-project="weather-app"]').textContent()).toContain("typescript");
-    expect(vault.json<Project>("project", "show", "weather-app").file_count).toBe(2);
+    await p.waitForSelector(".notice:has-text('Imported weather-app (2 files)')");
+    // The dialog opens the new project's page.
+    await p.waitForSelector("h1:text('weather-app')");
+    await p.locator("[data-file='package.json']").waitFor();
+    const imported = vault.json<Project>("project", "show", "weather-app");
+    expect(imported.file_count).toBe(2);
+    await p.keyboard.press("Control+2");
+    const row = p.locator('[data-project="weather-app"]');
+    await row.waitFor();
+    for (const language of imported.languages) expect(await row.textContent()).toContain(language);
     expectNoErrors(p);
   });
 
