@@ -32,6 +32,7 @@ afterAll(async () => {
 });
 
 async function open(hash: string, vault: Vault = seededVault()): Promise<Page> {
+  mkdirSync(RESULTS, { recursive: true });
   kura = await startKura(vault);
   page = await openApp(browser, kura, hash);
   return page;
@@ -95,6 +96,7 @@ describe("dashboard", () => {
     await p.hover('[data-project="billing-api"]');
     const billing = stats.projects_usage.find((u) => u.name === "billing-api")!;
     expect(await p.getByTestId("treemap-detail").textContent()).toContain(`${billing.stored_bytes.toLocaleString("en-US")} bytes stored`);
+    await p.screenshot({ path: join(RESULTS, "dashboard.png") });
     expectNoErrors(p);
   });
 
@@ -256,6 +258,7 @@ describe("project", () => {
     await p.click("[data-file='src/main.ts'] button");
     const preview = p.getByRole("region", { name: "Contents of src/main.ts" });
     await expect.poll(() => preview.textContent()).toContain("Keep every project, and every version of it.");
+    await p.screenshot({ path: join(RESULTS, "project.png") });
     const fileHistory = vault.json<Version[]>("history", "kura-site", "--file", "src/main.ts");
     const history = p.locator(".preview .history li");
     await expect.poll(() => history.count()).toBe(fileHistory.length);
@@ -279,6 +282,26 @@ describe("project", () => {
     expect(after[1].trigger).toBe("before_restore");
     expect(await versions.nth(1).textContent()).toContain("before restore");
     expectNoErrors(p);
+  });
+});
+
+describe("signing in", () => {
+  it("tells a browser without a session how to sign in, and the one-time link works only once", async () => {
+    kura = await startKura(emptyVault());
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    page = await context.newPage();
+    await page.goto(`${kura.url}/#/dashboard`);
+    await expect.poll(() => page!.locator(".fatal").textContent()).toContain("not signed in");
+    await page.screenshot({ path: join(RESULTS, "signed-out.png") });
+
+    await page.goto(kura.signIn);
+    await page.waitForSelector("nav.sidebar");
+    await page.getByTestId("card-projects").waitFor();
+    // The link is spent: another browser cannot use it.
+    const other = await (await browser.newContext()).newPage();
+    const response = await other.goto(kura.signIn);
+    expect(response?.status()).toBeGreaterThanOrEqual(400);
+    await other.context().close();
   });
 });
 

@@ -171,7 +171,7 @@ export class HttpTransport implements Transport {
       }
     }
     if (response.status === 401) {
-      value = { code: "unauthorized", message: "This browser is not signed in to Kura: open the link `kura serve --open` printed." };
+      value = { code: "unauthorized", message: "This browser is not signed in to Kura. Run kura serve --open on the computer Kura runs on, and open the link it prints." };
     }
     return { status: response.status, value: value as T };
   }
