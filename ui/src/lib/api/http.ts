@@ -182,6 +182,12 @@ export class HttpTransport implements Transport {
     return { status: "error", error: toIpcError(value, status) };
   }
 
+  /** A call that returns nothing (the server answers `{ "ok": true }` or similar). */
+  private async nothing(pending: Reply<unknown>): Reply<null> {
+    const reply = await pending;
+    return reply.status === "ok" ? { status: "ok", data: null } : reply;
+  }
+
   private get<T>(path: string, query?: Query) {
     return this.call<T>("GET", withQuery(path, query));
   }
@@ -353,7 +359,7 @@ export class HttpTransport implements Transport {
     return this.post<Workspace>(`/workspaces/${seg(name)}/switch`);
   }
   deleteWorkspace(name: string, moveTo: string | null) {
-    return this.del<null>(`/workspaces/${seg(name)}`, { move_to: moveTo });
+    return this.nothing(this.del(`/workspaces/${seg(name)}`, { move_to: moveTo }));
   }
 
   projects(filter: ProjectFilter) {
@@ -390,7 +396,7 @@ export class HttpTransport implements Transport {
     return this.post<Project>(`/projects/${seg(id)}/untrash`);
   }
   deleteProject(id: string) {
-    return this.del<null>(`/projects/${seg(id)}`);
+    return this.nothing(this.del(`/projects/${seg(id)}`));
   }
   exportProject(id: string, version: string | null, dest: string, jobId: string, onProgress: OnProgress) {
     return this.op<RestoreReport>(`/projects/${seg(id)}/export`, { version, dest }, jobId, onProgress);
@@ -441,7 +447,7 @@ export class HttpTransport implements Transport {
     return this.get<FolderGitCommit[]>(`/projects/${seg(id)}/git/log`, { limit });
   }
   initFolderGit(id: string) {
-    return this.post<null>(`/projects/${seg(id)}/git/init`);
+    return this.nothing(this.post(`/projects/${seg(id)}/git/init`));
   }
 
   stats() {
@@ -459,9 +465,8 @@ export class HttpTransport implements Transport {
   gc(jobId: string, onProgress: OnProgress) {
     return this.op<GcReport>("/gc", {}, jobId, onProgress);
   }
-  async cancelJob(jobId: string): Reply<null> {
-    const reply = await this.del<unknown>(`/operations/${seg(jobId)}`);
-    return reply.status === "ok" ? { status: "ok", data: null } : reply;
+  cancelJob(jobId: string) {
+    return this.nothing(this.del(`/operations/${seg(jobId)}`));
   }
 
   archives() {
@@ -505,17 +510,18 @@ export class HttpTransport implements Transport {
     return this.patch<Target>(`/backups/targets/${seg(name)}`, changes);
   }
   removeBackupTarget(name: string) {
-    return this.del<null>(`/backups/targets/${seg(name)}`);
+    return this.nothing(this.del(`/backups/targets/${seg(name)}`));
   }
   testBackupTarget(name: string) {
     return this.post<TestReport>(`/backups/targets/${seg(name)}/test`);
   }
-  async startBackup(target: string): Reply<null> {
-    const reply = await this.post<unknown>(`/backups/targets/${seg(target)}/run`);
-    return reply.status === "ok" ? { status: "ok", data: null } : reply;
+  /** The run is an operation (202); its progress and end arrive as `backup.status` events. */
+  startBackup(target: string) {
+    return this.nothing(this.post(`/backups/targets/${seg(target)}/run`));
   }
-  cancelBackup(target: string) {
-    return this.del<boolean>(`/backups/targets/${seg(target)}/run`);
+  async cancelBackup(target: string): Reply<boolean> {
+    const reply = await this.del<{ cancelled: boolean }>(`/backups/targets/${seg(target)}/run`);
+    return reply.status === "ok" ? { status: "ok", data: reply.data.cancelled } : reply;
   }
   backupRuns(target: string | null) {
     return this.get<RunRecord[]>("/backups/runs", { target });
@@ -541,7 +547,7 @@ export class HttpTransport implements Transport {
     return this.op<PruneReport>(`/backups/targets/${seg(target)}/prune`, { dry_run: dryRun }, jobId, onProgress);
   }
   pauseBackups(length: PauseLength | null) {
-    return this.post<null>("/backups/pause", { length });
+    return this.nothing(this.post("/backups/pause", { length }));
   }
 }
 
