@@ -72,7 +72,12 @@ enum TokenCmd {
 }
 
 fn scope(s: &str) -> Result<Scope, Error> {
-    Scope::parse(s).ok_or_else(|| Error::new(ErrorKind::InvalidInput, format!("'{s}' is not a scope: read, write or admin")))
+    Scope::parse(s).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidInput,
+            format!("'{s}' is not a scope: read, write or admin"),
+        )
+    })
 }
 
 fn io(e: std::io::Error) -> Error {
@@ -95,9 +100,18 @@ pub fn run(args: &ServeArgs, vault: &std::path::Path, out: &Out) -> Result<ExitC
                 out.done_json(&t, serde_json::json!({"scope": scope, "token": t}));
             }
             Some(TokenCmd::Rotate { all }) => {
-                let fresh = tokens.rotate(if *all { None } else { Some(scope) }).map_err(io)?;
-                let text = fresh.iter().map(|t| format!("{} {}", t.scope.as_str(), t.token)).collect::<Vec<_>>().join("\n");
-                let json = fresh.iter().map(|t| serde_json::json!({"scope": t.scope, "token": t.token})).collect();
+                let fresh = tokens
+                    .rotate(if *all { None } else { Some(scope) })
+                    .map_err(io)?;
+                let text = fresh
+                    .iter()
+                    .map(|t| format!("{} {}", t.scope.as_str(), t.token))
+                    .collect::<Vec<_>>()
+                    .join("\n");
+                let json = fresh
+                    .iter()
+                    .map(|t| serde_json::json!({"scope": t.scope, "token": t.token}))
+                    .collect();
                 out.done_json(&text, serde_json::Value::Array(json));
             }
         }
@@ -120,6 +134,7 @@ pub fn run(args: &ServeArgs, vault: &std::path::Path, out: &Out) -> Result<ExitC
     if let Some(t) = args.request_timeout {
         options.request_timeout = Duration::from_secs(t.max(1));
     }
-    kura_server::run(vault.to_path_buf(), options, args.open).map_err(|m| Error::new(ErrorKind::Unavailable, m))?;
+    kura_server::run(vault.to_path_buf(), options, args.open)
+        .map_err(|m| Error::new(ErrorKind::Unavailable, m))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -44,7 +44,8 @@ pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Ht
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| HttpError::invalid(format!("the JSON body is not valid: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| HttpError::invalid(format!("the JSON body is not valid: {e}")))
 }
 
 /// Query parameters; malformed ones are `invalid_input` (422).

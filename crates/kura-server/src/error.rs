@@ -84,8 +84,8 @@ impl HttpErrorCode {
 }
 
 /// An error answer: `{ code, message }`.
+/// (`HttpError` in the OpenAPI document: the service layer's `ApiError` codes plus the door's.)
 #[derive(Serialize, ToSchema, Debug, Clone)]
-#[schema(as = ApiError)]
 pub struct HttpError {
     /// What kind of failure; switch on this.
     pub code: HttpErrorCode,

@@ -200,7 +200,9 @@ fn identify(state: &AppState, headers: &HeaderMap, method: &Method) -> HttpResul
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
-            .ok_or_else(|| auth::unauthorized("the Authorization header is not 'Bearer <token>'"))?;
+            .ok_or_else(|| {
+                auth::unauthorized("the Authorization header is not 'Bearer <token>'")
+            })?;
         let scope = state
             .tokens
             .scope_of(presented)

@@ -122,8 +122,7 @@ impl Server {
     pub async fn bind(api: Arc<Api>, options: ServeOptions) -> std::io::Result<Server> {
         let (listener, listening) = listen::bind(&options, api.vault().root()).await?;
         let mut hosts = vec![];
-        let allow_missing_host;
-        match &listening.addr {
+        let allow_missing_host = match &listening.addr {
             Some(addr) => {
                 let port = addr.port();
                 hosts.push(format!("localhost:{port}"));
@@ -131,13 +130,13 @@ impl Server {
                     SocketAddr::V4(a) => format!("{}:{port}", a.ip()),
                     SocketAddr::V6(a) => format!("[{}]:{port}", a.ip()),
                 });
-                allow_missing_host = false;
+                false
             }
             None => {
                 hosts.push("localhost".into());
-                allow_missing_host = true;
+                true
             }
-        }
+        };
         hosts.extend(options.extra_hosts.iter().cloned());
         let tokens = Tokens::of_vault(api.vault().root());
         let state = Arc::new(AppState {

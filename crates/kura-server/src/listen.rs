@@ -182,12 +182,9 @@ impl Listener {
     ) -> std::io::Result<()> {
         match self {
             Listener::Tcp(l) => {
-                axum::serve(
-                    l,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(shutdown)
-                .await
+                axum::serve(l, app.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(shutdown)
+                    .await
             }
             Listener::Unix(l) => {
                 axum::serve(l, app.into_make_service())

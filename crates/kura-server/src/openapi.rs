@@ -86,7 +86,20 @@ impl Modify for Security {
             .content(
                 "application/json",
                 ContentBuilder::new()
-                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("ApiError"))))
+                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("HttpError"))))
+                    .build(),
+            )
+            .build();
+        let long_error = ResponseBuilder::new()
+            .description("An error (`{ code, message }`), or, with `?wait=true`, the operation that failed or was cancelled, with its error's status")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(
+                        utoipa::openapi::schema::OneOfBuilder::new()
+                            .item(utoipa::openapi::Ref::from_schema_name("HttpError"))
+                            .item(utoipa::openapi::Ref::from_schema_name("Operation")),
+                    ))
                     .build(),
             )
             .build();
@@ -99,6 +112,20 @@ impl Modify for Security {
                 &mut item.delete,
             ];
             for op in ops.into_iter().flatten() {
+                // A long operation started with `?wait=true` answers 200 with the operation.
+                if let Some(RefOr::T(mut r)) = op.responses.responses.get("202").cloned() {
+                    r.description = "finished (`?wait=true`): the operation".into();
+                    op.responses
+                        .responses
+                        .entry("200".to_string())
+                        .or_insert(RefOr::T(r));
+                    // With `?wait=true`, an operation that failed answers its error's status
+                    // with the operation as the body.
+                    op.responses
+                        .responses
+                        .entry("default".to_string())
+                        .or_insert_with(|| RefOr::T(long_error.clone()));
+                }
                 op.responses
                     .responses
                     .entry("default".to_string())

@@ -20,4 +20,5 @@ mod names;
 mod network;
 mod pipes;
 mod safety;
+mod serve;
 mod workflow;

@@ -17,13 +17,20 @@ use crate::error::{HttpError, HttpResult};
 
 #[utoipa::path(get, path = "/v1/archives", tag = "archives", responses((status = 200, body = Vec<ArchiveInfo>)))]
 pub async fn list(st: St) -> HttpResult<Response> {
-    Ok(json(blocking(&st, |a| Ok(a.vault().list_archives()?)).await?))
+    Ok(json(
+        blocking(&st, |a| Ok(a.vault().list_archives()?)).await?,
+    ))
 }
 
 /// Archives a project into a tar.zst (result: ArchiveInfo).
 #[utoipa::path(post, path = "/v1/projects/{id}/archive", tag = "archives", params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: ArchiveInfo")))]
-pub async fn archive(st: St, headers: HeaderMap, Path(id): Path<String>, Query(w): Query<Wait>) -> HttpResult<Response> {
+pub async fn archive(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(w): Query<Wait>,
+) -> HttpResult<Response> {
     let project = Some(id.clone());
     long(&st, &headers, &w, "archive", project, move |a, job| {
         let info: ArchiveInfo = a.vault().archive_project(&id, job)?;
@@ -43,7 +50,12 @@ pub struct ArchiveReference {
 /// Brings an archived project back (result: Project).
 #[utoipa::path(post, path = "/v1/archives/unarchive", tag = "archives", request_body = ArchiveReference, params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
-pub async fn unarchive(st: St, headers: HeaderMap, Query(w): Query<Wait>, Json(b): Json<ArchiveReference>) -> HttpResult<Response> {
+pub async fn unarchive(
+    st: St,
+    headers: HeaderMap,
+    Query(w): Query<Wait>,
+    Json(b): Json<ArchiveReference>,
+) -> HttpResult<Response> {
     long(&st, &headers, &w, "unarchive", None, move |a, job| {
         let p: Project = a.vault().unarchive_project(&b.reference, job)?;
         a.changed(Some(&p.id), "unarchived");
@@ -63,9 +75,17 @@ pub struct ExtractTo {
 #[utoipa::path(post, path = "/v1/archives/{archive}/extract", tag = "archives", request_body = ExtractTo,
     params(("archive" = String, Path, description = "archive id or archived project"), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: ExtractReport")))]
-pub async fn extract(st: St, headers: HeaderMap, Path(archive): Path<String>, Query(w): Query<Wait>, Json(b): Json<ExtractTo>) -> HttpResult<Response> {
+pub async fn extract(
+    st: St,
+    headers: HeaderMap,
+    Path(archive): Path<String>,
+    Query(w): Query<Wait>,
+    Json(b): Json<ExtractTo>,
+) -> HttpResult<Response> {
     long(&st, &headers, &w, "extract", None, move |a, job| {
-        let r: ExtractReport = a.vault().extract_archive(&archive, &PathBuf::from(b.dest), job)?;
+        let r: ExtractReport = a
+            .vault()
+            .extract_archive(&archive, &PathBuf::from(b.dest), job)?;
         Ok(r)
     })
     .await
@@ -75,7 +95,12 @@ pub async fn extract(st: St, headers: HeaderMap, Path(archive): Path<String>, Qu
 #[utoipa::path(post, path = "/v1/archives/{archive}/verify", tag = "archives",
     params(("archive" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: ArchiveVerifyReport")))]
-pub async fn verify(st: St, headers: HeaderMap, Path(archive): Path<String>, Query(w): Query<Wait>) -> HttpResult<Response> {
+pub async fn verify(
+    st: St,
+    headers: HeaderMap,
+    Path(archive): Path<String>,
+    Query(w): Query<Wait>,
+) -> HttpResult<Response> {
     long(&st, &headers, &w, "verify-archive", None, move |a, job| {
         let r: ArchiveVerifyReport = a.vault().verify_archive(&archive, job)?;
         Ok(r)
@@ -94,9 +119,16 @@ pub struct ImportArchive {
 /// Imports an archive file (.tar.zst, .tar.gz, .zip) as a new project (result: Project).
 #[utoipa::path(post, path = "/v1/archives/import", tag = "archives", request_body = ImportArchive, params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
-pub async fn import(st: St, headers: HeaderMap, Query(w): Query<Wait>, Json(b): Json<ImportArchive>) -> HttpResult<Response> {
+pub async fn import(
+    st: St,
+    headers: HeaderMap,
+    Query(w): Query<Wait>,
+    Json(b): Json<ImportArchive>,
+) -> HttpResult<Response> {
     long(&st, &headers, &w, "import", None, move |a, job| {
-        let p: Project = a.vault().import_archive(&PathBuf::from(b.path), &b.options, job)?;
+        let p: Project = a
+            .vault()
+            .import_archive(&PathBuf::from(b.path), &b.options, job)?;
         a.changed(Some(&p.id), "created");
         Ok(p)
     })
@@ -120,7 +152,12 @@ pub struct UploadArchiveQuery {
 #[utoipa::path(post, path = "/v1/archives/upload", tag = "archives", params(UploadArchiveQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
-pub async fn upload_archive(st: St, headers: HeaderMap, Query(q): Query<UploadArchiveQuery>, body: Body) -> HttpResult<Response> {
+pub async fn upload_archive(
+    st: St,
+    headers: HeaderMap,
+    Query(q): Query<UploadArchiveQuery>,
+    body: Body,
+) -> HttpResult<Response> {
     let limit = st.options.max_upload;
     super::files::check_length(&headers, limit)?;
     let file_name = std::path::Path::new(&q.filename)
@@ -144,12 +181,20 @@ pub async fn upload_archive(st: St, headers: HeaderMap, Query(q): Query<UploadAr
                 HttpError::invalid(format!("the upload stopped: {e}"))
             }
         })?;
-        f.sync_all().map_err(|e| HttpError::internal(e.to_string()))?;
+        f.sync_all()
+            .map_err(|e| HttpError::internal(e.to_string()))?;
         Ok((dir, path))
     })
     .await?;
-    let w = Wait { wait: q.wait, timeout_secs: q.timeout_secs };
-    let options = ImportArchiveOptions { name: q.name, workspace: q.workspace, kind: q.kind };
+    let w = Wait {
+        wait: q.wait,
+        timeout_secs: q.timeout_secs,
+    };
+    let options = ImportArchiveOptions {
+        name: q.name,
+        workspace: q.workspace,
+        kind: q.kind,
+    };
     long(&st, &headers, &w, "import", None, move |a, job| {
         let (dir, path) = staging;
         let p: Project = a.vault().import_archive(&path, &options, job)?;

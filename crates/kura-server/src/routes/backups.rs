@@ -10,9 +10,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Local;
 use kura_backup::{
-    overall_state, BackupContents, BackupInfo, BackupRestoreReport, BackupState, BackupVerifyReport,
-    Backups, Pause, PauseLength, PruneReport, Retention, RunRecord, RunReport, ScheduledTarget, Secrets,
-    Target, TargetStatus, TestReport, VerifyMode,
+    overall_state, BackupContents, BackupInfo, BackupRestoreReport, BackupState,
+    BackupVerifyReport, Backups, Pause, PauseLength, PruneReport, Retention, RunRecord, RunReport,
+    ScheduledTarget, Secrets, Target, TargetStatus, TestReport, VerifyMode,
 };
 use kura_core::Clock;
 use serde::{Deserialize, Serialize};
@@ -48,21 +48,41 @@ fn read_status(st: &AppState) -> kura_core::Result<BackupStatus> {
     let now = kura_core::SystemClock.now();
     let paused = backups.paused()?;
     let health = backups.health()?;
-    let running: std::collections::HashMap<String, String> = st.backups.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let running: std::collections::HashMap<String, String> =
+        st.backups.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut targets = Vec::new();
     for target in backups.targets()? {
         let runs = backups.runs(Some(&target.name), RECENT_RUNS)?;
         let last_success = backups.last_success(&target.name)?;
-        let progress = running.get(&target.name).and_then(|id| st.api.operations().get(id).ok()).map(|op| {
-            op.progress.unwrap_or(kura_core::Progress { phase: "starting", done: 0, total: None, unit: "files", item: None })
-        });
+        let progress = running
+            .get(&target.name)
+            .and_then(|id| st.api.operations().get(id).ok())
+            .map(|op| {
+                op.progress.unwrap_or(kura_core::Progress {
+                    phase: "starting",
+                    done: 0,
+                    total: None,
+                    unit: "files",
+                    item: None,
+                })
+            });
         let scheduled = ScheduledTarget {
             target: &target,
             health: health.iter().find(|h| h.target == target.name),
             runs: &runs,
-            since: if target.schedule.trim().is_empty() { now } else { st.started_at },
+            since: if target.schedule.trim().is_empty() {
+                now
+            } else {
+                st.started_at
+            },
         };
-        targets.push(kura_backup::target_status(&scheduled, last_success.as_ref(), progress, now, &Local));
+        targets.push(kura_backup::target_status(
+            &scheduled,
+            last_success.as_ref(),
+            progress,
+            now,
+            &Local,
+        ));
     }
     Ok(BackupStatus {
         state: overall_state(&targets, paused.is_some()),
@@ -88,13 +108,21 @@ fn status_of(st: &AppState) -> BackupStatus {
 /// Announces the backup status as a `backup.status` event.
 fn publish(st: &AppState) {
     let status = status_of(st);
-    st.api.events().emit("backup.status", None, serde_json::to_value(&status).unwrap_or_default());
+    st.api.events().emit(
+        "backup.status",
+        None,
+        serde_json::to_value(&status).unwrap_or_default(),
+    );
 }
 
 #[utoipa::path(get, path = "/v1/backups/status", tag = "backups", responses((status = 200, body = BackupStatus)))]
 pub async fn status(st: St) -> HttpResult<Response> {
     let s = st.clone();
-    Ok(json(tokio::task::spawn_blocking(move || status_of(&s)).await.map_err(|e| HttpError::internal(e.to_string()))?))
+    Ok(json(
+        tokio::task::spawn_blocking(move || status_of(&s))
+            .await
+            .map_err(|e| HttpError::internal(e.to_string()))?,
+    ))
 }
 
 /// Secrets for a new target: they go to the OS keyring (or nowhere, with `use_keyring: false`
@@ -149,7 +177,11 @@ pub struct TargetChanges {
 
 #[utoipa::path(patch, path = "/v1/backups/targets/{name}", tag = "backups", request_body = TargetChanges,
     params(("name" = String, Path)), responses((status = 200, body = Target)))]
-pub async fn update_target(st: St, Path(name): Path<String>, Json(c): Json<TargetChanges>) -> HttpResult<Response> {
+pub async fn update_target(
+    st: St,
+    Path(name): Path<String>,
+    Json(c): Json<TargetChanges>,
+) -> HttpResult<Response> {
     let s = st.clone();
     let t = blocking(&st, move |a| {
         let t = Backups::new(a.vault()).update_target(&name, |t| {
@@ -168,7 +200,11 @@ pub async fn update_target(st: St, Path(name): Path<String>, Json(c): Json<Targe
 /// Removes a target (admin; the backups at it stay where they are).
 #[utoipa::path(delete, path = "/v1/backups/targets/{name}", tag = "backups",
     params(("name" = String, Path)), responses((status = 200, body = super::Done)))]
-pub async fn remove_target(st: St, caller: Caller, Path(name): Path<String>) -> HttpResult<Response> {
+pub async fn remove_target(
+    st: St,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
     let s = st.clone();
     blocking(&st, move |a| {
@@ -198,7 +234,12 @@ pub async fn test_target(st: St, Path(name): Path<String>) -> HttpResult<Respons
 /// runs or while the target rests after repeated failures.
 #[utoipa::path(post, path = "/v1/backups/targets/{name}/run", tag = "backups", params(("name" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: RunReport")))]
-pub async fn start(st: St, headers: HeaderMap, Path(name): Path<String>, Query(w): Query<Wait>) -> HttpResult<Response> {
+pub async fn start(
+    st: St,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(w): Query<Wait>,
+) -> HttpResult<Response> {
     let s: Arc<AppState> = st.0.clone();
     let target = name.clone();
     blocking(&st, move |a| {
@@ -210,19 +251,40 @@ pub async fn start(st: St, headers: HeaderMap, Path(name): Path<String>, Query(w
     {
         let running = st.backups.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(id) = running.get(&name) {
-            if st.api.operations().get(id).is_ok_and(|op| op.state == kura_api::OpState::Running) {
-                return Err(HttpError::new(HttpErrorCode::Busy, format!("a backup to '{name}' is already running (operation {id})")));
+            if st
+                .api
+                .operations()
+                .get(id)
+                .is_ok_and(|op| op.state == kura_api::OpState::Running)
+            {
+                return Err(HttpError::new(
+                    HttpErrorCode::Busy,
+                    format!("a backup to '{name}' is already running (operation {id})"),
+                ));
             }
         }
     }
     let target = name.clone();
-    let res = long(&st, &headers, &Wait { wait: false, timeout_secs: None }, "backup", None, move |a, job| {
-        let r: Result<RunReport, _> = Backups::new(a.vault()).run_backup(&target, job);
-        s.backups.lock().unwrap_or_else(|e| e.into_inner()).remove(&target);
-        a.changed(None, "backup");
-        publish(&s);
-        Ok(r?)
-    })
+    let res = long(
+        &st,
+        &headers,
+        &Wait {
+            wait: false,
+            timeout_secs: None,
+        },
+        "backup",
+        None,
+        move |a, job| {
+            let r: Result<RunReport, _> = Backups::new(a.vault()).run_backup(&target, job);
+            s.backups
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&target);
+            a.changed(None, "backup");
+            publish(&s);
+            Ok(r?)
+        },
+    )
     .await?;
     // The operation's id, to cancel it and show its progress in the status.
     let op_id = res
@@ -232,8 +294,16 @@ pub async fn start(st: St, headers: HeaderMap, Path(name): Path<String>, Query(w
         .and_then(|l| l.strip_prefix("/v1/operations/"))
         .map(str::to_string);
     if let Some(id) = op_id {
-        if st.api.operations().get(&id).is_ok_and(|op| op.state == kura_api::OpState::Running) {
-            st.backups.lock().unwrap_or_else(|e| e.into_inner()).insert(name.clone(), id.clone());
+        if st
+            .api
+            .operations()
+            .get(&id)
+            .is_ok_and(|op| op.state == kura_api::OpState::Running)
+        {
+            st.backups
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(name.clone(), id.clone());
         }
         let s = st.0.clone();
         tokio::task::spawn_blocking(move || publish(&s));
@@ -256,7 +326,12 @@ pub struct Cancelled {
 #[utoipa::path(delete, path = "/v1/backups/targets/{name}/run", tag = "backups",
     params(("name" = String, Path)), responses((status = 200, body = Cancelled)))]
 pub async fn cancel(st: St, Path(name): Path<String>) -> HttpResult<Response> {
-    let id = st.backups.lock().unwrap_or_else(|e| e.into_inner()).get(&name).cloned();
+    let id = st
+        .backups
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&name)
+        .cloned();
     let cancelled = match id {
         Some(id) => st.api.operations().cancel(&id).is_ok(),
         None => false,
@@ -274,19 +349,34 @@ pub struct RunsQuery {
 #[utoipa::path(get, path = "/v1/backups/runs", tag = "backups", params(RunsQuery),
     responses((status = 200, body = Vec<RunRecord>)))]
 pub async fn runs(st: St, Query(q): Query<RunsQuery>) -> HttpResult<Response> {
-    Ok(json(blocking(&st, move |a| Ok(Backups::new(a.vault()).runs(q.target.as_deref(), 200)?)).await?))
+    Ok(json(
+        blocking(&st, move |a| {
+            Ok(Backups::new(a.vault()).runs(q.target.as_deref(), 200)?)
+        })
+        .await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/backups/targets/{name}/backups", tag = "backups",
     params(("name" = String, Path)), responses((status = 200, body = Vec<BackupInfo>)))]
 pub async fn backups_at(st: St, Path(name): Path<String>) -> HttpResult<Response> {
-    Ok(json(blocking(&st, move |a| Ok(Backups::new(a.vault()).backups(&name)?)).await?))
+    Ok(json(
+        blocking(&st, move |a| Ok(Backups::new(a.vault()).backups(&name)?)).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/backups/targets/{name}/backups/{backup}", tag = "backups",
     params(("name" = String, Path), ("backup" = String, Path)), responses((status = 200, body = BackupContents)))]
-pub async fn contents(st: St, Path((name, backup)): Path<(String, String)>) -> HttpResult<Response> {
-    Ok(json(blocking(&st, move |a| Ok(Backups::new(a.vault()).backup_contents(&name, &backup)?)).await?))
+pub async fn contents(
+    st: St,
+    Path((name, backup)): Path<(String, String)>,
+) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| {
+            Ok(Backups::new(a.vault()).backup_contents(&name, &backup)?)
+        })
+        .await?,
+    ))
 }
 
 /// What to restore from a backup, and where.
@@ -302,9 +392,21 @@ pub struct RestoreFromBackup {
 #[utoipa::path(post, path = "/v1/backups/targets/{name}/backups/{backup}/restore", tag = "backups",
     request_body = RestoreFromBackup, params(("name" = String, Path), ("backup" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: BackupRestoreReport")))]
-pub async fn restore(st: St, headers: HeaderMap, Path((name, backup)): Path<(String, String)>, Query(w): Query<Wait>, Json(b): Json<RestoreFromBackup>) -> HttpResult<Response> {
+pub async fn restore(
+    st: St,
+    headers: HeaderMap,
+    Path((name, backup)): Path<(String, String)>,
+    Query(w): Query<Wait>,
+    Json(b): Json<RestoreFromBackup>,
+) -> HttpResult<Response> {
     long(&st, &headers, &w, "backup-restore", None, move |a, job| {
-        let r: BackupRestoreReport = Backups::new(a.vault()).restore(&name, &backup, b.project.as_deref(), &PathBuf::from(b.destination), job)?;
+        let r: BackupRestoreReport = Backups::new(a.vault()).restore(
+            &name,
+            &backup,
+            b.project.as_deref(),
+            &PathBuf::from(b.destination),
+            job,
+        )?;
         Ok(r)
     })
     .await
@@ -320,7 +422,13 @@ pub struct VerifyRequest {
 #[utoipa::path(post, path = "/v1/backups/targets/{name}/verify", tag = "backups", request_body = VerifyRequest,
     params(("name" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: BackupVerifyReport")))]
-pub async fn verify(st: St, headers: HeaderMap, Path(name): Path<String>, Query(w): Query<Wait>, Json(b): Json<VerifyRequest>) -> HttpResult<Response> {
+pub async fn verify(
+    st: St,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(w): Query<Wait>,
+    Json(b): Json<VerifyRequest>,
+) -> HttpResult<Response> {
     let s = st.0.clone();
     long(&st, &headers, &w, "backup-verify", None, move |a, job| {
         let r: Result<BackupVerifyReport, _> = Backups::new(a.vault()).verify(&name, b.mode, job);
@@ -341,8 +449,19 @@ pub struct PruneRequest {
 #[utoipa::path(post, path = "/v1/backups/targets/{name}/prune", tag = "backups", request_body = PruneRequest,
     params(("name" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: PruneReport")))]
-pub async fn prune(st: St, caller: Caller, headers: HeaderMap, Path(name): Path<String>, Query(w): Query<Wait>, Json(b): Json<PruneRequest>) -> HttpResult<Response> {
-    caller.require(if b.dry_run { Scope::Write } else { Scope::Admin })?;
+pub async fn prune(
+    st: St,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(w): Query<Wait>,
+    Json(b): Json<PruneRequest>,
+) -> HttpResult<Response> {
+    caller.require(if b.dry_run {
+        Scope::Write
+    } else {
+        Scope::Admin
+    })?;
     long(&st, &headers, &w, "backup-prune", None, move |a, job| {
         let r: PruneReport = Backups::new(a.vault()).prune(&name, b.dry_run, job)?;
         if !b.dry_run {

@@ -26,21 +26,28 @@ pub struct SessionQuery {
 #[utoipa::path(get, path = "/v1/session", tag = "browser", security(()), params(SessionQuery),
     responses((status = 303, description = "session opened; to /")))]
 pub async fn session(st: St, Query(q): Query<SessionQuery>) -> HttpResult<Response> {
-    let (id, session) = st
-        .sessions
-        .open(&q.token)
-        .ok_or_else(|| unauthorized("this link was used already or is too old; ask `kura serve --open` for a new one"))?;
+    let (id, session) = st.sessions.open(&q.token).ok_or_else(|| {
+        unauthorized(
+            "this link was used already or is too old; ask `kura serve --open` for a new one",
+        )
+    })?;
     let mut res = StatusCode::SEE_OTHER.into_response();
     let h = res.headers_mut();
     h.insert(header::LOCATION, HeaderValue::from_static("/"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     let cookies = [
         format!("kura_session={id}; HttpOnly; SameSite=Strict; Path=/"),
         format!("kura_csrf={}; SameSite=Strict; Path=/", session.csrf),
     ];
     for c in cookies {
-        h.append(header::SET_COOKIE, HeaderValue::from_str(&c).map_err(|e| HttpError::internal(e.to_string()))?);
+        h.append(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&c).map_err(|e| HttpError::internal(e.to_string()))?,
+        );
     }
     Ok(res)
 }
@@ -54,7 +61,11 @@ The API answers under <code>/v1/</code>.</p>";
 pub async fn ui(st: St, req: Request) -> Response {
     let path = req.uri().path().to_string();
     if path.starts_with("/v1/") || path == "/v1" {
-        return HttpError::new(HttpErrorCode::NotFound, format!("there is no endpoint {} {path}", req.method())).into_response();
+        return HttpError::new(
+            HttpErrorCode::NotFound,
+            format!("there is no endpoint {} {path}", req.method()),
+        )
+        .into_response();
     }
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return HttpError::new(HttpErrorCode::NotFound, "the UI only answers GET").into_response();
@@ -67,7 +78,10 @@ pub async fn ui(st: St, req: Request) -> Response {
             let mut res = bytes.into_response();
             let h = res.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-            h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+            h.insert(
+                "x-content-type-options",
+                HeaderValue::from_static("nosniff"),
+            );
             h.insert("x-frame-options", HeaderValue::from_static("DENY"));
             res
         }

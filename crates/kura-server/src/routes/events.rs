@@ -63,10 +63,11 @@ impl Follow {
             }
             if self.catch_up {
                 let (api, after, types) = (self.api.clone(), self.after, self.types.clone());
-                let page = tokio::task::spawn_blocking(move || api.events().since(after, &types, PAGE))
-                    .await
-                    .ok()?
-                    .ok()?;
+                let page =
+                    tokio::task::spawn_blocking(move || api.events().since(after, &types, PAGE))
+                        .await
+                        .ok()?
+                        .ok()?;
                 if page.events.len() < PAGE {
                     self.catch_up = false;
                 }
@@ -101,11 +102,19 @@ impl Follow {
         ("Last-Event-ID" = Option<i64>, Header, description = "resume after this event id")),
     responses((status = 200, content_type = "text/event-stream", body = kura_api::Event,
         description = "SSE: `id:` the event id, `event:` its type, `data:` the Event JSON; a `gap` event `{\"since\": N}` when events after N were pruned; keep-alive comments every 15 s. With `?format=ndjson`, one Event per line.")))]
-pub async fn events(st: St, headers: HeaderMap, Query(q): Query<EventsQuery>) -> HttpResult<Response> {
+pub async fn events(
+    st: St,
+    headers: HeaderMap,
+    Query(q): Query<EventsQuery>,
+) -> HttpResult<Response> {
     let last_event_id = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.trim().parse::<i64>().map_err(|_| HttpError::invalid("Last-Event-ID must be an event id (a number)")))
+        .map(|v| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| HttpError::invalid("Last-Event-ID must be an event id (a number)"))
+        })
         .transpose()?;
     let types: Vec<String> = q
         .types
@@ -142,7 +151,11 @@ pub async fn events(st: St, headers: HeaderMap, Query(q): Query<EventsQuery>) ->
         catch_up,
         stop: st.stopping.clone(),
     };
-    let items = futures_util::stream::unfold(follow, |mut f| async move { f.next().await.map(|i| (i, f)) });
+    let items =
+        futures_util::stream::unfold(
+            follow,
+            |mut f| async move { f.next().await.map(|i| (i, f)) },
+        );
     if ndjson {
         let lines = items.map(|item| {
             let line = match item {
@@ -153,7 +166,10 @@ pub async fn events(st: St, headers: HeaderMap, Query(q): Query<EventsQuery>) ->
             Ok::<_, Infallible>(Bytes::from(line))
         });
         return Ok((
-            [(header::CONTENT_TYPE, "application/x-ndjson"), (header::CACHE_CONTROL, "no-store")],
+            [
+                (header::CONTENT_TYPE, "application/x-ndjson"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
             Body::from_stream(lines),
         )
             .into_response());
@@ -165,9 +181,12 @@ pub async fn events(st: St, headers: HeaderMap, Query(q): Query<EventsQuery>) ->
                 if e.id > 0 {
                     ev = ev.id(e.id.to_string());
                 }
-                ev.json_data(&e).unwrap_or_else(|_| SseEvent::default().comment("unserializable event"))
+                ev.json_data(&e)
+                    .unwrap_or_else(|_| SseEvent::default().comment("unserializable event"))
             }
-            Item::Gap(since) => SseEvent::default().event("gap").data(serde_json::json!({"since": since}).to_string()),
+            Item::Gap(since) => SseEvent::default()
+                .event("gap")
+                .data(serde_json::json!({"since": since}).to_string()),
             Item::KeepAlive => SseEvent::default().comment("keep-alive"),
         })
     });

@@ -13,7 +13,9 @@ use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, done, json, long, St, Wait};
-use crate::body::{body_reader, parse_range, BodyWriter, Json, Query, RangeWriter, RANGE_DONE, TOO_LARGE};
+use crate::body::{
+    body_reader, parse_range, BodyWriter, Json, Query, RangeWriter, RANGE_DONE, TOO_LARGE,
+};
 use crate::error::{HttpError, HttpErrorCode, HttpResult};
 
 #[derive(Deserialize, IntoParams)]
@@ -27,7 +29,10 @@ pub struct Prefix {
     responses((status = 200, body = Vec<FileEntry>)))]
 pub async fn list(st: St, Path(id): Path<String>, Query(q): Query<Prefix>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.vault().list_files(&id, q.prefix.as_deref())?)).await?,
+        blocking(&st, move |a| {
+            Ok(a.vault().list_files(&id, q.prefix.as_deref())?)
+        })
+        .await?,
     ))
 }
 
@@ -40,7 +45,11 @@ pub struct FilePath {
 
 #[utoipa::path(get, path = "/v1/projects/{id}/preview", tag = "files", params(("id" = String, Path), FilePath),
     responses((status = 200, body = FilePreview)))]
-pub async fn preview(st: St, Path(id): Path<String>, Query(q): Query<FilePath>) -> HttpResult<Response> {
+pub async fn preview(
+    st: St,
+    Path(id): Path<String>,
+    Query(q): Query<FilePath>,
+) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, move |a| Ok(a.vault().preview_file(&id, &q.path)?)).await?,
     ))
@@ -52,7 +61,11 @@ pub async fn preview(st: St, Path(id): Path<String>, Query(q): Query<FilePath>) 
     responses((status = 200, content_type = "application/octet-stream", description = "the file"),
               (status = 206, content_type = "application/octet-stream", description = "the range asked for"),
               (status = 416, description = "the range is outside the file")))]
-pub async fn read_file(st: St, Path((id, path)): Path<(String, String)>, headers: HeaderMap) -> HttpResult<Response> {
+pub async fn read_file(
+    st: St,
+    Path((id, path)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> HttpResult<Response> {
     let (pid, rel) = (id.clone(), path.clone());
     let size = blocking(&st, move |a| {
         let entries = a.vault().list_files(&pid, Some(&rel))?;
@@ -60,10 +73,18 @@ pub async fn read_file(st: St, Path((id, path)): Path<(String, String)>, headers
             .into_iter()
             .find(|e| e.path == rel && e.state != FileState::Deleted)
             .map(|e| e.size)
-            .ok_or_else(|| HttpError::new(HttpErrorCode::NotFound, format!("there is no file '{rel}' in this project")))
+            .ok_or_else(|| {
+                HttpError::new(
+                    HttpErrorCode::NotFound,
+                    format!("there is no file '{rel}' in this project"),
+                )
+            })
     })
     .await?;
-    let range = match parse_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), size) {
+    let range = match parse_range(
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        size,
+    ) {
         Ok(r) => r,
         Err(()) => {
             return Ok((
@@ -94,16 +115,29 @@ pub async fn read_file(st: St, Path((id, path)): Path<(String, String)>, headers
     });
     let mut res = Response::new(body);
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/octet-stream"));
-    h.insert(header::ACCEPT_RANGES, header::HeaderValue::from_static("bytes"));
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(
+        header::ACCEPT_RANGES,
+        header::HeaderValue::from_static("bytes"),
+    );
     match range {
         Some((start, end)) => {
             *res.status_mut() = StatusCode::PARTIAL_CONTENT;
-            res.headers_mut().insert(header::CONTENT_RANGE, format!("bytes {start}-{end}/{size}").parse().expect("a valid header"));
-            res.headers_mut().insert(header::CONTENT_LENGTH, (end - start + 1).into());
+            res.headers_mut().insert(
+                header::CONTENT_RANGE,
+                format!("bytes {start}-{end}/{size}")
+                    .parse()
+                    .expect("a valid header"),
+            );
+            res.headers_mut()
+                .insert(header::CONTENT_LENGTH, (end - start + 1).into());
         }
         None => {
-            res.headers_mut().insert(header::CONTENT_LENGTH, size.into());
+            res.headers_mut()
+                .insert(header::CONTENT_LENGTH, size.into());
         }
     }
     Ok(res)
@@ -117,7 +151,10 @@ pub struct Saved {
 }
 
 fn too_large(limit: u64) -> HttpError {
-    HttpError::new(HttpErrorCode::PayloadTooLarge, format!("{TOO_LARGE}: at most {limit} bytes"))
+    HttpError::new(
+        HttpErrorCode::PayloadTooLarge,
+        format!("{TOO_LARGE}: at most {limit} bytes"),
+    )
 }
 
 /// Refuses a body whose announced length is over the limit before reading a byte of it.
@@ -137,7 +174,12 @@ pub(crate) fn check_length(headers: &HeaderMap, limit: u64) -> HttpResult<()> {
     params(("id" = String, Path), ("path" = String, Path)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = Saved)))]
-pub async fn save_file(st: St, Path((id, path)): Path<(String, String)>, headers: HeaderMap, body: Body) -> HttpResult<Response> {
+pub async fn save_file(
+    st: St,
+    Path((id, path)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> HttpResult<Response> {
     let limit = st.options.max_upload;
     check_length(&headers, limit)?;
     let mut reader = body_reader(body, limit);
@@ -181,7 +223,11 @@ pub struct RenameFile {
 
 #[utoipa::path(post, path = "/v1/projects/{id}/files-rename", tag = "files", request_body = RenameFile,
     params(("id" = String, Path)), responses((status = 200, body = super::Done)))]
-pub async fn rename(st: St, Path(id): Path<String>, Json(b): Json<RenameFile>) -> HttpResult<Response> {
+pub async fn rename(
+    st: St,
+    Path(id): Path<String>,
+    Json(b): Json<RenameFile>,
+) -> HttpResult<Response> {
     blocking(&st, move |a| {
         a.vault().rename_file(&id, &b.from, &b.to)?;
         let p = a.vault().project(&id)?;
@@ -220,9 +266,17 @@ pub struct UploadQuery {
         (Object = "multipart/form-data")
     )),
     responses((status = 202, body = kura_api::Operation, description = "started; result: UploadReport")))]
-pub async fn upload(st: St, Path(id): Path<String>, Query(q): Query<UploadQuery>, req: Request) -> HttpResult<Response> {
+pub async fn upload(
+    st: St,
+    Path(id): Path<String>,
+    Query(q): Query<UploadQuery>,
+    req: Request,
+) -> HttpResult<Response> {
     let headers = req.headers().clone();
-    let wait = Wait { wait: q.wait, timeout_secs: q.timeout_secs };
+    let wait = Wait {
+        wait: q.wait,
+        timeout_secs: q.timeout_secs,
+    };
     let is_multipart = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -253,23 +307,46 @@ pub async fn upload(st: St, Path(id): Path<String>, Query(q): Query<UploadQuery>
         .map_err(|e| HttpError::invalid(e.body_text()))?;
     let mut received: u64 = 0;
     let mut tops: Vec<PathBuf> = Vec::new();
-    while let Some(mut field) = multipart.next_field().await.map_err(|e| HttpError::invalid(e.body_text()))? {
-        let Some(name) = field.file_name().map(str::to_string) else { continue };
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| HttpError::invalid(e.body_text()))?
+    {
+        let Some(name) = field.file_name().map(str::to_string) else {
+            continue;
+        };
         let rel = safe_relative(&name)?;
         let dest = staging.path().join(&rel);
         if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent).await.map_err(|e| HttpError::internal(e.to_string()))?;
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| HttpError::internal(e.to_string()))?;
         }
-        let mut file = tokio::fs::File::create(&dest).await.map_err(|e| HttpError::internal(e.to_string()))?;
-        while let Some(chunk) = field.chunk().await.map_err(|e| HttpError::invalid(e.body_text()))? {
+        let mut file = tokio::fs::File::create(&dest)
+            .await
+            .map_err(|e| HttpError::internal(e.to_string()))?;
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| HttpError::invalid(e.body_text()))?
+        {
             received += chunk.len() as u64;
             if received > limit {
                 return Err(too_large(limit));
             }
-            file.write_all(&chunk).await.map_err(|e| HttpError::internal(e.to_string()))?;
+            file.write_all(&chunk)
+                .await
+                .map_err(|e| HttpError::internal(e.to_string()))?;
         }
-        file.sync_all().await.map_err(|e| HttpError::internal(e.to_string()))?;
-        let top = staging.path().join(rel.components().next().map(|c| c.as_os_str()).unwrap_or_default());
+        file.sync_all()
+            .await
+            .map_err(|e| HttpError::internal(e.to_string()))?;
+        let top = staging.path().join(
+            rel.components()
+                .next()
+                .map(|c| c.as_os_str())
+                .unwrap_or_default(),
+        );
         if !tops.contains(&top) {
             tops.push(top);
         }

@@ -4,8 +4,8 @@ use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kura_core::{
-    Diff, FolderGitCommit, FolderGitStatus, RestoreReport, SnapshotOptions, SnapshotReport, Trigger,
-    Version,
+    Diff, FolderGitCommit, FolderGitStatus, RestoreReport, SnapshotOptions, SnapshotReport,
+    Trigger, Version,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -31,7 +31,13 @@ pub struct SnapshotRequest {
     params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: SnapshotReport"),
               (status = 200, body = kura_api::Operation, description = "finished (?wait=true)")))]
-pub async fn snapshot(st: St, headers: HeaderMap, Path(id): Path<String>, Query(w): Query<Wait>, body: axum::body::Bytes) -> HttpResult<Response> {
+pub async fn snapshot(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(w): Query<Wait>,
+    body: axum::body::Bytes,
+) -> HttpResult<Response> {
     let b: SnapshotRequest = crate::body::optional_json(&body)?;
     let project = Some(id.clone());
     long(&st, &headers, &w, "snapshot", project, move |a, job| {
@@ -51,9 +57,16 @@ pub async fn snapshot(st: St, headers: HeaderMap, Path(id): Path<String>, Query(
 /// Takes a version of every active project that changed (result: SnapshotReport[]).
 #[utoipa::path(post, path = "/v1/snapshot-changed", tag = "versions", params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: SnapshotReport[]")))]
-pub async fn snapshot_changed(st: St, headers: HeaderMap, Query(w): Query<Wait>) -> HttpResult<Response> {
+pub async fn snapshot_changed(
+    st: St,
+    headers: HeaderMap,
+    Query(w): Query<Wait>,
+) -> HttpResult<Response> {
     long(&st, &headers, &w, "snapshot", None, move |a, job| {
-        let opts = SnapshotOptions { trigger: Trigger::Api, ..Default::default() };
+        let opts = SnapshotOptions {
+            trigger: Trigger::Api,
+            ..Default::default()
+        };
         let reports: Vec<SnapshotReport> = a.vault().snapshot_changed(true, &opts, job)?;
         for r in reports.iter().filter(|r| r.version.is_some()) {
             a.changed(Some(&r.project_id), "snapshot");
@@ -74,14 +87,20 @@ pub struct VersionsQuery {
 
 #[utoipa::path(get, path = "/v1/projects/{id}/versions", tag = "versions", params(("id" = String, Path), VersionsQuery),
     responses((status = 200, body = Vec<Version>)))]
-pub async fn versions(st: St, Path(id): Path<String>, Query(q): Query<VersionsQuery>) -> HttpResult<Response> {
+pub async fn versions(
+    st: St,
+    Path(id): Path<String>,
+    Query(q): Query<VersionsQuery>,
+) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, move |a| {
             let v = match &q.path {
                 Some(path) => a.vault().file_versions(&id, path)?,
                 None => a.vault().versions(&id, q.limit)?,
             };
-            Ok(v.into_iter().take(q.limit.unwrap_or(usize::MAX)).collect::<Vec<_>>())
+            Ok(v.into_iter()
+                .take(q.limit.unwrap_or(usize::MAX))
+                .collect::<Vec<_>>())
         })
         .await?,
     ))
@@ -100,10 +119,15 @@ pub struct DiffQuery {
 
 #[utoipa::path(get, path = "/v1/projects/{id}/diff", tag = "versions", params(("id" = String, Path), DiffQuery),
     responses((status = 200, body = Diff)))]
-pub async fn diff(st: St, Path(id): Path<String>, Query(q): Query<DiffQuery>) -> HttpResult<Response> {
+pub async fn diff(
+    st: St,
+    Path(id): Path<String>,
+    Query(q): Query<DiffQuery>,
+) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, move |a| {
-            Ok(a.vault().diff(&id, &q.from, q.to.as_deref(), q.path.as_deref(), true)?)
+            Ok(a.vault()
+                .diff(&id, &q.from, q.to.as_deref(), q.path.as_deref(), true)?)
         })
         .await?,
     ))
@@ -122,7 +146,13 @@ pub struct RestoreRequest {
 #[utoipa::path(post, path = "/v1/projects/{id}/restore", tag = "versions", request_body = RestoreRequest,
     params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: RestoreReport")))]
-pub async fn restore(st: St, headers: HeaderMap, Path(id): Path<String>, Query(w): Query<Wait>, Json(b): Json<RestoreRequest>) -> HttpResult<Response> {
+pub async fn restore(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(w): Query<Wait>,
+    Json(b): Json<RestoreRequest>,
+) -> HttpResult<Response> {
     let project = Some(id.clone());
     long(&st, &headers, &w, "restore", project, move |a, job| {
         let r: RestoreReport = match &b.path {
@@ -138,7 +168,9 @@ pub async fn restore(st: St, headers: HeaderMap, Path(id): Path<String>, Query(w
 #[utoipa::path(get, path = "/v1/projects/{id}/git/status", tag = "git", params(("id" = String, Path)),
     responses((status = 200, body = FolderGitStatus)))]
 pub async fn git_status(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    Ok(json(blocking(&st, move |a| Ok(a.vault().folder_git_status(&id)?)).await?))
+    Ok(json(
+        blocking(&st, move |a| Ok(a.vault().folder_git_status(&id)?)).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -150,9 +182,16 @@ pub struct LogQuery {
 
 #[utoipa::path(get, path = "/v1/projects/{id}/git/log", tag = "git", params(("id" = String, Path), LogQuery),
     responses((status = 200, body = Vec<FolderGitCommit>)))]
-pub async fn git_log(st: St, Path(id): Path<String>, Query(q): Query<LogQuery>) -> HttpResult<Response> {
+pub async fn git_log(
+    st: St,
+    Path(id): Path<String>,
+    Query(q): Query<LogQuery>,
+) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.vault().folder_git_log(&id, q.limit.unwrap_or(20))?)).await?,
+        blocking(&st, move |a| {
+            Ok(a.vault().folder_git_log(&id, q.limit.unwrap_or(20))?)
+        })
+        .await?,
     ))
 }
 

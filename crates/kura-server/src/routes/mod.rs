@@ -30,7 +30,9 @@ use crate::AppState;
 
 pub(crate) type St = axum::extract::State<Arc<AppState>>;
 
-/// Every route, behind the guard, the body limit and the time limit.
+/// Every route, behind the guard and the body limits; all but the streamed uploads and
+/// downloads also behind the time limit (a large upload may take longer than any request
+/// should).
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let max_json = state.options.max_json_body;
     let timeout = state.options.request_timeout;
@@ -116,7 +118,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             "/v1/backups/targets/{name}",
             patch(backups::update_target).delete(backups::remove_target),
         )
-        .route("/v1/backups/targets/{name}/test", post(backups::test_target))
+        .route(
+            "/v1/backups/targets/{name}/test",
+            post(backups::test_target),
+        )
         .route(
             "/v1/backups/targets/{name}/run",
             post(backups::start).delete(backups::cancel),
@@ -136,12 +141,16 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/backups/targets/{name}/verify", post(backups::verify))
         .route("/v1/backups/targets/{name}/prune", post(backups::prune))
         .route("/v1/session", get(browser::session))
-        .layer(DefaultBodyLimit::max(max_json));
+        .layer(DefaultBodyLimit::max(max_json))
+        .layer(middleware::from_fn_with_state(timeout, time_limit));
     Router::new()
         .merge(api)
         .merge(uploads)
         .fallback(browser::ui)
-        .layer(middleware::from_fn_with_state(state.clone(), crate::guard::guard))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::guard::guard,
+        ))
         .layer(middleware::from_fn_with_state(timeout, time_limit))
         .with_state(state)
 }
@@ -221,21 +230,20 @@ pub(crate) async fn long<T: Serialize + 'static>(
     // A project named by name or id is the project's id in the operation (and a missing one
     // answers 404 before anything starts).
     let project_id = match project_id {
-        Some(reference) => Some(blocking(st, move |a| Ok(a.vault().project(&reference)?.id)).await?),
+        Some(reference) => {
+            Some(blocking(st, move |a| Ok(a.vault().project(&reference)?.id)).await?)
+        }
         None => None,
     };
     let api = st.api.clone();
-    let op = st.api.operations().start(
-        kind,
-        project_id.as_deref(),
-        id,
-        key,
-        move |job| {
+    let op = st
+        .api
+        .operations()
+        .start(kind, project_id.as_deref(), id, key, move |job| {
             let r = work(&api, job);
             purge_in_background(&api);
             r
-        },
-    )?;
+        })?;
     answer_operation(st, op, wait).await
 }
 
@@ -259,7 +267,10 @@ pub(crate) async fn answer_operation(
 
 /// Waits (as `wait` says, within the request time limit) for operation `id` to end.
 pub(crate) async fn wait_for(st: &Arc<AppState>, id: &str, wait: &Wait) -> HttpResult<Operation> {
-    let limit = st.options.request_timeout.saturating_sub(Duration::from_secs(1));
+    let limit = st
+        .options
+        .request_timeout
+        .saturating_sub(Duration::from_secs(1));
     let timeout = wait
         .timeout_secs
         .map(Duration::from_secs)

@@ -82,7 +82,9 @@ impl ListQuery {
     responses((status = 200, body = Vec<Project>)))]
 pub async fn list(st: St, Query(q): Query<ListQuery>) -> HttpResult<Response> {
     let filter = q.filter();
-    Ok(json(blocking(&st, move |a| Ok(a.vault().projects(&filter)?)).await?))
+    Ok(json(
+        blocking(&st, move |a| Ok(a.vault().projects(&filter)?)).await?,
+    ))
 }
 
 /// A project (and marks it opened).
@@ -121,9 +123,16 @@ pub struct ImportFolder {
 /// Imports a folder (result: Project).
 #[utoipa::path(post, path = "/v1/projects/import", tag = "projects", request_body = ImportFolder, params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
-pub async fn import(st: St, headers: HeaderMap, Query(w): Query<Wait>, Json(b): Json<ImportFolder>) -> HttpResult<Response> {
+pub async fn import(
+    st: St,
+    headers: HeaderMap,
+    Query(w): Query<Wait>,
+    Json(b): Json<ImportFolder>,
+) -> HttpResult<Response> {
     long(&st, &headers, &w, "import", None, move |a, job| {
-        let p = a.vault().import_folder(&PathBuf::from(b.path), &b.options, job)?;
+        let p = a
+            .vault()
+            .import_folder(&PathBuf::from(b.path), &b.options, job)?;
         a.changed(Some(&p.id), "created");
         Ok(p)
     })
@@ -145,7 +154,11 @@ pub struct ProjectChanges {
 
 #[utoipa::path(patch, path = "/v1/projects/{id}", tag = "projects", request_body = ProjectChanges,
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
-pub async fn edit(st: St, Path(id): Path<String>, Json(c): Json<ProjectChanges>) -> HttpResult<Response> {
+pub async fn edit(
+    st: St,
+    Path(id): Path<String>,
+    Json(c): Json<ProjectChanges>,
+) -> HttpResult<Response> {
     let p = blocking(&st, move |a| {
         let v = a.vault();
         let mut p = v.project(&id)?;
@@ -156,7 +169,12 @@ pub async fn edit(st: St, Path(id): Path<String>, Json(c): Json<ProjectChanges>)
             p = v.move_project(&p.id, ws)?;
         }
         if c.description.is_some() || c.kind.is_some() || c.git_remote.is_some() {
-            p = v.edit_project(&p.id, c.description.as_deref(), c.kind.as_deref(), c.git_remote.as_deref())?;
+            p = v.edit_project(
+                &p.id,
+                c.description.as_deref(),
+                c.kind.as_deref(),
+                c.git_remote.as_deref(),
+            )?;
         }
         a.changed(Some(&p.id), "metadata");
         Ok(p)
@@ -176,7 +194,11 @@ pub struct TagChanges {
 
 #[utoipa::path(post, path = "/v1/projects/{id}/tags", tag = "projects", request_body = TagChanges,
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
-pub async fn tag(st: St, Path(id): Path<String>, Json(c): Json<TagChanges>) -> HttpResult<Response> {
+pub async fn tag(
+    st: St,
+    Path(id): Path<String>,
+    Json(c): Json<TagChanges>,
+) -> HttpResult<Response> {
     let p = blocking(&st, move |a| {
         let p = a.vault().tag_project(&id, &c.add, &c.remove)?;
         a.changed(Some(&p.id), "metadata");
@@ -194,7 +216,11 @@ pub struct MetadataChanges {
 
 #[utoipa::path(patch, path = "/v1/projects/{id}/metadata", tag = "projects", request_body = MetadataChanges,
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
-pub async fn set_metadata(st: St, Path(id): Path<String>, Json(c): Json<MetadataChanges>) -> HttpResult<Response> {
+pub async fn set_metadata(
+    st: St,
+    Path(id): Path<String>,
+    Json(c): Json<MetadataChanges>,
+) -> HttpResult<Response> {
     let p = blocking(&st, move |a| {
         let p = a.vault().set_metadata(&id, &c.changes)?;
         a.changed(Some(&p.id), "metadata");
@@ -253,7 +279,11 @@ pub struct TemplateName {
 /// Saves the latest version as a template.
 #[utoipa::path(post, path = "/v1/projects/{id}/template", tag = "projects", request_body = TemplateName,
     params(("id" = String, Path)), responses((status = 200, body = Template)))]
-pub async fn save_template(st: St, Path(id): Path<String>, Json(b): Json<TemplateName>) -> HttpResult<Response> {
+pub async fn save_template(
+    st: St,
+    Path(id): Path<String>,
+    Json(b): Json<TemplateName>,
+) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, move |a| Ok(a.vault().save_template(&id, &b.name)?)).await?,
     ))
@@ -271,10 +301,18 @@ pub struct ExportTo {
 /// Writes a version's files to a folder (result: RestoreReport).
 #[utoipa::path(post, path = "/v1/projects/{id}/export", tag = "projects", request_body = ExportTo, params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: RestoreReport")))]
-pub async fn export(st: St, headers: HeaderMap, Path(id): Path<String>, Query(w): Query<Wait>, Json(b): Json<ExportTo>) -> HttpResult<Response> {
+pub async fn export(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(w): Query<Wait>,
+    Json(b): Json<ExportTo>,
+) -> HttpResult<Response> {
     let project = Some(id.clone());
     long(&st, &headers, &w, "export", project, move |a, job| {
-        let r: RestoreReport = a.vault().export_version(&id, b.version.as_deref(), &PathBuf::from(b.dest), job)?;
+        let r: RestoreReport =
+            a.vault()
+                .export_version(&id, b.version.as_deref(), &PathBuf::from(b.dest), job)?;
         Ok(r)
     })
     .await
@@ -293,7 +331,11 @@ const EXPORT_ZSTD_LEVEL: i32 = 3;
 /// A version's files as a `tar.zst`, streamed.
 #[utoipa::path(get, path = "/v1/projects/{id}/export.tar.zst", tag = "projects", params(("id" = String, Path), VersionQuery),
     responses((status = 200, content_type = "application/zstd", description = "the version as a tar.zst")))]
-pub async fn export_stream(st: St, Path(id): Path<String>, Query(q): Query<VersionQuery>) -> HttpResult<Response> {
+pub async fn export_stream(
+    st: St,
+    Path(id): Path<String>,
+    Query(q): Query<VersionQuery>,
+) -> HttpResult<Response> {
     // The version is written to a folder in the vault first (errors answer properly), then
     // packed as it is sent.
     let (dir, name) = blocking(&st, move |a| {
@@ -303,7 +345,12 @@ pub async fn export_stream(st: St, Path(id): Path<String>, Query(q): Query<Versi
             .prefix(".export-")
             .tempdir_in(v.root())
             .map_err(|e| HttpError::internal(format!("no temporary folder in the vault: {e}")))?;
-        v.export_version(&p.id, q.version.as_deref(), &dir.path().join("out"), &kura_core::Job::default())?;
+        v.export_version(
+            &p.id,
+            q.version.as_deref(),
+            &dir.path().join("out"),
+            &kura_core::Job::default(),
+        )?;
         Ok((dir, p.name))
     })
     .await?;
@@ -321,7 +368,10 @@ pub async fn export_stream(st: St, Path(id): Path<String>, Query(q): Query<Versi
         }
         drop(dir);
     });
-    let disposition = format!("attachment; filename=\"{}.tar.zst\"", name.replace(['"', '\\', '/'], "_"));
+    let disposition = format!(
+        "attachment; filename=\"{}.tar.zst\"",
+        name.replace(['"', '\\', '/'], "_")
+    );
     Ok((
         [
             (header::CONTENT_TYPE, "application/zstd".to_string()),

@@ -98,7 +98,9 @@ pub async fn set_config(st: St, caller: Caller, Json(b): Json<SetConfig>) -> Htt
 
 #[utoipa::path(get, path = "/v1/quota", tag = "vault", responses((status = 200, body = QuotaStatus)))]
 pub async fn quota(st: St) -> HttpResult<Response> {
-    Ok(json(blocking(&st, |a| Ok(a.vault().quota_status()?)).await?))
+    Ok(json(
+        blocking(&st, |a| Ok(a.vault().quota_status()?)).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/templates", tag = "projects", responses((status = 200, body = Vec<Template>)))]

@@ -38,7 +38,11 @@ pub async fn create(st: St, Json(b): Json<WorkspaceName>) -> HttpResult<Response
 
 #[utoipa::path(patch, path = "/v1/workspaces/{name}", tag = "workspaces", request_body = WorkspaceName,
     params(("name" = String, Path)), responses((status = 200, body = Workspace)))]
-pub async fn rename(st: St, Path(name): Path<String>, Json(b): Json<WorkspaceName>) -> HttpResult<Response> {
+pub async fn rename(
+    st: St,
+    Path(name): Path<String>,
+    Json(b): Json<WorkspaceName>,
+) -> HttpResult<Response> {
     let w = blocking(&st, move |a| {
         let w = a.vault().rename_workspace(&name, &b.name)?;
         a.changed(None, "workspaces");
@@ -70,7 +74,12 @@ pub struct MoveTo {
 /// Deletes a workspace (admin), refused while it holds projects unless `move_to`.
 #[utoipa::path(delete, path = "/v1/workspaces/{name}", tag = "workspaces",
     params(("name" = String, Path), MoveTo), responses((status = 200, body = super::Done)))]
-pub async fn delete(st: St, caller: Caller, Path(name): Path<String>, Query(q): Query<MoveTo>) -> HttpResult<Response> {
+pub async fn delete(
+    st: St,
+    caller: Caller,
+    Path(name): Path<String>,
+    Query(q): Query<MoveTo>,
+) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
     blocking(&st, move |a| {
         a.vault().delete_workspace(&name, q.move_to.as_deref())?;

@@ -1,1 +1,7 @@
-fn main(){}
+//! `kura serve` over real HTTP on a temp vault.
+
+mod endpoints;
+mod events;
+mod harness;
+mod openapi;
+mod security;

@@ -1,0 +1,169 @@
+//! `kura serve` as a user runs it: tokens from the command line, a real server process on the
+//! default Unix socket and on loopback TCP, stopped with SIGTERM.
+
+use std::io::{Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::sandbox::Sandbox;
+
+#[test]
+fn serve_token_prints_the_same_token_until_rotated_and_keeps_it_private() {
+    let sb = Sandbox::new();
+    let first = sb.ok(&["serve", "token", "--scope", "read"]);
+    assert_eq!(first["scope"], "read");
+    let token = first["token"].as_str().unwrap().to_string();
+    assert!(token.starts_with("kura_read_"));
+    let again = sb.ok(&["serve", "token", "--scope", "read"]);
+    assert_eq!(again["token"], token.as_str());
+    let rotated = sb.ok(&["serve", "token", "--scope", "read", "rotate"]);
+    assert_ne!(rotated[0]["token"], token.as_str());
+    let file = sb.vault().join("api").join("tokens.json");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let bad = sb.run(&["serve", "token", "--scope", "root"]);
+    assert_eq!(bad.code, Some(2));
+}
+
+struct Serving(Child);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Waits for the server to write its discovery file (it does before answering).
+fn discovery(path: &Path, child: &mut Child) -> Value {
+    let start = Instant::now();
+    loop {
+        if let Ok(data) = std::fs::read(path) {
+            if let Ok(v) = serde_json::from_slice::<Value>(&data) {
+                return v;
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("kura serve exited: {status}");
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "kura serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn http(stream: &mut impl ReadWrite, host: &str, path: &str, token: &str) -> (u16, String) {
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    stream.read_to_string(&mut text).unwrap();
+    let status = text[9..12].parse().unwrap();
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+trait ReadWrite: Read + Write {}
+impl<T: Read + Write> ReadWrite for T {}
+
+fn stop(mut child: Serving) -> std::process::ExitStatus {
+    let pid = child.0.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = child.0.wait().unwrap();
+    std::mem::forget(child);
+    status
+}
+
+#[test]
+fn kura_serve_listens_on_a_private_socket_by_default_and_cleans_up_on_sigterm() {
+    let sb = Sandbox::new();
+    let token = sb.ok(&["serve", "token"])["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let runtime = sb.path("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let mut child = Serving(
+        sb.command(["serve", "--no-schedules"])
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let info = discovery(&runtime.join("kura/serve.json"), &mut child.0);
+    let sock = runtime.join("kura/api.sock");
+    assert_eq!(info["socket"], sock.display().to_string());
+    assert_eq!(
+        std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(runtime.join("kura"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+    let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    let (status, body) = http(&mut s, "localhost", "/v1/workspaces", &token);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"default\""));
+    let status = stop(child);
+    assert!(status.success(), "{status}");
+    assert!(!sock.exists());
+    assert!(!runtime.join("kura/serve.json").exists());
+}
+
+#[test]
+fn kura_serve_listen_takes_a_free_loopback_port_and_refuses_others() {
+    let sb = Sandbox::new();
+    let token = sb.ok(&["serve", "token", "--scope", "read"])["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let runtime = sb.path("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let mut child = Serving(
+        sb.command(["serve", "--no-schedules", "--listen", "127.0.0.1:0"])
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let info = discovery(&runtime.join("kura/serve.json"), &mut child.0);
+    let url = info["url"].as_str().unwrap().to_string();
+    let host = url.trim_start_matches("http://").to_string();
+    let mut s = std::net::TcpStream::connect(&host).unwrap();
+    let (status, body) = http(&mut s, &host, "/v1/projects", &token);
+    assert_eq!(status, 200, "{body}");
+    let mut s = std::net::TcpStream::connect(&host).unwrap();
+    let (status, _) = http(&mut s, "attacker.example", "/v1/projects", &token);
+    assert_eq!(status, 421);
+    assert!(stop(child).success());
+
+    let refused = sb.run(&["serve", "--listen", "0.0.0.0:0"]);
+    assert_ne!(refused.code, Some(0));
+    assert!(
+        refused.stderr.contains("--allow-remote"),
+        "{}",
+        refused.stderr
+    );
+}

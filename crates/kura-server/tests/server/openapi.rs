@@ -1,0 +1,249 @@
+//! The OpenAPI document: committed and current, and every JSON answer of the tests fits it.
+
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::harness::{repo_root, TestServer};
+
+fn doc() -> &'static Value {
+    static DOC: OnceLock<Value> = OnceLock::new();
+    DOC.get_or_init(|| serde_json::from_str(&kura_server::openapi_json()).unwrap())
+}
+
+/// `docs/api/openapi.json` is what the code generates (`KURA_UPDATE_OPENAPI=1` rewrites it).
+#[test]
+fn the_committed_openapi_document_is_current() {
+    let path = repo_root().join("docs/api/openapi.json");
+    let now = kura_server::openapi_json();
+    if std::env::var_os("KURA_UPDATE_OPENAPI").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &now).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == now,
+        "docs/api/openapi.json is stale; run `KURA_UPDATE_OPENAPI=1 cargo test -p kura-server --test server openapi` and commit it"
+    );
+}
+
+#[test]
+fn the_document_is_openapi_3_1_with_the_main_resources() {
+    let d = doc();
+    assert!(d["openapi"].as_str().unwrap().starts_with("3.1"));
+    for name in [
+        "Project",
+        "Workspace",
+        "Version",
+        "Operation",
+        "Event",
+        "ApiError",
+        "HttpError",
+        "FileEntry",
+        "Stats",
+        "BackupStatus",
+    ] {
+        assert!(
+            d["components"]["schemas"][name].is_object(),
+            "no schema {name}"
+        );
+    }
+    // Real schemas, not free-form objects.
+    assert!(d["components"]["schemas"]["Project"]["properties"]["name"].is_object());
+    assert!(d["paths"]["/v1/projects/{id}/snapshot"]["post"].is_object());
+}
+
+#[tokio::test]
+async fn the_server_serves_the_same_document() {
+    let s = TestServer::start().await;
+    let r = s.anonymous().get("/v1/openapi.json").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(&r.json(), doc());
+    s.stop().await;
+}
+
+/// The operation in the document for `method path` (a concrete path, matched to a template).
+fn operation(method: &str, path: &str) -> Option<&'static Value> {
+    let path = path.split('?').next().unwrap();
+    let segs: Vec<&str> = path.split('/').collect();
+    let mut best: Option<(usize, &Value)> = None;
+    for (template, item) in doc()["paths"].as_object().unwrap() {
+        let t: Vec<&str> = template.split('/').collect();
+        let tail = t.last().is_some_and(|l| *l == "{path}");
+        let fits = if tail {
+            segs.len() >= t.len()
+        } else {
+            segs.len() == t.len()
+        };
+        if !fits {
+            continue;
+        }
+        let mut literal = 0;
+        let ok = t.iter().zip(&segs).all(|(a, b)| {
+            if a.starts_with('{') {
+                true
+            } else {
+                literal += 1;
+                a == b
+            }
+        });
+        if ok && best.is_none_or(|(l, _)| literal > l) {
+            if let Some(op) = item.get(method.to_ascii_lowercase()) {
+                best = Some((literal, op));
+            }
+        }
+    }
+    best.map(|(_, op)| op)
+}
+
+/// Panics unless the document declares `status` (or a default) for `method path` and `body`
+/// fits the schema declared for it.
+pub fn check_response(method: &str, path: &str, status: u16, body: &Value) {
+    let Some(op) = operation(method, path) else {
+        // Not an endpoint (an unknown path, a CORS preflight): only an error may answer.
+        assert!(
+            status >= 400,
+            "{method} {path} answered {status} but is not in the OpenAPI document"
+        );
+        let error = serde_json::json!({"$ref": "#/components/schemas/HttpError"});
+        if let Err(e) = validate(&error, body, "$") {
+            panic!("{method} {path} {status}: the error does not fit HttpError: {e}");
+        }
+        return;
+    };
+    let responses = &op["responses"];
+    let response = responses
+        .get(status.to_string())
+        .or_else(|| responses.get("default"))
+        .unwrap_or_else(|| panic!("{method} {path}: status {status} is not declared"));
+    let Some(schema) = response.pointer("/content/application~1json/schema") else {
+        panic!("{method} {path} {status}: no JSON schema declared for this answer");
+    };
+    if let Err(e) = validate(schema, body, "$") {
+        panic!(
+            "{method} {path} {status}: the answer does not fit the OpenAPI schema: {e}\n{body:#}"
+        );
+    }
+}
+
+fn resolve(schema: &Value) -> &Value {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => {
+            let name = r.trim_start_matches("#/components/schemas/");
+            resolve(&doc()["components"]["schemas"][name])
+        }
+        None => schema,
+    }
+}
+
+fn type_fits(t: &str, v: &Value) -> bool {
+    match t {
+        "null" => v.is_null(),
+        "boolean" => v.is_boolean(),
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "array" => v.is_array(),
+        "object" => v.is_object(),
+        _ => true,
+    }
+}
+
+/// A JSON Schema check covering what utoipa generates: $ref, type (or a list of types), enum,
+/// const, properties/required/additionalProperties, items, prefixItems, oneOf/anyOf/allOf.
+pub fn validate(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+    let s = resolve(schema);
+    if s.as_bool() == Some(true) || s.as_object().is_some_and(|o| o.is_empty()) {
+        return Ok(());
+    }
+    if let Some(t) = s.get("type") {
+        let ok = match t {
+            Value::String(t) => type_fits(t, v),
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).any(|t| type_fits(t, v)),
+            _ => true,
+        };
+        if !ok {
+            return Err(format!("{at}: {v} is not of type {t}"));
+        }
+    }
+    if let Some(e) = s.get("enum").and_then(Value::as_array) {
+        if !e.contains(v) {
+            return Err(format!("{at}: {v} is not one of {e:?}"));
+        }
+    }
+    if let Some(c) = s.get("const") {
+        if c != v {
+            return Err(format!("{at}: {v} is not {c}"));
+        }
+    }
+    if let Some(all) = s.get("allOf").and_then(Value::as_array) {
+        for sub in all {
+            validate(sub, v, at)?;
+        }
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(any) = s.get(key).and_then(Value::as_array) {
+            let errors: Vec<String> = any
+                .iter()
+                .filter_map(|sub| validate(sub, v, at).err())
+                .collect();
+            if errors.len() == any.len() {
+                return Err(format!("{at}: fits none of {key}: {errors:?}"));
+            }
+        }
+    }
+    if let Some(obj) = v.as_object() {
+        let props = s.get("properties").and_then(Value::as_object);
+        if let Some(req) = s.get("required").and_then(Value::as_array) {
+            for r in req.iter().filter_map(Value::as_str) {
+                if !obj.contains_key(r) {
+                    return Err(format!("{at}: required field '{r}' is missing"));
+                }
+            }
+        }
+        for (k, val) in obj {
+            match props.and_then(|p| p.get(k)) {
+                Some(sub) => validate(sub, val, &format!("{at}.{k}"))?,
+                None => match s.get("additionalProperties") {
+                    Some(Value::Bool(false)) => {
+                        return Err(format!("{at}: field '{k}' is not declared"))
+                    }
+                    Some(sub) if sub.is_object() => validate(sub, val, &format!("{at}.{k}"))?,
+                    _ => {}
+                },
+            }
+        }
+    }
+    if let Some(arr) = v.as_array() {
+        let prefix = s.get("prefixItems").and_then(Value::as_array);
+        for (i, item) in arr.iter().enumerate() {
+            let sub = prefix
+                .and_then(|p| p.get(i))
+                .or_else(|| s.get("items").filter(|i| i.is_object()));
+            if let Some(sub) = sub {
+                validate(sub, item, &format!("{at}[{i}]"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_validator_catches_what_does_not_fit() {
+    let project = serde_json::json!({"$ref": "#/components/schemas/Project"});
+    assert!(validate(&project, &serde_json::json!({"name": 3}), "$").is_err());
+    let err = serde_json::json!({"$ref": "#/components/schemas/HttpError"});
+    assert!(validate(
+        &err,
+        &serde_json::json!({"code": "not_found", "message": "x"}),
+        "$"
+    )
+    .is_ok());
+    assert!(validate(
+        &err,
+        &serde_json::json!({"code": "nope", "message": "x"}),
+        "$"
+    )
+    .is_err());
+}
