@@ -180,6 +180,24 @@ describe("projects", () => {
     expectNoErrors(p);
   });
 
+  it("follows changes made elsewhere (another client of the API) through the event stream", async () => {
+    const p = await open("#/projects");
+    await p.waitForSelector('[data-project="kura-site"]');
+    const token = kura!.vault.run("serve", "token", "--scope", "write").trim();
+    const response = await fetch(`${kura!.url}/v1/projects`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "from-an-agent", workspace: null, template: null, kind: "generation", description: "", tags: [] }),
+    });
+    expect(response.status).toBe(201);
+    // No reload: the page hears `vault.changed` and lists it.
+    await p.waitForSelector('[data-project="from-an-agent"]');
+    await p.keyboard.press("Control+1");
+    const total = kura!.vault.json<Stats>("stats").projects;
+    await expect.poll(() => p.getByTestId("card-projects").textContent()).toContain(`${total.active} active`);
+    expectNoErrors(p);
+  });
+
   it(`renders and scrolls ${MANY} more projects`, async () => {
     const p = await open("#/settings");
     await createProjects(p, MANY);
