@@ -1,232 +1,337 @@
-// Page tests: the built UI (mock mode) in headless Chromium, used the way a person would.
+// Page tests: the built UI served by the real `kura serve` on a fresh vault, in headless
+// Chromium, used the way a person would. Numbers come from the CLI's `--json` output.
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MockVault } from "../../src/lib/api/mock";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Project, Stats, Version } from "../../src/lib/api/types";
 import { formatBytes } from "../../src/lib/format";
-import { launch, openApp, pageErrors, RESULTS, serve } from "./harness";
+import { finish, launch, openApp, pageErrors, RESULTS, startKura, type Kura } from "./harness";
+import { emptyVault, seededVault, writeFiles, type Vault } from "./vault";
 
 let browser: Browser;
-let server: { url: string; close: () => Promise<void> };
+let kura: Kura | undefined;
+let page: Page | undefined;
 const timings: Record<string, number> = {};
 
 beforeAll(async () => {
-  server = await serve();
   browser = await launch();
+});
+
+afterEach(async () => {
+  await finish(kura, page);
+  kura = undefined;
+  page = undefined;
 });
 
 afterAll(async () => {
   await browser?.close();
-  await server?.close();
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, "timings.json"), JSON.stringify({ recorded_at: new Date().toISOString(), ...timings }, null, 2) + "\n");
 });
 
-async function expectNoErrors(page: Page) {
-  expect(pageErrors(page)).toEqual([]);
-  await page.close();
+async function open(hash: string, vault: Vault = seededVault()): Promise<Page> {
+  mkdirSync(RESULTS, { recursive: true });
+  kura = await startKura(vault);
+  page = await openApp(browser, kura, hash);
+  return page;
 }
 
+function expectNoErrors(p: Page) {
+  expect(pageErrors(p)).toEqual([]);
+}
+
+/** Creates `count` projects through the API from the signed-in page, eight at a time. */
+async function createProjects(p: Page, count: number) {
+  await p.evaluate(async (count) => {
+    const csrf = decodeURIComponent(document.cookie.match(/(?:^|; )kura_csrf=([^;]*)/)?.[1] ?? "");
+    let next = 1;
+    const worker = async () => {
+      while (next <= count) {
+        const n = next++;
+        const response = await fetch("/v1/projects", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-Kura-CSRF": csrf },
+          body: JSON.stringify({ name: `project-${String(n).padStart(5, "0")}`, workspace: null, template: null, kind: null, description: "", tags: [] }),
+        });
+        if (!response.ok) throw new Error(`creating project ${n}: ${response.status} ${await response.text()}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, worker));
+  }, count);
+}
+
+/** Drops `files` (name → text) onto the page as a person dragging them from the desktop would. */
+async function dropFiles(p: Page, files: Record<string, string>, at = { x: 600, y: 400 }) {
+  await p.evaluate(
+    ({ files, at }) => {
+      const data = new DataTransfer();
+      for (const [name, text] of Object.entries(files)) data.items.add(new File([text], name, { type: "text/plain" }));
+      const fire = (type: string) => window.dispatchEvent(new DragEvent(type, { dataTransfer: data, clientX: at.x, clientY: at.y, bubbles: true, cancelable: true }));
+      fire("dragenter");
+      fire("dragover");
+      (window as unknown as { kuraDrop: () => void }).kuraDrop = () => fire("drop");
+    },
+    { files, at },
+  );
+}
+
+const MANY = 200;
+
 describe("dashboard", () => {
-  it("shows the vault's numbers", async () => {
-    const stats = new MockVault().stats();
-    const page = await openApp(browser, server.url);
-    const projects = page.getByTestId("card-projects");
-    await expect.poll(() => projects.textContent()).toContain("7");
-    expect(await projects.textContent()).toContain("5 active · 1 archived · 1 in trash");
-    expect(await page.getByTestId("card-logical").textContent()).toContain(formatBytes(stats.logical_bytes));
-    expect(await page.getByTestId("card-stored").textContent()).toContain(formatBytes(stats.stored_bytes));
-    expect(await page.getByTestId("card-saved").textContent()).toContain(formatBytes(stats.saved_bytes));
-    expect(await page.getByTestId("disk-gauge").textContent()).toContain(`${formatBytes(stats.disk_free_bytes)} free of ${formatBytes(stats.disk_total_bytes)}`);
+  it("shows the vault's numbers, as the engine counts them", async () => {
+    const p = await open("#/dashboard");
+    const stats = kura!.vault.json<Stats>("stats");
+    const projects = p.getByTestId("card-projects");
+    const total = stats.projects.active + stats.projects.archived + stats.projects.deleted;
+    await expect.poll(() => projects.textContent()).toContain(String(total));
+    expect(await projects.textContent()).toContain(`${stats.projects.active} active · ${stats.projects.archived} archived · ${stats.projects.deleted} in trash`);
+    expect(await p.getByTestId("card-logical").textContent()).toContain(formatBytes(stats.logical_bytes));
+    expect(await p.getByTestId("card-stored").textContent()).toContain(formatBytes(stats.stored_bytes));
+    expect(await p.getByTestId("card-saved").textContent()).toContain(formatBytes(stats.saved_bytes));
+    expect(await p.getByTestId("disk-gauge").textContent()).toContain(`free of ${formatBytes(stats.disk_total_bytes)}`);
     // Exact numbers on hover, in the treemap.
-    await page.hover('[data-project="billing-api"]');
-    const billing = stats.projects_usage.find((p) => p.name === "billing-api")!;
-    expect(await page.getByTestId("treemap-detail").textContent()).toContain(`${billing.stored_bytes.toLocaleString("en-US")} bytes stored`);
-    await expectNoErrors(page);
+    await p.hover('[data-project="billing-api"]');
+    const billing = stats.projects_usage.find((u) => u.name === "billing-api")!;
+    expect(await p.getByTestId("treemap-detail").textContent()).toContain(`${billing.stored_bytes.toLocaleString("en-US")} bytes stored`);
+    await p.screenshot({ path: join(RESULTS, "dashboard.png") });
+    expectNoErrors(p);
+  });
+
+  it(`renders its cards and treemap with ${MANY} more projects`, async () => {
+    const p = await open("#/settings");
+    await createProjects(p, MANY);
+    const started = Date.now();
+    await p.evaluate(() => (window.location.hash = "#/"));
+    const total = kura!.vault.json<Stats>("stats").projects;
+    await expect.poll(() => p.getByTestId("card-projects").textContent()).toContain(String(total.active + total.archived + total.deleted));
+    await p.locator("[data-project]").first().waitFor();
+    timings[`dashboard_${MANY}_render_ms`] = Date.now() - started;
+    expectNoErrors(p);
   });
 });
 
 describe("projects", () => {
   it("creates a project, and highlights the name when it is taken", async () => {
-    const page = await openApp(browser, server.url, "", "#/projects");
-    await page.waitForSelector('[data-project="kura-site"]');
-    await page.keyboard.press("Control+n");
-    const dialog = page.getByRole("dialog", { name: "New project" });
+    const p = await open("#/projects");
+    await p.waitForSelector('[data-project="kura-site"]');
+    await p.keyboard.press("Control+n");
+    const dialog = p.getByRole("dialog", { name: "New project" });
     await dialog.getByLabel("Name").fill("kura-site");
     await dialog.getByRole("button", { name: "Create project" }).click();
     const name = dialog.getByLabel("Name");
     await expect.poll(() => name.getAttribute("aria-invalid")).toBe("true");
-    expect(await dialog.locator("[data-field-error=name]").textContent()).toContain("already has a project named 'kura-site'");
+    expect(await dialog.locator("[data-field-error=name]").textContent()).toContain("kura-site");
 
     await name.fill("notes-app");
     await dialog.getByLabel("Start from").selectOption("backend");
     await dialog.getByLabel(/Tags/).fill("notes, rust");
     await dialog.getByRole("button", { name: "Create project" }).click();
-    await page.waitForSelector("h1:text('notes-app')");
-    expect(await page.locator("[data-file='Cargo.toml']").count()).toBe(1);
-    expect(await page.locator(".project-header").textContent()).toContain("#notes");
+    await p.waitForSelector("h1:text('notes-app')");
+    expect(await p.locator("[data-file='Cargo.toml']").count()).toBe(1);
+    expect(await p.locator(".project-header").textContent()).toContain("#notes");
+    const created = kura!.vault.json<Project>("project", "show", "notes-app");
+    expect(created.tags.sort()).toEqual(["notes", "rust"]);
 
-    await page.keyboard.press("Control+2");
-    await page.waitForSelector('[data-project="notes-app"]');
-    await expectNoErrors(page);
+    await p.keyboard.press("Control+2");
+    await p.waitForSelector('[data-project="notes-app"]');
+    expectNoErrors(p);
   });
 
-  it("imports a folder dropped onto the list", async () => {
-    const page = await openApp(browser, server.url, "", "#/projects");
-    await page.waitForSelector('[data-project="kura-site"]');
-    await page.evaluate(() => window.kuraMock!.simulateDrag(["/home/dev/code/weather-app"]));
-    const overlay = page.getByTestId("drop-overlay");
+  it("imports a folder whose path is typed in the browser's path dialog", async () => {
+    const p = await open("#/projects");
+    const vault = kura!.vault;
+    const folder = join(vault.root, "code", "weather-app");
+    writeFiles(folder, { "package.json": '{ "name": "weather-app", "dependencies": { "svelte": "5" } }\n', "src/app.ts": "export const city = 'Oslo';\n" });
+    await p.getByRole("button", { name: "Import folder…" }).click();
+    const dialog = p.getByRole("dialog", { name: "Import a folder" });
+    await dialog.getByRole("button", { name: "Choose…" }).click();
+    const ask = p.getByRole("dialog", { name: "Choose a folder to import" });
+    expect(await ask.textContent()).toContain("a browser cannot open that computer's picker");
+    await ask.getByRole("textbox").fill(folder);
+    await ask.getByRole("button", { name: "Choose" }).click();
+    await expect.poll(() => dialog.getByRole("textbox", { name: "Folder", exact: true }).inputValue()).toBe(folder);
+    await dialog.getByRole("button", { name: /^Import/ }).last().click();
+    await p.waitForSelector(".notice:has-text('Imported weather-app (2 files)')");
+    // The dialog opens the new project's page.
+    await p.waitForSelector("h1:text('weather-app')");
+    await p.locator("[data-file='package.json']").waitFor();
+    const imported = vault.json<Project>("project", "show", "weather-app");
+    expect(imported.file_count).toBe(2);
+    await p.keyboard.press("Control+2");
+    const row = p.locator('[data-project="weather-app"]');
+    await row.waitFor();
+    for (const language of imported.languages) expect(await row.textContent()).toContain(language);
+    expectNoErrors(p);
+  });
+
+  it("says dropped loose files need a project page, and shows the overlay while dragging", async () => {
+    const p = await open("#/projects");
+    await p.waitForSelector('[data-project="kura-site"]');
+    await dropFiles(p, { "notes.md": "hello\n" });
+    const overlay = p.getByTestId("drop-overlay");
     await overlay.waitFor();
     expect(await overlay.textContent()).toContain("Drop to import as a new project");
-    await page.evaluate(() => window.kuraMock!.simulateDrop(["/home/dev/code/weather-app"]));
-    await page.waitForSelector('[data-project="weather-app"]');
+    await p.evaluate(() => (window as unknown as { kuraDrop: () => void }).kuraDrop());
+    await p.waitForSelector(".notice:has-text('Only folders become projects')");
     expect(await overlay.count()).toBe(0);
-    expect(await page.locator('[data-project="weather-app"]').textContent()).toContain("typescript");
-    await page.waitForSelector(".notice:has-text('Imported weather-app')");
-    await expectNoErrors(page);
+    expectNoErrors(p);
   });
 
-  it("renders and scrolls ten thousand projects", async () => {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+  it("follows changes made elsewhere (another client of the API) through the event stream", async () => {
+    const p = await open("#/projects");
+    await p.waitForSelector('[data-project="kura-site"]');
+    const token = kura!.vault.run("serve", "token", "--scope", "write").trim();
+    const response = await fetch(`${kura!.url}/v1/projects`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "from-an-agent", workspace: null, template: null, kind: "generation", description: "", tags: [] }),
+    });
+    expect(response.status).toBe(201);
+    // No reload: the page hears `vault.changed` and lists it.
+    await p.waitForSelector('[data-project="from-an-agent"]');
+    await p.keyboard.press("Control+1");
+    const total = kura!.vault.json<Stats>("stats").projects;
+    await expect.poll(() => p.getByTestId("card-projects").textContent()).toContain(`${total.active} active`);
+    expectNoErrors(p);
+  });
+
+  it(`renders and scrolls ${MANY} more projects`, async () => {
+    const p = await open("#/settings");
+    await createProjects(p, MANY);
     const started = Date.now();
-    await page.goto(`${server.url}?projects=10000&step=0#/projects`);
-    await page.waitForSelector('[data-project="project-00001"]');
-    timings.projects_10000_first_render_ms = Date.now() - started;
-    const list = page.getByRole("list", { name: "Projects" });
-    expect(await list.getAttribute("data-count")).toBe("10003");
-    const rendered = await page.locator(".project-row").count();
+    await p.evaluate(() => (window.location.hash = "#/projects"));
+    await p.waitForSelector('[data-project="project-00001"]');
+    timings[`projects_${MANY}_first_render_ms`] = Date.now() - started;
+    const expected = kura!.vault.json<Project[]>("project", "list").length;
+    const list = p.getByRole("list", { name: "Projects" });
+    expect(await list.getAttribute("data-count")).toBe(String(expected));
+    const rendered = await p.locator(".project-row").count();
     expect(rendered).toBeGreaterThan(5);
     expect(rendered).toBeLessThan(80);
 
     const scrollStart = Date.now();
     await list.evaluate((el) => (el.scrollTop = el.scrollHeight));
-    await page.waitForSelector('[data-project="project-10000"]');
-    timings.projects_10000_scroll_to_end_ms = Date.now() - scrollStart;
-    expect(await page.locator(".project-row").count()).toBeLessThan(80);
-
-    // Scrolling through the middle in steps, as a wheel would.
-    const stepStart = Date.now();
-    for (let i = 1; i <= 20; i++) {
-      await list.evaluate((el, f) => (el.scrollTop = el.scrollHeight * f), i / 21);
-      await page.evaluate(() => new Promise(requestAnimationFrame));
-    }
-    timings.projects_10000_twenty_scroll_steps_ms = Date.now() - stepStart;
+    await p.waitForSelector(`[data-project="project-${String(MANY).padStart(5, "0")}"]`);
+    timings[`projects_${MANY}_scroll_to_end_ms`] = Date.now() - scrollStart;
+    expect(await p.locator(".project-row").count()).toBeLessThan(80);
 
     const filterStart = Date.now();
-    await page.getByLabel("Search projects").fill("project-0999");
-    await page.waitForSelector('[data-project="project-09999"]');
+    await p.getByLabel("Search projects").fill("project-0019");
+    await p.waitForSelector('[data-project="project-00199"]');
     await expect.poll(() => list.getAttribute("data-count")).toBe("10");
-    timings.projects_10000_search_ms = Date.now() - filterStart;
-    expect(pageErrors(page)).toEqual([]);
-    await page.close();
-  });
-});
-
-describe("dashboard with ten thousand projects", () => {
-  it("renders its cards and treemap", async () => {
-    const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
-    const started = Date.now();
-    await page.goto(`${server.url}?projects=10000&step=0#/`);
-    await page.getByTestId("card-projects").waitFor();
-    await expect.poll(() => page.getByTestId("card-projects").textContent()).toMatch(/10[,.\u202f\s]?00\d/);
-    await page.locator("[data-project]").first().waitFor();
-    timings.dashboard_10000_first_render_ms = Date.now() - started;
-    // Switching views once the app is loaded: the render alone, data included.
-    await page.evaluate(() => (window.location.hash = "#/settings"));
-    await page.getByRole("heading", { name: "Settings" }).waitFor();
-    timings.dashboard_10000_switch_render_ms = await page.evaluate(async () => {
-      const t0 = performance.now();
-      window.location.hash = "#/";
-      while (!document.querySelector("[data-project]")) await new Promise(requestAnimationFrame);
-      return Math.round(performance.now() - t0);
-    });
-    timings.projects_10000_switch_render_ms = await page.evaluate(async () => {
-      const t0 = performance.now();
-      window.location.hash = "#/projects";
-      while (!document.querySelector(".project-row")) await new Promise(requestAnimationFrame);
-      return Math.round(performance.now() - t0);
-    });
-    expect(pageErrors(page)).toEqual([]);
-    await page.close();
+    timings[`projects_${MANY}_search_ms`] = Date.now() - filterStart;
+    expectNoErrors(p);
   });
 });
 
 describe("project", () => {
-  it("uploads a dropped file, snapshots with Ctrl+S and shows two versions, then their diff", async () => {
-    const page = await openApp(browser, server.url, "step=0", "#/projects");
-    await page.keyboard.press("Control+n");
-    const dialog = page.getByRole("dialog", { name: "New project" });
+  it("uploads a file dropped into the browser, snapshots with Ctrl+S and shows two versions, then their diff", async () => {
+    const p = await open("#/projects");
+    await p.keyboard.press("Control+n");
+    const dialog = p.getByRole("dialog", { name: "New project" });
     await dialog.getByLabel("Name").fill("journal");
     await dialog.getByRole("button", { name: "Create project" }).click();
-    await page.waitForSelector("h1:text('journal')");
+    await p.waitForSelector("h1:text('journal')");
 
-    await page.evaluate(() => window.kuraMock!.simulateDrag(["/home/dev/Downloads/notes.md"]));
-    expect(await page.getByTestId("drop-overlay").textContent()).toContain("Drop to upload into journal/");
-    await page.evaluate(() => window.kuraMock!.simulateDrop(["/home/dev/Downloads/notes.md"]));
-    const row = page.locator("[data-file='notes.md']");
+    await dropFiles(p, { "notes.md": "# Notes\n\nThings to remember.\n" });
+    expect(await p.getByTestId("drop-overlay").textContent()).toContain("Drop to upload into journal/");
+    await p.evaluate(() => (window as unknown as { kuraDrop: () => void }).kuraDrop());
+    const row = p.locator("[data-file='notes.md']");
     await row.waitFor();
     expect(await row.textContent()).toContain("new");
 
-    await page.keyboard.press("Control+s");
-    const snap = page.getByRole("dialog", { name: "Snapshot journal" });
+    await p.keyboard.press("Control+s");
+    const snap = p.getByRole("dialog", { name: "Snapshot journal" });
     await snap.getByLabel(/Message/).fill("Add notes");
     await snap.getByLabel(/Message/).press("Enter");
-    await page.waitForSelector(".notice:has-text('Version')");
+    await p.waitForSelector(".notice:has-text('Version')");
 
-    await page.getByRole("tab", { name: /History/ }).click();
-    const versions = page.locator("[data-version]");
-    await expect.poll(() => versions.count()).toBe(2);
+    const history = kura!.vault.json<Version[]>("history", "journal");
+    expect(history[0].message).toBe("Add notes");
+    await p.getByRole("tab", { name: /History/ }).click();
+    const versions = p.locator("[data-version]");
+    await expect.poll(() => versions.count()).toBe(history.length);
     expect(await versions.nth(0).textContent()).toContain("Add notes");
-    expect(await versions.nth(1).textContent()).toContain("Created from the empty template");
+    expect(await versions.nth(1).textContent()).toContain(history[1].message);
 
     // Pick both versions to compare them.
-    await page.getByLabel(/Compare version/).nth(1).check();
-    await page.getByLabel(/Compare version/).nth(0).check();
-    const diff = page.getByRole("region", { name: "Changes in notes.md" });
+    await p.getByLabel(/Compare version/).nth(1).check();
+    await p.getByLabel(/Compare version/).nth(0).check();
+    const diff = p.getByRole("region", { name: "Changes in notes.md" });
     await diff.waitFor();
     expect(await diff.textContent()).toContain("Things to remember.");
-    expect(await page.locator(".diff .counts").textContent()).toContain("+1");
-    await expectNoErrors(page);
+    // One file added.
+    expect(await p.locator(".diff .counts").textContent()).toContain("+1");
+    expectNoErrors(p);
   });
 
-  it("restores a file through the confirmation", async () => {
-    const page = await openApp(browser, server.url, "step=0", "#/projects");
-    await page.click("text=kura-site");
-    await page.click("[data-folder=src] button");
-    await page.click("[data-file='src/main.ts'] button");
-    const preview = page.getByRole("region", { name: "Contents of src/main.ts" });
-    await expect.poll(() => preview.textContent()).toContain("Every project, every version");
-    const history = page.locator(".preview .history li");
-    await expect.poll(() => history.count()).toBe(2);
-    await history.nth(1).getByRole("button", { name: "Restore" }).click();
+  it("restores a file through the confirmation, keeping unsaved changes in a version first", async () => {
+    const p = await open("#/projects");
+    const vault = kura!.vault;
+    await p.click("text=kura-site");
+    await p.click("[data-folder=src] button");
+    await p.click("[data-file='src/main.ts'] button");
+    const preview = p.getByRole("region", { name: "Contents of src/main.ts" });
+    await expect.poll(() => preview.textContent()).toContain("Keep every project, and every version of it.");
+    await p.screenshot({ path: join(RESULTS, "project.png") });
+    const fileHistory = vault.json<Version[]>("history", "kura-site", "--file", "src/main.ts");
+    const history = p.locator(".preview .history li");
+    await expect.poll(() => history.count()).toBe(fileHistory.length);
+    const first = fileHistory.findIndex((v) => v.message === "First page");
+    await history.nth(first).getByRole("button", { name: "Restore" }).click();
 
-    const confirm = page.getByRole("dialog", { name: "Restore src/main.ts?" });
+    const confirm = p.getByRole("dialog", { name: "Restore src/main.ts?" });
     const explanation = await confirm.getByTestId("restore-explanation").textContent();
     expect(explanation).toContain("Kura first keeps the current state as a version");
     expect(explanation).toContain("replaces src/main.ts in the folder with its content from that version");
     await confirm.getByRole("button", { name: "Restore file" }).click();
 
-    await page.waitForSelector(".notice:has-text('Restored src/main.ts')");
-    await expect.poll(() => preview.textContent()).toContain("Keep every project");
-    await page.getByRole("tab", { name: /History/ }).click();
-    const versions = page.locator("[data-version]");
-    await expect.poll(() => versions.nth(0).textContent()).toContain("Restored src/main.ts from version");
-    expect(await versions.nth(1).textContent()).toContain("Before restoring src/main.ts");
+    await p.waitForSelector(".notice:has-text('Restored src/main.ts')");
+    await expect.poll(() => preview.textContent()).toContain("Every project, every version.");
+    const after = vault.json<Version[]>("history", "kura-site");
+    await p.getByRole("tab", { name: /History/ }).click();
+    const versions = p.locator("[data-version]");
+    await expect.poll(() => versions.count()).toBe(after.length);
+    expect(await versions.nth(0).textContent()).toContain(after[0].message);
+    // kura-site had two unsaved changes: they are in the version before the restore.
+    expect(after[1].trigger).toBe("before_restore");
     expect(await versions.nth(1).textContent()).toContain("before restore");
-    await expectNoErrors(page);
+    expectNoErrors(p);
+  });
+});
+
+describe("signing in", () => {
+  it("tells a browser without a session how to sign in, and the one-time link works only once", async () => {
+    kura = await startKura(emptyVault());
+    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+    page = await context.newPage();
+    await page.goto(`${kura.url}/#/dashboard`);
+    await expect.poll(() => page!.locator(".fatal").textContent()).toContain("not signed in");
+    await page.screenshot({ path: join(RESULTS, "signed-out.png") });
+
+    await page.goto(kura.signIn);
+    await page.waitForSelector("nav.sidebar");
+    await page.getByTestId("card-projects").waitFor();
+    // The link is spent: another browser cannot use it.
+    const other = await (await browser.newContext()).newPage();
+    const response = await other.goto(kura.signIn);
+    expect(response?.status()).toBeGreaterThanOrEqual(400);
+    await other.context().close();
   });
 });
 
 describe("settings", () => {
   it("shows the engine's message at a field given an invalid value", async () => {
-    const page = await openApp(browser, server.url, "", "#/settings");
-    const field = page.getByLabel("Chunk compression level");
+    const p = await open("#/settings", emptyVault());
+    const field = p.getByLabel("Chunk compression level");
     await field.fill("40");
     await field.press("Enter");
-    const setting = page.locator('[data-setting="storage.compression_level"]');
-    await expect.poll(() => setting.getByRole("alert").textContent()).toContain("storage.compression_level is 40; it must be between 1 and 19");
+    const setting = p.locator('[data-setting="storage.compression_level"]');
+    await expect.poll(() => setting.getByRole("alert").textContent()).toContain("storage.compression_level");
+    expect(await setting.getByRole("alert").textContent()).toContain("40");
     expect(await field.getAttribute("aria-invalid")).toBe("true");
 
     await field.fill("9");
@@ -234,6 +339,7 @@ describe("settings", () => {
     await setting.getByText("Saved").waitFor();
     expect(await setting.getByRole("alert").count()).toBe(0);
     expect(await field.inputValue()).toBe("9");
-    await expectNoErrors(page);
+    expect(kura!.vault.json<{ storage: { compression_level: number } }>("config", "show").storage.compression_level).toBe(9);
+    expectNoErrors(p);
   });
 });

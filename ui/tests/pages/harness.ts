@@ -1,40 +1,77 @@
-// Page-test harness: serves the built mock UI (ui/dist-mock) from a tiny static server on
-// 127.0.0.1 and drives Debian's Chromium through playwright-core.
+// Page-test harness: the real engine behind the real UI. Each test gets a fresh vault (made by
+// the `kura` CLI, see vault.ts) and its own `kura serve --listen 127.0.0.1:0`, which serves the
+// built UI (ui/dist) and the /v1 API. The browser signs in through the one-time link the server
+// prints, as a person would, and is driven through playwright-core with Debian's Chromium.
 
-import { createReadStream, existsSync, statSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { extname, join, normalize } from "node:path";
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { KURA, type Vault } from "./vault";
 
-export const DIST = fileURLToPath(new URL("../../dist-mock/", import.meta.url));
+export const DIST = fileURLToPath(new URL("../../dist/", import.meta.url));
 export const RESULTS = fileURLToPath(new URL("../../test-results/", import.meta.url));
 
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".json": "application/json",
+export type Kura = {
+  vault: Vault;
+  /** Where the server listens, e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** The one-time sign-in link `kura serve --open` printed. */
+  signIn: string;
+  process: ChildProcess;
+  /** Everything the server wrote, for failure messages. */
+  log: () => string;
+  stop: () => Promise<void>;
 };
 
-/** Serves `DIST`; answers index.html for paths that are not files. */
-export async function serve(): Promise<{ url: string; close: () => Promise<void> }> {
-  if (!existsSync(join(DIST, "index.html"))) throw new Error(`${DIST} has no index.html: build the mock UI first (npm run build:mock)`);
-  const server: Server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
-    let file = normalize(join(DIST, path));
-    if (!file.startsWith(DIST) || !existsSync(file) || statSync(file).isDirectory()) file = join(DIST, "index.html");
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" });
-    createReadStream(file).pipe(res);
+const LINK = /(https?:\/\/[^\s"']+\/v1\/session\?token=[^\s"']+)/;
+
+/** Starts `kura serve` on `vault` and waits for the sign-in link. */
+export async function startKura(vault: Vault): Promise<Kura> {
+  if (!existsSync(KURA)) throw new Error(`${KURA} is missing: build it with \`cargo build -p kura-cli\``);
+  if (!existsSync(`${DIST}index.html`)) throw new Error(`${DIST} has no index.html: build the UI first (npm run build)`);
+  // `--open` prints the link and tries `xdg-open` on it: a stand-in that opens nothing keeps a
+  // real browser from using the one-time link up.
+  const bin = join(vault.root, "bin");
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, "xdg-open"), "#!/bin/sh\nexit 0\n");
+  chmodSync(join(bin, "xdg-open"), 0o755);
+  const child = spawn(KURA, ["--vault", vault.dir, "serve", "--listen", "127.0.0.1:0", "--open", "--no-schedules"], {
+    env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, BROWSER: "true", KURA_UI_DIR: DIST, NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  let output = "";
+  const signIn = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kura serve printed no sign-in link within 15 s:\n${output}`)), 15_000);
+    const read = (chunk: Buffer) => {
+      output += chunk.toString();
+      const found = LINK.exec(output);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    };
+    child.stdout!.on("data", read);
+    child.stderr!.on("data", read);
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kura serve exited (${code}) before printing a sign-in link:\n${output}`));
+    });
+  });
+  const url = new URL(signIn).origin;
   return {
-    url: `http://127.0.0.1:${port}/`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    vault,
+    url,
+    signIn,
+    process: child,
+    log: () => output,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
   };
 }
 
@@ -46,20 +83,35 @@ export async function launch(): Promise<Browser> {
   });
 }
 
-/** A fresh page on the mock UI; `query` configures the fake vault (e.g. "projects=10000"). */
-export async function openApp(browser: Browser, base: string, query = "", hash = "#/dashboard"): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+/** A browser signed in to `kura` (its own cookies), on `hash`. */
+export async function openApp(browser: Browser, kura: Kura, hash = "#/dashboard"): Promise<Page> {
+  const context: BrowserContext = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+  const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
+    if (m.type() === "error" && !ignorable(m.text())) errors.push(m.text());
   });
   (page as Page & { errors: string[] }).errors = errors;
-  await page.goto(`${base}${query ? `?${query}` : ""}${hash}`);
+  // The link sets the session cookies and redirects to the UI.
+  await page.goto(kura.signIn);
+  await page.goto(`${kura.url}/${hash}`);
   await page.waitForSelector("nav.sidebar");
   return page;
 }
 
+/** What the browser logs about answers the UI expects and handles (a refused form field...). */
+function ignorable(text: string): boolean {
+  return /Failed to load resource: the server responded with a status of (4\d\d|503|507)/.test(text);
+}
+
 export function pageErrors(page: Page): string[] {
   return (page as Page & { errors?: string[] }).errors ?? [];
+}
+
+/** Stops the server and removes its vault. */
+export async function finish(kura: Kura | undefined, page?: Page) {
+  await page?.context().close();
+  await kura?.stop();
+  if (kura) rmSync(kura.vault.root, { recursive: true, force: true });
 }

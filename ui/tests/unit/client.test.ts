@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Client, KuraError, toKuraError } from "../../src/lib/api/client";
-import { MockTransport } from "../../src/lib/api/mock";
 import type { Transport } from "../../src/lib/api/transport";
+import type { NewProject, ProjectFilter } from "../../src/lib/api/types";
+import { fail, fakeTransport } from "./fake";
 
 describe("toKuraError", () => {
   it("keeps the engine's code and message", () => {
@@ -25,10 +26,14 @@ describe("toKuraError", () => {
 
 describe("Client", () => {
   it("returns data on ok and throws KuraError with the code on error", async () => {
-    const client = new Client(new MockTransport());
-    expect((await client.workspaces()).map((w) => w.name)).toContain("default");
-    await expect(client.createWorkspace("default")).rejects.toMatchObject({ code: "already_exists" });
-    await expect(client.project("nope")).rejects.toMatchObject({ code: "not_found" });
+    const client = new Client(
+      fakeTransport({
+        workspaces: [{ name: "default", active: true, project_count: 0 }],
+        createWorkspace: fail("already_exists", "a workspace named 'default' already exists"),
+      }),
+    );
+    expect((await client.workspaces()).map((w) => w.name)).toEqual(["default"]);
+    await expect(client.createWorkspace("default")).rejects.toMatchObject({ code: "already_exists", message: "a workspace named 'default' already exists" });
   });
 
   it("maps a transport that throws (IPC failure) to internal", async () => {
@@ -37,21 +42,28 @@ describe("Client", () => {
   });
 
   it("fills defaults for filters and new projects", async () => {
-    const transport = new MockTransport();
-    const client = new Client(transport);
-    const p = await client.createProject({ name: "fresh" });
-    expect(p.kind).toBe("manual");
-    expect((await client.projects({ text: "fresh" })).map((x) => x.name)).toEqual(["fresh"]);
+    let filter: ProjectFilter | null = null;
+    let created: NewProject | null = null;
+    const client = new Client(
+      fakeTransport({
+        projects: (f: ProjectFilter) => ((filter = f), []),
+        createProject: (p: NewProject) => ((created = p), { name: p.name }),
+      }),
+    );
+    await client.projects({ text: "fresh" });
+    expect(filter).toMatchObject({ text: "fresh", tags: [], metadata: [], sort: "name", all_workspaces: false, status: null });
+    await client.createProject({ name: "fresh" });
+    expect(created).toEqual({ name: "fresh", workspace: null, template: null, kind: null, description: "", tags: [] });
   });
 
   it("reads a folder that is not a git repository as null, other errors still throw", async () => {
-    const transport = new MockTransport();
-    const client = new Client(transport);
-    const [api] = await client.projects({ text: "billing-api" });
-    expect(await client.folderGitStatus(api.id)).toBeNull();
-    const [site] = await client.projects({ text: "kura-site" });
-    expect((await client.folderGitStatus(site.id))?.branch).toBe("main");
-    const [archived] = await client.projects({ status: "archived" });
-    await expect(client.folderGitStatus(archived.id)).rejects.toMatchObject({ code: "conflict" });
+    const client = new Client(
+      fakeTransport({
+        folderGitStatus: (id: string) => (id === "plain" ? fail("not_found") : id === "archived" ? fail("conflict") : { branch: "main" }),
+      }),
+    );
+    expect(await client.folderGitStatus("plain")).toBeNull();
+    expect((await client.folderGitStatus("repo"))?.branch).toBe("main");
+    await expect(client.folderGitStatus("archived")).rejects.toMatchObject({ code: "conflict" });
   });
 });

@@ -1,138 +1,119 @@
-// The stores over the fake vault: what a view would show after each action.
+// The stores over a transport that answers canned values: what a view would show after each
+// answer. What the engine decides (filters, restores, validation) is tested against the real
+// engine in the page tests.
 
 import { describe, expect, it } from "vitest";
 import { Client } from "../../src/lib/api/client";
-import { MockTransport } from "../../src/lib/api/mock";
+import type { OnProgress } from "../../src/lib/api/transport";
+import type { Config, Project, ProjectFilter, Version } from "../../src/lib/api/types";
 import { AppState } from "../../src/lib/state/app.svelte";
+import type { Dropped } from "../../src/lib/state/drop.svelte";
 import { Jobs } from "../../src/lib/state/jobs.svelte";
 import { ProjectPage } from "../../src/lib/state/project.svelte";
 import { ProjectList } from "../../src/lib/state/projects.svelte";
 import { SettingsState, settingText } from "../../src/lib/state/settings.svelte";
-import { VaultState } from "../../src/lib/state/vault.svelte";
+import { fail, fakeTransport } from "./fake";
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function setup(options: ConstructorParameters<typeof MockTransport>[0] = {}) {
-  const transport = new MockTransport(options);
-  return { transport, client: new Client(transport) };
+function project(name: string, more: Partial<Project> = {}): Project {
+  return {
+    id: `id-${name}`,
+    name,
+    workspace: "default",
+    kind: "manual",
+    description: "",
+    status: "active",
+    linked: false,
+    path: `/vault/projects/${name}`,
+    git_remote: null,
+    languages: [],
+    frameworks: [],
+    tags: [],
+    metadata: {},
+    created_at: 0,
+    updated_at: 0,
+    last_opened_at: null,
+    deleted_at: null,
+    logical_size: 0,
+    stored_size: 0,
+    file_count: 0,
+    head: null,
+    ...more,
+  };
 }
 
-async function projectId(client: Client, name: string) {
-  const [p] = await client.projects({ text: name, all_workspaces: true, status: null });
-  return p.id;
+function version(id: string, parent: string | null): Version {
+  return { id, short_id: id.slice(0, 7), parent, message: id, trigger: "manual", at: 0, files: 1, bytes: 1 } as unknown as Version;
 }
 
 describe("ProjectList", () => {
-  it("lists the active workspace's live projects by name and filters them", async () => {
-    const { client } = setup();
-    const list = new ProjectList(client);
+  it("asks for the filters set, and keeps filter choices while a filter narrows the list", async () => {
+    const all = [project("api", { languages: ["rust"] }), project("site", { languages: ["typescript", "css"] })];
+    const asked: ProjectFilter[] = [];
+    const list = new ProjectList(
+      new Client(fakeTransport({ projects: (f: ProjectFilter) => (asked.push(f), f.language ? all.filter((p) => p.languages.includes(f.language!)) : all) })),
+    );
     await list.load();
-    expect(list.items.map((p) => p.name)).toEqual(["billing-api", "kura-site", "ml-notebooks"]);
-    expect(list.facets.languages).toEqual(["css", "html", "python", "rust", "typescript"]);
-
+    expect(list.facets.languages).toEqual(["css", "rust", "typescript"]);
     list.language = "rust";
-    await list.load();
-    expect(list.items.map((p) => p.name)).toEqual(["billing-api"]);
-    // Choices stay while a filter narrows the list.
-    expect(list.facets.languages).toContain("python");
-
-    list.clearFilters();
     list.status = "deleted";
     await list.load();
-    expect(list.items.map((p) => p.name)).toEqual(["old-prototype"]);
-  });
-
-  it("sorts by size and searches text in names, descriptions and tags", async () => {
-    const { client } = setup();
-    const list = new ProjectList(client);
-    list.sort = "size";
-    await list.load();
-    const sizes = list.items.map((p) => p.logical_size);
-    expect([...sizes].sort((a, b) => b - a)).toEqual(sizes);
-    list.text = "landing";
-    await list.load();
-    expect(list.items.map((p) => p.name)).toEqual(["kura-site"]);
+    expect(asked[1]).toMatchObject({ language: "rust", status: "deleted" });
+    expect(list.items.map((p) => p.name)).toEqual(["api"]);
+    expect(list.facets.languages).toContain("typescript");
   });
 
   it("keeps only the newest answer when loads overlap", async () => {
-    const { client, transport } = setup({ latency: 5 });
-    const list = new ProjectList(client);
+    const list = new ProjectList(
+      new Client(fakeTransport({ projects: async (f: ProjectFilter) => (await sleep(f.text === "billing" ? 20 : 1), [project(f.text!)]) })),
+    );
     list.text = "billing";
     const first = list.load();
     list.text = "kura";
     const second = list.load();
     await Promise.all([first, second]);
-    expect(list.items.map((p) => p.name)).toEqual(["kura-site"]);
-    expect(transport.calls.filter((c) => c === "projects")).toHaveLength(2);
-  });
-
-  it("handles ten thousand projects", async () => {
-    const { client } = setup({ extraProjects: 10_000 });
-    const list = new ProjectList(client);
-    await list.load();
-    expect(list.items.length).toBe(10_003);
-  });
-});
-
-describe("VaultState", () => {
-  it("creates, switches, renames and deletes workspaces", async () => {
-    const { client } = setup();
-    const vault = new VaultState(client);
-    await vault.load();
-    expect(vault.active?.name).toBe("default");
-    await vault.create("lab");
-    await vault.switchTo("lab");
-    expect(vault.active?.name).toBe("lab");
-    await vault.rename("lab", "research");
-    expect(vault.workspaces.map((w) => w.name)).toContain("research");
-    await expect(vault.create("Research")).rejects.toMatchObject({ code: "already_exists" });
-    await expect(vault.remove("clients", null)).rejects.toMatchObject({ code: "conflict" });
-    await vault.remove("clients", "research");
-    expect(vault.workspaces.find((w) => w.name === "research")?.project_count).toBe(2);
+    expect(list.items.map((p) => p.name)).toEqual(["kura"]);
   });
 });
 
 describe("Jobs", () => {
-  it("shows progress while a job runs and removes it after", async () => {
-    const { client, transport } = setup({ stepDelay: 1 });
+  it("shows progress while a job runs and removes it after; cancelling asks to cancel that job", async () => {
+    let report: OnProgress = () => {};
+    let finish: (v: unknown) => void = () => {};
+    const transport = fakeTransport({
+      snapshot: (_id: string, _m: string, _job: string, onProgress: OnProgress) => ((report = onProgress), new Promise((r) => (finish = r))),
+      cancelJob: null,
+    });
+    const client = new Client(transport);
     const jobs = new Jobs(client);
-    const id = await projectId(client, "kura-site");
-    const seen: number[] = [];
-    const running = jobs.run("Snapshot", (job) =>
-      client.snapshot(id, "from a test", {
-        id: job.id,
-        onProgress: (p) => {
-          job.onProgress(p);
-          seen.push(p.done);
-        },
-      }),
-    );
+    const running = jobs.run("Snapshot", (job) => client.snapshot("p", null, job));
+    await tick();
     expect(jobs.list).toHaveLength(1);
-    const report = await running;
-    expect(report.version?.message).toBe("from a test");
-    expect(jobs.list).toHaveLength(0);
-    expect(seen[0]).toBe(0);
-    expect(seen[seen.length - 1]).toBe(report.files);
-    expect(transport.calls).toContain("snapshot");
-  });
-
-  it("cancels: the job fails with code cancelled and no version is made", async () => {
-    const { client } = setup({ stepDelay: 5 });
-    const jobs = new Jobs(client);
-    const id = await projectId(client, "kura-site");
-    const before = (await client.versions(id)).length;
-    const running = jobs.run("Snapshot", (job) => client.snapshot(id, null, job));
-    await new Promise((r) => setTimeout(r, 6));
+    report({ phase: "scanning", done: 3, total: 10, unit: "files", item: "a.txt" });
+    expect(jobs.list[0].progress?.done).toBe(3);
     await jobs.cancel(jobs.list[0].id);
+    expect(transport.calls).toContain("cancelJob");
+    expect(jobs.list[0].cancelling).toBe(true);
+    finish({ status: "error", error: { code: "cancelled", message: "cancelled" } });
     await expect(running).rejects.toMatchObject({ code: "cancelled" });
-    expect((await client.versions(id)).length).toBe(before);
+    expect(jobs.list).toHaveLength(0);
   });
 });
 
 describe("SettingsState", () => {
-  it("saves a valid value and shows the engine's message at the field for an invalid one", async () => {
-    const { client } = setup();
-    const settings = new SettingsState(client);
+  it("saves a value the engine takes, and shows the engine's message at the field for one it refuses", async () => {
+    const config = { storage: { compression_level: 3 } } as unknown as Config;
+    const settings = new SettingsState(
+      new Client(
+        fakeTransport({
+          config,
+          setConfig: (key: string, value: string) =>
+            value === "40" ? fail("invalid_input", `${key} is 40; it must be between 1 and 19`) : { storage: { compression_level: Number(value) } },
+        }),
+      ),
+    );
     await settings.load();
     expect(settingText(settings.config!, "storage.compression_level")).toBe("3");
     expect(await settings.save("storage.compression_level", "40")).toBe(false);
@@ -140,79 +121,40 @@ describe("SettingsState", () => {
     expect(settingText(settings.config!, "storage.compression_level")).toBe("3");
     expect(await settings.save("storage.compression_level", "9")).toBe(true);
     expect(settings.errors["storage.compression_level"]).toBeUndefined();
-    expect(await settings.save("storage.cache_size", "lots")).toBe(false);
-    expect(settings.errors["storage.cache_size"]).toMatch(/not a size/);
-    expect(await settings.save("snapshots.excludes", "*.log, tmp/")).toBe(true);
-    expect(settings.config!.snapshots?.excludes).toEqual(["*.log", "tmp/"]);
+    expect(settingText(settings.config!, "storage.compression_level")).toBe("9");
   });
 });
 
 describe("ProjectPage", () => {
-  it("loads files with their states and the timeline", async () => {
-    const { client } = setup();
-    const page = new ProjectPage(client, await projectId(client, "kura-site"));
-    await page.load();
-    expect(page.project?.name).toBe("kura-site");
-    expect(page.versions).toHaveLength(3);
-    const states = Object.fromEntries(page.files.map((f) => [f.path, f.state]));
-    expect(states["src/render.ts"]).toBe("modified");
-    expect(states["notes/todo.md"]).toBe("new");
-    expect(states["index.html"]).toBe("unchanged");
-  });
+  const versions = [version("c3", "b2"), version("b2", "a1"), version("a1", null)];
 
   it("compares two picked versions, older first, whatever the order of picking", async () => {
-    const { client } = setup();
-    const page = new ProjectPage(client, await projectId(client, "kura-site"));
+    const asked: [string, string | null][] = [];
+    const page = new ProjectPage(
+      new Client(
+        fakeTransport({
+          project: project("site"),
+          listFiles: [],
+          versions,
+          quotaStatus: fail("internal"),
+          diff: (_id: string, from: string, to: string | null) => (asked.push([from, to]), { from, to, files: [] }),
+        }),
+      ),
+      "id-site",
+    );
     await page.load();
-    const [newest, , oldest] = page.versions;
-    await page.toggleCompare(newest.id);
+    await page.toggleCompare("c3");
     expect(page.diff).toBeNull();
-    await page.toggleCompare(oldest.id);
-    expect(page.comparePair?.map((v) => v.id)).toEqual([oldest.id, newest.id]);
-    expect(page.diff?.from).toBe(oldest.id);
-    expect(page.diff?.files.map((f) => f.path)).toContain("src/pricing.ts");
+    await page.toggleCompare("a1");
+    expect(page.comparePair?.map((v) => v.id)).toEqual(["a1", "c3"]);
+    expect(asked).toEqual([["a1", "c3"]]);
     // A third pick replaces the older pick.
-    await page.toggleCompare(page.versions[1].id);
-    expect(page.compare).toEqual([oldest.id, page.versions[1].id]);
+    await page.toggleCompare("b2");
+    expect(page.compare).toEqual(["a1", "b2"]);
   });
 
-  it("follows a snapshot and a file restore through refresh", async () => {
-    const { client } = setup();
-    const id = await projectId(client, "kura-site");
-    const page = new ProjectPage(client, id);
-    await page.load();
-    await client.snapshot(id, "Pricing done");
-    await page.refresh();
-    expect(page.versions[0].message).toBe("Pricing done");
-    expect(page.files.every((f) => f.state === "unchanged")).toBe(true);
-
-    const oldest = page.versions[page.versions.length - 1];
-    const report = await client.restoreFile(id, oldest.id, "src/main.ts");
-    await page.refresh();
-    // Nothing was unsaved, so no safety version was needed; the restore is itself a version.
-    expect(report.safety_version).toBeNull();
-    expect(page.versions[0].message).toBe(`Restored src/main.ts from version ${oldest.short_id}`);
-    await page.select("src/main.ts");
-    expect(page.preview?.text).toContain("Keep every project");
-  });
-
-  it("keeps unsaved changes in a safety version before restoring", async () => {
-    const { client } = setup();
-    const id = await projectId(client, "kura-site");
-    const versions = await client.versions(id);
-    const report = await client.restoreProject(id, versions[versions.length - 1].id);
-    expect(report.safety_version?.trigger).toBe("before_restore");
-    expect(report.files_removed).toBeGreaterThan(0);
-    const after = await client.versions(id);
-    expect(after[1].id).toBe(report.safety_version?.id);
-    expect((await client.listFiles(id)).map((f) => f.path)).not.toContain("notes/todo.md");
-  });
-
-  it("marks a project that disappeared", async () => {
-    const { client } = setup();
-    const id = await projectId(client, "billing-api");
-    const page = new ProjectPage(client, id);
-    await client.deleteProject(id);
+  it("marks a project that is not found as missing", async () => {
+    const page = new ProjectPage(new Client(fakeTransport({ project: fail("not_found") })), "gone");
     await page.load();
     expect(page.missing).toBe(true);
   });
@@ -220,19 +162,33 @@ describe("ProjectPage", () => {
 
 describe("AppState", () => {
   it("refreshes the workspaces when the vault changes elsewhere, and routes drops to the target", async () => {
-    const transport = new MockTransport();
+    let names = ["default"];
+    const transport = fakeTransport({
+      appInfo: { version: "test" },
+      workspaces: () => names.map((name) => ({ name, active: name === "default", project_count: 0 })),
+      backupStatus: fail("internal"),
+      backupRuns: [],
+    });
     const app = new AppState(transport);
     await app.start();
-    expect(app.vault.workspaces.map((w) => w.name)).toEqual(["clients", "default", "experiments"]);
-    await new Client(transport).createWorkspace("from-cli");
+    expect(app.vault.workspaces.map((w) => w.name)).toEqual(["default"]);
+    names = ["default", "from-cli"];
+    transport.emitChange({ project_id: null, reason: "workspaces" });
     await tick();
     await tick();
     expect(app.vault.workspaces.map((w) => w.name)).toContain("from-cli");
 
-    const dropped: string[][] = [];
-    const off = app.drops.register({ label: "test", accept: (paths) => dropped.push(paths) });
-    transport.simulateDrop(["/home/dev/code/weather-app"]);
-    expect(dropped).toEqual([["/home/dev/code/weather-app"]]);
+    const dropped: Dropped[] = [];
+    const off = app.drops.register({ label: "test", accept: (d) => dropped.push(d) });
+    transport.emitDrop({ type: "enter", paths: ["/home/dev/weather-app"], x: 1, y: 1 });
+    expect(app.drops.dragging).toBe(true);
+    transport.emitDrop({ type: "drop", paths: ["/home/dev/weather-app"], x: 1, y: 1 });
+    const file = new File(["hi"], "notes.md");
+    transport.emitDrop({ type: "drop", files: [{ path: "notes.md", file }], x: 1, y: 1 });
+    expect(dropped).toEqual([
+      { kind: "paths", paths: ["/home/dev/weather-app"] },
+      { kind: "files", files: [{ path: "notes.md", file }] },
+    ]);
     expect(app.drops.dragging).toBe(false);
     off();
     expect(app.drops.target).toBeNull();

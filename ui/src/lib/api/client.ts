@@ -1,7 +1,7 @@
 // The typed client components and stores use. It turns the transport's `Result`s into values or
 // thrown `KuraError`s (with the engine's `code`), fills in defaults, and carries job handles.
 
-import type { DropEvent, OnProgress, Transport, Unlisten } from "./transport";
+import type { DroppedFile, DropEvent, OnProgress, Transport, Unlisten } from "./transport";
 import type {
   BackupStatus,
   CleanupCategory,
@@ -243,6 +243,11 @@ export class Client {
   }
   uploadFiles(id: string, sources: string[], destDir: string, job: JobHandle = quietJob()) {
     return unwrap(this.transport.uploadFiles(id, sources, destDir, job.id, job.onProgress));
+  }
+
+  /** Uploads files dropped into a browser page into `destDir` of the project. */
+  uploadDropped(id: string, files: DroppedFile[], destDir: string, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.uploadDropped(id, files, destDir, job.id, job.onProgress));
   }
 
   snapshot(id: string, message: string | null, job: JobHandle = quietJob()) {

@@ -1,13 +1,20 @@
-// Picks the transport: the Tauri shell in the app; the fake vault only in the `mock` build
-// (`vite build --mode mock`), which the production build leaves out entirely.
+// Picks the transport: the Tauri shell inside the app's window, `kura serve`'s HTTP API in a
+// browser (the page that server serves).
 
+import { pathPrompt } from "../state/path-prompt.svelte";
 import type { Transport } from "./transport";
 
-export async function connect(): Promise<Transport> {
-  if (import.meta.env.MODE === "mock") {
-    const { connectMock } = await import("./mock-mode");
-    return connectMock();
+declare global {
+  interface Window {
+    __TAURI_INTERNALS__?: unknown;
   }
-  const { TauriTransport } = await import("./tauri");
-  return new TauriTransport();
+}
+
+export async function connect(): Promise<Transport> {
+  if (window.__TAURI_INTERNALS__) {
+    const { TauriTransport } = await import("./tauri");
+    return new TauriTransport();
+  }
+  const { HttpTransport } = await import("./http");
+  return new HttpTransport((request) => pathPrompt.ask(request));
 }

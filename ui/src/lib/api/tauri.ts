@@ -6,7 +6,7 @@ import { Channel } from "@tauri-apps/api/core";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open } from "@tauri-apps/plugin-dialog";
 import { commands, events } from "../bindings";
-import type { DropEvent, OnProgress, Transport, Unlisten } from "./transport";
+import type { DroppedFile, DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
 import type {
   BackupStatus,
   CleanupOptions,
@@ -19,6 +19,7 @@ import type {
   Target,
   TargetChanges,
   TargetSecrets,
+  UploadReport,
   VaultChanged,
   VerifyMode,
 } from "./types";
@@ -101,6 +102,10 @@ export class TauriTransport implements Transport {
   }
   uploadFiles(id: string, sources: string[], destDir: string, jobId: string, onProgress: OnProgress) {
     return commands.uploadFiles(id, sources, destDir, jobId, channel(onProgress));
+  }
+  /** The window's drops carry paths (`uploadFiles`); it never has dropped bytes to send. */
+  async uploadDropped(_id: string, files: DroppedFile[]): Reply<UploadReport> {
+    return { status: "error", error: { code: "invalid_input", message: `The app uploads dropped files by their paths; ${files.length} file(s) came without one.` } };
   }
   snapshot(id: string, message: string | null, jobId: string, onProgress: OnProgress) {
     return commands.snapshot(id, message, jobId, channel(onProgress));

@@ -1,5 +1,5 @@
 // The seam between the UI and whatever answers its calls: the Tauri shell in the app
-// (`tauri.ts`), an in-memory fake vault in tests and the `mock` build (`mock.ts`).
+// (`tauri.ts`), `kura serve`'s HTTP API in a browser (`http.ts`).
 // Methods mirror the shell's commands one for one and return the same `Result` the generated
 // bindings return; progress arrives through a plain callback instead of a Tauri channel.
 
@@ -54,11 +54,18 @@ export type Reply<T> = Promise<Result<T, ApiError>>;
 export type OnProgress = (progress: Progress) => void;
 export type Unlisten = () => void;
 
-/** A drag-and-drop of files from the desktop, in CSS pixels of the window. */
+/** A file dropped into a browser page: its bytes, and its path relative to what was dropped. */
+export type DroppedFile = { path: string; file: File };
+
+/**
+ * A drag-and-drop of files from the desktop, in CSS pixels of the window. The app's window
+ * knows the dropped paths on this machine; a browser page only gets the files' bytes.
+ */
 export type DropEvent =
   | { type: "enter"; paths: string[]; x: number; y: number }
   | { type: "over"; x: number; y: number }
   | { type: "drop"; paths: string[]; x: number; y: number }
+  | { type: "drop"; files: DroppedFile[]; x: number; y: number }
   | { type: "leave" };
 
 export interface Transport {
@@ -89,6 +96,8 @@ export interface Transport {
   listFiles(id: string, prefix: string | null): Reply<FileEntry[]>;
   previewFile(id: string, path: string): Reply<FilePreview>;
   uploadFiles(id: string, sources: string[], destDir: string, jobId: string, onProgress: OnProgress): Reply<UploadReport>;
+  /** Uploads files dropped into a browser page (their bytes) into `destDir` of the project. */
+  uploadDropped(id: string, files: DroppedFile[], destDir: string, jobId: string, onProgress: OnProgress): Reply<UploadReport>;
 
   snapshot(id: string, message: string | null, jobId: string, onProgress: OnProgress): Reply<SnapshotReport>;
   snapshotChanged(): Reply<SnapshotReport[]>;
@@ -151,7 +160,7 @@ export interface Transport {
   onDrop(listener: (event: DropEvent) => void): Promise<Unlisten>;
   /** The backup status changed (a run started, progressed or ended; a pause; a target). */
   onBackupStatus(listener: (status: BackupStatus) => void): Promise<Unlisten>;
-  /** Asks the person for a folder; `null` when they cancel. */
+  /** Asks the person for a folder (a path on the machine Kura runs on); `null` when they cancel. */
   pickFolder(title: string): Promise<string | null>;
   /** Asks the person for a file with one of `extensions` (without dots); `null` when they cancel. */
   pickFile(title: string, extensions: string[]): Promise<string | null>;

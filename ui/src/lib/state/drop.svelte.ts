@@ -3,11 +3,15 @@
 // project page).
 
 import type { Client } from "../api/client";
+import type { DroppedFile } from "../api/transport";
+
+/** What was dropped: paths on this machine (the app's window) or files' bytes (a browser page). */
+export type Dropped = { kind: "paths"; paths: string[] } | { kind: "files"; files: DroppedFile[] };
 
 export type DropTarget = {
   /** What the overlay says, e.g. "Drop to upload into src/". */
   label: string;
-  accept: (paths: string[]) => void;
+  accept: (dropped: Dropped) => void;
 };
 
 export class DropZone {
@@ -25,11 +29,14 @@ export class DropZone {
         case "over":
           this.dragging = true;
           break;
-        case "drop":
+        case "drop": {
           this.dragging = false;
           this.paths = [];
-          if (event.paths.length > 0) this.target?.accept(event.paths);
+          const dropped: Dropped = "files" in event ? { kind: "files", files: event.files } : { kind: "paths", paths: event.paths };
+          const count = dropped.kind === "files" ? dropped.files.length : dropped.paths.length;
+          if (count > 0) this.target?.accept(dropped);
           break;
+        }
         case "leave":
           this.dragging = false;
           this.paths = [];
