@@ -321,6 +321,17 @@ impl<'de> serde::Deserialize<'de> for Schedule {
     }
 }
 
+// On the wire it is a string (see its Serialize); the OpenAPI description says so.
+#[cfg(feature = "utoipa")]
+impl utoipa::PartialSchema for Schedule {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <String as utoipa::PartialSchema>::schema()
+    }
+}
+
+#[cfg(feature = "utoipa")]
+impl utoipa::ToSchema for Schedule {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,14 +449,3 @@ mod tests {
         assert_eq!(s.describe(), "on the last day of every month at 23:30");
     }
 }
-
-// On the wire it is a string (see its Serialize); the OpenAPI description says so.
-#[cfg(feature = "utoipa")]
-impl utoipa::PartialSchema for Schedule {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        <String as utoipa::PartialSchema>::schema()
-    }
-}
-
-#[cfg(feature = "utoipa")]
-impl utoipa::ToSchema for Schedule {}
