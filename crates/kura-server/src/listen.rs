@@ -182,6 +182,14 @@ impl Listener {
     ) -> std::io::Result<()> {
         match self {
             Listener::Tcp(l) => {
+                use axum::serve::ListenerExt;
+                // No Nagle: a response's headers and a small body written apart must not wait
+                // for the client's delayed ACK (40 ms a request).
+                let l = l.tap_io(|tcp| {
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::debug!("TCP_NODELAY not set: {e}");
+                    }
+                });
                 axum::serve(l, app.into_make_service_with_connect_info::<SocketAddr>())
                     .with_graceful_shutdown(shutdown)
                     .await
