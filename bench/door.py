@@ -306,7 +306,7 @@ def listing(kura_bin, root, scratch, rounds):
     try:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
         out = {}
-        for name, path in [("list all", "/v1/projects"), ("filter by text", "/v1/projects?query=7")]:
+        for name, path in [("list all", "/v1/projects?all_workspaces=true"), ("filter by text", "/v1/projects?all_workspaces=true&text=77")]:
             times = []
             count = None
             for _ in range(rounds):
