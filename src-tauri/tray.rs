@@ -322,14 +322,7 @@ mod tests {
     }
 
     fn status(targets: Vec<TargetStatus>, paused: Option<Pause>) -> BackupStatus {
-        BackupStatus {
-            state: overall_state(&targets, paused.is_some()),
-            paused,
-            last_success: targets.iter().filter_map(|t| t.last_success).max(),
-            next_run: targets.iter().filter_map(|t| t.next_run).min(),
-            targets,
-            error: None,
-        }
+        BackupStatus::of(targets, paused)
     }
 
     #[test]

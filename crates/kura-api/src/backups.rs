@@ -51,6 +51,21 @@ pub struct BackupStatus {
     pub error: Option<String>,
 }
 
+impl BackupStatus {
+    /// The status of these targets as a whole: the state at a glance, the last success and the
+    /// next run of any of them.
+    pub fn of(targets: Vec<TargetStatus>, paused: Option<Pause>) -> BackupStatus {
+        BackupStatus {
+            state: overall_state(&targets, paused.is_some()),
+            paused,
+            last_success: targets.iter().filter_map(|t| t.last_success).max(),
+            next_run: targets.iter().filter_map(|t| t.next_run).min(),
+            targets,
+            error: None,
+        }
+    }
+}
+
 /// Secrets typed into the target form. They go to the OS keyring (or nowhere, when the person
 /// chose the environment) and never into a file.
 #[derive(Clone, Default, Deserialize)]
@@ -176,14 +191,7 @@ impl Api {
                 &Local,
             ));
         }
-        Ok(BackupStatus {
-            state: overall_state(&targets, paused.is_some()),
-            paused,
-            last_success: targets.iter().filter_map(|t| t.last_success).max(),
-            next_run: targets.iter().filter_map(|t| t.next_run).min(),
-            targets,
-            error: None,
-        })
+        Ok(BackupStatus::of(targets, paused))
     }
 
     /// Publishes the backup status as a `backup.status` event when it changed since the last
