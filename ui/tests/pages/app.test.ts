@@ -268,6 +268,24 @@ describe("project", () => {
     expectNoErrors(p);
   });
 
+  it("uploads files chosen with the browser's file picker into the folder on screen", async () => {
+    const p = await open("#/projects");
+    await p.click("text=kura-site");
+    await p.click("[data-folder=src] button");
+    await p.getByTestId("upload-input").setInputFiles([
+      { name: "util.ts", mimeType: "text/plain", buffer: Buffer.from("export const id = <T>(x: T) => x;\n") },
+      { name: "logo.svg", mimeType: "image/svg+xml", buffer: Buffer.from("<svg xmlns='http://www.w3.org/2000/svg'/>\n") },
+    ]);
+    await p.waitForSelector(".notice:has-text('Added 2 files')");
+    await p.locator("[data-file='src/util.ts']").waitFor();
+    expect(await p.locator("[data-file='src/util.ts']").textContent()).toContain("new");
+    const files = kura!.vault.run("files", "kura-site");
+    expect(files).toContain("src/util.ts");
+    expect(files).toContain("src/logo.svg");
+    await p.screenshot({ path: join(RESULTS, "project-upload.png") });
+    expectNoErrors(p);
+  });
+
   it("restores a file through the confirmation, keeping unsaved changes in a version first", async () => {
     const p = await open("#/projects");
     const vault = kura!.vault;
