@@ -252,7 +252,7 @@ describe('Errors, an S3 target and a cancelled import in the real window', () =>
     await error.waitForDisplayed({ timeout: 60000 });
     expect(await error.getText()).toBe('The import was cancelled; nothing was added.');
     // The dialog stays, ready to try again; the running job is gone from the status bar.
-    expect(await $('dialog[open] button=Import').isEnabled()).toBe(true);
+    expect(await (await dialogButton('Import')).isEnabled()).toBe(true);
     await browser.waitUntil(async () => (await $$('[data-job]')).length === 0, { timeoutMsg: 'the job still shows' });
     await shot('import-cancelled');
 
