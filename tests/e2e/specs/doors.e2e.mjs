@@ -225,9 +225,12 @@ describe('Errors, an S3 target and a cancelled import in the real window', () =>
   });
 
   it('cancels a long import from its progress display and leaves the vault as it was', async () => {
-    // Incompressible files, enough that copying and versioning them lasts well past the click.
+    // 480 MiB of incompressible files: copying and storing them takes seconds here (320 MiB took
+    // 2.5 s), the click lands within a few hundred milliseconds of the first progress report.
+    // Should the import ever finish first, the dialog closes and the test fails, as it must when
+    // Cancel does nothing.
     const big = path.join(process.env.KURA_E2E_SCRATCH, 'big');
-    for (let d = 0; d < 16; d++) {
+    for (let d = 0; d < 24; d++) {
       const dir = path.join(big, `part-${d}`);
       fs.mkdirSync(dir, { recursive: true });
       for (let f = 0; f < 80; f++) fs.writeFileSync(path.join(dir, `blob-${f}.bin`), crypto.randomBytes(256 * 1024));
@@ -242,7 +245,9 @@ describe('Errors, an S3 target and a cancelled import in the real window', () =>
     // Wait for the engine's first progress report, then cancel from the progress display.
     const progress = await testid('import-progress');
     await progress.waitForDisplayed({ timeout: 20000 });
-    await browser.waitUntil(async () => !(await progress.getText()).includes('Starting'), {
+    // "Copying — 0 of 1,920 files": the engine has the job (a cancel before that would find none).
+    await browser.waitUntil(async () => / — \d/.test(await browser.execute((e) => e.textContent, progress)), {
+      interval: 50,
       timeoutMsg: 'the import showed no progress',
     });
     await shot('import-running');
