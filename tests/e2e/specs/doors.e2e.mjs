@@ -195,6 +195,10 @@ describe('Errors, an S3 target and a cancelled import in the real window', () =>
       await press(await dialogButton('Add and test'));
       await (await testid('add-target-result')).waitForDisplayed({ timeout: 30000 });
       await shot('s3-add-target-result');
+      // Added, nothing due yet: the overview says so rather than "up to date".
+      await browser.waitUntil(async () => (await (await testid('backup-state')).getText()) === 'no backup yet', {
+        timeoutMsg: 'the overview does not say there is no backup yet',
+      });
       const [target] = kura('backup', 'target', 'list');
       expect(target.name).toBe('cloud');
       expect(target.location).toMatchObject({ kind: 's3', endpoint: `http://127.0.0.1:${server.port}`, bucket: 'kura', prefix: 'laptop' });
@@ -210,14 +214,16 @@ describe('Errors, an S3 target and a cancelled import in the real window', () =>
       await browser.waitUntil(async () => (await (await card.$('[data-testid="target-health"]')).getAttribute('data-state')) === 'ok', {
         timeoutMsg: 'the target card does not show the backup succeeded',
       });
+      await browser.waitUntil(async () => (await (await testid('backup-state')).getText()) === 'up to date', {
+        timeoutMsg: 'the overview does not say backups are up to date',
+      });
       await shot('s3-backed-up');
 
       const backups = kura('backup', 'list', 'cloud');
       expect(backups.length).toBe(1);
       const stored = files(path.join(storage, 'kura', 'laptop'));
       const paths = Object.keys(stored);
-      expect(paths.length).toBeGreaterThan(0);
-      expect(paths.some((p) => p.includes(backups[0].id))).toBe(true);
+      expect(paths).toContain(`backups/${backups[0].id}`);
       // The vault's data went up: more bytes than the backup's bookkeeping alone.
       expect(Object.values(stored).reduce((a, b) => a + b, 0)).toBeGreaterThan(1000);
       expect(fs.readdirSync(storage)).toEqual(['kura']);
