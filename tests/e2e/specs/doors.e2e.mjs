@@ -196,7 +196,7 @@ describe('Errors, an S3 target and a cancelled import in the real window', () =>
       await (await testid('add-target-result')).waitForDisplayed({ timeout: 30000 });
       await shot('s3-add-target-result');
       // Added, nothing due yet: the overview says so rather than "up to date".
-      await browser.waitUntil(async () => (await (await testid('backup-state')).getText()) === 'no backup yet', {
+      await browser.waitUntil(async () => (await (await testid('backup-state')).getText()) === 'nothing due yet', {
         timeoutMsg: 'the overview does not say there is no backup yet',
       });
       const [target] = kura('backup', 'target', 'list');

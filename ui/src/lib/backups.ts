@@ -65,7 +65,7 @@ export const SCHEDULE_EXAMPLES: { text: string; means: string }[] = [
 export function overview(status: BackupStatus): { title: string; tone: Tone; label: string } {
   const head = headline(status);
   // "ok" before the first backup means nothing is due yet, not that a backup exists.
-  if (status.state === "ok" && status.last_success === null) return { ...head, label: "no backup yet" };
+  if (status.state === "ok" && status.last_success === null) return { ...head, label: "nothing due yet" };
   return { ...head, label: STATE_LABELS[status.state] };
 }
 

@@ -146,7 +146,7 @@ describe("overview", () => {
   const status = (last_success: number | null) => ({ state: "ok", paused: null, targets: [], last_success, next_run: null }) as never;
 
   it("says a target with nothing due has no backup yet, not that backups are up to date", () => {
-    expect(overview(status(null))).toEqual({ title: "No backup yet", tone: "neutral", label: "no backup yet" });
+    expect(overview(status(null))).toEqual({ title: "No backup yet", tone: "neutral", label: "nothing due yet" });
     expect(overview(status(local(2026, 11, 23, 2)))).toEqual({ title: "Backups are up to date", tone: "success", label: "up to date" });
   });
 });
