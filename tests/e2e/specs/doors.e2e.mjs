@@ -55,6 +55,8 @@ async function typeInto(el, text) {
 
 async function shot(name) {
   fs.mkdirSync(shots, { recursive: true });
+  // Two frames, so the picture shows what the DOM holds now (not the last frame painted).
+  await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   await browser.saveScreenshot(path.join(shots, `${name}.png`));
 }
 
