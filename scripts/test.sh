@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Where setup.sh's pip or pipx put rclone.
+export PATH="$HOME/.local/bin:$PATH"
 # Tests commit with the real git CLI; give it an identity if the machine has none.
 git config --global user.name >/dev/null 2>&1 || git config --global user.name "Kura tests"
 git config --global user.email >/dev/null 2>&1 || git config --global user.email "tests@kura.invalid"

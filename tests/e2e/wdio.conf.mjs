@@ -1,5 +1,7 @@
 // End-to-end tests of the real Kura window: the debug build of the desktop app, driven through
-// tauri-driver and WebKitWebDriver under Xvfb (`npm run test:e2e` wraps this in xvfb-run).
+// tauri-driver and WebKitWebDriver under Xvfb (`npm run test:e2e` wraps this in xvfb-run, inside
+// a private D-Bus session with an unlocked throwaway GNOME keyring: scripts/with-keyring.sh, so
+// that backup secrets typed in the window go to a real OS keyring).
 // Every session gets a fresh vault (KURA_HOME) and a scratch folder for imports.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -44,13 +44,14 @@ pub(crate) fn check_name(what: &str, name: &str) -> Result<String> {
             "the {what} name '{name}' is too long: at most {MAX_NAME_CHARS} characters and {MAX_NAME_BYTES} bytes (in UTF-8) are allowed, as it becomes a folder name"
         )));
     }
-    if name == "."
-        || name == ".."
-        || name.contains(['/', '\\'])
-        || name.chars().any(char::is_control)
-    {
+    if name == "." || name == ".." {
         return Err(Error::invalid(format!(
-            "'{name}' is not a valid {what} name: it may not contain '/', '\\' or control characters"
+            "'{name}' is not a valid {what} name: '.' and '..' already name folders (this one and the one above); choose another name"
+        )));
+    }
+    if name.contains(['/', '\\']) || name.chars().any(char::is_control) {
+        return Err(Error::invalid(format!(
+            "'{name}' is not a valid {what} name: it may not contain '/', '\\' or control characters; choose another name"
         )));
     }
     Ok(name.to_string())

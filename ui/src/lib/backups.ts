@@ -61,14 +61,22 @@ export const SCHEDULE_EXAMPLES: { text: string; means: string }[] = [
 
 // ----- the state at a glance
 
-/** The headline of the Backups view and the dashboard card. */
-export function overview(status: BackupStatus): { title: string; tone: Tone } {
+/** The headline of the Backups view and the dashboard card, and its badge. */
+export function overview(status: BackupStatus): { title: string; tone: Tone; label: string } {
+  const head = headline(status);
+  // "ok" before the first backup means nothing is due yet, not that a backup exists.
+  if (status.state === "ok" && status.last_success === null) return { ...head, label: "nothing due yet" };
+  return { ...head, label: STATE_LABELS[status.state] };
+}
+
+function headline(status: BackupStatus): { title: string; tone: Tone } {
   const names = (pick: (t: BackupStatus["targets"][number]) => boolean) => status.targets.filter(pick).map((t) => t.target.name);
   const which = (list: string[]) => (list.length === 1 ? list[0] : plural(list.length, "target"));
   switch (status.state) {
     case "no_targets":
       return { title: "No backups set up", tone: "neutral" };
     case "ok":
+      if (status.last_success === null) return { title: "No backup yet", tone: "neutral" };
       return { title: "Backups are up to date", tone: "success" };
     case "running":
       return { title: `Backing up to ${which(names((t) => t.running !== null))}`, tone: "accent" };

@@ -10,6 +10,7 @@ import {
   formatRate,
   formatWhen,
   healthSummary,
+  overview,
   parseRate,
   restorePreview,
   retentionText,
@@ -138,6 +139,15 @@ describe("words and numbers", () => {
     const all = restorePreview(contents, null, "/restore");
     expect(all.files).toBe(40);
     expect(all.rows.map((r) => r.to)).toEqual(["/restore/projects/site", "/restore/linked/tool", "/restore/linked/Tool-other-98"]);
+  });
+});
+
+describe("overview", () => {
+  const status = (last_success: number | null) => ({ state: "ok", paused: null, targets: [], last_success, next_run: null }) as never;
+
+  it("says a target with nothing due has no backup yet, not that backups are up to date", () => {
+    expect(overview(status(null))).toEqual({ title: "No backup yet", tone: "neutral", label: "nothing due yet" });
+    expect(overview(status(local(2026, 11, 23, 2)))).toEqual({ title: "Backups are up to date", tone: "success", label: "up to date" });
   });
 });
 
