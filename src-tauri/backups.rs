@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use kura_api::{ApiResult, BackupStatus, TargetChanges, TargetSecrets};
 use kura_backup::{
-    BackupContents, BackupInfo, BackupRestoreReport, BackupVerifyReport, Location, PauseLength,
+    BackupContents, BackupInfo, BackupRestoreReport, BackupVerifyReport, LocationKind, PauseLength,
     PruneReport, RestorePreview, RunRecord, SecretVariable, Target, TestReport, VerifyMode,
 };
 use kura_core::Progress;
@@ -150,8 +150,12 @@ pub async fn restore_preview(
 /// The environment variables a target reads its secrets from, for the target form.
 #[tauri::command]
 #[specta::specta]
-pub fn secret_variables(name: String, location: Location, encrypt: bool) -> Vec<SecretVariable> {
-    kura_backup::secret_variables(&name, &location, encrypt)
+pub fn secret_variables(
+    name: String,
+    location: LocationKind,
+    encrypt: bool,
+) -> Vec<SecretVariable> {
+    kura_backup::secret_variables(&name, location, encrypt)
 }
 
 #[tauri::command]

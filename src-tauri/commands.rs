@@ -10,7 +10,7 @@ use std::sync::Arc;
 use kura_api::{Api, ApiError, ApiResult, AppInfo, ProgressSink};
 use kura_core::{
     Config, Diff, FileEntry, FilePreview, FolderGitCommit, FolderGitStatus, GcReport,
-    ImportOptions, Job, NewProject, Progress, Project, ProjectFilter, RestoreReport,
+    ImportOptions, Job, NewProject, Progress, Project, ProjectFilter, RestorePlan, RestoreReport,
     SnapshotReport, Stats, Template, UploadReport, VerifyReport, Version, Workspace,
 };
 use serde::Serialize;
@@ -370,6 +370,20 @@ pub async fn diff(
         Ok(api
             .vault()
             .diff(&id, &from, to.as_deref(), path.as_deref(), true)?)
+    })
+    .await
+}
+
+/// What restoring the project to `version` would write and remove, before it runs.
+#[tauri::command]
+#[specta::specta]
+pub async fn restore_plan(
+    state: State<'_, AppState>,
+    id: String,
+    version: String,
+) -> ApiResult<RestorePlan> {
+    blocking(&state, move |api| {
+        Ok(api.vault().restore_plan(&id, &version)?)
     })
     .await
 }

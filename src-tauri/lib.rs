@@ -53,6 +53,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             versions,
             file_versions,
             diff,
+            restore_plan,
             restore_project,
             restore_file,
             folder_git_status,

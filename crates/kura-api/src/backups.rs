@@ -503,7 +503,7 @@ impl Api {
 
 #[cfg(test)]
 mod tests {
-    use kura_backup::{secret_variables, Location};
+    use kura_backup::{secret_variables, LocationKind};
     use kura_core::Progress;
 
     use super::lock;
@@ -587,14 +587,7 @@ mod tests {
 
     #[test]
     fn the_secret_variables_of_a_target_follow_its_name_place_and_encryption() {
-        let s3 = Location::S3 {
-            endpoint: "https://s3.example.com".into(),
-            region: "us-east-1".into(),
-            bucket: "b".into(),
-            prefix: "kura".into(),
-            path_style: true,
-        };
-        let vars: Vec<String> = secret_variables("off-site", &s3, true)
+        let vars: Vec<String> = secret_variables("off-site", LocationKind::S3, true)
             .into_iter()
             .map(|v| v.variable)
             .collect();
@@ -606,9 +599,6 @@ mod tests {
                 "KURA_BACKUP_OFF_SITE_PASSPHRASE"
             ]
         );
-        let folder = Location::Folder {
-            path: "/media/usb".into(),
-        };
-        assert!(secret_variables("usb", &folder, false).is_empty());
+        assert!(secret_variables("usb", LocationKind::Folder, false).is_empty());
     }
 }

@@ -66,8 +66,8 @@ pub use state::{
     UNHEALTHY_COOL_DOWN_SECS,
 };
 pub use target::{
-    secret_env_var, secret_variables, Location, Retention, SecretKind, SecretVariable, Secrets,
-    Target,
+    secret_env_var, secret_variables, Location, LocationKind, Retention, SecretKind,
+    SecretVariable, Secrets, Target,
 };
 pub use verify::{BackupVerifyReport, VerifyMode, VerifyProblem};
 

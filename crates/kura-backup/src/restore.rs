@@ -300,6 +300,7 @@ fn folder_in_vault<'p>(
 /// One project of a restore preview.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RestoreRow {
     pub id: String,
     pub name: String,
@@ -314,6 +315,7 @@ pub struct RestoreRow {
 /// What a restore would write where, before it runs.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RestorePreview {
     /// A whole vault (every project), not one project's folder.
     pub whole: bool,

@@ -70,7 +70,25 @@ fn yes() -> bool {
     true
 }
 
+/// The kind of place a target's repository lives in, which decides the secrets it needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LocationKind {
+    Folder,
+    S3,
+}
+
 impl Location {
+    /// Its kind: a folder or an S3 bucket.
+    pub fn kind(&self) -> LocationKind {
+        match self {
+            Location::Folder { .. } => LocationKind::Folder,
+            Location::S3 { .. } => LocationKind::S3,
+        }
+    }
+
     /// A short description for people: the folder, or `s3://bucket/prefix at endpoint`.
     pub fn describe(&self) -> String {
         match self {
@@ -199,6 +217,7 @@ pub fn secret_env_var(target: &str, kind: SecretKind) -> String {
 /// keyring.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SecretVariable {
     /// Its name: `KURA_BACKUP_<TARGET>_<KIND>`.
     pub variable: String,
@@ -208,11 +227,11 @@ pub struct SecretVariable {
     pub alternative: Option<String>,
 }
 
-/// Every variable a target with this name, location and encryption reads its secrets from
-/// (`name` need not be valid yet: the form shows them while it is typed).
-pub fn secret_variables(name: &str, location: &Location, encrypt: bool) -> Vec<SecretVariable> {
+/// Every variable a target with this name, kind of location and encryption reads its secrets
+/// from (`name` need not be valid yet: the form shows them while it is typed).
+pub fn secret_variables(name: &str, location: LocationKind, encrypt: bool) -> Vec<SecretVariable> {
     let mut kinds = Vec::new();
-    if matches!(location, Location::S3 { .. }) {
+    if location == LocationKind::S3 {
         kinds.extend([SecretKind::AccessKeyId, SecretKind::SecretAccessKey]);
     }
     if encrypt {

@@ -37,6 +37,22 @@ pub struct RestoreReport {
     pub safety_version: Option<Version>,
 }
 
+/// What restoring a project to a version will do to its folder, worked out before it runs: the
+/// same choice of files [`Vault::restore_project`] makes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct RestorePlan {
+    /// The version the folder will match.
+    pub version: String,
+    /// Files that will be written (created or overwritten) with the version's content.
+    pub write: Vec<String>,
+    /// Files that will be removed because the version does not have them.
+    pub remove: Vec<String>,
+    /// Changes in the folder not in any version yet; the version taken first keeps them.
+    pub unsaved: u64,
+}
+
 /// How to write one file.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum WriteMode {
@@ -205,6 +221,62 @@ impl Vault {
                 Err(e)
             }
         }
+    }
+
+    /// What [`Vault::restore_project`] would write and remove to make the folder match
+    /// `version`, without changing anything.
+    pub fn restore_plan(&self, reference: &str, version: &str) -> Result<RestorePlan> {
+        let p = self.project(reference)?;
+        self.require_folder(&p)?;
+        let (target, target_files, latest) = {
+            let repo = self.open_history(&p)?;
+            let target = history::resolve(&repo, version)?;
+            crate::names::refuse_unsafe_version(&repo, target)?;
+            let latest: HashMap<String, (Oid, u32)> = match history::head(&repo)? {
+                Some(head) => history::files_of(&repo, head)?
+                    .into_iter()
+                    .map(|f| (f.path, (f.oid, f.mode)))
+                    .collect(),
+                None => HashMap::new(),
+            };
+            (target, history::files_of(&repo, target)?, latest)
+        };
+        let folder: HashMap<String, crate::FileState> = self
+            .list_files(&p.id, None)?
+            .into_iter()
+            .map(|f| (f.path, f.state))
+            .collect();
+        let in_folder = |state: Option<&crate::FileState>| {
+            state.is_some_and(|s| *s != crate::FileState::Deleted)
+        };
+        // A file in the folder as the latest version has it, and the same there as in the
+        // target, is left alone; every other file of the target is written.
+        let mut write: Vec<String> = target_files
+            .iter()
+            .filter(|f| {
+                folder.get(&f.path) != Some(&crate::FileState::Unchanged)
+                    || latest.get(&f.path) != Some(&(f.oid, f.mode))
+            })
+            .map(|f| f.path.clone())
+            .collect();
+        let wanted: HashSet<&str> = target_files.iter().map(|f| f.path.as_str()).collect();
+        let mut remove: Vec<String> = folder
+            .iter()
+            .filter(|(path, state)| in_folder(Some(state)) && !wanted.contains(path.as_str()))
+            .map(|(path, _)| path.clone())
+            .collect();
+        write.sort();
+        remove.sort();
+        let unsaved = folder
+            .values()
+            .filter(|s| **s != crate::FileState::Unchanged)
+            .count() as u64;
+        Ok(RestorePlan {
+            version: target.to_string(),
+            write,
+            remove,
+            unsaved,
+        })
     }
 
     /// Restores a project's folder to a version: files are written back, files that the version

@@ -1,9 +1,8 @@
 // Backups for people: the state at a glance, a target's health, where it is, its retention and
-// rate limit, run results, the secrets the engine reads from the environment, and what a restore
-// will write where. Pure functions over the engine's types, so they are tested on their own.
+// rate limit, run results, and which form field an engine error belongs to. Pure functions over
+// the engine's types, so they are tested on their own.
 
 import type {
-  BackupContents,
   BackupStatus,
   ErrorCode,
   Location,
@@ -196,27 +195,6 @@ export function rateInput(bytesPerSecond: number | null | undefined): string {
   return bytesPerSecond ? formatRate(bytesPerSecond) : "";
 }
 
-// ----- secrets
-
-export type SecretKind = "ACCESS_KEY_ID" | "SECRET_ACCESS_KEY" | "PASSPHRASE";
-
-/** The environment variable the engine reads a target's secret from: `KURA_BACKUP_<TARGET>_<KIND>`. */
-export function secretEnvVar(target: string, kind: SecretKind): string {
-  const name = [...target].map((c) => (/^[a-z0-9]$/i.test(c) ? c.toUpperCase() : "_")).join("");
-  return `KURA_BACKUP_${name}_${kind}`;
-}
-
-/** Every variable a target needs when its secrets come from the environment. */
-export function secretVariables(target: string, kind: Location["kind"], encrypt: boolean): { variable: string; what: string; alternative: string | null }[] {
-  const out: { variable: string; what: string; alternative: string | null }[] = [];
-  if (kind === "s3") {
-    out.push({ variable: secretEnvVar(target, "ACCESS_KEY_ID"), what: "the S3 access key id", alternative: "AWS_ACCESS_KEY_ID" });
-    out.push({ variable: secretEnvVar(target, "SECRET_ACCESS_KEY"), what: "the S3 secret access key", alternative: "AWS_SECRET_ACCESS_KEY" });
-  }
-  if (encrypt) out.push({ variable: secretEnvVar(target, "PASSPHRASE"), what: "the encryption passphrase", alternative: null });
-  return out;
-}
-
 // ----- errors in the target forms
 
 export type TargetField = "name" | "location" | "bucket" | "secrets" | "passphrase" | "schedule" | "bandwidth" | "form";
@@ -239,42 +217,4 @@ export function targetErrorField(code: ErrorCode, field: string | null): TargetF
     default:
       return "form";
   }
-}
-
-// ----- restore
-
-export type RestoreRow = { name: string; workspace: string; status: string; to: string; files: number; bytes: number };
-export type RestorePreview = { whole: boolean; destination: string; rows: RestoreRow[]; files: number; bytes: number };
-
-/**
- * What a restore writes where. One project: its working folder as backed up, into the
- * destination itself. Everything: a whole vault at the destination, each project's folder where
- * the engine puts it (inside the vault, or `linked/<name>` for folders that lived outside it).
- */
-export function restorePreview(contents: BackupContents, project: string | null, destination: string): RestorePreview {
-  const dest = destination.replace(/\/+$/, "") || "/";
-  const join = (rel: string) => `${dest === "/" ? "" : dest}/${rel}`;
-  if (project !== null) {
-    const p = contents.projects.find((x) => x.id === project);
-    if (!p) return { whole: false, destination: dest, rows: [], files: 0, bytes: 0 };
-    return {
-      whole: false,
-      destination: dest,
-      rows: [{ name: p.name, workspace: p.workspace, status: p.status, to: dest, files: p.file_count, bytes: p.logical_size }],
-      files: p.file_count,
-      bytes: p.logical_size,
-    };
-  }
-  const used = new Set<string>();
-  const rows = contents.projects.map((p) => {
-    let folder: string;
-    if (p.prefix.startsWith("vault/")) folder = p.prefix.slice("vault/".length);
-    else {
-      folder = `${p.linked ? "linked" : "projects"}/${p.name}`;
-      if (used.has(folder.toLowerCase())) folder = `${folder}-${p.id.slice(0, 8)}`;
-      used.add(folder.toLowerCase());
-    }
-    return { name: p.name, workspace: p.workspace, status: p.status, to: join(folder), files: p.file_count, bytes: p.logical_size };
-  });
-  return { whole: true, destination: dest, rows, files: contents.info.files, bytes: contents.info.bytes };
 }

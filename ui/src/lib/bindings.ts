@@ -38,6 +38,8 @@ export const commands = {
 	versions: (id: string, limit: number | null) => typedError<Version[], ApiError>(__TAURI_INVOKE("versions", { id, limit })),
 	fileVersions: (id: string, path: string) => typedError<Version[], ApiError>(__TAURI_INVOKE("file_versions", { id, path })),
 	diff: (id: string, from: string, to: string | null, path: string | null) => typedError<Diff, ApiError>(__TAURI_INVOKE("diff", { id, from, to, path })),
+	/**  What restoring the project to `version` would write and remove, before it runs. */
+	restorePlan: (id: string, version: string) => typedError<RestorePlan, ApiError>(__TAURI_INVOKE("restore_plan", { id, version })),
 	restoreProject: (id: string, version: string, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("restore_project", { id, version, jobId, onProgress })),
 	restoreFile: (id: string, version: string, path: string, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("restore_file", { id, version, path, jobId, onProgress })),
 	folderGitStatus: (id: string) => typedError<FolderGitStatus, ApiError>(__TAURI_INVOKE("folder_git_status", { id })),
@@ -77,7 +79,7 @@ export const commands = {
 	/**  What a restore would write where, before it runs. */
 	restorePreview: (target: string, backup: string, project: string | null, destination: string) => typedError<RestorePreview, ApiError>(__TAURI_INVOKE("restore_preview", { target, backup, project, destination })),
 	/**  The environment variables a target reads its secrets from, for the target form. */
-	secretVariables: (name: string, location: Location, encrypt: boolean) => __TAURI_INVOKE<SecretVariable[]>("secret_variables", { name, location, encrypt }),
+	secretVariables: (name: string, location: LocationKind, encrypt: boolean) => __TAURI_INVOKE<SecretVariable[]>("secret_variables", { name, location, encrypt }),
 	verifyBackups: (target: string, mode: VerifyMode, jobId: string, onProgress: Channel<Progress>) => typedError<BackupVerifyReport, ApiError>(__TAURI_INVOKE("verify_backups", { target, mode, jobId, onProgress })),
 	pruneBackups: (target: string, dryRun: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<PruneReport, ApiError>(__TAURI_INVOKE("prune_backups", { target, dryRun, jobId, onProgress })),
 	/**  Pauses scheduled backups for `length`, or resumes them when `length` is `None`. */
@@ -630,6 +632,9 @@ prefix?: string;
  */
 path_style?: boolean };
 
+/**  The kind of place a target's repository lives in, which decides the secrets it needs. */
+export type LocationKind = "folder" | "s3";
+
 /**
  *  Time limits of every call to a backup target, so that a server that accepts connections and
  *  then goes silent makes the command end `unavailable` instead of hanging.
@@ -885,6 +890,21 @@ export type QuotaUsage = {
 	fraction: number | null,
 	/**  Ok, warning at 80% or 90%, exceeded. */
 	level: QuotaLevel,
+};
+
+/**
+ *  What restoring a project to a version will do to its folder, worked out before it runs: the
+ *  same choice of files [`Vault::restore_project`] makes.
+ */
+export type RestorePlan = {
+	/**  The version the folder will match. */
+	version: string,
+	/**  Files that will be written (created or overwritten) with the version's content. */
+	write: string[],
+	/**  Files that will be removed because the version does not have them. */
+	remove: string[],
+	/**  Changes in the folder not in any version yet; the version taken first keeps them. */
+	unsaved: number,
 };
 
 /**  What a restore would write where, before it runs. */

@@ -130,7 +130,8 @@ describe("projects", () => {
     await dialog.getByLabel(/Tags/).fill("notes, rust");
     await dialog.getByRole("button", { name: "Create project" }).click();
     await p.waitForSelector("h1:text('notes-app')");
-    expect(await p.locator("[data-file='Cargo.toml']").count()).toBe(1);
+    // The file list arrives after the header.
+    await expect.poll(() => p.locator("[data-file='Cargo.toml']").count()).toBe(1);
     expect(await p.locator(".project-header").textContent()).toContain("#notes");
     const created = kura!.vault.json<Project>("project", "show", "notes-app");
     expect(created.tags.sort()).toEqual(["notes", "rust"]);
@@ -317,6 +318,38 @@ describe("project", () => {
     // kura-site had two unsaved changes: they are in the version before the restore.
     expect(after[1].trigger).toBe("before_restore");
     expect(await versions.nth(1).textContent()).toContain("before restore");
+    expectNoErrors(p);
+  });
+  it("restores a project to its first version after saying which files it writes and removes", async () => {
+    const p = await open("#/projects");
+    const vault = kura!.vault;
+    await p.click("text=kura-site");
+    await p.getByRole("tab", { name: /History/ }).click();
+    const history = vault.json<Version[]>("history", "kura-site");
+    const versions = p.locator("[data-version]");
+    await expect.poll(() => versions.count()).toBe(history.length);
+    const first = history.length - 1;
+    await versions.nth(first).getByRole("button", { name: "Restore…" }).click();
+
+    const confirm = p.getByRole("dialog", { name: `Restore kura-site to version ${history[first].short_id}?` });
+    const explanation = confirm.getByTestId("restore-explanation");
+    const planned = /it writes (\d+ files?) and removes (\d+) files?/;
+    await expect.poll(async () => (await explanation.textContent()) ?? "").toMatch(planned);
+    const [, writes, removes] = planned.exec((await explanation.textContent()) ?? "")!;
+    // The later versions added files the first did not have: the plan removes them.
+    expect(Number(removes)).toBeGreaterThan(0);
+    await confirm.getByRole("button", { name: "Show files" }).click();
+    expect(await confirm.locator(".files li").count()).toBe(Number(writes.split(" ")[0]) + Number(removes));
+    await confirm.getByRole("button", { name: "Restore project" }).click();
+
+    const notice = p.locator(".notice", { hasText: "Restored kura-site to version" });
+    await notice.waitFor();
+    expect(await notice.textContent()).toContain(`${writes} written`);
+    expect(await notice.textContent()).toContain(`${removes} removed`);
+    const files = vault.run("files", "kura-site");
+    for (const gone of vault.json<{ files: { path: string; change: string }[] }>("diff", "kura-site", history[first].id, history[0].id).files) {
+      if (gone.change === "added") expect(files).not.toContain(gone.path);
+    }
     expectNoErrors(p);
   });
 });

@@ -76,6 +76,11 @@ describe("backups", () => {
     await p.getByTestId("add-target").click();
     const dialog = p.getByRole("dialog", { name: "Add a backup target" });
     await dialog.getByLabel(/^Name/).fill("home-copy");
+    // Secrets kept in the environment: the engine names the variables it reads.
+    await dialog.getByTestId("encrypt").check();
+    await dialog.getByRole("radio", { name: /In environment variables/ }).check();
+    await expect.poll(() => text(dialog.getByTestId("secret-variables"))).toContain("KURA_BACKUP_HOME_COPY_PASSPHRASE");
+    await dialog.getByTestId("encrypt").uncheck();
     const missing = join(vault.root, "other-drive", "kura");
     await dialog.getByLabel(/^Folder/).fill(missing);
     await dialog.getByRole("button", { name: "Add and test" }).click();

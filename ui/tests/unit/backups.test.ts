@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import { Client, KuraError } from "../../src/lib/api/client";
-import type { BackupContents, BackupProject, RunRecord, TargetHealth } from "../../src/lib/api/types";
+import type { RunRecord, TargetHealth } from "../../src/lib/api/types";
 import { formatProgress } from "../../src/lib/format";
 import {
   describeLocation,
@@ -12,11 +12,8 @@ import {
   healthSummary,
   overview,
   parseRate,
-  restorePreview,
   retentionText,
   runDuration,
-  secretEnvVar,
-  secretVariables,
   targetErrorField,
 } from "../../src/lib/backups";
 import { BackupsState } from "../../src/lib/state/backups.svelte";
@@ -92,16 +89,6 @@ describe("words and numbers", () => {
     expect(away.detail).toContain("Nothing failed");
   });
 
-  it("names the environment variables the engine reads", () => {
-    expect(secretEnvVar("usb-drive", "PASSPHRASE")).toBe("KURA_BACKUP_USB_DRIVE_PASSPHRASE");
-    expect(secretVariables("nas_1", "s3", true).map((v) => [v.variable, v.alternative])).toEqual([
-      ["KURA_BACKUP_NAS_1_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"],
-      ["KURA_BACKUP_NAS_1_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"],
-      ["KURA_BACKUP_NAS_1_PASSPHRASE", null],
-    ]);
-    expect(secretVariables("usb", "folder", false)).toEqual([]);
-  });
-
   it("puts an engine error at the field it is about", () => {
     // The field the engine names wins; without one, the code decides.
     expect(targetErrorField("already_exists", null)).toBe("name");
@@ -113,32 +100,6 @@ describe("words and numbers", () => {
     expect(targetErrorField("invalid_input", "bucket")).toBe("bucket");
     expect(targetErrorField("invalid_input", "no_such_field")).toBe("form");
     expect(targetErrorField("io", null)).toBe("form");
-  });
-
-  it("shows what a restore writes where", () => {
-    const p = (name: string, extra: Partial<BackupProject> = {}): BackupProject => ({
-      id: `${name}-0123456789`,
-      name,
-      workspace: "default",
-      linked: false,
-      status: "active",
-      head: null,
-      logical_size: 100,
-      file_count: 2,
-      path: `/v/projects/${name}`,
-      prefix: `vault/projects/${name}`,
-      ...extra,
-    });
-    const contents: BackupContents = {
-      info: { id: "b", started: 0, finished: 0, host: "h", vault: "/v", files: 40, bytes: 9000, projects: 3 },
-      projects: [p("site"), p("tool", { linked: true, prefix: "folders/tool-0123456789" }), p("Tool", { id: "other-987654", linked: true, prefix: "folders/other" })],
-    };
-    const one = restorePreview(contents, "site-0123456789", "/home/me/out/");
-    expect(one).toMatchObject({ whole: false, destination: "/home/me/out", files: 2, bytes: 100 });
-    expect(one.rows[0].to).toBe("/home/me/out");
-    const all = restorePreview(contents, null, "/restore");
-    expect(all.files).toBe(40);
-    expect(all.rows.map((r) => r.to)).toEqual(["/restore/projects/site", "/restore/linked/tool", "/restore/linked/Tool-other-98"]);
   });
 });
 
@@ -191,7 +152,6 @@ describe("TargetForm", () => {
     form.secretsIn = "env";
     expect(form.check()).toBe(true);
     expect(form.secrets()).toEqual(noSecrets);
-    expect(form.variables.map((v) => v.variable)).toEqual(["KURA_BACKUP_NAS_ACCESS_KEY_ID", "KURA_BACKUP_NAS_SECRET_ACCESS_KEY"]);
     expect(form.showError(new KuraError("already_exists", "a backup target 'nas' already exists"))).toBe("name");
     expect(form.errors.name).toContain("already exists");
   });

@@ -142,6 +142,55 @@ fn restoring_a_project_keeps_the_current_state_as_a_version_first() {
 }
 
 #[test]
+fn a_restore_plan_names_the_files_the_restore_then_writes_and_removes() {
+    let f = Fixture::new();
+    let root = f.tree(
+        "src",
+        &[
+            ("same.txt", b"same\n"),
+            ("changed.txt", b"v1\n"),
+            ("deleted-later.txt", b"here in v1\n"),
+            ("edited-now.txt", b"v1\n"),
+        ],
+    );
+    let v1 = f.link(&root, "p").head.unwrap();
+    write(&root, "changed.txt", b"v2\n");
+    write(&root, "added-later.txt", b"v2\n");
+    std::fs::remove_file(root.join("deleted-later.txt")).unwrap();
+    f.snapshot("p", "v2");
+    // Not in any version yet: an edit, a new file, a deletion.
+    write(&root, "edited-now.txt", b"unsaved\n");
+    write(&root, "new-now.txt", b"unsaved\n");
+    std::fs::remove_file(root.join("same.txt")).unwrap();
+
+    let plan = f.vault.restore_plan("p", &v1).unwrap();
+    assert_eq!(plan.version, v1);
+    assert_eq!(
+        plan.write,
+        [
+            "changed.txt",
+            "deleted-later.txt",
+            "edited-now.txt",
+            "same.txt"
+        ],
+        "every file whose folder content differs from v1's"
+    );
+    assert_eq!(plan.remove, ["added-later.txt", "new-now.txt"]);
+    assert_eq!(plan.unsaved, 3);
+    let before = read_tree(&root);
+
+    let r = f.vault.restore_project("p", &v1, &Job::default()).unwrap();
+    assert_eq!(r.files_written, plan.write.len() as u64);
+    assert_eq!(r.files_removed, plan.remove.len() as u64);
+    assert_ne!(before, read_tree(&root));
+    let again = f.vault.restore_plan("p", &v1).unwrap();
+    assert!(
+        again.write.is_empty() && again.remove.is_empty() && again.unsaved == 0,
+        "after the restore the folder matches v1: {again:?}"
+    );
+}
+
+#[test]
 fn restoring_one_file_and_listing_its_versions() {
     let f = Fixture::new();
     let root = f.tree("src", &[("notes.md", b"first\n"), ("other.md", b"x\n")]);

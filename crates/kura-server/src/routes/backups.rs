@@ -9,7 +9,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use kura_api::{BackupStatus, TargetChanges, TargetSecrets};
 use kura_backup::{
-    BackupContents, BackupInfo, PauseLength, RunRecord, Target, TestReport, VerifyMode,
+    BackupContents, BackupInfo, LocationKind, PauseLength, RestorePreview, RunRecord,
+    SecretVariable, Target, TestReport, VerifyMode,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -142,6 +143,59 @@ pub async fn contents(
     Ok(json(
         blocking(&st, move |a| Ok(a.backup_contents(&name, &backup)?)).await?,
     ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PreviewQuery {
+    /// One project (name or id); every project when absent.
+    pub project: Option<String>,
+    /// The folder it would go to.
+    pub destination: String,
+}
+
+/// What restoring a project (or everything) of a backup into a folder would write where.
+#[utoipa::path(get, path = "/v1/backups/targets/{name}/backups/{backup}/restore-preview", tag = "backups",
+    params(("name" = String, Path), ("backup" = String, Path), PreviewQuery),
+    responses((status = 200, body = RestorePreview)))]
+pub async fn restore_preview(
+    st: St,
+    Path((name, backup)): Path<(String, String)>,
+    Query(q): Query<PreviewQuery>,
+) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| {
+            Ok(a.restore_preview(
+                &name,
+                &backup,
+                q.project.as_deref(),
+                PathBuf::from(q.destination),
+            )?)
+        })
+        .await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VariablesQuery {
+    /// The target's name (need not be valid yet).
+    pub name: String,
+    /// Where its repository lives.
+    pub kind: LocationKind,
+    /// Whether its backups are encrypted.
+    #[serde(default)]
+    pub encrypt: bool,
+}
+
+/// The environment variables a target with this name, kind and encryption reads its secrets
+/// from, when they are not in the OS keyring.
+#[utoipa::path(get, path = "/v1/backups/secret-variables", tag = "backups", params(VariablesQuery),
+    responses((status = 200, body = Vec<SecretVariable>)))]
+pub async fn secret_variables(Query(q): Query<VariablesQuery>) -> HttpResult<Response> {
+    Ok(json(kura_backup::secret_variables(
+        &q.name, q.kind, q.encrypt,
+    )))
 }
 
 /// What to restore from a backup, and where.

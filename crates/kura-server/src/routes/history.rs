@@ -4,8 +4,8 @@ use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kura_core::{
-    Diff, FolderGitCommit, FolderGitStatus, RestoreReport, SnapshotOptions, SnapshotReport,
-    Trigger, Version,
+    Diff, FolderGitCommit, FolderGitStatus, RestorePlan, RestoreReport, SnapshotOptions,
+    SnapshotReport, Trigger, Version,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -130,6 +130,26 @@ pub async fn diff(
                 .diff(&id, &q.from, q.to.as_deref(), q.path.as_deref(), true)?)
         })
         .await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PlanQuery {
+    /// The version the folder would match (id, latest, latest~N).
+    pub version: String,
+}
+
+/// What restoring the project to a version would write and remove, before it runs.
+#[utoipa::path(get, path = "/v1/projects/{id}/restore-plan", tag = "versions", params(("id" = String, Path), PlanQuery),
+    responses((status = 200, body = RestorePlan)))]
+pub async fn restore_plan(
+    st: St,
+    Path(id): Path<String>,
+    Query(q): Query<PlanQuery>,
+) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| Ok(a.vault().restore_plan(&id, &q.version)?)).await?,
     ))
 }
 

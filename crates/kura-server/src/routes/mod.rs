@@ -95,6 +95,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/projects/{id}/versions", get(history::versions))
         .route("/v1/projects/{id}/diff", get(history::diff))
         .route("/v1/projects/{id}/restore", post(history::restore))
+        .route("/v1/projects/{id}/restore-plan", get(history::restore_plan))
         .route("/v1/projects/{id}/git/status", get(history::git_status))
         .route("/v1/projects/{id}/git/log", get(history::git_log))
         .route("/v1/projects/{id}/git/init", post(history::git_init))
@@ -113,6 +114,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/backups/status", get(backups::status))
         .route("/v1/backups/pause", post(backups::pause))
         .route("/v1/backups/runs", get(backups::runs))
+        .route(
+            "/v1/backups/secret-variables",
+            get(backups::secret_variables),
+        )
         .route("/v1/backups/targets", post(backups::add_target))
         .route(
             "/v1/backups/targets/{name}",
@@ -137,6 +142,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route(
             "/v1/backups/targets/{name}/backups/{backup}/restore",
             post(backups::restore),
+        )
+        .route(
+            "/v1/backups/targets/{name}/backups/{backup}/restore-preview",
+            get(backups::restore_preview),
         )
         .route("/v1/backups/targets/{name}/verify", post(backups::verify))
         .route("/v1/backups/targets/{name}/prune", post(backups::prune))

@@ -328,6 +328,19 @@ async fn snapshot_versions_diff_restore_and_export_stream() {
         4
     );
 
+    // What the restore will do, before it runs; nothing once the folder matches.
+    let plan = c
+        .get(&format!("/v1/projects/{id}/restore-plan?version={first}"))
+        .await
+        .json();
+    assert_eq!(plan["write"], json!(["a.txt"]));
+    assert_eq!(plan["remove"], json!([]));
+    assert_eq!(
+        c.get(&format!("/v1/projects/{id}/restore-plan?version=zzzz"))
+            .await
+            .code(),
+        "invalid_input"
+    );
     let r = c
         .call("POST", format!("/v1/projects/{id}/restore?wait=true"))
         .json(json!({"version": first}))
@@ -337,6 +350,14 @@ async fn snapshot_versions_diff_restore_and_export_stream() {
     assert_eq!(
         c.get(&format!("/v1/projects/{id}/files/a.txt")).await.body,
         b"one\n"
+    );
+    let plan = c
+        .get(&format!("/v1/projects/{id}/restore-plan?version={first}"))
+        .await
+        .json();
+    assert_eq!(
+        (plan["write"].clone(), plan["unsaved"].clone()),
+        (json!([]), json!(0))
     );
 
     // The latest version as a streamed tar.zst.
@@ -503,6 +524,42 @@ async fn backups_to_a_folder_target_run_as_operations() {
             .await
             .status,
         200
+    );
+    let dest = s.dir.path().join("restored");
+    let preview = admin
+        .get(&format!(
+            "/v1/backups/targets/usb/backups/{backup}/restore-preview?project=site&destination={}",
+            dest.display()
+        ))
+        .await
+        .json();
+    assert_eq!(preview["whole"], false);
+    assert_eq!(preview["rows"][0]["name"], "site");
+    assert_eq!(preview["rows"][0]["to"], dest.display().to_string());
+    let vars = admin
+        .get("/v1/backups/secret-variables?name=off-site&kind=s3&encrypt=true")
+        .await
+        .json();
+    let names: Vec<&str> = vars
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["variable"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "KURA_BACKUP_OFF_SITE_ACCESS_KEY_ID",
+            "KURA_BACKUP_OFF_SITE_SECRET_ACCESS_KEY",
+            "KURA_BACKUP_OFF_SITE_PASSPHRASE"
+        ]
+    );
+    assert_eq!(
+        admin
+            .get("/v1/backups/secret-variables?name=x&kind=tape")
+            .await
+            .status,
+        422
     );
     assert_eq!(
         admin

@@ -9,6 +9,7 @@ import type {
   ErrorCode,
   ImportArchiveOptions,
   ImportOptions,
+  LocationKind,
   PauseLength,
   Retention,
   Target,
@@ -265,6 +266,9 @@ export class Client {
   diff(id: string, from: string, to: string | null, path: string | null = null) {
     return unwrap(this.transport.diff(id, from, to, path));
   }
+  restorePlan(id: string, version: string) {
+    return unwrap(this.transport.restorePlan(id, version));
+  }
   restoreProject(id: string, version: string, job: JobHandle = quietJob()) {
     return unwrap(this.transport.restoreProject(id, version, job.id, job.onProgress));
   }
@@ -377,6 +381,12 @@ export class Client {
   }
   backupContents(target: string, backup: string) {
     return unwrap(this.transport.backupContents(target, backup));
+  }
+  restorePreview(target: string, backup: string, project: string | null, destination: string) {
+    return unwrap(this.transport.restorePreview(target, backup, project, destination));
+  }
+  secretVariables(name: string, kind: LocationKind, encrypt: boolean) {
+    return unwrap(this.transport.secretVariables(name, kind, encrypt));
   }
   /** Restores one project (by name), or everything with `project` null, into `destination`. */
   restoreBackup(target: string, backup: string, project: string | null, destination: string, job: JobHandle = quietJob()) {

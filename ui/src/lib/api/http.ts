@@ -29,6 +29,7 @@ import type {
   GcReport,
   ImportArchiveOptions,
   ImportOptions,
+  LocationKind,
   ApiError,
   ErrorCode,
   NewProject,
@@ -38,9 +39,12 @@ import type {
   ProjectFilter,
   PruneReport,
   QuotaStatus,
+  RestorePlan,
+  RestorePreview,
   RestoreReport,
   Result,
   RunRecord,
+  SecretVariable,
   SnapshotReport,
   Stats,
   Target,
@@ -437,6 +441,9 @@ export class HttpTransport implements Transport {
   diff(id: string, from: string, to: string | null, path: string | null) {
     return this.get<Diff>(`/projects/${seg(id)}/diff`, { from, to, path });
   }
+  restorePlan(id: string, version: string) {
+    return this.get<RestorePlan>(`/projects/${seg(id)}/restore-plan`, { version });
+  }
   restoreProject(id: string, version: string, jobId: string, onProgress: OnProgress) {
     return this.op<RestoreReport>(`/projects/${seg(id)}/restore`, { version }, jobId, onProgress);
   }
@@ -535,6 +542,12 @@ export class HttpTransport implements Transport {
   }
   backupContents(target: string, backup: string) {
     return this.get<BackupContents>(`/backups/targets/${seg(target)}/backups/${seg(backup)}`);
+  }
+  restorePreview(target: string, backup: string, project: string | null, destination: string) {
+    return this.get<RestorePreview>(`/backups/targets/${seg(target)}/backups/${seg(backup)}/restore-preview`, { project, destination });
+  }
+  secretVariables(name: string, kind: LocationKind, encrypt: boolean) {
+    return this.get<SecretVariable[]>("/backups/secret-variables", { name, kind, encrypt });
   }
   restoreBackup(target: string, backup: string, project: string | null, destination: string, jobId: string, onProgress: OnProgress) {
     return this.op<BackupRestoreReport>(

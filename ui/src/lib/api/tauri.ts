@@ -12,10 +12,12 @@ import type {
   CleanupOptions,
   ImportArchiveOptions,
   ImportOptions,
+  LocationKind,
   NewProject,
   PauseLength,
   Progress,
   ProjectFilter,
+  SecretVariable,
   Target,
   TargetChanges,
   TargetSecrets,
@@ -122,6 +124,9 @@ export class TauriTransport implements Transport {
   diff(id: string, from: string, to: string | null, path: string | null) {
     return commands.diff(id, from, to, path);
   }
+  restorePlan(id: string, version: string) {
+    return commands.restorePlan(id, version);
+  }
   restoreProject(id: string, version: string, jobId: string, onProgress: OnProgress) {
     return commands.restoreProject(id, version, jobId, channel(onProgress));
   }
@@ -216,6 +221,12 @@ export class TauriTransport implements Transport {
   }
   backupContents(target: string, backup: string) {
     return commands.backupContents(target, backup);
+  }
+  restorePreview(target: string, backup: string, project: string | null, destination: string) {
+    return commands.restorePreview(target, backup, project, destination);
+  }
+  async secretVariables(name: string, kind: LocationKind, encrypt: boolean): Reply<SecretVariable[]> {
+    return { status: "ok", data: await commands.secretVariables(name, kind, encrypt) };
   }
   restoreBackup(
     target: string,

@@ -27,6 +27,10 @@ import type {
   VerifyMode,
   Config,
   Diff,
+  LocationKind,
+  RestorePlan,
+  RestorePreview,
+  SecretVariable,
   FileEntry,
   FilePreview,
   FolderGitCommit,
@@ -104,6 +108,8 @@ export interface Transport {
   versions(id: string, limit: number | null): Reply<Version[]>;
   fileVersions(id: string, path: string): Reply<Version[]>;
   diff(id: string, from: string, to: string | null, path: string | null): Reply<Diff>;
+  /** What restoring the project to `version` would write and remove, before it runs. */
+  restorePlan(id: string, version: string): Reply<RestorePlan>;
   restoreProject(id: string, version: string, jobId: string, onProgress: OnProgress): Reply<RestoreReport>;
   restoreFile(id: string, version: string, path: string, jobId: string, onProgress: OnProgress): Reply<RestoreReport>;
 
@@ -141,6 +147,10 @@ export interface Transport {
   backupRuns(target: string | null): Reply<RunRecord[]>;
   backupsAt(target: string): Reply<BackupInfo[]>;
   backupContents(target: string, backup: string): Reply<BackupContents>;
+  /** What restoring `project` (or everything) of a backup into `destination` would write where. */
+  restorePreview(target: string, backup: string, project: string | null, destination: string): Reply<RestorePreview>;
+  /** The environment variables a target reads its secrets from when they are not in the keyring. */
+  secretVariables(name: string, kind: LocationKind, encrypt: boolean): Reply<SecretVariable[]>;
   restoreBackup(
     target: string,
     backup: string,

@@ -3,8 +3,7 @@
 // Each step says whether the person can go on; errors land on the step they belong to.
 
 import { KuraError, type Client } from "../api/client";
-import type { BackupContents, BackupInfo, BackupRestoreReport, Progress } from "../api/types";
-import { restorePreview, type RestorePreview } from "../backups";
+import type { BackupContents, BackupInfo, BackupRestoreReport, Progress, RestorePreview } from "../api/types";
 import { isCancelled, type Jobs } from "./jobs.svelte";
 
 export const RESTORE_STEPS = ["target", "backup", "what", "destination", "preview", "restoring", "done"] as const;
@@ -42,9 +41,8 @@ export class RestoreWizard {
   report = $state.raw<BackupRestoreReport | null>(null);
   error = $state<string | null>(null);
 
-  readonly preview: RestorePreview | null = $derived(
-    this.contents && this.choice ? restorePreview(this.contents, this.choice.project, this.destination) : null,
-  );
+  /** What the restore will write where, as the engine works it out on the way to the check step. */
+  preview = $state.raw<RestorePreview | null>(null);
 
   constructor(
     private readonly client: Client,
@@ -94,6 +92,20 @@ export class RestoreWizard {
     }
     this.error = null;
     this.step = RESTORE_STEPS[this.index + 1];
+    if (this.step === "preview") void this.loadPreview();
+  }
+
+  private async loadPreview() {
+    if (!this.target || !this.backup || !this.choice) return;
+    const ask = { target: this.target, backup: this.backup, project: this.choice.project, destination: this.destination };
+    this.preview = null;
+    try {
+      const preview = await this.client.restorePreview(ask.target, ask.backup, ask.project, ask.destination);
+      // Only if the person is still looking at the same choice.
+      if (this.step === "preview" && this.destination === ask.destination && this.choice?.project === ask.project) this.preview = preview;
+    } catch (e) {
+      if (this.step === "preview") this.error = (e as Error).message;
+    }
   }
 
   back() {
@@ -158,7 +170,7 @@ export class RestoreWizard {
 
   /** Restores, as a job the status area shows; a destination that is not empty sends the person back to it. */
   async run(jobs: Jobs, label: string) {
-    if (this.step !== "preview" || !this.target || !this.backup || !this.choice) return;
+    if (this.step !== "preview" || !this.preview || !this.target || !this.backup || !this.choice) return;
     const { target, backup } = this;
     const project = this.choice.project;
     const destination = this.destination;

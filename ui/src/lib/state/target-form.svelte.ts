@@ -4,7 +4,7 @@
 
 import type { KuraError } from "../api/client";
 import type { Location, Retention, Target, TargetSecrets } from "../api/types";
-import { fullRetention, parseRate, secretVariables, targetErrorField, type TargetField } from "../backups";
+import { fullRetention, parseRate, targetErrorField, type TargetField } from "../backups";
 
 export type FormField = TargetField | "passphrase2";
 
@@ -32,11 +32,6 @@ export class TargetForm {
   /** Whether the target needs any secret (S3 keys, or a passphrase). */
   get needsSecrets(): boolean {
     return this.kind === "s3" || this.encrypt;
-  }
-
-  /** The environment variables the engine reads this target's secrets from. */
-  get variables() {
-    return secretVariables(this.name.trim() || "<name>", this.kind, this.encrypt);
   }
 
   location(): Location {
