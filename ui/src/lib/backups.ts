@@ -16,9 +16,6 @@ import { formatBytes, formatDuration, formatShortDate, plural } from "./format";
 
 export type Tone = "success" | "accent" | "warning" | "danger" | "neutral";
 
-/** How often the scheduler tries an unreachable target again (its `UNAVAILABLE_RETRY_SECS`). */
-export const UNAVAILABLE_RETRY_MINUTES = 10;
-
 // ----- where and when
 
 /** The engine's description of a location: the folder, or `s3://bucket/prefix at endpoint`. */
@@ -102,10 +99,10 @@ export const STATE_LABELS: Record<BackupStatus["state"], string> = {
 // ----- health and runs
 
 /**
- * A target's health in a word, its colour, and a sentence with the details. `scheduled`: the
- * target has a schedule, so the scheduler tries an unreachable one again by itself.
+ * A target's health in a word, its colour, and a sentence with the details. `nextRun`: when the
+ * scheduler runs it next (the engine's time, after any retry wait), null without a schedule.
  */
-export function healthSummary(h: TargetHealth, now: number = Date.now() / 1000, scheduled = true): { label: string; tone: Tone; detail: string | null } {
+export function healthSummary(h: TargetHealth, now: number = Date.now() / 1000, nextRun: number | null = null): { label: string; tone: Tone; detail: string | null } {
   const last = h.last_error ? ` Last error: ${h.last_error}` : "";
   switch (h.state) {
     case "ok":
@@ -115,7 +112,7 @@ export function healthSummary(h: TargetHealth, now: number = Date.now() / 1000, 
         label: "Unreachable",
         tone: "warning",
         detail: `The target could not be reached${h.last_attempt ? ` ${formatWhen(h.last_attempt, now)}` : ""} — a drive not connected or a server down. Nothing failed; ${
-          scheduled ? `Kura tries again every ${UNAVAILABLE_RETRY_MINUTES} minutes.` : "back up again when it is back."
+          nextRun !== null ? `Kura tries again ${formatWhen(nextRun, now)}.` : "back up again when it is back."
         }${last}`,
       };
     case "failing":

@@ -84,9 +84,12 @@ describe("words and numbers", () => {
     const unhealthy = healthSummary({ ...h, state: "unhealthy", consecutive_failures: 3, last_error: "disk full", unhealthy_until: now + 2700 }, now);
     expect(unhealthy.detail).toContain("skipped until today at 10:45");
     expect(unhealthy.detail).toContain("a successful connection test ends this now");
-    const away = healthSummary({ ...h, state: "unavailable", last_attempt: now - 60, last_error: "drive not connected" }, now);
+    const away = healthSummary({ ...h, state: "unavailable", last_attempt: now - 60, last_error: "drive not connected" }, now, now + 540);
     expect(away.tone).toBe("warning");
     expect(away.detail).toContain("Nothing failed");
+    expect(away.detail).toContain("Kura tries again today at 10:09");
+    const unscheduled = healthSummary({ ...h, state: "unavailable", last_attempt: now - 60, last_error: null }, now, null);
+    expect(unscheduled.detail).toContain("back up again when it is back");
   });
 
   it("puts an engine error at the field it is about", () => {
