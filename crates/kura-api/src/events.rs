@@ -124,15 +124,17 @@ impl Events {
     fn insert(&self, event: &Event) -> ApiResult<i64> {
         let mut db = self.db.lock().unwrap_or_else(|e| e.into_inner());
         db.conn
-            .execute(
+            .prepare_cached(
                 "INSERT INTO events (at, type, project_id, data) VALUES (?1, ?2, ?3, ?4)",
-                params![
+            )
+            .and_then(|mut stmt| {
+                stmt.execute(params![
                     event.at,
                     event.kind,
                     event.project_id,
                     event.data.to_string()
-                ],
-            )
+                ])
+            })
             .map_err(db_error)?;
         let id = db.conn.last_insert_rowid();
         db.inserts += 1;

@@ -892,7 +892,7 @@ impl Vault {
                 let mut limited = data.take(allowed + 1);
                 let mut written = 0;
                 let res = durable::write_with(&path, |f| {
-                    written = std::io::copy(&mut limited, f)?;
+                    written = kura_durable::copy(&mut limited, f)?;
                     if written > allowed {
                         return Err(std::io::Error::other("over quota"));
                     }
@@ -954,10 +954,12 @@ impl Vault {
     }
 
     fn bump_updated(&self, id: &str) -> Result<()> {
-        self.db().execute(
-            "UPDATE projects SET updated_at = ?1 WHERE id = ?2",
-            params![self.now(), id],
-        )?;
+        // Saves within the same second change nothing: no write to the catalog.
+        self.db()
+            .prepare_cached(
+                "UPDATE projects SET updated_at = ?1 WHERE id = ?2 AND updated_at != ?1",
+            )?
+            .execute(params![self.now(), id])?;
         Ok(())
     }
 

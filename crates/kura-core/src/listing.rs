@@ -24,6 +24,8 @@ pub(crate) struct Listing {
     /// The catalog's revision (`catalog_rev`) the list is up to date with.
     rev: i64,
     all: Arc<Vec<Arc<Project>>>,
+    /// `all` by id, rebuilt with it.
+    by_id: rustc_hash::FxHashMap<String, Arc<Project>>,
 }
 
 /// Above this many changed projects a full reload is quicker than merging them in.
@@ -40,7 +42,8 @@ impl Listing {
         load_changed: impl FnOnce(&Connection, i64) -> Result<(Vec<Project>, Vec<String>)>,
     ) -> Result<Arc<Vec<Arc<Project>>>> {
         let state = (
-            conn.query_row("PRAGMA data_version", [], |r| r.get::<_, i64>(0))?,
+            conn.prepare_cached("PRAGMA data_version")?
+                .query_row([], |r| r.get::<_, i64>(0))?,
             conn.total_changes(),
         );
         if self.read_at == Some(state) {
@@ -78,9 +81,24 @@ impl Listing {
             }
         }
         tx.commit()?;
+        if self.rev != rev || self.read_at.is_none() {
+            self.by_id = self.all.iter().map(|p| (p.id.clone(), p.clone())).collect();
+        }
         self.rev = rev;
         self.read_at = Some(state);
         Ok(self.all.clone())
+    }
+
+    /// The project with this id, from the list brought up to date as [`Listing::all`] does.
+    pub(crate) fn get(
+        &mut self,
+        conn: &Connection,
+        id: &str,
+        load_all: impl FnOnce(&Connection) -> Result<Vec<Project>>,
+        load_changed: impl FnOnce(&Connection, i64) -> Result<(Vec<Project>, Vec<String>)>,
+    ) -> Result<Option<Arc<Project>>> {
+        self.all(conn, load_all, load_changed)?;
+        Ok(self.by_id.get(id).cloned())
     }
 }
 

@@ -434,41 +434,52 @@ impl Vault {
     /// Finds a project by id, by `workspace/name`, or by name (in the active workspace first,
     /// then anywhere if the name is unique).
     pub fn project(&self, reference: &str) -> Result<Project> {
+        // Doors name projects by id on every request: answered from the in-memory list.
+        let known = {
+            let db = self.db();
+            self.listing().get(
+                &db,
+                reference.trim(),
+                load_every_project,
+                load_changed_projects,
+            )?
+        };
+        if let Some(p) = known {
+            return Ok((*p).clone());
+        }
         let id = self.resolve_project(reference)?;
         self.project_by_id(&id)
     }
 
     fn resolve_project(&self, reference: &str) -> Result<String> {
         let reference = reference.trim();
-        let current = self.current_workspace()?;
+        // Doors name projects by id on every request: that lookup comes first and is cheap.
         let db = self.db();
         if let Some(id) = db
-            .query_row("SELECT id FROM projects WHERE id = ?1", [reference], |r| {
-                r.get::<_, String>(0)
-            })
+            .prepare_cached("SELECT id FROM projects WHERE id = ?1")?
+            .query_row([reference], |r| r.get::<_, String>(0))
             .optional()?
         {
             return Ok(id);
         }
         if let Some((ws, name)) = reference.split_once('/') {
             if let Some(id) = db
-                .query_row(
+                .prepare_cached(
                     "SELECT p.id FROM projects p JOIN workspaces w ON w.id = p.workspace_id
                      WHERE w.name = ?1 AND p.name = ?2",
-                    params![ws, name],
-                    |r| r.get::<_, String>(0),
-                )
+                )?
+                .query_row(params![ws, name], |r| r.get::<_, String>(0))
                 .optional()?
             {
                 return Ok(id);
             }
         }
+        drop(db);
+        let current = self.current_workspace()?;
+        let db = self.db();
         if let Some(id) = db
-            .query_row(
-                "SELECT id FROM projects WHERE workspace_id = ?1 AND name = ?2",
-                params![current.id, reference],
-                |r| r.get::<_, String>(0),
-            )
+            .prepare_cached("SELECT id FROM projects WHERE workspace_id = ?1 AND name = ?2")?
+            .query_row(params![current.id, reference], |r| r.get::<_, String>(0))
             .optional()?
         {
             return Ok(id);
@@ -494,13 +505,10 @@ impl Vault {
     pub(crate) fn project_by_id(&self, id: &str) -> Result<Project> {
         let db = self.db();
         let p = db
-            .query_row(
-                &format!(
-                    "SELECT {PROJECT_COLUMNS} FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.id = ?1"
-                ),
-                [id],
-                project_from_row,
-            )
+            .prepare_cached(&format!(
+                "SELECT {PROJECT_COLUMNS} FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.id = ?1"
+            ))?
+            .query_row([id], project_from_row)
             .optional()?
             .ok_or_else(|| Error::not_found(format!("there is no project with id {id}")))?;
         Ok(p)

@@ -64,7 +64,24 @@ pub async fn read_file(
     Path((id, path)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> HttpResult<Response> {
-    let (file, size) = blocking(&st, move |a| Ok(a.vault().open_file(&id, &path)?)).await?;
+    // A small file is read on the thread that opened it and sent in one piece; a larger one is
+    // streamed from a second blocking thread.
+    let (file, size, small) = blocking(&st, move |a| {
+        use std::io::Read;
+        let (file, size) = a.vault().open_file(&id, &path)?;
+        if size > INLINE_READ {
+            return Ok((file, size, None));
+        }
+        let mut data = Vec::with_capacity(size as usize);
+        (&file)
+            .take(INLINE_READ + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| kura_core::Error::from_io("read", std::path::Path::new(&path), e))?;
+        Ok((file, size, Some(bytes::Bytes::from(data))))
+    })
+    .await?;
+    // The bytes read are what is sent, should the file have changed since it was opened.
+    let size = small.as_ref().map_or(size, |d| d.len() as u64);
     let range = match parse_range(
         headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
         size,
@@ -78,22 +95,14 @@ pub async fn read_file(
                 .into_response())
         }
     };
-    let (mut writer, body) = BodyWriter::new();
     let (start, len) = match range {
         Some((start, end)) => (start, end - start + 1),
         None => (0, size),
     };
-    tokio::task::spawn_blocking(move || {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut file = file;
-        let r = file
-            .seek(SeekFrom::Start(start))
-            .and_then(|_| std::io::copy(&mut file.take(len), &mut writer));
-        if let Err(e) = r {
-            // A client that went away, or a file that changed under the read.
-            tracing::debug!("a download stopped: {e}");
-        }
-    });
+    let body = match small {
+        Some(data) => Body::from(data.slice(start as usize..(start + len) as usize)),
+        None => stream_file(file, start, len),
+    };
     let mut res = Response::new(body);
     let h = res.headers_mut();
     h.insert(
@@ -122,6 +131,26 @@ pub async fn read_file(
         }
     }
     Ok(res)
+}
+
+/// Files up to this size are read whole and sent in one piece.
+const INLINE_READ: u64 = 256 << 10;
+
+/// Streams `len` bytes of `file` from `start` as a body, read on a blocking thread.
+fn stream_file(file: std::fs::File, start: u64, len: u64) -> Body {
+    let (mut writer, body) = BodyWriter::new();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = file;
+        let r = file
+            .seek(SeekFrom::Start(start))
+            .and_then(|_| std::io::copy(&mut file.take(len), &mut writer));
+        if let Err(e) = r {
+            // A client that went away, or a file that changed under the read.
+            tracing::debug!("a download stopped: {e}");
+        }
+    });
+    body
 }
 
 /// What a save wrote.
