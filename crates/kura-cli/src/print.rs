@@ -369,11 +369,13 @@ impl Out {
             return print_json(r);
         }
         println!(
-            "Freed {}: {} chunks removed, {} packs deleted, {} packs rewritten.",
+            "Freed {}: {} chunks removed, {} packs deleted, {} packs rewritten; {} {} rewritten with deltas.",
             human::bytes(r.bytes_freed),
             r.chunks_removed,
             r.packs_deleted,
-            r.packs_rewritten
+            r.packs_rewritten,
+            r.histories_repacked,
+            if r.histories_repacked == 1 { "history" } else { "histories" }
         );
     }
 

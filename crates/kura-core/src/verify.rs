@@ -68,8 +68,10 @@ pub struct GcReport {
     pub packs_deleted: u64,
     /// Pack files rewritten without their dead chunks.
     pub packs_rewritten: u64,
-    /// Bytes freed on disk.
+    /// Bytes freed on disk (chunks, and histories rewritten with deltas).
     pub bytes_freed: u64,
+    /// Project histories rewritten into one delta-compressed pack.
+    pub histories_repacked: u64,
 }
 
 /// Where a pointer blob appears: (version short id, path).
@@ -425,6 +427,8 @@ impl Vault {
     /// Removes chunks that no version of any project references, and compacts packs.
     pub fn gc(&self, job: &Job) -> Result<GcReport> {
         self.purge_discarded()?;
+        // Histories first, and without the chunks lock: snapshots go on meanwhile.
+        let repacked = self.repack_histories(job)?;
         let _lock = self.lock_chunks(true)?;
         let live = self.live_chunks(job)?;
         let r = self.chunks().gc(&live)?;
@@ -432,7 +436,8 @@ impl Vault {
             chunks_removed: r.chunks_removed,
             packs_deleted: r.packs_deleted as u64,
             packs_rewritten: r.packs_rewritten as u64,
-            bytes_freed: r.bytes_freed,
+            bytes_freed: r.bytes_freed + repacked.bytes_before.saturating_sub(repacked.bytes_after),
+            histories_repacked: repacked.histories_repacked,
         })
     }
 

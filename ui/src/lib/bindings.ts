@@ -542,8 +542,10 @@ export type GcReport = {
 	packs_deleted: number,
 	/**  Pack files rewritten without their dead chunks. */
 	packs_rewritten: number,
-	/**  Bytes freed on disk. */
+	/**  Bytes freed on disk (chunks, and histories rewritten with deltas). */
 	bytes_freed: number,
+	/**  Project histories rewritten into one delta-compressed pack. */
+	histories_repacked: number,
 };
 
 /**  How a target is doing. */

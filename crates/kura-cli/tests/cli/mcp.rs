@@ -122,6 +122,7 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
         "snapshot",
         "history",
         "diff",
+        "restore_plan",
         "archive_project",
         "unarchive_project",
         "list_archives",
@@ -145,7 +146,14 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
             assert_eq!(a.read_only_hint, Some(false), "{name}");
         }
     }
-    for name in ["status", "list_projects", "read_file", "history", "diff"] {
+    for name in [
+        "status",
+        "list_projects",
+        "read_file",
+        "history",
+        "diff",
+        "restore_plan",
+    ] {
         assert_eq!(
             tool(&tools, name)
                 .annotations
@@ -252,6 +260,16 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
         patch.contains("-<h1>one</h1>") && patch.contains("+<h1>two</h1>"),
         "{patch}"
     );
+
+    // Before going back to v1, the agent sees what that would write.
+    let plan = ok(
+        &s,
+        "restore_plan",
+        json!({"project": "site", "version": v1}),
+    )
+    .await;
+    assert_eq!(plan["write"], json!(["src/index.html"]));
+    assert_eq!(plan["remove"], json!([]));
 
     // The CLI sees the same vault: the versions the agent made are there.
     assert_eq!(sb.version_ids("site")[..2], [v2.clone(), v1.clone()]);

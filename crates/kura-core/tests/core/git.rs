@@ -165,3 +165,122 @@ fn the_project_folders_own_git_repository_is_shown_and_can_be_created() {
         "{files:?}"
     );
 }
+
+#[test]
+fn gc_rewrites_a_history_of_many_versions_into_one_pack_with_deltas_that_git_reads() {
+    let f = Fixture::new();
+    // A text file of 200 KiB edited a little in each of 12 versions.
+    let mut text: Vec<String> = (0..4000)
+        .map(|i| format!("line {i}: the quick brown fox jumps over the lazy dog\n"))
+        .collect();
+    let root = f.tree("src", &[("notes.txt", text.concat().as_bytes())]);
+    let p = f.link(&root, "p");
+    for v in 0..12 {
+        text[v * 300] = format!("edited in version {v}\n");
+        write(&root, "notes.txt", text.concat().as_bytes());
+        f.snapshot("p", &format!("edit {v}"));
+    }
+    let bare = f
+        .vault
+        .root()
+        .join("histories")
+        .join(format!("{}.git", p.id));
+    let packs = |bare: &std::path::Path| -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(bare.join("objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pack"))
+            .collect()
+    };
+    let size = |packs: &[std::path::PathBuf]| -> u64 {
+        packs
+            .iter()
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum()
+    };
+    let before = packs(&bare);
+    assert!(before.len() > 1, "each snapshot wrote a pack");
+    let versions_before = git(&bare, &["log", "--format=%H %s"]);
+    let bytes_before = size(&before);
+
+    let report = f.vault.gc(&kura_core::Job::default()).unwrap();
+    assert_eq!(report.histories_repacked, 1);
+
+    let after = packs(&bare);
+    assert_eq!(after.len(), 1, "one pack: {after:?}");
+    let bytes_after = size(&after);
+    assert!(
+        bytes_after * 4 < bytes_before,
+        "deltas: {bytes_before} bytes of packs became {bytes_after}"
+    );
+    assert!(report.bytes_freed >= bytes_before - bytes_after);
+    git(&bare, &["fsck", "--full", "--strict"]);
+    let verify = git(
+        &bare,
+        &[
+            "verify-pack",
+            "-v",
+            after[0].with_extension("idx").to_str().unwrap(),
+        ],
+    );
+    assert!(verify.contains("chain length = 1"), "{verify}");
+    assert_eq!(git(&bare, &["log", "--format=%H %s"]), versions_before);
+    // Every version reads back as it was: the oldest edit, through Kura.
+    let out = f.dir.path().join("v1");
+    f.vault
+        .export_version("p", Some("latest~11"), &out, &kura_core::Job::default())
+        .unwrap();
+    let first = std::fs::read_to_string(out.join("notes.txt")).unwrap();
+    assert!(first.contains("edited in version 0\n") && !first.contains("edited in version 1\n"));
+
+    // Already one pack: a second gc leaves it alone, and a new version lands beside it.
+    assert_eq!(
+        f.vault
+            .gc(&kura_core::Job::default())
+            .unwrap()
+            .histories_repacked,
+        0
+    );
+    write(&root, "notes.txt", b"short now\n");
+    f.snapshot("p", "after the repack");
+    assert_eq!(packs(&bare).len(), 2);
+    git(&bare, &["fsck", "--full", "--strict"]);
+}
+
+#[test]
+fn a_cancelled_repack_leaves_the_history_as_it_was() {
+    let f = Fixture::new();
+    let root = f.tree("src", &[("a.txt", b"one\n")]);
+    let p = f.link(&root, "p");
+    write(&root, "a.txt", b"two\n");
+    f.snapshot("p", "two");
+    let bare = f
+        .vault
+        .root()
+        .join("histories")
+        .join(format!("{}.git", p.id));
+    let listing = || {
+        let mut v: Vec<_> = std::fs::read_dir(bare.join("objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing();
+    // Cancelled while libgit2 builds the pack (its progress is the signal).
+    let slot: std::sync::Arc<std::sync::OnceLock<kura_core::Job>> = Default::default();
+    let seen = slot.clone();
+    let job = kura_core::Job::with_progress(move |p| {
+        if p.phase == "reading history" || p.phase == "finding deltas" {
+            if let Some(job) = seen.get() {
+                job.cancel();
+            }
+        }
+    });
+    slot.set(job.clone()).unwrap();
+    let err = f.vault.repack_histories(&job).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cancelled);
+    assert_eq!(listing(), before);
+    git(&bare, &["fsck", "--full", "--strict"]);
+}

@@ -138,6 +138,17 @@ impl KuraMcp {
         .await
     }
 
+    /// What `restore_project` would do, without doing it: the files it would write and remove to
+    /// make the working folder match the version, and how many changes are not in any version
+    /// yet (the version a restore takes first keeps them).
+    #[tool(annotations(title = "Plan a project restore", read_only_hint = true))]
+    async fn restore_plan(&self, Parameters(p): Parameters<RestoreProject>) -> Reply {
+        blocking(&self.api, move |api| {
+            Ok(api.vault().restore_plan(&p.project, &p.version)?)
+        })
+        .await
+    }
+
     /// DESTRUCTIVE. Writes one file back as it was in a version, over the file in the working
     /// folder. The current state is kept as a version first (`safety_version`). Refused unless
     /// the server runs with --allow-destructive.

@@ -1,0 +1,229 @@
+//! Delta-compressed histories: a project's packs, written fast and whole by snapshots, rewritten
+//! into one pack with deltas (OFS_DELTA, as git writes them) by libgit2's pack builder, so that
+//! every version costs about its change and `git` still reads the history.
+//!
+//! Crash-safe and never in a snapshot's way: the project lock is held only to list the packs and
+//! read the tips; the new pack is written, fsynced and in place before any old one goes, and only
+//! packs that existed when the tips were read are removed. A snapshot that lands meanwhile writes
+//! a pack of its own, which is kept (its objects reuse only versions the new pack holds).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::history;
+use crate::job::Job;
+use crate::project::Project;
+use crate::vault::Vault;
+
+/// What repacking histories did.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct RepackReport {
+    /// Histories rewritten into one delta-compressed pack.
+    pub histories_repacked: u64,
+    /// Their packs' bytes before.
+    pub bytes_before: u64,
+    /// Their pack's bytes after.
+    pub bytes_after: u64,
+}
+
+/// The pack files (`.pack`) of a history, with their size.
+fn packs(pack_dir: &Path) -> Result<Vec<(PathBuf, u64)>> {
+    let rd = match fs::read_dir(pack_dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Error::io("list", pack_dir, e)),
+    };
+    let mut out = Vec::new();
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io("list", pack_dir, e))?;
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "pack") {
+            let len = entry
+                .metadata()
+                .map_err(|e| Error::io("read", &path, e))?
+                .len();
+            out.push((path, len));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Whether the history has loose objects (written by git2 outside the pack writer).
+fn has_loose_objects(objects: &Path) -> bool {
+    fs::read_dir(objects).is_ok_and(|rd| {
+        rd.flatten().any(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.len() == 2
+                && name.bytes().all(|b| b.is_ascii_hexdigit())
+                && fs::read_dir(e.path()).is_ok_and(|mut d| d.next().is_some())
+        })
+    })
+}
+
+impl Vault {
+    /// Rewrites every history of more than one pack (or with loose objects) into one
+    /// delta-compressed pack. A project another process is writing is left for next time.
+    pub fn repack_histories(&self, job: &Job) -> Result<RepackReport> {
+        let mut report = RepackReport::default();
+        let projects = self.all_projects()?;
+        let total = projects.len() as u64;
+        for (i, p) in projects.iter().enumerate() {
+            job.check()?;
+            job.files("repacking histories", i as u64, Some(total));
+            match self.repack_history(p, job) {
+                Ok(Some((before, after))) => {
+                    report.histories_repacked += 1;
+                    report.bytes_before += before;
+                    report.bytes_after += after;
+                }
+                Ok(None) => {}
+                Err(e) if e.kind() == crate::ErrorKind::Busy => {
+                    tracing::debug!("history of {} is busy; repacked next time", p.name);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        job.files("repacking histories", total, Some(total));
+        Ok(report)
+    }
+
+    /// Rewrites one project's history into one delta-compressed pack; `None` when it is one
+    /// pack already. Returns the packs' bytes before and after.
+    pub(crate) fn repack_history(&self, p: &Project, job: &Job) -> Result<Option<(u64, u64)>> {
+        let repo_path = self.history_path(&p.id);
+        let objects = repo_path.join("objects");
+        let pack_dir = objects.join("pack");
+        let (old, tips) = {
+            let _lock = self.lock_project(&p.id)?;
+            let old = packs(&pack_dir)?;
+            if old.len() <= 1 && !has_loose_objects(&objects) {
+                return Ok(None);
+            }
+            let repo = history::open(&repo_path)?;
+            let mut tips = Vec::new();
+            for r in repo.references()? {
+                if let Some(oid) = r?.resolve().ok().and_then(|r| r.target()) {
+                    tips.push(oid);
+                }
+            }
+            (old, tips)
+        };
+        if tips.is_empty() {
+            return Ok(None);
+        }
+        let before: u64 = old.iter().map(|(_, len)| len).sum();
+        let repo = history::open(&repo_path)?;
+        let mut walk = repo.revwalk()?;
+        for t in &tips {
+            walk.push(*t)?;
+        }
+        let mut builder = repo.packbuilder()?;
+        builder.set_threads(0);
+        builder.insert_walk(&mut walk)?;
+        let count = builder.object_count() as u64;
+        let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopped = cancelled.clone();
+        let progress = job.clone();
+        builder.set_progress_callback(move |stage, done, total| {
+            let phase = match stage {
+                git2::PackBuilderStage::AddingObjects => "reading history",
+                git2::PackBuilderStage::Deltafication => "finding deltas",
+            };
+            progress.files(phase, u64::from(done), Some(u64::from(total).max(count)));
+            if progress.is_cancelled() {
+                stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+                return false;
+            }
+            true
+        })?;
+        let written = builder.write(&pack_dir, 0o444);
+        if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Error::cancelled());
+        }
+        written?;
+        let name = builder
+            .name()?
+            .ok_or_else(|| Error::internal("the new pack has no name"))?
+            .to_string();
+        drop(builder);
+        let new_pack = pack_dir.join(format!("pack-{name}.pack"));
+        // Durable before anything goes: the pack, its index, and their names.
+        for ext in ["pack", "idx"] {
+            let path = new_pack.with_extension(ext);
+            let f = fs::File::open(&path).map_err(|e| Error::io("open", &path, e))?;
+            crate::durable::sync_file(&f, &path)?;
+        }
+        crate::durable::sync_dir(&pack_dir)?;
+        for (path, _) in old.iter().filter(|(path, _)| *path != new_pack) {
+            // The index first: a pack without its index is ignored, an index without its pack
+            // is an error to readers.
+            for ext in ["idx", "rev", "bitmap", "pack"] {
+                match fs::remove_file(path.with_extension(ext)) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(Error::io("remove", path, e)),
+                }
+            }
+        }
+        crate::durable::sync_dir(&pack_dir)?;
+        remove_packed_loose_objects(&objects, &new_pack.with_extension("idx"))?;
+        let after = fs::metadata(&new_pack)
+            .map_err(|e| Error::io("read", &new_pack, e))?
+            .len();
+        Ok(Some((before, after)))
+    }
+}
+
+/// Removes the loose objects the new pack (its index at `idx`) holds, as `git prune-packed`.
+/// Others are left: one may be a version being written right now.
+fn remove_packed_loose_objects(objects: &Path, idx: &Path) -> Result<()> {
+    let packed = pack_index_oids(idx)?;
+    let Ok(rd) = fs::read_dir(objects) else {
+        return Ok(());
+    };
+    for dir in rd.flatten() {
+        let prefix = dir.file_name().to_string_lossy().to_string();
+        if prefix.len() != 2 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            continue;
+        }
+        for entry in fs::read_dir(dir.path()).into_iter().flatten().flatten() {
+            let rest = entry.file_name().to_string_lossy().to_string();
+            let Ok(oid) = hex::decode(format!("{prefix}{rest}")) else {
+                continue;
+            };
+            if packed.binary_search_by(|o| o.as_slice().cmp(&oid)).is_ok() {
+                fs::remove_file(entry.path()).map_err(|e| Error::io("remove", &entry.path(), e))?;
+            }
+        }
+        // Only when empty.
+        let _ = fs::remove_dir(dir.path());
+    }
+    Ok(())
+}
+
+/// The object ids a pack index (version 2) lists, sorted.
+fn pack_index_oids(idx: &Path) -> Result<Vec<[u8; 20]>> {
+    let data = fs::read(idx).map_err(|e| Error::io("read", idx, e))?;
+    let bad = || {
+        Error::corrupt(format!(
+            "{} is not a pack index of version 2",
+            idx.display()
+        ))
+    };
+    if data.len() < 8 + 1024 || data[..8] != [0xff, b't', b'O', b'c', 0, 0, 0, 2] {
+        return Err(bad());
+    }
+    let n = u32::from_be_bytes(data[8 + 1020..8 + 1024].try_into().map_err(|_| bad())?) as usize;
+    let ids = data.get(8 + 1024..8 + 1024 + n * 20).ok_or_else(bad)?;
+    Ok(ids
+        .chunks_exact(20)
+        .map(|c| c.try_into().expect("20 bytes"))
+        .collect())
+}
