@@ -516,21 +516,39 @@ impl Vault {
     }
 
     fn collect_chunks(&self, dry_run: bool, job: &Job) -> Result<Vec<CleanupItem>> {
-        let (chunks, bytes) = if dry_run {
+        // Histories to rewrite with deltas (what that saves is known only once it is done).
+        let (chunks, bytes, histories, history_bytes) = if dry_run {
             let live = self.live_chunks(job)?;
-            self.chunks().garbage(&live)?
+            let (chunks, bytes) = self.chunks().garbage(&live)?;
+            (chunks, bytes, self.histories_to_repack()?, 0)
         } else {
             let r = self.gc(job)?;
-            (r.chunks_removed, r.bytes_freed)
+            (
+                r.chunks_removed,
+                r.bytes_freed - r.history_bytes_freed,
+                r.histories_repacked,
+                r.history_bytes_freed,
+            )
         };
-        if chunks == 0 && bytes == 0 {
-            return Ok(Vec::new());
+        let mut items = Vec::new();
+        if chunks > 0 || bytes > 0 {
+            items.push(CleanupItem {
+                description: format!("{chunks} chunk(s) no version references"),
+                project: None,
+                bytes,
+            });
         }
-        Ok(vec![CleanupItem {
-            description: format!("{chunks} chunk(s) no version references"),
-            project: None,
-            bytes,
-        }])
+        if histories > 0 {
+            items.push(CleanupItem {
+                description: format!(
+                    "{histories} project histor{} rewritten with deltas",
+                    if histories == 1 { "y" } else { "ies" }
+                ),
+                project: None,
+                bytes: history_bytes,
+            });
+        }
+        Ok(items)
     }
 
     fn clean_cache(&self, dry_run: bool) -> Result<Vec<CleanupItem>> {

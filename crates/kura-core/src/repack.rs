@@ -54,6 +54,11 @@ fn packs(pack_dir: &Path) -> Result<Vec<(PathBuf, u64)>> {
     Ok(out)
 }
 
+/// Whether a history (its `objects` folder) is more than one pack.
+fn needs_repack(objects: &Path) -> Result<bool> {
+    Ok(packs(&objects.join("pack"))?.len() > 1 || has_loose_objects(objects))
+}
+
 /// Whether the history has loose objects (written by git2 outside the pack writer).
 fn has_loose_objects(objects: &Path) -> bool {
     fs::read_dir(objects).is_ok_and(|rd| {
@@ -94,6 +99,18 @@ impl Vault {
         Ok(report)
     }
 
+    /// How many histories [`Vault::repack_histories`] would rewrite now.
+    pub(crate) fn histories_to_repack(&self) -> Result<u64> {
+        let mut n = 0;
+        for p in self.all_projects()? {
+            let objects = self.history_path(&p.id).join("objects");
+            if needs_repack(&objects)? {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Rewrites one project's history into one delta-compressed pack; `None` when it is one
     /// pack already. Returns the packs' bytes before and after.
     pub(crate) fn repack_history(&self, p: &Project, job: &Job) -> Result<Option<(u64, u64)>> {
@@ -102,10 +119,10 @@ impl Vault {
         let pack_dir = objects.join("pack");
         let (old, tips) = {
             let _lock = self.lock_project(&p.id)?;
-            let old = packs(&pack_dir)?;
-            if old.len() <= 1 && !has_loose_objects(&objects) {
+            if !needs_repack(&objects)? {
                 return Ok(None);
             }
+            let old = packs(&pack_dir)?;
             let repo = history::open(&repo_path)?;
             let mut tips = Vec::new();
             for r in repo.references()? {

@@ -72,6 +72,8 @@ pub struct GcReport {
     pub bytes_freed: u64,
     /// Project histories rewritten into one delta-compressed pack.
     pub histories_repacked: u64,
+    /// The part of `bytes_freed` the rewritten histories gave back.
+    pub history_bytes_freed: u64,
 }
 
 /// Where a pointer blob appears: (version short id, path).
@@ -438,6 +440,7 @@ impl Vault {
             packs_rewritten: r.packs_rewritten as u64,
             bytes_freed: r.bytes_freed + repacked.bytes_before.saturating_sub(repacked.bytes_after),
             histories_repacked: repacked.histories_repacked,
+            history_bytes_freed: repacked.bytes_before.saturating_sub(repacked.bytes_after),
         })
     }
 

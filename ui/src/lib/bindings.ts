@@ -546,6 +546,8 @@ export type GcReport = {
 	bytes_freed: number,
 	/**  Project histories rewritten into one delta-compressed pack. */
 	histories_repacked: number,
+	/**  The part of `bytes_freed` the rewritten histories gave back. */
+	history_bytes_freed: number,
 };
 
 /**  How a target is doing. */

@@ -284,3 +284,49 @@ fn a_cancelled_repack_leaves_the_history_as_it_was() {
     assert_eq!(listing(), before);
     git(&bare, &["fsck", "--full", "--strict"]);
 }
+
+#[test]
+fn cleanup_says_which_histories_it_would_rewrite_and_then_rewrites_them() {
+    use kura_core::{CleanupCategory, CleanupOptions};
+    let f = Fixture::new();
+    let root = f.tree("src", &[("a.txt", b"one\n")]);
+    let p = f.link(&root, "p");
+    write(&root, "a.txt", b"two\n");
+    f.snapshot("p", "two");
+    let only = |dry_run| CleanupOptions {
+        dry_run,
+        only: vec![CleanupCategory::Chunks],
+    };
+    let items = |r: &kura_core::CleanupReport| -> Vec<String> {
+        r.categories
+            .iter()
+            .flat_map(|c| c.items.iter().map(|i| i.description.clone()))
+            .collect()
+    };
+    let job = kura_core::Job::default();
+    let preview = f.vault.cleanup(&only(true), &job).unwrap();
+    assert_eq!(items(&preview), ["1 project history rewritten with deltas"]);
+    let pack_dir = f
+        .vault
+        .root()
+        .join("histories")
+        .join(format!("{}.git", p.id))
+        .join("objects/pack");
+    let count = || {
+        std::fs::read_dir(&pack_dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "pack")
+            })
+            .count()
+    };
+    assert_eq!(count(), 2, "the dry run changed nothing");
+    let done = f.vault.cleanup(&only(false), &job).unwrap();
+    assert_eq!(items(&done), ["1 project history rewritten with deltas"]);
+    assert_eq!(count(), 1);
+    assert!(items(&f.vault.cleanup(&only(true), &job).unwrap()).is_empty());
+}

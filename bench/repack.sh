@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Two versions of the Rust docs (stable, then nightly) in one project: Kura's history before and
+# after `kura gc` rewrites it with deltas, side by side with `git gc` of the same two commits.
+#
+#   bash bench/repack.sh                 # the std docs (about 125 MB, 2,700 files)
+#   bash bench/repack.sh .               # all of the docs (about 800 MB)
+#
+# Needs the rust-docs component of a stable and a nightly toolchain under ~/.rustup; builds a
+# release kura unless KURA_BIN is set. Works in a temporary folder, removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sub=${1:-std}
+a=$(ls -d ~/.rustup/toolchains/stable-*/share/doc/rust/html/"$sub" 2>/dev/null | head -1)
+b=$(ls -d ~/.rustup/toolchains/nightly-*/share/doc/rust/html/"$sub" 2>/dev/null | head -1)
+if [[ -z "$a" || -z "$b" ]]; then
+  echo "skipped: no stable and nightly rust-docs under ~/.rustup (rustup component add rust-docs)" >&2
+  exit 0
+fi
+kura="${KURA_BIN:-}"
+if [[ -z "$kura" ]]; then
+  cargo build --quiet --release -p kura-cli
+  kura="$PWD/target/release/kura"
+fi
+w=$(mktemp -d)
+trap 'rm -rf "$w"' EXIT
+kib() { du -sk "$1" | cut -f1; }
+mkdir "$w/work"
+cp -r "$a/." "$w/work/"
+export KURA_HOME="$w/vault"
+"$kura" project import "$w/work" --link --name docs -q >/dev/null
+rm -rf "$w/work" && mkdir "$w/work" && cp -r "$b/." "$w/work/"
+"$kura" snapshot docs -m nightly -q >/dev/null
+echo "data: $(find "$w/work" -type f | wc -l) files, $(du -sm "$w/work" | cut -f1) MB; stable then nightly"
+h=$(ls -d "$w"/vault/histories/*.git)
+before=$(kib "$h")
+start=$(date +%s%N)
+"$kura" gc -q >/dev/null
+kura_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+after=$(kib "$h")
+chunks=$(kib "$w/vault/chunks")
+g="$w/git"
+git init -q "$g"
+cp -r "$a/." "$g/"
+(cd "$g" && git add -A && git -c user.name=b -c user.email=b@b commit -qm stable \
+  && find . -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} + && cp -r "$b/." . \
+  && git add -A && git -c user.name=b -c user.email=b@b commit -qm nightly)
+start=$(date +%s%N)
+git -C "$g" gc -q
+git_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+git_kib=$(kib "$g/.git/objects")
+printf '%-34s %10s\n' "kura history before gc (KiB)" "$before"
+printf '%-34s %10s\n' "kura history after gc (KiB)" "$after"
+printf '%-34s %10s\n' "kura chunk store (KiB)" "$chunks"
+printf '%-34s %10s\n' "git gc objects (KiB)" "$git_kib"
+printf '%-34s %10s\n' "kura gc (ms)" "$kura_ms"
+printf '%-34s %10s\n' "git gc (ms)" "$git_ms"
+python3 -c "print(f'ratio kura (history + chunks) / git gc: size {($after + $chunks) / $git_kib:.2f}x, time {$kura_ms / $git_ms:.2f}x')"
