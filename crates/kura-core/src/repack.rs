@@ -126,8 +126,9 @@ impl Vault {
             let repo = history::open(&repo_path)?;
             let mut tips = Vec::new();
             for r in repo.references()? {
-                if let Some(oid) = r?.resolve().ok().and_then(|r| r.target()) {
-                    tips.push(oid);
+                // Symbolic refs resolve to one of the others; tags peel to their commit.
+                if let Ok(commit) = r?.peel_to_commit() {
+                    tips.push(commit.id());
                 }
             }
             (old, tips)
