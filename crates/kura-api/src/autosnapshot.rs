@@ -177,7 +177,10 @@ impl Shared {
                 ..Default::default()
             };
             match vault.snapshot(&id, &opts, &Job::default()) {
-                Ok(r) if r.version.is_some() => api.changed(Some(&id), "snapshot"),
+                Ok(r) if r.version.is_some() => {
+                    api.changed(Some(&id), "snapshot");
+                    repack_in_background(&api, &id);
+                }
                 Ok(_) => {}
                 // Another process is writing it: try again after the next quiet period.
                 Err(e) if e.kind() == kura_core::ErrorKind::Busy => {
@@ -248,5 +251,24 @@ impl Shared {
                 Err(e) => tracing::warn!("cannot watch {}: {e}", path.display()),
             }
         }
+    }
+}
+
+/// Once a project's automatic versions have piled up into many packs, its history is rewritten
+/// with deltas on a thread of its own, so that quiet-period snapshots of other projects go on.
+fn repack_in_background(api: &Arc<Api>, id: &str) {
+    let (api, id) = (api.clone(), id.to_string());
+    let spawned = std::thread::Builder::new()
+        .name("kura-repack".into())
+        .spawn(
+            move || match api.vault().repack_if_many_packs(&id, &Job::default()) {
+                Ok(true) => api.changed(Some(&id), "repacked"),
+                Ok(false) => {}
+                Err(e) if e.kind() == kura_core::ErrorKind::Busy => {}
+                Err(e) => tracing::warn!("rewriting the history of {id} with deltas failed: {e}"),
+            },
+        );
+    if let Err(e) = spawned {
+        tracing::warn!("no thread to rewrite a history with: {e}");
     }
 }

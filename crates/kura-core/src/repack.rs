@@ -31,6 +31,10 @@ pub struct RepackReport {
     pub bytes_after: u64,
 }
 
+/// Packs at which a history is rewritten in the background after a version (about as many
+/// versions since the last repack).
+pub const MANY_PACKS: usize = 50;
+
 /// The pack files (`.pack`) of a history, with their size.
 fn packs(pack_dir: &Path) -> Result<Vec<(PathBuf, u64)>> {
     let rd = match fs::read_dir(pack_dir) {
@@ -111,12 +115,33 @@ impl Vault {
         Ok(n)
     }
 
+    /// Rewrites the project's history with deltas once snapshots have left it in at least
+    /// [`MANY_PACKS`] packs (each version is one); true when it did. For the background, after
+    /// a version: the snapshot itself stays fast.
+    pub fn repack_if_many_packs(&self, reference: &str, job: &Job) -> Result<bool> {
+        let p = self.project(reference)?;
+        let pack_dir = self.history_path(&p.id).join("objects/pack");
+        if packs(&pack_dir)?.len() < MANY_PACKS {
+            return Ok(false);
+        }
+        Ok(self.repack_history(&p, job)?.is_some())
+    }
+
     /// Rewrites one project's history into one delta-compressed pack; `None` when it is one
-    /// pack already. Returns the packs' bytes before and after.
+    /// pack already, or another repack of it is under way. Returns the packs' bytes before and
+    /// after.
     pub(crate) fn repack_history(&self, p: &Project, job: &Job) -> Result<Option<(u64, u64)>> {
         let repo_path = self.history_path(&p.id);
         let objects = repo_path.join("objects");
         let pack_dir = objects.join("pack");
+        // One repack of a history at a time (gc, cleanup and the background, in any process).
+        let lock = self
+            .root()
+            .join("locks")
+            .join(format!("{}.repack.lock", p.id));
+        let Some(_repacking) = crate::durable::FileLock::try_acquire(&lock, true)? else {
+            return Ok(None);
+        };
         let (old, tips) = {
             let _lock = self.lock_project(&p.id)?;
             if !needs_repack(&objects)? {

@@ -330,3 +330,48 @@ fn cleanup_says_which_histories_it_would_rewrite_and_then_rewrites_them() {
     assert_eq!(count(), 1);
     assert!(items(&f.vault.cleanup(&only(true), &job).unwrap()).is_empty());
 }
+
+#[test]
+fn a_history_of_many_versions_is_rewritten_after_a_version_and_one_of_few_is_left_alone() {
+    let f = Fixture::new();
+    let root = f.tree("src", &[("a.txt", b"0\n")]);
+    let p = f.link(&root, "p");
+    let pack_dir = f
+        .vault
+        .root()
+        .join("histories")
+        .join(format!("{}.git", p.id))
+        .join("objects/pack");
+    let packs = || {
+        std::fs::read_dir(&pack_dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "pack")
+            })
+            .count()
+    };
+    let job = kura_core::Job::default();
+    write(&root, "a.txt", b"1\n");
+    f.snapshot("p", "1");
+    assert!(!f.vault.repack_if_many_packs("p", &job).unwrap());
+    assert_eq!(packs(), 2);
+    for i in 2..kura_core::MANY_PACKS {
+        write(&root, "a.txt", format!("{i}\n").as_bytes());
+        f.snapshot("p", &i.to_string());
+    }
+    assert_eq!(packs(), kura_core::MANY_PACKS);
+    assert!(f.vault.repack_if_many_packs("p", &job).unwrap());
+    assert_eq!(packs(), 1);
+    git(
+        pack_dir.parent().unwrap().parent().unwrap(),
+        &["fsck", "--full", "--strict"],
+    );
+    assert_eq!(
+        f.vault.versions("p", None).unwrap().len(),
+        kura_core::MANY_PACKS
+    );
+}
