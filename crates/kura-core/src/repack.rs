@@ -142,6 +142,18 @@ impl Vault {
         let Some(_repacking) = crate::durable::FileLock::try_acquire(&lock, true)? else {
             return Ok(None);
         };
+        // What a repack killed half-way left: libgit2's temporary pack and the lock files of its
+        // index (only a repack makes them).
+        if let Ok(rd) = fs::read_dir(&pack_dir) {
+            for e in rd.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.starts_with("pack_git2_")
+                    || (name.starts_with("pack-") && name.ends_with(".lock"))
+                {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
         let (old, tips) = {
             let _lock = self.lock_project(&p.id)?;
             if !needs_repack(&objects)? {

@@ -201,6 +201,15 @@ impl Vault {
     /// Lock held while writing a project's history (one writer per project across processes).
     pub(crate) fn lock_project(&self, project_id: &str) -> Result<FileLock> {
         let path = self.root.join("locks").join(format!("{project_id}.lock"));
+        // A lock released a moment ago can still look held: a child process forked by another
+        // thread (git, tar) shares the lock until its exec closes it. A real writer holds it
+        // far longer than these tries.
+        for _ in 0..10 {
+            if let Some(lock) = FileLock::try_acquire(&path, true)? {
+                return Ok(lock);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         match FileLock::try_acquire(&path, true)? {
             Some(lock) => Ok(lock),
             None => Err(Error::new(

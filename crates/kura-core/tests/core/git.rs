@@ -283,6 +283,23 @@ fn a_cancelled_repack_leaves_the_history_as_it_was() {
     assert_eq!(err.kind(), ErrorKind::Cancelled);
     assert_eq!(listing(), before);
     git(&bare, &["fsck", "--full", "--strict"]);
+
+    // A repack killed while libgit2 wrote left its temporary pack: the next one removes it.
+    let leftover = bare.join("objects/pack/pack_git2_0123456789abcdef");
+    std::fs::write(&leftover, b"half a pack").unwrap();
+    let report = f
+        .vault
+        .repack_histories(&kura_core::Job::default())
+        .unwrap();
+    assert_eq!(report.histories_repacked, 1);
+    assert!(!leftover.exists());
+    assert_eq!(
+        listing().len(),
+        2,
+        "one pack and its index: {:?}",
+        listing()
+    );
+    git(&bare, &["fsck", "--full", "--strict"]);
 }
 
 #[test]
