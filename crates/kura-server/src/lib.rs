@@ -80,6 +80,8 @@ pub struct ServeOptions {
     pub max_upload: u64,
     /// How long a request may take to be answered (streams and `?wait=true` are bounded by it).
     pub request_timeout: Duration,
+    /// How long a request's headers may take to arrive; the connection is closed after that.
+    pub header_timeout: Duration,
     /// The built UI (`ui/dist`), served at `/`.
     pub ui_dir: Option<PathBuf>,
     /// Where the discovery file goes (`None`: next to the default socket).
@@ -90,7 +92,7 @@ pub struct ServeOptions {
 
 impl ServeOptions {
     /// The defaults: the Unix socket of [`default_socket_path`], 1 MiB JSON bodies, 64 GiB
-    /// uploads, a five-minute request limit.
+    /// uploads, a five-minute request limit, 30 seconds for a request's headers.
     pub fn new(bind: Bind) -> ServeOptions {
         ServeOptions {
             bind,
@@ -100,6 +102,7 @@ impl ServeOptions {
             max_json_body: 1 << 20,
             max_upload: 64 << 30,
             request_timeout: Duration::from_secs(300),
+            header_timeout: Duration::from_secs(30),
             ui_dir: None,
             discovery_file: None,
             schedules: true,
@@ -214,7 +217,8 @@ impl Server {
             shutdown.await;
             stopping.cancel();
         };
-        let result = self.listener.serve(app, shutdown).await;
+        let header_timeout = self.state.options.header_timeout;
+        let result = self.listener.serve(app, header_timeout, shutdown).await;
         self.listening.remove();
         result
     }

@@ -178,6 +178,7 @@ impl Listener {
     pub(crate) async fn serve(
         self,
         app: Router,
+        header_timeout: std::time::Duration,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         match self {
@@ -190,15 +191,75 @@ impl Listener {
                         tracing::debug!("TCP_NODELAY not set: {e}");
                     }
                 });
-                axum::serve(l, app.into_make_service_with_connect_info::<SocketAddr>())
-                    .with_graceful_shutdown(shutdown)
-                    .await
+                accept_loop(l, app, header_timeout, shutdown, |peer| Some(*peer)).await
             }
-            Listener::Unix(l) => {
-                axum::serve(l, app.into_make_service())
-                    .with_graceful_shutdown(shutdown)
-                    .await
-            }
+            Listener::Unix(l) => accept_loop(l, app, header_timeout, shutdown, |_| None).await,
         }
     }
+}
+
+/// Serves each accepted connection with HTTP/1.1 until `shutdown`, then lets every connection
+/// finish its request and waits for them. What `axum::serve` does, plus a limit on how long a
+/// request's headers may take to arrive: a client that sends them slowly (or never) does not
+/// hold a connection and a task forever.
+async fn accept_loop<L>(
+    mut listener: L,
+    app: Router,
+    header_timeout: std::time::Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    peer: fn(&L::Addr) -> Option<SocketAddr>,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+{
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
+    let (close_tx, close_rx) = tokio::sync::watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (io, addr) = tokio::select! {
+            conn = listener.accept() => conn,
+            () = &mut shutdown => break,
+        };
+        let peer = peer(&addr);
+        let app = app.clone();
+        let service = hyper::service::service_fn(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                if let Some(peer) = peer {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                }
+                app.clone().oneshot(req.map(axum::body::Body::new))
+            },
+        );
+        let mut close = close_rx.clone();
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let conn = http.serve_connection(TokioIo::new(io), service);
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::trace!("a connection ended: {e}");
+                    }
+                    return;
+                }
+                _ = close.changed() => {}
+            }
+            conn.as_mut().graceful_shutdown();
+            if let Err(e) = conn.await {
+                tracing::trace!("a connection ended: {e}");
+            }
+            drop(close);
+        });
+    }
+    drop(listener);
+    drop(close_rx);
+    // Every connection is told to finish; serving ends when the last one has.
+    let _ = close_tx.send(());
+    close_tx.closed().await;
+    Ok(())
 }

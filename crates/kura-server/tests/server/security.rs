@@ -469,3 +469,30 @@ async fn the_built_ui_is_served_with_index_html_for_app_routes() {
     assert_eq!(c.get("/v1/projects").await.status, 401);
     s.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_that_sends_its_headers_slowly_is_cut_off_and_others_are_served() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::start_with(tempfile::tempdir().unwrap(), |o| {
+        o.header_timeout = std::time::Duration::from_secs(1);
+    })
+    .await;
+    // Half a request line, then nothing: the server closes the connection.
+    let mut slow = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    slow.write_all(b"GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        slow.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the slow connection was still open after 20 s"
+    );
+    // Meanwhile and after, whole requests are answered.
+    assert_eq!(s.anonymous().get("/v1/health").await.status, 200);
+    s.stop().await;
+}
