@@ -129,8 +129,13 @@ impl DataSet {
     }
 
     /// Modifies, adds and deletes text files, and rewrites, adds or deletes a large binary.
+    /// A restore killed after its removals and before its writes can leave the folder without
+    /// text files or binaries: what is missing is added first.
     fn mutate(&mut self, rng: &mut Rng) {
         for _ in 0..(5 + rng.below(20)) {
+            if self.text.is_empty() {
+                break;
+            }
             let i = Self::pick(&self.text, rng);
             let path = self.root.join(&self.text[i]);
             let mut data = fs::read(&path).unwrap();
@@ -144,6 +149,9 @@ impl DataSet {
             self.text.push(rel);
         }
         for _ in 0..(1 + rng.below(6)) {
+            if self.text.len() <= 1 {
+                break;
+            }
             let i = Self::pick(&self.text, rng);
             fs::remove_file(self.root.join(self.text.swap_remove(i))).unwrap();
         }
@@ -153,7 +161,7 @@ impl DataSet {
         }
         let size = (2 << 20) + rng.below(3 << 20) as usize;
         match rng.below(4) {
-            0 if self.binaries.len() < 5 => {
+            n if self.binaries.is_empty() || (n == 0 && self.binaries.len() < 5) => {
                 self.added += 1;
                 let rel = format!("blobs/new{}.bin", self.added);
                 disk::write(&self.root.join(&rel), rng.bytes(size));
