@@ -21,6 +21,23 @@ fn git(dir: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The bare repository of a project's history.
+fn history_dir(f: &Fixture, p: &kura_core::Project) -> std::path::PathBuf {
+    f.vault
+        .root()
+        .join("histories")
+        .join(format!("{}.git", p.id))
+}
+
+/// The pack files (`.pack`) of a history.
+fn pack_files(bare: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(bare.join("objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pack"))
+        .collect()
+}
+
 #[test]
 fn the_history_is_a_git_repository_that_git_reads_and_fsck_accepts() {
     let f = Fixture::new();
@@ -180,18 +197,8 @@ fn gc_rewrites_a_history_of_many_versions_into_one_pack_with_deltas_that_git_rea
         write(&root, "notes.txt", text.concat().as_bytes());
         f.snapshot("p", &format!("edit {v}"));
     }
-    let bare = f
-        .vault
-        .root()
-        .join("histories")
-        .join(format!("{}.git", p.id));
-    let packs = |bare: &std::path::Path| -> Vec<std::path::PathBuf> {
-        std::fs::read_dir(bare.join("objects/pack"))
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "pack"))
-            .collect()
-    };
+    let bare = history_dir(&f, &p);
+    let packs = pack_files;
     let size = |packs: &[std::path::PathBuf]| -> u64 {
         packs
             .iter()
@@ -254,11 +261,7 @@ fn a_cancelled_repack_leaves_the_history_as_it_was() {
     let p = f.link(&root, "p");
     write(&root, "a.txt", b"two\n");
     f.snapshot("p", "two");
-    let bare = f
-        .vault
-        .root()
-        .join("histories")
-        .join(format!("{}.git", p.id));
+    let bare = history_dir(&f, &p);
     let listing = || {
         let mut v: Vec<_> = std::fs::read_dir(bare.join("objects/pack"))
             .unwrap()
@@ -323,24 +326,8 @@ fn cleanup_says_which_histories_it_would_rewrite_and_then_rewrites_them() {
     let job = kura_core::Job::default();
     let preview = f.vault.cleanup(&only(true), &job).unwrap();
     assert_eq!(items(&preview), ["1 project history rewritten with deltas"]);
-    let pack_dir = f
-        .vault
-        .root()
-        .join("histories")
-        .join(format!("{}.git", p.id))
-        .join("objects/pack");
-    let count = || {
-        std::fs::read_dir(&pack_dir)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "pack")
-            })
-            .count()
-    };
+    let bare = history_dir(&f, &p);
+    let count = || pack_files(&bare).len();
     assert_eq!(count(), 2, "the dry run changed nothing");
     let done = f.vault.cleanup(&only(false), &job).unwrap();
     assert_eq!(items(&done), ["1 project history rewritten with deltas"]);
@@ -353,24 +340,8 @@ fn a_history_of_many_versions_is_rewritten_after_a_version_and_one_of_few_is_lef
     let f = Fixture::new();
     let root = f.tree("src", &[("a.txt", b"0\n")]);
     let p = f.link(&root, "p");
-    let pack_dir = f
-        .vault
-        .root()
-        .join("histories")
-        .join(format!("{}.git", p.id))
-        .join("objects/pack");
-    let packs = || {
-        std::fs::read_dir(&pack_dir)
-            .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "pack")
-            })
-            .count()
-    };
+    let bare = history_dir(&f, &p);
+    let packs = || pack_files(&bare).len();
     let job = kura_core::Job::default();
     write(&root, "a.txt", b"1\n");
     f.snapshot("p", "1");
@@ -383,10 +354,7 @@ fn a_history_of_many_versions_is_rewritten_after_a_version_and_one_of_few_is_lef
     assert_eq!(packs(), kura_core::MANY_PACKS);
     assert!(f.vault.repack_if_many_packs("p", &job).unwrap());
     assert_eq!(packs(), 1);
-    git(
-        pack_dir.parent().unwrap().parent().unwrap(),
-        &["fsck", "--full", "--strict"],
-    );
+    git(&bare, &["fsck", "--full", "--strict"]);
     assert_eq!(
         f.vault.versions("p", None).unwrap().len(),
         kura_core::MANY_PACKS
