@@ -1,5 +1,6 @@
-//! The scheduler: backups per target on their schedules, the cleanup run on `cleanup.schedule`
-//! and automatic versions of quiet project folders ([`AutoSnapshots`]), in whichever process (the desktop app or `kura serve`) holds the vault's
+//! The scheduler: backups per target on their schedules, the cleanup run on `cleanup.schedule`,
+//! idle projects' histories rewritten with deltas, and automatic versions of quiet project
+//! folders ([`AutoSnapshots`]), in whichever process (the desktop app or `kura serve`) holds the vault's
 //! schedule lock. Missed runs are caught up once, a pause holds them back, a resting target waits
 //! out its rest, an unreachable one is tried again after a while, and one target never runs twice
 //! at once. A process that cannot take the lock still serves requests (a backup started by hand
@@ -22,6 +23,8 @@ use crate::Api;
 
 /// The lock file, under the vault folder, held by the process that runs the schedules.
 pub const SCHEDULE_LOCK: &str = "locks/schedule.lock";
+/// The agenda's key while idle histories are being rewritten (no target name has a colon).
+const REPACK_KEY: &str = "repack:";
 /// How many recent cleanup runs are looked at (to find the last one that was not a dry run).
 const RECENT_CLEANUPS: u32 = 20;
 
@@ -185,8 +188,54 @@ impl Api {
             }
         }
         started.extend(self.cleanup_if_due(now));
+        self.repack_idle_histories();
         self.publish_backup_status();
         started
+    }
+
+    /// Rewrites with deltas, one after another on a thread of their own, the histories of
+    /// projects left alone for [`kura_core::REPACK_AFTER_IDLE_SECS`] that are not one such pack
+    /// yet. Snapshots stay fast (their packs have no deltas); this is where a quiet project's
+    /// versions shrink to about their changes. Returns the thread, if one started.
+    pub(crate) fn repack_idle_histories(self: &Arc<Self>) -> Option<JoinHandle<()>> {
+        let idle = match self
+            .vault
+            .idle_histories_to_repack(kura_core::REPACK_AFTER_IDLE_SECS)
+        {
+            Ok(ids) if !ids.is_empty() => ids,
+            Ok(_) => return None,
+            Err(e) => {
+                tracing::warn!("cannot look for histories to rewrite with deltas: {e}");
+                return None;
+            }
+        };
+        if !lock(&self.backups.agenda).start(REPACK_KEY) {
+            return None;
+        }
+        let api = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("kura-repack-idle".into())
+            .spawn(move || {
+                for id in idle {
+                    match api.vault.repack_project(&id, &kura_core::Job::default()) {
+                        Ok(true) => api.changed(Some(&id), "repacked"),
+                        Ok(false) => {}
+                        Err(e) if e.kind() == kura_core::ErrorKind::Busy => {}
+                        Err(e) => {
+                            tracing::warn!("rewriting the history of {id} with deltas failed: {e}")
+                        }
+                    }
+                }
+                lock(&api.backups.agenda).finish(REPACK_KEY);
+            });
+        match spawned {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                lock(&self.backups.agenda).finish(REPACK_KEY);
+                tracing::warn!("no thread to rewrite histories with: {e}");
+                None
+            }
+        }
     }
 
     fn cleanup_if_due(self: &Arc<Self>, now: i64) -> Option<Operation> {
@@ -241,6 +290,7 @@ mod tests {
     use crate::operations::OpState;
 
     use crate::testing::{at, open, Scene};
+    use kura_core::Job;
 
     #[test]
     fn a_target_runs_at_its_time_once_and_a_sleep_is_caught_up_with_one_run() {
@@ -393,6 +443,57 @@ mod tests {
         assert_eq!(s.api.vault().cleanup_runs(None).unwrap().len(), 1);
         s.set(at(9, 0, 0) + 86_400);
         assert!(s.tick().is_empty(), "once a day");
+    }
+
+    #[test]
+    fn a_project_left_alone_for_half_an_hour_has_its_history_rewritten_with_deltas() {
+        let s = Scene::new();
+        let vault = s.api.vault();
+        let id = vault.project("site").unwrap().id;
+        let packs = || {
+            let dir = vault
+                .root()
+                .join(format!("histories/{id}.git/objects/pack"));
+            let mut names: Vec<String> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".pack"))
+                .collect();
+            names.sort();
+            names
+        };
+        let written_by_snapshots = packs();
+        assert!(
+            s.api.repack_idle_histories().is_none(),
+            "the project changed a moment ago"
+        );
+        let mut events = s.api.events().subscribe();
+        s.set(at(10, 10, 1) + kura_core::REPACK_AFTER_IDLE_SECS);
+        s.api
+            .repack_idle_histories()
+            .expect("the idle project's history is rewritten")
+            .join()
+            .unwrap();
+        let repacked = packs();
+        assert_eq!(repacked.len(), 1);
+        assert!(
+            !written_by_snapshots.contains(&repacked[0]),
+            "{written_by_snapshots:?} became one new pack"
+        );
+        let event = events.try_recv().expect("the views hear of it");
+        assert_eq!(event.data["reason"], "repacked");
+        assert!(
+            s.api.repack_idle_histories().is_none(),
+            "once: the history is one pack with deltas now"
+        );
+        let out = s.dir.path().join("out");
+        vault
+            .export_version("site", None, &out, &Job::default())
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "<h1>hello</h1>\n"
+        );
     }
 
     #[test]

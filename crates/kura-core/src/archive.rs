@@ -6,7 +6,8 @@
 //!
 //! ```text
 //! <name>/metadata.json            the catalog row: id, name, kind, tags, metadata, times, sizes
-//! <name>/history.bundle           every version, as a git bundle (v2)
+//! <name>/history.bundle           every version, as a git bundle (v2) with deltas (the history
+//!                                 is repacked first unless it is one repacked pack already)
 //! <name>/files/...                the working folder exactly as it was (ignored files and a
 //!                                 `.git` folder included), so deleting the folder loses nothing
 //! <name>/large-files/<blake3>     content of large files of earlier versions (see below)
@@ -719,6 +720,14 @@ impl Vault {
                 ),
             ));
         }
+        // The history goes in with deltas: rewritten now, unless a repack did it already.
+        match self.repack_history(&p, job) {
+            Ok(_) => {}
+            // Another repack of it is under way: the archive joins the packs as they are.
+            Err(e) if e.kind() == ErrorKind::Busy => {}
+            Err(e) => return Err(e),
+        }
+        tracing::debug!(elapsed = ?started.elapsed(), "archive: history repacked");
         let _lock = self.lock_project(&p.id)?;
         let p = self.project_by_id(&p.id)?;
         let repo_path = self.history_path(&p.id);

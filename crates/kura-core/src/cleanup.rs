@@ -491,10 +491,16 @@ impl Vault {
             tx.commit()?;
         }
         // Now the old packs and loose objects are unreferenced.
-        for f in old_packs.iter().filter(|f| !new_files.contains(f)) {
-            let _ = fs::remove_file(f);
-        }
-        if let Ok(rd) = fs::read_dir(repo_path.join("objects")) {
+        crate::repack::mark_repacked(&repo_path, &name)?;
+        let old_packs: Vec<std::path::PathBuf> = old_packs
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "pack"))
+            .collect();
+        let retired = self.retire_packs(&repo_path, &old_packs, &new_files[0])?;
+        if let Some(rd) = retired
+            .then(|| fs::read_dir(repo_path.join("objects")).ok())
+            .flatten()
+        {
             for e in rd.flatten() {
                 let n = e.file_name();
                 let n = n.to_string_lossy();

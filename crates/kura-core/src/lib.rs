@@ -67,7 +67,7 @@ pub use import::ImportArchiveOptions;
 pub use job::{Job, Progress};
 pub use project::{ImportOptions, NewProject, Project, ProjectFilter, ProjectSort, ProjectStatus};
 pub use quota::{QuotaLevel, QuotaStatus, QuotaUsage};
-pub use repack::{RepackReport, MANY_PACKS};
+pub use repack::{RepackReport, MANY_PACKS, REPACK_AFTER_IDLE_SECS};
 pub use restore::{RestorePlan, RestoreReport};
 pub use snapshot::{SnapshotOptions, SnapshotReport};
 pub use stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};

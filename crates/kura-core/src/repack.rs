@@ -35,6 +35,10 @@ pub struct RepackReport {
 /// versions since the last repack).
 pub const MANY_PACKS: usize = 50;
 
+/// Seconds without a change after which an active project's history is rewritten with deltas
+/// in the background (by the process that runs the schedules).
+pub const REPACK_AFTER_IDLE_SECS: i64 = 30 * 60;
+
 /// The pack files (`.pack`) of a history, with their size.
 fn packs(pack_dir: &Path) -> Result<Vec<(PathBuf, u64)>> {
     let rd = match fs::read_dir(pack_dir) {
@@ -58,9 +62,32 @@ fn packs(pack_dir: &Path) -> Result<Vec<(PathBuf, u64)>> {
     Ok(out)
 }
 
-/// Whether a history (its `objects` folder) is more than one pack.
-fn needs_repack(objects: &Path) -> Result<bool> {
-    Ok(packs(&objects.join("pack"))?.len() > 1 || has_loose_objects(objects))
+/// The file in a history folder that names the pack its last repack wrote (one with deltas).
+const REPACKED: &str = "kura-repacked";
+
+/// Records that pack `name` (its hash) of the history at `repo` has deltas.
+pub(crate) fn mark_repacked(repo: &Path, name: &str) -> Result<()> {
+    crate::durable::write_file(
+        &repo.join(REPACKED),
+        format!("pack-{name}.pack\n").as_bytes(),
+    )
+}
+
+/// Whether a history (its bare repository folder) is anything but the one pack its last repack
+/// wrote: several packs, loose objects, or the pack of a snapshot, written whole.
+fn needs_repack(repo: &Path) -> Result<bool> {
+    let objects = repo.join("objects");
+    if has_loose_objects(&objects) {
+        return Ok(true);
+    }
+    Ok(match packs(&objects.join("pack"))?.as_slice() {
+        [] => false,
+        [(only, _)] => {
+            let marked = fs::read_to_string(repo.join(REPACKED)).unwrap_or_default();
+            only.file_name().is_none_or(|n| *n != *marked.trim())
+        }
+        _ => true,
+    })
 }
 
 /// Whether the history has loose objects (written by git2 outside the pack writer).
@@ -107,12 +134,32 @@ impl Vault {
     pub(crate) fn histories_to_repack(&self) -> Result<u64> {
         let mut n = 0;
         for p in self.all_projects()? {
-            let objects = self.history_path(&p.id).join("objects");
-            if needs_repack(&objects)? {
+            if needs_repack(&self.history_path(&p.id))? {
                 n += 1;
             }
         }
         Ok(n)
+    }
+
+    /// Active projects unchanged for `idle_secs` whose history a repack would rewrite (several
+    /// packs, loose objects, or the one pack of a snapshot), by id.
+    pub fn idle_histories_to_repack(&self, idle_secs: i64) -> Result<Vec<String>> {
+        let cutoff = self.now() - idle_secs;
+        let ids = self.project_ids("status = 'active' AND updated_at < ?1", [cutoff])?;
+        let mut out = Vec::new();
+        for id in ids {
+            if needs_repack(&self.history_path(&id))? {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rewrites one project's history with deltas if it is not one such pack already; true
+    /// when it did. `Busy` when another process is writing the project.
+    pub fn repack_project(&self, reference: &str, job: &Job) -> Result<bool> {
+        let p = self.project(reference)?;
+        Ok(self.repack_history(&p, job)?.is_some())
     }
 
     /// Rewrites the project's history with deltas once snapshots have left it in at least
@@ -156,7 +203,7 @@ impl Vault {
         }
         let (old, tips) = {
             let _lock = self.lock_project(&p.id)?;
-            if !needs_repack(&objects)? {
+            if !needs_repack(&repo_path)? {
                 return Ok(None);
             }
             let old = packs(&pack_dir)?;
@@ -216,7 +263,41 @@ impl Vault {
             crate::durable::sync_file(&f, &path)?;
         }
         crate::durable::sync_dir(&pack_dir)?;
-        for (path, _) in old.iter().filter(|(path, _)| *path != new_pack) {
+        mark_repacked(&repo_path, &name)?;
+        let old: Vec<PathBuf> = old.into_iter().map(|(path, _)| path).collect();
+        let mut after = fs::metadata(&new_pack)
+            .map_err(|e| Error::io("read", &new_pack, e))?
+            .len();
+        // An archive of the project reads its packs by name under the project's lock.
+        let retired = match self.lock_project(&p.id) {
+            Ok(_lock) => self.retire_packs(&repo_path, &old, &new_pack)?,
+            Err(e) if e.kind() == crate::ErrorKind::Busy => false,
+            Err(e) => return Err(e),
+        };
+        if !retired {
+            after += before;
+        }
+        Ok(Some((before, after)))
+    }
+
+    /// Removes packs of a history that `new_pack` (fsynced, holding everything reachable) makes
+    /// redundant, and the loose objects it holds; the caller holds the project's lock. Only while
+    /// no backup run reads the histories by name (see [`Vault::hold_chunks`]): then they stay
+    /// beside the new pack, the history whole either way, until the next repack. True when
+    /// they went.
+    pub(crate) fn retire_packs(
+        &self,
+        repo_path: &Path,
+        old: &[PathBuf],
+        new_pack: &Path,
+    ) -> Result<bool> {
+        let Some(_no_backup) = crate::durable::FileLock::try_acquire(&self.histories_lock(), true)?
+        else {
+            tracing::debug!("a backup reads the histories; old packs are removed next time");
+            return Ok(false);
+        };
+        let pack_dir = repo_path.join("objects/pack");
+        for path in old.iter().filter(|path| *path != new_pack) {
             // The index first: a pack without its index is ignored, an index without its pack
             // is an error to readers.
             for ext in ["idx", "rev", "bitmap", "pack"] {
@@ -228,11 +309,8 @@ impl Vault {
             }
         }
         crate::durable::sync_dir(&pack_dir)?;
-        remove_packed_loose_objects(&objects, &new_pack.with_extension("idx"))?;
-        let after = fs::metadata(&new_pack)
-            .map_err(|e| Error::io("read", &new_pack, e))?
-            .len();
-        Ok(Some((before, after)))
+        remove_packed_loose_objects(&repo_path.join("objects"), &new_pack.with_extension("idx"))?;
+        Ok(true)
     }
 }
 

@@ -239,12 +239,19 @@ impl Vault {
             })
     }
 
-    /// Keeps `kura gc` from deleting chunk packs while the guard lives (a backup reading the
-    /// chunk store holds it); snapshots are not blocked.
+    /// Keeps `kura gc` from deleting chunk packs, and repacks from removing history packs, while
+    /// the guard lives (a backup reading the vault holds it); snapshots are not blocked.
     pub fn hold_chunks(&self) -> Result<ChunkHold> {
         Ok(ChunkHold {
+            _histories: FileLock::acquire(&self.histories_lock(), false)?,
             _lock: self.lock_chunks(false)?,
         })
+    }
+
+    /// Shared while a backup run reads the histories' files by name; a repack removes the
+    /// packs it made redundant only while it can hold it exclusively.
+    pub(crate) fn histories_lock(&self) -> PathBuf {
+        self.root.join("locks/histories.lock")
     }
 
     /// Points project `id` at a new working folder (after a restore placed it elsewhere).
@@ -267,5 +274,6 @@ impl Vault {
 /// A shared hold on the chunk store that keeps garbage collection out; see [`Vault::hold_chunks`].
 #[derive(Debug)]
 pub struct ChunkHold {
+    _histories: FileLock,
     _lock: FileLock,
 }

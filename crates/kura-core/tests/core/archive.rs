@@ -189,6 +189,58 @@ fn archive_opens_with_tar_and_git_and_unarchive_restores_exactly() {
 }
 
 #[test]
+fn an_archive_keeps_a_file_edited_in_many_versions_about_once() {
+    let fx = Fixture::new();
+    // 200 KiB of hex digits (compressed, still over 100 KiB), one line changed per version.
+    let mut lines: Vec<String> = noise(100 << 10, 3)
+        .chunks(32)
+        .map(|c| format!("{}\n", hex::encode(c)))
+        .collect();
+    let root = fx.tree("notes", &[("notes.txt", lines.concat().as_bytes())]);
+    fx.link(&root, "notes");
+    let versions = 10;
+    for v in 1..versions {
+        lines[v * 300] = format!("edited in version {v}\n");
+        write(&root, "notes.txt", lines.concat().as_bytes());
+        fx.snapshot("notes", &format!("edit {v}"));
+    }
+    let text_len = lines.concat().len() as u64;
+    let info = fx.vault.archive_project("notes", &Job::default()).unwrap();
+    assert_eq!(info.versions, versions as u64);
+
+    let out = fx.dir.path().join("untarred");
+    std::fs::create_dir_all(&out).unwrap();
+    run(Command::new("tar")
+        .arg("--zstd")
+        .arg("-xf")
+        .arg(&info.path)
+        .arg("-C")
+        .arg(&out));
+    let bundle = out.join("notes/history.bundle");
+    let bundle_len = std::fs::metadata(&bundle).unwrap().len();
+    // Whole, the ten versions would take about five times the text, compressed.
+    assert!(
+        bundle_len < text_len,
+        "{versions} versions of a {text_len}-byte text took {bundle_len} bytes"
+    );
+    let clone = fx.dir.path().join("clone");
+    run(Command::new("git")
+        .arg("clone")
+        .arg("-q")
+        .arg(&bundle)
+        .arg(&clone));
+    run(Command::new("git")
+        .arg("-C")
+        .arg(&clone)
+        .args(["fsck", "--strict"]));
+    let first = run(Command::new("git")
+        .arg("-C")
+        .arg(&clone)
+        .args(["show", "HEAD~8:notes.txt"]));
+    assert!(first.contains("edited in version 1\n") && !first.contains("edited in version 2\n"));
+}
+
+#[test]
 fn a_changed_folder_gets_a_before_archive_version() {
     let fx = Fixture::new();
     let (p, _) = project_with_history(&fx);

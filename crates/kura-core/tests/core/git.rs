@@ -255,6 +255,73 @@ fn gc_rewrites_a_history_of_many_versions_into_one_pack_with_deltas_that_git_rea
 }
 
 #[test]
+fn a_history_of_one_snapshot_gets_deltas_once() {
+    let f = Fixture::new();
+    // Twenty pages alike but for a few words: git stores the first and deltas of the rest.
+    let page: String = (0..400)
+        .map(|i| format!("<p>paragraph {i} of a page that repeats itself</p>\n"))
+        .collect();
+    let pages: Vec<(String, Vec<u8>)> = (0..20)
+        .map(|n| {
+            (
+                format!("page{n}.html"),
+                format!("<h1>{n}</h1>\n{page}").into_bytes(),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &[u8])> = pages
+        .iter()
+        .map(|(n, d)| (n.as_str(), d.as_slice()))
+        .collect();
+    let root = f.tree("site", &files);
+    let p = f.link(&root, "site");
+    let bare = history_dir(&f, &p);
+    let size = || -> u64 {
+        pack_files(&bare)
+            .iter()
+            .map(|p| std::fs::metadata(p).unwrap().len())
+            .sum()
+    };
+    let whole = size();
+    let report = f.vault.gc(&kura_core::Job::default()).unwrap();
+    assert_eq!(report.histories_repacked, 1);
+    assert!(size() * 5 < whole, "{whole} bytes became {}", size());
+    git(&bare, &["fsck", "--full", "--strict"]);
+    let again = f.vault.gc(&kura_core::Job::default()).unwrap();
+    assert_eq!(again.histories_repacked, 0, "it has its deltas now");
+}
+
+#[test]
+fn a_repack_during_a_backup_keeps_the_packs_the_backup_reads_until_the_next_repack() {
+    let f = Fixture::new();
+    let root = f.tree("src", &[("a.txt", b"one\n")]);
+    let p = f.link(&root, "p");
+    write(&root, "a.txt", b"two\n");
+    f.snapshot("p", "two");
+    let bare = history_dir(&f, &p);
+    let read_by_the_backup = pack_files(&bare);
+    let backup = f.vault.hold_chunks().unwrap();
+    let report = f
+        .vault
+        .repack_histories(&kura_core::Job::default())
+        .unwrap();
+    assert_eq!(report.histories_repacked, 1);
+    let during = pack_files(&bare);
+    assert_eq!(during.len(), read_by_the_backup.len() + 1, "{during:?}");
+    assert!(read_by_the_backup.iter().all(|p| during.contains(p)));
+    git(&bare, &["fsck", "--full", "--strict"]);
+    drop(backup);
+    let report = f
+        .vault
+        .repack_histories(&kura_core::Job::default())
+        .unwrap();
+    assert_eq!(report.histories_repacked, 1);
+    assert_eq!(pack_files(&bare).len(), 1);
+    git(&bare, &["fsck", "--full", "--strict"]);
+    assert_eq!(f.vault.versions("p", None).unwrap().len(), 2);
+}
+
+#[test]
 fn a_cancelled_repack_leaves_the_history_as_it_was() {
     let f = Fixture::new();
     let root = f.tree("src", &[("a.txt", b"one\n")]);
