@@ -188,7 +188,8 @@ pub struct PathsConfig {
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Files at least this big go to the chunk store.
+    /// Files at least this big go to the chunk store. Smaller text stays in git, where a repack
+    /// stores each version as a delta; 8 MiB holds every page of the Rust docs.
     pub large_file_threshold: ByteSize,
     /// Binary files (a NUL byte in their first 8 KiB) at least this big go to the chunk store.
     pub binary_min_size: ByteSize,
@@ -206,7 +207,7 @@ pub struct StorageConfig {
 impl Default for StorageConfig {
     fn default() -> Self {
         StorageConfig {
-            large_file_threshold: ByteSize(1 << 20),
+            large_file_threshold: ByteSize(8 << 20),
             binary_min_size: ByteSize(64 << 10),
             chunk_extensions: [
                 "zip", "gz", "tgz", "xz", "zst", "bz2", "7z", "rar", "jar", "png", "jpg", "jpeg",
@@ -683,8 +684,8 @@ mod tests {
     #[test]
     fn set_validates() {
         let mut cfg = Config::default();
-        cfg.set("storage.large_file_threshold", "8 MiB").unwrap();
-        assert_eq!(cfg.storage.large_file_threshold, ByteSize(8 << 20));
+        cfg.set("storage.large_file_threshold", "16 MiB").unwrap();
+        assert_eq!(cfg.storage.large_file_threshold, ByteSize(16 << 20));
         let err = cfg.set("storage.compression_level", "40").unwrap_err();
         assert!(err.message().contains("between 1 and 19"), "{err}");
         assert_eq!(cfg.storage.compression_level, 3);

@@ -112,12 +112,10 @@ impl Vault {
         };
         match how {
             WriteMode::Fresh => {
-                let file = fs::File::create(dest).map_err(|e| Error::io("create", dest, e))?;
-                let mut w = std::io::BufWriter::with_capacity(256 << 10, file);
-                let n = fill(&mut w)?;
-                let file = w
-                    .into_inner()
-                    .map_err(|e| Error::io("write", dest, e.into_error()))?;
+                let mut file = fs::File::create(dest).map_err(|e| Error::io("create", dest, e))?;
+                // A git blob is in memory already: one write. Chunks come in pieces of their own
+                // size, each one write too.
+                let n = fill(&mut file)?;
                 if f.mode == 0o100755 {
                     file.set_permissions(perms)
                         .map_err(|e| Error::io("set permissions of", dest, e))?;
