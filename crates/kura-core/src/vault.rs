@@ -86,6 +86,7 @@ impl Vault {
 
     /// Like [`Vault::open`], with the given clock.
     pub fn open_with_clock(root: &Path, clock: Arc<dyn Clock>) -> Result<Vault> {
+        limit_git_memory();
         if !root.is_dir() {
             let parent = root.parent().filter(|p| !p.as_os_str().is_empty());
             match parent {
@@ -269,6 +270,29 @@ impl Vault {
         }
         Ok(())
     }
+}
+
+/// Bytes of pack files libgit2 keeps mapped at once, in windows of [`GIT_WINDOW`]: without a
+/// limit (8 GiB by default) an export of a large history keeps every page of its packs it
+/// touched resident, as much memory as the packs are big.
+const GIT_MAPPED_LIMIT: usize = 64 << 20;
+/// See [`GIT_MAPPED_LIMIT`].
+const GIT_WINDOW: usize = 16 << 20;
+
+/// Sets libgit2's limits for this process, once.
+#[allow(unsafe_code)]
+fn limit_git_memory() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: process-wide libgit2 options, set before this process opens a history.
+        let set = unsafe {
+            git2::opts::set_mwindow_size(GIT_WINDOW)
+                .and_then(|()| git2::opts::set_mwindow_mapped_limit(GIT_MAPPED_LIMIT))
+        };
+        if let Err(e) = set {
+            tracing::warn!("libgit2's memory limits cannot be set: {e}");
+        }
+    });
 }
 
 /// A shared hold on the chunk store that keeps garbage collection out; see [`Vault::hold_chunks`].
