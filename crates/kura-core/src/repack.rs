@@ -238,7 +238,13 @@ impl Vault {
                 git2::PackBuilderStage::AddingObjects => "reading history",
                 git2::PackBuilderStage::Deltafication => "finding deltas",
             };
-            progress.files(phase, u64::from(done), Some(u64::from(total).max(count)));
+            progress.report(crate::job::Progress {
+                phase,
+                done: u64::from(done),
+                total: Some(u64::from(total).max(count)),
+                unit: "objects",
+                item: None,
+            });
             if progress.is_cancelled() {
                 stopped.store(true, std::sync::atomic::Ordering::Relaxed);
                 return false;

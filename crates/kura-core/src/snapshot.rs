@@ -32,9 +32,58 @@ const RACY_WINDOW_NS: i64 = 2_000_000_000;
 /// Threads reading and compressing small files: more than the cores, since reads wait on the
 /// disk (a cold tree of 50,000 files is read about twice as fast with 8 readers as with 2).
 const READERS: usize = 8;
-/// Encoded small files waiting to be appended to the pack (each at most `large_file_threshold`,
-/// so this bounds memory).
+/// Encoded small files waiting to be appended to the pack.
 const READ_QUEUE: usize = 64;
+/// Bytes of small files being read or waiting for the pack: a reader waits before a file that
+/// would go over (unless nothing is in flight), so memory stays bounded when many files near
+/// `large_file_threshold` come at once.
+const READ_BUDGET: u64 = 32 << 20;
+
+/// The bytes in flight between the readers and the pack writer (see [`READ_BUDGET`]).
+#[derive(Default)]
+struct ReadBudget {
+    /// Bytes in flight, and whether the writer has stopped taking files.
+    state: std::sync::Mutex<(u64, bool)>,
+    freed: std::sync::Condvar,
+}
+
+impl ReadBudget {
+    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, bool)> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until `n` more bytes fit (or nothing is in flight), then counts them.
+    fn take(&self, n: u64) {
+        let mut s = self.lock();
+        while !s.1 && s.0 > 0 && s.0 + n > READ_BUDGET {
+            s = self.freed.wait(s).unwrap_or_else(|e| e.into_inner());
+        }
+        s.0 += n;
+    }
+
+    fn give(&self, n: u64) {
+        {
+            let mut s = self.lock();
+            s.0 = s.0.saturating_sub(n);
+        }
+        self.freed.notify_all();
+    }
+
+    /// The writer stopped (done, or failed): no reader waits any more.
+    fn close(&self) {
+        self.lock().1 = true;
+        self.freed.notify_all();
+    }
+}
+
+/// Closes a [`ReadBudget`] when the writer's loop ends, however it ends.
+struct CloseOnDrop<'a>(&'a ReadBudget);
+
+impl Drop for CloseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
 /// Bytes read to decide whether a file is binary.
 const BINARY_SNIFF: usize = 8192;
 
@@ -445,6 +494,8 @@ impl Vault {
             let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Outcome)>(READ_QUEUE);
             let small_ref = &small;
             let cancelled = job.flag();
+            let budget = ReadBudget::default();
+            let budget = &budget;
             std::thread::scope(|scope| -> Result<Vec<LargeOutcome<'_>>> {
                 scope.spawn(move || {
                     readers.install(|| {
@@ -455,6 +506,7 @@ impl Vault {
                                 if cancelled.load(Ordering::Relaxed) {
                                     return;
                                 }
+                                budget.take(f.size);
                                 let _ = tx.send((i, read_small(root, f, config)));
                             })
                     })
@@ -469,8 +521,10 @@ impl Vault {
                     })
                     .map_err(|e| Error::internal(format!("cannot start a thread: {e}")))?;
                 let mut last_report = std::time::Instant::now();
+                let _closing = CloseOnDrop(budget);
                 for (i, outcome) in rx {
                     let f = small[i];
+                    budget.give(f.size);
                     match outcome {
                         Outcome::Git(obj) => {
                             if !known(&pack, &obj.oid)? {
