@@ -1139,7 +1139,10 @@ export type StatusCounts = {
 
 /**  Layer rules and compression. */
 export type StorageConfig = {
-	/**  Files at least this big go to the chunk store. */
+	/**
+	 *  Files at least this big go to the chunk store. Smaller text stays in git, where a repack
+	 *  stores each version as a delta; 8 MiB holds every page of the Rust docs.
+	 */
 	large_file_threshold?: ByteSize,
 	/**  Binary files (a NUL byte in their first 8 KiB) at least this big go to the chunk store. */
 	binary_min_size?: ByteSize,
