@@ -16,13 +16,7 @@ if [[ -z "$a" || -z "$b" ]]; then
   echo "skipped: no stable and nightly rust-docs under ~/.rustup (rustup component add rust-docs)" >&2
   exit 0
 fi
-kura="${KURA_BIN:-}"
-if [[ -z "$kura" ]]; then
-  cargo build --quiet --release -p kura-cli
-  kura="$PWD/target/release/kura"
-fi
-w=$(mktemp -d)
-trap 'rm -rf "$w"' EXIT
+. bench/scratch.sh
 kib() { du -sk "$1" | cut -f1; }
 mkdir "$w/work"
 cp -r "$a/." "$w/work/"

@@ -11,13 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 src=${1:-$PWD}
 count=${2:-200}
-kura="${KURA_BIN:-}"
-if [[ -z "$kura" ]]; then
-  cargo build --quiet --release -p kura-cli
-  kura="$PWD/target/release/kura"
-fi
-w=$(mktemp -d)
-trap 'rm -rf "$w"' EXIT
+. bench/scratch.sh
 git clone -q --no-checkout "$src" "$w/work"
 mapfile -t commits < <(git -C "$w/work" rev-list --first-parent -n "$count" HEAD | tac)
 export KURA_HOME="$w/vault"

@@ -18,6 +18,19 @@ fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Unpacks `archive` with plain `tar --zstd` into a new folder; returns the folder.
+fn untar(fx: &Fixture, archive: &Path) -> std::path::PathBuf {
+    let out = fx.dir.path().join("untarred");
+    std::fs::create_dir_all(&out).unwrap();
+    run(Command::new("tar")
+        .arg("--zstd")
+        .arg("-xf")
+        .arg(archive)
+        .arg("-C")
+        .arg(&out));
+    out
+}
+
 /// Files left anywhere under `dir` (not folders).
 fn files_under(dir: &Path) -> Vec<String> {
     if !dir.exists() {
@@ -133,14 +146,7 @@ fn archive_opens_with_tar_and_git_and_unarchive_restores_exactly() {
     assert_eq!(std::fs::read_dir(&bin).unwrap().count(), 0);
 
     // Plain tar and git open it.
-    let out = fx.dir.path().join("untarred");
-    std::fs::create_dir_all(&out).unwrap();
-    run(Command::new("tar")
-        .arg("--zstd")
-        .arg("-xf")
-        .arg(&info.path)
-        .arg("-C")
-        .arg(&out));
+    let out = untar(&fx, &info.path);
     assert_eq!(read_tree(&out.join("site/files")), before_files);
     let meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("site/metadata.json")).unwrap()).unwrap();
@@ -208,14 +214,7 @@ fn an_archive_keeps_a_file_edited_in_many_versions_about_once() {
     let info = fx.vault.archive_project("notes", &Job::default()).unwrap();
     assert_eq!(info.versions, versions as u64);
 
-    let out = fx.dir.path().join("untarred");
-    std::fs::create_dir_all(&out).unwrap();
-    run(Command::new("tar")
-        .arg("--zstd")
-        .arg("-xf")
-        .arg(&info.path)
-        .arg("-C")
-        .arg(&out));
+    let out = untar(&fx, &info.path);
     let bundle = out.join("notes/history.bundle");
     let bundle_len = std::fs::metadata(&bundle).unwrap().len();
     // Whole, the ten versions would take about five times the text, compressed.

@@ -38,6 +38,23 @@ fn pack_files(bare: &std::path::Path) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
+/// Bytes of `packs`.
+fn bytes_of(packs: &[std::path::PathBuf]) -> u64 {
+    packs
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum()
+}
+
+/// A linked project `p` with two versions of `a.txt` (two packs), and its history folder.
+fn two_versions(f: &Fixture) -> std::path::PathBuf {
+    let root = f.tree("src", &[("a.txt", b"one\n")]);
+    let p = f.link(&root, "p");
+    write(&root, "a.txt", b"two\n");
+    f.snapshot("p", "two");
+    history_dir(f, &p)
+}
+
 #[test]
 fn the_history_is_a_git_repository_that_git_reads_and_fsck_accepts() {
     let f = Fixture::new();
@@ -199,12 +216,7 @@ fn gc_rewrites_a_history_of_many_versions_into_one_pack_with_deltas_that_git_rea
     }
     let bare = history_dir(&f, &p);
     let packs = pack_files;
-    let size = |packs: &[std::path::PathBuf]| -> u64 {
-        packs
-            .iter()
-            .map(|p| std::fs::metadata(p).unwrap().len())
-            .sum()
-    };
+    let size = bytes_of;
     let before = packs(&bare);
     assert!(before.len() > 1, "each snapshot wrote a pack");
     let versions_before = git(&bare, &["log", "--format=%H %s"]);
@@ -276,12 +288,7 @@ fn a_history_of_one_snapshot_gets_deltas_once() {
     let root = f.tree("site", &files);
     let p = f.link(&root, "site");
     let bare = history_dir(&f, &p);
-    let size = || -> u64 {
-        pack_files(&bare)
-            .iter()
-            .map(|p| std::fs::metadata(p).unwrap().len())
-            .sum()
-    };
+    let size = || bytes_of(&pack_files(&bare));
     let whole = size();
     let report = f.vault.gc(&kura_core::Job::default()).unwrap();
     assert_eq!(report.histories_repacked, 1);
@@ -294,11 +301,7 @@ fn a_history_of_one_snapshot_gets_deltas_once() {
 #[test]
 fn a_repack_during_a_backup_keeps_the_packs_the_backup_reads_until_the_next_repack() {
     let f = Fixture::new();
-    let root = f.tree("src", &[("a.txt", b"one\n")]);
-    let p = f.link(&root, "p");
-    write(&root, "a.txt", b"two\n");
-    f.snapshot("p", "two");
-    let bare = history_dir(&f, &p);
+    let bare = two_versions(&f);
     let read_by_the_backup = pack_files(&bare);
     let backup = f.vault.hold_chunks().unwrap();
     let report = f
@@ -324,11 +327,7 @@ fn a_repack_during_a_backup_keeps_the_packs_the_backup_reads_until_the_next_repa
 #[test]
 fn a_cancelled_repack_leaves_the_history_as_it_was() {
     let f = Fixture::new();
-    let root = f.tree("src", &[("a.txt", b"one\n")]);
-    let p = f.link(&root, "p");
-    write(&root, "a.txt", b"two\n");
-    f.snapshot("p", "two");
-    let bare = history_dir(&f, &p);
+    let bare = two_versions(&f);
     let listing = || {
         let mut v: Vec<_> = std::fs::read_dir(bare.join("objects/pack"))
             .unwrap()
@@ -376,10 +375,7 @@ fn a_cancelled_repack_leaves_the_history_as_it_was() {
 fn cleanup_says_which_histories_it_would_rewrite_and_then_rewrites_them() {
     use kura_core::{CleanupCategory, CleanupOptions};
     let f = Fixture::new();
-    let root = f.tree("src", &[("a.txt", b"one\n")]);
-    let p = f.link(&root, "p");
-    write(&root, "a.txt", b"two\n");
-    f.snapshot("p", "two");
+    let bare = two_versions(&f);
     let only = |dry_run| CleanupOptions {
         dry_run,
         only: vec![CleanupCategory::Chunks],
@@ -393,7 +389,6 @@ fn cleanup_says_which_histories_it_would_rewrite_and_then_rewrites_them() {
     let job = kura_core::Job::default();
     let preview = f.vault.cleanup(&only(true), &job).unwrap();
     assert_eq!(items(&preview), ["1 project history rewritten with deltas"]);
-    let bare = history_dir(&f, &p);
     let count = || pack_files(&bare).len();
     assert_eq!(count(), 2, "the dry run changed nothing");
     let done = f.vault.cleanup(&only(false), &job).unwrap();
