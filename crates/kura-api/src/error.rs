@@ -141,6 +141,12 @@ impl From<kura_core::Error> for ApiError {
     }
 }
 
+impl From<kura_records::Error> for ApiError {
+    fn from(e: kura_records::Error) -> ApiError {
+        kura_core::Error::from(e).into()
+    }
+}
+
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)

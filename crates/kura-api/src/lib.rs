@@ -16,6 +16,8 @@
 //!   schedule lock ([`SCHEDULE_LOCK`]); any other keeps serving and takes over when it stops;
 //! - the operations that change the vault, each announced as a `vault.changed` event (with the
 //!   project and a reason) whatever door called it: [`Api::changed`];
+//! - records: JSON documents per project and for the vault, each write announced as a
+//!   `records.changed` event ([`Api::record_put`] and its neighbours);
 //! - [`ApiError`]: the engine's errors as every door shows them, with a machine-readable code and
 //!   the subject they concern.
 //!
@@ -37,6 +39,7 @@ mod error;
 mod events;
 mod operations;
 mod projects;
+mod records;
 mod scheduler;
 #[cfg(test)]
 mod testing;
@@ -49,6 +52,7 @@ pub use error::{ApiError, ApiResult, ErrorCode, Subject, SubjectKind};
 pub use events::{matches_types, Event, EventPage, Events, EVENTS_KEPT};
 pub use operations::{OpState, Operation, Operations, ProgressSink, OPERATIONS_KEPT};
 pub use projects::AppInfo;
+pub use records::KEYS_IN_EVENT;
 pub use scheduler::{Scheduler, SchedulerOptions, SCHEDULE_LOCK};
 
 use kura_core::{Clock, SystemClock, Vault};

@@ -239,10 +239,13 @@ fn check_relative(manifest: &Manifest, what: &str, path: impl AsRef<Path>) -> Re
 /// histories or the chunk store: what opening the restored vault (and using it later) writes to,
 /// so it must not be a link. Kura never makes links there.
 fn is_vault_own(rel: &Path) -> bool {
-    const FILES: [&str; 4] = [
+    const FILES: [&str; 7] = [
         "catalog.db",
         "catalog.db-wal",
         "catalog.db-shm",
+        "records.db",
+        "records.db-wal",
+        "records.db-shm",
         "config.toml",
     ];
     let mut parts = rel.components();

@@ -1,4 +1,4 @@
-//! One backup run: walk the vault (catalog copy, settings, histories, chunk packs, working
+//! One backup run: walk the vault (catalog and records copies, settings, histories, chunk packs, working
 //! folders), cut new content into chunks, pack what the target does not hold yet, upload the
 //! packs and their indexes, then the manifest.
 //!
@@ -95,6 +95,7 @@ pub(crate) fn scan(vault: &Vault, target: &str, started: i64, stop: &AtomicBool)
         let cache = s.spawn(|| State::open(vault.root())?.file_cache(target));
         let listed = vault
             .backup_catalog_to(&catalog_copy)
+            .and_then(|()| vault.backup_records_to(&records_copy(&catalog_copy)))
             .and_then(|()| collect(vault, &catalog_copy, stop));
         (listed, cache.join())
     });
@@ -254,6 +255,7 @@ pub(crate) fn backup(
     }
     state.save_file_cache(&name, &gone, &put)?;
     let _ = std::fs::remove_file(&catalog_copy);
+    let _ = std::fs::remove_file(records_copy(&catalog_copy));
     Ok(manifest.info)
 }
 
@@ -708,6 +710,11 @@ pub(crate) fn sync_blob_cache(
     state.cached_blobs(name)
 }
 
+/// Where a run keeps its consistent copy of the records database, beside the catalog's.
+fn records_copy(catalog_copy: &Path) -> PathBuf {
+    catalog_copy.with_file_name("records.db")
+}
+
 /// Everything to back up, in an order that keeps references consistent: the catalog copy, then
 /// settings and other vault files, then history refs before history objects, then chunk packs
 /// (held against gc), then working folders outside the vault.
@@ -725,6 +732,14 @@ fn collect(
         abs: catalog_copy.to_path_buf(),
         meta,
     });
+    let records = records_copy(catalog_copy);
+    let meta =
+        std::fs::symlink_metadata(&records).map_err(|e| Error::from_io("read", &records, e))?;
+    items.push(Item {
+        name: "vault/records.db".into(),
+        abs: records,
+        meta,
+    });
     let skip_top = [
         "backup",
         "locks",
@@ -732,6 +747,9 @@ fn collect(
         "catalog.db",
         "catalog.db-wal",
         "catalog.db-shm",
+        "records.db",
+        "records.db-wal",
+        "records.db-shm",
         "histories",
         "chunks",
     ];

@@ -8,6 +8,7 @@ mod pipe;
 mod backup;
 mod human;
 mod print;
+mod records;
 mod serve;
 
 use std::io::{IsTerminal, Write};
@@ -177,6 +178,9 @@ enum Command {
     /// Purge the trash, archive idle projects, thin automatic versions, collect chunks, clear
     /// leftovers (`kura cleanup history` lists past runs).
     Cleanup(CleanupArgs),
+    /// Records: JSON documents under keys, per project (--project) or for the vault; get, put,
+    /// delete, list, query, batch.
+    Record(records::RecordArgs),
     /// Serve the vault's operations as MCP tools over stdin/stdout, for AI agent clients.
     Mcp {
         /// Enable the destructive tools (restore over the working folder, delete a file, trash
@@ -934,6 +938,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
         }
         Command::Quota => out.quota(&vault.quota_status()?),
         Command::Serve(args) => return serve::run(args, vault.root(), out),
+        Command::Record(args) => records::run(args, vault, out)?,
         Command::Cleanup(args) => match &args.cmd {
             Some(CleanupCmd::History { limit }) => {
                 out.cleanup_runs(&vault.cleanup_runs(*limit)?, now())

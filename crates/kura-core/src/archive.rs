@@ -11,6 +11,8 @@
 //! <name>/files/...                the working folder exactly as it was (ignored files and a
 //!                                 `.git` folder included), so deleting the folder loses nothing
 //! <name>/large-files/<blake3>     content of large files of earlier versions (see below)
+//! <name>/records.jsonl            the project's records, one JSON object per line (if any)
+//! <name>/record-collections.json  what each collection of records indexes and checks
 //! ```
 //!
 //! Large and binary files live in the chunk store, and the history only holds a pointer to
@@ -619,7 +621,12 @@ pub(crate) fn kura_archive_top(staging: &Path) -> Result<Option<PathBuf>> {
     {
         return Ok(None);
     }
-    for (name, folder) in parts.iter().chain([("large-files", true)].iter()) {
+    let optional = [
+        ("large-files", true),
+        (crate::records::ARCHIVE_RECORDS, false),
+        (crate::records::ARCHIVE_COLLECTIONS, false),
+    ];
+    for (name, folder) in parts.iter().chain(optional.iter()) {
         let path = top.join(name);
         let Ok(md) = fs::symlink_metadata(&path) else {
             continue;
@@ -876,6 +883,17 @@ impl Vault {
         head_tar
             .append_data(&mut h, top.join("metadata.json"), &meta_json[..])
             .map_err(io)?;
+        if let Some((lines, collections)) = self.records_for_archive(&meta.id)? {
+            for (name, bytes) in [
+                (crate::records::ARCHIVE_RECORDS, lines),
+                (crate::records::ARCHIVE_COLLECTIONS, collections),
+            ] {
+                let mut h = plain_header(bytes.len() as u64, 0o644, meta.archived_at);
+                head_tar
+                    .append_data(&mut h, top.join(name), &bytes[..])
+                    .map_err(io)?;
+            }
+        }
         let mut h = plain_header(bundle.len(), 0o644, meta.archived_at);
         // Only the header: the bundle itself is written by the frame's thread.
         head_tar
@@ -1539,6 +1557,16 @@ impl Vault {
             Ok(())
         })();
         res.map_err(undo_all)?;
+        let forget_records = || {
+            if let Target::New { .. } = &target {
+                let _ = self.records().map(|r| r.remove_scope(&id));
+            }
+        };
+        if let Err(e) = self.import_records(&id, top) {
+            forget_records();
+            self.undo_restored_row(&target, &id);
+            return Err(undo_all(e));
+        }
         // Rebuilds the files cache and sizes from the history (no version: nothing changed).
         let rebuilt = self
             .snapshot(
@@ -1552,6 +1580,7 @@ impl Vault {
             )
             .and_then(|_| self.project_by_id(&id));
         rebuilt.map_err(|e| {
+            forget_records();
             self.undo_restored_row(&target, &id);
             undo_all(e)
         })

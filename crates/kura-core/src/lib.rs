@@ -42,6 +42,7 @@ mod pointer;
 mod project;
 mod quota;
 mod rawframe;
+mod records;
 mod repack;
 mod restore;
 mod snapshot;
@@ -67,6 +68,10 @@ pub use import::ImportArchiveOptions;
 pub use job::{Job, Progress};
 pub use project::{ImportOptions, NewProject, Project, ProjectFilter, ProjectSort, ProjectStatus};
 pub use quota::{QuotaLevel, QuotaStatus, QuotaUsage};
+pub use records::{
+    CollectionInfo, CollectionSettings, Record, RecordDelete, RecordFilter, RecordOp,
+    RecordOpResult, RecordPage, RecordPut, RecordQuery, Records, VAULT_SCOPE,
+};
 pub use repack::{RepackReport, MANY_PACKS, REPACK_AFTER_IDLE_SECS};
 pub use restore::{RestorePlan, RestoreReport};
 pub use snapshot::{SnapshotOptions, SnapshotReport};

@@ -938,7 +938,8 @@ impl Vault {
         self.project_by_id(&p.id)
     }
 
-    /// Deletes a project for good: catalog rows, history, and (for managed projects) its folder.
+    /// Deletes a project for good: catalog rows, records, history, and (for managed projects)
+    /// its folder.
     /// A linked folder is left where it is. Chunks it alone used are freed by the next `gc`.
     pub fn delete_project(&self, reference: &str) -> Result<()> {
         let p = self.project(reference)?;
@@ -948,6 +949,7 @@ impl Vault {
     pub(crate) fn hard_delete_project(&self, id: &str) -> Result<()> {
         let p = self.project_by_id(id)?;
         let _lock = self.lock_project(&p.id)?;
+        self.records()?.remove_scope(&p.id)?;
         {
             let mut db = self.db();
             let tx = db.transaction()?;

@@ -51,6 +51,8 @@ pub struct Vault {
     chunks: ChunkStore,
     clock: Arc<dyn Clock>,
     listing: Mutex<Listing>,
+    pub(crate) records: std::sync::OnceLock<kura_records::Records>,
+    pub(crate) records_init: Mutex<()>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -126,6 +128,8 @@ impl Vault {
             chunks,
             clock,
             listing: Mutex::default(),
+            records: std::sync::OnceLock::new(),
+            records_init: Mutex::new(()),
         };
         vault.ensure_default_workspace()?;
         Ok(vault)

@@ -20,6 +20,7 @@ mod mcp;
 mod names;
 mod network;
 mod pipes;
+mod records;
 mod safety;
 mod serve;
 mod workflow;

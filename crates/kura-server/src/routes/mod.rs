@@ -9,6 +9,7 @@ pub(crate) mod files;
 pub(crate) mod history;
 pub(crate) mod operations;
 pub(crate) mod projects;
+pub(crate) mod records;
 pub(crate) mod vault;
 pub(crate) mod workspaces;
 
@@ -99,6 +100,40 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/projects/{id}/git/status", get(history::git_status))
         .route("/v1/projects/{id}/git/log", get(history::git_log))
         .route("/v1/projects/{id}/git/init", post(history::git_init))
+        .route(
+            "/v1/projects/{id}/records",
+            get(records::project_collections).post(records::project_batch),
+        )
+        .route(
+            "/v1/projects/{id}/records/{collection}",
+            get(records::project_list)
+                .post(records::project_query)
+                .put(records::project_configure)
+                .delete(records::project_drop),
+        )
+        .route(
+            "/v1/projects/{id}/records/{collection}/{key}",
+            get(records::project_get)
+                .put(records::project_put)
+                .delete(records::project_delete),
+        )
+        .route(
+            "/v1/records",
+            get(records::vault_collections).post(records::vault_batch),
+        )
+        .route(
+            "/v1/records/{collection}",
+            get(records::vault_list)
+                .post(records::vault_query)
+                .put(records::vault_configure)
+                .delete(records::vault_drop),
+        )
+        .route(
+            "/v1/records/{collection}/{key}",
+            get(records::vault_get)
+                .put(records::vault_put)
+                .delete(records::vault_delete),
+        )
         .route("/v1/projects/{id}/archive", post(archives::archive))
         .route("/v1/archives", get(archives::list))
         .route("/v1/archives/unarchive", post(archives::unarchive))

@@ -4,4 +4,5 @@ mod endpoints;
 mod events;
 mod harness;
 mod openapi;
+mod records;
 mod security;

@@ -1,0 +1,111 @@
+//! The vault's records ([`kura_records`]): opened on first use from `records.db`, scoped to a
+//! project by its id (or to the vault), and kept in step with the project's life: they stay
+//! while it is in the trash or archived, travel inside its archive as JSON lines, and go when it
+//! is deleted for good.
+
+use std::path::Path;
+
+use kura_records::ScopeSettings;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::vault::Vault;
+
+pub use kura_records::{
+    CollectionInfo, CollectionSettings, Delete as RecordDelete, Filter as RecordFilter,
+    Op as RecordOp, OpResult as RecordOpResult, Page as RecordPage, Put as RecordPut,
+    Query as RecordQuery, Record, Records, VAULT_SCOPE,
+};
+
+/// In an archive: the project's records, one JSON object per line.
+pub(crate) const ARCHIVE_RECORDS: &str = "records.jsonl";
+/// In an archive: what each collection indexes and checks.
+pub(crate) const ARCHIVE_COLLECTIONS: &str = "record-collections.json";
+
+impl From<kura_records::Error> for Error {
+    fn from(err: kura_records::Error) -> Error {
+        use kura_records::ErrorKind as K;
+        let kind = match err.kind {
+            K::NotFound => ErrorKind::NotFound,
+            K::InvalidInput => ErrorKind::InvalidInput,
+            K::Conflict => ErrorKind::Conflict,
+            K::TooLarge => ErrorKind::QuotaExceeded,
+            K::DiskFull => ErrorKind::DiskFull,
+            K::Corrupt => ErrorKind::Corrupt,
+            K::Busy => ErrorKind::Busy,
+            K::Io => ErrorKind::Io,
+        };
+        Error::new(kind, err.message)
+    }
+}
+
+impl Vault {
+    /// The vault's records (opened, or created, on first use).
+    pub fn records(&self) -> Result<&Records> {
+        if let Some(r) = self.records.get() {
+            return Ok(r);
+        }
+        let _init = self.records_init.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = self.records.get() {
+            return Ok(r);
+        }
+        let opened = Records::open(&self.root().join("records.db"))?;
+        Ok(self.records.get_or_init(|| opened))
+    }
+
+    /// The scope of a project's records: its id, after checking it exists (`reference` is a name
+    /// or an id); `None` gives the vault's own records.
+    pub fn records_scope(&self, project: Option<&str>) -> Result<String> {
+        match project {
+            None => Ok(VAULT_SCOPE.to_string()),
+            Some(reference) => Ok(self.project(reference)?.id),
+        }
+    }
+
+    /// Copies the records database, consistent as of one moment, to `dest` (for backups).
+    pub fn backup_records_to(&self, dest: &Path) -> Result<()> {
+        self.records()?.backup_to(dest).map_err(|e| {
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot copy the records to {}: {e}", dest.display()),
+            )
+        })
+    }
+
+    /// A project's records as an archive holds them: the JSON lines and the collections'
+    /// settings; `None` when it has none.
+    pub(crate) fn records_for_archive(&self, id: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let mut lines = Vec::new();
+        let (n, settings) = self.records()?.export_scope(id, &mut lines)?;
+        if n == 0 && settings.collections.is_empty() {
+            return Ok(None);
+        }
+        let json =
+            serde_json::to_vec_pretty(&settings).map_err(|e| Error::internal(e.to_string()))?;
+        Ok(Some((lines, json)))
+    }
+
+    /// Brings a project's records back from an unpacked archive folder `top`, when it holds
+    /// any and the project has none here (an unarchive in the same vault keeps the records that
+    /// never left it).
+    pub(crate) fn import_records(&self, id: &str, top: &Path) -> Result<u64> {
+        let path = top.join(ARCHIVE_RECORDS);
+        if !path.is_file() {
+            return Ok(0);
+        }
+        let records = self.records()?;
+        if !records.collections(id)?.is_empty() {
+            return Ok(0);
+        }
+        let settings: ScopeSettings = match std::fs::read(top.join(ARCHIVE_COLLECTIONS)) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                Error::corrupt(format!(
+                    "the archive's {ARCHIVE_COLLECTIONS} is not readable: {e}"
+                ))
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => ScopeSettings::default(),
+            Err(e) => return Err(Error::io("read", &top.join(ARCHIVE_COLLECTIONS), e)),
+        };
+        let file = std::fs::File::open(&path).map_err(|e| Error::io("read", &path, e))?;
+        Ok(records.import_scope(id, &mut std::io::BufReader::new(file), settings)?)
+    }
+}
