@@ -43,7 +43,8 @@ impl KuraMcp {
                 + KuraMcp::project_tools()
                 + KuraMcp::file_tools()
                 + KuraMcp::history_tools()
-                + KuraMcp::backup_tools(),
+                + KuraMcp::backup_tools()
+                + KuraMcp::record_tools(),
         }
     }
 
@@ -75,6 +76,11 @@ impl KuraMcp {
         None
     }
 
+    /// Whether this session allows destructive work (a batch of records that deletes some).
+    pub(crate) fn allows_destructive(&self) -> bool {
+        self.options.allow_destructive && !self.options.read_only
+    }
+
     fn instructions(&self) -> String {
         let mode = if self.options.read_only {
             "This session is read-only: tools that change anything are refused."
@@ -82,8 +88,9 @@ impl KuraMcp {
             "Destructive tools are enabled in this session; a restore still keeps the current \
              state as a version first."
         } else {
-            "Destructive tools (restore_file, restore_project, delete_file, delete_project) are \
-             refused in this session: the user did not pass --allow-destructive."
+            "Destructive tools (restore_file, restore_project, delete_file, delete_project, \
+             delete_record, and batches that delete records) are refused in this session: the \
+             user did not pass --allow-destructive."
         };
         format!(
             "Kura is a local-first vault of software projects; each project has a working folder \
@@ -93,7 +100,9 @@ impl KuraMcp {
              with save_file are in the working folder only until you call snapshot, which records \
              a version you can diff against and restore. Errors come back as tool errors with a \
              `code` (not_found, invalid_input, path_escape, conflict, ...) and a message saying \
-             what to do. {mode}"
+             what to do. Records (put_record, query_records, ...) keep JSON state beside a \
+             project (notes, task lists, decisions) or for the vault; write with `if_rev` so \
+             that two agents never overwrite each other. {mode}"
         )
     }
 }

@@ -285,7 +285,7 @@ describe("backups", () => {
     await expect.poll(() => text(p.getByTestId("backup-state"))).toBe("not set up");
     expect(await p.getByTestId("target-card").count()).toBe(0);
     expect(await p.getByText("No backup target yet").count()).toBe(1);
-    expect(await text(p.getByTestId("runs-timeline"))).toContain("No runs yet");
+    await expect.poll(() => text(p.getByTestId("runs-timeline"))).toContain("No runs yet");
     await p.keyboard.press("Control+1");
     await expect.poll(() => text(p.getByTestId("card-backups"))).toContain("Nothing is backed up yet.");
     expectNoErrors(p);

@@ -88,8 +88,9 @@ fn tool<'a>(tools: &'a [Tool], name: &str) -> &'a Tool {
         .unwrap_or_else(|| panic!("no tool {name}"))
 }
 
-const DESTRUCTIVE: [&str; 4] = [
+const DESTRUCTIVE: [&str; 5] = [
     "delete_file",
+    "delete_record",
     "delete_project",
     "restore_file",
     "restore_project",
@@ -129,6 +130,12 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
         "backup_status",
         "run_backup",
         "verify",
+        "list_record_collections",
+        "get_record",
+        "put_record",
+        "batch_records",
+        "query_records",
+        "set_record_collection",
     ]
     .iter()
     .chain(DESTRUCTIVE.iter())
@@ -574,4 +581,98 @@ async fn an_agent_backs_the_vault_up_and_sees_the_targets_health() {
     let listed = sb.ok(&["backup", "list", "usb"]);
     assert!(listed.to_string().contains(&backup_id), "{listed}");
     s.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_agents_keep_records_beside_a_project_without_overwriting_each_other() {
+    let sb = Sandbox::new();
+    sb.ok(&["project", "create", "shop"]);
+    let a = start(&sb, &[]).await;
+    let b = start(&sb, &[]).await;
+    let task = json!({"project": "shop", "collection": "tasks", "key": "login",
+                      "value": {"title": "Fix login", "status": "open"}, "if_rev": 0});
+    let first = ok(&a, "put_record", task.clone()).await;
+    let rev = first["rev"].as_u64().unwrap();
+    // The second agent tries to create the same task: refused, it exists.
+    let err = fails(&b, "put_record", task).await;
+    assert_eq!(err["code"], "conflict");
+    // Both read revision `rev`; the first write wins, the second is told to read again.
+    let got = ok(
+        &b,
+        "get_record",
+        json!({"project": "shop", "collection": "tasks", "key": "login"}),
+    )
+    .await;
+    assert_eq!(got["rev"], rev);
+    ok(&a, "put_record", json!({"project": "shop", "collection": "tasks", "key": "login",
+                               "value": {"title": "Fix login", "status": "doing", "owner": "a"}, "if_rev": rev})).await;
+    let err = fails(&b, "put_record", json!({"project": "shop", "collection": "tasks", "key": "login",
+                                             "value": {"title": "Fix login", "status": "doing", "owner": "b"}, "if_rev": rev})).await;
+    assert_eq!(err["code"], "conflict");
+    assert!(
+        err["message"].as_str().unwrap().contains("read it again"),
+        "{err}"
+    );
+
+    // A batch of puts, then a query with a null and a range, one page at a time.
+    let ops: Vec<Value> = (0..5)
+        .map(|i| json!({"op": "put", "collection": "tasks", "key": format!("t{i}"),
+                        "value": {"status": "open", "priority": i, "owner": if i == 2 { Value::Null } else { json!("a") }}}))
+        .collect();
+    let done = ok(&b, "batch_records", json!({"project": "shop", "ops": ops})).await;
+    assert_eq!(done["results"].as_array().unwrap().len(), 5);
+    let page = ok(
+        &a,
+        "query_records",
+        json!({"project": "shop", "collection": "tasks",
+        "where": [{"field": "owner", "eq": null}]}),
+    )
+    .await;
+    assert_eq!(page["records"][0]["key"], "t2");
+    let page = ok(
+        &a,
+        "query_records",
+        json!({"project": "shop", "collection": "tasks",
+        "where": [{"field": "priority", "gte": 3}], "sort": "priority", "desc": true, "limit": 1}),
+    )
+    .await;
+    assert_eq!(page["records"][0]["key"], "t4");
+    let next = ok(
+        &a,
+        "query_records",
+        json!({"project": "shop", "collection": "tasks",
+        "where": [{"field": "priority", "gte": 3}], "sort": "priority", "desc": true, "limit": 1,
+        "cursor": page["next"]}),
+    )
+    .await;
+    assert_eq!(next["records"][0]["key"], "t3");
+    assert!(next["next"].is_null());
+
+    // Deleting needs --allow-destructive, alone or in a batch; nothing was deleted.
+    let err = fails(
+        &a,
+        "delete_record",
+        json!({"project": "shop", "collection": "tasks", "key": "t0"}),
+    )
+    .await;
+    assert_eq!(err["code"], "forbidden");
+    let err = fails(
+        &a,
+        "batch_records",
+        json!({"project": "shop", "ops": [{"op": "delete", "collection": "tasks", "key": "t0"}]}),
+    )
+    .await;
+    assert_eq!(err["code"], "forbidden");
+    assert_eq!(
+        sb.ok(&["record", "-p", "shop", "list", "tasks"])["records"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
+    let colls = ok(&a, "list_record_collections", json!({"project": "shop"})).await;
+    assert_eq!(colls["collections"][0]["records"], 6);
+
+    a.cancel().await.unwrap();
+    b.cancel().await.unwrap();
 }

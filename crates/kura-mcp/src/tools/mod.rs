@@ -6,6 +6,7 @@ mod backups;
 mod files;
 mod history;
 mod projects;
+mod records;
 mod vault;
 
 /// Announces a change of one project to the event log (the desktop app and `kura serve` refresh
