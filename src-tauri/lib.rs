@@ -8,6 +8,7 @@ mod archives;
 mod backups;
 mod commands;
 mod events;
+mod records;
 mod tray;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     use archives::*;
     use backups::*;
     use commands::*;
+    use records::*;
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
             app_info,
@@ -91,6 +93,12 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             verify_backups,
             prune_backups,
             pause_backups,
+            record_collections,
+            record_query,
+            record_get,
+            record_put,
+            record_delete,
+            record_configure,
         ])
         .events(tauri_specta::collect_events![
             events::VaultChanged,

@@ -11,9 +11,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::vault::Vault;
 
 pub use kura_records::{
-    CollectionInfo, CollectionSettings, Delete as RecordDelete, Filter as RecordFilter,
-    Op as RecordOp, OpResult as RecordOpResult, Page as RecordPage, Put as RecordPut,
-    Query as RecordQuery, Record, Records, VAULT_SCOPE,
+    CollectionInfo, CollectionSettings, Record, RecordDelete, RecordFilter, RecordOp,
+    RecordOpResult, RecordPage, RecordPut, RecordQuery, Records, VAULT_SCOPE,
 };
 
 /// In an archive: the project's records, one JSON object per line.

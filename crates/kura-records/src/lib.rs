@@ -2,7 +2,7 @@
 //! vault, for the agents and scripts that work on a project and need to keep state beside its
 //! files (notes, task lists, decisions, settings) and query it later.
 //!
-//! - put, get, delete, and pages of a collection by key or by a [`Query`] (equality, ranges,
+//! - put, get, delete, and pages of a collection by key or by a [`RecordQuery`] (equality, ranges,
 //!   prefixes and existence on fields of the JSON, a sort, cursor pagination);
 //! - every write gets a revision from one vault-wide sequence that only grows, so a revision is
 //!   never reused, not even after a delete; a write can name the revision it expects
@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use error::{Error, ErrorKind, Result};
-pub use query::{Filter, Query, DEFAULT_LIMIT, MAX_LIMIT};
+pub use query::{RecordFilter, RecordQuery, DEFAULT_LIMIT, MAX_LIMIT};
 
 use query::{Cursor, FieldPath, Where};
 
@@ -54,23 +54,20 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+// TypeScript has a `Record` of its own (the name a struct gets does not show in its JSON).
+#[serde(rename = "StoredRecord")]
 pub struct Record {
     pub collection: String,
     pub key: String,
     /// The revision of its last write: pass it as `if_rev` to change it only if nobody else has.
-    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub rev: u64,
     /// The document.
-    #[cfg_attr(feature = "specta", specta(type = serde_json::Value))]
     pub value: Value,
     /// When it was first written, in milliseconds since the Unix epoch.
-    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub created: i64,
     /// When it was last written (ms).
-    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub updated: i64,
     /// When it expires (ms), if it does.
-    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub expires: Option<i64>,
 }
 
@@ -78,7 +75,7 @@ pub struct Record {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-pub struct Page {
+pub struct RecordPage {
     pub records: Vec<Record>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next: Option<String>,
@@ -89,18 +86,15 @@ pub struct Page {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct Put {
+pub struct RecordPut {
     pub collection: String,
     pub key: String,
-    #[cfg_attr(feature = "specta", specta(type = serde_json::Value))]
     pub value: Value,
     /// Write only if the record is at this revision now (`0`: only if it does not exist).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub if_rev: Option<u64>,
     /// Expire the record this many seconds after the write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub ttl_secs: Option<u64>,
 }
 
@@ -109,12 +103,11 @@ pub struct Put {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct Delete {
+pub struct RecordDelete {
     pub collection: String,
     pub key: String,
     /// Delete only if the record is at this revision now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "specta", specta(type = Option<f64>))]
     pub if_rev: Option<u64>,
 }
 
@@ -123,20 +116,19 @@ pub struct Delete {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
-pub enum Op {
-    Put(Put),
-    Delete(Delete),
+pub enum RecordOp {
+    Put(RecordPut),
+    Delete(RecordDelete),
 }
 
 /// What one operation of a batch did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-pub struct OpResult {
+pub struct RecordOpResult {
     pub collection: String,
     pub key: String,
     /// The record's new revision; `0` when it was deleted.
-    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub rev: u64,
     /// For a delete: whether there was a record to delete.
     pub existed: bool,
@@ -153,7 +145,6 @@ pub struct CollectionSettings {
     pub indexes: Vec<String>,
     /// A JSON Schema every record written must match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "specta", specta(type = Option<serde_json::Value>))]
     pub schema: Option<Value>,
 }
 
@@ -163,10 +154,8 @@ pub struct CollectionSettings {
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CollectionInfo {
     pub name: String,
-    #[cfg_attr(feature = "specta", specta(type = f64))]
     pub records: u64,
     pub indexes: Vec<String>,
-    #[cfg_attr(feature = "specta", specta(type = Option<serde_json::Value>))]
     pub schema: Option<Value>,
 }
 
@@ -293,19 +282,19 @@ impl Records {
     }
 
     /// Writes one record; returns it as stored (with its new revision).
-    pub fn put(&self, scope: &str, put: Put) -> Result<Record> {
+    pub fn put(&self, scope: &str, put: RecordPut) -> Result<Record> {
         let scope = scope.to_string();
         self.writer.run(move |w| w.put(&scope, &put))
     }
 
     /// Deletes one record; whether there was one.
-    pub fn delete(&self, scope: &str, delete: Delete) -> Result<bool> {
+    pub fn delete(&self, scope: &str, delete: RecordDelete) -> Result<bool> {
         let scope = scope.to_string();
         self.writer.run(move |w| w.delete(&scope, &delete))
     }
 
     /// Applies `ops` together: all of them, or (when one fails) none.
-    pub fn batch(&self, scope: &str, ops: Vec<Op>) -> Result<Vec<OpResult>> {
+    pub fn batch(&self, scope: &str, ops: Vec<RecordOp>) -> Result<Vec<RecordOpResult>> {
         if ops.len() > MAX_BATCH {
             return Err(Error::new(
                 ErrorKind::TooLarge,
@@ -327,11 +316,11 @@ impl Records {
         key_prefix: Option<&str>,
         cursor: Option<&str>,
         limit: Option<u32>,
-    ) -> Result<Page> {
+    ) -> Result<RecordPage> {
         self.query(
             scope,
             collection,
-            &Query {
+            &RecordQuery {
                 key_prefix: key_prefix.map(str::to_string),
                 cursor: cursor.map(str::to_string),
                 limit,
@@ -341,7 +330,7 @@ impl Records {
     }
 
     /// A page of the records of `collection` that match `q`.
-    pub fn query(&self, scope: &str, collection: &str, q: &Query) -> Result<Page> {
+    pub fn query(&self, scope: &str, collection: &str, q: &RecordQuery) -> Result<RecordPage> {
         check_collection(collection)?;
         let limit = query::limit(q.limit)?;
         let now = (self.clock)();
@@ -428,7 +417,7 @@ impl Records {
                 ),
                 _ => None,
             };
-            Ok(Page { records, next })
+            Ok(RecordPage { records, next })
         })
     }
 

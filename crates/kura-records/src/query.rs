@@ -24,7 +24,7 @@ pub const DEFAULT_LIMIT: u32 = 100;
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct Filter {
+pub struct RecordFilter {
     /// The field: `status`, `owner.name`, `tags[0]` (a leading `$.` is allowed).
     pub field: String,
     /// Equal to this string, number, boolean or `null`.
@@ -85,10 +85,10 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct Query {
+pub struct RecordQuery {
     /// Conditions that all have to hold.
     #[serde(default, rename = "where")]
-    pub filters: Vec<Filter>,
+    pub filters: Vec<RecordFilter>,
     /// Only keys that start with this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_prefix: Option<String>,
@@ -251,7 +251,7 @@ pub(crate) fn prefix_end(prefix: &str) -> Option<String> {
 }
 
 /// Adds the conditions of `filter` to `sql`.
-pub(crate) fn add_filter(sql: &mut Where, filter: &Filter) -> Result<()> {
+pub(crate) fn add_filter(sql: &mut Where, filter: &RecordFilter) -> Result<()> {
     let path = FieldPath::parse(&filter.field)?;
     let expr = path.expr();
     let json_type = format!("json_type(doc, {})", path.literal());

@@ -28,8 +28,8 @@ fn open() -> Fixture {
     }
 }
 
-fn put(c: &str, k: &str, v: Value) -> Put {
-    Put {
+fn put(c: &str, k: &str, v: Value) -> RecordPut {
+    RecordPut {
         collection: c.into(),
         key: k.into(),
         value: v,
@@ -37,7 +37,7 @@ fn put(c: &str, k: &str, v: Value) -> Put {
     }
 }
 
-fn keys(page: &Page) -> Vec<&str> {
+fn keys(page: &RecordPage) -> Vec<&str> {
     page.records.iter().map(|r| r.key.as_str()).collect()
 }
 
@@ -86,7 +86,7 @@ fn compare_and_set_refuses_a_stale_revision_and_a_revision_is_never_reused() {
         .records
         .put(
             P,
-            Put {
+            RecordPut {
                 if_rev: Some(0),
                 ..put("tasks", "t1", json!(1))
             },
@@ -97,7 +97,7 @@ fn compare_and_set_refuses_a_stale_revision_and_a_revision_is_never_reused() {
         .records
         .put(
             P,
-            Put {
+            RecordPut {
                 if_rev: Some(0),
                 ..put("tasks", "t1", json!(2))
             },
@@ -110,7 +110,7 @@ fn compare_and_set_refuses_a_stale_revision_and_a_revision_is_never_reused() {
         .records
         .put(
             P,
-            Put {
+            RecordPut {
                 if_rev: Some(a.rev),
                 ..put("tasks", "t1", json!(3))
             },
@@ -120,7 +120,7 @@ fn compare_and_set_refuses_a_stale_revision_and_a_revision_is_never_reused() {
         .records
         .put(
             P,
-            Put {
+            RecordPut {
                 if_rev: Some(a.rev),
                 ..put("tasks", "t1", json!(4))
             },
@@ -137,7 +137,7 @@ fn compare_and_set_refuses_a_stale_revision_and_a_revision_is_never_reused() {
         .records
         .delete(
             P,
-            Delete {
+            RecordDelete {
                 collection: "tasks".into(),
                 key: "t1".into(),
                 if_rev: Some(a.rev),
@@ -149,7 +149,7 @@ fn compare_and_set_refuses_a_stale_revision_and_a_revision_is_never_reused() {
         .records
         .delete(
             P,
-            Delete {
+            RecordDelete {
                 collection: "tasks".into(),
                 key: "t1".into(),
                 if_rev: Some(b.rev)
@@ -163,7 +163,7 @@ fn compare_and_set_refuses_a_stale_revision_and_a_revision_is_never_reused() {
         .records
         .put(
             P,
-            Put {
+            RecordPut {
                 if_rev: Some(a.rev),
                 ..put("tasks", "t1", json!(6))
             },
@@ -193,13 +193,13 @@ fn a_batch_is_written_whole_or_not_at_all() {
         .put(P, put("tasks", "keep", json!("old")))
         .unwrap();
     let ops = vec![
-        Op::Put(put("tasks", "new1", json!(1))),
-        Op::Delete(Delete {
+        RecordOp::Put(put("tasks", "new1", json!(1))),
+        RecordOp::Delete(RecordDelete {
             collection: "tasks".into(),
             key: "keep".into(),
             if_rev: None,
         }),
-        Op::Put(Put {
+        RecordOp::Put(RecordPut {
             if_rev: Some(old.rev + 1000),
             ..put("tasks", "new2", json!(2))
         }),
@@ -225,13 +225,13 @@ fn a_batch_is_written_whole_or_not_at_all() {
         .batch(
             P,
             vec![
-                Op::Put(put("tasks", "new1", json!(1))),
-                Op::Delete(Delete {
+                RecordOp::Put(put("tasks", "new1", json!(1))),
+                RecordOp::Delete(RecordDelete {
                     collection: "tasks".into(),
                     key: "keep".into(),
                     if_rev: Some(old.rev),
                 }),
-                Op::Delete(Delete {
+                RecordOp::Delete(RecordDelete {
                     collection: "tasks".into(),
                     key: "never".into(),
                     if_rev: None,
@@ -261,7 +261,7 @@ fn a_failing_write_does_not_fail_the_writes_committed_with_it() {
                     if i % 4 == 0 {
                         r.put(
                             P,
-                            Put {
+                            RecordPut {
                                 if_rev: Some(0),
                                 ..put("c", "taken", json!(i))
                             },
@@ -289,7 +289,7 @@ fn an_expired_record_is_gone_for_every_reader_and_swept_later() {
     f.records
         .put(
             P,
-            Put {
+            RecordPut {
                 ttl_secs: Some(60),
                 ..put("locks", "build", json!({"by": "agent-1"}))
             },
@@ -317,7 +317,7 @@ fn an_expired_record_is_gone_for_every_reader_and_swept_later() {
         .records
         .put(
             P,
-            Put {
+            RecordPut {
                 if_rev: Some(0),
                 ..put("locks", "build", json!({"by": "agent-2"}))
             },
@@ -328,7 +328,7 @@ fn an_expired_record_is_gone_for_every_reader_and_swept_later() {
     f.records
         .put(
             P,
-            Put {
+            RecordPut {
                 ttl_secs: Some(1),
                 ..put("locks", "short", json!(1))
             },
@@ -370,13 +370,13 @@ fn seed_tasks(f: &Fixture) {
     ];
     let ops = docs
         .into_iter()
-        .map(|(k, v)| Op::Put(put("tasks", k, v)))
+        .map(|(k, v)| RecordOp::Put(put("tasks", k, v)))
         .collect();
     f.records.batch(P, ops).unwrap();
 }
 
 fn find(f: &Fixture, filters: Value) -> Vec<String> {
-    let q = Query {
+    let q = RecordQuery {
         filters: serde_json::from_value(filters).unwrap(),
         ..Default::default()
     };
@@ -446,7 +446,7 @@ fn filters_compare_like_json_does() {
             "not a field path",
         ),
     ] {
-        let q = Query {
+        let q = RecordQuery {
             filters: serde_json::from_value(bad).unwrap(),
             ..Default::default()
         };
@@ -465,7 +465,7 @@ fn filters_compare_like_json_does() {
 }
 
 /// Walks every page of `q` and returns the keys in order.
-fn all_pages(f: &Fixture, q: &Query) -> Vec<String> {
+fn all_pages(f: &Fixture, q: &RecordQuery) -> Vec<String> {
     let mut out = Vec::new();
     let mut q = q.clone();
     loop {
@@ -497,7 +497,7 @@ fn pages_sorted_by_a_field_hold_every_record_once_in_order() {
         } else {
             json!({ "rank": rank })
         };
-        ops.push(Op::Put(put("tasks", &format!("k{i:02}"), doc)));
+        ops.push(RecordOp::Put(put("tasks", &format!("k{i:02}"), doc)));
     }
     f.records.batch(P, ops).unwrap();
     for indexed in [false, true] {
@@ -515,7 +515,7 @@ fn pages_sorted_by_a_field_hold_every_record_once_in_order() {
         }
         for desc in [false, true] {
             for limit in [1, 4, 10] {
-                let q = Query {
+                let q = RecordQuery {
                     sort: Some("rank".into()),
                     desc,
                     limit: Some(limit),
@@ -527,7 +527,7 @@ fn pages_sorted_by_a_field_hold_every_record_once_in_order() {
                     .query(
                         P,
                         "tasks",
-                        &Query {
+                        &RecordQuery {
                             limit: Some(1000),
                             ..q.clone()
                         },
@@ -543,7 +543,7 @@ fn pages_sorted_by_a_field_hold_every_record_once_in_order() {
         }
     }
     // By key, with a prefix.
-    let q = Query {
+    let q = RecordQuery {
         key_prefix: Some("k1".into()),
         limit: Some(3),
         ..Default::default()
@@ -726,7 +726,7 @@ fn bad_names_keys_and_sizes_are_refused_with_a_reason() {
         .query(
             P,
             "c",
-            &Query {
+            &RecordQuery {
                 limit: Some(5000),
                 ..Default::default()
             },
@@ -759,7 +759,7 @@ fn a_scope_travels_as_json_lines_and_leaves_with_a_hard_delete() {
     f.records
         .put(
             P,
-            Put {
+            RecordPut {
                 ttl_secs: Some(3600),
                 ..put("locks", "l", json!(1))
             },
@@ -819,8 +819,8 @@ fn a_scope_travels_as_json_lines_and_leaves_with_a_hard_delete() {
 }
 
 fn find_in(f: &Fixture, scope: &str) -> Vec<String> {
-    let q = Query {
-        filters: vec![Filter {
+    let q = RecordQuery {
+        filters: vec![RecordFilter {
             field: "status".into(),
             eq: Some(json!("open")),
             ..Default::default()
@@ -834,4 +834,62 @@ fn find_in(f: &Fixture, scope: &str) -> Vec<String> {
         .into_iter()
         .map(|r| r.key)
         .collect()
+}
+
+#[test]
+fn a_schema_set_by_another_process_checks_the_next_write_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("records.db");
+    let here = Records::open(&path).unwrap();
+    let there = Records::open(&path).unwrap();
+    here.put(P, put("notes", "a", json!({"text": "ok"})))
+        .unwrap();
+    there
+        .configure(
+            P,
+            "notes",
+            CollectionSettings {
+                indexes: vec![],
+                schema: Some(json!({"required": ["text"]})),
+            },
+        )
+        .unwrap();
+    let err = here
+        .put(P, put("notes", "b", json!({"txt": "typo"})))
+        .unwrap_err();
+    assert!(err.message.contains("does not match the schema"), "{err}");
+    there
+        .configure(P, "notes", CollectionSettings::default())
+        .unwrap();
+    here.put(P, put("notes", "b", json!({"txt": "fine now"})))
+        .unwrap();
+}
+
+#[test]
+fn two_processes_writing_one_database_never_give_out_the_same_revision() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("records.db");
+    let a = Records::open(&path).unwrap();
+    let b = Records::open(&path).unwrap();
+    let mut revs = HashSet::new();
+    for i in 0..20 {
+        let writer = if i % 3 == 0 { &a } else { &b };
+        let r = writer
+            .put(P, put("c", &format!("k{}", i % 4), json!(i)))
+            .unwrap();
+        assert!(revs.insert(r.rev), "revision {} given out twice", r.rev);
+    }
+    // A revision read through one and written over through the other still guards the write.
+    let seen = a.get(P, "c", "k0").unwrap();
+    b.put(P, put("c", "k0", json!("b was here"))).unwrap();
+    let err = a
+        .put(
+            P,
+            RecordPut {
+                if_rev: Some(seen.rev),
+                ..put("c", "k0", json!("a"))
+            },
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Conflict);
 }

@@ -16,8 +16,8 @@ use serde_json::Value;
 use crate::error::{Error, ErrorKind, Result};
 use crate::query::FieldPath;
 use crate::{
-    check_collection, check_key, Clock, CollectionSettings, Delete, Op, OpResult, Put, Record,
-    ScopeSettings, MAX_INDEXES, MAX_VALUE_BYTES,
+    check_collection, check_key, Clock, CollectionSettings, Record, RecordDelete, RecordOp,
+    RecordOpResult, RecordPut, ScopeSettings, MAX_INDEXES, MAX_VALUE_BYTES,
 };
 
 /// The most pieces of work one transaction takes.
@@ -51,7 +51,6 @@ impl<T: Send, F: FnOnce(&mut State) -> Result<T> + Send> Work for Task<T, F> {
         let end = if answer.is_ok() {
             w.conn.execute_batch("RELEASE piece")
         } else {
-            w.undo_piece();
             w.conn.execute_batch("ROLLBACK TO piece; RELEASE piece")
         };
         self.answer = Some(match end {
@@ -128,12 +127,14 @@ impl Writer {
 pub(crate) struct State {
     conn: Connection,
     clock: Clock,
-    /// The last revision given out.
+    /// The last revision given out (read from the database at the start of each group).
     rev: u64,
     /// `rev` when the group began (restored when it fails).
     rev_at_begin: u64,
-    /// Compiled schemas by (scope, collection); `None`: the collection has none.
-    validators: HashMap<(String, String), Option<Arc<jsonschema::Validator>>>,
+    /// Compiled schemas by (scope, collection), with the schema text they were compiled from;
+    /// `None`: the collection has none.
+    #[allow(clippy::type_complexity)]
+    validators: HashMap<(String, String), (Option<String>, Option<Arc<jsonschema::Validator>>)>,
     last_sweep: i64,
     /// The group's time.
     now: i64,
@@ -162,8 +163,21 @@ impl State {
 
     fn commit_group(&mut self, group: &mut [Box<dyn Work>]) -> Result<()> {
         self.now = (self.clock)();
-        self.rev_at_begin = self.rev;
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        // Another process may have written since: the sequence goes on from the database's.
+        let last: Result<i64> = self
+            .conn
+            .prepare_cached("SELECT last FROM revision")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(Error::from);
+        match last {
+            Ok(last) => self.rev = last as u64,
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+        }
+        self.rev_at_begin = self.rev;
         for work in group.iter_mut() {
             work.run(self);
         }
@@ -178,12 +192,6 @@ impl State {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         end
-    }
-
-    /// Called when a piece is rolled back: its revisions are not reused, which is harmless (the
-    /// sequence only has to grow), and the schemas it may have changed are read again.
-    fn undo_piece(&mut self) {
-        self.validators.clear();
     }
 
     /// Deletes records that expired (a few at a time, at most once a second).
@@ -247,41 +255,42 @@ impl State {
         ))
     }
 
+    /// The compiled schema of a collection. The schema is read on every write (another process
+    /// may have changed it) and compiled again only when its text changed.
     fn validator(
         &mut self,
         scope: &str,
         collection: &str,
     ) -> Result<Option<Arc<jsonschema::Validator>>> {
-        let id = (scope.to_string(), collection.to_string());
-        if let Some(v) = self.validators.get(&id) {
-            return Ok(v.clone());
-        }
         let schema: Option<String> = self
             .conn
-            .query_row(
-                "SELECT schema FROM collections WHERE scope = ?1 AND collection = ?2",
-                params![scope, collection],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT schema FROM collections WHERE scope = ?1 AND collection = ?2")?
+            .query_row(params![scope, collection], |r| r.get(0))
             .optional()?
             .flatten();
-        let v = match schema {
+        let id = (scope.to_string(), collection.to_string());
+        if let Some((text, v)) = self.validators.get(&id) {
+            if *text == schema {
+                return Ok(v.clone());
+            }
+        }
+        let v = match &schema {
             None => None,
             Some(text) => {
-                let schema: Value = serde_json::from_str(&text).map_err(|e| {
+                let parsed: Value = serde_json::from_str(text).map_err(|e| {
                     Error::new(
                         ErrorKind::Corrupt,
                         format!("the schema of collection '{collection}' is damaged: {e}"),
                     )
                 })?;
-                Some(Arc::new(compile(collection, &schema)?))
+                Some(Arc::new(compile(collection, &parsed)?))
             }
         };
-        self.validators.insert(id, v.clone());
+        self.validators.insert(id, (schema, v.clone()));
         Ok(v)
     }
 
-    pub fn put(&mut self, scope: &str, put: &Put) -> Result<Record> {
+    pub fn put(&mut self, scope: &str, put: &RecordPut) -> Result<Record> {
         check_collection(&put.collection)?;
         check_key(&put.key)?;
         let doc = serde_json::to_string(&put.value)
@@ -337,7 +346,7 @@ impl State {
         })
     }
 
-    pub fn delete(&mut self, scope: &str, delete: &Delete) -> Result<bool> {
+    pub fn delete(&mut self, scope: &str, delete: &RecordDelete) -> Result<bool> {
         check_collection(&delete.collection)?;
         check_key(&delete.key)?;
         let current = self.current(scope, &delete.collection, &delete.key)?;
@@ -350,16 +359,16 @@ impl State {
         Ok(current.is_some())
     }
 
-    pub fn batch(&mut self, scope: &str, ops: &[Op]) -> Result<Vec<OpResult>> {
+    pub fn batch(&mut self, scope: &str, ops: &[RecordOp]) -> Result<Vec<RecordOpResult>> {
         let mut out = Vec::with_capacity(ops.len());
         for (i, op) in ops.iter().enumerate() {
             let (what, collection, key) = match op {
-                Op::Put(p) => ("put", &p.collection, &p.key),
-                Op::Delete(d) => ("delete", &d.collection, &d.key),
+                RecordOp::Put(p) => ("put", &p.collection, &p.key),
+                RecordOp::Delete(d) => ("delete", &d.collection, &d.key),
             };
             let done = match op {
-                Op::Put(p) => self.put(scope, p).map(|r| (r.rev, true)),
-                Op::Delete(d) => self.delete(scope, d).map(|existed| (0, existed)),
+                RecordOp::Put(p) => self.put(scope, p).map(|r| (r.rev, true)),
+                RecordOp::Delete(d) => self.delete(scope, d).map(|existed| (0, existed)),
             };
             let (rev, existed) = done.map_err(|e| Error {
                 kind: e.kind,
@@ -370,7 +379,7 @@ impl State {
                     e.message
                 ),
             })?;
-            out.push(OpResult {
+            out.push(RecordOpResult {
                 collection: collection.clone(),
                 key: key.clone(),
                 rev,

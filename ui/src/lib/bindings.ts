@@ -84,6 +84,12 @@ export const commands = {
 	pruneBackups: (target: string, dryRun: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<PruneReport, ApiError>(__TAURI_INVOKE("prune_backups", { target, dryRun, jobId, onProgress })),
 	/**  Pauses scheduled backups for `length`, or resumes them when `length` is `None`. */
 	pauseBackups: (length: PauseLength | null) => typedError<null, ApiError>(__TAURI_INVOKE("pause_backups", { length })),
+	recordCollections: (project: string | null) => typedError<CollectionInfo[], ApiError>(__TAURI_INVOKE("record_collections", { project })),
+	recordQuery: (project: string | null, collection: string, query: RecordQuery) => typedError<RecordPage, ApiError>(__TAURI_INVOKE("record_query", { project, collection, query })),
+	recordGet: (project: string | null, collection: string, key: string) => typedError<StoredRecord, ApiError>(__TAURI_INVOKE("record_get", { project, collection, key })),
+	recordPut: (project: string | null, put: RecordPut) => typedError<StoredRecord, ApiError>(__TAURI_INVOKE("record_put", { project, put })),
+	recordDelete: (project: string | null, del: RecordDelete) => typedError<boolean, ApiError>(__TAURI_INVOKE("record_delete", { project, del })),
+	recordConfigure: (project: string | null, collection: string, settings: CollectionSettings) => typedError<CollectionInfo, ApiError>(__TAURI_INVOKE("record_configure", { project, collection, settings })),
 };
 
 /** Events */
@@ -393,6 +399,22 @@ export type CleanupReport = {
 	categories: CleanupCategoryReport[],
 	/**  Bytes freed in all (estimated for a dry run). */
 	bytes_freed: number,
+};
+
+/**  A collection and how many records it holds. */
+export type CollectionInfo = {
+	name: string,
+	records: number,
+	indexes: string[],
+	schema: Value | null,
+};
+
+/**  What a collection indexes and checks. */
+export type CollectionSettings = {
+	/**  Fields to index (`status`, `owner.name`), so that queries on them stay fast. */
+	indexes?: string[],
+	/**  A JSON Schema every record written must match. */
+	schema?: Value | null,
 };
 
 /**  All of Kura's settings. Missing keys take their defaults. */
@@ -896,6 +918,71 @@ export type QuotaUsage = {
 	level: QuotaLevel,
 };
 
+/**  A delete of one record. */
+export type RecordDelete = {
+	collection: string,
+	key: string,
+	/**  Delete only if the record is at this revision now. */
+	if_rev?: number | null,
+};
+
+/**
+ *  One condition on a field; the comparisons given all have to hold (`gte` and `lt` together make
+ *  a range).
+ */
+export type RecordFilter = {
+	/**  The field: `status`, `owner.name`, `tags[0]` (a leading `$.` is allowed). */
+	field: string,
+	/**  Equal to this string, number, boolean or `null`. */
+	eq?: Value | null,
+	/**  Greater than this number or string. */
+	gt?: Value | null,
+	/**  Greater than or equal to this number or string. */
+	gte?: Value | null,
+	/**  Less than this number or string. */
+	lt?: Value | null,
+	/**  Less than or equal to this number or string. */
+	lte?: Value | null,
+	/**  A string that starts with this. */
+	prefix?: string | null,
+	/**  `true`: the field is present (even as `null`); `false`: it is absent. */
+	exists?: boolean | null,
+};
+
+/**  A page of records. */
+export type RecordPage = {
+	records: StoredRecord[],
+	/**  Pass as `cursor` for the next page; absent on the last one. */
+	next: string | null,
+};
+
+/**  A write of one record. */
+export type RecordPut = {
+	collection: string,
+	key: string,
+	value: Value,
+	/**  Write only if the record is at this revision now (`0`: only if it does not exist). */
+	if_rev?: number | null,
+	/**  Expire the record this many seconds after the write. */
+	ttl_secs?: number | null,
+};
+
+/**  What to find in a collection. */
+export type RecordQuery = {
+	/**  Conditions that all have to hold. */
+	where?: RecordFilter[],
+	/**  Only keys that start with this. */
+	key_prefix?: string | null,
+	/**  Sort by this field (records without it first); by key when absent. */
+	sort?: string | null,
+	/**  Sort from the highest value down. */
+	desc?: boolean,
+	/**  At most this many records (default 100, at most 1000). */
+	limit?: number | null,
+	/**  Where the previous page ended (its `next`). */
+	cursor?: string | null,
+};
+
 /**
  *  What restoring a project to a version will do to its folder, worked out before it runs: the
  *  same choice of files [`Vault::restore_project`] makes.
@@ -1159,6 +1246,22 @@ export type StorageConfig = {
 	cache_size?: ByteSize,
 };
 
+/**  One record. */
+export type StoredRecord = {
+	collection: string,
+	key: string,
+	/**  The revision of its last write: pass it as `if_rev` to change it only if nobody else has. */
+	rev: number,
+	/**  The document. */
+	value: Value,
+	/**  When it was first written, in milliseconds since the Unix epoch. */
+	created: number,
+	/**  When it was last written (ms). */
+	updated: number,
+	/**  When it expires (ms), if it does. */
+	expires: number | null,
+};
+
 /**  What an error is about, so a door can point at it without reading the message. */
 export type Subject = {
 	kind: SubjectKind,
@@ -1335,6 +1438,8 @@ export type UsageSample = {
 	/**  Stored bytes then. */
 	stored_bytes: number,
 };
+
+export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 
 /**  Something in the vault changed; views showing it should refresh. */
 export type VaultChanged = {

@@ -5,6 +5,10 @@ import type { DroppedFile, DropEvent, OnProgress, Transport, Unlisten } from "./
 import type {
   BackupStatus,
   CleanupCategory,
+  CollectionSettings,
+  RecordDelete,
+  RecordPut,
+  RecordQuery,
   Config,
   ErrorCode,
   ImportArchiveOptions,
@@ -213,6 +217,24 @@ export class Client {
   }
   tagProject(id: string, add: string[], remove: string[]) {
     return unwrap(this.transport.tagProject(id, add, remove));
+  }
+  recordCollections(project: string | null) {
+    return unwrap(this.transport.recordCollections(project));
+  }
+  recordQuery(project: string | null, collection: string, query: RecordQuery) {
+    return unwrap(this.transport.recordQuery(project, collection, query));
+  }
+  recordGet(project: string | null, collection: string, key: string) {
+    return unwrap(this.transport.recordGet(project, collection, key));
+  }
+  recordPut(project: string | null, put: RecordPut) {
+    return unwrap(this.transport.recordPut(project, put));
+  }
+  recordDelete(project: string | null, del: RecordDelete) {
+    return unwrap(this.transport.recordDelete(project, del));
+  }
+  recordConfigure(project: string | null, collection: string, settings: CollectionSettings) {
+    return unwrap(this.transport.recordConfigure(project, collection, settings));
   }
   setMetadata(id: string, changes: [string, string | null][]) {
     return unwrap(this.transport.setMetadata(id, changes));

@@ -10,6 +10,13 @@
 import type { DroppedFile, DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
 import type {
   AppInfo,
+  CollectionInfo,
+  CollectionSettings,
+  RecordDelete,
+  RecordPage,
+  RecordPut,
+  RecordQuery,
+  StoredRecord,
   ArchiveInfo,
   ArchiveVerifyReport,
   BackupContents,
@@ -98,6 +105,9 @@ function readCookie(name: string): string | null {
 }
 
 const seg = (value: string) => encodeURIComponent(value);
+
+/** Where a project's records (or, with `project` null, the vault's) live in the API. */
+const records = (project: string | null) => (project === null ? "/records" : `/projects/${seg(project)}/records`);
 
 function withQuery(path: string, query: Query = {}): string {
   const params = new URLSearchParams();
@@ -393,6 +403,26 @@ export class HttpTransport implements Transport {
   }
   tagProject(id: string, add: string[], remove: string[]) {
     return this.post<Project>(`/projects/${seg(id)}/tags`, { add, remove });
+  }
+  recordCollections(project: string | null) {
+    return this.get<CollectionInfo[]>(records(project));
+  }
+  recordQuery(project: string | null, collection: string, query: RecordQuery) {
+    return this.post<RecordPage>(`${records(project)}/${seg(collection)}`, query);
+  }
+  recordGet(project: string | null, collection: string, key: string) {
+    return this.get<StoredRecord>(`${records(project)}/${seg(collection)}/${seg(key)}`);
+  }
+  recordPut(project: string | null, put: RecordPut) {
+    const path = withQuery(`${records(project)}/${seg(put.collection)}/${seg(put.key)}`, { if_rev: put.if_rev, ttl: put.ttl_secs });
+    return this.call<StoredRecord>("PUT", path, { json: put.value });
+  }
+  async recordDelete(project: string | null, del: RecordDelete): Reply<boolean> {
+    const reply = await this.del<{ existed: boolean }>(`${records(project)}/${seg(del.collection)}/${seg(del.key)}`, { if_rev: del.if_rev });
+    return reply.status === "ok" ? { status: "ok", data: reply.data.existed } : reply;
+  }
+  recordConfigure(project: string | null, collection: string, settings: CollectionSettings) {
+    return this.call<CollectionInfo>("PUT", `${records(project)}/${seg(collection)}`, { json: settings });
   }
   setMetadata(id: string, changes: [string, string | null][]) {
     return this.patch<Project>(`/projects/${seg(id)}/metadata`, { changes });

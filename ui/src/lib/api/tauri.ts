@@ -10,6 +10,10 @@ import type { DroppedFile, DropEvent, OnProgress, Reply, Transport, Unlisten } f
 import type {
   BackupStatus,
   CleanupOptions,
+  CollectionSettings,
+  RecordDelete,
+  RecordPut,
+  RecordQuery,
   ImportArchiveOptions,
   ImportOptions,
   LocationKind,
@@ -74,6 +78,24 @@ export class TauriTransport implements Transport {
   }
   tagProject(id: string, add: string[], remove: string[]) {
     return commands.tagProject(id, add, remove);
+  }
+  recordCollections(project: string | null) {
+    return commands.recordCollections(project);
+  }
+  recordQuery(project: string | null, collection: string, query: RecordQuery) {
+    return commands.recordQuery(project, collection, query);
+  }
+  recordGet(project: string | null, collection: string, key: string) {
+    return commands.recordGet(project, collection, key);
+  }
+  recordPut(project: string | null, put: RecordPut) {
+    return commands.recordPut(project, put);
+  }
+  recordDelete(project: string | null, del: RecordDelete) {
+    return commands.recordDelete(project, del);
+  }
+  recordConfigure(project: string | null, collection: string, settings: CollectionSettings) {
+    return commands.recordConfigure(project, collection, settings);
   }
   setMetadata(id: string, changes: [string, string | null][]) {
     return commands.setMetadata(id, changes);

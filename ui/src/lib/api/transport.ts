@@ -5,6 +5,13 @@
 
 import type {
   AppInfo,
+  CollectionInfo,
+  CollectionSettings,
+  RecordDelete,
+  RecordPage,
+  RecordPut,
+  RecordQuery,
+  StoredRecord,
   ArchiveInfo,
   ArchiveVerifyReport,
   BackupContents,
@@ -163,6 +170,15 @@ export interface Transport {
   pruneBackups(target: string, dryRun: boolean, jobId: string, onProgress: OnProgress): Reply<PruneReport>;
   /** Pauses scheduled backups for `length`, or resumes them with `null`. */
   pauseBackups(length: PauseLength | null): Reply<null>;
+
+  /** The collections of a project's records (`project` null: the vault's own). */
+  recordCollections(project: string | null): Reply<CollectionInfo[]>;
+  recordQuery(project: string | null, collection: string, query: RecordQuery): Reply<RecordPage>;
+  recordGet(project: string | null, collection: string, key: string): Reply<StoredRecord>;
+  recordPut(project: string | null, put: RecordPut): Reply<StoredRecord>;
+  /** Whether there was a record to delete. */
+  recordDelete(project: string | null, del: RecordDelete): Reply<boolean>;
+  recordConfigure(project: string | null, collection: string, settings: CollectionSettings): Reply<CollectionInfo>;
 
   /** State changed in the vault (by this window, another window, the CLI or the watcher). */
   onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten>;

@@ -4,6 +4,14 @@
 
 export type {
   AppInfo,
+  CollectionInfo,
+  CollectionSettings,
+  RecordDelete,
+  RecordFilter,
+  RecordPage,
+  RecordPut,
+  RecordQuery,
+  StoredRecord,
   ArchiveConfig,
   ArchiveInfo,
   ArchiveVerifyReport,

@@ -1,7 +1,7 @@
 // Where the person is: one of the main views, or one project (with a tab). Kept in the URL
 // hash so Back and Forward work and a reload stays in place.
 
-export type ProjectTab = "files" | "history" | "git";
+export type ProjectTab = "files" | "history" | "records" | "git";
 export type Route =
   | { view: "dashboard" }
   | { view: "projects" }
@@ -21,7 +21,7 @@ export function parseRoute(hash: string): Route {
     case "projects":
       return { view: "projects" };
     case "project": {
-      const tab = parts[2] === "history" || parts[2] === "git" ? parts[2] : "files";
+      const tab = parts[2] === "history" || parts[2] === "records" || parts[2] === "git" ? parts[2] : "files";
       return parts[1] ? { view: "project", id: parts[1], tab } : { view: "projects" };
     }
     case "workspaces":
