@@ -250,6 +250,23 @@ pub(crate) fn prefix_end(prefix: &str) -> Option<String> {
     None
 }
 
+/// Whether `filter` compares its field's value (so that an index on the field can serve it);
+/// the better the index serves it, the higher: equality 2, a range or a prefix 1.
+pub(crate) fn index_use(filter: &RecordFilter) -> u8 {
+    if filter.eq.is_some() {
+        2
+    } else if filter.gt.is_some()
+        || filter.gte.is_some()
+        || filter.lt.is_some()
+        || filter.lte.is_some()
+        || filter.prefix.is_some()
+    {
+        1
+    } else {
+        0
+    }
+}
+
 /// Adds the conditions of `filter` to `sql`.
 pub(crate) fn add_filter(sql: &mut Where, filter: &RecordFilter) -> Result<()> {
     let path = FieldPath::parse(&filter.field)?;
@@ -259,8 +276,9 @@ pub(crate) fn add_filter(sql: &mut Where, filter: &RecordFilter) -> Result<()> {
     if let Some(v) = &filter.eq {
         any = true;
         let cond = match scalar(&filter.field, "eq", v)? {
-            Scalar::Null => format!("{json_type} = 'null'"),
-            Scalar::Bool(b) => format!("{json_type} = '{b}'"),
+            // The expression is there too, so that an index on the field serves the query.
+            Scalar::Null => format!("{expr} IS NULL AND {json_type} = 'null'"),
+            Scalar::Bool(b) => format!("{expr} = {} AND {json_type} = '{b}'", i32::from(b)),
             Scalar::Number(n) => {
                 let p = sql.bind(n);
                 format!("{expr} = {p} AND {json_type} IN ('integer', 'real')")

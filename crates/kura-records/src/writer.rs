@@ -28,8 +28,9 @@ const SWEEP_MAX: i64 = 1000;
 
 /// A piece of work for the writer.
 trait Work: Send {
-    /// Runs inside the group's transaction, in a savepoint of its own; keeps its answer.
-    fn run(&mut self, w: &mut State);
+    /// Runs inside the group's transaction, in a savepoint of its own when `alone` is false;
+    /// keeps its answer. Whether it failed.
+    fn run(&mut self, w: &mut State, alone: bool) -> bool;
     /// Answers the caller, once the group is committed (or with the group's error).
     fn finish(self: Box<Self>, group: Result<()>);
 }
@@ -41,22 +42,30 @@ struct Task<T, F> {
 }
 
 impl<T: Send, F: FnOnce(&mut State) -> Result<T> + Send> Work for Task<T, F> {
-    fn run(&mut self, w: &mut State) {
-        let Some(work) = self.work.take() else { return };
-        if let Err(e) = w.conn.execute_batch("SAVEPOINT piece") {
-            self.answer = Some(Err(e.into()));
-            return;
+    fn run(&mut self, w: &mut State, alone: bool) -> bool {
+        let Some(work) = self.work.take() else {
+            return true;
+        };
+        // A savepoint makes SQLite copy every page the piece changes into a statement journal:
+        // a piece alone in its group goes without, and a failure rolls back the whole group.
+        if !alone {
+            if let Err(e) = w.conn.execute_batch("SAVEPOINT piece") {
+                self.answer = Some(Err(e.into()));
+                return true;
+            }
         }
         let answer = work(w);
-        let end = if answer.is_ok() {
-            w.conn.execute_batch("RELEASE piece")
-        } else {
-            w.conn.execute_batch("ROLLBACK TO piece; RELEASE piece")
+        let failed = answer.is_err();
+        let end = match (alone, failed) {
+            (true, _) => Ok(()),
+            (false, false) => w.conn.execute_batch("RELEASE piece"),
+            (false, true) => w.conn.execute_batch("ROLLBACK TO piece; RELEASE piece"),
         };
         self.answer = Some(match end {
             Ok(()) => answer,
             Err(e) => Err(e.into()),
         });
+        failed || self.answer.as_ref().is_some_and(|a| a.is_err())
     }
 
     fn finish(self: Box<Self>, group: Result<()>) {
@@ -85,6 +94,7 @@ impl Writer {
             rev: last_rev as u64,
             rev_at_begin: last_rev as u64,
             validators: HashMap::new(),
+            schemas_read: Default::default(),
             last_sweep: 0,
             now: 0,
         };
@@ -135,6 +145,8 @@ pub(crate) struct State {
     /// `None`: the collection has none.
     #[allow(clippy::type_complexity)]
     validators: HashMap<(String, String), (Option<String>, Option<Arc<jsonschema::Validator>>)>,
+    /// The collections whose schema this group has read.
+    schemas_read: std::collections::HashSet<(String, String)>,
     last_sweep: i64,
     /// The group's time.
     now: i64,
@@ -163,6 +175,7 @@ impl State {
 
     fn commit_group(&mut self, group: &mut [Box<dyn Work>]) -> Result<()> {
         self.now = (self.clock)();
+        self.schemas_read.clear();
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         // Another process may have written since: the sequence goes on from the database's.
         let last: Result<i64> = self
@@ -178,8 +191,13 @@ impl State {
             }
         }
         self.rev_at_begin = self.rev;
+        let alone = group.len() == 1;
         for work in group.iter_mut() {
-            work.run(self);
+            if work.run(self, alone) && alone {
+                // Its own error is its answer; nothing of it is kept.
+                self.conn.execute_batch("ROLLBACK")?;
+                return Ok(());
+            }
         }
         let end = self.sweep().and_then(|()| {
             if self.rev != self.rev_at_begin {
@@ -262,13 +280,21 @@ impl State {
         scope: &str,
         collection: &str,
     ) -> Result<Option<Arc<jsonschema::Validator>>> {
+        let id = (scope.to_string(), collection.to_string());
+        // Within one group (one transaction, holding the write lock) no other process changes
+        // a schema: it is read once per collection.
+        if self.schemas_read.contains(&id) {
+            if let Some((_, v)) = self.validators.get(&id) {
+                return Ok(v.clone());
+            }
+        }
         let schema: Option<String> = self
             .conn
             .prepare_cached("SELECT schema FROM collections WHERE scope = ?1 AND collection = ?2")?
             .query_row(params![scope, collection], |r| r.get(0))
             .optional()?
             .flatten();
-        let id = (scope.to_string(), collection.to_string());
+        self.schemas_read.insert(id.clone());
         if let Some((text, v)) = self.validators.get(&id) {
             if *text == schema {
                 return Ok(v.clone());
@@ -291,6 +317,20 @@ impl State {
     }
 
     pub fn put(&mut self, scope: &str, put: &RecordPut) -> Result<Record> {
+        let (rev, created, expires) = self.write(scope, put)?;
+        Ok(Record {
+            collection: put.collection.clone(),
+            key: put.key.clone(),
+            rev,
+            value: put.value.clone(),
+            created,
+            updated: self.now,
+            expires,
+        })
+    }
+
+    /// Writes one record: its revision, creation time and expiry.
+    fn write(&mut self, scope: &str, put: &RecordPut) -> Result<(u64, i64, Option<i64>)> {
         check_collection(&put.collection)?;
         check_key(&put.key)?;
         let doc = serde_json::to_string(&put.value)
@@ -308,8 +348,10 @@ impl State {
         if let Some(v) = self.validator(scope, &put.collection)? {
             check_schema(&v, &put.collection, &put.key, &put.value)?;
         }
-        let current = self.current(scope, &put.collection, &put.key)?;
-        Self::check_rev(&put.collection, &put.key, current, put.if_rev)?;
+        if put.if_rev.is_some() {
+            let current = self.current(scope, &put.collection, &put.key)?;
+            Self::check_rev(&put.collection, &put.key, current, put.if_rev)?;
+        }
         let expires = match put.ttl_secs {
             None => None,
             Some(0) => return Err(Error::invalid("a time to live must be at least 1 second")),
@@ -319,31 +361,33 @@ impl State {
             ),
         };
         let rev = self.next_rev();
-        let created = current.map_or(self.now, |c| c.1);
-        self.conn
+        // One statement writes the record and keeps its creation time (unless the old one had
+        // expired: then it is a new record).
+        let created: i64 = self
+            .conn
             .prepare_cached(
-                "INSERT OR REPLACE INTO records (scope, collection, key, rev, doc, created, updated, expires)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO records (scope, collection, key, rev, doc, created, updated, expires)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)
+                 ON CONFLICT (scope, collection, key) DO UPDATE SET
+                     rev = excluded.rev, doc = excluded.doc, updated = excluded.updated,
+                     expires = excluded.expires,
+                     created = CASE WHEN records.expires IS NOT NULL AND records.expires <= ?6
+                                    THEN excluded.created ELSE records.created END
+                 RETURNING created",
             )?
-            .execute(params![
-                scope,
-                put.collection,
-                put.key,
-                rev as i64,
-                doc,
-                created,
-                self.now,
-                expires
-            ])?;
-        Ok(Record {
-            collection: put.collection.clone(),
-            key: put.key.clone(),
-            rev,
-            value: put.value.clone(),
-            created,
-            updated: self.now,
-            expires,
-        })
+            .query_row(
+                params![
+                    scope,
+                    put.collection,
+                    put.key,
+                    rev as i64,
+                    doc,
+                    self.now,
+                    expires
+                ],
+                |r| r.get(0),
+            )?;
+        Ok((rev, created, expires))
     }
 
     pub fn delete(&mut self, scope: &str, delete: &RecordDelete) -> Result<bool> {
@@ -367,7 +411,7 @@ impl State {
                 RecordOp::Delete(d) => ("delete", &d.collection, &d.key),
             };
             let done = match op {
-                RecordOp::Put(p) => self.put(scope, p).map(|r| (r.rev, true)),
+                RecordOp::Put(p) => self.write(scope, p).map(|(rev, _, _)| (rev, true)),
                 RecordOp::Delete(d) => self.delete(scope, d).map(|existed| (0, existed)),
             };
             let (rev, existed) = done.map_err(|e| Error {
