@@ -1,5 +1,6 @@
 //! The window's events, forwarded from the service layer: `vault.changed` events (from any
-//! door, of this process or another on the same vault) become `VaultChanged`, backup status changes `BackupStatusChanged` (and
+//! door, of this process or another on the same vault) become `VaultChanged`, `records.changed`
+//! `RecordsChanged`, backup status changes `BackupStatusChanged` (and
 //! the tray's icon and tooltip), and a target that starts failing or works again a desktop
 //! notification.
 
@@ -19,6 +20,16 @@ pub struct VaultChanged {
     pub project_id: Option<String>,
     /// What happened ("snapshot", "files", "metadata", "workspaces", "settings", ...).
     pub reason: String,
+}
+
+/// Records of a project (or of the vault) were written or deleted; a Records view showing them
+/// reloads.
+#[derive(Serialize, Deserialize, Debug, Clone, specta::Type, tauri_specta::Event)]
+pub struct RecordsChanged {
+    /// The project whose records changed, or `None` for the vault's own.
+    pub project_id: Option<String>,
+    /// The collection.
+    pub collection: String,
 }
 
 /// The backup status changed (a run started, progressed or ended, a target or the pause
@@ -41,7 +52,11 @@ pub fn forward(app: &AppHandle, api: &Arc<Api>) {
     let log = api.clone();
     tauri::async_runtime::spawn(async move {
         let mut last = log.events().last_id().unwrap_or(0);
-        let types: Vec<String> = vec!["vault.changed".into(), "backup.health".into()];
+        let types: Vec<String> = vec![
+            "vault.changed".into(),
+            "records.changed".into(),
+            "backup.health".into(),
+        ];
         loop {
             if let Ok(Err(RecvError::Closed)) =
                 tokio::time::timeout(OTHER_PROCESSES_WITHIN, live.recv()).await
@@ -106,6 +121,18 @@ fn show(app: &AppHandle, e: kura_api::Event) {
                     reason,
                 },
             );
+        }
+        "records.changed" => {
+            let event = RecordsChanged {
+                project_id: e.project_id,
+                collection: e.data["collection"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            if let Err(e) = event.emit(app) {
+                tracing::warn!("cannot emit a records change: {e}");
+            }
         }
         "backup.health" => {
             let target = e.data["target"].as_str().unwrap_or_default();

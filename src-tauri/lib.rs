@@ -102,6 +102,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         ])
         .events(tauri_specta::collect_events![
             events::VaultChanged,
+            events::RecordsChanged,
             events::BackupStatusChanged
         ])
         // Byte counts and times are far below 2^53: plain numbers are exact.

@@ -95,6 +95,7 @@ export const commands = {
 /** Events */
 export const events = {
 	backupStatusChanged: makeEvent<BackupStatusChanged, BackupStatusChanged>("backup-status-changed"),
+	recordsChanged: makeEvent<RecordsChanged, RecordsChanged>("records-changed"),
 	vaultChanged: makeEvent<VaultChanged, VaultChanged>("vault-changed"),
 };
 
@@ -981,6 +982,17 @@ export type RecordQuery = {
 	limit?: number | null,
 	/**  Where the previous page ended (its `next`). */
 	cursor?: string | null,
+};
+
+/**
+ *  Records of a project (or of the vault) were written or deleted; a Records view showing them
+ *  reloads.
+ */
+export type RecordsChanged = {
+	/**  The project whose records changed, or `None` for the vault's own. */
+	project_id: string | null,
+	/**  The collection. */
+	collection: string,
 };
 
 /**

@@ -136,6 +136,24 @@ describe("records", () => {
     expect(pageErrors(p)).toEqual([]);
   });
 
+  it("shows what an agent writes over HTTP while the tab is open", async () => {
+    const { vault, id } = vaultWithRecords();
+    const p = await open(vault, `#/project/${id}/records`);
+    await p.getByTestId("record-collection-item").filter({ hasText: "tasks" }).click();
+    await expect.poll(() => keys(p)).toEqual(["docs", "login", "search"]);
+    // An agent with a write token, through the real HTTP API.
+    const token = vault.json<{ token: string }>("serve", "token", "--scope", "write").token;
+    const response = await fetch(`${kura!.url}/v1/projects/${id}/records/tasks/deploy`, {
+      method: "PUT",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ title: "Deploy", status: "open" }),
+    });
+    expect(response.status).toBe(200);
+    await expect.poll(() => keys(p)).toEqual(["deploy", "docs", "login", "search"]);
+    await expect.poll(() => text(p.getByTestId("record-collection-item").filter({ hasText: "tasks" }))).toBe("tasks 4");
+    expect(pageErrors(p)).toEqual([]);
+  });
+
   it("creates the first record of an empty project, and shows a schema's refusal", async () => {
     const vault = emptyVault();
     const id = vault.json<{ id: string }>("project", "create", "blank").id;

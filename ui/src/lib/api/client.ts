@@ -9,6 +9,7 @@ import type {
   RecordDelete,
   RecordPut,
   RecordQuery,
+  RecordsChanged,
   Config,
   ErrorCode,
   ImportArchiveOptions,
@@ -425,6 +426,9 @@ export class Client {
     return unwrap(this.transport.pauseBackups(length));
   }
 
+  onRecordsChanged(listener: (event: RecordsChanged) => void): Promise<Unlisten> {
+    return this.transport.onRecordsChanged(listener);
+  }
   onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten> {
     return this.transport.onVaultChanged(listener);
   }

@@ -16,6 +16,7 @@ import type {
   RecordPage,
   RecordPut,
   RecordQuery,
+  RecordsChanged,
   StoredRecord,
   ArchiveInfo,
   ArchiveVerifyReport,
@@ -94,7 +95,7 @@ type Body = { json: unknown } | { form: FormData } | null;
 /** How long one `?wait=true` request may block before it is asked again. */
 const WAIT_SECS = 25;
 /** The events this page follows; `gap` (events were missed) comes whatever is asked. */
-const EVENT_TYPES = ["vault.changed", "backup.status", "operation.progress"];
+const EVENT_TYPES = ["vault.changed", "records.changed", "backup.status", "operation.progress"];
 
 function readCookie(name: string): string | null {
   for (const part of document.cookie.split(";")) {
@@ -292,6 +293,9 @@ export class HttpTransport implements Transport {
 
   async onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten> {
     return this.listen("vault.changed", listener);
+  }
+  async onRecordsChanged(listener: (event: RecordsChanged) => void): Promise<Unlisten> {
+    return this.listen("records.changed", listener);
   }
   async onBackupStatus(listener: (status: BackupStatus) => void): Promise<Unlisten> {
     return this.listen("backup.status", listener);

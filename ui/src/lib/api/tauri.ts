@@ -14,6 +14,7 @@ import type {
   RecordDelete,
   RecordPut,
   RecordQuery,
+  RecordsChanged,
   ImportArchiveOptions,
   ImportOptions,
   LocationKind,
@@ -276,6 +277,10 @@ export class TauriTransport implements Transport {
 
   async onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten> {
     return events.vaultChanged.listen((event) => listener(event.payload));
+  }
+
+  async onRecordsChanged(listener: (event: RecordsChanged) => void): Promise<Unlisten> {
+    return events.recordsChanged.listen((event) => listener(event.payload));
   }
 
   async onDrop(listener: (event: DropEvent) => void): Promise<Unlisten> {

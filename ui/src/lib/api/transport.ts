@@ -11,6 +11,7 @@ import type {
   RecordPage,
   RecordPut,
   RecordQuery,
+  RecordsChanged,
   StoredRecord,
   ArchiveInfo,
   ArchiveVerifyReport,
@@ -182,6 +183,8 @@ export interface Transport {
 
   /** State changed in the vault (by this window, another window, the CLI or the watcher). */
   onVaultChanged(listener: (event: VaultChanged) => void): Promise<Unlisten>;
+  /** Records were written or deleted (by this window, an agent over HTTP or MCP, the watcher). */
+  onRecordsChanged(listener: (event: RecordsChanged) => void): Promise<Unlisten>;
   /** Files dragged over and dropped onto the window. */
   onDrop(listener: (event: DropEvent) => void): Promise<Unlisten>;
   /** The backup status changed (a run started, progressed or ended; a pause; a target). */

@@ -11,6 +11,7 @@ export type {
   RecordPage,
   RecordPut,
   RecordQuery,
+  RecordsChanged,
   StoredRecord,
   ArchiveConfig,
   ArchiveInfo,
