@@ -27,14 +27,22 @@ impl Api {
         Ok(p)
     }
 
-    /// Imports an archive file (tar, zip, a Kura archive) as a new project.
+    /// Imports an archive file (tar, zip, a Kura archive) as a new project: a local path, or
+    /// `s3://TARGET/path/to/file` for one kept at a backup target.
     pub fn import_archive(
         &self,
         path: &Path,
         opts: &ImportArchiveOptions,
         job: &Job,
     ) -> ApiResult<Project> {
-        let p = self.vault.import_archive(path, opts, job)?;
+        // An archive kept at a backup target: s3://TARGET/path/to/file.
+        let remote = path
+            .to_str()
+            .filter(|p| kura_backup::remote_archive(p).is_some());
+        let p = match remote {
+            Some(url) => self.backups().import_archive(url, opts, job)?,
+            None => self.vault.import_archive(path, opts, job)?,
+        };
         self.changed(Some(&p.id), "created");
         Ok(p)
     }

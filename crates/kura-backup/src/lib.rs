@@ -48,7 +48,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use kura_core::{Clock, Error, ErrorKind, Job, Result, SystemClock, Vault};
+use kura_core::{Clock, Error, ErrorKind, Job, Progress, Result, SystemClock, Vault};
 use serde::Serialize;
 
 pub use kura_schedule::{Pause, PauseLength};
@@ -186,6 +186,93 @@ impl<'v> Backups<'v> {
                     ),
                 )
             })
+    }
+
+    /// Copies the object `key` of target `name` into a new file `dest`, with progress
+    /// ("downloading", in bytes) and cancellation: for importing an archive kept in a bucket.
+    /// `key` is a path from the top of the target's bucket (its prefix, where backups go, does
+    /// not apply) or of its folder; one that climbs out (`..`) is refused. Streamed in pieces
+    /// (a piece that fails for a passing reason is asked for again); the file is fsynced. The
+    /// bytes copied.
+    pub fn fetch(&self, name: &str, key: &str, dest: &Path, job: &Job) -> Result<u64> {
+        let mut target = self.target(name)?;
+        if let target::Location::S3 { prefix, .. } = &mut target.location {
+            prefix.clear();
+        }
+        let key = key.trim_start_matches('/');
+        if key.is_empty() || key.ends_with('/') {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("name a file in target '{name}', as s3://{name}/path/to/project.tar.zst"),
+            ));
+        }
+        if key.split('/').any(|part| part == ".." || part == ".") {
+            return Err(Error::new(
+                ErrorKind::PathEscape,
+                format!(
+                    "'{key}' climbs out of target '{name}'; name the file by its path from the top"
+                ),
+            ));
+        }
+        let store = Store::open(&target, self.timeouts())?;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dest)
+            .map_err(|e| Error::from_io("create", dest, e))?;
+        let item = Some(format!("{name}/{key}"));
+        let copied = {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, &mut file);
+            let copied = store.download(
+                key,
+                &mut out,
+                &|done, total| {
+                    job.report(Progress {
+                        phase: "downloading",
+                        done,
+                        total: Some(total),
+                        unit: "bytes",
+                        item: item.clone(),
+                    })
+                },
+                &|| job.check(),
+            )?;
+            std::io::Write::flush(&mut out).map_err(|e| Error::from_io("write", dest, e))?;
+            copied
+        };
+        file.sync_all()
+            .map_err(|e| Error::from_io("write", dest, e))?;
+        Ok(copied)
+    }
+
+    /// Imports an archive kept at a target (`s3://TARGET/path/to/project.tar.zst`, also
+    /// `.tar.gz`, `.zip` and Kura archives with their history) as a new project: downloaded
+    /// through the target's credentials into a temp folder of the vault, then imported with the
+    /// same checks as a local file (paths that escape, links, bombs). The default name comes
+    /// from the file's name.
+    pub fn import_archive(
+        &self,
+        url: &str,
+        opts: &kura_core::ImportArchiveOptions,
+        job: &Job,
+    ) -> Result<kura_core::Project> {
+        let Some((target, key)) = remote_archive(url) else {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!("'{url}' is not s3://TARGET/path/to/file"),
+            )
+            .with_field("path"));
+        };
+        let base = self.root().join("backup");
+        std::fs::create_dir_all(&base).map_err(|e| Error::from_io("create folder", &base, e))?;
+        let staging = tempfile::Builder::new()
+            .prefix(".kura-tmp-import-")
+            .tempdir_in(&base)
+            .map_err(|e| Error::from_io("create a folder in", &base, e))?;
+        let file_name = key.rsplit('/').next().unwrap_or(key);
+        let local = staging.path().join(file_name);
+        self.fetch(target, key, &local, job)?;
+        self.vault.import_archive(&local, opts, job)
     }
 
     /// Adds a target: checks its settings, connects, and initialises its repository (or opens
@@ -589,4 +676,11 @@ impl Drop for StopOnDrop<'_> {
     fn drop(&mut self) {
         self.0.store(true, Ordering::Relaxed);
     }
+}
+
+/// The target and the path of `s3://TARGET/path/to/file`, if `url` is one.
+pub fn remote_archive(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("s3://")?;
+    let (target, key) = rest.split_once('/')?;
+    (!target.is_empty()).then_some((target, key))
 }

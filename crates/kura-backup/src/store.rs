@@ -25,6 +25,10 @@ const S3_UPLOADS: usize = 4;
 pub(crate) const UPLOAD_ATTEMPTS: u32 = 5;
 /// The first backoff delay; it doubles after each failed attempt.
 pub(crate) const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+/// Bytes asked for per request of a download.
+const DOWNLOAD_PIECE: u64 = 8 << 20;
+/// Requests for one piece of a download before it gives up.
+const DOWNLOAD_TRIES: u32 = 4;
 /// Files in a folder target's `.tmp/` (where OpenDAL writes before renaming into place) older than
 /// this are debris of killed writes; a run removes them.
 pub(crate) const TEMP_DEBRIS_AGE: Duration = Duration::from_secs(3600);
@@ -218,6 +222,66 @@ impl Store {
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
         self.block(self.op.read(path), "read", path)
             .map(|b| b.to_vec())
+    }
+
+    /// Downloads object `path` into `out`: in pieces of [`DOWNLOAD_PIECE`], each one range request
+    /// bounded by the operation timeout, so memory stays flat whatever the size. A piece that
+    /// fails for a passing reason (a connection reset) is asked for again from where it stopped,
+    /// up to [`DOWNLOAD_TRIES`] times; a target that stops answering ends it `unavailable`.
+    /// `progress(done, total)` follows each piece; `check` can stop it (cancelled). The bytes
+    /// written.
+    pub fn download(
+        &self,
+        path: &str,
+        out: &mut dyn std::io::Write,
+        progress: &dyn Fn(u64, u64),
+        check: &dyn Fn() -> Result<()>,
+    ) -> Result<u64> {
+        let total = self
+            .block(self.op.stat(path), "read", path)?
+            .content_length();
+        let mut done = 0u64;
+        progress(0, total);
+        while done < total {
+            check()?;
+            let end = (done + DOWNLOAD_PIECE).min(total);
+            let mut tries = 0;
+            let piece = loop {
+                tries += 1;
+                let range = async { self.op.read_with(path).range(done..end).await };
+                match self.call(range, "read", path)? {
+                    Ok(piece) => break piece,
+                    Err(e) if e.is_temporary() && tries < DOWNLOAD_TRIES => {
+                        tracing::info!(
+                            path,
+                            tries,
+                            "a piece of the download failed, asking again: {e}"
+                        );
+                        std::thread::sleep(FIRST_BACKOFF * tries);
+                    }
+                    Err(e) => return Err(classify(&e, &self.label, "read", path)),
+                }
+            };
+            if piece.is_empty() {
+                return Err(Error::new(
+                    ErrorKind::Unavailable,
+                    format!(
+                        "{}: {path} ended after {done} of {total} bytes; try again",
+                        self.label
+                    ),
+                ));
+            }
+            let bytes = piece.to_bytes();
+            out.write_all(&bytes).map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("cannot write what {path} holds: {e}"),
+                )
+            })?;
+            done += bytes.len() as u64;
+            progress(done, total);
+        }
+        Ok(done)
     }
 
     /// Reads an object, `None` when it does not exist.

@@ -162,9 +162,10 @@ enum Command {
         /// A new or empty folder.
         dest: PathBuf,
     },
-    /// Import an archive file (.tar.zst, .tar.gz, .zip) as a new project.
+    /// Import an archive file (.tar.zst, .tar.gz, .zip) as a new project, from this computer or
+    /// from a backup target's bucket (s3://TARGET/path/to/file).
     Import {
-        /// The archive file.
+        /// The archive file, or s3://TARGET/path/to/file.
         file: PathBuf,
         #[arg(long)]
         name: Option<String>,
@@ -925,15 +926,21 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
             workspace,
             kind,
         } => {
-            let p = vault.import_archive(
-                file,
-                &ImportArchiveOptions {
-                    name: name.clone(),
-                    workspace: workspace.clone(),
-                    kind: kind.clone(),
-                },
-                &job(cli),
-            )?;
+            let opts = ImportArchiveOptions {
+                name: name.clone(),
+                workspace: workspace.clone(),
+                kind: kind.clone(),
+            };
+            // An archive kept at a backup target: s3://TARGET/path/to/file.
+            let remote = file
+                .to_str()
+                .filter(|f| kura_backup::remote_archive(f).is_some());
+            let p = match remote {
+                Some(url) => {
+                    kura_backup::Backups::new(vault).import_archive(url, &opts, &job(cli))?
+                }
+                None => vault.import_archive(file, &opts, &job(cli))?,
+            };
             out.project(&p, Some("Imported"), now());
         }
         Command::Quota => out.quota(&vault.quota_status()?),

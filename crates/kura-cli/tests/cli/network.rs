@@ -480,3 +480,139 @@ fn no_passphrase_or_secret_key_is_written_anywhere() {
         }
     }
 }
+
+#[test]
+fn an_archive_in_a_bucket_is_imported_through_the_targets_keys_and_hostile_ones_are_refused() {
+    let sb = Sandbox::new();
+    // A Kura archive (with its history and records), and a tarball with ../ in a member name,
+    // put into the bucket as objects.
+    small_project(&sb);
+    disk::write(
+        &sb.vault().join("projects/site/page0.html"),
+        "<p>changed</p>\n",
+    );
+    kura_ok(&sb, &["snapshot", "site", "-m", "second"], &[]);
+    kura_ok(
+        &sb,
+        &[
+            "record",
+            "-p",
+            "site",
+            "put",
+            "notes",
+            "n1",
+            r#"{"text":"keep me"}"#,
+        ],
+        &[],
+    );
+    let versions = sb.version_ids("site");
+    let archive = kura_ok(&sb, &["archive", "site"], &[]).json["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let data = sb.path("s3data");
+    let exports = data.join("kura/exports");
+    std::fs::create_dir_all(&exports).unwrap();
+    std::fs::copy(&archive, exports.join("site.tar.zst")).unwrap();
+    let work = sb.path("w/inner");
+    disk::write(&work.join("ok.txt"), "fine\n");
+    disk::write(&sb.path("w/evil.txt"), "outside\n");
+    crate::sandbox::tool(
+        Command::new("tar")
+            .arg("-czf")
+            .arg(exports.join("bad.tar.gz"))
+            .arg("-C")
+            .arg(&work)
+            .args(["--absolute-names", "ok.txt", "../evil.txt"]),
+    );
+
+    let (access, secret) = ("AKIMPORT", "import-secret-key");
+    let port = free_port();
+    let server = S3Server::start(&data, port, access, secret);
+    let owned = keys("bucket", access, secret);
+    let env = env_refs(&owned);
+    kura_ok(&sb, &strs(&add_s3("bucket", port)), &env);
+
+    let p = kura_ok(
+        &sb,
+        &[
+            "import",
+            "s3://bucket/exports/site.tar.zst",
+            "--name",
+            "site2",
+        ],
+        &env,
+    )
+    .json;
+    assert_eq!(p["name"], "site2");
+    assert_eq!(
+        sb.version_ids("site2"),
+        versions,
+        "every version comes along"
+    );
+    let page = std::fs::read_to_string(
+        std::path::PathBuf::from(p["path"].as_str().unwrap()).join("page0.html"),
+    )
+    .unwrap();
+    assert_eq!(page, "<p>changed</p>\n");
+    let note = kura_ok(&sb, &["record", "-p", "site2", "get", "notes", "n1"], &[]).json;
+    assert_eq!(note["value"]["text"], "keep me");
+
+    // Hostile, missing, climbing and unknown: clear refusals, nothing made.
+    let run = kura(&sb, &["import", "s3://bucket/exports/bad.tar.gz"], &env);
+    assert_eq!(
+        (run.code, run.json["error"]["code"].as_str()),
+        (5, Some("path_escape"))
+    );
+    let run = kura(&sb, &["import", "s3://bucket/exports/none.tar.zst"], &env);
+    assert_eq!(
+        (run.code, run.json["error"]["code"].as_str()),
+        (3, Some("not_found"))
+    );
+    let run = kura(
+        &sb,
+        &["import", "s3://bucket/exports/../../etc/passwd"],
+        &env,
+    );
+    assert_eq!(
+        (run.code, run.json["error"]["code"].as_str()),
+        (5, Some("path_escape"))
+    );
+    let run = kura(&sb, &["import", "s3://nowhere/site.tar.zst"], &env);
+    assert_eq!(
+        (run.code, run.json["error"]["code"].as_str()),
+        (3, Some("not_found"))
+    );
+    let names = sb.project_names(&["--all"]);
+    assert_eq!(
+        names,
+        ["site", "site2"],
+        "only the good import made a project"
+    );
+    assert!(
+        std::fs::read_dir(sb.vault().join("backup"))
+            .unwrap()
+            .flatten()
+            .all(|e| !e.file_name().to_string_lossy().starts_with(".kura-tmp-")),
+        "downloads are cleaned up"
+    );
+
+    // The server gone: unavailable, and it says so.
+    drop(server);
+    let run = kura(
+        &sb,
+        &[
+            "import",
+            "s3://bucket/exports/site.tar.zst",
+            "--name",
+            "site3",
+        ],
+        &env,
+    );
+    assert_eq!(
+        (run.code, run.json["error"]["code"].as_str()),
+        (UNAVAILABLE, Some("unavailable")),
+        "{:?}",
+        run.json
+    );
+}

@@ -111,6 +111,8 @@ pub async fn verify(
 /// An archive file on the server's machine to import.
 #[derive(Deserialize, ToSchema)]
 pub struct ImportArchive {
+    /// A path on the server's machine, or `s3://TARGET/path/to/file` for an archive kept in a
+    /// backup target's bucket (downloaded with the target's keys).
     pub path: String,
     #[serde(default)]
     pub options: ImportArchiveOptions,
@@ -126,10 +128,7 @@ pub async fn import(
     Json(b): Json<ImportArchive>,
 ) -> HttpResult<Response> {
     long(&st, &headers, &w, "import", None, move |a, job| {
-        let p: Project = a
-            .vault()
-            .import_archive(&PathBuf::from(b.path), &b.options, job)?;
-        a.changed(Some(&p.id), "created");
+        let p: Project = a.import_archive(&PathBuf::from(b.path), &b.options, job)?;
         Ok(p)
     })
     .await
