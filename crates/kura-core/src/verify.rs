@@ -21,7 +21,7 @@ use crate::vault::Vault;
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Problem {
-    /// Which part of the vault: "catalog", "history" or "chunks".
+    /// Which part of the vault: "catalog", "history", "chunks" or "records".
     pub area: String,
     /// The project affected, by name.
     pub project: Option<String>,
@@ -318,8 +318,47 @@ impl Vault {
         }
     }
 
-    /// Checks the catalog, every history (or one project's) and every chunk's hash; each problem
-    /// names the projects, versions and files it affects.
+    /// What is wrong with the records database: damage SQLite finds, and records kept for a
+    /// project the catalog no longer has.
+    fn records_problems(&self) -> Vec<Problem> {
+        let problem = |message: String| Problem {
+            area: "records".into(),
+            project: None,
+            versions: vec![],
+            paths: vec![],
+            message,
+        };
+        let records = match self.records() {
+            Ok(r) => r,
+            Err(e) => {
+                return vec![problem(format!(
+                    "the records database cannot be opened: {e}"
+                ))]
+            }
+        };
+        let mut out: Vec<Problem> = match records.integrity_problems() {
+            Ok(found) => found.into_iter().map(problem).collect(),
+            Err(e) => vec![problem(format!("the records database cannot be read: {e}"))],
+        };
+        if out.is_empty() {
+            let known: std::collections::HashSet<String> = self
+                .all_projects()
+                .map(|ps| ps.into_iter().map(|p| p.id).collect())
+                .unwrap_or_default();
+            for scope in records.scopes().unwrap_or_default() {
+                if scope != crate::records::VAULT_SCOPE && !known.contains(&scope) {
+                    out.push(problem(format!(
+                        "records are kept for project id {scope}, which the catalog does not have"
+                    )));
+                }
+            }
+        }
+        out
+    }
+
+    /// Checks the catalog, every history (or one project's), every chunk's hash and (for the
+    /// whole vault) the records database; each problem names the projects, versions and files it
+    /// affects.
     pub fn verify(&self, project: Option<&str>, job: &Job) -> Result<VerifyReport> {
         let mut report = VerifyReport::default();
         {
@@ -333,6 +372,9 @@ impl Vault {
                     message: p,
                 });
             }
+        }
+        if project.is_none() {
+            report.problems.extend(self.records_problems());
         }
         let projects = match project {
             Some(r) => {

@@ -169,8 +169,10 @@ pub struct ScopeSettings {
 pub struct Records {
     path: PathBuf,
     clock: Clock,
-    writer: writer::Writer,
+    // Readers close first: the writer's connection, closing last, folds the write-ahead log
+    // into the database file.
     readers: Mutex<Vec<Connection>>,
+    writer: writer::Writer,
 }
 
 fn system_ms() -> i64 {
@@ -617,6 +619,33 @@ impl Records {
         self.writer
             .run(move |w| w.import_scope(&scope, &records, &settings))?;
         Ok(n)
+    }
+
+    /// What SQLite's integrity check finds wrong with the database (empty when it is sound).
+    pub fn integrity_problems(&self) -> Result<Vec<String>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let row = row?;
+                if row != "ok" {
+                    out.push(row);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Every scope that holds records or collection settings.
+    pub fn scopes(&self) -> Result<Vec<String>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT DISTINCT scope FROM records UNION SELECT DISTINCT scope FROM collections",
+            )?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
     }
 
     /// Copies the database, consistent as of one moment, to `dest` (for backups).

@@ -79,9 +79,20 @@ impl<T: Send, F: FnOnce(&mut State) -> Result<T> + Send> Work for Task<T, F> {
     }
 }
 
-/// The handle callers use.
+/// The handle callers use. Dropping it lets the thread finish what was queued and close the
+/// connection (which folds the write-ahead log into the database file).
 pub(crate) struct Writer {
-    queue: Mutex<mpsc::Sender<Box<dyn Work>>>,
+    queue: Mutex<Option<mpsc::Sender<Box<dyn Work>>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.queue.lock().unwrap_or_else(|e| e.into_inner()).take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Writer {
@@ -98,7 +109,7 @@ impl Writer {
             last_sweep: 0,
             now: 0,
         };
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("kura-records-writer".into())
             .spawn(move || state.serve(rx))
             .map_err(|e| {
@@ -108,7 +119,8 @@ impl Writer {
                 )
             })?;
         Ok(Writer {
-            queue: Mutex::new(tx),
+            queue: Mutex::new(Some(tx)),
+            thread: Some(thread),
         })
     }
 
@@ -127,6 +139,8 @@ impl Writer {
         self.queue
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .ok_or_else(stopped)?
             .send(task)
             .map_err(|_| stopped())?;
         answer.recv().map_err(|_| stopped())?

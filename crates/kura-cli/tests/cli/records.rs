@@ -289,6 +289,41 @@ fn records_travel_in_archives_and_backups_and_leave_with_a_hard_delete() {
     assert_eq!(left, ["notes"]);
 }
 
+#[test]
+fn verify_names_a_damaged_records_database() {
+    let sb = Sandbox::new();
+    sb.ok(&["project", "create", "shop"]);
+    for i in 0..200 {
+        sb.ok(&[
+            "record",
+            "-p",
+            "shop",
+            "put",
+            "notes",
+            &format!("n{i:03}"),
+            &format!("{{\"text\": \"note {i} {}\"}}", "x".repeat(200)),
+        ]);
+    }
+    assert!(sb.ok(&["verify"])["problems"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // Garbage over a page in the middle of the file (no process has it open: the WAL was
+    // folded in when the last one closed it).
+    let db = sb.vault().join("records.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    assert!(bytes.len() > 8 * 4096, "{} bytes", bytes.len());
+    for b in &mut bytes[4 * 4096..5 * 4096] {
+        *b = 0xa5;
+    }
+    std::fs::write(&db, &bytes).unwrap();
+    let run = sb.json_run(&["verify"]);
+    assert_eq!(run.code, Some(8), "{}", run.text());
+    let report = run.json();
+    let problems = report["problems"].as_array().unwrap();
+    assert!(problems.iter().any(|p| p["area"] == "records"), "{report}");
+}
+
 /// One keep-alive HTTP/1.1 connection to `kura serve`.
 struct Conn {
     stream: BufReader<std::net::TcpStream>,
