@@ -731,7 +731,7 @@ export type PreviewKind =
 
 /**  One problem found by `verify`. */
 export type Problem = {
-	/**  Which part of the vault: "catalog", "history" or "chunks". */
+	/**  Which part of the vault: "catalog", "history", "chunks" or "records". */
 	area: string,
 	/**  The project affected, by name. */
 	project: string | null,

@@ -33,8 +33,7 @@ pub async fn archive(
 ) -> HttpResult<Response> {
     let project = Some(id.clone());
     long(&st, &headers, &w, "archive", project, move |a, job| {
-        let info: ArchiveInfo = a.vault().archive_project(&id, job)?;
-        a.changed(Some(&info.project_id), "archived");
+        let info: ArchiveInfo = a.archive_project(&id, job)?;
         Ok(info)
     })
     .await
@@ -196,9 +195,8 @@ pub async fn upload_archive(
     };
     long(&st, &headers, &w, "import", None, move |a, job| {
         let (dir, path) = staging;
-        let p: Project = a.vault().import_archive(&path, &options, job)?;
+        let p: Project = a.import_archive(&path, &options, job)?;
         drop(dir);
-        a.changed(Some(&p.id), "created");
         Ok(p)
     })
     .await

@@ -87,12 +87,7 @@ pub struct SetConfig {
     responses((status = 200, body = Config)))]
 pub async fn set_config(st: St, caller: Caller, Json(b): Json<SetConfig>) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
-    let c = blocking(&st, move |a| {
-        let c = a.vault().set_config(&b.key, &b.value)?;
-        a.changed(None, "settings");
-        Ok((*c).clone())
-    })
-    .await?;
+    let c = blocking(&st, move |a| Ok(a.set_config(&b.key, &b.value)?)).await?;
     Ok(json(c))
 }
 
@@ -130,8 +125,7 @@ pub async fn gc(
 ) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
     long(&st, &headers, &w, "gc", None, |a, job| {
-        let r: GcReport = a.vault().gc(job)?;
-        a.changed(None, "gc");
+        let r: GcReport = a.gc(job)?;
         Ok(r)
     })
     .await
@@ -154,10 +148,7 @@ pub async fn cleanup(
         Scope::Admin
     })?;
     long(&st, &headers, &w, "cleanup", None, move |a, job| {
-        let r: CleanupReport = a.vault().cleanup(&opts, job)?;
-        if !opts.dry_run {
-            a.changed(None, "cleanup");
-        }
+        let r: CleanupReport = a.cleanup(&opts, job)?;
         Ok(r)
     })
     .await
