@@ -27,7 +27,9 @@ impl From<kura_records::Error> for Error {
             K::NotFound => ErrorKind::NotFound,
             K::InvalidInput => ErrorKind::InvalidInput,
             K::Conflict => ErrorKind::Conflict,
-            K::TooLarge => ErrorKind::QuotaExceeded,
+            // Too much in one request (a record over 1 MiB, a batch over 10,000): the request is
+            // refused as it stands, not for lack of space.
+            K::TooLarge => ErrorKind::InvalidInput,
             K::DiskFull => ErrorKind::DiskFull,
             K::Corrupt => ErrorKind::Corrupt,
             K::Busy => ErrorKind::Busy,

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use error::{Error, ErrorKind, Result};
-pub use query::{RecordFilter, RecordQuery, DEFAULT_LIMIT, MAX_LIMIT};
+pub use query::{RecordFilter, RecordQuery, DEFAULT_LIMIT, MAX_FILTERS, MAX_LIMIT};
 
 use query::{Cursor, FieldPath, Where};
 
@@ -345,6 +345,13 @@ impl Records {
     pub fn query(&self, scope: &str, collection: &str, q: &RecordQuery) -> Result<RecordPage> {
         check_collection(collection)?;
         let limit = query::limit(q.limit)?;
+        if q.filters.len() > query::MAX_FILTERS {
+            return Err(Error::invalid(format!(
+                "a query holds at most {} conditions, this one {}",
+                query::MAX_FILTERS,
+                q.filters.len()
+            )));
+        }
         let now = (self.clock)();
         let mut w = Where {
             conditions: Vec::new(),

@@ -17,6 +17,8 @@ use crate::error::{Error, Result};
 pub const MAX_LIMIT: u32 = 1000;
 /// Records on a page when no limit is given.
 pub const DEFAULT_LIMIT: u32 = 100;
+/// The most conditions one query can hold.
+pub const MAX_FILTERS: usize = 32;
 
 /// One condition on a field; the comparisons given all have to hold (`gte` and `lt` together make
 /// a range).

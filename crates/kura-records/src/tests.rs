@@ -740,6 +740,18 @@ fn bad_names_keys_and_sizes_are_refused_with_a_reason() {
             .kind,
         ErrorKind::InvalidInput
     );
+    let many = RecordQuery {
+        filters: (0..MAX_FILTERS + 1)
+            .map(|i| RecordFilter {
+                field: format!("f{i}"),
+                exists: Some(true),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let err = f.records.query(P, "c", &many).unwrap_err();
+    assert!(err.message.contains("at most 32 conditions"), "{err}");
 }
 
 #[test]
