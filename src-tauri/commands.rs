@@ -235,13 +235,18 @@ pub async fn export_project(
     id: String,
     version: Option<String>,
     dest: String,
+    records: bool,
     job_id: String,
     on_progress: Channel<Progress>,
 ) -> ApiResult<RestoreReport> {
     with_job(&state, "export", job_id, on_progress, move |api, job| {
-        Ok(api
-            .vault()
-            .export_version(&id, version.as_deref(), &PathBuf::from(dest), job)?)
+        Ok(api.vault().export_version_with(
+            &id,
+            version.as_deref(),
+            &PathBuf::from(dest),
+            records,
+            job,
+        )?)
     })
     .await
 }

@@ -367,6 +367,10 @@ enum ProjectCmd {
         /// The version (default: latest).
         #[arg(long)]
         version: Option<String>,
+        /// Also write the project's records, as .kura/records.jsonl (and the collections'
+        /// settings as .kura/record-collections.json).
+        #[arg(long)]
+        records: bool,
     },
     /// Save the latest version as a template for new projects.
     SaveTemplate { project: String, name: String },
@@ -725,8 +729,15 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 project,
                 dest,
                 version,
+                records,
             } => {
-                let r = vault.export_version(project, version.as_deref(), dest, &job(cli))?;
+                let r = vault.export_version_with(
+                    project,
+                    version.as_deref(),
+                    dest,
+                    *records,
+                    &job(cli),
+                )?;
                 out.restored(&r, &format!("Exported to {}", dest.display()));
             }
             ProjectCmd::SaveTemplate { project, name } => {

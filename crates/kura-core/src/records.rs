@@ -85,6 +85,49 @@ impl Vault {
         Ok(Some((lines, json)))
     }
 
+    /// Writes a version of a project to `dest` like [`Vault::export_version`], with the
+    /// project's records beside its files when `with_records`: `.kura/records.jsonl` (one JSON
+    /// object per line) and `.kura/record-collections.json`. A version that holds a `.kura`
+    /// entry of its own is refused then (`conflict`), and `dest` is left empty.
+    pub fn export_version_with(
+        &self,
+        reference: &str,
+        version: Option<&str>,
+        dest: &Path,
+        with_records: bool,
+        job: &crate::Job,
+    ) -> Result<crate::RestoreReport> {
+        let report = self.export_version(reference, version, dest, job)?;
+        if !with_records {
+            return Ok(report);
+        }
+        let written = self
+            .project(reference)
+            .and_then(|p| self.records_for_archive(&p.id))
+            .and_then(|found| match found {
+                None => Ok(()),
+                Some((lines, collections)) => {
+                    let dir = dest.join(".kura");
+                    if std::fs::symlink_metadata(&dir).is_ok() {
+                        return Err(Error::conflict(format!(
+                            "version {} holds a '.kura' entry of its own, where the records would go; export it without records",
+                            report.version
+                        )));
+                    }
+                    crate::durable::create_dir_all(&dir)?;
+                    crate::durable::write_file(&dir.join(ARCHIVE_RECORDS), &lines)?;
+                    crate::durable::write_file(&dir.join(ARCHIVE_COLLECTIONS), &collections)
+                }
+            });
+        match written {
+            Ok(()) => Ok(report),
+            Err(e) => {
+                crate::durable::empty_out(dest, false);
+                Err(e)
+            }
+        }
+    }
+
     /// Brings a project's records back from an unpacked archive folder `top`, when it holds
     /// any and the project has none here (an unarchive in the same vault keeps the records that
     /// never left it).

@@ -213,6 +213,42 @@ fn records_travel_in_archives_and_backups_and_leave_with_a_hard_delete() {
     sb.ok(&["project", "create", "other"]);
     sb.ok(&["record", "-p", "other", "put", "notes", "n", "1"]);
 
+    // An export takes them along when asked, beside the version's files.
+    let plain = sb.path("export-plain");
+    sb.ok(&["project", "export", "shop", s(&plain)]);
+    assert!(!plain.join(".kura").exists());
+    let with = sb.path("export-records");
+    sb.ok(&["project", "export", "shop", s(&with), "--records"]);
+    let text = std::fs::read_to_string(with.join(".kura/records.jsonl")).unwrap();
+    let line: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(line["value"]["choice"], "sqlite");
+    let settings: Value =
+        serde_json::from_slice(&std::fs::read(with.join(".kura/record-collections.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        settings["collections"]["decisions"]["indexes"],
+        json!(["choice"])
+    );
+    // A version with a .kura of its own: refused, and the folder is left empty.
+    let folder = std::path::PathBuf::from(
+        sb.ok(&["project", "show", "shop"])["path"]
+            .as_str()
+            .unwrap(),
+    );
+    std::fs::create_dir_all(folder.join(".kura")).unwrap();
+    std::fs::write(folder.join(".kura/mine.txt"), "mine").unwrap();
+    sb.ok(&["snapshot", "shop", "-m", "a .kura folder of its own"]);
+    let clash = sb.path("export-clash");
+    let err = sb.fails(&["project", "export", "shop", s(&clash), "--records"], 4);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("'.kura' entry of its own"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&clash).map(|d| d.count()).unwrap_or(0), 0);
+
     // The archive holds them as JSON lines, readable with plain tar.
     let info = sb.ok(&["archive", "shop"]);
     // A copy: unarchiving takes the archive file back.

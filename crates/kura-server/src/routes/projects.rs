@@ -259,6 +259,10 @@ pub struct ExportTo {
     pub version: Option<String>,
     /// A new or empty folder.
     pub dest: String,
+    /// Also write the project's records, as `.kura/records.jsonl` and
+    /// `.kura/record-collections.json`.
+    #[serde(default)]
+    pub records: bool,
 }
 
 /// Writes a version's files to a folder (result: RestoreReport).
@@ -273,9 +277,13 @@ pub async fn export(
 ) -> HttpResult<Response> {
     let project = Some(id.clone());
     long(&st, &headers, &w, "export", project, move |a, job| {
-        let r: RestoreReport =
-            a.vault()
-                .export_version(&id, b.version.as_deref(), &PathBuf::from(b.dest), job)?;
+        let r: RestoreReport = a.vault().export_version_with(
+            &id,
+            b.version.as_deref(),
+            &PathBuf::from(b.dest),
+            b.records,
+            job,
+        )?;
         Ok(r)
     })
     .await
@@ -286,6 +294,9 @@ pub async fn export(
 pub struct VersionQuery {
     /// The version (default: latest).
     pub version: Option<String>,
+    /// Also pack the project's records, as `.kura/records.jsonl`.
+    #[serde(default)]
+    pub records: bool,
 }
 
 /// zstd level of streamed exports: fast, since it is made while sent.
@@ -308,10 +319,11 @@ pub async fn export_stream(
             .prefix(".export-")
             .tempdir_in(v.root())
             .map_err(|e| HttpError::internal(format!("no temporary folder in the vault: {e}")))?;
-        v.export_version(
+        v.export_version_with(
             &p.id,
             q.version.as_deref(),
             &dir.path().join("out"),
+            q.records,
             &kura_core::Job::default(),
         )?;
         Ok((dir, p.name))

@@ -249,8 +249,8 @@ export class Client {
   deleteProject(id: string) {
     return unwrap(this.transport.deleteProject(id));
   }
-  exportProject(id: string, version: string | null, dest: string, job: JobHandle = quietJob()) {
-    return unwrap(this.transport.exportProject(id, version, dest, job.id, job.onProgress));
+  exportProject(id: string, version: string | null, dest: string, records: boolean, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.exportProject(id, version, dest, records, job.id, job.onProgress));
   }
   templates() {
     return unwrap(this.transport.templates());

@@ -440,8 +440,8 @@ export class HttpTransport implements Transport {
   deleteProject(id: string) {
     return this.nothing(this.del(`/projects/${seg(id)}`));
   }
-  exportProject(id: string, version: string | null, dest: string, jobId: string, onProgress: OnProgress) {
-    return this.op<RestoreReport>(`/projects/${seg(id)}/export`, { version, dest }, jobId, onProgress);
+  exportProject(id: string, version: string | null, dest: string, records: boolean, jobId: string, onProgress: OnProgress) {
+    return this.op<RestoreReport>(`/projects/${seg(id)}/export`, { version, dest, records }, jobId, onProgress);
   }
   templates() {
     return this.get<Template[]>("/templates");

@@ -110,8 +110,8 @@ export class TauriTransport implements Transport {
   deleteProject(id: string) {
     return commands.deleteProject(id);
   }
-  exportProject(id: string, version: string | null, dest: string, jobId: string, onProgress: OnProgress) {
-    return commands.exportProject(id, version, dest, jobId, channel(onProgress));
+  exportProject(id: string, version: string | null, dest: string, records: boolean, jobId: string, onProgress: OnProgress) {
+    return commands.exportProject(id, version, dest, records, jobId, channel(onProgress));
   }
   templates() {
     return commands.templates();

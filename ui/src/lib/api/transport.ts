@@ -101,7 +101,8 @@ export interface Transport {
   trashProject(id: string): Reply<Project>;
   untrashProject(id: string): Reply<Project>;
   deleteProject(id: string): Reply<null>;
-  exportProject(id: string, version: string | null, dest: string, jobId: string, onProgress: OnProgress): Reply<RestoreReport>;
+  /** With `records`, the project's records go along as `.kura/records.jsonl`. */
+  exportProject(id: string, version: string | null, dest: string, records: boolean, jobId: string, onProgress: OnProgress): Reply<RestoreReport>;
   templates(): Reply<Template[]>;
   saveTemplate(id: string, name: string): Reply<Template>;
 
