@@ -130,7 +130,7 @@ pub struct RecordOpResult {
     pub key: String,
     /// The record's new revision; `0` when it was deleted.
     pub rev: u64,
-    /// For a delete: whether there was a record to delete.
+    /// For a delete: whether there was a record to delete (always true for a put).
     pub existed: bool,
 }
 
