@@ -185,7 +185,8 @@ impl KuraMcp {
         .await
     }
 
-    /// Deletes a record (for good: records have no versions).
+    /// DESTRUCTIVE. Deletes a record for good: records have no versions, so nothing brings it
+    /// back.
     #[tool(annotations(
         title = "Delete a record",
         read_only_hint = false,
