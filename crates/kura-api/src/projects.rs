@@ -120,6 +120,14 @@ impl Api {
         Ok(p)
     }
 
+    /// Announces a change of project `reference` (a name or an id) under its id.
+    fn reference_changed(&self, reference: &str, reason: &str) {
+        match self.vault.project(reference) {
+            Ok(p) => self.changed(Some(&p.id), reason),
+            Err(_) => self.changed(Some(reference), reason),
+        }
+    }
+
     fn project_changed(
         &self,
         result: kura_core::Result<Project>,
@@ -187,7 +195,8 @@ impl Api {
         Ok(())
     }
 
-    /// Copies files and folders into a project (the drag-and-drop path).
+    /// Copies files and folders into a project (the drag-and-drop path). Like every function
+    /// here, it takes a project's name or id and announces the change under its id.
     pub fn upload_files(
         &self,
         id: &str,
@@ -199,7 +208,7 @@ impl Api {
             .vault
             .upload_files(id, sources, dest_dir, job)
             .map_err(|e| project_error(e, id))?;
-        self.changed(Some(id), "files");
+        self.reference_changed(id, "files");
         Ok(r)
     }
 
@@ -240,7 +249,7 @@ impl Api {
             .vault
             .restore_project(id, version, job)
             .map_err(|e| project_error(e, id))?;
-        self.changed(Some(id), "restore");
+        self.reference_changed(id, "restore");
         Ok(r)
     }
 
@@ -256,7 +265,7 @@ impl Api {
             .vault
             .restore_file(id, version, path, job)
             .map_err(|e| project_error(e, id))?;
-        self.changed(Some(id), "restore");
+        self.reference_changed(id, "restore");
         Ok(r)
     }
 
@@ -265,7 +274,7 @@ impl Api {
         self.vault
             .init_folder_git(id)
             .map_err(|e| project_error(e, id))?;
-        self.changed(Some(id), "git");
+        self.reference_changed(id, "git");
         Ok(())
     }
 

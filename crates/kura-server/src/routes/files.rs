@@ -297,8 +297,7 @@ pub async fn upload(
         let project = Some(id.clone());
         return long(&st, &headers, &wait, "upload", project, move |a, job| {
             let sources: Vec<PathBuf> = b.sources.into_iter().map(PathBuf::from).collect();
-            let r: UploadReport = a.vault().upload_files(&id, &sources, &b.dest_dir, job)?;
-            a.changed(Some(&a.vault().project(&id)?.id), "files");
+            let r: UploadReport = a.upload_files(&id, &sources, &b.dest_dir, job)?;
             Ok(r)
         })
         .await;
@@ -364,9 +363,8 @@ pub async fn upload(
     let dest_dir = q.dest_dir.unwrap_or_default();
     let project = Some(id.clone());
     long(&st, &headers, &wait, "upload", project, move |a, job| {
-        let r: UploadReport = a.vault().upload_files(&id, &tops, &dest_dir, job)?;
+        let r: UploadReport = a.upload_files(&id, &tops, &dest_dir, job)?;
         drop(staging);
-        a.changed(Some(&a.vault().project(&id)?.id), "files");
         Ok(r)
     })
     .await

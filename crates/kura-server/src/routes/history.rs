@@ -176,10 +176,9 @@ pub async fn restore(
     let project = Some(id.clone());
     long(&st, &headers, &w, "restore", project, move |a, job| {
         let r: RestoreReport = match &b.path {
-            Some(path) => a.vault().restore_file(&id, &b.version, path, job)?,
-            None => a.vault().restore_project(&id, &b.version, job)?,
+            Some(path) => a.restore_file(&id, &b.version, path, job)?,
+            None => a.restore_project(&id, &b.version, job)?,
         };
-        a.changed(Some(&a.vault().project(&id)?.id), "restore");
         Ok(r)
     })
     .await
@@ -219,11 +218,6 @@ pub async fn git_log(
 #[utoipa::path(post, path = "/v1/projects/{id}/git/init", tag = "git", params(("id" = String, Path)),
     responses((status = 200, body = super::Done)))]
 pub async fn git_init(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    blocking(&st, move |a| {
-        a.vault().init_folder_git(&id)?;
-        a.changed(Some(&a.vault().project(&id)?.id), "git");
-        Ok(())
-    })
-    .await?;
+    blocking(&st, move |a| Ok(a.init_folder_git(&id)?)).await?;
     Ok(done())
 }
