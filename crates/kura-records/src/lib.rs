@@ -357,9 +357,9 @@ impl Records {
             conditions: Vec::new(),
             params: Vec::new(),
         };
-        let scope_p = w_bind(&mut w, rusqlite::types::Value::Text(scope.into()));
-        let coll_p = w_bind(&mut w, rusqlite::types::Value::Text(collection.into()));
-        let now_p = w_bind(&mut w, rusqlite::types::Value::Integer(now));
+        let scope_p = w.bind(rusqlite::types::Value::Text(scope.into()));
+        let coll_p = w.bind(rusqlite::types::Value::Text(collection.into()));
+        let now_p = w.bind(rusqlite::types::Value::Integer(now));
         w.conditions.push(format!(
             "scope = {scope_p} AND collection = {coll_p} AND (expires IS NULL OR expires > {now_p})"
         ));
@@ -367,10 +367,10 @@ impl Records {
             query::add_filter(&mut w, f)?;
         }
         if let Some(prefix) = q.key_prefix.as_deref().filter(|p| !p.is_empty()) {
-            let from = w_bind(&mut w, rusqlite::types::Value::Text(prefix.into()));
+            let from = w.bind(rusqlite::types::Value::Text(prefix.into()));
             let mut cond = format!("key >= {from}");
             if let Some(end) = query::prefix_end(prefix) {
-                let to = w_bind(&mut w, rusqlite::types::Value::Text(end));
+                let to = w.bind(rusqlite::types::Value::Text(end));
                 cond.push_str(&format!(" AND key < {to}"));
             }
             w.conditions.push(cond);
@@ -379,7 +379,7 @@ impl Records {
         let (cmp, dir) = if q.desc { ("<", "DESC") } else { (">", "ASC") };
         if let Some(cursor) = q.cursor.as_deref() {
             let c = Cursor::decode(cursor)?;
-            let k = w_bind(&mut w, rusqlite::types::Value::Text(c.key));
+            let k = w.bind(rusqlite::types::Value::Text(c.key));
             let cond = match (&sort, c.value) {
                 (None, _) => format!("key {cmp} {k}"),
                 (Some(path), v) => {
@@ -390,7 +390,7 @@ impl Records {
                         }
                         (Value::Null, true) => format!("({e} IS NULL AND key < {k})"),
                         (v, desc) => {
-                            let v = w_bind(&mut w, query::to_sql(&v));
+                            let v = w.bind(query::to_sql(&v));
                             let nulls = if desc {
                                 format!(" OR {e} IS NULL")
                             } else {
@@ -660,11 +660,6 @@ impl Records {
         let _ = std::fs::remove_file(dest);
         self.read(|conn| Ok(conn.backup(rusqlite::MAIN_DB, dest, None)?))
     }
-}
-
-fn w_bind(w: &mut Where, v: rusqlite::types::Value) -> String {
-    w.params.push(v);
-    format!("?{}", w.params.len())
 }
 
 fn record_of(collection: &str, row: &rusqlite::Row) -> rusqlite::Result<Record> {

@@ -229,7 +229,8 @@ pub(crate) struct Where {
 }
 
 impl Where {
-    fn bind(&mut self, v: Sql) -> String {
+    /// Adds a parameter; its placeholder (`?N`).
+    pub fn bind(&mut self, v: Sql) -> String {
         self.params.push(v);
         format!("?{}", self.params.len())
     }
