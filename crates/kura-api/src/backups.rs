@@ -142,6 +142,7 @@ impl Runner {
             } else {
                 self.since(&target.name, now)
             },
+            pending: None,
         }
     }
 }
@@ -184,7 +185,7 @@ impl Api {
             let runs = backups.runs(Some(&target.name), RECENT_RUNS)?;
             let last_success = backups.last_success(&target.name)?;
             targets.push(kura_backup::target_status(
-                &self.backups.scheduled(&target, &health, &runs, now),
+                &self.scheduled(&target, &health, &runs, last_success.as_ref(), now),
                 last_success.as_ref(),
                 progress.get(&target.name).cloned(),
                 now,
@@ -192,6 +193,33 @@ impl Api {
             ));
         }
         Ok(BackupStatus::of(targets, paused))
+    }
+
+    /// One target as the scheduler's policy sees it at `now`; for a target backed up after
+    /// every change, with the vault's changes its last successful backup lacks (all of them,
+    /// when it never had one).
+    pub(crate) fn scheduled<'a>(
+        &self,
+        target: &'a Target,
+        health: &'a [TargetHealth],
+        runs: &'a [RunRecord],
+        last_success: Option<&RunRecord>,
+        now: i64,
+    ) -> ScheduledTarget<'a> {
+        let mut scheduled = self.backups.scheduled(target, health, runs, now);
+        if kura_backup::after_every_change(target) {
+            scheduled.pending = match last_success {
+                None => Some(kura_core::Changes {
+                    first: scheduled.since,
+                    last: scheduled.since,
+                }),
+                Some(run) => self.vault.changes_since(run.started).unwrap_or_else(|e| {
+                    tracing::warn!("cannot tell what changed since the last backup: {e}");
+                    None
+                }),
+            };
+        }
+        scheduled
     }
 
     /// Publishes the backup status as a `backup.status` event when it changed since the last

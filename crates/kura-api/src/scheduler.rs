@@ -10,7 +10,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Local;
 use kura_backup::{RunRecord, ScheduledTarget, CLEANUP_KEY};
@@ -37,6 +37,9 @@ pub struct SchedulerOptions {
     pub lock_retry: Duration,
     /// Whether the holder also watches project folders for automatic versions.
     pub auto_snapshots: bool,
+    /// Between two looks at the vault's changes while a target is backed up after every change
+    /// (a cheap look: the full tick still runs every `tick`).
+    pub replication_probe: Duration,
 }
 
 impl Default for SchedulerOptions {
@@ -45,6 +48,7 @@ impl Default for SchedulerOptions {
             tick: Duration::from_secs(20),
             lock_retry: Duration::from_secs(30),
             auto_snapshots: true,
+            replication_probe: Duration::from_secs(1),
         }
     }
 }
@@ -117,6 +121,7 @@ fn run_loop(
     let path = api.vault().root().join(SCHEDULE_LOCK);
     let mut held: Option<FileLock> = None;
     let mut watching: Option<AutoSnapshots> = None;
+    let mut last_tick: Option<Instant> = None;
     loop {
         if held.is_none() {
             match FileLock::try_acquire(&path, true) {
@@ -132,13 +137,20 @@ fn run_loop(
                 Err(e) => tracing::warn!("the schedule lock cannot be taken: {e}"),
             }
         }
-        if held.is_some() {
+        let replicating = held.is_some() && api.replicates();
+        if held.is_some() && last_tick.is_none_or(|t| t.elapsed() >= options.tick) {
             api.run_schedules();
-        } else {
+            last_tick = Some(Instant::now());
+        } else if replicating {
+            api.run_due_backups();
+            api.publish_backup_status();
+        } else if held.is_none() {
             // Another process runs the schedules; the views here still want a fresh status.
             api.publish_backup_status();
         }
-        let wait = if held.is_some() {
+        let wait = if replicating {
+            options.replication_probe.min(options.tick)
+        } else if held.is_some() {
             options.tick
         } else {
             options.lock_retry
@@ -159,10 +171,9 @@ fn run_loop(
 }
 
 impl Api {
-    /// One look at the clock: starts the backups that are due and a due cleanup, and publishes
-    /// the backup status. Returns the operations it started. [`Scheduler`] calls this every
-    /// little while in the process that holds the schedule lock.
-    pub fn run_schedules(self: &Arc<Self>) -> Vec<Operation> {
+    /// Starts the backups that are due now and returns their operations; the status is not
+    /// published (the caller does).
+    fn run_due_backups(self: &Arc<Self>) -> Vec<Operation> {
         let now = self.now();
         let backups = self.backups();
         let paused = backups.paused().unwrap_or(None);
@@ -172,10 +183,21 @@ impl Api {
             .iter()
             .map(|t| backups.runs(Some(&t.name), RECENT_RUNS).unwrap_or_default())
             .collect();
+        let successes: Vec<Option<RunRecord>> = targets
+            .iter()
+            .map(|t| {
+                if kura_backup::after_every_change(t) {
+                    backups.last_success(&t.name).unwrap_or_default()
+                } else {
+                    None
+                }
+            })
+            .collect();
         let scheduled: Vec<ScheduledTarget> = targets
             .iter()
             .zip(&runs)
-            .map(|(t, runs)| self.backups.scheduled(t, &health, runs, now))
+            .zip(&successes)
+            .map(|((t, runs), ok)| self.scheduled(t, &health, runs, ok.as_ref(), now))
             .collect();
         let due =
             kura_backup::due_backups(&lock(&self.backups.agenda), &scheduled, paused, now, &Local);
@@ -187,10 +209,27 @@ impl Api {
                 Err(e) => tracing::info!("{e}"),
             }
         }
-        started.extend(self.cleanup_if_due(now));
+        started
+    }
+
+    /// One look at the clock: starts the backups that are due (targets backed up after every
+    /// change among them) and a due cleanup, rewrites idle histories, and publishes the backup
+    /// status. Returns the operations it started. [`Scheduler`] calls this every little while in
+    /// the process that holds the schedule lock.
+    pub fn run_schedules(self: &Arc<Self>) -> Vec<Operation> {
+        let mut started = self.run_due_backups();
+        started.extend(self.cleanup_if_due(self.now()));
         self.repack_idle_histories();
         self.publish_backup_status();
         started
+    }
+
+    /// Whether a target is backed up after every change: the scheduler then looks at the
+    /// vault every [`SchedulerOptions::replication_probe`] instead of every tick.
+    pub fn replicates(&self) -> bool {
+        self.backups()
+            .targets()
+            .is_ok_and(|t| t.iter().any(kura_backup::after_every_change))
     }
 
     /// Rewrites with deltas, one after another on a thread of their own, the histories of
@@ -289,7 +328,7 @@ mod tests {
     use crate::error::ErrorCode;
     use crate::operations::OpState;
 
-    use crate::testing::{at, open, Scene};
+    use crate::testing::{at, next_real_second, open, real_now, Scene};
     use kura_core::Job;
 
     #[test]
@@ -312,6 +351,71 @@ mod tests {
         assert_eq!(s.tick(), [OpState::Succeeded]);
         assert!(s.tick().is_empty());
         assert_eq!(s.runs(), [RunResult::Ok, RunResult::Ok]);
+    }
+
+    #[test]
+    fn a_target_backed_up_after_every_change_follows_each_version_and_record_write() {
+        let s = Scene::replicated();
+        let behind = |s: &Scene| s.api.backup_status().targets[0].behind_since;
+        // Never backed up: it is behind from the start and runs at once.
+        assert!(behind(&s).is_some());
+        assert_eq!(s.tick(), [OpState::Succeeded]);
+        assert_eq!(behind(&s), None);
+        s.set(real_now() + 5);
+        assert!(s.tick().is_empty(), "nothing changed: nothing to do");
+        assert_eq!(
+            s.api.backup_status().targets[0].schedule_text,
+            "after every change"
+        );
+
+        // A new version: behind from its second on, backed up once the vault is quiet.
+        let changed = next_real_second();
+        let p = s.api.vault().project("site").unwrap();
+        std::fs::write(p.path.join("about.html"), "<p>about</p>\n").unwrap();
+        s.api.snapshot("site", None, &Job::default()).unwrap();
+        assert_eq!(behind(&s), Some(changed));
+        s.set(changed + 1);
+        assert!(s.tick().is_empty(), "it waits for a quiet moment");
+        assert_eq!(
+            s.api.backup_status().targets[0].next_run,
+            Some(changed + kura_backup::REPLICATION_QUIET_SECS)
+        );
+        s.set(changed + kura_backup::REPLICATION_QUIET_SECS);
+        assert_eq!(s.tick(), [OpState::Succeeded]);
+        assert_eq!(behind(&s), None, "the backup holds the change");
+        // The real clock catches up with the test's (the change log is in real seconds).
+        while real_now() <= s.api.now() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        s.set(real_now() + kura_backup::REPLICATION_MAX_WAIT_SECS);
+        assert!(s.tick().is_empty(), "a backup is no change of its own");
+        s.set(real_now());
+        let latest = s.api.backups_at("drive").unwrap().pop().unwrap();
+        let held = s.api.backup_contents("drive", &latest.id).unwrap();
+        assert_eq!(
+            held.projects[0].head,
+            s.api.vault().project("site").unwrap().head,
+            "the new version is in the backup"
+        );
+
+        // A record written is a change as well.
+        let changed = next_real_second();
+        s.api
+            .record_put(
+                None,
+                kura_core::RecordPut {
+                    collection: "notes".into(),
+                    key: "today".into(),
+                    value: serde_json::json!({"text": "replicated"}),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(behind(&s), Some(changed));
+        s.set(changed + kura_backup::REPLICATION_QUIET_SECS);
+        assert_eq!(s.tick(), [OpState::Succeeded]);
+        assert_eq!(behind(&s), None);
+        assert_eq!(s.api.backups_at("drive").unwrap().len(), 3);
     }
 
     #[test]
@@ -532,6 +636,7 @@ mod tests {
             tick: Duration::from_millis(20),
             lock_retry: Duration::from_millis(20),
             auto_snapshots: false,
+            replication_probe: Duration::from_millis(20),
         };
         let first = Scheduler::start_with(s.api.clone(), fast);
         wait_until("the first scheduler holds the lock", || first.holds_lock());

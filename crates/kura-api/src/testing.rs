@@ -41,6 +41,23 @@ pub(crate) fn open(root: &Path, clock: &Arc<TestClock>) -> Arc<Api> {
     Api::open_with_clock(Arc::new(vault), clock.clone()).unwrap()
 }
 
+/// The real time in Unix seconds.
+pub(crate) fn real_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Waits for the next real second and returns it.
+pub(crate) fn next_real_second() -> i64 {
+    let t = real_now() + 1;
+    while real_now() < t {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    t
+}
+
 impl Scene {
     /// A vault with one project, at 10:10, and a folder target `drive` backed up hourly.
     pub fn new() -> Scene {
@@ -61,6 +78,25 @@ impl Scene {
         api.add_backup_target(&target, Default::default(), false)
             .unwrap();
         Scene { dir, api, clock }
+    }
+
+    /// A vault with one project and a folder target `drive` backed up after every change, on
+    /// a clock that starts at the real time (the vault's change log is kept in real seconds).
+    pub fn replicated() -> Scene {
+        let s = Scene::new();
+        // The next second: the project's creation lies wholly before the first backup.
+        s.set(next_real_second());
+        s.api
+            .update_backup_target(
+                "drive",
+                crate::backups::TargetChanges {
+                    schedule: kura_backup::AFTER_EVERY_CHANGE.into(),
+                    retention: Default::default(),
+                    bandwidth_limit: None,
+                },
+            )
+            .unwrap();
+        s
     }
 
     pub fn set(&self, now: i64) {

@@ -55,9 +55,11 @@ pub use kura_schedule::{Pause, PauseLength};
 pub use lock::{RunLock, STALE_AFTER_SECS};
 pub use manifest::{BackupInfo, BackupProject};
 pub use policy::{
-    cleanup_due, counts_as_done, due_backups, overall_state, resting_until, schedule_of,
-    target_status, unavailable_retry_at, BackupState, ScheduledTarget, TargetStatus, CLEANUP_KEY,
-    OVERDUE_GRACE_SECS, UNAVAILABLE_RETRY_SECS,
+    after_every_change, cleanup_due, counts_as_done, due_backups, overall_state, replication_at,
+    resting_until, schedule_of, target_status, unavailable_retry_at, BackupState, ScheduledTarget,
+    TargetStatus, AFTER_EVERY_CHANGE, CLEANUP_KEY, OVERDUE_GRACE_SECS, REPLICATION_MAX_WAIT_SECS,
+    REPLICATION_OVERDUE_SECS, REPLICATION_QUIET_SECS, REPLICATION_RETRY_SECS,
+    UNAVAILABLE_RETRY_SECS,
 };
 pub use prune::{select_kept, PruneReport};
 pub use restore::{BackupRestoreReport, RestorePreview, RestoreRow};
@@ -544,10 +546,7 @@ impl<'v> Backups<'v> {
 
     /// The latest successful run of `target`.
     pub fn last_success(&self, target: &str) -> Result<Option<RunRecord>> {
-        Ok(self
-            .runs(Some(target), u32::MAX)?
-            .into_iter()
-            .find(|r| r.result == RunResult::Ok))
+        State::open(self.root())?.last_run_with(target, RunResult::Ok)
     }
 
     /// The health of every target.

@@ -9,7 +9,7 @@
 //! pause and "never two runs of one job at once" are `kura-schedule`'s [`Agenda`] and [`Job`].
 
 use chrono::{DateTime, TimeZone};
-use kura_core::{CleanupReport, Progress};
+use kura_core::{Changes, CleanupReport, Progress};
 use kura_schedule::{Agenda, CronDateTime, Job, Pause, Schedule};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +22,18 @@ pub const OVERDUE_GRACE_SECS: i64 = 3600;
 pub const UNAVAILABLE_RETRY_SECS: i64 = 600;
 /// The agenda's key for the cleanup run (target names cannot contain ':').
 pub const CLEANUP_KEY: &str = "cleanup:";
+/// The schedule of a target that is backed up after every change (a new version, a record
+/// written, a project edited) instead of at set times.
+pub const AFTER_EVERY_CHANGE: &str = "after every change";
+/// A target backed up after every change waits until the vault has been still this long...
+pub const REPLICATION_QUIET_SECS: i64 = 2;
+/// ... or, while changes keep coming, until the first one it lacks is this old.
+pub const REPLICATION_MAX_WAIT_SECS: i64 = 30;
+/// After a failed run it waits this long before the next try (a run that could not reach the
+/// target waits [`UNAVAILABLE_RETRY_SECS`]; repeated failures rest it).
+pub const REPLICATION_RETRY_SECS: i64 = 60;
+/// A target backed up after every change that still lacks a change this old is overdue.
+pub const REPLICATION_OVERDUE_SECS: i64 = 600;
 
 /// One target as the scheduler sees it: what was read from the vault for this look at the clock.
 #[derive(Clone, Copy, Debug)]
@@ -34,6 +46,17 @@ pub struct ScheduledTarget<'a> {
     pub runs: &'a [RunRecord],
     /// When the scheduler first saw it: a schedule that never ran is first due after this.
     pub since: i64,
+    /// For a target backed up [`AFTER_EVERY_CHANGE`]: the vault's changes since its last
+    /// successful backup started (`None`: that backup holds them all). Not looked at for others.
+    pub pending: Option<Changes>,
+}
+
+/// Whether `target` is backed up after every change rather than at set times.
+pub fn after_every_change(target: &Target) -> bool {
+    target
+        .schedule
+        .trim()
+        .eq_ignore_ascii_case(AFTER_EVERY_CHANGE)
 }
 
 /// The state of backups at a glance: what the tray icon shows.
@@ -73,8 +96,13 @@ pub struct TargetStatus {
     pub last_success: Option<i64>,
     /// When the next scheduled run is due (now, for a missed run); `None` on demand only.
     pub next_run: Option<i64>,
-    /// Whether a scheduled time passed without a successful run.
+    /// Whether a scheduled time passed without a successful run (for a target backed up after
+    /// every change: whether a change older than ten minutes is still not backed up).
     pub overdue: bool,
+    /// For a target backed up after every change, the first change its last backup lacks
+    /// (Unix seconds): it is that far behind. `None` when it is up to date (or runs at set
+    /// times).
+    pub behind_since: Option<i64>,
     /// The progress of its running backup, when one runs in this app.
     pub running: Option<Progress>,
 }
@@ -83,7 +111,7 @@ pub struct TargetStatus {
 /// which is logged: targets are checked when saved, so only a hand-edited file gets here).
 pub fn schedule_of(target: &Target) -> Option<Schedule> {
     let text = target.schedule.trim();
-    if text.is_empty() {
+    if text.is_empty() || after_every_change(target) {
         return None;
     }
     match text.parse() {
@@ -143,13 +171,46 @@ pub fn due_backups<Tz: TimeZone>(
 where
     DateTime<Tz>: CronDateTime,
 {
-    let schedules: Vec<(&ScheduledTarget<'_>, Schedule)> = targets
+    let ready: Vec<&ScheduledTarget<'_>> = targets
         .iter()
         .filter(|t| resting_until(t.health, now).is_none())
         .filter(|t| unavailable_retry_at(t.runs, now).is_none())
-        .filter_map(|t| Some((t, schedule_of(t.target)?)))
         .collect();
-    agenda.due(schedules.iter().map(|(t, s)| job(t, s)), pause, now, tz)
+    let schedules: Vec<(&ScheduledTarget<'_>, Schedule)> = ready
+        .iter()
+        .filter_map(|t| Some((*t, schedule_of(t.target)?)))
+        .collect();
+    let mut due = agenda.due(schedules.iter().map(|(t, s)| job(t, s)), pause, now, tz);
+    if !pause.is_some_and(|p| p.is_active(now)) {
+        due.extend(
+            ready
+                .iter()
+                .filter(|t| !agenda.is_running(&t.target.name))
+                .filter(|t| replication_at(t).is_some_and(|at| at <= now))
+                .map(|t| t.target.name.clone()),
+        );
+    }
+    due
+}
+
+/// When a target backed up [`AFTER_EVERY_CHANGE`] that lacks changes runs next: once the vault
+/// has been quiet for [`REPLICATION_QUIET_SECS`], or once the first change it lacks is
+/// [`REPLICATION_MAX_WAIT_SECS`] old, and not within [`REPLICATION_RETRY_SECS`] of a failed
+/// run. `None` when it is up to date or runs at set times.
+pub fn replication_at(t: &ScheduledTarget<'_>) -> Option<i64> {
+    if !after_every_change(t.target) {
+        return None;
+    }
+    let pending = t.pending?;
+    let at = (pending.last + REPLICATION_QUIET_SECS)
+        .min(pending.first + REPLICATION_MAX_WAIT_SECS)
+        .max(pending.first);
+    let retry = t
+        .runs
+        .first()
+        .filter(|r| r.result == RunResult::Failed)
+        .map(|r| r.finished.unwrap_or(r.started) + REPLICATION_RETRY_SECS);
+    Some(retry.map_or(at, |r| at.max(r)))
 }
 
 /// Whether the cleanup run on `schedule` is due at `now` (and not running already). `runs` are
@@ -188,20 +249,30 @@ where
 {
     let schedule = schedule_of(t.target);
     let job = schedule.as_ref().map(|s| job(t, s));
+    let replicated = after_every_change(t.target);
+    let behind_since = t.pending.filter(|_| replicated).map(|p| p.first);
     // The next run is the one the scheduler will start: not before a rest or a retry is over.
-    let next_run = job.as_ref().and_then(|j| j.next_run(now, tz)).map(|at| {
+    let next = job
+        .as_ref()
+        .and_then(|j| j.next_run(now, tz))
+        .or_else(|| replication_at(t).map(|at| at.max(now)));
+    let next_run = next.map(|at| {
         at.max(resting_until(t.health, now).unwrap_or(at))
             .max(unavailable_retry_at(t.runs, now).unwrap_or(at))
     });
     let overdue = job.as_ref().is_some_and(|j| {
         j.is_overdue(last_success.map(|r| r.started), now, OVERDUE_GRACE_SECS, tz)
-    });
+    }) || behind_since.is_some_and(|b| now - b > REPLICATION_OVERDUE_SECS);
     TargetStatus {
         target: t.target.clone(),
-        schedule_text: schedule
-            .as_ref()
-            .map(Schedule::describe)
-            .unwrap_or_default(),
+        schedule_text: if replicated {
+            AFTER_EVERY_CHANGE.to_string()
+        } else {
+            schedule
+                .as_ref()
+                .map(Schedule::describe)
+                .unwrap_or_default()
+        },
         health: t.health.cloned().unwrap_or_else(|| TargetHealth {
             target: t.target.name.clone(),
             state: HealthState::Ok,
@@ -215,6 +286,7 @@ where
         last_success: last_success.and_then(|r| r.finished),
         next_run,
         overdue,
+        behind_since,
         running,
     }
 }
@@ -315,6 +387,7 @@ mod tests {
             health,
             runs,
             since: t(1, 12, 0),
+            pending: None,
         };
         due_backups(&Agenda::default(), &[t], pause, now, &tz())
     }
@@ -351,6 +424,7 @@ mod tests {
             health: None,
             runs: &absent,
             since: t(1, 12, 0),
+            pending: None,
         };
         let status = target_status(&st, Some(&absent[1]), None, t(21, 2, 5), &tz());
         assert_eq!(status.next_run, Some(t(21, 2, 10)));
@@ -389,6 +463,7 @@ mod tests {
             health: Some(&resting),
             runs: &runs,
             since: t(1, 12, 0),
+            pending: None,
         };
         let status = target_status(&st, None, None, t(21, 2, 30), &tz());
         assert_eq!(status.next_run, Some(t(21, 3, 0)));
@@ -416,6 +491,7 @@ mod tests {
             health: None,
             runs: &runs,
             since: t(1, 12, 0),
+            pending: None,
         };
         let at = |now| target_status(&st, Some(&ok), None, now, &tz()).overdue;
         assert!(!at(t(21, 2, 59)));
@@ -434,6 +510,7 @@ mod tests {
             health: Some(&health),
             runs: &[],
             since: t(1, 12, 0),
+            pending: None,
         };
         let progress = running.then_some(Progress {
             phase: "storing",
@@ -525,5 +602,104 @@ mod tests {
             t(22, 3, 0),
             &tz()
         ));
+    }
+
+    #[test]
+    fn a_target_backed_up_after_every_change_waits_for_a_quiet_moment_and_says_how_far_behind_it_is(
+    ) {
+        let mut nas = Target::folder("nas", Path::new("/mnt/nas"));
+        nas.schedule = "After every change".into();
+        let ten = t(21, 10, 0);
+        let ok = run(t(21, 9, 0), RunResult::Ok);
+        let runs = [ok.clone()];
+        let at = |pending: Option<Changes>, runs: &[RunRecord], agenda: &Agenda, now: i64| {
+            let st = ScheduledTarget {
+                target: &nas,
+                health: None,
+                runs,
+                since: t(1, 12, 0),
+                pending,
+            };
+            (
+                due_backups(agenda, &[st], None, now, &tz()),
+                target_status(&st, runs.first(), None, now, &tz()),
+            )
+        };
+        let idle = Agenda::default();
+        // Up to date: never due, not behind, no time set.
+        let (due, status) = at(None, &runs, &idle, ten);
+        assert!(due.is_empty());
+        assert_eq!(
+            (
+                status.behind_since,
+                status.next_run,
+                status.schedule_text.as_str()
+            ),
+            (None, None, AFTER_EVERY_CHANGE)
+        );
+        // One change at 10:00:00: it waits for two quiet seconds.
+        let one = Some(Changes {
+            first: ten,
+            last: ten,
+        });
+        let (due, status) = at(one, &runs, &idle, ten + 1);
+        assert!(due.is_empty());
+        assert_eq!(
+            (status.behind_since, status.next_run),
+            (Some(ten), Some(ten + 2))
+        );
+        assert_eq!(at(one, &runs, &idle, ten + 2).0, ["nas"]);
+        // Changes that keep coming hold it back until the first is 30 seconds old.
+        let busy = |now| {
+            Some(Changes {
+                first: ten,
+                last: now,
+            })
+        };
+        assert!(at(busy(ten + 29), &runs, &idle, ten + 29).0.is_empty());
+        assert_eq!(at(busy(ten + 30), &runs, &idle, ten + 30).0, ["nas"]);
+        // A run under way is not started twice, and a pause holds it back.
+        let mut running = Agenda::default();
+        running.start("nas");
+        assert!(at(one, &runs, &running, ten + 5).0.is_empty());
+        let st = ScheduledTarget {
+            target: &nas,
+            health: None,
+            runs: &runs,
+            since: t(1, 12, 0),
+            pending: one,
+        };
+        let pause = Pause::starting(ten, PauseLength::OneHour, &tz());
+        assert!(due_backups(&idle, &[st], Some(pause), ten + 5, &tz()).is_empty());
+        // After a failed run it waits a minute; after one that found the target absent, ten.
+        let failed = [
+            RunRecord {
+                finished: Some(ten + 3),
+                ..run(ten + 2, RunResult::Failed)
+            },
+            ok.clone(),
+        ];
+        assert!(at(one, &failed, &idle, ten + 62).0.is_empty());
+        assert_eq!(at(one, &failed, &idle, ten + 63).0, ["nas"]);
+        let absent = [run(ten + 2, RunResult::Unavailable), ok.clone()];
+        assert!(at(one, &absent, &idle, ten + 300).0.is_empty());
+        assert_eq!(at(one, &absent, &idle, ten + 602).0, ["nas"]);
+        // Still behind after ten minutes: overdue, which the tray shows.
+        assert!(!at(one, &absent, &idle, ten + 600).1.overdue);
+        assert!(at(one, &absent, &idle, ten + 601).1.overdue);
+        // A nightly target never looks at changes.
+        let nightly = nightly("usb");
+        let st = ScheduledTarget {
+            target: &nightly,
+            health: None,
+            runs: &runs,
+            since: t(1, 12, 0),
+            pending: one,
+        };
+        assert!(due_backups(&idle, &[st], None, ten + 5, &tz()).is_empty());
+        assert_eq!(
+            target_status(&st, Some(&ok), None, ten + 5, &tz()).behind_since,
+            None
+        );
     }
 }

@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS blob_cache (
 CREATE INDEX IF NOT EXISTS blob_cache_by_pack ON blob_cache(target, pack);
 "#;
 
+/// How many runs of each target are remembered.
+pub const RUNS_KEPT: u32 = 2_000;
+
 /// Consecutive failed runs after which a target is marked unhealthy.
 pub const FAILURES_BEFORE_UNHEALTHY: u32 = 3;
 /// How long an unhealthy target is skipped before it is tried again.
@@ -218,7 +221,23 @@ impl State {
         Ok(())
     }
 
+    /// Records how a run ended, and forgets the runs of its target older than the newest
+    /// [`RUNS_KEPT`] (the latest successful one stays): a target backed up after every change
+    /// runs hundreds of times a day.
     pub fn finish_run(&self, rec: &RunRecord) -> Result<()> {
+        self.record_finish(rec)?;
+        self.conn.execute(
+            "DELETE FROM runs WHERE target = ?1 AND result != 'running'
+                 AND started < (SELECT started FROM runs WHERE target = ?1
+                                ORDER BY started DESC LIMIT 1 OFFSET ?2)
+                 AND id != coalesce((SELECT id FROM runs WHERE target = ?1 AND result = 'ok'
+                                     ORDER BY started DESC, rowid DESC LIMIT 1), '')",
+            (&rec.target, RUNS_KEPT - 1),
+        )?;
+        Ok(())
+    }
+
+    fn record_finish(&self, rec: &RunRecord) -> Result<()> {
         self.conn.execute(
             "UPDATE runs SET finished = ?2, result = ?3, backup_id = ?4, files = ?5, bytes_read = ?6,
                  bytes_sent = ?7, new_blobs = ?8, error_code = ?9, error = ?10 WHERE id = ?1",
@@ -239,12 +258,27 @@ impl State {
     }
 
     pub fn runs(&self, target: Option<&str>, limit: u32) -> Result<Vec<RunRecord>> {
-        let mut stmt = self.conn.prepare(
+        self.select_runs(target, None, limit)
+    }
+
+    /// The latest run of `target` that ended with `result`.
+    pub fn last_run_with(&self, target: &str, result: RunResult) -> Result<Option<RunRecord>> {
+        Ok(self.select_runs(Some(target), Some(result), 1)?.pop())
+    }
+
+    fn select_runs(
+        &self,
+        target: Option<&str>,
+        result: Option<RunResult>,
+        limit: u32,
+    ) -> Result<Vec<RunRecord>> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id, target, started, finished, result, backup_id, files, bytes_read, bytes_sent,
                     new_blobs, error_code, error
-             FROM runs WHERE (?1 IS NULL OR target = ?1) ORDER BY started DESC, rowid DESC LIMIT ?2",
+             FROM runs WHERE (?1 IS NULL OR target = ?1) AND (?2 IS NULL OR result = ?2)
+             ORDER BY started DESC, rowid DESC LIMIT ?3",
         )?;
-        let rows = stmt.query_map((target, limit), |r| {
+        let rows = stmt.query_map((target, result.map(RunResult::as_str), limit), |r| {
             Ok(RunRecord {
                 id: r.get(0)?,
                 target: r.get(1)?,
@@ -468,5 +502,58 @@ impl State {
         tx.execute("DELETE FROM health WHERE target = ?1", [target])?;
         tx.commit()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finish(state: &State, n: i64, result: RunResult) {
+        let id = format!("run-{n}");
+        state.start_run(&id, "nas", n).unwrap();
+        state
+            .finish_run(&RunRecord {
+                id,
+                target: "nas".into(),
+                started: n,
+                finished: Some(n),
+                result,
+                backup_id: None,
+                files: 0,
+                bytes_read: 0,
+                bytes_sent: 0,
+                new_blobs: 0,
+                error_code: None,
+                error: None,
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn old_runs_are_forgotten_but_the_latest_success_stays() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = State::open(dir.path()).unwrap();
+        finish(&state, 1, RunResult::Ok);
+        let total = i64::from(RUNS_KEPT) + 50;
+        for n in 2..=total {
+            finish(&state, n, RunResult::Failed);
+        }
+        let runs = state.runs(Some("nas"), u32::MAX).unwrap();
+        assert_eq!(
+            runs.len(),
+            RUNS_KEPT as usize + 1,
+            "kept: the newest, plus the success"
+        );
+        assert_eq!(runs.first().unwrap().started, total);
+        let ok = state.last_run_with("nas", RunResult::Ok).unwrap().unwrap();
+        assert_eq!(ok.started, 1);
+        finish(&state, total + 1, RunResult::Ok);
+        let runs = state.runs(Some("nas"), u32::MAX).unwrap();
+        assert_eq!(runs.len(), RUNS_KEPT as usize);
+        assert!(
+            runs.iter().all(|r| r.started != 1),
+            "the older success is forgotten now"
+        );
     }
 }

@@ -366,7 +366,7 @@ pub(crate) fn validate(target: &Target) -> Result<()> {
             ),
         );
     }
-    if !target.schedule.is_empty() {
+    if !target.schedule.is_empty() && !crate::policy::after_every_change(target) {
         if let Err(e) = target.schedule.parse::<kura_schedule::Schedule>() {
             return bad(
                 "schedule",

@@ -213,6 +213,46 @@ const MIGRATIONS: &[&str] = &[
         (SELECT rev FROM removed_projects ORDER BY rev DESC LIMIT 1 OFFSET 1000), 0);
     DELETE FROM removed_projects WHERE rev <= (SELECT removed_floor FROM catalog_rev);
     "#,
+    // 7: the seconds in which the catalog changed in a way a backup carries (a project's row
+    // but not its sizes or when it was last opened, its labels, metadata and file list,
+    // workspaces and archives; not the active workspace), so that a target backed up "after
+    // every change" knows whether, and since when, it is behind. A week is kept (see
+    // `Vault::changes_since`).
+    r#"
+    CREATE TABLE change_log (at INTEGER PRIMARY KEY) WITHOUT ROWID;
+    CREATE TRIGGER change_log_forget AFTER INSERT ON change_log BEGIN
+        DELETE FROM change_log WHERE at < NEW.at - 604800;
+    END;
+    CREATE TRIGGER workspaces_changed_insert AFTER INSERT ON workspaces BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER workspaces_changed_update AFTER UPDATE ON workspaces BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER workspaces_changed_delete AFTER DELETE ON workspaces BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER labels_changed_insert AFTER INSERT ON labels BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER labels_changed_update AFTER UPDATE ON labels BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER labels_changed_delete AFTER DELETE ON labels BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER metadata_changed_insert AFTER INSERT ON metadata BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER metadata_changed_update AFTER UPDATE ON metadata BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER metadata_changed_delete AFTER DELETE ON metadata BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER file_lists_changed_insert AFTER INSERT ON file_lists BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER file_lists_changed_update AFTER UPDATE ON file_lists BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER file_lists_changed_delete AFTER DELETE ON file_lists BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER archives_changed_insert AFTER INSERT ON archives BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER archives_changed_update AFTER UPDATE ON archives BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER archives_changed_delete AFTER DELETE ON archives BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER projects_changed_insert AFTER INSERT ON projects BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER projects_changed_delete AFTER DELETE ON projects BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER projects_changed_update AFTER UPDATE ON projects WHEN
+        NEW.workspace_id IS NOT OLD.workspace_id
+        OR NEW.name IS NOT OLD.name
+        OR NEW.kind IS NOT OLD.kind
+        OR NEW.description IS NOT OLD.description
+        OR NEW.status IS NOT OLD.status
+        OR NEW.linked IS NOT OLD.linked
+        OR NEW.path IS NOT OLD.path
+        OR NEW.git_remote IS NOT OLD.git_remote
+        OR NEW.deleted_at IS NOT OLD.deleted_at
+        OR NEW.head IS NOT OLD.head
+    BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    "#,
 ];
 
 /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.

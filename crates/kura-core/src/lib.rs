@@ -22,6 +22,7 @@
 
 mod archive;
 mod catalog;
+mod changes;
 mod cleanup;
 pub mod config;
 mod detect;
@@ -55,6 +56,7 @@ mod versions;
 mod workspace;
 
 pub use archive::{ArchiveInfo, ArchiveVerifyReport, ExtractReport};
+pub use changes::{Changes, CHANGE_LOG_SECS};
 pub use cleanup::{
     CleanupCategory, CleanupCategoryReport, CleanupItem, CleanupOptions, CleanupReport,
 };

@@ -216,7 +216,11 @@ const SCHEMA: &str = "
         last INTEGER NOT NULL
     );
     INSERT OR IGNORE INTO revision VALUES (1, 0);
+    CREATE TABLE IF NOT EXISTS change_log (at INTEGER PRIMARY KEY) WITHOUT ROWID;
 ";
+
+/// How long the seconds in which records changed are remembered (see [`Records::changes_since`]).
+pub const CHANGE_LOG_SECS: i64 = 7 * 24 * 3600;
 
 impl Records {
     /// Opens (or creates) the records database at `path`.
@@ -652,6 +656,20 @@ impl Records {
             )?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// The first and the last second (Unix time) at or after `since` in which a write changed
+    /// a record or a collection's settings; `None` when none did. Expiry is not a change. The
+    /// log keeps [`CHANGE_LOG_SECS`]: a `since` older than that sees only what is kept.
+    pub fn changes_since(&self, since: i64) -> Result<Option<(i64, i64)>> {
+        self.read(|conn| {
+            let (first, last) = conn
+                .prepare_cached("SELECT min(at), max(at) FROM change_log WHERE at >= ?1")?
+                .query_row([since], |r| {
+                    Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?))
+                })?;
+            Ok(first.zip(last))
         })
     }
 

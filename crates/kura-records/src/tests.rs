@@ -905,3 +905,46 @@ fn two_processes_writing_one_database_never_give_out_the_same_revision() {
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Conflict);
 }
+
+#[test]
+fn the_change_log_tells_since_when_records_changed_and_ignores_reads_and_refusals() {
+    let f = open();
+    assert_eq!(f.records.changes_since(0).unwrap(), None);
+    f.records.put(P, put("notes", "a", json!(1))).unwrap();
+    // 1,000,000 ms is second 1,000.
+    assert_eq!(f.records.changes_since(0).unwrap(), Some((1000, 1000)));
+    f.now.store(1_004_500, Ordering::SeqCst);
+    f.records.get(P, "notes", "a").unwrap();
+    f.records
+        .put(
+            P,
+            RecordPut {
+                if_rev: Some(0),
+                ..put("notes", "a", json!(2))
+            },
+        )
+        .unwrap_err();
+    assert_eq!(
+        f.records.changes_since(1001).unwrap(),
+        None,
+        "a read or a refused write is not a change"
+    );
+    f.records
+        .delete(
+            P,
+            RecordDelete {
+                collection: "notes".into(),
+                key: "a".into(),
+                if_rev: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(f.records.changes_since(0).unwrap(), Some((1000, 1004)));
+    assert_eq!(f.records.changes_since(1001).unwrap(), Some((1004, 1004)));
+    // What is older than the log's span is forgotten when the next change is noted.
+    f.now
+        .store((1004 + CHANGE_LOG_SECS + 1) * 1000, Ordering::SeqCst);
+    f.records.put(P, put("notes", "b", json!(3))).unwrap();
+    let last = 1004 + CHANGE_LOG_SECS + 1;
+    assert_eq!(f.records.changes_since(0).unwrap(), Some((last, last)));
+}

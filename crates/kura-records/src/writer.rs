@@ -206,6 +206,7 @@ impl State {
         }
         self.rev_at_begin = self.rev;
         let alone = group.len() == 1;
+        let rows_before = self.conn.total_changes();
         for work in group.iter_mut() {
             if work.run(self, alone) && alone {
                 // Its own error is its answer; nothing of it is kept.
@@ -213,7 +214,9 @@ impl State {
                 return Ok(());
             }
         }
-        let end = self.sweep().and_then(|()| {
+        let changed = self.conn.total_changes() != rows_before;
+        let logged = if changed { self.log_change() } else { Ok(()) };
+        let end = logged.and_then(|()| self.sweep()).and_then(|()| {
             if self.rev != self.rev_at_begin {
                 self.conn
                     .execute("UPDATE revision SET last = ?1", [self.rev as i64])?;
@@ -224,6 +227,22 @@ impl State {
             let _ = self.conn.execute_batch("ROLLBACK");
         }
         end
+    }
+
+    /// Notes this group's second in the change log (once per second), forgetting what is older
+    /// than [`crate::CHANGE_LOG_SECS`].
+    fn log_change(&mut self) -> Result<()> {
+        let at = self.now.div_euclid(1000);
+        let added = self
+            .conn
+            .prepare_cached("INSERT OR IGNORE INTO change_log (at) VALUES (?1)")?
+            .execute([at])?;
+        if added > 0 {
+            self.conn
+                .prepare_cached("DELETE FROM change_log WHERE at < ?1")?
+                .execute([at - crate::CHANGE_LOG_SECS])?;
+        }
+        Ok(())
     }
 
     /// Deletes records that expired (a few at a time, at most once a second).

@@ -436,3 +436,87 @@ fn a_list_older_than_the_remembered_removals_reloads_whole() {
     assert_eq!(names(a), ["alpha"]);
     assert_eq!(names(&b), ["alpha"]);
 }
+
+/// Unix seconds now.
+fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Waits for the next second, so that what follows is told apart from what came before.
+fn next_second() -> i64 {
+    let t = now_secs() + 1;
+    while now_secs() < t {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    t
+}
+
+#[test]
+fn the_vault_knows_since_when_it_changed_and_reading_is_no_change() {
+    let f = Fixture::new();
+    let root = f.tree("site", &[("index.html", b"<h1>hi</h1>")]);
+    let p = f.link(&root, "site");
+    assert!(
+        f.vault.changes_since(0).unwrap().is_some(),
+        "an import is a change"
+    );
+
+    let t = next_second();
+    f.vault.project(&p.id).unwrap();
+    f.vault.projects(&ProjectFilter::default()).unwrap();
+    f.vault.stats().unwrap();
+    f.vault.touch_project(&p.id).unwrap();
+    assert_eq!(
+        f.vault.changes_since(t).unwrap(),
+        None,
+        "reading, recounting and opening a project are no changes"
+    );
+    assert!(
+        !f.dir.path().join("vault/records.db").exists(),
+        "asking made a records database"
+    );
+
+    crate::write(&root, "about.html", b"<p>about</p>");
+    f.snapshot(&p.id, "about page");
+    let c = f
+        .vault
+        .changes_since(t)
+        .unwrap()
+        .expect("a version is a change");
+    assert!(c.first >= t && c.last <= now_secs());
+
+    for change in 0..3 {
+        let t = next_second();
+        match change {
+            0 => drop(f.vault.tag_project(&p.id, &["web".into()], &[]).unwrap()),
+            1 => drop(
+                f.vault
+                    .set_metadata(&p.id, &[("owner".into(), Some("ana".into()))])
+                    .unwrap(),
+            ),
+            _ => drop(
+                f.vault
+                    .records()
+                    .unwrap()
+                    .put(
+                        &p.id,
+                        kura_core::RecordPut {
+                            collection: "notes".into(),
+                            key: "a".into(),
+                            value: serde_json::json!("x"),
+                            ..Default::default()
+                        },
+                    )
+                    .unwrap(),
+            ),
+        }
+        let c = f.vault.changes_since(t).unwrap();
+        assert!(
+            c.is_some_and(|c| c.first >= t),
+            "change {change} was not seen"
+        );
+    }
+}
