@@ -174,7 +174,8 @@ fn badge(state: BackupState) -> Option<&'static [u8]> {
     }
 }
 
-/// The tooltip: the state, when the last backup finished and when the next is due.
+/// The tooltip: the state, when the last backup finished, whether each target backed up after
+/// every change is behind, and when the next backup is due.
 pub fn tooltip(status: &BackupStatus, now: i64) -> String {
     let mut lines = vec![match status.state {
         BackupState::NoTargets => "Kura — no backup target set up".to_string(),
@@ -227,6 +228,16 @@ pub fn tooltip(status: &BackupStatus, now: i64) -> String {
             short_time(at, now),
             describe_result(last)
         ));
+    }
+    for t in status
+        .targets
+        .iter()
+        .filter(|t| t.after_every_change)
+    {
+        lines.push(match t.behind_since {
+            None => format!("{}: up to date", t.target.name),
+            Some(since) => format!("{}: behind since {}", t.target.name, short_time(since, now)),
+        });
     }
     if status.paused.is_none() {
         if let Some(next) = status.next_run {
@@ -300,6 +311,8 @@ mod tests {
             last_success: None,
             next_run: None,
             overdue: false,
+            after_every_change: false,
+            behind_since: None,
             running: None,
         }
     }
@@ -392,6 +405,17 @@ mod tests {
         assert_eq!(
             text,
             format!("Kura — backups ok\nLast backup: today 02:01 (ok)\nNext: {tomorrow}")
+        );
+
+        // A target backed up after every change says whether it is behind.
+        let mut nas = target("nas");
+        nas.after_every_change = true;
+        let mut behind = nas.clone();
+        behind.behind_since = Some(at(14, 3));
+        let text = tooltip(&status(vec![usb.clone(), nas, behind], None), now);
+        assert!(
+            text.contains("\nnas: up to date\nnas: behind since today 14:03\n"),
+            "{text}"
         );
 
         let mut failed = usb.clone();

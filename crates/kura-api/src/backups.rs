@@ -207,18 +207,13 @@ impl Api {
         now: i64,
     ) -> ScheduledTarget<'a> {
         let mut scheduled = self.backups.scheduled(target, health, runs, now);
-        if kura_backup::after_every_change(target) {
-            scheduled.pending = match last_success {
-                None => Some(kura_core::Changes {
-                    first: scheduled.since,
-                    last: scheduled.since,
-                }),
-                Some(run) => self.vault.changes_since(run.started).unwrap_or_else(|e| {
-                    tracing::warn!("cannot tell what changed since the last backup: {e}");
-                    None
-                }),
-            };
-        }
+        scheduled.pending = self
+            .backups()
+            .pending_changes(target, last_success, scheduled.since)
+            .unwrap_or_else(|e| {
+                tracing::warn!("cannot tell what changed since the last backup: {e}");
+                None
+            });
         scheduled
     }
 

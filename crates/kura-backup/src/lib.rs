@@ -544,6 +544,27 @@ impl<'v> Backups<'v> {
         Ok(self.runs(Some(target), 1)?.into_iter().next())
     }
 
+    /// For a target backed up after every change, the vault's changes its last successful
+    /// backup lacks: those made since that backup started (all of them, from `since`, when
+    /// it never had one). `None` when it is up to date or runs at set times.
+    pub fn pending_changes(
+        &self,
+        target: &Target,
+        last_success: Option<&RunRecord>,
+        since: i64,
+    ) -> Result<Option<kura_core::Changes>> {
+        if !after_every_change(target) {
+            return Ok(None);
+        }
+        match last_success {
+            None => Ok(Some(kura_core::Changes {
+                first: since,
+                last: since,
+            })),
+            Some(run) => self.vault.changes_since(run.started),
+        }
+    }
+
     /// The latest successful run of `target`.
     pub fn last_success(&self, target: &str) -> Result<Option<RunRecord>> {
         State::open(self.root())?.last_run_with(target, RunResult::Ok)

@@ -99,6 +99,8 @@ pub struct TargetStatus {
     /// Whether a scheduled time passed without a successful run (for a target backed up after
     /// every change: whether a change older than ten minutes is still not backed up).
     pub overdue: bool,
+    /// Whether it is backed up after every change (its schedule is [`AFTER_EVERY_CHANGE`]).
+    pub after_every_change: bool,
     /// For a target backed up after every change, the first change its last backup lacks
     /// (Unix seconds): it is that far behind. `None` when it is up to date (or runs at set
     /// times).
@@ -286,6 +288,7 @@ where
         last_success: last_success.and_then(|r| r.finished),
         next_run,
         overdue,
+        after_every_change: replicated,
         behind_since,
         running,
     }

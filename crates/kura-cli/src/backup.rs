@@ -73,7 +73,8 @@ pub enum BackupCmd {
         #[arg(long)]
         to: PathBuf,
     },
-    /// Set when a target runs ("daily 02:00", "weekly mon 03:00", "cron 0 3 * * *"; "" for on demand only).
+    /// Set when a target runs ("daily at 02:00", "weekly on mon at 03:00", "cron 0 3 * * *",
+    /// "after every change"; "" for on demand only).
     Schedule {
         /// The target.
         target: String,
@@ -538,9 +539,20 @@ fn target(cmd: &TargetCmd, backups: &Backups, out: &Out) -> Result<(), Error> {
             let list = backups.targets()?;
             let mut text = String::new();
             for t in &list {
+                let behind = if !kura_backup::after_every_change(t) {
+                    String::new()
+                } else {
+                    match backups.last_success(&t.name)? {
+                        None => "; not backed up yet".into(),
+                        last => match backups.pending_changes(t, last.as_ref(), 0)? {
+                            None => "; up to date".into(),
+                            Some(c) => format!("; behind since {}", human::local_time(c.first)),
+                        },
+                    }
+                };
                 let _ = writeln!(
                     text,
-                    "{:<12} {}{}  schedule: {}",
+                    "{:<12} {}{}  schedule: {}{behind}",
                     t.name,
                     t.location.describe(),
                     if t.encrypt { " (encrypted)" } else { "" },

@@ -11,6 +11,7 @@ import type {
   RunRecord,
   RunResult,
   TargetHealth,
+  TargetStatus,
 } from "./api/types";
 import { formatBytes, formatDuration, formatShortDate, plural } from "./format";
 
@@ -48,6 +49,7 @@ export function pauseText(pause: Pause, now: number = Date.now() / 1000): string
 
 /** Examples of schedules the engine reads, with what they mean. */
 export const SCHEDULE_EXAMPLES: { text: string; means: string }[] = [
+  { text: "after every change", means: "within seconds of each new version or record change" },
   { text: "daily at 02:00", means: "every day at 02:00" },
   { text: "hourly at :15", means: "every hour at a quarter past" },
   { text: "weekly on sun at 04:00", means: "every Sunday at 04:00" },
@@ -71,9 +73,12 @@ function headline(status: BackupStatus): { title: string; tone: Tone } {
   switch (status.state) {
     case "no_targets":
       return { title: "No backups set up", tone: "neutral" };
-    case "ok":
+    case "ok": {
       if (status.last_success === null) return { title: "No backup yet", tone: "neutral" };
+      const behind = names((t) => t.behind_since !== null);
+      if (behind.length > 0) return { title: `The latest changes go to ${which(behind)} in a moment`, tone: "success" };
       return { title: "Backups are up to date", tone: "success" };
+    }
     case "running":
       return { title: `Backing up to ${which(names((t) => t.running !== null))}`, tone: "accent" };
     case "failed": {
@@ -95,6 +100,16 @@ export const STATE_LABELS: Record<BackupStatus["state"], string> = {
   overdue: "overdue",
   paused: "paused",
 };
+
+/**
+ * For a target backed up after every change: "up to date", or how far behind it is ("behind by
+ * 12 s"); null for a target that runs at set times.
+ */
+export function behindText(status: TargetStatus, now: number = Date.now() / 1000): string | null {
+  if (!status.after_every_change) return null;
+  if (status.behind_since === null) return "up to date";
+  return `behind by ${formatDuration(Math.max(0, Math.floor(now - status.behind_since)))}`;
+}
 
 // ----- health and runs
 

@@ -1362,8 +1362,19 @@ export type TargetStatus = {
 	last_success: number | null,
 	/**  When the next scheduled run is due (now, for a missed run); `None` on demand only. */
 	next_run: number | null,
-	/**  Whether a scheduled time passed without a successful run. */
+	/**
+	 *  Whether a scheduled time passed without a successful run (for a target backed up after
+	 *  every change: whether a change older than ten minutes is still not backed up).
+	 */
 	overdue: boolean,
+	/**  Whether it is backed up after every change (its schedule is [`AFTER_EVERY_CHANGE`]). */
+	after_every_change: boolean,
+	/**
+	 *  For a target backed up after every change, the first change its last backup lacks
+	 *  (Unix seconds): it is that far behind. `None` when it is up to date (or runs at set
+	 *  times).
+	 */
+	behind_since: number | null,
 	/**  The progress of its running backup, when one runs in this app. */
 	running: Progress | null,
 };

@@ -6,6 +6,7 @@ import { Client, KuraError } from "../../src/lib/api/client";
 import type { RunRecord, TargetHealth } from "../../src/lib/api/types";
 import { formatProgress } from "../../src/lib/format";
 import {
+  behindText,
   describeLocation,
   formatRate,
   formatWhen,
@@ -112,6 +113,18 @@ describe("overview", () => {
   it("says a target with nothing due has no backup yet, not that backups are up to date", () => {
     expect(overview(status(null))).toEqual({ title: "No backup yet", tone: "neutral", label: "nothing due yet" });
     expect(overview(status(local(2026, 11, 23, 2)))).toEqual({ title: "Backups are up to date", tone: "success", label: "up to date" });
+  });
+
+  it("says how far a target backed up after every change is behind", () => {
+    const now = local(2026, 11, 23, 10);
+    const target = (after_every_change: boolean, behind_since: number | null) =>
+      ({ target: { name: "nas" }, after_every_change, behind_since, running: null, overdue: false, health: { state: "ok" } }) as never;
+    expect(behindText(target(false, null), now)).toBeNull();
+    expect(behindText(target(true, null), now)).toBe("up to date");
+    expect(behindText(target(true, now - 12), now)).toBe("behind by 12 s");
+    expect(behindText(target(true, now - 125), now)).toBe("behind by 2 min 5 s");
+    const waiting = { state: "ok", paused: null, targets: [target(true, now - 3)], last_success: now - 60, next_run: now } as never;
+    expect(overview(waiting).title).toBe("The latest changes go to nas in a moment");
   });
 });
 
