@@ -102,13 +102,22 @@ export const STATE_LABELS: Record<BackupStatus["state"], string> = {
 };
 
 /**
- * For a target backed up after every change: "up to date", or how far behind it is ("behind by
- * 12 s"); null for a target that runs at set times.
+ * For a target backed up after every change: "up to date", or since when it lacks changes
+ * ("behind since 10:42:03", with the day when it is not today); null for a target that runs at
+ * set times. A time rather than "12 s behind", which would go stale between two looks.
  */
 export function behindText(status: TargetStatus, now: number = Date.now() / 1000): string | null {
   if (!status.after_every_change) return null;
   if (status.behind_since === null) return "up to date";
-  return `behind by ${formatDuration(Math.max(0, Math.floor(now - status.behind_since)))}`;
+  const at = new Date(status.behind_since * 1000);
+  const clockText = at.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  const today = new Date(now * 1000).toDateString() === at.toDateString();
+  return `behind since ${today ? clockText : `${formatShortDate(status.behind_since, now)} ${clockText}`}`;
+}
+
+/** What "next" says when no backup has a time: one comes after the next change, or on request. */
+export function nothingScheduledText(status: BackupStatus): string {
+  return status.targets.some((t) => t.after_every_change) ? "after the next change" : "only when you ask";
 }
 
 // ----- health and runs

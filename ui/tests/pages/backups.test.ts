@@ -34,8 +34,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function open(hash: string, vault: Vault = seededVault()): Promise<Page> {
-  kura = await startKura(vault);
+async function open(hash: string, vault: Vault = seededVault(), schedules = false): Promise<Page> {
+  kura = await startKura(vault, { schedules });
   page = await openApp(browser, kura, hash);
   return page;
 }
@@ -172,6 +172,38 @@ describe("backups", () => {
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "detached" });
     await expect.poll(() => text(usb.getByTestId("target-schedule"))).toBe("every Sunday at 04:00");
+    expectNoErrors(p);
+  });
+
+  it("backs up after every change, and says how far behind the copy is while backups are paused", async () => {
+    const vault = seededVault();
+    vault.run("backup", "schedule", "usb-drive", "after every change");
+    const p = await open("#/backups", vault, true);
+    const usb = card(p, "usb-drive");
+    const behind = usb.getByTestId("target-behind");
+    const runs = () => vault.json<RunRecord[]>("backup", "list", "usb-drive", "--runs").filter((r) => r.result === "ok").length;
+    expect(await text(usb.getByTestId("target-schedule"))).toBe("after every change");
+    // The server's scheduler brings the copy up to date on its own.
+    await expect.poll(() => text(behind), { timeout: 30_000 }).toBe("up to date");
+    const before = runs();
+
+    // Held back by a pause, a note written by a script leaves the copy behind, and it says so.
+    vault.run("backup", "pause");
+    await expect.poll(() => text(p.getByTestId("backup-state"))).toBe("paused");
+    vault.run("record", "put", "notes", "today", JSON.stringify({ text: "replicate me" }));
+    await expect.poll(() => text(behind), { timeout: 15_000 }).toMatch(/^behind since \d\d:\d\d:\d\d$/);
+    await p.keyboard.press("Control+1");
+    const strip = p.getByTestId("card-backups");
+    await expect.poll(() => text(strip.getByTestId("dashboard-behind"))).toMatch(/^usb-drive behind since \d\d:\d\d:\d\d$/);
+
+    // Resumed, the change goes within seconds, and both views say the copy holds it.
+    vault.run("backup", "resume");
+    await expect.poll(() => text(strip.getByTestId("dashboard-behind")), { timeout: 30_000 }).toBe("usb-drive up to date");
+    expect(runs()).toBe(before + 1);
+    await p.keyboard.press("Control+4");
+    await expect.poll(() => text(behind)).toBe("up to date");
+    expect(await text(p.getByTestId("next-backup"))).toBe("after the next change");
+    await p.screenshot({ path: "test-results/backups-after-every-change.png" });
     expectNoErrors(p);
   });
 

@@ -27,8 +27,11 @@ export type Kura = {
 
 const LINK = /(https?:\/\/[^\s"']+\/v1\/session\?token=[^\s"']+)/;
 
-/** Starts `kura serve` on `vault` and waits for the sign-in link. */
-export async function startKura(vault: Vault): Promise<Kura> {
+/**
+ * Starts `kura serve` on `vault` and waits for the sign-in link. Its schedules (backups, cleanup,
+ * automatic versions) run only when `schedules` is set.
+ */
+export async function startKura(vault: Vault, { schedules = false }: { schedules?: boolean } = {}): Promise<Kura> {
   if (!existsSync(KURA)) throw new Error(`${KURA} is missing: build it with \`cargo build -p kura-cli\``);
   if (!existsSync(`${DIST}index.html`)) throw new Error(`${DIST} has no index.html: build the UI first (npm run build)`);
   // `--open` prints the link and tries `xdg-open` on it: a stand-in that opens nothing keeps a
@@ -37,7 +40,8 @@ export async function startKura(vault: Vault): Promise<Kura> {
   mkdirSync(bin, { recursive: true });
   writeFileSync(join(bin, "xdg-open"), "#!/bin/sh\nexit 0\n");
   chmodSync(join(bin, "xdg-open"), 0o755);
-  const child = spawn(KURA, ["--vault", vault.dir, "serve", "--listen", "127.0.0.1:0", "--open", "--no-schedules"], {
+  const args = ["--vault", vault.dir, "serve", "--listen", "127.0.0.1:0", "--open", ...(schedules ? [] : ["--no-schedules"])];
+  const child = spawn(KURA, args, {
     env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, BROWSER: "true", KURA_UI_DIR: DIST, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });

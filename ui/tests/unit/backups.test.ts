@@ -121,8 +121,8 @@ describe("overview", () => {
       ({ target: { name: "nas" }, after_every_change, behind_since, running: null, overdue: false, health: { state: "ok" } }) as never;
     expect(behindText(target(false, null), now)).toBeNull();
     expect(behindText(target(true, null), now)).toBe("up to date");
-    expect(behindText(target(true, now - 12), now)).toBe("behind by 12 s");
-    expect(behindText(target(true, now - 125), now)).toBe("behind by 2 min 5 s");
+    expect(behindText(target(true, now - 12), now)).toBe("behind since 09:59:48");
+    expect(behindText(target(true, now - 86_400), now)).toMatch(/^behind since .*22.* 10:00:00$/);
     const waiting = { state: "ok", paused: null, targets: [target(true, now - 3)], last_success: now - 60, next_run: now } as never;
     expect(overview(waiting).title).toBe("The latest changes go to nas in a moment");
   });
