@@ -57,19 +57,21 @@ def peak_rss_mb(pid):
 
 
 class KuraServer:
-    """`kura serve` on a vault, over loopback TCP, with an admin token."""
+    """`kura serve` on a vault, over loopback TCP, with an admin token; its schedules run only
+    when `schedules` is set."""
 
-    def __init__(self, kura, vault):
+    def __init__(self, kura, vault, schedules=False, env=None):
         self.kura = kura
         self.vault = vault
         self.port = free_port()
-        env = dict(os.environ, KURA_LOG="warn")
+        env = dict(os.environ, KURA_LOG="warn", **(env or {}))
         self.token = subprocess.run(
             [kura, "--vault", vault, "serve", "token", "--scope", "admin"],
             check=True, capture_output=True, text=True, env=env,
         ).stdout.strip().split()[-1]
         self.proc = subprocess.Popen(
-            [kura, "--vault", vault, "serve", "--listen", f"127.0.0.1:{self.port}", "--no-schedules"],
+            [kura, "--vault", vault, "serve", "--listen", f"127.0.0.1:{self.port}",
+             *([] if schedules else ["--no-schedules"])],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
         )
         deadline = time.time() + 60

@@ -229,11 +229,7 @@ pub fn tooltip(status: &BackupStatus, now: i64) -> String {
             describe_result(last)
         ));
     }
-    for t in status
-        .targets
-        .iter()
-        .filter(|t| t.after_every_change)
-    {
+    for t in status.targets.iter().filter(|t| t.after_every_change) {
         lines.push(match t.behind_since {
             None => format!("{}: up to date", t.target.name),
             Some(since) => format!("{}: behind since {}", t.target.name, short_time(since, now)),

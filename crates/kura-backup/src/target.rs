@@ -370,7 +370,7 @@ pub(crate) fn validate(target: &Target) -> Result<()> {
         if let Err(e) = target.schedule.parse::<kura_schedule::Schedule>() {
             return bad(
                 "schedule",
-                format!("the schedule of target '{name}' is not valid: {e}"),
+                format!("the schedule of target '{name}' is not valid: {e}; or 'after every change' to back up within seconds of each change"),
             );
         }
     }

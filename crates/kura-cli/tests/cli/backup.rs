@@ -118,6 +118,62 @@ fn back_up_list_verify_restore_and_schedule_from_the_command_line() {
     assert_eq!(err["code"], "unavailable");
 }
 
+/// Waits for the next second of the real clock (the vault notes changes by the second).
+fn next_second() {
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let next = now() + 1;
+    while now() < next {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_target_backed_up_after_every_change_says_whether_it_is_behind() {
+    let sb = Sandbox::new();
+    project_with_data(&sb, "site", 7, 1000);
+    let drive = sb.path("drive");
+    std::fs::create_dir_all(&drive).unwrap();
+    let nas = format!("{}/kura", s(&drive));
+    sb.ok(&[
+        "backup",
+        "target",
+        "add",
+        "nas",
+        "--folder",
+        &nas,
+        "--schedule",
+        "after every change",
+    ]);
+    let list = || sb.run(&["backup", "target", "list"]).text();
+    assert!(
+        list().contains("schedule: after every change; not backed up yet"),
+        "{}",
+        list()
+    );
+    next_second();
+    sb.ok(&["backup", "run", "nas"]);
+    assert!(list().contains("; up to date"), "{}", list());
+    // A record written by a script is a change the copy lacks, until the next backup.
+    next_second();
+    sb.ok(&["record", "put", "notes", "today", r#"{"text": "hi"}"#]);
+    assert!(list().contains("; behind since "), "{}", list());
+    next_second();
+    sb.ok(&["backup", "run", "nas"]);
+    assert!(list().contains("; up to date"), "{}", list());
+    // A schedule is checked: the phrase is taken in any case, nothing else like it.
+    sb.ok(&["backup", "schedule", "nas", "After Every Change"]);
+    let err = sb.fails(
+        &["backup", "schedule", "nas", "after every other change"],
+        2,
+    );
+    assert_eq!(err["code"], "invalid_input");
+}
+
 #[test]
 fn a_wrong_passphrase_is_a_clear_error_and_changes_nothing() {
     let sb = Sandbox::new();

@@ -576,6 +576,11 @@ async fn an_agent_backs_the_vault_up_and_sees_the_targets_health() {
     let status = ok(&s, "backup_status", json!({})).await;
     assert_eq!(status["targets"][0]["target"]["name"], "usb");
     assert_eq!(status["targets"][0]["health"]["state"], "ok", "{status}");
+    assert_eq!(status["state"], "ok", "{status}");
+    assert_eq!(
+        status["targets"][0]["after_every_change"], false,
+        "{status}"
+    );
     assert_eq!(status["recent_runs"].as_array().unwrap().len(), 2);
     // The CLI finds the backup the agent made.
     let listed = sb.ok(&["backup", "list", "usb"]);

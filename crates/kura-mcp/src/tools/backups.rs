@@ -24,27 +24,17 @@ pub(crate) struct RunBackup {
 
 #[tool_router(router = backup_tools, vis = "pub(crate)")]
 impl KuraMcp {
-    /// The backup targets (folder or S3, schedule, encryption, retention), each with its health
-    /// (ok, failing, unhealthy, last success, last error), whether scheduled backups are paused,
-    /// and the most recent runs.
+    /// The state of backups at a glance (ok, running, failed, overdue, paused) and each target
+    /// (folder or S3, schedule, encryption, retention) with its health (ok, failing, unhealthy,
+    /// last success, last error), its next run, whether it is overdue and, for a target backed
+    /// up after every change, `behind_since`: the first change its copy lacks (null: up to
+    /// date); whether scheduled backups are paused, and the most recent runs.
     #[tool(annotations(title = "Backup status", read_only_hint = true))]
     async fn backup_status(&self) -> Reply {
         blocking(&self.api, |api| {
-            let backups = Backups::new(api.vault());
-            let health = backups.health()?;
-            let targets: Vec<_> = backups
-                .targets()?
-                .into_iter()
-                .map(|t| {
-                    let h = health.iter().find(|h| h.target == t.name);
-                    json!({ "target": t, "health": h })
-                })
-                .collect();
-            Ok(json!({
-                "targets": targets,
-                "paused": backups.paused()?,
-                "recent_runs": backups.runs(None, RECENT_RUNS)?,
-            }))
+            let mut status = json!(api.backup_status());
+            status["recent_runs"] = json!(Backups::new(api.vault()).runs(None, RECENT_RUNS)?);
+            Ok(status)
         })
         .await
     }
