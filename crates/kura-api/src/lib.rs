@@ -18,6 +18,7 @@
 //!   project and a reason) whatever door called it: [`Api::changed`];
 //! - records: JSON documents per project and for the vault, each write announced as a
 //!   `records.changed` event ([`Api::record_put`] and its neighbours);
+//! - shared links ([`Api::share_project`], [`Api::revoke_share`]), announced as `share.changed`;
 //! - [`ApiError`]: the engine's errors as every door shows them, with a machine-readable code and
 //!   the subject they concern.
 //!
@@ -41,6 +42,7 @@ mod operations;
 mod projects;
 mod records;
 mod scheduler;
+mod shares;
 #[cfg(test)]
 mod testing;
 

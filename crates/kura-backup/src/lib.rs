@@ -39,6 +39,7 @@ mod repo;
 mod restore;
 mod run;
 mod session;
+mod share;
 mod state;
 mod store;
 mod target;
@@ -63,6 +64,7 @@ pub use policy::{
 };
 pub use prune::{select_kept, PruneReport};
 pub use restore::{BackupRestoreReport, RestorePreview, RestoreRow};
+pub use share::{parse_expiry, Share, ShareRequest, ShareState, MAX_SHARE_SECS};
 pub use state::{
     HealthState, RunRecord, RunResult, TargetHealth, FAILURES_BEFORE_UNHEALTHY,
     UNHEALTHY_COOL_DOWN_SECS,

@@ -36,6 +36,21 @@ CREATE TABLE IF NOT EXISTS health (
     last_attempt         INTEGER,
     unhealthy_until      INTEGER
 );
+CREATE TABLE IF NOT EXISTS shares (
+    id TEXT PRIMARY KEY,
+    target TEXT NOT NULL,
+    object TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    project_name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    expires INTEGER NOT NULL,
+    revoked INTEGER,
+    target_encrypted INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS file_cache (
     target   TEXT NOT NULL,
     path     TEXT NOT NULL,
@@ -199,6 +214,11 @@ impl State {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
         Ok(State { conn })
+    }
+
+    /// The database connection (for the other modules' tables).
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
     }
 
     pub fn start_run(&self, id: &str, target: &str, started: i64) -> Result<()> {

@@ -377,6 +377,83 @@ impl Store {
             .map_err(|e| Error::new(ErrorKind::Internal, format!("upload task failed: {e}")))?
     }
 
+    /// Uploads `len` bytes read from `from` as object `path`, in pieces of [`DOWNLOAD_PIECE`]
+    /// (a multipart upload on S3), each bounded by the operation timeout; memory stays flat
+    /// whatever the size. `progress(done)` follows each piece; `check` can stop it (cancelled),
+    /// and then or on any error the partial upload is aborted. Returns the bytes sent.
+    pub fn upload(
+        &self,
+        path: &str,
+        from: &mut dyn std::io::Read,
+        progress: &dyn Fn(u64),
+        check: &dyn Fn() -> Result<()>,
+    ) -> Result<u64> {
+        let mut writer = self.block(
+            async {
+                self.op
+                    .writer_with(path)
+                    .chunk(DOWNLOAD_PIECE as usize)
+                    .await
+            },
+            "write",
+            path,
+        )?;
+        let mut sent = 0u64;
+        let mut piece = vec![0u8; DOWNLOAD_PIECE as usize];
+        let result = (|| loop {
+            check()?;
+            let n = read_full(from, &mut piece).map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("cannot read what goes to {path}: {e}"),
+                )
+            })?;
+            if n == 0 {
+                return Ok(());
+            }
+            let bytes = Bytes::copy_from_slice(&piece[..n]);
+            self.block(writer.write(bytes), "write", path)?;
+            sent += n as u64;
+            progress(sent);
+        })();
+        match result.and_then(|()| self.block(writer.close(), "write", path)) {
+            Ok(_) => Ok(sent),
+            Err(e) => {
+                let _ = self.call(writer.abort(), "abort", path);
+                Err(e)
+            }
+        }
+    }
+
+    /// A URL that downloads object `path` without credentials until `expire` has passed, with
+    /// `file_name` as the name a browser saves it under. Only S3 targets can sign one.
+    pub fn presign_read(&self, path: &str, expire: Duration, file_name: &str) -> Result<String> {
+        if self.folder.is_some() {
+            return Err(Error::new(
+                ErrorKind::InvalidInput,
+                format!(
+                    "{} is a folder, which has no link to hand out; share through an S3 target",
+                    self.label
+                ),
+            ));
+        }
+        let disposition = format!(
+            "attachment; filename=\"{}\"",
+            file_name.replace(['"', '\\'], "_")
+        );
+        let signed = self.block(
+            async {
+                self.op
+                    .presign_read_with(path, expire)
+                    .override_content_disposition(&disposition)
+                    .await
+            },
+            "sign a link to",
+            path,
+        )?;
+        Ok(signed.uri().to_string())
+    }
+
     /// Deletes an object (a missing one is fine).
     pub fn delete(&self, path: &str) -> Result<()> {
         self.block(self.op.delete(path), "delete", path)
@@ -465,6 +542,20 @@ fn sync_folder(folder: &Path) -> std::io::Result<()> {
 }
 
 /// An error of the folder fsyncs, as [`classify`] words it.
+/// Reads until `buf` is full or the input ends; the bytes read.
+fn read_full(from: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match from.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
+
 fn classify_io(e: &std::io::Error, label: &str, path: &str) -> Error {
     if e.raw_os_error() == Some(28) {
         return Error::new(

@@ -10,6 +10,7 @@ mod human;
 mod print;
 mod records;
 mod serve;
+mod share;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -182,6 +183,9 @@ enum Command {
     /// Records: JSON documents under keys, per project (--project) or for the vault; get, put,
     /// delete, list, query, batch.
     Record(records::RecordArgs),
+    /// Share a version as a download link from an S3 target (`kura share P --target T
+    /// --expires 24h`); `kura share list`, `kura share revoke ID`.
+    Share(share::ShareArgs),
     /// Serve the vault's operations as MCP tools over stdin/stdout, for AI agent clients.
     Mcp {
         /// Enable the destructive tools (restore over the working folder, delete a file, trash
@@ -957,6 +961,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
         Command::Quota => out.quota(&vault.quota_status()?),
         Command::Serve(args) => return serve::run(args, vault.root(), out),
         Command::Record(args) => records::run(args, vault, out)?,
+        Command::Share(args) => return share::run(args, vault, out, job(cli), now()),
         Command::Cleanup(args) => match &args.cmd {
             Some(CleanupCmd::History { limit }) => {
                 out.cleanup_runs(&vault.cleanup_runs(*limit)?, now())

@@ -29,6 +29,7 @@ mod detect;
 mod discard;
 mod durable;
 mod error;
+mod export;
 #[doc(hidden)]
 pub mod filelist;
 mod files;
@@ -63,6 +64,7 @@ pub use cleanup::{
 pub use config::{AutoSnapshot, ByteSize, Config, NetworkConfig};
 pub use durable::FileLock;
 pub use error::{Error, ErrorKind, Result};
+pub use export::{ExportedVersion, EXPORT_ZSTD_LEVEL};
 pub use files::{FileEntry, FilePreview, FileState, Layer, PreviewKind, SkippedFile, UploadReport};
 pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
 pub use history::{ChangeCounts, Trigger, Version};

@@ -616,3 +616,147 @@ fn an_archive_in_a_bucket_is_imported_through_the_targets_keys_and_hostile_ones_
         run.json
     );
 }
+
+/// `curl` (a real HTTP client) fetching `url` into `dest`; the HTTP status.
+fn curl(url: &str, dest: &Path) -> u16 {
+    let out = Command::new("curl")
+        .args(["-s", "-o"])
+        .arg(dest)
+        .args(["-w", "%{http_code}", "--max-time", "30", url])
+        .output()
+        .expect("curl is not installed: run scripts/setup.sh");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_shared_link_downloads_the_version_until_it_expires_or_is_revoked() {
+    let sb = Sandbox::new();
+    small_project(&sb);
+    let (access, secret) = ("AKSHARE", "share-secret-key");
+    let port = free_port();
+    let _server = S3Server::start(&sb.path("s3data"), port, access, secret);
+    let mut owned = keys("public", access, secret);
+    owned.push((
+        "KURA_BACKUP_PUBLIC_PASSPHRASE".into(),
+        "a passphrase for the backups",
+    ));
+    let env = env_refs(&owned);
+    let mut add = add_s3("public", port);
+    add.push("--encrypt".into());
+    kura_ok(&sb, &strs(&add), &env);
+
+    // Shared for an hour: a person with the link and no keys downloads the version.
+    let run = kura_ok(
+        &sb,
+        &["share", "site", "--target", "public", "--expires", "1h"],
+        &env,
+    );
+    let share = run.json.clone();
+    assert_eq!(share["state"], "active", "{share}");
+    assert_eq!(share["target_encrypted"], true);
+    let url = share["url"].as_str().unwrap().to_string();
+    assert!(
+        url.starts_with(&format!("http://127.0.0.1:{port}/kura/vault/shares/")),
+        "{url}"
+    );
+    let got = sb.path("download.tar.zst");
+    assert_eq!(curl(&url, &got), 200);
+    let unpacked = sb.path("unpacked");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    crate::sandbox::tool(
+        Command::new("tar")
+            .arg("--zstd")
+            .arg("-xf")
+            .arg(&got)
+            .arg("-C")
+            .arg(&unpacked),
+    );
+    let exported = sb.path("exported");
+    kura_ok(&sb, &["project", "export", "site", s(&exported)], &[]);
+    assert_eq!(disk::Tree::read(&unpacked), disk::Tree::read(&exported));
+    // The person who shared it is told the copy is not encrypted like the backups.
+    let human = sb
+        .command(["share", "site", "--target", "public", "--expires", "30m"])
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(text.contains("the shared copy is not encrypted"), "{text}");
+    // Backups to the same target are not disturbed by the shared copies.
+    kura_ok(&sb, &["backup", "run", "public"], &env);
+    kura_ok(&sb, &["backup", "verify", "public"], &env);
+
+    // A link that expired no longer works.
+    let short = kura_ok(
+        &sb,
+        &["share", "site", "--target", "public", "--expires", "2s"],
+        &env,
+    )
+    .json;
+    std::thread::sleep(Duration::from_secs(3));
+    let status = curl(short["url"].as_str().unwrap(), &sb.path("late"));
+    assert!(
+        (400..500).contains(&status),
+        "an expired link answered {status}"
+    );
+    // A revoked one neither, at once: its copy is gone.
+    let id = share["id"].as_str().unwrap();
+    let revoked = kura_ok(&sb, &["share", "revoke", id], &env).json;
+    assert_eq!(revoked["state"], "revoked");
+    assert_eq!(curl(&url, &sb.path("after-revoke")), 404);
+    let list = kura_ok(&sb, &["share", "list", "--project", "site"], &env).json;
+    let states: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        states,
+        ["expired", "active", "revoked"],
+        "newest first: {list}"
+    );
+
+    // Refused before anything is uploaded: a folder target, a week and a day, an unknown project.
+    let drive = sb.path("drive");
+    std::fs::create_dir_all(&drive).unwrap();
+    kura_ok(
+        &sb,
+        &["backup", "target", "add", "usb", "--folder", s(&drive)],
+        &[],
+    );
+    for (args, code) in [
+        (vec!["share", "site", "--target", "usb"], "invalid_input"),
+        (
+            vec!["share", "site", "--target", "public", "--expires", "8d"],
+            "invalid_input",
+        ),
+        (vec!["share", "nope", "--target", "public"], "not_found"),
+        (
+            vec![
+                "share",
+                "site",
+                "--target",
+                "public",
+                "--version",
+                "0000000",
+            ],
+            "not_found",
+        ),
+    ] {
+        let run = kura(&sb, &args, &env);
+        assert_eq!(run.json["error"]["code"], code, "{args:?}: {}", run.json);
+    }
+    assert_eq!(
+        kura_ok(&sb, &["share", "list"], &env)
+            .json
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "a refused share leaves no trace"
+    );
+}

@@ -10,6 +10,7 @@ pub(crate) mod history;
 pub(crate) mod operations;
 pub(crate) mod projects;
 pub(crate) mod records;
+pub(crate) mod shares;
 pub(crate) mod vault;
 pub(crate) mod workspaces;
 
@@ -19,7 +20,7 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
+use axum::routing::{delete, get, patch, post};
 use axum::{middleware, Router};
 use kura_api::{Api, ApiResult, OpState, Operation};
 use kura_core::Job;
@@ -134,6 +135,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
                 .put(records::vault_put)
                 .delete(records::vault_delete),
         )
+        .route("/v1/projects/{id}/shares", post(shares::create))
+        .route("/v1/shares", get(shares::list))
+        .route("/v1/shares/{id}", delete(shares::revoke))
         .route("/v1/projects/{id}/archive", post(archives::archive))
         .route("/v1/archives", get(archives::list))
         .route("/v1/archives/unarchive", post(archives::unarchive))

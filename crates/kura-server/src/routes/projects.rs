@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{blocking, done, json, long, St, Wait};
 use crate::auth::Scope;
 use crate::body::{BodyWriter, Json, Query};
-use crate::error::{HttpError, HttpResult};
+use crate::error::HttpResult;
 use crate::guard::Caller;
 
 /// The project filter as query parameters (lists comma-separated; `metadata` as
@@ -299,9 +299,6 @@ pub struct VersionQuery {
     pub records: bool,
 }
 
-/// zstd level of streamed exports: fast, since it is made while sent.
-const EXPORT_ZSTD_LEVEL: i32 = 3;
-
 /// A version's files as a `tar.zst`, streamed.
 #[utoipa::path(get, path = "/v1/projects/{id}/export.tar.zst", tag = "projects", params(("id" = String, Path), VersionQuery),
     responses((status = 200, content_type = "application/zstd", description = "the version as a tar.zst")))]
@@ -312,36 +309,21 @@ pub async fn export_stream(
 ) -> HttpResult<Response> {
     // The version is written to a folder in the vault first (errors answer properly), then
     // packed as it is sent.
-    let (dir, name) = blocking(&st, move |a| {
-        let v = a.vault();
-        let p = v.project(&id)?;
-        let dir = tempfile::Builder::new()
-            .prefix(".export-")
-            .tempdir_in(v.root())
-            .map_err(|e| HttpError::internal(format!("no temporary folder in the vault: {e}")))?;
-        v.export_version_with(
-            &p.id,
+    let exported = blocking(&st, move |a| {
+        Ok(a.vault().export_version_to_pack(
+            &id,
             q.version.as_deref(),
-            &dir.path().join("out"),
             q.records,
             &kura_core::Job::default(),
-        )?;
-        Ok((dir, p.name))
+        )?)
     })
     .await?;
+    let name = exported.project_name.clone();
     let (writer, body) = BodyWriter::new();
     tokio::task::spawn_blocking(move || {
-        let pack = |w: BodyWriter| -> std::io::Result<BodyWriter> {
-            let enc = zstd::Encoder::new(w, EXPORT_ZSTD_LEVEL)?;
-            let mut tar = tar::Builder::new(enc);
-            tar.follow_symlinks(false);
-            tar.append_dir_all(".", dir.path().join("out"))?;
-            tar.into_inner()?.finish()
-        };
-        if let Err(e) = pack(writer) {
+        if let Err(e) = exported.pack(writer) {
             tracing::warn!("export stream stopped: {e}");
         }
-        drop(dir);
     });
     let disposition = format!(
         "attachment; filename=\"{}.tar.zst\"",

@@ -1,0 +1,149 @@
+//! `kura share ...`: a version of a project as a download link from an S3 target; the list of
+//! shares and revoking one.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use kura_backup::{Backups, Share, ShareRequest, ShareState};
+use kura_core::{Error, ErrorKind, Job, Vault};
+use serde_json::json;
+
+use crate::human;
+use crate::print::Out;
+
+#[derive(Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ShareArgs {
+    #[command(subcommand)]
+    cmd: Option<ShareCmd>,
+    /// The project to share (name or id).
+    project: Option<String>,
+    /// The version (an id or a prefix of one, latest~N); the latest when absent.
+    #[arg(long)]
+    version: Option<String>,
+    /// The S3 target the shared copy goes to.
+    #[arg(long)]
+    target: Option<String>,
+    /// How long the link works: "30m", "24h", "7d" (at most 7 days).
+    #[arg(long, default_value = "24h")]
+    expires: String,
+}
+
+#[derive(Subcommand)]
+enum ShareCmd {
+    /// The shared links, newest first, with whether each still works.
+    List {
+        /// Only the shares of this project.
+        #[arg(long, short)]
+        project: Option<String>,
+    },
+    /// Revoke a link: its copy at the target is deleted, so it stops working at once.
+    Revoke { id: String },
+}
+
+fn state_text(s: &Share) -> &'static str {
+    match s.state {
+        ShareState::Active => "works until",
+        ShareState::Expired => "expired",
+        ShareState::Revoked => "revoked",
+    }
+}
+
+pub fn run(
+    args: &ShareArgs,
+    vault: &Vault,
+    out: &Out,
+    job: Job,
+    now: i64,
+) -> Result<ExitCode, Error> {
+    let backups = Backups::new(vault);
+    match &args.cmd {
+        None => {
+            let (Some(project), Some(target)) = (&args.project, &args.target) else {
+                return Err(Error::new(
+                    ErrorKind::InvalidInput,
+                    "name the project and the S3 target: kura share PROJECT --target T [--version V] [--expires 24h]",
+                ));
+            };
+            let share = backups.share(
+                &ShareRequest {
+                    project: project.clone(),
+                    version: args.version.clone(),
+                    target: target.clone(),
+                    expires: args.expires.clone(),
+                },
+                &job,
+            )?;
+            let mut text = format!(
+                "Shared {} version {} ({}) through '{}' until {}:\n{}",
+                share.project_name,
+                &share.version[..share.version.len().min(10)],
+                human::bytes(share.size),
+                share.target,
+                human::local_time(share.expires),
+                share.url
+            );
+            if share.target_encrypted {
+                text.push_str(&format!(
+                    "\nNote: the shared copy is not encrypted, unlike the backups on '{}': whoever has the link can read it.",
+                    share.target
+                ));
+            }
+            let _ = writeln!(text, "\nRevoke it with: kura share revoke {}", share.id);
+            out.done_json(text.trim_end(), json!(share));
+        }
+        Some(ShareCmd::List { project }) => {
+            let id = match project {
+                Some(p) => Some(vault.project(p)?.id),
+                None => None,
+            };
+            let list: Vec<Share> = backups
+                .shares()?
+                .into_iter()
+                .filter(|s| id.as_ref().is_none_or(|id| *id == s.project_id))
+                .collect();
+            let mut text = String::new();
+            for s in &list {
+                let when = match s.state {
+                    ShareState::Active => human::local_time(s.expires),
+                    ShareState::Expired => human::ago(s.expires, now),
+                    ShareState::Revoked => human::ago(s.revoked.unwrap_or(s.expires), now),
+                };
+                let _ = writeln!(
+                    text,
+                    "{}  {:<16} {} {}  {} {when}\n    {}",
+                    s.id,
+                    s.project_name,
+                    &s.version[..s.version.len().min(10)],
+                    human::bytes(s.size),
+                    state_text(s),
+                    if s.state == ShareState::Active {
+                        s.url.as_str()
+                    } else {
+                        "(link no longer works)"
+                    }
+                );
+            }
+            out.done_json(
+                if list.is_empty() {
+                    "No shares."
+                } else {
+                    text.trim_end()
+                },
+                json!(list),
+            );
+        }
+        Some(ShareCmd::Revoke { id }) => {
+            let share = backups.revoke_share(id)?;
+            out.done_json(
+                &format!(
+                    "Revoked share {} of {}: its copy at '{}' is deleted and the link no longer works",
+                    share.id, share.project_name, share.target
+                ),
+                json!(share),
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

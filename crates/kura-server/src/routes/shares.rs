@@ -1,0 +1,75 @@
+//! Shared links: a version of a project uploaded to an S3 target as a `tar.zst` with a presigned
+//! download link; listed, and revoked (the shared copy deleted).
+
+use axum::extract::Path;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use kura_backup::{Share, ShareRequest};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{blocking, json, long, St, Wait};
+use crate::body::{Json, Query};
+use crate::error::HttpResult;
+
+/// What to share from a project.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShareBody {
+    /// The version (an id or a prefix of one); the latest when absent.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The S3 target the shared copy goes to.
+    pub target: String,
+    /// How long the link works: "30m", "24h", "7d" (at most 7 days).
+    pub expires: String,
+}
+
+/// Uploads a version as a `tar.zst` to an S3 target and makes a download link that works until
+/// it expires (result: Share). The shared copy is not encrypted, even on an encrypting target.
+#[utoipa::path(post, path = "/v1/projects/{id}/shares", tag = "shares", request_body = ShareBody,
+    params(("id" = String, Path), Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: Share")))]
+pub async fn create(
+    st: St,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(w): Query<Wait>,
+    Json(b): Json<ShareBody>,
+) -> HttpResult<Response> {
+    let req = ShareRequest {
+        project: id.clone(),
+        version: b.version,
+        target: b.target,
+        expires: b.expires,
+    };
+    long(&st, &headers, &w, "share", Some(id), move |a, job| {
+        a.share_project(&req, job)
+    })
+    .await
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SharesQuery {
+    /// Only the shares of this project (a name or an id).
+    pub project: Option<String>,
+}
+
+/// Shared links, newest first, with whether each still works.
+#[utoipa::path(get, path = "/v1/shares", tag = "shares", params(SharesQuery),
+    responses((status = 200, body = Vec<Share>)))]
+pub async fn list(st: St, Query(q): Query<SharesQuery>) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| Ok(a.shares(q.project.as_deref())?)).await?,
+    ))
+}
+
+/// Revokes a shared link: its copy at the target is deleted, so the link stops working.
+#[utoipa::path(delete, path = "/v1/shares/{id}", tag = "shares", params(("id" = String, Path)),
+    responses((status = 200, body = Share)))]
+pub async fn revoke(st: St, Path(id): Path<String>) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| Ok(a.revoke_share(&id)?)).await?,
+    ))
+}
