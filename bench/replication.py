@@ -81,7 +81,9 @@ def measure(kura: str, place: str, source: Path, rounds: int, work: Path):
         started = time.time()
         _, first = wait_up_to_date(server, 0)
         log(f"{place}: first backup (the whole vault) done in {time.time() - started:.1f} s")
-        files = sorted(p for p in folder.rglob("*.rs") if p.is_file())
+        # Text files that a change can be appended to: sources, else pages.
+        files = sorted(p for p in folder.rglob("*.rs") if p.is_file()) or sorted(
+            p for p in folder.rglob("*.html") if p.is_file())
         for i in range(rounds):
             # A change in a new second: a run that started before it cannot be taken for its own.
             time.sleep(1.0 - (time.time() % 1.0) + 0.01)

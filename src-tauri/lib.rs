@@ -1,5 +1,5 @@
 //! Kura's desktop app: a Tauri 2 shell over the service layer (`kura_api`). The commands are
-//! adapters of a few lines (`commands.rs`, `backups.rs`, `archives.rs`); the service's events
+//! adapters of a few lines (`commands.rs`, `backups.rs`, `archives.rs`, `records.rs`, `shares.rs`); the service's events
 //! reach the window through `events.rs`; the tray is the only state of its own here. The
 //! scheduler (backups, cleanup, automatic versions) is the service's, started here as
 //! `kura serve` starts it.
@@ -9,6 +9,7 @@ mod backups;
 mod commands;
 mod events;
 mod records;
+mod shares;
 mod tray;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     use backups::*;
     use commands::*;
     use records::*;
+    use shares::*;
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
             app_info,
@@ -99,6 +101,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             record_put,
             record_delete,
             record_configure,
+            share_project,
+            shares,
+            revoke_share,
         ])
         .events(tauri_specta::collect_events![
             events::VaultChanged,

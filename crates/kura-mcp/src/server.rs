@@ -44,7 +44,8 @@ impl KuraMcp {
                 + KuraMcp::file_tools()
                 + KuraMcp::history_tools()
                 + KuraMcp::backup_tools()
-                + KuraMcp::record_tools(),
+                + KuraMcp::record_tools()
+                + KuraMcp::share_tools(),
         }
     }
 

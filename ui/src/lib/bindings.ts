@@ -90,6 +90,9 @@ export const commands = {
 	recordPut: (project: string | null, put: RecordPut) => typedError<StoredRecord, ApiError>(__TAURI_INVOKE("record_put", { project, put })),
 	recordDelete: (project: string | null, del: RecordDelete) => typedError<boolean, ApiError>(__TAURI_INVOKE("record_delete", { project, del })),
 	recordConfigure: (project: string | null, collection: string, settings: CollectionSettings) => typedError<CollectionInfo, ApiError>(__TAURI_INVOKE("record_configure", { project, collection, settings })),
+	shareProject: (request: ShareRequest, jobId: string, onProgress: Channel<Progress>) => typedError<Share, ApiError>(__TAURI_INVOKE("share_project", { request, jobId, onProgress })),
+	shares: (project: string | null) => typedError<Share[], ApiError>(__TAURI_INVOKE("shares", { project })),
+	revokeShare: (id: string) => typedError<Share, ApiError>(__TAURI_INVOKE("revoke_share", { id })),
 };
 
 /** Events */
@@ -1136,6 +1139,57 @@ export type SecretVariable = {
 	/**  The variable read when it is not set (`AWS_ACCESS_KEY_ID`, ...), if any. */
 	alternative: string | null,
 };
+
+/**  A shared link. */
+export type Share = {
+	/**  Its id. */
+	id: string,
+	/**  The target holding the shared copy. */
+	target: string,
+	/**  The project's id. */
+	project_id: string,
+	/**  The project's name when it was shared. */
+	project_name: string,
+	/**  The version shared. */
+	version: string,
+	/**  The name the download is saved under (`site-1a2b3c4d5e.tar.zst`). */
+	file_name: string,
+	/**  Bytes of the shared copy. */
+	size: number,
+	/**  The download link (works without credentials until `expires`). */
+	url: string,
+	/**  When it was shared (seconds since the epoch). */
+	created: number,
+	/**  When the link stops working. */
+	expires: number,
+	/**  When it was revoked. */
+	revoked: number | null,
+	/**  Whether the link works now. */
+	state: ShareState,
+	/**  Whether the target encrypts its backups: the shared copy is not encrypted. */
+	target_encrypted: boolean,
+};
+
+/**  What to share. */
+export type ShareRequest = {
+	/**  The project (name or id). */
+	project: string,
+	/**  The version (an id or a prefix of one); the latest when absent. */
+	version?: string | null,
+	/**  The S3 target the shared copy goes to. */
+	target: string,
+	/**  How long the link works: "30m", "24h", "7d" (at most 7 days). */
+	expires: string,
+};
+
+/**  Whether a link still works. */
+export type ShareState = 
+/**  It works until `expires`. */
+"active" | 
+/**  Its time is up. */
+"expired" | 
+/**  It was revoked: the shared copy is deleted. */
+"revoked";
 
 /**  A file that could not be taken in, and why. */
 export type SkippedFile = {

@@ -136,6 +136,9 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
         "batch_records",
         "query_records",
         "set_record_collection",
+        "share_project",
+        "list_shares",
+        "revoke_share",
     ]
     .iter()
     .chain(DESTRUCTIVE.iter())

@@ -7,6 +7,7 @@ mod files;
 mod history;
 mod projects;
 mod records;
+mod shares;
 mod vault;
 
 /// Announces a change of one project to the event log (the desktop app and `kura serve` refresh

@@ -4,6 +4,7 @@
 import type { DroppedFile, DropEvent, OnProgress, Transport, Unlisten } from "./transport";
 import type {
   BackupStatus,
+  ShareRequest,
   CleanupCategory,
   CollectionSettings,
   RecordDelete,
@@ -337,6 +338,16 @@ export class Client {
   archives() {
     return unwrap(this.transport.archives());
   }
+  shareProject(request: ShareRequest, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.shareProject(request, job.id, job.onProgress));
+  }
+  shares(project: string | null) {
+    return unwrap(this.transport.shares(project));
+  }
+  revokeShare(id: string) {
+    return unwrap(this.transport.revokeShare(id));
+  }
+
   archiveProject(id: string, job: JobHandle = quietJob()) {
     return unwrap(this.transport.archiveProject(id, job.id, job.onProgress));
   }

@@ -10,6 +10,8 @@
 import type { DroppedFile, DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
 import type {
   AppInfo,
+  Share,
+  ShareRequest,
   CollectionInfo,
   CollectionSettings,
   RecordDelete,
@@ -512,6 +514,17 @@ export class HttpTransport implements Transport {
   }
   cancelJob(jobId: string) {
     return this.nothing(this.del(`/operations/${seg(jobId)}`));
+  }
+
+  shareProject(request: ShareRequest, jobId: string, onProgress: OnProgress) {
+    const { project, ...body } = request;
+    return this.op<Share>(`/projects/${seg(project)}/shares`, body, jobId, onProgress);
+  }
+  shares(project: string | null) {
+    return this.get<Share[]>("/shares", { project });
+  }
+  revokeShare(id: string) {
+    return this.del<Share>(`/shares/${seg(id)}`);
   }
 
   archives() {

@@ -9,6 +9,7 @@ import { commands, events } from "../bindings";
 import type { DroppedFile, DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
 import type {
   BackupStatus,
+  ShareRequest,
   CleanupOptions,
   CollectionSettings,
   RecordDelete,
@@ -186,6 +187,15 @@ export class TauriTransport implements Transport {
 
   archives() {
     return commands.archives();
+  }
+  shareProject(request: ShareRequest, jobId: string, onProgress: OnProgress) {
+    return commands.shareProject(request, jobId, channel(onProgress));
+  }
+  shares(project: string | null) {
+    return commands.shares(project);
+  }
+  revokeShare(id: string) {
+    return commands.revokeShare(id);
   }
   archiveProject(id: string, jobId: string, onProgress: OnProgress) {
     return commands.archiveProject(id, jobId, channel(onProgress));

@@ -13,6 +13,8 @@ import type {
   RecordQuery,
   RecordsChanged,
   StoredRecord,
+  Share,
+  ShareRequest,
   ArchiveInfo,
   ArchiveVerifyReport,
   BackupContents,
@@ -132,6 +134,13 @@ export interface Transport {
   verify(jobId: string, onProgress: OnProgress): Reply<VerifyReport>;
   gc(jobId: string, onProgress: OnProgress): Reply<GcReport>;
   cancelJob(jobId: string): Reply<null>;
+
+  /** Uploads a version to an S3 target as a tar.zst and returns its download link. */
+  shareProject(request: ShareRequest, jobId: string, onProgress: OnProgress): Reply<Share>;
+  /** Shared links, newest first; only one project's when `project` is given. */
+  shares(project: string | null): Reply<Share[]>;
+  /** Deletes a shared copy, so its link stops working. */
+  revokeShare(id: string): Reply<Share>;
 
   archives(): Reply<ArchiveInfo[]>;
   archiveProject(id: string, jobId: string, onProgress: OnProgress): Reply<ArchiveInfo>;

@@ -1,0 +1,94 @@
+//! Shared links: a version of a project as a download link from an S3 target, the list of
+//! links, and revoking one.
+
+use kura_backup::ShareRequest;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::service::RequestContext;
+use rmcp::{tool, tool_router, RoleServer};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::reply::{blocking, long_job, Reply};
+use crate::server::KuraMcp;
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct ShareProject {
+    /// The project (name or id).
+    pub project: String,
+    /// The version (an id, a prefix of one, or latest~N); omit for the latest.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// An S3 backup target (see backup_status); a folder target cannot hand out links.
+    pub target: String,
+    /// How long the link works: "30m", "24h", "7d" (at most 7 days).
+    pub expires: String,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct ListShares {
+    /// Only the shares of this project (name or id).
+    #[serde(default)]
+    pub project: Option<String>,
+}
+
+#[derive(Deserialize, JsonSchema)]
+pub(crate) struct RevokeShare {
+    /// The share's id (see list_shares).
+    pub id: String,
+}
+
+#[tool_router(router = share_tools, vis = "pub(crate)")]
+impl KuraMcp {
+    /// Uploads a version of a project as a tar.zst to an S3 target and returns a download link
+    /// that works without credentials until it expires (at most 7 days), with the share's id
+    /// (to revoke it). The shared copy is not encrypted, even when the target encrypts its
+    /// backups (`target_encrypted` says so): whoever has the link can read it. Reports progress
+    /// when the request has a progress token.
+    #[tool(annotations(
+        title = "Share a version as a link",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = true
+    ))]
+    async fn share_project(
+        &self,
+        Parameters(p): Parameters<ShareProject>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Reply {
+        long_job(&self.api, &ctx, move |api, job| {
+            let req = ShareRequest {
+                project: p.project,
+                version: p.version,
+                target: p.target,
+                expires: p.expires,
+            };
+            Ok(json!(api.share_project(&req, job)?))
+        })
+        .await
+    }
+
+    /// The shared links, newest first, each with its project, version, size, link, expiry and
+    /// state (active, expired, revoked).
+    #[tool(annotations(title = "List shared links", read_only_hint = true))]
+    async fn list_shares(&self, Parameters(p): Parameters<ListShares>) -> Reply {
+        blocking(&self.api, move |api| {
+            Ok(json!(api.shares(p.project.as_deref())?))
+        })
+        .await
+    }
+
+    /// Revokes a shared link: its copy at the target is deleted, so the link stops working at
+    /// once. The version itself stays in the vault.
+    #[tool(annotations(
+        title = "Revoke a shared link",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn revoke_share(&self, Parameters(p): Parameters<RevokeShare>) -> Reply {
+        blocking(&self.api, move |api| Ok(json!(api.revoke_share(&p.id)?))).await
+    }
+}

@@ -1,0 +1,36 @@
+//! Commands for shared links: each parses its input and calls one function of the service
+//! layer.
+
+use kura_api::ApiResult;
+use kura_backup::{Share, ShareRequest};
+use kura_core::Progress;
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::commands::{blocking, with_job, AppState};
+
+#[tauri::command]
+#[specta::specta]
+pub async fn share_project(
+    state: State<'_, AppState>,
+    request: ShareRequest,
+    job_id: String,
+    on_progress: Channel<Progress>,
+) -> ApiResult<Share> {
+    with_job(&state, "share", job_id, on_progress, move |api, job| {
+        api.share_project(&request, job)
+    })
+    .await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn shares(state: State<'_, AppState>, project: Option<String>) -> ApiResult<Vec<Share>> {
+    blocking(&state, move |api| api.shares(project.as_deref())).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn revoke_share(state: State<'_, AppState>, id: String) -> ApiResult<Share> {
+    blocking(&state, move |api| api.revoke_share(&id)).await
+}
