@@ -689,3 +689,63 @@ async fn verify_gc_cleanup_templates_git_import_and_export_to_a_folder() {
     );
     s.stop().await;
 }
+
+#[tokio::test]
+async fn shares_are_refused_through_a_folder_target_and_listed_and_revoked_by_id() {
+    let s = TestServer::start().await;
+    let admin = s.client(Scope::Admin);
+    let writer = s.client(Scope::Write);
+    let id = project_with_file(&admin, "site", "a.txt", b"shared\n").await;
+    admin
+        .call("POST", format!("/v1/projects/{id}/snapshot?wait=true"))
+        .send()
+        .await;
+    let dest = s.dir.path().join("drive");
+    std::fs::create_dir_all(&dest).unwrap();
+    let target = json!({"name": "usb", "location": {"kind": "folder", "path": dest}});
+    assert_eq!(
+        admin
+            .post("/v1/backups/targets", json!({"target": target}))
+            .await
+            .status,
+        200
+    );
+    // A folder has no link to hand out: the operation fails, naming the target.
+    let r = writer
+        .call("POST", format!("/v1/projects/{id}/shares?wait=true"))
+        .json(json!({"target": "usb", "expires": "24h"}))
+        .send()
+        .await;
+    let op = r.json();
+    assert_eq!(op["state"], "failed", "{op}");
+    assert_eq!(op["error"]["code"], "invalid_input");
+    assert!(op["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("share through an S3 target"));
+    // An unknown field, a missing project: refused as any request.
+    let r = writer
+        .call("POST", format!("/v1/projects/{id}/shares"))
+        .json(json!({"target": "usb", "expires": "24h", "public": true}))
+        .send()
+        .await;
+    assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+    let r = writer
+        .call("POST", "/v1/projects/nope/shares")
+        .json(json!({"target": "usb", "expires": "24h"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 404);
+    // Nothing was shared; revoking what does not exist is a 404.
+    assert_eq!(
+        s.client(Scope::Read).get("/v1/shares").await.json(),
+        json!([])
+    );
+    assert_eq!(
+        writer.get(&format!("/v1/shares?project={id}")).await.json(),
+        json!([])
+    );
+    let r = writer.delete("/v1/shares/0123456789abcdef01234567").await;
+    assert_eq!((r.status, r.code()), (404, "not_found".into()));
+    s.stop().await;
+}
