@@ -505,3 +505,12 @@ pub async fn cancel_job(state: State<'_, AppState>, job_id: String) -> ApiResult
     let _ = state.api()?.operations().cancel(&job_id);
     Ok(())
 }
+
+#[tauri::command]
+#[specta::specta]
+pub async fn plan_command(
+    state: State<'_, AppState>,
+    input: kura_api::CommandInput,
+) -> ApiResult<kura_api::CommandPlan> {
+    blocking(&state, move |api| api.plan_command(&input)).await
+}

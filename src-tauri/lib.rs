@@ -104,6 +104,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             share_project,
             shares,
             revoke_share,
+            plan_command,
         ])
         .events(tauri_specta::collect_events![
             events::VaultChanged,

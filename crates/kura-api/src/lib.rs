@@ -36,6 +36,7 @@
 mod archives;
 mod autosnapshot;
 mod backups;
+mod command;
 mod error;
 mod events;
 mod operations;
@@ -50,6 +51,7 @@ use std::sync::Arc;
 
 pub use autosnapshot::{AutoSnapshots, QUIET_CHECK_INTERVAL};
 pub use backups::{BackupStatus, TargetChanges, TargetSecrets};
+pub use command::{CommandAction, CommandCompletion, CommandInput, CommandPlan, MAX_COMPLETIONS};
 pub use error::{ApiError, ApiResult, ErrorCode, Subject, SubjectKind};
 pub use events::{matches_types, Event, EventPage, Events, EVENTS_KEPT};
 pub use operations::{OpState, Operation, Operations, ProgressSink, OPERATIONS_KEPT};

@@ -84,4 +84,4 @@ pub use template::Template;
 pub use vault::{ChunkHold, Clock, SystemClock, Vault, DEFAULT_WORKSPACE};
 pub use verify::{GcReport, Problem, VerifyReport};
 pub use versions::{Change, Diff, FileDiff};
-pub use workspace::Workspace;
+pub use workspace::{check_project_name, Workspace};

@@ -57,6 +57,11 @@ pub(crate) fn check_name(what: &str, name: &str) -> Result<String> {
     Ok(name.to_string())
 }
 
+/// Checks a new project's name as creating it would (see [`check_name`]); the trimmed name.
+pub fn check_project_name(name: &str) -> Result<String> {
+    check_name("project", name)
+}
+
 impl Vault {
     pub(crate) fn ensure_default_workspace(&self) -> Result<()> {
         let db = self.db();

@@ -18,7 +18,7 @@ use crate::routes::*;
     paths(
         vault::health, vault::status, vault::openapi, vault::stats, vault::config, vault::set_config,
         vault::quota, vault::templates, vault::verify, vault::gc, vault::cleanup, vault::cleanup_runs,
-        vault::next_cleanup,
+        vault::next_cleanup, vault::command,
         workspaces::list, workspaces::create, workspaces::rename, workspaces::switch, workspaces::delete,
         projects::list, projects::get, projects::create, projects::import, projects::edit, projects::tag,
         projects::set_metadata, projects::trash, projects::untrash, projects::delete,

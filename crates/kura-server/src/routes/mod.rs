@@ -62,6 +62,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/cleanup/runs", get(vault::cleanup_runs))
         .route("/v1/cleanup/next", get(vault::next_cleanup))
         .route("/v1/templates", get(vault::templates))
+        .route("/v1/command", get(vault::command))
         .route("/v1/snapshot-changed", post(history::snapshot_changed))
         .route(
             "/v1/workspaces",

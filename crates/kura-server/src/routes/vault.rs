@@ -6,7 +6,7 @@ use kura_core::{
     CleanupOptions, CleanupReport, Config, GcReport, QuotaStatus, Stats, Template, VerifyReport,
 };
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, json, long, St, Wait};
 use crate::auth::Scope;
@@ -167,5 +167,30 @@ pub async fn next_cleanup(st: St) -> HttpResult<Response> {
     let now = kura_core::Clock::now(&kura_core::SystemClock);
     Ok(json(
         blocking(&st, move |a| Ok(a.vault().next_cleanup_at(now)?)).await?,
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CommandQuery {
+    /// What was typed in the command bar.
+    pub text: String,
+    /// The project on screen (its id), which "snapshot" and "list files" mean alone.
+    pub project: Option<String>,
+}
+
+/// Reads a command as a person types it ("snapshot shop", "switch to clients", "back up now"):
+/// the action, what it would do, why it cannot run, completions. Changes nothing.
+#[utoipa::path(get, path = "/v1/command", tag = "vault", params(CommandQuery),
+    responses((status = 200, body = kura_api::CommandPlan)))]
+pub async fn command(st: St, Query(q): Query<CommandQuery>) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| {
+            Ok(a.plan_command(&kura_api::CommandInput {
+                text: q.text,
+                project: q.project,
+            })?)
+        })
+        .await?,
     ))
 }

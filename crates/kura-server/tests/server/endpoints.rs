@@ -749,3 +749,32 @@ async fn shares_are_refused_through_a_folder_target_and_listed_and_revoked_by_id
     assert_eq!((r.status, r.code()), (404, "not_found".into()));
     s.stop().await;
 }
+
+#[tokio::test]
+async fn the_command_bar_reads_commands_with_a_read_token_and_changes_nothing() {
+    let s = TestServer::start().await;
+    let admin = s.client(Scope::Admin);
+    let id = project_with_file(&admin, "site", "a.txt", b"x\n").await;
+    let reader = s.client(Scope::Read);
+    let plan = reader.get("/v1/command?text=snapshot%20si").await.json();
+    assert_eq!(plan["is_command"], true);
+    assert_eq!(plan["completions"][0]["text"], "snapshot site", "{plan}");
+    let plan = reader.get("/v1/command?text=archive%20site").await.json();
+    assert_eq!(plan["action"]["kind"], "archive");
+    assert_eq!(plan["action"]["project_id"], id.as_str());
+    assert_eq!(plan["confirm"], true);
+    let plan = reader
+        .get(&format!("/v1/command?text=list%20files&project={id}"))
+        .await
+        .json();
+    assert_eq!(plan["action"]["kind"], "list_files", "{plan}");
+    let plan = reader.get("/v1/command?text=invoices").await.json();
+    assert_eq!(plan["is_command"], false);
+    let r = reader.get("/v1/command").await;
+    assert_eq!(r.status, 422, "the text is required");
+    assert_eq!(
+        reader.get(&format!("/v1/projects/{id}")).await.json()["status"],
+        "active"
+    );
+    s.stop().await;
+}
