@@ -62,7 +62,8 @@ pub struct CommandCompletion {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CommandPlan {
-    /// Whether the text is (the start of) a command; otherwise it is a search.
+    /// Whether the text starts with a command's words; otherwise it is a search (which may
+    /// still get `completions`: the commands its first letters could become).
     pub is_command: bool,
     /// The action, when the text names one completely.
     pub action: Option<CommandAction>,
@@ -261,8 +262,11 @@ impl Api {
         if completions.is_empty() {
             return Ok(CommandPlan::search());
         }
-        let preview = format!("Keep typing: {}", completions[0].label);
-        Ok(CommandPlan::incomplete(preview, None, completions))
+        // Still possibly a search ("s" may start a project's name): suggestions only.
+        Ok(CommandPlan {
+            completions,
+            ..CommandPlan::search()
+        })
     }
 
     fn plan_with(
@@ -570,9 +574,9 @@ mod tests {
 
         // A search is not a command.
         assert!(!plan(&s, "invoices").is_command);
-        // The start of a command's words offers the commands.
+        // The start of a command's words is still a search, with the commands as suggestions.
         let p = plan(&s, "sna");
-        assert!(p.is_command && p.action.is_none());
+        assert!(!p.is_command && p.action.is_none());
         assert_eq!(texts(&p), ["snapshot changed", "snapshot "]);
         assert_eq!(texts(&plan(&s, "Back u")), ["back up now"]);
 

@@ -93,6 +93,7 @@ export const commands = {
 	shareProject: (request: ShareRequest, jobId: string, onProgress: Channel<Progress>) => typedError<Share, ApiError>(__TAURI_INVOKE("share_project", { request, jobId, onProgress })),
 	shares: (project: string | null) => typedError<Share[], ApiError>(__TAURI_INVOKE("shares", { project })),
 	revokeShare: (id: string) => typedError<Share, ApiError>(__TAURI_INVOKE("revoke_share", { id })),
+	planCommand: (input: CommandInput) => typedError<CommandPlan, ApiError>(__TAURI_INVOKE("plan_command", { input })),
 };
 
 /** Events */
@@ -419,6 +420,69 @@ export type CollectionSettings = {
 	indexes?: string[],
 	/**  A JSON Schema every record written must match. */
 	schema?: Value | null,
+};
+
+/**  What a command does, with the names it refers to resolved. */
+export type CommandAction = 
+/**  Create a project (in the active workspace). */
+{ kind: "create_project"; name: string } | 
+/**  Make a workspace the active one. */
+{ kind: "switch_workspace"; workspace: string } | 
+/**  Take a version of a project. */
+{ kind: "snapshot"; project_id: string; project: string } | 
+/**  Take a version of every project whose folder changed. */
+{ kind: "snapshot_changed" } | 
+/**  Show a project's files. */
+{ kind: "list_files"; project_id: string; project: string } | 
+/**  Open a project's page. */
+{ kind: "open_project"; project_id: string; project: string } | 
+/**  Show where the space goes (the dashboard). */
+{ kind: "storage_status" } | 
+/**  Back up now: to one target, or to every target. */
+{ kind: "back_up_now"; target: string | null } | 
+/**  Archive a project (asks first, as the button does). */
+{ kind: "archive"; project_id: string; project: string } | 
+/**  Bring an archived project back. */
+{ kind: "unarchive"; project_id: string; project: string } | 
+/**  Move a project to the trash (asks first, as the button does). */
+{ kind: "trash"; project_id: string; project: string };
+
+/**  One way to go on typing: the whole text it would make, and what it names. */
+export type CommandCompletion = {
+	/**  The command bar's text with this completion taken. */
+	text: string,
+	/**  What it names, for the list ("snapshot PROJECT", "shop"). */
+	label: string,
+};
+
+/**  What to read a command's text in. */
+export type CommandInput = {
+	/**  What was typed. */
+	text?: string,
+	/**
+	 *  The project on screen (its id), which "snapshot" and "list files" mean when they name
+	 *  none.
+	 */
+	project?: string | null,
+};
+
+/**  What a typed command would do. */
+export type CommandPlan = {
+	/**
+	 *  Whether the text starts with a command's words; otherwise it is a search (which may
+	 *  still get `completions`: the commands its first letters could become).
+	 */
+	is_command: boolean,
+	/**  The action, when the text names one completely. */
+	action: CommandAction | null,
+	/**  What will happen ("Take a version of shop"), or what is still to type. */
+	preview: string,
+	/**  Why it cannot run as typed ("no project named 'shp' in workspace 'default'"). */
+	problem: string | null,
+	/**  Whether it asks before it runs, as its button does. */
+	confirm: boolean,
+	/**  Ways to go on typing, best first. */
+	completions: CommandCompletion[],
 };
 
 /**  All of Kura's settings. Missing keys take their defaults. */

@@ -4,6 +4,7 @@
 import type { DroppedFile, DropEvent, OnProgress, Transport, Unlisten } from "./transport";
 import type {
   BackupStatus,
+  CommandInput,
   ShareRequest,
   CleanupCategory,
   CollectionSettings,
@@ -337,6 +338,9 @@ export class Client {
 
   archives() {
     return unwrap(this.transport.archives());
+  }
+  planCommand(input: CommandInput) {
+    return unwrap(this.transport.planCommand(input));
   }
   shareProject(request: ShareRequest, job: JobHandle = quietJob()) {
     return unwrap(this.transport.shareProject(request, job.id, job.onProgress));

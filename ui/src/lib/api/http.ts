@@ -10,6 +10,8 @@
 import type { DroppedFile, DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
 import type {
   AppInfo,
+  CommandInput,
+  CommandPlan,
   Share,
   ShareRequest,
   CollectionInfo,
@@ -516,6 +518,9 @@ export class HttpTransport implements Transport {
     return this.nothing(this.del(`/operations/${seg(jobId)}`));
   }
 
+  planCommand(input: CommandInput) {
+    return this.get<CommandPlan>("/command", { text: input.text, project: input.project });
+  }
   shareProject(request: ShareRequest, jobId: string, onProgress: OnProgress) {
     const { project, ...body } = request;
     return this.op<Share>(`/projects/${seg(project)}/shares`, body, jobId, onProgress);

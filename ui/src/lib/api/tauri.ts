@@ -9,6 +9,7 @@ import { commands, events } from "../bindings";
 import type { DroppedFile, DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
 import type {
   BackupStatus,
+  CommandInput,
   ShareRequest,
   CleanupOptions,
   CollectionSettings,
@@ -187,6 +188,9 @@ export class TauriTransport implements Transport {
 
   archives() {
     return commands.archives();
+  }
+  planCommand(input: CommandInput) {
+    return commands.planCommand(input);
   }
   shareProject(request: ShareRequest, jobId: string, onProgress: OnProgress) {
     return commands.shareProject(request, jobId, channel(onProgress));

@@ -15,6 +15,8 @@ import type {
   StoredRecord,
   Share,
   ShareRequest,
+  CommandInput,
+  CommandPlan,
   ArchiveInfo,
   ArchiveVerifyReport,
   BackupContents,
@@ -134,6 +136,9 @@ export interface Transport {
   verify(jobId: string, onProgress: OnProgress): Reply<VerifyReport>;
   gc(jobId: string, onProgress: OnProgress): Reply<GcReport>;
   cancelJob(jobId: string): Reply<null>;
+
+  /** Reads what was typed in the command bar (changes nothing). */
+  planCommand(input: CommandInput): Reply<CommandPlan>;
 
   /** Uploads a version to an S3 target as a tar.zst and returns its download link. */
   shareProject(request: ShareRequest, jobId: string, onProgress: OnProgress): Reply<Share>;
