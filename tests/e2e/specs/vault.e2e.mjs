@@ -166,4 +166,20 @@ describe('Kura in its real window', () => {
     const files = await $('[data-testid="card-logical"]').getText();
     expect(files).not.toContain('0 B');
   });
+
+  it('takes a command typed in the command bar', async () => {
+    await browser.keys(['Control', 'k']);
+    const input = await $('[data-testid="command-input"]');
+    await browser.waitUntil(async () => (await browser.execute(() => document.activeElement?.dataset.testid)) === 'command-input', {
+      timeoutMsg: 'Ctrl+K did not focus the command bar',
+    });
+    await browser.keys('create project from-the-bar');
+    const preview = await $('[data-testid="command-preview"]');
+    await browser.waitUntil(async () => (await preview.isExisting()) && (await preview.getText()).includes("Create the empty project 'from-the-bar'"), {
+      timeoutMsg: 'the command bar did not preview the command',
+    });
+    await browser.keys('Enter');
+    await browser.waitUntil(() => kura('project', 'list').some((p) => p.name === 'from-the-bar'), { timeoutMsg: 'the command did not create the project' });
+    expect(await input.getValue()).toBe('');
+  });
 });
