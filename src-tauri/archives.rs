@@ -57,9 +57,7 @@ pub async fn extract_archive(
     on_progress: Channel<Progress>,
 ) -> ApiResult<ExtractReport> {
     with_job(&state, "extract", job_id, on_progress, move |api, job| {
-        Ok(api
-            .vault()
-            .extract_archive(&archive, &PathBuf::from(dest), job)?)
+        api.extract_archive(&archive, &PathBuf::from(dest), job)
     })
     .await
 }
@@ -77,7 +75,7 @@ pub async fn verify_archive(
         "verify_archive",
         job_id,
         on_progress,
-        move |api, job| Ok(api.vault().verify_archive(&archive, job)?),
+        move |api, job| api.verify_archive(&archive, job),
     )
     .await
 }

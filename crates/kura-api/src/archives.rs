@@ -2,7 +2,11 @@
 
 use std::path::Path;
 
-use kura_core::{ArchiveInfo, CleanupOptions, CleanupReport, ImportArchiveOptions, Job, Project};
+use kura_backup::ColdReport;
+use kura_core::{
+    ArchiveInfo, ArchiveVerifyReport, CleanupOptions, CleanupReport, ExtractReport,
+    ImportArchiveOptions, Job, Project,
+};
 
 use crate::error::ApiResult;
 use crate::projects::project_error;
@@ -20,11 +24,51 @@ impl Api {
         Ok(info)
     }
 
-    /// Brings an archived project back.
+    /// Brings an archived project back (its archive fetched from the cold tier first when it
+    /// is only there).
     pub fn unarchive_project(&self, reference: &str, job: &Job) -> ApiResult<Project> {
-        let p = self.vault.unarchive_project(reference, job)?;
+        let p = self.backups().unarchive_project(reference, job)?;
         self.changed(Some(&p.id), "unarchived");
         Ok(p)
+    }
+
+    /// Fetches the file of an archive kept only in the cold tier back to this disk; a path to
+    /// an archive file, or an archive that is here, needs nothing.
+    fn archive_here(&self, reference: &str, job: &Job) -> ApiResult<()> {
+        match self.vault.find_archive(reference) {
+            Ok(info) if !info.present => {
+                self.backups().ensure_archive_local(&info.id, job)?;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Unpacks an archive (an id, an archived project, or a path to an archive file) into a
+    /// new folder, fetching it from the cold tier first when it is only there.
+    pub fn extract_archive(
+        &self,
+        archive: &str,
+        dest: &Path,
+        job: &Job,
+    ) -> ApiResult<ExtractReport> {
+        self.archive_here(archive, job)?;
+        Ok(self.vault.extract_archive(archive, dest, job)?)
+    }
+
+    /// Checks an archive, fetching it from the cold tier first when it is only there.
+    pub fn verify_archive(&self, archive: &str, job: &Job) -> ApiResult<ArchiveVerifyReport> {
+        self.archive_here(archive, job)?;
+        Ok(self.vault.verify_archive(archive, job)?)
+    }
+
+    /// One pass of the cold tier now (see [`kura_backup::Backups::cold_pass`]).
+    pub fn cold_pass(&self, job: &Job) -> ApiResult<ColdReport> {
+        let report = self.backups().cold_pass(job)?;
+        if !report.uploaded.is_empty() || !report.dropped.is_empty() {
+            self.changed(None, "cold tier");
+        }
+        Ok(report)
     }
 
     /// Imports an archive file (tar, zip, a Kura archive) as a new project: a local path, or

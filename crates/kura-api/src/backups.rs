@@ -110,6 +110,8 @@ pub(crate) struct Runner {
     last_sent: Mutex<Option<String>>,
     /// The last status logged as an event (its progress counts left out), and when.
     last_logged: Mutex<Option<(String, Instant)>>,
+    /// When the cold tier's last pass failed (the next waits a while).
+    pub(crate) cold_failed_at: Mutex<Option<Instant>>,
     /// Called on the run's thread before it starts (tests hold a run open with it).
     #[cfg(test)]
     pub(crate) before_run: Mutex<Option<Box<dyn FnOnce() + Send>>>,

@@ -27,6 +27,10 @@ pub const SCHEDULE_LOCK: &str = "locks/schedule.lock";
 const REPACK_KEY: &str = "repack:";
 /// How many recent cleanup runs are looked at (to find the last one that was not a dry run).
 const RECENT_CLEANUPS: u32 = 20;
+/// The agenda's key while archives move to the cold tier.
+const COLD_KEY: &str = "cold:";
+/// After a failed pass of the cold tier (its target unreachable, say), the next waits this long.
+const COLD_RETRY: Duration = Duration::from_secs(600);
 
 /// How often the scheduler looks at the clock and tries for the lock, and what it runs.
 #[derive(Clone, Copy, Debug)]
@@ -220,6 +224,7 @@ impl Api {
         let mut started = self.run_due_backups();
         started.extend(self.cleanup_if_due(self.now()));
         self.repack_idle_histories();
+        self.cold_tier_in_background();
         self.publish_backup_status();
         started
     }
@@ -272,6 +277,58 @@ impl Api {
             Err(e) => {
                 lock(&self.backups.agenda).finish(REPACK_KEY);
                 tracing::warn!("no thread to rewrite histories with: {e}");
+                None
+            }
+        }
+    }
+
+    /// Moves archives to the cold tier on a thread of its own when `archive.cold_target` is
+    /// set and there is something to do (an archive not uploaded yet, a local file that may
+    /// go); after a failure, not again for [`COLD_RETRY`]. Returns the thread, if one started.
+    pub(crate) fn cold_tier_in_background(self: &Arc<Self>) -> Option<JoinHandle<()>> {
+        let cfg = self.vault.config().archive.clone();
+        if cfg.cold_target.trim().is_empty()
+            || lock(&self.backups.cold_failed_at).is_some_and(|t| t.elapsed() < COLD_RETRY)
+        {
+            return None;
+        }
+        let waiting = self
+            .vault
+            .list_archives()
+            .ok()?
+            .iter()
+            .any(|a| a.present && a.cold_target.is_none())
+            || !self
+                .vault
+                .archives_to_drop_locally(cfg.keep_local_days, cfg.local_cap.0)
+                .ok()?
+                .is_empty();
+        if !waiting || !lock(&self.backups.agenda).start(COLD_KEY) {
+            return None;
+        }
+        let api = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("kura-cold-tier".into())
+            .spawn(move || {
+                match api.cold_pass(&kura_core::Job::default()) {
+                    Ok(r) => tracing::info!(
+                        "cold tier '{}': {} archives uploaded, {} local files dropped",
+                        r.target,
+                        r.uploaded.len(),
+                        r.dropped.len()
+                    ),
+                    Err(e) => {
+                        tracing::warn!("moving archives to the cold tier failed: {e}");
+                        *lock(&api.backups.cold_failed_at) = Some(Instant::now());
+                    }
+                }
+                lock(&api.backups.agenda).finish(COLD_KEY);
+            });
+        match spawned {
+            Ok(handle) => Some(handle),
+            Err(e) => {
+                lock(&self.backups.agenda).finish(COLD_KEY);
+                tracing::warn!("no thread to move archives with: {e}");
                 None
             }
         }

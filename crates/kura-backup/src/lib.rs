@@ -26,6 +26,7 @@
 //! # }
 //! ```
 
+mod cold;
 mod crypto;
 mod fsio;
 mod lock;
@@ -52,6 +53,7 @@ use std::sync::Arc;
 use kura_core::{Clock, Error, ErrorKind, Job, Progress, Result, SystemClock, Vault};
 use serde::Serialize;
 
+pub use cold::ColdReport;
 pub use kura_schedule::{Pause, PauseLength};
 pub use lock::{RunLock, STALE_AFTER_SECS};
 pub use manifest::{BackupInfo, BackupProject};

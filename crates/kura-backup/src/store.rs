@@ -237,11 +237,31 @@ impl Store {
         progress: &dyn Fn(u64, u64),
         check: &dyn Fn() -> Result<()>,
     ) -> Result<u64> {
-        let total = self
-            .block(self.op.stat(path), "read", path)?
-            .content_length();
-        let mut done = 0u64;
-        progress(0, total);
+        self.download_from(path, 0, out, progress, check)
+    }
+
+    /// [`Store::download`] from byte `start` on (to resume a download cut off before):
+    /// `progress` counts from `start`; returns the object's size.
+    pub fn download_from(
+        &self,
+        path: &str,
+        start: u64,
+        out: &mut dyn std::io::Write,
+        progress: &dyn Fn(u64, u64),
+        check: &dyn Fn() -> Result<()>,
+    ) -> Result<u64> {
+        let total = self.size_of(path)?;
+        if start > total {
+            return Err(Error::new(
+                ErrorKind::Corrupt,
+                format!(
+                    "{}: {path} holds {total} bytes, fewer than the {start} already fetched",
+                    self.label
+                ),
+            ));
+        }
+        let mut done = start;
+        progress(done, total);
         while done < total {
             check()?;
             let end = (done + DOWNLOAD_PIECE).min(total);
@@ -282,6 +302,13 @@ impl Store {
             progress(done, total);
         }
         Ok(done)
+    }
+
+    /// The size of object `path`.
+    pub fn size_of(&self, path: &str) -> Result<u64> {
+        Ok(self
+            .block(self.op.stat(path), "read", path)?
+            .content_length())
     }
 
     /// Reads an object, `None` when it does not exist.
@@ -579,6 +606,12 @@ pub(crate) struct Upload {
 fn classify(e: &opendal::Error, label: &str, action: &str, path: &str) -> Error {
     let text = format!("{e:#}");
     let lower = text.to_ascii_lowercase();
+    if lower.contains("invalidobjectstate") {
+        return Error::new(
+            ErrorKind::Unavailable,
+            format!("{label}: {path} is in a cold storage class (such as Glacier) and cannot be read until it is restored; ask the provider to restore it, then try again"),
+        );
+    }
     if lower.contains("no space left")
         || lower.contains("os error 28")
         || lower.contains("quota exceeded")
@@ -610,5 +643,26 @@ fn classify(e: &opendal::Error, label: &str, action: &str, path: &str) -> Error 
             )
         }
         _ => Error::new(ErrorKind::Io, format!("{label}: cannot {action} {path}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_object_in_a_cold_storage_class_is_said_so_not_taken_for_a_failure() {
+        let e = opendal::Error::new(
+            opendal::ErrorKind::Unexpected,
+            "S3Error { code: \"InvalidObjectState\", message: \"The operation is not valid for the object's storage class\" }",
+        );
+        let err = classify(&e, "target 'cold'", "read", "archives/a.tar.zst");
+        assert_eq!(err.kind(), ErrorKind::Unavailable);
+        assert!(
+            err.message().contains("cold storage class"),
+            "{}",
+            err.message()
+        );
+        assert!(err.message().contains("ask the provider to restore it"));
     }
 }

@@ -218,11 +218,16 @@ struct ArchiveArgs {
 enum ArchiveCmd {
     /// List archives.
     List,
-    /// Check an archive's checksum and read every entry.
+    /// Check an archive's checksum and read every entry (fetching it from the cold tier first
+    /// when it is only there).
     Verify {
         /// Archive id or archived project.
         archive: String,
     },
+    /// Move archives to the cold tier now (`archive.cold_target`): upload and verify those not
+    /// there yet, then drop the local files that may go (`archive.keep_local_days`,
+    /// `archive.local_cap`).
+    Cold,
 }
 
 #[derive(Args)]
@@ -913,11 +918,28 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
         Command::Archive(args) => match (&args.cmd, &args.project) {
             (Some(ArchiveCmd::List), _) => out.archives(&vault.list_archives()?, now()),
             (Some(ArchiveCmd::Verify { archive }), _) => {
-                let r = vault.verify_archive(archive, &job(cli))?;
+                let backups = kura_backup::Backups::new(vault);
+                let info = backups.ensure_archive_local(archive, &job(cli))?;
+                let r = vault.verify_archive(&info.id, &job(cli))?;
                 out.archive_verify(&r);
                 if !r.is_ok() {
                     return Ok(ExitCode::from(exit_code(ErrorKind::Corrupt)));
                 }
+            }
+            (Some(ArchiveCmd::Cold), _) => {
+                let r = kura_backup::Backups::new(vault).cold_pass(&job(cli))?;
+                let text = if r.target.is_empty() {
+                    "The cold tier is off: set archive.cold_target to a backup target (kura config set archive.cold_target NAME)".to_string()
+                } else {
+                    format!(
+                        "Cold tier '{}': {} archives uploaded and verified, {} local files dropped ({} freed)",
+                        r.target,
+                        r.uploaded.len(),
+                        r.dropped.len(),
+                        human::bytes(r.bytes_freed)
+                    )
+                };
+                out.done_json(&text, serde_json::json!(r));
             }
             (None, Some(project)) => {
                 out.archive(&vault.archive_project(project, &job(cli))?, "Archived")
@@ -929,10 +951,14 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
         },
         Command::Archives => out.archives(&vault.list_archives()?, now()),
         Command::Unarchive { archive } => {
-            let p = vault.unarchive_project(archive, &job(cli))?;
+            let p = kura_backup::Backups::new(vault).unarchive_project(archive, &job(cli))?;
             out.project(&p, Some("Unarchived"), now());
         }
         Command::Extract { archive, dest } => {
+            // An archive kept only in the cold tier is fetched back first.
+            if vault.find_archive(archive).is_ok_and(|a| !a.present) {
+                kura_backup::Backups::new(vault).ensure_archive_local(archive, &job(cli))?;
+            }
             out.extracted(&vault.extract_archive(archive, dest, &job(cli))?)
         }
         Command::Import {

@@ -520,7 +520,12 @@ impl Out {
                 a.compression_ratio,
                 a.versions,
                 human::ago(a.created_at, now),
-                if a.present { "" } else { "  (file missing)" }
+                match (a.present, &a.cold_target) {
+                    (true, None) => String::new(),
+                    (true, Some(t)) => format!("  (here and at {t})"),
+                    (false, Some(t)) => format!("  (only at {t})"),
+                    (false, None) => "  (file missing)".to_string(),
+                }
             );
         }
     }

@@ -89,8 +89,10 @@ pub struct ArchiveInfo {
     pub sha256: String,
     /// When it was made, seconds since the epoch.
     pub created_at: i64,
-    /// False when the file is missing from disk.
+    /// False when the file is not on this disk (missing, or only in the cold tier).
     pub present: bool,
+    /// The backup target holding a verified copy (the cold tier), if any.
+    pub cold_target: Option<String>,
 }
 
 /// What checking an archive found.
@@ -546,7 +548,7 @@ fn folder_entries(root: &Path) -> Result<Vec<FolderEntry>> {
 }
 
 /// The catalog row as `ArchiveInfo`.
-fn info_from_row(root: &Path, r: &rusqlite::Row<'_>) -> rusqlite::Result<ArchiveInfo> {
+pub(crate) fn info_from_row(root: &Path, r: &rusqlite::Row<'_>) -> rusqlite::Result<ArchiveInfo> {
     let rel: String = r.get(4)?;
     let path = root.join(rel);
     let size = r.get::<_, i64>(5)? as u64;
@@ -569,14 +571,16 @@ fn info_from_row(root: &Path, r: &rusqlite::Row<'_>) -> rusqlite::Result<Archive
         versions: r.get::<_, i64>(8)? as u64,
         sha256: r.get(9)?,
         created_at: r.get(10)?,
+        cold_target: r.get(11)?,
     })
 }
 
-const ARCHIVE_COLUMNS: &str = "id, project_id, project_name, workspace, path, size, content_size,
-    file_count, versions, sha256, created_at";
+pub(crate) const ARCHIVE_COLUMNS: &str = "id, project_id, project_name, workspace, path, size,
+    content_size, file_count, versions, sha256, created_at, cold_target";
 
-/// Computes the SHA-256 of a file, checking the job between reads.
-fn sha256_of(path: &Path, job: &Job) -> Result<String> {
+/// Computes the SHA-256 of a file (hex, as `sha256sum` prints it), checking the job between
+/// reads.
+pub fn sha256_of(path: &Path, job: &Job) -> Result<String> {
     let mut f = File::open(path).map_err(|e| Error::io("open", path, e))?;
     let total = f.metadata().map(|m| m.len()).ok();
     let mut h = Sha256::new();
@@ -1404,10 +1408,7 @@ impl Vault {
         let p = res?;
         self.db()
             .execute("DELETE FROM archives WHERE id = ?1", [&info.id])?;
-        fs::remove_file(&info.path).map_err(|e| Error::io("remove", &info.path, e))?;
-        if let Some(dir) = info.path.parent() {
-            durable::sync_dir(dir)?;
-        }
+        durable::remove_file(&info.path)?;
         Ok(p)
     }
 

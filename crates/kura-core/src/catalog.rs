@@ -253,6 +253,14 @@ const MIGRATIONS: &[&str] = &[
         OR NEW.head IS NOT OLD.head
     BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
     "#,
+    // 8: the cold tier: the target holding a verified copy of an archive (and the object's
+    // key there), and when the local file was last made or fetched back (the local copy is
+    // dropped `archive.keep_local_days` after that).
+    r#"
+    ALTER TABLE archives ADD COLUMN cold_target TEXT;
+    ALTER TABLE archives ADD COLUMN cold_key TEXT;
+    ALTER TABLE archives ADD COLUMN kept_local_at INTEGER;
+    "#,
 ];
 
 /// Opens (creating if needed) the catalog at `path` and brings its schema up to date.

@@ -78,6 +78,17 @@ pub struct ArchiveConfig {
     pub unpack_max_ratio: u32,
     /// An unpack must leave at least this much free space on the destination's disk.
     pub unpack_free_reserve: ByteSize,
+    /// The backup target (an S3 bucket, or a folder on another drive) that archives move to:
+    /// each archive is uploaded and verified there, and the local file is dropped after
+    /// `keep_local_days` (or sooner, oldest first, past `local_cap`). Empty: archives stay
+    /// here only.
+    pub cold_target: String,
+    /// Days an archive stays on this disk after it was made or last fetched back, once its
+    /// copy at `cold_target` is verified.
+    pub keep_local_days: u32,
+    /// Local archives with a verified copy at `cold_target` are dropped, oldest first, while
+    /// all local archives together hold more than this; 0: no cap.
+    pub local_cap: ByteSize,
 }
 
 impl Default for ArchiveConfig {
@@ -88,6 +99,9 @@ impl Default for ArchiveConfig {
             threads: 0,
             unpack_max_ratio: 200,
             unpack_free_reserve: ByteSize(256 << 20),
+            cold_target: String::new(),
+            keep_local_days: 30,
+            local_cap: ByteSize(0),
         }
     }
 }
@@ -441,6 +455,9 @@ impl Config {
             "archive.threads",
             "archive.unpack_max_ratio",
             "archive.unpack_free_reserve",
+            "archive.cold_target",
+            "archive.keep_local_days",
+            "archive.local_cap",
             "quota.max_project_size",
             "quota.total_quota",
             "cleanup.schedule",

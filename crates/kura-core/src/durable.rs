@@ -48,6 +48,15 @@ pub(crate) fn sync_file(file: &File, path: &Path) -> Result<()> {
     kura_durable::sync_file(file, path).map_err(failed)
 }
 
+/// Removes a file and syncs its folder, so the removal survives a crash.
+pub(crate) fn remove_file(path: &Path) -> Result<()> {
+    std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
+    match path.parent() {
+        Some(dir) => sync_dir(dir),
+        None => Ok(()),
+    }
+}
+
 /// Renames `from` to `to` and fsyncs the folders involved.
 pub(crate) fn rename(from: &Path, to: &Path) -> Result<()> {
     kura_durable::rename(from, to).map_err(failed)

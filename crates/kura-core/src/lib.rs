@@ -24,6 +24,7 @@ mod archive;
 mod catalog;
 mod changes;
 mod cleanup;
+mod cold;
 pub mod config;
 mod detect;
 mod discard;
@@ -56,11 +57,16 @@ mod verify;
 mod versions;
 mod workspace;
 
-pub use archive::{ArchiveInfo, ArchiveVerifyReport, ExtractReport};
+pub use archive::{sha256_of as sha256_file, ArchiveInfo, ArchiveVerifyReport, ExtractReport};
+/// Renames a file and syncs its folder, so the new name survives a crash.
+pub fn rename_durably(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    durable::rename(from, to)
+}
 pub use changes::{Changes, CHANGE_LOG_SECS};
 pub use cleanup::{
     CleanupCategory, CleanupCategoryReport, CleanupItem, CleanupOptions, CleanupReport,
 };
+pub use cold::ColdCopy;
 pub use config::{AutoSnapshot, ByteSize, Config, NetworkConfig};
 pub use durable::FileLock;
 pub use error::{Error, ErrorKind, Result};

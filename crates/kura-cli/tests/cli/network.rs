@@ -760,3 +760,129 @@ fn a_shared_link_downloads_the_version_until_it_expires_or_is_revoked() {
         "a refused share leaves no trace"
     );
 }
+
+/// The archives as `kura archives` lists them.
+fn archives(sb: &Sandbox, env: &[(&str, &str)]) -> Value {
+    kura_ok(sb, &["archives"], env).json
+}
+
+#[test]
+fn archives_move_to_a_bucket_and_come_back_checked_resumed_or_refused() {
+    let sb = Sandbox::new();
+    small_project(&sb);
+    let site = sb.vault().join("projects/site");
+    let before = disk::Tree::read(&site);
+    let (access, secret) = ("AKCOLD", "cold-secret-key");
+    let port = free_port();
+    let data = sb.path("s3data");
+    let mut server = S3Server::start(&data, port, access, secret);
+    let owned = keys("cold", access, secret);
+    let env = env_refs(&owned);
+    kura_ok(&sb, &strs(&add_s3("cold", port)), &env);
+    kura_ok(&sb, &["archive", "site"], &env);
+    let listed = archives(&sb, &env);
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    let local = PathBuf::from(listed[0]["path"].as_str().unwrap());
+    let size = std::fs::metadata(&local).unwrap().len();
+
+    // Off until a target is named; then uploaded, read back, and the local file dropped.
+    let off = kura_ok(&sb, &["archive", "cold"], &env).json;
+    assert_eq!(off["target"], "");
+    kura_ok(&sb, &["config", "set", "archive.cold_target", "cold"], &env);
+    kura_ok(
+        &sb,
+        &["config", "set", "archive.keep_local_days", "0"],
+        &env,
+    );
+    let r = kura_ok(&sb, &["archive", "cold"], &env).json;
+    assert_eq!(
+        (r["uploaded"][0].as_str(), r["dropped"][0].as_str()),
+        (Some(id.as_str()), Some(id.as_str())),
+        "{r}"
+    );
+    assert_eq!(r["bytes_freed"], size);
+    assert!(!local.exists());
+    let object = files_under(&data.join("kura/vault/archives"));
+    assert_eq!(object.len(), 1, "{object:?}");
+    assert_eq!(std::fs::metadata(&object[0]).unwrap().len(), size);
+    let listed = archives(&sb, &env);
+    assert_eq!(
+        (
+            listed[0]["present"].as_bool(),
+            listed[0]["cold_target"].as_str()
+        ),
+        (Some(false), Some("cold"))
+    );
+    // The project is still listed and searchable, with its metadata.
+    assert_eq!(
+        kura_ok(&sb, &["project", "show", "site"], &env).json["status"],
+        "archived"
+    );
+
+    // A stopped server: verify ends unavailable, and nothing changed here.
+    drop(server);
+    let down = kura(
+        &sb,
+        &["archive", "verify", "site"],
+        &[&SHORT[..], &env[..]].concat(),
+    );
+    assert_eq!(
+        (down.code, down.json["error"]["code"].as_str()),
+        (UNAVAILABLE, Some("unavailable")),
+        "{}",
+        down.json
+    );
+    assert!(!local.exists());
+    server = S3Server::start(&data, port, access, secret);
+
+    // A download cut off half-way is resumed, checked, and the file is here again.
+    let full = std::fs::read(&object[0]).unwrap();
+    let mut part = local.as_os_str().to_owned();
+    part.push(".part");
+    std::fs::write(&part, &full[..full.len() / 2]).unwrap();
+    kura_ok(
+        &sb,
+        &["config", "set", "archive.keep_local_days", "30"],
+        &env,
+    );
+    let verified = kura_ok(&sb, &["archive", "verify", "site"], &env).json;
+    assert_eq!(verified["problems"], serde_json::json!([]), "{verified}");
+    assert_eq!(std::fs::read(&local).unwrap(), full);
+    assert!(!PathBuf::from(&part).exists());
+    // Fetched back, it stays here for keep_local_days again.
+    let r = kura_ok(&sb, &["archive", "cold"], &env).json;
+    assert_eq!(r["dropped"], serde_json::json!([]), "{r}");
+    assert!(local.exists());
+
+    // A damaged copy in the bucket is refused when fetched; the project stays archived.
+    kura_ok(
+        &sb,
+        &["config", "set", "archive.keep_local_days", "0"],
+        &env,
+    );
+    kura_ok(&sb, &["archive", "cold"], &env);
+    assert!(!local.exists());
+    let mut damaged = full.clone();
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0xff;
+    std::fs::write(&object[0], &damaged).unwrap();
+    let bad = kura(&sb, &["unarchive", "site"], &env);
+    assert_eq!(bad.json["error"]["code"], "corrupt", "{}", bad.json);
+    assert_eq!(
+        kura_ok(&sb, &["project", "show", "site"], &env).json["status"],
+        "archived"
+    );
+    assert!(
+        !PathBuf::from(&part).exists(),
+        "the damaged download was left behind"
+    );
+
+    // Repaired, it comes back exactly, and its copy in the bucket goes.
+    std::fs::write(&object[0], &full).unwrap();
+    kura_ok(&sb, &["unarchive", "site"], &env);
+    assert_eq!(disk::Tree::read(&site), before);
+    let left = data.join("kura/vault/archives");
+    assert!(!left.exists() || files_under(&left).is_empty(), "the bucket's copy stayed");
+    assert_eq!(archives(&sb, &env), serde_json::json!([]));
+    drop(server);
+}

@@ -188,7 +188,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            let project = api.vault().unarchive_project(&p.archive, job)?;
+            let project = api.backups().unarchive_project(&p.archive, job)?;
             changed(api, &project.id, "project_unarchived");
             Ok(project)
         })

@@ -56,7 +56,7 @@ pub async fn unarchive(
     Json(b): Json<ArchiveReference>,
 ) -> HttpResult<Response> {
     long(&st, &headers, &w, "unarchive", None, move |a, job| {
-        let p: Project = a.vault().unarchive_project(&b.reference, job)?;
+        let p: Project = a.unarchive_project(&b.reference, job)?;
         a.changed(Some(&p.id), "unarchived");
         Ok(p)
     })
@@ -82,9 +82,7 @@ pub async fn extract(
     Json(b): Json<ExtractTo>,
 ) -> HttpResult<Response> {
     long(&st, &headers, &w, "extract", None, move |a, job| {
-        let r: ExtractReport = a
-            .vault()
-            .extract_archive(&archive, &PathBuf::from(b.dest), job)?;
+        let r: ExtractReport = a.extract_archive(&archive, &PathBuf::from(b.dest), job)?;
         Ok(r)
     })
     .await
@@ -101,7 +99,7 @@ pub async fn verify(
     Query(w): Query<Wait>,
 ) -> HttpResult<Response> {
     long(&st, &headers, &w, "verify-archive", None, move |a, job| {
-        let r: ArchiveVerifyReport = a.vault().verify_archive(&archive, job)?;
+        let r: ArchiveVerifyReport = a.verify_archive(&archive, job)?;
         Ok(r)
     })
     .await
