@@ -143,6 +143,23 @@ export type ArchiveConfig = {
 	unpack_max_ratio?: number,
 	/**  An unpack must leave at least this much free space on the destination's disk. */
 	unpack_free_reserve?: ByteSize,
+	/**
+	 *  The backup target (an S3 bucket, or a folder on another drive) that archives move to:
+	 *  each archive is uploaded and verified there, and the local file is dropped after
+	 *  `keep_local_days` (or sooner, oldest first, past `local_cap`). Empty: archives stay
+	 *  here only.
+	 */
+	cold_target?: string,
+	/**
+	 *  Days an archive stays on this disk after it was made or last fetched back, once its
+	 *  copy at `cold_target` is verified.
+	 */
+	keep_local_days?: number,
+	/**
+	 *  Local archives with a verified copy at `cold_target` are dropped, oldest first, while
+	 *  all local archives together hold more than this; 0: no cap.
+	 */
+	local_cap?: ByteSize,
 };
 
 /**  One archive in the vault. */
@@ -171,8 +188,10 @@ export type ArchiveInfo = {
 	sha256: string,
 	/**  When it was made, seconds since the epoch. */
 	created_at: number,
-	/**  False when the file is missing from disk. */
+	/**  False when the file is not on this disk (missing, or only in the cold tier). */
 	present: boolean,
+	/**  The backup target holding a verified copy (the cold tier), if any. */
+	cold_target: string | null,
 };
 
 /**  What checking an archive found. */

@@ -27,6 +27,7 @@ function archive(partial: Partial<ArchiveInfo>): ArchiveInfo {
     sha256: "ab".repeat(32),
     created_at: 0,
     present: true,
+    cold_target: null,
     ...partial,
   };
 }
