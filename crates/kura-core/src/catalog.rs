@@ -218,28 +218,30 @@ const MIGRATIONS: &[&str] = &[
     // workspaces and archives; not the active workspace), so that a target backed up "after
     // every change" knows whether, and since when, it is behind. A week is kept (see
     // `Vault::changes_since`).
+    // (A trigger's INSERT OR IGNORE would give way to the conflict clause of the statement that
+    // fires it, an upsert's say: the triggers insert only a second not there yet instead.)
     r#"
     CREATE TABLE change_log (at INTEGER PRIMARY KEY) WITHOUT ROWID;
     CREATE TRIGGER change_log_forget AFTER INSERT ON change_log BEGIN
         DELETE FROM change_log WHERE at < NEW.at - 604800;
     END;
-    CREATE TRIGGER workspaces_changed_insert AFTER INSERT ON workspaces BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER workspaces_changed_update AFTER UPDATE ON workspaces BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER workspaces_changed_delete AFTER DELETE ON workspaces BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER labels_changed_insert AFTER INSERT ON labels BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER labels_changed_update AFTER UPDATE ON labels BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER labels_changed_delete AFTER DELETE ON labels BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER metadata_changed_insert AFTER INSERT ON metadata BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER metadata_changed_update AFTER UPDATE ON metadata BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER metadata_changed_delete AFTER DELETE ON metadata BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER file_lists_changed_insert AFTER INSERT ON file_lists BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER file_lists_changed_update AFTER UPDATE ON file_lists BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER file_lists_changed_delete AFTER DELETE ON file_lists BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER archives_changed_insert AFTER INSERT ON archives BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER archives_changed_update AFTER UPDATE ON archives BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER archives_changed_delete AFTER DELETE ON archives BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER projects_changed_insert AFTER INSERT ON projects BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
-    CREATE TRIGGER projects_changed_delete AFTER DELETE ON projects BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    CREATE TRIGGER workspaces_changed_insert AFTER INSERT ON workspaces BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER workspaces_changed_update AFTER UPDATE ON workspaces BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER workspaces_changed_delete AFTER DELETE ON workspaces BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER labels_changed_insert AFTER INSERT ON labels BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER labels_changed_update AFTER UPDATE ON labels BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER labels_changed_delete AFTER DELETE ON labels BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER metadata_changed_insert AFTER INSERT ON metadata BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER metadata_changed_update AFTER UPDATE ON metadata BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER metadata_changed_delete AFTER DELETE ON metadata BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER file_lists_changed_insert AFTER INSERT ON file_lists BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER file_lists_changed_update AFTER UPDATE ON file_lists BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER file_lists_changed_delete AFTER DELETE ON file_lists BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER archives_changed_insert AFTER INSERT ON archives BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER archives_changed_update AFTER UPDATE ON archives BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER archives_changed_delete AFTER DELETE ON archives BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER projects_changed_insert AFTER INSERT ON projects BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
+    CREATE TRIGGER projects_changed_delete AFTER DELETE ON projects BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
     CREATE TRIGGER projects_changed_update AFTER UPDATE ON projects WHEN
         NEW.workspace_id IS NOT OLD.workspace_id
         OR NEW.name IS NOT OLD.name
@@ -251,7 +253,7 @@ const MIGRATIONS: &[&str] = &[
         OR NEW.git_remote IS NOT OLD.git_remote
         OR NEW.deleted_at IS NOT OLD.deleted_at
         OR NEW.head IS NOT OLD.head
-    BEGIN INSERT OR IGNORE INTO change_log (at) VALUES (unixepoch()); END;
+    BEGIN INSERT INTO change_log (at) SELECT unixepoch() WHERE NOT EXISTS (SELECT 1 FROM change_log WHERE at = unixepoch()); END;
     "#,
     // 8: the cold tier: the target holding a verified copy of an archive (and the object's
     // key there), and when the local file was last made or fetched back (the local copy is

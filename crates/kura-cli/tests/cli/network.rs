@@ -882,7 +882,10 @@ fn archives_move_to_a_bucket_and_come_back_checked_resumed_or_refused() {
     kura_ok(&sb, &["unarchive", "site"], &env);
     assert_eq!(disk::Tree::read(&site), before);
     let left = data.join("kura/vault/archives");
-    assert!(!left.exists() || files_under(&left).is_empty(), "the bucket's copy stayed");
+    assert!(
+        !left.exists() || files_under(&left).is_empty(),
+        "the bucket's copy stayed"
+    );
     assert_eq!(archives(&sb, &env), serde_json::json!([]));
     drop(server);
 }

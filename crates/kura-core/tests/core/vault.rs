@@ -176,6 +176,27 @@ fn a_catalog_of_an_earlier_schema_is_migrated_without_losing_the_files_cache() {
         };
         let mut db = rusqlite::Connection::open(&db_path).unwrap();
         let tx = db.transaction().unwrap();
+        // Back to schema 3: what migrations 4 to 8 made goes.
+        for table in [
+            "workspaces",
+            "labels",
+            "metadata",
+            "file_lists",
+            "archives",
+            "projects",
+        ] {
+            for op in ["insert", "update", "delete"] {
+                tx.execute_batch(&format!("DROP TRIGGER IF EXISTS {table}_changed_{op}"))
+                    .unwrap();
+            }
+        }
+        tx.execute_batch(
+            "DROP TABLE change_log;
+             ALTER TABLE archives DROP COLUMN cold_target;
+             ALTER TABLE archives DROP COLUMN cold_key;
+             ALTER TABLE archives DROP COLUMN kept_local_at;",
+        )
+        .unwrap();
         tx.execute_batch(
             "DROP TRIGGER projects_rev_insert;
              DROP TRIGGER projects_rev_update;
