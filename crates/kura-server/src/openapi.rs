@@ -28,7 +28,7 @@ use crate::routes::*;
         history::snapshot, history::snapshot_changed, history::versions, history::diff,
         history::restore, history::restore_plan, history::git_status, history::git_log, history::git_init,
         archives::list, archives::archive, archives::unarchive, archives::extract, archives::verify,
-        archives::import, archives::upload_archive,
+        archives::import, archives::upload_archive, archives::cold,
         records::project_collections, records::project_batch, records::project_list,
         records::project_query, records::project_configure, records::project_drop,
         records::project_get, records::project_put, records::project_delete,
@@ -52,7 +52,7 @@ use crate::routes::*;
         kura_core::GcReport, kura_core::UploadReport, kura_core::ArchiveInfo,
         kura_core::ArchiveVerifyReport, kura_core::ExtractReport, kura_core::CleanupReport,
         kura_backup::RunReport, kura_backup::BackupRestoreReport, kura_backup::BackupVerifyReport,
-        kura_backup::PruneReport, kura_backup::Share,
+        kura_backup::PruneReport, kura_backup::Share, kura_backup::ColdReport,
     )),
     modifiers(&Security),
     tags(

@@ -199,3 +199,14 @@ pub async fn upload_archive(
     })
     .await
 }
+
+/// Moves archives to the cold tier now (`archive.cold_target`): uploads and verifies those not
+/// there yet, then drops the local files that may go (result: ColdReport).
+#[utoipa::path(post, path = "/v1/archives/cold", tag = "archives", params(Wait),
+    responses((status = 202, body = kura_api::Operation, description = "started; result: ColdReport")))]
+pub async fn cold(st: St, headers: HeaderMap, Query(w): Query<Wait>) -> HttpResult<Response> {
+    long(&st, &headers, &w, "cold", None, move |a, job| {
+        a.cold_pass(job)
+    })
+    .await
+}

@@ -143,6 +143,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/archives", get(archives::list))
         .route("/v1/archives/unarchive", post(archives::unarchive))
         .route("/v1/archives/import", post(archives::import))
+        .route("/v1/archives/cold", post(archives::cold))
         .route("/v1/archives/{archive}/extract", post(archives::extract))
         .route("/v1/archives/{archive}/verify", post(archives::verify))
         .route("/v1/operations", get(operations::list))
