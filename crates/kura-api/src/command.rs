@@ -192,6 +192,17 @@ fn matching<'a>(names: impl Iterator<Item = &'a str>, typed: &str) -> Vec<&'a st
     out
 }
 
+/// Completions naming `names`, each making the text `text(name)`.
+fn completions(names: &[&str], text: impl Fn(&str) -> String) -> Vec<CommandCompletion> {
+    names
+        .iter()
+        .map(|n| CommandCompletion {
+            text: text(n),
+            label: n.to_string(),
+        })
+        .collect()
+}
+
 impl CommandPlan {
     fn search() -> CommandPlan {
         CommandPlan {
@@ -363,13 +374,7 @@ impl Api {
                 Ok(CommandPlan::incomplete(
                     format!("Keep typing: {example}"),
                     problem,
-                    names
-                        .into_iter()
-                        .map(|n| CommandCompletion {
-                            text: format!("{verb} {n}"),
-                            label: n.to_string(),
-                        })
-                        .collect(),
+                    completions(&names, |n| format!("{verb} {n}")),
                 ))
             }
             Arg::Target => {
@@ -410,13 +415,7 @@ impl Api {
                 Ok(CommandPlan::incomplete(
                     String::new(),
                     problem,
-                    names
-                        .into_iter()
-                        .map(|n| CommandCompletion {
-                            text: format!("{verb} to {n}"),
-                            label: n.to_string(),
-                        })
-                        .collect(),
+                    completions(&names, |n| format!("{verb} to {n}")),
                 ))
             }
             Arg::Project(states) | Arg::ProjectOrHere(states) => {
@@ -468,13 +467,7 @@ impl Api {
                 Ok(CommandPlan::incomplete(
                     format!("Keep typing: {example}"),
                     problem,
-                    names
-                        .into_iter()
-                        .map(|n| CommandCompletion {
-                            text: format!("{verb} {n}"),
-                            label: n.to_string(),
-                        })
-                        .collect(),
+                    completions(&names, |n| format!("{verb} {n}")),
                 ))
             }
         }
