@@ -133,6 +133,28 @@ describe("archiving from a project's page", () => {
   });
 });
 
+describe("the cold tier", () => {
+  it("shows an archive kept only at a target, and unarchives it from there", async () => {
+    const vault = seededVault();
+    // The seeded vault's folder target serves as the cold tier (an S3 bucket works the same).
+    vault.run("config", "set", "archive.cold_target", "usb-drive");
+    vault.run("config", "set", "archive.keep_local_days", "0");
+    vault.run("archive", "cold");
+    const info = vault.json<ArchiveInfo[]>("archives").find((a) => a.project_name === "ml-notebooks")!;
+    expect([info.present, info.cold_target]).toEqual([false, "usb-drive"]);
+    const p = await open("#/archives", vault);
+    const row = p.locator('[data-testid="archive-row"][data-archive="ml-notebooks"]');
+    await expect.poll(() => row.getByTestId("archive-where").textContent()).toBe("at usb-drive");
+    expect(await row.getByText("file missing").count()).toBe(0);
+    await row.getByRole("button", { name: "Unarchive" }).click();
+    await p.getByRole("dialog", { name: "Unarchive ml-notebooks?" }).getByRole("button", { name: "Unarchive", exact: true }).click();
+    await p.waitForSelector(".notice:has-text('ml-notebooks is back')", { timeout: 30_000 });
+    expect(vault.json<Project>("project", "show", "ml-notebooks").status).toBe("active");
+    expect(vault.json<ArchiveInfo[]>("archives").find((a) => a.project_name === "ml-notebooks")).toBeUndefined();
+    expectNoErrors(p);
+  });
+});
+
 describe("the archives view", () => {
   it("verifies an archive, and extracts it into a folder typed in the path dialog", async () => {
     const p = await open("#/archives");
