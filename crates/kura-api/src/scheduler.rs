@@ -476,6 +476,51 @@ mod tests {
     }
 
     #[test]
+    fn a_target_backed_up_after_every_change_that_is_absent_stays_behind_and_catches_up() {
+        let s = Scene::replicated();
+        assert_eq!(s.tick(), [OpState::Succeeded]);
+        let drive = s.dir.path().join("drive");
+        let unplugged = s.dir.path().join("unplugged");
+        std::fs::rename(&drive, &unplugged).unwrap();
+        // A new version while the drive is away: the run cannot reach it.
+        let changed = next_real_second();
+        let p = s.api.vault().project("site").unwrap();
+        std::fs::write(p.path.join("away.html"), "<p>made while away</p>\n").unwrap();
+        s.api.snapshot("site", None, &Job::default()).unwrap();
+        s.set(changed + kura_backup::REPLICATION_QUIET_SECS);
+        assert_eq!(s.tick(), [OpState::Failed]);
+        assert_eq!(s.runs()[0], RunResult::Unavailable);
+        let status = s.api.backup_status();
+        assert_eq!(
+            status.targets[0].behind_since,
+            Some(changed),
+            "the change is still owed"
+        );
+        assert_ne!(
+            status.state,
+            kura_backup::BackupState::Failed,
+            "an absent drive is no failure"
+        );
+        // Not tried again at once; past ten minutes behind it is overdue, which the tray shows.
+        s.set(changed + 300);
+        assert!(s.tick().is_empty());
+        s.set(changed + kura_backup::REPLICATION_OVERDUE_SECS + 1);
+        assert_eq!(
+            s.api.backup_status().state,
+            kura_backup::BackupState::Overdue
+        );
+        // Back, it catches up at the retry, and the copy holds the version.
+        std::fs::rename(&unplugged, &drive).unwrap();
+        s.set(changed + kura_backup::REPLICATION_QUIET_SECS + kura_backup::UNAVAILABLE_RETRY_SECS);
+        assert_eq!(s.tick(), [OpState::Succeeded]);
+        let status = s.api.backup_status();
+        assert_eq!(
+            (status.targets[0].behind_since, status.state),
+            (None, kura_backup::BackupState::Ok)
+        );
+    }
+
+    #[test]
     fn an_unreachable_target_waits_quietly_and_is_tried_again_after_a_while() {
         let s = Scene::new();
         std::fs::remove_dir_all(s.dir.path().join("drive")).unwrap();
