@@ -160,7 +160,12 @@ impl Backups<'_> {
         if let Some(dir) = part.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::from_io("create folder", dir, e))?;
         }
-        let start = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        let mut start = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        if start > store.size_of(&copy.key)? {
+            // Not the start of this object (it was replaced since): fetched again from the top.
+            std::fs::remove_file(&part).map_err(|e| Error::from_io("remove", &part, e))?;
+            start = 0;
+        }
         let mut out = OpenOptions::new()
             .create(true)
             .append(true)
