@@ -173,7 +173,8 @@ describe('Kura in its real window', () => {
     await browser.waitUntil(async () => (await browser.execute(() => document.activeElement?.dataset.testid)) === 'command-input', {
       timeoutMsg: 'Ctrl+K did not focus the command bar',
     });
-    await browser.keys('create project from-the-bar');
+    // setValue types key by key (browser.keys would press every key down before releasing any).
+    await input.setValue('create project from-the-bar');
     const preview = await $('[data-testid="command-preview"]');
     await browser.waitUntil(async () => (await preview.isExisting()) && (await preview.getText()).includes("Create the empty project 'from-the-bar'"), {
       timeoutMsg: 'the command bar did not preview the command',
