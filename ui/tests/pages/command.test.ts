@@ -74,6 +74,14 @@ describe("command bar", () => {
     await p.keyboard.press("Enter");
     await expect.poll(() => p.getByLabel("Active workspace").inputValue()).toBe("clients");
     expect(vault.json<{ name: string; active: boolean }[]>("workspace", "list").find((w) => w.active)?.name).toBe("clients");
+    const runs = () => vault.json<unknown[]>("backup", "list", "usb-drive", "--runs").length;
+    const runsBefore = runs();
+    await p.keyboard.press("Control+k");
+    await p.keyboard.type("back up now");
+    await expect.poll(() => text(bar.getByTestId("command-preview"))).toMatch(/^Back the vault up now to usb-drive/);
+    await p.keyboard.press("Enter");
+    await p.waitForSelector(".notice:has-text('Backing up to usb-drive')");
+    await expect.poll(runs, { timeout: 20_000 }).toBe(runsBefore + 1);
     await p.keyboard.press("Control+k");
     await p.keyboard.type("storage status");
     await p.keyboard.press("Enter");
