@@ -11,7 +11,6 @@ use std::io::{BufWriter, Seek, SeekFrom};
 use std::time::Duration;
 
 use kura_core::{Error, ErrorKind, Job, Progress, Result};
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use crate::state::State;
@@ -184,12 +183,10 @@ impl State {
     }
 
     fn mark_revoked(&self, id: &str, at: i64) -> Result<()> {
-        self.conn()
-            .execute(
-                "UPDATE shares SET revoked = ?2 WHERE id = ?1",
-                rusqlite::params![id, at],
-            )
-            .optional()?;
+        self.conn().execute(
+            "UPDATE shares SET revoked = ?2 WHERE id = ?1",
+            rusqlite::params![id, at],
+        )?;
         Ok(())
     }
 }
