@@ -43,15 +43,10 @@ impl Api {
     /// Every share, newest first; only those of one project when `project` (a name or an id)
     /// is given.
     pub fn shares(&self, project: Option<&str>) -> ApiResult<Vec<Share>> {
-        let id = match project {
-            Some(p) => Some(self.vault.project(p).map_err(|e| project_error(e, p))?.id),
-            None => None,
-        };
-        let all = self.backups().shares()?;
-        Ok(all
-            .into_iter()
-            .filter(|s| id.as_ref().is_none_or(|id| *id == s.project_id))
-            .collect())
+        self.backups().shares(project).map_err(|e| match project {
+            Some(p) => project_error(e, p),
+            None => e.into(),
+        })
     }
 
     /// Revokes a share: its copy at the target is deleted, so the link stops working.

@@ -115,13 +115,6 @@ pub fn parse_expiry(text: &str) -> Result<u64> {
     Ok(secs)
 }
 
-fn random_id() -> Result<String> {
-    let mut bytes = [0u8; 12];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| Error::new(ErrorKind::Internal, format!("no randomness: {e}")))?;
-    Ok(hex::encode(bytes))
-}
-
 const COLUMNS: &str = "id, target, object, project_id, project_name, version, file_name, size, url, created, expires, revoked, target_encrypted";
 
 impl State {
@@ -227,7 +220,7 @@ impl Backups<'_> {
             .map_err(io)?;
         let size = packed.as_file().metadata().map_err(io)?.len();
         packed.as_file_mut().seek(SeekFrom::Start(0)).map_err(io)?;
-        let id = random_id()?;
+        let id = hex::encode(crate::crypto::random::<12>()?);
         let file_name = exported.file_name();
         let object = format!("shares/{id}/{file_name}");
         let store = Store::open(&target, self.timeouts())?;
@@ -269,13 +262,19 @@ impl Backups<'_> {
         Ok(share)
     }
 
-    /// Every share, newest first, with whether its link works now.
-    pub fn shares(&self) -> Result<Vec<Share>> {
+    /// Every share, newest first, with whether its link works now; only those of one project
+    /// when `project` (a name or an id) is given.
+    pub fn shares(&self, project: Option<&str>) -> Result<Vec<Share>> {
+        let id = project
+            .map(|p| self.vault.project(p))
+            .transpose()?
+            .map(|p| p.id);
         let now = self.now();
         Ok(State::open(self.root())?
             .shares(None, now)?
             .into_iter()
             .map(|(s, _)| s)
+            .filter(|s| id.as_ref().is_none_or(|id| *id == s.project_id))
             .collect())
     }
 

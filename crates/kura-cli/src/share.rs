@@ -94,15 +94,7 @@ pub fn run(
             out.done_json(text.trim_end(), json!(share));
         }
         Some(ShareCmd::List { project }) => {
-            let id = match project {
-                Some(p) => Some(vault.project(p)?.id),
-                None => None,
-            };
-            let list: Vec<Share> = backups
-                .shares()?
-                .into_iter()
-                .filter(|s| id.as_ref().is_none_or(|id| *id == s.project_id))
-                .collect();
+            let list = backups.shares(project.as_deref())?;
             let mut text = String::new();
             for s in &list {
                 let when = match s.state {
