@@ -6,9 +6,10 @@
 //! rewritten as `REF_DELTA` (the base named by its id, which the new pack also holds). An object
 //! stored in two packs is written once. Loose objects are passed in already encoded.
 //!
-//! While copying, each whole blob's first bytes are inflated (a few hundred bytes of input, not
-//! the object) and compared with a marker: the caller learns which blobs start with it without
-//! reading and hashing every object again.
+//! While copying, each entry's first bytes are inflated (a few hundred bytes of input, not the
+//! object) and compared with a marker: the caller learns which blobs start with it without
+//! reading and hashing every object again. A delta's start is told from its first instruction:
+//! literal bytes, or a copy of its base's start (whose answer is known, the base coming first).
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -52,8 +53,8 @@ pub struct CopiedPack {
     pub bytes: u64,
     /// Blobs of the packs whose content starts with the marker.
     pub marked: Vec<Oid>,
-    /// Objects of the packs stored as deltas: what they start with is not known without
-    /// resolving them (the caller reads them whole if it must know).
+    /// Objects of the packs stored as deltas whose start could not be told from their first
+    /// instruction (the caller reads them whole if it must know).
     pub deltas: Vec<Oid>,
 }
 
@@ -163,7 +164,9 @@ impl<'a> JoinedPack<'a> {
         let mut marked = Vec::new();
         let mut deltas = Vec::new();
         let mut inflater = Decompress::new(true);
-        let mut start = vec![0u8; marker.len()];
+        let mut start = vec![0u8; marker.len().max(DELTA_PREFIX)];
+        // What is known of each object seen so far: a delta's answer may be its base's.
+        let mut starts: std::collections::HashMap<Oid, Start> = std::collections::HashMap::new();
         for p in &self.packs {
             let mut file = File::open(&p.path).map_err(Error::io(&p.path))?;
             // Offsets to ids, for rewriting OFS_DELTA bases.
@@ -183,27 +186,64 @@ impl<'a> JoinedPack<'a> {
                 pos = e.end;
                 let (kind, size, header_len) =
                     entry_header(&buf).ok_or_else(|| damaged(&p.path))?;
-                if kind == OBJ_BLOB
-                    && size >= marker.len() as u64
-                    && starts_with(&mut inflater, &buf[header_len..], marker, &mut start)
-                {
-                    marked.push(e.oid);
-                } else if kind == OBJ_OFS_DELTA || kind == OBJ_REF_DELTA {
-                    deltas.push(e.oid);
+                // A delta's base, and the bytes that name it.
+                let base = match kind {
+                    OBJ_OFS_DELTA => {
+                        let (distance, n) =
+                            ofs_distance(&buf[header_len..]).ok_or_else(|| damaged(&p.path))?;
+                        let base = e
+                            .offset
+                            .checked_sub(distance)
+                            .and_then(|o| by_offset.get(&o))
+                            .ok_or_else(|| damaged(&p.path))?;
+                        Some((*base, n))
+                    }
+                    OBJ_REF_DELTA => {
+                        let base: Oid = buf
+                            .get(header_len..header_len + 20)
+                            .and_then(|b| b.try_into().ok())
+                            .ok_or_else(|| damaged(&p.path))?;
+                        Some((base, 20))
+                    }
+                    _ => None,
+                };
+                let state = match (kind, base) {
+                    (_, Some((base, n))) => {
+                        let got = inflate_prefix(
+                            &mut inflater,
+                            &buf[header_len + n..],
+                            &mut start[..DELTA_PREFIX],
+                        );
+                        let base_start = starts.get(&base).copied().unwrap_or(Start::Unknown);
+                        delta_start(&start[..got], marker, base_start)
+                    }
+                    (OBJ_BLOB, None) if size >= marker.len() as u64 => {
+                        let got = inflate_prefix(
+                            &mut inflater,
+                            &buf[header_len..],
+                            &mut start[..marker.len()],
+                        );
+                        if start[..got] == *marker {
+                            Start::Yes
+                        } else {
+                            Start::No
+                        }
+                    }
+                    // Trees, commits and tags: a delta of one is never a blob.
+                    _ => Start::No,
+                };
+                match state {
+                    Start::Yes => marked.push(e.oid),
+                    Start::Unknown => deltas.push(e.oid),
+                    Start::No => {}
                 }
-                if kind == OBJ_OFS_DELTA {
-                    let (distance, n) =
-                        ofs_distance(&buf[header_len..]).ok_or_else(|| damaged(&p.path))?;
-                    let base = e
-                        .offset
-                        .checked_sub(distance)
-                        .and_then(|o| by_offset.get(&o))
-                        .ok_or_else(|| damaged(&p.path))?;
+                starts.insert(e.oid, state);
+                if let (OBJ_OFS_DELTA, Some((base, n))) = (kind, base) {
                     // Same size field, type 7, then the base id instead of the distance.
                     let mut header = buf[..header_len].to_vec();
                     header[0] = (header[0] & 0x8f) | (OBJ_REF_DELTA << 4);
                     w.write_all(&header).map_err(wio)?;
-                    w.write_all(base).map_err(wio)?;
+                    w.write_all(&base).map_err(wio)?;
                     w.write_all(&buf[header_len + n..]).map_err(wio)?;
                 } else {
                     w.write_all(&buf).map_err(wio)?;
@@ -233,40 +273,122 @@ impl<'a> JoinedPack<'a> {
     }
 }
 
-/// True when the zlib stream `deflated` inflates to something that starts with `marker`; only
-/// as much as that takes is inflated. `start` is scratch space of the marker's length.
-fn starts_with(
-    inflater: &mut Decompress,
-    deflated: &[u8],
-    marker: &[u8],
-    start: &mut [u8],
-) -> bool {
-    if marker.is_empty() {
-        return true;
-    }
+/// What is known of whether an object's content starts with the marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    Yes,
+    No,
+    /// Only resolving the delta would tell.
+    Unknown,
+}
+
+/// Inflated bytes of a delta enough for its two sizes and its first instruction.
+const DELTA_PREFIX: usize = 64;
+
+/// Inflates the start of the zlib stream `deflated` into `out`, no further than it holds; the
+/// bytes it got (fewer for a short or damaged stream).
+fn inflate_prefix(inflater: &mut Decompress, deflated: &[u8], out: &mut [u8]) -> usize {
     inflater.reset(true);
     let mut filled = 0;
-    while filled < marker.len() {
-        let in_at = inflater.total_in() as usize;
+    while filled < out.len() {
+        let in_at = (inflater.total_in() as usize).min(deflated.len());
         let before = inflater.total_out();
-        match inflater.decompress(
-            &deflated[in_at.min(deflated.len())..],
-            &mut start[filled..],
-            FlushDecompress::None,
-        ) {
-            Ok(_) => {}
-            Err(_) => return false,
+        if inflater
+            .decompress(
+                &deflated[in_at..],
+                &mut out[filled..],
+                FlushDecompress::None,
+            )
+            .is_err()
+        {
+            break;
         }
         let got = (inflater.total_out() - before) as usize;
         if got == 0 {
-            return false;
-        }
-        if start[filled..filled + got] != marker[filled..filled + got] {
-            return false;
+            break;
         }
         filled += got;
     }
-    true
+    filled
+}
+
+/// Whether the object a delta makes starts with `marker`, from the delta's first bytes
+/// (`delta`: its base's size, its result's size, then instructions) and what is known of its
+/// base. A first instruction that inserts bytes answers by them; one that copies the base's
+/// start answers as the base does.
+fn delta_start(delta: &[u8], marker: &[u8], base: Start) -> Start {
+    let mut at = 0;
+    let mut varint = || -> Option<u64> {
+        let mut v = 0u64;
+        let mut shift = 0;
+        loop {
+            let c = *delta.get(at)?;
+            at += 1;
+            if shift < 64 {
+                v |= u64::from(c & 0x7f) << shift;
+            }
+            shift += 7;
+            if c & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+    };
+    let (Some(_base_len), Some(len)) = (varint(), varint()) else {
+        return Start::Unknown;
+    };
+    if len < marker.len() as u64 {
+        return Start::No;
+    }
+    let Some(&cmd) = delta.get(at) else {
+        return Start::Unknown;
+    };
+    at += 1;
+    if cmd & 0x80 != 0 {
+        // A copy: offset in up to four bytes (flags 0x01..0x08), length in up to three.
+        let mut offset = 0u64;
+        let mut size = 0u64;
+        for (bit, shift) in [(0x01, 0), (0x02, 8), (0x04, 16), (0x08, 24)] {
+            if cmd & bit != 0 {
+                let Some(&b) = delta.get(at) else {
+                    return Start::Unknown;
+                };
+                offset |= u64::from(b) << shift;
+                at += 1;
+            }
+        }
+        for (bit, shift) in [(0x10, 0), (0x20, 8), (0x40, 16)] {
+            if cmd & bit != 0 {
+                let Some(&b) = delta.get(at) else {
+                    return Start::Unknown;
+                };
+                size |= u64::from(b) << shift;
+                at += 1;
+            }
+        }
+        if size == 0 {
+            size = 0x10000;
+        }
+        if offset == 0 && size >= marker.len() as u64 {
+            base
+        } else {
+            Start::Unknown
+        }
+    } else if cmd != 0 {
+        // An insert of `cmd` literal bytes.
+        let n = (cmd as usize).min(marker.len());
+        let Some(literal) = delta.get(at..at + n) else {
+            return Start::Unknown;
+        };
+        if literal != &marker[..n] {
+            Start::No
+        } else if n == marker.len() {
+            Start::Yes
+        } else {
+            Start::Unknown
+        }
+    } else {
+        Start::Unknown
+    }
 }
 
 fn damaged(pack: &Path) -> Error {
@@ -380,5 +502,100 @@ impl Write for HashingWriter<'_> {
     }
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MARK: &[u8] = b"kura-chunked-file v1\n";
+
+    /// A delta's header: its base's size and its result's size (small ones fit one byte).
+    fn delta(base_len: u8, len: u8, instructions: &[u8]) -> Vec<u8> {
+        let mut d = vec![base_len, len];
+        d.extend_from_slice(instructions);
+        d
+    }
+
+    #[test]
+    fn a_delta_that_inserts_its_start_answers_by_the_bytes() {
+        let mut ins = vec![MARK.len() as u8];
+        ins.extend_from_slice(MARK);
+        assert_eq!(
+            delta_start(&delta(10, 40, &ins), MARK, Start::No),
+            Start::Yes
+        );
+        let mut other = vec![MARK.len() as u8];
+        other.extend_from_slice(b"<!DOCTYPE html>\n<head>");
+        assert_eq!(
+            delta_start(&delta(10, 40, &other), MARK, Start::Yes),
+            Start::No
+        );
+        // Too few literal bytes to tell, but a mismatch in them is enough.
+        assert_eq!(
+            delta_start(
+                &delta(10, 40, &[4, b'k', b'u', b'r', b'a']),
+                MARK,
+                Start::No
+            ),
+            Start::Unknown
+        );
+        assert_eq!(
+            delta_start(
+                &delta(10, 40, &[4, b'<', b'h', b't', b'm']),
+                MARK,
+                Start::Unknown
+            ),
+            Start::No
+        );
+    }
+
+    #[test]
+    fn a_delta_that_copies_its_base_start_answers_as_the_base() {
+        // Copy offset 0 (no offset bytes), 30 bytes (flag 0x10).
+        let copy = [0x80 | 0x10, 30];
+        for base in [Start::Yes, Start::No, Start::Unknown] {
+            assert_eq!(delta_start(&delta(40, 40, &copy), MARK, base), base);
+        }
+        // A copy from elsewhere in the base, or of fewer bytes than the marker, cannot tell.
+        assert_eq!(
+            delta_start(
+                &delta(40, 40, &[0x80 | 0x01 | 0x10, 5, 30]),
+                MARK,
+                Start::Yes
+            ),
+            Start::Unknown
+        );
+        assert_eq!(
+            delta_start(&delta(40, 40, &[0x80 | 0x10, 3]), MARK, Start::Yes),
+            Start::Unknown
+        );
+        // Length 0 means 0x10000.
+        assert_eq!(
+            delta_start(&delta(40, 40, &[0x80]), MARK, Start::No),
+            Start::No
+        );
+    }
+
+    #[test]
+    fn a_short_result_or_a_cut_delta() {
+        assert_eq!(
+            delta_start(&delta(40, 5, &[0x80 | 0x10, 5]), MARK, Start::Yes),
+            Start::No
+        );
+        assert_eq!(delta_start(&[0x80], MARK, Start::Yes), Start::Unknown);
+        assert_eq!(
+            delta_start(&delta(40, 40, &[]), MARK, Start::Yes),
+            Start::Unknown
+        );
+        assert_eq!(
+            delta_start(&delta(40, 40, &[0x80 | 0x10]), MARK, Start::Yes),
+            Start::Unknown
+        );
+        assert_eq!(
+            delta_start(&delta(40, 40, &[0]), MARK, Start::Yes),
+            Start::Unknown
+        );
     }
 }
