@@ -456,15 +456,18 @@ impl Vault {
             .flatten()
             .map(|e| e.path())
             .collect();
-        let mut pb = repo.packbuilder()?;
-        let mut walk = repo.revwalk()?;
-        walk.push(new_head)?;
-        pb.insert_walk(&mut walk)?;
+        let mut pb = crate::repack::pack_builder(&repo)?;
+        let mut inserted = crate::repack::insert_reachable(&repo, &mut pb, &[new_head])?;
         pb.write(&pack_dir, 0o444)?;
         let name = pb
             .name()?
             .ok_or_else(|| Error::internal("the new pack has no name"))?
             .to_string();
+        crate::repack::check_written(
+            &pack_dir.join(format!("pack-{name}.pack")),
+            &mut inserted,
+            &p.name,
+        )?;
         let new_files: Vec<std::path::PathBuf> = ["pack", "idx"]
             .iter()
             .map(|ext| pack_dir.join(format!("pack-{name}.{ext}")))

@@ -88,7 +88,7 @@ impl Vault {
 
     /// Like [`Vault::open`], with the given clock.
     pub fn open_with_clock(root: &Path, clock: Arc<dyn Clock>) -> Result<Vault> {
-        limit_git_memory();
+        set_git_options();
         if !root.is_dir() {
             let parent = root.parent().filter(|p| !p.as_os_str().is_empty());
             match parent {
@@ -283,11 +283,15 @@ const GIT_MAPPED_LIMIT: usize = 64 << 20;
 /// See [`GIT_MAPPED_LIMIT`].
 const GIT_WINDOW: usize = 16 << 20;
 
-/// Sets libgit2's limits for this process, once.
+/// Sets libgit2's options for this process, once: its memory limits, and no hash check of every
+/// object it reads. That check (SHA-1 with collision detection) was a sixth of a repack's time
+/// and a share of every export; damage to a pack or loose object still fails its zlib stream's
+/// checksum, and `kura verify` hashes every object it reads itself (see `verify::read_object`).
 #[allow(unsafe_code)]
-fn limit_git_memory() {
+fn set_git_options() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        git2::opts::strict_hash_verification(false);
         // SAFETY: process-wide libgit2 options, set before this process opens a history.
         let set = unsafe {
             git2::opts::set_mwindow_size(GIT_WINDOW)

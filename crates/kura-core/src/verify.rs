@@ -92,8 +92,8 @@ struct Walked {
 }
 
 /// Reads every commit, tree and blob reachable from the project's latest version (each object
-/// once), checking hashes; collects the chunks pointers refer to.
-fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walked> {
+/// once), hashing them when `hashes` says so; collects the chunks pointers refer to.
+fn walk_history(repo: &Repository, project: &Project, hashes: Hashes, job: &Job) -> Result<Walked> {
     let mut w = Walked::default();
     let problem = |versions: Vec<String>, paths: Vec<String>, message: String| Problem {
         area: "history".into(),
@@ -142,13 +142,15 @@ fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walke
         let short = id.to_string()[..10].to_string();
         w.versions += 1;
         w.objects += 1;
-        let commit = match repo.find_commit(id) {
+        let commit = match read_object(&odb, id, hashes)
+            .and_then(|_| repo.find_commit(id).map_err(|e| e.message().to_string()))
+        {
             Ok(c) => c,
             Err(e) => {
                 w.problems.push(problem(
                     vec![short],
                     vec![],
-                    format!("the version cannot be read: {}", e.message()),
+                    format!("the version cannot be read: {e}"),
                 ));
                 continue;
             }
@@ -157,7 +159,14 @@ fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walke
         let mut stack: Vec<(Oid, String)> = vec![(commit.tree_id(), String::new())];
         while let Some((tree_id, prefix)) = stack.pop() {
             let first_visit = seen_trees.insert(tree_id);
-            let tree = match repo.find_tree(tree_id) {
+            let checked = if first_visit {
+                read_object(&odb, tree_id, hashes).map(|_| ())
+            } else {
+                Ok(())
+            };
+            let tree = match checked
+                .and_then(|()| repo.find_tree(tree_id).map_err(|e| e.message().to_string()))
+            {
                 Ok(t) => t,
                 Err(e) => {
                     if first_visit {
@@ -168,7 +177,7 @@ fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walke
                             } else {
                                 prefix.clone()
                             }],
-                            format!("a folder of this version cannot be read: {}", e.message()),
+                            format!("a folder of this version cannot be read: {e}"),
                         ));
                     }
                     continue;
@@ -191,7 +200,7 @@ fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walke
                         let is_pointer = match seen_blobs.get(&oid) {
                             Some(p) => *p,
                             None => {
-                                let is_pointer = match odb.read(oid) {
+                                let is_pointer = match read_object(&odb, oid, hashes) {
                                     Ok(obj) => {
                                         w.objects += 1;
                                         let data = obj.data();
@@ -221,10 +230,7 @@ fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walke
                                         w.problems.push(problem(
                                             vec![short.clone()],
                                             vec![path.clone()],
-                                            format!(
-                                                "the file's content cannot be read: {}",
-                                                e.message()
-                                            ),
+                                            format!("the file's content cannot be read: {e}"),
                                         ));
                                         false
                                     }
@@ -250,6 +256,36 @@ fn walk_history(repo: &Repository, project: &Project, job: &Job) -> Result<Walke
         users.dedup();
     }
     Ok(w)
+}
+
+/// Whether a walk of a history hashes every object it reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hashes {
+    /// `verify`: libgit2 is told not to check (see `vault::set_git_options`), and this is where
+    /// damage that keeps a valid zlib stream shows.
+    Check,
+    /// Garbage collection, which needs the chunk pointers: damage zlib sees still stops it.
+    Trust,
+}
+
+/// Reads an object, checking its content against its id when asked; the reason it cannot be
+/// had otherwise.
+fn read_object<'o>(
+    odb: &'o git2::Odb<'_>,
+    oid: Oid,
+    hashes: Hashes,
+) -> std::result::Result<git2::OdbObject<'o>, String> {
+    let obj = odb.read(oid).map_err(|e| e.message().to_string())?;
+    if hashes == Hashes::Trust {
+        return Ok(obj);
+    }
+    match Oid::hash_object(obj.kind(), obj.data()) {
+        Ok(actual) if actual == oid => Ok(obj),
+        Ok(actual) => Err(format!(
+            "object {oid} is damaged: its content hashes to {actual}"
+        )),
+        Err(e) => Err(e.message().to_string()),
+    }
 }
 
 /// Versions of the project's history that hold a path no restore would write (see `names`),
@@ -409,7 +445,7 @@ impl Vault {
                     continue;
                 }
             };
-            let walked = walk_history(&repo, p, job)?;
+            let walked = walk_history(&repo, p, Hashes::Check, job)?;
             report
                 .problems
                 .extend(unrestorable_versions(&repo, p, job)?);
@@ -493,7 +529,7 @@ impl Vault {
         let projects = self.all_projects()?;
         for p in &projects {
             let repo = history::open(&self.history_path(&p.id))?;
-            let walked = walk_history(&repo, p, job)?;
+            let walked = walk_history(&repo, p, Hashes::Trust, job)?;
             if let Some(problem) = walked.problems.first() {
                 // Never delete chunks on the word of a damaged history.
                 return Err(crate::error::Error::corrupt(format!(

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::disk;
 use crate::history::walk_files;
 use crate::random::Rng;
-use crate::sandbox::{s, Sandbox};
+use crate::sandbox::{git, s, Sandbox};
 
 fn chunk_packs(vault: &Path) -> Vec<PathBuf> {
     walk_files(&vault.join("chunks/packs"))
@@ -126,6 +126,96 @@ fn a_damaged_pack_is_reported_alike_by_the_project_and_the_vault_verify() {
         sb.ok(&["verify", "beta"])["problems"],
         serde_json::json!([])
     );
+}
+
+/// A file of the history whose stored content no longer matches its id, in a stream zlib still
+/// reads: Kura reads objects without hashing them (a repack's time), so `verify` does it and
+/// names the file, and the repack of garbage collection refuses to rewrite that history.
+#[test]
+fn a_history_object_that_no_longer_matches_its_id_is_named_by_verify() {
+    let sb = Sandbox::new();
+    let src = sb.path("notes");
+    disk::write(&src.join("notes.txt"), "hello world\n");
+    disk::write(&src.join("other.txt"), "untouched\n");
+    sb.ok(&["project", "import", s(&src), "--link"]);
+    assert!(problems(&sb.ok(&["verify", "notes"])).is_empty());
+
+    // The history as loose objects (real git), then the blob of notes.txt replaced by another
+    // blob's file of the same length: a valid zlib stream under the original's name.
+    let hist = fs::read_dir(sb.vault().join("histories"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .next()
+        .unwrap();
+    let g = |args: &[&str]| {
+        let mut all = vec!["--git-dir", s(&hist)];
+        all.extend_from_slice(args);
+        let out = git(&all);
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let blob = g(&["rev-parse", "main:notes.txt"]);
+    let packs = hist.join("objects/pack");
+    let aside = sb.path("packs-aside");
+    fs::rename(&packs, &aside).unwrap();
+    fs::create_dir(&packs).unwrap();
+    for pack in walk_files(&aside)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "pack"))
+    {
+        let out = std::process::Command::new("git")
+            .args(["--git-dir", s(&hist), "unpack-objects", "-q"])
+            .stdin(fs::File::open(&pack).unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let other_text = sb.path("other-text");
+    disk::write(&other_text, "HELLO WORLD\n");
+    let other = g(&["hash-object", "-w", s(&other_text)]);
+    let loose = |id: &str| hist.join("objects").join(&id[..2]).join(&id[2..]);
+    fs::copy(loose(&other), loose(&blob)).unwrap();
+    assert_eq!(
+        g(&["cat-file", "-p", &blob]),
+        "HELLO WORLD",
+        "git reads the damaged object without complaint"
+    );
+
+    let run = sb.json_run(&["verify", "notes"]);
+    assert_eq!(run.code, Some(8), "{}", run.text());
+    let found = problems(&run.json());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["paths"], serde_json::json!(["notes.txt"]));
+    assert!(
+        found[0]["message"].as_str().unwrap().contains(&blob),
+        "{found:?}"
+    );
+    // Garbage collection first rewrites the history with deltas: libgit2 would index the damaged
+    // object under the id of what it now holds, so the rewrite is refused and nothing changes.
+    let packs_before = walk_files(&packs);
+    let gc = sb.run(&["gc"]);
+    assert_eq!(
+        gc.code,
+        Some(8),
+        "gc stops at a damaged history: {}{}",
+        gc.text(),
+        gc.stderr
+    );
+    assert!(gc.stderr.contains(&blob), "{}", gc.stderr);
+    assert_eq!(
+        walk_files(&packs),
+        packs_before,
+        "no pack was added or removed"
+    );
+    assert_eq!(problems(&sb.json_run(&["verify", "notes"]).json()), found);
 }
 
 /// A linked project with a large file in two versions; returns (folder, [v2, v1], v1's pack).
