@@ -35,9 +35,9 @@ chunks=$(kib "$w/vault/chunks")
 g="$w/git"
 git init -q "$g"
 cp -r "$a/." "$g/"
-(cd "$g" && git add -A && git -c user.name=b -c user.email=b@b commit -qm stable \
+(cd "$g" && git add -A && git -c gc.auto=0 -c user.name=b -c user.email=b@b commit -qm stable \
   && find . -mindepth 1 -maxdepth 1 ! -name .git -exec rm -rf {} + && cp -r "$b/." . \
-  && git add -A && git -c user.name=b -c user.email=b@b commit -qm nightly)
+  && git add -A && git -c gc.auto=0 -c user.name=b -c user.email=b@b commit -qm nightly)
 start=$(date +%s%N)
 git -C "$g" gc -q
 git_ms=$(( ($(date +%s%N) - start) / 1000000 ))

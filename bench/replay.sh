@@ -17,7 +17,7 @@ mapfile -t commits < <(git -C "$w/work" rev-list --first-parent -n "$count" HEAD
 export KURA_HOME="$w/vault"
 g="$w/git.git"
 git init -q --bare "$g"
-gw() { git --git-dir="$g" --work-tree="$w/work" -c user.name=b -c user.email=b@b "$@"; }
+gw() { git --git-dir="$g" --work-tree="$w/work" -c gc.auto=0 -c user.name=b -c user.email=b@b "$@"; }
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 kura_ms=0
 git_ms=0
