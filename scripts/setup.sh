@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Kura needs on a fresh Debian/Ubuntu machine:
-# system packages (Tauri's WebKitGTK stack, Xvfb and WebKitWebDriver for the window tests,
-# Chromium for the page tests, a D-Bus session and GNOME keyring for the OS keyring tests:
-# scripts/with-keyring.sh), Node.js, the Rust components and tauri-driver.
+# system packages (cmake, which builds libgit2's zlib-ng; Tauri's WebKitGTK stack, Xvfb and
+# WebKitWebDriver for the window tests, Chromium for the page tests, a D-Bus session and GNOME
+# keyring for the OS keyring tests: scripts/with-keyring.sh), Node.js, the Rust components and
+# tauri-driver.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
 packages=(
-    build-essential pkg-config git util-linux ca-certificates file curl
+    build-essential pkg-config cmake git util-linux ca-certificates file curl
     libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
     xvfb xauth webkit2gtk-driver fonts-dejavu-core imagemagick chromium
     zstd tar time
