@@ -112,6 +112,8 @@ pub(crate) struct Runner {
     last_logged: Mutex<Option<(String, Instant)>>,
     /// When the cold tier's last pass failed (the next waits a while).
     pub(crate) cold_failed_at: Mutex<Option<Instant>>,
+    /// When the copies of expired shares are looked for next.
+    pub(crate) share_sweep_at: Mutex<Option<Instant>>,
     /// Called on the run's thread before it starts (tests hold a run open with it).
     #[cfg(test)]
     pub(crate) before_run: Mutex<Option<Box<dyn FnOnce() + Send>>>,

@@ -217,14 +217,15 @@ impl Api {
     }
 
     /// One look at the clock: starts the backups that are due (targets backed up after every
-    /// change among them) and a due cleanup, rewrites idle histories, and publishes the backup
-    /// status. Returns the operations it started. [`Scheduler`] calls this every little while in
+    /// change among them) and a due cleanup, rewrites idle histories, moves archives to the cold
+    /// tier, deletes the copies of expired shares, and publishes the backup status. Returns the operations it started. [`Scheduler`] calls this every little while in
     /// the process that holds the schedule lock.
     pub fn run_schedules(self: &Arc<Self>) -> Vec<Operation> {
         let mut started = self.run_due_backups();
         started.extend(self.cleanup_if_due(self.now()));
         self.repack_idle_histories();
         self.cold_tier_in_background();
+        self.expired_shares_in_background();
         self.publish_backup_status();
         started
     }
@@ -253,30 +254,43 @@ impl Api {
                 return None;
             }
         };
-        if !lock(&self.backups.agenda).start(REPACK_KEY) {
+        self.in_background(REPACK_KEY, "kura-repack-idle", move |api| {
+            for id in idle {
+                match api.vault.repack_project(&id, &kura_core::Job::default()) {
+                    Ok(true) => api.changed(Some(&id), "repacked"),
+                    Ok(false) => {}
+                    Err(e) if e.kind() == kura_core::ErrorKind::Busy => {}
+                    Err(e) => {
+                        tracing::warn!("rewriting the history of {id} with deltas failed: {e}")
+                    }
+                }
+            }
+        })
+    }
+
+    /// Runs `work` on a thread of its own (named `name`) under the agenda's `key`, unless work
+    /// under that key is under way already. Returns the thread, if one started.
+    pub(crate) fn in_background(
+        self: &Arc<Self>,
+        key: &'static str,
+        name: &str,
+        work: impl FnOnce(&Arc<Api>) + Send + 'static,
+    ) -> Option<JoinHandle<()>> {
+        if !lock(&self.backups.agenda).start(key) {
             return None;
         }
         let api = self.clone();
         let spawned = std::thread::Builder::new()
-            .name("kura-repack-idle".into())
+            .name(name.into())
             .spawn(move || {
-                for id in idle {
-                    match api.vault.repack_project(&id, &kura_core::Job::default()) {
-                        Ok(true) => api.changed(Some(&id), "repacked"),
-                        Ok(false) => {}
-                        Err(e) if e.kind() == kura_core::ErrorKind::Busy => {}
-                        Err(e) => {
-                            tracing::warn!("rewriting the history of {id} with deltas failed: {e}")
-                        }
-                    }
-                }
-                lock(&api.backups.agenda).finish(REPACK_KEY);
+                work(&api);
+                lock(&api.backups.agenda).finish(key);
             });
         match spawned {
             Ok(handle) => Some(handle),
             Err(e) => {
-                lock(&self.backups.agenda).finish(REPACK_KEY);
-                tracing::warn!("no thread to rewrite histories with: {e}");
+                lock(&self.backups.agenda).finish(key);
+                tracing::warn!("no thread for {name}: {e}");
                 None
             }
         }
@@ -303,35 +317,23 @@ impl Api {
                 .archives_to_drop_locally(cfg.keep_local_days, cfg.local_cap.0)
                 .ok()?
                 .is_empty();
-        if !waiting || !lock(&self.backups.agenda).start(COLD_KEY) {
+        if !waiting {
             return None;
         }
-        let api = self.clone();
-        let spawned = std::thread::Builder::new()
-            .name("kura-cold-tier".into())
-            .spawn(move || {
-                match api.cold_pass(&kura_core::Job::default()) {
-                    Ok(r) => tracing::info!(
-                        "cold tier '{}': {} archives uploaded, {} local files dropped",
-                        r.target,
-                        r.uploaded.len(),
-                        r.dropped.len()
-                    ),
-                    Err(e) => {
-                        tracing::warn!("moving archives to the cold tier failed: {e}");
-                        *lock(&api.backups.cold_failed_at) = Some(Instant::now());
-                    }
+        self.in_background(COLD_KEY, "kura-cold-tier", |api| {
+            match api.cold_pass(&kura_core::Job::default()) {
+                Ok(r) => tracing::info!(
+                    "cold tier '{}': {} archives uploaded, {} local files dropped",
+                    r.target,
+                    r.uploaded.len(),
+                    r.dropped.len()
+                ),
+                Err(e) => {
+                    tracing::warn!("moving archives to the cold tier failed: {e}");
+                    *lock(&api.backups.cold_failed_at) = Some(Instant::now());
                 }
-                lock(&api.backups.agenda).finish(COLD_KEY);
-            });
-        match spawned {
-            Ok(handle) => Some(handle),
-            Err(e) => {
-                lock(&self.backups.agenda).finish(COLD_KEY);
-                tracing::warn!("no thread to move archives with: {e}");
-                None
             }
-        }
+        })
     }
 
     fn cleanup_if_due(self: &Arc<Self>, now: i64) -> Option<Operation> {

@@ -1,12 +1,25 @@
 //! Shared links (see `kura_backup`'s shares): made, listed and revoked through every door, each
-//! change announced as a `share.changed` event.
+//! change announced as a `share.changed` event; the copies of expired ones deleted by the
+//! scheduler.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use kura_backup::{Share, ShareRequest};
 use kura_core::Job;
 
+use crate::backups::lock;
 use crate::error::{ApiResult, SubjectKind};
 use crate::projects::project_error;
 use crate::Api;
+
+/// The agenda's key while the copies of expired shares are deleted.
+const SHARES_KEY: &str = "shares:";
+/// Between two looks for expired shares whose copies are still at their targets.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+/// After a target could not be reached, the next look waits this long.
+const SWEEP_RETRY: Duration = Duration::from_secs(600);
 
 impl Api {
     fn share_changed(&self, share: &Share) {
@@ -54,5 +67,44 @@ impl Api {
         let share = self.backups().revoke_share(id)?;
         self.share_changed(&share);
         Ok(share)
+    }
+
+    /// Deletes the copies of shares whose links have expired (see
+    /// [`kura_backup::Backups::delete_expired_shares`]); returns their ids.
+    pub fn delete_expired_shares(&self) -> ApiResult<Vec<String>> {
+        let ids = self.backups().delete_expired_shares()?;
+        if !ids.is_empty() {
+            for share in self.backups().shares(None)? {
+                if ids.contains(&share.id) {
+                    self.share_changed(&share);
+                }
+            }
+        }
+        Ok(ids)
+    }
+
+    /// Deletes the copies of expired shares on a thread of its own, at most every
+    /// [`SWEEP_EVERY`] (after a target could not be reached, [`SWEEP_RETRY`]). Returns the
+    /// thread, if one started.
+    pub(crate) fn expired_shares_in_background(self: &Arc<Self>) -> Option<JoinHandle<()>> {
+        {
+            let mut next = lock(&self.backups.share_sweep_at);
+            if next.is_some_and(|t| Instant::now() < t) {
+                return None;
+            }
+            *next = Some(Instant::now() + SWEEP_EVERY);
+        }
+        self.in_background(SHARES_KEY, "kura-shares", |api| {
+            match api.delete_expired_shares() {
+                Ok(ids) if !ids.is_empty() => {
+                    tracing::info!("deleted the copies of {} expired shares", ids.len());
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!("the copies of expired shares wait: {}", e.message);
+                    *lock(&api.backups.share_sweep_at) = Some(Instant::now() + SWEEP_RETRY);
+                }
+            }
+        })
     }
 }

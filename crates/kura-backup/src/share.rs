@@ -175,6 +175,23 @@ impl State {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Shares whose link has expired and whose copy is still at the target: (id, target,
+    /// object).
+    fn expired_copies(&self, now: i64) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, target, object FROM shares WHERE revoked IS NULL AND expires <= ?1 AND object != '' ORDER BY target, id",
+        )?;
+        let rows = stmt.query_map([now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Notes that the share's copy is gone from its target (its object is forgotten).
+    fn mark_copy_deleted(&self, id: &str) -> Result<()> {
+        self.conn()
+            .execute("UPDATE shares SET object = '' WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
     fn mark_revoked(&self, id: &str, at: i64) -> Result<()> {
         self.conn().execute(
             "UPDATE shares SET revoked = ?2 WHERE id = ?1",
@@ -290,15 +307,61 @@ impl Backups<'_> {
         if share.revoked.is_some() {
             return Ok(share);
         }
-        let target = self.target(&share.target)?;
-        let store = Store::open(&target, self.timeouts())?;
-        store.delete(&object)?;
+        // An expired share's copy may be gone already (see `delete_expired_shares`).
+        if !object.is_empty() {
+            let target = self.target(&share.target)?;
+            let store = Store::open(&target, self.timeouts())?;
+            store.delete(&object)?;
+        }
         state.mark_revoked(id, self.now())?;
         Ok(state
             .shares(Some(id), self.now())?
             .pop()
             .map(|(s, _)| s)
             .unwrap_or(share))
+    }
+}
+
+impl Backups<'_> {
+    /// Deletes the copies of shares whose links have expired: nobody can download them any
+    /// more, and they take room at the target. Returns the shares whose copies went. Shares
+    /// stay listed as expired. A target that cannot be reached (or was removed) keeps its
+    /// copies for the next time; the first such error is returned once every other target was
+    /// done.
+    pub fn delete_expired_shares(&self) -> Result<Vec<String>> {
+        let state = State::open(self.root())?;
+        let mut deleted = Vec::new();
+        let mut first_error = None;
+        let copies = state.expired_copies(self.now())?;
+        for group in copies.chunk_by(|a, b| a.1 == b.1) {
+            let store = match self
+                .target(&group[0].1)
+                .and_then(|t| Store::open(&t, self.timeouts()))
+            {
+                Ok(store) => store,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            for (id, _, object) in group {
+                match store.delete(object) {
+                    Ok(()) => {
+                        state.mark_copy_deleted(id)?;
+                        deleted.push(id.clone());
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                        // The target is not answering; its other copies wait too.
+                        break;
+                    }
+                }
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(deleted),
+        }
     }
 }
 

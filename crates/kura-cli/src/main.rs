@@ -184,7 +184,7 @@ enum Command {
     /// delete, list, query, batch.
     Record(records::RecordArgs),
     /// Share a version as a download link from an S3 target (`kura share P --target T
-    /// --expires 24h`); `kura share list`, `kura share revoke ID`.
+    /// --expires 24h`); `kura share list`, `kura share revoke ID`, `kura share prune`.
     Share(share::ShareArgs),
     /// Serve the vault's operations as MCP tools over stdin/stdout, for AI agent clients.
     Mcp {

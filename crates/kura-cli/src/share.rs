@@ -1,5 +1,5 @@
 //! `kura share ...`: a version of a project as a download link from an S3 target; the list of
-//! shares and revoking one.
+//! shares, revoking one, and deleting the copies of expired ones.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
@@ -40,6 +40,9 @@ enum ShareCmd {
     },
     /// Revoke a link: its copy at the target is deleted, so it stops working at once.
     Revoke { id: String },
+    /// Delete the copies of shares whose links have expired (the app and `kura serve` do this
+    /// every minute); the shares stay listed as expired.
+    Prune,
 }
 
 fn state_text(s: &Share) -> &'static str {
@@ -135,6 +138,15 @@ pub fn run(
                 ),
                 json!(share),
             );
+        }
+        Some(ShareCmd::Prune) => {
+            let deleted = backups.delete_expired_shares()?;
+            let text = match deleted.len() {
+                0 => "No expired share has a copy left at its target.".to_string(),
+                1 => "Deleted the copy of 1 expired share.".to_string(),
+                n => format!("Deleted the copies of {n} expired shares."),
+            };
+            out.done_json(&text, json!({ "deleted": deleted }));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -719,6 +719,50 @@ fn a_shared_link_downloads_the_version_until_it_expires_or_is_revoked() {
         ["expired", "active", "revoked"],
         "newest first: {list}"
     );
+    // The expired link's copy is deleted by a prune (the app's and the server's scheduler run
+    // the same every minute); the active share's copy stays, and every share stays listed.
+    let shares_dir = sb.path("s3data").join("kura/vault/shares");
+    let copy = |share: &Value| {
+        shares_dir
+            .join(share["id"].as_str().unwrap())
+            .join(share["file_name"].as_str().unwrap())
+    };
+    assert!(copy(&short).exists(), "{}", copy(&short).display());
+    let active = list[1].clone();
+    assert!(copy(&active).exists());
+    let pruned = kura_ok(&sb, &["share", "prune"], &env).json;
+    assert_eq!(pruned["deleted"], serde_json::json!([short["id"]]));
+    assert!(!copy(&short).exists(), "the expired copy is gone");
+    assert!(copy(&active).exists(), "the active copy stays");
+    let again = kura_ok(&sb, &["share", "prune"], &env).json;
+    assert_eq!(again["deleted"], serde_json::json!([]));
+    let after = kura_ok(&sb, &["share", "list", "--project", "site"], &env).json;
+    assert_eq!(after.as_array().unwrap().len(), 3, "{after}");
+    assert_eq!(after[0]["state"], "expired");
+    // `kura serve`'s scheduler does the same on its own.
+    let late = kura_ok(
+        &sb,
+        &["share", "site", "--target", "public", "--expires", "1s"],
+        &env,
+    )
+    .json;
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(copy(&late).exists());
+    let mut serve = sb
+        .command(["serve", "--listen", "127.0.0.1:0"])
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while copy(&late).exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert!(!copy(&late).exists(), "kura serve deleted the expired copy");
+    assert!(copy(&active).exists());
 
     // Refused before anything is uploaded: a folder target, a week and a day, an unknown project.
     let drive = sb.path("drive");
@@ -756,7 +800,7 @@ fn a_shared_link_downloads_the_version_until_it_expires_or_is_revoked() {
             .as_array()
             .unwrap()
             .len(),
-        3,
+        4,
         "a refused share leaves no trace"
     );
 }
