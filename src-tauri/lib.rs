@@ -111,6 +111,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             events::RecordsChanged,
             events::BackupStatusChanged
         ])
+        // Every setting a person can change, by its dotted key: the UI's `SettingKey`.
+        .constant("SETTING_KEYS", kura_core::Config::known_keys())
         // Byte counts and times are far below 2^53: plain numbers are exact.
         .dangerously_cast_bigints_to_number()
         // One TypeScript name per Rust type (the shapes are the same both ways).

@@ -395,11 +395,24 @@ pub(crate) fn pack_builder(repo: &git2::Repository) -> Result<git2::PackBuilder<
         // large are in the chunk store anyway).
         ("pack.deltaCacheSize", 128 << 20),
     ];
-    let mut config = repo.config()?.open_level(git2::ConfigLevel::Local)?;
-    for (key, value) in SETTINGS {
-        if config.get_i64(key).ok() != Some(value) {
-            config.set_i64(key, value)?;
-        }
+    // A history whose settings cannot be written (another process writing them at the same
+    // moment) is repacked with libgit2's defaults: slower, the same pack.
+    let set = repo
+        .config()
+        .and_then(|c| c.open_level(git2::ConfigLevel::Local))
+        .and_then(|mut config| {
+            for (key, value) in SETTINGS {
+                if config.get_i64(key).ok() != Some(value) {
+                    config.set_i64(key, value)?;
+                }
+            }
+            Ok(())
+        });
+    if let Err(e) = set {
+        tracing::debug!(
+            "the delta cache of {} stays libgit2's: {e}",
+            repo.path().display()
+        );
     }
     let mut builder = repo.packbuilder()?;
     builder.set_threads(0);

@@ -103,6 +103,9 @@ export const events = {
 	vaultChanged: makeEvent<VaultChanged, VaultChanged>("vault-changed"),
 };
 
+/* Constants */
+export const SETTING_KEYS = ["paths.projects","storage.large_file_threshold","storage.binary_min_size","storage.chunk_extensions","storage.compression_level","storage.history_compression_level","storage.cache_size","snapshots.excludes","snapshots.honor_gitignore","snapshots.auto_snapshot","snapshots.quiet_period_secs","archive.archive_after_days","archive.compression_level","archive.threads","archive.unpack_max_ratio","archive.unpack_free_reserve","archive.cold_target","archive.keep_local_days","archive.local_cap","quota.max_project_size","quota.total_quota","cleanup.schedule","cleanup.trash_days","versions.keep_all_days","versions.hourly_days","versions.daily_days","network.connect_timeout_secs","network.io_timeout_secs","network.operation_timeout_secs"] as const;
+
 /* Types */
 /**  An engine error, for a door. */
 export type ApiError = {

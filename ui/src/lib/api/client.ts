@@ -2,6 +2,7 @@
 // thrown `KuraError`s (with the engine's `code`), fills in defaults, and carries job handles.
 
 import type { DroppedFile, DropEvent, OnProgress, Transport, Unlisten } from "./transport";
+import type { SETTING_KEYS } from "../bindings";
 import type {
   BackupStatus,
   CommandInput,
@@ -132,37 +133,8 @@ export function projectFilter(partial: ProjectFilter = {}): Required<ProjectFilt
   };
 }
 
-/** Every setting a person can change, by its dotted key. */
-export type SettingKey =
-  | "paths.projects"
-  | "storage.large_file_threshold"
-  | "storage.binary_min_size"
-  | "storage.chunk_extensions"
-  | "storage.compression_level"
-  | "storage.history_compression_level"
-  | "storage.cache_size"
-  | "snapshots.excludes"
-  | "snapshots.honor_gitignore"
-  | "snapshots.auto_snapshot"
-  | "snapshots.quiet_period_secs"
-  | "archive.archive_after_days"
-  | "archive.compression_level"
-  | "archive.threads"
-  | "archive.unpack_max_ratio"
-  | "archive.unpack_free_reserve"
-  | "archive.cold_target"
-  | "archive.keep_local_days"
-  | "archive.local_cap"
-  | "quota.max_project_size"
-  | "quota.total_quota"
-  | "cleanup.schedule"
-  | "cleanup.trash_days"
-  | "versions.keep_all_days"
-  | "versions.hourly_days"
-  | "versions.daily_days"
-  | "network.connect_timeout_secs"
-  | "network.io_timeout_secs"
-  | "network.operation_timeout_secs";
+/** Every setting a person can change, by its dotted key (the engine's `Config::known_keys`). */
+export type SettingKey = (typeof SETTING_KEYS)[number];
 
 export class Client {
   constructor(readonly transport: Transport) {}
