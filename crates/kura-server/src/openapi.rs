@@ -35,7 +35,7 @@ use crate::routes::*;
         records::vault_collections, records::vault_batch, records::vault_list, records::vault_query,
         records::vault_configure, records::vault_drop, records::vault_get, records::vault_put,
         records::vault_delete,
-        shares::create, shares::list, shares::revoke,
+        shares::create, shares::list, shares::revoke, shares::prune,
         operations::list, operations::get, operations::cancel,
         events::events,
         backups::status, backups::add_target, backups::update_target, backups::remove_target,

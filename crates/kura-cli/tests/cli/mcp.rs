@@ -139,6 +139,7 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
         "share_project",
         "list_shares",
         "revoke_share",
+        "prune_shares",
     ]
     .iter()
     .chain(DESTRUCTIVE.iter())

@@ -91,4 +91,21 @@ impl KuraMcp {
     async fn revoke_share(&self, Parameters(p): Parameters<RevokeShare>) -> Reply {
         blocking(&self.api, move |api| Ok(json!(api.revoke_share(&p.id)?))).await
     }
+
+    /// Deletes the copies of shared links that have expired: nobody can download them any more,
+    /// and they take room at the target. The shares stay listed as expired. Returns the ids of
+    /// the shares whose copies went (`deleted`).
+    #[tool(annotations(
+        title = "Delete the copies of expired links",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = true,
+        open_world_hint = true
+    ))]
+    async fn prune_shares(&self) -> Reply {
+        blocking(&self.api, move |api| {
+            Ok(json!({ "deleted": api.delete_expired_shares()? }))
+        })
+        .await
+    }
 }

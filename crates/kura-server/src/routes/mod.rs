@@ -138,6 +138,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v1/projects/{id}/shares", post(shares::create))
         .route("/v1/shares", get(shares::list))
+        .route("/v1/shares/prune", post(shares::prune))
         .route("/v1/shares/{id}", delete(shares::revoke))
         .route("/v1/projects/{id}/archive", post(archives::archive))
         .route("/v1/archives", get(archives::list))

@@ -1,11 +1,12 @@
 //! Shared links: a version of a project uploaded to an S3 target as a `tar.zst` with a presigned
-//! download link; listed, and revoked (the shared copy deleted).
+//! download link; listed, revoked (the shared copy deleted), and the copies of expired ones
+//! deleted.
 
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kura_backup::{Share, ShareRequest};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, json, long, St, Wait};
@@ -71,5 +72,27 @@ pub async fn list(st: St, Query(q): Query<SharesQuery>) -> HttpResult<Response> 
 pub async fn revoke(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, move |a| Ok(a.revoke_share(&id)?)).await?,
+    ))
+}
+
+/// The shares whose copies a prune deleted.
+#[derive(Serialize, ToSchema)]
+pub struct SharesPruned {
+    /// Their ids.
+    pub deleted: Vec<String>,
+}
+
+/// Deletes the copies of shared links that have expired (nobody can download them any more);
+/// the shares stay listed as expired. `kura serve` also does this every minute.
+#[utoipa::path(post, path = "/v1/shares/prune", tag = "shares",
+    responses((status = 200, body = SharesPruned)))]
+pub async fn prune(st: St) -> HttpResult<Response> {
+    Ok(json(
+        blocking(&st, move |a| {
+            Ok(SharesPruned {
+                deleted: a.delete_expired_shares()?,
+            })
+        })
+        .await?,
     ))
 }

@@ -747,6 +747,16 @@ async fn shares_are_refused_through_a_folder_target_and_listed_and_revoked_by_id
     );
     let r = writer.delete("/v1/shares/0123456789abcdef01234567").await;
     assert_eq!((r.status, r.code()), (404, "not_found".into()));
+    // No expired share has a copy to delete; a read token may not ask.
+    let r = writer.call("POST", "/v1/shares/prune").send().await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json(), json!({"deleted": []}));
+    let r = s
+        .client(Scope::Read)
+        .call("POST", "/v1/shares/prune")
+        .send()
+        .await;
+    assert_eq!(r.status, 403);
     s.stop().await;
 }
 
