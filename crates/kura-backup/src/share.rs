@@ -325,19 +325,25 @@ impl Backups<'_> {
 impl Backups<'_> {
     /// Deletes the copies of shares whose links have expired: nobody can download them any
     /// more, and they take room at the target. Returns the shares whose copies went. Shares
-    /// stay listed as expired. A target that cannot be reached (or was removed) keeps its
-    /// copies for the next time; the first such error is returned once every other target was
-    /// done.
+    /// stay listed as expired. A target that cannot be reached keeps its copies for the next
+    /// time, and the first such error is returned once every other target was done. Copies at
+    /// a target that was removed from the vault are left where they are: Kura no longer knows
+    /// how to reach it.
     pub fn delete_expired_shares(&self) -> Result<Vec<String>> {
         let state = State::open(self.root())?;
         let mut deleted = Vec::new();
         let mut first_error = None;
         let copies = state.expired_copies(self.now())?;
         for group in copies.chunk_by(|a, b| a.1 == b.1) {
-            let store = match self
-                .target(&group[0].1)
-                .and_then(|t| Store::open(&t, self.timeouts()))
-            {
+            let target = match self.target(&group[0].1) {
+                Ok(target) => target,
+                Err(e) if e.kind() == ErrorKind::NotFound => continue,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            let store = match Store::open(&target, self.timeouts()) {
                 Ok(store) => store,
                 Err(e) => {
                     first_error.get_or_insert(e);
