@@ -803,6 +803,18 @@ fn a_shared_link_downloads_the_version_until_it_expires_or_is_revoked() {
         4,
         "a refused share leaves no trace"
     );
+    // Copies at a target removed from the vault stay there; the prune does not fail on them.
+    let orphan = kura_ok(
+        &sb,
+        &["share", "site", "--target", "public", "--expires", "1s"],
+        &env,
+    )
+    .json;
+    std::thread::sleep(Duration::from_secs(2));
+    kura_ok(&sb, &["backup", "target", "remove", "public"], &env);
+    let pruned = kura_ok(&sb, &["share", "prune"], &env).json;
+    assert_eq!(pruned["deleted"], serde_json::json!([]));
+    assert!(copy(&orphan).exists());
 }
 
 /// The archives as `kura archives` lists them.
