@@ -13,6 +13,24 @@ const root = path.resolve(import.meta.dirname, '../..');
 const application = path.join(root, 'target/debug/kura-desktop');
 let driver;
 
+// Free ports for tauri-driver and the WebKit driver behind it, so that a second run on the same
+// machine (another checkout's tests) cannot take them. The launcher picks them; its workers, which
+// load this file again, inherit them through the environment.
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+process.env.KURA_E2E_DRIVER_PORT ||= String(await freePort());
+process.env.KURA_E2E_NATIVE_PORT ||= String(await freePort());
+const driverPort = Number(process.env.KURA_E2E_DRIVER_PORT);
+const nativePort = Number(process.env.KURA_E2E_NATIVE_PORT);
+
 function tauriDriver() {
   const local = path.join(os.homedir(), '.cargo/bin/tauri-driver');
   return fs.existsSync(local) ? local : 'tauri-driver';
@@ -36,7 +54,7 @@ export const config = {
   specs: ['./specs/**/*.mjs'],
   maxInstances: 1,
   hostname: '127.0.0.1',
-  port: 4444,
+  port: driverPort,
   capabilities: [{ maxInstances: 1, 'tauri:options': { application } }],
   logLevel: 'warn',
   waitforTimeout: 15000,
@@ -59,8 +77,8 @@ export const config = {
     process.env.KURA_HOME = process.env.KURA_E2E_VAULT || path.join(scratch, 'vault');
     // Quick automatic versions keep the tests short.
     process.env.KURA_SNAPSHOTS_QUIET_PERIOD_SECS = '1';
-    driver = spawn(tauriDriver(), [], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
-    await waitForPort(4444, 20000);
+    driver = spawn(tauriDriver(), ['--port', String(driverPort), '--native-port', String(nativePort)], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+    await waitForPort(driverPort, 20000);
   },
 
   async afterTest(test, _context, { passed }) {
