@@ -95,6 +95,39 @@ impl Events {
              );",
         )
         .map_err(db_error)?;
+        // A new log (the vault's first, or one that replaced a lost or deleted file; backups
+        // leave the log out) numbers its events from the time it was made, in thousandths of a
+        // millisecond: above every id an earlier log of this vault gave, so that a client
+        // resuming from one of those is told of a gap (see `since`), never left waiting. Such
+        // ids stay below 2^53 (exact in JavaScript) until the 23rd century.
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS events_origin (
+                 one INTEGER PRIMARY KEY CHECK (one = 1),
+                 before INTEGER NOT NULL
+             );",
+        )
+        .map_err(db_error)?;
+        let fresh: bool = conn
+            .query_row(
+                "SELECT NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(db_error)?;
+        if fresh {
+            let origin = now_ms().saturating_mul(1000);
+            conn.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?1)",
+                [origin],
+            )
+            .and_then(|_| {
+                conn.execute(
+                    "INSERT OR REPLACE INTO events_origin (one, before) VALUES (1, ?1)",
+                    [origin],
+                )
+            })
+            .map_err(db_error)?;
+        }
         let (live, _) = broadcast::channel(4096);
         Ok(Events {
             db: Mutex::new(Db { conn, inserts: 0 }),
@@ -159,17 +192,21 @@ impl Events {
     }
 
     /// Up to `limit` events with an id above `after`, oldest first, of the given types (all
-    /// when `types` is empty; a type ending in `.` or `*` matches by prefix).
+    /// when `types` is empty; a type ending in `.` or `*` matches by prefix). A gap when events
+    /// after `after` are no longer kept: pruned, or given by an earlier log of this vault (an
+    /// id below this log's first; 0 means "from the start" and is never one).
     pub fn since(&self, after: i64, types: &[String], limit: usize) -> ApiResult<EventPage> {
         let db = self.db.lock().unwrap_or_else(|e| e.into_inner());
-        let pruned: i64 = db
-            .conn
-            .query_row("SELECT through FROM events_pruned WHERE one = 1", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(db_error)?
-            .unwrap_or(0);
+        let one = |sql: &str| -> ApiResult<i64> {
+            Ok(db
+                .conn
+                .query_row(sql, [], |r| r.get(0))
+                .optional()
+                .map_err(db_error)?
+                .unwrap_or(0))
+        };
+        let pruned = one("SELECT through FROM events_pruned WHERE one = 1")?;
+        let origin = one("SELECT before FROM events_origin WHERE one = 1")?;
         let mut stmt = db
             .conn
             .prepare_cached(
@@ -207,7 +244,7 @@ impl Events {
             }
         }
         Ok(EventPage {
-            gap: after < pruned,
+            gap: after < pruned || (after > 0 && after < origin),
             events,
             scanned,
         })
@@ -273,13 +310,47 @@ mod tests {
                 )
                 .unwrap();
         }
-        prune(&db.conn, 3).unwrap();
+        let first = db.conn.last_insert_rowid() - 4;
+        prune(&db.conn, first + 2).unwrap();
         drop(db);
-        let page = events.since(1, &[], 100).unwrap();
+        let page = events.since(first, &[], 100).unwrap();
         assert!(page.gap);
-        assert_eq!(page.events.iter().map(|e| e.id).collect::<Vec<_>>(), [4, 5]);
-        let page = events.since(3, &[], 100).unwrap();
+        let ids: Vec<i64> = page.events.iter().map(|e| e.id).collect();
+        assert_eq!(ids, [first + 3, first + 4]);
+        let page = events.since(first + 2, &[], 100).unwrap();
         assert!(!page.gap);
+    }
+
+    #[test]
+    fn a_log_made_anew_numbers_above_the_old_one_and_tells_its_readers_of_the_gap() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.db");
+        let old = Events::open(&path).unwrap();
+        let mut last = 0;
+        for _ in 0..3 {
+            last = old.emit("vault.changed", None, serde_json::json!({})).id;
+        }
+        drop(old);
+        // Lost, deleted, or a vault restored from a backup (which leaves the log out).
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.path().join(format!("events.db{suffix}")));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let new = Events::open(&path).unwrap();
+        assert_eq!(new.last_id().unwrap(), 0);
+        let first = new.emit("vault.changed", None, serde_json::json!({})).id;
+        assert!(first > last, "{last} then {first}");
+        // A reader that stopped at the old log's last event: told, then given what is kept.
+        let page = new.since(last, &[], 100).unwrap();
+        assert!(page.gap);
+        assert_eq!(page.events.len(), 1);
+        // From the start, or from this log's own events: no gap.
+        assert!(!new.since(0, &[], 100).unwrap().gap);
+        assert!(!new.since(first, &[], 100).unwrap().gap);
+        // Reopened, it goes on from where it was.
+        drop(new);
+        let again = Events::open(&path).unwrap();
+        assert!(again.emit("t", None, serde_json::json!({})).id == first + 1);
     }
 
     #[test]

@@ -750,6 +750,11 @@ fn collect(
         "records.db",
         "records.db-wal",
         "records.db-shm",
+        // The event log: what happened lately, for the doors' streams. A restored vault starts
+        // a new one (numbered above this one's, see kura_api::Events).
+        "events.db",
+        "events.db-wal",
+        "events.db-shm",
         "histories",
         "chunks",
     ];
