@@ -203,5 +203,5 @@ pub async fn pause_backups(
     state: State<'_, AppState>,
     length: Option<PauseLength>,
 ) -> ApiResult<()> {
-    blocking(&state, move |api| api.pause_backups(length)).await
+    blocking(&state, move |api| api.pause_backups(length).map(|_| ())).await
 }

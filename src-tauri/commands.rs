@@ -11,7 +11,8 @@ use kura_api::{Api, ApiError, ApiResult, AppInfo, ProgressSink};
 use kura_core::{
     Config, Diff, FileEntry, FilePreview, FolderGitCommit, FolderGitStatus, GcReport,
     ImportOptions, Job, NewProject, Progress, Project, ProjectFilter, RestorePlan, RestoreReport,
-    SnapshotReport, Stats, Template, UploadReport, VerifyReport, Version, Workspace,
+    SnapshotOptions, SnapshotReport, Stats, Template, Trigger, UploadReport, VerifyReport, Version,
+    Workspace,
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
@@ -324,7 +325,12 @@ pub async fn snapshot(
     on_progress: Channel<Progress>,
 ) -> ApiResult<SnapshotReport> {
     with_job(&state, "snapshot", job_id, on_progress, move |api, job| {
-        api.snapshot(&id, message, job)
+        let opts = SnapshotOptions {
+            message,
+            trigger: Trigger::Manual,
+            ..Default::default()
+        };
+        api.snapshot(&id, &opts, job)
     })
     .await
 }
@@ -333,7 +339,10 @@ pub async fn snapshot(
 #[tauri::command]
 #[specta::specta]
 pub async fn snapshot_changed(state: State<'_, AppState>) -> ApiResult<Vec<SnapshotReport>> {
-    blocking(&state, |api| api.snapshot_changed()).await
+    blocking(&state, |api| {
+        api.snapshot_changed(&SnapshotOptions::default(), &Job::default())
+    })
+    .await
 }
 
 #[tauri::command]

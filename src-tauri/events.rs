@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kura_api::{Api, BackupStatus};
+use kura_api::{Api, BackupStatus, VaultChange};
 use serde::{Deserialize, Serialize};
 use tauri::AppHandle;
 use tauri_specta::Event;
@@ -18,8 +18,8 @@ use tokio::sync::broadcast::error::RecvError;
 pub struct VaultChanged {
     /// The project concerned, or `None` for vault-wide changes (workspaces, settings).
     pub project_id: Option<String>,
-    /// What happened ("snapshot", "files", "metadata", "workspaces", "settings", ...).
-    pub reason: String,
+    /// What happened.
+    pub reason: VaultChange,
 }
 
 /// Records of a project (or of the vault) were written or deleted; a Records view showing them
@@ -85,7 +85,7 @@ pub fn forward(app: &AppHandle, api: &Arc<Api>) {
                     &handle,
                     VaultChanged {
                         project_id: None,
-                        reason: "resync".into(),
+                        reason: VaultChange::Gap,
                     },
                 );
             }
@@ -113,7 +113,9 @@ pub fn forward(app: &AppHandle, api: &Arc<Api>) {
 fn show(app: &AppHandle, e: kura_api::Event) {
     match e.kind.as_str() {
         "vault.changed" => {
-            let reason = e.data["reason"].as_str().unwrap_or_default().to_string();
+            // A reason this build does not know (a newer Kura wrote it): every view reloads.
+            let reason =
+                serde_json::from_value(e.data["reason"].clone()).unwrap_or(VaultChange::Gap);
             send(
                 app,
                 VaultChanged {

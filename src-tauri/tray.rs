@@ -126,11 +126,19 @@ fn back_up_every_target(app: &AppHandle) {
 
 /// Pauses scheduled backups for `length`, or resumes them with `None`.
 fn set_pause(app: &AppHandle, length: Option<PauseLength>) {
-    with_api(app, "pause", move |api| api.pause_backups(length));
+    with_api(app, "pause", move |api| {
+        api.pause_backups(length).map(|_| ())
+    });
 }
 
 fn snapshot_changed(app: &AppHandle) {
-    with_api(app, "snapshot", |api| api.snapshot_changed().map(|_| ()));
+    with_api(app, "snapshot", |api| {
+        api.snapshot_changed(
+            &kura_core::SnapshotOptions::default(),
+            &kura_core::Job::default(),
+        )
+        .map(|_| ())
+    });
 }
 
 /// A time for the tooltip: "today 14:05", "Mon 02:00" within a week, else the date.

@@ -10,7 +10,7 @@ use kura_core::{
 
 use crate::error::ApiResult;
 use crate::projects::project_error;
-use crate::Api;
+use crate::{Api, VaultChange};
 
 impl Api {
     /// Archives a project to a `tar.zst` file and removes it from the working set.
@@ -19,7 +19,7 @@ impl Api {
             .vault
             .archive_project(id, job)
             .map_err(|e| project_error(e, id))?;
-        self.changed(Some(&info.project_id), "archived");
+        self.changed(Some(&info.project_id), VaultChange::Archived);
         self.purge_discarded_in_background();
         Ok(info)
     }
@@ -28,7 +28,7 @@ impl Api {
     /// is only there).
     pub fn unarchive_project(&self, reference: &str, job: &Job) -> ApiResult<Project> {
         let p = self.backups().unarchive_project(reference, job)?;
-        self.changed(Some(&p.id), "unarchived");
+        self.changed(Some(&p.id), VaultChange::Unarchived);
         Ok(p)
     }
 
@@ -66,7 +66,7 @@ impl Api {
     pub fn cold_pass(&self, job: &Job) -> ApiResult<ColdReport> {
         let report = self.backups().cold_pass(job)?;
         if !report.uploaded.is_empty() || !report.dropped.is_empty() {
-            self.changed(None, "cold tier");
+            self.changed(None, VaultChange::ColdTier);
         }
         Ok(report)
     }
@@ -87,7 +87,7 @@ impl Api {
             Some(url) => self.backups().import_archive(url, opts, job)?,
             None => self.vault.import_archive(path, opts, job)?,
         };
-        self.changed(Some(&p.id), "created");
+        self.changed(Some(&p.id), VaultChange::Created);
         Ok(p)
     }
 
@@ -95,7 +95,7 @@ impl Api {
     pub fn cleanup(&self, opts: &CleanupOptions, job: &Job) -> ApiResult<CleanupReport> {
         let r = self.vault.cleanup(opts, job)?;
         if !opts.dry_run {
-            self.changed(None, "cleanup");
+            self.changed(None, VaultChange::Cleanup);
             self.purge_discarded_in_background();
         }
         Ok(r)

@@ -18,23 +18,12 @@ use kura_core::{AutoSnapshot, Job, ProjectFilter, ProjectStatus, SnapshotOptions
 use notify::{RecursiveMode, Watcher as _};
 
 use crate::backups::lock;
-use crate::Api;
+use crate::{Api, VaultChange};
 
 /// How often quiet folders are looked for.
 pub const QUIET_CHECK_INTERVAL: Duration = Duration::from_millis(500);
 /// Least time between two `files` changes of one project announced.
 const LIVE_EVENT_INTERVAL: Duration = Duration::from_millis(750);
-/// `vault.changed` reasons after which the watched folders are brought in line.
-pub(crate) const RELOAD_REASONS: &[&str] = &[
-    "created",
-    "trash",
-    "deleted",
-    "archived",
-    "unarchived",
-    "settings",
-    "cleanup",
-    "metadata",
-];
 
 #[derive(Default)]
 struct Pending {
@@ -147,7 +136,7 @@ impl Shared {
                 .is_none_or(|t| now.duration_since(*t) >= LIVE_EVENT_INTERVAL);
             if due {
                 pend.announced.insert(id.clone(), now);
-                api.changed(Some(id), "files");
+                api.changed(Some(id), VaultChange::Files);
             }
         }
     }
@@ -178,7 +167,7 @@ impl Shared {
             };
             match vault.snapshot(&id, &opts, &Job::default()) {
                 Ok(r) if r.version.is_some() => {
-                    api.changed(Some(&id), "snapshot");
+                    api.changed(Some(&id), VaultChange::Snapshot);
                     repack_in_background(&api, &id);
                 }
                 Ok(_) => {}
@@ -262,7 +251,7 @@ fn repack_in_background(api: &Arc<Api>, id: &str) {
         .name("kura-repack".into())
         .spawn(
             move || match api.vault().repack_if_many_packs(&id, &Job::default()) {
-                Ok(true) => api.changed(Some(&id), "repacked"),
+                Ok(true) => api.changed(Some(&id), VaultChange::Repacked),
                 Ok(false) => {}
                 Err(e) if e.kind() == kura_core::ErrorKind::Busy => {}
                 Err(e) => tracing::warn!("rewriting the history of {id} with deltas failed: {e}"),

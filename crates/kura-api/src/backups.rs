@@ -16,7 +16,7 @@ use chrono::Local;
 use kura_backup::{
     overall_state, BackupContents, BackupInfo, BackupRestoreReport, BackupState,
     BackupVerifyReport, Backups, Pause, PauseLength, PruneReport, RestorePreview, Retention,
-    RunRecord, ScheduledTarget, Secrets, Target, TargetHealth, TargetStatus, TestReport,
+    RunRecord, RunReport, ScheduledTarget, Secrets, Target, TargetHealth, TargetStatus, TestReport,
     VerifyMode,
 };
 use kura_core::{ErrorKind, Job, Progress};
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ApiError, ApiResult, ErrorCode, SubjectKind};
 use crate::operations::{Operation, ProgressSink};
-use crate::Api;
+use crate::{Api, VaultChange};
 
 /// How many recent runs of a target the policy looks at (to find the last one that counts).
 pub(crate) const RECENT_RUNS: u32 = 50;
@@ -389,7 +389,7 @@ impl Api {
         if let Some(e) = error {
             tracing::warn!("backup to {target}: {e}");
         }
-        self.changed(None, "backup");
+        self.changed(None, VaultChange::Backup);
         self.publish_backup_status();
     }
 
@@ -407,27 +407,52 @@ impl Api {
             passphrase: secrets.passphrase.filter(|s| !s.is_empty()),
         };
         let report = self.backups().add_target(target, &secrets, use_keyring)?;
-        self.changed(None, "backup-targets");
+        self.changed(None, VaultChange::BackupTargets);
         self.publish_backup_status();
         Ok(report)
     }
 
     /// Changes a target's schedule, retention and upload limit.
     pub fn update_backup_target(&self, name: &str, changes: TargetChanges) -> ApiResult<Target> {
-        let t = self.backups().update_target(name, |t| {
+        self.change_backup_target(name, |t| {
             t.schedule = changes.schedule.trim().to_string();
             t.retention = changes.retention;
             t.bandwidth_limit = changes.bandwidth_limit;
-        })?;
-        self.changed(None, "backup-targets");
+        })
+    }
+
+    /// Changes what `change` changes of a target's settings; the result is checked as a whole
+    /// before it is saved (its place and encryption cannot change).
+    pub fn change_backup_target(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut Target),
+    ) -> ApiResult<Target> {
+        let t = self
+            .backups()
+            .update_target(name, change)
+            .map_err(|e| target_error(e, name))?;
+        self.changed(None, VaultChange::BackupTargets);
         self.publish_backup_status();
         Ok(t)
+    }
+
+    /// Runs a backup of `target` on the calling thread (`kura backup run`), announced as one
+    /// started with [`Api::start_backup`] is; a run of the same target in another process is
+    /// refused (`busy`) by the target's lock.
+    pub fn run_backup(&self, target: &str, job: &Job) -> ApiResult<RunReport> {
+        self.backups()
+            .target(target)
+            .map_err(|e| target_error(e, target))?;
+        let result = self.backups().run_backup(target, job);
+        self.after_backup(target, result.as_ref().err());
+        result.map_err(|e| target_error(e, target))
     }
 
     /// Removes a target (its backups stay where they are).
     pub fn remove_backup_target(&self, name: &str) -> ApiResult<()> {
         self.backups().remove_target(name)?;
-        self.changed(None, "backup-targets");
+        self.changed(None, VaultChange::BackupTargets);
         self.publish_backup_status();
         Ok(())
     }
@@ -442,15 +467,19 @@ impl Api {
         r
     }
 
-    /// Pauses scheduled backups for `length`, or resumes them when `length` is `None`.
-    pub fn pause_backups(&self, length: Option<PauseLength>) -> ApiResult<()> {
+    /// Pauses scheduled backups for `length`, or resumes them when `length` is `None`; returns
+    /// the pause now in force.
+    pub fn pause_backups(&self, length: Option<PauseLength>) -> ApiResult<Option<Pause>> {
         let backups = self.backups();
-        match length {
-            Some(l) => backups.pause(l).map(|_| ())?,
-            None => backups.resume()?,
-        }
+        let pause = match length {
+            Some(l) => Some(backups.pause(l)?),
+            None => {
+                backups.resume()?;
+                None
+            }
+        };
         self.publish_backup_status();
-        Ok(())
+        Ok(pause)
     }
 
     /// Recent runs (of one target, or all), newest first.
@@ -522,7 +551,7 @@ impl Api {
             .prune(target, dry_run, job)
             .map_err(|e| target_error(e, target))?;
         if !dry_run {
-            self.changed(None, "backup");
+            self.changed(None, VaultChange::Backup);
         }
         Ok(r)
     }

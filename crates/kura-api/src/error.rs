@@ -1,74 +1,11 @@
 //! Errors as every door shows them: `{ code, message }`. Doors switch on `code`, never on the
 //! message, which is for people.
 
-use kura_core::ErrorKind;
 use serde::{Deserialize, Serialize};
 
-/// The stable machine-readable error codes (the engine's [`ErrorKind`], plus what only the doors
-/// can say: `unauthorized`, `forbidden`).
-#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    NotFound,
-    InvalidInput,
-    AlreadyExists,
-    Conflict,
-    PathEscape,
-    QuotaExceeded,
-    DiskFull,
-    Corrupt,
-    Busy,
-    Cancelled,
-    Io,
-    Internal,
-    Unavailable,
-    WrongPassphrase,
-}
-
-impl From<ErrorKind> for ErrorCode {
-    fn from(kind: ErrorKind) -> ErrorCode {
-        match kind {
-            ErrorKind::NotFound => ErrorCode::NotFound,
-            ErrorKind::InvalidInput => ErrorCode::InvalidInput,
-            ErrorKind::AlreadyExists => ErrorCode::AlreadyExists,
-            ErrorKind::Conflict => ErrorCode::Conflict,
-            ErrorKind::PathEscape => ErrorCode::PathEscape,
-            ErrorKind::QuotaExceeded => ErrorCode::QuotaExceeded,
-            ErrorKind::DiskFull => ErrorCode::DiskFull,
-            ErrorKind::Corrupt => ErrorCode::Corrupt,
-            ErrorKind::Busy => ErrorCode::Busy,
-            ErrorKind::Cancelled => ErrorCode::Cancelled,
-            ErrorKind::Io => ErrorCode::Io,
-            ErrorKind::Internal => ErrorCode::Internal,
-            ErrorKind::Unavailable => ErrorCode::Unavailable,
-            ErrorKind::WrongPassphrase => ErrorCode::WrongPassphrase,
-        }
-    }
-}
-
-impl ErrorCode {
-    /// The code as it is written on the wire (`not_found`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::InvalidInput => "invalid_input",
-            ErrorCode::AlreadyExists => "already_exists",
-            ErrorCode::Conflict => "conflict",
-            ErrorCode::PathEscape => "path_escape",
-            ErrorCode::QuotaExceeded => "quota_exceeded",
-            ErrorCode::DiskFull => "disk_full",
-            ErrorCode::Corrupt => "corrupt",
-            ErrorCode::Busy => "busy",
-            ErrorCode::Cancelled => "cancelled",
-            ErrorCode::Io => "io",
-            ErrorCode::Internal => "internal",
-            ErrorCode::Unavailable => "unavailable",
-            ErrorCode::WrongPassphrase => "wrong_passphrase",
-        }
-    }
-}
+/// The stable machine-readable error codes: the engine's own [`ErrorKind`], under the name the
+/// doors' clients see. What only a door can say (`unauthorized`, `forbidden`) is the door's.
+pub use kura_core::ErrorKind as ErrorCode;
 
 /// What kind of thing an error is about.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -133,11 +70,19 @@ impl ApiError {
 
 impl From<kura_core::Error> for ApiError {
     fn from(e: kura_core::Error) -> ApiError {
-        let err = ApiError::new(e.kind().into(), e.message());
+        let err = ApiError::new(e.kind(), e.message());
         match e.field() {
             Some(field) => err.about(SubjectKind::Field, field),
             None => err,
         }
+    }
+}
+
+/// Back to the engine's error, for a door that reports those (the CLI: its exit codes and
+/// `--json` errors are by kind). The subject is dropped; the message names it.
+impl From<ApiError> for kura_core::Error {
+    fn from(e: ApiError) -> kura_core::Error {
+        kura_core::Error::new(e.code, e.message)
     }
 }
 

@@ -118,8 +118,8 @@ impl Api {
     /// Announces that something in the vault changed (`project_id` `None`: vault-wide), as the
     /// `vault.changed` event every view refreshes on. When projects or settings changed, the
     /// folders watched for automatic versions are brought in line first.
-    pub fn changed(&self, project_id: Option<&str>, reason: &str) {
-        if autosnapshot::RELOAD_REASONS.contains(&reason) {
+    pub fn changed(&self, project_id: Option<&str>, change: VaultChange) {
+        if change.moves_watched_folders() {
             let watcher = backups::lock(&self.folder_watch)
                 .as_ref()
                 .and_then(std::sync::Weak::upgrade);
@@ -130,8 +130,74 @@ impl Api {
         self.events.emit(
             "vault.changed",
             project_id,
-            serde_json::json!({ "project_id": project_id, "reason": reason }),
+            serde_json::json!({ "project_id": project_id, "reason": change }),
         );
+    }
+}
+
+/// Why the vault changed: the `reason` of a `vault.changed` event. Every door (the CLI, the
+/// desktop app, HTTP, MCP) gives the same reason for the same change: each makes it through the
+/// same service function, which announces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum VaultChange {
+    /// A workspace was created, renamed, deleted or switched to.
+    Workspaces,
+    /// A project was created: blank, from a template, imported, or from an archive.
+    Created,
+    /// A project's name, workspace, description, kind, git remote, tags or metadata.
+    Metadata,
+    /// A project went to the trash or came back from it.
+    Trash,
+    /// A project was deleted for good.
+    Deleted,
+    /// Files of a project's folder were saved, renamed, deleted or copied in.
+    Files,
+    /// A version was taken.
+    Snapshot,
+    /// A project's folder (or one file of it) was restored to a version.
+    Restore,
+    /// A git repository was started in a project's folder.
+    Git,
+    /// A project was archived.
+    Archived,
+    /// A project came back from its archive.
+    Unarchived,
+    /// A history was rewritten into one pack with deltas.
+    Repacked,
+    /// Archives moved to or from the cold tier.
+    ColdTier,
+    /// The cleanup ran.
+    Cleanup,
+    /// A setting changed.
+    Settings,
+    /// Unused chunks and packs were removed.
+    Gc,
+    /// A backup run ended, or backups were pruned.
+    Backup,
+    /// A backup target was added, changed or removed.
+    BackupTargets,
+    /// Events were missed (pruned from the log before a reader got them): refresh everything.
+    Gap,
+}
+
+impl VaultChange {
+    /// Whether the projects or settings that decide which folders are watched for automatic
+    /// versions may have changed.
+    fn moves_watched_folders(self) -> bool {
+        matches!(
+            self,
+            VaultChange::Created
+                | VaultChange::Trash
+                | VaultChange::Deleted
+                | VaultChange::Archived
+                | VaultChange::Unarchived
+                | VaultChange::Settings
+                | VaultChange::Cleanup
+                | VaultChange::Metadata
+        )
     }
 }
 

@@ -6,16 +6,17 @@ use std::path::{Path, PathBuf};
 
 use kura_core::{
     Config, GcReport, ImportOptions, Job, NewProject, Project, RestoreReport, SnapshotOptions,
-    SnapshotReport, Trigger, UploadReport, Workspace,
+    SnapshotReport, UploadReport, Workspace,
 };
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult, SubjectKind};
-use crate::Api;
+use crate::{Api, VaultChange};
 
-/// About the running service.
+/// About the running Kura: its vault folder, version and settings file.
 #[derive(Serialize, Debug, Clone)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct AppInfo {
     /// The vault folder.
     pub vault: String,
@@ -67,21 +68,21 @@ impl Api {
     /// Creates a workspace.
     pub fn create_workspace(&self, name: &str) -> ApiResult<Workspace> {
         let w = self.vault.create_workspace(name)?;
-        self.changed(None, "workspaces");
+        self.changed(None, VaultChange::Workspaces);
         Ok(w)
     }
 
     /// Renames a workspace.
     pub fn rename_workspace(&self, name: &str, new_name: &str) -> ApiResult<Workspace> {
         let w = self.vault.rename_workspace(name, new_name)?;
-        self.changed(None, "workspaces");
+        self.changed(None, VaultChange::Workspaces);
         Ok(w)
     }
 
     /// Makes a workspace the active one (new projects go there).
     pub fn switch_workspace(&self, name: &str) -> ApiResult<Workspace> {
         let w = self.vault.switch_workspace(name)?;
-        self.changed(None, "workspaces");
+        self.changed(None, VaultChange::Workspaces);
         Ok(w)
     }
 
@@ -89,7 +90,7 @@ impl Api {
     /// the error's subject is the field `move_to`.
     pub fn delete_workspace(&self, name: &str, move_to: Option<&str>) -> ApiResult<()> {
         self.vault.delete_workspace(name, move_to)?;
-        self.changed(None, "workspaces");
+        self.changed(None, VaultChange::Workspaces);
         Ok(())
     }
 
@@ -104,7 +105,7 @@ impl Api {
     /// Creates a project, blank or from a template, with its first version.
     pub fn create_project(&self, new: &NewProject) -> ApiResult<Project> {
         let p = self.vault.create_project(new)?;
-        self.changed(Some(&p.id), "created");
+        self.changed(Some(&p.id), VaultChange::Created);
         Ok(p)
     }
 
@@ -116,12 +117,12 @@ impl Api {
         job: &Job,
     ) -> ApiResult<Project> {
         let p = self.vault.import_folder(path, opts, job)?;
-        self.changed(Some(&p.id), "created");
+        self.changed(Some(&p.id), VaultChange::Created);
         Ok(p)
     }
 
     /// Announces a change of project `reference` (a name or an id) under its id.
-    fn reference_changed(&self, reference: &str, reason: &str) {
+    fn reference_changed(&self, reference: &str, reason: VaultChange) {
         match self.vault.project(reference) {
             Ok(p) => self.changed(Some(&p.id), reason),
             Err(_) => self.changed(Some(reference), reason),
@@ -132,7 +133,7 @@ impl Api {
         &self,
         result: kura_core::Result<Project>,
         id: &str,
-        reason: &str,
+        reason: VaultChange,
     ) -> ApiResult<Project> {
         let p = result.map_err(|e| project_error(e, id))?;
         self.changed(Some(&p.id), reason);
@@ -141,12 +142,20 @@ impl Api {
 
     /// Renames a project.
     pub fn rename_project(&self, id: &str, new_name: &str) -> ApiResult<Project> {
-        self.project_changed(self.vault.rename_project(id, new_name), id, "metadata")
+        self.project_changed(
+            self.vault.rename_project(id, new_name),
+            id,
+            VaultChange::Metadata,
+        )
     }
 
     /// Moves a project to another workspace.
     pub fn move_project(&self, id: &str, workspace: &str) -> ApiResult<Project> {
-        self.project_changed(self.vault.move_project(id, workspace), id, "metadata")
+        self.project_changed(
+            self.vault.move_project(id, workspace),
+            id,
+            VaultChange::Metadata,
+        )
     }
 
     /// Changes a project's description, kind or git remote (`None`: unchanged).
@@ -158,12 +167,16 @@ impl Api {
         git_remote: Option<&str>,
     ) -> ApiResult<Project> {
         let r = self.vault.edit_project(id, description, kind, git_remote);
-        self.project_changed(r, id, "metadata")
+        self.project_changed(r, id, VaultChange::Metadata)
     }
 
     /// Adds and removes tags of a project.
     pub fn tag_project(&self, id: &str, add: &[String], remove: &[String]) -> ApiResult<Project> {
-        self.project_changed(self.vault.tag_project(id, add, remove), id, "metadata")
+        self.project_changed(
+            self.vault.tag_project(id, add, remove),
+            id,
+            VaultChange::Metadata,
+        )
     }
 
     /// Sets (or, with `None`, removes) metadata keys of a project.
@@ -172,17 +185,21 @@ impl Api {
         id: &str,
         changes: &[(String, Option<String>)],
     ) -> ApiResult<Project> {
-        self.project_changed(self.vault.set_metadata(id, changes), id, "metadata")
+        self.project_changed(
+            self.vault.set_metadata(id, changes),
+            id,
+            VaultChange::Metadata,
+        )
     }
 
     /// Moves a project to the trash.
     pub fn trash_project(&self, id: &str) -> ApiResult<Project> {
-        self.project_changed(self.vault.trash_project(id), id, "trash")
+        self.project_changed(self.vault.trash_project(id), id, VaultChange::Trash)
     }
 
     /// Brings a project back from the trash.
     pub fn untrash_project(&self, id: &str) -> ApiResult<Project> {
-        self.project_changed(self.vault.untrash_project(id), id, "trash")
+        self.project_changed(self.vault.untrash_project(id), id, VaultChange::Trash)
     }
 
     /// Deletes a project for good; its folders are removed in the background.
@@ -190,7 +207,7 @@ impl Api {
         self.vault
             .delete_project(id)
             .map_err(|e| project_error(e, id))?;
-        self.changed(Some(id), "deleted");
+        self.changed(Some(id), VaultChange::Deleted);
         self.purge_discarded_in_background();
         Ok(())
     }
@@ -208,39 +225,67 @@ impl Api {
             .vault
             .upload_files(id, sources, dest_dir, job)
             .map_err(|e| project_error(e, id))?;
-        self.reference_changed(id, "files");
+        self.reference_changed(id, VaultChange::Files);
         Ok(r)
     }
 
-    /// Takes a version of a project by hand.
+    /// Takes a version of a project (the door sets the trigger: by hand, or through the API).
     pub fn snapshot(
         &self,
         id: &str,
-        message: Option<String>,
+        opts: &SnapshotOptions,
         job: &Job,
     ) -> ApiResult<SnapshotReport> {
-        let opts = SnapshotOptions {
-            message,
-            trigger: Trigger::Manual,
-            ..Default::default()
-        };
         let r = self
             .vault
-            .snapshot(id, &opts, job)
+            .snapshot(id, opts, job)
             .map_err(|e| project_error(e, id))?;
-        self.changed(Some(&r.project_id), "snapshot");
+        if r.version.is_some() {
+            self.changed(Some(&r.project_id), VaultChange::Snapshot);
+        }
         Ok(r)
     }
 
     /// Takes a version of every active project that changed (the tray's "Snapshot now").
-    pub fn snapshot_changed(&self) -> ApiResult<Vec<SnapshotReport>> {
-        let reports =
-            self.vault
-                .snapshot_changed(true, &SnapshotOptions::default(), &Job::default())?;
+    pub fn snapshot_changed(
+        &self,
+        opts: &SnapshotOptions,
+        job: &Job,
+    ) -> ApiResult<Vec<SnapshotReport>> {
+        let reports = self.vault.snapshot_changed(true, opts, job)?;
         for r in reports.iter().filter(|r| r.version.is_some()) {
-            self.changed(Some(&r.project_id), "snapshot");
+            self.changed(Some(&r.project_id), VaultChange::Snapshot);
         }
         Ok(reports)
+    }
+
+    /// Saves a file into a project's folder from a stream (created or replaced atomically);
+    /// returns the bytes written.
+    pub fn save_file(&self, id: &str, path: &str, data: &mut dyn std::io::Read) -> ApiResult<u64> {
+        let n = self
+            .vault
+            .save_file(id, path, data)
+            .map_err(|e| project_error(e, id))?;
+        self.reference_changed(id, VaultChange::Files);
+        Ok(n)
+    }
+
+    /// Renames or moves a file or folder inside a project's folder.
+    pub fn rename_file(&self, id: &str, from: &str, to: &str) -> ApiResult<()> {
+        self.vault
+            .rename_file(id, from, to)
+            .map_err(|e| project_error(e, id))?;
+        self.reference_changed(id, VaultChange::Files);
+        Ok(())
+    }
+
+    /// Deletes a file or folder from a project's folder (earlier versions keep it).
+    pub fn delete_file(&self, id: &str, path: &str) -> ApiResult<()> {
+        self.vault
+            .delete_file(id, path)
+            .map_err(|e| project_error(e, id))?;
+        self.reference_changed(id, VaultChange::Files);
+        Ok(())
     }
 
     /// Restores a project's folder to a version (what is not in a version is kept as one first).
@@ -249,7 +294,7 @@ impl Api {
             .vault
             .restore_project(id, version, job)
             .map_err(|e| project_error(e, id))?;
-        self.reference_changed(id, "restore");
+        self.reference_changed(id, VaultChange::Restore);
         Ok(r)
     }
 
@@ -265,7 +310,7 @@ impl Api {
             .vault
             .restore_file(id, version, path, job)
             .map_err(|e| project_error(e, id))?;
-        self.reference_changed(id, "restore");
+        self.reference_changed(id, VaultChange::Restore);
         Ok(r)
     }
 
@@ -274,7 +319,7 @@ impl Api {
         self.vault
             .init_folder_git(id)
             .map_err(|e| project_error(e, id))?;
-        self.reference_changed(id, "git");
+        self.reference_changed(id, VaultChange::Git);
         Ok(())
     }
 
@@ -285,14 +330,14 @@ impl Api {
             .vault
             .set_config(key, value)
             .map_err(|e| ApiError::from(e).about(SubjectKind::Field, key))?;
-        self.changed(None, "settings");
+        self.changed(None, VaultChange::Settings);
         Ok((*c).clone())
     }
 
     /// Removes chunks and packs no version refers to any more.
     pub fn gc(&self, job: &Job) -> ApiResult<GcReport> {
         let r = self.vault.gc(job)?;
-        self.changed(None, "gc");
+        self.changed(None, VaultChange::Gc);
         Ok(r)
     }
 }

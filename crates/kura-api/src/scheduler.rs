@@ -19,7 +19,7 @@ use kura_core::{CleanupOptions, FileLock};
 use crate::autosnapshot::AutoSnapshots;
 use crate::backups::{lock, RECENT_RUNS};
 use crate::operations::Operation;
-use crate::Api;
+use crate::{Api, VaultChange};
 
 /// The lock file, under the vault folder, held by the process that runs the schedules.
 pub const SCHEDULE_LOCK: &str = "locks/schedule.lock";
@@ -257,7 +257,7 @@ impl Api {
         self.in_background(REPACK_KEY, "kura-repack-idle", move |api| {
             for id in idle {
                 match api.vault.repack_project(&id, &kura_core::Job::default()) {
-                    Ok(true) => api.changed(Some(&id), "repacked"),
+                    Ok(true) => api.changed(Some(&id), VaultChange::Repacked),
                     Ok(false) => {}
                     Err(e) if e.kind() == kura_core::ErrorKind::Busy => {}
                     Err(e) => {
@@ -362,7 +362,7 @@ impl Api {
                 lock(&api.backups.agenda).finish(CLEANUP_KEY);
                 let report = result?;
                 tracing::info!("scheduled cleanup freed {} bytes", report.bytes_freed);
-                api.changed(None, "cleanup");
+                api.changed(None, VaultChange::Cleanup);
                 api.purge_discarded_in_background();
                 Ok(report)
             });
@@ -388,7 +388,7 @@ mod tests {
     use crate::operations::OpState;
 
     use crate::testing::{at, next_real_second, open, real_now, Scene};
-    use kura_core::Job;
+    use kura_core::{Job, SnapshotOptions};
 
     #[test]
     fn a_target_runs_at_its_time_once_and_a_sleep_is_caught_up_with_one_run() {
@@ -431,7 +431,9 @@ mod tests {
         let changed = next_real_second();
         let p = s.api.vault().project("site").unwrap();
         std::fs::write(p.path.join("about.html"), "<p>about</p>\n").unwrap();
-        s.api.snapshot("site", None, &Job::default()).unwrap();
+        s.api
+            .snapshot("site", &SnapshotOptions::default(), &Job::default())
+            .unwrap();
         assert_eq!(behind(&s), Some(changed));
         s.set(changed + 1);
         assert!(s.tick().is_empty(), "it waits for a quiet moment");
@@ -488,7 +490,9 @@ mod tests {
         let changed = next_real_second();
         let p = s.api.vault().project("site").unwrap();
         std::fs::write(p.path.join("away.html"), "<p>made while away</p>\n").unwrap();
-        s.api.snapshot("site", None, &Job::default()).unwrap();
+        s.api
+            .snapshot("site", &SnapshotOptions::default(), &Job::default())
+            .unwrap();
         s.set(changed + kura_backup::REPLICATION_QUIET_SECS);
         assert_eq!(s.tick(), [OpState::Failed]);
         assert_eq!(s.runs()[0], RunResult::Unavailable);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{Local, TimeZone};
 use kura_backup::{RunResult, Target};
-use kura_core::{Clock, Job, NewProject, Vault};
+use kura_core::{Clock, Job, NewProject, SnapshotOptions, Vault};
 
 use crate::operations::OpState;
 use crate::Api;
@@ -71,7 +71,8 @@ impl Scene {
             })
             .unwrap();
         std::fs::write(p.path.join("index.html"), "<h1>hello</h1>\n").unwrap();
-        api.snapshot("site", None, &Job::default()).unwrap();
+        api.snapshot("site", &SnapshotOptions::default(), &Job::default())
+            .unwrap();
         std::fs::create_dir_all(dir.path().join("drive")).unwrap();
         let mut target = Target::folder("drive", &dir.path().join("drive/kura"));
         target.schedule = "hourly".into();

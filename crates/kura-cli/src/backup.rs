@@ -1,13 +1,16 @@
-//! `kura backup ...`: thin adapters over `kura_backup::Backups`.
+//! `kura backup ...`: thin adapters over `kura_backup::Backups` for what reads, and over the
+//! service (`kura_api::Api`) for what changes targets, runs or the pause, so that a running app
+//! or `kura serve` hears of it from the event log.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use kura_api::TargetSecrets;
 use kura_backup::{
-    secret_env_var, Backups, Location, PauseLength, Retention, SecretKind, Secrets, Target,
-    VerifyMode,
+    secret_env_var, Backups, Location, PauseLength, Retention, SecretKind, Target, VerifyMode,
 };
 use kura_core::{Error, ErrorKind, Job, Vault};
 use serde_json::json;
@@ -194,14 +197,14 @@ pub enum TargetCmd {
 /// Runs one `kura backup` command.
 pub fn run(
     cmd: &BackupCmd,
-    vault: &Vault,
+    vault: &Arc<Vault>,
     out: &Out,
     job: Job,
     now: i64,
 ) -> Result<ExitCode, Error> {
     let backups = Backups::new(vault);
     match cmd {
-        BackupCmd::Target(t) => target(t, &backups, out)?,
+        BackupCmd::Target(t) => target(t, vault, &backups, out)?,
         BackupCmd::Run { target, all } => {
             let names: Vec<String> = match (target, all) {
                 (Some(t), _) => vec![t.clone()],
@@ -210,8 +213,9 @@ pub fn run(
             let mut reports = Vec::new();
             let mut first_error = None;
             let mut text = String::new();
+            let api = crate::service(vault)?;
             for name in &names {
-                match backups.run_backup(name, &job) {
+                match api.run_backup(name, &job) {
                     Ok(r) => {
                         let _ = writeln!(
                             text,
@@ -228,11 +232,11 @@ pub fn run(
                         );
                     }
                     Err(e) if names.len() > 1 => {
-                        let _ = writeln!(text, "'{name}': {} ({})", e.message(), e.kind().code());
-                        reports.push(json!({"target": name, "ok": false, "error": {"code": e.kind().code(), "message": e.message()}}));
-                        first_error.get_or_insert(e.kind());
+                        let _ = writeln!(text, "'{name}': {} ({})", e.message, e.code.code());
+                        reports.push(json!({"target": name, "ok": false, "error": {"code": e.code, "message": e.message}}));
+                        first_error.get_or_insert(e.code);
                     }
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(e.into()),
                 }
             }
             out.done_json(text.trim_end(), json!(reports));
@@ -370,7 +374,7 @@ pub fn run(
             }
         }
         BackupCmd::Prune { target, dry_run } => {
-            let r = backups.prune(target, *dry_run, &job)?;
+            let r = crate::service(vault)?.prune_backups(target, *dry_run, &job)?;
             let verb = if r.dry_run { "Would remove" } else { "Removed" };
             let text = format!(
                 "{verb} {} backups and {} packs ({}); kept {} backups",
@@ -402,7 +406,9 @@ pub fn run(
             out.done_json(&text, json!(r));
         }
         BackupCmd::Schedule { target, schedule } => {
-            let t = backups.set_schedule(target, schedule)?;
+            let schedule = schedule.trim().to_string();
+            let t =
+                crate::service(vault)?.change_backup_target(target, |t| t.schedule = schedule)?;
             let text = if t.schedule.is_empty() {
                 format!("Target '{target}' runs on demand only")
             } else {
@@ -419,7 +425,8 @@ pub fn run(
                 monthly: rules.monthly,
                 retention_days: rules.retention_days,
             };
-            let t = backups.update_target(target, |t| t.retention = retention)?;
+            let t =
+                crate::service(vault)?.change_backup_target(target, |t| t.retention = retention)?;
             out.done_json(&format!("Retention of '{target}' set"), json!(t));
         }
         BackupCmd::Pause { until } => {
@@ -428,8 +435,8 @@ pub fn run(
                 PauseUntil::Tomorrow => PauseLength::UntilTomorrow,
                 PauseUntil::Resumed => PauseLength::UntilResumed,
             };
-            let pause = backups.pause(length)?;
-            let text = match pause.until {
+            let pause = crate::service(vault)?.pause_backups(Some(length))?;
+            let text = match pause.as_ref().and_then(|p| p.until) {
                 Some(t) => format!(
                     "Scheduled backups are paused until {}",
                     human::local_time(t)
@@ -441,7 +448,7 @@ pub fn run(
             out.done_json(&text, json!(pause));
         }
         BackupCmd::Resume => {
-            backups.resume()?;
+            crate::service(vault)?.pause_backups(None)?;
             out.done_json(
                 "Scheduled backups run again; missed ones are caught up",
                 json!({ "paused": false }),
@@ -479,7 +486,7 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-fn target(cmd: &TargetCmd, backups: &Backups, out: &Out) -> Result<(), Error> {
+fn target(cmd: &TargetCmd, vault: &Arc<Vault>, backups: &Backups, out: &Out) -> Result<(), Error> {
     match cmd {
         TargetCmd::Add {
             name,
@@ -513,7 +520,7 @@ fn target(cmd: &TargetCmd, backups: &Backups, out: &Out) -> Result<(), Error> {
                     .ok()
                     .filter(|v: &String| !v.is_empty())
             };
-            let secrets = Secrets {
+            let secrets = TargetSecrets {
                 access_key_id: env(SecretKind::AccessKeyId),
                 secret_access_key: env(SecretKind::SecretAccessKey),
                 passphrase: env(SecretKind::Passphrase),
@@ -526,7 +533,7 @@ fn target(cmd: &TargetCmd, backups: &Backups, out: &Out) -> Result<(), Error> {
                 retention: Retention::default(),
                 bandwidth_limit: bandwidth_limit.map(|b| b.0),
             };
-            let r = backups.add_target(&t, &secrets, *keyring)?;
+            let r = crate::service(vault)?.add_backup_target(&t, secrets, *keyring)?;
             let text = format!(
                 "Added target '{name}' ({}){}; it holds {} backups",
                 t.location.describe(),
@@ -573,7 +580,7 @@ fn target(cmd: &TargetCmd, backups: &Backups, out: &Out) -> Result<(), Error> {
             );
         }
         TargetCmd::Test { name } => {
-            let r = backups.test_target(name)?;
+            let r = crate::service(vault)?.test_backup_target(name)?;
             out.done_json(
                 &format!(
                     "Target '{name}' is reachable and holds {} backups",
@@ -583,7 +590,7 @@ fn target(cmd: &TargetCmd, backups: &Backups, out: &Out) -> Result<(), Error> {
             );
         }
         TargetCmd::Remove { name } => {
-            backups.remove_target(name)?;
+            crate::service(vault)?.remove_backup_target(name)?;
             out.done(&format!(
                 "Removed target '{name}' (its data was left at the target)"
             ));

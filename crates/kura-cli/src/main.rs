@@ -15,8 +15,10 @@ mod share;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand};
+use kura_api::Api;
 use kura_core::{
     ByteSize, CleanupCategory, CleanupOptions, Error, ErrorKind, ImportArchiveOptions,
     ImportOptions, Job, NewProject, ProjectFilter, ProjectSort, ProjectStatus, SnapshotOptions,
@@ -564,7 +566,7 @@ fn job(cli: &Cli) -> Job {
 }
 
 fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
-    let vault = open_vault(cli)?;
+    let vault = Arc::new(open_vault(cli)?);
     let result = run_command(cli, out, &vault);
     // A purge that could not remove everything does not start another one.
     if !matches!(cli.command, Command::PurgeDiscarded) && vault.has_discarded() {
@@ -597,7 +599,14 @@ fn spawn_purge(vault: &Vault) {
     }
 }
 
-fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
+/// The service over the vault, for the commands that change it: each change is announced in the
+/// vault's event log, as when the desktop app, `kura serve` or `kura mcp` makes it, so their
+/// views and event streams follow it.
+fn service(vault: &Arc<Vault>) -> Result<Arc<Api>, Error> {
+    Ok(Api::open(vault.clone())?)
+}
+
+fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Error> {
     let now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -614,16 +623,18 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
             WorkspaceCmd::List => out.workspaces(&vault.workspaces()?),
             WorkspaceCmd::Current => out.workspace(&vault.current_workspace()?, None),
             WorkspaceCmd::Create { name } => {
-                out.workspace(&vault.create_workspace(name)?, Some("Created"))
+                out.workspace(&service(vault)?.create_workspace(name)?, Some("Created"))
             }
-            WorkspaceCmd::Rename { name, new_name } => {
-                out.workspace(&vault.rename_workspace(name, new_name)?, Some("Renamed"))
-            }
-            WorkspaceCmd::Switch { name } => {
-                out.workspace(&vault.switch_workspace(name)?, Some("Switched to"))
-            }
+            WorkspaceCmd::Rename { name, new_name } => out.workspace(
+                &service(vault)?.rename_workspace(name, new_name)?,
+                Some("Renamed"),
+            ),
+            WorkspaceCmd::Switch { name } => out.workspace(
+                &service(vault)?.switch_workspace(name)?,
+                Some("Switched to"),
+            ),
             WorkspaceCmd::Delete { name, move_to } => {
-                vault.delete_workspace(name, move_to.as_deref())?;
+                service(vault)?.delete_workspace(name, move_to.as_deref())?;
                 out.done(&format!("Deleted workspace '{name}'"));
             }
         },
@@ -636,7 +647,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 tags,
                 workspace,
             } => {
-                let p = vault.create_project(&NewProject {
+                let p = service(vault)?.create_project(&NewProject {
                     name: name.clone(),
                     workspace: workspace.clone(),
                     template: template.clone(),
@@ -653,7 +664,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 kind,
                 workspace,
             } => {
-                let p = vault.import_folder(
+                let p = service(vault)?.import_folder(
                     path,
                     &ImportOptions {
                         name: name.clone(),
@@ -672,12 +683,12 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
             }
             ProjectCmd::Show { project } => out.project(&vault.project(project)?, None, now()),
             ProjectCmd::Rename { project, new_name } => out.project(
-                &vault.rename_project(project, new_name)?,
+                &service(vault)?.rename_project(project, new_name)?,
                 Some("Renamed"),
                 now(),
             ),
             ProjectCmd::Move { project, workspace } => out.project(
-                &vault.move_project(project, workspace)?,
+                &service(vault)?.move_project(project, workspace)?,
                 Some("Moved"),
                 now(),
             ),
@@ -687,7 +698,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 kind,
                 git_remote,
             } => out.project(
-                &vault.edit_project(
+                &service(vault)?.edit_project(
                     project,
                     description.as_deref(),
                     kind.as_deref(),
@@ -701,7 +712,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 add,
                 remove,
             } => out.project(
-                &vault.tag_project(project, add, remove)?,
+                &service(vault)?.tag_project(project, add, remove)?,
                 Some("Tagged"),
                 now(),
             ),
@@ -720,17 +731,17 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 let p = if parsed.is_empty() {
                     vault.project(project)?
                 } else {
-                    vault.set_metadata(project, &parsed)?
+                    service(vault)?.set_metadata(project, &parsed)?
                 };
                 out.metadata(&p);
             }
             ProjectCmd::Delete { project, hard } => {
                 if *hard {
                     let p = vault.project(project)?;
-                    vault.delete_project(&p.id)?;
+                    service(vault)?.delete_project(&p.id)?;
                     out.done(&format!("Deleted project '{}' for good", p.name));
                 } else {
-                    let p = vault.trash_project(project)?;
+                    let p = service(vault)?.trash_project(project)?;
                     out.project(&p, Some("Moved to the trash:"), now());
                 }
             }
@@ -765,7 +776,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 now(),
             ),
             TrashCmd::Restore { project } => out.project(
-                &vault.untrash_project(project)?,
+                &service(vault)?.untrash_project(project)?,
                 Some("Restored from the trash:"),
                 now(),
             ),
@@ -792,9 +803,11 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                                 format!("cannot open {}: {e}", src.display()),
                             )
                         })?;
-                        vault.save_file(project, path, &mut f)?
+                        service(vault)?.save_file(project, path, &mut f)?
                     }
-                    None => vault.save_file(project, path, &mut std::io::stdin().lock())?,
+                    None => {
+                        service(vault)?.save_file(project, path, &mut std::io::stdin().lock())?
+                    }
                 };
                 out.done_json(
                     &format!("Saved {path} ({})", human::bytes(n)),
@@ -802,11 +815,11 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 );
             }
             FileCmd::Rename { project, from, to } => {
-                vault.rename_file(project, from, to)?;
+                service(vault)?.rename_file(project, from, to)?;
                 out.done(&format!("Renamed {from} to {to}"));
             }
             FileCmd::Delete { project, path } => {
-                vault.delete_file(project, path)?;
+                service(vault)?.delete_file(project, path)?;
                 out.done(&format!("Deleted {path}"));
             }
         },
@@ -824,10 +837,11 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 trigger: *trigger,
                 allow_empty: *allow_empty,
             };
+            let api = service(vault)?;
             let reports = if *all {
-                vault.snapshot_changed(false, &opts, &job(cli))?
+                api.snapshot_changed(&opts, &job(cli))?
             } else {
-                vec![vault.snapshot(project.as_deref().unwrap_or_default(), &opts, &job(cli))?]
+                vec![api.snapshot(project.as_deref().unwrap_or_default(), &opts, &job(cli))?]
             };
             let mut named = Vec::new();
             for r in reports {
@@ -871,8 +885,8 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
             file,
         } => {
             let r = match file {
-                Some(f) => vault.restore_file(project, version, f, &job(cli))?,
-                None => vault.restore_project(project, version, &job(cli))?,
+                Some(f) => service(vault)?.restore_file(project, version, f, &job(cli))?,
+                None => service(vault)?.restore_project(project, version, &job(cli))?,
             };
             out.restored(&r, &format!("Restored version {}", &r.version[..10]));
         }
@@ -884,7 +898,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
             }
         }
         Command::Backup(cmd) => return backup::run(cmd, vault, out, job(cli), now()),
-        Command::Gc => out.gc(&vault.gc(&job(cli))?),
+        Command::Gc => out.gc(&service(vault)?.gc(&job(cli))?),
         Command::PurgeDiscarded => {
             vault.purge_discarded()?;
         }
@@ -911,23 +925,21 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 out.git_log(&vault.folder_git_log(project, *limit)?, now())
             }
             GitCmd::Init { project } => {
-                vault.init_folder_git(project)?;
+                service(vault)?.init_folder_git(project)?;
                 out.done(&format!("Made the folder of '{project}' a git repository"));
             }
         },
         Command::Archive(args) => match (&args.cmd, &args.project) {
             (Some(ArchiveCmd::List), _) => out.archives(&vault.list_archives()?, now()),
             (Some(ArchiveCmd::Verify { archive }), _) => {
-                let backups = kura_backup::Backups::new(vault);
-                let info = backups.ensure_archive_local(archive, &job(cli))?;
-                let r = vault.verify_archive(&info.id, &job(cli))?;
+                let r = service(vault)?.verify_archive(archive, &job(cli))?;
                 out.archive_verify(&r);
                 if !r.is_ok() {
                     return Ok(ExitCode::from(exit_code(ErrorKind::Corrupt)));
                 }
             }
             (Some(ArchiveCmd::Cold), _) => {
-                let r = kura_backup::Backups::new(vault).cold_pass(&job(cli))?;
+                let r = service(vault)?.cold_pass(&job(cli))?;
                 let text = if r.target.is_empty() {
                     "The cold tier is off: set archive.cold_target to a backup target (kura config set archive.cold_target NAME)".to_string()
                 } else {
@@ -941,9 +953,10 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 };
                 out.done_json(&text, serde_json::json!(r));
             }
-            (None, Some(project)) => {
-                out.archive(&vault.archive_project(project, &job(cli))?, "Archived")
-            }
+            (None, Some(project)) => out.archive(
+                &service(vault)?.archive_project(project, &job(cli))?,
+                "Archived",
+            ),
             (None, None) => {
                 let made = vault.archive_idle_projects(&job(cli))?;
                 out.archives(&made, now());
@@ -951,15 +964,12 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
         },
         Command::Archives => out.archives(&vault.list_archives()?, now()),
         Command::Unarchive { archive } => {
-            let p = kura_backup::Backups::new(vault).unarchive_project(archive, &job(cli))?;
+            let p = service(vault)?.unarchive_project(archive, &job(cli))?;
             out.project(&p, Some("Unarchived"), now());
         }
         Command::Extract { archive, dest } => {
             // An archive kept only in the cold tier is fetched back first.
-            if vault.find_archive(archive).is_ok_and(|a| !a.present) {
-                kura_backup::Backups::new(vault).ensure_archive_local(archive, &job(cli))?;
-            }
-            out.extracted(&vault.extract_archive(archive, dest, &job(cli))?)
+            out.extracted(&service(vault)?.extract_archive(archive, dest, &job(cli))?)
         }
         Command::Import {
             file,
@@ -972,16 +982,8 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 workspace: workspace.clone(),
                 kind: kind.clone(),
             };
-            // An archive kept at a backup target: s3://TARGET/path/to/file.
-            let remote = file
-                .to_str()
-                .filter(|f| kura_backup::remote_archive(f).is_some());
-            let p = match remote {
-                Some(url) => {
-                    kura_backup::Backups::new(vault).import_archive(url, &opts, &job(cli))?
-                }
-                None => vault.import_archive(file, &opts, &job(cli))?,
-            };
+            // A file here, or an archive kept at a backup target: s3://TARGET/path/to/file.
+            let p = service(vault)?.import_archive(file, &opts, &job(cli))?;
             out.project(&p, Some("Imported"), now());
         }
         Command::Quota => out.quota(&vault.quota_status()?),
@@ -992,7 +994,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
             Some(CleanupCmd::History { limit }) => {
                 out.cleanup_runs(&vault.cleanup_runs(*limit)?, now())
             }
-            None => out.cleanup(&vault.cleanup(
+            None => out.cleanup(&service(vault)?.cleanup(
                 &CleanupOptions {
                     dry_run: args.dry_run,
                     only: args.only.clone(),
@@ -1004,7 +1006,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
             allow_destructive,
             read_only,
         } => kura_mcp::run_stdio(
-            std::sync::Arc::new(Vault::open(vault.root())?),
+            vault.clone(),
             kura_mcp::Options {
                 allow_destructive: *allow_destructive,
                 read_only: *read_only,
@@ -1021,7 +1023,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Vault) -> Result<ExitCode, Error> {
                 out.done_json(&v, serde_json::json!({"key": key, "value": v}));
             }
             ConfigCmd::Set { key, value } => {
-                let c = vault.set_config(key, value)?;
+                let c = service(vault)?.set_config(key, value)?;
                 let v = c.get(key)?;
                 out.done_json(
                     &format!("{key} = {v}"),

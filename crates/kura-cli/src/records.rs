@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use kura_core::{
@@ -231,8 +232,11 @@ fn record_text(r: &Record) -> String {
     serde_json::to_string_pretty(&r.value).unwrap_or_default()
 }
 
-pub fn run(args: &RecordArgs, vault: &Vault, out: &Out) -> Result<(), Error> {
-    let scope = vault.records_scope(args.project.as_deref())?;
+/// Reads go to the records store; writes through the service, which announces them
+/// (`records.changed`) as every other door's.
+pub fn run(args: &RecordArgs, vault: &Arc<Vault>, out: &Out) -> Result<(), Error> {
+    let project = args.project.as_deref();
+    let scope = vault.records_scope(project)?;
     let records = vault.records()?;
     match &args.cmd {
         RecordCmd::Get { collection, key } => {
@@ -251,8 +255,8 @@ pub fn run(args: &RecordArgs, vault: &Vault, out: &Out) -> Result<(), Error> {
                 Some(v) if v != "-" => v.to_string(),
                 _ => read_input(None)?,
             };
-            let r = records.put(
-                &scope,
+            let r = crate::service(vault)?.record_put(
+                project,
                 RecordPut {
                     collection: collection.clone(),
                     key: key.clone(),
@@ -274,8 +278,8 @@ pub fn run(args: &RecordArgs, vault: &Vault, out: &Out) -> Result<(), Error> {
             key,
             if_rev,
         } => {
-            let existed = records.delete(
-                &scope,
+            let existed = crate::service(vault)?.record_delete(
+                project,
                 RecordDelete {
                     collection: collection.clone(),
                     key: key.clone(),
@@ -348,7 +352,7 @@ pub fn run(args: &RecordArgs, vault: &Vault, out: &Out) -> Result<(), Error> {
         }
         RecordCmd::Batch { file } => {
             let ops = parse_ops(&read_input(file.as_deref())?)?;
-            let done = records.batch(&scope, ops)?;
+            let done = crate::service(vault)?.record_batch(project, ops)?;
             out.done_json(&format!("Applied {} operations", done.len()), json!(done));
         }
         RecordCmd::Settings {
@@ -366,8 +370,8 @@ pub fn run(args: &RecordArgs, vault: &Vault, out: &Out) -> Result<(), Error> {
                     .find(|c| c.name == *collection)
                     .and_then(|c| c.schema),
             };
-            let info = records.configure(
-                &scope,
+            let info = crate::service(vault)?.record_configure(
+                project,
                 collection,
                 CollectionSettings {
                     indexes: indexes.clone(),
@@ -388,7 +392,7 @@ pub fn run(args: &RecordArgs, vault: &Vault, out: &Out) -> Result<(), Error> {
             out.done_json(&text, json!(info));
         }
         RecordCmd::Drop { collection } => {
-            let n = records.drop_collection(&scope, collection)?;
+            let n = crate::service(vault)?.record_drop_collection(project, collection)?;
             out.done_json(
                 &format!("Deleted collection '{collection}' ({n} records)"),
                 json!({"records": n}),

@@ -3,9 +3,10 @@
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use kura_backup::{Backups, Share, ShareRequest, ShareState};
+use kura_backup::{Share, ShareRequest, ShareState};
 use kura_core::{Error, ErrorKind, Job, Vault};
 use serde_json::json;
 
@@ -55,12 +56,13 @@ fn state_text(s: &Share) -> &'static str {
 
 pub fn run(
     args: &ShareArgs,
-    vault: &Vault,
+    vault: &Arc<Vault>,
     out: &Out,
     job: Job,
     now: i64,
 ) -> Result<ExitCode, Error> {
-    let backups = Backups::new(vault);
+    // Through the service: a new, revoked or pruned share is announced (`share.changed`).
+    let api = crate::service(vault)?;
     match &args.cmd {
         None => {
             let (Some(project), Some(target)) = (&args.project, &args.target) else {
@@ -69,7 +71,7 @@ pub fn run(
                     "name the project and the S3 target: kura share PROJECT --target T [--version V] [--expires 24h]",
                 ));
             };
-            let share = backups.share(
+            let share = api.share_project(
                 &ShareRequest {
                     project: project.clone(),
                     version: args.version.clone(),
@@ -97,7 +99,7 @@ pub fn run(
             out.done_json(text.trim_end(), json!(share));
         }
         Some(ShareCmd::List { project }) => {
-            let list = backups.shares(project.as_deref())?;
+            let list = api.shares(project.as_deref())?;
             let mut text = String::new();
             for s in &list {
                 let when = match s.state {
@@ -130,7 +132,7 @@ pub fn run(
             );
         }
         Some(ShareCmd::Revoke { id }) => {
-            let share = backups.revoke_share(id)?;
+            let share = api.revoke_share(id)?;
             out.done_json(
                 &format!(
                     "Revoked share {} of {}: its copy at '{}' is deleted and the link no longer works",
@@ -140,7 +142,7 @@ pub fn run(
             );
         }
         Some(ShareCmd::Prune) => {
-            let deleted = backups.delete_expired_shares()?;
+            let deleted = api.delete_expired_shares()?;
             let text = match deleted.len() {
                 0 => "No expired share has a copy left at its target.".to_string(),
                 1 => "Deleted the copy of 1 expired share.".to_string(),

@@ -7,11 +7,13 @@
 use std::fmt;
 use std::path::Path;
 
-/// What went wrong, in terms a caller can act on.
+/// What went wrong, in terms a caller can act on: the stable machine-readable code every door
+/// (the CLI, the desktop app, HTTP, MCP) gives with an error.
+// The doors' clients know it as `ErrorCode` (kura_api re-exports it under that name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema), schema(as = ErrorCode))]
+#[serde(rename = "ErrorCode", rename_all = "snake_case")]
 pub enum ErrorKind {
     /// A workspace, project, version or file does not exist.
     NotFound,

@@ -27,7 +27,7 @@ pub(crate) fn ok(value: impl Serialize) -> Reply {
 
 /// A tool error carrying `{ code, message }`.
 pub(crate) fn error(e: &ApiError) -> CallToolResult {
-    tool_error(e.code.as_str(), &e.message)
+    tool_error(e.code.code(), &e.message)
 }
 
 /// A tool error with a code of the door's own (`forbidden`) or the engine's.

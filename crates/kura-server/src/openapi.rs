@@ -46,7 +46,7 @@ use crate::routes::*;
     ),
     components(schemas(
         crate::error::HttpError, crate::error::HttpErrorCode, crate::auth::Scope,
-        kura_api::Operation, kura_api::OpState, kura_api::Event,
+        kura_api::Operation, kura_api::OpState, kura_api::Event, kura_api::VaultChange,
         kura_core::Project, kura_core::Workspace, kura_core::Version, kura_core::FileEntry,
         kura_core::Stats, kura_core::SnapshotReport, kura_core::RestoreReport, kura_core::VerifyReport,
         kura_core::GcReport, kura_core::UploadReport, kura_core::ArchiveInfo,

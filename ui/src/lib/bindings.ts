@@ -117,7 +117,7 @@ export type ApiError = {
 	subject?: Subject | null,
 };
 
-/**  About the running service. */
+/**  About the running Kura: its vault folder, version and settings file. */
 export type AppInfo = {
 	/**  The vault folder. */
 	vault: string,
@@ -540,10 +540,41 @@ export type Diff = {
 };
 
 /**
- *  The stable machine-readable error codes (the engine's [`ErrorKind`], plus what only the doors
- *  can say: `unauthorized`, `forbidden`).
+ *  What went wrong, in terms a caller can act on: the stable machine-readable code every door
+ *  (the CLI, the desktop app, HTTP, MCP) gives with an error.
  */
-export type ErrorCode = "not_found" | "invalid_input" | "already_exists" | "conflict" | "path_escape" | "quota_exceeded" | "disk_full" | "corrupt" | "busy" | "cancelled" | "io" | "internal" | "unavailable" | "wrong_passphrase";
+export type ErrorCode = 
+/**  A workspace, project, version or file does not exist. */
+"not_found" | 
+/**  The request itself is malformed: a bad name, a bad version reference, a bad setting. */
+"invalid_input" | 
+/**  Something with that name already exists. */
+"already_exists" | 
+/**  The request contradicts the current state (e.g. deleting a workspace that holds projects). */
+"conflict" | 
+/**  A path would leave the folder it must stay in (`..`, absolute, through a symlink). */
+"path_escape" | 
+/**  A size limit would be exceeded. */
+"quota_exceeded" | 
+/**  The disk holding the vault (or a destination) is full. */
+"disk_full" | 
+/**  Stored data failed an integrity check. */
+"corrupt" | 
+/**  Another process holds a lock the operation needs, or a resource is temporarily unavailable. */
+"busy" | 
+/**  The operation was cancelled by the caller. */
+"cancelled" | 
+/**  A file could not be read or written for another reason (permissions, I/O error). */
+"io" | 
+/**  A bug or an unexpected state inside the engine. */
+"internal" | 
+/**
+ *  A backup target cannot be reached right now (its drive is not connected, its server does
+ *  not answer): wait and try again later; this is not a failure of the data.
+ */
+"unavailable" | 
+/**  The passphrase given for an encrypted backup target does not open it. */
+"wrong_passphrase";
 
 /**  What extracting an archive wrote. */
 export type ExtractReport = {
@@ -1604,12 +1635,57 @@ export type UsageSample = {
 
 export type Value = null | boolean | number | string | Value[] | { [key in string]: Value };
 
+/**
+ *  Why the vault changed: the `reason` of a `vault.changed` event. Every door (the CLI, the
+ *  desktop app, HTTP, MCP) gives the same reason for the same change: each makes it through the
+ *  same service function, which announces it.
+ */
+export type VaultChange = 
+/**  A workspace was created, renamed, deleted or switched to. */
+"workspaces" | 
+/**  A project was created: blank, from a template, imported, or from an archive. */
+"created" | 
+/**  A project's name, workspace, description, kind, git remote, tags or metadata. */
+"metadata" | 
+/**  A project went to the trash or came back from it. */
+"trash" | 
+/**  A project was deleted for good. */
+"deleted" | 
+/**  Files of a project's folder were saved, renamed, deleted or copied in. */
+"files" | 
+/**  A version was taken. */
+"snapshot" | 
+/**  A project's folder (or one file of it) was restored to a version. */
+"restore" | 
+/**  A git repository was started in a project's folder. */
+"git" | 
+/**  A project was archived. */
+"archived" | 
+/**  A project came back from its archive. */
+"unarchived" | 
+/**  A history was rewritten into one pack with deltas. */
+"repacked" | 
+/**  Archives moved to or from the cold tier. */
+"cold-tier" | 
+/**  The cleanup ran. */
+"cleanup" | 
+/**  A setting changed. */
+"settings" | 
+/**  Unused chunks and packs were removed. */
+"gc" | 
+/**  A backup run ended, or backups were pruned. */
+"backup" | 
+/**  A backup target was added, changed or removed. */
+"backup-targets" | 
+/**  Events were missed (pruned from the log before a reader got them): refresh everything. */
+"gap";
+
 /**  Something in the vault changed; views showing it should refresh. */
 export type VaultChanged = {
 	/**  The project concerned, or `None` for vault-wide changes (workspaces, settings). */
 	project_id: string | null,
-	/**  What happened ("snapshot", "files", "metadata", "workspaces", "settings", ...). */
-	reason: string,
+	/**  What happened. */
+	reason: VaultChange,
 };
 
 /**  How much of the data to read back. */

@@ -11,7 +11,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::changed;
 use crate::reply::{blocking, Reply};
 use crate::server::KuraMcp;
 
@@ -128,9 +127,7 @@ impl KuraMcp {
                         )
                     })?,
             };
-            let vault = api.vault();
-            let written = vault.save_file(&p.project, &p.path, &mut bytes.as_slice())?;
-            changed(api, &vault.project(&p.project)?.id, "file_saved");
+            let written = api.save_file(&p.project, &p.path, &mut bytes.as_slice())?;
             Ok(json!({ "path": p.path, "bytes": written }))
         })
         .await
@@ -145,9 +142,7 @@ impl KuraMcp {
     ))]
     async fn rename_file(&self, Parameters(p): Parameters<RenameFile>) -> Reply {
         blocking(&self.api, move |api| {
-            let vault = api.vault();
-            vault.rename_file(&p.project, &p.from, &p.to)?;
-            changed(api, &vault.project(&p.project)?.id, "file_renamed");
+            api.rename_file(&p.project, &p.from, &p.to)?;
             Ok(json!({ "from": p.from, "to": p.to }))
         })
         .await
@@ -164,9 +159,7 @@ impl KuraMcp {
     ))]
     async fn delete_file(&self, Parameters(p): Parameters<FilePath>) -> Reply {
         blocking(&self.api, move |api| {
-            let vault = api.vault();
-            vault.delete_file(&p.project, &p.path)?;
-            changed(api, &vault.project(&p.project)?.id, "file_deleted");
+            api.delete_file(&p.project, &p.path)?;
             Ok(json!({ "path": p.path, "deleted": true }))
         })
         .await

@@ -8,7 +8,6 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::changed;
 use crate::reply::{blocking, long_job, Reply};
 use crate::server::KuraMcp;
 
@@ -97,11 +96,7 @@ impl KuraMcp {
                 trigger: Trigger::Api,
                 allow_empty: p.allow_empty,
             };
-            let report = api.vault().snapshot(&p.project, &options, job)?;
-            if report.version.is_some() {
-                changed(api, &report.project_id, "snapshot");
-            }
-            Ok(report)
+            api.snapshot(&p.project, &options, job)
         })
         .await
     }
@@ -164,10 +159,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            let vault = api.vault();
-            let report = vault.restore_file(&p.project, &p.version, &p.path, job)?;
-            changed(api, &vault.project(&p.project)?.id, "restored");
-            Ok(report)
+            api.restore_file(&p.project, &p.version, &p.path, job)
         })
         .await
     }
@@ -187,10 +179,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            let vault = api.vault();
-            let report = vault.restore_project(&p.project, &p.version, job)?;
-            changed(api, &vault.project(&p.project)?.id, "restored");
-            Ok(report)
+            api.restore_project(&p.project, &p.version, job)
         })
         .await
     }

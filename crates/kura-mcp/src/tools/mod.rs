@@ -1,6 +1,6 @@
-//! The tools, by what they work on. Each is an adapter of a few lines: parse, call the engine,
-//! answer. Annotations say what a tool may do; the server refuses by them (see
-//! `KuraMcp::refusal`).
+//! The tools, by what they work on. Each is an adapter of a few lines: parse, call the service
+//! (`kura_api::Api`, which announces every change in the event log, as every door's), answer.
+//! Annotations say what a tool may do; the server refuses by them (see `KuraMcp::refusal`).
 
 mod backups;
 mod files;
@@ -9,9 +9,3 @@ mod projects;
 mod records;
 mod shares;
 mod vault;
-
-/// Announces a change of one project to the event log (the desktop app and `kura serve` refresh
-/// on it).
-fn changed(api: &kura_api::Api, project_id: &str, reason: &str) {
-    api.changed(Some(project_id), reason);
-}

@@ -1,6 +1,5 @@
 //! Projects: list, show, create, archive and bring back, trash or delete.
 
-use kura_api::Api;
 use kura_core::{NewProject, ProjectFilter};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
@@ -9,7 +8,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::changed;
 use crate::reply::{blocking, long_job, Reply};
 use crate::server::KuraMcp;
 
@@ -138,16 +136,14 @@ impl KuraMcp {
     ))]
     async fn create_project(&self, Parameters(p): Parameters<CreateProject>) -> Reply {
         blocking(&self.api, move |api| {
-            let project = api.vault().create_project(&NewProject {
+            api.create_project(&NewProject {
                 name: p.name,
                 workspace: p.workspace,
                 template: p.template,
                 kind: p.kind,
                 description: p.description,
                 tags: p.tags,
-            })?;
-            changed(api, &project.id, "project_created");
-            Ok(project)
+            })
         })
         .await
     }
@@ -167,10 +163,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            let archive = api.vault().archive_project(&p.project, job)?;
-            changed(api, &archive.project_id, "project_archived");
-            purge_later(api);
-            Ok(archive)
+            api.archive_project(&p.project, job)
         })
         .await
     }
@@ -188,9 +181,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            let project = api.backups().unarchive_project(&p.archive, job)?;
-            changed(api, &project.id, "project_unarchived");
-            Ok(project)
+            api.unarchive_project(&p.archive, job)
         })
         .await
     }
@@ -216,15 +207,12 @@ impl KuraMcp {
     ))]
     async fn delete_project(&self, Parameters(p): Parameters<DeleteProject>) -> Reply {
         blocking(&self.api, move |api| {
-            let vault = api.vault();
-            let project = vault.project(&p.project)?;
+            let project = api.vault().project(&p.project)?;
             if p.hard {
-                vault.delete_project(&project.id)?;
+                api.delete_project(&project.id)?;
             } else {
-                vault.trash_project(&project.id)?;
+                api.trash_project(&project.id)?;
             }
-            changed(api, &project.id, "project_deleted");
-            purge_later(api);
             Ok(Deleted {
                 project_id: project.id,
                 name: project.name,
@@ -233,15 +221,4 @@ impl KuraMcp {
         })
         .await
     }
-}
-
-/// Removes the folders an archive or a deletion moved aside, without holding up the answer
-/// (what `kura` does in a process of its own after such a command).
-fn purge_later(api: &Api) {
-    let vault = api.vault().clone();
-    std::thread::spawn(move || {
-        if let Err(e) = vault.purge_discarded() {
-            tracing::warn!("cannot remove discarded folders yet: {}", e.message());
-        }
-    });
 }

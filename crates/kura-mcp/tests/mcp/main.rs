@@ -37,15 +37,11 @@ async fn changes_are_announced_in_the_event_log_and_refusals_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let vault = Arc::new(Vault::open(&dir.path().join("vault")).unwrap());
     let api = Api::open(vault.clone()).unwrap();
-    let project = vault
-        .create_project(&kura_core::NewProject {
-            name: "site".into(),
-            ..Default::default()
-        })
-        .unwrap();
     let before = api.events().last_id().unwrap();
 
     let client = session(api.clone(), Options::default()).await;
+    let created = call(&client, "create_project", json!({"name": "site"})).await;
+    assert_eq!(created.is_error, Some(false), "{created:?}");
     let saved = call(
         &client,
         "save_file",
@@ -72,7 +68,9 @@ async fn changes_are_announced_in_the_event_log_and_refusals_change_nothing() {
     assert_eq!(escaped.structured_content.unwrap()["code"], "path_escape");
     client.cancel().await.unwrap();
 
-    // A desktop app or `kura serve` on the same vault reads these from the event log.
+    // A desktop app or `kura serve` on the same vault reads these from the event log, with the
+    // reasons every other door gives for the same changes.
+    let project = vault.project("site").unwrap();
     let page = api.events().since(before, &[], 100).unwrap();
     let reasons: Vec<(&str, Option<&str>, &str)> = page
         .events
@@ -89,7 +87,8 @@ async fn changes_are_announced_in_the_event_log_and_refusals_change_nothing() {
     assert_eq!(
         reasons,
         [
-            ("vault.changed", id, "file_saved"),
+            ("vault.changed", id, "created"),
+            ("vault.changed", id, "files"),
             ("vault.changed", id, "snapshot")
         ]
     );

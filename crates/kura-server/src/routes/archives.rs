@@ -57,7 +57,6 @@ pub async fn unarchive(
 ) -> HttpResult<Response> {
     long(&st, &headers, &w, "unarchive", None, move |a, job| {
         let p: Project = a.unarchive_project(&b.reference, job)?;
-        a.changed(Some(&p.id), "unarchived");
         Ok(p)
     })
     .await

@@ -195,16 +195,13 @@ pub async fn save_file(
     let mut reader = body_reader(body, limit);
     let rel = path.clone();
     let bytes = blocking(&st, move |a| {
-        let n = a.vault().save_file(&id, &rel, &mut reader).map_err(|e| {
-            if e.message().contains(TOO_LARGE) {
+        a.save_file(&id, &rel, &mut reader).map_err(|e| {
+            if e.message.contains(TOO_LARGE) {
                 too_large(limit)
             } else {
                 e.into()
             }
-        })?;
-        let p = a.vault().project(&id)?;
-        a.changed(Some(&p.id), "files");
-        Ok(n)
+        })
     })
     .await?;
     Ok(json(Saved { path, bytes }))
@@ -214,13 +211,7 @@ pub async fn save_file(
 #[utoipa::path(delete, path = "/v1/projects/{id}/files/{path}", tag = "files",
     params(("id" = String, Path), ("path" = String, Path)), responses((status = 200, body = super::Done)))]
 pub async fn delete_file(st: St, Path((id, path)): Path<(String, String)>) -> HttpResult<Response> {
-    blocking(&st, move |a| {
-        a.vault().delete_file(&id, &path)?;
-        let p = a.vault().project(&id)?;
-        a.changed(Some(&p.id), "files");
-        Ok(())
-    })
-    .await?;
+    blocking(&st, move |a| Ok(a.delete_file(&id, &path)?)).await?;
     Ok(done())
 }
 
@@ -238,13 +229,7 @@ pub async fn rename(
     Path(id): Path<String>,
     Json(b): Json<RenameFile>,
 ) -> HttpResult<Response> {
-    blocking(&st, move |a| {
-        a.vault().rename_file(&id, &b.from, &b.to)?;
-        let p = a.vault().project(&id)?;
-        a.changed(Some(&p.id), "files");
-        Ok(())
-    })
-    .await?;
+    blocking(&st, move |a| Ok(a.rename_file(&id, &b.from, &b.to)?)).await?;
     Ok(done())
 }
 

@@ -47,8 +47,7 @@ pub async fn snapshot(
             trigger: Trigger::Api,
             allow_empty: b.allow_empty,
         };
-        let r: SnapshotReport = a.vault().snapshot(&id, &opts, job)?;
-        a.changed(Some(&r.project_id), "snapshot");
+        let r: SnapshotReport = a.snapshot(&id, &opts, job)?;
         Ok(r)
     })
     .await
@@ -67,10 +66,7 @@ pub async fn snapshot_changed(
             trigger: Trigger::Api,
             ..Default::default()
         };
-        let reports: Vec<SnapshotReport> = a.vault().snapshot_changed(true, &opts, job)?;
-        for r in reports.iter().filter(|r| r.version.is_some()) {
-            a.changed(Some(&r.project_id), "snapshot");
-        }
+        let reports: Vec<SnapshotReport> = a.snapshot_changed(&opts, job)?;
         Ok(reports)
     })
     .await

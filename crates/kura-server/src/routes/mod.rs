@@ -235,23 +235,11 @@ pub(crate) async fn blocking<T: Send + 'static>(
     let api = st.api.clone();
     tokio::task::spawn_blocking(move || {
         let r = work(&api);
-        purge_in_background(&api);
+        api.purge_discarded_in_background();
         r
     })
     .await
     .map_err(|e| HttpError::internal(format!("the operation stopped unexpectedly: {e}")))?
-}
-
-fn purge_in_background(api: &Arc<Api>) {
-    if !api.vault().has_discarded() {
-        return;
-    }
-    let api = api.clone();
-    std::thread::spawn(move || {
-        if let Err(e) = api.vault().purge_discarded() {
-            tracing::warn!("removing discarded folders failed: {}", e.message());
-        }
-    });
 }
 
 /// `?wait=true&timeout_secs=N` on long operations.
@@ -292,7 +280,7 @@ pub(crate) async fn long<T: Serialize + 'static>(
         .operations()
         .start(kind, project_id.as_deref(), id, key, move |job| {
             let r = work(&api, job);
-            purge_in_background(&api);
+            api.purge_discarded_in_background();
             r
         })?;
     answer_operation(st, op, wait).await

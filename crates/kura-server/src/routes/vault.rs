@@ -2,6 +2,7 @@
 
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use kura_api::AppInfo;
 use kura_core::{
     CleanupOptions, CleanupReport, Config, GcReport, QuotaStatus, Stats, Template, VerifyReport,
 };
@@ -13,17 +14,6 @@ use crate::auth::Scope;
 use crate::body::{Json, Query};
 use crate::error::HttpResult;
 use crate::guard::Caller;
-
-/// About the running server and its vault.
-#[derive(Serialize, ToSchema)]
-pub struct AppInfo {
-    /// The vault folder.
-    pub vault: String,
-    /// Kura's version.
-    pub version: String,
-    /// Path of config.toml.
-    pub config_path: String,
-}
 
 /// Whether the server answers.
 #[derive(Serialize, ToSchema)]
@@ -45,12 +35,7 @@ pub async fn health() -> Response {
 
 #[utoipa::path(get, path = "/v1/status", tag = "vault", responses((status = 200, body = AppInfo)))]
 pub async fn status(st: St) -> HttpResult<Response> {
-    let v = st.api.vault();
-    Ok(json(AppInfo {
-        vault: v.root().display().to_string(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        config_path: v.config_path().display().to_string(),
-    }))
+    Ok(json(st.api.app_info()))
 }
 
 #[utoipa::path(get, path = "/v1/openapi.json", tag = "vault", security(()),
