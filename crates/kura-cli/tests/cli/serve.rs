@@ -167,3 +167,81 @@ fn kura_serve_listen_takes_a_free_loopback_port_and_refuses_others() {
         refused.stderr
     );
 }
+
+/// An agent following `kura serve`'s event stream sees what a script does with the CLI beside
+/// it: the same `vault.changed` events, with the same reasons, as if it went through HTTP.
+#[test]
+fn changes_made_with_the_cli_reach_a_running_servers_event_stream() {
+    let sb = Sandbox::new();
+    let token = sb.ok(&["serve", "token", "--scope", "read"])["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let runtime = sb.path("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let mut child = Serving(
+        sb.command(["serve", "--no-schedules"])
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    discovery(&runtime.join("kura/serve.json"), &mut child.0);
+    let mut s = std::os::unix::net::UnixStream::connect(runtime.join("kura/api.sock")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    write!(s, "GET /v1/events?format=ndjson&types=vault.changed HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\r\n").unwrap();
+    let mut text = String::new();
+    let mut buf = [0; 4096];
+    let mut read_until = |s: &mut std::os::unix::net::UnixStream, text: &mut String, what: &str| {
+        let start = Instant::now();
+        while !text.contains(what) {
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "no {what} in the stream:\n{text}"
+            );
+            match s.read(&mut buf) {
+                Ok(0) => panic!("the stream ended:\n{text}"),
+                Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    read_until(&mut s, &mut text, "\r\n\r\n");
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+
+    let id = sb.ok(&["project", "create", "notes"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let saved = sb.run_with_input(&["--json", "file", "save", "notes", "todo.txt"], b"milk\n");
+    assert_eq!(saved.code, Some(0), "{}", saved.stderr);
+    sb.ok(&["snapshot", "notes", "-m", "first list"]);
+    read_until(&mut s, &mut text, "\"reason\":\"snapshot\"");
+    let events: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l.trim()).ok())
+        .filter(|v| v["type"] == "vault.changed")
+        .collect();
+    let seen: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["data"]["project_id"].as_str().unwrap_or(""),
+                e["data"]["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (id.as_str(), "created"),
+            (id.as_str(), "files"),
+            (id.as_str(), "snapshot")
+        ]
+    );
+    assert!(stop(child).success());
+}
