@@ -19,7 +19,6 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::RetentionConfig;
-use crate::durable;
 use crate::error::{Error, Result};
 use crate::history::{self, Trigger};
 use crate::job::Job;
@@ -463,20 +462,9 @@ impl Vault {
             .name()?
             .ok_or_else(|| Error::internal("the new pack has no name"))?
             .to_string();
-        crate::repack::check_written(
-            &pack_dir.join(format!("pack-{name}.pack")),
-            &mut inserted,
-            &p.name,
-        )?;
-        let new_files: Vec<std::path::PathBuf> = ["pack", "idx"]
-            .iter()
-            .map(|ext| pack_dir.join(format!("pack-{name}.{ext}")))
-            .collect();
-        for f in &new_files {
-            let file = fs::File::open(f).map_err(|e| Error::io("open", f, e))?;
-            durable::sync_file(&file, f)?;
-        }
-        durable::sync_dir(&pack_dir)?;
+        let written = pack_dir.join(format!("pack-{name}.pack"));
+        crate::repack::check_written(&written, &mut inserted, &p.name)?;
+        let (new_pack, name, replaced) = crate::repack::durable_pack(&written, name)?;
         history::set_head(&repo_path, new_head)?;
         {
             let mut db = self.db();
@@ -495,11 +483,13 @@ impl Vault {
         }
         // Now the old packs and loose objects are unreferenced.
         crate::repack::mark_repacked(&repo_path, &name)?;
+        // libgit2's own pack, when it was written again, goes too (it came after the list).
         let old_packs: Vec<std::path::PathBuf> = old_packs
             .into_iter()
             .filter(|f| f.extension().is_some_and(|e| e == "pack"))
+            .chain(replaced)
             .collect();
-        let retired = self.retire_packs(&repo_path, &old_packs, &new_files[0])?;
+        let retired = self.retire_packs(&repo_path, &old_packs, &new_pack)?;
         if let Some(rd) = retired
             .then(|| fs::read_dir(repo_path.join("objects")).ok())
             .flatten()

@@ -24,14 +24,14 @@ use crate::object::{EncodedObject, Oid};
 use crate::Error;
 
 const OBJ_BLOB: u8 = 3;
-const OBJ_OFS_DELTA: u8 = 6;
-const OBJ_REF_DELTA: u8 = 7;
+pub(crate) const OBJ_OFS_DELTA: u8 = 6;
+pub(crate) const OBJ_REF_DELTA: u8 = 7;
 
 /// One entry of a source pack.
-struct Entry {
-    oid: Oid,
-    offset: u64,
-    end: u64,
+pub(crate) struct Entry {
+    pub(crate) oid: Oid,
+    pub(crate) offset: u64,
+    pub(crate) end: u64,
     /// False when an earlier pack holds the same object (it is written once).
     keep: bool,
     /// Its length in the joined pack.
@@ -39,9 +39,9 @@ struct Entry {
 }
 
 /// A source pack and its entries, in file order.
-struct SourcePack {
-    path: PathBuf,
-    entries: Vec<Entry>,
+pub(crate) struct SourcePack {
+    pub(crate) path: PathBuf,
+    pub(crate) entries: Vec<Entry>,
 }
 
 /// What [`JoinedPack::write`] wrote.
@@ -391,7 +391,7 @@ fn delta_start(delta: &[u8], marker: &[u8], base: Start) -> Start {
     }
 }
 
-fn damaged(pack: &Path) -> Error {
+pub(crate) fn damaged(pack: &Path) -> Error {
     Error::Io {
         path: pack.to_path_buf(),
         source: io::Error::new(io::ErrorKind::InvalidData, "damaged pack entry"),
@@ -399,7 +399,7 @@ fn damaged(pack: &Path) -> Error {
 }
 
 /// Reads a `.idx` (version 2): every object's id and offset; extents from the pack's length.
-fn read_index(idx: &Path, pack: &Path) -> Result<SourcePack, Error> {
+pub(crate) fn read_index(idx: &Path, pack: &Path) -> Result<SourcePack, Error> {
     let data = std::fs::read(idx).map_err(Error::io(idx))?;
     let bad = || Error::Io {
         path: idx.to_path_buf(),
@@ -456,7 +456,7 @@ fn read_index(idx: &Path, pack: &Path) -> Result<SourcePack, Error> {
 }
 
 /// The entry's type, its (inflated) size and the length of its type-and-size header.
-fn entry_header(b: &[u8]) -> Option<(u8, u64, usize)> {
+pub(crate) fn entry_header(b: &[u8]) -> Option<(u8, u64, usize)> {
     let first = *b.first()?;
     let kind = (first >> 4) & 7;
     let mut size = (first & 0x0f) as u64;
@@ -475,7 +475,7 @@ fn entry_header(b: &[u8]) -> Option<(u8, u64, usize)> {
 }
 
 /// The base distance of an `OFS_DELTA` and the bytes it takes.
-fn ofs_distance(b: &[u8]) -> Option<(u64, usize)> {
+pub(crate) fn ofs_distance(b: &[u8]) -> Option<(u64, usize)> {
     let mut c = *b.first()?;
     let mut v = (c & 0x7f) as u64;
     let mut i = 1;

@@ -30,11 +30,13 @@ mod copy;
 mod error;
 mod index;
 mod object;
+mod ofs;
 mod tree;
 mod writer;
 
 pub use copy::{CopiedPack, JoinedPack};
 pub use error::Error;
 pub use object::{object_id, EncodedObject, ObjectKind, Oid};
+pub use ofs::with_offset_deltas;
 pub use tree::{encode_tree, TreeEntry};
 pub use writer::{PackInfo, PackWriter};

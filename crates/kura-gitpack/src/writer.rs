@@ -18,8 +18,8 @@ const WRITE_BUFFER: usize = 2 << 20;
 const HASH_BUFFER: usize = 1 << 20;
 /// Git ignores (and `git gc` eventually deletes) files in objects/pack starting with `tmp_`.
 // Kura's temp-file prefix (`kura_durable::TEMP_PREFIX`), which backups skip and cleanup removes.
-const TEMP_PACK_PREFIX: &str = ".kura-tmp-pack-";
-const TEMP_INDEX_PREFIX: &str = ".kura-tmp-idx-";
+pub(crate) const TEMP_PACK_PREFIX: &str = ".kura-tmp-pack-";
+pub(crate) const TEMP_INDEX_PREFIX: &str = ".kura-tmp-idx-";
 /// "PACK", version 2, object count (patched on finish).
 const PACK_HEADER_LEN: u64 = 12;
 
@@ -243,7 +243,7 @@ fn seal_pack(file: &mut File, count: u32, len: u64) -> io::Result<Oid> {
 }
 
 /// Creates a new, uniquely named file `<dir>/<prefix><random>`.
-fn create_temp(dir: &Path, prefix: &str) -> Result<(File, PathBuf), Error> {
+pub(crate) fn create_temp(dir: &Path, prefix: &str) -> Result<(File, PathBuf), Error> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let mut attempt = 0;
     loop {
@@ -267,18 +267,23 @@ fn create_temp(dir: &Path, prefix: &str) -> Result<(File, PathBuf), Error> {
 
 /// Writes `bytes` to a temp file `<dir>/<prefix><random>`, fsyncs it, renames it to `path` and
 /// fsyncs `dir` (`path` is in `dir`).
-fn write_durably(dir: &Path, prefix: &str, bytes: &[u8], path: &Path) -> Result<(), Error> {
+pub(crate) fn write_durably(
+    dir: &Path,
+    prefix: &str,
+    bytes: &[u8],
+    path: &Path,
+) -> Result<(), Error> {
     debug_assert_eq!(path.parent(), Some(dir));
     kura_durable::write_with_prefix(path, prefix, |w| w.write_all(bytes)).map_err(durable_failed)
 }
 
 /// Makes renames in `dir` durable.
-fn sync_dir(dir: &Path) -> Result<(), Error> {
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), Error> {
     kura_durable::sync_dir(dir).map_err(durable_failed)
 }
 
 /// A failed step of `kura_durable`'s seam as this crate's error.
-fn durable_failed(f: kura_durable::Failure) -> Error {
+pub(crate) fn durable_failed(f: kura_durable::Failure) -> Error {
     Error::Io {
         path: f.path,
         source: f.source,

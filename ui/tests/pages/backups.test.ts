@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Project, RunRecord } from "../../src/lib/api/types";
-import { finish, launch, openApp, pageErrors, startKura, type Kura } from "./harness";
+import { finish, launch, openApp, pageErrors, RESULTS, startKura, type Kura } from "./harness";
 import { emptyVault, seededVault, type Vault } from "./vault";
 
 let browser: Browser;
@@ -203,7 +203,7 @@ describe("backups", () => {
     await p.keyboard.press("Control+4");
     await expect.poll(() => text(behind)).toBe("up to date");
     expect(await text(p.getByTestId("next-backup"))).toBe("after the next change");
-    await p.screenshot({ path: "test-results/backups-after-every-change.png" });
+    await p.screenshot({ path: join(RESULTS, "backups-after-every-change.png") });
     expectNoErrors(p);
   });
 

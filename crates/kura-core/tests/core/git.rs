@@ -243,6 +243,17 @@ fn gc_rewrites_a_history_of_many_versions_into_one_pack_with_deltas_that_git_rea
         ],
     );
     assert!(verify.contains("chain length = 1"), "{verify}");
+    // Deltas name their bases by distance back (OFS_DELTA, type 6), as git writes them, not by
+    // a 20-byte id (REF_DELTA, 7: what libgit2 writes).
+    let pack = std::fs::read(&after[0]).unwrap();
+    let kinds: Vec<u8> = verify
+        .lines()
+        .filter(|l| l.len() > 40 && l.as_bytes()[..40].iter().all(u8::is_ascii_hexdigit))
+        .filter_map(|l| l.split_whitespace().nth(4)?.parse::<usize>().ok())
+        .map(|offset| (pack[offset] >> 4) & 7)
+        .collect();
+    assert!(kinds.contains(&6), "{kinds:?}");
+    assert!(!kinds.contains(&7), "{kinds:?}");
     assert_eq!(git(&bare, &["log", "--format=%H %s"]), versions_before);
     // Every version reads back as it was: the oldest edit, through Kura.
     let out = f.dir.path().join("v1");
