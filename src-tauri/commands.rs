@@ -340,7 +340,7 @@ pub async fn snapshot(
 #[specta::specta]
 pub async fn snapshot_changed(state: State<'_, AppState>) -> ApiResult<Vec<SnapshotReport>> {
     blocking(&state, |api| {
-        api.snapshot_changed(&SnapshotOptions::default(), &Job::default())
+        api.snapshot_changed(true, &SnapshotOptions::default(), &Job::default())
     })
     .await
 }

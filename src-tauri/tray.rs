@@ -134,6 +134,7 @@ fn set_pause(app: &AppHandle, length: Option<PauseLength>) {
 fn snapshot_changed(app: &AppHandle) {
     with_api(app, "snapshot", |api| {
         api.snapshot_changed(
+            true,
             &kura_core::SnapshotOptions::default(),
             &kura_core::Job::default(),
         )

@@ -246,13 +246,15 @@ impl Api {
         Ok(r)
     }
 
-    /// Takes a version of every active project that changed (the tray's "Snapshot now").
+    /// Takes a version of every active project that changed, of every workspace or only of the
+    /// active one (the tray's "Snapshot now", `kura snapshot --all`).
     pub fn snapshot_changed(
         &self,
+        all_workspaces: bool,
         opts: &SnapshotOptions,
         job: &Job,
     ) -> ApiResult<Vec<SnapshotReport>> {
-        let reports = self.vault.snapshot_changed(true, opts, job)?;
+        let reports = self.vault.snapshot_changed(all_workspaces, opts, job)?;
         for r in reports.iter().filter(|r| r.version.is_some()) {
             self.changed(Some(&r.project_id), VaultChange::Snapshot);
         }

@@ -839,7 +839,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
             };
             let api = service(vault)?;
             let reports = if *all {
-                api.snapshot_changed(&opts, &job(cli))?
+                api.snapshot_changed(false, &opts, &job(cli))?
             } else {
                 vec![api.snapshot(project.as_deref().unwrap_or_default(), &opts, &job(cli))?]
             };

@@ -66,7 +66,7 @@ pub async fn snapshot_changed(
             trigger: Trigger::Api,
             ..Default::default()
         };
-        let reports: Vec<SnapshotReport> = a.snapshot_changed(&opts, job)?;
+        let reports: Vec<SnapshotReport> = a.snapshot_changed(true, &opts, job)?;
         Ok(reports)
     })
     .await
