@@ -673,3 +673,43 @@ fn files_are_saved_read_renamed_and_deleted() {
     let out = sb.export("notes", "latest", "before-delete");
     assert_eq!(fs::read(out.join("bin/blob.dat")).unwrap(), data);
 }
+
+/// `kura snapshot --all` versions the changed projects of the active workspace, and only those.
+#[test]
+fn snapshot_all_versions_the_changed_projects_of_the_active_workspace() {
+    let sb = Sandbox::new();
+    let here = sb.path("here");
+    let away = sb.path("away");
+    let still = sb.path("still");
+    for dir in [&here, &away, &still] {
+        disk::write(&dir.join("a.txt"), "first\n");
+    }
+    let id = |v: Value| v["id"].as_str().unwrap().to_string();
+    let here_id = id(sb.ok(&["project", "import", s(&here), "--link"]));
+    let still_id = id(sb.ok(&["project", "import", s(&still), "--link"]));
+    sb.ok(&["workspace", "create", "elsewhere"]);
+    let away_id = id(sb.ok(&[
+        "project",
+        "import",
+        s(&away),
+        "--link",
+        "--workspace",
+        "elsewhere",
+    ]));
+    for dir in [&here, &away] {
+        disk::write(&dir.join("a.txt"), "second\n");
+    }
+    let reports = sb.ok(&["snapshot", "--all", "-m", "end of day"]);
+    let made: Vec<(&str, bool)> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["project_id"].as_str().unwrap(), !r["version"].is_null()))
+        .collect();
+    assert!(made.contains(&(here_id.as_str(), true)), "{reports}");
+    assert!(made.contains(&(still_id.as_str(), false)), "{reports}");
+    assert!(!made.iter().any(|(p, _)| *p == away_id), "{reports}");
+    let versions = |p: &str| sb.ok(&["history", p]).as_array().unwrap().len();
+    assert_eq!(versions("here"), 2);
+    assert_eq!(versions("away"), 1);
+}
