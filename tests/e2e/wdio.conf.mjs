@@ -5,9 +5,9 @@
 // Every session gets a fresh vault (KURA_HOME) and a scratch folder for imports.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, waitForPort } from './ports.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const application = path.join(root, 'target/debug/kura-desktop');
@@ -16,16 +16,6 @@ let driver;
 // Free ports for tauri-driver and the WebKit driver behind it, so that a second run on the same
 // machine (another checkout's tests) cannot take them. The launcher picks them; its workers, which
 // load this file again, inherit them through the environment.
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 process.env.KURA_E2E_DRIVER_PORT ||= String(await freePort());
 process.env.KURA_E2E_NATIVE_PORT ||= String(await freePort());
 const driverPort = Number(process.env.KURA_E2E_DRIVER_PORT);
@@ -34,19 +24,6 @@ const nativePort = Number(process.env.KURA_E2E_NATIVE_PORT);
 function tauriDriver() {
   const local = path.join(os.homedir(), '.cargo/bin/tauri-driver');
   return fs.existsSync(local) ? local : 'tauri-driver';
-}
-
-async function waitForPort(port, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const open = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`tauri-driver did not listen on ${port}`);
 }
 
 export const config = {
@@ -78,7 +55,7 @@ export const config = {
     // Quick automatic versions keep the tests short.
     process.env.KURA_SNAPSHOTS_QUIET_PERIOD_SECS = '1';
     driver = spawn(tauriDriver(), ['--port', String(driverPort), '--native-port', String(nativePort)], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
-    await waitForPort(driverPort, 20000);
+    await waitForPort(driverPort, 20000, 'tauri-driver');
   },
 
   async afterTest(test, _context, { passed }) {

@@ -6,9 +6,9 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, waitForPort } from '../ports.mjs';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const shots = path.join(root, 'tests/e2e/shots');
@@ -75,30 +75,6 @@ function files(dir) {
   };
   if (fs.existsSync(dir)) walk(dir, '');
   return out;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port, ms) {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const open = await new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
-      s.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`rclone serve s3 did not listen on ${port}`);
 }
 
 describe('Errors, an S3 target and a cancelled import in the real window', () => {
@@ -175,7 +151,7 @@ describe('Errors, an S3 target and a cancelled import in the real window', () =>
         stdio: 'ignore',
       });
       server.port = port;
-      await waitForPort(port, 20000);
+      await waitForPort(port, 20000, 'rclone serve s3');
     });
 
     after(() => {

@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
@@ -60,6 +60,25 @@ fn discovery(path: &Path, child: &mut Child) -> Value {
     }
 }
 
+/// Starts `kura serve --no-schedules` with `extra` arguments and its runtime folder (socket,
+/// discovery file) in the sandbox; returns it once it answers, with the discovery file's content
+/// and the runtime folder.
+fn serve(sb: &Sandbox, extra: &[&str]) -> (Serving, Value, PathBuf) {
+    let runtime = sb.path("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let mut child = Serving(
+        sb.command(["serve", "--no-schedules"].iter().chain(extra))
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let info = discovery(&runtime.join("kura/serve.json"), &mut child.0);
+    (child, info, runtime)
+}
+
 fn http(stream: &mut impl ReadWrite, host: &str, path: &str, token: &str) -> (u16, String) {
     write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n").unwrap();
     let mut text = String::new();
@@ -94,18 +113,7 @@ fn kura_serve_listens_on_a_private_socket_by_default_and_cleans_up_on_sigterm() 
         .as_str()
         .unwrap()
         .to_string();
-    let runtime = sb.path("runtime");
-    std::fs::create_dir_all(&runtime).unwrap();
-    let mut child = Serving(
-        sb.command(["serve", "--no-schedules"])
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let info = discovery(&runtime.join("kura/serve.json"), &mut child.0);
+    let (child, info, runtime) = serve(&sb, &[]);
     let sock = runtime.join("kura/api.sock");
     assert_eq!(info["socket"], sock.display().to_string());
     assert_eq!(
@@ -137,18 +145,7 @@ fn kura_serve_listen_takes_a_free_loopback_port_and_refuses_others() {
         .as_str()
         .unwrap()
         .to_string();
-    let runtime = sb.path("runtime");
-    std::fs::create_dir_all(&runtime).unwrap();
-    let mut child = Serving(
-        sb.command(["serve", "--no-schedules", "--listen", "127.0.0.1:0"])
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let info = discovery(&runtime.join("kura/serve.json"), &mut child.0);
+    let (child, info, _) = serve(&sb, &["--listen", "127.0.0.1:0"]);
     let url = info["url"].as_str().unwrap().to_string();
     let host = url.trim_start_matches("http://").to_string();
     let mut s = std::net::TcpStream::connect(&host).unwrap();
@@ -177,18 +174,7 @@ fn changes_made_with_the_cli_reach_a_running_servers_event_stream() {
         .as_str()
         .unwrap()
         .to_string();
-    let runtime = sb.path("runtime");
-    std::fs::create_dir_all(&runtime).unwrap();
-    let mut child = Serving(
-        sb.command(["serve", "--no-schedules"])
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    discovery(&runtime.join("kura/serve.json"), &mut child.0);
+    let (child, _, runtime) = serve(&sb, &[]);
     let mut s = std::os::unix::net::UnixStream::connect(runtime.join("kura/api.sock")).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
     write!(s, "GET /v1/events?format=ndjson&types=vault.changed HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\r\n").unwrap();
