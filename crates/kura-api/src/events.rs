@@ -10,6 +10,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use rusqlite::config::DbConfig;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -78,6 +79,10 @@ impl Events {
     pub fn open(path: &Path) -> ApiResult<Events> {
         let conn = Connection::open(path).map_err(db_error)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(db_error)?;
+        // No checkpoint (and its two fsyncs) each time a process lets go of the log: every CLI
+        // command that changes the vault writes an event. The log checkpoints as it grows.
+        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
             .map_err(db_error)?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL;
