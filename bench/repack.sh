@@ -42,10 +42,16 @@ start=$(date +%s%N)
 git -C "$g" gc -q
 git_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 git_kib=$(kib "$g/.git/objects")
+vault_kib=$(kib "$w/vault")
+git_all_kib=$(kib "$g/.git")
 printf '%-34s %10s\n' "kura history before gc (KiB)" "$before"
 printf '%-34s %10s\n' "kura history after gc (KiB)" "$after"
 printf '%-34s %10s\n' "kura chunk store (KiB)" "$chunks"
 printf '%-34s %10s\n' "git gc objects (KiB)" "$git_kib"
+printf '%-34s %10s\n' "kura vault, all (KiB)" "$vault_kib"
+printf '%-34s %10s\n' "git repository, all (KiB)" "$git_all_kib"
 printf '%-34s %10s\n' "kura gc (ms)" "$kura_ms"
 printf '%-34s %10s\n' "git gc (ms)" "$git_ms"
 python3 -c "print(f'ratio kura (history + chunks) / git gc: size {($after + $chunks) / $git_kib:.2f}x, time {$kura_ms / $git_ms:.2f}x')"
+# The whole vault (catalog, settings, event log) against the whole .git (its index included).
+python3 -c "print(f'ratio kura vault / git repository, all: {$vault_kib / $git_all_kib:.2f}x')"
