@@ -24,6 +24,19 @@ impl Api {
         Ok(info)
     }
 
+    /// Archives every project idle for longer than `archive.archive_after_days` (`kura archive
+    /// --idle`), announcing each.
+    pub fn archive_idle_projects(&self, job: &Job) -> ApiResult<Vec<ArchiveInfo>> {
+        let made = self.vault.archive_idle_projects(job)?;
+        for info in &made {
+            self.changed(Some(&info.project_id), VaultChange::Archived);
+        }
+        if !made.is_empty() {
+            self.purge_discarded_in_background();
+        }
+        Ok(made)
+    }
+
     /// Brings an archived project back (its archive fetched from the cold tier first when it
     /// is only there).
     pub fn unarchive_project(&self, reference: &str, job: &Job) -> ApiResult<Project> {

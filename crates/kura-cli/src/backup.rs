@@ -350,7 +350,7 @@ pub fn run(
                 }
                 _ => VerifyMode::Structure,
             };
-            let r = backups.verify(target, mode, &job)?;
+            let r = crate::service(vault)?.verify_backups(target, mode, &job)?;
             let mut text = format!(
                 "Checked {} backups and {} packs of '{}'; read back {} packs ({})",
                 r.backups,

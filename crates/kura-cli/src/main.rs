@@ -958,7 +958,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 "Archived",
             ),
             (None, None) => {
-                let made = vault.archive_idle_projects(&job(cli))?;
+                let made = service(vault)?.archive_idle_projects(&job(cli))?;
                 out.archives(&made, now());
             }
         },

@@ -179,3 +179,50 @@ fn a_removal_cut_short_is_finished_by_gc() {
         0
     );
 }
+
+/// `kura archive --idle` archives the projects idle past `archive.archive_after_days` and
+/// announces each in the event log, as the scheduled pass of the app or `kura serve` would.
+#[test]
+fn kura_archive_idle_archives_the_idle_projects_and_announces_them() {
+    let sb = Sandbox::new();
+    let old = sb.ok(&["project", "create", "old"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    sb.ok(&["project", "create", "fresh"]);
+    sb.ok(&["config", "set", "archive.archive_after_days", "30"]);
+    // `old` was last changed and opened 40 days ago.
+    let long_ago = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+        - 40 * 86_400;
+    let db = rusqlite::Connection::open(sb.vault().join("catalog.db")).unwrap();
+    db.execute(
+        "UPDATE projects SET updated_at = ?1, last_opened_at = ?1 WHERE id = ?2",
+        rusqlite::params![long_ago, old],
+    )
+    .unwrap();
+    drop(db);
+
+    let made = sb.ok(&["archive", "--idle"]);
+    let ids: Vec<&str> = made
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["project_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [old.as_str()]);
+    let status = |name: &str| sb.ok(&["project", "show", name])["status"].clone();
+    assert_eq!(status("old"), "archived");
+    assert_eq!(status("fresh"), "active");
+    let log = kura_api::Events::open(&sb.vault().join("events.db")).unwrap();
+    let page = log.since(0, &["vault.changed".to_string()], 1000).unwrap();
+    assert!(
+        page.events.iter().any(
+            |e| e.project_id.as_deref() == Some(old.as_str()) && e.data["reason"] == "archived"
+        ),
+        "{:?}",
+        page.events
+    );
+}
