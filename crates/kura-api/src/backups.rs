@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::Local;
 use kura_backup::{
     overall_state, BackupContents, BackupInfo, BackupRestoreReport, BackupState,
-    BackupVerifyReport, Backups, Pause, PauseLength, PruneReport, RestorePreview, Retention,
+    BackupVerifyReport, Backups, Pause, PauseLength, PruneReport, Rate, RestorePreview, Retention,
     RunRecord, RunReport, ScheduledTarget, Secrets, Target, TargetHealth, TargetStatus, TestReport,
     VerifyMode,
 };
@@ -89,8 +89,9 @@ pub struct TargetChanges {
     pub schedule: String,
     /// Which backups prune keeps.
     pub retention: Retention,
-    /// Upload limit in bytes per second; `None` for none.
-    pub bandwidth_limit: Option<u64>,
+    /// Upload limit: bytes per second, or as people write it ("5 MiB/s"); `None` or empty text
+    /// for none.
+    pub bandwidth_limit: Option<Rate>,
 }
 
 /// What the backup runner of this process remembers.

@@ -72,7 +72,7 @@ pub use state::{
     UNHEALTHY_COOL_DOWN_SECS,
 };
 pub use target::{
-    secret_env_var, secret_variables, Location, LocationKind, Retention, SecretKind,
+    secret_env_var, secret_variables, Location, LocationKind, Rate, Retention, SecretKind,
     SecretVariable, Secrets, Target,
 };
 pub use verify::{BackupVerifyReport, VerifyMode, VerifyProblem};
@@ -291,7 +291,7 @@ impl<'v> Backups<'v> {
         secrets: &Secrets,
         keyring: bool,
     ) -> Result<TestReport> {
-        target::validate(target)?;
+        let target = &target::checked(target)?;
         let mut file = TargetsFile::load(self.root())?;
         if file.targets.contains_key(&target.name) {
             return Err(Error::new(
@@ -390,7 +390,7 @@ impl<'v> Backups<'v> {
                 format!("the name, location and encryption of target '{name}' cannot change; add a new target instead"),
             ));
         }
-        target::validate(&updated)?;
+        let updated = target::checked(&updated)?;
         file.targets.insert(name.into(), updated.clone());
         file.save(self.root())?;
         Ok(updated)

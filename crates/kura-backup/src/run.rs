@@ -154,7 +154,7 @@ pub(crate) fn backup(
         unit: "files",
         item: None,
     });
-    let mut packer = Packer::new(session, &outbox, known.clone());
+    let mut packer = Packer::new(session, &outbox, known.clone())?;
     let stop = AtomicBool::new(false);
     let done = AtomicU64::new(0);
     let read = AtomicU64::new(0);
@@ -541,18 +541,18 @@ struct Pending {
 }
 
 impl<'a> Packer<'a> {
-    fn new(session: &'a Session, outbox: &'a Path, known: HashSet<[u8; 32]>) -> Packer<'a> {
-        Packer {
+    fn new(session: &'a Session, outbox: &'a Path, known: HashSet<[u8; 32]>) -> Result<Packer<'a>> {
+        Ok(Packer {
             session,
             outbox,
             seen: known,
             shared: OpenPack::new(),
             own: HashMap::new(),
             inflight: VecDeque::new(),
-            throttle: session.target.bandwidth_limit.map(Throttle::new),
+            throttle: session.target.upload_limit()?.map(Throttle::new),
             bytes_sent: 0,
             new_blobs: 0,
-        }
+        })
     }
 
     /// Adds a blob to the shared pack, or to large file `file`'s; sends the pack when full.
@@ -963,7 +963,7 @@ mod tests {
         let session = Session::open(&target, true, 0, Default::default()).unwrap();
         let mut state = State::open(&dir.path().join("vault")).unwrap();
         let outbox = dir.path().join("outbox");
-        let mut packer = Packer::new(&session, &outbox, HashSet::new());
+        let mut packer = Packer::new(&session, &outbox, HashSet::new()).unwrap();
         let blob = |n: u8| NewBlob {
             id: [n; 32],
             stored: vec![n; 1000],

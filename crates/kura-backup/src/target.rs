@@ -31,9 +31,42 @@ pub struct Target {
     /// Which backups prune keeps.
     #[serde(default)]
     pub retention: Retention,
-    /// Upload limit in bytes per second (none: as fast as the target takes it).
+    /// Upload limit (none: as fast as the target takes it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bandwidth_limit: Option<u64>,
+    pub bandwidth_limit: Option<Rate>,
+}
+
+/// An upload limit: bytes per second, or the text a person typed ("5 MiB/s", "512 KiB"), which
+/// the engine reads when it checks the target and keeps as bytes per second.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(untagged)]
+pub enum Rate {
+    /// Bytes per second.
+    BytesPerSecond(u64),
+    /// As people write it; empty is no limit.
+    Text(String),
+}
+
+impl Rate {
+    /// Bytes per second; `None` for empty text.
+    pub fn bytes_per_second(&self) -> Result<Option<u64>> {
+        match self {
+            Rate::BytesPerSecond(n) => Ok(Some(*n)),
+            Rate::Text(t) => kura_core::parse_rate(t),
+        }
+    }
+}
+
+impl Target {
+    /// The upload limit in bytes per second, if any.
+    pub fn upload_limit(&self) -> Result<Option<u64>> {
+        match &self.bandwidth_limit {
+            Some(rate) => rate.bytes_per_second(),
+            None => Ok(None),
+        }
+    }
 }
 
 /// Where a target's repository lives.
@@ -347,8 +380,9 @@ impl TargetsFile {
     }
 }
 
-/// Checks a target's settings; the message names what is wrong.
-pub(crate) fn validate(target: &Target) -> Result<()> {
+/// Checks a target's settings, the message naming what is wrong; returns them as they are kept
+/// (an upload limit typed as text read into bytes per second).
+pub(crate) fn checked(target: &Target) -> Result<Target> {
     let bad = |field: &'static str, m: String| {
         Err(Error::new(ErrorKind::InvalidInput, m).with_field(field))
     };
@@ -398,10 +432,17 @@ pub(crate) fn validate(target: &Target) -> Result<()> {
         }
         _ => {}
     }
-    if target.bandwidth_limit == Some(0) {
+    let limit = match target.upload_limit() {
+        Ok(limit) => limit,
+        Err(e) => return bad("bandwidth", e.message().to_string()),
+    };
+    if limit == Some(0) {
         return bad("bandwidth", format!(
-            "the bandwidth limit of target '{name}' must be above 0 bytes/s (leave it unset for no limit)"
+            "the upload limit of target '{name}' must be above 0 bytes/s (leave it empty for no limit)"
         ));
     }
-    Ok(())
+    Ok(Target {
+        bandwidth_limit: limit.map(Rate::BytesPerSecond),
+        ..target.clone()
+    })
 }

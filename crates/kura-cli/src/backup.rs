@@ -176,9 +176,9 @@ pub enum TargetCmd {
         /// The schedule string.
         #[arg(long, default_value = "")]
         schedule: String,
-        /// Upload limit, e.g. "2 MiB" (per second).
+        /// Upload limit, e.g. "2 MiB/s" or "512 KiB".
         #[arg(long)]
-        bandwidth_limit: Option<kura_core::ByteSize>,
+        bandwidth_limit: Option<String>,
     },
     /// List the targets.
     List,
@@ -531,7 +531,7 @@ fn target(cmd: &TargetCmd, vault: &Arc<Vault>, backups: &Backups, out: &Out) -> 
                 encrypt: *encrypt,
                 schedule: schedule.trim().to_string(),
                 retention: Retention::default(),
-                bandwidth_limit: bandwidth_limit.map(|b| b.0),
+                bandwidth_limit: bandwidth_limit.clone().map(kura_backup::Rate::Text),
             };
             let r = crate::service(vault)?.add_backup_target(&t, secrets, *keyring)?;
             let text = format!(

@@ -604,6 +604,28 @@ impl std::str::FromStr for ByteSize {
     }
 }
 
+/// Reads a rate people type ("5 MiB/s", "512 KiB", "2M"): bytes per second; empty text is none.
+pub fn parse_rate(text: &str) -> Result<Option<u64>> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let lower = t.to_ascii_lowercase();
+    let per_second = lower
+        .strip_suffix("sec")
+        .or_else(|| lower.strip_suffix('s'))
+        .and_then(|s| s.trim_end().strip_suffix('/'));
+    per_second
+        .unwrap_or(&lower)
+        .parse::<ByteSize>()
+        .map(|b| Some(b.0))
+        .map_err(|_| {
+            Error::invalid(format!(
+                "'{t}' is not a rate; write e.g. 5 MiB/s or 512 KiB/s, or leave it empty for no limit"
+            ))
+        })
+}
+
 impl Serialize for ByteSize {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         s.serialize_str(&self.to_string())
@@ -639,6 +661,7 @@ impl utoipa::ToSchema for ByteSize {}
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
 
     #[test]
     fn byte_sizes_parse_and_print() {
@@ -652,6 +675,22 @@ mod tests {
         assert_eq!(ByteSize(11_166_914_969).approx(), "10.4 GiB");
         assert_eq!(ByteSize(512).approx(), "512 B");
         assert!("lots".parse::<ByteSize>().is_err());
+    }
+
+    #[test]
+    fn rates_read_as_people_write_them() {
+        assert_eq!(parse_rate("").unwrap(), None);
+        assert_eq!(parse_rate("  ").unwrap(), None);
+        assert_eq!(parse_rate("5 MiB/s").unwrap(), Some(5 << 20));
+        assert_eq!(parse_rate("512kib").unwrap(), Some(512 << 10));
+        assert_eq!(parse_rate("1.5 MB / sec").unwrap(), Some(1_572_864));
+        assert_eq!(parse_rate("2M/S").unwrap(), Some(2 << 20));
+        assert_eq!(parse_rate("100").unwrap(), Some(100));
+        for bad in ["fast", "5 MiBs", "5 MiB/min", "/s", "-1 MiB/s", "1e3"] {
+            let e = parse_rate(bad).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
+            assert!(e.message().contains("is not a rate"), "{bad}: {e}");
+        }
     }
 
     #[test]

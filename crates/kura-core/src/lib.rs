@@ -67,7 +67,7 @@ pub use cleanup::{
     CleanupCategory, CleanupCategoryReport, CleanupItem, CleanupOptions, CleanupReport,
 };
 pub use cold::ColdCopy;
-pub use config::{AutoSnapshot, ByteSize, Config, NetworkConfig};
+pub use config::{parse_rate, AutoSnapshot, ByteSize, Config, NetworkConfig};
 pub use durable::FileLock;
 pub use error::{Error, ErrorKind, Result};
 pub use export::{ExportedVersion, EXPORT_ZSTD_LEVEL};

@@ -7,6 +7,7 @@ import type {
   ErrorCode,
   Location,
   Pause,
+  Rate,
   Retention,
   RunRecord,
   RunResult,
@@ -194,26 +195,15 @@ export function retentionText(r: Retention | undefined): string {
   return keep.length ? `Keeps ${list}; ${age}` : `Keeps every backup up to ${plural(f.retention_days, "day")} old (the newest is always kept)`;
 }
 
-const RATE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
-
-/** Reads an upload limit such as "5 MiB/s" or "512 KiB" (bytes per second); empty is no limit. */
-export function parseRate(text: string): { ok: true; value: number | null } | { ok: false; error: string } {
-  const t = text.trim();
-  if (!t) return { ok: true, value: null };
-  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)\s*(?:\/\s*s(?:ec)?)?$/i.exec(t);
-  const unit = m ? RATE_UNITS[m[2].toLowerCase()] : undefined;
-  if (!m || unit === undefined) return { ok: false, error: `'${t}' is not a rate; write e.g. 5 MiB/s or 512 KiB/s, or leave it empty for no limit` };
-  return { ok: true, value: Math.round(Number(m[1]) * unit) };
+/** "5 MiB/s", or "no limit" (the engine keeps a limit as bytes per second). */
+export function formatRate(rate: Rate | null | undefined): string {
+  if (typeof rate === "string") return rate.trim() || "no limit";
+  return rate ? `${formatBytes(rate)}/s` : "no limit";
 }
 
-/** "5 MiB/s", or "no limit". */
-export function formatRate(bytesPerSecond: number | null | undefined): string {
-  return bytesPerSecond ? `${formatBytes(bytesPerSecond)}/s` : "no limit";
-}
-
-/** The text a person edits for a limit ("5 MiB/s", or empty). */
-export function rateInput(bytesPerSecond: number | null | undefined): string {
-  return bytesPerSecond ? formatRate(bytesPerSecond) : "";
+/** The text a person edits for a limit ("5 MiB/s", or empty); the engine reads it. */
+export function rateInput(rate: Rate | null | undefined): string {
+  return rate ? formatRate(rate) : "";
 }
 
 // ----- errors in the target forms

@@ -1039,6 +1039,16 @@ export type QuotaUsage = {
 	level: QuotaLevel,
 };
 
+/**
+ *  An upload limit: bytes per second, or the text a person typed ("5 MiB/s", "512 KiB"), which
+ *  the engine reads when it checks the target and keeps as bytes per second.
+ */
+export type Rate = 
+/**  Bytes per second. */
+number | 
+/**  As people write it; empty is no limit. */
+string;
+
 /**  A delete of one record. */
 export type RecordDelete = {
 	collection: string,
@@ -1474,8 +1484,8 @@ export type Target = {
 	schedule?: string,
 	/**  Which backups prune keeps. */
 	retention?: Retention,
-	/**  Upload limit in bytes per second (none: as fast as the target takes it). */
-	bandwidth_limit?: number | null,
+	/**  Upload limit (none: as fast as the target takes it). */
+	bandwidth_limit?: Rate | null,
 };
 
 /**  The settings of a target that can change after it is added. */
@@ -1484,8 +1494,11 @@ export type TargetChanges = {
 	schedule: string,
 	/**  Which backups prune keeps. */
 	retention: Retention,
-	/**  Upload limit in bytes per second; `None` for none. */
-	bandwidth_limit: number | null,
+	/**
+	 *  Upload limit: bytes per second, or as people write it ("5 MiB/s"); `None` or empty text
+	 *  for none.
+	 */
+	bandwidth_limit: Rate | null,
 };
 
 /**  The health of one target. */

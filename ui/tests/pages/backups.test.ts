@@ -156,7 +156,7 @@ describe("backups", () => {
     expectNoErrors(p);
   });
 
-  it("shows the engine's message for a bad schedule, then saves a good one", async () => {
+  it("shows the engine's messages for a bad schedule and a bad upload limit, then saves good ones", async () => {
     const p = await open("#/backups");
     const usb = card(p, "usb-drive");
     await usb.getByTestId("edit-target").click();
@@ -169,9 +169,19 @@ describe("backups", () => {
 
     await dialog.getByRole("button", { name: "weekly on sun at 04:00" }).click();
     expect(await schedule.inputValue()).toBe("weekly on sun at 04:00");
+    // The engine reads the limit as typed.
+    const limit = dialog.getByLabel(/^Upload limit/);
+    await limit.fill("5 MiB per minute");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => text(dialog.getByTestId("bandwidth-error"))).toContain("'5 MiB per minute' is not a rate");
+    expect(await limit.getAttribute("aria-invalid")).toBe("true");
+    await limit.fill("1.5 MB / sec");
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "detached" });
     await expect.poll(() => text(usb.getByTestId("target-schedule"))).toBe("every Sunday at 04:00");
+    await expect.poll(() => text(usb.getByTestId("target-bandwidth"))).toBe("1.5 MiB/s");
+    const [kept] = kura!.vault.json<{ name: string; bandwidth_limit: number }[]>("backup", "target", "list");
+    expect(kept.bandwidth_limit).toBe(1.5 * 1024 * 1024);
     expectNoErrors(p);
   });
 

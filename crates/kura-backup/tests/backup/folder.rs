@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use kura_backup::{Backups, HealthState, Retention, RunResult, Secrets, Target, VerifyMode};
+use kura_backup::{Backups, HealthState, Rate, Retention, RunResult, Secrets, Target, VerifyMode};
 use kura_core::{ErrorKind, Job, Vault};
 
 use crate::{git_log, noise, save, snapshot, tree_digest, Scene, TestClock};
@@ -459,4 +459,57 @@ fn a_pause_holds_until_it_ends_or_is_resumed_and_survives_a_restart() {
     assert_eq!(again.paused().unwrap().map(|p| p.until), Some(None));
     again.resume().unwrap();
     assert_eq!(backups.paused().unwrap(), None);
+}
+
+#[test]
+fn an_upload_limit_typed_as_text_is_kept_in_bytes_per_second_and_a_bad_one_names_its_field() {
+    let scene = Scene::new();
+    let drive = scene.path("drive");
+    std::fs::create_dir(&drive).unwrap();
+    let backups = Backups::new(&scene.vault);
+    let typed = |text: &str| Some(Rate::Text(text.into()));
+
+    let bad = Target {
+        bandwidth_limit: typed("fast"),
+        ..Target::folder("usb", &drive)
+    };
+    let e = backups
+        .add_target(&bad, &Secrets::default(), false)
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(e.field(), Some("bandwidth"));
+    assert!(e.message().contains("'fast' is not a rate"), "{e}");
+    assert!(backups.targets().unwrap().is_empty(), "nothing is saved");
+
+    let good = Target {
+        bandwidth_limit: typed("2 MiB/s"),
+        ..Target::folder("usb", &drive)
+    };
+    backups
+        .add_target(&good, &Secrets::default(), false)
+        .unwrap();
+    assert_eq!(
+        backups.target("usb").unwrap().bandwidth_limit,
+        Some(Rate::BytesPerSecond(2 << 20))
+    );
+
+    for (text, message) in [
+        ("0 KiB/s", "must be above 0"),
+        ("5 MiB/min", "is not a rate"),
+    ] {
+        let e = backups
+            .update_target("usb", |t| t.bandwidth_limit = typed(text))
+            .unwrap_err();
+        assert_eq!(e.field(), Some("bandwidth"), "{text}");
+        assert!(e.message().contains(message), "{text}: {e}");
+    }
+    assert_eq!(
+        backups.target("usb").unwrap().upload_limit().unwrap(),
+        Some(2 << 20),
+        "a refused change keeps the limit"
+    );
+    let cleared = backups
+        .update_target("usb", |t| t.bandwidth_limit = typed(" "))
+        .unwrap();
+    assert_eq!(cleared.bandwidth_limit, None, "empty text is no limit");
 }

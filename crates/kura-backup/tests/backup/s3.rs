@@ -263,7 +263,7 @@ fn a_server_that_stops_answering_mid_run_ends_it_unavailable_and_a_later_run_com
     let backups = Backups::new(&scene.vault);
     let target = Target {
         // Slow enough that the run is still sending when the server is stopped.
-        bandwidth_limit: Some(16 << 20),
+        bandwidth_limit: Some(kura_backup::Rate::BytesPerSecond(16 << 20)),
         ..s3_target("paused", port)
     };
     backups

@@ -19,6 +19,7 @@ import type {
   ImportOptions,
   LocationKind,
   PauseLength,
+  Rate,
   Retention,
   Target,
   TargetSecrets,
@@ -365,7 +366,7 @@ export class Client {
   addBackupTarget(target: Target, secrets: TargetSecrets, useKeyring: boolean) {
     return unwrap(this.transport.addBackupTarget(target, secrets, useKeyring));
   }
-  updateBackupTarget(name: string, changes: { schedule: string; retention: Retention; bandwidthLimit: number | null }) {
+  updateBackupTarget(name: string, changes: { schedule: string; retention: Retention; bandwidthLimit: Rate | null }) {
     return unwrap(
       this.transport.updateBackupTarget(name, {
         schedule: changes.schedule,

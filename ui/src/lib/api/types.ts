@@ -83,6 +83,7 @@ export type {
   RestorePreview,
   RestoreReport,
   RestoreRow,
+  Rate,
   Retention,
   RetentionConfig,
   RunRecord,

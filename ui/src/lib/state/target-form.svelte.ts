@@ -1,10 +1,11 @@
 // The add-target form: where (a folder or an S3 bucket), encryption, where secrets live, when it
 // runs, what it keeps and its upload limit; what it sends to the engine, the checks that need no
-// engine (passphrases typed twice, a readable rate), and which field an engine error belongs to.
+// engine (passphrases typed twice, fields left empty), and which field an engine error belongs
+// to. The engine reads the upload limit as typed.
 
 import type { KuraError } from "../api/client";
 import type { Location, Retention, Target, TargetSecrets } from "../api/types";
-import { fullRetention, parseRate, targetErrorField, type TargetField } from "../backups";
+import { fullRetention, targetErrorField, type TargetField } from "../backups";
 
 export type FormField = TargetField | "passphrase2";
 
@@ -56,21 +57,18 @@ export class TargetForm {
       if (!this.passphrase) errors.passphrase = "Type a passphrase.";
       else if (this.passphrase !== this.passphrase2) errors.passphrase2 = "The two passphrases differ.";
     }
-    const rate = parseRate(this.bandwidth);
-    if (!rate.ok) errors.bandwidth = rate.error;
     this.errors = errors;
     return Object.keys(errors).length === 0;
   }
 
   target(): Target {
-    const rate = parseRate(this.bandwidth);
     return {
       name: this.name.trim(),
       location: this.location(),
       encrypt: this.encrypt,
       schedule: this.schedule.trim(),
       retention: cleanRetention(this.retention),
-      bandwidth_limit: rate.ok ? rate.value : null,
+      bandwidth_limit: this.bandwidth.trim() || null,
     };
   }
 
