@@ -185,7 +185,9 @@ fn leftovers(dir: &Path, prefixes: &[&str], remove: bool, items: &mut Vec<Cleanu
     let now = std::time::SystemTime::now();
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        if !prefixes.iter().any(|p| name.starts_with(p)) {
+        // The spares of saves (`kura_durable::Spares`) are live, locked by the processes that
+        // keep them, and emptied; those of processes gone are taken over by the next.
+        if !prefixes.iter().any(|p| name.starts_with(p)) || name == kura_durable::SPARES_DIR {
             continue;
         }
         let Ok(md) = fs::symlink_metadata(e.path()) else {

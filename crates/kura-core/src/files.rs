@@ -881,7 +881,10 @@ impl Vault {
             durable::create_dir_all(parent)?;
         }
         let n = match self.quota_room(Some(&p))? {
-            None => durable::write_from(&path, data)?,
+            None => self
+                .spares()
+                .write_from(&path, data)
+                .map_err(durable::failed)?,
             Some(room) => {
                 // The file it replaces frees its bytes; stop (and write nothing) past the room.
                 let old = fs::symlink_metadata(&path)
@@ -891,7 +894,7 @@ impl Vault {
                 let allowed = room + old;
                 let mut limited = data.take(allowed + 1);
                 let mut written = 0;
-                let res = durable::write_with(&path, |f| {
+                let res = self.spares().write_with(&path, |f| {
                     written = kura_durable::copy(&mut limited, f)?;
                     if written > allowed {
                         return Err(std::io::Error::other("over quota"));
@@ -903,7 +906,7 @@ impl Vault {
                         .check_quota(Some(&p), &p.name, written, old)
                         .and(Err(Error::internal("quota check disagreed")));
                 }
-                res?;
+                res.map_err(durable::failed)?;
                 written
             }
         };

@@ -53,6 +53,9 @@ pub struct Vault {
     listing: Mutex<Listing>,
     pub(crate) records: std::sync::OnceLock<kura_records::Records>,
     pub(crate) records_init: Mutex<()>,
+    /// Spare files for saves that replace a file (`kura_durable::Spares`), in the projects
+    /// folder.
+    spares: kura_durable::Spares,
 }
 
 impl std::fmt::Debug for Vault {
@@ -121,7 +124,16 @@ impl Vault {
                 ..ChunkStoreOptions::default()
             },
         )?;
+        let spares = kura_durable::Spares::new(
+            config
+                .paths
+                .projects
+                .clone()
+                .unwrap_or_else(|| root.join("projects"))
+                .join(kura_durable::SPARES_DIR),
+        );
         let vault = Vault {
+            spares,
             root,
             config: RwLock::new(Arc::new(config)),
             db: Mutex::new(conn),
@@ -175,6 +187,10 @@ impl Vault {
     /// The in-memory project list; lock it only while holding [`Vault::db`].
     pub(crate) fn listing(&self) -> MutexGuard<'_, Listing> {
         self.listing.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn spares(&self) -> &kura_durable::Spares {
+        &self.spares
     }
 
     pub(crate) fn chunks(&self) -> &ChunkStore {

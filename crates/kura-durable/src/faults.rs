@@ -5,7 +5,7 @@
 //! durable step, so CLI tests can fault a real run:
 //!
 //! - `KURA_FAULT=<op>:<n>:<errno>` fails the `n`th (1-based) call of `op` (`write`, `sync_file`,
-//!   `rename`, `sync_dir`, `create_dir`) with `errno` (`ENOSPC`, `EIO`, or a number);
+//!   `rename` (a swap of names counts as one), `sync_dir`, `create_dir`) with `errno` (`ENOSPC`, `EIO`, or a number);
 //! - `KURA_FAULT=count` fails nothing and only counts.
 //!
 //! With no fault installed the check on each step is one uncontended atomic load.
@@ -190,6 +190,12 @@ impl Disk for FailingDisk {
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         self.step(Op::Rename)?;
         OsDisk.rename(from, to)
+    }
+
+    fn exchange(&self, a: &Path, b: &Path) -> io::Result<()> {
+        // A swap is the rename of a save that reuses an inode.
+        self.step(Op::Rename)?;
+        OsDisk.exchange(a, b)
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {

@@ -23,6 +23,44 @@ use std::path::{Path, PathBuf};
 
 pub mod faults;
 mod group;
+#[cfg(target_os = "linux")]
+mod spare;
+#[cfg(target_os = "linux")]
+pub use spare::{Spares, SPARES_DIR};
+
+/// Elsewhere than on Linux (no `RENAME_EXCHANGE`, no leases), saves take the rename path.
+#[cfg(not(target_os = "linux"))]
+mod no_spares {
+    use std::fs::File;
+    use std::io::{self, BufWriter, Read};
+    use std::path::{Path, PathBuf};
+
+    use crate::Failure;
+
+    pub const SPARES_DIR: &str = ".kura-tmp-spares";
+
+    pub struct Spares;
+
+    impl Spares {
+        pub fn new(_dir: PathBuf) -> Spares {
+            Spares
+        }
+
+        pub fn write_from(&self, path: &Path, reader: &mut dyn Read) -> Result<u64, Failure> {
+            crate::write_from(path, reader)
+        }
+
+        pub fn write_with(
+            &self,
+            path: &Path,
+            fill: impl FnOnce(&mut BufWriter<&File>) -> io::Result<()>,
+        ) -> Result<(), Failure> {
+            crate::write_with(path, fill)
+        }
+    }
+}
+#[cfg(not(target_os = "linux"))]
+pub use no_spares::{Spares, SPARES_DIR};
 
 /// Size of the buffer used to stream file contents into a temp file.
 pub const COPY_BUFFER: usize = 1 << 20;
@@ -49,6 +87,8 @@ pub trait Disk: Send + Sync {
     fn sync_file(&self, file: &File) -> io::Result<()>;
     /// Renames `from` to `to`, replacing `to`.
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Swaps the names of two existing entries in one step.
+    fn exchange(&self, a: &Path, b: &Path) -> io::Result<()>;
     /// Flushes a folder's entries (new names, renames) to stable storage.
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
     /// Creates one folder (its parent exists).
@@ -74,6 +114,19 @@ impl Disk for OsDisk {
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
         fs::rename(from, to)
+    }
+
+    fn exchange(&self, a: &Path, b: &Path) -> io::Result<()> {
+        #[cfg(target_os = "linux")]
+        {
+            use rustix::fs::{renameat_with, RenameFlags, CWD};
+            renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(io::Error::from)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = (a, b);
+            Err(io::ErrorKind::Unsupported.into())
+        }
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {

@@ -1,6 +1,8 @@
 //! The failing disk fails exactly the planned step, and a failed atomic write leaves the old file
 //! and no temp file behind. One test function: the hook is process-wide.
 
+use std::io::Write;
+
 use kura_durable::faults::{self, FaultPlan, Op, EIO, ENOSPC};
 
 fn entries(dir: &std::path::Path) -> Vec<String> {
@@ -36,6 +38,33 @@ fn each_step_of_an_atomic_write_fails_cleanly_and_is_counted() {
             assert_eq!(err.is_disk_full(), errno == ENOSPC);
             assert_eq!(std::fs::read(&path).unwrap(), b"old", "{op:?} {errno}");
             assert_eq!(entries(dir.path()), ["file.txt"], "no temp file left");
+        }
+    }
+    // The same for a save that swaps a spare in: the file is untouched, and what was written
+    // into the spare is gone from it.
+    let spares_dir = tempfile::tempdir().unwrap();
+    let spares = kura_durable::Spares::new(spares_dir.path().join("spares"));
+    spares
+        .write_with(&path, |w| w.write_all(b"swapped"))
+        .unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), b"swapped");
+    kura_durable::write_file(&path, b"old").unwrap();
+    for op in [Op::Write, Op::SyncFile, Op::Rename] {
+        for errno in [ENOSPC, EIO] {
+            let disk = faults::install(FaultPlan { op, nth: 1, errno });
+            let err = spares
+                .write_with(&path, |w| w.write_all(b"new"))
+                .unwrap_err();
+            assert!(disk.fired());
+            assert_eq!(err.source.raw_os_error(), Some(errno));
+            assert_eq!(std::fs::read(&path).unwrap(), b"old", "{op:?} {errno}");
+            assert_eq!(entries(dir.path()), ["file.txt"], "nothing left beside it");
+            for spare in entries(&spares_dir.path().join("spares")) {
+                let len = std::fs::metadata(spares_dir.path().join("spares").join(&spare))
+                    .unwrap()
+                    .len();
+                assert_eq!(len, 0, "spare {spare} kept data after {op:?} {errno}");
+            }
         }
     }
     // A failed folder fsync comes after the rename: the new content is in place, and the caller

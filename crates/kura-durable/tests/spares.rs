@@ -1,0 +1,250 @@
+//! Saves that swap a spare file in for the one they replace: the new content is in place, the
+//! replaced file's inode is kept for the next save only when nothing else can see it, and
+//! concurrent saves and readers never see a mix of two files.
+#![cfg(target_os = "linux")]
+
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use kura_durable::Spares;
+
+struct Scene {
+    _dir: tempfile::TempDir,
+    files: PathBuf,
+    spares_dir: PathBuf,
+}
+
+fn scene() -> Scene {
+    let dir = tempfile::tempdir().unwrap();
+    let files = dir.path().join("project");
+    fs::create_dir(&files).unwrap();
+    Scene {
+        spares_dir: dir.path().join(kura_durable::SPARES_DIR),
+        files,
+        _dir: dir,
+    }
+}
+
+fn save(spares: &Spares, path: &Path, data: &[u8]) {
+    spares.write_with(path, |w| w.write_all(data)).unwrap();
+}
+
+fn ino(path: &Path) -> u64 {
+    fs::symlink_metadata(path).unwrap().ino()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Every spare is empty and private.
+fn assert_spares_empty(dir: &Path) {
+    for name in names(dir) {
+        let m = fs::symlink_metadata(dir.join(&name)).unwrap();
+        assert!(m.is_file(), "{name}");
+        assert_eq!(m.len(), 0, "spare {name} holds data");
+        assert_eq!(m.permissions().mode() & 0o777, 0o600, "{name}");
+    }
+}
+
+#[test]
+fn a_replaced_files_inode_carries_the_next_save_and_keeps_nothing_of_it() {
+    let s = scene();
+    let spares = Spares::new(s.spares_dir.clone());
+    let (a, b) = (s.files.join("a.txt"), s.files.join("b.txt"));
+    fs::write(&a, b"the old a").unwrap();
+    fs::set_permissions(&a, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(&b, b"the old b").unwrap();
+    let old_a = ino(&a);
+
+    save(&spares, &a, b"the new a");
+    assert_eq!(fs::read(&a).unwrap(), b"the new a");
+    assert_ne!(ino(&a), old_a);
+    assert_eq!(
+        names(&s.files),
+        ["a.txt", "b.txt"],
+        "nothing left beside it"
+    );
+    assert_eq!(names(&s.spares_dir).len(), 1);
+    assert_spares_empty(&s.spares_dir);
+
+    save(&spares, &b, b"the new b");
+    assert_eq!(fs::read(&b).unwrap(), b"the new b");
+    assert_eq!(ino(&b), old_a, "the inode a had carries b's new content");
+    assert_eq!(
+        fs::metadata(&b).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "a's mode did not travel with its inode"
+    );
+    assert_eq!(fs::read(&a).unwrap(), b"the new a");
+    assert_spares_empty(&s.spares_dir);
+}
+
+#[test]
+fn a_file_held_open_or_linked_elsewhere_keeps_its_old_content() {
+    let s = scene();
+    let spares = Spares::new(s.spares_dir.clone());
+    let held = s.files.join("held.txt");
+    let linked = s.files.join("linked.txt");
+    let other_name = s.files.join("other-name.txt");
+    fs::write(&held, b"read by someone").unwrap();
+    fs::write(&linked, b"also known elsewhere").unwrap();
+    fs::hard_link(&linked, &other_name).unwrap();
+    let mut reader = fs::File::open(&held).unwrap();
+
+    save(&spares, &held, b"new");
+    save(&spares, &linked, b"new too");
+    // Further saves would reuse any spare kept: none may be one of those two files.
+    for i in 0..4 {
+        let p = s.files.join(format!("f{i}"));
+        fs::write(&p, b"x").unwrap();
+        save(&spares, &p, format!("file {i}").as_bytes());
+    }
+    let mut seen = String::new();
+    reader.read_to_string(&mut seen).unwrap();
+    assert_eq!(seen, "read by someone");
+    assert_eq!(fs::read(&other_name).unwrap(), b"also known elsewhere");
+    assert_eq!(fs::read(&held).unwrap(), b"new");
+    assert_eq!(fs::read(&linked).unwrap(), b"new too");
+    assert_eq!(fs::metadata(&other_name).unwrap().nlink(), 1);
+    assert_spares_empty(&s.spares_dir);
+}
+
+#[test]
+fn links_and_new_files_are_written_by_rename_and_a_links_target_is_untouched() {
+    let s = scene();
+    let spares = Spares::new(s.spares_dir.clone());
+    let target = s.files.join("target.txt");
+    let link = s.files.join("link.txt");
+    fs::write(&target, b"pointed at").unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+
+    save(&spares, &link, b"a file now");
+    assert!(fs::symlink_metadata(&link).unwrap().is_file());
+    assert_eq!(fs::read(&link).unwrap(), b"a file now");
+    assert_eq!(fs::read(&target).unwrap(), b"pointed at");
+
+    let new = s.files.join("sub").join("new.txt");
+    save(&spares, &new, b"made");
+    assert_eq!(fs::read(&new).unwrap(), b"made");
+    assert!(names(&s.spares_dir).is_empty(), "no spare was needed");
+}
+
+#[test]
+fn another_process_never_gets_a_spare_this_one_keeps_and_takes_over_those_left() {
+    let s = scene();
+    let first = Spares::new(s.spares_dir.clone());
+    let (a, b, c) = (s.files.join("a"), s.files.join("b"), s.files.join("c"));
+    for p in [&a, &b, &c] {
+        fs::write(p, b"old").unwrap();
+    }
+    let old_a = ino(&a);
+    save(&first, &a, b"1");
+    // The kept spare (a's old inode) is locked by `first`: `second` makes its own.
+    let second = Spares::new(s.spares_dir.clone());
+    save(&second, &b, b"2");
+    assert_ne!(ino(&b), old_a);
+    assert_eq!(names(&s.spares_dir).len(), 2);
+    // `first` is gone (its locks with it): a newcomer takes its spare over.
+    drop(first);
+    let third = Spares::new(s.spares_dir.clone());
+    save(&third, &c, b"3");
+    assert_eq!(ino(&c), old_a);
+    assert_eq!(
+        [
+            fs::read(&a).unwrap(),
+            fs::read(&b).unwrap(),
+            fs::read(&c).unwrap()
+        ],
+        [b"1".to_vec(), b"2".to_vec(), b"3".to_vec()]
+    );
+    assert_spares_empty(&s.spares_dir);
+}
+
+/// Content that names its file and says how long it is: `<name>:<len>:` then filler.
+fn content(name: &str, seq: usize) -> Vec<u8> {
+    let len = 40 + (seq * 7919) % 3000;
+    let mut v = format!("{name}:{len:06}:").into_bytes();
+    v.resize(len, b'a' + (seq % 26) as u8);
+    v
+}
+
+fn check(name: &str, data: &[u8]) {
+    let text = String::from_utf8_lossy(&data[..data.len().min(40)]).into_owned();
+    let prefix = format!("{name}:");
+    assert!(
+        data.starts_with(prefix.as_bytes()),
+        "{name} holds another file's content: {text}"
+    );
+    let len: usize = std::str::from_utf8(&data[prefix.len()..prefix.len() + 6])
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(data.len(), len, "{name} is incomplete: {text}");
+}
+
+#[test]
+fn concurrent_saves_and_readers_see_whole_files_of_their_own_name() {
+    let s = scene();
+    let spares = Arc::new(Spares::new(s.spares_dir.clone()));
+    let names_: Vec<String> = (0..16).map(|i| format!("n{i:02}")).collect();
+    for n in &names_ {
+        fs::write(s.files.join(n), content(n, 0)).unwrap();
+    }
+    let done = Arc::new(AtomicBool::new(false));
+    let readers: Vec<_> = (0..2)
+        .map(|r| {
+            let (dir, names_, done) = (s.files.clone(), names_.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut reads = 0;
+                while !done.load(Ordering::Relaxed) || reads < 100 {
+                    let n = &names_[(reads * 5 + r) % names_.len()];
+                    // Open, then read slowly: the file may be replaced meanwhile.
+                    let mut f = fs::File::open(dir.join(n)).unwrap();
+                    let mut head = [0u8; 16];
+                    let got = f.read(&mut head).unwrap();
+                    std::thread::yield_now();
+                    let mut rest = Vec::new();
+                    f.read_to_end(&mut rest).unwrap();
+                    check(n, &[&head[..got], &rest[..]].concat());
+                    reads += 1;
+                }
+            })
+        })
+        .collect();
+    let writers: Vec<_> = (0..6)
+        .map(|w| {
+            let (dir, names_, spares) = (s.files.clone(), names_.clone(), spares.clone());
+            std::thread::spawn(move || {
+                for seq in 1..=150 {
+                    let n = &names_[(seq * 3 + w) % names_.len()];
+                    save(&spares, &dir.join(n), &content(n, seq * 10 + w));
+                }
+            })
+        })
+        .collect();
+    for t in writers {
+        t.join().unwrap();
+    }
+    done.store(true, Ordering::Relaxed);
+    for t in readers {
+        t.join().unwrap();
+    }
+    for n in &names_ {
+        check(n, &fs::read(s.files.join(n)).unwrap());
+    }
+    assert_eq!(names(&s.files), names_, "nothing left beside the files");
+    assert!(names(&s.spares_dir).len() <= 32);
+    assert_spares_empty(&s.spares_dir);
+}
