@@ -1,17 +1,9 @@
 // Screenshots of the dashboard, a project, its history and a diff, backups, archives, cleanup and
 // the storage settings, for the README.
 import path from 'node:path';
+import { go, press } from '../window.mjs';
 
 const out = path.resolve(import.meta.dirname, '../../../docs/screenshots');
-
-async function go(hash) {
-  await browser.execute((h) => { window.location.hash = h; }, hash);
-}
-
-async function press(el) {
-  await el.waitForDisplayed();
-  await browser.execute((e) => e.click(), el);
-}
 
 async function shot(name) {
   // Let charts and lists settle, and the toasts fade.

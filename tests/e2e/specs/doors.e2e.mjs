@@ -3,21 +3,15 @@
 // S3 target on a real S3 server (`rclone serve s3` on 127.0.0.1) added through the dialog and
 // backed up to, and a long import cancelled from its progress display, leaving the vault as it
 // was. Screenshots of each state go to tests/e2e/shots/.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, waitForPort } from '../ports.mjs';
+import { dialogButton, go, kura, press, root, testid, typeInto } from '../window.mjs';
 
-const root = path.resolve(import.meta.dirname, '../../..');
 const shots = path.join(root, 'tests/e2e/shots');
-
-function kura(...args) {
-  const bin = path.join(root, 'target/debug/kura');
-  const out = execFileSync(bin, ['--vault', process.env.KURA_HOME, '--json', ...args], { encoding: 'utf8' });
-  return JSON.parse(out);
-}
 
 /** The engine's `{ code, message }` for a CLI request that must fail. */
 function kuraError(...args) {
@@ -37,31 +31,12 @@ function rclone() {
   return fs.existsSync(local) ? local : 'rclone';
 }
 
-async function go(hash) {
-  await browser.execute((h) => { window.location.hash = h; }, hash);
-}
-
-// Clicks through the element's own handler (a toast passing over it must not make the test flaky).
-async function press(el) {
-  await el.waitForDisplayed();
-  await browser.execute((e) => e.click(), el);
-}
-
-async function typeInto(el, text) {
-  await el.waitForDisplayed();
-  await el.clearValue();
-  await el.setValue(text);
-}
-
 async function shot(name) {
   fs.mkdirSync(shots, { recursive: true });
   // Two frames, so the picture shows what the DOM holds now (not the last frame painted).
   await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   await browser.saveScreenshot(path.join(shots, `${name}.png`));
 }
-
-const testid = (id) => $(`[data-testid="${id}"]`);
-const dialogButton = (text) => $('dialog[open]').$(`button=${text}`);
 
 /** Every file under `dir` (relative path → size). */
 function files(dir) {

@@ -6,33 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-
-const root = path.resolve(import.meta.dirname, '../../..');
-
-function kura(...args) {
-  const bin = path.join(root, 'target/debug/kura');
-  const out = execFileSync(bin, ['--vault', process.env.KURA_HOME, '--json', ...args], { encoding: 'utf8' });
-  return JSON.parse(out);
-}
-
-async function go(hash) {
-  await browser.execute((h) => { window.location.hash = h; }, hash);
-}
-
-async function press(el) {
-  await el.waitForDisplayed();
-  await browser.execute((e) => e.click(), el);
-}
-
-async function typeInto(el, text) {
-  await el.waitForDisplayed();
-  await el.clearValue();
-  await el.setValue(text);
-}
-
-const testid = (id) => $(`[data-testid="${id}"]`);
-/** A button of the open dialog, by its text. */
-const dialogButton = (text) => $('dialog[open]').$(`button=${text}`);
+import { dialogButton, go, kura, press, testid, typeInto } from '../window.mjs';
 
 /** Every file under `dir` with its bytes, by relative path. */
 function tree(dir) {

@@ -1,34 +1,9 @@
 // The real Kura window, used as a person would: a workspace, an imported folder, a change, a
 // version, the diff, a file restored, automatic versions, and the dashboard following along.
 // What the window shows is checked against the vault on disk through the `kura` CLI.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-
-const root = path.resolve(import.meta.dirname, '../../..');
-
-function kura(...args) {
-  const bin = path.join(root, 'target/debug/kura');
-  const out = execFileSync(bin, ['--vault', process.env.KURA_HOME, '--json', ...args], { encoding: 'utf8' });
-  return JSON.parse(out);
-}
-
-async function go(hash) {
-  await browser.execute((h) => { window.location.hash = h; }, hash);
-}
-
-// Clicks through the element's own handler (a toast passing over it must not make the test flaky).
-async function press(el) {
-  await el.waitForDisplayed();
-  await browser.execute((e) => e.click(), el);
-}
-
-async function typeInto(selector, text) {
-  const el = await $(selector);
-  await el.waitForDisplayed();
-  await el.clearValue();
-  await el.setValue(text);
-}
+import { go, kura, press, typeInto } from '../window.mjs';
 
 describe('Kura in its real window', () => {
   let source;
