@@ -47,6 +47,7 @@ fn each_step_of_an_atomic_write_fails_cleanly_and_is_counted() {
     spares
         .write_with(&path, |w| w.write_all(b"swapped"))
         .unwrap();
+    spares.settle();
     assert_eq!(std::fs::read(&path).unwrap(), b"swapped");
     kura_durable::write_file(&path, b"old").unwrap();
     for op in [Op::Write, Op::SyncFile, Op::Rename] {

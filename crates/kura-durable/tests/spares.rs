@@ -69,6 +69,7 @@ fn a_replaced_files_inode_carries_the_next_save_and_keeps_nothing_of_it() {
     let old_a = ino(&a);
 
     save(&spares, &a, b"the new a");
+    spares.settle();
     assert_eq!(fs::read(&a).unwrap(), b"the new a");
     assert_ne!(ino(&a), old_a);
     assert_eq!(
@@ -80,6 +81,7 @@ fn a_replaced_files_inode_carries_the_next_save_and_keeps_nothing_of_it() {
     assert_spares_empty(&s.spares_dir);
 
     save(&spares, &b, b"the new b");
+    spares.settle();
     assert_eq!(fs::read(&b).unwrap(), b"the new b");
     assert_eq!(ino(&b), old_a, "the inode a had carries b's new content");
     assert_eq!(
@@ -111,6 +113,7 @@ fn a_file_held_open_or_linked_elsewhere_keeps_its_old_content() {
         fs::write(&p, b"x").unwrap();
         save(&spares, &p, format!("file {i}").as_bytes());
     }
+    spares.settle();
     let mut seen = String::new();
     reader.read_to_string(&mut seen).unwrap();
     assert_eq!(seen, "read by someone");
@@ -138,11 +141,12 @@ fn links_and_new_files_are_written_by_rename_and_a_links_target_is_untouched() {
     let new = s.files.join("sub").join("new.txt");
     save(&spares, &new, b"made");
     assert_eq!(fs::read(&new).unwrap(), b"made");
+    spares.settle();
     assert!(names(&s.spares_dir).is_empty(), "no spare was needed");
 }
 
 #[test]
-fn another_process_never_gets_a_spare_this_one_keeps_and_takes_over_those_left() {
+fn another_owner_never_gets_a_spare_this_one_keeps_and_takes_over_those_left() {
     let s = scene();
     let first = Spares::new(s.spares_dir.clone());
     let (a, b, c) = (s.files.join("a"), s.files.join("b"), s.files.join("c"));
@@ -151,15 +155,18 @@ fn another_process_never_gets_a_spare_this_one_keeps_and_takes_over_those_left()
     }
     let old_a = ino(&a);
     save(&first, &a, b"1");
-    // The kept spare (a's old inode) is locked by `first`: `second` makes its own.
+    first.settle();
+    // The kept spare (a's old inode) belongs to `first`, alive: `second` makes its own.
     let second = Spares::new(s.spares_dir.clone());
     save(&second, &b, b"2");
+    second.settle();
     assert_ne!(ino(&b), old_a);
     assert_eq!(names(&s.spares_dir).len(), 2);
-    // `first` is gone (its locks with it): a newcomer takes its spare over.
+    // `first` is dropped: a newcomer takes its spare over.
     drop(first);
     let third = Spares::new(s.spares_dir.clone());
     save(&third, &c, b"3");
+    third.settle();
     assert_eq!(ino(&c), old_a);
     assert_eq!(
         [
@@ -241,6 +248,7 @@ fn concurrent_saves_and_readers_see_whole_files_of_their_own_name() {
     for t in readers {
         t.join().unwrap();
     }
+    spares.settle();
     for n in &names_ {
         check(n, &fs::read(s.files.join(n)).unwrap());
     }
