@@ -766,7 +766,7 @@ impl Vault {
             report.files += 1;
             job.bytes("uploading", report.bytes, Some(total), Some(rel));
         }
-        self.bump_updated(&p.id)?;
+        self.bump_updated(&p)?;
         Ok(report)
     }
 
@@ -910,7 +910,7 @@ impl Vault {
                 written
             }
         };
-        self.bump_updated(&p.id)?;
+        self.bump_updated(&p)?;
         Ok(n)
     }
 
@@ -936,7 +936,7 @@ impl Vault {
             durable::create_dir_all(parent)?;
         }
         durable::rename(&src, &dst)?;
-        self.bump_updated(&p.id)
+        self.bump_updated(&p)
     }
 
     /// Deletes a file (or a folder and everything in it) from the project's folder. Its content
@@ -953,16 +953,21 @@ impl Vault {
         } else {
             fs::remove_file(&path).map_err(|e| Error::io("delete", &path, e))?;
         }
-        self.bump_updated(&p.id)
+        self.bump_updated(&p)
     }
 
-    fn bump_updated(&self, id: &str) -> Result<()> {
-        // Saves within the same second change nothing: no write to the catalog.
+    fn bump_updated(&self, p: &crate::project::Project) -> Result<()> {
+        // Saves within the same second change nothing: no write to the catalog (the project
+        // as read from the in-memory list already says so, or the query finds no row to change).
+        let now = self.now();
+        if p.updated_at == now {
+            return Ok(());
+        }
         self.db()
             .prepare_cached(
                 "UPDATE projects SET updated_at = ?1 WHERE id = ?2 AND updated_at != ?1",
             )?
-            .execute(params![self.now(), id])?;
+            .execute(params![now, p.id])?;
         Ok(())
     }
 

@@ -61,6 +61,8 @@ struct Shared {
     adopted: AtomicBool,
     /// Cleared when the system refuses `RENAME_EXCHANGE`.
     exchange: AtomicBool,
+    /// The device of the spares' folder, once it exists (0 before).
+    dev: AtomicU64,
     next: AtomicU64,
     /// Replaced files not yet emptied.
     pending: Mutex<usize>,
@@ -95,6 +97,7 @@ impl Spares {
                 pool: Mutex::new(Vec::new()),
                 adopted: AtomicBool::new(false),
                 exchange: AtomicBool::new(true),
+                dev: AtomicU64::new(0),
                 next: AtomicU64::new(0),
                 pending: Mutex::new(0),
                 emptied: Condvar::new(),
@@ -202,39 +205,54 @@ impl Spares {
                 self.shared.put_back_written(spare);
                 return Err(e);
             }
-            // Closed before the swap: once it is the file at `path`, nothing of this process
-            // may keep it open (a save to the same path at the same time recycles it at once).
-            let Spare { path: name, .. } = spare;
-            match disk.exchange(&name, path) {
+            match disk.exchange(&spare.path, path) {
                 Ok(()) => {
-                    // `name` now holds the replaced file.
+                    // `spare.path` now names the replaced file; the new one is closed at once,
+                    // so that nothing of this process keeps the file at `path` open (a save to
+                    // the same path at the same time may be recycling it already).
+                    let Spare {
+                        path: name, file, ..
+                    } = spare;
+                    drop(file);
                     self.recycle(name);
                     group::sync_dir(dir, &|| disk.sync_dir(dir))
                         .map_err(Failure::at("sync folder", dir))
                 }
-                Err(e) if unsupported(&e) => {
-                    // Another mount of the same filesystem, or no RENAME_EXCHANGE: what was
-                    // written goes in the usual way.
-                    if e.raw_os_error() != Some(libc::EXDEV) {
+                Err(e)
+                    if unsupported(&e)
+                        || (e.kind() == io::ErrorKind::NotFound && !spare.path.exists()) =>
+                {
+                    // Another mount of the same filesystem, no RENAME_EXCHANGE, or the spares'
+                    // folder removed by hand: what was written goes in the usual way.
+                    if unsupported(&e) && e.raw_os_error() != Some(libc::EXDEV) {
                         self.shared.exchange.store(false, Ordering::Relaxed);
                     }
-                    let res = File::open(&name)
-                        .map_err(Failure::at("read back", &name))
-                        .and_then(|mut f| {
-                            crate::write_with(path, |w| io::copy(&mut f, w).map(drop))
+                    let gone = e.kind() == io::ErrorKind::NotFound;
+                    if gone {
+                        lock(&self.shared.pool).clear();
+                        self.shared.dev.store(0, Ordering::Relaxed);
+                    }
+                    let mut file = &spare.file;
+                    let res = file
+                        .rewind()
+                        .map_err(Failure::at("read back", &spare.path))
+                        .and_then(|()| {
+                            crate::write_with(path, |w| io::copy(&mut file, w).map(drop))
                         });
-                    let _ = fs::remove_file(&name);
+                    if !gone {
+                        self.shared.put_back_written(spare);
+                    }
                     res
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound && !path.exists() => {
                     // The file was removed meanwhile: the spare takes its name.
-                    disk.rename(&name, path)
+                    disk.rename(&spare.path, path)
                         .map_err(Failure::at("replace", path))?;
                     group::sync_dir(dir, &|| disk.sync_dir(dir))
                         .map_err(Failure::at("sync folder", dir))
                 }
                 Err(e) => {
-                    let _ = fs::remove_file(&name);
+                    self.shared.put_back_written(spare);
                     Err(Failure::at("replace", path)(e))
                 }
             }
@@ -266,16 +284,20 @@ impl Shared {
         if !self.adopted.swap(true, Ordering::Relaxed) {
             self.adopt_leftovers();
         }
-        let dev = fs::metadata(&self.dir).ok().map(|m| m.dev());
-        if dev.is_some_and(|d| d != old.dev()) {
+        let dev = match self.dev.load(Ordering::Relaxed) {
+            0 => {
+                fs::create_dir_all(&self.dir).ok()?;
+                let dev = fs::metadata(&self.dir).ok()?.dev();
+                self.dev.store(dev, Ordering::Relaxed);
+                dev
+            }
+            dev => dev,
+        };
+        if dev != old.dev() {
             return None;
         }
         if let Some(s) = lock(&self.pool).pop() {
             return Some(s);
-        }
-        fs::create_dir_all(&self.dir).ok()?;
-        if fs::metadata(&self.dir).ok()?.dev() != old.dev() {
-            return None;
         }
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let path = self

@@ -257,3 +257,24 @@ fn concurrent_saves_and_readers_see_whole_files_of_their_own_name() {
     assert!(names(&s.spares_dir).len() <= 32);
     assert_spares_empty(&s.spares_dir);
 }
+
+#[test]
+fn a_save_still_lands_when_the_spares_folder_was_removed_by_hand() {
+    let s = scene();
+    let spares = Spares::new(s.spares_dir.clone());
+    let (a, b) = (s.files.join("a"), s.files.join("b"));
+    fs::write(&a, b"old a").unwrap();
+    fs::write(&b, b"old b").unwrap();
+    save(&spares, &a, b"new a");
+    spares.settle();
+    assert_eq!(names(&s.spares_dir).len(), 1, "a spare is kept");
+    fs::remove_dir_all(&s.spares_dir).unwrap();
+
+    save(&spares, &b, b"new b");
+    assert_eq!(fs::read(&b).unwrap(), b"new b");
+    assert_eq!(names(&s.files), ["a", "b"]);
+    save(&spares, &a, b"newer a");
+    spares.settle();
+    assert_eq!(fs::read(&a).unwrap(), b"newer a");
+    assert_spares_empty(&s.spares_dir);
+}
