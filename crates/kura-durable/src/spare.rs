@@ -6,15 +6,16 @@
 //! `dtime`), under the folder's lock; thousands of saves a second into one folder spent most of
 //! their time there, and slowed down as the freed inodes piled up.
 //!
-//! [`Spares::write_with`] writes into a spare file instead (an empty one kept from an earlier
-//! save, else a new one), fsyncs it, and swaps it with the file it replaces in one step
-//! (`renameat2(RENAME_EXCHANGE)`): a reader sees the old content or the new, never a mix, as
-//! with a rename, and the folder is fsynced as before. The replaced file now has the spare's
-//! name; a thread of the [`Spares`] empties it and keeps it for a later save, but only when
-//! nothing else has it open (a write lease, which the kernel grants only to the one open file
-//! description) and it has one name and no extended attributes. Otherwise its name is removed,
-//! exactly what a rename over it would have done: a reader holding the old file keeps reading
-//! the old content. Emptying it off the save's path took a tenth of a small save's time off.
+//! [`Spares::write_with`] writes into a spare file instead (one kept, zeroed, from an earlier
+//! save, else a new one), cuts it to what was written, fsyncs it, and swaps it with the file it
+//! replaces in one step (`renameat2(RENAME_EXCHANGE)`): a reader sees the old content or the
+//! new, never a mix, as with a rename, and the folder is fsynced as before. The replaced file
+//! now has the spare's name; a thread of the [`Spares`] zeroes it (or empties it, past
+//! [`ZERO_UP_TO`]) and keeps it for a later save, but only when nothing else has it open (a
+//! write lease, which the kernel grants only to the one open file description) and it has one
+//! name and no extended attributes. Otherwise its name is removed, exactly what a rename over
+//! it would have done: a reader holding the old file keeps reading the old content. Doing that
+//! off the save's path took a tenth of a small save's time off.
 //!
 //! Spares live in one folder per filesystem of project folders ([`SPARES_DIR`], a temp name:
 //! backups, listings and cleanup leave it alone). A spare's name says whose it is (process id
