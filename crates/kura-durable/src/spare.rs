@@ -19,10 +19,11 @@
 //!
 //! Spares live in one folder per filesystem of project folders ([`SPARES_DIR`], a temp name:
 //! backups, listings and cleanup leave it alone). A spare's name says whose it is (process id
-//! and an id of its `Spares`), so processes sharing a vault never share a spare; those of a
-//! process that ended (no `/proc/<pid>`) or of a `Spares` dropped are taken over by the next
-//! that starts. New files, links, files on another filesystem, and systems without
-//! `RENAME_EXCHANGE` take the rename path.
+//! and an id of its `Spares`), and each `Spares` keeps its `.owner` file locked (`flock`) while
+//! it lives, so processes sharing a vault never share a spare, whatever their process id
+//! namespaces; the spares of one whose lock is gone (its process ended, or it was dropped) are
+//! taken over by the next that starts. New files, links, files on another filesystem, and
+//! systems without `RENAME_EXCHANGE` take the rename path.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Seek, Write};
@@ -50,13 +51,13 @@ struct Recycler {
     thread: std::thread::JoinHandle<()>,
 }
 
-/// The [`Spares`] of this process that are alive, by owner id: their files are not taken over.
-static LIVE: Mutex<Vec<u64>> = Mutex::new(Vec::new());
-
 struct Shared {
     dir: PathBuf,
-    /// Names this `Spares` makes: `<pid>-<owner, hex>-<n>`.
+    /// Names this `Spares` makes: `<pid>-<owner, hex>-<n>`; `<pid>-<owner, hex>.owner`, kept
+    /// open and locked (`flock`) while it lives, says it is alive, to every process (whatever
+    /// its process id namespace).
     owner: u64,
+    owner_lock: Mutex<Option<File>>,
     pool: Mutex<Vec<Spare>>,
     /// Whether the leftovers of earlier processes were looked at.
     adopted: AtomicBool,
@@ -90,11 +91,11 @@ impl Spares {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos() as u64);
         let owner = now.wrapping_add(MADE.fetch_add(1, Ordering::Relaxed));
-        lock(&LIVE).push(owner);
         Spares {
             shared: Arc::new(Shared {
                 dir,
                 owner,
+                owner_lock: Mutex::new(None),
                 pool: Mutex::new(Vec::new()),
                 adopted: AtomicBool::new(false),
                 exchange: AtomicBool::new(true),
@@ -268,7 +269,10 @@ impl Drop for Spares {
             drop(queue);
             let _ = thread.join();
         }
-        lock(&LIVE).retain(|o| *o != self.shared.owner);
+        // What it kept is anyone's now.
+        if lock(&self.shared.owner_lock).take().is_some() {
+            let _ = fs::remove_file(self.shared.owner_path());
+        }
     }
 }
 
@@ -279,7 +283,7 @@ impl Shared {
         self.emptied.notify_all();
     }
 
-    /// A spare on the filesystem of `old`, empty and locked; `None` when there is none to be had.
+    /// A spare on the filesystem of `old`, zeroed or empty; `None` when there is none to be had.
     fn take(&self, old: &fs::Metadata) -> Option<Spare> {
         use std::os::unix::fs::MetadataExt;
         if !self.adopted.swap(true, Ordering::Relaxed) {
@@ -288,6 +292,7 @@ impl Shared {
         let dev = match self.dev.load(Ordering::Relaxed) {
             0 => {
                 fs::create_dir_all(&self.dir).ok()?;
+                self.claim_owner()?;
                 let dev = fs::metadata(&self.dir).ok()?.dev();
                 self.dev.store(dev, Ordering::Relaxed);
                 dev
@@ -358,32 +363,75 @@ impl Shared {
         }
     }
 
+    fn owner_path(&self) -> PathBuf {
+        self.dir
+            .join(format!("{}-{:x}.owner", std::process::id(), self.owner))
+    }
+
+    /// Makes (again, if the folder was removed) and locks this `Spares`'s `.owner` file; `None`
+    /// when it cannot, and then no spare is used: others could not tell ours are in use.
+    fn claim_owner(&self) -> Option<()> {
+        let path = self.owner_path();
+        let mut held = lock(&self.owner_lock);
+        if held.is_some() && path.exists() {
+            return Some(());
+        }
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode_0600()
+            .open(&path)
+            .ok()?;
+        try_flock(&file).then_some(())?;
+        *held = Some(file);
+        Some(())
+    }
+
     /// Takes over the spares, and the replaced files not yet emptied, of the [`Spares`] that are
-    /// gone: of processes that ended, and of this process's that were dropped.
+    /// gone: whose `.owner` file is missing or no longer locked (its process ended, or it was
+    /// dropped).
     fn adopt_leftovers(&self) {
         let Ok(rd) = fs::read_dir(&self.dir) else {
             return;
         };
-        let me = std::process::id();
+        let mut alive: std::collections::HashMap<String, bool> = Default::default();
+        let mut gone_owners = Vec::new();
         for e in rd.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let mut parts = name.splitn(3, '-');
-            let (Some(Ok(pid)), Some(Ok(owner))) = (
-                parts.next().map(str::parse::<u32>),
-                parts.next().map(|o| u64::from_str_radix(o, 16)),
-            ) else {
+            if name.ends_with(".owner") {
+                continue;
+            }
+            let Some((owner, _n)) = name.rsplit_once('-') else {
                 continue;
             };
-            let gone = if pid == me {
-                !lock(&LIVE).contains(&owner)
-            } else {
-                !Path::new("/proc").join(pid.to_string()).exists()
-            };
-            if gone {
+            let is_alive = *alive.entry(owner.to_string()).or_insert_with(|| {
+                let path = self.dir.join(format!("{owner}.owner"));
+                match fs::File::open(&path) {
+                    Ok(f) if !try_flock(&f) => true,
+                    Ok(f) => {
+                        gone_owners.push((path, f));
+                        false
+                    }
+                    Err(_) => false,
+                }
+            });
+            if !is_alive {
                 self.keep_if_private(e.path());
             }
         }
+        // Removed while still locked by this process, so that no new owner of that name (a
+        // process id used again) is taken for gone between the check and the removal.
+        for (path, _locked) in gone_owners {
+            let _ = fs::remove_file(path);
+        }
     }
+}
+
+/// An exclusive `flock`, without waiting.
+fn try_flock(file: &File) -> bool {
+    use rustix::fs::{flock, FlockOperation};
+    flock(file, FlockOperation::NonBlockingLockExclusive).is_ok()
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
