@@ -185,8 +185,9 @@ fn leftovers(dir: &Path, prefixes: &[&str], remove: bool, items: &mut Vec<Cleanu
     let now = std::time::SystemTime::now();
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
-        // The spares of saves (`kura_durable::Spares`) are live, locked by the processes that
-        // keep them, and emptied; those of processes gone are taken over by the next.
+        // The spares of saves (`kura_durable::Spares`) hold only zeros, and the processes that
+        // keep them are alive (their `.owner` files locked); a process gone leaves its spares
+        // to the next, which takes them over.
         if !prefixes.iter().any(|p| name.starts_with(p)) || name == kura_durable::SPARES_DIR {
             continue;
         }
