@@ -27,6 +27,7 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Seek, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
@@ -106,11 +107,6 @@ impl Spares {
             }),
             recycler: Mutex::new(None),
         }
-    }
-
-    /// The folder the spares are kept in.
-    pub fn dir(&self) -> &Path {
-        &self.shared.dir
     }
 
     /// Waits until every file replaced so far is emptied and kept, or removed.
@@ -313,7 +309,7 @@ impl Shared {
             .read(true)
             .write(true)
             .create_new(true)
-            .mode_0600()
+            .mode(0o600)
             .open(&path)
             .ok()?;
         Some(Spare { path, file, len: 0 })
@@ -380,7 +376,7 @@ impl Shared {
             .write(true)
             .create(true)
             .truncate(false)
-            .mode_0600()
+            .mode(0o600)
             .open(&path)
             .ok()?;
         try_flock(&file).then_some(())?;
@@ -448,21 +444,9 @@ fn unsupported(e: &io::Error) -> bool {
         )
 }
 
-trait Mode0600 {
-    fn mode_0600(&mut self) -> &mut Self;
-}
-
-impl Mode0600 for fs::OpenOptions {
-    fn mode_0600(&mut self) -> &mut Self {
-        use std::os::unix::fs::OpenOptionsExt;
-        self.mode(0o600)
-    }
-}
-
 /// Opens a file without following a link or waiting on a FIFO; `None` unless it is a regular
 /// file.
 fn open_private(path: &Path) -> Option<File> {
-    use std::os::unix::fs::OpenOptionsExt;
     let file = fs::OpenOptions::new()
         .read(true)
         .write(true)
