@@ -25,9 +25,10 @@ pub enum Scope {
     /// Read anything (every `GET`).
     Read,
     /// Change things, but not destroy them: no hard delete, prune, purge, gc, removal of
-    /// workspaces or backup targets, or settings.
+    /// workspaces or backup targets, or settings; and no paths on the server's machine (copy
+    /// from, import, export, extract or restore to a folder there).
     Write,
-    /// Everything.
+    /// Everything, paths on the server's machine included.
     Admin,
 }
 

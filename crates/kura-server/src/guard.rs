@@ -26,6 +26,22 @@ impl Caller {
     pub fn require(&self, need: Scope) -> HttpResult<()> {
         auth::require(self.scope, need)
     }
+
+    /// Refuses with 403 unless an admin calls: a path on the server's machine (a file to copy
+    /// in, a folder to import, export, extract or restore to) reaches past the vault, to
+    /// whatever the server's user may read or write. `field` is the request's field that names
+    /// it.
+    pub fn require_server_paths(&self, field: &str) -> HttpResult<()> {
+        if self.scope >= Scope::Admin {
+            return Ok(());
+        }
+        Err(HttpError::forbidden(format!(
+            "'{field}' is a path on the server's machine, which only an admin token may name \
+             (this one is '{}'); send the files in the request body instead, or use \
+             `kura serve token --scope admin`",
+            self.scope.as_str()
+        )))
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {

@@ -14,6 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{blocking, json, long, St, Wait};
 use crate::body::{body_reader, Json, Query};
 use crate::error::{HttpError, HttpResult};
+use crate::guard::Caller;
 
 #[utoipa::path(get, path = "/v1/archives", tag = "archives", responses((status = 200, body = Vec<ArchiveInfo>)))]
 pub async fn list(st: St) -> HttpResult<Response> {
@@ -62,24 +63,27 @@ pub async fn unarchive(
     .await
 }
 
-/// Where to unpack.
+/// Where to unpack (admin only).
 #[derive(Deserialize, ToSchema)]
 pub struct ExtractTo {
     /// A new or empty folder on the server's machine.
     pub dest: String,
 }
 
-/// Unpacks an archive into a folder (result: ExtractReport).
+/// Unpacks an archive into a folder of the server's machine (result: ExtractReport). Admin only
+/// (403 otherwise): writing to the server's disk is an admin act.
 #[utoipa::path(post, path = "/v1/archives/{archive}/extract", tag = "archives", request_body = ExtractTo,
     params(("archive" = String, Path, description = "archive id or archived project"), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: ExtractReport")))]
 pub async fn extract(
     st: St,
+    caller: Caller,
     headers: HeaderMap,
     Path(archive): Path<String>,
     Query(w): Query<Wait>,
     Json(b): Json<ExtractTo>,
 ) -> HttpResult<Response> {
+    caller.require_server_paths("dest")?;
     long(&st, &headers, &w, "extract", None, move |a, job| {
         let r: ExtractReport = a.extract_archive(&archive, &PathBuf::from(b.dest), job)?;
         Ok(r)
@@ -107,22 +111,28 @@ pub async fn verify(
 /// An archive file on the server's machine to import.
 #[derive(Deserialize, ToSchema)]
 pub struct ImportArchive {
-    /// A path on the server's machine, or `s3://TARGET/path/to/file` for an archive kept in a
-    /// backup target's bucket (downloaded with the target's keys).
+    /// A path on the server's machine (admin only), or `s3://TARGET/path/to/file` for an archive
+    /// kept in a backup target's bucket (downloaded with the target's keys).
     pub path: String,
     #[serde(default)]
     pub options: ImportArchiveOptions,
 }
 
-/// Imports an archive file (.tar.zst, .tar.gz, .zip) as a new project (result: Project).
+/// Imports an archive file (.tar.zst, .tar.gz, .zip) as a new project (result: Project). A path
+/// on the server's machine needs an admin token (403 otherwise): reading the server's disk is an
+/// admin act; `s3://TARGET/...` and an upload (`/v1/archives/upload`) need `write`.
 #[utoipa::path(post, path = "/v1/archives/import", tag = "archives", request_body = ImportArchive, params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
 pub async fn import(
     st: St,
+    caller: Caller,
     headers: HeaderMap,
     Query(w): Query<Wait>,
     Json(b): Json<ImportArchive>,
 ) -> HttpResult<Response> {
+    if !b.path.starts_with("s3://") {
+        caller.require_server_paths("path")?;
+    }
     long(&st, &headers, &w, "import", None, move |a, job| {
         let p: Project = a.import_archive(&PathBuf::from(b.path), &b.options, job)?;
         Ok(p)

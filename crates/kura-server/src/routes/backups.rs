@@ -150,19 +150,22 @@ pub async fn contents(
 pub struct PreviewQuery {
     /// One project (name or id); every project when absent.
     pub project: Option<String>,
-    /// The folder it would go to.
+    /// The folder on the server's machine it would go to (admin only).
     pub destination: String,
 }
 
-/// What restoring a project (or everything) of a backup into a folder would write where.
+/// What restoring a project (or everything) of a backup into a folder of the server's machine
+/// would write where. Admin only (403 otherwise): it looks at the server's disk.
 #[utoipa::path(get, path = "/v1/backups/targets/{name}/backups/{backup}/restore-preview", tag = "backups",
     params(("name" = String, Path), ("backup" = String, Path), PreviewQuery),
     responses((status = 200, body = RestorePreview)))]
 pub async fn restore_preview(
     st: St,
+    caller: Caller,
     Path((name, backup)): Path<(String, String)>,
     Query(q): Query<PreviewQuery>,
 ) -> HttpResult<Response> {
+    caller.require_server_paths("destination")?;
     Ok(json(
         blocking(&st, move |a| {
             Ok(a.restore_preview(
@@ -203,21 +206,25 @@ pub async fn secret_variables(Query(q): Query<VariablesQuery>) -> HttpResult<Res
 pub struct RestoreFromBackup {
     /// One project (name or id); every project when absent.
     pub project: Option<String>,
-    /// A folder on the server's machine.
+    /// A folder on the server's machine (admin only).
     pub destination: String,
 }
 
-/// Restores one project or everything from a backup (result: BackupRestoreReport).
+/// Restores one project or everything from a backup into a folder of the server's machine
+/// (result: BackupRestoreReport). Admin only (403 otherwise): writing to the server's disk is an
+/// admin act.
 #[utoipa::path(post, path = "/v1/backups/targets/{name}/backups/{backup}/restore", tag = "backups",
     request_body = RestoreFromBackup, params(("name" = String, Path), ("backup" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: BackupRestoreReport")))]
 pub async fn restore(
     st: St,
+    caller: Caller,
     headers: HeaderMap,
     Path((name, backup)): Path<(String, String)>,
     Query(w): Query<Wait>,
     Json(b): Json<RestoreFromBackup>,
 ) -> HttpResult<Response> {
+    caller.require_server_paths("destination")?;
     long(&st, &headers, &w, "backup-restore", None, move |a, job| {
         a.restore_backup(
             &name,

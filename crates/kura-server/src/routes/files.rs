@@ -15,6 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::{blocking, done, json, long, St, Wait};
 use crate::body::{body_reader, parse_range, BodyWriter, Json, Query, TOO_LARGE};
 use crate::error::{HttpError, HttpErrorCode, HttpResult};
+use crate::guard::Caller;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -233,7 +234,7 @@ pub async fn rename(
     Ok(done())
 }
 
-/// Files and folders on the server's machine to copy into a project.
+/// Files and folders on the server's machine to copy into a project (admin only).
 #[derive(Deserialize, ToSchema)]
 pub struct UploadLocal {
     pub sources: Vec<String>,
@@ -252,9 +253,10 @@ pub struct UploadQuery {
     pub timeout_secs: Option<u64>,
 }
 
-/// Copies files into a project: a JSON body names files on the server's machine; a
-/// `multipart/form-data` body carries them (one part per file, its filename the relative path).
-/// Result: UploadReport.
+/// Copies files into a project: a `multipart/form-data` body carries them (one part per file,
+/// its filename the relative path; `write` scope); a JSON body names files on the server's
+/// machine instead (`sources`), which needs an `admin` token (403 otherwise): reading the
+/// server's disk is an admin act. Result: UploadReport.
 #[utoipa::path(post, path = "/v1/projects/{id}/upload", tag = "files", params(("id" = String, Path), UploadQuery),
     request_body(content(
         (UploadLocal = "application/json"),
@@ -263,6 +265,7 @@ pub struct UploadQuery {
     responses((status = 202, body = kura_api::Operation, description = "started; result: UploadReport")))]
 pub async fn upload(
     st: St,
+    caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<UploadQuery>,
     req: Request,
@@ -277,6 +280,7 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !is_multipart {
+        caller.require_server_paths("sources")?;
         check_length(&headers, st.options.max_json_body as u64)?;
         let Json(b) = Json::<UploadLocal>::from_request(req, &()).await?;
         let project = Some(id.clone());

@@ -103,7 +103,7 @@ pub async fn create(st: St, Json(new): Json<NewProject>) -> HttpResult<Response>
     Ok((StatusCode::CREATED, axum::Json(p)).into_response())
 }
 
-/// A folder on the server's machine to import.
+/// A folder on the server's machine to import (admin only).
 #[derive(Deserialize, ToSchema)]
 pub struct ImportFolder {
     pub path: String,
@@ -111,15 +111,18 @@ pub struct ImportFolder {
     pub options: ImportOptions,
 }
 
-/// Imports a folder (result: Project).
+/// Imports a folder of the server's machine (result: Project). Admin only (403 otherwise):
+/// reading the server's disk is an admin act; a `write` token sends files with an upload.
 #[utoipa::path(post, path = "/v1/projects/import", tag = "projects", request_body = ImportFolder, params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
 pub async fn import(
     st: St,
+    caller: Caller,
     headers: HeaderMap,
     Query(w): Query<Wait>,
     Json(b): Json<ImportFolder>,
 ) -> HttpResult<Response> {
+    caller.require_server_paths("path")?;
     long(&st, &headers, &w, "import", None, move |a, job| {
         a.import_folder(&PathBuf::from(b.path), &b.options, job)
     })
@@ -252,7 +255,7 @@ pub async fn save_template(
     ))
 }
 
-/// Where to export a version on the server's machine.
+/// Where to export a version on the server's machine (admin only).
 #[derive(Deserialize, ToSchema)]
 pub struct ExportTo {
     /// The version (default: latest).
@@ -265,16 +268,20 @@ pub struct ExportTo {
     pub records: bool,
 }
 
-/// Writes a version's files to a folder (result: RestoreReport).
+/// Writes a version's files to a folder of the server's machine (result: RestoreReport). Admin
+/// only (403 otherwise): writing to the server's disk is an admin act; a `write` token
+/// downloads `export.tar.zst` instead.
 #[utoipa::path(post, path = "/v1/projects/{id}/export", tag = "projects", request_body = ExportTo, params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: RestoreReport")))]
 pub async fn export(
     st: St,
+    caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(w): Query<Wait>,
     Json(b): Json<ExportTo>,
 ) -> HttpResult<Response> {
+    caller.require_server_paths("dest")?;
     let project = Some(id.clone());
     long(&st, &headers, &w, "export", project, move |a, job| {
         let r: RestoreReport = a.vault().export_version_with(

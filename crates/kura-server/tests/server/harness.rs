@@ -17,6 +17,8 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub addr: SocketAddr,
     pub api: Arc<Api>,
+    /// One-time browser session links (paths), one per scope, made before serving.
+    links: std::sync::Mutex<Vec<(Scope, String)>>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     handle: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -41,6 +43,14 @@ impl TestServer {
             .listening()
             .addr
             .unwrap_or_else(|| "127.0.0.1:9".parse().unwrap());
+        let links = [Scope::Read, Scope::Write, Scope::Admin]
+            .into_iter()
+            .map(|scope| {
+                let link = server.session_link(scope);
+                let path = link.find("/v1/").map(|i| link[i..].to_string());
+                (scope, path.unwrap_or(link))
+            })
+            .collect();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let handle = tokio::spawn(server.serve(async move {
             let _ = rx.await;
@@ -49,6 +59,7 @@ impl TestServer {
             dir,
             addr,
             api,
+            links: std::sync::Mutex::new(links),
             stop: Some(tx),
             handle: Some(handle),
         }
@@ -256,6 +267,33 @@ pub fn sse_events(text: &str) -> Vec<(Option<i64>, String, Value)> {
         }
     }
     out
+}
+
+/// Opens a browser session of `scope` (once per scope and server): the `Cookie` header to send
+/// and the CSRF token for `X-Kura-CSRF`.
+pub async fn browser_session(s: &TestServer, scope: Scope) -> (String, String) {
+    let path = {
+        let mut links = s.links.lock().unwrap();
+        let i = links.iter().position(|(sc, _)| *sc == scope).unwrap();
+        links.remove(i).1
+    };
+    let r = s.anonymous().get(&path).await;
+    assert_eq!(r.status, 303);
+    let cookie = |name: &str| {
+        r.headers
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .find(|c| c.starts_with(name))
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let (session, csrf) = (cookie("kura_session="), cookie("kura_csrf="));
+    let token = csrf.trim_start_matches("kura_csrf=").to_string();
+    (format!("{session}; {csrf}"), token)
 }
 
 /// Path of the workspace's root (for the committed OpenAPI document).

@@ -6,3 +6,4 @@ mod harness;
 mod openapi;
 mod records;
 mod security;
+mod server_paths;
