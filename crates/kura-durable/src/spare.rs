@@ -466,7 +466,7 @@ fn zeroed_if_private(file: &File) -> Option<u64> {
     if meta.nlink() != 1 || rustix::fs::flistxattr_query(file) != Ok(0) {
         return None;
     }
-    if !set_lease(file, libc::F_WRLCK) {
+    if !take_write_lease(file) {
         return None;
     }
     let len = if meta.len() <= ZERO_UP_TO {
@@ -486,6 +486,41 @@ fn zeroed_if_private(file: &File) -> Option<u64> {
                 .is_ok());
     set_lease(file, libc::F_UNLCK);
     emptied.then_some(len)
+}
+
+/// Takes a write lease on `file` ([`set_lease`]), after making sure the lease cannot end the
+/// process: when another process opens a leased file, the kernel tells the holder with `SIGIO`,
+/// whose default action terminates. The lease is given up as soon as the file is zeroed whether
+/// or not that signal came (the opener waits until then), so the signal carries nothing Kura
+/// needs, and a process whose `SIGIO` is left at its default gets a handler that does nothing.
+/// A handler, not `SIG_IGN`: an ignored signal stays ignored in the programs Kura starts (git,
+/// an editor), a handler does not survive their `exec`. `SA_RESTART`, so that no system call of
+/// another thread fails with `EINTR` because of it. A handler the program set itself is kept.
+fn take_write_lease(file: &File) -> bool {
+    static QUIET_SIGIO: std::sync::Once = std::sync::Once::new();
+    QUIET_SIGIO.call_once(quiet_sigio);
+    set_lease(file, libc::F_WRLCK)
+}
+
+#[allow(unsafe_code)]
+fn quiet_sigio() {
+    extern "C" fn nothing(_: libc::c_int) {}
+    // SAFETY: sigaction reads and writes only the two structs given, which live on this stack
+    // and are fully initialised (zeroed, then set); the handler touches nothing, so it is
+    // async-signal-safe.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGIO, std::ptr::null(), &mut old) != 0
+            || old.sa_sigaction != libc::SIG_DFL
+        {
+            return;
+        }
+        let mut new: libc::sigaction = std::mem::zeroed();
+        new.sa_sigaction = nothing as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        new.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut new.sa_mask);
+        libc::sigaction(libc::SIGIO, &new, std::ptr::null_mut());
+    }
 }
 
 /// Takes (`F_WRLCK`) or gives up (`F_UNLCK`) a lease on `file`: a write lease is granted only

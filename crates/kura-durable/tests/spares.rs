@@ -286,3 +286,92 @@ fn a_save_still_lands_when_the_spares_folder_was_removed_by_hand() {
     assert_eq!(fs::read(&a).unwrap(), b"newer a");
     assert_spares_empty(&s.spares_dir);
 }
+
+/// The child of [`a_lease_break_never_ends_the_saving_process`]: saves one file over and over
+/// (each replaced file is zeroed under a write lease), then waits for a line on stdin.
+#[test]
+fn lease_holder_child() {
+    let Some(dir) = std::env::var_os("KURA_TEST_LEASE_CHILD") else {
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let spares = Spares::new(dir.join(kura_durable::SPARES_DIR));
+    let file = dir.join("project/f.txt");
+    for i in 0..3000 {
+        save(&spares, &file, format!("save {i}\n").as_bytes());
+    }
+    spares.settle();
+    // The test harness may print on the same line first: the word ends it.
+    println!("\nsaved");
+    std::io::stdout().flush().unwrap();
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+}
+
+/// Another process opening a file whose lease a saving process holds makes the kernel send the
+/// holder `SIGIO`, whose default action ends a process: four processes saving the same files
+/// killed each other that way. The saving process (a child running the test above) lives
+/// through both the lease breaks of this process opening its spares while it saves, and a plain
+/// `SIGIO` afterwards, and the file holds whole content.
+#[test]
+fn a_lease_break_never_ends_the_saving_process() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    let s = scene();
+    let root = s.files.parent().unwrap().to_path_buf();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "lease_holder_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("KURA_TEST_LEASE_CHILD", &root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    // Open every spare, again and again, while the child saves: each open of a leased one
+    // breaks the lease.
+    let stop = Arc::new(AtomicBool::new(false));
+    let opener = {
+        let (stop, dir) = (stop.clone(), s.spares_dir.clone());
+        std::thread::spawn(move || {
+            let mut opened = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                for e in fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    if fs::File::open(e.path()).is_ok() {
+                        opened += 1;
+                    }
+                }
+            }
+            opened
+        })
+    };
+    let mut said = String::new();
+    loop {
+        said.clear();
+        if out.read_line(&mut said).unwrap() == 0 || said.trim_end().ends_with("saved") {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    let opened = opener.join().unwrap();
+    assert!(
+        opened > 0,
+        "no spare was ever opened; the test proved nothing"
+    );
+    let killed = Command::new("kill")
+        .args(["-s", "IO", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let _ = child.stdin.take().unwrap().write_all(b"done\n");
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), None, "the saving process died of a signal");
+    assert!(status.success(), "{status}");
+    assert_eq!(fs::read(s.files.join("f.txt")).unwrap(), b"save 2999\n");
+}
