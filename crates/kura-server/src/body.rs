@@ -29,6 +29,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 }
 
 fn json_rejection(e: JsonRejection) -> HttpError {
+    if let JsonRejection::BytesRejection(b) = &e {
+        if b.status() != StatusCode::PAYLOAD_TOO_LARGE {
+            return unreadable_body(&e);
+        }
+    }
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         HttpError::new(
             HttpErrorCode::PayloadTooLarge,
@@ -38,6 +43,38 @@ fn json_rejection(e: JsonRejection) -> HttpError {
         HttpError::invalid(e.body_text())
     }
 }
+
+/// The answer for a request body that could not be read as sent: the client's fault (a broken
+/// chunked encoding, a body shorter than announced, one that stopped arriving), so 400, or 408
+/// when it stopped arriving; never a server error.
+pub fn unreadable_body(e: &(dyn std::error::Error + 'static)) -> HttpError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    let mut deepest = e.to_string();
+    while let Some(s) = source {
+        if s.downcast_ref::<IdleBody>().is_some() {
+            return HttpError::new(HttpErrorCode::Timeout, s.to_string());
+        }
+        deepest = s.to_string();
+        source = s.source();
+    }
+    HttpError::bad_request(format!("the request body could not be read: {deepest}"))
+}
+
+/// The error of a request body that stopped arriving.
+#[derive(Debug)]
+pub struct IdleBody(pub std::time::Duration);
+
+impl std::fmt::Display for IdleBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no byte of the request body arrived for {} s; the request was cut",
+            self.0.as_secs()
+        )
+    }
+}
+
+impl std::error::Error for IdleBody {}
 
 /// A JSON body that may be left out (then the type's default).
 pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, HttpError> {
@@ -137,15 +174,33 @@ pub struct BodyReader {
     current: Bytes,
     read: u64,
     limit: u64,
+    failure: BodyFailure,
+}
+
+/// What went wrong reading a request body, when it was the client's fault: the answer to give
+/// instead of whatever the engine made of the failed read.
+#[derive(Clone, Default)]
+pub struct BodyFailure(std::sync::Arc<std::sync::OnceLock<HttpError>>);
+
+impl BodyFailure {
+    /// `error`, unless the body failed first: then what the client did wrong.
+    pub fn or(&self, error: HttpError) -> HttpError {
+        self.0.get().cloned().unwrap_or(error)
+    }
 }
 
 /// Starts pumping `body` into a [`BodyReader`] (call from async code; read on a blocking thread).
 pub fn body_reader(body: Body, limit: u64) -> BodyReader {
     let (tx, rx) = mpsc::channel(STREAM_CHUNKS);
+    let failure = BodyFailure::default();
+    let failed = failure.clone();
     tokio::spawn(async move {
         let mut stream = body.into_data_stream();
         while let Some(item) = stream.next().await {
-            let item = item.map_err(std::io::Error::other);
+            let item = item.map_err(|e| {
+                let _ = failed.0.set(unreadable_body(&e));
+                std::io::Error::other(e)
+            });
             let stop = item.is_err();
             if tx.send(item).await.is_err() || stop {
                 break;
@@ -157,6 +212,14 @@ pub fn body_reader(body: Body, limit: u64) -> BodyReader {
         current: Bytes::new(),
         read: 0,
         limit,
+        failure,
+    }
+}
+
+impl BodyReader {
+    /// Where a failure of the client's body is kept (take it before the reader moves away).
+    pub fn failure(&self) -> BodyFailure {
+        self.failure.clone()
     }
 }
 

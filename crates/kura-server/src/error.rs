@@ -35,8 +35,10 @@ pub enum HttpErrorCode {
     PayloadTooLarge,
     /// Too many failed attempts; wait a little.
     TooManyRequests,
-    /// The request took longer than the server allows.
+    /// The request took longer than the server allows, or its body stopped arriving.
     Timeout,
+    /// The request itself is malformed (a body that cannot be read as sent, duplicate headers).
+    BadRequest,
 }
 
 impl From<ErrorCode> for HttpErrorCode {
@@ -79,6 +81,7 @@ impl HttpErrorCode {
             C::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             C::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             C::Timeout => StatusCode::REQUEST_TIMEOUT,
+            C::BadRequest => StatusCode::BAD_REQUEST,
         }
     }
 }
@@ -111,6 +114,10 @@ impl HttpError {
 
     pub fn forbidden(message: impl Into<String>) -> HttpError {
         HttpError::new(HttpErrorCode::Forbidden, message)
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> HttpError {
+        HttpError::new(HttpErrorCode::BadRequest, message)
     }
 
     pub fn internal(message: impl Into<String>) -> HttpError {

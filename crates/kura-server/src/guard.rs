@@ -86,7 +86,11 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// The guard, as an axum middleware.
 pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
     let headers = req.headers();
-    // 1. Host: exactly one of ours, or the request was meant for another name (rebinding).
+    // 1. Host: exactly one of ours, or the request was meant for another name (rebinding). Two
+    // Host headers are a request that means two things to two readers: refused whatever they say.
+    if headers.get_all(header::HOST).iter().nth(1).is_some() {
+        return HttpError::bad_request("the request has more than one Host header").into_response();
+    }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let host_ok = match host {
         Some(h) => state.doors.hosts.iter().any(|a| a.eq_ignore_ascii_case(h)),

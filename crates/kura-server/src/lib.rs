@@ -82,6 +82,9 @@ pub struct ServeOptions {
     pub request_timeout: Duration,
     /// How long a request's headers may take to arrive; the connection is closed after that.
     pub header_timeout: Duration,
+    /// The most bytes a request line and its headers may take (at least 8 KiB); larger is
+    /// answered 431 and the connection closed.
+    pub max_header_bytes: usize,
     /// The built UI (`ui/dist`), served at `/`.
     pub ui_dir: Option<PathBuf>,
     /// Where the discovery file goes (`None`: next to the default socket).
@@ -92,7 +95,7 @@ pub struct ServeOptions {
 
 impl ServeOptions {
     /// The defaults: the Unix socket of [`default_socket_path`], 1 MiB JSON bodies, 64 GiB
-    /// uploads, a five-minute request limit, 30 seconds for a request's headers.
+    /// uploads, a five-minute request limit, 30 seconds and 64 KiB for a request's headers.
     pub fn new(bind: Bind) -> ServeOptions {
         ServeOptions {
             bind,
@@ -103,6 +106,7 @@ impl ServeOptions {
             max_upload: 64 << 30,
             request_timeout: Duration::from_secs(300),
             header_timeout: Duration::from_secs(30),
+            max_header_bytes: 64 << 10,
             ui_dir: None,
             discovery_file: None,
             schedules: true,
@@ -218,7 +222,11 @@ impl Server {
             stopping.cancel();
         };
         let header_timeout = self.state.options.header_timeout;
-        let result = self.listener.serve(app, header_timeout, shutdown).await;
+        let max_header_bytes = self.state.options.max_header_bytes;
+        let result = self
+            .listener
+            .serve(app, header_timeout, max_header_bytes, shutdown)
+            .await;
         self.listening.remove();
         result
     }

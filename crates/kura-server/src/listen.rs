@@ -179,6 +179,7 @@ impl Listener {
         self,
         app: Router,
         header_timeout: std::time::Duration,
+        max_header_bytes: usize,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         match self {
@@ -191,9 +192,14 @@ impl Listener {
                         tracing::debug!("TCP_NODELAY not set: {e}");
                     }
                 });
-                accept_loop(l, app, header_timeout, shutdown, |peer| Some(*peer)).await
+                accept_loop(l, app, header_timeout, max_header_bytes, shutdown, |peer| {
+                    Some(*peer)
+                })
+                .await
             }
-            Listener::Unix(l) => accept_loop(l, app, header_timeout, shutdown, |_| None).await,
+            Listener::Unix(l) => {
+                accept_loop(l, app, header_timeout, max_header_bytes, shutdown, |_| None).await
+            }
         }
     }
 }
@@ -206,6 +212,7 @@ async fn accept_loop<L>(
     mut listener: L,
     app: Router,
     header_timeout: std::time::Duration,
+    max_header_bytes: usize,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     peer: fn(&L::Addr) -> Option<SocketAddr>,
 ) -> std::io::Result<()>
@@ -237,7 +244,10 @@ where
         tokio::spawn(async move {
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new())
-                .header_read_timeout(header_timeout);
+                .header_read_timeout(header_timeout)
+                // A request line and headers larger than this are answered 431 at once, instead
+                // of waiting for the rest of an endless method name or header.
+                .max_buf_size(max_header_bytes.max(8192));
             let conn = http.serve_connection(TokioIo::new(io), service);
             let mut conn = std::pin::pin!(conn);
             tokio::select! {

@@ -172,6 +172,7 @@ pub async fn upload_archive(
         .ok_or_else(|| HttpError::invalid("filename must be a plain file name like site.tar.zst"))?
         .to_string();
     let mut reader = body_reader(body, limit);
+    let failure = reader.failure();
     let staging = blocking(&st, move |a| {
         let dir = tempfile::Builder::new()
             .prefix(".upload-")
@@ -190,7 +191,8 @@ pub async fn upload_archive(
             .map_err(|e| HttpError::internal(e.to_string()))?;
         Ok((dir, path))
     })
-    .await?;
+    .await
+    .map_err(|e| failure.or(e))?;
     let w = Wait {
         wait: q.wait,
         timeout_secs: q.timeout_secs,

@@ -1,6 +1,8 @@
 //! `GET /v1/events`: the event log as Server-Sent Events or NDJSON, from an id on. A client
 //! that reconnects with `Last-Event-ID` (or `?since=`) gets every later event exactly once; one
-//! that asks for events the log no longer keeps is told so with a `gap` event first.
+//! that asks for events the log no longer keeps is told so with a `gap` event first; one that
+//! asks for events after an id the log never reached (an id kept from another vault, or from a
+//! log since reset) is told with a `reset` event, then gets every event from the log's end on.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -44,6 +46,11 @@ pub struct EventsQuery {
 enum Item {
     Event(Event),
     Gap(i64),
+    /// The id asked for is past the log's end (`since`), which is at `last_id`.
+    Reset {
+        since: i64,
+        last_id: i64,
+    },
     KeepAlive,
 }
 
@@ -54,6 +61,8 @@ struct Follow {
     rx: tokio::sync::broadcast::Receiver<Event>,
     backlog: VecDeque<Event>,
     catch_up: bool,
+    /// A `reset` to send first.
+    reset: Option<Item>,
     /// When the stream last sent something (a keep-alive is due 15 s after).
     sent_at: tokio::time::Instant,
     stop: CancellationToken,
@@ -61,6 +70,9 @@ struct Follow {
 
 impl Follow {
     async fn next(&mut self) -> Option<Item> {
+        if let Some(reset) = self.reset.take() {
+            return Some(reset);
+        }
         loop {
             if let Some(e) = self.backlog.pop_front() {
                 self.after = self.after.max(e.id);
@@ -122,7 +134,7 @@ impl Follow {
 #[utoipa::path(get, path = "/v1/events", tag = "events", params(EventsQuery,
         ("Last-Event-ID" = Option<i64>, Header, description = "resume after this event id")),
     responses((status = 200, content_type = "text/event-stream", body = kura_api::Event,
-        description = "SSE: `id:` the event id, `event:` its type, `data:` the Event JSON; a `gap` event `{\"since\": N}` when events after N were pruned; keep-alive comments every 15 s. With `?format=ndjson`, one Event per line.")))]
+        description = "SSE: `id:` the event id, `event:` its type, `data:` the Event JSON; a `gap` event `{\"since\": N}` when events after N were pruned; a `reset` event `{\"since\": N, \"last_id\": L}` when N is past the log's end L (an id from another vault, or a log since reset: start over from L); keep-alive comments every 15 s. With `?format=ndjson`, one Event per line.")))]
 pub async fn events(
     st: St,
     headers: HeaderMap,
@@ -153,15 +165,22 @@ pub async fn events(
             .is_some_and(|v| v.contains("application/x-ndjson"));
     // Subscribe before reading the log, so nothing falls between the two.
     let rx = st.api.events().subscribe();
-    let (after, catch_up) = match last_event_id.or(q.since) {
-        Some(id) => (id.max(0), true),
-        None => {
-            let api = st.api.clone();
-            let last = tokio::task::spawn_blocking(move || api.events().last_id())
-                .await
-                .map_err(|e| HttpError::internal(e.to_string()))??;
-            (last, false)
-        }
+    let api = st.api.clone();
+    let last = tokio::task::spawn_blocking(move || api.events().last_id())
+        .await
+        .map_err(|e| HttpError::internal(e.to_string()))??;
+    let (after, catch_up, reset) = match last_event_id.or(q.since) {
+        // Past the end: waiting for the log to reach it would be silence for as long.
+        Some(id) if id > last => (
+            last,
+            false,
+            Some(Item::Reset {
+                since: id,
+                last_id: last,
+            }),
+        ),
+        Some(id) => (id.max(0), true, None),
+        None => (last, false, None),
     };
     let follow = Follow {
         api: st.api.clone(),
@@ -170,6 +189,7 @@ pub async fn events(
         rx,
         backlog: VecDeque::new(),
         catch_up,
+        reset,
         sent_at: tokio::time::Instant::now(),
         stop: st.stopping.clone(),
     };
@@ -183,6 +203,7 @@ pub async fn events(
             let line = match item {
                 Item::Event(e) => serde_json::to_string(&e).unwrap_or_default() + "\n",
                 Item::Gap(since) => serde_json::json!({"id": 0, "at": now_ms(), "type": "gap", "project_id": null, "data": {"since": since}}).to_string() + "\n",
+                Item::Reset { since, last_id } => serde_json::json!({"id": 0, "at": now_ms(), "type": "reset", "project_id": null, "data": {"since": since, "last_id": last_id}}).to_string() + "\n",
                 Item::KeepAlive => "\n".to_string(),
             };
             Ok::<_, Infallible>(Bytes::from(line))
@@ -209,6 +230,9 @@ pub async fn events(
             Item::Gap(since) => SseEvent::default()
                 .event("gap")
                 .data(serde_json::json!({"since": since}).to_string()),
+            Item::Reset { since, last_id } => SseEvent::default()
+                .event("reset")
+                .data(serde_json::json!({"since": since, "last_id": last_id}).to_string()),
             Item::KeepAlive => SseEvent::default().comment("keep-alive"),
         })
     });

@@ -194,6 +194,7 @@ pub async fn save_file(
     let limit = st.options.max_upload;
     check_length(&headers, limit)?;
     let mut reader = body_reader(body, limit);
+    let failure = reader.failure();
     let rel = path.clone();
     let bytes = blocking(&st, move |a| {
         a.save_file(&id, &rel, &mut reader).map_err(|e| {
@@ -204,7 +205,8 @@ pub async fn save_file(
             }
         })
     })
-    .await?;
+    .await
+    .map_err(|e| failure.or(e))?;
     Ok(json(Saved { path, bytes }))
 }
 
@@ -303,13 +305,22 @@ pub async fn upload(
     let mut multipart = Multipart::from_request(req, &())
         .await
         .map_err(|e| HttpError::invalid(e.body_text()))?;
+    let part_error = |e: axum::extract::multipart::MultipartError| {
+        // A body that could not be read is the client's fault, like a malformed part.
+        let unreadable =
+            std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |s| {
+                s.source()
+            })
+            .any(|s| s.is::<crate::body::IdleBody>() || s.is::<hyper::Error>());
+        if unreadable {
+            crate::body::unreadable_body(&e)
+        } else {
+            HttpError::invalid(e.body_text())
+        }
+    };
     let mut received: u64 = 0;
     let mut tops: Vec<PathBuf> = Vec::new();
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| HttpError::invalid(e.body_text()))?
-    {
+    while let Some(mut field) = multipart.next_field().await.map_err(part_error)? {
         let Some(name) = field.file_name().map(str::to_string) else {
             continue;
         };
@@ -323,11 +334,7 @@ pub async fn upload(
         let mut file = tokio::fs::File::create(&dest)
             .await
             .map_err(|e| HttpError::internal(e.to_string()))?;
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|e| HttpError::invalid(e.body_text()))?
-        {
+        while let Some(chunk) = field.chunk().await.map_err(part_error)? {
             received += chunk.len() as u64;
             if received > limit {
                 return Err(too_large(limit));

@@ -2,8 +2,11 @@
 
 mod endpoints;
 mod events;
+mod fuzz;
 mod harness;
+mod http_edges;
 mod openapi;
+mod raw;
 mod records;
 mod security;
 mod server_paths;
