@@ -197,6 +197,16 @@ enum Command {
         /// Refuse every tool that changes the vault.
         #[arg(long, conflicts_with = "allow_destructive")]
         read_only: bool,
+        /// The longest message (one line of JSON) read, in bytes; a longer one is refused with
+        /// a JSON-RPC error naming this limit. The default, 64 MiB, fits a save_file of about
+        /// 60 MiB of text.
+        #[arg(long, value_name = "BYTES", default_value_t = kura_mcp::Limits::DEFAULT_MAX_LINE_BYTES)]
+        max_line_bytes: usize,
+        /// How deep arrays and objects may nest in a message (a tool's arguments start at level
+        /// 3); deeper is refused with a JSON-RPC error naming this limit. At most 120.
+        #[arg(long, value_name = "LEVELS", default_value_t = kura_mcp::Limits::DEFAULT_MAX_DEPTH,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=120))]
+        max_depth: usize,
     },
     /// Serve the vault over HTTP (Unix socket, or 127.0.0.1 with --listen); `kura serve token`
     /// prints a token.
@@ -1005,11 +1015,17 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
         Command::Mcp {
             allow_destructive,
             read_only,
+            max_line_bytes,
+            max_depth,
         } => kura_mcp::run_stdio(
             vault.clone(),
             kura_mcp::Options {
                 allow_destructive: *allow_destructive,
                 read_only: *read_only,
+                limits: kura_mcp::Limits {
+                    max_line_bytes: *max_line_bytes,
+                    max_depth: *max_depth,
+                },
             },
         )?,
         Command::Config(cmd) => match cmd {

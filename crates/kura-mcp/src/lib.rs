@@ -17,6 +17,11 @@
 //!
 //! stdout is the protocol channel: nothing else is written to it (logs go to stderr).
 //!
+//! Every request on the wire gets an answer: [`serve`] reads the lines itself and answers those
+//! rmcp would let go unanswered (not JSON, not UTF-8, not JSON-RPC, over a [`Limits`]) with a
+//! JSON-RPC error (`-32700`, `-32600`, `-32602`) carrying the request's id when it can be read
+//! and naming the limit (`error.data.limit`: `max_line_bytes`, `max_depth`).
+//!
 //! ```
 //! use std::sync::Arc;
 //!
@@ -49,5 +54,7 @@
 mod reply;
 mod server;
 mod tools;
+mod wire;
 
 pub use server::{run_stdio, KuraMcp, Options};
+pub use wire::{serve, Limits};

@@ -8,16 +8,20 @@ use kura_core::{Error, ErrorKind, Vault};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, Implementation, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CustomRequest, CustomResult, Implementation,
+    ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
-use rmcp::{tool_handler, ErrorData, RoleServer, ServerHandler, ServiceExt};
+use rmcp::{tool_handler, ErrorData, RoleServer, ServerHandler};
 
 use crate::reply::tool_error;
+use crate::wire::Limits;
 
 /// What a session of `kura mcp` allows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Options {
+    /// Limits on one message of the stdio protocol (line length, nesting).
+    pub limits: Limits,
     /// Run the tools marked destructive (restore over the working folder, delete a file, trash
     /// or delete a project); without it they are listed but refused.
     pub allow_destructive: bool,
@@ -129,10 +133,27 @@ impl ServerHandler for KuraMcp {
         let call = ToolCallContext::new(self, request, context);
         self.tool_router.call(call).await
     }
+
+    /// A method MCP does not define: rmcp's own answer has only the method's name (empty for
+    /// an empty method) as its message.
+    async fn on_custom_request(
+        &self,
+        request: CustomRequest,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CustomResult, ErrorData> {
+        Err(ErrorData::new(
+            rmcp::model::ErrorCode::METHOD_NOT_FOUND,
+            format!(
+                "no method '{}' in Kura's MCP server; it serves tools (tools/list, tools/call)",
+                request.method
+            ),
+            Some(serde_json::json!({ "method": request.method })),
+        ))
+    }
 }
 
-/// Serves the MCP tools of `vault` over stdin/stdout until the client closes the connection.
-/// Blocks; starts its own tokio runtime.
+/// Serves the MCP tools of `vault` over stdin/stdout until the client closes the connection
+/// (see [`crate::serve`]). Blocks; starts its own tokio runtime.
 pub fn run_stdio(vault: Arc<Vault>, options: Options) -> Result<(), Error> {
     if std::io::stdin().is_terminal() {
         eprintln!(
@@ -146,22 +167,14 @@ pub fn run_stdio(vault: Arc<Vault>, options: Options) -> Result<(), Error> {
         .enable_all()
         .build()
         .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot start tokio: {e}")))?;
-    runtime.block_on(async move {
-        let service = KuraMcp::new(api, options)
-            .serve(rmcp::transport::stdio())
-            .await
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("the MCP client did not start a session: {e}"),
-                )
-            })?;
-        service
-            .waiting()
-            .await
-            .map_err(|e| Error::new(ErrorKind::Internal, format!("the MCP session failed: {e}")))?;
-        Ok(())
-    })
+    let served = runtime.block_on(async move {
+        // Non-blocking pipes when the client made them (as MCP clients do), else stdin/stdout.
+        let (input, output) = rmcp::transport::stdio_pipes();
+        crate::wire::serve(api, options, input, output).await
+    });
+    // A read of a blocking stdin (a terminal) cannot be cancelled: do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    served
 }
 
 /// An error of the service layer as the engine's, for the CLI's exit codes.

@@ -1,6 +1,9 @@
 //! In-process MCP sessions with [`KuraMcp`] (rmcp's client over an in-memory pipe), for what
-//! only the library shows: the changes it announces in the event log. The `kura mcp` binary
-//! over stdio is tested in kura-cli's tests (`tests/cli/mcp.rs`).
+//! only the library shows: the changes it announces in the event log; and the stdio wire as
+//! `kura mcp` serves it, fed odd and broken lines by a raw client (`wire`). The `kura mcp`
+//! binary over stdio is tested in kura-cli's tests (`tests/cli/mcp.rs`).
+
+mod wire;
 
 use std::sync::Arc;
 
