@@ -14,6 +14,9 @@ const KDF_MEMORY_KIB: u32 = 64 * 1024;
 const KDF_ITERATIONS: u32 = 3;
 const KDF_LANES: u32 = 1;
 const NONCE_LEN: usize = 24;
+/// BLAKE3 contexts of the checksums of stored objects (see [`Keys::object_checksum`]).
+const OBJECT_CHECKSUM_CONTEXT: &str = "kura-backup object checksum, format 2";
+const OBJECT_MAC_CONTEXT: &str = "kura-backup object MAC key, format 2";
 
 /// How the master key is kept in the target's `config` object.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -65,6 +68,21 @@ impl Keys {
             Some(k) => *blake3::keyed_hash(k, data).as_bytes(),
             None => *blake3::hash(data).as_bytes(),
         }
+    }
+
+    /// The checksum of the stored object `path` whose bytes (after its header) are `body`: BLAKE3
+    /// over the path and the bytes, so an object copied over another does not pass for it. Keyed
+    /// (a MAC, under a key derived from the id key) when encrypted: without the passphrase no one
+    /// can make an object that passes; unencrypted, it catches damage and edits by hand.
+    pub fn object_checksum(&self, path: &str, body: &[u8]) -> blake3::Hash {
+        let mut h = match &self.id_key {
+            Some(k) => blake3::Hasher::new_keyed(&blake3::derive_key(OBJECT_MAC_CONTEXT, k)),
+            None => blake3::Hasher::new_derive_key(OBJECT_CHECKSUM_CONTEXT),
+        };
+        h.update(&(path.len() as u64).to_le_bytes());
+        h.update(path.as_bytes());
+        h.update(body);
+        h.finalize()
     }
 
     /// Seals `data` (nonce || ciphertext) when encrypted, else returns it unchanged.

@@ -80,8 +80,10 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
+    /// The ids of the file's chunks (a manifest read through [`Manifest::check`] has only chunk
+    /// lists that decode).
     pub fn chunk_ids(&self) -> Result<Vec<[u8; 32]>> {
-        let raw = hex::decode(&self.chunks).map_err(|_| {
+        let raw = self.decoded_chunks().ok_or_else(|| {
             Error::new(
                 ErrorKind::Corrupt,
                 format!("the chunk list of {} in the manifest is damaged", self.path),
@@ -96,6 +98,12 @@ impl Entry {
             })
             .collect())
     }
+
+    fn decoded_chunks(&self) -> Option<Vec<u8>> {
+        hex::decode(&self.chunks)
+            .ok()
+            .filter(|raw| raw.len().is_multiple_of(32))
+    }
 }
 
 /// The `backups/<id>` object.
@@ -104,4 +112,18 @@ pub(crate) struct Manifest {
     pub info: BackupInfo,
     pub projects: Vec<BackupProject>,
     pub entries: Vec<Entry>,
+}
+
+impl Manifest {
+    /// Checks what a checksum cannot: that this is the manifest of backup `id` (not another
+    /// backup's stored under its name) and that every chunk list decodes. Says what is wrong.
+    pub fn check(&self, id: &str) -> std::result::Result<(), String> {
+        if self.info.id != id {
+            return Err(format!("it is the manifest of backup {}", self.info.id));
+        }
+        match self.entries.iter().find(|e| e.decoded_chunks().is_none()) {
+            Some(e) => Err(format!("the chunk list of {} does not decode", e.path)),
+            None => Ok(()),
+        }
+    }
 }

@@ -15,7 +15,6 @@ use std::path::{Path, PathBuf};
 use kura_core::{Error, ErrorKind, Result};
 
 use crate::fsio;
-use crate::manifest::Manifest;
 use crate::repo::{self, PackIndex};
 use crate::run::Counters;
 use crate::session::Session;
@@ -130,12 +129,31 @@ pub(crate) fn send_packs(
             Err(e) => return Err(Error::from_io("read", &index_path, e)),
         };
         let bytes = std::fs::read(&path).map_err(|e| Error::from_io("read", &path, e))?;
-        let parsed: PackIndex = match repo::open_json(
+        // Kept by an older Kura, without a checksum: stored again with one.
+        let object = repo::index_path(id);
+        let parsed = repo::open_object::<PackIndex>(
             &session.keys,
-            &index,
+            &object,
             &format!("the index of pack {id}"),
-        ) {
-            Ok(parsed) => parsed,
+            &index,
+            true,
+        )
+        .and_then(|parsed| {
+            let index = match repo::has_checksum(&index) {
+                true => index,
+                false => repo::seal_object(&session.keys, &object, &parsed)?,
+            };
+            Ok((parsed, index))
+        });
+        let (parsed, index) = match parsed {
+            Ok(parsed) if parsed.0.pack == id => parsed,
+            Ok(_) => {
+                tracing::warn!(file = %path.display(), "removing a pack from the outbox whose index is another pack's");
+                remove(&index_path)?;
+                remove(&path)?;
+                removed += 1;
+                continue;
+            }
             Err(e) => {
                 tracing::warn!(file = %path.display(), "removing a pack from the outbox that this target cannot read: {e}");
                 remove(&index_path)?;
@@ -181,20 +199,20 @@ pub(crate) fn send_backups(
         };
         let path = outbox.join(&name);
         let bytes = std::fs::read(&path).map_err(|e| Error::from_io("read", &path, e))?;
-        let missing = repo::open_json::<Manifest>(
-            &session.keys,
-            &bytes,
-            &format!("the manifest of backup {id}"),
-        )
-        .and_then(|m| {
+        // One kept by an older Kura, without a checksum, is stored again with one.
+        let missing = session.manifest_from(id, &bytes, true).and_then(|m| {
             let mut missing = 0usize;
             for e in &m.entries {
                 missing += e.chunk_ids()?.iter().filter(|c| !held.contains(*c)).count();
             }
-            Ok(missing)
+            let bytes = match repo::has_checksum(&bytes) {
+                true => bytes,
+                false => repo::seal_object(&session.keys, &repo::backup_path(id), &m)?,
+            };
+            Ok((missing, bytes))
         });
         match missing {
-            Ok(0) => {
+            Ok((0, bytes)) => {
                 counters.bytes_sent += bytes.len() as u64;
                 let up = session
                     .store
@@ -202,7 +220,7 @@ pub(crate) fn send_backups(
                 session.store.wait(up)?;
                 sent += 1;
             }
-            Ok(missing) => {
+            Ok((missing, _)) => {
                 tracing::warn!(backup = %id, missing, "dropping the backup waiting in the outbox: data it needs is no longer at the target (pruned meanwhile); this run backs the files up again");
                 dropped += 1;
             }

@@ -15,7 +15,6 @@ use kura_core::{Job, Progress, Result};
 use serde::Serialize;
 
 use crate::lock::Heartbeat;
-use crate::manifest::Manifest;
 use crate::repo;
 use crate::restore::backup_ids;
 use crate::session::Session;
@@ -129,13 +128,7 @@ pub(crate) fn prune(
     for (n, id) in ids.iter().enumerate() {
         step("reading backups", n, ids.len(), "backups");
         job.check()?;
-        let bytes = session.store.read(&repo::backup_path(id))?;
-        let m: Manifest = repo::open_json(
-            &session.keys,
-            &bytes,
-            &format!("the manifest of backup {id}"),
-        )?;
-        manifests.push(m);
+        manifests.push(session.read_manifest(id)?);
     }
     let times: Vec<(String, i64)> = manifests
         .iter()

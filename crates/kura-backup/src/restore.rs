@@ -76,11 +76,24 @@ pub(crate) fn load_manifest(session: &Session, reference: &str) -> Result<Manife
             }
         }
     };
-    let bytes = session.store.read(&repo::backup_path(&id))?;
-    repo::open_json(
-        &session.keys,
-        &bytes,
-        &format!("the manifest of backup {id}"),
+    session
+        .read_manifest(&id)
+        .map_err(|e| at_target(session, e))
+}
+
+/// A `corrupt` error of an object, said to be at the session's target.
+fn at_target(session: &Session, e: Error) -> Error {
+    if e.kind() != ErrorKind::Corrupt {
+        return e;
+    }
+    Error::new(
+        ErrorKind::Corrupt,
+        format!(
+            "{} at target '{}'; `kura backup verify {} --full` lists everything the damage affects",
+            e.message(),
+            session.target.name,
+            session.target.name
+        ),
     )
 }
 
@@ -459,7 +472,19 @@ fn write_entries(
             .par_iter()
             .try_for_each(|(pack, wants)| -> Result<()> {
                 job.check()?;
-                let data = session.store.read(&repo::pack_path(pack))?;
+                let object = repo::pack_path(pack);
+                let data = session.store.read(&object)?;
+                // Every byte of a pack counts, not only the blobs wanted from it: a pack is
+                // named by its hash.
+                if blake3::hash(&data).to_hex().as_str() != *pack {
+                    return Err(Error::new(
+                        ErrorKind::Corrupt,
+                        format!(
+                            "{object} at target '{}' is damaged: its content does not match its hash",
+                            session.target.name
+                        ),
+                    ));
+                }
                 // In pack order, every use of a blob comes together: each blob is opened once
                 // and let go before the next, so a reader holds one pack and one blob.
                 let mut wants: Vec<&(&BlobPlace, usize, u64)> = wants.iter().collect();
@@ -497,7 +522,7 @@ fn write_entries(
                             damaged(
                                 Error::new(
                                     ErrorKind::Corrupt,
-                                    format!("pack {pack} is shorter than its index says"),
+                                    format!("{object} is shorter than its index says"),
                                 ),
                                 &e.id,
                             )

@@ -130,6 +130,7 @@ pub(crate) fn backup(
     let name = session.target.name.clone();
     let outbox = outbox::dir(vault.root(), &name);
     session.store.remove_temp_debris();
+    session.upgrade()?;
     // Packs sent from the outbox were not in the listing made before.
     let listing = match outbox::send_packs(session, state, &outbox, counters)? {
         0 => listing,
@@ -242,7 +243,11 @@ pub(crate) fn backup(
         projects,
         entries,
     };
-    let sealed = Bytes::from(repo::seal_json(&session.keys, &manifest)?);
+    let sealed = Bytes::from(repo::seal_object(
+        &session.keys,
+        &repo::backup_path(&id),
+        &manifest,
+    )?);
     // Packs this run sent are safe from prune only while its lock holds.
     heartbeat.ensure_held()?;
     counters.bytes_sent += sealed.len() as u64;
@@ -597,8 +602,9 @@ impl<'a> Packer<'a> {
         let OpenPack { buf, blobs } = pack;
         let bytes = Bytes::from(buf);
         let pack = blake3::hash(&bytes).to_hex().to_string();
-        let index = Bytes::from(repo::seal_json(
+        let index = Bytes::from(repo::seal_object(
             &self.session.keys,
+            &repo::index_path(&pack),
             &PackIndex {
                 pack: pack.clone(),
                 size: bytes.len() as u64,

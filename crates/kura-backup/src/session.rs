@@ -2,9 +2,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use kura_core::Result;
+use kura_core::{Error, ErrorKind, Result};
+use serde::Deserialize;
 
 use crate::crypto::Keys;
+use crate::manifest::Manifest;
 use crate::net::Timeouts;
 use crate::repo::{self, BlobEntry, PackIndex, RepoConfig};
 use crate::store::Store;
@@ -45,10 +47,138 @@ impl Session {
         })
     }
 
-    /// Reads one pack index object.
+    /// Reads one pack index object, checked (its checksum, and that it is this pack's).
     pub fn read_index(&self, pack: &str) -> Result<PackIndex> {
-        let bytes = self.store.read(&repo::index_path(pack))?;
-        repo::open_json(&self.keys, &bytes, &format!("the index of pack {pack}"))
+        let path = repo::index_path(pack);
+        let bytes = self.store.read(&path)?;
+        self.index_from(pack, &bytes)
+    }
+
+    fn index_from(&self, pack: &str, bytes: &[u8]) -> Result<PackIndex> {
+        let path = repo::index_path(pack);
+        let index: PackIndex =
+            self.open_object(&path, &format!("the index of pack {pack}"), bytes)?;
+        if index.pack != pack {
+            return Err(Error::new(
+                ErrorKind::Corrupt,
+                format!(
+                    "{path} (the index of pack {pack}) is damaged: it is the index of pack {}",
+                    index.pack
+                ),
+            ));
+        }
+        Ok(index)
+    }
+
+    /// Reads the manifest of backup `id`, checked (its checksum, that it is this backup's, that
+    /// its chunk lists decode).
+    pub fn read_manifest(&self, id: &str) -> Result<Manifest> {
+        let bytes = self.store.read(&repo::backup_path(id))?;
+        self.manifest_from(id, &bytes, false)
+    }
+
+    /// The manifest of backup `id` stored as `bytes`; `unchecked_ok` takes one without a
+    /// checksum whatever the repository's format (the local outbox).
+    pub fn manifest_from(&self, id: &str, bytes: &[u8], unchecked_ok: bool) -> Result<Manifest> {
+        let path = repo::backup_path(id);
+        let what = format!("the manifest of backup {id}");
+        let manifest: Manifest = repo::open_object(
+            &self.keys,
+            &path,
+            &what,
+            bytes,
+            unchecked_ok || self.unchecked_ok(),
+        )?;
+        manifest.check(id).map_err(|why| {
+            Error::new(
+                ErrorKind::Corrupt,
+                format!("{path} ({what}) is damaged: {why}"),
+            )
+        })?;
+        Ok(manifest)
+    }
+
+    /// Opens stored object `path` ([`repo::open_object`]).
+    fn open_object<T: for<'de> Deserialize<'de>>(
+        &self,
+        path: &str,
+        what: &str,
+        bytes: &[u8],
+    ) -> Result<T> {
+        repo::open_object(&self.keys, path, what, bytes, self.unchecked_ok())
+    }
+
+    /// Whether objects without a checksum are read: the repository is of format 1, not
+    /// upgraded yet.
+    fn unchecked_ok(&self) -> bool {
+        self.config.version < repo::CHECKSUMMED_FORMAT
+    }
+
+    /// Brings a repository of format 1 to format 2: every pack index and manifest without a
+    /// checksum is read and stored again with one, then the config says format 2 (with its own
+    /// checksum), from when on an object without a checksum is damage. A backup run does it,
+    /// under the target's lock, before it writes anything; one stopped half-way goes on at the
+    /// next run (each object is replaced whole). An object that cannot be read is left as it
+    /// is, for verify to report. Kura before format 2 then refuses the target ("upgrade Kura").
+    pub fn upgrade(&self) -> Result<()> {
+        if !self.unchecked_ok() {
+            return Ok(());
+        }
+        let mut upgraded = 0;
+        let unreadable = |path: &str, e: Error| -> Result<()> {
+            if e.kind() == ErrorKind::Unavailable {
+                return Err(e);
+            }
+            tracing::warn!(
+                object = path,
+                "left without a checksum: it cannot be read: {e}"
+            );
+            Ok(())
+        };
+        for pack in self.indexed_packs()? {
+            let path = repo::index_path(&pack);
+            let bytes = self.store.read(&path)?;
+            if repo::has_checksum(&bytes) {
+                continue;
+            }
+            match self.index_from(&pack, &bytes) {
+                Ok(index) => {
+                    self.store
+                        .write(&path, repo::seal_object(&self.keys, &path, &index)?)?;
+                    upgraded += 1;
+                }
+                Err(e) => unreadable(&path, e)?,
+            }
+        }
+        for id in crate::restore::backup_ids(self)? {
+            let path = repo::backup_path(&id);
+            let bytes = self.store.read(&path)?;
+            if repo::has_checksum(&bytes) {
+                continue;
+            }
+            match self.manifest_from(&id, &bytes, false) {
+                Ok(manifest) => {
+                    self.store
+                        .write(&path, repo::seal_object(&self.keys, &path, &manifest)?)?;
+                    upgraded += 1;
+                }
+                Err(e) => unreadable(&path, e)?,
+            }
+        }
+        let config = RepoConfig {
+            version: repo::FORMAT_VERSION,
+            checksum: None,
+            ..self.config.clone()
+        };
+        self.store
+            .write(repo::CONFIG, repo::config_bytes(&config)?)?;
+        tracing::info!(
+            target = %self.target.name,
+            upgraded,
+            "upgraded the repository to format {}: every manifest and pack index has a checksum",
+            repo::FORMAT_VERSION
+        );
+        Ok(())
     }
 
     /// The pack ids the target has index objects for.

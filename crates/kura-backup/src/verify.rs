@@ -7,7 +7,6 @@ use std::collections::{HashMap, HashSet};
 use kura_core::{ErrorKind, Job, Progress, Result};
 use serde::Serialize;
 
-use crate::manifest::Manifest;
 use crate::repo;
 use crate::restore::backup_ids;
 use crate::session::Session;
@@ -78,7 +77,8 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
         .collect();
     let mut blob_pack: HashMap<[u8; 32], String> = HashMap::new();
     let mut indexes = HashMap::new();
-    for pack in session.indexed_packs()? {
+    let indexed = session.indexed_packs()?;
+    for pack in indexed.iter().cloned() {
         let index = match session.read_index(&pack) {
             Ok(i) => i,
             Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
@@ -111,9 +111,7 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
     for id in &ids {
         job.check()?;
         let object = repo::backup_path(id);
-        let manifest: Manifest = match session.store.read(&object).and_then(|b| {
-            repo::open_json(&session.keys, &b, &format!("the manifest of backup {id}"))
-        }) {
+        let manifest = match session.read_manifest(id) {
             Ok(m) => m,
             Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
             Err(e) => {
@@ -147,7 +145,8 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
             ));
         }
     }
-    let mut to_read: Vec<&String> = indexes.keys().filter(|p| listed.contains_key(*p)).collect();
+    // Packs whose index is damaged are read too: their own hash still says whether they are.
+    let mut to_read: Vec<&String> = indexed.iter().filter(|p| listed.contains_key(*p)).collect();
     to_read.sort();
     match mode {
         VerifyMode::Structure => to_read.clear(),
@@ -190,7 +189,11 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
             ));
             continue;
         }
-        for b in &indexes[*pack].blobs {
+        let blobs = indexes
+            .get(*pack)
+            .map(|i| i.blobs.as_slice())
+            .unwrap_or_default();
+        for b in blobs {
             let stored = data
                 .get(b.offset as usize..(b.offset as usize + b.length as usize))
                 .unwrap_or_default();

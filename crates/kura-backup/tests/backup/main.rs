@@ -2,6 +2,7 @@
 //! SQLite, real chunk packs), a real folder target and a real S3 server (`rclone serve s3`).
 
 mod folder;
+mod integrity;
 mod os_keyring;
 mod s3;
 mod safety;
@@ -161,4 +162,28 @@ pub fn git_log(history: &Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// The magic bytes that start a manifest or pack index written since repository format 2; the
+/// 32-byte checksum of the object follows them, then its body (zstd JSON, sealed when encrypted).
+pub const OBJECT_MAGIC: &[u8; 8] = b"KBOBJ002";
+
+/// An object's header (empty when it has none, as an older Kura wrote) and its body.
+pub fn object_body(stored: &[u8]) -> (&[u8], &[u8]) {
+    if stored.starts_with(OBJECT_MAGIC) {
+        stored.split_at(OBJECT_MAGIC.len() + 32)
+    } else {
+        (&[], stored)
+    }
+}
+
+/// Object `path` of an unencrypted target holding `json`, with its checksum, as Kura writes it
+/// (what anyone who can write to the target can make; the crafted-manifest tests do).
+pub fn seal_plain_object(path: &str, json: &[u8]) -> Vec<u8> {
+    let body = zstd::stream::encode_all(json, 1).unwrap();
+    let mut h = blake3::Hasher::new_derive_key("kura-backup object checksum, format 2");
+    h.update(&(path.len() as u64).to_le_bytes());
+    h.update(path.as_bytes());
+    h.update(&body);
+    [&OBJECT_MAGIC[..], h.finalize().as_bytes(), &body].concat()
 }

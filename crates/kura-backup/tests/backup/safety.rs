@@ -11,7 +11,7 @@ use kura_backup::{Backups, Retention, SecretKind, Secrets, Target, VerifyMode};
 use kura_core::{ErrorKind, Job, Vault};
 use serde_json::{json, Value};
 
-use crate::{noise, save, snapshot, tree_digest, Scene, TestClock};
+use crate::{noise, object_body, save, seal_plain_object, snapshot, tree_digest, Scene, TestClock};
 
 /// A folder target "usb" at `<scene>/drive`, added to the scene's vault.
 fn drive(scene: &Scene, backups: &Backups) -> PathBuf {
@@ -356,20 +356,20 @@ fn an_encrypted_target_never_gets_plain_data() {
 }
 
 /// Writes a copy of the latest manifest of the unencrypted target at `drive`, changed by `edit`,
-/// as a new backup; returns its id.
+/// as a new backup, with the checksum that makes it pass for one (as anyone who can write to an
+/// unencrypted target can make); returns its id.
 fn crafted_backup(drive: &Path, name: &str, edit: impl FnOnce(&mut Vec<Value>)) -> String {
     let ids = backup_ids(drive);
     let bytes = std::fs::read(drive.join("backups").join(ids.last().unwrap())).unwrap();
+    let (_, body) = object_body(&bytes);
     let mut manifest: Value =
-        serde_json::from_slice(&zstd::stream::decode_all(&bytes[..]).unwrap()).unwrap();
+        serde_json::from_slice(&zstd::stream::decode_all(body).unwrap()).unwrap();
     edit(manifest["entries"].as_array_mut().unwrap());
     let id = format!("29990101T000000Z-0000-{name}");
+    manifest["info"]["id"] = json!(id);
     let json = serde_json::to_vec(&manifest).unwrap();
-    std::fs::write(
-        drive.join("backups").join(&id),
-        zstd::stream::encode_all(&json[..], 3).unwrap(),
-    )
-    .unwrap();
+    let object = format!("backups/{id}");
+    std::fs::write(drive.join(&object), seal_plain_object(&object, &json)).unwrap();
     id
 }
 
