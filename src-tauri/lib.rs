@@ -143,8 +143,7 @@ pub fn run() {
     }
     tracing_subscriber::fmt().with_env_filter(filter).init();
     let builder = specta_builder();
-    let api = kura_core::Vault::default_location()
-        .and_then(|p| kura_core::Vault::open(&p))
+    let api = kura_core::Vault::open_default()
         .map_err(ApiError::from)
         .and_then(|v| Api::open(Arc::new(v)));
     if let Err(e) = &api {

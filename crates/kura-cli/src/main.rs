@@ -561,11 +561,10 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 }
 
 fn open_vault(cli: &Cli) -> Result<Vault, Error> {
-    let path = match &cli.vault {
-        Some(p) => p.clone(),
-        None => Vault::default_location()?,
-    };
-    Vault::open(&path)
+    match &cli.vault {
+        Some(p) => Vault::open(p),
+        None => Vault::open_default(),
+    }
 }
 
 fn job(cli: &Cli) -> Job {

@@ -47,6 +47,7 @@ use crate::pointer::Pointer;
 use crate::project::{Project, ProjectStatus};
 use crate::rawframe;
 use crate::snapshot::SnapshotOptions;
+use crate::staging::Staging;
 use crate::unpack::{self, Format};
 use crate::vault::Vault;
 
@@ -1375,6 +1376,7 @@ impl Vault {
             )));
         }
         let staging = self.staging_dir("unarchive")?;
+        let unpacked = staging.content();
         let res = (|| {
             let budget = self.quota_budget(
                 existing
@@ -1385,12 +1387,12 @@ impl Vault {
             unpack::unpack(
                 &info.path,
                 Format::TarZst,
-                staging.path(),
+                &unpacked,
                 budget.as_ref(),
                 &self.config().archive,
                 job,
             )?;
-            let top = kura_archive_top(staging.path())?.ok_or_else(|| {
+            let top = kura_archive_top(&unpacked)?.ok_or_else(|| {
                 Error::corrupt(format!(
                     "{} is not a Kura archive (no metadata.json, history.bundle and files/ under one folder)",
                     info.path.display()
@@ -1413,13 +1415,8 @@ impl Vault {
     }
 
     /// A fresh folder beside the managed projects, removed on drop.
-    pub(crate) fn staging_dir(&self, what: &str) -> Result<tempfile::TempDir> {
-        let base = self.projects_dir();
-        durable::create_dir_all(&base)?;
-        tempfile::Builder::new()
-            .prefix(&format!(".kura-tmp-{what}-"))
-            .tempdir_in(&base)
-            .map_err(|e| Error::io("create a folder in", &base, e))
+    pub(crate) fn staging_dir(&self, what: &str) -> Result<Staging> {
+        Staging::new(&self.projects_dir(), what)
     }
 
     /// Makes a project of an unpacked Kura archive at `top`: its history from the bundle, chunks
@@ -1457,23 +1454,23 @@ impl Vault {
                 repo_path.display()
             )));
         }
-        let hist_tmp = tempfile::Builder::new()
-            .prefix(".kura-tmp-")
-            .tempdir_in(self.root().join("histories"))
-            .map_err(|e| Error::io("create a folder in", &self.root().join("histories"), e))?;
-        history::init(hist_tmp.path())?;
+        // Its staging folder also records what this call makes outside it, so that cleanup
+        // removes those when the process dies before the catalog row exists.
+        let hist_staging = Staging::new(&self.root().join("histories"), "history")?;
+        let hist_tmp = hist_staging.content();
+        history::init(&hist_tmp)?;
         job.files("history", 0, None);
-        let head = read_bundle(&top.join("history.bundle"), hist_tmp.path())?;
+        let head = read_bundle(&top.join("history.bundle"), &hist_tmp)?;
         job.check()?;
         // Every version must come back as it went in: refuse a history that holds a path no
         // restore would write, before anything of the project exists.
         crate::names::refuse_unsafe_history(
-            &history::open(hist_tmp.path())?,
+            &history::open(&hist_tmp)?,
             head,
             &format!("the history of archived project '{}'", meta.name),
             job,
         )?;
-        self.restore_chunks(hist_tmp.path(), head, top, job)?;
+        self.restore_chunks(&hist_tmp, head, top, job)?;
         let (workspace_id, ws_name) = match &target {
             Target::Existing(_) => (None, String::new()),
             Target::New {
@@ -1499,12 +1496,16 @@ impl Vault {
             _ => {
                 // Claimed empty, so no other import can take it; the rename replaces it.
                 let f = self.unique_project_folder(&name)?;
+                if let Err(e) = hist_staging.claim(&f) {
+                    let _ = fs::remove_dir(&f);
+                    return Err(e);
+                }
                 (Some(f.clone()), f)
             }
         };
         // From here on, whatever fails removes what this call made: the history, the folder
         // (only one this call made) and the catalog row, so a refused import leaves nothing.
-        let hist_final = hist_tmp.keep();
+        let hist_final = hist_tmp;
         let undo_all = |e: Error| {
             let _ = fs::remove_dir_all(&hist_final);
             let _ = fs::remove_dir_all(&repo_path);
@@ -1513,6 +1514,9 @@ impl Vault {
             }
             e
         };
+        if !matches!(target, Target::Existing(_)) {
+            hist_staging.claim(&repo_path).map_err(undo_all)?;
+        }
         durable::rename(&hist_final, &repo_path).map_err(undo_all)?;
         if let Some(f) = &folder {
             if let Some(parent) = f.parent() {

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::history::{self, Trigger};
 use crate::job::Job;
 use crate::snapshot::dir_size;
+use crate::staging::{self, Leftover};
 use crate::vault::Vault;
 
 /// Temporary leftovers younger than this may belong to a running operation.
@@ -176,9 +177,17 @@ pub(crate) fn retained(
     keep
 }
 
-/// Removes `.kura-tmp-*` (and the chunk store's `tmp-*`) entries older than an hour under
-/// `dir`, one level deep; returns what they took.
-fn leftovers(dir: &Path, prefixes: &[&str], remove: bool, items: &mut Vec<CleanupItem>) {
+/// Removes the leftovers of interrupted operations under `dir`, one level deep: staging folders
+/// whose process is gone (`crate::staging`), with the project folders and histories they made
+/// that no catalog row took (`owned` says which a row took), whatever their age; other entries
+/// named with one of `prefixes` once they are older than an hour. Returns what they took.
+fn leftovers(
+    dir: &Path,
+    prefixes: &[&str],
+    remove: bool,
+    owned: &dyn Fn(&Path) -> bool,
+    items: &mut Vec<CleanupItem>,
+) {
     let Ok(rd) = fs::read_dir(dir) else {
         return;
     };
@@ -194,13 +203,50 @@ fn leftovers(dir: &Path, prefixes: &[&str], remove: bool, items: &mut Vec<Cleanu
         let Ok(md) = fs::symlink_metadata(e.path()) else {
             continue;
         };
-        let old = md
-            .modified()
-            .ok()
-            .and_then(|m| now.duration_since(m).ok())
-            .is_some_and(|d| d.as_secs() >= LEFTOVER_AGE_SECS);
-        if !old {
-            continue;
+        let mut made = Vec::new();
+        if md.is_dir() {
+            match staging::inspect(&e.path()) {
+                Leftover::Running => continue,
+                Leftover::Abandoned { claims, _lock } => {
+                    made = claims
+                        .into_iter()
+                        .filter(|c| c.is_dir() && !owned(c))
+                        .collect();
+                }
+                Leftover::Unknown => {
+                    let old = md
+                        .modified()
+                        .ok()
+                        .and_then(|m| now.duration_since(m).ok())
+                        .is_some_and(|d| d.as_secs() >= LEFTOVER_AGE_SECS);
+                    if !old {
+                        continue;
+                    }
+                }
+            }
+        } else {
+            let old = md
+                .modified()
+                .ok()
+                .and_then(|m| now.duration_since(m).ok())
+                .is_some_and(|d| d.as_secs() >= LEFTOVER_AGE_SECS);
+            if !old {
+                continue;
+            }
+        }
+        for folder in made {
+            let bytes = dir_size(&folder);
+            if remove && fs::remove_dir_all(&folder).is_err() {
+                continue;
+            }
+            items.push(CleanupItem {
+                description: format!(
+                    "made by an interrupted operation, never finished: {}",
+                    folder.display()
+                ),
+                project: None,
+                bytes,
+            });
         }
         let bytes = if md.is_dir() {
             dir_size(&e.path())
@@ -553,17 +599,53 @@ impl Vault {
         Ok(items)
     }
 
+    /// Whether a catalog row has `path` as its project folder or its history. Also true for a
+    /// path that is not one of the vault's own project folders or histories (a claim names
+    /// nothing else), and when the catalog cannot be read: then nothing is removed.
+    fn catalog_owns(&self, path: &Path) -> bool {
+        let managed = [self.projects_dir(), self.root().join("histories")];
+        if !managed.iter().any(|m| path.parent() == Some(m.as_path())) {
+            return true;
+        }
+        let id = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".git"))
+            .filter(|id| self.history_path(id) == path)
+            .unwrap_or("");
+        self.db()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM projects WHERE path = ?1 OR id = ?2)",
+                params![path.to_string_lossy(), id],
+                |r| r.get::<_, bool>(0),
+            )
+            .unwrap_or(true)
+    }
+
     fn clean_cache(&self, dry_run: bool) -> Result<Vec<CleanupItem>> {
         let mut items = Vec::new();
         let tmp = [kura_durable::TEMP_PREFIX];
-        leftovers(&self.projects_dir(), &tmp, !dry_run, &mut items);
-        leftovers(&self.root().join("histories"), &tmp, !dry_run, &mut items);
-        leftovers(&self.templates_dir(), &[".saving-"], !dry_run, &mut items);
+        let owned = |path: &Path| self.catalog_owns(path);
+        leftovers(&self.projects_dir(), &tmp, !dry_run, &owned, &mut items);
+        leftovers(
+            &self.root().join("histories"),
+            &tmp,
+            !dry_run,
+            &owned,
+            &mut items,
+        );
+        leftovers(
+            &self.templates_dir(),
+            &[".saving-"],
+            !dry_run,
+            &owned,
+            &mut items,
+        );
         if let Ok(years) = fs::read_dir(self.root().join("archives")) {
             for y in years.flatten() {
                 if let Ok(months) = fs::read_dir(y.path()) {
                     for m in months.flatten() {
-                        leftovers(&m.path(), &tmp, !dry_run, &mut items);
+                        leftovers(&m.path(), &tmp, !dry_run, &owned, &mut items);
                     }
                 }
             }

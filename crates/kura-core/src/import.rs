@@ -87,17 +87,18 @@ impl Vault {
             self.workspace(w)?;
         }
         let staging = self.staging_dir("import")?;
+        let unpacked = staging.content();
         let budget = self.quota_budget(&guess)?;
         unpack::unpack(
             path,
             format,
-            staging.path(),
+            &unpacked,
             budget.as_ref(),
             &self.config().archive,
             job,
         )?;
         job.check()?;
-        if let Some(top) = crate::archive::kura_archive_top(staging.path())? {
+        if let Some(top) = crate::archive::kura_archive_top(&unpacked)? {
             let meta = crate::archive::read_metadata(&top)?;
             let name = opts.name.clone().unwrap_or(meta.name);
             let p = self.restore_unpacked(
@@ -118,10 +119,10 @@ impl Vault {
             }
             return Ok(p);
         }
-        let content = single_top(staging.path()).unwrap_or_else(|| staging.path().to_path_buf());
+        let content = single_top(&unpacked).unwrap_or_else(|| unpacked.clone());
         let name = match &opts.name {
             Some(n) => n.clone(),
-            None if content != staging.path() => content
+            None if content != unpacked => content
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or(guess),
@@ -131,7 +132,12 @@ impl Vault {
         self.check_name_free(&name, opts.workspace.as_deref())?;
         crate::project::require_real_folder(&content, "the archive's content")?;
         let folder = self.unique_project_folder(&name)?;
-        if let Err(e) = crate::durable::rename(&content, &folder) {
+        // Until the catalog row exists, the folder is the staging's: cleanup removes it if
+        // this process dies first.
+        if let Err(e) = staging
+            .claim(&folder)
+            .and_then(|()| crate::durable::rename(&content, &folder))
+        {
             let _ = fs::remove_dir(&folder);
             return Err(e);
         }

@@ -49,6 +49,7 @@ mod records;
 mod repack;
 mod restore;
 mod snapshot;
+mod staging;
 mod stats;
 mod template;
 mod unpack;

@@ -310,10 +310,6 @@ impl Vault {
             .into_iter()
             .map(|f| (f.path, (f.oid, f.mode)))
             .collect();
-        let to_write: Vec<&TreeFile> = target_files
-            .iter()
-            .filter(|f| current.get(&f.path) != Some(&(f.oid, f.mode)))
-            .collect();
         let wanted: HashSet<&str> = target_files.iter().map(|f| f.path.as_str()).collect();
         let mut removed = 0;
         for path in current.keys().filter(|k| !wanted.contains(k.as_str())) {
@@ -326,7 +322,21 @@ impl Vault {
             }
             remove_empty_parents(&p.path, &full);
         }
-        // A file of the target may sit where a folder is now, or below a current file: clear.
+        // Every folder of the version is made a real folder (a link there goes: the version
+        // before the restore kept it); the files below one made anew are all written, whatever
+        // the latest version says of them.
+        let remade = real_folders(&p.path, &target_files)?;
+        let to_write: Vec<&TreeFile> = target_files
+            .iter()
+            .filter(|f| {
+                current.get(&f.path) != Some(&(f.oid, f.mode))
+                    || remade.iter().any(|d| {
+                        f.path
+                            .strip_prefix(d.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                    })
+            })
+            .collect();
         let bytes = self.write_files(&repo_path, &to_write, &p.path, WriteMode::Replace, job)?;
         drop(_lock);
         self.record_version(
@@ -389,6 +399,7 @@ impl Vault {
         )?;
         let bytes = {
             let _lock = self.lock_project(&p.id)?;
+            real_folders(&p.path, std::slice::from_ref(&file))?;
             let repo = history::open(&repo_path)?;
             self.write_tree_file(&repo, &file, &full, WriteMode::Replace)?
         };
@@ -439,6 +450,45 @@ fn content_error(path: &str, err: kura_chunkstore::Error) -> Error {
         ));
     }
     err
+}
+
+/// Makes each folder that holds a file of `files` a real folder under `root`: a symbolic link
+/// where the version has a folder is removed (never followed: what it points to is untouched)
+/// and a folder made in its place, and missing folders are made. A file where the version has a
+/// folder is a conflict. Returns the folders (relative, `/`-separated) that held a link, whose
+/// files are to be written anew.
+fn real_folders(root: &Path, files: &[TreeFile]) -> Result<Vec<String>> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut remade = Vec::new();
+    for f in files {
+        let mut end = 0;
+        while let Some(i) = f.path[end..].find('/') {
+            end += i;
+            let dir = &f.path[..end];
+            end += 1;
+            if !seen.insert(dir) {
+                continue;
+            }
+            let full = root.join(dir);
+            match fs::symlink_metadata(&full) {
+                Ok(md) if md.is_dir() => {}
+                Ok(md) if md.file_type().is_symlink() => {
+                    fs::remove_file(&full).map_err(|e| Error::io("remove the link", &full, e))?;
+                    durable::create_dir_all(&full)?;
+                    remade.push(dir.to_string());
+                }
+                Ok(_) => {
+                    return Err(Error::conflict(format!(
+                        "{} is a file now, but the version has a folder there; move the file away and restore again",
+                        full.display()
+                    )))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => durable::create_dir_all(&full)?,
+                Err(e) => return Err(Error::io("read", &full, e)),
+            }
+        }
+    }
+    Ok(remade)
 }
 
 fn remove_empty_parents(root: &Path, file: &Path) {

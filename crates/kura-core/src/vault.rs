@@ -64,6 +64,31 @@ impl std::fmt::Debug for Vault {
     }
 }
 
+/// Creates `dir` and its missing parents, each with mode 0700 and made durable.
+fn create_private_dirs(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let mut missing = Vec::new();
+    let mut cur = Some(dir);
+    while let Some(d) = cur.filter(|d| !d.as_os_str().is_empty()) {
+        if std::fs::symlink_metadata(d).is_ok() {
+            break;
+        }
+        missing.push(d);
+        cur = d.parent();
+    }
+    for d in missing.into_iter().rev() {
+        match std::fs::DirBuilder::new().mode(0o700).create(d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("create folder", d, e)),
+        }
+        if let Some(parent) = d.parent().filter(|p| !p.as_os_str().is_empty()) {
+            durable::sync_dir(parent)?;
+        }
+    }
+    Ok(())
+}
+
 /// The name of the workspace created on first open.
 pub const DEFAULT_WORKSPACE: &str = "default";
 
@@ -81,6 +106,17 @@ impl Vault {
                     "cannot find a data folder for this user; set KURA_HOME or pass --vault",
                 )
             })
+    }
+
+    /// Opens the vault at [`Vault::default_location`], creating it and any missing parent first,
+    /// as the XDG base directory spec asks of an app: a fresh account has no `~/.local/share`.
+    /// The folders it creates are the user's alone (mode 0700). (A vault a person names is
+    /// opened with [`Vault::open`], which refuses a location whose parent is missing: that is a
+    /// drive not connected.)
+    pub fn open_default() -> Result<Vault> {
+        let root = Vault::default_location()?;
+        create_private_dirs(&root)?;
+        Vault::open(&root)
     }
 
     /// Opens the vault at `root`, creating it on first use (its parent folder must exist: a vault

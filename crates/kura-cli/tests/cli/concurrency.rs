@@ -170,3 +170,42 @@ fn writers_gc_and_a_backup_at_once_fail_only_with_busy() {
     sb.ok(&["backup", "restore", "usb", "--to", s(&restored)]);
     Sandbox::with_vault(restored).ok(&["verify"]);
 }
+
+/// Processes saving the same files at once: four loops of `kura file save` on the same few
+/// files. A save whose replaced file another process opens made the kernel send the saver
+/// `SIGIO` (its write lease broken), which killed 3 of 600 such processes. Every process must
+/// end by itself (success or `busy`), and every file must hold one writer's whole content.
+#[test]
+fn saves_of_the_same_files_from_several_processes_never_kill_each_other() {
+    const LOOPS: usize = 4;
+    const SAVES: usize = 60;
+    const FILES: usize = 3;
+    let sb = Sandbox::new();
+    sb.ok(&["project", "create", "s"]);
+    let written: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for l in 0..LOOPS {
+            let (sb, written) = (&sb, &written);
+            scope.spawn(move || {
+                for i in 0..SAVES {
+                    let data = format!("loop {l} save {i}\n")
+                        .repeat(1 + i % 7)
+                        .into_bytes();
+                    let path = format!("d{}/f.txt", i % FILES);
+                    let run = sb.run_with_input(&["--json", "file", "save", "s", &path], &data);
+                    ok_or_busy(&run, &format!("loop {l} save {i}"));
+                    written.lock().unwrap().push(data);
+                }
+            });
+        }
+    });
+    let written = written.into_inner().unwrap();
+    for k in 0..FILES {
+        let data = std::fs::read(sb.vault().join(format!("projects/s/d{k}/f.txt"))).unwrap();
+        assert!(
+            written.contains(&data),
+            "d{k}/f.txt holds what no writer saved: {:?}",
+            String::from_utf8_lossy(&data)
+        );
+    }
+}

@@ -801,3 +801,111 @@ fn temp_files_left_by_a_killed_write_stay_out_of_versions() {
     let exported = sb.export("app", &latest, "exported");
     assert_eq!(Tree::read(&exported).paths(), ["README.md", "src/main.rs"]);
 }
+
+/// Imports killed at random moments leave staging folders (`.kura-tmp-import-*`), and a project
+/// folder or a history made before the catalog row: `kura cleanup` right after removes every
+/// one, since no running process and no catalog row owns them; what finished stays whole.
+#[test]
+fn cleanup_removes_what_killed_imports_left() {
+    const KILLS: usize = 10;
+    let sb = Sandbox::new();
+    let mut rng = Rng::new(expect::seed("KURA_KILLED_IMPORT_SEED", "killed imports"));
+    let src = sb.path("src");
+    for i in 0..1000 {
+        disk::write(
+            &src.join(format!("m{}/f{i}.rs", i % 7)),
+            format!("fn f{i}() -> u64 {{ {} }}\n", rng.next_u64()).repeat(20),
+        );
+    }
+    disk::write(&src.join("blob.bin"), rng.bytes(6 << 20));
+    let plain = sb.path("plain.tar.zst");
+    let tar = Command::new("tar")
+        .args(["--zstd", "-cf"])
+        .arg(&plain)
+        .arg("-C")
+        .arg(sb.root())
+        .arg("src")
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    // A Kura archive too: its import unpacks a history and a folder.
+    sb.ok(&["project", "import", s(&src), "--name", "kept"]);
+    let archived = sb.ok(&["archive", "kept"]);
+    let kura_archive = sb.path("kept.tar.zst");
+    fs::copy(archived["path"].as_str().unwrap(), &kura_archive).unwrap();
+    // How long one import takes here: the kills fall within it.
+    let started = Instant::now();
+    sb.ok(&["import", s(&plain), "--name", "timed"]);
+    let span = started.elapsed().as_micros() as u64;
+    let mut killed = 0;
+    for i in 0..KILLS * 8 {
+        if killed == KILLS {
+            break;
+        }
+        let archive = if i % 2 == 0 { &plain } else { &kura_archive };
+        let args = [
+            "import".to_string(),
+            s(archive).to_string(),
+            "--name".to_string(),
+            format!("i{i}"),
+        ];
+        // Within the first two thirds of the time one takes: this machine is noisy, and an
+        // import that ends first is simply run again.
+        let delay = Duration::from_micros(span / 20 + rng.below(span * 2 / 3));
+        match run_and_kill(&sb, &args, delay) {
+            Outcome::Killed => killed += 1,
+            Outcome::Exited(out) => assert!(out.status.success(), "import {i}: {out:?}"),
+        }
+    }
+    assert_eq!(killed, KILLS, "imports ended before their kill");
+    let temp = |top: &str| -> Vec<String> {
+        fs::read_dir(sb.vault().join(top))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with(".kura-tmp-") && n != ".kura-tmp-spares")
+            .collect()
+    };
+    assert!(
+        !temp("projects").is_empty() || !temp("histories").is_empty(),
+        "no kill left anything behind: the test proved nothing"
+    );
+    sb.ok(&["cleanup", "--only", "cache"]);
+    assert_eq!(
+        temp("projects"),
+        Vec::<String>::new(),
+        "staging left in projects/"
+    );
+    assert_eq!(
+        temp("histories"),
+        Vec::<String>::new(),
+        "staging left in histories/"
+    );
+    // Every folder and history left belongs to a project the catalog has.
+    let projects = sb.ok(&["project", "list"]);
+    let mut folders: BTreeSet<String> = BTreeSet::new();
+    let mut histories: BTreeSet<String> = BTreeSet::new();
+    for p in projects.as_array().unwrap() {
+        let shown = sb.ok(&["project", "show", p["name"].as_str().unwrap()]);
+        if shown["status"] != "active" {
+            continue;
+        }
+        let path = PathBuf::from(shown["path"].as_str().unwrap());
+        folders.insert(path.file_name().unwrap().to_string_lossy().into_owned());
+        histories.insert(format!("{}.git", shown["id"].as_str().unwrap()));
+    }
+    let on_disk = |top: &str| -> BTreeSet<String> {
+        fs::read_dir(sb.vault().join(top))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n != ".kura-tmp-spares")
+            .collect()
+    };
+    assert_eq!(on_disk("projects"), folders, "folders no project owns");
+    assert_eq!(on_disk("histories"), histories, "histories no project owns");
+    expect::vault_verifies(&sb, "after the killed imports");
+    let kept = Tree::read(&src);
+    kept.assert_same(
+        &Tree::read(&sb.vault().join("projects/timed")),
+        "the import that finished",
+    );
+}

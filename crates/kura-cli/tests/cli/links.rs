@@ -519,3 +519,54 @@ fn a_managed_folder_replaced_by_a_link_is_not_acted_on_and_deleting_leaves_its_t
         "keep\n"
     );
 }
+
+/// A folder of the project replaced by a link leading out (`rm -r d; ln -s /outside d`): a
+/// restore brings the real folder back with its files, removes only the link (what it pointed
+/// to is untouched), and its report says what it wrote. The restore used to exit 0 with the
+/// link still there and `d/file.txt` missing.
+#[test]
+fn a_restore_over_a_folder_replaced_by_a_link_brings_the_folder_back() {
+    let sb = Sandbox::new();
+    sb.ok(&["project", "create", "p"]);
+    let folder = sb.vault().join("projects/p");
+    disk::write(&folder.join("d/file.txt"), "inside\n");
+    disk::write(&folder.join("d/sub/deep.txt"), "deeper\n");
+    disk::write(&folder.join("top.txt"), "top\n");
+    sb.ok(&["snapshot", "p"]);
+    let outside = sb.path("outside");
+    disk::write(&outside.join("theirs.txt"), "not Kura's\n");
+    std::fs::remove_dir_all(folder.join("d")).unwrap();
+    disk::symlink(&outside, &folder.join("d"));
+
+    let report = sb.ok(&["restore", "p", "latest"]);
+    let d = std::fs::symlink_metadata(folder.join("d")).unwrap();
+    assert!(d.is_dir(), "d is still a link after the restore: {report}");
+    assert_eq!(
+        std::fs::read_to_string(folder.join("d/file.txt")).unwrap(),
+        "inside\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(folder.join("d/sub/deep.txt")).unwrap(),
+        "deeper\n"
+    );
+    assert_eq!(report["files_written"], 2, "{report}");
+    // What the link pointed to is as it was, and nothing was written there.
+    let names: Vec<String> = std::fs::read_dir(&outside)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["theirs.txt"]);
+    assert_eq!(
+        std::fs::read_to_string(outside.join("theirs.txt")).unwrap(),
+        "not Kura's\n"
+    );
+    // The folder now matches the version: nothing changed since.
+    let files = sb.ok(&["files", "p"]);
+    let changed: Vec<&Value> = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["state"] != "unchanged")
+        .collect();
+    assert!(changed.is_empty(), "{changed:?}");
+}

@@ -713,3 +713,69 @@ fn snapshot_all_versions_the_changed_projects_of_the_active_workspace() {
     assert_eq!(versions("here"), 2);
     assert_eq!(versions("away"), 1);
 }
+
+/// The first run on a fresh account: no `KURA_HOME`, no `XDG_DATA_HOME` and a `HOME` with no
+/// `.local` at all. The default vault is created with its parents (as the XDG spec asks of an
+/// app), private to the user, and works; a vault named with `--vault` whose parent is missing
+/// is still refused (a drive not connected), and nothing is created for it.
+#[test]
+fn the_first_run_on_a_fresh_account_creates_the_default_vault() {
+    let home = tempfile::tempdir().unwrap();
+    let kura = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(crate::sandbox::KURA);
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy();
+            if k.starts_with("KURA_") || k.starts_with("XDG_") {
+                cmd.env_remove(k.as_ref());
+            }
+        }
+        cmd.env("HOME", home.path())
+            .arg("--json")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = kura(&["status"]);
+    assert!(
+        out.status.success(),
+        "kura status on a fresh HOME: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vault = home.path().join(".local/share/kura");
+    assert!(
+        vault.join("catalog.db").is_file(),
+        "no vault at {}",
+        vault.display()
+    );
+    for dir in [".local", ".local/share", ".local/share/kura"] {
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(home.path().join(dir))
+                .unwrap()
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o700, "{dir} is open to others: {mode:o}");
+    }
+    let out = kura(&["project", "create", "first"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(vault.join("projects/first").is_dir());
+
+    // A vault someone names on a drive that is not there is refused, not created.
+    let unplugged = home.path().join("media/usb/kura");
+    let out = kura(&["--vault", unplugged.to_str().unwrap(), "status"]);
+    assert!(!out.status.success());
+    let err: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is its drive connected"),
+        "{err}"
+    );
+    assert!(!home.path().join("media").exists());
+}

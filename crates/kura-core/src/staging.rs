@@ -1,0 +1,116 @@
+//! Staging folders: where an import or an unarchive builds a project before it is put in place,
+//! and how cleanup tells the leftovers of a killed one from those of one still running.
+//!
+//! A staging folder is `.kura-tmp-<what>-XXXX` beside the projects (or the histories). Its
+//! content is built in `content/`; beside it, `.owner` is kept locked (`flock`) by the process
+//! while it works, so the lock says whether that process is alive, and `.claims` lists, one
+//! absolute path a line, the project folders and histories it created outside the staging folder
+//! before their catalog row exists. The lock file appears already locked (it is locked under
+//! another name, then renamed), so a staging folder with `.owner` unlocked is one whose process
+//! is gone: cleanup removes it with every claimed path that no catalog row took.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::durable::{self, FileLock};
+use crate::error::{Error, Result};
+
+const OWNER: &str = ".owner";
+const CLAIMS: &str = ".claims";
+const CONTENT: &str = "content";
+
+/// A staging folder this process owns; removed on drop.
+pub(crate) struct Staging {
+    dir: tempfile::TempDir,
+    _owner: FileLock,
+}
+
+impl Staging {
+    /// A new staging folder `.kura-tmp-<what>-XXXX` in `base` (created when missing), with an
+    /// empty `content/`.
+    pub(crate) fn new(base: &Path, what: &str) -> Result<Staging> {
+        durable::create_dir_all(base)?;
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{}{what}-", kura_durable::TEMP_PREFIX))
+            .tempdir_in(base)
+            .map_err(|e| Error::io("create a folder in", base, e))?;
+        let taking = dir.path().join(".owner-taking");
+        let owner = FileLock::try_acquire(&taking, true)?
+            .ok_or_else(|| Error::internal("a new staging folder's lock is held elsewhere"))?;
+        let at = dir.path().join(OWNER);
+        fs::rename(&taking, &at).map_err(|e| Error::io("rename", &taking, e))?;
+        let content = dir.path().join(CONTENT);
+        fs::create_dir(&content).map_err(|e| Error::io("create folder", &content, e))?;
+        Ok(Staging { dir, _owner: owner })
+    }
+
+    /// Where the content is built.
+    pub(crate) fn content(&self) -> PathBuf {
+        self.dir.path().join(CONTENT)
+    }
+
+    /// Records `path` (a project folder or a history this call created) as made by this staging
+    /// until its catalog row exists: if the process dies before that, cleanup removes it.
+    pub(crate) fn claim(&self, path: &Path) -> Result<()> {
+        let file = self.dir.path().join(CLAIMS);
+        let mut line = path.as_os_str().as_encoded_bytes().to_vec();
+        if line.contains(&b'\n') {
+            return Err(Error::invalid(format!(
+                "{} holds a line break; Kura does not make folders of such names",
+                path.display()
+            )));
+        }
+        line.push(b'\n');
+        let mut f = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&file)
+            .map_err(|e| Error::io("open", &file, e))?;
+        f.write_all(&line)
+            .and_then(|()| f.sync_all())
+            .map_err(|e| Error::io("write", &file, e))?;
+        Ok(())
+    }
+}
+
+/// What a leftover staging folder is.
+pub(crate) enum Leftover {
+    /// Not a staging folder of this kind (no `.owner`): the caller decides, by age.
+    Unknown,
+    /// Its process is alive: left alone.
+    Running,
+    /// Its process is gone: the paths it claimed (none removed yet).
+    Abandoned {
+        claims: Vec<PathBuf>,
+        _lock: FileLock,
+    },
+}
+
+/// Whether the staging folder at `dir` is still owned by a running process.
+pub(crate) fn inspect(dir: &Path) -> Leftover {
+    let owner = dir.join(OWNER);
+    if !owner.is_file() {
+        return Leftover::Unknown;
+    }
+    match FileLock::try_acquire(&owner, true) {
+        Ok(Some(lock)) => {
+            let claims = fs::read(dir.join(CLAIMS))
+                .map(|data| {
+                    data.split(|b| *b == b'\n')
+                        .filter(|l| !l.is_empty())
+                        .map(|l| {
+                            use std::os::unix::ffi::OsStrExt;
+                            PathBuf::from(std::ffi::OsStr::from_bytes(l))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Leftover::Abandoned {
+                claims,
+                _lock: lock,
+            }
+        }
+        _ => Leftover::Running,
+    }
+}
