@@ -97,6 +97,9 @@ pub struct HttpError {
     /// What the error is about (a form field, a project, a target), when the engine knows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<kura_api::Subject>,
+    /// Seconds after which trying again may work (sent as `Retry-After`).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl HttpError {
@@ -105,6 +108,7 @@ impl HttpError {
             code,
             message: message.into(),
             subject: None,
+            retry_after: None,
         }
     }
 
@@ -131,6 +135,7 @@ impl From<ApiError> for HttpError {
             code: e.code.into(),
             message: e.message,
             subject: e.subject,
+            retry_after: None,
         }
     }
 }
@@ -143,7 +148,20 @@ impl From<kura_core::Error> for HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        (self.code.status(), axum::Json(self)).into_response()
+        let retry_after = self.retry_after;
+        let mut res = (self.code.status(), axum::Json(self)).into_response();
+        if let Some(secs) = retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        if res.status() == StatusCode::REQUEST_TIMEOUT {
+            // What is left of the request is not read: the connection cannot carry another.
+            res.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        res
     }
 }
 

@@ -16,9 +16,11 @@ use crate::error::{HttpError, HttpErrorCode, HttpResult};
 use crate::AppState;
 
 /// Who is calling, as the guard found out.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Caller {
     pub scope: Scope,
+    /// The token or browser session this caller presented: what per-caller limits count by.
+    pub key: Arc<str>,
 }
 
 impl Caller {
@@ -51,7 +53,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
         parts
             .extensions
             .get::<Caller>()
-            .copied()
+            .cloned()
             .ok_or_else(|| auth::unauthorized("this needs a token"))
     }
 }
@@ -228,7 +230,10 @@ fn identify(state: &AppState, headers: &HeaderMap, method: &Method) -> HttpResul
             .scope_of(presented)
             .map_err(|e| HttpError::internal(format!("the token file cannot be read: {e}")))?
             .ok_or_else(|| auth::unauthorized("this token is not valid (rotated or mistyped?)"))?;
-        return Ok(Some(Caller { scope }));
+        return Ok(Some(Caller {
+            scope,
+            key: Arc::from(format!("token:{presented}")),
+        }));
     }
     if let Some(id) = cookie(headers, "kura_session") {
         let session = state
@@ -253,6 +258,7 @@ fn identify(state: &AppState, headers: &HeaderMap, method: &Method) -> HttpResul
         }
         return Ok(Some(Caller {
             scope: session.scope,
+            key: Arc::from(format!("session:{id}")),
         }));
     }
     Ok(None)

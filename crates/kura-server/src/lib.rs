@@ -41,6 +41,7 @@ mod guard;
 mod listen;
 mod openapi;
 mod routes;
+mod transfer;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +86,21 @@ pub struct ServeOptions {
     /// The most bytes a request line and its headers may take (at least 8 KiB); larger is
     /// answered 431 and the connection closed.
     pub max_header_bytes: usize,
+    /// How long a request body may go without a byte arriving (then 408 and the connection
+    /// closed), and a response without the client taking a byte (then the connection is
+    /// closed): a stalled client does not hold the server's resources longer than this.
+    pub idle_timeout: Duration,
+    /// Uploads and downloads that stream (a file saved from a body of unknown or more than
+    /// 1 MiB length, a read of more than 256 KiB, an archive or multipart upload, a tar.zst
+    /// export) running at once, in all.
+    pub max_transfers: usize,
+    /// The same, for one token or browser session.
+    pub max_transfers_per_token: usize,
+    /// How long a transfer waits for its turn past those limits before it is answered 503 with
+    /// `Retry-After`.
+    pub transfer_queue_wait: Duration,
+    /// Threads for blocking work (engine calls, file reads) in the runtime [`run`] makes.
+    pub blocking_threads: usize,
     /// The built UI (`ui/dist`), served at `/`.
     pub ui_dir: Option<PathBuf>,
     /// Where the discovery file goes (`None`: next to the default socket).
@@ -95,7 +111,9 @@ pub struct ServeOptions {
 
 impl ServeOptions {
     /// The defaults: the Unix socket of [`default_socket_path`], 1 MiB JSON bodies, 64 GiB
-    /// uploads, a five-minute request limit, 30 seconds and 64 KiB for a request's headers.
+    /// uploads, a five-minute request limit, 30 seconds and 64 KiB for a request's headers, a
+    /// 30-second idle timeout on bodies, 32 streamed transfers at once (8 per token) waiting
+    /// up to 10 seconds for their turn, 64 blocking threads.
     pub fn new(bind: Bind) -> ServeOptions {
         ServeOptions {
             bind,
@@ -107,10 +125,53 @@ impl ServeOptions {
             request_timeout: Duration::from_secs(300),
             header_timeout: Duration::from_secs(30),
             max_header_bytes: 64 << 10,
+            idle_timeout: Duration::from_secs(30),
+            max_transfers: 32,
+            max_transfers_per_token: 8,
+            transfer_queue_wait: Duration::from_secs(10),
+            blocking_threads: 64,
             ui_dir: None,
             discovery_file: None,
             schedules: true,
         }
+    }
+}
+
+impl ServeOptions {
+    /// Applies `KURA_SERVE_*` environment variables over these options (what `kura serve`
+    /// reads): `KURA_SERVE_IDLE_TIMEOUT_SECS`, `KURA_SERVE_MAX_TRANSFERS`,
+    /// `KURA_SERVE_MAX_TRANSFERS_PER_TOKEN`, `KURA_SERVE_TRANSFER_QUEUE_SECS`,
+    /// `KURA_SERVE_MAX_HEADER_BYTES`, `KURA_SERVE_BLOCKING_THREADS`,
+    /// `KURA_SERVE_HEADER_TIMEOUT_SECS`. A value that is not a whole number above 0 is an error.
+    pub fn apply_env(&mut self) -> Result<(), String> {
+        self.apply_vars(std::env::vars())
+    }
+
+    fn apply_vars(&mut self, vars: impl Iterator<Item = (String, String)>) -> Result<(), String> {
+        for (name, raw) in vars {
+            let Some(key) = name.strip_prefix("KURA_SERVE_") else {
+                continue;
+            };
+            let n = || -> Result<u64, String> {
+                raw.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| format!("{name} must be a whole number above 0, not '{raw}'"))
+            };
+            let count = || n().map(|v| usize::try_from(v).unwrap_or(usize::MAX));
+            match key {
+                "IDLE_TIMEOUT_SECS" => self.idle_timeout = Duration::from_secs(n()?),
+                "MAX_TRANSFERS" => self.max_transfers = count()?,
+                "MAX_TRANSFERS_PER_TOKEN" => self.max_transfers_per_token = count()?,
+                "TRANSFER_QUEUE_SECS" => self.transfer_queue_wait = Duration::from_secs(n()?),
+                "MAX_HEADER_BYTES" => self.max_header_bytes = count()?,
+                "BLOCKING_THREADS" => self.blocking_threads = count()?,
+                "HEADER_TIMEOUT_SECS" => self.header_timeout = Duration::from_secs(n()?),
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -131,6 +192,8 @@ pub(crate) struct AppState {
     pub failures: auth::Failures,
     pub doors: Doors,
     pub options: ServeOptions,
+    /// Turns for streamed uploads and downloads.
+    pub transfers: transfer::Transfers,
     /// Cancelled when the server stops, which ends the event streams.
     pub stopping: tokio_util::sync::CancellationToken,
 }
@@ -174,6 +237,7 @@ impl Server {
             tokens,
             sessions: auth::Sessions::default(),
             failures: auth::Failures::default(),
+            transfers: transfer::Transfers::new(&options),
             options,
             stopping: tokio_util::sync::CancellationToken::new(),
             api,
@@ -221,11 +285,9 @@ impl Server {
             shutdown.await;
             stopping.cancel();
         };
-        let header_timeout = self.state.options.header_timeout;
-        let max_header_bytes = self.state.options.max_header_bytes;
         let result = self
             .listener
-            .serve(app, header_timeout, max_header_bytes, shutdown)
+            .serve(app, &self.state.options, shutdown)
             .await;
         self.listening.remove();
         result
@@ -241,7 +303,10 @@ fn router(state: Arc<AppState>) -> Router {
 /// SIGTERM: what `kura serve` does. `open_browser`: print a one-time session link (and try
 /// `xdg-open`) for the browser UI.
 pub fn run(vault: PathBuf, options: ServeOptions, open_browser: bool) -> Result<(), String> {
+    let mut options = options;
+    options.apply_env()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(options.blocking_threads.max(8))
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the server's runtime: {e}"))?;
@@ -299,5 +364,27 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_come_from_kura_serve_variables() {
+        let mut o = ServeOptions::new(Bind::Tcp("127.0.0.1:0".parse().unwrap()));
+        let vars = [
+            ("KURA_SERVE_IDLE_TIMEOUT_SECS", "5"),
+            ("KURA_SERVE_MAX_TRANSFERS_PER_TOKEN", "2"),
+            ("KURA_OTHER", "x"),
+        ];
+        o.apply_vars(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())))
+            .unwrap();
+        assert_eq!(o.idle_timeout, Duration::from_secs(5));
+        assert_eq!(o.max_transfers_per_token, 2);
+        assert_eq!(o.max_transfers, 32);
+        let bad = [("KURA_SERVE_MAX_TRANSFERS".to_string(), "0".to_string())];
+        assert!(o.apply_vars(bad.into_iter()).is_err());
     }
 }

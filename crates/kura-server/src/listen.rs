@@ -178,10 +178,14 @@ impl Listener {
     pub(crate) async fn serve(
         self,
         app: Router,
-        header_timeout: std::time::Duration,
-        max_header_bytes: usize,
+        options: &ServeOptions,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let limits = Limits {
+            header_timeout: options.header_timeout,
+            max_header_bytes: options.max_header_bytes,
+            idle_timeout: options.idle_timeout,
+        };
         match self {
             Listener::Tcp(l) => {
                 use axum::serve::ListenerExt;
@@ -192,27 +196,30 @@ impl Listener {
                         tracing::debug!("TCP_NODELAY not set: {e}");
                     }
                 });
-                accept_loop(l, app, header_timeout, max_header_bytes, shutdown, |peer| {
-                    Some(*peer)
-                })
-                .await
+                accept_loop(l, app, limits, shutdown, |peer| Some(*peer)).await
             }
-            Listener::Unix(l) => {
-                accept_loop(l, app, header_timeout, max_header_bytes, shutdown, |_| None).await
-            }
+            Listener::Unix(l) => accept_loop(l, app, limits, shutdown, |_| None).await,
         }
     }
 }
 
+/// What one connection may take.
+#[derive(Clone, Copy)]
+struct Limits {
+    header_timeout: std::time::Duration,
+    max_header_bytes: usize,
+    idle_timeout: std::time::Duration,
+}
+
 /// Serves each accepted connection with HTTP/1.1 until `shutdown`, then lets every connection
-/// finish its request and waits for them. What `axum::serve` does, plus a limit on how long a
-/// request's headers may take to arrive: a client that sends them slowly (or never) does not
-/// hold a connection and a task forever.
+/// finish its request and waits for them. What `axum::serve` does, plus limits on how long a
+/// request's headers may take to arrive and how large they may be, and on how long a client may
+/// leave a response untaken: a client that sends slowly (or never), or reads slowly (or never),
+/// does not hold a connection and a task forever.
 async fn accept_loop<L>(
     mut listener: L,
     app: Router,
-    header_timeout: std::time::Duration,
-    max_header_bytes: usize,
+    limits: Limits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     peer: fn(&L::Addr) -> Option<SocketAddr>,
 ) -> std::io::Result<()>
@@ -244,10 +251,11 @@ where
         tokio::spawn(async move {
             let mut http = hyper::server::conn::http1::Builder::new();
             http.timer(TokioTimer::new())
-                .header_read_timeout(header_timeout)
+                .header_read_timeout(limits.header_timeout)
                 // A request line and headers larger than this are answered 431 at once, instead
                 // of waiting for the rest of an endless method name or header.
-                .max_buf_size(max_header_bytes.max(8192));
+                .max_buf_size(limits.max_header_bytes.max(8192));
+            let io = crate::transfer::StallGuard::new(io, limits.idle_timeout);
             let conn = http.serve_connection(TokioIo::new(io), service);
             let mut conn = std::pin::pin!(conn);
             tokio::select! {

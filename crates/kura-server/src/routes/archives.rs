@@ -159,6 +159,7 @@ pub struct UploadArchiveQuery {
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
 pub async fn upload_archive(
     st: St,
+    caller: Caller,
     headers: HeaderMap,
     Query(q): Query<UploadArchiveQuery>,
     body: Body,
@@ -171,9 +172,11 @@ pub async fn upload_archive(
         .filter(|n| !n.starts_with('.'))
         .ok_or_else(|| HttpError::invalid("filename must be a plain file name like site.tar.zst"))?
         .to_string();
+    let turn = st.transfers.turn(&caller).await?;
     let mut reader = body_reader(body, limit);
     let failure = reader.failure();
     let staging = blocking(&st, move |a| {
+        let _turn = turn;
         let dir = tempfile::Builder::new()
             .prefix(".upload-")
             .tempdir_in(a.vault().root())

@@ -13,7 +13,7 @@ use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, done, json, long, St, Wait};
-use crate::body::{body_reader, parse_range, BodyWriter, Json, Query, TOO_LARGE};
+use crate::body::{body_reader, parse_range, unreadable_body, Json, Query, TOO_LARGE};
 use crate::error::{HttpError, HttpErrorCode, HttpResult};
 use crate::guard::Caller;
 
@@ -62,11 +62,12 @@ pub async fn preview(
               (status = 416, description = "the range is outside the file")))]
 pub async fn read_file(
     st: St,
+    caller: Caller,
     Path((id, path)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> HttpResult<Response> {
     // A small file is read on the thread that opened it and sent in one piece; a larger one is
-    // streamed from a second blocking thread.
+    // streamed in its turn (see `transfer`), read a chunk at a time as the client takes it.
     let (file, size, small) = blocking(&st, move |a| {
         use std::io::Read;
         let (file, size) = a.vault().open_file(&id, &path)?;
@@ -102,7 +103,10 @@ pub async fn read_file(
     };
     let body = match small {
         Some(data) => Body::from(data.slice(start as usize..(start + len) as usize)),
-        None => stream_file(file, start, len),
+        None => {
+            let turn = st.transfers.turn(&caller).await?;
+            stream_file(file, start, len, turn)?
+        }
     };
     let mut res = Response::new(body);
     let h = res.headers_mut();
@@ -137,22 +141,34 @@ pub async fn read_file(
 /// Files up to this size are read whole and sent in one piece.
 const INLINE_READ: u64 = 256 << 10;
 
-/// Streams `len` bytes of `file` from `start` as a body, read on a blocking thread.
-fn stream_file(file: std::fs::File, start: u64, len: u64) -> Body {
-    let (mut writer, body) = BodyWriter::new();
-    tokio::task::spawn_blocking(move || {
-        use std::io::{Read, Seek, SeekFrom};
-        let mut file = file;
-        let r = file
-            .seek(SeekFrom::Start(start))
-            .and_then(|_| std::io::copy(&mut file.take(len), &mut writer));
-        if let Err(e) = r {
-            // A client that went away, or a file that changed under the read.
-            tracing::debug!("a download stopped: {e}");
-        }
+/// Streams `len` bytes of `file` from `start` as a body, a chunk read (on a blocking thread,
+/// briefly) each time the client has taken the last: a client that reads nothing holds no
+/// thread. `turn` is given back when the body ends.
+fn stream_file(
+    mut file: std::fs::File,
+    start: u64,
+    len: u64,
+    turn: crate::transfer::Turn,
+) -> HttpResult<Body> {
+    use futures_util::StreamExt;
+    use std::io::{Seek, SeekFrom};
+    use tokio::io::AsyncReadExt;
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| HttpError::internal(format!("cannot read the file: {e}")))?;
+    let reader = tokio::fs::File::from_std(file).take(len);
+    let chunks = tokio_util::io::ReaderStream::with_capacity(reader, STREAM_CHUNK).map(move |c| {
+        let _ = &turn;
+        c
     });
-    body
+    Ok(Body::from_stream(chunks))
 }
+
+/// Bytes read from a file per chunk of a download.
+const STREAM_CHUNK: usize = 64 << 10;
+
+/// Bodies announced up to this size are received whole before the engine is called (no thread
+/// waits for the client); larger or unannounced ones stream in their turn.
+const INLINE_SAVE: u64 = 1 << 20;
 
 /// What a save wrote.
 #[derive(Serialize, ToSchema)]
@@ -168,13 +184,17 @@ fn too_large(limit: u64) -> HttpError {
     )
 }
 
-/// Refuses a body whose announced length is over the limit before reading a byte of it.
-pub(crate) fn check_length(headers: &HeaderMap, limit: u64) -> HttpResult<()> {
-    let announced = headers
+/// The body's length as `Content-Length` announces it.
+fn announced_length(headers: &HeaderMap) -> Option<u64> {
+    headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match announced {
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// Refuses a body whose announced length is over the limit before reading a byte of it.
+pub(crate) fn check_length(headers: &HeaderMap, limit: u64) -> HttpResult<()> {
+    match announced_length(headers) {
         Some(n) if n > limit => Err(too_large(limit)),
         _ => Ok(()),
     }
@@ -187,16 +207,30 @@ pub(crate) fn check_length(headers: &HeaderMap, limit: u64) -> HttpResult<()> {
     responses((status = 200, body = Saved)))]
 pub async fn save_file(
     st: St,
+    caller: Caller,
     Path((id, path)): Path<(String, String)>,
     headers: HeaderMap,
     body: Body,
 ) -> HttpResult<Response> {
     let limit = st.options.max_upload;
     check_length(&headers, limit)?;
+    if announced_length(&headers).is_some_and(|n| n <= INLINE_SAVE.min(limit)) {
+        let data = axum::body::to_bytes(body, INLINE_SAVE as usize)
+            .await
+            .map_err(|e| unreadable_body(&e))?;
+        let rel = path.clone();
+        let bytes = blocking(&st, move |a| {
+            Ok(a.save_file(&id, &rel, &mut std::io::Cursor::new(data))?)
+        })
+        .await?;
+        return Ok(json(Saved { path, bytes }));
+    }
+    let turn = st.transfers.turn(&caller).await?;
     let mut reader = body_reader(body, limit);
     let failure = reader.failure();
     let rel = path.clone();
     let bytes = blocking(&st, move |a| {
+        let _turn = turn;
         a.save_file(&id, &rel, &mut reader).map_err(|e| {
             if e.message.contains(TOO_LARGE) {
                 too_large(limit)
@@ -295,6 +329,7 @@ pub async fn upload(
     }
     let limit = st.options.max_upload;
     check_length(&headers, limit)?;
+    let turn = st.transfers.turn(&caller).await?;
     // The parts are received into a folder in the vault first, then copied in by the engine
     // (which checks every path again) as one operation.
     let vault_root = st.api.vault().root().to_path_buf();
@@ -358,6 +393,7 @@ pub async fn upload(
     }
     let dest_dir = q.dest_dir.unwrap_or_default();
     let project = Some(id.clone());
+    drop(turn);
     long(&st, &headers, &wait, "upload", project, move |a, job| {
         let r: UploadReport = a.upload_files(&id, &tops, &dest_dir, job)?;
         drop(staging);

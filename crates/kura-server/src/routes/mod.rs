@@ -203,7 +203,22 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             crate::guard::guard,
         ))
         .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .layer(middleware::from_fn_with_state(
+            state.options.idle_timeout,
+            idle_bodies,
+        ))
         .with_state(state)
+}
+
+/// Every request body fails (408) when no byte of it arrives for the idle timeout while it is
+/// read, so a stalled upload ends instead of holding what reads it.
+async fn idle_bodies(
+    axum::extract::State(idle): axum::extract::State<Duration>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    next.run(req.map(|b| crate::transfer::TimedBody::wrap(b, idle)))
+        .await
 }
 
 /// Answers `408 timeout` when a handler takes longer than the request time limit (a response
@@ -304,7 +319,9 @@ pub(crate) async fn answer_operation(
     Ok(operation_response(done))
 }
 
-/// Waits (as `wait` says, within the request time limit) for operation `id` to end.
+/// Waits (as `wait` says, within the request time limit) for operation `id` to end, without
+/// holding a thread: it looks again at each event (an operation's end is one) and every
+/// quarter second.
 pub(crate) async fn wait_for(st: &Arc<AppState>, id: &str, wait: &Wait) -> HttpResult<Operation> {
     let limit = st
         .options
@@ -315,12 +332,20 @@ pub(crate) async fn wait_for(st: &Arc<AppState>, id: &str, wait: &Wait) -> HttpR
         .map(Duration::from_secs)
         .unwrap_or(limit)
         .min(limit);
-    let ops = st.api.operations().clone();
-    let id = id.to_string();
-    tokio::task::spawn_blocking(move || ops.wait(&id, timeout))
-        .await
-        .map_err(|e| HttpError::internal(format!("waiting stopped unexpectedly: {e}")))?
-        .map_err(HttpError::from)
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut events = st.api.events().subscribe();
+    loop {
+        let op = st.api.operations().get(id)?;
+        let now = tokio::time::Instant::now();
+        if op.state != OpState::Running || now >= deadline {
+            return Ok(op);
+        }
+        let next_look = (now + Duration::from_millis(250)).min(deadline);
+        tokio::select! {
+            _ = events.recv() => {}
+            _ = tokio::time::sleep_until(next_look) => {}
+        }
+    }
 }
 
 /// An operation with the status its state calls for.

@@ -311,6 +311,7 @@ pub struct VersionQuery {
     responses((status = 200, content_type = "application/zstd", description = "the version as a tar.zst")))]
 pub async fn export_stream(
     st: St,
+    caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<VersionQuery>,
 ) -> HttpResult<Response> {
@@ -326,8 +327,11 @@ pub async fn export_stream(
     })
     .await?;
     let name = exported.project_name.clone();
+    // Packing waits on the client on a blocking thread: in its turn.
+    let turn = st.transfers.turn(&caller).await?;
     let (writer, body) = BodyWriter::new();
     tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         if let Err(e) = exported.pack(writer) {
             tracing::warn!("export stream stopped: {e}");
         }

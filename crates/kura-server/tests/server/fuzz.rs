@@ -107,7 +107,7 @@ fn request(r: &mut Rng, project: &str, host: &str, token: &str) -> Vec<u8> {
         _ => head.push_str(&format!("Authorization: Bearer {token}\r\n")),
     }
     if r.below(3) == 0 {
-        head.push_str(*r.pick(&[
+        const EXTRA: &[&str] = &[
             "Content-Type: application/json\r\n",
             "Content-Type: multipart/form-data; boundary=\r\n",
             "Content-Type: multipart/form-data; boundary=XX\r\n",
@@ -118,7 +118,9 @@ fn request(r: &mut Rng, project: &str, host: &str, token: &str) -> Vec<u8> {
             "Last-Event-ID: 123456789\r\n",
             "Origin: http://evil.example\r\n",
             "X-Long: \r\n",
-        ]));
+        ];
+        let extra: &&str = r.pick(EXTRA);
+        head.push_str(extra);
     }
     if r.below(10) == 0 {
         head.push_str(&format!("X-Big: {}\r\n", "b".repeat(r.below(200_000))));

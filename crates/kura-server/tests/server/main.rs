@@ -10,3 +10,4 @@ mod raw;
 mod records;
 mod security;
 mod server_paths;
+mod slow_clients;
