@@ -477,11 +477,23 @@ fn write_entries(
                 // Every byte of a pack counts, not only the blobs wanted from it: a pack is
                 // named by its hash.
                 if blake3::hash(&data).to_hex().as_str() != *pack {
+                    // The object, and the files that need it.
+                    let mut files: Vec<&str> = wants
+                        .iter()
+                        .map(|(_, i, _)| plan[*i].1.path.as_str())
+                        .collect();
+                    files.sort_unstable();
+                    files.dedup();
+                    let more = match files.len() {
+                        0 | 1 => String::new(),
+                        n => format!(" and {} more files", n - 1),
+                    };
                     return Err(Error::new(
                         ErrorKind::Corrupt,
                         format!(
-                            "{object} at target '{}' is damaged: its content does not match its hash",
-                            session.target.name
+                            "{object} at target '{}' is damaged: its content does not match its hash, so {}{more} cannot be restored",
+                            session.target.name,
+                            files.first().copied().unwrap_or("a file")
                         ),
                     ));
                 }
