@@ -192,6 +192,12 @@ fn leftovers(
         return;
     };
     let now = std::time::SystemTime::now();
+    let old = |md: &fs::Metadata| {
+        md.modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|d| d.as_secs() >= LEFTOVER_AGE_SECS)
+    };
     for e in rd.flatten() {
         let name = e.file_name().to_string_lossy().into_owned();
         // The spares of saves (`kura_durable::Spares`) hold only zeros, and the processes that
@@ -213,26 +219,11 @@ fn leftovers(
                         .filter(|c| c.is_dir() && !owned(c))
                         .collect();
                 }
-                Leftover::Unknown => {
-                    let old = md
-                        .modified()
-                        .ok()
-                        .and_then(|m| now.duration_since(m).ok())
-                        .is_some_and(|d| d.as_secs() >= LEFTOVER_AGE_SECS);
-                    if !old {
-                        continue;
-                    }
-                }
+                Leftover::Unknown if !old(&md) => continue,
+                Leftover::Unknown => {}
             }
-        } else {
-            let old = md
-                .modified()
-                .ok()
-                .and_then(|m| now.duration_since(m).ok())
-                .is_some_and(|d| d.as_secs() >= LEFTOVER_AGE_SECS);
-            if !old {
-                continue;
-            }
+        } else if !old(&md) {
+            continue;
         }
         for folder in made {
             let bytes = dir_size(&folder);
