@@ -1,13 +1,13 @@
 //! `kura serve` as a user runs it: tokens from the command line, a real server process on the
 //! default Unix socket and on loopback TCP, stopped with SIGTERM.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::sandbox::Sandbox;
 
@@ -230,4 +230,123 @@ fn changes_made_with_the_cli_reach_a_running_servers_event_stream() {
         ]
     );
     assert!(stop(child).success());
+}
+
+/// Every door saving the same files at once, each from its own process: `kura serve` (HTTP
+/// `PUT`), `kura mcp` (`save_file`) and `kura file save`. Each save answers (success, or `busy`
+/// where the door has it), no process dies, and every file ends holding one save's whole
+/// content.
+#[test]
+fn every_door_saving_the_same_files_at_once_leaves_each_file_whole() {
+    const SAVES: usize = 40;
+    const FILES: usize = 3;
+    let sb = Sandbox::new();
+    let id = sb.ok(&["project", "create", "s"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = sb.ok(&["serve", "token", "--scope", "write"])["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (server, _info, runtime) = serve(&sb, &[]);
+    let sock = runtime.join("kura/api.sock");
+    let mut mcp = sb
+        .command(["mcp"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let content = |door: &str, i: usize| format!("{door} save {i}\n").repeat(1 + i % 5);
+    let written: std::sync::Mutex<Vec<String>> = Default::default();
+    std::thread::scope(|scope| {
+        let written = &written;
+        scope.spawn(|| {
+            for i in 0..SAVES {
+                let data = content("http", i);
+                let mut s = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+                write!(
+                    s,
+                    "PUT /v1/projects/{id}/files/d{}/f.txt HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{data}",
+                    i % FILES,
+                    data.len()
+                )
+                .unwrap();
+                let mut answer = String::new();
+                s.read_to_string(&mut answer).unwrap();
+                let status: u16 = answer[9..12].parse().unwrap();
+                assert!(
+                    (200..300).contains(&status) || answer.contains("\"busy\""),
+                    "HTTP save {i}: {answer}"
+                );
+                written.lock().unwrap().push(data);
+            }
+        });
+        let stdin = mcp.stdin.take().unwrap();
+        let stdout = mcp.stdout.take().unwrap();
+        scope.spawn(move || {
+            let mut stdin = stdin;
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            // The next answer (notifications the server may send are passed over).
+            let mut answer = move || loop {
+                let v: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+                if v.get("id").is_some() {
+                    return v;
+                }
+            };
+            let mut send = |v: Value| writeln!(stdin, "{v}").unwrap();
+            send(json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+                "protocolVersion": "2025-06-18", "capabilities": {},
+                "clientInfo": {"name": "kura-tests", "version": "1"}}}));
+            let init = answer();
+            assert!(init["result"].is_object(), "{init}");
+            send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+            for i in 0..SAVES {
+                let data = content("mcp", i);
+                send(json!({"jsonrpc": "2.0", "id": i + 1, "method": "tools/call", "params": {
+                    "name": "save_file",
+                    "arguments": {"project": "s", "path": format!("d{}/f.txt", i % FILES), "content": data}}}));
+                let got = answer();
+                assert_eq!(got["id"], i + 1, "{got}");
+                let result = &got["result"];
+                assert!(
+                    result.is_object()
+                        && (result["isError"] != true
+                            || result["structuredContent"]["code"] == "busy"),
+                    "MCP save {i}: {got}"
+                );
+                written.lock().unwrap().push(data);
+            }
+        });
+        scope.spawn(|| {
+            for i in 0..SAVES {
+                let data = content("cli", i);
+                let path = format!("d{}/f.txt", i % FILES);
+                let run =
+                    sb.run_with_input(&["--json", "file", "save", "s", &path], data.as_bytes());
+                assert!(
+                    run.code == Some(0) || run.code == Some(9),
+                    "CLI save {i}: {:?} {}",
+                    run.code,
+                    run.stderr
+                );
+                written.lock().unwrap().push(data);
+            }
+        });
+    });
+    drop(mcp.stdin.take());
+    let status = mcp.wait().unwrap();
+    assert!(status.success(), "kura mcp ended with {status}");
+    let status = stop(server);
+    assert!(status.success(), "kura serve ended with {status}");
+    let written = written.into_inner().unwrap();
+    for k in 0..FILES {
+        let data =
+            std::fs::read_to_string(sb.vault().join(format!("projects/s/d{k}/f.txt"))).unwrap();
+        assert!(
+            written.contains(&data),
+            "d{k}/f.txt holds what no save wrote: {data:?}"
+        );
+    }
 }
