@@ -44,6 +44,17 @@ pub struct ServeArgs {
     /// The longest a request may take to be answered, in seconds.
     #[arg(long, value_name = "SECS")]
     request_timeout: Option<u64>,
+    /// How long a request body may send nothing, or a response go untaken, before the
+    /// connection is cut, in seconds (default 30; also KURA_SERVE_IDLE_TIMEOUT_SECS).
+    #[arg(long, value_name = "SECS")]
+    idle_timeout: Option<u64>,
+    /// Large uploads and downloads at once, in all (default 32; also KURA_SERVE_MAX_TRANSFERS).
+    #[arg(long, value_name = "N")]
+    max_transfers: Option<usize>,
+    /// Large uploads and downloads at once for one token or browser session (default 8; also
+    /// KURA_SERVE_MAX_TRANSFERS_PER_TOKEN).
+    #[arg(long, value_name = "N")]
+    max_transfers_per_token: Option<usize>,
     /// Do not run the backup and cleanup schedules.
     #[arg(long)]
     no_schedules: bool,
@@ -123,6 +134,9 @@ pub fn run(args: &ServeArgs, vault: &std::path::Path, out: &Out) -> Result<ExitC
         (None, None) => Bind::Unix(kura_server::default_socket_path(vault)),
     };
     let mut options = ServeOptions::new(bind);
+    options
+        .apply_env()
+        .map_err(|m| Error::new(ErrorKind::InvalidInput, m))?;
     options.allow_remote = args.allow_remote;
     options.extra_hosts = args.allow_hosts.clone();
     options.cors_origins = args.cors_origins.clone();
@@ -133,6 +147,15 @@ pub fn run(args: &ServeArgs, vault: &std::path::Path, out: &Out) -> Result<ExitC
     }
     if let Some(t) = args.request_timeout {
         options.request_timeout = Duration::from_secs(t.max(1));
+    }
+    if let Some(t) = args.idle_timeout {
+        options.idle_timeout = Duration::from_secs(t.max(1));
+    }
+    if let Some(n) = args.max_transfers {
+        options.max_transfers = n.max(1);
+    }
+    if let Some(n) = args.max_transfers_per_token {
+        options.max_transfers_per_token = n.max(1);
     }
     kura_server::run(vault.to_path_buf(), options, args.open)
         .map_err(|m| Error::new(ErrorKind::Unavailable, m))?;

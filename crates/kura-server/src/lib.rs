@@ -138,8 +138,8 @@ impl ServeOptions {
 }
 
 impl ServeOptions {
-    /// Applies `KURA_SERVE_*` environment variables over these options (what `kura serve`
-    /// reads): `KURA_SERVE_IDLE_TIMEOUT_SECS`, `KURA_SERVE_MAX_TRANSFERS`,
+    /// Applies `KURA_SERVE_*` environment variables over these options (`kura serve` does,
+    /// before its flags): `KURA_SERVE_IDLE_TIMEOUT_SECS`, `KURA_SERVE_MAX_TRANSFERS`,
     /// `KURA_SERVE_MAX_TRANSFERS_PER_TOKEN`, `KURA_SERVE_TRANSFER_QUEUE_SECS`,
     /// `KURA_SERVE_MAX_HEADER_BYTES`, `KURA_SERVE_BLOCKING_THREADS`,
     /// `KURA_SERVE_HEADER_TIMEOUT_SECS`. A value that is not a whole number above 0 is an error.
@@ -303,8 +303,6 @@ fn router(state: Arc<AppState>) -> Router {
 /// SIGTERM: what `kura serve` does. `open_browser`: print a one-time session link (and try
 /// `xdg-open`) for the browser UI.
 pub fn run(vault: PathBuf, options: ServeOptions, open_browser: bool) -> Result<(), String> {
-    let mut options = options;
-    options.apply_env()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .max_blocking_threads(options.blocking_threads.max(8))
         .enable_all()

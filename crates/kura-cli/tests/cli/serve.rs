@@ -350,3 +350,45 @@ fn every_door_saving_the_same_files_at_once_leaves_each_file_whole() {
         );
     }
 }
+
+/// `kura serve --idle-timeout 1` cuts an upload that stopped sending (408), and a bad
+/// `KURA_SERVE_*` value is refused with its name before anything starts.
+#[test]
+fn kura_serve_takes_its_client_limits_from_flags_and_the_environment() {
+    let sb = Sandbox::new();
+    let id = sb.ok(&["project", "create", "p"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = sb.ok(&["serve", "token", "--scope", "write"])["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bad = sb
+        .command(["serve", "--no-schedules"])
+        .env("KURA_SERVE_MAX_TRANSFERS", "many")
+        .env("XDG_RUNTIME_DIR", sb.path("bad-runtime"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("KURA_SERVE_MAX_TRANSFERS"),
+        "{bad:?}"
+    );
+
+    let (server, _info, runtime) = serve(&sb, &["--idle-timeout", "1"]);
+    let mut s = std::os::unix::net::UnixStream::connect(runtime.join("kura/api.sock")).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(
+        s,
+        "PUT /v1/projects/{id}/files/big.bin HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Length: 104857600\r\n\r\nx"
+    )
+    .unwrap();
+    // Without the flag the default (30 s) would outlast this read's 20 s: no answer.
+    let mut answer = String::new();
+    let _ = s.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    assert!(!sb.vault().join("projects/p/big.bin").exists());
+    assert!(stop(server).success());
+}
