@@ -11,7 +11,7 @@ packages=(
     build-essential pkg-config cmake git util-linux ca-certificates file curl
     libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
     xvfb xauth webkit2gtk-driver fonts-dejavu-core imagemagick chromium
-    zstd tar time
+    zstd tar time man-db
     dbus-x11 gnome-keyring
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

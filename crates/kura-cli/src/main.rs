@@ -6,6 +6,7 @@
 mod pipe;
 
 mod backup;
+mod docs;
 mod human;
 mod print;
 mod records;
@@ -30,7 +31,7 @@ use crate::print::Out;
 /// Kura: a local-first vault for software projects.
 #[derive(Parser)]
 #[command(name = "kura", version, about, long_about = None)]
-struct Cli {
+pub(crate) struct Cli {
     /// The vault folder (default: $KURA_HOME, else ~/.local/share/kura).
     #[arg(long, global = true, value_name = "DIR")]
     vault: Option<PathBuf>,
@@ -188,6 +189,18 @@ enum Command {
     /// Share a version as a download link from an S3 target (`kura share P --target T
     /// --expires 24h`); `kura share list`, `kura share revoke ID`, `kura share prune`.
     Share(share::ShareArgs),
+    /// Print a shell's completion script: `source <(kura completions bash)`, or save it where
+    /// the shell looks (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the manual pages (kura.1, and one per command such as kura-backup-run.1) into a
+    /// folder, for `man -l` or a package's man1 folder.
+    Manpages {
+        /// The folder (made when missing).
+        dir: PathBuf,
+    },
     /// Serve the vault's operations as MCP tools over stdin/stdout, for AI agent clients.
     Mcp {
         /// Enable the destructive tools (restore over the working folder, delete a file, trash
@@ -575,6 +588,12 @@ fn job(cli: &Cli) -> Job {
 }
 
 fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
+    // These describe the command line; they need no vault.
+    match &cli.command {
+        Command::Completions { shell } => return docs::completions(*shell),
+        Command::Manpages { dir } => return docs::manpages(dir, out),
+        _ => {}
+    }
     let vault = Arc::new(open_vault(cli)?);
     let result = run_command(cli, out, &vault);
     // A purge that could not remove everything does not start another one.
@@ -1011,6 +1030,8 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 &job(cli),
             )?),
         },
+        // Answered by `run` before the vault opens.
+        Command::Completions { .. } | Command::Manpages { .. } => {}
         Command::Mcp {
             allow_destructive,
             read_only,

@@ -779,3 +779,67 @@ fn the_first_run_on_a_fresh_account_creates_the_default_vault() {
     );
     assert!(!home.path().join("media").exists());
 }
+
+/// Completions and manual pages come from the same clap definitions as the parser, and need no
+/// vault: bash completes a verb from the sourced script, zsh's and fish's scripts are theirs,
+/// and `man -l` renders the pages `kura manpages` writes, one per command.
+#[test]
+fn completions_and_manual_pages_describe_the_commands() {
+    let sb = Sandbox::new();
+    let completed = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source <('{}' completions bash) && COMP_WORDS=(kura ba) && COMP_CWORD=1 && _kura kura ba kura && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            crate::sandbox::KURA
+        ))
+        .output()
+        .unwrap();
+    let words = String::from_utf8_lossy(&completed.stdout).into_owned();
+    assert!(completed.status.success(), "{completed:?}");
+    assert_eq!(
+        words.split_whitespace().collect::<Vec<_>>(),
+        ["backup"],
+        "{completed:?}"
+    );
+    let zsh = sb.run(&["completions", "zsh"]);
+    assert!(zsh.text().starts_with("#compdef kura"), "{}", zsh.text());
+    let fish = sb.run(&["completions", "fish"]);
+    assert!(fish.text().contains("complete -c kura"), "{}", fish.text());
+    let bad = sb.run(&["completions", "tcsh"]);
+    assert_eq!(bad.code, Some(2));
+    assert!(!sb.vault().exists(), "completions opened a vault");
+
+    let dir = sb.path("man");
+    let made = sb.ok(&["manpages", s(&dir)]);
+    let pages: Vec<&str> = made["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    for page in [
+        "kura.1",
+        "kura-backup-run.1",
+        "kura-serve.1",
+        "kura-completions.1",
+    ] {
+        assert!(pages.contains(&page), "{page} missing: {pages:?}");
+    }
+    assert!(
+        !pages.iter().any(|p| p.contains("purge-discarded")),
+        "a hidden command has a page"
+    );
+    let man = std::process::Command::new("man")
+        .arg("-l")
+        .arg(dir.join("kura-backup-run.1"))
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&man.stdout);
+    assert!(man.status.success(), "{man:?}");
+    assert!(
+        text.contains("kura-backup-run") && text.contains("SYNOPSIS"),
+        "{text}"
+    );
+}
