@@ -134,14 +134,8 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 
 /// Starts the app.
 pub fn run() {
-    let mut filter =
-        tracing_subscriber::EnvFilter::try_from_env("KURA_LOG").unwrap_or_else(|_| "warn".into());
-    for directive in kura_backup::LOG_DIRECTIVES_HIDING_SECRETS {
-        if let Ok(d) = directive.parse() {
-            filter = filter.add_directive(d);
-        }
-    }
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    // A log file a day in ~/.local/state/kura (`kura logs`), warnings on stderr too.
+    let _logs = kura_api::logs::init("kura-desktop", true);
     let builder = specta_builder();
     let api = kura_core::Vault::open_default()
         .map_err(ApiError::from)

@@ -39,6 +39,7 @@ mod backups;
 mod command;
 mod error;
 mod events;
+pub mod logs;
 mod operations;
 mod projects;
 mod records;

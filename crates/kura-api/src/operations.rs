@@ -337,6 +337,17 @@ impl Operations {
             }
         }
         let op = op.clone();
+        // In the log too: a scheduled backup or cleanup that failed at night is read there.
+        let project = op.project_id.as_deref().unwrap_or("-");
+        match (&op.state, &op.error) {
+            (OpState::Failed, Some(e)) => {
+                tracing::warn!(operation = %op.id, project, "{} failed ({:?}): {}", op.kind, e.code, e.message)
+            }
+            (OpState::Cancelled, _) => {
+                tracing::info!(operation = %op.id, project, "{} cancelled", op.kind)
+            }
+            _ => tracing::info!(operation = %op.id, project, "{} done", op.kind),
+        }
         inner.finished.push_back(id.to_string());
         while inner.finished.len() > OPERATIONS_KEPT {
             if let Some(old) = inner.finished.pop_front() {

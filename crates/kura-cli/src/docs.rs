@@ -1,5 +1,6 @@
-//! What describes the command line to shells and to `man`, generated from the same clap
-//! definitions as the parser: `kura completions SHELL` and `kura manpages DIR`.
+//! What needs no vault: the command line described to shells and to `man`, generated from the
+//! same clap definitions as the parser (`kura completions SHELL`, `kura manpages DIR`), and the
+//! logs of the programs that stay on (`kura logs`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -38,6 +39,36 @@ pub fn manpages(dir: &Path, out: &Out) -> Result<ExitCode, Error> {
     out.done_json(
         &format!("{} manual pages written to {}", pages.len(), dir.display()),
         serde_json::json!({ "folder": dir, "pages": pages }),
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the last `lines` lines of the newest log file, after saying where the logs are.
+pub fn logs(lines: usize, out: &Out) -> Result<ExitCode, Error> {
+    let folder = kura_api::logs::folder().ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            "no log folder: set HOME, XDG_STATE_HOME or KURA_LOG_DIR",
+        )
+    })?;
+    let files = kura_api::logs::files(&folder);
+    let Some(newest) = files.last() else {
+        out.done_json(
+            &format!(
+                "No logs yet in {}: the app, `kura serve` and `kura mcp` write them there.",
+                folder.display()
+            ),
+            serde_json::json!({ "folder": folder, "files": files, "lines": [] }),
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let text = std::fs::read(newest).map_err(|e| Error::from_io("read", newest, e))?;
+    let text = String::from_utf8_lossy(&text);
+    let all: Vec<&str> = text.lines().collect();
+    let tail = &all[all.len().saturating_sub(lines)..];
+    out.done_json(
+        &format!("{}:\n{}", newest.display(), tail.join("\n")),
+        serde_json::json!({ "folder": folder, "files": files, "file": newest, "lines": tail }),
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -195,6 +195,13 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Show the end of the newest log of the app, `kura serve` and `kura mcp` (kept a week in
+    /// $XDG_STATE_HOME/kura, else ~/.local/state/kura), and where the logs are.
+    Logs {
+        /// Lines to show.
+        #[arg(long, short = 'n', default_value_t = 50)]
+        lines: usize,
+    },
     /// Write the manual pages (kura.1, and one per command such as kura-backup-run.1) into a
     /// folder, for `man -l` or a package's man1 folder.
     Manpages {
@@ -528,17 +535,12 @@ fn main() -> ExitCode {
             e.exit();
         }
     };
-    let mut filter =
-        tracing_subscriber::EnvFilter::try_from_env("KURA_LOG").unwrap_or_else(|_| "warn".into());
-    for directive in kura_backup::LOG_DIRECTIVES_HIDING_SECRETS {
-        if let Ok(d) = directive.parse() {
-            filter = filter.add_directive(d);
-        }
-    }
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+    // The programs that stay on keep a log file (`kura logs`); every command warns on stderr.
+    let _logs = match &cli.command {
+        Command::Serve(_) => kura_api::logs::init("kura-serve", true),
+        Command::Mcp { .. } => kura_api::logs::init("kura-mcp", true),
+        _ => kura_api::logs::init("kura", false),
+    };
     let out = Out::new(cli.json);
     let code = match run(&cli, &out) {
         Ok(code) => code,
@@ -592,6 +594,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
     match &cli.command {
         Command::Completions { shell } => return docs::completions(*shell),
         Command::Manpages { dir } => return docs::manpages(dir, out),
+        Command::Logs { lines } => return docs::logs(*lines, out),
         _ => {}
     }
     let vault = Arc::new(open_vault(cli)?);
@@ -1031,7 +1034,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
             )?),
         },
         // Answered by `run` before the vault opens.
-        Command::Completions { .. } | Command::Manpages { .. } => {}
+        Command::Completions { .. } | Command::Manpages { .. } | Command::Logs { .. } => {}
         Command::Mcp {
             allow_destructive,
             read_only,

@@ -392,3 +392,65 @@ fn kura_serve_takes_its_client_limits_from_flags_and_the_environment() {
     assert!(!sb.vault().join("projects/p/big.bin").exists());
     assert!(stop(server).success());
 }
+
+/// `kura serve` keeps a log a day in the XDG state folder (private to the user): an operation
+/// that failed is there with its cause, and `kura logs` shows it.
+#[test]
+fn kura_serve_logs_to_a_file_that_kura_logs_shows() {
+    let sb = Sandbox::new();
+    let state = sb.path("state");
+    let token = sb.ok(&["serve", "token"])["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let runtime = sb.path("runtime");
+    std::fs::create_dir_all(&runtime).unwrap();
+    let mut child = Serving(
+        sb.command(["serve", "--no-schedules"])
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .env("XDG_STATE_HOME", &state)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    discovery(&runtime.join("kura/serve.json"), &mut child.0);
+    // A snapshot of a project whose folder is gone fails, as an operation.
+    sb.ok(&["project", "create", "gone"]);
+    std::fs::remove_dir_all(sb.vault().join("projects/gone")).unwrap();
+    let mut s = std::os::unix::net::UnixStream::connect(runtime.join("kura/api.sock")).unwrap();
+    write!(s, "POST /v1/projects/gone/snapshot?wait=true HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}").unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(answer.contains("failed"), "{answer}");
+    assert!(stop(child).success());
+
+    let folder = state.join("kura");
+    let mode = std::fs::metadata(&folder).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700);
+    let logs = sb
+        .command(["--json", "logs", "-n", "200"])
+        .env("XDG_STATE_HOME", &state)
+        .output()
+        .unwrap();
+    assert!(logs.status.success(), "{logs:?}");
+    let v: Value = serde_json::from_slice(&logs.stdout).unwrap();
+    let file = v["file"].as_str().unwrap();
+    assert!(
+        file.starts_with(folder.to_str().unwrap()) && file.contains("kura-serve."),
+        "{v}"
+    );
+    let lines: Vec<&str> = v["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("WARN") && l.contains("snapshot failed") && l.contains("missing")),
+        "{lines:#?}"
+    );
+}

@@ -1,0 +1,123 @@
+//! Where the programs that stay on (the desktop app, `kura serve`, `kura mcp`) write what they
+//! did: a file a day in the XDG state folder, kept for a week, so that a backup that failed at
+//! night can be read about in the morning. Every program also writes warnings to stderr.
+//!
+//! The file gets `info` and up (`KURA_LOG` sets both, e.g. `KURA_LOG=debug`); the directives of
+//! [`kura_backup::LOG_DIRECTIVES_HIDING_SECRETS`] always apply, so no secret reaches either.
+
+use std::path::{Path, PathBuf};
+
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+/// Log files kept for each program (one a day).
+const KEEP_DAYS: usize = 7;
+
+/// Keeps the file writer's thread until the program ends; dropping it flushes what is left.
+#[must_use = "the log file is written only while this lives"]
+pub struct LogGuard {
+    _worker: Option<tracing_appender::non_blocking::WorkerGuard>,
+    /// The folder written to, when there is one.
+    pub folder: Option<PathBuf>,
+}
+
+/// The log folder: `$KURA_LOG_DIR`, else `$XDG_STATE_HOME/kura`, else `~/.local/state/kura`.
+pub fn folder() -> Option<PathBuf> {
+    let var = |name: &str| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = var("KURA_LOG_DIR") {
+        return Some(dir);
+    }
+    let state = var("XDG_STATE_HOME")
+        .filter(|p| p.is_absolute())
+        .or_else(|| var("HOME").map(|h| h.join(".local/state")))?;
+    Some(state.join("kura"))
+}
+
+/// The log files in `dir`, oldest first (names carry the date: `kura-serve.2026-11-24.log`).
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".log"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    files.sort();
+    files.into_iter().map(|(_, p)| p).collect()
+}
+
+fn filter(default: &str) -> EnvFilter {
+    let mut filter = EnvFilter::try_from_env("KURA_LOG").unwrap_or_else(|_| default.into());
+    for directive in kura_backup::LOG_DIRECTIVES_HIDING_SECRETS {
+        if let Ok(d) = directive.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    filter
+}
+
+/// Sets up logging for `program`: warnings to stderr and, with `to_file`, everything from
+/// `info` to `<folder>/<program>.YYYY-MM-DD.log` (the folder made private to the user when
+/// missing). When the folder cannot be made, stderr alone is used and the reason goes there.
+pub fn init(program: &str, to_file: bool) -> LogGuard {
+    let stderr = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_filter(filter("warn"));
+    let mut problem = None;
+    let file = to_file
+        .then(folder)
+        .flatten()
+        .and_then(|dir| match appender(program, &dir) {
+            Ok(a) => Some((a, dir)),
+            Err(e) => {
+                problem = Some(format!("no log file in {}: {e}", dir.display()));
+                None
+            }
+        });
+    let (file_layer, worker, folder) = match file {
+        Some((appender, dir)) => {
+            let (writer, worker) = tracing_appender::non_blocking(appender);
+            let layer = tracing_subscriber::fmt::layer()
+                .with_writer(writer)
+                .with_ansi(false)
+                .with_filter(filter("info"));
+            (Some(layer), Some(worker), Some(dir))
+        }
+        None => (None, None, None),
+    };
+    let _ = tracing_subscriber::registry()
+        .with(stderr)
+        .with(file_layer)
+        .try_init();
+    if let Some(p) = problem {
+        tracing::warn!("{p}");
+    }
+    LogGuard {
+        _worker: worker,
+        folder,
+    }
+}
+
+fn appender(
+    program: &str,
+    dir: &Path,
+) -> Result<tracing_appender::rolling::RollingFileAppender, String> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| e.to_string())?;
+    tracing_appender::rolling::RollingFileAppender::builder()
+        .rotation(tracing_appender::rolling::Rotation::DAILY)
+        .filename_prefix(program)
+        .filename_suffix("log")
+        .max_log_files(KEEP_DAYS)
+        .build(dir)
+        .map_err(|e| e.to_string())
+}
