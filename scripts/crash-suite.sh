@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The full crash suite: every mutating operation killed with SIGKILL at random moments (at least
 # 100 kills, against the 33 `cargo test` runs), the snapshot kill test, every durable step of
-# snapshot, archive and backup run failed through the fault seam, and the concurrency test.
+# snapshot, archive and backup run failed through the fault seam, the concurrency tests (every
+# door saving the same files from its own process among them), and killed imports that cleanup
+# must clear.
 # Prints a summary line `N passed, M failed` and exits non-zero when anything failed.
 #
 #   bash scripts/crash-suite.sh                       # 100 kills, a seed from the clock
@@ -41,6 +43,9 @@ run faults::snapshots_failed_at_each_durable_step_leave_the_vault_sound KURA_FAU
 run faults::archives_failed_at_each_durable_step_leave_the_project_active_and_intact KURA_FAULT_STEPS=all KURA_FAULT_SEED="$seed"
 run faults::backup_runs_failed_at_each_durable_step_leave_the_target_verifiable KURA_FAULT_STEPS=all KURA_FAULT_SEED="$seed"
 run concurrency::writers_gc_and_a_backup_at_once_fail_only_with_busy KURA_CONCURRENCY_SEED="$seed"
+run concurrency::saves_of_the_same_files_from_several_processes_never_kill_each_other
+run serve::every_door_saving_the_same_files_at_once_leaves_each_file_whole
+run crash::cleanup_removes_what_killed_imports_left KURA_KILLED_IMPORT_SEED="$seed"
 
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
 echo "$passed passed, $failed failed"
