@@ -322,9 +322,10 @@ impl Vault {
             }
             remove_empty_parents(&p.path, &full);
         }
-        // Every folder of the version is made a real folder (a link there goes: the version
-        // before the restore kept it); the files below one made anew are all written, whatever
-        // the latest version says of them.
+        // Every folder of the version is made a real folder: a link there is removed, never
+        // followed (what it points to is untouched; the version before the restore kept the
+        // link if it stayed inside the project). The files below a folder made anew are all
+        // written, whatever the latest version says of them.
         let remade = real_folders(&p.path, &target_files)?;
         let to_write: Vec<&TreeFile> = target_files
             .iter()
