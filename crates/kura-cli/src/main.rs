@@ -537,7 +537,7 @@ fn main() -> ExitCode {
     };
     // The programs that stay on keep a log file (`kura logs`); every command warns on stderr.
     let _logs = match &cli.command {
-        Command::Serve(_) => kura_api::logs::init("kura-serve", true),
+        Command::Serve(args) if args.is_server() => kura_api::logs::init("kura-serve", true),
         Command::Mcp { .. } => kura_api::logs::init("kura-mcp", true),
         _ => kura_api::logs::init("kura", false),
     };

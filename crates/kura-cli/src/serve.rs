@@ -62,6 +62,15 @@ pub struct ServeArgs {
 
 #[derive(Subcommand)]
 enum ServeCmd {
+    /// Ask the running server (on 127.0.0.1) for a new one-time link that signs a browser in.
+    Link {
+        /// The session's scope: read, write or admin.
+        #[arg(long, default_value = "admin")]
+        scope: String,
+        /// Also open it in the default browser (xdg-open).
+        #[arg(long)]
+        open: bool,
+    },
     /// Print the token of a scope (made if there is none).
     Token {
         /// read, write or admin.
@@ -101,7 +110,94 @@ fn default_ui_dir() -> Option<PathBuf> {
     dir.join("index.html").is_file().then_some(dir)
 }
 
+impl ServeArgs {
+    /// Whether this runs a server (not `kura serve token` or `kura serve link`).
+    pub fn is_server(&self) -> bool {
+        self.cmd.is_none()
+    }
+}
+
+/// Asks the server running for `vault` for a sign-in link, over its loopback address, with the
+/// admin token of the token file (readable by this user alone, as the link must be).
+fn link(vault: &std::path::Path, scope: Scope, open: bool, out: &Out) -> Result<ExitCode, Error> {
+    use std::io::{Read, Write};
+    let discovery = kura_server::runtime_dir(vault).join("serve.json");
+    let d = kura_server::Discovery::read_live(&discovery).ok_or_else(|| {
+        Error::new(
+            ErrorKind::NotFound,
+            "no kura serve is running for this vault; start one with `kura serve --listen 127.0.0.1:PORT --open`",
+        )
+    })?;
+    let host = d
+        .url
+        .strip_prefix("http://")
+        .filter(|_| d.socket.is_none())
+        .ok_or_else(|| {
+            Error::new(
+                ErrorKind::Conflict,
+                "the running server listens on a Unix socket, which a browser cannot reach; start it with `kura serve --listen 127.0.0.1:PORT`",
+            )
+        })?;
+    let addr: SocketAddr = host.parse().map_err(|_| {
+        Error::new(
+            ErrorKind::Internal,
+            format!(
+                "the discovery file {} names no address: {}",
+                discovery.display(),
+                d.url
+            ),
+        )
+    })?;
+    let token = Tokens::of_vault(vault)
+        .get_or_create(Scope::Admin)
+        .map_err(io)?;
+    let unreachable = |e: std::io::Error| {
+        Error::new(
+            ErrorKind::Unavailable,
+            format!("the server at {} did not answer: {e}", d.url),
+        )
+    };
+    let wait = Duration::from_secs(10);
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, wait).map_err(unreachable)?;
+    stream.set_read_timeout(Some(wait)).map_err(unreachable)?;
+    stream.set_write_timeout(Some(wait)).map_err(unreachable)?;
+    let body = serde_json::json!({ "scope": scope }).to_string();
+    write!(
+        stream,
+        "POST /v1/session/links HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .map_err(unreachable)?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).map_err(unreachable)?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, json) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let value: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    if !head.starts_with("HTTP/1.1 201") {
+        let why = value["message"]
+            .as_str()
+            .unwrap_or(head.lines().next().unwrap_or(""));
+        return Err(Error::new(
+            ErrorKind::Unavailable,
+            format!("the server did not make a link: {why}"),
+        ));
+    }
+    let url = value["url"].as_str().unwrap_or_default().to_string();
+    if open {
+        let _ = std::process::Command::new("xdg-open")
+            .arg(&url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+    }
+    out.done_json(&url, value);
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(args: &ServeArgs, vault: &std::path::Path, out: &Out) -> Result<ExitCode, Error> {
+    if let Some(ServeCmd::Link { scope: s, open }) = &args.cmd {
+        return link(vault, scope(s)?, *open, out);
+    }
     if let Some(ServeCmd::Token { scope: s, cmd }) = &args.cmd {
         let tokens = Tokens::of_vault(vault);
         let scope = scope(s)?;

@@ -147,7 +147,7 @@ pub(crate) async fn bind(
                 let _ = fs::remove_file(s);
             }
             return Err(in_use(format!(
-                "a kura server (pid {}) already serves {} at {} (discovery file {})",
+                "a kura server (pid {}) already serves {} at {} (discovery file {}); `kura serve link` asks it for a browser sign-in link",
                 d.pid,
                 d.vault.display(),
                 d.url,

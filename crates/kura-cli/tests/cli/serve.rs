@@ -454,3 +454,89 @@ fn kura_serve_logs_to_a_file_that_kura_logs_shows() {
         "{lines:#?}"
     );
 }
+
+/// A browser signs in to a server that is running already: `kura serve link` asks it for a
+/// one-time link over its loopback address. The link signs one browser in, once; opened again it
+/// shows a page that says what to do (not an API error), and a server on a Unix socket, which a
+/// browser cannot reach, is refused with what to do instead.
+#[test]
+fn kura_serve_link_signs_a_browser_in_to_a_running_server_once() {
+    let sb = Sandbox::new();
+    let (server, info, runtime) = serve(&sb, &["--listen", "127.0.0.1:0"]);
+    // `kura serve link` run as the server was, with the same runtime folder.
+    let link_run = |args: &[&str]| {
+        let out = sb
+            .command(["--json", "serve", "link"].iter().chain(args))
+            .env("XDG_RUNTIME_DIR", &runtime)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        (out.status.code(), v)
+    };
+    let addr = info["url"]
+        .as_str()
+        .unwrap()
+        .trim_start_matches("http://")
+        .to_string();
+    let (code, link) = link_run(&["--scope", "write"]);
+    assert_eq!(code, Some(0), "{link}");
+    assert_eq!(link["scope"], "write", "{link}");
+    let url = link["url"].as_str().unwrap();
+    let path = url
+        .strip_prefix(&format!("http://{addr}"))
+        .unwrap_or_else(|| panic!("{url}"));
+    let get = |accept: &str| {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text
+    };
+    let first = get("text/html,application/xhtml+xml");
+    assert!(first.starts_with("HTTP/1.1 303"), "{first}");
+    assert!(first.contains("kura_session="), "{first}");
+    let again = get("text/html,application/xhtml+xml");
+    assert!(again.starts_with("HTTP/1.1 401"), "{again}");
+    assert!(
+        again.contains("text/html") && again.contains("kura serve link"),
+        "{again}"
+    );
+    assert!(
+        !again.contains("\"code\""),
+        "raw JSON shown to a person: {again}"
+    );
+    let api = get("application/json");
+    assert!(
+        api.starts_with("HTTP/1.1 401") && api.contains("\"code\""),
+        "{api}"
+    );
+    assert!(stop(server).success());
+
+    // No server: said so.
+    let (code, err) = link_run(&[]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no kura serve is running"),
+        "{err}"
+    );
+    // A server on its Unix socket: a browser cannot reach it.
+    let (server, _, _) = serve(&sb, &[]);
+    let (code, err) = link_run(&[]);
+    assert_eq!(code, Some(4), "{err}");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--listen 127.0.0.1:PORT"),
+        "{err}"
+    );
+    assert!(stop(server).success());
+}

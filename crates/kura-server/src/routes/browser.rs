@@ -3,15 +3,16 @@
 use std::path::{Component, Path, PathBuf};
 
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::St;
-use crate::auth::unauthorized;
-use crate::body::Query;
+use crate::auth::{unauthorized, Scope};
+use crate::body::{Json, Query};
 use crate::error::{HttpError, HttpErrorCode, HttpResult};
+use crate::guard::Caller;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -25,12 +26,28 @@ pub struct SessionQuery {
 /// other than GET need the header `X-Kura-CSRF` equal to the `kura_csrf` cookie.
 #[utoipa::path(get, path = "/v1/session", tag = "browser", security(()), params(SessionQuery),
     responses((status = 303, description = "session opened; to /")))]
-pub async fn session(st: St, Query(q): Query<SessionQuery>) -> HttpResult<Response> {
-    let (id, session) = st.sessions.open(&q.token).ok_or_else(|| {
-        unauthorized(
-            "this link was used already or is too old; ask `kura serve --open` for a new one",
-        )
-    })?;
+pub async fn session(
+    st: St,
+    headers: HeaderMap,
+    Query(q): Query<SessionQuery>,
+) -> HttpResult<Response> {
+    let Some((id, session)) = st.sessions.open(&q.token) else {
+        const WHY: &str = "this sign-in link was used already or is more than ten minutes old (a link works once)";
+        // A person followed the link: a page that says what to do, not an API error.
+        let browser = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+        if browser {
+            let mut res = (StatusCode::UNAUTHORIZED, Html(SPENT_LINK)).into_response();
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return Ok(res);
+        }
+        return Err(unauthorized(&format!(
+            "{WHY}; run `kura serve link` on the server's machine for a new one"
+        )));
+    };
     let mut res = StatusCode::SEE_OTHER.into_response();
     let h = res.headers_mut();
     h.insert(header::LOCATION, HeaderValue::from_static("/"));
@@ -50,6 +67,68 @@ pub async fn session(st: St, Query(q): Query<SessionQuery>) -> HttpResult<Respon
         );
     }
     Ok(res)
+}
+
+const SPENT_LINK: &str = "<!doctype html><meta charset=utf-8><title>Kura: sign-in link used</title>\
+<meta name=viewport content=\"width=device-width\">\
+<main style=\"font:16px/1.5 system-ui,sans-serif;max-width:36em;margin:4em auto;padding:0 1em;color:#1d2330\">\
+<h1 style=\"font-size:1.4em\">This sign-in link cannot be used</h1>\
+<p>It was used already, or it is more than ten minutes old: a link signs in one browser, once.</p>\
+<p>For a new link, run this on the machine where <code>kura serve</code> runs, and open what it prints:</p>\
+<pre style=\"background:#f1f3f6;padding:.75em 1em;border-radius:6px\">kura serve link</pre>\
+<p>A browser that is signed in already keeps its session until the server stops.</p></main>";
+
+/// What asks for a new sign-in link.
+#[derive(Deserialize, ToSchema, Default)]
+pub struct NewSessionLink {
+    /// The scope of the session the link opens (`read`, `write` or `admin`; default `admin`).
+    #[serde(default)]
+    pub scope: Option<Scope>,
+}
+
+/// A one-time sign-in link for a browser.
+#[derive(Serialize, ToSchema)]
+pub struct SessionLink {
+    /// Open this in a browser: it signs that browser in, once.
+    pub url: String,
+    /// Seconds it stays valid.
+    pub expires_in_secs: u64,
+    pub scope: Scope,
+}
+
+/// Makes a one-time sign-in link for a browser (what `kura serve link` asks for): an `admin`
+/// token only, since the session it opens may have any scope. A server on a Unix socket alone
+/// cannot be reached by a browser: 409.
+#[utoipa::path(post, path = "/v1/session/links", tag = "browser", request_body = NewSessionLink,
+    responses((status = 201, description = "the link", body = SessionLink),
+        (status = 403, description = "not an admin token", body = HttpError),
+        (status = 409, description = "the server listens on a Unix socket only", body = HttpError)))]
+pub async fn new_link(
+    st: St,
+    caller: Caller,
+    headers: HeaderMap,
+    Json(b): Json<NewSessionLink>,
+) -> HttpResult<Response> {
+    caller.require(Scope::Admin)?;
+    if matches!(st.options.bind, crate::Bind::Unix(_)) {
+        return Err(HttpError::new(
+            HttpErrorCode::Conflict,
+            "this server listens on a Unix socket, which a browser cannot reach; start it with `kura serve --listen 127.0.0.1:PORT`",
+        ));
+    }
+    // The guard let this Host through: it is one of the server's own names.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| HttpError::new(HttpErrorCode::BadRequest, "the request has no Host"))?;
+    let scope = b.scope.unwrap_or(Scope::Admin);
+    let token = st.sessions.new_link(scope);
+    let link = SessionLink {
+        url: format!("http://{host}/v1/session?token={token}"),
+        expires_in_secs: crate::auth::SESSION_LINK_TTL.as_secs(),
+        scope,
+    };
+    Ok((StatusCode::CREATED, axum::Json(link)).into_response())
 }
 
 const NOT_BUILT: &str = "<!doctype html><meta charset=utf-8><title>Kura</title>\
