@@ -194,7 +194,7 @@ export class HttpTransport implements Transport {
       }
     }
     if (response.status === 401) {
-      value = { code: "unauthorized", message: "This browser is not signed in to Kura. Run kura serve --open on the computer Kura runs on, and open the link it prints." };
+      value = { code: "unauthorized", message: "This browser is not signed in to Kura. On the computer Kura runs on, run kura serve link (or start the server with kura serve --listen 127.0.0.1:PORT --open) and open the link it prints." };
     }
     return { status: response.status, value: value as T };
   }
