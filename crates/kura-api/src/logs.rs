@@ -14,10 +14,8 @@ use tracing_subscriber::{EnvFilter, Layer};
 /// Log files kept for each program (one a day).
 const KEEP_DAYS: usize = 7;
 
-/// Keeps the file writer's thread until the program ends; dropping it flushes what is left.
-#[must_use = "the log file is written only while this lives"]
-pub struct LogGuard {
-    _worker: Option<tracing_appender::non_blocking::WorkerGuard>,
+/// What [`init`] set up.
+pub struct Logging {
     /// The folder written to, when there is one.
     pub folder: Option<PathBuf>,
 }
@@ -64,7 +62,7 @@ fn filter(default: &str) -> EnvFilter {
 /// Sets up logging for `program`: warnings to stderr and, with `to_file`, everything from
 /// `info` to `<folder>/<program>.YYYY-MM-DD.log` (the folder made private to the user when
 /// missing). When the folder cannot be made, stderr alone is used and the reason goes there.
-pub fn init(program: &str, to_file: bool) -> LogGuard {
+pub fn init(program: &str, to_file: bool) -> Logging {
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_filter(filter("warn"));
@@ -79,16 +77,17 @@ pub fn init(program: &str, to_file: bool) -> LogGuard {
                 None
             }
         });
-    let (file_layer, worker, folder) = match file {
+    // Written as it happens, not through a writer thread: a line is on disk even when the
+    // program exits or dies right after it, and Kura logs little.
+    let (file_layer, folder) = match file {
         Some((appender, dir)) => {
-            let (writer, worker) = tracing_appender::non_blocking(appender);
             let layer = tracing_subscriber::fmt::layer()
-                .with_writer(writer)
+                .with_writer(appender)
                 .with_ansi(false)
                 .with_filter(filter("info"));
-            (Some(layer), Some(worker), Some(dir))
+            (Some(layer), Some(dir))
         }
-        None => (None, None, None),
+        None => (None, None),
     };
     let _ = tracing_subscriber::registry()
         .with(stderr)
@@ -97,10 +96,7 @@ pub fn init(program: &str, to_file: bool) -> LogGuard {
     if let Some(p) = problem {
         tracing::warn!("{p}");
     }
-    LogGuard {
-        _worker: worker,
-        folder,
-    }
+    Logging { folder }
 }
 
 fn appender(
