@@ -32,7 +32,8 @@ use crate::print::Out;
 #[derive(Parser)]
 #[command(name = "kura", version, about, long_about = None)]
 pub(crate) struct Cli {
-    /// The vault folder (default: $KURA_HOME, else ~/.local/share/kura).
+    /// The vault folder (default: $KURA_HOME, else $XDG_DATA_HOME/kura or ~/.local/share/kura,
+    /// created with its parents on first use).
     #[arg(long, global = true, value_name = "DIR")]
     vault: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
