@@ -135,7 +135,7 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 /// Starts the app.
 pub fn run() {
     // A log file a day in ~/.local/state/kura (`kura logs`), warnings on stderr too.
-    let _logs = kura_api::logs::init("kura-desktop", true);
+    kura_api::logs::init("kura-desktop", true);
     let builder = specta_builder();
     let api = kura_core::Vault::open_default()
         .map_err(ApiError::from)

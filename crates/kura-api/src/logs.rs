@@ -14,12 +14,6 @@ use tracing_subscriber::{EnvFilter, Layer};
 /// Log files kept for each program (one a day).
 const KEEP_DAYS: usize = 7;
 
-/// What [`init`] set up.
-pub struct Logging {
-    /// The folder written to, when there is one.
-    pub folder: Option<PathBuf>,
-}
-
 /// The log folder: `$KURA_LOG_DIR`, else `$XDG_STATE_HOME/kura`, else `~/.local/state/kura`.
 pub fn folder() -> Option<PathBuf> {
     let var = |name: &str| {
@@ -62,33 +56,29 @@ fn filter(default: &str) -> EnvFilter {
 /// Sets up logging for `program`: warnings to stderr and, with `to_file`, everything from
 /// `info` to `<folder>/<program>.YYYY-MM-DD.log` (the folder made private to the user when
 /// missing). When the folder cannot be made, stderr alone is used and the reason goes there.
-pub fn init(program: &str, to_file: bool) -> Logging {
+pub fn init(program: &str, to_file: bool) {
     let stderr = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_filter(filter("warn"));
     let mut problem = None;
-    let file = to_file
+    // Written as it happens, not through a writer thread: a line is on disk even when the
+    // program exits or dies right after it, and Kura logs little.
+    let file_layer = to_file
         .then(folder)
         .flatten()
         .and_then(|dir| match appender(program, &dir) {
-            Ok(a) => Some((a, dir)),
+            Ok(a) => Some(a),
             Err(e) => {
                 problem = Some(format!("no log file in {}: {e}", dir.display()));
                 None
             }
-        });
-    // Written as it happens, not through a writer thread: a line is on disk even when the
-    // program exits or dies right after it, and Kura logs little.
-    let (file_layer, folder) = match file {
-        Some((appender, dir)) => {
-            let layer = tracing_subscriber::fmt::layer()
+        })
+        .map(|appender| {
+            tracing_subscriber::fmt::layer()
                 .with_writer(appender)
                 .with_ansi(false)
-                .with_filter(filter("info"));
-            (Some(layer), Some(dir))
-        }
-        None => (None, None),
-    };
+                .with_filter(filter("info"))
+        });
     let _ = tracing_subscriber::registry()
         .with(stderr)
         .with(file_layer)
@@ -96,7 +86,6 @@ pub fn init(program: &str, to_file: bool) -> Logging {
     if let Some(p) = problem {
         tracing::warn!("{p}");
     }
-    Logging { folder }
 }
 
 fn appender(

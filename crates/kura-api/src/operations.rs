@@ -337,7 +337,17 @@ impl Operations {
             }
         }
         let op = op.clone();
-        // In the log too: a scheduled backup or cleanup that failed at night is read there.
+        inner.finished.push_back(id.to_string());
+        while inner.finished.len() > OPERATIONS_KEPT {
+            if let Some(old) = inner.finished.pop_front() {
+                inner.ops.remove(&old);
+                inner.keys.retain(|_, v| *v != old);
+            }
+        }
+        drop(inner);
+        // In the log file too, outside the lock (the file is written as it happens), and before
+        // the waiters are told, so that what they read next is there: a scheduled backup or
+        // cleanup that failed at night is read about in the log.
         let project = op.project_id.as_deref().unwrap_or("-");
         match (&op.state, &op.error) {
             (OpState::Failed, Some(e)) => {
@@ -348,14 +358,6 @@ impl Operations {
             }
             _ => tracing::info!(operation = %op.id, project, "{} done", op.kind),
         }
-        inner.finished.push_back(id.to_string());
-        while inner.finished.len() > OPERATIONS_KEPT {
-            if let Some(old) = inner.finished.pop_front() {
-                inner.ops.remove(&old);
-                inner.keys.retain(|_, v| *v != old);
-            }
-        }
-        drop(inner);
         // The event first: whoever waited for the end may read the log at once.
         self.events
             .emit("operation.finished", op.project_id.as_deref(), to_json(&op));

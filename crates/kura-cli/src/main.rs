@@ -537,11 +537,11 @@ fn main() -> ExitCode {
         }
     };
     // The programs that stay on keep a log file (`kura logs`); every command warns on stderr.
-    let _logs = match &cli.command {
+    match &cli.command {
         Command::Serve(args) if args.is_server() => kura_api::logs::init("kura-serve", true),
         Command::Mcp { .. } => kura_api::logs::init("kura-mcp", true),
         _ => kura_api::logs::init("kura", false),
-    };
+    }
     let out = Out::new(cli.json);
     let code = match run(&cli, &out) {
         Ok(code) => code,

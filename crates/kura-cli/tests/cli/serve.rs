@@ -31,6 +31,14 @@ fn serve_token_prints_the_same_token_until_rotated_and_keeps_it_private() {
     assert_eq!(bad.code, Some(2));
 }
 
+/// The token of `scope` (made if there is none).
+fn token(sb: &Sandbox, scope: &str) -> String {
+    sb.ok(&["serve", "token", "--scope", scope])["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 struct Serving(Child);
 
 impl Drop for Serving {
@@ -64,10 +72,20 @@ fn discovery(path: &Path, child: &mut Child) -> Value {
 /// discovery file) in the sandbox; returns it once it answers, with the discovery file's content
 /// and the runtime folder.
 fn serve(sb: &Sandbox, extra: &[&str]) -> (Serving, Value, PathBuf) {
+    serve_with_env(sb, extra, &[])
+}
+
+/// [`serve`], with these environment variables too.
+fn serve_with_env(
+    sb: &Sandbox,
+    extra: &[&str],
+    env: &[(&str, &Path)],
+) -> (Serving, Value, PathBuf) {
     let runtime = sb.path("runtime");
     std::fs::create_dir_all(&runtime).unwrap();
     let mut child = Serving(
         sb.command(["serve", "--no-schedules"].iter().chain(extra))
+            .envs(env.iter().copied())
             .env("XDG_RUNTIME_DIR", &runtime)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -109,10 +127,7 @@ fn stop(mut child: Serving) -> std::process::ExitStatus {
 #[test]
 fn kura_serve_listens_on_a_private_socket_by_default_and_cleans_up_on_sigterm() {
     let sb = Sandbox::new();
-    let token = sb.ok(&["serve", "token"])["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = token(&sb, "admin");
     let (child, info, runtime) = serve(&sb, &[]);
     let sock = runtime.join("kura/api.sock");
     assert_eq!(info["socket"], sock.display().to_string());
@@ -141,10 +156,7 @@ fn kura_serve_listens_on_a_private_socket_by_default_and_cleans_up_on_sigterm() 
 #[test]
 fn kura_serve_listen_takes_a_free_loopback_port_and_refuses_others() {
     let sb = Sandbox::new();
-    let token = sb.ok(&["serve", "token", "--scope", "read"])["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = token(&sb, "read");
     let (child, info, _) = serve(&sb, &["--listen", "127.0.0.1:0"]);
     let url = info["url"].as_str().unwrap().to_string();
     let host = url.trim_start_matches("http://").to_string();
@@ -170,10 +182,7 @@ fn kura_serve_listen_takes_a_free_loopback_port_and_refuses_others() {
 #[test]
 fn changes_made_with_the_cli_reach_a_running_servers_event_stream() {
     let sb = Sandbox::new();
-    let token = sb.ok(&["serve", "token", "--scope", "read"])["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = token(&sb, "read");
     let (child, _, runtime) = serve(&sb, &[]);
     let mut s = std::os::unix::net::UnixStream::connect(runtime.join("kura/api.sock")).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
@@ -245,10 +254,7 @@ fn every_door_saving_the_same_files_at_once_leaves_each_file_whole() {
         .as_str()
         .unwrap()
         .to_string();
-    let token = sb.ok(&["serve", "token", "--scope", "write"])["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = token(&sb, "write");
     let (server, _info, runtime) = serve(&sb, &[]);
     let sock = runtime.join("kura/api.sock");
     let mut mcp = sb
@@ -360,10 +366,7 @@ fn kura_serve_takes_its_client_limits_from_flags_and_the_environment() {
         .as_str()
         .unwrap()
         .to_string();
-    let token = sb.ok(&["serve", "token", "--scope", "write"])["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = token(&sb, "write");
     let bad = sb
         .command(["serve", "--no-schedules"])
         .env("KURA_SERVE_MAX_TRANSFERS", "many")
@@ -399,23 +402,8 @@ fn kura_serve_takes_its_client_limits_from_flags_and_the_environment() {
 fn kura_serve_logs_to_a_file_that_kura_logs_shows() {
     let sb = Sandbox::new();
     let state = sb.path("state");
-    let token = sb.ok(&["serve", "token"])["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let runtime = sb.path("runtime");
-    std::fs::create_dir_all(&runtime).unwrap();
-    let mut child = Serving(
-        sb.command(["serve", "--no-schedules"])
-            .env("XDG_RUNTIME_DIR", &runtime)
-            .env("XDG_STATE_HOME", &state)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    discovery(&runtime.join("kura/serve.json"), &mut child.0);
+    let token = token(&sb, "admin");
+    let (child, _, runtime) = serve_with_env(&sb, &[], &[("XDG_STATE_HOME", &state)]);
     // A snapshot of a project whose folder is gone fails, as an operation.
     sb.ok(&["project", "create", "gone"]);
     std::fs::remove_dir_all(sb.vault().join("projects/gone")).unwrap();

@@ -32,29 +32,18 @@ async fn hundreds_of_stalled_transfers_hold_no_threads_and_saves_and_reads_are_a
     let stalled = tokio::task::spawn_blocking(move || {
         let mut conns = Vec::new();
         for n in 0..STALLED {
-            // A gigabyte announced, one byte sent.
-            let mut up = raw::connect(addr);
-            let req = raw::head(
-                "PUT",
+            conns.push(stalled_upload(
+                addr,
+                &host,
+                &wt,
                 &format!("/v1/projects/{project}/files/s{n}.bin"),
+            ));
+            conns.push(stalled_download(
+                addr,
                 &host,
-                Some(&wt),
-                &["Content-Length: 1073741824"],
-            );
-            up.write_all(req.as_bytes()).unwrap();
-            up.write_all(b"x").unwrap();
-            conns.push(up);
-            // A download read by no one, through a 4 KiB window.
-            let mut down = raw::connect_small_window(addr);
-            let req = raw::head(
-                "GET",
+                &rt,
                 &format!("/v1/projects/{project}/files/big.bin"),
-                &host,
-                Some(&rt),
-                &[],
-            );
-            down.write_all(req.as_bytes()).unwrap();
-            conns.push(down);
+            ));
         }
         conns
     })
@@ -106,25 +95,18 @@ async fn a_stalled_upload_or_download_is_cut_after_the_idle_timeout() {
     let (addr, host) = (s.addr, format!("127.0.0.1:{}", s.addr.port()));
     let (wt, rt) = (s.token(Scope::Write), s.token(Scope::Read));
     let (upload, download) = tokio::task::spawn_blocking(move || {
-        let mut up = raw::connect(addr);
-        let req = raw::head(
-            "PUT",
+        let mut up = stalled_upload(
+            addr,
+            &host,
+            &wt,
             &format!("/v1/projects/{id}/files/stalled.bin"),
-            &host,
-            Some(&wt),
-            &["Content-Length: 1073741824"],
         );
-        up.write_all(req.as_bytes()).unwrap();
-        up.write_all(b"x").unwrap();
-        let mut down = raw::connect_small_window(addr);
-        let req = raw::head(
-            "GET",
+        let mut down = stalled_download(
+            addr,
+            &host,
+            &rt,
             &format!("/v1/projects/{id}/files/big.bin"),
-            &host,
-            Some(&rt),
-            &[],
         );
-        down.write_all(req.as_bytes()).unwrap();
         // The upload: a 408 or a closed connection within a few seconds.
         let upload = raw::read_head(&mut up, Duration::from_secs(10));
         // The download, not read for a while, then read: cut before the end.
@@ -208,4 +190,37 @@ async fn past_the_transfer_limit_an_upload_waits_then_gets_503_with_retry_after(
     assert_eq!(r.status, 200);
     drop(held);
     s.stop().await;
+}
+
+/// An upload that announces a gigabyte and sends one byte.
+fn stalled_upload(
+    addr: std::net::SocketAddr,
+    host: &str,
+    token: &str,
+    path: &str,
+) -> std::net::TcpStream {
+    let mut up = raw::connect(addr);
+    let req = raw::head(
+        "PUT",
+        path,
+        host,
+        Some(token),
+        &["Content-Length: 1073741824"],
+    );
+    up.write_all(req.as_bytes()).unwrap();
+    up.write_all(b"x").unwrap();
+    up
+}
+
+/// A download that no one reads, through a 4 KiB receive window.
+fn stalled_download(
+    addr: std::net::SocketAddr,
+    host: &str,
+    token: &str,
+    path: &str,
+) -> std::net::TcpStream {
+    let mut down = raw::connect_small_window(addr);
+    let req = raw::head("GET", path, host, Some(token), &[]);
+    down.write_all(req.as_bytes()).unwrap();
+    down
 }
