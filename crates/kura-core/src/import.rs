@@ -149,6 +149,7 @@ impl Vault {
             "",
             false,
             &folder,
+            Some(&staging),
         ) {
             Ok(p) => p,
             Err(e) => {

@@ -14,6 +14,7 @@ use crate::history;
 use crate::history::Trigger;
 use crate::job::Job;
 use crate::snapshot::SnapshotOptions;
+use crate::staging::Staging;
 use crate::template;
 use crate::vault::Vault;
 use crate::workspace::check_name;
@@ -549,6 +550,7 @@ impl Vault {
             &new.description,
             false,
             &folder,
+            None,
         ) {
             Ok(p) => p,
             Err(e) => {
@@ -632,6 +634,7 @@ impl Vault {
             "",
             opts.link,
             &folder,
+            None,
         ) {
             Ok(p) => p,
             Err(e) => {
@@ -722,6 +725,7 @@ impl Vault {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn insert_project(
         &self,
         name: &str,
@@ -730,6 +734,7 @@ impl Vault {
         description: &str,
         linked: bool,
         folder: &Path,
+        staging: Option<&Staging>,
     ) -> Result<Project> {
         let name = check_name("project", name)?;
         let ws = match workspace {
@@ -737,6 +742,11 @@ impl Vault {
             None => self.current_workspace()?,
         };
         let id = new_project_id();
+        // Made before its row: an import's staging claims it, so that cleanup removes it when
+        // the process dies in between.
+        if let Some(s) = staging {
+            s.claim(&self.history_path(&id))?;
+        }
         history::init(&self.history_path(&id))?;
         let now = self.now();
         let res = self.db().execute(

@@ -70,7 +70,8 @@ impl Staging {
         f.write_all(&line)
             .and_then(|()| f.sync_all())
             .map_err(|e| Error::io("write", &file, e))?;
-        Ok(())
+        // The list's own name, the first time, must outlive a crash as well.
+        durable::sync_dir(self.dir.path())
     }
 }
 
