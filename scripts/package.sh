@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Builds Kura's .deb and .rpm with Tauri's bundler, from the release build (the one
+# scripts/launch.sh makes; only what changed is rebuilt):
+#   /usr/bin/kura-desktop and /usr/bin/kura, stripped (their line tables kept beside the release
+#   build as target/release/<name>.debug, linked with .gnu_debuglink);
+#   the systemd user unit, bash/zsh/fish completions and the manual pages, generated from the
+#   same clap definitions as the parser by the `kura` just built;
+#   the desktop entry, AppStream metainfo, copyright and changelog from packaging/.
+# The .deb's Depends come from dpkg-shlibdeps (the libraries the two binaries load); the .rpm's
+# Requires name Fedora's packages of the same libraries (tauri.conf.json).
+# Writes target/package/kura_<version>_amd64.deb and target/package/kura-<version>-1.x86_64.rpm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[[ ${KURA_PACKAGE_SKIP_SETUP:-} == 1 ]] || bash scripts/setup.sh
+
+npm run build
+cargo build --release --locked -p kura-desktop -p kura-cli --features kura-desktop/custom-protocol
+
+out=target/package
+rm -rf "$out"
+mkdir -p "$out/completions" "$out/man1" "$out/shlibs/debian"
+
+# Strip both binaries in place, once per link: the debug part (line tables) goes to a file beside
+# them first. A binary cargo did not relink is stripped already and keeps its .debug file.
+for bin in kura kura-desktop; do
+    path=target/release/$bin
+    if readelf -S "$path" | grep -q ' \.symtab'; then
+        objcopy --only-keep-debug --compress-debug-sections=zlib "$path" "$path.debug"
+        strip --remove-section=.comment --remove-section=.note "$path"
+        objcopy --add-gnu-debuglink="$path.debug" "$path"
+    fi
+done
+
+kura=target/release/kura
+"$kura" completions bash >"$out/completions/kura"
+"$kura" completions zsh >"$out/completions/_kura"
+"$kura" completions fish >"$out/completions/kura.fish"
+"$kura" manpages "$out/man1" >/dev/null
+cp packaging/kura-desktop.1 "$out/man1/"
+gzip -9n "$out"/man1/*.1
+
+# The .deb's dependencies, the way Debian's own packages get them.
+printf 'Source: kura\n\nPackage: kura\nArchitecture: any\n' >"$out/shlibs/debian/control"
+depends=$(cd "$out/shlibs" && dpkg-shlibdeps -O -e "$OLDPWD/target/release/kura" \
+    -e "$OLDPWD/target/release/kura-desktop" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+[[ -n $depends ]] || { echo "package: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+config=$(python3 -c 'import json, sys; print(json.dumps({"bundle": {"linux": {"deb": {"depends": sys.argv[1].split(", ")}}}}))' "$depends")
+
+rm -rf target/release/bundle
+npx tauri bundle --ci --bundles deb,rpm --config "$config"
+
+# The bundler names them after the product (Kura_...); the packages inside are named `kura`.
+for built in target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm; do
+    name=$(basename "$built")
+    cp "$built" "$out/kura${name#Kura}"
+done
+ls -l "$out"/*.deb "$out"/*.rpm
