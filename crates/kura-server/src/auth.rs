@@ -1,6 +1,6 @@
 //! Who may call: bearer tokens with a scope, kept in a 0600 file in the vault, compared in
-//! constant time; browser sessions made from a one-time link; and a growing, bounded delay after
-//! failed attempts.
+//! constant time; browser sessions made from a one-time link or a pasted token; and a growing,
+//! bounded delay after failed attempts.
 
 use std::collections::HashMap;
 use std::fs;
@@ -233,7 +233,7 @@ pub struct Session {
     pub csrf: String,
 }
 
-/// One-time links and the sessions made from them (in memory: a restart signs browsers out).
+/// One-time links and browser sessions (in memory: a restart signs browsers out).
 #[derive(Default)]
 pub struct Sessions {
     links: Mutex<HashMap<String, (Scope, Instant)>>,
@@ -258,13 +258,19 @@ impl Sessions {
             .cloned()?;
         let (scope, _) = links.remove(&key)?;
         drop(links);
+        Some(self.start(scope))
+    }
+
+    /// Starts a session of `scope` (from a link, or a token pasted in the sign-in page): its id
+    /// and the session.
+    pub fn start(&self, scope: Scope) -> (String, Session) {
         let id = random_hex();
         let session = Session {
             scope,
             csrf: random_hex(),
         };
         lock(&self.sessions).insert(id.clone(), session.clone());
-        Some((id, session))
+        (id, session)
     }
 
     pub fn get(&self, id: &str) -> Option<Session> {

@@ -58,20 +58,47 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// Paths anyone who reached the server may ask for (still behind the Host check).
+/// Paths anyone who reached the server may ask for (still behind the Host and Origin checks):
+/// the health check, the document, the UI, and signing in (with a link, or a token in the body).
 fn is_public(method: &Method, path: &str) -> bool {
-    *method == Method::GET
-        && (path == "/v1/health"
-            || path == "/v1/openapi.json"
-            || path == "/v1/session"
-            || !path.starts_with("/v1/"))
+    match *method {
+        Method::GET => {
+            path == "/v1/health"
+                || path == "/v1/openapi.json"
+                || path == "/v1/session"
+                || !path.starts_with("/v1/")
+        }
+        Method::POST => path == "/v1/session",
+        _ => false,
+    }
 }
 
-fn client_key(req: &Request) -> String {
-    req.extensions()
+/// Who failed attempts are counted against: the client's IP address (`local` over the Unix
+/// socket).
+fn client_key(extensions: &axum::http::Extensions) -> String {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string())
         .unwrap_or_else(|| "local".to_string())
+}
+
+/// The client a request came from, as failed attempts are counted (see [`failed_attempt`]).
+pub struct Client(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Client, Self::Rejection> {
+        Ok(Client(client_key(&parts.extensions)))
+    }
+}
+
+/// A wrong or missing token from `client`: `refusal`, answered only after a delay that grows
+/// with each failure from that client (and, more gently, from everyone).
+pub async fn failed_attempt(state: &AppState, client: &str, refusal: HttpError) -> HttpError {
+    let delay = state.failures.failed(client);
+    tokio::time::sleep(delay).await;
+    refusal
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -150,15 +177,12 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
     // 4. The caller.
     let path = req.uri().path().to_string();
     let public = is_public(req.method(), &path);
-    let client = client_key(&req);
+    let client = client_key(req.extensions());
     let caller = match identify(&state, req.headers(), req.method()) {
         Ok(c) => c,
         Err(e) if e.code == HttpErrorCode::Unauthorized && public => None,
         Err(e) if e.code == HttpErrorCode::Unauthorized => {
-            // A wrong or missing token: held back longer with each failure from this client.
-            let delay = state.failures.failed(&client);
-            tokio::time::sleep(delay).await;
-            return e.into_response();
+            return failed_attempt(&state, &client, e).await.into_response();
         }
         Err(e) => return e.into_response(),
     };
@@ -166,7 +190,8 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
         Some(c) => {
             state.failures.succeeded(&client);
             // Reading needs `read`; anything else at least `write` (handlers ask for more).
-            let need = if matches!(*req.method(), Method::GET | Method::HEAD) {
+            // Signing in is open to anyone, whatever session it replaces.
+            let need = if public || matches!(*req.method(), Method::GET | Method::HEAD) {
                 Scope::Read
             } else {
                 Scope::Write
@@ -178,12 +203,10 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
         }
         None if public => {}
         None => {
-            let delay = state.failures.failed(&client);
-            tokio::time::sleep(delay).await;
-            return auth::unauthorized(
+            let e = auth::unauthorized(
                 "this needs 'Authorization: Bearer <token>' (see `kura serve token`)",
-            )
-            .into_response();
+            );
+            return failed_attempt(&state, &client, e).await.into_response();
         }
     }
     let mut res = next.run(req).await;

@@ -42,7 +42,7 @@ use crate::routes::*;
         backups::test_target, backups::start, backups::cancel, backups::runs, backups::backups_at,
         backups::contents, backups::restore, backups::restore_preview, backups::secret_variables,
         backups::verify, backups::prune, backups::pause,
-        browser::session, browser::new_link,
+        browser::session, browser::sign_in, browser::new_link,
     ),
     components(schemas(
         crate::error::HttpError, crate::error::HttpErrorCode, crate::auth::Scope,

@@ -1,4 +1,5 @@
-//! The browser door: a one-time link that opens a session (cookies), and the built UI.
+//! The browser door: a one-time link or a pasted token that opens a session (cookies), and the
+//! built UI.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -9,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::St;
-use crate::auth::{unauthorized, Scope};
+use crate::auth::{unauthorized, Scope, Session};
 use crate::body::{Json, Query};
 use crate::error::{HttpError, HttpErrorCode, HttpResult};
-use crate::guard::Caller;
+use crate::guard::{failed_attempt, Caller, Client};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -51,11 +52,19 @@ pub async fn session(
     let mut res = StatusCode::SEE_OTHER.into_response();
     let h = res.headers_mut();
     h.insert(header::LOCATION, HeaderValue::from_static("/"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
+    set_session_cookies(&mut res, &id, &session)?;
+    Ok(res)
+}
+
+/// Gives the browser session `id` to the browser that made the request: `kura_session`
+/// (HttpOnly, SameSite=Strict), the readable `kura_csrf`, and no caching of the answer.
+fn set_session_cookies(res: &mut Response, id: &str, session: &Session) -> HttpResult<()> {
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let cookies = [
         format!("kura_session={id}; HttpOnly; SameSite=Strict; Path=/"),
         format!("kura_csrf={}; SameSite=Strict; Path=/", session.csrf),
@@ -66,6 +75,54 @@ pub async fn session(
             HeaderValue::from_str(&c).map_err(|e| HttpError::internal(e.to_string()))?,
         );
     }
+    Ok(())
+}
+
+/// A token pasted in the sign-in page.
+// No `Debug`: the token must not reach a log.
+#[derive(Deserialize, ToSchema)]
+pub struct SignIn {
+    /// An API token of this server, as `kura serve token [--scope read|write|admin]` prints it.
+    pub token: String,
+}
+
+/// The browser session a sign-in opened.
+#[derive(Serialize, ToSchema)]
+pub struct BrowserSession {
+    /// The scope of the token it was opened with: what the browser may do.
+    pub scope: Scope,
+}
+
+/// Opens a browser session from a pasted API token: the same cookies as a sign-in link, with the
+/// token's scope. The token is checked as a bearer token is (constant time; failed attempts
+/// from a client are answered later and later); requests from other web pages are refused as
+/// everywhere (Origin, `Sec-Fetch-Site`; the JSON body cannot come from a plain form).
+#[utoipa::path(post, path = "/v1/session", tag = "browser", security(()), request_body = SignIn,
+    responses(
+        (status = 200, description = "signed in: `kura_session` (HttpOnly, SameSite=Strict) and `kura_csrf` are set",
+            body = BrowserSession,
+            headers(("set-cookie" = String, description = "`kura_session` and `kura_csrf`"))),
+        (status = 401, description = "not a token of this server", body = HttpError),
+        (status = 403, description = "a request from another web page", body = HttpError)))]
+pub async fn sign_in(
+    st: St,
+    Client(client): Client,
+    Json(b): Json<SignIn>,
+) -> HttpResult<Response> {
+    let scope = st
+        .tokens
+        .scope_of(b.token.trim())
+        .map_err(|e| HttpError::internal(format!("the token file cannot be read: {e}")))?;
+    let Some(scope) = scope else {
+        let why = unauthorized(
+            "that token is not valid for this server (mistyped, or rotated since?); on the computer Kura runs on, `kura serve token` prints the admin token (`--scope read` or `write` for less)",
+        );
+        return Err(failed_attempt(&st, &client, why).await);
+    };
+    st.failures.succeeded(&client);
+    let (id, session) = st.sessions.start(scope);
+    let mut res = axum::Json(BrowserSession { scope }).into_response();
+    set_session_cookies(&mut res, &id, &session)?;
     Ok(res)
 }
 
@@ -76,6 +133,7 @@ const SPENT_LINK: &str = "<!doctype html><meta charset=utf-8><title>Kura: sign-i
 <p>It was used already, or it is more than ten minutes old: a link signs in one browser, once.</p>\
 <p>For a new link, run this on the machine where <code>kura serve</code> runs, and open what it prints:</p>\
 <pre style=\"background:#f1f3f6;padding:.75em 1em;border-radius:6px\">kura serve link</pre>\
+<p>Or open <a href=\"/\">Kura</a> and paste a token there (<code>kura serve token</code> prints one).</p>\
 <p>A browser that is signed in already keeps its session until the server stops.</p></main>";
 
 /// What asks for a new sign-in link.

@@ -191,7 +191,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v1/backups/targets/{name}/verify", post(backups::verify))
         .route("/v1/backups/targets/{name}/prune", post(backups::prune))
-        .route("/v1/session", get(browser::session))
+        .route("/v1/session", get(browser::session).post(browser::sign_in))
         .route("/v1/session/links", post(browser::new_link))
         .layer(DefaultBodyLimit::max(max_json))
         .layer(middleware::from_fn_with_state(timeout, time_limit));

@@ -10,4 +10,5 @@ mod raw;
 mod records;
 mod security;
 mod server_paths;
+mod sign_in;
 mod slow_clients;
