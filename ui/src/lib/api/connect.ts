@@ -1,7 +1,9 @@
 // Picks the transport: the Tauri shell inside the app's window, `kura serve`'s HTTP API in a
-// browser (the page that server serves).
+// browser (the page that server serves). A browser the server does not know is shown the
+// sign-in screen first, until a pasted token opens a session.
 
 import { pathPrompt } from "../state/path-prompt.svelte";
+import type { HttpTransport } from "./http";
 import type { Transport } from "./transport";
 
 declare global {
@@ -16,5 +18,29 @@ export async function connect(): Promise<Transport> {
     return new TauriTransport();
   }
   const { HttpTransport } = await import("./http");
-  return new HttpTransport((request) => pathPrompt.ask(request));
+  const transport = new HttpTransport((request) => pathPrompt.ask(request));
+  if (!(await transport.signedIn())) await signIn(transport);
+  return transport;
+}
+
+/** Shows the sign-in screen in place of the app until the browser is signed in. */
+async function signIn(transport: HttpTransport): Promise<void> {
+  const [{ mount, unmount }, { default: SignIn }] = await Promise.all([import("svelte"), import("../components/SignIn.svelte")]);
+  const target = document.getElementById("app") ?? document.body;
+  let done = () => {};
+  const signedIn = new Promise<void>((resolve) => (done = resolve));
+  const screen = mount(SignIn, {
+    target,
+    props: {
+      host: window.location.host,
+      signIn: async (token: string) => {
+        const reply = await transport.signIn(token);
+        if (reply.status === "error") return reply.message;
+        done();
+        return null;
+      },
+    },
+  });
+  await signedIn;
+  await unmount(screen);
 }

@@ -1,5 +1,6 @@
 // The browser's transport: `kura serve`'s HTTP API (/work/contract.md, `/v1/...`) from the page it
-// serves. The session is a cookie set by the one-time sign-in link; every write carries the
+// serves. The session is a cookie set by the one-time sign-in link or by a token pasted in the
+// sign-in screen (`signIn`, shown by connect.ts); every write carries the
 // `X-Kura-CSRF` header copied from the readable `kura_csrf` cookie. Long commands start an
 // operation (202) under the UI's job id and are followed to their end: progress through the
 // shared event stream, the result through `GET /v1/operations/{id}?wait=true`.
@@ -75,6 +76,9 @@ import type {
 /** What the page dialog standing in for the native pickers is asked. */
 export type PathRequest = { title: string; kind: "folder" | "file"; extensions: string[] };
 export type AskPath = (request: PathRequest) => Promise<string | null>;
+
+/** What signing in with a pasted token came to: the session's scope, or what went wrong. */
+export type SignInReply = { status: "ok"; scope: "read" | "write" | "admin" } | { status: "error"; message: string };
 
 /** A long operation as the server reports it. */
 export type Operation = {
@@ -193,10 +197,26 @@ export class HttpTransport implements Transport {
         value = { code: "internal", message: `The server answered ${response.status} with something that is not JSON: ${text.slice(0, 200)}` };
       }
     }
-    if (response.status === 401) {
-      value = { code: "unauthorized", message: "This browser is not signed in to Kura. On the computer Kura runs on, run kura serve link (or start the server with kura serve --listen 127.0.0.1:PORT --open) and open the link it prints." };
+    // A wrong pasted token answers 401 too: the server's message says what to do about it.
+    if (response.status === 401 && path !== "/session") {
+      value = { code: "unauthorized", message: "This browser is not signed in to Kura (a server that restarted forgets its sessions). Reload the page to sign in again." };
     }
     return { status: response.status, value: value as T };
+  }
+
+  // ---- the session
+
+  /** Whether the server knows this browser's session (false: show the sign-in screen). */
+  async signedIn(): Promise<boolean> {
+    const { status } = await this.send<AppInfo>("GET", "/status");
+    return status !== 401;
+  }
+
+  /** Exchanges an API token pasted by a person for a session cookie of the token's scope. */
+  async signIn(token: string): Promise<SignInReply> {
+    const { status, value } = await this.send<{ scope: "read" | "write" | "admin" }>("POST", "/session", { json: { token } });
+    if (status === 200 && typeof value === "object" && value !== null && "scope" in value) return { status: "ok", scope: value.scope };
+    return { status: "error", message: toApiError(value, status).message };
   }
 
   private async call<T>(method: string, path: string, body: Body = null): Reply<T> {
