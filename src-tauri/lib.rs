@@ -8,6 +8,8 @@ mod archives;
 mod backups;
 mod commands;
 mod events;
+#[cfg(unix)]
+mod instance;
 mod records;
 mod shares;
 mod tray;
@@ -132,10 +134,35 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// The argument that starts the app out of the way (at login): in the tray, or minimized where
+/// there is no tray.
+pub const HIDDEN_ARG: &str = "--hidden";
+
 /// Starts the app.
 pub fn run() {
     // A log file a day in ~/.local/state/kura (`kura logs`), warnings on stderr too.
     kura_api::logs::init("kura-desktop", true);
+    let hidden = std::env::args().skip(1).any(|a| a == HIDDEN_ARG);
+    // A second launch brings the running app forward and ends here, before opening anything.
+    #[cfg(unix)]
+    let primary = match instance::claim(!hidden) {
+        Ok(instance::Claim::Primary(p)) => p,
+        Ok(instance::Claim::HandedOff) => {
+            println!(
+                "{}",
+                if hidden {
+                    "Kura is already running"
+                } else {
+                    "Kura is already running; its window was brought forward"
+                }
+            );
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("kura: {e}");
+            std::process::exit(1);
+        }
+    };
     let builder = specta_builder();
     let api = kura_core::Vault::open_default()
         .map_err(ApiError::from)
@@ -144,11 +171,21 @@ pub fn run() {
         tracing::error!("the vault cannot be opened: {}", e.message);
     }
     let started = api.clone();
-    tauri::Builder::default()
-        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            tray::show_main(app)
-        }))
-        .plugin(tauri_plugin_window_state::Builder::default().build())
+    let app = tauri::Builder::default();
+    #[cfg(windows)]
+    let app = app.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+        tray::show_main(app)
+    }));
+    app
+        // Where the window was and how big; whether it shows is decided here (`--hidden`).
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(
+                    tauri_plugin_window_state::StateFlags::all()
+                        - tauri_plugin_window_state::StateFlags::VISIBLE,
+                )
+                .build(),
+        )
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .manage(AppState { api })
@@ -157,6 +194,13 @@ pub fn run() {
             builder.mount_events(app);
             if let Err(e) = tray::create(app.handle()) {
                 tracing::warn!("no tray icon: {e}");
+            }
+            #[cfg(unix)]
+            primary.serve(app.handle());
+            if hidden {
+                if let Some(window) = app.get_webview_window("main") {
+                    tray::put_away(&window.as_ref().window());
+                }
             }
             if let Ok(api) = &started {
                 events::forward(app.handle(), api);
@@ -170,12 +214,11 @@ pub fn run() {
             Ok(())
         })
         .on_window_event(|window, event| {
-            // Closing the window keeps Kura in the tray, where backups and automatic versions go on.
+            // Closing the window keeps Kura running, where backups and automatic versions go
+            // on: in the tray, or minimized when there is no tray to find it in again.
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
-                if window.app_handle().tray_by_id("main").is_some() {
-                    let _ = window.hide();
-                    api.prevent_close();
-                }
+                api.prevent_close();
+                tray::put_away(window);
             }
         })
         .run(tauri::generate_context!())

@@ -19,6 +19,61 @@ struct TrayItems {
     backup_now: MenuItem<Wry>,
 }
 
+/// Whether a tray icon can be seen. On Linux the icon is a StatusNotifierItem, shown only when
+/// something on the session D-Bus owns `org.kde.StatusNotifierWatcher` (KDE, most panels, GNOME
+/// with the AppIndicator extension); no session bus means no tray. The app's tray icon object
+/// exists either way, so this is what decides whether closing the window hides it or minimizes it.
+#[cfg(target_os = "linux")]
+pub fn can_show() -> bool {
+    use gio::prelude::*;
+    // Without an address GLib would try to start a bus through dbus-launch; none is no tray.
+    let runtime_bus = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(|d| std::path::Path::new(&d).join("bus").exists())
+        .unwrap_or(false);
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() && !runtime_bus {
+        return false;
+    }
+    let Ok(bus) = gio::bus_get_sync(gio::BusType::Session, gio::Cancellable::NONE) else {
+        return false;
+    };
+    let args = ("org.kde.StatusNotifierWatcher",).to_variant();
+    let answer = bus.call_sync(
+        Some("org.freedesktop.DBus"),
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus",
+        "NameHasOwner",
+        Some(&args),
+        gio::glib::VariantTy::new("(b)").ok(),
+        gio::DBusCallFlags::NONE,
+        1000,
+        gio::Cancellable::NONE,
+    );
+    answer
+        .ok()
+        .and_then(|v| v.get::<(bool,)>())
+        .is_some_and(|(owned,)| owned)
+}
+
+/// Whether a tray icon can be seen: elsewhere, the platform always has one.
+#[cfg(not(target_os = "linux"))]
+pub fn can_show() -> bool {
+    true
+}
+
+/// Keeps Kura out of the way: hidden in the tray when there is one, else minimized (a hidden
+/// window with no tray could not be found again).
+pub fn put_away(window: &tauri::Window) {
+    let in_tray = window.app_handle().tray_by_id("main").is_some() && can_show();
+    let done = if in_tray {
+        window.hide()
+    } else {
+        window.minimize()
+    };
+    if let Err(e) = done {
+        tracing::warn!("cannot put the window away: {e}");
+    }
+}
+
 /// Shows, unminimizes and focuses the main window.
 pub fn show_main(app: &AppHandle) {
     if let Some(w) = app.get_webview_window("main") {

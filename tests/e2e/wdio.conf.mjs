@@ -2,7 +2,11 @@
 // tauri-driver and WebKitWebDriver under Xvfb (`npm run test:e2e` wraps this in xvfb-run, inside
 // a private D-Bus session with an unlocked throwaway GNOME keyring: scripts/with-keyring.sh, so
 // that backup secrets typed in the window go to a real OS keyring).
-// Every session gets a fresh vault (KURA_HOME) and a scratch folder for imports.
+// Every session gets a fresh vault (KURA_HOME), a scratch folder for imports, and its own
+// per-user folders (XDG_CONFIG_HOME for the app's settings and the autostart entry,
+// XDG_RUNTIME_DIR for the single-instance socket, KURA_LOG_DIR for the logs), so that it neither
+// sees nor hands off to another Kura running on this machine. A few specs start from other
+// settings (`sessionOf`).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -21,9 +25,33 @@ process.env.KURA_E2E_NATIVE_PORT ||= String(await freePort());
 const driverPort = Number(process.env.KURA_E2E_DRIVER_PORT);
 const nativePort = Number(process.env.KURA_E2E_NATIVE_PORT);
 
+// The runtime folders of the run's sessions (single-instance sockets), one each, private.
+process.env.KURA_E2E_RUNTIME_ROOT ||= fs.mkdtempSync(path.join(os.tmpdir(), 'kura-e2e-runtime-'));
+const runtimeRoot = process.env.KURA_E2E_RUNTIME_ROOT;
+
 function tauriDriver() {
   const local = path.join(os.homedir(), '.cargo/bin/tauri-driver');
   return fs.existsSync(local) ? local : 'tauri-driver';
+}
+
+/**
+ * What a spec's session starts from when it is not the default: `appSettings` (the text of
+ * app.toml, `null` for none: a person's first start), `dbus: false` (no D-Bus session at all),
+ * `kuraHome: false` (no KURA_HOME: the vault the settings name, or the default one),
+ * `deadSocket: true` (a single-instance socket left behind by a killed app).
+ */
+function sessionOf(specs, scratch) {
+  const name = path.basename(specs[0] ?? '');
+  const sessions = {
+    'first-run.e2e.mjs': { appSettings: null },
+    'instance.e2e.mjs': { deadSocket: true },
+    'instance-no-dbus.e2e.mjs': { dbus: false, deadSocket: true },
+    'unreachable-vault.e2e.mjs': {
+      appSettings: `start_at_login_asked = true\ntray_hint_shown = true\nvault = "${scratch}/nonexistent-mount/kura"\n`,
+      kuraHome: false,
+    },
+  };
+  return sessions[name] ?? {};
 }
 
 export const config = {
@@ -47,13 +75,42 @@ export const config = {
     if (r.status !== 0) throw new Error('building the desktop app and the CLI failed');
   },
 
-  async beforeSession() {
+  onComplete() {
+    try {
+      fs.rmSync(runtimeRoot, { recursive: true, force: true });
+    } catch (e) {
+      console.warn(`cannot remove ${runtimeRoot}: ${e.message}`);
+    }
+  },
+
+  async beforeSession(_config, _capabilities, specs) {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kura-e2e-'));
     process.env.KURA_E2E_SCRATCH = scratch;
+    // (The document portal of the D-Bus session may mount `doc` in the runtime folder until the
+    // session ends: that folder is removed at the end of the run, not of the spec.)
+    process.env.XDG_RUNTIME_DIR = fs.mkdtempSync(path.join(runtimeRoot, 'run-'));
+    for (const [name, dir] of [['XDG_CONFIG_HOME', 'config'], ['KURA_LOG_DIR', 'logs']]) {
+      process.env[name] = path.join(scratch, dir);
+      fs.mkdirSync(process.env[name], { mode: 0o700 });
+    }
+    // The per-user settings: the first-run question (start at login?) answered already, as a
+    // person who said "Not now" would have, unless the spec's session says otherwise.
+    const session = sessionOf(specs, scratch);
+    const settings = session.appSettings === undefined ? 'start_at_login_asked = true\ntray_hint_shown = true\n' : session.appSettings;
+    if (settings !== null) {
+      fs.mkdirSync(path.join(scratch, 'config/kura'));
+      fs.writeFileSync(path.join(scratch, 'config/kura/app.toml'), settings);
+    }
+    if (session.dbus === false) delete process.env.DBUS_SESSION_BUS_ADDRESS;
+    if (session.deadSocket) {
+      const dir = path.join(process.env.XDG_RUNTIME_DIR, 'kura');
+      fs.mkdirSync(dir, { mode: 0o700 });
+      const bound = spawnSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(dir, 'desktop.sock')]);
+      if (bound.status !== 0) throw new Error(`cannot leave a dead socket: ${bound.stderr}`);
+    }
     // A fresh vault, never the user's: KURA_E2E_VAULT names a prepared one (the screenshots').
     process.env.KURA_HOME = process.env.KURA_E2E_VAULT || path.join(scratch, 'vault');
-    // Quick automatic versions keep the tests short.
-    process.env.KURA_SNAPSHOTS_QUIET_PERIOD_SECS = '1';
+    if (session.kuraHome === false) delete process.env.KURA_HOME;
     driver = spawn(tauriDriver(), ['--port', String(driverPort), '--native-port', String(nativePort)], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
     await waitForPort(driverPort, 20000, 'tauri-driver');
   },
