@@ -163,8 +163,18 @@ pub fn run() {
             std::process::exit(1);
         }
     };
+    // A start-at-login entry left by another install (or a moved binary) starts this one.
+    match std::env::current_exe() {
+        Ok(exe) => {
+            if let Err(e) = kura_api::autostart::follow(&exe) {
+                tracing::warn!("cannot check the start-at-login entry: {}", e.message);
+            }
+        }
+        Err(e) => tracing::warn!("cannot find this program's own path: {e}"),
+    }
     let builder = specta_builder();
-    let api = kura_core::Vault::open_default()
+    // KURA_HOME, else the folder chosen in the window, else the default: as `kura` opens it.
+    let api = kura_api::app_settings::open_vault()
         .map_err(ApiError::from)
         .and_then(|v| Api::open(Arc::new(v)));
     if let Err(e) = &api {

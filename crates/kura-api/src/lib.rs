@@ -19,6 +19,9 @@
 //! - records: JSON documents per project and for the vault, each write announced as a
 //!   `records.changed` event ([`Api::record_put`] and its neighbours);
 //! - shared links ([`Api::share_project`], [`Api::revoke_share`]), announced as `share.changed`;
+//! - the per-user side of the desktop app, which belongs to no vault: start at login
+//!   ([`autostart`]), its settings and the vault folder a person chose ([`app_settings`], which
+//!   every door opens through [`app_settings::open_vault`]), and the logs ([`logs`]);
 //! - [`ApiError`]: the engine's errors as every door shows them, with a machine-readable code and
 //!   the subject they concern.
 //!
@@ -33,8 +36,10 @@
 //! # Ok(()) }
 //! ```
 
+pub mod app_settings;
 mod archives;
 mod autosnapshot;
+pub mod autostart;
 mod backups;
 mod command;
 mod error;

@@ -7,6 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -41,6 +42,58 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files.into_iter().map(|(_, p)| p).collect()
+}
+
+/// The end of a log, for `kura logs` and the app's log view.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct LogTail {
+    /// The log folder.
+    pub folder: String,
+    /// The log files there, oldest first.
+    pub files: Vec<String>,
+    /// The newest of them (of the program asked for), when there is one.
+    pub file: Option<String>,
+    /// Its last lines, oldest first.
+    pub lines: Vec<String>,
+}
+
+/// The last `lines` lines of the newest log file, of `program` (`kura-desktop`, `kura-serve`,
+/// `kura-mcp`) or of any.
+pub fn tail(program: Option<&str>, lines: usize) -> crate::ApiResult<LogTail> {
+    let folder = folder().ok_or_else(|| {
+        crate::ApiError::new(
+            crate::ErrorCode::NotFound,
+            "no log folder: set HOME, XDG_STATE_HOME or KURA_LOG_DIR",
+        )
+    })?;
+    let files = files(&folder);
+    let newest = files
+        .iter()
+        .rev()
+        .find(|f| {
+            let name = f.file_name().unwrap_or_default().to_string_lossy();
+            program.is_none_or(|p| name.starts_with(&format!("{p}.")))
+        })
+        .cloned();
+    let mut tail = Vec::new();
+    if let Some(newest) = &newest {
+        let text = std::fs::read(newest)
+            .map_err(|e| crate::ApiError::from(kura_core::Error::from_io("read", newest, e)))?;
+        let text = String::from_utf8_lossy(&text);
+        let all: Vec<&str> = text.lines().collect();
+        tail = all[all.len().saturating_sub(lines)..]
+            .iter()
+            .map(|l| l.to_string())
+            .collect();
+    }
+    let shown = |p: &Path| p.display().to_string();
+    Ok(LogTail {
+        folder: shown(&folder),
+        files: files.iter().map(|f| shown(f)).collect(),
+        file: newest.as_deref().map(shown),
+        lines: tail,
+    })
 }
 
 fn filter(default: &str) -> EnvFilter {

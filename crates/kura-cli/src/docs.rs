@@ -45,30 +45,14 @@ pub fn manpages(dir: &Path, out: &Out) -> Result<ExitCode, Error> {
 
 /// Prints the last `lines` lines of the newest log file, after saying where the logs are.
 pub fn logs(lines: usize, out: &Out) -> Result<ExitCode, Error> {
-    let folder = kura_api::logs::folder().ok_or_else(|| {
-        Error::new(
-            ErrorKind::NotFound,
-            "no log folder: set HOME, XDG_STATE_HOME or KURA_LOG_DIR",
-        )
-    })?;
-    let files = kura_api::logs::files(&folder);
-    let Some(newest) = files.last() else {
-        out.done_json(
-            &format!(
-                "No logs yet in {}: the app, `kura serve` and `kura mcp` write them there.",
-                folder.display()
-            ),
-            serde_json::json!({ "folder": folder, "files": files, "lines": [] }),
-        );
-        return Ok(ExitCode::SUCCESS);
+    let tail = kura_api::logs::tail(None, lines).map_err(|e| Error::new(e.code, e.message))?;
+    let text = match &tail.file {
+        None => format!(
+            "No logs yet in {}: the app, `kura serve` and `kura mcp` write them there.",
+            tail.folder
+        ),
+        Some(file) => format!("{file}:\n{}", tail.lines.join("\n")),
     };
-    let text = std::fs::read(newest).map_err(|e| Error::from_io("read", newest, e))?;
-    let text = String::from_utf8_lossy(&text);
-    let all: Vec<&str> = text.lines().collect();
-    let tail = &all[all.len().saturating_sub(lines)..];
-    out.done_json(
-        &format!("{}:\n{}", newest.display(), tail.join("\n")),
-        serde_json::json!({ "folder": folder, "files": files, "file": newest, "lines": tail }),
-    );
+    out.done_json(&text, serde_json::json!(tail));
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 #[macro_use]
 mod pipe;
 
+mod autostart;
 mod backup;
 mod docs;
 mod human;
@@ -32,8 +33,9 @@ use crate::print::Out;
 #[derive(Parser)]
 #[command(name = "kura", version, about, long_about = None)]
 pub(crate) struct Cli {
-    /// The vault folder (default: $KURA_HOME, else $XDG_DATA_HOME/kura or ~/.local/share/kura,
-    /// created with its parents on first use).
+    /// The vault folder (default: $KURA_HOME, else the folder chosen in the app (`vault` in
+    /// ~/.config/kura/app.toml), else $XDG_DATA_HOME/kura or ~/.local/share/kura, created with
+    /// its parents on first use).
     #[arg(long, global = true, value_name = "DIR")]
     vault: Option<PathBuf>,
     /// Print machine-readable JSON instead of text.
@@ -202,6 +204,14 @@ enum Command {
         /// Lines to show.
         #[arg(long, short = 'n', default_value_t = 50)]
         lines: usize,
+    },
+    /// Start the desktop app when you log in, out of the way (in the tray, or minimized):
+    /// `kura autostart` says whether it does, `kura autostart on|off` changes it. The XDG
+    /// autostart entry ($XDG_CONFIG_HOME/autostart/kura.desktop) starts `kura-desktop --hidden`
+    /// from the folder of this `kura`.
+    Autostart {
+        #[arg(value_enum)]
+        switch: Option<autostart::Switch>,
     },
     /// Write the manual pages (kura.1, and one per command such as kura-backup-run.1) into a
     /// folder, for `man -l` or a package's man1 folder.
@@ -579,7 +589,8 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 fn open_vault(cli: &Cli) -> Result<Vault, Error> {
     match &cli.vault {
         Some(p) => Vault::open(p),
-        None => Vault::open_default(),
+        // KURA_HOME, else the folder chosen in the app, else the default: as the app opens it.
+        None => kura_api::app_settings::open_vault(),
     }
 }
 
@@ -596,6 +607,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         Command::Completions { shell } => return docs::completions(*shell),
         Command::Manpages { dir } => return docs::manpages(dir, out),
         Command::Logs { lines } => return docs::logs(*lines, out),
+        Command::Autostart { switch } => return autostart::run(*switch, out),
         _ => {}
     }
     let vault = Arc::new(open_vault(cli)?);
@@ -1035,7 +1047,10 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
             )?),
         },
         // Answered by `run` before the vault opens.
-        Command::Completions { .. } | Command::Manpages { .. } | Command::Logs { .. } => {}
+        Command::Completions { .. }
+        | Command::Manpages { .. }
+        | Command::Logs { .. }
+        | Command::Autostart { .. } => {}
         Command::Mcp {
             allow_destructive,
             read_only,

@@ -8,6 +8,7 @@ mod random;
 mod sandbox;
 
 mod archive;
+mod autostart;
 mod backup;
 mod backup_damage;
 mod concurrency;

@@ -1,0 +1,160 @@
+//! The person's own settings of the desktop app, which belong to no vault:
+//! `$XDG_CONFIG_HOME/kura/app.toml` (else `~/.config/kura/app.toml`). What the window asked once
+//! (start at login? how to get a tray) and the vault folder chosen in the window, which every
+//! door then opens ([`vault_location`]): the window and `kura status` see the same vault.
+//!
+//! Written whole and atomically (a temporary file, fsynced, renamed); a missing file is a
+//! person's first start.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ApiError, ApiResult, ErrorCode};
+
+/// The settings.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+#[serde(default)]
+pub struct AppSettings {
+    /// The first-run question "Start Kura when you log in?" was answered (either way).
+    pub start_at_login_asked: bool,
+    /// The window said how to get a tray on a desktop that shows none.
+    pub tray_hint_shown: bool,
+    /// The vault folder the person chose in the window; `KURA_HOME` wins over it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vault: Option<PathBuf>,
+}
+
+/// Where the settings are.
+pub fn path() -> ApiResult<PathBuf> {
+    crate::autostart::config_home()
+        .map(|c| c.join("kura").join("app.toml"))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                "no configuration folder for this user: set HOME or XDG_CONFIG_HOME",
+            )
+        })
+}
+
+impl AppSettings {
+    /// The settings in the file; the defaults when there is none yet.
+    pub fn load() -> ApiResult<AppSettings> {
+        AppSettings::load_from(&path()?)
+    }
+
+    fn load_from(path: &Path) -> ApiResult<AppSettings> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| {
+                ApiError::new(
+                    ErrorCode::InvalidInput,
+                    format!(
+                        "the app settings in {} cannot be read: {}; correct or remove the file",
+                        path.display(),
+                        e.message()
+                    ),
+                )
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AppSettings::default()),
+            Err(e) => Err(ApiError::from(kura_core::Error::from_io("read", path, e))),
+        }
+    }
+
+    /// Changes the settings in the file with `change`; returns them as saved.
+    pub fn update(change: impl FnOnce(&mut AppSettings)) -> ApiResult<AppSettings> {
+        let path = path()?;
+        let mut settings = AppSettings::load_from(&path)?;
+        change(&mut settings);
+        settings.save_to(&path)?;
+        Ok(settings)
+    }
+
+    fn save_to(&self, path: &Path) -> ApiResult<()> {
+        let text = toml::to_string(self)
+            .map_err(|e| ApiError::internal(format!("cannot write the app settings: {e}")))?;
+        if let Some(dir) = path.parent() {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| ApiError::from(kura_core::Error::from_io("create folder", dir, e)))?;
+        }
+        kura_durable::write_file(path, text.as_bytes())
+            .map_err(|f| ApiError::new(ErrorCode::Io, f.to_string()))
+    }
+}
+
+/// Where the vault is when no `--vault` names one, and why there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VaultLocation {
+    /// `KURA_HOME`.
+    Home(PathBuf),
+    /// The folder chosen in the window (app.toml's `vault`).
+    Chosen(PathBuf),
+    /// `$XDG_DATA_HOME/kura`, else `~/.local/share/kura`.
+    Default(PathBuf),
+}
+
+impl VaultLocation {
+    pub fn path(&self) -> &Path {
+        match self {
+            VaultLocation::Home(p) | VaultLocation::Chosen(p) | VaultLocation::Default(p) => p,
+        }
+    }
+}
+
+/// Where the vault is: `KURA_HOME`, else the folder chosen in the window, else the default.
+pub fn vault_location() -> kura_core::Result<VaultLocation> {
+    if let Some(home) = std::env::var_os("KURA_HOME").filter(|v| !v.is_empty()) {
+        return Ok(VaultLocation::Home(PathBuf::from(home)));
+    }
+    let chosen = AppSettings::load()
+        .map_err(|e| kura_core::Error::new(e.code, e.message))?
+        .vault;
+    match chosen {
+        Some(dir) => Ok(VaultLocation::Chosen(dir)),
+        None => Ok(VaultLocation::Default(kura_core::Vault::default_location()?)),
+    }
+}
+
+/// Opens the vault at [`vault_location`]: `KURA_HOME` and the default are created with their
+/// parents ([`kura_core::Vault::open_default`]); a chosen folder is opened with the guard against
+/// a drive that is not connected ([`kura_core::Vault::open`] refuses a missing parent).
+pub fn open_vault() -> kura_core::Result<kura_core::Vault> {
+    match vault_location()? {
+        VaultLocation::Chosen(dir) => kura_core::Vault::open(&dir),
+        VaultLocation::Home(_) | VaultLocation::Default(_) => kura_core::Vault::open_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_saved_whole_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kura/app.toml");
+        assert_eq!(
+            AppSettings::load_from(&path).unwrap(),
+            AppSettings::default()
+        );
+        let chosen = AppSettings {
+            start_at_login_asked: true,
+            tray_hint_shown: false,
+            vault: Some(PathBuf::from("/media/usb/kura")),
+        };
+        chosen.save_to(&path).unwrap();
+        assert_eq!(AppSettings::load_from(&path).unwrap(), chosen);
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(path.parent().unwrap())
+                .unwrap()
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o700);
+        std::fs::write(&path, "vault = [").unwrap();
+        let err = AppSettings::load_from(&path).unwrap_err();
+        assert!(err.message.contains("app.toml"), "{}", err.message);
+    }
+}
