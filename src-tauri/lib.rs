@@ -7,6 +7,7 @@
 mod archives;
 mod backups;
 mod commands;
+mod desktop;
 mod events;
 #[cfg(unix)]
 mod instance;
@@ -16,7 +17,7 @@ mod tray;
 
 use std::sync::Arc;
 
-use kura_api::{Api, ApiError, Scheduler};
+use kura_api::{Api, ApiError};
 use tauri::Manager;
 
 use crate::commands::AppState;
@@ -26,6 +27,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     use archives::*;
     use backups::*;
     use commands::*;
+    use desktop::*;
     use records::*;
     use shares::*;
     tauri_specta::Builder::<tauri::Wry>::new()
@@ -107,6 +109,14 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             shares,
             revoke_share,
             plan_command,
+            desktop,
+            set_start_at_login,
+            answer_start_at_login,
+            dismiss_tray_hint,
+            app_log,
+            open_log_folder,
+            open_vault_folder,
+            quit,
         ])
         .events(tauri_specta::collect_events![
             events::VaultChanged,
@@ -180,7 +190,6 @@ pub fn run() {
     if let Err(e) = &api {
         tracing::error!("the vault cannot be opened: {}", e.message);
     }
-    let started = api.clone();
     let app = tauri::Builder::default();
     #[cfg(windows)]
     let app = app.plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
@@ -198,7 +207,7 @@ pub fn run() {
         )
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
-        .manage(AppState { api })
+        .manage(AppState::new(api))
         .invoke_handler(builder.invoke_handler())
         .setup(move |app| {
             builder.mount_events(app);
@@ -212,15 +221,7 @@ pub fn run() {
                     tray::put_away(&window.as_ref().window());
                 }
             }
-            if let Ok(api) = &started {
-                events::forward(app.handle(), api);
-                // Folders an earlier run moved aside but did not get to remove.
-                api.purge_discarded_in_background();
-                // Backups, cleanup and automatic versions (missed runs caught up now), unless
-                // `kura serve` runs them for this vault already; then it takes over when that
-                // stops.
-                app.manage(Scheduler::start(api.clone()));
-            }
+            app.state::<AppState>().start(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {

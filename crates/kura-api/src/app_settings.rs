@@ -128,6 +128,62 @@ pub fn open_vault() -> kura_core::Result<kura_core::Vault> {
     }
 }
 
+/// Where the vault is, for the window's screen when it cannot be opened.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct VaultPlace {
+    /// The vault folder.
+    pub path: String,
+    /// Named by `KURA_HOME` (which wins over a folder chosen in the window).
+    pub from_kura_home: bool,
+    /// The parent folder, when it does not exist (a drive not connected, or folders never
+    /// made): "Create it here" makes it.
+    pub missing_parent: Option<String>,
+}
+
+/// Where the vault is, and whether its parent folder is missing.
+pub fn vault_place() -> ApiResult<VaultPlace> {
+    let location = vault_location()?;
+    let path = location.path();
+    let missing_parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty() && !p.is_dir())
+        .map(|p| p.display().to_string());
+    Ok(VaultPlace {
+        path: path.display().to_string(),
+        from_kura_home: matches!(location, VaultLocation::Home(_)),
+        missing_parent,
+    })
+}
+
+/// Opens the vault at `dir`, chosen by the person in the window, and remembers it for the next
+/// start (of the window and of `kura`). With `create`, the missing folders above it are made
+/// first (private to the user); without, a missing parent is refused as a drive not connected.
+pub fn open_chosen(dir: &Path, create: bool) -> ApiResult<kura_core::Vault> {
+    if !dir.is_absolute() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("the vault folder must be a full path: {}", dir.display()),
+        ));
+    }
+    if create {
+        if let Some(parent) = dir.parent() {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(parent)
+                .map_err(|e| {
+                    ApiError::from(kura_core::Error::from_io("create folder", parent, e))
+                })?;
+        }
+    }
+    let vault = kura_core::Vault::open(dir)?;
+    AppSettings::update(|s| s.vault = Some(vault.root().to_path_buf()))?;
+    tracing::info!("the vault is now {}", vault.root().display());
+    Ok(vault)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

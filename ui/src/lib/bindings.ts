@@ -94,6 +94,24 @@ export const commands = {
 	shares: (project: string | null) => typedError<Share[], ApiError>(__TAURI_INVOKE("shares", { project })),
 	revokeShare: (id: string) => typedError<Share, ApiError>(__TAURI_INVOKE("revoke_share", { id })),
 	planCommand: (input: CommandInput) => typedError<CommandPlan, ApiError>(__TAURI_INVOKE("plan_command", { input })),
+	desktop: () => typedError<DesktopState, ApiError>(__TAURI_INVOKE("desktop")),
+	/**  Turns start at login on (this app, `--hidden`) or off. */
+	setStartAtLogin: (on: boolean) => typedError<Autostart, ApiError>(__TAURI_INVOKE("set_start_at_login", { on })),
+	/**  The answer to the first-run question, remembered so that it is asked once. */
+	answerStartAtLogin: (start: boolean) => typedError<DesktopState, ApiError>(__TAURI_INVOKE("answer_start_at_login", { start })),
+	/**  The tray hint was read; it is not shown again. */
+	dismissTrayHint: () => typedError<null, ApiError>(__TAURI_INVOKE("dismiss_tray_hint")),
+	/**  The last `lines` lines of the app's newest log, and where the logs are. */
+	appLog: (lines: number) => typedError<LogTail, ApiError>(__TAURI_INVOKE("app_log", { lines })),
+	/**  Opens the log folder in the file manager. */
+	openLogFolder: () => typedError<null, ApiError>(__TAURI_INVOKE("open_log_folder")),
+	/**
+	 *  Opens the vault at `path` (a folder the person picked, or the configured one with `create`:
+	 *  its missing parent folders made first), remembers it, and starts it in this window.
+	 */
+	openVaultFolder: (path: string, create: boolean) => typedError<AppInfo, ApiError>(__TAURI_INVOKE("open_vault_folder", { path, create })),
+	/**  Quits Kura (where there is no tray, closing the window only minimizes it). */
+	quit: () => typedError<null, ApiError>(__TAURI_INVOKE("quit")),
 };
 
 /** Events */
@@ -217,6 +235,18 @@ export type AutoSnapshot =
 "managed" | 
 /**  Every active project. */
 "all";
+
+/**  Whether Kura starts at login, read from its autostart entry. */
+export type Autostart = {
+	/**  The entry exists, is not `Hidden=true` and not `X-GNOME-Autostart-enabled=false`. */
+	enabled: boolean,
+	/**  Where the entry is (or would be). */
+	entry: string,
+	/**  Its `Exec` line as written, when there is an entry. */
+	exec: string | null,
+	/**  The program that line starts. */
+	program: string | null,
+};
 
 /**  A backup's summary and the projects in it (for the restore wizard). */
 export type BackupContents = {
@@ -527,6 +557,20 @@ export type Config = {
 	network?: NetworkConfig,
 };
 
+/**  What the window shows about the app itself. */
+export type DesktopState = {
+	/**  Whether Kura starts at login (read from the autostart entry). */
+	autostart: Autostart,
+	/**  The first-run question (start at login?) is still to be asked. */
+	ask_start_at_login: boolean,
+	/**  A tray icon can be seen; without one, closing the window minimizes it. */
+	tray: boolean,
+	/**  Say, once, how to get a tray. */
+	show_tray_hint: boolean,
+	/**  Where the vault is (for the screen shown when it cannot be opened). */
+	vault: VaultPlace,
+};
+
 /**  The difference between two versions. */
 export type Diff = {
 	/**  The older version's id. */
@@ -781,6 +825,18 @@ path_style?: boolean };
 
 /**  The kind of place a target's repository lives in, which decides the secrets it needs. */
 export type LocationKind = "folder" | "s3";
+
+/**  The end of a log, for `kura logs` and the app's log view. */
+export type LogTail = {
+	/**  The log folder. */
+	folder: string,
+	/**  The log files there, oldest first. */
+	files: string[],
+	/**  The newest of them (of the program asked for), when there is one. */
+	file: string | null,
+	/**  Its last lines, oldest first. */
+	lines: string[],
+};
 
 /**
  *  Time limits of every call to a backup target, so that a server that accepts connections and
@@ -1699,6 +1755,19 @@ export type VaultChanged = {
 	project_id: string | null,
 	/**  What happened. */
 	reason: VaultChange,
+};
+
+/**  Where the vault is, for the window's screen when it cannot be opened. */
+export type VaultPlace = {
+	/**  The vault folder. */
+	path: string,
+	/**  Named by `KURA_HOME` (which wins over a folder chosen in the window). */
+	from_kura_home: boolean,
+	/**
+	 *  The parent folder, when it does not exist (a drive not connected, or folders never
+	 *  made): "Create it here" makes it.
+	 */
+	missing_parent: string | null,
 };
 
 /**  How much of the data to read back. */

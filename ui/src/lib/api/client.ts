@@ -1,7 +1,7 @@
 // The typed client components and stores use. It turns the transport's `Result`s into values or
 // thrown `KuraError`s (with the engine's `code`), fills in defaults, and carries job handles.
 
-import type { DroppedFile, DropEvent, OnProgress, Transport, Unlisten } from "./transport";
+import type { DesktopTransport, DroppedFile, DropEvent, OnProgress, Transport, Unlisten } from "./transport";
 import type { SETTING_KEYS } from "../bindings";
 import type {
   BackupStatus,
@@ -137,8 +137,43 @@ export function projectFilter(partial: ProjectFilter = {}): Required<ProjectFilt
 /** Every setting a person can change, by its dotted key (the engine's `Config::known_keys`). */
 export type SettingKey = (typeof SETTING_KEYS)[number];
 
+/** The app's own side (start at login, the tray, its log, the vault folder): the window only. */
+export class DesktopClient {
+  constructor(private readonly desktop: DesktopTransport) {}
+
+  state() {
+    return unwrap(this.desktop.state());
+  }
+  setStartAtLogin(on: boolean) {
+    return unwrap(this.desktop.setStartAtLogin(on));
+  }
+  answerStartAtLogin(start: boolean) {
+    return unwrap(this.desktop.answerStartAtLogin(start));
+  }
+  dismissTrayHint() {
+    return unwrap(this.desktop.dismissTrayHint());
+  }
+  appLog(lines: number) {
+    return unwrap(this.desktop.appLog(lines));
+  }
+  openLogFolder() {
+    return unwrap(this.desktop.openLogFolder());
+  }
+  openVaultFolder(path: string, create: boolean) {
+    return unwrap(this.desktop.openVaultFolder(path, create));
+  }
+  quit() {
+    return unwrap(this.desktop.quit());
+  }
+}
+
 export class Client {
-  constructor(readonly transport: Transport) {}
+  /** The app's own side; `null` in a browser, which does not offer it. */
+  readonly desktop: DesktopClient | null;
+
+  constructor(readonly transport: Transport) {
+    this.desktop = transport.desktop ? new DesktopClient(transport.desktop) : null;
+  }
 
   appInfo() {
     return unwrap(this.transport.appInfo());

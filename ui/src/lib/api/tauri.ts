@@ -6,7 +6,7 @@ import { Channel } from "@tauri-apps/api/core";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open } from "@tauri-apps/plugin-dialog";
 import { commands, events } from "../bindings";
-import type { DroppedFile, DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
+import type { DesktopTransport, DroppedFile, DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
 import type {
   BackupStatus,
   CommandInput,
@@ -39,7 +39,19 @@ function channel(onProgress: OnProgress): Channel<Progress> {
   return ch;
 }
 
+const desktop: DesktopTransport = {
+  state: () => commands.desktop(),
+  setStartAtLogin: (on) => commands.setStartAtLogin(on),
+  answerStartAtLogin: (start) => commands.answerStartAtLogin(start),
+  dismissTrayHint: () => commands.dismissTrayHint(),
+  appLog: (lines) => commands.appLog(lines),
+  openLogFolder: () => commands.openLogFolder(),
+  openVaultFolder: (path, create) => commands.openVaultFolder(path, create),
+  quit: () => commands.quit(),
+};
+
 export class TauriTransport implements Transport {
+  readonly desktop = desktop;
   appInfo() {
     return commands.appInfo();
   }

@@ -5,6 +5,9 @@
 
 import type {
   AppInfo,
+  Autostart,
+  DesktopState,
+  LogTail,
   CollectionInfo,
   CollectionSettings,
   RecordDelete,
@@ -84,7 +87,27 @@ export type DropEvent =
   | { type: "drop"; files: DroppedFile[]; x: number; y: number }
   | { type: "leave" };
 
+/**
+ * What only the app's window does: the app itself rather than the vault (start at login, its
+ * first-run question, the tray, its log, another vault folder, quitting). A transport without it
+ * (a browser on `kura serve`) does not offer these, and the UI does not show them.
+ */
+export interface DesktopTransport {
+  state(): Reply<DesktopState>;
+  setStartAtLogin(on: boolean): Reply<Autostart>;
+  answerStartAtLogin(start: boolean): Reply<DesktopState>;
+  dismissTrayHint(): Reply<null>;
+  appLog(lines: number): Reply<LogTail>;
+  openLogFolder(): Reply<null>;
+  /** Opens the vault at `path` (`create`: its missing parent folders made first) and remembers it. */
+  openVaultFolder(path: string, create: boolean): Reply<AppInfo>;
+  quit(): Reply<null>;
+}
+
 export interface Transport {
+  /** The app's own side, when this transport is the app's window. */
+  readonly desktop?: DesktopTransport;
+
   appInfo(): Reply<AppInfo>;
 
   workspaces(): Reply<Workspace[]>;

@@ -4,6 +4,10 @@
 
 export type {
   AppInfo,
+  Autostart,
+  DesktopState,
+  LogTail,
+  VaultPlace,
   CollectionInfo,
   CollectionSettings,
   RecordDelete,

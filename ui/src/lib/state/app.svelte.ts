@@ -6,6 +6,7 @@ import { Client } from "../api/client";
 import type { Transport } from "../api/transport";
 import { BackupsState } from "./backups.svelte";
 import { Changes } from "./changes.svelte";
+import { Desktop } from "./desktop.svelte";
 import { DropZone } from "./drop.svelte";
 import { Jobs } from "./jobs.svelte";
 import { Notices } from "./notices.svelte";
@@ -30,6 +31,8 @@ export class AppState {
   readonly stats: StatsState;
   /** Backups at a glance, followed as they change (the dashboard and the Backups view). */
   readonly backups: BackupsState;
+  /** The app's own side (start at login, the tray, its log); unavailable in a browser. */
+  readonly desktop: Desktop;
   /** A dialog opened from anywhere (menus, shortcuts). */
   dialog = $state<DialogName>(null);
   /** Folder chosen for the import dialog (from a pick or a drop). */
@@ -46,12 +49,13 @@ export class AppState {
     this.projects = new ProjectList(this.client);
     this.stats = new StatsState(this.client);
     this.backups = new BackupsState(this.client, this.changes);
+    this.desktop = new Desktop(this.client.desktop);
   }
 
   async start() {
     await Promise.all([this.changes.start(this.client), this.drops.start(this.client)]);
     this.changes.subscribe(() => void this.vault.load());
-    await this.vault.load();
+    await Promise.all([this.vault.load(), this.desktop.load()]);
     void this.backups.start();
   }
 

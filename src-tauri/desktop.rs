@@ -1,0 +1,169 @@
+//! Commands about the app itself rather than the vault: start at login, the first-run question,
+//! the tray hint, the log view, quitting, and opening another vault folder when the configured
+//! one cannot be reached. Each calls `kura_api` (`autostart`, `app_settings`, `logs`); they work
+//! while no vault is open.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kura_api::app_settings::{self, AppSettings, VaultPlace};
+use kura_api::autostart::{self, Autostart};
+use kura_api::logs::LogTail;
+use kura_api::{Api, ApiError, ApiResult, AppInfo, ErrorCode};
+use serde::Serialize;
+use tauri::{AppHandle, State};
+
+use crate::commands::AppState;
+
+/// What the window shows about the app itself.
+#[derive(Serialize, Debug, Clone, specta::Type)]
+pub struct DesktopState {
+    /// Whether Kura starts at login (read from the autostart entry).
+    pub autostart: Autostart,
+    /// The first-run question (start at login?) is still to be asked.
+    pub ask_start_at_login: bool,
+    /// A tray icon can be seen; without one, closing the window minimizes it.
+    pub tray: bool,
+    /// Say, once, how to get a tray.
+    pub show_tray_hint: bool,
+    /// Where the vault is (for the screen shown when it cannot be opened).
+    pub vault: VaultPlace,
+}
+
+/// Runs `work` on a blocking thread (files and D-Bus, never on the UI thread).
+async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::internal(format!("the operation stopped unexpectedly: {e}")))?
+}
+
+fn this_program() -> ApiResult<PathBuf> {
+    std::env::current_exe()
+        .map_err(|e| ApiError::internal(format!("cannot find the app's own path: {e}")))
+}
+
+fn desktop_state() -> ApiResult<DesktopState> {
+    let settings = AppSettings::load()?;
+    let tray = crate::tray::can_show();
+    Ok(DesktopState {
+        autostart: autostart::status()?,
+        ask_start_at_login: !settings.start_at_login_asked,
+        tray,
+        show_tray_hint: !tray && !settings.tray_hint_shown,
+        vault: app_settings::vault_place()?,
+    })
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn desktop() -> ApiResult<DesktopState> {
+    off_thread(desktop_state).await
+}
+
+/// Turns start at login on (this app, `--hidden`) or off.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_start_at_login(on: bool) -> ApiResult<Autostart> {
+    off_thread(move || {
+        if on {
+            autostart::enable(&this_program()?)
+        } else {
+            autostart::disable()
+        }
+    })
+    .await
+}
+
+/// The answer to the first-run question, remembered so that it is asked once.
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_start_at_login(start: bool) -> ApiResult<DesktopState> {
+    off_thread(move || {
+        if start {
+            autostart::enable(&this_program()?)?;
+        }
+        AppSettings::update(|s| s.start_at_login_asked = true)?;
+        desktop_state()
+    })
+    .await
+}
+
+/// The tray hint was read; it is not shown again.
+#[tauri::command]
+#[specta::specta]
+pub async fn dismiss_tray_hint() -> ApiResult<()> {
+    off_thread(|| AppSettings::update(|s| s.tray_hint_shown = true).map(|_| ())).await
+}
+
+/// The last `lines` lines of the app's newest log, and where the logs are.
+#[tauri::command]
+#[specta::specta]
+pub async fn app_log(lines: u32) -> ApiResult<LogTail> {
+    off_thread(move || kura_api::logs::tail(Some("kura-desktop"), lines as usize)).await
+}
+
+/// Opens the log folder in the file manager.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_log_folder() -> ApiResult<()> {
+    off_thread(|| {
+        let folder = kura_api::logs::folder().ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::NotFound,
+                "no log folder: set HOME, XDG_STATE_HOME or KURA_LOG_DIR",
+            )
+        })?;
+        let opener = if cfg!(target_os = "macos") {
+            "open"
+        } else {
+            "xdg-open"
+        };
+        std::process::Command::new(opener)
+            .arg(&folder)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map(|_| ())
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorCode::Unavailable,
+                    format!(
+                        "cannot open {} with {opener}: {e}; open the folder yourself",
+                        folder.display()
+                    ),
+                )
+            })
+    })
+    .await
+}
+
+/// Opens the vault at `path` (a folder the person picked, or the configured one with `create`:
+/// its missing parent folders made first), remembers it, and starts it in this window.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_vault_folder(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    path: String,
+    create: bool,
+) -> ApiResult<AppInfo> {
+    let api = off_thread(move || {
+        let vault = app_settings::open_chosen(std::path::Path::new(&path), create)?;
+        Api::open(Arc::new(vault))
+    })
+    .await?;
+    let info = api.app_info();
+    state.replace(&app, api);
+    Ok(info)
+}
+
+/// Quits Kura (where there is no tray, closing the window only minimizes it).
+#[tauri::command]
+#[specta::specta]
+pub async fn quit(app: AppHandle) -> ApiResult<()> {
+    app.exit(0);
+    Ok(())
+}
