@@ -7,7 +7,7 @@
 #   same clap definitions as the parser by the `kura` just built;
 #   the desktop entry, AppStream metainfo, copyright and changelog from packaging/.
 # The .deb's Depends come from dpkg-shlibdeps (the libraries the two binaries load); the .rpm's
-# Requires name Fedora's packages of the same libraries (tauri.conf.json).
+# Requires name the same libraries by soname, as rpmbuild would.
 # Writes target/package/kura_<version>_amd64.deb and target/package/kura-<version>-1.x86_64.rpm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,13 +38,24 @@ kura=target/release/kura
 "$kura" manpages "$out/man1" >/dev/null
 cp packaging/kura-desktop.1 "$out/man1/"
 gzip -9n "$out"/man1/*.1
+gzip -9n <packaging/changelog >"$out/changelog.gz"
 
 # The .deb's dependencies, the way Debian's own packages get them.
 printf 'Source: kura\n\nPackage: kura\nArchitecture: any\n' >"$out/shlibs/debian/control"
 depends=$(cd "$out/shlibs" && dpkg-shlibdeps -O -e "$OLDPWD/target/release/kura" \
     -e "$OLDPWD/target/release/kura-desktop" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [[ -n $depends ]] || { echo "package: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
-config=$(python3 -c 'import json, sys; print(json.dumps({"bundle": {"linux": {"deb": {"depends": sys.argv[1].split(", ")}}}}))' "$depends")
+# The .rpm's, the way rpmbuild's elfdeps writes them: each library the binaries link
+# (`libfoo.so.1()(64bit)`) and each glibc symbol version they use.
+requires=$( { for bin in kura kura-desktop; do
+    objdump -p "target/release/$bin" | awk '
+        $1 == "NEEDED" { print $2 "()(64bit)" }
+        /required from/ { lib = $3; sub(":", "", lib) }
+        lib != "" && $4 ~ /^GLIBC_/ { print lib "(" $4 ")(64bit)" }'
+done; } | sort -u | paste -sd, -)
+config=$(python3 -c 'import json, sys
+print(json.dumps({"bundle": {"linux": {"deb": {"depends": sys.argv[1].split(", ")},
+                                       "rpm": {"depends": sys.argv[2].split(",")}}}}))' "$depends" "$requires")
 
 rm -rf target/release/bundle
 npx tauri bundle --ci --bundles deb,rpm --config "$config"

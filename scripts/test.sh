@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every check and test: formatting, clippy, the bindings drift check, unit,
 # integration and doc tests, the UI's type check, unit and page tests, and the end-to-end tests
-# of the real app window under Xvfb.
+# of the real app window under Xvfb, and the packages (built, linted, installed and used).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -27,3 +27,5 @@ echo "== UI page tests (headless Chromium)"
 npm run test:pages
 echo "== end-to-end tests of the real app window (Xvfb, tauri-driver, WebKitWebDriver)"
 npm run test:e2e
+echo "== packages: build the .deb and .rpm, lint them, install the .deb and use it with a fresh HOME"
+KURA_PACKAGE_SKIP_SETUP=1 bash scripts/test-package.sh
