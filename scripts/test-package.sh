@@ -171,7 +171,10 @@ as_user kura autostart on >/dev/null
 entry=$home/.config/autostart/kura.desktop
 [[ -f $entry ]] || fail "kura autostart on wrote no $entry"
 grep -qx 'Exec=/usr/bin/kura-desktop --hidden' "$entry" || fail "the autostart entry's Exec: $(grep ^Exec "$entry")"
-as_user kura autostart | grep -qi 'on' || fail "kura autostart does not report it on"
+desktop-file-validate "$entry" || fail "the autostart entry is not a valid desktop entry"
+as_user kura autostart --json | grep -q '"enabled": true' || fail "kura autostart does not report it on"
+as_user kura autostart off >/dev/null
+as_user kura autostart --json | grep -q '"enabled": false' || fail "kura autostart off did not turn it off"
 kill "$first"; wait "$first" 2>/dev/null || true
 
 step "completions and the manual page"
