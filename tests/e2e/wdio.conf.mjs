@@ -11,11 +11,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ownName } from './dbus-name.mjs';
 import { freePort, waitForPort } from './ports.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const application = path.join(root, 'target/debug/kura-desktop');
 let driver;
+let trayHost;
 
 // Free ports for tauri-driver and the WebKit driver behind it, so that a second run on the same
 // machine (another checkout's tests) cannot take them. The launcher picks them; its workers, which
@@ -38,7 +40,9 @@ function tauriDriver() {
  * What a spec's session starts from when it is not the default: `appSettings` (the text of
  * app.toml, `null` for none: a person's first start), `dbus: false` (no D-Bus session at all),
  * `kuraHome: false` (no KURA_HOME: the vault the settings name, or the default one),
- * `deadSocket: true` (a single-instance socket left behind by a killed app).
+ * `deadSocket: true` (a single-instance socket left behind by a killed app), `tray: true` (a
+ * tray host on the session bus: the test owns `org.kde.StatusNotifierWatcher`), `args` (the
+ * app's command line).
  */
 function sessionOf(specs, scratch) {
   const name = path.basename(specs[0] ?? '');
@@ -46,6 +50,7 @@ function sessionOf(specs, scratch) {
     'first-run.e2e.mjs': { appSettings: null },
     'instance.e2e.mjs': { deadSocket: true },
     'instance-no-dbus.e2e.mjs': { dbus: false, deadSocket: true },
+    'hidden-start.e2e.mjs': { tray: true, args: ['--hidden'] },
     'unreachable-vault.e2e.mjs': {
       appSettings: `start_at_login_asked = true\ntray_hint_shown = true\nvault = "${scratch}/nonexistent-mount/kura"\n`,
       kuraHome: false,
@@ -83,7 +88,7 @@ export const config = {
     }
   },
 
-  async beforeSession(_config, _capabilities, specs) {
+  async beforeSession(_config, capabilities, specs) {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kura-e2e-'));
     process.env.KURA_E2E_SCRATCH = scratch;
     // (The document portal of the D-Bus session may mount `doc` in the runtime folder until the
@@ -102,6 +107,8 @@ export const config = {
       fs.writeFileSync(path.join(scratch, 'config/kura/app.toml'), settings);
     }
     if (session.dbus === false) delete process.env.DBUS_SESSION_BUS_ADDRESS;
+    if (session.tray) trayHost = await ownName('org.kde.StatusNotifierWatcher');
+    if (session.args) capabilities['tauri:options'] = { ...capabilities['tauri:options'], args: session.args };
     if (session.deadSocket) {
       const dir = path.join(process.env.XDG_RUNTIME_DIR, 'kura');
       fs.mkdirSync(dir, { mode: 0o700 });
@@ -124,6 +131,7 @@ export const config = {
   },
 
   afterSession() {
+    trayHost?.destroy();
     driver?.kill();
     driver = undefined;
     const scratch = process.env.KURA_E2E_SCRATCH;
