@@ -12,7 +12,7 @@ packages=(
     libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
     xvfb xauth xdotool x11-utils webkit2gtk-driver fonts-dejavu-core imagemagick chromium
     zstd tar time man-db
-    lintian rpmlint rpm desktop-file-utils appstream dpkg-dev
+    lintian rpmlint rpm desktop-file-utils appstream dpkg-dev systemd
     dbus-x11 gnome-keyring
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

@@ -188,7 +188,13 @@ as_user bash -c 'source /usr/share/bash-completion/completions/kura
     fail "the installed bash completion does not complete kura backup r"
 as_user MANWIDTH=80 man -l /usr/share/man/man1/kura.1.gz | grep -q 'kura - ' || fail "man -l kura.1.gz"
 as_user MANWIDTH=80 man kura-serve | grep -q 'kura-serve' || fail "man kura-serve"
-systemd-analyze verify /usr/lib/systemd/user/kura-serve.service
+if command -v systemd-analyze >/dev/null; then
+    systemd-analyze verify /usr/lib/systemd/user/kura-serve.service
+elif [[ ${KURA_SKIP_SYSTEMD_VERIFY:-} == 1 ]]; then
+    echo "test-package: SKIPPED systemd-analyze verify: this machine has no systemd (KURA_SKIP_SYSTEMD_VERIFY=1)"
+else
+    fail "systemd-analyze is missing (no systemd here); KURA_SKIP_SYSTEMD_VERIFY=1 skips the unit check"
+fi
 
 step "dpkg -r keeps the vault; a reinstall finds it"
 "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive dpkg -r kura >/dev/null
