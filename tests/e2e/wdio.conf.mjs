@@ -42,7 +42,7 @@ function tauriDriver() {
  * `kuraHome: false` (no KURA_HOME: the vault the settings name, or the default one),
  * `deadSocket: true` (a single-instance socket left behind by a killed app), `tray: true` (a
  * tray host on the session bus: the test owns `org.kde.StatusNotifierWatcher`), `args` (the
- * app's command line).
+ * app's command line), `autostart` (the text of an autostart entry already there).
  */
 function sessionOf(specs, scratch) {
   const name = path.basename(specs[0] ?? '');
@@ -50,7 +50,8 @@ function sessionOf(specs, scratch) {
     'first-run.e2e.mjs': { appSettings: null },
     'instance.e2e.mjs': { deadSocket: true },
     'instance-no-dbus.e2e.mjs': { dbus: false, deadSocket: true },
-    'hidden-start.e2e.mjs': { tray: true, args: ['--hidden'] },
+    // Started at login by an entry an older install wrote.
+    'hidden-start.e2e.mjs': { tray: true, args: ['--hidden'], autostart: '[Desktop Entry]\nType=Application\nName=Kura\nExec=/opt/kura-old/kura-desktop --hidden\n' },
     'unreachable-vault.e2e.mjs': {
       appSettings: `start_at_login_asked = true\ntray_hint_shown = true\nvault = "${scratch}/nonexistent-mount/kura"\n`,
       kuraHome: false,
@@ -107,6 +108,10 @@ export const config = {
       fs.writeFileSync(path.join(scratch, 'config/kura/app.toml'), settings);
     }
     if (session.dbus === false) delete process.env.DBUS_SESSION_BUS_ADDRESS;
+    if (session.autostart) {
+      fs.mkdirSync(path.join(scratch, 'config/autostart'));
+      fs.writeFileSync(path.join(scratch, 'config/autostart/kura.desktop'), session.autostart);
+    }
     if (session.tray) trayHost = await ownName('org.kde.StatusNotifierWatcher');
     if (session.args) capabilities['tauri:options'] = { ...capabilities['tauri:options'], args: session.args };
     if (session.deadSocket) {

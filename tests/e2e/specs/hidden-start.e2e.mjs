@@ -1,7 +1,8 @@
 // Started at login (`kura-desktop --hidden`) on a desktop with a tray (the harness owns
-// `org.kde.StatusNotifierWatcher` on the session bus, as a tray host does): the app runs with
-// its window hidden in the tray, its schedules running; opening Kura again (a second launch, as
-// from the application menu) shows the window.
+// `org.kde.StatusNotifierWatcher` on the session bus, as a tray host does), by an entry an older
+// install wrote: the app runs with its window hidden in the tray, its schedules running, and
+// points the entry at itself; opening Kura again (a second launch, as from the application menu)
+// shows the window.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,6 +16,11 @@ describe('Kura started at login', () => {
       { timeoutMsg: 'the schedules did not start' },
     );
     expect(await browser.execute(() => document.visibilityState)).toBe('hidden');
+  });
+
+  it('points the start-at-login entry of an older install at itself', () => {
+    const entry = fs.readFileSync(path.join(process.env.XDG_CONFIG_HOME, 'autostart/kura.desktop'), 'utf8');
+    expect(entry).toContain(`\nExec=${path.join(root, 'target/debug/kura-desktop')} --hidden\n`);
   });
 
   it('shows its window when Kura is opened again', async () => {
