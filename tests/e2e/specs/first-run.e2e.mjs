@@ -1,6 +1,8 @@
 // A person's first start of the window (no per-user settings yet): a bar asks whether Kura
 // should start at login, without covering anything; the answer writes the XDG autostart entry
-// and is asked once. Settings › App shows the entry's real state and turns it off and on.
+// and is asked once. On this desktop no tray shows (no StatusNotifierWatcher on the bus), so the
+// window then says once how to get one. Settings › App shows the entry's real state and turns it
+// off and on; Settings › Logs shows the app's log.
 import fs from 'node:fs';
 import path from 'node:path';
 import { go, press, root, testid } from '../window.mjs';
@@ -32,11 +34,24 @@ describe('The first start of the window', () => {
     expect(settings).toContain('start_at_login_asked = true');
   });
 
+  it('then says once how to get a tray, as this desktop shows none', async () => {
+    const hint = await testid('tray-hint');
+    await hint.waitForDisplayed();
+    expect(await hint.getText()).toContain('gnome-shell-extension-appindicator');
+    if (shots) await browser.saveScreenshot(path.join(shots, 'tray-hint.png'));
+    await press(await hint.$('button=Got it'));
+    await hint.waitForDisplayed({ reverse: true });
+    await browser.waitUntil(() => fs.readFileSync(path.join(process.env.XDG_CONFIG_HOME, 'kura/app.toml'), 'utf8').includes('tray_hint_shown = true'), {
+      timeoutMsg: 'the hint is not remembered',
+    });
+  });
+
   it('is not asked again when the window reloads', async () => {
     await browser.refresh();
     await $('h1=Projects').waitForDisplayed({ timeout: 30000 });
     await browser.pause(500);
     expect(await (await testid('first-run-banner')).isExisting()).toBe(false);
+    expect(await (await testid('tray-hint')).isExisting()).toBe(false);
   });
 
   it('Settings › App shows the entry and turns it off and on', async () => {
