@@ -10,10 +10,11 @@ import { root } from './window.mjs';
 const application = path.join(root, 'target/debug/kura-desktop');
 
 /** Runs the app again with the session's environment; resolves with its exit and output. */
-function launchAgain(args = []) {
+function launchAgain(args = [], env = process.env) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(application, args, { env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(application, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    launched.push(child);
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -26,6 +27,8 @@ function launchAgain(args = []) {
     });
   });
 }
+
+const launched = [];
 
 export function describeSecondLaunch(title) {
   describe(title, () => {
@@ -55,6 +58,24 @@ export function describeSecondLaunch(title) {
       const run = await launchAgain(['--hidden']);
       expect({ code: run.code, stdout: run.stdout.trim() }).toEqual({ code: 0, stdout: 'Kura is already running' });
       expect(await $('h1=Dashboard').isDisplayed()).toBe(true);
+    });
+
+    it('of two launches at the same moment, one runs and the other hands off to it', async () => {
+      // Their own runtime folder and vault: neither sees the window above.
+      const scratch = fs.mkdtempSync(path.join(process.env.KURA_E2E_SCRATCH, 'pair-'));
+      const env = { ...process.env, XDG_RUNTIME_DIR: scratch, KURA_HOME: path.join(scratch, 'vault') };
+      const runs = [launchAgain([], env), launchAgain([], env)];
+      const first = await Promise.race(runs);
+      expect({ code: first.code, stdout: first.stdout.trim() }).toEqual({
+        code: 0,
+        stdout: 'Kura is already running; its window was brought forward',
+      });
+      // The other is the app, and keeps running.
+      await new Promise((r) => setTimeout(r, 1000));
+      const running = launched.slice(-2).filter((c) => c.exitCode === null && c.signalCode === null);
+      expect(running.length).toBe(1);
+      running[0].kill('SIGTERM');
+      await Promise.all(runs);
     });
   });
 }
