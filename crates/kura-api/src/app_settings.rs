@@ -156,9 +156,25 @@ pub fn vault_place() -> ApiResult<VaultPlace> {
     })
 }
 
-/// Opens the vault at `dir`, chosen by the person in the window, and remembers it for the next
-/// start (of the window and of `kura`). With `create`, the missing folders above it are made
-/// first (private to the user); without, a missing parent is refused as a drive not connected.
+/// The vault folder for a folder a person picked: the folder itself when it is a vault already,
+/// empty or not there yet; else (their home, a drive's root, a project) a `kura` folder inside
+/// it, so that Kura's files never land among theirs.
+pub fn vault_in(picked: &Path) -> PathBuf {
+    let is_vault = picked.join("catalog.db").is_file();
+    let is_empty = std::fs::read_dir(picked)
+        .map(|mut entries| entries.next().is_none())
+        .unwrap_or(true);
+    if is_vault || is_empty {
+        picked.to_path_buf()
+    } else {
+        picked.join("kura")
+    }
+}
+
+/// Opens the vault at `dir` and remembers it for the next start (of the window and of `kura`):
+/// a folder the person picked (see [`vault_in`]), or, with `create`, the configured folder whose
+/// parent is missing, made first (private to the user). Without `create`, a missing parent is
+/// refused as a drive not connected.
 pub fn open_chosen(dir: &Path, create: bool) -> ApiResult<kura_core::Vault> {
     if !dir.is_absolute() {
         return Err(ApiError::new(
@@ -178,7 +194,12 @@ pub fn open_chosen(dir: &Path, create: bool) -> ApiResult<kura_core::Vault> {
                 })?;
         }
     }
-    let vault = kura_core::Vault::open(dir)?;
+    let dir = if create {
+        dir.to_path_buf()
+    } else {
+        vault_in(dir)
+    };
+    let vault = kura_core::Vault::open(&dir)?;
     AppSettings::update(|s| s.vault = Some(vault.root().to_path_buf()))?;
     tracing::info!("the vault is now {}", vault.root().display());
     Ok(vault)
@@ -212,5 +233,20 @@ mod tests {
         std::fs::write(&path, "vault = [").unwrap();
         let err = AppSettings::load_from(&path).unwrap_err();
         assert!(err.message.contains("app.toml"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_picked_folder_holding_other_files_gets_a_kura_folder_inside() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(home.join("Documents")).unwrap();
+        assert_eq!(vault_in(&home), home.join("kura"));
+        let empty = dir.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        assert_eq!(vault_in(&empty), empty);
+        let vault = dir.path().join("vault");
+        kura_core::Vault::open(&vault).unwrap();
+        assert_eq!(vault_in(&vault), vault);
+        assert_eq!(vault_in(&dir.path().join("new")), dir.path().join("new"));
     }
 }
