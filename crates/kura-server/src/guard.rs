@@ -60,9 +60,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 
 /// Paths anyone who reached the server may ask for (still behind the Host and Origin checks):
 /// the health check, the document, the UI, and signing in (with a link, or a token in the body).
+/// HEAD is GET without the body, so what GET may read, HEAD may too.
 fn is_public(method: &Method, path: &str) -> bool {
     match *method {
-        Method::GET => {
+        Method::GET | Method::HEAD => {
             path == "/v1/health"
                 || path == "/v1/openapi.json"
                 || path == "/v1/session"

@@ -11,6 +11,7 @@ pub(crate) mod operations;
 pub(crate) mod projects;
 pub(crate) mod records;
 pub(crate) mod shares;
+pub(crate) mod ui;
 pub(crate) mod vault;
 pub(crate) mod workspaces;
 
@@ -25,6 +26,7 @@ use axum::{middleware, Router};
 use kura_api::{Api, ApiResult, OpState, Operation};
 use kura_core::Job;
 use serde::{Deserialize, Serialize};
+use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::IntoParams;
 
 use crate::error::{HttpError, HttpErrorCode, HttpResult};
@@ -198,7 +200,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(api)
         .merge(uploads)
-        .fallback(browser::ui)
+        .fallback_service(ui::router(state.options.ui_dir.clone()))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             crate::guard::guard,
@@ -207,6 +209,16 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .layer(middleware::from_fn_with_state(
             state.options.idle_timeout,
             idle_bodies,
+        ))
+        // API answers (and errors, the guard's too) are the vault's data as it is now: not kept
+        // by a browser or a proxy. The UI's files say otherwise for themselves.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
         ))
         .with_state(state)
 }

@@ -12,3 +12,4 @@ mod security;
 mod server_paths;
 mod sign_in;
 mod slow_clients;
+mod ui_files;
