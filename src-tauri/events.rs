@@ -63,6 +63,10 @@ pub fn forward(app: &AppHandle, api: &Arc<Api>) {
             {
                 break;
             }
+            // Another vault was opened in the window: this one's events are no longer shown.
+            if !current(&handle, &log) {
+                break;
+            }
             let (reader, types) = (log.clone(), types.clone());
             let page = tauri::async_runtime::spawn_blocking(move || {
                 reader.events().since(last, &types, EVENTS_PER_LOOK)
@@ -97,10 +101,15 @@ pub fn forward(app: &AppHandle, api: &Arc<Api>) {
     });
     let mut status = api.watch_backup_status();
     let handle = app.clone();
+    // Not kept alive by this task: when another vault is opened, this one closes.
+    let watched = Arc::downgrade(api);
     tauri::async_runtime::spawn(async move {
         while status.changed().await.is_ok() {
-            let current = status.borrow_and_update().clone();
-            if let Some(s) = current {
+            if !watched.upgrade().is_some_and(|api| current(&handle, &api)) {
+                break;
+            }
+            let latest = status.borrow_and_update().clone();
+            if let Some(s) = latest {
                 crate::tray::show_backup_status(&handle, &s);
                 if let Err(e) = BackupStatusChanged(s).emit(&handle) {
                     tracing::warn!("cannot send the backup status: {e}");
@@ -108,6 +117,14 @@ pub fn forward(app: &AppHandle, api: &Arc<Api>) {
             }
         }
     });
+}
+
+/// Whether `api` is still the one the window shows.
+fn current(app: &AppHandle, api: &Arc<Api>) -> bool {
+    use tauri::Manager;
+    app.try_state::<crate::commands::AppState>()
+        .and_then(|state| state.api().ok())
+        .is_none_or(|open| Arc::ptr_eq(&open, api))
 }
 
 fn show(app: &AppHandle, e: kura_api::Event) {

@@ -46,4 +46,22 @@ describe('A configured vault that cannot be reached', () => {
     );
     expect(JSON.stringify(status)).toContain(vault());
   });
+
+  it('opens another folder, as "Choose another folder" does with the folder picked, and remembers it', async () => {
+    // The picker is the desktop's own dialog; what the button does with the folder is this call.
+    const picked = path.join(process.env.KURA_E2E_SCRATCH, 'Documents');
+    fs.mkdirSync(picked);
+    fs.writeFileSync(path.join(picked, 'letter.txt'), 'Dear Kura\n');
+    const info = await browser.executeAsync((folder, done) => {
+      window.__TAURI_INTERNALS__.invoke('open_vault_folder', { path: folder, create: false }).then(done, (e) => done({ error: e }));
+    }, picked);
+    // The folder holds the person's files: the vault goes into a kura folder inside it.
+    expect(info.vault).toBe(path.join(picked, 'kura'));
+    expect(fs.readdirSync(picked).sort()).toEqual(['kura', 'letter.txt']);
+    const settings = fs.readFileSync(path.join(process.env.XDG_CONFIG_HOME, 'kura/app.toml'), 'utf8');
+    expect(settings).toContain(`vault = "${path.join(picked, 'kura')}"`);
+    await browser.refresh();
+    await $('h1=Dashboard').waitForDisplayed({ timeout: 20000 });
+    expect(await $('nav.sidebar .vault').getAttribute('title')).toBe(path.join(picked, 'kura'));
+  });
 });
