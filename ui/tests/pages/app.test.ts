@@ -425,4 +425,15 @@ describe("settings", () => {
     expect(kura!.vault.json<{ storage: { compression_level: number } }>("config", "show").storage.compression_level).toBe(9);
     expectNoErrors(p);
   });
+
+  it("shows none of the app window's own settings in a browser, which cannot change them", async () => {
+    const p = await open("#/settings", emptyVault());
+    await p.getByRole("heading", { name: "Versions" }).waitFor();
+    // Start at login, the tray, the app's log and its first-run question belong to the window.
+    expect(await p.getByTestId("settings-app").count()).toBe(0);
+    expect(await p.getByTestId("settings-logs").count()).toBe(0);
+    expect(await p.getByTestId("first-run-banner").count()).toBe(0);
+    expect(await p.getByText("Start Kura when I log in").count()).toBe(0);
+    expectNoErrors(p);
+  });
 });
