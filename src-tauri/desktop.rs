@@ -3,7 +3,6 @@
 //! one cannot be reached. Each calls `kura_api` (`autostart`, `app_settings`, `logs`); they work
 //! while no vault is open.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use kura_api::app_settings::{self, AppSettings, VaultPlace};
@@ -39,11 +38,6 @@ async fn off_thread<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("the operation stopped unexpectedly: {e}")))?
 }
 
-fn this_program() -> ApiResult<PathBuf> {
-    std::env::current_exe()
-        .map_err(|e| ApiError::internal(format!("cannot find the app's own path: {e}")))
-}
-
 fn desktop_state() -> ApiResult<DesktopState> {
     let settings = AppSettings::load()?;
     let tray = crate::tray::can_show();
@@ -68,7 +62,7 @@ pub async fn desktop() -> ApiResult<DesktopState> {
 pub async fn set_start_at_login(on: bool) -> ApiResult<Autostart> {
     off_thread(move || {
         if on {
-            autostart::enable(&this_program()?)
+            autostart::enable(&autostart::running_program()?)
         } else {
             autostart::disable()
         }
@@ -82,7 +76,7 @@ pub async fn set_start_at_login(on: bool) -> ApiResult<Autostart> {
 pub async fn answer_start_at_login(start: bool) -> ApiResult<DesktopState> {
     off_thread(move || {
         if start {
-            autostart::enable(&this_program()?)?;
+            autostart::enable(&autostart::running_program()?)?;
         }
         AppSettings::update(|s| s.start_at_login_asked = true)?;
         desktop_state()

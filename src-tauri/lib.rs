@@ -174,13 +174,10 @@ pub fn run() {
         }
     };
     // A start-at-login entry left by another install (or a moved binary) starts this one.
-    match std::env::current_exe() {
-        Ok(exe) => {
-            if let Err(e) = kura_api::autostart::follow(&exe) {
-                tracing::warn!("cannot check the start-at-login entry: {}", e.message);
-            }
-        }
-        Err(e) => tracing::warn!("cannot find this program's own path: {e}"),
+    if let Err(e) =
+        kura_api::autostart::running_program().and_then(|p| kura_api::autostart::follow(&p))
+    {
+        tracing::warn!("cannot check the start-at-login entry: {}", e.message);
     }
     let builder = specta_builder();
     // KURA_HOME, else the folder chosen in the window, else the default: as `kura` opens it.

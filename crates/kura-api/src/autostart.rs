@@ -141,6 +141,20 @@ pub fn follow(program: &Path) -> ApiResult<bool> {
     Ok(true)
 }
 
+/// The program a login should start to get the running app again: this executable, or the
+/// AppImage file it runs from (`$APPIMAGE`; the executable itself is inside a mount that is gone
+/// after the app exits).
+pub fn running_program() -> ApiResult<PathBuf> {
+    if let Some(image) = std::env::var_os("APPIMAGE")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute() && p.is_file())
+    {
+        return Ok(image);
+    }
+    std::env::current_exe()
+        .map_err(|e| ApiError::internal(format!("cannot find this program's own path: {e}")))
+}
+
 /// The desktop app next to the running program (`kura` and `kura-desktop` are installed side by
 /// side), for the CLI.
 pub fn desktop_beside_current() -> ApiResult<PathBuf> {
