@@ -1,8 +1,10 @@
 //! Kura's desktop app: a Tauri 2 shell over the service layer (`kura_api`). The commands are
-//! adapters of a few lines (`commands.rs`, `backups.rs`, `archives.rs`, `records.rs`, `shares.rs`); the service's events
-//! reach the window through `events.rs`; the tray is the only state of its own here. The
-//! scheduler (backups, cleanup, automatic versions) is the service's, started here as
-//! `kura serve` starts it.
+//! adapters of a few lines (`commands.rs`, `backups.rs`, `archives.rs`, `records.rs`, `shares.rs`,
+//! and `desktop.rs` for the app's own side: start at login, the tray hint, its log, another vault
+//! folder); the service's events reach the window through `events.rs`. The shell's own state is
+//! the tray (`tray.rs`, which also decides whether closing the window hides or minimizes it) and
+//! the single-instance lock (`instance.rs`). The scheduler (backups, cleanup, automatic versions)
+//! is the service's, started here as `kura serve` starts it.
 
 mod archives;
 mod backups;
@@ -144,15 +146,14 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// The argument that starts the app out of the way (at login): in the tray, or minimized where
-/// there is no tray.
-pub const HIDDEN_ARG: &str = "--hidden";
-
 /// Starts the app.
 pub fn run() {
     // A log file a day in ~/.local/state/kura (`kura logs`), warnings on stderr too.
     kura_api::logs::init("kura-desktop", true);
-    let hidden = std::env::args().skip(1).any(|a| a == HIDDEN_ARG);
+    // `--hidden` (the start-at-login entry's): out of the way, in the tray or minimized.
+    let hidden = std::env::args()
+        .skip(1)
+        .any(|a| a == kura_api::autostart::HIDDEN_ARG);
     // A second launch brings the running app forward and ends here, before opening anything.
     #[cfg(unix)]
     let primary = match instance::claim(!hidden) {
