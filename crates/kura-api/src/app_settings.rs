@@ -109,9 +109,15 @@ pub fn vault_location() -> kura_core::Result<VaultLocation> {
     if let Some(home) = std::env::var_os("KURA_HOME").filter(|v| !v.is_empty()) {
         return Ok(VaultLocation::Home(PathBuf::from(home)));
     }
-    let chosen = AppSettings::load()
-        .map_err(|e| kura_core::Error::new(e.code, e.message))?
-        .vault;
+    // No configuration folder (no HOME): nothing was chosen.
+    let chosen = match path() {
+        Ok(path) => {
+            AppSettings::load_from(&path)
+                .map_err(|e| kura_core::Error::new(e.code, e.message))?
+                .vault
+        }
+        Err(_) => None,
+    };
     match chosen {
         Some(dir) => Ok(VaultLocation::Chosen(dir)),
         None => Ok(VaultLocation::Default(kura_core::Vault::default_location()?)),
