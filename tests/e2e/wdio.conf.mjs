@@ -82,6 +82,15 @@ export const config = {
   },
 
   onComplete() {
+    // The document portal of the D-Bus session (started when the app asks for a portal) mounts
+    // `doc` in the runtime folder it was given and keeps it until the session ends: unmount it.
+    for (const run of fs.readdirSync(runtimeRoot)) {
+      const doc = path.join(runtimeRoot, run, 'doc');
+      if (!fs.existsSync(doc)) continue;
+      for (const tool of ['fusermount3', 'fusermount']) {
+        if (spawnSync(tool, ['-uz', doc]).status === 0) break;
+      }
+    }
     try {
       fs.rmSync(runtimeRoot, { recursive: true, force: true });
     } catch (e) {
@@ -93,7 +102,7 @@ export const config = {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kura-e2e-'));
     process.env.KURA_E2E_SCRATCH = scratch;
     // (The document portal of the D-Bus session may mount `doc` in the runtime folder until the
-    // session ends: that folder is removed at the end of the run, not of the spec.)
+    // session ends: that folder is removed at the end of the run, not of the spec; onComplete.)
     process.env.XDG_RUNTIME_DIR = fs.mkdtempSync(path.join(runtimeRoot, 'run-'));
     for (const [name, dir] of [['XDG_CONFIG_HOME', 'config'], ['KURA_LOG_DIR', 'logs']]) {
       process.env[name] = path.join(scratch, dir);
