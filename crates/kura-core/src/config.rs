@@ -540,21 +540,7 @@ impl ByteSize {
     /// "10.4 GiB", "512 B": rounded, for messages people read (`Display` is exact, for
     /// `config.toml`).
     pub fn approx(self) -> String {
-        const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-        if self.0 < 1024 {
-            return format!("{} B", self.0);
-        }
-        let mut v = self.0 as f64 / 1024.0;
-        let mut unit = 0;
-        while v >= 1024.0 && unit + 1 < UNITS.len() {
-            v /= 1024.0;
-            unit += 1;
-        }
-        if v < 100.0 {
-            format!("{v:.1} {}", UNITS[unit])
-        } else {
-            format!("{v:.0} {}", UNITS[unit])
-        }
+        crate::human::bytes(self.0)
     }
 }
 
@@ -575,6 +561,9 @@ impl fmt::Display for ByteSize {
     }
 }
 
+/// Reads a size people type. Both kinds of unit mean what they say: "5 MB" is 5,000,000 bytes,
+/// "5 MiB" 5,242,880. A bare letter ("5 M", "512k") is binary, as `du -h`, `ls -h` and rsync
+/// write it. Case does not matter; a plain number is bytes.
 impl std::str::FromStr for ByteSize {
     type Err = Error;
     fn from_str(s: &str) -> Result<ByteSize> {
@@ -585,22 +574,33 @@ impl std::str::FromStr for ByteSize {
         let (num, unit) = t.split_at(split);
         let num: f64 = num.parse().map_err(|_| {
             Error::invalid(format!(
-                "'{s}' is not a size; write e.g. 512 KiB, 64 MiB or 2 GiB"
+                "'{s}' is not a size; write e.g. 512 KiB, 64 MiB, 2 GiB or 5 MB"
             ))
         })?;
-        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        let unit = unit.trim().to_ascii_lowercase();
+        let mult: u64 = match unit.as_str() {
             "" | "b" => 1,
-            "k" | "kb" | "kib" => 1 << 10,
-            "m" | "mb" | "mib" => 1 << 20,
-            "g" | "gb" | "gib" => 1 << 30,
-            "t" | "tb" | "tib" => 1 << 40,
+            "k" | "ki" | "kib" => 1 << 10,
+            "m" | "mi" | "mib" => 1 << 20,
+            "g" | "gi" | "gib" => 1 << 30,
+            "t" | "ti" | "tib" => 1 << 40,
+            "p" | "pi" | "pib" => 1 << 50,
+            "kb" => 1_000,
+            "mb" => 1_000_000,
+            "gb" => 1_000_000_000,
+            "tb" => 1_000_000_000_000,
+            "pb" => 1_000_000_000_000_000,
             other => {
                 return Err(Error::invalid(format!(
-                    "unknown size unit '{other}' in '{s}'"
+                    "unknown size unit '{other}' in '{s}'; write B, KiB, MiB, GiB, TiB (1024s) or KB, MB, GB, TB (1000s)"
                 )))
             }
         };
-        Ok(ByteSize((num * mult as f64).round() as u64))
+        let bytes = (num * mult as f64).round();
+        if bytes >= u64::MAX as f64 {
+            return Err(Error::invalid(format!("'{s}' is too large a size")));
+        }
+        Ok(ByteSize(bytes as u64))
     }
 }
 
@@ -667,6 +667,53 @@ mod tests {
     fn byte_sizes_parse_and_print() {
         assert_eq!("64 MiB".parse::<ByteSize>().unwrap(), ByteSize(64 << 20));
         assert_eq!("1.5k".parse::<ByteSize>().unwrap(), ByteSize(1536));
+        // Both kinds of unit mean what they say; a bare letter is binary (as `du -h` writes).
+        let cases = [
+            ("5 MB", 5_000_000),
+            ("5mb", 5_000_000),
+            ("5 MiB", 5 << 20),
+            ("5 mib", 5 << 20),
+            ("5 M", 5 << 20),
+            ("5 KB", 5_000),
+            ("5 kB", 5_000),
+            ("5 K", 5 << 10),
+            ("5 k", 5 << 10),
+            ("5 KiB", 5 << 10),
+            ("2 GB", 2_000_000_000),
+            ("2 GiB", 2 << 30),
+            ("2G", 2 << 30),
+            ("1 TB", 1_000_000_000_000),
+            ("1 TiB", 1 << 40),
+            ("1 PiB", 1 << 50),
+            ("2.5 MB", 2_500_000),
+            ("1000", 1000),
+            ("1000 B", 1000),
+            (" 64 MiB ", 64 << 20),
+        ];
+        for (text, bytes) in cases {
+            assert_eq!(text.parse::<ByteSize>().unwrap(), ByteSize(bytes), "{text}");
+        }
+        for bad in [
+            "",
+            "MiB",
+            "-1 MiB",
+            "1e3",
+            "5 mega",
+            "5 Mbit",
+            "5 MiB/s",
+            "1.2.3 MB",
+            "99999999 PiB",
+        ] {
+            let e = bad.parse::<ByteSize>().unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
+        }
+        // What config.toml holds reads back as itself.
+        for n in [0, 1000, 4096, 64 << 20, 256 << 20, 10 << 30, 3 << 40] {
+            assert_eq!(
+                ByteSize(n).to_string().parse::<ByteSize>().unwrap(),
+                ByteSize(n)
+            );
+        }
         assert_eq!(ByteSize(1 << 20).to_string(), "1 MiB");
         assert_eq!(ByteSize(1000).to_string(), "1000 B");
         // Messages round; config files stay exact.
@@ -683,7 +730,8 @@ mod tests {
         assert_eq!(parse_rate("  ").unwrap(), None);
         assert_eq!(parse_rate("5 MiB/s").unwrap(), Some(5 << 20));
         assert_eq!(parse_rate("512kib").unwrap(), Some(512 << 10));
-        assert_eq!(parse_rate("1.5 MB / sec").unwrap(), Some(1_572_864));
+        assert_eq!(parse_rate("1.5 MB / sec").unwrap(), Some(1_500_000));
+        assert_eq!(parse_rate("1.5 MiB/s").unwrap(), Some(1_572_864));
         assert_eq!(parse_rate("2M/S").unwrap(), Some(2 << 20));
         assert_eq!(parse_rate("100").unwrap(), Some(100));
         for bad in ["fast", "5 MiBs", "5 MiB/min", "/s", "-1 MiB/s", "1e3"] {

@@ -36,6 +36,7 @@ pub mod filelist;
 mod files;
 mod gitops;
 mod history;
+pub mod human;
 mod import;
 mod job;
 mod links;

@@ -179,9 +179,10 @@ describe("backups", () => {
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "detached" });
     await expect.poll(() => text(usb.getByTestId("target-schedule"))).toBe("every Sunday at 04:00");
-    await expect.poll(() => text(usb.getByTestId("target-bandwidth"))).toBe("1.5 MiB/s");
+    // "MB" means 1000s: 1,500,000 bytes a second, shown in binary units.
+    await expect.poll(() => text(usb.getByTestId("target-bandwidth"))).toBe("1.4 MiB/s");
     const [kept] = kura!.vault.json<{ name: string; bandwidth_limit: number }[]>("backup", "target", "list");
-    expect(kept.bandwidth_limit).toBe(1.5 * 1024 * 1024);
+    expect(kept.bandwidth_limit).toBe(1_500_000);
     expectNoErrors(p);
   });
 

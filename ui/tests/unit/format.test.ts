@@ -11,6 +11,23 @@ import {
   plural,
   progressRatio,
 } from "../../src/lib/format";
+import cases from "../../src/lib/format-cases.json";
+
+// The engine's rule, written by kura-core's human.rs test: the UI must say exactly the same.
+describe("the engine's table of cases", () => {
+  it("is not empty", () => {
+    expect(cases.bytes.length).toBeGreaterThan(20);
+    expect(cases.relative.length).toBeGreaterThan(20);
+  });
+
+  it.each(cases.bytes as [number, string][])("%d bytes reads as %s, as in Rust", (n, text) => {
+    expect(formatBytes(n)).toBe(text);
+  });
+
+  it.each(cases.relative as [number, string][])("%d reads as %s, as in Rust", (at, text) => {
+    expect(formatRelative(at, cases.now)).toBe(text);
+  });
+});
 
 describe("formatBytes", () => {
   it.each([

@@ -1,0 +1,208 @@
+//! Sizes and times written for people: the one rule every door uses (the CLI, the API's
+//! messages, and the UI, whose TypeScript copy in `ui/src/lib/format.ts` is checked against
+//! the table this module writes to `ui/src/lib/format-cases.json`).
+
+const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/// "0 B", "512 B", "1.2 KiB", "2 MiB", "48.4 KiB", "125 GiB": IEC units, one decimal below 100
+/// (a trailing ".0" dropped), none from 100 up; rounding that reaches 1024 moves to the next unit.
+pub fn bytes(n: u64) -> String {
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let mut text = if value < 100.0 {
+        format!("{:.1}", (value * 10.0).round() / 10.0)
+    } else {
+        format!("{}", value.round())
+    };
+    if (text == "1024.0" || text == "1024") && unit + 1 < UNITS.len() {
+        return format!("1 {}", UNITS[unit + 1]);
+    }
+    if let Some(whole) = text.strip_suffix(".0") {
+        text = whole.to_string();
+    }
+    format!("{text} {}", UNITS[unit])
+}
+
+/// "1 file", "3 files": a count with its noun, in the plural unless it is one.
+pub fn count(n: u64, one: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
+}
+
+/// How `at` relates to `now` (seconds since the epoch): "just now", "3 hours ago", "yesterday",
+/// "in 2 days", "5 months ago".
+pub fn relative(at: i64, now: i64) -> String {
+    let diff = now - at;
+    // Clocks tick coarsely; a moment "ahead" is something made just now.
+    let ahead = diff < -60;
+    let s = diff.unsigned_abs() as f64;
+    let say = |n: f64, unit: &str| {
+        let n = n as u64;
+        let text = format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+        if ahead {
+            format!("in {text}")
+        } else {
+            format!("{text} ago")
+        }
+    };
+    // JavaScript's Math.round: halves go up.
+    let round = |x: f64| (x + 0.5).floor();
+    const HOUR: f64 = 3600.0;
+    const DAY: f64 = 86_400.0;
+    if s < 45.0 || (diff < 0 && !ahead) {
+        "just now".into()
+    } else if s < 90.0 {
+        say(1.0, "minute")
+    } else if s < 45.0 * 60.0 {
+        say(round(s / 60.0), "minute")
+    } else if s < 90.0 * 60.0 {
+        say(1.0, "hour")
+    } else if s < 22.0 * HOUR {
+        say(round(s / HOUR), "hour")
+    } else if s < 36.0 * HOUR {
+        if ahead { "tomorrow" } else { "yesterday" }.into()
+    } else if s < 26.0 * DAY {
+        say(round(s / DAY), "day")
+    } else if s < 45.0 * DAY {
+        say(1.0, "month")
+    } else if s < 320.0 * DAY {
+        say(round(s / (30.0 * DAY)), "month")
+    } else if s < 548.0 * DAY {
+        say(1.0, "year")
+    } else {
+        say(round(s / (365.0 * DAY)), "year")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sizes at and around each edge of the rule.
+    const SIZE_CASES: &[u64] = &[
+        0,
+        1,
+        512,
+        1023,
+        1024,
+        1025,
+        1075,
+        1076,
+        1535,
+        1536,
+        10_240,
+        49_562,
+        102_399,
+        102_400,
+        102_401,
+        1_048_063,
+        1_048_534,
+        1_048_575,
+        1_048_576,
+        2_097_152,
+        5_976_883,
+        16_201_046,
+        104_857_600,
+        314_572_800,
+        1_073_741_823,
+        1_073_741_824,
+        11_166_914_969,
+        134_217_728_000,
+        1 << 40,
+        (1 << 40) + (1 << 39),
+        1 << 50,
+        (1 << 53) - 1,
+        1 << 60,
+    ];
+
+    /// Seconds before `now` (negative: after) at and around each edge of the rule.
+    const RELATIVE_CASES: &[i64] = &[
+        0, 5, 44, 45, 60, 89, 90, 149, 150, 600, 2_699, 2_700, 5_399, 5_400, 10_800, 79_199,
+        79_200, 93_600, 129_599, 129_600, 432_000, 2_246_399, 2_246_400, 3_455_999, 3_888_000,
+        12_960_000, 27_647_999, 27_648_000, 34_560_000, 47_347_199, 47_347_200, 94_608_000, -30,
+        -60, -61, -600, -10_800, -93_600, -172_800, -5_184_000,
+    ];
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1023), "1023 B");
+        assert_eq!(bytes(1024), "1 KiB");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(49_562), "48.4 KiB");
+        assert_eq!(bytes(2 << 20), "2 MiB");
+        assert_eq!(bytes(250 << 20), "250 MiB");
+        assert_eq!(bytes(125 << 30), "125 GiB");
+        // Rounding that reaches 1024 says the next unit.
+        assert_eq!(bytes(1_048_534), "1 MiB");
+        assert_eq!(bytes(1_048_575), "1 MiB");
+        assert_eq!(bytes(1 << 60), "1024 PiB");
+    }
+
+    #[test]
+    fn counts_say_one_or_many() {
+        assert_eq!(count(0, "file"), "0 files");
+        assert_eq!(count(1, "file"), "1 file");
+        assert_eq!(count(132, "file"), "132 files");
+    }
+
+    #[test]
+    fn times_are_relative() {
+        let now = 1_800_000_000;
+        assert_eq!(relative(now - 10, now), "just now");
+        assert_eq!(relative(now - 180, now), "3 minutes ago");
+        assert_eq!(relative(now - 7200, now), "2 hours ago");
+        assert_eq!(relative(now - 90_000, now), "yesterday");
+        assert_eq!(relative(now - 5 * 86_400, now), "5 days ago");
+        assert_eq!(relative(now - 150 * 86_400, now), "5 months ago");
+        assert_eq!(relative(now + 2 * 86_400, now), "in 2 days");
+        assert_eq!(relative(now + 30, now), "just now");
+    }
+
+    /// The UI formats with its own copy of these rules (`ui/src/lib/format.ts`, for speed);
+    /// its unit tests check it against this table. The table must be what Rust says today:
+    /// `KURA_UPDATE_BINDINGS=1 cargo test -p kura-core human` rewrites it.
+    #[test]
+    fn ui_format_cases_match_rust() {
+        let now = 1_700_000_000i64;
+        // One case a line, so a change reads as a diff of the cases it changed.
+        let rows = |cases: Vec<(i64, String)>| {
+            cases
+                .iter()
+                .map(|(n, text)| format!("    [{n}, {}]", serde_json::Value::from(text.as_str())))
+                .collect::<Vec<_>>()
+                .join(",\n")
+        };
+        let sizes = rows(SIZE_CASES.iter().map(|&n| (n as i64, bytes(n))).collect());
+        let relative = rows(
+            RELATIVE_CASES
+                .iter()
+                .map(|&ago| (now - ago, super::relative(now - ago, now)))
+                .collect(),
+        );
+        let text = format!(
+            "{{\n  \"_\": \"Written by kura-core's human.rs test (KURA_UPDATE_BINDINGS=1 cargo test -p kura-core human); ui/tests/unit/format.test.ts checks format.ts against it.\",\n  \"now\": {now},\n  \"bytes\": [\n{sizes}\n  ],\n  \"relative\": [\n{relative}\n  ]\n}}\n"
+        );
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../ui/src/lib/format-cases.json");
+        if std::env::var_os("KURA_UPDATE_BINDINGS").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == text,
+            "{} is stale; run KURA_UPDATE_BINDINGS=1 cargo test -p kura-core human and commit it",
+            path.display()
+        );
+    }
+}
