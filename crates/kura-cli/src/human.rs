@@ -1,38 +1,12 @@
 //! Numbers and times formatted for people.
 
-/// "1.2 GiB", "340 KiB", "12 B".
-pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit + 1 < UNITS.len() {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else if v < 10.0 {
-        format!("{v:.1} {}", UNITS[unit])
-    } else {
-        format!("{v:.0} {}", UNITS[unit])
-    }
-}
+/// "1.2 GiB", "340 KiB", "12 B": the engine's one rule, the one the UI follows too.
+pub use kura_core::human::{bytes, count};
 
-/// "3 minutes ago", "yesterday", or a date for anything older than a week.
+/// "3 minutes ago", "yesterday", "5 months ago", "in 2 days": the engine's one rule, as the UI
+/// says it.
 pub fn ago(ts: i64, now: i64) -> String {
-    let d = now - ts;
-    if d < 0 {
-        return date(ts);
-    }
-    let plural = |n: i64, what: &str| format!("{n} {what}{} ago", if n == 1 { "" } else { "s" });
-    match d {
-        0..=44 => "just now".into(),
-        45..=3599 => plural((d + 30) / 60, "minute"),
-        3600..=86_399 => plural((d + 1800) / 3600, "hour"),
-        86_400..=172_799 => "yesterday".into(),
-        172_800..=604_799 => plural(d / 86_400, "day"),
-        _ => date(ts),
-    }
+    kura_core::human::relative(ts, now)
 }
 
 /// "2026-11-21 14:03" (UTC).
@@ -95,7 +69,8 @@ mod tests {
         assert_eq!(bytes(0), "0 B");
         assert_eq!(bytes(1536), "1.5 KiB");
         assert_eq!(bytes(250 << 20), "250 MiB");
-        assert_eq!(bytes(3 << 30), "3.0 GiB");
+        assert_eq!(bytes(3 << 30), "3 GiB");
+        assert_eq!(bytes(49_562), "48.4 KiB");
     }
 
     #[test]

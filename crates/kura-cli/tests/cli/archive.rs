@@ -143,6 +143,14 @@ fn quotas_warn_and_refuse_and_cleanup_reports_what_it_frees() {
         .contains("project 'app'"));
     let text = sb.run(&["stats"]).text();
     assert!(text.contains("Warning: project 'app' uses"), "{text}");
+    // Counts say "1 file", "1 project"; sizes follow the one rule (82 KiB, not "82.0 KiB").
+    assert!(text.contains(" 1 file "), "{text}");
+    assert!(text.contains(" 1 project "), "{text}");
+    assert!(
+        !text.contains(" 1 files") && !text.contains(" 1 projects"),
+        "{text}"
+    );
+    assert!(text.contains(" 82 KiB "), "{text}");
 
     let err = sb.fails(&["file", "save", "app", "b.bin", "--from", s(&big)], 6);
     assert_eq!(err["code"], "quota_exceeded");
