@@ -546,10 +546,15 @@ impl ByteSize {
 
 impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [(&str, u64); 4] = [
+        // The largest unit that divides the size exactly, so "64 MiB" stays "64 MiB" and a
+        // size a person wrote in 1000s ("5 MB") is written back as they wrote it.
+        const UNITS: [(&str, u64); 7] = [
             ("TiB", 1 << 40),
+            ("TB", 1_000_000_000_000),
             ("GiB", 1 << 30),
+            ("GB", 1_000_000_000),
             ("MiB", 1 << 20),
+            ("MB", 1_000_000),
             ("KiB", 1 << 10),
         ];
         for (unit, size) in UNITS {
@@ -707,8 +712,20 @@ mod tests {
             let e = bad.parse::<ByteSize>().unwrap_err();
             assert_eq!(e.kind(), ErrorKind::InvalidInput, "{bad}");
         }
+        assert_eq!(ByteSize(5_000_000).to_string(), "5 MB");
+        assert_eq!(ByteSize(2_000_000_000).to_string(), "2 GB");
+        assert_eq!(ByteSize(1_500_000).to_string(), "1500000 B");
         // What config.toml holds reads back as itself.
-        for n in [0, 1000, 4096, 64 << 20, 256 << 20, 10 << 30, 3 << 40] {
+        for n in [
+            0,
+            1000,
+            4096,
+            5_000_000,
+            64 << 20,
+            256 << 20,
+            10 << 30,
+            3 << 40,
+        ] {
             assert_eq!(
                 ByteSize(n).to_string().parse::<ByteSize>().unwrap(),
                 ByteSize(n)
