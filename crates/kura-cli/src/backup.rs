@@ -437,10 +437,7 @@ pub fn run(
             };
             let pause = crate::service(vault)?.pause_backups(Some(length))?;
             let text = match pause.as_ref().and_then(|p| p.until) {
-                Some(t) => format!(
-                    "Scheduled backups are paused until {}",
-                    human::local_time(t)
-                ),
+                Some(t) => format!("Scheduled backups are paused until {}", human::when(t, now)),
                 None => {
                     "Scheduled backups are paused until you resume them (kura backup resume)".into()
                 }

@@ -9,6 +9,12 @@ pub fn ago(ts: i64, now: i64) -> String {
     kura_core::human::relative(ts, now)
 }
 
+/// "today at 14:05", "tomorrow at 02:00", "Mon at 02:00", "Nov 30 at 02:00" in the machine's
+/// local time zone: the engine's rule for moments near now, as the app says them.
+pub fn when(ts: i64, now: i64) -> String {
+    kura_core::human::when(ts, now, &chrono::Local)
+}
+
 /// "2026-11-21 14:03" (UTC).
 pub fn date(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)

@@ -86,7 +86,7 @@ pub fn run(
                 &share.version[..share.version.len().min(10)],
                 human::bytes(share.size),
                 share.target,
-                human::local_time(share.expires),
+                human::when(share.expires, now),
                 share.url
             );
             if share.target_encrypted {
@@ -103,7 +103,7 @@ pub fn run(
             let mut text = String::new();
             for s in &list {
                 let when = match s.state {
-                    ShareState::Active => human::local_time(s.expires),
+                    ShareState::Active => human::when(s.expires, now),
                     ShareState::Expired => human::ago(s.expires, now),
                     ShareState::Revoked => human::ago(s.revoked.unwrap_or(s.expires), now),
                 };

@@ -2,6 +2,8 @@
 //! messages, and the UI, whose TypeScript copy in `ui/src/lib/format.ts` is checked against
 //! the table this module writes to `ui/src/lib/format-cases.json`).
 
+use chrono::Datelike;
+
 const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
 /// "0 B", "512 B", "1.2 KiB", "2 MiB", "48.4 KiB", "125 GiB": IEC units, one decimal below 100
@@ -81,6 +83,30 @@ pub fn relative(at: i64, now: i64) -> String {
         say(1.0, "year")
     } else {
         say(round(s / (365.0 * DAY)), "year")
+    }
+}
+
+/// A moment near now, in the time zone `tz`: "today at 14:05", "tomorrow at 02:00", "yesterday
+/// at 02:00", "Mon at 02:00" within the week, else "Nov 30 at 02:00" ("Jan 2, 2027 at 02:00" in
+/// another year). For next runs, pauses and expiries, which people read as times of day.
+pub fn when<Tz: chrono::TimeZone>(at: i64, now: i64, tz: &Tz) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let (Some(moment), Some(today)) = (
+        tz.timestamp_opt(at, 0).single(),
+        tz.timestamp_opt(now, 0).single(),
+    ) else {
+        return at.to_string();
+    };
+    let clock = moment.format("%H:%M");
+    match (moment.date_naive() - today.date_naive()).num_days() {
+        0 => format!("today at {clock}"),
+        1 => format!("tomorrow at {clock}"),
+        -1 => format!("yesterday at {clock}"),
+        days if days.abs() < 6 => format!("{} at {clock}", moment.format("%a")),
+        _ if moment.year() == today.year() => format!("{} at {clock}", moment.format("%b %-d")),
+        _ => format!("{} at {clock}", moment.format("%b %-d, %Y")),
     }
 }
 
@@ -172,6 +198,43 @@ mod tests {
     /// The UI formats with its own copy of these rules (`ui/src/lib/format.ts`, for speed);
     /// its unit tests check it against this table. The table must be what Rust says today:
     /// `KURA_UPDATE_BINDINGS=1 cargo test -p kura-core human` rewrites it.
+    /// Seconds after `now` (negative: before), in UTC, at and around each edge of the rule.
+    const WHEN_CASES: &[i64] = &[
+        0,
+        3_600,
+        -3_600,
+        36_000,
+        50_400,
+        86_399,
+        86_400,
+        129_600,
+        -50_400,
+        -86_400,
+        -172_800,
+        172_800,
+        345_600,
+        432_000,
+        518_400,
+        3_456_000,
+        -3_456_000,
+        5_184_000,
+        -31_536_000,
+    ];
+
+    #[test]
+    fn moments_read_as_times_of_day() {
+        let tz = chrono::Utc;
+        // Tue 2026-11-24 10:00 UTC.
+        let now = 1_795_514_400;
+        assert_eq!(when(now + 4 * 3600, now, &tz), "today at 14:00");
+        assert_eq!(when(now + 16 * 3600, now, &tz), "tomorrow at 02:00");
+        assert_eq!(when(now - 8 * 3600, now, &tz), "today at 02:00");
+        assert_eq!(when(now - 32 * 3600, now, &tz), "yesterday at 02:00");
+        assert_eq!(when(now + 5 * 86_400 - 8 * 3600, now, &tz), "Sun at 02:00");
+        assert_eq!(when(now + 7 * 86_400, now, &tz), "Dec 1 at 10:00");
+        assert_eq!(when(now + 40 * 86_400, now, &tz), "Jan 3, 2027 at 10:00");
+    }
+
     #[test]
     fn ui_format_cases_match_rust() {
         let now = 1_700_000_000i64;
@@ -190,8 +253,14 @@ mod tests {
                 .map(|&ago| (now - ago, super::relative(now - ago, now)))
                 .collect(),
         );
+        let when = rows(
+            WHEN_CASES
+                .iter()
+                .map(|&after| (now + after, super::when(now + after, now, &chrono::Utc)))
+                .collect(),
+        );
         let text = format!(
-            "{{\n  \"_\": \"Written by kura-core's human.rs test (KURA_UPDATE_BINDINGS=1 cargo test -p kura-core human); ui/tests/unit/format.test.ts checks format.ts against it.\",\n  \"now\": {now},\n  \"bytes\": [\n{sizes}\n  ],\n  \"relative\": [\n{relative}\n  ]\n}}\n"
+            "{{\n  \"_\": \"Written by kura-core's human.rs test (KURA_UPDATE_BINDINGS=1 cargo test -p kura-core human); ui/tests/unit/format.test.ts checks format.ts against it.\",\n  \"now\": {now},\n  \"bytes\": [\n{sizes}\n  ],\n  \"relative\": [\n{relative}\n  ],\n  \"when_utc\": [\n{when}\n  ]\n}}\n"
         );
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../ui/src/lib/format-cases.json");

@@ -14,7 +14,7 @@ import type {
   TargetHealth,
   TargetStatus,
 } from "./api/types";
-import { formatBytes, formatDuration, formatShortDate, plural } from "./format";
+import { formatBytes, formatDuration, formatShortDate, formatWhen, plural } from "./format";
 
 export type Tone = "success" | "accent" | "warning" | "danger" | "neutral";
 
@@ -26,22 +26,9 @@ export function describeLocation(location: Location): string {
   return `s3://${location.bucket}/${location.prefix ?? ""} at ${location.endpoint}`;
 }
 
-const pad = (n: number) => String(n).padStart(2, "0");
-const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-
-/** A moment near now in local time: "today at 14:05", "tomorrow at 02:00", "Mon at 02:00", "Nov 30 at 02:00". */
-export function formatWhen(at: number, now: number = Date.now() / 1000): string {
-  const d = new Date(at * 1000);
-  const today = new Date(now * 1000);
-  const clock = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
-  const day = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
-  const days = Math.round((day(d) - day(today)) / 86_400_000);
-  if (days === 0) return `today at ${clock}`;
-  if (days === 1) return `tomorrow at ${clock}`;
-  if (days === -1) return `yesterday at ${clock}`;
-  if (Math.abs(days) < 6) return `${WEEKDAYS[d.getDay()]} at ${clock}`;
-  return `${formatShortDate(at, now)} at ${clock}`;
-}
+// The one rule for moments near now lives with the other formatters; it is re-exported here for
+// the backup views that have always imported it from this module.
+export { formatWhen } from "./format";
 
 /** How long a pause lasts, in words: "until tomorrow at 00:00", "until you resume them". */
 export function pauseText(pause: Pause, now: number = Date.now() / 1000): string {

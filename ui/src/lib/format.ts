@@ -89,6 +89,22 @@ export function formatShortDate(at: number, now: number = Date.now() / 1000): st
   return sameYear ? `${month} ${d.getDate()}` : `${month} ${d.getDate()}, ${d.getFullYear()}`;
 }
 
+const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** A moment near now in local time (kura_core::human::when in Rust): "today at 14:05", "tomorrow at 02:00", "Mon at 02:00", "Nov 30 at 02:00". */
+export function formatWhen(at: number, now: number = Date.now() / 1000): string {
+  const d = new Date(at * 1000);
+  const today = new Date(now * 1000);
+  const clock = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const day = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const days = Math.round((day(d) - day(today)) / 86_400_000);
+  if (days === 0) return `today at ${clock}`;
+  if (days === 1) return `tomorrow at ${clock}`;
+  if (days === -1) return `yesterday at ${clock}`;
+  if (Math.abs(days) < 6) return `${WEEKDAYS[d.getDay()]} at ${clock}`;
+  return `${formatShortDate(at, now)} at ${clock}`;
+}
+
 /** "45 s", "10 min", "2 h 5 min". */
 export function formatDuration(seconds: number): string {
   // Times are whole seconds: a run that took none took under one.

@@ -8,6 +8,7 @@ import {
   formatProgress,
   formatRelative,
   formatSavings,
+  formatWhen,
   plural,
   progressRatio,
 } from "../../src/lib/format";
@@ -26,6 +27,13 @@ describe("the engine's table of cases", () => {
 
   it.each(cases.relative as [number, string][])("%d reads as %s, as in Rust", (at, text) => {
     expect(formatRelative(at, cases.now)).toBe(text);
+  });
+
+  // Rust wrote these in UTC; the UI says them in local time. Moved by the local offset, each
+  // moment's local clock reads what UTC's did (the cases are not within hours of a DST change).
+  const asLocal = (at: number) => at + new Date(at * 1000).getTimezoneOffset() * 60;
+  it.each(cases.when_utc as [number, string][])("%d reads as %s in UTC, as in Rust", (at, text) => {
+    expect(formatWhen(asLocal(at), asLocal(cases.now))).toBe(text);
   });
 });
 

@@ -108,6 +108,9 @@ fn back_up_list_verify_restore_and_schedule_from_the_command_line() {
     assert!((now + 3590..=now + 3700).contains(&until), "{hour}");
     let pause_file = sb.vault().join("backup/pause.json");
     assert!(pause_file.exists());
+    // Said as the app says it: a time of day, not a timestamp.
+    let text = sb.run(&["backup", "pause", "--until", "tomorrow"]).text();
+    assert!(text.contains("paused until tomorrow at 00:00"), "{text}");
     assert_eq!(sb.ok(&["backup", "pause"])["until"], Value::Null);
     sb.ok(&["backup", "resume"]);
     assert!(!pause_file.exists());
