@@ -7,10 +7,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
 import { KURA, type Vault } from "./vault";
 
-export const DIST = fileURLToPath(new URL("../../dist/", import.meta.url));
+/** The built UI the server sends: ui/dist, or `$KURA_UI_DIST` (a folder ending in "/"). */
+export const DIST = process.env.KURA_UI_DIST ?? fileURLToPath(new URL("../../dist/", import.meta.url));
 export const RESULTS = fileURLToPath(new URL("../../test-results/", import.meta.url));
 
 export type Kura = {
@@ -87,9 +88,10 @@ export async function launch(): Promise<Browser> {
   });
 }
 
-/** A browser signed in to `kura` (its own cookies), on `hash`. */
-export async function openApp(browser: Browser, kura: Kura, hash = "#/dashboard"): Promise<Page> {
-  const context: BrowserContext = await browser.newContext({ viewport: { width: 1360, height: 860 } });
+/** A browser signed in to `kura` (its own cookies), on `hash`; `options` set its colour scheme,
+ * reduced motion and the like. */
+export async function openApp(browser: Browser, kura: Kura, hash = "#/dashboard", options: BrowserContextOptions = {}): Promise<Page> {
+  const context: BrowserContext = await browser.newContext({ viewport: { width: 1360, height: 860 }, ...options });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
