@@ -255,7 +255,7 @@ pub fn run(
                 for r in &list {
                     let took = r
                         .finished
-                        .map(|f| format!("{}s", f - r.started))
+                        .map(|f| human::duration(f.saturating_sub(r.started).max(0) as u64))
                         .unwrap_or_default();
                     let _ = writeln!(
                         text,
@@ -283,19 +283,19 @@ pub fn run(
             } else if let (Some(t), Some(b)) = (target, backup) {
                 let c = backups.backup_contents(t, b)?;
                 let mut text = format!(
-                    "Backup {} ({} files, {}):\n",
+                    "Backup {} ({}, {}):\n",
                     c.info.id,
-                    c.info.files,
+                    human::count(c.info.files, "file"),
                     human::bytes(c.info.bytes)
                 );
                 for p in &c.projects {
                     let _ = writeln!(
                         text,
-                        "  {}/{}  {}  {} files, {}{}",
+                        "  {}/{}  {}  {}, {}{}",
                         p.workspace,
                         p.name,
                         p.status,
-                        p.file_count,
+                        human::count(p.file_count, "file"),
                         human::bytes(p.logical_size),
                         if p.linked { "  (linked)" } else { "" }
                     );
@@ -307,12 +307,12 @@ pub fn run(
                 for b in list.iter().rev() {
                     let _ = writeln!(
                         text,
-                        "{}  {}  {} files, {}, {} projects, from {}",
+                        "{}  {}  {}, {}, {}, from {}",
                         b.id,
                         human::ago(b.finished, now),
-                        b.files,
+                        human::count(b.files, "file"),
                         human::bytes(b.bytes),
-                        b.projects,
+                        human::count(b.projects, "project"),
                         b.host
                     );
                 }

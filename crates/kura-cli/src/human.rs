@@ -1,7 +1,7 @@
 //! Numbers and times formatted for people.
 
 /// "1.2 GiB", "340 KiB", "12 B": the engine's one rule, the one the UI follows too.
-pub use kura_core::human::{bytes, count};
+pub use kura_core::human::{bytes, count, duration};
 
 /// "3 minutes ago", "yesterday", "5 months ago", "in 2 days": the engine's one rule, as the UI
 /// says it.

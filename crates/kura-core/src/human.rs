@@ -41,6 +41,26 @@ pub fn count(n: u64, one: &str) -> String {
     }
 }
 
+/// "under 1 s", "45 s", "10 min 5 s", "2 h 5 min": how long something took, in whole seconds.
+pub fn duration(seconds: u64) -> String {
+    match seconds {
+        0 => "under 1 s".into(),
+        1..=59 => format!("{seconds} s"),
+        60..=3599 => match (seconds / 60, seconds % 60) {
+            (m, 0) => format!("{m} min"),
+            (m, s) => format!("{m} min {s} s"),
+        },
+        _ => {
+            // Minutes rounded, halves up; 59.5 and more make the next hour.
+            let minutes = (seconds + 30) / 60;
+            match (minutes / 60, minutes % 60) {
+                (h, 0) => format!("{h} h"),
+                (h, m) => format!("{h} h {m} min"),
+            }
+        }
+    }
+}
+
 /// How `at` relates to `now` (seconds since the epoch): "just now", "3 hours ago", "yesterday",
 /// "in 2 days", "5 months ago".
 pub fn relative(at: i64, now: i64) -> String {
@@ -221,6 +241,21 @@ mod tests {
         -31_536_000,
     ];
 
+    /// Durations in seconds at and around each edge of the rule.
+    const DURATION_CASES: &[u64] = &[
+        0, 1, 45, 59, 60, 61, 600, 605, 3_599, 3_600, 3_629, 3_630, 7_199, 7_200, 7_500, 86_400,
+        90_061,
+    ];
+
+    #[test]
+    fn durations_read_in_units_people_use() {
+        assert_eq!(duration(0), "under 1 s");
+        assert_eq!(duration(45), "45 s");
+        assert_eq!(duration(605), "10 min 5 s");
+        assert_eq!(duration(7_500), "2 h 5 min");
+        assert_eq!(duration(7_199), "2 h");
+    }
+
     #[test]
     fn moments_read_as_times_of_day() {
         let tz = chrono::Utc;
@@ -259,8 +294,14 @@ mod tests {
                 .map(|&after| (now + after, super::when(now + after, now, &chrono::Utc)))
                 .collect(),
         );
+        let durations = rows(
+            DURATION_CASES
+                .iter()
+                .map(|&s| (s as i64, duration(s)))
+                .collect(),
+        );
         let text = format!(
-            "{{\n  \"_\": \"Written by kura-core's human.rs test (KURA_UPDATE_BINDINGS=1 cargo test -p kura-core human); ui/tests/unit/format.test.ts checks format.ts against it.\",\n  \"now\": {now},\n  \"bytes\": [\n{sizes}\n  ],\n  \"relative\": [\n{relative}\n  ],\n  \"when_utc\": [\n{when}\n  ]\n}}\n"
+            "{{\n  \"_\": \"Written by kura-core's human.rs test (KURA_UPDATE_BINDINGS=1 cargo test -p kura-core human); ui/tests/unit/format.test.ts checks format.ts against it.\",\n  \"now\": {now},\n  \"bytes\": [\n{sizes}\n  ],\n  \"relative\": [\n{relative}\n  ],\n  \"when_utc\": [\n{when}\n  ],\n  \"duration\": [\n{durations}\n  ]\n}}\n"
         );
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../ui/src/lib/format-cases.json");

@@ -105,7 +105,7 @@ export function formatWhen(at: number, now: number = Date.now() / 1000): string 
   return `${formatShortDate(at, now)} at ${clock}`;
 }
 
-/** "45 s", "10 min", "2 h 5 min". */
+/** "45 s", "10 min", "2 h 5 min" (kura_core::human::duration in Rust). */
 export function formatDuration(seconds: number): string {
   // Times are whole seconds: a run that took none took under one.
   if (seconds < 1) return "under 1 s";
@@ -115,8 +115,10 @@ export function formatDuration(seconds: number): string {
     const s = seconds % 60;
     return s ? `${m} min ${s} s` : `${m} min`;
   }
-  const h = Math.floor(seconds / 3600);
-  const m = Math.round((seconds % 3600) / 60);
+  // Minutes rounded, halves up; 59.5 and more make the next hour.
+  const minutes = Math.round(seconds / 60);
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
   return m ? `${h} h ${m} min` : `${h} h`;
 }
 

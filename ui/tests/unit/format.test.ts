@@ -29,6 +29,10 @@ describe("the engine's table of cases", () => {
     expect(formatRelative(at, cases.now)).toBe(text);
   });
 
+  it.each(cases.duration as [number, string][])("%d seconds read as %s, as in Rust", (s, text) => {
+    expect(formatDuration(s)).toBe(text);
+  });
+
   // Rust wrote these in UTC; the UI says them in local time. Moved by the local offset, each
   // moment's local clock reads what UTC's did (the cases are not within hours of a DST change).
   const asLocal = (at: number) => at + new Date(at * 1000).getTimezoneOffset() * 60;
