@@ -219,9 +219,9 @@ pub fn run(
                     Ok(r) => {
                         let _ = writeln!(
                             text,
-                            "Backed up to '{name}': backup {} — {} files, {}; read {}, sent {} ({} new chunks)",
+                            "Backed up to '{name}': backup {} — {}, {}; read {}, sent {} ({} new chunks)",
                             r.backup.id,
-                            r.backup.files,
+                            human::count(r.backup.files, "file"),
                             human::bytes(r.backup.bytes),
                             human::bytes(r.run.bytes_read),
                             human::bytes(r.run.bytes_sent),
@@ -393,12 +393,15 @@ pub fn run(
         } => {
             let r = backups.restore(target, backup, project.as_deref(), to, &job)?;
             let text = format!(
-                "Restored {} ({} files, {}) from backup {} to {}",
+                "Restored {} ({}, {}) from backup {} to {}",
                 match project {
                     Some(p) => format!("project '{p}'"),
-                    None => format!("the vault with {} projects", r.projects.len()),
+                    None => format!(
+                        "the vault with {}",
+                        human::count(r.projects.len() as u64, "project")
+                    ),
                 },
-                r.files,
+                human::count(r.files, "file"),
                 human::bytes(r.bytes),
                 r.backup,
                 r.destination.display()

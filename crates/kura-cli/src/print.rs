@@ -68,7 +68,11 @@ impl Out {
             return;
         }
         println!("Vault      {}", vault.root().display());
-        println!("Workspace  {} ({} projects)", ws.name, ws.project_count);
+        println!(
+            "Workspace  {} ({})",
+            ws.name,
+            human::count(ws.project_count, "project")
+        );
         println!(
             "Projects   {} active, {} archived, {} in the trash",
             stats.projects.active, stats.projects.archived, stats.projects.deleted
@@ -248,14 +252,14 @@ impl Out {
         for (name, r) in reports {
             match &r.version {
                 Some(v) => println!(
-                    "{name}: version {} — {} added, {} modified, {} removed ({} files, {}; read {} files, {})",
+                    "{name}: version {} — {} added, {} modified, {} removed ({}, {}; read {}, {})",
                     v.short_id,
                     r.changes.added,
                     r.changes.modified,
                     r.changes.removed,
-                    r.files,
+                    human::count(r.files, "file"),
                     human::bytes(r.size),
-                    r.files_read,
+                    human::count(r.files_read, "file"),
                     human::bytes(r.bytes_read)
                 ),
                 None => println!(
@@ -330,8 +334,8 @@ impl Out {
             return print_json(r);
         }
         println!(
-            "{headline}: {} files written ({}), {} removed",
-            r.files_written,
+            "{headline}: {} written ({}), {} removed",
+            human::count(r.files_written, "file"),
             human::bytes(r.bytes_written),
             r.files_removed
         );
@@ -555,8 +559,8 @@ impl Out {
             return print_json(r);
         }
         println!(
-            "Extracted {} files ({}) into {}",
-            r.files,
+            "Extracted {} ({}) into {}",
+            human::count(r.files, "file"),
             human::bytes(r.bytes),
             r.dest.display()
         );
