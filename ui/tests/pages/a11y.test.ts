@@ -47,12 +47,15 @@ async function go(p: Page, hash: string) {
 
 type Theme = "light" | "dark";
 
-/** Visits every view of `vault` in `theme` and answers axe's serious and critical findings. */
-async function auditViews(vault: Vault, label: string, theme: Theme, project: () => string): Promise<string[]> {
+type Check = (where: string, shot?: boolean) => Promise<void>;
+
+/** Visits every view of `vault` in `theme` and answers axe's serious and critical findings;
+ * `more` visits what only a vault with data has. */
+async function auditViews(vault: Vault, label: string, theme: Theme, project: () => string, more?: (p: Page, check: Check) => Promise<void>): Promise<string[]> {
   const options: BrowserContextOptions = { colorScheme: theme };
   const p = (page = await openApp(browser, kura!, "#/dashboard", options));
   const found: string[] = [];
-  const check = async (where: string, shot = false) => {
+  const check: Check = async (where, shot = false) => {
     found.push(...(await seriousViolations(p, `${label}/${theme} ${where}`)));
     if (shot) await p.screenshot({ path: `${SHOTS}/${label}-${theme}-${where.replace(/[^a-z0-9]+/gi, "-")}.png` });
   };
@@ -85,6 +88,9 @@ async function auditViews(vault: Vault, label: string, theme: Theme, project: ()
   await p.getByRole("dialog").waitFor();
   await p.waitForTimeout(200);
   await check("help", true);
+  await p.keyboard.press("Escape");
+  await p.getByRole("dialog").waitFor({ state: "detached" });
+  await more?.(p, check);
   expect(pageErrors(p)).toEqual([]);
   await p.context().close();
   page = undefined;
@@ -107,7 +113,37 @@ describe("axe-core finds no serious or critical violation", () => {
     it(`on any view of a vault with data, ${theme}`, async () => {
       const vault = seededVault();
       kura = await startKura(vault);
-      const found = await auditViews(vault, "seeded", theme, () => "kura-site");
+      const found = await auditViews(vault, "seeded", theme, () => "kura-site", async (p, check) => {
+        const dialog = p.getByRole("dialog");
+        const closeDialog = async () => {
+          await p.keyboard.press("Escape");
+          await dialog.waitFor({ state: "detached" });
+        };
+        // The trash, with its rows' Restore and Delete forever.
+        await go(p, "#/projects");
+        await p.getByRole("radio", { name: "Trash" }).click();
+        await p.locator('[data-project="old-prototype"]').waitFor();
+        await check("projects-trash", true);
+        // An archived project's page.
+        await go(p, `#/project/${vault.json<{ id: string }>("project", "show", "ml-notebooks").id}/files`);
+        await check("project-archived", true);
+        // A project's details, in a dialog.
+        await go(p, `#/project/${vault.json<{ id: string }>("project", "show", "kura-site").id}/files`);
+        await p.getByRole("button", { name: "Edit details" }).click();
+        await dialog.waitFor();
+        await check("edit-details-dialog", true);
+        await closeDialog();
+        // A file's preview.
+        await p.getByRole("button", { name: "index.html" }).click();
+        await p.waitForTimeout(300);
+        await check("file-preview", true);
+        // A new backup target.
+        await go(p, "#/backups");
+        await p.getByTestId("add-target").click();
+        await dialog.waitFor();
+        await check("add-target-dialog", true);
+        await closeDialog();
+      });
       expect(found.join("\n")).toBe("");
     });
   }
@@ -118,9 +154,14 @@ async function focused(p: Page) {
   return p.evaluate(() => {
     const el = document.activeElement as HTMLElement | SVGElement | null;
     if (!el || el === document.body) return null;
-    const css = getComputedStyle(el);
-    const outline = css.outlineStyle !== "none" && parseFloat(css.outlineWidth) > 0;
-    const ring = css.boxShadow !== "none";
+    const shows = (e: Element | null) => {
+      if (!e) return false;
+      const css = getComputedStyle(e);
+      return (css.outlineStyle !== "none" && parseFloat(css.outlineWidth) > 0) || css.boxShadow !== "none";
+    };
+    // Its own outline or ring, or its box's (a borderless field inside a bordered one).
+    const outline = shows(el);
+    const ring = shows(el.parentElement);
     const rect = el.querySelector("rect");
     const stroke = !!rect && parseFloat(getComputedStyle(rect).strokeWidth) >= 2 && getComputedStyle(rect).stroke !== "none";
     const name = el.getAttribute("aria-label") ?? el.getAttribute("data-testid") ?? (el.textContent ?? "").trim().slice(0, 40);
@@ -152,25 +193,32 @@ describe("keyboard", () => {
     expect(pageErrors(p)).toEqual([]);
   });
 
-  it("shows where the focus is on every stop of the projects list and a project page", async () => {
+  it("shows where the focus is on every Tab stop of the views and a dialog", async () => {
     const vault = seededVault();
     kura = await startKura(vault);
     const p = (page = await openApp(browser, kura, "#/projects"));
     const id = vault.json<{ id: string }>("project", "show", "kura-site").id;
     const unseen: string[] = [];
-    for (const hash of ["#/projects", `#/project/${id}/files`]) {
-      await go(p, hash);
-      await p.locator("body").click({ position: { x: 1300, y: 840 } });
+    const tabThrough = async (where: string, least: number) => {
       const seen = new Set<string>();
       for (let i = 0; i < 60; i++) {
         await p.keyboard.press("Tab");
         const now = await focused(p);
         if (!now) continue;
-        if (!now.visible) unseen.push(`${hash} ${now.what}`);
+        if (!now.visible) unseen.push(`${where} ${now.what}`);
         seen.add(now.what);
       }
-      expect(seen.size, `Tab stops on ${hash}`).toBeGreaterThan(10);
+      expect(seen.size, `Tab stops on ${where}`).toBeGreaterThanOrEqual(least);
+    };
+    for (const hash of ["#/projects", `#/project/${id}/files`, `#/project/${id}/history`, "#/backups", "#/settings"]) {
+      await go(p, hash);
+      await p.locator("body").click({ position: { x: 1300, y: 840 } });
+      await tabThrough(hash, 10);
     }
+    await go(p, `#/project/${id}/files`);
+    await p.getByRole("button", { name: "Edit details" }).click();
+    await p.getByRole("dialog").waitFor();
+    await tabThrough("the details dialog", 6);
     expect(unseen).toEqual([]);
   });
 });
