@@ -548,7 +548,7 @@ impl fmt::Display for ByteSize {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The largest unit that divides the size exactly, so "64 MiB" stays "64 MiB" and a
         // size a person wrote in 1000s ("5 MB") is written back as they wrote it.
-        const UNITS: [(&str, u64); 7] = [
+        const UNITS: [(&str, u64); 8] = [
             ("TiB", 1 << 40),
             ("TB", 1_000_000_000_000),
             ("GiB", 1 << 30),
@@ -556,6 +556,7 @@ impl fmt::Display for ByteSize {
             ("MiB", 1 << 20),
             ("MB", 1_000_000),
             ("KiB", 1 << 10),
+            ("KB", 1_000),
         ];
         for (unit, size) in UNITS {
             if self.0 >= size && self.0.is_multiple_of(size) {
@@ -714,7 +715,7 @@ mod tests {
         }
         assert_eq!(ByteSize(5_000_000).to_string(), "5 MB");
         assert_eq!(ByteSize(2_000_000_000).to_string(), "2 GB");
-        assert_eq!(ByteSize(1_500_000).to_string(), "1500000 B");
+        assert_eq!(ByteSize(1_500_000).to_string(), "1500 KB");
         // What config.toml holds reads back as itself.
         for n in [
             0,
@@ -732,7 +733,8 @@ mod tests {
             );
         }
         assert_eq!(ByteSize(1 << 20).to_string(), "1 MiB");
-        assert_eq!(ByteSize(1000).to_string(), "1000 B");
+        assert_eq!(ByteSize(1000).to_string(), "1 KB");
+        assert_eq!(ByteSize(1001).to_string(), "1001 B");
         // Messages round; config files stay exact.
         assert_eq!(ByteSize(16_201_046).approx(), "15.5 MiB");
         assert_eq!(ByteSize(300 << 20).approx(), "300 MiB");

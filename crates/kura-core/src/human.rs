@@ -294,6 +294,14 @@ mod tests {
                 .map(|&after| (now + after, super::when(now + after, now, &chrono::Utc)))
                 .collect(),
         );
+        // How config.toml and the app's fields write a size exactly (ByteSize's Display).
+        let exact = rows(
+            SIZE_CASES
+                .iter()
+                .chain(&[1000, 1_500_000, 5_000_000, 2_000_000_000, 1_000_000_000_000])
+                .map(|&n| (n as i64, crate::ByteSize(n).to_string()))
+                .collect(),
+        );
         let durations = rows(
             DURATION_CASES
                 .iter()
@@ -301,7 +309,7 @@ mod tests {
                 .collect(),
         );
         let text = format!(
-            "{{\n  \"_\": \"Written by kura-core's human.rs test (KURA_UPDATE_BINDINGS=1 cargo test -p kura-core human); ui/tests/unit/format.test.ts checks format.ts against it.\",\n  \"now\": {now},\n  \"bytes\": [\n{sizes}\n  ],\n  \"relative\": [\n{relative}\n  ],\n  \"when_utc\": [\n{when}\n  ],\n  \"duration\": [\n{durations}\n  ]\n}}\n"
+            "{{\n  \"_\": \"Written by kura-core's human.rs test (KURA_UPDATE_BINDINGS=1 cargo test -p kura-core human); ui/tests/unit/format.test.ts checks format.ts against it.\",\n  \"now\": {now},\n  \"bytes\": [\n{sizes}\n  ],\n  \"relative\": [\n{relative}\n  ],\n  \"when_utc\": [\n{when}\n  ],\n  \"duration\": [\n{durations}\n  ],\n  \"exact\": [\n{exact}\n  ]\n}}\n"
         );
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../ui/src/lib/format-cases.json");

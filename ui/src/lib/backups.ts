@@ -14,7 +14,7 @@ import type {
   TargetHealth,
   TargetStatus,
 } from "./api/types";
-import { formatBytes, formatDuration, formatShortDate, formatWhen, plural } from "./format";
+import { formatBytes, formatDuration, formatExactSize, formatShortDate, formatWhen, plural } from "./format";
 
 export type Tone = "success" | "accent" | "warning" | "danger" | "neutral";
 
@@ -188,9 +188,11 @@ export function formatRate(rate: Rate | null | undefined): string {
   return rate ? `${formatBytes(rate)}/s` : "no limit";
 }
 
-/** The text a person edits for a limit ("5 MiB/s", or empty); the engine reads it. */
+/** The text a person edits for a limit ("5 MiB/s", "1500 KB/s", or empty); the engine reads it.
+ * Exact, so saving the form unchanged keeps the limit as it was. */
 export function rateInput(rate: Rate | null | undefined): string {
-  return rate ? formatRate(rate) : "";
+  if (typeof rate === "string") return rate.trim();
+  return rate ? `${formatExactSize(rate)}/s` : "";
 }
 
 // ----- errors in the target forms

@@ -26,6 +26,26 @@ export function formatBytes(bytes: number): string {
   return `${text} ${UNITS[unit]}`;
 }
 
+const EXACT_UNITS: [string, number][] = [
+  ["TiB", 1024 ** 4],
+  ["TB", 1e12],
+  ["GiB", 1024 ** 3],
+  ["GB", 1e9],
+  ["MiB", 1024 ** 2],
+  ["MB", 1e6],
+  ["KiB", 1024],
+  ["KB", 1e3],
+];
+
+/** "64 MiB", "5 MB", "1001 B": a size exactly, in the largest unit that holds it, as the engine
+ * writes it to config.toml (ByteSize's Display), for text a person edits and sends back. */
+export function formatExactSize(bytes: number): string {
+  for (const [unit, size] of EXACT_UNITS) {
+    if (bytes >= size && bytes % size === 0) return `${bytes / size} ${unit}`;
+  }
+  return `${bytes} B`;
+}
+
 /** "1,234,567 bytes". */
 export function formatExactBytes(bytes: number): string {
   return `${grouped.format(bytes)} ${bytes === 1 ? "byte" : "bytes"}`;

@@ -9,6 +9,7 @@ import {
   behindText,
   describeLocation,
   formatRate,
+  rateInput,
   formatWhen,
   healthSummary,
   overview,
@@ -56,6 +57,10 @@ describe("words and numbers", () => {
     expect(retentionText({ retention_days: 30 })).toBe("Keeps every backup up to 30 days old (the newest is always kept)");
     expect(formatRate(5 * 1024 * 1024)).toBe("5 MiB/s");
     expect(formatRate(null)).toBe("no limit");
+    // The text to edit is exact: saved unchanged, the limit stays what it was.
+    expect(rateInput(1_500_000)).toBe("1500 KB/s");
+    expect(rateInput(5 * 1024 * 1024)).toBe("5 MiB/s");
+    expect(rateInput(null)).toBe("");
   });
 
   it("says what progress counts", () => {

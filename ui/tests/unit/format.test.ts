@@ -4,6 +4,7 @@ import {
   formatCount,
   formatDuration,
   formatExactBytes,
+  formatExactSize,
   formatPercent,
   formatProgress,
   formatRelative,
@@ -27,6 +28,10 @@ describe("the engine's table of cases", () => {
 
   it.each(cases.relative as [number, string][])("%d reads as %s, as in Rust", (at, text) => {
     expect(formatRelative(at, cases.now)).toBe(text);
+  });
+
+  it.each(cases.exact as [number, string][])("%d bytes are written exactly as %s, as in Rust", (n, text) => {
+    expect(formatExactSize(n)).toBe(text);
   });
 
   it.each(cases.duration as [number, string][])("%d seconds read as %s, as in Rust", (s, text) => {
