@@ -61,8 +61,8 @@ impl Out {
                 "vault": vault.root(),
                 "workspace": ws,
                 "projects": stats.projects,
-                "logical_bytes": stats.logical_bytes,
-                "stored_bytes": stats.stored_bytes,
+                "latest_bytes": stats.latest_bytes,
+                "on_disk_bytes": stats.on_disk_bytes,
                 "disk_free_bytes": stats.disk_free_bytes,
             }));
             return;
@@ -78,9 +78,9 @@ impl Out {
             stats.projects.active, stats.projects.archived, stats.projects.deleted
         );
         println!(
-            "Size       {} of files, {} stored, {} free on disk",
-            human::bytes(stats.logical_bytes),
-            human::bytes(stats.stored_bytes),
+            "Size       latest versions hold {}, the vault takes {} on disk, {} free",
+            human::bytes(stats.latest_bytes),
+            human::bytes(stats.on_disk_bytes),
             human::bytes(stats.disk_free_bytes)
         );
     }
@@ -396,49 +396,38 @@ impl Out {
             "Projects: {} active, {} archived, {} in the trash",
             s.projects.active, s.projects.archived, s.projects.deleted
         );
-        let ratio = if s.stored_bytes > 0 {
-            s.logical_bytes as f64 / s.stored_bytes as f64
-        } else {
-            0.0
+        let projects_folder = match &s.projects_folder {
+            Some(p) => format!(" (with the projects folder {p})"),
+            None => String::new(),
         };
         println!(
-            "Files {}  stored {}  saved {} ({ratio:.1}x)",
-            human::bytes(s.logical_bytes),
-            human::bytes(s.stored_bytes),
-            human::bytes(s.saved_bytes)
+            "On disk: {}{projects_folder}",
+            human::bytes(s.on_disk_bytes)
         );
+        println!("Latest versions hold: {}", human::bytes(s.latest_bytes));
+        println!("{}", savings(s));
         println!(
             "Disk: {} free of {}",
             human::bytes(s.disk_free_bytes),
             human::bytes(s.disk_total_bytes)
         );
-        println!("\nLayers");
+        println!("\nOn disk by layer");
         for l in &s.layers {
-            if l.layer == "cache" {
-                println!(
-                    "  cache    up to {} of hot chunks in memory",
-                    human::bytes(l.stored_bytes)
-                );
-                continue;
-            }
-            if l.layer == "catalog" {
-                println!("  catalog  {:>45} stored", human::bytes(l.stored_bytes));
-                continue;
-            }
+            let held = if l.logical_bytes > 0 || l.layer == "git" || l.layer == "chunks" {
+                format!(
+                    "{:>10} holding {:>10}",
+                    human::count(l.files, "file"),
+                    human::bytes(l.logical_bytes)
+                )
+            } else if l.layer == "archives" {
+                format!("{:>10}", human::count(l.files, "archive"))
+            } else {
+                String::new()
+            };
             println!(
-                "  {:<8} {:>14} {:>10} of files {:>10} stored",
-                l.layer,
-                human::count(l.files, "file"),
-                human::bytes(l.logical_bytes),
-                human::bytes(l.stored_bytes)
-            );
-        }
-        if s.chunk_logical_bytes > 0 {
-            println!(
-                "  chunks: {} of large files → {} after dedup → {} after compression",
-                human::bytes(s.chunk_logical_bytes),
-                human::bytes(s.chunk_unique_bytes),
-                human::bytes(s.chunk_stored_bytes)
+                "  {:<9} {:>10}  {held}",
+                layer_name(&l.layer),
+                human::bytes(l.on_disk_bytes),
             );
         }
         println!("\nWorkspaces");
@@ -870,5 +859,35 @@ mod tests {
         assert!(writing.contains(" 1.5 MiB/3 MiB "), "{writing}");
         let restoring = first("restoring");
         assert!(restoring.ends_with("restoring… 48.4 KiB"), "{restoring}");
+    }
+}
+
+/// The layer's name as the dashboard writes it.
+fn layer_name(layer: &str) -> &str {
+    match layer {
+        "files" => "projects",
+        "git" => "histories",
+        "chunks" => "chunks",
+        "archives" => "archives",
+        "catalog" => "catalog",
+        _ => "other",
+    }
+}
+
+/// What dedup and compression saved, in the words the dashboard uses.
+fn savings(s: &Stats) -> String {
+    if s.versions == 0 {
+        return "Saved: nothing yet (no versions)".into();
+    }
+    let what = format!(
+        "all {} would take {} as plain copies; stored in {}",
+        human::count(s.versions, "version"),
+        human::bytes(s.all_versions_bytes),
+        human::bytes(s.versions_on_disk_bytes)
+    );
+    if s.saved_bytes > 0 {
+        format!("Saved: {} ({what})", human::bytes(s.saved_bytes))
+    } else {
+        format!("Saved: nothing yet ({what}, the histories' own overhead)")
     }
 }

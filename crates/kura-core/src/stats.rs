@@ -1,5 +1,16 @@
-//! Where the space goes: logical vs stored bytes, savings, usage per workspace, project, layer and
-//! file type, the largest files, free disk space and growth over time.
+//! Where the space goes. Four figures, each defined here once and named the same in every door
+//! (the dashboard, `kura stats`, the HTTP API):
+//!
+//! - [`Stats::on_disk_bytes`]: what the vault takes on disk, all of it: the length of every file
+//!   under the vault folder (catalog, histories, chunks, archives, project folders, templates,
+//!   spare files, locks), plus the projects folder when it is configured outside the vault.
+//! - [`Stats::latest_bytes`]: what the latest versions hold, the content size of every project's
+//!   latest version.
+//! - [`Stats::all_versions_bytes`], [`Stats::versions_on_disk_bytes`], [`Stats::saved_bytes`]:
+//!   what every version would take as plain copies, what the histories and chunks that hold them
+//!   take, and the difference when it is a saving (0 otherwise, never negative).
+//! - [`Stats::layers`]: each storage layer's share of `on_disk_bytes`; they add up to it exactly
+//!   ("other" holds what no other layer names).
 
 use rusqlite::params;
 use serde::Serialize;
@@ -25,14 +36,15 @@ pub struct StatusCounts {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LayerUsage {
-    /// "git", "chunks", "archives", "catalog" or "cache".
+    /// "files" (the project folders), "git" (histories), "chunks" (large files), "archives",
+    /// "catalog" or "other" (settings, templates, spare files, locks).
     pub layer: String,
-    /// Files of the latest versions held in it (for archives: how many; 0 for catalog and cache).
+    /// Files of the latest versions held in it (for archives: how many; 0 for the rest).
     pub files: u64,
-    /// Bytes of those files.
+    /// Bytes of those files (0 for archives, catalog and other).
     pub logical_bytes: u64,
-    /// Bytes on disk (for the cache: its upper bound in memory).
-    pub stored_bytes: u64,
+    /// Bytes it takes on disk: its share of [`Stats::on_disk_bytes`].
+    pub on_disk_bytes: u64,
 }
 
 /// Usage of one workspace or project.
@@ -104,21 +116,26 @@ pub struct UsageSample {
 pub struct Stats {
     /// The vault folder.
     pub vault: String,
+    /// The projects folder when it is configured outside the vault folder (its files count in
+    /// `on_disk_bytes` and in the "files" layer); `None` when it is inside.
+    pub projects_folder: Option<String>,
     /// Projects by status.
     pub projects: StatusCounts,
-    /// Bytes of every project's latest version: what the files take as plain files.
-    pub logical_bytes: u64,
-    /// Bytes the vault takes on disk for all versions of all projects.
-    pub stored_bytes: u64,
-    /// Bytes of large files before dedup (latest versions).
-    pub chunk_logical_bytes: u64,
-    /// Distinct chunk bytes, after dedup and before compression (all versions).
-    pub chunk_unique_bytes: u64,
-    /// Chunk bytes after compression.
-    pub chunk_stored_bytes: u64,
-    /// Bytes saved by dedup and compression: logical minus stored (0 if stored is larger).
+    /// What the vault takes on disk, all of it: every file under the vault folder, plus the
+    /// projects folder when it is elsewhere. The layers add up to it.
+    pub on_disk_bytes: u64,
+    /// What the latest versions hold: the content size of every project's latest version.
+    pub latest_bytes: u64,
+    /// Versions kept in histories (archived projects' are in their archives).
+    pub versions: u64,
+    /// What those versions would take as plain, uncompressed copies of their files.
+    pub all_versions_bytes: u64,
+    /// What they take on disk: the histories and chunks that hold them.
+    pub versions_on_disk_bytes: u64,
+    /// What dedup and compression saved: `all_versions_bytes - versions_on_disk_bytes`, or 0
+    /// when the versions take more than plain copies would (a small vault's overhead).
     pub saved_bytes: u64,
-    /// Per layer.
+    /// Per layer, adding up to `on_disk_bytes`.
     pub layers: Vec<LayerUsage>,
     /// Per workspace.
     pub workspaces: Vec<Usage>,
@@ -147,27 +164,11 @@ impl Stats {
 impl Vault {
     /// Computes the storage statistics.
     pub fn stats(&self) -> Result<Stats> {
-        let chunk_usage = self.chunks().usage()?;
-        let catalog_bytes: u64 = ["catalog.db", "catalog.db-wal", "catalog.db-shm"]
-            .iter()
-            .filter_map(|f| std::fs::metadata(self.root().join(f)).ok())
-            .map(|m| m.len())
-            .sum();
+        let disk = self.disk_usage();
+        let (all_versions_bytes, versions) = self.all_versions_bytes()?;
         let db = self.db();
-        // Each snapshot records its history's size in the project row (stored = history +
-        // chunks); summing those is far cheaper than walking thousands of repositories.
-        // (An archived project's stored size is its archive's.)
-        let histories = db.query_row(
-            "SELECT coalesce(sum(max(stored_size - chunk_stored, 0)), 0) FROM projects
-             WHERE status != 'archived'",
-            [],
-            |r| r.get::<_, i64>(0),
-        )? as u64;
-        let (archive_count, archive_bytes) = db.query_row(
-            "SELECT count(*), coalesce(sum(size), 0) FROM archives",
-            [],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-        )?;
+        let archive_count =
+            db.query_row("SELECT count(*) FROM archives", [], |r| r.get::<_, i64>(0))? as u64;
         let mut projects = StatusCounts::default();
         {
             let mut stmt = db.prepare("SELECT status, count(*) FROM projects GROUP BY status")?;
@@ -192,37 +193,19 @@ impl Vault {
         };
         let (git_files, git_bytes) = layer_rows("git")?;
         let (chunk_files, chunk_bytes) = layer_rows("chunks")?;
+        let layer = |layer: &str, files: u64, logical_bytes: u64, on_disk_bytes: u64| LayerUsage {
+            layer: layer.into(),
+            files,
+            logical_bytes,
+            on_disk_bytes,
+        };
         let layers = vec![
-            LayerUsage {
-                layer: "git".into(),
-                files: git_files,
-                logical_bytes: git_bytes,
-                stored_bytes: histories,
-            },
-            LayerUsage {
-                layer: "chunks".into(),
-                files: chunk_files,
-                logical_bytes: chunk_bytes,
-                stored_bytes: chunk_usage.stored_bytes,
-            },
-            LayerUsage {
-                layer: "archives".into(),
-                files: archive_count,
-                logical_bytes: 0,
-                stored_bytes: archive_bytes,
-            },
-            LayerUsage {
-                layer: "catalog".into(),
-                files: 0,
-                logical_bytes: 0,
-                stored_bytes: catalog_bytes,
-            },
-            LayerUsage {
-                layer: "cache".into(),
-                files: 0,
-                logical_bytes: 0,
-                stored_bytes: self.config().storage.cache_size.0,
-            },
+            layer("files", 0, 0, disk.files),
+            layer("git", git_files, git_bytes, disk.git),
+            layer("chunks", chunk_files, chunk_bytes, disk.chunks),
+            layer("archives", archive_count, 0, disk.archives),
+            layer("catalog", 0, 0, disk.catalog),
+            layer("other", 0, 0, disk.other),
         ];
         let usage_row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Usage> {
             Ok(Usage {
@@ -290,22 +273,24 @@ impl Vault {
             })?
             .collect::<rusqlite::Result<_>>()?;
         growth.reverse();
-        let logical_bytes: u64 = db.query_row(
+        let latest_bytes: u64 = db.query_row(
             "SELECT coalesce(sum(logical_size), 0) FROM projects",
             [],
             |r| r.get::<_, i64>(0),
         )? as u64;
         drop(db);
-        let stored_bytes = histories + chunk_usage.stored_bytes + archive_bytes + catalog_bytes;
+        let versions_on_disk_bytes = disk.git + disk.chunks;
+        let projects_dir = self.projects_dir();
         Ok(Stats {
             vault: self.root().display().to_string(),
+            projects_folder: (!disk.projects_inside).then(|| projects_dir.display().to_string()),
             projects,
-            logical_bytes,
-            stored_bytes,
-            chunk_logical_bytes: chunk_bytes,
-            chunk_unique_bytes: chunk_usage.raw_bytes,
-            chunk_stored_bytes: chunk_usage.stored_bytes,
-            saved_bytes: logical_bytes.saturating_sub(stored_bytes),
+            on_disk_bytes: disk.total(),
+            latest_bytes,
+            versions,
+            all_versions_bytes,
+            versions_on_disk_bytes,
+            saved_bytes: all_versions_bytes.saturating_sub(versions_on_disk_bytes),
             layers,
             workspaces,
             projects_usage,
@@ -316,5 +301,106 @@ impl Vault {
             growth,
             quota: self.quota_status()?,
         })
+    }
+
+    /// Walks the vault folder (and the projects folder when it is elsewhere) and sorts every
+    /// file's length into its layer.
+    fn disk_usage(&self) -> DiskUsage {
+        let root = self.root();
+        let projects = self.projects_dir();
+        let projects = projects.canonicalize().unwrap_or(projects);
+        let spares = projects.join(kura_durable::SPARES_DIR);
+        let inside = projects.starts_with(root);
+        let mut usage = DiskUsage {
+            projects_inside: inside,
+            ..DiskUsage::default()
+        };
+        let mut add = |path: &std::path::Path, len: u64| {
+            let slot = if path.starts_with(&spares) {
+                &mut usage.other
+            } else if path.starts_with(&projects) {
+                &mut usage.files
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                let first = rel
+                    .components()
+                    .next()
+                    .map(|c| c.as_os_str().to_string_lossy());
+                match first.as_deref() {
+                    Some("histories") => &mut usage.git,
+                    Some("chunks") => &mut usage.chunks,
+                    Some("archives") => &mut usage.archives,
+                    Some(f) if f.starts_with("catalog.db") => &mut usage.catalog,
+                    _ => &mut usage.other,
+                }
+            } else {
+                &mut usage.other
+            };
+            *slot += len;
+        };
+        let mut walk = |dir: &std::path::Path| {
+            for entry in walkdir::WalkDir::new(dir)
+                .follow_links(false)
+                .into_iter()
+                .flatten()
+            {
+                if entry.file_type().is_file() {
+                    if let Ok(m) = entry.metadata() {
+                        add(entry.path(), m.len());
+                    }
+                }
+            }
+        };
+        walk(root);
+        if !inside {
+            walk(&projects);
+        }
+        usage
+    }
+
+    /// What every version kept in a history would take as plain copies of its files (each
+    /// version records its files' total size), and how many versions there are.
+    fn all_versions_bytes(&self) -> Result<(u64, u64)> {
+        let ids: Vec<String> = self
+            .db()
+            .prepare("SELECT id FROM projects WHERE status != 'archived'")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let (mut bytes, mut versions) = (0, 0);
+        for id in ids {
+            let Ok(repo) = git2::Repository::open_bare(self.history_path(&id)) else {
+                continue;
+            };
+            let Ok(mut walk) = repo.revwalk() else {
+                continue;
+            };
+            if walk.push_head().is_err() {
+                continue;
+            }
+            for oid in walk.flatten() {
+                if let Ok(commit) = repo.find_commit(oid) {
+                    bytes += crate::history::version_of(&commit).size;
+                    versions += 1;
+                }
+            }
+        }
+        Ok((bytes, versions))
+    }
+}
+
+/// File lengths under the vault, by layer.
+#[derive(Default)]
+struct DiskUsage {
+    projects_inside: bool,
+    files: u64,
+    git: u64,
+    chunks: u64,
+    archives: u64,
+    catalog: u64,
+    other: u64,
+}
+
+impl DiskUsage {
+    fn total(&self) -> u64 {
+        self.files + self.git + self.chunks + self.archives + self.catalog + self.other
     }
 }

@@ -791,14 +791,17 @@ export type Layer =
 
 /**  Usage of one storage layer. */
 export type LayerUsage = {
-	/**  "git", "chunks", "archives", "catalog" or "cache". */
+	/**
+	 *  "files" (the project folders), "git" (histories), "chunks" (large files), "archives",
+	 *  "catalog" or "other" (settings, templates, spare files, locks).
+	 */
 	layer: string,
-	/**  Files of the latest versions held in it (for archives: how many; 0 for catalog and cache). */
+	/**  Files of the latest versions held in it (for archives: how many; 0 for the rest). */
 	files: number,
-	/**  Bytes of those files. */
+	/**  Bytes of those files (0 for archives, catalog and other). */
 	logical_bytes: number,
-	/**  Bytes on disk (for the cache: its upper bound in memory). */
-	stored_bytes: number,
+	/**  Bytes it takes on disk: its share of [`Stats::on_disk_bytes`]. */
+	on_disk_bytes: number,
 };
 
 /**  Where a target's repository lives. */
@@ -1426,21 +1429,32 @@ export type SnapshotReport = {
 export type Stats = {
 	/**  The vault folder. */
 	vault: string,
+	/**
+	 *  The projects folder when it is configured outside the vault folder (its files count in
+	 *  `on_disk_bytes` and in the "files" layer); `None` when it is inside.
+	 */
+	projects_folder: string | null,
 	/**  Projects by status. */
 	projects: StatusCounts,
-	/**  Bytes of every project's latest version: what the files take as plain files. */
-	logical_bytes: number,
-	/**  Bytes the vault takes on disk for all versions of all projects. */
-	stored_bytes: number,
-	/**  Bytes of large files before dedup (latest versions). */
-	chunk_logical_bytes: number,
-	/**  Distinct chunk bytes, after dedup and before compression (all versions). */
-	chunk_unique_bytes: number,
-	/**  Chunk bytes after compression. */
-	chunk_stored_bytes: number,
-	/**  Bytes saved by dedup and compression: logical minus stored (0 if stored is larger). */
+	/**
+	 *  What the vault takes on disk, all of it: every file under the vault folder, plus the
+	 *  projects folder when it is elsewhere. The layers add up to it.
+	 */
+	on_disk_bytes: number,
+	/**  What the latest versions hold: the content size of every project's latest version. */
+	latest_bytes: number,
+	/**  Versions kept in histories (archived projects' are in their archives). */
+	versions: number,
+	/**  What those versions would take as plain, uncompressed copies of their files. */
+	all_versions_bytes: number,
+	/**  What they take on disk: the histories and chunks that hold them. */
+	versions_on_disk_bytes: number,
+	/**
+	 *  What dedup and compression saved: `all_versions_bytes - versions_on_disk_bytes`, or 0
+	 *  when the versions take more than plain copies would (a small vault's overhead).
+	 */
 	saved_bytes: number,
-	/**  Per layer. */
+	/**  Per layer, adding up to `on_disk_bytes`. */
 	layers: LayerUsage[],
 	/**  Per workspace. */
 	workspaces: Usage[],
@@ -1643,17 +1657,35 @@ export type TestReport = {
 	health: TargetHealth,
 };
 
-/**  What made a version. */
+/**
+ *  What made a version: the door it came through, or the engine's own reason. The same words
+ *  name it in commit trailers, JSON, the CLI's `--trigger` and the UI's labels.
+ */
 export type Trigger = 
-/**  A person asked for it. */
-"manual" | 
-/**  The folder changed and the watcher took it. */
+/**  A person in the desktop window. */
+"desktop" | 
+/**  The `kura` command line. */
+"cli" | 
+/**  The HTTP API (`kura serve`) or the browser UI it serves. */
+"http" | 
+/**  An AI agent through `kura mcp`. */
+"mcp" | 
+/**  The folder changed and the watcher took it (written `auto` before 0.2; still read). */
+"automatic" | 
+/**  The folder changed and the watcher took it (written `auto` before 0.2; still read). */
 "auto" | 
+/**  A schedule took it. */
+"schedule" | 
 /**  Taken before a restore, so the restore loses nothing. */
 "before_restore" | 
 /**  Taken before archiving. */
 "before_archive" | 
-/**  A script or agent through the CLI or API. */
+/**
+ *  A person, through a door that did not say which (and versions made before doors were
+ *  recorded).
+ */
+"manual" | 
+/**  A script or agent through the CLI or API (versions made before doors were recorded). */
 "api";
 
 /**  Usage by file type. */

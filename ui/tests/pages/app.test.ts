@@ -88,9 +88,9 @@ describe("dashboard", () => {
     const total = stats.projects.active + stats.projects.archived + stats.projects.deleted;
     await expect.poll(() => projects.textContent()).toContain(String(total));
     expect(await projects.textContent()).toContain(`${stats.projects.active} active · ${stats.projects.archived} archived · ${stats.projects.deleted} in trash`);
-    expect(await p.getByTestId("card-logical").textContent()).toContain(formatBytes(stats.logical_bytes));
-    expect(await p.getByTestId("card-stored").textContent()).toContain(formatBytes(stats.stored_bytes));
-    expect(await p.getByTestId("card-saved").textContent()).toContain(formatBytes(stats.saved_bytes));
+    expect(await p.getByTestId("card-latest").textContent()).toContain(formatBytes(stats.latest_bytes));
+    expect(await p.getByTestId("card-on-disk").textContent()).toContain(formatBytes(stats.on_disk_bytes));
+    expect(await p.getByTestId("card-saved").textContent()).toContain(stats.saved_bytes > 0 ? formatBytes(stats.saved_bytes) : "Nothing yet");
     expect(await p.getByTestId("disk-gauge").textContent()).toContain(`free of ${formatBytes(stats.disk_total_bytes)}`);
     // Exact numbers on hover, in the treemap.
     await p.hover('[data-project="billing-api"]');

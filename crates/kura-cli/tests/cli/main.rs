@@ -24,4 +24,5 @@ mod pipes;
 mod records;
 mod safety;
 mod serve;
+mod stats;
 mod workflow;

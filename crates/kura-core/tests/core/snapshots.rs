@@ -87,11 +87,18 @@ fn large_and_binary_files_go_to_the_chunk_store_and_dedup_across_projects() {
         "binary above binary_min_size"
     );
     assert_eq!(layer("code.rs"), Some(Layer::Git));
-    let before = f.vault.stats().unwrap().chunk_stored_bytes;
+    let chunks = |s: kura_core::Stats| {
+        s.layers
+            .iter()
+            .find(|l| l.layer == "chunks")
+            .unwrap()
+            .on_disk_bytes
+    };
+    let before = chunks(f.vault.stats().unwrap());
     // The same big file in another project costs (almost) nothing more.
     let root_b = f.tree("b", &[("copy.bin", &big)]);
     f.link(&root_b, "b");
-    let after = f.vault.stats().unwrap().chunk_stored_bytes;
+    let after = chunks(f.vault.stats().unwrap());
     assert!(
         after - before < 64 << 10,
         "dedup failed: {before} -> {after}"
@@ -511,7 +518,7 @@ fn statistics_follow_every_snapshot_per_layer_and_file_type() {
             .iter()
             .find(|l| l.layer == "git")
             .unwrap()
-            .stored_bytes
+            .on_disk_bytes
             > 0
     );
     // Remove the big file, add a text file: the numbers follow the next snapshot.
