@@ -90,7 +90,7 @@ describe("dashboard", () => {
     expect(await projects.textContent()).toContain(`${stats.projects.active} active · ${stats.projects.archived} archived · ${stats.projects.deleted} in trash`);
     expect(await p.getByTestId("card-latest").textContent()).toContain(formatBytes(stats.latest_bytes));
     expect(await p.getByTestId("card-on-disk").textContent()).toContain(formatBytes(stats.on_disk_bytes));
-    expect(await p.getByTestId("card-saved").textContent()).toContain(stats.saved_bytes > 0 ? formatBytes(stats.saved_bytes) : "Nothing yet");
+    expect(await p.getByTestId("card-saved").textContent()).toContain(stats.saved_bytes > 0 ? formatBytes(stats.saved_bytes) : `in ${formatBytes(stats.versions_on_disk_bytes)}. With this little data`);
     expect(await p.getByTestId("disk-gauge").textContent()).toContain(`free of ${formatBytes(stats.disk_total_bytes)}`);
     // Exact numbers on hover, in the treemap.
     await p.hover('[data-project="billing-api"]');
