@@ -355,7 +355,7 @@ pub async fn snapshot(
     with_job(&state, "snapshot", job_id, on_progress, move |api, job| {
         let opts = SnapshotOptions {
             message,
-            trigger: Trigger::Manual,
+            trigger: Some(Trigger::Desktop),
             ..Default::default()
         };
         api.snapshot(&id, &opts, job)

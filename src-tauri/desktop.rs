@@ -146,6 +146,7 @@ pub async fn open_vault_folder(
 ) -> ApiResult<AppInfo> {
     let api = off_thread(move || {
         let vault = app_settings::open_chosen(std::path::Path::new(&path), create)?;
+        vault.set_door(kura_core::Trigger::Desktop);
         Api::open(Arc::new(vault))
     })
     .await?;

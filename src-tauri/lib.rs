@@ -184,7 +184,10 @@ pub fn run() {
     // KURA_HOME, else the folder chosen in the window, else the default: as `kura` opens it.
     let api = kura_api::app_settings::open_vault()
         .map_err(ApiError::from)
-        .and_then(|v| Api::open(Arc::new(v)));
+        .and_then(|v| {
+            v.set_door(kura_core::Trigger::Desktop);
+            Api::open(Arc::new(v))
+        });
     if let Err(e) = &api {
         tracing::error!("the vault cannot be opened: {}", e.message);
     }

@@ -162,7 +162,7 @@ impl Shared {
         };
         for id in due {
             let opts = SnapshotOptions {
-                trigger: Trigger::Auto,
+                trigger: Some(Trigger::Automatic),
                 ..Default::default()
             };
             match vault.snapshot(&id, &opts, &Job::default()) {

@@ -88,8 +88,8 @@ enum Command {
         /// Who made it: "Name <email>".
         #[arg(long)]
         author: Option<String>,
-        /// What triggered it.
-        #[arg(long, default_value = "manual")]
+        /// What made it (desktop, cli, http, mcp, automatic, schedule, ...).
+        #[arg(long, default_value = "cli")]
         trigger: Trigger,
         /// Make a version even if nothing changed.
         #[arg(long)]
@@ -587,11 +587,13 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
 }
 
 fn open_vault(cli: &Cli) -> Result<Vault, Error> {
-    match &cli.vault {
+    let vault = match &cli.vault {
         Some(p) => Vault::open(p),
         // KURA_HOME, else the folder chosen in the app, else the default: as the app opens it.
         None => kura_api::app_settings::open_vault(),
-    }
+    }?;
+    vault.set_door(Trigger::Cli);
+    Ok(vault)
 }
 
 fn job(cli: &Cli) -> Job {
@@ -878,7 +880,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
             let opts = SnapshotOptions {
                 message: message.clone(),
                 author: author.clone(),
-                trigger: *trigger,
+                trigger: Some(*trigger),
                 allow_empty: *allow_empty,
             };
             let api = service(vault)?;

@@ -711,7 +711,7 @@ impl Vault {
             &p.id,
             &SnapshotOptions {
                 message: Some("Before archive".into()),
-                trigger: Trigger::BeforeArchive,
+                trigger: Some(Trigger::BeforeArchive),
                 ..Default::default()
             },
             job,
@@ -1578,7 +1578,6 @@ impl Vault {
                 &id,
                 &SnapshotOptions {
                     message: Some("Unarchived".into()),
-                    trigger: Trigger::Manual,
                     ..Default::default()
                 },
                 &Job::default(),

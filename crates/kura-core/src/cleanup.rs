@@ -154,7 +154,7 @@ pub(crate) fn retained(
     let mut buckets: HashMap<(u8, i64), (i64, Oid)> = HashMap::new();
     for (i, (id, at, trigger)) in versions.iter().enumerate() {
         let age = now - at;
-        if *trigger != Trigger::Auto
+        if *trigger != Trigger::Automatic
             || i + 1 == versions.len()
             || age < rule.keep_all_days as i64 * DAY
         {

@@ -12,22 +12,35 @@ use crate::error::{Error, Result};
 /// The branch versions are committed to.
 pub(crate) const BRANCH: &str = "refs/heads/main";
 
-/// What made a version.
+/// What made a version: the door it came through, or the engine's own reason. The same words
+/// name it in commit trailers, JSON, the CLI's `--trigger` and the UI's labels.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
-    /// A person asked for it.
-    #[default]
-    Manual,
-    /// The folder changed and the watcher took it.
-    Auto,
+    /// A person in the desktop window.
+    Desktop,
+    /// The `kura` command line.
+    Cli,
+    /// The HTTP API (`kura serve`) or the browser UI it serves.
+    Http,
+    /// An AI agent through `kura mcp`.
+    Mcp,
+    /// The folder changed and the watcher took it (older versions say `auto`, still read so).
+    #[serde(alias = "auto")]
+    Automatic,
+    /// A schedule took it.
+    Schedule,
     /// Taken before a restore, so the restore loses nothing.
     BeforeRestore,
     /// Taken before archiving.
     BeforeArchive,
-    /// A script or agent through the CLI or API.
+    /// A person, through a door that did not say which (and versions made before doors were
+    /// recorded).
+    #[default]
+    Manual,
+    /// A script or agent through the CLI or API (versions made before doors were recorded).
     Api,
 }
 
@@ -35,36 +48,54 @@ impl Trigger {
     /// The spelling used in commit trailers and JSON.
     pub fn as_str(self) -> &'static str {
         match self {
-            Trigger::Manual => "manual",
-            Trigger::Auto => "auto",
+            Trigger::Desktop => "desktop",
+            Trigger::Cli => "cli",
+            Trigger::Http => "http",
+            Trigger::Mcp => "mcp",
+            Trigger::Automatic => "automatic",
+            Trigger::Schedule => "schedule",
             Trigger::BeforeRestore => "before_restore",
             Trigger::BeforeArchive => "before_archive",
+            Trigger::Manual => "manual",
             Trigger::Api => "api",
         }
     }
 
-    fn parse(s: &str) -> Trigger {
-        match s {
-            "auto" => Trigger::Auto,
-            "before_restore" => Trigger::BeforeRestore,
-            "before_archive" => Trigger::BeforeArchive,
-            "api" => Trigger::Api,
-            _ => Trigger::Manual,
+    /// Every trigger, in the order [`Trigger::as_str`] lists them.
+    pub const ALL: [Trigger; 10] = [
+        Trigger::Desktop,
+        Trigger::Cli,
+        Trigger::Http,
+        Trigger::Mcp,
+        Trigger::Automatic,
+        Trigger::Schedule,
+        Trigger::BeforeRestore,
+        Trigger::BeforeArchive,
+        Trigger::Manual,
+        Trigger::Api,
+    ];
+
+    fn known(s: &str) -> Option<Trigger> {
+        if s == "auto" {
+            return Some(Trigger::Automatic);
         }
+        Trigger::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// Reads a commit trailer; an unknown word (a newer Kura's) reads as [`Trigger::Manual`].
+    fn parse(s: &str) -> Trigger {
+        Trigger::known(s).unwrap_or(Trigger::Manual)
     }
 }
 
 impl std::str::FromStr for Trigger {
     type Err = Error;
     fn from_str(s: &str) -> Result<Trigger> {
-        match s {
-            "manual" | "auto" | "before_restore" | "before_archive" | "api" => {
-                Ok(Trigger::parse(s))
-            }
-            _ => Err(Error::invalid(format!(
-                "'{s}' is not a trigger; use manual, auto, before_restore, before_archive or api"
-            ))),
-        }
+        Trigger::known(s).ok_or_else(|| {
+            // The two older words are still taken, but not offered.
+            let words: Vec<&str> = Trigger::ALL[..8].iter().map(|t| t.as_str()).collect();
+            Error::invalid(format!("'{s}' is not a trigger; use {}", words.join(", ")))
+        })
     }
 }
 

@@ -21,6 +21,7 @@
 //! ```
 
 mod archive;
+pub mod author;
 mod catalog;
 mod changes;
 mod cleanup;

@@ -11,7 +11,6 @@ use crate::catalog;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::history;
-use crate::history::Trigger;
 use crate::job::Job;
 use crate::snapshot::SnapshotOptions;
 use crate::staging::Staging;
@@ -565,7 +564,6 @@ impl Vault {
             &project.id,
             &SnapshotOptions {
                 message: Some(format!("Created from the {template_name} template")),
-                trigger: Trigger::Api,
                 ..Default::default()
             },
             &Job::default(),
@@ -658,7 +656,6 @@ impl Vault {
             id,
             &SnapshotOptions {
                 message: Some(message),
-                trigger: Trigger::Api,
                 ..Default::default()
             },
             job,

@@ -298,7 +298,7 @@ impl Vault {
         let safety = self.record_version(
             &p.id,
             format!("Before restoring version {}", &target.to_string()[..10]),
-            Trigger::BeforeRestore,
+            Some(Trigger::BeforeRestore),
             job,
         )?;
         let _lock = self.lock_project(&p.id)?;
@@ -343,7 +343,7 @@ impl Vault {
         self.record_version(
             &p.id,
             format!("Restored version {}", &target.to_string()[..10]),
-            Trigger::Manual,
+            None,
             &Job::default(),
         )?;
         Ok(RestoreReport {
@@ -395,7 +395,7 @@ impl Vault {
                 "Before restoring {rel} from version {}",
                 &target.to_string()[..10]
             ),
-            Trigger::BeforeRestore,
+            Some(Trigger::BeforeRestore),
             job,
         )?;
         let bytes = {
@@ -407,7 +407,7 @@ impl Vault {
         self.record_version(
             &p.id,
             format!("Restored {rel} from version {}", &target.to_string()[..10]),
-            Trigger::Manual,
+            None,
             &Job::default(),
         )?;
         Ok(RestoreReport {
@@ -426,7 +426,7 @@ impl Vault {
         &self,
         id: &str,
         message: String,
-        trigger: Trigger,
+        trigger: Option<Trigger>,
         job: &Job,
     ) -> Result<crate::SnapshotReport> {
         self.snapshot(

@@ -95,10 +95,10 @@ const BINARY_SNIFF: usize = 8192;
 pub struct SnapshotOptions {
     /// The message; a default one names the trigger.
     pub message: Option<String>,
-    /// "name <email>" or a name; the user's login name when `None`.
+    /// "name <email>" or a name; the person's git identity (else their OS account) when `None`.
     pub author: Option<String>,
-    /// What asked for it.
-    pub trigger: Trigger,
+    /// What asked for it; the door the vault serves ([`Vault::door`]) when `None`.
+    pub trigger: Option<Trigger>,
     /// Make a version even when nothing changed.
     pub allow_empty: bool,
 }
@@ -151,13 +151,6 @@ enum Outcome {
     Skipped(String),
 }
 
-fn default_author() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "kura".to_string());
-    format!("{user} <{user}@localhost>")
-}
-
 fn author_line(author: &str) -> Result<String> {
     let a = author.trim();
     if a.contains(['\n', '\0']) {
@@ -166,7 +159,7 @@ fn author_line(author: &str) -> Result<String> {
     if a.contains('<') && a.ends_with('>') {
         Ok(a.to_string())
     } else if a.is_empty() {
-        Ok(default_author())
+        Ok(crate::author::person())
     } else {
         Ok(format!("{} <>", a.replace(['<', '>'], "")))
     }
@@ -310,6 +303,7 @@ impl Vault {
         }
         self.require_folder(&p)?;
         let author = author_line(opts.author.as_deref().unwrap_or(""))?;
+        let trigger = opts.trigger.unwrap_or_else(|| self.door());
         let _lock = self.lock_project(&p.id)?;
         let _chunks_lock = self.lock_chunks(false)?;
         let config_in_force = self.config();
@@ -723,7 +717,7 @@ impl Vault {
             .message
             .clone()
             .filter(|m| !m.trim().is_empty())
-            .unwrap_or_else(|| default_message(opts.trigger, &changes));
+            .unwrap_or_else(|| default_message(trigger, &changes));
         let mut commit = format!("tree {}\n", hex::encode(root_tree));
         if let Some(h) = head {
             commit.push_str(&format!("parent {h}\n"));
@@ -731,7 +725,7 @@ impl Vault {
         commit.push_str(&format!(
             "author {author} {now} +0000\ncommitter Kura <kura@localhost> {now} +0000\n\n{}\n\nKura-Trigger: {}\nKura-Changes: +{} ~{} -{}\nKura-Files: {} {}\n",
             message.trim_end(),
-            opts.trigger.as_str(),
+            trigger.as_str(),
             changes.added,
             changes.modified,
             changes.removed,
@@ -889,8 +883,14 @@ impl Vault {
 
 fn default_message(trigger: Trigger, c: &ChangeCounts) -> String {
     let what = match trigger {
-        Trigger::Manual | Trigger::Api => "Snapshot",
-        Trigger::Auto => "Automatic snapshot",
+        Trigger::Desktop
+        | Trigger::Cli
+        | Trigger::Http
+        | Trigger::Mcp
+        | Trigger::Manual
+        | Trigger::Api => "Snapshot",
+        Trigger::Automatic => "Automatic snapshot",
+        Trigger::Schedule => "Scheduled snapshot",
         Trigger::BeforeRestore => "Before restore",
         Trigger::BeforeArchive => "Before archive",
     };

@@ -21,6 +21,7 @@ use crate::catalog;
 use crate::config::Config;
 use crate::durable::{self, FileLock};
 use crate::error::{Error, ErrorKind, Result};
+use crate::history::Trigger;
 use crate::listing::Listing;
 
 /// Where time comes from; tests pass a fixed clock.
@@ -56,6 +57,8 @@ pub struct Vault {
     /// Spare files for saves that replace a file (`kura_durable::Spares`), in the projects
     /// folder.
     spares: kura_durable::Spares,
+    /// The door this process serves, the trigger of versions that do not name theirs.
+    door: RwLock<Trigger>,
 }
 
 impl std::fmt::Debug for Vault {
@@ -178,9 +181,21 @@ impl Vault {
             listing: Mutex::default(),
             records: std::sync::OnceLock::new(),
             records_init: Mutex::new(()),
+            door: RwLock::new(Trigger::Manual),
         };
         vault.ensure_default_workspace()?;
         Ok(vault)
+    }
+
+    /// Says which door this process serves (desktop, cli, http, mcp): versions taken without a
+    /// trigger of their own (imports, restores, unarchiving) name it.
+    pub fn set_door(&self, door: Trigger) {
+        *self.door.write().unwrap_or_else(|e| e.into_inner()) = door;
+    }
+
+    /// The door set by [`Vault::set_door`] ([`Trigger::Manual`] until one is set).
+    pub fn door(&self) -> Trigger {
+        *self.door.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The vault folder.

@@ -40,6 +40,7 @@ pub struct KuraMcp {
 impl KuraMcp {
     /// The server over `api`'s vault, allowing what `options` says.
     pub fn new(api: Arc<Api>, options: Options) -> KuraMcp {
+        api.vault().set_door(kura_core::Trigger::Mcp);
         KuraMcp {
             api,
             options,

@@ -209,6 +209,7 @@ impl Server {
     /// Binds as `options` say, over `api`'s vault; refuses a non-loopback address without
     /// `allow_remote`, and a socket or discovery file a live server still uses.
     pub async fn bind(api: Arc<Api>, options: ServeOptions) -> std::io::Result<Server> {
+        api.vault().set_door(kura_core::Trigger::Http);
         let (listener, listening) = listen::bind(&options, api.vault().root()).await?;
         let mut hosts = vec![];
         let allow_missing_host = match &listening.addr {

@@ -115,7 +115,7 @@ describe('Kura in its real window', () => {
     await browser.waitUntil(() => kura('history', 'site').length === 4, { timeoutMsg: 'the restore made no versions' });
     expect(fs.readFileSync(path.join(project.path, 'index.html'), 'utf8')).toBe('<h1>Hello</h1>\n<p>First words.</p>\n');
     const history = kura('history', 'site');
-    expect(history.map((v) => v.trigger)).toEqual(['manual', 'before_restore', 'manual', 'api']);
+    expect(history.map((v) => v.trigger)).toEqual(['desktop', 'before_restore', 'desktop', 'desktop']);
     // The unsaved edit is in the version taken before the restore.
     const kept = path.join(process.env.KURA_E2E_SCRATCH, 'kept');
     kura('project', 'export', 'site', kept, '--version', history[1].id);

@@ -1670,9 +1670,9 @@ export type Trigger =
 "http" | 
 /**  An AI agent through `kura mcp`. */
 "mcp" | 
-/**  The folder changed and the watcher took it (written `auto` before 0.2; still read). */
+/**  The folder changed and the watcher took it (older versions say `auto`, still read so). */
 "automatic" | 
-/**  The folder changed and the watcher took it (written `auto` before 0.2; still read). */
+/**  The folder changed and the watcher took it (older versions say `auto`, still read so). */
 "auto" | 
 /**  A schedule took it. */
 "schedule" | 

@@ -51,11 +51,14 @@ fn snapshots_make_versions_newest_first_and_only_when_something_changed() {
     let list = versions(&sb, &["app"]);
     assert_eq!(list.len(), 3, "create + 2 snapshots: {list:?}");
     assert_eq!(list[0]["id"], second["version"]["id"]);
-    assert_eq!(list[0]["trigger"], "auto");
+    assert_eq!(list[0]["trigger"], "automatic", "`auto` is still read");
     assert_eq!(list[1]["id"], first_id.as_str());
-    assert_eq!(list[1]["trigger"], "manual");
+    assert_eq!(list[1]["trigger"], "cli");
     assert_eq!(list[1]["message"], "first words");
-    assert_eq!(list[2]["trigger"], "api");
+    assert_eq!(
+        list[2]["trigger"], "cli",
+        "the first version names the door too"
+    );
     assert_eq!(list[2]["parent"], Value::Null);
     for pair in list.windows(2) {
         assert_eq!(pair[0]["parent"], pair[1]["id"]);
@@ -71,7 +74,10 @@ fn snapshots_make_versions_newest_first_and_only_when_something_changed() {
     assert_eq!(bad.code, Some(2));
     assert_eq!(bad.json()["error"]["code"], "invalid_input");
     let message = bad.json()["error"]["message"].as_str().unwrap().to_string();
-    assert!(message.contains("manual, auto"), "{message}");
+    assert!(
+        message.contains("desktop, cli, http, mcp, automatic"),
+        "{message}"
+    );
     assert_eq!(versions(&sb, &["app"]).len(), 4);
 
     let text = sb.run(&["history", "app"]).text();
@@ -79,7 +85,7 @@ fn snapshots_make_versions_newest_first_and_only_when_something_changed() {
     assert_eq!(lines.len(), 4, "{text}");
     assert!(lines[1].starts_with(&second["version"]["short_id"].as_str().unwrap().to_string()));
     assert!(
-        lines[1].contains("auto") && lines[2].contains("manual"),
+        lines[1].contains("automatic") && lines[2].contains("cli"),
         "{text}"
     );
 }
@@ -439,4 +445,61 @@ fn histories_are_real_git_repositories() {
     );
     let show = git(&["-C", s(&bare), "show", &format!("{}:CHANGELOG.md", ids[1])]);
     assert_eq!(String::from_utf8_lossy(&show.stdout), "- second\n");
+}
+
+/// `kura --json <args>` with `HOME` at `home` and `USER` as `user` (no git configuration but
+/// what `home` holds), returning its JSON.
+fn json_as(sb: &Sandbox, home: &std::path::Path, user: &str, args: &[&str]) -> Value {
+    let out = sb
+        .command(std::iter::once("--json").chain(args.iter().copied()))
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("USER", user)
+        .env("LOGNAME", user)
+        .env_remove("GIT_AUTHOR_NAME")
+        .env_remove("GIT_AUTHOR_EMAIL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kura {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn versions_are_signed_with_the_persons_git_identity_else_their_account() {
+    let sb = Sandbox::new();
+    let with_git = sb.path("home-git");
+    fs::create_dir_all(&with_git).unwrap();
+    fs::write(
+        with_git.join(".gitconfig"),
+        "[user]\n\tname = Ada Lovelace\n\temail = ada@example.org\n",
+    )
+    .unwrap();
+    let bare = sb.path("home-bare");
+    fs::create_dir_all(&bare).unwrap();
+
+    json_as(&sb, &with_git, "ada", &["project", "create", "app"]);
+    save(&sb, "app", "a.txt", "one\n");
+    json_as(&sb, &with_git, "ada", &["snapshot", "app"]);
+    save(&sb, "app", "a.txt", "two\n");
+    json_as(&sb, &bare, "kura-nobody", &["snapshot", "app"]);
+
+    let list = json_as(&sb, &bare, "kura-nobody", &["history", "app"]);
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 3, "{list:?}");
+    for v in &list[1..] {
+        assert_eq!(v["author"], "Ada Lovelace <ada@example.org>");
+        assert_eq!(v["trigger"], "cli");
+    }
+    // No git identity: the account's login (not in /etc/passwd, so no full name) at this host.
+    let author = list[0]["author"].as_str().unwrap();
+    assert!(
+        author.starts_with("kura-nobody <kura-nobody@") && !author.contains("kura@localhost"),
+        "{author}"
+    );
+    assert_eq!(list[0]["trigger"], "cli");
 }

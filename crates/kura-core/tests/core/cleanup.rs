@@ -118,14 +118,14 @@ fn thinning_keeps_manual_versions_and_the_rules_picks_and_they_still_restore() {
         let trigger = if k % 20 == 5 {
             Trigger::Manual
         } else {
-            Trigger::Auto
+            Trigger::Automatic
         };
         vault
             .snapshot(
                 "app",
                 &SnapshotOptions {
                     message: Some(format!("step {k}")),
-                    trigger,
+                    trigger: Some(trigger),
                     ..Default::default()
                 },
                 &Job::default(),
@@ -154,7 +154,7 @@ fn thinning_keeps_manual_versions_and_the_rules_picks_and_they_still_restore() {
     let after = vault.versions("app", None).unwrap();
     assert_eq!(after.len(), before.len() - listed);
     // Every manual (and API) version is still there, and the newest.
-    for v in before.iter().filter(|v| v.trigger != Trigger::Auto) {
+    for v in before.iter().filter(|v| v.trigger != Trigger::Automatic) {
         assert!(
             after
                 .iter()

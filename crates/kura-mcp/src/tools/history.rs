@@ -18,7 +18,8 @@ pub(crate) struct Snapshot {
     /// What this version is (like a commit message); a default one is written when omitted.
     #[serde(default)]
     pub message: Option<String>,
-    /// Who made it: "Name <email>" or a name (default: the user running kura).
+    /// Who made it: "Name <email>" or a name (default: this MCP client's name, with the email
+    /// of the person running kura).
     #[serde(default)]
     pub author: Option<String>,
     /// Make a version even if nothing changed.
@@ -89,11 +90,16 @@ impl KuraMcp {
         Parameters(p): Parameters<Snapshot>,
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
+        // The agent's name from its `initialize` (`clientInfo`), with the person's email.
+        let agent = ctx.peer.peer_info().map(|i| {
+            let c = &i.client_info;
+            kura_core::author::agent(c.title.as_deref().unwrap_or(&c.name))
+        });
         long_job(&self.api, &ctx, move |api, job| {
             let options = SnapshotOptions {
                 message: p.message,
-                author: p.author,
-                trigger: Trigger::Api,
+                author: p.author.or(agent),
+                trigger: Some(Trigger::Mcp),
                 allow_empty: p.allow_empty,
             };
             api.snapshot(&p.project, &options, job)

@@ -25,7 +25,11 @@ async fn session(api: Arc<Api>, options: Options) -> RunningService<RoleClient, 
     ().serve(client_end).await.expect("no session")
 }
 
-async fn call(client: &RunningService<RoleClient, ()>, tool: &str, args: Value) -> CallToolResult {
+async fn call<H: rmcp::ClientHandler>(
+    client: &RunningService<RoleClient, H>,
+    tool: &str,
+    args: Value,
+) -> CallToolResult {
     let Value::Object(args) = args else {
         panic!("arguments must be an object")
     };
@@ -131,5 +135,46 @@ async fn every_tool_says_what_it_may_do() {
             t.name
         );
     }
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_names_the_agent_and_the_mcp_door() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = Arc::new(Vault::open(&dir.path().join("vault")).unwrap());
+    let api = Api::open(vault.clone()).unwrap();
+    let (server_end, client_end) = tokio::io::duplex(64 << 10);
+    tokio::spawn(async move {
+        if let Ok(server) = KuraMcp::new(api, Options::default())
+            .serve(server_end)
+            .await
+        {
+            let _ = server.waiting().await;
+        }
+    });
+    let agent = rmcp::model::ClientConfig::new(
+        Default::default(),
+        rmcp::model::Implementation::new("test-agent", "1.0"),
+    );
+    let client = agent.serve(client_end).await.expect("no session");
+    call(&client, "create_project", json!({"name": "site"})).await;
+    call(
+        &client,
+        "save_file",
+        json!({"project": "site", "path": "a.txt", "content": "hello\n"}),
+    )
+    .await;
+    let snap = call(&client, "snapshot", json!({"project": "site"})).await;
+    let version = &snap.structured_content.unwrap()["version"];
+    assert!(
+        version["author"]
+            .as_str()
+            .unwrap()
+            .starts_with("test-agent <"),
+        "{version}"
+    );
+    assert_eq!(version["trigger"], "mcp");
+    let first = vault.versions("site", None).unwrap();
+    assert!(first.iter().all(|v| v.trigger == kura_core::Trigger::Mcp));
     client.cancel().await.unwrap();
 }

@@ -44,7 +44,7 @@ pub async fn snapshot(
         let opts = SnapshotOptions {
             message: b.message,
             author: b.author,
-            trigger: Trigger::Api,
+            trigger: Some(Trigger::Http),
             allow_empty: b.allow_empty,
         };
         let r: SnapshotReport = a.snapshot(&id, &opts, job)?;
@@ -63,7 +63,7 @@ pub async fn snapshot_changed(
 ) -> HttpResult<Response> {
     long(&st, &headers, &w, "snapshot", None, move |a, job| {
         let opts = SnapshotOptions {
-            trigger: Trigger::Api,
+            trigger: Some(Trigger::Http),
             ..Default::default()
         };
         let reports: Vec<SnapshotReport> = a.snapshot_changed(true, &opts, job)?;

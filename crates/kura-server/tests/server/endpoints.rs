@@ -310,7 +310,12 @@ async fn snapshot_versions_diff_restore_and_export_stream() {
     let done = c.get(&format!("{location}?wait=true")).await.json();
     assert_eq!(done["state"], "succeeded");
     let versions = c.get(&format!("/v1/projects/{id}/versions")).await.json();
-    assert!(versions.as_array().unwrap().len() >= 3);
+    let versions = versions.as_array().unwrap();
+    assert!(versions.len() >= 3);
+    // Every version made through this door, the first (the project's creation) too, says so.
+    for v in versions {
+        assert_eq!(v["trigger"], "http", "{v}");
+    }
     assert_eq!(
         c.get(&format!("/v1/projects/{id}/versions?path=a.txt"))
             .await
