@@ -768,6 +768,36 @@ fn progress_style(unit: &'static str, total: Option<u64>) -> ProgressStyle {
         )
 }
 
+/// The layer's name as the dashboard writes it.
+fn layer_name(layer: &str) -> &str {
+    match layer {
+        "files" => "projects",
+        "git" => "histories",
+        "chunks" => "chunks",
+        "archives" => "archives",
+        "catalog" => "catalog",
+        _ => "other",
+    }
+}
+
+/// What dedup and compression saved, in the words the dashboard uses.
+fn savings(s: &Stats) -> String {
+    if s.versions == 0 {
+        return "Saved: nothing yet (no versions)".into();
+    }
+    let what = format!(
+        "all {} would take {} as plain copies; stored in {}",
+        human::count(s.versions, "version"),
+        human::bytes(s.all_versions_bytes),
+        human::bytes(s.versions_on_disk_bytes)
+    );
+    if s.saved_bytes > 0 {
+        format!("Saved: {} ({what})", human::bytes(s.saved_bytes))
+    } else {
+        format!("Saved: nothing yet ({what}, the histories' own overhead)")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -859,35 +889,5 @@ mod tests {
         assert!(writing.contains(" 1.5 MiB/3 MiB "), "{writing}");
         let restoring = first("restoring");
         assert!(restoring.ends_with("restoring… 48.4 KiB"), "{restoring}");
-    }
-}
-
-/// The layer's name as the dashboard writes it.
-fn layer_name(layer: &str) -> &str {
-    match layer {
-        "files" => "projects",
-        "git" => "histories",
-        "chunks" => "chunks",
-        "archives" => "archives",
-        "catalog" => "catalog",
-        _ => "other",
-    }
-}
-
-/// What dedup and compression saved, in the words the dashboard uses.
-fn savings(s: &Stats) -> String {
-    if s.versions == 0 {
-        return "Saved: nothing yet (no versions)".into();
-    }
-    let what = format!(
-        "all {} would take {} as plain copies; stored in {}",
-        human::count(s.versions, "version"),
-        human::bytes(s.all_versions_bytes),
-        human::bytes(s.versions_on_disk_bytes)
-    );
-    if s.saved_bytes > 0 {
-        format!("Saved: {} ({what})", human::bytes(s.saved_bytes))
-    } else {
-        format!("Saved: nothing yet ({what}, the histories' own overhead)")
     }
 }
