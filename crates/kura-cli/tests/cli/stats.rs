@@ -105,3 +105,37 @@ fn stats_figures_follow_their_definitions_and_agree_with_the_disk() {
     assert!(out.contains("Saved: nothing yet"), "{out}");
     assert!(!out.contains("larger"), "{out}");
 }
+
+#[test]
+fn a_projects_folder_outside_the_vault_is_counted_on_disk_and_named() {
+    let sb = Sandbox::new();
+    let elsewhere = sb.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    sb.ok(&["config", "set", "paths.projects", s(&elsewhere)]);
+    let data = sb.path("data.bin");
+    disk::write(&data, Rng::new(5).bytes(300 << 10));
+    sb.ok(&["project", "create", "app"]);
+    sb.ok(&["file", "save", "app", "data.bin", "--from", s(&data)]);
+    let st = sb.ok(&["stats"]);
+    assert_eq!(st["projects_folder"], s(&elsewhere), "{st:#}");
+    let layers = st["layers"].as_array().unwrap();
+    let files = n(&layers.iter().find(|l| l["layer"] == "files").unwrap()["on_disk_bytes"]);
+    assert!(files >= 300 << 10, "{st:#}");
+    let sum: u64 = layers.iter().map(|l| n(&l["on_disk_bytes"])).sum();
+    assert_eq!(sum, n(&st["on_disk_bytes"]));
+    // Both folders, as in the first test: 5% or 128 KiB for SQLite's files of the open catalog.
+    let walked = file_bytes(sb.vault()) + file_bytes(&elsewhere);
+    let on_disk = n(&st["on_disk_bytes"]);
+    assert!(
+        on_disk.abs_diff(walked) <= (walked / 20).max(128 << 10),
+        "kura stats says {on_disk}, the files under both folders add up to {walked}"
+    );
+    let out = sb.run(&["stats"]).text();
+    assert!(
+        out.contains(&format!(
+            "(with the projects folder {})",
+            elsewhere.display()
+        )),
+        "{out}"
+    );
+}
