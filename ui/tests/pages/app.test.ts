@@ -95,7 +95,7 @@ describe("dashboard", () => {
     // Exact numbers on hover, in the treemap.
     await p.hover('[data-project="billing-api"]');
     const billing = stats.projects_usage.find((u) => u.name === "billing-api")!;
-    expect(await p.getByTestId("treemap-detail").textContent()).toContain(`${billing.stored_bytes.toLocaleString("en-US")} bytes stored`);
+    expect(await p.getByTestId("treemap-detail").textContent()).toContain(`${billing.stored_bytes.toLocaleString("en-US")} bytes stored for its versions`);
     await p.screenshot({ path: join(RESULTS, "dashboard.png") });
     expectNoErrors(p);
   });
