@@ -8,6 +8,7 @@ use std::sync::Arc;
 use kura_api::app_settings::{self, AppSettings, VaultPlace};
 use kura_api::autostart::{self, Autostart};
 use kura_api::logs::LogTail;
+use kura_api::opener::{self, OpenWith};
 use kura_api::{Api, ApiError, ApiResult, AppInfo, ErrorCode};
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -96,6 +97,25 @@ pub async fn dismiss_tray_hint() -> ApiResult<()> {
 #[specta::specta]
 pub async fn app_log(lines: u32) -> ApiResult<LogTail> {
     off_thread(move || kura_api::logs::tail(Some("kura-desktop"), lines as usize)).await
+}
+
+/// Opens a project's folder in the file manager, the person's editor or a terminal (found by
+/// the rules of [`kura_api::opener`]); answers the program's name.
+#[tauri::command]
+#[specta::specta]
+pub async fn open_project_with(
+    state: State<'_, AppState>,
+    id: String,
+    program: OpenWith,
+) -> ApiResult<String> {
+    crate::commands::blocking(&state, move |api| {
+        let project = api
+            .vault()
+            .project(&id)
+            .map_err(|e| ApiError::from(e).about(kura_api::SubjectKind::Project, &id))?;
+        opener::open(program, &project.path)
+    })
+    .await
 }
 
 /// Opens the log folder in the file manager.

@@ -117,6 +117,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             dismiss_tray_hint,
             app_log,
             open_log_folder,
+            open_project_with,
             open_vault_folder,
             quit,
         ])

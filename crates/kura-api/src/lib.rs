@@ -45,6 +45,7 @@ mod command;
 mod error;
 mod events;
 pub mod logs;
+pub mod opener;
 mod operations;
 mod projects;
 mod records;

@@ -38,6 +38,7 @@ describe('Archives, cleanup and backups in the real window', () => {
   it('archives a project from its page into a tar.zst that plain tar opens', async () => {
     await go(`#/project/${project.id}/files`);
     await $('h1=site').waitForDisplayed({ timeout: 30000 });
+    await press(await testid('project-more'));
     await press(await testid('archive-project'));
     expect(await (await testid('archive-explanation')).getText()).toMatch(/unarchive/i);
     await press(await dialogButton('Archive'));

@@ -3,7 +3,7 @@
 // What the window shows is checked against the vault on disk through the `kura` CLI.
 import fs from 'node:fs';
 import path from 'node:path';
-import { go, kura, press, typeInto } from '../window.mjs';
+import { go, kura, press, root, typeInto } from '../window.mjs';
 
 describe('Kura in its real window', () => {
   let source;
@@ -43,7 +43,11 @@ describe('Kura in its real window', () => {
     const created = kura('project', 'show', 'notes');
     expect(created.workspace).toBe('clients');
     expect(created.languages).toEqual(['rust']);
-    expect(kura('history', 'notes').length).toBe(1);
+    const history = kura('history', 'notes');
+    expect(history.length).toBe(1);
+    // The version names the door that made it, and a person rather than "kura@localhost".
+    expect(history[0].trigger).toBe('desktop');
+    expect(history[0].author).not.toContain('kura@localhost');
   });
 
   it('imports a folder as a project', async () => {
@@ -73,6 +77,21 @@ describe('Kura in its real window', () => {
     await row.$('button=Open').click();
     await $('h1=site').waitForDisplayed();
     await $('[data-file="index.html"]').waitForDisplayed();
+  });
+
+  it("offers the project's folder in the file manager, an editor and a terminal, and the rest in a menu", async () => {
+    for (const id of ['open-folder', 'open-editor', 'open-terminal']) {
+      expect(await $(`[data-testid="${id}"]`).isDisplayed()).toBe(true);
+    }
+    const more = await $('[data-testid="project-more"]');
+    await press(more);
+    await $('[role="menu"]').waitForDisplayed();
+    expect(await $('[role="menuitem"]=Archive…').isDisplayed()).toBe(true);
+    const shots = path.join(root, 'tests/e2e/shots');
+    fs.mkdirSync(shots, { recursive: true });
+    await browser.saveScreenshot(path.join(shots, 'project-window-menu.png'));
+    await browser.keys('Escape');
+    await $('[role="menu"]').waitForDisplayed({ reverse: true });
   });
 
   it('versions a change, shows two versions and their diff', async () => {
@@ -131,7 +150,7 @@ describe('Kura in its real window', () => {
     const before = kura('history', 'site').length;
     fs.writeFileSync(path.join(project.path, 'notes.md'), '# Notes\n');
     await browser.waitUntil(() => kura('history', 'site').length === before + 1, { timeout: 30000, timeoutMsg: 'no automatic version' });
-    expect(kura('history', 'site')[0].trigger).toBe('auto');
+    expect(kura('history', 'site')[0].trigger).toBe('automatic');
   });
 
   it('shows the new numbers on the dashboard', async () => {

@@ -106,6 +106,11 @@ export const commands = {
 	/**  Opens the log folder in the file manager. */
 	openLogFolder: () => typedError<null, ApiError>(__TAURI_INVOKE("open_log_folder")),
 	/**
+	 *  Opens a project's folder in the file manager, the person's editor or a terminal (found by
+	 *  the rules of [`kura_api::opener`]); answers the program's name.
+	 */
+	openProjectWith: (id: string, program: OpenWith) => typedError<string, ApiError>(__TAURI_INVOKE("open_project_with", { id, program })),
+	/**
 	 *  Opens the vault at `path` (a folder the person picked, or the configured one with `create`:
 	 *  its missing parent folders made first), remembers it, and starts it in this window.
 	 */
@@ -875,6 +880,15 @@ export type NewProject = {
 	/**  Tags. */
 	tags?: string[],
 };
+
+/**  What to open a project's folder with. */
+export type OpenWith = 
+/**  The file manager. */
+"folder" | 
+/**  The person's code editor. */
+"editor" | 
+/**  A terminal, in the folder. */
+"terminal";
 
 /**  Folders used by the vault. */
 export type PathsConfig = {

@@ -129,7 +129,8 @@ describe("axe-core finds no serious or critical violation", () => {
         await check("project-archived", true);
         // A project's details, in a dialog.
         await go(p, `#/project/${vault.json<{ id: string }>("project", "show", "kura-site").id}/files`);
-        await p.getByRole("button", { name: "Edit details" }).click();
+        await p.getByTestId("project-more").click();
+        await p.getByRole("menuitem", { name: "Edit details…" }).click();
         await dialog.waitFor();
         await check("edit-details-dialog", true);
         await closeDialog();
@@ -216,7 +217,8 @@ describe("keyboard", () => {
       await tabThrough(hash, 10);
     }
     await go(p, `#/project/${id}/files`);
-    await p.getByRole("button", { name: "Edit details" }).click();
+    await p.getByTestId("project-more").click();
+    await p.getByRole("menuitem", { name: "Edit details…" }).click();
     await p.getByRole("dialog").waitFor();
     await tabThrough("the details dialog", 6);
     expect(unseen).toEqual([]);

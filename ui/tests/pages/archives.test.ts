@@ -84,6 +84,7 @@ describe("archiving from a project's page", () => {
     const vault = kura!.vault;
     await p.click("text=kura-site");
     await p.waitForSelector("h1:text('kura-site')");
+    await p.getByTestId("project-more").click();
     await p.getByTestId("archive-project").click();
 
     const dialog = p.getByRole("dialog", { name: "Archive kura-site?" });

@@ -81,6 +81,7 @@ describe("shares", () => {
     const project = vault.json<{ id: string; name: string }[]>("project", "list")[0];
     kura = await startKura(vault);
     const p = (page = await openApp(browser, kura, `#/project/${project.id}`));
+    await p.getByTestId("project-more").click();
     await p.getByTestId("share-project").click();
     const dialog = p.getByRole("dialog", { name: `Share ${project.name}` });
     await expect.poll(() => dialog.getByTestId("share-target").inputValue()).toBe("bucket");
@@ -117,6 +118,7 @@ describe("shares", () => {
     const id = vault.json<{ id: string }>("project", "create", "site").id;
     kura = await startKura(vault);
     const p = (page = await openApp(browser, kura, `#/project/${id}`));
+    await p.getByTestId("project-more").click();
     await p.getByTestId("share-project").click();
     const dialog = p.getByRole("dialog", { name: "Share site" });
     await expect.poll(() => text(dialog.getByTestId("share-needs-s3"))).toContain("no backup target is one");

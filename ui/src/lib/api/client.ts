@@ -6,6 +6,7 @@ import type { SETTING_KEYS } from "../bindings";
 import type {
   BackupStatus,
   CommandInput,
+  OpenWith,
   ShareRequest,
   CleanupCategory,
   CollectionSettings,
@@ -158,6 +159,9 @@ export class DesktopClient {
   }
   openLogFolder() {
     return unwrap(this.desktop.openLogFolder());
+  }
+  openProjectWith(id: string, with_: OpenWith) {
+    return unwrap(this.desktop.openProjectWith(id, with_));
   }
   openVaultFolder(path: string, create: boolean) {
     return unwrap(this.desktop.openVaultFolder(path, create));

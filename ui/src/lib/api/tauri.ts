@@ -46,6 +46,7 @@ const desktop: DesktopTransport = {
   dismissTrayHint: () => commands.dismissTrayHint(),
   appLog: (lines) => commands.appLog(lines),
   openLogFolder: () => commands.openLogFolder(),
+  openProjectWith: (id, with_) => commands.openProjectWith(id, with_),
   openVaultFolder: (path, create) => commands.openVaultFolder(path, create),
   quit: () => commands.quit(),
 };

@@ -8,6 +8,7 @@ import type {
   Autostart,
   DesktopState,
   LogTail,
+  OpenWith,
   CollectionInfo,
   CollectionSettings,
   RecordDelete,
@@ -99,6 +100,8 @@ export interface DesktopTransport {
   dismissTrayHint(): Reply<null>;
   appLog(lines: number): Reply<LogTail>;
   openLogFolder(): Reply<null>;
+  /** Opens a project's folder in the file manager, the person's editor or a terminal; answers the program's name. */
+  openProjectWith(id: string, with_: OpenWith): Reply<string>;
   /** Opens the vault at `path` (`create`: its missing parent folders made first) and remembers it. */
   openVaultFolder(path: string, create: boolean): Reply<AppInfo>;
   quit(): Reply<null>;

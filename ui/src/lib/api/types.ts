@@ -7,6 +7,7 @@ export type {
   Autostart,
   DesktopState,
   LogTail,
+  OpenWith,
   VaultPlace,
   CollectionInfo,
   CollectionSettings,

@@ -1,0 +1,340 @@
+//! Opening a project's folder in the person's own programs, from the desktop window: the file
+//! manager, their editor, a terminal. Which program is found by the rules here, once, so the
+//! window only says which of the three it wants.
+//!
+//! - **Folder**: the desktop's default application for folders (`xdg-open`; `open` on macOS).
+//! - **Editor**: `$VISUAL`, else `$EDITOR`, when it names a program on `PATH` that opens its own
+//!   window (a terminal editor such as vim or nano is passed over: there is no terminal to run
+//!   it in); else the first of VS Code (`code`), VSCodium, Zed, Sublime Text and the JetBrains
+//!   launchers (`idea`, `pycharm`, ...) on `PATH`; else the desktop's default application for the
+//!   folder, as for "Open folder".
+//! - **Terminal**: `x-terminal-emulator` (Debian's choice of terminal), else `$TERMINAL`, else the
+//!   first of gnome-terminal, konsole, xfce4-terminal, kitty, alacritty, wezterm and xterm on
+//!   `PATH`, started in the folder.
+//!
+//! Nothing found gives an `unavailable` error that says what to install or set.
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+/// What to open a project's folder with.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum OpenWith {
+    /// The file manager.
+    Folder,
+    /// The person's code editor.
+    Editor,
+    /// A terminal, in the folder.
+    Terminal,
+}
+
+/// Editors that need a terminal: passed over when `$VISUAL`/`$EDITOR` names them.
+const TERMINAL_EDITORS: &[&str] = &[
+    "vi", "vim", "nvim", "nano", "pico", "emacs", "micro", "hx", "helix", "kak", "joe", "ne", "ed",
+    "mg", "jed",
+];
+/// Editors with a window, in the order they are looked for on `PATH`.
+const WINDOW_EDITORS: &[&str] = &[
+    "code",
+    "codium",
+    "zed",
+    "subl",
+    "idea",
+    "pycharm",
+    "webstorm",
+    "goland",
+    "clion",
+    "rustrover",
+];
+/// Terminals looked for on `PATH` after `x-terminal-emulator` and `$TERMINAL`.
+const TERMINALS: &[&str] = &[
+    "gnome-terminal",
+    "konsole",
+    "xfce4-terminal",
+    "kitty",
+    "alacritty",
+    "wezterm",
+    "xterm",
+];
+
+/// Reads one environment variable.
+type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// The environment the rules read: variables and the `PATH` to search. A seam for tests.
+pub struct Environment {
+    vars: Lookup,
+}
+
+impl Environment {
+    /// This process's environment.
+    pub fn current() -> Environment {
+        Environment {
+            vars: Box::new(|k| std::env::var(k).ok()),
+        }
+    }
+
+    /// An environment of the given variables only (`PATH` among them).
+    pub fn of(vars: &[(&str, &str)]) -> Environment {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Environment {
+            vars: Box::new(move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())),
+        }
+    }
+
+    fn var(&self, key: &str) -> Option<String> {
+        (self.vars)(key).filter(|v| !v.trim().is_empty())
+    }
+
+    /// The executable `name` (a bare name looked up on `PATH`, or a path).
+    fn find(&self, name: &str) -> Option<PathBuf> {
+        let is_exe = |p: &Path| {
+            use std::os::unix::fs::PermissionsExt;
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        };
+        if name.contains('/') {
+            let p = PathBuf::from(name);
+            return is_exe(&p).then_some(p);
+        }
+        let path = OsString::from(self.var("PATH")?);
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| is_exe(p))
+    }
+}
+
+/// A program to start, with its arguments, in a folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launch {
+    pub program: PathBuf,
+    pub args: Vec<OsString>,
+    pub dir: PathBuf,
+}
+
+impl Launch {
+    /// The program's file name, for messages.
+    pub fn name(&self) -> String {
+        self.program
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+fn default_opener() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    }
+}
+
+/// What would open `folder` with `with` in `env`, by the rules of this module.
+pub fn launch_for(env: &Environment, with: OpenWith, folder: &Path) -> ApiResult<Launch> {
+    let launch = |program: PathBuf, args: Vec<OsString>| Launch {
+        program,
+        args,
+        dir: folder.to_path_buf(),
+    };
+    let folder_arg = || vec![folder.as_os_str().to_owned()];
+    let file_manager = || {
+        env.find(default_opener())
+            .map(|p| launch(p, folder_arg()))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Unavailable,
+                    format!(
+                        "cannot open {}: {} is not installed; install xdg-utils, or open the folder yourself",
+                        folder.display(),
+                        default_opener()
+                    ),
+                )
+            })
+    };
+    match with {
+        OpenWith::Folder => file_manager(),
+        OpenWith::Editor => {
+            for var in ["VISUAL", "EDITOR"] {
+                let Some(value) = env.var(var) else { continue };
+                // "code --wait" and the like: the program and its own arguments.
+                let mut words = value.split_whitespace();
+                let Some(program) = words.next() else {
+                    continue;
+                };
+                let base = program.rsplit('/').next().unwrap_or(program);
+                if TERMINAL_EDITORS.contains(&base) {
+                    continue;
+                }
+                if let Some(p) = env.find(program) {
+                    let mut args: Vec<OsString> = words
+                        .filter(|w| *w != "--wait" && *w != "-w")
+                        .map(OsString::from)
+                        .collect();
+                    args.push(folder.as_os_str().to_owned());
+                    return Ok(launch(p, args));
+                }
+            }
+            if let Some(p) = WINDOW_EDITORS.iter().find_map(|n| env.find(n)) {
+                return Ok(launch(p, folder_arg()));
+            }
+            file_manager()
+        }
+        OpenWith::Terminal => {
+            let found = env
+                .find("x-terminal-emulator")
+                .or_else(|| env.var("TERMINAL").and_then(|t| env.find(t.trim())))
+                .or_else(|| TERMINALS.iter().find_map(|n| env.find(n)))
+                .ok_or_else(|| {
+                    ApiError::new(
+                        ErrorCode::Unavailable,
+                        "no terminal found: install one (gnome-terminal, konsole, xterm, ...) or set TERMINAL to the one you use",
+                    )
+                })?;
+            let name = found
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            // Started in the folder; the terminals that keep one server process for all their
+            // windows are told the folder too.
+            let args = match name.as_str() {
+                "gnome-terminal" | "xfce4-terminal" => {
+                    let mut a = OsString::from("--working-directory=");
+                    a.push(folder.as_os_str());
+                    vec![a]
+                }
+                "konsole" => vec!["--workdir".into(), folder.as_os_str().to_owned()],
+                _ => vec![],
+            };
+            Ok(launch(found, args))
+        }
+    }
+}
+
+/// Opens `folder` with `with` (see the module's rules) and returns the program's name. The
+/// program runs on by itself; Kura does not wait for it.
+pub fn open(with: OpenWith, folder: &Path) -> ApiResult<String> {
+    if !folder.is_dir() {
+        return Err(ApiError::new(
+            ErrorCode::NotFound,
+            format!("the folder {} is missing", folder.display()),
+        ));
+    }
+    let l = launch_for(&Environment::current(), with, folder)?;
+    Command::new(&l.program)
+        .args(&l.args)
+        .current_dir(&l.dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| {
+            ApiError::new(
+                ErrorCode::Unavailable,
+                format!("cannot start {}: {e}", l.program.display()),
+            )
+        })?;
+    Ok(l.name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A `PATH` folder with the given executables (empty scripts).
+    fn bin(names: &[&str]) -> tempfile::TempDir {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        for n in names {
+            let p = dir.path().join(n);
+            std::fs::write(&p, "#!/bin/sh\n").unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        dir
+    }
+
+    fn name(env: &Environment, with: OpenWith) -> Result<(String, Vec<String>), ErrorCode> {
+        launch_for(env, with, Path::new("/work/site"))
+            .map(|l| {
+                let args = l
+                    .args
+                    .iter()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect();
+                (l.name(), args)
+            })
+            .map_err(|e| e.code)
+    }
+
+    #[test]
+    fn the_editor_is_visual_or_editor_when_it_has_a_window_else_code_else_the_default_app() {
+        let b = bin(&["vim", "gedit", "code", "zed", "xdg-open"]);
+        let path = b.path().to_str().unwrap();
+        let env = Environment::of(&[
+            ("PATH", path),
+            ("VISUAL", "gedit --new-window"),
+            ("EDITOR", "vim"),
+        ]);
+        assert_eq!(
+            name(&env, OpenWith::Editor),
+            Ok((
+                "gedit".into(),
+                vec!["--new-window".into(), "/work/site".into()]
+            ))
+        );
+        // A terminal editor is passed over, then code is preferred to the other editors.
+        let env = Environment::of(&[("PATH", path), ("EDITOR", "vim")]);
+        assert_eq!(name(&env, OpenWith::Editor).unwrap().0, "code");
+        // An editor named but not installed is passed over too.
+        let env = Environment::of(&[("PATH", path), ("VISUAL", "subl")]);
+        assert_eq!(name(&env, OpenWith::Editor).unwrap().0, "code");
+        let b = bin(&["xdg-open"]);
+        let env = Environment::of(&[("PATH", b.path().to_str().unwrap()), ("EDITOR", "nano")]);
+        assert_eq!(name(&env, OpenWith::Editor).unwrap().0, default_opener());
+    }
+
+    #[test]
+    fn the_terminal_is_debians_choice_else_terminal_else_one_found_on_path() {
+        let b = bin(&["x-terminal-emulator", "kitty", "xterm", "konsole"]);
+        let path = b.path().to_str().unwrap();
+        let env = Environment::of(&[("PATH", path), ("TERMINAL", "kitty")]);
+        assert_eq!(
+            name(&env, OpenWith::Terminal).unwrap().0,
+            "x-terminal-emulator"
+        );
+        std::fs::remove_file(b.path().join("x-terminal-emulator")).unwrap();
+        assert_eq!(name(&env, OpenWith::Terminal).unwrap().0, "kitty");
+        let env = Environment::of(&[("PATH", path)]);
+        assert_eq!(
+            name(&env, OpenWith::Terminal),
+            Ok((
+                "konsole".into(),
+                vec!["--workdir".into(), "/work/site".into()]
+            ))
+        );
+    }
+
+    #[test]
+    fn nothing_found_is_a_clear_unavailable_error() {
+        let b = bin(&[]);
+        let env = Environment::of(&[("PATH", b.path().to_str().unwrap())]);
+        for with in [OpenWith::Folder, OpenWith::Editor, OpenWith::Terminal] {
+            assert_eq!(name(&env, with), Err(ErrorCode::Unavailable), "{with:?}");
+        }
+        let e = launch_for(&env, OpenWith::Terminal, Path::new("/x")).unwrap_err();
+        assert!(e.message.contains("set TERMINAL"), "{}", e.message);
+        // Not executable is not found.
+        let p = b.path().join("xterm");
+        std::fs::write(&p, "").unwrap();
+        assert_eq!(name(&env, OpenWith::Terminal), Err(ErrorCode::Unavailable));
+    }
+}
