@@ -157,8 +157,8 @@ describe('Kura in its real window', () => {
     await go('#/');
     const card = await $('[data-testid="card-projects"]');
     await browser.waitUntil(async () => (await card.getText()).includes('2 active'), { timeoutMsg: 'dashboard did not count the projects' });
-    const files = await $('[data-testid="card-logical"]').getText();
-    expect(files).not.toContain('0 B');
+    const latest = await $('[data-testid="card-latest"]').getText();
+    expect(latest).not.toContain('0 B');
   });
 
   it('takes a command typed in the command bar', async () => {
