@@ -614,8 +614,16 @@ fn a_failed_pack_write_poisons_the_writer() {
     writer
         .store(&mut &small[..], &mut |_| {}, &never())
         .unwrap();
-    // The pack being written loses its folder: sealing it cannot succeed.
-    fs::remove_dir_all(dir.path().join("packs")).unwrap();
+    // The pack being written loses its folder: sealing it cannot succeed. (The packer thread
+    // may add a file while the folder is being emptied: then it is emptied again.)
+    let packs = dir.path().join("packs");
+    loop {
+        match fs::remove_dir_all(&packs) {
+            Ok(()) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::DirectoryNotEmpty => continue,
+            Err(e) => panic!("remove {}: {e}", packs.display()),
+        }
+    }
     // Sealing happens on the packer thread: the store call that fills the pack, or a later
     // one, learns of the failure, and so does `finish` in any case.
     let big = random(61, 20 * MB);
