@@ -1495,11 +1495,7 @@ impl Vault {
             }
             _ => {
                 // Claimed empty, so no other import can take it; the rename replaces it.
-                let f = self.unique_project_folder(&name)?;
-                if let Err(e) = hist_staging.claim(&f) {
-                    let _ = fs::remove_dir(&f);
-                    return Err(e);
-                }
+                let f = self.unique_project_folder_for(&name, Some(&hist_staging))?;
                 (Some(f.clone()), f)
             }
         };

@@ -616,7 +616,10 @@ impl Vault {
     fn clean_cache(&self, dry_run: bool) -> Result<Vec<CleanupItem>> {
         let mut items = Vec::new();
         let tmp = [kura_durable::TEMP_PREFIX];
-        let owned = |path: &Path| self.catalog_owns(path);
+        // A path is kept when the catalog has it, or a running import or unarchive claims it.
+        let busy =
+            crate::staging::running_claims(&[self.projects_dir(), self.root().join("histories")]);
+        let owned = |path: &Path| busy.contains(path) || self.catalog_owns(path);
         leftovers(&self.projects_dir(), &tmp, !dry_run, &owned, &mut items);
         leftovers(
             &self.root().join("histories"),

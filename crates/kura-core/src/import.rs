@@ -131,13 +131,10 @@ impl Vault {
         crate::workspace::check_name("project", &name)?;
         self.check_name_free(&name, opts.workspace.as_deref())?;
         crate::project::require_real_folder(&content, "the archive's content")?;
-        let folder = self.unique_project_folder(&name)?;
         // Until the catalog row exists, the folder is the staging's: cleanup removes it if
         // this process dies first.
-        if let Err(e) = staging
-            .claim(&folder)
-            .and_then(|()| crate::durable::rename(&content, &folder))
-        {
+        let folder = self.unique_project_folder_for(&name, Some(&staging))?;
+        if let Err(e) = crate::durable::rename(&content, &folder) {
             let _ = fs::remove_dir(&folder);
             return Err(e);
         }

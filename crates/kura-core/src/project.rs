@@ -682,6 +682,17 @@ impl Vault {
     /// imports at the same moment never share one (and one's cleanup cannot remove the other's
     /// files). A rename of a finished folder onto the claimed one replaces it.
     pub(crate) fn unique_project_folder(&self, name: &str) -> Result<PathBuf> {
+        self.unique_project_folder_for(name, None)
+    }
+
+    /// Like [`Vault::unique_project_folder`]; with `staging`, each name is claimed by it before
+    /// the folder is made, so that no kill leaves a folder nobody claimed (cleanup leaves a
+    /// claimed name alone while another running staging claims it too).
+    pub(crate) fn unique_project_folder_for(
+        &self,
+        name: &str,
+        staging: Option<&crate::staging::Staging>,
+    ) -> Result<PathBuf> {
         // The folder is named after the project: a name too long for it is refused first.
         check_name("project", name)?;
         let base = self.projects_dir();
@@ -690,7 +701,17 @@ impl Vault {
         let mut candidate = base.join(&stem);
         let mut n = 2;
         loop {
-            match std::fs::create_dir(&candidate) {
+            // Only a name nothing has is claimed: cleanup never takes a folder that was there.
+            let taken = std::fs::symlink_metadata(&candidate).is_ok();
+            if let (Some(staging), false) = (staging, taken) {
+                staging.claim(&candidate)?;
+            }
+            let made = if taken {
+                Err(std::io::ErrorKind::AlreadyExists.into())
+            } else {
+                std::fs::create_dir(&candidate)
+            };
+            match made {
                 Ok(()) => return Ok(candidate),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                     candidate = base.join(format!("{stem}-{n}"));

@@ -111,25 +111,49 @@ pub(crate) fn inspect(dir: &Path) -> Leftover {
         };
     }
     match FileLock::try_acquire(&owner, true) {
-        Ok(Some(lock)) => {
-            let claims = fs::read(dir.join(CLAIMS))
-                .map(|data| {
-                    data.split(|b| *b == b'\n')
-                        .filter(|l| !l.is_empty())
-                        .map(|l| {
-                            use std::os::unix::ffi::OsStrExt;
-                            PathBuf::from(std::ffi::OsStr::from_bytes(l))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            Leftover::Abandoned {
-                claims,
-                _lock: Some(lock),
-            }
-        }
+        Ok(Some(lock)) => Leftover::Abandoned {
+            claims: claims(dir),
+            _lock: Some(lock),
+        },
         _ => Leftover::Running,
     }
+}
+
+/// The paths the staging folder at `dir` claimed.
+fn claims(dir: &Path) -> Vec<PathBuf> {
+    fs::read(dir.join(CLAIMS))
+        .map(|data| {
+            data.split(|b| *b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| {
+                    use std::os::unix::ffi::OsStrExt;
+                    PathBuf::from(std::ffi::OsStr::from_bytes(l))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every path claimed by a staging folder in `bases` whose process is still running: cleanup
+/// leaves these alone even when an abandoned staging claims one of them too (two imports of one
+/// name may both claim a folder name before one of them gets it).
+pub(crate) fn running_claims(bases: &[PathBuf]) -> std::collections::HashSet<PathBuf> {
+    let mut busy = std::collections::HashSet::new();
+    for base in bases {
+        for e in fs::read_dir(base).into_iter().flatten().flatten() {
+            let name = e.file_name();
+            if !name
+                .to_string_lossy()
+                .starts_with(kura_durable::TEMP_PREFIX)
+            {
+                continue;
+            }
+            if let Leftover::Running = inspect(&e.path()) {
+                busy.extend(claims(&e.path()));
+            }
+        }
+    }
+    busy
 }
 
 /// The process that made the staging folder `dir`, from its name (`.kura-tmp-<what>-<pid>-XXXX`).
