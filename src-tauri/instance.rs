@@ -54,7 +54,7 @@ pub fn claim(show: bool) -> Result<Claim, String> {
         tracing::warn!("no folder for the single-instance lock (no HOME); running on its own");
         return Ok(Claim::Primary(Primary::alone()));
     };
-    if let Err(e) = make_private_dir(&dir) {
+    if let Err(e) = kura_durable::create_private_dir_all(&dir) {
         tracing::warn!(
             "cannot make {} for the single-instance lock: {e}; running on its own",
             dir.display()
@@ -100,14 +100,6 @@ pub fn claim(show: bool) -> Result<Claim, String> {
             Ok(Claim::Primary(Primary::alone()))
         }
     }
-}
-
-fn make_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
 }
 
 /// Asks the app listening on `socket` to show its window (or, without `show`, whether it is

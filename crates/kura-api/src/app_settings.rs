@@ -73,11 +73,7 @@ impl AppSettings {
         let text = toml::to_string(self)
             .map_err(|e| ApiError::internal(format!("cannot write the app settings: {e}")))?;
         if let Some(dir) = path.parent() {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)
+            kura_durable::create_private_dir_all(dir)
                 .map_err(|e| ApiError::from(kura_core::Error::from_io("create folder", dir, e)))?;
         }
         kura_durable::write_file(path, text.as_bytes())
@@ -190,14 +186,9 @@ pub fn open_chosen(dir: &Path, create: bool) -> ApiResult<kura_core::Vault> {
     }
     if create {
         if let Some(parent) = dir.parent() {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(parent)
-                .map_err(|e| {
-                    ApiError::from(kura_core::Error::from_io("create folder", parent, e))
-                })?;
+            kura_durable::create_private_dir_all(parent).map_err(|e| {
+                ApiError::from(kura_core::Error::from_io("create folder", parent, e))
+            })?;
         }
     }
     let dir = if create {

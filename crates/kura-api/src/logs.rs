@@ -145,12 +145,7 @@ fn appender(
     program: &str,
     dir: &Path,
 ) -> Result<tracing_appender::rolling::RollingFileAppender, String> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| e.to_string())?;
+    kura_durable::create_private_dir_all(dir).map_err(|e| e.to_string())?;
     tracing_appender::rolling::RollingFileAppender::builder()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
         .filename_prefix(program)

@@ -353,6 +353,18 @@ pub fn create_dir_all(dir: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Creates `dir` and any missing parents as folders of the user alone (mode 0700), as the XDG
+/// base directory spec asks for state, config and runtime folders; existing ones are left as
+/// they are.
+#[cfg(unix)]
+pub fn create_private_dir_all(dir: &Path) -> io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
 fn parent_or_dot(path: &Path) -> &Path {
     match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
