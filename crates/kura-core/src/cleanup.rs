@@ -497,14 +497,9 @@ impl Vault {
             .collect();
         let mut pb = crate::repack::pack_builder(&repo)?;
         let mut inserted = crate::repack::insert_reachable(&repo, &mut pb, &[new_head])?;
-        pb.write(&pack_dir, 0o444)?;
-        let name = pb
-            .name()?
-            .ok_or_else(|| Error::internal("the new pack has no name"))?
-            .to_string();
-        let written = pack_dir.join(format!("pack-{name}.pack"));
-        crate::repack::check_written(&written, &mut inserted, &p.name)?;
-        let (new_pack, name, replaced) = crate::repack::durable_pack(&written, name)?;
+        let (new_pack, name) =
+            self.write_pack(&repo_path, &mut pb, &mut inserted, &p.name, || false)?;
+        drop(pb);
         history::set_head(&repo_path, new_head)?;
         {
             let mut db = self.db();
@@ -523,11 +518,9 @@ impl Vault {
         }
         // Now the old packs and loose objects are unreferenced.
         crate::repack::mark_repacked(&repo_path, &name)?;
-        // libgit2's own pack, when it was written again, goes too (it came after the list).
         let old_packs: Vec<std::path::PathBuf> = old_packs
             .into_iter()
             .filter(|f| f.extension().is_some_and(|e| e == "pack"))
-            .chain(replaced)
             .collect();
         let retired = self.retire_packs(&repo_path, &old_packs, &new_pack)?;
         if let Some(rd) = retired

@@ -248,22 +248,12 @@ impl Vault {
             }
             true
         })?;
-        let written = builder.write(&pack_dir, 0o444);
-        if cancelled.load(std::sync::atomic::Ordering::Relaxed) {
-            return Err(Error::cancelled());
-        }
-        written?;
-        let name = builder
-            .name()?
-            .ok_or_else(|| Error::internal("the new pack has no name"))?
-            .to_string();
+        let cancelled = || cancelled.load(std::sync::atomic::Ordering::Relaxed);
+        let (new_pack, name) =
+            self.write_pack(&repo_path, &mut builder, &mut inserted, &p.name, cancelled)?;
         drop(builder);
-        let written = pack_dir.join(format!("pack-{name}.pack"));
-        check_written(&written, &mut inserted, &p.name)?;
-        let (new_pack, name, replaced) = durable_pack(&written, name)?;
         mark_repacked(&repo_path, &name)?;
-        let mut old: Vec<PathBuf> = old.into_iter().map(|(path, _)| path).collect();
-        old.extend(replaced);
+        let old: Vec<PathBuf> = old.into_iter().map(|(path, _)| path).collect();
         let mut after = fs::metadata(&new_pack)
             .map_err(|e| Error::io("read", &new_pack, e))?
             .len();
@@ -277,6 +267,50 @@ impl Vault {
             after += before;
         }
         Ok(Some((before, after)))
+    }
+
+    /// Writes `builder`'s pack for the history at `repo_path` and puts it in place: written,
+    /// checked against `inserted` and rewritten with offset deltas in a staging folder beside
+    /// the histories, then moved into `objects/pack` whole and durable, so that no reader (git,
+    /// a backup, an archive) ever sees libgit2's own pack or a half-written one, and a process
+    /// killed meanwhile leaves nothing in the history (cleanup removes the staging folder).
+    /// Returns the pack's path and name. `cancelled` is asked once libgit2 has stopped writing.
+    pub(crate) fn write_pack(
+        &self,
+        repo_path: &Path,
+        builder: &mut git2::PackBuilder<'_>,
+        inserted: &mut [git2::Oid],
+        project: &str,
+        cancelled: impl Fn() -> bool,
+    ) -> Result<(PathBuf, String)> {
+        let staging = crate::staging::Staging::new(&self.root().join("histories"), "repack")?;
+        let dir = staging.content();
+        let written = builder.write(&dir, 0o444);
+        if cancelled() {
+            return Err(Error::cancelled());
+        }
+        written?;
+        let name = builder
+            .name()?
+            .ok_or_else(|| Error::internal("the new pack has no name"))?
+            .to_string();
+        let written = dir.join(format!("pack-{name}.pack"));
+        check_written(&written, inserted, project)?;
+        let (pack, name) = durable_pack(&written, name)?;
+        let pack_dir = repo_path.join("objects/pack");
+        crate::durable::create_dir_all(&pack_dir)?;
+        let file_name = pack
+            .file_name()
+            .ok_or_else(|| Error::internal("the new pack has no file name"))?;
+        let target = pack_dir.join(file_name);
+        // The pack before its index: readers find packs by their index.
+        for ext in ["pack", "idx"] {
+            let from = pack.with_extension(ext);
+            fs::rename(&from, target.with_extension(ext))
+                .map_err(|e| Error::io("move", &from, e))?;
+        }
+        crate::durable::sync_dir(&pack_dir)?;
+        Ok((target, name))
     }
 
     /// Removes packs of a history that `new_pack` (fsynced, holding everything reachable) makes
@@ -315,12 +349,9 @@ impl Vault {
 
 /// Makes the pack libgit2 wrote (`written`, named `name`) durable, then writes it again as git
 /// writes packs, with its deltas' bases named by their distance back (`OFS_DELTA`) instead of
-/// their ids (see [`kura_gitpack::with_offset_deltas`]). Returns the pack to keep, its name, and
-/// libgit2's when it was replaced (the caller retires it with the old packs).
-pub(crate) fn durable_pack(
-    written: &Path,
-    name: String,
-) -> Result<(PathBuf, String, Option<PathBuf>)> {
+/// their ids (see [`kura_gitpack::with_offset_deltas`]). Returns the pack to keep and its name
+/// (libgit2's, when it was written again, stays in the staging folder).
+fn durable_pack(written: &Path, name: String) -> Result<(PathBuf, String)> {
     // Durable before anything goes: the pack, its index, and their names.
     for ext in ["pack", "idx"] {
         let path = written.with_extension(ext);
@@ -332,9 +363,9 @@ pub(crate) fn durable_pack(
     match kura_gitpack::with_offset_deltas(written)? {
         Some(info) => {
             let name = info.name.trim_start_matches("pack-").to_string();
-            Ok((info.pack_path, name, Some(written.to_path_buf())))
+            Ok((info.pack_path, name))
         }
-        None => Ok((written.to_path_buf(), name, None)),
+        None => Ok((written.to_path_buf(), name)),
     }
 }
 
@@ -383,11 +414,7 @@ pub(crate) fn insert_reachable(
 /// libgit2 indexes what it wrote by hashing it, so an object whose stored content no longer
 /// matches its id comes out under another id. Then the new pack is removed and nothing else
 /// changes: a `corrupt` error naming the object.
-pub(crate) fn check_written(
-    new_pack: &Path,
-    inserted: &mut [git2::Oid],
-    project: &str,
-) -> Result<()> {
+fn check_written(new_pack: &Path, inserted: &mut [git2::Oid], project: &str) -> Result<()> {
     let written = pack_index_oids(&new_pack.with_extension("idx"))?;
     inserted.sort_unstable();
     let Some(missing) = inserted.iter().find(|id| {

@@ -312,7 +312,18 @@ fn a_history_of_one_snapshot_gets_deltas_once() {
 #[test]
 fn a_repack_during_a_backup_keeps_the_packs_the_backup_reads_until_the_next_repack() {
     let f = Fixture::new();
-    let bare = two_versions(&f);
+    // Two versions of a page alike but for one line: the new pack has a delta, so it is written
+    // twice (libgit2's, then with offset deltas); only the second ever reaches the history.
+    let page: String = (0..400).map(|i| format!("line {i} of a page\n")).collect();
+    let root = f.tree("src", &[("page.txt", page.as_bytes())]);
+    let p = f.link(&root, "p");
+    write(
+        &root,
+        "page.txt",
+        format!("{page}one more line\n").as_bytes(),
+    );
+    f.snapshot("p", "two");
+    let bare = history_dir(&f, &p);
     let read_by_the_backup = pack_files(&bare);
     let backup = f.vault.hold_chunks().unwrap();
     let report = f
@@ -324,6 +335,17 @@ fn a_repack_during_a_backup_keeps_the_packs_the_backup_reads_until_the_next_repa
     assert_eq!(during.len(), read_by_the_backup.len() + 1, "{during:?}");
     assert!(read_by_the_backup.iter().all(|p| during.contains(p)));
     git(&bare, &["fsck", "--full", "--strict"]);
+    let staged = std::fs::read_dir(f.vault.root().join("histories"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".kura-tmp")
+        })
+        .count();
+    assert_eq!(staged, 0, "the staging folder is gone");
     drop(backup);
     let report = f
         .vault
