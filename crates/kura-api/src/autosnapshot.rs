@@ -165,17 +165,25 @@ impl Shared {
                 trigger: Some(Trigger::Automatic),
                 ..Default::default()
             };
+            let name = || vault.project(&id).map_or_else(|_| id.clone(), |p| p.name);
             match vault.snapshot(&id, &opts, &Job::default()) {
-                Ok(r) if r.version.is_some() => {
-                    api.changed(Some(&id), VaultChange::Snapshot);
-                    repack_in_background(&api, &id);
+                Ok(r) => {
+                    if r.version.is_some() {
+                        api.changed(Some(&id), VaultChange::Snapshot);
+                        repack_in_background(&api, &id);
+                    }
+                    api.automatic_version_health(&id, &name(), None);
                 }
-                Ok(_) => {}
                 // Another process is writing it: try again after the next quiet period.
                 Err(e) if e.kind() == kura_core::ErrorKind::Busy => {
                     lock(&self.pending).changed.insert(id, Instant::now());
                 }
-                Err(e) => tracing::warn!("automatic version of {id} failed: {e}"),
+                // Moved to the trash or deleted meanwhile: nothing to announce.
+                Err(e) if e.kind() == kura_core::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!("automatic version of {id} failed: {e}");
+                    api.automatic_version_health(&id, &name(), Some(e.message()));
+                }
             }
         }
     }

@@ -105,8 +105,6 @@ pub(crate) struct Runner {
     operations: Mutex<HashMap<String, String>>,
     /// When this process first saw each schedule: one that never ran is first due after this.
     first_seen: Mutex<HashMap<String, i64>>,
-    /// Whether each target's last finished run failed, to announce changes only.
-    failing: Mutex<HashMap<String, bool>>,
     /// The last status published, to publish changes only.
     last_sent: Mutex<Option<String>>,
     /// The last status logged as an event (its progress counts left out), and when.
@@ -373,13 +371,11 @@ impl Api {
             Some(_) => Some(true),
         };
         if let Some(failed) = failed {
-            let was = lock(&self.backups.failing).insert(target.to_string(), failed);
-            let message = match (was, failed, error) {
-                (Some(false) | None, true, Some(e)) => Some(e.message().to_string()),
-                (Some(true), false, _) => Some("The last backup finished without errors.".into()),
-                _ => None,
-            };
-            if let Some(message) = message {
+            if self.health.changed(&format!("backup:{target}"), failed) {
+                let message = match error {
+                    Some(e) if failed => e.message().to_string(),
+                    _ => "The last backup finished without errors.".to_string(),
+                };
                 self.events.emit(
                     "backup.health",
                     None,

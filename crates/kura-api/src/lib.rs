@@ -44,6 +44,7 @@ mod backups;
 mod command;
 mod error;
 mod events;
+mod health;
 pub mod logs;
 pub mod opener;
 mod operations;
@@ -78,6 +79,9 @@ pub struct Api {
     backup_status: tokio::sync::watch::Sender<Option<BackupStatus>>,
     /// The folder watcher of this process, when it runs (see [`Api::changed`]).
     folder_watch: std::sync::Mutex<Option<std::sync::Weak<autosnapshot::Shared>>>,
+    /// What was last announced of the backups', the automatic versions', the disk's and the
+    /// quotas' health.
+    health: health::Health,
 }
 
 impl Api {
@@ -99,6 +103,7 @@ impl Api {
             backups: backups::Runner::default(),
             backup_status: tokio::sync::watch::channel(None).0,
             folder_watch: std::sync::Mutex::new(None),
+            health: health::Health::default(),
         }))
     }
 

@@ -218,7 +218,8 @@ impl Api {
 
     /// One look at the clock: starts the backups that are due (targets backed up after every
     /// change among them) and a due cleanup, rewrites idle histories, moves archives to the cold
-    /// tier, deletes the copies of expired shares, and publishes the backup status. Returns the operations it started. [`Scheduler`] calls this every little while in
+    /// tier, deletes the copies of expired shares, announces a change of the disk's free space or the
+    /// quotas, and publishes the backup status. Returns the operations it started. [`Scheduler`] calls this every little while in
     /// the process that holds the schedule lock.
     pub fn run_schedules(self: &Arc<Self>) -> Vec<Operation> {
         let mut started = self.run_due_backups();
@@ -226,6 +227,7 @@ impl Api {
         self.repack_idle_histories();
         self.cold_tier_in_background();
         self.expired_shares_in_background();
+        self.check_disk_and_quotas();
         self.publish_backup_status();
         started
     }

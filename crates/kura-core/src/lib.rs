@@ -80,7 +80,7 @@ pub use history::{ChangeCounts, Trigger, Version};
 pub use import::ImportArchiveOptions;
 pub use job::{Job, Progress};
 pub use project::{ImportOptions, NewProject, Project, ProjectFilter, ProjectSort, ProjectStatus};
-pub use quota::{QuotaLevel, QuotaStatus, QuotaUsage};
+pub use quota::{DiskSpace, QuotaLevel, QuotaStatus, QuotaUsage};
 pub use records::{
     CollectionInfo, CollectionSettings, Record, RecordDelete, RecordFilter, RecordOp,
     RecordOpResult, RecordPage, RecordPut, RecordQuery, Records, VAULT_SCOPE,

@@ -103,6 +103,21 @@ fn percent(u: &QuotaUsage) -> String {
     format!("{:.0}%", u.fraction * 100.0)
 }
 
+/// The free space of the disk that holds the vault, against the space Kura keeps free there.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct DiskSpace {
+    /// Bytes free for this user.
+    pub free: u64,
+    /// The disk's size in bytes.
+    pub total: u64,
+    /// The space imports and unarchives leave free (`archive.unpack_free_reserve`).
+    pub reserve: u64,
+    /// Less is free than the reserve: imports and unarchives are refused.
+    pub low: bool,
+}
+
 impl Vault {
     /// Usage against `quota.max_project_size` and `quota.total_quota`, with warnings at 80%
     /// and 90%.
@@ -152,6 +167,21 @@ impl Vault {
             total,
             projects,
             warnings,
+        })
+    }
+
+    /// The free space of the disk that holds the vault, against `archive.unpack_free_reserve`.
+    pub fn disk_space(&self) -> Result<DiskSpace> {
+        let root = self.root();
+        let free =
+            fs4::available_space(root).map_err(|e| Error::io("read the free space of", root, e))?;
+        let total = fs4::total_space(root).map_err(|e| Error::io("read the size of", root, e))?;
+        let reserve = self.config().archive.unpack_free_reserve.0;
+        Ok(DiskSpace {
+            free,
+            total,
+            reserve,
+            low: free < reserve,
         })
     }
 
