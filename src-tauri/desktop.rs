@@ -1,14 +1,15 @@
 //! Commands about the app itself rather than the vault: start at login, the first-run question,
+//! the theme, notifications and editor of Settings › App,
 //! the tray hint, the log view, quitting, and opening another vault folder when the configured
 //! one cannot be reached. Each calls `kura_api` (`autostart`, `app_settings`, `logs`); they work
 //! while no vault is open.
 
 use std::sync::Arc;
 
-use kura_api::app_settings::{self, AppSettings, VaultPlace};
+use kura_api::app_settings::{self, AppSettings, Preferences, VaultPlace};
 use kura_api::autostart::{self, Autostart};
 use kura_api::logs::LogTail;
-use kura_api::opener::{self, OpenWith};
+use kura_api::opener::{self, EditorChoices, OpenWith};
 use kura_api::{Api, ApiError, ApiResult, AppInfo, ErrorCode};
 use serde::Serialize;
 use tauri::{AppHandle, State};
@@ -28,6 +29,10 @@ pub struct DesktopState {
     pub show_tray_hint: bool,
     /// Where the vault is (for the screen shown when it cannot be opened).
     pub vault: VaultPlace,
+    /// Theme, notifications and editor, as set in Settings › App.
+    pub preferences: Preferences,
+    /// The editors to choose from.
+    pub editors: EditorChoices,
 }
 
 /// Runs `work` on a blocking thread (files and D-Bus, never on the UI thread).
@@ -48,6 +53,8 @@ fn desktop_state() -> ApiResult<DesktopState> {
         tray,
         show_tray_hint: !tray && !settings.tray_hint_shown,
         vault: app_settings::vault_place()?,
+        preferences: settings.preferences,
+        editors: opener::editor_choices(&opener::Environment::current()),
     })
 }
 
@@ -67,6 +74,18 @@ pub async fn set_start_at_login(on: bool) -> ApiResult<Autostart> {
         } else {
             autostart::disable()
         }
+    })
+    .await
+}
+
+/// Saves the theme, notifications and editor set in Settings › App; answers the state as saved.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_preferences(preferences: Preferences) -> ApiResult<DesktopState> {
+    off_thread(move || {
+        preferences.validate()?;
+        AppSettings::update(|s| s.preferences = preferences)?;
+        desktop_state()
     })
     .await
 }

@@ -1,8 +1,9 @@
 //! The window's events, forwarded from the service layer: `vault.changed` events (from any
 //! door, of this process or another on the same vault) become `VaultChanged`, `records.changed`
 //! `RecordsChanged`, backup status changes `BackupStatusChanged` (and
-//! the tray's icon and tooltip), and a target that starts failing or works again a desktop
-//! notification.
+//! the tray's icon and tooltip), and the `*.health` events (a backup target, automatic
+//! versions, the disk's free space, a quota: each change of state) desktop notifications, as
+//! switched in Settings › App.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +57,9 @@ pub fn forward(app: &AppHandle, api: &Arc<Api>) {
             "vault.changed".into(),
             "records.changed".into(),
             "backup.health".into(),
+            "autoversion.health".into(),
+            "disk.health".into(),
+            "quota.health".into(),
         ];
         loop {
             if let Ok(Err(RecvError::Closed)) =
@@ -153,16 +157,50 @@ fn show(app: &AppHandle, e: kura_api::Event) {
                 tracing::warn!("cannot emit a records change: {e}");
             }
         }
-        "backup.health" => {
-            let target = e.data["target"].as_str().unwrap_or_default();
-            let title = if e.data["failing"].as_bool().unwrap_or(false) {
-                format!("Backup to {target} failed")
-            } else {
-                format!("Backups to {target} work again")
-            };
-            notify(app, &title, e.data["message"].as_str().unwrap_or_default());
+        kind @ ("backup.health" | "autoversion.health" | "disk.health" | "quota.health") => {
+            // Read at each notice: a switch turned off in Settings › App holds at once.
+            let shown = kura_api::app_settings::AppSettings::load()
+                .map(|s| s.preferences.notifications.shows(kind).unwrap_or(true))
+                .unwrap_or(true);
+            if shown {
+                notify(
+                    app,
+                    &notice_title(kind, &e.data),
+                    e.data["message"].as_str().unwrap_or_default(),
+                );
+            }
         }
         _ => {}
+    }
+}
+
+/// The title of the notification of a `*.health` event.
+fn notice_title(kind: &str, data: &serde_json::Value) -> String {
+    let bad = ["failing", "low", "reached"]
+        .iter()
+        .any(|k| data[*k].as_bool().unwrap_or(false));
+    let text = |key: &str| data[key].as_str().unwrap_or_default().to_string();
+    match (kind, bad) {
+        ("backup.health", true) => format!("Backup to {} failed", text("target")),
+        ("backup.health", false) => format!("Backups to {} work again", text("target")),
+        ("autoversion.health", true) => format!("No automatic version of {}", text("project")),
+        ("autoversion.health", false) => {
+            format!("Automatic versions of {} work again", text("project"))
+        }
+        ("disk.health", true) => "The disk is almost full".to_string(),
+        ("disk.health", false) => "The disk has room again".to_string(),
+        ("quota.health", true) => format!("{} reached its quota", quota_subject(data)),
+        ("quota.health", false) => format!("{} is under its quota again", quota_subject(data)),
+        _ => kind.to_string(),
+    }
+}
+
+/// "The vault" or "Project <name>", for a `quota.health` event.
+fn quota_subject(data: &serde_json::Value) -> String {
+    if data["quota"] == "quota.total_quota" {
+        "The vault".to_string()
+    } else {
+        format!("Project {}", data["name"].as_str().unwrap_or_default())
     }
 }
 

@@ -113,6 +113,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             plan_command,
             desktop,
             set_start_at_login,
+            set_preferences,
             answer_start_at_login,
             dismiss_tray_hint,
             app_log,

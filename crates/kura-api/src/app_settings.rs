@@ -1,7 +1,8 @@
 //! The person's own settings of the desktop app, which belong to no vault:
 //! `$XDG_CONFIG_HOME/kura/app.toml` (else `~/.config/kura/app.toml`). What the window asked once
-//! (start at login? how to get a tray) and the vault folder chosen in the window, which every
-//! door then opens ([`vault_location`]): the window and `kura status` see the same vault.
+//! (start at login? how to get a tray), the person's [`Preferences`] (theme, notifications,
+//! editor), and the vault folder chosen in the window, which every door then opens
+//! ([`vault_location`]): the window and `kura status` see the same vault.
 //!
 //! Written whole and atomically (a temporary file, fsynced, renamed); a missing file is a
 //! person's first start.
@@ -23,6 +24,93 @@ pub struct AppSettings {
     /// The vault folder the person chose in the window; `KURA_HOME` wins over it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vault: Option<PathBuf>,
+    /// What the person set in Settings › App.
+    #[serde(flatten)]
+    pub preferences: Preferences,
+}
+
+/// What a person sets for the app in Settings › App.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct Preferences {
+    /// Light, dark, or as the system says.
+    pub theme: Theme,
+    /// Which desktop notifications are shown.
+    pub notifications: Notifications,
+    /// The editor "Open in editor" starts: a program on `PATH` or a full path, with its own
+    /// arguments (`code`, `idea`, `/opt/zed/bin/zed`), or `system` for the desktop's default
+    /// application for folders; `None`: found by the rules of [`crate::opener`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub editor: Option<String>,
+}
+
+/// The window's colours.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// As the system's setting (light or dark) says, following its changes.
+    #[default]
+    System,
+    Light,
+    Dark,
+}
+
+/// Which desktop notifications are shown; each is shown once per change of state (see the
+/// `*.health` events).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(default)]
+pub struct Notifications {
+    /// A backup target starts failing, or works again.
+    pub backups: bool,
+    /// An automatic version could not be made, or is made again.
+    pub automatic_versions: bool,
+    /// The vault's disk has less free than Kura keeps free, or has enough again.
+    pub disk_space: bool,
+    /// A quota is reached, or is no longer.
+    pub quotas: bool,
+}
+
+impl Default for Notifications {
+    fn default() -> Self {
+        Notifications {
+            backups: true,
+            automatic_versions: true,
+            disk_space: true,
+            quotas: true,
+        }
+    }
+}
+
+impl Notifications {
+    /// Whether the notification of an event of type `kind` (`backup.health`, ...) is shown;
+    /// `None` for a type that is no notification.
+    pub fn shows(&self, kind: &str) -> Option<bool> {
+        match kind {
+            "backup.health" => Some(self.backups),
+            "autoversion.health" => Some(self.automatic_versions),
+            "disk.health" => Some(self.disk_space),
+            "quota.health" => Some(self.quotas),
+            _ => None,
+        }
+    }
+}
+
+impl Preferences {
+    /// Checks what a person set: an editor is one line.
+    pub fn validate(&self) -> ApiResult<()> {
+        if let Some(editor) = &self.editor {
+            if editor.trim().is_empty() || editor.contains(['\n', '\r', '\0']) {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidInput,
+                    "the editor must be a program's name or path on one line, or `system`",
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Where the settings are.
@@ -218,9 +306,26 @@ mod tests {
             start_at_login_asked: true,
             tray_hint_shown: false,
             vault: Some(PathBuf::from("/media/usb/kura")),
+            preferences: Preferences {
+                theme: Theme::Dark,
+                notifications: Notifications {
+                    quotas: false,
+                    ..Notifications::default()
+                },
+                editor: Some("code --new-window".into()),
+            },
         };
         chosen.save_to(&path).unwrap();
         assert_eq!(AppSettings::load_from(&path).unwrap(), chosen);
+        // What a person reads and edits.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("theme = \"dark\""), "{text}");
+        assert!(text.contains("[notifications]\nbackups = true\nautomatic_versions = true\ndisk_space = true\nquotas = false"), "{text}");
+        // A file of an earlier version, without them: the defaults.
+        std::fs::write(&path, "start_at_login_asked = true\n").unwrap();
+        let older = AppSettings::load_from(&path).unwrap();
+        assert_eq!(older.preferences, Preferences::default());
+        assert!(older.preferences.notifications.quotas);
         let mode = std::os::unix::fs::PermissionsExt::mode(
             &std::fs::metadata(path.parent().unwrap())
                 .unwrap()

@@ -3,8 +3,9 @@
 //! window only says which of the three it wants.
 //!
 //! - **Folder**: the desktop's default application for folders (`xdg-open`; `open` on macOS).
-//! - **Editor**: `$VISUAL`, else `$EDITOR`, when it names a program on `PATH` that opens its own
-//!   window (a terminal editor such as vim or nano is passed over: there is no terminal to run
+//! - **Editor**: the one chosen in Settings › App (app.toml's `editor`: a program, or `system`
+//!   for the default application for folders); else `$VISUAL`, else `$EDITOR`, when it names a
+//!   program on `PATH` that opens its own window (a terminal editor such as vim or nano is passed over: there is no terminal to run
 //!   it in); else the first of VS Code (`code`), VSCodium, Zed, Sublime Text and the JetBrains
 //!   launchers (`idea`, `pycharm`, ...) on `PATH`; else the desktop's default application for the
 //!   folder, as for "Open folder".
@@ -40,19 +41,22 @@ const TERMINAL_EDITORS: &[&str] = &[
     "vi", "vim", "nvim", "nano", "pico", "emacs", "micro", "hx", "helix", "kak", "joe", "ne", "ed",
     "mg", "jed",
 ];
-/// Editors with a window, in the order they are looked for on `PATH`.
-const WINDOW_EDITORS: &[&str] = &[
-    "code",
-    "codium",
-    "zed",
-    "subl",
-    "idea",
-    "pycharm",
-    "webstorm",
-    "goland",
-    "clion",
-    "rustrover",
+/// Editors with a window, in the order they are looked for on `PATH`, with their names.
+const WINDOW_EDITORS: &[(&str, &str)] = &[
+    ("code", "Visual Studio Code"),
+    ("codium", "VSCodium"),
+    ("zed", "Zed"),
+    ("subl", "Sublime Text"),
+    ("idea", "IntelliJ IDEA"),
+    ("pycharm", "PyCharm"),
+    ("webstorm", "WebStorm"),
+    ("goland", "GoLand"),
+    ("clion", "CLion"),
+    ("rustrover", "RustRover"),
 ];
+
+/// The `editor` choice that means the desktop's default application for folders.
+pub const SYSTEM_EDITOR: &str = "system";
 /// Terminals looked for on `PATH` after `x-terminal-emulator` and `$TERMINAL`.
 const TERMINALS: &[&str] = &[
     "gnome-terminal",
@@ -70,13 +74,28 @@ type Lookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
 /// The environment the rules read: variables and the `PATH` to search. A seam for tests.
 pub struct Environment {
     vars: Lookup,
+    /// The editor chosen in Settings › App, if any.
+    editor: Option<String>,
 }
 
 impl Environment {
-    /// This process's environment.
+    /// This process's environment, with the editor chosen in Settings › App.
     pub fn current() -> Environment {
+        let editor = crate::app_settings::AppSettings::load()
+            .map_err(|e| tracing::warn!("{}", e.message))
+            .ok()
+            .and_then(|s| s.preferences.editor);
         Environment {
             vars: Box::new(|k| std::env::var(k).ok()),
+            editor,
+        }
+    }
+
+    /// The same, with `editor` as the one chosen (see [`crate::app_settings::Preferences`]).
+    pub fn with_editor(self, editor: Option<&str>) -> Environment {
+        Environment {
+            editor: editor.map(str::to_string),
+            ..self
         }
     }
 
@@ -88,6 +107,7 @@ impl Environment {
             .collect();
         Environment {
             vars: Box::new(move |k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())),
+            editor: None,
         }
     }
 
@@ -141,6 +161,16 @@ fn default_opener() -> &'static str {
 
 /// What would open `folder` with `with` in `env`, by the rules of this module.
 pub fn launch_for(env: &Environment, with: OpenWith, folder: &Path) -> ApiResult<Launch> {
+    launch_with(env, with, folder, env.editor.as_deref())
+}
+
+/// The same, with `editor` as the editor chosen in Settings › App.
+fn launch_with(
+    env: &Environment,
+    with: OpenWith,
+    folder: &Path,
+    editor: Option<&str>,
+) -> ApiResult<Launch> {
     let launch = |program: PathBuf, args: Vec<OsString>| Launch {
         program,
         args,
@@ -164,6 +194,25 @@ pub fn launch_for(env: &Environment, with: OpenWith, folder: &Path) -> ApiResult
     match with {
         OpenWith::Folder => file_manager(),
         OpenWith::Editor => {
+            match editor.map(str::trim) {
+                Some(SYSTEM_EDITOR) => return file_manager(),
+                Some(chosen) => {
+                    let mut words = chosen.split_whitespace();
+                    let program = words.next().unwrap_or_default();
+                    let found = env.find(program).ok_or_else(|| {
+                        ApiError::new(
+                            ErrorCode::Unavailable,
+                            format!(
+                                "the editor chosen in Settings › App ({program}) is not installed; choose another there"
+                            ),
+                        )
+                    })?;
+                    let mut args: Vec<OsString> = words.map(OsString::from).collect();
+                    args.push(folder.as_os_str().to_owned());
+                    return Ok(launch(found, args));
+                }
+                None => {}
+            }
             for var in ["VISUAL", "EDITOR"] {
                 let Some(value) = env.var(var) else { continue };
                 // "code --wait" and the like: the program and its own arguments.
@@ -184,7 +233,7 @@ pub fn launch_for(env: &Environment, with: OpenWith, folder: &Path) -> ApiResult
                     return Ok(launch(p, args));
                 }
             }
-            if let Some(p) = WINDOW_EDITORS.iter().find_map(|n| env.find(n)) {
+            if let Some(p) = WINDOW_EDITORS.iter().find_map(|(n, _)| env.find(n)) {
                 return Ok(launch(p, folder_arg()));
             }
             file_manager()
@@ -217,6 +266,51 @@ pub fn launch_for(env: &Environment, with: OpenWith, folder: &Path) -> ApiResult
             };
             Ok(launch(found, args))
         }
+    }
+}
+
+/// An editor Settings › App offers.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Editor {
+    /// What app.toml's `editor` holds for it.
+    pub command: String,
+    /// Its name, for people.
+    pub name: String,
+}
+
+/// The editors to choose from in Settings › App, and what "automatic" opens now.
+#[derive(Serialize, Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct EditorChoices {
+    /// The program the rules pick without a choice (`$VISUAL`, `$EDITOR`, the first editor
+    /// found, else the default application for folders), by its name.
+    pub automatic: String,
+    /// The editors with a window installed here.
+    pub installed: Vec<Editor>,
+}
+
+/// The editors installed in `env`, and what the rules pick without a choice.
+pub fn editor_choices(env: &Environment) -> EditorChoices {
+    let installed = WINDOW_EDITORS
+        .iter()
+        .filter(|(command, _)| env.find(command).is_some())
+        .map(|(command, name)| Editor {
+            command: command.to_string(),
+            name: name.to_string(),
+        })
+        .collect();
+    let automatic = match launch_with(env, OpenWith::Editor, Path::new("."), None) {
+        Ok(l) if l.name() == default_opener() => "the default app for folders".to_string(),
+        Ok(l) => WINDOW_EDITORS
+            .iter()
+            .find(|(command, _)| *command == l.name())
+            .map_or_else(|| l.name(), |(_, name)| name.to_string()),
+        Err(_) => "nothing (no editor is installed)".to_string(),
+    };
+    EditorChoices {
+        automatic,
+        installed,
     }
 }
 
@@ -300,6 +394,36 @@ mod tests {
         let b = bin(&["xdg-open"]);
         let env = Environment::of(&[("PATH", b.path().to_str().unwrap()), ("EDITOR", "nano")]);
         assert_eq!(name(&env, OpenWith::Editor).unwrap().0, default_opener());
+    }
+
+    #[test]
+    fn the_editor_chosen_in_settings_comes_first_and_the_choices_are_what_is_installed() {
+        let b = bin(&["gedit", "code", "idea", "xdg-open"]);
+        let path = b.path().to_str().unwrap();
+        let env = Environment::of(&[("PATH", path), ("VISUAL", "gedit")]);
+        let choices = editor_choices(&env);
+        assert_eq!(choices.automatic, "gedit");
+        assert_eq!(
+            choices
+                .installed
+                .iter()
+                .map(|e| (e.command.as_str(), e.name.as_str()))
+                .collect::<Vec<_>>(),
+            [("code", "Visual Studio Code"), ("idea", "IntelliJ IDEA")]
+        );
+        let env = env.with_editor(Some("idea nosplash"));
+        assert_eq!(
+            name(&env, OpenWith::Editor),
+            Ok(("idea".into(), vec!["nosplash".into(), "/work/site".into()]))
+        );
+        let env = env.with_editor(Some("system"));
+        assert_eq!(name(&env, OpenWith::Editor).unwrap().0, "xdg-open");
+        let env = env.with_editor(Some("zed"));
+        let e = launch_for(&env, OpenWith::Editor, Path::new("/x")).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Unavailable);
+        assert!(e.message.contains("Settings › App (zed)"), "{}", e.message);
+        let env = Environment::of(&[("PATH", path)]);
+        assert_eq!(editor_choices(&env).automatic, "Visual Studio Code");
     }
 
     #[test]

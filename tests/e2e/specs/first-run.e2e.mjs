@@ -2,7 +2,8 @@
 // should start at login, without covering anything; the answer writes the XDG autostart entry
 // and is asked once. On this desktop no tray shows (no StatusNotifierWatcher on the bus), so the
 // window then says once how to get one. Settings › App shows the entry's real state and turns it
-// off and on; Settings › Logs shows the app's log.
+// off and on, and keeps the theme, the notification switches and the editor; Settings › Logs
+// shows the app's log.
 import fs from 'node:fs';
 import path from 'node:path';
 import { go, press, root, testid } from '../window.mjs';
@@ -75,6 +76,35 @@ describe('The first start of the window', () => {
     await browser.waitUntil(async () => (await (await testid('start-at-login-state')).getText()) === 'Off', {
       timeoutMsg: 'an entry turned off in the desktop still reads as on',
     });
+  });
+
+  it('Settings › App keeps the theme, the notifications and the editor in app.toml', async () => {
+    const settings = () => fs.readFileSync(path.join(process.env.XDG_CONFIG_HOME, 'kura/app.toml'), 'utf8');
+    const shown = () => browser.execute(() => document.documentElement.dataset.theme);
+    await go('#/settings');
+    await (await testid('settings-app')).waitForDisplayed();
+    await press(await $('[data-testid="theme"] label*=Dark'));
+    await browser.waitUntil(() => settings().includes('theme = "dark"'), { timeoutMsg: 'the theme is not saved' });
+    expect(await shown()).toBe('dark');
+    if (shots) {
+      await browser.execute(() => document.getElementById('settings-app').scrollIntoView({ block: 'start' }));
+      await browser.saveScreenshot(path.join(shots, 'settings-app-dark.png'));
+    }
+    await press(await $('input[data-notice="quotas"]'));
+    await browser.waitUntil(() => /\[notifications\][^[]*quotas = false/.test(settings()), { timeoutMsg: 'the notification switch is not saved' });
+    await (await $('#editor')).selectByAttribute('value', 'system');
+    await browser.waitUntil(() => settings().includes('editor = "system"'), { timeoutMsg: 'the editor is not saved' });
+    // Read back from app.toml, not from what the page remembers.
+    await browser.execute(() => localStorage.clear());
+    await browser.refresh();
+    await go('#/settings');
+    await (await testid('settings-app')).waitForDisplayed({ timeout: 30000 });
+    await browser.waitUntil(async () => (await shown()) === 'dark', { timeoutMsg: 'the saved theme is not shown' });
+    expect(await (await $('input[data-notice="quotas"]')).isSelected()).toBe(false);
+    expect(await (await $('input[data-notice="backups"]')).isSelected()).toBe(true);
+    expect(await (await $('#editor')).getValue()).toBe('system');
+    await press(await $('[data-testid="theme"] label*=System'));
+    await browser.waitUntil(() => settings().includes('theme = "system"'));
   });
 
   it('Settings › Logs shows the end of the app log and where it is', async () => {

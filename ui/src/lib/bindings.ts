@@ -97,6 +97,8 @@ export const commands = {
 	desktop: () => typedError<DesktopState, ApiError>(__TAURI_INVOKE("desktop")),
 	/**  Turns start at login on (this app, `--hidden`) or off. */
 	setStartAtLogin: (on: boolean) => typedError<Autostart, ApiError>(__TAURI_INVOKE("set_start_at_login", { on })),
+	/**  Saves the theme, notifications and editor set in Settings › App; answers the state as saved. */
+	setPreferences: (preferences: Preferences) => typedError<DesktopState, ApiError>(__TAURI_INVOKE("set_preferences", { preferences })),
 	/**  The answer to the first-run question, remembered so that it is asked once. */
 	answerStartAtLogin: (start: boolean) => typedError<DesktopState, ApiError>(__TAURI_INVOKE("answer_start_at_login", { start })),
 	/**  The tray hint was read; it is not shown again. */
@@ -574,6 +576,10 @@ export type DesktopState = {
 	show_tray_hint: boolean,
 	/**  Where the vault is (for the screen shown when it cannot be opened). */
 	vault: VaultPlace,
+	/**  Theme, notifications and editor, as set in Settings › App. */
+	preferences: Preferences,
+	/**  The editors to choose from. */
+	editors: EditorChoices,
 };
 
 /**  The difference between two versions. */
@@ -586,6 +592,25 @@ export type Diff = {
 	changes: ChangeCounts,
 	/**  The changed files, by path. */
 	files: FileDiff[],
+};
+
+/**  An editor Settings › App offers. */
+export type Editor = {
+	/**  What app.toml's `editor` holds for it. */
+	command: string,
+	/**  Its name, for people. */
+	name: string,
+};
+
+/**  The editors to choose from in Settings › App, and what "automatic" opens now. */
+export type EditorChoices = {
+	/**
+	 *  The program the rules pick without a choice (`$VISUAL`, `$EDITOR`, the first editor
+	 *  found, else the default application for folders), by its name.
+	 */
+	automatic: string,
+	/**  The editors with a window installed here. */
+	installed: Editor[],
 };
 
 /**
@@ -881,6 +906,21 @@ export type NewProject = {
 	tags?: string[],
 };
 
+/**
+ *  Which desktop notifications are shown; each is shown once per change of state (see the
+ *  `*.health` events).
+ */
+export type Notifications = {
+	/**  A backup target starts failing, or works again. */
+	backups?: boolean,
+	/**  An automatic version could not be made, or is made again. */
+	automatic_versions?: boolean,
+	/**  The vault's disk has less free than Kura keeps free, or has enough again. */
+	disk_space?: boolean,
+	/**  A quota is reached, or is no longer. */
+	quotas?: boolean,
+};
+
 /**  What to open a project's folder with. */
 export type OpenWith = 
 /**  The file manager. */
@@ -910,6 +950,20 @@ export type PauseLength =
 "until_tomorrow" | 
 /**  Until someone resumes. */
 "until_resumed";
+
+/**  What a person sets for the app in Settings › App. */
+export type Preferences = {
+	/**  Light, dark, or as the system says. */
+	theme?: Theme,
+	/**  Which desktop notifications are shown. */
+	notifications?: Notifications,
+	/**
+	 *  The editor "Open in editor" starts: a program on `PATH` or a full path, with its own
+	 *  arguments (`code`, `idea`, `/opt/zed/bin/zed`), or `system` for the desktop's default
+	 *  application for folders; `None`: found by the rules of [`crate::opener`].
+	 */
+	editor?: string | null,
+};
 
 /**  What a preview holds. */
 export type PreviewKind = 
@@ -1670,6 +1724,11 @@ export type TestReport = {
 	/**  Its health after the test. */
 	health: TargetHealth,
 };
+
+/**  The window's colours. */
+export type Theme = 
+/**  As the system's setting (light or dark) says, following its changes. */
+"system" | "light" | "dark";
 
 /**
  *  What made a version: the door it came through, or the engine's own reason. The same words

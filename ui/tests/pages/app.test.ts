@@ -426,14 +426,35 @@ describe("settings", () => {
     expectNoErrors(p);
   });
 
-  it("shows none of the app window's own settings in a browser, which cannot change them", async () => {
+  it("shows a browser only the theme of the app's own settings, which it keeps across reloads", async () => {
     const p = await open("#/settings", emptyVault());
-    await p.getByRole("heading", { name: "Versions" }).waitFor();
-    // Start at login, the tray, the app's log and its first-run question belong to the window.
-    expect(await p.getByTestId("settings-app").count()).toBe(0);
+    const section = p.getByTestId("settings-app");
+    await section.waitFor();
+    // Start at login, the tray, notifications, the editor, the app's log and its first-run
+    // question belong to the window.
     expect(await p.getByTestId("settings-logs").count()).toBe(0);
     expect(await p.getByTestId("first-run-banner").count()).toBe(0);
     expect(await p.getByText("Start Kura when I log in").count()).toBe(0);
+    expect(await section.getByText("Notifications").count()).toBe(0);
+    expect(await section.getByLabel("Editor").count()).toBe(0);
+
+    // The browser runs in a light system theme: "System" is light.
+    const background = () => p.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const theme = section.getByRole("radiogroup", { name: "Theme" });
+    expect(await theme.getByRole("radio", { name: "System" }).isChecked()).toBe(true);
+    expect(await background()).toBe("rgb(251, 251, 252)");
+    await theme.getByText("Dark").click();
+    expect(await background()).toBe("rgb(22, 24, 29)");
+    expect(await p.evaluate(() => document.documentElement.dataset.theme)).toBe("dark");
+    await p.reload();
+    await p.getByTestId("settings-app").waitFor();
+    expect(await background()).toBe("rgb(22, 24, 29)");
+    expect(await p.getByRole("radio", { name: "Dark" }).isChecked()).toBe(true);
+    // Back to the system's: light again, and dark as soon as the system turns dark.
+    await p.getByTestId("theme").getByText("System").click();
+    expect(await background()).toBe("rgb(251, 251, 252)");
+    await p.emulateMedia({ colorScheme: "dark" });
+    await expect.poll(background).toBe("rgb(22, 24, 29)");
     expectNoErrors(p);
   });
 });

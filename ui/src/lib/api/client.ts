@@ -7,6 +7,7 @@ import type {
   BackupStatus,
   CommandInput,
   OpenWith,
+  Preferences,
   ShareRequest,
   CleanupCategory,
   CollectionSettings,
@@ -147,6 +148,9 @@ export class DesktopClient {
   }
   setStartAtLogin(on: boolean) {
     return unwrap(this.desktop.setStartAtLogin(on));
+  }
+  setPreferences(preferences: Preferences) {
+    return unwrap(this.desktop.setPreferences(preferences));
   }
   answerStartAtLogin(start: boolean) {
     return unwrap(this.desktop.answerStartAtLogin(start));

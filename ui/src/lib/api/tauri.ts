@@ -42,6 +42,7 @@ function channel(onProgress: OnProgress): Channel<Progress> {
 const desktop: DesktopTransport = {
   state: () => commands.desktop(),
   setStartAtLogin: (on) => commands.setStartAtLogin(on),
+  setPreferences: (preferences) => commands.setPreferences(preferences),
   answerStartAtLogin: (start) => commands.answerStartAtLogin(start),
   dismissTrayHint: () => commands.dismissTrayHint(),
   appLog: (lines) => commands.appLog(lines),

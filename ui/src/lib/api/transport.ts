@@ -8,6 +8,7 @@ import type {
   Autostart,
   DesktopState,
   LogTail,
+  Preferences,
   OpenWith,
   CollectionInfo,
   CollectionSettings,
@@ -96,6 +97,8 @@ export type DropEvent =
 export interface DesktopTransport {
   state(): Reply<DesktopState>;
   setStartAtLogin(on: boolean): Reply<Autostart>;
+  /** Saves the theme, notifications and editor of Settings › App; answers the state as saved. */
+  setPreferences(preferences: Preferences): Reply<DesktopState>;
   answerStartAtLogin(start: boolean): Reply<DesktopState>;
   dismissTrayHint(): Reply<null>;
   appLog(lines: number): Reply<LogTail>;

@@ -1,9 +1,11 @@
 // The app's own side, in the window only: whether Kura starts at login, the first-run question,
-// whether a tray shows (and the hint about getting one), and where the vault is. In a browser
-// there is none (`available` is false) and nothing of it is shown.
+// whether a tray shows (and the hint about getting one), the preferences of Settings › App
+// (theme, notifications, editor), and where the vault is. In a browser there is none
+// (`available` is false) and nothing of it is shown but the theme, which the browser keeps.
 
 import type { DesktopClient } from "../api/client";
-import type { DesktopState } from "../api/types";
+import type { DesktopState, Preferences } from "../api/types";
+import { applyTheme } from "../theme";
 
 export class Desktop {
   state = $state<DesktopState | null>(null);
@@ -21,9 +23,27 @@ export class Desktop {
     if (!this.client) return;
     try {
       this.state = await this.client.state();
+      applyTheme(this.state.preferences.theme ?? "system");
       this.error = null;
     } catch (e) {
       this.error = (e as Error).message;
+    }
+  }
+
+  /** Saves `change` to the preferences (app.toml); the state shown is what was saved. */
+  async setPreferences(change: Partial<Preferences>) {
+    if (!this.client || !this.state) return;
+    const preferences = { ...this.state.preferences, ...change };
+    if (change.theme) applyTheme(change.theme);
+    this.busy = true;
+    try {
+      this.state = await this.client.setPreferences(preferences);
+      applyTheme(this.state.preferences.theme ?? "system");
+      this.error = null;
+    } catch (e) {
+      this.error = (e as Error).message;
+    } finally {
+      this.busy = false;
     }
   }
 
