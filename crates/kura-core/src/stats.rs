@@ -37,7 +37,8 @@ pub struct StatusCounts {
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LayerUsage {
     /// "files" (the project folders), "git" (histories), "chunks" (large files), "archives",
-    /// "catalog" or "other" (settings, templates, spare files, locks).
+    /// "catalog" (the catalog and the chunk store's index) or "other" (settings, templates,
+    /// spare files, locks).
     pub layer: String,
     /// Files of the latest versions held in it (for archives: how many; 0 for the rest).
     pub files: u64,
@@ -325,8 +326,15 @@ impl Vault {
                     .components()
                     .next()
                     .map(|c| c.as_os_str().to_string_lossy());
+                let chunk_index = rel.starts_with("chunks")
+                    && rel
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("index.db"));
                 match first.as_deref() {
                     Some("histories") => &mut usage.git,
+                    // The chunk store's index is bookkeeping, as the catalog is: an empty vault
+                    // holds no large files.
+                    Some("chunks") if chunk_index => &mut usage.catalog,
                     Some("chunks") => &mut usage.chunks,
                     Some("archives") => &mut usage.archives,
                     Some(f) if f.starts_with("catalog.db") => &mut usage.catalog,

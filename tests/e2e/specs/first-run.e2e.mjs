@@ -83,7 +83,7 @@ describe('The first start of the window', () => {
     const shown = () => browser.execute(() => document.documentElement.dataset.theme);
     await go('#/settings');
     await (await testid('settings-app')).waitForDisplayed();
-    await press(await $('[data-testid="theme"] label*=Dark'));
+    await press(await (await testid('theme')).$('label*=Dark'));
     await browser.waitUntil(() => settings().includes('theme = "dark"'), { timeoutMsg: 'the theme is not saved' });
     expect(await shown()).toBe('dark');
     if (shots) {
@@ -103,7 +103,7 @@ describe('The first start of the window', () => {
     expect(await (await $('input[data-notice="quotas"]')).isSelected()).toBe(false);
     expect(await (await $('input[data-notice="backups"]')).isSelected()).toBe(true);
     expect(await (await $('#editor')).getValue()).toBe('system');
-    await press(await $('[data-testid="theme"] label*=System'));
+    await press(await (await testid('theme')).$('label*=System'));
     await browser.waitUntil(() => settings().includes('theme = "system"'));
   });
 
