@@ -442,8 +442,13 @@ impl Out {
         }
         println!("\nLargest projects");
         for p in s.projects_usage.iter().take(10) {
+            let state = match p.status {
+                Some(kura_core::ProjectStatus::Archived) => "  (archived)",
+                Some(kura_core::ProjectStatus::Deleted) => "  (in the trash)",
+                _ => "",
+            };
             println!(
-                "  {:<24} {:>10} {:>10} stored",
+                "  {:<24} {:>10} {:>10} stored{state}",
                 p.name,
                 human::bytes(p.logical_bytes),
                 human::bytes(p.stored_bytes)

@@ -42,7 +42,7 @@ impl ProjectStatus {
         }
     }
 
-    fn parse(s: &str) -> ProjectStatus {
+    pub(crate) fn parse(s: &str) -> ProjectStatus {
         match s {
             "archived" => ProjectStatus::Archived,
             "deleted" => ProjectStatus::Deleted,

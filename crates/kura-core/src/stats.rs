@@ -67,6 +67,9 @@ pub struct Usage {
     pub logical_bytes: u64,
     /// Bytes on disk for all versions.
     pub stored_bytes: u64,
+    /// The project's status (its space counts in the trash and archived too); `None` for
+    /// workspaces.
+    pub status: Option<crate::ProjectStatus>,
 }
 
 /// Usage by file type.
@@ -217,12 +220,15 @@ impl Vault {
                 files: r.get::<_, i64>(4)? as u64,
                 logical_bytes: r.get::<_, i64>(5)? as u64,
                 stored_bytes: r.get::<_, i64>(6)? as u64,
+                status: r
+                    .get::<_, Option<String>>(7)?
+                    .map(|s| crate::project::ProjectStatus::parse(&s)),
             })
         };
         let workspaces: Vec<Usage> = db
             .prepare(
                 "SELECT w.name, '', w.name, count(p.id), coalesce(sum(p.file_count), 0),
-                        coalesce(sum(p.logical_size), 0), coalesce(sum(p.stored_size), 0)
+                        coalesce(sum(p.logical_size), 0), coalesce(sum(p.stored_size), 0), NULL
                  FROM workspaces w LEFT JOIN projects p ON p.workspace_id = w.id
                  GROUP BY w.id ORDER BY 7 DESC, w.name",
             )?
@@ -230,7 +236,7 @@ impl Vault {
             .collect::<rusqlite::Result<_>>()?;
         let projects_usage: Vec<Usage> = db
             .prepare(
-                "SELECT p.name, p.id, w.name, 1, p.file_count, p.logical_size, p.stored_size
+                "SELECT p.name, p.id, w.name, 1, p.file_count, p.logical_size, p.stored_size, p.status
                  FROM projects p JOIN workspaces w ON w.id = p.workspace_id
                  ORDER BY p.stored_size DESC, p.name LIMIT ?1",
             )?

@@ -823,7 +823,8 @@ export type Layer =
 export type LayerUsage = {
 	/**
 	 *  "files" (the project folders), "git" (histories), "chunks" (large files), "archives",
-	 *  "catalog" or "other" (settings, templates, spare files, locks).
+	 *  "catalog" (the catalog and the chunk store's index) or "other" (settings, templates,
+	 *  spare files, locks).
 	 */
 	layer: string,
 	/**  Files of the latest versions held in it (for archives: how many; 0 for the rest). */
@@ -1795,6 +1796,11 @@ export type Usage = {
 	logical_bytes: number,
 	/**  Bytes on disk for all versions. */
 	stored_bytes: number,
+	/**
+	 *  The project's status (its space counts in the trash and archived too); `None` for
+	 *  workspaces.
+	 */
+	status: ProjectStatus | null,
 };
 
 /**  One sample of total usage. */

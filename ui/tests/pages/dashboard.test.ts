@@ -130,6 +130,8 @@ describe("dashboard figures", () => {
     const onDisk = await expectLayersAddUp(p);
     expect(onDisk).toBeGreaterThan(0);
     expect((await layers(p)).get("Catalog")).not.toBe("0 B");
+    // The chunk store's index is bookkeeping, counted with the catalog: no large files yet.
+    expect((await layers(p)).get("Large files")).toBe("0 B");
     expectAgreesWithDu(vault, onDisk);
     // No versions: nothing is claimed as saved, and no ratio is shown.
     const saved = await text(p.getByTestId("card-saved"));
@@ -202,6 +204,26 @@ describe("dashboard figures", () => {
     expect(await p.getByTestId("growth-too-little").count()).toBe(1);
     expect(await text(p.locator(".dashboard"))).not.toMatch(/cache|chunks \d+%|× smaller/i);
     await screenshot(p, "dashboard-data.png");
+    expect(pageErrors(p)).toEqual([]);
+  });
+
+  it("the treemap says which projects are archived or in the trash, whose space counts too", async () => {
+    const vault = emptyVault();
+    for (const name of ["kept", "packed", "gone"]) {
+      vault.run("project", "create", name);
+      writeFiles(vault.folder(name), { "notes.txt": `${name}\n`.repeat(2000) });
+      vault.run("snapshot", name, "-m", "first");
+    }
+    vault.run("archive", "packed");
+    vault.run("project", "delete", "gone");
+    const p = await open(vault);
+    const cell = (name: string) => p.locator(`a.cell[data-project="${name}"]`);
+    await cell("gone").waitFor();
+    expect(await cell("kept").getAttribute("aria-label")).toMatch(/^kept \d/);
+    expect(await cell("packed").getAttribute("aria-label")).toMatch(/^packed \(archived\) /);
+    expect(await cell("gone").getAttribute("aria-label")).toMatch(/^gone \(in the trash\) /);
+    await cell("gone").focus();
+    expect(await text(p.getByTestId("treemap-detail"))).toContain("gone in default, in the trash");
     expect(pageErrors(p)).toEqual([]);
   });
 });
