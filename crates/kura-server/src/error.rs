@@ -39,6 +39,8 @@ pub enum HttpErrorCode {
     Timeout,
     /// The request itself is malformed (a body that cannot be read as sent, duplicate headers).
     BadRequest,
+    /// The path exists but not with this method (the `Allow` header lists those it has).
+    MethodNotAllowed,
 }
 
 impl From<ErrorCode> for HttpErrorCode {
@@ -82,6 +84,7 @@ impl HttpErrorCode {
             C::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             C::Timeout => StatusCode::REQUEST_TIMEOUT,
             C::BadRequest => StatusCode::BAD_REQUEST,
+            C::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         }
     }
 }
@@ -153,6 +156,13 @@ impl IntoResponse for HttpError {
         if let Some(secs) = retry_after {
             res.headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        if res.status() == StatusCode::UNAUTHORIZED {
+            // How to authenticate (RFC 9110): a bearer token.
+            res.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"kura\""),
+            );
         }
         if res.status() == StatusCode::REQUEST_TIMEOUT {
             // What is left of the request is not read: the connection cannot carry another.

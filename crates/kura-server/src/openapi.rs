@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 description of `/v1`, generated from the Rust types and the handlers'
 //! annotations. Committed as `docs/api/openapi.json`; a test fails when it drifts.
 
+use serde_json::{json, Value};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
@@ -53,6 +54,7 @@ use crate::routes::*;
         kura_core::ArchiveVerifyReport, kura_core::ExtractReport, kura_core::CleanupReport,
         kura_backup::RunReport, kura_backup::BackupRestoreReport, kura_backup::BackupVerifyReport,
         kura_backup::PruneReport, kura_backup::Share, kura_backup::ColdReport,
+        kura_backup::LocationKind, kura_core::ProjectSort,
     )),
     modifiers(&Security),
     tags(
@@ -140,15 +142,300 @@ impl Modify for Security {
                     .responses
                     .entry("default".to_string())
                     .or_insert_with(|| RefOr::T(error.clone()));
+                describe_responses(op);
             }
         }
     }
 }
 
+/// Gives every response a description (the document requires one): what the status means,
+/// and the body's schema when there is one.
+fn describe_responses(op: &mut Operation) {
+    for (status, response) in op.responses.responses.iter_mut() {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        if !response.description.trim().is_empty() {
+            continue;
+        }
+        let meaning = match status.as_str() {
+            "200" => "OK",
+            "201" => "Created",
+            "202" => "Started: the operation",
+            "204" => "Done; no body",
+            "206" => "The range asked for",
+            "304" => "Not modified since the ETag given",
+            _ => "The answer",
+        };
+        let body = response
+            .content
+            .values()
+            .next()
+            .and_then(|c| match c {
+                RefOr::T(c) => c.schema.as_ref(),
+                RefOr::Ref(_) => None,
+            })
+            .and_then(schema_name);
+        response.description = match body {
+            Some(name) => format!("{meaning}: {name}"),
+            None => meaning.to_string(),
+        };
+    }
+}
+
+/// A schema's name for people: `Project`, `Project[]`, or its type.
+fn schema_name(schema: &RefOr<utoipa::openapi::schema::Schema>) -> Option<String> {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    match schema {
+        RefOr::Ref(r) => r.ref_location.rsplit('/').next().map(str::to_string),
+        RefOr::T(Schema::Array(a)) => match &a.items {
+            ArrayItems::RefOrSchema(item) => schema_name(item).map(|n| format!("{n}[]")),
+            ArrayItems::False => None,
+        },
+        _ => None,
+    }
+}
+
 /// The OpenAPI document as pretty JSON (what `docs/api/openapi.json` holds).
 pub fn openapi_json() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serializes")
-        + "\n"
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    finish(&mut doc);
+    serde_json::to_string_pretty(&doc).expect("the OpenAPI document serializes") + "\n"
+}
+
+/// What the annotations cannot say, said over the whole document: tagged unions as generators
+/// read them, binary bodies as binary, and the headers the server reads and writes.
+fn finish(doc: &mut Value) {
+    flatten_tagged_unions(doc);
+    let Some(paths) = doc["paths"].as_object_mut() else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            document_headers(path, method, op);
+            binary_bodies(op);
+        }
+    }
+}
+
+/// A header parameter.
+fn header_param(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "header", "required": false, "description": description, "schema": { "type": "string" } })
+}
+
+/// A response header.
+fn header(description: &str) -> Value {
+    json!({ "description": description, "schema": { "type": "string" } })
+}
+
+/// The headers the server reads and writes on `method path`.
+fn document_headers(path: &str, method: &str, op: &mut Value) {
+    let mut params: Vec<Value> = Vec::new();
+    let add_header = |op: &mut Value, status: &str, name: &str, description: &str| {
+        let response = op.get_mut("responses").and_then(|r| r.get_mut(status));
+        if let Some(r) = response.and_then(Value::as_object_mut) {
+            let headers = r.entry("headers").or_insert_with(|| json!({}));
+            headers[name] = header(description);
+        }
+    };
+    if op.get("responses").and_then(|r| r.get("202")).is_some() {
+        params.push(header_param(
+            "Idempotency-Key",
+            "Makes the request safe to retry: a second request with the same key (within a day) answers the first one's operation instead of starting another.",
+        ));
+        params.push(header_param(
+            "Kura-Operation-Id",
+            "The id the operation gets (letters, digits, `-` and `_`); a request reusing a running operation's id answers that operation.",
+        ));
+        add_header(
+            op,
+            "202",
+            "Location",
+            "The operation's URL: `/v1/operations/{id}`.",
+        );
+    }
+    if method != "get" && method != "head" {
+        params.push(header_param(
+            "X-Kura-CSRF",
+            "With a browser session (the `kura_session` cookie) only: the value of the `kura_csrf` cookie. Not needed with a bearer token.",
+        ));
+    }
+    match (method, path) {
+        ("get", "/v1/projects/{id}/files/{path}") => {
+            params.push(header_param(
+                "Range",
+                "`bytes=START-END` (one range): answers 206 with that part.",
+            ));
+            add_header(op, "206", "Content-Range", "`bytes START-END/SIZE`");
+            add_header(op, "200", "Accept-Ranges", "`bytes`");
+        }
+        ("get", "/v1/projects/{id}/records/{collection}/{key}")
+        | ("get", "/v1/records/{collection}/{key}") => {
+            params.push(header_param(
+                "If-None-Match",
+                "The record's ETag: answers 304 while the record is unchanged.",
+            ));
+            add_header(
+                op,
+                "200",
+                "ETag",
+                "The record's revision, for `If-Match` and `If-None-Match`.",
+            );
+        }
+        ("put", "/v1/projects/{id}/records/{collection}/{key}")
+        | ("put", "/v1/records/{collection}/{key}") => {
+            params.push(header_param(
+                "If-Match",
+                "The ETag of the revision read: the write is refused with 409 when the record changed since (`*`: it must exist).",
+            ));
+            params.push(header_param(
+                "If-None-Match",
+                "`*`: the write is refused with 409 when the record exists.",
+            ));
+            add_header(op, "200", "ETag", "The record's new revision.");
+        }
+        ("get", "/v1/projects/{id}/export.tar.zst") => {
+            add_header(
+                op,
+                "200",
+                "Content-Disposition",
+                "`attachment; filename=\"<project>-<version>.tar.zst\"`",
+            );
+        }
+        ("get", "/v1/events") => {
+            // `?format=ndjson`: the same events, one JSON object a line.
+            let ok = op.get_mut("responses").and_then(|r| r.get_mut("200"));
+            if let Some(content) = ok
+                .and_then(|r| r.get_mut("content"))
+                .and_then(Value::as_object_mut)
+            {
+                if let Some(schema) = content
+                    .values()
+                    .next()
+                    .and_then(|c| c.get("schema"))
+                    .cloned()
+                {
+                    content.insert("application/x-ndjson".into(), json!({ "schema": schema }));
+                }
+            }
+        }
+        _ => {}
+    }
+    if params.is_empty() {
+        return;
+    }
+    let list = op
+        .as_object_mut()
+        .map(|o| o.entry("parameters").or_insert_with(|| json!([])));
+    if let Some(Value::Array(list)) = list {
+        list.extend(params);
+    }
+}
+
+/// Bodies that are bytes, not JSON or text: `type: string, format: binary`, so that generated
+/// clients send and read bytes.
+fn binary_bodies(op: &mut Value) {
+    fn in_content(content: Option<&mut serde_json::Map<String, Value>>) {
+        for (media, body) in content.into_iter().flatten() {
+            let bytes = matches!(
+                media.as_str(),
+                "application/octet-stream"
+                    | "application/zstd"
+                    | "application/gzip"
+                    | "application/zip"
+            );
+            if bytes {
+                body["schema"] = json!({ "type": "string", "format": "binary" });
+            }
+        }
+    }
+    // (`get_mut`, not indexing: indexing a Value for writing adds what is missing.)
+    in_content(
+        op.get_mut("requestBody")
+            .and_then(|b| b.get_mut("content"))
+            .and_then(Value::as_object_mut),
+    );
+    if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+        for r in responses.values_mut() {
+            in_content(r.get_mut("content").and_then(Value::as_object_mut));
+        }
+    }
+}
+
+/// serde's internally tagged enums (`{"op": "put", ...fields}`) come out of utoipa as `oneOf`
+/// of `allOf: [{$ref}, {the tag}]`, which common generators cannot read: each variant becomes a
+/// schema of its own (`<Union><Tag>`, the variant's fields and the tag), and the union a `oneOf`
+/// of those with a `discriminator`.
+fn flatten_tagged_unions(doc: &mut Value) {
+    let Some(schemas) = doc["components"]["schemas"].as_object().cloned() else {
+        return;
+    };
+    let mut added = serde_json::Map::new();
+    let mut replaced = serde_json::Map::new();
+    for (name, schema) in &schemas {
+        let Some(variants) = schema["oneOf"].as_array() else {
+            continue;
+        };
+        let mut refs = Vec::new();
+        let mut mapping = serde_json::Map::new();
+        let mut tag_name = None;
+        for v in variants {
+            let Some([base, tag]) = v["allOf"]
+                .as_array()
+                .map(Vec::as_slice)
+                .and_then(|a| <&[Value; 2]>::try_from(a).ok())
+            else {
+                break;
+            };
+            let Some(base_name) = base["$ref"].as_str().and_then(|r| r.rsplit('/').next()) else {
+                break;
+            };
+            let Some((tag_key, tag_schema)) =
+                tag["properties"].as_object().and_then(|p| p.iter().next())
+            else {
+                break;
+            };
+            let Some(tag_value) = tag_schema["enum"][0].as_str() else {
+                break;
+            };
+            let Some(base_schema) = schemas.get(base_name) else {
+                break;
+            };
+            let mut flat = base_schema.clone();
+            flat["properties"][tag_key] = tag_schema.clone();
+            let required = flat
+                .as_object_mut()
+                .map(|o| o.entry("required").or_insert_with(|| json!([])));
+            if let Some(Value::Array(required)) = required {
+                required.push(json!(tag_key));
+            }
+            let variant = format!("{name}{}", upper_first(tag_value));
+            let reference = format!("#/components/schemas/{variant}");
+            mapping.insert(tag_value.to_string(), json!(reference));
+            refs.push(json!({ "$ref": reference }));
+            added.insert(variant, flat);
+            tag_name = Some(tag_key.clone());
+        }
+        let (Some(tag), true) = (tag_name, refs.len() == variants.len()) else {
+            continue;
+        };
+        let mut union = schema.clone();
+        union["oneOf"] = Value::Array(refs);
+        union["discriminator"] = json!({ "propertyName": tag, "mapping": mapping });
+        replaced.insert(name.clone(), union);
+    }
+    if let Some(out) = doc["components"]["schemas"].as_object_mut() {
+        out.extend(replaced);
+        out.extend(added);
+    }
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

@@ -16,7 +16,7 @@ use crate::body::{body_reader, Json, Query};
 use crate::error::{HttpError, HttpResult};
 use crate::guard::Caller;
 
-#[utoipa::path(get, path = "/v1/archives", tag = "archives", responses((status = 200, body = Vec<ArchiveInfo>)))]
+#[utoipa::path(get, path = "/v1/archives", operation_id = "listArchives", tag = "archives", responses((status = 200, body = Vec<ArchiveInfo>)))]
 pub async fn list(st: St) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, |a| Ok(a.vault().list_archives()?)).await?,
@@ -24,7 +24,7 @@ pub async fn list(st: St) -> HttpResult<Response> {
 }
 
 /// Archives a project into a tar.zst (result: ArchiveInfo).
-#[utoipa::path(post, path = "/v1/projects/{id}/archive", tag = "archives", params(("id" = String, Path), Wait),
+#[utoipa::path(post, path = "/v1/projects/{id}/archive", operation_id = "archiveProject", tag = "archives", params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: ArchiveInfo")))]
 pub async fn archive(
     st: St,
@@ -48,7 +48,7 @@ pub struct ArchiveReference {
 }
 
 /// Brings an archived project back (result: Project).
-#[utoipa::path(post, path = "/v1/archives/unarchive", tag = "archives", request_body = ArchiveReference, params(Wait),
+#[utoipa::path(post, path = "/v1/archives/unarchive", operation_id = "unarchiveProject", tag = "archives", request_body = ArchiveReference, params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
 pub async fn unarchive(
     st: St,
@@ -72,7 +72,7 @@ pub struct ExtractTo {
 
 /// Unpacks an archive into a folder of the server's machine (result: ExtractReport). Admin only
 /// (403 otherwise): writing to the server's disk is an admin act.
-#[utoipa::path(post, path = "/v1/archives/{archive}/extract", tag = "archives", request_body = ExtractTo,
+#[utoipa::path(post, path = "/v1/archives/{archive}/extract", operation_id = "extractArchive", tag = "archives", request_body = ExtractTo,
     params(("archive" = String, Path, description = "archive id or archived project"), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: ExtractReport")))]
 pub async fn extract(
@@ -92,7 +92,7 @@ pub async fn extract(
 }
 
 /// Checks an archive's checksum and reads every entry (result: ArchiveVerifyReport).
-#[utoipa::path(post, path = "/v1/archives/{archive}/verify", tag = "archives",
+#[utoipa::path(post, path = "/v1/archives/{archive}/verify", operation_id = "verifyArchive", tag = "archives",
     params(("archive" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: ArchiveVerifyReport")))]
 pub async fn verify(
@@ -121,7 +121,7 @@ pub struct ImportArchive {
 /// Imports an archive file (.tar.zst, .tar.gz, .zip) as a new project (result: Project). A path
 /// on the server's machine needs an admin token (403 otherwise): reading the server's disk is an
 /// admin act; `s3://TARGET/...` and an upload (`/v1/archives/upload`) need `write`.
-#[utoipa::path(post, path = "/v1/archives/import", tag = "archives", request_body = ImportArchive, params(Wait),
+#[utoipa::path(post, path = "/v1/archives/import", operation_id = "importArchive", tag = "archives", request_body = ImportArchive, params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
 pub async fn import(
     st: St,
@@ -154,7 +154,7 @@ pub struct UploadArchiveQuery {
 }
 
 /// Imports an uploaded archive (raw body) as a new project (result: Project).
-#[utoipa::path(post, path = "/v1/archives/upload", tag = "archives", params(UploadArchiveQuery),
+#[utoipa::path(post, path = "/v1/archives/upload", operation_id = "uploadArchive", tag = "archives", params(UploadArchiveQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
 pub async fn upload_archive(
@@ -216,7 +216,7 @@ pub async fn upload_archive(
 
 /// Moves archives to the cold tier now (`archive.cold_target`): uploads and verifies those not
 /// there yet, then drops the local files that may go (result: ColdReport).
-#[utoipa::path(post, path = "/v1/archives/cold", tag = "archives", params(Wait),
+#[utoipa::path(post, path = "/v1/archives/cold", operation_id = "moveArchivesToColdTier", tag = "archives", params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: ColdReport")))]
 pub async fn cold(st: St, headers: HeaderMap, Query(w): Query<Wait>) -> HttpResult<Response> {
     long(&st, &headers, &w, "cold", None, move |a, job| {

@@ -21,7 +21,7 @@ use crate::body::{Json, Query};
 use crate::error::{HttpError, HttpResult};
 use crate::guard::Caller;
 
-#[utoipa::path(get, path = "/v1/backups/status", tag = "backups", responses((status = 200, body = BackupStatus)))]
+#[utoipa::path(get, path = "/v1/backups/status", operation_id = "getBackupStatus", tag = "backups", responses((status = 200, body = BackupStatus)))]
 pub async fn status(st: St) -> HttpResult<Response> {
     Ok(json(blocking(&st, |a| Ok(a.backup_status())).await?))
 }
@@ -37,7 +37,7 @@ pub struct NewTarget {
 }
 
 /// Adds a target after testing it (admin: secrets and where backups go).
-#[utoipa::path(post, path = "/v1/backups/targets", tag = "backups", request_body = NewTarget,
+#[utoipa::path(post, path = "/v1/backups/targets", operation_id = "addBackupTarget", tag = "backups", request_body = NewTarget,
     responses((status = 200, body = TestReport)))]
 pub async fn add_target(st: St, caller: Caller, Json(b): Json<NewTarget>) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
@@ -48,7 +48,7 @@ pub async fn add_target(st: St, caller: Caller, Json(b): Json<NewTarget>) -> Htt
     Ok(json(r))
 }
 
-#[utoipa::path(patch, path = "/v1/backups/targets/{name}", tag = "backups", request_body = TargetChanges,
+#[utoipa::path(patch, path = "/v1/backups/targets/{name}", operation_id = "updateBackupTarget", tag = "backups", request_body = TargetChanges,
     params(("name" = String, Path)), responses((status = 200, body = Target)))]
 pub async fn update_target(
     st: St,
@@ -60,7 +60,7 @@ pub async fn update_target(
 }
 
 /// Removes a target (admin; the backups at it stay where they are).
-#[utoipa::path(delete, path = "/v1/backups/targets/{name}", tag = "backups",
+#[utoipa::path(delete, path = "/v1/backups/targets/{name}", operation_id = "removeBackupTarget", tag = "backups",
     params(("name" = String, Path)), responses((status = 200, body = super::Done)))]
 pub async fn remove_target(
     st: St,
@@ -72,7 +72,7 @@ pub async fn remove_target(
     Ok(done())
 }
 
-#[utoipa::path(post, path = "/v1/backups/targets/{name}/test", tag = "backups",
+#[utoipa::path(post, path = "/v1/backups/targets/{name}/test", operation_id = "testBackupTarget", tag = "backups",
     params(("name" = String, Path)), responses((status = 200, body = TestReport)))]
 pub async fn test_target(st: St, Path(name): Path<String>) -> HttpResult<Response> {
     let r = blocking(&st, move |a| Ok(a.test_backup_target(&name)?)).await?;
@@ -81,7 +81,7 @@ pub async fn test_target(st: St, Path(name): Path<String>) -> HttpResult<Respons
 
 /// Starts a backup of a target now, as an operation (result: RunReport); refused while one
 /// runs or while the target rests after repeated failures.
-#[utoipa::path(post, path = "/v1/backups/targets/{name}/run", tag = "backups", params(("name" = String, Path), Wait),
+#[utoipa::path(post, path = "/v1/backups/targets/{name}/run", operation_id = "runBackup", tag = "backups", params(("name" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: RunReport")))]
 pub async fn start(
     st: St,
@@ -103,7 +103,7 @@ pub struct Cancelled {
 }
 
 /// Cancels the running backup of a target; it stops at its next safe point.
-#[utoipa::path(delete, path = "/v1/backups/targets/{name}/run", tag = "backups",
+#[utoipa::path(delete, path = "/v1/backups/targets/{name}/run", operation_id = "cancelBackup", tag = "backups",
     params(("name" = String, Path)), responses((status = 200, body = Cancelled)))]
 pub async fn cancel(st: St, Path(name): Path<String>) -> HttpResult<Response> {
     Ok(json(Cancelled {
@@ -118,7 +118,7 @@ pub struct RunsQuery {
     pub target: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/backups/runs", tag = "backups", params(RunsQuery),
+#[utoipa::path(get, path = "/v1/backups/runs", operation_id = "listBackupRuns", tag = "backups", params(RunsQuery),
     responses((status = 200, body = Vec<RunRecord>)))]
 pub async fn runs(st: St, Query(q): Query<RunsQuery>) -> HttpResult<Response> {
     Ok(json(
@@ -126,7 +126,7 @@ pub async fn runs(st: St, Query(q): Query<RunsQuery>) -> HttpResult<Response> {
     ))
 }
 
-#[utoipa::path(get, path = "/v1/backups/targets/{name}/backups", tag = "backups",
+#[utoipa::path(get, path = "/v1/backups/targets/{name}/backups", operation_id = "listBackups", tag = "backups",
     params(("name" = String, Path)), responses((status = 200, body = Vec<BackupInfo>)))]
 pub async fn backups_at(st: St, Path(name): Path<String>) -> HttpResult<Response> {
     Ok(json(
@@ -134,7 +134,7 @@ pub async fn backups_at(st: St, Path(name): Path<String>) -> HttpResult<Response
     ))
 }
 
-#[utoipa::path(get, path = "/v1/backups/targets/{name}/backups/{backup}", tag = "backups",
+#[utoipa::path(get, path = "/v1/backups/targets/{name}/backups/{backup}", operation_id = "getBackupContents", tag = "backups",
     params(("name" = String, Path), ("backup" = String, Path)), responses((status = 200, body = BackupContents)))]
 pub async fn contents(
     st: St,
@@ -156,7 +156,7 @@ pub struct PreviewQuery {
 
 /// What restoring a project (or everything) of a backup into a folder of the server's machine
 /// would write where. Admin only (403 otherwise): it looks at the server's disk.
-#[utoipa::path(get, path = "/v1/backups/targets/{name}/backups/{backup}/restore-preview", tag = "backups",
+#[utoipa::path(get, path = "/v1/backups/targets/{name}/backups/{backup}/restore-preview", operation_id = "previewBackupRestore", tag = "backups",
     params(("name" = String, Path), ("backup" = String, Path), PreviewQuery),
     responses((status = 200, body = RestorePreview)))]
 pub async fn restore_preview(
@@ -193,7 +193,7 @@ pub struct VariablesQuery {
 
 /// The environment variables a target with this name, kind and encryption reads its secrets
 /// from, when they are not in the OS keyring.
-#[utoipa::path(get, path = "/v1/backups/secret-variables", tag = "backups", params(VariablesQuery),
+#[utoipa::path(get, path = "/v1/backups/secret-variables", operation_id = "getBackupSecretVariables", tag = "backups", params(VariablesQuery),
     responses((status = 200, body = Vec<SecretVariable>)))]
 pub async fn secret_variables(Query(q): Query<VariablesQuery>) -> HttpResult<Response> {
     Ok(json(kura_backup::secret_variables(
@@ -213,7 +213,7 @@ pub struct RestoreFromBackup {
 /// Restores one project or everything from a backup into a folder of the server's machine
 /// (result: BackupRestoreReport). Admin only (403 otherwise): writing to the server's disk is an
 /// admin act.
-#[utoipa::path(post, path = "/v1/backups/targets/{name}/backups/{backup}/restore", tag = "backups",
+#[utoipa::path(post, path = "/v1/backups/targets/{name}/backups/{backup}/restore", operation_id = "restoreBackup", tag = "backups",
     request_body = RestoreFromBackup, params(("name" = String, Path), ("backup" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: BackupRestoreReport")))]
 pub async fn restore(
@@ -244,7 +244,7 @@ pub struct VerifyRequest {
 }
 
 /// Verifies the backups at a target (result: BackupVerifyReport).
-#[utoipa::path(post, path = "/v1/backups/targets/{name}/verify", tag = "backups", request_body = VerifyRequest,
+#[utoipa::path(post, path = "/v1/backups/targets/{name}/verify", operation_id = "verifyBackups", tag = "backups", request_body = VerifyRequest,
     params(("name" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: BackupVerifyReport")))]
 pub async fn verify(
@@ -268,7 +268,7 @@ pub struct PruneRequest {
 }
 
 /// Removes backups the retention does not keep (admin unless a dry run; result: PruneReport).
-#[utoipa::path(post, path = "/v1/backups/targets/{name}/prune", tag = "backups", request_body = PruneRequest,
+#[utoipa::path(post, path = "/v1/backups/targets/{name}/prune", operation_id = "pruneBackups", tag = "backups", request_body = PruneRequest,
     params(("name" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: PruneReport")))]
 pub async fn prune(
@@ -296,7 +296,7 @@ pub struct PauseRequest {
     pub length: Option<PauseLength>,
 }
 
-#[utoipa::path(post, path = "/v1/backups/pause", tag = "backups", request_body = PauseRequest,
+#[utoipa::path(post, path = "/v1/backups/pause", operation_id = "pauseBackups", tag = "backups", request_body = PauseRequest,
     responses((status = 200, body = super::Done)))]
 pub async fn pause(st: St, Json(b): Json<PauseRequest>) -> HttpResult<Response> {
     blocking(&st, move |a| Ok(a.pause_backups(b.length)?)).await?;

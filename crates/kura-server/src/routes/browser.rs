@@ -22,7 +22,7 @@ pub struct SessionQuery {
 /// Opens a browser session from a one-time link: sets `kura_session` (HttpOnly,
 /// SameSite=Strict) and the readable `kura_csrf` cookie, and redirects to `/`. Session requests
 /// other than GET need the header `X-Kura-CSRF` equal to the `kura_csrf` cookie.
-#[utoipa::path(get, path = "/v1/session", tag = "browser", security(()), params(SessionQuery),
+#[utoipa::path(get, path = "/v1/session", operation_id = "getSession", tag = "browser", security(()), params(SessionQuery),
     responses((status = 303, description = "session opened; to /")))]
 pub async fn session(
     st: St,
@@ -94,7 +94,7 @@ pub struct BrowserSession {
 /// token's scope. The token is checked as a bearer token is (constant time; failed attempts
 /// from a client are answered later and later); requests from other web pages are refused as
 /// everywhere (Origin, `Sec-Fetch-Site`; the JSON body cannot come from a plain form).
-#[utoipa::path(post, path = "/v1/session", tag = "browser", security(()), request_body = SignIn,
+#[utoipa::path(post, path = "/v1/session", operation_id = "signIn", tag = "browser", security(()), request_body = SignIn,
     responses(
         (status = 200, description = "signed in: `kura_session` (HttpOnly, SameSite=Strict) and `kura_csrf` are set",
             body = BrowserSession,
@@ -154,7 +154,7 @@ pub struct SessionLink {
 /// Makes a one-time sign-in link for a browser (what `kura serve link` asks for): an `admin`
 /// token only, since the session it opens may have any scope. A server on a Unix socket alone
 /// cannot be reached by a browser: 409.
-#[utoipa::path(post, path = "/v1/session/links", tag = "browser", request_body = NewSessionLink,
+#[utoipa::path(post, path = "/v1/session/links", operation_id = "createSignInLink", tag = "browser", request_body = NewSessionLink,
     responses((status = 201, description = "the link", body = SessionLink),
         (status = 403, description = "not an admin token", body = HttpError),
         (status = 409, description = "the server listens on a Unix socket only", body = HttpError)))]

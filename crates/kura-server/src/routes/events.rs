@@ -131,7 +131,7 @@ impl Follow {
 }
 
 /// The event stream (`text/event-stream`, or `application/x-ndjson`).
-#[utoipa::path(get, path = "/v1/events", tag = "events", params(EventsQuery,
+#[utoipa::path(get, path = "/v1/events", operation_id = "streamEvents", tag = "events", params(EventsQuery,
         ("Last-Event-ID" = Option<i64>, Header, description = "resume after this event id")),
     responses((status = 200, content_type = "text/event-stream", body = kura_api::Event,
         description = "SSE: `id:` the event id, `event:` its type, `data:` the Event JSON; a `gap` event `{\"since\": N}` when events after N were pruned; a `reset` event `{\"since\": N, \"last_id\": L}` when N is past the log's end L (an id from another vault, or a log since reset: start over from L); keep-alive comments every 15 s. With `?format=ndjson`, one Event per line.")))]

@@ -24,7 +24,7 @@ pub struct Prefix {
     pub prefix: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/projects/{id}/files", tag = "files", params(("id" = String, Path), Prefix),
+#[utoipa::path(get, path = "/v1/projects/{id}/files", operation_id = "listFiles", tag = "files", params(("id" = String, Path), Prefix),
     responses((status = 200, body = Vec<FileEntry>)))]
 pub async fn list(st: St, Path(id): Path<String>, Query(q): Query<Prefix>) -> HttpResult<Response> {
     Ok(json(
@@ -42,7 +42,7 @@ pub struct FilePath {
     pub path: String,
 }
 
-#[utoipa::path(get, path = "/v1/projects/{id}/preview", tag = "files", params(("id" = String, Path), FilePath),
+#[utoipa::path(get, path = "/v1/projects/{id}/preview", operation_id = "previewFile", tag = "files", params(("id" = String, Path), FilePath),
     responses((status = 200, body = FilePreview)))]
 pub async fn preview(
     st: St,
@@ -55,7 +55,7 @@ pub async fn preview(
 }
 
 /// A file's bytes, streamed; `Range: bytes=a-b` gives part of it (206).
-#[utoipa::path(get, path = "/v1/projects/{id}/files/{path}", tag = "files",
+#[utoipa::path(get, path = "/v1/projects/{id}/files/{path}", operation_id = "readFile", tag = "files",
     params(("id" = String, Path), ("path" = String, Path, description = "the file, relative to the project folder; may contain '/'")),
     responses((status = 200, content_type = "application/octet-stream", description = "the file"),
               (status = 206, content_type = "application/octet-stream", description = "the range asked for"),
@@ -201,7 +201,7 @@ pub(crate) fn check_length(headers: &HeaderMap, limit: u64) -> HttpResult<()> {
 }
 
 /// Saves a file from the raw request body, streamed (created or replaced atomically).
-#[utoipa::path(put, path = "/v1/projects/{id}/files/{path}", tag = "files",
+#[utoipa::path(put, path = "/v1/projects/{id}/files/{path}", operation_id = "saveFile", tag = "files",
     params(("id" = String, Path), ("path" = String, Path)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 200, body = Saved)))]
@@ -245,7 +245,7 @@ pub async fn save_file(
 }
 
 /// Deletes a file (it stays in earlier versions).
-#[utoipa::path(delete, path = "/v1/projects/{id}/files/{path}", tag = "files",
+#[utoipa::path(delete, path = "/v1/projects/{id}/files/{path}", operation_id = "deleteFile", tag = "files",
     params(("id" = String, Path), ("path" = String, Path)), responses((status = 200, body = super::Done)))]
 pub async fn delete_file(st: St, Path((id, path)): Path<(String, String)>) -> HttpResult<Response> {
     blocking(&st, move |a| Ok(a.delete_file(&id, &path)?)).await?;
@@ -259,7 +259,7 @@ pub struct RenameFile {
     pub to: String,
 }
 
-#[utoipa::path(post, path = "/v1/projects/{id}/files-rename", tag = "files", request_body = RenameFile,
+#[utoipa::path(post, path = "/v1/projects/{id}/files-rename", operation_id = "renameFile", tag = "files", request_body = RenameFile,
     params(("id" = String, Path)), responses((status = 200, body = super::Done)))]
 pub async fn rename(
     st: St,
@@ -293,7 +293,7 @@ pub struct UploadQuery {
 /// its filename the relative path; `write` scope); a JSON body names files on the server's
 /// machine instead (`sources`), which needs an `admin` token (403 otherwise): reading the
 /// server's disk is an admin act. Result: UploadReport.
-#[utoipa::path(post, path = "/v1/projects/{id}/upload", tag = "files", params(("id" = String, Path), UploadQuery),
+#[utoipa::path(post, path = "/v1/projects/{id}/upload", operation_id = "uploadFiles", tag = "files", params(("id" = String, Path), UploadQuery),
     request_body(content(
         (UploadLocal = "application/json"),
         (Object = "multipart/form-data")

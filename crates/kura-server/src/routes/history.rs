@@ -27,7 +27,7 @@ pub struct SnapshotRequest {
 }
 
 /// Takes a version of a project (result: SnapshotReport).
-#[utoipa::path(post, path = "/v1/projects/{id}/snapshot", tag = "versions", request_body = SnapshotRequest,
+#[utoipa::path(post, path = "/v1/projects/{id}/snapshot", operation_id = "snapshotProject", tag = "versions", request_body = SnapshotRequest,
     params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: SnapshotReport"),
               (status = 200, body = kura_api::Operation, description = "finished (?wait=true)")))]
@@ -54,7 +54,7 @@ pub async fn snapshot(
 }
 
 /// Takes a version of every active project that changed (result: SnapshotReport[]).
-#[utoipa::path(post, path = "/v1/snapshot-changed", tag = "versions", params(Wait),
+#[utoipa::path(post, path = "/v1/snapshot-changed", operation_id = "snapshotChangedProjects", tag = "versions", params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: SnapshotReport[]")))]
 pub async fn snapshot_changed(
     st: St,
@@ -81,7 +81,7 @@ pub struct VersionsQuery {
     pub path: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/projects/{id}/versions", tag = "versions", params(("id" = String, Path), VersionsQuery),
+#[utoipa::path(get, path = "/v1/projects/{id}/versions", operation_id = "listVersions", tag = "versions", params(("id" = String, Path), VersionsQuery),
     responses((status = 200, body = Vec<Version>)))]
 pub async fn versions(
     st: St,
@@ -113,7 +113,7 @@ pub struct DiffQuery {
     pub path: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/projects/{id}/diff", tag = "versions", params(("id" = String, Path), DiffQuery),
+#[utoipa::path(get, path = "/v1/projects/{id}/diff", operation_id = "diffVersions", tag = "versions", params(("id" = String, Path), DiffQuery),
     responses((status = 200, body = Diff)))]
 pub async fn diff(
     st: St,
@@ -137,7 +137,7 @@ pub struct PlanQuery {
 }
 
 /// What restoring the project to a version would write and remove, before it runs.
-#[utoipa::path(get, path = "/v1/projects/{id}/restore-plan", tag = "versions", params(("id" = String, Path), PlanQuery),
+#[utoipa::path(get, path = "/v1/projects/{id}/restore-plan", operation_id = "planRestore", tag = "versions", params(("id" = String, Path), PlanQuery),
     responses((status = 200, body = RestorePlan)))]
 pub async fn restore_plan(
     st: St,
@@ -159,7 +159,7 @@ pub struct RestoreRequest {
 
 /// Restores a project or one file (the current state is kept as a version first; result:
 /// RestoreReport).
-#[utoipa::path(post, path = "/v1/projects/{id}/restore", tag = "versions", request_body = RestoreRequest,
+#[utoipa::path(post, path = "/v1/projects/{id}/restore", operation_id = "restoreProject", tag = "versions", request_body = RestoreRequest,
     params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: RestoreReport")))]
 pub async fn restore(
@@ -180,7 +180,7 @@ pub async fn restore(
     .await
 }
 
-#[utoipa::path(get, path = "/v1/projects/{id}/git/status", tag = "git", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/v1/projects/{id}/git/status", operation_id = "getGitStatus", tag = "git", params(("id" = String, Path)),
     responses((status = 200, body = FolderGitStatus)))]
 pub async fn git_status(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     Ok(json(
@@ -195,7 +195,7 @@ pub struct LogQuery {
     pub limit: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/v1/projects/{id}/git/log", tag = "git", params(("id" = String, Path), LogQuery),
+#[utoipa::path(get, path = "/v1/projects/{id}/git/log", operation_id = "getGitLog", tag = "git", params(("id" = String, Path), LogQuery),
     responses((status = 200, body = Vec<FolderGitCommit>)))]
 pub async fn git_log(
     st: St,
@@ -211,7 +211,7 @@ pub async fn git_log(
 }
 
 /// Makes the project's folder a git repository.
-#[utoipa::path(post, path = "/v1/projects/{id}/git/init", tag = "git", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/v1/projects/{id}/git/init", operation_id = "initGitRepository", tag = "git", params(("id" = String, Path)),
     responses((status = 200, body = super::Done)))]
 pub async fn git_init(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     blocking(&st, move |a| Ok(a.init_folder_git(&id)?)).await?;

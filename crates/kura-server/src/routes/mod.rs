@@ -37,6 +37,18 @@ pub(crate) type St = axum::extract::State<Arc<AppState>>;
 /// Every route, behind the guard and the body limits; all but the streamed uploads and
 /// downloads also behind the time limit (a large upload may take longer than any request
 /// should).
+/// A path of the API asked with a method it does not have: 405 with the error body every other
+/// error has (axum adds the `Allow` header).
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> HttpError {
+    HttpError::new(
+        crate::error::HttpErrorCode::MethodNotAllowed,
+        format!(
+            "{} does not answer {method}; the Allow header lists what it answers",
+            uri.path()
+        ),
+    )
+}
+
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let max_json = state.options.max_json_body;
     let timeout = state.options.request_timeout;
@@ -50,6 +62,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         )
         .route("/v1/projects/{id}/upload", post(files::upload))
         .route("/v1/archives/upload", post(archives::upload_archive))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::disable());
     let api = Router::new()
         .route("/v1/health", get(vault::health))
@@ -195,6 +208,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/backups/targets/{name}/prune", post(backups::prune))
         .route("/v1/session", get(browser::session).post(browser::sign_in))
         .route("/v1/session/links", post(browser::new_link))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_json))
         .layer(middleware::from_fn_with_state(timeout, time_limit));
     Router::new()

@@ -78,7 +78,7 @@ impl ListQuery {
     }
 }
 
-#[utoipa::path(get, path = "/v1/projects", tag = "projects", params(ListQuery),
+#[utoipa::path(get, path = "/v1/projects", operation_id = "listProjects", tag = "projects", params(ListQuery),
     responses((status = 200, body = Vec<Project>)))]
 pub async fn list(st: St, Query(q): Query<ListQuery>) -> HttpResult<Response> {
     let filter = q.filter();
@@ -88,7 +88,7 @@ pub async fn list(st: St, Query(q): Query<ListQuery>) -> HttpResult<Response> {
 }
 
 /// A project (and marks it opened).
-#[utoipa::path(get, path = "/v1/projects/{id}", tag = "projects", params(("id" = String, Path, description = "project id or name")),
+#[utoipa::path(get, path = "/v1/projects/{id}", operation_id = "getProject", tag = "projects", params(("id" = String, Path, description = "project id or name")),
     responses((status = 200, body = Project)))]
 pub async fn get(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     Ok(json(
@@ -96,7 +96,7 @@ pub async fn get(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     ))
 }
 
-#[utoipa::path(post, path = "/v1/projects", tag = "projects", request_body = NewProject,
+#[utoipa::path(post, path = "/v1/projects", operation_id = "createProject", tag = "projects", request_body = NewProject,
     responses((status = 201, body = Project)))]
 pub async fn create(st: St, Json(new): Json<NewProject>) -> HttpResult<Response> {
     let p = blocking(&st, move |a| Ok(a.create_project(&new)?)).await?;
@@ -113,7 +113,7 @@ pub struct ImportFolder {
 
 /// Imports a folder of the server's machine (result: Project). Admin only (403 otherwise):
 /// reading the server's disk is an admin act; a `write` token sends files with an upload.
-#[utoipa::path(post, path = "/v1/projects/import", tag = "projects", request_body = ImportFolder, params(Wait),
+#[utoipa::path(post, path = "/v1/projects/import", operation_id = "importFolder", tag = "projects", request_body = ImportFolder, params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
 pub async fn import(
     st: St,
@@ -142,7 +142,7 @@ pub struct ProjectChanges {
     pub git_remote: Option<String>,
 }
 
-#[utoipa::path(patch, path = "/v1/projects/{id}", tag = "projects", request_body = ProjectChanges,
+#[utoipa::path(patch, path = "/v1/projects/{id}", operation_id = "editProject", tag = "projects", request_body = ProjectChanges,
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
 pub async fn edit(
     st: St,
@@ -180,7 +180,7 @@ pub struct TagChanges {
     pub remove: Vec<String>,
 }
 
-#[utoipa::path(post, path = "/v1/projects/{id}/tags", tag = "projects", request_body = TagChanges,
+#[utoipa::path(post, path = "/v1/projects/{id}/tags", operation_id = "tagProject", tag = "projects", request_body = TagChanges,
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
 pub async fn tag(
     st: St,
@@ -191,32 +191,42 @@ pub async fn tag(
     Ok(json(p))
 }
 
-/// Metadata to set (`[key, value]`) or remove (`[key, null]`).
+/// Metadata to set (`{"key": "owner", "value": "me"}`) or remove (`"value": null`).
 #[derive(Deserialize, ToSchema)]
 pub struct MetadataChanges {
-    pub changes: Vec<(String, Option<String>)>,
+    pub changes: Vec<MetadataChange>,
 }
 
-#[utoipa::path(patch, path = "/v1/projects/{id}/metadata", tag = "projects", request_body = MetadataChanges,
+/// One key of a project's metadata, set or removed.
+#[derive(Deserialize, ToSchema)]
+pub struct MetadataChange {
+    pub key: String,
+    /// The new value; `null` removes the key.
+    pub value: Option<String>,
+}
+
+#[utoipa::path(patch, path = "/v1/projects/{id}/metadata", operation_id = "setProjectMetadata", tag = "projects", request_body = MetadataChanges,
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
 pub async fn set_metadata(
     st: St,
     Path(id): Path<String>,
     Json(c): Json<MetadataChanges>,
 ) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| Ok(a.set_metadata(&id, &c.changes)?)).await?;
+    let changes: Vec<(String, Option<String>)> =
+        c.changes.into_iter().map(|c| (c.key, c.value)).collect();
+    let p = blocking(&st, move |a| Ok(a.set_metadata(&id, &changes)?)).await?;
     Ok(json(p))
 }
 
 /// Moves a project to the trash.
-#[utoipa::path(post, path = "/v1/projects/{id}/trash", tag = "projects",
+#[utoipa::path(post, path = "/v1/projects/{id}/trash", operation_id = "trashProject", tag = "projects",
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
 pub async fn trash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     let p = blocking(&st, move |a| Ok(a.trash_project(&id)?)).await?;
     Ok(json(p))
 }
 
-#[utoipa::path(post, path = "/v1/projects/{id}/untrash", tag = "projects",
+#[utoipa::path(post, path = "/v1/projects/{id}/untrash", operation_id = "untrashProject", tag = "projects",
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
 pub async fn untrash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     let p = blocking(&st, move |a| Ok(a.untrash_project(&id)?)).await?;
@@ -224,7 +234,7 @@ pub async fn untrash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
 }
 
 /// Deletes a project for good: its history and (managed) folder (admin).
-#[utoipa::path(delete, path = "/v1/projects/{id}", tag = "projects",
+#[utoipa::path(delete, path = "/v1/projects/{id}", operation_id = "deleteProject", tag = "projects",
     params(("id" = String, Path)), responses((status = 200, body = super::Done)))]
 pub async fn delete(st: St, caller: Caller, Path(id): Path<String>) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
@@ -243,7 +253,7 @@ pub struct TemplateName {
 }
 
 /// Saves the latest version as a template.
-#[utoipa::path(post, path = "/v1/projects/{id}/template", tag = "projects", request_body = TemplateName,
+#[utoipa::path(post, path = "/v1/projects/{id}/template", operation_id = "saveProjectAsTemplate", tag = "projects", request_body = TemplateName,
     params(("id" = String, Path)), responses((status = 200, body = Template)))]
 pub async fn save_template(
     st: St,
@@ -271,7 +281,7 @@ pub struct ExportTo {
 /// Writes a version's files to a folder of the server's machine (result: RestoreReport). Admin
 /// only (403 otherwise): writing to the server's disk is an admin act; a `write` token
 /// downloads `export.tar.zst` instead.
-#[utoipa::path(post, path = "/v1/projects/{id}/export", tag = "projects", request_body = ExportTo, params(("id" = String, Path), Wait),
+#[utoipa::path(post, path = "/v1/projects/{id}/export", operation_id = "exportProject", tag = "projects", request_body = ExportTo, params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: RestoreReport")))]
 pub async fn export(
     st: St,
@@ -307,7 +317,7 @@ pub struct VersionQuery {
 }
 
 /// A version's files as a `tar.zst`, streamed.
-#[utoipa::path(get, path = "/v1/projects/{id}/export.tar.zst", tag = "projects", params(("id" = String, Path), VersionQuery),
+#[utoipa::path(get, path = "/v1/projects/{id}/export.tar.zst", operation_id = "downloadProjectExport", tag = "projects", params(("id" = String, Path), VersionQuery),
     responses((status = 200, content_type = "application/zstd", description = "the version as a tar.zst")))]
 pub async fn export_stream(
     st: St,

@@ -233,14 +233,14 @@ async fn delete_record(
 }
 
 /// The collections of a project's records, with their counts, indexes and schemas.
-#[utoipa::path(get, path = "/v1/projects/{id}/records", tag = "records",
+#[utoipa::path(get, path = "/v1/projects/{id}/records", operation_id = "listProjectCollections", tag = "records",
     params(("id" = String, Path)), responses((status = 200, body = Vec<CollectionInfo>)))]
 pub async fn project_collections(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     collections(st, Some(id)).await
 }
 
 /// Puts and deletes on a project's records, applied together or (when one fails) not at all.
-#[utoipa::path(post, path = "/v1/projects/{id}/records", tag = "records", request_body = Batch,
+#[utoipa::path(post, path = "/v1/projects/{id}/records", operation_id = "batchProjectRecords", tag = "records", request_body = Batch,
     params(("id" = String, Path)), responses((status = 200, body = Vec<RecordOpResult>)))]
 pub async fn project_batch(
     st: St,
@@ -251,7 +251,7 @@ pub async fn project_batch(
 }
 
 /// A page of a collection, by key.
-#[utoipa::path(get, path = "/v1/projects/{id}/records/{collection}", tag = "records",
+#[utoipa::path(get, path = "/v1/projects/{id}/records/{collection}", operation_id = "listProjectRecords", tag = "records",
     params(("id" = String, Path), ("collection" = String, Path), ListParams),
     responses((status = 200, body = RecordPage)))]
 pub async fn project_list(
@@ -264,7 +264,7 @@ pub async fn project_list(
 
 /// A page of the records of a collection that match a query (filters on fields, a sort, a
 /// cursor).
-#[utoipa::path(post, path = "/v1/projects/{id}/records/{collection}", tag = "records",
+#[utoipa::path(post, path = "/v1/projects/{id}/records/{collection}", operation_id = "queryProjectRecords", tag = "records",
     request_body = RecordQuery, params(("id" = String, Path), ("collection" = String, Path)),
     responses((status = 200, body = RecordPage)))]
 pub async fn project_query(
@@ -276,7 +276,7 @@ pub async fn project_query(
 }
 
 /// Sets the fields a collection indexes and the JSON Schema its records must match.
-#[utoipa::path(put, path = "/v1/projects/{id}/records/{collection}", tag = "records",
+#[utoipa::path(put, path = "/v1/projects/{id}/records/{collection}", operation_id = "configureProjectCollection", tag = "records",
     request_body = CollectionSettings, params(("id" = String, Path), ("collection" = String, Path)),
     responses((status = 200, body = CollectionInfo)))]
 pub async fn project_configure(
@@ -288,7 +288,7 @@ pub async fn project_configure(
 }
 
 /// Deletes a collection with every record in it (admin).
-#[utoipa::path(delete, path = "/v1/projects/{id}/records/{collection}", tag = "records",
+#[utoipa::path(delete, path = "/v1/projects/{id}/records/{collection}", operation_id = "dropProjectCollection", tag = "records",
     params(("id" = String, Path), ("collection" = String, Path)),
     responses((status = 200, body = Deleted)))]
 pub async fn project_drop(
@@ -300,7 +300,7 @@ pub async fn project_drop(
 }
 
 /// One record; its revision is the `ETag`.
-#[utoipa::path(get, path = "/v1/projects/{id}/records/{collection}/{key}", tag = "records",
+#[utoipa::path(get, path = "/v1/projects/{id}/records/{collection}/{key}", operation_id = "getProjectRecord", tag = "records",
     params(("id" = String, Path), ("collection" = String, Path), ("key" = String, Path)),
     responses((status = 200, body = Record)))]
 pub async fn project_get(
@@ -312,7 +312,7 @@ pub async fn project_get(
 
 /// Writes a record: the body is the JSON document. `If-Match: "<rev>"` or `?if_rev=` writes only
 /// over that revision (409 otherwise); `If-None-Match: *` or `?if_rev=0` only when there is none.
-#[utoipa::path(put, path = "/v1/projects/{id}/records/{collection}/{key}", tag = "records",
+#[utoipa::path(put, path = "/v1/projects/{id}/records/{collection}/{key}", operation_id = "putProjectRecord", tag = "records",
     request_body(content = serde_json::Value, description = "the document"),
     params(("id" = String, Path), ("collection" = String, Path), ("key" = String, Path), WriteParams),
     responses((status = 200, body = Record)))]
@@ -327,7 +327,7 @@ pub async fn project_put(
 }
 
 /// Deletes a record (conditional like a put).
-#[utoipa::path(delete, path = "/v1/projects/{id}/records/{collection}/{key}", tag = "records",
+#[utoipa::path(delete, path = "/v1/projects/{id}/records/{collection}/{key}", operation_id = "deleteProjectRecord", tag = "records",
     params(("id" = String, Path), ("collection" = String, Path), ("key" = String, Path), WriteParams),
     responses((status = 200, body = Deleted)))]
 pub async fn project_delete(
@@ -340,21 +340,21 @@ pub async fn project_delete(
 }
 
 /// The collections of the vault's own records.
-#[utoipa::path(get, path = "/v1/records", tag = "records",
+#[utoipa::path(get, path = "/v1/records", operation_id = "listVaultCollections", tag = "records",
     responses((status = 200, body = Vec<CollectionInfo>)))]
 pub async fn vault_collections(st: St) -> HttpResult<Response> {
     collections(st, None).await
 }
 
 /// A batch on the vault's records.
-#[utoipa::path(post, path = "/v1/records", tag = "records", request_body = Batch,
+#[utoipa::path(post, path = "/v1/records", operation_id = "batchVaultRecords", tag = "records", request_body = Batch,
     responses((status = 200, body = Vec<RecordOpResult>)))]
 pub async fn vault_batch(st: St, Json(b): Json<Batch>) -> HttpResult<Response> {
     batch(st, None, b).await
 }
 
 /// A page of a vault collection, by key.
-#[utoipa::path(get, path = "/v1/records/{collection}", tag = "records",
+#[utoipa::path(get, path = "/v1/records/{collection}", operation_id = "listVaultRecords", tag = "records",
     params(("collection" = String, Path), ListParams), responses((status = 200, body = RecordPage)))]
 pub async fn vault_list(
     st: St,
@@ -365,7 +365,7 @@ pub async fn vault_list(
 }
 
 /// A query on a vault collection.
-#[utoipa::path(post, path = "/v1/records/{collection}", tag = "records", request_body = RecordQuery,
+#[utoipa::path(post, path = "/v1/records/{collection}", operation_id = "queryVaultRecords", tag = "records", request_body = RecordQuery,
     params(("collection" = String, Path)), responses((status = 200, body = RecordPage)))]
 pub async fn vault_query(
     st: St,
@@ -376,7 +376,7 @@ pub async fn vault_query(
 }
 
 /// A vault collection's indexes and schema.
-#[utoipa::path(put, path = "/v1/records/{collection}", tag = "records", request_body = CollectionSettings,
+#[utoipa::path(put, path = "/v1/records/{collection}", operation_id = "configureVaultCollection", tag = "records", request_body = CollectionSettings,
     params(("collection" = String, Path)), responses((status = 200, body = CollectionInfo)))]
 pub async fn vault_configure(
     st: St,
@@ -387,7 +387,7 @@ pub async fn vault_configure(
 }
 
 /// Deletes a vault collection (admin).
-#[utoipa::path(delete, path = "/v1/records/{collection}", tag = "records",
+#[utoipa::path(delete, path = "/v1/records/{collection}", operation_id = "dropVaultCollection", tag = "records",
     params(("collection" = String, Path)), responses((status = 200, body = Deleted)))]
 pub async fn vault_drop(
     st: St,
@@ -398,7 +398,7 @@ pub async fn vault_drop(
 }
 
 /// One vault record.
-#[utoipa::path(get, path = "/v1/records/{collection}/{key}", tag = "records",
+#[utoipa::path(get, path = "/v1/records/{collection}/{key}", operation_id = "getVaultRecord", tag = "records",
     params(("collection" = String, Path), ("key" = String, Path)), responses((status = 200, body = Record)))]
 pub async fn vault_get(
     st: St,
@@ -408,7 +408,7 @@ pub async fn vault_get(
 }
 
 /// Writes a vault record (the body is the document).
-#[utoipa::path(put, path = "/v1/records/{collection}/{key}", tag = "records",
+#[utoipa::path(put, path = "/v1/records/{collection}/{key}", operation_id = "putVaultRecord", tag = "records",
     request_body(content = serde_json::Value, description = "the document"),
     params(("collection" = String, Path), ("key" = String, Path), WriteParams),
     responses((status = 200, body = Record)))]
@@ -423,7 +423,7 @@ pub async fn vault_put(
 }
 
 /// Deletes a vault record.
-#[utoipa::path(delete, path = "/v1/records/{collection}/{key}", tag = "records",
+#[utoipa::path(delete, path = "/v1/records/{collection}/{key}", operation_id = "deleteVaultRecord", tag = "records",
     params(("collection" = String, Path), ("key" = String, Path), WriteParams),
     responses((status = 200, body = Deleted)))]
 pub async fn vault_delete(

@@ -28,7 +28,7 @@ pub struct ShareBody {
 
 /// Uploads a version as a `tar.zst` to an S3 target and makes a download link that works until
 /// it expires (result: Share). The shared copy is not encrypted, even on an encrypting target.
-#[utoipa::path(post, path = "/v1/projects/{id}/shares", tag = "shares", request_body = ShareBody,
+#[utoipa::path(post, path = "/v1/projects/{id}/shares", operation_id = "shareProject", tag = "shares", request_body = ShareBody,
     params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Share")))]
 pub async fn create(
@@ -58,7 +58,7 @@ pub struct SharesQuery {
 }
 
 /// Shared links, newest first, with whether each still works.
-#[utoipa::path(get, path = "/v1/shares", tag = "shares", params(SharesQuery),
+#[utoipa::path(get, path = "/v1/shares", operation_id = "listShares", tag = "shares", params(SharesQuery),
     responses((status = 200, body = Vec<Share>)))]
 pub async fn list(st: St, Query(q): Query<SharesQuery>) -> HttpResult<Response> {
     Ok(json(
@@ -67,7 +67,7 @@ pub async fn list(st: St, Query(q): Query<SharesQuery>) -> HttpResult<Response> 
 }
 
 /// Revokes a shared link: its copy at the target is deleted, so the link stops working.
-#[utoipa::path(delete, path = "/v1/shares/{id}", tag = "shares", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/v1/shares/{id}", operation_id = "revokeShare", tag = "shares", params(("id" = String, Path)),
     responses((status = 200, body = Share)))]
 pub async fn revoke(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     Ok(json(
@@ -84,7 +84,7 @@ pub struct SharesPruned {
 
 /// Deletes the copies of shared links that have expired (nobody can download them any more);
 /// the shares stay listed as expired. `kura serve` also does this every minute.
-#[utoipa::path(post, path = "/v1/shares/prune", tag = "shares",
+#[utoipa::path(post, path = "/v1/shares/prune", operation_id = "pruneShares", tag = "shares",
     responses((status = 200, body = SharesPruned)))]
 pub async fn prune(st: St) -> HttpResult<Response> {
     Ok(json(

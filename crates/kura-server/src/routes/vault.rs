@@ -24,7 +24,7 @@ pub struct Health {
     pub version: String,
 }
 
-#[utoipa::path(get, path = "/v1/health", tag = "vault", security(()),
+#[utoipa::path(get, path = "/v1/health", operation_id = "getHealth", tag = "vault", security(()),
     responses((status = 200, body = Health)))]
 pub async fn health() -> Response {
     json(Health {
@@ -33,12 +33,12 @@ pub async fn health() -> Response {
     })
 }
 
-#[utoipa::path(get, path = "/v1/status", tag = "vault", responses((status = 200, body = AppInfo)))]
+#[utoipa::path(get, path = "/v1/status", operation_id = "getStatus", tag = "vault", responses((status = 200, body = AppInfo)))]
 pub async fn status(st: St) -> HttpResult<Response> {
     Ok(json(st.api.app_info()))
 }
 
-#[utoipa::path(get, path = "/v1/openapi.json", tag = "vault", security(()),
+#[utoipa::path(get, path = "/v1/openapi.json", operation_id = "getOpenApi", tag = "vault", security(()),
     responses((status = 200, description = "This API's OpenAPI 3.1 description", body = Object)))]
 pub async fn openapi() -> Response {
     (
@@ -48,12 +48,12 @@ pub async fn openapi() -> Response {
         .into_response()
 }
 
-#[utoipa::path(get, path = "/v1/stats", tag = "vault", responses((status = 200, body = Stats)))]
+#[utoipa::path(get, path = "/v1/stats", operation_id = "getStats", tag = "vault", responses((status = 200, body = Stats)))]
 pub async fn stats(st: St) -> HttpResult<Response> {
     Ok(json(blocking(&st, |a| Ok(a.vault().stats()?)).await?))
 }
 
-#[utoipa::path(get, path = "/v1/config", tag = "vault", responses((status = 200, body = Config)))]
+#[utoipa::path(get, path = "/v1/config", operation_id = "getConfig", tag = "vault", responses((status = 200, body = Config)))]
 pub async fn config(st: St) -> HttpResult<Response> {
     Ok(json((*st.api.vault().config()).clone()))
 }
@@ -68,7 +68,7 @@ pub struct SetConfig {
 }
 
 /// Changes one setting (admin: settings can move where data goes).
-#[utoipa::path(patch, path = "/v1/config", tag = "vault", request_body = SetConfig,
+#[utoipa::path(patch, path = "/v1/config", operation_id = "setConfig", tag = "vault", request_body = SetConfig,
     responses((status = 200, body = Config)))]
 pub async fn set_config(st: St, caller: Caller, Json(b): Json<SetConfig>) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
@@ -76,20 +76,20 @@ pub async fn set_config(st: St, caller: Caller, Json(b): Json<SetConfig>) -> Htt
     Ok(json(c))
 }
 
-#[utoipa::path(get, path = "/v1/quota", tag = "vault", responses((status = 200, body = QuotaStatus)))]
+#[utoipa::path(get, path = "/v1/quota", operation_id = "getQuota", tag = "vault", responses((status = 200, body = QuotaStatus)))]
 pub async fn quota(st: St) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, |a| Ok(a.vault().quota_status()?)).await?,
     ))
 }
 
-#[utoipa::path(get, path = "/v1/templates", tag = "projects", responses((status = 200, body = Vec<Template>)))]
+#[utoipa::path(get, path = "/v1/templates", operation_id = "listTemplates", tag = "projects", responses((status = 200, body = Vec<Template>)))]
 pub async fn templates(st: St) -> HttpResult<Response> {
     Ok(json(blocking(&st, |a| Ok(a.vault().templates()?)).await?))
 }
 
 /// Checks the catalog, histories and chunks (result: VerifyReport).
-#[utoipa::path(post, path = "/v1/verify", tag = "vault", params(Wait),
+#[utoipa::path(post, path = "/v1/verify", operation_id = "verifyVault", tag = "vault", params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: VerifyReport"),
               (status = 200, body = kura_api::Operation, description = "finished (?wait=true)")))]
 pub async fn verify(st: St, headers: HeaderMap, Query(w): Query<Wait>) -> HttpResult<Response> {
@@ -100,7 +100,7 @@ pub async fn verify(st: St, headers: HeaderMap, Query(w): Query<Wait>) -> HttpRe
 }
 
 /// Removes chunks no version references (admin; result: GcReport).
-#[utoipa::path(post, path = "/v1/gc", tag = "vault", params(Wait),
+#[utoipa::path(post, path = "/v1/gc", operation_id = "collectGarbage", tag = "vault", params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: GcReport")))]
 pub async fn gc(
     st: St,
@@ -118,7 +118,7 @@ pub async fn gc(
 
 /// Purges the trash, archives idle projects, thins versions, collects chunks (admin unless a
 /// dry run; result: CleanupReport).
-#[utoipa::path(post, path = "/v1/cleanup", tag = "cleanup", params(Wait), request_body = CleanupOptions,
+#[utoipa::path(post, path = "/v1/cleanup", operation_id = "runCleanup", tag = "cleanup", params(Wait), request_body = CleanupOptions,
     responses((status = 202, body = kura_api::Operation, description = "started; result: CleanupReport")))]
 pub async fn cleanup(
     st: St,
@@ -139,7 +139,7 @@ pub async fn cleanup(
     .await
 }
 
-#[utoipa::path(get, path = "/v1/cleanup/runs", tag = "cleanup", responses((status = 200, body = Vec<CleanupReport>)))]
+#[utoipa::path(get, path = "/v1/cleanup/runs", operation_id = "listCleanupRuns", tag = "cleanup", responses((status = 200, body = Vec<CleanupReport>)))]
 pub async fn cleanup_runs(st: St) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, |a| Ok(a.vault().cleanup_runs(Some(50))?)).await?,
@@ -147,7 +147,7 @@ pub async fn cleanup_runs(st: St) -> HttpResult<Response> {
 }
 
 /// When the next scheduled cleanup is due (seconds since the epoch), or null.
-#[utoipa::path(get, path = "/v1/cleanup/next", tag = "cleanup", responses((status = 200, body = Option<i64>)))]
+#[utoipa::path(get, path = "/v1/cleanup/next", operation_id = "getNextCleanup", tag = "cleanup", responses((status = 200, body = Option<i64>)))]
 pub async fn next_cleanup(st: St) -> HttpResult<Response> {
     let now = kura_core::Clock::now(&kura_core::SystemClock);
     Ok(json(
@@ -166,7 +166,7 @@ pub struct CommandQuery {
 
 /// Reads a command as a person types it ("snapshot shop", "switch to clients", "back up now"):
 /// the action, what it would do, why it cannot run, completions. Changes nothing.
-#[utoipa::path(get, path = "/v1/command", tag = "vault", params(CommandQuery),
+#[utoipa::path(get, path = "/v1/command", operation_id = "planCommand", tag = "vault", params(CommandQuery),
     responses((status = 200, body = kura_api::CommandPlan)))]
 pub async fn command(st: St, Query(q): Query<CommandQuery>) -> HttpResult<Response> {
     Ok(json(

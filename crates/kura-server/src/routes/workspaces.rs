@@ -19,19 +19,19 @@ pub struct WorkspaceName {
     pub name: String,
 }
 
-#[utoipa::path(get, path = "/v1/workspaces", tag = "workspaces", responses((status = 200, body = Vec<Workspace>)))]
+#[utoipa::path(get, path = "/v1/workspaces", operation_id = "listWorkspaces", tag = "workspaces", responses((status = 200, body = Vec<Workspace>)))]
 pub async fn list(st: St) -> HttpResult<Response> {
     Ok(json(blocking(&st, |a| Ok(a.vault().workspaces()?)).await?))
 }
 
-#[utoipa::path(post, path = "/v1/workspaces", tag = "workspaces", request_body = WorkspaceName,
+#[utoipa::path(post, path = "/v1/workspaces", operation_id = "createWorkspace", tag = "workspaces", request_body = WorkspaceName,
     responses((status = 201, body = Workspace)))]
 pub async fn create(st: St, Json(b): Json<WorkspaceName>) -> HttpResult<Response> {
     let w = blocking(&st, move |a| Ok(a.create_workspace(&b.name)?)).await?;
     Ok((StatusCode::CREATED, axum::Json(w)).into_response())
 }
 
-#[utoipa::path(patch, path = "/v1/workspaces/{name}", tag = "workspaces", request_body = WorkspaceName,
+#[utoipa::path(patch, path = "/v1/workspaces/{name}", operation_id = "renameWorkspace", tag = "workspaces", request_body = WorkspaceName,
     params(("name" = String, Path)), responses((status = 200, body = Workspace)))]
 pub async fn rename(
     st: St,
@@ -42,7 +42,7 @@ pub async fn rename(
     Ok(json(w))
 }
 
-#[utoipa::path(post, path = "/v1/workspaces/{name}/switch", tag = "workspaces",
+#[utoipa::path(post, path = "/v1/workspaces/{name}/switch", operation_id = "switchWorkspace", tag = "workspaces",
     params(("name" = String, Path)), responses((status = 200, body = Workspace)))]
 pub async fn switch(st: St, Path(name): Path<String>) -> HttpResult<Response> {
     let w = blocking(&st, move |a| Ok(a.switch_workspace(&name)?)).await?;
@@ -57,7 +57,7 @@ pub struct MoveTo {
 }
 
 /// Deletes a workspace (admin), refused while it holds projects unless `move_to`.
-#[utoipa::path(delete, path = "/v1/workspaces/{name}", tag = "workspaces",
+#[utoipa::path(delete, path = "/v1/workspaces/{name}", operation_id = "deleteWorkspace", tag = "workspaces",
     params(("name" = String, Path), MoveTo), responses((status = 200, body = super::Done)))]
 pub async fn delete(
     st: St,

@@ -121,7 +121,7 @@ async fn projects_create_list_edit_tag_trash() {
     let r = c
         .patch(
             &format!("/v1/projects/{id}/metadata"),
-            json!({"changes": [["owner", "me"]]}),
+            json!({"changes": [{"key": "owner", "value": "me"}]}),
         )
         .await;
     assert_eq!(r.json()["metadata"]["owner"], "me");

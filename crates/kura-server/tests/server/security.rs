@@ -15,6 +15,11 @@ async fn no_token_or_a_wrong_one_is_401_and_health_needs_none() {
     let anon = s.anonymous();
     let r = anon.get("/v1/projects").await;
     assert_eq!((r.status, r.code().as_str()), (401, "unauthorized"));
+    // Says how to authenticate (RFC 9110).
+    assert_eq!(
+        r.header("www-authenticate").as_deref(),
+        Some("Bearer realm=\"kura\"")
+    );
     let r = anon
         .call("GET", "/v1/projects")
         .header("authorization", "Bearer kura_admin_0000")
@@ -28,6 +33,36 @@ async fn no_token_or_a_wrong_one_is_401_and_health_needs_none() {
         .await;
     assert_eq!(r.status, 401);
     assert_eq!(anon.get("/v1/health").await.status, 200);
+    s.stop().await;
+}
+
+#[tokio::test]
+async fn a_method_a_path_does_not_have_is_405_with_allow_and_the_error_body() {
+    let s = TestServer::start().await;
+    let admin = s.client(Scope::Admin);
+    for (method, path, allowed) in [
+        ("PUT", "/v1/projects", "GET,HEAD,POST"),
+        ("DELETE", "/v1/stats", "GET,HEAD"),
+        ("POST", "/v1/projects/p/files/a.txt", "GET,HEAD,PUT,DELETE"),
+    ] {
+        let r = admin.call(method, path).send().await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (405, "method_not_allowed"),
+            "{method} {path}"
+        );
+        let mut allow: Vec<String> = r
+            .header("allow")
+            .unwrap_or_default()
+            .split(',')
+            .map(|m| m.trim().to_string())
+            .collect();
+        allow.sort();
+        let mut want: Vec<&str> = allowed.split(',').collect();
+        want.sort();
+        assert_eq!(allow, want, "{method} {path}");
+        assert!(r.json()["message"].as_str().unwrap().contains(method));
+    }
     s.stop().await;
 }
 

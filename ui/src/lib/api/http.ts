@@ -453,7 +453,7 @@ export class HttpTransport implements Transport {
     return this.call<CollectionInfo>("PUT", `${records(project)}/${seg(collection)}`, { json: settings });
   }
   setMetadata(id: string, changes: [string, string | null][]) {
-    return this.patch<Project>(`/projects/${seg(id)}/metadata`, { changes });
+    return this.patch<Project>(`/projects/${seg(id)}/metadata`, { changes: changes.map(([key, value]) => ({ key, value })) });
   }
   trashProject(id: string) {
     return this.post<Project>(`/projects/${seg(id)}/trash`);
