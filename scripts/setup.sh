@@ -2,8 +2,8 @@
 # Installs what building, running and testing Kura needs on a fresh Debian/Ubuntu machine:
 # system packages (cmake, which builds libgit2's zlib-ng; Tauri's WebKitGTK stack, Xvfb and
 # WebKitWebDriver for the window tests, Chromium for the page tests, a D-Bus session and GNOME
-# keyring for the OS keyring tests: scripts/with-keyring.sh), Node.js, the Rust components and
-# tauri-driver.
+# keyring for the OS keyring tests: scripts/with-keyring.sh; Python's venv for the generated API
+# client: scripts/test-clients.sh), Node.js, the Rust components and tauri-driver.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 
@@ -14,6 +14,7 @@ packages=(
     zstd tar time man-db
     lintian rpmlint rpm desktop-file-utils appstream dpkg-dev systemd
     dbus-x11 gnome-keyring
+    python3 python3-venv
 )
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 # pip and pipx put rclone (below) here.

@@ -187,19 +187,23 @@ pub struct ProjectFilter {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-#[serde(default)]
 pub struct NewProject {
-    /// Name, unique in its workspace.
+    /// Name, unique in its workspace (required).
     pub name: String,
     /// Workspace; the active one when `None`.
+    #[serde(default)]
     pub workspace: Option<String>,
     /// Built-in (`empty`, `backend`, `frontend`, `fullstack`) or saved template; `empty` when `None`.
+    #[serde(default)]
     pub template: Option<String>,
     /// Project kind; `manual` when `None` (`imported` for imports).
+    #[serde(default)]
     pub kind: Option<String>,
     /// Description.
+    #[serde(default)]
     pub description: String,
     /// Tags.
+    #[serde(default)]
     pub tags: Vec<String>,
 }
 

@@ -893,8 +893,8 @@ export type NetworkConfig = {
 
 /**  What to create. */
 export type NewProject = {
-	/**  Name, unique in its workspace. */
-	name?: string,
+	/**  Name, unique in its workspace (required). */
+	name: string,
 	/**  Workspace; the active one when `None`. */
 	workspace?: string | null,
 	/**  Built-in (`empty`, `backend`, `frontend`, `fullstack`) or saved template; `empty` when `None`. */

@@ -27,7 +27,7 @@ pub struct SnapshotRequest {
 }
 
 /// Takes a version of a project (result: SnapshotReport).
-#[utoipa::path(post, path = "/v1/projects/{id}/snapshot", operation_id = "snapshotProject", tag = "versions", request_body = SnapshotRequest,
+#[utoipa::path(post, path = "/v1/projects/{id}/snapshot", operation_id = "snapshotProject", tag = "versions", request_body = Option<SnapshotRequest>,
     params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: SnapshotReport"),
               (status = 200, body = kura_api::Operation, description = "finished (?wait=true)")))]
