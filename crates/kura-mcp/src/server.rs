@@ -23,10 +23,36 @@ pub struct Options {
     /// Limits on one message of the stdio protocol (line length, nesting).
     pub limits: Limits,
     /// Run the tools marked destructive (restore over the working folder, delete a file, trash
-    /// or delete a project); without it they are listed but refused.
+    /// or delete a project); without it they are not listed, and refused if called anyway.
     pub allow_destructive: bool,
-    /// Refuse every tool that changes anything (only the read-only tools run).
+    /// Refuse every tool that changes anything (only the read-only tools are listed and run).
     pub read_only: bool,
+}
+
+/// Why a session with `options` refuses tool `name`, from the tool's own annotations (the one
+/// place that says what a tool may do), or `None` when it may run. A hint left out counts as MCP
+/// defines it: not read-only, and destructive.
+fn refusal(
+    options: &Options,
+    name: &str,
+    annotations: rmcp::model::ToolAnnotations,
+) -> Option<String> {
+    let read_only = annotations.read_only_hint == Some(true);
+    let destructive = !read_only && annotations.destructive_hint != Some(false);
+    if options.read_only && !read_only {
+        return Some(format!(
+            "'{name}' changes the vault, and this server was started with --read-only; \
+             ask the user to restart `kura mcp` without --read-only to allow changes"
+        ));
+    }
+    if destructive && !options.allow_destructive {
+        return Some(format!(
+            "'{name}' is destructive (it can overwrite or remove files that no version \
+             holds yet), and this server was started without --allow-destructive; ask the \
+             user to restart `kura mcp --allow-destructive` to allow it, or do without it"
+        ));
+    }
+    None
 }
 
 /// The MCP server over one vault.
@@ -34,52 +60,46 @@ pub struct Options {
 pub struct KuraMcp {
     pub(crate) api: Arc<Api>,
     options: Options,
+    /// The tools this session allows (the others are disabled: not listed, not called).
     tool_router: ToolRouter<KuraMcp>,
+    /// Why each tool this session refuses is refused, by name (sorted).
+    refused: std::collections::BTreeMap<String, String>,
 }
 
 impl KuraMcp {
-    /// The server over `api`'s vault, allowing what `options` says.
+    /// The server over `api`'s vault, allowing what `options` says. The tools `options` refuse
+    /// are hidden from `tools/list` (an agent spends no context or retries on them); the
+    /// instructions name them and say why.
     pub fn new(api: Arc<Api>, options: Options) -> KuraMcp {
         api.vault().set_door(kura_core::Trigger::Mcp);
+        let mut tool_router = KuraMcp::vault_tools()
+            + KuraMcp::project_tools()
+            + KuraMcp::file_tools()
+            + KuraMcp::history_tools()
+            + KuraMcp::backup_tools()
+            + KuraMcp::record_tools()
+            + KuraMcp::share_tools();
+        let refused: std::collections::BTreeMap<String, String> = tool_router
+            .list_all()
+            .iter()
+            .filter_map(|tool| {
+                refusal(
+                    &options,
+                    &tool.name,
+                    tool.annotations.clone().unwrap_or_default(),
+                )
+                .map(|why| (tool.name.to_string(), why))
+            })
+            .collect();
+        for name in refused.keys() {
+            tool_router.disable_route(name.clone());
+        }
         KuraMcp {
             api,
             options,
-            tool_router: KuraMcp::vault_tools()
-                + KuraMcp::project_tools()
-                + KuraMcp::file_tools()
-                + KuraMcp::history_tools()
-                + KuraMcp::backup_tools()
-                + KuraMcp::record_tools()
-                + KuraMcp::share_tools(),
+            tool_router,
+            refused,
         }
-    }
-
-    /// Why this session refuses tool `name`, from the tool's own annotations (the one place
-    /// that says what a tool may do), or `None` when it may run. A hint left out counts as MCP
-    /// defines it: not read-only, and destructive.
-    fn refusal(&self, name: &str) -> Option<String> {
-        let annotations = self
-            .tool_router
-            .get(name)?
-            .annotations
-            .clone()
-            .unwrap_or_default();
-        let read_only = annotations.read_only_hint == Some(true);
-        let destructive = !read_only && annotations.destructive_hint != Some(false);
-        if self.options.read_only && !read_only {
-            return Some(format!(
-                "'{name}' changes the vault, and this server was started with --read-only; \
-                 ask the user to restart `kura mcp` without --read-only to allow changes"
-            ));
-        }
-        if destructive && !self.options.allow_destructive {
-            return Some(format!(
-                "'{name}' is destructive (it can overwrite or remove files that no version \
-                 holds yet), and this server was started without --allow-destructive; ask the \
-                 user to restart `kura mcp --allow-destructive` to allow it, or do without it"
-            ));
-        }
-        None
     }
 
     /// Whether this session allows destructive work (a batch of records that deletes some).
@@ -88,15 +108,26 @@ impl KuraMcp {
     }
 
     fn instructions(&self) -> String {
+        let hidden = self
+            .refused
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
         let mode = if self.options.read_only {
-            "This session is read-only: tools that change anything are refused."
+            format!(
+                "This session is read-only (the user started `kura mcp --read-only`): the tools \
+                 that change anything are not listed ({hidden})."
+            )
         } else if self.options.allow_destructive {
             "Destructive tools are enabled in this session; a restore still keeps the current \
              state as a version first."
+                .to_string()
         } else {
-            "Destructive tools (restore_file, restore_project, delete_file, delete_project, \
-             delete_record, and batches that delete records) are refused in this session: the \
-             user did not pass --allow-destructive."
+            format!(
+                "Destructive tools are not listed in this session ({hidden}), and batches that \
+                 delete records are refused: the user did not pass --allow-destructive."
+            )
         };
         format!(
             "Kura is a local-first vault of software projects; each project has a working folder \
@@ -128,8 +159,9 @@ impl ServerHandler for KuraMcp {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        if let Some(message) = self.refusal(&request.name) {
-            return Ok(tool_error("forbidden", &message).into());
+        // A client that calls a hidden tool anyway learns why it is refused.
+        if let Some(message) = self.refused.get(request.name.as_ref()) {
+            return Ok(tool_error("forbidden", message).into());
         }
         let call = ToolCallContext::new(self, request, context);
         self.tool_router.call(call).await

@@ -110,6 +110,16 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
         .contains("--allow-destructive"));
 
     let tools = s.list_all_tools().await.unwrap();
+    // Without --allow-destructive the destructive tools are not listed (an agent spends no
+    // context or retries on them); the instructions name them and say why.
+    let instructions = info.instructions.as_deref().unwrap();
+    for name in DESTRUCTIVE {
+        assert!(
+            tools.iter().all(|t| t.name != name),
+            "{name} is listed in a session that refuses it"
+        );
+        assert!(instructions.contains(name), "{instructions}");
+    }
     for name in [
         "status",
         "list_workspaces",
@@ -140,10 +150,7 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
         "list_shares",
         "revoke_share",
         "prune_shares",
-    ]
-    .iter()
-    .chain(DESTRUCTIVE.iter())
-    {
+    ] {
         let t = tool(&tools, name);
         assert!(
             t.description.as_deref().is_some_and(|d| d.len() > 20),
@@ -151,11 +158,7 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
         );
         assert_eq!(t.input_schema.get("type"), Some(&json!("object")));
         let a = t.annotations.as_ref().expect("no annotations");
-        let destructive = DESTRUCTIVE.contains(name);
-        assert_eq!(a.destructive_hint == Some(true), destructive, "{name}");
-        if destructive {
-            assert_eq!(a.read_only_hint, Some(false), "{name}");
-        }
+        assert_ne!(a.destructive_hint, Some(true), "{name}");
     }
     for name in [
         "status",
@@ -324,7 +327,8 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
     let err = fails(&s, "diff", json!({"project": "site", "from": "zz"})).await;
     assert_eq!(err["code"], "invalid_input");
 
-    // Destructive tools are listed but refused without --allow-destructive; nothing changes.
+    // Destructive tools called anyway (a client that remembers them) are refused without
+    // --allow-destructive, saying why; nothing changes.
     let err = fails(
         &s,
         "restore_file",
@@ -374,6 +378,19 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
 async fn with_allow_destructive_an_agent_restores_and_deletes() {
     let sb = Sandbox::new();
     let s = start(&sb, &["--allow-destructive"]).await;
+    // Every tool is listed, the destructive ones marked so.
+    let tools = s.list_all_tools().await.unwrap();
+    for name in DESTRUCTIVE {
+        let a = tool(&tools, name)
+            .annotations
+            .clone()
+            .expect("no annotations");
+        assert_eq!(
+            (a.destructive_hint, a.read_only_hint),
+            (Some(true), Some(false)),
+            "{name}"
+        );
+    }
     let project = ok(&s, "create_project", json!({"name": "api"})).await;
     let folder = std::path::PathBuf::from(project["path"].as_str().unwrap());
     let file = json!({"project": "api", "path": "main.rs", "content": "fn main() {}\n"});
@@ -433,6 +450,21 @@ async fn a_read_only_session_reads_and_refuses_changes() {
     let sb = Sandbox::new();
     sb.ok(&["project", "create", "docs"]);
     let s = start(&sb, &["--read-only"]).await;
+    // Only the tools that read are listed; the instructions say the others are hidden.
+    let tools = s.list_all_tools().await.unwrap();
+    assert!(tools.iter().all(|t| t
+        .annotations
+        .as_ref()
+        .is_some_and(|a| a.read_only_hint == Some(true))));
+    assert!(tools.iter().any(|t| t.name == "list_projects"));
+    assert!(tools
+        .iter()
+        .all(|t| t.name != "create_project" && t.name != "snapshot"));
+    let instructions = s.peer_info().unwrap().instructions.clone().unwrap();
+    assert!(
+        instructions.contains("read-only") && instructions.contains("create_project"),
+        "{instructions}"
+    );
     let list = ok(&s, "list_projects", json!({})).await;
     assert_eq!(list["projects"][0]["name"], "docs");
     let err = fails(&s, "create_project", json!({"name": "other"})).await;
@@ -576,6 +608,17 @@ async fn an_agent_backs_the_vault_up_and_sees_the_targets_health() {
     let backup_id = run["runs"][0]["backup"]["id"].as_str().unwrap().to_string();
     let all = ok(&s, "run_backup", json!({})).await;
     assert_eq!(all["runs"].as_array().unwrap().len(), 1);
+    // The agent's runs went through the service, as the CLI's and HTTP's do: they are in the
+    // vault's event log, where the tray, the window and every browser hear of them.
+    let log = kura_api::Events::open(&sb.vault().join("events.db")).unwrap();
+    let backups = log
+        .since(0, &["vault.changed".to_string()], 1000)
+        .unwrap()
+        .events
+        .into_iter()
+        .filter(|e| e.data["reason"] == "backup")
+        .count();
+    assert_eq!(backups, 2, "one vault.changed (backup) per run");
 
     let status = ok(&s, "backup_status", json!({})).await;
     assert_eq!(status["targets"][0]["target"]["name"], "usb");

@@ -55,23 +55,24 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            let backups = Backups::new(api.vault());
+            // Through the service, as the CLI and HTTP run a backup: the run is announced
+            // (`backup.health`, `vault.changed`) to the tray, the window and every browser.
             let names: Vec<String> = match p.target {
                 Some(t) => vec![t],
-                None => backups.targets()?.into_iter().map(|t| t.name).collect(),
+                None => api.backups().targets()?.into_iter().map(|t| t.name).collect(),
             };
             if names.len() == 1 {
-                let r = backups.run_backup(&names[0], job)?;
+                let r = api.run_backup(&names[0], job)?;
                 return Ok(json!({ "runs": [{ "target": names[0], "ok": true, "run": r.run, "backup": r.backup }] }));
             }
             let runs: Vec<_> = names
                 .iter()
-                .map(|name| match backups.run_backup(name, job) {
+                .map(|name| match api.run_backup(name, job) {
                     Ok(r) => json!({ "target": name, "ok": true, "run": r.run, "backup": r.backup }),
                     Err(e) => json!({
                         "target": name,
                         "ok": false,
-                        "error": { "code": e.kind().code(), "message": e.message() },
+                        "error": { "code": e.code.code(), "message": e.message },
                     }),
                 })
                 .collect();
