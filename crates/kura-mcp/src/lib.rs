@@ -51,6 +51,7 @@
 //!
 //! [Model Context Protocol]: https://modelcontextprotocol.io
 
+mod output;
 mod reply;
 mod server;
 mod tools;

@@ -55,7 +55,36 @@ async fn call(session: &Session, tool: &str, args: Value) -> CallToolResult {
         .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"))
 }
 
-/// Calls `tool`, expects success, returns its structured result (checked against its text).
+/// Checks a tool's structured result against the `outputSchema` the tool declares in this
+/// session's `tools/list`, as an MCP client that validates results does.
+async fn check_output(session: &Session, tool: &str, result: &Value) {
+    let tools = session.list_all_tools().await.unwrap();
+    let declared = tools
+        .iter()
+        .find(|t| t.name == tool)
+        .unwrap_or_else(|| panic!("{tool} is not listed"))
+        .output_schema
+        .clone()
+        .unwrap_or_else(|| panic!("{tool} declares no outputSchema"));
+    let schema = Value::Object((*declared).clone());
+    assert_eq!(
+        schema["type"], "object",
+        "{tool}: an output schema is an object's"
+    );
+    let validator = jsonschema::validator_for(&schema)
+        .unwrap_or_else(|e| panic!("{tool}: its outputSchema is not a valid JSON Schema: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(result)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{tool}: the result does not fit its outputSchema: {errors:?}\n{result}"
+    );
+}
+
+/// Calls `tool`, expects success, returns its structured result (checked against its text and
+/// against the tool's output schema).
 async fn ok(session: &Session, tool: &str, args: Value) -> Value {
     let r = call(session, tool, args).await;
     assert_ne!(r.is_error, Some(true), "{tool} failed: {r:?}");
@@ -66,6 +95,7 @@ async fn ok(session: &Session, tool: &str, args: Value) -> Value {
         .text
         .clone();
     assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), structured);
+    check_output(session, tool, &structured).await;
     structured
 }
 
@@ -727,4 +757,54 @@ async fn two_agents_keep_records_beside_a_project_without_overwriting_each_other
 
     a.cancel().await.unwrap();
     b.cancel().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tool_declares_an_output_schema_its_results_fit() {
+    let sb = Sandbox::new();
+    let s = start(&sb, &["--allow-destructive"]).await;
+    // Every tool, in a session that lists them all, says what its structured result holds.
+    let tools = s.list_all_tools().await.unwrap();
+    assert!(tools.len() >= 30, "{} tools", tools.len());
+    for t in &tools {
+        let schema = t
+            .output_schema
+            .as_ref()
+            .unwrap_or_else(|| panic!("{} declares no outputSchema", t.name));
+        assert_eq!(schema.get("type"), Some(&json!("object")), "{}", t.name);
+    }
+    // The tools the other tests do not call (each `ok` checks the result against the schema).
+    ok(&s, "create_project", json!({"name": "site"})).await;
+    let status = ok(&s, "status", json!({})).await;
+    assert_eq!(status["stats"]["projects"]["active"], 1);
+    ok(&s, "list_workspaces", json!({})).await;
+    ok(&s, "show_project", json!({"project": "site"})).await;
+    let file = json!({"project": "site", "path": "a.txt", "content": "one\n"});
+    ok(&s, "save_file", file).await;
+    let v1 = ok(&s, "snapshot", json!({"project": "site"})).await["version"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let moved = json!({"project": "site", "from": "a.txt", "to": "b.txt"});
+    ok(&s, "rename_file", moved).await;
+    ok(
+        &s,
+        "restore_project",
+        json!({"project": "site", "version": v1}),
+    )
+    .await;
+    let collection = json!({"project": "site", "collection": "notes", "indexes": ["topic"]});
+    ok(&s, "set_record_collection", collection).await;
+    let note =
+        json!({"project": "site", "collection": "notes", "key": "n1", "value": {"topic": "x"}});
+    ok(&s, "put_record", note).await;
+    let gone = json!({"project": "site", "collection": "notes", "key": "n1"});
+    assert_eq!(ok(&s, "delete_record", gone).await["existed"], true);
+    // A list of shares is an object (structured content is one), empty without any.
+    assert_eq!(ok(&s, "list_shares", json!({})).await["shares"], json!([]));
+    assert_eq!(
+        ok(&s, "prune_shares", json!({})).await["deleted"],
+        json!([])
+    );
+    s.cancel().await.unwrap();
 }

@@ -29,7 +29,7 @@ impl KuraMcp {
     /// last success, last error), its next run, whether it is overdue and, for a target backed
     /// up after every change, `behind_since`: the first change its copy lacks (null: up to
     /// date); whether scheduled backups are paused, and the most recent runs.
-    #[tool(annotations(title = "Backup status", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema(crate::output::all_of(crate::output::of::<kura_api::BackupStatus>(), crate::output::object([("recent_runs", crate::output::list(crate::output::of::<kura_backup::RunRecord>()))]))), annotations(title = "Backup status", read_only_hint = true))]
     async fn backup_status(&self) -> Reply {
         blocking(&self.api, |api| {
             let mut status = json!(api.backup_status());
@@ -42,7 +42,7 @@ impl KuraMcp {
     /// Backs the whole vault up now, to one target or to every target: only new data is sent
     /// (deduplicated, compressed, encrypted when the target says so). Returns, per target, the
     /// backup written or the error. Reports progress when the request has a progress token.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema(crate::output::object([("runs", crate::output::list(crate::output::object_with([("target", crate::output::string()), ("ok", crate::output::boolean()), ("run", crate::output::of::<kura_backup::RunRecord>()), ("backup", crate::output::of::<kura_backup::BackupInfo>()), ("error", crate::output::object([("code", crate::output::string()), ("message", crate::output::string())]))], &["run", "backup", "error"])))])), annotations(
         title = "Run a backup",
         read_only_hint = false,
         destructive_hint = false,

@@ -85,7 +85,7 @@ pub(crate) struct FilePath {
 impl KuraMcp {
     /// Lists a project's files with size, type and state compared with the latest version:
     /// `unchanged`, `new`, `modified`, or `deleted` (in the latest version, gone from the folder).
-    #[tool(annotations(title = "List files", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema(crate::output::object([("files", crate::output::list(crate::output::of::<kura_core::FileEntry>()))])), annotations(title = "List files", read_only_hint = true))]
     async fn list_files(&self, Parameters(p): Parameters<ListFiles>) -> Reply {
         blocking(&self.api, move |api| {
             let files = api.vault().list_files(&p.project, p.prefix.as_deref())?;
@@ -96,7 +96,7 @@ impl KuraMcp {
 
     /// Reads a file of the project's working folder (its current content, saved or not). Text by
     /// default; binary files need `encoding: "base64"`.
-    #[tool(annotations(title = "Read a file", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema(crate::output::object([("path", crate::output::string()), ("size", crate::output::integer()), ("encoding", crate::output::one_of(&["text", "base64"])), ("content", crate::output::string())])), annotations(title = "Read a file", read_only_hint = true))]
     async fn read_file(&self, Parameters(p): Parameters<ReadFile>) -> Reply {
         blocking(&self.api, move |api| match p.encoding {
             Encoding::Text => read_text(api, &p),
@@ -108,7 +108,7 @@ impl KuraMcp {
     /// Writes a file into the project's working folder, creating it or replacing its content
     /// atomically. The change is recorded in the history at the next snapshot; call snapshot
     /// when a piece of work is done.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema(crate::output::object([("path", crate::output::string()), ("bytes", crate::output::integer())])), annotations(
         title = "Save a file",
         read_only_hint = false,
         destructive_hint = false,
@@ -134,7 +134,7 @@ impl KuraMcp {
     }
 
     /// Renames or moves a file or folder inside the project's working folder.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema(crate::output::object([("from", crate::output::string()), ("to", crate::output::string())])), annotations(
         title = "Rename a file",
         read_only_hint = false,
         destructive_hint = false,
@@ -151,7 +151,7 @@ impl KuraMcp {
     /// DESTRUCTIVE. Deletes a file (or a folder and everything in it) from the working folder;
     /// earlier versions keep it, changes not yet snapshotted are lost. Refused unless the server
     /// runs with --allow-destructive.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema(crate::output::object([("path", crate::output::string()), ("deleted", crate::output::boolean())])), annotations(
         title = "Delete a file",
         read_only_hint = false,
         destructive_hint = true,

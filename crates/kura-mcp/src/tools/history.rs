@@ -79,7 +79,7 @@ impl KuraMcp {
     /// Records the project's working folder as a new version (like a git commit) and returns it
     /// with counts of added, modified and removed files; `version` is null when nothing changed.
     /// Reports progress when the request has a progress token.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_core::SnapshotReport>(), annotations(
         title = "Take a snapshot",
         read_only_hint = false,
         destructive_hint = false,
@@ -109,7 +109,7 @@ impl KuraMcp {
 
     /// The project's versions, newest first (id, message, author, trigger, time, counts of
     /// changed files), or only those in which one file changed.
-    #[tool(annotations(title = "Version history", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema(crate::output::object([("versions", crate::output::list(crate::output::of::<kura_core::Version>()))])), annotations(title = "Version history", read_only_hint = true))]
     async fn history(&self, Parameters(p): Parameters<History>) -> Reply {
         blocking(&self.api, move |api| {
             let vault = api.vault();
@@ -125,7 +125,7 @@ impl KuraMcp {
 
     /// What changed between two versions: the changed files (added, modified, deleted, with
     /// sizes) and, unless `stat_only`, a unified diff of each text file.
-    #[tool(annotations(title = "Diff two versions", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema_of::<kura_core::Diff>(), annotations(title = "Diff two versions", read_only_hint = true))]
     async fn diff(&self, Parameters(p): Parameters<Diff>) -> Reply {
         blocking(&self.api, move |api| {
             Ok(api.vault().diff(
@@ -142,7 +142,7 @@ impl KuraMcp {
     /// What `restore_project` would do, without doing it: the files it would write and remove to
     /// make the working folder match the version, and how many changes are not in any version
     /// yet (the version a restore takes first keeps them).
-    #[tool(annotations(title = "Plan a project restore", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema_of::<kura_core::RestorePlan>(), annotations(title = "Plan a project restore", read_only_hint = true))]
     async fn restore_plan(&self, Parameters(p): Parameters<RestoreProject>) -> Reply {
         blocking(&self.api, move |api| {
             Ok(api.vault().restore_plan(&p.project, &p.version)?)
@@ -153,7 +153,7 @@ impl KuraMcp {
     /// DESTRUCTIVE. Writes one file back as it was in a version, over the file in the working
     /// folder. The current state is kept as a version first (`safety_version`). Refused unless
     /// the server runs with --allow-destructive.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_core::RestoreReport>(), annotations(
         title = "Restore a file",
         read_only_hint = false,
         destructive_hint = true,
@@ -173,7 +173,7 @@ impl KuraMcp {
     /// DESTRUCTIVE. Brings the whole working folder back to a version: files are rewritten and
     /// files the version does not have are removed. The current state is kept as a version first
     /// (`safety_version`). Refused unless the server runs with --allow-destructive.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_core::RestoreReport>(), annotations(
         title = "Restore a project",
         read_only_hint = false,
         destructive_hint = true,

@@ -93,7 +93,7 @@ struct Deleted {
 impl KuraMcp {
     /// Lists projects with their size, languages, tags, status and latest version; filters
     /// combine (all must match). By default: the active workspace, active and archived projects.
-    #[tool(annotations(title = "List projects", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema(crate::output::object([("projects", crate::output::list(crate::output::of::<kura_core::Project>()))])), annotations(title = "List projects", read_only_hint = true))]
     async fn list_projects(&self, Parameters(p): Parameters<ListProjects>) -> Reply {
         blocking(&self.api, move |api| {
             let filter = ProjectFilter {
@@ -122,13 +122,13 @@ impl KuraMcp {
 
     /// One project's details: working folder, workspace, status, sizes, file count, detected
     /// languages and frameworks, tags, metadata and latest version (`head`).
-    #[tool(annotations(title = "Show a project", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema_of::<kura_core::Project>(), annotations(title = "Show a project", read_only_hint = true))]
     async fn show_project(&self, Parameters(p): Parameters<ProjectRef>) -> Reply {
         blocking(&self.api, move |api| Ok(api.vault().project(&p.project)?)).await
     }
 
     /// Creates a project, blank or from a template, with a first version. Returns the project.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_core::Project>(), annotations(
         title = "Create a project",
         read_only_hint = false,
         destructive_hint = false,
@@ -151,7 +151,7 @@ impl KuraMcp {
     /// Archives a project: takes a version of any unsaved change, packs its folder and history
     /// into a compressed archive and frees the folder. Nothing is lost; unarchive_project brings
     /// it back. Returns the archive (size, compression ratio, checksum).
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_core::ArchiveInfo>(), annotations(
         title = "Archive a project",
         read_only_hint = false,
         destructive_hint = false,
@@ -169,7 +169,7 @@ impl KuraMcp {
     }
 
     /// Brings an archived project back: unpacks its folder and history and makes it active.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_core::Project>(), annotations(
         title = "Unarchive a project",
         read_only_hint = false,
         destructive_hint = false,
@@ -188,7 +188,7 @@ impl KuraMcp {
 
     /// The archives in the vault, with size, compression ratio, date and whether the file is
     /// present.
-    #[tool(annotations(title = "List archives", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema(crate::output::object([("archives", crate::output::list(crate::output::of::<kura_core::ArchiveInfo>()))])), annotations(title = "List archives", read_only_hint = true))]
     async fn list_archives(&self) -> Reply {
         blocking(&self.api, |api| {
             Ok(json!({ "archives": api.vault().list_archives()? }))
@@ -199,7 +199,7 @@ impl KuraMcp {
     /// DESTRUCTIVE. Moves a project to the trash (it can be brought back with the desktop app or
     /// `kura trash restore`), or with `hard: true` deletes its history and managed folder for
     /// good. Refused unless the server runs with --allow-destructive.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema(crate::output::object([("project_id", crate::output::string()), ("name", crate::output::string()), ("deleted_for_good", crate::output::boolean())])), annotations(
         title = "Delete a project",
         read_only_hint = false,
         destructive_hint = true,

@@ -142,7 +142,7 @@ pub(crate) struct SetCollection {
 impl KuraMcp {
     /// The collections of records of a project (or of the vault), with how many records each
     /// holds, the fields it indexes and whether a schema checks it.
-    #[tool(annotations(title = "List record collections", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema(crate::output::object([("collections", crate::output::list(crate::output::of::<kura_core::CollectionInfo>()))])), annotations(title = "List record collections", read_only_hint = true))]
     async fn list_record_collections(&self, Parameters(p): Parameters<Scope>) -> Reply {
         blocking(&self.api, move |api| {
             Ok(json!({ "collections": api.record_collections(p.project.as_deref())? }))
@@ -152,7 +152,7 @@ impl KuraMcp {
 
     /// One record: its JSON `value`, its revision `rev` (pass it as `if_rev` to change it safely)
     /// and its times (ms since the epoch).
-    #[tool(annotations(title = "Get a record", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema_of::<kura_core::Record>(), annotations(title = "Get a record", read_only_hint = true))]
     async fn get_record(&self, Parameters(p): Parameters<GetRecord>) -> Reply {
         blocking(&self.api, move |api| {
             api.record_get(p.project.as_deref(), &p.collection, &p.key)
@@ -163,7 +163,7 @@ impl KuraMcp {
     /// Writes a JSON record under a key, to keep state beside a project: notes, task lists,
     /// decisions, settings. Use `if_rev` so that two agents never overwrite each other blindly.
     /// Returns the record with its new revision.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_core::Record>(), annotations(
         title = "Put a record",
         read_only_hint = false,
         destructive_hint = false,
@@ -187,7 +187,7 @@ impl KuraMcp {
 
     /// DESTRUCTIVE. Deletes a record for good: records have no versions, so nothing brings it
     /// back.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema(crate::output::object([("existed", crate::output::boolean())])), annotations(
         title = "Delete a record",
         read_only_hint = false,
         destructive_hint = true,
@@ -210,7 +210,7 @@ impl KuraMcp {
 
     /// Applies many puts (and, with --allow-destructive, deletes) in one transaction: all of
     /// them or, when one fails, none. Returns each record's new revision.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema(crate::output::object([("results", crate::output::list(crate::output::of::<kura_core::RecordOpResult>()))])), annotations(
         title = "Write records together",
         read_only_hint = false,
         destructive_hint = false,
@@ -242,7 +242,7 @@ impl KuraMcp {
 
     /// Finds records by their fields: equality, ranges, prefixes and existence, sorted, a page
     /// at a time (follow `next` as `cursor`). Without conditions it lists the collection by key.
-    #[tool(annotations(title = "Query records", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema_of::<kura_core::RecordPage>(), annotations(title = "Query records", read_only_hint = true))]
     async fn query_records(&self, Parameters(p): Parameters<QueryRecords>) -> Reply {
         blocking(&self.api, move |api| {
             let query = RecordQuery {
@@ -273,7 +273,7 @@ impl KuraMcp {
 
     /// Sets the fields a collection indexes and the JSON Schema its records must match (refused
     /// when a record already in it does not).
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_core::CollectionInfo>(), annotations(
         title = "Set up a record collection",
         read_only_hint = false,
         destructive_hint = false,

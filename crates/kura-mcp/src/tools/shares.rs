@@ -45,7 +45,7 @@ impl KuraMcp {
     /// (to revoke it). The shared copy is not encrypted, even when the target encrypts its
     /// backups (`target_encrypted` says so): whoever has the link can read it. Reports progress
     /// when the request has a progress token.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_backup::Share>(), annotations(
         title = "Share a version as a link",
         read_only_hint = false,
         destructive_hint = false,
@@ -71,17 +71,17 @@ impl KuraMcp {
 
     /// The shared links, newest first, each with its project, version, size, link, expiry and
     /// state (active, expired, revoked).
-    #[tool(annotations(title = "List shared links", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema(crate::output::object([("shares", crate::output::list(crate::output::of::<kura_backup::Share>()))])), annotations(title = "List shared links", read_only_hint = true))]
     async fn list_shares(&self, Parameters(p): Parameters<ListShares>) -> Reply {
         blocking(&self.api, move |api| {
-            Ok(json!(api.shares(p.project.as_deref())?))
+            Ok(json!({ "shares": api.shares(p.project.as_deref())? }))
         })
         .await
     }
 
     /// Revokes a shared link: its copy at the target is deleted, so the link stops working at
     /// once. The version itself stays in the vault.
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_backup::Share>(), annotations(
         title = "Revoke a shared link",
         read_only_hint = false,
         destructive_hint = false,
@@ -95,7 +95,7 @@ impl KuraMcp {
     /// Deletes the copies of shared links that have expired: nobody can download them any more,
     /// and they take room at the target. The shares stay listed as expired. Returns the ids of
     /// the shares whose copies went (`deleted`).
-    #[tool(annotations(
+    #[tool(output_schema = crate::output::schema(crate::output::object([("deleted", crate::output::list(crate::output::string()))])), annotations(
         title = "Delete the copies of expired links",
         read_only_hint = false,
         destructive_hint = false,

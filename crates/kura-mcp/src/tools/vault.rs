@@ -21,7 +21,7 @@ pub(crate) struct Verify {
 impl KuraMcp {
     /// The vault at a glance: its folder, the active workspace, project counts by status, and
     /// where the space goes (by layer, by file type, the largest files).
-    #[tool(annotations(title = "Vault status", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema(crate::output::object([("vault", crate::output::string()), ("workspace", crate::output::of::<kura_core::Workspace>()), ("stats", crate::output::of::<kura_core::Stats>())])), annotations(title = "Vault status", read_only_hint = true))]
     async fn status(&self) -> Reply {
         blocking(&self.api, |api| {
             let vault = api.vault();
@@ -36,7 +36,7 @@ impl KuraMcp {
 
     /// The workspaces (groups of projects), with their project counts; `active` marks the one
     /// the other tools use when no workspace is given.
-    #[tool(annotations(title = "List workspaces", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema(crate::output::object([("workspaces", crate::output::list(crate::output::of::<kura_core::Workspace>()))])), annotations(title = "List workspaces", read_only_hint = true))]
     async fn list_workspaces(&self) -> Reply {
         blocking(&self.api, |api| {
             Ok(json!({ "workspaces": api.vault().workspaces()? }))
@@ -47,7 +47,7 @@ impl KuraMcp {
     /// Checks the catalog, the version histories and the stored chunks (of one project or of the
     /// whole vault) and names what any problem affects. Can take a while on a large vault;
     /// reports progress when the request has a progress token.
-    #[tool(annotations(title = "Verify the vault", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema_of::<kura_core::VerifyReport>(), annotations(title = "Verify the vault", read_only_hint = true))]
     async fn verify(
         &self,
         Parameters(p): Parameters<Verify>,

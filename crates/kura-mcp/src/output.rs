@@ -1,0 +1,158 @@
+//! The output schemas of the tools (`outputSchema` in `tools/list`): what each tool's
+//! `structuredContent` holds, as JSON Schema. The engine's types are described once, by the
+//! schemas the HTTP door's OpenAPI document is made of (`utoipa::ToSchema`); a tool's schema is
+//! an object of those, with every type it names under `$defs`, so that it stands alone.
+
+use std::sync::Arc;
+
+use rmcp::model::JsonObject;
+use serde_json::{json, Map, Value};
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
+
+/// A part of an output schema: the schema, and the named types it refers to.
+#[derive(Clone, Default)]
+pub(crate) struct Part {
+    schema: Value,
+    defs: Map<String, Value>,
+}
+
+/// Where OpenAPI keeps named schemas, and where a standalone JSON Schema keeps them.
+const OPENAPI_REFS: &str = "#/components/schemas/";
+const DEFS: &str = "#/$defs/";
+
+/// `schema` as JSON, its references to named schemas pointing at `$defs`.
+fn to_json(schema: &RefOr<Schema>) -> Value {
+    let mut v = serde_json::to_value(schema).unwrap_or(Value::Bool(true));
+    retarget(&mut v);
+    v
+}
+
+fn retarget(v: &mut Value) {
+    match v {
+        Value::Object(o) => {
+            for (k, child) in o.iter_mut() {
+                match (k.as_str(), child) {
+                    ("$ref", Value::String(r)) => {
+                        if let Some(name) = r.strip_prefix(OPENAPI_REFS) {
+                            *r = format!("{DEFS}{name}");
+                        }
+                    }
+                    (_, child) => retarget(child),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(retarget),
+        _ => {}
+    }
+}
+
+/// One of the engine's types, by reference, with every type it names.
+pub(crate) fn of<T: utoipa::ToSchema>() -> Part {
+    let mut named = Vec::new();
+    T::schemas(&mut named);
+    let name = T::name().to_string();
+    let mut defs: Map<String, Value> = named
+        .iter()
+        .map(|(name, schema)| (name.clone(), to_json(schema)))
+        .collect();
+    defs.insert(name.clone(), to_json(&T::schema()));
+    Part {
+        schema: json!({ "$ref": format!("{DEFS}{name}") }),
+        defs,
+    }
+}
+
+/// A list of `item`.
+pub(crate) fn list(item: Part) -> Part {
+    Part {
+        schema: json!({ "type": "array", "items": item.schema }),
+        defs: item.defs,
+    }
+}
+
+/// A schema of its own (a string, a number, ...), naming no type.
+pub(crate) fn plain(schema: Value) -> Part {
+    Part {
+        schema,
+        defs: Map::new(),
+    }
+}
+
+pub(crate) fn string() -> Part {
+    plain(json!({ "type": "string" }))
+}
+
+pub(crate) fn integer() -> Part {
+    plain(json!({ "type": "integer", "minimum": 0 }))
+}
+
+pub(crate) fn boolean() -> Part {
+    plain(json!({ "type": "boolean" }))
+}
+
+/// An object with these fields, every one present (fields that may be missing: `optional`).
+pub(crate) fn object<const N: usize>(fields: [(&str, Part); N]) -> Part {
+    object_with(fields, &[])
+}
+
+/// An object with these fields; those named in `optional` may be missing.
+pub(crate) fn object_with<const N: usize>(fields: [(&str, Part); N], optional: &[&str]) -> Part {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    let mut defs = Map::new();
+    for (name, part) in fields {
+        properties.insert(name.to_string(), part.schema);
+        defs.extend(part.defs);
+        if !optional.contains(&name) {
+            required.push(json!(name));
+        }
+    }
+    Part {
+        schema: json!({ "type": "object", "properties": properties, "required": required }),
+        defs,
+    }
+}
+
+/// A tool's output schema: `part` (an object, as MCP asks) standing alone, its types in `$defs`.
+pub(crate) fn schema(part: Part) -> Arc<JsonObject> {
+    let mut root = match part.schema {
+        Value::Object(o) if o.contains_key("$ref") => {
+            // A named type at the top: the type itself, so that `type: object` is at the root.
+            let name = o["$ref"]
+                .as_str()
+                .unwrap_or_default()
+                .trim_start_matches(DEFS);
+            match part.defs.get(name) {
+                Some(Value::Object(def)) => def.clone(),
+                _ => o,
+            }
+        }
+        Value::Object(o) => o,
+        _ => Map::new(),
+    };
+    if !part.defs.is_empty() {
+        root.insert("$defs".into(), Value::Object(part.defs));
+    }
+    Arc::new(root)
+}
+
+/// The output schema of one of the engine's types (an object).
+pub(crate) fn schema_of<T: utoipa::ToSchema>() -> Arc<JsonObject> {
+    schema(of::<T>())
+}
+
+/// One of these strings.
+pub(crate) fn one_of(values: &[&str]) -> Part {
+    plain(json!({ "type": "string", "enum": values }))
+}
+
+/// An object that is both `a` and `b` (a type of the engine, and fields the tool adds).
+pub(crate) fn all_of(a: Part, b: Part) -> Part {
+    let mut defs = a.defs;
+    defs.extend(b.defs);
+    Part {
+        schema: json!({ "type": "object", "allOf": [a.schema, b.schema] }),
+        defs,
+    }
+}
