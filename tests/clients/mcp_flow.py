@@ -1,0 +1,95 @@
+"""`kura mcp` through the official MCP Python SDK (`mcp`), which checks every tool result's
+structured content against the tool's outputSchema: an agent's session with every tool that
+needs no S3 target, in a session with --allow-destructive (all tools listed), then one without
+(the destructive tools are not listed, and the instructions say why).
+
+Usage: mcp_flow.py KURA VAULT
+"""
+
+import asyncio
+import sys
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+DESTRUCTIVE = {"delete_file", "delete_record", "delete_project", "restore_file", "restore_project"}
+
+
+def check(condition, what):
+    if not condition:
+        raise SystemExit(f"FAILED: {what}")
+    print(f"ok: {what}")
+
+
+async def session(kura, vault, flags, work):
+    params = StdioServerParameters(command=kura, args=["--vault", vault, "mcp", *flags])
+    async with stdio_client(params) as (read, write):
+        async with ClientSession(read, write) as s:
+            init = await s.initialize()
+            await work(s, init)
+
+
+async def call(s, tool, args):
+    # The SDK raises when structured content does not fit the tool's outputSchema.
+    result = await s.call_tool(tool, args)
+    check(not result.is_error, f"{tool} answers (and fits its outputSchema)")
+    return result.structured_content
+
+
+async def everything(s, init):
+    tools = (await s.list_tools()).tools
+    check(all(t.output_schema and t.output_schema.get("type") == "object" for t in tools), f"all {len(tools)} tools declare an object outputSchema")
+    names = {t.name for t in tools}
+    check(DESTRUCTIVE <= names, "with --allow-destructive the destructive tools are listed")
+    await call(s, "create_project", {"name": "agent-notes"})
+    await call(s, "status", {})
+    await call(s, "list_workspaces", {})
+    await call(s, "list_projects", {})
+    await call(s, "show_project", {"project": "agent-notes"})
+    await call(s, "save_file", {"project": "agent-notes", "path": "plan.md", "content": "# Plan\n"})
+    await call(s, "save_file", {"project": "agent-notes", "path": "logo.bin", "content": "AAEC/w==", "encoding": "base64"})
+    await call(s, "list_files", {"project": "agent-notes"})
+    await call(s, "read_file", {"project": "agent-notes", "path": "plan.md"})
+    await call(s, "read_file", {"project": "agent-notes", "path": "logo.bin", "encoding": "base64"})
+    first = (await call(s, "snapshot", {"project": "agent-notes", "message": "first"}))["version"]["id"]
+    await call(s, "save_file", {"project": "agent-notes", "path": "plan.md", "content": "# Plan\n\n- more\n"})
+    await call(s, "snapshot", {"project": "agent-notes", "message": "second"})
+    await call(s, "history", {"project": "agent-notes"})
+    await call(s, "diff", {"project": "agent-notes", "from": first})
+    await call(s, "restore_plan", {"project": "agent-notes", "version": first})
+    await call(s, "restore_file", {"project": "agent-notes", "version": first, "path": "plan.md"})
+    await call(s, "restore_project", {"project": "agent-notes", "version": "latest"})
+    await call(s, "rename_file", {"project": "agent-notes", "from": "logo.bin", "to": "logo2.bin"})
+    await call(s, "delete_file", {"project": "agent-notes", "path": "logo2.bin"})
+    await call(s, "set_record_collection", {"project": "agent-notes", "collection": "tasks", "indexes": ["state"]})
+    await call(s, "put_record", {"project": "agent-notes", "collection": "tasks", "key": "t1", "value": {"state": "open"}})
+    await call(s, "get_record", {"project": "agent-notes", "collection": "tasks", "key": "t1"})
+    await call(s, "query_records", {"project": "agent-notes", "collection": "tasks", "filters": [{"field": "state", "eq": "open"}]})
+    await call(s, "batch_records", {"project": "agent-notes", "ops": [{"op": "put", "collection": "tasks", "key": "t2", "value": {"state": "done"}}]})
+    await call(s, "list_record_collections", {"project": "agent-notes"})
+    await call(s, "delete_record", {"project": "agent-notes", "collection": "tasks", "key": "t2"})
+    await call(s, "backup_status", {})
+    await call(s, "verify", {})
+    await call(s, "list_shares", {})
+    await call(s, "prune_shares", {})
+    await call(s, "archive_project", {"project": "agent-notes"})
+    await call(s, "list_archives", {})
+    await call(s, "unarchive_project", {"archive": "agent-notes"})
+    await call(s, "delete_project", {"project": "agent-notes"})
+
+
+async def guarded(s, init):
+    names = {t.name for t in (await s.list_tools()).tools}
+    check(not (DESTRUCTIVE & names), "without --allow-destructive no destructive tool is listed")
+    check(all(name in init.instructions for name in DESTRUCTIVE), "and the instructions name them")
+    refused = await s.call_tool("delete_project", {"project": "nothing"})
+    check(refused.is_error and refused.structured_content["code"] == "forbidden", "one called anyway is refused as forbidden")
+
+
+async def main(kura, vault):
+    await session(kura, vault, ["--allow-destructive"], everything)
+    await session(kura, vault, [], guarded)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
