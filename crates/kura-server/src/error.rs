@@ -100,6 +100,10 @@ pub struct HttpError {
     /// What the error is about (a form field, a project, a target), when the engine knows.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<kura_api::Subject>,
+    /// The operation that failed or was cancelled, when a long operation was waited for
+    /// (`?wait=true`); its URL is in the `Location` header.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<Box<kura_api::Operation>>,
     /// Seconds after which trying again may work (sent as `Retry-After`).
     #[serde(skip)]
     pub retry_after: Option<u64>,
@@ -111,6 +115,7 @@ impl HttpError {
             code,
             message: message.into(),
             subject: None,
+            operation: None,
             retry_after: None,
         }
     }
@@ -138,6 +143,7 @@ impl From<ApiError> for HttpError {
             code: e.code.into(),
             message: e.message,
             subject: e.subject,
+            operation: None,
             retry_after: None,
         }
     }

@@ -103,15 +103,11 @@ impl Modify for Security {
             )
             .build();
         let long_error = ResponseBuilder::new()
-            .description("An error (`{ code, message }`), or, with `?wait=true`, the operation that failed or was cancelled, with its error's status")
+            .description("An error: `{ code, message }`; with `?wait=true`, an operation that failed or was cancelled answers its error's status with the error, the operation in `operation` and its URL in `Location`")
             .content(
                 "application/json",
                 ContentBuilder::new()
-                    .schema(Some(
-                        utoipa::openapi::schema::OneOfBuilder::new()
-                            .item(utoipa::openapi::Ref::from_schema_name("HttpError"))
-                            .item(utoipa::openapi::Ref::from_schema_name("Operation")),
-                    ))
+                    .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("HttpError"))))
                     .build(),
             )
             .build();

@@ -288,8 +288,8 @@ pub(crate) async fn blocking<T: Send + 'static>(
 #[derive(Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct Wait {
-    /// Answer when the operation ends (200 if it succeeded, else the error's status; the body
-    /// is the operation either way) instead of at once with 202.
+    /// Answer when the operation ends instead of at once with 202: 200 with the operation if
+    /// it succeeded, else the error (`{code, message, operation}`) with its status.
     #[serde(default)]
     pub wait: bool,
     /// How long to wait at most (default and maximum: the server's request time limit).
@@ -375,15 +375,28 @@ pub(crate) async fn wait_for(st: &Arc<AppState>, id: &str, wait: &Wait) -> HttpR
     }
 }
 
-/// An operation with the status its state calls for.
+/// An operation waited for, as its state calls for: 200 with the operation when it succeeded
+/// (202 when the wait ran out first); when it failed or was cancelled, the error every other
+/// failure answers (`{code, message}`, with its status), the operation in `operation` and its
+/// URL in `Location`.
 pub(crate) fn operation_response(op: Operation) -> Response {
-    let status = match (&op.state, &op.error) {
-        (OpState::Succeeded, _) => StatusCode::OK,
-        (OpState::Running, _) => StatusCode::ACCEPTED,
-        (_, Some(e)) => HttpErrorCode::from(e.code).status(),
-        (_, None) => StatusCode::INTERNAL_SERVER_ERROR,
-    };
-    (status, axum::Json(op)).into_response()
+    match (&op.state, &op.error) {
+        (OpState::Succeeded, _) => (StatusCode::OK, axum::Json(op)).into_response(),
+        (OpState::Running, _) => (StatusCode::ACCEPTED, axum::Json(op)).into_response(),
+        (_, error) => {
+            let location = format!("/v1/operations/{}", op.id);
+            let mut e = match error {
+                Some(e) => HttpError::from(e.clone()),
+                None => HttpError::internal(format!("operation {} ended without a result", op.id)),
+            };
+            e.operation = Some(Box::new(op));
+            let mut res = e.into_response();
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                res.headers_mut().insert(header::LOCATION, v);
+            }
+            res
+        }
+    }
 }
 
 pub(crate) fn header_str(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -490,6 +490,7 @@ async fn operations_idempotency_key_chosen_id_and_cancel() {
     let r = c.delete(&format!("/v1/operations/{}", op.id)).await;
     assert_eq!(r.status, 200);
     tx.send(()).unwrap();
+    // Reading an operation is a read: 200 with the operation, whatever its end.
     let done = c.get("/v1/operations/long-1?wait=true").await.json();
     assert_eq!(done["state"], "cancelled");
     assert_eq!(done["error"]["code"], "cancelled");
@@ -673,10 +674,21 @@ async fn verify_gc_cleanup_templates_git_import_and_export_to_a_folder() {
         .json(json!({"path": "/no/such/folder"}))
         .send()
         .await;
-    let op = r.json();
-    assert_eq!(op["state"], "failed");
-    assert_eq!(r.status, 404, "{op}");
-    assert_eq!(op["error"]["code"], "not_found");
+    let e = r.json();
+    assert_eq!(r.status, 404, "{e}");
+    assert_eq!(e["code"], "not_found");
+    assert!(
+        e["message"].as_str().unwrap().contains("/no/such/folder"),
+        "{e}"
+    );
+    assert_eq!(e["operation"]["state"], "failed");
+    assert_eq!(
+        r.header("location"),
+        Some(format!(
+            "/v1/operations/{}",
+            e["operation"]["id"].as_str().unwrap()
+        ))
+    );
 
     // A workspace with projects is not deleted without a place for them.
     admin.post("/v1/workspaces", json!({"name": "full"})).await;
@@ -721,10 +733,10 @@ async fn shares_are_refused_through_a_folder_target_and_listed_and_revoked_by_id
         .json(json!({"target": "usb", "expires": "24h"}))
         .send()
         .await;
-    let op = r.json();
-    assert_eq!(op["state"], "failed", "{op}");
-    assert_eq!(op["error"]["code"], "invalid_input");
-    assert!(op["error"]["message"]
+    let e = r.json();
+    assert_eq!(e["operation"]["state"], "failed", "{e}");
+    assert_eq!(e["code"], "invalid_input");
+    assert!(e["message"]
         .as_str()
         .unwrap()
         .contains("share through an S3 target"));
