@@ -158,6 +158,16 @@ impl Api {
         )
     }
 
+    /// Changes a project's name, workspace, description, kind and git remote as `edit` says, in
+    /// one change (all or nothing) announced once.
+    pub fn change_project(&self, id: &str, edit: &kura_core::ProjectEdit) -> ApiResult<Project> {
+        self.project_changed(
+            self.vault.change_project(id, edit),
+            id,
+            VaultChange::Metadata,
+        )
+    }
+
     /// Changes a project's description, kind or git remote (`None`: unchanged).
     pub fn edit_project(
         &self,

@@ -79,7 +79,9 @@ pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
 pub use history::{ChangeCounts, Trigger, Version};
 pub use import::ImportArchiveOptions;
 pub use job::{Job, Progress};
-pub use project::{ImportOptions, NewProject, Project, ProjectFilter, ProjectSort, ProjectStatus};
+pub use project::{
+    ImportOptions, NewProject, Project, ProjectEdit, ProjectFilter, ProjectSort, ProjectStatus,
+};
 pub use quota::{DiskSpace, QuotaLevel, QuotaStatus, QuotaUsage};
 pub use records::{
     CollectionInfo, CollectionSettings, Record, RecordDelete, RecordFilter, RecordOp,

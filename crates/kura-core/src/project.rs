@@ -207,6 +207,24 @@ pub struct NewProject {
     pub tags: Vec<String>,
 }
 
+/// What to change in a project; absent fields stay as they are.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct ProjectEdit {
+    /// A new name, free in the project's (new) workspace.
+    pub name: Option<String>,
+    /// Move it to this workspace.
+    pub workspace: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+    /// A new kind.
+    pub kind: Option<String>,
+    /// The git remote URL (`""` clears it).
+    pub git_remote: Option<String>,
+}
+
 /// How to import a folder.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -785,36 +803,24 @@ impl Vault {
 
     /// Renames a project (its folder keeps its place).
     pub fn rename_project(&self, reference: &str, new_name: &str) -> Result<Project> {
-        let p = self.project(reference)?;
-        let new_name = check_name("project", new_name)?;
-        let res = self.db().execute(
-            "UPDATE projects SET name = ?1, updated_at = ?2 WHERE id = ?3",
-            params![new_name, self.now(), p.id],
-        );
-        catalog::unique(res, || {
-            format!(
-                "workspace '{}' already has a project named '{new_name}'",
-                p.workspace
-            )
-        })?;
-        self.project_by_id(&p.id)
+        self.change_project(
+            reference,
+            &ProjectEdit {
+                name: Some(new_name.to_string()),
+                ..Default::default()
+            },
+        )
     }
 
     /// Moves a project to another workspace.
     pub fn move_project(&self, reference: &str, workspace: &str) -> Result<Project> {
-        let p = self.project(reference)?;
-        let ws = self.workspace(workspace)?;
-        let res = self.db().execute(
-            "UPDATE projects SET workspace_id = ?1, updated_at = ?2 WHERE id = ?3",
-            params![ws.id, self.now(), p.id],
-        );
-        catalog::unique(res, || {
-            format!(
-                "workspace '{}' already has a project named '{}'",
-                ws.name, p.name
-            )
-        })?;
-        self.project_by_id(&p.id)
+        self.change_project(
+            reference,
+            &ProjectEdit {
+                workspace: Some(workspace.to_string()),
+                ..Default::default()
+            },
+        )
     }
 
     /// Changes the description, kind or git remote (fields left `None` are unchanged; an empty
@@ -826,20 +832,65 @@ impl Vault {
         kind: Option<&str>,
         git_remote: Option<&str>,
     ) -> Result<Project> {
+        self.change_project(
+            reference,
+            &ProjectEdit {
+                description: description.map(str::to_string),
+                kind: kind.map(str::to_string),
+                git_remote: git_remote.map(str::to_string),
+                ..Default::default()
+            },
+        )
+    }
+
+    /// Changes what `edit` names (name, workspace, description, kind, git remote) in one
+    /// transaction: all of it or, when one part is refused (a name taken in the workspace, a
+    /// workspace that does not exist), none of it.
+    pub fn change_project(&self, reference: &str, edit: &ProjectEdit) -> Result<Project> {
         let p = self.project(reference)?;
-        if let Some(k) = kind {
+        let name = edit
+            .name
+            .as_deref()
+            .map(|n| check_name("project", n))
+            .transpose()?;
+        if let Some(k) = &edit.kind {
             check_name("project kind", k)?;
         }
-        let db = self.db();
-        db.execute(
+        let ws = edit
+            .workspace
+            .as_deref()
+            .map(|w| self.workspace(w))
+            .transpose()?;
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let res = tx.execute(
             "UPDATE projects SET
-                description = coalesce(?1, description),
-                kind = coalesce(?2, kind),
-                git_remote = CASE WHEN ?3 IS NULL THEN git_remote WHEN ?3 = '' THEN NULL ELSE ?3 END,
-                updated_at = ?4
-             WHERE id = ?5",
-            params![description, kind.map(str::trim), git_remote.map(str::trim), self.now(), p.id],
-        )?;
+                name = coalesce(?1, name),
+                workspace_id = coalesce(?2, workspace_id),
+                description = coalesce(?3, description),
+                kind = coalesce(?4, kind),
+                git_remote = CASE WHEN ?5 IS NULL THEN git_remote WHEN ?5 = '' THEN NULL ELSE ?5 END,
+                updated_at = ?6
+             WHERE id = ?7",
+            params![
+                name,
+                ws.as_ref().map(|w| w.id),
+                edit.description,
+                edit.kind.as_deref().map(str::trim),
+                edit.git_remote.as_deref().map(str::trim),
+                self.now(),
+                p.id
+            ],
+        );
+        catalog::unique(res, || {
+            format!(
+                "workspace '{}' already has a project named '{}'",
+                ws.as_ref()
+                    .map_or(p.workspace.as_str(), |w| w.name.as_str()),
+                name.as_deref().unwrap_or(p.name.as_str())
+            )
+        })?;
+        tx.commit()?;
         drop(db);
         self.project_by_id(&p.id)
     }

@@ -129,46 +129,18 @@ pub async fn import(
     .await
 }
 
-/// What to change in a project; absent fields stay as they are.
-#[derive(Deserialize, ToSchema, Default)]
-pub struct ProjectChanges {
-    /// A new name.
-    pub name: Option<String>,
-    /// Move it to this workspace.
-    pub workspace: Option<String>,
-    pub description: Option<String>,
-    pub kind: Option<String>,
-    /// The git remote URL ("" clears it).
-    pub git_remote: Option<String>,
-}
-
-#[utoipa::path(patch, path = "/v1/projects/{id}", operation_id = "editProject", tag = "projects", request_body = ProjectChanges,
+/// Changes a project's name, workspace, description, kind and git remote in one change: all
+/// of it, or (a name taken, a workspace that does not exist) none of it.
+#[utoipa::path(patch, path = "/v1/projects/{id}", operation_id = "editProject", tag = "projects", request_body = kura_core::ProjectEdit,
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
 pub async fn edit(
     st: St,
     Path(id): Path<String>,
-    Json(c): Json<ProjectChanges>,
+    Json(edit): Json<kura_core::ProjectEdit>,
 ) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| {
-        let mut p = a.vault().project(&id)?;
-        if let Some(name) = &c.name {
-            p = a.rename_project(&p.id, name)?;
-        }
-        if let Some(ws) = &c.workspace {
-            p = a.move_project(&p.id, ws)?;
-        }
-        if c.description.is_some() || c.kind.is_some() || c.git_remote.is_some() {
-            p = a.edit_project(
-                &p.id,
-                c.description.as_deref(),
-                c.kind.as_deref(),
-                c.git_remote.as_deref(),
-            )?;
-        }
-        Ok(p)
-    })
-    .await?;
-    Ok(json(p))
+    Ok(json(
+        blocking(&st, move |a| Ok(a.change_project(&id, &edit)?)).await?,
+    ))
 }
 
 /// Tags to add and remove.

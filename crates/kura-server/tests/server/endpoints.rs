@@ -111,6 +111,49 @@ async fn projects_create_list_edit_tag_trash() {
         .await;
     assert_eq!(r.json()["name"], "web");
     assert_eq!(r.json()["description"], "the site");
+    // An edit is one change: refused as a whole when a part is refused (no such workspace),
+    // and announced once when it lands.
+    let r = c
+        .patch(
+            &format!("/v1/projects/{id}"),
+            json!({"name": "renamed", "description": "changed", "workspace": "nowhere"}),
+        )
+        .await;
+    assert_eq!(r.code(), "not_found");
+    let p = c.get(&format!("/v1/projects/{id}")).await.json();
+    assert_eq!(
+        (p["name"].as_str(), p["description"].as_str()),
+        (Some("web"), Some("the site"))
+    );
+    let before = s.api.events().last_id().unwrap();
+    c.post("/v1/workspaces", json!({"name": "clients"})).await;
+    let r = c
+        .patch(
+            &format!("/v1/projects/{id}"),
+            json!({"name": "shop", "workspace": "clients", "kind": "web"}),
+        )
+        .await;
+    assert_eq!(
+        (r.json()["name"].as_str(), r.json()["workspace"].as_str()),
+        (Some("shop"), Some("clients"))
+    );
+    let changes: Vec<_> = s
+        .api
+        .events()
+        .since(before, &["vault.changed".to_string()], 100)
+        .unwrap()
+        .events
+        .into_iter()
+        .filter(|e| e.project_id.as_deref() == Some(id.as_str()))
+        .collect();
+    assert_eq!(changes.len(), 1, "one event for one edit: {changes:?}");
+    let r = c
+        .patch(
+            &format!("/v1/projects/{id}"),
+            json!({"name": "web", "workspace": "default"}),
+        )
+        .await;
+    assert_eq!(r.json()["name"], "web");
     let r = c
         .post(
             &format!("/v1/projects/{id}/tags"),
