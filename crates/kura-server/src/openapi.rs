@@ -13,7 +13,7 @@ use crate::routes::*;
 #[openapi(
     info(
         title = "Kura HTTP API",
-        description = "The HTTP door of `kura serve`: every operation of the kura CLI. Authenticate with `Authorization: Bearer <token>` (`kura serve token --scope read|write|admin`) or a browser session cookie (`kura_session`, plus the `X-Kura-CSRF` header on requests other than GET). Errors are `{ code, message }`; switch on `code`. Long operations answer 202 with an Operation (see `/v1/operations/{id}`); `?wait=true` waits for the end.",
+        description = "The HTTP door of `kura serve`: every operation of the kura CLI. Authenticate with `Authorization: Bearer <token>` (`kura serve token --scope read|write|admin`) or a browser session cookie (`kura_session`, plus the `X-Kura-CSRF` header on requests other than GET). Errors are `{ code, message }` (every status, 404 and 405 included; 405 with `Allow`, 401 with `WWW-Authenticate`); switch on `code`. Long operations answer 202 with an Operation and its `Location` (see `/v1/operations/{id}`); `?wait=true` waits for the end, and a failure then answers the error with the operation in `operation`. Unknown fields in a JSON body are ignored.",
         license(name = "MIT OR Apache-2.0")
     ),
     paths(
