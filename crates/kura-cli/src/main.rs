@@ -905,14 +905,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
             file,
             limit,
         } => {
-            let versions = match file {
-                Some(f) => vault.file_versions(project, f)?,
-                None => vault.versions(project, *limit)?,
-            };
-            let versions: Vec<_> = versions
-                .into_iter()
-                .take(limit.unwrap_or(usize::MAX))
-                .collect();
+            let versions = vault.history(project, file.as_deref(), *limit)?;
             out.versions(&versions, now());
         }
         Command::Diff {

@@ -114,6 +114,22 @@ impl Vault {
         Ok(out)
     }
 
+    /// A project's history as every door shows it: its versions, or (`file`) those in which
+    /// one file changed, newest first, at most `limit`.
+    pub fn history(
+        &self,
+        reference: &str,
+        file: Option<&str>,
+        limit: Option<usize>,
+    ) -> Result<Vec<Version>> {
+        let mut versions = match file {
+            Some(file) => self.file_versions(reference, file)?,
+            None => self.versions(reference, limit)?,
+        };
+        versions.truncate(limit.unwrap_or(usize::MAX));
+        Ok(versions)
+    }
+
     /// One version of a project.
     pub fn version(&self, reference: &str, version: &str) -> Result<Version> {
         let p = self.project(reference)?;

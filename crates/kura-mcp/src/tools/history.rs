@@ -112,12 +112,9 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema(crate::output::object([("versions", crate::output::list(crate::output::of::<kura_core::Version>()))])), annotations(title = "Version history", read_only_hint = true))]
     async fn history(&self, Parameters(p): Parameters<History>) -> Reply {
         blocking(&self.api, move |api| {
-            let vault = api.vault();
-            let mut versions = match &p.file {
-                Some(file) => vault.file_versions(&p.project, file)?,
-                None => vault.versions(&p.project, p.limit)?,
-            };
-            versions.truncate(p.limit.unwrap_or(usize::MAX));
+            let versions = api
+                .vault()
+                .history(&p.project, p.file.as_deref(), p.limit)?;
             Ok(json!({ "versions": versions }))
         })
         .await

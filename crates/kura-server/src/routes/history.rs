@@ -90,13 +90,7 @@ pub async fn versions(
 ) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, move |a| {
-            let v = match &q.path {
-                Some(path) => a.vault().file_versions(&id, path)?,
-                None => a.vault().versions(&id, q.limit)?,
-            };
-            Ok(v.into_iter()
-                .take(q.limit.unwrap_or(usize::MAX))
-                .collect::<Vec<_>>())
+            Ok(a.vault().history(&id, q.path.as_deref(), q.limit)?)
         })
         .await?,
     ))
