@@ -223,8 +223,16 @@ impl BodyReader {
     }
 }
 
-/// The message of the error a [`BodyReader`] gives past its limit.
+/// The start of the message of the error an upload past the server's limit answers.
 pub const TOO_LARGE: &str = "the upload is larger than this server accepts (--max-upload)";
+
+/// The answer to an upload past `limit` bytes: 413 `payload_too_large`.
+pub fn too_large(limit: u64) -> HttpError {
+    HttpError::new(
+        crate::error::HttpErrorCode::PayloadTooLarge,
+        format!("{TOO_LARGE}: at most {limit} bytes"),
+    )
+}
 
 impl Read for BodyReader {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
@@ -239,6 +247,9 @@ impl Read for BodyReader {
         out[..n].copy_from_slice(&self.current.split_to(n));
         self.read += n as u64;
         if self.read > self.limit {
+            // The client's fault, typed: whatever the engine makes of the failed read, the
+            // answer is 413 (see `BodyFailure::or`).
+            let _ = self.failure.0.set(too_large(self.limit));
             return Err(std::io::Error::other(TOO_LARGE));
         }
         Ok(n)

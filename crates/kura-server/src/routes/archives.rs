@@ -183,13 +183,9 @@ pub async fn upload_archive(
             .map_err(|e| HttpError::internal(format!("no temporary folder in the vault: {e}")))?;
         let path = dir.path().join(&file_name);
         let mut f = std::fs::File::create(&path).map_err(|e| HttpError::internal(e.to_string()))?;
-        std::io::copy(&mut reader, &mut f).map_err(|e| {
-            if e.to_string().contains(crate::body::TOO_LARGE) {
-                HttpError::new(crate::error::HttpErrorCode::PayloadTooLarge, e.to_string())
-            } else {
-                HttpError::invalid(format!("the upload stopped: {e}"))
-            }
-        })?;
+        let failed = reader.failure();
+        std::io::copy(&mut reader, &mut f)
+            .map_err(|e| failed.or(HttpError::invalid(format!("the upload stopped: {e}"))))?;
         f.sync_all()
             .map_err(|e| HttpError::internal(e.to_string()))?;
         Ok((dir, path))

@@ -13,7 +13,7 @@ use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, done, json, long, St, Wait};
-use crate::body::{body_reader, parse_range, unreadable_body, Json, Query, TOO_LARGE};
+use crate::body::{body_reader, parse_range, too_large, unreadable_body, Json, Query};
 use crate::error::{HttpError, HttpErrorCode, HttpResult};
 use crate::guard::Caller;
 
@@ -177,13 +177,6 @@ pub struct Saved {
     pub bytes: u64,
 }
 
-fn too_large(limit: u64) -> HttpError {
-    HttpError::new(
-        HttpErrorCode::PayloadTooLarge,
-        format!("{TOO_LARGE}: at most {limit} bytes"),
-    )
-}
-
 /// The body's length as `Content-Length` announces it.
 fn announced_length(headers: &HeaderMap) -> Option<u64> {
     headers
@@ -231,13 +224,7 @@ pub async fn save_file(
     let rel = path.clone();
     let bytes = blocking(&st, move |a| {
         let _turn = turn;
-        a.save_file(&id, &rel, &mut reader).map_err(|e| {
-            if e.message.contains(TOO_LARGE) {
-                too_large(limit)
-            } else {
-                e.into()
-            }
-        })
+        Ok(a.save_file(&id, &rel, &mut reader)?)
     })
     .await
     .map_err(|e| failure.or(e))?;

@@ -152,3 +152,74 @@ async fn a_last_event_id_past_the_end_of_the_log_is_told_to_start_over() {
     assert!(text.contains("vault.changed"), "{text}");
     s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_upload_past_the_limit_is_413_not_a_message_about_a_failed_read() {
+    // Chunked, so no Content-Length announces the size: the limit is met while streaming.
+    let s = TestServer::start_with(tempfile::tempdir().unwrap(), |o| o.max_upload = 4096).await;
+    let c = s.client(Scope::Write);
+    let id = project_with_file(&c, "site", "a.txt", b"a").await;
+    let token = s.token(Scope::Write);
+    let (addr, host) = (s.addr, ours(&s));
+    for path in [
+        format!("/v1/projects/{id}/files/big.bin"),
+        "/v1/archives/upload?filename=big.tar.zst".to_string(),
+    ] {
+        let (token, host, target) = (token.clone(), host.clone(), path.clone());
+        let answer = tokio::task::spawn_blocking(move || {
+            let path = target;
+            let method = if path.contains("/files/") {
+                "PUT"
+            } else {
+                "POST"
+            };
+            let mut req = raw::head(
+                method,
+                &path,
+                &host,
+                Some(&token),
+                &[
+                    "Transfer-Encoding: chunked",
+                    "Content-Type: application/octet-stream",
+                ],
+            )
+            .into_bytes();
+            let chunk = vec![7u8; 2048];
+            for _ in 0..4 {
+                req.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+                req.extend_from_slice(&chunk);
+                req.extend_from_slice(b"\r\n");
+            }
+            req.extend_from_slice(b"0\r\n\r\n");
+            let mut conn = raw::connect(addr);
+            let _ = std::io::Write::write_all(&mut conn, &req);
+            let mut answer = raw::read_head(&mut conn, Duration::from_secs(10));
+            if let Answer::Status(_, head) = &mut answer {
+                let mut rest = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut conn, &mut rest);
+                head.push_str(&String::from_utf8_lossy(&rest));
+            }
+            answer
+        })
+        .await
+        .unwrap();
+        match answer {
+            Answer::Status(413, text) => assert!(
+                text.contains("payload_too_large") && text.contains("at most 4096 bytes"),
+                "{path}: {text}"
+            ),
+            other => panic!("{path}: {other:?}"),
+        }
+    }
+    // Nothing half-written is left.
+    let files = c.get(&format!("/v1/projects/{id}/files")).await.json();
+    assert!(
+        files
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["path"] != "big.bin"),
+        "{files}"
+    );
+    s.stop().await;
+}
