@@ -13,6 +13,47 @@ fn ours(s: &TestServer) -> String {
     format!("127.0.0.1:{}", s.addr.port())
 }
 
+/// Sends `method path` with a chunked body (`chunked`: the body as it goes on the wire, chunk
+/// sizes and all) and answers the response's head and body, read on a blocking thread.
+async fn send_chunked(
+    s: &TestServer,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    chunked: Vec<u8>,
+) -> Answer {
+    let (addr, host, token) = (s.addr, ours(s), s.token(Scope::Write));
+    let (method, path, content_type) = (
+        method.to_string(),
+        path.to_string(),
+        content_type.to_string(),
+    );
+    tokio::task::spawn_blocking(move || {
+        let content_type = format!("Content-Type: {content_type}");
+        let mut req = raw::head(
+            &method,
+            &path,
+            &host,
+            Some(&token),
+            &["Transfer-Encoding: chunked", &content_type],
+        )
+        .into_bytes();
+        req.extend_from_slice(&chunked);
+        let mut conn = raw::connect(addr);
+        let _ = std::io::Write::write_all(&mut conn, &req);
+        let mut answer = raw::read_head(&mut conn, Duration::from_secs(10));
+        if let Answer::Status(_, head) = &mut answer {
+            // The body, for its code.
+            let mut rest = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut conn, &mut rest);
+            head.push_str(&String::from_utf8_lossy(&rest));
+        }
+        answer
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_host_headers_are_400_even_when_the_first_is_ours() {
     let s = TestServer::start().await;
@@ -42,44 +83,12 @@ async fn a_chunk_size_that_overflows_is_400_not_500() {
     let s = TestServer::start().await;
     let c = s.client(Scope::Write);
     let id = project_with_file(&c, "site", "a.txt", b"a").await;
-    let token = s.token(Scope::Write);
-    let (addr, host) = (s.addr, ours(&s));
-    for path in [
-        format!("/v1/projects/{id}/files/big.bin"),
-        "/v1/projects".to_string(),
+    for (method, path) in [
+        ("PUT", format!("/v1/projects/{id}/files/big.bin")),
+        ("POST", "/v1/projects".to_string()),
     ] {
-        let (token, host) = (token.clone(), host.clone());
-        let answer = tokio::task::spawn_blocking(move || {
-            let method = if path.contains("/files/") {
-                "PUT"
-            } else {
-                "POST"
-            };
-            let mut req = raw::head(
-                method,
-                &path,
-                &host,
-                Some(&token),
-                &[
-                    "Transfer-Encoding: chunked",
-                    "Content-Type: application/json",
-                ],
-            )
-            .into_bytes();
-            req.extend_from_slice(b"ffffffffffffffffff\r\nabc");
-            let mut conn = raw::connect(addr);
-            std::io::Write::write_all(&mut conn, &req).unwrap();
-            let mut answer = raw::read_head(&mut conn, Duration::from_secs(10));
-            if let Answer::Status(_, head) = &mut answer {
-                // The body, for its code.
-                let mut rest = Vec::new();
-                let _ = std::io::Read::read_to_end(&mut conn, &mut rest);
-                head.push_str(&String::from_utf8_lossy(&rest));
-            }
-            answer
-        })
-        .await
-        .unwrap();
+        let broken = b"ffffffffffffffffff\r\nabc".to_vec();
+        let answer = send_chunked(&s, method, &path, "application/json", broken).await;
         match answer {
             Answer::Status(400, text) => assert!(text.contains("bad_request"), "{text}"),
             other => panic!("a broken chunk size: {other:?}"),
@@ -159,50 +168,21 @@ async fn a_streamed_upload_past_the_limit_is_413_not_a_message_about_a_failed_re
     let s = TestServer::start_with(tempfile::tempdir().unwrap(), |o| o.max_upload = 4096).await;
     let c = s.client(Scope::Write);
     let id = project_with_file(&c, "site", "a.txt", b"a").await;
-    let token = s.token(Scope::Write);
-    let (addr, host) = (s.addr, ours(&s));
-    for path in [
-        format!("/v1/projects/{id}/files/big.bin"),
-        "/v1/archives/upload?filename=big.tar.zst".to_string(),
+    for (method, path) in [
+        ("PUT", format!("/v1/projects/{id}/files/big.bin")),
+        (
+            "POST",
+            "/v1/archives/upload?filename=big.tar.zst".to_string(),
+        ),
     ] {
-        let (token, host, target) = (token.clone(), host.clone(), path.clone());
-        let answer = tokio::task::spawn_blocking(move || {
-            let path = target;
-            let method = if path.contains("/files/") {
-                "PUT"
-            } else {
-                "POST"
-            };
-            let mut req = raw::head(
-                method,
-                &path,
-                &host,
-                Some(&token),
-                &[
-                    "Transfer-Encoding: chunked",
-                    "Content-Type: application/octet-stream",
-                ],
-            )
-            .into_bytes();
-            let chunk = vec![7u8; 2048];
-            for _ in 0..4 {
-                req.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-                req.extend_from_slice(&chunk);
-                req.extend_from_slice(b"\r\n");
-            }
-            req.extend_from_slice(b"0\r\n\r\n");
-            let mut conn = raw::connect(addr);
-            let _ = std::io::Write::write_all(&mut conn, &req);
-            let mut answer = raw::read_head(&mut conn, Duration::from_secs(10));
-            if let Answer::Status(_, head) = &mut answer {
-                let mut rest = Vec::new();
-                let _ = std::io::Read::read_to_end(&mut conn, &mut rest);
-                head.push_str(&String::from_utf8_lossy(&rest));
-            }
-            answer
-        })
-        .await
-        .unwrap();
+        let mut body = Vec::new();
+        for _ in 0..4 {
+            body.extend_from_slice(b"800\r\n");
+            body.extend_from_slice(&[7u8; 2048]);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"0\r\n\r\n");
+        let answer = send_chunked(&s, method, &path, "application/octet-stream", body).await;
         match answer {
             Answer::Status(413, text) => assert!(
                 text.contains("payload_too_large") && text.contains("at most 4096 bytes"),
