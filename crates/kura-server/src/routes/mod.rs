@@ -268,20 +268,16 @@ async fn time_limit(
     }
 }
 
-/// Runs engine work on a blocking thread, then removes in the background what an archive or a
-/// deletion moved aside.
+/// Runs engine work on a blocking thread. (What an archive or a deletion moves aside is removed
+/// by the service that moved it, not after every request.)
 pub(crate) async fn blocking<T: Send + 'static>(
     st: &AppState,
     work: impl FnOnce(&Api) -> HttpResult<T> + Send + 'static,
 ) -> HttpResult<T> {
     let api = st.api.clone();
-    tokio::task::spawn_blocking(move || {
-        let r = work(&api);
-        api.purge_discarded_in_background();
-        r
-    })
-    .await
-    .map_err(|e| HttpError::internal(format!("the operation stopped unexpectedly: {e}")))?
+    tokio::task::spawn_blocking(move || work(&api))
+        .await
+        .map_err(|e| HttpError::internal(format!("the operation stopped unexpectedly: {e}")))?
 }
 
 /// `?wait=true&timeout_secs=N` on long operations.
@@ -321,9 +317,7 @@ pub(crate) async fn long<T: Serialize + 'static>(
         .api
         .operations()
         .start(kind, project_id.as_deref(), id, key, move |job| {
-            let r = work(&api, job);
-            api.purge_discarded_in_background();
-            r
+            work(&api, job)
         })?;
     answer_operation(st, op, wait).await
 }

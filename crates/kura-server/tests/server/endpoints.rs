@@ -448,6 +448,16 @@ async fn archive_and_unarchive() {
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    // What the archive moved aside is removed in the background by the service that archived.
+    let bin = s.api.vault().root().join("discard");
+    let waited = std::time::Instant::now();
+    while std::fs::read_dir(&bin).map_or(0, |d| d.count()) > 0 {
+        assert!(
+            waited.elapsed() < Duration::from_secs(60),
+            "the archived folder was never removed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let archives = c.get("/v1/archives").await.json();
     assert_eq!(archives.as_array().unwrap().len(), 1);
     let archive_id = archives[0]["id"].as_str().unwrap().to_string();
