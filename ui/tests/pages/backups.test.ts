@@ -140,6 +140,8 @@ describe("backups", () => {
     await p.getByTestId("pause-menu").focus();
     await p.keyboard.press("Enter");
     await p.getByRole("menu", { name: "Pause scheduled backups" }).waitFor();
+    // Opened from the keyboard, the menu has the focus on its first item.
+    expect(await p.evaluate(() => document.activeElement?.getAttribute("role"))).toBe("menuitem");
     await p.keyboard.press("ArrowDown");
     await p.keyboard.press("ArrowDown");
     expect(await p.evaluate(() => document.activeElement?.textContent)).toBe("Until I resume");
