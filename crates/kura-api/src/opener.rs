@@ -5,8 +5,8 @@
 //! - **Folder**: the desktop's default application for folders (`xdg-open`; `open` on macOS).
 //! - **Editor**: the one chosen in Settings › App (app.toml's `editor`: a program, or `system`
 //!   for the default application for folders); else `$VISUAL`, else `$EDITOR`, when it names a
-//!   program on `PATH` that opens its own window (a terminal editor such as vim or nano is passed over: there is no terminal to run
-//!   it in); else the first of VS Code (`code`), VSCodium, Zed, Sublime Text and the JetBrains
+//!   program on `PATH` that opens its own window (a terminal editor such as vim or nano is
+//!   passed over: there is no terminal to run it in); else the first of VS Code (`code`), VSCodium, Zed, Sublime Text and the JetBrains
 //!   launchers (`idea`, `pycharm`, ...) on `PATH`; else the desktop's default application for the
 //!   folder, as for "Open folder".
 //! - **Terminal**: `x-terminal-emulator` (Debian's choice of terminal), else `$TERMINAL`, else the
