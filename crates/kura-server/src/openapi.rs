@@ -7,43 +7,12 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::*;
-
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Kura HTTP API",
         description = "The HTTP door of `kura serve`: every operation of the kura CLI. Authenticate with `Authorization: Bearer <token>` (`kura serve token --scope read|write|admin`) or a browser session cookie (`kura_session`, plus the `X-Kura-CSRF` header on requests other than GET). Errors are `{ code, message }` (every status, 404 and 405 included; 405 with `Allow`, 401 with `WWW-Authenticate`); switch on `code`. Long operations answer 202 with an Operation and its `Location` (see `/v1/operations/{id}`); `?wait=true` waits for the end, and a failure then answers the error with the operation in `operation`. Unknown fields in a JSON body are ignored.",
         license(name = "MIT OR Apache-2.0")
-    ),
-    paths(
-        vault::health, vault::status, vault::openapi, vault::stats, vault::config, vault::set_config,
-        vault::quota, vault::templates, vault::verify, vault::gc, vault::cleanup, vault::cleanup_runs,
-        vault::next_cleanup, vault::command,
-        workspaces::list, workspaces::create, workspaces::rename, workspaces::switch, workspaces::delete,
-        projects::list, projects::get, projects::create, projects::import, projects::edit, projects::tag,
-        projects::set_metadata, projects::trash, projects::untrash, projects::delete,
-        projects::save_template, projects::export, projects::export_stream,
-        files::list, files::preview, files::read_file, files::save_file, files::delete_file,
-        files::rename, files::upload,
-        history::snapshot, history::snapshot_changed, history::versions, history::diff,
-        history::restore, history::restore_plan, history::git_status, history::git_log, history::git_init,
-        archives::list, archives::archive, archives::unarchive, archives::extract, archives::verify,
-        archives::import, archives::upload_archive, archives::cold,
-        records::project_collections, records::project_batch, records::project_list,
-        records::project_query, records::project_configure, records::project_drop,
-        records::project_get, records::project_put, records::project_delete,
-        records::vault_collections, records::vault_batch, records::vault_list, records::vault_query,
-        records::vault_configure, records::vault_drop, records::vault_get, records::vault_put,
-        records::vault_delete,
-        shares::create, shares::list, shares::revoke, shares::prune,
-        operations::list, operations::get, operations::cancel,
-        events::events,
-        backups::status, backups::add_target, backups::update_target, backups::remove_target,
-        backups::test_target, backups::start, backups::cancel, backups::runs, backups::backups_at,
-        backups::contents, backups::restore, backups::restore_preview, backups::secret_variables,
-        backups::verify, backups::prune, backups::pause,
-        browser::session, browser::sign_in, browser::new_link,
     ),
     components(schemas(
         crate::error::HttpError, crate::error::HttpErrorCode, crate::auth::Scope,
@@ -56,7 +25,6 @@ use crate::routes::*;
         kura_backup::PruneReport, kura_backup::Share, kura_backup::ColdReport,
         kura_backup::LocationKind, kura_core::ProjectSort,
     )),
-    modifiers(&Security),
     tags(
         (name = "vault", description = "The vault as a whole"),
         (name = "workspaces"), (name = "projects"), (name = "files"), (name = "versions"),
@@ -194,7 +162,10 @@ fn schema_name(schema: &RefOr<utoipa::openapi::schema::Schema>) -> Option<String
 
 /// The OpenAPI document as pretty JSON (what `docs/api/openapi.json` holds).
 pub fn openapi_json() -> String {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the OpenAPI document serializes");
+    let mut api = ApiDoc::openapi();
+    api.merge(crate::routes::documented());
+    Security.modify(&mut api);
+    let mut doc = serde_json::to_value(api).expect("the OpenAPI document serializes");
     finish(&mut doc);
     serde_json::to_string_pretty(&doc).expect("the OpenAPI document serializes") + "\n"
 }

@@ -21,22 +21,20 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, patch, post};
 use axum::{middleware, Router};
 use kura_api::{Api, ApiResult, OpState, Operation};
 use kura_core::Job;
 use serde::{Deserialize, Serialize};
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::{HttpError, HttpErrorCode, HttpResult};
 use crate::AppState;
 
 pub(crate) type St = axum::extract::State<Arc<AppState>>;
 
-/// Every route, behind the guard and the body limits; all but the streamed uploads and
-/// downloads also behind the time limit (a large upload may take longer than any request
-/// should).
 /// A path of the API asked with a method it does not have: 405 with the error body every other
 /// error has (axum adds the `Allow` header).
 async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> HttpError {
@@ -49,165 +47,142 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
     )
 }
 
+/// The routes whose bodies stream (file saves, uploads, archive uploads): no JSON body limit (their
+/// own limits apply) and no time limit (a large upload may take longer than any request should).
+/// A file's path may hold slashes, which a documented `{path}` cannot say to the router: those
+/// routes are documented at `{path}` and routed at `{*path}`.
+fn streamed_routes() -> OpenApiRouter<Arc<AppState>> {
+    let (schemas, paths, files) = routes!(files::read_file, files::save_file, files::delete_file);
+    let mut router = OpenApiRouter::new()
+        .route("/v1/projects/{id}/files/{*path}", files)
+        .routes(routes!(files::upload))
+        .routes(routes!(archives::upload_archive));
+    let doc = router.get_openapi_mut();
+    doc.paths.paths.extend(paths.paths);
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .extend(schemas);
+    router
+}
+
+/// Every other route. Each handler's `#[utoipa::path]` says its method and path once: the router
+/// and the OpenAPI document both take them from there.
+fn json_routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(vault::health))
+        .routes(routes!(vault::status))
+        .routes(routes!(vault::openapi))
+        .routes(routes!(vault::stats))
+        .routes(routes!(vault::config, vault::set_config))
+        .routes(routes!(vault::quota))
+        .routes(routes!(vault::verify))
+        .routes(routes!(vault::gc))
+        .routes(routes!(vault::cleanup))
+        .routes(routes!(vault::cleanup_runs))
+        .routes(routes!(vault::next_cleanup))
+        .routes(routes!(vault::templates))
+        .routes(routes!(vault::command))
+        .routes(routes!(history::snapshot_changed))
+        .routes(routes!(workspaces::list, workspaces::create))
+        .routes(routes!(workspaces::rename, workspaces::delete))
+        .routes(routes!(workspaces::switch))
+        .routes(routes!(projects::list, projects::create))
+        .routes(routes!(projects::import))
+        .routes(routes!(projects::get, projects::edit, projects::delete))
+        .routes(routes!(projects::tag))
+        .routes(routes!(projects::set_metadata))
+        .routes(routes!(projects::trash))
+        .routes(routes!(projects::untrash))
+        .routes(routes!(projects::save_template))
+        .routes(routes!(projects::export))
+        .routes(routes!(projects::export_stream))
+        .routes(routes!(files::list))
+        .routes(routes!(files::preview))
+        .routes(routes!(files::rename))
+        .routes(routes!(history::snapshot))
+        .routes(routes!(history::versions))
+        .routes(routes!(history::diff))
+        .routes(routes!(history::restore))
+        .routes(routes!(history::restore_plan))
+        .routes(routes!(history::git_status))
+        .routes(routes!(history::git_log))
+        .routes(routes!(history::git_init))
+        .routes(routes!(
+            records::project_collections,
+            records::project_batch
+        ))
+        .routes(routes!(
+            records::project_list,
+            records::project_query,
+            records::project_configure,
+            records::project_drop
+        ))
+        .routes(routes!(
+            records::project_get,
+            records::project_put,
+            records::project_delete
+        ))
+        .routes(routes!(records::vault_collections, records::vault_batch))
+        .routes(routes!(
+            records::vault_list,
+            records::vault_query,
+            records::vault_configure,
+            records::vault_drop
+        ))
+        .routes(routes!(
+            records::vault_get,
+            records::vault_put,
+            records::vault_delete
+        ))
+        .routes(routes!(shares::create))
+        .routes(routes!(shares::list))
+        .routes(routes!(shares::prune))
+        .routes(routes!(shares::revoke))
+        .routes(routes!(archives::archive))
+        .routes(routes!(archives::list))
+        .routes(routes!(archives::unarchive))
+        .routes(routes!(archives::import))
+        .routes(routes!(archives::cold))
+        .routes(routes!(archives::extract))
+        .routes(routes!(archives::verify))
+        .routes(routes!(operations::list))
+        .routes(routes!(operations::get, operations::cancel))
+        .routes(routes!(events::events))
+        .routes(routes!(backups::status))
+        .routes(routes!(backups::pause))
+        .routes(routes!(backups::runs))
+        .routes(routes!(backups::secret_variables))
+        .routes(routes!(backups::add_target))
+        .routes(routes!(backups::update_target, backups::remove_target))
+        .routes(routes!(backups::test_target))
+        .routes(routes!(backups::start, backups::cancel))
+        .routes(routes!(backups::backups_at))
+        .routes(routes!(backups::contents))
+        .routes(routes!(backups::restore))
+        .routes(routes!(backups::restore_preview))
+        .routes(routes!(backups::verify))
+        .routes(routes!(backups::prune))
+        .routes(routes!(browser::session, browser::sign_in))
+        .routes(routes!(browser::new_link))
+}
+
+/// The paths and operations of the OpenAPI document: those of the routes the server answers.
+pub(crate) fn documented() -> utoipa::openapi::OpenApi {
+    json_routes().merge(streamed_routes()).into_openapi()
+}
+
+/// Every route, behind the guard and the body limits; all but the streamed uploads and
+/// downloads also behind the time limit.
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let max_json = state.options.max_json_body;
     let timeout = state.options.request_timeout;
-    // Uploads stream to disk, so the JSON body limit does not apply; their own limit does.
-    let uploads = Router::new()
-        .route(
-            "/v1/projects/{id}/files/{*path}",
-            get(files::read_file)
-                .put(files::save_file)
-                .delete(files::delete_file),
-        )
-        .route("/v1/projects/{id}/upload", post(files::upload))
-        .route("/v1/archives/upload", post(archives::upload_archive))
+    let (uploads, _) = streamed_routes().split_for_parts();
+    let uploads = uploads
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::disable());
-    let api = Router::new()
-        .route("/v1/health", get(vault::health))
-        .route("/v1/status", get(vault::status))
-        .route("/v1/openapi.json", get(vault::openapi))
-        .route("/v1/stats", get(vault::stats))
-        .route("/v1/config", get(vault::config).patch(vault::set_config))
-        .route("/v1/quota", get(vault::quota))
-        .route("/v1/verify", post(vault::verify))
-        .route("/v1/gc", post(vault::gc))
-        .route("/v1/cleanup", post(vault::cleanup))
-        .route("/v1/cleanup/runs", get(vault::cleanup_runs))
-        .route("/v1/cleanup/next", get(vault::next_cleanup))
-        .route("/v1/templates", get(vault::templates))
-        .route("/v1/command", get(vault::command))
-        .route("/v1/snapshot-changed", post(history::snapshot_changed))
-        .route(
-            "/v1/workspaces",
-            get(workspaces::list).post(workspaces::create),
-        )
-        .route(
-            "/v1/workspaces/{name}",
-            patch(workspaces::rename).delete(workspaces::delete),
-        )
-        .route("/v1/workspaces/{name}/switch", post(workspaces::switch))
-        .route("/v1/projects", get(projects::list).post(projects::create))
-        .route("/v1/projects/import", post(projects::import))
-        .route(
-            "/v1/projects/{id}",
-            get(projects::get)
-                .patch(projects::edit)
-                .delete(projects::delete),
-        )
-        .route("/v1/projects/{id}/tags", post(projects::tag))
-        .route("/v1/projects/{id}/metadata", patch(projects::set_metadata))
-        .route("/v1/projects/{id}/trash", post(projects::trash))
-        .route("/v1/projects/{id}/untrash", post(projects::untrash))
-        .route("/v1/projects/{id}/template", post(projects::save_template))
-        .route("/v1/projects/{id}/export", post(projects::export))
-        .route(
-            "/v1/projects/{id}/export.tar.zst",
-            get(projects::export_stream),
-        )
-        .route("/v1/projects/{id}/files", get(files::list))
-        .route("/v1/projects/{id}/preview", get(files::preview))
-        .route("/v1/projects/{id}/files-rename", post(files::rename))
-        .route("/v1/projects/{id}/snapshot", post(history::snapshot))
-        .route("/v1/projects/{id}/versions", get(history::versions))
-        .route("/v1/projects/{id}/diff", get(history::diff))
-        .route("/v1/projects/{id}/restore", post(history::restore))
-        .route("/v1/projects/{id}/restore-plan", get(history::restore_plan))
-        .route("/v1/projects/{id}/git/status", get(history::git_status))
-        .route("/v1/projects/{id}/git/log", get(history::git_log))
-        .route("/v1/projects/{id}/git/init", post(history::git_init))
-        .route(
-            "/v1/projects/{id}/records",
-            get(records::project_collections).post(records::project_batch),
-        )
-        .route(
-            "/v1/projects/{id}/records/{collection}",
-            get(records::project_list)
-                .post(records::project_query)
-                .put(records::project_configure)
-                .delete(records::project_drop),
-        )
-        .route(
-            "/v1/projects/{id}/records/{collection}/{key}",
-            get(records::project_get)
-                .put(records::project_put)
-                .delete(records::project_delete),
-        )
-        .route(
-            "/v1/records",
-            get(records::vault_collections).post(records::vault_batch),
-        )
-        .route(
-            "/v1/records/{collection}",
-            get(records::vault_list)
-                .post(records::vault_query)
-                .put(records::vault_configure)
-                .delete(records::vault_drop),
-        )
-        .route(
-            "/v1/records/{collection}/{key}",
-            get(records::vault_get)
-                .put(records::vault_put)
-                .delete(records::vault_delete),
-        )
-        .route("/v1/projects/{id}/shares", post(shares::create))
-        .route("/v1/shares", get(shares::list))
-        .route("/v1/shares/prune", post(shares::prune))
-        .route("/v1/shares/{id}", delete(shares::revoke))
-        .route("/v1/projects/{id}/archive", post(archives::archive))
-        .route("/v1/archives", get(archives::list))
-        .route("/v1/archives/unarchive", post(archives::unarchive))
-        .route("/v1/archives/import", post(archives::import))
-        .route("/v1/archives/cold", post(archives::cold))
-        .route("/v1/archives/{archive}/extract", post(archives::extract))
-        .route("/v1/archives/{archive}/verify", post(archives::verify))
-        .route("/v1/operations", get(operations::list))
-        .route(
-            "/v1/operations/{id}",
-            get(operations::get).delete(operations::cancel),
-        )
-        .route("/v1/events", get(events::events))
-        .route("/v1/backups/status", get(backups::status))
-        .route("/v1/backups/pause", post(backups::pause))
-        .route("/v1/backups/runs", get(backups::runs))
-        .route(
-            "/v1/backups/secret-variables",
-            get(backups::secret_variables),
-        )
-        .route("/v1/backups/targets", post(backups::add_target))
-        .route(
-            "/v1/backups/targets/{name}",
-            patch(backups::update_target).delete(backups::remove_target),
-        )
-        .route(
-            "/v1/backups/targets/{name}/test",
-            post(backups::test_target),
-        )
-        .route(
-            "/v1/backups/targets/{name}/run",
-            post(backups::start).delete(backups::cancel),
-        )
-        .route(
-            "/v1/backups/targets/{name}/backups",
-            get(backups::backups_at),
-        )
-        .route(
-            "/v1/backups/targets/{name}/backups/{backup}",
-            get(backups::contents),
-        )
-        .route(
-            "/v1/backups/targets/{name}/backups/{backup}/restore",
-            post(backups::restore),
-        )
-        .route(
-            "/v1/backups/targets/{name}/backups/{backup}/restore-preview",
-            get(backups::restore_preview),
-        )
-        .route("/v1/backups/targets/{name}/verify", post(backups::verify))
-        .route("/v1/backups/targets/{name}/prune", post(backups::prune))
-        .route("/v1/session", get(browser::session).post(browser::sign_in))
-        .route("/v1/session/links", post(browser::new_link))
+    let (api, _) = json_routes().split_for_parts();
+    let api = api
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(max_json))
         .layer(middleware::from_fn_with_state(timeout, time_limit));
