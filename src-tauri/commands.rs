@@ -293,10 +293,7 @@ pub async fn save_template(
     id: String,
     name: String,
 ) -> ApiResult<Template> {
-    blocking(&state, move |api| {
-        Ok(api.vault().save_template(&id, &name)?)
-    })
-    .await
+    blocking(&state, move |api| api.save_template(&id, &name)).await
 }
 
 #[tauri::command]

@@ -264,4 +264,67 @@ mod tests {
             super::BINDINGS_PATH
         );
     }
+
+    /// The window's own commands: its settings, its log, its tray and opening things with the
+    /// system's apps. They belong to the app on this computer, not to the vault's service.
+    const SHELL: &[&str] = &[
+        "desktop",
+        "set_start_at_login",
+        "set_preferences",
+        "answer_start_at_login",
+        "dismiss_tray_hint",
+        "app_log",
+        "open_log_folder",
+        "open_project_with",
+        "open_vault_folder",
+        "quit",
+    ];
+
+    /// Every command is a declared operation of the service (`kura_api::catalog`) or one of the
+    /// window's own, and every operation the catalog gives the desktop door is a command; a
+    /// command with a progress channel is a long operation.
+    #[test]
+    fn the_commands_are_the_declared_operations() {
+        use kura_api::catalog::OPERATIONS;
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("bindings.ts");
+        super::export_bindings(&fresh).unwrap();
+        let ts = std::fs::read_to_string(&fresh).unwrap();
+        let ts = ts.split("export const commands = {").nth(1).unwrap();
+        let ts = ts.split("\n}").next().unwrap();
+        let mut commands = Vec::new();
+        // `__TAURI_INVOKE("name", { args })`, or `__TAURI_INVOKE<T>("name", ...)` for a command
+        // that cannot fail.
+        for call in ts.split("__TAURI_INVOKE").skip(1) {
+            let name = call.split('"').nth(1).unwrap();
+            let args = call.split(')').next().unwrap();
+            commands.push((name.to_string(), args.contains("onProgress")));
+        }
+        assert!(commands.len() > 50, "no commands found in the bindings");
+        for (name, progress) in &commands {
+            if SHELL.contains(&name.as_str()) {
+                continue;
+            }
+            let ops: Vec<_> = OPERATIONS
+                .iter()
+                .filter(|d| d.desktop.names().contains(&name.as_str()))
+                .collect();
+            assert!(!ops.is_empty(), "command {name} is in no declaration");
+            if *progress {
+                assert!(
+                    ops.iter().all(|d| d.long),
+                    "command {name} reports progress but is not declared long"
+                );
+            }
+        }
+        for d in OPERATIONS {
+            for name in d.desktop.names() {
+                assert!(
+                    commands.iter().any(|(c, _)| c == name),
+                    "{} is declared as the command {name}, which does not exist",
+                    d.name
+                );
+            }
+        }
+    }
 }

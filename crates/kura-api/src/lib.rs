@@ -22,6 +22,8 @@
 //! - the per-user side of the desktop app, which belongs to no vault: start at login
 //!   ([`autostart`]), its settings and the vault folder a person chose ([`app_settings`], which
 //!   every door opens through [`app_settings::open_vault`]), and the logs ([`logs`]);
+//! - [`catalog`]: every operation, declared once with its effect and where each door has it
+//!   (each door's tests check it against the list);
 //! - [`ApiError`]: the engine's errors as every door shows them, with a machine-readable code and
 //!   the subject they concern.
 //!
@@ -41,6 +43,7 @@ mod archives;
 mod autosnapshot;
 pub mod autostart;
 mod backups;
+pub mod catalog;
 mod command;
 mod error;
 mod events;
@@ -185,6 +188,8 @@ pub enum VaultChange {
     Cleanup,
     /// A setting changed.
     Settings,
+    /// A project was saved as a template.
+    Templates,
     /// Unused chunks and packs were removed.
     Gc,
     /// A backup run ended, or backups were pruned.

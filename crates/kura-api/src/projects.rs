@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use kura_core::{
     Config, GcReport, ImportOptions, Job, NewProject, Project, RestoreReport, SnapshotOptions,
-    SnapshotReport, UploadReport, Workspace,
+    SnapshotReport, Template, UploadReport, Workspace,
 };
 use serde::Serialize;
 
@@ -63,6 +63,13 @@ impl Api {
         if let Err(e) = spawned {
             tracing::warn!("no thread to remove discarded folders: {e}");
         }
+    }
+
+    /// Saves a project's current files as a template for new projects.
+    pub fn save_template(&self, project: &str, name: &str) -> ApiResult<Template> {
+        let t = self.vault.save_template(project, name)?;
+        self.changed(None, VaultChange::Templates);
+        Ok(t)
     }
 
     /// Creates a workspace.

@@ -56,3 +56,67 @@ pub fn logs(lines: usize, out: &Out) -> Result<ExitCode, Error> {
     out.done_json(&text, serde_json::json!(tail));
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Commands that are not operations of the vault: the command line's own (completions,
+    /// manual pages), the desktop app's (start at login, its logs), and the other doors, which
+    /// serve the operations rather than carry one out; and the hidden step a command starts in
+    /// the background to remove the folders it discarded.
+    const NOT_OPERATIONS: &[&str] = &[
+        "purge-discarded",
+        "completions",
+        "manpages",
+        "logs",
+        "autostart",
+        "mcp",
+        "serve",
+        "serve token",
+        "serve token rotate",
+    ];
+
+    fn paths(cmd: &clap::Command, prefix: &str, out: &mut Vec<(String, bool)>) {
+        for sub in cmd.get_subcommands() {
+            let path = format!("{prefix}{}", sub.get_name()).trim().to_string();
+            let leaf = sub.get_subcommands().next().is_none();
+            out.push((path.clone(), leaf));
+            paths(sub, &format!("{path} "), out);
+        }
+    }
+
+    /// Every command that does something is a declared operation of the service
+    /// (`kura_api::catalog`) or named above, and every command line the catalog gives the CLI
+    /// exists.
+    #[test]
+    fn the_commands_are_the_declared_operations() {
+        use kura_api::catalog::OPERATIONS;
+        let mut all = Vec::new();
+        paths(&crate::Cli::command(), "", &mut all);
+        assert!(all.len() > 50, "no commands found");
+        for (path, leaf) in &all {
+            if !leaf || path == "help" || path.ends_with(" help") {
+                continue;
+            }
+            if NOT_OPERATIONS.contains(&path.as_str()) {
+                continue;
+            }
+            assert!(
+                OPERATIONS
+                    .iter()
+                    .any(|d| d.cli.names().contains(&path.as_str())),
+                "`kura {path}` is in no declaration"
+            );
+        }
+        for d in OPERATIONS {
+            for name in d.cli.names() {
+                assert!(
+                    all.iter().any(|(p, _)| p == name),
+                    "{} is declared as `kura {name}`, which does not exist",
+                    d.name
+                );
+            }
+        }
+    }
+}

@@ -807,7 +807,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 out.restored(&r, &format!("Exported to {}", dest.display()));
             }
             ProjectCmd::SaveTemplate { project, name } => {
-                let t = vault.save_template(project, name)?;
+                let t = service(vault)?.save_template(project, name)?;
                 out.templates(std::slice::from_ref(&t));
             }
         },

@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::sync::Arc;
 
+use kura_api::catalog::Effect;
 use kura_api::{Api, ApiError, ErrorCode};
 use kura_core::{Error, ErrorKind, Vault};
 use rmcp::handler::server::router::tool::ToolRouter;
@@ -29,23 +30,21 @@ pub struct Options {
     pub read_only: bool,
 }
 
-/// Why a session with `options` refuses tool `name`, from the tool's own annotations (the one
-/// place that says what a tool may do), or `None` when it may run. A hint left out counts as MCP
-/// defines it: not read-only, and destructive.
-fn refusal(
-    options: &Options,
-    name: &str,
-    annotations: rmcp::model::ToolAnnotations,
-) -> Option<String> {
-    let read_only = annotations.read_only_hint == Some(true);
-    let destructive = !read_only && annotations.destructive_hint != Some(false);
-    if options.read_only && !read_only {
+/// Why a session with `options` refuses tool `name`, from the effect the service declares for
+/// the operations the tool carries out (`kura_api::catalog`), or `None` when it may run. A tool
+/// the catalog does not know counts as destructive (a test keeps every tool in the catalog).
+fn refusal(options: &Options, name: &str) -> Option<String> {
+    let effect = kura_api::catalog::of_tool(name)
+        .map(|d| d.effect)
+        .max()
+        .unwrap_or(Effect::Destroys);
+    if options.read_only && effect != Effect::Reads {
         return Some(format!(
             "'{name}' changes the vault, and this server was started with --read-only; \
              ask the user to restart `kura mcp` without --read-only to allow changes"
         ));
     }
-    if destructive && !options.allow_destructive {
+    if effect == Effect::Destroys && !options.allow_destructive {
         return Some(format!(
             "'{name}' is destructive (it can overwrite or remove files that no version \
              holds yet), and this server was started without --allow-destructive; ask the \
@@ -72,23 +71,12 @@ impl KuraMcp {
     /// instructions name them and say why.
     pub fn new(api: Arc<Api>, options: Options) -> KuraMcp {
         api.vault().set_door(kura_core::Trigger::Mcp);
-        let mut tool_router = KuraMcp::vault_tools()
-            + KuraMcp::project_tools()
-            + KuraMcp::file_tools()
-            + KuraMcp::history_tools()
-            + KuraMcp::backup_tools()
-            + KuraMcp::record_tools()
-            + KuraMcp::share_tools();
+        let mut tool_router = KuraMcp::all_tools();
         let refused: std::collections::BTreeMap<String, String> = tool_router
             .list_all()
             .iter()
             .filter_map(|tool| {
-                refusal(
-                    &options,
-                    &tool.name,
-                    tool.annotations.clone().unwrap_or_default(),
-                )
-                .map(|why| (tool.name.to_string(), why))
+                refusal(&options, &tool.name).map(|why| (tool.name.to_string(), why))
             })
             .collect();
         for name in refused.keys() {
@@ -100,6 +88,17 @@ impl KuraMcp {
             tool_router,
             refused,
         }
+    }
+
+    /// Every tool, before this session's options hide any.
+    fn all_tools() -> ToolRouter<KuraMcp> {
+        KuraMcp::vault_tools()
+            + KuraMcp::project_tools()
+            + KuraMcp::file_tools()
+            + KuraMcp::history_tools()
+            + KuraMcp::backup_tools()
+            + KuraMcp::record_tools()
+            + KuraMcp::share_tools()
     }
 
     /// Whether this session allows destructive work (a batch of records that deletes some).
@@ -230,4 +229,54 @@ fn engine_error(e: ApiError) -> Error {
         _ => ErrorKind::Internal,
     };
     Error::new(kind, e.message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kura_api::catalog::OPERATIONS;
+
+    /// Every tool carries out declared operations (`kura_api::catalog`), every operation the
+    /// catalog gives the MCP door is a tool, and each tool's annotations say what the catalog
+    /// says it does, since clients read them.
+    #[test]
+    fn the_tools_are_the_declared_operations() {
+        let router = KuraMcp::all_tools();
+        let tools = router.list_all();
+        for tool in &tools {
+            let effects: Vec<Effect> = kura_api::catalog::of_tool(&tool.name)
+                .map(|d| d.effect)
+                .collect();
+            assert!(
+                !effects.is_empty(),
+                "tool {} is in no declaration",
+                tool.name
+            );
+            let effect = effects.into_iter().max().unwrap();
+            let a = tool.annotations.clone().unwrap_or_default();
+            assert_eq!(
+                a.read_only_hint == Some(true),
+                effect == Effect::Reads,
+                "{}: readOnlyHint disagrees with the declared {effect:?}",
+                tool.name
+            );
+            if effect != Effect::Reads {
+                assert_eq!(
+                    a.destructive_hint != Some(false),
+                    effect == Effect::Destroys,
+                    "{}: destructiveHint disagrees with the declared {effect:?}",
+                    tool.name
+                );
+            }
+        }
+        for d in OPERATIONS {
+            for name in d.mcp.names() {
+                assert!(
+                    tools.iter().any(|t| t.name == *name),
+                    "{} is declared as the tool {name}, which does not exist",
+                    d.name
+                );
+            }
+        }
+    }
 }

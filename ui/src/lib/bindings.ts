@@ -1851,6 +1851,8 @@ export type VaultChange =
 "cleanup" | 
 /**  A setting changed. */
 "settings" | 
+/**  A project was saved as a template. */
+"templates" | 
 /**  Unused chunks and packs were removed. */
 "gc" | 
 /**  A backup run ended, or backups were pruned. */

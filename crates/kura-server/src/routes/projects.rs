@@ -233,7 +233,7 @@ pub async fn save_template(
     Json(b): Json<TemplateName>,
 ) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.vault().save_template(&id, &b.name)?)).await?,
+        blocking(&st, move |a| Ok(a.save_template(&id, &b.name)?)).await?,
     ))
 }
 

@@ -247,3 +247,51 @@ fn the_validator_catches_what_does_not_fit() {
     )
     .is_err());
 }
+
+/// The operations the document lists are the service's declared operations (`kura_api::catalog`),
+/// under their names, with the declared effect (a GET never changes the vault, so a read token
+/// can call it) and length (a long operation answers 202 with its operation).
+#[test]
+fn the_document_has_every_declared_operation_and_nothing_else() {
+    use kura_api::catalog::{declared, Effect, OPERATIONS};
+    let mut documented = std::collections::BTreeSet::new();
+    for (path, item) in doc()["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(id) = op["operationId"].as_str() else {
+                continue;
+            };
+            documented.insert(id.to_string());
+            let d = OPERATIONS
+                .iter()
+                .find(|d| d.operation_id() == id)
+                .unwrap_or_else(|| {
+                    panic!("{method} {path} ({id}) is not declared in kura_api::catalog")
+                });
+            assert!(
+                d.on_http(),
+                "{id} is served, but its declaration says it is not"
+            );
+            if method == "get" {
+                assert_eq!(
+                    d.effect,
+                    Effect::Reads,
+                    "{id} is a GET that changes the vault"
+                );
+            }
+            assert_eq!(
+                op["responses"].get("202").is_some(),
+                d.long,
+                "{id}: a 202 answer and the declaration's `long` disagree"
+            );
+        }
+    }
+    for d in OPERATIONS.iter().filter(|d| d.on_http()) {
+        assert!(
+            documented.contains(&d.operation_id()),
+            "{} is declared for the HTTP door but the document has no {}",
+            d.name,
+            d.operation_id()
+        );
+    }
+    assert!(declared("push_history").is_some_and(|d| !d.on_http()));
+}
