@@ -246,6 +246,23 @@ impl Api {
         Ok(r)
     }
 
+    /// Copies the files an upload received one at a time (a browser's drop, see
+    /// [`kura_core::Upload`]) into a project, as [`Api::upload_files`] does.
+    pub fn finish_upload(
+        &self,
+        id: &str,
+        upload: kura_core::Upload,
+        dest_dir: &str,
+        job: &Job,
+    ) -> ApiResult<UploadReport> {
+        let r = self
+            .vault
+            .finish_upload(id, upload, dest_dir, job)
+            .map_err(|e| project_error(e, id))?;
+        self.reference_changed(id, VaultChange::Files);
+        Ok(r)
+    }
+
     /// Takes a version of a project (the door sets the trigger: by hand, or through the API).
     pub fn snapshot(
         &self,

@@ -528,3 +528,71 @@ fn kura_serve_link_signs_a_browser_in_to_a_running_server_once() {
     );
     assert!(stop(server).success());
 }
+
+/// A server killed while it receives an upload leaves its half-received files in a staging
+/// folder of the vault, never in the project; the next cleanup removes the folder.
+#[test]
+fn an_upload_cut_off_by_a_killed_server_is_cleared_by_the_next_cleanup() {
+    let sb = Sandbox::new();
+    sb.ok(&["project", "create", "site"]);
+    let token = token(&sb, "write");
+    let (child, _, runtime) = serve(&sb, &[]);
+    let mut s = std::os::unix::net::UnixStream::connect(runtime.join("kura/api.sock")).unwrap();
+    let boundary = "kura-upload-boundary";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"docs/half.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    );
+    // The body says 1 MiB more than is sent: the server waits for the rest.
+    let sent = vec![7u8; 64 * 1024];
+    write!(
+        s,
+        "POST /v1/projects/site/upload HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n{head}",
+        head.len() + sent.len() + (1 << 20)
+    )
+    .unwrap();
+    s.write_all(&sent).unwrap();
+    s.flush().unwrap();
+    let projects = sb.vault().join("projects");
+    let staged = || -> Vec<PathBuf> {
+        std::fs::read_dir(&projects)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with(".kura-tmp-upload-")
+            })
+            .collect()
+    };
+    let start = Instant::now();
+    while !staged()
+        .iter()
+        .any(|d| d.join("content/docs/half.bin").exists())
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no upload was staged"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(child); // SIGKILL
+    assert!(
+        !projects.join("site/docs").exists(),
+        "half an upload reached the project"
+    );
+    assert_eq!(staged().len(), 1);
+    sb.ok(&["cleanup"]);
+    assert!(
+        staged().is_empty(),
+        "the killed upload's folder is still there"
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(sb.vault())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".upload"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -177,18 +177,14 @@ pub async fn upload_archive(
     let failure = reader.failure();
     let staging = blocking(&st, move |a| {
         let _turn = turn;
-        let dir = tempfile::Builder::new()
-            .prefix(".upload-")
-            .tempdir_in(a.vault().root())
-            .map_err(|e| HttpError::internal(format!("no temporary folder in the vault: {e}")))?;
-        let path = dir.path().join(&file_name);
-        let mut f = std::fs::File::create(&path).map_err(|e| HttpError::internal(e.to_string()))?;
+        let mut upload = a.vault().receive_upload()?;
+        let mut f = upload.file(&file_name)?;
         let failed = reader.failure();
         std::io::copy(&mut reader, &mut f)
             .map_err(|e| failed.or(HttpError::invalid(format!("the upload stopped: {e}"))))?;
         f.sync_all()
             .map_err(|e| HttpError::internal(e.to_string()))?;
-        Ok((dir, path))
+        Ok(upload)
     })
     .await
     .map_err(|e| failure.or(e))?;
@@ -202,9 +198,9 @@ pub async fn upload_archive(
         kind: q.kind,
     };
     long(&st, &headers, &w, "import", None, move |a, job| {
-        let (dir, path) = staging;
-        let p: Project = a.import_archive(&path, &options, job)?;
-        drop(dir);
+        // The upload (and the file it received) goes when this ends.
+        let upload = staging;
+        let p: Project = a.import_archive(&upload.received()[0], &options, job)?;
         Ok(p)
     })
     .await

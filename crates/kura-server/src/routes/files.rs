@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, done, json, long, St, Wait};
 use crate::body::{body_reader, parse_range, too_large, unreadable_body, Json, Query};
-use crate::error::{HttpError, HttpErrorCode, HttpResult};
+use crate::error::{HttpError, HttpResult};
 use crate::guard::Caller;
 
 #[derive(Deserialize, IntoParams)]
@@ -317,13 +317,9 @@ pub async fn upload(
     let limit = st.options.max_upload;
     check_length(&headers, limit)?;
     let turn = st.transfers.turn(&caller).await?;
-    // The parts are received into a folder in the vault first, then copied in by the engine
-    // (which checks every path again) as one operation.
-    let vault_root = st.api.vault().root().to_path_buf();
-    let staging = tempfile::Builder::new()
-        .prefix(".upload-")
-        .tempdir_in(&vault_root)
-        .map_err(|e| HttpError::internal(format!("no temporary folder in the vault: {e}")))?;
+    // The parts are received into the vault first (under the engine's path rule), then copied
+    // in by the engine as one operation.
+    let mut upload = blocking(&st, |a| Ok(a.vault().receive_upload()?)).await?;
     let mut multipart = Multipart::from_request(req, &())
         .await
         .map_err(|e| HttpError::invalid(e.body_text()))?;
@@ -341,21 +337,11 @@ pub async fn upload(
         }
     };
     let mut received: u64 = 0;
-    let mut tops: Vec<PathBuf> = Vec::new();
     while let Some(mut field) = multipart.next_field().await.map_err(part_error)? {
         let Some(name) = field.file_name().map(str::to_string) else {
             continue;
         };
-        let rel = safe_relative(&name)?;
-        let dest = staging.path().join(&rel);
-        if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent)
-                .await
-                .map_err(|e| HttpError::internal(e.to_string()))?;
-        }
-        let mut file = tokio::fs::File::create(&dest)
-            .await
-            .map_err(|e| HttpError::internal(e.to_string()))?;
+        let mut file = tokio::fs::File::from_std(upload.file(&name)?);
         while let Some(chunk) = field.chunk().await.map_err(part_error)? {
             received += chunk.len() as u64;
             if received > limit {
@@ -368,38 +354,13 @@ pub async fn upload(
         file.sync_all()
             .await
             .map_err(|e| HttpError::internal(e.to_string()))?;
-        let top = staging.path().join(
-            rel.components()
-                .next()
-                .map(|c| c.as_os_str())
-                .unwrap_or_default(),
-        );
-        if !tops.contains(&top) {
-            tops.push(top);
-        }
     }
     let dest_dir = q.dest_dir.unwrap_or_default();
     let project = Some(id.clone());
     drop(turn);
     long(&st, &headers, &wait, "upload", project, move |a, job| {
-        let r: UploadReport = a.upload_files(&id, &tops, &dest_dir, job)?;
-        drop(staging);
+        let r: UploadReport = a.finish_upload(&id, upload, &dest_dir, job)?;
         Ok(r)
     })
     .await
-}
-
-/// A part's filename as a relative path; anything that would leave the folder is refused.
-fn safe_relative(name: &str) -> HttpResult<PathBuf> {
-    use std::path::Component;
-    let p = PathBuf::from(name.replace('\\', "/"));
-    let ok = !name.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)));
-    if ok {
-        Ok(p)
-    } else {
-        Err(HttpError::new(
-            HttpErrorCode::PathEscape,
-            format!("'{name}' is not a relative path inside the project"),
-        ))
-    }
 }
