@@ -596,3 +596,63 @@ fn an_upload_cut_off_by_a_killed_server_is_cleared_by_the_next_cleanup() {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
+
+/// What a backup run adds to the vault's event log: how many `vault.changed` events of reason
+/// `backup`, whether the last `backup.status` event says the first target's last run worked, and
+/// the id of the last event.
+fn backup_events(sb: &Sandbox, since: i64) -> (usize, Option<bool>, i64) {
+    let log = kura_api::Events::open(&sb.vault().join("events.db")).unwrap();
+    let events = log.since(since, &[], 10_000).unwrap().events;
+    let changed = events
+        .iter()
+        .filter(|e| e.kind == "vault.changed" && e.data["reason"] == "backup")
+        .count();
+    let last_ok = events
+        .iter()
+        .filter(|e| e.kind == "backup.status")
+        .next_back()
+        .and_then(|e| {
+            e.data["targets"][0]["last_run"]["result"]
+                .as_str()
+                .map(|r| r == "ok")
+        });
+    let last = events.last().map_or(since, |e| e.id);
+    (changed, last_ok, last)
+}
+
+/// A backup run from the CLI and one over HTTP reach the vault's event log alike (one
+/// `vault.changed` of reason `backup`, and a `backup.status` with the run's outcome), so the tray,
+/// the window and every browser hear of both; `kura mcp`'s runs are checked the same way in
+/// `mcp.rs`.
+#[test]
+fn a_backup_from_the_cli_or_over_http_announces_the_same_events() {
+    let sb = Sandbox::new();
+    sb.ok(&["project", "create", "notes"]);
+    std::fs::write(sb.vault().join("projects/notes/a.txt"), "a").unwrap();
+    let drive = sb.path("drive");
+    std::fs::create_dir(&drive).unwrap();
+    sb.ok(&[
+        "backup",
+        "target",
+        "add",
+        "usb",
+        "--folder",
+        crate::sandbox::s(&drive),
+    ]);
+    let (_, _, start) = backup_events(&sb, 0);
+    sb.ok(&["backup", "run", "usb"]);
+    let (changed, ok, after_cli) = backup_events(&sb, start);
+    assert_eq!((changed, ok), (1, Some(true)), "the CLI's run");
+
+    std::fs::write(sb.vault().join("projects/notes/b.txt"), "b").unwrap();
+    let token = token(&sb, "write");
+    let (child, _, runtime) = serve(&sb, &[]);
+    let mut s = std::os::unix::net::UnixStream::connect(runtime.join("kura/api.sock")).unwrap();
+    write!(s, "POST /v1/backups/targets/usb/run?wait=true HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    let (changed, ok, _) = backup_events(&sb, after_cli);
+    assert_eq!((changed, ok), (1, Some(true)), "the HTTP run");
+    drop(child);
+}
