@@ -609,8 +609,7 @@ fn backup_events(sb: &Sandbox, since: i64) -> (usize, Option<bool>, i64) {
         .count();
     let last_ok = events
         .iter()
-        .filter(|e| e.kind == "backup.status")
-        .next_back()
+        .rfind(|e| e.kind == "backup.status")
         .and_then(|e| {
             e.data["targets"][0]["last_run"]["result"]
                 .as_str()
