@@ -4,6 +4,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
+use kura_server::Scope;
+
 use crate::harness::{repo_root, TestServer};
 
 fn doc() -> &'static Value {
@@ -294,4 +296,122 @@ fn the_document_has_every_declared_operation_and_nothing_else() {
         );
     }
     assert!(declared("push_history").is_some_and(|d| !d.on_http()));
+}
+
+/// A value of `schema` (resolved, first enum value, first of a union), with only the required
+/// properties of objects. Strings are a path nowhere, which every field taking a name or a path
+/// refuses on its own terms after the body has been read.
+fn minimal(schema: &Value) -> Value {
+    let s = resolve(schema);
+    if let Some(v) = s.get("enum").and_then(|e| e.get(0)) {
+        return v.clone();
+    }
+    if let Some(v) = s.get("const") {
+        return v.clone();
+    }
+    for union in ["oneOf", "anyOf", "allOf"] {
+        if let Some(first) = s.get(union).and_then(|u| u.get(0)) {
+            let mut v = minimal(first);
+            // A tagged union's variants carry their tag as a required enum property.
+            if union == "allOf" {
+                for more in s[union].as_array().unwrap().iter().skip(1) {
+                    if let (Some(o), Value::Object(m)) = (v.as_object_mut(), minimal(more)) {
+                        o.extend(m);
+                    }
+                }
+            }
+            return v;
+        }
+    }
+    let types: Vec<&str> = match &s["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec!["object"],
+    };
+    let t = types
+        .iter()
+        .find(|t| **t != "null")
+        .copied()
+        .unwrap_or("null");
+    match t {
+        "string" => Value::from("/nonexistent/kura-contract"),
+        "integer" | "number" => Value::from(1),
+        "boolean" => Value::from(false),
+        "array" => Value::Array(Vec::new()),
+        "null" => Value::Null,
+        _ => {
+            let mut out = serde_json::Map::new();
+            for name in s["required"].as_array().into_iter().flatten() {
+                let name = name.as_str().unwrap();
+                out.insert(name.to_string(), minimal(&s["properties"][name]));
+            }
+            Value::Object(out)
+        }
+    }
+}
+
+/// What the document says of each JSON request body is what the server reads: a body with only
+/// the properties the document calls required is read (whatever the operation then makes of
+/// its values), and a body without a required property is refused with `invalid_input`.
+#[tokio::test]
+async fn request_bodies_are_read_as_the_document_describes_them() {
+    let s = TestServer::start().await;
+    let c = s.client(Scope::Admin);
+    let id = crate::harness::project_with_file(&c, "contract", "a.txt", b"a").await;
+    let mut checked = 0;
+    for (template, item) in doc()["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") else {
+                continue;
+            };
+            let path = template
+                .replace("{id}", &id)
+                .replace("{path}", "a.txt")
+                .replace("{name}", "nowhere")
+                .replace("{collection}", "things")
+                .replace("{key}", "one")
+                .replace("{archive}", "nothing")
+                .replace("{backup}", "nothing");
+            let reads = |r: &crate::harness::Resp| {
+                !String::from_utf8_lossy(&r.body).contains("Failed to deserialize the JSON body")
+            };
+            let body = minimal(schema);
+            let r = c
+                .call(&method.to_uppercase(), &path)
+                .json(body.clone())
+                .send()
+                .await;
+            assert!(
+                reads(&r),
+                "{method} {template} refused the body the document allows: {body}\n{}",
+                String::from_utf8_lossy(&r.body)
+            );
+            let required = resolve(schema)["required"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for name in required {
+                let mut less = body.clone();
+                less.as_object_mut().unwrap().remove(name.as_str().unwrap());
+                let r = c
+                    .call(&method.to_uppercase(), &path)
+                    .json(less.clone())
+                    .send()
+                    .await;
+                assert_eq!(
+                    (r.status, r.code().as_str()),
+                    (422, "invalid_input"),
+                    "{method} {template} took a body without the required {name}: {less}"
+                );
+                let message = r.json()["message"].as_str().unwrap_or_default().to_string();
+                assert!(
+                    message.contains(name.as_str().unwrap()),
+                    "{method} {template}: the refusal does not name {name}: {message}"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 20, "only {checked} JSON bodies in the document");
+    s.stop().await;
 }
