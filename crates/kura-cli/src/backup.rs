@@ -391,7 +391,13 @@ pub fn run(
             project,
             to,
         } => {
-            let r = backups.restore(target, backup, project.as_deref(), to, &job)?;
+            let r = crate::service(vault)?.restore_backup(
+                target,
+                backup,
+                project.as_deref(),
+                to.clone(),
+                &job,
+            )?;
             let text = format!(
                 "Restored {} ({}, {}) from backup {} to {}",
                 match project {
