@@ -54,7 +54,7 @@ use kura_api::Api;
 pub use auth::{Scope, Token, Tokens};
 pub use error::{HttpError, HttpErrorCode};
 pub use listen::{default_socket_path, runtime_dir, Discovery, Listening};
-pub use openapi::openapi_json;
+pub use routes::openapi_json;
 
 /// Where to listen.
 #[derive(Clone, Debug)]

@@ -160,10 +160,11 @@ fn schema_name(schema: &RefOr<utoipa::openapi::schema::Schema>) -> Option<String
     }
 }
 
-/// The OpenAPI document as pretty JSON (what `docs/api/openapi.json` holds).
-pub fn openapi_json() -> String {
+/// The OpenAPI document of the routes `routes` documents, as pretty JSON (what
+/// `docs/api/openapi.json` holds).
+pub(crate) fn document(routes: utoipa::openapi::OpenApi) -> String {
     let mut api = ApiDoc::openapi();
-    api.merge(crate::routes::documented());
+    api.merge(routes);
     Security.modify(&mut api);
     let mut doc = serde_json::to_value(api).expect("the OpenAPI document serializes");
     finish(&mut doc);

@@ -167,9 +167,10 @@ fn json_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(browser::new_link))
 }
 
-/// The paths and operations of the OpenAPI document: those of the routes the server answers.
-pub(crate) fn documented() -> utoipa::openapi::OpenApi {
-    json_routes().merge(streamed_routes()).into_openapi()
+/// The OpenAPI document as pretty JSON (what `docs/api/openapi.json` holds): the routes the
+/// server answers, described by `crate::openapi`.
+pub fn openapi_json() -> String {
+    crate::openapi::document(json_routes().merge(streamed_routes()).into_openapi())
 }
 
 /// Every route, behind the guard and the body limits; all but the streamed uploads and

@@ -43,7 +43,7 @@ pub async fn status(st: St) -> HttpResult<Response> {
 pub async fn openapi() -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        crate::openapi::openapi_json(),
+        super::openapi_json(),
     )
         .into_response()
 }
