@@ -1,6 +1,7 @@
 // The HTTP transport's side of the contract (/v1): what it sends and how it reads the answers,
 // over a stubbed `fetch`; the page tests run it against the real `kura serve`.
 
+import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { filterQuery, HttpTransport } from "../../src/lib/api/http";
 import { projectFilter } from "../../src/lib/api/client";
@@ -99,5 +100,65 @@ describe("HttpTransport", () => {
     expect((await http.stats()).status === "error" && (await http.stats())).toMatchObject({ error: { code: "unavailable" } });
     expect(await http.pickFolder("Choose a folder to import")).toBe("/home/me/code");
     expect(asked).toEqual(["folder:Choose a folder to import"]);
+  });
+
+  it("sends every command to a method and path of the published OpenAPI document", async () => {
+    const doc = JSON.parse(readFileSync(new URL("../../../docs/api/openapi.json", import.meta.url), "utf8")) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    // A sent URL fits a template when each segment is equal or a parameter; `{path}` takes the rest.
+    const fits = (template: string, path: string) => {
+      const t = template.split("/");
+      const p = path.split("/");
+      const tail = t[t.length - 1] === "{path}";
+      if (tail ? p.length < t.length : p.length !== t.length) return false;
+      return t.every((seg, i) => seg.startsWith("{") || seg === decodeURIComponent(p[i]));
+    };
+    const documented = (method: string, url: string) => {
+      const path = url.split("?")[0];
+      return Object.entries(doc.paths).some(([template, item]) => fits(template, path) && method.toLowerCase() in item);
+    };
+    const http = new HttpTransport(async () => "/nowhere");
+    // The commands of the Transport interface, but the event subscriptions.
+    const transport = readFileSync(new URL("../../src/lib/api/transport.ts", import.meta.url), "utf8");
+    const names = [...transport.matchAll(/^  ([a-zA-Z]+)\(/gm)].map((m) => m[1]).filter((n) => !n.startsWith("on"));
+    const unknown: string[] = [];
+    const silent: string[] = [];
+    for (const name of names) {
+      sent = [];
+      answers = [];
+      const call = (http as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>)[name];
+      try {
+        // Strings for every argument; a command that needs more stops before sending, which
+        // the count below keeps honest.
+        await Promise.race([call.call(http, "x", "x", "x", "x", () => {}), new Promise((r) => setTimeout(r, 20))]);
+      } catch {
+        // Only what was sent matters here.
+      }
+      if (sent.length === 0) silent.push(name);
+      for (const req of sent) {
+        if (!documented(req.method, req.url)) unknown.push(`${name}: ${req.method} ${req.url}`);
+      }
+    }
+    expect(unknown).toEqual([]);
+    // The rest are the window's own (answered in the page without the server), and two that
+    // need more than strings to send (metadata pairs, dropped files; the page tests send them).
+    expect(silent).toEqual([
+      "state",
+      "setStartAtLogin",
+      "setPreferences",
+      "answerStartAtLogin",
+      "dismissTrayHint",
+      "appLog",
+      "openLogFolder",
+      "openProjectWith",
+      "openVaultFolder",
+      "quit",
+      "setMetadata",
+      "uploadDropped",
+      "pickFolder",
+      "pickFile",
+    ]);
+    expect(names.length - silent.length).toBeGreaterThan(70);
   });
 });
