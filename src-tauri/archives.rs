@@ -15,7 +15,7 @@ use crate::commands::{blocking, with_job, AppState};
 
 #[tauri::command]
 #[specta::specta]
-pub async fn archives(state: State<'_, AppState>) -> ApiResult<Vec<ArchiveInfo>> {
+pub async fn list_archives(state: State<'_, AppState>) -> ApiResult<Vec<ArchiveInfo>> {
     blocking(&state, |api| Ok(api.vault().list_archives()?)).await
 }
 
@@ -101,13 +101,13 @@ pub async fn import_archive(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn quota_status(state: State<'_, AppState>) -> ApiResult<QuotaStatus> {
+pub async fn get_quota(state: State<'_, AppState>) -> ApiResult<QuotaStatus> {
     blocking(&state, |api| Ok(api.vault().quota_status()?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn cleanup(
+pub async fn run_cleanup(
     state: State<'_, AppState>,
     options: CleanupOptions,
     job_id: String,
@@ -121,12 +121,12 @@ pub async fn cleanup(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn cleanup_runs(state: State<'_, AppState>) -> ApiResult<Vec<CleanupReport>> {
+pub async fn list_cleanup_runs(state: State<'_, AppState>) -> ApiResult<Vec<CleanupReport>> {
     blocking(&state, |api| Ok(api.vault().cleanup_runs(Some(50))?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn next_cleanup_at(state: State<'_, AppState>) -> ApiResult<Option<i64>> {
+pub async fn get_next_cleanup(state: State<'_, AppState>) -> ApiResult<Option<i64>> {
     blocking(&state, |api| api.next_cleanup_at()).await
 }

@@ -17,7 +17,7 @@ use crate::commands::{blocking, with_job, AppState};
 
 #[tauri::command]
 #[specta::specta]
-pub async fn backup_status(state: State<'_, AppState>) -> ApiResult<BackupStatus> {
+pub async fn get_backup_status(state: State<'_, AppState>) -> ApiResult<BackupStatus> {
     blocking(&state, |api| Ok(api.backup_status())).await
 }
 
@@ -60,7 +60,7 @@ pub async fn test_backup_target(state: State<'_, AppState>, name: String) -> Api
 /// Starts a backup of `target` now; its progress arrives with the backup status.
 #[tauri::command]
 #[specta::specta]
-pub async fn start_backup(state: State<'_, AppState>, target: String) -> ApiResult<()> {
+pub async fn run_backup(state: State<'_, AppState>, target: String) -> ApiResult<()> {
     blocking(&state, move |api| api.start_backup(&target).map(|_| ())).await
 }
 
@@ -73,7 +73,7 @@ pub async fn cancel_backup(state: State<'_, AppState>, target: String) -> ApiRes
 
 #[tauri::command]
 #[specta::specta]
-pub async fn backup_runs(
+pub async fn list_backup_runs(
     state: State<'_, AppState>,
     target: Option<String>,
 ) -> ApiResult<Vec<RunRecord>> {
@@ -82,13 +82,16 @@ pub async fn backup_runs(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn backups_at(state: State<'_, AppState>, target: String) -> ApiResult<Vec<BackupInfo>> {
+pub async fn list_backups(
+    state: State<'_, AppState>,
+    target: String,
+) -> ApiResult<Vec<BackupInfo>> {
     blocking(&state, move |api| api.backups_at(&target)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn backup_contents(
+pub async fn get_backup_contents(
     state: State<'_, AppState>,
     target: String,
     backup: String,
@@ -129,7 +132,7 @@ pub async fn restore_backup(
 /// What a restore would write where, before it runs.
 #[tauri::command]
 #[specta::specta]
-pub async fn restore_preview(
+pub async fn preview_backup_restore(
     state: State<'_, AppState>,
     target: String,
     backup: String,
@@ -150,7 +153,7 @@ pub async fn restore_preview(
 /// The environment variables a target reads its secrets from, for the target form.
 #[tauri::command]
 #[specta::specta]
-pub fn secret_variables(
+pub fn get_backup_secret_variables(
     name: String,
     location: LocationKind,
     encrypt: bool,

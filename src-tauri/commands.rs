@@ -94,13 +94,13 @@ pub(crate) async fn with_job<T: Serialize + Send + 'static>(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn app_info(state: State<'_, AppState>) -> ApiResult<AppInfo> {
+pub async fn get_status(state: State<'_, AppState>) -> ApiResult<AppInfo> {
     blocking(&state, |api| Ok(api.app_info())).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn workspaces(state: State<'_, AppState>) -> ApiResult<Vec<Workspace>> {
+pub async fn list_workspaces(state: State<'_, AppState>) -> ApiResult<Vec<Workspace>> {
     blocking(&state, |api| Ok(api.vault().workspaces()?)).await
 }
 
@@ -141,7 +141,7 @@ pub async fn delete_workspace(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn projects(
+pub async fn list_projects(
     state: State<'_, AppState>,
     filter: ProjectFilter,
 ) -> ApiResult<Vec<Arc<Project>>> {
@@ -150,7 +150,7 @@ pub async fn projects(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn project(state: State<'_, AppState>, id: String) -> ApiResult<Project> {
+pub async fn get_project(state: State<'_, AppState>, id: String) -> ApiResult<Project> {
     blocking(&state, move |api| api.open_project(&id)).await
 }
 
@@ -231,7 +231,7 @@ pub async fn tag_project(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn set_metadata(
+pub async fn set_project_metadata(
     state: State<'_, AppState>,
     id: String,
     changes: Vec<(String, Option<String>)>,
@@ -282,13 +282,13 @@ pub async fn export_project(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn templates(state: State<'_, AppState>) -> ApiResult<Vec<Template>> {
+pub async fn list_templates(state: State<'_, AppState>) -> ApiResult<Vec<Template>> {
     blocking(&state, |api| Ok(api.vault().templates()?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn save_template(
+pub async fn save_project_as_template(
     state: State<'_, AppState>,
     id: String,
     name: String,
@@ -342,7 +342,7 @@ pub async fn upload_files(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn snapshot(
+pub async fn snapshot_project(
     state: State<'_, AppState>,
     id: String,
     message: Option<String>,
@@ -363,7 +363,9 @@ pub async fn snapshot(
 /// Takes a version of every active project that changed (the tray's "Snapshot now").
 #[tauri::command]
 #[specta::specta]
-pub async fn snapshot_changed(state: State<'_, AppState>) -> ApiResult<Vec<SnapshotReport>> {
+pub async fn snapshot_changed_projects(
+    state: State<'_, AppState>,
+) -> ApiResult<Vec<SnapshotReport>> {
     blocking(&state, |api| {
         api.snapshot_changed(true, &SnapshotOptions::default(), &Job::default())
     })
@@ -398,7 +400,7 @@ pub async fn file_versions(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn diff(
+pub async fn diff_versions(
     state: State<'_, AppState>,
     id: String,
     from: String,
@@ -416,7 +418,7 @@ pub async fn diff(
 /// What restoring the project to `version` would write and remove, before it runs.
 #[tauri::command]
 #[specta::specta]
-pub async fn restore_plan(
+pub async fn plan_restore(
     state: State<'_, AppState>,
     id: String,
     version: String,
@@ -460,16 +462,13 @@ pub async fn restore_file(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn folder_git_status(
-    state: State<'_, AppState>,
-    id: String,
-) -> ApiResult<FolderGitStatus> {
+pub async fn get_git_status(state: State<'_, AppState>, id: String) -> ApiResult<FolderGitStatus> {
     blocking(&state, move |api| Ok(api.vault().folder_git_status(&id)?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn folder_git_log(
+pub async fn get_git_log(
     state: State<'_, AppState>,
     id: String,
     limit: u32,
@@ -482,19 +481,19 @@ pub async fn folder_git_log(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn init_folder_git(state: State<'_, AppState>, id: String) -> ApiResult<()> {
+pub async fn init_git_repository(state: State<'_, AppState>, id: String) -> ApiResult<()> {
     blocking(&state, move |api| api.init_folder_git(&id)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn stats(state: State<'_, AppState>) -> ApiResult<Stats> {
+pub async fn get_stats(state: State<'_, AppState>) -> ApiResult<Stats> {
     blocking(&state, |api| Ok(api.vault().stats()?)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn config(state: State<'_, AppState>) -> ApiResult<Config> {
+pub async fn get_config(state: State<'_, AppState>) -> ApiResult<Config> {
     blocking(&state, |api| Ok((*api.vault().config()).clone())).await
 }
 
@@ -511,7 +510,7 @@ pub async fn set_config(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn verify(
+pub async fn verify_vault(
     state: State<'_, AppState>,
     job_id: String,
     on_progress: Channel<Progress>,
@@ -524,7 +523,7 @@ pub async fn verify(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn gc(
+pub async fn collect_garbage(
     state: State<'_, AppState>,
     job_id: String,
     on_progress: Channel<Progress>,
@@ -535,7 +534,7 @@ pub async fn gc(
 /// Cancels a running long command; finished or unknown jobs are ignored.
 #[tauri::command]
 #[specta::specta]
-pub async fn cancel_job(state: State<'_, AppState>, job_id: String) -> ApiResult<()> {
+pub async fn cancel_operation(state: State<'_, AppState>, job_id: String) -> ApiResult<()> {
     let _ = state.api()?.operations().cancel(&job_id);
     Ok(())
 }

@@ -34,70 +34,70 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     use shares::*;
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
-            app_info,
-            workspaces,
+            get_status,
+            list_workspaces,
             create_workspace,
             rename_workspace,
             switch_workspace,
             delete_workspace,
-            projects,
-            project,
+            list_projects,
+            get_project,
             create_project,
             import_folder,
             rename_project,
             move_project,
             edit_project,
             tag_project,
-            set_metadata,
+            set_project_metadata,
             trash_project,
             untrash_project,
             delete_project,
             export_project,
-            templates,
-            save_template,
+            list_templates,
+            save_project_as_template,
             list_files,
             preview_file,
             upload_files,
-            snapshot,
-            snapshot_changed,
+            snapshot_project,
+            snapshot_changed_projects,
             versions,
             file_versions,
-            diff,
-            restore_plan,
+            diff_versions,
+            plan_restore,
             restore_project,
             restore_file,
-            folder_git_status,
-            folder_git_log,
-            init_folder_git,
-            stats,
-            config,
+            get_git_status,
+            get_git_log,
+            init_git_repository,
+            get_stats,
+            get_config,
             set_config,
-            verify,
-            gc,
-            cancel_job,
-            archives,
+            verify_vault,
+            collect_garbage,
+            cancel_operation,
+            list_archives,
             archive_project,
             unarchive_project,
             extract_archive,
             verify_archive,
             import_archive,
-            quota_status,
-            cleanup,
-            cleanup_runs,
-            next_cleanup_at,
-            backup_status,
+            get_quota,
+            run_cleanup,
+            list_cleanup_runs,
+            get_next_cleanup,
+            get_backup_status,
             add_backup_target,
             update_backup_target,
             remove_backup_target,
             test_backup_target,
-            start_backup,
+            run_backup,
             cancel_backup,
-            backup_runs,
-            backups_at,
-            backup_contents,
+            list_backup_runs,
+            list_backups,
+            get_backup_contents,
             restore_backup,
-            restore_preview,
-            secret_variables,
+            preview_backup_restore,
+            get_backup_secret_variables,
             verify_backups,
             prune_backups,
             pause_backups,
@@ -108,7 +108,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             record_delete,
             record_configure,
             share_project,
-            shares,
+            list_shares,
             revoke_share,
             plan_command,
             desktop,
@@ -281,8 +281,9 @@ mod tests {
     ];
 
     /// Every command is a declared operation of the service (`kura_api::catalog`) or one of the
-    /// window's own, and every operation the catalog gives the desktop door is a command; a
-    /// command with a progress channel is a long operation.
+    /// window's own, and every operation the catalog gives the desktop door is a command, under
+    /// the operation's name when it is the one command of one operation; a command with a
+    /// progress channel is a long operation.
     #[test]
     fn the_commands_are_the_declared_operations() {
         use kura_api::catalog::OPERATIONS;
@@ -318,6 +319,20 @@ mod tests {
             }
         }
         for d in OPERATIONS {
+            // A command that is one operation, and the only command of it, has its name.
+            if let [only] = d.desktop.names() {
+                let claimed = OPERATIONS
+                    .iter()
+                    .filter(|o| o.desktop.names().contains(only))
+                    .count();
+                if claimed == 1 {
+                    assert_eq!(
+                        *only, d.name,
+                        "the command for {} is named otherwise",
+                        d.name
+                    );
+                }
+            }
             for name in d.desktop.names() {
                 assert!(
                     commands.iter().any(|(c, _)| c == name),

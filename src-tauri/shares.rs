@@ -25,7 +25,10 @@ pub async fn share_project(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn shares(state: State<'_, AppState>, project: Option<String>) -> ApiResult<Vec<Share>> {
+pub async fn list_shares(
+    state: State<'_, AppState>,
+    project: Option<String>,
+) -> ApiResult<Vec<Share>> {
     blocking(&state, move |api| api.shares(project.as_deref())).await
 }
 

@@ -146,7 +146,7 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp("a probe that `kura serve` answers; an MCP server answers `ping`")
         .no_cli("a probe that `kura serve` answers; `kura status` opens the vault"),
     op("get_status", Reads)
-        .desktop(&["app_info"])
+        .desktop(&["get_status"])
         .mcp(&["status"])
         .cli(&["status"]),
     op("get_open_api", Reads)
@@ -154,11 +154,11 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp("the HTTP door's own description; MCP lists its tools")
         .no_cli("the HTTP door's own description (`docs/api/openapi.json`)"),
     op("get_stats", Reads)
-        .desktop(&["stats"])
+        .desktop(&["get_stats"])
         .no_mcp("`status` gives an agent the vault's summary")
         .cli(&["stats"]),
     op("get_config", Reads)
-        .desktop(&["config"])
+        .desktop(&["get_config"])
         .no_mcp(AGENT_SETUP)
         .cli(&["config show", "config get", "config path"]),
     op("set_config", Writes)
@@ -166,34 +166,34 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp(AGENT_SETUP)
         .cli(&["config set"]),
     op("get_quota", Reads)
-        .desktop(&["quota_status"])
+        .desktop(&["get_quota"])
         .no_mcp("an agent meets a quota as the `quota_exceeded` error of the write it tried")
         .cli(&["quota"]),
     op("list_templates", Reads)
-        .desktop(&["templates"])
+        .desktop(&["list_templates"])
         .no_mcp("`create_project` names its template; the person keeps the list")
         .cli(&["template list"]),
     op("verify_vault", Reads)
         .long()
-        .desktop(&["verify"])
+        .desktop(&["verify_vault"])
         .mcp(&["verify"])
         .cli(&["verify"]),
     op("collect_garbage", Writes)
         .long()
-        .desktop(&["gc"])
+        .desktop(&["collect_garbage"])
         .no_mcp(AGENT_UPKEEP)
         .cli(&["gc"]),
     op("run_cleanup", Destroys)
         .long()
-        .desktop(&["cleanup"])
+        .desktop(&["run_cleanup"])
         .no_mcp(AGENT_UPKEEP)
         .cli(&["cleanup"]),
     op("list_cleanup_runs", Reads)
-        .desktop(&["cleanup_runs"])
+        .desktop(&["list_cleanup_runs"])
         .no_mcp(AGENT_UPKEEP)
         .cli(&["cleanup history"]),
     op("get_next_cleanup", Reads)
-        .desktop(&["next_cleanup_at"])
+        .desktop(&["get_next_cleanup"])
         .no_mcp(AGENT_UPKEEP)
         .no_cli("the app's Cleanup settings show the next run; `kura cleanup` runs one now"),
     op("plan_command", Reads)
@@ -202,7 +202,7 @@ pub const OPERATIONS: &[Declared] = &[
         .no_cli(PALETTE),
     // Workspaces.
     op("list_workspaces", Reads)
-        .desktop(&["workspaces"])
+        .desktop(&["list_workspaces"])
         .mcp(&["list_workspaces"])
         .cli(&["workspace list", "workspace current"]),
     op("create_workspace", Writes)
@@ -223,11 +223,11 @@ pub const OPERATIONS: &[Declared] = &[
         .cli(&["workspace delete"]),
     // Projects.
     op("list_projects", Reads)
-        .desktop(&["projects"])
+        .desktop(&["list_projects"])
         .mcp(&["list_projects"])
         .cli(&["project list", "trash list"]),
     op("get_project", Reads)
-        .desktop(&["project"])
+        .desktop(&["get_project"])
         .mcp(&["show_project"])
         .cli(&["project show"]),
     op("create_project", Writes)
@@ -248,7 +248,7 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp("a project's tags are the person's")
         .cli(&["project tag"]),
     op("set_project_metadata", Writes)
-        .desktop(&["set_metadata"])
+        .desktop(&["set_project_metadata"])
         .no_mcp("an agent keeps its own data in records (`put_record`)")
         .cli(&["project meta"]),
     op("trash_project", Writes)
@@ -264,7 +264,7 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["delete_project"])
         .cli(&["project delete"]),
     op("save_project_as_template", Writes)
-        .desktop(&["save_template"])
+        .desktop(&["save_project_as_template"])
         .no_mcp(AGENT_SETUP)
         .cli(&["project save-template"]),
     op("export_project", Reads)
@@ -309,12 +309,12 @@ pub const OPERATIONS: &[Declared] = &[
     // Versions.
     op("snapshot_project", Writes)
         .long()
-        .desktop(&["snapshot"])
+        .desktop(&["snapshot_project"])
         .mcp(&["snapshot"])
         .cli(&["snapshot"]),
     op("snapshot_changed_projects", Writes)
         .long()
-        .desktop(&["snapshot_changed"])
+        .desktop(&["snapshot_changed_projects"])
         .no_mcp("an agent takes versions of the projects it works on (`snapshot`)")
         .cli(&["snapshot"]),
     op("list_versions", Reads)
@@ -322,7 +322,7 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["history"])
         .cli(&["history"]),
     op("diff_versions", Reads)
-        .desktop(&["diff"])
+        .desktop(&["diff_versions"])
         .mcp(&["diff"])
         .cli(&["diff"]),
     op("restore_project", Destroys)
@@ -331,7 +331,7 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["restore_project", "restore_file"])
         .cli(&["restore"]),
     op("plan_restore", Reads)
-        .desktop(&["restore_plan"])
+        .desktop(&["plan_restore"])
         .mcp(&["restore_plan"])
         .no_cli("`kura restore` keeps the current state as a version first and says what it restored"),
     op("push_history", Reads)
@@ -341,20 +341,20 @@ pub const OPERATIONS: &[Declared] = &[
         .cli(&["git push"]),
     // The project folder's own git repository.
     op("get_git_status", Reads)
-        .desktop(&["folder_git_status"])
+        .desktop(&["get_git_status"])
         .no_mcp("an agent runs git itself where it works")
         .cli(&["git status"]),
     op("get_git_log", Reads)
-        .desktop(&["folder_git_log"])
+        .desktop(&["get_git_log"])
         .no_mcp("an agent runs git itself where it works")
         .cli(&["git log"]),
     op("init_git_repository", Writes)
-        .desktop(&["init_folder_git"])
+        .desktop(&["init_git_repository"])
         .no_mcp("an agent runs git itself where it works")
         .cli(&["git init"]),
     // Archives.
     op("list_archives", Reads)
-        .desktop(&["archives"])
+        .desktop(&["list_archives"])
         .mcp(&["list_archives"])
         .cli(&["archives", "archive list"]),
     op("archive_project", Writes)
@@ -473,7 +473,7 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["share_project"])
         .cli(&["share"]),
     op("list_shares", Reads)
-        .desktop(&["shares"])
+        .desktop(&["list_shares"])
         .mcp(&["list_shares"])
         .cli(&["share list"]),
     op("revoke_share", Writes)
@@ -494,7 +494,7 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp(AGENT_OPS)
         .no_cli(HTTP_ONLY_OPS),
     op("cancel_operation", Writes)
-        .desktop(&["cancel_job"])
+        .desktop(&["cancel_operation"])
         .no_mcp("an MCP client cancels a call with `notifications/cancelled`")
         .no_cli("Ctrl-C cancels the command"),
     op("stream_events", Reads)
@@ -503,7 +503,7 @@ pub const OPERATIONS: &[Declared] = &[
         .no_cli("the CLI prints what it did; `kura serve` streams the events"),
     // Backups.
     op("get_backup_status", Reads)
-        .desktop(&["backup_status"])
+        .desktop(&["get_backup_status"])
         .mcp(&["backup_status"])
         .cli(&["backup health", "backup target list"]),
     op("add_backup_target", Writes)
@@ -524,7 +524,7 @@ pub const OPERATIONS: &[Declared] = &[
         .cli(&["backup target test"]),
     op("run_backup", Writes)
         .long()
-        .desktop(&["start_backup"])
+        .desktop(&["run_backup"])
         .mcp(&["run_backup"])
         .cli(&["backup run"]),
     op("cancel_backup", Writes)
@@ -532,15 +532,15 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp(AGENT_OPS)
         .no_cli("Ctrl-C stops `kura backup run`"),
     op("list_backup_runs", Reads)
-        .desktop(&["backup_runs"])
+        .desktop(&["list_backup_runs"])
         .no_mcp("`backup_status` gives an agent the last run of each target")
         .cli(&["backup list"]),
     op("list_backups", Reads)
-        .desktop(&["backups_at"])
+        .desktop(&["list_backups"])
         .no_mcp("restoring from a backup is the person's")
         .cli(&["backup list"]),
     op("get_backup_contents", Reads)
-        .desktop(&["backup_contents"])
+        .desktop(&["get_backup_contents"])
         .no_mcp("restoring from a backup is the person's")
         .no_cli("`kura backup list` names each backup's projects; `kura backup restore` takes one"),
     op("restore_backup", Writes)
@@ -549,11 +549,11 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp("restoring from a backup is the person's")
         .cli(&["backup restore"]),
     op("preview_backup_restore", Reads)
-        .desktop(&["restore_preview"])
+        .desktop(&["preview_backup_restore"])
         .no_mcp("restoring from a backup is the person's")
         .no_cli("`kura backup restore` restores into a new folder, so there is nothing to overwrite"),
     op("get_backup_secret_variables", Reads)
-        .desktop(&["secret_variables"])
+        .desktop(&["get_backup_secret_variables"])
         .no_mcp(AGENT_SETUP)
         .no_cli("`kura backup target add --help` names the variables a target's secrets can come from"),
     op("verify_backups", Reads)

@@ -55,10 +55,10 @@ const desktop: DesktopTransport = {
 export class TauriTransport implements Transport {
   readonly desktop = desktop;
   appInfo() {
-    return commands.appInfo();
+    return commands.getStatus();
   }
   workspaces() {
-    return commands.workspaces();
+    return commands.listWorkspaces();
   }
   createWorkspace(name: string) {
     return commands.createWorkspace(name);
@@ -73,10 +73,10 @@ export class TauriTransport implements Transport {
     return commands.deleteWorkspace(name, moveTo);
   }
   projects(filter: ProjectFilter) {
-    return commands.projects(filter);
+    return commands.listProjects(filter);
   }
   project(id: string) {
-    return commands.project(id);
+    return commands.getProject(id);
   }
   createProject(newProject: NewProject) {
     return commands.createProject(newProject);
@@ -115,7 +115,7 @@ export class TauriTransport implements Transport {
     return commands.recordConfigure(project, collection, settings);
   }
   setMetadata(id: string, changes: [string, string | null][]) {
-    return commands.setMetadata(id, changes);
+    return commands.setProjectMetadata(id, changes);
   }
   trashProject(id: string) {
     return commands.trashProject(id);
@@ -130,10 +130,10 @@ export class TauriTransport implements Transport {
     return commands.exportProject(id, version, dest, records, jobId, channel(onProgress));
   }
   templates() {
-    return commands.templates();
+    return commands.listTemplates();
   }
   saveTemplate(id: string, name: string) {
-    return commands.saveTemplate(id, name);
+    return commands.saveProjectAsTemplate(id, name);
   }
   listFiles(id: string, prefix: string | null) {
     return commands.listFiles(id, prefix);
@@ -149,10 +149,10 @@ export class TauriTransport implements Transport {
     return { status: "error", error: { code: "invalid_input", message: `The app uploads dropped files by their paths; ${files.length} file(s) came without one.` } };
   }
   snapshot(id: string, message: string | null, jobId: string, onProgress: OnProgress) {
-    return commands.snapshot(id, message, jobId, channel(onProgress));
+    return commands.snapshotProject(id, message, jobId, channel(onProgress));
   }
   snapshotChanged() {
-    return commands.snapshotChanged();
+    return commands.snapshotChangedProjects();
   }
   versions(id: string, limit: number | null) {
     return commands.versions(id, limit);
@@ -161,10 +161,10 @@ export class TauriTransport implements Transport {
     return commands.fileVersions(id, path);
   }
   diff(id: string, from: string, to: string | null, path: string | null) {
-    return commands.diff(id, from, to, path);
+    return commands.diffVersions(id, from, to, path);
   }
   restorePlan(id: string, version: string) {
-    return commands.restorePlan(id, version);
+    return commands.planRestore(id, version);
   }
   restoreProject(id: string, version: string, jobId: string, onProgress: OnProgress) {
     return commands.restoreProject(id, version, jobId, channel(onProgress));
@@ -173,35 +173,35 @@ export class TauriTransport implements Transport {
     return commands.restoreFile(id, version, path, jobId, channel(onProgress));
   }
   folderGitStatus(id: string) {
-    return commands.folderGitStatus(id);
+    return commands.getGitStatus(id);
   }
   folderGitLog(id: string, limit: number) {
-    return commands.folderGitLog(id, limit);
+    return commands.getGitLog(id, limit);
   }
   initFolderGit(id: string) {
-    return commands.initFolderGit(id);
+    return commands.initGitRepository(id);
   }
   stats() {
-    return commands.stats();
+    return commands.getStats();
   }
   config() {
-    return commands.config();
+    return commands.getConfig();
   }
   setConfig(key: string, value: string) {
     return commands.setConfig(key, value);
   }
   verify(jobId: string, onProgress: OnProgress) {
-    return commands.verify(jobId, channel(onProgress));
+    return commands.verifyVault(jobId, channel(onProgress));
   }
   gc(jobId: string, onProgress: OnProgress) {
-    return commands.gc(jobId, channel(onProgress));
+    return commands.collectGarbage(jobId, channel(onProgress));
   }
   cancelJob(jobId: string) {
-    return commands.cancelJob(jobId);
+    return commands.cancelOperation(jobId);
   }
 
   archives() {
-    return commands.archives();
+    return commands.listArchives();
   }
   planCommand(input: CommandInput) {
     return commands.planCommand(input);
@@ -210,7 +210,7 @@ export class TauriTransport implements Transport {
     return commands.shareProject(request, jobId, channel(onProgress));
   }
   shares(project: string | null) {
-    return commands.shares(project);
+    return commands.listShares(project);
   }
   revokeShare(id: string) {
     return commands.revokeShare(id);
@@ -231,20 +231,20 @@ export class TauriTransport implements Transport {
     return commands.importArchive(path, options, jobId, channel(onProgress));
   }
   quotaStatus() {
-    return commands.quotaStatus();
+    return commands.getQuota();
   }
   cleanup(options: CleanupOptions, jobId: string, onProgress: OnProgress) {
-    return commands.cleanup(options, jobId, channel(onProgress));
+    return commands.runCleanup(options, jobId, channel(onProgress));
   }
   cleanupRuns() {
-    return commands.cleanupRuns();
+    return commands.listCleanupRuns();
   }
   nextCleanupAt() {
-    return commands.nextCleanupAt();
+    return commands.getNextCleanup();
   }
 
   backupStatus() {
-    return commands.backupStatus();
+    return commands.getBackupStatus();
   }
   addBackupTarget(target: Target, secrets: TargetSecrets, useKeyring: boolean) {
     return commands.addBackupTarget(target, secrets, useKeyring);
@@ -259,25 +259,25 @@ export class TauriTransport implements Transport {
     return commands.testBackupTarget(name);
   }
   startBackup(target: string) {
-    return commands.startBackup(target);
+    return commands.runBackup(target);
   }
   cancelBackup(target: string) {
     return commands.cancelBackup(target);
   }
   backupRuns(target: string | null) {
-    return commands.backupRuns(target);
+    return commands.listBackupRuns(target);
   }
   backupsAt(target: string) {
-    return commands.backupsAt(target);
+    return commands.listBackups(target);
   }
   backupContents(target: string, backup: string) {
-    return commands.backupContents(target, backup);
+    return commands.getBackupContents(target, backup);
   }
   restorePreview(target: string, backup: string, project: string | null, destination: string) {
-    return commands.restorePreview(target, backup, project, destination);
+    return commands.previewBackupRestore(target, backup, project, destination);
   }
   async secretVariables(name: string, kind: LocationKind, encrypt: boolean): Reply<SecretVariable[]> {
-    return { status: "ok", data: await commands.secretVariables(name, kind, encrypt) };
+    return { status: "ok", data: await commands.getBackupSecretVariables(name, kind, encrypt) };
   }
   restoreBackup(
     target: string,
