@@ -619,16 +619,7 @@ fn nothing_but_protocol_messages_on_stdout() {
 async fn an_agent_backs_the_vault_up_and_sees_the_targets_health() {
     let sb = Sandbox::new();
     sb.ok(&["project", "create", "notes"]);
-    let drive = sb.path("drive");
-    std::fs::create_dir(&drive).unwrap();
-    sb.ok(&[
-        "backup",
-        "target",
-        "add",
-        "usb",
-        "--folder",
-        crate::sandbox::s(&drive),
-    ]);
+    sb.folder_target("usb");
     let s = start(&sb, &[]).await;
 
     let err = fails(&s, "run_backup", json!({"target": "nowhere"})).await;

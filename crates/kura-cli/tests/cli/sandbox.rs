@@ -79,6 +79,14 @@ impl Sandbox {
         self.root().join(rel)
     }
 
+    /// Adds backup target `name`: a new folder `drive` in the temp folder, which it returns.
+    pub fn folder_target(&self, name: &str) -> PathBuf {
+        let drive = self.path("drive");
+        std::fs::create_dir(&drive).unwrap();
+        self.ok(&["backup", "target", "add", name, "--folder", s(&drive)]);
+        drive
+    }
+
     pub fn vault(&self) -> &Path {
         &self.vault
     }

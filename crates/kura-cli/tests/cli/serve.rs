@@ -628,16 +628,7 @@ fn a_backup_from_the_cli_or_over_http_announces_the_same_events() {
     let sb = Sandbox::new();
     sb.ok(&["project", "create", "notes"]);
     std::fs::write(sb.vault().join("projects/notes/a.txt"), "a").unwrap();
-    let drive = sb.path("drive");
-    std::fs::create_dir(&drive).unwrap();
-    sb.ok(&[
-        "backup",
-        "target",
-        "add",
-        "usb",
-        "--folder",
-        crate::sandbox::s(&drive),
-    ]);
+    sb.folder_target("usb");
     let (_, _, start) = backup_events(&sb, 0);
     sb.ok(&["backup", "run", "usb"]);
     let (changed, ok, after_cli) = backup_events(&sb, start);
