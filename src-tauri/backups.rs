@@ -77,7 +77,7 @@ pub async fn list_backup_runs(
     state: State<'_, AppState>,
     target: Option<String>,
 ) -> ApiResult<Vec<RunRecord>> {
-    blocking(&state, move |api| api.backup_runs(target.as_deref())).await
+    blocking(&state, move |api| api.backup_runs(target.as_deref(), 200)).await
 }
 
 #[tauri::command]

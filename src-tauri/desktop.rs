@@ -4,8 +4,6 @@
 //! one cannot be reached. Each calls `kura_api` (`autostart`, `app_settings`, `logs`); they work
 //! while no vault is open.
 
-use std::sync::Arc;
-
 use kura_api::app_settings::{self, AppSettings, Preferences, VaultPlace};
 use kura_api::autostart::{self, Autostart};
 use kura_api::logs::LogTail;
@@ -186,7 +184,7 @@ pub async fn open_vault_folder(
     let api = off_thread(move || {
         let vault = app_settings::open_chosen(std::path::Path::new(&path), create)?;
         vault.set_door(kura_core::Trigger::Desktop);
-        Api::open(Arc::new(vault))
+        Api::open(vault)
     })
     .await?;
     let info = api.app_info();

@@ -17,8 +17,6 @@ mod records;
 mod shares;
 mod tray;
 
-use std::sync::Arc;
-
 use kura_api::{Api, ApiError};
 use tauri::Manager;
 
@@ -188,7 +186,7 @@ pub fn run() {
         .map_err(ApiError::from)
         .and_then(|v| {
             v.set_door(kura_core::Trigger::Desktop);
-            Api::open(Arc::new(v))
+            Api::open(v)
         });
     if let Err(e) = &api {
         tracing::error!("the vault cannot be opened: {}", e.message);

@@ -145,7 +145,7 @@ impl Shared {
         let Some(api) = self.api.upgrade() else {
             return;
         };
-        let vault = api.vault();
+        let vault = &api.vault;
         let quiet = Duration::from_secs(vault.config().snapshots.quiet_period_secs);
         let due: Vec<String> = {
             let mut p = lock(&self.pending);
@@ -258,7 +258,7 @@ fn repack_in_background(api: &Arc<Api>, id: &str) {
     let spawned = std::thread::Builder::new()
         .name("kura-repack".into())
         .spawn(
-            move || match api.vault().repack_if_many_packs(&id, &Job::default()) {
+            move || match api.vault.repack_if_many_packs(&id, &Job::default()) {
                 Ok(true) => api.changed(Some(&id), VaultChange::Repacked),
                 Ok(false) => {}
                 Err(e) if e.kind() == kura_core::ErrorKind::Busy => {}

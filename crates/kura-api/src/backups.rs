@@ -161,7 +161,7 @@ fn target_error(e: kura_core::Error, target: &str) -> ApiError {
 
 impl Api {
     /// The backups of the vault, by this service's clock.
-    pub fn backups(&self) -> Backups<'_> {
+    pub(crate) fn backups(&self) -> Backups<'_> {
         Backups::with_clock(&self.vault, self.clock.clone())
     }
 
@@ -479,9 +479,19 @@ impl Api {
         Ok(pause)
     }
 
-    /// Recent runs (of one target, or all), newest first.
-    pub fn backup_runs(&self, target: Option<&str>) -> ApiResult<Vec<RunRecord>> {
-        Ok(self.backups().runs(target, 200)?)
+    /// Recent runs (of one target, or all), newest first, at most `limit` of them.
+    pub fn backup_runs(&self, target: Option<&str>, limit: u32) -> ApiResult<Vec<RunRecord>> {
+        Ok(self.backups().runs(target, limit)?)
+    }
+
+    /// The backup targets, by name.
+    pub fn backup_targets(&self) -> ApiResult<Vec<Target>> {
+        Ok(self.backups().targets()?)
+    }
+
+    /// Each target's health: its state, failures in a row, last success and last error.
+    pub fn backup_health(&self) -> ApiResult<Vec<TargetHealth>> {
+        Ok(self.backups().health()?)
     }
 
     /// The backups kept at `target`.

@@ -563,7 +563,7 @@ mod tests {
                 })
                 .unwrap();
         }
-        s.api.vault().create_workspace("clients").unwrap();
+        s.api.create_workspace("clients").unwrap();
 
         // A search is not a command.
         assert!(!plan(&s, "invoices").is_command);

@@ -29,7 +29,7 @@
 //!
 //! ```no_run
 //! # fn main() -> kura_api::ApiResult<()> {
-//! let vault = std::sync::Arc::new(kura_core::Vault::open(std::path::Path::new("/tmp/vault"))?);
+//! let vault = kura_core::Vault::open(std::path::Path::new("/tmp/vault"))?;
 //! let api = kura_api::Api::open(vault)?;
 //! // Backups and cleanup on their schedules, if no other process runs them already.
 //! // (Keep the handle: dropping it stops the loop and lets go of the lock.)
@@ -70,7 +70,7 @@ pub use projects::AppInfo;
 pub use records::KEYS_IN_EVENT;
 pub use scheduler::{Scheduler, SchedulerOptions, SCHEDULE_LOCK};
 
-use kura_core::{Clock, SystemClock, Vault};
+use kura_core::{Clock, SystemClock, Vault, VaultReader};
 
 /// The service: one per open vault and process, shared by every door of that process.
 pub struct Api {
@@ -88,14 +88,16 @@ pub struct Api {
 }
 
 impl Api {
-    /// The service over `vault`; opens (or creates) its event log.
-    pub fn open(vault: Arc<Vault>) -> ApiResult<Arc<Api>> {
+    /// The service over `vault`, which it keeps: the doors read the vault through
+    /// [`Api::vault`] and change it only through the service. Opens (or creates) the event log.
+    pub fn open(vault: Vault) -> ApiResult<Arc<Api>> {
         Api::open_with_clock(vault, Arc::new(SystemClock))
     }
 
     /// Like [`Api::open`], with the given clock (give the vault the same one): schedules, run
     /// times and pauses follow it.
-    pub fn open_with_clock(vault: Arc<Vault>, clock: Arc<dyn Clock>) -> ApiResult<Arc<Api>> {
+    pub fn open_with_clock(vault: Vault, clock: Arc<dyn Clock>) -> ApiResult<Arc<Api>> {
+        let vault = Arc::new(vault);
         let events = Arc::new(Events::open(&vault.root().join("events.db"))?);
         let operations = Arc::new(Operations::new(events.clone()));
         Ok(Arc::new(Api {
@@ -110,8 +112,15 @@ impl Api {
         }))
     }
 
-    /// The engine, for the operations that are one engine call.
-    pub fn vault(&self) -> &Arc<Vault> {
+    /// The vault, to read: every read a door makes is one call on it. It cannot change the
+    /// vault; a change goes through the service's own methods, which announce it.
+    ///
+    /// ```compile_fail
+    /// # fn door(api: &kura_api::Api) {
+    /// api.vault().trash_project("site"); // a write is not on the reader
+    /// # }
+    /// ```
+    pub fn vault(&self) -> &VaultReader {
         &self.vault
     }
 

@@ -46,6 +46,12 @@ impl Api {
         }
     }
 
+    /// Removes what an archive or a deletion moved aside (see `Vault::purge_discarded`); it
+    /// was out of every view already, so nothing is announced. Returns the bytes freed.
+    pub fn purge_discarded(&self) -> ApiResult<u64> {
+        Ok(self.vault.purge_discarded()?)
+    }
+
     /// Removes on a thread of its own what an archive or a deletion moved aside (see
     /// `Vault::purge_discarded`), so that nobody waits for it.
     pub fn purge_discarded_in_background(&self) {
@@ -246,6 +252,12 @@ impl Api {
         Ok(r)
     }
 
+    /// Starts receiving an upload: a staging folder in the vault that files are written into one
+    /// at a time, for [`Api::finish_upload`] (see [`kura_core::Upload`]).
+    pub fn receive_upload(&self) -> ApiResult<kura_core::Upload> {
+        Ok(self.vault.receive_upload()?)
+    }
+
     /// Copies the files an upload received one at a time (a browser's drop, see
     /// [`kura_core::Upload`]) into a project, as [`Api::upload_files`] does.
     pub fn finish_upload(
@@ -392,7 +404,7 @@ mod tests {
     fn api() -> (tempfile::TempDir, Arc<Api>) {
         let dir = tempfile::tempdir().unwrap();
         let vault = Vault::open(&dir.path().join("vault")).unwrap();
-        (dir, Api::open(Arc::new(vault)).unwrap())
+        (dir, Api::open(vault).unwrap())
     }
 
     fn field(name: &str) -> Option<Subject> {
@@ -506,7 +518,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(At(1_000_000.into()));
         let vault = Vault::open_with_clock(&dir.path().join("vault"), clock.clone()).unwrap();
-        let api = Api::open_with_clock(Arc::new(vault), clock.clone()).unwrap();
+        let api = Api::open_with_clock(vault, clock.clone()).unwrap();
         let p = api.create_project(&new_project("site", &[])).unwrap();
         clock
             .0

@@ -38,7 +38,7 @@ pub(crate) fn at(h: u32, m: u32, s: u32) -> i64 {
 
 pub(crate) fn open(root: &Path, clock: &Arc<TestClock>) -> Arc<Api> {
     let vault = Vault::open_with_clock(root, clock.clone()).unwrap();
-    Api::open_with_clock(Arc::new(vault), clock.clone()).unwrap()
+    Api::open_with_clock(vault, clock.clone()).unwrap()
 }
 
 /// The real time in Unix seconds.
@@ -87,7 +87,7 @@ impl Scene {
         let s = Scene::new();
         // Its clock is the real one, so the daily cleanup could fall due in the middle of a
         // test (near 03:00): these tests count backups only.
-        s.api.vault().set_config("cleanup.schedule", "off").unwrap();
+        s.api.set_config("cleanup.schedule", "off").unwrap();
         // The next second: the project's creation lies wholly before the first backup.
         s.set(next_real_second());
         s.api
@@ -128,7 +128,7 @@ impl Scene {
 
     pub fn runs(&self) -> Vec<RunResult> {
         self.api
-            .backup_runs(Some("drive"))
+            .backup_runs(Some("drive"), 200)
             .unwrap()
             .into_iter()
             .map(|r| r.result)

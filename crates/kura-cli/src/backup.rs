@@ -1,6 +1,6 @@
-//! `kura backup ...`: thin adapters over `kura_backup::Backups` for what reads, and over the
-//! service (`kura_api::Api`) for what changes targets, runs or the pause, so that a running app
-//! or `kura serve` hears of it from the event log.
+//! `kura backup ...`: thin adapters over the service (`kura_api::Api`), which announces what
+//! changes targets, runs or the pause, so that a running app or `kura serve` hears of it from the
+//! event log.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use kura_api::TargetSecrets;
+use kura_api::{Api, TargetSecrets};
 use kura_backup::{
-    secret_env_var, Backups, Location, PauseLength, Retention, SecretKind, Target, VerifyMode,
+    secret_env_var, Location, PauseLength, Retention, SecretKind, Target, VerifyMode,
 };
-use kura_core::{Error, ErrorKind, Job, Vault};
+use kura_core::{Error, ErrorKind, Job};
 use serde_json::json;
 
 use crate::human;
@@ -197,23 +197,21 @@ pub enum TargetCmd {
 /// Runs one `kura backup` command.
 pub fn run(
     cmd: &BackupCmd,
-    vault: &Arc<Vault>,
+    api: &Arc<Api>,
     out: &Out,
     job: Job,
     now: i64,
 ) -> Result<ExitCode, Error> {
-    let backups = Backups::new(vault);
     match cmd {
-        BackupCmd::Target(t) => target(t, vault, &backups, out)?,
+        BackupCmd::Target(t) => target(t, api, out)?,
         BackupCmd::Run { target, all } => {
             let names: Vec<String> = match (target, all) {
                 (Some(t), _) => vec![t.clone()],
-                (None, _) => backups.targets()?.into_iter().map(|t| t.name).collect(),
+                (None, _) => api.backup_targets()?.into_iter().map(|t| t.name).collect(),
             };
             let mut reports = Vec::new();
             let mut first_error = None;
             let mut text = String::new();
-            let api = crate::service(vault)?;
             for name in &names {
                 match api.run_backup(name, &job) {
                     Ok(r) => {
@@ -250,7 +248,7 @@ pub fn run(
             backup,
         } => {
             if *runs || target.is_none() {
-                let list = backups.runs(target.as_deref(), 50)?;
+                let list = api.backup_runs(target.as_deref(), 50)?;
                 let mut text = String::new();
                 for r in &list {
                     let took = r
@@ -281,7 +279,7 @@ pub fn run(
                     json!(list),
                 );
             } else if let (Some(t), Some(b)) = (target, backup) {
-                let c = backups.backup_contents(t, b)?;
+                let c = api.backup_contents(t, b)?;
                 let mut text = format!(
                     "Backup {} ({}, {}):\n",
                     c.info.id,
@@ -302,7 +300,7 @@ pub fn run(
                 }
                 out.done_json(text.trim_end(), json!(c));
             } else if let Some(t) = target {
-                let list = backups.backups(t)?;
+                let list = api.backups_at(t)?;
                 let mut text = String::new();
                 for b in list.iter().rev() {
                     let _ = writeln!(
@@ -350,7 +348,7 @@ pub fn run(
                 }
                 _ => VerifyMode::Structure,
             };
-            let r = crate::service(vault)?.verify_backups(target, mode, &job)?;
+            let r = api.verify_backups(target, mode, &job)?;
             let mut text = format!(
                 "Checked {} backups and {} packs of '{}'; read back {} packs ({})",
                 r.backups,
@@ -374,7 +372,7 @@ pub fn run(
             }
         }
         BackupCmd::Prune { target, dry_run } => {
-            let r = crate::service(vault)?.prune_backups(target, *dry_run, &job)?;
+            let r = api.prune_backups(target, *dry_run, &job)?;
             let verb = if r.dry_run { "Would remove" } else { "Removed" };
             let text = format!(
                 "{verb} {} backups and {} packs ({}); kept {} backups",
@@ -391,13 +389,7 @@ pub fn run(
             project,
             to,
         } => {
-            let r = crate::service(vault)?.restore_backup(
-                target,
-                backup,
-                project.as_deref(),
-                to.clone(),
-                &job,
-            )?;
+            let r = api.restore_backup(target, backup, project.as_deref(), to.clone(), &job)?;
             let text = format!(
                 "Restored {} ({}, {}) from backup {} to {}",
                 match project {
@@ -416,8 +408,7 @@ pub fn run(
         }
         BackupCmd::Schedule { target, schedule } => {
             let schedule = schedule.trim().to_string();
-            let t =
-                crate::service(vault)?.change_backup_target(target, |t| t.schedule = schedule)?;
+            let t = api.change_backup_target(target, |t| t.schedule = schedule)?;
             let text = if t.schedule.is_empty() {
                 format!("Target '{target}' runs on demand only")
             } else {
@@ -434,8 +425,7 @@ pub fn run(
                 monthly: rules.monthly,
                 retention_days: rules.retention_days,
             };
-            let t =
-                crate::service(vault)?.change_backup_target(target, |t| t.retention = retention)?;
+            let t = api.change_backup_target(target, |t| t.retention = retention)?;
             out.done_json(&format!("Retention of '{target}' set"), json!(t));
         }
         BackupCmd::Pause { until } => {
@@ -444,7 +434,7 @@ pub fn run(
                 PauseUntil::Tomorrow => PauseLength::UntilTomorrow,
                 PauseUntil::Resumed => PauseLength::UntilResumed,
             };
-            let pause = crate::service(vault)?.pause_backups(Some(length))?;
+            let pause = api.pause_backups(Some(length))?;
             let text = match pause.as_ref().and_then(|p| p.until) {
                 Some(t) => format!("Scheduled backups are paused until {}", human::when(t, now)),
                 None => {
@@ -454,14 +444,14 @@ pub fn run(
             out.done_json(&text, json!(pause));
         }
         BackupCmd::Resume => {
-            crate::service(vault)?.pause_backups(None)?;
+            api.pause_backups(None)?;
             out.done_json(
                 "Scheduled backups run again; missed ones are caught up",
                 json!({ "paused": false }),
             );
         }
         BackupCmd::Health => {
-            let list = backups.health()?;
+            let list = api.backup_health()?;
             let mut text = String::new();
             for h in &list {
                 let _ = writeln!(
@@ -492,7 +482,7 @@ pub fn run(
     Ok(ExitCode::SUCCESS)
 }
 
-fn target(cmd: &TargetCmd, vault: &Arc<Vault>, backups: &Backups, out: &Out) -> Result<(), Error> {
+fn target(cmd: &TargetCmd, api: &Arc<Api>, out: &Out) -> Result<(), Error> {
     match cmd {
         TargetCmd::Add {
             name,
@@ -539,7 +529,7 @@ fn target(cmd: &TargetCmd, vault: &Arc<Vault>, backups: &Backups, out: &Out) -> 
                 retention: Retention::default(),
                 bandwidth_limit: bandwidth_limit.clone().map(kura_backup::Rate::Text),
             };
-            let r = crate::service(vault)?.add_backup_target(&t, secrets, *keyring)?;
+            let r = api.add_backup_target(&t, secrets, *keyring)?;
             let text = format!(
                 "Added target '{name}' ({}){}; it holds {} backups",
                 t.location.describe(),
@@ -549,18 +539,20 @@ fn target(cmd: &TargetCmd, vault: &Arc<Vault>, backups: &Backups, out: &Out) -> 
             out.done_json(&text, json!({"target": t, "test": r}));
         }
         TargetCmd::List => {
-            let list = backups.targets()?;
+            let status = api.backup_status();
+            if let Some(e) = status.error {
+                return Err(Error::new(ErrorKind::Io, e));
+            }
+            let list: Vec<Target> = status.targets.iter().map(|s| s.target.clone()).collect();
             let mut text = String::new();
-            for t in &list {
-                let behind = if !kura_backup::after_every_change(t) {
-                    String::new()
-                } else {
-                    match backups.last_success(&t.name)? {
-                        None => "; not backed up yet".into(),
-                        last => match backups.pending_changes(t, last.as_ref(), 0)? {
-                            None => "; up to date".into(),
-                            Some(c) => format!("; behind since {}", human::local_time(c.first)),
-                        },
+            for s in &status.targets {
+                let t = &s.target;
+                let behind = match (s.after_every_change, s.last_success, s.behind_since) {
+                    (false, ..) => String::new(),
+                    (true, None, _) => "; not backed up yet".into(),
+                    (true, Some(_), None) => "; up to date".into(),
+                    (true, Some(_), Some(first)) => {
+                        format!("; behind since {}", human::local_time(first))
                     }
                 };
                 let _ = writeln!(
@@ -586,7 +578,7 @@ fn target(cmd: &TargetCmd, vault: &Arc<Vault>, backups: &Backups, out: &Out) -> 
             );
         }
         TargetCmd::Test { name } => {
-            let r = crate::service(vault)?.test_backup_target(name)?;
+            let r = api.test_backup_target(name)?;
             out.done_json(
                 &format!(
                     "Target '{name}' is reachable and holds {} backups",
@@ -596,7 +588,7 @@ fn target(cmd: &TargetCmd, vault: &Arc<Vault>, backups: &Backups, out: &Out) -> 
             );
         }
         TargetCmd::Remove { name } => {
-            crate::service(vault)?.remove_backup_target(name)?;
+            api.remove_backup_target(name)?;
             out.done(&format!(
                 "Removed target '{name}' (its data was left at the target)"
             ));

@@ -24,7 +24,7 @@ use kura_api::Api;
 use kura_core::{
     ByteSize, CleanupCategory, CleanupOptions, Error, ErrorKind, ImportArchiveOptions,
     ImportOptions, Job, NewProject, ProjectFilter, ProjectSort, ProjectStatus, SnapshotOptions,
-    Trigger, Vault,
+    Trigger, Vault, VaultReader,
 };
 
 use crate::print::Out;
@@ -612,11 +612,14 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
         Command::Autostart { switch } => return autostart::run(*switch, out),
         _ => {}
     }
-    let vault = Arc::new(open_vault(cli)?);
-    let result = run_command(cli, out, &vault);
+    // Every command goes through the service, which owns the vault: a door reads the vault
+    // through it and changes it only with the service's operations, which announce each change
+    // in the vault's event log, as when the desktop app, `kura serve` or `kura mcp` makes it.
+    let api = Api::open(open_vault(cli)?)?;
+    let result = run_command(cli, out, &api);
     // A purge that could not remove everything does not start another one.
-    if !matches!(cli.command, Command::PurgeDiscarded) && vault.has_discarded() {
-        spawn_purge(&vault);
+    if !matches!(cli.command, Command::PurgeDiscarded) && api.vault().has_discarded() {
+        spawn_purge(api.vault());
     }
     result
 }
@@ -624,7 +627,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
 /// Starts `kura purge-discarded` on its own, so that removing the folders an archive or a
 /// deletion moved aside does not hold up this command (see `Vault::purge_discarded`). Should
 /// it not start, the next `gc`, cleanup or app start removes them.
-fn spawn_purge(vault: &Vault) {
+fn spawn_purge(vault: &VaultReader) {
     use std::os::unix::process::CommandExt;
     use std::process::{Command as Process, Stdio};
     let Ok(exe) = std::env::current_exe() else {
@@ -645,14 +648,8 @@ fn spawn_purge(vault: &Vault) {
     }
 }
 
-/// The service over the vault, for the commands that change it: each change is announced in the
-/// vault's event log, as when the desktop app, `kura serve` or `kura mcp` makes it, so their
-/// views and event streams follow it.
-fn service(vault: &Arc<Vault>) -> Result<Arc<Api>, Error> {
-    Ok(Api::open(vault.clone())?)
-}
-
-fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Error> {
+fn run_command(cli: &Cli, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
+    let vault = api.vault();
     let now = || {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -669,18 +666,16 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
             WorkspaceCmd::List => out.workspaces(&vault.workspaces()?),
             WorkspaceCmd::Current => out.workspace(&vault.current_workspace()?, None),
             WorkspaceCmd::Create { name } => {
-                out.workspace(&service(vault)?.create_workspace(name)?, Some("Created"))
+                out.workspace(&api.create_workspace(name)?, Some("Created"))
             }
-            WorkspaceCmd::Rename { name, new_name } => out.workspace(
-                &service(vault)?.rename_workspace(name, new_name)?,
-                Some("Renamed"),
-            ),
-            WorkspaceCmd::Switch { name } => out.workspace(
-                &service(vault)?.switch_workspace(name)?,
-                Some("Switched to"),
-            ),
+            WorkspaceCmd::Rename { name, new_name } => {
+                out.workspace(&api.rename_workspace(name, new_name)?, Some("Renamed"))
+            }
+            WorkspaceCmd::Switch { name } => {
+                out.workspace(&api.switch_workspace(name)?, Some("Switched to"))
+            }
             WorkspaceCmd::Delete { name, move_to } => {
-                service(vault)?.delete_workspace(name, move_to.as_deref())?;
+                api.delete_workspace(name, move_to.as_deref())?;
                 out.done(&format!("Deleted workspace '{name}'"));
             }
         },
@@ -693,7 +688,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 tags,
                 workspace,
             } => {
-                let p = service(vault)?.create_project(&NewProject {
+                let p = api.create_project(&NewProject {
                     name: name.clone(),
                     workspace: workspace.clone(),
                     template: template.clone(),
@@ -710,7 +705,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 kind,
                 workspace,
             } => {
-                let p = service(vault)?.import_folder(
+                let p = api.import_folder(
                     path,
                     &ImportOptions {
                         name: name.clone(),
@@ -729,22 +724,20 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
             }
             ProjectCmd::Show { project } => out.project(&vault.project(project)?, None, now()),
             ProjectCmd::Rename { project, new_name } => out.project(
-                &service(vault)?.rename_project(project, new_name)?,
+                &api.rename_project(project, new_name)?,
                 Some("Renamed"),
                 now(),
             ),
-            ProjectCmd::Move { project, workspace } => out.project(
-                &service(vault)?.move_project(project, workspace)?,
-                Some("Moved"),
-                now(),
-            ),
+            ProjectCmd::Move { project, workspace } => {
+                out.project(&api.move_project(project, workspace)?, Some("Moved"), now())
+            }
             ProjectCmd::Edit {
                 project,
                 description,
                 kind,
                 git_remote,
             } => out.project(
-                &service(vault)?.edit_project(
+                &api.edit_project(
                     project,
                     description.as_deref(),
                     kind.as_deref(),
@@ -758,7 +751,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 add,
                 remove,
             } => out.project(
-                &service(vault)?.tag_project(project, add, remove)?,
+                &api.tag_project(project, add, remove)?,
                 Some("Tagged"),
                 now(),
             ),
@@ -777,17 +770,17 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 let p = if parsed.is_empty() {
                     vault.project(project)?
                 } else {
-                    service(vault)?.set_metadata(project, &parsed)?
+                    api.set_metadata(project, &parsed)?
                 };
                 out.metadata(&p);
             }
             ProjectCmd::Delete { project, hard } => {
                 if *hard {
                     let p = vault.project(project)?;
-                    service(vault)?.delete_project(&p.id)?;
+                    api.delete_project(&p.id)?;
                     out.done(&format!("Deleted project '{}' for good", p.name));
                 } else {
-                    let p = service(vault)?.trash_project(project)?;
+                    let p = api.trash_project(project)?;
                     out.project(&p, Some("Moved to the trash:"), now());
                 }
             }
@@ -807,7 +800,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 out.restored(&r, &format!("Exported to {}", dest.display()));
             }
             ProjectCmd::SaveTemplate { project, name } => {
-                let t = service(vault)?.save_template(project, name)?;
+                let t = api.save_template(project, name)?;
                 out.templates(std::slice::from_ref(&t));
             }
         },
@@ -822,7 +815,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 now(),
             ),
             TrashCmd::Restore { project } => out.project(
-                &service(vault)?.untrash_project(project)?,
+                &api.untrash_project(project)?,
                 Some("Restored from the trash:"),
                 now(),
             ),
@@ -849,11 +842,9 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                                 format!("cannot open {}: {e}", src.display()),
                             )
                         })?;
-                        service(vault)?.save_file(project, path, &mut f)?
+                        api.save_file(project, path, &mut f)?
                     }
-                    None => {
-                        service(vault)?.save_file(project, path, &mut std::io::stdin().lock())?
-                    }
+                    None => api.save_file(project, path, &mut std::io::stdin().lock())?,
                 };
                 out.done_json(
                     &format!("Saved {path} ({})", human::bytes(n)),
@@ -861,11 +852,11 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 );
             }
             FileCmd::Rename { project, from, to } => {
-                service(vault)?.rename_file(project, from, to)?;
+                api.rename_file(project, from, to)?;
                 out.done(&format!("Renamed {from} to {to}"));
             }
             FileCmd::Delete { project, path } => {
-                service(vault)?.delete_file(project, path)?;
+                api.delete_file(project, path)?;
                 out.done(&format!("Deleted {path}"));
             }
         },
@@ -883,7 +874,6 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 trigger: Some(*trigger),
                 allow_empty: *allow_empty,
             };
-            let api = service(vault)?;
             let reports = if *all {
                 api.snapshot_changed(false, &opts, &job(cli))?
             } else {
@@ -924,8 +914,8 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
             file,
         } => {
             let r = match file {
-                Some(f) => service(vault)?.restore_file(project, version, f, &job(cli))?,
-                None => service(vault)?.restore_project(project, version, &job(cli))?,
+                Some(f) => api.restore_file(project, version, f, &job(cli))?,
+                None => api.restore_project(project, version, &job(cli))?,
             };
             out.restored(&r, &format!("Restored version {}", &r.version[..10]));
         }
@@ -936,10 +926,10 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 return Ok(ExitCode::from(exit_code(ErrorKind::Corrupt)));
             }
         }
-        Command::Backup(cmd) => return backup::run(cmd, vault, out, job(cli), now()),
-        Command::Gc => out.gc(&service(vault)?.gc(&job(cli))?),
+        Command::Backup(cmd) => return backup::run(cmd, api, out, job(cli), now()),
+        Command::Gc => out.gc(&api.gc(&job(cli))?),
         Command::PurgeDiscarded => {
-            vault.purge_discarded()?;
+            api.purge_discarded()?;
         }
         Command::Stats => out.stats(&vault.stats()?, now()),
         Command::Git(cmd) => match cmd {
@@ -964,21 +954,21 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 out.git_log(&vault.folder_git_log(project, *limit)?, now())
             }
             GitCmd::Init { project } => {
-                service(vault)?.init_folder_git(project)?;
+                api.init_folder_git(project)?;
                 out.done(&format!("Made the folder of '{project}' a git repository"));
             }
         },
         Command::Archive(args) => match (&args.cmd, &args.project) {
             (Some(ArchiveCmd::List), _) => out.archives(&vault.list_archives()?, now()),
             (Some(ArchiveCmd::Verify { archive }), _) => {
-                let r = service(vault)?.verify_archive(archive, &job(cli))?;
+                let r = api.verify_archive(archive, &job(cli))?;
                 out.archive_verify(&r);
                 if !r.is_ok() {
                     return Ok(ExitCode::from(exit_code(ErrorKind::Corrupt)));
                 }
             }
             (Some(ArchiveCmd::Cold), _) => {
-                let r = service(vault)?.cold_pass(&job(cli))?;
+                let r = api.cold_pass(&job(cli))?;
                 let text = if r.target.is_empty() {
                     "The cold tier is off: set archive.cold_target to a backup target (kura config set archive.cold_target NAME)".to_string()
                 } else {
@@ -992,23 +982,22 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 };
                 out.done_json(&text, serde_json::json!(r));
             }
-            (None, Some(project)) => out.archive(
-                &service(vault)?.archive_project(project, &job(cli))?,
-                "Archived",
-            ),
+            (None, Some(project)) => {
+                out.archive(&api.archive_project(project, &job(cli))?, "Archived")
+            }
             (None, None) => {
-                let made = service(vault)?.archive_idle_projects(&job(cli))?;
+                let made = api.archive_idle_projects(&job(cli))?;
                 out.archives(&made, now());
             }
         },
         Command::Archives => out.archives(&vault.list_archives()?, now()),
         Command::Unarchive { archive } => {
-            let p = service(vault)?.unarchive_project(archive, &job(cli))?;
+            let p = api.unarchive_project(archive, &job(cli))?;
             out.project(&p, Some("Unarchived"), now());
         }
         Command::Extract { archive, dest } => {
             // An archive kept only in the cold tier is fetched back first.
-            out.extracted(&service(vault)?.extract_archive(archive, dest, &job(cli))?)
+            out.extracted(&api.extract_archive(archive, dest, &job(cli))?)
         }
         Command::Import {
             file,
@@ -1022,18 +1011,18 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 kind: kind.clone(),
             };
             // A file here, or an archive kept at a backup target: s3://TARGET/path/to/file.
-            let p = service(vault)?.import_archive(file, &opts, &job(cli))?;
+            let p = api.import_archive(file, &opts, &job(cli))?;
             out.project(&p, Some("Imported"), now());
         }
         Command::Quota => out.quota(&vault.quota_status()?),
         Command::Serve(args) => return serve::run(args, vault.root(), out),
-        Command::Record(args) => records::run(args, vault, out)?,
-        Command::Share(args) => return share::run(args, vault, out, job(cli), now()),
+        Command::Record(args) => records::run(args, api, out)?,
+        Command::Share(args) => return share::run(args, api, out, job(cli), now()),
         Command::Cleanup(args) => match &args.cmd {
             Some(CleanupCmd::History { limit }) => {
                 out.cleanup_runs(&vault.cleanup_runs(*limit)?, now())
             }
-            None => out.cleanup(&service(vault)?.cleanup(
+            None => out.cleanup(&api.cleanup(
                 &CleanupOptions {
                     dry_run: args.dry_run,
                     only: args.only.clone(),
@@ -1052,7 +1041,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
             max_line_bytes,
             max_depth,
         } => kura_mcp::run_stdio(
-            vault.clone(),
+            api.clone(),
             kura_mcp::Options {
                 allow_destructive: *allow_destructive,
                 read_only: *read_only,
@@ -1073,7 +1062,7 @@ fn run_command(cli: &Cli, out: &Out, vault: &Arc<Vault>) -> Result<ExitCode, Err
                 out.done_json(&v, serde_json::json!({"key": key, "value": v}));
             }
             ConfigCmd::Set { key, value } => {
-                let c = service(vault)?.set_config(key, value)?;
+                let c = api.set_config(key, value)?;
                 let v = c.get(key)?;
                 out.done_json(
                     &format!("{key} = {v}"),

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use kura_core::{
     ArchiveInfo, ArchiveVerifyReport, CleanupReport, Config, Diff, Error, ExtractReport, FileEntry,
     FileState, FolderGitCommit, FolderGitStatus, GcReport, Job, Project, QuotaStatus, QuotaUsage,
-    RestoreReport, SnapshotReport, Stats, Template, Vault, VerifyReport, Version, Workspace,
+    RestoreReport, SnapshotReport, Stats, Template, VaultReader, VerifyReport, Version, Workspace,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -55,7 +55,7 @@ impl Out {
         }
     }
 
-    pub fn status(&self, vault: &Vault, ws: &Workspace, stats: &Stats) {
+    pub fn status(&self, vault: &VaultReader, ws: &Workspace, stats: &Stats) {
         if self.json {
             print_json(&json!({
                 "vault": vault.root(),

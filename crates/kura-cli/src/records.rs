@@ -7,9 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use kura_api::Api;
 use kura_core::{
     CollectionSettings, Error, ErrorKind, Record, RecordDelete, RecordFilter, RecordOp, RecordPage,
-    RecordPut, RecordQuery, Vault,
+    RecordPut, RecordQuery,
 };
 use serde_json::{json, Value};
 
@@ -232,15 +233,12 @@ fn record_text(r: &Record) -> String {
     serde_json::to_string_pretty(&r.value).unwrap_or_default()
 }
 
-/// Reads go to the records store; writes through the service, which announces them
-/// (`records.changed`) as every other door's.
-pub fn run(args: &RecordArgs, vault: &Arc<Vault>, out: &Out) -> Result<(), Error> {
+/// Through the service, which announces the writes (`records.changed`) as every other door's.
+pub fn run(args: &RecordArgs, api: &Arc<Api>, out: &Out) -> Result<(), Error> {
     let project = args.project.as_deref();
-    let scope = vault.records_scope(project)?;
-    let records = vault.records()?;
     match &args.cmd {
         RecordCmd::Get { collection, key } => {
-            let r = records.get(&scope, collection, key)?;
+            let r = api.record_get(project, collection, key)?;
             out.done_json(&record_text(&r), json!(r));
         }
         RecordCmd::Put {
@@ -255,7 +253,7 @@ pub fn run(args: &RecordArgs, vault: &Arc<Vault>, out: &Out) -> Result<(), Error
                 Some(v) if v != "-" => v.to_string(),
                 _ => read_input(None)?,
             };
-            let r = crate::service(vault)?.record_put(
+            let r = api.record_put(
                 project,
                 RecordPut {
                     collection: collection.clone(),
@@ -278,7 +276,7 @@ pub fn run(args: &RecordArgs, vault: &Arc<Vault>, out: &Out) -> Result<(), Error
             key,
             if_rev,
         } => {
-            let existed = crate::service(vault)?.record_delete(
+            let existed = api.record_delete(
                 project,
                 RecordDelete {
                     collection: collection.clone(),
@@ -296,7 +294,7 @@ pub fn run(args: &RecordArgs, vault: &Arc<Vault>, out: &Out) -> Result<(), Error
         RecordCmd::List {
             collection: None, ..
         } => {
-            let list = records.collections(&scope)?;
+            let list = api.record_collections(project)?;
             let mut text = String::new();
             for c in &list {
                 let _ = write!(text, "{:<24} {:>8} records", c.name, c.records);
@@ -319,8 +317,8 @@ pub fn run(args: &RecordArgs, vault: &Arc<Vault>, out: &Out) -> Result<(), Error
             limit,
             cursor,
         } => {
-            let page = records.list(
-                &scope,
+            let page = api.record_list(
+                project,
                 collection,
                 prefix.as_deref(),
                 cursor.as_deref(),
@@ -347,12 +345,12 @@ pub fn run(args: &RecordArgs, vault: &Arc<Vault>, out: &Out) -> Result<(), Error
                 cursor: cursor.clone(),
                 key_prefix: None,
             };
-            let page = records.query(&scope, collection, &q)?;
+            let page = api.record_query(project, collection, &q)?;
             out.done_json(page_text(&page).trim_end(), json!(page));
         }
         RecordCmd::Batch { file } => {
             let ops = parse_ops(&read_input(file.as_deref())?)?;
-            let done = crate::service(vault)?.record_batch(project, ops)?;
+            let done = api.record_batch(project, ops)?;
             out.done_json(&format!("Applied {} operations", done.len()), json!(done));
         }
         RecordCmd::Settings {
@@ -364,13 +362,13 @@ pub fn run(args: &RecordArgs, vault: &Arc<Vault>, out: &Out) -> Result<(), Error
             let schema = match (schema, no_schema) {
                 (Some(f), _) => Some(parse_json(&read_input(Some(f))?, "the schema")?),
                 (None, true) => None,
-                (None, false) => records
-                    .collections(&scope)?
+                (None, false) => api
+                    .record_collections(project)?
                     .into_iter()
                     .find(|c| c.name == *collection)
                     .and_then(|c| c.schema),
             };
-            let info = crate::service(vault)?.record_configure(
+            let info = api.record_configure(
                 project,
                 collection,
                 CollectionSettings {
@@ -392,7 +390,7 @@ pub fn run(args: &RecordArgs, vault: &Arc<Vault>, out: &Out) -> Result<(), Error
             out.done_json(&text, json!(info));
         }
         RecordCmd::Drop { collection } => {
-            let n = crate::service(vault)?.record_drop_collection(project, collection)?;
+            let n = api.record_drop_collection(project, collection)?;
             out.done_json(
                 &format!("Deleted collection '{collection}' ({n} records)"),
                 json!({"records": n}),

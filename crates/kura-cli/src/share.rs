@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
+use kura_api::Api;
 use kura_backup::{Share, ShareRequest, ShareState};
-use kura_core::{Error, ErrorKind, Job, Vault};
+use kura_core::{Error, ErrorKind, Job};
 use serde_json::json;
 
 use crate::human;
@@ -56,13 +57,12 @@ fn state_text(s: &Share) -> &'static str {
 
 pub fn run(
     args: &ShareArgs,
-    vault: &Arc<Vault>,
+    api: &Arc<Api>,
     out: &Out,
     job: Job,
     now: i64,
 ) -> Result<ExitCode, Error> {
     // Through the service: a new, revoked or pruned share is announced (`share.changed`).
-    let api = crate::service(vault)?;
     match &args.cmd {
         None => {
             let (Some(project), Some(target)) = (&args.project, &args.target) else {

@@ -50,6 +50,7 @@ use crate::snapshot::SnapshotOptions;
 use crate::staging::Staging;
 use crate::unpack::{self, Format};
 use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// Buffer between the compressor and the archive file.
 const WRITE_BUFFER: usize = 1 << 20;
@@ -1155,7 +1156,9 @@ impl Vault {
         }
         Ok(out)
     }
+}
 
+impl VaultReader {
     /// Active projects nobody changed or opened for `archive.archive_after_days` days.
     pub fn idle_projects(&self) -> Result<Vec<Project>> {
         let days = self.config().archive.archive_after_days;
@@ -1309,7 +1312,9 @@ impl Vault {
             problems,
         })
     }
+}
 
+impl Vault {
     /// Unpacks an archive — one of the vault's (by id or project) or any `.tar.zst`, `.tar.gz`
     /// or `.zip` file — into `dest`, which must not exist or be empty. Entries that would land
     /// outside `dest` are refused; on any failure what was written is removed.

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// How long the change log remembers (both logs keep a week).
 pub const CHANGE_LOG_SECS: i64 = kura_records::CHANGE_LOG_SECS;
@@ -20,7 +20,7 @@ pub struct Changes {
     pub last: i64,
 }
 
-impl Vault {
+impl VaultReader {
     /// The changes made at or after `since` (Unix seconds) to projects, their versions, labels,
     /// metadata and archives, workspaces, and records; `None` when nothing changed. Reading,
     /// sizes being recounted and a project being opened are not changes. A `since` older than
@@ -32,7 +32,7 @@ impl Vault {
             .query_row([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
         // A vault that never kept a record has no records database, and asking makes none.
         let records = if self.root().join("records.db").exists() {
-            self.records()?.changes_since(since)?
+            self.records_store()?.changes_since(since)?
         } else {
             None
         };

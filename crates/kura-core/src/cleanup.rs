@@ -25,6 +25,7 @@ use crate::job::Job;
 use crate::snapshot::dir_size;
 use crate::staging::{self, Leftover};
 use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// Temporary leftovers younger than this may belong to a running operation.
 const LEFTOVER_AGE_SECS: u64 = 3600;
@@ -311,7 +312,9 @@ impl Vault {
         report.id = db.last_insert_rowid();
         Ok(report)
     }
+}
 
+impl VaultReader {
     /// Past cleanup runs, newest first (at most `limit`).
     pub fn cleanup_runs(&self, limit: Option<u32>) -> Result<Vec<CleanupReport>> {
         let db = self.db();
@@ -344,7 +347,9 @@ impl Vault {
             .parsed_schedule()?
             .and_then(|s| s.next_after_secs(after, &chrono::Local)))
     }
+}
 
+impl Vault {
     fn purge_trash(&self, dry_run: bool) -> Result<Vec<CleanupItem>> {
         let days = self.config().cleanup.trash_days;
         if days == 0 {
@@ -582,7 +587,9 @@ impl Vault {
         }
         Ok(items)
     }
+}
 
+impl VaultReader {
     /// Whether a catalog row has `path` as its project folder or its history. Also true for a
     /// path that is not one of the vault's own project folders or histories (a claim names
     /// nothing else), and when the catalog cannot be read: then nothing is removed.
@@ -605,7 +612,9 @@ impl Vault {
             )
             .unwrap_or(true)
     }
+}
 
+impl Vault {
     fn clean_cache(&self, dry_run: bool) -> Result<Vec<CleanupItem>> {
         let mut items = Vec::new();
         let tmp = [kura_durable::TEMP_PREFIX];

@@ -9,6 +9,7 @@ use crate::archive::{info_from_row, ArchiveInfo, ARCHIVE_COLUMNS};
 use crate::durable;
 use crate::error::{Error, Result};
 use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// Where an archive's copy in the cold tier is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,7 +49,9 @@ impl Vault {
         }
         Ok(())
     }
+}
 
+impl VaultReader {
     /// The local archive files that may go now: those with a verified copy in the cold tier,
     /// made or fetched back more than `keep_days` ago; then, while all local archives together
     /// hold more than `cap` bytes (0: no cap), more of them, the longest here first.
@@ -82,7 +85,9 @@ impl Vault {
         }
         Ok(out)
     }
+}
 
+impl Vault {
     /// Removes the local file of archive `id`, which must have a verified copy in the cold
     /// tier; returns the bytes freed. The catalog keeps the project and the archive, so it is
     /// still listed and searchable.

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::durable::{self, FileLock};
 use crate::error::{Error, Result};
 use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// The bin under the vault folder.
 const BIN: &str = "discard";
@@ -47,7 +48,9 @@ impl Vault {
         };
         removed.map_err(|e| Error::io("remove", path, e))
     }
+}
 
+impl VaultReader {
     /// True when something waits in a bin.
     pub fn has_discarded(&self) -> bool {
         self.bins().iter().any(|b| {
@@ -56,7 +59,9 @@ impl Vault {
                 .unwrap_or(false)
         })
     }
+}
 
+impl Vault {
     /// Removes everything waiting in the bins, and the catalog's file rows of archived projects;
     /// returns how many trees went. A purge already at work is waited for (and leaves this one
     /// little to do). Read-only folders (Go's module cache makes them) are made writable first; a
@@ -97,7 +102,9 @@ impl Vault {
         }
         Ok(removed)
     }
+}
 
+impl VaultReader {
     /// The bin a rename of `path` can reach: the vault's for what is under the vault folder,
     /// the projects folder's for what is under a projects folder kept elsewhere.
     fn bin_for(&self, path: &Path) -> Option<PathBuf> {

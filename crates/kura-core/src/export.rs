@@ -6,7 +6,7 @@ use std::io::Write;
 
 use crate::error::{Error, Result};
 use crate::job::Job;
-use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// zstd level of packed exports: fast, since they are made while sent.
 pub const EXPORT_ZSTD_LEVEL: i32 = 3;
@@ -55,7 +55,7 @@ impl ExportedVersion {
     }
 }
 
-impl Vault {
+impl VaultReader {
     /// Writes version `version` (the latest when `None`) of a project, with its records when
     /// `with_records` (see [`Vault::export_version_with`]), to a temporary folder in the vault,
     /// ready to be packed by [`ExportedVersion::pack`].

@@ -16,6 +16,7 @@ use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::job::Job;
 use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// What a scanned entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -602,7 +603,7 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
-impl Vault {
+impl VaultReader {
     /// A preview of a file of the project's folder: its text (up to 1 MiB), or an image as a
     /// `data:` URL (up to 8 MiB).
     pub fn preview_file(&self, reference: &str, rel: &str) -> Result<FilePreview> {
@@ -646,7 +647,9 @@ impl Vault {
             Err(_) => Ok(preview(PreviewKind::Binary, None, None)),
         }
     }
+}
 
+impl Vault {
     /// Copies files and folders (dropped onto a project, say) into the project folder under
     /// `dest_dir` ("" for the top). Folders are copied with everything in them; symlinks are
     /// copied as links. Anything that would land outside the project is refused before a byte
@@ -769,7 +772,9 @@ impl Vault {
         self.bump_updated(&p)?;
         Ok(report)
     }
+}
 
+impl VaultReader {
     /// Lists a project's files (optionally only those under `prefix`), comparing the folder with
     /// the latest version: new, modified and deleted files are marked.
     pub fn list_files(&self, reference: &str, prefix: Option<&str>) -> Result<Vec<FileEntry>> {
@@ -865,7 +870,9 @@ impl Vault {
         }
         Ok((f, meta.len(), path))
     }
+}
 
+impl Vault {
     /// Saves a file into the project's folder from a stream (created or replaced atomically,
     /// folders created as needed); returns the bytes written. The next snapshot records it.
     pub fn save_file(&self, reference: &str, rel: &str, data: &mut dyn Read) -> Result<u64> {
@@ -970,7 +977,9 @@ impl Vault {
             .execute(params![now, p.id])?;
         Ok(())
     }
+}
 
+impl VaultReader {
     /// Opens a project's history; an archived project has none in the vault.
     pub(crate) fn open_history(&self, p: &crate::project::Project) -> Result<git2::Repository> {
         if p.status == crate::project::ProjectStatus::Archived {

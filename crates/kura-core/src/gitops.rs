@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::error::{Error, ErrorKind, Result};
 use crate::history;
 use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// The state of the git repository in a project's folder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -90,7 +91,7 @@ fn status_letters(s: git2::Status) -> String {
     format!("{index}{tree}")
 }
 
-impl Vault {
+impl VaultReader {
     fn folder_repo(&self, reference: &str) -> Result<(crate::Project, Repository)> {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
@@ -158,7 +159,9 @@ impl Vault {
         }
         Ok(out)
     }
+}
 
+impl Vault {
     /// Creates a git repository in the project's folder (`git init`).
     pub fn init_folder_git(&self, reference: &str) -> Result<()> {
         let p = self.project(reference)?;
@@ -177,7 +180,9 @@ impl Vault {
         Repository::init_opts(&p.path, &opts)?;
         Ok(())
     }
+}
 
+impl VaultReader {
     /// Pushes the project's version history to `remote` (default: the project's git remote) as
     /// `branch` (default `main`). Uses the `git` program, so the user's credentials, SSH agent and
     /// URL rewrites apply. A remote whose branch has other history is refused, never overwritten.

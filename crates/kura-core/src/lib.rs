@@ -94,7 +94,7 @@ pub use snapshot::{SnapshotOptions, SnapshotReport};
 pub use stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};
 pub use template::Template;
 pub use upload::Upload;
-pub use vault::{ChunkHold, Clock, SystemClock, Vault, DEFAULT_WORKSPACE};
+pub use vault::{ChunkHold, Clock, SystemClock, Vault, VaultReader, DEFAULT_WORKSPACE};
 pub use verify::{GcReport, Problem, VerifyReport};
 pub use versions::{Change, Diff, FileDiff};
 pub use workspace::{check_project_name, Workspace};

@@ -16,6 +16,7 @@ use crate::snapshot::SnapshotOptions;
 use crate::staging::Staging;
 use crate::template;
 use crate::vault::Vault;
+use crate::vault::VaultReader;
 use crate::workspace::check_name;
 
 /// Where a project is in its life.
@@ -452,7 +453,7 @@ fn check_tag(tag: &str) -> Result<String> {
     Ok(t.to_string())
 }
 
-impl Vault {
+impl VaultReader {
     /// Finds a project by id, by `workspace/name`, or by name (in the active workspace first,
     /// then anywhere if the name is unique).
     pub fn project(&self, reference: &str) -> Result<Project> {
@@ -550,7 +551,9 @@ impl Vault {
         };
         Ok(crate::listing::select(&all, filter, workspace.as_deref()))
     }
+}
 
+impl Vault {
     /// Creates a project, blank or from a template, and records its first version.
     pub fn create_project(&self, new: &NewProject) -> Result<Project> {
         let template_name = new.template.as_deref().unwrap_or("empty");
@@ -688,7 +691,9 @@ impl Vault {
         }
         self.project_by_id(id)
     }
+}
 
+impl VaultReader {
     fn project_linked_at(&self, path: &Path) -> Result<Option<String>> {
         let db = self.db();
         Ok(db
@@ -699,7 +704,9 @@ impl Vault {
             )
             .optional()?)
     }
+}
 
+impl Vault {
     /// Claims a fresh folder for a managed project: created empty here, so that two creates or
     /// imports at the same moment never share one (and one's cleanup cannot remove the other's
     /// files). A rename of a finished folder onto the claimed one replaces it.
@@ -743,7 +750,9 @@ impl Vault {
             }
         }
     }
+}
 
+impl VaultReader {
     /// Fails with `already_exists` when the workspace (the active one for `None`) has a project
     /// named `name`.
     pub(crate) fn check_name_free(&self, name: &str, workspace: Option<&str>) -> Result<()> {
@@ -764,7 +773,9 @@ impl Vault {
         }
         Ok(())
     }
+}
 
+impl Vault {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn insert_project(
         &self,

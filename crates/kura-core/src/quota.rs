@@ -16,7 +16,7 @@ use crate::config::ByteSize;
 use crate::error::{Error, ErrorKind, Result};
 use crate::project::Project;
 use crate::unpack::Budget;
-use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// How close a usage is to its limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -118,7 +118,7 @@ pub struct DiskSpace {
     pub low: bool,
 }
 
-impl Vault {
+impl VaultReader {
     /// Usage against `quota.max_project_size` and `quota.total_quota`, with warnings at 80%
     /// and 90%.
     pub fn quota_status(&self) -> Result<QuotaStatus> {

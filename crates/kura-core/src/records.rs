@@ -9,6 +9,7 @@ use kura_records::ScopeSettings;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 pub use kura_records::{
     CollectionInfo, CollectionSettings, Record, RecordDelete, RecordFilter, RecordOp,
@@ -40,8 +41,15 @@ impl From<kura_records::Error> for Error {
 }
 
 impl Vault {
-    /// The vault's records (opened, or created, on first use).
+    /// The vault's records (opened, or created, on first use), to read and write.
     pub fn records(&self) -> Result<&Records> {
+        self.records_store()
+    }
+}
+
+impl VaultReader {
+    /// The records store, for this crate's reads (opened, or created, on first use).
+    pub(crate) fn records_store(&self) -> Result<&Records> {
         if let Some(r) = self.records.get() {
             return Ok(r);
         }
@@ -52,7 +60,9 @@ impl Vault {
         let opened = Records::open(&self.root().join("records.db"))?;
         Ok(self.records.get_or_init(|| opened))
     }
+}
 
+impl VaultReader {
     /// The scope of a project's records: its id, after checking it exists (`reference` is a name
     /// or an id); `None` gives the vault's own records.
     pub fn records_scope(&self, project: Option<&str>) -> Result<String> {
@@ -64,7 +74,7 @@ impl Vault {
 
     /// Copies the records database, consistent as of one moment, to `dest` (for backups).
     pub fn backup_records_to(&self, dest: &Path) -> Result<()> {
-        self.records()?.backup_to(dest).map_err(|e| {
+        self.records_store()?.backup_to(dest).map_err(|e| {
             Error::new(
                 ErrorKind::Io,
                 format!("cannot copy the records to {}: {e}", dest.display()),
@@ -76,7 +86,7 @@ impl Vault {
     /// settings; `None` when it has none.
     pub(crate) fn records_for_archive(&self, id: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
         let mut lines = Vec::new();
-        let (n, settings) = self.records()?.export_scope(id, &mut lines)?;
+        let (n, settings) = self.records_store()?.export_scope(id, &mut lines)?;
         if n == 0 && settings.collections.is_empty() {
             return Ok(None);
         }
@@ -127,7 +137,9 @@ impl Vault {
             }
         }
     }
+}
 
+impl Vault {
     /// Brings a project's records back from an unpacked archive folder `top`, when it holds
     /// any and the project has none here (an unarchive in the same vault keeps the records that
     /// never left it).

@@ -19,6 +19,7 @@ use crate::job::Job;
 use crate::pointer::Pointer;
 use crate::snapshot::SnapshotOptions;
 use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// What an export or restore wrote.
 #[derive(Clone, Debug, Serialize)]
@@ -62,7 +63,7 @@ enum WriteMode {
     Replace,
 }
 
-impl Vault {
+impl VaultReader {
     /// Writes one file of a version to `dest`; returns its size.
     fn write_tree_file(
         &self,
@@ -276,7 +277,9 @@ impl Vault {
             unsaved,
         })
     }
+}
 
+impl Vault {
     /// Restores a project's folder to a version: files are written back, files that the version
     /// does not have are removed (ignored files are left alone). The current state is kept as
     /// a version first, and the restored state is recorded as a new version after.

@@ -16,7 +16,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// Projects by status.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -165,7 +165,7 @@ impl Stats {
     pub const TOP_PROJECTS: usize = 200;
 }
 
-impl Vault {
+impl VaultReader {
     /// Computes the storage statistics.
     pub fn stats(&self) -> Result<Stats> {
         let disk = self.disk_usage();

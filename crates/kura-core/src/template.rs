@@ -9,6 +9,7 @@ use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::job::Job;
 use crate::vault::Vault;
+use crate::vault::VaultReader;
 use crate::workspace::check_name;
 
 /// A template a project can start from.
@@ -93,7 +94,7 @@ pub(crate) fn write_into(source: &Source, dest: &Path) -> Result<()> {
     }
 }
 
-impl Vault {
+impl VaultReader {
     /// All templates: built-in first, then saved ones by name.
     pub fn templates(&self) -> Result<Vec<Template>> {
         let mut out: Vec<Template> = BUILTIN
@@ -147,7 +148,9 @@ impl Vault {
             "there is no template '{name}'; `kura template list` shows them"
         )))
     }
+}
 
+impl Vault {
     /// Saves the latest version of a project as a template that new projects can start from.
     pub fn save_template(&self, reference: &str, name: &str) -> Result<Template> {
         let name = check_name("template", name)?;

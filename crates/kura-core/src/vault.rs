@@ -45,7 +45,18 @@ impl Clock for SystemClock {
 
 /// An open vault. Cheap to share between threads (`Arc<Vault>`); several processes may open the
 /// same vault at once.
+///
+/// What only reads it is on [`VaultReader`], which a vault dereferences to; what changes it is on
+/// `Vault` itself. The doors (CLI, desktop, HTTP, MCP) hold the service (`kura_api::Api`), which
+/// owns the vault and hands them a `&VaultReader` alone: every change they make goes through the
+/// service, which announces it.
 pub struct Vault {
+    reader: VaultReader,
+}
+
+/// An open vault, read-only: everything of [`Vault`] that reads without changing the vault (its
+/// caches aside).
+pub struct VaultReader {
     root: PathBuf,
     config: RwLock<Arc<Config>>,
     db: Mutex<Connection>,
@@ -61,9 +72,25 @@ pub struct Vault {
     door: RwLock<Trigger>,
 }
 
+impl std::ops::Deref for Vault {
+    type Target = VaultReader;
+
+    fn deref(&self) -> &VaultReader {
+        &self.reader
+    }
+}
+
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Vault").field("root", &self.root).finish()
+    }
+}
+
+impl std::fmt::Debug for VaultReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultReader")
+            .field("root", &self.root)
+            .finish()
     }
 }
 
@@ -172,21 +199,25 @@ impl Vault {
                 .join(kura_durable::SPARES_DIR),
         );
         let vault = Vault {
-            spares,
-            root,
-            config: RwLock::new(Arc::new(config)),
-            db: Mutex::new(conn),
-            chunks,
-            clock,
-            listing: Mutex::default(),
-            records: std::sync::OnceLock::new(),
-            records_init: Mutex::new(()),
-            door: RwLock::new(Trigger::Manual),
+            reader: VaultReader {
+                spares,
+                root,
+                config: RwLock::new(Arc::new(config)),
+                db: Mutex::new(conn),
+                chunks,
+                clock,
+                listing: Mutex::default(),
+                records: std::sync::OnceLock::new(),
+                records_init: Mutex::new(()),
+                door: RwLock::new(Trigger::Manual),
+            },
         };
         vault.ensure_default_workspace()?;
         Ok(vault)
     }
+}
 
+impl VaultReader {
     /// Says which door this process serves (desktop, cli, http, mcp): versions taken without a
     /// trigger of their own (imports, restores, unarchiving) name it.
     pub fn set_door(&self, door: Trigger) {
@@ -215,7 +246,9 @@ impl Vault {
     pub fn config_path(&self) -> PathBuf {
         self.root.join("config.toml")
     }
+}
 
+impl Vault {
     /// Changes one setting in `config.toml` (validated) and in this handle; returns the settings
     /// now in force. Other processes see it when they next open the vault. (The chunk store's
     /// compression level and cache size apply from the next open.)
@@ -230,7 +263,9 @@ impl Vault {
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = in_force.clone();
         Ok(in_force)
     }
+}
 
+impl VaultReader {
     pub(crate) fn db(&self) -> MutexGuard<'_, Connection> {
         self.db.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -325,7 +360,9 @@ impl Vault {
     pub(crate) fn histories_lock(&self) -> PathBuf {
         self.root.join("locks/histories.lock")
     }
+}
 
+impl Vault {
     /// Points project `id` at a new working folder (after a restore placed it elsewhere).
     pub fn relocate_project(&self, id: &str, path: &Path) -> Result<()> {
         let text = path

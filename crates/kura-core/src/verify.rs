@@ -15,6 +15,7 @@ use crate::names;
 use crate::pointer::Pointer;
 use crate::project::Project;
 use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// One problem found by `verify`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -338,7 +339,7 @@ fn unrestorable_versions(repo: &Repository, project: &Project, job: &Job) -> Res
         .collect())
 }
 
-impl Vault {
+impl VaultReader {
     /// Refuses (`path_escape`) when a version of the project's history holds a path no restore
     /// would write back (what `verify` reports): a backup restore checks the histories it brings
     /// back with it.
@@ -373,7 +374,7 @@ impl Vault {
             paths: vec![],
             message,
         };
-        let records = match self.records() {
+        let records = match self.records_store() {
             Ok(r) => r,
             Err(e) => {
                 return vec![problem(format!(
@@ -512,7 +513,9 @@ impl Vault {
         }
         Ok(report)
     }
+}
 
+impl Vault {
     /// Removes chunks that no version of any project references, and compacts packs.
     pub fn gc(&self, job: &Job) -> Result<GcReport> {
         self.purge_discarded()?;
@@ -530,7 +533,9 @@ impl Vault {
             history_bytes_freed: repacked.bytes_before.saturating_sub(repacked.bytes_after),
         })
     }
+}
 
+impl VaultReader {
     /// Every chunk some version of some project (in the vault) references. Refuses when a
     /// history is damaged: chunks are never deleted on the word of a damaged history.
     pub(crate) fn live_chunks(&self, job: &Job) -> Result<HashSet<ChunkId>> {

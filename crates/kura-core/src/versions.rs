@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::history::{self, ChangeCounts, TreeFile, Version};
 use crate::pointer::Pointer;
-use crate::vault::Vault;
+use crate::vault::VaultReader;
 
 /// How a file differs between two versions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -93,7 +93,7 @@ fn blob_info(repo: &Repository, oid: Oid, mode: u32, want_text: bool) -> Result<
     })
 }
 
-impl Vault {
+impl VaultReader {
     /// Versions of a project, newest first (at most `limit`).
     pub fn versions(&self, reference: &str, limit: Option<usize>) -> Result<Vec<Version>> {
         let p = self.project(reference)?;

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::catalog;
 use crate::error::{Error, ErrorKind, Result};
+use crate::vault::VaultReader;
 use crate::vault::{Vault, DEFAULT_WORKSPACE};
 
 /// A named group of projects.
@@ -73,7 +74,9 @@ impl Vault {
         )?;
         Ok(())
     }
+}
 
+impl VaultReader {
     /// All workspaces, by name.
     pub fn workspaces(&self) -> Result<Vec<Workspace>> {
         let active = self.current_workspace()?.id;
@@ -166,7 +169,9 @@ impl Vault {
         )?;
         Ok(ws)
     }
+}
 
+impl Vault {
     /// Creates a workspace.
     pub fn create_workspace(&self, name: &str) -> Result<Workspace> {
         let name = check_name("workspace", name)?;

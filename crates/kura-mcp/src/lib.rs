@@ -23,15 +23,13 @@
 //! and naming the limit (`error.data.limit`: `max_line_bytes`, `max_depth`).
 //!
 //! ```
-//! use std::sync::Arc;
-//!
 //! use kura_mcp::{KuraMcp, Options};
 //! use rmcp::{model::CallToolRequestParams, ServiceExt};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! let dir = tempfile::tempdir().unwrap();
-//! let vault = Arc::new(kura_core::Vault::open(dir.path()).unwrap());
+//! let vault = kura_core::Vault::open(dir.path()).unwrap();
 //! let api = kura_api::Api::open(vault).unwrap();
 //! // The server and a client over an in-memory pipe (`kura mcp` uses stdin and stdout).
 //! let (server_end, client_end) = tokio::io::duplex(1 << 16);

@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 use std::sync::Arc;
 
 use kura_api::catalog::Effect;
-use kura_api::{Api, ApiError, ErrorCode};
-use kura_core::{Error, ErrorKind, Vault};
+use kura_api::Api;
+use kura_core::{Error, ErrorKind};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
@@ -186,14 +186,13 @@ impl ServerHandler for KuraMcp {
 
 /// Serves the MCP tools of `vault` over stdin/stdout until the client closes the connection
 /// (see [`crate::serve`]). Blocks; starts its own tokio runtime.
-pub fn run_stdio(vault: Arc<Vault>, options: Options) -> Result<(), Error> {
+pub fn run_stdio(api: Arc<Api>, options: Options) -> Result<(), Error> {
     if std::io::stdin().is_terminal() {
         eprintln!(
             "kura mcp speaks the Model Context Protocol on stdin and stdout: an MCP client (Claude \
              Desktop, Claude Code, ...) starts it. See docs/mcp.md; Ctrl-D ends it."
         );
     }
-    let api = Api::open(vault).map_err(engine_error)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -207,28 +206,6 @@ pub fn run_stdio(vault: Arc<Vault>, options: Options) -> Result<(), Error> {
     // A read of a blocking stdin (a terminal) cannot be cancelled: do not wait for it.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     served
-}
-
-/// An error of the service layer as the engine's, for the CLI's exit codes.
-fn engine_error(e: ApiError) -> Error {
-    let kind = match e.code {
-        ErrorCode::NotFound => ErrorKind::NotFound,
-        ErrorCode::InvalidInput => ErrorKind::InvalidInput,
-        ErrorCode::AlreadyExists => ErrorKind::AlreadyExists,
-        ErrorCode::Conflict => ErrorKind::Conflict,
-        ErrorCode::PathEscape => ErrorKind::PathEscape,
-        ErrorCode::QuotaExceeded => ErrorKind::QuotaExceeded,
-        ErrorCode::DiskFull => ErrorKind::DiskFull,
-        ErrorCode::Corrupt => ErrorKind::Corrupt,
-        ErrorCode::Busy => ErrorKind::Busy,
-        ErrorCode::Cancelled => ErrorKind::Cancelled,
-        ErrorCode::Io => ErrorKind::Io,
-        ErrorCode::Unavailable => ErrorKind::Unavailable,
-        ErrorCode::WrongPassphrase => ErrorKind::WrongPassphrase,
-        #[allow(unreachable_patterns)] // codes only doors use (forbidden, ...)
-        _ => ErrorKind::Internal,
-    };
-    Error::new(kind, e.message)
 }
 
 #[cfg(test)]

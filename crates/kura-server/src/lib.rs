@@ -17,7 +17,7 @@
 //! # fn main() -> std::io::Result<()> {
 //! let dir = tempfile::tempdir()?;
 //! let vault = kura_core::Vault::open(&dir.path().join("vault")).unwrap();
-//! let api = kura_api::Api::open(std::sync::Arc::new(vault)).unwrap();
+//! let api = kura_api::Api::open(vault).unwrap();
 //! let runtime = tokio::runtime::Runtime::new()?;
 //! runtime.block_on(async {
 //!     let mut options = ServeOptions::new(Bind::Tcp("127.0.0.1:0".parse().unwrap()));
@@ -311,7 +311,7 @@ pub fn run(vault: PathBuf, options: ServeOptions, open_browser: bool) -> Result<
         .map_err(|e| format!("cannot start the server's runtime: {e}"))?;
     runtime.block_on(async move {
         let vault = kura_core::Vault::open(&vault).map_err(|e| e.message().to_string())?;
-        let api = Api::open(Arc::new(vault)).map_err(|e| e.message)?;
+        let api = Api::open(vault).map_err(|e| e.message)?;
         let server = Server::bind(api, options)
             .await
             .map_err(|e| format!("cannot listen: {e}"))?;

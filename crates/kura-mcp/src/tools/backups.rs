@@ -1,6 +1,5 @@
 //! Backups: the targets and their health, and a run now.
 
-use kura_backup::Backups;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
@@ -33,7 +32,7 @@ impl KuraMcp {
     async fn backup_status(&self) -> Reply {
         blocking(&self.api, |api| {
             let mut status = json!(api.backup_status());
-            status["recent_runs"] = json!(Backups::new(api.vault()).runs(None, RECENT_RUNS)?);
+            status["recent_runs"] = json!(api.backup_runs(None, RECENT_RUNS)?);
             Ok(status)
         })
         .await
@@ -59,7 +58,7 @@ impl KuraMcp {
             // (`backup.health`, `vault.changed`) to the tray, the window and every browser.
             let names: Vec<String> = match p.target {
                 Some(t) => vec![t],
-                None => api.backups().targets()?.into_iter().map(|t| t.name).collect(),
+                None => api.backup_targets()?.into_iter().map(|t| t.name).collect(),
             };
             if names.len() == 1 {
                 let r = api.run_backup(&names[0], job)?;

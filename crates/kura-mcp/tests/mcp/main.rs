@@ -42,8 +42,8 @@ async fn call<H: rmcp::ClientHandler>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_are_announced_in_the_event_log_and_refusals_change_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let vault = Arc::new(Vault::open(&dir.path().join("vault")).unwrap());
-    let api = Api::open(vault.clone()).unwrap();
+    let api = Api::open(Vault::open(&dir.path().join("vault")).unwrap()).unwrap();
+    let vault = api.vault();
     let before = api.events().last_id().unwrap();
 
     let client = session(api.clone(), Options::default()).await;
@@ -108,7 +108,7 @@ async fn changes_are_announced_in_the_event_log_and_refusals_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_tool_says_what_it_may_do() {
     let dir = tempfile::tempdir().unwrap();
-    let vault = Arc::new(Vault::open(dir.path()).unwrap());
+    let vault = Vault::open(dir.path()).unwrap();
     let client = session(Api::open(vault).unwrap(), Options::default()).await;
     let tools = client.list_all_tools().await.unwrap();
     assert!(tools.len() >= 20, "{} tools", tools.len());
@@ -141,11 +141,12 @@ async fn every_tool_says_what_it_may_do() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_version_names_the_agent_and_the_mcp_door() {
     let dir = tempfile::tempdir().unwrap();
-    let vault = Arc::new(Vault::open(&dir.path().join("vault")).unwrap());
-    let api = Api::open(vault.clone()).unwrap();
+    let api = Api::open(Vault::open(&dir.path().join("vault")).unwrap()).unwrap();
+    let vault = api.vault();
     let (server_end, client_end) = tokio::io::duplex(64 << 10);
+    let served = api.clone();
     tokio::spawn(async move {
-        if let Ok(server) = KuraMcp::new(api, Options::default())
+        if let Ok(server) = KuraMcp::new(served, Options::default())
             .serve(server_end)
             .await
         {

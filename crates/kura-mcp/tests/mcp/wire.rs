@@ -25,30 +25,30 @@ const INVALID_REQUEST: i64 = -32600;
 struct Wire {
     input: DuplexStream,
     output: BufReader<DuplexStream>,
-    vault: Arc<Vault>,
+    api: Arc<Api>,
     _dir: tempfile::TempDir,
 }
 
 impl Wire {
     async fn start(limits: Limits) -> Wire {
         let dir = tempfile::tempdir().unwrap();
-        let vault = Arc::new(Vault::open(&dir.path().join("vault")).unwrap());
-        let api = Api::open(vault.clone()).unwrap();
+        let api = Api::open(Vault::open(&dir.path().join("vault")).unwrap()).unwrap();
         let (input, server_input) = tokio::io::duplex(1 << 20);
         let (server_output, output) = tokio::io::duplex(1 << 20);
         let options = Options {
             limits,
             ..Options::default()
         };
+        let served = api.clone();
         tokio::spawn(async move {
-            if let Err(e) = kura_mcp::serve(api, options, server_input, server_output).await {
+            if let Err(e) = kura_mcp::serve(served, options, server_input, server_output).await {
                 eprintln!("server ended: {e}");
             }
         });
         Wire {
             input,
             output: BufReader::new(output),
-            vault,
+            api,
             _dir: dir,
         }
     }
@@ -224,7 +224,7 @@ async fn bytes_that_are_not_utf8_get_a_parse_error() {
     assert_eq!(answer["id"], 4, "{answer}");
     assert!(message(&answer).contains("UTF-8"), "{answer}");
     wire.refused(b"\xc3\x28\x80", PARSE_ERROR).await;
-    let project = wire.vault.project("site").unwrap();
+    let project = wire.api.vault().project("site").unwrap();
     assert!(!project.path.join("bad.txt").exists());
     wire.still_answers("after").await;
 }
@@ -291,7 +291,8 @@ async fn a_line_over_the_size_limit_is_refused_naming_the_limit_and_writes_nothi
         "{answer}"
     );
     assert!(!wire
-        .vault
+        .api
+        .vault()
         .project("site")
         .unwrap()
         .path
@@ -308,7 +309,13 @@ async fn a_line_over_the_size_limit_is_refused_naming_the_limit_and_writes_nothi
     let answer = wire.answer().await;
     assert_eq!(answer["id"], 9, "{answer}");
     assert_eq!(answer["result"]["isError"], false, "{answer}");
-    let saved = wire.vault.project("site").unwrap().path.join("fits.txt");
+    let saved = wire
+        .api
+        .vault()
+        .project("site")
+        .unwrap()
+        .path
+        .join("fits.txt");
     assert_eq!(std::fs::metadata(saved).unwrap().len(), fits.len() as u64);
     wire.still_answers("after").await;
 }
@@ -329,7 +336,13 @@ async fn a_50_mb_save_file_is_saved_and_answered() {
     assert_eq!(answer["id"], 10, "{answer}");
     assert_eq!(answer["result"]["isError"], false, "{answer}");
     eprintln!("50 MB save_file answered in {:?}", started.elapsed());
-    let saved = wire.vault.project("site").unwrap().path.join("big.txt");
+    let saved = wire
+        .api
+        .vault()
+        .project("site")
+        .unwrap()
+        .path
+        .join("big.txt");
     assert_eq!(
         std::fs::metadata(saved).unwrap().len(),
         content.len() as u64
@@ -425,7 +438,13 @@ async fn requests_read_before_the_input_ends_are_answered() {
     }
     ids.sort_by_key(|id| id.to_string());
     assert_eq!(ids, [json!(60), json!(61), Value::Null]);
-    let saved = wire.vault.project("site").unwrap().path.join("last.txt");
+    let saved = wire
+        .api
+        .vault()
+        .project("site")
+        .unwrap()
+        .path
+        .join("last.txt");
     assert_eq!(
         std::fs::metadata(saved).unwrap().len(),
         content.len() as u64

@@ -177,7 +177,7 @@ pub async fn upload_archive(
     let failure = reader.failure();
     let staging = blocking(&st, move |a| {
         let _turn = turn;
-        let mut upload = a.vault().receive_upload()?;
+        let mut upload = a.receive_upload()?;
         let mut f = upload.file(&file_name)?;
         let failed = reader.failure();
         std::io::copy(&mut reader, &mut f)

@@ -122,7 +122,7 @@ pub struct RunsQuery {
     responses((status = 200, body = Vec<RunRecord>)))]
 pub async fn runs(st: St, Query(q): Query<RunsQuery>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.backup_runs(q.target.as_deref())?)).await?,
+        blocking(&st, move |a| Ok(a.backup_runs(q.target.as_deref(), 200)?)).await?,
     ))
 }
 

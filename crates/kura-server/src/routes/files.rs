@@ -319,7 +319,7 @@ pub async fn upload(
     let turn = st.transfers.turn(&caller).await?;
     // The parts are received into the vault first (under the engine's path rule), then copied
     // in by the engine as one operation.
-    let mut upload = blocking(&st, |a| Ok(a.vault().receive_upload()?)).await?;
+    let mut upload = blocking(&st, |a| Ok(a.receive_upload()?)).await?;
     let mut multipart = Multipart::from_request(req, &())
         .await
         .map_err(|e| HttpError::invalid(e.body_text()))?;

@@ -33,7 +33,7 @@ impl TestServer {
         change: impl FnOnce(&mut ServeOptions),
     ) -> TestServer {
         let vault = kura_core::Vault::open(&dir.path().join("vault")).unwrap();
-        let api = Api::open(Arc::new(vault)).unwrap();
+        let api = Api::open(vault).unwrap();
         let mut options = ServeOptions::new(Bind::Tcp("127.0.0.1:0".parse().unwrap()));
         options.discovery_file = Some(dir.path().join("run").join("serve.json"));
         options.schedules = false;

@@ -281,7 +281,7 @@ async fn a_browser_session_needs_the_link_once_and_csrf_for_changes() {
     // The link is made by the server process (`kura serve --open` prints it).
     let dir = tempfile::tempdir().unwrap();
     let vault = kura_core::Vault::open(&dir.path().join("vault")).unwrap();
-    let api = kura_api::Api::open(std::sync::Arc::new(vault)).unwrap();
+    let api = kura_api::Api::open(vault).unwrap();
     let mut options = kura_server::ServeOptions::new(Bind::Tcp("127.0.0.1:0".parse().unwrap()));
     options.discovery_file = Some(dir.path().join("serve.json"));
     options.schedules = false;
@@ -446,7 +446,7 @@ async fn a_stale_discovery_file_is_replaced_and_a_live_one_refused() {
     )
     .unwrap();
     let vault = kura_core::Vault::open(&dir2.path().join("vault")).unwrap();
-    let api = kura_api::Api::open(std::sync::Arc::new(vault)).unwrap();
+    let api = kura_api::Api::open(vault).unwrap();
     let mut options = kura_server::ServeOptions::new(Bind::Tcp("127.0.0.1:0".parse().unwrap()));
     options.discovery_file = Some(other);
     let err = kura_server::Server::bind(api, options)
@@ -461,7 +461,7 @@ async fn a_stale_discovery_file_is_replaced_and_a_live_one_refused() {
 async fn a_non_loopback_address_needs_allow_remote() {
     let dir = tempfile::tempdir().unwrap();
     let vault = kura_core::Vault::open(&dir.path().join("vault")).unwrap();
-    let api = kura_api::Api::open(std::sync::Arc::new(vault)).unwrap();
+    let api = kura_api::Api::open(vault).unwrap();
     let mut options = kura_server::ServeOptions::new(Bind::Tcp("0.0.0.0:0".parse().unwrap()));
     options.discovery_file = Some(dir.path().join("serve.json"));
     let err = kura_server::Server::bind(api, options)
