@@ -1,13 +1,18 @@
 """`kura mcp` through the official MCP Python SDK (`mcp`), which checks every tool result's
 structured content against the tool's outputSchema: an agent's session with every tool that
 needs no S3 target, in a session with --allow-destructive (all tools listed), then one without
-(the destructive tools are not listed, and the instructions say why).
+(the destructive tools are not listed, and the instructions say why). Every tool's inputSchema
+is checked as JSON Schema 2020-12 by `jsonschema` (the SDK's own validator), and every call's
+arguments are validated against it before the call; arguments it does not know are refused, so
+that a misspelt argument cannot pass unnoticed.
 
 Usage: mcp_flow.py KURA VAULT
 """
 
 import asyncio
 import sys
+
+import jsonschema
 
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
@@ -29,7 +34,17 @@ async def session(kura, vault, flags, work):
             await work(s, init)
 
 
+INPUTS = {}
+
+
+def strict(schema):
+    """The schema, with arguments it does not name refused (at its root)."""
+    return {**schema, "additionalProperties": False}
+
+
 async def call(s, tool, args):
+    if tool in INPUTS:
+        jsonschema.validate(args, strict(INPUTS[tool]), cls=jsonschema.Draft202012Validator)
     # The SDK raises when structured content does not fit the tool's outputSchema.
     result = await s.call_tool(tool, args)
     check(not result.is_error, f"{tool} answers (and fits its outputSchema)")
@@ -38,6 +53,10 @@ async def call(s, tool, args):
 
 async def everything(s, init):
     tools = (await s.list_tools()).tools
+    for t in tools:
+        jsonschema.Draft202012Validator.check_schema(t.input_schema)
+        INPUTS[t.name] = t.input_schema
+    check(all(t.input_schema.get("type") == "object" for t in tools), f"all {len(tools)} inputSchemas are valid JSON Schema objects")
     check(all(t.output_schema and t.output_schema.get("type") == "object" for t in tools), f"all {len(tools)} tools declare an object outputSchema")
     names = {t.name for t in tools}
     check(DESTRUCTIVE <= names, "with --allow-destructive the destructive tools are listed")
@@ -64,7 +83,7 @@ async def everything(s, init):
     await call(s, "set_record_collection", {"project": "agent-notes", "collection": "tasks", "indexes": ["state"]})
     await call(s, "put_record", {"project": "agent-notes", "collection": "tasks", "key": "t1", "value": {"state": "open"}})
     await call(s, "get_record", {"project": "agent-notes", "collection": "tasks", "key": "t1"})
-    await call(s, "query_records", {"project": "agent-notes", "collection": "tasks", "filters": [{"field": "state", "eq": "open"}]})
+    await call(s, "query_records", {"project": "agent-notes", "collection": "tasks", "where": [{"field": "state", "eq": "open"}]})
     await call(s, "batch_records", {"project": "agent-notes", "ops": [{"op": "put", "collection": "tasks", "key": "t2", "value": {"state": "done"}}]})
     await call(s, "list_record_collections", {"project": "agent-notes"})
     await call(s, "delete_record", {"project": "agent-notes", "collection": "tasks", "key": "t2"})

@@ -156,3 +156,36 @@ pub(crate) fn all_of(a: Part, b: Part) -> Part {
         defs,
     }
 }
+
+/// A tool's input schema: the type's schema as the OpenAPI document has it
+/// (`utoipa::ToSchema`), standing alone with its types in `$defs`. The HTTP door and the MCP
+/// tools describe what they take, as what they give, with one schema system.
+pub(crate) fn input_schema<T: utoipa::ToSchema>() -> schemars::Schema {
+    let mut root = (*schema_of::<T>()).clone();
+    // The arguments type itself is the root; it is no type of the engine's.
+    let name = T::name();
+    if let Some(Value::Object(defs)) = root.get_mut("$defs") {
+        defs.remove(name.as_ref());
+        if defs.is_empty() {
+            root.remove("$defs");
+        }
+    }
+    schemars::Schema::from(root)
+}
+
+/// Gives each tool's arguments type its input schema by [`input_schema`]: rmcp asks for
+/// `schemars::JsonSchema`, and this implements it from the type's `utoipa::ToSchema`.
+macro_rules! inputs {
+    ($($t:ty),* $(,)?) => {$(
+        impl schemars::JsonSchema for $t {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                <$t as utoipa::ToSchema>::name()
+            }
+
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                crate::output::input_schema::<$t>()
+            }
+        }
+    )*};
+}
+pub(crate) use inputs;

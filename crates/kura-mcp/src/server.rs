@@ -256,4 +256,78 @@ mod tests {
             }
         }
     }
+
+    /// The tools describe their arguments and results with the schemas the HTTP door's OpenAPI
+    /// document is made of: every schema stands alone (each `$ref` names one of its own
+    /// `$defs`), and a type the document also describes is described the same way here.
+    #[test]
+    fn the_tools_describe_types_as_the_openapi_document_does() {
+        let document: serde_json::Value = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/api/openapi.json"
+        )))
+        .unwrap();
+        let mut components = document["components"]["schemas"].clone();
+        retarget(&mut components);
+        let mut shared = 0;
+        for tool in KuraMcp::all_tools().list_all() {
+            let schemas = [Some(tool.input_schema.clone()), tool.output_schema.clone()];
+            for schema in schemas.into_iter().flatten() {
+                let schema = serde_json::Value::Object((*schema).clone());
+                assert_eq!(schema["type"], "object", "{}: {schema}", tool.name);
+                let defs = schema.get("$defs").cloned().unwrap_or_default();
+                for r in refs(&schema) {
+                    let name = r.strip_prefix("#/$defs/").unwrap_or(&r);
+                    assert!(
+                        defs.get(name).is_some(),
+                        "{}: {r} is not in the schema's $defs",
+                        tool.name
+                    );
+                }
+                for (name, def) in defs.as_object().into_iter().flatten() {
+                    if let Some(component) = components.get(name) {
+                        assert_eq!(
+                            def, component,
+                            "{}: {name} is not described as in the OpenAPI document",
+                            tool.name
+                        );
+                        shared += 1;
+                    }
+                }
+            }
+        }
+        assert!(shared > 50, "only {shared} types are shared");
+    }
+
+    /// `$ref`s to `#/components/schemas/` pointed at `#/$defs/`, as a tool's schema has them.
+    fn retarget(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(o) => {
+                for (k, child) in o.iter_mut() {
+                    match (k.as_str(), child.as_str()) {
+                        ("$ref", Some(r)) => {
+                            *child = r.replace("#/components/schemas/", "#/$defs/").into();
+                        }
+                        _ => retarget(child),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(retarget),
+            _ => {}
+        }
+    }
+
+    fn refs(v: &serde_json::Value) -> Vec<String> {
+        match v {
+            serde_json::Value::Object(o) => o
+                .iter()
+                .flat_map(|(k, child)| match (k.as_str(), child.as_str()) {
+                    ("$ref", Some(r)) => vec![r.to_string()],
+                    _ => refs(child),
+                })
+                .collect(),
+            serde_json::Value::Array(a) => a.iter().flat_map(refs).collect(),
+            _ => Vec::new(),
+        }
+    }
 }

@@ -3,9 +3,9 @@
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
-use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::reply::{blocking, long_job, Reply};
 use crate::server::KuraMcp;
@@ -13,13 +13,15 @@ use crate::server::KuraMcp;
 /// Past runs backup_status shows.
 const RECENT_RUNS: u32 = 10;
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct RunBackup {
     /// The target's name (see backup_status); omit to back up to every target, one after the
     /// other (a failing target does not stop the rest).
     #[serde(default)]
     pub target: Option<String>,
 }
+
+crate::output::inputs!(RunBackup);
 
 #[tool_router(router = backup_tools, vis = "pub(crate)")]
 impl KuraMcp {

@@ -7,9 +7,9 @@ use kura_api::{ApiError, ErrorCode};
 use kura_core::PreviewKind;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::reply::{blocking, Reply};
 use crate::server::KuraMcp;
@@ -19,7 +19,7 @@ use crate::server::KuraMcp;
 pub(crate) const MAX_BASE64_READ: u64 = 4 << 20;
 
 /// How file content is written in a tool's arguments or result.
-#[derive(Deserialize, Serialize, JsonSchema, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, Default, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub(crate) enum Encoding {
     /// UTF-8 text.
@@ -29,7 +29,7 @@ pub(crate) enum Encoding {
     Base64,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct ListFiles {
     /// The project's name or id.
     pub project: String,
@@ -38,7 +38,7 @@ pub(crate) struct ListFiles {
     pub prefix: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct ReadFile {
     /// The project's name or id.
     pub project: String,
@@ -50,7 +50,7 @@ pub(crate) struct ReadFile {
     pub encoding: Encoding,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct SaveFile {
     /// The project's name or id.
     pub project: String,
@@ -63,7 +63,7 @@ pub(crate) struct SaveFile {
     pub encoding: Encoding,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct RenameFile {
     /// The project's name or id.
     pub project: String,
@@ -73,13 +73,15 @@ pub(crate) struct RenameFile {
     pub to: String,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct FilePath {
     /// The project's name or id.
     pub project: String,
     /// The file's (or folder's) path relative to the project folder, with `/`.
     pub path: String,
 }
+
+crate::output::inputs!(ListFiles, ReadFile, SaveFile, RenameFile, FilePath);
 
 #[tool_router(router = file_tools, vis = "pub(crate)")]
 impl KuraMcp {

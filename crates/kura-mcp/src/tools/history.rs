@@ -4,14 +4,14 @@ use kura_core::{SnapshotOptions, Trigger};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
-use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::reply::{blocking, long_job, Reply};
 use crate::server::KuraMcp;
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct Snapshot {
     /// The project's name or id.
     pub project: String,
@@ -27,7 +27,7 @@ pub(crate) struct Snapshot {
     pub allow_empty: bool,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct History {
     /// The project's name or id.
     pub project: String,
@@ -39,7 +39,7 @@ pub(crate) struct History {
     pub limit: Option<usize>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct Diff {
     /// The project's name or id.
     pub project: String,
@@ -56,7 +56,7 @@ pub(crate) struct Diff {
     pub stat_only: bool,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct RestoreFile {
     /// The project's name or id.
     pub project: String,
@@ -66,13 +66,15 @@ pub(crate) struct RestoreFile {
     pub path: String,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct RestoreProject {
     /// The project's name or id.
     pub project: String,
     /// The version to bring back: an id, a unique prefix of one, or `latest~N`.
     pub version: String,
 }
+
+crate::output::inputs!(Snapshot, History, Diff, RestoreFile, RestoreProject);
 
 #[tool_router(router = history_tools, vis = "pub(crate)")]
 impl KuraMcp {

@@ -1,17 +1,17 @@
 //! Projects: list, show, create, archive and bring back, trash or delete.
 
-use kura_core::{NewProject, ProjectFilter};
+use kura_core::{NewProject, ProjectFilter, ProjectSort, ProjectStatus};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::reply::{blocking, long_job, Reply};
 use crate::server::KuraMcp;
 
-#[derive(Deserialize, JsonSchema, Default)]
+#[derive(Deserialize, ToSchema, Default)]
 #[serde(default)]
 pub(crate) struct ListProjects {
     /// Only this workspace (default: the active one).
@@ -19,8 +19,7 @@ pub(crate) struct ListProjects {
     /// Projects of every workspace.
     pub all_workspaces: bool,
     /// Only projects in this state; default: active and archived (not the trash).
-    #[schemars(extend("enum" = ["active", "archived", "deleted"]))]
-    pub status: Option<String>,
+    pub status: Option<ProjectStatus>,
     /// Has this language (e.g. "rust", "typescript").
     pub language: Option<String>,
     /// Uses this framework (e.g. "svelte", "axum").
@@ -34,19 +33,18 @@ pub(crate) struct ListProjects {
     /// At most this many bytes.
     pub max_size: Option<u64>,
     /// Order: name (default), size (largest first), updated or created (newest first).
-    #[schemars(extend("enum" = ["name", "size", "updated", "created"]))]
-    pub sort: Option<String>,
+    pub sort: Option<ProjectSort>,
     /// At most this many projects.
     pub limit: Option<u32>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct ProjectRef {
     /// The project's name (in the active workspace, or `workspace/name`) or id.
     pub project: String,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct CreateProject {
     /// Name, unique in its workspace (letters, digits, `-`, `_`, `.`).
     pub name: String,
@@ -67,13 +65,13 @@ pub(crate) struct CreateProject {
     pub workspace: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct Unarchive {
     /// The archived project's name or id, or an archive id (see list_archives).
     pub archive: String,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct DeleteProject {
     /// The project's name or id.
     pub project: String,
@@ -89,6 +87,14 @@ struct Deleted {
     deleted_for_good: bool,
 }
 
+crate::output::inputs!(
+    ListProjects,
+    ProjectRef,
+    CreateProject,
+    Unarchive,
+    DeleteProject
+);
+
 #[tool_router(router = project_tools, vis = "pub(crate)")]
 impl KuraMcp {
     /// Lists projects with their size, languages, tags, status and latest version; filters
@@ -99,19 +105,14 @@ impl KuraMcp {
             let filter = ProjectFilter {
                 workspace: p.workspace,
                 all_workspaces: p.all_workspaces,
-                status: p.status.as_deref().map(str::parse).transpose()?,
+                status: p.status,
                 language: p.language,
                 framework: p.framework,
                 tags: p.tags,
                 min_size: p.min_size,
                 max_size: p.max_size,
                 text: p.text,
-                sort: p
-                    .sort
-                    .as_deref()
-                    .map(str::parse)
-                    .transpose()?
-                    .unwrap_or_default(),
+                sort: p.sort.unwrap_or_default(),
                 limit: p.limit,
                 ..Default::default()
             };

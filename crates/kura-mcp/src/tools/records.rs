@@ -4,9 +4,9 @@
 use kura_core::{CollectionSettings, RecordDelete, RecordFilter, RecordOp, RecordPut, RecordQuery};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
-use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use crate::reply::{blocking, tool_error, Reply};
 use crate::server::KuraMcp;
@@ -16,14 +16,14 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::E
     Value::deserialize(d).map(Some)
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct Scope {
     /// The project (name or id) whose records these are; leave out for the vault's own records.
     #[serde(default)]
     pub project: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct GetRecord {
     /// The project (name or id); leave out for the vault's own records.
     #[serde(default)]
@@ -33,7 +33,7 @@ pub(crate) struct GetRecord {
     pub key: String,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct PutRecord {
     /// The project (name or id); leave out for the vault's own records.
     #[serde(default)]
@@ -51,7 +51,7 @@ pub(crate) struct PutRecord {
     pub ttl_secs: Option<u64>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct DeleteRecord {
     /// The project (name or id); leave out for the vault's own records.
     #[serde(default)]
@@ -63,7 +63,7 @@ pub(crate) struct DeleteRecord {
     pub if_rev: Option<u64>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct BatchRecords {
     /// The project (name or id); leave out for the vault's own records.
     #[serde(default)]
@@ -74,7 +74,7 @@ pub(crate) struct BatchRecords {
     pub ops: Vec<Value>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct FilterParam {
     /// The field: `status`, `owner.name`, `tags[0]`.
     pub field: String,
@@ -98,7 +98,7 @@ pub(crate) struct FilterParam {
     pub exists: Option<bool>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct QueryRecords {
     /// The project (name or id); leave out for the vault's own records.
     #[serde(default)]
@@ -124,7 +124,7 @@ pub(crate) struct QueryRecords {
     pub cursor: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct SetCollection {
     /// The project (name or id); leave out for the vault's own records.
     #[serde(default)]
@@ -137,6 +137,16 @@ pub(crate) struct SetCollection {
     #[serde(default)]
     pub schema: Option<Value>,
 }
+
+crate::output::inputs!(
+    Scope,
+    GetRecord,
+    PutRecord,
+    DeleteRecord,
+    BatchRecords,
+    QueryRecords,
+    SetCollection
+);
 
 #[tool_router(router = record_tools, vis = "pub(crate)")]
 impl KuraMcp {

@@ -5,14 +5,14 @@ use kura_backup::ShareRequest;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
-use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::reply::{blocking, long_job, Reply};
 use crate::server::KuraMcp;
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct ShareProject {
     /// The project (name or id).
     pub project: String,
@@ -25,18 +25,20 @@ pub(crate) struct ShareProject {
     pub expires: String,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct ListShares {
     /// Only the shares of this project (name or id).
     #[serde(default)]
     pub project: Option<String>,
 }
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct RevokeShare {
     /// The share's id (see list_shares).
     pub id: String,
 }
+
+crate::output::inputs!(ShareProject, ListShares, RevokeShare);
 
 #[tool_router(router = share_tools, vis = "pub(crate)")]
 impl KuraMcp {

@@ -3,19 +3,21 @@
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
-use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::reply::{blocking, long_job, Reply};
 use crate::server::KuraMcp;
 
-#[derive(Deserialize, JsonSchema)]
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct Verify {
     /// Only this project (name or id); omit to check the whole vault.
     #[serde(default)]
     pub project: Option<String>,
 }
+
+crate::output::inputs!(Verify);
 
 #[tool_router(router = vault_tools, vis = "pub(crate)")]
 impl KuraMcp {
