@@ -53,6 +53,7 @@ pub mod opener;
 mod operations;
 mod projects;
 mod records;
+mod requests;
 mod scheduler;
 mod shares;
 #[cfg(test)]
@@ -68,6 +69,7 @@ pub use events::{matches_types, Event, EventPage, Events, EVENTS_KEPT};
 pub use operations::{OpState, Operation, Operations, ProgressSink, OPERATIONS_KEPT};
 pub use projects::AppInfo;
 pub use records::KEYS_IN_EVENT;
+pub use requests::SnapshotRequest;
 pub use scheduler::{Scheduler, SchedulerOptions, SCHEDULE_LOCK};
 
 use kura_core::{Clock, SystemClock, Vault, VaultReader};

@@ -162,15 +162,83 @@ pub(crate) fn all_of(a: Part, b: Part) -> Part {
 /// tools describe what they take, as what they give, with one schema system.
 pub(crate) fn input_schema<T: utoipa::ToSchema>() -> schemars::Schema {
     let mut root = (*schema_of::<T>()).clone();
+    let mut defs = match root.remove("$defs") {
+        Some(Value::Object(defs)) => defs,
+        _ => Map::new(),
+    };
     // The arguments type itself is the root; it is no type of the engine's.
-    let name = T::name();
-    if let Some(Value::Object(defs)) = root.get_mut("$defs") {
-        defs.remove(name.as_ref());
-        if defs.is_empty() {
-            root.remove("$defs");
+    defs.remove(T::name().as_ref());
+    flatten(&mut root, &defs);
+    // Only the types the merged root still names, and those they name.
+    let mut kept = Map::new();
+    let mut named = refs(&Value::Object(root.clone()));
+    while let Some(name) = named.pop() {
+        if kept.contains_key(&name) {
+            continue;
+        }
+        if let Some(def) = defs.get(&name) {
+            named.extend(refs(def));
+            kept.insert(name, def.clone());
         }
     }
+    if !kept.is_empty() {
+        root.insert("$defs".into(), Value::Object(kept));
+    }
     schemars::Schema::from(root)
+}
+
+/// The names of the types `schema` refers to.
+fn refs(schema: &Value) -> Vec<String> {
+    match schema {
+        Value::Object(o) => o
+            .iter()
+            .flat_map(|(k, v)| match (k.as_str(), v.as_str()) {
+                ("$ref", Some(r)) => r.strip_prefix(DEFS).map(String::from).into_iter().collect(),
+                _ => refs(v),
+            })
+            .collect(),
+        Value::Array(a) => a.iter().flat_map(refs).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// An arguments type that takes in a type of the engine (`#[serde(flatten)]`) is an `allOf` of
+/// that type and its own fields; MCP clients show a tool's arguments best as one object, so the
+/// parts are merged into one: their properties together, each required field required.
+fn flatten(root: &mut Map<String, Value>, defs: &Map<String, Value>) {
+    let Some(Value::Array(parts)) = root.remove("allOf") else {
+        return;
+    };
+    let mut properties = Map::new();
+    let mut required: Vec<Value> = Vec::new();
+    for part in parts {
+        let mut part = match part.get("$ref").and_then(Value::as_str) {
+            Some(r) => match defs.get(r.trim_start_matches(DEFS)) {
+                Some(Value::Object(def)) => def.clone(),
+                _ => continue,
+            },
+            None => match part {
+                Value::Object(o) => o,
+                _ => continue,
+            },
+        };
+        flatten(&mut part, defs);
+        if let Some(Value::Object(p)) = part.remove("properties") {
+            properties.extend(p);
+        }
+        if let Some(Value::Array(r)) = part.remove("required") {
+            for field in r {
+                if !required.contains(&field) {
+                    required.push(field);
+                }
+            }
+        }
+    }
+    root.insert("type".into(), json!("object"));
+    root.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        root.insert("required".into(), Value::Array(required));
+    }
 }
 
 /// Gives each tool's arguments type its input schema by [`input_schema`]: rmcp asks for

@@ -271,6 +271,14 @@ mod tests {
         retarget(&mut components);
         let mut shared = 0;
         for tool in KuraMcp::all_tools().list_all() {
+            // Arguments that take in a type of the engine are one object all the same.
+            assert!(
+                tool.input_schema.get("allOf").is_none()
+                    && tool.input_schema.get("properties").is_some(),
+                "{}: its arguments are not one object: {:?}",
+                tool.name,
+                tool.input_schema
+            );
             let schemas = [Some(tool.input_schema.clone()), tool.output_schema.clone()];
             for schema in schemas.into_iter().flatten() {
                 let schema = serde_json::Value::Object((*schema).clone());
@@ -297,6 +305,53 @@ mod tests {
             }
         }
         assert!(shared > 50, "only {shared} types are shared");
+    }
+
+    /// A tool's arguments that take in a type of the engine read as that type, beside the
+    /// project they name, and its schema says so: the type's fields, the type's required ones.
+    #[test]
+    fn arguments_that_take_in_an_engine_type_read_and_describe_it() {
+        use crate::tools::records::PutRecord;
+        let put: PutRecord = serde_json::from_value(serde_json::json!({
+            "project": "site", "collection": "tasks", "key": "t1", "value": {"state": "open"}, "if_rev": 0
+        }))
+        .unwrap();
+        assert_eq!(
+            (put.project.as_deref(), put.put.key.as_str(), put.put.if_rev),
+            (Some("site"), "t1", Some(0))
+        );
+        let share: crate::tools::shares::ShareProject = serde_json::from_value(serde_json::json!({
+            "project": "site", "target": "s3", "expires": "1d"
+        }))
+        .unwrap();
+        assert_eq!(share.request.project, "site");
+        let tools = KuraMcp::all_tools().list_all();
+        let put = tools.iter().find(|t| t.name == "put_record").unwrap();
+        let properties: Vec<&String> = put.input_schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(
+            properties,
+            [
+                "collection",
+                "if_rev",
+                "key",
+                "project",
+                "ttl_secs",
+                "value"
+            ]
+        );
+        assert_eq!(
+            put.input_schema["required"],
+            serde_json::json!(["collection", "key", "value"])
+        );
+        assert!(
+            put.input_schema.get("$defs").is_none(),
+            "{:?}",
+            put.input_schema
+        );
     }
 
     /// `$ref`s to `#/components/schemas/` pointed at `#/$defs/`, as a tool's schema has them.

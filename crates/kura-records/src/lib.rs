@@ -87,8 +87,11 @@ pub struct RecordPage {
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordPut {
+    /// The collection (created on its first record).
     pub collection: String,
+    /// The record's key in its collection.
     pub key: String,
+    /// The record: any JSON value.
     pub value: Value,
     /// Write only if the record is at this revision now (`0`: only if it does not exist).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -104,7 +107,9 @@ pub struct RecordPut {
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordDelete {
+    /// The collection.
     pub collection: String,
+    /// The record's key in its collection.
     pub key: String,
     /// Delete only if the record is at this revision now.
     #[serde(default, skip_serializing_if = "Option::is_none")]

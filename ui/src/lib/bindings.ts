@@ -1179,7 +1179,9 @@ string;
 
 /**  A delete of one record. */
 export type RecordDelete = {
+	/**  The collection. */
 	collection: string,
+	/**  The record's key in its collection. */
 	key: string,
 	/**  Delete only if the record is at this revision now. */
 	if_rev?: number | null,
@@ -1217,8 +1219,11 @@ export type RecordPage = {
 
 /**  A write of one record. */
 export type RecordPut = {
+	/**  The collection (created on its first record). */
 	collection: string,
+	/**  The record's key in its collection. */
 	key: string,
+	/**  The record: any JSON value. */
 	value: Value,
 	/**  Write only if the record is at this revision now (`0`: only if it does not exist). */
 	if_rev?: number | null,

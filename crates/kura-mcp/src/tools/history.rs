@@ -1,6 +1,7 @@
 //! Versions: snapshot, history, diff, restore.
 
-use kura_core::{SnapshotOptions, Trigger};
+use kura_api::SnapshotRequest;
+use kura_core::Trigger;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
@@ -11,20 +12,13 @@ use utoipa::ToSchema;
 use crate::reply::{blocking, long_job, Reply};
 use crate::server::KuraMcp;
 
+/// A version to take of a project.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct Snapshot {
     /// The project's name or id.
     pub project: String,
-    /// What this version is (like a commit message); a default one is written when omitted.
-    #[serde(default)]
-    pub message: Option<String>,
-    /// Who made it: "Name <email>" or a name (default: this MCP client's name, with the email
-    /// of the person running kura).
-    #[serde(default)]
-    pub author: Option<String>,
-    /// Make a version even if nothing changed.
-    #[serde(default)]
-    pub allow_empty: bool,
+    #[serde(flatten)]
+    pub request: SnapshotRequest,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -98,12 +92,8 @@ impl KuraMcp {
             kura_core::author::agent(c.title.as_deref().unwrap_or(&c.name))
         });
         long_job(&self.api, &ctx, move |api, job| {
-            let options = SnapshotOptions {
-                message: p.message,
-                author: p.author.or(agent),
-                trigger: Some(Trigger::Mcp),
-                allow_empty: p.allow_empty,
-            };
+            let mut options = p.request.options(Trigger::Mcp);
+            options.author = options.author.or(agent);
             api.snapshot(&p.project, &options, job)
         })
         .await

@@ -6,6 +6,6 @@ mod backups;
 mod files;
 mod history;
 mod projects;
-mod records;
-mod shares;
+pub(crate) mod records;
+pub(crate) mod shares;
 mod vault;

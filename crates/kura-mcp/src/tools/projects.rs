@@ -44,25 +44,11 @@ pub(crate) struct ProjectRef {
     pub project: String,
 }
 
+/// A new project.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct CreateProject {
-    /// Name, unique in its workspace (letters, digits, `-`, `_`, `.`).
-    pub name: String,
-    /// `empty` (default), `backend`, `frontend`, `fullstack`, or a template saved by the user.
-    #[serde(default)]
-    pub template: Option<String>,
-    /// What kind of project: generation, migration, manual (default), ...
-    #[serde(default)]
-    pub kind: Option<String>,
-    /// Free text.
-    #[serde(default)]
-    pub description: String,
-    /// Tags.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Workspace (default: the active one).
-    #[serde(default)]
-    pub workspace: Option<String>,
+    #[serde(flatten)]
+    pub new: NewProject,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -136,17 +122,7 @@ impl KuraMcp {
         idempotent_hint = false
     ))]
     async fn create_project(&self, Parameters(p): Parameters<CreateProject>) -> Reply {
-        blocking(&self.api, move |api| {
-            api.create_project(&NewProject {
-                name: p.name,
-                workspace: p.workspace,
-                template: p.template,
-                kind: p.kind,
-                description: p.description,
-                tags: p.tags,
-            })
-        })
-        .await
+        blocking(&self.api, move |api| api.create_project(&p.new)).await
     }
 
     /// Archives a project: takes a version of any unsaved change, packs its folder and history

@@ -1,7 +1,7 @@
 //! Records: JSON documents under keys that an agent keeps beside a project's files (notes, task
 //! lists, decisions), or for the vault; get, put, delete, batches and queries.
 
-use kura_core::{CollectionSettings, RecordDelete, RecordFilter, RecordOp, RecordPut, RecordQuery};
+use kura_core::{CollectionSettings, RecordDelete, RecordOp, RecordPut, RecordQuery};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
 use serde::Deserialize;
@@ -12,10 +12,6 @@ use crate::reply::{blocking, tool_error, Reply};
 use crate::server::KuraMcp;
 
 /// A field present in the arguments, even as `null`, is `Some` (so `"eq": null` finds nulls).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct Scope {
     /// The project (name or id) whose records these are; leave out for the vault's own records.
@@ -33,34 +29,24 @@ pub(crate) struct GetRecord {
     pub key: String,
 }
 
+/// A record to write, in a project's records or the vault's.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct PutRecord {
     /// The project (name or id); leave out for the vault's own records.
     #[serde(default)]
     pub project: Option<String>,
-    pub collection: String,
-    pub key: String,
-    /// The JSON document (at most 1 MiB).
-    pub value: Value,
-    /// Write only if the record is at this revision now (from get_record); 0: only if it does
-    /// not exist yet. A `conflict` error means someone else changed it: read it again.
-    #[serde(default)]
-    pub if_rev: Option<u64>,
-    /// Expire the record this many seconds after the write.
-    #[serde(default)]
-    pub ttl_secs: Option<u64>,
+    #[serde(flatten)]
+    pub put: RecordPut,
 }
 
+/// A record to delete, in a project's records or the vault's.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct DeleteRecord {
     /// The project (name or id); leave out for the vault's own records.
     #[serde(default)]
     pub project: Option<String>,
-    pub collection: String,
-    pub key: String,
-    /// Delete only if the record is at this revision now.
-    #[serde(default)]
-    pub if_rev: Option<u64>,
+    #[serde(flatten)]
+    pub delete: RecordDelete,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -74,68 +60,28 @@ pub(crate) struct BatchRecords {
     pub ops: Vec<Value>,
 }
 
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct FilterParam {
-    /// The field: `status`, `owner.name`, `tags[0]`.
-    pub field: String,
-    /// Equal to this string, number, boolean or null.
-    #[serde(default, deserialize_with = "present")]
-    pub eq: Option<Value>,
-    /// Greater than this number or string (numbers only match numbers, strings strings).
-    #[serde(default, deserialize_with = "present")]
-    pub gt: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    pub gte: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    pub lt: Option<Value>,
-    #[serde(default, deserialize_with = "present")]
-    pub lte: Option<Value>,
-    /// A string starting with this.
-    #[serde(default)]
-    pub prefix: Option<String>,
-    /// true: the field is present; false: absent.
-    #[serde(default)]
-    pub exists: Option<bool>,
-}
-
+/// A query of one collection, in a project's records or the vault's.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct QueryRecords {
     /// The project (name or id); leave out for the vault's own records.
     #[serde(default)]
     pub project: Option<String>,
+    /// The collection.
     pub collection: String,
-    /// Conditions that all have to hold; none lists the collection by key.
-    #[serde(default, rename = "where")]
-    pub filters: Vec<FilterParam>,
-    /// Only keys starting with this.
-    #[serde(default)]
-    pub key_prefix: Option<String>,
-    /// Sort by this field (by key when left out).
-    #[serde(default)]
-    pub sort: Option<String>,
-    /// Highest first.
-    #[serde(default)]
-    pub desc: bool,
-    /// At most this many records (default 100, at most 1000).
-    #[serde(default)]
-    pub limit: Option<u32>,
-    /// The `next` of the previous page.
-    #[serde(default)]
-    pub cursor: Option<String>,
+    #[serde(flatten)]
+    pub query: RecordQuery,
 }
 
+/// A collection's settings, in a project's records or the vault's.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct SetCollection {
     /// The project (name or id); leave out for the vault's own records.
     #[serde(default)]
     pub project: Option<String>,
+    /// The collection.
     pub collection: String,
-    /// Fields to index so queries on them stay fast (replaces the list).
-    #[serde(default)]
-    pub indexes: Vec<String>,
-    /// A JSON Schema every record written to the collection must match (none: no check).
-    #[serde(default)]
-    pub schema: Option<Value>,
+    #[serde(flatten)]
+    pub settings: CollectionSettings,
 }
 
 crate::output::inputs!(
@@ -181,16 +127,7 @@ impl KuraMcp {
     ))]
     async fn put_record(&self, Parameters(p): Parameters<PutRecord>) -> Reply {
         blocking(&self.api, move |api| {
-            api.record_put(
-                p.project.as_deref(),
-                RecordPut {
-                    collection: p.collection,
-                    key: p.key,
-                    value: p.value,
-                    if_rev: p.if_rev,
-                    ttl_secs: p.ttl_secs,
-                },
-            )
+            api.record_put(p.project.as_deref(), p.put)
         })
         .await
     }
@@ -205,14 +142,7 @@ impl KuraMcp {
     ))]
     async fn delete_record(&self, Parameters(p): Parameters<DeleteRecord>) -> Reply {
         blocking(&self.api, move |api| {
-            let existed = api.record_delete(
-                p.project.as_deref(),
-                RecordDelete {
-                    collection: p.collection,
-                    key: p.key,
-                    if_rev: p.if_rev,
-                },
-            )?;
+            let existed = api.record_delete(p.project.as_deref(), p.delete)?;
             Ok(json!({ "existed": existed }))
         })
         .await
@@ -255,28 +185,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema_of::<kura_core::RecordPage>(), annotations(title = "Query records", read_only_hint = true))]
     async fn query_records(&self, Parameters(p): Parameters<QueryRecords>) -> Reply {
         blocking(&self.api, move |api| {
-            let query = RecordQuery {
-                filters: p
-                    .filters
-                    .into_iter()
-                    .map(|f| RecordFilter {
-                        field: f.field,
-                        eq: f.eq,
-                        gt: f.gt,
-                        gte: f.gte,
-                        lt: f.lt,
-                        lte: f.lte,
-                        prefix: f.prefix,
-                        exists: f.exists,
-                    })
-                    .collect(),
-                key_prefix: p.key_prefix,
-                sort: p.sort,
-                desc: p.desc,
-                limit: p.limit,
-                cursor: p.cursor,
-            };
-            api.record_query(p.project.as_deref(), &p.collection, &query)
+            api.record_query(p.project.as_deref(), &p.collection, &p.query)
         })
         .await
     }
@@ -291,14 +200,7 @@ impl KuraMcp {
     ))]
     async fn set_record_collection(&self, Parameters(p): Parameters<SetCollection>) -> Reply {
         blocking(&self.api, move |api| {
-            api.record_configure(
-                p.project.as_deref(),
-                &p.collection,
-                CollectionSettings {
-                    indexes: p.indexes,
-                    schema: p.schema,
-                },
-            )
+            api.record_configure(p.project.as_deref(), &p.collection, p.settings)
         })
         .await
     }

@@ -12,17 +12,11 @@ use utoipa::ToSchema;
 use crate::reply::{blocking, long_job, Reply};
 use crate::server::KuraMcp;
 
+/// A version of a project to share.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct ShareProject {
-    /// The project (name or id).
-    pub project: String,
-    /// The version (an id, a prefix of one, or latest~N); omit for the latest.
-    #[serde(default)]
-    pub version: Option<String>,
-    /// An S3 backup target (see backup_status); a folder target cannot hand out links.
-    pub target: String,
-    /// How long the link works: "30m", "24h", "7d" (at most 7 days).
-    pub expires: String,
+    #[serde(flatten)]
+    pub request: ShareRequest,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -60,13 +54,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            let req = ShareRequest {
-                project: p.project,
-                version: p.version,
-                target: p.target,
-                expires: p.expires,
-            };
-            Ok(json!(api.share_project(&req, job)?))
+            Ok(json!(api.share_project(&p.request, job)?))
         })
         .await
     }

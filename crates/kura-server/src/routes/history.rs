@@ -14,20 +14,8 @@ use super::{blocking, done, json, long, St, Wait};
 use crate::body::{Json, Query};
 use crate::error::HttpResult;
 
-/// What to say about a new version.
-#[derive(Deserialize, ToSchema, Default)]
-pub struct SnapshotRequest {
-    /// The version's message.
-    pub message: Option<String>,
-    /// Who made it: "Name <email>".
-    pub author: Option<String>,
-    /// Make a version even if nothing changed.
-    #[serde(default)]
-    pub allow_empty: bool,
-}
-
 /// Takes a version of a project (result: SnapshotReport).
-#[utoipa::path(post, path = "/v1/projects/{id}/snapshot", operation_id = "snapshotProject", tag = "versions", request_body = Option<SnapshotRequest>,
+#[utoipa::path(post, path = "/v1/projects/{id}/snapshot", operation_id = "snapshotProject", tag = "versions", request_body = Option<kura_api::SnapshotRequest>,
     params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: SnapshotReport"),
               (status = 200, body = kura_api::Operation, description = "finished (?wait=true)")))]
@@ -38,16 +26,10 @@ pub async fn snapshot(
     Query(w): Query<Wait>,
     body: axum::body::Bytes,
 ) -> HttpResult<Response> {
-    let b: SnapshotRequest = crate::body::optional_json(&body)?;
+    let b: kura_api::SnapshotRequest = crate::body::optional_json(&body)?;
     let project = Some(id.clone());
     long(&st, &headers, &w, "snapshot", project, move |a, job| {
-        let opts = SnapshotOptions {
-            message: b.message,
-            author: b.author,
-            trigger: Some(Trigger::Http),
-            allow_empty: b.allow_empty,
-        };
-        let r: SnapshotReport = a.snapshot(&id, &opts, job)?;
+        let r: SnapshotReport = a.snapshot(&id, &b.options(Trigger::Http), job)?;
         Ok(r)
     })
     .await
