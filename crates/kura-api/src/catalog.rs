@@ -1,5 +1,6 @@
 //! Every operation of the service, declared once: its name, what it does to the vault, whether
-//! it runs long (an [`Operation`](crate::Operation) with progress), and where each door has it.
+//! it runs long (an [`Operation`](crate::Operation) with progress), what it announces in the
+//! event log, and where each door has it.
 //!
 //! The name is the HTTP door's `operationId` in snake case (`archive_project` is
 //! `archiveProject`); the other doors name what they call it, or say why they do not have it.
@@ -7,7 +8,8 @@
 //! desktop shell's generated bindings, the CLI's commands) and checks it against this list: an
 //! operation a door lacks without a reason, a door name no operation claims, or a door that
 //! disagrees about the effect or the length fails. The MCP door refuses and hides tools by the
-//! [`Effect`] declared here.
+//! [`Effect`] declared here. What each change announces ([`Announces`]) is checked by running
+//! every one through the service, the one way a door can change the vault.
 
 /// What an operation does to the vault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -18,6 +20,53 @@ pub enum Effect {
     Writes,
     /// Can remove or overwrite what nothing else holds (files no version has, records, backups).
     Destroys,
+}
+
+/// What an operation announces in the event log when it has changed something, the same
+/// whichever door asked for it (every change goes through the service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announces {
+    /// Not said yet: a test fails until it is.
+    Unsaid,
+    /// These events.
+    Events(&'static [Announcement]),
+    /// Nothing, and why.
+    Nothing(&'static str),
+}
+
+/// One event an operation announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Announcement {
+    /// `vault.changed`, with this reason.
+    Vault(VaultChange),
+    /// `records.changed`.
+    Records,
+    /// `share.changed`.
+    Share,
+    /// `backup.status`: the state of backups as the tray and the Backups view show it.
+    BackupStatus,
+    /// `operation.finished`.
+    OperationFinished,
+}
+
+impl Announcement {
+    /// The event as the log names it: its type, and for `vault.changed` its reason
+    /// (`vault.changed:created`).
+    pub fn name(&self) -> String {
+        match self {
+            Announcement::Vault(reason) => format!(
+                "vault.changed:{}",
+                serde_json::to_value(reason)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default()
+            ),
+            Announcement::Records => "records.changed".into(),
+            Announcement::Share => "share.changed".into(),
+            Announcement::BackupStatus => "backup.status".into(),
+            Announcement::OperationFinished => "operation.finished".into(),
+        }
+    }
 }
 
 /// Whether a door has an operation.
@@ -54,6 +103,9 @@ pub struct Declared {
     pub desktop: Door,
     pub mcp: Door,
     pub cli: Door,
+    /// What it announces when it changed something (an operation that reads announces
+    /// nothing).
+    pub announces: Announces,
 }
 
 const fn op(name: &'static str, effect: Effect) -> Declared {
@@ -65,6 +117,10 @@ const fn op(name: &'static str, effect: Effect) -> Declared {
         desktop: Door::Unsaid,
         mcp: Door::Unsaid,
         cli: Door::Unsaid,
+        announces: match effect {
+            Effect::Reads => Announces::Nothing("it changes nothing"),
+            Effect::Writes | Effect::Destroys => Announces::Unsaid,
+        },
     }
 }
 
@@ -91,6 +147,14 @@ impl Declared {
     }
     const fn no_mcp(mut self, why: &'static str) -> Self {
         self.mcp = Door::Not(why);
+        self
+    }
+    const fn announces(mut self, events: &'static [Announcement]) -> Self {
+        self.announces = Announces::Events(events);
+        self
+    }
+    const fn quiet(mut self, why: &'static str) -> Self {
+        self.announces = Announces::Nothing(why);
         self
     }
     const fn cli(mut self, names: &'static [&'static str]) -> Self {
@@ -125,6 +189,8 @@ impl Declared {
     }
 }
 
+use crate::VaultChange;
+use Announcement::{BackupStatus, OperationFinished, Records, Share, Vault};
 use Effect::{Destroys, Reads, Writes};
 
 // Why a door goes without an operation; said once for the operations that share the reason.
@@ -135,6 +201,7 @@ const HTTP_STREAM: &str =
     "the window hears the engine's events directly (vault-changed, records-changed, backup-status)";
 const HTTP_ONLY_OPS: &str =
     "long work is followed where it was started: the window's progress bar, the CLI's";
+const SESSION: &str = "a browser's session lives in `kura serve`'s memory, not in the vault";
 const BROWSER: &str = "a browser's session with `kura serve`; the window and the CLI need none";
 const PALETTE: &str = "the UI's command palette; the CLI is a command line already";
 
@@ -162,6 +229,7 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp(AGENT_SETUP)
         .cli(&["config show", "config get", "config path"]),
     op("set_config", Writes)
+        .announces(&[Vault(VaultChange::Settings)])
         .desktop(&["set_config"])
         .no_mcp(AGENT_SETUP)
         .cli(&["config set"]),
@@ -179,11 +247,13 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["verify"])
         .cli(&["verify"]),
     op("collect_garbage", Writes)
+        .announces(&[Vault(VaultChange::Gc)])
         .long()
         .desktop(&["collect_garbage"])
         .no_mcp(AGENT_UPKEEP)
         .cli(&["gc"]),
     op("run_cleanup", Destroys)
+        .announces(&[Vault(VaultChange::Cleanup)])
         .long()
         .desktop(&["run_cleanup"])
         .no_mcp(AGENT_UPKEEP)
@@ -206,18 +276,22 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["list_workspaces"])
         .cli(&["workspace list", "workspace current"]),
     op("create_workspace", Writes)
+        .announces(&[Vault(VaultChange::Workspaces)])
         .desktop(&["create_workspace"])
         .no_mcp(AGENT_SETUP)
         .cli(&["workspace create"]),
     op("rename_workspace", Writes)
+        .announces(&[Vault(VaultChange::Workspaces)])
         .desktop(&["rename_workspace"])
         .no_mcp(AGENT_SETUP)
         .cli(&["workspace rename"]),
     op("switch_workspace", Writes)
+        .announces(&[Vault(VaultChange::Workspaces)])
         .desktop(&["switch_workspace"])
         .no_mcp(AGENT_SETUP)
         .cli(&["workspace switch"]),
     op("delete_workspace", Writes)
+        .announces(&[Vault(VaultChange::Workspaces)])
         .desktop(&["delete_workspace"])
         .no_mcp(AGENT_SETUP)
         .cli(&["workspace delete"]),
@@ -231,39 +305,48 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["show_project"])
         .cli(&["project show"]),
     op("create_project", Writes)
+        .announces(&[Vault(VaultChange::Created)])
         .desktop(&["create_project"])
         .mcp(&["create_project"])
         .cli(&["project create"]),
     op("import_folder", Writes)
+        .announces(&[Vault(VaultChange::Created)])
         .long()
         .desktop(&["import_folder"])
         .no_mcp("it reads a folder of the computer the server runs on, which is the person's to choose")
         .cli(&["project import"]),
     op("edit_project", Writes)
+        .announces(&[Vault(VaultChange::Metadata)])
         .desktop(&["rename_project", "move_project", "edit_project"])
         .no_mcp("a project's name, workspace and description are the person's")
         .cli(&["project rename", "project move", "project edit"]),
     op("tag_project", Writes)
+        .announces(&[Vault(VaultChange::Metadata)])
         .desktop(&["tag_project"])
         .no_mcp("a project's tags are the person's")
         .cli(&["project tag"]),
     op("set_project_metadata", Writes)
+        .announces(&[Vault(VaultChange::Metadata)])
         .desktop(&["set_project_metadata"])
         .no_mcp("an agent keeps its own data in records (`put_record`)")
         .cli(&["project meta"]),
     op("trash_project", Writes)
+        .announces(&[Vault(VaultChange::Trash)])
         .desktop(&["trash_project"])
         .no_mcp("`delete_project` is the agent's one way to remove a project, and it is refused unless allowed")
         .cli(&["project delete"]),
     op("untrash_project", Writes)
+        .announces(&[Vault(VaultChange::Trash)])
         .desktop(&["untrash_project"])
         .no_mcp("bringing a project back from the trash is the person's")
         .cli(&["trash restore"]),
     op("delete_project", Destroys)
+        .announces(&[Vault(VaultChange::Deleted)])
         .desktop(&["delete_project"])
         .mcp(&["delete_project"])
         .cli(&["project delete"]),
     op("save_project_as_template", Writes)
+        .announces(&[Vault(VaultChange::Templates)])
         .desktop(&["save_project_as_template"])
         .no_mcp(AGENT_SETUP)
         .cli(&["project save-template"]),
@@ -290,29 +373,35 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["read_file"])
         .cli(&["file read"]),
     op("save_file", Writes)
+        .announces(&[Vault(VaultChange::Files)])
         .no_desktop("files come into the window by drag and drop (`upload_files`) or are edited in their app")
         .mcp(&["save_file"])
         .cli(&["file save"]),
     op("delete_file", Destroys)
+        .announces(&[Vault(VaultChange::Files)])
         .no_desktop("files are deleted in the project's folder, in the person's file manager")
         .mcp(&["delete_file"])
         .cli(&["file delete"]),
     op("rename_file", Writes)
+        .announces(&[Vault(VaultChange::Files)])
         .no_desktop("files are renamed in the project's folder, in the person's file manager")
         .mcp(&["rename_file"])
         .cli(&["file rename"]),
     op("upload_files", Writes)
+        .announces(&[Vault(VaultChange::Files)])
         .long()
         .desktop(&["upload_files"])
         .no_mcp("an agent writes files one by one with `save_file`")
         .no_cli("the shell copies files; `kura file save` and `kura project import` bring them in"),
     // Versions.
     op("snapshot_project", Writes)
+        .announces(&[Vault(VaultChange::Snapshot)])
         .long()
         .desktop(&["snapshot_project"])
         .mcp(&["snapshot"])
         .cli(&["snapshot"]),
     op("snapshot_changed_projects", Writes)
+        .announces(&[Vault(VaultChange::Snapshot)])
         .long()
         .desktop(&["snapshot_changed_projects"])
         .no_mcp("an agent takes versions of the projects it works on (`snapshot`)")
@@ -326,6 +415,7 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["diff"])
         .cli(&["diff"]),
     op("restore_project", Destroys)
+        .announces(&[Vault(VaultChange::Restore)])
         .long()
         .desktop(&["restore_project", "restore_file"])
         .mcp(&["restore_project", "restore_file"])
@@ -349,6 +439,7 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp("an agent runs git itself where it works")
         .cli(&["git log"]),
     op("init_git_repository", Writes)
+        .announces(&[Vault(VaultChange::Git)])
         .desktop(&["init_git_repository"])
         .no_mcp("an agent runs git itself where it works")
         .cli(&["git init"]),
@@ -358,11 +449,13 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["list_archives"])
         .cli(&["archives", "archive list"]),
     op("archive_project", Writes)
+        .announces(&[Vault(VaultChange::Archived)])
         .long()
         .desktop(&["archive_project"])
         .mcp(&["archive_project"])
         .cli(&["archive"]),
     op("unarchive_project", Writes)
+        .announces(&[Vault(VaultChange::Unarchived)])
         .long()
         .desktop(&["unarchive_project"])
         .mcp(&["unarchive_project"])
@@ -378,16 +471,19 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp(AGENT_UPKEEP)
         .cli(&["archive verify"]),
     op("import_archive", Writes)
+        .announces(&[Vault(VaultChange::Created)])
         .long()
         .desktop(&["import_archive"])
         .no_mcp("it reads a file of the computer the server runs on, which is the person's to choose")
         .cli(&["import"]),
     op("upload_archive", Writes)
+        .announces(&[Vault(VaultChange::Created)])
         .long()
         .no_desktop("the window imports an archive file from its path (`import_archive`)")
         .no_mcp("it takes an archive file's bytes; an agent has no file to send")
         .no_cli("the CLI imports an archive file from its path (`kura import`)"),
     op("move_archives_to_cold_tier", Writes)
+        .announces(&[Vault(VaultChange::ColdTier)])
         .long()
         .no_desktop("the cleanup moves archives to the cold tier on its schedule")
         .no_mcp(AGENT_UPKEEP)
@@ -426,48 +522,59 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["get_record"])
         .cli(&["record get"]),
     op("put_project_record", Writes)
+        .announces(&[Records])
         .desktop(&["record_put"])
         .mcp(&["put_record"])
         .cli(&["record put"]),
     op("put_vault_record", Writes)
+        .announces(&[Records])
         .desktop(&["record_put"])
         .mcp(&["put_record"])
         .cli(&["record put"]),
     op("delete_project_record", Destroys)
+        .announces(&[Records])
         .desktop(&["record_delete"])
         .mcp(&["delete_record"])
         .cli(&["record delete"]),
     op("delete_vault_record", Destroys)
+        .announces(&[Records])
         .desktop(&["record_delete"])
         .mcp(&["delete_record"])
         .cli(&["record delete"]),
     // A batch may delete records; a door that does not allow destroying refuses those batches.
     op("batch_project_records", Writes)
+        .announces(&[Records])
         .no_desktop("the window writes records one at a time")
         .mcp(&["batch_records"])
         .cli(&["record batch"]),
     op("batch_vault_records", Writes)
+        .announces(&[Records])
         .no_desktop("the window writes records one at a time")
         .mcp(&["batch_records"])
         .cli(&["record batch"]),
     op("configure_project_collection", Writes)
+        .announces(&[Records])
         .desktop(&["record_configure"])
         .mcp(&["set_record_collection"])
         .cli(&["record settings"]),
     op("configure_vault_collection", Writes)
+        .announces(&[Records])
         .desktop(&["record_configure"])
         .mcp(&["set_record_collection"])
         .cli(&["record settings"]),
     op("drop_project_collection", Destroys)
+        .announces(&[Records])
         .no_desktop("dropping a whole collection is left to the CLI and the API, where it is typed out")
         .no_mcp("dropping a whole collection is the person's")
         .cli(&["record drop"]),
     op("drop_vault_collection", Destroys)
+        .announces(&[Records])
         .no_desktop("dropping a whole collection is left to the CLI and the API, where it is typed out")
         .no_mcp("dropping a whole collection is the person's")
         .cli(&["record drop"]),
     // Shared links.
     op("share_project", Writes)
+        .announces(&[Share])
         .long()
         .desktop(&["share_project"])
         .mcp(&["share_project"])
@@ -477,10 +584,12 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["list_shares"])
         .cli(&["share list"]),
     op("revoke_share", Writes)
+        .announces(&[Share])
         .desktop(&["revoke_share"])
         .mcp(&["revoke_share"])
         .cli(&["share revoke"]),
     op("prune_shares", Writes)
+        .announces(&[Share])
         .no_desktop("expired links are pruned by the cleanup; the window lists only live ones")
         .mcp(&["prune_shares"])
         .cli(&["share prune"]),
@@ -494,6 +603,7 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp(AGENT_OPS)
         .no_cli(HTTP_ONLY_OPS),
     op("cancel_operation", Writes)
+        .announces(&[OperationFinished])
         .desktop(&["cancel_operation"])
         .no_mcp("an MCP client cancels a call with `notifications/cancelled`")
         .no_cli("Ctrl-C cancels the command"),
@@ -507,14 +617,17 @@ pub const OPERATIONS: &[Declared] = &[
         .mcp(&["backup_status"])
         .cli(&["backup health", "backup target list"]),
     op("add_backup_target", Writes)
+        .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
         .desktop(&["add_backup_target"])
         .no_mcp(AGENT_SETUP)
         .cli(&["backup target add"]),
     op("update_backup_target", Writes)
+        .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
         .desktop(&["update_backup_target"])
         .no_mcp(AGENT_SETUP)
         .cli(&["backup schedule", "backup retention"]),
     op("remove_backup_target", Writes)
+        .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
         .desktop(&["remove_backup_target"])
         .no_mcp(AGENT_SETUP)
         .cli(&["backup target remove"]),
@@ -523,11 +636,13 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp(AGENT_SETUP)
         .cli(&["backup target test"]),
     op("run_backup", Writes)
+        .announces(&[Vault(VaultChange::Backup), BackupStatus])
         .long()
         .desktop(&["run_backup"])
         .mcp(&["run_backup"])
         .cli(&["backup run"]),
     op("cancel_backup", Writes)
+        .quiet("the run it stops announces its own end (`operation.finished`, `backup.status`)")
         .desktop(&["cancel_backup"])
         .no_mcp(AGENT_OPS)
         .no_cli("Ctrl-C stops `kura backup run`"),
@@ -544,6 +659,7 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp("restoring from a backup is the person's")
         .no_cli("`kura backup list` names each backup's projects; `kura backup restore` takes one"),
     op("restore_backup", Writes)
+        .quiet("it writes a backup's files to a new folder, outside the vault")
         .long()
         .desktop(&["restore_backup"])
         .no_mcp("restoring from a backup is the person's")
@@ -562,11 +678,13 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp(AGENT_UPKEEP)
         .cli(&["backup verify"]),
     op("prune_backups", Destroys)
+        .announces(&[Vault(VaultChange::Backup)])
         .long()
         .desktop(&["prune_backups"])
         .no_mcp(AGENT_UPKEEP)
         .cli(&["backup prune"]),
     op("pause_backups", Writes)
+        .announces(&[BackupStatus])
         .desktop(&["pause_backups"])
         .no_mcp(AGENT_SETUP)
         .cli(&["backup pause", "backup resume"]),
@@ -576,10 +694,12 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp(BROWSER)
         .no_cli(BROWSER),
     op("sign_in", Writes)
+        .quiet(SESSION)
         .no_desktop(BROWSER)
         .no_mcp(BROWSER)
         .no_cli(BROWSER),
     op("create_sign_in_link", Writes)
+        .quiet(SESSION)
         .no_desktop(BROWSER)
         .no_mcp(BROWSER)
         .cli(&["serve link"]),
@@ -634,3 +754,6 @@ mod tests {
         assert_eq!(of_tool("history").next().unwrap().name, "list_versions");
     }
 }
+
+#[cfg(test)]
+mod announced;

