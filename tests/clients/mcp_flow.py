@@ -10,6 +10,7 @@ Usage: mcp_flow.py KURA VAULT
 """
 
 import asyncio
+import json
 import sys
 
 import jsonschema
@@ -102,7 +103,8 @@ async def guarded(s, init):
     check(not (DESTRUCTIVE & names), "without --allow-destructive no destructive tool is listed")
     check(all(name in init.instructions for name in DESTRUCTIVE), "and the instructions name them")
     refused = await s.call_tool("delete_project", {"project": "nothing"})
-    check(refused.is_error and refused.structured_content["code"] == "forbidden", "one called anyway is refused as forbidden")
+    error = json.loads(refused.content[0].text)
+    check(refused.is_error and refused.structured_content is None and error["code"] == "forbidden", "one called anyway is refused as forbidden, a JSON error in its text")
 
 
 async def main(kura, vault):

@@ -6,7 +6,8 @@
 //! from the Rust parameter types), runs the blocking engine call on tokio's blocking pool, and
 //! answers with the result as JSON (text content and structured content). Changes are announced
 //! with [`kura_api::Api::changed`], so a running desktop app or `kura serve` sees them in the
-//! event log. Engine errors become tool errors (`isError: true`) carrying `{ code, message }`.
+//! event log. Engine errors become tool errors (`isError: true`) whose text is the JSON
+//! `{ code, message }`.
 //!
 //! Tools are annotated: read-only tools with `readOnlyHint`, tools that can lose data in the
 //! working folder (restore over it, delete a file, trash or delete a project) with

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use kura_api::{Api, ApiError, ApiResult, ErrorCode};
 use kura_core::{Job, Progress};
-use rmcp::model::{CallToolResult, ProgressNotificationParam};
+use rmcp::model::{CallToolResult, ContentBlock, ProgressNotificationParam};
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData, RoleServer};
 use serde::Serialize;
@@ -30,9 +30,13 @@ pub(crate) fn error(e: &ApiError) -> CallToolResult {
     tool_error(e.code.code(), &e.message)
 }
 
-/// A tool error with a code of the door's own (`forbidden`) or the engine's.
+/// A tool error with a code of the door's own (`forbidden`) or the engine's: `isError`, and
+/// `{code, message}` as the JSON text of its content. It carries no `structuredContent`: that
+/// would have to fit the tool's `outputSchema` (clients such as the official TypeScript SDK
+/// check it, error or not), and a tool's result is not an error.
 pub(crate) fn tool_error(code: &str, message: &str) -> CallToolResult {
-    CallToolResult::structured_error(serde_json::json!({ "code": code, "message": message }))
+    let error = serde_json::json!({ "code": code, "message": message });
+    CallToolResult::error(vec![ContentBlock::text(error.to_string())])
 }
 
 /// Runs `f` (engine calls: they block) on the blocking pool and answers with its result.

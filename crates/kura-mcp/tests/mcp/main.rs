@@ -72,7 +72,12 @@ async fn changes_are_announced_in_the_event_log_and_refusals_change_nothing() {
     )
     .await;
     assert_eq!(escaped.is_error, Some(true));
-    assert_eq!(escaped.structured_content.unwrap()["code"], "path_escape");
+    assert_eq!(escaped.structured_content, None);
+    let error = &escaped.content[0].as_text().unwrap().text;
+    assert_eq!(
+        serde_json::from_str::<Value>(error).unwrap()["code"],
+        "path_escape"
+    );
     client.cancel().await.unwrap();
 
     // A desktop app or `kura serve` on the same vault reads these from the event log, with the
