@@ -28,8 +28,12 @@ from kura_client.models import (
     RecordOpDeleteOp,
     RecordOpPut,
     RecordOpPutOp,
+    RestoreReport,
+    RestoreReportOperation,
     RestoreRequest,
     Saved,
+    SnapshotReport,
+    SnapshotReportOperation,
     SnapshotRequest,
 )
 from kura_client.types import File
@@ -54,8 +58,9 @@ def main(url: str, token: str) -> None:
     check(isinstance(r.parsed, Saved), f"saveFile takes raw bytes ({r.status_code})")
 
     r = snapshot_project.sync_detailed(pid, client=client, body=SnapshotRequest(message="first"), wait=True)
-    check(isinstance(r.parsed, Operation) and r.parsed.state == OpState.SUCCEEDED, "snapshotProject?wait=true ends succeeded")
-    first_version = r.parsed.result["version"]["id"]
+    check(isinstance(r.parsed, SnapshotReportOperation) and r.parsed.state == OpState.SUCCEEDED, "snapshotProject?wait=true ends succeeded")
+    check(isinstance(r.parsed.result, SnapshotReport), "its result is typed: a SnapshotReport")
+    first_version = r.parsed.result.version.id
     check(isinstance(first_version, str) and len(first_version) == 40, "its result names the version")
 
     second = first[::-1]
@@ -77,7 +82,8 @@ def main(url: str, token: str) -> None:
     check(r.status_code == 200 and r.content == second, "readFile gives the bytes saved")
 
     r = restore_project.sync_detailed(pid, client=client, body=RestoreRequest(version=first_version), wait=True)
-    check(isinstance(r.parsed, Operation) and r.parsed.state == OpState.SUCCEEDED, "restoreProject?wait=true ends succeeded")
+    check(isinstance(r.parsed, RestoreReportOperation) and r.parsed.state == OpState.SUCCEEDED, "restoreProject?wait=true ends succeeded")
+    check(isinstance(r.parsed.result, RestoreReport) and r.parsed.result.version == first_version, "its result is typed: a RestoreReport of that version")
     r = read_file.sync_detailed(pid, "assets/logo.bin", client=client)
     check(r.content == first, "after the restore the file is the first version's")
 

@@ -5,7 +5,10 @@
 // the file back, restore, batch records, read an error.
 // Usage: node flow.mjs URL TOKEN
 import createClient from "openapi-fetch";
-import type { paths } from "./kura-api.js";
+import type { components, paths } from "./kura-api.js";
+
+/** A long operation waited for to its end (200): its result typed. */
+type Finished<R extends keyof components["schemas"]> = components["schemas"][R];
 
 const [url, token] = process.argv.slice(2);
 const client = createClient<paths>({ baseUrl: url, headers: { Authorization: `Bearer ${token}` } });
@@ -32,7 +35,9 @@ check(saved.data, `saveFile takes raw bytes (${saved.response.status})`);
 
 const snap = await client.POST("/v1/projects/{id}/snapshot", { params: { path: { id }, query: { wait: true } }, body: { message: "first" } });
 check(snap.data?.state === "succeeded", "snapshotProject?wait=true ends succeeded");
-const firstVersion = (snap.data.result as { version: { id: string } }).version.id;
+// A 200 is the finished operation, its result typed (a 202 would be one still running).
+check(snap.response.status === 200, "the wait ended in a 200");
+const firstVersion = (snap.data as Finished<"SnapshotReportOperation">).result.version?.id ?? "";
 check(firstVersion.length === 40, "its result names the version");
 
 const second = first.slice().reverse();
@@ -58,6 +63,7 @@ check(read.data && Buffer.from(read.data).equals(Buffer.from(second)), "readFile
 
 const restored = await client.POST("/v1/projects/{id}/restore", { params: { path: { id }, query: { wait: true } }, body: { version: firstVersion } });
 check(restored.data?.state === "succeeded", "restoreProject?wait=true ends succeeded");
+check((restored.data as Finished<"RestoreReportOperation">).result.version === firstVersion, "its result (a typed RestoreReport) names the version restored");
 const back = await client.GET("/v1/projects/{id}/files/{path}", { params: file, parseAs: "arrayBuffer" });
 check(back.data && Buffer.from(back.data).equals(Buffer.from(first)), "after the restore the file is the first version's");
 

@@ -1,6 +1,8 @@
 //! The OpenAPI 3.1 description of `/v1`, generated from the Rust types and the handlers'
 //! annotations. Committed as `docs/api/openapi.json`; a test fails when it drifts.
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Value};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -172,9 +174,14 @@ pub(crate) fn document(routes: utoipa::openapi::OpenApi) -> String {
 }
 
 /// What the annotations cannot say, said over the whole document: tagged unions as generators
-/// read them, binary bodies as binary, and the headers the server reads and writes.
+/// read them, binary bodies as binary, the headers the server reads and writes, and the typed
+/// result of each long operation.
 fn finish(doc: &mut Value) {
     flatten_tagged_unions(doc);
+    // Relative to where the document is served: the `kura serve` that serves it.
+    doc["servers"] =
+        json!([{ "url": "/", "description": "the `kura serve` that serves this document" }]);
+    let mut results = BTreeSet::new();
     let Some(paths) = doc["paths"].as_object_mut() else {
         return;
     };
@@ -185,8 +192,63 @@ fn finish(doc: &mut Value) {
         for (method, op) in item.iter_mut() {
             document_headers(path, method, op);
             binary_bodies(op);
+            if let Some(result) = typed_result(op) {
+                results.insert(result);
+            }
         }
     }
+    for result in results {
+        let operation = result_operation(&doc["components"]["schemas"]["Operation"], &result);
+        doc["components"]["schemas"][operation_of(&result)] = operation;
+    }
+}
+
+/// What a long operation produces, as its 202 says (`started; result: SnapshotReport`).
+fn result_of(op: &Value) -> Option<String> {
+    op["responses"]["202"]["description"]
+        .as_str()?
+        .strip_prefix("started; result: ")
+        .map(str::to_string)
+}
+
+/// The name of the finished operation that carries `result`: `SnapshotReportOperation`,
+/// `SnapshotReportListOperation` for `SnapshotReport[]`.
+fn operation_of(result: &str) -> String {
+    match result.strip_suffix("[]") {
+        Some(item) => format!("{item}ListOperation"),
+        None => format!("{result}Operation"),
+    }
+}
+
+/// The answer of a long operation waited for (`?wait=true`, 200) is the finished operation with
+/// its result typed, so that a generated client reads the result as what it is; returns it.
+fn typed_result(op: &mut Value) -> Option<String> {
+    let result = result_of(op)?;
+    let finished = op["responses"].get_mut("200")?;
+    finished["description"] = json!(format!(
+        "finished (?wait=true): the operation, with its result: {result}"
+    ));
+    finished["content"]["application/json"]["schema"] =
+        json!({ "$ref": format!("#/components/schemas/{}", operation_of(&result)) });
+    Some(result)
+}
+
+/// `Operation` with its `result` required and of the type `result`.
+fn result_operation(operation: &Value, result: &str) -> Value {
+    let reference = |name: &str| json!({ "$ref": format!("#/components/schemas/{name}") });
+    let schema = match result.strip_suffix("[]") {
+        Some(item) => json!({ "type": "array", "items": reference(item) }),
+        None => reference(result),
+    };
+    let mut finished = operation.clone();
+    finished["description"] = json!(format!(
+        "A long operation that finished, with its result ({result})."
+    ));
+    finished["properties"]["result"] = schema;
+    if let Some(required) = finished["required"].as_array_mut() {
+        required.push(json!("result"));
+    }
+    finished
 }
 
 /// A header parameter.
