@@ -66,7 +66,9 @@ pub use backups::{BackupStatus, TargetChanges, TargetSecrets};
 pub use command::{CommandAction, CommandCompletion, CommandInput, CommandPlan, MAX_COMPLETIONS};
 pub use error::{ApiError, ApiResult, ErrorCode, Subject, SubjectKind};
 pub use events::{matches_types, Event, EventPage, Events, EVENTS_KEPT};
-pub use operations::{OpState, Operation, Operations, ProgressSink, OPERATIONS_KEPT};
+pub use operations::{
+    IdempotencyKey, OpState, Operation, Operations, ProgressSink, OPERATIONS_KEPT,
+};
 pub use projects::AppInfo;
 pub use records::KEYS_IN_EVENT;
 pub use requests::SnapshotRequest;

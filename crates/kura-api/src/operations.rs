@@ -75,7 +75,19 @@ struct Entry {
 struct Inner {
     ops: HashMap<String, Entry>,
     finished: VecDeque<String>,
-    keys: HashMap<String, String>,
+    /// Each idempotency key: the operation it started, and the request it stood for.
+    keys: HashMap<String, (String, String)>,
+}
+
+/// An idempotency key as a caller sent it, with the request it came with: a key stands for one
+/// request, so the same key with another request is refused rather than answered with the
+/// first request's operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// The caller's key.
+    pub key: String,
+    /// What identifies the request: for HTTP, its method, path, query and a hash of its body.
+    pub request: String,
 }
 
 /// The operations of this process.
@@ -118,14 +130,15 @@ impl Operations {
 
     /// Starts `work` as operation `kind` on a thread of its own and returns it at once.
     /// - `id`: the caller's id for it (the UI's job id), or `None` to make one up;
-    /// - `idempotency_key`: when an operation was already started with this key, that one is
-    ///   returned and nothing new runs.
+    /// - `idempotency_key`: when an operation was already started with this key for the same
+    ///   request, that one is returned and nothing new runs; for another request, the key is
+    ///   refused (`conflict`: it is taken).
     pub fn start<T: Serialize>(
         self: &Arc<Self>,
         kind: &str,
         project_id: Option<&str>,
         id: Option<String>,
-        idempotency_key: Option<String>,
+        idempotency_key: Option<IdempotencyKey>,
         work: impl FnOnce(&Job) -> ApiResult<T> + Send + 'static,
     ) -> ApiResult<Operation> {
         self.start_with_sink(kind, project_id, id, idempotency_key, None, work)
@@ -138,14 +151,27 @@ impl Operations {
         kind: &str,
         project_id: Option<&str>,
         id: Option<String>,
-        idempotency_key: Option<String>,
+        idempotency_key: Option<IdempotencyKey>,
         sink: Option<ProgressSink>,
         work: impl FnOnce(&Job) -> ApiResult<T> + Send + 'static,
     ) -> ApiResult<Operation> {
         let mut inner = self.lock();
         if let Some(key) = &idempotency_key {
-            if let Some(entry) = inner.keys.get(key).and_then(|id| inner.ops.get(id)) {
-                return Ok(entry.op.clone());
+            if let Some((first, request)) = inner.keys.get(&key.key) {
+                if *request != key.request {
+                    return Err(ApiError::new(
+                        ErrorCode::Conflict,
+                        format!(
+                            "the Idempotency-Key '{}' was sent with another request first ({}); a key stands for one request, so send a new key for this one",
+                            key.key,
+                            request.split(' ').take(2).collect::<Vec<_>>().join(" ")
+                        ),
+                    )
+                    .about(crate::SubjectKind::Field, "Idempotency-Key"));
+                }
+                if let Some(entry) = inner.ops.get(first) {
+                    return Ok(entry.op.clone());
+                }
             }
         }
         let id = match id {
@@ -204,7 +230,7 @@ impl Operations {
             },
         );
         if let Some(key) = idempotency_key {
-            inner.keys.insert(key, id.clone());
+            inner.keys.insert(key.key, (id.clone(), key.request));
         }
         drop(inner);
         self.events
@@ -341,7 +367,7 @@ impl Operations {
         while inner.finished.len() > OPERATIONS_KEPT {
             if let Some(old) = inner.finished.pop_front() {
                 inner.ops.remove(&old);
-                inner.keys.retain(|_, v| *v != old);
+                inner.keys.retain(|_, (first, _)| *first != old);
             }
         }
         drop(inner);
@@ -489,17 +515,25 @@ mod tests {
     fn the_same_idempotency_key_does_the_work_once() {
         let (_dir, ops) = operations();
         let runs = Arc::new(AtomicU64::new(0));
-        let start = |runs: Arc<AtomicU64>| {
-            ops.start("once", None, None, Some("key-1".into()), move |_| {
+        let key = |request: &str| IdempotencyKey {
+            key: "key-1".into(),
+            request: request.into(),
+        };
+        let start = |runs: Arc<AtomicU64>, request: &str| {
+            ops.start("once", None, None, Some(key(request)), move |_| {
                 runs.fetch_add(1, Ordering::SeqCst);
                 Ok(())
             })
-            .unwrap()
         };
-        let first = start(runs.clone());
+        let first = start(runs.clone(), "POST /v1/gc").unwrap();
         ops.wait(&first.id, Duration::from_secs(30)).unwrap();
-        let second = start(runs.clone());
+        let second = start(runs.clone(), "POST /v1/gc").unwrap();
         assert_eq!(first.id, second.id);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // The same key with another request is refused, and runs nothing.
+        let other = start(runs.clone(), "POST /v1/verify").unwrap_err();
+        assert_eq!(other.code, ErrorCode::Conflict);
+        assert!(other.message.contains("POST /v1/gc"), "{}", other.message);
         assert_eq!(runs.load(Ordering::SeqCst), 1);
     }
 

@@ -18,6 +18,7 @@ const KEYRING_SERVICE: &str = "kura-backup";
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// The target's name (letters, digits, `-`, `_`).
+    #[cfg_attr(feature = "utoipa", schema(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
     pub name: String,
     /// Where its repository is.
     pub location: Location,
@@ -84,10 +85,12 @@ pub enum Location {
     /// An S3-compatible bucket.
     S3 {
         /// The endpoint URL (`https://s3.eu-central-1.amazonaws.com`, `http://127.0.0.1:9000`).
+        #[cfg_attr(feature = "utoipa", schema(pattern = r"^https?://"))]
         endpoint: String,
         /// The region (`us-east-1` when the service ignores it).
         region: String,
         /// The bucket.
+        #[cfg_attr(feature = "utoipa", schema(min_length = 1))]
         bucket: String,
         /// A folder inside the bucket.
         #[serde(default)]

@@ -190,12 +190,14 @@ pub struct ProjectFilter {
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct NewProject {
     /// Name, unique in its workspace (required).
+    #[cfg_attr(feature = "utoipa", schema(min_length = 1))]
     pub name: String,
     /// Workspace; the active one when `None`.
     #[serde(default)]
     pub workspace: Option<String>,
     /// Built-in (`empty`, `backend`, `frontend`, `fullstack`) or saved template; `empty` when `None`.
     #[serde(default)]
+    #[cfg_attr(feature = "utoipa", schema(min_length = 1))]
     pub template: Option<String>,
     /// Project kind; `manual` when `None` (`imported` for imports).
     #[serde(default)]

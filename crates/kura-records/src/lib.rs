@@ -88,8 +88,13 @@ pub struct RecordPage {
 #[serde(deny_unknown_fields)]
 pub struct RecordPut {
     /// The collection (created on its first record).
+    #[cfg_attr(
+        feature = "utoipa",
+        schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    )]
     pub collection: String,
-    /// The record's key in its collection.
+    /// The record's key in its collection: at most 512 bytes, no control characters.
+    #[cfg_attr(feature = "utoipa", schema(min_length = 1, max_length = 512))]
     pub key: String,
     /// The record: any JSON value.
     pub value: Value,
@@ -98,6 +103,7 @@ pub struct RecordPut {
     pub if_rev: Option<u64>,
     /// Expire the record this many seconds after the write.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "utoipa", schema(minimum = 1))]
     pub ttl_secs: Option<u64>,
 }
 
@@ -108,8 +114,13 @@ pub struct RecordPut {
 #[serde(deny_unknown_fields)]
 pub struct RecordDelete {
     /// The collection.
+    #[cfg_attr(
+        feature = "utoipa",
+        schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    )]
     pub collection: String,
-    /// The record's key in its collection.
+    /// The record's key in its collection: at most 512 bytes, no control characters.
+    #[cfg_attr(feature = "utoipa", schema(min_length = 1, max_length = 512))]
     pub key: String,
     /// Delete only if the record is at this revision now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,6 +150,19 @@ pub struct RecordOpResult {
     pub existed: bool,
 }
 
+/// A JSON Schema as a value: an object, `true` or `false` (or none).
+#[cfg(feature = "utoipa")]
+fn json_schema_value() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{SchemaType, Type};
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([
+            Type::Object,
+            Type::Boolean,
+            Type::Null,
+        ]))
+        .build()
+}
+
 /// What a collection indexes and checks.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -148,8 +172,9 @@ pub struct CollectionSettings {
     /// Fields to index (`status`, `owner.name`), so that queries on them stay fast.
     #[serde(default)]
     pub indexes: Vec<String>,
-    /// A JSON Schema every record written must match.
+    /// A JSON Schema every record written must match (an object, or `true`/`false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "utoipa", schema(schema_with = json_schema_value))]
     pub schema: Option<Value>,
 }
 

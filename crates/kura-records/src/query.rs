@@ -28,6 +28,7 @@ pub const MAX_FILTERS: usize = 32;
 #[serde(deny_unknown_fields)]
 pub struct RecordFilter {
     /// The field: `status`, `owner.name`, `tags[0]` (a leading `$.` is allowed).
+    #[cfg_attr(feature = "utoipa", schema(min_length = 1))]
     pub field: String,
     /// Equal to this string, number, boolean or `null`.
     #[serde(
@@ -96,15 +97,18 @@ pub struct RecordQuery {
     pub key_prefix: Option<String>,
     /// Sort by this field (records without it first); by key when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "utoipa", schema(min_length = 1))]
     pub sort: Option<String>,
     /// Sort from the highest value down.
     #[serde(default)]
     pub desc: bool,
     /// At most this many records (default 100, at most 1000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "utoipa", schema(minimum = 1, maximum = 1000))]
     pub limit: Option<u32>,
     /// Where the previous page ended (its `next`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "utoipa", schema(min_length = 1))]
     pub cursor: Option<String>,
 }
 

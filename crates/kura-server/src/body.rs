@@ -14,15 +14,36 @@ use tokio::sync::mpsc;
 
 use crate::error::{HttpError, HttpErrorCode};
 
-/// A JSON body; a malformed one is `invalid_input` (422), a too large one `payload_too_large`.
+/// A JSON object as the body; a malformed one, or JSON that is not an object (serde would read
+/// an array as a struct's fields in order), is `invalid_input` (422), a too large one
+/// `payload_too_large`.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = HttpError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, HttpError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
+        let JsonValue(value) = JsonValue::from_request(req, state).await?;
+        if !value.is_object() {
+            return Err(HttpError::invalid(
+                "the JSON body must be an object ({...})",
+            ));
+        }
+        serde_json::from_value(value)
+            .map(Json)
+            .map_err(|e| HttpError::invalid(format!("the JSON body is not valid: {e}")))
+    }
+}
+
+/// Any JSON value as the body (a record's value).
+pub struct JsonValue(pub serde_json::Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonValue {
+    type Rejection = HttpError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, HttpError> {
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(JsonValue(v)),
             Err(e) => Err(json_rejection(e)),
         }
     }
@@ -81,8 +102,18 @@ pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Ht
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
-        .map_err(|e| HttpError::invalid(format!("the JSON body is not valid: {e}")))
+    // `null` is no body too: the document says the body may be left out, and a generated
+    // client that has none to send may send `null`.
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .map_err(|e| HttpError::invalid(format!("the JSON body is not valid: {e}")))?;
+    match value {
+        serde_json::Value::Null => Ok(T::default()),
+        serde_json::Value::Object(_) => serde_json::from_value(value)
+            .map_err(|e| HttpError::invalid(format!("the JSON body is not valid: {e}"))),
+        _ => Err(HttpError::invalid(
+            "the JSON body must be an object ({...})",
+        )),
+    }
 }
 
 /// Query parameters; malformed ones are `invalid_input` (422).

@@ -251,9 +251,55 @@ fn result_operation(operation: &Value, result: &str) -> Value {
     finished
 }
 
+/// One server-sent event of `/v1/events` as the stream carries it: its `id`, its `event` type
+/// and its `data`, the JSON of an `event` (or of a `gap` or `reset`), as OpenAPI 3.2 describes
+/// an event stream's items.
+fn sse_message(event: Value) -> Value {
+    json!({
+        "type": "object",
+        "description": "One server-sent event: `id:` the event id, `event:` its type, `data:` its JSON.",
+        "properties": {
+            "id": { "type": "string", "description": "The event id (send it back as `Last-Event-ID` to resume)." },
+            "event": { "type": "string", "description": "The event's type (`vault.changed`, `operation.progress`, ...), or `gap` or `reset`." },
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {
+                    "anyOf": [
+                        event,
+                        {
+                            "type": "object",
+                            "description": "`gap`: the events after `since` were pruned from the log before they were read.",
+                            "properties": { "since": { "type": "integer", "format": "int64" } },
+                            "required": ["since"]
+                        },
+                        {
+                            "type": "object",
+                            "description": "`reset`: `since` is past the log's end `last_id` (an id of another vault, or a log since reset); start over from `last_id`.",
+                            "properties": {
+                                "since": { "type": "integer", "format": "int64" },
+                                "last_id": { "type": "integer", "format": "int64" }
+                            },
+                            "required": ["since", "last_id"]
+                        }
+                    ]
+                }
+            }
+        },
+        "required": ["data"]
+    })
+}
+
 /// A header parameter.
 fn header_param(name: &str, description: &str) -> Value {
     json!({ "name": name, "in": "header", "required": false, "description": description, "schema": { "type": "string" } })
+}
+
+/// A header parameter whose value matches `pattern` (the server refuses others with 422).
+fn header_param_matching(name: &str, description: &str, pattern: &str) -> Value {
+    let mut param = header_param(name, description);
+    param["schema"]["pattern"] = json!(pattern);
+    param
 }
 
 /// A response header.
@@ -274,11 +320,12 @@ fn document_headers(path: &str, method: &str, op: &mut Value) {
     if op.get("responses").and_then(|r| r.get("202")).is_some() {
         params.push(header_param(
             "Idempotency-Key",
-            "Makes the request safe to retry: a second request with the same key (within a day) answers the first one's operation instead of starting another.",
+            "Makes the request safe to retry: a second request with the same key (within a day) answers the first one's operation instead of starting another. A key stands for one request: the same key with another method, path, query or body is refused (409 `conflict`).",
         ));
-        params.push(header_param(
+        params.push(header_param_matching(
             "Kura-Operation-Id",
-            "The id the operation gets (letters, digits, `-` and `_`); a request reusing a running operation's id answers that operation.",
+            "The id the operation gets (1 to 64 letters, digits, `-`, `_` and `.`); a request reusing a running operation's id answers that operation.",
+            "^[A-Za-z0-9._-]{1,64}$",
         ));
         add_header(
             op,
@@ -302,6 +349,16 @@ fn document_headers(path: &str, method: &str, op: &mut Value) {
             add_header(op, "206", "Content-Range", "`bytes START-END/SIZE`");
             add_header(op, "200", "Accept-Ranges", "`bytes`");
         }
+        ("put", "/v1/projects/{id}/files/{path}") => {
+            // No body is an empty file.
+            if let Some(body) = op.get_mut("requestBody").and_then(Value::as_object_mut) {
+                body.insert("required".into(), json!(false));
+                body.insert(
+                    "description".into(),
+                    json!("The file's whole new content, as raw bytes (none: an empty file)."),
+                );
+            }
+        }
         ("get", "/v1/projects/{id}/records/{collection}/{key}")
         | ("get", "/v1/records/{collection}/{key}") => {
             params.push(header_param(
@@ -317,13 +374,15 @@ fn document_headers(path: &str, method: &str, op: &mut Value) {
         }
         ("put", "/v1/projects/{id}/records/{collection}/{key}")
         | ("put", "/v1/records/{collection}/{key}") => {
-            params.push(header_param(
+            params.push(header_param_matching(
                 "If-Match",
-                "The ETag of the revision read: the write is refused with 409 when the record changed since (`*`: it must exist).",
+                "The ETag of the revision read (`\"42\"`): the write is refused with 409 when the record changed since.",
+                "^\\s*(W/)?\"?[0-9]+\"?\\s*$",
             ));
-            params.push(header_param(
+            params.push(header_param_matching(
                 "If-None-Match",
                 "`*`: the write is refused with 409 when the record exists.",
+                "^\\*$",
             ));
             add_header(op, "200", "ETag", "The record's new revision.");
         }
@@ -349,6 +408,10 @@ fn document_headers(path: &str, method: &str, op: &mut Value) {
                     .cloned()
                 {
                     content.insert("application/x-ndjson".into(), json!({ "schema": schema }));
+                    content.insert(
+                        "text/event-stream".into(),
+                        json!({ "schema": sse_message(schema) }),
+                    );
                 }
             }
         }

@@ -143,7 +143,9 @@ pub async fn import(
 #[derive(Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct UploadArchiveQuery {
-    /// The file's name (its extension says the format: .tar.zst, .tar.gz, .zip).
+    /// The file's name, without a folder (its extension says the format: .tar.zst, .tar.gz,
+    /// .zip).
+    #[param(pattern = r"^[^/\\.][^/\\]*$")]
     pub filename: String,
     pub name: Option<String>,
     pub workspace: Option<String>,
@@ -166,12 +168,15 @@ pub async fn upload_archive(
 ) -> HttpResult<Response> {
     let limit = st.options.max_upload;
     super::files::check_length(&headers, limit)?;
-    let file_name = std::path::Path::new(&q.filename)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .filter(|n| !n.starts_with('.'))
-        .ok_or_else(|| HttpError::invalid("filename must be a plain file name like site.tar.zst"))?
-        .to_string();
+    // A plain name: no folder, not hidden (the name the staged file gets).
+    let plain =
+        !q.filename.is_empty() && !q.filename.starts_with('.') && !q.filename.contains(['/', '\\']);
+    if !plain {
+        return Err(HttpError::invalid(
+            "filename must be a plain file name like site.tar.zst",
+        ));
+    }
+    let file_name = q.filename.clone();
     let turn = st.transfers.turn(&caller).await?;
     let mut reader = body_reader(body, limit);
     let failure = reader.failure();

@@ -39,6 +39,7 @@ pub async fn list(st: St, Path(id): Path<String>, Query(q): Query<Prefix>) -> Ht
 #[into_params(parameter_in = Query)]
 pub struct FilePath {
     /// The file, relative to the project folder.
+    #[param(min_length = 1)]
     pub path: String,
 }
 
@@ -242,7 +243,9 @@ pub async fn delete_file(st: St, Path((id, path)): Path<(String, String)>) -> Ht
 /// A rename inside a project.
 #[derive(Deserialize, ToSchema)]
 pub struct RenameFile {
+    #[schema(min_length = 1)]
     pub from: String,
+    #[schema(min_length = 1)]
     pub to: String,
 }
 

@@ -60,6 +60,7 @@ pub struct VersionsQuery {
     /// At most this many, newest first.
     pub limit: Option<usize>,
     /// Only versions where this file changed.
+    #[param(min_length = 1)]
     pub path: Option<String>,
 }
 
@@ -82,10 +83,13 @@ pub async fn versions(
 #[into_params(parameter_in = Query)]
 pub struct DiffQuery {
     /// The older version (id, latest, latest~N).
+    #[param(min_length = 1)]
     pub from: String,
     /// The newer version (default: latest).
+    #[param(min_length = 1)]
     pub to: Option<String>,
     /// Only this file or folder.
+    #[param(min_length = 1)]
     pub path: Option<String>,
 }
 
@@ -109,6 +113,7 @@ pub async fn diff(
 #[into_params(parameter_in = Query)]
 pub struct PlanQuery {
     /// The version the folder would match (id, latest, latest~N).
+    #[param(min_length = 1)]
     pub version: String,
 }
 

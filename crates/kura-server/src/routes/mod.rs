@@ -181,10 +181,15 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     let (uploads, _) = streamed_routes().split_for_parts();
     let uploads = uploads
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(None, idempotent_requests))
         .layer(DefaultBodyLimit::disable());
     let (api, _) = json_routes().split_for_parts();
     let api = api
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(
+            Some(max_json),
+            idempotent_requests,
+        ))
         .layer(DefaultBodyLimit::max(max_json))
         .layer(middleware::from_fn_with_state(timeout, time_limit));
     Router::new()
@@ -211,6 +216,76 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             HeaderValue::from_static("nosniff"),
         ))
         .with_state(state)
+}
+
+/// The header that carries, from [`idempotent_requests`] to [`long`], the request an
+/// `Idempotency-Key` came with; one a client sends is dropped.
+const IDEMPOTENT_REQUEST: &str = "kura-idempotent-request";
+
+/// For a request with an `Idempotency-Key`: notes what the request is, so that the key is
+/// refused with another request instead of answering the first one's operation. The request is
+/// its method, path and query (without `wait` and `timeout_secs`, which change how it is
+/// answered, not what it does) and the BLAKE3 hash of its body; of a streamed upload
+/// (`max_body` `None`), its length instead.
+async fn idempotent_requests(
+    axum::extract::State(max_body): axum::extract::State<Option<usize>>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    parts.headers.remove(IDEMPOTENT_REQUEST);
+    if !parts.headers.contains_key("idempotency-key") {
+        return next
+            .run(axum::extract::Request::from_parts(parts, body))
+            .await;
+    }
+    let query: Vec<&str> = parts
+        .uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| {
+            let name = p.split('=').next().unwrap_or("");
+            !name.is_empty() && name != "wait" && name != "timeout_secs"
+        })
+        .collect();
+    let (body, content) = match max_body {
+        Some(max) => match axum::body::to_bytes(body, max).await {
+            Ok(bytes) => {
+                let hash = blake3::hash(&bytes).to_hex().to_string();
+                (axum::body::Body::from(bytes), hash)
+            }
+            Err(_) => {
+                return HttpError::new(
+                    HttpErrorCode::PayloadTooLarge,
+                    "the request body is larger than this server accepts",
+                )
+                .into_response()
+            }
+        },
+        None => {
+            let length = header_str(&parts.headers, "content-length");
+            (
+                body,
+                format!("length {}", length.as_deref().unwrap_or("unknown")),
+            )
+        }
+    };
+    let request = format!(
+        "{} {}{}{} {content}",
+        parts.method,
+        parts.uri.path(),
+        if query.is_empty() { "" } else { "?" },
+        query.join("&")
+    );
+    // A path or query is ASCII as it arrives; should one not make a header value, its hash does.
+    let value = HeaderValue::from_str(&request).unwrap_or_else(|_| {
+        HeaderValue::from_str(blake3::hash(request.as_bytes()).to_hex().as_str())
+            .expect("a hex digest is a header value")
+    });
+    parts.headers.insert(IDEMPOTENT_REQUEST, value);
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }
 
 /// Every request body fails (408) when no byte of it arrives for the idle timeout while it is
@@ -279,7 +354,10 @@ pub(crate) async fn long<T: Serialize + 'static>(
     work: impl FnOnce(&Api, &Job) -> ApiResult<T> + Send + 'static,
 ) -> HttpResult<Response> {
     let id = header_str(headers, "kura-operation-id");
-    let key = header_str(headers, "idempotency-key");
+    let key = header_str(headers, "idempotency-key").map(|key| kura_api::IdempotencyKey {
+        key,
+        request: header_str(headers, IDEMPOTENT_REQUEST).unwrap_or_default(),
+    });
     // A project named by name or id is the project's id in the operation (and a missing one
     // answers 404 before anything starts).
     let project_id = match project_id {

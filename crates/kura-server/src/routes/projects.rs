@@ -172,6 +172,7 @@ pub struct MetadataChanges {
 /// One key of a project's metadata, set or removed.
 #[derive(Deserialize, ToSchema)]
 pub struct MetadataChange {
+    #[schema(min_length = 1, max_length = 128)]
     pub key: String,
     /// The new value; `null` removes the key.
     pub value: Option<String>,
@@ -221,6 +222,7 @@ pub async fn delete(st: St, caller: Caller, Path(id): Path<String>) -> HttpResul
 /// A template's name.
 #[derive(Deserialize, ToSchema)]
 pub struct TemplateName {
+    #[schema(min_length = 1)]
     pub name: String,
 }
 
@@ -282,6 +284,7 @@ pub async fn export(
 #[into_params(parameter_in = Query)]
 pub struct VersionQuery {
     /// The version (default: latest).
+    #[param(min_length = 1)]
     pub version: Option<String>,
     /// Also pack the project's records, as `.kura/records.jsonl`.
     #[serde(default)]

@@ -32,8 +32,10 @@ pub struct ListParams {
     /// Only keys that start with this.
     pub prefix: Option<String>,
     /// The `next` of the page before.
+    #[param(min_length = 1)]
     pub cursor: Option<String>,
     /// At most this many records (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 
@@ -46,6 +48,7 @@ pub struct WriteParams {
     /// `If-Match: "<rev>"`.
     pub if_rev: Option<u64>,
     /// Expire the record this many seconds after the write.
+    #[param(minimum = 1)]
     pub ttl: Option<u64>,
 }
 
@@ -69,10 +72,12 @@ fn expected_rev(q: &WriteParams, headers: &HeaderMap) -> HttpResult<Option<u64>>
     if let Some(rev) = q.if_rev {
         return Ok(Some(rev));
     }
-    if headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == b"*")
-    {
+    if let Some(value) = headers.get(header::IF_NONE_MATCH) {
+        if value.as_bytes() != b"*" {
+            return Err(HttpError::invalid(
+                "on a write, If-None-Match takes `*` (write only when there is no such record)",
+            ));
+        }
         return Ok(Some(0));
     }
     let Some(value) = headers.get(header::IF_MATCH) else {
@@ -321,7 +326,7 @@ pub async fn project_put(
     Path((id, collection, key)): Path<(String, String, String)>,
     Query(q): Query<WriteParams>,
     headers: HeaderMap,
-    Json(value): Json<serde_json::Value>,
+    crate::body::JsonValue(value): crate::body::JsonValue,
 ) -> HttpResult<Response> {
     put_record(st, Some(id), collection, key, q, headers, value).await
 }
@@ -417,7 +422,7 @@ pub async fn vault_put(
     Path((collection, key)): Path<(String, String)>,
     Query(q): Query<WriteParams>,
     headers: HeaderMap,
-    Json(value): Json<serde_json::Value>,
+    crate::body::JsonValue(value): crate::body::JsonValue,
 ) -> HttpResult<Response> {
     put_record(st, None, collection, key, q, headers, value).await
 }

@@ -16,6 +16,7 @@ use crate::guard::Caller;
 /// A workspace's name.
 #[derive(Deserialize, ToSchema)]
 pub struct WorkspaceName {
+    #[schema(min_length = 1)]
     pub name: String,
 }
 

@@ -495,16 +495,44 @@ async fn operations_idempotency_key_chosen_id_and_cancel() {
         .send()
         .await
         .json();
+    // A retry (waiting or not) answers the first request's operation.
     let again = c
-        .call("POST", format!("/v1/projects/{id}/snapshot?wait=true"))
+        .call("POST", format!("/v1/projects/{id}/snapshot"))
         .header("idempotency-key", "k-1")
-        .json(json!({"allow_empty": true}))
         .send()
         .await
         .json();
     assert_eq!(first["id"], again["id"]);
     let after = count(c.get(&format!("/v1/projects/{id}/versions")).await.json());
     assert_eq!(after, before + 1, "the work was done once");
+    // The key with another request (another body, another endpoint) is refused, naming the
+    // request it stands for, and nothing runs.
+    for (path, body) in [
+        (
+            format!("/v1/projects/{id}/snapshot?wait=true"),
+            json!({"allow_empty": true}),
+        ),
+        ("/v1/snapshot-changed?wait=true".to_string(), json!({})),
+    ] {
+        let r = c
+            .call("POST", path.clone())
+            .header("idempotency-key", "k-1")
+            .json(body)
+            .send()
+            .await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (409, "conflict"),
+            "{path}"
+        );
+        let message = r.json()["message"].as_str().unwrap().to_string();
+        assert!(
+            message.contains(&format!("POST /v1/projects/{id}/snapshot")),
+            "{message}"
+        );
+    }
+    let after_refusals = count(c.get(&format!("/v1/projects/{id}/versions")).await.json());
+    assert_eq!(after_refusals, after);
 
     let r = c
         .call("POST", format!("/v1/projects/{id}/snapshot?wait=true"))
