@@ -80,6 +80,8 @@ pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
 pub use history::{ChangeCounts, Trigger, Version};
 pub use import::ImportArchiveOptions;
 pub use job::{Job, Progress};
+#[cfg(feature = "utoipa")]
+pub use project::tag_list;
 pub use project::{
     ImportOptions, NewProject, Project, ProjectEdit, ProjectFilter, ProjectSort, ProjectStatus,
 };

@@ -19,6 +19,21 @@ use crate::vault::Vault;
 use crate::vault::VaultReader;
 use crate::workspace::check_name;
 
+/// A list of tags as a schema: each 1 to 64 characters, no commas.
+#[cfg(feature = "utoipa")]
+pub fn tag_list() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(64))
+                .pattern(Some("^[^,]+$")),
+        )
+        .build()
+}
+
 /// Where a project is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -207,6 +222,7 @@ pub struct NewProject {
     pub description: String,
     /// Tags.
     #[serde(default)]
+    #[cfg_attr(feature = "utoipa", schema(schema_with = tag_list))]
     pub tags: Vec<String>,
 }
 
@@ -217,6 +233,7 @@ pub struct NewProject {
 #[serde(default)]
 pub struct ProjectEdit {
     /// A new name, free in the project's (new) workspace.
+    #[cfg_attr(feature = "utoipa", schema(min_length = 1))]
     pub name: Option<String>,
     /// Move it to this workspace.
     pub workspace: Option<String>,

@@ -163,6 +163,19 @@ fn json_schema_value() -> utoipa::openapi::Object {
         .build()
 }
 
+/// A list of field paths (`status`, `owner.name`) as a schema: none empty.
+#[cfg(feature = "utoipa")]
+fn field_paths() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1)),
+        )
+        .build()
+}
+
 /// What a collection indexes and checks.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -171,6 +184,7 @@ fn json_schema_value() -> utoipa::openapi::Object {
 pub struct CollectionSettings {
     /// Fields to index (`status`, `owner.name`), so that queries on them stay fast.
     #[serde(default)]
+    #[cfg_attr(feature = "utoipa", schema(schema_with = field_paths))]
     pub indexes: Vec<String>,
     /// A JSON Schema every record written must match (an object, or `true`/`false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -670,6 +670,7 @@ fn a_schema_refuses_writes_that_do_not_match_and_cannot_be_set_over_records_that
         )
         .unwrap_err();
     assert!(err.message.contains("the schema is not set"), "{err}");
+    assert_eq!(err.kind, ErrorKind::Conflict);
     let err = f
         .records
         .configure(

@@ -517,11 +517,15 @@ impl State {
             let key: String = row.get(0)?;
             let doc: String = row.get(1)?;
             let value: Value = serde_json::from_str(&doc).unwrap_or(Value::Null);
+            // The schema is fine; the records already there are not: a conflict with them.
             check_schema(v, collection, &key, &value).map_err(|e| {
-                Error::invalid(format!(
-                    "the schema is not set: {}; change or delete that record first",
-                    e.message
-                ))
+                Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "the schema is not set: {}; change or delete that record first",
+                        e.message
+                    ),
+                )
             })?;
         }
         Ok(())

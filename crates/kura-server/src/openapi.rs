@@ -178,6 +178,16 @@ pub(crate) fn document(routes: utoipa::openapi::OpenApi) -> String {
 /// result of each long operation.
 fn finish(doc: &mut Value) {
     flatten_tagged_unions(doc);
+    // A sample is a percentage (utoipa cannot bound a tuple variant's field).
+    if let Some(variants) = doc["components"]["schemas"]["VerifyMode"]["oneOf"].as_array_mut() {
+        for sample in variants
+            .iter_mut()
+            .filter_map(|v| v.pointer_mut("/properties/sample"))
+        {
+            sample["minimum"] = json!(1);
+            sample["maximum"] = json!(100);
+        }
+    }
     // Relative to where the document is served: the `kura serve` that serves it.
     doc["servers"] =
         json!([{ "url": "/", "description": "the `kura serve` that serves this document" }]);

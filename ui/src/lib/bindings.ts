@@ -477,7 +477,7 @@ export type CollectionInfo = {
 export type CollectionSettings = {
 	/**  Fields to index (`status`, `owner.name`), so that queries on them stay fast. */
 	indexes?: string[],
-	/**  A JSON Schema every record written must match. */
+	/**  A JSON Schema every record written must match (an object, or `true`/`false`). */
 	schema?: Value | null,
 };
 
@@ -1181,7 +1181,7 @@ string;
 export type RecordDelete = {
 	/**  The collection. */
 	collection: string,
-	/**  The record's key in its collection. */
+	/**  The record's key in its collection: at most 512 bytes, no control characters. */
 	key: string,
 	/**  Delete only if the record is at this revision now. */
 	if_rev?: number | null,
@@ -1221,7 +1221,7 @@ export type RecordPage = {
 export type RecordPut = {
 	/**  The collection (created on its first record). */
 	collection: string,
-	/**  The record's key in its collection. */
+	/**  The record's key in its collection: at most 512 bytes, no control characters. */
 	key: string,
 	/**  The record: any JSON value. */
 	value: Value,

@@ -147,8 +147,10 @@ pub async fn edit(
 #[derive(Deserialize, ToSchema)]
 pub struct TagChanges {
     #[serde(default)]
+    #[schema(schema_with = kura_core::tag_list)]
     pub add: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = kura_core::tag_list)]
     pub remove: Vec<String>,
 }
 

@@ -72,7 +72,9 @@ fn expected_rev(q: &WriteParams, headers: &HeaderMap) -> HttpResult<Option<u64>>
     if let Some(rev) = q.if_rev {
         return Ok(Some(rev));
     }
-    if let Some(value) = headers.get(header::IF_NONE_MATCH) {
+    // An empty header says nothing, as one not sent.
+    let header = |name| headers.get(name).filter(|v: &&HeaderValue| !v.is_empty());
+    if let Some(value) = header(header::IF_NONE_MATCH) {
         if value.as_bytes() != b"*" {
             return Err(HttpError::invalid(
                 "on a write, If-None-Match takes `*` (write only when there is no such record)",
@@ -80,7 +82,7 @@ fn expected_rev(q: &WriteParams, headers: &HeaderMap) -> HttpResult<Option<u64>>
         }
         return Ok(Some(0));
     }
-    let Some(value) = headers.get(header::IF_MATCH) else {
+    let Some(value) = header(header::IF_MATCH) else {
         return Ok(None);
     };
     value

@@ -520,11 +520,7 @@ async fn operations_idempotency_key_chosen_id_and_cancel() {
             .json(body)
             .send()
             .await;
-        assert_eq!(
-            (r.status, r.code().as_str()),
-            (409, "conflict"),
-            "{path}"
-        );
+        assert_eq!((r.status, r.code().as_str()), (409, "conflict"), "{path}");
         let message = r.json()["message"].as_str().unwrap().to_string();
         assert!(
             message.contains(&format!("POST /v1/projects/{id}/snapshot")),

@@ -411,9 +411,8 @@ async fn request_bodies_are_read_as_the_document_describes_them() {
             }
             // An object's fields sent as an array (serde would read them in order) are refused.
             if resolve(schema)["type"] == "object" {
-                let as_array = serde_json::Value::Array(
-                    body.as_object().unwrap().values().cloned().collect(),
-                );
+                let as_array =
+                    serde_json::Value::Array(body.as_object().unwrap().values().cloned().collect());
                 let r = c
                     .call(&method.to_uppercase(), &path)
                     .json(as_array.clone())
