@@ -22,7 +22,7 @@ function check(condition: unknown, what: string): asserts condition {
 }
 
 /** Raw bytes as the body, as openapi-fetch's documentation shows for binary uploads. */
-const asBytes = { bodySerializer: (body: Blob) => body, headers: { "Content-Type": "application/octet-stream" } };
+const asBytes = { bodySerializer: (body: Blob | undefined) => body ?? new Blob([]), headers: { "Content-Type": "application/octet-stream" } };
 
 const created = await client.POST("/v1/projects", { body: { name: "typescript-client" } });
 check(created.data, `createProject answers a Project (${created.response.status})`);

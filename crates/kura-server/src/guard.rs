@@ -46,6 +46,23 @@ impl Caller {
     }
 }
 
+impl Caller {
+    /// The path on the server's machine that the request names in `field`, when an admin calls
+    /// (see [`Caller::require_server_paths`]) and it is absolute: a relative path would be read
+    /// against wherever the server was started, which a client cannot know.
+    pub fn server_path(&self, field: &str, path: &str) -> HttpResult<std::path::PathBuf> {
+        self.require_server_paths(field)?;
+        let path = std::path::PathBuf::from(path);
+        if !path.is_absolute() {
+            return Err(HttpError::invalid(format!(
+                "'{field}' must be an absolute path on the server's machine (starting with /), not '{}'",
+                path.display()
+            )));
+        }
+        Ok(path)
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = HttpError;
 

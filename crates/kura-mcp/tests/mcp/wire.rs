@@ -30,6 +30,11 @@ struct Wire {
 }
 
 impl Wire {
+    /// Where project `site` keeps file `name`.
+    fn file(&self, name: &str) -> std::path::PathBuf {
+        self.api.vault().project("site").unwrap().path.join(name)
+    }
+
     async fn start(limits: Limits) -> Wire {
         let dir = tempfile::tempdir().unwrap();
         let api = Api::open(Vault::open(&dir.path().join("vault")).unwrap()).unwrap();
@@ -290,14 +295,7 @@ async fn a_line_over_the_size_limit_is_refused_naming_the_limit_and_writes_nothi
         answer["error"]["data"]["limit"], "max_line_bytes",
         "{answer}"
     );
-    assert!(!wire
-        .api
-        .vault()
-        .project("site")
-        .unwrap()
-        .path
-        .join("big.txt")
-        .exists());
+    assert!(!wire.file("big.txt").exists());
 
     // A line of garbage over the limit, with no newline for a long while: refused all the same.
     let answer = wire.refused(&vec![b'a'; 5 << 20], INVALID_REQUEST).await;
@@ -309,13 +307,7 @@ async fn a_line_over_the_size_limit_is_refused_naming_the_limit_and_writes_nothi
     let answer = wire.answer().await;
     assert_eq!(answer["id"], 9, "{answer}");
     assert_eq!(answer["result"]["isError"], false, "{answer}");
-    let saved = wire
-        .api
-        .vault()
-        .project("site")
-        .unwrap()
-        .path
-        .join("fits.txt");
+    let saved = wire.file("fits.txt");
     assert_eq!(std::fs::metadata(saved).unwrap().len(), fits.len() as u64);
     wire.still_answers("after").await;
 }
@@ -336,13 +328,7 @@ async fn a_50_mb_save_file_is_saved_and_answered() {
     assert_eq!(answer["id"], 10, "{answer}");
     assert_eq!(answer["result"]["isError"], false, "{answer}");
     eprintln!("50 MB save_file answered in {:?}", started.elapsed());
-    let saved = wire
-        .api
-        .vault()
-        .project("site")
-        .unwrap()
-        .path
-        .join("big.txt");
+    let saved = wire.file("big.txt");
     assert_eq!(
         std::fs::metadata(saved).unwrap().len(),
         content.len() as u64
@@ -438,13 +424,7 @@ async fn requests_read_before_the_input_ends_are_answered() {
     }
     ids.sort_by_key(|id| id.to_string());
     assert_eq!(ids, [json!(60), json!(61), Value::Null]);
-    let saved = wire
-        .api
-        .vault()
-        .project("site")
-        .unwrap()
-        .path
-        .join("last.txt");
+    let saved = wire.file("last.txt");
     assert_eq!(
         std::fs::metadata(saved).unwrap().len(),
         content.len() as u64

@@ -67,6 +67,7 @@ pub async fn unarchive(
 #[derive(Deserialize, ToSchema)]
 pub struct ExtractTo {
     /// A new or empty folder on the server's machine.
+    #[schema(pattern = "^/")]
     pub dest: String,
 }
 
@@ -83,9 +84,9 @@ pub async fn extract(
     Query(w): Query<Wait>,
     Json(b): Json<ExtractTo>,
 ) -> HttpResult<Response> {
-    caller.require_server_paths("dest")?;
+    let dest = caller.server_path("dest", &b.dest)?;
     long(&st, &headers, &w, "extract", None, move |a, job| {
-        let r: ExtractReport = a.extract_archive(&archive, &PathBuf::from(b.dest), job)?;
+        let r: ExtractReport = a.extract_archive(&archive, &dest, job)?;
         Ok(r)
     })
     .await
@@ -113,6 +114,7 @@ pub async fn verify(
 pub struct ImportArchive {
     /// A path on the server's machine (admin only), or `s3://TARGET/path/to/file` for an archive
     /// kept in a backup target's bucket (downloaded with the target's keys).
+    #[schema(pattern = "^(/|s3://)")]
     pub path: String,
     #[serde(default)]
     pub options: ImportArchiveOptions,
@@ -130,11 +132,12 @@ pub async fn import(
     Query(w): Query<Wait>,
     Json(b): Json<ImportArchive>,
 ) -> HttpResult<Response> {
-    if !b.path.starts_with("s3://") {
-        caller.require_server_paths("path")?;
-    }
+    let path = match b.path.starts_with("s3://") {
+        true => PathBuf::from(&b.path),
+        false => caller.server_path("path", &b.path)?,
+    };
     long(&st, &headers, &w, "import", None, move |a, job| {
-        let p: Project = a.import_archive(&PathBuf::from(b.path), &b.options, job)?;
+        let p: Project = a.import_archive(&path, &b.options, job)?;
         Ok(p)
     })
     .await

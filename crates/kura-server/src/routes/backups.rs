@@ -2,8 +2,6 @@
 //! pause: adapters over kura-api's backups (the same runner the desktop app and the scheduler
 //! use).
 
-use std::path::PathBuf;
-
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -151,6 +149,7 @@ pub struct PreviewQuery {
     /// One project (name or id); every project when absent.
     pub project: Option<String>,
     /// The folder on the server's machine it would go to (admin only).
+    #[param(pattern = "^/")]
     pub destination: String,
 }
 
@@ -165,15 +164,10 @@ pub async fn restore_preview(
     Path((name, backup)): Path<(String, String)>,
     Query(q): Query<PreviewQuery>,
 ) -> HttpResult<Response> {
-    caller.require_server_paths("destination")?;
+    let destination = caller.server_path("destination", &q.destination)?;
     Ok(json(
         blocking(&st, move |a| {
-            Ok(a.restore_preview(
-                &name,
-                &backup,
-                q.project.as_deref(),
-                PathBuf::from(q.destination),
-            )?)
+            Ok(a.restore_preview(&name, &backup, q.project.as_deref(), destination)?)
         })
         .await?,
     ))
@@ -207,6 +201,7 @@ pub struct RestoreFromBackup {
     /// One project (name or id); every project when absent.
     pub project: Option<String>,
     /// A folder on the server's machine (admin only).
+    #[schema(pattern = "^/")]
     pub destination: String,
 }
 
@@ -224,15 +219,9 @@ pub async fn restore(
     Query(w): Query<Wait>,
     Json(b): Json<RestoreFromBackup>,
 ) -> HttpResult<Response> {
-    caller.require_server_paths("destination")?;
+    let destination = caller.server_path("destination", &b.destination)?;
     long(&st, &headers, &w, "backup-restore", None, move |a, job| {
-        a.restore_backup(
-            &name,
-            &backup,
-            b.project.as_deref(),
-            PathBuf::from(b.destination),
-            job,
-        )
+        a.restore_backup(&name, &backup, b.project.as_deref(), destination, job)
     })
     .await
 }

@@ -261,8 +261,22 @@ pub async fn rename(
 }
 
 /// Files and folders on the server's machine to copy into a project (admin only).
+/// A list of absolute paths as a schema.
+fn absolute_paths() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    ArrayBuilder::new()
+        .items(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some("^/")),
+        )
+        .build()
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct UploadLocal {
+    /// Files and folders on the server's machine, by absolute path.
+    #[schema(schema_with = absolute_paths)]
     pub sources: Vec<String>,
     /// The folder in the project ("" for the top).
     #[serde(default)]
@@ -309,9 +323,13 @@ pub async fn upload(
         caller.require_server_paths("sources")?;
         check_length(&headers, st.options.max_json_body as u64)?;
         let Json(b) = Json::<UploadLocal>::from_request(req, &()).await?;
+        let sources = b
+            .sources
+            .iter()
+            .map(|s| caller.server_path("sources", s))
+            .collect::<HttpResult<Vec<PathBuf>>>()?;
         let project = Some(id.clone());
         return long(&st, &headers, &wait, "upload", project, move |a, job| {
-            let sources: Vec<PathBuf> = b.sources.into_iter().map(PathBuf::from).collect();
             let r: UploadReport = a.upload_files(&id, &sources, &b.dest_dir, job)?;
             Ok(r)
         })

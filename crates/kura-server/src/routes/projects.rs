@@ -1,7 +1,5 @@
 //! Projects: list, create, import, change, trash, delete, export.
 
-use std::path::PathBuf;
-
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -106,6 +104,7 @@ pub async fn create(st: St, Json(new): Json<NewProject>) -> HttpResult<Response>
 /// A folder on the server's machine to import (admin only).
 #[derive(Deserialize, ToSchema)]
 pub struct ImportFolder {
+    #[schema(pattern = "^/")]
     pub path: String,
     #[serde(default)]
     pub options: ImportOptions,
@@ -122,9 +121,9 @@ pub async fn import(
     Query(w): Query<Wait>,
     Json(b): Json<ImportFolder>,
 ) -> HttpResult<Response> {
-    caller.require_server_paths("path")?;
+    let path = caller.server_path("path", &b.path)?;
     long(&st, &headers, &w, "import", None, move |a, job| {
-        a.import_folder(&PathBuf::from(b.path), &b.options, job)
+        a.import_folder(&path, &b.options, job)
     })
     .await
 }
@@ -247,6 +246,7 @@ pub struct ExportTo {
     /// The version (default: latest).
     pub version: Option<String>,
     /// A new or empty folder.
+    #[schema(pattern = "^/")]
     pub dest: String,
     /// Also write the project's records, as `.kura/records.jsonl` and
     /// `.kura/record-collections.json`.
@@ -267,16 +267,12 @@ pub async fn export(
     Query(w): Query<Wait>,
     Json(b): Json<ExportTo>,
 ) -> HttpResult<Response> {
-    caller.require_server_paths("dest")?;
+    let dest = caller.server_path("dest", &b.dest)?;
     let project = Some(id.clone());
     long(&st, &headers, &w, "export", project, move |a, job| {
-        let r: RestoreReport = a.vault().export_version_with(
-            &id,
-            b.version.as_deref(),
-            &PathBuf::from(b.dest),
-            b.records,
-            job,
-        )?;
+        let r: RestoreReport =
+            a.vault()
+                .export_version_with(&id, b.version.as_deref(), &dest, b.records, job)?;
         Ok(r)
     })
     .await

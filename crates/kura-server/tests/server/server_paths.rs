@@ -113,6 +113,55 @@ async fn every_endpoint_taking_a_server_path_needs_admin() {
         ))
         .await;
     assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
+    // A relative path would be read against wherever the server was started, which a client
+    // cannot know: refused, even for an admin, before anything is read or written.
+    let cwd = std::env::current_dir().unwrap();
+    let relative = [
+        (
+            "/v1/projects/import".to_string(),
+            json!({"path": "a-folder"}),
+        ),
+        (
+            format!("/v1/projects/{id}/export"),
+            json!({"dest": "kura-relative-export"}),
+        ),
+        (
+            "/v1/archives/import".to_string(),
+            json!({"path": "f.tar.zst"}),
+        ),
+        (
+            "/v1/archives/site/extract".to_string(),
+            json!({"dest": "kura-relative-extract"}),
+        ),
+        (
+            "/v1/backups/targets/usb/backups/x/restore".to_string(),
+            json!({"destination": "kura-relative-restore"}),
+        ),
+        (
+            format!("/v1/projects/{id}/upload"),
+            json!({"sources": ["Cargo.toml"]}),
+        ),
+    ];
+    for (path, body) in &relative {
+        let r = admin.post(path, body.clone()).await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (422, "invalid_input"),
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(r.json()["message"].as_str().unwrap().contains("absolute"));
+    }
+    for name in [
+        "kura-relative-export",
+        "kura-relative-extract",
+        "kura-relative-restore",
+    ] {
+        assert!(
+            !cwd.join(name).exists(),
+            "{name} was written in the server's folder"
+        );
+    }
     // Admin gets past the scope check (to the engine's own answers).
     let r = admin
         .call("POST", "/v1/projects/import?wait=true")
