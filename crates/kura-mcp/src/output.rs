@@ -28,7 +28,8 @@ fn to_json(schema: &RefOr<Schema>) -> Value {
     v
 }
 
-fn retarget(v: &mut Value) {
+/// `$ref`s to OpenAPI's named schemas pointed at `$defs` instead, in all of `v`.
+pub(crate) fn retarget(v: &mut Value) {
     match v {
         Value::Object(o) => {
             for (k, child) in o.iter_mut() {

@@ -268,7 +268,7 @@ mod tests {
         )))
         .unwrap();
         let mut components = document["components"]["schemas"].clone();
-        retarget(&mut components);
+        crate::output::retarget(&mut components);
         let mut shared = 0;
         for tool in KuraMcp::all_tools().list_all() {
             // Arguments that take in a type of the engine are one object all the same.
@@ -352,24 +352,6 @@ mod tests {
             "{:?}",
             put.input_schema
         );
-    }
-
-    /// `$ref`s to `#/components/schemas/` pointed at `#/$defs/`, as a tool's schema has them.
-    fn retarget(v: &mut serde_json::Value) {
-        match v {
-            serde_json::Value::Object(o) => {
-                for (k, child) in o.iter_mut() {
-                    match (k.as_str(), child.as_str()) {
-                        ("$ref", Some(r)) => {
-                            *child = r.replace("#/components/schemas/", "#/$defs/").into();
-                        }
-                        _ => retarget(child),
-                    }
-                }
-            }
-            serde_json::Value::Array(a) => a.iter_mut().for_each(retarget),
-            _ => {}
-        }
     }
 
     fn refs(v: &serde_json::Value) -> Vec<String> {
