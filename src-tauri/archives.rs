@@ -33,6 +33,8 @@ pub async fn archive_project(
     .await
 }
 
+/// Brings an archived project back; `reference` is an archive id, or the archived project's
+/// id or name.
 #[tauri::command]
 #[specta::specta]
 pub async fn unarchive_project(

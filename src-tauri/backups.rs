@@ -150,15 +150,16 @@ pub async fn preview_backup_restore(
     .await
 }
 
-/// The environment variables a target reads its secrets from, for the target form.
+/// The environment variables a target reads its secrets from, for the target form. It cannot
+/// fail, but answers a `Result` like every other command, so the UI calls it like the rest.
 #[tauri::command]
 #[specta::specta]
 pub fn get_backup_secret_variables(
     name: String,
     location: LocationKind,
     encrypt: bool,
-) -> Vec<SecretVariable> {
-    kura_backup::secret_variables(&name, location, encrypt)
+) -> ApiResult<Vec<SecretVariable>> {
+    Ok(kura_backup::secret_variables(&name, location, encrypt))
 }
 
 #[tauri::command]

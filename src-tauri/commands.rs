@@ -257,6 +257,8 @@ pub async fn delete_project(state: State<'_, AppState>, id: String) -> ApiResult
     blocking(&state, move |api| api.delete_project(&id)).await
 }
 
+/// Writes the project (at `version`, or as it is now) into the folder `dest`; with `records`,
+/// its records go along as `.kura/records.jsonl`.
 #[tauri::command]
 #[specta::specta]
 pub async fn export_project(

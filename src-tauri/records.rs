@@ -9,6 +9,7 @@ use tauri::State;
 
 use crate::commands::{blocking, AppState};
 
+/// The collections of a project's records (`project` `None`: the vault's own).
 #[tauri::command]
 #[specta::specta]
 pub async fn record_collections(
@@ -59,6 +60,7 @@ pub async fn record_put(
     blocking(&state, move |api| api.record_put(project.as_deref(), put)).await
 }
 
+/// Deletes a record; answers whether there was one to delete.
 #[tauri::command]
 #[specta::specta]
 pub async fn record_delete(

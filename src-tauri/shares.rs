@@ -9,6 +9,7 @@ use tauri::State;
 
 use crate::commands::{blocking, with_job, AppState};
 
+/// Uploads a version to an S3 target as a tar.zst and answers its download link.
 #[tauri::command]
 #[specta::specta]
 pub async fn share_project(
@@ -23,6 +24,7 @@ pub async fn share_project(
     .await
 }
 
+/// Shared links, newest first; only one project's when `project` is given.
 #[tauri::command]
 #[specta::specta]
 pub async fn list_shares(
@@ -32,6 +34,7 @@ pub async fn list_shares(
     blocking(&state, move |api| api.shares(project.as_deref())).await
 }
 
+/// Deletes a shared copy, so its link stops working.
 #[tauri::command]
 #[specta::specta]
 pub async fn revoke_share(state: State<'_, AppState>, id: String) -> ApiResult<Share> {

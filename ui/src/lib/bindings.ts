@@ -25,6 +25,10 @@ export const commands = {
 	trashProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("trash_project", { id })),
 	untrashProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("untrash_project", { id })),
 	deleteProject: (id: string) => typedError<null, ApiError>(__TAURI_INVOKE("delete_project", { id })),
+	/**
+	 *  Writes the project (at `version`, or as it is now) into the folder `dest`; with `records`,
+	 *  its records go along as `.kura/records.jsonl`.
+	 */
 	exportProject: (id: string, version: string | null, dest: string, records: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("export_project", { id, version, dest, records, jobId, onProgress })),
 	listTemplates: () => typedError<Template[], ApiError>(__TAURI_INVOKE("list_templates")),
 	saveProjectAsTemplate: (id: string, name: string) => typedError<Template, ApiError>(__TAURI_INVOKE("save_project_as_template", { id, name })),
@@ -55,6 +59,10 @@ export const commands = {
 	cancelOperation: (jobId: string) => typedError<null, ApiError>(__TAURI_INVOKE("cancel_operation", { jobId })),
 	listArchives: () => typedError<ArchiveInfo[], ApiError>(__TAURI_INVOKE("list_archives")),
 	archiveProject: (id: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveInfo, ApiError>(__TAURI_INVOKE("archive_project", { id, jobId, onProgress })),
+	/**
+	 *  Brings an archived project back; `reference` is an archive id, or the archived project's
+	 *  id or name.
+	 */
 	unarchiveProject: (reference: string, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("unarchive_project", { reference, jobId, onProgress })),
 	extractArchive: (archive: string, dest: string, jobId: string, onProgress: Channel<Progress>) => typedError<ExtractReport, ApiError>(__TAURI_INVOKE("extract_archive", { archive, dest, jobId, onProgress })),
 	verifyArchive: (archive: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveVerifyReport, ApiError>(__TAURI_INVOKE("verify_archive", { archive, jobId, onProgress })),
@@ -78,20 +86,28 @@ export const commands = {
 	restoreBackup: (target: string, backup: string, project: string | null, destination: string, jobId: string, onProgress: Channel<Progress>) => typedError<BackupRestoreReport, ApiError>(__TAURI_INVOKE("restore_backup", { target, backup, project, destination, jobId, onProgress })),
 	/**  What a restore would write where, before it runs. */
 	previewBackupRestore: (target: string, backup: string, project: string | null, destination: string) => typedError<RestorePreview, ApiError>(__TAURI_INVOKE("preview_backup_restore", { target, backup, project, destination })),
-	/**  The environment variables a target reads its secrets from, for the target form. */
-	getBackupSecretVariables: (name: string, location: LocationKind, encrypt: boolean) => __TAURI_INVOKE<SecretVariable[]>("get_backup_secret_variables", { name, location, encrypt }),
+	/**
+	 *  The environment variables a target reads its secrets from, for the target form. It cannot
+	 *  fail, but answers a `Result` like every other command, so the UI calls it like the rest.
+	 */
+	getBackupSecretVariables: (name: string, location: LocationKind, encrypt: boolean) => typedError<SecretVariable[], ApiError>(__TAURI_INVOKE("get_backup_secret_variables", { name, location, encrypt })),
 	verifyBackups: (target: string, mode: VerifyMode, jobId: string, onProgress: Channel<Progress>) => typedError<BackupVerifyReport, ApiError>(__TAURI_INVOKE("verify_backups", { target, mode, jobId, onProgress })),
 	pruneBackups: (target: string, dryRun: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<PruneReport, ApiError>(__TAURI_INVOKE("prune_backups", { target, dryRun, jobId, onProgress })),
 	/**  Pauses scheduled backups for `length`, or resumes them when `length` is `None`. */
 	pauseBackups: (length: PauseLength | null) => typedError<null, ApiError>(__TAURI_INVOKE("pause_backups", { length })),
+	/**  The collections of a project's records (`project` `None`: the vault's own). */
 	recordCollections: (project: string | null) => typedError<CollectionInfo[], ApiError>(__TAURI_INVOKE("record_collections", { project })),
 	recordQuery: (project: string | null, collection: string, query: RecordQuery) => typedError<RecordPage, ApiError>(__TAURI_INVOKE("record_query", { project, collection, query })),
 	recordGet: (project: string | null, collection: string, key: string) => typedError<StoredRecord, ApiError>(__TAURI_INVOKE("record_get", { project, collection, key })),
 	recordPut: (project: string | null, put: RecordPut) => typedError<StoredRecord, ApiError>(__TAURI_INVOKE("record_put", { project, put })),
+	/**  Deletes a record; answers whether there was one to delete. */
 	recordDelete: (project: string | null, del: RecordDelete) => typedError<boolean, ApiError>(__TAURI_INVOKE("record_delete", { project, del })),
 	recordConfigure: (project: string | null, collection: string, settings: CollectionSettings) => typedError<CollectionInfo, ApiError>(__TAURI_INVOKE("record_configure", { project, collection, settings })),
+	/**  Uploads a version to an S3 target as a tar.zst and answers its download link. */
 	shareProject: (request: ShareRequest, jobId: string, onProgress: Channel<Progress>) => typedError<Share, ApiError>(__TAURI_INVOKE("share_project", { request, jobId, onProgress })),
+	/**  Shared links, newest first; only one project's when `project` is given. */
 	listShares: (project: string | null) => typedError<Share[], ApiError>(__TAURI_INVOKE("list_shares", { project })),
+	/**  Deletes a shared copy, so its link stops working. */
 	revokeShare: (id: string) => typedError<Share, ApiError>(__TAURI_INVOKE("revoke_share", { id })),
 	planCommand: (input: CommandInput) => typedError<CommandPlan, ApiError>(__TAURI_INVOKE("plan_command", { input })),
 	desktop: () => typedError<DesktopState, ApiError>(__TAURI_INVOKE("desktop")),
@@ -152,7 +168,7 @@ export type AppInfo = {
 	config_path: string,
 };
 
-/**  How and when projects are archived. */
+/**  How and when projects are archived, and the cold tier archives move to. */
 export type ArchiveConfig = {
 	/**
 	 *  Active projects not changed or opened for this many days are archived by cleanup
@@ -161,31 +177,38 @@ export type ArchiveConfig = {
 	archive_after_days?: number,
 	/**  zstd level of archives (1–19). */
 	compression_level?: number,
-	/**  Compression threads (0: one per core). */
+	/**  zstd threads that compress an archive (0: one per core; at most 256). */
 	threads?: number,
 	/**
 	 *  An archive being imported or extracted may unpack to at most this many times its own
 	 *  size (sizes as its entries declare them, a sparse file at its full size; never less than
-	 *  64 MiB); 0: no limit by ratio. Stops a small archive from filling the disk.
+	 *  64 MiB); 0: no limit by ratio. Stops a small archive from filling the disk: an entry that
+	 *  would pass the limit is refused before a byte of it is written (`quota_exceeded`, exit
+	 *  status 6 from `kura`), and nothing of the unpack is kept.
 	 */
 	unpack_max_ratio?: number,
-	/**  An unpack must leave at least this much free space on the destination's disk. */
+	/**
+	 *  An unpack must leave at least this much free space on the destination's disk; an entry
+	 *  that would not is refused before a byte of it is written (`disk_full`, exit status 7
+	 *  from `kura`), and nothing of the unpack is kept.
+	 */
 	unpack_free_reserve?: ByteSize,
 	/**
-	 *  The backup target (an S3 bucket, or a folder on another drive) that archives move to:
-	 *  each archive is uploaded and verified there, and the local file is dropped after
+	 *  The backup target (an S3 bucket, or a folder on another drive) that archives move to,
+	 *  the cold tier: each archive is uploaded and verified there, and the local file is dropped after
 	 *  `keep_local_days` (or sooner, oldest first, past `local_cap`). Empty: archives stay
 	 *  here only.
 	 */
 	cold_target?: string,
 	/**
-	 *  Days an archive stays on this disk after it was made or last fetched back, once its
-	 *  copy at `cold_target` is verified.
+	 *  Days an archive stays on this disk once its copy at `cold_target` is verified, counted
+	 *  from when it was made or last fetched back.
 	 */
 	keep_local_days?: number,
 	/**
-	 *  Local archives with a verified copy at `cold_target` are dropped, oldest first, while
-	 *  all local archives together hold more than this; 0: no cap.
+	 *  Local archives with a verified copy at `cold_target` are dropped, the one here longest
+	 *  (since it was made or last fetched back) first, while all local archives together hold
+	 *  more than this; 0: no cap.
 	 */
 	local_cap?: ByteSize,
 };
@@ -422,9 +445,9 @@ export type CleanupCategoryReport = {
 /**  When cleanup runs and what it purges. */
 export type CleanupConfig = {
 	/**
-	 *  When cleanup runs while the app is open, in local time: "daily at 03:00", "weekly on
-	 *  sun at 04:00", "monthly on 1 at 03:00", "hourly at :15", or "cron <five fields>";
-	 *  empty or `off` for never.
+	 *  When cleanup runs while the app is open, in local time, written as backup schedules are:
+	 *  "daily at 03:00", "weekly on sun at 04:00", "monthly on 1 at 03:00", "hourly at :15", or
+	 *  "cron <five fields>" ("cron 0 3 * * *"); empty or `off` for never.
 	 */
 	schedule?: string,
 	/**  Projects stay in the trash this many days before cleanup deletes them (0: never). */
@@ -877,16 +900,18 @@ export type LogTail = {
  *  then goes silent makes the command end `unavailable` instead of hanging.
  */
 export type NetworkConfig = {
-	/**  Seconds to wait for a connection to be accepted. */
+	/**  Seconds to wait for a target to accept a connection (1–86400). */
 	connect_timeout_secs?: number,
 	/**
 	 *  Seconds a request may go without a byte moving either way (sent or received) before the
-	 *  target counts as silent.
+	 *  target counts as silent: a server that accepts connections and never answers, or stops
+	 *  in the middle of an upload (1–86400).
 	 */
 	io_timeout_secs?: number,
 	/**
 	 *  Seconds one request may take in all (a whole pack upload or download, and an upload's
-	 *  retries after the first failure); raise it on very slow links.
+	 *  retries after the first failure); raise it on very slow links. At least
+	 *  `io_timeout_secs`, at most 86400.
 	 */
 	operation_timeout_secs?: number,
 };
@@ -933,7 +958,7 @@ export type OpenWith =
 
 /**  Folders used by the vault. */
 export type PathsConfig = {
-	/**  Folder holding managed project folders; default `<vault>/projects`. */
+	/**  Folder where the folders of managed projects are created; unset: `<vault>/projects`. */
 	projects?: string | null,
 };
 
@@ -1121,11 +1146,17 @@ export type PruneReport = {
 
 /**  Size limits; 0 means no limit. */
 export type QuotaConfig = {
-	/**  Largest a project's files may grow. */
+	/**
+	 *  Largest a project's files may grow. Saving or uploading files, creating a project from a
+	 *  template, importing and unarchiving are refused before a byte is written when they would
+	 *  pass it (`quota_exceeded`, exit status 6 from `kura`); `kura quota` and the app warn at
+	 *  80% and 90%.
+	 */
 	max_project_size?: ByteSize,
 	/**
-	 *  Most the whole vault may hold: every project's files plus what its versions and archives
-	 *  take on disk.
+	 *  Most the whole vault may hold: the active projects' files plus what every project's
+	 *  versions and archives take on disk. Writes that would pass it are refused as for
+	 *  `max_project_size`; a snapshot never is, since it records what is already on disk.
 	 */
 	total_quota?: ByteSize,
 };
@@ -1330,17 +1361,20 @@ export type Retention = {
 };
 
 /**
- *  The retention rule for automatic versions: every one for `keep_all_days`, then the last of
+ *  The retention rule for automatic versions: every one for `keep_all_days`, then the newest of
  *  each hour until `hourly_days`, of each day until `daily_days`, of each week after that.
- *  Manual versions (and those taken before a restore or an archive, or by the API) are always
- *  kept.
+ *  Manual versions (and those taken before a restore or an archive, or by the API) and each
+ *  project's latest version are always kept.
  */
 export type RetentionConfig = {
 	/**  Keep every automatic version this many days. */
 	keep_all_days?: number,
-	/**  Then one per hour up to this age in days. */
+	/**  Then the newest of each hour up to this age in days (at least `keep_all_days`). */
 	hourly_days?: number,
-	/**  Then one per day up to this age in days; one per week after. */
+	/**
+	 *  Then the newest of each day up to this age in days (at least `hourly_days`); the newest
+	 *  of each week after.
+	 */
 	daily_days?: number,
 };
 
@@ -1459,7 +1493,7 @@ export type SkippedFile = {
 	reason: string,
 };
 
-/**  What a snapshot takes in. */
+/**  What a snapshot takes in, and when the desktop app takes one by itself. */
 export type SnapshotConfig = {
 	/**
 	 *  Extra exclude patterns (gitignore syntax) applied to every project, on top of each
@@ -1468,9 +1502,13 @@ export type SnapshotConfig = {
 	excludes?: string[],
 	/**  Whether `.gitignore` files are honoured. */
 	honor_gitignore?: boolean,
-	/**  Which projects the desktop app versions automatically when their folder changes. */
+	/**
+	 *  Which projects the desktop app versions automatically when their folder changes: `off`
+	 *  (none), `managed` (projects whose folder Kura manages, not linked ones) or `all` (every
+	 *  active project).
+	 */
 	auto_snapshot?: AutoSnapshot,
-	/**  Seconds a folder must stay quiet before an automatic version is taken. */
+	/**  Seconds a folder must stay quiet before an automatic version is taken (1–86400). */
 	quiet_period_secs?: number,
 };
 
@@ -1561,11 +1599,14 @@ export type StatusCounts = {
 	deleted: number,
 };
 
-/**  Layer rules and compression. */
+/**
+ *  Which files go to git and which to the chunk store (the layer rules), and how each is
+ *  compressed.
+ */
 export type StorageConfig = {
 	/**
 	 *  Files at least this big go to the chunk store. Smaller text stays in git, where a repack
-	 *  stores each version as a delta; 8 MiB holds every page of the Rust docs.
+	 *  stores each version as a delta; 8 MiB holds every page of the Rust docs. At least 4 KiB.
 	 */
 	large_file_threshold?: ByteSize,
 	/**  Binary files (a NUL byte in their first 8 KiB) at least this big go to the chunk store. */
@@ -1573,13 +1614,19 @@ export type StorageConfig = {
 	/**  Files with these extensions (lower case, no dot) and at least 4 KiB go to the chunk store. */
 	chunk_extensions?: string[],
 	/**
-	 *  zstd level for the chunk store (1–19); 3, the default, is Kura's own, between zstd's 2
-	 *  and 3 and tuned for chunks.
+	 *  zstd level for the chunk store (1–19). 3, the default, is Kura's own, between zstd's 2
+	 *  and 3: zstd's fast match finder with a hash table of 2^17 entries and matches of 5 bytes
+	 *  or more, tuned on 1 MiB chunks of binaries (2% larger than zstd's 3 in about 20% less
+	 *  time); the other levels are zstd's. Applies to chunks written after the vault is next
+	 *  opened.
 	 */
 	compression_level?: number,
-	/**  zlib level for objects in the git histories (1–9). */
+	/**
+	 *  Deflate level for objects in the git histories (1–9): libdeflate's levels, each smaller
+	 *  and faster than zlib's of the same number.
+	 */
 	history_compression_level?: number,
-	/**  Upper bound of the in-memory cache of hot chunks. */
+	/**  Upper bound of the in-memory cache of hot chunks; applies from the vault's next open. */
 	cache_size?: ByteSize,
 };
 

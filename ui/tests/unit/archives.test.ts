@@ -110,7 +110,7 @@ describe("cleanup words", () => {
 
 describe("ArchiveList", () => {
   it("lists archives with totals and keeps a verify result per archive", async () => {
-    const client = new Client(fakeTransport({ archives: [archive({}), archive({ id: "fedcba9876543210", size: 50, content_size: 100 })], verifyArchive: { problems: [] } }));
+    const client = new Client(fakeTransport({ listArchives: [archive({}), archive({ id: "fedcba9876543210", size: 50, content_size: 100 })], verifyArchive: { problems: [] } }));
     const list = new ArchiveList(client, new Jobs(client));
     await list.load();
     expect(list.totals.count).toBe(2);

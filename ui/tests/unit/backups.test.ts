@@ -130,7 +130,7 @@ describe("overview", () => {
 describe("BackupsState", () => {
   it("follows the status the engine sends", async () => {
     const status = (state: string) => ({ state, paused: null, targets: [] });
-    const transport = fakeTransport({ backupStatus: status("ok"), backupRuns: [] });
+    const transport = fakeTransport({ getBackupStatus: status("ok"), listBackupRuns: [] });
     const state = new BackupsState(new Client(transport), new Changes());
     await state.start();
     expect(state.status?.state).toBe("ok");
@@ -172,7 +172,7 @@ describe("TargetForm", () => {
 
 describe("RestoreWizard", () => {
   it("keeps the person on the target step when the target cannot be read", async () => {
-    const client = new Client(fakeTransport({ backupsAt: fail("unavailable", "the folder /media/dev/usb-backup is not there; plug the drive in") }));
+    const client = new Client(fakeTransport({ listBackups: fail("unavailable", "the folder /media/dev/usb-backup is not there; plug the drive in") }));
     const wizard = new RestoreWizard(client, ["usb-drive"]);
     expect(wizard.step).toBe("target");
     await until(() => !wizard.backupsLoading);

@@ -28,7 +28,7 @@ describe("Client", () => {
   it("returns data on ok and throws KuraError with the code on error", async () => {
     const client = new Client(
       fakeTransport({
-        workspaces: [{ name: "default", active: true, project_count: 0 }],
+        listWorkspaces: [{ name: "default", active: true, project_count: 0 }],
         createWorkspace: fail("already_exists", "a workspace named 'default' already exists"),
       }),
     );
@@ -37,7 +37,7 @@ describe("Client", () => {
   });
 
   it("maps a transport that throws (IPC failure) to internal", async () => {
-    const broken = { workspaces: () => Promise.reject(new Error("IPC channel closed")) } as unknown as Transport;
+    const broken = { listWorkspaces: () => Promise.reject(new Error("IPC channel closed")) } as unknown as Transport;
     await expect(new Client(broken).workspaces()).rejects.toMatchObject({ code: "internal", message: "IPC channel closed" });
   });
 
@@ -46,7 +46,7 @@ describe("Client", () => {
     let created: NewProject | null = null;
     const client = new Client(
       fakeTransport({
-        projects: (f: ProjectFilter) => ((filter = f), []),
+        listProjects: (f: ProjectFilter) => ((filter = f), []),
         createProject: (p: NewProject) => ((created = p), { name: p.name }),
       }),
     );
@@ -59,7 +59,7 @@ describe("Client", () => {
   it("reads a folder that is not a git repository as null, other errors still throw", async () => {
     const client = new Client(
       fakeTransport({
-        folderGitStatus: (id: string) => (id === "plain" ? fail("not_found") : id === "archived" ? fail("conflict") : { branch: "main" }),
+        getGitStatus: (id: string) => (id === "plain" ? fail("not_found") : id === "archived" ? fail("conflict") : { branch: "main" }),
       }),
     );
     expect(await client.folderGitStatus("plain")).toBeNull();

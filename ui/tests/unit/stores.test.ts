@@ -53,7 +53,7 @@ describe("ProjectList", () => {
     const all = [project("api", { languages: ["rust"] }), project("site", { languages: ["typescript", "css"] })];
     const asked: ProjectFilter[] = [];
     const list = new ProjectList(
-      new Client(fakeTransport({ projects: (f: ProjectFilter) => (asked.push(f), f.language ? all.filter((p) => p.languages.includes(f.language!)) : all) })),
+      new Client(fakeTransport({ listProjects: (f: ProjectFilter) => (asked.push(f), f.language ? all.filter((p) => p.languages.includes(f.language!)) : all) })),
     );
     await list.load();
     expect(list.facets.languages).toEqual(["css", "rust", "typescript"]);
@@ -67,7 +67,7 @@ describe("ProjectList", () => {
 
   it("keeps only the newest answer when loads overlap", async () => {
     const list = new ProjectList(
-      new Client(fakeTransport({ projects: async (f: ProjectFilter) => (await sleep(f.text === "billing" ? 20 : 1), [project(f.text!)]) })),
+      new Client(fakeTransport({ listProjects: async (f: ProjectFilter) => (await sleep(f.text === "billing" ? 20 : 1), [project(f.text!)]) })),
     );
     list.text = "billing";
     const first = list.load();
@@ -83,8 +83,8 @@ describe("Jobs", () => {
     let report: OnProgress = () => {};
     let finish: (v: unknown) => void = () => {};
     const transport = fakeTransport({
-      snapshot: (_id: string, _m: string, _job: string, onProgress: OnProgress) => ((report = onProgress), new Promise((r) => (finish = r))),
-      cancelJob: null,
+      snapshotProject: (_id: string, _m: string, _job: string, onProgress: OnProgress) => ((report = onProgress), new Promise((r) => (finish = r))),
+      cancelOperation: null,
     });
     const client = new Client(transport);
     const jobs = new Jobs(client);
@@ -94,7 +94,7 @@ describe("Jobs", () => {
     report({ phase: "scanning", done: 3, total: 10, unit: "files", item: "a.txt" });
     expect(jobs.list[0].progress?.done).toBe(3);
     await jobs.cancel(jobs.list[0].id);
-    expect(transport.calls).toContain("cancelJob");
+    expect(transport.calls).toContain("cancelOperation");
     expect(jobs.list[0].cancelling).toBe(true);
     finish({ status: "error", error: { code: "cancelled", message: "cancelled" } });
     await expect(running).rejects.toMatchObject({ code: "cancelled" });
@@ -108,7 +108,7 @@ describe("SettingsState", () => {
     const settings = new SettingsState(
       new Client(
         fakeTransport({
-          config,
+          getConfig: config,
           setConfig: (key: string, value: string) =>
             value === "40" ? fail("invalid_input", `${key} is 40; it must be between 1 and 19`) : { storage: { compression_level: Number(value) } },
         }),
@@ -133,11 +133,11 @@ describe("ProjectPage", () => {
     const page = new ProjectPage(
       new Client(
         fakeTransport({
-          project: project("site"),
+          getProject: project("site"),
           listFiles: [],
           versions,
-          quotaStatus: fail("internal"),
-          diff: (_id: string, from: string, to: string | null) => (asked.push([from, to]), { from, to, files: [] }),
+          getQuota: fail("internal"),
+          diffVersions: (_id: string, from: string, to: string | null) => (asked.push([from, to]), { from, to, files: [] }),
         }),
       ),
       "id-site",
@@ -154,7 +154,7 @@ describe("ProjectPage", () => {
   });
 
   it("marks a project that is not found as missing", async () => {
-    const page = new ProjectPage(new Client(fakeTransport({ project: fail("not_found") })), "gone");
+    const page = new ProjectPage(new Client(fakeTransport({ getProject: fail("not_found") })), "gone");
     await page.load();
     expect(page.missing).toBe(true);
   });
@@ -164,10 +164,10 @@ describe("AppState", () => {
   it("refreshes the workspaces when the vault changes elsewhere, and routes drops to the target", async () => {
     let names = ["default"];
     const transport = fakeTransport({
-      appInfo: { version: "test" },
-      workspaces: () => names.map((name) => ({ name, active: name === "default", project_count: 0 })),
-      backupStatus: fail("internal"),
-      backupRuns: [],
+      getStatus: { version: "test" },
+      listWorkspaces: () => names.map((name) => ({ name, active: name === "default", project_count: 0 })),
+      getBackupStatus: fail("internal"),
+      listBackupRuns: [],
     });
     const app = new AppState(transport);
     await app.start();

@@ -30,6 +30,48 @@ fn the_committed_openapi_document_is_current() {
     );
 }
 
+/// The browser's transport (`ui/src/lib/api/http.ts`) finds each operation's method and path in
+/// `ui/src/lib/api/routes.ts`, written from the document, so no URL is typed by hand there and
+/// `svelte-check` fails when a route it calls changes. `KURA_UPDATE_OPENAPI=1` rewrites it.
+#[test]
+fn the_browser_routes_are_the_documents() {
+    let path = repo_root().join("ui/src/lib/api/routes.ts");
+    let now = routes_ts(doc());
+    if std::env::var_os("KURA_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &now).unwrap();
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == now,
+        "ui/src/lib/api/routes.ts is stale; run `KURA_UPDATE_OPENAPI=1 cargo test -p kura-server --test server openapi` and commit it"
+    );
+}
+
+/// Every operation of the document as `operationId: [METHOD, path]`, sorted by operationId.
+fn routes_ts(doc: &Value) -> String {
+    let mut routes = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(id) = op["operationId"].as_str() {
+                routes.push((id.to_string(), method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    routes.sort();
+    let mut out = String::from(
+        "// Generated from the OpenAPI document (docs/api/openapi.json); do not edit.\n\
+         // Regenerate: KURA_UPDATE_OPENAPI=1 cargo test -p kura-server --test server openapi\n\
+         // Each operation of `kura serve` by its operationId: its method and its path.\n\n\
+         export const ROUTES = {\n",
+    );
+    for (id, method, path) in routes {
+        out.push_str(&format!("  {id}: [\"{method}\", \"{path}\"],\n"));
+    }
+    out.push_str("} as const;\n\nexport type OperationId = keyof typeof ROUTES;\n");
+    out
+}
+
 #[test]
 fn the_document_is_openapi_3_1_with_the_main_resources() {
     let d = doc();

@@ -144,7 +144,7 @@ export class DesktopClient {
   constructor(private readonly desktop: DesktopTransport) {}
 
   state() {
-    return unwrap(this.desktop.state());
+    return unwrap(this.desktop.desktop());
   }
   setStartAtLogin(on: boolean) {
     return unwrap(this.desktop.setStartAtLogin(on));
@@ -184,11 +184,11 @@ export class Client {
   }
 
   appInfo() {
-    return unwrap(this.transport.appInfo());
+    return unwrap(this.transport.getStatus());
   }
 
   workspaces() {
-    return unwrap(this.transport.workspaces());
+    return unwrap(this.transport.listWorkspaces());
   }
   createWorkspace(name: string) {
     return unwrap(this.transport.createWorkspace(name));
@@ -204,10 +204,10 @@ export class Client {
   }
 
   projects(filter: Partial<ProjectFilter> = {}) {
-    return unwrap(this.transport.projects(projectFilter(filter)));
+    return unwrap(this.transport.listProjects(projectFilter(filter)));
   }
   project(id: string) {
-    return unwrap(this.transport.project(id));
+    return unwrap(this.transport.getProject(id));
   }
   createProject(input: Partial<NewProject> & { name: string }) {
     return unwrap(
@@ -259,7 +259,7 @@ export class Client {
     return unwrap(this.transport.recordConfigure(project, collection, settings));
   }
   setMetadata(id: string, changes: [string, string | null][]) {
-    return unwrap(this.transport.setMetadata(id, changes));
+    return unwrap(this.transport.setProjectMetadata(id, changes));
   }
   trashProject(id: string) {
     return unwrap(this.transport.trashProject(id));
@@ -274,10 +274,10 @@ export class Client {
     return unwrap(this.transport.exportProject(id, version, dest, records, job.id, job.onProgress));
   }
   templates() {
-    return unwrap(this.transport.templates());
+    return unwrap(this.transport.listTemplates());
   }
   saveTemplate(id: string, name: string) {
-    return unwrap(this.transport.saveTemplate(id, name));
+    return unwrap(this.transport.saveProjectAsTemplate(id, name));
   }
 
   listFiles(id: string, prefix: string | null = null) {
@@ -296,10 +296,10 @@ export class Client {
   }
 
   snapshot(id: string, message: string | null, job: JobHandle = quietJob()) {
-    return unwrap(this.transport.snapshot(id, message, job.id, job.onProgress));
+    return unwrap(this.transport.snapshotProject(id, message, job.id, job.onProgress));
   }
   snapshotChanged() {
-    return unwrap(this.transport.snapshotChanged());
+    return unwrap(this.transport.snapshotChangedProjects());
   }
   versions(id: string, limit: number | null = null) {
     return unwrap(this.transport.versions(id, limit));
@@ -308,10 +308,10 @@ export class Client {
     return unwrap(this.transport.fileVersions(id, path));
   }
   diff(id: string, from: string, to: string | null, path: string | null = null) {
-    return unwrap(this.transport.diff(id, from, to, path));
+    return unwrap(this.transport.diffVersions(id, from, to, path));
   }
   restorePlan(id: string, version: string) {
-    return unwrap(this.transport.restorePlan(id, version));
+    return unwrap(this.transport.planRestore(id, version));
   }
   restoreProject(id: string, version: string, job: JobHandle = quietJob()) {
     return unwrap(this.transport.restoreProject(id, version, job.id, job.onProgress));
@@ -323,40 +323,40 @@ export class Client {
   /** The folder's own git status, or `null` when the folder is not a git repository. */
   async folderGitStatus(id: string) {
     try {
-      return await unwrap(this.transport.folderGitStatus(id));
+      return await unwrap(this.transport.getGitStatus(id));
     } catch (e) {
       if (e instanceof KuraError && e.code === "not_found") return null;
       throw e;
     }
   }
   folderGitLog(id: string, limit = 50) {
-    return unwrap(this.transport.folderGitLog(id, limit));
+    return unwrap(this.transport.getGitLog(id, limit));
   }
   initFolderGit(id: string) {
-    return unwrap(this.transport.initFolderGit(id));
+    return unwrap(this.transport.initGitRepository(id));
   }
 
   stats() {
-    return unwrap(this.transport.stats());
+    return unwrap(this.transport.getStats());
   }
   config(): Promise<Config> {
-    return unwrap(this.transport.config());
+    return unwrap(this.transport.getConfig());
   }
   setConfig(key: SettingKey, value: string) {
     return unwrap(this.transport.setConfig(key, value));
   }
   verify(job: JobHandle = quietJob()) {
-    return unwrap(this.transport.verify(job.id, job.onProgress));
+    return unwrap(this.transport.verifyVault(job.id, job.onProgress));
   }
   gc(job: JobHandle = quietJob()) {
-    return unwrap(this.transport.gc(job.id, job.onProgress));
+    return unwrap(this.transport.collectGarbage(job.id, job.onProgress));
   }
   cancelJob(jobId: string) {
-    return unwrap(this.transport.cancelJob(jobId));
+    return unwrap(this.transport.cancelOperation(jobId));
   }
 
   archives() {
-    return unwrap(this.transport.archives());
+    return unwrap(this.transport.listArchives());
   }
   planCommand(input: CommandInput) {
     return unwrap(this.transport.planCommand(input));
@@ -365,7 +365,7 @@ export class Client {
     return unwrap(this.transport.shareProject(request, job.id, job.onProgress));
   }
   shares(project: string | null) {
-    return unwrap(this.transport.shares(project));
+    return unwrap(this.transport.listShares(project));
   }
   revokeShare(id: string) {
     return unwrap(this.transport.revokeShare(id));
@@ -389,21 +389,21 @@ export class Client {
     return unwrap(this.transport.importArchive(path, full, job.id, job.onProgress));
   }
   quotaStatus() {
-    return unwrap(this.transport.quotaStatus());
+    return unwrap(this.transport.getQuota());
   }
   /** Runs cleanup (every category when `only` is empty); `dryRun` lists what would go. */
   cleanup(dryRun: boolean, only: CleanupCategory[] = [], job: JobHandle = quietJob()) {
-    return unwrap(this.transport.cleanup({ dry_run: dryRun, only }, job.id, job.onProgress));
+    return unwrap(this.transport.runCleanup({ dry_run: dryRun, only }, job.id, job.onProgress));
   }
   cleanupRuns() {
-    return unwrap(this.transport.cleanupRuns());
+    return unwrap(this.transport.listCleanupRuns());
   }
   nextCleanupAt() {
-    return unwrap(this.transport.nextCleanupAt());
+    return unwrap(this.transport.getNextCleanup());
   }
 
   backupStatus() {
-    return unwrap(this.transport.backupStatus());
+    return unwrap(this.transport.getBackupStatus());
   }
   /** Adds a target and tests it. Secrets go to the OS keyring with `useKeyring`, else nowhere. */
   addBackupTarget(target: Target, secrets: TargetSecrets, useKeyring: boolean) {
@@ -425,25 +425,25 @@ export class Client {
     return unwrap(this.transport.testBackupTarget(name));
   }
   startBackup(target: string) {
-    return unwrap(this.transport.startBackup(target));
+    return unwrap(this.transport.runBackup(target));
   }
   cancelBackup(target: string) {
     return unwrap(this.transport.cancelBackup(target));
   }
   backupRuns(target: string | null = null) {
-    return unwrap(this.transport.backupRuns(target));
+    return unwrap(this.transport.listBackupRuns(target));
   }
   backupsAt(target: string) {
-    return unwrap(this.transport.backupsAt(target));
+    return unwrap(this.transport.listBackups(target));
   }
   backupContents(target: string, backup: string) {
-    return unwrap(this.transport.backupContents(target, backup));
+    return unwrap(this.transport.getBackupContents(target, backup));
   }
   restorePreview(target: string, backup: string, project: string | null, destination: string) {
-    return unwrap(this.transport.restorePreview(target, backup, project, destination));
+    return unwrap(this.transport.previewBackupRestore(target, backup, project, destination));
   }
   secretVariables(name: string, kind: LocationKind, encrypt: boolean) {
-    return unwrap(this.transport.secretVariables(name, kind, encrypt));
+    return unwrap(this.transport.getBackupSecretVariables(name, kind, encrypt));
   }
   /** Restores one project (by name), or everything with `project` null, into `destination`. */
   restoreBackup(target: string, backup: string, project: string | null, destination: string, job: JobHandle = quietJob()) {

@@ -14,8 +14,8 @@ declare global {
 
 export async function connect(): Promise<Transport> {
   if (window.__TAURI_INTERNALS__) {
-    const { TauriTransport } = await import("./tauri");
-    return new TauriTransport();
+    const { tauriTransport } = await import("./tauri");
+    return tauriTransport();
   }
   const { HttpTransport } = await import("./http");
   const transport = new HttpTransport((request) => pathPrompt.ask(request));

@@ -1,4 +1,4 @@
-// The browser's transport: `kura serve`'s HTTP API (/work/contract.md, `/v1/...`) from the page it
+// The browser's transport: `kura serve`'s HTTP API (`docs/api/openapi.json`; each call's route is in `routes.ts`, written from it) from the page it
 // serves. The session is a cookie set by the one-time sign-in link or by a token pasted in the
 // sign-in screen (`signIn`, shown by connect.ts); every write carries the
 // `X-Kura-CSRF` header copied from the readable `kura_csrf` cookie. Long commands start an
@@ -8,21 +8,11 @@
 // What only the desktop has degrades honestly: the folder and file pickers ask for a path in a
 // page dialog (`askPath`), and dropped files arrive as `File`s that are uploaded as bytes.
 
+import { ROUTES, type OperationId } from "./routes";
 import type { DroppedFile, DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
 import type {
   AppInfo,
-  CommandInput,
-  CommandPlan,
-  Share,
-  ShareRequest,
-  CollectionInfo,
-  CollectionSettings,
-  RecordDelete,
-  RecordPage,
-  RecordPut,
-  RecordQuery,
-  RecordsChanged,
-  StoredRecord,
+  ApiError,
   ArchiveInfo,
   ArchiveVerifyReport,
   BackupContents,
@@ -32,8 +22,13 @@ import type {
   BackupVerifyReport,
   CleanupOptions,
   CleanupReport,
+  CollectionInfo,
+  CollectionSettings,
+  CommandInput,
+  CommandPlan,
   Config,
   Diff,
+  ErrorCode,
   ExtractReport,
   FileEntry,
   FilePreview,
@@ -43,8 +38,6 @@ import type {
   ImportArchiveOptions,
   ImportOptions,
   LocationKind,
-  ApiError,
-  ErrorCode,
   NewProject,
   PauseLength,
   Progress,
@@ -52,14 +45,22 @@ import type {
   ProjectFilter,
   PruneReport,
   QuotaStatus,
+  RecordDelete,
+  RecordPage,
+  RecordPut,
+  RecordQuery,
+  RecordsChanged,
   RestorePlan,
   RestorePreview,
   RestoreReport,
   Result,
   RunRecord,
   SecretVariable,
+  Share,
+  ShareRequest,
   SnapshotReport,
   Stats,
+  StoredRecord,
   Target,
   TargetChanges,
   TargetSecrets,
@@ -115,8 +116,21 @@ function readCookie(name: string): string | null {
 
 const seg = (value: string) => encodeURIComponent(value);
 
-/** Where a project's records (or, with `project` null, the vault's) live in the API. */
-const records = (project: string | null) => (project === null ? "/records" : `/projects/${seg(project)}/records`);
+/** The names of the `{parameters}` of a path. */
+type ParamsOf<Path extends string> = Path extends `${string}{${infer Name}}${infer Rest}` ? Name | ParamsOf<Rest> : never;
+
+/** An operation's method and its path with its parameters filled in. */
+type At = { method: string; path: string };
+
+/**
+ * Where operation `id` of the document is: `params` fills its path, one string per parameter, no
+ * more and no less (the type check holds the names to the document's).
+ */
+function route<Id extends OperationId>(id: Id, params: Record<ParamsOf<(typeof ROUTES)[Id][1]>, string>): At {
+  const [method, template] = ROUTES[id];
+  const values = params as Record<string, string>;
+  return { method, path: template.replace(/\{(\w+)\}/g, (_, name: string) => seg(values[name])) };
+}
 
 function withQuery(path: string, query: Query = {}): string {
   const params = new URLSearchParams();
@@ -184,7 +198,7 @@ export class HttpTransport implements Transport {
     }
     let response: Response;
     try {
-      response = await fetch(`${this.base}/v1${path}`, init);
+      response = await fetch(`${this.base}${path}`, init);
     } catch {
       return { status: 0, value: { code: "unavailable", message: `Kura's server at ${window.location.host} does not answer; is \`kura serve\` still running?` } };
     }
@@ -198,7 +212,7 @@ export class HttpTransport implements Transport {
       }
     }
     // A wrong pasted token answers 401 too: the server's message says what to do about it.
-    if (response.status === 401 && path !== "/session") {
+    if (response.status === 401 && path !== ROUTES.signIn[1]) {
       value = { code: "unauthorized", message: "This browser is not signed in to Kura (a server that restarted forgets its sessions). Reload the page to sign in again." };
     }
     return { status: response.status, value: value as T };
@@ -208,19 +222,23 @@ export class HttpTransport implements Transport {
 
   /** Whether the server knows this browser's session (false: show the sign-in screen). */
   async signedIn(): Promise<boolean> {
-    const { status } = await this.send<AppInfo>("GET", "/status");
+    const { method, path } = route("getStatus", {});
+    const { status } = await this.send<AppInfo>(method, path);
     return status !== 401;
   }
 
   /** Exchanges an API token pasted by a person for a session cookie of the token's scope. */
   async signIn(token: string): Promise<SignInReply> {
-    const { status, value } = await this.send<{ scope: "read" | "write" | "admin" }>("POST", "/session", { json: { token } });
+    const { method, path } = route("signIn", {});
+    const { status, value } = await this.send<{ scope: "read" | "write" | "admin" }>(method, path, { json: { token } });
     if (status === 200 && typeof value === "object" && value !== null && "scope" in value) return { status: "ok", scope: value.scope };
     return { status: "error", message: toApiError(value, status).message };
   }
 
-  private async call<T>(method: string, path: string, body: Body = null): Reply<T> {
-    const { status, value } = await this.send<T>(method, path, body);
+  /** Calls an operation with its query and JSON body (a write without one sends `{}`). */
+  private async call<T>(at: At, options: { query?: Query; json?: unknown } = {}): Reply<T> {
+    const body = at.method === "GET" || at.method === "DELETE" ? null : { json: options.json ?? {} };
+    const { status, value } = await this.send<T>(at.method, withQuery(at.path, options.query), body);
     if (status >= 200 && status < 300) return { status: "ok", data: value as T };
     return { status: "error", error: toApiError(value, status) };
   }
@@ -231,34 +249,22 @@ export class HttpTransport implements Transport {
     return reply.status === "ok" ? { status: "ok", data: null } : reply;
   }
 
-  private get<T>(path: string, query?: Query) {
-    return this.call<T>("GET", withQuery(path, query));
-  }
-  private post<T>(path: string, json: unknown = {}) {
-    return this.call<T>("POST", path, { json });
-  }
-  private patch<T>(path: string, json: unknown) {
-    return this.call<T>("PATCH", path, { json });
-  }
-  private del<T>(path: string, query?: Query) {
-    return this.call<T>("DELETE", withQuery(path, query));
-  }
-
   /** Starts a long operation under `jobId` and follows it to its end. */
-  private async operation<T>(path: string, body: Body, jobId: string, onProgress: OnProgress): Reply<T> {
+  private async operation<T>(at: At, body: Body, jobId: string, onProgress: OnProgress, query: Query = {}): Reply<T> {
     this.progress.set(jobId, onProgress);
     this.openEvents();
     try {
-      const { status, value } = await this.send<Operation>("POST", path, body ?? { json: {} }, { "Kura-Operation-Id": jobId });
+      const { status, value } = await this.send<Operation>(at.method, withQuery(at.path, query), body ?? { json: {} }, { "Kura-Operation-Id": jobId });
       if (!isOperation(value)) {
         if (status >= 200 && status < 300) return { status: "ok", data: value as T };
         return { status: "error", error: toApiError(value, status) };
       }
       let op = value;
       while (op.state === "running") {
-        const next = await this.send<Operation>("GET", withQuery(`/operations/${seg(op.id)}`, { wait: true, timeout_secs: WAIT_SECS }));
-        if (!isOperation(next.value)) return { status: "error", error: toApiError(next.value, next.status) };
-        op = next.value;
+        const next = route("getOperation", { id: op.id });
+        const answer = await this.send<Operation>(next.method, withQuery(next.path, { wait: true, timeout_secs: WAIT_SECS }));
+        if (!isOperation(answer.value)) return { status: "error", error: toApiError(answer.value, answer.status) };
+        op = answer.value;
       }
       if (op.progress) onProgress(op.progress);
       return settled<T>(op);
@@ -267,8 +273,8 @@ export class HttpTransport implements Transport {
     }
   }
 
-  private op<T>(path: string, json: unknown, jobId: string, onProgress: OnProgress) {
-    return this.operation<T>(path, { json }, jobId, onProgress);
+  private op<T>(at: At, json: unknown, jobId: string, onProgress: OnProgress) {
+    return this.operation<T>(at, { json }, jobId, onProgress);
   }
 
   // ---- events
@@ -276,7 +282,7 @@ export class HttpTransport implements Transport {
   /** The one event stream of this page; the browser reconnects it with `Last-Event-ID`. */
   private openEvents() {
     if (this.events) return;
-    const source = new EventSource(withQuery(`${this.base}/v1/events`, { types: EVENT_TYPES.join(",") }), { withCredentials: true });
+    const source = new EventSource(withQuery(`${this.base}${ROUTES.streamEvents[1]}`, { types: EVENT_TYPES.join(",") }), { withCredentials: true });
     for (const type of [...EVENT_TYPES, "gap"]) {
       source.addEventListener(type, (message) => {
         let event: ServerEvent<unknown>;
@@ -384,259 +390,264 @@ export class HttpTransport implements Transport {
   uploadDropped(id: string, files: DroppedFile[], destDir: string, jobId: string, onProgress: OnProgress) {
     const form = new FormData();
     for (const { path, file } of files) form.append("file", file, path);
-    return this.operation<UploadReport>(withQuery(`/projects/${seg(id)}/upload`, { dest_dir: destDir }), { form }, jobId, onProgress);
+    return this.operation<UploadReport>(route("uploadFiles", { id }), { form }, jobId, onProgress, { dest_dir: destDir });
   }
 
-  // ---- commands
+  // ---- the operations, named as the shell's commands; each finds its route by its operationId
 
-  appInfo() {
-    return this.get<AppInfo>("/status");
+  getStatus() {
+    return this.call<AppInfo>(route("getStatus", {}));
   }
-  workspaces() {
-    return this.get<Workspace[]>("/workspaces");
+  listWorkspaces() {
+    return this.call<Workspace[]>(route("listWorkspaces", {}));
   }
   createWorkspace(name: string) {
-    return this.post<Workspace>("/workspaces", { name });
+    return this.call<Workspace>(route("createWorkspace", {}), { json: { name } });
   }
   renameWorkspace(name: string, newName: string) {
-    return this.patch<Workspace>(`/workspaces/${seg(name)}`, { name: newName });
+    return this.call<Workspace>(route("renameWorkspace", { name }), { json: { name: newName } });
   }
   switchWorkspace(name: string) {
-    return this.post<Workspace>(`/workspaces/${seg(name)}/switch`);
+    return this.call<Workspace>(route("switchWorkspace", { name }));
   }
   deleteWorkspace(name: string, moveTo: string | null) {
-    return this.nothing(this.del(`/workspaces/${seg(name)}`, { move_to: moveTo }));
+    return this.nothing(this.call(route("deleteWorkspace", { name }), { query: { move_to: moveTo } }));
   }
 
-  projects(filter: ProjectFilter) {
-    return this.get<Project[]>("/projects", filterQuery(filter));
+  listProjects(filter: ProjectFilter) {
+    return this.call<Project[]>(route("listProjects", {}), { query: filterQuery(filter) });
   }
-  project(id: string) {
-    return this.get<Project>(`/projects/${seg(id)}`);
+  getProject(id: string) {
+    return this.call<Project>(route("getProject", { id }));
   }
   createProject(newProject: NewProject) {
-    return this.post<Project>("/projects", newProject);
+    return this.call<Project>(route("createProject", {}), { json: newProject });
   }
   importFolder(path: string, options: ImportOptions, jobId: string, onProgress: OnProgress) {
-    return this.op<Project>("/projects/import", { path, options }, jobId, onProgress);
+    return this.op<Project>(route("importFolder", {}), { path, options }, jobId, onProgress);
   }
   renameProject(id: string, newName: string) {
-    return this.patch<Project>(`/projects/${seg(id)}`, { name: newName });
+    return this.call<Project>(route("editProject", { id }), { json: { name: newName } });
   }
   moveProject(id: string, workspace: string) {
-    return this.patch<Project>(`/projects/${seg(id)}`, { workspace });
+    return this.call<Project>(route("editProject", { id }), { json: { workspace } });
   }
   editProject(id: string, description: string | null, kind: string | null, gitRemote: string | null) {
-    return this.patch<Project>(`/projects/${seg(id)}`, { description, kind, git_remote: gitRemote });
+    return this.call<Project>(route("editProject", { id }), { json: { description, kind, git_remote: gitRemote } });
   }
   tagProject(id: string, add: string[], remove: string[]) {
-    return this.post<Project>(`/projects/${seg(id)}/tags`, { add, remove });
+    return this.call<Project>(route("tagProject", { id }), { json: { add, remove } });
   }
+  setProjectMetadata(id: string, changes: [string, string | null][]) {
+    const json = { changes: changes.map(([key, value]) => ({ key, value })) };
+    return this.call<Project>(route("setProjectMetadata", { id }), { json });
+  }
+  trashProject(id: string) {
+    return this.call<Project>(route("trashProject", { id }));
+  }
+  untrashProject(id: string) {
+    return this.call<Project>(route("untrashProject", { id }));
+  }
+  deleteProject(id: string) {
+    return this.nothing(this.call(route("deleteProject", { id })));
+  }
+  exportProject(id: string, version: string | null, dest: string, records: boolean, jobId: string, onProgress: OnProgress) {
+    return this.op<RestoreReport>(route("exportProject", { id }), { version, dest, records }, jobId, onProgress);
+  }
+  listTemplates() {
+    return this.call<Template[]>(route("listTemplates", {}));
+  }
+  saveProjectAsTemplate(id: string, name: string) {
+    return this.call<Template>(route("saveProjectAsTemplate", { id }), { json: { name } });
+  }
+
+  // Records: the vault's own collections with `project` null, else the project's.
   recordCollections(project: string | null) {
-    return this.get<CollectionInfo[]>(records(project));
+    const at = project === null ? route("listVaultCollections", {}) : route("listProjectCollections", { id: project });
+    return this.call<CollectionInfo[]>(at);
   }
   recordQuery(project: string | null, collection: string, query: RecordQuery) {
-    return this.post<RecordPage>(`${records(project)}/${seg(collection)}`, query);
+    const at = project === null ? route("queryVaultRecords", { collection }) : route("queryProjectRecords", { id: project, collection });
+    return this.call<RecordPage>(at, { json: query });
   }
   recordGet(project: string | null, collection: string, key: string) {
-    return this.get<StoredRecord>(`${records(project)}/${seg(collection)}/${seg(key)}`);
+    const at = project === null ? route("getVaultRecord", { collection, key }) : route("getProjectRecord", { id: project, collection, key });
+    return this.call<StoredRecord>(at);
   }
   recordPut(project: string | null, put: RecordPut) {
-    const path = withQuery(`${records(project)}/${seg(put.collection)}/${seg(put.key)}`, { if_rev: put.if_rev, ttl: put.ttl_secs });
-    return this.call<StoredRecord>("PUT", path, { json: put.value });
+    const { collection, key } = put;
+    const at = project === null ? route("putVaultRecord", { collection, key }) : route("putProjectRecord", { id: project, collection, key });
+    return this.call<StoredRecord>(at, { query: { if_rev: put.if_rev, ttl: put.ttl_secs }, json: put.value });
   }
   async recordDelete(project: string | null, del: RecordDelete): Reply<boolean> {
-    const reply = await this.del<{ existed: boolean }>(`${records(project)}/${seg(del.collection)}/${seg(del.key)}`, { if_rev: del.if_rev });
+    const { collection, key } = del;
+    const at = project === null ? route("deleteVaultRecord", { collection, key }) : route("deleteProjectRecord", { id: project, collection, key });
+    const reply = await this.call<{ existed: boolean }>(at, { query: { if_rev: del.if_rev } });
     return reply.status === "ok" ? { status: "ok", data: reply.data.existed } : reply;
   }
   recordConfigure(project: string | null, collection: string, settings: CollectionSettings) {
-    return this.call<CollectionInfo>("PUT", `${records(project)}/${seg(collection)}`, { json: settings });
-  }
-  setMetadata(id: string, changes: [string, string | null][]) {
-    return this.patch<Project>(`/projects/${seg(id)}/metadata`, { changes: changes.map(([key, value]) => ({ key, value })) });
-  }
-  trashProject(id: string) {
-    return this.post<Project>(`/projects/${seg(id)}/trash`);
-  }
-  untrashProject(id: string) {
-    return this.post<Project>(`/projects/${seg(id)}/untrash`);
-  }
-  deleteProject(id: string) {
-    return this.nothing(this.del(`/projects/${seg(id)}`));
-  }
-  exportProject(id: string, version: string | null, dest: string, records: boolean, jobId: string, onProgress: OnProgress) {
-    return this.op<RestoreReport>(`/projects/${seg(id)}/export`, { version, dest, records }, jobId, onProgress);
-  }
-  templates() {
-    return this.get<Template[]>("/templates");
-  }
-  saveTemplate(id: string, name: string) {
-    return this.post<Template>(`/projects/${seg(id)}/template`, { name });
+    const at = project === null ? route("configureVaultCollection", { collection }) : route("configureProjectCollection", { id: project, collection });
+    return this.call<CollectionInfo>(at, { json: settings });
   }
 
   listFiles(id: string, prefix: string | null) {
-    return this.get<FileEntry[]>(`/projects/${seg(id)}/files`, { prefix });
+    return this.call<FileEntry[]>(route("listFiles", { id }), { query: { prefix } });
   }
   previewFile(id: string, path: string) {
-    return this.get<FilePreview>(`/projects/${seg(id)}/preview`, { path });
+    return this.call<FilePreview>(route("previewFile", { id }), { query: { path } });
   }
   uploadFiles(id: string, sources: string[], destDir: string, jobId: string, onProgress: OnProgress) {
-    return this.op<UploadReport>(`/projects/${seg(id)}/upload`, { sources, dest_dir: destDir }, jobId, onProgress);
+    return this.op<UploadReport>(route("uploadFiles", { id }), { sources, dest_dir: destDir }, jobId, onProgress);
   }
 
-  snapshot(id: string, message: string | null, jobId: string, onProgress: OnProgress) {
-    return this.op<SnapshotReport>(`/projects/${seg(id)}/snapshot`, { message }, jobId, onProgress);
+  snapshotProject(id: string, message: string | null, jobId: string, onProgress: OnProgress) {
+    return this.op<SnapshotReport>(route("snapshotProject", { id }), { message }, jobId, onProgress);
   }
-  snapshotChanged() {
-    return this.post<SnapshotReport[]>("/snapshot-changed");
+  snapshotChangedProjects() {
+    return this.call<SnapshotReport[]>(route("snapshotChangedProjects", {}));
   }
   versions(id: string, limit: number | null) {
-    return this.get<Version[]>(`/projects/${seg(id)}/versions`, { limit });
+    return this.call<Version[]>(route("listVersions", { id }), { query: { limit } });
   }
   fileVersions(id: string, path: string) {
-    return this.get<Version[]>(`/projects/${seg(id)}/versions`, { path });
+    return this.call<Version[]>(route("listVersions", { id }), { query: { path } });
   }
-  diff(id: string, from: string, to: string | null, path: string | null) {
-    return this.get<Diff>(`/projects/${seg(id)}/diff`, { from, to, path });
+  diffVersions(id: string, from: string, to: string | null, path: string | null) {
+    return this.call<Diff>(route("diffVersions", { id }), { query: { from, to, path } });
   }
-  restorePlan(id: string, version: string) {
-    return this.get<RestorePlan>(`/projects/${seg(id)}/restore-plan`, { version });
+  planRestore(id: string, version: string) {
+    return this.call<RestorePlan>(route("planRestore", { id }), { query: { version } });
   }
   restoreProject(id: string, version: string, jobId: string, onProgress: OnProgress) {
-    return this.op<RestoreReport>(`/projects/${seg(id)}/restore`, { version }, jobId, onProgress);
+    return this.op<RestoreReport>(route("restoreProject", { id }), { version }, jobId, onProgress);
   }
   restoreFile(id: string, version: string, path: string, jobId: string, onProgress: OnProgress) {
-    return this.op<RestoreReport>(`/projects/${seg(id)}/restore`, { version, path }, jobId, onProgress);
+    return this.op<RestoreReport>(route("restoreProject", { id }), { version, path }, jobId, onProgress);
   }
 
-  folderGitStatus(id: string) {
-    return this.get<FolderGitStatus>(`/projects/${seg(id)}/git/status`);
+  getGitStatus(id: string) {
+    return this.call<FolderGitStatus>(route("getGitStatus", { id }));
   }
-  folderGitLog(id: string, limit: number) {
-    return this.get<FolderGitCommit[]>(`/projects/${seg(id)}/git/log`, { limit });
+  getGitLog(id: string, limit: number) {
+    return this.call<FolderGitCommit[]>(route("getGitLog", { id }), { query: { limit } });
   }
-  initFolderGit(id: string) {
-    return this.nothing(this.post(`/projects/${seg(id)}/git/init`));
+  initGitRepository(id: string) {
+    return this.nothing(this.call(route("initGitRepository", { id })));
   }
 
-  stats() {
-    return this.get<Stats>("/stats");
+  getStats() {
+    return this.call<Stats>(route("getStats", {}));
   }
-  config() {
-    return this.get<Config>("/config");
+  getConfig() {
+    return this.call<Config>(route("getConfig", {}));
   }
   setConfig(key: string, value: string) {
-    return this.patch<Config>("/config", { key, value });
+    return this.call<Config>(route("setConfig", {}), { json: { key, value } });
   }
-  verify(jobId: string, onProgress: OnProgress) {
-    return this.op<VerifyReport>("/verify", {}, jobId, onProgress);
+  verifyVault(jobId: string, onProgress: OnProgress) {
+    return this.op<VerifyReport>(route("verifyVault", {}), {}, jobId, onProgress);
   }
-  gc(jobId: string, onProgress: OnProgress) {
-    return this.op<GcReport>("/gc", {}, jobId, onProgress);
+  collectGarbage(jobId: string, onProgress: OnProgress) {
+    return this.op<GcReport>(route("collectGarbage", {}), {}, jobId, onProgress);
   }
-  cancelJob(jobId: string) {
-    return this.nothing(this.del(`/operations/${seg(jobId)}`));
+  cancelOperation(jobId: string) {
+    return this.nothing(this.call(route("cancelOperation", { id: jobId })));
   }
 
   planCommand(input: CommandInput) {
-    return this.get<CommandPlan>("/command", { text: input.text, project: input.project });
+    return this.call<CommandPlan>(route("planCommand", {}), { query: { text: input.text, project: input.project } });
   }
   shareProject(request: ShareRequest, jobId: string, onProgress: OnProgress) {
     const { project, ...body } = request;
-    return this.op<Share>(`/projects/${seg(project)}/shares`, body, jobId, onProgress);
+    return this.op<Share>(route("shareProject", { id: project }), body, jobId, onProgress);
   }
-  shares(project: string | null) {
-    return this.get<Share[]>("/shares", { project });
+  listShares(project: string | null) {
+    return this.call<Share[]>(route("listShares", {}), { query: { project } });
   }
   revokeShare(id: string) {
-    return this.del<Share>(`/shares/${seg(id)}`);
+    return this.call<Share>(route("revokeShare", { id }));
   }
 
-  archives() {
-    return this.get<ArchiveInfo[]>("/archives");
+  listArchives() {
+    return this.call<ArchiveInfo[]>(route("listArchives", {}));
   }
   archiveProject(id: string, jobId: string, onProgress: OnProgress) {
-    return this.op<ArchiveInfo>(`/projects/${seg(id)}/archive`, {}, jobId, onProgress);
+    return this.op<ArchiveInfo>(route("archiveProject", { id }), {}, jobId, onProgress);
   }
   unarchiveProject(reference: string, jobId: string, onProgress: OnProgress) {
-    return this.op<Project>("/archives/unarchive", { reference }, jobId, onProgress);
+    return this.op<Project>(route("unarchiveProject", {}), { reference }, jobId, onProgress);
   }
   extractArchive(archive: string, dest: string, jobId: string, onProgress: OnProgress) {
-    return this.op<ExtractReport>(`/archives/${seg(archive)}/extract`, { dest }, jobId, onProgress);
+    return this.op<ExtractReport>(route("extractArchive", { archive }), { dest }, jobId, onProgress);
   }
   verifyArchive(archive: string, jobId: string, onProgress: OnProgress) {
-    return this.op<ArchiveVerifyReport>(`/archives/${seg(archive)}/verify`, {}, jobId, onProgress);
+    return this.op<ArchiveVerifyReport>(route("verifyArchive", { archive }), {}, jobId, onProgress);
   }
   importArchive(path: string, options: ImportArchiveOptions, jobId: string, onProgress: OnProgress) {
-    return this.op<Project>("/archives/import", { path, options }, jobId, onProgress);
+    return this.op<Project>(route("importArchive", {}), { path, options }, jobId, onProgress);
   }
-  quotaStatus() {
-    return this.get<QuotaStatus>("/quota");
+  getQuota() {
+    return this.call<QuotaStatus>(route("getQuota", {}));
   }
-  cleanup(options: CleanupOptions, jobId: string, onProgress: OnProgress) {
-    return this.op<CleanupReport>("/cleanup", options, jobId, onProgress);
+  runCleanup(options: CleanupOptions, jobId: string, onProgress: OnProgress) {
+    return this.op<CleanupReport>(route("runCleanup", {}), options, jobId, onProgress);
   }
-  cleanupRuns() {
-    return this.get<CleanupReport[]>("/cleanup/runs");
+  listCleanupRuns() {
+    return this.call<CleanupReport[]>(route("listCleanupRuns", {}));
   }
-  nextCleanupAt() {
-    return this.get<number | null>("/cleanup/next");
+  getNextCleanup() {
+    return this.call<number | null>(route("getNextCleanup", {}));
   }
 
-  backupStatus() {
-    return this.get<BackupStatus>("/backups/status");
+  getBackupStatus() {
+    return this.call<BackupStatus>(route("getBackupStatus", {}));
   }
   addBackupTarget(target: Target, secrets: TargetSecrets, useKeyring: boolean) {
-    return this.post<TestReport>("/backups/targets", { target, secrets, use_keyring: useKeyring });
+    return this.call<TestReport>(route("addBackupTarget", {}), { json: { target, secrets, use_keyring: useKeyring } });
   }
   updateBackupTarget(name: string, changes: TargetChanges) {
-    return this.patch<Target>(`/backups/targets/${seg(name)}`, changes);
+    return this.call<Target>(route("updateBackupTarget", { name }), { json: changes });
   }
   removeBackupTarget(name: string) {
-    return this.nothing(this.del(`/backups/targets/${seg(name)}`));
+    return this.nothing(this.call(route("removeBackupTarget", { name })));
   }
   testBackupTarget(name: string) {
-    return this.post<TestReport>(`/backups/targets/${seg(name)}/test`);
+    return this.call<TestReport>(route("testBackupTarget", { name }));
   }
   /** The run is an operation (202); its progress and end arrive as `backup.status` events. */
-  startBackup(target: string) {
-    return this.nothing(this.post(`/backups/targets/${seg(target)}/run`));
+  runBackup(target: string) {
+    return this.nothing(this.call(route("runBackup", { name: target })));
   }
   async cancelBackup(target: string): Reply<boolean> {
-    const reply = await this.del<{ cancelled: boolean }>(`/backups/targets/${seg(target)}/run`);
+    const reply = await this.call<{ cancelled: boolean }>(route("cancelBackup", { name: target }));
     return reply.status === "ok" ? { status: "ok", data: reply.data.cancelled } : reply;
   }
-  backupRuns(target: string | null) {
-    return this.get<RunRecord[]>("/backups/runs", { target });
+  listBackupRuns(target: string | null) {
+    return this.call<RunRecord[]>(route("listBackupRuns", {}), { query: { target } });
   }
-  backupsAt(target: string) {
-    return this.get<BackupInfo[]>(`/backups/targets/${seg(target)}/backups`);
+  listBackups(target: string) {
+    return this.call<BackupInfo[]>(route("listBackups", { name: target }));
   }
-  backupContents(target: string, backup: string) {
-    return this.get<BackupContents>(`/backups/targets/${seg(target)}/backups/${seg(backup)}`);
+  getBackupContents(target: string, backup: string) {
+    return this.call<BackupContents>(route("getBackupContents", { name: target, backup }));
   }
-  restorePreview(target: string, backup: string, project: string | null, destination: string) {
-    return this.get<RestorePreview>(`/backups/targets/${seg(target)}/backups/${seg(backup)}/restore-preview`, { project, destination });
+  previewBackupRestore(target: string, backup: string, project: string | null, destination: string) {
+    return this.call<RestorePreview>(route("previewBackupRestore", { name: target, backup }), { query: { project, destination } });
   }
-  secretVariables(name: string, kind: LocationKind, encrypt: boolean) {
-    return this.get<SecretVariable[]>("/backups/secret-variables", { name, kind, encrypt });
+  getBackupSecretVariables(name: string, kind: LocationKind, encrypt: boolean) {
+    return this.call<SecretVariable[]>(route("getBackupSecretVariables", {}), { query: { name, kind, encrypt } });
   }
   restoreBackup(target: string, backup: string, project: string | null, destination: string, jobId: string, onProgress: OnProgress) {
-    return this.op<BackupRestoreReport>(
-      `/backups/targets/${seg(target)}/backups/${seg(backup)}/restore`,
-      { project, destination },
-      jobId,
-      onProgress,
-    );
+    return this.op<BackupRestoreReport>(route("restoreBackup", { name: target, backup }), { project, destination }, jobId, onProgress);
   }
   verifyBackups(target: string, mode: VerifyMode, jobId: string, onProgress: OnProgress) {
-    return this.op<BackupVerifyReport>(`/backups/targets/${seg(target)}/verify`, { mode }, jobId, onProgress);
+    return this.op<BackupVerifyReport>(route("verifyBackups", { name: target }), { mode }, jobId, onProgress);
   }
   pruneBackups(target: string, dryRun: boolean, jobId: string, onProgress: OnProgress) {
-    return this.op<PruneReport>(`/backups/targets/${seg(target)}/prune`, { dry_run: dryRun }, jobId, onProgress);
+    return this.op<PruneReport>(route("pruneBackups", { name: target }), { dry_run: dryRun }, jobId, onProgress);
   }
   pauseBackups(length: PauseLength | null) {
-    return this.nothing(this.post("/backups/pause", { length }));
+    return this.nothing(this.call(route("pauseBackups", {}), { json: { length } }));
   }
 }
 
