@@ -25,6 +25,8 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked --features kura-desktop/custom-protocol -- -D warnings
 echo "== cargo test (includes the TypeScript bindings drift check)"
 sh scripts/with-keyring.sh cargo test --workspace --locked --features kura-desktop/custom-protocol
+echo "== the manual's command-line examples, run as written against a fresh vault"
+bash scripts/test-book-examples.sh
 echo "== the published API contract: two OpenAPI validators, generated Python and TypeScript clients against kura serve"
 bash scripts/test-clients.sh
 echo "== svelte-check"
