@@ -39,13 +39,15 @@ pub struct Config {
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkConfig {
-    /// Seconds to wait for a connection to be accepted.
+    /// Seconds to wait for a target to accept a connection (1–86400).
     pub connect_timeout_secs: u64,
     /// Seconds a request may go without a byte moving either way (sent or received) before the
-    /// target counts as silent.
+    /// target counts as silent: a server that accepts connections and never answers, or stops
+    /// in the middle of an upload (1–86400).
     pub io_timeout_secs: u64,
     /// Seconds one request may take in all (a whole pack upload or download, and an upload's
-    /// retries after the first failure); raise it on very slow links.
+    /// retries after the first failure); raise it on very slow links. At least
+    /// `io_timeout_secs`, at most 86400.
     pub operation_timeout_secs: u64,
 }
 
@@ -59,7 +61,7 @@ impl Default for NetworkConfig {
     }
 }
 
-/// How and when projects are archived.
+/// How and when projects are archived, and the cold tier archives move to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
@@ -70,24 +72,29 @@ pub struct ArchiveConfig {
     pub archive_after_days: u32,
     /// zstd level of archives (1–19).
     pub compression_level: i32,
-    /// Compression threads (0: one per core).
+    /// zstd threads that compress an archive (0: one per core; at most 256).
     pub threads: u32,
     /// An archive being imported or extracted may unpack to at most this many times its own
     /// size (sizes as its entries declare them, a sparse file at its full size; never less than
-    /// 64 MiB); 0: no limit by ratio. Stops a small archive from filling the disk.
+    /// 64 MiB); 0: no limit by ratio. Stops a small archive from filling the disk: an entry that
+    /// would pass the limit is refused before a byte of it is written (`quota_exceeded`, exit
+    /// status 6 from `kura`), and nothing of the unpack is kept.
     pub unpack_max_ratio: u32,
-    /// An unpack must leave at least this much free space on the destination's disk.
+    /// An unpack must leave at least this much free space on the destination's disk; an entry
+    /// that would not is refused before a byte of it is written (`disk_full`, exit status 7
+    /// from `kura`), and nothing of the unpack is kept.
     pub unpack_free_reserve: ByteSize,
-    /// The backup target (an S3 bucket, or a folder on another drive) that archives move to:
-    /// each archive is uploaded and verified there, and the local file is dropped after
+    /// The backup target (an S3 bucket, or a folder on another drive) that archives move to,
+    /// the cold tier: each archive is uploaded and verified there, and the local file is dropped after
     /// `keep_local_days` (or sooner, oldest first, past `local_cap`). Empty: archives stay
     /// here only.
     pub cold_target: String,
-    /// Days an archive stays on this disk after it was made or last fetched back, once its
-    /// copy at `cold_target` is verified.
+    /// Days an archive stays on this disk once its copy at `cold_target` is verified, counted
+    /// from when it was made or last fetched back.
     pub keep_local_days: u32,
-    /// Local archives with a verified copy at `cold_target` are dropped, oldest first, while
-    /// all local archives together hold more than this; 0: no cap.
+    /// Local archives with a verified copy at `cold_target` are dropped, the one here longest
+    /// (since it was made or last fetched back) first, while all local archives together hold
+    /// more than this; 0: no cap.
     pub local_cap: ByteSize,
 }
 
@@ -112,10 +119,14 @@ impl Default for ArchiveConfig {
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct QuotaConfig {
-    /// Largest a project's files may grow.
+    /// Largest a project's files may grow. Saving or uploading files, creating a project from a
+    /// template, importing and unarchiving are refused before a byte is written when they would
+    /// pass it (`quota_exceeded`, exit status 6 from `kura`); `kura quota` and the app warn at
+    /// 80% and 90%.
     pub max_project_size: ByteSize,
-    /// Most the whole vault may hold: every project's files plus what its versions and archives
-    /// take on disk.
+    /// Most the whole vault may hold: the active projects' files plus what every project's
+    /// versions and archives take on disk. Writes that would pass it are refused as for
+    /// `max_project_size`; a snapshot never is, since it records what is already on disk.
     pub total_quota: ByteSize,
 }
 
@@ -125,9 +136,9 @@ pub struct QuotaConfig {
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct CleanupConfig {
-    /// When cleanup runs while the app is open, in local time: "daily at 03:00", "weekly on
-    /// sun at 04:00", "monthly on 1 at 03:00", "hourly at :15", or "cron <five fields>";
-    /// empty or `off` for never.
+    /// When cleanup runs while the app is open, in local time, written as backup schedules are:
+    /// "daily at 03:00", "weekly on sun at 04:00", "monthly on 1 at 03:00", "hourly at :15", or
+    /// "cron <five fields>" ("cron 0 3 * * *"); empty or `off` for never.
     pub schedule: String,
     /// Projects stay in the trash this many days before cleanup deletes them (0: never).
     pub trash_days: u32,
@@ -142,10 +153,10 @@ impl Default for CleanupConfig {
     }
 }
 
-/// The retention rule for automatic versions: every one for `keep_all_days`, then the last of
+/// The retention rule for automatic versions: every one for `keep_all_days`, then the newest of
 /// each hour until `hourly_days`, of each day until `daily_days`, of each week after that.
-/// Manual versions (and those taken before a restore or an archive, or by the API) are always
-/// kept.
+/// Manual versions (and those taken before a restore or an archive, or by the API) and each
+/// project's latest version are always kept.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
@@ -153,9 +164,10 @@ impl Default for CleanupConfig {
 pub struct RetentionConfig {
     /// Keep every automatic version this many days.
     pub keep_all_days: u32,
-    /// Then one per hour up to this age in days.
+    /// Then the newest of each hour up to this age in days (at least `keep_all_days`).
     pub hourly_days: u32,
-    /// Then one per day up to this age in days; one per week after.
+    /// Then the newest of each day up to this age in days (at least `hourly_days`); the newest
+    /// of each week after.
     pub daily_days: u32,
 }
 
@@ -190,31 +202,36 @@ impl CleanupConfig {
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct PathsConfig {
-    /// Folder holding managed project folders; default `<vault>/projects`.
+    /// Folder where the folders of managed projects are created; unset: `<vault>/projects`.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "utoipa", schema(value_type = Option<String>))]
     pub projects: Option<PathBuf>,
 }
 
-/// Layer rules and compression.
+/// Which files go to git and which to the chunk store (the layer rules), and how each is
+/// compressed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
     /// Files at least this big go to the chunk store. Smaller text stays in git, where a repack
-    /// stores each version as a delta; 8 MiB holds every page of the Rust docs.
+    /// stores each version as a delta; 8 MiB holds every page of the Rust docs. At least 4 KiB.
     pub large_file_threshold: ByteSize,
     /// Binary files (a NUL byte in their first 8 KiB) at least this big go to the chunk store.
     pub binary_min_size: ByteSize,
     /// Files with these extensions (lower case, no dot) and at least 4 KiB go to the chunk store.
     pub chunk_extensions: Vec<String>,
-    /// zstd level for the chunk store (1–19); 3, the default, is Kura's own, between zstd's 2
-    /// and 3 and tuned for chunks.
+    /// zstd level for the chunk store (1–19). 3, the default, is Kura's own, between zstd's 2
+    /// and 3: zstd's fast match finder with a hash table of 2^17 entries and matches of 5 bytes
+    /// or more, tuned on 1 MiB chunks of binaries (2% larger than zstd's 3 in about 20% less
+    /// time); the other levels are zstd's. Applies to chunks written after the vault is next
+    /// opened.
     pub compression_level: i32,
-    /// zlib level for objects in the git histories (1–9).
+    /// Deflate level for objects in the git histories (1–9): libdeflate's levels, each smaller
+    /// and faster than zlib's of the same number.
     pub history_compression_level: u32,
-    /// Upper bound of the in-memory cache of hot chunks.
+    /// Upper bound of the in-memory cache of hot chunks; applies from the vault's next open.
     pub cache_size: ByteSize,
 }
 
@@ -239,7 +256,7 @@ impl Default for StorageConfig {
     }
 }
 
-/// What a snapshot takes in.
+/// What a snapshot takes in, and when the desktop app takes one by itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
@@ -250,9 +267,11 @@ pub struct SnapshotConfig {
     pub excludes: Vec<String>,
     /// Whether `.gitignore` files are honoured.
     pub honor_gitignore: bool,
-    /// Which projects the desktop app versions automatically when their folder changes.
+    /// Which projects the desktop app versions automatically when their folder changes: `off`
+    /// (none), `managed` (projects whose folder Kura manages, not linked ones) or `all` (every
+    /// active project).
     pub auto_snapshot: AutoSnapshot,
-    /// Seconds a folder must stay quiet before an automatic version is taken.
+    /// Seconds a folder must stay quiet before an automatic version is taken (1–86400).
     pub quiet_period_secs: u64,
 }
 
@@ -653,11 +672,20 @@ impl<'de> Deserialize<'de> for ByteSize {
     }
 }
 
-// On the wire it is a string (see its Serialize); the OpenAPI description says so.
+// On the wire it is a string (see its Serialize); the OpenAPI description says so, and how
+// the string is read (the configuration reference shows it for every size setting).
 #[cfg(feature = "utoipa")]
 impl utoipa::PartialSchema for ByteSize {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        <String as utoipa::PartialSchema>::schema()
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "A size in bytes, written as text: \"64 MiB\", \"5 MB\", \"512k\". KB, MB, GB and TB \
+                 count in 1000s; KiB, MiB, GiB and TiB, and a bare letter (k, M, G, T), in 1024s; \
+                 case does not matter, and a plain number is bytes. Kura writes a size back in \
+                 the largest unit that holds it exactly.",
+            ))
+            .into()
     }
 }
 
