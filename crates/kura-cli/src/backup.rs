@@ -81,7 +81,7 @@ pub enum BackupCmd {
     Schedule {
         /// The target.
         target: String,
-        /// The schedule.
+        /// When it runs ("daily at 02:00", ...; "" for on demand only).
         schedule: String,
     },
     /// Set which backups prune keeps.
@@ -124,13 +124,13 @@ pub struct RetentionArgs {
     /// Keep the newest backup of each of the last N hours.
     #[arg(long, default_value_t = 0)]
     hourly: u32,
-    /// ... of each of the last N days.
+    /// Keep the newest backup of each of the last N days.
     #[arg(long, default_value_t = 0)]
     daily: u32,
-    /// ... of each of the last N weeks.
+    /// Keep the newest backup of each of the last N weeks.
     #[arg(long, default_value_t = 0)]
     weekly: u32,
-    /// ... of each of the last N months.
+    /// Keep the newest backup of each of the last N months.
     #[arg(long, default_value_t = 0)]
     monthly: u32,
     /// Remove backups older than N days (the newest is always kept).
@@ -173,7 +173,7 @@ pub enum TargetCmd {
         /// Store the secrets found in the environment in the OS keyring.
         #[arg(long)]
         keyring: bool,
-        /// The schedule string.
+        /// When it runs, written as for `kura backup schedule` (empty: on demand only).
         #[arg(long, default_value = "")]
         schedule: String,
         /// Upload limit, e.g. "2 MiB/s" or "512 KiB".

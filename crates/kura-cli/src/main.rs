@@ -31,7 +31,7 @@ use crate::print::Out;
 
 /// Kura: a local-first vault for software projects.
 #[derive(Parser)]
-#[command(name = "kura", version, about, long_about = None)]
+#[command(name = "kura", version, long_about = None)]
 pub(crate) struct Cli {
     /// The vault folder (default: $KURA_HOME, else the folder chosen in the app (`vault` in
     /// ~/.config/kura/app.toml), else $XDG_DATA_HOME/kura or ~/.local/share/kura, created with
@@ -174,10 +174,14 @@ enum Command {
     Import {
         /// The archive file, or s3://TARGET/path/to/file.
         file: PathBuf,
+        /// The project's name (default: the archived project's name, the archive's single top
+        /// folder, or the file name).
         #[arg(long)]
         name: Option<String>,
+        /// Workspace (default: the active one).
         #[arg(long, short)]
         workspace: Option<String>,
+        /// The project's kind (default: imported; an archive made by Kura keeps its own).
         #[arg(long)]
         kind: Option<String>,
     },
@@ -195,6 +199,7 @@ enum Command {
     /// Print a shell's completion script: `source <(kura completions bash)`, or save it where
     /// the shell looks (bash, zsh, fish, elvish, powershell).
     Completions {
+        /// The shell.
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
@@ -210,6 +215,7 @@ enum Command {
     /// autostart entry ($XDG_CONFIG_HOME/autostart/kura.desktop) starts `kura-desktop --hidden`
     /// from the folder of this `kura`.
     Autostart {
+        /// Start the app at login (on) or stop doing so (off); without it, say which is set.
         #[arg(value_enum)]
         switch: Option<autostart::Switch>,
     },
@@ -290,6 +296,7 @@ struct CleanupArgs {
 enum CleanupCmd {
     /// Past cleanup runs with the bytes freed per category.
     History {
+        /// At most this many runs, newest first (default: all).
         #[arg(long, short = 'n')]
         limit: Option<u32>,
     },
@@ -299,6 +306,7 @@ enum CleanupCmd {
 enum GitCmd {
     /// Push the version history to the project's git remote (or --remote).
     Push {
+        /// Project name or id.
         project: String,
         /// Remote URL or path (default: the project's git remote).
         #[arg(long)]
@@ -308,15 +316,23 @@ enum GitCmd {
         branch: Option<String>,
     },
     /// `git status` of the project's folder.
-    Status { project: String },
+    Status {
+        /// Project name or id.
+        project: String,
+    },
     /// `git log` of the project's folder.
     Log {
+        /// Project name or id.
         project: String,
+        /// At most this many commits.
         #[arg(long, short = 'n', default_value_t = 20)]
         limit: usize,
     },
     /// Make the project's folder a git repository.
-    Init { project: String },
+    Init {
+        /// Project name or id.
+        project: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -326,13 +342,25 @@ enum WorkspaceCmd {
     /// Show the active workspace.
     Current,
     /// Create a workspace.
-    Create { name: String },
+    Create {
+        /// The new workspace's name.
+        name: String,
+    },
     /// Rename a workspace.
-    Rename { name: String, new_name: String },
+    Rename {
+        /// The workspace.
+        name: String,
+        /// Its new name.
+        new_name: String,
+    },
     /// Make a workspace the active one.
-    Switch { name: String },
+    Switch {
+        /// The workspace.
+        name: String,
+    },
     /// Delete a workspace (refused while it holds projects, unless --move-to).
     Delete {
+        /// The workspace.
         name: String,
         /// Move its projects to this workspace first.
         #[arg(long)]
@@ -344,6 +372,7 @@ enum WorkspaceCmd {
 enum ProjectCmd {
     /// Create a project, blank or from a template.
     Create {
+        /// The new project's name.
         name: String,
         /// empty, backend, frontend, fullstack, or a saved template.
         #[arg(long, short)]
@@ -351,6 +380,7 @@ enum ProjectCmd {
         /// generation, migration, imported, manual, ...
         #[arg(long)]
         kind: Option<String>,
+        /// A line saying what the project is.
         #[arg(long, short, default_value = "")]
         description: String,
         /// A tag (repeatable).
@@ -362,30 +392,50 @@ enum ProjectCmd {
     },
     /// Import a folder as a project (copied into the vault, or tracked in place with --link).
     Import {
+        /// The folder.
         path: PathBuf,
+        /// The project's name (default: the folder's name).
         #[arg(long)]
         name: Option<String>,
         /// Track the folder where it is instead of copying it.
         #[arg(long)]
         link: bool,
+        /// The project's kind (default: imported).
         #[arg(long)]
         kind: Option<String>,
+        /// Workspace (default: the active one).
         #[arg(long, short)]
         workspace: Option<String>,
     },
     /// List projects, with filters.
     List(ListArgs),
     /// Show a project's details.
-    Show { project: String },
+    Show {
+        /// Project name or id.
+        project: String,
+    },
     /// Rename a project.
-    Rename { project: String, new_name: String },
+    Rename {
+        /// Project name or id.
+        project: String,
+        /// Its new name.
+        new_name: String,
+    },
     /// Move a project to another workspace.
-    Move { project: String, workspace: String },
+    Move {
+        /// Project name or id.
+        project: String,
+        /// The workspace to move it to.
+        workspace: String,
+    },
     /// Change description, kind or git remote.
     Edit {
+        /// Project name or id.
         project: String,
+        /// The new description.
         #[arg(long, short)]
         description: Option<String>,
+        /// The new kind (generation, migration, imported, manual, ...).
         #[arg(long)]
         kind: Option<String>,
         /// The git remote URL ("" clears it).
@@ -394,19 +444,25 @@ enum ProjectCmd {
     },
     /// Add or remove tags.
     Tag {
+        /// Project name or id.
         project: String,
+        /// A tag to add (repeatable).
         #[arg(long)]
         add: Vec<String>,
+        /// A tag to remove (repeatable).
         #[arg(long)]
         remove: Vec<String>,
     },
     /// Show metadata, or set KEY=VALUE / remove KEY= pairs.
     Meta {
+        /// Project name or id.
         project: String,
+        /// KEY=VALUE sets a key, KEY= removes it; none: show the metadata.
         changes: Vec<String>,
     },
     /// Move a project to the trash (or delete it for good with --hard).
     Delete {
+        /// Project name or id.
         project: String,
         /// Delete its history and (managed) folder for good.
         #[arg(long)]
@@ -414,7 +470,9 @@ enum ProjectCmd {
     },
     /// Write a version's files to a folder.
     Export {
+        /// Project name or id.
         project: String,
+        /// A new or empty folder.
         dest: PathBuf,
         /// The version (default: latest).
         #[arg(long)]
@@ -425,7 +483,12 @@ enum ProjectCmd {
         records: bool,
     },
     /// Save the latest version as a template for new projects.
-    SaveTemplate { project: String, name: String },
+    SaveTemplate {
+        /// Project name or id.
+        project: String,
+        /// The template's name.
+        name: String,
+    },
 }
 
 #[derive(Args)]
@@ -439,8 +502,10 @@ struct ListArgs {
     /// active, archived or deleted.
     #[arg(long)]
     status: Option<ProjectStatus>,
+    /// Uses this language (as detected: rust, typescript, python, ...).
     #[arg(long)]
     language: Option<String>,
+    /// Uses this framework (as detected).
     #[arg(long)]
     framework: Option<String>,
     /// Has this tag (repeatable: all must match).
@@ -467,6 +532,7 @@ struct ListArgs {
     /// name, size, updated or created.
     #[arg(long, default_value = "name")]
     sort: ProjectSort,
+    /// At most this many projects.
     #[arg(long)]
     limit: Option<u32>,
 }
@@ -482,16 +548,26 @@ enum TrashCmd {
     /// List projects in the trash.
     List,
     /// Bring a project back from the trash.
-    Restore { project: String },
+    Restore {
+        /// Project name or id.
+        project: String,
+    },
 }
 
 #[derive(Subcommand)]
 enum FileCmd {
     /// Print a file to standard output.
-    Read { project: String, path: String },
+    Read {
+        /// Project name or id.
+        project: String,
+        /// The file's path in the project.
+        path: String,
+    },
     /// Save a file from --from or standard input.
     Save {
+        /// Project name or id.
         project: String,
+        /// The file's path in the project.
         path: String,
         /// Read the content from this file instead of standard input.
         #[arg(long)]
@@ -499,12 +575,20 @@ enum FileCmd {
     },
     /// Rename or move a file inside the project.
     Rename {
+        /// Project name or id.
         project: String,
+        /// The file's path now.
         from: String,
+        /// Its new path.
         to: String,
     },
     /// Delete a file (it stays in earlier versions).
-    Delete { project: String, path: String },
+    Delete {
+        /// Project name or id.
+        project: String,
+        /// The file's path in the project.
+        path: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -514,9 +598,17 @@ enum ConfigCmd {
     /// Print the path of config.toml.
     Path,
     /// Print one setting.
-    Get { key: String },
+    Get {
+        /// The setting's dotted key (storage.compression_level).
+        key: String,
+    },
     /// Change one setting.
-    Set { key: String, value: String },
+    Set {
+        /// The setting's dotted key (storage.compression_level).
+        key: String,
+        /// Its new value, as config.toml holds it (64 MiB, true, a comma-separated list, ...).
+        value: String,
+    },
 }
 
 fn main() -> ExitCode {

@@ -28,12 +28,19 @@ pub struct RecordArgs {
 #[derive(Subcommand)]
 enum RecordCmd {
     /// Print one record's document (`--json`: with its revision and times).
-    Get { collection: String, key: String },
+    Get {
+        /// The collection.
+        collection: String,
+        /// The record's key.
+        key: String,
+    },
     /// Write a record; the document is JSON, given here or on standard input ("-" or absent).
     Put {
+        /// The collection (created by its first record).
         collection: String,
+        /// The record's key.
         key: String,
-        /// The JSON document.
+        /// The JSON document ("-" or absent: read it from standard input).
         value: Option<String>,
         /// Write only if the record is at this revision now (0: only if it does not exist).
         #[arg(long)]
@@ -47,7 +54,9 @@ enum RecordCmd {
     },
     /// Delete a record.
     Delete {
+        /// The collection.
         collection: String,
+        /// The record's key.
         key: String,
         /// Delete only if the record is at this revision now.
         #[arg(long)]
@@ -55,6 +64,7 @@ enum RecordCmd {
     },
     /// List the collections, or the records of one by key.
     List {
+        /// The collection (absent: list the collections).
         collection: Option<String>,
         /// Only keys that start with this.
         #[arg(long)]
@@ -68,6 +78,7 @@ enum RecordCmd {
     },
     /// Find records by their fields: `--where status=open --where 'priority>=2'`.
     Query {
+        /// The collection.
         collection: String,
         /// A condition: FIELD=VALUE, FIELD>VALUE, >=, <, <=, FIELD^=PREFIX, FIELD? (present),
         /// !FIELD (absent). VALUE is JSON when it parses as JSON (3, true, null), else a string.
@@ -79,17 +90,23 @@ enum RecordCmd {
         /// Highest first.
         #[arg(long)]
         desc: bool,
+        /// At most this many records (default 100, at most 1000).
         #[arg(long, short = 'n')]
         limit: Option<u32>,
+        /// Go on from where a page ended (its `next`).
         #[arg(long)]
         cursor: Option<String>,
     },
     /// Apply puts and deletes together, all or none: a JSON array of operations
     /// (`{"op":"put","collection":..,"key":..,"value":..}`, `{"op":"delete",...}`), or one per
     /// line, from FILE or standard input.
-    Batch { file: Option<PathBuf> },
+    Batch {
+        /// The file of operations ("-" or absent: standard input).
+        file: Option<PathBuf>,
+    },
     /// Set the fields a collection indexes and the JSON Schema its records must match.
     Settings {
+        /// The collection.
         collection: String,
         /// A field to index (repeat for more); the indexes given replace the old ones.
         #[arg(long = "index", value_name = "FIELD")]
@@ -102,7 +119,10 @@ enum RecordCmd {
         no_schema: bool,
     },
     /// Delete a collection with every record in it.
-    Drop { collection: String },
+    Drop {
+        /// The collection.
+        collection: String,
+    },
 }
 
 fn invalid(message: impl Into<String>) -> Error {

@@ -41,7 +41,10 @@ enum ShareCmd {
         project: Option<String>,
     },
     /// Revoke a link: its copy at the target is deleted, so it stops working at once.
-    Revoke { id: String },
+    Revoke {
+        /// The share's id (as `kura share list` shows it).
+        id: String,
+    },
     /// Delete the copies of shares whose links have expired (the app and `kura serve` do this
     /// every minute); the shares stay listed as expired.
     Prune,
