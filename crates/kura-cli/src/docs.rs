@@ -1,6 +1,7 @@
 //! What needs no vault: the command line described to shells and to `man`, generated from the
-//! same clap definitions as the parser (`kura completions SHELL`, `kura manpages DIR`), and the
-//! logs of the programs that stay on (`kura logs`).
+//! same clap definitions as the parser (`kura completions SHELL`, `kura manpages DIR`; the
+//! manual's references are generated in `reference`), and the logs of the programs that stay
+//! on (`kura logs`).
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -10,6 +11,10 @@ use kura_core::{Error, ErrorKind};
 
 use crate::print::Out;
 use crate::Cli;
+
+// The manual's CLI and configuration references, generated and checked by a test.
+#[cfg(test)]
+mod reference;
 
 /// Prints the completion script of `shell` to standard output.
 pub fn completions(shell: clap_complete::Shell) -> Result<ExitCode, Error> {
