@@ -1,4 +1,4 @@
-//! The repository at a target: its layout and object formats (see docs/backup-format.md).
+//! The repository at a target: its layout and object formats (see docs/src/backup-format.md).
 //!
 //! ```text
 //! config                  JSON: format version, repository id, chunker, wrapped key (if encrypted),

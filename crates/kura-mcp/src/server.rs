@@ -190,7 +190,7 @@ pub fn run_stdio(api: Arc<Api>, options: Options) -> Result<(), Error> {
     if std::io::stdin().is_terminal() {
         eprintln!(
             "kura mcp speaks the Model Context Protocol on stdin and stdout: an MCP client (Claude \
-             Desktop, Claude Code, ...) starts it. See docs/mcp.md; Ctrl-D ends it."
+             Desktop, Claude Code, ...) starts it. See docs/src/mcp.md; Ctrl-D ends it."
         );
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -32,13 +32,13 @@ describe("Client", () => {
         createWorkspace: fail("already_exists", "a workspace named 'default' already exists"),
       }),
     );
-    expect((await client.workspaces()).map((w) => w.name)).toEqual(["default"]);
+    expect((await client.listWorkspaces()).map((w) => w.name)).toEqual(["default"]);
     await expect(client.createWorkspace("default")).rejects.toMatchObject({ code: "already_exists", message: "a workspace named 'default' already exists" });
   });
 
   it("maps a transport that throws (IPC failure) to internal", async () => {
     const broken = { listWorkspaces: () => Promise.reject(new Error("IPC channel closed")) } as unknown as Transport;
-    await expect(new Client(broken).workspaces()).rejects.toMatchObject({ code: "internal", message: "IPC channel closed" });
+    await expect(new Client(broken).listWorkspaces()).rejects.toMatchObject({ code: "internal", message: "IPC channel closed" });
   });
 
   it("fills defaults for filters and new projects", async () => {

@@ -69,6 +69,41 @@ fn routes_ts(doc: &Value) -> String {
         out.push_str(&format!("  {id}: [\"{method}\", \"{path}\"],\n"));
     }
     out.push_str("} as const;\n\nexport type OperationId = keyof typeof ROUTES;\n");
+    // The catalog's word on which operations each command of the window is.
+    let mut commands: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for d in kura_api::catalog::OPERATIONS.iter().filter(|d| d.on_http()) {
+        for name in d.desktop.names() {
+            commands
+                .entry(camel(name))
+                .or_default()
+                .push(d.operation_id());
+        }
+    }
+    out.push_str(concat!(
+        "\n/**\n",
+        " * Each command of the window (`commands` in ../bindings.ts) by the operations of the\n",
+        " * service's catalog it is declared under that `kura serve` has: the browser's transport\n",
+        " * answers the command with one of them (a unit test holds it to that).\n",
+        " */\n",
+        "export const COMMANDS: Record<string, readonly OperationId[]> = {\n",
+    ));
+    for (command, ops) in commands {
+        let ops: Vec<String> = ops.iter().map(|o| format!("\"{o}\"")).collect();
+        out.push_str(&format!("  {command}: [{}],\n", ops.join(", ")));
+    }
+    out.push_str("};\n");
+    out
+}
+
+/// `snake_case` as `camelCase`, the way the bindings and operationIds write names.
+fn camel(name: &str) -> String {
+    let mut parts = name.split('_');
+    let mut out = parts.next().unwrap_or_default().to_string();
+    for part in parts {
+        let mut chars = part.chars();
+        out.extend(chars.next().map(|c| c.to_ascii_uppercase()));
+        out.push_str(chars.as_str());
+    }
     out
 }
 

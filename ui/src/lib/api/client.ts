@@ -1,30 +1,20 @@
 // The typed client components and stores use. It turns the transport's `Result`s into values or
 // thrown `KuraError`s (with the engine's `code`), fills in defaults, and carries job handles.
 
-import type { DesktopTransport, DroppedFile, DropEvent, OnProgress, Transport, Unlisten } from "./transport";
+import type { DesktopTransport, DroppedFile, DropEvent, OnProgress, Operations, Transport, Unlisten } from "./transport";
 import type { SETTING_KEYS } from "../bindings";
 import type {
   BackupStatus,
-  CommandInput,
   OpenWith,
   Preferences,
   ShareRequest,
   CleanupCategory,
-  CollectionSettings,
-  RecordDelete,
-  RecordPut,
-  RecordQuery,
   RecordsChanged,
-  Config,
   ErrorCode,
   ImportArchiveOptions,
   ImportOptions,
-  LocationKind,
-  PauseLength,
   Rate,
   Retention,
-  Target,
-  TargetSecrets,
   VerifyMode,
   ApiError,
   Subject,
@@ -175,39 +165,18 @@ export class DesktopClient {
   }
 }
 
-export class Client {
-  /** The app's own side; `null` in a browser, which does not offer it. */
-  readonly desktop: DesktopClient | null;
+/** An operation of the transport, its `Result` turned into its value or a thrown `KuraError`. */
+type Unwrapped<F> = F extends (...args: infer Args) => Promise<Result<infer Data, ApiError>> ? (...args: Args) => Promise<Data> : never;
 
-  constructor(readonly transport: Transport) {
-    this.desktop = transport.desktop ? new DesktopClient(transport.desktop) : null;
-  }
-
-  appInfo() {
-    return unwrap(this.transport.getStatus());
-  }
-
-  workspaces() {
-    return unwrap(this.transport.listWorkspaces());
-  }
-  createWorkspace(name: string) {
-    return unwrap(this.transport.createWorkspace(name));
-  }
-  renameWorkspace(name: string, newName: string) {
-    return unwrap(this.transport.renameWorkspace(name, newName));
-  }
-  switchWorkspace(name: string) {
-    return unwrap(this.transport.switchWorkspace(name));
-  }
-  deleteWorkspace(name: string, moveTo: string | null) {
-    return unwrap(this.transport.deleteWorkspace(name, moveTo));
-  }
+/**
+ * The UI's own ways to call some operations: defaults filled in, a job handle for progress, a
+ * friendlier shape. Every other operation is called as the transport names it (see `Client`).
+ */
+class Conveniences {
+  constructor(readonly transport: Transport) {}
 
   projects(filter: Partial<ProjectFilter> = {}) {
     return unwrap(this.transport.listProjects(projectFilter(filter)));
-  }
-  project(id: string) {
-    return unwrap(this.transport.getProject(id));
   }
   createProject(input: Partial<NewProject> & { name: string }) {
     return unwrap(
@@ -225,66 +194,17 @@ export class Client {
     const full: ImportOptions = { name: null, workspace: null, link: false, kind: null, ...options };
     return unwrap(this.transport.importFolder(path, full, job.id, job.onProgress));
   }
-  renameProject(id: string, newName: string) {
-    return unwrap(this.transport.renameProject(id, newName));
-  }
-  moveProject(id: string, workspace: string) {
-    return unwrap(this.transport.moveProject(id, workspace));
-  }
   /** Fields left `undefined` stay as they are; an empty git remote clears it. */
   editProject(id: string, changes: { description?: string; kind?: string; gitRemote?: string }) {
     return unwrap(
       this.transport.editProject(id, changes.description ?? null, changes.kind ?? null, changes.gitRemote ?? null),
     );
   }
-  tagProject(id: string, add: string[], remove: string[]) {
-    return unwrap(this.transport.tagProject(id, add, remove));
-  }
-  recordCollections(project: string | null) {
-    return unwrap(this.transport.recordCollections(project));
-  }
-  recordQuery(project: string | null, collection: string, query: RecordQuery) {
-    return unwrap(this.transport.recordQuery(project, collection, query));
-  }
-  recordGet(project: string | null, collection: string, key: string) {
-    return unwrap(this.transport.recordGet(project, collection, key));
-  }
-  recordPut(project: string | null, put: RecordPut) {
-    return unwrap(this.transport.recordPut(project, put));
-  }
-  recordDelete(project: string | null, del: RecordDelete) {
-    return unwrap(this.transport.recordDelete(project, del));
-  }
-  recordConfigure(project: string | null, collection: string, settings: CollectionSettings) {
-    return unwrap(this.transport.recordConfigure(project, collection, settings));
-  }
-  setMetadata(id: string, changes: [string, string | null][]) {
-    return unwrap(this.transport.setProjectMetadata(id, changes));
-  }
-  trashProject(id: string) {
-    return unwrap(this.transport.trashProject(id));
-  }
-  untrashProject(id: string) {
-    return unwrap(this.transport.untrashProject(id));
-  }
-  deleteProject(id: string) {
-    return unwrap(this.transport.deleteProject(id));
-  }
   exportProject(id: string, version: string | null, dest: string, records: boolean, job: JobHandle = quietJob()) {
     return unwrap(this.transport.exportProject(id, version, dest, records, job.id, job.onProgress));
   }
-  templates() {
-    return unwrap(this.transport.listTemplates());
-  }
-  saveTemplate(id: string, name: string) {
-    return unwrap(this.transport.saveProjectAsTemplate(id, name));
-  }
-
   listFiles(id: string, prefix: string | null = null) {
     return unwrap(this.transport.listFiles(id, prefix));
-  }
-  previewFile(id: string, path: string) {
-    return unwrap(this.transport.previewFile(id, path));
   }
   uploadFiles(id: string, sources: string[], destDir: string, job: JobHandle = quietJob()) {
     return unwrap(this.transport.uploadFiles(id, sources, destDir, job.id, job.onProgress));
@@ -298,20 +218,11 @@ export class Client {
   snapshot(id: string, message: string | null, job: JobHandle = quietJob()) {
     return unwrap(this.transport.snapshotProject(id, message, job.id, job.onProgress));
   }
-  snapshotChanged() {
-    return unwrap(this.transport.snapshotChangedProjects());
-  }
   versions(id: string, limit: number | null = null) {
     return unwrap(this.transport.versions(id, limit));
   }
-  fileVersions(id: string, path: string) {
-    return unwrap(this.transport.fileVersions(id, path));
-  }
   diff(id: string, from: string, to: string | null, path: string | null = null) {
     return unwrap(this.transport.diffVersions(id, from, to, path));
-  }
-  restorePlan(id: string, version: string) {
-    return unwrap(this.transport.planRestore(id, version));
   }
   restoreProject(id: string, version: string, job: JobHandle = quietJob()) {
     return unwrap(this.transport.restoreProject(id, version, job.id, job.onProgress));
@@ -332,16 +243,6 @@ export class Client {
   folderGitLog(id: string, limit = 50) {
     return unwrap(this.transport.getGitLog(id, limit));
   }
-  initFolderGit(id: string) {
-    return unwrap(this.transport.initGitRepository(id));
-  }
-
-  stats() {
-    return unwrap(this.transport.getStats());
-  }
-  config(): Promise<Config> {
-    return unwrap(this.transport.getConfig());
-  }
   setConfig(key: SettingKey, value: string) {
     return unwrap(this.transport.setConfig(key, value));
   }
@@ -351,26 +252,9 @@ export class Client {
   gc(job: JobHandle = quietJob()) {
     return unwrap(this.transport.collectGarbage(job.id, job.onProgress));
   }
-  cancelJob(jobId: string) {
-    return unwrap(this.transport.cancelOperation(jobId));
-  }
-
-  archives() {
-    return unwrap(this.transport.listArchives());
-  }
-  planCommand(input: CommandInput) {
-    return unwrap(this.transport.planCommand(input));
-  }
   shareProject(request: ShareRequest, job: JobHandle = quietJob()) {
     return unwrap(this.transport.shareProject(request, job.id, job.onProgress));
   }
-  shares(project: string | null) {
-    return unwrap(this.transport.listShares(project));
-  }
-  revokeShare(id: string) {
-    return unwrap(this.transport.revokeShare(id));
-  }
-
   archiveProject(id: string, job: JobHandle = quietJob()) {
     return unwrap(this.transport.archiveProject(id, job.id, job.onProgress));
   }
@@ -388,26 +272,9 @@ export class Client {
     const full: ImportArchiveOptions = { name: null, workspace: null, kind: null, ...options };
     return unwrap(this.transport.importArchive(path, full, job.id, job.onProgress));
   }
-  quotaStatus() {
-    return unwrap(this.transport.getQuota());
-  }
   /** Runs cleanup (every category when `only` is empty); `dryRun` lists what would go. */
   cleanup(dryRun: boolean, only: CleanupCategory[] = [], job: JobHandle = quietJob()) {
     return unwrap(this.transport.runCleanup({ dry_run: dryRun, only }, job.id, job.onProgress));
-  }
-  cleanupRuns() {
-    return unwrap(this.transport.listCleanupRuns());
-  }
-  nextCleanupAt() {
-    return unwrap(this.transport.getNextCleanup());
-  }
-
-  backupStatus() {
-    return unwrap(this.transport.getBackupStatus());
-  }
-  /** Adds a target and tests it. Secrets go to the OS keyring with `useKeyring`, else nowhere. */
-  addBackupTarget(target: Target, secrets: TargetSecrets, useKeyring: boolean) {
-    return unwrap(this.transport.addBackupTarget(target, secrets, useKeyring));
   }
   updateBackupTarget(name: string, changes: { schedule: string; retention: Retention; bandwidthLimit: Rate | null }) {
     return unwrap(
@@ -418,32 +285,8 @@ export class Client {
       }),
     );
   }
-  removeBackupTarget(name: string) {
-    return unwrap(this.transport.removeBackupTarget(name));
-  }
-  testBackupTarget(name: string) {
-    return unwrap(this.transport.testBackupTarget(name));
-  }
-  startBackup(target: string) {
-    return unwrap(this.transport.runBackup(target));
-  }
-  cancelBackup(target: string) {
-    return unwrap(this.transport.cancelBackup(target));
-  }
   backupRuns(target: string | null = null) {
     return unwrap(this.transport.listBackupRuns(target));
-  }
-  backupsAt(target: string) {
-    return unwrap(this.transport.listBackups(target));
-  }
-  backupContents(target: string, backup: string) {
-    return unwrap(this.transport.getBackupContents(target, backup));
-  }
-  restorePreview(target: string, backup: string, project: string | null, destination: string) {
-    return unwrap(this.transport.previewBackupRestore(target, backup, project, destination));
-  }
-  secretVariables(name: string, kind: LocationKind, encrypt: boolean) {
-    return unwrap(this.transport.getBackupSecretVariables(name, kind, encrypt));
   }
   /** Restores one project (by name), or everything with `project` null, into `destination`. */
   restoreBackup(target: string, backup: string, project: string | null, destination: string, job: JobHandle = quietJob()) {
@@ -455,11 +298,6 @@ export class Client {
   pruneBackups(target: string, dryRun: boolean, job: JobHandle = quietJob()) {
     return unwrap(this.transport.pruneBackups(target, dryRun, job.id, job.onProgress));
   }
-  /** Pauses scheduled backups for `length`; `null` resumes them. */
-  pauseBackups(length: PauseLength | null) {
-    return unwrap(this.transport.pauseBackups(length));
-  }
-
   onRecordsChanged(listener: (event: RecordsChanged) => void): Promise<Unlisten> {
     return this.transport.onRecordsChanged(listener);
   }
@@ -477,5 +315,31 @@ export class Client {
   }
   pickFile(title: string, extensions: string[]) {
     return this.transport.pickFile(title, extensions);
+  }
+}
+
+/**
+ * The typed client components and stores use: every operation of the transport under its own
+ * name (`client.listWorkspaces()`, `client.runBackup(name)`), answering its value or throwing a
+ * `KuraError`, and the conveniences above. An operation added to the shell is a method here
+ * without a line written.
+ */
+export interface Client extends Omit<{ [Name in keyof Operations]: Unwrapped<Operations[Name]> }, keyof Conveniences> {}
+
+export class Client extends Conveniences {
+  /** The app's own side; `null` in a browser, which does not offer it. */
+  readonly desktop: DesktopClient | null;
+
+  constructor(transport: Transport) {
+    super(transport);
+    this.desktop = transport.desktop ? new DesktopClient(transport.desktop) : null;
+    return new Proxy(this, {
+      get(client, name, receiver) {
+        if (name in client) return Reflect.get(client, name, receiver);
+        const call = (transport as unknown as Record<PropertyKey, unknown>)[name];
+        if (typeof call !== "function") return undefined;
+        return (...args: unknown[]) => unwrap(call.apply(transport, args) as Promise<Result<unknown, ApiError>>);
+      },
+    });
   }
 }

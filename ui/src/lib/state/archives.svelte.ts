@@ -31,7 +31,7 @@ export class ArchiveList {
   async load() {
     const generation = ++this.generation;
     try {
-      const items = await this.client.archives();
+      const items = await this.client.listArchives();
       if (generation !== this.generation) return;
       this.items = items;
       this.error = null;

@@ -51,7 +51,7 @@ export class BackupsState {
   async load() {
     const generation = ++this.generation;
     try {
-      const status = await this.client.backupStatus();
+      const status = await this.client.getBackupStatus();
       if (generation !== this.generation) return;
       this.status = status;
       this.error = status.error;

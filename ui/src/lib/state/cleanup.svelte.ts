@@ -29,7 +29,7 @@ export class CleanupState {
 
   async load() {
     try {
-      const [runs, nextAt, config] = await Promise.all([this.client.cleanupRuns(), this.client.nextCleanupAt(), this.client.config()]);
+      const [runs, nextAt, config] = await Promise.all([this.client.listCleanupRuns(), this.client.getNextCleanup(), this.client.getConfig()]);
       this.runs = runs;
       this.nextAt = nextAt;
       this.config = config;

@@ -43,7 +43,7 @@ export class Jobs {
     const job = this.list.find((j) => j.id === id);
     if (!job || job.cancelling) return;
     job.cancelling = true;
-    await this.client.cancelJob(id).catch(() => {});
+    await this.client.cancelOperation(id).catch(() => {});
   }
 }
 

@@ -53,7 +53,7 @@ export class ProjectPage {
 
   async load() {
     try {
-      this.project = await this.client.project(this.id);
+      this.project = await this.client.getProject(this.id);
       this.missing = false;
       this.error = null;
     } catch (e) {
@@ -75,7 +75,7 @@ export class ProjectPage {
 
   async loadQuota() {
     try {
-      const status = await this.client.quotaStatus();
+      const status = await this.client.getQuota();
       this.quota = status.projects.find((u) => u.project_id === this.id) ?? null;
     } catch {
       // The gauge is extra: the page works without it.
@@ -85,7 +85,7 @@ export class ProjectPage {
 
   async loadArchive() {
     try {
-      const archives = await this.client.archives();
+      const archives = await this.client.listArchives();
       this.archive = archives.find((a) => a.project_id === this.id) ?? null;
     } catch (e) {
       this.archive = null;

@@ -100,7 +100,7 @@ export class RestoreWizard {
     const ask = { target: this.target, backup: this.backup, project: this.choice.project, destination: this.destination };
     this.preview = null;
     try {
-      const preview = await this.client.restorePreview(ask.target, ask.backup, ask.project, ask.destination);
+      const preview = await this.client.previewBackupRestore(ask.target, ask.backup, ask.project, ask.destination);
       // Only if the person is still looking at the same choice.
       if (this.step === "preview" && this.destination === ask.destination && this.choice?.project === ask.project) this.preview = preview;
     } catch (e) {
@@ -124,7 +124,7 @@ export class RestoreWizard {
     this.backupsError = null;
     this.backupsLoading = true;
     try {
-      const list = await this.client.backupsAt(name);
+      const list = await this.client.listBackups(name);
       if (this.target !== name) return;
       this.backups = [...list].reverse();
       if (this.backups.length) void this.chooseBackup(this.backups[0].id);
@@ -147,7 +147,7 @@ export class RestoreWizard {
     this.contentsLoading = true;
     const target = this.target;
     try {
-      const contents = await this.client.backupContents(target, id);
+      const contents = await this.client.getBackupContents(target, id);
       if (this.backup !== id) return;
       this.contents = contents;
       // A project chosen before stays chosen when this backup holds it too.

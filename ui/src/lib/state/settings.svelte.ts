@@ -15,7 +15,7 @@ export class SettingsState {
 
   async load() {
     try {
-      this.config = await this.client.config();
+      this.config = await this.client.getConfig();
       this.loadError = null;
     } catch (e) {
       this.loadError = (e as Error).message;

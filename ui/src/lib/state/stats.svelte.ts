@@ -15,7 +15,7 @@ export class StatsState {
     const generation = ++this.generation;
     this.loading = true;
     try {
-      const stats = await this.client.stats();
+      const stats = await this.client.getStats();
       if (generation !== this.generation) return; // a newer load is on its way
       this.stats = stats;
       this.error = null;

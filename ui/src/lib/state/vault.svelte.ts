@@ -18,8 +18,8 @@ export class VaultState {
   async load() {
     try {
       const [info, workspaces] = await Promise.all([
-        this.info ? Promise.resolve(this.info) : this.client.appInfo(),
-        this.client.workspaces(),
+        this.info ? Promise.resolve(this.info) : this.client.getStatus(),
+        this.client.listWorkspaces(),
       ]);
       this.info = info;
       this.workspaces = workspaces;
