@@ -11,7 +11,8 @@ use kura_core::{
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::commands::{blocking, with_job, AppState};
+use crate::commands::{blocking, with_job};
+use crate::state::AppState;
 
 #[tauri::command]
 #[specta::specta]

@@ -13,7 +13,8 @@ use kura_core::Progress;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::commands::{blocking, with_job, AppState};
+use crate::commands::{blocking, with_job};
+use crate::state::AppState;
 
 #[tauri::command]
 #[specta::specta]

@@ -2,12 +2,13 @@
 //! (`kura_api::Api`) on a blocking thread (the UI thread never waits on disk), and converts the
 //! result. Long commands run as operations of the service, with the UI's job id as their id and
 //! their progress forwarded to the call's channel. Changes are announced by the service as
-//! `vault.changed` events, which `events.rs` forwards to the window.
+//! `vault.changed` events, which `events.rs` forwards to the window. The service they call is the
+//! app's state (`state.rs`).
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
 
-use kura_api::{Api, ApiError, ApiResult, AppInfo, ProgressSink, Scheduler};
+use kura_api::{Api, ApiError, ApiResult, AppInfo, ProgressSink};
 use kura_core::{
     Config, Diff, FileEntry, FilePreview, FolderGitCommit, FolderGitStatus, GcReport,
     ImportOptions, Job, NewProject, Progress, Project, ProjectFilter, RestorePlan, RestoreReport,
@@ -16,48 +17,9 @@ use kura_core::{
 };
 use serde::Serialize;
 use tauri::ipc::Channel;
-use tauri::{AppHandle, State};
+use tauri::State;
 
-/// Shared state of the app.
-pub struct AppState {
-    /// The service over the vault, or why the vault could not be opened (a missing drive, say):
-    /// the UI shows that instead of opening anything half-way, and offers another folder.
-    api: RwLock<Result<Arc<Api>, ApiError>>,
-    /// The schedules of the open vault (dropping it stops them).
-    scheduler: Mutex<Option<Scheduler>>,
-}
-
-impl AppState {
-    pub(crate) fn new(api: Result<Arc<Api>, ApiError>) -> AppState {
-        AppState {
-            api: RwLock::new(api),
-            scheduler: Mutex::new(None),
-        }
-    }
-
-    pub(crate) fn api(&self) -> ApiResult<Arc<Api>> {
-        self.api.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Starts what runs for the open vault: its events to the window, the tray and
-    /// notifications, and its schedules.
-    pub(crate) fn start(&self, app: &AppHandle) {
-        let Ok(api) = self.api() else { return };
-        crate::events::forward(app, &api);
-        // Folders an earlier run moved aside but did not get to remove.
-        api.purge_discarded_in_background();
-        // Backups, cleanup and automatic versions (missed runs caught up now), unless `kura
-        // serve` runs them for this vault already; then it takes over when that stops.
-        *self.scheduler.lock().unwrap_or_else(|e| e.into_inner()) = Some(Scheduler::start(api));
-    }
-
-    /// Uses `api` from now on (a vault opened after the first failed) and starts it.
-    pub(crate) fn replace(&self, app: &AppHandle, api: Arc<Api>) {
-        *self.scheduler.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        *self.api.write().unwrap_or_else(|e| e.into_inner()) = Ok(api);
-        self.start(app);
-    }
-}
+use crate::state::AppState;
 
 /// Runs service work on a blocking thread.
 pub(crate) async fn blocking<T: Send + 'static>(

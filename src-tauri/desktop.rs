@@ -12,7 +12,7 @@ use kura_api::{Api, ApiError, ApiResult, AppInfo, ErrorCode};
 use serde::Serialize;
 use tauri::{AppHandle, State};
 
-use crate::commands::AppState;
+use crate::state::AppState;
 
 /// What the window shows about the app itself.
 #[derive(Serialize, Debug, Clone, specta::Type)]
@@ -188,7 +188,8 @@ pub async fn open_vault_folder(
     })
     .await?;
     let info = api.app_info();
-    state.replace(&app, api);
+    state.replace(api);
+    crate::start_vault(&app);
     Ok(info)
 }
 

@@ -126,7 +126,7 @@ pub fn forward(app: &AppHandle, api: &Arc<Api>) {
 /// Whether `api` is still the one the window shows.
 fn current(app: &AppHandle, api: &Arc<Api>) -> bool {
     use tauri::Manager;
-    app.try_state::<crate::commands::AppState>()
+    app.try_state::<crate::state::AppState>()
         .and_then(|state| state.api().ok())
         .is_none_or(|open| Arc::ptr_eq(&open, api))
 }

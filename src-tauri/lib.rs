@@ -15,12 +15,13 @@ mod events;
 mod instance;
 mod records;
 mod shares;
+mod state;
 mod tray;
 
 use kura_api::{Api, ApiError};
 use tauri::Manager;
 
-use crate::commands::AppState;
+use crate::state::AppState;
 
 /// The command and event registry; also what the TypeScript bindings are generated from.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
@@ -222,7 +223,7 @@ pub fn run() {
                     tray::put_away(&window.as_ref().window());
                 }
             }
-            app.state::<AppState>().start(app.handle());
+            start_vault(app.handle());
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -238,6 +239,19 @@ pub fn run() {
             eprintln!("kura: the app could not start: {e}");
             std::process::exit(1);
         });
+}
+
+/// Starts what runs for the open vault: its events to the window, the tray and notifications,
+/// and its schedules. At start-up, and when another vault folder is opened.
+pub(crate) fn start_vault(app: &tauri::AppHandle) {
+    let state = app.state::<AppState>();
+    let Ok(api) = state.api() else { return };
+    events::forward(app, &api);
+    // Folders an earlier run moved aside but did not get to remove.
+    api.purge_discarded_in_background();
+    // Backups, cleanup and automatic versions (missed runs caught up now), unless `kura serve`
+    // runs them for this vault already; then it takes over when that stops.
+    state.keep_schedules(kura_api::Scheduler::start(api));
 }
 
 #[cfg(test)]

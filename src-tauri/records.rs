@@ -7,7 +7,8 @@ use kura_core::{
 };
 use tauri::State;
 
-use crate::commands::{blocking, AppState};
+use crate::commands::blocking;
+use crate::state::AppState;
 
 /// The collections of a project's records (`project` `None`: the vault's own).
 #[tauri::command]

@@ -7,7 +7,8 @@ use kura_core::Progress;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::commands::{blocking, with_job, AppState};
+use crate::commands::{blocking, with_job};
+use crate::state::AppState;
 
 /// Uploads a version to an S3 target as a tar.zst and answers its download link.
 #[tauri::command]

@@ -336,7 +336,7 @@ impl<'v> Backups<'v> {
             std::fs::create_dir_all(path).map_err(|e| Error::from_io("create folder", path, e))?;
         }
         let session = Session::open(target, true, self.now(), self.timeouts())?;
-        let backups = restore::backup_ids(&session)?.len() as u64;
+        let backups = session.backup_ids()?.len() as u64;
         let mut state = State::open(self.root())?;
         state.forget_target(&target.name)?;
         file.targets.insert(target.name.clone(), target.clone());
@@ -408,7 +408,7 @@ impl<'v> Backups<'v> {
         let target = self.target(name)?;
         let state = State::open(self.root())?;
         let result = Session::open(&target, false, self.now(), self.timeouts())
-            .and_then(|s| Ok((restore::backup_ids(&s)?.len() as u64, s.keys.encrypted())));
+            .and_then(|s| Ok((s.backup_ids()?.len() as u64, s.keys.encrypted())));
         let health = state.record_outcome(name, self.now(), result.as_ref().err())?;
         let (backups, encrypted) = result?;
         Ok(TestReport {
@@ -445,7 +445,7 @@ impl<'v> Backups<'v> {
         resting(name, &state.health(name)?, now)?;
         let run_id = hex::encode(crypto::random::<8>()?);
         state.start_run(&run_id, name, now)?;
-        let mut counters = run::Counters::default();
+        let mut counters = state::Counters::default();
         let clock = self.clock.clone();
         // Nothing waits for what it does not need: the vault is scanned on a thread while the
         // target is opened, and under the target's lock the key is derived (slow on purpose) on
@@ -590,7 +590,8 @@ impl<'v> Backups<'v> {
     /// The backups at a target, oldest first.
     pub fn backups(&self, target: &str) -> Result<Vec<BackupInfo>> {
         let session = self.open(target)?;
-        restore::backup_ids(&session)?
+        session
+            .backup_ids()?
             .iter()
             .map(|id| restore::load_manifest(&session, id).map(|m| m.info))
             .collect()

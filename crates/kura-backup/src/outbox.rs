@@ -16,8 +16,8 @@ use kura_core::{Error, ErrorKind, Result};
 
 use crate::fsio;
 use crate::repo::{self, PackIndex};
-use crate::run::Counters;
 use crate::session::Session;
+use crate::state::Counters;
 use crate::state::State;
 
 /// The outbox of `target` in the vault at `vault_root`.

@@ -16,7 +16,6 @@ use serde::Serialize;
 
 use crate::lock::Heartbeat;
 use crate::repo;
-use crate::restore::backup_ids;
 use crate::session::Session;
 use crate::target::Retention;
 
@@ -123,7 +122,7 @@ pub(crate) fn prune(
             item: None,
         })
     };
-    let ids = backup_ids(session)?;
+    let ids = session.backup_ids()?;
     let mut manifests = Vec::new();
     for (n, id) in ids.iter().enumerate() {
         step("reading backups", n, ids.len(), "backups");

@@ -44,7 +44,7 @@ pub struct BackupRestoreReport {
 
 /// Reads a backup's manifest; `reference` is an id or `latest`.
 pub(crate) fn load_manifest(session: &Session, reference: &str) -> Result<Manifest> {
-    let ids = backup_ids(session)?;
+    let ids = session.backup_ids()?;
     let id = if reference == "latest" {
         ids.last().cloned().ok_or_else(|| {
             Error::new(
@@ -95,19 +95,6 @@ fn at_target(session: &Session, e: Error) -> Error {
             session.target.name
         ),
     )
-}
-
-/// The ids of the backups at the target, oldest first.
-pub(crate) fn backup_ids(session: &Session) -> Result<Vec<String>> {
-    let mut ids: Vec<String> = session
-        .store
-        .list("backups/")?
-        .into_iter()
-        .map(|l| l.name)
-        .filter(|n| !n.contains('/'))
-        .collect();
-    ids.sort();
-    Ok(ids)
 }
 
 /// Finds a project in a backup by name, `workspace/name` or id.

@@ -29,7 +29,7 @@ use crate::manifest::{BackupInfo, BackupProject, Entry, EntryKind, Manifest};
 use crate::outbox;
 use crate::repo::{self, BlobEntry, PackIndex, PACK_MAGIC, PACK_TARGET_SIZE};
 use crate::session::Session;
-use crate::state::{CachedFile, State};
+use crate::state::{CachedFile, Counters, State};
 use crate::store::{Store, Upload};
 
 /// Blobs waiting between the chunking threads and the packer.
@@ -62,16 +62,6 @@ enum ToPacker {
     Blob { blob: NewBlob, file: Option<usize> },
     /// Large file `file` is read: its last pack, however full, can go.
     FileDone(usize),
-}
-
-/// What the run did, for its record.
-#[derive(Default)]
-pub(crate) struct Counters {
-    pub files: u64,
-    pub bytes: u64,
-    pub bytes_read: u64,
-    pub bytes_sent: u64,
-    pub new_blobs: u64,
 }
 
 /// The local half of a run, made while the target is being opened: the vault held against chunk
@@ -139,7 +129,7 @@ pub(crate) fn backup(
     let known = sync_blob_cache(session, state, listing)?;
     outbox::send_backups(session, &outbox, &known, counters)?;
     // Under the lock no other run adds a backup, so the latest one can be read before the end.
-    let latest = crate::restore::backup_ids(session)?.pop();
+    let latest = session.backup_ids()?.pop();
     let Scan {
         _hold,
         started,

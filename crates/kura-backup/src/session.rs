@@ -27,6 +27,19 @@ pub(crate) struct BlobPlace {
 }
 
 impl Session {
+    /// The ids of the backups at the target, oldest first.
+    pub(crate) fn backup_ids(&self) -> Result<Vec<String>> {
+        let mut ids: Vec<String> = self
+            .store
+            .list("backups/")?
+            .into_iter()
+            .map(|l| l.name)
+            .filter(|n| !n.contains('/'))
+            .collect();
+        ids.sort();
+        Ok(ids)
+    }
+
     /// Connects to `target` and opens its repository (creating it when `create`).
     pub fn open(target: &Target, create: bool, now: i64, timeouts: Timeouts) -> Result<Session> {
         let store = Store::open(target, timeouts)?;
@@ -150,7 +163,7 @@ impl Session {
                 Err(e) => unreadable(&path, e)?,
             }
         }
-        for id in crate::restore::backup_ids(self)? {
+        for id in self.backup_ids()? {
             let path = repo::backup_path(&id);
             let bytes = self.store.read(&path)?;
             if repo::has_checksum(&bytes) {

@@ -122,6 +122,16 @@ impl RunResult {
     }
 }
 
+/// What a run did, counted as it goes (the run and the outbox add to it); its record's numbers.
+#[derive(Default)]
+pub(crate) struct Counters {
+    pub files: u64,
+    pub bytes: u64,
+    pub bytes_read: u64,
+    pub bytes_sent: u64,
+    pub new_blobs: u64,
+}
+
 /// One backup run, for the timeline.
 #[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

@@ -8,7 +8,6 @@ use kura_core::{ErrorKind, Job, Progress, Result};
 use serde::Serialize;
 
 use crate::repo;
-use crate::restore::backup_ids;
 use crate::session::Session;
 
 /// How much of the data to read back.
@@ -107,7 +106,7 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
     }
     // Which backups and files use each pack (for naming what a damaged pack affects).
     let mut users: HashMap<String, Vec<String>> = HashMap::new();
-    let ids = backup_ids(session)?;
+    let ids = session.backup_ids()?;
     for id in &ids {
         job.check()?;
         let object = repo::backup_path(id);

@@ -50,11 +50,13 @@
 //!
 //! [Model Context Protocol]: https://modelcontextprotocol.io
 
+mod options;
 mod output;
 mod reply;
 mod server;
 mod tools;
 mod wire;
 
-pub use server::{run_stdio, KuraMcp, Options};
-pub use wire::{serve, Limits};
+pub use options::{Limits, Options};
+pub use server::KuraMcp;
+pub use wire::{run_stdio, serve};

@@ -1,11 +1,9 @@
-//! The MCP server: its tools, what this session allows, and the stdio loop.
+//! The MCP server: its tools and what this session allows.
 
-use std::io::IsTerminal;
 use std::sync::Arc;
 
 use kura_api::catalog::Effect;
 use kura_api::Api;
-use kura_core::{Error, ErrorKind};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::tool::ToolCallContext;
 use rmcp::model::{
@@ -15,20 +13,8 @@ use rmcp::model::{
 use rmcp::service::RequestContext;
 use rmcp::{tool_handler, ErrorData, RoleServer, ServerHandler};
 
+use crate::options::Options;
 use crate::reply::tool_error;
-use crate::wire::Limits;
-
-/// What a session of `kura mcp` allows.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Options {
-    /// Limits on one message of the stdio protocol (line length, nesting).
-    pub limits: Limits,
-    /// Run the tools marked destructive (restore over the working folder, delete a file, trash
-    /// or delete a project); without it they are not listed, and refused if called anyway.
-    pub allow_destructive: bool,
-    /// Refuse every tool that changes anything (only the read-only tools are listed and run).
-    pub read_only: bool,
-}
 
 /// Why a session with `options` refuses tool `name`, from the effect the service declares for
 /// the operations the tool carries out (`kura_api::catalog`), or `None` when it may run. A tool
@@ -182,30 +168,6 @@ impl ServerHandler for KuraMcp {
             Some(serde_json::json!({ "method": request.method })),
         ))
     }
-}
-
-/// Serves the MCP tools of `vault` over stdin/stdout until the client closes the connection
-/// (see [`crate::serve`]). Blocks; starts its own tokio runtime.
-pub fn run_stdio(api: Arc<Api>, options: Options) -> Result<(), Error> {
-    if std::io::stdin().is_terminal() {
-        eprintln!(
-            "kura mcp speaks the Model Context Protocol on stdin and stdout: an MCP client (Claude \
-             Desktop, Claude Code, ...) starts it. See docs/src/mcp.md; Ctrl-D ends it."
-        );
-    }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot start tokio: {e}")))?;
-    let served = runtime.block_on(async move {
-        // Non-blocking pipes when the client made them (as MCP clients do), else stdin/stdout.
-        let (input, output) = rmcp::transport::stdio_pipes();
-        crate::wire::serve(api, options, input, output).await
-    });
-    // A read of a blocking stdin (a terminal) cannot be cancelled: do not wait for it.
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    served
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod scan;
 mod verdict;
 
 use std::future::Future;
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,49 +31,10 @@ use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use crate::server::{KuraMcp, Options};
+use crate::options::{Limits, Options};
+use crate::server::KuraMcp;
 use lines::{Line, Lines};
 use verdict::Verdict;
-
-/// Limits on one message of the stdio protocol. A message over a limit is refused with a
-/// JSON-RPC error naming the limit (`error.data.limit`), nothing of it is done, and the session
-/// goes on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// The longest line (one message, without its newline) the server reads, in bytes. A
-    /// longer line is skipped as it comes, never held in memory whole. Default
-    /// [`Limits::DEFAULT_MAX_LINE_BYTES`] (64 MiB): a `save_file` of up to about 60 MiB of
-    /// text, or 45 MiB of binary as base64.
-    pub max_line_bytes: usize,
-    /// How deep arrays and objects may nest in a message, its JSON-RPC envelope included (a
-    /// tool's arguments are at level 3). Default [`Limits::DEFAULT_MAX_DEPTH`]; at most
-    /// [`Limits::MAX_DEPTH`], above which JSON parsing itself gives up.
-    pub max_depth: usize,
-}
-
-impl Limits {
-    /// The default of [`Limits::max_line_bytes`]: 64 MiB.
-    pub const DEFAULT_MAX_LINE_BYTES: usize = 64 << 20;
-    /// The default of [`Limits::max_depth`].
-    pub const DEFAULT_MAX_DEPTH: usize = 64;
-    /// The highest [`Limits::max_depth`] there is (serde_json's recursion limit is 128); a
-    /// higher setting counts as this.
-    pub const MAX_DEPTH: usize = 120;
-
-    /// The nesting limit in force.
-    fn depth(&self) -> usize {
-        self.max_depth.min(Limits::MAX_DEPTH)
-    }
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_line_bytes: Limits::DEFAULT_MAX_LINE_BYTES,
-            max_depth: Limits::DEFAULT_MAX_DEPTH,
-        }
-    }
-}
 
 /// How many parsed messages wait for the service at most (each may be up to
 /// [`Limits::max_line_bytes`] long).
@@ -121,6 +83,30 @@ where
     if tokio::time::timeout(LAST_WRITES, writer).await.is_err() {
         tracing::warn!("the last answers were not all written within {LAST_WRITES:?}");
     }
+    served
+}
+
+/// Serves the MCP tools of `vault` over stdin/stdout until the client closes the connection
+/// (see [`crate::serve`]). Blocks; starts its own tokio runtime.
+pub fn run_stdio(api: Arc<Api>, options: Options) -> Result<(), Error> {
+    if std::io::stdin().is_terminal() {
+        eprintln!(
+            "kura mcp speaks the Model Context Protocol on stdin and stdout: an MCP client (Claude \
+             Desktop, Claude Code, ...) starts it. See docs/src/mcp.md; Ctrl-D ends it."
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot start tokio: {e}")))?;
+    let served = runtime.block_on(async move {
+        // Non-blocking pipes when the client made them (as MCP clients do), else stdin/stdout.
+        let (input, output) = rmcp::transport::stdio_pipes();
+        serve(api, options, input, output).await
+    });
+    // A read of a blocking stdin (a terminal) cannot be cancelled: do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     served
 }
 
