@@ -43,8 +43,8 @@ use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::history::{self, Trigger};
 use crate::job::Job;
+use crate::model::{Project, ProjectStatus};
 use crate::pointer::Pointer;
-use crate::project::{Project, ProjectStatus};
 use crate::rawframe;
 use crate::snapshot::SnapshotOptions;
 use crate::staging::Staging;
@@ -1492,7 +1492,7 @@ impl Vault {
             }
         };
         // The folder: `files/` must be a real folder, never a link to one.
-        crate::project::require_real_folder(&files_dir, "the archive's files/")?;
+        crate::files::require_real_folder(&files_dir, "the archive's files/")?;
         let (folder, path) = match &target {
             Target::Existing(p) if p.linked && p.path.exists() => (None, p.path.clone()),
             Target::Existing(p) if p.linked || !p.path.exists() => {

@@ -65,7 +65,7 @@ pub(crate) fn detect<'a>(root: &Path, files: impl IntoIterator<Item = (&'a str, 
         if depth <= 1 && MANIFESTS.contains(&name) && !rel.contains("node_modules") {
             manifests.push(rel);
         }
-        let ext = crate::files::file_type_of(rel);
+        let ext = file_type_of(rel);
         if let Some(lang) = language_of(&ext) {
             *bytes.entry(lang).or_default() += size.max(1);
         }
@@ -275,6 +275,27 @@ const FRAMEWORKS: &[(&str, &str, &str)] = &[
     ("pom.xml", "spring-boot", "spring"),
     ("build.gradle", "spring-boot", "spring"),
 ];
+
+/// A file's type from its name: its last extension that does not start with a digit, so that
+/// version suffixes are passed over (`libLLVM.so.22.1` and `app.log.1` are "so" and "log"), else
+/// its last extension (`notes.1`); in lower case; "" for none (a name starting with its only
+/// dot is hidden, not an extension).
+pub(crate) fn file_type_of(rel: &str) -> String {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let mut rest = name;
+    let mut last = None;
+    while let Some((stem, ext)) = rest.rsplit_once('.') {
+        if stem.is_empty() || ext.len() > 12 {
+            break;
+        }
+        if !ext.starts_with(|c: char| c.is_ascii_digit()) {
+            return ext.to_ascii_lowercase();
+        }
+        last.get_or_insert(ext);
+        rest = stem;
+    }
+    last.map(str::to_ascii_lowercase).unwrap_or_default()
+}
 
 #[cfg(test)]
 mod tests {

@@ -15,8 +15,13 @@ use crate::config::Config;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::job::Job;
+use crate::model::{Project, ProjectStatus};
 use crate::vault::Vault;
 use crate::vault::VaultReader;
+
+// Named here too until the snapshot stages name them where they live.
+pub(crate) use crate::detect::file_type_of;
+pub(crate) use crate::model::{CachedFile, Layer};
 
 /// What a scanned entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -326,6 +331,26 @@ fn to_scanned(
     })
 }
 
+/// Refuses `path` unless it is a real folder: not a symbolic link (to a folder or not), not a
+/// file. What Kura moves into place as a project's folder, or removes as one, must be one.
+pub(crate) fn require_real_folder(path: &Path, what: &str) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(md) if md.is_dir() => Ok(()),
+        Ok(md) if md.file_type().is_symlink() => Err(Error::new(
+            ErrorKind::PathEscape,
+            format!(
+                "{what} ({}) is a symbolic link, not a folder; Kura does not take it as a project's folder",
+                path.display()
+            ),
+        )),
+        Ok(_) => Err(Error::new(
+            ErrorKind::PathEscape,
+            format!("{what} ({}) is not a folder", path.display()),
+        )),
+        Err(e) => Err(Error::io("open folder", path, e)),
+    }
+}
+
 /// Checks that `rel` is a plain relative path (no `..`, not absolute, not empty) and returns it
 /// joined to `root`. Parent folders that exist must be real folders, not symlinks, so the result
 /// cannot point outside `root`. `final_may_be_link`: whether the last component may be a symlink
@@ -406,35 +431,6 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> R
     Ok(total)
 }
 
-/// Which storage layer holds a file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Layer {
-    /// A blob in the project's git history.
-    Git,
-    /// Chunks in the vault-wide chunk store (git holds a pointer).
-    Chunks,
-}
-
-impl Layer {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Layer::Git => "git",
-            Layer::Chunks => "chunks",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Layer {
-        if s == "chunks" {
-            Layer::Chunks
-        } else {
-            Layer::Git
-        }
-    }
-}
-
 /// How a file in the folder compares with the latest version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -470,41 +466,6 @@ pub struct FileEntry {
     pub state: FileState,
     /// Last modification, seconds since the epoch (`None` for deleted files).
     pub modified_at: Option<i64>,
-}
-
-/// A file's type from its name: its last extension that does not start with a digit, so that
-/// version suffixes are passed over (`libLLVM.so.22.1` and `app.log.1` are "so" and "log"), else
-/// its last extension (`notes.1`); in lower case; "" for none (a name starting with its only
-/// dot is hidden, not an extension).
-pub(crate) fn file_type_of(rel: &str) -> String {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    let mut rest = name;
-    let mut last = None;
-    while let Some((stem, ext)) = rest.rsplit_once('.') {
-        if stem.is_empty() || ext.len() > 12 {
-            break;
-        }
-        if !ext.starts_with(|c: char| c.is_ascii_digit()) {
-            return ext.to_ascii_lowercase();
-        }
-        last.get_or_insert(ext);
-        rest = stem;
-    }
-    last.map(str::to_ascii_lowercase).unwrap_or_default()
-}
-
-/// A file of the files cache (see [`crate::filelist`]).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct CachedFile {
-    pub size: u64,
-    pub mtime_ns: i64,
-    pub ctime_ns: i64,
-    pub inode: u64,
-    pub mode: u32,
-    pub layer: Layer,
-    pub oid: [u8; 20],
-    /// The commit id of the version where the file last changed.
-    pub last_version: [u8; 20],
 }
 
 impl CachedFile {
@@ -963,7 +924,7 @@ impl Vault {
         self.bump_updated(&p)
     }
 
-    fn bump_updated(&self, p: &crate::project::Project) -> Result<()> {
+    fn bump_updated(&self, p: &Project) -> Result<()> {
         // Saves within the same second change nothing: no write to the catalog (the project
         // as read from the in-memory list already says so, or the query finds no row to change).
         let now = self.now();
@@ -981,8 +942,8 @@ impl Vault {
 
 impl VaultReader {
     /// Opens a project's history; an archived project has none in the vault.
-    pub(crate) fn open_history(&self, p: &crate::project::Project) -> Result<git2::Repository> {
-        if p.status == crate::project::ProjectStatus::Archived {
+    pub(crate) fn open_history(&self, p: &Project) -> Result<git2::Repository> {
+        if p.status == ProjectStatus::Archived {
             return Err(Error::conflict(format!(
                 "project '{}' is archived; unarchive it (`kura unarchive {}`) to see its versions",
                 p.name, p.name
@@ -991,8 +952,8 @@ impl VaultReader {
         crate::history::open(&self.history_path(&p.id))
     }
 
-    pub(crate) fn require_folder(&self, p: &crate::project::Project) -> Result<()> {
-        if p.status == crate::project::ProjectStatus::Archived {
+    pub(crate) fn require_folder(&self, p: &Project) -> Result<()> {
+        if p.status == ProjectStatus::Archived {
             return Err(Error::conflict(format!(
                 "project '{}' is archived; unarchive it to work with its files",
                 p.name
@@ -1007,10 +968,7 @@ impl VaultReader {
         }
         if !p.linked {
             // A managed folder replaced by a link would have Kura act on what it points at.
-            crate::project::require_real_folder(
-                &p.path,
-                &format!("project '{}''s folder", p.name),
-            )?;
+            require_real_folder(&p.path, &format!("project '{}''s folder", p.name))?;
         }
         Ok(())
     }

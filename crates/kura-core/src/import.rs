@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::archive::Target;
 use crate::error::{Error, Result};
 use crate::job::Job;
-use crate::project::Project;
+use crate::model::Project;
 use crate::unpack::{self, Format};
 use crate::vault::Vault;
 
@@ -130,7 +130,7 @@ impl Vault {
         };
         crate::workspace::check_name("project", &name)?;
         self.check_name_free(&name, opts.workspace.as_deref())?;
-        crate::project::require_real_folder(&content, "the archive's content")?;
+        crate::files::require_real_folder(&content, "the archive's content")?;
         // Until the catalog row exists, the folder is the staging's: cleanup removes it if
         // this process dies first.
         let folder = self.unique_project_folder_for(&name, Some(&staging))?;

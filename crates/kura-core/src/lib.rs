@@ -42,6 +42,7 @@ mod import;
 mod job;
 mod links;
 mod listing;
+mod model;
 mod names;
 mod pointer;
 mod project;
@@ -75,14 +76,15 @@ pub use config::{parse_rate, AutoSnapshot, ByteSize, Config, NetworkConfig};
 pub use durable::FileLock;
 pub use error::{Error, ErrorKind, Result};
 pub use export::{ExportedVersion, EXPORT_ZSTD_LEVEL};
-pub use files::{FileEntry, FilePreview, FileState, Layer, PreviewKind, SkippedFile, UploadReport};
+pub use files::{FileEntry, FilePreview, FileState, PreviewKind, SkippedFile, UploadReport};
 pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
 pub use history::{ChangeCounts, Trigger, Version};
 pub use import::ImportArchiveOptions;
 pub use job::{Job, Progress};
 #[cfg(feature = "utoipa")]
-pub use project::tag_list;
-pub use project::{
+pub use model::tag_list;
+pub use model::Layer;
+pub use model::{
     ImportOptions, NewProject, Project, ProjectEdit, ProjectFilter, ProjectSort, ProjectStatus,
 };
 pub use quota::{DiskSpace, QuotaLevel, QuotaStatus, QuotaUsage};

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use crate::error::Result;
-use crate::project::{Project, ProjectFilter, ProjectSort, ProjectStatus};
+use crate::model::{Project, ProjectFilter, ProjectSort, ProjectStatus};
 
 /// Every project of the catalog, sorted by name (then workspace), and the catalog state it was
 /// read at.

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::config::ByteSize;
 use crate::error::{Error, ErrorKind, Result};
-use crate::project::Project;
+use crate::model::Project;
 use crate::unpack::Budget;
 use crate::vault::VaultReader;
 

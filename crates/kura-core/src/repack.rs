@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::history;
 use crate::job::Job;
-use crate::project::Project;
+use crate::model::Project;
 use crate::vault::Vault;
 
 /// What repacking histories did.

@@ -222,7 +222,7 @@ impl VaultReader {
                 stored_bytes: r.get::<_, i64>(6)? as u64,
                 status: r
                     .get::<_, Option<String>>(7)?
-                    .map(|s| crate::project::ProjectStatus::parse(&s)),
+                    .map(|s| crate::model::ProjectStatus::parse(&s)),
             })
         };
         let workspaces: Vec<Usage> = db

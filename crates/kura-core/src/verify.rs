@@ -11,9 +11,9 @@ use crate::catalog;
 use crate::error::{ErrorKind, Result};
 use crate::history;
 use crate::job::Job;
+use crate::model::Project;
 use crate::names;
 use crate::pointer::Pointer;
-use crate::project::Project;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 
