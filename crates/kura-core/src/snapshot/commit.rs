@@ -1,0 +1,307 @@
+//! The commit stage: write the commit object and make the version durable in the commit order
+//! (chunk packs → chunk index → git pack + .idx → `refs/heads/main` → catalog rows), or, when the
+//! tree is the head's, only keep the files cache fresh.
+
+use git2::Oid;
+use kura_gitpack::{object_id, EncodedObject, ObjectKind};
+use rusqlite::params;
+
+use super::carry::Changes;
+use super::trees::Trees;
+use super::tunables::RACY_WINDOW_NS;
+use super::writers::{HistoryPack, Writers};
+use super::{dir_size, Context, Entry, SnapshotOptions};
+use crate::detect::Detected;
+use crate::error::Result;
+use crate::history::{self, ChangeCounts, Trigger, Version};
+use crate::model::CachedFile;
+use crate::vault::Vault;
+
+/// The new version's files, and what changed since the previous one.
+pub(super) struct Contents<'a> {
+    /// Sorted by path.
+    pub entries: &'a [Entry],
+    pub changes: &'a Changes<'a>,
+    /// Whether the files cache matched the history (else it is written anew and the catalog
+    /// caught up).
+    pub cache_valid: bool,
+    pub file_count: u64,
+    /// The files' bytes.
+    pub total_size: u64,
+}
+
+/// What the commit says besides its tree: who and why.
+pub(super) struct Message<'a> {
+    pub opts: &'a SnapshotOptions,
+    /// A git author line.
+    pub author: &'a str,
+    pub trigger: Trigger,
+}
+
+/// A version committed.
+pub(super) struct Committed {
+    pub version: Version,
+    /// New bytes added to the chunk store.
+    pub new_chunk_bytes: u64,
+}
+
+/// Nothing to commit; keep the cache fresh so the next scan is quick. Returns the new bytes of the
+/// chunk store.
+pub(super) fn refresh_cache(
+    ctx: &Context<'_>,
+    writers: Writers<'_>,
+    contents: &Contents<'_>,
+) -> Result<u64> {
+    drop(writers.history.pack);
+    let new_chunk_bytes = writers.chunks.finish()?.stored_bytes_written;
+    let head_id = ctx.head.map(|h| h.to_string()).unwrap_or_default();
+    let head_bytes = ctx.head.map(history::id_bytes).unwrap_or_default();
+    ctx.vault.write_cache(
+        &ctx.project.id,
+        contents.entries,
+        &contents.changes.removed,
+        &head_bytes,
+        !contents.cache_valid,
+        ctx.scan_start,
+    )?;
+    if !contents.cache_valid {
+        // The catalog was behind the history (a crash between the two): catch it up.
+        ctx.vault.db().execute(
+            "UPDATE projects SET head = ?1, logical_size = ?2, file_count = ?3 WHERE id = ?4",
+            params![
+                head_id,
+                contents.total_size as i64,
+                contents.file_count as i64,
+                ctx.project.id
+            ],
+        )?;
+    }
+    Ok(new_chunk_bytes)
+}
+
+/// Adds the trees and the commit to the pack, then commits in the commit order.
+pub(super) fn commit(
+    ctx: &Context<'_>,
+    mut writers: Writers<'_>,
+    contents: &Contents<'_>,
+    trees: &Trees,
+    message: &Message<'_>,
+    detected: &Detected,
+) -> Result<Committed> {
+    ctx.job.check()?;
+    let level = ctx.config.storage.history_compression_level;
+    trees.add_to(&mut writers.history, level)?;
+    let now = ctx.vault.now();
+    let commit_oid = add_commit_object(ctx, &mut writers.history, trees, contents, message, now)?;
+
+    // The commit order.
+    let file_count = contents.file_count;
+    ctx.job.files("committing", file_count, Some(file_count));
+    let new_chunk_bytes = writers.chunks.finish()?.stored_bytes_written;
+    tracing::debug!(elapsed = ?ctx.started.elapsed(), "chunks committed");
+    writers.history.pack.finish()?;
+    tracing::debug!(elapsed = ?ctx.started.elapsed(), "history pack committed");
+    let commit_id = Oid::from_bytes(&commit_oid)?;
+    history::set_head(ctx.repo_path, commit_id)?;
+    let version_id = commit_id.to_string();
+    ctx.vault.write_cache(
+        &ctx.project.id,
+        contents.entries,
+        &contents.changes.removed,
+        &commit_oid,
+        !contents.cache_valid,
+        ctx.scan_start,
+    )?;
+    tracing::debug!(elapsed = ?ctx.started.elapsed(), "files cache written");
+    let history_bytes = dir_size(ctx.repo_path);
+    let row = ProjectRow {
+        version_id: &version_id,
+        now,
+        new_chunk_bytes,
+        history_bytes,
+    };
+    update_catalog(ctx, contents, &row, detected)?;
+    ctx.vault.record_usage_sample()?;
+    tracing::debug!(elapsed = ?ctx.started.elapsed(), "catalog updated");
+    let version = history::version_of(&ctx.repo.find_commit(commit_id)?);
+    Ok(Committed {
+        version,
+        new_chunk_bytes,
+    })
+}
+
+/// Writes the commit object into the pack; returns its id.
+fn add_commit_object(
+    ctx: &Context<'_>,
+    history: &mut HistoryPack<'_>,
+    trees: &Trees,
+    contents: &Contents<'_>,
+    m: &Message<'_>,
+    now: i64,
+) -> Result<[u8; 20]> {
+    let level = ctx.config.storage.history_compression_level;
+    let (author, trigger) = (m.author, m.trigger);
+    let changes = &contents.changes.counts;
+    let message = m
+        .opts
+        .message
+        .clone()
+        .filter(|m| !m.trim().is_empty())
+        .unwrap_or_else(|| default_message(trigger, changes));
+    let mut commit = format!("tree {}\n", hex::encode(trees.root));
+    if let Some(h) = ctx.head {
+        commit.push_str(&format!("parent {h}\n"));
+    }
+    commit.push_str(&format!(
+        "author {author} {now} +0000\ncommitter Kura <kura@localhost> {now} +0000\n\n{}\n\nKura-Trigger: {}\nKura-Changes: +{} ~{} -{}\nKura-Files: {} {}\n",
+        message.trim_end(),
+        trigger.as_str(),
+        changes.added,
+        changes.modified,
+        changes.removed,
+        contents.file_count,
+        contents.total_size
+    ));
+    let commit_oid = object_id(ObjectKind::Commit, commit.as_bytes());
+    history.pack.add(&EncodedObject::encode(
+        ObjectKind::Commit,
+        commit.as_bytes(),
+        level,
+    ))?;
+    Ok(commit_oid)
+}
+
+/// The figures of the project's catalog row that the commit sets.
+struct ProjectRow<'a> {
+    version_id: &'a str,
+    now: i64,
+    new_chunk_bytes: u64,
+    /// The history's bytes on disk.
+    history_bytes: u64,
+}
+
+/// Points the project's catalog row at the new version, and replaces its detected labels, in one
+/// transaction.
+fn update_catalog(
+    ctx: &Context<'_>,
+    contents: &Contents<'_>,
+    row: &ProjectRow<'_>,
+    detected: &Detected,
+) -> Result<()> {
+    let p = ctx.project;
+    let (total_size, file_count) = (contents.total_size, contents.file_count);
+    let mut db = ctx.vault.db();
+    let tx = db.transaction()?;
+    tx.execute(
+        "UPDATE projects SET head = ?1, logical_size = ?2, file_count = ?3, updated_at = ?4,
+             chunk_stored = chunk_stored + ?5, stored_size = ?6 + chunk_stored + ?5
+         WHERE id = ?7",
+        params![
+            row.version_id,
+            total_size as i64,
+            file_count as i64,
+            row.now,
+            row.new_chunk_bytes as i64,
+            row.history_bytes as i64,
+            p.id
+        ],
+    )?;
+    tx.execute(
+        "DELETE FROM labels WHERE project_id = ?1 AND kind IN ('language', 'framework')",
+        [&p.id],
+    )?;
+    for l in &detected.languages {
+        tx.execute(
+            "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'language', ?2)",
+            params![p.id, l],
+        )?;
+    }
+    for f in &detected.frameworks {
+        tx.execute(
+            "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'framework', ?2)",
+            params![p.id, f],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+impl Vault {
+    /// Replaces the files cache with `entries` (files that changed in `version` get it as their
+    /// last version), unless nothing changed: no entry is dirty, none was `removed`, and the
+    /// cache is not to be rebuilt (`rewrite_all`).
+    fn write_cache(
+        &self,
+        project_id: &str,
+        entries: &[Entry],
+        removed: &[&str],
+        version: &[u8; 20],
+        rewrite_all: bool,
+        scan_start: i64,
+    ) -> Result<()> {
+        if !rewrite_all && removed.is_empty() && !entries.iter().any(|e| e.dirty) {
+            return Ok(());
+        }
+        let list: Vec<(&str, CachedFile)> = entries
+            .iter()
+            .map(|e| {
+                let (mtime_ns, ctime_ns, inode) = match &e.stat {
+                    // A file written just before the scan is stored with an impossible mtime so
+                    // that the next snapshot reads it again (the "racily clean" problem).
+                    Some(s) if s.mtime_ns >= scan_start - RACY_WINDOW_NS => {
+                        (-1, s.ctime_ns, s.inode)
+                    }
+                    Some(s) => (s.mtime_ns, s.ctime_ns, s.inode),
+                    None => (-1, -1, 0),
+                };
+                let file = CachedFile {
+                    size: e.size,
+                    mtime_ns,
+                    ctime_ns,
+                    inode,
+                    mode: e.mode,
+                    layer: e.layer,
+                    oid: e.oid,
+                    last_version: e.last_version.unwrap_or(*version),
+                };
+                (e.path.as_str(), file)
+            })
+            .collect();
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        crate::filelist::store(&tx, project_id, &list)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records the vault's total logical and stored bytes now, for growth over time.
+    fn record_usage_sample(&self) -> Result<()> {
+        let now = self.now();
+        let db = self.db();
+        db.execute(
+            "INSERT INTO usage_samples (at, logical, stored)
+             SELECT ?1, coalesce(sum(logical_size), 0), coalesce(sum(stored_size), 0) FROM projects",
+            [now],
+        )?;
+        Ok(())
+    }
+}
+
+fn default_message(trigger: Trigger, c: &ChangeCounts) -> String {
+    let what = match trigger {
+        Trigger::Desktop
+        | Trigger::Cli
+        | Trigger::Http
+        | Trigger::Mcp
+        | Trigger::Manual
+        | Trigger::Api => "Snapshot",
+        Trigger::Automatic => "Automatic snapshot",
+        Trigger::Schedule => "Scheduled snapshot",
+        Trigger::BeforeRestore => "Before restore",
+        Trigger::BeforeArchive => "Before archive",
+    };
+    format!(
+        "{what}: {} added, {} modified, {} removed",
+        c.added, c.modified, c.removed
+    )
+}

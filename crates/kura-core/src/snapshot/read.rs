@@ -1,0 +1,254 @@
+//! The read stage: read what changed, small files in parallel batches into the git pack, large
+//! ones streamed through the chunk store, and add each file's entry to the new version.
+//!
+//! Three kinds of thread: a pool of [`READERS`] reads and encodes small files
+//! ([`read_small`]), this thread appends them to the pack as they come (over a channel of
+//! [`READ_QUEUE`], within the [`ReadBudget`]), and meanwhile one more thread streams the files
+//! known to be large into the chunk store ([`store_large`]). Files found binary only once read go
+//! to the chunk store after that.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use kura_gitpack::{EncodedObject, ObjectKind};
+use rayon::prelude::*;
+
+use super::large_files::{store_large, LargeOutcome};
+use super::small_files::{large_by_rule, read_small, CloseOnDrop, Outcome, ReadBudget};
+use super::tunables::{PROGRESS_INTERVAL, READERS, READ_QUEUE};
+use super::writers::{HistoryPack, Writers};
+use super::{Context, Draft, Entry};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::files::{EntryKind, ScannedFile, SkippedFile};
+use crate::model::Layer;
+use crate::pointer::Pointer;
+
+/// The files to read, by where they go.
+struct Split<'f> {
+    /// Read whole into git blobs (unless found binary once read).
+    small: Vec<&'f ScannedFile>,
+    /// Streamed into the chunk store by size or name alone.
+    large: Vec<&'f ScannedFile>,
+}
+
+/// What the parallel read leaves for later.
+struct ReadInParallel<'f> {
+    /// The files known to be large, stored (or not).
+    stored_large: Vec<LargeOutcome<'f>>,
+    /// Small files found to be binary once read.
+    found_large: Vec<&'f ScannedFile>,
+}
+
+/// Reads `to_read` into the writers and adds their entries (or the reasons they were skipped) to
+/// `draft`; returns the bytes read.
+pub(super) fn read_changed(
+    ctx: &Context<'_>,
+    writers: &mut Writers<'_>,
+    to_read: &[ScannedFile],
+    draft: &mut Draft,
+) -> Result<u64> {
+    let (root, config, job) = (ctx.root, ctx.config, ctx.job);
+    let split = split_by_rule(to_read, config);
+    let total_read_bytes: u64 = split
+        .small
+        .iter()
+        .chain(split.large.iter())
+        .map(|f| f.size)
+        .sum();
+    // Bytes read so far, by both of the threads below.
+    let done = AtomicU64::new(0);
+    let progress = |item: Option<&str>| {
+        job.bytes(
+            "storing",
+            done.load(Ordering::Relaxed),
+            Some(total_read_bytes),
+            item,
+        )
+    };
+    let ReadInParallel {
+        stored_large,
+        found_large,
+    } = read_in_parallel(ctx, writers, &split, &done, &progress, draft)?;
+    job.check()?;
+    // Files found to be binary only once read go to the chunk store now.
+    let stored_found = store_large(
+        &mut writers.chunks,
+        root,
+        &found_large,
+        job,
+        &done,
+        &progress,
+    )?;
+    add_pointers(
+        config,
+        &mut writers.history,
+        stored_large.into_iter().chain(stored_found),
+        draft,
+    )?;
+    Ok(done.load(Ordering::Relaxed))
+}
+
+/// Sorts the files to read into small and large.
+fn split_by_rule<'f>(to_read: &'f [ScannedFile], config: &Config) -> Split<'f> {
+    let mut large: Vec<&ScannedFile> = Vec::new();
+    let mut small: Vec<&ScannedFile> = Vec::new();
+    for f in to_read {
+        if f.kind == EntryKind::File && large_by_rule(f, config) {
+            large.push(f);
+        } else {
+            small.push(f);
+        }
+    }
+    Split { small, large }
+}
+
+/// Small files: a pool of readers (more threads than cores, as reads wait on the disk)
+/// hash and deflate them; this thread appends the results to the pack as they come.
+/// Meanwhile another thread streams the files known to be large into the chunk store.
+fn read_in_parallel<'f, P>(
+    ctx: &Context<'_>,
+    writers: &mut Writers<'_>,
+    split: &Split<'f>,
+    done: &AtomicU64,
+    progress: &P,
+    draft: &mut Draft,
+) -> Result<ReadInParallel<'f>>
+where
+    P: Fn(Option<&str>) + Sync,
+{
+    let (root, config, job) = (ctx.root, ctx.config, ctx.job);
+    let Writers { chunks, history } = writers;
+    let readers = rayon::ThreadPoolBuilder::new()
+        .num_threads(READERS)
+        .thread_name(|i| format!("kura-read-{i}"))
+        .build()
+        .map_err(|e| Error::internal(format!("cannot start reader threads: {e}")))?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Outcome)>(READ_QUEUE);
+    let small_ref = &split.small;
+    let cancelled = job.flag();
+    let budget = ReadBudget::default();
+    let budget = &budget;
+    std::thread::scope(|scope| -> Result<ReadInParallel<'f>> {
+        scope.spawn(move || {
+            readers.install(|| {
+                small_ref
+                    .par_iter()
+                    .enumerate()
+                    .for_each_with(tx, |tx, (i, f)| {
+                        if cancelled.load(Ordering::Relaxed) {
+                            return;
+                        }
+                        budget.take(f.size);
+                        let _ = tx.send((i, read_small(root, f, config)));
+                    })
+            })
+        });
+        let large_ref = &split.large;
+        let storing = std::thread::Builder::new()
+            .name("kura-large".into())
+            .spawn_scoped(scope, move || {
+                store_large(chunks, root, large_ref, job, done, progress)
+            })
+            .map_err(|e| Error::internal(format!("cannot start a thread: {e}")))?;
+        let _closing = CloseOnDrop(budget);
+        let found_large = append_small(rx, &split.small, budget, history, done, progress, draft)?;
+        let stored_large = storing
+            .join()
+            .unwrap_or_else(|_| Err(Error::internal("storing large files panicked")))?;
+        Ok(ReadInParallel {
+            stored_large,
+            found_large,
+        })
+    })
+}
+
+/// Appends the readers' blobs to the pack as they come, with their entries; returns the files
+/// found to be binary once read.
+fn append_small<'f>(
+    rx: std::sync::mpsc::Receiver<(usize, Outcome)>,
+    small: &[&'f ScannedFile],
+    budget: &ReadBudget,
+    history: &mut HistoryPack<'_>,
+    done: &AtomicU64,
+    progress: &impl Fn(Option<&str>),
+    draft: &mut Draft,
+) -> Result<Vec<&'f ScannedFile>> {
+    let mut found_large: Vec<&ScannedFile> = Vec::new();
+    let mut last_report = std::time::Instant::now();
+    for (i, outcome) in rx {
+        let f = small[i];
+        budget.give(f.size);
+        match outcome {
+            Outcome::Git(obj) => {
+                history.add_new(&obj)?;
+                done.fetch_add(f.size, Ordering::Relaxed);
+                draft.files_read += 1;
+                draft.entries.push(Entry {
+                    path: f.rel.clone(),
+                    mode: f.git_mode(),
+                    oid: obj.oid,
+                    layer: Layer::Git,
+                    stat: Some(f.stat()),
+                    last_version: None,
+                    size: f.size,
+                    dirty: true,
+                });
+            }
+            Outcome::Large => found_large.push(f),
+            Outcome::Skipped(reason) => draft.skipped.push(SkippedFile {
+                path: f.rel.clone(),
+                reason,
+            }),
+        }
+        if last_report.elapsed() >= PROGRESS_INTERVAL {
+            progress(None);
+            last_report = std::time::Instant::now();
+        }
+    }
+    Ok(found_large)
+}
+
+/// Stores a pointer blob in the pack for each file stored in the chunk store, with its entry.
+fn add_pointers<'f>(
+    config: &Config,
+    history: &mut HistoryPack<'_>,
+    outcomes: impl Iterator<Item = LargeOutcome<'f>>,
+    draft: &mut Draft,
+) -> Result<()> {
+    for outcome in outcomes {
+        let (f, stored) = match outcome {
+            LargeOutcome::Stored(f, stored) => (f, stored),
+            LargeOutcome::Skipped(f, reason) => {
+                draft.skipped.push(SkippedFile {
+                    path: f.rel.clone(),
+                    reason,
+                });
+                continue;
+            }
+        };
+        draft.files_read += 1;
+        let pointer = Pointer {
+            size: stored.size,
+            hash: stored.hash,
+            chunks: stored.chunks,
+        }
+        .encode();
+        let obj = EncodedObject::encode(
+            ObjectKind::Blob,
+            &pointer,
+            config.storage.history_compression_level,
+        );
+        history.add_new(&obj)?;
+        draft.entries.push(Entry {
+            path: f.rel.clone(),
+            mode: f.git_mode(),
+            oid: obj.oid,
+            layer: Layer::Chunks,
+            stat: Some(f.stat()),
+            last_version: None,
+            size: stored.size,
+            dirty: true,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! The snapshot's tunables in one place: what is read again, how many threads read, how much
+//! waits in memory, and where a file is stored before it is read.
+
+use std::time::Duration;
+
+/// Files changed less than this long before the scan are re-read even when their stat data
+/// matches the cache (their mtime may not have ticked yet after a write).
+pub(super) const RACY_WINDOW_NS: i64 = 2_000_000_000;
+
+/// Threads reading and compressing small files: more than the cores, since reads wait on the
+/// disk (a cold tree of 50,000 files is read about twice as fast with 8 readers as with 2).
+pub(super) const READERS: usize = 8;
+
+/// Encoded small files waiting to be appended to the pack.
+pub(super) const READ_QUEUE: usize = 64;
+
+/// Bytes of small files being read or waiting for the pack: a reader waits before a file that
+/// would go over (unless nothing is in flight), so memory stays bounded when many files near
+/// `large_file_threshold` come at once.
+pub(super) const READ_BUDGET: u64 = 32 << 20;
+
+/// Bytes read to decide whether a file is binary.
+pub(super) const BINARY_SNIFF: usize = 8192;
+
+/// Files with one of the `chunk_extensions` go to the chunk store unread from this size on;
+/// smaller ones are read like any other.
+pub(super) const CHUNK_EXTENSION_MIN_SIZE: u64 = 4096;
+
+/// How often the read stage reports progress while it appends small files to the pack.
+pub(super) const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
