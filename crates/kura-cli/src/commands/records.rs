@@ -1,19 +1,20 @@
 //! `kura record ...`: records of a project (`--project`) or of the vault, over the engine's
 //! `Records`.
 
-use std::fmt::Write as _;
 use std::io::Read;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use kura_api::Api;
 use kura_core::{
-    CollectionSettings, Error, ErrorKind, Record, RecordDelete, RecordFilter, RecordOp, RecordPage,
-    RecordPut, RecordQuery,
+    CollectionSettings, Error, ErrorKind, RecordDelete, RecordFilter, RecordOp, RecordPut,
+    RecordQuery,
 };
-use serde_json::{json, Value};
+use serde_json::Value;
 
+use super::invalid;
 use crate::print::Out;
 
 #[derive(Args)]
@@ -125,10 +126,6 @@ enum RecordCmd {
     },
 }
 
-fn invalid(message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::InvalidInput, message)
-}
-
 fn read_input(file: Option<&std::path::Path>) -> Result<String, Error> {
     let mut text = String::new();
     match file.filter(|f| f.as_os_str() != "-") {
@@ -194,6 +191,34 @@ fn parse_condition(c: &str) -> Result<RecordFilter, Error> {
     )))
 }
 
+/// The document of a put: given on the command line, or read from standard input ("-" or
+/// absent).
+fn document(value: Option<&str>) -> Result<Value, Error> {
+    let text = match value {
+        Some(v) if v != "-" => v.to_string(),
+        _ => read_input(None)?,
+    };
+    parse_json(&text, "the document")
+}
+
+/// The conditions of a query, each as [`parse_condition`] reads it.
+fn parse_conditions(conditions: &[String]) -> Result<Vec<RecordFilter>, Error> {
+    conditions.iter().map(|c| parse_condition(c)).collect()
+}
+
+/// The JSON Schema a collection has now, if any.
+fn current_schema(
+    api: &Arc<Api>,
+    project: Option<&str>,
+    collection: &str,
+) -> Result<Option<Value>, Error> {
+    Ok(api
+        .record_collections(project)?
+        .into_iter()
+        .find(|c| c.name == collection)
+        .and_then(|c| c.schema))
+}
+
 /// The operations of a batch: a JSON array, `{"ops": [...]}`, or one operation per line.
 fn parse_ops(text: &str) -> Result<Vec<RecordOp>, Error> {
     let trimmed = text.trim_start();
@@ -212,54 +237,14 @@ fn parse_ops(text: &str) -> Result<Vec<RecordOp>, Error> {
         .collect()
 }
 
-fn one_line(v: &Value, width: usize) -> String {
-    let text = v.to_string();
-    if text.chars().count() <= width {
-        text
-    } else {
-        let cut: String = text.chars().take(width.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
-}
-
-fn page_text(page: &RecordPage) -> String {
-    let mut text = String::new();
-    let width = page
-        .records
-        .iter()
-        .map(|r| r.key.chars().count())
-        .max()
-        .unwrap_or(3)
-        .clamp(3, 40);
-    for r in &page.records {
-        let _ = writeln!(
-            text,
-            "{:<width$}  rev {:<6}  {}",
-            r.key,
-            r.rev,
-            one_line(&r.value, 80)
-        );
-    }
-    if page.records.is_empty() {
-        text.push_str("No records.\n");
-    }
-    if let Some(next) = &page.next {
-        let _ = writeln!(text, "More: --cursor {next}");
-    }
-    text
-}
-
-fn record_text(r: &Record) -> String {
-    serde_json::to_string_pretty(&r.value).unwrap_or_default()
-}
-
 /// Through the service, which announces the writes (`records.changed`) as every other door's.
-pub fn run(args: &RecordArgs, api: &Arc<Api>, out: &Out) -> Result<(), Error> {
+/// Longer than 100 lines only for its 8 subcommands' fields: each arm takes them, calls one
+/// operation of the service and hands the result to the printer.
+pub fn run(args: &RecordArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
     let project = args.project.as_deref();
     match &args.cmd {
         RecordCmd::Get { collection, key } => {
-            let r = api.record_get(project, collection, key)?;
-            out.done_json(&record_text(&r), json!(r));
+            out.record(&api.record_get(project, collection, key)?);
         }
         RecordCmd::Put {
             collection,
@@ -269,27 +254,14 @@ pub fn run(args: &RecordArgs, api: &Arc<Api>, out: &Out) -> Result<(), Error> {
             create,
             ttl,
         } => {
-            let text = match value.as_deref() {
-                Some(v) if v != "-" => v.to_string(),
-                _ => read_input(None)?,
+            let put = RecordPut {
+                collection: collection.clone(),
+                key: key.clone(),
+                value: document(value.as_deref())?,
+                if_rev: if *create { Some(0) } else { *if_rev },
+                ttl_secs: *ttl,
             };
-            let r = api.record_put(
-                project,
-                RecordPut {
-                    collection: collection.clone(),
-                    key: key.clone(),
-                    value: parse_json(&text, "the document")?,
-                    if_rev: if *create { Some(0) } else { *if_rev },
-                    ttl_secs: *ttl,
-                },
-            )?;
-            out.done_json(
-                &format!(
-                    "Wrote '{}' in '{}' (revision {})",
-                    r.key, r.collection, r.rev
-                ),
-                json!(r),
-            );
+            out.record_written(&api.record_put(project, put)?);
         }
         RecordCmd::Delete {
             collection,
@@ -304,32 +276,12 @@ pub fn run(args: &RecordArgs, api: &Arc<Api>, out: &Out) -> Result<(), Error> {
                     if_rev: *if_rev,
                 },
             )?;
-            let text = if existed {
-                format!("Deleted '{key}' from '{collection}'")
-            } else {
-                format!("There was no record '{key}' in '{collection}'")
-            };
-            out.done_json(&text, json!({"existed": existed}));
+            out.record_deleted(collection, key, existed);
         }
         RecordCmd::List {
             collection: None, ..
         } => {
-            let list = api.record_collections(project)?;
-            let mut text = String::new();
-            for c in &list {
-                let _ = write!(text, "{:<24} {:>8} records", c.name, c.records);
-                if !c.indexes.is_empty() {
-                    let _ = write!(text, "  indexed: {}", c.indexes.join(", "));
-                }
-                if c.schema.is_some() {
-                    text.push_str("  schema");
-                }
-                text.push('\n');
-            }
-            if list.is_empty() {
-                text.push_str("No records yet.\n");
-            }
-            out.done_json(text.trim_end(), json!(list));
+            out.record_collections(&api.record_collections(project)?);
         }
         RecordCmd::List {
             collection: Some(collection),
@@ -344,7 +296,7 @@ pub fn run(args: &RecordArgs, api: &Arc<Api>, out: &Out) -> Result<(), Error> {
                 cursor.as_deref(),
                 *limit,
             )?;
-            out.done_json(page_text(&page).trim_end(), json!(page));
+            out.record_page(&page);
         }
         RecordCmd::Query {
             collection,
@@ -355,23 +307,19 @@ pub fn run(args: &RecordArgs, api: &Arc<Api>, out: &Out) -> Result<(), Error> {
             cursor,
         } => {
             let q = RecordQuery {
-                filters: conditions
-                    .iter()
-                    .map(|c| parse_condition(c))
-                    .collect::<Result<_, _>>()?,
+                filters: parse_conditions(conditions)?,
                 sort: sort.clone(),
                 desc: *desc,
                 limit: *limit,
                 cursor: cursor.clone(),
                 key_prefix: None,
             };
-            let page = api.record_query(project, collection, &q)?;
-            out.done_json(page_text(&page).trim_end(), json!(page));
+            out.record_page(&api.record_query(project, collection, &q)?);
         }
         RecordCmd::Batch { file } => {
             let ops = parse_ops(&read_input(file.as_deref())?)?;
             let done = api.record_batch(project, ops)?;
-            out.done_json(&format!("Applied {} operations", done.len()), json!(done));
+            out.records_applied(&done);
         }
         RecordCmd::Settings {
             collection,
@@ -382,11 +330,8 @@ pub fn run(args: &RecordArgs, api: &Arc<Api>, out: &Out) -> Result<(), Error> {
             let schema = match (schema, no_schema) {
                 (Some(f), _) => Some(parse_json(&read_input(Some(f))?, "the schema")?),
                 (None, true) => None,
-                (None, false) => api
-                    .record_collections(project)?
-                    .into_iter()
-                    .find(|c| c.name == *collection)
-                    .and_then(|c| c.schema),
+                // Neither: the schema stays as it is.
+                (None, false) => current_schema(api, project, collection)?,
             };
             let info = api.record_configure(
                 project,
@@ -396,33 +341,20 @@ pub fn run(args: &RecordArgs, api: &Arc<Api>, out: &Out) -> Result<(), Error> {
                     schema,
                 },
             )?;
-            let text = format!(
-                "'{}': {} records, indexed: {}, schema: {}",
-                info.name,
-                info.records,
-                if info.indexes.is_empty() {
-                    "nothing".to_string()
-                } else {
-                    info.indexes.join(", ")
-                },
-                if info.schema.is_some() { "yes" } else { "no" }
-            );
-            out.done_json(&text, json!(info));
+            out.record_collection(&info);
         }
         RecordCmd::Drop { collection } => {
             let n = api.record_drop_collection(project, collection)?;
-            out.done_json(
-                &format!("Deleted collection '{collection}' ({n} records)"),
-                json!({"records": n}),
-            );
+            out.collection_dropped(collection, n);
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn conditions_read_as_a_person_writes_them() {

@@ -3,9 +3,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use kura_api::Api;
 use kura_core::{Error, ErrorKind};
 use kura_server::{Bind, Scope, ServeOptions, Tokens};
 
@@ -194,7 +196,9 @@ fn link(vault: &std::path::Path, scope: Scope, open: bool, out: &Out) -> Result<
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run(args: &ServeArgs, vault: &std::path::Path, out: &Out) -> Result<ExitCode, Error> {
+/// `kura serve`: serves until stopped; `kura serve link` and `kura serve token` answer at once.
+pub fn run(args: &ServeArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
+    let vault = api.vault().root();
     if let Some(ServeCmd::Link { scope: s, open }) = &args.cmd {
         return link(vault, scope(s)?, *open, out);
     }
@@ -202,25 +206,12 @@ pub fn run(args: &ServeArgs, vault: &std::path::Path, out: &Out) -> Result<ExitC
         let tokens = Tokens::of_vault(vault);
         let scope = scope(s)?;
         match cmd {
-            None => {
-                let t = tokens.get_or_create(scope).map_err(io)?;
-                out.done_json(&t, serde_json::json!({"scope": scope, "token": t}));
-            }
-            Some(TokenCmd::Rotate { all }) => {
-                let fresh = tokens
+            None => out.token(scope, &tokens.get_or_create(scope).map_err(io)?),
+            Some(TokenCmd::Rotate { all }) => out.tokens_rotated(
+                &tokens
                     .rotate(if *all { None } else { Some(scope) })
-                    .map_err(io)?;
-                let text = fresh
-                    .iter()
-                    .map(|t| format!("{} {}", t.scope.as_str(), t.token))
-                    .collect::<Vec<_>>()
-                    .join("\n");
-                let json = fresh
-                    .iter()
-                    .map(|t| serde_json::json!({"scope": t.scope, "token": t.token}))
-                    .collect();
-                out.done_json(&text, serde_json::Value::Array(json));
-            }
+                    .map_err(io)?,
+            ),
         }
         return Ok(ExitCode::SUCCESS);
     }
