@@ -12,16 +12,13 @@ use rusqlite::params;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::detect::file_type_of;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::job::Job;
-use crate::model::{Project, ProjectStatus};
+use crate::model::{CachedFile, Layer, Project, ProjectStatus};
 use crate::vault::Vault;
 use crate::vault::VaultReader;
-
-// Named here too until the snapshot stages name them where they live.
-pub(crate) use crate::detect::file_type_of;
-pub(crate) use crate::model::{CachedFile, Layer};
 
 /// What a scanned entry is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

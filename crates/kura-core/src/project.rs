@@ -18,9 +18,7 @@ use crate::vault::Vault;
 use crate::vault::VaultReader;
 use crate::workspace::check_name;
 
-use crate::model::{ImportOptions, NewProject, ProjectEdit, ProjectFilter};
-// Named here too until the snapshot stages name them where they live.
-pub(crate) use crate::model::{Project, ProjectStatus};
+use crate::model::{ImportOptions, NewProject, Project, ProjectEdit, ProjectFilter, ProjectStatus};
 
 /// The columns of the project row itself (the first 17 that `project_from_row` reads).
 macro_rules! project_base_columns {
