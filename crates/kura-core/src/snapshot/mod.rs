@@ -188,14 +188,7 @@ impl Vault {
         opts: &SnapshotOptions,
         job: &Job,
     ) -> Result<SnapshotReport> {
-        let p = self.project(reference)?;
-        if p.status == ProjectStatus::Deleted {
-            return Err(Error::conflict(format!(
-                "project '{}' is in the trash; restore it before taking versions",
-                p.name
-            )));
-        }
-        self.require_folder(&p)?;
+        let p = self.project_to_snapshot(reference)?;
         let author = author_line(opts.author.as_deref().unwrap_or(""))?;
         let trigger = opts.trigger.unwrap_or_else(|| self.door());
         let _lock = self.lock_project(&p.id)?;
@@ -271,6 +264,20 @@ impl Vault {
             new_chunk_bytes,
             skipped: draft.skipped,
         })
+    }
+
+    /// The project `reference` names, if a version of it can be taken: not in the trash, its
+    /// folder present.
+    fn project_to_snapshot(&self, reference: &str) -> Result<Project> {
+        let p = self.project(reference)?;
+        if p.status == ProjectStatus::Deleted {
+            return Err(Error::conflict(format!(
+                "project '{}' is in the trash; restore it before taking versions",
+                p.name
+            )));
+        }
+        self.require_folder(&p)?;
+        Ok(p)
     }
 
     /// Takes a version of every active project (of the active workspace, or of all with

@@ -183,16 +183,9 @@ fn append_small<'f>(
                 history.add_new(&obj)?;
                 done.fetch_add(f.size, Ordering::Relaxed);
                 draft.files_read += 1;
-                draft.entries.push(Entry {
-                    path: f.rel.clone(),
-                    mode: f.git_mode(),
-                    oid: obj.oid,
-                    layer: Layer::Git,
-                    stat: Some(f.stat()),
-                    last_version: None,
-                    size: f.size,
-                    dirty: true,
-                });
+                draft
+                    .entries
+                    .push(changed_entry(f, obj.oid, Layer::Git, f.size));
             }
             Outcome::Large => found_large.push(f),
             Outcome::Skipped(reason) => draft.skipped.push(SkippedFile {
@@ -239,16 +232,24 @@ fn add_pointers<'f>(
             config.storage.history_compression_level,
         );
         history.add_new(&obj)?;
-        draft.entries.push(Entry {
-            path: f.rel.clone(),
-            mode: f.git_mode(),
-            oid: obj.oid,
-            layer: Layer::Chunks,
-            stat: Some(f.stat()),
-            last_version: None,
-            size: stored.size,
-            dirty: true,
-        });
+        draft
+            .entries
+            .push(changed_entry(f, obj.oid, Layer::Chunks, stored.size));
     }
     Ok(())
+}
+
+/// The entry of a file read now, whose content is stored in `layer` as `oid`: it changed in the
+/// new version (or its last version is found later, by comparing with the previous one).
+fn changed_entry(f: &ScannedFile, oid: [u8; 20], layer: Layer, size: u64) -> Entry {
+    Entry {
+        path: f.rel.clone(),
+        mode: f.git_mode(),
+        oid,
+        layer,
+        stat: Some(f.stat()),
+        last_version: None,
+        size,
+        dirty: true,
+    }
 }
