@@ -143,6 +143,10 @@ where
                     })
             })
         });
+        // From here on, however this ends, the budget closes, so that no reader waits on it
+        // for a writer that is gone (the scope waits for the readers before it returns): also
+        // when the large files' thread cannot start.
+        let _closing = CloseOnDrop(budget);
         let large_ref = &split.large;
         let storing = std::thread::Builder::new()
             .name("kura-large".into())
@@ -150,7 +154,6 @@ where
                 store_large(chunks, root, large_ref, job, done, progress)
             })
             .map_err(|e| Error::internal(format!("cannot start a thread: {e}")))?;
-        let _closing = CloseOnDrop(budget);
         let found_large = append_small(rx, &split.small, budget, history, done, progress, draft)?;
         let stored_large = storing
             .join()
