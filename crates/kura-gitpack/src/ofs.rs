@@ -206,7 +206,8 @@ fn encode_distance(mut distance: u64) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
-    use std::process::Command;
+
+    use kura_test_support::git;
 
     use super::*;
     use crate::copy::ofs_distance;
@@ -230,21 +231,6 @@ mod tests {
         }
         assert_eq!(encode_distance(127).len(), 1);
         assert_eq!(encode_distance(128).len(), 2);
-    }
-
-    fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .output()
-            .expect("git is needed for these tests");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
     }
 
     /// Counts entries by type (6 OFS_DELTA, 7 REF_DELTA, ...) as `git verify-pack` lists them.

@@ -1,10 +1,27 @@
-//! What Kura's tests share: a free port on 127.0.0.1 and a real S3-compatible server
-//! (`rclone serve s3`) to back up to, share from and take away mid-run.
+//! What Kura's tests share: the real `git` to check histories with, a free port on 127.0.0.1
+//! and a real S3-compatible server (`rclone serve s3`) to back up to, share from and take away
+//! mid-run.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// Runs the real `git` in `dir` and insists it succeeds; answers its standard output.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("git is needed for these tests");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("git printed something that is not UTF-8")
+}
 
 /// A port on 127.0.0.1 that nothing listens on (at the time of asking).
 pub fn free_port() -> u16 {

@@ -4,22 +4,9 @@ use std::process::Command;
 
 use kura_core::ErrorKind;
 
-use crate::{write, Fixture};
+use kura_test_support::git;
 
-fn git(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::{write, Fixture};
 
 /// The bare repository of a project's history.
 fn history_dir(f: &Fixture, p: &kura_core::Project) -> std::path::PathBuf {
