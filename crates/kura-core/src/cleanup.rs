@@ -20,9 +20,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::RetentionConfig;
 use crate::error::{Error, Result};
+use crate::history::snapshot::dir_size;
 use crate::history::{self, Trigger};
 use crate::job::Job;
-use crate::snapshot::dir_size;
 use crate::staging::{self, Leftover};
 use crate::vault::Vault;
 use crate::vault::VaultReader;
@@ -500,8 +500,8 @@ impl Vault {
             .flatten()
             .map(|e| e.path())
             .collect();
-        let mut pb = crate::repack::pack_builder(&repo)?;
-        let mut inserted = crate::repack::insert_reachable(&repo, &mut pb, &[new_head])?;
+        let mut pb = crate::history::repack::pack_builder(&repo)?;
+        let mut inserted = crate::history::repack::insert_reachable(&repo, &mut pb, &[new_head])?;
         let (new_pack, name) =
             self.write_pack(&repo_path, &mut pb, &mut inserted, &p.name, || false)?;
         drop(pb);
@@ -522,7 +522,7 @@ impl Vault {
             tx.commit()?;
         }
         // Now the old packs and loose objects are unreferenced.
-        crate::repack::mark_repacked(&repo_path, &name)?;
+        crate::history::repack::mark_repacked(&repo_path, &name)?;
         let old_packs: Vec<std::path::PathBuf> = old_packs
             .into_iter()
             .filter(|f| f.extension().is_some_and(|e| e == "pack"))

@@ -25,20 +25,17 @@ pub mod author;
 mod catalog;
 mod changes;
 mod cleanup;
-mod cold;
 pub mod config;
 mod detect;
 mod discard;
 mod durable;
 mod error;
-mod export;
 #[doc(hidden)]
 pub mod filelist;
 mod files;
 mod gitops;
 mod history;
 pub mod human;
-mod import;
 mod job;
 mod links;
 mod listing;
@@ -49,17 +46,12 @@ mod project;
 mod quota;
 mod rawframe;
 mod records;
-mod repack;
-mod restore;
-mod snapshot;
 mod staging;
 mod stats;
 mod template;
-mod unpack;
 mod upload;
 mod vault;
 mod verify;
-mod versions;
 mod workspace;
 
 pub use archive::{sha256_of as sha256_file, ArchiveInfo, ArchiveVerifyReport, ExtractReport};
@@ -67,19 +59,23 @@ pub use archive::{sha256_of as sha256_file, ArchiveInfo, ArchiveVerifyReport, Ex
 pub fn rename_durably(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
     durable::rename(from, to)
 }
+pub use archive::cold::ColdCopy;
+pub use archive::export::{ExportedVersion, EXPORT_ZSTD_LEVEL};
+pub use archive::import::ImportArchiveOptions;
 pub use changes::{Changes, CHANGE_LOG_SECS};
 pub use cleanup::{
     CleanupCategory, CleanupCategoryReport, CleanupItem, CleanupOptions, CleanupReport,
 };
-pub use cold::ColdCopy;
 pub use config::{parse_rate, AutoSnapshot, ByteSize, Config, NetworkConfig};
 pub use durable::FileLock;
 pub use error::{Error, ErrorKind, Result};
-pub use export::{ExportedVersion, EXPORT_ZSTD_LEVEL};
 pub use files::{FileEntry, FilePreview, FileState, PreviewKind, SkippedFile, UploadReport};
 pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
+pub use history::repack::{RepackReport, MANY_PACKS, REPACK_AFTER_IDLE_SECS};
+pub use history::restore::{RestorePlan, RestoreReport};
+pub use history::snapshot::{SnapshotOptions, SnapshotReport};
+pub use history::versions::{Change, Diff, FileDiff};
 pub use history::{ChangeCounts, Trigger, Version};
-pub use import::ImportArchiveOptions;
 pub use job::{Job, Progress};
 #[cfg(feature = "utoipa")]
 pub use model::tag_list;
@@ -92,13 +88,9 @@ pub use records::{
     CollectionInfo, CollectionSettings, Record, RecordDelete, RecordFilter, RecordOp,
     RecordOpResult, RecordPage, RecordPut, RecordQuery, Records, VAULT_SCOPE,
 };
-pub use repack::{RepackReport, MANY_PACKS, REPACK_AFTER_IDLE_SECS};
-pub use restore::{RestorePlan, RestoreReport};
-pub use snapshot::{SnapshotOptions, SnapshotReport};
 pub use stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};
 pub use template::Template;
 pub use upload::Upload;
 pub use vault::{ChunkHold, Clock, SystemClock, Vault, VaultReader, DEFAULT_WORKSPACE};
 pub use verify::{GcReport, Problem, VerifyReport};
-pub use versions::{Change, Diff, FileDiff};
 pub use workspace::{check_project_name, Workspace};

@@ -10,8 +10,8 @@ use crate::catalog;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::history;
+use crate::history::snapshot::SnapshotOptions;
 use crate::job::Job;
-use crate::snapshot::SnapshotOptions;
 use crate::staging::Staging;
 use crate::template;
 use crate::vault::Vault;
@@ -318,9 +318,14 @@ impl Vault {
         let tmpl = self.template(template_name)?;
         let folder = self.unique_project_folder(&new.name)?;
         durable::create_dir_all(&folder)?;
-        if let Err(e) = template::write_into(&tmpl, &folder)
-            .and_then(|_| self.check_quota(None, &new.name, crate::snapshot::dir_size(&folder), 0))
-        {
+        if let Err(e) = template::write_into(&tmpl, &folder).and_then(|_| {
+            self.check_quota(
+                None,
+                &new.name,
+                crate::history::snapshot::dir_size(&folder),
+                0,
+            )
+        }) {
             let _ = std::fs::remove_dir_all(&folder);
             return Err(e);
         }

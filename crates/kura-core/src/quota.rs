@@ -12,10 +12,10 @@
 use rusqlite::params;
 use serde::Serialize;
 
+use crate::archive::unpack::Budget;
 use crate::config::ByteSize;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Project;
-use crate::unpack::Budget;
 use crate::vault::VaultReader;
 
 /// How close a usage is to its limit.

@@ -14,10 +14,10 @@ use serde::Serialize;
 
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
+use crate::history::snapshot::SnapshotOptions;
 use crate::history::{self, TreeFile, Trigger, Version};
 use crate::job::Job;
 use crate::pointer::Pointer;
-use crate::snapshot::SnapshotOptions;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 

@@ -27,6 +27,15 @@
 //! compresses the rest (multithreaded zstd, with a checksum) into the frames after it. A
 //! cancelled or failed archive leaves no file and the project untouched. The SHA-256 of the file is recorded in the catalog
 //! (`sha256sum` checks it without Kura) and checked again by unarchive and verify.
+//!
+//! Unpacking an archive safely, whatever it holds, is [`unpack`]'s; importing one made
+//! elsewhere is [`import`]'s; a version packed as a `tar.zst` for someone else is [`export`]'s;
+//! which archives have a verified copy at a backup target (the cold tier) is [`cold`]'s.
+
+pub(crate) mod cold;
+pub(crate) mod export;
+pub(crate) mod import;
+pub(crate) mod unpack;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
@@ -41,16 +50,16 @@ use sha2::{Digest, Sha256};
 use crate::catalog;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
+use crate::history::snapshot::SnapshotOptions;
 use crate::history::{self, Trigger};
 use crate::job::Job;
 use crate::model::{Project, ProjectStatus};
 use crate::pointer::Pointer;
 use crate::rawframe;
-use crate::snapshot::SnapshotOptions;
 use crate::staging::Staging;
-use crate::unpack::{self, Format};
 use crate::vault::Vault;
 use crate::vault::VaultReader;
+use unpack::Format;
 
 /// Buffer between the compressor and the archive file.
 const WRITE_BUFFER: usize = 1 << 20;

@@ -1,5 +1,12 @@
 //! Each project's history is a bare git repository: versions are commits on `refs/heads/main`.
-//! This module reads them: versions, their files, and references to them.
+//! This room holds what happens to versions: they are written ([`snapshot`]), listed and
+//! compared ([`versions`]), brought back ([`restore`]) and packed tight ([`repack`]). This file
+//! reads them: versions, their files, and references to them.
+
+pub(crate) mod repack;
+pub(crate) mod restore;
+pub(crate) mod snapshot;
+pub(crate) mod versions;
 
 use std::path::Path;
 

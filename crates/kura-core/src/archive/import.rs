@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::archive::unpack::{self, Format};
 use crate::archive::Target;
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::model::Project;
-use crate::unpack::{self, Format};
 use crate::vault::Vault;
 
 /// How to import an archive file.
