@@ -47,7 +47,6 @@ mod target;
 mod verify;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use kura_core::{Clock, Error, ErrorKind, Job, Progress, Result, SystemClock, Vault};
@@ -437,105 +436,7 @@ impl<'v> Backups<'v> {
     /// cool-down passes or a test succeeds). The run is recorded whatever happens; an error of
     /// kind `unavailable` means "wait for the target", not a failure of the data.
     pub fn run_backup(&self, name: &str, job: &Job) -> Result<RunReport> {
-        let target = self.target(name)?;
-        let _lock = lock::lock_local(self.root(), name)?;
-        let mut state = State::open(self.root())?;
-        let now = self.now();
-        state.close_interrupted(name, now)?;
-        resting(name, &state.health(name)?, now)?;
-        let run_id = hex::encode(crypto::random::<8>()?);
-        state.start_run(&run_id, name, now)?;
-        let mut counters = state::Counters::default();
-        let clock = self.clock.clone();
-        // Nothing waits for what it does not need: the vault is scanned on a thread while the
-        // target is opened, and under the target's lock the key is derived (slow on purpose) on
-        // another while the target's packs are listed.
-        let stop_scan = AtomicBool::new(false);
-        let result = std::thread::scope(|s| {
-            let scan = s.spawn(|| run::scan(self.vault, name, now, &stop_scan));
-            // Leaving early (the target is unavailable, the passphrase wrong...) stops the scan
-            // instead of waiting for it; on the way through, the run has joined it already.
-            let _stop_scan = StopOnDrop(&stop_scan);
-            let scan = move || {
-                scan.join()
-                    .map_err(|_| Error::new(ErrorKind::Internal, "the scan thread panicked"))?
-            };
-            let store = Store::open(&target, self.timeouts())?;
-            let config = repo::read_config(&store, name, target.encrypt)?;
-            let tlock = lock::TargetLock::acquire(&store, name, &run_id, "backup", now)?;
-            let (keys, listing) = std::thread::scope(|k| {
-                let keys = k.spawn(|| {
-                    repo::unlock(&config, name, || {
-                        target::secret(name, target::SecretKind::Passphrase)
-                    })
-                });
-                let listing = run::PackListing::read(&store);
-                let keys = keys
-                    .join()
-                    .map_err(|_| Error::new(ErrorKind::Internal, "the key thread panicked"))
-                    .and_then(|k| k);
-                (keys, listing)
-            });
-            let (keys, listing) = match (keys, listing) {
-                (Ok(keys), Ok(listing)) => (keys, listing),
-                (Err(e), _) | (_, Err(e)) => {
-                    let _ = tlock.release(&store);
-                    return Err(e);
-                }
-            };
-            let session = Session {
-                target: target.clone(),
-                store,
-                keys,
-                config,
-            };
-            lock::hold(&session.store, tlock, &|| clock.now(), |heartbeat| {
-                run::backup(
-                    self.vault,
-                    &session,
-                    &mut state,
-                    &|| clock.now(),
-                    job,
-                    &mut counters,
-                    heartbeat,
-                    listing,
-                    scan,
-                )
-            })
-        });
-        let finished = self.now();
-        let mut record = RunRecord {
-            id: run_id,
-            target: name.into(),
-            started: now,
-            finished: Some(finished),
-            result: RunResult::Ok,
-            backup_id: None,
-            files: counters.files,
-            bytes_read: counters.bytes_read,
-            bytes_sent: counters.bytes_sent,
-            new_blobs: counters.new_blobs,
-            error_code: None,
-            error: None,
-        };
-        match &result {
-            Ok(info) => record.backup_id = Some(info.id.clone()),
-            Err(e) => {
-                record.result = match e.kind() {
-                    ErrorKind::Unavailable => RunResult::Unavailable,
-                    ErrorKind::Cancelled => RunResult::Cancelled,
-                    _ => RunResult::Failed,
-                };
-                record.error_code = Some(e.kind().code().into());
-                record.error = Some(e.message().into());
-            }
-        }
-        state.finish_run(&record)?;
-        state.record_outcome(name, finished, result.as_ref().err())?;
-        Ok(RunReport {
-            run: record,
-            backup: result?,
-        })
+        run::run(self, name, job)
     }
 
     /// Past runs, newest first (of one target, or of all), at most `limit`.
@@ -691,15 +592,6 @@ fn resting(name: &str, health: &TargetHealth, now: i64) -> Result<()> {
             ),
         )),
         None => Ok(()),
-    }
-}
-
-/// Sets its flag when dropped.
-struct StopOnDrop<'a>(&'a AtomicBool);
-
-impl Drop for StopOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
     }
 }
 

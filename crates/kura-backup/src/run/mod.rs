@@ -16,6 +16,10 @@
 //! indexed; the file cache is saved last. A crash leaves packs no backup names (prune collects
 //! them), never a manifest that names a missing pack.
 //!
+//! [`run`] starts the run in the local state ([`record`]), opens the target ([`open`]) while
+//! [`scan`] lists the vault on a thread, runs [`backup`] under the target's lock, and records
+//! how the run ended ([`record`]) whatever happened.
+//!
 //! [`backup`] runs the stages in this order, each in its own file:
 //! 1. [`listing`]: what the target holds: the outbox sent first, the blob cache synced with the
 //!    target's packs, the latest backup's id;
@@ -31,30 +35,111 @@
 
 mod listing;
 mod manifest;
+mod open;
 mod pack;
 mod read;
+mod record;
 mod scan;
 mod throttle;
 mod tunables;
 mod walk;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use kura_core::{Job, Result, Vault};
+use kura_core::{Error, ErrorKind, Job, Result, Vault};
 
-pub(crate) use self::listing::PackListing;
-pub(crate) use self::scan::{scan, Scan};
-use crate::lock::Heartbeat;
+use self::listing::PackListing;
+use self::open::Opened;
+use self::record::Started;
+use self::scan::Scan;
+use crate::lock::{self, Heartbeat};
 use crate::manifest::BackupInfo;
 use crate::outbox;
 use crate::session::Session;
 use crate::state::{Counters, State};
+use crate::target::Target;
+use crate::{Backups, RunReport};
 
 /// A file, folder or link to back up.
 struct Item {
     name: String,
     abs: PathBuf,
     meta: std::fs::Metadata,
+}
+
+/// Backs the vault up to target `name` now (see [`Backups::run_backup`]): the run is started,
+/// the backup made, and the run recorded whatever happened.
+pub(crate) fn run(backups: &Backups, name: &str, job: &Job) -> Result<RunReport> {
+    let target = backups.target(name)?;
+    let _lock = lock::lock_local(backups.root(), name)?;
+    let mut state = State::open(backups.root())?;
+    let started = record::start(&state, name, backups.now())?;
+    let mut counters = Counters::default();
+    let result = open_and_back_up(
+        backups,
+        &target,
+        name,
+        &started,
+        &mut state,
+        &mut counters,
+        job,
+    );
+    let finished = backups.now();
+    record::finish(&state, name, started, finished, &counters, result)
+}
+
+/// Opens the target and runs the [`backup`] under its lock, the vault scanned meanwhile.
+fn open_and_back_up(
+    backups: &Backups,
+    target: &Target,
+    name: &str,
+    started: &Started,
+    state: &mut State,
+    counters: &mut Counters,
+    job: &Job,
+) -> Result<BackupInfo> {
+    let (now, run_id) = (started.at, started.id.as_str());
+    let clock = backups.clock.clone();
+    // Nothing waits for what it does not need: the vault is scanned on a thread while the
+    // target is opened, and under the target's lock the key is derived (slow on purpose) on
+    // another while the target's packs are listed.
+    let stop_scan = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let scan = s.spawn(|| scan::scan(backups.vault, name, now, &stop_scan));
+        // Leaving early (the target is unavailable, the passphrase wrong...) stops the scan
+        // instead of waiting for it; on the way through, the run has joined it already.
+        let _stop_scan = StopOnDrop(&stop_scan);
+        let scan = move || {
+            scan.join()
+                .map_err(|_| Error::new(ErrorKind::Internal, "the scan thread panicked"))?
+        };
+        let Opened {
+            session,
+            lock: tlock,
+            listing,
+        } = open::open(target, name, run_id, now, backups.timeouts())?;
+        lock::hold(&session.store, tlock, &|| clock.now(), |heartbeat| {
+            let ctx = Context {
+                vault: backups.vault,
+                session: &session,
+                job,
+                now: &|| clock.now(),
+                heartbeat,
+                outbox: outbox::dir(backups.vault.root(), &session.target.name),
+            };
+            backup(&ctx, state, counters, listing, scan)
+        })
+    })
+}
+
+/// Sets its flag when dropped.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// What every stage of one run reads.
@@ -71,30 +156,17 @@ struct Context<'a> {
     outbox: PathBuf,
 }
 
-/// Runs one backup of `vault` to the open session, whose lock object `heartbeat` keeps; returns
-/// the manifest's summary. `listing` was read under the lock; `scan` waits for the run's
-/// [`Scan`], made meanwhile.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn backup(
-    vault: &Vault,
-    session: &Session,
+/// Runs one backup of the vault to the open session, whose lock object the context's heartbeat
+/// keeps; returns the manifest's summary. `listing` was read under the lock; `scan` waits for
+/// the run's [`Scan`], made meanwhile.
+fn backup(
+    ctx: &Context,
     state: &mut State,
-    now: &dyn Fn() -> i64,
-    job: &Job,
     counters: &mut Counters,
-    heartbeat: &Heartbeat,
     listing: PackListing,
     scan: impl FnOnce() -> Result<Scan>,
 ) -> Result<BackupInfo> {
-    let ctx = Context {
-        vault,
-        session,
-        job,
-        now,
-        heartbeat,
-        outbox: outbox::dir(vault.root(), &session.target.name),
-    };
-    let held = listing::catch_up(&ctx, state, counters, listing)?;
+    let held = listing::catch_up(ctx, state, counters, listing)?;
     let Scan {
         _hold,
         started,
@@ -103,17 +175,11 @@ pub(crate) fn backup(
         projects,
         old_cache,
     } = scan()?;
-    let backed = read::read_and_pack(&ctx, state, counters, &items, &old_cache, &held.known)?;
+    let backed = read::read_and_pack(ctx, state, counters, &items, &old_cache, &held.known)?;
     let contents = manifest::contents(backed, &old_cache, counters);
     let latest = held.latest.as_deref();
-    let info = manifest::write(
-        &ctx,
-        counters,
-        (started, latest),
-        projects,
-        contents.entries,
-    )?;
-    state.save_file_cache(&session.target.name, &contents.gone, &contents.put)?;
+    let info = manifest::write(ctx, counters, (started, latest), projects, contents.entries)?;
+    state.save_file_cache(&ctx.session.target.name, &contents.gone, &contents.put)?;
     let _ = std::fs::remove_file(&catalog_copy);
     let _ = std::fs::remove_file(scan::records_copy(&catalog_copy));
     Ok(info)
