@@ -32,43 +32,50 @@
 //! elsewhere is [`import`]'s; a version packed as a `tar.zst` for someone else is [`export`]'s;
 //! which archives have a verified copy at a backup target (the cold tier) is [`cold`]'s.
 
+mod bundle;
 pub(crate) mod cold;
 pub(crate) mod export;
+mod folder;
+mod frames;
 pub(crate) mod import;
+mod large_files;
+mod prepare;
+mod record;
+mod streams;
+mod tail;
+mod tunables;
 pub(crate) mod unpack;
+mod write;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::{self, File};
-use std::io::{BufWriter, Read, Seek, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use git2::{ObjectType, Oid, Repository};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub(crate) use self::bundle::read_bundle;
+use self::tunables::READ_CHUNK;
 use crate::catalog;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
+use crate::history;
 use crate::history::snapshot::SnapshotOptions;
-use crate::history::{self, Trigger};
 use crate::job::Job;
 use crate::model::{Project, ProjectStatus};
-use crate::pointer::Pointer;
-use crate::rawframe;
 use crate::staging::Staging;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 use unpack::Format;
 
-/// Buffer between the compressor and the archive file.
-const WRITE_BUFFER: usize = 1 << 20;
-/// Bytes between progress reports and cancellation checks while reading a file.
-const READ_CHUNK: usize = 1 << 20;
 /// What `metadata.json` says it is.
 const FORMAT: &str = "kura-archive v1";
 /// The first line of a git bundle, version 2.
 const BUNDLE_HEADER: &[u8] = b"# v2 git bundle\n";
+/// What the tail of an archive fails with when the history bundle's thread failed.
+const BUNDLE_MISSING: &str = "the history bundle was not written";
 
 /// One archive in the vault.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -171,112 +178,6 @@ pub(crate) struct ArchiveMetadata {
     pub versions: u64,
 }
 
-/// Counts the bytes written into the compressor (the archive's content size).
-struct CountWriter<W> {
-    inner: W,
-    bytes: u64,
-}
-
-impl<W: Write> Write for CountWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// The marker inside an `io::Error` that means "the job was cancelled".
-#[derive(Debug)]
-struct CancelledIo;
-
-impl std::fmt::Display for CancelledIo {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("cancelled")
-    }
-}
-
-impl std::error::Error for CancelledIo {}
-
-fn is_cancel(e: &std::io::Error) -> bool {
-    e.get_ref().is_some_and(|i| i.is::<CancelledIo>())
-}
-
-/// What the tail of an archive fails with when the history bundle's thread failed.
-const BUNDLE_MISSING: &str = "the history bundle was not written";
-
-/// Fails writes with [`CancelledIo`] once `stop` says so.
-struct StopWriter<'a, W> {
-    inner: W,
-    stop: &'a dyn Fn() -> bool,
-}
-
-impl<W: Write> Write for StopWriter<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if (self.stop)() {
-            return Err(std::io::Error::other(CancelledIo));
-        }
-        self.inner.write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// Reads exactly `size` bytes of a file for the tar stream, reporting progress and stopping
-/// when the job is cancelled; a file that shrank or grew meanwhile is an error (the tar header
-/// already holds its size).
-struct FileReader<'a> {
-    inner: File,
-    left: u64,
-    path: &'a Path,
-    job: &'a Job,
-    progress: &'a mut Progress,
-}
-
-struct Progress {
-    done: u64,
-    total: u64,
-    reported: u64,
-}
-
-impl Read for FileReader<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.job.is_cancelled() {
-            return Err(std::io::Error::other(CancelledIo));
-        }
-        if self.left == 0 {
-            let mut probe = [0u8; 1];
-            return match self.inner.read(&mut probe)? {
-                0 => Ok(0),
-                _ => Err(std::io::Error::other(format!(
-                    "{} grew while it was being archived; archive again",
-                    self.path.display()
-                ))),
-            };
-        }
-        let want = buf.len().min(self.left as usize).min(READ_CHUNK);
-        let n = self.inner.read(&mut buf[..want])?;
-        if n == 0 {
-            return Err(std::io::Error::other(format!(
-                "{} shrank while it was being archived; archive again",
-                self.path.display()
-            )));
-        }
-        self.left -= n as u64;
-        let p = &mut self.progress;
-        p.done += n as u64;
-        if p.done - p.reported >= 8 << 20 {
-            p.reported = p.done;
-            self.job
-                .bytes("archiving", p.done, Some(p.total), self.path.to_str());
-        }
-        Ok(n)
-    }
-}
-
 /// A new random id (of an archive, of a discarded folder): 16 hex digits.
 pub(crate) fn new_archive_id() -> String {
     let mut buf = [0u8; 8];
@@ -292,270 +193,6 @@ pub(crate) fn new_archive_id() -> String {
     h.update(&now.to_le_bytes());
     h.update(&std::process::id().to_le_bytes());
     hex::encode(&h.finalize().as_bytes()[..8])
-}
-
-/// `(year, month, day)` of a Unix time, UTC.
-fn ymd(ts: i64) -> (i32, u8, u8) {
-    let t =
-        time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    (t.year(), t.month() as u8, t.day())
-}
-
-/// The history from `head` as a git bundle v2, ready to be written. Its pack joins the
-/// history's packs as they are (no object is inflated or compressed again) plus its few loose
-/// objects, so it is written at the speed of a copy (git's own packer would deflate every object
-/// again and search for deltas), and its length is known before it is written.
-pub(crate) struct Bundle<'a> {
-    header: Vec<u8>,
-    pack: kura_gitpack::JoinedPack<'a>,
-    loose: &'a [kura_gitpack::EncodedObject],
-}
-
-fn bundle_failed(e: &dyn std::fmt::Display) -> Error {
-    Error::new(
-        ErrorKind::Io,
-        format!("cannot write the history bundle: {e}"),
-    )
-}
-
-impl<'a> Bundle<'a> {
-    /// Plans the bundle of `repo` at `head`; `loose` are the repository's loose objects
-    /// ([`loose_objects`]).
-    pub(crate) fn plan(
-        repo: &Repository,
-        head: Oid,
-        loose: &'a [kura_gitpack::EncodedObject],
-    ) -> Result<Bundle<'a>> {
-        let mut header = BUNDLE_HEADER.to_vec();
-        header.extend_from_slice(format!("{head} HEAD\n{head} {}\n\n", history::BRANCH).as_bytes());
-        let pack = kura_gitpack::JoinedPack::plan(&repo.path().join("objects/pack"), loose)
-            .map_err(|e| bundle_failed(&e))?;
-        Ok(Bundle {
-            header,
-            pack,
-            loose,
-        })
-    }
-
-    /// Bytes the bundle takes.
-    pub(crate) fn len(&self) -> u64 {
-        self.header.len() as u64 + self.pack.len()
-    }
-
-    /// Writes the bundle to `out`. Returns the objects that may be chunk pointers: blobs that
-    /// start like one, objects whose start the copy could not see (deltas), and the loose
-    /// objects. Every other blob is certainly not a pointer.
-    pub(crate) fn write(&self, out: &mut dyn Write) -> Result<HashSet<Oid>> {
-        out.write_all(&self.header).map_err(|e| bundle_failed(&e))?;
-        let copied = self
-            .pack
-            .write(crate::pointer::MAGIC, out)
-            .map_err(|e| bundle_failed(&e))?;
-        let mut candidates: HashSet<Oid> = HashSet::new();
-        for id in copied.marked.iter().chain(&copied.deltas) {
-            candidates.insert(Oid::from_bytes(id)?);
-        }
-        for o in self.loose {
-            candidates.insert(Oid::from_bytes(&o.oid)?);
-        }
-        Ok(candidates)
-    }
-}
-
-/// The repository's loose objects (left by git itself, or by older versions of Kura), encoded as
-/// pack entries.
-fn loose_objects(repo: &Repository) -> Result<Vec<kura_gitpack::EncodedObject>> {
-    let objects = repo.path().join("objects");
-    let odb = repo.odb()?;
-    let mut found = Vec::new();
-    for dir in fs::read_dir(&objects).map_err(|e| Error::io("read", &objects, e))? {
-        let dir = dir.map_err(|e| Error::io("read", &objects, e))?;
-        let prefix = dir.file_name().to_string_lossy().into_owned();
-        if prefix.len() != 2 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
-            continue;
-        }
-        for f in fs::read_dir(dir.path()).map_err(|e| Error::io("read", &dir.path(), e))? {
-            let f = f.map_err(|e| Error::io("read", &dir.path(), e))?;
-            let rest = f.file_name().to_string_lossy().into_owned();
-            let Ok(oid) = Oid::from_str(&format!("{prefix}{rest}")) else {
-                continue;
-            };
-            let obj = odb.read(oid)?;
-            let kind = match obj.kind() {
-                ObjectType::Commit => kura_gitpack::ObjectKind::Commit,
-                ObjectType::Tree => kura_gitpack::ObjectKind::Tree,
-                ObjectType::Blob => kura_gitpack::ObjectKind::Blob,
-                ObjectType::Tag => kura_gitpack::ObjectKind::Tag,
-                _ => continue,
-            };
-            found.push(kura_gitpack::EncodedObject::encode(kind, obj.data(), 6));
-        }
-    }
-    Ok(found)
-}
-
-/// Reads a git bundle v2 into the (new, empty) bare repository at `repo_path`: indexes its pack
-/// and points `main` at the bundle's `refs/heads/main`. Returns that commit.
-pub(crate) fn read_bundle(bundle: &Path, repo_path: &Path) -> Result<Oid> {
-    let bad = |why: &str| {
-        Error::corrupt(format!(
-            "the history bundle {} is damaged ({why})",
-            bundle.display()
-        ))
-    };
-    let file = File::open(bundle).map_err(|e| Error::io("open", bundle, e))?;
-    let mut reader = std::io::BufReader::with_capacity(WRITE_BUFFER, file);
-    let mut line = Vec::new();
-    let read_line = |r: &mut std::io::BufReader<File>, line: &mut Vec<u8>| -> Result<()> {
-        line.clear();
-        std::io::BufRead::read_until(r, b'\n', line).map_err(|e| Error::io("read", bundle, e))?;
-        Ok(())
-    };
-    read_line(&mut reader, &mut line)?;
-    if line != BUNDLE_HEADER {
-        return Err(bad("it does not start with '# v2 git bundle'"));
-    }
-    let mut main = None;
-    loop {
-        read_line(&mut reader, &mut line)?;
-        if line.is_empty() {
-            return Err(bad("it ends before its pack"));
-        }
-        if line == b"\n" {
-            break;
-        }
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim_end();
-        if text.starts_with('-') {
-            return Err(bad("it needs prerequisite commits"));
-        }
-        if let Some((oid, name)) = text.split_once(' ') {
-            if name == history::BRANCH || (main.is_none() && name == "HEAD") {
-                main = Some(Oid::from_str(oid).map_err(|_| bad("a reference is not an id"))?);
-            }
-        }
-    }
-    let head = main.ok_or_else(|| bad("it has no refs/heads/main"))?;
-    let repo = history::open(repo_path)?;
-    let odb = repo.odb()?;
-    let mut writer = odb.packwriter()?;
-    std::io::copy(&mut reader, &mut writer).map_err(|e| bad(&e.to_string()))?;
-    writer.commit().map_err(|e| bad(e.message()))?;
-    repo.find_commit(head)
-        .map_err(|_| bad("its main commit is not in its pack"))?;
-    history::set_head(repo_path, head)?;
-    Ok(head)
-}
-
-/// Every distinct chunk pointer in the history from `head`, with the path it has in the
-/// latest version (if it is there). Only blobs in `candidates` are read, when it is given
-/// (see [`write_bundle`]); otherwise every blob is.
-fn history_pointers(
-    repo: &Repository,
-    head: Oid,
-    candidates: Option<&HashSet<Oid>>,
-) -> Result<Vec<(Pointer, Option<String>)>> {
-    let latest: HashMap<Oid, String> = history::files_of(repo, head)?
-        .into_iter()
-        .map(|f| (f.oid, f.path))
-        .collect();
-    let mut seen_trees: HashSet<Oid> = HashSet::new();
-    let mut seen_blobs: HashSet<Oid> = HashSet::new();
-    let mut out = Vec::new();
-    let mut walk = repo.revwalk()?;
-    walk.push(head)?;
-    for id in walk {
-        let commit = repo.find_commit(id?)?;
-        let mut stack = vec![commit.tree_id()];
-        while let Some(tid) = stack.pop() {
-            if !seen_trees.insert(tid) {
-                continue;
-            }
-            let tree = repo.find_tree(tid)?;
-            for e in tree.iter() {
-                match e.kind() {
-                    Some(ObjectType::Tree) => stack.push(e.id()),
-                    Some(ObjectType::Blob) if e.filemode() != 0o120000 => {
-                        if !seen_blobs.insert(e.id())
-                            || candidates.is_some_and(|c| !c.contains(&e.id()))
-                        {
-                            continue;
-                        }
-                        let blob = repo.find_blob(e.id())?;
-                        if Pointer::is_pointer(blob.content()) {
-                            out.push((
-                                Pointer::decode(blob.content())?,
-                                latest.get(&e.id()).cloned(),
-                            ));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn count_versions(repo: &Repository, head: Oid) -> Result<u64> {
-    let mut walk = repo.revwalk()?;
-    walk.push(head)?;
-    Ok(walk.count() as u64)
-}
-
-/// A file or folder of the working folder, in archive order.
-struct FolderEntry {
-    rel: PathBuf,
-    md: fs::Metadata,
-}
-
-/// Everything in the working folder (hidden, ignored and `.git` included), folders before
-/// their contents. Fifos, sockets and devices carry no data and are left out.
-fn folder_entries(root: &Path) -> Result<Vec<FolderEntry>> {
-    let mut out = Vec::new();
-    for e in walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .min_depth(1)
-    {
-        let e = e.map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot read {}: {e}; nothing was archived", root.display()),
-            )
-        })?;
-        let md = e.metadata().map_err(|err| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot read {}: {err}", e.path().display()),
-            )
-        })?;
-        let ft = md.file_type();
-        if !(ft.is_file() || ft.is_dir() || ft.is_symlink()) {
-            continue;
-        }
-        let rel = e
-            .path()
-            .strip_prefix(root)
-            .unwrap_or(e.path())
-            .to_path_buf();
-        // What could not be unpacked again is refused before anything is archived (folders come
-        // before their contents, so a folder's name is met first).
-        use std::os::unix::ffi::OsStrExt;
-        if let Err(problem) = crate::names::check_archived_name(e.file_name().as_bytes()) {
-            return Err(Error::new(
-                problem.kind(),
-                format!(
-                    "'{}' in {} cannot be archived: {}; rename or remove it and archive again (nothing was archived)",
-                    rel.display(),
-                    root.display(),
-                    problem.reason()
-                ),
-            ));
-        }
-        out.push(FolderEntry { rel, md });
-    }
-    Ok(out)
 }
 
 /// The catalog row as `ArchiveInfo`.
@@ -699,56 +336,9 @@ impl Vault {
     /// background: see [`Vault::purge_discarded`]). A linked project's folder belongs to the user
     /// and is left where it is (the archive holds a copy).
     pub fn archive_project(&self, reference: &str, job: &Job) -> Result<ArchiveInfo> {
-        let p = self.project(reference)?;
-        match p.status {
-            ProjectStatus::Active => {}
-            ProjectStatus::Archived => {
-                return Err(Error::conflict(format!(
-                    "project '{}' is already archived",
-                    p.name
-                )))
-            }
-            ProjectStatus::Deleted => {
-                return Err(Error::conflict(format!(
-                    "project '{}' is in the trash; restore it before archiving",
-                    p.name
-                )))
-            }
-        }
-        self.require_folder(&p)?;
+        let p = self.project_to_archive(reference)?;
         let started = std::time::Instant::now();
-        let snap = self.snapshot(
-            &p.id,
-            &SnapshotOptions {
-                message: Some("Before archive".into()),
-                trigger: Some(Trigger::BeforeArchive),
-                ..Default::default()
-            },
-            job,
-        )?;
-        if !snap.skipped.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Io,
-                format!(
-                    "project '{}' was not archived: {} file(s) could not be taken into a version ({}); fix their permissions or rename them, and archive again",
-                    p.name,
-                    snap.skipped.len(),
-                    snap.skipped
-                        .iter()
-                        .take(3)
-                        .map(|s| format!("'{}': {}", s.path, s.reason))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-        // The history goes in with deltas: rewritten now, unless a repack did it already.
-        match self.repack_history(&p, job) {
-            Ok(_) => {}
-            // Another repack of it is under way: the archive joins the packs as they are.
-            Err(e) if e.kind() == ErrorKind::Busy => {}
-            Err(e) => return Err(e),
-        }
+        self.version_before_archive(&p, job)?;
         tracing::debug!(elapsed = ?started.elapsed(), "archive: history repacked");
         let _lock = self.lock_project(&p.id)?;
         let p = self.project_by_id(&p.id)?;
@@ -757,402 +347,21 @@ impl Vault {
         let head = history::head(&repo)?
             .ok_or_else(|| Error::internal("a project without versions cannot be archived"))?;
         let now = self.now();
-        let (y, m, d) = ymd(now);
-        let dir_rel = format!("archives/{y:04}/{m:02}");
-        let dir = self.root().join(&dir_rel);
-        durable::create_dir_all(&dir)?;
-        let id = new_archive_id();
-        let file_name = format!(
-            "{}-{y:04}{m:02}{d:02}-{}.tar.zst",
-            crate::project::folder_name(&p.name),
-            &id[..8]
-        );
-        let dest = dir.join(&file_name);
-        let versions = count_versions(&repo, head)?;
-        let meta = ArchiveMetadata {
-            format: FORMAT.into(),
-            id: p.id.clone(),
-            name: p.name.clone(),
-            workspace: p.workspace.clone(),
-            kind: p.kind.clone(),
-            description: p.description.clone(),
-            linked: p.linked,
-            path: p.path.clone(),
-            git_remote: p.git_remote.clone(),
-            languages: p.languages.clone(),
-            frameworks: p.frameworks.clone(),
-            tags: p.tags.clone(),
-            metadata: p.metadata.clone(),
-            created_at: p.created_at,
-            updated_at: p.updated_at,
-            last_opened_at: p.last_opened_at,
-            archived_at: now,
-            logical_size: p.logical_size,
-            file_count: p.file_count,
-            head: Some(head.to_string()),
-            versions,
-        };
+        let place = self.archive_place(&p, now)?;
+        let versions = bundle::count_versions(&repo, head)?;
+        let meta = ArchiveMetadata::of(&p, head, now, versions);
         tracing::debug!(elapsed = ?started.elapsed(), "archive: version taken");
-        let written = self.write_archive(&p, &repo, head, &meta, &dest, job)?;
+        let written = self.write_archive(&p, &repo, head, &meta, &place.dest, job)?;
         tracing::debug!(elapsed = ?started.elapsed(), size = written.size, "archive: written");
         // The file is durable; now the catalog, then free the folder and history.
-        {
-            let mut db = self.db();
-            let tx = db.transaction()?;
-            tx.execute(
-                "INSERT INTO archives (id, project_id, project_name, workspace, path, size, content_size, file_count, versions, sha256, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                params![
-                    id,
-                    p.id,
-                    p.name,
-                    p.workspace,
-                    format!("{dir_rel}/{file_name}"),
-                    written.size as i64,
-                    written.content as i64,
-                    written.files as i64,
-                    versions as i64,
-                    written.sha256,
-                    now
-                ],
-            )?;
-            tx.execute(
-                "UPDATE projects SET status = 'archived', updated_at = ?1, stored_size = ?2, chunk_stored = 0 WHERE id = ?3",
-                params![now, written.size as i64, p.id],
-            )?;
-            crate::filelist::remove(&tx, &p.id)?;
-            tx.commit()?;
-        }
+        self.record_archive(&p, &place, &written, versions, now)?;
         tracing::debug!(elapsed = ?started.elapsed(), "archive: catalog updated");
         drop(repo);
         self.discard(&repo_path)?;
         if !p.linked && p.path.starts_with(self.projects_dir()) {
             self.discard(&p.path)?;
         }
-        self.archive_info(&id)
-    }
-
-    /// Streams the archive of `p` to `dest` (temp file, fsync, rename).
-    ///
-    /// Two threads write the file at once. The tar stream opens with `metadata.json` and the
-    /// history bundle, whose lengths are known before a byte is written; they go into a first
-    /// zstd frame of stored blocks (git has deflated the history already), whose size therefore
-    /// is known too. A thread writes that frame at the start of the file while this one
-    /// compresses the working folder (and the large files of earlier versions) into the frames
-    /// after it; then the first thread reads back and hashes what this one wrote.
-    fn write_archive(
-        &self,
-        p: &Project,
-        repo: &Repository,
-        head: Oid,
-        meta: &ArchiveMetadata,
-        dest: &Path,
-        job: &Job,
-    ) -> Result<Written> {
-        let dir = dest.parent().unwrap_or(self.root());
-        let config = self.config();
-        let top = PathBuf::from(crate::project::folder_name(&p.name));
-        job.files("scanning", 0, None);
-        // The folder is listed while the history goes into the archive.
-        let folder = p.path.clone();
-        let listing = std::thread::spawn(move || folder_entries(&folder));
-        let tmp = tempfile::Builder::new()
-            .prefix(".kura-tmp-")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-        let loose = loose_objects(repo)?;
-        let bundle = Bundle::plan(repo, head, &loose)?;
-        job.check()?;
-        let io = |e: std::io::Error| -> Error {
-            if is_cancel(&e) {
-                Error::cancelled()
-            } else if crate::error::is_disk_full(&e) {
-                Error::new(
-                    ErrorKind::DiskFull,
-                    format!(
-                        "the disk is full while writing {}; free some space and try again",
-                        dest.display()
-                    ),
-                )
-            } else {
-                Error::new(
-                    ErrorKind::Io,
-                    format!("cannot write the archive {}: {e}", dest.display()),
-                )
-            }
-        };
-        let threads = match config.archive.threads {
-            0 => std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1),
-            n => n as usize,
-        } as u32;
-
-        // The head of the tar stream: metadata.json first (so `tar -xO` finds it fast), then the
-        // bundle's tar header; the bundle and its padding follow.
-        let mut head_tar = tar::Builder::new(Vec::new());
-        head_tar.mode(tar::HeaderMode::Complete);
-        let meta_json = serde_json::to_vec_pretty(meta)
-            .map_err(|e| Error::internal(format!("cannot write metadata.json: {e}")))?;
-        let mut h = plain_header(meta_json.len() as u64, 0o644, meta.archived_at);
-        head_tar
-            .append_data(&mut h, top.join("metadata.json"), &meta_json[..])
-            .map_err(io)?;
-        if let Some((lines, collections)) = self.records_for_archive(&meta.id)? {
-            for (name, bytes) in [
-                (crate::records::ARCHIVE_RECORDS, lines),
-                (crate::records::ARCHIVE_COLLECTIONS, collections),
-            ] {
-                let mut h = plain_header(bytes.len() as u64, 0o644, meta.archived_at);
-                head_tar
-                    .append_data(&mut h, top.join(name), &bytes[..])
-                    .map_err(io)?;
-            }
-        }
-        let mut h = plain_header(bundle.len(), 0o644, meta.archived_at);
-        // Only the header: the bundle itself is written by the frame's thread.
-        head_tar
-            .append_data(&mut h, top.join("history.bundle"), std::io::empty())
-            .map_err(io)?;
-        let head_bytes = std::mem::take(head_tar.get_mut());
-        let padding = (512 - bundle.len() % 512) % 512;
-        let head_content = head_bytes.len() as u64 + bundle.len() + padding;
-        let head_len = rawframe::frame_len(head_content);
-
-        let frame_file = tmp
-            .as_file()
-            .try_clone()
-            .map_err(|e| Error::io("write", tmp.path(), e))?;
-        let mut tail_file = tmp
-            .as_file()
-            .try_clone()
-            .map_err(|e| Error::io("write", tmp.path(), e))?;
-        tail_file
-            .seek(std::io::SeekFrom::Start(head_len))
-            .map_err(io)?;
-        let published = rawframe::Published::default();
-        let (candidates_tx, candidates_rx) = std::sync::mpsc::channel();
-        let (tail, hashed) = std::thread::scope(|s| {
-            let frame_thread = s.spawn(|| {
-                let frame = rawframe::RawFrame::new(&frame_file, 0, head_content).map_err(io)?;
-                // Stops when the job is cancelled or the rest of the archive failed.
-                let mut frame = StopWriter {
-                    inner: frame,
-                    stop: &|| job.is_cancelled() || published.failed(),
-                };
-                frame.write_all(&head_bytes).map_err(io)?;
-                let candidates = bundle.write(&mut frame).map_err(|e| {
-                    if job.is_cancelled() {
-                        Error::cancelled()
-                    } else {
-                        e
-                    }
-                })?;
-                frame
-                    .write_all(&[0u8; 512][..padding as usize])
-                    .map_err(io)?;
-                let hasher = frame.inner.finish().map_err(|e| bundle_failed(&e))?;
-                let _ = candidates_tx.send(candidates);
-                rawframe::follow(&frame_file, head_len, &published, hasher).map_err(io)
-            });
-            let _end = rawframe::EndGuard(&published);
-            let sink = rawframe::Publishing {
-                file: tail_file,
-                published: &published,
-            };
-            let tail = listing
-                .join()
-                .unwrap_or_else(|_| Err(Error::internal("listing the folder failed")))
-                .and_then(|entries| {
-                    self.write_archive_tail(
-                        p,
-                        repo,
-                        head,
-                        meta,
-                        &top,
-                        &entries,
-                        BufWriter::with_capacity(WRITE_BUFFER, sink),
-                        threads,
-                        &candidates_rx,
-                        &io,
-                        job,
-                    )
-                });
-            published.end(tail.is_ok());
-            let hashed = frame_thread
-                .join()
-                .unwrap_or_else(|_| Err(Error::internal("the archive writer thread panicked")));
-            (tail, hashed)
-        });
-        // When the frame's thread fails, the tail only sees the bundle missing: its error is the
-        // one to tell. When the tail fails, the frame's thread stops and has nothing to tell.
-        let ((file_count, content, tail_len), hashed) = match (tail, hashed) {
-            (Ok(tail), Ok(hashed)) => (tail, hashed),
-            (Err(e), Err(frame)) if e.message() == BUNDLE_MISSING => return Err(frame),
-            (Err(e), _) | (_, Err(e)) => return Err(e),
-        };
-        let sha256 = hashed
-            .map(hex::encode)
-            .ok_or_else(|| Error::internal("the archive's checksum was not computed"))?;
-        job.check()?;
-        durable::sync_file(tmp.as_file(), dest)?;
-        // The name holds a new random id: it exists only by a clash, which is refused.
-        let tmp = tmp.into_temp_path();
-        kura_durable::rename_new(&tmp, dest).map_err(durable::failed)?;
-        let _ = tmp.keep();
-        durable::sync_dir(dir)?;
-        Ok(Written {
-            size: head_len + tail_len,
-            content: head_content + content,
-            sha256,
-            files: file_count,
-        })
-    }
-
-    /// The archive's tar stream after the history bundle, compressed into `out`: the working
-    /// folder, then the large files of earlier versions (which are known once the bundle's
-    /// thread sends the blobs that may be pointers on `candidates`). Returns the files archived,
-    /// the tar bytes and the compressed bytes.
-    #[allow(clippy::too_many_arguments)]
-    fn write_archive_tail(
-        &self,
-        p: &Project,
-        repo: &Repository,
-        head: Oid,
-        meta: &ArchiveMetadata,
-        top: &Path,
-        entries: &[FolderEntry],
-        out: BufWriter<rawframe::Publishing>,
-        threads: u32,
-        candidates: &std::sync::mpsc::Receiver<HashSet<Oid>>,
-        io: &dyn Fn(std::io::Error) -> Error,
-        job: &Job,
-    ) -> Result<(u64, u64, u64)> {
-        let level = self.config().archive.compression_level;
-        let mut encoder = zstd::stream::write::Encoder::new(
-            CountWriter {
-                inner: out,
-                bytes: 0,
-            },
-            level,
-        )
-        .map_err(io)?;
-        encoder.include_checksum(true).map_err(io)?;
-        if threads > 1 {
-            encoder.multithread(threads).map_err(io)?;
-        }
-        let mut builder = tar::Builder::new(CountWriter {
-            inner: encoder,
-            bytes: 0,
-        });
-        builder.mode(tar::HeaderMode::Complete);
-        builder.follow_symlinks(false);
-        let mut progress = Progress {
-            done: 0,
-            total: entries
-                .iter()
-                .filter(|e| e.md.is_file())
-                .map(|e| e.md.len())
-                .sum::<u64>(),
-            reported: 0,
-        };
-        // The working folder.
-        let files_dir = top.join("files");
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(tar::EntryType::Directory);
-        h.set_mode(0o755);
-        h.set_size(0);
-        h.set_mtime(meta.archived_at.max(0) as u64);
-        builder
-            .append_data(&mut h, &files_dir, std::io::empty())
-            .map_err(io)?;
-        let mut file_count = 0u64;
-        for e in entries {
-            job.check()?;
-            let name = files_dir.join(&e.rel);
-            let full = p.path.join(&e.rel);
-            let mut h = tar::Header::new_gnu();
-            h.set_metadata_in_mode(&e.md, tar::HeaderMode::Complete);
-            let ft = e.md.file_type();
-            if ft.is_symlink() {
-                let target =
-                    fs::read_link(&full).map_err(|err| Error::io("read link", &full, err))?;
-                h.set_size(0);
-                builder.append_link(&mut h, &name, &target).map_err(io)?;
-            } else if ft.is_dir() {
-                h.set_size(0);
-                builder
-                    .append_data(&mut h, &name, std::io::empty())
-                    .map_err(io)?;
-            } else {
-                let f = File::open(&full).map_err(|err| Error::io("read", &full, err))?;
-                let reader = FileReader {
-                    inner: f,
-                    left: e.md.len(),
-                    path: &full,
-                    job,
-                    progress: &mut progress,
-                };
-                builder.append_data(&mut h, &name, reader).map_err(io)?;
-                file_count += 1;
-            }
-        }
-
-        // Large files of earlier versions, streamed out of the chunk store.
-        let candidates = candidates
-            .recv()
-            .map_err(|_| Error::internal(BUNDLE_MISSING))?;
-        let pointers = history_pointers(repo, head, Some(&candidates))?;
-        let latest_hashes: HashSet<[u8; 32]> = pointers
-            .iter()
-            .filter(|(_, latest)| latest.is_some())
-            .map(|(ptr, _)| ptr.hash)
-            .collect();
-        let mut old_large: Vec<&Pointer> = Vec::new();
-        let mut old_seen: HashSet<[u8; 32]> = HashSet::new();
-        for (ptr, latest) in &pointers {
-            if latest.is_none() && !latest_hashes.contains(&ptr.hash) && old_seen.insert(ptr.hash) {
-                old_large.push(ptr);
-            }
-        }
-        progress.total += old_large.iter().map(|p| p.size).sum::<u64>();
-        for ptr in old_large {
-            job.check()?;
-            let mut h = plain_header(ptr.size, 0o644, meta.archived_at);
-            let name = top.join("large-files").join(hex::encode(ptr.hash));
-            let (reader, mut writer) = std::io::pipe().map_err(io)?;
-            let chunks = self.chunks();
-            let res = std::thread::scope(|s| {
-                let feeder = s.spawn(move || {
-                    let r = chunks.read_to(&ptr.chunks, &mut writer);
-                    drop(writer);
-                    r
-                });
-                let appended = builder.append_data(&mut h, &name, reader);
-                let fed = feeder
-                    .join()
-                    .unwrap_or_else(|_| Err(kura_chunkstore::Error::Cancelled));
-                (appended, fed)
-            });
-            match res {
-                (_, Err(e)) => return Err(e.into()),
-                (Err(e), _) => return Err(io(e)),
-                (Ok(()), Ok(n)) if n != ptr.size => {
-                    return Err(Error::corrupt(format!(
-                        "a large file of an earlier version has {n} bytes, its pointer says {}; run `kura verify`",
-                        ptr.size
-                    )))
-                }
-                _ => {}
-            }
-            progress.done += ptr.size;
-        }
-        job.bytes("archiving", progress.done, Some(progress.total), None);
-        let counted = builder.into_inner().map_err(io)?;
-        let content = counted.bytes;
-        let mut written = counted.inner.finish().map_err(io)?;
-        written.inner.flush().map_err(io)?;
-        Ok((file_count, content, written.bytes))
+        self.archive_info(&place.id)
     }
 
     /// Archives every active project idle longer than `archive.archive_after_days` (nothing
@@ -1626,63 +835,6 @@ impl Vault {
             tracing::warn!(project = id, error = %e, "could not take back a failed import's catalog row");
         }
     }
-
-    /// Puts back into the chunk store every chunk the history needs and the store lacks, from
-    /// `files/` (latest version) or `large-files/` (earlier ones).
-    fn restore_chunks(&self, repo_path: &Path, head: Oid, top: &Path, job: &Job) -> Result<()> {
-        let repo = history::open(repo_path)?;
-        let pointers = history_pointers(&repo, head, None)?;
-        let mut missing: Vec<(Pointer, Option<String>)> = Vec::new();
-        for (ptr, latest) in pointers {
-            let mut whole = true;
-            for c in &ptr.chunks {
-                if !self.chunks().contains(&c.id)? {
-                    whole = false;
-                    break;
-                }
-            }
-            if !whole {
-                missing.push((ptr, latest));
-            }
-        }
-        if missing.is_empty() {
-            return Ok(());
-        }
-        let _chunks_lock = self.lock_chunks(false)?;
-        let mut writer = self.chunks().writer();
-        for (ptr, latest) in &missing {
-            job.check()?;
-            let by_hash = top.join("large-files").join(hex::encode(ptr.hash));
-            let source = if by_hash.is_file() {
-                by_hash
-            } else if let Some(rel) = latest {
-                top.join("files").join(rel)
-            } else {
-                return Err(Error::corrupt(format!(
-                    "the archive lacks the content of a large file of an earlier version (BLAKE3 {})",
-                    hex::encode(ptr.hash)
-                )));
-            };
-            let mut f = File::open(&source).map_err(|e| Error::io("read", &source, e))?;
-            let stored = writer.store(&mut f as &mut dyn Read, &mut |_| {}, job.flag())?;
-            if stored.hash != ptr.hash || stored.chunks != ptr.chunks {
-                return Err(Error::corrupt(format!(
-                    "{} does not match the version history (its content changed after the last version was taken)",
-                    source.display()
-                )));
-            }
-        }
-        writer.finish()?;
-        Ok(())
-    }
-}
-
-/// What writing an archive produced.
-struct Written {
-    size: u64,
-    content: u64,
-    sha256: String,
-    files: u64,
 }
 
 /// A header for a regular file Kura writes itself.

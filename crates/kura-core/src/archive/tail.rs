@@ -1,0 +1,228 @@
+//! The tail of an archive: the tar stream after the history bundle, compressed (multithreaded
+//! zstd, with a checksum) into the frames after the first: the working folder, then the large
+//! files of earlier versions.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::mpsc::Receiver;
+
+use git2::{Oid, Repository};
+
+use super::folder::FolderEntry;
+use super::large_files::{self, history_pointers};
+use super::streams::{write_error, CountWriter, FileReader, Progress};
+use super::{plain_header, ArchiveMetadata, BUNDLE_MISSING};
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::model::Project;
+use crate::pointer::Pointer;
+use crate::rawframe::Publishing;
+use crate::vault::Vault;
+
+/// The tar stream of the tail, counted before and after compression.
+type TailTar<'p> = tar::Builder<
+    CountWriter<zstd::stream::write::Encoder<'static, CountWriter<BufWriter<Publishing<'p>>>>>,
+>;
+
+/// What the tail of one archive is written from.
+pub(super) struct TailSource<'a> {
+    pub(super) project: &'a Project,
+    pub(super) repo: &'a Repository,
+    pub(super) head: Oid,
+    pub(super) meta: &'a ArchiveMetadata,
+    /// The folder every entry of the archive sits under.
+    pub(super) top: &'a Path,
+    /// Threads compressing (1: the calling one alone).
+    pub(super) threads: u32,
+    /// The archive file, for the errors.
+    pub(super) dest: &'a Path,
+    pub(super) job: &'a Job,
+}
+
+/// What the tail wrote.
+pub(super) struct Tail {
+    /// Files of the working folder archived.
+    pub(super) files: u64,
+    /// Bytes of its tar stream.
+    pub(super) content: u64,
+    /// Bytes it takes in the file, compressed.
+    pub(super) len: u64,
+}
+
+impl Vault {
+    /// The archive's tar stream after the history bundle, compressed into `out`: the working
+    /// folder, then the large files of earlier versions (which are known once the bundle's
+    /// thread sends the blobs that may be pointers on `candidates`).
+    pub(super) fn write_archive_tail(
+        &self,
+        source: &TailSource<'_>,
+        entries: &[FolderEntry],
+        out: BufWriter<Publishing<'_>>,
+        candidates: &Receiver<HashSet<Oid>>,
+    ) -> Result<Tail> {
+        let io = |e: std::io::Error| write_error(source.dest, e);
+        let level = self.config().archive.compression_level;
+        let mut builder = open_tar(out, level, source.threads, &io)?;
+        let mut progress = Progress {
+            done: 0,
+            total: entries
+                .iter()
+                .filter(|e| e.md.is_file())
+                .map(|e| e.md.len())
+                .sum::<u64>(),
+            reported: 0,
+        };
+        let files = append_folder(&mut builder, source, entries, &mut progress, &io)?;
+
+        // Large files of earlier versions, streamed out of the chunk store.
+        let candidates = candidates
+            .recv()
+            .map_err(|_| Error::internal(BUNDLE_MISSING))?;
+        let pointers = history_pointers(source.repo, source.head, Some(&candidates))?;
+        let old_large = large_files::of_earlier_versions(&pointers);
+        progress.total += old_large.iter().map(|p| p.size).sum::<u64>();
+        self.append_large_files(&mut builder, &old_large, source, &mut progress, &io)?;
+        source
+            .job
+            .bytes("archiving", progress.done, Some(progress.total), None);
+        finish(builder, files, &io)
+    }
+
+    /// Streams each of `old_large` out of the chunk store into `builder` as
+    /// `large-files/<blake3>`.
+    pub(super) fn append_large_files<W: Write>(
+        &self,
+        builder: &mut tar::Builder<W>,
+        old_large: &[&Pointer],
+        source: &TailSource<'_>,
+        progress: &mut Progress,
+        io: &dyn Fn(std::io::Error) -> Error,
+    ) -> Result<()> {
+        for ptr in old_large.iter().copied() {
+            source.job.check()?;
+            let mut h = plain_header(ptr.size, 0o644, source.meta.archived_at);
+            let name = source.top.join("large-files").join(hex::encode(ptr.hash));
+            let (reader, mut writer) = std::io::pipe().map_err(io)?;
+            let chunks = self.chunks();
+            let res = std::thread::scope(|s| {
+                let feeder = s.spawn(move || {
+                    let r = chunks.read_to(&ptr.chunks, &mut writer);
+                    drop(writer);
+                    r
+                });
+                let appended = builder.append_data(&mut h, &name, reader);
+                let fed = feeder
+                    .join()
+                    .unwrap_or_else(|_| Err(kura_chunkstore::Error::Cancelled));
+                (appended, fed)
+            });
+            match res {
+                (_, Err(e)) => return Err(e.into()),
+                (Err(e), _) => return Err(io(e)),
+                (Ok(()), Ok(n)) if n != ptr.size => {
+                    return Err(Error::corrupt(format!(
+                        "a large file of an earlier version has {n} bytes, its pointer says {}; run `kura verify`",
+                        ptr.size
+                    )))
+                }
+                _ => {}
+            }
+            progress.done += ptr.size;
+        }
+        Ok(())
+    }
+}
+
+/// The compressor over `out` and the tar stream into it.
+fn open_tar<'p>(
+    out: BufWriter<Publishing<'p>>,
+    level: i32,
+    threads: u32,
+    io: &dyn Fn(std::io::Error) -> Error,
+) -> Result<TailTar<'p>> {
+    let mut encoder = zstd::stream::write::Encoder::new(
+        CountWriter {
+            inner: out,
+            bytes: 0,
+        },
+        level,
+    )
+    .map_err(io)?;
+    encoder.include_checksum(true).map_err(io)?;
+    if threads > 1 {
+        encoder.multithread(threads).map_err(io)?;
+    }
+    let mut builder = tar::Builder::new(CountWriter {
+        inner: encoder,
+        bytes: 0,
+    });
+    builder.mode(tar::HeaderMode::Complete);
+    builder.follow_symlinks(false);
+    Ok(builder)
+}
+
+/// The working folder under `files/`; returns the files archived.
+fn append_folder(
+    builder: &mut TailTar<'_>,
+    source: &TailSource<'_>,
+    entries: &[FolderEntry],
+    progress: &mut Progress,
+    io: &dyn Fn(std::io::Error) -> Error,
+) -> Result<u64> {
+    let job = source.job;
+    let files_dir = source.top.join("files");
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Directory);
+    h.set_mode(0o755);
+    h.set_size(0);
+    h.set_mtime(source.meta.archived_at.max(0) as u64);
+    builder
+        .append_data(&mut h, &files_dir, std::io::empty())
+        .map_err(io)?;
+    let mut file_count = 0u64;
+    for e in entries {
+        job.check()?;
+        let name = files_dir.join(&e.rel);
+        let full = source.project.path.join(&e.rel);
+        let mut h = tar::Header::new_gnu();
+        h.set_metadata_in_mode(&e.md, tar::HeaderMode::Complete);
+        let ft = e.md.file_type();
+        if ft.is_symlink() {
+            let target = fs::read_link(&full).map_err(|err| Error::io("read link", &full, err))?;
+            h.set_size(0);
+            builder.append_link(&mut h, &name, &target).map_err(io)?;
+        } else if ft.is_dir() {
+            h.set_size(0);
+            builder
+                .append_data(&mut h, &name, std::io::empty())
+                .map_err(io)?;
+        } else {
+            let f = File::open(&full).map_err(|err| Error::io("read", &full, err))?;
+            let reader = FileReader {
+                inner: f,
+                left: e.md.len(),
+                path: &full,
+                job,
+                progress: &mut *progress,
+            };
+            builder.append_data(&mut h, &name, reader).map_err(io)?;
+            file_count += 1;
+        }
+    }
+    Ok(file_count)
+}
+
+/// Ends the tar stream and the compressor, and flushes what is left to the file.
+fn finish(builder: TailTar<'_>, files: u64, io: &dyn Fn(std::io::Error) -> Error) -> Result<Tail> {
+    let counted = builder.into_inner().map_err(io)?;
+    let content = counted.bytes;
+    let mut written = counted.inner.finish().map_err(io)?;
+    written.inner.flush().map_err(io)?;
+    Ok(Tail {
+        files,
+        content,
+        len: written.bytes,
+    })
+}

@@ -1,0 +1,112 @@
+//! Writing an archive file: the folder listed while the history bundle is planned, the two
+//! frames written at once ([`frames`](super::frames)), then fsync, rename, fsync the folder.
+
+use std::path::{Path, PathBuf};
+
+use git2::{Oid, Repository};
+use tempfile::NamedTempFile;
+
+use super::bundle::{self, Bundle};
+use super::folder;
+use super::frames;
+use super::tail::TailSource;
+use super::ArchiveMetadata;
+use crate::config::Config;
+use crate::durable;
+use crate::error::{Error, Result};
+use crate::job::Job;
+use crate::model::Project;
+use crate::vault::Vault;
+
+/// What writing an archive produced.
+pub(super) struct Written {
+    pub(super) size: u64,
+    pub(super) content: u64,
+    pub(super) sha256: String,
+    pub(super) files: u64,
+}
+
+impl Vault {
+    /// Streams the archive of `p` to `dest` (temp file, fsync, rename).
+    ///
+    /// Two threads write the file at once. The tar stream opens with `metadata.json` and the
+    /// history bundle, whose lengths are known before a byte is written; they go into a first
+    /// zstd frame of stored blocks (git has deflated the history already), whose size therefore
+    /// is known too. A thread writes that frame at the start of the file while this one
+    /// compresses the working folder (and the large files of earlier versions) into the frames
+    /// after it; then the first thread reads back and hashes what this one wrote.
+    pub(super) fn write_archive(
+        &self,
+        p: &Project,
+        repo: &Repository,
+        head: Oid,
+        meta: &ArchiveMetadata,
+        dest: &Path,
+        job: &Job,
+    ) -> Result<Written> {
+        let dir = dest.parent().unwrap_or(self.root());
+        let config = self.config();
+        let top = PathBuf::from(crate::project::folder_name(&p.name));
+        job.files("scanning", 0, None);
+        // The folder is listed while the history goes into the archive.
+        let folder = p.path.clone();
+        let listing = std::thread::spawn(move || folder::folder_entries(&folder));
+        let tmp = temp_file(dir)?;
+        let loose = bundle::loose_objects(repo)?;
+        let bundle = Bundle::plan(repo, head, &loose)?;
+        job.check()?;
+        let source = TailSource {
+            project: p,
+            repo,
+            head,
+            meta,
+            top: &top,
+            threads: compress_threads(&config),
+            dest,
+            job,
+        };
+        let first = self.first_frame(meta, &top, &bundle, dest)?;
+        let frames = frames::write_frames(&tmp, &first, &bundle, dest, job, |out, candidates| {
+            listing
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("listing the folder failed")))
+                .and_then(|entries| self.write_archive_tail(&source, &entries, out, candidates))
+        })?;
+        job.check()?;
+        publish(tmp, dest, dir)?;
+        Ok(Written {
+            size: first.len + frames.tail.len,
+            content: first.content + frames.tail.content,
+            sha256: frames.sha256,
+            files: frames.tail.files,
+        })
+    }
+}
+
+/// The temp file the archive is written into, in its destination folder.
+fn temp_file(dir: &Path) -> Result<NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(".kura-tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))
+}
+
+/// Threads compressing the tail: `archive.threads`, or one a core when it is 0.
+fn compress_threads(config: &Config) -> u32 {
+    (match config.archive.threads {
+        0 => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        n => n as usize,
+    }) as u32
+}
+
+/// Makes the written archive durable under its name: fsync, rename, fsync the folder.
+fn publish(tmp: NamedTempFile, dest: &Path, dir: &Path) -> Result<()> {
+    durable::sync_file(tmp.as_file(), dest)?;
+    // The name holds a new random id: it exists only by a clash, which is refused.
+    let tmp = tmp.into_temp_path();
+    kura_durable::rename_new(&tmp, dest).map_err(durable::failed)?;
+    let _ = tmp.keep();
+    durable::sync_dir(dir)
+}
