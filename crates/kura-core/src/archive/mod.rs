@@ -31,6 +31,21 @@
 //! Unpacking an archive safely, whatever it holds, is [`unpack`]'s; importing one made
 //! elsewhere is [`import`]'s; a version packed as a `tar.zst` for someone else is [`export`]'s;
 //! which archives have a verified copy at a backup target (the cold tier) is [`cold`]'s.
+//!
+//! [`Vault::archive_project`] runs these stages, each in its own file:
+//! 1. [`prepare`]: the project checked (active, its folder present), its last version taken and
+//!    its history repacked; the file's place and `metadata.json`;
+//! 2. [`write`](mod@write): the folder listed ([`folder`]) while the history bundle is planned
+//!    ([`bundle`]); the two parts of the file written at once ([`frames`]: the first frame by
+//!    one thread, the compressed [`tail`] with the large files of earlier versions
+//!    ([`large_files`]) by the other, through the readers and writers of [`streams`]); then
+//!    fsync, rename, fsync the folder;
+//! 3. [`record`]: the catalog row, the project marked archived; then its folder and history are
+//!    freed.
+//!
+//! [`Vault::unarchive_project`] checks the checksum and unpacks ([`unarchive`]), then makes the
+//! project again ([`restore`], which import shares); [`VaultReader::verify_archive`] is
+//! [`verify`]'s. The tunables are in [`tunables`].
 
 mod bundle;
 pub(crate) mod cold;
@@ -41,30 +56,30 @@ pub(crate) mod import;
 mod large_files;
 mod prepare;
 mod record;
+mod restore;
 mod streams;
 mod tail;
 mod tunables;
+mod unarchive;
 pub(crate) mod unpack;
+mod verify;
 mod write;
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-pub(crate) use self::bundle::read_bundle;
-use self::tunables::READ_CHUNK;
-use crate::catalog;
+pub(crate) use self::restore::{kura_archive_top, read_metadata, Target};
+pub use self::verify::sha256_of;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::history;
-use crate::history::snapshot::SnapshotOptions;
 use crate::job::Job;
-use crate::model::{Project, ProjectStatus};
+use crate::model::Project;
 use crate::staging::Staging;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
@@ -226,109 +241,6 @@ pub(crate) fn info_from_row(root: &Path, r: &rusqlite::Row<'_>) -> rusqlite::Res
 pub(crate) const ARCHIVE_COLUMNS: &str = "id, project_id, project_name, workspace, path, size,
     content_size, file_count, versions, sha256, created_at, cold_target";
 
-/// Computes the SHA-256 of a file (hex, as `sha256sum` prints it), checking the job between
-/// reads.
-pub fn sha256_of(path: &Path, job: &Job) -> Result<String> {
-    let mut f = File::open(path).map_err(|e| Error::io("open", path, e))?;
-    let total = f.metadata().map(|m| m.len()).ok();
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; READ_CHUNK];
-    let mut done = 0u64;
-    loop {
-        job.check()?;
-        let n = f.read(&mut buf).map_err(|e| Error::io("read", path, e))?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-        done += n as u64;
-        job.bytes("checking", done, total, None);
-    }
-    Ok(hex::encode(h.finalize()))
-}
-
-/// The single folder at the top of an unpacked Kura archive, if it is one: a real folder
-/// holding `metadata.json`, `history.bundle` and `files/`. An archive laid out like that whose
-/// parts are links or of the wrong type (`files -> ..` would make the vault itself the new
-/// project's folder) is refused with `path_escape`.
-pub(crate) fn kura_archive_top(staging: &Path) -> Result<Option<PathBuf>> {
-    let Ok(mut entries) = fs::read_dir(staging) else {
-        return Ok(None);
-    };
-    let Some(Ok(first)) = entries.next() else {
-        return Ok(None);
-    };
-    if entries.next().is_some() || !first.file_type().is_ok_and(|t| t.is_dir()) {
-        return Ok(None);
-    }
-    let top = first.path();
-    let parts = [
-        ("metadata.json", false),
-        ("history.bundle", false),
-        ("files", true),
-    ];
-    if !parts
-        .iter()
-        .all(|(name, _)| fs::symlink_metadata(top.join(name)).is_ok())
-    {
-        return Ok(None);
-    }
-    let optional = [
-        ("large-files", true),
-        (crate::records::ARCHIVE_RECORDS, false),
-        (crate::records::ARCHIVE_COLLECTIONS, false),
-    ];
-    for (name, folder) in parts.iter().chain(optional.iter()) {
-        let path = top.join(name);
-        let Ok(md) = fs::symlink_metadata(&path) else {
-            continue;
-        };
-        let right = if *folder { md.is_dir() } else { md.is_file() };
-        if md.file_type().is_symlink() || !right {
-            return Err(Error::new(
-                ErrorKind::PathEscape,
-                format!(
-                    "the archive's '{}/{name}' is {}, not the {} a Kura archive holds there; the archive is refused and nothing was kept",
-                    first.file_name().to_string_lossy(),
-                    if md.file_type().is_symlink() { "a symbolic link" } else { "of another type" },
-                    if *folder { "folder" } else { "file" },
-                ),
-            ));
-        }
-    }
-    Ok(Some(top))
-}
-
-/// Reads `metadata.json` of an unpacked archive.
-pub(crate) fn read_metadata(top: &Path) -> Result<ArchiveMetadata> {
-    let path = top.join("metadata.json");
-    let text = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
-    let meta: ArchiveMetadata = serde_json::from_slice(&text).map_err(|e| {
-        Error::corrupt(format!(
-            "{} is not a Kura archive's metadata: {e}",
-            path.display()
-        ))
-    })?;
-    if meta.format != FORMAT {
-        return Err(Error::invalid(format!(
-            "the archive is in format '{}', which this Kura does not read (it reads '{FORMAT}')",
-            meta.format
-        )));
-    }
-    Ok(meta)
-}
-
-/// Where an unpacked archive's project goes.
-pub(crate) enum Target {
-    /// Back into its own catalog row (unarchive).
-    Existing(Box<Project>),
-    /// A new project (import), with this name and workspace.
-    New {
-        name: String,
-        workspace: Option<String>,
-    },
-}
-
 impl Vault {
     /// Archives a project now: takes a version if the folder changed ("before archive"), writes
     /// `archives/YYYY/MM/<name>-<date>-<id>.tar.zst`, records its checksum, marks the project
@@ -467,9 +379,8 @@ impl VaultReader {
     /// (zstd's own checksums included), with `metadata.json` and `history.bundle` present.
     pub fn verify_archive(&self, reference: &str, job: &Job) -> Result<ArchiveVerifyReport> {
         let info = self.find_archive(reference)?;
-        let mut problems = Vec::new();
         if !info.present {
-            problems.push(format!("the file {} is missing", info.path.display()));
+            let problems = vec![format!("the file {} is missing", info.path.display())];
             return Ok(ArchiveVerifyReport {
                 archive: info,
                 sha256: String::new(),
@@ -478,55 +389,15 @@ impl VaultReader {
             });
         }
         let sha256 = sha256_of(&info.path, job)?;
-        if sha256 != info.sha256 {
-            problems.push(format!(
-                "the checksum does not match: the file's SHA-256 is {sha256}, {} was recorded when it was made",
-                info.sha256
-            ));
-        }
-        let mut entries = 0u64;
-        let mut seen_meta = false;
-        let mut seen_bundle = false;
-        let file = File::open(&info.path).map_err(|e| Error::io("open", &info.path, e))?;
-        let walked = zstd::stream::read::Decoder::new(file)
-            .map_err(|e| Error::corrupt(e.to_string()))
-            .and_then(|dec| {
-                unpack::walk_tar(dec, &info.path, job, |rel, data| {
-                    entries += 1;
-                    let mut parts = rel.components().skip(1);
-                    match parts.next().and_then(|c| c.as_os_str().to_str()) {
-                        Some("metadata.json") if parts.next().is_none() => {
-                            let mut text = Vec::new();
-                            data.read_to_end(&mut text)
-                                .map_err(|e| Error::corrupt(e.to_string()))?;
-                            seen_meta = serde_json::from_slice::<ArchiveMetadata>(&text).is_ok();
-                        }
-                        Some("history.bundle") if parts.next().is_none() => {
-                            let mut head = [0u8; 16];
-                            seen_bundle =
-                                data.read_exact(&mut head).is_ok() && head == BUNDLE_HEADER;
-                        }
-                        _ => {}
-                    }
-                    Ok(())
-                })
-            });
-        match walked {
-            Ok(_) => {
-                if !seen_meta {
-                    problems.push("metadata.json is missing or unreadable".into());
-                }
-                if !seen_bundle {
-                    problems.push("history.bundle is missing or not a git bundle".into());
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::Cancelled => return Err(e),
-            Err(e) => problems.push(e.message().to_string()),
-        }
+        let mut problems: Vec<String> = verify::checksum_problem(&info, &sha256)
+            .into_iter()
+            .collect();
+        let content = verify::check_content(&info.path, job)?;
+        problems.extend(content.problems);
         Ok(ArchiveVerifyReport {
             archive: info,
             sha256,
-            entries,
+            entries: content.entries,
             problems,
         })
     }
@@ -578,59 +449,10 @@ impl Vault {
                 info.path.display()
             )));
         }
-        let existing = match self.project_by_id(&info.project_id) {
-            Ok(p) if p.status == ProjectStatus::Archived => Some(p),
-            Ok(p) => {
-                return Err(Error::conflict(format!(
-                    "project '{}' is not archived (it is {}); extract the archive elsewhere with `kura extract`",
-                    p.name,
-                    p.status.as_str()
-                )))
-            }
-            Err(e) if e.kind() == ErrorKind::NotFound => None,
-            Err(e) => return Err(e),
-        };
-        let sha = sha256_of(&info.path, job)?;
-        if sha != info.sha256 {
-            return Err(Error::corrupt(format!(
-                "the archive {} is damaged: its SHA-256 is {sha}, {} was recorded; the project stays archived",
-                info.path.display(),
-                info.sha256
-            )));
-        }
+        let existing = self.archived_project_of(&info)?;
+        unarchive::check_checksum(&info, job)?;
         let staging = self.staging_dir("unarchive")?;
-        let unpacked = staging.content();
-        let res = (|| {
-            let budget = self.quota_budget(
-                existing
-                    .as_ref()
-                    .map(|p| p.name.as_str())
-                    .unwrap_or(&info.project_name),
-            )?;
-            unpack::unpack(
-                &info.path,
-                Format::TarZst,
-                &unpacked,
-                budget.as_ref(),
-                &self.config().archive,
-                job,
-            )?;
-            let top = kura_archive_top(&unpacked)?.ok_or_else(|| {
-                Error::corrupt(format!(
-                    "{} is not a Kura archive (no metadata.json, history.bundle and files/ under one folder)",
-                    info.path.display()
-                ))
-            })?;
-            let target = match existing {
-                Some(p) => Target::Existing(Box::new(p)),
-                None => Target::New {
-                    name: info.project_name.clone(),
-                    workspace: Some(info.workspace.clone()),
-                },
-            };
-            self.restore_unpacked(&top, target, true, job)
-        })();
-        let p = res?;
+        let p = self.restore_archive(&info, existing, &staging.content(), job)?;
         self.db()
             .execute("DELETE FROM archives WHERE id = ?1", [&info.id])?;
         durable::remove_file(&info.path)?;
@@ -640,200 +462,6 @@ impl Vault {
     /// A fresh folder beside the managed projects, removed on drop.
     pub(crate) fn staging_dir(&self, what: &str) -> Result<Staging> {
         Staging::new(&self.projects_dir(), what)
-    }
-
-    /// Makes a project of an unpacked Kura archive at `top`: its history from the bundle, chunks
-    /// of its large files, its folder from `files/`, its catalog row. With `keep_id` a new
-    /// project takes the archived project's id (unarchive of a deleted project).
-    pub(crate) fn restore_unpacked(
-        &self,
-        top: &Path,
-        target: Target,
-        keep_id: bool,
-        job: &Job,
-    ) -> Result<Project> {
-        let meta = read_metadata(top)?;
-        let files_dir = top.join("files");
-        let (id, name) = match &target {
-            Target::Existing(p) => (p.id.clone(), p.name.clone()),
-            Target::New { name, .. } => {
-                let id = if keep_id && self.project_by_id(&meta.id).is_err() {
-                    meta.id.clone()
-                } else {
-                    crate::project::new_project_id()
-                };
-                (id, name.clone())
-            }
-        };
-        crate::workspace::check_name("project", &name)?;
-        if let Target::New { workspace, .. } = &target {
-            self.check_name_free(&name, workspace.as_deref())?;
-        }
-        // History: into a temp folder, then renamed into place.
-        let repo_path = self.history_path(&id);
-        if repo_path.exists() {
-            return Err(Error::conflict(format!(
-                "a history already exists at {}; move it away first",
-                repo_path.display()
-            )));
-        }
-        // Its staging folder also records what this call makes outside it, so that cleanup
-        // removes those when the process dies before the catalog row exists.
-        let hist_staging = Staging::new(&self.root().join("histories"), "history")?;
-        let hist_tmp = hist_staging.content();
-        history::init(&hist_tmp)?;
-        job.files("history", 0, None);
-        let head = read_bundle(&top.join("history.bundle"), &hist_tmp)?;
-        job.check()?;
-        // Every version must come back as it went in: refuse a history that holds a path no
-        // restore would write, before anything of the project exists.
-        crate::names::refuse_unsafe_history(
-            &history::open(&hist_tmp)?,
-            head,
-            &format!("the history of archived project '{}'", meta.name),
-            job,
-        )?;
-        self.restore_chunks(&hist_tmp, head, top, job)?;
-        let (workspace_id, ws_name) = match &target {
-            Target::Existing(_) => (None, String::new()),
-            Target::New {
-                workspace: Some(w), ..
-            } => {
-                let ws = self.workspace(w)?;
-                (Some(ws.id), ws.name)
-            }
-            Target::New {
-                workspace: None, ..
-            } => {
-                let ws = self.current_workspace()?;
-                (Some(ws.id), ws.name)
-            }
-        };
-        // The folder: `files/` must be a real folder, never a link to one.
-        crate::files::require_real_folder(&files_dir, "the archive's files/")?;
-        let (folder, path) = match &target {
-            Target::Existing(p) if p.linked && p.path.exists() => (None, p.path.clone()),
-            Target::Existing(p) if p.linked || !p.path.exists() => {
-                (Some(p.path.clone()), p.path.clone())
-            }
-            _ => {
-                // Claimed empty, so no other import can take it; the rename replaces it.
-                let f = self.unique_project_folder_for(&name, Some(&hist_staging))?;
-                (Some(f.clone()), f)
-            }
-        };
-        // From here on, whatever fails removes what this call made: the history, the folder
-        // (only one this call made) and the catalog row, so a refused import leaves nothing.
-        let hist_final = hist_tmp;
-        let undo_all = |e: Error| {
-            let _ = fs::remove_dir_all(&hist_final);
-            let _ = fs::remove_dir_all(&repo_path);
-            if let Some(f) = &folder {
-                let _ = fs::remove_dir_all(f);
-            }
-            e
-        };
-        if !matches!(target, Target::Existing(_)) {
-            hist_staging.claim(&repo_path).map_err(undo_all)?;
-        }
-        durable::rename(&hist_final, &repo_path).map_err(undo_all)?;
-        if let Some(f) = &folder {
-            if let Some(parent) = f.parent() {
-                durable::create_dir_all(parent).map_err(undo_all)?;
-            }
-            durable::rename(&files_dir, f).map_err(undo_all)?;
-        }
-        let now = self.now();
-        let res = (|| -> Result<()> {
-            let mut db = self.db();
-            let tx = db.transaction()?;
-            match &target {
-                Target::Existing(_) => {
-                    tx.execute(
-                        "UPDATE projects SET status = 'active', path = ?1, head = NULL, stored_size = 0, chunk_stored = 0, updated_at = ?2 WHERE id = ?3",
-                        params![path.to_string_lossy(), now, id],
-                    )?;
-                }
-                Target::New { .. } => {
-                    let ws = workspace_id.unwrap_or_default();
-                    let res = tx.execute(
-                        "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, git_remote, created_at, updated_at, last_opened_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, 'active', 0, ?6, ?7, ?8, ?9, ?10)",
-                        params![id, ws, name, meta.kind, meta.description, path.to_string_lossy(), meta.git_remote, meta.created_at, now, meta.last_opened_at],
-                    );
-                    // Another import or create of the same name got there first.
-                    catalog::unique(res, || crate::project::name_taken_message(&ws_name, &name))?;
-                    for t in &meta.tags {
-                        tx.execute(
-                            "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'tag', ?2)",
-                            params![id, t],
-                        )?;
-                    }
-                    for (k, v) in &meta.metadata {
-                        tx.execute(
-                            "INSERT OR REPLACE INTO metadata (project_id, key, value) VALUES (?1, ?2, ?3)",
-                            params![id, k, v],
-                        )?;
-                    }
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        })();
-        res.map_err(undo_all)?;
-        let forget_records = || {
-            if let Target::New { .. } = &target {
-                let _ = self.records().map(|r| r.remove_scope(&id));
-            }
-        };
-        if let Err(e) = self.import_records(&id, top) {
-            forget_records();
-            self.undo_restored_row(&target, &id);
-            return Err(undo_all(e));
-        }
-        // Rebuilds the files cache and sizes from the history (no version: nothing changed).
-        let rebuilt = self
-            .snapshot(
-                &id,
-                &SnapshotOptions {
-                    message: Some("Unarchived".into()),
-                    ..Default::default()
-                },
-                &Job::default(),
-            )
-            .and_then(|_| self.project_by_id(&id));
-        rebuilt.map_err(|e| {
-            forget_records();
-            self.undo_restored_row(&target, &id);
-            undo_all(e)
-        })
-    }
-
-    /// Takes back the catalog change of a `restore_unpacked` that failed after it: a new row is
-    /// deleted (its labels and metadata go with it), an unarchived one is archived again as it
-    /// was.
-    fn undo_restored_row(&self, target: &Target, id: &str) {
-        let res = (|| -> Result<()> {
-            let mut db = self.db();
-            let tx = db.transaction()?;
-            match target {
-                Target::New { .. } => {
-                    tx.execute("DELETE FROM projects WHERE id = ?1", [id])?;
-                }
-                Target::Existing(p) => {
-                    tx.execute(
-                        "UPDATE projects SET status = 'archived', path = ?1, head = ?2, stored_size = ?3, chunk_stored = 0, updated_at = ?4 WHERE id = ?5",
-                        params![p.path.to_string_lossy(), p.head, p.stored_size as i64, p.updated_at, id],
-                    )?;
-                    crate::filelist::remove(&tx, id)?;
-                }
-            }
-            tx.commit()?;
-            Ok(())
-        })();
-        if let Err(e) = res {
-            tracing::warn!(project = id, error = %e, "could not take back a failed import's catalog row");
-        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! Writing an archive file: the folder listed while the history bundle is planned, the two
-//! frames written at once ([`frames`](super::frames)), then fsync, rename, fsync the folder.
+//! frames written at once ([`frames`]), then fsync, rename, fsync the folder.
 
 use std::path::{Path, PathBuf};
 
