@@ -123,7 +123,7 @@ pub(super) fn write_frames(
                 first,
                 bundle,
                 &published,
-                &candidates_tx,
+                candidates_tx,
                 dest,
                 job,
             )
@@ -160,7 +160,9 @@ fn write_first_frame(
     first: &FirstFrame,
     bundle: &Bundle<'_>,
     published: &rawframe::Published,
-    candidates_tx: &Sender<HashSet<Oid>>,
+    // Taken, not borrowed: when this thread fails before it sends, the sender goes with it, so
+    // the tail's wait for the candidates ends (the bundle missing) instead of blocking for ever.
+    candidates_tx: Sender<HashSet<Oid>>,
     dest: &Path,
     job: &Job,
 ) -> Result<Option<[u8; 32]>> {
