@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a demo vault with real projects and versions (through the kura CLI), opens the real app
-# on it under Xvfb, and saves the README's screenshots to docs/screenshots/.
+# on it under Xvfb, and saves the screenshots of the README and the book to docs/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
