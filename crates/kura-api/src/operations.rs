@@ -198,6 +198,11 @@ impl Operations {
                 format!("operation {id} is already running"),
             ));
         }
+        // An id used again names the new operation from now on: a key that named the finished
+        // one no longer answers with this one (which may be of another kind).
+        if inner.ops.contains_key(&id) {
+            inner.keys.retain(|_, (first, _)| *first != id);
+        }
         let weak: Weak<Operations> = Arc::downgrade(self);
         let progress_id = id.clone();
         let job = Job::with_progress(move |p| {
@@ -535,6 +540,29 @@ mod tests {
         assert_eq!(other.code, ErrorCode::Conflict);
         assert!(other.message.contains("POST /v1/gc"), "{}", other.message);
         assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    /// Found by schemathesis: a key whose operation's id was then taken by another kind of
+    /// operation answered that one (a snapshot for a cold-tier pass).
+    #[test]
+    fn a_key_never_answers_an_operation_that_took_its_operations_id_since() {
+        let (_dir, ops) = operations();
+        let key = IdempotencyKey {
+            key: "key-1".into(),
+            request: "POST /v1/archives/cold".into(),
+        };
+        let first = ops
+            .start("cold", None, Some("0".into()), Some(key.clone()), |_| Ok(1))
+            .unwrap();
+        ops.wait(&first.id, Duration::from_secs(30)).unwrap();
+        let other = ops
+            .start("snapshot", None, Some("0".into()), None, |_| Ok(2))
+            .unwrap();
+        ops.wait(&other.id, Duration::from_secs(30)).unwrap();
+        let again = ops.start("cold", None, None, Some(key), |_| Ok(3)).unwrap();
+        assert_eq!(again.kind, "cold");
+        let done = ops.wait(&again.id, Duration::from_secs(30)).unwrap();
+        assert_eq!(done.result, Some(serde_json::json!(3)));
     }
 
     #[test]
