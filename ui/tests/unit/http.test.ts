@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { filterQuery, HttpTransport } from "../../src/lib/api/http";
 import { projectFilter } from "../../src/lib/api/client";
 import { COMMANDS, ROUTES } from "../../src/lib/api/routes";
+import { SHELL_COMMANDS } from "../../src/lib/api/transport";
 
 type Sent = { method: string; url: string; headers: Record<string, string>; body: unknown };
 let sent: Sent[] = [];
@@ -122,18 +123,7 @@ describe("HttpTransport", () => {
     const all = [...commands.matchAll(/^\t([a-zA-Z]+): \(/gm)].map((m) => m[1]);
     const methods = http as unknown as Record<string, unknown>;
     const names = all.filter((name) => typeof methods[name] === "function");
-    expect(all.filter((name) => !names.includes(name))).toEqual([
-      "desktop",
-      "setStartAtLogin",
-      "setPreferences",
-      "answerStartAtLogin",
-      "dismissTrayHint",
-      "appLog",
-      "openLogFolder",
-      "openProjectWith",
-      "openVaultFolder",
-      "quit",
-    ]);
+    expect(all.filter((name) => !names.includes(name))).toEqual([...SHELL_COMMANDS]);
     const unknown: string[] = [];
     const silent: string[] = [];
     for (const name of names) {

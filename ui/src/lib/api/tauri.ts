@@ -10,7 +10,8 @@ import { Channel } from "@tauri-apps/api/core";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open } from "@tauri-apps/plugin-dialog";
 import { commands, events } from "../bindings";
-import type { DesktopTransport, DroppedFile, DropEvent, Operations, Reply, ShellCommand, Transport, Unlisten } from "./transport";
+import { SHELL_COMMANDS } from "./transport";
+import type { DesktopTransport, DroppedFile, DropEvent, Operations, Reply, Transport, Unlisten } from "./transport";
 import type { BackupStatus, RecordsChanged, UploadReport, VaultChanged } from "./types";
 
 /** Every command, each function argument (a progress callback) sent as a channel. */
@@ -30,23 +31,10 @@ function calls(): Operations & DesktopTransport {
   return out as Operations & DesktopTransport;
 }
 
-const SHELL: Record<ShellCommand, true> = {
-  desktop: true,
-  setStartAtLogin: true,
-  setPreferences: true,
-  answerStartAtLogin: true,
-  dismissTrayHint: true,
-  appLog: true,
-  openLogFolder: true,
-  openProjectWith: true,
-  openVaultFolder: true,
-  quit: true,
-};
-
 /** The window's transport. */
 export function tauriTransport(): Transport {
   const all = calls();
-  const desktop = Object.fromEntries(Object.keys(SHELL).map((name) => [name, all[name as ShellCommand]])) as DesktopTransport;
+  const desktop = Object.fromEntries(SHELL_COMMANDS.map((name) => [name, all[name]])) as DesktopTransport;
   return {
     ...all,
     desktop,

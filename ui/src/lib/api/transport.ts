@@ -43,17 +43,20 @@ type Call<F> = F extends (...args: infer Args) => infer Answer ? (...args: Callb
  * (a browser on `kura serve`) does not offer these, and the UI does not show them. The shell's
  * door test (`src-tauri/lib.rs`) lists the same commands as the window's own.
  */
-export type ShellCommand =
-  | "desktop"
-  | "setStartAtLogin"
-  | "setPreferences"
-  | "answerStartAtLogin"
-  | "dismissTrayHint"
-  | "appLog"
-  | "openLogFolder"
-  | "openProjectWith"
-  | "openVaultFolder"
-  | "quit";
+export const SHELL_COMMANDS = [
+  "desktop",
+  "setStartAtLogin",
+  "setPreferences",
+  "answerStartAtLogin",
+  "dismissTrayHint",
+  "appLog",
+  "openLogFolder",
+  "openProjectWith",
+  "openVaultFolder",
+  "quit",
+] as const satisfies readonly (keyof Commands)[];
+
+export type ShellCommand = (typeof SHELL_COMMANDS)[number];
 
 export type DesktopTransport = { [Name in ShellCommand]: Call<Commands[Name]> };
 
