@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use kura_api::ApiResult;
+use kura_api::{ApiResult, ArchiveReference};
 use kura_core::{
     ArchiveInfo, ArchiveVerifyReport, CleanupOptions, CleanupReport, ExtractReport,
     ImportArchiveOptions, Progress, Project, QuotaStatus,
@@ -40,7 +40,7 @@ pub async fn archive_project(
 #[specta::specta]
 pub async fn unarchive_project(
     state: State<'_, AppState>,
-    reference: String,
+    reference: ArchiveReference,
     job_id: String,
     on_progress: Channel<Progress>,
 ) -> ApiResult<Project> {

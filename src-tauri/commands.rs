@@ -8,7 +8,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use kura_api::{Api, ApiError, ApiResult, AppInfo, ProgressSink};
+use kura_api::{
+    Api, ApiError, ApiResult, AppInfo, DiffRequest, ProgressSink, RestoreRequest, VersionsRequest,
+};
 use kura_core::{
     Config, Diff, FileEntry, FilePreview, FolderGitCommit, FolderGitStatus, GcReport,
     ImportOptions, Job, NewProject, Progress, Project, ProjectFilter, RestorePlan, RestoreReport,
@@ -338,28 +340,12 @@ pub async fn snapshot_changed_projects(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn versions(
+pub async fn list_versions(
     state: State<'_, AppState>,
     id: String,
-    limit: Option<u32>,
+    request: VersionsRequest,
 ) -> ApiResult<Vec<Version>> {
-    blocking(&state, move |api| {
-        Ok(api.vault().versions(&id, limit.map(|l| l as usize))?)
-    })
-    .await
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn file_versions(
-    state: State<'_, AppState>,
-    id: String,
-    path: String,
-) -> ApiResult<Vec<Version>> {
-    blocking(&state, move |api| {
-        Ok(api.vault().file_versions(&id, &path)?)
-    })
-    .await
+    blocking(&state, move |api| api.versions(&id, &request)).await
 }
 
 #[tauri::command]
@@ -367,16 +353,9 @@ pub async fn file_versions(
 pub async fn diff_versions(
     state: State<'_, AppState>,
     id: String,
-    from: String,
-    to: Option<String>,
-    path: Option<String>,
+    request: DiffRequest,
 ) -> ApiResult<Diff> {
-    blocking(&state, move |api| {
-        Ok(api
-            .vault()
-            .diff(&id, &from, to.as_deref(), path.as_deref(), true)?)
-    })
-    .await
+    blocking(&state, move |api| api.diff(&id, &request)).await
 }
 
 /// What restoring the project to `version` would write and remove, before it runs.
@@ -398,28 +377,12 @@ pub async fn plan_restore(
 pub async fn restore_project(
     state: State<'_, AppState>,
     id: String,
-    version: String,
+    request: RestoreRequest,
     job_id: String,
     on_progress: Channel<Progress>,
 ) -> ApiResult<RestoreReport> {
     with_job(&state, "restore", job_id, on_progress, move |api, job| {
-        api.restore_project(&id, &version, job)
-    })
-    .await
-}
-
-#[tauri::command]
-#[specta::specta]
-pub async fn restore_file(
-    state: State<'_, AppState>,
-    id: String,
-    version: String,
-    path: String,
-    job_id: String,
-    on_progress: Channel<Progress>,
-) -> ApiResult<RestoreReport> {
-    with_job(&state, "restore", job_id, on_progress, move |api, job| {
-        api.restore_file(&id, &version, &path, job)
+        api.restore(&id, &request, job)
     })
     .await
 }

@@ -2,7 +2,7 @@
 //! layer.
 
 use kura_api::ApiResult;
-use kura_backup::{Share, ShareRequest};
+use kura_backup::{Share, ShareOptions};
 use kura_core::Progress;
 use tauri::ipc::Channel;
 use tauri::State;
@@ -15,12 +15,13 @@ use crate::state::AppState;
 #[specta::specta]
 pub async fn share_project(
     state: State<'_, AppState>,
-    request: ShareRequest,
+    id: String,
+    options: ShareOptions,
     job_id: String,
     on_progress: Channel<Progress>,
 ) -> ApiResult<Share> {
     with_job(&state, "share", job_id, on_progress, move |api, job| {
-        api.share_project(&request, job)
+        api.share_project(&id, &options, job)
     })
     .await
 }

@@ -65,6 +65,12 @@ async def everything(s, init):
     await call(s, "status", {})
     await call(s, "list_workspaces", {})
     await call(s, "list_projects", {})
+    await call(s, "list_projects", {"language": "markdown", "sort": "size", "limit": 5})
+    typo = await s.call_tool("list_projects", {"langauge": "rust"})
+    error = json.loads(typo.content[0].text)
+    check(typo.is_error and error["code"] == "invalid_input" and "langauge" in error["message"] and "language" in error["message"],
+          "an argument the tool does not take is refused by name, with the ones it takes")
+    check(all(t.input_schema.get("additionalProperties") is False for t in tools), "every inputSchema says so (additionalProperties: false)")
     await call(s, "show_project", {"project": "agent-notes"})
     await call(s, "save_file", {"project": "agent-notes", "path": "plan.md", "content": "# Plan\n"})
     await call(s, "save_file", {"project": "agent-notes", "path": "logo.bin", "content": "AAEC/w==", "encoding": "base64"})

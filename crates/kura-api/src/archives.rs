@@ -10,7 +10,7 @@ use kura_core::{
 
 use crate::error::ApiResult;
 use crate::projects::project_error;
-use crate::{Api, VaultChange};
+use crate::{Api, ArchiveReference, VaultChange};
 
 impl Api {
     /// Archives a project to a `tar.zst` file and removes it from the working set.
@@ -39,8 +39,8 @@ impl Api {
 
     /// Brings an archived project back (its archive fetched from the cold tier first when it
     /// is only there).
-    pub fn unarchive_project(&self, reference: &str, job: &Job) -> ApiResult<Project> {
-        let p = self.backups().unarchive_project(reference, job)?;
+    pub fn unarchive_project(&self, reference: &ArchiveReference, job: &Job) -> ApiResult<Project> {
+        let p = self.backups().unarchive_project(&reference.archive, job)?;
         self.changed(Some(&p.id), VaultChange::Unarchived);
         Ok(p)
     }

@@ -407,7 +407,7 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp("an agent takes versions of the projects it works on (`snapshot`)")
         .cli(&["snapshot"]),
     op("list_versions", Reads)
-        .desktop(&["versions", "file_versions"])
+        .desktop(&["list_versions"])
         .mcp(&["history"])
         .cli(&["history"]),
     op("diff_versions", Reads)
@@ -417,7 +417,7 @@ pub const OPERATIONS: &[Declared] = &[
     op("restore_project", Destroys)
         .announces(&[Vault(VaultChange::Restore)])
         .long()
-        .desktop(&["restore_project", "restore_file"])
+        .desktop(&["restore_project"])
         .mcp(&["restore_project", "restore_file"])
         .cli(&["restore"]),
     op("plan_restore", Reads)

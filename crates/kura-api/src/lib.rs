@@ -55,6 +55,7 @@ mod projects;
 mod records;
 mod requests;
 mod scheduler;
+pub mod schema;
 mod shares;
 #[cfg(test)]
 mod testing;
@@ -71,7 +72,9 @@ pub use operations::{
 };
 pub use projects::AppInfo;
 pub use records::KEYS_IN_EVENT;
-pub use requests::SnapshotRequest;
+pub use requests::{
+    ArchiveReference, DiffRequest, RenameFile, RestoreRequest, SnapshotRequest, VersionsRequest,
+};
 pub use scheduler::{Scheduler, SchedulerOptions, SCHEDULE_LOCK};
 
 use kura_core::{Clock, SystemClock, Vault, VaultReader};

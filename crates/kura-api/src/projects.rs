@@ -5,13 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use kura_core::{
-    Config, GcReport, ImportOptions, Job, NewProject, Project, RestoreReport, SnapshotOptions,
-    SnapshotReport, Template, UploadReport, Workspace,
+    Config, Diff, GcReport, ImportOptions, Job, NewProject, Project, RestoreReport,
+    SnapshotOptions, SnapshotReport, Template, UploadReport, Version, Workspace,
 };
 use serde::Serialize;
 
 use crate::error::{ApiError, ApiResult, SubjectKind};
-use crate::{Api, VaultChange};
+use crate::{Api, DiffRequest, RenameFile, RestoreRequest, VaultChange, VersionsRequest};
 
 /// About the running Kura: its vault folder, version and settings file.
 #[derive(Serialize, Debug, Clone)]
@@ -112,6 +112,29 @@ impl Api {
         self.vault
             .touch_project(id)
             .and_then(|()| self.vault.project(id))
+            .map_err(|e| project_error(e, id))
+    }
+
+    /// A project's versions, newest first: all, the latest `limit`, or those in which one file
+    /// changed.
+    pub fn versions(&self, id: &str, request: &VersionsRequest) -> ApiResult<Vec<Version>> {
+        let limit = request.limit.map(|l| l as usize);
+        self.vault
+            .history(id, request.path.as_deref(), limit)
+            .map_err(|e| project_error(e, id))
+    }
+
+    /// What changed between two versions of a project.
+    pub fn diff(&self, id: &str, request: &DiffRequest) -> ApiResult<Diff> {
+        let r = request;
+        self.vault
+            .diff(
+                id,
+                &r.from,
+                r.to.as_deref(),
+                r.path.as_deref(),
+                !r.stat_only,
+            )
             .map_err(|e| project_error(e, id))
     }
 
@@ -319,9 +342,9 @@ impl Api {
     }
 
     /// Renames or moves a file or folder inside a project's folder.
-    pub fn rename_file(&self, id: &str, from: &str, to: &str) -> ApiResult<()> {
+    pub fn rename_file(&self, id: &str, rename: &RenameFile) -> ApiResult<()> {
         self.vault
-            .rename_file(id, from, to)
+            .rename_file(id, &rename.from, &rename.to)
             .map_err(|e| project_error(e, id))?;
         self.reference_changed(id, VaultChange::Files);
         Ok(())
@@ -336,28 +359,20 @@ impl Api {
         Ok(())
     }
 
-    /// Restores a project's folder to a version (what is not in a version is kept as one first).
-    pub fn restore_project(&self, id: &str, version: &str, job: &Job) -> ApiResult<RestoreReport> {
-        let r = self
-            .vault
-            .restore_project(id, version, job)
-            .map_err(|e| project_error(e, id))?;
-        self.reference_changed(id, VaultChange::Restore);
-        Ok(r)
-    }
-
-    /// Restores one file of a project to a version.
-    pub fn restore_file(
+    /// Restores a project's folder, or one file of it, to a version (what is not in a version
+    /// is kept as one first).
+    pub fn restore(
         &self,
         id: &str,
-        version: &str,
-        path: &str,
+        request: &RestoreRequest,
         job: &Job,
     ) -> ApiResult<RestoreReport> {
-        let r = self
-            .vault
-            .restore_file(id, version, path, job)
-            .map_err(|e| project_error(e, id))?;
+        let version = &request.version;
+        let r = match &request.path {
+            Some(path) => self.vault.restore_file(id, version, path, job),
+            None => self.vault.restore_project(id, version, job),
+        }
+        .map_err(|e| project_error(e, id))?;
         self.reference_changed(id, VaultChange::Restore);
         Ok(r)
     }

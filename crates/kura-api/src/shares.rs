@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use kura_backup::{Share, ShareRequest};
+use kura_backup::{Share, ShareOptions};
 use kura_core::Job;
 
 use crate::backups::lock;
@@ -36,12 +36,12 @@ impl Api {
 
     /// Packs a version of a project, uploads it to an S3 target and returns the share with its
     /// download link (see [`kura_backup::Backups::share`]).
-    pub fn share_project(&self, req: &ShareRequest, job: &Job) -> ApiResult<Share> {
+    pub fn share_project(&self, project: &str, req: &ShareOptions, job: &Job) -> ApiResult<Share> {
         // An unknown project is named as the subject, before the target is looked at.
         self.vault
-            .project(&req.project)
-            .map_err(|e| project_error(e, &req.project))?;
-        let share = self.backups().share(req, job).map_err(|e| {
+            .project(project)
+            .map_err(|e| project_error(e, project))?;
+        let share = self.backups().share(project, req, job).map_err(|e| {
             let err = crate::ApiError::from(e);
             if err.subject.is_some() {
                 err

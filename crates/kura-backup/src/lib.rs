@@ -65,7 +65,7 @@ pub use policy::{
 };
 pub use prune::{select_kept, PruneReport};
 pub use restore::{BackupRestoreReport, RestorePreview, RestoreRow};
-pub use share::{parse_expiry, Share, ShareRequest, ShareState, MAX_SHARE_SECS};
+pub use share::{parse_expiry, Share, ShareOptions, ShareState, MAX_SHARE_SECS};
 pub use state::{
     HealthState, RunRecord, RunResult, TargetHealth, FAILURES_BEFORE_UNHEALTHY,
     UNHEALTHY_COOL_DOWN_SECS,

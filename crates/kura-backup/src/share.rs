@@ -21,14 +21,12 @@ use crate::Backups;
 /// The longest a link can live: S3 signatures are valid for at most seven days.
 pub const MAX_SHARE_SECS: u64 = 7 * 24 * 3600;
 
-/// What to share.
+/// What to share of a project, and for how long: the HTTP request body, the MCP tool's
+/// arguments beside the project, and the desktop command's input.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-#[serde(deny_unknown_fields)]
-pub struct ShareRequest {
-    /// The project (name or id).
-    pub project: String,
+pub struct ShareOptions {
     /// The version (an id or a prefix of one); the latest when absent.
     #[serde(default)]
     pub version: Option<String>,
@@ -206,7 +204,7 @@ impl Backups<'_> {
     /// share with its presigned link. A folder target, an expiry over 7 days, an unknown
     /// project or version are refused before anything is written. Reports progress on `job`
     /// (the upload in bytes); cancelling aborts the upload.
-    pub fn share(&self, req: &ShareRequest, job: &Job) -> Result<Share> {
+    pub fn share(&self, project: &str, req: &ShareOptions, job: &Job) -> Result<Share> {
         let target = self.target(&req.target)?;
         if let Location::Folder { .. } = target.location {
             return Err(Error::new(
@@ -217,7 +215,7 @@ impl Backups<'_> {
         let secs = parse_expiry(&req.expires)?;
         let exported =
             self.vault
-                .export_version_to_pack(&req.project, req.version.as_deref(), false, job)?;
+                .export_version_to_pack(project, req.version.as_deref(), false, job)?;
         job.report(Progress {
             phase: "packing",
             done: 0,

@@ -152,21 +152,22 @@ impl std::str::FromStr for ProjectSort {
     }
 }
 
-/// Which projects to list. Empty fields do not filter.
+/// Which projects to list; filters combine (all must match), and absent ones do not filter. The
+/// desktop app and the MCP tool take this; the HTTP door reads its query into it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ProjectFilter {
-    /// Only this workspace; `None` means the active one unless `all_workspaces`.
+    /// Only this workspace; the active one when absent (unless `all_workspaces`).
     pub workspace: Option<String>,
     /// List projects of every workspace.
     pub all_workspaces: bool,
-    /// Only this status; `None` means active and archived (not the trash).
+    /// Only projects in this state; when absent, active and archived (not the trash).
     pub status: Option<ProjectStatus>,
-    /// Has this language.
+    /// Has this language (e.g. "rust", "typescript").
     pub language: Option<String>,
-    /// Uses this framework.
+    /// Uses this framework (e.g. "svelte", "axum").
     pub framework: Option<String>,
     /// Has every one of these tags.
     pub tags: Vec<String>,
@@ -174,15 +175,16 @@ pub struct ProjectFilter {
     pub min_size: Option<u64>,
     /// At most this many bytes.
     pub max_size: Option<u64>,
-    /// Changed at or after this time (seconds since the epoch).
+    /// Changed at or after this time (seconds since the Unix epoch).
     pub updated_since: Option<i64>,
     /// Changed before this time.
     pub updated_before: Option<i64>,
     /// Text found in the name, description or tags (case-insensitive).
     pub text: Option<String>,
-    /// Metadata conditions: key present (value `None`) or key equal to value.
+    /// Metadata conditions, each `[key, value]`: the key equal to the value, or only present
+    /// when the value is null.
     pub metadata: Vec<(String, Option<String>)>,
-    /// Order of the result.
+    /// Order: name (default), size (largest first), updated or created (newest first).
     pub sort: ProjectSort,
     /// At most this many projects.
     pub limit: Option<u32>,

@@ -22,9 +22,11 @@ const OPENAPI_REFS: &str = "#/components/schemas/";
 const DEFS: &str = "#/$defs/";
 
 /// `schema` as JSON, its references to named schemas pointing at `$defs`.
+/// Its objects are closed, as the OpenAPI document's are (`kura_api::schema`).
 fn to_json(schema: &RefOr<Schema>) -> Value {
     let mut v = serde_json::to_value(schema).unwrap_or(Value::Bool(true));
     retarget(&mut v);
+    kura_api::schema::close_objects(&mut v);
     v
 }
 
@@ -110,7 +112,12 @@ pub(crate) fn object_with<const N: usize>(fields: [(&str, Part); N], optional: &
         }
     }
     Part {
-        schema: json!({ "type": "object", "properties": properties, "required": required }),
+        schema: json!({
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": false
+        }),
         defs,
     }
 }
@@ -148,12 +155,46 @@ pub(crate) fn one_of(values: &[&str]) -> Part {
     plain(json!({ "type": "string", "enum": values }))
 }
 
-/// An object that is both `a` and `b` (a type of the engine, and fields the tool adds).
-pub(crate) fn all_of(a: Part, b: Part) -> Part {
+/// One object with the fields of `a` (a type of the engine) and those of `b` (an object of fields
+/// the tool adds). Merged rather than an `allOf`: every object is closed to fields it does not
+/// list (`kura_api::schema`), and each part of an `allOf` lists only some.
+pub(crate) fn with_fields(a: Part, b: Part) -> Part {
+    let name = a.schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix(DEFS))
+        .unwrap_or_default()
+        .to_string();
     let mut defs = a.defs;
+    let mut object = match defs.remove(&name) {
+        Some(Value::Object(def)) => def,
+        _ => Map::new(),
+    };
+    let mut properties = match object.remove("properties") {
+        Some(Value::Object(p)) => p,
+        _ => Map::new(),
+    };
+    let mut required = match object.remove("required") {
+        Some(Value::Array(r)) => r,
+        _ => Vec::new(),
+    };
+    if let Some(Value::Object(more)) = b.schema.get("properties") {
+        properties.extend(more.clone());
+    }
+    if let Some(Value::Array(more)) = b.schema.get("required") {
+        required.extend(
+            more.iter()
+                .filter(|f| !required.contains(f))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+    }
+    object.insert("type".into(), json!("object"));
+    object.insert("properties".into(), Value::Object(properties));
+    object.insert("required".into(), Value::Array(required));
+    object.insert("additionalProperties".into(), Value::Bool(false));
     defs.extend(b.defs);
     Part {
-        schema: json!({ "type": "object", "allOf": [a.schema, b.schema] }),
+        schema: Value::Object(object),
         defs,
     }
 }
@@ -216,7 +257,10 @@ fn flatten(root: &mut Map<String, Value>, defs: &Map<String, Value>) {
         let mut part = match part.get("$ref").and_then(Value::as_str) {
             Some(r) => match defs.get(r.trim_start_matches(DEFS)) {
                 Some(Value::Object(def)) => def.clone(),
-                _ => continue,
+                // The arguments type has the name of the type it takes in, whose schema its own
+                // replaced: the tool would lose those arguments. A programming error, found by
+                // every test that lists the tools.
+                _ => panic!("an arguments type takes in {r} and has its name; rename it"),
             },
             None => match part {
                 Value::Object(o) => o,

@@ -68,6 +68,14 @@ impl KuraMcp {
         for name in refused.keys() {
             tool_router.disable_route(name.clone());
         }
+        // A call with an argument its tool does not take is refused (`unknown_argument`), the
+        // rule of `kura_api::schema`.
+        for route in tool_router.map.values_mut() {
+            std::sync::Arc::make_mut(&mut route.attr.input_schema).insert(
+                "additionalProperties".into(),
+                serde_json::Value::Bool(false),
+            );
+        }
         KuraMcp {
             api,
             options,
@@ -90,6 +98,36 @@ impl KuraMcp {
     /// Whether this session allows destructive work (a batch of records that deletes some).
     pub(crate) fn allows_destructive(&self) -> bool {
         self.options.allow_destructive && !self.options.read_only
+    }
+
+    /// Why a call is refused for an argument its tool does not take, naming the ones it does:
+    /// a misspelt argument (`force` for `hard`) is not dropped in silence, the same rule the HTTP
+    /// door has for a body's fields. The input schemas say so with `additionalProperties: false`.
+    fn unknown_argument(&self, request: &CallToolRequestParams) -> Option<String> {
+        let tool = self.tool_router.get(request.name.as_ref())?;
+        let takes = tool
+            .input_schema
+            .get("properties")
+            .and_then(|p| p.as_object());
+        let unknown = request
+            .arguments
+            .iter()
+            .flat_map(|args| args.keys())
+            .find(|name| !takes.is_some_and(|t| t.contains_key(name.as_str())))?;
+        let names: Vec<&str> = takes
+            .into_iter()
+            .flat_map(|t| t.keys())
+            .map(String::as_str)
+            .collect();
+        Some(if names.is_empty() {
+            format!("{} takes no arguments; `{unknown}` was given", tool.name)
+        } else {
+            format!(
+                "{} takes no argument `{unknown}`; it takes: {}",
+                tool.name,
+                names.join(", ")
+            )
+        })
     }
 
     fn instructions(&self) -> String {
@@ -147,6 +185,9 @@ impl ServerHandler for KuraMcp {
         // A client that calls a hidden tool anyway learns why it is refused.
         if let Some(message) = self.refused.get(request.name.as_ref()) {
             return Ok(tool_error("forbidden", message).into());
+        }
+        if let Some(message) = self.unknown_argument(&request) {
+            return Ok(tool_error("invalid_input", &message).into());
         }
         let call = ToolCallContext::new(self, request, context);
         self.tool_router.call(call).await
@@ -286,7 +327,10 @@ mod tests {
             "project": "site", "target": "s3", "expires": "1d"
         }))
         .unwrap();
-        assert_eq!(share.request.project, "site");
+        assert_eq!(
+            (share.project.as_str(), share.options.target.as_str()),
+            ("site", "s3")
+        );
         let tools = KuraMcp::all_tools().list_all();
         let put = tools.iter().find(|t| t.name == "put_record").unwrap();
         let properties: Vec<&String> = put.input_schema["properties"]

@@ -14,9 +14,9 @@ use tokio::sync::mpsc;
 
 use crate::error::{HttpError, HttpErrorCode};
 
-/// A JSON object as the body; a malformed one, or JSON that is not an object (serde would read
-/// an array as a struct's fields in order), is `invalid_input` (422), a too large one
-/// `payload_too_large`.
+/// A JSON object as the body; a malformed one, JSON that is not an object (serde would read an
+/// array as a struct's fields in order) or an object with a field the request does not take is
+/// `invalid_input` (422), a too large one `payload_too_large`.
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
@@ -29,9 +29,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "the JSON body must be an object ({...})",
             ));
         }
-        serde_json::from_value(value)
-            .map(Json)
-            .map_err(|e| HttpError::invalid(format!("the JSON body is not valid: {e}")))
+        object(value).map(Json)
+    }
+}
+
+/// Reads a JSON object as `T`. A field `T` does not have, at any depth, is refused by name
+/// rather than ignored: a misspelt option (`dry-run` for `dry_run`) would otherwise be dropped
+/// in silence and the request run without it. One rule for every body; the document says so
+/// with `additionalProperties: false`.
+fn object<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, HttpError> {
+    let mut unknown = None;
+    let read: T = serde_ignored::deserialize(value, |path| {
+        unknown.get_or_insert_with(|| field_path(&path));
+    })
+    .map_err(|e| HttpError::invalid(format!("the JSON body is not valid: {e}")))?;
+    match unknown {
+        None => Ok(read),
+        Some(field) => Err(HttpError::invalid(format!(
+            "the JSON body has a field this request does not take: `{field}`"
+        ))),
     }
 }
 
@@ -97,6 +113,22 @@ impl std::fmt::Display for IdleBody {
 
 impl std::error::Error for IdleBody {}
 
+/// Where a field is in a body, as a person writes it: `retention.keep_daily`, `ops[2].value`.
+fn field_path(path: &serde_ignored::Path) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", field_path(parent)),
+        Path::Map { parent, key } => match field_path(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => field_path(parent),
+    }
+}
+
 /// A JSON body that may be left out (then the type's default).
 pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, HttpError> {
     if body.iter().all(u8::is_ascii_whitespace) {
@@ -108,8 +140,7 @@ pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Ht
         .map_err(|e| HttpError::invalid(format!("the JSON body is not valid: {e}")))?;
     match value {
         serde_json::Value::Null => Ok(T::default()),
-        serde_json::Value::Object(_) => serde_json::from_value(value)
-            .map_err(|e| HttpError::invalid(format!("the JSON body is not valid: {e}"))),
+        serde_json::Value::Object(_) => object(value),
         _ => Err(HttpError::invalid(
             "the JSON body must be an object ({...})",
         )),

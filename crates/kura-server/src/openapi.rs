@@ -174,10 +174,11 @@ pub(crate) fn document(routes: utoipa::openapi::OpenApi) -> String {
 }
 
 /// What the annotations cannot say, said over the whole document: tagged unions as generators
-/// read them, binary bodies as binary, the headers the server reads and writes, and the typed
-/// result of each long operation.
+/// read them, objects closed to fields they do not list, binary bodies as binary, the
+/// headers the server reads and writes, and the typed result of each long operation.
 fn finish(doc: &mut Value) {
     flatten_tagged_unions(doc);
+    close_objects(doc);
     // A sample is a percentage (utoipa cannot bound a tuple variant's field).
     if let Some(variants) = doc["components"]["schemas"]["VerifyMode"]["oneOf"].as_array_mut() {
         for sample in variants
@@ -541,4 +542,46 @@ fn upper_first(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
+}
+
+/// Every object the document describes is closed (`kura_api::schema::close_objects`): the named
+/// schemas, and those written in a request or response body.
+fn close_objects(doc: &mut Value) {
+    for schema in doc["components"]["schemas"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|schemas| schemas.values_mut())
+    {
+        kura_api::schema::close_objects(schema);
+    }
+    let ops = doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.values_mut())
+        .filter_map(Value::as_object_mut);
+    for op in ops {
+        let mut bodies: Vec<&mut Value> = Vec::new();
+        for (key, value) in op.iter_mut() {
+            match key.as_str() {
+                "requestBody" => bodies.push(value),
+                "responses" => bodies.extend(
+                    value
+                        .as_object_mut()
+                        .into_iter()
+                        .flat_map(|r| r.values_mut()),
+                ),
+                _ => {}
+            }
+        }
+        let schemas = bodies
+            .into_iter()
+            .filter_map(|body| body.get_mut("content").and_then(Value::as_object_mut))
+            .flat_map(|content| content.values_mut())
+            .filter_map(|media| media.get_mut("schema"));
+        for schema in schemas {
+            kura_api::schema::close_objects(schema);
+        }
+    }
 }

@@ -39,13 +39,11 @@ export const commands = {
 	snapshotProject: (id: string, message: string | null, jobId: string, onProgress: Channel<Progress>) => typedError<SnapshotReport, ApiError>(__TAURI_INVOKE("snapshot_project", { id, message, jobId, onProgress })),
 	/**  Takes a version of every active project that changed (the tray's "Snapshot now"). */
 	snapshotChangedProjects: () => typedError<SnapshotReport[], ApiError>(__TAURI_INVOKE("snapshot_changed_projects")),
-	versions: (id: string, limit: number | null) => typedError<Version[], ApiError>(__TAURI_INVOKE("versions", { id, limit })),
-	fileVersions: (id: string, path: string) => typedError<Version[], ApiError>(__TAURI_INVOKE("file_versions", { id, path })),
-	diffVersions: (id: string, from: string, to: string | null, path: string | null) => typedError<Diff, ApiError>(__TAURI_INVOKE("diff_versions", { id, from, to, path })),
+	listVersions: (id: string, request: VersionsRequest) => typedError<Version[], ApiError>(__TAURI_INVOKE("list_versions", { id, request })),
+	diffVersions: (id: string, request: DiffRequest) => typedError<Diff, ApiError>(__TAURI_INVOKE("diff_versions", { id, request })),
 	/**  What restoring the project to `version` would write and remove, before it runs. */
 	planRestore: (id: string, version: string) => typedError<RestorePlan, ApiError>(__TAURI_INVOKE("plan_restore", { id, version })),
-	restoreProject: (id: string, version: string, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("restore_project", { id, version, jobId, onProgress })),
-	restoreFile: (id: string, version: string, path: string, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("restore_file", { id, version, path, jobId, onProgress })),
+	restoreProject: (id: string, request: RestoreRequest, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("restore_project", { id, request, jobId, onProgress })),
 	getGitStatus: (id: string) => typedError<FolderGitStatus, ApiError>(__TAURI_INVOKE("get_git_status", { id })),
 	getGitLog: (id: string, limit: number) => typedError<FolderGitCommit[], ApiError>(__TAURI_INVOKE("get_git_log", { id, limit })),
 	initGitRepository: (id: string) => typedError<null, ApiError>(__TAURI_INVOKE("init_git_repository", { id })),
@@ -63,7 +61,7 @@ export const commands = {
 	 *  Brings an archived project back; `reference` is an archive id, or the archived project's
 	 *  id or name.
 	 */
-	unarchiveProject: (reference: string, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("unarchive_project", { reference, jobId, onProgress })),
+	unarchiveProject: (reference: ArchiveReference, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("unarchive_project", { reference, jobId, onProgress })),
 	extractArchive: (archive: string, dest: string, jobId: string, onProgress: Channel<Progress>) => typedError<ExtractReport, ApiError>(__TAURI_INVOKE("extract_archive", { archive, dest, jobId, onProgress })),
 	verifyArchive: (archive: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveVerifyReport, ApiError>(__TAURI_INVOKE("verify_archive", { archive, jobId, onProgress })),
 	importArchive: (path: string, options: ImportArchiveOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("import_archive", { path, options, jobId, onProgress })),
@@ -104,7 +102,7 @@ export const commands = {
 	recordDelete: (project: string | null, del: RecordDelete) => typedError<boolean, ApiError>(__TAURI_INVOKE("record_delete", { project, del })),
 	recordConfigure: (project: string | null, collection: string, settings: CollectionSettings) => typedError<CollectionInfo, ApiError>(__TAURI_INVOKE("record_configure", { project, collection, settings })),
 	/**  Uploads a version to an S3 target as a tar.zst and answers its download link. */
-	shareProject: (request: ShareRequest, jobId: string, onProgress: Channel<Progress>) => typedError<Share, ApiError>(__TAURI_INVOKE("share_project", { request, jobId, onProgress })),
+	shareProject: (id: string, options: ShareOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Share, ApiError>(__TAURI_INVOKE("share_project", { id, options, jobId, onProgress })),
 	/**  Shared links, newest first; only one project's when `project` is given. */
 	listShares: (project: string | null) => typedError<Share[], ApiError>(__TAURI_INVOKE("list_shares", { project })),
 	/**  Deletes a shared copy, so its link stops working. */
@@ -243,6 +241,12 @@ export type ArchiveInfo = {
 	present: boolean,
 	/**  The backup target holding a verified copy (the cold tier), if any. */
 	cold_target: string | null,
+};
+
+/**  An archived project to bring back. */
+export type ArchiveReference = {
+	/**  The archived project's name or id, or an archive id (as the list of archives gives it). */
+	archive: string,
 };
 
 /**  What checking an archive found. */
@@ -615,6 +619,18 @@ export type Diff = {
 	changes: ChangeCounts,
 	/**  The changed files, by path. */
 	files: FileDiff[],
+};
+
+/**  Two versions of a project to compare. */
+export type DiffRequest = {
+	/**  The older version: an id, a unique prefix of one, `latest` or `latest~N`. */
+	from: string,
+	/**  The newer version (default: `latest`). */
+	to?: string | null,
+	/**  Only this file or folder. */
+	path?: string | null,
+	/**  Only the list of changed files, without the line-by-line patches. */
+	stat_only?: boolean,
 };
 
 /**  An editor Settings › App offers. */
@@ -1076,17 +1092,20 @@ export type Project = {
 	head: string | null,
 };
 
-/**  Which projects to list. Empty fields do not filter. */
+/**
+ *  Which projects to list; filters combine (all must match), and absent ones do not filter. The
+ *  desktop app and the MCP tool take this; the HTTP door reads its query into it.
+ */
 export type ProjectFilter = {
-	/**  Only this workspace; `None` means the active one unless `all_workspaces`. */
+	/**  Only this workspace; the active one when absent (unless `all_workspaces`). */
 	workspace?: string | null,
 	/**  List projects of every workspace. */
 	all_workspaces?: boolean,
-	/**  Only this status; `None` means active and archived (not the trash). */
+	/**  Only projects in this state; when absent, active and archived (not the trash). */
 	status?: ProjectStatus | null,
-	/**  Has this language. */
+	/**  Has this language (e.g. "rust", "typescript"). */
 	language?: string | null,
-	/**  Uses this framework. */
+	/**  Uses this framework (e.g. "svelte", "axum"). */
 	framework?: string | null,
 	/**  Has every one of these tags. */
 	tags?: string[],
@@ -1094,15 +1113,18 @@ export type ProjectFilter = {
 	min_size?: number | null,
 	/**  At most this many bytes. */
 	max_size?: number | null,
-	/**  Changed at or after this time (seconds since the epoch). */
+	/**  Changed at or after this time (seconds since the Unix epoch). */
 	updated_since?: number | null,
 	/**  Changed before this time. */
 	updated_before?: number | null,
 	/**  Text found in the name, description or tags (case-insensitive). */
 	text?: string | null,
-	/**  Metadata conditions: key present (value `None`) or key equal to value. */
+	/**
+	 *  Metadata conditions, each `[key, value]`: the key equal to the value, or only present
+	 *  when the value is null.
+	 */
 	metadata?: ([string, string | null])[],
-	/**  Order of the result. */
+	/**  Order: name (default), size (largest first), updated or created (newest first). */
 	sort?: ProjectSort,
 	/**  At most this many projects. */
 	limit?: number | null,
@@ -1329,6 +1351,17 @@ export type RestoreReport = {
 	safety_version: Version | null,
 };
 
+/**  A version to restore a project's folder to, or one file of it. */
+export type RestoreRequest = {
+	/**  The version: an id or a prefix of one. */
+	version: string,
+	/**
+	 *  Restore only this file (relative to the project folder, with `/`); the whole folder when
+	 *  absent.
+	 */
+	path?: string | null,
+};
+
 /**  One project of a restore preview. */
 export type RestoreRow = {
 	id: string,
@@ -1464,10 +1497,11 @@ export type Share = {
 	target_encrypted: boolean,
 };
 
-/**  What to share. */
-export type ShareRequest = {
-	/**  The project (name or id). */
-	project: string,
+/**
+ *  What to share of a project, and for how long: the HTTP request body, the MCP tool's
+ *  arguments beside the project, and the desktop command's input.
+ */
+export type ShareOptions = {
 	/**  The version (an id or a prefix of one); the latest when absent. */
 	version?: string | null,
 	/**  The S3 target the shared copy goes to. */
@@ -1990,6 +2024,14 @@ export type Version = {
 	file_count: number,
 	/**  Bytes of its files. */
 	size: number,
+};
+
+/**  Which versions of a project to list (newest first). */
+export type VersionsRequest = {
+	/**  At most this many. */
+	limit?: number | null,
+	/**  Only the versions in which this file (relative to the project folder, with `/`) changed. */
+	path?: string | null,
 };
 
 /**  A named group of projects. */

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { Client } from "../../src/lib/api/client";
 import type { OnProgress } from "../../src/lib/api/transport";
-import type { Config, Project, ProjectFilter, Version } from "../../src/lib/api/types";
+import type { Config, DiffRequest, Project, ProjectFilter, Version } from "../../src/lib/api/types";
 import { AppState } from "../../src/lib/state/app.svelte";
 import type { Dropped } from "../../src/lib/state/drop.svelte";
 import { Jobs } from "../../src/lib/state/jobs.svelte";
@@ -135,9 +135,9 @@ describe("ProjectPage", () => {
         fakeTransport({
           getProject: project("site"),
           listFiles: [],
-          versions,
+          listVersions: versions,
           getQuota: fail("internal"),
-          diffVersions: (_id: string, from: string, to: string | null) => (asked.push([from, to]), { from, to, files: [] }),
+          diffVersions: (_id: string, { from, to }: DiffRequest) => (asked.push([from, to ?? null]), { from, to, files: [] }),
         }),
       ),
       "id-site",

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kura_backup::{Location, SecretKind, ShareRequest, Target};
+use kura_backup::{Location, SecretKind, ShareOptions, Target};
 use kura_core::{
     CleanupOptions, CollectionSettings, ImportArchiveOptions, ImportOptions, Job, NewProject,
     RecordDelete, RecordOp, RecordPut, SnapshotOptions,
@@ -16,7 +16,7 @@ use kura_test_support::{free_port, S3Server};
 
 use super::{Announces, Declared, Effect, OPERATIONS};
 use crate::testing::Scene;
-use crate::{Api, ApiError};
+use crate::{Api, ApiError, ArchiveReference, RenameFile, RestoreRequest};
 
 /// A change, set up and ready to run.
 type Change = Box<dyn FnOnce(&Arc<Api>) -> Result<(), ApiError>>;
@@ -95,9 +95,15 @@ fn cloud(s: &Scene) -> S3Server {
     server
 }
 
-fn share(project: &str, expires: &str) -> ShareRequest {
-    ShareRequest {
-        project: project.into(),
+fn restore(version: &str) -> RestoreRequest {
+    RestoreRequest {
+        version: version.into(),
+        path: None,
+    }
+}
+
+fn share(expires: &str) -> ShareOptions {
+    ShareOptions {
         version: None,
         target: "cloud".into(),
         expires: expires.into(),
@@ -186,7 +192,15 @@ fn change(s: &Scene, d: &Declared) -> Option<Change> {
         "rename_file" => {
             api.save_file(&site, "old-name.txt", &mut &b"x"[..])
                 .unwrap();
-            Box::new(move |a| a.rename_file(&site, "old-name.txt", "new-name.txt"))
+            Box::new(move |a| {
+                a.rename_file(
+                    &site,
+                    &RenameFile {
+                        from: "old-name.txt".into(),
+                        to: "new-name.txt".into(),
+                    },
+                )
+            })
         }
         "upload_files" => {
             let file = dir.join("dropped.txt");
@@ -219,7 +233,10 @@ fn change(s: &Scene, d: &Declared) -> Option<Change> {
                 .unwrap()
                 .id
                 .clone();
-            Box::new(move |a| a.restore_project(&site, &first, &Job::default()).map(drop))
+            Box::new(move |a| {
+                a.restore(&site, &restore(&first), &Job::default())
+                    .map(drop)
+            })
         }
         "init_git_repository" => Box::new(move |a| a.init_folder_git(&site)),
         "archive_project" => {
@@ -229,7 +246,15 @@ fn change(s: &Scene, d: &Declared) -> Option<Change> {
         "unarchive_project" => {
             let id = new_project(api, "archived");
             api.archive_project(&id, &Job::default()).unwrap();
-            Box::new(|a| a.unarchive_project("archived", &Job::default()).map(drop))
+            Box::new(|a| {
+                a.unarchive_project(
+                    &ArchiveReference {
+                        archive: "archived".into(),
+                    },
+                    &Job::default(),
+                )
+                .map(drop)
+            })
         }
         "import_archive" | "upload_archive" => {
             let id = new_project(api, &format!("exported-{}", d.name));
@@ -375,14 +400,14 @@ fn change(s: &Scene, d: &Declared) -> Option<Change> {
             let server = cloud(s);
             Box::new(move |a| {
                 let _server = server;
-                a.share_project(&share(&site, "1d"), &Job::default())
+                a.share_project(&site, &share("1d"), &Job::default())
                     .map(drop)
             })
         }
         "revoke_share" => {
             let server = cloud(s);
             let shared = api
-                .share_project(&share(&site, "1d"), &Job::default())
+                .share_project(&site, &share("1d"), &Job::default())
                 .unwrap();
             Box::new(move |a| {
                 let _server = server;
@@ -391,7 +416,7 @@ fn change(s: &Scene, d: &Declared) -> Option<Change> {
         }
         "prune_shares" => {
             let server = cloud(s);
-            api.share_project(&share(&site, "1h"), &Job::default())
+            api.share_project(&site, &share("1h"), &Job::default())
                 .unwrap();
             s.set(api.now() + 2 * 3600);
             Box::new(move |a| {

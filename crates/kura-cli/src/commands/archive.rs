@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use kura_api::Api;
+use kura_api::{Api, ArchiveReference};
 use kura_core::{Error, ErrorKind, ImportArchiveOptions};
 
 use super::now;
@@ -100,7 +100,10 @@ pub fn list(out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
 
 /// `kura unarchive`.
 pub fn unarchive(args: &UnarchiveArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    let p = api.unarchive_project(&args.archive, &out.job())?;
+    let reference = ArchiveReference {
+        archive: args.archive.clone(),
+    };
+    let p = api.unarchive_project(&reference, &out.job())?;
     out.project(&p, Some("Unarchived"), now());
     Ok(ExitCode::SUCCESS)
 }

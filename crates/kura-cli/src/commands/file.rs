@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use kura_api::Api;
+use kura_api::{Api, RenameFile};
 use kura_core::{Error, ErrorKind};
 
 use super::now;
@@ -97,7 +97,11 @@ pub fn run(cmd: &FileCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> 
             out.file_saved(path, n);
         }
         FileCmd::Rename { project, from, to } => {
-            api.rename_file(project, from, to)?;
+            let rename = RenameFile {
+                from: from.clone(),
+                to: to.clone(),
+            };
+            api.rename_file(project, &rename)?;
             out.file_renamed(from, to);
         }
         FileCmd::Delete { project, path } => {

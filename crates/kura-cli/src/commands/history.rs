@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use kura_api::Api;
+use kura_api::{Api, DiffRequest, RestoreRequest, VersionsRequest};
 use kura_core::{Error, SnapshotOptions, Trigger};
 
 use super::now;
@@ -42,7 +42,7 @@ pub struct HistoryArgs {
     file: Option<String>,
     /// At most this many versions.
     #[arg(long, short = 'n')]
-    limit: Option<usize>,
+    limit: Option<u32>,
 }
 
 #[derive(Args)]
@@ -100,33 +100,35 @@ pub fn snapshot(args: &SnapshotArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCo
 
 /// `kura history`.
 pub fn history(args: &HistoryArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    let versions = api
-        .vault()
-        .history(&args.project, args.file.as_deref(), args.limit)?;
+    let request = VersionsRequest {
+        limit: args.limit,
+        path: args.file.clone(),
+    };
+    let versions = api.versions(&args.project, &request)?;
     out.versions(&versions, now());
     Ok(ExitCode::SUCCESS)
 }
 
 /// `kura diff`.
 pub fn diff(args: &DiffArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    let d = api.vault().diff(
-        &args.project,
-        &args.from,
-        args.to.as_deref(),
-        args.file.as_deref(),
-        !args.stat,
-    )?;
+    let request = DiffRequest {
+        from: args.from.clone(),
+        to: args.to.clone(),
+        path: args.file.clone(),
+        stat_only: args.stat,
+    };
+    let d = api.diff(&args.project, &request)?;
     out.diff(&d);
     Ok(ExitCode::SUCCESS)
 }
 
 /// `kura restore`.
 pub fn restore(args: &RestoreArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    let job = out.job();
-    let r = match &args.file {
-        Some(f) => api.restore_file(&args.project, &args.version, f, &job)?,
-        None => api.restore_project(&args.project, &args.version, &job)?,
+    let request = RestoreRequest {
+        version: args.version.clone(),
+        path: args.file.clone(),
     };
+    let r = api.restore(&args.project, &request, &out.job())?;
     out.restored_version(&r);
     Ok(ExitCode::SUCCESS)
 }

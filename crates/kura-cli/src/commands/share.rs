@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use kura_api::Api;
-use kura_backup::ShareRequest;
+use kura_backup::ShareOptions;
 use kura_core::Error;
 
 use super::{invalid, now};
@@ -59,8 +59,8 @@ pub fn run(args: &ShareArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
                 ));
             };
             let share = api.share_project(
-                &ShareRequest {
-                    project: project.clone(),
+                project,
+                &ShareOptions {
                     version: args.version.clone(),
                     target: target.clone(),
                     expires: args.expires.clone(),

@@ -298,7 +298,7 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
     let of_file = ok(
         &s,
         "history",
-        json!({"project": "site", "file": "src/index.html"}),
+        json!({"project": "site", "path": "src/index.html"}),
     )
     .await;
     assert_eq!(of_file["versions"].as_array().unwrap().len(), 2);

@@ -30,7 +30,7 @@ impl KuraMcp {
     /// last success, last error), its next run, whether it is overdue and, for a target backed
     /// up after every change, `behind_since`: the first change its copy lacks (null: up to
     /// date); whether scheduled backups are paused, and the most recent runs.
-    #[tool(output_schema = crate::output::schema(crate::output::all_of(crate::output::of::<kura_api::BackupStatus>(), crate::output::object([("recent_runs", crate::output::list(crate::output::of::<kura_backup::RunRecord>()))]))), annotations(title = "Backup status", read_only_hint = true))]
+    #[tool(output_schema = crate::output::schema(crate::output::with_fields(crate::output::of::<kura_api::BackupStatus>(), crate::output::object([("recent_runs", crate::output::list(crate::output::of::<kura_backup::RunRecord>()))]))), annotations(title = "Backup status", read_only_hint = true))]
     async fn backup_status(&self) -> Reply {
         blocking(&self.api, |api| {
             let mut status = json!(api.backup_status());

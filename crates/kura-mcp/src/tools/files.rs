@@ -64,13 +64,11 @@ pub(crate) struct SaveFile {
 }
 
 #[derive(Deserialize, ToSchema)]
-pub(crate) struct RenameFile {
+pub(crate) struct RenameInProject {
     /// The project's name or id.
     pub project: String,
-    /// The file or folder to move, relative to the project folder.
-    pub from: String,
-    /// Its new path; refused if something is there already.
-    pub to: String,
+    #[serde(flatten)]
+    pub rename: kura_api::RenameFile,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -81,7 +79,7 @@ pub(crate) struct FilePath {
     pub path: String,
 }
 
-crate::output::inputs!(ListFiles, ReadFile, SaveFile, RenameFile, FilePath);
+crate::output::inputs!(ListFiles, ReadFile, SaveFile, RenameInProject, FilePath);
 
 #[tool_router(router = file_tools, vis = "pub(crate)")]
 impl KuraMcp {
@@ -142,10 +140,10 @@ impl KuraMcp {
         destructive_hint = false,
         idempotent_hint = false
     ))]
-    async fn rename_file(&self, Parameters(p): Parameters<RenameFile>) -> Reply {
+    async fn rename_file(&self, Parameters(p): Parameters<RenameInProject>) -> Reply {
         blocking(&self.api, move |api| {
-            api.rename_file(&p.project, &p.from, &p.to)?;
-            Ok(json!({ "from": p.from, "to": p.to }))
+            api.rename_file(&p.project, &p.rename)?;
+            Ok(json!({ "from": p.rename.from, "to": p.rename.to }))
         })
         .await
     }

@@ -1,6 +1,6 @@
 //! Versions: snapshot, history, diff, restore.
 
-use kura_api::SnapshotRequest;
+use kura_api::{DiffRequest, RestoreRequest, SnapshotRequest, VersionsRequest};
 use kura_core::Trigger;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
@@ -25,29 +25,16 @@ pub(crate) struct Snapshot {
 pub(crate) struct History {
     /// The project's name or id.
     pub project: String,
-    /// Only versions in which this file (path relative to the project folder) changed.
-    #[serde(default)]
-    pub file: Option<String>,
-    /// At most this many versions (newest first).
-    #[serde(default)]
-    pub limit: Option<usize>,
+    #[serde(flatten)]
+    pub request: VersionsRequest,
 }
 
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct Diff {
     /// The project's name or id.
     pub project: String,
-    /// The older version: an id, a unique prefix of one, `latest` or `latest~N`.
-    pub from: String,
-    /// The newer version (default: `latest`).
-    #[serde(default)]
-    pub to: Option<String>,
-    /// Only this file or folder.
-    #[serde(default)]
-    pub file: Option<String>,
-    /// Only the list of changed files, without the line-by-line patches.
-    #[serde(default)]
-    pub stat_only: bool,
+    #[serde(flatten)]
+    pub request: DiffRequest,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -104,10 +91,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema(crate::output::object([("versions", crate::output::list(crate::output::of::<kura_core::Version>()))])), annotations(title = "Version history", read_only_hint = true))]
     async fn history(&self, Parameters(p): Parameters<History>) -> Reply {
         blocking(&self.api, move |api| {
-            let versions = api
-                .vault()
-                .history(&p.project, p.file.as_deref(), p.limit)?;
-            Ok(json!({ "versions": versions }))
+            Ok(json!({ "versions": api.versions(&p.project, &p.request)? }))
         })
         .await
     }
@@ -116,16 +100,7 @@ impl KuraMcp {
     /// sizes) and, unless `stat_only`, a unified diff of each text file.
     #[tool(output_schema = crate::output::schema_of::<kura_core::Diff>(), annotations(title = "Diff two versions", read_only_hint = true))]
     async fn diff(&self, Parameters(p): Parameters<Diff>) -> Reply {
-        blocking(&self.api, move |api| {
-            Ok(api.vault().diff(
-                &p.project,
-                &p.from,
-                p.to.as_deref(),
-                p.file.as_deref(),
-                !p.stat_only,
-            )?)
-        })
-        .await
+        blocking(&self.api, move |api| api.diff(&p.project, &p.request)).await
     }
 
     /// What `restore_project` would do, without doing it: the files it would write and remove to
@@ -154,7 +129,11 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            api.restore_file(&p.project, &p.version, &p.path, job)
+            let request = RestoreRequest {
+                version: p.version,
+                path: Some(p.path),
+            };
+            api.restore(&p.project, &request, job)
         })
         .await
     }
@@ -174,7 +153,11 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            api.restore_project(&p.project, &p.version, job)
+            let request = RestoreRequest {
+                version: p.version,
+                path: None,
+            };
+            api.restore(&p.project, &request, job)
         })
         .await
     }

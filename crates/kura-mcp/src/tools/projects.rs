@@ -1,6 +1,6 @@
 //! Projects: list, show, create, archive and bring back, trash or delete.
 
-use kura_core::{NewProject, ProjectFilter, ProjectSort, ProjectStatus};
+use kura_core::{NewProject, ProjectFilter};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
@@ -11,31 +11,11 @@ use utoipa::ToSchema;
 use crate::reply::{blocking, long_job, Reply};
 use crate::server::KuraMcp;
 
-#[derive(Deserialize, ToSchema, Default)]
-#[serde(default)]
+/// Which projects to list.
+#[derive(Deserialize, ToSchema)]
 pub(crate) struct ListProjects {
-    /// Only this workspace (default: the active one).
-    pub workspace: Option<String>,
-    /// Projects of every workspace.
-    pub all_workspaces: bool,
-    /// Only projects in this state; default: active and archived (not the trash).
-    pub status: Option<ProjectStatus>,
-    /// Has this language (e.g. "rust", "typescript").
-    pub language: Option<String>,
-    /// Uses this framework (e.g. "svelte", "axum").
-    pub framework: Option<String>,
-    /// Has every one of these tags.
-    pub tags: Vec<String>,
-    /// Text found in the name, description or tags (case-insensitive).
-    pub text: Option<String>,
-    /// At least this many bytes.
-    pub min_size: Option<u64>,
-    /// At most this many bytes.
-    pub max_size: Option<u64>,
-    /// Order: name (default), size (largest first), updated or created (newest first).
-    pub sort: Option<ProjectSort>,
-    /// At most this many projects.
-    pub limit: Option<u32>,
+    #[serde(flatten)]
+    pub filter: ProjectFilter,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -53,8 +33,8 @@ pub(crate) struct CreateProject {
 
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct Unarchive {
-    /// The archived project's name or id, or an archive id (see list_archives).
-    pub archive: String,
+    #[serde(flatten)]
+    pub archive: kura_api::ArchiveReference,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -88,21 +68,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema(crate::output::object([("projects", crate::output::list(crate::output::of::<kura_core::Project>()))])), annotations(title = "List projects", read_only_hint = true))]
     async fn list_projects(&self, Parameters(p): Parameters<ListProjects>) -> Reply {
         blocking(&self.api, move |api| {
-            let filter = ProjectFilter {
-                workspace: p.workspace,
-                all_workspaces: p.all_workspaces,
-                status: p.status,
-                language: p.language,
-                framework: p.framework,
-                tags: p.tags,
-                min_size: p.min_size,
-                max_size: p.max_size,
-                text: p.text,
-                sort: p.sort.unwrap_or_default(),
-                limit: p.limit,
-                ..Default::default()
-            };
-            Ok(json!({ "projects": api.vault().projects(&filter)? }))
+            Ok(json!({ "projects": api.vault().projects(&p.filter)? }))
         })
         .await
     }

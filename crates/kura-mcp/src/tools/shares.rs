@@ -1,7 +1,7 @@
 //! Shared links: a version of a project as a download link from an S3 target, the list of
 //! links, and revoking one.
 
-use kura_backup::ShareRequest;
+use kura_backup::ShareOptions;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
@@ -15,8 +15,10 @@ use crate::server::KuraMcp;
 /// A version of a project to share.
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct ShareProject {
+    /// The project's name or id.
+    pub project: String,
     #[serde(flatten)]
-    pub request: ShareRequest,
+    pub options: ShareOptions,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -54,7 +56,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            Ok(json!(api.share_project(&p.request, job)?))
+            Ok(json!(api.share_project(&p.project, &p.options, job)?))
         })
         .await
     }

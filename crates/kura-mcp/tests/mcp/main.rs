@@ -184,3 +184,44 @@ async fn a_version_names_the_agent_and_the_mcp_door() {
     assert!(first.iter().all(|v| v.trigger == kura_core::Trigger::Mcp));
     client.cancel().await.unwrap();
 }
+
+/// An argument a tool does not take is refused, naming the ones it does, before the tool runs;
+/// every input schema says so (`additionalProperties: false`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_argument_a_tool_does_not_take_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = Api::open(Vault::open(dir.path()).unwrap()).unwrap();
+    let options = Options {
+        allow_destructive: true,
+        ..Options::default()
+    };
+    let client = session(api.clone(), options).await;
+    for tool in client.list_all_tools().await.unwrap() {
+        assert_eq!(
+            tool.input_schema.get("additionalProperties"),
+            Some(&Value::Bool(false)),
+            "{} leaves its arguments open",
+            tool.name
+        );
+    }
+    let created = call(&client, "create_project", json!({"name": "site"})).await;
+    assert_eq!(created.is_error, Some(false), "{created:?}");
+    // `force` is not `hard`: the project is neither trashed nor deleted.
+    let refused = call(
+        &client,
+        "delete_project",
+        json!({"project": "site", "force": true}),
+    )
+    .await;
+    assert_eq!(refused.is_error, Some(true), "{refused:?}");
+    let error: Value = serde_json::from_str(&refused.content[0].as_text().unwrap().text).unwrap();
+    assert_eq!(error["code"], "invalid_input");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("`force`") && message.contains("hard"),
+        "{message}"
+    );
+    assert!(api.vault().project("site").is_ok());
+    let refused = call(&client, "prune_shares", json!({"all": true})).await;
+    assert_eq!(refused.is_error, Some(true), "{refused:?}");
+}

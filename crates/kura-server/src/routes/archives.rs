@@ -40,24 +40,17 @@ pub async fn archive(
     .await
 }
 
-/// An archive or archived project.
-#[derive(Deserialize, ToSchema)]
-pub struct ArchiveReference {
-    /// Project name or id, or archive id.
-    pub reference: String,
-}
-
 /// Brings an archived project back (result: Project).
-#[utoipa::path(post, path = "/v1/archives/unarchive", operation_id = "unarchiveProject", tag = "archives", request_body = ArchiveReference, params(Wait),
+#[utoipa::path(post, path = "/v1/archives/unarchive", operation_id = "unarchiveProject", tag = "archives", request_body = kura_api::ArchiveReference, params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
 pub async fn unarchive(
     st: St,
     headers: HeaderMap,
     Query(w): Query<Wait>,
-    Json(b): Json<ArchiveReference>,
+    Json(b): Json<kura_api::ArchiveReference>,
 ) -> HttpResult<Response> {
     long(&st, &headers, &w, "unarchive", None, move |a, job| {
-        let p: Project = a.unarchive_project(&b.reference, job)?;
+        let p: Project = a.unarchive_project(&b, job)?;
         Ok(p)
     })
     .await

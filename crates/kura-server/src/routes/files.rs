@@ -240,23 +240,14 @@ pub async fn delete_file(st: St, Path((id, path)): Path<(String, String)>) -> Ht
     Ok(done())
 }
 
-/// A rename inside a project.
-#[derive(Deserialize, ToSchema)]
-pub struct RenameFile {
-    #[schema(min_length = 1)]
-    pub from: String,
-    #[schema(min_length = 1)]
-    pub to: String,
-}
-
-#[utoipa::path(post, path = "/v1/projects/{id}/files-rename", operation_id = "renameFile", tag = "files", request_body = RenameFile,
+#[utoipa::path(post, path = "/v1/projects/{id}/files-rename", operation_id = "renameFile", tag = "files", request_body = kura_api::RenameFile,
     params(("id" = String, Path)), responses((status = 200, body = super::Done)))]
 pub async fn rename(
     st: St,
     Path(id): Path<String>,
-    Json(b): Json<RenameFile>,
+    Json(b): Json<kura_api::RenameFile>,
 ) -> HttpResult<Response> {
-    blocking(&st, move |a| Ok(a.rename_file(&id, &b.from, &b.to)?)).await?;
+    blocking(&st, move |a| Ok(a.rename_file(&id, &b)?)).await?;
     Ok(done())
 }
 

@@ -8,7 +8,7 @@ use kura_core::{
     SnapshotReport, Trigger, Version,
 };
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::{blocking, done, json, long, St, Wait};
 use crate::body::{Json, Query};
@@ -54,59 +54,26 @@ pub async fn snapshot_changed(
     .await
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct VersionsQuery {
-    /// At most this many, newest first.
-    pub limit: Option<usize>,
-    /// Only versions where this file changed.
-    #[param(min_length = 1)]
-    pub path: Option<String>,
-}
-
-#[utoipa::path(get, path = "/v1/projects/{id}/versions", operation_id = "listVersions", tag = "versions", params(("id" = String, Path), VersionsQuery),
+#[utoipa::path(get, path = "/v1/projects/{id}/versions", operation_id = "listVersions", tag = "versions", params(("id" = String, Path), kura_api::VersionsRequest),
     responses((status = 200, body = Vec<Version>)))]
 pub async fn versions(
     st: St,
     Path(id): Path<String>,
-    Query(q): Query<VersionsQuery>,
+    Query(q): Query<kura_api::VersionsRequest>,
 ) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| {
-            Ok(a.vault().history(&id, q.path.as_deref(), q.limit)?)
-        })
-        .await?,
+        blocking(&st, move |a| Ok(a.versions(&id, &q)?)).await?,
     ))
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DiffQuery {
-    /// The older version (id, latest, latest~N).
-    #[param(min_length = 1)]
-    pub from: String,
-    /// The newer version (default: latest).
-    #[param(min_length = 1)]
-    pub to: Option<String>,
-    /// Only this file or folder.
-    #[param(min_length = 1)]
-    pub path: Option<String>,
-}
-
-#[utoipa::path(get, path = "/v1/projects/{id}/diff", operation_id = "diffVersions", tag = "versions", params(("id" = String, Path), DiffQuery),
+#[utoipa::path(get, path = "/v1/projects/{id}/diff", operation_id = "diffVersions", tag = "versions", params(("id" = String, Path), kura_api::DiffRequest),
     responses((status = 200, body = Diff)))]
 pub async fn diff(
     st: St,
     Path(id): Path<String>,
-    Query(q): Query<DiffQuery>,
+    Query(q): Query<kura_api::DiffRequest>,
 ) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, move |a| {
-            Ok(a.vault()
-                .diff(&id, &q.from, q.to.as_deref(), q.path.as_deref(), true)?)
-        })
-        .await?,
-    ))
+    Ok(json(blocking(&st, move |a| Ok(a.diff(&id, &q)?)).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -130,17 +97,9 @@ pub async fn restore_plan(
     ))
 }
 
-/// The version to restore, and optionally one file.
-#[derive(Deserialize, ToSchema)]
-pub struct RestoreRequest {
-    pub version: String,
-    /// Restore only this file.
-    pub path: Option<String>,
-}
-
 /// Restores a project or one file (the current state is kept as a version first; result:
 /// RestoreReport).
-#[utoipa::path(post, path = "/v1/projects/{id}/restore", operation_id = "restoreProject", tag = "versions", request_body = RestoreRequest,
+#[utoipa::path(post, path = "/v1/projects/{id}/restore", operation_id = "restoreProject", tag = "versions", request_body = kura_api::RestoreRequest,
     params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: RestoreReport")))]
 pub async fn restore(
@@ -148,14 +107,11 @@ pub async fn restore(
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(w): Query<Wait>,
-    Json(b): Json<RestoreRequest>,
+    Json(b): Json<kura_api::RestoreRequest>,
 ) -> HttpResult<Response> {
     let project = Some(id.clone());
     long(&st, &headers, &w, "restore", project, move |a, job| {
-        let r: RestoreReport = match &b.path {
-            Some(path) => a.restore_file(&id, &b.version, path, job)?,
-            None => a.restore_project(&id, &b.version, job)?,
-        };
+        let r: RestoreReport = a.restore(&id, &b, job)?;
         Ok(r)
     })
     .await

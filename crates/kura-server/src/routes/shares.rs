@@ -5,7 +5,7 @@
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use kura_backup::{Share, ShareRequest};
+use kura_backup::{Share, ShareOptions};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -13,22 +13,9 @@ use super::{blocking, json, long, St, Wait};
 use crate::body::{Json, Query};
 use crate::error::HttpResult;
 
-/// What to share from a project.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ShareBody {
-    /// The version (an id or a prefix of one); the latest when absent.
-    #[serde(default)]
-    pub version: Option<String>,
-    /// The S3 target the shared copy goes to.
-    pub target: String,
-    /// How long the link works: "30m", "24h", "7d" (at most 7 days).
-    pub expires: String,
-}
-
 /// Uploads a version as a `tar.zst` to an S3 target and makes a download link that works until
 /// it expires (result: Share). The shared copy is not encrypted, even on an encrypting target.
-#[utoipa::path(post, path = "/v1/projects/{id}/shares", operation_id = "shareProject", tag = "shares", request_body = ShareBody,
+#[utoipa::path(post, path = "/v1/projects/{id}/shares", operation_id = "shareProject", tag = "shares", request_body = ShareOptions,
     params(("id" = String, Path), Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: Share")))]
 pub async fn create(
@@ -36,16 +23,11 @@ pub async fn create(
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(w): Query<Wait>,
-    Json(b): Json<ShareBody>,
+    Json(b): Json<ShareOptions>,
 ) -> HttpResult<Response> {
-    let req = ShareRequest {
-        project: id.clone(),
-        version: b.version,
-        target: b.target,
-        expires: b.expires,
-    };
+    let project = id.clone();
     long(&st, &headers, &w, "share", Some(id), move |a, job| {
-        a.share_project(&req, job)
+        a.share_project(&project, &b, job)
     })
     .await
 }

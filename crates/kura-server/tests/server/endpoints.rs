@@ -471,7 +471,7 @@ async fn archive_and_unarchive() {
     assert_eq!(r.status, 200);
     let r = c
         .call("POST", "/v1/archives/unarchive?wait=true")
-        .json(json!({"reference": "old"}))
+        .json(json!({"archive": "old"}))
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));

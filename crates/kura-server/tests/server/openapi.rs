@@ -428,7 +428,8 @@ fn minimal(schema: &Value) -> Value {
 
 /// What the document says of each JSON request body is what the server reads: a body with only
 /// the properties the document calls required is read (whatever the operation then makes of
-/// its values), and a body without a required property is refused with `invalid_input`.
+/// its values), a body without a required property is refused with `invalid_input`, and so is
+/// one with a property the document does not list (it says `additionalProperties: false`).
 #[tokio::test]
 async fn request_bodies_are_read_as_the_document_describes_them() {
     let s = TestServer::start().await;
@@ -486,6 +487,34 @@ async fn request_bodies_are_read_as_the_document_describes_them() {
                     "{method} {template}: the refusal does not name {name}: {message}"
                 );
             }
+            // (A record's value is any JSON: its schema has no type.)
+            let object = body
+                .as_object()
+                .filter(|_| resolve(schema)["type"] == "object");
+            if let Some(object) = object {
+                assert_eq!(
+                    resolve(schema)["additionalProperties"],
+                    Value::Bool(false),
+                    "{method} {template}: the document leaves the body open to other fields"
+                );
+                let mut more = object.clone();
+                more.insert("not_a_field_of_kura".into(), Value::from(1));
+                let r = c
+                    .call(&method.to_uppercase(), &path)
+                    .json(Value::Object(more))
+                    .send()
+                    .await;
+                let message = r.json()["message"].as_str().unwrap_or_default().to_string();
+                assert_eq!(
+                    (r.status, r.code().as_str()),
+                    (422, "invalid_input"),
+                    "{method} {template} took a field it does not have: {message}"
+                );
+                assert!(
+                    message.contains("not_a_field_of_kura"),
+                    "{method} {template}: the refusal does not name the field: {message}"
+                );
+            }
             // An object's fields sent as an array (serde would read them in order) are refused.
             if resolve(schema)["type"] == "object" {
                 let as_array =
@@ -505,5 +534,36 @@ async fn request_bodies_are_read_as_the_document_describes_them() {
         }
     }
     assert!(checked > 20, "only {checked} JSON bodies in the document");
+    s.stop().await;
+}
+
+/// A field a body does not take is named where it is, however deep: a misspelt option inside
+/// the options is not dropped in silence (the import would run with its defaults).
+#[tokio::test]
+async fn a_field_a_body_does_not_take_is_refused_by_its_place() {
+    let s = TestServer::start().await;
+    let c = s.client(Scope::Admin);
+    let r = c
+        .call("POST", "/v1/archives/import")
+        .json(serde_json::json!({
+            "path": "/nonexistent/kura.tar.zst",
+            "options": { "workspace": null, "nmae": "typo" }
+        }))
+        .send()
+        .await;
+    assert_eq!((r.status, r.code().as_str()), (422, "invalid_input"));
+    let message = r.json()["message"].as_str().unwrap_or_default().to_string();
+    assert!(message.contains("`options.nmae`"), "{message}");
+    // The same body without the typo is read (and then fails on the missing file).
+    let r = c
+        .call("POST", "/v1/archives/import")
+        .json(serde_json::json!({ "path": "/nonexistent/kura.tar.zst", "options": {} }))
+        .send()
+        .await;
+    assert!(
+        !String::from_utf8_lossy(&r.body).contains("does not take"),
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
     s.stop().await;
 }

@@ -7,7 +7,7 @@ import type {
   BackupStatus,
   OpenWith,
   Preferences,
-  ShareRequest,
+  ShareOptions,
   CleanupCategory,
   RecordsChanged,
   ErrorCode,
@@ -219,16 +219,18 @@ class Conveniences {
     return unwrap(this.transport.snapshotProject(id, message, job.id, job.onProgress));
   }
   versions(id: string, limit: number | null = null) {
-    return unwrap(this.transport.versions(id, limit));
+    return unwrap(this.transport.listVersions(id, { limit, path: null }));
+  }
+  /** The versions in which the file `path` changed, newest first. */
+  fileVersions(id: string, path: string) {
+    return unwrap(this.transport.listVersions(id, { limit: null, path }));
   }
   diff(id: string, from: string, to: string | null, path: string | null = null) {
-    return unwrap(this.transport.diffVersions(id, from, to, path));
+    return unwrap(this.transport.diffVersions(id, { from, to, path }));
   }
-  restoreProject(id: string, version: string, job: JobHandle = quietJob()) {
-    return unwrap(this.transport.restoreProject(id, version, job.id, job.onProgress));
-  }
-  restoreFile(id: string, version: string, path: string, job: JobHandle = quietJob()) {
-    return unwrap(this.transport.restoreFile(id, version, path, job.id, job.onProgress));
+  /** Restores the project's folder to a version, or only the file `path` when given. */
+  restoreProject(id: string, version: string, path: string | null = null, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.restoreProject(id, { version, path }, job.id, job.onProgress));
   }
 
   /** The folder's own git status, or `null` when the folder is not a git repository. */
@@ -252,15 +254,16 @@ class Conveniences {
   gc(job: JobHandle = quietJob()) {
     return unwrap(this.transport.collectGarbage(job.id, job.onProgress));
   }
-  shareProject(request: ShareRequest, job: JobHandle = quietJob()) {
-    return unwrap(this.transport.shareProject(request, job.id, job.onProgress));
+  shareProject(id: string, options: ShareOptions, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.shareProject(id, options, job.id, job.onProgress));
   }
   archiveProject(id: string, job: JobHandle = quietJob()) {
     return unwrap(this.transport.archiveProject(id, job.id, job.onProgress));
   }
   /** `reference`: an archive id, or the archived project's id or name. */
-  unarchiveProject(reference: string, job: JobHandle = quietJob()) {
-    return unwrap(this.transport.unarchiveProject(reference, job.id, job.onProgress));
+  /** Brings back an archived project, named by its name or id or its archive's id. */
+  unarchiveProject(archive: string, job: JobHandle = quietJob()) {
+    return unwrap(this.transport.unarchiveProject({ archive }, job.id, job.onProgress));
   }
   extractArchive(archive: string, dest: string, job: JobHandle = quietJob()) {
     return unwrap(this.transport.extractArchive(archive, dest, job.id, job.onProgress));

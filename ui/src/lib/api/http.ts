@@ -14,6 +14,7 @@ import type {
   AppInfo,
   ApiError,
   ArchiveInfo,
+  ArchiveReference,
   ArchiveVerifyReport,
   BackupContents,
   BackupInfo,
@@ -28,6 +29,7 @@ import type {
   CommandPlan,
   Config,
   Diff,
+  DiffRequest,
   ErrorCode,
   ExtractReport,
   FileEntry,
@@ -53,11 +55,12 @@ import type {
   RestorePlan,
   RestorePreview,
   RestoreReport,
+  RestoreRequest,
   Result,
   RunRecord,
   SecretVariable,
   Share,
-  ShareRequest,
+  ShareOptions,
   SnapshotReport,
   Stats,
   StoredRecord,
@@ -71,6 +74,7 @@ import type {
   VerifyMode,
   VerifyReport,
   Version,
+  VersionsRequest,
   Workspace,
 } from "./types";
 
@@ -506,23 +510,17 @@ export class HttpTransport implements Transport {
   snapshotChangedProjects() {
     return this.call<SnapshotReport[]>(route("snapshotChangedProjects", {}));
   }
-  versions(id: string, limit: number | null) {
-    return this.call<Version[]>(route("listVersions", { id }), { query: { limit } });
+  listVersions(id: string, request: VersionsRequest) {
+    return this.call<Version[]>(route("listVersions", { id }), { query: { ...request } });
   }
-  fileVersions(id: string, path: string) {
-    return this.call<Version[]>(route("listVersions", { id }), { query: { path } });
-  }
-  diffVersions(id: string, from: string, to: string | null, path: string | null) {
-    return this.call<Diff>(route("diffVersions", { id }), { query: { from, to, path } });
+  diffVersions(id: string, request: DiffRequest) {
+    return this.call<Diff>(route("diffVersions", { id }), { query: { ...request } });
   }
   planRestore(id: string, version: string) {
     return this.call<RestorePlan>(route("planRestore", { id }), { query: { version } });
   }
-  restoreProject(id: string, version: string, jobId: string, onProgress: OnProgress) {
-    return this.op<RestoreReport>(route("restoreProject", { id }), { version }, jobId, onProgress);
-  }
-  restoreFile(id: string, version: string, path: string, jobId: string, onProgress: OnProgress) {
-    return this.op<RestoreReport>(route("restoreProject", { id }), { version, path }, jobId, onProgress);
+  restoreProject(id: string, request: RestoreRequest, jobId: string, onProgress: OnProgress) {
+    return this.op<RestoreReport>(route("restoreProject", { id }), request, jobId, onProgress);
   }
 
   getGitStatus(id: string) {
@@ -557,9 +555,8 @@ export class HttpTransport implements Transport {
   planCommand(input: CommandInput) {
     return this.call<CommandPlan>(route("planCommand", {}), { query: { text: input.text, project: input.project } });
   }
-  shareProject(request: ShareRequest, jobId: string, onProgress: OnProgress) {
-    const { project, ...body } = request;
-    return this.op<Share>(route("shareProject", { id: project }), body, jobId, onProgress);
+  shareProject(id: string, options: ShareOptions, jobId: string, onProgress: OnProgress) {
+    return this.op<Share>(route("shareProject", { id }), options, jobId, onProgress);
   }
   listShares(project: string | null) {
     return this.call<Share[]>(route("listShares", {}), { query: { project } });
@@ -574,8 +571,8 @@ export class HttpTransport implements Transport {
   archiveProject(id: string, jobId: string, onProgress: OnProgress) {
     return this.op<ArchiveInfo>(route("archiveProject", { id }), {}, jobId, onProgress);
   }
-  unarchiveProject(reference: string, jobId: string, onProgress: OnProgress) {
-    return this.op<Project>(route("unarchiveProject", {}), { reference }, jobId, onProgress);
+  unarchiveProject(reference: ArchiveReference, jobId: string, onProgress: OnProgress) {
+    return this.op<Project>(route("unarchiveProject", {}), reference, jobId, onProgress);
   }
   extractArchive(archive: string, dest: string, jobId: string, onProgress: OnProgress) {
     return this.op<ExtractReport>(route("extractArchive", { archive }), { dest }, jobId, onProgress);
