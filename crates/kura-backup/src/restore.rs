@@ -402,7 +402,7 @@ fn check_destination(dest: &Path) -> Result<()> {
 /// and given its mode and time in one go), then the other files' modes and times, then links,
 /// then folder modes and times, and one `syncfs` makes it all durable before the caller renames
 /// the folder into place. Links come after everything that is written by path, so no write goes
-/// through one.
+/// through one. Returns the number of files and their bytes.
 fn write_entries(
     session: &Session,
     plan: &[(PathBuf, &Entry)],
@@ -410,7 +410,42 @@ fn write_entries(
     job: &Job,
 ) -> Result<(u64, u64)> {
     let blobs = session.blob_map()?;
-    let mut by_pack: HashMap<&str, Vec<(&BlobPlace, usize, u64)>> = HashMap::new();
+    let chunks = create_folders_and_group_chunks(session, &blobs, plan, root)?;
+    write_packs(session, plan, root, chunks.by_pack, job)?;
+    set_file_modes_and_times(plan, root)?;
+    make_links(plan, root)?;
+    set_folder_modes_and_times(plan, root)?;
+    sync_file_system(root)?;
+    Ok((chunks.files, chunks.bytes))
+}
+
+/// One chunk of a restored file: the blob that holds it, the file's index in the restore plan,
+/// and the offset in the file where the chunk's bytes go.
+struct ChunkWrite<'b> {
+    place: &'b BlobPlace,
+    plan_index: usize,
+    offset: u64,
+}
+
+/// The chunks a restore writes, grouped by the pack that holds them (each pack is then read
+/// once), with the number of files planned and their bytes.
+struct ChunksByPack<'b> {
+    by_pack: HashMap<&'b str, Vec<ChunkWrite<'b>>>,
+    files: u64,
+    bytes: u64,
+}
+
+/// The first stage of writing a restore: creates every planned folder, and every file made of
+/// several chunks at its full length (a file of one chunk is created later, by its pack's
+/// reader), and finds the pack of every chunk in `blobs`. A chunk that no pack holds is refused
+/// (`corrupt`) before any file content is written.
+fn create_folders_and_group_chunks<'b>(
+    session: &Session,
+    blobs: &'b HashMap<[u8; 32], BlobPlace>,
+    plan: &[(PathBuf, &Entry)],
+    root: &Path,
+) -> Result<ChunksByPack<'b>> {
+    let mut by_pack: HashMap<&str, Vec<ChunkWrite>> = HashMap::new();
     let mut files = 0u64;
     let mut total = 0u64;
     for (i, (rel, e)) in plan.iter().enumerate() {
@@ -439,7 +474,11 @@ fn write_entries(
                     by_pack
                         .entry(place.pack.as_str())
                         .or_default()
-                        .push((place, i, offset));
+                        .push(ChunkWrite {
+                            place,
+                            plan_index: i,
+                            offset,
+                        });
                     offset += place.entry.raw_length as u64;
                 }
                 files += 1;
@@ -447,6 +486,22 @@ fn write_entries(
             }
         }
     }
+    Ok(ChunksByPack {
+        by_pack,
+        files,
+        bytes: total,
+    })
+}
+
+/// The second stage of writing a restore: reads the packs on `RESTORE_READERS` threads, each
+/// pack once, and writes their chunks into the files, reporting the bytes read as progress.
+fn write_packs(
+    session: &Session,
+    plan: &[(PathBuf, &Entry)],
+    root: &Path,
+    by_pack: HashMap<&str, Vec<ChunkWrite>>,
+    job: &Job,
+) -> Result<()> {
     let done = AtomicU64::new(0);
     let packs: Vec<_> = by_pack.into_iter().collect();
     // Reading packs waits on the target (a drive, the network) more than on the CPU.
@@ -457,109 +512,170 @@ fn write_entries(
     readers.install(|| {
         packs
             .par_iter()
-            .try_for_each(|(pack, wants)| -> Result<()> {
-                job.check()?;
-                let object = repo::pack_path(pack);
-                let data = session.store.read(&object)?;
-                // Every byte of a pack counts, not only the blobs wanted from it: a pack is
-                // named by its hash.
-                if blake3::hash(&data).to_hex().as_str() != *pack {
-                    // The object, and the files that need it.
-                    let mut files: Vec<&str> = wants
-                        .iter()
-                        .map(|(_, i, _)| plan[*i].1.path.as_str())
-                        .collect();
-                    files.sort_unstable();
-                    files.dedup();
-                    let more = match files.len() {
-                        0 | 1 => String::new(),
-                        n => format!(" and {} more files", n - 1),
-                    };
-                    return Err(Error::new(
-                        ErrorKind::Corrupt,
-                        format!(
-                            "{object} at target '{}' is damaged: its content does not match its hash, so {}{more} cannot be restored",
-                            session.target.name,
-                            files.first().copied().unwrap_or("a file")
-                        ),
-                    ));
-                }
-                // In pack order, every use of a blob comes together: each blob is opened once
-                // and let go before the next, so a reader holds one pack and one blob.
-                let mut wants: Vec<&(&BlobPlace, usize, u64)> = wants.iter().collect();
-                wants.sort_by_key(|(place, _, _)| place.entry.offset);
-                let mut current: Option<([u8; 32], Vec<u8>)> = None;
-                // A damaged blob: the error names the files it holds data of.
-                let damaged = |err: Error, id: &[u8; 32]| {
-                    let mut files: Vec<&str> = wants
-                        .iter()
-                        .filter(|(p, _, _)| p.entry.id == *id)
-                        .map(|(_, i, _)| plan[*i].1.path.as_str())
-                        .collect();
-                    files.dedup();
-                    let more = match files.len() {
-                        0 | 1 => String::new(),
-                        n => format!(" and {} more files", n - 1),
-                    };
+            .try_for_each(|(pack, wants)| write_pack(session, plan, root, pack, wants, &done, job))
+    })
+}
+
+/// Reads one pack, checks it against its name (its hash), writes the chunks `wants` asks of it
+/// and adds its size to the bytes `done`, which it reports as progress.
+fn write_pack(
+    session: &Session,
+    plan: &[(PathBuf, &Entry)],
+    root: &Path,
+    pack: &str,
+    wants: &[ChunkWrite],
+    done: &AtomicU64,
+    job: &Job,
+) -> Result<()> {
+    job.check()?;
+    let object = repo::pack_path(pack);
+    let data = session.store.read(&object)?;
+    // Every byte of a pack counts, not only the blobs wanted from it: a pack is
+    // named by its hash.
+    if blake3::hash(&data).to_hex().as_str() != pack {
+        return Err(damaged_pack(session, plan, &object, wants));
+    }
+    write_chunks(session, plan, root, pack, &object, &data, wants)?;
+    let n = done.fetch_add(data.len() as u64, Ordering::Relaxed) + data.len() as u64;
+    job.report(Progress {
+        phase: "restoring",
+        done: n,
+        total: None,
+        unit: "bytes",
+        item: None,
+    });
+    Ok(())
+}
+
+/// The error for a pack whose content does not match its hash: it names the pack's object and
+/// the files that need it (the first by name, and how many more).
+fn damaged_pack(
+    session: &Session,
+    plan: &[(PathBuf, &Entry)],
+    object: &str,
+    wants: &[ChunkWrite],
+) -> Error {
+    let mut files: Vec<&str> = wants
+        .iter()
+        .map(|want| plan[want.plan_index].1.path.as_str())
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    let more = match files.len() {
+        0 | 1 => String::new(),
+        n => format!(" and {} more files", n - 1),
+    };
+    Error::new(
+        ErrorKind::Corrupt,
+        format!(
+            "{object} at target '{}' is damaged: its content does not match its hash, so {}{more} cannot be restored",
+            session.target.name,
+            files.first().copied().unwrap_or("a file")
+        ),
+    )
+}
+
+/// Writes the chunks `wants` asks of one pack, whose bytes `data` are already checked: in pack
+/// order, every use of a blob comes together, so each blob is opened once and let go before the
+/// next, and a reader holds one pack and one blob.
+fn write_chunks(
+    session: &Session,
+    plan: &[(PathBuf, &Entry)],
+    root: &Path,
+    pack: &str,
+    object: &str,
+    data: &[u8],
+    wants: &[ChunkWrite],
+) -> Result<()> {
+    let mut wants: Vec<&ChunkWrite> = wants.iter().collect();
+    wants.sort_by_key(|want| want.place.entry.offset);
+    let mut current: Option<([u8; 32], Vec<u8>)> = None;
+    let damaged = |err: Error, id: &[u8; 32]| damaged_blob(session, plan, &wants, err, id);
+    for want in wants.iter().copied() {
+        let e = &want.place.entry;
+        if current.as_ref().map(|(id, _)| id) != Some(&e.id) {
+            drop(current.take());
+            let start = e.offset as usize;
+            let end = start + e.length as usize;
+            let stored = data.get(start..end).ok_or_else(|| {
+                damaged(
                     Error::new(
                         ErrorKind::Corrupt,
-                        format!(
-                            "{} at target '{}', so {}{more} cannot be restored",
-                            err.message(),
-                            session.target.name,
-                            files.first().copied().unwrap_or("a file")
-                        ),
-                    )
-                };
-                for (place, i, offset) in wants.iter().copied() {
-                    let e = &place.entry;
-                    if current.as_ref().map(|(id, _)| id) != Some(&e.id) {
-                        drop(current.take());
-                        let start = e.offset as usize;
-                        let end = start + e.length as usize;
-                        let stored = data.get(start..end).ok_or_else(|| {
-                            damaged(
-                                Error::new(
-                                    ErrorKind::Corrupt,
-                                    format!("{object} is shorter than its index says"),
-                                ),
-                                &e.id,
-                            )
-                        })?;
-                        let raw = repo::open_blob(&session.keys, e, stored, pack)
-                            .map_err(|err| damaged(err, &e.id))?;
-                        current = Some((e.id, raw));
-                    }
-                    let raw = &current.as_ref().expect("opened just above").1;
-                    let (rel, entry) = &plan[*i];
-                    let path = root.join(rel);
-                    if single_chunk(entry) {
-                        use std::io::Write as _;
-                        let mut f = File::create(&path)
-                            .map_err(|err| Error::from_io("create", &path, err))?;
-                        f.write_all(raw)
-                            .map_err(|err| Error::from_io("write", &path, err))?;
-                        set_mode_and_time(&f, &path, entry)?;
-                    } else {
-                        let f = OpenOptions::new()
-                            .write(true)
-                            .open(&path)
-                            .map_err(|err| Error::from_io("open", &path, err))?;
-                        f.write_all_at(raw, *offset)
-                            .map_err(|err| Error::from_io("write", &path, err))?;
-                    }
-                }
-                let n = done.fetch_add(data.len() as u64, Ordering::Relaxed) + data.len() as u64;
-                job.report(Progress {
-                    phase: "restoring",
-                    done: n,
-                    total: None,
-                    unit: "bytes",
-                    item: None,
-                });
-                Ok(())
-            })
-    })?;
+                        format!("{object} is shorter than its index says"),
+                    ),
+                    &e.id,
+                )
+            })?;
+            let raw = repo::open_blob(&session.keys, e, stored, pack)
+                .map_err(|err| damaged(err, &e.id))?;
+            current = Some((e.id, raw));
+        }
+        let raw = &current.as_ref().expect("opened just above").1;
+        write_chunk(root, &plan[want.plan_index], raw, want.offset)?;
+    }
+    Ok(())
+}
+
+/// The error for a blob that cannot be opened (`err` says why): it names the files that hold
+/// data of the blob `id` (the first in pack order, and how many more). `wants` is in pack order.
+fn damaged_blob(
+    session: &Session,
+    plan: &[(PathBuf, &Entry)],
+    wants: &[&ChunkWrite],
+    err: Error,
+    id: &[u8; 32],
+) -> Error {
+    let mut files: Vec<&str> = wants
+        .iter()
+        .filter(|want| want.place.entry.id == *id)
+        .map(|want| plan[want.plan_index].1.path.as_str())
+        .collect();
+    files.dedup();
+    let more = match files.len() {
+        0 | 1 => String::new(),
+        n => format!(" and {} more files", n - 1),
+    };
+    Error::new(
+        ErrorKind::Corrupt,
+        format!(
+            "{} at target '{}', so {}{more} cannot be restored",
+            err.message(),
+            session.target.name,
+            files.first().copied().unwrap_or("a file")
+        ),
+    )
+}
+
+/// Writes one chunk's bytes `raw` into the file of the plan entry `(rel, entry)` under `root`. A
+/// file of one chunk is created, written whole and given its mode and time here; a chunk of a
+/// longer file is written at `offset` into the file created at its full length before.
+fn write_chunk(
+    root: &Path,
+    (rel, entry): &(PathBuf, &Entry),
+    raw: &[u8],
+    offset: u64,
+) -> Result<()> {
+    let path = root.join(rel);
+    if single_chunk(entry) {
+        use std::io::Write as _;
+        let mut f = File::create(&path).map_err(|err| Error::from_io("create", &path, err))?;
+        f.write_all(raw)
+            .map_err(|err| Error::from_io("write", &path, err))?;
+        set_mode_and_time(&f, &path, entry)?;
+    } else {
+        let f = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(|err| Error::from_io("open", &path, err))?;
+        f.write_all_at(raw, offset)
+            .map_err(|err| Error::from_io("write", &path, err))?;
+    }
+    Ok(())
+}
+
+/// Gives every file of several chunks its mode and time, once all its chunks are written (a
+/// file of one chunk got them when it was written).
+fn set_file_modes_and_times(plan: &[(PathBuf, &Entry)], root: &Path) -> Result<()> {
     plan.par_iter().try_for_each(|(rel, e)| -> Result<()> {
         let path = root.join(rel);
         if e.kind == EntryKind::File && !single_chunk(e) {
@@ -570,11 +686,21 @@ fn write_entries(
             set_mode_and_time(&f, &path, e)?;
         }
         Ok(())
-    })?;
+    })
+}
+
+/// Creates every planned link, in plan order, after everything that is written by path, so no
+/// write goes through one.
+fn make_links(plan: &[(PathBuf, &Entry)], root: &Path) -> Result<()> {
     for (rel, e) in plan.iter().filter(|(_, e)| e.kind == EntryKind::Symlink) {
         make_link(root, rel, e)?;
     }
-    // Folders last, deepest first, so writing into them does not change their times again.
+    Ok(())
+}
+
+/// Gives every planned folder its mode and time: last, deepest first, so writing into them does
+/// not change their times again. A time that cannot be set is let go.
+fn set_folder_modes_and_times(plan: &[(PathBuf, &Entry)], root: &Path) -> Result<()> {
     let mut dirs: Vec<_> = plan
         .iter()
         .filter(|(_, e)| e.kind == EntryKind::Dir)
@@ -588,11 +714,15 @@ fn write_entries(
             let _ = f.set_modified(mtime(e.mtime_ns));
         }
     }
-    // One flush of the whole file system instead of an fsync per file: the same guarantee
-    // before the rename, at a fraction of the cost for many small files.
+    Ok(())
+}
+
+/// Makes everything written under `root` durable with one flush of the whole file system instead
+/// of an fsync per file: the same guarantee before the rename, at a fraction of the cost for many
+/// small files.
+fn sync_file_system(root: &Path) -> Result<()> {
     let dir = File::open(root).map_err(|err| Error::from_io("open", root, err))?;
-    rustix::fs::syncfs(&dir).map_err(|err| Error::from_io("sync", root, err.into()))?;
-    Ok((files, total))
+    rustix::fs::syncfs(&dir).map_err(|err| Error::from_io("sync", root, err.into()))
 }
 
 /// Threads reading packs during a restore.
