@@ -96,18 +96,12 @@ struct Walked {
 /// once), hashing them when `hashes` says so; collects the chunks pointers refer to.
 fn walk_history(repo: &Repository, project: &Project, hashes: Hashes, job: &Job) -> Result<Walked> {
     let mut w = Walked::default();
-    let problem = |versions: Vec<String>, paths: Vec<String>, message: String| Problem {
-        area: "history".into(),
-        project: Some(project.name.clone()),
-        versions,
-        paths,
-        message,
-    };
     let head = match history::head(repo) {
         Ok(Some(h)) => h,
         Ok(None) => return Ok(w),
         Err(e) => {
-            w.problems.push(problem(
+            w.problems.push(history_problem(
+                project,
                 vec![],
                 vec![],
                 format!("the latest version cannot be found: {e}"),
@@ -115,24 +109,32 @@ fn walk_history(repo: &Repository, project: &Project, hashes: Hashes, job: &Job)
             return Ok(w);
         }
     };
-    let odb = repo.odb()?;
-    let mut seen_trees: HashSet<Oid> = HashSet::new();
-    let mut seen_blobs: HashMap<Oid, bool> = HashMap::new(); // blob → is pointer
+    let mut history_walk = HistoryWalk {
+        repo,
+        odb: repo.odb()?,
+        project,
+        hashes,
+        seen_trees: HashSet::new(),
+        seen_blobs: HashMap::new(),
+        walked: w,
+    };
     let mut walk = repo.revwalk()?;
     if let Err(e) = walk.push(head) {
-        w.problems.push(problem(
+        history_walk.walked.problems.push(history_problem(
+            project,
             vec![head.to_string()[..10].to_string()],
             vec![],
             format!("the latest version cannot be read: {}", e.message()),
         ));
-        return Ok(w);
+        return Ok(history_walk.walked);
     }
     for id in walk {
         job.check()?;
         let id = match id {
             Ok(id) => id,
             Err(e) => {
-                w.problems.push(problem(
+                history_walk.walked.problems.push(history_problem(
+                    project,
                     vec![],
                     vec![],
                     format!("the list of versions is damaged: {}", e.message()),
@@ -140,123 +142,201 @@ fn walk_history(repo: &Repository, project: &Project, hashes: Hashes, job: &Job)
                 break;
             }
         };
-        let short = id.to_string()[..10].to_string();
-        w.versions += 1;
-        w.objects += 1;
-        let commit = match check_object(&odb, id, hashes)
-            .and_then(|()| repo.find_commit(id).map_err(|e| e.message().to_string()))
-        {
-            Ok(c) => c,
-            Err(e) => {
-                w.problems.push(problem(
-                    vec![short],
-                    vec![],
-                    format!("the version cannot be read: {e}"),
-                ));
-                continue;
-            }
-        };
-        // Depth-first over trees, with the path prefix.
-        let mut stack: Vec<(Oid, String)> = vec![(commit.tree_id(), String::new())];
-        while let Some((tree_id, prefix)) = stack.pop() {
-            let first_visit = seen_trees.insert(tree_id);
-            let checked = if first_visit {
-                check_object(&odb, tree_id, hashes)
-            } else {
-                Ok(())
-            };
-            let tree = match checked
-                .and_then(|()| repo.find_tree(tree_id).map_err(|e| e.message().to_string()))
-            {
-                Ok(t) => t,
-                Err(e) => {
-                    if first_visit {
-                        w.problems.push(problem(
-                            vec![short.clone()],
-                            vec![if prefix.is_empty() {
-                                "/".into()
-                            } else {
-                                prefix.clone()
-                            }],
-                            format!("a folder of this version cannot be read: {e}"),
-                        ));
-                    }
-                    continue;
-                }
-            };
-            if first_visit {
-                w.objects += 1;
-            }
-            for entry in tree.iter() {
-                let name = entry.name().unwrap_or("?");
-                let path = format!("{prefix}{name}");
-                match entry.kind() {
-                    Some(ObjectType::Tree) => {
-                        // Trees already walked hold only blobs already checked, but their
-                        // pointer uses in this version still count for naming affected files.
-                        stack.push((entry.id(), format!("{path}/")));
-                    }
-                    Some(ObjectType::Blob) => {
-                        let oid = entry.id();
-                        let is_pointer = match seen_blobs.get(&oid) {
-                            Some(p) => *p,
-                            None => {
-                                let is_pointer = match read_object(&odb, oid, hashes) {
-                                    Ok(obj) => {
-                                        w.objects += 1;
-                                        let data = obj.data();
-                                        if Pointer::is_pointer(data) {
-                                            match Pointer::decode(data) {
-                                                Ok(p) => {
-                                                    for c in p.chunks {
-                                                        w.chunk_users
-                                                            .entry(c.id)
-                                                            .or_insert_with(|| (c.len, Vec::new()))
-                                                            .1
-                                                            .push(oid);
-                                                    }
-                                                }
-                                                Err(e) => w.problems.push(problem(
-                                                    vec![short.clone()],
-                                                    vec![path.clone()],
-                                                    e.to_string(),
-                                                )),
-                                            }
-                                            true
-                                        } else {
-                                            false
-                                        }
-                                    }
-                                    Err(e) => {
-                                        w.problems.push(problem(
-                                            vec![short.clone()],
-                                            vec![path.clone()],
-                                            format!("the file's content cannot be read: {e}"),
-                                        ));
-                                        false
-                                    }
-                                };
-                                seen_blobs.insert(oid, is_pointer);
-                                is_pointer
-                            }
-                        };
-                        if is_pointer {
-                            w.pointer_uses
-                                .entry(oid)
-                                .or_default()
-                                .push((short.clone(), path));
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
+        history_walk.walk_version(id);
     }
+    let mut w = history_walk.walked;
     for (_, users) in w.chunk_users.values_mut() {
         users.sort();
         users.dedup();
     }
     Ok(w)
+}
+
+/// A problem of the project's history: in `versions` (short ids), affecting `paths`.
+fn history_problem(
+    project: &Project,
+    versions: Vec<String>,
+    paths: Vec<String>,
+    message: String,
+) -> Problem {
+    Problem {
+        area: "history".into(),
+        project: Some(project.name.clone()),
+        versions,
+        paths,
+        message,
+    }
+}
+
+/// The state of one walk of a history: what it reads from, what it has seen already (so each
+/// object is read once), and what it has found so far.
+struct HistoryWalk<'r> {
+    repo: &'r Repository,
+    odb: git2::Odb<'r>,
+    project: &'r Project,
+    hashes: Hashes,
+    /// Trees read already.
+    seen_trees: HashSet<Oid>,
+    /// Blobs read already, and whether each is a pointer.
+    seen_blobs: HashMap<Oid, bool>,
+    walked: Walked,
+}
+
+impl<'r> HistoryWalk<'r> {
+    /// Reads the version `id`: its commit, then its trees depth-first, then the blobs they hold.
+    /// A version that cannot be read is a problem, and the walk goes on to the next.
+    fn walk_version(&mut self, id: Oid) {
+        let short = id.to_string()[..10].to_string();
+        self.walked.versions += 1;
+        self.walked.objects += 1;
+        let commit = match check_object(&self.odb, id, self.hashes).and_then(|()| {
+            self.repo
+                .find_commit(id)
+                .map_err(|e| e.message().to_string())
+        }) {
+            Ok(c) => c,
+            Err(e) => {
+                self.walked.problems.push(history_problem(
+                    self.project,
+                    vec![short],
+                    vec![],
+                    format!("the version cannot be read: {e}"),
+                ));
+                return;
+            }
+        };
+        // Depth-first over trees, with the path prefix.
+        let mut stack: Vec<(Oid, String)> = vec![(commit.tree_id(), String::new())];
+        while let Some((tree_id, prefix)) = stack.pop() {
+            self.walk_tree(&short, tree_id, &prefix, &mut stack);
+        }
+    }
+
+    /// Reads the tree `tree_id` at the path `prefix` of the version `short`: its blobs are
+    /// visited now, its subtrees pushed on `stack` with their path prefixes. Trees already
+    /// walked hold only blobs already checked, but their pointer uses in this version still
+    /// count for naming affected files, so they are walked again (without reading them again).
+    fn walk_tree(
+        &mut self,
+        short: &str,
+        tree_id: Oid,
+        prefix: &str,
+        stack: &mut Vec<(Oid, String)>,
+    ) {
+        let Some(tree) = self.open_tree(short, tree_id, prefix) else {
+            return;
+        };
+        for entry in tree.iter() {
+            let name = entry.name().unwrap_or("?");
+            let path = format!("{prefix}{name}");
+            match entry.kind() {
+                Some(ObjectType::Tree) => stack.push((entry.id(), format!("{path}/"))),
+                Some(ObjectType::Blob) => self.visit_blob(short, entry.id(), path),
+                _ => {}
+            }
+        }
+    }
+
+    /// Opens the tree `tree_id`, checking it (and counting it) on its first visit only. A tree
+    /// that cannot be read is a problem on its first visit, and `None` on every visit.
+    fn open_tree(&mut self, short: &str, tree_id: Oid, prefix: &str) -> Option<git2::Tree<'r>> {
+        let first_visit = self.seen_trees.insert(tree_id);
+        let checked = if first_visit {
+            check_object(&self.odb, tree_id, self.hashes)
+        } else {
+            Ok(())
+        };
+        match checked.and_then(|()| {
+            self.repo
+                .find_tree(tree_id)
+                .map_err(|e| e.message().to_string())
+        }) {
+            Ok(tree) => {
+                if first_visit {
+                    self.walked.objects += 1;
+                }
+                Some(tree)
+            }
+            Err(e) => {
+                if first_visit {
+                    self.walked.problems.push(history_problem(
+                        self.project,
+                        vec![short.to_string()],
+                        vec![if prefix.is_empty() {
+                            "/".into()
+                        } else {
+                            prefix.to_string()
+                        }],
+                        format!("a folder of this version cannot be read: {e}"),
+                    ));
+                }
+                None
+            }
+        }
+    }
+
+    /// Visits the blob `oid` at `path` in the version `short`: reads it on its first visit, and
+    /// records where it is used when it is a pointer.
+    fn visit_blob(&mut self, short: &str, oid: Oid, path: String) {
+        let is_pointer = match self.seen_blobs.get(&oid) {
+            Some(p) => *p,
+            None => {
+                let is_pointer = self.read_blob(short, oid, &path);
+                self.seen_blobs.insert(oid, is_pointer);
+                is_pointer
+            }
+        };
+        if is_pointer {
+            self.walked
+                .pointer_uses
+                .entry(oid)
+                .or_default()
+                .push((short.to_string(), path));
+        }
+    }
+
+    /// Reads the blob `oid` (first seen at `path` in the version `short`) and, when it is a
+    /// pointer, records it as a user of each of its chunks. Returns whether it is a pointer; a
+    /// blob that cannot be read, or a pointer that cannot be decoded, is a problem.
+    fn read_blob(&mut self, short: &str, oid: Oid, path: &str) -> bool {
+        match read_object(&self.odb, oid, self.hashes) {
+            Ok(obj) => {
+                self.walked.objects += 1;
+                let data = obj.data();
+                if !Pointer::is_pointer(data) {
+                    return false;
+                }
+                match Pointer::decode(data) {
+                    Ok(p) => {
+                        for c in p.chunks {
+                            self.walked
+                                .chunk_users
+                                .entry(c.id)
+                                .or_insert_with(|| (c.len, Vec::new()))
+                                .1
+                                .push(oid);
+                        }
+                    }
+                    Err(e) => self.walked.problems.push(history_problem(
+                        self.project,
+                        vec![short.to_string()],
+                        vec![path.to_string()],
+                        e.to_string(),
+                    )),
+                }
+                true
+            }
+            Err(e) => {
+                self.walked.problems.push(history_problem(
+                    self.project,
+                    vec![short.to_string()],
+                    vec![path.to_string()],
+                    format!("the file's content cannot be read: {e}"),
+                ));
+                false
+            }
+        }
+    }
 }
 
 /// Whether a walk of a history hashes every object it reads.
