@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use git2::Oid;
 use rusqlite::params;
@@ -413,7 +413,10 @@ impl Vault {
         Ok(items)
     }
 
-    /// Drops the automatic versions of one project that the retention rule does not keep.
+    /// Drops the automatic versions of one project that the retention rule does not keep: the
+    /// kept versions after the first dropped one are rewritten, a pack of what is reachable is
+    /// written, then `main` moves, then the catalog follows, and only then do the old packs and
+    /// loose objects go.
     fn thin_versions(&self, id: &str, dry_run: bool) -> Result<Vec<CleanupItem>> {
         let p = self.project_by_id(id)?;
         let rule = self.config().versions.clone();
@@ -428,106 +431,90 @@ impl Vault {
         let Some(head) = history::head(&repo)? else {
             return Ok(Vec::new());
         };
-        // Oldest first, along first parents (Kura's histories are linear).
-        let mut chain: Vec<(Oid, i64, Trigger)> = Vec::new();
-        let mut cur = Some(repo.find_commit(head)?);
-        while let Some(c) = cur {
-            let v = history::version_of(&c);
-            chain.push((c.id(), c.time().seconds(), v.trigger));
-            cur = c.parent(0).ok();
-        }
-        chain.reverse();
+        let chain = version_chain(&repo, head)?;
         let keep = retained(&chain, &rule, now);
-        let dropped: Vec<&(Oid, i64, Trigger)> = chain
-            .iter()
-            .filter(|(id, _, _)| !keep.contains(id))
-            .collect();
-        if dropped.is_empty() {
-            return Ok(Vec::new());
-        }
-        let item = |oid: &Oid, at: i64| CleanupItem {
-            description: format!(
-                "automatic version {} of project '{}' from {}",
-                &oid.to_string()[..10],
-                p.name,
-                local_date(at, "%Y-%m-%d %H:%M")
-            ),
-            project: Some(p.name.clone()),
-            bytes: 0,
-        };
-        let mut items: Vec<CleanupItem> = dropped.iter().map(|(id, at, _)| item(id, *at)).collect();
-        if dry_run {
+        let mut items = dropped_version_items(&p.name, &chain, &keep);
+        if items.is_empty() || dry_run {
             return Ok(items);
         }
         let before = dir_size(&repo_path);
-        // New commits for the kept versions after the first dropped one.
-        let mut map: HashMap<Oid, Oid> = HashMap::new();
-        let mut pending: Vec<Oid> = Vec::new();
-        let mut parent: Option<Oid> = None;
-        let mut rewriting = false;
-        for (old, _, _) in &chain {
-            if !keep.contains(old) {
-                rewriting = true;
-                pending.push(*old);
-                continue;
-            }
-            let new = if rewriting {
-                let c = repo.find_commit(*old)?;
-                let parents: Vec<git2::Commit<'_>> = match parent {
-                    Some(pid) => vec![repo.find_commit(pid)?],
-                    None => vec![],
-                };
-                let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
-                let message = c
-                    .message_raw()
-                    .map_err(|_| Error::corrupt("a version's message is not UTF-8"))?;
-                let (author, committer, tree) = (c.author(), c.committer(), c.tree()?);
-                repo.commit(None, &author, &committer, message, &tree, &refs)?
-            } else {
-                *old
-            };
-            map.insert(*old, new);
-            for d in pending.drain(..) {
-                map.insert(d, new);
-            }
-            parent = Some(new);
-        }
-        let new_head = parent.ok_or_else(|| Error::internal("thinning kept no version"))?;
+        let rewritten = rewrite_kept_versions(&repo, &chain, &keep)?;
         // A pack of everything reachable, durable before anything points at it.
-        let pack_dir = repo_path.join("objects/pack");
-        let old_packs: Vec<std::path::PathBuf> = fs::read_dir(&pack_dir)
-            .map_err(|e| Error::io("read", &pack_dir, e))?
-            .flatten()
-            .map(|e| e.path())
-            .collect();
-        let mut pb = crate::history::repack::pack_builder(&repo)?;
-        let mut inserted = crate::history::repack::insert_reachable(&repo, &mut pb, &[new_head])?;
-        let (new_pack, name) =
-            self.write_pack(&repo_path, &mut pb, &mut inserted, &p.name, || false)?;
-        drop(pb);
-        history::set_head(&repo_path, new_head)?;
-        {
-            let mut db = self.db();
-            let tx = db.transaction()?;
-            let renamed: FxHashMap<[u8; 20], [u8; 20]> = map
-                .iter()
-                .filter(|(o, n)| o != n)
-                .map(|(o, n)| (history::id_bytes(*o), history::id_bytes(*n)))
-                .collect();
-            crate::filelist::rename_versions(&tx, &p.id, &renamed)?;
-            tx.execute(
-                "UPDATE projects SET head = ?1 WHERE id = ?2",
-                params![new_head.to_string(), p.id],
-            )?;
-            tx.commit()?;
-        }
+        let old_packs = pack_folder_files(&repo_path)?;
+        let (new_pack, name) = self.pack_reachable(&repo, &repo_path, rewritten.head, &p.name)?;
+        history::set_head(&repo_path, rewritten.head)?;
+        self.rename_thinned_versions(&p.id, &rewritten)?;
         // Now the old packs and loose objects are unreferenced.
-        crate::history::repack::mark_repacked(&repo_path, &name)?;
-        let old_packs: Vec<std::path::PathBuf> = old_packs
+        self.remove_unreferenced_objects(&repo_path, &name, old_packs, &new_pack)?;
+        let after = dir_size(&repo_path);
+        let history_bytes = after as i64;
+        self.db().execute(
+            "UPDATE projects SET stored_size = ?1 + chunk_stored WHERE id = ?2",
+            params![history_bytes, p.id],
+        )?;
+        if let Some(first) = items.first_mut() {
+            first.bytes = before.saturating_sub(after);
+        }
+        Ok(items)
+    }
+
+    /// Writes a pack of everything reachable from `head` in the history at `repo_path` and
+    /// makes it durable. Returns the pack's path and its name.
+    fn pack_reachable(
+        &self,
+        repo: &git2::Repository,
+        repo_path: &Path,
+        head: Oid,
+        project: &str,
+    ) -> Result<(PathBuf, String)> {
+        let mut pb = crate::history::repack::pack_builder(repo)?;
+        let mut inserted = crate::history::repack::insert_reachable(repo, &mut pb, &[head])?;
+        let (new_pack, name) =
+            self.write_pack(repo_path, &mut pb, &mut inserted, project, || false)?;
+        drop(pb);
+        Ok((new_pack, name))
+    }
+
+    /// Points the catalog at the rewritten history of the project `project_id`, in one
+    /// transaction: the file lists' versions take their new ids, and the project its new head.
+    fn rename_thinned_versions(
+        &self,
+        project_id: &str,
+        rewritten: &RewrittenHistory,
+    ) -> Result<()> {
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        let renamed: FxHashMap<[u8; 20], [u8; 20]> = rewritten
+            .new_ids
+            .iter()
+            .filter(|(o, n)| o != n)
+            .map(|(o, n)| (history::id_bytes(*o), history::id_bytes(*n)))
+            .collect();
+        crate::filelist::rename_versions(&tx, project_id, &renamed)?;
+        tx.execute(
+            "UPDATE projects SET head = ?1 WHERE id = ?2",
+            params![rewritten.head.to_string(), project_id],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Once the catalog points at the new pack `name` (at `new_pack`), removes what it replaced:
+    /// the old packs among `old_files` (the pack folder's files before it was written) and, when
+    /// they could be retired (no backup is reading the histories), the loose objects.
+    fn remove_unreferenced_objects(
+        &self,
+        repo_path: &Path,
+        name: &str,
+        old_files: Vec<PathBuf>,
+        new_pack: &Path,
+    ) -> Result<()> {
+        crate::history::repack::mark_repacked(repo_path, name)?;
+        let old_packs: Vec<PathBuf> = old_files
             .into_iter()
             .filter(|f| f.extension().is_some_and(|e| e == "pack"))
             .collect();
-        let retired = self.retire_packs(&repo_path, &old_packs, &new_pack)?;
+        let retired = self.retire_packs(repo_path, &old_packs, new_pack)?;
         if let Some(rd) = retired
             .then(|| fs::read_dir(repo_path.join("objects")).ok())
             .flatten()
@@ -540,16 +527,7 @@ impl Vault {
                 }
             }
         }
-        let after = dir_size(&repo_path);
-        let history_bytes = after as i64;
-        self.db().execute(
-            "UPDATE projects SET stored_size = ?1 + chunk_stored WHERE id = ?2",
-            params![history_bytes, p.id],
-        )?;
-        if let Some(first) = items.first_mut() {
-            first.bytes = before.saturating_sub(after);
-        }
-        Ok(items)
+        Ok(())
     }
 
     fn collect_chunks(&self, dry_run: bool, job: &Job) -> Result<Vec<CleanupItem>> {
@@ -675,4 +653,101 @@ fn local_date(ts: i64, format: &str) -> String {
         .single()
         .map(|t| t.format(format).to_string())
         .unwrap_or_else(|| ts.to_string())
+}
+
+/// The versions of a history as `(id, time, trigger)`, oldest first, along first parents from
+/// `head` (Kura's histories are linear).
+fn version_chain(repo: &git2::Repository, head: Oid) -> Result<Vec<(Oid, i64, Trigger)>> {
+    let mut chain: Vec<(Oid, i64, Trigger)> = Vec::new();
+    let mut cur = Some(repo.find_commit(head)?);
+    while let Some(c) = cur {
+        let v = history::version_of(&c);
+        chain.push((c.id(), c.time().seconds(), v.trigger));
+        cur = c.parent(0).ok();
+    }
+    chain.reverse();
+    Ok(chain)
+}
+
+/// One cleanup item for each version of `chain` not in `keep`, oldest first, each freeing 0
+/// bytes (the caller sets what thinning freed on the first).
+fn dropped_version_items(
+    project: &str,
+    chain: &[(Oid, i64, Trigger)],
+    keep: &HashSet<Oid>,
+) -> Vec<CleanupItem> {
+    chain
+        .iter()
+        .filter(|(id, _, _)| !keep.contains(id))
+        .map(|(oid, at, _)| CleanupItem {
+            description: format!(
+                "automatic version {} of project '{}' from {}",
+                &oid.to_string()[..10],
+                project,
+                local_date(*at, "%Y-%m-%d %H:%M")
+            ),
+            project: Some(project.to_string()),
+            bytes: 0,
+        })
+        .collect()
+}
+
+/// A history after thinning: the new id of every version (a kept version before the first
+/// dropped one keeps its id; a dropped one maps to the next kept version's new id), and the new
+/// latest version.
+struct RewrittenHistory {
+    new_ids: HashMap<Oid, Oid>,
+    head: Oid,
+}
+
+/// Writes new commits for the kept versions of `chain` after the first dropped one, each onto
+/// the previous kept version (same tree, message, author and time). Nothing points at them yet.
+fn rewrite_kept_versions(
+    repo: &git2::Repository,
+    chain: &[(Oid, i64, Trigger)],
+    keep: &HashSet<Oid>,
+) -> Result<RewrittenHistory> {
+    let mut map: HashMap<Oid, Oid> = HashMap::new();
+    let mut pending: Vec<Oid> = Vec::new();
+    let mut parent: Option<Oid> = None;
+    let mut rewriting = false;
+    for (old, _, _) in chain {
+        if !keep.contains(old) {
+            rewriting = true;
+            pending.push(*old);
+            continue;
+        }
+        let new = if rewriting {
+            let c = repo.find_commit(*old)?;
+            let parents: Vec<git2::Commit<'_>> = match parent {
+                Some(pid) => vec![repo.find_commit(pid)?],
+                None => vec![],
+            };
+            let refs: Vec<&git2::Commit<'_>> = parents.iter().collect();
+            let message = c
+                .message_raw()
+                .map_err(|_| Error::corrupt("a version's message is not UTF-8"))?;
+            let (author, committer, tree) = (c.author(), c.committer(), c.tree()?);
+            repo.commit(None, &author, &committer, message, &tree, &refs)?
+        } else {
+            *old
+        };
+        map.insert(*old, new);
+        for d in pending.drain(..) {
+            map.insert(d, new);
+        }
+        parent = Some(new);
+    }
+    let head = parent.ok_or_else(|| Error::internal("thinning kept no version"))?;
+    Ok(RewrittenHistory { new_ids: map, head })
+}
+
+/// The files in the pack folder of the history at `repo_path`.
+fn pack_folder_files(repo_path: &Path) -> Result<Vec<PathBuf>> {
+    let pack_dir = repo_path.join("objects/pack");
+    Ok(fs::read_dir(&pack_dir)
+        .map_err(|e| Error::io("read", &pack_dir, e))?
+        .flatten()
+        .map(|e| e.path())
+        .collect())
 }
