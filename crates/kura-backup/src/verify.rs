@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use kura_core::{ErrorKind, Job, Progress, Result};
 use serde::Serialize;
 
-use crate::repo;
+use crate::repo::{self, BlobEntry, PackIndex};
 use crate::session::Session;
 
 /// How much of the data to read back.
@@ -66,17 +66,57 @@ impl BackupVerifyReport {
 /// Most affected files named per problem.
 const AFFECTS_SHOWN: usize = 10;
 
+/// Verifies the target of `session`: every index against its pack's size, every backup's
+/// manifest against the indexes, then the packs `mode` asks for read back and checked. A target
+/// that stops answering ends the check with its error; anything else wrong is a problem of the
+/// report.
 pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<BackupVerifyReport> {
     let mut problems = Vec::new();
-    let listed: HashMap<String, u64> = session
+    let listed = listed_packs(session)?;
+    let indexed = session.indexed_packs()?;
+    let indexes = check_indexes(session, &indexed, &listed, &mut problems)?;
+    let ids = session.backup_ids()?;
+    let users = check_manifests(session, &ids, &indexes.blob_pack, &mut problems, job)?;
+    let to_read = packs_to_read(&indexed, &listed, mode)?;
+    let total = to_read.len() as u64;
+    let bytes_read = read_packs_back(session, &to_read, &indexes, &users, &mut problems, job)?;
+    Ok(BackupVerifyReport {
+        target: session.target.name.clone(),
+        backups: ids.len() as u64,
+        packs: indexes.by_pack.len() as u64,
+        packs_read: total,
+        bytes_read,
+        problems,
+    })
+}
+
+/// The packs stored at the target, by name, with their sizes.
+fn listed_packs(session: &Session) -> Result<HashMap<String, u64>> {
+    Ok(session
         .store
         .list("data/")?
         .into_iter()
         .filter_map(|l| l.name.rsplit('/').next().map(|n| (n.to_string(), l.size)))
-        .collect();
+        .collect())
+}
+
+/// The indexes that could be read, by pack, and the pack of every blob they name.
+struct Indexes {
+    by_pack: HashMap<String, PackIndex>,
+    blob_pack: HashMap<[u8; 32], String>,
+}
+
+/// Reads the index of every pack in `indexed` and checks that its pack is among the `listed`
+/// ones with the size the index says. An index that cannot be read, a pack missing or of
+/// another size is a problem; a target that stops answering is the error.
+fn check_indexes(
+    session: &Session,
+    indexed: &[String],
+    listed: &HashMap<String, u64>,
+    problems: &mut Vec<VerifyProblem>,
+) -> Result<Indexes> {
     let mut blob_pack: HashMap<[u8; 32], String> = HashMap::new();
     let mut indexes = HashMap::new();
-    let indexed = session.indexed_packs()?;
     for pack in indexed.iter().cloned() {
         let index = match session.read_index(&pack) {
             Ok(i) => i,
@@ -104,10 +144,25 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
         }
         indexes.insert(pack, index);
     }
-    // Which backups and files use each pack (for naming what a damaged pack affects).
+    Ok(Indexes {
+        by_pack: indexes,
+        blob_pack,
+    })
+}
+
+/// Reads the manifest of every backup in `ids` and checks that every chunk it names is in a pack
+/// of `blob_pack`. A manifest that cannot be read, or files whose data is missing, are problems;
+/// a target that stops answering is the error. Returns which backups and files use each pack
+/// (`backup <id>: <file>`), for naming what a damaged pack affects.
+fn check_manifests(
+    session: &Session,
+    ids: &[String],
+    blob_pack: &HashMap<[u8; 32], String>,
+    problems: &mut Vec<VerifyProblem>,
+    job: &Job,
+) -> Result<HashMap<String, Vec<String>>> {
     let mut users: HashMap<String, Vec<String>> = HashMap::new();
-    let ids = session.backup_ids()?;
-    for id in &ids {
+    for id in ids {
         job.check()?;
         let object = repo::backup_path(id);
         let manifest = match session.read_manifest(id) {
@@ -144,6 +199,17 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
             ));
         }
     }
+    Ok(users)
+}
+
+/// The packs to read back, in the order they are read: of the `indexed` packs that are
+/// `listed`, none for `Structure`, all for `Full` (sorted by name), and for `Sample` the given
+/// share of them, picked at random.
+fn packs_to_read<'p>(
+    indexed: &'p [String],
+    listed: &HashMap<String, u64>,
+    mode: VerifyMode,
+) -> Result<Vec<&'p String>> {
     // Packs whose index is damaged are read too: their own hash still says whether they are.
     let mut to_read: Vec<&String> = indexed.iter().filter(|p| listed.contains_key(*p)).collect();
     to_read.sort();
@@ -157,6 +223,21 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
             to_read.truncate(want);
         }
     }
+    Ok(to_read)
+}
+
+/// Reads back every pack of `to_read`, reporting progress, and checks it: its content against
+/// its hash, and every blob its index (in `indexes`) names. A pack that cannot be read or is
+/// damaged is a problem that names what `users` says it affects; a target that stops answering
+/// is the error. Returns the bytes read.
+fn read_packs_back(
+    session: &Session,
+    to_read: &[&String],
+    indexes: &Indexes,
+    users: &HashMap<String, Vec<String>>,
+    problems: &mut Vec<VerifyProblem>,
+    job: &Job,
+) -> Result<u64> {
     let mut bytes_read = 0;
     let total = to_read.len() as u64;
     for (n, pack) in to_read.iter().enumerate() {
@@ -168,48 +249,56 @@ pub(crate) fn verify(session: &Session, mode: VerifyMode, job: &Job) -> Result<B
             unit: "packs",
             item: Some((*pack).clone()),
         });
-        let object = repo::pack_path(pack);
         let affects = || users.get(*pack).cloned().unwrap_or_default();
-        let data = match session.store.read(&object) {
-            Ok(d) => d,
-            // A target that stops answering says nothing about the data: the check ends there.
-            Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
-            Err(e) => {
-                problems.push(problem(object, e.message(), affects()));
-                continue;
-            }
-        };
-        bytes_read += data.len() as u64;
-        if blake3::hash(&data).to_hex().as_str() != pack.as_str() {
-            problems.push(problem(
-                object,
-                "the pack is damaged: its content does not match its hash",
-                affects(),
-            ));
-            continue;
-        }
         let blobs = indexes
+            .by_pack
             .get(*pack)
             .map(|i| i.blobs.as_slice())
             .unwrap_or_default();
-        for b in blobs {
-            let stored = data
-                .get(b.offset as usize..(b.offset as usize + b.length as usize))
-                .unwrap_or_default();
-            if let Err(e) = repo::open_blob(&session.keys, b, stored, pack) {
-                problems.push(problem(object.clone(), e.message(), affects()));
-                break;
-            }
+        bytes_read += read_pack_back(session, pack, blobs, affects, problems)?;
+    }
+    Ok(bytes_read)
+}
+
+/// Reads back one pack and checks it: its content against its hash, then each of its `blobs`
+/// (from its index; none when the index is damaged) until the first that does not open. What
+/// is wrong is a problem naming what `affects` gives; a target that stops answering says
+/// nothing about the data, so it is the error. Returns the bytes read.
+fn read_pack_back(
+    session: &Session,
+    pack: &str,
+    blobs: &[BlobEntry],
+    affects: impl Fn() -> Vec<String>,
+    problems: &mut Vec<VerifyProblem>,
+) -> Result<u64> {
+    let object = repo::pack_path(pack);
+    let data = match session.store.read(&object) {
+        Ok(d) => d,
+        // A target that stops answering says nothing about the data: the check ends there.
+        Err(e) if e.kind() == ErrorKind::Unavailable => return Err(e),
+        Err(e) => {
+            problems.push(problem(object, e.message(), affects()));
+            return Ok(0);
+        }
+    };
+    if blake3::hash(&data).to_hex().as_str() != pack {
+        problems.push(problem(
+            object,
+            "the pack is damaged: its content does not match its hash",
+            affects(),
+        ));
+        return Ok(data.len() as u64);
+    }
+    for b in blobs {
+        let stored = data
+            .get(b.offset as usize..(b.offset as usize + b.length as usize))
+            .unwrap_or_default();
+        if let Err(e) = repo::open_blob(&session.keys, b, stored, pack) {
+            problems.push(problem(object.clone(), e.message(), affects()));
+            break;
         }
     }
-    Ok(BackupVerifyReport {
-        target: session.target.name.clone(),
-        backups: ids.len() as u64,
-        packs: indexes.len() as u64,
-        packs_read: total,
-        bytes_read,
-        problems,
-    })
+    Ok(data.len() as u64)
 }
 
 fn problem(object: String, message: &str, mut affects: Vec<String>) -> VerifyProblem {
