@@ -68,7 +68,10 @@ pub async fn run_backup(state: State<'_, AppState>, target: String) -> ApiResult
 /// Cancels the running backup of `target`; the run stops at its next safe point.
 #[tauri::command]
 #[specta::specta]
-pub async fn cancel_backup(state: State<'_, AppState>, target: String) -> ApiResult<bool> {
+pub async fn cancel_backup(
+    state: State<'_, AppState>,
+    target: String,
+) -> ApiResult<kura_api::Cancelled> {
     Ok(state.api()?.cancel_backup(&target))
 }
 

@@ -68,7 +68,7 @@ pub async fn record_delete(
     state: State<'_, AppState>,
     project: Option<String>,
     del: RecordDelete,
-) -> ApiResult<bool> {
+) -> ApiResult<kura_api::Deleted> {
     blocking(&state, move |api| {
         api.record_delete(project.as_deref(), del)
     })

@@ -27,6 +27,15 @@ use crate::error::{ApiError, ApiResult, ErrorCode, SubjectKind};
 use crate::operations::{Operation, ProgressSink};
 use crate::{Api, VaultChange};
 
+/// Whether a running backup was asked to stop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct Cancelled {
+    /// False when no backup of this target was running.
+    pub cancelled: bool,
+}
+
 /// How many recent runs of a target the policy looks at (to find the last one that counts).
 pub(crate) const RECENT_RUNS: u32 = 50;
 /// Least time between two `backup.status` events that differ only in progress counts.
@@ -356,9 +365,11 @@ impl Api {
 
     /// Cancels the running backup of `target`, if one runs in this process; the run stops at
     /// its next safe point.
-    pub fn cancel_backup(&self, target: &str) -> bool {
+    pub fn cancel_backup(&self, target: &str) -> Cancelled {
         let id = lock(&self.backups.operations).get(target).cloned();
-        id.is_some_and(|id| self.operations.cancel(&id).is_ok())
+        Cancelled {
+            cancelled: id.is_some_and(|id| self.operations.cancel(&id).is_ok()),
+        }
     }
 
     /// Announces a change between failing and working (never once per failed run), and that

@@ -63,19 +63,20 @@ mod testing;
 use std::sync::Arc;
 
 pub use autosnapshot::{AutoSnapshots, QUIET_CHECK_INTERVAL};
-pub use backups::{BackupStatus, TargetChanges, TargetSecrets};
+pub use backups::{BackupStatus, Cancelled, TargetChanges, TargetSecrets};
 pub use command::{CommandAction, CommandCompletion, CommandInput, CommandPlan, MAX_COMPLETIONS};
 pub use error::{ApiError, ApiResult, ErrorCode, Subject, SubjectKind};
 pub use events::{matches_types, Event, EventPage, Events, EVENTS_KEPT};
 pub use operations::{
     IdempotencyKey, OpState, Operation, Operations, ProgressSink, OPERATIONS_KEPT,
 };
-pub use projects::AppInfo;
-pub use records::KEYS_IN_EVENT;
+pub use projects::{AppInfo, Saved};
+pub use records::{Deleted, KEYS_IN_EVENT};
 pub use requests::{
     ArchiveReference, DiffRequest, RenameFile, RestoreRequest, SnapshotRequest, VersionsRequest,
 };
 pub use scheduler::{Scheduler, SchedulerOptions, SCHEDULE_LOCK};
+pub use shares::SharesPruned;
 
 use kura_core::{Clock, SystemClock, Vault, VaultReader};
 

@@ -13,6 +13,17 @@ use serde::Serialize;
 use crate::error::{ApiError, ApiResult, SubjectKind};
 use crate::{Api, DiffRequest, RenameFile, RestoreRequest, VaultChange, VersionsRequest};
 
+/// What a save wrote, whichever door asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct Saved {
+    /// The file's path in the project.
+    pub path: String,
+    /// How many bytes it holds now.
+    pub bytes: u64,
+}
+
 /// About the running Kura: its vault folder, version and settings file.
 #[derive(Serialize, Debug, Clone)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

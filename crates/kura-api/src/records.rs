@@ -12,6 +12,17 @@ use crate::error::{ApiResult, SubjectKind};
 use crate::projects::project_error;
 use crate::Api;
 
+/// What a delete of records found, whichever door asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct Deleted {
+    /// Whether there was a record (for a whole collection: always).
+    pub existed: bool,
+    /// How many records went.
+    pub records: u64,
+}
+
 /// At most this many keys are named in one `records.changed` event (`count` says how many
 /// changed).
 pub const KEYS_IN_EVENT: usize = 100;
@@ -70,14 +81,17 @@ impl Api {
     }
 
     /// Deletes one record; whether there was one.
-    pub fn record_delete(&self, project: Option<&str>, delete: RecordDelete) -> ApiResult<bool> {
+    pub fn record_delete(&self, project: Option<&str>, delete: RecordDelete) -> ApiResult<Deleted> {
         let scope = self.record_scope(project)?;
         let (collection, key) = (delete.collection.clone(), delete.key.clone());
         let existed = self.vault.records()?.delete(&scope, delete)?;
         if existed {
             self.records_changed(&scope, &collection, "delete", vec![&key]);
         }
-        Ok(existed)
+        Ok(Deleted {
+            existed,
+            records: u64::from(existed),
+        })
     }
 
     /// Applies puts and deletes together, all or none.
@@ -147,10 +161,13 @@ impl Api {
         &self,
         project: Option<&str>,
         collection: &str,
-    ) -> ApiResult<u64> {
+    ) -> ApiResult<Deleted> {
         let scope = self.record_scope(project)?;
         let n = self.vault.records()?.drop_collection(&scope, collection)?;
         self.records_changed(&scope, collection, "dropped", Vec::new());
-        Ok(n)
+        Ok(Deleted {
+            existed: true,
+            records: n,
+        })
     }
 }

@@ -622,7 +622,7 @@ mod tests {
             s.api.backup_status().state,
             kura_backup::BackupState::Running
         );
-        assert!(s.api.cancel_backup("drive"));
+        assert!(s.api.cancel_backup("drive").cancelled);
         release.send(()).unwrap();
         let done = s
             .api

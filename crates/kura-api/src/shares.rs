@@ -14,6 +14,15 @@ use crate::error::{ApiResult, SubjectKind};
 use crate::projects::project_error;
 use crate::Api;
 
+/// The shares whose copies a prune deleted.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct SharesPruned {
+    /// Their ids.
+    pub deleted: Vec<String>,
+}
+
 /// The agenda's key while the copies of expired shares are deleted.
 const SHARES_KEY: &str = "shares:";
 /// Between two looks for expired shares whose copies are still at their targets.

@@ -50,6 +50,8 @@
 //!
 //! [Model Context Protocol]: https://modelcontextprotocol.io
 
+#[cfg(test)]
+mod doors;
 mod options;
 mod output;
 mod reply;

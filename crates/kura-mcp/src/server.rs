@@ -85,7 +85,7 @@ impl KuraMcp {
     }
 
     /// Every tool, before this session's options hide any.
-    fn all_tools() -> ToolRouter<KuraMcp> {
+    pub(crate) fn all_tools() -> ToolRouter<KuraMcp> {
         KuraMcp::vault_tools()
             + KuraMcp::project_tools()
             + KuraMcp::file_tools()

@@ -77,7 +77,7 @@ export const commands = {
 	/**  Starts a backup of `target` now; its progress arrives with the backup status. */
 	runBackup: (target: string) => typedError<null, ApiError>(__TAURI_INVOKE("run_backup", { target })),
 	/**  Cancels the running backup of `target`; the run stops at its next safe point. */
-	cancelBackup: (target: string) => typedError<boolean, ApiError>(__TAURI_INVOKE("cancel_backup", { target })),
+	cancelBackup: (target: string) => typedError<Cancelled, ApiError>(__TAURI_INVOKE("cancel_backup", { target })),
 	listBackupRuns: (target: string | null) => typedError<RunRecord[], ApiError>(__TAURI_INVOKE("list_backup_runs", { target })),
 	listBackups: (target: string) => typedError<BackupInfo[], ApiError>(__TAURI_INVOKE("list_backups", { target })),
 	getBackupContents: (target: string, backup: string) => typedError<BackupContents, ApiError>(__TAURI_INVOKE("get_backup_contents", { target, backup })),
@@ -99,7 +99,7 @@ export const commands = {
 	recordGet: (project: string | null, collection: string, key: string) => typedError<StoredRecord, ApiError>(__TAURI_INVOKE("record_get", { project, collection, key })),
 	recordPut: (project: string | null, put: RecordPut) => typedError<StoredRecord, ApiError>(__TAURI_INVOKE("record_put", { project, put })),
 	/**  Deletes a record; answers whether there was one to delete. */
-	recordDelete: (project: string | null, del: RecordDelete) => typedError<boolean, ApiError>(__TAURI_INVOKE("record_delete", { project, del })),
+	recordDelete: (project: string | null, del: RecordDelete) => typedError<Deleted, ApiError>(__TAURI_INVOKE("record_delete", { project, del })),
 	recordConfigure: (project: string | null, collection: string, settings: CollectionSettings) => typedError<CollectionInfo, ApiError>(__TAURI_INVOKE("record_configure", { project, collection, settings })),
 	/**  Uploads a version to an S3 target as a tar.zst and answers its download link. */
 	shareProject: (id: string, options: ShareOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Share, ApiError>(__TAURI_INVOKE("share_project", { id, options, jobId, onProgress })),
@@ -404,6 +404,12 @@ export type BackupVerifyReport = {
 /**  A byte count, written in config files as `"64 MiB"` (or a plain number of bytes). */
 export type ByteSize = string;
 
+/**  Whether a running backup was asked to stop. */
+export type Cancelled = {
+	/**  False when no backup of this target was running. */
+	cancelled: boolean,
+};
+
 /**  How a file differs between two versions. */
 export type Change = 
 /**  Only in the newer version. */
@@ -589,6 +595,14 @@ export type Config = {
 	versions?: RetentionConfig,
 	/**  How long network calls (S3 backup targets) may wait before the target counts as down. */
 	network?: NetworkConfig,
+};
+
+/**  What a delete of records found, whichever door asked. */
+export type Deleted = {
+	/**  Whether there was a record (for a whole collection: always). */
+	existed: boolean,
+	/**  How many records went. */
+	records: number,
 };
 
 /**  What the window shows about the app itself. */

@@ -268,7 +268,7 @@ pub fn run(args: &RecordArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Err
             key,
             if_rev,
         } => {
-            let existed = api.record_delete(
+            let deleted = api.record_delete(
                 project,
                 RecordDelete {
                     collection: collection.clone(),
@@ -276,7 +276,7 @@ pub fn run(args: &RecordArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Err
                     if_rev: *if_rev,
                 },
             )?;
-            out.record_deleted(collection, key, existed);
+            out.record_deleted(collection, key, deleted.existed);
         }
         RecordCmd::List {
             collection: None, ..
@@ -344,8 +344,8 @@ pub fn run(args: &RecordArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Err
             out.record_collection(&info);
         }
         RecordCmd::Drop { collection } => {
-            let n = api.record_drop_collection(project, collection)?;
-            out.collection_dropped(collection, n);
+            let dropped = api.record_drop_collection(project, collection)?;
+            out.collection_dropped(collection, dropped.records);
         }
     }
     Ok(ExitCode::SUCCESS)

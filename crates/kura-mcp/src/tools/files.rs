@@ -108,7 +108,7 @@ impl KuraMcp {
     /// Writes a file into the project's working folder, creating it or replacing its content
     /// atomically. The change is recorded in the history at the next snapshot; call snapshot
     /// when a piece of work is done.
-    #[tool(output_schema = crate::output::schema(crate::output::object([("path", crate::output::string()), ("bytes", crate::output::integer())])), annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_api::Saved>(), annotations(
         title = "Save a file",
         read_only_hint = false,
         destructive_hint = false,
@@ -128,7 +128,10 @@ impl KuraMcp {
                     })?,
             };
             let written = api.save_file(&p.project, &p.path, &mut bytes.as_slice())?;
-            Ok(json!({ "path": p.path, "bytes": written }))
+            Ok(json!(kura_api::Saved {
+                path: p.path,
+                bytes: written,
+            }))
         })
         .await
     }

@@ -134,7 +134,7 @@ impl KuraMcp {
 
     /// DESTRUCTIVE. Deletes a record for good: records have no versions, so nothing brings it
     /// back.
-    #[tool(output_schema = crate::output::schema(crate::output::object([("existed", crate::output::boolean())])), annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_api::Deleted>(), annotations(
         title = "Delete a record",
         read_only_hint = false,
         destructive_hint = true,
@@ -142,8 +142,7 @@ impl KuraMcp {
     ))]
     async fn delete_record(&self, Parameters(p): Parameters<DeleteRecord>) -> Reply {
         blocking(&self.api, move |api| {
-            let existed = api.record_delete(p.project.as_deref(), p.delete)?;
-            Ok(json!({ "existed": existed }))
+            Ok(json!(api.record_delete(p.project.as_deref(), p.delete)?))
         })
         .await
     }

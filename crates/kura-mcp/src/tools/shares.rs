@@ -87,7 +87,7 @@ impl KuraMcp {
     /// Deletes the copies of shared links that have expired: nobody can download them any more,
     /// and they take room at the target. The shares stay listed as expired. Returns the ids of
     /// the shares whose copies went (`deleted`).
-    #[tool(output_schema = crate::output::schema(crate::output::object([("deleted", crate::output::list(crate::output::string()))])), annotations(
+    #[tool(output_schema = crate::output::schema_of::<kura_api::SharesPruned>(), annotations(
         title = "Delete the copies of expired links",
         read_only_hint = false,
         destructive_hint = false,
@@ -96,7 +96,9 @@ impl KuraMcp {
     ))]
     async fn prune_shares(&self) -> Reply {
         blocking(&self.api, move |api| {
-            Ok(json!({ "deleted": api.delete_expired_shares()? }))
+            Ok(json!(kura_api::SharesPruned {
+                deleted: api.delete_expired_shares()?,
+            }))
         })
         .await
     }

@@ -10,7 +10,7 @@ use kura_backup::{
     BackupContents, BackupInfo, LocationKind, PauseLength, RestorePreview, RunRecord,
     SecretVariable, Target, TestReport, VerifyMode,
 };
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, done, json, long, St, Wait};
@@ -93,20 +93,11 @@ pub async fn start(
     super::answer_operation(&st, op, &w).await
 }
 
-/// Whether a running backup was asked to stop.
-#[derive(Serialize, ToSchema)]
-pub struct Cancelled {
-    /// False when no backup of this target was running.
-    pub cancelled: bool,
-}
-
 /// Cancels the running backup of a target; it stops at its next safe point.
 #[utoipa::path(delete, path = "/v1/backups/targets/{name}/run", operation_id = "cancelBackup", tag = "backups",
-    params(("name" = String, Path)), responses((status = 200, body = Cancelled)))]
+    params(("name" = String, Path)), responses((status = 200, body = kura_api::Cancelled)))]
 pub async fn cancel(st: St, Path(name): Path<String>) -> HttpResult<Response> {
-    Ok(json(Cancelled {
-        cancelled: st.api.cancel_backup(&name),
-    }))
+    Ok(json(st.api.cancel_backup(&name)))
 }
 
 #[derive(Deserialize, IntoParams)]

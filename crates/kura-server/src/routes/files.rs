@@ -8,7 +8,7 @@ use axum::extract::{FromRequest, Multipart, Path, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kura_core::{FileEntry, FilePreview, UploadReport};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
@@ -171,13 +171,6 @@ const STREAM_CHUNK: usize = 64 << 10;
 /// waits for the client); larger or unannounced ones stream in their turn.
 const INLINE_SAVE: u64 = 1 << 20;
 
-/// What a save wrote.
-#[derive(Serialize, ToSchema)]
-pub struct Saved {
-    pub path: String,
-    pub bytes: u64,
-}
-
 /// The body's length as `Content-Length` announces it.
 fn announced_length(headers: &HeaderMap) -> Option<u64> {
     headers
@@ -198,7 +191,7 @@ pub(crate) fn check_length(headers: &HeaderMap, limit: u64) -> HttpResult<()> {
 #[utoipa::path(put, path = "/v1/projects/{id}/files/{path}", operation_id = "saveFile", tag = "files",
     params(("id" = String, Path), ("path" = String, Path)),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, body = Saved)))]
+    responses((status = 200, body = kura_api::Saved)))]
 pub async fn save_file(
     st: St,
     caller: Caller,
@@ -217,7 +210,7 @@ pub async fn save_file(
             Ok(a.save_file(&id, &rel, &mut std::io::Cursor::new(data))?)
         })
         .await?;
-        return Ok(json(Saved { path, bytes }));
+        return Ok(json(kura_api::Saved { path, bytes }));
     }
     let turn = st.transfers.turn(&caller).await?;
     let mut reader = body_reader(body, limit);
@@ -229,7 +222,7 @@ pub async fn save_file(
     })
     .await
     .map_err(|e| failure.or(e))?;
-    Ok(json(Saved { path, bytes }))
+    Ok(json(kura_api::Saved { path, bytes }))
 }
 
 /// Deletes a file (it stays in earlier versions).

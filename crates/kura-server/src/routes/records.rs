@@ -59,14 +59,6 @@ pub struct Batch {
     pub ops: Vec<RecordOp>,
 }
 
-/// What a delete found.
-#[derive(Serialize, ToSchema)]
-pub struct Deleted {
-    /// Whether there was a record (or how many records the collection held).
-    pub existed: bool,
-    pub records: u64,
-}
-
 /// The revision a write expects, from `?if_rev=`, `If-Match: "<rev>"` or `If-None-Match: *`.
 fn expected_rev(q: &WriteParams, headers: &HeaderMap) -> HttpResult<Option<u64>> {
     if let Some(rev) = q.if_rev {
@@ -169,14 +161,11 @@ async fn drop_collection(
     collection: String,
 ) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
-    let n = blocking(&st, move |a| {
+    let deleted = blocking(&st, move |a| {
         Ok(a.record_drop_collection(project.as_deref(), &collection)?)
     })
     .await?;
-    Ok(json(Deleted {
-        existed: true,
-        records: n,
-    }))
+    Ok(json(deleted))
 }
 
 async fn get_record(
@@ -229,14 +218,11 @@ async fn delete_record(
         key,
         if_rev: expected_rev(&q, &headers)?,
     };
-    let existed = blocking(&st, move |a| {
+    let deleted = blocking(&st, move |a| {
         Ok(a.record_delete(project.as_deref(), delete)?)
     })
     .await?;
-    Ok(json(Deleted {
-        existed,
-        records: u64::from(existed),
-    }))
+    Ok(json(deleted))
 }
 
 /// The collections of a project's records, with their counts, indexes and schemas.
@@ -297,7 +283,7 @@ pub async fn project_configure(
 /// Deletes a collection with every record in it (admin).
 #[utoipa::path(delete, path = "/v1/projects/{id}/records/{collection}", operation_id = "dropProjectCollection", tag = "records",
     params(("id" = String, Path), ("collection" = String, Path)),
-    responses((status = 200, body = Deleted)))]
+    responses((status = 200, body = kura_api::Deleted)))]
 pub async fn project_drop(
     st: St,
     caller: Caller,
@@ -336,7 +322,7 @@ pub async fn project_put(
 /// Deletes a record (conditional like a put).
 #[utoipa::path(delete, path = "/v1/projects/{id}/records/{collection}/{key}", operation_id = "deleteProjectRecord", tag = "records",
     params(("id" = String, Path), ("collection" = String, Path), ("key" = String, Path), WriteParams),
-    responses((status = 200, body = Deleted)))]
+    responses((status = 200, body = kura_api::Deleted)))]
 pub async fn project_delete(
     st: St,
     Path((id, collection, key)): Path<(String, String, String)>,
@@ -395,7 +381,7 @@ pub async fn vault_configure(
 
 /// Deletes a vault collection (admin).
 #[utoipa::path(delete, path = "/v1/records/{collection}", operation_id = "dropVaultCollection", tag = "records",
-    params(("collection" = String, Path)), responses((status = 200, body = Deleted)))]
+    params(("collection" = String, Path)), responses((status = 200, body = kura_api::Deleted)))]
 pub async fn vault_drop(
     st: St,
     caller: Caller,
@@ -432,7 +418,7 @@ pub async fn vault_put(
 /// Deletes a vault record.
 #[utoipa::path(delete, path = "/v1/records/{collection}/{key}", operation_id = "deleteVaultRecord", tag = "records",
     params(("collection" = String, Path), ("key" = String, Path), WriteParams),
-    responses((status = 200, body = Deleted)))]
+    responses((status = 200, body = kura_api::Deleted)))]
 pub async fn vault_delete(
     st: St,
     Path((collection, key)): Path<(String, String)>,

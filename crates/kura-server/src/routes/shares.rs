@@ -6,8 +6,8 @@ use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kura_backup::{Share, ShareOptions};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use super::{blocking, json, long, St, Wait};
 use crate::body::{Json, Query};
@@ -57,21 +57,14 @@ pub async fn revoke(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     ))
 }
 
-/// The shares whose copies a prune deleted.
-#[derive(Serialize, ToSchema)]
-pub struct SharesPruned {
-    /// Their ids.
-    pub deleted: Vec<String>,
-}
-
 /// Deletes the copies of shared links that have expired (nobody can download them any more);
 /// the shares stay listed as expired. `kura serve` also does this every minute.
 #[utoipa::path(post, path = "/v1/shares/prune", operation_id = "pruneShares", tag = "shares",
-    responses((status = 200, body = SharesPruned)))]
+    responses((status = 200, body = kura_api::SharesPruned)))]
 pub async fn prune(st: St) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, move |a| {
-            Ok(SharesPruned {
+            Ok(kura_api::SharesPruned {
                 deleted: a.delete_expired_shares()?,
             })
         })

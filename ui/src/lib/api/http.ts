@@ -19,6 +19,7 @@ import type {
   BackupContents,
   BackupInfo,
   BackupRestoreReport,
+  Cancelled,
   BackupStatus,
   BackupVerifyReport,
   CleanupOptions,
@@ -28,6 +29,7 @@ import type {
   CommandInput,
   CommandPlan,
   Config,
+  Deleted,
   Diff,
   DiffRequest,
   ErrorCode,
@@ -483,11 +485,10 @@ export class HttpTransport implements Transport {
     const at = project === null ? route("putVaultRecord", { collection, key }) : route("putProjectRecord", { id: project, collection, key });
     return this.call<StoredRecord>(at, { query: { if_rev: put.if_rev, ttl: put.ttl_secs }, json: put.value });
   }
-  async recordDelete(project: string | null, del: RecordDelete): Reply<boolean> {
+  recordDelete(project: string | null, del: RecordDelete) {
     const { collection, key } = del;
     const at = project === null ? route("deleteVaultRecord", { collection, key }) : route("deleteProjectRecord", { id: project, collection, key });
-    const reply = await this.call<{ existed: boolean }>(at, { query: { if_rev: del.if_rev } });
-    return reply.status === "ok" ? { status: "ok", data: reply.data.existed } : reply;
+    return this.call<Deleted>(at, { query: { if_rev: del.if_rev } });
   }
   recordConfigure(project: string | null, collection: string, settings: CollectionSettings) {
     const at = project === null ? route("configureVaultCollection", { collection }) : route("configureProjectCollection", { id: project, collection });
@@ -615,9 +616,8 @@ export class HttpTransport implements Transport {
   runBackup(target: string) {
     return this.nothing(this.call(route("runBackup", { name: target })));
   }
-  async cancelBackup(target: string): Reply<boolean> {
-    const reply = await this.call<{ cancelled: boolean }>(route("cancelBackup", { name: target }));
-    return reply.status === "ok" ? { status: "ok", data: reply.data.cancelled } : reply;
+  cancelBackup(target: string) {
+    return this.call<Cancelled>(route("cancelBackup", { name: target }));
   }
   listBackupRuns(target: string | null) {
     return this.call<RunRecord[]>(route("listBackupRuns", {}), { query: { target } });
