@@ -29,8 +29,8 @@ use crate::guard::Caller;
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
-    /// Only keys that start with this.
-    pub prefix: Option<String>,
+    /// Only keys that start with this (`key_prefix`, as a query and every other door name it).
+    pub key_prefix: Option<String>,
     /// The `next` of the page before.
     #[param(min_length = 1)]
     pub cursor: Option<String>,
@@ -47,9 +47,10 @@ pub struct WriteParams {
     /// Write only if the record is at this revision (0: only if it does not exist); the same as
     /// `If-Match: "<rev>"`.
     pub if_rev: Option<u64>,
-    /// Expire the record this many seconds after the write.
+    /// Expire the record this many seconds after the write (`ttl_secs`, as a record put and every
+    /// other door name it).
     #[param(minimum = 1)]
-    pub ttl: Option<u64>,
+    pub ttl_secs: Option<u64>,
 }
 
 /// Puts and deletes applied together: all or none.
@@ -119,7 +120,7 @@ async fn list(
         Ok(a.record_list(
             project.as_deref(),
             &collection,
-            q.prefix.as_deref(),
+            q.key_prefix.as_deref(),
             q.cursor.as_deref(),
             q.limit,
         )?)
@@ -196,7 +197,7 @@ async fn put_record(
         key,
         value,
         if_rev: expected_rev(&q, &headers)?,
-        ttl_secs: q.ttl,
+        ttl_secs: q.ttl_secs,
     };
     let r = blocking(&st, move |a| Ok(a.record_put(project.as_deref(), put)?)).await?;
     Ok(record_response(r))
@@ -210,7 +211,7 @@ async fn delete_record(
     q: WriteParams,
     headers: HeaderMap,
 ) -> HttpResult<Response> {
-    if q.ttl.is_some() {
+    if q.ttl_secs.is_some() {
         return Err(HttpError::invalid("a delete takes no ttl"));
     }
     let delete = RecordDelete {

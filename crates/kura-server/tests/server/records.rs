@@ -209,7 +209,7 @@ async fn records_batches_queries_settings_and_the_vault_scope() {
     );
     // Listing by key prefix.
     let page = c
-        .get(&format!("{root}/tasks?prefix=t1&limit=3"))
+        .get(&format!("{root}/tasks?key_prefix=t1&limit=3"))
         .await
         .json();
     assert_eq!(keys(&page), ["t10", "t11", "t12"]);

@@ -483,7 +483,7 @@ export class HttpTransport implements Transport {
   recordPut(project: string | null, put: RecordPut) {
     const { collection, key } = put;
     const at = project === null ? route("putVaultRecord", { collection, key }) : route("putProjectRecord", { id: project, collection, key });
-    return this.call<StoredRecord>(at, { query: { if_rev: put.if_rev, ttl: put.ttl_secs }, json: put.value });
+    return this.call<StoredRecord>(at, { query: { if_rev: put.if_rev, ttl_secs: put.ttl_secs }, json: put.value });
   }
   recordDelete(project: string | null, del: RecordDelete) {
     const { collection, key } = del;
