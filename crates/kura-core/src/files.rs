@@ -621,114 +621,194 @@ impl Vault {
     ) -> Result<UploadReport> {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
-        let dest_root = if dest_dir.trim_matches('/').is_empty() {
+        let dest_dir = dest_dir.trim_matches('/');
+        let dest_root = if dest_dir.is_empty() {
             p.path.clone()
         } else {
-            resolve_inside(&p.path, dest_dir.trim_matches('/'), false)?
+            resolve_inside(&p.path, dest_dir, false)?
         };
         // Plan every copy first, so nothing is written when any of it is refused.
-        let mut plan: Vec<(PathBuf, String, EntryKind)> = Vec::new();
-        for src in sources {
-            let md = fs::symlink_metadata(src).map_err(|e| Error::io("read", src, e))?;
-            let name = src
-                .file_name()
-                .and_then(|n| n.to_str())
-                .ok_or_else(|| Error::invalid(format!("{} has no usable name", src.display())))?;
-            if p.path.starts_with(src) || src.starts_with(&p.path) {
-                return Err(Error::invalid(format!(
-                    "{} is inside the project (or holds it); drop files from elsewhere",
-                    src.display()
-                )));
-            }
-            let base = if dest_dir.trim_matches('/').is_empty() {
-                name.to_string()
-            } else {
-                format!("{}/{name}", dest_dir.trim_matches('/'))
-            };
-            if md.is_dir() {
-                for e in walkdir::WalkDir::new(src).follow_links(false) {
-                    let e = e.map_err(|e| {
-                        Error::new(ErrorKind::Io, format!("cannot read {}: {e}", src.display()))
-                    })?;
-                    if e.file_type().is_dir() {
-                        continue;
-                    }
-                    let rel = e.path().strip_prefix(src).unwrap_or(e.path());
-                    let rel = rel.to_str().ok_or_else(|| {
-                        Error::invalid(format!(
-                            "{} has a name that is not UTF-8",
-                            e.path().display()
-                        ))
-                    })?;
-                    let kind = if e.file_type().is_symlink() {
-                        EntryKind::Symlink
-                    } else {
-                        EntryKind::File
-                    };
-                    plan.push((e.path().to_path_buf(), format!("{base}/{rel}"), kind));
-                }
-            } else {
-                let kind = if md.file_type().is_symlink() {
-                    EntryKind::Symlink
-                } else {
-                    EntryKind::File
-                };
-                plan.push((src.clone(), base, kind));
-            }
-        }
-        for (_, rel, _) in &plan {
-            let target = resolve_inside(&p.path, rel, true)?;
-            if target.is_dir() {
-                return Err(Error::conflict(format!(
-                    "'{rel}' is a folder in the project; rename one of them first"
-                )));
-            }
-        }
-        let total: u64 = plan
-            .iter()
-            .filter_map(|(s, _, _)| fs::symlink_metadata(s).ok())
-            .map(|m| m.len())
-            .sum();
-        let replaced: u64 = plan
-            .iter()
-            .filter_map(|(_, rel, _)| fs::symlink_metadata(p.path.join(rel)).ok())
-            .filter(|m| m.is_file())
-            .map(|m| m.len())
-            .sum();
-        self.check_quota(Some(&p), &p.name, total, replaced)?;
-        let mut report = UploadReport::default();
+        let plan = plan_copies(&p.path, sources, dest_dir)?;
+        refuse_folders_in_the_way(&p.path, &plan)?;
+        let sizes = copy_sizes(&p.path, &plan);
+        self.check_quota(Some(&p), &p.name, sizes.total, sizes.replaced)?;
         durable::create_dir_all(&dest_root)?;
-        for (src, rel, kind) in &plan {
-            job.check()?;
-            let target = p.path.join(rel);
-            if let Some(parent) = target.parent() {
-                durable::create_dir_all(parent)?;
-            }
-            match kind {
-                EntryKind::Symlink => {
-                    let link = fs::read_link(src).map_err(|e| Error::io("read link", src, e))?;
-                    let _ = fs::remove_file(&target);
-                    std::os::unix::fs::symlink(&link, &target)
-                        .map_err(|e| Error::io("create link", &target, e))?;
-                }
-                EntryKind::File => {
-                    let mut f = fs::File::open(src).map_err(|e| Error::io("read", src, e))?;
-                    let n = durable::write_from(&target, &mut f)?;
-                    let mode = fs::metadata(src)
-                        .map(|m| m.permissions().mode())
-                        .unwrap_or(0o644);
-                    if mode & 0o111 != 0 {
-                        let _ =
-                            fs::set_permissions(&target, fs::Permissions::from_mode(mode & 0o777));
-                    }
-                    report.bytes += n;
-                }
-            }
-            report.files += 1;
-            job.bytes("uploading", report.bytes, Some(total), Some(rel));
-        }
+        let report = copy_planned(&p.path, &plan, sizes.total, job)?;
         self.bump_updated(&p)?;
         Ok(report)
+    }
+}
+
+/// One file or symlink `upload_files` is to copy into a project.
+struct PlannedCopy {
+    /// Where it is now, outside the project.
+    source: PathBuf,
+    /// Where it goes, relative to the project folder, `/`-separated.
+    rel: String,
+    kind: EntryKind,
+}
+
+/// Plans the copy of every one of `sources` into `dest_dir` (already trimmed of `/`; "" for the
+/// top) of the project in `project_folder`: one `PlannedCopy` for each file or symlink, a
+/// folder's in the order a walk finds them. A source that cannot be read, has no usable name, is
+/// inside the project or holds it is refused, and so is a file of a folder whose name is not
+/// UTF-8.
+fn plan_copies(
+    project_folder: &Path,
+    sources: &[PathBuf],
+    dest_dir: &str,
+) -> Result<Vec<PlannedCopy>> {
+    let mut plan = Vec::new();
+    for src in sources {
+        let md = fs::symlink_metadata(src).map_err(|e| Error::io("read", src, e))?;
+        let name = src
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| Error::invalid(format!("{} has no usable name", src.display())))?;
+        if project_folder.starts_with(src) || src.starts_with(project_folder) {
+            return Err(Error::invalid(format!(
+                "{} is inside the project (or holds it); drop files from elsewhere",
+                src.display()
+            )));
+        }
+        let base = if dest_dir.is_empty() {
+            name.to_string()
+        } else {
+            format!("{dest_dir}/{name}")
+        };
+        if md.is_dir() {
+            plan_folder(src, &base, &mut plan)?;
+        } else {
+            let kind = if md.file_type().is_symlink() {
+                EntryKind::Symlink
+            } else {
+                EntryKind::File
+            };
+            plan.push(PlannedCopy {
+                source: src.clone(),
+                rel: base,
+                kind,
+            });
+        }
+    }
+    Ok(plan)
+}
+
+/// Adds to `plan` every file and symlink under the folder `src` (symlinks are not followed), to
+/// go under `base` in the project. A folder that cannot be read, or a name that is not UTF-8, is
+/// the error.
+fn plan_folder(src: &Path, base: &str, plan: &mut Vec<PlannedCopy>) -> Result<()> {
+    for e in walkdir::WalkDir::new(src).follow_links(false) {
+        let e = e.map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot read {}: {e}", src.display()))
+        })?;
+        if e.file_type().is_dir() {
+            continue;
+        }
+        let rel = e.path().strip_prefix(src).unwrap_or(e.path());
+        let rel = rel.to_str().ok_or_else(|| {
+            Error::invalid(format!(
+                "{} has a name that is not UTF-8",
+                e.path().display()
+            ))
+        })?;
+        let kind = if e.file_type().is_symlink() {
+            EntryKind::Symlink
+        } else {
+            EntryKind::File
+        };
+        plan.push(PlannedCopy {
+            source: e.path().to_path_buf(),
+            rel: format!("{base}/{rel}"),
+            kind,
+        });
+    }
+    Ok(())
+}
+
+/// Refuses the whole `plan` when any of its copies would land outside the project in
+/// `project_folder` or on a folder there: a file is never written over a folder.
+fn refuse_folders_in_the_way(project_folder: &Path, plan: &[PlannedCopy]) -> Result<()> {
+    for copy in plan {
+        let rel = &copy.rel;
+        let target = resolve_inside(project_folder, rel, true)?;
+        if target.is_dir() {
+            return Err(Error::conflict(format!(
+                "'{rel}' is a folder in the project; rename one of them first"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The bytes a plan copies, and the bytes of the project's files it replaces, for the quota.
+struct CopySizes {
+    total: u64,
+    replaced: u64,
+}
+
+/// What `plan` copies in all, and what it replaces of the files now in `project_folder`.
+/// Sources and files that cannot be read count as nothing.
+fn copy_sizes(project_folder: &Path, plan: &[PlannedCopy]) -> CopySizes {
+    let total: u64 = plan
+        .iter()
+        .filter_map(|c| fs::symlink_metadata(&c.source).ok())
+        .map(|m| m.len())
+        .sum();
+    let replaced: u64 = plan
+        .iter()
+        .filter_map(|c| fs::symlink_metadata(project_folder.join(&c.rel)).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    CopySizes { total, replaced }
+}
+
+/// Copies every one of `plan` into `project_folder` in order, creating the folders it needs and
+/// reporting progress against `total` bytes; the job can be cancelled between copies.
+fn copy_planned(
+    project_folder: &Path,
+    plan: &[PlannedCopy],
+    total: u64,
+    job: &Job,
+) -> Result<UploadReport> {
+    let mut report = UploadReport::default();
+    for copy in plan {
+        job.check()?;
+        let target = project_folder.join(&copy.rel);
+        if let Some(parent) = target.parent() {
+            durable::create_dir_all(parent)?;
+        }
+        report.bytes += copy_one(copy, &target)?;
+        report.files += 1;
+        job.bytes("uploading", report.bytes, Some(total), Some(&copy.rel));
+    }
+    Ok(report)
+}
+
+/// Copies one planned file or symlink to `target`: a symlink as a link (replacing what is
+/// there), a file durably, keeping its executable bits. Returns the bytes of file data written.
+fn copy_one(copy: &PlannedCopy, target: &Path) -> Result<u64> {
+    let src = &copy.source;
+    match copy.kind {
+        EntryKind::Symlink => {
+            let link = fs::read_link(src).map_err(|e| Error::io("read link", src, e))?;
+            let _ = fs::remove_file(target);
+            std::os::unix::fs::symlink(&link, target)
+                .map_err(|e| Error::io("create link", target, e))?;
+            Ok(0)
+        }
+        EntryKind::File => {
+            let mut f = fs::File::open(src).map_err(|e| Error::io("read", src, e))?;
+            let n = durable::write_from(target, &mut f)?;
+            let mode = fs::metadata(src)
+                .map(|m| m.permissions().mode())
+                .unwrap_or(0o644);
+            if mode & 0o111 != 0 {
+                let _ = fs::set_permissions(target, fs::Permissions::from_mode(mode & 0o777));
+            }
+            Ok(n)
+        }
     }
 }
 
