@@ -487,91 +487,135 @@ impl VaultReader {
     /// affects.
     pub fn verify(&self, project: Option<&str>, job: &Job) -> Result<VerifyReport> {
         let mut report = VerifyReport::default();
-        {
-            let db = self.db();
-            for p in catalog::integrity_problems(&db)? {
-                report.problems.push(Problem {
-                    area: "catalog".into(),
-                    project: None,
-                    versions: vec![],
-                    paths: vec![],
-                    message: p,
-                });
-            }
-        }
+        report.problems.extend(self.catalog_problems()?);
         if project.is_none() {
             report.problems.extend(self.records_problems());
         }
-        let projects = match project {
+        let projects = self.projects_to_verify(project)?;
+        let mut chunk_refs: ChunkRefs = HashMap::new();
+        for (i, p) in projects.iter().enumerate() {
+            job.files("verifying", i as u64, Some(projects.len() as u64));
+            self.verify_history(p, &mut report, &mut chunk_refs, job)?;
+        }
+        let r = self.verify_chunk_store(project.is_some(), &chunk_refs, job)?;
+        let total_projects = projects.len() as u64;
+        job.files("verifying", total_projects, Some(total_projects));
+        job.check()?;
+        report.chunks_checked = r.chunks_checked;
+        let mut damage = chunk_damage(&r);
+        damage.extend(self.absent_chunks(&chunk_refs)?);
+        for d in damage {
+            report.problems.extend(d.problems(&chunk_refs));
+        }
+        Ok(report)
+    }
+
+    /// The damage SQLite finds in the catalog, one problem each.
+    fn catalog_problems(&self) -> Result<Vec<Problem>> {
+        let db = self.db();
+        Ok(catalog::integrity_problems(&db)?
+            .into_iter()
+            .map(|p| Problem {
+                area: "catalog".into(),
+                project: None,
+                versions: vec![],
+                paths: vec![],
+                message: p,
+            })
+            .collect())
+    }
+
+    /// The projects `verify` checks: the one named by `project` (whose history must open), or
+    /// every project of the vault.
+    fn projects_to_verify(&self, project: Option<&str>) -> Result<Vec<Project>> {
+        Ok(match project {
             Some(r) => {
                 let p = self.project(r)?;
                 self.open_history(&p)?;
                 vec![p]
             }
             None => self.all_projects()?,
-        };
-        let mut chunk_refs: ChunkRefs = HashMap::new();
-        for (i, p) in projects.iter().enumerate() {
-            job.files("verifying", i as u64, Some(projects.len() as u64));
-            if let Err(e) = crate::filelist::load(&self.db(), &p.id, 0) {
+        })
+    }
+
+    /// Checks one project: its files cache in the catalog, then its history (every object read
+    /// and hash-checked, and the versions that could not be restored safely). What is wrong goes
+    /// into `report`, with the counts of what was read; the chunks the history refers to, and
+    /// where, into `chunk_refs`. A history that cannot be opened is a problem, and the project's
+    /// check ends there.
+    fn verify_history(
+        &self,
+        p: &Project,
+        report: &mut VerifyReport,
+        chunk_refs: &mut ChunkRefs,
+        job: &Job,
+    ) -> Result<()> {
+        if let Err(e) = crate::filelist::load(&self.db(), &p.id, 0) {
+            report.problems.push(Problem {
+                area: "catalog".into(),
+                project: Some(p.name.clone()),
+                versions: vec![],
+                paths: vec![],
+                message: e.to_string(),
+            });
+        }
+        let repo = match Repository::open_bare(self.history_path(&p.id)) {
+            Ok(r) => r,
+            Err(e) => {
                 report.problems.push(Problem {
-                    area: "catalog".into(),
+                    area: "history".into(),
                     project: Some(p.name.clone()),
                     versions: vec![],
                     paths: vec![],
-                    message: e.to_string(),
+                    message: format!("the history cannot be opened: {}", e.message()),
                 });
-            }
-            let repo = match Repository::open_bare(self.history_path(&p.id)) {
-                Ok(r) => r,
-                Err(e) => {
-                    report.problems.push(Problem {
-                        area: "history".into(),
-                        project: Some(p.name.clone()),
-                        versions: vec![],
-                        paths: vec![],
-                        message: format!("the history cannot be opened: {}", e.message()),
-                    });
-                    continue;
-                }
-            };
-            let walked = walk_history(&repo, p, Hashes::Check, job)?;
-            report
-                .problems
-                .extend(unrestorable_versions(&repo, p, job)?);
-            report.projects_checked += 1;
-            report.versions_checked += walked.versions;
-            report.objects_checked += walked.objects;
-            report.problems.extend(walked.problems);
-            for (chunk, (len, blobs)) in walked.chunk_users {
-                let uses: Uses = blobs
-                    .iter()
-                    .flat_map(|b| walked.pointer_uses.get(b).cloned().unwrap_or_default())
-                    .collect();
-                chunk_refs
-                    .entry(chunk)
-                    .or_insert_with(|| (len, Vec::new()))
-                    .1
-                    .push((p.name.clone(), uses));
-            }
-        }
-        // Chunks: the store's own check, of everything or of this project's chunks; the same
-        // checks and the same naming of what the damage affects either way.
-        let total_projects = projects.len() as u64;
-        let mut progress =
-            |done: u64, total: u64| job.bytes("verifying chunks", done, Some(total), None);
-        let r = match project {
-            None => self.chunks().verify(&mut progress)?,
-            Some(_) => {
-                let wanted: HashSet<ChunkId> = chunk_refs.keys().copied().collect();
-                self.chunks().verify_chunks(&wanted, &mut progress)?
+                return Ok(());
             }
         };
-        job.files("verifying", total_projects, Some(total_projects));
-        job.check()?;
-        report.chunks_checked = r.chunks_checked;
-        let mut damage = chunk_damage(&r);
-        // Chunks referenced but not in the store at all.
+        let walked = walk_history(&repo, p, Hashes::Check, job)?;
+        report
+            .problems
+            .extend(unrestorable_versions(&repo, p, job)?);
+        report.projects_checked += 1;
+        report.versions_checked += walked.versions;
+        report.objects_checked += walked.objects;
+        report.problems.extend(walked.problems);
+        for (chunk, (len, blobs)) in walked.chunk_users {
+            let uses: Uses = blobs
+                .iter()
+                .flat_map(|b| walked.pointer_uses.get(b).cloned().unwrap_or_default())
+                .collect();
+            chunk_refs
+                .entry(chunk)
+                .or_insert_with(|| (len, Vec::new()))
+                .1
+                .push((p.name.clone(), uses));
+        }
+        Ok(())
+    }
+
+    /// The chunk store's own check, reporting progress: of every chunk, or (`one_project`) of
+    /// the chunks in `chunk_refs` only. The same checks either way, so the damage is named the
+    /// same way.
+    fn verify_chunk_store(
+        &self,
+        one_project: bool,
+        chunk_refs: &ChunkRefs,
+        job: &Job,
+    ) -> Result<kura_chunkstore::VerifyReport> {
+        let mut progress =
+            |done: u64, total: u64| job.bytes("verifying chunks", done, Some(total), None);
+        Ok(if one_project {
+            let wanted: HashSet<ChunkId> = chunk_refs.keys().copied().collect();
+            self.chunks().verify_chunks(&wanted, &mut progress)?
+        } else {
+            self.chunks().verify(&mut progress)?
+        })
+    }
+
+    /// The chunks of `chunk_refs` that are not in the chunk store at all, in order of their
+    /// ids, as damage each.
+    fn absent_chunks(&self, chunk_refs: &ChunkRefs) -> Result<Vec<Damage>> {
         let mut absent: Vec<&ChunkId> = Vec::new();
         for id in chunk_refs.keys() {
             if !self.chunks().contains(id)? {
@@ -579,19 +623,16 @@ impl VaultReader {
             }
         }
         absent.sort();
-        for id in absent {
-            damage.push(Damage {
+        Ok(absent
+            .into_iter()
+            .map(|id| Damage {
                 message: format!(
                     "chunk {} is missing from the chunk store",
                     hex::encode(&id[..8])
                 ),
                 chunks: vec![*id],
-            });
-        }
-        for d in damage {
-            report.problems.extend(d.problems(&chunk_refs));
-        }
-        Ok(report)
+            })
+            .collect())
     }
 }
 
