@@ -307,6 +307,9 @@ impl<'r> HistoryCheck<'r> {
         Ok(None)
     }
 
+    /// The verdict on tree `id`, `depth` folders below the version's root: its own entries
+    /// first, then each of its folders (walked depth-first, each tree once), then the length of
+    /// its longest path. A tree that cannot be read is the error.
     fn tree(&mut self, id: Oid, depth: usize) -> Result<TreeVerdict> {
         if let Some(v) = self.seen.get(&id) {
             return Ok(v.clone());
@@ -327,82 +330,13 @@ impl<'r> HistoryCheck<'r> {
                 e.message()
             ))
         })?;
-        let mut verdict = TreeVerdict::default();
-        let mut names: HashSet<Vec<u8>> = HashSet::new();
-        let mut links: HashSet<Vec<u8>> = HashSet::new();
-        let mut folders: Vec<(Vec<u8>, Oid)> = Vec::new();
-        let mut bad_folder: Option<Vec<u8>> = None;
-        for entry in tree.iter() {
-            let name = entry.name_bytes().to_vec();
-            let lossy = String::from_utf8_lossy(&name).into_owned();
-            if verdict.bad.is_none() {
-                if let Err(problem) = check_name(&name) {
-                    // A folder's path is completed with its first file below.
-                    bad_folder = (entry.kind() == Some(ObjectType::Tree)).then(|| name.clone());
-                    verdict.bad = Some(UnsafePath {
-                        path: lossy.clone(),
-                        reason: problem.reason(),
-                    });
-                } else if !names.insert(name.clone()) {
-                    verdict.bad = Some(UnsafePath {
-                        path: lossy.clone(),
-                        reason: "the name is used twice in one folder".into(),
-                    });
-                }
-            }
-            match entry.kind() {
-                Some(ObjectType::Tree) => folders.push((name, entry.id())),
-                Some(ObjectType::Blob) => {
-                    if entry.filemode() == 0o120000 {
-                        links.insert(name.clone());
-                        verdict.links.push((lossy.clone(), entry.id()));
-                    }
-                    if verdict.first.is_empty() {
-                        verdict.first = lossy.clone();
-                    }
-                    if lossy.len() > verdict.longest.len() {
-                        verdict.longest = lossy;
-                    }
-                }
-                _ => {}
-            }
-        }
-        for (name, child) in folders {
-            let lossy = String::from_utf8_lossy(&name).into_owned();
+        let own = own_entries(&tree);
+        let mut verdict = own.verdict;
+        for (name, child) in own.folders {
             let sub = self.tree(child, depth + 1)?;
-            if verdict.first.is_empty() && !sub.first.is_empty() {
-                verdict.first = format!("{lossy}/{}", sub.first);
-            }
-            if bad_folder.as_ref() == Some(&name) && !sub.first.is_empty() {
-                if let Some(bad) = &mut verdict.bad {
-                    bad.path = format!("{lossy}/{}", sub.first);
-                }
-            }
-            if verdict.bad.is_none() {
-                if links.contains(&name) {
-                    verdict.bad = Some(UnsafePath {
-                        path: lossy.clone(),
-                        reason: format!("files lie under the symbolic link '{lossy}'"),
-                    });
-                } else if let Some(b) = sub.bad {
-                    verdict.bad = Some(UnsafePath {
-                        path: if b.path.is_empty() {
-                            lossy.clone()
-                        } else {
-                            format!("{lossy}/{}", b.path)
-                        },
-                        reason: b.reason,
-                    });
-                }
-            }
-            verdict.links.extend(
-                sub.links
-                    .iter()
-                    .map(|(path, blob)| (format!("{lossy}/{path}"), *blob)),
-            );
-            if lossy.len() + 1 + sub.longest.len() > verdict.longest.len() {
-                verdict.longest = format!("{lossy}/{}", sub.longest);
-            }
+            let is_link = own.links.contains(&name);
+            let is_bad_folder = own.bad_folder.as_ref() == Some(&name);
+            add_folder(&mut verdict, &name, sub, is_link, is_bad_folder);
         }
         if verdict.bad.is_none() && verdict.longest.len() > MAX_PATH_BYTES {
             verdict.bad = Some(UnsafePath {
@@ -412,6 +346,119 @@ impl<'r> HistoryCheck<'r> {
         }
         self.seen.insert(id, verdict.clone());
         Ok(verdict)
+    }
+}
+
+/// What a tree's own entries say, before its folders are walked.
+struct OwnEntries {
+    /// The verdict on its own entries: the first name that breaks the rule or is used twice,
+    /// its links, its first file and its longest file name.
+    verdict: TreeVerdict,
+    /// The names of its symbolic links.
+    links: HashSet<Vec<u8>>,
+    /// Its folders, by name and tree, in the tree's order.
+    folders: Vec<(Vec<u8>, Oid)>,
+    /// The folder whose own name is the first to break the rule: the verdict's path is completed
+    /// with the first file below it.
+    bad_folder: Option<Vec<u8>>,
+}
+
+/// Checks the entries of `tree` against the rule, in order, and collects its links, its first
+/// file, its longest file name and its folders.
+fn own_entries(tree: &git2::Tree<'_>) -> OwnEntries {
+    let mut verdict = TreeVerdict::default();
+    let mut names: HashSet<Vec<u8>> = HashSet::new();
+    let mut links: HashSet<Vec<u8>> = HashSet::new();
+    let mut folders: Vec<(Vec<u8>, Oid)> = Vec::new();
+    let mut bad_folder: Option<Vec<u8>> = None;
+    for entry in tree.iter() {
+        let name = entry.name_bytes().to_vec();
+        let lossy = String::from_utf8_lossy(&name).into_owned();
+        if verdict.bad.is_none() {
+            if let Err(problem) = check_name(&name) {
+                // A folder's path is completed with its first file below.
+                bad_folder = (entry.kind() == Some(ObjectType::Tree)).then(|| name.clone());
+                verdict.bad = Some(UnsafePath {
+                    path: lossy.clone(),
+                    reason: problem.reason(),
+                });
+            } else if !names.insert(name.clone()) {
+                verdict.bad = Some(UnsafePath {
+                    path: lossy.clone(),
+                    reason: "the name is used twice in one folder".into(),
+                });
+            }
+        }
+        match entry.kind() {
+            Some(ObjectType::Tree) => folders.push((name, entry.id())),
+            Some(ObjectType::Blob) => {
+                if entry.filemode() == 0o120000 {
+                    links.insert(name.clone());
+                    verdict.links.push((lossy.clone(), entry.id()));
+                }
+                if verdict.first.is_empty() {
+                    verdict.first = lossy.clone();
+                }
+                if lossy.len() > verdict.longest.len() {
+                    verdict.longest = lossy;
+                }
+            }
+            _ => {}
+        }
+    }
+    OwnEntries {
+        verdict,
+        links,
+        folders,
+        bad_folder,
+    }
+}
+
+/// Adds to a tree's `verdict` what its folder `name` holds (`sub`, the folder's own verdict):
+/// its first file, the first path that breaks the rule (the folder itself when a link of the
+/// tree has the same name, `is_link`), its links and its longest path. `is_bad_folder`: the
+/// folder's own name is the tree's first to break the rule, so its path is completed with the
+/// folder's first file.
+fn add_folder(
+    verdict: &mut TreeVerdict,
+    name: &[u8],
+    sub: TreeVerdict,
+    is_link: bool,
+    is_bad_folder: bool,
+) {
+    let lossy = String::from_utf8_lossy(name).into_owned();
+    if verdict.first.is_empty() && !sub.first.is_empty() {
+        verdict.first = format!("{lossy}/{}", sub.first);
+    }
+    if is_bad_folder && !sub.first.is_empty() {
+        if let Some(bad) = &mut verdict.bad {
+            bad.path = format!("{lossy}/{}", sub.first);
+        }
+    }
+    if verdict.bad.is_none() {
+        if is_link {
+            verdict.bad = Some(UnsafePath {
+                path: lossy.clone(),
+                reason: format!("files lie under the symbolic link '{lossy}'"),
+            });
+        } else if let Some(b) = sub.bad {
+            verdict.bad = Some(UnsafePath {
+                path: if b.path.is_empty() {
+                    lossy.clone()
+                } else {
+                    format!("{lossy}/{}", b.path)
+                },
+                reason: b.reason,
+            });
+        }
+    }
+    verdict.links.extend(
+        sub.links
+            .iter()
+            .map(|(path, blob)| (format!("{lossy}/{path}"), *blob)),
+    );
+    if lossy.len() + 1 + sub.longest.len() > verdict.longest.len() {
+        verdict.longest = format!("{lossy}/{}", sub.longest);
     }
 }
 
