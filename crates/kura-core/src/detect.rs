@@ -121,107 +121,120 @@ pub(crate) fn detect<'a>(root: &Path, files: impl IntoIterator<Item = (&'a str, 
 
 /// The dependency names a manifest declares (lower case). Go modules are named by path.
 fn dependencies(manifest: &str, text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let json_keys = |v: &serde_json::Value, sections: &[&str], out: &mut Vec<String>| {
-        for s in sections {
+    match manifest {
+        "package.json" | "composer.json" => json_dependencies(text),
+        "Cargo.toml" | "pyproject.toml" => toml_dependencies(text),
+        "requirements.txt" => text.lines().filter_map(requirement_name).collect(),
+        "go.mod" => go_modules(text),
+        "Gemfile" => gem_names(text),
+        "pom.xml" | "build.gradle" if text.contains("spring-boot") => vec!["spring-boot".into()],
+        _ => Vec::new(),
+    }
+}
+
+/// The dependencies of a `package.json` or `composer.json`: the keys of its dependency
+/// sections, of npm and of Composer. Nothing when the text is not JSON.
+fn json_dependencies(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+        for s in [
+            "dependencies",
+            "devDependencies",
+            "peerDependencies",
+            "require",
+            "require-dev",
+        ] {
             if let Some(obj) = v.get(s).and_then(|d| d.as_object()) {
                 out.extend(obj.keys().map(|k| k.to_ascii_lowercase()));
             }
         }
-    };
-    let toml_keys = |t: &toml::Table, path: &[&str], out: &mut Vec<String>| {
-        let mut cur = Some(t);
-        for p in path {
-            cur = cur.and_then(|c| c.get(*p)).and_then(|v| v.as_table());
-        }
-        if let Some(c) = cur {
-            out.extend(c.keys().map(|k| k.to_ascii_lowercase()));
-        }
-    };
-    // "django>=4.2", "torch[cuda]==2", "Flask" → the bare name.
-    let requirement = |line: &str| -> Option<String> {
-        let l = line.trim();
-        if l.is_empty() || l.starts_with('#') || l.starts_with('-') {
-            return None;
-        }
-        let end = l
-            .find(|c: char| !(c.is_alphanumeric() || "-_.".contains(c)))
-            .unwrap_or(l.len());
-        (end > 0).then(|| l[..end].to_ascii_lowercase())
-    };
-    match manifest {
-        "package.json" | "composer.json" => {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
-                json_keys(
-                    &v,
-                    &[
-                        "dependencies",
-                        "devDependencies",
-                        "peerDependencies",
-                        "require",
-                        "require-dev",
-                    ],
-                    &mut out,
-                );
+    }
+    out
+}
+
+/// The dependencies of a `Cargo.toml` or `pyproject.toml`: the keys of its dependency tables
+/// (Cargo's, a Cargo workspace's and Poetry's), then the names in the `project.dependencies`
+/// list of PEP 621. Nothing when the text is not TOML.
+fn toml_dependencies(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(t) = text.parse::<toml::Table>() {
+        for path in [
+            &["dependencies"][..],
+            &["dev-dependencies"],
+            &["workspace", "dependencies"],
+            &["tool", "poetry", "dependencies"],
+        ] {
+            let mut table = Some(&t);
+            for p in path {
+                table = table.and_then(|c| c.get(*p)).and_then(|v| v.as_table());
+            }
+            if let Some(table) = table {
+                out.extend(table.keys().map(|k| k.to_ascii_lowercase()));
             }
         }
-        "Cargo.toml" | "pyproject.toml" => {
-            if let Ok(t) = text.parse::<toml::Table>() {
-                for path in [
-                    &["dependencies"][..],
-                    &["dev-dependencies"],
-                    &["workspace", "dependencies"],
-                    &["tool", "poetry", "dependencies"],
-                ] {
-                    toml_keys(&t, path, &mut out);
-                }
-                if let Some(list) = t
-                    .get("project")
-                    .and_then(|p| p.get("dependencies"))
-                    .and_then(|d| d.as_array())
-                {
-                    out.extend(
-                        list.iter()
-                            .filter_map(|v| v.as_str())
-                            .filter_map(requirement),
-                    );
-                }
+        if let Some(list) = t
+            .get("project")
+            .and_then(|p| p.get("dependencies"))
+            .and_then(|d| d.as_array())
+        {
+            out.extend(
+                list.iter()
+                    .filter_map(|v| v.as_str())
+                    .filter_map(requirement_name),
+            );
+        }
+    }
+    out
+}
+
+/// The bare name of a Python requirement, lower case: "django>=4.2", "torch[cuda]==2" and
+/// "Flask" give "django", "torch" and "flask". Nothing for an empty line, a comment or an option
+/// (`-r other.txt`).
+fn requirement_name(line: &str) -> Option<String> {
+    let l = line.trim();
+    if l.is_empty() || l.starts_with('#') || l.starts_with('-') {
+        return None;
+    }
+    let end = l
+        .find(|c: char| !(c.is_alphanumeric() || "-_.".contains(c)))
+        .unwrap_or(l.len());
+    (end > 0).then(|| l[..end].to_ascii_lowercase())
+}
+
+/// The modules a `go.mod` requires, by path: each with a major version suffix is named both
+/// with and without it.
+fn go_modules(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let l = line.trim().trim_start_matches("require").trim();
+        if let Some(module) = l.split_whitespace().next() {
+            if module.contains('/') {
+                // github.com/labstack/echo/v4 → also github.com/labstack/echo
+                let base = module
+                    .trim_end_matches(|c: char| c.is_ascii_digit())
+                    .trim_end_matches("/v");
+                out.push(base.to_string());
+                out.push(module.to_string());
             }
         }
-        "requirements.txt" => out.extend(text.lines().filter_map(requirement)),
-        "go.mod" => {
-            for line in text.lines() {
-                let l = line.trim().trim_start_matches("require").trim();
-                if let Some(module) = l.split_whitespace().next() {
-                    if module.contains('/') {
-                        // github.com/labstack/echo/v4 → also github.com/labstack/echo
-                        let base = module
-                            .trim_end_matches(|c: char| c.is_ascii_digit())
-                            .trim_end_matches("/v");
-                        out.push(base.to_string());
-                        out.push(module.to_string());
-                    }
-                }
-            }
+    }
+    out
+}
+
+/// The gems a `Gemfile` names on its `gem` lines.
+fn gem_names(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.trim().strip_prefix("gem ") {
+            out.push(
+                rest.trim()
+                    .trim_matches(|c| c == '\'' || c == '"')
+                    .split(['\'', '"'])
+                    .next()
+                    .unwrap_or("")
+                    .to_string(),
+            );
         }
-        "Gemfile" => {
-            for line in text.lines() {
-                if let Some(rest) = line.trim().strip_prefix("gem ") {
-                    out.push(
-                        rest.trim()
-                            .trim_matches(|c| c == '\'' || c == '"')
-                            .split(['\'', '"'])
-                            .next()
-                            .unwrap_or("")
-                            .to_string(),
-                    );
-                }
-            }
-        }
-        "pom.xml" | "build.gradle" if text.contains("spring-boot") => {
-            out.push("spring-boot".into())
-        }
-        _ => {}
     }
     out
 }
