@@ -110,68 +110,17 @@ pub(crate) fn send_packs(
         let Some(id) = name.strip_suffix(".pack") else {
             continue;
         };
-        let index_path = outbox.join(format!("{id}.index"));
-        let index = match std::fs::read(&index_path) {
-            Ok(index) if is_pack_id(id) => index,
-            Ok(_) => {
-                tracing::warn!(file = %path.display(), "removing a file in the outbox that is not a pack of Kura's");
-                remove(&index_path)?;
-                remove(&path)?;
-                removed += 1;
-                continue;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                tracing::warn!(file = %path.display(), "removing a pack left in the outbox without its index: a run stopped before it was kept, or after it was sent");
-                remove(&path)?;
-                removed += 1;
-                continue;
-            }
-            Err(e) => return Err(Error::from_io("read", &index_path, e)),
+        let files = PackFiles {
+            index: outbox.join(format!("{id}.index")),
+            pack: path,
         };
-        let bytes = std::fs::read(&path).map_err(|e| Error::from_io("read", &path, e))?;
-        // Kept by an older Kura, without a checksum: stored again with one.
-        let object = repo::index_path(id);
-        let parsed = repo::open_object::<PackIndex>(
-            &session.keys,
-            &object,
-            &format!("the index of pack {id}"),
-            &index,
-            true,
-        )
-        .and_then(|parsed| {
-            let index = match repo::has_checksum(&index) {
-                true => index,
-                false => repo::seal_object(&session.keys, &object, &parsed)?,
-            };
-            Ok((parsed, index))
-        });
-        let (parsed, index) = match parsed {
-            Ok(parsed) if parsed.0.pack == id => parsed,
-            Ok(_) => {
-                tracing::warn!(file = %path.display(), "removing a pack from the outbox whose index is another pack's");
-                remove(&index_path)?;
-                remove(&path)?;
-                removed += 1;
-                continue;
+        match read_waiting_pack(session, id, &files)? {
+            Some(pack) => {
+                send_pack(session, state, id, &files, pack, counters)?;
+                sent += 1;
             }
-            Err(e) => {
-                tracing::warn!(file = %path.display(), "removing a pack from the outbox that this target cannot read: {e}");
-                remove(&index_path)?;
-                remove(&path)?;
-                removed += 1;
-                continue;
-            }
-        };
-        counters.bytes_sent += (bytes.len() + index.len()) as u64;
-        let up = session.store.write_in_background(vec![
-            (repo::pack_path(id), bytes.into()),
-            (repo::index_path(id), index.into()),
-        ]);
-        session.store.wait(up)?;
-        state.add_pack(&session.target.name, id, parsed.blobs.iter().map(|b| b.id))?;
-        remove(&index_path)?;
-        remove(&path)?;
-        sent += 1;
+            None => removed += 1,
+        }
     }
     if sent + removed > 0 {
         fsio::sync_dir(outbox)?;
@@ -180,6 +129,129 @@ pub(crate) fn send_packs(
         tracing::info!(sent, "sent the packs that waited in the outbox");
     }
     Ok(sent)
+}
+
+/// The two files of a pack in the outbox.
+struct PackFiles {
+    /// `<pack id>.pack`.
+    pack: PathBuf,
+    /// `<pack id>.index`, which commits it.
+    index: PathBuf,
+}
+
+/// A pack of the outbox, read and checked, as it is uploaded.
+struct WaitingPack {
+    /// The pack's bytes.
+    bytes: Vec<u8>,
+    /// Its index, sealed with a checksum.
+    index: Vec<u8>,
+    /// Its index, opened: the blobs it holds.
+    parsed: PackIndex,
+}
+
+/// Reads the pack `id` of the outbox and its index, and checks them: the index must be there,
+/// the name a pack id, and the index one this target can open of this very pack. When not, the
+/// files are removed with a warning and nothing is returned; a file that cannot be read is the
+/// error.
+fn read_waiting_pack(
+    session: &Session,
+    id: &str,
+    files: &PackFiles,
+) -> Result<Option<WaitingPack>> {
+    let Some(index) = read_index_file(id, files)? else {
+        return Ok(None);
+    };
+    let bytes = std::fs::read(&files.pack).map_err(|e| Error::from_io("read", &files.pack, e))?;
+    match open_waiting_pack(session, id, bytes, index) {
+        Ok(pack) if pack.parsed.pack == id => Ok(Some(pack)),
+        Ok(_) => {
+            tracing::warn!(file = %files.pack.display(), "removing a pack from the outbox whose index is another pack's");
+            remove(&files.index)?;
+            remove(&files.pack)?;
+            Ok(None)
+        }
+        Err(e) => {
+            tracing::warn!(file = %files.pack.display(), "removing a pack from the outbox that this target cannot read: {e}");
+            remove(&files.index)?;
+            remove(&files.pack)?;
+            Ok(None)
+        }
+    }
+}
+
+/// The bytes of the index of the outbox's pack `id`. A pack without its index, or whose name is
+/// not a pack id, is removed (with its index) with a warning, and nothing is returned; an index
+/// that cannot be read is the error.
+fn read_index_file(id: &str, files: &PackFiles) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(&files.index) {
+        Ok(index) if is_pack_id(id) => Ok(Some(index)),
+        Ok(_) => {
+            tracing::warn!(file = %files.pack.display(), "removing a file in the outbox that is not a pack of Kura's");
+            remove(&files.index)?;
+            remove(&files.pack)?;
+            Ok(None)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(file = %files.pack.display(), "removing a pack left in the outbox without its index: a run stopped before it was kept, or after it was sent");
+            remove(&files.pack)?;
+            Ok(None)
+        }
+        Err(e) => Err(Error::from_io("read", &files.index, e)),
+    }
+}
+
+/// Opens the `index` of pack `id` with the target's keys and returns the pack as it is
+/// uploaded, its index sealed with a checksum. An index this target cannot open is the error.
+fn open_waiting_pack(
+    session: &Session,
+    id: &str,
+    bytes: Vec<u8>,
+    index: Vec<u8>,
+) -> Result<WaitingPack> {
+    let object = repo::index_path(id);
+    let parsed = repo::open_object::<PackIndex>(
+        &session.keys,
+        &object,
+        &format!("the index of pack {id}"),
+        &index,
+        true,
+    )?;
+    // Kept by an older Kura, without a checksum: stored again with one.
+    let index = match repo::has_checksum(&index) {
+        true => index,
+        false => repo::seal_object(&session.keys, &object, &parsed)?,
+    };
+    Ok(WaitingPack {
+        bytes,
+        index,
+        parsed,
+    })
+}
+
+/// Uploads the outbox's pack `id`, the pack first, and waits for it; then adds its blobs to the
+/// blob cache of `state` and removes its files from the outbox, the index first.
+fn send_pack(
+    session: &Session,
+    state: &mut State,
+    id: &str,
+    files: &PackFiles,
+    pack: WaitingPack,
+    counters: &mut Counters,
+) -> Result<()> {
+    counters.bytes_sent += (pack.bytes.len() + pack.index.len()) as u64;
+    let up = session.store.write_in_background(vec![
+        (repo::pack_path(id), pack.bytes.into()),
+        (repo::index_path(id), pack.index.into()),
+    ]);
+    session.store.wait(up)?;
+    state.add_pack(
+        &session.target.name,
+        id,
+        pack.parsed.blobs.iter().map(|b| b.id),
+    )?;
+    remove(&files.index)?;
+    remove(&files.pack)?;
+    Ok(())
 }
 
 /// Sends the waiting manifests whose every chunk is in `held` (the blobs the target holds, known
