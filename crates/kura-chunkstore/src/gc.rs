@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use rusqlite::{params, TransactionBehavior};
 
 use crate::error::io_at;
-use crate::pack::{self, ChunkFault, PackEntry, PackWriter};
+use crate::pack::{self, ChunkFault, PackEntry, PackListing, PackWriter, SealedPack};
 use crate::{index, ChunkId, ChunkStore, Error, GC_GRACE};
 
 /// What [`ChunkStore::gc`] did.
@@ -30,6 +30,14 @@ struct Rewrite {
     live: Vec<PackEntry>,
 }
 
+/// Removes from the index the rows of chunks not in `live`, deletes the packs left without a
+/// row, rewrites the packs less than half live into new packs, and sweeps the leftovers of
+/// crashed or abandoned writers older than `GC_GRACE` at `now`.
+///
+/// The order is what keeps a crash safe: the new packs are written and made durable first, then
+/// one transaction drops the dead rows and points the moved chunks at the new packs, and only
+/// then are the old packs deleted. A crash before the transaction leaves unindexed new packs for
+/// a later sweep; a crash after it leaves old packs no row points to.
 pub(crate) fn gc(
     store: &ChunkStore,
     live: &HashSet<ChunkId>,
@@ -38,16 +46,60 @@ pub(crate) fn gc(
     let mut report = GcReport::default();
     let on_disk = pack::list_packs(&store.packs_dir)?;
     let indexed = index::packs(&store.db())?;
+    let plan = plan(store, live, &on_disk, &indexed)?;
+    let mut copies = copy_live_chunks(store, &on_disk, &plan.rewrites)?;
+    let written: u64 = copies.writer.sealed.iter().map(|p| p.len).sum();
+    report.chunks_removed = update_index(store, &plan.dead_rows, &copies.writer.sealed)?;
+    copies.writer.keep();
+    report.packs_rewritten = copies.rewritten.len() as u32;
+    let dropped: BTreeSet<&String> = plan
+        .emptied
+        .iter()
+        .chain(copies.rewritten.iter().map(|r| &r.pack))
+        .collect();
+    let deleted = delete_dropped_packs(store, &on_disk, &dropped)?;
+    let swept = sweep_leftovers(store, &on_disk, &dropped, now)?;
+    report.packs_deleted = deleted.packs + swept.packs;
+    let freed = deleted.bytes + swept.bytes;
+    report.bytes_freed = freed.saturating_sub(written);
+    tracing::info!(?report, "chunk store gc");
+    Ok(report)
+}
 
-    // Plan: which rows die, which packs die, which packs get rewritten.
-    let mut dead_rows: Vec<(String, ChunkId)> = Vec::new();
+/// An index row that dies: the chunk `id` in pack `pack`.
+struct DeadRow {
+    pack: String,
+    id: ChunkId,
+}
+
+/// What gc is to do: which rows die, which packs die, which packs get rewritten.
+struct GcPlan {
+    dead_rows: Vec<DeadRow>,
+    /// Packs left without a live chunk.
+    emptied: Vec<String>,
+    rewrites: Vec<Rewrite>,
+}
+
+/// Plans gc for the `indexed` packs: each row whose chunk is not in `live` dies, a pack without
+/// a live chunk dies, and a pack found `on_disk` whose live chunks take less than half of it is
+/// rewritten. A pack missing from the disk keeps its live rows, so verify keeps reporting them.
+fn plan(
+    store: &ChunkStore,
+    live: &HashSet<ChunkId>,
+    on_disk: &PackListing,
+    indexed: &[String],
+) -> Result<GcPlan, Error> {
+    let mut dead_rows: Vec<DeadRow> = Vec::new();
     let mut emptied: Vec<String> = Vec::new();
     let mut rewrites: Vec<Rewrite> = Vec::new();
-    for pack_id in &indexed {
+    for pack_id in indexed {
         let rows = index::pack_rows(&store.db(), pack_id)?;
         let (live_rows, dead): (Vec<PackEntry>, Vec<PackEntry>) =
             rows.into_iter().partition(|r| live.contains(&r.id));
-        dead_rows.extend(dead.iter().map(|r| (pack_id.clone(), r.id)));
+        dead_rows.extend(dead.iter().map(|r| DeadRow {
+            pack: pack_id.clone(),
+            id: r.id,
+        }));
         if live_rows.is_empty() {
             emptied.push(pack_id.clone());
             continue;
@@ -63,11 +115,31 @@ pub(crate) fn gc(
             });
         }
     }
+    Ok(GcPlan {
+        dead_rows,
+        emptied,
+        rewrites,
+    })
+}
 
-    // Copy the live chunks of sparse packs into new, durable packs.
+/// The new packs holding the live chunks of rewritten packs, and which packs were rewritten.
+struct LiveCopies<'p> {
+    /// Its packs are sealed and durable, but not yet in the index: dropped without `keep`, it
+    /// deletes them.
+    writer: PackWriter,
+    rewritten: Vec<&'p Rewrite>,
+}
+
+/// Copies the live chunks of the packs of `rewrites` into new, durable packs. A pack with a
+/// chunk that cannot be read or is damaged is left as it is (see `live_blobs`).
+fn copy_live_chunks<'p>(
+    store: &ChunkStore,
+    on_disk: &PackListing,
+    rewrites: &'p [Rewrite],
+) -> Result<LiveCopies<'p>, Error> {
     let mut writer = PackWriter::new(&store.packs_dir);
     let mut rewritten: Vec<&Rewrite> = Vec::new();
-    for rewrite in &rewrites {
+    for rewrite in rewrites {
         let Some(blobs) = live_blobs(&on_disk.packs[&rewrite.pack].path, rewrite)? else {
             continue;
         };
@@ -77,57 +149,81 @@ pub(crate) fn gc(
         rewritten.push(rewrite);
     }
     writer.seal_open()?;
-    let written: u64 = writer.sealed.iter().map(|p| p.len).sum();
+    Ok(LiveCopies { writer, rewritten })
+}
 
-    // One transaction: drop dead rows, point moved chunks at their new packs.
+/// In one transaction: drops the `dead_rows`, and points the chunks moved into the `sealed`
+/// packs at them. Returns how many rows were dropped.
+fn update_index(
+    store: &ChunkStore,
+    dead_rows: &[DeadRow],
+    sealed: &[SealedPack],
+) -> Result<u64, Error> {
+    let mut chunks_removed = 0;
+    let mut conn = store.db();
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
-        let mut conn = store.db();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        {
-            let mut delete = tx.prepare("DELETE FROM chunks WHERE id = ?1 AND pack = ?2")?;
-            for (pack_id, id) in &dead_rows {
-                report.chunks_removed += delete.execute(params![&id[..], pack_id])? as u64;
-            }
-            let mut update = tx.prepare(
-                "UPDATE chunks SET pack = ?1, offset = ?2, stored_len = ?3, raw_len = ?4
+        let mut delete = tx.prepare("DELETE FROM chunks WHERE id = ?1 AND pack = ?2")?;
+        for row in dead_rows {
+            chunks_removed += delete.execute(params![&row.id[..], row.pack])? as u64;
+        }
+        let mut update = tx.prepare(
+            "UPDATE chunks SET pack = ?1, offset = ?2, stored_len = ?3, raw_len = ?4
                  WHERE id = ?5",
-            )?;
-            for new_pack in &writer.sealed {
-                for e in &new_pack.entries {
-                    update.execute(params![
-                        new_pack.id,
-                        e.offset as i64,
-                        e.stored_len,
-                        e.raw_len,
-                        &e.id[..]
-                    ])?;
-                }
+        )?;
+        for new_pack in sealed {
+            for e in &new_pack.entries {
+                update.execute(params![
+                    new_pack.id,
+                    e.offset as i64,
+                    e.stored_len,
+                    e.raw_len,
+                    &e.id[..]
+                ])?;
             }
         }
-        tx.commit()?;
     }
-    writer.keep();
-    report.packs_rewritten = rewritten.len() as u32;
+    tx.commit()?;
+    Ok(chunks_removed)
+}
 
-    // Delete the packs no row points to any more.
-    let mut freed = 0u64;
-    let dropped: BTreeSet<&String> = emptied
-        .iter()
-        .chain(rewritten.iter().map(|r| &r.pack))
-        .collect();
-    for &pack_id in &dropped {
+/// Pack files deleted and the bytes they held.
+struct Freed {
+    packs: u32,
+    bytes: u64,
+}
+
+/// Deletes the `dropped` packs (emptied or rewritten) that no row points to any more.
+fn delete_dropped_packs(
+    store: &ChunkStore,
+    on_disk: &PackListing,
+    dropped: &BTreeSet<&String>,
+) -> Result<Freed, Error> {
+    let mut freed = Freed { packs: 0, bytes: 0 };
+    for &pack_id in dropped {
         if index::pack_row_count(&store.db(), pack_id)? > 0 {
             continue;
         }
         if let Some(found) = on_disk.packs.get(pack_id) {
             if remove(&found.path) {
-                report.packs_deleted += 1;
-                freed += found.len;
+                freed.packs += 1;
+                freed.bytes += found.len;
             }
         }
     }
+    Ok(freed)
+}
 
-    // Sweep leftovers of crashed or abandoned writers, once they are old enough.
+/// Sweeps the leftovers of crashed or abandoned writers, once they are old enough at `now`:
+/// packs found `on_disk` that no row points to (other than the `dropped` ones, already dealt
+/// with), then temporary files.
+fn sweep_leftovers(
+    store: &ChunkStore,
+    on_disk: &PackListing,
+    dropped: &BTreeSet<&String>,
+    now: SystemTime,
+) -> Result<Freed, Error> {
+    let mut freed = Freed { packs: 0, bytes: 0 };
     let still_indexed: BTreeSet<String> = index::packs(&store.db())?.into_iter().collect();
     let old = |modified: SystemTime| {
         now.duration_since(modified)
@@ -139,18 +235,16 @@ pub(crate) fn gc(
             && old(found.modified)
             && remove(&found.path)
         {
-            report.packs_deleted += 1;
-            freed += found.len;
+            freed.packs += 1;
+            freed.bytes += found.len;
         }
     }
     for tmp in &on_disk.tmp {
         if old(tmp.modified) && remove(&tmp.path) {
-            freed += tmp.len;
+            freed.bytes += tmp.len;
         }
     }
-    report.bytes_freed = freed.saturating_sub(written);
-    tracing::info!(?report, "chunk store gc");
-    Ok(report)
+    Ok(freed)
 }
 
 /// Reads and checks the live blobs of a pack to rewrite. `None` (logged) when one is damaged:
