@@ -11,7 +11,7 @@
 //! reading and hashing every object again. A delta's start is told from its first instruction:
 //! literal bytes, or a copy of its base's start (whose answer is known, the base coming first).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
@@ -152,109 +152,19 @@ impl<'a> JoinedPack<'a> {
             hasher: Sha1::new(),
             bytes: 0,
         };
-        let wio = |e: io::Error| Error::Io {
-            path: PathBuf::from("<pack output>"),
-            source: e,
-        };
-        w.write_all(b"PACK").map_err(wio)?;
-        w.write_all(&2u32.to_be_bytes()).map_err(wio)?;
-        w.write_all(&count.to_be_bytes()).map_err(wio)?;
-
+        w.write_all(b"PACK").map_err(output_error)?;
+        w.write_all(&2u32.to_be_bytes()).map_err(output_error)?;
+        w.write_all(&count.to_be_bytes()).map_err(output_error)?;
         let mut buf = Vec::new();
-        let mut marked = Vec::new();
-        let mut deltas = Vec::new();
-        let mut inflater = Decompress::new(true);
-        let mut start = vec![0u8; marker.len().max(DELTA_PREFIX)];
-        // What is known of each object seen so far: a delta's answer may be its base's.
-        let mut starts: std::collections::HashMap<Oid, Start> = std::collections::HashMap::new();
+        let mut check = MarkerCheck::new(marker);
         for p in &self.packs {
-            let mut file = File::open(&p.path).map_err(Error::io(&p.path))?;
-            // Offsets to ids, for rewriting OFS_DELTA bases.
-            let by_offset: std::collections::HashMap<u64, Oid> =
-                p.entries.iter().map(|e| (e.offset, e.oid)).collect();
-            let mut pos = 0u64;
-            for e in &p.entries {
-                if !e.keep {
-                    continue;
-                }
-                if pos != e.offset {
-                    file.seek(SeekFrom::Start(e.offset))
-                        .map_err(Error::io(&p.path))?;
-                }
-                buf.resize((e.end - e.offset) as usize, 0);
-                file.read_exact(&mut buf).map_err(Error::io(&p.path))?;
-                pos = e.end;
-                let (kind, size, header_len) =
-                    entry_header(&buf).ok_or_else(|| damaged(&p.path))?;
-                // A delta's base, and the bytes that name it.
-                let base = match kind {
-                    OBJ_OFS_DELTA => {
-                        let (distance, n) =
-                            ofs_distance(&buf[header_len..]).ok_or_else(|| damaged(&p.path))?;
-                        let base = e
-                            .offset
-                            .checked_sub(distance)
-                            .and_then(|o| by_offset.get(&o))
-                            .ok_or_else(|| damaged(&p.path))?;
-                        Some((*base, n))
-                    }
-                    OBJ_REF_DELTA => {
-                        let base: Oid = buf
-                            .get(header_len..header_len + 20)
-                            .and_then(|b| b.try_into().ok())
-                            .ok_or_else(|| damaged(&p.path))?;
-                        Some((base, 20))
-                    }
-                    _ => None,
-                };
-                let state = match (kind, base) {
-                    (_, Some((base, n))) => {
-                        let got = inflate_prefix(
-                            &mut inflater,
-                            &buf[header_len + n..],
-                            &mut start[..DELTA_PREFIX],
-                        );
-                        let base_start = starts.get(&base).copied().unwrap_or(Start::Unknown);
-                        delta_start(&start[..got], marker, base_start)
-                    }
-                    (OBJ_BLOB, None) if size >= marker.len() as u64 => {
-                        let got = inflate_prefix(
-                            &mut inflater,
-                            &buf[header_len..],
-                            &mut start[..marker.len()],
-                        );
-                        if start[..got] == *marker {
-                            Start::Yes
-                        } else {
-                            Start::No
-                        }
-                    }
-                    // Trees, commits and tags: a delta of one is never a blob.
-                    _ => Start::No,
-                };
-                match state {
-                    Start::Yes => marked.push(e.oid),
-                    Start::Unknown => deltas.push(e.oid),
-                    Start::No => {}
-                }
-                starts.insert(e.oid, state);
-                if let (OBJ_OFS_DELTA, Some((base, n))) = (kind, base) {
-                    // Same size field, type 7, then the base id instead of the distance.
-                    let mut header = buf[..header_len].to_vec();
-                    header[0] = (header[0] & 0x8f) | (OBJ_REF_DELTA << 4);
-                    w.write_all(&header).map_err(wio)?;
-                    w.write_all(&base).map_err(wio)?;
-                    w.write_all(&buf[header_len + n..]).map_err(wio)?;
-                } else {
-                    w.write_all(&buf).map_err(wio)?;
-                }
-            }
+            copy_pack(p, &mut buf, &mut check, &mut w)?;
         }
         for o in &self.loose {
-            w.write_all(o.entry()).map_err(wio)?;
+            w.write_all(o.entry()).map_err(output_error)?;
         }
         let digest = w.hasher.finalize_reset();
-        w.inner.write_all(&digest).map_err(wio)?;
+        w.inner.write_all(&digest).map_err(output_error)?;
         if w.bytes + 20 != self.len {
             return Err(Error::Io {
                 path: PathBuf::from("<pack output>"),
@@ -267,9 +177,172 @@ impl<'a> JoinedPack<'a> {
         Ok(CopiedPack {
             objects: count,
             bytes: w.bytes + 20,
-            marked,
-            deltas,
+            marked: check.marked,
+            deltas: check.deltas,
         })
+    }
+}
+
+/// A failed write of the joined pack.
+fn output_error(e: io::Error) -> Error {
+    Error::Io {
+        path: PathBuf::from("<pack output>"),
+        source: e,
+    }
+}
+
+/// Copies the kept entries of the source pack `p` to `w`, in file order, reading each into
+/// `buf` and telling `check` about it. An `OFS_DELTA` is written as a `REF_DELTA`; every other
+/// entry byte for byte.
+fn copy_pack(
+    p: &SourcePack,
+    buf: &mut Vec<u8>,
+    check: &mut MarkerCheck<'_>,
+    w: &mut HashingWriter<'_>,
+) -> Result<(), Error> {
+    let mut file = File::open(&p.path).map_err(Error::io(&p.path))?;
+    // Offsets to ids, for rewriting OFS_DELTA bases.
+    let by_offset: HashMap<u64, Oid> = p.entries.iter().map(|e| (e.offset, e.oid)).collect();
+    let mut pos = 0u64;
+    for e in &p.entries {
+        if !e.keep {
+            continue;
+        }
+        if pos != e.offset {
+            file.seek(SeekFrom::Start(e.offset))
+                .map_err(Error::io(&p.path))?;
+        }
+        buf.resize((e.end - e.offset) as usize, 0);
+        file.read_exact(buf).map_err(Error::io(&p.path))?;
+        pos = e.end;
+        let (kind, size, header_len) = entry_header(buf).ok_or_else(|| damaged(&p.path))?;
+        let base = delta_base(p, e, &by_offset, buf, kind, header_len)?;
+        check.entry(e.oid, kind, size, &buf[header_len..], base);
+        if let (OBJ_OFS_DELTA, Some(base)) = (kind, base) {
+            // Same size field, type 7, then the base id instead of the distance.
+            let mut header = buf[..header_len].to_vec();
+            header[0] = (header[0] & 0x8f) | (OBJ_REF_DELTA << 4);
+            w.write_all(&header).map_err(output_error)?;
+            w.write_all(&base.oid).map_err(output_error)?;
+            w.write_all(&buf[header_len + base.named_by..])
+                .map_err(output_error)?;
+        } else {
+            w.write_all(buf).map_err(output_error)?;
+        }
+    }
+    Ok(())
+}
+
+/// The base of a delta entry, and how it is named in the entry.
+#[derive(Clone, Copy)]
+struct DeltaBase {
+    oid: Oid,
+    /// The bytes after the entry's header that name the base (its distance back, or its id).
+    named_by: usize,
+}
+
+/// The base of entry `e` of pack `p`, read into `entry` (of type `kind`, its header
+/// `header_len` bytes): for an `OFS_DELTA` the entry `by_offset` holds at its distance back,
+/// for a `REF_DELTA` the id it names, and none for an entry that is not a delta. A base that
+/// cannot be read or found is a damaged pack.
+fn delta_base(
+    p: &SourcePack,
+    e: &Entry,
+    by_offset: &HashMap<u64, Oid>,
+    entry: &[u8],
+    kind: u8,
+    header_len: usize,
+) -> Result<Option<DeltaBase>, Error> {
+    Ok(match kind {
+        OBJ_OFS_DELTA => {
+            let (distance, n) =
+                ofs_distance(&entry[header_len..]).ok_or_else(|| damaged(&p.path))?;
+            let base = e
+                .offset
+                .checked_sub(distance)
+                .and_then(|o| by_offset.get(&o))
+                .ok_or_else(|| damaged(&p.path))?;
+            Some(DeltaBase {
+                oid: *base,
+                named_by: n,
+            })
+        }
+        OBJ_REF_DELTA => {
+            let base: Oid = entry
+                .get(header_len..header_len + 20)
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| damaged(&p.path))?;
+            Some(DeltaBase {
+                oid: base,
+                named_by: 20,
+            })
+        }
+        _ => None,
+    })
+}
+
+/// Tells, while the entries are copied, which objects start with the marker.
+struct MarkerCheck<'m> {
+    marker: &'m [u8],
+    inflater: Decompress,
+    /// The inflated start of the entry being checked.
+    start: Vec<u8>,
+    /// What is known of each object seen so far: a delta's answer may be its base's.
+    starts: HashMap<Oid, Start>,
+    /// The blobs that start with the marker.
+    marked: Vec<Oid>,
+    /// The deltas whose start could not be told.
+    deltas: Vec<Oid>,
+}
+
+impl<'m> MarkerCheck<'m> {
+    fn new(marker: &'m [u8]) -> MarkerCheck<'m> {
+        MarkerCheck {
+            marker,
+            inflater: Decompress::new(true),
+            start: vec![0u8; marker.len().max(DELTA_PREFIX)],
+            starts: HashMap::new(),
+            marked: Vec::new(),
+            deltas: Vec::new(),
+        }
+    }
+
+    /// Checks the object `oid` from its entry (of type `kind` and inflated `size`; `data` is
+    /// what follows its header) and remembers the answer: a delta by its first instruction and
+    /// its `base`'s answer, a blob by its inflated start, anything else does not start with it.
+    fn entry(&mut self, oid: Oid, kind: u8, size: u64, data: &[u8], base: Option<DeltaBase>) {
+        let marker = self.marker;
+        let state = match (kind, base) {
+            (_, Some(base)) => {
+                let got = inflate_prefix(
+                    &mut self.inflater,
+                    &data[base.named_by..],
+                    &mut self.start[..DELTA_PREFIX],
+                );
+                let base_start = self
+                    .starts
+                    .get(&base.oid)
+                    .copied()
+                    .unwrap_or(Start::Unknown);
+                delta_start(&self.start[..got], marker, base_start)
+            }
+            (OBJ_BLOB, None) if size >= marker.len() as u64 => {
+                let got = inflate_prefix(&mut self.inflater, data, &mut self.start[..marker.len()]);
+                if self.start[..got] == *marker {
+                    Start::Yes
+                } else {
+                    Start::No
+                }
+            }
+            // Trees, commits and tags: a delta of one is never a blob.
+            _ => Start::No,
+        };
+        match state {
+            Start::Yes => self.marked.push(oid),
+            Start::Unknown => self.deltas.push(oid),
+            Start::No => {}
+        }
+        self.starts.insert(oid, state);
     }
 }
 
