@@ -52,7 +52,8 @@ pub struct RenameFile {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RestoreRequest {
-    /// The version: an id or a prefix of one.
+    /// The version: an id, a unique prefix of one, `latest` or `latest~N`.
+    #[cfg_attr(feature = "utoipa", schema(min_length = 1))]
     pub version: String,
     /// Restore only this file (relative to the project folder, with `/`); the whole folder when
     /// absent.

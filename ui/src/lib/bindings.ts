@@ -1367,7 +1367,7 @@ export type RestoreReport = {
 
 /**  A version to restore a project's folder to, or one file of it. */
 export type RestoreRequest = {
-	/**  The version: an id or a prefix of one. */
+	/**  The version: an id, a unique prefix of one, `latest` or `latest~N`. */
 	version: string,
 	/**
 	 *  Restore only this file (relative to the project folder, with `/`); the whole folder when
