@@ -248,7 +248,9 @@ describe("project", () => {
     const snap = p.getByRole("dialog", { name: "Snapshot journal" });
     await snap.getByLabel(/Message/).fill("Add notes");
     await snap.getByLabel(/Message/).press("Enter");
-    await p.waitForSelector(".notice:has-text('Version')");
+    // The snapshot's own notice ("Version 1a2b3c4 of journal: ..."): `:has-text` ignores case,
+    // and the upload's notice before it already says "... keep them as a version".
+    await p.locator(".notice", { hasText: /Version \w+ of journal/ }).waitFor();
 
     const history = kura!.vault.json<Version[]>("history", "journal");
     expect(history[0].message).toBe("Add notes");
