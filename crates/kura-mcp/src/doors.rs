@@ -10,9 +10,9 @@ use serde_json::Value;
 
 use crate::server::KuraMcp;
 
-/// A result as the doors name it: a type of the document (`Project`), a list of one
+/// What a door gives, by name: a type of the document (`Project`), a list of one
 /// (`Project[]`), `nothing`, or a description of an object the door writes itself.
-type Result = String;
+type Given = String;
 
 const DOCUMENT: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -62,7 +62,7 @@ const DIFFERENT: &[(&str, &str, &str)] = &[
 
 /// The result of an HTTP operation: the typed result of a long one (`started; result: X`), or
 /// the schema of its success answer.
-fn http_results(document: &Value) -> BTreeMap<String, Result> {
+fn http_results(document: &Value) -> BTreeMap<String, Given> {
     let mut results = BTreeMap::new();
     for item in document["paths"].as_object().unwrap().values() {
         for op in item.as_object().unwrap().values() {
@@ -89,7 +89,7 @@ fn http_results(document: &Value) -> BTreeMap<String, Result> {
 
 /// A schema by its name: `Project`, `Project[]`, `nothing` for the document's `Done`, `number |
 /// null` for an optional number.
-fn named(schema: &Value) -> Result {
+fn named(schema: &Value) -> Given {
     if let Some(r) = schema["$ref"].as_str() {
         return match r.rsplit('/').next().unwrap() {
             "Done" => "nothing".into(),
@@ -112,7 +112,7 @@ fn named(schema: &Value) -> Result {
 }
 
 /// The result of each desktop command: the `Ok` type of its `typedError<...>` in the bindings.
-fn desktop_results() -> BTreeMap<String, Result> {
+fn desktop_results() -> BTreeMap<String, Given> {
     let mut results = BTreeMap::new();
     for line in BINDINGS.lines() {
         let (Some((_, typed)), Some((_, invoked))) = (
@@ -139,7 +139,7 @@ fn desktop_results() -> BTreeMap<String, Result> {
 
 /// The result of each MCP tool: the document's type its output schema is, or a list of one
 /// when it is an object of one list (`{"projects": [...]}`), or an object of its own.
-fn mcp_results(document: &Value) -> BTreeMap<String, Result> {
+fn mcp_results(document: &Value) -> BTreeMap<String, Given> {
     let mut components = document["components"]["schemas"].clone();
     crate::output::retarget(&mut components);
     let components = components.as_object().unwrap();
@@ -180,7 +180,7 @@ fn every_door_gives_the_same_result() {
     let mut compared = 0;
     let mut disagree = Vec::new();
     for d in OPERATIONS {
-        let mut given: Vec<(String, Result)> = Vec::new();
+        let mut given: Vec<(String, Given)> = Vec::new();
         if let Some(r) = http.get(&d.operation_id()) {
             given.push(("http".into(), r.clone()));
         }
