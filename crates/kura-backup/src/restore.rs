@@ -561,18 +561,24 @@ fn damaged_pack(
         .collect();
     files.sort_unstable();
     files.dedup();
-    let more = match files.len() {
-        0 | 1 => String::new(),
-        n => format!(" and {} more files", n - 1),
-    };
     Error::new(
         ErrorKind::Corrupt,
         format!(
-            "{object} at target '{}' is damaged: its content does not match its hash, so {}{more} cannot be restored",
+            "{object} at target '{}' is damaged: its content does not match its hash, so {} cannot be restored",
             session.target.name,
-            files.first().copied().unwrap_or("a file")
+            first_and_more(&files)
         ),
     )
+}
+
+/// The files a damage costs, for its message: the first, and how many more (`a.txt and 2 more
+/// files`), or `a file` when none is known.
+fn first_and_more(files: &[&str]) -> String {
+    match files {
+        [] => "a file".to_string(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} and {} more files", rest.len()),
+    }
 }
 
 /// Writes the chunks `wants` asks of one pack, whose bytes `data` are already checked: in pack
@@ -631,17 +637,13 @@ fn damaged_blob(
         .map(|want| plan[want.plan_index].1.path.as_str())
         .collect();
     files.dedup();
-    let more = match files.len() {
-        0 | 1 => String::new(),
-        n => format!(" and {} more files", n - 1),
-    };
     Error::new(
         ErrorKind::Corrupt,
         format!(
-            "{} at target '{}', so {}{more} cannot be restored",
+            "{} at target '{}', so {} cannot be restored",
             err.message(),
             session.target.name,
-            files.first().copied().unwrap_or("a file")
+            first_and_more(&files)
         ),
     )
 }
