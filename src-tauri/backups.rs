@@ -40,22 +40,28 @@ pub async fn add_backup_target(
 #[specta::specta]
 pub async fn update_backup_target(
     state: State<'_, AppState>,
-    name: String,
+    target: String,
     changes: TargetChanges,
 ) -> ApiResult<Target> {
-    blocking(&state, move |api| api.update_backup_target(&name, changes)).await
+    blocking(&state, move |api| {
+        api.update_backup_target(&target, changes)
+    })
+    .await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn remove_backup_target(state: State<'_, AppState>, name: String) -> ApiResult<()> {
-    blocking(&state, move |api| api.remove_backup_target(&name)).await
+pub async fn remove_backup_target(state: State<'_, AppState>, target: String) -> ApiResult<()> {
+    blocking(&state, move |api| api.remove_backup_target(&target)).await
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn test_backup_target(state: State<'_, AppState>, name: String) -> ApiResult<TestReport> {
-    blocking(&state, move |api| api.test_backup_target(&name)).await
+pub async fn test_backup_target(
+    state: State<'_, AppState>,
+    target: String,
+) -> ApiResult<TestReport> {
+    blocking(&state, move |api| api.test_backup_target(&target)).await
 }
 
 /// Starts a backup of `target` now; its progress arrives with the backup status.
@@ -160,10 +166,10 @@ pub async fn preview_backup_restore(
 #[specta::specta]
 pub fn get_backup_secret_variables(
     name: String,
-    location: LocationKind,
+    kind: LocationKind,
     encrypt: bool,
 ) -> ApiResult<Vec<SecretVariable>> {
-    Ok(kura_backup::secret_variables(&name, location, encrypt))
+    Ok(kura_backup::secret_variables(&name, kind, encrypt))
 }
 
 #[tauri::command]

@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kura_api::{
-    Api, ApiError, ApiResult, AppInfo, DiffRequest, ProgressSink, RestoreRequest, VersionsRequest,
+    Api, ApiError, ApiResult, AppInfo, DiffRequest, ProgressSink, RestoreRequest, SnapshotRequest,
+    VerifyVault, VersionsRequest,
 };
 use kura_core::{
     Config, Diff, FileEntry, FilePreview, FolderGitCommit, FolderGitStatus, GcReport,
@@ -147,9 +148,9 @@ pub async fn import_folder(
 pub async fn rename_project(
     state: State<'_, AppState>,
     id: String,
-    new_name: String,
+    name: String,
 ) -> ApiResult<Project> {
-    blocking(&state, move |api| api.rename_project(&id, &new_name)).await
+    blocking(&state, move |api| api.rename_project(&id, &name)).await
 }
 
 #[tauri::command]
@@ -311,17 +312,12 @@ pub async fn upload_files(
 pub async fn snapshot_project(
     state: State<'_, AppState>,
     id: String,
-    message: Option<String>,
+    request: SnapshotRequest,
     job_id: String,
     on_progress: Channel<Progress>,
 ) -> ApiResult<SnapshotReport> {
     with_job(&state, "snapshot", job_id, on_progress, move |api, job| {
-        let opts = SnapshotOptions {
-            message,
-            trigger: Some(Trigger::Desktop),
-            ..Default::default()
-        };
-        api.snapshot(&id, &opts, job)
+        api.snapshot(&id, &request.options(Trigger::Desktop), job)
     })
     .await
 }
@@ -439,11 +435,12 @@ pub async fn set_config(
 #[specta::specta]
 pub async fn verify_vault(
     state: State<'_, AppState>,
+    request: VerifyVault,
     job_id: String,
     on_progress: Channel<Progress>,
 ) -> ApiResult<VerifyReport> {
-    with_job(&state, "verify", job_id, on_progress, |api, job| {
-        Ok(api.vault().verify(None, job)?)
+    with_job(&state, "verify", job_id, on_progress, move |api, job| {
+        Ok(api.vault().verify(request.project.as_deref(), job)?)
     })
     .await
 }

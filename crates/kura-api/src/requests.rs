@@ -34,6 +34,16 @@ impl SnapshotRequest {
     }
 }
 
+/// What to verify: one project, or the whole vault.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct VerifyVault {
+    /// Only this project (name or id); the whole vault when absent.
+    #[serde(default)]
+    pub project: Option<String>,
+}
+
 /// A file or folder moved inside a project.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

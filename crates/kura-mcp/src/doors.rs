@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kura_api::catalog::OPERATIONS;
+use kura_api::catalog::{Declared, OPERATIONS};
 use serde_json::Value;
 
 use crate::server::KuraMcp;
@@ -59,6 +59,29 @@ const DIFFERENT: &[(&str, &str, &str)] = &[
         "the window cancels its own jobs, whose end it hears through their channel",
     ),
 ];
+
+/// An operation's names at the desktop or the MCP door.
+fn names_at(op: &Declared, door: &str) -> &'static [&'static str] {
+    match door {
+        "desktop" => op.desktop.names(),
+        _ => op.mcp.names(),
+    }
+}
+
+/// Each exception of a list (operation, door, why) names an operation that has that door, and
+/// says why.
+fn every_exception_has_its_door(exceptions: &[(&str, &str, &str)]) {
+    for (op, door, why) in exceptions {
+        let d = OPERATIONS
+            .iter()
+            .find(|d| d.name == *op)
+            .unwrap_or_else(|| panic!("no operation {op}"));
+        assert!(
+            !names_at(d, door).is_empty() && !why.is_empty(),
+            "{op} has no {door} door to differ"
+        );
+    }
+}
 
 /// The result of an HTTP operation: the typed result of a long one (`started; result: X`), or
 /// the schema of its success answer.
@@ -214,16 +237,292 @@ fn every_door_gives_the_same_result() {
     }
     assert!(disagree.is_empty(), "{}", disagree.join("\n"));
     assert!(compared > 60, "only {compared} pairs of doors compared");
-    for (op, door, why) in DIFFERENT {
-        let d = OPERATIONS.iter().find(|d| d.name == *op).unwrap();
-        let names = if *door == "desktop" {
-            d.desktop.names()
-        } else {
-            d.mcp.names()
-        };
-        assert!(
-            !names.is_empty() && !why.is_empty(),
-            "{op} has no {door} door to differ"
-        );
+    every_exception_has_its_door(DIFFERENT);
+}
+
+/// The names of what a caller gives an operation through a door.
+type Inputs = std::collections::BTreeSet<String>;
+
+/// Where a door takes other inputs than the HTTP operation, and why: (operation, door, why).
+const INPUTS_DIFFER: &[(&str, &str, &str)] = &[
+    (
+        "rename_workspace",
+        "desktop",
+        "HTTP names the workspace in the path and its new name in the body, both `name`; the \
+         command takes `name` and `new_name`",
+    ),
+    (
+        "delete_project",
+        "mcp",
+        "an agent's one way to remove a project: to the trash, or for good with `hard`",
+    ),
+    (
+        "read_file",
+        "mcp",
+        "a tool's result is JSON, so the caller says how the content comes (`encoding`: text or \
+         base64)",
+    ),
+    (
+        "save_file",
+        "mcp",
+        "a tool's arguments are JSON, so the content comes as text or base64 (`encoding`) where \
+         HTTP takes the bytes as the body",
+    ),
+];
+
+/// What the HTTP door names for where it is in the path, as the other doors name it for what
+/// it is: (the path's start, the parameter, its name).
+const PATH_NAMES: &[(&str, &str, &str)] = &[
+    ("/v1/projects/{id}", "id", "project"),
+    ("/v1/backups/targets/{name}", "name", "target"),
+    ("/v1/operations/{id}", "id", "job_id"),
+];
+
+/// The properties of an object schema, through `$ref`, `allOf` and an optional (`oneOf` with
+/// `null`) body.
+fn properties(document: &Value, schema: &Value) -> Inputs {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.rsplit('/').next().unwrap();
+        return properties(document, &document["components"]["schemas"][name]);
     }
+    let mut out: Inputs = schema["properties"]
+        .as_object()
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    for part in ["allOf", "oneOf", "anyOf"] {
+        for s in schema[part].as_array().into_iter().flatten() {
+            out.extend(properties(document, s));
+        }
+    }
+    out
+}
+
+/// What an HTTP operation takes, and what its path names otherwise (`id` is `project`).
+#[derive(Default)]
+struct HttpInputs {
+    inputs: Inputs,
+    renamed: BTreeMap<String, String>,
+}
+
+/// What each HTTP operation takes, by `operationId`: its path and query parameters but how to
+/// wait for it (`wait`, `timeout_secs`), and its JSON body's fields, or for a body of another
+/// kind what it is: a record's `value` (any JSON) or a file's `content` (bytes). Headers are
+/// conditions and retries, not inputs.
+fn http_inputs(document: &Value) -> BTreeMap<String, HttpInputs> {
+    let mut inputs = BTreeMap::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for op in item.as_object().unwrap().values() {
+            let Some(id) = op["operationId"].as_str() else {
+                continue;
+            };
+            let mut given = HttpInputs::default();
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                let name = p["name"].as_str().unwrap();
+                if !matches!(p["in"].as_str(), Some("path" | "query"))
+                    || ["wait", "timeout_secs"].contains(&name)
+                {
+                    continue;
+                }
+                match PATH_NAMES
+                    .iter()
+                    .find(|(start, param, _)| path.starts_with(start) && name == *param)
+                {
+                    Some((_, _, to)) => {
+                        given.renamed.insert(name.to_string(), to.to_string());
+                        given.inputs.insert(to.to_string());
+                    }
+                    None => {
+                        given.inputs.insert(name.to_string());
+                    }
+                }
+            }
+            let content = &op["requestBody"]["content"];
+            if let Some(body) = content.as_object().filter(|c| !c.is_empty()) {
+                match body.get("application/json") {
+                    Some(json) if json["schema"] == serde_json::json!({}) => {
+                        given.inputs.insert("value".into());
+                    }
+                    Some(json) => given.inputs.extend(properties(document, &json["schema"])),
+                    None => {
+                        given.inputs.insert("content".into());
+                    }
+                }
+            }
+            inputs.insert(id.to_string(), given);
+        }
+    }
+    inputs
+}
+
+/// The fields of each object type the bindings declare (`export type T = { a: ...; b?: ... }`).
+fn binding_types() -> BTreeMap<String, Inputs> {
+    let mut types = BTreeMap::new();
+    let mut current: Option<(String, Inputs)> = None;
+    for line in BINDINGS.lines() {
+        if let Some(rest) = line.strip_prefix("export type ") {
+            if let Some((name, "{")) = rest.split_once(" = ") {
+                current = Some((name.to_string(), Inputs::new()));
+            }
+            continue;
+        }
+        if line == "};" {
+            if let Some((name, fields)) = current.take() {
+                types.insert(name, fields);
+            }
+            continue;
+        }
+        if let (Some((_, fields)), Some(field)) = (&mut current, line.strip_prefix('\t')) {
+            if let Some((name, _)) = field.split_once(':') {
+                if !name.starts_with(['/', ' ', '*']) {
+                    fields.insert(name.trim_end_matches('?').to_string());
+                }
+            }
+        }
+    }
+    types
+}
+
+/// `newName` is `new_name`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Each desktop command's arguments with their TypeScript types, in snake case; a long
+/// command's job id and progress channel are how it runs, not what it is asked.
+fn desktop_arguments() -> BTreeMap<String, Vec<(String, String)>> {
+    let mut commands = BTreeMap::new();
+    for line in BINDINGS.lines() {
+        let (Some((head, _)), Some((_, invoked))) = (
+            line.split_once(") => typedError<"),
+            line.split_once("__TAURI_INVOKE(\""),
+        ) else {
+            continue;
+        };
+        let command = invoked.split_once('"').unwrap().0.to_string();
+        let list = head.split_once('(').unwrap().1;
+        let long = list.contains("onProgress: Channel<");
+        let arguments = list
+            .split(", ")
+            .filter_map(|a| a.split_once(": "))
+            .filter(|(name, _)| !(long && ["jobId", "onProgress"].contains(name)))
+            .map(|(name, ty)| (snake_case(name), ty.trim_end_matches(" | null").to_string()))
+            .collect();
+        commands.insert(command, arguments);
+    }
+    commands
+}
+
+/// Each MCP tool's arguments: its input schema's properties (a request type it takes whole is
+/// flattened into them).
+fn mcp_inputs() -> BTreeMap<String, Inputs> {
+    KuraMcp::all_tools()
+        .list_all()
+        .into_iter()
+        .map(|tool| {
+            let properties = tool
+                .input_schema
+                .get("properties")
+                .and_then(Value::as_object)
+                .map(|p| p.keys().cloned().collect())
+                .unwrap_or_default();
+            (tool.name.to_string(), properties)
+        })
+        .collect()
+}
+
+/// Each operation takes the same inputs, by the same names, through every door that has it, but
+/// where `INPUTS_DIFFER` says why not. A door's command or tool that serves several operations
+/// (`query_records` lists and queries, in a project or the vault) takes what they take together,
+/// and so do the commands that share one operation (the window renames, moves and edits a
+/// project with three). A desktop command may take the HTTP request's body or query as one
+/// argument of its type (`new_project: NewProject`).
+#[test]
+fn every_door_takes_the_same_inputs() {
+    let document: Value = serde_json::from_str(DOCUMENT).unwrap();
+    let http = http_inputs(&document);
+    let types = binding_types();
+    let desktop = desktop_arguments();
+    let mcp = mcp_inputs();
+    let differs =
+        |op: &str, door: &str| INPUTS_DIFFER.iter().any(|(o, d, _)| *o == op && *d == door);
+    let http_of = |name: &str| {
+        let op = OPERATIONS.iter().find(|d| d.name == name).unwrap();
+        http.get(&op.operation_id())
+            .unwrap_or_else(|| panic!("{name}: no HTTP operation {}", op.operation_id()))
+    };
+    let mut disagree = Vec::new();
+    let mut compared = 0;
+    for door in ["desktop", "mcp"] {
+        // The operations that share a command or tool, and the door's names for them: one
+        // group is compared as a whole.
+        let on_both: Vec<_> = OPERATIONS
+            .iter()
+            .filter(|op| op.on_http() && !names_at(op, door).is_empty() && !differs(op.name, door))
+            .collect();
+        let mut groups: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
+        for op in &on_both {
+            let names = names_at(op, door).to_vec();
+            let joined: Vec<usize> = (0..groups.len())
+                .filter(|&g| names.iter().any(|n| groups[g].1.contains(n)))
+                .collect();
+            let mut group = (vec![op.name], names);
+            for g in joined.into_iter().rev() {
+                let (ops, names) = groups.remove(g);
+                group.0.extend(ops);
+                group.1.extend(names);
+            }
+            groups.push(group);
+        }
+        for (ops, names) in groups {
+            let names: std::collections::BTreeSet<&str> = names.into_iter().collect();
+            let wanted: Inputs = ops
+                .iter()
+                .flat_map(|op| http_of(op).inputs.iter().cloned())
+                .collect();
+            let renamed: BTreeMap<&String, &String> =
+                ops.iter().flat_map(|op| &http_of(op).renamed).collect();
+            let mut given = Inputs::new();
+            for name in &names {
+                if door == "mcp" {
+                    given.extend(mcp.get(*name).unwrap().iter().cloned());
+                    continue;
+                }
+                let arguments = desktop
+                    .get(*name)
+                    .unwrap_or_else(|| panic!("the bindings have no command {name}"));
+                for (argument, ty) in arguments {
+                    match types.get(ty) {
+                        Some(fields) if !wanted.contains(argument) && fields.is_subset(&wanted) => {
+                            given.extend(fields.iter().cloned())
+                        }
+                        _ => {
+                            given.insert(renamed.get(argument).map_or(argument, |n| n).clone());
+                        }
+                    }
+                }
+            }
+            compared += 1;
+            if given != wanted {
+                disagree.push(format!(
+                    "{} ({door} {}): takes {:?}, HTTP takes {:?}",
+                    ops.join(", "),
+                    names.into_iter().collect::<Vec<_>>().join(", "),
+                    given.difference(&wanted).collect::<Vec<_>>(),
+                    wanted.difference(&given).collect::<Vec<_>>()
+                ));
+            }
+        }
+    }
+    assert!(disagree.is_empty(), "\n{}", disagree.join("\n"));
+    assert!(compared > 50, "only {compared} groups of commands compared");
+    every_exception_has_its_door(INPUTS_DIFFER);
 }

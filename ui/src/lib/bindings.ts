@@ -17,7 +17,7 @@ export const commands = {
 	getProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("get_project", { id })),
 	createProject: (newProject: NewProject) => typedError<Project, ApiError>(__TAURI_INVOKE("create_project", { newProject })),
 	importFolder: (path: string, options: ImportOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("import_folder", { path, options, jobId, onProgress })),
-	renameProject: (id: string, newName: string) => typedError<Project, ApiError>(__TAURI_INVOKE("rename_project", { id, newName })),
+	renameProject: (id: string, name: string) => typedError<Project, ApiError>(__TAURI_INVOKE("rename_project", { id, name })),
 	moveProject: (id: string, workspace: string) => typedError<Project, ApiError>(__TAURI_INVOKE("move_project", { id, workspace })),
 	editProject: (id: string, description: string | null, kind: string | null, gitRemote: string | null) => typedError<Project, ApiError>(__TAURI_INVOKE("edit_project", { id, description, kind, gitRemote })),
 	tagProject: (id: string, add: string[], remove: string[]) => typedError<Project, ApiError>(__TAURI_INVOKE("tag_project", { id, add, remove })),
@@ -36,7 +36,7 @@ export const commands = {
 	previewFile: (id: string, path: string) => typedError<FilePreview, ApiError>(__TAURI_INVOKE("preview_file", { id, path })),
 	/**  Copies dropped files and folders into a project (the drag-and-drop path). */
 	uploadFiles: (id: string, sources: string[], destDir: string, jobId: string, onProgress: Channel<Progress>) => typedError<UploadReport, ApiError>(__TAURI_INVOKE("upload_files", { id, sources, destDir, jobId, onProgress })),
-	snapshotProject: (id: string, message: string | null, jobId: string, onProgress: Channel<Progress>) => typedError<SnapshotReport, ApiError>(__TAURI_INVOKE("snapshot_project", { id, message, jobId, onProgress })),
+	snapshotProject: (id: string, request: SnapshotRequest, jobId: string, onProgress: Channel<Progress>) => typedError<SnapshotReport, ApiError>(__TAURI_INVOKE("snapshot_project", { id, request, jobId, onProgress })),
 	/**  Takes a version of every active project that changed (the tray's "Snapshot now"). */
 	snapshotChangedProjects: () => typedError<SnapshotReport[], ApiError>(__TAURI_INVOKE("snapshot_changed_projects")),
 	listVersions: (id: string, request: VersionsRequest) => typedError<Version[], ApiError>(__TAURI_INVOKE("list_versions", { id, request })),
@@ -51,7 +51,7 @@ export const commands = {
 	getConfig: () => typedError<Config, ApiError>(__TAURI_INVOKE("get_config")),
 	/**  Changes one setting (validated) and returns the settings now in the file. */
 	setConfig: (key: string, value: string) => typedError<Config, ApiError>(__TAURI_INVOKE("set_config", { key, value })),
-	verifyVault: (jobId: string, onProgress: Channel<Progress>) => typedError<VerifyReport, ApiError>(__TAURI_INVOKE("verify_vault", { jobId, onProgress })),
+	verifyVault: (request: VerifyVault, jobId: string, onProgress: Channel<Progress>) => typedError<VerifyReport, ApiError>(__TAURI_INVOKE("verify_vault", { request, jobId, onProgress })),
 	collectGarbage: (jobId: string, onProgress: Channel<Progress>) => typedError<GcReport, ApiError>(__TAURI_INVOKE("collect_garbage", { jobId, onProgress })),
 	/**  Cancels a running long command; finished or unknown jobs are ignored. */
 	cancelOperation: (jobId: string) => typedError<null, ApiError>(__TAURI_INVOKE("cancel_operation", { jobId })),
@@ -71,9 +71,9 @@ export const commands = {
 	getNextCleanup: () => typedError<number | null, ApiError>(__TAURI_INVOKE("get_next_cleanup")),
 	getBackupStatus: () => typedError<BackupStatus, ApiError>(__TAURI_INVOKE("get_backup_status")),
 	addBackupTarget: (target: Target, secrets: TargetSecrets, useKeyring: boolean) => typedError<TestReport, ApiError>(__TAURI_INVOKE("add_backup_target", { target, secrets, useKeyring })),
-	updateBackupTarget: (name: string, changes: TargetChanges) => typedError<Target, ApiError>(__TAURI_INVOKE("update_backup_target", { name, changes })),
-	removeBackupTarget: (name: string) => typedError<null, ApiError>(__TAURI_INVOKE("remove_backup_target", { name })),
-	testBackupTarget: (name: string) => typedError<TestReport, ApiError>(__TAURI_INVOKE("test_backup_target", { name })),
+	updateBackupTarget: (target: string, changes: TargetChanges) => typedError<Target, ApiError>(__TAURI_INVOKE("update_backup_target", { target, changes })),
+	removeBackupTarget: (target: string) => typedError<null, ApiError>(__TAURI_INVOKE("remove_backup_target", { target })),
+	testBackupTarget: (target: string) => typedError<TestReport, ApiError>(__TAURI_INVOKE("test_backup_target", { target })),
 	/**  Starts a backup of `target` now; its progress arrives with the backup status. */
 	runBackup: (target: string) => typedError<null, ApiError>(__TAURI_INVOKE("run_backup", { target })),
 	/**  Cancels the running backup of `target`; the run stops at its next safe point. */
@@ -88,7 +88,7 @@ export const commands = {
 	 *  The environment variables a target reads its secrets from, for the target form. It cannot
 	 *  fail, but answers a `Result` like every other command, so the UI calls it like the rest.
 	 */
-	getBackupSecretVariables: (name: string, location: LocationKind, encrypt: boolean) => typedError<SecretVariable[], ApiError>(__TAURI_INVOKE("get_backup_secret_variables", { name, location, encrypt })),
+	getBackupSecretVariables: (name: string, kind: LocationKind, encrypt: boolean) => typedError<SecretVariable[], ApiError>(__TAURI_INVOKE("get_backup_secret_variables", { name, kind, encrypt })),
 	verifyBackups: (target: string, mode: VerifyMode, jobId: string, onProgress: Channel<Progress>) => typedError<BackupVerifyReport, ApiError>(__TAURI_INVOKE("verify_backups", { target, mode, jobId, onProgress })),
 	pruneBackups: (target: string, dryRun: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<PruneReport, ApiError>(__TAURI_INVOKE("prune_backups", { target, dryRun, jobId, onProgress })),
 	/**  Pauses scheduled backups for `length`, or resumes them when `length` is `None`. */
@@ -1585,6 +1585,19 @@ export type SnapshotReport = {
 	skipped: SkippedFile[],
 };
 
+/**  What to say about a new version. */
+export type SnapshotRequest = {
+	/**  What this version is (like a commit message); a default one is written when omitted. */
+	message?: string | null,
+	/**
+	 *  Who made it: "Name <email>" or a name (default: the person's git identity; for an MCP
+	 *  client, its name with the person's email).
+	 */
+	author?: string | null,
+	/**  Make a version even if nothing changed. */
+	allow_empty?: boolean,
+};
+
 /**  The whole picture. */
 export type Stats = {
 	/**  The vault folder. */
@@ -2014,6 +2027,12 @@ export type VerifyReport = {
 	chunks_checked: number,
 	/**  Everything wrong; empty when the vault is sound. */
 	problems: Problem[],
+};
+
+/**  What to verify: one project, or the whole vault. */
+export type VerifyVault = {
+	/**  Only this project (name or id); the whole vault when absent. */
+	project?: string | null,
 };
 
 /**  One version of a project. */

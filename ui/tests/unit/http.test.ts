@@ -78,7 +78,7 @@ describe("HttpTransport", () => {
       FakeEventSource.last!.emit("operation.progress", op("running", { progress: { phase: "scanning", done: 2, total: 4, unit: "files", item: null } }));
       return { status: 200, body: op("succeeded", { result: { files: 4 } }) };
     });
-    const reply = await http.snapshotProject("p", "msg", "job-1", (p) => progress.push(p.done));
+    const reply = await http.snapshotProject("p", { message: "msg" }, "job-1", (p) => progress.push(p.done));
     expect(reply).toEqual({ status: "ok", data: { files: 4 } });
     expect(sent[0]).toMatchObject({ method: "POST", url: "/v1/projects/p/snapshot", body: { message: "msg" } });
     expect(sent[0].headers["Kura-Operation-Id"]).toBe("job-1");

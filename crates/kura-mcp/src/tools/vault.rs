@@ -12,9 +12,8 @@ use crate::server::KuraMcp;
 
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct Verify {
-    /// Only this project (name or id); omit to check the whole vault.
-    #[serde(default)]
-    pub project: Option<String>,
+    #[serde(flatten)]
+    pub request: kura_api::VerifyVault,
 }
 
 crate::output::inputs!(Verify);
@@ -56,7 +55,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            Ok(api.vault().verify(p.project.as_deref(), job)?)
+            Ok(api.vault().verify(p.request.project.as_deref(), job)?)
         })
         .await
     }

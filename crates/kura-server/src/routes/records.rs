@@ -53,6 +53,15 @@ pub struct WriteParams {
     pub ttl_secs: Option<u64>,
 }
 
+/// How a delete of one record is made.
+#[derive(Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteParams {
+    /// Delete only if the record is at this revision; the same as `If-Match: "<rev>"`.
+    pub if_rev: Option<u64>,
+}
+
 /// Puts and deletes applied together: all or none.
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -61,8 +70,8 @@ pub struct Batch {
 }
 
 /// The revision a write expects, from `?if_rev=`, `If-Match: "<rev>"` or `If-None-Match: *`.
-fn expected_rev(q: &WriteParams, headers: &HeaderMap) -> HttpResult<Option<u64>> {
-    if let Some(rev) = q.if_rev {
+fn expected_rev(if_rev: Option<u64>, headers: &HeaderMap) -> HttpResult<Option<u64>> {
+    if let Some(rev) = if_rev {
         return Ok(Some(rev));
     }
     // An empty header says nothing, as one not sent.
@@ -196,7 +205,7 @@ async fn put_record(
         collection,
         key,
         value,
-        if_rev: expected_rev(&q, &headers)?,
+        if_rev: expected_rev(q.if_rev, &headers)?,
         ttl_secs: q.ttl_secs,
     };
     let r = blocking(&st, move |a| Ok(a.record_put(project.as_deref(), put)?)).await?;
@@ -208,16 +217,13 @@ async fn delete_record(
     project: Option<String>,
     collection: String,
     key: String,
-    q: WriteParams,
+    q: DeleteParams,
     headers: HeaderMap,
 ) -> HttpResult<Response> {
-    if q.ttl_secs.is_some() {
-        return Err(HttpError::invalid("a delete takes no ttl"));
-    }
     let delete = RecordDelete {
         collection,
         key,
-        if_rev: expected_rev(&q, &headers)?,
+        if_rev: expected_rev(q.if_rev, &headers)?,
     };
     let deleted = blocking(&st, move |a| {
         Ok(a.record_delete(project.as_deref(), delete)?)
@@ -322,12 +328,12 @@ pub async fn project_put(
 
 /// Deletes a record (conditional like a put).
 #[utoipa::path(delete, path = "/v1/projects/{id}/records/{collection}/{key}", operation_id = "deleteProjectRecord", tag = "records",
-    params(("id" = String, Path), ("collection" = String, Path), ("key" = String, Path), WriteParams),
+    params(("id" = String, Path), ("collection" = String, Path), ("key" = String, Path), DeleteParams),
     responses((status = 200, body = kura_api::Deleted)))]
 pub async fn project_delete(
     st: St,
     Path((id, collection, key)): Path<(String, String, String)>,
-    Query(q): Query<WriteParams>,
+    Query(q): Query<DeleteParams>,
     headers: HeaderMap,
 ) -> HttpResult<Response> {
     delete_record(st, Some(id), collection, key, q, headers).await
@@ -418,12 +424,12 @@ pub async fn vault_put(
 
 /// Deletes a vault record.
 #[utoipa::path(delete, path = "/v1/records/{collection}/{key}", operation_id = "deleteVaultRecord", tag = "records",
-    params(("collection" = String, Path), ("key" = String, Path), WriteParams),
+    params(("collection" = String, Path), ("key" = String, Path), DeleteParams),
     responses((status = 200, body = kura_api::Deleted)))]
 pub async fn vault_delete(
     st: St,
     Path((collection, key)): Path<(String, String)>,
-    Query(q): Query<WriteParams>,
+    Query(q): Query<DeleteParams>,
     headers: HeaderMap,
 ) -> HttpResult<Response> {
     delete_record(st, None, collection, key, q, headers).await

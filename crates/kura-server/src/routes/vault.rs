@@ -89,12 +89,19 @@ pub async fn templates(st: St) -> HttpResult<Response> {
 }
 
 /// Checks the catalog, histories and chunks (result: VerifyReport).
-#[utoipa::path(post, path = "/v1/verify", operation_id = "verifyVault", tag = "vault", params(Wait),
+#[utoipa::path(post, path = "/v1/verify", operation_id = "verifyVault", tag = "vault", request_body = Option<kura_api::VerifyVault>, params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: VerifyReport"),
               (status = 200, body = kura_api::Operation, description = "finished (?wait=true)")))]
-pub async fn verify(st: St, headers: HeaderMap, Query(w): Query<Wait>) -> HttpResult<Response> {
-    long(&st, &headers, &w, "verify", None, |a, job| {
-        Ok::<VerifyReport, _>(a.vault().verify(None, job)?)
+pub async fn verify(
+    st: St,
+    headers: HeaderMap,
+    Query(w): Query<Wait>,
+    body: axum::body::Bytes,
+) -> HttpResult<Response> {
+    let b: kura_api::VerifyVault = crate::body::optional_json(&body)?;
+    let project = b.project.clone();
+    long(&st, &headers, &w, "verify", project, move |a, job| {
+        Ok::<VerifyReport, _>(a.vault().verify(b.project.as_deref(), job)?)
     })
     .await
 }

@@ -679,10 +679,27 @@ async fn verify_gc_cleanup_templates_git_import_and_export_to_a_folder() {
         .call("POST", format!("/v1/projects/{id}/snapshot?wait=true"))
         .send()
         .await;
+    project_with_file(&admin, "other", "b.txt", b"other\n").await;
 
     let r = admin.call("POST", "/v1/verify?wait=true").send().await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(r.json()["kind"], "verify");
+    assert_eq!(r.json()["result"]["projects_checked"], 2);
+    // One project, as the CLI and MCP verify one.
+    let r = admin
+        .call("POST", "/v1/verify?wait=true")
+        .json(json!({"project": "site"}))
+        .send()
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.json()["project_id"], id);
+    assert_eq!(r.json()["result"]["projects_checked"], 1);
+    let r = admin
+        .call("POST", "/v1/verify?wait=true")
+        .json(json!({"project": "nope"}))
+        .send()
+        .await;
+    assert_eq!(r.code(), "not_found");
     assert_eq!(
         admin.call("POST", "/v1/gc?wait=true").send().await.status,
         200

@@ -108,6 +108,14 @@ async fn records_put_get_conditional_writes_and_delete() {
     assert_eq!(c.get(&format!("{base}/nope")).await.code(), "not_found");
     let r = c.call("DELETE", format!("{base}/t1?if_rev=1")).send().await;
     assert_eq!(r.status, 409);
+    // A delete has no time to live to take.
+    let r = c
+        .call("DELETE", format!("{base}/t1?ttl_secs=5"))
+        .send()
+        .await;
+    assert_eq!(r.code(), "invalid_input");
+    let message = r.json()["message"].as_str().unwrap().to_string();
+    assert!(message.contains("ttl_secs"), "{message}");
     let r = c.delete(&format!("{base}/t1")).await;
     assert_eq!(r.json()["existed"], true);
     assert_eq!(

@@ -216,7 +216,7 @@ class Conveniences {
   }
 
   snapshot(id: string, message: string | null, job: JobHandle = quietJob()) {
-    return unwrap(this.transport.snapshotProject(id, message, job.id, job.onProgress));
+    return unwrap(this.transport.snapshotProject(id, { message }, job.id, job.onProgress));
   }
   versions(id: string, limit: number | null = null) {
     return unwrap(this.transport.listVersions(id, { limit, path: null }));
@@ -249,7 +249,7 @@ class Conveniences {
     return unwrap(this.transport.setConfig(key, value));
   }
   verify(job: JobHandle = quietJob()) {
-    return unwrap(this.transport.verifyVault(job.id, job.onProgress));
+    return unwrap(this.transport.verifyVault({}, job.id, job.onProgress));
   }
   gc(job: JobHandle = quietJob()) {
     return unwrap(this.transport.collectGarbage(job.id, job.onProgress));

@@ -64,6 +64,7 @@ import type {
   Share,
   ShareOptions,
   SnapshotReport,
+  SnapshotRequest,
   Stats,
   StoredRecord,
   Target,
@@ -75,6 +76,7 @@ import type {
   VaultChanged,
   VerifyMode,
   VerifyReport,
+  VerifyVault,
   Version,
   VersionsRequest,
   Workspace,
@@ -432,8 +434,8 @@ export class HttpTransport implements Transport {
   importFolder(path: string, options: ImportOptions, jobId: string, onProgress: OnProgress) {
     return this.op<Project>(route("importFolder", {}), { path, options }, jobId, onProgress);
   }
-  renameProject(id: string, newName: string) {
-    return this.call<Project>(route("editProject", { id }), { json: { name: newName } });
+  renameProject(id: string, name: string) {
+    return this.call<Project>(route("editProject", { id }), { json: { name } });
   }
   moveProject(id: string, workspace: string) {
     return this.call<Project>(route("editProject", { id }), { json: { workspace } });
@@ -505,8 +507,8 @@ export class HttpTransport implements Transport {
     return this.op<UploadReport>(route("uploadFiles", { id }), { sources, dest_dir: destDir }, jobId, onProgress);
   }
 
-  snapshotProject(id: string, message: string | null, jobId: string, onProgress: OnProgress) {
-    return this.op<SnapshotReport>(route("snapshotProject", { id }), { message }, jobId, onProgress);
+  snapshotProject(id: string, request: SnapshotRequest, jobId: string, onProgress: OnProgress) {
+    return this.op<SnapshotReport>(route("snapshotProject", { id }), request, jobId, onProgress);
   }
   snapshotChangedProjects() {
     return this.call<SnapshotReport[]>(route("snapshotChangedProjects", {}));
@@ -543,8 +545,8 @@ export class HttpTransport implements Transport {
   setConfig(key: string, value: string) {
     return this.call<Config>(route("setConfig", {}), { json: { key, value } });
   }
-  verifyVault(jobId: string, onProgress: OnProgress) {
-    return this.op<VerifyReport>(route("verifyVault", {}), {}, jobId, onProgress);
+  verifyVault(request: VerifyVault, jobId: string, onProgress: OnProgress) {
+    return this.op<VerifyReport>(route("verifyVault", {}), request, jobId, onProgress);
   }
   collectGarbage(jobId: string, onProgress: OnProgress) {
     return this.op<GcReport>(route("collectGarbage", {}), {}, jobId, onProgress);
