@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use kura_api::{
-    Api, ApiError, ApiResult, AppInfo, DiffRequest, ProgressSink, RestoreRequest, SnapshotRequest,
-    VerifyVault, VersionsRequest,
+    Api, ApiError, ApiResult, AppInfo, DiffRequest, MetadataChange, ProgressSink, RestoreRequest,
+    SnapshotRequest, VerifyVault, VersionsRequest,
 };
 use kura_core::{
     Config, Diff, FileEntry, FilePreview, FolderGitCommit, FolderGitStatus, GcReport,
@@ -199,8 +199,9 @@ pub async fn tag_project(
 pub async fn set_project_metadata(
     state: State<'_, AppState>,
     id: String,
-    changes: Vec<(String, Option<String>)>,
+    changes: Vec<MetadataChange>,
 ) -> ApiResult<Project> {
+    let changes = MetadataChange::pairs(changes);
     blocking(&state, move |api| api.set_metadata(&id, &changes)).await
 }
 

@@ -73,8 +73,8 @@ pub use operations::{
 pub use projects::{AppInfo, Saved};
 pub use records::{Deleted, KEYS_IN_EVENT};
 pub use requests::{
-    ArchiveReference, DiffRequest, RenameFile, RestoreRequest, SnapshotRequest, VerifyVault,
-    VersionsRequest,
+    ArchiveReference, DiffRequest, MetadataChange, RenameFile, RestoreRequest, SnapshotRequest,
+    VerifyVault, VersionsRequest,
 };
 pub use scheduler::{Scheduler, SchedulerOptions, SCHEDULE_LOCK};
 pub use shares::SharesPruned;

@@ -44,6 +44,24 @@ pub struct VerifyVault {
     pub project: Option<String>,
 }
 
+/// One key of a project's metadata, set or removed.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct MetadataChange {
+    #[cfg_attr(feature = "utoipa", schema(min_length = 1, max_length = 128))]
+    pub key: String,
+    /// The new value; `null` removes the key.
+    pub value: Option<String>,
+}
+
+impl MetadataChange {
+    /// The changes as the service takes them: (key, value or none to remove).
+    pub fn pairs(changes: Vec<MetadataChange>) -> Vec<(String, Option<String>)> {
+        changes.into_iter().map(|c| (c.key, c.value)).collect()
+    }
+}
+
 /// A file or folder moved inside a project.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]

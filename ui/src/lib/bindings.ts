@@ -21,7 +21,7 @@ export const commands = {
 	moveProject: (id: string, workspace: string) => typedError<Project, ApiError>(__TAURI_INVOKE("move_project", { id, workspace })),
 	editProject: (id: string, description: string | null, kind: string | null, gitRemote: string | null) => typedError<Project, ApiError>(__TAURI_INVOKE("edit_project", { id, description, kind, gitRemote })),
 	tagProject: (id: string, add: string[], remove: string[]) => typedError<Project, ApiError>(__TAURI_INVOKE("tag_project", { id, add, remove })),
-	setProjectMetadata: (id: string, changes: ([string, string | null])[]) => typedError<Project, ApiError>(__TAURI_INVOKE("set_project_metadata", { id, changes })),
+	setProjectMetadata: (id: string, changes: MetadataChange[]) => typedError<Project, ApiError>(__TAURI_INVOKE("set_project_metadata", { id, changes })),
 	trashProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("trash_project", { id })),
 	untrashProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("untrash_project", { id })),
 	deleteProject: (id: string) => typedError<null, ApiError>(__TAURI_INVOKE("delete_project", { id })),
@@ -923,6 +923,13 @@ export type LogTail = {
 	file: string | null,
 	/**  Its last lines, oldest first. */
 	lines: string[],
+};
+
+/**  One key of a project's metadata, set or removed. */
+export type MetadataChange = {
+	key: string,
+	/**  The new value; `null` removes the key. */
+	value: string | null,
 };
 
 /**

@@ -167,16 +167,7 @@ pub async fn tag(
 /// Metadata to set (`{"key": "owner", "value": "me"}`) or remove (`"value": null`).
 #[derive(Deserialize, ToSchema)]
 pub struct MetadataChanges {
-    pub changes: Vec<MetadataChange>,
-}
-
-/// One key of a project's metadata, set or removed.
-#[derive(Deserialize, ToSchema)]
-pub struct MetadataChange {
-    #[schema(min_length = 1, max_length = 128)]
-    pub key: String,
-    /// The new value; `null` removes the key.
-    pub value: Option<String>,
+    pub changes: Vec<kura_api::MetadataChange>,
 }
 
 #[utoipa::path(patch, path = "/v1/projects/{id}/metadata", operation_id = "setProjectMetadata", tag = "projects", request_body = MetadataChanges,
@@ -186,8 +177,7 @@ pub async fn set_metadata(
     Path(id): Path<String>,
     Json(c): Json<MetadataChanges>,
 ) -> HttpResult<Response> {
-    let changes: Vec<(String, Option<String>)> =
-        c.changes.into_iter().map(|c| (c.key, c.value)).collect();
+    let changes = kura_api::MetadataChange::pairs(c.changes);
     let p = blocking(&st, move |a| Ok(a.set_metadata(&id, &changes)?)).await?;
     Ok(json(p))
 }

@@ -8,77 +8,19 @@
 // What only the desktop has degrades honestly: the folder and file pickers ask for a path in a
 // page dialog (`askPath`), and dropped files arrive as `File`s that are uploaded as bytes.
 
+import { CALLS, type Call, type CallName, type Place } from "./calls";
 import { ROUTES, type OperationId } from "./routes";
-import type { DroppedFile, DropEvent, OnProgress, Reply, Transport, Unlisten } from "./transport";
+import type { DroppedFile, DropEvent, OnProgress, Operations, Reply, Transport, Unlisten } from "./transport";
 import type {
   AppInfo,
   ApiError,
-  ArchiveInfo,
-  ArchiveReference,
-  ArchiveVerifyReport,
-  BackupContents,
-  BackupInfo,
-  BackupRestoreReport,
-  Cancelled,
   BackupStatus,
-  BackupVerifyReport,
-  CleanupOptions,
-  CleanupReport,
-  CollectionInfo,
-  CollectionSettings,
-  CommandInput,
-  CommandPlan,
-  Config,
-  Deleted,
-  Diff,
-  DiffRequest,
   ErrorCode,
-  ExtractReport,
-  FileEntry,
-  FilePreview,
-  FolderGitCommit,
-  FolderGitStatus,
-  GcReport,
-  ImportArchiveOptions,
-  ImportOptions,
-  LocationKind,
-  NewProject,
-  PauseLength,
   Progress,
-  Project,
-  ProjectFilter,
-  PruneReport,
-  QuotaStatus,
-  RecordDelete,
-  RecordPage,
-  RecordPut,
-  RecordQuery,
   RecordsChanged,
-  RestorePlan,
-  RestorePreview,
-  RestoreReport,
-  RestoreRequest,
   Result,
-  RunRecord,
-  SecretVariable,
-  Share,
-  ShareOptions,
-  SnapshotReport,
-  SnapshotRequest,
-  Stats,
-  StoredRecord,
-  Target,
-  TargetChanges,
-  TargetSecrets,
-  Template,
-  TestReport,
   UploadReport,
   VaultChanged,
-  VerifyMode,
-  VerifyReport,
-  VerifyVault,
-  Version,
-  VersionsRequest,
   Workspace,
 } from "./types";
 
@@ -149,21 +91,60 @@ function withQuery(path: string, query: Query = {}): string {
   return text ? `${path}?${text}` : path;
 }
 
-/** A `ProjectFilter` as query parameters: nulls left out, lists comma-separated. */
-export function filterQuery(filter: ProjectFilter): Query {
+/**
+ * A value as a query parameter: lists comma-separated, `[key, value]` pairs as `key=value` (a
+ * bare key when the value is null); left out when null, false or an empty list.
+ */
+function queryValue(value: unknown): string | number | boolean | undefined {
+  if (value === null || value === undefined || value === false) return undefined;
+  if (Array.isArray(value)) {
+    const items = value.map((item) => (Array.isArray(item) ? (item[1] === null ? String(item[0]) : `${item[0]}=${item[1]}`) : String(item)));
+    return items.length ? items.join(",") : undefined;
+  }
+  return value as string | number | boolean;
+}
+
+/** An object's fields as query parameters (a `ProjectFilter`, a `VersionsRequest`). */
+export function asQuery(object: object): Query {
   const query: Query = {};
-  for (const [key, value] of Object.entries(filter)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "metadata") {
-      const pairs = (value as [string, string | null][]).map(([k, v]) => (v === null ? k : `${k}=${v}`));
-      if (pairs.length) query.metadata = pairs.join(",");
-    } else if (Array.isArray(value)) {
-      if (value.length) query[key] = value.join(",");
-    } else {
-      query[key] = value as string | number | boolean;
-    }
+  for (const [key, value] of Object.entries(object)) {
+    const v = queryValue(value);
+    if (v !== undefined) query[key] = v;
   }
   return query;
+}
+
+/** Whether a call's arguments fit an operation: its path has each, and what it lacks is null. */
+function fits(places: { readonly [arg: string]: Place }, named: Record<string, unknown>): boolean {
+  return Object.entries(places).every(([arg, place]) => {
+    if (place === "absent") return named[arg] === null || named[arg] === undefined;
+    if (typeof place === "string" && place.startsWith("path:")) return named[arg] !== null && named[arg] !== undefined;
+    return true;
+  });
+}
+
+/** The path parameters, query and JSON body a call's arguments make, each in its place. */
+function placed(places: { readonly [arg: string]: Place }, named: Record<string, unknown>) {
+  const params: Record<string, string> = {};
+  const query: Query = {};
+  const fields: Record<string, unknown> = {};
+  let body: unknown = undefined;
+  const put = (place: Place, value: unknown) => {
+    if (typeof place !== "string") {
+      const object = (value ?? {}) as Record<string, unknown>;
+      for (const [field, inner] of Object.entries(place)) put(inner, object[field]);
+      return;
+    }
+    const [kind, name] = place.split(":");
+    if (kind === "path") params[name] = String(value);
+    else if (kind === "query") query[name] = queryValue(value);
+    else if (kind === "field") fields[name] = value;
+    else if (kind === "body") body = value;
+    else if (kind === "queries") Object.assign(query, asQuery((value ?? {}) as object));
+  };
+  for (const [arg, place] of Object.entries(places)) put(place, named[arg]);
+  const json = body !== undefined ? body : Object.keys(fields).length ? fields : undefined;
+  return { params, query, json };
 }
 
 function isOperation(value: unknown): value is Operation {
@@ -179,6 +160,10 @@ function settled<T>(op: Operation): Result<T, ApiError> {
   return { status: "error", error: op.error ?? fallback };
 }
 
+// The operations are sent through one function (`sendCall`), as `calls.ts` places their
+// arguments; the interface says they are there, the unit test that every one sends.
+export interface HttpTransport extends Operations {}
+
 export class HttpTransport implements Transport {
   private events: EventSource | null = null;
   private readonly listeners = new Map<string, Set<(event: ServerEvent<unknown>) => void>>();
@@ -188,7 +173,11 @@ export class HttpTransport implements Transport {
   constructor(
     private readonly askPath: AskPath,
     private readonly base = "",
-  ) {}
+  ) {
+    for (const name of Object.keys(CALLS) as CallName[]) {
+      Object.defineProperty(this, name, { value: (...args: unknown[]) => this.sendCall(name, args) });
+    }
+  }
 
   // ---- requests
 
@@ -279,10 +268,6 @@ export class HttpTransport implements Transport {
     } finally {
       this.progress.delete(jobId);
     }
-  }
-
-  private op<T>(at: At, json: unknown, jobId: string, onProgress: OnProgress) {
-    return this.operation<T>(at, { json }, jobId, onProgress);
   }
 
   // ---- events
@@ -401,252 +386,35 @@ export class HttpTransport implements Transport {
     return this.operation<UploadReport>(route("uploadFiles", { id }), { form }, jobId, onProgress, { dest_dir: destDir });
   }
 
-  // ---- the operations, named as the shell's commands; each finds its route by its operationId
+  // ---- the operations, named as the shell's commands
 
-  getStatus() {
-    return this.call<AppInfo>(route("getStatus", {}));
+  /**
+   * Sends command `name` as `calls.ts` says: as the first of its operations its arguments fit
+   * (a vault's records when the project is null, else the project's), each argument in its
+   * place in the path, the query or the body.
+   */
+  private sendCall(name: CallName, args: unknown[]): Reply<unknown> {
+    const call: Call = CALLS[name];
+    const named = Object.fromEntries(call.args.map((arg, i) => [arg, args[i]]));
+    const variant = call.variants.find((v) => fits(v.places, named));
+    if (!variant) {
+      const error: ApiError = { code: "invalid_input", message: `No operation of Kura's server takes ${name} with these arguments.`, subject: null };
+      return Promise.resolve({ status: "error", error });
+    }
+    const { params, query, json } = placed(variant.places, named);
+    const [method, template] = ROUTES[variant.op];
+    const at = { method, path: template.replace(/\{(\w+)\}/g, (_, p: string) => seg(params[p])) };
+    if (call.long) {
+      const [jobId, onProgress] = args.slice(call.args.length) as [string, OnProgress];
+      return this.operation(at, { json: json ?? {} }, jobId, onProgress, query);
+    }
+    const reply = this.call(at, { query, json });
+    return call.nothing ? this.nothing(reply) : reply;
   }
-  listWorkspaces() {
-    return this.call<Workspace[]>(route("listWorkspaces", {}));
-  }
-  createWorkspace(name: string) {
-    return this.call<Workspace>(route("createWorkspace", {}), { json: { name } });
-  }
+
+  // The path names the workspace and the body its new name, both `name` (`calls.ts` leaves it).
   renameWorkspace(name: string, newName: string) {
     return this.call<Workspace>(route("renameWorkspace", { name }), { json: { name: newName } });
-  }
-  switchWorkspace(name: string) {
-    return this.call<Workspace>(route("switchWorkspace", { name }));
-  }
-  deleteWorkspace(name: string, moveTo: string | null) {
-    return this.nothing(this.call(route("deleteWorkspace", { name }), { query: { move_to: moveTo } }));
-  }
-
-  listProjects(filter: ProjectFilter) {
-    return this.call<Project[]>(route("listProjects", {}), { query: filterQuery(filter) });
-  }
-  getProject(id: string) {
-    return this.call<Project>(route("getProject", { id }));
-  }
-  createProject(newProject: NewProject) {
-    return this.call<Project>(route("createProject", {}), { json: newProject });
-  }
-  importFolder(path: string, options: ImportOptions, jobId: string, onProgress: OnProgress) {
-    return this.op<Project>(route("importFolder", {}), { path, options }, jobId, onProgress);
-  }
-  renameProject(id: string, name: string) {
-    return this.call<Project>(route("editProject", { id }), { json: { name } });
-  }
-  moveProject(id: string, workspace: string) {
-    return this.call<Project>(route("editProject", { id }), { json: { workspace } });
-  }
-  editProject(id: string, description: string | null, kind: string | null, gitRemote: string | null) {
-    return this.call<Project>(route("editProject", { id }), { json: { description, kind, git_remote: gitRemote } });
-  }
-  tagProject(id: string, add: string[], remove: string[]) {
-    return this.call<Project>(route("tagProject", { id }), { json: { add, remove } });
-  }
-  setProjectMetadata(id: string, changes: [string, string | null][]) {
-    const json = { changes: changes.map(([key, value]) => ({ key, value })) };
-    return this.call<Project>(route("setProjectMetadata", { id }), { json });
-  }
-  trashProject(id: string) {
-    return this.call<Project>(route("trashProject", { id }));
-  }
-  untrashProject(id: string) {
-    return this.call<Project>(route("untrashProject", { id }));
-  }
-  deleteProject(id: string) {
-    return this.nothing(this.call(route("deleteProject", { id })));
-  }
-  exportProject(id: string, version: string | null, dest: string, records: boolean, jobId: string, onProgress: OnProgress) {
-    return this.op<RestoreReport>(route("exportProject", { id }), { version, dest, records }, jobId, onProgress);
-  }
-  listTemplates() {
-    return this.call<Template[]>(route("listTemplates", {}));
-  }
-  saveProjectAsTemplate(id: string, name: string) {
-    return this.call<Template>(route("saveProjectAsTemplate", { id }), { json: { name } });
-  }
-
-  // Records: the vault's own collections with `project` null, else the project's.
-  recordCollections(project: string | null) {
-    const at = project === null ? route("listVaultCollections", {}) : route("listProjectCollections", { id: project });
-    return this.call<CollectionInfo[]>(at);
-  }
-  recordQuery(project: string | null, collection: string, query: RecordQuery) {
-    const at = project === null ? route("queryVaultRecords", { collection }) : route("queryProjectRecords", { id: project, collection });
-    return this.call<RecordPage>(at, { json: query });
-  }
-  recordGet(project: string | null, collection: string, key: string) {
-    const at = project === null ? route("getVaultRecord", { collection, key }) : route("getProjectRecord", { id: project, collection, key });
-    return this.call<StoredRecord>(at);
-  }
-  recordPut(project: string | null, put: RecordPut) {
-    const { collection, key } = put;
-    const at = project === null ? route("putVaultRecord", { collection, key }) : route("putProjectRecord", { id: project, collection, key });
-    return this.call<StoredRecord>(at, { query: { if_rev: put.if_rev, ttl_secs: put.ttl_secs }, json: put.value });
-  }
-  recordDelete(project: string | null, del: RecordDelete) {
-    const { collection, key } = del;
-    const at = project === null ? route("deleteVaultRecord", { collection, key }) : route("deleteProjectRecord", { id: project, collection, key });
-    return this.call<Deleted>(at, { query: { if_rev: del.if_rev } });
-  }
-  recordConfigure(project: string | null, collection: string, settings: CollectionSettings) {
-    const at = project === null ? route("configureVaultCollection", { collection }) : route("configureProjectCollection", { id: project, collection });
-    return this.call<CollectionInfo>(at, { json: settings });
-  }
-
-  listFiles(id: string, prefix: string | null) {
-    return this.call<FileEntry[]>(route("listFiles", { id }), { query: { prefix } });
-  }
-  previewFile(id: string, path: string) {
-    return this.call<FilePreview>(route("previewFile", { id }), { query: { path } });
-  }
-  uploadFiles(id: string, sources: string[], destDir: string, jobId: string, onProgress: OnProgress) {
-    return this.op<UploadReport>(route("uploadFiles", { id }), { sources, dest_dir: destDir }, jobId, onProgress);
-  }
-
-  snapshotProject(id: string, request: SnapshotRequest, jobId: string, onProgress: OnProgress) {
-    return this.op<SnapshotReport>(route("snapshotProject", { id }), request, jobId, onProgress);
-  }
-  snapshotChangedProjects() {
-    return this.call<SnapshotReport[]>(route("snapshotChangedProjects", {}));
-  }
-  listVersions(id: string, request: VersionsRequest) {
-    return this.call<Version[]>(route("listVersions", { id }), { query: { ...request } });
-  }
-  diffVersions(id: string, request: DiffRequest) {
-    return this.call<Diff>(route("diffVersions", { id }), { query: { ...request } });
-  }
-  planRestore(id: string, version: string) {
-    return this.call<RestorePlan>(route("planRestore", { id }), { query: { version } });
-  }
-  restoreProject(id: string, request: RestoreRequest, jobId: string, onProgress: OnProgress) {
-    return this.op<RestoreReport>(route("restoreProject", { id }), request, jobId, onProgress);
-  }
-
-  getGitStatus(id: string) {
-    return this.call<FolderGitStatus>(route("getGitStatus", { id }));
-  }
-  getGitLog(id: string, limit: number) {
-    return this.call<FolderGitCommit[]>(route("getGitLog", { id }), { query: { limit } });
-  }
-  initGitRepository(id: string) {
-    return this.nothing(this.call(route("initGitRepository", { id })));
-  }
-
-  getStats() {
-    return this.call<Stats>(route("getStats", {}));
-  }
-  getConfig() {
-    return this.call<Config>(route("getConfig", {}));
-  }
-  setConfig(key: string, value: string) {
-    return this.call<Config>(route("setConfig", {}), { json: { key, value } });
-  }
-  verifyVault(request: VerifyVault, jobId: string, onProgress: OnProgress) {
-    return this.op<VerifyReport>(route("verifyVault", {}), request, jobId, onProgress);
-  }
-  collectGarbage(jobId: string, onProgress: OnProgress) {
-    return this.op<GcReport>(route("collectGarbage", {}), {}, jobId, onProgress);
-  }
-  cancelOperation(jobId: string) {
-    return this.nothing(this.call(route("cancelOperation", { id: jobId })));
-  }
-
-  planCommand(input: CommandInput) {
-    return this.call<CommandPlan>(route("planCommand", {}), { query: { text: input.text, project: input.project } });
-  }
-  shareProject(id: string, options: ShareOptions, jobId: string, onProgress: OnProgress) {
-    return this.op<Share>(route("shareProject", { id }), options, jobId, onProgress);
-  }
-  listShares(project: string | null) {
-    return this.call<Share[]>(route("listShares", {}), { query: { project } });
-  }
-  revokeShare(id: string) {
-    return this.call<Share>(route("revokeShare", { id }));
-  }
-
-  listArchives() {
-    return this.call<ArchiveInfo[]>(route("listArchives", {}));
-  }
-  archiveProject(id: string, jobId: string, onProgress: OnProgress) {
-    return this.op<ArchiveInfo>(route("archiveProject", { id }), {}, jobId, onProgress);
-  }
-  unarchiveProject(reference: ArchiveReference, jobId: string, onProgress: OnProgress) {
-    return this.op<Project>(route("unarchiveProject", {}), reference, jobId, onProgress);
-  }
-  extractArchive(archive: string, dest: string, jobId: string, onProgress: OnProgress) {
-    return this.op<ExtractReport>(route("extractArchive", { archive }), { dest }, jobId, onProgress);
-  }
-  verifyArchive(archive: string, jobId: string, onProgress: OnProgress) {
-    return this.op<ArchiveVerifyReport>(route("verifyArchive", { archive }), {}, jobId, onProgress);
-  }
-  importArchive(path: string, options: ImportArchiveOptions, jobId: string, onProgress: OnProgress) {
-    return this.op<Project>(route("importArchive", {}), { path, options }, jobId, onProgress);
-  }
-  getQuota() {
-    return this.call<QuotaStatus>(route("getQuota", {}));
-  }
-  runCleanup(options: CleanupOptions, jobId: string, onProgress: OnProgress) {
-    return this.op<CleanupReport>(route("runCleanup", {}), options, jobId, onProgress);
-  }
-  listCleanupRuns() {
-    return this.call<CleanupReport[]>(route("listCleanupRuns", {}));
-  }
-  getNextCleanup() {
-    return this.call<number | null>(route("getNextCleanup", {}));
-  }
-
-  getBackupStatus() {
-    return this.call<BackupStatus>(route("getBackupStatus", {}));
-  }
-  addBackupTarget(target: Target, secrets: TargetSecrets, useKeyring: boolean) {
-    return this.call<TestReport>(route("addBackupTarget", {}), { json: { target, secrets, use_keyring: useKeyring } });
-  }
-  updateBackupTarget(name: string, changes: TargetChanges) {
-    return this.call<Target>(route("updateBackupTarget", { name }), { json: changes });
-  }
-  removeBackupTarget(name: string) {
-    return this.nothing(this.call(route("removeBackupTarget", { name })));
-  }
-  testBackupTarget(name: string) {
-    return this.call<TestReport>(route("testBackupTarget", { name }));
-  }
-  /** The run is an operation (202); its progress and end arrive as `backup.status` events. */
-  runBackup(target: string) {
-    return this.nothing(this.call(route("runBackup", { name: target })));
-  }
-  cancelBackup(target: string) {
-    return this.call<Cancelled>(route("cancelBackup", { name: target }));
-  }
-  listBackupRuns(target: string | null) {
-    return this.call<RunRecord[]>(route("listBackupRuns", {}), { query: { target } });
-  }
-  listBackups(target: string) {
-    return this.call<BackupInfo[]>(route("listBackups", { name: target }));
-  }
-  getBackupContents(target: string, backup: string) {
-    return this.call<BackupContents>(route("getBackupContents", { name: target, backup }));
-  }
-  previewBackupRestore(target: string, backup: string, project: string | null, destination: string) {
-    return this.call<RestorePreview>(route("previewBackupRestore", { name: target, backup }), { query: { project, destination } });
-  }
-  getBackupSecretVariables(name: string, kind: LocationKind, encrypt: boolean) {
-    return this.call<SecretVariable[]>(route("getBackupSecretVariables", {}), { query: { name, kind, encrypt } });
-  }
-  restoreBackup(target: string, backup: string, project: string | null, destination: string, jobId: string, onProgress: OnProgress) {
-    return this.op<BackupRestoreReport>(route("restoreBackup", { name: target, backup }), { project, destination }, jobId, onProgress);
-  }
-  verifyBackups(target: string, mode: VerifyMode, jobId: string, onProgress: OnProgress) {
-    return this.op<BackupVerifyReport>(route("verifyBackups", { name: target }), { mode }, jobId, onProgress);
-  }
-  pruneBackups(target: string, dryRun: boolean, jobId: string, onProgress: OnProgress) {
-    return this.op<PruneReport>(route("pruneBackups", { name: target }), { dry_run: dryRun }, jobId, onProgress);
-  }
-  pauseBackups(length: PauseLength | null) {
-    return this.nothing(this.call(route("pauseBackups", {}), { json: { length } }));
   }
 }
 

@@ -77,6 +77,7 @@ export type {
   LayerUsage,
   Location,
   LocationKind,
+  MetadataChange,
   NewProject,
   PathsConfig,
   Pause,

@@ -3,6 +3,8 @@
 //! bindings) and what the MCP tool's `structuredContent` holds (its `outputSchema`) are one type,
 //! named by the schemas every door is described with. This crate's tests can read all three.
 
+mod calls;
+
 use std::collections::BTreeMap;
 
 use kura_api::catalog::{Declared, OPERATIONS};
@@ -14,7 +16,7 @@ use crate::server::KuraMcp;
 /// (`Project[]`), `nothing`, or a description of an object the door writes itself.
 type Given = String;
 
-const DOCUMENT: &str = include_str!(concat!(
+pub(super) const DOCUMENT: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../docs/api/openapi.json"
 ));
@@ -241,7 +243,7 @@ fn every_door_gives_the_same_result() {
 }
 
 /// The names of what a caller gives an operation through a door.
-type Inputs = std::collections::BTreeSet<String>;
+pub(super) type Inputs = std::collections::BTreeSet<String>;
 
 /// Where a door takes other inputs than the HTTP operation, and why: (operation, door, why).
 const INPUTS_DIFFER: &[(&str, &str, &str)] = &[
@@ -297,65 +299,98 @@ fn properties(document: &Value, schema: &Value) -> Inputs {
     out
 }
 
-/// What an HTTP operation takes, and what its path names otherwise (`id` is `project`).
-#[derive(Default)]
-struct HttpInputs {
-    inputs: Inputs,
-    renamed: BTreeMap<String, String>,
+/// What an HTTP operation reads from a request.
+pub(super) struct HttpShape {
+    pub path: String,
+    /// Its path parameters, as the path names them.
+    pub path_params: Vec<String>,
+    /// Its query parameters but how to wait for it (`wait`, `timeout_secs`).
+    pub query: Inputs,
+    pub body: BodyShape,
 }
 
-/// What each HTTP operation takes, by `operationId`: its path and query parameters but how to
-/// wait for it (`wait`, `timeout_secs`), and its JSON body's fields, or for a body of another
-/// kind what it is: a record's `value` (any JSON) or a file's `content` (bytes). Headers are
-/// conditions and retries, not inputs.
-fn http_inputs(document: &Value) -> BTreeMap<String, HttpInputs> {
-    let mut inputs = BTreeMap::new();
+/// What an HTTP operation's request body is.
+pub(super) enum BodyShape {
+    None,
+    /// A JSON object with these fields.
+    Fields(Inputs),
+    /// Any JSON document (a record's `value`).
+    Value,
+    /// Bytes (a file's `content`).
+    Bytes,
+}
+
+impl HttpShape {
+    /// What the other doors name path parameter `param` of this operation (`id` in a
+    /// project's path is `project`).
+    pub fn named(&self, param: &str) -> String {
+        PATH_NAMES
+            .iter()
+            .find(|(start, p, _)| self.path.starts_with(start) && param == *p)
+            .map_or(param, |(_, _, name)| name)
+            .to_string()
+    }
+
+    /// The names of what it takes, as the other doors name them: path and query parameters,
+    /// the JSON body's fields, or `value` or `content` for a body of another kind. Headers are
+    /// conditions and retries, not inputs.
+    fn inputs(&self) -> Inputs {
+        let mut inputs: Inputs = self.path_params.iter().map(|p| self.named(p)).collect();
+        inputs.extend(self.query.iter().cloned());
+        match &self.body {
+            BodyShape::None => {}
+            BodyShape::Fields(fields) => inputs.extend(fields.iter().cloned()),
+            BodyShape::Value => {
+                inputs.insert("value".into());
+            }
+            BodyShape::Bytes => {
+                inputs.insert("content".into());
+            }
+        }
+        inputs
+    }
+}
+
+/// Each HTTP operation's shape, by `operationId`.
+pub(super) fn http_shapes(document: &Value) -> BTreeMap<String, HttpShape> {
+    let mut shapes = BTreeMap::new();
     for (path, item) in document["paths"].as_object().unwrap() {
         for op in item.as_object().unwrap().values() {
             let Some(id) = op["operationId"].as_str() else {
                 continue;
             };
-            let mut given = HttpInputs::default();
+            let mut shape = HttpShape {
+                path: path.clone(),
+                path_params: Vec::new(),
+                query: Inputs::new(),
+                body: BodyShape::None,
+            };
             for p in op["parameters"].as_array().into_iter().flatten() {
-                let name = p["name"].as_str().unwrap();
-                if !matches!(p["in"].as_str(), Some("path" | "query"))
-                    || ["wait", "timeout_secs"].contains(&name)
-                {
-                    continue;
-                }
-                match PATH_NAMES
-                    .iter()
-                    .find(|(start, param, _)| path.starts_with(start) && name == *param)
-                {
-                    Some((_, _, to)) => {
-                        given.renamed.insert(name.to_string(), to.to_string());
-                        given.inputs.insert(to.to_string());
+                let name = p["name"].as_str().unwrap().to_string();
+                match p["in"].as_str() {
+                    Some("path") => shape.path_params.push(name),
+                    Some("query") if !["wait", "timeout_secs"].contains(&name.as_str()) => {
+                        shape.query.insert(name);
                     }
-                    None => {
-                        given.inputs.insert(name.to_string());
-                    }
+                    _ => {}
                 }
             }
             let content = &op["requestBody"]["content"];
             if let Some(body) = content.as_object().filter(|c| !c.is_empty()) {
-                match body.get("application/json") {
-                    Some(json) if json["schema"] == serde_json::json!({}) => {
-                        given.inputs.insert("value".into());
-                    }
-                    Some(json) => given.inputs.extend(properties(document, &json["schema"])),
-                    None => {
-                        given.inputs.insert("content".into());
-                    }
-                }
+                shape.body = match body.get("application/json") {
+                    Some(json) if json["schema"] == serde_json::json!({}) => BodyShape::Value,
+                    Some(json) => BodyShape::Fields(properties(document, &json["schema"])),
+                    None => BodyShape::Bytes,
+                };
             }
-            inputs.insert(id.to_string(), given);
+            shapes.insert(id.to_string(), shape);
         }
     }
-    inputs
+    shapes
 }
 
 /// The fields of each object type the bindings declare (`export type T = { a: ...; b?: ... }`).
-fn binding_types() -> BTreeMap<String, Inputs> {
+pub(super) fn binding_types() -> BTreeMap<String, Inputs> {
     let mut types = BTreeMap::new();
     let mut current: Option<(String, Inputs)> = None;
     for line in BINDINGS.lines() {
@@ -383,7 +418,7 @@ fn binding_types() -> BTreeMap<String, Inputs> {
 }
 
 /// `newName` is `new_name`.
-fn snake_case(name: &str) -> String {
+pub(super) fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for c in name.chars() {
         if c.is_ascii_uppercase() {
@@ -396,12 +431,52 @@ fn snake_case(name: &str) -> String {
     out
 }
 
-/// Each desktop command's arguments with their TypeScript types, in snake case; a long
-/// command's job id and progress channel are how it runs, not what it is asked.
-fn desktop_arguments() -> BTreeMap<String, Vec<(String, String)>> {
+/// One argument of a desktop command.
+pub(super) struct Argument {
+    /// As the bindings name it (`newName`).
+    pub name: String,
+    /// In snake case, as the other doors name it (`new_name`).
+    pub snake: String,
+    /// Its TypeScript type, without ` | null`.
+    pub ty: String,
+    /// Whether it may be null.
+    pub nullable: bool,
+}
+
+/// A desktop command as the bindings declare it.
+pub(super) struct Command {
+    /// What it is asked; a long command's job id and progress channel are how it runs, not
+    /// what it is asked, and are not among them.
+    pub arguments: Vec<Argument>,
+    /// It runs as an operation with progress (it takes a job id and a progress channel).
+    pub long: bool,
+    /// It answers `null`.
+    pub gives_nothing: bool,
+}
+
+/// `a: A, b: Map<K, V>` as `["a: A", "b: Map<K, V>"]`: split at the commas outside brackets.
+fn split_arguments(list: &str) -> Vec<&str> {
+    let (mut parts, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, c) in list.char_indices() {
+        match c {
+            '<' | '(' | '[' | '{' => depth += 1,
+            '>' | ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(list[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(list[start..].trim());
+    parts.into_iter().filter(|p| !p.is_empty()).collect()
+}
+
+/// Each desktop command, by the name the shell registers it under (`list_files`).
+pub(super) fn desktop_commands() -> BTreeMap<String, Command> {
     let mut commands = BTreeMap::new();
     for line in BINDINGS.lines() {
-        let (Some((head, _)), Some((_, invoked))) = (
+        let (Some((head, result)), Some((_, invoked))) = (
             line.split_once(") => typedError<"),
             line.split_once("__TAURI_INVOKE(\""),
         ) else {
@@ -410,13 +485,26 @@ fn desktop_arguments() -> BTreeMap<String, Vec<(String, String)>> {
         let command = invoked.split_once('"').unwrap().0.to_string();
         let list = head.split_once('(').unwrap().1;
         let long = list.contains("onProgress: Channel<");
-        let arguments = list
-            .split(", ")
+        let arguments = split_arguments(list)
+            .into_iter()
             .filter_map(|a| a.split_once(": "))
             .filter(|(name, _)| !(long && ["jobId", "onProgress"].contains(name)))
-            .map(|(name, ty)| (snake_case(name), ty.trim_end_matches(" | null").to_string()))
+            .map(|(name, ty)| Argument {
+                name: name.to_string(),
+                snake: snake_case(name),
+                ty: ty.trim_end_matches(" | null").to_string(),
+                nullable: ty.ends_with(" | null"),
+            })
             .collect();
-        commands.insert(command, arguments);
+        let gives_nothing = result.starts_with("null, ApiError>");
+        commands.insert(
+            command,
+            Command {
+                arguments,
+                long,
+                gives_nothing,
+            },
+        );
     }
     commands
 }
@@ -448,9 +536,9 @@ fn mcp_inputs() -> BTreeMap<String, Inputs> {
 #[test]
 fn every_door_takes_the_same_inputs() {
     let document: Value = serde_json::from_str(DOCUMENT).unwrap();
-    let http = http_inputs(&document);
+    let http = http_shapes(&document);
     let types = binding_types();
-    let desktop = desktop_arguments();
+    let desktop = desktop_commands();
     let mcp = mcp_inputs();
     let differs =
         |op: &str, door: &str| INPUTS_DIFFER.iter().any(|(o, d, _)| *o == op && *d == door);
@@ -484,28 +572,35 @@ fn every_door_takes_the_same_inputs() {
         }
         for (ops, names) in groups {
             let names: std::collections::BTreeSet<&str> = names.into_iter().collect();
-            let wanted: Inputs = ops
+            let wanted: Inputs = ops.iter().flat_map(|op| http_of(op).inputs()).collect();
+            // A path parameter the desktop names as the path does (`id`), the others for what
+            // it is (`project`).
+            let renamed: BTreeMap<String, String> = ops
                 .iter()
-                .flat_map(|op| http_of(op).inputs.iter().cloned())
+                .map(|op| http_of(op))
+                .flat_map(|shape| {
+                    shape
+                        .path_params
+                        .iter()
+                        .map(|p| (p.clone(), shape.named(p)))
+                })
                 .collect();
-            let renamed: BTreeMap<&String, &String> =
-                ops.iter().flat_map(|op| &http_of(op).renamed).collect();
             let mut given = Inputs::new();
             for name in &names {
                 if door == "mcp" {
                     given.extend(mcp.get(*name).unwrap().iter().cloned());
                     continue;
                 }
-                let arguments = desktop
+                let command = desktop
                     .get(*name)
                     .unwrap_or_else(|| panic!("the bindings have no command {name}"));
-                for (argument, ty) in arguments {
-                    match types.get(ty) {
-                        Some(fields) if !wanted.contains(argument) && fields.is_subset(&wanted) => {
+                for a in &command.arguments {
+                    match types.get(&a.ty) {
+                        Some(fields) if !wanted.contains(&a.snake) && fields.is_subset(&wanted) => {
                             given.extend(fields.iter().cloned())
                         }
                         _ => {
-                            given.insert(renamed.get(argument).map_or(argument, |n| n).clone());
+                            given.insert(renamed.get(&a.snake).unwrap_or(&a.snake).clone());
                         }
                     }
                 }
