@@ -12,11 +12,11 @@ use rusqlite::params;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::detect::file_type_of;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::job::Job;
 use crate::model::{CachedFile, Layer, Project, ProjectStatus};
+use crate::project::detect::file_type_of;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 
@@ -574,7 +574,7 @@ impl VaultReader {
         }
         let size = md.len();
         let file_type = file_type_of(rel);
-        let language = crate::detect::language_of(&file_type).map(str::to_string);
+        let language = crate::project::detect::language_of(&file_type).map(str::to_string);
         let preview = |kind, text, data_url| FilePreview {
             kind,
             size,

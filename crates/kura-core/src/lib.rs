@@ -26,7 +26,6 @@ mod catalog;
 mod changes;
 mod cleanup;
 pub mod config;
-mod detect;
 mod discard;
 mod durable;
 mod error;
@@ -38,7 +37,6 @@ mod history;
 pub mod human;
 mod job;
 mod links;
-mod listing;
 mod model;
 mod names;
 mod pointer;
@@ -48,11 +46,9 @@ mod rawframe;
 mod records;
 mod staging;
 mod stats;
-mod template;
 mod upload;
 mod vault;
 mod verify;
-mod workspace;
 
 pub use archive::{sha256_of as sha256_file, ArchiveInfo, ArchiveVerifyReport, ExtractReport};
 /// Renames a file and syncs its folder, so the new name survives a crash.
@@ -83,14 +79,14 @@ pub use model::Layer;
 pub use model::{
     ImportOptions, NewProject, Project, ProjectEdit, ProjectFilter, ProjectSort, ProjectStatus,
 };
+pub use project::template::Template;
+pub use project::workspace::{check_project_name, Workspace};
 pub use quota::{DiskSpace, QuotaLevel, QuotaStatus, QuotaUsage};
 pub use records::{
     CollectionInfo, CollectionSettings, Record, RecordDelete, RecordFilter, RecordOp,
     RecordOpResult, RecordPage, RecordPut, RecordQuery, Records, VAULT_SCOPE,
 };
 pub use stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};
-pub use template::Template;
 pub use upload::Upload;
 pub use vault::{ChunkHold, Clock, SystemClock, Vault, VaultReader, DEFAULT_WORKSPACE};
 pub use verify::{GcReport, Problem, VerifyReport};
-pub use workspace::{check_project_name, Workspace};

@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::durable::{self, FileLock};
 use crate::error::{Error, ErrorKind, Result};
 use crate::history::Trigger;
-use crate::listing::Listing;
+use crate::project::listing::Listing;
 
 /// Where time comes from; tests pass a fixed clock.
 pub trait Clock: Send + Sync {

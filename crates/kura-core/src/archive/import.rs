@@ -75,11 +75,11 @@ impl Vault {
         }
         let format = Format::detect(path).map_err(|e| e.with_field("path"))?;
         if let Some(kind) = &opts.kind {
-            crate::workspace::check_name("project kind", kind)?;
+            crate::project::workspace::check_name("project kind", kind)?;
         }
         let guess = opts.name.clone().unwrap_or_else(|| stem_of(path));
         if let Some(n) = &opts.name {
-            crate::workspace::check_name("project", n)
+            crate::project::workspace::check_name("project", n)
                 .and_then(|_| self.check_name_free(n, opts.workspace.as_deref()))
                 .map_err(|e| e.with_field("name"))?;
         }
@@ -128,7 +128,7 @@ impl Vault {
                 .unwrap_or(guess),
             None => guess,
         };
-        crate::workspace::check_name("project", &name)?;
+        crate::project::workspace::check_name("project", &name)?;
         self.check_name_free(&name, opts.workspace.as_deref())?;
         crate::files::require_real_folder(&content, "the archive's content")?;
         // Until the catalog row exists, the folder is the staging's: cleanup removes it if

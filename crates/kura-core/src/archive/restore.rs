@@ -207,7 +207,7 @@ impl Vault {
                 (id, name.clone())
             }
         };
-        crate::workspace::check_name("project", &name)?;
+        crate::project::workspace::check_name("project", &name)?;
         if let Target::New { workspace, .. } = target {
             self.check_name_free(&name, workspace.as_deref())?;
         }

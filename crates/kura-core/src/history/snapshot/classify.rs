@@ -8,9 +8,9 @@ use rustc_hash::FxHashMap;
 use super::scan::Previous;
 use super::tunables::RACY_WINDOW_NS;
 use super::{Context, Draft, Entry};
-use crate::detect::{self, Detected};
 use crate::files::{EntryKind, Scan, ScannedFile};
 use crate::model::CachedFile;
+use crate::project::detect::{self, Detected};
 
 /// The scan, sorted.
 pub(super) struct Classified {

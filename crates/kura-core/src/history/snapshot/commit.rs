@@ -11,10 +11,10 @@ use super::trees::Trees;
 use super::tunables::RACY_WINDOW_NS;
 use super::writers::{HistoryPack, Writers};
 use super::{dir_size, Context, Entry, SnapshotOptions};
-use crate::detect::Detected;
 use crate::error::Result;
 use crate::history::{self, ChangeCounts, Trigger, Version};
 use crate::model::CachedFile;
+use crate::project::detect::Detected;
 use crate::vault::Vault;
 
 /// The new version's files, and what changed since the previous one.

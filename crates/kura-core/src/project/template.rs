@@ -8,9 +8,9 @@ use serde::Serialize;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
 use crate::job::Job;
+use crate::project::workspace::check_name;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
-use crate::workspace::check_name;
 
 /// A template a project can start from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -1,4 +1,12 @@
-//! Projects: creation (blank, template, import), lookup, listing with filters, metadata, trash.
+//! Projects and workspaces: made (blank, from a template, imported), found, listed, edited and
+//! trashed. This file holds a project's life (creation, lookup, metadata, trash);
+//! `listing.rs` answers project lists from memory, `template.rs` the templates, `workspace.rs`
+//! the workspaces, and `detect.rs` tells a project's languages and frameworks from its files.
+
+pub(crate) mod detect;
+pub(crate) mod listing;
+pub(crate) mod template;
+pub(crate) mod workspace;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -6,6 +14,7 @@ use std::sync::Arc;
 
 use rusqlite::{params, OptionalExtension, Row};
 
+use self::workspace::check_name;
 use crate::catalog;
 use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
@@ -13,10 +22,8 @@ use crate::history;
 use crate::history::snapshot::SnapshotOptions;
 use crate::job::Job;
 use crate::staging::Staging;
-use crate::template;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
-use crate::workspace::check_name;
 
 use crate::model::{ImportOptions, NewProject, Project, ProjectEdit, ProjectFilter, ProjectStatus};
 
@@ -307,7 +314,7 @@ impl VaultReader {
             self.listing()
                 .all(&db, load_every_project, load_changed_projects)?
         };
-        Ok(crate::listing::select(&all, filter, workspace.as_deref()))
+        Ok(listing::select(&all, filter, workspace.as_deref()))
     }
 }
 
