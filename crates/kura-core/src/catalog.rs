@@ -9,7 +9,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
-use crate::filelist;
+use crate::files::filelist;
 use crate::model::{CachedFile, Layer};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.

@@ -29,8 +29,6 @@ pub mod config;
 mod discard;
 mod durable;
 mod error;
-#[doc(hidden)]
-pub mod filelist;
 mod files;
 mod gitops;
 mod history;
@@ -46,11 +44,12 @@ mod rawframe;
 mod records;
 mod staging;
 mod stats;
-mod upload;
 mod vault;
 mod verify;
 
 pub use archive::{sha256_of as sha256_file, ArchiveInfo, ArchiveVerifyReport, ExtractReport};
+#[doc(hidden)]
+pub use files::filelist;
 /// Renames a file and syncs its folder, so the new name survives a crash.
 pub fn rename_durably(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
     durable::rename(from, to)
@@ -65,6 +64,7 @@ pub use cleanup::{
 pub use config::{parse_rate, AutoSnapshot, ByteSize, Config, NetworkConfig};
 pub use durable::FileLock;
 pub use error::{Error, ErrorKind, Result};
+pub use files::upload::Upload;
 pub use files::{FileEntry, FilePreview, FileState, PreviewKind, SkippedFile, UploadReport};
 pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
 pub use history::repack::{RepackReport, MANY_PACKS, REPACK_AFTER_IDLE_SECS};
@@ -87,6 +87,5 @@ pub use records::{
     RecordOpResult, RecordPage, RecordPut, RecordQuery, Records, VAULT_SCOPE,
 };
 pub use stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};
-pub use upload::Upload;
 pub use vault::{ChunkHold, Clock, SystemClock, Vault, VaultReader, DEFAULT_WORKSPACE};
 pub use verify::{GcReport, Problem, VerifyReport};

@@ -281,7 +281,7 @@ impl Layer {
     }
 }
 
-/// A file of the files cache (see [`crate::filelist`]).
+/// A file of the files cache (see [`crate::files::filelist`]).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct CachedFile {
     pub size: u64,

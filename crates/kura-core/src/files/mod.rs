@@ -1,5 +1,11 @@
-//! Files inside a project folder: the scanner every snapshot uses, path containment, and the file
-//! operations (list, read, save, rename, delete).
+//! A project's files: scanned, listed, previewed, saved, uploaded, and the files cache. This file
+//! holds the scanner every snapshot uses, path containment, and the file operations (list, read,
+//! save, rename, delete); `filelist.rs` keeps the files cache, `upload.rs` receives files that
+//! arrive one at a time.
+
+// `pub`: lib.rs re-exports it as `kura_core::filelist` (for examples/catalog_queries.rs).
+pub mod filelist;
+pub(crate) mod upload;
 
 use std::fs;
 use std::io::{Read, Write};
@@ -818,7 +824,7 @@ impl VaultReader {
     pub fn list_files(&self, reference: &str, prefix: Option<&str>) -> Result<Vec<FileEntry>> {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
-        let cache = crate::filelist::load(&self.db(), &p.id, p.file_count as usize)?;
+        let cache = crate::files::filelist::load(&self.db(), &p.id, p.file_count as usize)?;
         let scan = scan(&p.path, &self.config())?;
         let prefix = match prefix.filter(|s| !s.trim_matches('/').is_empty()) {
             Some(s) => Some(crate::names::argument(s)?),
