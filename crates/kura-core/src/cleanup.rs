@@ -20,10 +20,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::RetentionConfig;
 use crate::error::{Error, Result};
+use crate::fs::staging::{self, Leftover};
 use crate::history::snapshot::dir_size;
 use crate::history::{self, Trigger};
 use crate::job::Job;
-use crate::staging::{self, Leftover};
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 
@@ -179,7 +179,7 @@ pub(crate) fn retained(
 }
 
 /// Removes the leftovers of interrupted operations under `dir`, one level deep: staging folders
-/// whose process is gone (`crate::staging`), with the project folders and histories they made
+/// whose process is gone (`crate::fs::staging`), with the project folders and histories they made
 /// that no catalog row took (`owned` says which a row took), whatever their age; other entries
 /// named with one of `prefixes` once they are older than an hour. Returns what they took.
 fn leftovers(
@@ -597,8 +597,10 @@ impl Vault {
         let mut items = Vec::new();
         let tmp = [kura_durable::TEMP_PREFIX];
         // A path is kept when the catalog has it, or a running import or unarchive claims it.
-        let busy =
-            crate::staging::running_claims(&[self.projects_dir(), self.root().join("histories")]);
+        let busy = crate::fs::staging::running_claims(&[
+            self.projects_dir(),
+            self.root().join("histories"),
+        ]);
         let owned = |path: &Path| busy.contains(path) || self.catalog_owns(path);
         leftovers(&self.projects_dir(), &tmp, !dry_run, &owned, &mut items);
         leftovers(

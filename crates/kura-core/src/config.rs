@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::durable;
 use crate::error::{Error, Result};
+use crate::fs::durable;
 
 /// All of Kura's settings. Missing keys take their defaults.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

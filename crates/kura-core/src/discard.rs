@@ -11,8 +11,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::durable::{self, FileLock};
 use crate::error::{Error, Result};
+use crate::fs::durable::{self, FileLock};
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 

@@ -27,22 +27,19 @@ mod changes;
 mod cleanup;
 pub mod config;
 mod discard;
-mod durable;
 mod error;
 mod files;
+mod fs;
 mod gitops;
 mod history;
 pub mod human;
 mod job;
-mod links;
 mod model;
-mod names;
 mod pointer;
 mod project;
 mod quota;
 mod rawframe;
 mod records;
-mod staging;
 mod stats;
 mod vault;
 mod verify;
@@ -52,7 +49,7 @@ pub use archive::{sha256_of as sha256_file, ArchiveInfo, ArchiveVerifyReport, Ex
 pub use files::filelist;
 /// Renames a file and syncs its folder, so the new name survives a crash.
 pub fn rename_durably(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
-    durable::rename(from, to)
+    fs::durable::rename(from, to)
 }
 pub use archive::cold::ColdCopy;
 pub use archive::export::{ExportedVersion, EXPORT_ZSTD_LEVEL};
@@ -62,10 +59,10 @@ pub use cleanup::{
     CleanupCategory, CleanupCategoryReport, CleanupItem, CleanupOptions, CleanupReport,
 };
 pub use config::{parse_rate, AutoSnapshot, ByteSize, Config, NetworkConfig};
-pub use durable::FileLock;
 pub use error::{Error, ErrorKind, Result};
 pub use files::upload::Upload;
 pub use files::{FileEntry, FilePreview, FileState, PreviewKind, SkippedFile, UploadReport};
+pub use fs::durable::FileLock;
 pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
 pub use history::repack::{RepackReport, MANY_PACKS, REPACK_AFTER_IDLE_SECS};
 pub use history::restore::{RestorePlan, RestoreReport};

@@ -124,15 +124,15 @@ impl VaultReader {
                             report.version
                         )));
                     }
-                    crate::durable::create_dir_all(&dir)?;
-                    crate::durable::write_file(&dir.join(ARCHIVE_RECORDS), &lines)?;
-                    crate::durable::write_file(&dir.join(ARCHIVE_COLLECTIONS), &collections)
+                    crate::fs::durable::create_dir_all(&dir)?;
+                    crate::fs::durable::write_file(&dir.join(ARCHIVE_RECORDS), &lines)?;
+                    crate::fs::durable::write_file(&dir.join(ARCHIVE_COLLECTIONS), &collections)
                 }
             });
         match written {
             Ok(()) => Ok(report),
             Err(e) => {
-                crate::durable::empty_out(dest, false);
+                crate::fs::durable::empty_out(dest, false);
                 Err(e)
             }
         }

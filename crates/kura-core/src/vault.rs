@@ -19,8 +19,8 @@ use rusqlite::Connection;
 
 use crate::catalog;
 use crate::config::Config;
-use crate::durable::{self, FileLock};
 use crate::error::{Error, ErrorKind, Result};
+use crate::fs::durable::{self, FileLock};
 use crate::history::Trigger;
 use crate::project::listing::Listing;
 

@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use crate::catalog;
 use crate::error::{ErrorKind, Result};
+use crate::fs::names;
 use crate::history;
 use crate::job::Job;
 use crate::model::Project;
-use crate::names;
 use crate::pointer::Pointer;
 use crate::vault::Vault;
 use crate::vault::VaultReader;

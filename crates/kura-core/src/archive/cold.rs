@@ -6,8 +6,8 @@
 use rusqlite::OptionalExtension;
 
 use crate::archive::{info_from_row, ArchiveInfo, ARCHIVE_COLUMNS};
-use crate::durable;
 use crate::error::{Error, Result};
+use crate::fs::durable;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 

@@ -45,7 +45,7 @@ pub(super) fn folder_entries(root: &Path) -> Result<Vec<FolderEntry>> {
         // What could not be unpacked again is refused before anything is archived (folders come
         // before their contents, so a folder's name is met first).
         use std::os::unix::ffi::OsStrExt;
-        if let Err(problem) = crate::names::check_archived_name(e.file_name().as_bytes()) {
+        if let Err(problem) = crate::fs::names::check_archived_name(e.file_name().as_bytes()) {
             return Err(Error::new(
                 problem.kind(),
                 format!(

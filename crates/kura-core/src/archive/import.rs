@@ -134,7 +134,7 @@ impl Vault {
         // Until the catalog row exists, the folder is the staging's: cleanup removes it if
         // this process dies first.
         let folder = self.unique_project_folder_for(&name, Some(&staging))?;
-        if let Err(e) = crate::durable::rename(&content, &folder) {
+        if let Err(e) = crate::fs::durable::rename(&content, &folder) {
             let _ = fs::remove_dir(&folder);
             return Err(e);
         }

@@ -75,12 +75,12 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use self::restore::{kura_archive_top, read_metadata, Target};
 pub use self::verify::sha256_of;
-use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fs::durable;
+use crate::fs::staging::Staging;
 use crate::history;
 use crate::job::Job;
 use crate::model::Project;
-use crate::staging::Staging;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 use unpack::Format;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use git2::Oid;
 
 use super::{new_archive_id, ArchiveMetadata, FORMAT};
-use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fs::durable;
 use crate::history::snapshot::SnapshotOptions;
 use crate::history::Trigger;
 use crate::job::Job;

@@ -11,13 +11,13 @@ use rusqlite::params;
 use super::bundle::read_bundle;
 use super::{ArchiveMetadata, FORMAT};
 use crate::catalog;
-use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fs::durable;
+use crate::fs::staging::Staging;
 use crate::history;
 use crate::history::snapshot::SnapshotOptions;
 use crate::job::Job;
 use crate::model::Project;
-use crate::staging::Staging;
 use crate::vault::Vault;
 
 /// The single folder at the top of an unpacked Kura archive, if it is one: a real folder
@@ -241,7 +241,7 @@ impl Vault {
         job.check()?;
         // Every version must come back as it went in: refuse a history that holds a path no
         // restore would write, before anything of the project exists.
-        crate::names::refuse_unsafe_history(
+        crate::fs::names::refuse_unsafe_history(
             &history::open(&tmp)?,
             head,
             &format!("the history of archived project '{}'", meta.name),

@@ -207,7 +207,7 @@ fn escape(entry: &Path, why: &str) -> Error {
 /// Refuses what the name rule refuses (see `names`): `..`, absolute paths, backslashes, control
 /// characters, NUL, names that are not UTF-8 or too long (a `.git` folder may come along).
 pub(crate) fn clean_rel(raw: &Path) -> Result<Option<PathBuf>> {
-    Ok(crate::names::archive_entry(raw)?.map(PathBuf::from))
+    Ok(crate::fs::names::archive_entry(raw)?.map(PathBuf::from))
 }
 
 /// Writes entries under `root`, checking each one.
@@ -393,7 +393,7 @@ impl Sink<'_> {
         let mut links: Vec<(&PathBuf, &PathBuf)> = self.links.iter().collect();
         links.sort();
         for (link, target) in links {
-            crate::links::resolve_link(link, target, &|p| self.links.get(p).cloned())
+            crate::fs::links::resolve_link(link, target, &|p| self.links.get(p).cloned())
                 .map_err(|why| escape(link, &format!("it is a symbolic link {why}")))?;
         }
         Ok(())
@@ -501,7 +501,7 @@ impl Sink<'_> {
     fn symlink(&mut self, rel: &Path, target: &Path) -> Result<()> {
         // The link's target, walked from the link's folder through the links made so far, must
         // stay inside the root.
-        crate::links::resolve_link(rel, target, &|p| self.links.get(p).cloned())
+        crate::fs::links::resolve_link(rel, target, &|p| self.links.get(p).cloned())
             .map_err(|why| escape(rel, &format!("it is a symbolic link {why}")))?;
         let full = self
             .parent_of(rel)?

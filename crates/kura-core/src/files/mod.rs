@@ -18,8 +18,9 @@ use rusqlite::params;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fs::durable;
+use crate::fs::links::resolve_link;
 use crate::job::Job;
 use crate::model::{CachedFile, Layer, Project, ProjectStatus};
 use crate::project::detect::file_type_of;
@@ -148,7 +149,8 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
                     let ft = entry.file_type();
                     // A folder whose name breaks the rule: reported once, nothing under it read.
                     if ft.is_some_and(|t| t.is_dir()) {
-                        if let Err(problem) = crate::names::check_name(entry.file_name().as_bytes())
+                        if let Err(problem) =
+                            crate::fs::names::check_name(entry.file_name().as_bytes())
                         {
                             mine.skipped.push(SkippedFile {
                                 path: rel_lossy(root, entry.path()),
@@ -237,7 +239,7 @@ fn skip_links_leading_out(
         let Some(target) = links.get(Path::new(&f.rel)) else {
             return true;
         };
-        match crate::links::resolve_link(Path::new(&f.rel), target, &|p| links.get(p).cloned()) {
+        match resolve_link(Path::new(&f.rel), target, &|p| links.get(p).cloned()) {
             Ok(_) => true,
             Err(why) => {
                 skipped.push(SkippedFile {
@@ -299,19 +301,18 @@ fn to_scanned(
     // The folders above were checked on the way down; this is the file's own name, and the
     // whole path's length.
     let len = rel_path.as_os_str().len();
-    let checked = crate::names::check_name(path.file_name().unwrap_or_default().as_bytes()).and(
-        if len > crate::names::MAX_PATH_BYTES {
-            Err(crate::names::NameProblem::PathTooLong(len))
+    let checked = crate::fs::names::check_name(path.file_name().unwrap_or_default().as_bytes())
+        .and(if len > crate::fs::names::MAX_PATH_BYTES {
+            Err(crate::fs::names::NameProblem::PathTooLong(len))
         } else {
             Ok(())
-        },
-    );
+        });
     let (Ok(()), Some(rel)) = (&checked, rel_path.to_str()) else {
         return Err(SkippedFile {
             path: rel_lossy(root, path),
             reason: checked
                 .err()
-                .unwrap_or(crate::names::NameProblem::NotUtf8)
+                .unwrap_or(crate::fs::names::NameProblem::NotUtf8)
                 .reason(),
         });
     };
@@ -365,7 +366,7 @@ pub(crate) fn resolve_inside(root: &Path, rel: &str, final_may_be_link: bool) ->
             format!("the path '{rel}' is refused: {why}; give a path inside the project folder"),
         )
     };
-    let clean = PathBuf::from(crate::names::argument(rel)?);
+    let clean = PathBuf::from(crate::fs::names::argument(rel)?);
     let mut cur = root.to_path_buf();
     let count = clean.components().count();
     for (i, c) in clean.components().enumerate() {
@@ -827,7 +828,7 @@ impl VaultReader {
         let cache = crate::files::filelist::load(&self.db(), &p.id, p.file_count as usize)?;
         let scan = scan(&p.path, &self.config())?;
         let prefix = match prefix.filter(|s| !s.trim_matches('/').is_empty()) {
-            Some(s) => Some(crate::names::argument(s)?),
+            Some(s) => Some(crate::fs::names::argument(s)?),
             None => None,
         };
         let prefix = prefix.as_deref();

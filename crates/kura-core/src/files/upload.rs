@@ -1,15 +1,15 @@
 //! Files that arrive one at a time over a connection (a browser's upload of a dropped folder):
 //! received into a staging folder of the vault under the path rule every file path follows,
 //! then copied into a project as one upload. A process killed while it receives leaves a staging
-//! folder whose owner is gone, which cleanup removes (see `staging`).
+//! folder whose owner is gone, which cleanup removes (see `crate::fs::staging`).
 
 use std::fs;
 use std::path::{Component, PathBuf};
 
 use crate::error::{Error, Result};
 use crate::files::{resolve_inside, UploadReport};
+use crate::fs::staging::Staging;
 use crate::job::Job;
-use crate::staging::Staging;
 use crate::vault::Vault;
 
 /// An upload being received; dropping it removes what was received.

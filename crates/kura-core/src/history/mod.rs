@@ -13,8 +13,8 @@ use std::path::Path;
 use git2::{ObjectType, Oid, Repository, RepositoryInitOptions};
 use serde::Serialize;
 
-use crate::durable;
 use crate::error::{Error, Result};
+use crate::fs::durable;
 
 /// The branch versions are committed to.
 pub(crate) const BRANCH: &str = "refs/heads/main";

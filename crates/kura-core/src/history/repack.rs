@@ -69,7 +69,7 @@ const REPACKED: &str = "kura-repacked";
 
 /// Records that pack `name` (its hash) of the history at `repo` has deltas.
 pub(crate) fn mark_repacked(repo: &Path, name: &str) -> Result<()> {
-    crate::durable::write_file(
+    crate::fs::durable::write_file(
         &repo.join(REPACKED),
         format!("pack-{name}.pack\n").as_bytes(),
     )
@@ -188,7 +188,7 @@ impl Vault {
             .root()
             .join("locks")
             .join(format!("{}.repack.lock", p.id));
-        let Some(_repacking) = crate::durable::FileLock::try_acquire(&lock, true)? else {
+        let Some(_repacking) = crate::fs::durable::FileLock::try_acquire(&lock, true)? else {
             return Ok(None);
         };
         // What a repack killed half-way left: libgit2's temporary pack and the lock files of its
@@ -283,7 +283,7 @@ impl Vault {
         project: &str,
         cancelled: impl Fn() -> bool,
     ) -> Result<(PathBuf, String)> {
-        let staging = crate::staging::Staging::new(&self.root().join("histories"), "repack")?;
+        let staging = crate::fs::staging::Staging::new(&self.root().join("histories"), "repack")?;
         let dir = staging.content();
         let written = builder.write(&dir, 0o444);
         if cancelled() {
@@ -298,7 +298,7 @@ impl Vault {
         check_written(&written, inserted, project)?;
         let (pack, name) = durable_pack(&written, name)?;
         let pack_dir = repo_path.join("objects/pack");
-        crate::durable::create_dir_all(&pack_dir)?;
+        crate::fs::durable::create_dir_all(&pack_dir)?;
         let file_name = pack
             .file_name()
             .ok_or_else(|| Error::internal("the new pack has no file name"))?;
@@ -309,7 +309,7 @@ impl Vault {
             fs::rename(&from, target.with_extension(ext))
                 .map_err(|e| Error::io("move", &from, e))?;
         }
-        crate::durable::sync_dir(&pack_dir)?;
+        crate::fs::durable::sync_dir(&pack_dir)?;
         Ok((target, name))
     }
 
@@ -324,7 +324,8 @@ impl Vault {
         old: &[PathBuf],
         new_pack: &Path,
     ) -> Result<bool> {
-        let Some(_no_backup) = crate::durable::FileLock::try_acquire(&self.histories_lock(), true)?
+        let Some(_no_backup) =
+            crate::fs::durable::FileLock::try_acquire(&self.histories_lock(), true)?
         else {
             tracing::debug!("a backup reads the histories; old packs are removed next time");
             return Ok(false);
@@ -341,7 +342,7 @@ impl Vault {
                 }
             }
         }
-        crate::durable::sync_dir(&pack_dir)?;
+        crate::fs::durable::sync_dir(&pack_dir)?;
         remove_packed_loose_objects(&repo_path.join("objects"), &new_pack.with_extension("idx"))?;
         Ok(true)
     }
@@ -356,10 +357,10 @@ fn durable_pack(written: &Path, name: String) -> Result<(PathBuf, String)> {
     for ext in ["pack", "idx"] {
         let path = written.with_extension(ext);
         let f = fs::File::open(&path).map_err(|e| Error::io("open", &path, e))?;
-        crate::durable::sync_file(&f, &path)?;
+        crate::fs::durable::sync_file(&f, &path)?;
     }
     let pack_dir = written.parent().unwrap_or(Path::new("."));
-    crate::durable::sync_dir(pack_dir)?;
+    crate::fs::durable::sync_dir(pack_dir)?;
     match kura_gitpack::with_offset_deltas(written)? {
         Some(info) => {
             let name = info.name.trim_start_matches("pack-").to_string();

@@ -12,8 +12,8 @@ use git2::{Oid, Repository};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fs::durable;
 use crate::history::snapshot::SnapshotOptions;
 use crate::history::{self, TreeFile, Trigger, Version};
 use crate::job::Job;
@@ -203,7 +203,7 @@ impl VaultReader {
         let repo_path = self.history_path(&p.id);
         let repo = self.open_history(&p)?;
         let id = history::resolve(&repo, version.unwrap_or("latest"))?;
-        crate::names::refuse_unsafe_version(&repo, id)?;
+        crate::fs::names::refuse_unsafe_version(&repo, id)?;
         let files = history::files_of(&repo, id)?;
         let created = durable::claim_empty_dir(dest, "export")?;
         let refs: Vec<&TreeFile> = files.iter().collect();
@@ -230,7 +230,7 @@ impl VaultReader {
         let (target, target_files, latest) = {
             let repo = self.open_history(&p)?;
             let target = history::resolve(&repo, version)?;
-            crate::names::refuse_unsafe_version(&repo, target)?;
+            crate::fs::names::refuse_unsafe_version(&repo, target)?;
             let latest: HashMap<String, (Oid, u32)> = match history::head(&repo)? {
                 Some(head) => history::files_of(&repo, head)?
                     .into_iter()
@@ -295,7 +295,7 @@ impl Vault {
         let target = {
             let repo = history::open(&repo_path)?;
             let target = history::resolve(&repo, version)?;
-            crate::names::refuse_unsafe_version(&repo, target)?;
+            crate::fs::names::refuse_unsafe_version(&repo, target)?;
             target
         };
         let safety = self.record_version(
@@ -369,7 +369,7 @@ impl Vault {
     ) -> Result<RestoreReport> {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
-        let rel = crate::names::argument(path)?;
+        let rel = crate::fs::names::argument(path)?;
         let rel = rel.as_str();
         let full = crate::files::resolve_inside(&p.path, rel, true)?;
         let repo_path = self.history_path(&p.id);
@@ -388,7 +388,7 @@ impl Vault {
                 })?;
             // A link is written back only when it stays inside the project (see `links`).
             if file.mode == 0o120000 {
-                crate::names::refuse_unsafe_version(&repo, target)?;
+                crate::fs::names::refuse_unsafe_version(&repo, target)?;
             }
             (target, file)
         };

@@ -146,7 +146,7 @@ impl VaultReader {
         let Some(head) = history::head(&repo)? else {
             return Ok(Vec::new());
         };
-        let path = crate::names::argument(path)?;
+        let path = crate::fs::names::argument(path)?;
         let path = path.as_str();
         let entry_of = |c: &git2::Commit<'_>| -> Result<Option<(Oid, i32)>> {
             match c.tree()?.get_path(std::path::Path::new(path)) {
@@ -196,7 +196,7 @@ impl VaultReader {
         let from_id = history::resolve(&repo, from)?;
         let to_id = history::resolve(&repo, to.unwrap_or("latest"))?;
         let prefix = match path.filter(|s| !s.trim_matches('/').is_empty()) {
-            Some(s) => Some(crate::names::argument(s)?),
+            Some(s) => Some(crate::fs::names::argument(s)?),
             None => None,
         };
         let prefix = prefix.as_deref();

@@ -16,12 +16,12 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use self::workspace::check_name;
 use crate::catalog;
-use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fs::durable;
+use crate::fs::staging::Staging;
 use crate::history;
 use crate::history::snapshot::SnapshotOptions;
 use crate::job::Job;
-use crate::staging::Staging;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 
@@ -490,7 +490,7 @@ impl Vault {
     pub(crate) fn unique_project_folder_for(
         &self,
         name: &str,
-        staging: Option<&crate::staging::Staging>,
+        staging: Option<&crate::fs::staging::Staging>,
     ) -> Result<PathBuf> {
         // The folder is named after the project: a name too long for it is refused first.
         check_name("project", name)?;

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::durable;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fs::durable;
 use crate::job::Job;
 use crate::project::workspace::check_name;
 use crate::vault::Vault;

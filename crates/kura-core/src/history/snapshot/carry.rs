@@ -34,7 +34,7 @@ pub(super) fn carry_unreadable(previous: &FxHashMap<String, CachedFile>, draft: 
                     .any(|(i, _)| unread.contains(&path[..i]));
             if !is_unread
                 || present.contains(path.as_str())
-                || crate::names::check_stored(path).is_err()
+                || crate::fs::names::check_stored(path).is_err()
                 // A link is skipped only when it leads out of the project: not kept either.
                 || (c.mode == 0o120000 && unread.contains(path.as_str()))
             {

@@ -15,8 +15,8 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::durable::{self, FileLock};
 use crate::error::{Error, Result};
+use crate::fs::durable::{self, FileLock};
 
 const OWNER: &str = ".owner";
 const CLAIMS: &str = ".claims";

@@ -296,7 +296,8 @@ impl<'r> HistoryCheck<'r> {
         for (path, _) in links {
             let link = Path::new(path);
             let target = &targets[link];
-            if let Err(why) = crate::links::resolve_link(link, target, &|p| targets.get(p).cloned())
+            if let Err(why) =
+                crate::fs::links::resolve_link(link, target, &|p| targets.get(p).cloned())
             {
                 return Ok(Some(UnsafePath {
                     path: path.clone(),
