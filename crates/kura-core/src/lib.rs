@@ -24,9 +24,7 @@ mod archive;
 pub mod author;
 mod catalog;
 mod changes;
-mod cleanup;
 pub mod config;
-mod discard;
 mod error;
 mod files;
 mod fs;
@@ -37,12 +35,11 @@ mod job;
 mod model;
 mod pointer;
 mod project;
-mod quota;
 mod rawframe;
 mod records;
-mod stats;
+mod upkeep;
+mod usage;
 mod vault;
-mod verify;
 
 pub use archive::{sha256_of as sha256_file, ArchiveInfo, ArchiveVerifyReport, ExtractReport};
 #[doc(hidden)]
@@ -55,9 +52,6 @@ pub use archive::cold::ColdCopy;
 pub use archive::export::{ExportedVersion, EXPORT_ZSTD_LEVEL};
 pub use archive::import::ImportArchiveOptions;
 pub use changes::{Changes, CHANGE_LOG_SECS};
-pub use cleanup::{
-    CleanupCategory, CleanupCategoryReport, CleanupItem, CleanupOptions, CleanupReport,
-};
 pub use config::{parse_rate, AutoSnapshot, ByteSize, Config, NetworkConfig};
 pub use error::{Error, ErrorKind, Result};
 pub use files::upload::Upload;
@@ -78,11 +72,14 @@ pub use model::{
 };
 pub use project::template::Template;
 pub use project::workspace::{check_project_name, Workspace};
-pub use quota::{DiskSpace, QuotaLevel, QuotaStatus, QuotaUsage};
 pub use records::{
     CollectionInfo, CollectionSettings, Record, RecordDelete, RecordFilter, RecordOp,
     RecordOpResult, RecordPage, RecordPut, RecordQuery, Records, VAULT_SCOPE,
 };
-pub use stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};
+pub use upkeep::cleanup::{
+    CleanupCategory, CleanupCategoryReport, CleanupItem, CleanupOptions, CleanupReport,
+};
+pub use upkeep::verify::{GcReport, Problem, VerifyReport};
+pub use usage::quota::{DiskSpace, QuotaLevel, QuotaStatus, QuotaUsage};
+pub use usage::stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};
 pub use vault::{ChunkHold, Clock, SystemClock, Vault, VaultReader, DEFAULT_WORKSPACE};
-pub use verify::{GcReport, Problem, VerifyReport};

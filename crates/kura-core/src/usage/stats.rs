@@ -157,7 +157,7 @@ pub struct Stats {
     /// Usage over time (up to 365 samples, oldest first).
     pub growth: Vec<UsageSample>,
     /// Usage against the quotas, with warnings at 80% and 90%.
-    pub quota: crate::quota::QuotaStatus,
+    pub quota: crate::usage::quota::QuotaStatus,
 }
 
 impl Stats {
