@@ -35,7 +35,6 @@ mod job;
 mod model;
 mod pointer;
 mod project;
-mod rawframe;
 mod records;
 mod upkeep;
 mod usage;

@@ -12,13 +12,13 @@ use git2::Oid;
 use tempfile::NamedTempFile;
 
 use super::bundle::{bundle_failed, Bundle};
+use super::rawframe;
 use super::streams::{write_error, StopWriter};
 use super::tail::Tail;
 use super::tunables::WRITE_BUFFER;
 use super::{plain_header, ArchiveMetadata, BUNDLE_MISSING};
 use crate::error::{Error, Result};
 use crate::job::Job;
-use crate::rawframe;
 use crate::vault::Vault;
 
 /// The first frame: the head of the tar stream, then the bundle and its padding.

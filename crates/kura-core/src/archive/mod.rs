@@ -23,7 +23,7 @@
 //! Writing streams into a temp file in the destination folder, then fsync, rename, fsync the
 //! folder. The zstd stream is a sequence of frames (`tar --zstd` and `zstd -d` read them as one
 //! stream): the first holds `metadata.json` and the history bundle in stored blocks (git has
-//! deflated it already; see [`crate::rawframe`]), written by one thread while another
+//! deflated it already; see [`crate::archive::rawframe`]), written by one thread while another
 //! compresses the rest (multithreaded zstd, with a checksum) into the frames after it. A
 //! cancelled or failed archive leaves no file and the project untouched. The SHA-256 of the file is recorded in the catalog
 //! (`sha256sum` checks it without Kura) and checked again by unarchive and verify.
@@ -55,6 +55,7 @@ mod frames;
 pub(crate) mod import;
 mod large_files;
 mod prepare;
+mod rawframe;
 mod record;
 mod restore;
 mod streams;

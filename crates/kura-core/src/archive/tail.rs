@@ -12,13 +12,13 @@ use git2::{Oid, Repository};
 
 use super::folder::FolderEntry;
 use super::large_files::{self, history_pointers};
+use super::rawframe::Publishing;
 use super::streams::{write_error, CountWriter, FileReader, Progress};
 use super::{plain_header, ArchiveMetadata, BUNDLE_MISSING};
 use crate::error::{Error, Result};
 use crate::job::Job;
 use crate::model::Project;
 use crate::pointer::Pointer;
-use crate::rawframe::Publishing;
 use crate::vault::Vault;
 
 /// The tar stream of the tail, counted before and after compression.
