@@ -21,7 +21,6 @@
 //! ```
 
 mod archive;
-pub mod author;
 mod catalog;
 mod changes;
 pub mod config;
@@ -33,7 +32,6 @@ mod history;
 pub mod human;
 mod job;
 mod model;
-mod pointer;
 mod project;
 mod records;
 mod upkeep;
@@ -57,6 +55,7 @@ pub use files::upload::Upload;
 pub use files::{FileEntry, FilePreview, FileState, PreviewKind, SkippedFile, UploadReport};
 pub use fs::durable::FileLock;
 pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
+pub use history::author;
 pub use history::repack::{RepackReport, MANY_PACKS, REPACK_AFTER_IDLE_SECS};
 pub use history::restore::{RestorePlan, RestoreReport};
 pub use history::snapshot::{SnapshotOptions, SnapshotReport};

@@ -61,7 +61,7 @@ impl<'a> Bundle<'a> {
         out.write_all(&self.header).map_err(|e| bundle_failed(&e))?;
         let copied = self
             .pack
-            .write(crate::pointer::MAGIC, out)
+            .write(crate::history::pointer::MAGIC, out)
             .map_err(|e| bundle_failed(&e))?;
         let mut candidates: HashSet<Oid> = HashSet::new();
         for id in copied.marked.iter().chain(&copied.deltas) {

@@ -11,8 +11,8 @@ use git2::{ObjectType, Oid, Repository};
 
 use crate::error::{Error, Result};
 use crate::history;
+use crate::history::pointer::Pointer;
 use crate::job::Job;
-use crate::pointer::Pointer;
 use crate::vault::Vault;
 
 /// Every distinct chunk pointer in the history from `head`, with the path it has in the

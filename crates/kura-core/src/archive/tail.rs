@@ -16,9 +16,9 @@ use super::rawframe::Publishing;
 use super::streams::{write_error, CountWriter, FileReader, Progress};
 use super::{plain_header, ArchiveMetadata, BUNDLE_MISSING};
 use crate::error::{Error, Result};
+use crate::history::pointer::Pointer;
 use crate::job::Job;
 use crate::model::Project;
-use crate::pointer::Pointer;
 use crate::vault::Vault;
 
 /// The tar stream of the tail, counted before and after compression.

@@ -1,8 +1,12 @@
 //! Each project's history is a bare git repository: versions are commits on `refs/heads/main`.
 //! This room holds what happens to versions: they are written ([`snapshot`]), listed and
-//! compared ([`versions`]), brought back ([`restore`]) and packed tight ([`repack`]). This file
-//! reads them: versions, their files, and references to them.
+//! compared ([`versions`]), brought back ([`restore`]) and packed tight ([`repack`]); who made
+//! one is [`author`], and the text git keeps in place of a file held in the chunk store is a
+//! [`pointer`]. This file reads them: versions, their files, and references to them.
 
+// `pub`: lib.rs re-exports it as `kura_core::author`.
+pub mod author;
+pub(crate) mod pointer;
 pub(crate) mod repack;
 pub(crate) mod restore;
 pub(crate) mod snapshot;

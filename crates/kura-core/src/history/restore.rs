@@ -14,10 +14,10 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable;
+use crate::history::pointer::Pointer;
 use crate::history::snapshot::SnapshotOptions;
 use crate::history::{self, TreeFile, Trigger, Version};
 use crate::job::Job;
-use crate::pointer::Pointer;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 

@@ -6,8 +6,8 @@ use git2::{Oid, Repository};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::history::pointer::Pointer;
 use crate::history::{self, ChangeCounts, TreeFile, Version};
-use crate::pointer::Pointer;
 use crate::vault::VaultReader;
 
 /// How a file differs between two versions.

@@ -11,9 +11,9 @@ use crate::catalog;
 use crate::error::{ErrorKind, Result};
 use crate::fs::names;
 use crate::history;
+use crate::history::pointer::Pointer;
 use crate::job::Job;
 use crate::model::Project;
-use crate::pointer::Pointer;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 

@@ -166,7 +166,7 @@ fn author_line(author: &str) -> Result<String> {
     if a.contains('<') && a.ends_with('>') {
         Ok(a.to_string())
     } else if a.is_empty() {
-        Ok(crate::author::person())
+        Ok(crate::history::author::person())
     } else {
         Ok(format!("{} <>", a.replace(['<', '>'], "")))
     }

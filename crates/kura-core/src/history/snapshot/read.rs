@@ -20,8 +20,8 @@ use super::{Context, Draft, Entry};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::files::{EntryKind, ScannedFile, SkippedFile};
+use crate::history::pointer::Pointer;
 use crate::model::Layer;
-use crate::pointer::Pointer;
 
 /// The files to read, by where they go.
 struct Split<'f> {

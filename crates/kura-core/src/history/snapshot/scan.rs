@@ -7,8 +7,8 @@ use super::Context;
 use crate::error::{Error, ErrorKind, Result};
 use crate::files::{self, Scan};
 use crate::history;
+use crate::history::pointer::Pointer;
 use crate::model::{CachedFile, Layer};
-use crate::pointer::Pointer;
 
 /// What the scan found in the folder, and what the previous version held.
 pub(super) struct Scanned {
