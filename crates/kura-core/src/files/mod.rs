@@ -141,6 +141,7 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
             skipped: Vec::new(),
             found: &found,
             out: &skipped,
+            folder: None,
         };
         Box::new(move |res| {
             match res {
@@ -164,7 +165,7 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
                     }
                     let is_link = ft.is_some_and(|t| t.is_symlink());
                     if is_link || ft.is_some_and(|t| t.is_file()) {
-                        match to_scanned(root, entry.path(), is_link) {
+                        match to_scanned(root, entry.path(), is_link, &mut mine.folder) {
                             Ok(f) => mine.files.push(f),
                             Err(s) => mine.skipped.push(s),
                         }
@@ -260,6 +261,67 @@ struct Collected<'a> {
     skipped: Vec<SkippedFile>,
     found: &'a Mutex<Vec<ScannedFile>>,
     out: &'a Mutex<Vec<SkippedFile>>,
+    /// The folder of the file this thread read last.
+    folder: Option<OpenFolder>,
+}
+
+/// A folder held open, so the files in it are looked at by name (`fstatat`): the kernel then
+/// walks the folder's path once, not once per file in it, which was most of an unchanged
+/// snapshot's time on a deep tree. A walker thread reads one folder's files one after the other,
+/// so keeping the last one open is enough.
+struct OpenFolder {
+    path: PathBuf,
+    fd: rustix::fd::OwnedFd,
+}
+
+/// The stat data of `path` (not following a link), read by its name in its folder, which is
+/// opened once and kept in `folder`; by the whole path when the folder cannot be opened.
+fn stat_in_folder(folder: &mut Option<OpenFolder>, path: &Path) -> std::io::Result<FileStat> {
+    let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+        return fs::symlink_metadata(path).map(|md| FileStat::of(&md));
+    };
+    if folder.as_ref().is_none_or(|f| f.path != parent) {
+        use rustix::fs::{Mode, OFlags};
+        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        *folder = rustix::fs::open(parent, flags, Mode::empty())
+            .ok()
+            .map(|fd| OpenFolder {
+                path: parent.to_path_buf(),
+                fd,
+            });
+    }
+    let Some(open) = folder else {
+        return fs::symlink_metadata(path).map(|md| FileStat::of(&md));
+    };
+    let st = rustix::fs::statat(&open.fd, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
+    Ok(FileStat {
+        size: st.st_size as u64,
+        mtime_ns: st.st_mtime as i64 * 1_000_000_000 + st.st_mtime_nsec as i64,
+        ctime_ns: st.st_ctime as i64 * 1_000_000_000 + st.st_ctime_nsec as i64,
+        inode: st.st_ino as u64,
+        mode: st.st_mode as u32,
+    })
+}
+
+/// What a scan keeps of a file's stat data.
+struct FileStat {
+    size: u64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+    inode: u64,
+    mode: u32,
+}
+
+impl FileStat {
+    fn of(md: &fs::Metadata) -> FileStat {
+        FileStat {
+            size: md.len(),
+            mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
+            ctime_ns: md.ctime() * 1_000_000_000 + md.ctime_nsec(),
+            inode: md.ino(),
+            mode: md.permissions().mode(),
+        }
+    }
 }
 
 impl Drop for Collected<'_> {
@@ -296,6 +358,7 @@ fn to_scanned(
     root: &Path,
     path: &Path,
     is_link: bool,
+    folder: &mut Option<OpenFolder>,
 ) -> std::result::Result<ScannedFile, SkippedFile> {
     let rel_path = path.strip_prefix(root).unwrap_or(path);
     // The folders above were checked on the way down; this is the file's own name, and the
@@ -316,7 +379,7 @@ fn to_scanned(
                 .reason(),
         });
     };
-    let md = fs::symlink_metadata(path).map_err(|e| SkippedFile {
+    let st = stat_in_folder(folder, path).map_err(|e| SkippedFile {
         path: rel.to_string(),
         reason: e.to_string(),
     })?;
@@ -327,11 +390,11 @@ fn to_scanned(
         } else {
             EntryKind::File
         },
-        size: md.len(),
-        mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
-        ctime_ns: md.ctime() * 1_000_000_000 + md.ctime_nsec(),
-        inode: md.ino(),
-        executable: md.permissions().mode() & 0o111 != 0,
+        size: st.size,
+        mtime_ns: st.mtime_ns,
+        ctime_ns: st.ctime_ns,
+        inode: st.inode,
+        executable: st.mode & 0o111 != 0,
     })
 }
 
