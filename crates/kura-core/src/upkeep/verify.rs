@@ -2,6 +2,7 @@
 //! a problem affects; `gc` removes chunks no version references.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::{mpsc, Mutex};
 
 use git2::{ObjectType, Oid, Repository};
 use kura_chunkstore::ChunkId;
@@ -109,47 +110,130 @@ fn walk_history(repo: &Repository, project: &Project, hashes: Hashes, job: &Job)
             return Ok(w);
         }
     };
-    let mut history_walk = HistoryWalk {
-        repo,
-        odb: repo.odb()?,
-        project,
-        hashes,
-        seen_trees: HashSet::new(),
-        seen_blobs: HashMap::new(),
-        walked: w,
-    };
-    let mut walk = repo.revwalk()?;
-    if let Err(e) = walk.push(head) {
-        history_walk.walked.problems.push(history_problem(
+    // The blobs (most of a history's bytes) are read and hashed by readers of their own, each
+    // with its own handle on the repository, while this thread walks the versions and their
+    // trees.
+    let (jobs, queue) = mpsc::channel::<Oid>();
+    let queue = Mutex::new(queue);
+    let (answers, results) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let path = repo.path();
+        for _ in 0..blob_readers() {
+            let (queue, answers) = (&queue, answers.clone());
+            scope.spawn(move || read_blobs(path, queue, answers, hashes, job));
+        }
+        drop(answers);
+        let mut history_walk = HistoryWalk {
+            repo,
+            odb: repo.odb()?,
             project,
-            vec![head.to_string()[..10].to_string()],
-            vec![],
-            format!("the latest version cannot be read: {}", e.message()),
-        ));
-        return Ok(history_walk.walked);
-    }
-    for id in walk {
-        job.check()?;
-        let id = match id {
-            Ok(id) => id,
-            Err(e) => {
-                history_walk.walked.problems.push(history_problem(
-                    project,
-                    vec![],
-                    vec![],
-                    format!("the list of versions is damaged: {}", e.message()),
-                ));
-                break;
-            }
+            hashes,
+            seen_trees: HashSet::new(),
+            seen_blobs: HashMap::new(),
+            visits: Vec::new(),
+            jobs: Some(jobs),
+            results,
+            walked: w,
         };
-        history_walk.walk_version(id);
+        let mut walk = repo.revwalk()?;
+        if let Err(e) = walk.push(head) {
+            history_walk.walked.problems.push(history_problem(
+                project,
+                vec![head.to_string()[..10].to_string()],
+                vec![],
+                format!("the latest version cannot be read: {}", e.message()),
+            ));
+            return Ok(history_walk.finish());
+        }
+        for id in walk {
+            job.check()?;
+            let id = match id {
+                Ok(id) => id,
+                Err(e) => {
+                    history_walk.walked.problems.push(history_problem(
+                        project,
+                        vec![],
+                        vec![],
+                        format!("the list of versions is damaged: {}", e.message()),
+                    ));
+                    break;
+                }
+            };
+            history_walk.walk_version(id);
+        }
+        let mut w = history_walk.finish();
+        job.check()?;
+        for (_, users) in w.chunk_users.values_mut() {
+            users.sort();
+            users.dedup();
+        }
+        Ok(w)
+    })
+}
+
+/// How many threads read a history's blobs.
+fn blob_readers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
+}
+
+/// A blob reader: reads and (when asked) hashes each blob `queue` gives it, with its own handle
+/// on the repository at `path`, until the queue closes; after a cancel it answers without
+/// reading.
+fn read_blobs(
+    path: &std::path::Path,
+    queue: &Mutex<mpsc::Receiver<Oid>>,
+    answers: mpsc::Sender<(Oid, BlobRead)>,
+    hashes: Hashes,
+    job: &Job,
+) {
+    let repo = Repository::open(path).map_err(|e| e.message().to_string());
+    let odb = repo
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|r| r.odb().map_err(|e| e.message().to_string()));
+    loop {
+        let next = queue.lock().unwrap_or_else(|p| p.into_inner()).recv();
+        let Ok(oid) = next else {
+            return;
+        };
+        let read = match &odb {
+            _ if job.is_cancelled() => BlobRead::Unreadable("the check was cancelled".into()),
+            Ok(odb) => read_blob(odb, oid, hashes),
+            Err(e) => BlobRead::Unreadable(e.clone()),
+        };
+        if answers.send((oid, read)).is_err() {
+            return;
+        }
     }
-    let mut w = history_walk.walked;
-    for (_, users) in w.chunk_users.values_mut() {
-        users.sort();
-        users.dedup();
+}
+
+/// What reading one blob found.
+enum BlobRead {
+    /// A file's content.
+    Plain,
+    /// A pointer to chunks: (chunk, its length).
+    Pointer(Vec<(ChunkId, u32)>),
+    /// A pointer that cannot be decoded, and why.
+    BadPointer(String),
+    /// It cannot be read (or does not match its id), and why.
+    Unreadable(String),
+}
+
+/// Reads the blob `oid`, hashing it when asked, and decodes it when it is a pointer.
+fn read_blob(odb: &git2::Odb<'_>, oid: Oid, hashes: Hashes) -> BlobRead {
+    match read_object(odb, oid, hashes) {
+        Ok(obj) => {
+            let data = obj.data();
+            if !Pointer::is_pointer(data) {
+                return BlobRead::Plain;
+            }
+            match Pointer::decode(data) {
+                Ok(p) => BlobRead::Pointer(p.chunks.iter().map(|c| (c.id, c.len)).collect()),
+                Err(e) => BlobRead::BadPointer(e.to_string()),
+            }
+        }
+        Err(e) => BlobRead::Unreadable(e),
     }
-    Ok(w)
 }
 
 /// A problem of the project's history: in `versions` (short ids), affecting `paths`.
@@ -177,9 +261,24 @@ struct HistoryWalk<'r> {
     hashes: Hashes,
     /// Trees read already.
     seen_trees: HashSet<Oid>,
-    /// Blobs read already, and whether each is a pointer.
-    seen_blobs: HashMap<Oid, bool>,
+    /// Blobs seen already: sent to a reader, or read (and whether each is a pointer).
+    seen_blobs: HashMap<Oid, Blob>,
+    /// Where blobs that are pointers, or may be (not read yet), appear, in the walk's order:
+    /// (blob, version short id, path).
+    visits: Vec<(Oid, String, String)>,
+    /// The readers' queue; closed by `finish`.
+    jobs: Option<mpsc::Sender<Oid>>,
+    /// What the readers found.
+    results: mpsc::Receiver<(Oid, BlobRead)>,
     walked: Walked,
+}
+
+/// A blob the walk has seen.
+enum Blob {
+    /// Sent to a reader; first seen at `path` in the version `short`.
+    Sent { short: String, path: String },
+    /// Read; whether it is a pointer.
+    Read { pointer: bool },
 }
 
 impl<'r> HistoryWalk<'r> {
@@ -275,67 +374,81 @@ impl<'r> HistoryWalk<'r> {
         }
     }
 
-    /// Visits the blob `oid` at `path` in the version `short`: reads it on its first visit, and
-    /// records where it is used when it is a pointer.
+    /// Visits the blob `oid` at `path` in the version `short`: sends it to a reader on its first
+    /// visit, and keeps where it appears while it may be a pointer.
     fn visit_blob(&mut self, short: &str, oid: Oid, path: String) {
-        let is_pointer = match self.seen_blobs.get(&oid) {
-            Some(p) => *p,
-            None => {
-                let is_pointer = self.read_blob(short, oid, &path);
-                self.seen_blobs.insert(oid, is_pointer);
-                is_pointer
-            }
-        };
-        if is_pointer {
-            self.walked
-                .pointer_uses
-                .entry(oid)
-                .or_default()
-                .push((short.to_string(), path));
+        while let Ok((oid, read)) = self.results.try_recv() {
+            self.found(oid, read);
         }
+        match self.seen_blobs.get(&oid) {
+            Some(Blob::Read { pointer: false }) => return,
+            Some(_) => {}
+            None => {
+                let sent = self.jobs.as_ref().is_some_and(|q| q.send(oid).is_ok());
+                self.seen_blobs.insert(
+                    oid,
+                    Blob::Sent {
+                        short: short.to_string(),
+                        path: path.clone(),
+                    },
+                );
+                if !sent {
+                    self.found(oid, BlobRead::Unreadable("no reader took it".into()));
+                }
+            }
+        }
+        self.visits.push((oid, short.to_string(), path));
     }
 
-    /// Reads the blob `oid` (first seen at `path` in the version `short`) and, when it is a
-    /// pointer, records it as a user of each of its chunks. Returns whether it is a pointer; a
-    /// blob that cannot be read, or a pointer that cannot be decoded, is a problem.
-    fn read_blob(&mut self, short: &str, oid: Oid, path: &str) -> bool {
-        match read_object(&self.odb, oid, self.hashes) {
-            Ok(obj) => {
-                self.walked.objects += 1;
-                let data = obj.data();
-                if !Pointer::is_pointer(data) {
-                    return false;
-                }
-                match Pointer::decode(data) {
-                    Ok(p) => {
-                        for c in p.chunks {
-                            self.walked
-                                .chunk_users
-                                .entry(c.id)
-                                .or_insert_with(|| (c.len, Vec::new()))
-                                .1
-                                .push(oid);
-                        }
-                    }
-                    Err(e) => self.walked.problems.push(history_problem(
-                        self.project,
-                        vec![short.to_string()],
-                        vec![path.to_string()],
-                        e.to_string(),
-                    )),
+    /// Takes in what a reader found of the blob `oid`: a pointer records its chunks' users; a
+    /// blob that cannot be read, or a pointer that cannot be decoded, is a problem of the
+    /// version and path where it was first seen.
+    fn found(&mut self, oid: Oid, read: BlobRead) {
+        let Some(Blob::Sent { short, path }) = self.seen_blobs.remove(&oid) else {
+            return;
+        };
+        let problem = |message| history_problem(self.project, vec![short], vec![path], message);
+        let pointer = match read {
+            BlobRead::Plain => false,
+            BlobRead::Pointer(chunks) => {
+                for (id, len) in chunks {
+                    let users = self.walked.chunk_users.entry(id);
+                    users.or_insert_with(|| (len, Vec::new())).1.push(oid);
                 }
                 true
             }
-            Err(e) => {
-                self.walked.problems.push(history_problem(
-                    self.project,
-                    vec![short.to_string()],
-                    vec![path.to_string()],
-                    format!("the file's content cannot be read: {e}"),
-                ));
-                false
+            BlobRead::BadPointer(e) => {
+                self.walked.problems.push(problem(e));
+                true
+            }
+            BlobRead::Unreadable(e) => {
+                let message = format!("the file's content cannot be read: {e}");
+                self.walked.problems.push(problem(message));
+                self.seen_blobs.insert(oid, Blob::Read { pointer: false });
+                return;
+            }
+        };
+        self.walked.objects += 1;
+        self.seen_blobs.insert(oid, Blob::Read { pointer });
+    }
+
+    /// Closes the readers' queue, takes in what they found, and keeps where each pointer
+    /// appears.
+    fn finish(mut self) -> Walked {
+        self.jobs = None;
+        while let Ok((oid, read)) = self.results.recv() {
+            self.found(oid, read);
+        }
+        for (oid, short, path) in std::mem::take(&mut self.visits) {
+            if matches!(
+                self.seen_blobs.get(&oid),
+                Some(Blob::Read { pointer: true })
+            ) {
+                let uses = self.walked.pointer_uses.entry(oid).or_default();
+                uses.push((short, path));
             }
         }
+        self.walked
     }
 }
 
