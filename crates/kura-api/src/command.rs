@@ -280,6 +280,8 @@ impl Api {
         })
     }
 
+    /// The plan of the command whose words are `verb`, with `rest` read as its `arg`: one stage
+    /// per kind of argument.
     fn plan_with(
         &self,
         verb: &str,
@@ -290,187 +292,209 @@ impl Api {
     ) -> ApiResult<CommandPlan> {
         let workspace = self.vault.current_workspace()?.name;
         match arg {
-            Arg::Nothing if !rest.is_empty() => Ok(CommandPlan::incomplete(
-                String::new(),
-                Some(format!("'{verb}' takes nothing after it")),
-                vec![CommandCompletion {
-                    text: verb.to_string(),
-                    label: example.to_string(),
-                }],
-            )),
-            Arg::Nothing => Ok(match verb {
-                "snapshot changed" => CommandPlan::ready(
-                    CommandAction::SnapshotChanged,
-                    format!(
-                        "Take a version of every project in '{workspace}' whose folder changed"
-                    ),
-                    false,
-                ),
-                _ => CommandPlan::ready(
-                    CommandAction::StorageStatus,
-                    "Show where the space goes".into(),
-                    false,
-                ),
-            }),
-            Arg::NewProject => {
-                if rest.is_empty() {
-                    return Ok(CommandPlan::incomplete(
-                        format!("Keep typing: {example}"),
-                        None,
-                        Vec::new(),
-                    ));
-                }
-                let name = match check_project_name(rest) {
-                    Ok(name) => name,
-                    Err(e) => {
-                        return Ok(CommandPlan::incomplete(
-                            String::new(),
-                            Some(e.message().to_string()),
-                            Vec::new(),
-                        ))
-                    }
-                };
-                if self
-                    .vault
-                    .project(&name)
-                    .is_ok_and(|p| p.workspace == workspace)
-                {
-                    return Ok(CommandPlan::incomplete(
-                        String::new(),
-                        Some(format!(
-                            "a project named '{name}' exists already in '{workspace}'"
-                        )),
-                        Vec::new(),
-                    ));
-                }
-                Ok(CommandPlan::ready(
-                    CommandAction::CreateProject { name: name.clone() },
-                    format!("Create the empty project '{name}' in '{workspace}'"),
-                    false,
-                ))
+            Arg::Nothing => Ok(plan_nothing(verb, example, rest, &workspace)),
+            Arg::NewProject => Ok(self.plan_new_project(example, rest, &workspace)),
+            Arg::Workspace => self.plan_workspace(verb, example, rest),
+            Arg::Target => self.plan_target(verb, rest),
+            Arg::Project(states) => {
+                self.plan_project(verb, states, example, rest, None, &workspace)
             }
-            Arg::Workspace => {
-                let all = self.vault.workspaces()?;
-                if let Some(ws) = all.iter().find(|w| w.name.eq_ignore_ascii_case(rest)) {
-                    let preview = if ws.active {
-                        format!("Stay in '{}' (it is the active workspace)", ws.name)
-                    } else {
-                        format!(
-                            "Switch to the workspace '{}' ({} projects)",
-                            ws.name, ws.project_count
-                        )
-                    };
-                    return Ok(CommandPlan::ready(
-                        CommandAction::SwitchWorkspace {
-                            workspace: ws.name.clone(),
-                        },
-                        preview,
-                        false,
-                    ));
-                }
-                let names = matching(all.iter().map(|w| w.name.as_str()), rest);
-                let problem = (!rest.is_empty() && names.is_empty())
-                    .then(|| format!("no workspace named '{rest}'"));
-                Ok(CommandPlan::incomplete(
-                    format!("Keep typing: {example}"),
-                    problem,
-                    completions(&names, |n| format!("{verb} {n}")),
-                ))
-            }
-            Arg::Target => {
-                let rest = after(rest, "to").unwrap_or(rest);
-                let targets = self.backups().targets()?;
-                if targets.is_empty() {
-                    return Ok(CommandPlan::incomplete(
-                        String::new(),
-                        Some("no backup target is set up; add one in Backups".into()),
-                        Vec::new(),
-                    ));
-                }
-                if rest.is_empty() {
-                    let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
-                    return Ok(CommandPlan::ready(
-                        CommandAction::BackUpNow { target: None },
-                        format!("Back the vault up now to {}", names.join(", ")),
-                        false,
-                    ));
-                }
-                if let Some(t) = targets.iter().find(|t| t.name.eq_ignore_ascii_case(rest)) {
-                    return Ok(CommandPlan::ready(
-                        CommandAction::BackUpNow {
-                            target: Some(t.name.clone()),
-                        },
-                        format!(
-                            "Back the vault up now to '{}' ({})",
-                            t.name,
-                            t.location.describe()
-                        ),
-                        false,
-                    ));
-                }
-                let names = matching(targets.iter().map(|t| t.name.as_str()), rest);
-                let problem = names
-                    .is_empty()
-                    .then(|| format!("no backup target named '{rest}'"));
-                Ok(CommandPlan::incomplete(
-                    String::new(),
-                    problem,
-                    completions(&names, |n| format!("{verb} to {n}")),
-                ))
-            }
-            Arg::Project(states) | Arg::ProjectOrHere(states) => {
-                let rest = match verb {
-                    "list files" => after(rest, "of")
-                        .or_else(|| after(rest, "in"))
-                        .unwrap_or(rest),
-                    _ => rest,
-                };
-                let candidates = self.vault.projects(&ProjectFilter {
-                    sort: ProjectSort::Updated,
-                    ..Default::default()
-                })?;
-                let fits = |p: &Project| states.contains(&p.status);
-                let chosen: Option<Project> = if rest.is_empty() {
-                    match (arg, here) {
-                        (Arg::ProjectOrHere(_), Some(id)) => {
-                            self.vault.project(id).ok().filter(|p| fits(p))
-                        }
-                        _ => None,
-                    }
-                } else {
-                    candidates
-                        .iter()
-                        .find(|p| p.name.eq_ignore_ascii_case(rest) && fits(p))
-                        .map(|p| (**p).clone())
-                };
-                if let Some(p) = chosen {
-                    return Ok(project_plan(verb, p));
-                }
-                let fitting: Vec<&str> = candidates
-                    .iter()
-                    .filter(|p| fits(p))
-                    .map(|p| p.name.as_str())
-                    .collect();
-                let names = matching(fitting.iter().copied(), rest);
-                let problem = if !rest.is_empty() && names.is_empty() {
-                    let which = match states {
-                        [ProjectStatus::Active] => "active project",
-                        [ProjectStatus::Archived] => "archived project",
-                        _ => "project",
-                    };
-                    Some(format!("no {which} named '{rest}' in '{workspace}'"))
-                } else if fitting.is_empty() {
-                    Some(format!("'{workspace}' has no project to {verb}"))
-                } else {
-                    None
-                };
-                Ok(CommandPlan::incomplete(
-                    format!("Keep typing: {example}"),
-                    problem,
-                    completions(&names, |n| format!("{verb} {n}")),
-                ))
+            Arg::ProjectOrHere(states) => {
+                self.plan_project(verb, states, example, rest, here, &workspace)
             }
         }
+    }
+
+    /// "create project NAME": a name no project of `workspace` has.
+    fn plan_new_project(&self, example: &str, rest: &str, workspace: &str) -> CommandPlan {
+        if rest.is_empty() {
+            return CommandPlan::incomplete(format!("Keep typing: {example}"), None, Vec::new());
+        }
+        let name = match check_project_name(rest) {
+            Ok(name) => name,
+            Err(e) => {
+                return CommandPlan::incomplete(
+                    String::new(),
+                    Some(e.message().to_string()),
+                    Vec::new(),
+                )
+            }
+        };
+        if self
+            .vault
+            .project(&name)
+            .is_ok_and(|p| p.workspace == workspace)
+        {
+            return CommandPlan::incomplete(
+                String::new(),
+                Some(format!(
+                    "a project named '{name}' exists already in '{workspace}'"
+                )),
+                Vec::new(),
+            );
+        }
+        CommandPlan::ready(
+            CommandAction::CreateProject { name: name.clone() },
+            format!("Create the empty project '{name}' in '{workspace}'"),
+            false,
+        )
+    }
+
+    /// "switch to WORKSPACE": a workspace by its name, any case.
+    fn plan_workspace(&self, verb: &str, example: &str, rest: &str) -> ApiResult<CommandPlan> {
+        let all = self.vault.workspaces()?;
+        if let Some(ws) = all.iter().find(|w| w.name.eq_ignore_ascii_case(rest)) {
+            let preview = if ws.active {
+                format!("Stay in '{}' (it is the active workspace)", ws.name)
+            } else {
+                format!(
+                    "Switch to the workspace '{}' ({} projects)",
+                    ws.name, ws.project_count
+                )
+            };
+            return Ok(CommandPlan::ready(
+                CommandAction::SwitchWorkspace {
+                    workspace: ws.name.clone(),
+                },
+                preview,
+                false,
+            ));
+        }
+        let names = matching(all.iter().map(|w| w.name.as_str()), rest);
+        let problem =
+            (!rest.is_empty() && names.is_empty()).then(|| format!("no workspace named '{rest}'"));
+        Ok(CommandPlan::incomplete(
+            format!("Keep typing: {example}"),
+            problem,
+            completions(&names, |n| format!("{verb} {n}")),
+        ))
+    }
+
+    /// "back up now [to TARGET]": every backup target, or one by its name.
+    fn plan_target(&self, verb: &str, rest: &str) -> ApiResult<CommandPlan> {
+        let rest = after(rest, "to").unwrap_or(rest);
+        let targets = self.backups().targets()?;
+        if targets.is_empty() {
+            return Ok(CommandPlan::incomplete(
+                String::new(),
+                Some("no backup target is set up; add one in Backups".into()),
+                Vec::new(),
+            ));
+        }
+        if rest.is_empty() {
+            let names: Vec<&str> = targets.iter().map(|t| t.name.as_str()).collect();
+            return Ok(CommandPlan::ready(
+                CommandAction::BackUpNow { target: None },
+                format!("Back the vault up now to {}", names.join(", ")),
+                false,
+            ));
+        }
+        if let Some(t) = targets.iter().find(|t| t.name.eq_ignore_ascii_case(rest)) {
+            return Ok(CommandPlan::ready(
+                CommandAction::BackUpNow {
+                    target: Some(t.name.clone()),
+                },
+                format!(
+                    "Back the vault up now to '{}' ({})",
+                    t.name,
+                    t.location.describe()
+                ),
+                false,
+            ));
+        }
+        let names = matching(targets.iter().map(|t| t.name.as_str()), rest);
+        let problem = names
+            .is_empty()
+            .then(|| format!("no backup target named '{rest}'"));
+        Ok(CommandPlan::incomplete(
+            String::new(),
+            problem,
+            completions(&names, |n| format!("{verb} to {n}")),
+        ))
+    }
+
+    /// A command on a project in one of `states`, named in `rest`, or when `rest` is empty
+    /// the one on screen (`here`, given only to the commands that take it).
+    fn plan_project(
+        &self,
+        verb: &str,
+        states: &[ProjectStatus],
+        example: &str,
+        rest: &str,
+        here: Option<&str>,
+        workspace: &str,
+    ) -> ApiResult<CommandPlan> {
+        let rest = match verb {
+            "list files" => after(rest, "of")
+                .or_else(|| after(rest, "in"))
+                .unwrap_or(rest),
+            _ => rest,
+        };
+        let candidates = self.vault.projects(&ProjectFilter {
+            sort: ProjectSort::Updated,
+            ..Default::default()
+        })?;
+        let fits = |p: &Project| states.contains(&p.status);
+        let chosen: Option<Project> = if rest.is_empty() {
+            here.and_then(|id| self.vault.project(id).ok().filter(|p| fits(p)))
+        } else {
+            candidates
+                .iter()
+                .find(|p| p.name.eq_ignore_ascii_case(rest) && fits(p))
+                .map(|p| (**p).clone())
+        };
+        if let Some(p) = chosen {
+            return Ok(project_plan(verb, p));
+        }
+        let fitting: Vec<&str> = candidates
+            .iter()
+            .filter(|p| fits(p))
+            .map(|p| p.name.as_str())
+            .collect();
+        let names = matching(fitting.iter().copied(), rest);
+        let problem = if !rest.is_empty() && names.is_empty() {
+            let which = match states {
+                [ProjectStatus::Active] => "active project",
+                [ProjectStatus::Archived] => "archived project",
+                _ => "project",
+            };
+            Some(format!("no {which} named '{rest}' in '{workspace}'"))
+        } else if fitting.is_empty() {
+            Some(format!("'{workspace}' has no project to {verb}"))
+        } else {
+            None
+        };
+        Ok(CommandPlan::incomplete(
+            format!("Keep typing: {example}"),
+            problem,
+            completions(&names, |n| format!("{verb} {n}")),
+        ))
+    }
+}
+
+/// A command that takes nothing after its words ("snapshot changed", "storage status").
+fn plan_nothing(verb: &str, example: &str, rest: &str, workspace: &str) -> CommandPlan {
+    if !rest.is_empty() {
+        return CommandPlan::incomplete(
+            String::new(),
+            Some(format!("'{verb}' takes nothing after it")),
+            vec![CommandCompletion {
+                text: verb.to_string(),
+                label: example.to_string(),
+            }],
+        );
+    }
+    match verb {
+        "snapshot changed" => CommandPlan::ready(
+            CommandAction::SnapshotChanged,
+            format!("Take a version of every project in '{workspace}' whose folder changed"),
+            false,
+        ),
+        _ => CommandPlan::ready(
+            CommandAction::StorageStatus,
+            "Show where the space goes".into(),
+            false,
+        ),
     }
 }
 
