@@ -79,6 +79,48 @@ struct Inner {
     keys: HashMap<String, (String, String)>,
 }
 
+impl Inner {
+    /// The operation a request with `key` started already, if it is still remembered; a key
+    /// first sent with another request is refused.
+    fn started_with(&self, key: &IdempotencyKey) -> ApiResult<Option<Operation>> {
+        let Some((first, request)) = self.keys.get(&key.key) else {
+            return Ok(None);
+        };
+        if *request != key.request {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "the Idempotency-Key '{}' was sent with another request first ({}); a key stands for one request, so send a new key for this one",
+                    key.key,
+                    request.split(' ').take(2).collect::<Vec<_>>().join(" ")
+                ),
+            )
+            .about(crate::SubjectKind::Field, "Idempotency-Key"));
+        }
+        Ok(self.ops.get(first).map(|entry| entry.op.clone()))
+    }
+
+    /// Takes `id` for a new operation: refused while an operation of that id runs. An id used
+    /// again names the new operation from now on: a key that named the finished one no longer
+    /// answers with this one (which may be of another kind).
+    fn take_id(&mut self, id: &str) -> ApiResult<()> {
+        if self
+            .ops
+            .get(id)
+            .is_some_and(|e| e.op.state == OpState::Running)
+        {
+            return Err(ApiError::new(
+                ErrorCode::Conflict,
+                format!("operation {id} is already running"),
+            ));
+        }
+        if self.ops.contains_key(id) {
+            self.keys.retain(|_, (first, _)| first.as_str() != id);
+        }
+        Ok(())
+    }
+}
+
 /// An idempotency key as a caller sent it, with the request it came with: a key stands for one
 /// request, so the same key with another request is refused rather than answered with the
 /// first request's operation.
@@ -157,59 +199,13 @@ impl Operations {
     ) -> ApiResult<Operation> {
         let mut inner = self.lock();
         if let Some(key) = &idempotency_key {
-            if let Some((first, request)) = inner.keys.get(&key.key) {
-                if *request != key.request {
-                    return Err(ApiError::new(
-                        ErrorCode::Conflict,
-                        format!(
-                            "the Idempotency-Key '{}' was sent with another request first ({}); a key stands for one request, so send a new key for this one",
-                            key.key,
-                            request.split(' ').take(2).collect::<Vec<_>>().join(" ")
-                        ),
-                    )
-                    .about(crate::SubjectKind::Field, "Idempotency-Key"));
-                }
-                if let Some(entry) = inner.ops.get(first) {
-                    return Ok(entry.op.clone());
-                }
+            if let Some(first) = inner.started_with(key)? {
+                return Ok(first);
             }
         }
-        let id = match id {
-            Some(id) if !valid_id(&id) => {
-                return Err(ApiError::new(
-                    ErrorCode::InvalidInput,
-                    "an operation id is 1 to 64 letters, digits, '-', '_' or '.'",
-                ))
-            }
-            Some(id) => id,
-            None => format!(
-                "op-{}-{}",
-                now_ms(),
-                self.counter.fetch_add(1, Ordering::Relaxed)
-            ),
-        };
-        if inner
-            .ops
-            .get(&id)
-            .is_some_and(|e| e.op.state == OpState::Running)
-        {
-            return Err(ApiError::new(
-                ErrorCode::Conflict,
-                format!("operation {id} is already running"),
-            ));
-        }
-        // An id used again names the new operation from now on: a key that named the finished
-        // one no longer answers with this one (which may be of another kind).
-        if inner.ops.contains_key(&id) {
-            inner.keys.retain(|_, (first, _)| *first != id);
-        }
-        let weak: Weak<Operations> = Arc::downgrade(self);
-        let progress_id = id.clone();
-        let job = Job::with_progress(move |p| {
-            if let Some(ops) = weak.upgrade() {
-                ops.progressed(&progress_id, p);
-            }
-        });
+        let id = self.new_id(id)?;
+        inner.take_id(&id)?;
+        let job = self.job_of(&id);
         let op = Operation {
             id: id.clone(),
             kind: kind.to_string(),
@@ -240,8 +236,51 @@ impl Operations {
         drop(inner);
         self.events
             .emit("operation.started", project_id, to_json(&op));
+        if let Err(err) = self.run_on_thread(kind, id, job, work) {
+            self.finish(&op.id, Err(err.clone()));
+            return Err(err);
+        }
+        Ok(op)
+    }
+
+    /// The id of a new operation: the caller's (`id`), or one made up.
+    fn new_id(&self, id: Option<String>) -> ApiResult<String> {
+        match id {
+            Some(id) if !valid_id(&id) => Err(ApiError::new(
+                ErrorCode::InvalidInput,
+                "an operation id is 1 to 64 letters, digits, '-', '_' or '.'",
+            )),
+            Some(id) => Ok(id),
+            None => Ok(format!(
+                "op-{}-{}",
+                now_ms(),
+                self.counter.fetch_add(1, Ordering::Relaxed)
+            )),
+        }
+    }
+
+    /// The job of operation `id`: its progress reports go to the operation.
+    fn job_of(self: &Arc<Self>, id: &str) -> Job {
+        let weak: Weak<Operations> = Arc::downgrade(self);
+        let progress_id = id.to_string();
+        Job::with_progress(move |p| {
+            if let Some(ops) = weak.upgrade() {
+                ops.progressed(&progress_id, p);
+            }
+        })
+    }
+
+    /// Runs `work` on a thread of its own, then sends its last progress and records its
+    /// outcome as the end of operation `id`.
+    fn run_on_thread<T: Serialize>(
+        self: &Arc<Self>,
+        kind: &str,
+        id: String,
+        job: Job,
+        work: impl FnOnce(&Job) -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<()> {
         let ops = self.clone();
-        let spawned = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name(format!("kura-op-{kind}"))
             .spawn(move || {
                 let outcome = work(&job).and_then(|value| {
@@ -250,13 +289,9 @@ impl Operations {
                 });
                 ops.flush_sink(&id);
                 ops.finish(&id, outcome);
-            });
-        if let Err(e) = spawned {
-            let err = ApiError::internal(format!("no thread for the operation: {e}"));
-            self.finish(&op.id, Err(err.clone()));
-            return Err(err);
-        }
-        Ok(op)
+            })
+            .map(drop)
+            .map_err(|e| ApiError::internal(format!("no thread for the operation: {e}")))
     }
 
     /// Runs `work` as an operation like [`Operations::start_with_sink`], and blocks until it
