@@ -171,102 +171,127 @@ fn launch_with(
     folder: &Path,
     editor: Option<&str>,
 ) -> ApiResult<Launch> {
-    let launch = |program: PathBuf, args: Vec<OsString>| Launch {
+    match with {
+        OpenWith::Folder => file_manager(env, folder),
+        OpenWith::Editor => editor_launch(env, folder, editor),
+        OpenWith::Terminal => terminal(env, folder),
+    }
+}
+
+/// `program` with `args`, started in `folder`.
+fn launch(program: PathBuf, args: Vec<OsString>, folder: &Path) -> Launch {
+    Launch {
         program,
         args,
         dir: folder.to_path_buf(),
-    };
-    let folder_arg = || vec![folder.as_os_str().to_owned()];
-    let file_manager = || {
-        env.find(default_opener())
-            .map(|p| launch(p, folder_arg()))
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::Unavailable,
-                    format!(
-                        "cannot open {}: {} is not installed; install xdg-utils, or open the folder yourself",
-                        folder.display(),
-                        default_opener()
-                    ),
-                )
-            })
-    };
-    match with {
-        OpenWith::Folder => file_manager(),
-        OpenWith::Editor => {
-            match editor.map(str::trim) {
-                Some(SYSTEM_EDITOR) => return file_manager(),
-                Some(chosen) => {
-                    let mut words = chosen.split_whitespace();
-                    let program = words.next().unwrap_or_default();
-                    let found = env.find(program).ok_or_else(|| {
-                        ApiError::new(
-                            ErrorCode::Unavailable,
-                            format!(
-                                "the editor chosen in Settings › App ({program}) is not installed; choose another there"
-                            ),
-                        )
-                    })?;
-                    let mut args: Vec<OsString> = words.map(OsString::from).collect();
-                    args.push(folder.as_os_str().to_owned());
-                    return Ok(launch(found, args));
-                }
-                None => {}
-            }
-            for var in ["VISUAL", "EDITOR"] {
-                let Some(value) = env.var(var) else { continue };
-                // "code --wait" and the like: the program and its own arguments.
-                let mut words = value.split_whitespace();
-                let Some(program) = words.next() else {
-                    continue;
-                };
-                let base = program.rsplit('/').next().unwrap_or(program);
-                if TERMINAL_EDITORS.contains(&base) {
-                    continue;
-                }
-                if let Some(p) = env.find(program) {
-                    let mut args: Vec<OsString> = words
-                        .filter(|w| *w != "--wait" && *w != "-w")
-                        .map(OsString::from)
-                        .collect();
-                    args.push(folder.as_os_str().to_owned());
-                    return Ok(launch(p, args));
-                }
-            }
-            if let Some(p) = WINDOW_EDITORS.iter().find_map(|(n, _)| env.find(n)) {
-                return Ok(launch(p, folder_arg()));
-            }
-            file_manager()
+    }
+}
+
+/// The desktop's default application for folders, on `folder`.
+fn file_manager(env: &Environment, folder: &Path) -> ApiResult<Launch> {
+    env.find(default_opener())
+        .map(|p| launch(p, vec![folder.as_os_str().to_owned()], folder))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unavailable,
+                format!(
+                    "cannot open {}: {} is not installed; install xdg-utils, or open the folder yourself",
+                    folder.display(),
+                    default_opener()
+                ),
+            )
+        })
+}
+
+/// The editor on `folder`: the one chosen in Settings › App (`editor`), else the one of
+/// `$VISUAL` or `$EDITOR` that opens a window, else the first editor with a window on `PATH`,
+/// else the file manager.
+fn editor_launch(env: &Environment, folder: &Path, editor: Option<&str>) -> ApiResult<Launch> {
+    match editor.map(str::trim) {
+        Some(SYSTEM_EDITOR) => return file_manager(env, folder),
+        Some(chosen) => return chosen_editor(env, folder, chosen),
+        None => {}
+    }
+    if let Some(found) = editor_of_environment(env, folder) {
+        return Ok(found);
+    }
+    if let Some(p) = WINDOW_EDITORS.iter().find_map(|(n, _)| env.find(n)) {
+        return Ok(launch(p, vec![folder.as_os_str().to_owned()], folder));
+    }
+    file_manager(env, folder)
+}
+
+/// The editor chosen in Settings › App: a program and its own arguments, then the folder.
+fn chosen_editor(env: &Environment, folder: &Path, chosen: &str) -> ApiResult<Launch> {
+    let mut words = chosen.split_whitespace();
+    let program = words.next().unwrap_or_default();
+    let found = env.find(program).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::Unavailable,
+            format!(
+                "the editor chosen in Settings › App ({program}) is not installed; choose another there"
+            ),
+        )
+    })?;
+    let mut args: Vec<OsString> = words.map(OsString::from).collect();
+    args.push(folder.as_os_str().to_owned());
+    Ok(launch(found, args, folder))
+}
+
+/// The editor `$VISUAL` or `$EDITOR` names, the first that is installed and is not one that
+/// needs a terminal.
+fn editor_of_environment(env: &Environment, folder: &Path) -> Option<Launch> {
+    for var in ["VISUAL", "EDITOR"] {
+        let Some(value) = env.var(var) else { continue };
+        // "code --wait" and the like: the program and its own arguments.
+        let mut words = value.split_whitespace();
+        let Some(program) = words.next() else {
+            continue;
+        };
+        let base = program.rsplit('/').next().unwrap_or(program);
+        if TERMINAL_EDITORS.contains(&base) {
+            continue;
         }
-        OpenWith::Terminal => {
-            let found = env
-                .find("x-terminal-emulator")
-                .or_else(|| env.var("TERMINAL").and_then(|t| env.find(t.trim())))
-                .or_else(|| TERMINALS.iter().find_map(|n| env.find(n)))
-                .ok_or_else(|| {
-                    ApiError::new(
-                        ErrorCode::Unavailable,
-                        "no terminal found: install one (gnome-terminal, konsole, xterm, ...) or set TERMINAL to the one you use",
-                    )
-                })?;
-            let name = found
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            // Started in the folder; the terminals that keep one server process for all their
-            // windows are told the folder too.
-            let args = match name.as_str() {
-                "gnome-terminal" | "xfce4-terminal" => {
-                    let mut a = OsString::from("--working-directory=");
-                    a.push(folder.as_os_str());
-                    vec![a]
-                }
-                "konsole" => vec!["--workdir".into(), folder.as_os_str().to_owned()],
-                _ => vec![],
-            };
-            Ok(launch(found, args))
+        if let Some(p) = env.find(program) {
+            let mut args: Vec<OsString> = words
+                .filter(|w| *w != "--wait" && *w != "-w")
+                .map(OsString::from)
+                .collect();
+            args.push(folder.as_os_str().to_owned());
+            return Some(launch(p, args, folder));
         }
     }
+    None
+}
+
+/// A terminal started in `folder`.
+fn terminal(env: &Environment, folder: &Path) -> ApiResult<Launch> {
+    let found = env
+        .find("x-terminal-emulator")
+        .or_else(|| env.var("TERMINAL").and_then(|t| env.find(t.trim())))
+        .or_else(|| TERMINALS.iter().find_map(|n| env.find(n)))
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unavailable,
+                "no terminal found: install one (gnome-terminal, konsole, xterm, ...) or set TERMINAL to the one you use",
+            )
+        })?;
+    let name = found
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Started in the folder; the terminals that keep one server process for all their
+    // windows are told the folder too.
+    let args = match name.as_str() {
+        "gnome-terminal" | "xfce4-terminal" => {
+            let mut a = OsString::from("--working-directory=");
+            a.push(folder.as_os_str());
+            vec![a]
+        }
+        "konsole" => vec!["--workdir".into(), folder.as_os_str().to_owned()],
+        _ => vec![],
+    };
+    Ok(launch(found, args, folder))
 }
 
 /// An editor Settings › App offers.
