@@ -318,47 +318,73 @@ fn header(description: &str) -> Value {
     json!({ "description": description, "schema": { "type": "string" } })
 }
 
-/// The headers the server reads and writes on `method path`.
-fn document_headers(path: &str, method: &str, op: &mut Value) {
-    let mut params: Vec<Value> = Vec::new();
-    let add_header = |op: &mut Value, status: &str, name: &str, description: &str| {
-        let response = op.get_mut("responses").and_then(|r| r.get_mut(status));
-        if let Some(r) = response.and_then(Value::as_object_mut) {
-            let headers = r.entry("headers").or_insert_with(|| json!({}));
-            headers[name] = header(description);
-        }
-    };
-    if op.get("responses").and_then(|r| r.get("202")).is_some() {
-        params.push(header_param(
-            "Idempotency-Key",
-            "Makes the request safe to retry: a second request with the same key (within a day) answers the first one's operation instead of starting another. A key stands for one request: the same key with another method, path, query or body is refused (409 `conflict`).",
-        ));
-        params.push(header_param_matching(
-            "Kura-Operation-Id",
-            "The id the operation gets (1 to 64 letters, digits, `-`, `_` and `.`); a request reusing a running operation's id answers that operation.",
-            "^[A-Za-z0-9._-]{1,64}$",
-        ));
-        add_header(
-            op,
-            "202",
-            "Location",
-            "The operation's URL: `/v1/operations/{id}`.",
-        );
+/// Adds the response header `name` to `op`'s response `status`, when it has that response.
+fn add_response_header(op: &mut Value, status: &str, name: &str, description: &str) {
+    let response = op.get_mut("responses").and_then(|r| r.get_mut(status));
+    if let Some(r) = response.and_then(Value::as_object_mut) {
+        let headers = r.entry("headers").or_insert_with(|| json!({}));
+        headers[name] = header(description);
     }
+}
+
+/// The headers the server reads and writes on `method path`: those of every long operation,
+/// the CSRF header of a write from a browser session, then those of single routes.
+fn document_headers(path: &str, method: &str, op: &mut Value) {
+    let mut params = long_operation_headers(op);
     if method != "get" && method != "head" {
         params.push(header_param(
             "X-Kura-CSRF",
             "With a browser session (the `kura_session` cookie) only: the value of the `kura_csrf` cookie. Not needed with a bearer token.",
         ));
     }
+    params.extend(route_headers(path, method, op));
+    if params.is_empty() {
+        return;
+    }
+    let list = op
+        .as_object_mut()
+        .map(|o| o.entry("parameters").or_insert_with(|| json!([])));
+    if let Some(Value::Array(list)) = list {
+        list.extend(params);
+    }
+}
+
+/// A long operation's (one that answers 202): the idempotency key and the operation id it
+/// takes, and the `Location` of the operation it answers.
+fn long_operation_headers(op: &mut Value) -> Vec<Value> {
+    if op.get("responses").and_then(|r| r.get("202")).is_none() {
+        return Vec::new();
+    }
+    add_response_header(
+        op,
+        "202",
+        "Location",
+        "The operation's URL: `/v1/operations/{id}`.",
+    );
+    vec![
+        header_param(
+            "Idempotency-Key",
+            "Makes the request safe to retry: a second request with the same key (within a day) answers the first one's operation instead of starting another. A key stands for one request: the same key with another method, path, query or body is refused (409 `conflict`).",
+        ),
+        header_param_matching(
+            "Kura-Operation-Id",
+            "The id the operation gets (1 to 64 letters, digits, `-`, `_` and `.`); a request reusing a running operation's id answers that operation.",
+            "^[A-Za-z0-9._-]{1,64}$",
+        ),
+    ]
+}
+
+/// The header parameters of single routes (ranges of a file, a record's ETag), with the
+/// response headers and bodies that go with them. A table: one arm per route.
+fn route_headers(path: &str, method: &str, op: &mut Value) -> Vec<Value> {
     match (method, path) {
         ("get", "/v1/projects/{id}/files/{path}") => {
-            params.push(header_param(
+            add_response_header(op, "206", "Content-Range", "`bytes START-END/SIZE`");
+            add_response_header(op, "200", "Accept-Ranges", "`bytes`");
+            vec![header_param(
                 "Range",
                 "`bytes=START-END` (one range): answers 206 with that part.",
-            ));
-            add_header(op, "206", "Content-Range", "`bytes START-END/SIZE`");
-            add_header(op, "200", "Accept-Ranges", "`bytes`");
+            )]
         }
         ("put", "/v1/projects/{id}/files/{path}") => {
             // No body is an empty file.
@@ -369,73 +395,74 @@ fn document_headers(path: &str, method: &str, op: &mut Value) {
                     json!("The file's whole new content, as raw bytes (none: an empty file)."),
                 );
             }
+            Vec::new()
         }
         ("get", "/v1/projects/{id}/records/{collection}/{key}")
         | ("get", "/v1/records/{collection}/{key}") => {
-            params.push(header_param(
-                "If-None-Match",
-                "The record's ETag: answers 304 while the record is unchanged.",
-            ));
-            add_header(
+            add_response_header(
                 op,
                 "200",
                 "ETag",
                 "The record's revision, for `If-Match` and `If-None-Match`.",
             );
+            vec![header_param(
+                "If-None-Match",
+                "The record's ETag: answers 304 while the record is unchanged.",
+            )]
         }
         ("put", "/v1/projects/{id}/records/{collection}/{key}")
         | ("put", "/v1/records/{collection}/{key}") => {
-            params.push(header_param_matching(
-                "If-Match",
-                "The ETag of the revision read (`\"42\"`): the write is refused with 409 when the record changed since.",
-                "^\\s*(W/)?\"?[0-9]+\"?\\s*$",
-            ));
-            params.push(header_param_matching(
-                "If-None-Match",
-                "`*`: the write is refused with 409 when the record exists.",
-                "^\\*$",
-            ));
-            add_header(op, "200", "ETag", "The record's new revision.");
+            add_response_header(op, "200", "ETag", "The record's new revision.");
+            vec![
+                header_param_matching(
+                    "If-Match",
+                    "The ETag of the revision read (`\"42\"`): the write is refused with 409 when the record changed since.",
+                    "^\\s*(W/)?\"?[0-9]+\"?\\s*$",
+                ),
+                header_param_matching(
+                    "If-None-Match",
+                    "`*`: the write is refused with 409 when the record exists.",
+                    "^\\*$",
+                ),
+            ]
         }
         ("get", "/v1/projects/{id}/export.tar.zst") => {
-            add_header(
+            add_response_header(
                 op,
                 "200",
                 "Content-Disposition",
                 "`attachment; filename=\"<project>-<version>.tar.zst\"`",
             );
+            Vec::new()
         }
         ("get", "/v1/events") => {
-            // `?format=ndjson`: the same events, one JSON object a line.
-            let ok = op.get_mut("responses").and_then(|r| r.get_mut("200"));
-            if let Some(content) = ok
-                .and_then(|r| r.get_mut("content"))
-                .and_then(Value::as_object_mut)
-            {
-                if let Some(schema) = content
-                    .values()
-                    .next()
-                    .and_then(|c| c.get("schema"))
-                    .cloned()
-                {
-                    content.insert("application/x-ndjson".into(), json!({ "schema": schema }));
-                    content.insert(
-                        "text/event-stream".into(),
-                        json!({ "schema": sse_message(schema) }),
-                    );
-                }
-            }
+            event_stream_bodies(op);
+            Vec::new()
         }
-        _ => {}
+        _ => Vec::new(),
     }
-    if params.is_empty() {
-        return;
-    }
-    let list = op
-        .as_object_mut()
-        .map(|o| o.entry("parameters").or_insert_with(|| json!([])));
-    if let Some(Value::Array(list)) = list {
-        list.extend(params);
+}
+
+/// `GET /v1/events` answers its events as NDJSON (`?format=ndjson`, one JSON object a line)
+/// and as Server-Sent Events too.
+fn event_stream_bodies(op: &mut Value) {
+    let ok = op.get_mut("responses").and_then(|r| r.get_mut("200"));
+    if let Some(content) = ok
+        .and_then(|r| r.get_mut("content"))
+        .and_then(Value::as_object_mut)
+    {
+        if let Some(schema) = content
+            .values()
+            .next()
+            .and_then(|c| c.get("schema"))
+            .cloned()
+        {
+            content.insert("application/x-ndjson".into(), json!({ "schema": schema }));
+            content.insert(
+                "text/event-stream".into(),
+                json!({ "schema": sse_message(schema) }),
+            );
+        }
     }
 }
 
