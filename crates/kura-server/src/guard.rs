@@ -130,13 +130,43 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// The guard, as an axum middleware.
+/// The guard, as an axum middleware: the host, the site the request comes from, a CORS
+/// preflight, then the caller; the handler's answer gets the CORS headers of a configured
+/// origin.
 pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
-    let headers = req.headers();
-    // 1. Host: exactly one of ours, or the request was meant for another name (rebinding). Two
-    // Host headers are a request that means two things to two readers: refused whatever they say.
+    if let Err(refusal) = check_host(&state, req.headers()) {
+        return refusal.into_response();
+    }
+    let cors_origin = match check_site(&state, req.headers()) {
+        Ok(cors_origin) => cors_origin,
+        Err(refusal) => return refusal.into_response(),
+    };
+    // CORS preflight, for configured origins only.
+    if req.method() == Method::OPTIONS {
+        let Some(o) = cors_origin else {
+            return HttpError::forbidden("no CORS is configured for this origin").into_response();
+        };
+        let mut res = StatusCode::NO_CONTENT.into_response();
+        add_cors(res.headers_mut(), &o);
+        return res;
+    }
+    if let Err(refusal) = admit_caller(&state, &mut req).await {
+        return refusal.into_response();
+    }
+    let mut res = next.run(req).await;
+    if let Some(o) = cors_origin {
+        add_cors(res.headers_mut(), &o);
+    }
+    res
+}
+
+/// The Host: exactly one of ours, or the request was meant for another name (rebinding). Two
+/// Host headers are a request that means two things to two readers: refused whatever they say.
+fn check_host(state: &AppState, headers: &HeaderMap) -> HttpResult<()> {
     if headers.get_all(header::HOST).iter().nth(1).is_some() {
-        return HttpError::bad_request("the request has more than one Host header").into_response();
+        return Err(HttpError::bad_request(
+            "the request has more than one Host header",
+        ));
     }
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let host_ok = match host {
@@ -144,17 +174,22 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
         None => state.doors.allow_missing_host,
     };
     if !host_ok {
-        return HttpError::new(
+        return Err(HttpError::new(
             HttpErrorCode::Misdirected,
             format!(
                 "this server does not answer to host '{}' (it answers to {})",
                 host.unwrap_or(""),
                 state.doors.hosts.join(", ")
             ),
-        )
-        .into_response();
+        ));
     }
-    // 2. Origin: our own, or one configured for CORS; anything else is another site.
+    Ok(())
+}
+
+/// The site the request comes from: an Origin of our own or one configured for CORS (anything
+/// else is another site), and no browser saying it comes from another site. The origin
+/// configured for CORS, if it is one.
+fn check_site(state: &AppState, headers: &HeaderMap) -> HttpResult<Option<String>> {
     let origin = headers
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok())
@@ -169,40 +204,35 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
                 || o.eq_ignore_ascii_case(&format!("https://{h}"))
         });
         if !own && cors_origin.is_none() {
-            return HttpError::forbidden(format!(
+            return Err(HttpError::forbidden(format!(
                 "requests from the web page at {o} are refused (not this server's own origin)"
-            ))
-            .into_response();
+            )));
         }
     }
-    // 3. A browser saying the request comes from another site.
     let cross_site = headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.eq_ignore_ascii_case("cross-site"));
     if cross_site && cors_origin.is_none() {
-        return HttpError::forbidden("cross-site requests are refused").into_response();
+        return Err(HttpError::forbidden("cross-site requests are refused"));
     }
-    // CORS preflight, for configured origins only.
-    if req.method() == Method::OPTIONS {
-        let Some(o) = cors_origin else {
-            return HttpError::forbidden("no CORS is configured for this origin").into_response();
-        };
-        let mut res = StatusCode::NO_CONTENT.into_response();
-        add_cors(res.headers_mut(), &o);
-        return res;
-    }
-    // 4. The caller.
+    Ok(cors_origin)
+}
+
+/// The caller: a token or a session whose scope allows the request (put in the request for
+/// the handlers), or none on a public path. A wrong or missing one is answered after the
+/// failed attempt's delay.
+async fn admit_caller(state: &AppState, req: &mut Request) -> HttpResult<()> {
     let path = req.uri().path().to_string();
     let public = is_public(req.method(), &path);
     let client = client_key(req.extensions());
-    let caller = match identify(&state, req.headers(), req.method()) {
+    let caller = match identify(state, req.headers(), req.method()) {
         Ok(c) => c,
         Err(e) if e.code == HttpErrorCode::Unauthorized && public => None,
         Err(e) if e.code == HttpErrorCode::Unauthorized => {
-            return failed_attempt(&state, &client, e).await.into_response();
+            return Err(failed_attempt(state, &client, e).await);
         }
-        Err(e) => return e.into_response(),
+        Err(e) => return Err(e),
     };
     match caller {
         Some(c) => {
@@ -214,9 +244,7 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
             } else {
                 Scope::Write
             };
-            if let Err(e) = c.require(need) {
-                return e.into_response();
-            }
+            c.require(need)?;
             req.extensions_mut().insert(c);
         }
         None if public => {}
@@ -224,14 +252,10 @@ pub async fn guard(State(state): State<Arc<AppState>>, mut req: Request, next: N
             let e = auth::unauthorized(
                 "this needs 'Authorization: Bearer <token>' (see `kura serve token`)",
             );
-            return failed_attempt(&state, &client, e).await.into_response();
+            return Err(failed_attempt(state, &client, e).await);
         }
     }
-    let mut res = next.run(req).await;
-    if let Some(o) = cors_origin {
-        add_cors(res.headers_mut(), &o);
-    }
-    res
+    Ok(())
 }
 
 fn add_cors(headers: &mut HeaderMap, origin: &str) {
