@@ -69,6 +69,41 @@ struct Follow {
 }
 
 impl Follow {
+    /// Following the log from `asked` (`None`: only new events), the log's last id being `last`.
+    fn new(
+        api: Arc<Api>,
+        types: Vec<String>,
+        rx: tokio::sync::broadcast::Receiver<Event>,
+        stop: CancellationToken,
+        asked: Option<i64>,
+        last: i64,
+    ) -> Follow {
+        let (after, catch_up, reset) = match asked {
+            // Past the end: waiting for the log to reach it would be silence for as long.
+            Some(id) if id > last => (
+                last,
+                false,
+                Some(Item::Reset {
+                    since: id,
+                    last_id: last,
+                }),
+            ),
+            Some(id) => (id.max(0), true, None),
+            None => (last, false, None),
+        };
+        Follow {
+            api,
+            after,
+            types,
+            rx,
+            backlog: VecDeque::new(),
+            catch_up,
+            reset,
+            sent_at: tokio::time::Instant::now(),
+            stop,
+        }
+    }
+
     async fn next(&mut self) -> Option<Item> {
         if let Some(reset) = self.reset.take() {
             return Some(reset);
@@ -140,24 +175,8 @@ pub async fn events(
     headers: HeaderMap,
     Query(q): Query<EventsQuery>,
 ) -> HttpResult<Response> {
-    let last_event_id = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.trim()
-                .parse::<i64>()
-                .map_err(|_| HttpError::invalid("Last-Event-ID must be an event id (a number)"))
-        })
-        .transpose()?;
-    let types: Vec<String> = q
-        .types
-        .as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect();
+    let last_event_id = last_event_id(&headers)?;
+    let types = wanted_types(q.types.as_deref());
     let ndjson = q.format.as_deref() == Some("ndjson")
         || headers
             .get(header::ACCEPT)
@@ -169,45 +188,21 @@ pub async fn events(
     let last = tokio::task::spawn_blocking(move || api.events().last_id())
         .await
         .map_err(|e| HttpError::internal(e.to_string()))??;
-    let (after, catch_up, reset) = match last_event_id.or(q.since) {
-        // Past the end: waiting for the log to reach it would be silence for as long.
-        Some(id) if id > last => (
-            last,
-            false,
-            Some(Item::Reset {
-                since: id,
-                last_id: last,
-            }),
-        ),
-        Some(id) => (id.max(0), true, None),
-        None => (last, false, None),
-    };
-    let follow = Follow {
-        api: st.api.clone(),
-        after,
+    let follow = Follow::new(
+        st.api.clone(),
         types,
         rx,
-        backlog: VecDeque::new(),
-        catch_up,
-        reset,
-        sent_at: tokio::time::Instant::now(),
-        stop: st.stopping.clone(),
-    };
+        st.stopping.clone(),
+        last_event_id.or(q.since),
+        last,
+    );
     let items =
         futures_util::stream::unfold(
             follow,
             |mut f| async move { f.next().await.map(|i| (i, f)) },
         );
     if ndjson {
-        let lines = items.map(|item| {
-            let line = match item {
-                Item::Event(e) => serde_json::to_string(&e).unwrap_or_default() + "\n",
-                Item::Gap(since) => serde_json::json!({"id": 0, "at": now_ms(), "type": "gap", "project_id": null, "data": {"since": since}}).to_string() + "\n",
-                Item::Reset { since, last_id } => serde_json::json!({"id": 0, "at": now_ms(), "type": "reset", "project_id": null, "data": {"since": since, "last_id": last_id}}).to_string() + "\n",
-                Item::KeepAlive => "\n".to_string(),
-            };
-            Ok::<_, Infallible>(Bytes::from(line))
-        });
+        let lines = items.map(|item| Ok::<_, Infallible>(Bytes::from(ndjson_line(item))));
         return Ok((
             [
                 (header::CONTENT_TYPE, "application/x-ndjson"),
@@ -217,26 +212,65 @@ pub async fn events(
         )
             .into_response());
     }
-    let sse = items.map(|item| {
-        Ok::<_, Infallible>(match item {
-            Item::Event(e) => {
-                let mut ev = SseEvent::default().event(e.kind.clone());
-                if e.id > 0 {
-                    ev = ev.id(e.id.to_string());
-                }
-                ev.json_data(&e)
-                    .unwrap_or_else(|_| SseEvent::default().comment("unserializable event"))
-            }
-            Item::Gap(since) => SseEvent::default()
-                .event("gap")
-                .data(serde_json::json!({"since": since}).to_string()),
-            Item::Reset { since, last_id } => SseEvent::default()
-                .event("reset")
-                .data(serde_json::json!({"since": since, "last_id": last_id}).to_string()),
-            Item::KeepAlive => SseEvent::default().comment("keep-alive"),
-        })
-    });
+    let sse = items.map(|item| Ok::<_, Infallible>(sse_event(item)));
     Ok(([(header::CACHE_CONTROL, "no-store")], Sse::new(sse)).into_response())
+}
+
+/// The `Last-Event-ID` header's id, if sent.
+fn last_event_id(headers: &HeaderMap) -> HttpResult<Option<i64>> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.trim()
+                .parse::<i64>()
+                .map_err(|_| HttpError::invalid("Last-Event-ID must be an event id (a number)"))
+        })
+        .transpose()
+}
+
+/// The event types of `?types=` (comma-separated); none: all.
+fn wanted_types(types: Option<&str>) -> Vec<String> {
+    types
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// One line of the NDJSON stream: an event, a `gap` or `reset` object, or an empty line to
+/// keep the connection alive.
+fn ndjson_line(item: Item) -> String {
+    match item {
+        Item::Event(e) => serde_json::to_string(&e).unwrap_or_default() + "\n",
+        Item::Gap(since) => serde_json::json!({"id": 0, "at": now_ms(), "type": "gap", "project_id": null, "data": {"since": since}}).to_string() + "\n",
+        Item::Reset { since, last_id } => serde_json::json!({"id": 0, "at": now_ms(), "type": "reset", "project_id": null, "data": {"since": since, "last_id": last_id}}).to_string() + "\n",
+        Item::KeepAlive => "\n".to_string(),
+    }
+}
+
+/// One Server-Sent Event: an event with its id and type, a `gap` or a `reset`, or a
+/// keep-alive comment.
+fn sse_event(item: Item) -> SseEvent {
+    match item {
+        Item::Event(e) => {
+            let mut ev = SseEvent::default().event(e.kind.clone());
+            if e.id > 0 {
+                ev = ev.id(e.id.to_string());
+            }
+            ev.json_data(&e)
+                .unwrap_or_else(|_| SseEvent::default().comment("unserializable event"))
+        }
+        Item::Gap(since) => SseEvent::default()
+            .event("gap")
+            .data(serde_json::json!({"since": since}).to_string()),
+        Item::Reset { since, last_id } => SseEvent::default()
+            .event("reset")
+            .data(serde_json::json!({"since": since, "last_id": last_id}).to_string()),
+        Item::KeepAlive => SseEvent::default().comment("keep-alive"),
+    }
 }
 
 fn now_ms() -> i64 {
