@@ -1,9 +1,9 @@
 //! Checking the store: every indexed chunk (or a chosen set of them) and every pack's framing.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::File;
 
-use crate::pack::{self, ChunkFault};
+use crate::pack::{self, ChunkFault, FoundFile, PackEntry};
 use crate::{index, ChunkId, ChunkStore, Error};
 
 /// An indexed chunk that cannot be read back intact.
@@ -64,20 +64,36 @@ pub(crate) fn verify(
 ) -> Result<VerifyReport, Error> {
     let mut report = VerifyReport::default();
     let on_disk = pack::list_packs(&store.packs_dir)?.packs;
-    // The indexed packs to check; with `only`, the wanted rows of each (loaded here, as the
-    // packs holding them must be found anyway), else every row, loaded pack by pack below.
-    let (work, total) = {
+    let work = Work::of(store, only)?;
+    progress(0, work.total);
+    check_framing(store, &on_disk, &work, only.is_some(), &mut report)?;
+    check_chunks(store, &on_disk, &work, &mut report, progress)?;
+    progress(work.total, work.total);
+    Ok(report)
+}
+
+/// The indexed packs to check and the bytes their rows to check hold.
+struct Work {
+    /// Each pack with its wanted rows under `only` (loaded here, as the packs holding them
+    /// must be found anyway), else `None`: every row, loaded pack by pack when checked.
+    packs: Vec<(String, Option<Vec<PackEntry>>)>,
+    total: u64,
+}
+
+impl Work {
+    /// The packs holding the chunks of `only`, with those rows; every indexed pack when `None`.
+    fn of(store: &ChunkStore, only: Option<&HashSet<ChunkId>>) -> Result<Work, Error> {
         let db = store.db();
         match only {
             None => {
                 let packs = index::packs(&db)?;
-                (
-                    packs.into_iter().map(|p| (p, None)).collect::<Vec<_>>(),
-                    index::totals(&db)?.2,
-                )
+                Ok(Work {
+                    packs: packs.into_iter().map(|p| (p, None)).collect(),
+                    total: index::totals(&db)?.2,
+                })
             }
             Some(set) => {
-                let mut work = Vec::new();
+                let mut packs = Vec::new();
                 let mut total = 0u64;
                 for pack_id in index::packs(&db)? {
                     let rows: Vec<_> = index::pack_rows(&db, &pack_id)?
@@ -86,21 +102,29 @@ pub(crate) fn verify(
                         .collect();
                     if !rows.is_empty() {
                         total += rows.iter().map(|r| u64::from(r.stored_len)).sum::<u64>();
-                        work.push((pack_id, Some(rows)));
+                        packs.push((pack_id, Some(rows)));
                     }
                 }
-                (work, total)
+                Ok(Work { packs, total })
             }
         }
-    };
-    let mut done = 0u64;
-    progress(done, total);
+    }
+}
 
-    let indexed_set: BTreeSet<&String> = work.iter().map(|(id, _)| id).collect();
-    for (id, found) in &on_disk {
+/// Checks the header and trailer of every pack on disk (only the indexed ones to check when
+/// `only_wanted`), and lists the packs no index row refers to.
+fn check_framing(
+    store: &ChunkStore,
+    on_disk: &BTreeMap<String, FoundFile>,
+    work: &Work,
+    only_wanted: bool,
+    report: &mut VerifyReport,
+) -> Result<(), Error> {
+    let indexed_set: BTreeSet<&String> = work.packs.iter().map(|(id, _)| id).collect();
+    for (id, found) in on_disk {
         let indexed = indexed_set.contains(id);
         if !indexed {
-            if only.is_some() {
+            if only_wanted {
                 continue;
             }
             report.unindexed_packs.push(id.clone());
@@ -125,8 +149,19 @@ pub(crate) fn verify(
             });
         }
     }
+    Ok(())
+}
 
-    for (pack_id, wanted) in &work {
+/// Reads back every chunk to check, pack by pack, reporting progress in bytes.
+fn check_chunks(
+    store: &ChunkStore,
+    on_disk: &BTreeMap<String, FoundFile>,
+    work: &Work,
+    report: &mut VerifyReport,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<(), Error> {
+    let mut done = 0u64;
+    for (pack_id, wanted) in &work.packs {
         let rows = match wanted {
             Some(rows) => rows.clone(),
             None => index::pack_rows(&store.db(), pack_id)?,
@@ -157,9 +192,8 @@ pub(crate) fn verify(
                 });
             }
             done += u64::from(row.stored_len);
-            progress(done.min(total), total);
+            progress(done.min(work.total), work.total);
         }
     }
-    progress(total, total);
-    Ok(report)
+    Ok(())
 }
