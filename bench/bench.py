@@ -30,7 +30,7 @@ HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
 
 ALL_DATASETS = ["docs", "libs", "incr", "big"]
-ALL_TOOLS = ["kura", "restic", "borg-zstd", "borg-lz4", "git", "cp", "tar-zstd"]
+ALL_TOOLS = ["kura", "restic", "rustic", "borg-zstd", "borg-lz4", "git", "cp", "tar-zstd"]
 # Reference tools do not keep versions: they take part in first snapshot and restore only.
 REFERENCE_TOOLS = {"cp", "tar-zstd"}
 
@@ -39,6 +39,8 @@ OP_LABELS = {
     "first": "first snapshot",
     "init_first": "init + first snapshot",
     "again": "unchanged re-snapshot",
+    "check": "check of the repository (structure)",
+    "check_data": "check reading every byte stored",
     "restore": "restore (fresh dir)",
     "incr_replace": "incremental snapshot, tree replaced",
     "incr_mirror": "incremental snapshot, changed files only",
@@ -196,6 +198,13 @@ class Tool:
     def restore(self, step: Step, target: Path) -> Path:
         raise NotImplementedError
 
+    def check(self, step: Step):
+        """Checks the repository's structure (indexes, trees, references) without reading every
+        stored byte; a tool without such a level runs nothing."""
+
+    def check_data(self, step: Step):
+        """Checks the repository reading and hash-checking every byte it stores."""
+
     def stored_paths(self):
         return [self.ctx.repo]
 
@@ -229,6 +238,10 @@ class KuraTool(Tool):
     def restore(self, step, target):
         step.run(self._kura("project", "export", self.project, str(target)))
         return target
+
+    def check_data(self, step):
+        # `kura verify` reads every git object and every chunk and checks its hash.
+        step.run(self._kura("verify"))
 
     def after(self, runner):
         try:
@@ -272,6 +285,36 @@ class ResticTool(Tool):
         step.run(self._r("restore", "latest", "--target", str(target)))
         return Path(str(target) + str(self.ctx.data))  # restic restores under the absolute path
 
+    def check(self, step):
+        step.run(self._r("check"))
+
+    def check_data(self, step):
+        step.run(self._r("check", "--read-data"))
+
+
+class RusticTool(ResticTool):
+    """rustic (the Rust reimplementation of restic; `cargo install rustic-rs`): restic's
+    repository format 2 with zstd, so it stores what restic with `--compression auto` stores."""
+    name = "rustic"
+
+    def env(self):
+        return {"RUSTIC_PASSWORD": "kura-bench", "RUSTIC_CACHE_DIR": str(self.ctx.aux / "cache"),
+                "RUSTIC_NO_PROGRESS": "true"}
+
+    def _r(self, *args):
+        return [self.cfg["rustic_bin"], "-r", str(self.ctx.repo), *args]
+
+    def init(self, step):
+        step.run(self._r("init"))
+
+    def snapshot(self, step, label, message):
+        step.run(self._r("backup", "--tag", label, str(self.ctx.data)))
+
+    def restore(self, step, target):
+        # The snapshot's folder itself, so the files land in `target`.
+        step.run(self._r("restore", f"latest:{self.ctx.data}", str(target)))
+        return target
+
 
 class BorgTool(Tool):
     name = "borg-zstd"
@@ -294,6 +337,13 @@ class BorgTool(Tool):
     def restore(self, step, target):
         step.run(["borg", "extract", f"{self.ctx.repo}::{self.ctx.state['last_archive']}"], cwd=target)
         return target / "data"
+
+    def check(self, step):
+        # The segments' CRCs and the archives' metadata.
+        step.run(["borg", "check", str(self.ctx.repo)])
+
+    def check_data(self, step):
+        step.run(["borg", "check", "--verify-data", str(self.ctx.repo)])
 
 
 class BorgLz4Tool(BorgTool):
@@ -329,6 +379,13 @@ class GitTool(Tool):
         step.run(self._g("checkout", "-f", "HEAD", "--", ".", work=target))
         return target
 
+    def check(self, step):
+        step.run(["git", f"--git-dir={self.ctx.repo}", "fsck", "--connectivity-only", "--no-dangling"])
+
+    def check_data(self, step):
+        # Reads every object and checks its hash.
+        step.run(["git", f"--git-dir={self.ctx.repo}", "fsck", "--full", "--no-dangling"])
+
 
 class CopyTool(Tool):
     """Reference: a plain `cp -a` of the tree, and `cp -a` back for the restore."""
@@ -358,7 +415,8 @@ class TarZstdTool(Tool):
         return target / "data"
 
 
-TOOL_CLASSES = {c.name: c for c in [KuraTool, ResticTool, BorgTool, BorgLz4Tool, GitTool, CopyTool, TarZstdTool]}
+TOOL_CLASSES = {c.name: c for c in [KuraTool, ResticTool, RusticTool, BorgTool, BorgLz4Tool, GitTool, CopyTool,
+                                    TarZstdTool]}
 
 
 # --------------------------------------------------------------------------------------
@@ -684,6 +742,10 @@ def run_one(tool_name: str, ds_name: str, ds: dict, rnd: int, mode: str | None, 
             if tool.keeps_versions:
                 ctx.measure("again", tool.snapshot, "v2", "unchanged")
                 rec["stored_bytes_after_again"] = du_bytes(tool.stored_paths())
+                # Both versions stored: what a check of the repository costs (caches warm, as
+                # right after a backup).
+                ctx.measure("check", tool.check)
+                ctx.measure("check_data", tool.check_data)
             target = work / "restore"
             if tool_name != "kura":
                 target.mkdir()
@@ -813,6 +875,8 @@ def render(result) -> str:
     notes = []
     if "restic" in tools:
         notes.append(f"restic: repository format {'2, --compression auto' if meta['restic_compression'] else '1 (no compression)'}")
+    if "rustic" in tools:
+        notes.append("rustic: repository format 2 (zstd)")
     if any(t.startswith("borg") for t in tools):
         notes.append("borg: -e none")
     if "git" in tools:
@@ -946,6 +1010,8 @@ def main(argv=None):
     ap.add_argument("--out", default=str(HERE / "out"))
     ap.add_argument("--kura-bin", default=str(REPO_ROOT / "target" / "release" / "kura"))
     ap.add_argument("--no-build", action="store_true", help="(run.sh) do not run cargo build for kura")
+    ap.add_argument("--rustic-bin", default=shutil.which("rustic") or "rustic",
+                    help="rustic (run.sh installs it with `cargo install rustic-rs` when missing)")
     args = ap.parse_args(argv)
 
     args.datasets = [d for d in args.datasets.split(",") if d]
@@ -961,7 +1027,8 @@ def main(argv=None):
         if m not in ("replace", "mirror"):
             raise SystemExit(f"unknown incr mode {m!r}; known: replace, mirror")
 
-    needed = {"kura": [args.kura_bin], "restic": ["restic"], "borg-zstd": ["borg"], "borg-lz4": ["borg"],
+    needed = {"kura": [args.kura_bin], "restic": ["restic"], "rustic": [args.rustic_bin], "borg-zstd": ["borg"],
+              "borg-lz4": ["borg"],
               "git": ["git"], "cp": ["cp"], "tar-zstd": ["tar", "zstd"]}
     for t in tools:
         for exe in needed[t]:
@@ -981,7 +1048,7 @@ def main(argv=None):
     restic_help = subprocess.run(["restic", "help"], capture_output=True, text=True).stdout if "restic" in tools else ""
     restic_init_help = subprocess.run(["restic", "init", "--help"], capture_output=True, text=True).stdout \
         if "restic" in tools else ""
-    cfg = {"kura_bin": args.kura_bin,
+    cfg = {"kura_bin": args.kura_bin, "rustic_bin": args.rustic_bin,
            "restic_compression": "--compression" in restic_help and "--repository-version" in restic_init_help,
            "restic_v2": "--repository-version" in restic_init_help}
 
@@ -993,7 +1060,8 @@ def main(argv=None):
 
     versions = {}
     for t, cmd in [("restic", ["restic", "version"]), ("borg", ["borg", "--version"]), ("git", ["git", "--version"]),
-                   ("zstd", ["zstd", "--version"]), ("kura", [args.kura_bin, "--version"])]:
+                   ("zstd", ["zstd", "--version"]), ("kura", [args.kura_bin, "--version"]),
+                   ("rustic", [args.rustic_bin, "--version"])]:
         if (t == "borg" and any(x.startswith("borg") for x in tools)) or t in tools or \
                 (t == "zstd" and "tar-zstd" in tools):
             versions[t] = tool_version(cmd)

@@ -10,7 +10,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 die() { echo "error: $*" >&2; exit 1; }
 
 # --- options this wrapper itself looks at (everything is passed on to bench.py) ---
-KEEP=0; NO_BUILD=0; TOOLS="kura,restic,borg-zstd,borg-lz4,git,cp,tar-zstd"; HELP=0; KURA_BIN=""
+KEEP=0; NO_BUILD=0; TOOLS="kura,restic,rustic,borg-zstd,borg-lz4,git,cp,tar-zstd"; HELP=0; KURA_BIN=""
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do
   case "${args[i]}" in
@@ -54,6 +54,17 @@ fi
 for exe in restic borg zstd git; do
   command -v "$exe" >/dev/null || die "$exe is still missing after installing"
 done
+
+# --- rustic (from crates.io; no distribution packages it) ---
+if [[ ",$TOOLS," == *",rustic,"* ]] && ! command -v rustic >/dev/null; then
+  RUSTIC_ROOT="${RUSTIC_ROOT:-$HOME/.cache/kura-bench/rustic}"
+  if [[ ! -x "$RUSTIC_ROOT/bin/rustic" ]]; then
+    echo "installing rustic (cargo install rustic-rs --locked; 10-20 minutes on 2 cores) ..." >&2
+    cargo install rustic-rs --locked --root "$RUSTIC_ROOT" >&2 \
+      || die "cargo install rustic-rs failed; leave rustic out with --tools"
+  fi
+  pass+=(--rustic-bin "$RUSTIC_ROOT/bin/rustic")
+fi
 
 # --- kura ---
 if [[ ",$TOOLS," == *",kura,"* ]]; then
