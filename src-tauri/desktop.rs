@@ -125,14 +125,15 @@ pub async fn open_project_with(
     id: String,
     program: OpenWith,
 ) -> ApiResult<String> {
-    crate::commands::blocking(&state, move |api| {
-        let project = api
-            .vault()
-            .project(&id)
-            .map_err(|e| ApiError::from(e).about(kura_api::SubjectKind::Project, &id))?;
-        opener::open(program, &project.path)
-    })
-    .await
+    state
+        .blocking(move |api| {
+            let project = api
+                .vault()
+                .project(&id)
+                .map_err(|e| ApiError::from(e).about(kura_api::SubjectKind::Project, &id))?;
+            opener::open(program, &project.path)
+        })
+        .await
 }
 
 /// Opens the log folder in the file manager.

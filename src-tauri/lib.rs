@@ -1,20 +1,16 @@
-//! Kura's desktop app: a Tauri 2 shell over the service layer (`kura_api`). The commands are
-//! adapters of a few lines (`commands.rs`, `backups.rs`, `archives.rs`, `records.rs`, `shares.rs`,
-//! and `desktop.rs` for the app's own side: start at login, the tray hint, its log, another vault
+//! Kura's desktop app: a Tauri 2 shell over the service layer (`kura_api`). Its commands are
+//! written from the service's one list of calls (`calls.rs`, from `kura_api::for_each_call!`),
+//! beside the app's own (`desktop.rs`: start at login, the tray hint, its log, another vault
 //! folder); the service's events reach the window through `events.rs`. The shell's own state is
 //! the tray (`tray.rs`, which also decides whether closing the window hides or minimizes it) and
 //! the single-instance lock (`instance.rs`). The scheduler (backups, cleanup, automatic versions)
 //! is the service's, started here as `kura serve` starts it.
 
-mod archives;
-mod backups;
-mod commands;
+mod calls;
 mod desktop;
 mod events;
 #[cfg(unix)]
 mod instance;
-mod records;
-mod shares;
 mod state;
 mod tray;
 
@@ -25,100 +21,8 @@ use crate::state::AppState;
 
 /// The command and event registry; also what the TypeScript bindings are generated from.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use archives::*;
-    use backups::*;
-    use commands::*;
-    use desktop::*;
-    use records::*;
-    use shares::*;
     tauri_specta::Builder::<tauri::Wry>::new()
-        .commands(tauri_specta::collect_commands![
-            get_status,
-            list_workspaces,
-            create_workspace,
-            rename_workspace,
-            switch_workspace,
-            delete_workspace,
-            list_projects,
-            get_project,
-            create_project,
-            import_folder,
-            rename_project,
-            move_project,
-            edit_project,
-            tag_project,
-            set_project_metadata,
-            trash_project,
-            untrash_project,
-            delete_project,
-            export_project,
-            list_templates,
-            save_project_as_template,
-            list_files,
-            preview_file,
-            upload_files,
-            snapshot_project,
-            snapshot_changed_projects,
-            list_versions,
-            diff_versions,
-            plan_restore,
-            restore_project,
-            get_git_status,
-            get_git_log,
-            init_git_repository,
-            get_stats,
-            get_config,
-            set_config,
-            verify_vault,
-            collect_garbage,
-            cancel_operation,
-            list_archives,
-            archive_project,
-            unarchive_project,
-            extract_archive,
-            verify_archive,
-            import_archive,
-            get_quota,
-            run_cleanup,
-            list_cleanup_runs,
-            get_next_cleanup,
-            get_backup_status,
-            add_backup_target,
-            update_backup_target,
-            remove_backup_target,
-            test_backup_target,
-            run_backup,
-            cancel_backup,
-            list_backup_runs,
-            list_backups,
-            get_backup_contents,
-            restore_backup,
-            preview_backup_restore,
-            get_backup_secret_variables,
-            verify_backups,
-            prune_backups,
-            pause_backups,
-            record_collections,
-            record_query,
-            record_get,
-            record_put,
-            record_delete,
-            record_configure,
-            share_project,
-            list_shares,
-            revoke_share,
-            plan_command,
-            desktop,
-            set_start_at_login,
-            set_preferences,
-            answer_start_at_login,
-            dismiss_tray_hint,
-            app_log,
-            open_log_folder,
-            open_project_with,
-            open_vault_folder,
-            quit,
-        ])
+        .commands(calls::commands())
         .events(tauri_specta::collect_events![
             events::VaultChanged,
             events::RecordsChanged,
@@ -275,21 +179,6 @@ mod tests {
         );
     }
 
-    /// The window's own commands: its settings, its log, its tray and opening things with the
-    /// system's apps. They belong to the app on this computer, not to the vault's service.
-    const SHELL: &[&str] = &[
-        "desktop",
-        "set_start_at_login",
-        "set_preferences",
-        "answer_start_at_login",
-        "dismiss_tray_hint",
-        "app_log",
-        "open_log_folder",
-        "open_project_with",
-        "open_vault_folder",
-        "quit",
-    ];
-
     /// Every command is a declared operation of the service (`kura_api::catalog`) or one of the
     /// window's own, and every operation the catalog gives the desktop door is a command, under
     /// the operation's name when it is the one command of one operation; a command with a
@@ -313,7 +202,7 @@ mod tests {
         }
         assert!(commands.len() > 50, "no commands found in the bindings");
         for (name, progress) in &commands {
-            if SHELL.contains(&name.as_str()) {
+            if crate::calls::OWN.contains(&name.as_str()) {
                 continue;
             }
             let ops: Vec<_> = OPERATIONS

@@ -26,6 +26,17 @@ impl AppState {
         self.api.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Runs service work on a blocking thread (the UI thread never waits on disk).
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Arc<Api>) -> ApiResult<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let api = self.api()?;
+        tauri::async_runtime::spawn_blocking(move || work(&api))
+            .await
+            .map_err(|e| ApiError::internal(format!("the operation stopped unexpectedly: {e}")))?
+    }
+
     /// Keeps the schedules of the open vault running until the vault is replaced.
     pub(crate) fn keep_schedules(&self, scheduler: Scheduler) {
         *self.scheduler.lock().unwrap_or_else(|e| e.into_inner()) = Some(scheduler);

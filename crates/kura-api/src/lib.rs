@@ -24,6 +24,8 @@
 //!   every door opens through [`app_settings::open_vault`]), and the logs ([`logs`]);
 //! - [`catalog`]: every operation, declared once with its effect and where each door has it
 //!   (each door's tests check it against the list);
+//! - [`calls`]: what a caller passes to each operation and the service function that answers
+//!   it, written once ([`for_each_call!`]); the desktop shell's commands are written from it;
 //! - [`ApiError`]: the engine's errors as every door shows them, with a machine-readable code and
 //!   the subject they concern.
 //!
@@ -43,6 +45,7 @@ mod archives;
 mod autosnapshot;
 pub mod autostart;
 mod backups;
+pub mod calls;
 pub mod catalog;
 mod command;
 mod error;

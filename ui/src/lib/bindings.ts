@@ -26,8 +26,8 @@ export const commands = {
 	untrashProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("untrash_project", { id })),
 	deleteProject: (id: string) => typedError<null, ApiError>(__TAURI_INVOKE("delete_project", { id })),
 	/**
-	 *  Writes the project (at `version`, or as it is now) into the folder `dest`; with `records`,
-	 *  its records go along as `.kura/records.jsonl`.
+	 *  Writes the project (at `version`, or as it is now) into the folder `dest`; with
+	 *  `records`, its records go along as `.kura/records.jsonl`.
 	 */
 	exportProject: (id: string, version: string | null, dest: string, records: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("export_project", { id, version, dest, records, jobId, onProgress })),
 	listTemplates: () => typedError<Template[], ApiError>(__TAURI_INVOKE("list_templates")),
@@ -58,8 +58,8 @@ export const commands = {
 	listArchives: () => typedError<ArchiveInfo[], ApiError>(__TAURI_INVOKE("list_archives")),
 	archiveProject: (id: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveInfo, ApiError>(__TAURI_INVOKE("archive_project", { id, jobId, onProgress })),
 	/**
-	 *  Brings an archived project back; `reference` is an archive id, or the archived project's
-	 *  id or name.
+	 *  Brings an archived project back; `reference` is an archive id, or the archived
+	 *  project's id or name.
 	 */
 	unarchiveProject: (reference: ArchiveReference, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("unarchive_project", { reference, jobId, onProgress })),
 	extractArchive: (archive: string, dest: string, jobId: string, onProgress: Channel<Progress>) => typedError<ExtractReport, ApiError>(__TAURI_INVOKE("extract_archive", { archive, dest, jobId, onProgress })),
@@ -85,8 +85,9 @@ export const commands = {
 	/**  What a restore would write where, before it runs. */
 	previewBackupRestore: (target: string, backup: string, project: string | null, destination: string) => typedError<RestorePreview, ApiError>(__TAURI_INVOKE("preview_backup_restore", { target, backup, project, destination })),
 	/**
-	 *  The environment variables a target reads its secrets from, for the target form. It cannot
-	 *  fail, but answers a `Result` like every other command, so the UI calls it like the rest.
+	 *  The environment variables a target reads its secrets from, for the target form. It
+	 *  cannot fail, but answers a `Result` like every other command, so the UI calls it
+	 *  like the rest.
 	 */
 	getBackupSecretVariables: (name: string, kind: LocationKind, encrypt: boolean) => typedError<SecretVariable[], ApiError>(__TAURI_INVOKE("get_backup_secret_variables", { name, kind, encrypt })),
 	verifyBackups: (target: string, mode: VerifyMode, jobId: string, onProgress: Channel<Progress>) => typedError<BackupVerifyReport, ApiError>(__TAURI_INVOKE("verify_backups", { target, mode, jobId, onProgress })),
