@@ -240,13 +240,13 @@ macro_rules! for_each_call {
                 }
             }
             fn verify_archive(archive: String) -> kura_core::ArchiveVerifyReport {
-                long "verify_archive" |api, job| api.verify_archive(&archive, job)
+                long "verify-archive" |api, job| api.verify_archive(&archive, job)
             }
             fn import_archive(
                 path: String,
                 options: kura_core::ImportArchiveOptions,
             ) -> kura_core::Project {
-                long "import_archive" |api, job| {
+                long "import" |api, job| {
                     api.import_archive(&std::path::PathBuf::from(path), &options, job)
                 }
             }
@@ -310,7 +310,7 @@ macro_rules! for_each_call {
                 project: Option<String>,
                 destination: String,
             ) -> kura_backup::BackupRestoreReport {
-                long "restore_backup" |api, job| {
+                long "backup-restore" |api, job| {
                     api.restore_backup(
                         &target,
                         &backup,
@@ -350,10 +350,10 @@ macro_rules! for_each_call {
                 target: String,
                 mode: kura_backup::VerifyMode,
             ) -> kura_backup::BackupVerifyReport {
-                long "verify_backups" |api, job| api.verify_backups(&target, mode, job)
+                long "backup-verify" |api, job| api.verify_backups(&target, mode, job)
             }
             fn prune_backups(target: String, dry_run: bool) -> kura_backup::PruneReport {
-                long "prune_backups" |api, job| api.prune_backups(&target, dry_run, job)
+                long "backup-prune" |api, job| api.prune_backups(&target, dry_run, job)
             }
             /// Pauses scheduled backups for `length`, or resumes them when `length` is `None`.
             fn pause_backups(length: Option<kura_backup::PauseLength>) -> () {
@@ -465,11 +465,24 @@ macro_rules! service_calls {
     };
     (@long long $kind:literal $($rest:tt)*) => { Some($kind) };
     (@long $($rest:tt)*) => { None };
+    (@kind $name:ident long $kind:literal $($rest:tt)*) => {
+        #[doc = concat!("The kind of operation `", stringify!($name), "` runs as.")]
+        pub const $name: &str = $kind;
+    };
+    (@kind $name:ident $($rest:tt)*) => {};
     ($(
         $(#[$meta:meta])*
         fn $name:ident ($($arg:ident : $ty:ty),* $(,)?) -> $out:ty { $($body:tt)* }
     )*) => {
         $(service_calls!(@fn $(#[$meta])* $name ($($arg: $ty),*) -> $out { $($body)* });)*
+
+        /// The kind of operation each long call runs as (`kinds::archive_project` is
+        /// `"archive"`): what the operations list and `operation.finished` say, whichever door
+        /// started it.
+        #[allow(non_upper_case_globals)]
+        pub mod kinds {
+            $(service_calls!(@kind $name $($body)*);)*
+        }
 
         /// Every call of [`for_each_call!`](crate::for_each_call), in its order.
         pub const CALLS: &[Call] = &[$(Call {

@@ -43,7 +43,7 @@ pub(crate) fn tool_error(code: &str, message: &str) -> CallToolResult {
 pub(crate) async fn blocking<T, F>(api: &Arc<Api>, f: F) -> Reply
 where
     T: Serialize + Send + 'static,
-    F: FnOnce(&Api) -> ApiResult<T> + Send + 'static,
+    F: FnOnce(&Arc<Api>) -> ApiResult<T> + Send + 'static,
 {
     let api = api.clone();
     answer(tokio::task::spawn_blocking(move || f(&api)).await)
@@ -55,7 +55,7 @@ where
 pub(crate) async fn long_job<T, F>(api: &Arc<Api>, ctx: &RequestContext<RoleServer>, f: F) -> Reply
 where
     T: Serialize + Send + 'static,
-    F: FnOnce(&Api, &Job) -> ApiResult<T> + Send + 'static,
+    F: FnOnce(&Arc<Api>, &Job) -> ApiResult<T> + Send + 'static,
 {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
     let job = match ctx.meta.get_progress_token() {

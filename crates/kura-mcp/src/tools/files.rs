@@ -1,5 +1,6 @@
 //! Files of a project's working folder: list, read, save, rename, delete.
 
+use kura_api::calls;
 use std::io::Write;
 
 use base64::Engine as _;
@@ -88,7 +89,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema(crate::output::object([("files", crate::output::list(crate::output::of::<kura_core::FileEntry>()))])), annotations(title = "List files", read_only_hint = true))]
     async fn list_files(&self, Parameters(p): Parameters<ListFiles>) -> Reply {
         blocking(&self.api, move |api| {
-            let files = api.vault().list_files(&p.project, p.prefix.as_deref())?;
+            let files = calls::list_files(api, p.project, p.prefix)?;
             Ok(json!({ "files": files }))
         })
         .await

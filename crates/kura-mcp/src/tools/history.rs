@@ -1,5 +1,6 @@
 //! Versions: snapshot, history, diff, restore.
 
+use kura_api::calls;
 use kura_api::{DiffRequest, RestoreRequest, SnapshotRequest, VersionsRequest};
 use kura_core::Trigger;
 use rmcp::handler::server::wrapper::Parameters;
@@ -91,7 +92,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema(crate::output::object([("versions", crate::output::list(crate::output::of::<kura_core::Version>()))])), annotations(title = "Version history", read_only_hint = true))]
     async fn history(&self, Parameters(p): Parameters<History>) -> Reply {
         blocking(&self.api, move |api| {
-            Ok(json!({ "versions": api.versions(&p.project, &p.request)? }))
+            Ok(json!({ "versions": calls::list_versions(api, p.project, p.request)? }))
         })
         .await
     }
@@ -100,7 +101,10 @@ impl KuraMcp {
     /// sizes) and, unless `stat_only`, a unified diff of each text file.
     #[tool(output_schema = crate::output::schema_of::<kura_core::Diff>(), annotations(title = "Diff two versions", read_only_hint = true))]
     async fn diff(&self, Parameters(p): Parameters<Diff>) -> Reply {
-        blocking(&self.api, move |api| api.diff(&p.project, &p.request)).await
+        blocking(&self.api, move |api| {
+            calls::diff_versions(api, p.project, p.request)
+        })
+        .await
     }
 
     /// What `restore_project` would do, without doing it: the files it would write and remove to
@@ -109,7 +113,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema_of::<kura_core::RestorePlan>(), annotations(title = "Plan a project restore", read_only_hint = true))]
     async fn restore_plan(&self, Parameters(p): Parameters<RestoreProject>) -> Reply {
         blocking(&self.api, move |api| {
-            Ok(api.vault().restore_plan(&p.project, &p.version)?)
+            calls::plan_restore(api, p.project, p.version)
         })
         .await
     }
@@ -133,7 +137,7 @@ impl KuraMcp {
                 version: p.version,
                 path: Some(p.path),
             };
-            api.restore(&p.project, &request, job)
+            calls::restore_project(api, p.project, request, job)
         })
         .await
     }
@@ -157,7 +161,7 @@ impl KuraMcp {
                 version: p.version,
                 path: None,
             };
-            api.restore(&p.project, &request, job)
+            calls::restore_project(api, p.project, request, job)
         })
         .await
     }

@@ -1,5 +1,6 @@
 //! Projects: list, show, create, archive and bring back, trash or delete.
 
+use kura_api::calls;
 use kura_core::{NewProject, ProjectFilter};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
@@ -68,7 +69,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema(crate::output::object([("projects", crate::output::list(crate::output::of::<kura_core::Project>()))])), annotations(title = "List projects", read_only_hint = true))]
     async fn list_projects(&self, Parameters(p): Parameters<ListProjects>) -> Reply {
         blocking(&self.api, move |api| {
-            Ok(json!({ "projects": api.vault().projects(&p.filter)? }))
+            Ok(json!({ "projects": calls::list_projects(api, p.filter)? }))
         })
         .await
     }
@@ -88,7 +89,7 @@ impl KuraMcp {
         idempotent_hint = false
     ))]
     async fn create_project(&self, Parameters(p): Parameters<CreateProject>) -> Reply {
-        blocking(&self.api, move |api| api.create_project(&p.new)).await
+        blocking(&self.api, move |api| calls::create_project(api, p.new)).await
     }
 
     /// Archives a project: takes a version of any unsaved change, packs its folder and history
@@ -106,7 +107,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            api.archive_project(&p.project, job)
+            calls::archive_project(api, p.project, job)
         })
         .await
     }
@@ -124,7 +125,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            api.unarchive_project(&p.archive, job)
+            calls::unarchive_project(api, p.archive, job)
         })
         .await
     }
@@ -134,7 +135,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema(crate::output::object([("archives", crate::output::list(crate::output::of::<kura_core::ArchiveInfo>()))])), annotations(title = "List archives", read_only_hint = true))]
     async fn list_archives(&self) -> Reply {
         blocking(&self.api, |api| {
-            Ok(json!({ "archives": api.vault().list_archives()? }))
+            Ok(json!({ "archives": calls::list_archives(api)? }))
         })
         .await
     }

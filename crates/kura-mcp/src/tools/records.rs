@@ -1,6 +1,7 @@
 //! Records: JSON documents under keys that an agent keeps beside a project's files (notes, task
 //! lists, decisions), or for the vault; get, put, delete, batches and queries.
 
+use kura_api::calls;
 use kura_core::{CollectionSettings, RecordDelete, RecordOp, RecordPut, RecordQuery};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::{tool, tool_router};
@@ -101,7 +102,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema(crate::output::object([("collections", crate::output::list(crate::output::of::<kura_core::CollectionInfo>()))])), annotations(title = "List record collections", read_only_hint = true))]
     async fn list_record_collections(&self, Parameters(p): Parameters<Scope>) -> Reply {
         blocking(&self.api, move |api| {
-            Ok(json!({ "collections": api.record_collections(p.project.as_deref())? }))
+            Ok(json!({ "collections": calls::record_collections(api, p.project)? }))
         })
         .await
     }
@@ -111,7 +112,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema_of::<kura_core::Record>(), annotations(title = "Get a record", read_only_hint = true))]
     async fn get_record(&self, Parameters(p): Parameters<GetRecord>) -> Reply {
         blocking(&self.api, move |api| {
-            api.record_get(p.project.as_deref(), &p.collection, &p.key)
+            calls::record_get(api, p.project, p.collection, p.key)
         })
         .await
     }
@@ -127,7 +128,7 @@ impl KuraMcp {
     ))]
     async fn put_record(&self, Parameters(p): Parameters<PutRecord>) -> Reply {
         blocking(&self.api, move |api| {
-            api.record_put(p.project.as_deref(), p.put)
+            calls::record_put(api, p.project, p.put)
         })
         .await
     }
@@ -142,7 +143,7 @@ impl KuraMcp {
     ))]
     async fn delete_record(&self, Parameters(p): Parameters<DeleteRecord>) -> Reply {
         blocking(&self.api, move |api| {
-            Ok(json!(api.record_delete(p.project.as_deref(), p.delete)?))
+            Ok(json!(calls::record_delete(api, p.project, p.delete)?))
         })
         .await
     }
@@ -184,7 +185,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema_of::<kura_core::RecordPage>(), annotations(title = "Query records", read_only_hint = true))]
     async fn query_records(&self, Parameters(p): Parameters<QueryRecords>) -> Reply {
         blocking(&self.api, move |api| {
-            api.record_query(p.project.as_deref(), &p.collection, &p.query)
+            calls::record_query(api, p.project, p.collection, p.query)
         })
         .await
     }
@@ -199,7 +200,7 @@ impl KuraMcp {
     ))]
     async fn set_record_collection(&self, Parameters(p): Parameters<SetCollection>) -> Reply {
         blocking(&self.api, move |api| {
-            api.record_configure(p.project.as_deref(), &p.collection, p.settings)
+            calls::record_configure(api, p.project, p.collection, p.settings)
         })
         .await
     }

@@ -1,6 +1,7 @@
 //! Shared links: a version of a project as a download link from an S3 target, the list of
 //! links, and revoking one.
 
+use kura_api::calls;
 use kura_backup::ShareOptions;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
@@ -56,7 +57,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            Ok(json!(api.share_project(&p.project, &p.options, job)?))
+            Ok(json!(calls::share_project(api, p.project, p.options, job)?))
         })
         .await
     }
@@ -66,7 +67,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema(crate::output::object([("shares", crate::output::list(crate::output::of::<kura_backup::Share>()))])), annotations(title = "List shared links", read_only_hint = true))]
     async fn list_shares(&self, Parameters(p): Parameters<ListShares>) -> Reply {
         blocking(&self.api, move |api| {
-            Ok(json!({ "shares": api.shares(p.project.as_deref())? }))
+            Ok(json!({ "shares": calls::list_shares(api, p.project)? }))
         })
         .await
     }
@@ -81,7 +82,10 @@ impl KuraMcp {
         open_world_hint = true
     ))]
     async fn revoke_share(&self, Parameters(p): Parameters<RevokeShare>) -> Reply {
-        blocking(&self.api, move |api| Ok(json!(api.revoke_share(&p.id)?))).await
+        blocking(&self.api, move |api| {
+            Ok(json!(calls::revoke_share(api, p.id)?))
+        })
+        .await
     }
 
     /// Deletes the copies of shared links that have expired: nobody can download them any more,

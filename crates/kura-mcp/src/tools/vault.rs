@@ -1,5 +1,6 @@
 //! The vault as a whole: status, workspaces, verify.
 
+use kura_api::calls;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
@@ -40,7 +41,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema(crate::output::object([("workspaces", crate::output::list(crate::output::of::<kura_core::Workspace>()))])), annotations(title = "List workspaces", read_only_hint = true))]
     async fn list_workspaces(&self) -> Reply {
         blocking(&self.api, |api| {
-            Ok(json!({ "workspaces": api.vault().workspaces()? }))
+            Ok(json!({ "workspaces": calls::list_workspaces(api)? }))
         })
         .await
     }
@@ -55,7 +56,7 @@ impl KuraMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Reply {
         long_job(&self.api, &ctx, move |api, job| {
-            Ok(api.vault().verify(p.request.project.as_deref(), job)?)
+            calls::verify_vault(api, p.request, job)
         })
         .await
     }

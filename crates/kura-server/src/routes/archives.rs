@@ -1,13 +1,14 @@
 //! Archives: archive a project, list, unarchive, extract, verify, import (a file on the
 //! server's machine, or uploaded).
 
+use kura_api::calls::{self, kinds};
 use std::path::PathBuf;
 
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use kura_core::{ArchiveInfo, ArchiveVerifyReport, ExtractReport, ImportArchiveOptions, Project};
+use kura_core::{ArchiveInfo, ExtractReport, ImportArchiveOptions, Project};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -18,9 +19,7 @@ use crate::guard::Caller;
 
 #[utoipa::path(get, path = "/v1/archives", operation_id = "listArchives", tag = "archives", responses((status = 200, body = Vec<ArchiveInfo>)))]
 pub async fn list(st: St) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, |a| Ok(a.vault().list_archives()?)).await?,
-    ))
+    Ok(json(blocking(&st, |a| Ok(calls::list_archives(a)?)).await?))
 }
 
 /// Archives a project into a tar.zst (result: ArchiveInfo).
@@ -33,10 +32,14 @@ pub async fn archive(
     Query(w): Query<Wait>,
 ) -> HttpResult<Response> {
     let project = Some(id.clone());
-    long(&st, &headers, &w, "archive", project, move |a, job| {
-        let info: ArchiveInfo = a.archive_project(&id, job)?;
-        Ok(info)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::archive_project,
+        project,
+        move |a, job| calls::archive_project(a, id, job),
+    )
     .await
 }
 
@@ -49,10 +52,14 @@ pub async fn unarchive(
     Query(w): Query<Wait>,
     Json(b): Json<kura_api::ArchiveReference>,
 ) -> HttpResult<Response> {
-    long(&st, &headers, &w, "unarchive", None, move |a, job| {
-        let p: Project = a.unarchive_project(&b, job)?;
-        Ok(p)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::unarchive_project,
+        None,
+        move |a, job| calls::unarchive_project(a, b, job),
+    )
     .await
 }
 
@@ -78,10 +85,17 @@ pub async fn extract(
     Json(b): Json<ExtractTo>,
 ) -> HttpResult<Response> {
     let dest = caller.server_path("dest", &b.dest)?;
-    long(&st, &headers, &w, "extract", None, move |a, job| {
-        let r: ExtractReport = a.extract_archive(&archive, &dest, job)?;
-        Ok(r)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::extract_archive,
+        None,
+        move |a, job| {
+            let r: ExtractReport = a.extract_archive(&archive, &dest, job)?;
+            Ok(r)
+        },
+    )
     .await
 }
 
@@ -95,10 +109,14 @@ pub async fn verify(
     Path(archive): Path<String>,
     Query(w): Query<Wait>,
 ) -> HttpResult<Response> {
-    long(&st, &headers, &w, "verify-archive", None, move |a, job| {
-        let r: ArchiveVerifyReport = a.verify_archive(&archive, job)?;
-        Ok(r)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::verify_archive,
+        None,
+        move |a, job| calls::verify_archive(a, archive, job),
+    )
     .await
 }
 
@@ -129,10 +147,17 @@ pub async fn import(
         true => PathBuf::from(&b.path),
         false => caller.server_path("path", &b.path)?,
     };
-    long(&st, &headers, &w, "import", None, move |a, job| {
-        let p: Project = a.import_archive(&path, &b.options, job)?;
-        Ok(p)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::import_archive,
+        None,
+        move |a, job| {
+            let p: Project = a.import_archive(&path, &b.options, job)?;
+            Ok(p)
+        },
+    )
     .await
 }
 
@@ -198,12 +223,19 @@ pub async fn upload_archive(
         workspace: q.workspace,
         kind: q.kind,
     };
-    long(&st, &headers, &w, "import", None, move |a, job| {
-        // The upload (and the file it received) goes when this ends.
-        let upload = staging;
-        let p: Project = a.import_archive(&upload.received()[0], &options, job)?;
-        Ok(p)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::import_archive,
+        None,
+        move |a, job| {
+            // The upload (and the file it received) goes when this ends.
+            let upload = staging;
+            let p: Project = a.import_archive(&upload.received()[0], &options, job)?;
+            Ok(p)
+        },
+    )
     .await
 }
 

@@ -5,6 +5,7 @@
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use kura_api::calls::{self, kinds};
 use kura_api::{BackupStatus, TargetChanges, TargetSecrets};
 use kura_backup::{
     BackupContents, BackupInfo, LocationKind, PauseLength, RestorePreview, RunRecord,
@@ -21,7 +22,9 @@ use crate::guard::Caller;
 
 #[utoipa::path(get, path = "/v1/backups/status", operation_id = "getBackupStatus", tag = "backups", responses((status = 200, body = BackupStatus)))]
 pub async fn status(st: St) -> HttpResult<Response> {
-    Ok(json(blocking(&st, |a| Ok(a.backup_status())).await?))
+    Ok(json(
+        blocking(&st, |a| Ok(calls::get_backup_status(a)?)).await?,
+    ))
 }
 
 /// A target to add.
@@ -40,7 +43,12 @@ pub struct NewTarget {
 pub async fn add_target(st: St, caller: Caller, Json(b): Json<NewTarget>) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
     let r = blocking(&st, move |a| {
-        Ok(a.add_backup_target(&b.target, b.secrets, b.use_keyring)?)
+        Ok(calls::add_backup_target(
+            a,
+            b.target,
+            b.secrets,
+            b.use_keyring,
+        )?)
     })
     .await?;
     Ok(json(r))
@@ -53,7 +61,7 @@ pub async fn update_target(
     Path(name): Path<String>,
     Json(c): Json<TargetChanges>,
 ) -> HttpResult<Response> {
-    let t = blocking(&st, move |a| Ok(a.update_backup_target(&name, c)?)).await?;
+    let t = blocking(&st, move |a| Ok(calls::update_backup_target(a, name, c)?)).await?;
     Ok(json(t))
 }
 
@@ -66,14 +74,14 @@ pub async fn remove_target(
     Path(name): Path<String>,
 ) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
-    blocking(&st, move |a| Ok(a.remove_backup_target(&name)?)).await?;
+    blocking(&st, move |a| Ok(calls::remove_backup_target(a, name)?)).await?;
     Ok(done())
 }
 
 #[utoipa::path(post, path = "/v1/backups/targets/{name}/test", operation_id = "testBackupTarget", tag = "backups",
     params(("name" = String, Path)), responses((status = 200, body = TestReport)))]
 pub async fn test_target(st: St, Path(name): Path<String>) -> HttpResult<Response> {
-    let r = blocking(&st, move |a| Ok(a.test_backup_target(&name)?)).await?;
+    let r = blocking(&st, move |a| Ok(calls::test_backup_target(a, name)?)).await?;
     Ok(json(r))
 }
 
@@ -111,7 +119,7 @@ pub struct RunsQuery {
     responses((status = 200, body = Vec<RunRecord>)))]
 pub async fn runs(st: St, Query(q): Query<RunsQuery>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.backup_runs(q.target.as_deref(), 200)?)).await?,
+        blocking(&st, move |a| Ok(calls::list_backup_runs(a, q.target)?)).await?,
     ))
 }
 
@@ -119,7 +127,7 @@ pub async fn runs(st: St, Query(q): Query<RunsQuery>) -> HttpResult<Response> {
     params(("name" = String, Path)), responses((status = 200, body = Vec<BackupInfo>)))]
 pub async fn backups_at(st: St, Path(name): Path<String>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.backups_at(&name)?)).await?,
+        blocking(&st, move |a| Ok(calls::list_backups(a, name)?)).await?,
     ))
 }
 
@@ -130,7 +138,10 @@ pub async fn contents(
     Path((name, backup)): Path<(String, String)>,
 ) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.backup_contents(&name, &backup)?)).await?,
+        blocking(&st, move |a| {
+            Ok(calls::get_backup_contents(a, name, backup)?)
+        })
+        .await?,
     ))
 }
 
@@ -211,9 +222,14 @@ pub async fn restore(
     Json(b): Json<RestoreFromBackup>,
 ) -> HttpResult<Response> {
     let destination = caller.server_path("destination", &b.destination)?;
-    long(&st, &headers, &w, "backup-restore", None, move |a, job| {
-        a.restore_backup(&name, &backup, b.project.as_deref(), destination, job)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::restore_backup,
+        None,
+        move |a, job| a.restore_backup(&name, &backup, b.project.as_deref(), destination, job),
+    )
     .await
 }
 
@@ -234,9 +250,14 @@ pub async fn verify(
     Query(w): Query<Wait>,
     Json(b): Json<VerifyRequest>,
 ) -> HttpResult<Response> {
-    long(&st, &headers, &w, "backup-verify", None, move |a, job| {
-        a.verify_backups(&name, b.mode, job)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::verify_backups,
+        None,
+        move |a, job| calls::verify_backups(a, name, b.mode, job),
+    )
     .await
 }
 
@@ -264,9 +285,14 @@ pub async fn prune(
     } else {
         Scope::Admin
     })?;
-    long(&st, &headers, &w, "backup-prune", None, move |a, job| {
-        a.prune_backups(&name, b.dry_run, job)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::prune_backups,
+        None,
+        move |a, job| calls::prune_backups(a, name, b.dry_run, job),
+    )
     .await
 }
 
@@ -279,6 +305,6 @@ pub struct PauseRequest {
 #[utoipa::path(post, path = "/v1/backups/pause", operation_id = "pauseBackups", tag = "backups", request_body = PauseRequest,
     responses((status = 200, body = super::Done)))]
 pub async fn pause(st: St, Json(b): Json<PauseRequest>) -> HttpResult<Response> {
-    blocking(&st, move |a| Ok(a.pause_backups(b.length)?)).await?;
+    blocking(&st, move |a| Ok(calls::pause_backups(a, b.length)?)).await?;
     Ok(done())
 }

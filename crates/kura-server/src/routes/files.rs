@@ -1,6 +1,7 @@
 //! Files inside a project: list, preview, read (streamed, with Range), save (streamed raw body),
 //! rename, delete, upload (local paths, or a browser's multipart form).
 
+use kura_api::calls::{self, kinds};
 use std::path::PathBuf;
 
 use axum::body::Body;
@@ -28,10 +29,7 @@ pub struct Prefix {
     responses((status = 200, body = Vec<FileEntry>)))]
 pub async fn list(st: St, Path(id): Path<String>, Query(q): Query<Prefix>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| {
-            Ok(a.vault().list_files(&id, q.prefix.as_deref())?)
-        })
-        .await?,
+        blocking(&st, move |a| Ok(calls::list_files(a, id, q.prefix)?)).await?,
     ))
 }
 
@@ -51,7 +49,7 @@ pub async fn preview(
     Query(q): Query<FilePath>,
 ) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.vault().preview_file(&id, &q.path)?)).await?,
+        blocking(&st, move |a| Ok(calls::preview_file(a, id, q.path)?)).await?,
     ))
 }
 
@@ -313,10 +311,17 @@ pub async fn upload(
             .map(|s| caller.server_path("sources", s))
             .collect::<HttpResult<Vec<PathBuf>>>()?;
         let project = Some(id.clone());
-        return long(&st, &headers, &wait, "upload", project, move |a, job| {
-            let r: UploadReport = a.upload_files(&id, &sources, &b.dest_dir, job)?;
-            Ok(r)
-        })
+        return long(
+            &st,
+            &headers,
+            &wait,
+            kinds::upload_files,
+            project,
+            move |a, job| {
+                let r: UploadReport = a.upload_files(&id, &sources, &b.dest_dir, job)?;
+                Ok(r)
+            },
+        )
         .await;
     }
     let limit = st.options.max_upload;
@@ -363,9 +368,16 @@ pub async fn upload(
     let dest_dir = q.dest_dir.unwrap_or_default();
     let project = Some(id.clone());
     drop(turn);
-    long(&st, &headers, &wait, "upload", project, move |a, job| {
-        let r: UploadReport = a.finish_upload(&id, upload, &dest_dir, job)?;
-        Ok(r)
-    })
+    long(
+        &st,
+        &headers,
+        &wait,
+        kinds::upload_files,
+        project,
+        move |a, job| {
+            let r: UploadReport = a.finish_upload(&id, upload, &dest_dir, job)?;
+            Ok(r)
+        },
+    )
     .await
 }

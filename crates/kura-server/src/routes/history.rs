@@ -3,9 +3,10 @@
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use kura_api::calls::{self, kinds};
 use kura_core::{
-    Diff, FolderGitCommit, FolderGitStatus, RestorePlan, RestoreReport, SnapshotOptions,
-    SnapshotReport, Trigger, Version,
+    Diff, FolderGitCommit, FolderGitStatus, RestorePlan, SnapshotOptions, SnapshotReport, Trigger,
+    Version,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -28,10 +29,17 @@ pub async fn snapshot(
 ) -> HttpResult<Response> {
     let b: kura_api::SnapshotRequest = crate::body::optional_json(&body)?;
     let project = Some(id.clone());
-    long(&st, &headers, &w, "snapshot", project, move |a, job| {
-        let r: SnapshotReport = a.snapshot(&id, &b.options(Trigger::Http), job)?;
-        Ok(r)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::snapshot_project,
+        project,
+        move |a, job| {
+            let r: SnapshotReport = a.snapshot(&id, &b.options(Trigger::Http), job)?;
+            Ok(r)
+        },
+    )
     .await
 }
 
@@ -43,14 +51,21 @@ pub async fn snapshot_changed(
     headers: HeaderMap,
     Query(w): Query<Wait>,
 ) -> HttpResult<Response> {
-    long(&st, &headers, &w, "snapshot", None, move |a, job| {
-        let opts = SnapshotOptions {
-            trigger: Some(Trigger::Http),
-            ..Default::default()
-        };
-        let reports: Vec<SnapshotReport> = a.snapshot_changed(true, &opts, job)?;
-        Ok(reports)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::snapshot_project,
+        None,
+        move |a, job| {
+            let opts = SnapshotOptions {
+                trigger: Some(Trigger::Http),
+                ..Default::default()
+            };
+            let reports: Vec<SnapshotReport> = a.snapshot_changed(true, &opts, job)?;
+            Ok(reports)
+        },
+    )
     .await
 }
 
@@ -62,7 +77,7 @@ pub async fn versions(
     Query(q): Query<kura_api::VersionsRequest>,
 ) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.versions(&id, &q)?)).await?,
+        blocking(&st, move |a| Ok(calls::list_versions(a, id, q)?)).await?,
     ))
 }
 
@@ -73,7 +88,9 @@ pub async fn diff(
     Path(id): Path<String>,
     Query(q): Query<kura_api::DiffRequest>,
 ) -> HttpResult<Response> {
-    Ok(json(blocking(&st, move |a| Ok(a.diff(&id, &q)?)).await?))
+    Ok(json(
+        blocking(&st, move |a| Ok(calls::diff_versions(a, id, q)?)).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -93,7 +110,7 @@ pub async fn restore_plan(
     Query(q): Query<PlanQuery>,
 ) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.vault().restore_plan(&id, &q.version)?)).await?,
+        blocking(&st, move |a| Ok(calls::plan_restore(a, id, q.version)?)).await?,
     ))
 }
 
@@ -110,10 +127,14 @@ pub async fn restore(
     Json(b): Json<kura_api::RestoreRequest>,
 ) -> HttpResult<Response> {
     let project = Some(id.clone());
-    long(&st, &headers, &w, "restore", project, move |a, job| {
-        let r: RestoreReport = a.restore(&id, &b, job)?;
-        Ok(r)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::restore_project,
+        project,
+        move |a, job| calls::restore_project(a, id, b, job),
+    )
     .await
 }
 
@@ -121,7 +142,7 @@ pub async fn restore(
     responses((status = 200, body = FolderGitStatus)))]
 pub async fn git_status(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.vault().folder_git_status(&id)?)).await?,
+        blocking(&st, move |a| Ok(calls::get_git_status(a, id)?)).await?,
     ))
 }
 
@@ -151,6 +172,6 @@ pub async fn git_log(
 #[utoipa::path(post, path = "/v1/projects/{id}/git/init", operation_id = "initGitRepository", tag = "git", params(("id" = String, Path)),
     responses((status = 200, body = super::Done)))]
 pub async fn git_init(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    blocking(&st, move |a| Ok(a.init_folder_git(&id)?)).await?;
+    blocking(&st, move |a| Ok(calls::init_git_repository(a, id)?)).await?;
     Ok(done())
 }

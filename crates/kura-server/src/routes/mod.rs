@@ -323,7 +323,7 @@ async fn time_limit(
 /// by the service that moved it, not after every request.)
 pub(crate) async fn blocking<T: Send + 'static>(
     st: &AppState,
-    work: impl FnOnce(&Api) -> HttpResult<T> + Send + 'static,
+    work: impl FnOnce(&Arc<Api>) -> HttpResult<T> + Send + 'static,
 ) -> HttpResult<T> {
     let api = st.api.clone();
     tokio::task::spawn_blocking(move || work(&api))
@@ -351,7 +351,7 @@ pub(crate) async fn long<T: Serialize + 'static>(
     wait: &Wait,
     kind: &str,
     project_id: Option<String>,
-    work: impl FnOnce(&Api, &Job) -> ApiResult<T> + Send + 'static,
+    work: impl FnOnce(&Arc<Api>, &Job) -> ApiResult<T> + Send + 'static,
 ) -> HttpResult<Response> {
     let id = header_str(headers, "kura-operation-id");
     let key = header_str(headers, "idempotency-key").map(|key| kura_api::IdempotencyKey {

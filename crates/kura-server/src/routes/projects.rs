@@ -3,6 +3,7 @@
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use kura_api::calls::{self, kinds};
 use kura_core::{
     ImportOptions, NewProject, Project, ProjectFilter, ProjectSort, ProjectStatus, RestoreReport,
     Template,
@@ -81,7 +82,7 @@ impl ListQuery {
 pub async fn list(st: St, Query(q): Query<ListQuery>) -> HttpResult<Response> {
     let filter = q.filter();
     Ok(json(
-        blocking(&st, move |a| Ok(a.vault().projects(&filter)?)).await?,
+        blocking(&st, move |a| Ok(calls::list_projects(a, filter)?)).await?,
     ))
 }
 
@@ -90,14 +91,14 @@ pub async fn list(st: St, Query(q): Query<ListQuery>) -> HttpResult<Response> {
     responses((status = 200, body = Project)))]
 pub async fn get(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.open_project(&id)?)).await?,
+        blocking(&st, move |a| Ok(calls::get_project(a, id)?)).await?,
     ))
 }
 
 #[utoipa::path(post, path = "/v1/projects", operation_id = "createProject", tag = "projects", request_body = NewProject,
     responses((status = 201, body = Project)))]
 pub async fn create(st: St, Json(new): Json<NewProject>) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| Ok(a.create_project(&new)?)).await?;
+    let p = blocking(&st, move |a| Ok(calls::create_project(a, new)?)).await?;
     Ok((StatusCode::CREATED, axum::Json(p)).into_response())
 }
 
@@ -122,9 +123,14 @@ pub async fn import(
     Json(b): Json<ImportFolder>,
 ) -> HttpResult<Response> {
     let path = caller.server_path("path", &b.path)?;
-    long(&st, &headers, &w, "import", None, move |a, job| {
-        a.import_folder(&path, &b.options, job)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::import_folder,
+        None,
+        move |a, job| a.import_folder(&path, &b.options, job),
+    )
     .await
 }
 
@@ -160,7 +166,10 @@ pub async fn tag(
     Path(id): Path<String>,
     Json(c): Json<TagChanges>,
 ) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| Ok(a.tag_project(&id, &c.add, &c.remove)?)).await?;
+    let p = blocking(&st, move |a| {
+        Ok(calls::tag_project(a, id, c.add, c.remove)?)
+    })
+    .await?;
     Ok(json(p))
 }
 
@@ -186,14 +195,14 @@ pub async fn set_metadata(
 #[utoipa::path(post, path = "/v1/projects/{id}/trash", operation_id = "trashProject", tag = "projects",
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
 pub async fn trash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| Ok(a.trash_project(&id)?)).await?;
+    let p = blocking(&st, move |a| Ok(calls::trash_project(a, id)?)).await?;
     Ok(json(p))
 }
 
 #[utoipa::path(post, path = "/v1/projects/{id}/untrash", operation_id = "untrashProject", tag = "projects",
     params(("id" = String, Path)), responses((status = 200, body = Project)))]
 pub async fn untrash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| Ok(a.untrash_project(&id)?)).await?;
+    let p = blocking(&st, move |a| Ok(calls::untrash_project(a, id)?)).await?;
     Ok(json(p))
 }
 
@@ -226,7 +235,10 @@ pub async fn save_template(
     Json(b): Json<TemplateName>,
 ) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.save_template(&id, &b.name)?)).await?,
+        blocking(&st, move |a| {
+            Ok(calls::save_project_as_template(a, id, b.name)?)
+        })
+        .await?,
     ))
 }
 
@@ -259,12 +271,19 @@ pub async fn export(
 ) -> HttpResult<Response> {
     let dest = caller.server_path("dest", &b.dest)?;
     let project = Some(id.clone());
-    long(&st, &headers, &w, "export", project, move |a, job| {
-        let r: RestoreReport =
-            a.vault()
-                .export_version_with(&id, b.version.as_deref(), &dest, b.records, job)?;
-        Ok(r)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::export_project,
+        project,
+        move |a, job| {
+            let r: RestoreReport =
+                a.vault()
+                    .export_version_with(&id, b.version.as_deref(), &dest, b.records, job)?;
+            Ok(r)
+        },
+    )
     .await
 }
 

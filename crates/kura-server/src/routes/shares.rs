@@ -5,6 +5,7 @@
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use kura_api::calls::{self, kinds};
 use kura_backup::{Share, ShareOptions};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -26,9 +27,14 @@ pub async fn create(
     Json(b): Json<ShareOptions>,
 ) -> HttpResult<Response> {
     let project = id.clone();
-    long(&st, &headers, &w, "share", Some(id), move |a, job| {
-        a.share_project(&project, &b, job)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::share_project,
+        Some(id),
+        move |a, job| calls::share_project(a, project, b, job),
+    )
     .await
 }
 
@@ -44,7 +50,7 @@ pub struct SharesQuery {
     responses((status = 200, body = Vec<Share>)))]
 pub async fn list(st: St, Query(q): Query<SharesQuery>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.shares(q.project.as_deref())?)).await?,
+        blocking(&st, move |a| Ok(calls::list_shares(a, q.project)?)).await?,
     ))
 }
 
@@ -53,7 +59,7 @@ pub async fn list(st: St, Query(q): Query<SharesQuery>) -> HttpResult<Response> 
     responses((status = 200, body = Share)))]
 pub async fn revoke(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.revoke_share(&id)?)).await?,
+        blocking(&st, move |a| Ok(calls::revoke_share(a, id)?)).await?,
     ))
 }
 

@@ -2,10 +2,9 @@
 
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use kura_api::calls::{self, kinds};
 use kura_api::AppInfo;
-use kura_core::{
-    CleanupOptions, CleanupReport, Config, GcReport, QuotaStatus, Stats, Template, VerifyReport,
-};
+use kura_core::{CleanupOptions, CleanupReport, Config, QuotaStatus, Stats, Template};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -50,7 +49,7 @@ pub async fn openapi() -> Response {
 
 #[utoipa::path(get, path = "/v1/stats", operation_id = "getStats", tag = "vault", responses((status = 200, body = Stats)))]
 pub async fn stats(st: St) -> HttpResult<Response> {
-    Ok(json(blocking(&st, |a| Ok(a.vault().stats()?)).await?))
+    Ok(json(blocking(&st, |a| Ok(calls::get_stats(a)?)).await?))
 }
 
 #[utoipa::path(get, path = "/v1/config", operation_id = "getConfig", tag = "vault", responses((status = 200, body = Config)))]
@@ -72,20 +71,20 @@ pub struct SetConfig {
     responses((status = 200, body = Config)))]
 pub async fn set_config(st: St, caller: Caller, Json(b): Json<SetConfig>) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
-    let c = blocking(&st, move |a| Ok(a.set_config(&b.key, &b.value)?)).await?;
+    let c = blocking(&st, move |a| Ok(calls::set_config(a, b.key, b.value)?)).await?;
     Ok(json(c))
 }
 
 #[utoipa::path(get, path = "/v1/quota", operation_id = "getQuota", tag = "vault", responses((status = 200, body = QuotaStatus)))]
 pub async fn quota(st: St) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, |a| Ok(a.vault().quota_status()?)).await?,
-    ))
+    Ok(json(blocking(&st, |a| Ok(calls::get_quota(a)?)).await?))
 }
 
 #[utoipa::path(get, path = "/v1/templates", operation_id = "listTemplates", tag = "projects", responses((status = 200, body = Vec<Template>)))]
 pub async fn templates(st: St) -> HttpResult<Response> {
-    Ok(json(blocking(&st, |a| Ok(a.vault().templates()?)).await?))
+    Ok(json(
+        blocking(&st, |a| Ok(calls::list_templates(a)?)).await?,
+    ))
 }
 
 /// Checks the catalog, histories and chunks (result: VerifyReport).
@@ -100,9 +99,14 @@ pub async fn verify(
 ) -> HttpResult<Response> {
     let b: kura_api::VerifyVault = crate::body::optional_json(&body)?;
     let project = b.project.clone();
-    long(&st, &headers, &w, "verify", project, move |a, job| {
-        Ok::<VerifyReport, _>(a.vault().verify(b.project.as_deref(), job)?)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::verify_vault,
+        project,
+        move |a, job| calls::verify_vault(a, b, job),
+    )
     .await
 }
 
@@ -116,9 +120,8 @@ pub async fn gc(
     Query(w): Query<Wait>,
 ) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
-    long(&st, &headers, &w, "gc", None, |a, job| {
-        let r: GcReport = a.gc(job)?;
-        Ok(r)
+    long(&st, &headers, &w, kinds::collect_garbage, None, |a, job| {
+        calls::collect_garbage(a, job)
     })
     .await
 }
@@ -139,17 +142,21 @@ pub async fn cleanup(
     } else {
         Scope::Admin
     })?;
-    long(&st, &headers, &w, "cleanup", None, move |a, job| {
-        let r: CleanupReport = a.cleanup(&opts, job)?;
-        Ok(r)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::run_cleanup,
+        None,
+        move |a, job| calls::run_cleanup(a, opts, job),
+    )
     .await
 }
 
 #[utoipa::path(get, path = "/v1/cleanup/runs", operation_id = "listCleanupRuns", tag = "cleanup", responses((status = 200, body = Vec<CleanupReport>)))]
 pub async fn cleanup_runs(st: St) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, |a| Ok(a.vault().cleanup_runs(Some(50))?)).await?,
+        blocking(&st, |a| Ok(calls::list_cleanup_runs(a)?)).await?,
     ))
 }
 

@@ -3,6 +3,7 @@
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use kura_api::calls;
 use kura_core::Workspace;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -22,13 +23,15 @@ pub struct WorkspaceName {
 
 #[utoipa::path(get, path = "/v1/workspaces", operation_id = "listWorkspaces", tag = "workspaces", responses((status = 200, body = Vec<Workspace>)))]
 pub async fn list(st: St) -> HttpResult<Response> {
-    Ok(json(blocking(&st, |a| Ok(a.vault().workspaces()?)).await?))
+    Ok(json(
+        blocking(&st, |a| Ok(calls::list_workspaces(a)?)).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/v1/workspaces", operation_id = "createWorkspace", tag = "workspaces", request_body = WorkspaceName,
     responses((status = 201, body = Workspace)))]
 pub async fn create(st: St, Json(b): Json<WorkspaceName>) -> HttpResult<Response> {
-    let w = blocking(&st, move |a| Ok(a.create_workspace(&b.name)?)).await?;
+    let w = blocking(&st, move |a| Ok(calls::create_workspace(a, b.name)?)).await?;
     Ok((StatusCode::CREATED, axum::Json(w)).into_response())
 }
 
@@ -39,14 +42,14 @@ pub async fn rename(
     Path(name): Path<String>,
     Json(b): Json<WorkspaceName>,
 ) -> HttpResult<Response> {
-    let w = blocking(&st, move |a| Ok(a.rename_workspace(&name, &b.name)?)).await?;
+    let w = blocking(&st, move |a| Ok(calls::rename_workspace(a, name, b.name)?)).await?;
     Ok(json(w))
 }
 
 #[utoipa::path(post, path = "/v1/workspaces/{name}/switch", operation_id = "switchWorkspace", tag = "workspaces",
     params(("name" = String, Path)), responses((status = 200, body = Workspace)))]
 pub async fn switch(st: St, Path(name): Path<String>) -> HttpResult<Response> {
-    let w = blocking(&st, move |a| Ok(a.switch_workspace(&name)?)).await?;
+    let w = blocking(&st, move |a| Ok(calls::switch_workspace(a, name)?)).await?;
     Ok(json(w))
 }
 
@@ -68,7 +71,7 @@ pub async fn delete(
 ) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
     blocking(&st, move |a| {
-        Ok(a.delete_workspace(&name, q.move_to.as_deref())?)
+        Ok(calls::delete_workspace(a, name, q.move_to)?)
     })
     .await?;
     Ok(done())
