@@ -13,7 +13,7 @@ use std::path::Path;
 
 use sha1::{Digest, Sha1};
 
-use crate::copy::{damaged, entry_header, read_index, OBJ_OFS_DELTA, OBJ_REF_DELTA};
+use crate::copy::{damaged, entry_header, read_index, SourcePack, OBJ_OFS_DELTA, OBJ_REF_DELTA};
 use crate::index::{build_index, IndexEntry};
 use crate::writer::{
     create_temp, durable_failed, sync_dir, write_durably, PackInfo, TEMP_INDEX_PREFIX,
@@ -26,28 +26,10 @@ use crate::{Error, Oid};
 /// as `pack-<checksum>.pack` and `.idx` beside it (the same objects: the caller removes the old
 /// pack). `None`, with nothing written, when no entry needed it.
 pub fn with_offset_deltas(pack: &Path) -> Result<Option<PackInfo>, Error> {
-    let source = read_index(&pack.with_extension("idx"), pack)?;
+    let mut old = OldPack::open(pack)?;
     let pack_dir = pack.parent().unwrap_or_else(|| Path::new("."));
-    let at: HashMap<Oid, u64> = source.entries.iter().map(|e| (e.oid, e.offset)).collect();
-    let mut input = File::open(pack).map_err(Error::io(pack))?;
-    let mut header = [0u8; 12];
-    input.read_exact(&mut header).map_err(Error::io(pack))?;
-    let count = u32::from_be_bytes([header[8], header[9], header[10], header[11]]);
-    if &header[..4] != b"PACK" || count as usize != source.entries.len() {
-        return Err(damaged(pack));
-    }
-    // Whether any delta would change, before writing anything.
-    let mut any = false;
     let mut buf = Vec::new();
-    for e in &source.entries {
-        read_entry(&mut input, pack, e.offset, e.end, &mut buf)?;
-        let (kind, _, h) = entry_header(&buf).ok_or_else(|| damaged(pack))?;
-        if kind == OBJ_REF_DELTA && base_before(&buf, h, &at, e.offset).is_some() {
-            any = true;
-            break;
-        }
-    }
-    if !any {
+    if !old.any_delta_changes(&mut buf)? {
         return Ok(None);
     }
 
@@ -62,57 +44,131 @@ pub fn with_offset_deltas(pack: &Path) -> Result<Option<PackInfo>, Error> {
         written: 0,
         path: &temp_path,
     };
-    out.put(&header)?;
-    // Old offsets to new ones, of the entries written so far.
-    let mut moved: HashMap<u64, u64> = HashMap::with_capacity(source.entries.len());
-    let mut index = Vec::with_capacity(source.entries.len());
-    for e in &source.entries {
-        read_entry(&mut input, pack, e.offset, e.end, &mut buf)?;
-        let (kind, _, h) = entry_header(&buf).ok_or_else(|| damaged(pack))?;
-        let offset = out.written;
-        moved.insert(e.offset, offset);
-        let base = if kind == OBJ_REF_DELTA {
-            base_before(&buf, h, &at, e.offset).and_then(|old| moved.get(&old).copied())
-        } else {
-            None
-        };
-        let mut crc = crc32fast::Hasher::new();
-        match base {
-            Some(base) => {
-                // Same type-and-size field but for the type, then the distance for the id.
-                let mut head = buf[..h].to_vec();
-                head[0] = (head[0] & 0x8f) | (OBJ_OFS_DELTA << 4);
-                head.extend_from_slice(&encode_distance(offset - base));
-                crc.update(&head);
-                crc.update(&buf[h + 20..]);
-                out.put(&head)?;
-                out.put(&buf[h + 20..])?;
-            }
-            None => {
-                crc.update(&buf);
-                out.put(&buf)?;
+    out.put(&old.header)?;
+    let index = old.copy_entries(&mut out, &mut buf)?;
+    let written = out.finish()?;
+    install(pack_dir, &mut temp, written, index, old.count).map(Some)
+}
+
+/// The pack being rewritten: its index, where each object is in it, the file and its header.
+struct OldPack<'a> {
+    path: &'a Path,
+    source: SourcePack,
+    /// Each object's offset in the pack.
+    at: HashMap<Oid, u64>,
+    input: File,
+    header: [u8; 12],
+    /// Objects in the pack, as its header counts them.
+    count: u32,
+}
+
+impl<'a> OldPack<'a> {
+    /// Reads the index of the pack at `pack` and checks the pack's header against it.
+    fn open(pack: &'a Path) -> Result<OldPack<'a>, Error> {
+        let source = read_index(&pack.with_extension("idx"), pack)?;
+        let at: HashMap<Oid, u64> = source.entries.iter().map(|e| (e.oid, e.offset)).collect();
+        let mut input = File::open(pack).map_err(Error::io(pack))?;
+        let mut header = [0u8; 12];
+        input.read_exact(&mut header).map_err(Error::io(pack))?;
+        let count = u32::from_be_bytes([header[8], header[9], header[10], header[11]]);
+        if &header[..4] != b"PACK" || count as usize != source.entries.len() {
+            return Err(damaged(pack));
+        }
+        Ok(OldPack {
+            path: pack,
+            source,
+            at,
+            input,
+            header,
+            count,
+        })
+    }
+
+    /// Whether any delta would change, before writing anything.
+    fn any_delta_changes(&mut self, buf: &mut Vec<u8>) -> Result<bool, Error> {
+        let pack = self.path;
+        let mut any = false;
+        for e in &self.source.entries {
+            read_entry(&mut self.input, pack, e.offset, e.end, buf)?;
+            let (kind, _, h) = entry_header(buf).ok_or_else(|| damaged(pack))?;
+            if kind == OBJ_REF_DELTA && base_before(buf, h, &self.at, e.offset).is_some() {
+                any = true;
+                break;
             }
         }
-        index.push(IndexEntry {
-            oid: e.oid,
-            offset,
-            crc32: crc.finalize(),
-        });
+        Ok(any)
     }
-    let checksum: Oid = out.hasher.finalize_reset().into();
-    let bytes = out.written + 20;
-    let mut file = out
-        .file
-        .into_inner()
-        .map_err(|e| Error::io(&temp_path)(e.into_error()))?;
-    file.write_all(&checksum).map_err(Error::io(&temp_path))?;
-    kura_durable::sync_file(&file, &temp_path).map_err(durable_failed)?;
-    drop(file);
+
+    /// Copies every entry to `out`, each `REF_DELTA` whose base is already written as an
+    /// `OFS_DELTA`; the new index's rows.
+    fn copy_entries(
+        &mut self,
+        out: &mut Out<'_>,
+        buf: &mut Vec<u8>,
+    ) -> Result<Vec<IndexEntry>, Error> {
+        let pack = self.path;
+        // Old offsets to new ones, of the entries written so far.
+        let mut moved: HashMap<u64, u64> = HashMap::with_capacity(self.source.entries.len());
+        let mut index = Vec::with_capacity(self.source.entries.len());
+        for e in &self.source.entries {
+            read_entry(&mut self.input, pack, e.offset, e.end, buf)?;
+            let (kind, _, h) = entry_header(buf).ok_or_else(|| damaged(pack))?;
+            let offset = out.written;
+            moved.insert(e.offset, offset);
+            let base = if kind == OBJ_REF_DELTA {
+                base_before(buf, h, &self.at, e.offset).and_then(|old| moved.get(&old).copied())
+            } else {
+                None
+            };
+            let mut crc = crc32fast::Hasher::new();
+            match base {
+                Some(base) => {
+                    // Same type-and-size field but for the type, then the distance for the id.
+                    let mut head = buf[..h].to_vec();
+                    head[0] = (head[0] & 0x8f) | (OBJ_OFS_DELTA << 4);
+                    head.extend_from_slice(&encode_distance(offset - base));
+                    crc.update(&head);
+                    crc.update(&buf[h + 20..]);
+                    out.put(&head)?;
+                    out.put(&buf[h + 20..])?;
+                }
+                None => {
+                    crc.update(buf);
+                    out.put(buf)?;
+                }
+            }
+            index.push(IndexEntry {
+                oid: e.oid,
+                offset,
+                crc32: crc.finalize(),
+            });
+        }
+        Ok(index)
+    }
+}
+
+/// The new pack as written to its temporary file.
+struct Written {
+    checksum: Oid,
+    /// Its length, trailer included.
+    bytes: u64,
+}
+
+/// Installs the written pack as `pack-<checksum>.pack` and writes its index beside it, each unless
+/// it is there already.
+fn install(
+    pack_dir: &Path,
+    temp: &mut TempPack<'_>,
+    written: Written,
+    mut index: Vec<IndexEntry>,
+    objects: u32,
+) -> Result<PackInfo, Error> {
+    let Written { checksum, bytes } = written;
     let name = format!("pack-{}", hex::encode(checksum));
     let pack_path = pack_dir.join(format!("{name}.pack"));
     let index_path = pack_dir.join(format!("{name}.idx"));
     if !pack_path.exists() {
-        kura_durable::rename_only(&temp_path, &pack_path).map_err(durable_failed)?;
+        kura_durable::rename_only(temp.path, &pack_path).map_err(durable_failed)?;
         temp.keep = true;
     }
     sync_dir(pack_dir)?;
@@ -120,13 +176,13 @@ pub fn with_offset_deltas(pack: &Path) -> Result<Option<PackInfo>, Error> {
         let idx = build_index(&mut index, &checksum);
         write_durably(pack_dir, TEMP_INDEX_PREFIX, &idx, &index_path)?;
     }
-    Ok(Some(PackInfo {
+    Ok(PackInfo {
         name,
         pack_path,
         index_path,
-        objects: count,
+        objects,
         bytes,
-    }))
+    })
 }
 
 /// The pack being written, hashed as it goes.
@@ -143,6 +199,20 @@ impl Out<'_> {
         self.hasher.update(bytes);
         self.written += bytes.len() as u64;
         Ok(())
+    }
+
+    /// Ends the pack with its checksum and makes it durable.
+    fn finish(mut self) -> Result<Written, Error> {
+        let checksum: Oid = self.hasher.finalize_reset().into();
+        let bytes = self.written + 20;
+        let mut file = self
+            .file
+            .into_inner()
+            .map_err(|e| Error::io(self.path)(e.into_error()))?;
+        file.write_all(&checksum).map_err(Error::io(self.path))?;
+        kura_durable::sync_file(&file, self.path).map_err(durable_failed)?;
+        drop(file);
+        Ok(Written { checksum, bytes })
     }
 }
 
