@@ -401,95 +401,46 @@ impl Records {
             )));
         }
         let now = (self.clock)();
-        let mut w = Where {
-            conditions: Vec::new(),
-            params: Vec::new(),
-        };
-        let scope_p = w.bind(rusqlite::types::Value::Text(scope.into()));
-        let coll_p = w.bind(rusqlite::types::Value::Text(collection.into()));
-        let now_p = w.bind(rusqlite::types::Value::Integer(now));
-        w.conditions.push(format!(
-            "scope = {scope_p} AND collection = {coll_p} AND (expires IS NULL OR expires > {now_p})"
-        ));
+        let mut w = live_records(scope, collection, now);
         for f in &q.filters {
             query::add_filter(&mut w, f)?;
         }
         if let Some(prefix) = q.key_prefix.as_deref().filter(|p| !p.is_empty()) {
-            let from = w.bind(rusqlite::types::Value::Text(prefix.into()));
-            let mut cond = format!("key >= {from}");
-            if let Some(end) = query::prefix_end(prefix) {
-                let to = w.bind(rusqlite::types::Value::Text(end));
-                cond.push_str(&format!(" AND key < {to}"));
-            }
-            w.conditions.push(cond);
+            add_key_prefix(&mut w, prefix);
         }
-        let sort = q.sort.as_deref().map(FieldPath::parse).transpose()?;
-        let (cmp, dir) = if q.desc { ("<", "DESC") } else { (">", "ASC") };
+        let order = Order::of(q)?;
         if let Some(cursor) = q.cursor.as_deref() {
-            let c = Cursor::decode(cursor)?;
-            let k = w.bind(rusqlite::types::Value::Text(c.key));
-            let cond = match (&sort, c.value) {
-                (None, _) => format!("key {cmp} {k}"),
-                (Some(path), v) => {
-                    let e = path.expr();
-                    match (v.unwrap_or(Value::Null), q.desc) {
-                        (Value::Null, false) => {
-                            format!("(({e} IS NULL AND key > {k}) OR {e} IS NOT NULL)")
-                        }
-                        (Value::Null, true) => format!("({e} IS NULL AND key < {k})"),
-                        (v, desc) => {
-                            let v = w.bind(query::to_sql(&v));
-                            let nulls = if desc {
-                                format!(" OR {e} IS NULL")
-                            } else {
-                                String::new()
-                            };
-                            format!("({e} {cmp} {v} OR ({e} = {v} AND key {cmp} {k}){nulls})")
-                        }
-                    }
-                }
-            };
-            w.conditions.push(cond);
+            add_cursor(&mut w, cursor, &order)?;
         }
-        let (sort_col, order) = match &sort {
+        let sql = self.page_sql(scope, collection, &q.filters, &order, &w, limit)?;
+        self.read(|conn| read_page(conn, &sql, &w.params, collection, &order, limit))
+    }
+
+    /// The statement that reads a page: the conditions of `w` in `order`, through the index
+    /// [`Records::index_for`] chooses, one row past `limit` (to know whether there are more).
+    fn page_sql(
+        &self,
+        scope: &str,
+        collection: &str,
+        filters: &[RecordFilter],
+        order: &Order,
+        w: &Where,
+        limit: u32,
+    ) -> Result<String> {
+        let (sort, dir) = (&order.field, order.dir);
+        let (sort_col, order_by) = match sort {
             None => ("NULL".to_string(), format!("key {dir}")),
             Some(path) => (path.expr(), format!("{} {dir}, key {dir}", path.expr())),
         };
-        let hint = match self.index_for(scope, collection, &q.filters, sort.as_ref())? {
+        let hint = match self.index_for(scope, collection, filters, sort.as_ref())? {
             Some(path) => format!(" INDEXED BY \"{}\"", path.index_name()),
             None => String::new(),
         };
-        let sql = format!(
-            "SELECT key, rev, doc, created, updated, expires, {sort_col} FROM records{hint} WHERE {} ORDER BY {order} LIMIT {}",
+        Ok(format!(
+            "SELECT key, rev, doc, created, updated, expires, {sort_col} FROM records{hint} WHERE {} ORDER BY {order_by} LIMIT {}",
             w.conditions.join(" AND "),
             limit + 1
-        );
-        self.read(|conn| {
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut rows = stmt.query(rusqlite::params_from_iter(w.params.iter()))?;
-            let mut records = Vec::new();
-            let mut last_sort = None;
-            let mut more = false;
-            while let Some(row) = rows.next()? {
-                if records.len() == limit as usize {
-                    more = true;
-                    break;
-                }
-                records.push(record_of(collection, row)?);
-                last_sort = Some(row.get::<_, rusqlite::types::Value>(6)?);
-            }
-            let next = match (more, records.last()) {
-                (true, Some(last)) => Some(
-                    Cursor {
-                        value: sort.as_ref().and(last_sort.map(query::from_sql)),
-                        key: last.key.clone(),
-                    }
-                    .encode(),
-                ),
-                _ => None,
-            };
-            Ok(RecordPage { records, next })
-        })
+        ))
     }
 
     /// The field whose index a query goes through: the collection's own choice, not left to
@@ -722,6 +673,127 @@ impl Records {
         let _ = std::fs::remove_file(dest);
         self.read(|conn| Ok(conn.backup(rusqlite::MAIN_DB, dest, None)?))
     }
+}
+
+/// The condition every query starts from: the records of `collection` in `scope` that have not
+/// expired at `now`.
+fn live_records(scope: &str, collection: &str, now: i64) -> Where {
+    let mut w = Where {
+        conditions: Vec::new(),
+        params: Vec::new(),
+    };
+    let scope_p = w.bind(rusqlite::types::Value::Text(scope.into()));
+    let coll_p = w.bind(rusqlite::types::Value::Text(collection.into()));
+    let now_p = w.bind(rusqlite::types::Value::Integer(now));
+    w.conditions.push(format!(
+        "scope = {scope_p} AND collection = {coll_p} AND (expires IS NULL OR expires > {now_p})"
+    ));
+    w
+}
+
+/// Adds the condition that the key starts with `prefix`, as a range of keys.
+fn add_key_prefix(w: &mut Where, prefix: &str) {
+    let from = w.bind(rusqlite::types::Value::Text(prefix.into()));
+    let mut cond = format!("key >= {from}");
+    if let Some(end) = query::prefix_end(prefix) {
+        let to = w.bind(rusqlite::types::Value::Text(end));
+        cond.push_str(&format!(" AND key < {to}"));
+    }
+    w.conditions.push(cond);
+}
+
+/// The order of a query's page: by a field then the key, or by the key alone.
+struct Order {
+    /// The field sorted on, if any.
+    field: Option<FieldPath>,
+    /// Descending.
+    desc: bool,
+    /// How a later record's sort value compares with an earlier one's (`<` when descending).
+    cmp: &'static str,
+    /// `ASC` or `DESC`.
+    dir: &'static str,
+}
+
+impl Order {
+    /// The order `q` asks for.
+    fn of(q: &RecordQuery) -> Result<Order> {
+        let sort = q.sort.as_deref().map(FieldPath::parse).transpose()?;
+        let (cmp, dir) = if q.desc { ("<", "DESC") } else { (">", "ASC") };
+        Ok(Order {
+            field: sort,
+            desc: q.desc,
+            cmp,
+            dir,
+        })
+    }
+}
+
+/// Adds the condition that a record comes after the cursor (the last of the page before) in
+/// `order`.
+fn add_cursor(w: &mut Where, cursor: &str, order: &Order) -> Result<()> {
+    let (sort, cmp) = (&order.field, order.cmp);
+    let c = Cursor::decode(cursor)?;
+    let k = w.bind(rusqlite::types::Value::Text(c.key));
+    let cond = match (sort, c.value) {
+        (None, _) => format!("key {cmp} {k}"),
+        (Some(path), v) => {
+            let e = path.expr();
+            match (v.unwrap_or(Value::Null), order.desc) {
+                (Value::Null, false) => {
+                    format!("(({e} IS NULL AND key > {k}) OR {e} IS NOT NULL)")
+                }
+                (Value::Null, true) => format!("({e} IS NULL AND key < {k})"),
+                (v, desc) => {
+                    let v = w.bind(query::to_sql(&v));
+                    let nulls = if desc {
+                        format!(" OR {e} IS NULL")
+                    } else {
+                        String::new()
+                    };
+                    format!("({e} {cmp} {v} OR ({e} = {v} AND key {cmp} {k}){nulls})")
+                }
+            }
+        }
+    };
+    w.conditions.push(cond);
+    Ok(())
+}
+
+/// Runs a page's statement: at most `limit` records, and the cursor to the next page when there
+/// are more.
+fn read_page(
+    conn: &Connection,
+    sql: &str,
+    params: &[rusqlite::types::Value],
+    collection: &str,
+    order: &Order,
+    limit: u32,
+) -> Result<RecordPage> {
+    let sort = &order.field;
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter()))?;
+    let mut records = Vec::new();
+    let mut last_sort = None;
+    let mut more = false;
+    while let Some(row) = rows.next()? {
+        if records.len() == limit as usize {
+            more = true;
+            break;
+        }
+        records.push(record_of(collection, row)?);
+        last_sort = Some(row.get::<_, rusqlite::types::Value>(6)?);
+    }
+    let next = match (more, records.last()) {
+        (true, Some(last)) => Some(
+            Cursor {
+                value: sort.as_ref().and(last_sort.map(query::from_sql)),
+                key: last.key.clone(),
+            }
+            .encode(),
+        ),
+        _ => None,
+    };
+    Ok(RecordPage { records, next })
 }
 
 fn record_of(collection: &str, row: &rusqlite::Row) -> rusqlite::Result<Record> {
