@@ -29,7 +29,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO_ROOT = HERE.parent
 
-ALL_DATASETS = ["docs", "libs", "incr", "big"]
+ALL_DATASETS = ["docs", "libs", "incr", "node", "node-up", "big"]
+# Data sets of two versions (A, then B): the tools that keep versions snapshot A, then B.
+TWO_VERSIONS = {"incr", "node-up"}
+# A JavaScript project's dependencies, as `npm install` lays them out in node_modules: real
+# packages from the npm registry, resolved as of two dates (`npm install --before`), so that
+# version B is a real upgrade of A (what changes between two `npm install`s of one project).
+NODE_PACKAGES = [
+    "react", "react-dom", "next", "typescript", "eslint", "prettier", "jest", "@babel/core",
+    "@babel/preset-env", "webpack", "webpack-cli", "vite", "tailwindcss", "postcss",
+    "autoprefixer", "express", "axios", "lodash", "@types/node", "@types/react",
+    "@testing-library/react", "sass", "rxjs", "date-fns", "@mui/material", "@mui/icons-material",
+    "@emotion/react", "@emotion/styled", "firebase", "three", "core-js",
+]
+NODE_DATES = ("2025-05-01", "2025-11-01")
 ALL_TOOLS = ["kura", "restic", "rustic", "borg-zstd", "borg-lz4", "git", "cp", "tar-zstd"]
 # Reference tools do not keep versions: they take part in first snapshot and restore only.
 REFERENCE_TOOLS = {"cp", "tar-zstd"}
@@ -561,6 +574,24 @@ def generate_big(path: Path, size: int) -> str:
     return "python random.Random(20261121).randbytes in 1 MiB blocks"
 
 
+def build_node_modules(cache: Path, date: str) -> Path:
+    """The node_modules folder `npm install` makes of NODE_PACKAGES as the registry stood on
+    `date`; built once into `cache` (a download of a few hundred MB) and reused."""
+    d = cache / f"node-{date}"
+    done = d / ".complete"
+    if not done.exists():
+        log(f"building the node data set as of {date} with npm install (once, into {d}) ...")
+        if d.exists():
+            shutil.rmtree(d)
+        d.mkdir(parents=True)
+        (d / "package.json").write_text(json.dumps({"name": "kura-bench-node", "version": "1.0.0",
+                                                    "private": True}))
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--ignore-scripts", "--no-save",
+                        "--loglevel=error", f"--before={date}", *NODE_PACKAGES], cwd=d, check=True)
+        done.write_text(date + "\n")
+    return d / "node_modules"
+
+
 def prepare_datasets(args, scratch: Path) -> dict:
     """Finds or generates each data set. Returns {name: info} (info has 'src' or None + 'skip')."""
     out = {}
@@ -601,6 +632,29 @@ def prepare_datasets(args, scratch: Path) -> dict:
             out[name] = {"src": a_dir, "src_b": b_dir,
                          "desc": "two versions of crates: " + ", ".join(f"{n} {pa.name.rsplit('-', 1)[1]}→{pb.name.rsplit('-', 1)[1]}" for n, pa, pb in pairs),
                          "pairs": [[n, str(pa), str(pb)] for n, pa, pb in pairs],
+                         "a_to_b": {"files_only_in_a": changed["missing"], "files_only_in_b": changed["extra"],
+                                    "files_changed": changed["size_diff"] + changed["content_diff"],
+                                    "files_in_b": changed["restored_files"]}}
+        elif name in ("node", "node-up"):
+            if shutil.which("npm") is None:
+                out[name] = {"skip": "npm is not installed (the node data sets are built with npm install)"}
+                continue
+            cache = Path(args.node_cache).expanduser()
+            trees = [build_node_modules(cache, date) for date in NODE_DATES]
+            desc = f"node_modules of {len(NODE_PACKAGES)} npm packages and their dependencies"
+            if name == "node":
+                out[name] = {"src": trees[1], "desc": f"{desc}, as of {NODE_DATES[1]}",
+                             "packages": NODE_PACKAGES, "date": NODE_DATES[1]}
+                continue
+            a_dir, b_dir = scratch / "src" / "node-A" / "node_modules", scratch / "src" / "node-B" / "node_modules"
+            for tree, d in ((trees[0], a_dir), (trees[1], b_dir)):
+                d.parent.mkdir(parents=True)
+                subprocess.run(["cp", "-a", str(tree), str(d)], check=True)
+            a_dir, b_dir = a_dir.parent, b_dir.parent
+            changed = compare_trees(a_dir, b_dir, full=True)
+            out[name] = {"src": a_dir, "src_b": b_dir,
+                         "desc": f"{desc}, installed as of {NODE_DATES[0]}, then as of {NODE_DATES[1]}",
+                         "packages": NODE_PACKAGES, "dates": list(NODE_DATES),
                          "a_to_b": {"files_only_in_a": changed["missing"], "files_only_in_b": changed["extra"],
                                     "files_changed": changed["size_diff"] + changed["content_diff"],
                                     "files_in_b": changed["restored_files"]}}
@@ -707,7 +761,7 @@ def run_one(tool_name: str, ds_name: str, ds: dict, rnd: int, mode: str | None, 
     try:
         rec["prep"] = fresh_copy(ds["src"], ctx, runner)
         copied_at = time.monotonic()
-        if ds_name == "incr":
+        if ds_name in TWO_VERSIONS:
             if not tool.keeps_versions:
                 return None
             ctx.measure("init", tool.init)
@@ -840,7 +894,7 @@ def summarize(runs, datasets, tools, baseline):
             trs = [r for r in ds_runs if r["tool"] == t and r["ok"]]
             if trs:
                 st = {"bytes": mmm([r.get("stored_bytes") for r in trs])}
-                if ds_name == "incr":
+                if ds_name in TWO_VERSIONS:
                     st["bytes_after_a"] = mmm([r.get("stored_bytes_a") for r in trs])
                     for mode in ("replace", "mirror"):
                         g = mmm([r.get("stored_growth_bytes") for r in trs if r.get("mode") == mode])
@@ -930,7 +984,7 @@ def render(result) -> str:
             f"{t} {fmt_mb(dsum['stored'][t]['bytes']['median'])} MB"
             f" ({100 * dsum['stored'][t]['bytes']['median'] / max(1, ds['bytes_b'] if 'bytes_b' in ds else ds['bytes']):.0f}%)"
             for t in tools if t in dsum["stored"] and dsum["stored"][t]["bytes"]))
-        if ds_name == "incr":
+        if ds_name in TWO_VERSIONS:
             for mode in ("replace", "mirror"):
                 parts = [f"{t} +{fmt_mb(dsum['stored'][t][f'growth_{mode}']['median'])} MB"
                          for t in tools if t in dsum["stored"] and f"growth_{mode}" in dsum["stored"][t]]
@@ -1005,6 +1059,8 @@ def main(argv=None):
     ap.add_argument("--incr-pairs", type=int, default=0, help="crates with two versions to use (default 5, quick 2)")
     ap.add_argument("--docs-src", help="override the docs data set folder")
     ap.add_argument("--libs-src", help="override the libs data set folder")
+    ap.add_argument("--node-cache", default="~/.cache/kura-bench",
+                    help="where the node data sets are built once and kept (npm install)")
     ap.add_argument("--big-mb", type=int, default=0, help="size of the big file (default 4096, quick 512)")
     ap.add_argument("--scratch", required=True, help="scratch folder (made by run.sh)")
     ap.add_argument("--out", default=str(HERE / "out"))
@@ -1078,8 +1134,8 @@ def main(argv=None):
         ds = datasets[ds_name]
         if "skip" in ds:
             continue
-        modes = incr_modes if ds_name == "incr" else [None]
-        ds_tools = [t for t in tools if ds_name != "incr" or TOOL_CLASSES[t].keeps_versions]
+        modes = incr_modes if ds_name in TWO_VERSIONS else [None]
+        ds_tools = [t for t in tools if ds_name not in TWO_VERSIONS or TOOL_CLASSES[t].keeps_versions]
         for rnd in range(args.rounds):
             k = rnd % len(ds_tools)
             order = ds_tools[k:] + ds_tools[:k]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kura benchmark: kura side by side with restic, borg, git, cp and tar|zstd.
-# Usage: bench/run.sh [--rounds N] [--quick] [--datasets docs,libs,incr,big] [--tools ...] [--keep]
+# Usage: bench/run.sh [--rounds N] [--quick] [--datasets docs,libs,incr,node,node-up,big] [--tools ...] [--keep]
 #        (all options: bench/run.sh --help; see bench/README.md)
 set -euo pipefail
 

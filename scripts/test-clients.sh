@@ -76,11 +76,22 @@ echo "== schemathesis: requests generated from the document, every answer checke
 # a folder target, where projects live), which random ones must not; they are answered 403.
 write_token=$(target/debug/kura serve token --scope write)
 # (From the scratch folder: it keeps its caches in the folder it runs in.)
+# Its exit status says whether a check failed (a warning, such as the deletes a write token may
+# not make answering only 403, is not a failure).
+st_status=0
 (cd "$work" && "$root/$venv/bin/schemathesis" run "$root/$doc" --url "$url" -H "Authorization: Bearer $write_token" \
     --phases coverage,examples,fuzzing --max-examples 5 --request-timeout 20 \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-    | tee "$work/schemathesis.log" | tail -n 25)
-grep -q "generated, [0-9]* passed" "$work/schemathesis.log" && ! grep -q "failed" "$work/schemathesis.log"
+    >"$work/schemathesis.log" 2>&1) || st_status=$?
+tail -n 25 "$work/schemathesis.log"
+if ((st_status != 0)) || ! grep -q "generated, [0-9]* passed" "$work/schemathesis.log"; then
+    # The tail above names the kinds of failure; the cases themselves (with a curl line each)
+    # and what the server logged are what a person needs to find the cause.
+    echo "== schemathesis failed (exit status $st_status): its whole report, then the server's warnings and errors" >&2
+    cat "$work/schemathesis.log" >&2
+    grep -E "WARN|ERROR|panicked" "$work/serve.log" >&2 || true
+    exit 1
+fi
 echo "== kura mcp through the official MCP Python SDK (results checked against each tool's outputSchema)"
 "$venv/bin/python" tests/clients/mcp_flow.py "$root/target/debug/kura" "$work/mcp-vault"
 echo "== kura mcp through the official MCP TypeScript SDK (results checked against each tool's outputSchema)"
