@@ -251,10 +251,17 @@ impl Vault {
     pub fn archive_project(&self, reference: &str, job: &Job) -> Result<ArchiveInfo> {
         let p = self.project_to_archive(reference)?;
         let started = std::time::Instant::now();
-        self.version_before_archive(&p, job)?;
+        // The version and the repack come before the project's lock (the snapshot takes it).
+        // Another archive, or a deletion, may take the project meanwhile and move its history
+        // away under them: that is then the answer, not what it did to this one's repack.
+        if let Err(e) = self.version_before_archive(&p, job) {
+            self.project_to_archive(&p.id)?;
+            return Err(e);
+        }
         tracing::debug!(elapsed = ?started.elapsed(), "archive: history repacked");
         let _lock = self.lock_project(&p.id)?;
-        let p = self.project_by_id(&p.id)?;
+        // Still to archive, now that nothing else can change it.
+        let p = self.project_to_archive(&p.id)?;
         let repo_path = self.history_path(&p.id);
         let repo = history::open(&repo_path)?;
         let head = history::head(&repo)?

@@ -414,3 +414,88 @@ fn a_projects_folder_outside_the_vault_has_its_own_bin() {
     assert_eq!(std::fs::read_dir(&bin).unwrap().count(), 0);
     assert!(!fx.vault.has_discarded());
 }
+
+/// Archives of one project asked for at once (two requests, two processes): one archives it;
+/// every other is told the project is archived already (a conflict), never an I/O error about a
+/// history the first one moved away meanwhile. (Found by a fuzzer sending archive requests in
+/// quick succession to `kura serve`.)
+#[test]
+fn archives_of_one_project_at_once_make_one_archive_and_a_clear_conflict() {
+    for round in 0..3 {
+        let fx = Fixture::new();
+        let (p, _) = project_with_history(&fx);
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let vault = kura_core::Vault::open(fx.vault.root()).unwrap();
+                let id = p.id.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    vault.archive_project(&id, &Job::default())
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        let archived = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(archived, 1, "round {round}: {results:?}");
+        for e in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert_eq!(
+                e.kind(),
+                ErrorKind::Conflict,
+                "round {round}: a second archive failed otherwise: {e}"
+            );
+            assert!(
+                e.to_string().contains("already archived"),
+                "round {round}: {e}"
+            );
+        }
+        assert_eq!(fx.vault.list_archives().unwrap().len(), 1);
+        assert_eq!(
+            fx.vault.project(&p.id).unwrap().status,
+            ProjectStatus::Archived
+        );
+    }
+}
+
+/// Versions asked for while the project is being archived either are taken before it goes or
+/// are told it is archived or busy, never an error about its history having moved away.
+#[test]
+fn snapshots_during_an_archive_are_taken_or_told_the_project_is_archived() {
+    for round in 0..3 {
+        let fx = Fixture::new();
+        let (p, _) = project_with_history(&fx);
+        write(
+            &p.path,
+            "index.html",
+            format!("<h1>round {round}</h1>\n").as_bytes(),
+        );
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let threads: Vec<_> = (0..4)
+            .map(|i| {
+                let vault = kura_core::Vault::open(fx.vault.root()).unwrap();
+                let id = p.id.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    match i {
+                        0 => vault.archive_project(&id, &Job::default()).map(|_| ()),
+                        _ => vault
+                            .snapshot(&id, &Default::default(), &Job::default())
+                            .map(|_| ()),
+                    }
+                })
+            })
+            .collect();
+        let results: Vec<_> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+        assert!(results[0].is_ok(), "round {round}: {results:?}");
+        // Busy (the project is being written; try again) and Conflict are both 409 over HTTP.
+        for e in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(
+                matches!(e.kind(), ErrorKind::Conflict | ErrorKind::Busy),
+                "round {round}: {:?}: {e}",
+                e.kind()
+            );
+        }
+    }
+}

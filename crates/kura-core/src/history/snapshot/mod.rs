@@ -192,6 +192,9 @@ impl Vault {
         let author = author_line(opts.author.as_deref().unwrap_or(""))?;
         let trigger = opts.trigger.unwrap_or_else(|| self.door());
         let _lock = self.lock_project(&p.id)?;
+        // Still one to take versions of, now that nothing else can change it: an archive or a
+        // move to the trash that held the lock may have taken its history away meanwhile.
+        let p = self.project_to_snapshot(&p.id)?;
         let _chunks_lock = self.lock_chunks(false)?;
         let config_in_force = self.config();
 
