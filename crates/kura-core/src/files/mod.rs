@@ -1091,12 +1091,18 @@ impl VaultReader {
     /// Opens a project's history; an archived project has none in the vault.
     pub(crate) fn open_history(&self, p: &Project) -> Result<git2::Repository> {
         if p.status == ProjectStatus::Archived {
-            return Err(Error::conflict(format!(
-                "project '{}' is archived; unarchive it (`kura unarchive {}`) to see its versions",
-                p.name, p.name
-            )));
+            return Err(archived(p));
         }
-        crate::history::open(&self.history_path(&p.id))
+        crate::history::open(&self.history_path(&p.id)).map_err(|e| self.archived_since(p, e))
+    }
+
+    /// `e`, or, when an archive that ended since `p` was read took its history away (the cause
+    /// of `e`), that the project is archived: not that its history is damaged.
+    pub(crate) fn archived_since(&self, p: &Project, e: Error) -> Error {
+        match self.project_by_id(&p.id) {
+            Ok(now) if now.status == ProjectStatus::Archived => archived(&now),
+            _ => e,
+        }
     }
 
     pub(crate) fn require_folder(&self, p: &Project) -> Result<()> {
@@ -1119,6 +1125,14 @@ impl VaultReader {
         }
         Ok(())
     }
+}
+
+/// The refusal to read the versions of an archived project.
+fn archived(p: &Project) -> Error {
+    Error::conflict(format!(
+        "project '{}' is archived; unarchive it (`kura unarchive {}`) to see its versions",
+        p.name, p.name
+    ))
 }
 
 #[cfg(test)]

@@ -217,7 +217,7 @@ impl VaultReader {
             }),
             Err(e) => {
                 durable::empty_out(dest, created);
-                Err(e)
+                Err(self.archived_since(&p, e))
             }
         }
     }
