@@ -494,11 +494,6 @@ macro_rules! service_calls {
 
 crate::for_each_call!(service_calls);
 
-/// The call named `name`.
-pub fn call(name: &str) -> Option<&'static Call> {
-    CALLS.iter().find(|c| c.name == name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
