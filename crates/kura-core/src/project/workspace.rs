@@ -27,6 +27,17 @@ pub struct Workspace {
 
 const ACTIVE_KEY: &str = "active_workspace";
 
+/// A workspace from a row of `id, name, created_at, project count`.
+fn workspace_from_row(r: &rusqlite::Row, active: bool) -> rusqlite::Result<Workspace> {
+    Ok(Workspace {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        created_at: r.get(2)?,
+        project_count: r.get::<_, i64>(3)? as u64,
+        active,
+    })
+}
+
 /// Most characters in a workspace, project or template name.
 pub(crate) const MAX_NAME_CHARS: usize = 120;
 /// Most bytes (UTF-8) in such a name: a project's folder and a template's are named after it,
@@ -86,15 +97,7 @@ impl VaultReader {
                     (SELECT count(*) FROM projects p WHERE p.workspace_id = w.id AND p.status != 'deleted')
              FROM workspaces w ORDER BY w.name",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(Workspace {
-                id: r.get(0)?,
-                name: r.get(1)?,
-                created_at: r.get(2)?,
-                project_count: r.get::<_, i64>(3)? as u64,
-                active: false,
-            })
-        })?;
+        let rows = stmt.query_map([], |r| workspace_from_row(r, false))?;
         let mut out = Vec::new();
         for row in rows {
             let mut ws = row?;
@@ -114,13 +117,7 @@ impl VaultReader {
                  FROM workspaces w WHERE w.name = ?1",
                 [name.trim()],
                 |r| {
-                    Ok(Workspace {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        created_at: r.get(2)?,
-                        project_count: r.get::<_, i64>(3)? as u64,
-                        active: false,
-                    })
+                    workspace_from_row(r, false)
                 },
             )
             .optional()?;
@@ -158,13 +155,7 @@ impl VaultReader {
              LIMIT 1",
             params![ACTIVE_KEY, DEFAULT_WORKSPACE],
             |r| {
-                Ok(Workspace {
-                    id: r.get(0)?,
-                    name: r.get(1)?,
-                    created_at: r.get(2)?,
-                    project_count: r.get::<_, i64>(3)? as u64,
-                    active: true,
-                })
+                workspace_from_row(r, true)
             },
         )?;
         Ok(ws)
