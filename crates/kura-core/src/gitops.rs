@@ -164,8 +164,7 @@ impl VaultReader {
 impl Vault {
     /// Creates a git repository in the project's folder (`git init`).
     pub fn init_folder_git(&self, reference: &str) -> Result<()> {
-        let p = self.project(reference)?;
-        self.require_folder(&p)?;
+        let (p, _held) = self.folder_to_change(reference)?;
         if p.path.join(".git").exists() {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,

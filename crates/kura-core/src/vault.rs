@@ -326,6 +326,31 @@ impl VaultReader {
         }
     }
 
+    /// Held shared while a file of a project's folder is saved, renamed, deleted or copied in,
+    /// and exclusive while an archive takes its last version and frees the folder: a change
+    /// cannot land in a folder after the archive's version and be freed with it. A writer that
+    /// finds an archive holding it is told to try again (it then finds the project archived).
+    pub(crate) fn lock_folder(&self, project_id: &str, exclusive: bool) -> Result<FileLock> {
+        let path = self
+            .root
+            .join("locks")
+            .join(format!("{project_id}.folder.lock"));
+        if exclusive {
+            // Writers hold it for one file or one copy; the archive waits for them.
+            return FileLock::acquire(&path, true);
+        }
+        for _ in 0..25 {
+            if let Some(lock) = FileLock::try_acquire(&path, false)? {
+                return Ok(lock);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Err(Error::new(
+            ErrorKind::Busy,
+            "the project is being archived right now; try again when that is done",
+        ))
+    }
+
     /// Shared while chunks are being written; exclusive while garbage is collected.
     pub(crate) fn lock_chunks(&self, exclusive: bool) -> Result<FileLock> {
         FileLock::acquire(&self.root.join("locks/chunks.lock"), exclusive)

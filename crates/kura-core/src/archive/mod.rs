@@ -262,6 +262,10 @@ impl Vault {
         let _lock = self.lock_project(&p.id)?;
         // Still to archive, now that nothing else can change it.
         let p = self.project_to_archive(&p.id)?;
+        // Files saved since the version above go into the archive too, and none can land from
+        // here until the folder is freed.
+        let _folder = self.lock_folder(&p.id, true)?;
+        self.last_version_before_archive(&p, job)?;
         let repo_path = self.history_path(&p.id);
         let repo = history::open(&repo_path)?;
         let head = history::head(&repo)?

@@ -8,7 +8,7 @@ use git2::Oid;
 use super::{new_archive_id, ArchiveMetadata, FORMAT};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable;
-use crate::history::snapshot::SnapshotOptions;
+use crate::history::snapshot::{SnapshotOptions, SnapshotReport};
 use crate::history::Trigger;
 use crate::job::Job;
 use crate::model::{Project, ProjectStatus};
@@ -52,31 +52,8 @@ impl Vault {
     /// Takes a version if the folder changed ("before archive"), refused when a file could not
     /// be taken in, and repacks the history.
     pub(super) fn version_before_archive(&self, p: &Project, job: &Job) -> Result<()> {
-        let snap = self.snapshot(
-            &p.id,
-            &SnapshotOptions {
-                message: Some("Before archive".into()),
-                trigger: Some(Trigger::BeforeArchive),
-                ..Default::default()
-            },
-            job,
-        )?;
-        if !snap.skipped.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Io,
-                format!(
-                    "project '{}' was not archived: {} file(s) could not be taken into a version ({}); fix their permissions or rename them, and archive again",
-                    p.name,
-                    snap.skipped.len(),
-                    snap.skipped
-                        .iter()
-                        .take(3)
-                        .map(|s| format!("'{}': {}", s.path, s.reason))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
+        let snap = self.snapshot(&p.id, &before_archive(), job)?;
+        refuse_skipped(p, &snap)?;
         // The history goes in with deltas: rewritten now, unless a repack did it already.
         match self.repack_history(p, job) {
             Ok(_) => {}
@@ -85,6 +62,14 @@ impl Vault {
             Err(e) => return Err(e),
         }
         Ok(())
+    }
+
+    /// Takes a version of what changed since [`Self::version_before_archive`] (nothing, as a
+    /// rule: a look at the folder's file list), with the project's lock and its folder held by
+    /// the caller, so the archive holds every change the folder it frees had.
+    pub(super) fn last_version_before_archive(&self, p: &Project, job: &Job) -> Result<()> {
+        let snap = self.snapshot_held(p.clone(), &before_archive(), job)?;
+        refuse_skipped(p, &snap)
     }
 
     /// A new archive's place, `archives/YYYY/MM/<name>-<date>-<id>.tar.zst`, its folder made.
@@ -143,4 +128,33 @@ fn ymd(ts: i64) -> (i32, u8, u8) {
     let t =
         time::OffsetDateTime::from_unix_timestamp(ts).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     (t.year(), t.month() as u8, t.day())
+}
+
+fn before_archive() -> SnapshotOptions {
+    SnapshotOptions {
+        message: Some("Before archive".into()),
+        trigger: Some(Trigger::BeforeArchive),
+        ..Default::default()
+    }
+}
+
+/// Refuses to archive a folder with files no version could take in: freeing it would lose them.
+fn refuse_skipped(p: &Project, snap: &SnapshotReport) -> Result<()> {
+    if snap.skipped.is_empty() {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::Io,
+        format!(
+            "project '{}' was not archived: {} file(s) could not be taken into a version ({}); fix their permissions or rename them, and archive again",
+            p.name,
+            snap.skipped.len(),
+            snap.skipped
+                .iter()
+                .take(3)
+                .map(|s| format!("'{}': {}", s.path, s.reason))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    ))
 }

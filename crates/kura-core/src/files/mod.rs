@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fs::durable;
+use crate::fs::durable::{self, FileLock};
 use crate::fs::links::resolve_link;
 use crate::job::Job;
 use crate::model::{CachedFile, Layer, Project, ProjectStatus};
@@ -689,8 +689,7 @@ impl Vault {
         dest_dir: &str,
         job: &Job,
     ) -> Result<UploadReport> {
-        let p = self.project(reference)?;
-        self.require_folder(&p)?;
+        let (p, _held) = self.folder_to_change(reference)?;
         let dest_dir = dest_dir.trim_matches('/');
         let dest_root = if dest_dir.is_empty() {
             p.path.clone()
@@ -984,8 +983,7 @@ impl Vault {
     /// Saves a file into the project's folder from a stream (created or replaced atomically,
     /// folders created as needed); returns the bytes written. The next snapshot records it.
     pub fn save_file(&self, reference: &str, rel: &str, data: &mut dyn Read) -> Result<u64> {
-        let p = self.project(reference)?;
-        self.require_folder(&p)?;
+        let (p, _held) = self.folder_to_change(reference)?;
         let path = resolve_inside(&p.path, rel, false)?;
         if path.is_dir() {
             return Err(Error::conflict(format!(
@@ -1031,8 +1029,7 @@ impl Vault {
 
     /// Renames or moves a file (or folder) inside the project's folder.
     pub fn rename_file(&self, reference: &str, from: &str, to: &str) -> Result<()> {
-        let p = self.project(reference)?;
-        self.require_folder(&p)?;
+        let (p, _held) = self.folder_to_change(reference)?;
         let src = resolve_inside(&p.path, from, true)?;
         let dst = resolve_inside(&p.path, to, false)?;
         if fs::symlink_metadata(&src).is_err() {
@@ -1057,8 +1054,7 @@ impl Vault {
     /// Deletes a file (or a folder and everything in it) from the project's folder. Its content
     /// stays in earlier versions.
     pub fn delete_file(&self, reference: &str, rel: &str) -> Result<()> {
-        let p = self.project(reference)?;
-        self.require_folder(&p)?;
+        let (p, _held) = self.folder_to_change(reference)?;
         let path = resolve_inside(&p.path, rel, true)?;
         let md = fs::symlink_metadata(&path).map_err(|_| {
             Error::not_found(format!("there is no file '{rel}' in project '{}'", p.name))
@@ -1103,6 +1099,17 @@ impl VaultReader {
             Ok(now) if now.status == ProjectStatus::Archived => archived(&now),
             _ => e,
         }
+    }
+
+    /// The project `reference` names with its folder held for a change ([`Vault::lock_folder`],
+    /// shared), checked again once held: an archive that ended meanwhile freed the folder.
+    pub(crate) fn folder_to_change(&self, reference: &str) -> Result<(Project, FileLock)> {
+        let p = self.project(reference)?;
+        self.require_folder(&p)?;
+        let lock = self.lock_folder(&p.id, false)?;
+        let p = self.project_by_id(&p.id)?;
+        self.require_folder(&p)?;
+        Ok((p, lock))
     }
 
     pub(crate) fn require_folder(&self, p: &Project) -> Result<()> {

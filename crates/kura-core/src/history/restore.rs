@@ -293,7 +293,7 @@ impl Vault {
         self.require_folder(&p)?;
         let repo_path = self.history_path(&p.id);
         let target = {
-            let repo = history::open(&repo_path)?;
+            let repo = self.open_history(&p)?;
             let target = history::resolve(&repo, version)?;
             crate::fs::names::refuse_unsafe_version(&repo, target)?;
             target
@@ -305,7 +305,7 @@ impl Vault {
             job,
         )?;
         let _lock = self.lock_project(&p.id)?;
-        let repo = history::open(&repo_path)?;
+        let repo = self.open_history(&p)?;
         let current_head =
             history::head(&repo)?.ok_or_else(|| Error::internal("no version after snapshot"))?;
         let target_files = history::files_of(&repo, target)?;
@@ -372,9 +372,8 @@ impl Vault {
         let rel = crate::fs::names::argument(path)?;
         let rel = rel.as_str();
         let full = crate::files::resolve_inside(&p.path, rel, true)?;
-        let repo_path = self.history_path(&p.id);
         let (target, file) = {
-            let repo = history::open(&repo_path)?;
+            let repo = self.open_history(&p)?;
             let target = history::resolve(&repo, version)?;
             let file = history::files_of(&repo, target)?
                 .into_iter()
@@ -403,8 +402,8 @@ impl Vault {
         )?;
         let bytes = {
             let _lock = self.lock_project(&p.id)?;
+            let repo = self.open_history(&p)?;
             real_folders(&p.path, std::slice::from_ref(&file))?;
-            let repo = history::open(&repo_path)?;
             self.write_tree_file(&repo, &file, &full, WriteMode::Replace)?
         };
         self.record_version(

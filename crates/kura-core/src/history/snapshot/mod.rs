@@ -189,12 +189,24 @@ impl Vault {
         job: &Job,
     ) -> Result<SnapshotReport> {
         let p = self.project_to_snapshot(reference)?;
-        let author = author_line(opts.author.as_deref().unwrap_or(""))?;
-        let trigger = opts.trigger.unwrap_or_else(|| self.door());
+        author_line(opts.author.as_deref().unwrap_or(""))?;
         let _lock = self.lock_project(&p.id)?;
         // Still one to take versions of, now that nothing else can change it: an archive or a
         // move to the trash that held the lock may have taken its history away meanwhile.
         let p = self.project_to_snapshot(&p.id)?;
+        self.snapshot_held(p, opts, job)
+    }
+
+    /// [`Vault::snapshot`] of `p`, whose lock the caller holds (an archive takes its last
+    /// version this way, with the folder held still).
+    pub(crate) fn snapshot_held(
+        &self,
+        p: Project,
+        opts: &SnapshotOptions,
+        job: &Job,
+    ) -> Result<SnapshotReport> {
+        let author = author_line(opts.author.as_deref().unwrap_or(""))?;
+        let trigger = opts.trigger.unwrap_or_else(|| self.door());
         let _chunks_lock = self.lock_chunks(false)?;
         let config_in_force = self.config();
 
