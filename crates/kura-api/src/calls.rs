@@ -159,7 +159,7 @@ macro_rules! for_each_call {
                 request: $crate::SnapshotRequest,
             ) -> kura_core::SnapshotReport {
                 long "snapshot" |api, job| {
-                    api.snapshot(&id, &request.options(kura_core::Trigger::Desktop), job)
+                    api.snapshot(&id, &request.options(), job)
                 }
             }
             /// Takes a version of every active project that changed (the tray's "Snapshot now").

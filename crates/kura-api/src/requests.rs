@@ -2,7 +2,7 @@
 //! the HTTP request body and an MCP tool's arguments (beside the project they name,
 //! `#[serde(flatten)]`) are these types, so each is declared, documented and described once.
 
-use kura_core::{SnapshotOptions, Trigger};
+use kura_core::SnapshotOptions;
 use serde::Deserialize;
 
 /// What to say about a new version.
@@ -23,12 +23,14 @@ pub struct SnapshotRequest {
 }
 
 impl SnapshotRequest {
-    /// The engine's options for this request, made through the door `trigger`.
-    pub fn options(self, trigger: Trigger) -> SnapshotOptions {
+    /// The engine's options for this request. The version names the door it came through as
+    /// its trigger (the vault's [`door`](kura_core::VaultReader::door), which each door sets
+    /// when it opens the vault).
+    pub fn options(self) -> SnapshotOptions {
         SnapshotOptions {
             message: self.message,
             author: self.author,
-            trigger: Some(trigger),
+            trigger: None,
             allow_empty: self.allow_empty,
         }
     }

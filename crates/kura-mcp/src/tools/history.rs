@@ -2,7 +2,6 @@
 
 use kura_api::calls;
 use kura_api::{DiffRequest, RestoreRequest, SnapshotRequest, VersionsRequest};
-use kura_core::Trigger;
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
@@ -79,10 +78,10 @@ impl KuraMcp {
             let c = &i.client_info;
             kura_core::author::agent(c.title.as_deref().unwrap_or(&c.name))
         });
+        let mut request = p.request;
+        request.author = request.author.or(agent);
         long_job(&self.api, &ctx, move |api, job| {
-            let mut options = p.request.options(Trigger::Mcp);
-            options.author = options.author.or(agent);
-            api.snapshot(&p.project, &options, job)
+            calls::snapshot_project(api, p.project, request, job)
         })
         .await
     }

@@ -5,8 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use kura_api::calls::{self, kinds};
 use kura_core::{
-    Diff, FolderGitCommit, FolderGitStatus, RestorePlan, SnapshotOptions, SnapshotReport, Trigger,
-    Version,
+    Diff, FolderGitCommit, FolderGitStatus, RestorePlan, SnapshotOptions, SnapshotReport, Version,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -35,10 +34,7 @@ pub async fn snapshot(
         &w,
         kinds::snapshot_project,
         project,
-        move |a, job| {
-            let r: SnapshotReport = a.snapshot(&id, &b.options(Trigger::Http), job)?;
-            Ok(r)
-        },
+        move |a, job| calls::snapshot_project(a, id, b, job),
     )
     .await
 }
@@ -58,10 +54,7 @@ pub async fn snapshot_changed(
         kinds::snapshot_project,
         None,
         move |a, job| {
-            let opts = SnapshotOptions {
-                trigger: Some(Trigger::Http),
-                ..Default::default()
-            };
+            let opts = SnapshotOptions::default();
             let reports: Vec<SnapshotReport> = a.snapshot_changed(true, &opts, job)?;
             Ok(reports)
         },
