@@ -5,5 +5,6 @@
 )]
 
 fn main() {
+    kura_core::use_one_malloc_arena();
     kura_desktop::run();
 }

@@ -254,6 +254,15 @@ pub struct ChunkStore {
     cache: Mutex<ChunkCache>,
 }
 
+/// Whether a chunk read from its pack goes into the cache. A long file is streamed once, front to
+/// back: its chunks would only push out the hot ones (and an export of a tree of large files
+/// would hold the whole cache's worth of memory for nothing).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    InCache,
+    NotInCache,
+}
+
 impl ChunkStore {
     /// Opens the store in `dir`, creating the folder, `packs/` and `index.db` if missing.
     pub fn open(dir: &Path, opts: ChunkStoreOptions) -> Result<ChunkStore, Error> {
@@ -281,7 +290,8 @@ impl ChunkStore {
     }
 
     /// Streams a file's content back to `out` from its recipe, verifying each chunk's BLAKE3 id;
-    /// hot chunks come from the bounded cache of decompressed chunks. Returns the bytes written.
+    /// hot chunks come from the bounded cache of decompressed chunks (a file of many chunks is
+    /// streamed past it: its chunks are not kept). Returns the bytes written.
     ///
     /// A damaged chunk gives [`Error::Corrupt`] naming the chunk and its pack; a chunk missing
     /// from the index gives [`Error::NotFound`].
@@ -290,7 +300,7 @@ impl ChunkStore {
             let mut open: Option<(String, File, u64)> = None;
             let mut total = 0u64;
             for chunk in chunks {
-                let data = self.load(&chunk.id, &mut open)?;
+                let data = self.load(&chunk.id, &mut open, Keep::InCache)?;
                 total += self.write_chunk(chunk, &data, out)?;
             }
             out.flush().map_err(Error::Output)?;
@@ -304,7 +314,7 @@ impl ChunkStore {
             scope.spawn(move || {
                 let mut open: Option<(String, File, u64)> = None;
                 for chunk in chunks {
-                    let loaded = self.load(&chunk.id, &mut open);
+                    let loaded = self.load(&chunk.id, &mut open, Keep::NotInCache);
                     let failed = loaded.is_err();
                     if tx.send(loaded).is_err() || failed {
                         break;
@@ -346,11 +356,13 @@ impl ChunkStore {
         Ok(data.len() as u64)
     }
 
-    /// Loads one chunk, from the cache or its pack (`open` keeps the last pack open).
+    /// Loads one chunk, from the cache or its pack (`open` keeps the last pack open); one read
+    /// from its pack goes into the cache if `keep` says so.
     fn load(
         &self,
         id: &ChunkId,
         open: &mut Option<(String, File, u64)>,
+        keep: Keep,
     ) -> Result<Arc<Vec<u8>>, Error> {
         if let Some(data) = self.cache().get(id) {
             return Ok(data);
@@ -377,7 +389,9 @@ impl ChunkStore {
             Err(ChunkFault::Bad(why)) => return Err(corrupt(why)),
             Err(ChunkFault::Io(e)) => return Err(io_at(&path)(e)),
         };
-        self.cache().insert(*id, Arc::clone(&data));
+        if keep == Keep::InCache {
+            self.cache().insert(*id, Arc::clone(&data));
+        }
         Ok(data)
     }
 

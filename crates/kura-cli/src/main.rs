@@ -137,6 +137,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    kura_core::use_one_malloc_arena();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -80,4 +80,6 @@ pub use upkeep::cleanup::{
 pub use upkeep::verify::{GcReport, Problem, VerifyReport};
 pub use usage::quota::{DiskSpace, QuotaLevel, QuotaStatus, QuotaUsage};
 pub use usage::stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};
-pub use vault::{ChunkHold, Clock, SystemClock, Vault, VaultReader, DEFAULT_WORKSPACE};
+pub use vault::{
+    use_one_malloc_arena, ChunkHold, Clock, SystemClock, Vault, VaultReader, DEFAULT_WORKSPACE,
+};
