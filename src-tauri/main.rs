@@ -5,6 +5,6 @@
 )]
 
 fn main() {
-    kura_core::use_one_malloc_arena();
+    kura_core::give_back_freed_memory();
     kura_desktop::run();
 }

@@ -137,7 +137,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    kura_core::use_one_malloc_arena();
+    kura_core::give_back_freed_memory();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

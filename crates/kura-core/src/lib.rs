@@ -81,5 +81,5 @@ pub use upkeep::verify::{GcReport, Problem, VerifyReport};
 pub use usage::quota::{DiskSpace, QuotaLevel, QuotaStatus, QuotaUsage};
 pub use usage::stats::{LargeFile, LayerUsage, Stats, StatusCounts, TypeUsage, Usage, UsageSample};
 pub use vault::{
-    use_one_malloc_arena, ChunkHold, Clock, SystemClock, Vault, VaultReader, DEFAULT_WORKSPACE,
+    give_back_freed_memory, ChunkHold, Clock, SystemClock, Vault, VaultReader, DEFAULT_WORKSPACE,
 };
