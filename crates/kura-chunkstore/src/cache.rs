@@ -53,7 +53,7 @@ impl ChunkCache {
     }
 
     #[cfg(test)]
-    fn used(&self) -> usize {
+    pub(crate) fn used(&self) -> usize {
         self.used
     }
 }

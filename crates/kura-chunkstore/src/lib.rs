@@ -480,6 +480,38 @@ mod tests {
         check::<ChunkStore>();
     }
 
+    /// A long file is streamed past the cache (read once, front to back, its chunks would only
+    /// push out hot ones and hold memory); a short one is kept for the next read of it.
+    #[test]
+    fn a_long_read_keeps_nothing_in_the_cache_and_a_short_one_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ChunkStore::open(dir.path(), ChunkStoreOptions::default()).unwrap();
+        let mut state = 7u64;
+        let long: Vec<u8> = (0..10 << 20)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (state >> 33) as u8
+            })
+            .collect();
+        let short = b"a file of one chunk".to_vec();
+        let never = std::sync::atomic::AtomicBool::new(false);
+        let mut writer = store.writer();
+        let long_file = writer.store(&mut &long[..], &mut |_| {}, &never).unwrap();
+        let short_file = writer.store(&mut &short[..], &mut |_| {}, &never).unwrap();
+        writer.finish().unwrap();
+        assert!(long_file.chunks.len() >= READ_AHEAD_MIN_CHUNKS);
+
+        let mut out = Vec::new();
+        store.read_to(&long_file.chunks, &mut out).unwrap();
+        assert_eq!(out, long);
+        assert_eq!(store.cache().used(), 0, "the long file's chunks were kept");
+
+        out.clear();
+        store.read_to(&short_file.chunks, &mut out).unwrap();
+        assert_eq!(out, short);
+        assert_eq!(store.cache().used(), short.len());
+    }
+
     #[test]
     fn rejects_chunk_sizes_fastcdc_would_panic_on() {
         let dir = tempfile::tempdir().unwrap();
