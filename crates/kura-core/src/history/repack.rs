@@ -64,32 +64,74 @@ fn packs(pack_dir: &Path) -> Result<Vec<(PathBuf, u64)>> {
     Ok(out)
 }
 
-/// The file in a history folder that names the pack its last repack wrote (one with deltas).
+/// The file in a history folder that names the packs its repacks wrote (with deltas), a line
+/// each: the last whole repack's first, then the pack of what came since, if any.
 const REPACKED: &str = "kura-repacked";
 
-/// Records that pack `name` (its hash) of the history at `repo` has deltas.
-pub(crate) fn mark_repacked(repo: &Path, name: &str) -> Result<()> {
-    crate::fs::durable::write_file(
-        &repo.join(REPACKED),
-        format!("pack-{name}.pack\n").as_bytes(),
-    )
+/// A repack rewrites only what came since the last whole one (into one pack beside it) while
+/// that is at most this fraction of it, in objects; past it, the whole history again. Each
+/// repack then costs in proportion to what changed (the delta search is over the objects it
+/// takes), and the history stays at most two packs with deltas (git's geometric repacking, with
+/// two levels). What came since has no deltas against the whole pack's objects until the next
+/// whole repack, as in git.
+const INCREMENT_SHARE: u64 = 2;
+
+/// Records that packs `names` (their hashes) of the history at `repo` have deltas, the whole
+/// repack's first.
+pub(crate) fn mark_repacked(repo: &Path, names: &[&str]) -> Result<()> {
+    let lines: String = names.iter().map(|n| format!("pack-{n}.pack\n")).collect();
+    crate::fs::durable::write_file(&repo.join(REPACKED), lines.as_bytes())
 }
 
-/// Whether a history (its bare repository folder) is anything but the one pack its last repack
-/// wrote: several packs, loose objects, or the pack of a snapshot, written whole.
-fn needs_repack(repo: &Path) -> Result<bool> {
+/// What a repack of a history does.
+enum Plan {
+    /// Nothing: the history is the packs its repacks wrote.
+    Nothing,
+    /// Everything reachable, into one pack.
+    Whole,
+    /// What `base` (the last whole repack's pack) does not hold, into one pack beside it.
+    Since { base: PathBuf },
+}
+
+/// What a repack of a history (its bare repository folder) is to do: nothing when it is the
+/// packs its repacks wrote; otherwise (other packs, as each snapshot writes one, or loose
+/// objects) what came since the last whole repack, or everything once that has grown to a
+/// [`INCREMENT_SHARE`]th of it.
+fn plan(repo: &Path) -> Result<Plan> {
     let objects = repo.join("objects");
-    if has_loose_objects(&objects) {
-        return Ok(true);
+    let packs = packs(&objects.join("pack"))?;
+    let marked = fs::read_to_string(repo.join(REPACKED)).unwrap_or_default();
+    let marked: Vec<&str> = marked.lines().map(str::trim).collect();
+    let is_marked = |path: &Path| {
+        path.file_name()
+            .is_some_and(|n| marked.iter().any(|m| *n == **m))
+    };
+    if !has_loose_objects(&objects) && packs.iter().all(|(path, _)| is_marked(path)) {
+        return Ok(Plan::Nothing);
     }
-    Ok(match packs(&objects.join("pack"))?.as_slice() {
-        [] => false,
-        [(only, _)] => {
-            let marked = fs::read_to_string(repo.join(REPACKED)).unwrap_or_default();
-            only.file_name().is_none_or(|n| *n != *marked.trim())
-        }
-        _ => true,
+    let is_base = |path: &Path| {
+        marked
+            .first()
+            .is_some_and(|m| path.file_name().is_some_and(|n| *n == **m))
+    };
+    let Some((base, _)) = packs.iter().find(|(path, _)| is_base(path)) else {
+        return Ok(Plan::Whole);
+    };
+    let mut since = 0u64;
+    for (path, _) in packs.iter().filter(|(path, _)| path != base) {
+        since += pack_object_count(&path.with_extension("idx"))?;
+    }
+    let whole = pack_object_count(&base.with_extension("idx"))?;
+    Ok(if since.saturating_mul(INCREMENT_SHARE) <= whole {
+        Plan::Since { base: base.clone() }
+    } else {
+        Plan::Whole
     })
+}
+
+/// Whether a repack would rewrite anything of the history at `repo`.
+fn needs_repack(repo: &Path) -> Result<bool> {
+    Ok(!matches!(plan(repo)?, Plan::Nothing))
 }
 
 /// Whether the history has loose objects (written by git2 outside the pack writer).
@@ -203,9 +245,10 @@ impl Vault {
                 }
             }
         }
-        let (old, tips) = {
+        let (old, tips, plan) = {
             let _lock = self.lock_project(&p.id)?;
-            if !needs_repack(&repo_path)? {
+            let plan = plan(&repo_path)?;
+            if matches!(plan, Plan::Nothing) {
                 return Ok(None);
             }
             let old = packs(&pack_dir)?;
@@ -217,7 +260,7 @@ impl Vault {
                     tips.push(commit.id());
                 }
             }
-            (old, tips)
+            (old, tips, plan)
         };
         if tips.is_empty() {
             return Ok(None);
@@ -225,7 +268,38 @@ impl Vault {
         let before: u64 = old.iter().map(|(_, len)| len).sum();
         let repo = history::open(&repo_path)?;
         let mut builder = pack_builder(&repo)?;
-        let mut inserted = insert_reachable(&repo, &mut builder, &tips)?;
+        let held = match &plan {
+            Plan::Since { base } => pack_index_oids(&base.with_extension("idx"))?
+                .into_iter()
+                .map(|id| git2::Oid::from_bytes(&id))
+                .collect::<std::result::Result<_, _>>()?,
+            Plan::Whole | Plan::Nothing => std::collections::HashSet::new(),
+        };
+        let mut inserted = insert_reachable_except(&repo, &mut builder, &tips, &held)?;
+        if let (Plan::Since { base }, true) = (&plan, inserted.is_empty()) {
+            // The base holds everything reachable: the other packs (a snapshot that stored only
+            // what the history had, a pack a crash left) are redundant.
+            let others: Vec<PathBuf> = old
+                .into_iter()
+                .map(|(path, _)| path)
+                .filter(|path| path != base)
+                .collect();
+            let _lock = self.lock_project(&p.id)?;
+            if !self.retire_packs(&repo_path, &others, base)? {
+                return Ok(Some((before, before)));
+            }
+            if let Some(name) = base
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.strip_prefix("pack-"))
+            {
+                mark_repacked(&repo_path, &[name])?;
+            }
+            let after = fs::metadata(base)
+                .map_err(|e| Error::io("read", base, e))?
+                .len();
+            return Ok(Some((before, after)));
+        }
         let count = builder.object_count() as u64;
         let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         let stopped = cancelled.clone();
@@ -252,11 +326,25 @@ impl Vault {
         let (new_pack, name) =
             self.write_pack(&repo_path, &mut builder, &mut inserted, &p.name, cancelled)?;
         drop(builder);
-        mark_repacked(&repo_path, &name)?;
-        let old: Vec<PathBuf> = old.into_iter().map(|(path, _)| path).collect();
         let mut after = fs::metadata(&new_pack)
             .map_err(|e| Error::io("read", &new_pack, e))?
             .len();
+        let mut old: Vec<PathBuf> = old.into_iter().map(|(path, _)| path).collect();
+        match &plan {
+            Plan::Since { base } => {
+                let base_name = base
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .and_then(|s| s.strip_prefix("pack-"))
+                    .ok_or_else(|| Error::internal("the base pack has no name"))?;
+                mark_repacked(&repo_path, &[base_name, &name])?;
+                old.retain(|path| path != base);
+                after += fs::metadata(base)
+                    .map_err(|e| Error::io("read", base, e))?
+                    .len();
+            }
+            Plan::Whole | Plan::Nothing => mark_repacked(&repo_path, &[&name])?,
+        }
         // An archive of the project reads its packs by name under the project's lock.
         let retired = match self.lock_project(&p.id) {
             Ok(_lock) => self.retire_packs(&repo_path, &old, &new_pack)?,
@@ -377,14 +465,28 @@ pub(crate) fn insert_reachable(
     builder: &mut git2::PackBuilder<'_>,
     tips: &[git2::Oid],
 ) -> Result<Vec<git2::Oid>> {
+    insert_reachable_except(repo, builder, tips, &std::collections::HashSet::new())
+}
+
+/// [`insert_reachable`], leaving out the objects of `held` (a whole repack's pack: with a commit
+/// or a tree it holds everything below it, so the walk does not go there).
+fn insert_reachable_except(
+    repo: &git2::Repository,
+    builder: &mut git2::PackBuilder<'_>,
+    tips: &[git2::Oid],
+    held: &std::collections::HashSet<git2::Oid>,
+) -> Result<Vec<git2::Oid>> {
     let mut walk = repo.revwalk()?;
     for t in tips {
         walk.push(*t)?;
     }
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = held.clone();
     let mut inserted = Vec::new();
     for id in walk {
         let commit = repo.find_commit(id?)?;
+        if held.contains(&commit.id()) {
+            continue;
+        }
         builder.insert_object(commit.id(), None)?;
         inserted.push(commit.id());
         let mut trees = vec![(commit.tree_id(), None::<String>)];
@@ -494,6 +596,26 @@ fn remove_packed_loose_objects(objects: &Path, idx: &Path) -> Result<()> {
         let _ = fs::remove_dir(dir.path());
     }
     Ok(())
+}
+
+/// How many objects a pack index (version 2) lists; 0 when it cannot be read (a pack without its
+/// index is not read by anyone, and a repack takes it whole).
+fn pack_object_count(idx: &Path) -> Result<u64> {
+    let mut head = [0u8; 8 + 1024];
+    let read = fs::File::open(idx).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head));
+    match read {
+        Ok(()) if head[..8] == [0xff, b't', b'O', b'c', 0, 0, 0, 2] => {
+            Ok(u64::from(u32::from_be_bytes([
+                head[1028], head[1029], head[1030], head[1031],
+            ])))
+        }
+        Ok(()) => Err(Error::corrupt(format!(
+            "{} is not a pack index of version 2",
+            idx.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(Error::io("read", idx, e)),
+    }
 }
 
 /// The object ids a pack index (version 2) lists, sorted.

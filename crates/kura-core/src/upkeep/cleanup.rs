@@ -509,7 +509,7 @@ impl Vault {
         old_files: Vec<PathBuf>,
         new_pack: &Path,
     ) -> Result<()> {
-        crate::history::repack::mark_repacked(repo_path, name)?;
+        crate::history::repack::mark_repacked(repo_path, &[name])?;
         let old_packs: Vec<PathBuf> = old_files
             .into_iter()
             .filter(|f| f.extension().is_some_and(|e| e == "pack"))

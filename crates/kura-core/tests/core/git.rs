@@ -264,6 +264,118 @@ fn gc_rewrites_a_history_of_many_versions_into_one_pack_with_deltas_that_git_rea
     git(&bare, &["fsck", "--full", "--strict"]);
 }
 
+/// A repack after a few more versions rewrites only what came since the last whole one, into one
+/// pack beside it (the whole one is not read or written again); once that grows past half the
+/// whole one, the next repack rewrites everything into one pack. git reads the history at every
+/// step and every version reads back.
+#[test]
+fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
+    use std::os::unix::fs::MetadataExt;
+    let f = Fixture::new();
+    let mut text: Vec<String> = (0..4000)
+        .map(|i| format!("line {i}: the quick brown fox jumps over the lazy dog\n"))
+        .collect();
+    let root = f.tree("src", &[("notes.txt", text.concat().as_bytes())]);
+    let p = f.link(&root, "p");
+    let bare = history_dir(&f, &p);
+    let mut edit = |v: usize| {
+        text[v * 7] = format!("edited in version {v}\n");
+        write(&root, "notes.txt", text.concat().as_bytes());
+        f.snapshot("p", &format!("edit {v}"));
+    };
+    for v in 0..6 {
+        edit(v);
+    }
+    assert_eq!(
+        f.vault
+            .gc(&kura_core::Job::default())
+            .unwrap()
+            .histories_repacked,
+        1
+    );
+    let whole = pack_files(&bare);
+    assert_eq!(whole.len(), 1);
+    let whole_inode = std::fs::metadata(&whole[0]).unwrap().ino();
+
+    // Three more versions: a small share of the whole pack.
+    for v in 6..9 {
+        edit(v);
+    }
+    assert_eq!(pack_files(&bare).len(), 4);
+    assert_eq!(
+        f.vault
+            .gc(&kura_core::Job::default())
+            .unwrap()
+            .histories_repacked,
+        1
+    );
+    let packs = pack_files(&bare);
+    assert_eq!(
+        packs.len(),
+        2,
+        "the whole pack and one of what came since: {packs:?}"
+    );
+    assert!(
+        packs.contains(&whole[0]),
+        "the whole pack was rewritten: {packs:?}"
+    );
+    assert_eq!(std::fs::metadata(&whole[0]).unwrap().ino(), whole_inode);
+    let since = packs.iter().find(|p| **p != whole[0]).unwrap();
+    let since_objects = git(
+        &bare,
+        &[
+            "verify-pack",
+            "-v",
+            since.with_extension("idx").to_str().unwrap(),
+        ],
+    );
+    // Three commits, their trees and blobs: nothing of the six versions before.
+    let count = since_objects
+        .lines()
+        .filter(|l| l.len() > 40 && l.as_bytes()[..40].iter().all(u8::is_ascii_hexdigit))
+        .count();
+    assert_eq!(count, 9, "{since_objects}");
+    assert!(
+        since_objects.contains("chain length = 1"),
+        "deltas among them: {since_objects}"
+    );
+    git(&bare, &["fsck", "--full", "--strict"]);
+    assert_eq!(
+        f.vault
+            .gc(&kura_core::Job::default())
+            .unwrap()
+            .histories_repacked,
+        0
+    );
+    let out = f.dir.path().join("v0");
+    f.vault
+        .export_version("p", Some("latest~8"), &out, &kura_core::Job::default())
+        .unwrap();
+    let first = std::fs::read_to_string(out.join("notes.txt")).unwrap();
+    assert!(first.contains("edited in version 0\n") && !first.contains("edited in version 1\n"));
+
+    // Many more: past half the whole pack, the next repack takes everything into one pack.
+    let root2 = f.dir.path().join("src");
+    for v in 9..40 {
+        let unique: String = (0..300).map(|i| format!("{v}-{i}-{}\n", v * i)).collect();
+        write(&root2, &format!("new-{v}.txt"), unique.as_bytes());
+        f.snapshot("p", &format!("add {v}"));
+    }
+    assert_eq!(
+        f.vault
+            .gc(&kura_core::Job::default())
+            .unwrap()
+            .histories_repacked,
+        1
+    );
+    let packs = pack_files(&bare);
+    assert_eq!(packs.len(), 1, "{packs:?}");
+    assert!(!packs.contains(&whole[0]));
+    git(&bare, &["fsck", "--full", "--strict"]);
+    // The import's version, then 6 + 3 + 31.
+    assert_eq!(git(&bare, &["rev-list", "--count", "HEAD"]).trim(), "41");
+}
+
 #[test]
 fn a_history_of_one_snapshot_gets_deltas_once() {
     let f = Fixture::new();
