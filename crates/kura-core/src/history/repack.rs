@@ -69,12 +69,12 @@ fn packs(pack_dir: &Path) -> Result<Vec<(PathBuf, u64)>> {
 const REPACKED: &str = "kura-repacked";
 
 /// A repack rewrites only what came since the last whole one (into one pack beside it) while
-/// that is at most this fraction of it, in objects; past it, the whole history again. Each
-/// repack then costs in proportion to what changed (the delta search is over the objects it
-/// takes), and the history stays at most two packs with deltas (git's geometric repacking, with
-/// two levels). What came since has no deltas against the whole pack's objects until the next
-/// whole repack, as in git.
-const INCREMENT_SHARE: u64 = 2;
+/// that is at most a quarter of it (one over this), in objects; past it, the whole history
+/// again. Each repack then costs in proportion to what changed (the delta search is over the
+/// objects it takes), and the history stays at most two packs with deltas (git's geometric
+/// repacking, with two levels). What came since has no deltas against the whole pack's objects
+/// until the next whole repack, as in git (`bench/README.md` has what that costs and saves).
+const INCREMENT_SHARE: u64 = 4;
 
 /// Records that packs `names` (their hashes) of the history at `repo` have deltas, the whole
 /// repack's first.

@@ -265,8 +265,8 @@ fn gc_rewrites_a_history_of_many_versions_into_one_pack_with_deltas_that_git_rea
 }
 
 /// A repack after a few more versions rewrites only what came since the last whole one, into one
-/// pack beside it (the whole one is not read or written again); once that grows past half the
-/// whole one, the next repack rewrites everything into one pack. git reads the history at every
+/// pack beside it (the whole one is not read or written again); once that grows past a quarter
+/// of the whole one (in objects), the next repack rewrites everything into one pack. git reads the history at every
 /// step and every version reads back.
 #[test]
 fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
@@ -283,7 +283,7 @@ fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
         write(&root, "notes.txt", text.concat().as_bytes());
         f.snapshot("p", &format!("edit {v}"));
     };
-    for v in 0..6 {
+    for v in 0..20 {
         edit(v);
     }
     assert_eq!(
@@ -298,7 +298,7 @@ fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
     let whole_inode = std::fs::metadata(&whole[0]).unwrap().ino();
 
     // Three more versions: a small share of the whole pack.
-    for v in 6..9 {
+    for v in 20..23 {
         edit(v);
     }
     assert_eq!(pack_files(&bare).len(), 4);
@@ -329,7 +329,7 @@ fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
             since.with_extension("idx").to_str().unwrap(),
         ],
     );
-    // Three commits, their trees and blobs: nothing of the six versions before.
+    // Three commits, their trees and blobs: nothing of the versions before.
     let count = since_objects
         .lines()
         .filter(|l| l.len() > 40 && l.as_bytes()[..40].iter().all(u8::is_ascii_hexdigit))
@@ -349,14 +349,14 @@ fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
     );
     let out = f.dir.path().join("v0");
     f.vault
-        .export_version("p", Some("latest~8"), &out, &kura_core::Job::default())
+        .export_version("p", Some("latest~22"), &out, &kura_core::Job::default())
         .unwrap();
     let first = std::fs::read_to_string(out.join("notes.txt")).unwrap();
     assert!(first.contains("edited in version 0\n") && !first.contains("edited in version 1\n"));
 
-    // Many more: past half the whole pack, the next repack takes everything into one pack.
+    // Many more: past a quarter of the whole pack, the next repack takes everything into one.
     let root2 = f.dir.path().join("src");
-    for v in 9..40 {
+    for v in 23..40 {
         let unique: String = (0..300).map(|i| format!("{v}-{i}-{}\n", v * i)).collect();
         write(&root2, &format!("new-{v}.txt"), unique.as_bytes());
         f.snapshot("p", &format!("add {v}"));
@@ -372,7 +372,7 @@ fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
     assert_eq!(packs.len(), 1, "{packs:?}");
     assert!(!packs.contains(&whole[0]));
     git(&bare, &["fsck", "--full", "--strict"]);
-    // The import's version, then 6 + 3 + 31.
+    // The import's version, then 20 + 3 + 17.
     assert_eq!(git(&bare, &["rev-list", "--count", "HEAD"]).trim(), "41");
 }
 
