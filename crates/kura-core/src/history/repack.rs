@@ -117,11 +117,19 @@ fn plan(repo: &Path) -> Result<Plan> {
     let Some((base, _)) = packs.iter().find(|(path, _)| is_base(path)) else {
         return Ok(Plan::Whole);
     };
+    // An index that cannot be read is the whole repack's to meet (it reads every object and
+    // names what is damaged), not this count's.
+    let count = |pack: &Path| pack_object_count(&pack.with_extension("idx")).ok();
     let mut since = 0u64;
     for (path, _) in packs.iter().filter(|(path, _)| path != base) {
-        since += pack_object_count(&path.with_extension("idx"))?;
+        let Some(n) = count(path) else {
+            return Ok(Plan::Whole);
+        };
+        since += n;
     }
-    let whole = pack_object_count(&base.with_extension("idx"))?;
+    let Some(whole) = count(base) else {
+        return Ok(Plan::Whole);
+    };
     Ok(if since.saturating_mul(INCREMENT_SHARE) <= whole {
         Plan::Since { base: base.clone() }
     } else {
@@ -284,8 +292,12 @@ impl Vault {
                 .map(|(path, _)| path)
                 .filter(|path| path != base)
                 .collect();
-            let _lock = self.lock_project(&p.id)?;
-            if !self.retire_packs(&repo_path, &others, base)? {
+            let retired = match self.lock_project(&p.id) {
+                Ok(_lock) => self.retire_packs(&repo_path, &others, base)?,
+                Err(e) if e.kind() == crate::ErrorKind::Busy => false,
+                Err(e) => return Err(e),
+            };
+            if !retired {
                 return Ok(Some((before, before)));
             }
             if let Some(name) = base
