@@ -1133,8 +1133,26 @@ impl VaultReader {
     pub(crate) fn archived_since(&self, p: &Project, e: Error) -> Error {
         match self.project_by_id(&p.id) {
             Ok(now) if now.status == ProjectStatus::Archived => archived(&now),
+            // Archived, then moved to the trash: its history is in the archive too.
+            Ok(now) if now.status == ProjectStatus::Deleted && self.has_archive(&now.id) => {
+                Error::conflict(format!(
+                    "project '{}' is in the trash and its history is in an archive; restore it from the trash, then unarchive it",
+                    now.name
+                ))
+            }
             _ => e,
         }
+    }
+
+    /// Whether an archive of the project is in the catalog.
+    pub(crate) fn has_archive(&self, project_id: &str) -> bool {
+        self.db()
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM archives WHERE project_id = ?1)",
+                [project_id],
+                |row| row.get::<_, bool>(0),
+            )
+            .unwrap_or(false)
     }
 
     /// The project `reference` names with its folder held for a change ([`Vault::lock_folder`],

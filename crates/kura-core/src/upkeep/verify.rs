@@ -14,7 +14,7 @@ use crate::fs::names;
 use crate::history;
 use crate::history::pointer::Pointer;
 use crate::job::Job;
-use crate::model::Project;
+use crate::model::{Project, ProjectStatus};
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 
@@ -821,7 +821,20 @@ impl VaultReader {
     /// theirs in the archive).
     pub(crate) fn all_projects(&self) -> Result<Vec<Project>> {
         let ids = self.project_ids("status != 'archived'", [])?;
-        ids.iter().map(|id| self.project_by_id(id)).collect()
+        let mut out = Vec::with_capacity(ids.len());
+        for id in &ids {
+            let p = self.project_by_id(id)?;
+            // Archived, then moved to the trash: its history is in the archive, not here. (One
+            // unarchived before it went to the trash has its history here, and is walked.)
+            if p.status == ProjectStatus::Deleted
+                && self.has_archive(&p.id)
+                && !self.history_path(&p.id).exists()
+            {
+                continue;
+            }
+            out.push(p);
+        }
+        Ok(out)
     }
 }
 

@@ -603,3 +603,34 @@ fn saves_during_an_archive_are_in_the_archive_or_refused() {
         }
     }
 }
+
+/// An archived project moved to the trash has no history in the vault (it is in the archive):
+/// reading its versions is a conflict that says so, not a damaged history. (Found by a fuzzer
+/// asking `kura serve` for such a project's export.)
+#[test]
+fn an_archived_project_in_the_trash_answers_reads_of_its_history_with_a_conflict() {
+    let fx = Fixture::new();
+    let (p, _) = project_with_history(&fx);
+    fx.vault.archive_project(&p.id, &Job::default()).unwrap();
+    fx.vault.trash_project(&p.id).unwrap();
+    let out = fx.dir.path().join("out");
+    let export = fx
+        .vault
+        .export_version(&p.id, None, &out, &Job::default())
+        .unwrap_err();
+    assert_eq!(export.kind(), ErrorKind::Conflict, "{export}");
+    assert!(export.to_string().contains("in the trash"), "{export}");
+    let versions = fx.vault.versions(&p.id, Some(10)).unwrap_err();
+    assert_eq!(versions.kind(), ErrorKind::Conflict, "{versions}");
+    // Upkeep walks every history in the vault; this project has none there, and that is fine.
+    let report = fx.vault.verify(None, &Job::default()).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    fx.vault.gc(&Job::default()).unwrap();
+    // Back from the trash it is archived, and unarchives whole.
+    fx.vault.untrash_project(&p.id).unwrap();
+    let back = fx.vault.unarchive_project(&p.id, &Job::default()).unwrap();
+    assert_eq!(back.status, ProjectStatus::Active);
+    fx.vault
+        .export_version(&p.id, None, &fx.dir.path().join("out2"), &Job::default())
+        .unwrap();
+}
