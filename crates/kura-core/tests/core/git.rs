@@ -191,11 +191,7 @@ fn the_project_folders_own_git_repository_is_shown_and_can_be_created() {
 fn gc_rewrites_a_history_of_many_versions_into_one_pack_with_deltas_that_git_reads() {
     let f = Fixture::new();
     // A text file of 200 KiB edited a little in each of 12 versions.
-    let mut text: Vec<String> = (0..4000)
-        .map(|i| format!("line {i}: the quick brown fox jumps over the lazy dog\n"))
-        .collect();
-    let root = f.tree("src", &[("notes.txt", text.concat().as_bytes())]);
-    let p = f.link(&root, "p");
+    let (mut text, root, p) = notes_project(&f);
     for v in 0..12 {
         text[v * 300] = format!("edited in version {v}\n");
         write(&root, "notes.txt", text.concat().as_bytes());
@@ -264,19 +260,26 @@ fn gc_rewrites_a_history_of_many_versions_into_one_pack_with_deltas_that_git_rea
     git(&bare, &["fsck", "--full", "--strict"]);
 }
 
-/// A repack after a few more versions rewrites only what came since the last whole one, into one
-/// pack beside it (the whole one is not read or written again); once that grows past a quarter
-/// of the whole one (in objects), the next repack rewrites everything into one pack. git reads the history at every
-/// step and every version reads back.
-#[test]
-fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
-    use std::os::unix::fs::MetadataExt;
-    let f = Fixture::new();
-    let mut text: Vec<String> = (0..4000)
+/// A linked project `p` of one text file, `notes.txt`: 4,000 lines (about 200 KiB). Returns the
+/// lines, the project's folder and the project.
+fn notes_project(f: &Fixture) -> (Vec<String>, std::path::PathBuf, kura_core::Project) {
+    let text: Vec<String> = (0..4000)
         .map(|i| format!("line {i}: the quick brown fox jumps over the lazy dog\n"))
         .collect();
     let root = f.tree("src", &[("notes.txt", text.concat().as_bytes())]);
     let p = f.link(&root, "p");
+    (text, root, p)
+}
+
+/// A repack after a few more versions rewrites only what came since the last whole one, into one
+/// pack beside it (the whole one is not read or written again); once that grows past a quarter
+/// of the whole one (in objects), the next repack rewrites everything into one pack. git reads
+/// the history at every step and every version reads back.
+#[test]
+fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
+    use std::os::unix::fs::MetadataExt;
+    let f = Fixture::new();
+    let (mut text, root, p) = notes_project(&f);
     let bare = history_dir(&f, &p);
     let mut edit = |v: usize| {
         text[v * 7] = format!("edited in version {v}\n");
