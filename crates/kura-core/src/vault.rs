@@ -311,19 +311,12 @@ impl VaultReader {
         // A lock released a moment ago can still look held: a child process forked by another
         // thread (git, tar) shares the lock until its exec closes it. A real writer holds it
         // far longer than these tries.
-        for _ in 0..10 {
-            if let Some(lock) = FileLock::try_acquire(&path, true)? {
-                return Ok(lock);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        match FileLock::try_acquire(&path, true)? {
-            Some(lock) => Ok(lock),
-            None => Err(Error::new(
-                ErrorKind::Busy,
-                "another Kura process is writing this project right now; try again when it is done",
-            )),
-        }
+        acquire_or_busy(
+            &path,
+            true,
+            11,
+            "another Kura process is writing this project right now; try again when it is done",
+        )
     }
 
     /// Held shared while a file of a project's folder is saved, renamed, deleted or copied in,
@@ -339,16 +332,12 @@ impl VaultReader {
             // Writers hold it for one file or one copy; the archive waits for them.
             return FileLock::acquire(&path, true);
         }
-        for _ in 0..25 {
-            if let Some(lock) = FileLock::try_acquire(&path, false)? {
-                return Ok(lock);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        Err(Error::new(
-            ErrorKind::Busy,
+        acquire_or_busy(
+            &path,
+            false,
+            25,
             "the project is being archived right now; try again when that is done",
-        ))
+        )
     }
 
     /// Shared while chunks are being written; exclusive while garbage is collected.
@@ -430,6 +419,20 @@ fn set_git_options() {
             tracing::warn!("libgit2's memory limits cannot be set: {e}");
         }
     });
+}
+
+/// Takes the lock at `path` in `tries` tries 20 ms apart; `busy` with `why` when another holder
+/// keeps it all that time.
+fn acquire_or_busy(path: &Path, exclusive: bool, tries: u32, why: &str) -> Result<FileLock> {
+    for attempt in 0..tries {
+        if attempt > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        if let Some(lock) = FileLock::try_acquire(path, exclusive)? {
+            return Ok(lock);
+        }
+    }
+    Err(Error::new(ErrorKind::Busy, why))
 }
 
 /// Has the C allocator give large blocks back to the system when they are freed: the programs

@@ -83,6 +83,11 @@ pub(crate) fn mark_repacked(repo: &Path, names: &[&str]) -> Result<()> {
     crate::fs::durable::write_file(&repo.join(REPACKED), lines.as_bytes())
 }
 
+/// A pack file's name as `kura-repacked` and git name it: the hash of `pack-<hash>.pack`.
+fn pack_name(pack: &Path) -> Option<&str> {
+    pack.file_stem()?.to_str()?.strip_prefix("pack-")
+}
+
 /// What a repack of a history does.
 enum Plan {
     /// Nothing: the history is the packs its repacks wrote.
@@ -300,11 +305,7 @@ impl Vault {
             if !retired {
                 return Ok(Some((before, before)));
             }
-            if let Some(name) = base
-                .file_stem()
-                .and_then(|s| s.to_str())
-                .and_then(|s| s.strip_prefix("pack-"))
-            {
+            if let Some(name) = pack_name(base) {
                 mark_repacked(&repo_path, &[name])?;
             }
             let after = fs::metadata(base)
@@ -344,11 +345,8 @@ impl Vault {
         let mut old: Vec<PathBuf> = old.into_iter().map(|(path, _)| path).collect();
         match &plan {
             Plan::Since { base } => {
-                let base_name = base
-                    .file_stem()
-                    .and_then(|s| s.to_str())
-                    .and_then(|s| s.strip_prefix("pack-"))
-                    .ok_or_else(|| Error::internal("the base pack has no name"))?;
+                let base_name =
+                    pack_name(base).ok_or_else(|| Error::internal("the base pack has no name"))?;
                 mark_repacked(&repo_path, &[base_name, &name])?;
                 old.retain(|path| path != base);
                 after += fs::metadata(base)

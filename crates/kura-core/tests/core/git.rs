@@ -281,6 +281,12 @@ fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
     let f = Fixture::new();
     let (mut text, root, p) = notes_project(&f);
     let bare = history_dir(&f, &p);
+    let repacked = || {
+        f.vault
+            .gc(&kura_core::Job::default())
+            .unwrap()
+            .histories_repacked
+    };
     let mut edit = |v: usize| {
         text[v * 7] = format!("edited in version {v}\n");
         write(&root, "notes.txt", text.concat().as_bytes());
@@ -289,13 +295,7 @@ fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
     for v in 0..20 {
         edit(v);
     }
-    assert_eq!(
-        f.vault
-            .gc(&kura_core::Job::default())
-            .unwrap()
-            .histories_repacked,
-        1
-    );
+    assert_eq!(repacked(), 1);
     let whole = pack_files(&bare);
     assert_eq!(whole.len(), 1);
     let whole_inode = std::fs::metadata(&whole[0]).unwrap().ino();
@@ -305,13 +305,7 @@ fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
         edit(v);
     }
     assert_eq!(pack_files(&bare).len(), 4);
-    assert_eq!(
-        f.vault
-            .gc(&kura_core::Job::default())
-            .unwrap()
-            .histories_repacked,
-        1
-    );
+    assert_eq!(repacked(), 1);
     let packs = pack_files(&bare);
     assert_eq!(
         packs.len(),
@@ -343,13 +337,7 @@ fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
         "deltas among them: {since_objects}"
     );
     git(&bare, &["fsck", "--full", "--strict"]);
-    assert_eq!(
-        f.vault
-            .gc(&kura_core::Job::default())
-            .unwrap()
-            .histories_repacked,
-        0
-    );
+    assert_eq!(repacked(), 0);
     let out = f.dir.path().join("v0");
     f.vault
         .export_version("p", Some("latest~22"), &out, &kura_core::Job::default())
@@ -364,13 +352,7 @@ fn a_repack_after_a_few_versions_rewrites_only_what_came_since_the_last_one() {
         write(&root2, &format!("new-{v}.txt"), unique.as_bytes());
         f.snapshot("p", &format!("add {v}"));
     }
-    assert_eq!(
-        f.vault
-            .gc(&kura_core::Job::default())
-            .unwrap()
-            .histories_repacked,
-        1
-    );
+    assert_eq!(repacked(), 1);
     let packs = pack_files(&bare);
     assert_eq!(packs.len(), 1, "{packs:?}");
     assert!(!packs.contains(&whole[0]));
