@@ -11,7 +11,7 @@ use kura_core::Error;
 #[derive(Args)]
 pub struct McpArgs {
     /// Enable the destructive tools (restore over the working folder, delete a file, trash
-    /// or delete a project); without it they are listed but refused.
+    /// or delete a project); without it they are not listed, and refused if called anyway.
     #[arg(long)]
     allow_destructive: bool,
     /// Refuse every tool that changes the vault.

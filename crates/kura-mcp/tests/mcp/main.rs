@@ -1,8 +1,10 @@
 //! In-process MCP sessions with [`KuraMcp`] (rmcp's client over an in-memory pipe), for what
-//! only the library shows: the changes it announces in the event log; and the stdio wire as
-//! `kura mcp` serves it, fed odd and broken lines by a raw client (`wire`). The `kura mcp`
-//! binary over stdio is tested in kura-cli's tests (`tests/cli/mcp.rs`).
+//! only the library shows: the changes it announces in the event log; agents' sessions over the
+//! wire as `kura mcp` serves it (`agent`); and that wire fed odd and broken lines by a raw
+//! client (`wire`). The `kura mcp` process (its flags, its stdout) is tested in kura-cli's tests
+//! (`tests/cli/mcp.rs`).
 
+mod agent;
 mod wire;
 
 use std::sync::Arc;
