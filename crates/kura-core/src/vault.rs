@@ -22,6 +22,7 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable::{self, FileLock};
 use crate::history::Trigger;
+use crate::job::Job;
 use crate::project::listing::Listing;
 
 /// Where time comes from; tests pass a fixed clock.
@@ -305,18 +306,35 @@ impl VaultReader {
         self.root.join("templates")
     }
 
+    fn project_lock_path(&self, project_id: &str) -> PathBuf {
+        self.root.join("locks").join(format!("{project_id}.lock"))
+    }
+
     /// Lock held while writing a project's history (one writer per project across processes).
     pub(crate) fn lock_project(&self, project_id: &str) -> Result<FileLock> {
-        let path = self.root.join("locks").join(format!("{project_id}.lock"));
         // A lock released a moment ago can still look held: a child process forked by another
         // thread (git, tar) shares the lock until its exec closes it. A real writer holds it
         // far longer than these tries.
         acquire_or_busy(
-            &path,
+            &self.project_lock_path(project_id),
             true,
             11,
             "another Kura process is writing this project right now; try again when it is done",
         )
+    }
+
+    /// [`Self::lock_project`] for work that is not to give up when another writer holds it (an
+    /// archive, after its repack, meeting a snapshot): waits until that writer is done, or `job`
+    /// is cancelled.
+    pub(crate) fn lock_project_waiting(&self, project_id: &str, job: &Job) -> Result<FileLock> {
+        let path = self.project_lock_path(project_id);
+        loop {
+            if let Some(lock) = FileLock::try_acquire(&path, true)? {
+                return Ok(lock);
+            }
+            job.check()?;
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     /// Held shared while a file of a project's folder is saved, renamed, deleted or copied in,

@@ -251,7 +251,7 @@ impl Vault {
     pub fn archive_project(&self, reference: &str, job: &Job) -> Result<ArchiveInfo> {
         let p = self.project_to_archive(reference)?;
         let started = std::time::Instant::now();
-        // The version and the repack come before the project's lock (the snapshot takes it).
+        // The version and the repack come before the project's lock is held for the rest.
         // Another archive, or a deletion, may take the project meanwhile and move its history
         // away under them: that is then the answer, not what it did to this one's repack.
         if let Err(e) = self.version_before_archive(&p, job) {
@@ -259,7 +259,7 @@ impl Vault {
             return Err(e);
         }
         tracing::debug!(elapsed = ?started.elapsed(), "archive: history repacked");
-        let _lock = self.lock_project(&p.id)?;
+        let _lock = self.lock_project_waiting(&p.id, job)?;
         // Still to archive, now that nothing else can change it.
         let p = self.project_to_archive(&p.id)?;
         // Files saved since the version above go into the archive too, and none can land from

@@ -52,7 +52,13 @@ impl Vault {
     /// Takes a version if the folder changed ("before archive"), refused when a file could not
     /// be taken in, and repacks the history.
     pub(super) fn version_before_archive(&self, p: &Project, job: &Job) -> Result<()> {
-        let snap = self.snapshot(&p.id, &before_archive(), job)?;
+        let snap = {
+            // A snapshot or restore under way is waited for, not answered `busy`.
+            let _lock = self.lock_project_waiting(&p.id, job)?;
+            // Still to archive: another archive may have taken it meanwhile.
+            let p = self.project_to_archive(&p.id)?;
+            self.snapshot_held(p, &before_archive(), job)?
+        };
         refuse_skipped(p, &snap)?;
         // The history goes in with deltas: rewritten now, unless a repack did it already.
         match self.repack_history(p, job) {
