@@ -40,7 +40,7 @@ mod vault;
 
 pub use archive::{sha256_of as sha256_file, ArchiveInfo, ArchiveVerifyReport, ExtractReport};
 #[doc(hidden)]
-pub use files::filelist;
+pub use catalog::filelist;
 /// Renames a file and syncs its folder, so the new name survives a crash.
 pub fn rename_durably(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
     fs::durable::rename(from, to)
@@ -67,9 +67,10 @@ pub use model::tag_list;
 pub use model::Layer;
 pub use model::{
     ImportOptions, NewProject, Project, ProjectEdit, ProjectFilter, ProjectSort, ProjectStatus,
+    Workspace,
 };
 pub use project::template::Template;
-pub use project::workspace::{check_project_name, Workspace};
+pub use project::workspace::check_project_name;
 pub use records::{
     CollectionInfo, CollectionSettings, Record, RecordDelete, RecordFilter, RecordOp,
     RecordOpResult, RecordPage, RecordPut, RecordQuery, Records, VAULT_SCOPE,

@@ -294,3 +294,41 @@ pub(crate) struct CachedFile {
     /// The commit id of the version where the file last changed.
     pub last_version: [u8; 20],
 }
+
+/// A named group of projects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct Workspace {
+    /// Catalog id.
+    pub id: i64,
+    /// Unique name (case-insensitive).
+    pub name: String,
+    /// Creation time, seconds since the epoch.
+    pub created_at: i64,
+    /// Projects in it that are not in the trash.
+    pub project_count: u64,
+    /// Whether this is the active workspace.
+    pub active: bool,
+}
+
+/// A file's type from its name: its last extension that does not start with a digit, so that
+/// version suffixes are passed over (`libLLVM.so.22.1` and `app.log.1` are "so" and "log"), else
+/// its last extension (`notes.1`); in lower case; "" for none (a name starting with its only
+/// dot is hidden, not an extension).
+pub(crate) fn file_type_of(rel: &str) -> String {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let mut rest = name;
+    let mut last = None;
+    while let Some((stem, ext)) = rest.rsplit_once('.') {
+        if stem.is_empty() || ext.len() > 12 {
+            break;
+        }
+        if !ext.starts_with(|c: char| c.is_ascii_digit()) {
+            return ext.to_ascii_lowercase();
+        }
+        last.get_or_insert(ext);
+        rest = stem;
+    }
+    last.map(str::to_ascii_lowercase).unwrap_or_default()
+}

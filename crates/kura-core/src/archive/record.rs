@@ -41,7 +41,7 @@ impl Vault {
             "UPDATE projects SET status = 'archived', updated_at = ?1, stored_size = ?2, chunk_stored = 0 WHERE id = ?3",
             params![now, written.size as i64, p.id],
         )?;
-        crate::files::filelist::remove(&tx, &p.id)?;
+        crate::catalog::filelist::remove(&tx, &p.id)?;
         tx.commit()?;
         Ok(())
     }

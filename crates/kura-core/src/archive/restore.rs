@@ -395,7 +395,7 @@ impl Vault {
                         "UPDATE projects SET status = 'archived', path = ?1, head = ?2, stored_size = ?3, chunk_stored = 0, updated_at = ?4 WHERE id = ?5",
                         params![p.path.to_string_lossy(), p.head, p.stored_size as i64, p.updated_at, id],
                     )?;
-                    crate::files::filelist::remove(&tx, id)?;
+                    crate::catalog::filelist::remove(&tx, id)?;
                 }
             }
             tx.commit()?;

@@ -20,8 +20,8 @@ use rusqlite::{params, Connection, OptionalExtension};
 use rustc_hash::FxHashMap;
 
 use crate::error::{Error, Result};
+use crate::model::file_type_of;
 use crate::model::{CachedFile, Layer};
-use crate::project::detect::file_type_of;
 
 const FORMAT: u8 = 1;
 /// zstd level of the record: about 15 ms for 52,000 files.

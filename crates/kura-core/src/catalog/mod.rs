@@ -1,7 +1,14 @@
 //! The catalog: one SQLite database (WAL) holding workspaces, projects, their labels and metadata,
-//! and the current file list of every project (which doubles as the snapshot files cache).
+//! and the current file list of every project (which doubles as the snapshot files cache). All
+//! of the engine's SQL is here, one file a table or two: `workspaces.rs`, `projects.rs`,
+//! `filelist.rs` (the files cache and what statistics keep beside it).
 //!
 //! Everything in it except workspace/project metadata can be rebuilt from the histories.
+
+// `pub`: lib.rs re-exports it as `kura_core::filelist` (for examples/catalog_queries.rs).
+pub mod filelist;
+pub(crate) mod projects;
+pub(crate) mod workspaces;
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,7 +16,6 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
-use crate::files::filelist;
 use crate::model::{CachedFile, Layer};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.

@@ -1,10 +1,8 @@
-//! A project's files: scanned, listed, previewed, saved, uploaded, and the files cache. This file
-//! holds the scanner every snapshot uses, path containment, and the file operations (list, read,
-//! save, rename, delete); `filelist.rs` keeps the files cache, `upload.rs` receives files that
-//! arrive one at a time.
+//! A project's files: scanned, listed, previewed, saved, uploaded. This file holds the scanner
+//! every snapshot uses, path containment, and the file operations (list, read, save, rename,
+//! delete); `upload.rs` receives files that arrive one at a time. The files cache is the
+//! catalog's (`catalog/filelist.rs`).
 
-// `pub`: lib.rs re-exports it as `kura_core::filelist` (for examples/catalog_queries.rs).
-pub mod filelist;
 pub(crate) mod upload;
 
 use std::fs;
@@ -22,8 +20,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable::{self, FileLock};
 use crate::fs::links::resolve_link;
 use crate::job::Job;
+use crate::model::file_type_of;
 use crate::model::{CachedFile, Layer, Project, ProjectStatus};
-use crate::project::detect::file_type_of;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 
@@ -923,7 +921,7 @@ impl VaultReader {
     pub fn list_files(&self, reference: &str, prefix: Option<&str>) -> Result<Vec<FileEntry>> {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
-        let cache = crate::files::filelist::load(&self.db(), &p.id, p.file_count as usize)?;
+        let cache = crate::catalog::filelist::load(&self.db(), &p.id, p.file_count as usize)?;
         let scan = scan(&p.path, &self.config())?;
         let prefix = match prefix.filter(|s| !s.trim_matches('/').is_empty()) {
             Some(s) => Some(crate::fs::names::argument(s)?),

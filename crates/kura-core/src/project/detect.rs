@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::model::file_type_of;
+
 /// What was detected.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Detected {
@@ -288,27 +290,6 @@ const FRAMEWORKS: &[(&str, &str, &str)] = &[
     ("pom.xml", "spring-boot", "spring"),
     ("build.gradle", "spring-boot", "spring"),
 ];
-
-/// A file's type from its name: its last extension that does not start with a digit, so that
-/// version suffixes are passed over (`libLLVM.so.22.1` and `app.log.1` are "so" and "log"), else
-/// its last extension (`notes.1`); in lower case; "" for none (a name starting with its only
-/// dot is hidden, not an extension).
-pub(crate) fn file_type_of(rel: &str) -> String {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    let mut rest = name;
-    let mut last = None;
-    while let Some((stem, ext)) = rest.rsplit_once('.') {
-        if stem.is_empty() || ext.len() > 12 {
-            break;
-        }
-        if !ext.starts_with(|c: char| c.is_ascii_digit()) {
-            return ext.to_ascii_lowercase();
-        }
-        last.get_or_insert(ext);
-        rest = stem;
-    }
-    last.map(str::to_ascii_lowercase).unwrap_or_default()
-}
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+use crate::catalog::projects;
 use crate::error::Result;
 use crate::model::{Project, ProjectFilter, ProjectSort, ProjectStatus};
 
@@ -32,38 +33,21 @@ pub(crate) struct Listing {
 const MERGE_MAX: usize = 1000;
 
 impl Listing {
-    /// Every project, brought up to date if the catalog changed since the last call: through
-    /// `load_changed` (the projects whose revision is above the given one, and the ids of
-    /// projects removed since) when few changed, else through `load_all`.
-    pub(crate) fn all(
-        &mut self,
-        conn: &Connection,
-        load_all: impl FnOnce(&Connection) -> Result<Vec<Project>>,
-        load_changed: impl FnOnce(&Connection, i64) -> Result<(Vec<Project>, Vec<String>)>,
-    ) -> Result<Arc<Vec<Arc<Project>>>> {
-        let state = (
-            conn.prepare_cached("PRAGMA data_version")?
-                .query_row([], |r| r.get::<_, i64>(0))?,
-            conn.total_changes(),
-        );
+    /// Every project, brought up to date if the catalog changed since the last call: the
+    /// projects changed since are merged in when few changed, else every project is read again.
+    pub(crate) fn all(&mut self, conn: &Connection) -> Result<Arc<Vec<Arc<Project>>>> {
+        let state = projects::read_state(conn)?;
         if self.read_at == Some(state) {
             return Ok(self.all.clone());
         }
         // One read transaction: the revision and the rows agree.
         let tx = conn.unchecked_transaction()?;
-        let (rev, removed_floor): (i64, i64) =
-            tx.query_row("SELECT n, removed_floor FROM catalog_rev", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+        let (rev, removed_floor) = projects::revision(&tx)?;
         let loaded = self.read_at.is_some();
         // How many projects changed since the list was read (unknown: a first read, a catalog
         // whose revision went back, or a list older than the removals the catalog remembers).
         let changed: Option<i64> = if loaded && rev >= self.rev && self.rev >= removed_floor {
-            Some(tx.query_row(
-                "SELECT count(*) FROM projects WHERE rev > ?1",
-                [self.rev],
-                |r| r.get(0),
-            )?)
+            Some(projects::count_changed_since(&tx, self.rev)?)
         } else {
             None
         };
@@ -71,11 +55,12 @@ impl Listing {
             // Something else changed (file lists, usage samples...): the list stands.
             Some(0) if rev == self.rev => {}
             Some(n) if n as usize <= MERGE_MAX => {
-                let (changed, removed) = load_changed(&tx, self.rev)?;
+                let (changed, removed) = projects::changed_since(&tx, self.rev)?;
                 self.all = Arc::new(merge(&self.all, changed, &removed));
             }
             _ => {
-                let mut all: Vec<Arc<Project>> = load_all(&tx)?.into_iter().map(Arc::new).collect();
+                let mut all: Vec<Arc<Project>> =
+                    projects::every(&tx)?.into_iter().map(Arc::new).collect();
                 all.sort_by(|a, b| by_name(a, b));
                 self.all = Arc::new(all);
             }
@@ -90,14 +75,8 @@ impl Listing {
     }
 
     /// The project with this id, from the list brought up to date as [`Listing::all`] does.
-    pub(crate) fn get(
-        &mut self,
-        conn: &Connection,
-        id: &str,
-        load_all: impl FnOnce(&Connection) -> Result<Vec<Project>>,
-        load_changed: impl FnOnce(&Connection, i64) -> Result<(Vec<Project>, Vec<String>)>,
-    ) -> Result<Option<Arc<Project>>> {
-        self.all(conn, load_all, load_changed)?;
+    pub(crate) fn get(&mut self, conn: &Connection, id: &str) -> Result<Option<Arc<Project>>> {
+        self.all(conn)?;
         Ok(self.by_id.get(id).cloned())
     }
 }

@@ -8,14 +8,11 @@ pub(crate) mod listing;
 pub(crate) mod template;
 pub(crate) mod workspace;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rusqlite::{params, OptionalExtension, Row};
-
 use self::workspace::check_name;
-use crate::catalog;
+use crate::catalog::{self, projects};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable;
 use crate::fs::staging::Staging;
@@ -26,135 +23,6 @@ use crate::vault::Vault;
 use crate::vault::VaultReader;
 
 use crate::model::{ImportOptions, NewProject, Project, ProjectEdit, ProjectFilter, ProjectStatus};
-
-/// The columns of the project row itself (the first 17 that `project_from_row` reads).
-macro_rules! project_base_columns {
-    () => {
-        "p.id, p.name, w.name, p.kind, p.description, p.status, p.linked, p.path,
-         p.git_remote, p.created_at, p.updated_at, p.last_opened_at, p.deleted_at, p.logical_size,
-         p.stored_size, p.file_count, p.head"
-    };
-}
-
-const PROJECT_BASE_COLUMNS: &str = project_base_columns!();
-
-/// The project columns, with its labels and metadata folded into two strings (unit and record
-/// separators) so one query returns a whole project.
-const PROJECT_COLUMNS: &str = concat!(
-    project_base_columns!(),
-    ", (SELECT group_concat(l.kind || char(31) || l.value, char(30)) FROM labels l WHERE l.project_id = p.id),
-     (SELECT group_concat(m.key || char(31) || m.value, char(30)) FROM metadata m WHERE m.project_id = p.id)"
-);
-
-/// Every project of the catalog (the caller holds a read transaction): three table scans
-/// (projects, labels, metadata) cost far less than a labels and a metadata lookup per project.
-fn load_every_project(tx: &rusqlite::Connection) -> Result<Vec<Project>> {
-    let mut projects: Vec<Project> = tx
-        .prepare(&format!(
-            "SELECT {PROJECT_BASE_COLUMNS}, NULL, NULL FROM projects p JOIN workspaces w ON w.id = p.workspace_id"
-        ))?
-        .query_map([], project_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
-    let at: rustc_hash::FxHashMap<String, usize> = projects
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.id.clone(), i))
-        .collect();
-    // Text is looked at in place; only what is kept is copied out.
-    fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
-        Ok(r.get_ref(i)?.as_str()?)
-    }
-    {
-        let mut labels = tx.prepare("SELECT project_id, kind, value FROM labels")?;
-        let mut rows = labels.query([])?;
-        while let Some(r) = rows.next()? {
-            if let Some(&i) = at.get(text(r, 0)?) {
-                let value = text(r, 2)?.to_string();
-                let p = &mut projects[i];
-                match text(r, 1)? {
-                    "language" => p.languages.push(value),
-                    "framework" => p.frameworks.push(value),
-                    _ => p.tags.push(value),
-                }
-            }
-        }
-        let mut metadata = tx.prepare("SELECT project_id, key, value FROM metadata")?;
-        let mut rows = metadata.query([])?;
-        while let Some(r) = rows.next()? {
-            if let Some(&i) = at.get(text(r, 0)?) {
-                projects[i]
-                    .metadata
-                    .insert(text(r, 1)?.to_string(), text(r, 2)?.to_string());
-            }
-        }
-    }
-    Ok(projects)
-}
-
-/// The projects whose revision is above `rev`, and the ids of projects removed since.
-fn load_changed_projects(
-    tx: &rusqlite::Connection,
-    rev: i64,
-) -> Result<(Vec<Project>, Vec<String>)> {
-    let changed = tx
-        .prepare_cached(&format!(
-            "SELECT {PROJECT_COLUMNS} FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.rev > ?1"
-        ))?
-        .query_map([rev], project_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
-    let removed = tx
-        .prepare_cached("SELECT id FROM removed_projects WHERE rev > ?1")?
-        .query_map([rev], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok((changed, removed))
-}
-
-fn project_from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
-    Ok(Project {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        workspace: r.get(2)?,
-        kind: r.get(3)?,
-        description: r.get(4)?,
-        status: ProjectStatus::parse(&r.get::<_, String>(5)?),
-        linked: r.get(6)?,
-        path: PathBuf::from(r.get::<_, String>(7)?),
-        git_remote: r.get(8)?,
-        languages: Vec::new(),
-        frameworks: Vec::new(),
-        tags: Vec::new(),
-        metadata: BTreeMap::new(),
-        created_at: r.get(9)?,
-        updated_at: r.get(10)?,
-        last_opened_at: r.get(11)?,
-        deleted_at: r.get(12)?,
-        logical_size: r.get::<_, i64>(13)? as u64,
-        stored_size: r.get::<_, i64>(14)? as u64,
-        file_count: r.get::<_, i64>(15)? as u64,
-        head: r.get(16)?,
-    })
-    .and_then(|mut p| {
-        if let Some(labels) = r.get_ref(17)?.as_str_or_null()? {
-            for item in labels.split('\x1e') {
-                if let Some((kind, value)) = item.split_once('\x1f') {
-                    match kind {
-                        "language" => p.languages.push(value.to_string()),
-                        "framework" => p.frameworks.push(value.to_string()),
-                        _ => p.tags.push(value.to_string()),
-                    }
-                }
-            }
-        }
-        if let Some(meta) = r.get_ref(18)?.as_str_or_null()? {
-            for item in meta.split('\x1e') {
-                if let Some((k, v)) = item.split_once('\x1f') {
-                    p.metadata.insert(k.to_string(), v.to_string());
-                }
-            }
-        }
-        Ok(p)
-    })
-}
 
 /// A new random project id: 16 hex digits.
 pub(crate) fn new_project_id() -> String {
@@ -225,12 +93,7 @@ impl VaultReader {
         // Doors name projects by id on every request: answered from the in-memory list.
         let known = {
             let db = self.db();
-            self.listing().get(
-                &db,
-                reference.trim(),
-                load_every_project,
-                load_changed_projects,
-            )?
+            self.listing().get(&db, reference.trim())?
         };
         if let Some(p) = known {
             return Ok((*p).clone());
@@ -242,40 +105,20 @@ impl VaultReader {
     fn resolve_project(&self, reference: &str) -> Result<String> {
         let reference = reference.trim();
         // Doors name projects by id on every request: that lookup comes first and is cheap.
-        let db = self.db();
-        if let Some(id) = db
-            .prepare_cached("SELECT id FROM projects WHERE id = ?1")?
-            .query_row([reference], |r| r.get::<_, String>(0))
-            .optional()?
-        {
+        if let Some(id) = projects::id_if_known(&self.db(), reference)? {
             return Ok(id);
         }
         if let Some((ws, name)) = reference.split_once('/') {
-            if let Some(id) = db
-                .prepare_cached(
-                    "SELECT p.id FROM projects p JOIN workspaces w ON w.id = p.workspace_id
-                     WHERE w.name = ?1 AND p.name = ?2",
-                )?
-                .query_row(params![ws, name], |r| r.get::<_, String>(0))
-                .optional()?
-            {
+            if let Some(id) = projects::id_in_workspace_named(&self.db(), ws, name)? {
                 return Ok(id);
             }
         }
-        drop(db);
         let current = self.current_workspace()?;
         let db = self.db();
-        if let Some(id) = db
-            .prepare_cached("SELECT id FROM projects WHERE workspace_id = ?1 AND name = ?2")?
-            .query_row(params![current.id, reference], |r| r.get::<_, String>(0))
-            .optional()?
-        {
+        if let Some(id) = projects::id_in_workspace(&db, current.id, reference)? {
             return Ok(id);
         }
-        let mut stmt = db.prepare("SELECT p.id, w.name FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.name = ?1")?;
-        let hits: Vec<(String, String)> = stmt
-            .query_map([reference], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<_>>()?;
+        let hits = projects::ids_named(&db, reference)?;
         match hits.len() {
             1 => Ok(hits[0].0.clone()),
             0 => Err(Error::not_found(format!(
@@ -291,15 +134,8 @@ impl VaultReader {
     }
 
     pub(crate) fn project_by_id(&self, id: &str) -> Result<Project> {
-        let db = self.db();
-        let p = db
-            .prepare_cached(&format!(
-                "SELECT {PROJECT_COLUMNS} FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.id = ?1"
-            ))?
-            .query_row([id], project_from_row)
-            .optional()?
-            .ok_or_else(|| Error::not_found(format!("there is no project with id {id}")))?;
-        Ok(p)
+        projects::by_id(&self.db(), id)?
+            .ok_or_else(|| Error::not_found(format!("there is no project with id {id}")))
     }
 
     /// Projects matching `filter` (shared with the vault's in-memory list: no copies).
@@ -311,8 +147,7 @@ impl VaultReader {
         };
         let all = {
             let db = self.db();
-            self.listing()
-                .all(&db, load_every_project, load_changed_projects)?
+            self.listing().all(&db)?
         };
         Ok(listing::select(&all, filter, workspace.as_deref()))
     }
@@ -465,14 +300,7 @@ impl Vault {
 
 impl VaultReader {
     fn project_linked_at(&self, path: &Path) -> Result<Option<String>> {
-        let db = self.db();
-        Ok(db
-            .query_row(
-                "SELECT name FROM projects WHERE path = ?1",
-                [path.to_string_lossy()],
-                |r| r.get(0),
-            )
-            .optional()?)
+        projects::name_at(&self.db(), path)
     }
 }
 
@@ -530,12 +358,7 @@ impl VaultReader {
             Some(w) => self.workspace(w)?,
             None => self.current_workspace()?,
         };
-        let taken: bool = self.db().query_row(
-            "SELECT EXISTS (SELECT 1 FROM projects WHERE workspace_id = ?1 AND name = ?2)",
-            params![ws.id, name],
-            |r| r.get(0),
-        )?;
-        if taken {
+        if projects::name_taken(&self.db(), ws.id, name)? {
             return Err(Error::new(
                 ErrorKind::AlreadyExists,
                 name_taken_message(&ws.name, name),
@@ -569,12 +392,17 @@ impl Vault {
             s.claim(&self.history_path(&id))?;
         }
         history::init(&self.history_path(&id))?;
-        let now = self.now();
-        let res = self.db().execute(
-            "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, created_at, updated_at, last_opened_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8, ?8)",
-            params![id, ws.id, name, kind, description, linked, folder.to_string_lossy(), now],
-        );
+        let row = projects::NewRow {
+            id: &id,
+            workspace_id: ws.id,
+            name: &name,
+            kind,
+            description,
+            linked,
+            folder,
+            now: self.now(),
+        };
+        let res = projects::insert(&self.db(), &row);
         if let Err(e) = catalog::unique(res, || name_taken_message(&ws.name, &name)) {
             let _ = std::fs::remove_dir_all(self.history_path(&id));
             return Err(e);
@@ -644,25 +472,14 @@ impl Vault {
             .transpose()?;
         let mut db = self.db();
         let tx = db.transaction()?;
-        let res = tx.execute(
-            "UPDATE projects SET
-                name = coalesce(?1, name),
-                workspace_id = coalesce(?2, workspace_id),
-                description = coalesce(?3, description),
-                kind = coalesce(?4, kind),
-                git_remote = CASE WHEN ?5 IS NULL THEN git_remote WHEN ?5 = '' THEN NULL ELSE ?5 END,
-                updated_at = ?6
-             WHERE id = ?7",
-            params![
-                name,
-                ws.as_ref().map(|w| w.id),
-                edit.description,
-                edit.kind.as_deref().map(str::trim),
-                edit.git_remote.as_deref().map(str::trim),
-                self.now(),
-                p.id
-            ],
-        );
+        let change = projects::Change {
+            name: name.as_deref(),
+            workspace_id: ws.as_ref().map(|w| w.id),
+            description: edit.description.as_deref(),
+            kind: edit.kind.as_deref().map(str::trim),
+            git_remote: edit.git_remote.as_deref().map(str::trim),
+        };
+        let res = projects::change(&tx, &p.id, &change, self.now());
         catalog::unique(res, || {
             format!(
                 "workspace '{}' already has a project named '{}'",
@@ -688,33 +505,19 @@ impl Vault {
         let mut db = self.db();
         let tx = db.transaction()?;
         for t in &add {
-            tx.execute(
-                "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'tag', ?2)",
-                params![p.id, t],
-            )?;
+            projects::add_tag(&tx, &p.id, t)?;
         }
         for t in remove {
-            tx.execute(
-                "DELETE FROM labels WHERE project_id = ?1 AND kind = 'tag' AND value = ?2",
-                params![p.id, t.trim()],
-            )?;
+            projects::remove_tag(&tx, &p.id, t.trim())?;
         }
-        tx.execute(
-            "UPDATE projects SET updated_at = ?1 WHERE id = ?2",
-            params![self.now(), p.id],
-        )?;
+        projects::set_updated(&tx, &p.id, self.now())?;
         tx.commit()?;
         drop(db);
         self.project_by_id(&p.id)
     }
 
     fn add_tag(&self, id: &str, tag: &str) -> Result<()> {
-        let tag = check_tag(tag)?;
-        self.db().execute(
-            "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'tag', ?2)",
-            params![id, tag],
-        )?;
-        Ok(())
+        projects::add_tag(&self.db(), id, &check_tag(tag)?)
     }
 
     /// Sets (value `Some`) or removes (value `None`) metadata keys, in one transaction.
@@ -733,22 +536,9 @@ impl Vault {
                     "a metadata key must have 1 to 128 characters",
                 ));
             }
-            match value {
-                Some(v) => tx.execute(
-                    "INSERT INTO metadata (project_id, key, value) VALUES (?1, ?2, ?3)
-                     ON CONFLICT(project_id, key) DO UPDATE SET value = excluded.value",
-                    params![p.id, key, v],
-                )?,
-                None => tx.execute(
-                    "DELETE FROM metadata WHERE project_id = ?1 AND key = ?2",
-                    params![p.id, key],
-                )?,
-            };
+            projects::set_metadata(&tx, &p.id, key, value.as_deref())?;
         }
-        tx.execute(
-            "UPDATE projects SET updated_at = ?1 WHERE id = ?2",
-            params![self.now(), p.id],
-        )?;
+        projects::set_updated(&tx, &p.id, self.now())?;
         tx.commit()?;
         drop(db);
         self.project_by_id(&p.id)
@@ -757,11 +547,7 @@ impl Vault {
     /// Records that the project was opened (for "recently opened" and idle detection).
     pub fn touch_project(&self, reference: &str) -> Result<()> {
         let p = self.project(reference)?;
-        self.db().execute(
-            "UPDATE projects SET last_opened_at = ?1 WHERE id = ?2",
-            params![self.now(), p.id],
-        )?;
-        Ok(())
+        projects::set_opened(&self.db(), &p.id, self.now())
     }
 
     /// Moves a project to the trash. Its folder and history stay until it is purged.
@@ -773,11 +559,7 @@ impl Vault {
                 p.name
             )));
         }
-        let now = self.now();
-        self.db().execute(
-            "UPDATE projects SET status = 'deleted', deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
-            params![now, p.id],
-        )?;
+        projects::trash(&self.db(), &p.id, self.now())?;
         self.project_by_id(&p.id)
     }
 
@@ -792,13 +574,7 @@ impl Vault {
         }
         // A project trashed while archived goes back to its archive, not to a working folder
         // it no longer has.
-        self.db().execute(
-            "UPDATE projects SET deleted_at = NULL, updated_at = ?1,
-                status = CASE WHEN EXISTS (SELECT 1 FROM archives WHERE project_id = ?2)
-                         THEN 'archived' ELSE 'active' END
-             WHERE id = ?2",
-            params![self.now(), p.id],
-        )?;
+        projects::untrash(&self.db(), &p.id, self.now())?;
         self.project_by_id(&p.id)
     }
 
@@ -817,7 +593,7 @@ impl Vault {
         {
             let mut db = self.db();
             let tx = db.transaction()?;
-            tx.execute("DELETE FROM projects WHERE id = ?1", [&p.id])?;
+            projects::delete(&tx, &p.id)?;
             tx.commit()?;
         }
         // The catalog no longer refers to them; removing can't leave a dangling reference.

@@ -1,42 +1,10 @@
 //! Workspaces: named groups of projects, one of them active.
 
-use rusqlite::{params, OptionalExtension};
-use serde::Serialize;
-
-use crate::catalog;
+use crate::catalog::{self, workspaces};
 use crate::error::{Error, ErrorKind, Result};
+use crate::model::Workspace;
 use crate::vault::VaultReader;
 use crate::vault::{Vault, DEFAULT_WORKSPACE};
-
-/// A named group of projects.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-pub struct Workspace {
-    /// Catalog id.
-    pub id: i64,
-    /// Unique name (case-insensitive).
-    pub name: String,
-    /// Creation time, seconds since the epoch.
-    pub created_at: i64,
-    /// Projects in it that are not in the trash.
-    pub project_count: u64,
-    /// Whether this is the active workspace.
-    pub active: bool,
-}
-
-const ACTIVE_KEY: &str = "active_workspace";
-
-/// A workspace from a row of `id, name, created_at, project count`.
-fn workspace_from_row(r: &rusqlite::Row, active: bool) -> rusqlite::Result<Workspace> {
-    Ok(Workspace {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        created_at: r.get(2)?,
-        project_count: r.get::<_, i64>(3)? as u64,
-        active,
-    })
-}
 
 /// Most characters in a workspace, project or template name.
 pub(crate) const MAX_NAME_CHARS: usize = 120;
@@ -76,14 +44,7 @@ pub fn check_project_name(name: &str) -> Result<String> {
 
 impl Vault {
     pub(crate) fn ensure_default_workspace(&self) -> Result<()> {
-        let db = self.db();
-        let now = self.now();
-        db.execute(
-            "INSERT INTO workspaces (name, created_at) SELECT ?1, ?2
-             WHERE NOT EXISTS (SELECT 1 FROM workspaces)",
-            params![DEFAULT_WORKSPACE, now],
-        )?;
-        Ok(())
+        workspaces::create_first(&self.db(), DEFAULT_WORKSPACE, self.now())
     }
 }
 
@@ -91,74 +52,28 @@ impl VaultReader {
     /// All workspaces, by name.
     pub fn workspaces(&self) -> Result<Vec<Workspace>> {
         let active = self.current_workspace()?.id;
-        let db = self.db();
-        let mut stmt = db.prepare(
-            "SELECT w.id, w.name, w.created_at,
-                    (SELECT count(*) FROM projects p WHERE p.workspace_id = w.id AND p.status != 'deleted')
-             FROM workspaces w ORDER BY w.name",
-        )?;
-        let rows = stmt.query_map([], |r| workspace_from_row(r, false))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let mut ws = row?;
+        let mut all = workspaces::all(&self.db())?;
+        for ws in &mut all {
             ws.active = ws.id == active;
-            out.push(ws);
         }
-        Ok(out)
+        Ok(all)
     }
 
     /// The workspace with this name.
     pub fn workspace(&self, name: &str) -> Result<Workspace> {
-        let db = self.db();
-        let ws = db
-            .query_row(
-                "SELECT w.id, w.name, w.created_at,
-                        (SELECT count(*) FROM projects p WHERE p.workspace_id = w.id AND p.status != 'deleted')
-                 FROM workspaces w WHERE w.name = ?1",
-                [name.trim()],
-                |r| {
-                    workspace_from_row(r, false)
-                },
-            )
-            .optional()?;
-        drop(db);
+        let ws = workspaces::named(&self.db(), name.trim())?;
         let mut ws = ws.ok_or_else(|| {
             Error::not_found(format!(
                 "there is no workspace named '{name}'; `kura workspace list` shows them"
             ))
         })?;
-        ws.active = self.active_workspace_id()? == Some(ws.id);
+        ws.active = workspaces::active_id(&self.db())? == Some(ws.id);
         Ok(ws)
-    }
-
-    fn active_workspace_id(&self) -> Result<Option<i64>> {
-        let db = self.db();
-        let id: Option<String> = db
-            .query_row(
-                "SELECT value FROM settings WHERE key = ?1",
-                [ACTIVE_KEY],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(id.and_then(|v| v.parse().ok()))
     }
 
     /// The active workspace (the default one until another is switched to).
     pub fn current_workspace(&self) -> Result<Workspace> {
-        let db = self.db();
-        let ws = db.query_row(
-            "SELECT w.id, w.name, w.created_at,
-                    (SELECT count(*) FROM projects p WHERE p.workspace_id = w.id AND p.status != 'deleted')
-             FROM workspaces w
-             ORDER BY (w.id = (SELECT CAST(value AS INTEGER) FROM settings WHERE key = ?1)) DESC,
-                      (w.name = ?2) DESC, w.id
-             LIMIT 1",
-            params![ACTIVE_KEY, DEFAULT_WORKSPACE],
-            |r| {
-                workspace_from_row(r, true)
-            },
-        )?;
-        Ok(ws)
+        workspaces::active(&self.db(), DEFAULT_WORKSPACE)
     }
 }
 
@@ -166,16 +81,9 @@ impl Vault {
     /// Creates a workspace.
     pub fn create_workspace(&self, name: &str) -> Result<Workspace> {
         let name = check_name("workspace", name)?;
-        {
-            let db = self.db();
-            catalog::unique(
-                db.execute(
-                    "INSERT INTO workspaces (name, created_at) VALUES (?1, ?2)",
-                    params![name, self.now()],
-                ),
-                || format!("a workspace named '{name}' already exists"),
-            )?;
-        }
+        catalog::unique(workspaces::insert(&self.db(), &name, self.now()), || {
+            format!("a workspace named '{name}' already exists")
+        })?;
         self.workspace(&name)
     }
 
@@ -185,21 +93,13 @@ impl Vault {
         let new_name = check_name("workspace", new_name)?;
         {
             let db = self.db();
-            let taken: bool = db.query_row(
-                "SELECT EXISTS (SELECT 1 FROM workspaces WHERE name = ?1 AND id != ?2)",
-                params![new_name, ws.id],
-                |r| r.get(0),
-            )?;
-            if taken {
+            if workspaces::name_taken(&db, &new_name, ws.id)? {
                 return Err(Error::new(
                     ErrorKind::AlreadyExists,
                     format!("a workspace named '{new_name}' already exists"),
                 ));
             }
-            db.execute(
-                "UPDATE workspaces SET name = ?1 WHERE id = ?2",
-                params![new_name, ws.id],
-            )?;
+            workspaces::rename(&db, ws.id, &new_name)?;
         }
         self.workspace(&new_name)
     }
@@ -207,11 +107,7 @@ impl Vault {
     /// Makes a workspace the active one.
     pub fn switch_workspace(&self, name: &str) -> Result<Workspace> {
         let ws = self.workspace(name)?;
-        self.db().execute(
-            "INSERT INTO settings (key, value) VALUES (?1, ?2)
-             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            params![ACTIVE_KEY, ws.id.to_string()],
-        )?;
+        workspaces::set_active(&self.db(), ws.id)?;
         self.workspace(name)
     }
 
@@ -230,18 +126,13 @@ impl Vault {
         }
         let mut db = self.db();
         let tx = db.transaction()?;
-        let count: i64 = tx.query_row("SELECT count(*) FROM workspaces", [], |r| r.get(0))?;
-        if count <= 1 {
+        if workspaces::count(&tx)? <= 1 {
             return Err(Error::conflict(format!(
                 "'{}' is the only workspace; create another one before deleting it",
                 ws.name
             )));
         }
-        let held: i64 = tx.query_row(
-            "SELECT count(*) FROM projects WHERE workspace_id = ?1",
-            [ws.id],
-            |r| r.get(0),
-        )?;
+        let held = workspaces::projects_held(&tx, ws.id)?;
         if held > 0 {
             let Some(t) = &target else {
                 return Err(Error::conflict(format!(
@@ -250,30 +141,15 @@ impl Vault {
                 ))
                 .with_field("move_to"));
             };
-            let clash: Option<String> = tx
-                .query_row(
-                    "SELECT a.name FROM projects a JOIN projects b ON a.name = b.name
-                     WHERE a.workspace_id = ?1 AND b.workspace_id = ?2 LIMIT 1",
-                    params![ws.id, t.id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(clash) = clash {
+            if let Some(clash) = workspaces::shared_project_name(&tx, ws.id, t.id)? {
                 return Err(Error::conflict(format!(
                     "workspace '{}' already has a project named '{clash}'; rename one of them first",
                     t.name
                 )));
             }
-            tx.execute(
-                "UPDATE projects SET workspace_id = ?1 WHERE workspace_id = ?2",
-                params![t.id, ws.id],
-            )?;
+            workspaces::move_projects(&tx, ws.id, t.id)?;
         }
-        tx.execute("DELETE FROM workspaces WHERE id = ?1", [ws.id])?;
-        tx.execute(
-            "DELETE FROM settings WHERE key = ?1 AND value = ?2",
-            params![ACTIVE_KEY, ws.id.to_string()],
-        )?;
+        workspaces::delete(&tx, ws.id)?;
         tx.commit()?;
         Ok(())
     }

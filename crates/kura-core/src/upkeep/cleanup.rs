@@ -490,7 +490,7 @@ impl Vault {
             .filter(|(o, n)| o != n)
             .map(|(o, n)| (history::id_bytes(*o), history::id_bytes(*n)))
             .collect();
-        crate::files::filelist::rename_versions(&tx, project_id, &renamed)?;
+        crate::catalog::filelist::rename_versions(&tx, project_id, &renamed)?;
         tx.execute(
             "UPDATE projects SET head = ?1 WHERE id = ?2",
             params![rewritten.head.to_string(), project_id],

@@ -675,7 +675,7 @@ impl VaultReader {
         chunk_refs: &mut ChunkRefs,
         job: &Job,
     ) -> Result<()> {
-        if let Err(e) = crate::files::filelist::load(&self.db(), &p.id, 0) {
+        if let Err(e) = crate::catalog::filelist::load(&self.db(), &p.id, 0) {
             report.problems.push(Problem {
                 area: "catalog".into(),
                 project: Some(p.name.clone()),

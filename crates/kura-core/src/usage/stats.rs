@@ -428,7 +428,7 @@ fn largest_files(db: &Connection) -> Result<Vec<LargeFile>> {
             "SELECT p.name, f.path, f.size, f.layer FROM large_files f JOIN projects p ON p.id = f.project_id
              WHERE p.status != 'archived' ORDER BY f.size DESC LIMIT ?1",
         )?
-        .query_map([crate::files::filelist::LARGEST as i64], |r| {
+        .query_map([crate::catalog::filelist::LARGEST as i64], |r| {
             Ok(LargeFile {
                 project: r.get(0)?,
                 path: r.get(1)?,

@@ -269,7 +269,7 @@ impl Vault {
             .collect();
         let mut db = self.db();
         let tx = db.transaction()?;
-        crate::files::filelist::store(&tx, project_id, &list)?;
+        crate::catalog::filelist::store(&tx, project_id, &list)?;
         tx.commit()?;
         Ok(())
     }

@@ -32,7 +32,7 @@ pub(super) fn scan_folder(ctx: &Context<'_>) -> Result<Scanned> {
     let (scan, loaded) = std::thread::scope(|s| {
         let scanning = s.spawn(|| files::scan(root, config));
         let loaded = if cache_valid {
-            Some(crate::files::filelist::load(
+            Some(crate::catalog::filelist::load(
                 &ctx.vault.db(),
                 &p.id,
                 p.file_count as usize,

@@ -11,7 +11,7 @@ use super::tunables::{BINARY_SNIFF, CHUNK_EXTENSION_MIN_SIZE, READ_BUDGET};
 use crate::config::Config;
 use crate::files::{EntryKind, ScannedFile};
 use crate::history::pointer::MAGIC;
-use crate::project::detect::file_type_of;
+use crate::model::file_type_of;
 
 /// The bytes in flight between the readers and the pack writer (see [`READ_BUDGET`]).
 #[derive(Default)]

@@ -1,0 +1,386 @@
+//! The catalog's projects: their rows, labels (languages, frameworks, tags) and metadata, and
+//! the revisions the in-memory project list follows.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::error::Result;
+use crate::model::{Project, ProjectStatus};
+
+/// The columns of the project row itself (the first 17 that [`from_row`] reads).
+macro_rules! base_columns {
+    () => {
+        "p.id, p.name, w.name, p.kind, p.description, p.status, p.linked, p.path,
+         p.git_remote, p.created_at, p.updated_at, p.last_opened_at, p.deleted_at, p.logical_size,
+         p.stored_size, p.file_count, p.head"
+    };
+}
+
+const BASE_COLUMNS: &str = base_columns!();
+
+/// The project columns, with its labels and metadata folded into two strings (unit and record
+/// separators) so one query returns a whole project.
+const COLUMNS: &str = concat!(
+    base_columns!(),
+    ", (SELECT group_concat(l.kind || char(31) || l.value, char(30)) FROM labels l WHERE l.project_id = p.id),
+     (SELECT group_concat(m.key || char(31) || m.value, char(30)) FROM metadata m WHERE m.project_id = p.id)"
+);
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<Project> {
+    let mut p = Project {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        workspace: r.get(2)?,
+        kind: r.get(3)?,
+        description: r.get(4)?,
+        status: ProjectStatus::parse(&r.get::<_, String>(5)?),
+        linked: r.get(6)?,
+        path: PathBuf::from(r.get::<_, String>(7)?),
+        git_remote: r.get(8)?,
+        languages: Vec::new(),
+        frameworks: Vec::new(),
+        tags: Vec::new(),
+        metadata: BTreeMap::new(),
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+        last_opened_at: r.get(11)?,
+        deleted_at: r.get(12)?,
+        logical_size: r.get::<_, i64>(13)? as u64,
+        stored_size: r.get::<_, i64>(14)? as u64,
+        file_count: r.get::<_, i64>(15)? as u64,
+        head: r.get(16)?,
+    };
+    if let Some(labels) = r.get_ref(17)?.as_str_or_null()? {
+        for item in labels.split('\x1e') {
+            if let Some((kind, value)) = item.split_once('\x1f') {
+                add_label(&mut p, kind, value.to_string());
+            }
+        }
+    }
+    if let Some(meta) = r.get_ref(18)?.as_str_or_null()? {
+        for item in meta.split('\x1e') {
+            if let Some((k, v)) = item.split_once('\x1f') {
+                p.metadata.insert(k.to_string(), v.to_string());
+            }
+        }
+    }
+    Ok(p)
+}
+
+/// Files a label of `kind` under its list.
+fn add_label(p: &mut Project, kind: &str, value: String) {
+    match kind {
+        "language" => p.languages.push(value),
+        "framework" => p.frameworks.push(value),
+        _ => p.tags.push(value),
+    }
+}
+
+/// Every project of the catalog (the caller holds a read transaction): three table scans
+/// (projects, labels, metadata) cost far less than a labels and a metadata lookup per project.
+pub(crate) fn every(tx: &Connection) -> Result<Vec<Project>> {
+    let mut projects: Vec<Project> = tx
+        .prepare(&format!(
+            "SELECT {BASE_COLUMNS}, NULL, NULL FROM projects p JOIN workspaces w ON w.id = p.workspace_id"
+        ))?
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let at: rustc_hash::FxHashMap<String, usize> = projects
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id.clone(), i))
+        .collect();
+    // Text is looked at in place; only what is kept is copied out.
+    fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+        Ok(r.get_ref(i)?.as_str()?)
+    }
+    let mut labels = tx.prepare("SELECT project_id, kind, value FROM labels")?;
+    let mut rows = labels.query([])?;
+    while let Some(r) = rows.next()? {
+        if let Some(&i) = at.get(text(r, 0)?) {
+            add_label(&mut projects[i], text(r, 1)?, text(r, 2)?.to_string());
+        }
+    }
+    let mut metadata = tx.prepare("SELECT project_id, key, value FROM metadata")?;
+    let mut rows = metadata.query([])?;
+    while let Some(r) = rows.next()? {
+        if let Some(&i) = at.get(text(r, 0)?) {
+            projects[i]
+                .metadata
+                .insert(text(r, 1)?.to_string(), text(r, 2)?.to_string());
+        }
+    }
+    Ok(projects)
+}
+
+/// The projects whose revision is above `rev`, and the ids of projects removed since.
+pub(crate) fn changed_since(tx: &Connection, rev: i64) -> Result<(Vec<Project>, Vec<String>)> {
+    let changed = tx
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.rev > ?1"
+        ))?
+        .query_map([rev], from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    let removed = tx
+        .prepare_cached("SELECT id FROM removed_projects WHERE rev > ?1")?
+        .query_map([rev], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok((changed, removed))
+}
+
+/// How many projects changed since revision `rev`.
+pub(crate) fn count_changed_since(tx: &Connection, rev: i64) -> Result<i64> {
+    Ok(
+        tx.query_row("SELECT count(*) FROM projects WHERE rev > ?1", [rev], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
+/// The catalog's revision of its projects, and the oldest revision whose removals it still
+/// remembers.
+pub(crate) fn revision(tx: &Connection) -> Result<(i64, i64)> {
+    Ok(
+        tx.query_row("SELECT n, removed_floor FROM catalog_rev", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?,
+    )
+}
+
+/// What moves when the catalog changed: SQLite's `data_version` (another connection
+/// committed) and this connection's count of changes.
+pub(crate) fn read_state(conn: &Connection) -> Result<(i64, u64)> {
+    let version = conn
+        .prepare_cached("PRAGMA data_version")?
+        .query_row([], |r| r.get::<_, i64>(0))?;
+    Ok((version, conn.total_changes()))
+}
+
+/// The project with this id.
+pub(crate) fn by_id(db: &Connection, id: &str) -> Result<Option<Project>> {
+    Ok(db
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.id = ?1"
+        ))?
+        .query_row([id], from_row)
+        .optional()?)
+}
+
+/// `id` when a project has it.
+pub(crate) fn id_if_known(db: &Connection, id: &str) -> Result<Option<String>> {
+    Ok(db
+        .prepare_cached("SELECT id FROM projects WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
+}
+
+/// The id of project `name` in the workspace named `workspace`.
+pub(crate) fn id_in_workspace_named(
+    db: &Connection,
+    workspace: &str,
+    name: &str,
+) -> Result<Option<String>> {
+    Ok(db
+        .prepare_cached(
+            "SELECT p.id FROM projects p JOIN workspaces w ON w.id = p.workspace_id
+             WHERE w.name = ?1 AND p.name = ?2",
+        )?
+        .query_row(params![workspace, name], |r| r.get(0))
+        .optional()?)
+}
+
+/// The id of project `name` in workspace `workspace_id`.
+pub(crate) fn id_in_workspace(
+    db: &Connection,
+    workspace_id: i64,
+    name: &str,
+) -> Result<Option<String>> {
+    Ok(db
+        .prepare_cached("SELECT id FROM projects WHERE workspace_id = ?1 AND name = ?2")?
+        .query_row(params![workspace_id, name], |r| r.get(0))
+        .optional()?)
+}
+
+/// The ids of every project named `name`, with their workspaces' names.
+pub(crate) fn ids_named(db: &Connection, name: &str) -> Result<Vec<(String, String)>> {
+    let mut stmt = db.prepare(
+        "SELECT p.id, w.name FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.name = ?1",
+    )?;
+    let hits = stmt
+        .query_map([name], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(hits)
+}
+
+/// The name of the project whose folder is `path`.
+pub(crate) fn name_at(db: &Connection, path: &Path) -> Result<Option<String>> {
+    Ok(db
+        .query_row(
+            "SELECT name FROM projects WHERE path = ?1",
+            [path.to_string_lossy()],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Whether workspace `workspace_id` has a project named `name`.
+pub(crate) fn name_taken(db: &Connection, workspace_id: i64, name: &str) -> Result<bool> {
+    Ok(db.query_row(
+        "SELECT EXISTS (SELECT 1 FROM projects WHERE workspace_id = ?1 AND name = ?2)",
+        params![workspace_id, name],
+        |r| r.get(0),
+    )?)
+}
+
+/// A new project's row.
+pub(crate) struct NewRow<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) workspace_id: i64,
+    pub(crate) name: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) description: &'a str,
+    pub(crate) linked: bool,
+    pub(crate) folder: &'a Path,
+    pub(crate) now: i64,
+}
+
+/// Adds an active project; a name its workspace has fails as SQLite's uniqueness violation.
+pub(crate) fn insert(db: &Connection, row: &NewRow) -> rusqlite::Result<usize> {
+    db.execute(
+        "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, created_at, updated_at, last_opened_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8, ?8)",
+        params![
+            row.id,
+            row.workspace_id,
+            row.name,
+            row.kind,
+            row.description,
+            row.linked,
+            row.folder.to_string_lossy(),
+            row.now
+        ],
+    )
+}
+
+/// What a change to a project's row sets (`None`: unchanged; an empty git remote clears it).
+pub(crate) struct Change<'a> {
+    pub(crate) name: Option<&'a str>,
+    pub(crate) workspace_id: Option<i64>,
+    pub(crate) description: Option<&'a str>,
+    pub(crate) kind: Option<&'a str>,
+    pub(crate) git_remote: Option<&'a str>,
+}
+
+/// Changes project `id`'s row as `change` says; a name its workspace has fails as SQLite's
+/// uniqueness violation.
+pub(crate) fn change(
+    db: &Connection,
+    id: &str,
+    change: &Change,
+    now: i64,
+) -> rusqlite::Result<usize> {
+    db.execute(
+        "UPDATE projects SET
+            name = coalesce(?1, name),
+            workspace_id = coalesce(?2, workspace_id),
+            description = coalesce(?3, description),
+            kind = coalesce(?4, kind),
+            git_remote = CASE WHEN ?5 IS NULL THEN git_remote WHEN ?5 = '' THEN NULL ELSE ?5 END,
+            updated_at = ?6
+         WHERE id = ?7",
+        params![
+            change.name,
+            change.workspace_id,
+            change.description,
+            change.kind,
+            change.git_remote,
+            now,
+            id
+        ],
+    )
+}
+
+pub(crate) fn add_tag(db: &Connection, id: &str, tag: &str) -> Result<()> {
+    db.execute(
+        "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'tag', ?2)",
+        params![id, tag],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn remove_tag(db: &Connection, id: &str, tag: &str) -> Result<()> {
+    db.execute(
+        "DELETE FROM labels WHERE project_id = ?1 AND kind = 'tag' AND value = ?2",
+        params![id, tag],
+    )?;
+    Ok(())
+}
+
+/// Sets metadata `key` of project `id` (`None`: removes it).
+pub(crate) fn set_metadata(
+    db: &Connection,
+    id: &str,
+    key: &str,
+    value: Option<&str>,
+) -> Result<()> {
+    match value {
+        Some(v) => db.execute(
+            "INSERT INTO metadata (project_id, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT(project_id, key) DO UPDATE SET value = excluded.value",
+            params![id, key, v],
+        )?,
+        None => db.execute(
+            "DELETE FROM metadata WHERE project_id = ?1 AND key = ?2",
+            params![id, key],
+        )?,
+    };
+    Ok(())
+}
+
+/// Marks project `id` as changed at `now`.
+pub(crate) fn set_updated(db: &Connection, id: &str, now: i64) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET updated_at = ?1 WHERE id = ?2",
+        params![now, id],
+    )?;
+    Ok(())
+}
+
+/// Marks project `id` as opened at `now`.
+pub(crate) fn set_opened(db: &Connection, id: &str, now: i64) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET last_opened_at = ?1 WHERE id = ?2",
+        params![now, id],
+    )?;
+    Ok(())
+}
+
+/// Moves project `id` to the trash.
+pub(crate) fn trash(db: &Connection, id: &str, now: i64) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET status = 'deleted', deleted_at = ?1, updated_at = ?1 WHERE id = ?2",
+        params![now, id],
+    )?;
+    Ok(())
+}
+
+/// Brings project `id` back from the trash: archived when it has an archive (it went to the
+/// trash while archived), else active.
+pub(crate) fn untrash(db: &Connection, id: &str, now: i64) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET deleted_at = NULL, updated_at = ?1,
+            status = CASE WHEN EXISTS (SELECT 1 FROM archives WHERE project_id = ?2)
+                     THEN 'archived' ELSE 'active' END
+         WHERE id = ?2",
+        params![now, id],
+    )?;
+    Ok(())
+}
+
+/// Removes project `id`'s row (the rows that refer to it go with it).
+pub(crate) fn delete(db: &Connection, id: &str) -> Result<()> {
+    db.execute("DELETE FROM projects WHERE id = ?1", [id])?;
+    Ok(())
+}
