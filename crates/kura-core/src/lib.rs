@@ -38,7 +38,7 @@ mod upkeep;
 mod usage;
 mod vault;
 
-pub use archive::{sha256_of as sha256_file, ArchiveInfo, ArchiveVerifyReport, ExtractReport};
+pub use archive::{sha256_of as sha256_file, ArchiveVerifyReport, ExtractReport};
 #[doc(hidden)]
 pub use catalog::filelist;
 /// Renames a file and syncs its folder, so the new name survives a crash.
@@ -66,8 +66,8 @@ pub use job::{Job, Progress};
 pub use model::tag_list;
 pub use model::Layer;
 pub use model::{
-    ImportOptions, NewProject, Project, ProjectEdit, ProjectFilter, ProjectSort, ProjectStatus,
-    Workspace,
+    ArchiveInfo, ImportOptions, NewProject, Project, ProjectEdit, ProjectFilter, ProjectSort,
+    ProjectStatus, Workspace,
 };
 pub use project::template::Template;
 pub use project::workspace::check_project_name;

@@ -332,3 +332,39 @@ pub(crate) fn file_type_of(rel: &str) -> String {
     }
     last.map(str::to_ascii_lowercase).unwrap_or_default()
 }
+
+/// One archive in the vault.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct ArchiveInfo {
+    /// Stable id (16 hex digits).
+    pub id: String,
+    /// The project it holds.
+    pub project_id: String,
+    /// The project's name when it was archived.
+    pub project_name: String,
+    /// Its workspace then.
+    pub workspace: String,
+    /// The `.tar.zst` file.
+    #[cfg_attr(feature = "utoipa", schema(value_type = String))]
+    pub path: PathBuf,
+    /// Bytes of the file.
+    pub size: u64,
+    /// Bytes inside it before compression (files, history, metadata, tar headers).
+    pub content_size: u64,
+    /// `content_size / size` (2.0 means half the size).
+    pub compression_ratio: f64,
+    /// Files of the working folder inside.
+    pub file_count: u64,
+    /// Versions in its history.
+    pub versions: u64,
+    /// SHA-256 of the file, hex (what `sha256sum` prints).
+    pub sha256: String,
+    /// When it was made, seconds since the epoch.
+    pub created_at: i64,
+    /// False when the file is not on this disk (missing, or only in the cold tier).
+    pub present: bool,
+    /// The backup target holding a verified copy (the cold tier), if any.
+    pub cold_target: Option<String>,
+}

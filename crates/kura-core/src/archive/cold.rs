@@ -3,11 +3,10 @@
 //! `archive.local_cap`), and dropping or taking back a local file. Moving the bytes is
 //! `kura-backup`'s (it owns the targets); nothing here talks to a network.
 
-use rusqlite::OptionalExtension;
-
-use crate::archive::{info_from_row, ArchiveInfo, ARCHIVE_COLUMNS};
+use crate::catalog::archives;
 use crate::error::{Error, Result};
 use crate::fs::durable;
+use crate::model::ArchiveInfo;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 
@@ -23,15 +22,7 @@ pub struct ColdCopy {
 impl Vault {
     /// The verified copy of archive `id` at a backup target, if it has one.
     pub fn archive_cold_copy(&self, id: &str) -> Result<Option<ColdCopy>> {
-        let row: Option<(Option<String>, Option<String>)> = self
-            .db()
-            .query_row(
-                "SELECT cold_target, cold_key FROM archives WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        match row {
+        match archives::cold_copy(&self.db(), id)? {
             None => Err(Error::not_found(format!("there is no archive {id}"))),
             Some((Some(target), Some(key))) => Ok(Some(ColdCopy { target, key })),
             Some(_) => Ok(None),
@@ -40,11 +31,7 @@ impl Vault {
 
     /// Records that archive `id` has a verified copy at `target` under `key`.
     pub fn record_cold_copy(&self, id: &str, copy: &ColdCopy) -> Result<()> {
-        let n = self.db().execute(
-            "UPDATE archives SET cold_target = ?2, cold_key = ?3 WHERE id = ?1",
-            rusqlite::params![id, copy.target, copy.key],
-        )?;
-        if n == 0 {
+        if !archives::set_cold_copy(&self.db(), id, &copy.target, &copy.key)? {
             return Err(Error::not_found(format!("there is no archive {id}")));
         }
         Ok(())
@@ -57,15 +44,7 @@ impl VaultReader {
     /// hold more than `cap` bytes (0: no cap), more of them, the longest here first.
     pub fn archives_to_drop_locally(&self, keep_days: u32, cap: u64) -> Result<Vec<ArchiveInfo>> {
         let now = self.now();
-        let rows: Vec<(ArchiveInfo, i64)> = {
-            let db = self.db();
-            let mut stmt = db.prepare(&format!(
-                "SELECT {ARCHIVE_COLUMNS}, coalesce(kept_local_at, created_at) FROM archives
-                 ORDER BY coalesce(kept_local_at, created_at), id"
-            ))?;
-            let rows = stmt.query_map([], |r| Ok((info_from_row(self.root(), r)?, r.get(12)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let rows = archives::by_local_age(&self.db(), self.root())?;
         let mut local: u64 = rows
             .iter()
             .filter(|(a, _)| a.present)
@@ -109,11 +88,6 @@ impl Vault {
     /// Records that archive `id`'s file was fetched back from the cold tier just now: it stays
     /// here `archive.keep_local_days` again (a project opened often stays local).
     pub fn archive_fetched(&self, id: &str) -> Result<()> {
-        let now = self.now();
-        self.db().execute(
-            "UPDATE archives SET kept_local_at = ?2 WHERE id = ?1",
-            rusqlite::params![id, now],
-        )?;
-        Ok(())
+        archives::set_fetched(&self.db(), id, self.now())
     }
 }

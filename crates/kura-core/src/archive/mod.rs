@@ -71,17 +71,17 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use self::restore::{kura_archive_top, read_metadata, Target};
 pub use self::verify::sha256_of;
+use crate::catalog::archives;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable;
 use crate::fs::staging::Staging;
 use crate::history;
 use crate::job::Job;
-use crate::model::Project;
+use crate::model::{ArchiveInfo, Project};
 use crate::vault::Vault;
 use crate::vault::VaultReader;
 use unpack::Format;
@@ -92,42 +92,6 @@ const FORMAT: &str = "kura-archive v1";
 const BUNDLE_HEADER: &[u8] = b"# v2 git bundle\n";
 /// What the tail of an archive fails with when the history bundle's thread failed.
 const BUNDLE_MISSING: &str = "the history bundle was not written";
-
-/// One archive in the vault.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-pub struct ArchiveInfo {
-    /// Stable id (16 hex digits).
-    pub id: String,
-    /// The project it holds.
-    pub project_id: String,
-    /// The project's name when it was archived.
-    pub project_name: String,
-    /// Its workspace then.
-    pub workspace: String,
-    /// The `.tar.zst` file.
-    #[cfg_attr(feature = "utoipa", schema(value_type = String))]
-    pub path: PathBuf,
-    /// Bytes of the file.
-    pub size: u64,
-    /// Bytes inside it before compression (files, history, metadata, tar headers).
-    pub content_size: u64,
-    /// `content_size / size` (2.0 means half the size).
-    pub compression_ratio: f64,
-    /// Files of the working folder inside.
-    pub file_count: u64,
-    /// Versions in its history.
-    pub versions: u64,
-    /// SHA-256 of the file, hex (what `sha256sum` prints).
-    pub sha256: String,
-    /// When it was made, seconds since the epoch.
-    pub created_at: i64,
-    /// False when the file is not on this disk (missing, or only in the cold tier).
-    pub present: bool,
-    /// The backup target holding a verified copy (the cold tier), if any.
-    pub cold_target: Option<String>,
-}
 
 /// What checking an archive found.
 #[derive(Clone, Debug, Serialize)]
@@ -211,37 +175,6 @@ pub(crate) fn new_archive_id() -> String {
     hex::encode(&h.finalize().as_bytes()[..8])
 }
 
-/// The catalog row as `ArchiveInfo`.
-pub(crate) fn info_from_row(root: &Path, r: &rusqlite::Row<'_>) -> rusqlite::Result<ArchiveInfo> {
-    let rel: String = r.get(4)?;
-    let path = root.join(rel);
-    let size = r.get::<_, i64>(5)? as u64;
-    let content = r.get::<_, i64>(6)? as u64;
-    Ok(ArchiveInfo {
-        id: r.get(0)?,
-        project_id: r.get(1)?,
-        project_name: r.get(2)?,
-        workspace: r.get(3)?,
-        present: path.is_file(),
-        path,
-        size,
-        content_size: content,
-        compression_ratio: if size == 0 {
-            0.0
-        } else {
-            ((content as f64 / size as f64) * 100.0).round() / 100.0
-        },
-        file_count: r.get::<_, i64>(7)? as u64,
-        versions: r.get::<_, i64>(8)? as u64,
-        sha256: r.get(9)?,
-        created_at: r.get(10)?,
-        cold_target: r.get(11)?,
-    })
-}
-
-pub(crate) const ARCHIVE_COLUMNS: &str = "id, project_id, project_name, workspace, path, size,
-    content_size, file_count, versions, sha256, created_at, cold_target";
-
 impl Vault {
     /// Archives a project now: takes a version if the folder changed ("before archive"), writes
     /// `archives/YYYY/MM/<name>-<date>-<id>.tar.zst`, records its checksum, marks the project
@@ -320,23 +253,12 @@ impl VaultReader {
 
     /// Every archive, newest first.
     pub fn list_archives(&self) -> Result<Vec<ArchiveInfo>> {
-        let db = self.db();
-        let mut stmt = db.prepare(&format!(
-            "SELECT {ARCHIVE_COLUMNS} FROM archives ORDER BY created_at DESC, id"
-        ))?;
-        let rows = stmt.query_map([], |r| info_from_row(self.root(), r))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        archives::all(&self.db(), self.root())
     }
 
     fn archive_info(&self, id: &str) -> Result<ArchiveInfo> {
-        let db = self.db();
-        db.query_row(
-            &format!("SELECT {ARCHIVE_COLUMNS} FROM archives WHERE id = ?1"),
-            [id],
-            |r| info_from_row(self.root(), r),
-        )
-        .optional()?
-        .ok_or_else(|| Error::not_found(format!("there is no archive {id}")))
+        archives::by_id(&self.db(), self.root(), id)?
+            .ok_or_else(|| Error::not_found(format!("there is no archive {id}")))
     }
 
     /// Finds an archive by id (or a prefix of at least 4 digits), else by project (its latest
@@ -344,13 +266,7 @@ impl VaultReader {
     pub fn find_archive(&self, reference: &str) -> Result<ArchiveInfo> {
         let r = reference.trim();
         if r.len() >= 4 && r.chars().all(|c| c.is_ascii_hexdigit()) {
-            let ids: Vec<String> = {
-                let db = self.db();
-                let mut stmt = db.prepare("SELECT id FROM archives WHERE id LIKE ?1 || '%'")?;
-                let rows =
-                    stmt.query_map([r.to_ascii_lowercase()], |row| row.get::<_, String>(0))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
+            let ids = archives::ids_starting(&self.db(), &r.to_ascii_lowercase())?;
             match ids.len() {
                 1 => return self.archive_info(&ids[0]),
                 0 => {}
@@ -370,15 +286,9 @@ impl VaultReader {
                 e
             }
         })?;
-        let id: Option<String> = self
-            .db()
-            .query_row(
-                "SELECT id FROM archives WHERE project_id = ?1 ORDER BY created_at DESC LIMIT 1",
-                [&p.id],
-                |row| row.get(0),
-            )
-            .optional()?;
-        match id {
+        // Bound first: the catalog's lock is free again before `archive_info` takes it.
+        let latest = archives::latest_of(&self.db(), &p.id)?;
+        match latest {
             Some(id) => self.archive_info(&id),
             None => Err(Error::not_found(format!(
                 "project '{}' has no archive",
@@ -465,8 +375,7 @@ impl Vault {
         unarchive::check_checksum(&info, job)?;
         let staging = self.staging_dir("unarchive")?;
         let p = self.restore_archive(&info, existing, &staging.content(), job)?;
-        self.db()
-            .execute("DELETE FROM archives WHERE id = ?1", [&info.id])?;
+        archives::delete(&self.db(), &info.id)?;
         durable::remove_file(&info.path)?;
         Ok(p)
     }

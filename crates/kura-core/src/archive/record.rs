@@ -1,9 +1,8 @@
 //! The catalog's side of a new archive: its row, and the project marked archived.
 
-use rusqlite::params;
-
 use super::prepare::Place;
 use super::write::Written;
+use crate::catalog::{archives, filelist, projects};
 use crate::error::Result;
 use crate::model::Project;
 use crate::vault::Vault;
@@ -20,28 +19,23 @@ impl Vault {
     ) -> Result<()> {
         let mut db = self.db();
         let tx = db.transaction()?;
-        tx.execute(
-            "INSERT INTO archives (id, project_id, project_name, workspace, path, size, content_size, file_count, versions, sha256, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                place.id,
-                p.id,
-                p.name,
-                p.workspace,
-                format!("{}/{}", place.dir_rel, place.file_name),
-                written.size as i64,
-                written.content as i64,
-                written.files as i64,
-                versions as i64,
-                written.sha256,
-                now
-            ],
-        )?;
-        tx.execute(
-            "UPDATE projects SET status = 'archived', updated_at = ?1, stored_size = ?2, chunk_stored = 0 WHERE id = ?3",
-            params![now, written.size as i64, p.id],
-        )?;
-        crate::catalog::filelist::remove(&tx, &p.id)?;
+        let path = format!("{}/{}", place.dir_rel, place.file_name);
+        let row = archives::NewRow {
+            id: &place.id,
+            project_id: &p.id,
+            project_name: &p.name,
+            workspace: &p.workspace,
+            path: &path,
+            size: written.size,
+            content_size: written.content,
+            file_count: written.files,
+            versions,
+            sha256: &written.sha256,
+            created_at: now,
+        };
+        archives::insert(&tx, &row)?;
+        projects::mark_archived(&tx, &p.id, now, written.size)?;
+        filelist::remove(&tx, &p.id)?;
         tx.commit()?;
         Ok(())
     }

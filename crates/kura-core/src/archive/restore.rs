@@ -6,11 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use git2::Oid;
-use rusqlite::params;
 
 use super::bundle::read_bundle;
 use super::{ArchiveMetadata, FORMAT};
-use crate::catalog;
+use crate::catalog::{self, filelist, projects};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable;
 use crate::fs::staging::Staging;
@@ -310,31 +309,30 @@ impl Vault {
         let tx = db.transaction()?;
         match target {
             Target::Existing(_) => {
-                tx.execute(
-                    "UPDATE projects SET status = 'active', path = ?1, head = NULL, stored_size = 0, chunk_stored = 0, updated_at = ?2 WHERE id = ?3",
-                    params![path.to_string_lossy(), now, id],
-                )?;
+                projects::reactivate(&tx, id, path, now)?;
             }
             Target::New { .. } => {
                 let ws = workspace_id.unwrap_or_default();
-                let res = tx.execute(
-                    "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, git_remote, created_at, updated_at, last_opened_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'active', 0, ?6, ?7, ?8, ?9, ?10)",
-                    params![id, ws, name, meta.kind, meta.description, path.to_string_lossy(), meta.git_remote, meta.created_at, now, meta.last_opened_at],
-                );
+                let row = projects::ImportedRow {
+                    id,
+                    workspace_id: ws,
+                    name,
+                    kind: &meta.kind,
+                    description: &meta.description,
+                    folder: path,
+                    git_remote: meta.git_remote.as_deref(),
+                    created_at: meta.created_at,
+                    last_opened_at: meta.last_opened_at,
+                    now,
+                };
+                let res = projects::insert_imported(&tx, &row);
                 // Another import or create of the same name got there first.
                 catalog::unique(res, || crate::project::name_taken_message(ws_name, name))?;
                 for t in &meta.tags {
-                    tx.execute(
-                        "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'tag', ?2)",
-                        params![id, t],
-                    )?;
+                    projects::add_tag(&tx, id, t)?;
                 }
                 for (k, v) in &meta.metadata {
-                    tx.execute(
-                        "INSERT OR REPLACE INTO metadata (project_id, key, value) VALUES (?1, ?2, ?3)",
-                        params![id, k, v],
-                    )?;
+                    projects::set_metadata(&tx, id, k, Some(v))?;
                 }
             }
         }
@@ -388,14 +386,11 @@ impl Vault {
             let tx = db.transaction()?;
             match target {
                 Target::New { .. } => {
-                    tx.execute("DELETE FROM projects WHERE id = ?1", [id])?;
+                    projects::delete(&tx, id)?;
                 }
                 Target::Existing(p) => {
-                    tx.execute(
-                        "UPDATE projects SET status = 'archived', path = ?1, head = ?2, stored_size = ?3, chunk_stored = 0, updated_at = ?4 WHERE id = ?5",
-                        params![p.path.to_string_lossy(), p.head, p.stored_size as i64, p.updated_at, id],
-                    )?;
-                    crate::catalog::filelist::remove(&tx, id)?;
+                    projects::mark_archived_as_before(&tx, p)?;
+                    filelist::remove(&tx, id)?;
                 }
             }
             tx.commit()?;

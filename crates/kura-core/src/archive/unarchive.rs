@@ -6,9 +6,9 @@ use std::path::Path;
 use super::restore::{kura_archive_top, Target};
 use super::unpack::{self, Format};
 use super::verify::sha256_of;
-use super::ArchiveInfo;
 use crate::error::{Error, ErrorKind, Result};
 use crate::job::Job;
+use crate::model::ArchiveInfo;
 use crate::model::{Project, ProjectStatus};
 use crate::vault::Vault;
 

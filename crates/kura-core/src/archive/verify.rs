@@ -8,9 +8,10 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::tunables::READ_CHUNK;
-use super::{unpack, ArchiveInfo, ArchiveMetadata, BUNDLE_HEADER};
+use super::{unpack, ArchiveMetadata, BUNDLE_HEADER};
 use crate::error::{Error, ErrorKind, Result};
 use crate::job::Job;
+use crate::model::ArchiveInfo;
 
 /// What reading an archive through found.
 pub(super) struct ContentCheck {

@@ -1,13 +1,15 @@
 //! The catalog: one SQLite database (WAL) holding workspaces, projects, their labels and metadata,
 //! and the current file list of every project (which doubles as the snapshot files cache). All
 //! of the engine's SQL is here, one file a table or two: `workspaces.rs`, `projects.rs`,
-//! `filelist.rs` (the files cache and what statistics keep beside it).
+//! `filelist.rs` (the files cache and what statistics keep beside it), `archives.rs`, `usage.rs` (what statistics and quotas count).
 //!
 //! Everything in it except workspace/project metadata can be rebuilt from the histories.
 
+pub(crate) mod archives;
 // `pub`: lib.rs re-exports it as `kura_core::filelist` (for examples/catalog_queries.rs).
 pub mod filelist;
 pub(crate) mod projects;
+pub(crate) mod usage;
 pub(crate) mod workspaces;
 
 use std::path::Path;

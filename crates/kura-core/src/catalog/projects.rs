@@ -384,3 +384,133 @@ pub(crate) fn delete(db: &Connection, id: &str) -> Result<()> {
     db.execute("DELETE FROM projects WHERE id = ?1", [id])?;
     Ok(())
 }
+
+/// Marks project `id` archived at `now`: its history is in an archive of `stored_size` bytes.
+pub(crate) fn mark_archived(db: &Connection, id: &str, now: i64, stored_size: u64) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET status = 'archived', updated_at = ?1, stored_size = ?2, chunk_stored = 0 WHERE id = ?3",
+        params![now, stored_size as i64, id],
+    )?;
+    Ok(())
+}
+
+/// Puts archived project `p`'s row back as it was (a failed unarchive taken back).
+pub(crate) fn mark_archived_as_before(db: &Connection, p: &Project) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET status = 'archived', path = ?1, head = ?2, stored_size = ?3, chunk_stored = 0, updated_at = ?4 WHERE id = ?5",
+        params![p.path.to_string_lossy(), p.head, p.stored_size as i64, p.updated_at, p.id],
+    )?;
+    Ok(())
+}
+
+/// Makes archived project `id` active again in `folder`, its history to be rebuilt.
+pub(crate) fn reactivate(db: &Connection, id: &str, folder: &Path, now: i64) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET status = 'active', path = ?1, head = NULL, stored_size = 0, chunk_stored = 0, updated_at = ?2 WHERE id = ?3",
+        params![folder.to_string_lossy(), now, id],
+    )?;
+    Ok(())
+}
+
+/// A project's row as an archive made elsewhere brings it.
+pub(crate) struct ImportedRow<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) workspace_id: i64,
+    pub(crate) name: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) description: &'a str,
+    pub(crate) folder: &'a Path,
+    pub(crate) git_remote: Option<&'a str>,
+    pub(crate) created_at: i64,
+    pub(crate) last_opened_at: Option<i64>,
+    pub(crate) now: i64,
+}
+
+/// Adds an active project from an archive; a name its workspace has fails as SQLite's
+/// uniqueness violation.
+pub(crate) fn insert_imported(db: &Connection, row: &ImportedRow) -> rusqlite::Result<usize> {
+    db.execute(
+        "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, git_remote, created_at, updated_at, last_opened_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'active', 0, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            row.id,
+            row.workspace_id,
+            row.name,
+            row.kind,
+            row.description,
+            row.folder.to_string_lossy(),
+            row.git_remote,
+            row.created_at,
+            row.now,
+            row.last_opened_at
+        ],
+    )
+}
+
+/// Sets project `id`'s latest version and its content (a catalog caught up with its history).
+pub(crate) fn set_head(
+    db: &Connection,
+    id: &str,
+    head: &str,
+    logical_size: u64,
+    file_count: u64,
+) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET head = ?1, logical_size = ?2, file_count = ?3 WHERE id = ?4",
+        params![head, logical_size as i64, file_count as i64, id],
+    )?;
+    Ok(())
+}
+
+/// A new version of a project, as its row records it.
+pub(crate) struct NewVersion<'a> {
+    pub(crate) head: &'a str,
+    pub(crate) logical_size: u64,
+    pub(crate) file_count: u64,
+    pub(crate) now: i64,
+    /// Bytes the chunk store took for it.
+    pub(crate) new_chunk_bytes: u64,
+    /// Bytes its history takes now.
+    pub(crate) history_bytes: u64,
+}
+
+/// Points project `id` at a new version: its head, content, time and stored bytes.
+pub(crate) fn record_version(db: &Connection, id: &str, v: &NewVersion) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET head = ?1, logical_size = ?2, file_count = ?3, updated_at = ?4,
+             chunk_stored = chunk_stored + ?5, stored_size = ?6 + chunk_stored + ?5
+         WHERE id = ?7",
+        params![
+            v.head,
+            v.logical_size as i64,
+            v.file_count as i64,
+            v.now,
+            v.new_chunk_bytes as i64,
+            v.history_bytes as i64,
+            id
+        ],
+    )?;
+    Ok(())
+}
+
+/// Replaces project `id`'s detected languages and frameworks.
+pub(crate) fn set_detected(
+    db: &Connection,
+    id: &str,
+    languages: &[String],
+    frameworks: &[String],
+) -> Result<()> {
+    db.execute(
+        "DELETE FROM labels WHERE project_id = ?1 AND kind IN ('language', 'framework')",
+        [id],
+    )?;
+    for (kind, values) in [("language", languages), ("framework", frameworks)] {
+        for v in values {
+            db.execute(
+                "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, ?2, ?3)",
+                params![id, kind, v],
+            )?;
+        }
+    }
+    Ok(())
+}

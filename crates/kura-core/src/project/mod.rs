@@ -105,11 +105,13 @@ impl VaultReader {
     fn resolve_project(&self, reference: &str) -> Result<String> {
         let reference = reference.trim();
         // Doors name projects by id on every request: that lookup comes first and is cheap.
-        if let Some(id) = projects::id_if_known(&self.db(), reference)? {
+        let known = projects::id_if_known(&self.db(), reference)?;
+        if let Some(id) = known {
             return Ok(id);
         }
         if let Some((ws, name)) = reference.split_once('/') {
-            if let Some(id) = projects::id_in_workspace_named(&self.db(), ws, name)? {
+            let found = projects::id_in_workspace_named(&self.db(), ws, name)?;
+            if let Some(id) = found {
                 return Ok(id);
             }
         }

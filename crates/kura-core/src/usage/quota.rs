@@ -9,10 +9,10 @@
 //! archive, unarchiving. A snapshot is never refused: it records what is already on disk, and
 //! refusing it could lose work.
 
-use rusqlite::params;
 use serde::Serialize;
 
 use crate::archive::unpack::Budget;
+use crate::catalog::usage;
 use crate::config::ByteSize;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::Project;
@@ -124,20 +124,10 @@ impl VaultReader {
     pub fn quota_status(&self) -> Result<QuotaStatus> {
         let q = self.config().quota.clone();
         let total = QuotaUsage::new(None, "vault".into(), self.total_usage()?, q.total_quota.0);
-        let rows: Vec<(String, String, i64)> = {
-            let db = self.db();
-            let mut stmt = db.prepare(
-                "SELECT id, name, logical_size FROM projects WHERE status = 'active'
-                 ORDER BY logical_size DESC, name",
-            )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let rows = usage::active_sizes(&self.db())?;
         let projects: Vec<QuotaUsage> = rows
             .into_iter()
-            .map(|(id, name, size)| {
-                QuotaUsage::new(Some(id), name, size as u64, q.max_project_size.0)
-            })
+            .map(|(id, name, size)| QuotaUsage::new(Some(id), name, size, q.max_project_size.0))
             .collect();
         let mut warnings = Vec::new();
         let mut warn = |u: &QuotaUsage, what: &str, key: &str| match u.level {
@@ -187,13 +177,7 @@ impl VaultReader {
 
     /// Bytes the vault counts against `quota.total_quota`.
     fn total_usage(&self) -> Result<u64> {
-        let used: i64 = self.db().query_row(
-            "SELECT coalesce(sum(CASE WHEN status = 'active' THEN logical_size ELSE 0 END), 0)
-                  + coalesce(sum(stored_size), 0) FROM projects",
-            params![],
-            |r| r.get(0),
-        )?;
-        Ok(used.max(0) as u64)
+        usage::quota_usage(&self.db())
     }
 
     /// Refuses a write that would take project `p` (`None`: a new project named `name`) from

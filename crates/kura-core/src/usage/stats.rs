@@ -12,24 +12,13 @@
 //! - [`Stats::layers`]: each storage layer's share of `on_disk_bytes`; they add up to it exactly
 //!   ("other" holds what no other layer names).
 
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 use serde::Serialize;
 
+use crate::catalog::usage;
+pub use crate::catalog::usage::{LargeFile, StatusCounts, TypeUsage, Usage, UsageSample};
 use crate::error::Result;
 use crate::vault::VaultReader;
-
-/// Projects by status.
-#[derive(Clone, Debug, Default, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-pub struct StatusCounts {
-    /// In use.
-    pub active: u64,
-    /// Archived.
-    pub archived: u64,
-    /// In the trash.
-    pub deleted: u64,
-}
 
 /// Usage of one storage layer.
 #[derive(Clone, Debug, Serialize)]
@@ -46,71 +35,6 @@ pub struct LayerUsage {
     pub logical_bytes: u64,
     /// Bytes it takes on disk: its share of [`Stats::on_disk_bytes`].
     pub on_disk_bytes: u64,
-}
-
-/// Usage of one workspace or project.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-pub struct Usage {
-    /// Workspace name, or project name.
-    pub name: String,
-    /// The project's id (empty for workspaces).
-    pub id: String,
-    /// The workspace (for projects).
-    pub workspace: String,
-    /// Projects (for workspaces; 1 for a project).
-    pub projects: u64,
-    /// Files in the latest versions.
-    pub files: u64,
-    /// Bytes of the latest versions.
-    pub logical_bytes: u64,
-    /// Bytes on disk for all versions.
-    pub stored_bytes: u64,
-    /// The project's status (its space counts in the trash and archived too); `None` for
-    /// workspaces.
-    pub status: Option<crate::ProjectStatus>,
-}
-
-/// Usage by file type.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-pub struct TypeUsage {
-    /// Extension in lower case ("" for none).
-    pub file_type: String,
-    /// Files.
-    pub files: u64,
-    /// Bytes.
-    pub bytes: u64,
-}
-
-/// One of the largest files.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-pub struct LargeFile {
-    /// Project name.
-    pub project: String,
-    /// Path inside it.
-    pub path: String,
-    /// Bytes.
-    pub size: u64,
-    /// "git" or "chunks".
-    pub layer: String,
-}
-
-/// One sample of total usage.
-#[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-pub struct UsageSample {
-    /// Seconds since the epoch.
-    pub at: i64,
-    /// Logical bytes then.
-    pub logical_bytes: u64,
-    /// Stored bytes then.
-    pub stored_bytes: u64,
 }
 
 /// The whole picture.
@@ -171,16 +95,15 @@ impl VaultReader {
         let disk = self.disk_usage();
         let (all_versions_bytes, versions) = self.all_versions_bytes()?;
         let db = self.db();
-        let archive_count =
-            db.query_row("SELECT count(*) FROM archives", [], |r| r.get::<_, i64>(0))? as u64;
-        let projects = status_counts(&db)?;
+        let archive_count = usage::archive_count(&db)?;
+        let projects = usage::status_counts(&db)?;
         let layers = layer_usage(&db, &disk, archive_count)?;
-        let workspaces = workspace_usage(&db)?;
-        let projects_usage = largest_projects(&db)?;
-        let file_types = file_type_usage(&db)?;
-        let largest_files = largest_files(&db)?;
-        let growth = usage_growth(&db)?;
-        let latest_bytes = latest_bytes(&db)?;
+        let workspaces = usage::workspaces(&db)?;
+        let projects_usage = usage::largest_projects(&db, Stats::TOP_PROJECTS)?;
+        let file_types = usage::file_types(&db)?;
+        let largest_files = usage::largest_files(&db)?;
+        let growth = usage::growth(&db)?;
+        let latest_bytes = usage::latest_bytes(&db)?;
         drop(db);
         let versions_on_disk_bytes = disk.git + disk.chunks;
         let projects_dir = self.projects_dir();
@@ -270,11 +193,7 @@ impl VaultReader {
     /// What every version kept in a history would take as plain copies of its files (each
     /// version records its files' total size), and how many versions there are.
     fn all_versions_bytes(&self) -> Result<(u64, u64)> {
-        let ids: Vec<String> = self
-            .db()
-            .prepare("SELECT id FROM projects WHERE status != 'archived'")?
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
+        let ids = usage::unarchived_project_ids(&self.db())?;
         let (mut bytes, mut versions) = (0, 0);
         for id in ids {
             let Ok(repo) = git2::Repository::open_bare(self.history_path(&id)) else {
@@ -315,36 +234,11 @@ impl DiskUsage {
     }
 }
 
-/// Counts the projects by status (anything neither archived nor deleted is active).
-fn status_counts(db: &Connection) -> Result<StatusCounts> {
-    let mut projects = StatusCounts::default();
-    let mut stmt = db.prepare("SELECT status, count(*) FROM projects GROUP BY status")?;
-    let rows = stmt.query_map([], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-    })?;
-    for row in rows {
-        let (s, n) = row?;
-        match s.as_str() {
-            "archived" => projects.archived = n,
-            "deleted" => projects.deleted = n,
-            _ => projects.active = n,
-        }
-    }
-    Ok(projects)
-}
-
 /// Each storage layer's usage: its share of the bytes on disk from `disk`, and the files of the
 /// latest versions it holds from the file list (for archives, `archive_count`).
 fn layer_usage(db: &Connection, disk: &DiskUsage, archive_count: u64) -> Result<Vec<LayerUsage>> {
-    let layer_rows = |layer: &str| -> Result<(u64, u64)> {
-        Ok(db.query_row(
-            "SELECT coalesce(sum(files), 0), coalesce(sum(bytes), 0) FROM file_usage WHERE layer = ?1",
-            [layer],
-            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)? as u64)),
-        )?)
-    };
-    let (git_files, git_bytes) = layer_rows("git")?;
-    let (chunk_files, chunk_bytes) = layer_rows("chunks")?;
+    let (git_files, git_bytes) = usage::latest_in_layer(db, "git")?;
+    let (chunk_files, chunk_bytes) = usage::latest_in_layer(db, "chunks")?;
     let layer = |layer: &str, files: u64, logical_bytes: u64, on_disk_bytes: u64| LayerUsage {
         layer: layer.into(),
         files,
@@ -359,109 +253,4 @@ fn layer_usage(db: &Connection, disk: &DiskUsage, archive_count: u64) -> Result<
         layer("catalog", 0, 0, disk.catalog),
         layer("other", 0, 0, disk.other),
     ])
-}
-
-/// Reads one row of a usage query: name, id, workspace, projects, files, logical bytes, stored
-/// bytes and status, in that order.
-fn usage_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Usage> {
-    Ok(Usage {
-        name: r.get(0)?,
-        id: r.get(1)?,
-        workspace: r.get(2)?,
-        projects: r.get::<_, i64>(3)? as u64,
-        files: r.get::<_, i64>(4)? as u64,
-        logical_bytes: r.get::<_, i64>(5)? as u64,
-        stored_bytes: r.get::<_, i64>(6)? as u64,
-        status: r
-            .get::<_, Option<String>>(7)?
-            .map(|s| crate::model::ProjectStatus::parse(&s)),
-    })
-}
-
-/// The usage of every workspace, largest stored first (then by name).
-fn workspace_usage(db: &Connection) -> Result<Vec<Usage>> {
-    Ok(db
-        .prepare(
-            "SELECT w.name, '', w.name, count(p.id), coalesce(sum(p.file_count), 0),
-                    coalesce(sum(p.logical_size), 0), coalesce(sum(p.stored_size), 0), NULL
-             FROM workspaces w LEFT JOIN projects p ON p.workspace_id = w.id
-             GROUP BY w.id ORDER BY 7 DESC, w.name",
-        )?
-        .query_map([], usage_from_row)?
-        .collect::<rusqlite::Result<_>>()?)
-}
-
-/// The usage of the largest projects by stored bytes, largest first (at most
-/// [`Stats::TOP_PROJECTS`]).
-fn largest_projects(db: &Connection) -> Result<Vec<Usage>> {
-    Ok(db
-        .prepare(
-            "SELECT p.name, p.id, w.name, 1, p.file_count, p.logical_size, p.stored_size, p.status
-             FROM projects p JOIN workspaces w ON w.id = p.workspace_id
-             ORDER BY p.stored_size DESC, p.name LIMIT ?1",
-        )?
-        .query_map([Stats::TOP_PROJECTS as i64], usage_from_row)?
-        .collect::<rusqlite::Result<_>>()?)
-}
-
-/// The usage of the 20 file types that take the most bytes, largest first.
-fn file_type_usage(db: &Connection) -> Result<Vec<TypeUsage>> {
-    Ok(db
-        .prepare(
-            "SELECT ext, sum(files), sum(bytes) FROM file_usage GROUP BY ext ORDER BY 3 DESC, 1 LIMIT 20",
-        )?
-        .query_map([], |r| {
-            Ok(TypeUsage {
-                file_type: r.get(0)?,
-                files: r.get::<_, i64>(1)? as u64,
-                bytes: r.get::<_, i64>(2)? as u64,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?)
-}
-
-/// The vault's largest files outside archived projects, largest first. Each project's largest
-/// files are kept beside its file list; the vault's are among them.
-fn largest_files(db: &Connection) -> Result<Vec<LargeFile>> {
-    Ok(db
-        .prepare(
-            "SELECT p.name, f.path, f.size, f.layer FROM large_files f JOIN projects p ON p.id = f.project_id
-             WHERE p.status != 'archived' ORDER BY f.size DESC LIMIT ?1",
-        )?
-        .query_map([crate::catalog::filelist::LARGEST as i64], |r| {
-            Ok(LargeFile {
-                project: r.get(0)?,
-                path: r.get(1)?,
-                size: r.get::<_, i64>(2)? as u64,
-                layer: r.get(3)?,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?)
-}
-
-/// The latest 365 samples of total usage, oldest first.
-fn usage_growth(db: &Connection) -> Result<Vec<UsageSample>> {
-    let mut growth: Vec<UsageSample> = db
-        .prepare(
-            "SELECT at, logical, stored FROM usage_samples ORDER BY at DESC, rowid DESC LIMIT ?1",
-        )?
-        .query_map(params![365], |r| {
-            Ok(UsageSample {
-                at: r.get(0)?,
-                logical_bytes: r.get::<_, i64>(1)? as u64,
-                stored_bytes: r.get::<_, i64>(2)? as u64,
-            })
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    growth.reverse();
-    Ok(growth)
-}
-
-/// What the latest versions hold: the content size of every project's latest version.
-fn latest_bytes(db: &Connection) -> Result<u64> {
-    Ok(db.query_row(
-        "SELECT coalesce(sum(logical_size), 0) FROM projects",
-        [],
-        |r| r.get::<_, i64>(0),
-    )? as u64)
 }

@@ -4,13 +4,13 @@
 
 use git2::Oid;
 use kura_gitpack::{object_id, EncodedObject, ObjectKind};
-use rusqlite::params;
 
 use super::carry::Changes;
 use super::trees::Trees;
 use super::tunables::RACY_WINDOW_NS;
 use super::writers::{HistoryPack, Writers};
 use super::{dir_size, Context, Entry, SnapshotOptions};
+use crate::catalog::{filelist, projects, usage};
 use crate::error::Result;
 use crate::history::{self, ChangeCounts, Trigger, Version};
 use crate::model::CachedFile;
@@ -66,14 +66,12 @@ pub(super) fn refresh_cache(
     )?;
     if !contents.cache_valid {
         // The catalog was behind the history (a crash between the two): catch it up.
-        ctx.vault.db().execute(
-            "UPDATE projects SET head = ?1, logical_size = ?2, file_count = ?3 WHERE id = ?4",
-            params![
-                head_id,
-                contents.total_size as i64,
-                contents.file_count as i64,
-                ctx.project.id
-            ],
+        projects::set_head(
+            &ctx.vault.db(),
+            &ctx.project.id,
+            &head_id,
+            contents.total_size,
+            contents.file_count,
         )?;
     }
     Ok(new_chunk_bytes)
@@ -114,13 +112,15 @@ pub(super) fn commit(
     )?;
     tracing::debug!(elapsed = ?ctx.started.elapsed(), "files cache written");
     let history_bytes = dir_size(ctx.repo_path);
-    let row = ProjectRow {
-        version_id: &version_id,
+    let version = projects::NewVersion {
+        head: &version_id,
+        logical_size: contents.total_size,
+        file_count: contents.file_count,
         now,
         new_chunk_bytes,
         history_bytes,
     };
-    update_catalog(ctx, contents, &row, detected)?;
+    update_catalog(ctx, &version, detected)?;
     ctx.vault.record_usage_sample()?;
     tracing::debug!(elapsed = ?ctx.started.elapsed(), "catalog updated");
     let version = history::version_of(&ctx.repo.find_commit(commit_id)?);
@@ -171,57 +171,18 @@ fn add_commit_object(
     Ok(commit_oid)
 }
 
-/// The figures of the project's catalog row that the commit sets.
-struct ProjectRow<'a> {
-    version_id: &'a str,
-    now: i64,
-    new_chunk_bytes: u64,
-    /// The history's bytes on disk.
-    history_bytes: u64,
-}
-
 /// Points the project's catalog row at the new version, and replaces its detected labels, in one
 /// transaction.
 fn update_catalog(
     ctx: &Context<'_>,
-    contents: &Contents<'_>,
-    row: &ProjectRow<'_>,
+    version: &projects::NewVersion<'_>,
     detected: &Detected,
 ) -> Result<()> {
     let p = ctx.project;
-    let (total_size, file_count) = (contents.total_size, contents.file_count);
     let mut db = ctx.vault.db();
     let tx = db.transaction()?;
-    tx.execute(
-        "UPDATE projects SET head = ?1, logical_size = ?2, file_count = ?3, updated_at = ?4,
-             chunk_stored = chunk_stored + ?5, stored_size = ?6 + chunk_stored + ?5
-         WHERE id = ?7",
-        params![
-            row.version_id,
-            total_size as i64,
-            file_count as i64,
-            row.now,
-            row.new_chunk_bytes as i64,
-            row.history_bytes as i64,
-            p.id
-        ],
-    )?;
-    tx.execute(
-        "DELETE FROM labels WHERE project_id = ?1 AND kind IN ('language', 'framework')",
-        [&p.id],
-    )?;
-    for l in &detected.languages {
-        tx.execute(
-            "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'language', ?2)",
-            params![p.id, l],
-        )?;
-    }
-    for f in &detected.frameworks {
-        tx.execute(
-            "INSERT OR IGNORE INTO labels (project_id, kind, value) VALUES (?1, 'framework', ?2)",
-            params![p.id, f],
-        )?;
-    }
+    projects::record_version(&tx, &p.id, version)?;
+    projects::set_detected(&tx, &p.id, &detected.languages, &detected.frameworks)?;
     tx.commit()?;
     Ok(())
 }
@@ -269,21 +230,14 @@ impl Vault {
             .collect();
         let mut db = self.db();
         let tx = db.transaction()?;
-        crate::catalog::filelist::store(&tx, project_id, &list)?;
+        filelist::store(&tx, project_id, &list)?;
         tx.commit()?;
         Ok(())
     }
 
     /// Records the vault's total logical and stored bytes now, for growth over time.
     fn record_usage_sample(&self) -> Result<()> {
-        let now = self.now();
-        let db = self.db();
-        db.execute(
-            "INSERT INTO usage_samples (at, logical, stored)
-             SELECT ?1, coalesce(sum(logical_size), 0), coalesce(sum(stored_size), 0) FROM projects",
-            [now],
-        )?;
-        Ok(())
+        usage::record_sample(&self.db(), self.now())
     }
 }
 
