@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use crate::catalog::upkeep;
 use crate::error::Result;
 use crate::vault::VaultReader;
 
@@ -26,10 +27,7 @@ impl VaultReader {
     /// sizes being recounted and a project being opened are not changes. A `since` older than
     /// [`CHANGE_LOG_SECS`] sees only the changes of that last stretch.
     pub fn changes_since(&self, since: i64) -> Result<Option<Changes>> {
-        let catalog: (Option<i64>, Option<i64>) = self
-            .db()
-            .prepare_cached("SELECT min(at), max(at) FROM change_log WHERE at >= ?1")?
-            .query_row([since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let catalog = upkeep::changed_between(&self.db(), since)?;
         // A vault that never kept a record has no records database, and asking makes none.
         let records = if self.root().join("records.db").exists() {
             self.records_store()?.changes_since(since)?

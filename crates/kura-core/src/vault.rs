@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use kura_chunkstore::{ChunkStore, ChunkStoreOptions};
 use rusqlite::Connection;
 
-use crate::catalog;
+use crate::catalog::{self, projects};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable::{self, FileLock};
@@ -367,15 +367,13 @@ impl VaultReader {
     /// other connections keep reading and writing. `dest` is replaced if it exists.
     pub fn backup_catalog_to(&self, dest: &Path) -> Result<()> {
         let _ = std::fs::remove_file(dest);
-        let db = self.db();
-        db.backup(rusqlite::MAIN_DB, dest, None)
-            .map_err(|e| match Error::from(e) {
-                err if err.kind() == ErrorKind::Internal => Error::new(
-                    ErrorKind::Io,
-                    format!("cannot copy the catalog to {}: {err}", dest.display()),
-                ),
-                err => err,
-            })
+        catalog::copy_to(&self.db(), dest).map_err(|e| match Error::from(e) {
+            err if err.kind() == ErrorKind::Internal => Error::new(
+                ErrorKind::Io,
+                format!("cannot copy the catalog to {}: {err}", dest.display()),
+            ),
+            err => err,
+        })
     }
 
     /// Keeps `kura gc` from deleting chunk packs, and repacks from removing history packs, while
@@ -400,10 +398,7 @@ impl Vault {
         let text = path
             .to_str()
             .ok_or_else(|| Error::invalid(format!("{} is not valid UTF-8", path.display())))?;
-        let changed = self
-            .db()
-            .execute("UPDATE projects SET path = ?1 WHERE id = ?2", (text, id))?;
-        if changed == 0 {
+        if !projects::set_path(&self.db(), id, text)? {
             return Err(Error::not_found(format!(
                 "there is no project with id {id}"
             )));

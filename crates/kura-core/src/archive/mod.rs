@@ -75,7 +75,7 @@ use serde::{Deserialize, Serialize};
 
 pub(crate) use self::restore::{kura_archive_top, read_metadata, Target};
 pub use self::verify::sha256_of;
-use crate::catalog::archives;
+use crate::catalog::{archives, projects};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable;
 use crate::fs::staging::Staging;
@@ -241,10 +241,7 @@ impl VaultReader {
             return Ok(Vec::new());
         }
         let cutoff = self.now() - days as i64 * 86_400;
-        let ids = self.project_ids(
-            "status = 'active' AND max(updated_at, coalesce(last_opened_at, 0)) < ?1",
-            [cutoff],
-        )?;
+        let ids = projects::ids_idle_since(&self.db(), cutoff)?;
         ids.iter()
             .map(|id| self.project_by_id(id))
             .filter(|p| p.as_ref().map_or(true, |p| p.path.is_dir()))

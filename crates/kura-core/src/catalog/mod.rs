@@ -1,7 +1,7 @@
 //! The catalog: one SQLite database (WAL) holding workspaces, projects, their labels and metadata,
 //! and the current file list of every project (which doubles as the snapshot files cache). All
 //! of the engine's SQL is here, one file a table or two: `workspaces.rs`, `projects.rs`,
-//! `filelist.rs` (the files cache and what statistics keep beside it), `archives.rs`, `usage.rs` (what statistics and quotas count).
+//! `filelist.rs` (the files cache and what statistics keep beside it), `archives.rs`, `usage.rs` (what statistics and quotas count), `upkeep.rs` (cleanup runs, the change log).
 //!
 //! Everything in it except workspace/project metadata can be rebuilt from the histories.
 
@@ -9,6 +9,7 @@ pub(crate) mod archives;
 // `pub`: lib.rs re-exports it as `kura_core::filelist` (for examples/catalog_queries.rs).
 pub mod filelist;
 pub(crate) mod projects;
+pub(crate) mod upkeep;
 pub(crate) mod usage;
 pub(crate) mod workspaces;
 
@@ -405,4 +406,16 @@ pub(crate) fn integrity_problems(conn: &Connection) -> Result<Vec<String>> {
         out.push(format!("row in table {} refers to a missing parent", row?));
     }
     Ok(out)
+}
+
+/// Folds the write-ahead log into the catalog and truncates it.
+pub(crate) fn fold_wal(conn: &Connection) -> Result<()> {
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+    Ok(())
+}
+
+/// Writes a consistent copy of the catalog to `dest` with SQLite's online backup API, while
+/// other connections keep reading and writing.
+pub(crate) fn copy_to(conn: &Connection, dest: &Path) -> rusqlite::Result<()> {
+    conn.backup(rusqlite::MAIN_DB, dest, None)
 }

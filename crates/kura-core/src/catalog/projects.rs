@@ -514,3 +514,83 @@ pub(crate) fn set_detected(
     }
     Ok(())
 }
+
+/// The ids of the projects with a history in the vault (not archived), by name.
+pub(crate) fn ids_with_history(db: &Connection) -> Result<Vec<String>> {
+    ids_where(db, "status != 'archived'", [])
+}
+
+/// The ids of the active projects last changed before `cutoff`, by name.
+pub(crate) fn ids_changed_before(db: &Connection, cutoff: i64) -> Result<Vec<String>> {
+    ids_where(db, "status = 'active' AND updated_at < ?1", [cutoff])
+}
+
+/// The ids of the active projects neither changed nor opened since `cutoff`, by name.
+pub(crate) fn ids_idle_since(db: &Connection, cutoff: i64) -> Result<Vec<String>> {
+    ids_where(
+        db,
+        "status = 'active' AND max(updated_at, coalesce(last_opened_at, 0)) < ?1",
+        [cutoff],
+    )
+}
+
+/// The ids of the projects moved to the trash at or before `cutoff`, by name.
+pub(crate) fn ids_trashed_by(db: &Connection, cutoff: i64) -> Result<Vec<String>> {
+    ids_where(db, "status = 'deleted' AND deleted_at <= ?1", [cutoff])
+}
+
+fn ids_where(db: &Connection, filter: &str, args: impl rusqlite::Params) -> Result<Vec<String>> {
+    let mut stmt = db.prepare(&format!(
+        "SELECT id FROM projects WHERE {filter} ORDER BY name"
+    ))?;
+    let rows = stmt.query_map(args, |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Whether a project has its folder at `path` or the id `id`.
+pub(crate) fn holds_path_or_id(db: &Connection, path: &Path, id: &str) -> Result<bool> {
+    Ok(db.query_row(
+        "SELECT EXISTS (SELECT 1 FROM projects WHERE path = ?1 OR id = ?2)",
+        params![path.to_string_lossy(), id],
+        |r| r.get(0),
+    )?)
+}
+
+/// Whether project `project_id` has an archive.
+pub(crate) fn has_archive(db: &Connection, project_id: &str) -> Result<bool> {
+    Ok(db.query_row(
+        "SELECT EXISTS (SELECT 1 FROM archives WHERE project_id = ?1)",
+        [project_id],
+        |row| row.get(0),
+    )?)
+}
+
+/// Marks project `id` as changed at `now`, unless it already is (no write then).
+pub(crate) fn touch_updated(db: &Connection, id: &str, now: i64) -> Result<()> {
+    db.prepare_cached("UPDATE projects SET updated_at = ?1 WHERE id = ?2 AND updated_at != ?1")?
+        .execute(params![now, id])?;
+    Ok(())
+}
+
+/// Points project `id` at the folder `path`; false when there is no such project.
+pub(crate) fn set_path(db: &Connection, id: &str, path: &str) -> Result<bool> {
+    Ok(db.execute("UPDATE projects SET path = ?1 WHERE id = ?2", (path, id))? > 0)
+}
+
+/// Sets project `id`'s stored bytes to its history's `history_bytes` and its chunks'.
+pub(crate) fn set_history_bytes(db: &Connection, id: &str, history_bytes: u64) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET stored_size = ?1 + chunk_stored WHERE id = ?2",
+        params![history_bytes as i64, id],
+    )?;
+    Ok(())
+}
+
+/// Points project `id` at version `head` (its history rewritten).
+pub(crate) fn set_head_only(db: &Connection, id: &str, head: &str) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET head = ?1 WHERE id = ?2",
+        params![head, id],
+    )?;
+    Ok(())
+}

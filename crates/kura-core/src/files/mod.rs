@@ -12,9 +12,9 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::params;
 use serde::Serialize;
 
+use crate::catalog::{filelist, projects};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable::{self, FileLock};
@@ -921,7 +921,7 @@ impl VaultReader {
     pub fn list_files(&self, reference: &str, prefix: Option<&str>) -> Result<Vec<FileEntry>> {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
-        let cache = crate::catalog::filelist::load(&self.db(), &p.id, p.file_count as usize)?;
+        let cache = filelist::load(&self.db(), &p.id, p.file_count as usize)?;
         let scan = scan(&p.path, &self.config())?;
         let prefix = match prefix.filter(|s| !s.trim_matches('/').is_empty()) {
             Some(s) => Some(crate::fs::names::argument(s)?),
@@ -1108,12 +1108,7 @@ impl Vault {
         if p.updated_at == now {
             return Ok(());
         }
-        self.db()
-            .prepare_cached(
-                "UPDATE projects SET updated_at = ?1 WHERE id = ?2 AND updated_at != ?1",
-            )?
-            .execute(params![now, p.id])?;
-        Ok(())
+        projects::touch_updated(&self.db(), &p.id, now)
     }
 }
 
@@ -1144,13 +1139,7 @@ impl VaultReader {
 
     /// Whether an archive of the project is in the catalog.
     pub(crate) fn has_archive(&self, project_id: &str) -> bool {
-        self.db()
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM archives WHERE project_id = ?1)",
-                [project_id],
-                |row| row.get::<_, bool>(0),
-            )
-            .unwrap_or(false)
+        projects::has_archive(&self.db(), project_id).unwrap_or(false)
     }
 
     /// The project `reference` names with its folder held for a change ([`Vault::lock_folder`],

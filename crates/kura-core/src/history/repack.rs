@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::catalog::projects;
 use crate::error::{Error, Result};
 use crate::history;
 use crate::job::Job;
@@ -202,7 +203,7 @@ impl Vault {
     /// packs, loose objects, or the one pack of a snapshot), by id.
     pub fn idle_histories_to_repack(&self, idle_secs: i64) -> Result<Vec<String>> {
         let cutoff = self.now() - idle_secs;
-        let ids = self.project_ids("status = 'active' AND updated_at < ?1", [cutoff])?;
+        let ids = projects::ids_changed_before(&self.db(), cutoff)?;
         let mut out = Vec::new();
         for id in ids {
             if needs_repack(&self.history_path(&id))? {

@@ -14,10 +14,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use git2::Oid;
-use rusqlite::params;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
+use crate::catalog::{self, filelist, projects, upkeep};
 use crate::config::RetentionConfig;
 use crate::error::{Error, Result};
 use crate::fs::staging::{self, Leftover};
@@ -304,12 +304,14 @@ impl Vault {
         };
         let json = serde_json::to_string(&report)
             .map_err(|e| Error::internal(format!("cannot record the cleanup run: {e}")))?;
-        let db = self.db();
-        db.execute(
-            "INSERT INTO cleanup_runs (started_at, finished_at, dry_run, bytes_freed, report) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![report.started_at, report.finished_at, report.dry_run, report.bytes_freed as i64, json],
+        report.id = upkeep::insert_cleanup_run(
+            &self.db(),
+            report.started_at,
+            report.finished_at,
+            report.dry_run,
+            report.bytes_freed,
+            &json,
         )?;
-        report.id = db.last_insert_rowid();
         Ok(report)
     }
 }
@@ -317,16 +319,9 @@ impl Vault {
 impl VaultReader {
     /// Past cleanup runs, newest first (at most `limit`).
     pub fn cleanup_runs(&self, limit: Option<u32>) -> Result<Vec<CleanupReport>> {
-        let db = self.db();
-        let mut stmt = db.prepare(
-            "SELECT id, report FROM cleanup_runs ORDER BY started_at DESC, id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit.unwrap_or(u32::MAX) as i64], |r| {
-            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-        })?;
+        let rows = upkeep::cleanup_runs(&self.db(), limit.unwrap_or(u32::MAX))?;
         let mut out = Vec::new();
-        for row in rows {
-            let (id, text) = row?;
+        for (id, text) in rows {
             let mut report: CleanupReport = serde_json::from_str(&text).map_err(|e| {
                 Error::corrupt(format!(
                     "cleanup run {id} in the catalog is unreadable: {e}"
@@ -356,7 +351,7 @@ impl Vault {
             return Ok(Vec::new());
         }
         let cutoff = self.now() - days as i64 * 86_400;
-        let ids = self.project_ids("status = 'deleted' AND deleted_at <= ?1", [cutoff])?;
+        let ids = projects::ids_trashed_by(&self.db(), cutoff)?;
         let mut items = Vec::new();
         for id in ids {
             let p = self.project_by_id(&id)?;
@@ -447,11 +442,7 @@ impl Vault {
         // Now the old packs and loose objects are unreferenced.
         self.remove_unreferenced_objects(&repo_path, &name, old_packs, &new_pack)?;
         let after = dir_size(&repo_path);
-        let history_bytes = after as i64;
-        self.db().execute(
-            "UPDATE projects SET stored_size = ?1 + chunk_stored WHERE id = ?2",
-            params![history_bytes, p.id],
-        )?;
+        projects::set_history_bytes(&self.db(), &p.id, after)?;
         if let Some(first) = items.first_mut() {
             first.bytes = before.saturating_sub(after);
         }
@@ -490,11 +481,8 @@ impl Vault {
             .filter(|(o, n)| o != n)
             .map(|(o, n)| (history::id_bytes(*o), history::id_bytes(*n)))
             .collect();
-        crate::catalog::filelist::rename_versions(&tx, project_id, &renamed)?;
-        tx.execute(
-            "UPDATE projects SET head = ?1 WHERE id = ?2",
-            params![rewritten.head.to_string(), project_id],
-        )?;
+        filelist::rename_versions(&tx, project_id, &renamed)?;
+        projects::set_head_only(&tx, project_id, &rewritten.head.to_string())?;
         tx.commit()?;
         Ok(())
     }
@@ -582,13 +570,7 @@ impl VaultReader {
             .and_then(|n| n.strip_suffix(".git"))
             .filter(|id| self.history_path(id) == path)
             .unwrap_or("");
-        self.db()
-            .query_row(
-                "SELECT EXISTS (SELECT 1 FROM projects WHERE path = ?1 OR id = ?2)",
-                params![path.to_string_lossy(), id],
-                |r| r.get::<_, bool>(0),
-            )
-            .unwrap_or(true)
+        projects::holds_path_or_id(&self.db(), path, id).unwrap_or(true)
     }
 }
 
@@ -632,7 +614,7 @@ impl Vault {
             let freed = if dry_run {
                 wal_before
             } else {
-                self.db().execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")?;
+                catalog::fold_wal(&self.db())?;
                 wal_before.saturating_sub(fs::metadata(&wal).map(|m| m.len()).unwrap_or(0))
             };
             if freed > 0 {

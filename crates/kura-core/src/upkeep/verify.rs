@@ -8,7 +8,7 @@ use git2::{ObjectType, Oid, Repository};
 use kura_chunkstore::ChunkId;
 use serde::Serialize;
 
-use crate::catalog;
+use crate::catalog::{self, filelist, projects};
 use crate::error::{ErrorKind, Result};
 use crate::fs::names;
 use crate::history;
@@ -675,7 +675,7 @@ impl VaultReader {
         chunk_refs: &mut ChunkRefs,
         job: &Job,
     ) -> Result<()> {
-        if let Err(e) = crate::catalog::filelist::load(&self.db(), &p.id, 0) {
+        if let Err(e) = filelist::load(&self.db(), &p.id, 0) {
             report.problems.push(Problem {
                 area: "catalog".into(),
                 project: Some(p.name.clone()),
@@ -803,24 +803,10 @@ impl VaultReader {
         Ok(live)
     }
 
-    /// Ids of the projects matching the SQL condition `filter` (on `projects`), by name.
-    pub(crate) fn project_ids(
-        &self,
-        filter: &str,
-        args: impl rusqlite::Params,
-    ) -> Result<Vec<String>> {
-        let db = self.db();
-        let mut stmt = db.prepare(&format!(
-            "SELECT id FROM projects WHERE {filter} ORDER BY name"
-        ))?;
-        let rows = stmt.query_map(args, |r| r.get::<_, String>(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// Every project with a history in the vault (the trash included; archived projects keep
     /// theirs in the archive).
     pub(crate) fn all_projects(&self) -> Result<Vec<Project>> {
-        let ids = self.project_ids("status != 'archived'", [])?;
+        let ids = projects::ids_with_history(&self.db())?;
         let mut out = Vec::with_capacity(ids.len());
         for id in &ids {
             let p = self.project_by_id(id)?;
