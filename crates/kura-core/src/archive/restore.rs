@@ -313,19 +313,15 @@ impl Vault {
             }
             Target::New { .. } => {
                 let ws = workspace_id.unwrap_or_default();
-                let row = projects::ImportedRow {
-                    id,
-                    workspace_id: ws,
-                    name,
+                let row = projects::NewRow {
                     kind: &meta.kind,
                     description: &meta.description,
-                    folder: path,
                     git_remote: meta.git_remote.as_deref(),
                     created_at: meta.created_at,
                     last_opened_at: meta.last_opened_at,
-                    now,
+                    ..projects::NewRow::made_now(id, ws, name, path, now)
                 };
-                let res = projects::insert_imported(&tx, &row);
+                let res = projects::insert(&tx, &row);
                 // Another import or create of the same name got there first.
                 catalog::unique(res, || crate::project::name_taken_message(ws_name, name))?;
                 for t in &meta.tags {

@@ -243,14 +243,43 @@ pub(crate) struct NewRow<'a> {
     pub(crate) description: &'a str,
     pub(crate) linked: bool,
     pub(crate) folder: &'a Path,
+    pub(crate) git_remote: Option<&'a str>,
+    /// When it was made (an archive made elsewhere brings its own time).
+    pub(crate) created_at: i64,
+    pub(crate) last_opened_at: Option<i64>,
     pub(crate) now: i64,
+}
+
+impl<'a> NewRow<'a> {
+    /// The row of a project made now.
+    pub(crate) fn made_now(
+        id: &'a str,
+        workspace_id: i64,
+        name: &'a str,
+        folder: &'a Path,
+        now: i64,
+    ) -> NewRow<'a> {
+        NewRow {
+            id,
+            workspace_id,
+            name,
+            kind: "",
+            description: "",
+            linked: false,
+            folder,
+            git_remote: None,
+            created_at: now,
+            last_opened_at: Some(now),
+            now,
+        }
+    }
 }
 
 /// Adds an active project; a name its workspace has fails as SQLite's uniqueness violation.
 pub(crate) fn insert(db: &Connection, row: &NewRow) -> rusqlite::Result<usize> {
     db.execute(
-        "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, created_at, updated_at, last_opened_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?8, ?8)",
+        "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, git_remote, created_at, updated_at, last_opened_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             row.id,
             row.workspace_id,
@@ -259,7 +288,10 @@ pub(crate) fn insert(db: &Connection, row: &NewRow) -> rusqlite::Result<usize> {
             row.description,
             row.linked,
             row.folder.to_string_lossy(),
-            row.now
+            row.git_remote,
+            row.created_at,
+            row.now,
+            row.last_opened_at
         ],
     )
 }
@@ -410,41 +442,6 @@ pub(crate) fn reactivate(db: &Connection, id: &str, folder: &Path, now: i64) -> 
         params![folder.to_string_lossy(), now, id],
     )?;
     Ok(())
-}
-
-/// A project's row as an archive made elsewhere brings it.
-pub(crate) struct ImportedRow<'a> {
-    pub(crate) id: &'a str,
-    pub(crate) workspace_id: i64,
-    pub(crate) name: &'a str,
-    pub(crate) kind: &'a str,
-    pub(crate) description: &'a str,
-    pub(crate) folder: &'a Path,
-    pub(crate) git_remote: Option<&'a str>,
-    pub(crate) created_at: i64,
-    pub(crate) last_opened_at: Option<i64>,
-    pub(crate) now: i64,
-}
-
-/// Adds an active project from an archive; a name its workspace has fails as SQLite's
-/// uniqueness violation.
-pub(crate) fn insert_imported(db: &Connection, row: &ImportedRow) -> rusqlite::Result<usize> {
-    db.execute(
-        "INSERT INTO projects (id, workspace_id, name, kind, description, status, linked, path, git_remote, created_at, updated_at, last_opened_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'active', 0, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            row.id,
-            row.workspace_id,
-            row.name,
-            row.kind,
-            row.description,
-            row.folder.to_string_lossy(),
-            row.git_remote,
-            row.created_at,
-            row.now,
-            row.last_opened_at
-        ],
-    )
 }
 
 /// Sets project `id`'s latest version and its content (a catalog caught up with its history).

@@ -395,14 +395,10 @@ impl Vault {
         }
         history::init(&self.history_path(&id))?;
         let row = projects::NewRow {
-            id: &id,
-            workspace_id: ws.id,
-            name: &name,
             kind,
             description,
             linked,
-            folder,
-            now: self.now(),
+            ..projects::NewRow::made_now(&id, ws.id, &name, folder, self.now())
         };
         let res = projects::insert(&self.db(), &row);
         if let Err(e) = catalog::unique(res, || name_taken_message(&ws.name, &name)) {
