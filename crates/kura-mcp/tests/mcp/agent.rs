@@ -10,10 +10,12 @@ use std::sync::{Arc, Mutex};
 use kura_api::{calls, Api};
 use kura_core::{ProjectFilter, ProjectStatus, Vault};
 use kura_mcp::Options;
-use rmcp::model::{CallToolRequestParams, CallToolResult, ProgressNotificationParam, Tool};
+use rmcp::model::{ProgressNotificationParam, Tool};
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{json, Value};
+
+use super::call;
 
 /// The client side: records the progress notifications the server sends.
 #[derive(Clone, Default)]
@@ -126,16 +128,6 @@ const READ_ONLY: Options = Options {
     read_only: true,
     limits: DESTRUCTIVE_ALLOWED.limits,
 };
-
-async fn call(session: &Session, tool: &str, args: Value) -> CallToolResult {
-    let Value::Object(args) = args else {
-        panic!("arguments must be an object")
-    };
-    session
-        .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args))
-        .await
-        .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"))
-}
 
 /// Checks a tool's structured result against the `outputSchema` the tool declares in this
 /// session's `tools/list`, as an MCP client that validates results does.

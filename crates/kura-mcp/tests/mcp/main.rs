@@ -27,6 +27,7 @@ async fn session(api: Arc<Api>, options: Options) -> RunningService<RoleClient, 
     ().serve(client_end).await.expect("no session")
 }
 
+/// Calls `tool` with `args` (an object); a protocol error fails the test.
 async fn call<H: rmcp::ClientHandler>(
     client: &RunningService<RoleClient, H>,
     tool: &str,
@@ -38,7 +39,7 @@ async fn call<H: rmcp::ClientHandler>(
     client
         .call_tool(CallToolRequestParams::new(tool.to_string()).with_arguments(args))
         .await
-        .unwrap()
+        .unwrap_or_else(|e| panic!("{tool}: protocol error {e}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
