@@ -239,6 +239,11 @@ macro_rules! for_each_call {
                     api.extract_archive(&archive, &std::path::PathBuf::from(dest), job)
                 }
             }
+            /// Moves archives to the cold tier now (`archive.cold_target`): uploads and checks
+            /// those not there yet, then drops the local files that may go.
+            fn move_archives_to_cold_tier() -> kura_backup::ColdReport {
+                long "cold" |api, job| api.cold_pass(job)
+            }
             fn verify_archive(archive: String) -> kura_core::ArchiveVerifyReport {
                 long "verify-archive" |api, job| api.verify_archive(&archive, job)
             }

@@ -485,7 +485,7 @@ pub const OPERATIONS: &[Declared] = &[
     op("move_archives_to_cold_tier", Writes)
         .announces(&[Vault(VaultChange::ColdTier)])
         .long()
-        .no_desktop("the cleanup moves archives to the cold tier on its schedule")
+        .desktop(&["move_archives_to_cold_tier"])
         .no_mcp(AGENT_UPKEEP)
         .cli(&["archive cold"]),
     // Records, per project and for the vault.

@@ -63,6 +63,11 @@ export const commands = {
 	 */
 	unarchiveProject: (reference: ArchiveReference, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("unarchive_project", { reference, jobId, onProgress })),
 	extractArchive: (archive: string, dest: string, jobId: string, onProgress: Channel<Progress>) => typedError<ExtractReport, ApiError>(__TAURI_INVOKE("extract_archive", { archive, dest, jobId, onProgress })),
+	/**
+	 *  Moves archives to the cold tier now (`archive.cold_target`): uploads and checks
+	 *  those not there yet, then drops the local files that may go.
+	 */
+	moveArchivesToColdTier: (jobId: string, onProgress: Channel<Progress>) => typedError<ColdReport, ApiError>(__TAURI_INVOKE("move_archives_to_cold_tier", { jobId, onProgress })),
 	verifyArchive: (archive: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveVerifyReport, ApiError>(__TAURI_INVOKE("verify_archive", { archive, jobId, onProgress })),
 	importArchive: (path: string, options: ImportArchiveOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("import_archive", { path, options, jobId, onProgress })),
 	getQuota: () => typedError<QuotaStatus, ApiError>(__TAURI_INVOKE("get_quota")),
@@ -496,6 +501,18 @@ export type CleanupReport = {
 	/**  Per category, in the order they ran. */
 	categories: CleanupCategoryReport[],
 	/**  Bytes freed in all (estimated for a dry run). */
+	bytes_freed: number,
+};
+
+/**  What one pass of the cold tier did. */
+export type ColdReport = {
+	/**  The target archives go to; empty when the cold tier is off. */
+	target: string,
+	/**  Archives uploaded and verified this time (ids). */
+	uploaded: string[],
+	/**  Archives whose local file was dropped (ids). */
+	dropped: string[],
+	/**  Bytes freed on this disk. */
 	bytes_freed: number,
 };
 

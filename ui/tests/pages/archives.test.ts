@@ -135,15 +135,17 @@ describe("archiving from a project's page", () => {
 });
 
 describe("the cold tier", () => {
-  it("shows an archive kept only at a target, and unarchives it from there", async () => {
+  it("moves archives to a target from the view, shows one kept only there, and unarchives it from there", async () => {
     const vault = seededVault();
     // The seeded vault's folder target serves as the cold tier (an S3 bucket works the same).
     vault.run("config", "set", "archive.cold_target", "usb-drive");
     vault.run("config", "set", "archive.keep_local_days", "0");
-    vault.run("archive", "cold");
+    const p = await open("#/archives", vault);
+    // The view offers to move the archives now, to the target the setting names.
+    await p.getByRole("button", { name: "Move to usb-drive now" }).click();
+    await p.waitForSelector(".notice:has-text('1 archive uploaded to usb-drive and checked; 1 local file dropped')", { timeout: 30_000 });
     const info = vault.json<ArchiveInfo[]>("archives").find((a) => a.project_name === "ml-notebooks")!;
     expect([info.present, info.cold_target]).toEqual([false, "usb-drive"]);
-    const p = await open("#/archives", vault);
     const row = p.locator('[data-testid="archive-row"][data-archive="ml-notebooks"]');
     await expect.poll(() => row.getByTestId("archive-where").textContent()).toBe("at usb-drive");
     expect(await row.getByText("file missing").count()).toBe(0);

@@ -110,12 +110,32 @@ describe("cleanup words", () => {
 
 describe("ArchiveList", () => {
   it("lists archives with totals and keeps a verify result per archive", async () => {
-    const client = new Client(fakeTransport({ listArchives: [archive({}), archive({ id: "fedcba9876543210", size: 50, content_size: 100 })], verifyArchive: { problems: [] } }));
+    const client = new Client(
+      fakeTransport({
+        listArchives: [archive({}), archive({ id: "fedcba9876543210", size: 50, content_size: 100 })],
+        getConfig: { archive: {} },
+        verifyArchive: { problems: [] },
+      }),
+    );
     const list = new ArchiveList(client, new Jobs(client));
     await list.load();
     expect(list.totals.count).toBe(2);
+    // No cold tier set: the view offers no move to one.
+    expect(list.coldTarget).toBeNull();
     const report = await list.verify(list.items[0]);
     expect(report?.problems).toEqual([]);
     expect(list.checks[list.items[0].id]).toMatchObject({ state: "done" });
+  });
+
+  it("names the cold tier's target and moves archives there as a job", async () => {
+    const report = { target: "usb", uploaded: ["0123456789abcdef"], dropped: [], bytes_freed: 0 };
+    const fake = fakeTransport({ listArchives: [archive({})], getConfig: { archive: { cold_target: "usb" } }, moveArchivesToColdTier: report });
+    const client = new Client(fake);
+    const list = new ArchiveList(client, new Jobs(client));
+    await list.load();
+    expect(list.coldTarget).toBe("usb");
+    expect(await list.moveToColdTier()).toEqual(report);
+    expect(list.moving).toBe(false);
+    expect(fake.calls).toContain("moveArchivesToColdTier");
   });
 });

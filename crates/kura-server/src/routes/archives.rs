@@ -244,8 +244,13 @@ pub async fn upload_archive(
 #[utoipa::path(post, path = "/v1/archives/cold", operation_id = "moveArchivesToColdTier", tag = "archives", params(Wait),
     responses((status = 202, body = kura_api::Operation, description = "started; result: ColdReport")))]
 pub async fn cold(st: St, headers: HeaderMap, Query(w): Query<Wait>) -> HttpResult<Response> {
-    long(&st, &headers, &w, "cold", None, move |a, job| {
-        a.cold_pass(job)
-    })
+    long(
+        &st,
+        &headers,
+        &w,
+        kinds::move_archives_to_cold_tier,
+        None,
+        calls::move_archives_to_cold_tier,
+    )
     .await
 }

@@ -58,6 +58,7 @@ export const CALLS = {
   listTemplates: { args: [], long: false, nothing: false, variants: [{ op: "listTemplates", places: {} }] },
   listVersions: { args: ["id", "request"], long: false, nothing: false, variants: [{ op: "listVersions", places: { id: "path:id", request: "queries" } }] },
   listWorkspaces: { args: [], long: false, nothing: false, variants: [{ op: "listWorkspaces", places: {} }] },
+  moveArchivesToColdTier: { args: [], long: true, nothing: false, variants: [{ op: "moveArchivesToColdTier", places: {} }] },
   moveProject: { args: ["id", "workspace"], long: false, nothing: false, variants: [{ op: "editProject", places: { id: "path:id", workspace: "field:workspace" } }] },
   pauseBackups: { args: ["length"], long: false, nothing: true, variants: [{ op: "pauseBackups", places: { length: "field:length" } }] },
   planCommand: { args: ["input"], long: false, nothing: false, variants: [{ op: "planCommand", places: { input: "queries" } }] },

@@ -268,6 +268,10 @@ class Conveniences {
   extractArchive(archive: string, dest: string, job: JobHandle = quietJob()) {
     return unwrap(this.transport.extractArchive(archive, dest, job.id, job.onProgress));
   }
+  /** Moves archives to the cold tier now (`archive.cold_target`): uploads and checks those not there yet, then drops the local files that may go. */
+  moveArchivesToColdTier(job: JobHandle = quietJob()) {
+    return unwrap(this.transport.moveArchivesToColdTier(job.id, job.onProgress));
+  }
   verifyArchive(archive: string, job: JobHandle = quietJob()) {
     return unwrap(this.transport.verifyArchive(archive, job.id, job.onProgress));
   }

@@ -151,6 +151,7 @@ export const COMMANDS: Record<string, readonly OperationId[]> = {
   listTemplates: ["listTemplates"],
   listVersions: ["listVersions"],
   listWorkspaces: ["listWorkspaces"],
+  moveArchivesToColdTier: ["moveArchivesToColdTier"],
   moveProject: ["editProject"],
   pauseBackups: ["pauseBackups"],
   planCommand: ["planCommand"],

@@ -52,6 +52,7 @@ export type {
   CleanupItem,
   CleanupOptions,
   CleanupReport,
+  ColdReport,
   Config,
   Deleted,
   Diff,
