@@ -133,10 +133,13 @@ struct Draft {
 }
 
 impl Draft {
-    /// Sorts the entries by path, as trees are built.
+    /// Sorts the entries by path, as trees are built, and the skipped files by path too (the
+    /// readers skip them in the order they finish, which differs from run to run).
     fn sort_by_path(&mut self) {
         self.entries
             .sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        self.skipped
+            .sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     }
 }
 
