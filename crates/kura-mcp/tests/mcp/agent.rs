@@ -114,20 +114,21 @@ async fn start(fixture: &Fixture, options: Options) -> Session {
         .expect("the MCP session did not start")
 }
 
-const DESTRUCTIVE_ALLOWED: Options = Options {
-    allow_destructive: true,
-    read_only: false,
-    limits: kura_mcp::Limits {
-        max_line_bytes: kura_mcp::Limits::DEFAULT_MAX_LINE_BYTES,
-        max_depth: kura_mcp::Limits::DEFAULT_MAX_DEPTH,
-    },
-};
+/// A session that runs the destructive tools (`kura mcp --allow-destructive`).
+fn destructive_allowed() -> Options {
+    Options {
+        allow_destructive: true,
+        ..Options::default()
+    }
+}
 
-const READ_ONLY: Options = Options {
-    allow_destructive: false,
-    read_only: true,
-    limits: DESTRUCTIVE_ALLOWED.limits,
-};
+/// A session that refuses every change (`kura mcp --read-only`).
+fn read_only() -> Options {
+    Options {
+        read_only: true,
+        ..Options::default()
+    }
+}
 
 /// Checks a tool's structured result against the `outputSchema` the tool declares in this
 /// session's `tools/list`, as an MCP client that validates results does.
@@ -488,7 +489,7 @@ async fn an_agent_lists_tools_saves_snapshots_diffs_and_is_refused_what_it_may_n
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_allow_destructive_an_agent_restores_and_deletes() {
     let fx = Fixture::new();
-    let s = start(&fx, DESTRUCTIVE_ALLOWED).await;
+    let s = start(&fx, destructive_allowed()).await;
     // Every tool is listed, the destructive ones marked so.
     let tools = s.list_all_tools().await.unwrap();
     for name in DESTRUCTIVE {
@@ -560,7 +561,7 @@ async fn with_allow_destructive_an_agent_restores_and_deletes() {
 async fn a_read_only_session_reads_and_refuses_changes() {
     let fx = Fixture::new();
     fx.create_project("docs");
-    let s = start(&fx, READ_ONLY).await;
+    let s = start(&fx, read_only()).await;
     // Only the tools that read are listed; the instructions say the others are hidden.
     let tools = s.list_all_tools().await.unwrap();
     assert!(tools.iter().all(|t| t
@@ -767,7 +768,7 @@ async fn two_agents_keep_records_beside_a_project_without_overwriting_each_other
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_tool_declares_an_output_schema_its_results_fit() {
     let fx = Fixture::new();
-    let s = start(&fx, DESTRUCTIVE_ALLOWED).await;
+    let s = start(&fx, destructive_allowed()).await;
     // Every tool, in a session that lists them all, says what its structured result holds.
     let tools = s.list_all_tools().await.unwrap();
     assert!(tools.len() >= 30, "{} tools", tools.len());
