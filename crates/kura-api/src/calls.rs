@@ -9,8 +9,8 @@
 //!
 //! ```text
 //! /// Its documentation (it reaches the TypeScript bindings).
-//! fn rename_project(id: String, name: String) -> kura_core::Project {
-//!     |api| api.rename_project(&id, &name)
+//! fn rename_workspace(name: String, new_name: String) -> kura_core::Workspace {
+//!     |api| api.rename_workspace(&name, &new_name)
 //! }
 //! ```
 //!
@@ -21,8 +21,8 @@
 //!   progress and cancellation through `job` (the kind names it in the operations list);
 //! - `|| ...`: a call that needs no vault.
 //!
-//! This crate writes a service function of each (`kura_api::calls::rename_project(&api, id,
-//! name)`), which is what a door calls; a door's macro writes its adapter over it.
+//! This crate writes a service function of each (`kura_api::calls::rename_workspace(&api, name,
+//! new_name)`), which is what a door calls; a door's macro writes its adapter over it.
 //!
 //! Types are written with the crate that owns them (`kura_core::Project`, `$crate::AppInfo`):
 //! a door that expands the list depends on kura-core and kura-backup too.
@@ -69,26 +69,10 @@ macro_rules! for_each_call {
                     api.import_folder(&std::path::PathBuf::from(path), &options, job)
                 }
             }
-            fn rename_project(id: String, name: String) -> kura_core::Project {
-                |api| api.rename_project(&id, &name)
-            }
-            fn move_project(id: String, workspace: String) -> kura_core::Project {
-                |api| api.move_project(&id, &workspace)
-            }
-            fn edit_project(
-                id: String,
-                description: Option<String>,
-                kind: Option<String>,
-                git_remote: Option<String>,
-            ) -> kura_core::Project {
-                |api| {
-                    api.edit_project(
-                        &id,
-                        description.as_deref(),
-                        kind.as_deref(),
-                        git_remote.as_deref(),
-                    )
-                }
+            /// Changes what `edit` gives of the project's name, workspace, description, kind and
+            /// git remote, all or nothing, announced once.
+            fn edit_project(id: String, edit: kura_core::ProjectEdit) -> kura_core::Project {
+                |api| api.edit_project(&id, &edit)
             }
             fn tag_project(
                 id: String,

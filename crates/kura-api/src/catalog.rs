@@ -317,7 +317,7 @@ pub const OPERATIONS: &[Declared] = &[
         .cli(&["project import"]),
     op("edit_project", Writes)
         .announces(&[Vault(VaultChange::Metadata)])
-        .desktop(&["rename_project", "move_project", "edit_project"])
+        .desktop(&["edit_project"])
         .no_mcp("a project's name, workspace and description are the person's")
         .cli(&["project rename", "project move", "project edit"]),
     op("tag_project", Writes)

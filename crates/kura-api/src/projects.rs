@@ -187,44 +187,14 @@ impl Api {
         Ok(p)
     }
 
-    /// Renames a project.
-    pub fn rename_project(&self, id: &str, new_name: &str) -> ApiResult<Project> {
-        self.project_changed(
-            self.vault.rename_project(id, new_name),
-            id,
-            VaultChange::Metadata,
-        )
-    }
-
-    /// Moves a project to another workspace.
-    pub fn move_project(&self, id: &str, workspace: &str) -> ApiResult<Project> {
-        self.project_changed(
-            self.vault.move_project(id, workspace),
-            id,
-            VaultChange::Metadata,
-        )
-    }
-
-    /// Changes a project's name, workspace, description, kind and git remote as `edit` says, in
-    /// one change (all or nothing) announced once.
-    pub fn change_project(&self, id: &str, edit: &kura_core::ProjectEdit) -> ApiResult<Project> {
+    /// Changes a project's name, workspace, description, kind and git remote as `edit` says
+    /// (absent fields stay as they are), in one change (all or nothing) announced once.
+    pub fn edit_project(&self, id: &str, edit: &kura_core::ProjectEdit) -> ApiResult<Project> {
         self.project_changed(
             self.vault.change_project(id, edit),
             id,
             VaultChange::Metadata,
         )
-    }
-
-    /// Changes a project's description, kind or git remote (`None`: unchanged).
-    pub fn edit_project(
-        &self,
-        id: &str,
-        description: Option<&str>,
-        kind: Option<&str>,
-        git_remote: Option<&str>,
-    ) -> ApiResult<Project> {
-        let r = self.vault.edit_project(id, description, kind, git_remote);
-        self.project_changed(r, id, VaultChange::Metadata)
     }
 
     /// Adds and removes tags of a project.
@@ -511,7 +481,14 @@ mod tests {
         let (_dir, api) = api();
         let mut events = api.events().subscribe();
         let p = api.create_project(&new_project("site", &[])).unwrap();
-        api.rename_project(&p.id, "site2").unwrap();
+        api.edit_project(
+            &p.id,
+            &kura_core::ProjectEdit {
+                name: Some("site2".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
         api.set_config("snapshots.quiet_period_secs", "5").unwrap();
         let mut seen = Vec::new();
         while let Ok(e) = events.try_recv() {

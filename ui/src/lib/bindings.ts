@@ -17,9 +17,11 @@ export const commands = {
 	getProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("get_project", { id })),
 	createProject: (newProject: NewProject) => typedError<Project, ApiError>(__TAURI_INVOKE("create_project", { newProject })),
 	importFolder: (path: string, options: ImportOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("import_folder", { path, options, jobId, onProgress })),
-	renameProject: (id: string, name: string) => typedError<Project, ApiError>(__TAURI_INVOKE("rename_project", { id, name })),
-	moveProject: (id: string, workspace: string) => typedError<Project, ApiError>(__TAURI_INVOKE("move_project", { id, workspace })),
-	editProject: (id: string, description: string | null, kind: string | null, gitRemote: string | null) => typedError<Project, ApiError>(__TAURI_INVOKE("edit_project", { id, description, kind, gitRemote })),
+	/**
+	 *  Changes what `edit` gives of the project's name, workspace, description, kind and
+	 *  git remote, all or nothing, announced once.
+	 */
+	editProject: (id: string, edit: ProjectEdit) => typedError<Project, ApiError>(__TAURI_INVOKE("edit_project", { id, edit })),
 	tagProject: (id: string, add: string[], remove: string[]) => typedError<Project, ApiError>(__TAURI_INVOKE("tag_project", { id, add, remove })),
 	setProjectMetadata: (id: string, changes: MetadataChange[]) => typedError<Project, ApiError>(__TAURI_INVOKE("set_project_metadata", { id, changes })),
 	trashProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("trash_project", { id })),
@@ -1129,6 +1131,20 @@ export type Project = {
 	file_count: number,
 	/**  The latest version's id (a git commit id). */
 	head: string | null,
+};
+
+/**  What to change in a project; absent fields stay as they are. */
+export type ProjectEdit = {
+	/**  A new name, free in the project's (new) workspace. */
+	name?: string | null,
+	/**  Move it to this workspace. */
+	workspace?: string | null,
+	/**  A new description. */
+	description?: string | null,
+	/**  A new kind. */
+	kind?: string | null,
+	/**  The git remote URL (`""` clears it). */
+	git_remote?: string | null,
 };
 
 /**

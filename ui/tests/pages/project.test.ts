@@ -83,6 +83,43 @@ describe("a project's page", () => {
     expect(pageErrors(p)).toEqual([]);
   });
 
+  it("renames, moves and edits a project through the engine, each change kept", async () => {
+    const p = await openSite();
+    const id = kura!.vault.json<{ id: string }>("project", "show", "kura-site").id;
+    const more = p.getByTestId("project-more");
+    const choose = async (item: string) => {
+      await more.click();
+      await p.getByRole("menu", { name: "More" }).getByRole("menuitem", { name: item }).click();
+      return p.getByRole("dialog");
+    };
+
+    let dialog = await choose("Rename…");
+    await dialog.getByLabel("New name").fill("kura-landing");
+    await dialog.getByRole("button", { name: "Rename" }).click();
+    await p.waitForSelector("h1:text('kura-landing')");
+
+    dialog = await choose("Move to workspace…");
+    await dialog.getByLabel("To workspace").selectOption("clients");
+    await dialog.getByRole("button", { name: "Move" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    dialog = await choose("Edit details…");
+    await dialog.getByLabel("Description").fill("The landing page, renamed");
+    await dialog.getByLabel("Kind").fill("experiment");
+    await dialog.getByRole("button", { name: "Save details" }).click();
+    await dialog.waitFor({ state: "detached" });
+
+    // What the engine holds now, asked through the CLI.
+    const shown = kura!.vault.json<{ id: string; name: string; workspace: string; description: string; kind: string; tags: string[] }>(
+      "project",
+      "show",
+      id,
+    );
+    expect(shown).toMatchObject({ name: "kura-landing", workspace: "clients", description: "The landing page, renamed", kind: "experiment" });
+    expect(shown.tags).toEqual(["web"]);
+    expect(pageErrors(p)).toEqual([]);
+  });
+
   it("shows a folder's file count by its name, not under Last version, and the drop hint in words", async () => {
     const p = await openSite();
     const src = p.locator('[data-folder="src"]');

@@ -158,7 +158,12 @@ fn change(s: &Scene, d: &Declared) -> Option<Change> {
             })
         }
         "edit_project" => {
-            Box::new(move |a| a.edit_project(&site, Some("A site."), None, None).map(drop))
+            let edit = kura_core::ProjectEdit {
+                name: Some("site, renamed".into()),
+                description: Some("A site.".into()),
+                ..Default::default()
+            };
+            Box::new(move |a| a.edit_project(&site, &edit).map(drop))
         }
         "tag_project" => Box::new(move |a| a.tag_project(&site, &["web".into()], &[]).map(drop)),
         "set_project_metadata" => Box::new(move |a| {

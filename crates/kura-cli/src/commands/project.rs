@@ -8,7 +8,8 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use kura_api::Api;
 use kura_core::{
-    ByteSize, Error, ImportOptions, NewProject, ProjectFilter, ProjectSort, ProjectStatus,
+    ByteSize, Error, ImportOptions, NewProject, ProjectEdit, ProjectFilter, ProjectSort,
+    ProjectStatus,
 };
 
 use super::{invalid, now};
@@ -245,29 +246,34 @@ pub fn run(cmd: &ProjectCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
             out.projects(&vault.projects(&filter)?, now());
         }
         ProjectCmd::Show { project } => out.project(&vault.project(project)?, None, now()),
-        ProjectCmd::Rename { project, new_name } => out.project(
-            &api.rename_project(project, new_name)?,
-            Some("Renamed"),
-            now(),
-        ),
+        ProjectCmd::Rename { project, new_name } => {
+            let edit = ProjectEdit {
+                name: Some(new_name.clone()),
+                ..Default::default()
+            };
+            out.project(&api.edit_project(project, &edit)?, Some("Renamed"), now())
+        }
         ProjectCmd::Move { project, workspace } => {
-            out.project(&api.move_project(project, workspace)?, Some("Moved"), now())
+            let edit = ProjectEdit {
+                workspace: Some(workspace.clone()),
+                ..Default::default()
+            };
+            out.project(&api.edit_project(project, &edit)?, Some("Moved"), now())
         }
         ProjectCmd::Edit {
             project,
             description,
             kind,
             git_remote,
-        } => out.project(
-            &api.edit_project(
-                project,
-                description.as_deref(),
-                kind.as_deref(),
-                git_remote.as_deref(),
-            )?,
-            Some("Updated"),
-            now(),
-        ),
+        } => {
+            let edit = ProjectEdit {
+                description: description.clone(),
+                kind: kind.clone(),
+                git_remote: git_remote.clone(),
+                ..Default::default()
+            };
+            out.project(&api.edit_project(project, &edit)?, Some("Updated"), now())
+        }
         ProjectCmd::Tag {
             project,
             add,

@@ -144,7 +144,7 @@ pub async fn edit(
     Json(edit): Json<kura_core::ProjectEdit>,
 ) -> HttpResult<Response> {
     Ok(json(
-        blocking(&st, move |a| Ok(a.change_project(&id, &edit)?)).await?,
+        blocking(&st, move |a| Ok(calls::edit_project(a, id, edit)?)).await?,
     ))
 }
 

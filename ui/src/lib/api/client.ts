@@ -19,6 +19,7 @@ import type {
   ApiError,
   Subject,
   NewProject,
+  ProjectEdit,
   ProjectFilter,
   Result,
   VaultChanged,
@@ -194,11 +195,17 @@ class Conveniences {
     const full: ImportOptions = { name: null, workspace: null, link: false, kind: null, ...options };
     return unwrap(this.transport.importFolder(path, full, job.id, job.onProgress));
   }
-  /** Fields left `undefined` stay as they are; an empty git remote clears it. */
-  editProject(id: string, changes: { description?: string; kind?: string; gitRemote?: string }) {
-    return unwrap(
-      this.transport.editProject(id, changes.description ?? null, changes.kind ?? null, changes.gitRemote ?? null),
-    );
+  /**
+   * Changes a project's name, workspace, description, kind and git remote in one change (all or
+   * nothing); fields left `undefined` stay as they are, and an empty git remote clears it.
+   */
+  editProject(
+    id: string,
+    changes: { name?: string; workspace?: string; description?: string; kind?: string; gitRemote?: string },
+  ) {
+    const { gitRemote, ...rest } = changes;
+    const edit: ProjectEdit = { ...rest, ...(gitRemote === undefined ? {} : { git_remote: gitRemote }) };
+    return unwrap(this.transport.editProject(id, edit));
   }
   exportProject(id: string, version: string | null, dest: string, records: boolean, job: JobHandle = quietJob()) {
     return unwrap(this.transport.exportProject(id, version, dest, records, job.id, job.onProgress));

@@ -87,6 +87,7 @@ export type {
   Problem,
   Progress,
   Project,
+  ProjectEdit,
   ProjectFilter,
   ProjectSort,
   ProjectStatus,
