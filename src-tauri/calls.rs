@@ -54,7 +54,7 @@ macro_rules! tauri_commands {
         pub(crate) const OWN: &[&str] = &[$(stringify!($own)),*];
     };
     (@command $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        long $kind:literal |$api:ident, $job:ident| $body:expr
+        $declared:expr; long $kind:literal |$api:ident, $job:ident| $body:expr
     }) => {
         $(#[$meta])*
         #[tauri::command]
@@ -73,7 +73,7 @@ macro_rules! tauri_commands {
         }
     };
     (@command $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        |$api:ident| $body:expr
+        $declared:expr; |$api:ident| $body:expr
     }) => {
         $(#[$meta])*
         #[tauri::command]
@@ -83,7 +83,7 @@ macro_rules! tauri_commands {
         }
     };
     (@command $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        || $body:expr
+        $declared:expr; || $body:expr
     }) => {
         $(#[$meta])*
         #[tauri::command]

@@ -1,21 +1,35 @@
-//! What a caller passes to each operation and the service function that answers it, written
-//! once: the list in [`for_each_call!`]. A door does not write its adapters by hand; it hands a
-//! macro of its own to `for_each_call!`, which calls it with the whole list, and that macro
-//! writes what the door needs for each entry. The desktop shell writes its Tauri commands (with
-//! their TypeScript bindings) and their registration this way (`src-tauri/calls.rs`); this crate
-//! writes [`CALLS`], which the catalog's tests hold to [`crate::catalog::OPERATIONS`].
+//! Every call of the service, declared once, in the list of
+//! [`for_each_call!`](crate::for_each_call): what a caller passes, what it answers, the service
+//! function that answers it, and the operation it carries out as the catalog
+//! ([`crate::catalog`]) describes operations (what it does to the vault, what it announces, the
+//! other doors' names for it). A door does not write its adapters by hand; it
+//! hands a macro of its own to `for_each_call!`, which calls it with the whole list, and that
+//! macro writes what the door needs for each entry. The desktop shell writes its Tauri commands
+//! (with their TypeScript bindings) and their registration this way (`src-tauri/calls.rs`); this
+//! crate writes the service functions, [`kinds`] and the calls' part of
+//! [`OPERATIONS`](crate::catalog::OPERATIONS).
 //!
 //! An entry reads like a function:
 //!
 //! ```text
 //! /// Its documentation (it reaches the TypeScript bindings).
 //! fn rename_workspace(name: String, new_name: String) -> kura_core::Workspace {
+//!     writes()
+//!         .announces(&[Vault(VaultChange::Workspaces)])
+//!         .no_mcp(AGENT_SETUP)
+//!         .cli(&["workspace rename"]);
 //!     |api| api.rename_workspace(&name, &new_name)
 //! }
 //! ```
 //!
-//! The arguments are what the caller sends, by name; the body is a closure given the service
-//! (`&Arc<Api>`). Three kinds of body:
+//! The arguments are what the caller sends, by name. The body starts with the operation's
+//! declaration: `reads()`, `writes()` or `destroys()`, then what it announces and each door's
+//! names for it or why the door goes without (the builders of [`crate::catalog::Declared`]). The
+//! operation takes the call's name, the window has it as that command, and it is long when the
+//! call is. A call that serves several operations (one command for a project's records and the
+//! vault's) declares each in brackets, named: `[reads().named("get_project_record")..., ...];`.
+//!
+//! Then comes a closure given the service (`&Arc<Api>`), of three kinds:
 //! - `|api| ...`: a call that answers at once (a door runs it off its event loop);
 //! - `long "kind" |api, job| ...`: an [`Operation`](crate::Operation) of that kind, with
 //!   progress and cancellation through `job` (the kind names it in the operations list);
@@ -25,7 +39,8 @@
 //! new_name)`), which is what a door calls; a door's macro writes its adapter over it.
 //!
 //! Types are written with the crate that owns them (`kura_core::Project`, `$crate::AppInfo`):
-//! a door that expands the list depends on kura-core and kura-backup too.
+//! a door that expands the list depends on kura-core and kura-backup too. The declarations are
+//! read by this crate only; a door's macro passes over them (`$declared:expr;`).
 
 /// Calls `$door!` with every call's declaration (see the [module](crate::calls)).
 #[macro_export]
@@ -33,38 +48,74 @@ macro_rules! for_each_call {
     ($door:ident) => {
         $door! {
             fn get_status() -> $crate::AppInfo {
+                reads()
+                    .mcp(&["status"])
+                    .cli(&["status"]);
                 |api| Ok(api.app_info())
             }
             fn list_workspaces() -> Vec<kura_core::Workspace> {
+                reads()
+                    .mcp(&["list_workspaces"])
+                    .cli(&["workspace list", "workspace current"]);
                 |api| Ok(api.vault().workspaces()?)
             }
             fn create_workspace(name: String) -> kura_core::Workspace {
+                writes()
+                    .announces(&[Vault(VaultChange::Workspaces)])
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["workspace create"]);
                 |api| api.create_workspace(&name)
             }
             fn rename_workspace(name: String, new_name: String) -> kura_core::Workspace {
+                writes()
+                    .announces(&[Vault(VaultChange::Workspaces)])
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["workspace rename"]);
                 |api| api.rename_workspace(&name, &new_name)
             }
             fn switch_workspace(name: String) -> kura_core::Workspace {
+                writes()
+                    .announces(&[Vault(VaultChange::Workspaces)])
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["workspace switch"]);
                 |api| api.switch_workspace(&name)
             }
             fn delete_workspace(name: String, move_to: Option<String>) -> () {
+                writes()
+                    .announces(&[Vault(VaultChange::Workspaces)])
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["workspace delete"]);
                 |api| api.delete_workspace(&name, move_to.as_deref())
             }
             fn list_projects(
                 filter: kura_core::ProjectFilter,
             ) -> Vec<std::sync::Arc<kura_core::Project>> {
+                reads()
+                    .mcp(&["list_projects"])
+                    .cli(&["project list", "trash list"]);
                 |api| Ok(api.vault().projects(&filter)?)
             }
             fn get_project(id: String) -> kura_core::Project {
+                reads()
+                    .mcp(&["show_project"])
+                    .cli(&["project show"]);
                 |api| api.open_project(&id)
             }
             fn create_project(new_project: kura_core::NewProject) -> kura_core::Project {
+                writes()
+                    .announces(&[Vault(VaultChange::Created)])
+                    .mcp(&["create_project"])
+                    .cli(&["project create"]);
                 |api| api.create_project(&new_project)
             }
             fn import_folder(
                 path: String,
                 options: kura_core::ImportOptions,
             ) -> kura_core::Project {
+                writes()
+                    .announces(&[Vault(VaultChange::Created)])
+                    .no_mcp("it reads a folder of the computer the server runs on, which is the person's to choose")
+                    .cli(&["project import"]);
                 long "import" |api, job| {
                     api.import_folder(&std::path::PathBuf::from(path), &options, job)
                 }
@@ -72,6 +123,10 @@ macro_rules! for_each_call {
             /// Changes what `edit` gives of the project's name, workspace, description, kind and
             /// git remote, all or nothing, announced once.
             fn edit_project(id: String, edit: kura_core::ProjectEdit) -> kura_core::Project {
+                writes()
+                    .announces(&[Vault(VaultChange::Metadata)])
+                    .no_mcp("a project's name, workspace and description are the person's")
+                    .cli(&["project rename", "project move", "project edit"]);
                 |api| api.edit_project(&id, &edit)
             }
             fn tag_project(
@@ -79,21 +134,41 @@ macro_rules! for_each_call {
                 add: Vec<String>,
                 remove: Vec<String>,
             ) -> kura_core::Project {
+                writes()
+                    .announces(&[Vault(VaultChange::Metadata)])
+                    .no_mcp("a project's tags are the person's")
+                    .cli(&["project tag"]);
                 |api| api.tag_project(&id, &add, &remove)
             }
             fn set_project_metadata(
                 id: String,
                 changes: Vec<$crate::MetadataChange>,
             ) -> kura_core::Project {
+                writes()
+                    .announces(&[Vault(VaultChange::Metadata)])
+                    .no_mcp("an agent keeps its own data in records (`put_record`)")
+                    .cli(&["project meta"]);
                 |api| api.set_metadata(&id, &$crate::MetadataChange::pairs(changes))
             }
             fn trash_project(id: String) -> kura_core::Project {
+                writes()
+                    .announces(&[Vault(VaultChange::Trash)])
+                    .no_mcp("`delete_project` is the agent's one way to remove a project, and it is refused unless allowed")
+                    .cli(&["project delete"]);
                 |api| api.trash_project(&id)
             }
             fn untrash_project(id: String) -> kura_core::Project {
+                writes()
+                    .announces(&[Vault(VaultChange::Trash)])
+                    .no_mcp("bringing a project back from the trash is the person's")
+                    .cli(&["trash restore"]);
                 |api| api.untrash_project(&id)
             }
             fn delete_project(id: String) -> () {
+                destroys()
+                    .announces(&[Vault(VaultChange::Deleted)])
+                    .mcp(&["delete_project"])
+                    .cli(&["project delete"]);
                 |api| api.delete_project(&id)
             }
             /// Writes the project (at `version`, or as it is now) into the folder `dest`; with
@@ -104,6 +179,9 @@ macro_rules! for_each_call {
                 dest: String,
                 records: bool,
             ) -> kura_core::RestoreReport {
+                reads()
+                    .no_mcp("it writes to a folder of the computer the server runs on; an agent reads files with `read_file`")
+                    .cli(&["project export"]);
                 long "export" |api, job| {
                     Ok(api.vault().export_version_with(
                         &id,
@@ -115,15 +193,28 @@ macro_rules! for_each_call {
                 }
             }
             fn list_templates() -> Vec<kura_core::Template> {
+                reads()
+                    .no_mcp("`create_project` names its template; the person keeps the list")
+                    .cli(&["template list"]);
                 |api| Ok(api.vault().templates()?)
             }
             fn save_project_as_template(id: String, name: String) -> kura_core::Template {
+                writes()
+                    .announces(&[Vault(VaultChange::Templates)])
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["project save-template"]);
                 |api| api.save_template(&id, &name)
             }
             fn list_files(id: String, prefix: Option<String>) -> Vec<kura_core::FileEntry> {
+                reads()
+                    .mcp(&["list_files"])
+                    .cli(&["files"]);
                 |api| Ok(api.vault().list_files(&id, prefix.as_deref())?)
             }
             fn preview_file(id: String, path: String) -> kura_core::FilePreview {
+                reads()
+                    .no_mcp("`read_file` gives an agent the whole text")
+                    .no_cli("`kura file read` prints the file; a terminal needs no preview");
                 |api| Ok(api.vault().preview_file(&id, &path)?)
             }
             /// Copies dropped files and folders into a project (the drag-and-drop path).
@@ -132,6 +223,10 @@ macro_rules! for_each_call {
                 sources: Vec<String>,
                 dest_dir: String,
             ) -> kura_core::UploadReport {
+                writes()
+                    .announces(&[Vault(VaultChange::Files)])
+                    .no_mcp("an agent writes files one by one with `save_file`")
+                    .no_cli("the shell copies files; `kura file save` and `kura project import` bring them in");
                 long "upload" |api, job| {
                     let sources: Vec<std::path::PathBuf> =
                         sources.into_iter().map(std::path::PathBuf::from).collect();
@@ -142,12 +237,21 @@ macro_rules! for_each_call {
                 id: String,
                 request: $crate::SnapshotRequest,
             ) -> kura_core::SnapshotReport {
+                writes()
+                    .announces(&[Vault(VaultChange::Snapshot)])
+                    .mcp(&["snapshot"])
+                    .cli(&["snapshot"]);
                 long "snapshot" |api, job| {
                     api.snapshot(&id, &request.options(), job)
                 }
             }
             /// Takes a version of every active project that changed (the tray's "Snapshot now").
             fn snapshot_changed_projects() -> Vec<kura_core::SnapshotReport> {
+                writes()
+                    .announces(&[Vault(VaultChange::Snapshot)])
+                    .long()
+                    .no_mcp("an agent takes versions of the projects it works on (`snapshot`)")
+                    .cli(&["snapshot"]);
                 |api| {
                     api.snapshot_changed(
                         true,
@@ -160,65 +264,123 @@ macro_rules! for_each_call {
                 id: String,
                 request: $crate::VersionsRequest,
             ) -> Vec<kura_core::Version> {
+                reads()
+                    .mcp(&["history"])
+                    .cli(&["history"]);
                 |api| api.versions(&id, &request)
             }
             fn diff_versions(id: String, request: $crate::DiffRequest) -> kura_core::Diff {
+                reads()
+                    .mcp(&["diff"])
+                    .cli(&["diff"]);
                 |api| api.diff(&id, &request)
             }
             /// What restoring the project to `version` would write and remove, before it runs.
             fn plan_restore(id: String, version: String) -> kura_core::RestorePlan {
+                reads()
+                    .mcp(&["restore_plan"])
+                    .no_cli("`kura restore` keeps the current state as a version first and says what it restored");
                 |api| Ok(api.vault().restore_plan(&id, &version)?)
             }
             fn restore_project(
                 id: String,
                 request: $crate::RestoreRequest,
             ) -> kura_core::RestoreReport {
+                destroys()
+                    .announces(&[Vault(VaultChange::Restore)])
+                    .mcp(&["restore_project", "restore_file"])
+                    .cli(&["restore"]);
                 long "restore" |api, job| api.restore(&id, &request, job)
             }
             fn get_git_status(id: String) -> kura_core::FolderGitStatus {
+                reads()
+                    .no_mcp("an agent runs git itself where it works")
+                    .cli(&["git status"]);
                 |api| Ok(api.vault().folder_git_status(&id)?)
             }
             fn get_git_log(id: String, limit: u32) -> Vec<kura_core::FolderGitCommit> {
+                reads()
+                    .no_mcp("an agent runs git itself where it works")
+                    .cli(&["git log"]);
                 |api| Ok(api.vault().folder_git_log(&id, limit as usize)?)
             }
             fn init_git_repository(id: String) -> () {
+                writes()
+                    .announces(&[Vault(VaultChange::Git)])
+                    .no_mcp("an agent runs git itself where it works")
+                    .cli(&["git init"]);
                 |api| api.init_folder_git(&id)
             }
             fn get_stats() -> kura_core::Stats {
+                reads()
+                    .no_mcp("`status` gives an agent the vault's summary")
+                    .cli(&["stats"]);
                 |api| Ok(api.vault().stats()?)
             }
             fn get_config() -> kura_core::Config {
+                reads()
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["config show", "config get", "config path"]);
                 |api| Ok((*api.vault().config()).clone())
             }
             /// Changes one setting (validated) and returns the settings now in the file.
             fn set_config(key: String, value: String) -> kura_core::Config {
+                writes()
+                    .announces(&[Vault(VaultChange::Settings)])
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["config set"]);
                 |api| api.set_config(&key, &value)
             }
             fn verify_vault(request: $crate::VerifyVault) -> kura_core::VerifyReport {
+                reads()
+                    .mcp(&["verify"])
+                    .cli(&["verify"]);
                 long "verify" |api, job| Ok(api.vault().verify(request.project.as_deref(), job)?)
             }
             fn collect_garbage() -> kura_core::GcReport {
+                writes()
+                    .announces(&[Vault(VaultChange::Gc)])
+                    .no_mcp(AGENT_UPKEEP)
+                    .cli(&["gc"]);
                 long "gc" |api, job| api.gc(job)
             }
             /// Cancels a running long command; finished or unknown jobs are ignored.
             fn cancel_operation(job_id: String) -> () {
+                writes()
+                    .announces(&[OperationFinished])
+                    .no_mcp("an MCP client cancels a call with `notifications/cancelled`")
+                    .no_cli("Ctrl-C cancels the command");
                 |api| {
                     let _ = api.operations().cancel(&job_id);
                     Ok(())
                 }
             }
             fn list_archives() -> Vec<kura_core::ArchiveInfo> {
+                reads()
+                    .mcp(&["list_archives"])
+                    .cli(&["archives", "archive list"]);
                 |api| Ok(api.vault().list_archives()?)
             }
             fn archive_project(id: String) -> kura_core::ArchiveInfo {
+                writes()
+                    .announces(&[Vault(VaultChange::Archived)])
+                    .mcp(&["archive_project"])
+                    .cli(&["archive"]);
                 long "archive" |api, job| api.archive_project(&id, job)
             }
             /// Brings an archived project back; `reference` is an archive id, or the archived
             /// project's id or name.
             fn unarchive_project(reference: $crate::ArchiveReference) -> kura_core::Project {
+                writes()
+                    .announces(&[Vault(VaultChange::Unarchived)])
+                    .mcp(&["unarchive_project"])
+                    .cli(&["unarchive"]);
                 long "unarchive" |api, job| api.unarchive_project(&reference, job)
             }
             fn extract_archive(archive: String, dest: String) -> kura_core::ExtractReport {
+                reads()
+                    .no_mcp("it writes to a folder of the computer the server runs on")
+                    .cli(&["extract"]);
                 long "extract" |api, job| {
                     api.extract_archive(&archive, &std::path::PathBuf::from(dest), job)
                 }
@@ -226,32 +388,59 @@ macro_rules! for_each_call {
             /// Moves archives to the cold tier now (`archive.cold_target`): uploads and checks
             /// those not there yet, then drops the local files that may go.
             fn move_archives_to_cold_tier() -> kura_backup::ColdReport {
+                writes()
+                    .announces(&[Vault(VaultChange::ColdTier)])
+                    .no_mcp(AGENT_UPKEEP)
+                    .cli(&["archive cold"]);
                 long "cold" |api, job| api.cold_pass(job)
             }
             fn verify_archive(archive: String) -> kura_core::ArchiveVerifyReport {
+                reads()
+                    .no_mcp(AGENT_UPKEEP)
+                    .cli(&["archive verify"]);
                 long "verify-archive" |api, job| api.verify_archive(&archive, job)
             }
             fn import_archive(
                 path: String,
                 options: kura_core::ImportArchiveOptions,
             ) -> kura_core::Project {
+                writes()
+                    .announces(&[Vault(VaultChange::Created)])
+                    .no_mcp("it reads a file of the computer the server runs on, which is the person's to choose")
+                    .cli(&["import"]);
                 long "import" |api, job| {
                     api.import_archive(&std::path::PathBuf::from(path), &options, job)
                 }
             }
             fn get_quota() -> kura_core::QuotaStatus {
+                reads()
+                    .no_mcp("an agent meets a quota as the `quota_exceeded` error of the write it tried")
+                    .cli(&["quota"]);
                 |api| Ok(api.vault().quota_status()?)
             }
             fn run_cleanup(options: kura_core::CleanupOptions) -> kura_core::CleanupReport {
+                destroys()
+                    .announces(&[Vault(VaultChange::Cleanup)])
+                    .no_mcp(AGENT_UPKEEP)
+                    .cli(&["cleanup"]);
                 long "cleanup" |api, job| api.cleanup(&options, job)
             }
             fn list_cleanup_runs() -> Vec<kura_core::CleanupReport> {
+                reads()
+                    .no_mcp(AGENT_UPKEEP)
+                    .cli(&["cleanup history"]);
                 |api| Ok(api.vault().cleanup_runs(Some(50))?)
             }
             fn get_next_cleanup() -> Option<i64> {
+                reads()
+                    .no_mcp(AGENT_UPKEEP)
+                    .no_cli("the app's Cleanup settings show the next run; `kura cleanup` runs one now");
                 |api| api.next_cleanup_at()
             }
             fn get_backup_status() -> $crate::BackupStatus {
+                reads()
+                    .mcp(&["backup_status"])
+                    .cli(&["backup health", "backup target list"]);
                 |api| Ok(api.backup_status())
             }
             fn add_backup_target(
@@ -259,38 +448,71 @@ macro_rules! for_each_call {
                 secrets: $crate::TargetSecrets,
                 use_keyring: bool,
             ) -> kura_backup::TestReport {
+                writes()
+                    .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["backup target add"]);
                 |api| api.add_backup_target(&target, secrets, use_keyring)
             }
             fn update_backup_target(
                 target: String,
                 changes: $crate::TargetChanges,
             ) -> kura_backup::Target {
+                writes()
+                    .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["backup schedule", "backup retention"]);
                 |api| api.update_backup_target(&target, changes)
             }
             fn remove_backup_target(target: String) -> () {
+                writes()
+                    .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["backup target remove"]);
                 |api| api.remove_backup_target(&target)
             }
             fn test_backup_target(target: String) -> kura_backup::TestReport {
+                reads()
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["backup target test"]);
                 |api| api.test_backup_target(&target)
             }
             /// Starts a backup of `target` now; its progress arrives with the backup status.
             fn run_backup(target: String) -> () {
+                writes()
+                    .announces(&[Vault(VaultChange::Backup), BackupStatus])
+                    .long()
+                    .mcp(&["run_backup"])
+                    .cli(&["backup run"]);
                 |api| api.start_backup(&target).map(|_| ())
             }
             /// Cancels the running backup of `target`; the run stops at its next safe point.
             fn cancel_backup(target: String) -> $crate::Cancelled {
+                writes()
+                    .quiet("the run it stops announces its own end (`operation.finished`, `backup.status`)")
+                    .no_mcp(AGENT_OPS)
+                    .no_cli("Ctrl-C stops `kura backup run`");
                 |api| Ok(api.cancel_backup(&target))
             }
             fn list_backup_runs(target: Option<String>) -> Vec<kura_backup::RunRecord> {
+                reads()
+                    .no_mcp("`backup_status` gives an agent the last run of each target")
+                    .cli(&["backup list"]);
                 |api| api.backup_runs(target.as_deref(), 200)
             }
             fn list_backups(target: String) -> Vec<kura_backup::BackupInfo> {
+                reads()
+                    .no_mcp("restoring from a backup is the person's")
+                    .cli(&["backup list"]);
                 |api| api.backups_at(&target)
             }
             fn get_backup_contents(
                 target: String,
                 backup: String,
             ) -> kura_backup::BackupContents {
+                reads()
+                    .no_mcp("restoring from a backup is the person's")
+                    .no_cli("`kura backup list` names each backup's projects; `kura backup restore` takes one");
                 |api| api.backup_contents(&target, &backup)
             }
             fn restore_backup(
@@ -299,6 +521,10 @@ macro_rules! for_each_call {
                 project: Option<String>,
                 destination: String,
             ) -> kura_backup::BackupRestoreReport {
+                writes()
+                    .quiet("it writes a backup's files to a new folder, outside the vault")
+                    .no_mcp("restoring from a backup is the person's")
+                    .cli(&["backup restore"]);
                 long "backup-restore" |api, job| {
                     api.restore_backup(
                         &target,
@@ -316,6 +542,9 @@ macro_rules! for_each_call {
                 project: Option<String>,
                 destination: String,
             ) -> kura_backup::RestorePreview {
+                reads()
+                    .no_mcp("restoring from a backup is the person's")
+                    .no_cli("`kura backup restore` restores into a new folder, so there is nothing to overwrite");
                 |api| {
                     api.restore_preview(
                         &target,
@@ -333,23 +562,45 @@ macro_rules! for_each_call {
                 kind: kura_backup::LocationKind,
                 encrypt: bool,
             ) -> Vec<kura_backup::SecretVariable> {
+                reads()
+                    .no_mcp(AGENT_SETUP)
+                    .no_cli("`kura backup target add --help` names the variables a target's secrets can come from");
                 || Ok(kura_backup::secret_variables(&name, kind, encrypt))
             }
             fn verify_backups(
                 target: String,
                 mode: kura_backup::VerifyMode,
             ) -> kura_backup::BackupVerifyReport {
+                reads()
+                    .no_mcp(AGENT_UPKEEP)
+                    .cli(&["backup verify"]);
                 long "backup-verify" |api, job| api.verify_backups(&target, mode, job)
             }
             fn prune_backups(target: String, dry_run: bool) -> kura_backup::PruneReport {
+                destroys()
+                    .announces(&[Vault(VaultChange::Backup)])
+                    .no_mcp(AGENT_UPKEEP)
+                    .cli(&["backup prune"]);
                 long "backup-prune" |api, job| api.prune_backups(&target, dry_run, job)
             }
             /// Pauses scheduled backups for `length`, or resumes them when `length` is `None`.
             fn pause_backups(length: Option<kura_backup::PauseLength>) -> () {
+                writes()
+                    .announces(&[BackupStatus])
+                    .no_mcp(AGENT_SETUP)
+                    .cli(&["backup pause", "backup resume"]);
                 |api| api.pause_backups(length).map(|_| ())
             }
             /// The collections of a project's records (`project` `None`: the vault's own).
             fn record_collections(project: Option<String>) -> Vec<kura_core::CollectionInfo> {
+                [
+                    reads().named("list_project_collections")
+                        .mcp(&["list_record_collections"])
+                        .cli(&["record list"]),
+                    reads().named("list_vault_collections")
+                        .mcp(&["list_record_collections"])
+                        .cli(&["record list"]),
+                ];
                 |api| api.record_collections(project.as_deref())
             }
             fn record_query(
@@ -357,6 +608,20 @@ macro_rules! for_each_call {
                 collection: String,
                 query: kura_core::RecordQuery,
             ) -> kura_core::RecordPage {
+                [
+                    reads().named("list_project_records")
+                        .mcp(&["query_records"])
+                        .cli(&["record list"]),
+                    reads().named("list_vault_records")
+                        .mcp(&["query_records"])
+                        .cli(&["record list"]),
+                    reads().named("query_project_records")
+                        .mcp(&["query_records"])
+                        .cli(&["record query"]),
+                    reads().named("query_vault_records")
+                        .mcp(&["query_records"])
+                        .cli(&["record query"]),
+                ];
                 |api| api.record_query(project.as_deref(), &collection, &query)
             }
             fn record_get(
@@ -364,9 +629,27 @@ macro_rules! for_each_call {
                 collection: String,
                 key: String,
             ) -> kura_core::Record {
+                [
+                    reads().named("get_project_record")
+                        .mcp(&["get_record"])
+                        .cli(&["record get"]),
+                    reads().named("get_vault_record")
+                        .mcp(&["get_record"])
+                        .cli(&["record get"]),
+                ];
                 |api| api.record_get(project.as_deref(), &collection, &key)
             }
             fn record_put(project: Option<String>, put: kura_core::RecordPut) -> kura_core::Record {
+                [
+                    writes().named("put_project_record")
+                        .announces(&[Records])
+                        .mcp(&["put_record"])
+                        .cli(&["record put"]),
+                    writes().named("put_vault_record")
+                        .announces(&[Records])
+                        .mcp(&["put_record"])
+                        .cli(&["record put"]),
+                ];
                 |api| api.record_put(project.as_deref(), put)
             }
             /// Deletes a record; answers whether there was one to delete.
@@ -374,6 +657,16 @@ macro_rules! for_each_call {
                 project: Option<String>,
                 del: kura_core::RecordDelete,
             ) -> $crate::Deleted {
+                [
+                    destroys().named("delete_project_record")
+                        .announces(&[Records])
+                        .mcp(&["delete_record"])
+                        .cli(&["record delete"]),
+                    destroys().named("delete_vault_record")
+                        .announces(&[Records])
+                        .mcp(&["delete_record"])
+                        .cli(&["record delete"]),
+                ];
                 |api| api.record_delete(project.as_deref(), del)
             }
             fn record_configure(
@@ -381,6 +674,16 @@ macro_rules! for_each_call {
                 collection: String,
                 settings: kura_core::CollectionSettings,
             ) -> kura_core::CollectionInfo {
+                [
+                    writes().named("configure_project_collection")
+                        .announces(&[Records])
+                        .mcp(&["set_record_collection"])
+                        .cli(&["record settings"]),
+                    writes().named("configure_vault_collection")
+                        .announces(&[Records])
+                        .mcp(&["set_record_collection"])
+                        .cli(&["record settings"]),
+                ];
                 |api| api.record_configure(project.as_deref(), &collection, settings)
             }
             /// Uploads a version to an S3 target as a tar.zst and answers its download link.
@@ -388,17 +691,31 @@ macro_rules! for_each_call {
                 id: String,
                 options: kura_backup::ShareOptions,
             ) -> kura_backup::Share {
+                writes()
+                    .announces(&[Share])
+                    .mcp(&["share_project"])
+                    .cli(&["share"]);
                 long "share" |api, job| api.share_project(&id, &options, job)
             }
             /// Shared links, newest first; only one project's when `project` is given.
             fn list_shares(project: Option<String>) -> Vec<kura_backup::Share> {
+                reads()
+                    .mcp(&["list_shares"])
+                    .cli(&["share list"]);
                 |api| api.shares(project.as_deref())
             }
             /// Deletes a shared copy, so its link stops working.
             fn revoke_share(id: String) -> kura_backup::Share {
+                writes()
+                    .announces(&[Share])
+                    .mcp(&["revoke_share"])
+                    .cli(&["share revoke"]);
                 |api| api.revoke_share(&id)
             }
             fn plan_command(input: $crate::CommandInput) -> $crate::CommandPlan {
+                reads()
+                    .no_mcp(PALETTE)
+                    .no_cli(PALETTE);
                 |api| api.plan_command(&input)
             }
         }
@@ -407,22 +724,15 @@ macro_rules! for_each_call {
 
 use std::sync::Arc;
 
+use crate::catalog::declare::*;
+use crate::catalog::Declared;
 use crate::{Api, ApiResult};
 
-/// One call as the list declares it: its name and, for a long one, its operation kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Call {
-    /// The name a door calls it by (the desktop command's name).
-    pub name: &'static str,
-    /// The kind of [`Operation`](crate::Operation) a long call runs as (`None`: it answers at
-    /// once).
-    pub long: Option<&'static str>,
-}
-
-/// Writes a service function for each call (what every door calls) and [`CALLS`].
+/// Writes a service function for each call (what every door calls), [`kinds`] and
+/// [`DECLARED`].
 macro_rules! service_calls {
     (@fn $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        long $kind:literal |$api:ident, $job:ident| $body:expr
+        $declared:expr; long $kind:literal |$api:ident, $job:ident| $body:expr
     }) => {
         $(#[$meta])*
         ///
@@ -435,7 +745,7 @@ macro_rules! service_calls {
         }
     };
     (@fn $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        |$api:ident| $body:expr
+        $declared:expr; |$api:ident| $body:expr
     }) => {
         $(#[$meta])*
         pub fn $name($api: &Arc<Api>, $($arg: $ty),*) -> ApiResult<$out> {
@@ -443,7 +753,7 @@ macro_rules! service_calls {
         }
     };
     (@fn $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        || $body:expr
+        $declared:expr; || $body:expr
     }) => {
         $(#[$meta])*
         ///
@@ -452,9 +762,18 @@ macro_rules! service_calls {
             $body
         }
     };
-    (@long long $kind:literal $($rest:tt)*) => { Some($kind) };
-    (@long $($rest:tt)*) => { None };
-    (@kind $name:ident long $kind:literal $($rest:tt)*) => {
+    (@long long $($rest:tt)*) => { true };
+    (@long $($rest:tt)*) => { false };
+    (@declared $name:ident [$($op:expr),+ $(,)?]; $($rest:tt)*) => {
+        {
+            const LONG: bool = service_calls!(@long $($rest)*);
+            &[$($op.of_call(&[stringify!($name)], LONG)),+]
+        }
+    };
+    (@declared $name:ident $op:expr; $($rest:tt)*) => {
+        &[$op.of_call(&[stringify!($name)], service_calls!(@long $($rest)*))]
+    };
+    (@kind $name:ident $declared:expr; long $kind:literal $($rest:tt)*) => {
         #[doc = concat!("The kind of operation `", stringify!($name), "` runs as.")]
         pub const $name: &str = $kind;
     };
@@ -473,56 +792,12 @@ macro_rules! service_calls {
             $(service_calls!(@kind $name $($body)*);)*
         }
 
-        /// Every call of [`for_each_call!`](crate::for_each_call), in its order.
-        pub const CALLS: &[Call] = &[$(Call {
-            name: stringify!($name),
-            long: service_calls!(@long $($body)*),
-        }),*];
+        /// The operations each call of [`for_each_call!`](crate::for_each_call) declares, in
+        /// its order; the catalog's [`OPERATIONS`](crate::catalog::OPERATIONS) begin with them.
+        pub(crate) const DECLARED: &[&[Declared]] = &[
+            $(service_calls!(@declared $name $($body)*)),*
+        ];
     };
 }
 
 crate::for_each_call!(service_calls);
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::catalog::OPERATIONS;
-
-    /// Each call is the desktop name of a declared operation (of two, where one command serves
-    /// a project's records and the vault's), and a long call's operations are declared long (a
-    /// call may wait for a long operation's end without its progress, as the tray's "Snapshot
-    /// now" does); and every desktop name the catalog gives is a call here.
-    #[test]
-    fn every_call_is_a_declared_operation_of_the_same_length() {
-        let mut names = std::collections::BTreeSet::new();
-        for c in CALLS {
-            assert!(names.insert(c.name), "{} is declared twice", c.name);
-            let ops: Vec<_> = OPERATIONS
-                .iter()
-                .filter(|o| o.desktop.names().contains(&c.name))
-                .collect();
-            assert!(
-                !ops.is_empty(),
-                "{} is no operation's desktop command",
-                c.name
-            );
-            for op in ops {
-                assert!(
-                    op.long || c.long.is_none(),
-                    "{} runs as an operation, but {} is not declared long",
-                    c.name,
-                    op.name
-                );
-            }
-        }
-        for op in OPERATIONS {
-            for name in op.desktop.names() {
-                assert!(
-                    names.contains(name),
-                    "the catalog gives {} the desktop command {name}, which no call declares",
-                    op.name
-                );
-            }
-        }
-    }
-}

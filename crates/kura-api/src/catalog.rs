@@ -1,6 +1,8 @@
 //! Every operation of the service, declared once: its name, what it does to the vault, whether
 //! it runs long (an [`Operation`](crate::Operation) with progress), what it announces in the
-//! event log, and where each door has it.
+//! event log, and where each door has it. An operation the window has is declared with its call,
+//! in [`crate::for_each_call!`] (the call is its desktop command); the few it does not have are
+//! declared here (`NOT_CALLS`). [`OPERATIONS`] holds them all.
 //!
 //! The name is the HTTP door's `operationId` in snake case (`archive_project` is
 //! `archiveProject`); the other doors name what they call it, or say why they do not have it.
@@ -108,6 +110,7 @@ pub struct Declared {
     pub announces: Announces,
 }
 
+/// An operation no call declares, called `name`.
 const fn op(name: &'static str, effect: Effect) -> Declared {
     Declared {
         name,
@@ -124,44 +127,71 @@ const fn op(name: &'static str, effect: Effect) -> Declared {
     }
 }
 
+/// The operation of a call (in [`crate::for_each_call!`]) that changes nothing in the vault.
+pub(crate) const fn reads() -> Declared {
+    op("", Reads)
+}
+
+/// The operation of a call that changes the vault, keeping what it replaces.
+pub(crate) const fn writes() -> Declared {
+    op("", Writes)
+}
+
+/// The operation of a call that can remove what nothing else holds.
+pub(crate) const fn destroys() -> Declared {
+    op("", Destroys)
+}
+
 impl Declared {
-    const fn long(mut self) -> Self {
+    pub(crate) const fn long(mut self) -> Self {
         self.long = true;
         self
     }
-    const fn no_http(mut self, why: &'static str) -> Self {
+    pub(crate) const fn no_http(mut self, why: &'static str) -> Self {
         self.http = Door::Not(why);
         self
     }
-    const fn desktop(mut self, names: &'static [&'static str]) -> Self {
-        self.desktop = Door::At(names);
+    /// Names the operation: needed where one call serves several (a project's records and the
+    /// vault's); otherwise it is the call's name.
+    pub(crate) const fn named(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+    /// The operation as call `call` (its one name) declares it: named after the call unless it
+    /// names itself, the window's command, and long when the call runs as an operation.
+    pub(crate) const fn of_call(mut self, call: &'static [&'static str], long: bool) -> Self {
+        if self.name.is_empty() {
+            self.name = call[0];
+        }
+        self.desktop = Door::At(call);
+        self.long = self.long || long;
         self
     }
     const fn no_desktop(mut self, why: &'static str) -> Self {
         self.desktop = Door::Not(why);
         self
     }
-    const fn mcp(mut self, names: &'static [&'static str]) -> Self {
+    pub(crate) const fn mcp(mut self, names: &'static [&'static str]) -> Self {
         self.mcp = Door::At(names);
         self
     }
-    const fn no_mcp(mut self, why: &'static str) -> Self {
+    pub(crate) const fn no_mcp(mut self, why: &'static str) -> Self {
         self.mcp = Door::Not(why);
         self
     }
-    const fn announces(mut self, events: &'static [Announcement]) -> Self {
+    pub(crate) const fn announces(mut self, events: &'static [Announcement]) -> Self {
         self.announces = Announces::Events(events);
         self
     }
-    const fn quiet(mut self, why: &'static str) -> Self {
+    pub(crate) const fn quiet(mut self, why: &'static str) -> Self {
         self.announces = Announces::Nothing(why);
         self
     }
-    const fn cli(mut self, names: &'static [&'static str]) -> Self {
+    pub(crate) const fn cli(mut self, names: &'static [&'static str]) -> Self {
         self.cli = Door::At(names);
         self
     }
-    const fn no_cli(mut self, why: &'static str) -> Self {
+    pub(crate) const fn no_cli(mut self, why: &'static str) -> Self {
         self.cli = Door::Not(why);
         self
     }
@@ -189,185 +219,90 @@ impl Declared {
     }
 }
 
+/// What a call's declaration in [`crate::for_each_call!`] is written with.
+pub(crate) mod declare {
+    pub(crate) use super::Announcement::{BackupStatus, OperationFinished, Records, Share, Vault};
+    pub(crate) use super::{destroys, reads, writes};
+    pub(crate) use super::{AGENT_OPS, AGENT_SETUP, AGENT_UPKEEP, PALETTE};
+    pub(crate) use crate::VaultChange;
+}
+
 use crate::VaultChange;
-use Announcement::{BackupStatus, OperationFinished, Records, Share, Vault};
+use Announcement::{Records, Share, Vault};
 use Effect::{Destroys, Reads, Writes};
 
 // Why a door goes without an operation; said once for the operations that share the reason.
-const AGENT_SETUP: &str = "setting up the vault (targets, schedules, settings, workspaces) stays with the person; an agent works on projects";
-const AGENT_UPKEEP: &str = "upkeep runs on its schedule or by the person's hand, not an agent's";
-const AGENT_OPS: &str = "an MCP tool call waits for its end and reports progress itself";
+pub(crate) const AGENT_SETUP: &str = "setting up the vault (targets, schedules, settings, workspaces) stays with the person; an agent works on projects";
+pub(crate) const AGENT_UPKEEP: &str =
+    "upkeep runs on its schedule or by the person's hand, not an agent's";
+pub(crate) const AGENT_OPS: &str = "an MCP tool call waits for its end and reports progress itself";
 const HTTP_STREAM: &str =
     "the window hears the engine's events directly (vault-changed, records-changed, backup-status)";
 const HTTP_ONLY_OPS: &str =
     "long work is followed where it was started: the window's progress bar, the CLI's";
 const SESSION: &str = "a browser's session lives in `kura serve`'s memory, not in the vault";
 const BROWSER: &str = "a browser's session with `kura serve`; the window and the CLI need none";
-const PALETTE: &str = "the UI's command palette; the CLI is a command line already";
+pub(crate) const PALETTE: &str = "the UI's command palette; the CLI is a command line already";
 
-/// Every operation of the service, by noun.
-pub const OPERATIONS: &[Declared] = &[
+/// Every operation of the service: those of the calls, in their order (each call declares the
+/// operations it carries out, in [`crate::for_each_call!`]), then the ones no call declares (`NOT_CALLS`).
+pub const OPERATIONS: &[Declared] = &ALL;
+
+const ALL: [Declared; count(crate::calls::DECLARED) + NOT_CALLS.len()] =
+    join(crate::calls::DECLARED, NOT_CALLS);
+
+/// Operations in all the calls' declarations.
+const fn count(calls: &[&[Declared]]) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < calls.len() {
+        n += calls[i].len();
+        i += 1;
+    }
+    n
+}
+
+/// The calls' operations, then `more`, in one list.
+const fn join<const N: usize>(calls: &[&[Declared]], more: &[Declared]) -> [Declared; N] {
+    let mut all = [more[0]; N];
+    let (mut n, mut i) = (0, 0);
+    while i < calls.len() {
+        let mut j = 0;
+        while j < calls[i].len() {
+            all[n] = calls[i][j];
+            n += 1;
+            j += 1;
+        }
+        i += 1;
+    }
+    let mut j = 0;
+    while j < more.len() {
+        all[n] = more[j];
+        n += 1;
+        j += 1;
+    }
+    all
+}
+
+/// The operations the window does not have, so that no call declares them: what a door serves
+/// of itself (the HTTP door's probe, description, operations, event stream and browser
+/// sessions), what takes or gives a file's bytes as a stream, and what only the CLI, the HTTP
+/// door and MCP do. Each door that has one calls the service for it itself.
+const NOT_CALLS: &[Declared] = &[
     // The vault.
     op("get_health", Reads)
         .no_desktop("a probe that `kura serve` answers; the window is the process")
         .no_mcp("a probe that `kura serve` answers; an MCP server answers `ping`")
         .no_cli("a probe that `kura serve` answers; `kura status` opens the vault"),
-    op("get_status", Reads)
-        .desktop(&["get_status"])
-        .mcp(&["status"])
-        .cli(&["status"]),
     op("get_open_api", Reads)
         .no_desktop("the HTTP door's own description")
         .no_mcp("the HTTP door's own description; MCP lists its tools")
         .no_cli("the HTTP door's own description (`docs/api/openapi.json`)"),
-    op("get_stats", Reads)
-        .desktop(&["get_stats"])
-        .no_mcp("`status` gives an agent the vault's summary")
-        .cli(&["stats"]),
-    op("get_config", Reads)
-        .desktop(&["get_config"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["config show", "config get", "config path"]),
-    op("set_config", Writes)
-        .announces(&[Vault(VaultChange::Settings)])
-        .desktop(&["set_config"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["config set"]),
-    op("get_quota", Reads)
-        .desktop(&["get_quota"])
-        .no_mcp("an agent meets a quota as the `quota_exceeded` error of the write it tried")
-        .cli(&["quota"]),
-    op("list_templates", Reads)
-        .desktop(&["list_templates"])
-        .no_mcp("`create_project` names its template; the person keeps the list")
-        .cli(&["template list"]),
-    op("verify_vault", Reads)
-        .long()
-        .desktop(&["verify_vault"])
-        .mcp(&["verify"])
-        .cli(&["verify"]),
-    op("collect_garbage", Writes)
-        .announces(&[Vault(VaultChange::Gc)])
-        .long()
-        .desktop(&["collect_garbage"])
-        .no_mcp(AGENT_UPKEEP)
-        .cli(&["gc"]),
-    op("run_cleanup", Destroys)
-        .announces(&[Vault(VaultChange::Cleanup)])
-        .long()
-        .desktop(&["run_cleanup"])
-        .no_mcp(AGENT_UPKEEP)
-        .cli(&["cleanup"]),
-    op("list_cleanup_runs", Reads)
-        .desktop(&["list_cleanup_runs"])
-        .no_mcp(AGENT_UPKEEP)
-        .cli(&["cleanup history"]),
-    op("get_next_cleanup", Reads)
-        .desktop(&["get_next_cleanup"])
-        .no_mcp(AGENT_UPKEEP)
-        .no_cli("the app's Cleanup settings show the next run; `kura cleanup` runs one now"),
-    op("plan_command", Reads)
-        .desktop(&["plan_command"])
-        .no_mcp(PALETTE)
-        .no_cli(PALETTE),
-    // Workspaces.
-    op("list_workspaces", Reads)
-        .desktop(&["list_workspaces"])
-        .mcp(&["list_workspaces"])
-        .cli(&["workspace list", "workspace current"]),
-    op("create_workspace", Writes)
-        .announces(&[Vault(VaultChange::Workspaces)])
-        .desktop(&["create_workspace"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["workspace create"]),
-    op("rename_workspace", Writes)
-        .announces(&[Vault(VaultChange::Workspaces)])
-        .desktop(&["rename_workspace"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["workspace rename"]),
-    op("switch_workspace", Writes)
-        .announces(&[Vault(VaultChange::Workspaces)])
-        .desktop(&["switch_workspace"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["workspace switch"]),
-    op("delete_workspace", Writes)
-        .announces(&[Vault(VaultChange::Workspaces)])
-        .desktop(&["delete_workspace"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["workspace delete"]),
     // Projects.
-    op("list_projects", Reads)
-        .desktop(&["list_projects"])
-        .mcp(&["list_projects"])
-        .cli(&["project list", "trash list"]),
-    op("get_project", Reads)
-        .desktop(&["get_project"])
-        .mcp(&["show_project"])
-        .cli(&["project show"]),
-    op("create_project", Writes)
-        .announces(&[Vault(VaultChange::Created)])
-        .desktop(&["create_project"])
-        .mcp(&["create_project"])
-        .cli(&["project create"]),
-    op("import_folder", Writes)
-        .announces(&[Vault(VaultChange::Created)])
-        .long()
-        .desktop(&["import_folder"])
-        .no_mcp("it reads a folder of the computer the server runs on, which is the person's to choose")
-        .cli(&["project import"]),
-    op("edit_project", Writes)
-        .announces(&[Vault(VaultChange::Metadata)])
-        .desktop(&["edit_project"])
-        .no_mcp("a project's name, workspace and description are the person's")
-        .cli(&["project rename", "project move", "project edit"]),
-    op("tag_project", Writes)
-        .announces(&[Vault(VaultChange::Metadata)])
-        .desktop(&["tag_project"])
-        .no_mcp("a project's tags are the person's")
-        .cli(&["project tag"]),
-    op("set_project_metadata", Writes)
-        .announces(&[Vault(VaultChange::Metadata)])
-        .desktop(&["set_project_metadata"])
-        .no_mcp("an agent keeps its own data in records (`put_record`)")
-        .cli(&["project meta"]),
-    op("trash_project", Writes)
-        .announces(&[Vault(VaultChange::Trash)])
-        .desktop(&["trash_project"])
-        .no_mcp("`delete_project` is the agent's one way to remove a project, and it is refused unless allowed")
-        .cli(&["project delete"]),
-    op("untrash_project", Writes)
-        .announces(&[Vault(VaultChange::Trash)])
-        .desktop(&["untrash_project"])
-        .no_mcp("bringing a project back from the trash is the person's")
-        .cli(&["trash restore"]),
-    op("delete_project", Destroys)
-        .announces(&[Vault(VaultChange::Deleted)])
-        .desktop(&["delete_project"])
-        .mcp(&["delete_project"])
-        .cli(&["project delete"]),
-    op("save_project_as_template", Writes)
-        .announces(&[Vault(VaultChange::Templates)])
-        .desktop(&["save_project_as_template"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["project save-template"]),
-    op("export_project", Reads)
-        .long()
-        .desktop(&["export_project"])
-        .no_mcp("it writes to a folder of the computer the server runs on; an agent reads files with `read_file`")
-        .cli(&["project export"]),
     op("download_project_export", Reads)
         .no_desktop("the window exports to a folder (`export_project`)")
         .no_mcp("an agent reads files with `read_file`")
         .no_cli("the CLI exports to a folder (`kura project export`)"),
     // Files.
-    op("list_files", Reads)
-        .desktop(&["list_files"])
-        .mcp(&["list_files"])
-        .cli(&["files"]),
-    op("preview_file", Reads)
-        .desktop(&["preview_file"])
-        .no_mcp("`read_file` gives an agent the whole text")
-        .no_cli("`kura file read` prints the file; a terminal needs no preview"),
     op("read_file", Reads)
         .no_desktop("the window previews files (`preview_file`) and opens them in their app")
         .mcp(&["read_file"])
@@ -387,160 +322,20 @@ pub const OPERATIONS: &[Declared] = &[
         .no_desktop("files are renamed in the project's folder, in the person's file manager")
         .mcp(&["rename_file"])
         .cli(&["file rename"]),
-    op("upload_files", Writes)
-        .announces(&[Vault(VaultChange::Files)])
-        .long()
-        .desktop(&["upload_files"])
-        .no_mcp("an agent writes files one by one with `save_file`")
-        .no_cli("the shell copies files; `kura file save` and `kura project import` bring them in"),
     // Versions.
-    op("snapshot_project", Writes)
-        .announces(&[Vault(VaultChange::Snapshot)])
-        .long()
-        .desktop(&["snapshot_project"])
-        .mcp(&["snapshot"])
-        .cli(&["snapshot"]),
-    op("snapshot_changed_projects", Writes)
-        .announces(&[Vault(VaultChange::Snapshot)])
-        .long()
-        .desktop(&["snapshot_changed_projects"])
-        .no_mcp("an agent takes versions of the projects it works on (`snapshot`)")
-        .cli(&["snapshot"]),
-    op("list_versions", Reads)
-        .desktop(&["list_versions"])
-        .mcp(&["history"])
-        .cli(&["history"]),
-    op("diff_versions", Reads)
-        .desktop(&["diff_versions"])
-        .mcp(&["diff"])
-        .cli(&["diff"]),
-    op("restore_project", Destroys)
-        .announces(&[Vault(VaultChange::Restore)])
-        .long()
-        .desktop(&["restore_project"])
-        .mcp(&["restore_project", "restore_file"])
-        .cli(&["restore"]),
-    op("plan_restore", Reads)
-        .desktop(&["plan_restore"])
-        .mcp(&["restore_plan"])
-        .no_cli("`kura restore` keeps the current state as a version first and says what it restored"),
     op("push_history", Reads)
         .no_http("it needs the person's git credentials on their own computer")
         .no_desktop("it needs the person's git credentials; a terminal has them")
         .no_mcp("it needs the person's git credentials")
         .cli(&["git push"]),
-    // The project folder's own git repository.
-    op("get_git_status", Reads)
-        .desktop(&["get_git_status"])
-        .no_mcp("an agent runs git itself where it works")
-        .cli(&["git status"]),
-    op("get_git_log", Reads)
-        .desktop(&["get_git_log"])
-        .no_mcp("an agent runs git itself where it works")
-        .cli(&["git log"]),
-    op("init_git_repository", Writes)
-        .announces(&[Vault(VaultChange::Git)])
-        .desktop(&["init_git_repository"])
-        .no_mcp("an agent runs git itself where it works")
-        .cli(&["git init"]),
     // Archives.
-    op("list_archives", Reads)
-        .desktop(&["list_archives"])
-        .mcp(&["list_archives"])
-        .cli(&["archives", "archive list"]),
-    op("archive_project", Writes)
-        .announces(&[Vault(VaultChange::Archived)])
-        .long()
-        .desktop(&["archive_project"])
-        .mcp(&["archive_project"])
-        .cli(&["archive"]),
-    op("unarchive_project", Writes)
-        .announces(&[Vault(VaultChange::Unarchived)])
-        .long()
-        .desktop(&["unarchive_project"])
-        .mcp(&["unarchive_project"])
-        .cli(&["unarchive"]),
-    op("extract_archive", Reads)
-        .long()
-        .desktop(&["extract_archive"])
-        .no_mcp("it writes to a folder of the computer the server runs on")
-        .cli(&["extract"]),
-    op("verify_archive", Reads)
-        .long()
-        .desktop(&["verify_archive"])
-        .no_mcp(AGENT_UPKEEP)
-        .cli(&["archive verify"]),
-    op("import_archive", Writes)
-        .announces(&[Vault(VaultChange::Created)])
-        .long()
-        .desktop(&["import_archive"])
-        .no_mcp("it reads a file of the computer the server runs on, which is the person's to choose")
-        .cli(&["import"]),
     op("upload_archive", Writes)
         .announces(&[Vault(VaultChange::Created)])
         .long()
         .no_desktop("the window imports an archive file from its path (`import_archive`)")
         .no_mcp("it takes an archive file's bytes; an agent has no file to send")
         .no_cli("the CLI imports an archive file from its path (`kura import`)"),
-    op("move_archives_to_cold_tier", Writes)
-        .announces(&[Vault(VaultChange::ColdTier)])
-        .long()
-        .desktop(&["move_archives_to_cold_tier"])
-        .no_mcp(AGENT_UPKEEP)
-        .cli(&["archive cold"]),
     // Records, per project and for the vault.
-    op("list_project_collections", Reads)
-        .desktop(&["record_collections"])
-        .mcp(&["list_record_collections"])
-        .cli(&["record list"]),
-    op("list_vault_collections", Reads)
-        .desktop(&["record_collections"])
-        .mcp(&["list_record_collections"])
-        .cli(&["record list"]),
-    op("list_project_records", Reads)
-        .desktop(&["record_query"])
-        .mcp(&["query_records"])
-        .cli(&["record list"]),
-    op("list_vault_records", Reads)
-        .desktop(&["record_query"])
-        .mcp(&["query_records"])
-        .cli(&["record list"]),
-    op("query_project_records", Reads)
-        .desktop(&["record_query"])
-        .mcp(&["query_records"])
-        .cli(&["record query"]),
-    op("query_vault_records", Reads)
-        .desktop(&["record_query"])
-        .mcp(&["query_records"])
-        .cli(&["record query"]),
-    op("get_project_record", Reads)
-        .desktop(&["record_get"])
-        .mcp(&["get_record"])
-        .cli(&["record get"]),
-    op("get_vault_record", Reads)
-        .desktop(&["record_get"])
-        .mcp(&["get_record"])
-        .cli(&["record get"]),
-    op("put_project_record", Writes)
-        .announces(&[Records])
-        .desktop(&["record_put"])
-        .mcp(&["put_record"])
-        .cli(&["record put"]),
-    op("put_vault_record", Writes)
-        .announces(&[Records])
-        .desktop(&["record_put"])
-        .mcp(&["put_record"])
-        .cli(&["record put"]),
-    op("delete_project_record", Destroys)
-        .announces(&[Records])
-        .desktop(&["record_delete"])
-        .mcp(&["delete_record"])
-        .cli(&["record delete"]),
-    op("delete_vault_record", Destroys)
-        .announces(&[Records])
-        .desktop(&["record_delete"])
-        .mcp(&["delete_record"])
-        .cli(&["record delete"]),
     // A batch may delete records; a door that does not allow destroying refuses those batches.
     op("batch_project_records", Writes)
         .announces(&[Records])
@@ -552,16 +347,6 @@ pub const OPERATIONS: &[Declared] = &[
         .no_desktop("the window writes records one at a time")
         .mcp(&["batch_records"])
         .cli(&["record batch"]),
-    op("configure_project_collection", Writes)
-        .announces(&[Records])
-        .desktop(&["record_configure"])
-        .mcp(&["set_record_collection"])
-        .cli(&["record settings"]),
-    op("configure_vault_collection", Writes)
-        .announces(&[Records])
-        .desktop(&["record_configure"])
-        .mcp(&["set_record_collection"])
-        .cli(&["record settings"]),
     op("drop_project_collection", Destroys)
         .announces(&[Records])
         .no_desktop("dropping a whole collection is left to the CLI and the API, where it is typed out")
@@ -573,21 +358,6 @@ pub const OPERATIONS: &[Declared] = &[
         .no_mcp("dropping a whole collection is the person's")
         .cli(&["record drop"]),
     // Shared links.
-    op("share_project", Writes)
-        .announces(&[Share])
-        .long()
-        .desktop(&["share_project"])
-        .mcp(&["share_project"])
-        .cli(&["share"]),
-    op("list_shares", Reads)
-        .desktop(&["list_shares"])
-        .mcp(&["list_shares"])
-        .cli(&["share list"]),
-    op("revoke_share", Writes)
-        .announces(&[Share])
-        .desktop(&["revoke_share"])
-        .mcp(&["revoke_share"])
-        .cli(&["share revoke"]),
     op("prune_shares", Writes)
         .announces(&[Share])
         .no_desktop("expired links are pruned by the cleanup; the window lists only live ones")
@@ -602,92 +372,10 @@ pub const OPERATIONS: &[Declared] = &[
         .no_desktop(HTTP_ONLY_OPS)
         .no_mcp(AGENT_OPS)
         .no_cli(HTTP_ONLY_OPS),
-    op("cancel_operation", Writes)
-        .announces(&[OperationFinished])
-        .desktop(&["cancel_operation"])
-        .no_mcp("an MCP client cancels a call with `notifications/cancelled`")
-        .no_cli("Ctrl-C cancels the command"),
     op("stream_events", Reads)
         .no_desktop(HTTP_STREAM)
         .no_mcp("an MCP tool call answers what it changed")
         .no_cli("the CLI prints what it did; `kura serve` streams the events"),
-    // Backups.
-    op("get_backup_status", Reads)
-        .desktop(&["get_backup_status"])
-        .mcp(&["backup_status"])
-        .cli(&["backup health", "backup target list"]),
-    op("add_backup_target", Writes)
-        .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
-        .desktop(&["add_backup_target"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["backup target add"]),
-    op("update_backup_target", Writes)
-        .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
-        .desktop(&["update_backup_target"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["backup schedule", "backup retention"]),
-    op("remove_backup_target", Writes)
-        .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
-        .desktop(&["remove_backup_target"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["backup target remove"]),
-    op("test_backup_target", Reads)
-        .desktop(&["test_backup_target"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["backup target test"]),
-    op("run_backup", Writes)
-        .announces(&[Vault(VaultChange::Backup), BackupStatus])
-        .long()
-        .desktop(&["run_backup"])
-        .mcp(&["run_backup"])
-        .cli(&["backup run"]),
-    op("cancel_backup", Writes)
-        .quiet("the run it stops announces its own end (`operation.finished`, `backup.status`)")
-        .desktop(&["cancel_backup"])
-        .no_mcp(AGENT_OPS)
-        .no_cli("Ctrl-C stops `kura backup run`"),
-    op("list_backup_runs", Reads)
-        .desktop(&["list_backup_runs"])
-        .no_mcp("`backup_status` gives an agent the last run of each target")
-        .cli(&["backup list"]),
-    op("list_backups", Reads)
-        .desktop(&["list_backups"])
-        .no_mcp("restoring from a backup is the person's")
-        .cli(&["backup list"]),
-    op("get_backup_contents", Reads)
-        .desktop(&["get_backup_contents"])
-        .no_mcp("restoring from a backup is the person's")
-        .no_cli("`kura backup list` names each backup's projects; `kura backup restore` takes one"),
-    op("restore_backup", Writes)
-        .quiet("it writes a backup's files to a new folder, outside the vault")
-        .long()
-        .desktop(&["restore_backup"])
-        .no_mcp("restoring from a backup is the person's")
-        .cli(&["backup restore"]),
-    op("preview_backup_restore", Reads)
-        .desktop(&["preview_backup_restore"])
-        .no_mcp("restoring from a backup is the person's")
-        .no_cli("`kura backup restore` restores into a new folder, so there is nothing to overwrite"),
-    op("get_backup_secret_variables", Reads)
-        .desktop(&["get_backup_secret_variables"])
-        .no_mcp(AGENT_SETUP)
-        .no_cli("`kura backup target add --help` names the variables a target's secrets can come from"),
-    op("verify_backups", Reads)
-        .long()
-        .desktop(&["verify_backups"])
-        .no_mcp(AGENT_UPKEEP)
-        .cli(&["backup verify"]),
-    op("prune_backups", Destroys)
-        .announces(&[Vault(VaultChange::Backup)])
-        .long()
-        .desktop(&["prune_backups"])
-        .no_mcp(AGENT_UPKEEP)
-        .cli(&["backup prune"]),
-    op("pause_backups", Writes)
-        .announces(&[BackupStatus])
-        .desktop(&["pause_backups"])
-        .no_mcp(AGENT_SETUP)
-        .cli(&["backup pause", "backup resume"]),
     // Browser sessions.
     op("get_session", Reads)
         .no_desktop(BROWSER)

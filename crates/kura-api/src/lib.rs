@@ -22,10 +22,11 @@
 //! - the per-user side of the desktop app, which belongs to no vault: start at login
 //!   ([`autostart`]), its settings and the vault folder a person chose ([`app_settings`], which
 //!   every door opens through [`app_settings::open_vault`]), and the logs ([`logs`]);
-//! - [`catalog`]: every operation, declared once with its effect and where each door has it
-//!   (each door's tests check it against the list);
-//! - [`calls`]: what a caller passes to each operation and the service function that answers
-//!   it, written once ([`for_each_call!`]); the desktop shell's commands are written from it;
+//! - [`calls`]: each call declared once ([`for_each_call!`]): what a caller passes, the service
+//!   function that answers it, and its operation's effect, events and names in each door; the
+//!   desktop shell's commands are written from it;
+//! - [`catalog`]: every operation (the calls', and the few the window does not have) with its
+//!   effect and where each door has it; each door's tests check it against the list;
 //! - [`ApiError`]: the engine's errors as every door shows them, with a machine-readable code and
 //!   the subject they concern.
 //!
