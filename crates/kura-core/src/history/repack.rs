@@ -89,6 +89,58 @@ fn pack_name(pack: &Path) -> Option<&str> {
     pack.file_stem()?.to_str()?.strip_prefix("pack-")
 }
 
+/// What a repack read under the project's lock: the packs then (with their bytes), the
+/// commits to keep, and the plan.
+struct Planned {
+    old: Vec<(PathBuf, u64)>,
+    tips: Vec<git2::Oid>,
+    plan: Plan,
+}
+
+/// Removes what a repack killed half-way left in `pack_dir`: libgit2's temporary pack and the
+/// lock files of its index (only a repack makes them). Called with the history's repack lock.
+fn remove_interrupted_repack(pack_dir: &Path) {
+    if let Ok(rd) = fs::read_dir(pack_dir) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if name.starts_with("pack_git2_")
+                || (name.starts_with("pack-") && name.ends_with(".lock"))
+            {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// Reports `builder`'s progress to `job` (reading the history, then finding deltas) and stops
+/// it when the job is cancelled. Returns what tells, once the builder has stopped, whether it
+/// was cancelled.
+fn report_progress(builder: &mut git2::PackBuilder<'_>, job: &Job) -> Result<impl Fn() -> bool> {
+    let count = builder.object_count() as u64;
+    let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = cancelled.clone();
+    let progress = job.clone();
+    builder.set_progress_callback(move |stage, done, total| {
+        let phase = match stage {
+            git2::PackBuilderStage::AddingObjects => "reading history",
+            git2::PackBuilderStage::Deltafication => "finding deltas",
+        };
+        progress.report(crate::job::Progress {
+            phase,
+            done: u64::from(done),
+            total: Some(u64::from(total).max(count)),
+            unit: "objects",
+            item: None,
+        });
+        if progress.is_cancelled() {
+            stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+            return false;
+        }
+        true
+    })?;
+    Ok(move || cancelled.load(std::sync::atomic::Ordering::Relaxed))
+}
+
 /// What a repack of a history does.
 enum Plan {
     /// Nothing: the history is the packs its repacks wrote.
@@ -235,10 +287,15 @@ impl Vault {
     /// Rewrites one project's history into one delta-compressed pack; `None` when it is one
     /// pack already, or another repack of it is under way. Returns the packs' bytes before and
     /// after.
+    ///
+    /// The stages: the history's repack lock taken and what a killed repack left removed; what
+    /// to repack read under the project's lock ([`Self::repack_plan`]); the pack builder given
+    /// what the plan takes; when the base pack holds it all already, only the redundant packs
+    /// retired ([`Self::retire_redundant`]); otherwise the new pack written and put in place
+    /// ([`Self::write_pack`], with the job's progress and cancellation), the packs with deltas
+    /// recorded and the old packs retired ([`Self::put_repack_in_place`]).
     pub(crate) fn repack_history(&self, p: &Project, job: &Job) -> Result<Option<(u64, u64)>> {
         let repo_path = self.history_path(&p.id);
-        let objects = repo_path.join("objects");
-        let pack_dir = objects.join("pack");
         // One repack of a history at a time (gc, cleanup and the background, in any process).
         let lock = self
             .root()
@@ -247,39 +304,12 @@ impl Vault {
         let Some(_repacking) = crate::fs::durable::FileLock::try_acquire(&lock, true)? else {
             return Ok(None);
         };
-        // What a repack killed half-way left: libgit2's temporary pack and the lock files of its
-        // index (only a repack makes them).
-        if let Ok(rd) = fs::read_dir(&pack_dir) {
-            for e in rd.flatten() {
-                let name = e.file_name().to_string_lossy().to_string();
-                if name.starts_with("pack_git2_")
-                    || (name.starts_with("pack-") && name.ends_with(".lock"))
-                {
-                    let _ = fs::remove_file(e.path());
-                }
-            }
-        }
-        let (old, tips, plan) = {
-            let _lock = self.lock_project(&p.id)?;
-            let plan = plan(&repo_path)?;
-            if matches!(plan, Plan::Nothing) {
-                return Ok(None);
-            }
-            let old = packs(&pack_dir)?;
-            let repo = history::open(&repo_path)?;
-            let mut tips = Vec::new();
-            for r in repo.references()? {
-                // Symbolic refs resolve to one of the others; tags peel to their commit.
-                if let Ok(commit) = r?.peel_to_commit() {
-                    tips.push(commit.id());
-                }
-            }
-            (old, tips, plan)
-        };
-        if tips.is_empty() {
+        remove_interrupted_repack(&repo_path.join("objects/pack"));
+        let Some(Planned { old, tips, plan }) = self.repack_plan(p, &repo_path)? else {
             return Ok(None);
-        }
+        };
         let before: u64 = old.iter().map(|(_, len)| len).sum();
+        let old: Vec<PathBuf> = old.into_iter().map(|(path, _)| path).collect();
         let repo = history::open(&repo_path)?;
         let mut builder = pack_builder(&repo)?;
         let held = match &plan {
@@ -291,81 +321,110 @@ impl Vault {
         };
         let mut inserted = insert_reachable_except(&repo, &mut builder, &tips, &held)?;
         if let (Plan::Since { base }, true) = (&plan, inserted.is_empty()) {
-            // The base holds everything reachable: the other packs (a snapshot that stored only
-            // what the history had, a pack a crash left) are redundant.
-            let others: Vec<PathBuf> = old
-                .into_iter()
-                .map(|(path, _)| path)
-                .filter(|path| path != base)
-                .collect();
-            let retired = match self.lock_project(&p.id) {
-                Ok(_lock) => self.retire_packs(&repo_path, &others, base)?,
-                Err(e) if e.kind() == crate::ErrorKind::Busy => false,
-                Err(e) => return Err(e),
-            };
-            if !retired {
-                return Ok(Some((before, before)));
-            }
-            if let Some(name) = pack_name(base) {
-                mark_repacked(&repo_path, &[name])?;
-            }
-            let after = fs::metadata(base)
-                .map_err(|e| Error::io("read", base, e))?
-                .len();
-            return Ok(Some((before, after)));
+            let after = self.retire_redundant(p, &repo_path, old, base)?;
+            return Ok(Some((before, after.unwrap_or(before))));
         }
-        let count = builder.object_count() as u64;
-        let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let stopped = cancelled.clone();
-        let progress = job.clone();
-        builder.set_progress_callback(move |stage, done, total| {
-            let phase = match stage {
-                git2::PackBuilderStage::AddingObjects => "reading history",
-                git2::PackBuilderStage::Deltafication => "finding deltas",
-            };
-            progress.report(crate::job::Progress {
-                phase,
-                done: u64::from(done),
-                total: Some(u64::from(total).max(count)),
-                unit: "objects",
-                item: None,
-            });
-            if progress.is_cancelled() {
-                stopped.store(true, std::sync::atomic::Ordering::Relaxed);
-                return false;
-            }
-            true
-        })?;
-        let cancelled = || cancelled.load(std::sync::atomic::Ordering::Relaxed);
+        let cancelled = report_progress(&mut builder, job)?;
         let (new_pack, name) =
             self.write_pack(&repo_path, &mut builder, &mut inserted, &p.name, cancelled)?;
         drop(builder);
-        let mut after = fs::metadata(&new_pack)
-            .map_err(|e| Error::io("read", &new_pack, e))?
+        let (after, retired) =
+            self.put_repack_in_place(p, &repo_path, old, &plan, &new_pack, &name)?;
+        Ok(Some((before, if retired { after } else { after + before })))
+    }
+
+    /// What a repack of `p`'s history at `repo_path` is to do, read under the project's lock:
+    /// the packs there now, the commits to keep, and the plan. `None` when there is nothing to
+    /// do.
+    fn repack_plan(&self, p: &Project, repo_path: &Path) -> Result<Option<Planned>> {
+        let _lock = self.lock_project(&p.id)?;
+        let plan = plan(repo_path)?;
+        if matches!(plan, Plan::Nothing) {
+            return Ok(None);
+        }
+        let old = packs(&repo_path.join("objects/pack"))?;
+        let repo = history::open(repo_path)?;
+        let mut tips = Vec::new();
+        for r in repo.references()? {
+            // Symbolic refs resolve to one of the others; tags peel to their commit.
+            if let Ok(commit) = r?.peel_to_commit() {
+                tips.push(commit.id());
+            }
+        }
+        if tips.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(Planned { old, tips, plan }))
+    }
+
+    /// The base pack holds everything reachable: the other packs (a snapshot that stored only
+    /// what the history had, a pack a crash left) are redundant and go, unless the project is
+    /// busy. Returns the base's bytes when they went.
+    fn retire_redundant(
+        &self,
+        p: &Project,
+        repo_path: &Path,
+        old: Vec<PathBuf>,
+        base: &Path,
+    ) -> Result<Option<u64>> {
+        let others: Vec<PathBuf> = old.into_iter().filter(|path| path != base).collect();
+        if !self.retire_packs_unless_busy(p, repo_path, &others, base)? {
+            return Ok(None);
+        }
+        if let Some(name) = pack_name(base) {
+            mark_repacked(repo_path, &[name])?;
+        }
+        let after = fs::metadata(base)
+            .map_err(|e| Error::io("read", base, e))?
             .len();
-        let mut old: Vec<PathBuf> = old.into_iter().map(|(path, _)| path).collect();
-        match &plan {
+        Ok(Some(after))
+    }
+
+    /// Records the new pack `name` (with the base, for a repack of what came since) as the
+    /// packs with deltas and retires the packs it replaces. Returns the bytes of the packs with
+    /// deltas and whether the old packs went (not while the project is busy).
+    fn put_repack_in_place(
+        &self,
+        p: &Project,
+        repo_path: &Path,
+        mut old: Vec<PathBuf>,
+        plan: &Plan,
+        new_pack: &Path,
+        name: &str,
+    ) -> Result<(u64, bool)> {
+        let mut after = fs::metadata(new_pack)
+            .map_err(|e| Error::io("read", new_pack, e))?
+            .len();
+        match plan {
             Plan::Since { base } => {
                 let base_name =
                     pack_name(base).ok_or_else(|| Error::internal("the base pack has no name"))?;
-                mark_repacked(&repo_path, &[base_name, &name])?;
+                mark_repacked(repo_path, &[base_name, name])?;
                 old.retain(|path| path != base);
                 after += fs::metadata(base)
                     .map_err(|e| Error::io("read", base, e))?
                     .len();
             }
-            Plan::Whole | Plan::Nothing => mark_repacked(&repo_path, &[&name])?,
+            Plan::Whole | Plan::Nothing => mark_repacked(repo_path, &[name])?,
         }
-        // An archive of the project reads its packs by name under the project's lock.
-        let retired = match self.lock_project(&p.id) {
-            Ok(_lock) => self.retire_packs(&repo_path, &old, &new_pack)?,
-            Err(e) if e.kind() == crate::ErrorKind::Busy => false,
-            Err(e) => return Err(e),
-        };
-        if !retired {
-            after += before;
+        let retired = self.retire_packs_unless_busy(p, repo_path, &old, new_pack)?;
+        Ok((after, retired))
+    }
+
+    /// [`Self::retire_packs`] under the project's lock; `false` (nothing retired) when the
+    /// project is busy. An archive of the project reads its packs by name under that lock.
+    fn retire_packs_unless_busy(
+        &self,
+        p: &Project,
+        repo_path: &Path,
+        old: &[PathBuf],
+        kept: &Path,
+    ) -> Result<bool> {
+        match self.lock_project(&p.id) {
+            Ok(_lock) => self.retire_packs(repo_path, old, kept),
+            Err(e) if e.kind() == crate::ErrorKind::Busy => Ok(false),
+            Err(e) => Err(e),
         }
-        Ok(Some((before, after)))
     }
 
     /// Writes `builder`'s pack for the history at `repo_path` and puts it in place: written,
