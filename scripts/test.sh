@@ -20,6 +20,8 @@ echo "== no module of a crate imports another in a circle"
 python3 scripts/module-cycles.py
 echo "== the engine's SQL is in its catalog room"
 python3 scripts/sql-in-catalog.py
+echo "== every door reaches a declared operation through its call"
+python3 scripts/doors-call-the-service.py
 echo "== the book: mdbook build docs (into target/book), its links and #anchors checked offline"
 # A warning (an HTML tag left open swallows the text after it) fails the build as an error does.
 book_log=$(mdbook build docs 2>&1) || { echo "$book_log"; exit 1; }

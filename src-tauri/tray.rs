@@ -182,18 +182,24 @@ fn back_up_every_target(app: &AppHandle) {
 /// Pauses scheduled backups for `length`, or resumes them with `None`.
 fn set_pause(app: &AppHandle, length: Option<PauseLength>) {
     with_api(app, "pause", move |api| {
-        api.pause_backups(length).map(|_| ())
+        kura_api::calls::pause_backups(api, length)
     });
 }
 
 fn snapshot_changed(app: &AppHandle) {
+    // An operation as the window's own "snapshot changed projects" is: listed while it runs,
+    // announced when it ends.
     with_api(app, "snapshot", |api| {
-        api.snapshot_changed(
-            true,
-            &kura_core::SnapshotOptions::default(),
-            &kura_core::Job::default(),
-        )
-        .map(|_| ())
+        let worker = api.clone();
+        api.operations()
+            .run(
+                kura_api::calls::kinds::snapshot_changed_projects,
+                None,
+                None,
+                None,
+                move |job| kura_api::calls::snapshot_changed_projects(&worker, job),
+            )
+            .map(|_| ())
     });
 }
 

@@ -249,15 +249,10 @@ macro_rules! for_each_call {
             fn snapshot_changed_projects() -> Vec<kura_core::SnapshotReport> {
                 writes()
                     .announces(&[Vault(VaultChange::Snapshot)])
-                    .long()
                     .no_mcp("an agent takes versions of the projects it works on (`snapshot`)")
                     .cli(&["snapshot"]);
-                |api| {
-                    api.snapshot_changed(
-                        true,
-                        &kura_core::SnapshotOptions::default(),
-                        &kura_core::Job::default(),
-                    )
+                long "snapshot" |api, job| {
+                    api.snapshot_changed(true, &kura_core::SnapshotOptions::default(), job)
                 }
             }
             fn list_versions(

@@ -292,7 +292,7 @@ impl Api {
     ) -> ApiResult<CommandPlan> {
         let workspace = self.vault.current_workspace()?.name;
         match arg {
-            Arg::Nothing => Ok(plan_nothing(verb, example, rest, &workspace)),
+            Arg::Nothing => Ok(plan_nothing(verb, example, rest)),
             Arg::NewProject => Ok(self.plan_new_project(example, rest, &workspace)),
             Arg::Workspace => self.plan_workspace(verb, example, rest),
             Arg::Target => self.plan_target(verb, rest),
@@ -473,7 +473,7 @@ impl Api {
 }
 
 /// A command that takes nothing after its words ("snapshot changed", "storage status").
-fn plan_nothing(verb: &str, example: &str, rest: &str, workspace: &str) -> CommandPlan {
+fn plan_nothing(verb: &str, example: &str, rest: &str) -> CommandPlan {
     if !rest.is_empty() {
         return CommandPlan::incomplete(
             String::new(),
@@ -487,7 +487,7 @@ fn plan_nothing(verb: &str, example: &str, rest: &str, workspace: &str) -> Comma
     match verb {
         "snapshot changed" => CommandPlan::ready(
             CommandAction::SnapshotChanged,
-            format!("Take a version of every project in '{workspace}' whose folder changed"),
+            "Take a version of every project whose folder changed, in every workspace".into(),
             false,
         ),
         _ => CommandPlan::ready(

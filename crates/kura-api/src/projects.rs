@@ -231,10 +231,11 @@ impl Api {
 
     /// Deletes a project for good; its folders are removed in the background.
     pub fn delete_project(&self, id: &str) -> ApiResult<()> {
+        let p = self.vault.project(id).map_err(|e| project_error(e, id))?;
         self.vault
-            .delete_project(id)
+            .delete_project(&p.id)
             .map_err(|e| project_error(e, id))?;
-        self.changed(Some(id), VaultChange::Deleted);
+        self.changed(Some(&p.id), VaultChange::Deleted);
         self.purge_discarded_in_background();
         Ok(())
     }

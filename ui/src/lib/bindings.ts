@@ -40,7 +40,7 @@ export const commands = {
 	uploadFiles: (id: string, sources: string[], destDir: string, jobId: string, onProgress: Channel<Progress>) => typedError<UploadReport, ApiError>(__TAURI_INVOKE("upload_files", { id, sources, destDir, jobId, onProgress })),
 	snapshotProject: (id: string, request: SnapshotRequest, jobId: string, onProgress: Channel<Progress>) => typedError<SnapshotReport, ApiError>(__TAURI_INVOKE("snapshot_project", { id, request, jobId, onProgress })),
 	/**  Takes a version of every active project that changed (the tray's "Snapshot now"). */
-	snapshotChangedProjects: () => typedError<SnapshotReport[], ApiError>(__TAURI_INVOKE("snapshot_changed_projects")),
+	snapshotChangedProjects: (jobId: string, onProgress: Channel<Progress>) => typedError<SnapshotReport[], ApiError>(__TAURI_INVOKE("snapshot_changed_projects", { jobId, onProgress })),
 	listVersions: (id: string, request: VersionsRequest) => typedError<Version[], ApiError>(__TAURI_INVOKE("list_versions", { id, request })),
 	diffVersions: (id: string, request: DiffRequest) => typedError<Diff, ApiError>(__TAURI_INVOKE("diff_versions", { id, request })),
 	/**  What restoring the project to `version` would write and remove, before it runs. */

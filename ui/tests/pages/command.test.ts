@@ -56,6 +56,19 @@ describe("command bar", () => {
     await p.keyboard.press("Enter");
     await expect.poll(() => vault.json<unknown[]>("history", "kura-site").length, { timeout: 20_000 }).toBe(before + 1);
 
+    // "snapshot changed" takes a version of each project whose folder changed, as one operation
+    // with its progress, and says how many.
+    appendFileSync(join(vault.folder("billing-api"), "README.md"), "Changed from the command bar test.\n");
+    const billingBefore = vault.json<unknown[]>("history", "billing-api").length;
+    const siteBefore = vault.json<unknown[]>("history", "kura-site").length;
+    await input.focus();
+    await input.fill("snapshot changed");
+    await expect.poll(() => text(bar.getByTestId("command-preview"))).toMatch(/^Take a version of every/);
+    await p.keyboard.press("Enter");
+    await expect.poll(() => vault.json<unknown[]>("history", "billing-api").length, { timeout: 20_000 }).toBe(billingBefore + 1);
+    await expect.poll(() => p.getByText("Took a version of 1 project.").count()).toBe(1);
+    expect(vault.json<unknown[]>("history", "kura-site").length).toBe(siteBefore);
+
     // A name that is not there is said so, and Enter does nothing.
     await input.focus();
     await input.fill("snapshot kura-sight");

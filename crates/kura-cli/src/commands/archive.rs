@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use kura_api::{Api, ArchiveReference};
+use kura_api::{calls, Api, ArchiveReference};
 use kura_core::{Error, ErrorKind, ImportArchiveOptions};
 
 use super::now;
@@ -77,16 +77,19 @@ pub fn run(args: &ArchiveArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Er
     match (&args.cmd, &args.project) {
         (Some(ArchiveCmd::List), _) => return list(out, api),
         (Some(ArchiveCmd::Verify { archive }), _) => {
-            let r = api.verify_archive(archive, &out.job())?;
+            let r = calls::verify_archive(api, archive.clone(), &out.job())?;
             out.archive_verify(&r);
             if !r.is_ok() {
                 return Ok(ExitCode::from(crate::exit_code(ErrorKind::Corrupt)));
             }
         }
-        (Some(ArchiveCmd::Cold), _) => out.cold_pass(&api.cold_pass(&out.job())?),
-        (None, Some(project)) => {
-            out.archive(&api.archive_project(project, &out.job())?, "Archived")
+        (Some(ArchiveCmd::Cold), _) => {
+            out.cold_pass(&calls::move_archives_to_cold_tier(api, &out.job())?)
         }
+        (None, Some(project)) => out.archive(
+            &calls::archive_project(api, project.clone(), &out.job())?,
+            "Archived",
+        ),
         (None, None) => out.archives(&api.archive_idle_projects(&out.job())?, now()),
     }
     Ok(ExitCode::SUCCESS)
@@ -94,7 +97,7 @@ pub fn run(args: &ArchiveArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Er
 
 /// `kura archives`, and `kura archive list`.
 pub fn list(out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    out.archives(&api.vault().list_archives()?, now());
+    out.archives(&calls::list_archives(api)?, now());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -103,7 +106,7 @@ pub fn unarchive(args: &UnarchiveArgs, out: &Out, api: &Arc<Api>) -> Result<Exit
     let reference = ArchiveReference {
         archive: args.archive.clone(),
     };
-    let p = api.unarchive_project(&reference, &out.job())?;
+    let p = calls::unarchive_project(api, reference, &out.job())?;
     out.project(&p, Some("Unarchived"), now());
     Ok(ExitCode::SUCCESS)
 }

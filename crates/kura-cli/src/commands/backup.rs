@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use kura_api::{Api, TargetSecrets};
+use kura_api::{calls, Api, TargetSecrets};
 use kura_backup::{
     secret_env_var, Location, PauseLength, Retention, SecretKind, Target, VerifyMode,
 };
@@ -208,9 +208,12 @@ pub fn run(cmd: &BackupCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error
             sample,
             full,
         } => return verify(target, sample.as_deref(), *full, out, api),
-        BackupCmd::Prune { target, dry_run } => {
-            out.backups_pruned(&api.prune_backups(target, *dry_run, &out.job())?)
-        }
+        BackupCmd::Prune { target, dry_run } => out.backups_pruned(&calls::prune_backups(
+            api,
+            target.clone(),
+            *dry_run,
+            &out.job(),
+        )?),
         BackupCmd::Restore {
             target,
             backup,
@@ -228,11 +231,12 @@ pub fn run(cmd: &BackupCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error
             out.backup_retention(target, &t);
         }
         BackupCmd::Pause { until } => {
-            let pause = api.pause_backups(Some(until.length()))?;
+            calls::pause_backups(api, Some(until.length()))?;
+            let pause = calls::get_backup_status(api)?.paused;
             out.backups_paused(pause.as_ref(), now);
         }
         BackupCmd::Resume => {
-            api.pause_backups(None)?;
+            calls::pause_backups(api, None)?;
             out.backups_resumed();
         }
         BackupCmd::Health => out.backup_health(&api.backup_health()?, now),
@@ -273,11 +277,14 @@ fn list(
     now: i64,
 ) -> Result<(), Error> {
     if runs || target.is_none() {
-        out.backup_runs(&api.backup_runs(target, 50)?);
+        let mut runs = calls::list_backup_runs(api, target.map(String::from))?;
+        // The newest first; the 50 most recent.
+        runs.truncate(50);
+        out.backup_runs(&runs);
     } else if let (Some(t), Some(b)) = (target, backup) {
-        out.backup_contents(&api.backup_contents(t, b)?);
+        out.backup_contents(&calls::get_backup_contents(api, t.into(), b.into())?);
     } else if let Some(t) = target {
-        out.backups(&api.backups_at(t)?, now);
+        out.backups(&calls::list_backups(api, t.into())?, now);
     }
     Ok(())
 }
@@ -295,7 +302,7 @@ fn verify(
         (Some(s), _) => VerifyMode::Sample(sample_percent(s)?),
         _ => VerifyMode::Structure,
     };
-    let r = api.verify_backups(target, mode, &out.job())?;
+    let r = calls::verify_backups(api, target.into(), mode, &out.job())?;
     out.backups_verified(&r);
     if !r.is_ok() {
         return Ok(ExitCode::from(crate::exit_code(ErrorKind::Corrupt)));
@@ -392,19 +399,21 @@ fn target(cmd: &TargetCmd, out: &Out, api: &Arc<Api>) -> Result<(), Error> {
                 retention: Retention::default(),
                 bandwidth_limit: bandwidth_limit.clone().map(kura_backup::Rate::Text),
             };
-            let r = api.add_backup_target(&t, secrets_from_env(name), *keyring)?;
+            let r = calls::add_backup_target(api, t.clone(), secrets_from_env(name), *keyring)?;
             out.target_added(&t, &r);
         }
         TargetCmd::List => {
-            let status = api.backup_status();
+            let status = calls::get_backup_status(api)?;
             if let Some(e) = status.error {
                 return Err(Error::new(ErrorKind::Io, e));
             }
             out.targets(&status.targets);
         }
-        TargetCmd::Test { name } => out.target_tested(name, &api.test_backup_target(name)?),
+        TargetCmd::Test { name } => {
+            out.target_tested(name, &calls::test_backup_target(api, name.clone())?)
+        }
         TargetCmd::Remove { name } => {
-            api.remove_backup_target(name)?;
+            calls::remove_backup_target(api, name.clone())?;
             out.target_removed(name);
         }
     }

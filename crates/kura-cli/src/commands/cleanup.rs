@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use kura_api::Api;
+use kura_api::{calls, Api};
 use kura_core::{CleanupCategory, CleanupOptions, Error};
 
 use super::now;
@@ -39,13 +39,13 @@ pub fn run(args: &CleanupArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Er
         Some(CleanupCmd::History { limit }) => {
             out.cleanup_runs(&api.vault().cleanup_runs(*limit)?, now())
         }
-        None => out.cleanup(&api.cleanup(
-            &CleanupOptions {
+        None => {
+            let options = CleanupOptions {
                 dry_run: args.dry_run,
                 only: args.only.clone(),
-            },
-            &out.job(),
-        )?),
+            };
+            out.cleanup(&calls::run_cleanup(api, options, &out.job())?)
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Subcommand;
-use kura_api::Api;
+use kura_api::{calls, Api};
 use kura_core::Error;
 
 use crate::print::Out;
@@ -30,13 +30,12 @@ pub enum ConfigCmd {
 }
 
 pub fn run(cmd: &ConfigCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    let vault = api.vault();
     match cmd {
-        ConfigCmd::Show => out.config(&vault.config()),
-        ConfigCmd::Path => out.config_path(&vault.config_path()),
-        ConfigCmd::Get { key } => out.config_value(key, &vault.config().get(key)?),
+        ConfigCmd::Show => out.config(&calls::get_config(api)?),
+        ConfigCmd::Path => out.config_path(&api.vault().config_path()),
+        ConfigCmd::Get { key } => out.config_value(key, &calls::get_config(api)?.get(key)?),
         ConfigCmd::Set { key, value } => {
-            let c = api.set_config(key, value)?;
+            let c = calls::set_config(api, key.clone(), value.clone())?;
             out.config_set(key, &c.get(key)?);
         }
     }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use kura_api::{Api, RenameFile};
+use kura_api::{calls, Api, RenameFile};
 use kura_core::{Error, ErrorKind};
 
 use super::now;
@@ -61,9 +61,7 @@ pub enum FileCmd {
 
 /// `kura files`.
 pub fn files(args: &FilesArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    let list = api
-        .vault()
-        .list_files(&args.project, args.prefix.as_deref())?;
+    let list = calls::list_files(api, args.project.clone(), args.prefix.clone())?;
     out.files(&list, now());
     Ok(ExitCode::SUCCESS)
 }

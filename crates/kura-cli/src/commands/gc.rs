@@ -4,14 +4,14 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use kura_api::Api;
+use kura_api::{calls, Api};
 use kura_core::Error;
 
 use crate::print::Out;
 
 /// `kura gc`.
 pub fn run(out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    out.gc(&api.gc(&out.job())?);
+    out.gc(&calls::collect_garbage(api, &out.job())?);
     Ok(ExitCode::SUCCESS)
 }
 

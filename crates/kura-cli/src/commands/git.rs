@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Subcommand;
-use kura_api::Api;
+use kura_api::{calls, Api};
 use kura_core::Error;
 
 use super::now;
@@ -52,12 +52,13 @@ pub fn run(cmd: &GitCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
             remote,
             branch,
         } => out.git_pushed(&vault.push_history(project, remote.as_deref(), branch.as_deref())?),
-        GitCmd::Status { project } => out.git_status(&vault.folder_git_status(project)?),
+        GitCmd::Status { project } => out.git_status(&calls::get_git_status(api, project.clone())?),
         GitCmd::Log { project, limit } => {
-            out.git_log(&vault.folder_git_log(project, *limit)?, now())
+            let limit = u32::try_from(*limit).unwrap_or(u32::MAX);
+            out.git_log(&calls::get_git_log(api, project.clone(), limit)?, now())
         }
         GitCmd::Init { project } => {
-            api.init_folder_git(project)?;
+            calls::init_git_repository(api, project.clone())?;
             out.git_initialized(project);
         }
     }

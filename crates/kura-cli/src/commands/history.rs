@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use kura_api::{Api, DiffRequest, RestoreRequest, VersionsRequest};
+use kura_api::{calls, Api, DiffRequest, RestoreRequest, VersionsRequest};
 use kura_core::{Error, SnapshotOptions, Trigger};
 
 use super::now;
@@ -104,7 +104,7 @@ pub fn history(args: &HistoryArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode
         limit: args.limit,
         path: args.file.clone(),
     };
-    let versions = api.versions(&args.project, &request)?;
+    let versions = calls::list_versions(api, args.project.clone(), request)?;
     out.versions(&versions, now());
     Ok(ExitCode::SUCCESS)
 }
@@ -117,7 +117,7 @@ pub fn diff(args: &DiffArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
         path: args.file.clone(),
         stat_only: args.stat,
     };
-    let d = api.diff(&args.project, &request)?;
+    let d = calls::diff_versions(api, args.project.clone(), request)?;
     out.diff(&d);
     Ok(ExitCode::SUCCESS)
 }
@@ -128,7 +128,7 @@ pub fn restore(args: &RestoreArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode
         version: args.version.clone(),
         path: args.file.clone(),
     };
-    let r = api.restore(&args.project, &request, &out.job())?;
+    let r = calls::restore_project(api, args.project.clone(), request, &out.job())?;
     out.restored_version(&r);
     Ok(ExitCode::SUCCESS)
 }

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use kura_api::Api;
+use kura_api::{calls, Api, MetadataChange};
 use kura_core::{
     ByteSize, Error, ImportOptions, NewProject, ProjectEdit, ProjectFilter, ProjectSort,
     ProjectStatus,
@@ -215,14 +215,15 @@ pub fn run(cmd: &ProjectCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
             tags,
             workspace,
         } => {
-            let p = api.create_project(&NewProject {
+            let new = NewProject {
                 name: name.clone(),
                 workspace: workspace.clone(),
                 template: template.clone(),
                 kind: kind.clone(),
                 description: description.clone(),
                 tags: tags.clone(),
-            })?;
+            };
+            let p = calls::create_project(api, new)?;
             out.project(&p, Some("Created"), now());
         }
         ProjectCmd::Import {
@@ -238,12 +239,13 @@ pub fn run(cmd: &ProjectCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
                 link: *link,
                 kind: kind.clone(),
             };
+            // By the service, not its call: a path on the command line need not be text.
             let p = api.import_folder(path, &options, &out.job())?;
             out.project(&p, Some(if *link { "Linked" } else { "Imported" }), now());
         }
         ProjectCmd::List(args) => {
             let filter = list_filter(args, now()).map_err(invalid)?;
-            out.projects(&vault.projects(&filter)?, now());
+            out.projects(&calls::list_projects(api, filter)?, now());
         }
         ProjectCmd::Show { project } => out.project(&vault.project(project)?, None, now()),
         ProjectCmd::Rename { project, new_name } => {
@@ -251,14 +253,16 @@ pub fn run(cmd: &ProjectCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
                 name: Some(new_name.clone()),
                 ..Default::default()
             };
-            out.project(&api.edit_project(project, &edit)?, Some("Renamed"), now())
+            let p = calls::edit_project(api, project.clone(), edit)?;
+            out.project(&p, Some("Renamed"), now())
         }
         ProjectCmd::Move { project, workspace } => {
             let edit = ProjectEdit {
                 workspace: Some(workspace.clone()),
                 ..Default::default()
             };
-            out.project(&api.edit_project(project, &edit)?, Some("Moved"), now())
+            let p = calls::edit_project(api, project.clone(), edit)?;
+            out.project(&p, Some("Moved"), now())
         }
         ProjectCmd::Edit {
             project,
@@ -272,14 +276,15 @@ pub fn run(cmd: &ProjectCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
                 git_remote: git_remote.clone(),
                 ..Default::default()
             };
-            out.project(&api.edit_project(project, &edit)?, Some("Updated"), now())
+            let p = calls::edit_project(api, project.clone(), edit)?;
+            out.project(&p, Some("Updated"), now())
         }
         ProjectCmd::Tag {
             project,
             add,
             remove,
         } => out.project(
-            &api.tag_project(project, add, remove)?,
+            &calls::tag_project(api, project.clone(), add.clone(), remove.clone())?,
             Some("Tagged"),
             now(),
         ),
@@ -288,7 +293,11 @@ pub fn run(cmd: &ProjectCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
             let p = if parsed.is_empty() {
                 vault.project(project)?
             } else {
-                api.set_metadata(project, &parsed)?
+                let changes = parsed
+                    .into_iter()
+                    .map(|(key, value)| MetadataChange { key, value })
+                    .collect();
+                calls::set_project_metadata(api, project.clone(), changes)?
             };
             out.metadata(&p);
         }
@@ -299,6 +308,7 @@ pub fn run(cmd: &ProjectCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
             version,
             records,
         } => {
+            // By the engine, not its call: a path on the command line need not be text.
             let r = vault.export_version_with(
                 project,
                 version.as_deref(),
@@ -309,7 +319,7 @@ pub fn run(cmd: &ProjectCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
             out.exported(&r, dest);
         }
         ProjectCmd::SaveTemplate { project, name } => {
-            let t = api.save_template(project, name)?;
+            let t = calls::save_project_as_template(api, project.clone(), name.clone())?;
             out.templates(std::slice::from_ref(&t));
         }
     }
@@ -320,10 +330,10 @@ pub fn run(cmd: &ProjectCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
 fn delete(project: &str, hard: bool, out: &Out, api: &Arc<Api>) -> Result<(), Error> {
     if hard {
         let p = api.vault().project(project)?;
-        api.delete_project(&p.id)?;
+        calls::delete_project(api, p.id.clone())?;
         out.project_deleted(&p);
     } else {
-        let p = api.trash_project(project)?;
+        let p = calls::trash_project(api, project.to_string())?;
         out.project(&p, Some("Moved to the trash:"), now());
     }
     Ok(())
@@ -332,7 +342,7 @@ fn delete(project: &str, hard: bool, out: &Out, api: &Arc<Api>) -> Result<(), Er
 /// `kura template list`.
 pub fn template(cmd: &TemplateCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
     match cmd {
-        TemplateCmd::List => out.templates(&api.vault().templates()?),
+        TemplateCmd::List => out.templates(&calls::list_templates(api)?),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -341,15 +351,18 @@ pub fn template(cmd: &TemplateCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode
 pub fn trash(cmd: &TrashCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
     match cmd {
         TrashCmd::List => out.projects(
-            &api.vault().projects(&ProjectFilter {
-                all_workspaces: true,
-                status: Some(ProjectStatus::Deleted),
-                ..Default::default()
-            })?,
+            &calls::list_projects(
+                api,
+                ProjectFilter {
+                    all_workspaces: true,
+                    status: Some(ProjectStatus::Deleted),
+                    ..Default::default()
+                },
+            )?,
             now(),
         ),
         TrashCmd::Restore { project } => out.project(
-            &api.untrash_project(project)?,
+            &calls::untrash_project(api, project.clone())?,
             Some("Restored from the trash:"),
             now(),
         ),

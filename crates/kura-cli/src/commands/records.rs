@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use kura_api::Api;
+use kura_api::{calls, Api};
 use kura_core::{
     CollectionSettings, Error, ErrorKind, RecordDelete, RecordFilter, RecordOp, RecordPut,
     RecordQuery,
@@ -242,9 +242,15 @@ fn parse_ops(text: &str) -> Result<Vec<RecordOp>, Error> {
 /// operation of the service and hands the result to the printer.
 pub fn run(args: &RecordArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
     let project = args.project.as_deref();
+    let scope = || args.project.clone();
     match &args.cmd {
         RecordCmd::Get { collection, key } => {
-            out.record(&api.record_get(project, collection, key)?);
+            out.record(&calls::record_get(
+                api,
+                scope(),
+                collection.clone(),
+                key.clone(),
+            )?);
         }
         RecordCmd::Put {
             collection,
@@ -261,15 +267,16 @@ pub fn run(args: &RecordArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Err
                 if_rev: if *create { Some(0) } else { *if_rev },
                 ttl_secs: *ttl,
             };
-            out.record_written(&api.record_put(project, put)?);
+            out.record_written(&calls::record_put(api, scope(), put)?);
         }
         RecordCmd::Delete {
             collection,
             key,
             if_rev,
         } => {
-            let deleted = api.record_delete(
-                project,
+            let deleted = calls::record_delete(
+                api,
+                scope(),
                 RecordDelete {
                     collection: collection.clone(),
                     key: key.clone(),
@@ -281,7 +288,7 @@ pub fn run(args: &RecordArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Err
         RecordCmd::List {
             collection: None, ..
         } => {
-            out.record_collections(&api.record_collections(project)?);
+            out.record_collections(&calls::record_collections(api, scope())?);
         }
         RecordCmd::List {
             collection: Some(collection),
@@ -314,7 +321,7 @@ pub fn run(args: &RecordArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Err
                 cursor: cursor.clone(),
                 key_prefix: None,
             };
-            out.record_page(&api.record_query(project, collection, &q)?);
+            out.record_page(&calls::record_query(api, scope(), collection.clone(), q)?);
         }
         RecordCmd::Batch { file } => {
             let ops = parse_ops(&read_input(file.as_deref())?)?;
@@ -333,9 +340,10 @@ pub fn run(args: &RecordArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Err
                 // Neither: the schema stays as it is.
                 (None, false) => current_schema(api, project, collection)?,
             };
-            let info = api.record_configure(
-                project,
-                collection,
+            let info = calls::record_configure(
+                api,
+                scope(),
+                collection.clone(),
                 CollectionSettings {
                     indexes: indexes.clone(),
                     schema,

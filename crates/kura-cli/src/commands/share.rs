@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use kura_api::Api;
+use kura_api::{calls, Api};
 use kura_backup::ShareOptions;
 use kura_core::Error;
 
@@ -58,19 +58,18 @@ pub fn run(args: &ShareArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
                     "name the project and the S3 target: kura share PROJECT --target T [--version V] [--expires 24h]",
                 ));
             };
-            let share = api.share_project(
-                project,
-                &ShareOptions {
-                    version: args.version.clone(),
-                    target: target.clone(),
-                    expires: args.expires.clone(),
-                },
-                &out.job(),
-            )?;
+            let options = ShareOptions {
+                version: args.version.clone(),
+                target: target.clone(),
+                expires: args.expires.clone(),
+            };
+            let share = calls::share_project(api, project.clone(), options, &out.job())?;
             out.shared(&share, now);
         }
-        Some(ShareCmd::List { project }) => out.shares(&api.shares(project.as_deref())?, now),
-        Some(ShareCmd::Revoke { id }) => out.share_revoked(&api.revoke_share(id)?),
+        Some(ShareCmd::List { project }) => {
+            out.shares(&calls::list_shares(api, project.clone())?, now)
+        }
+        Some(ShareCmd::Revoke { id }) => out.share_revoked(&calls::revoke_share(api, id.clone())?),
         Some(ShareCmd::Prune) => out.shares_pruned(&api.delete_expired_shares()?),
     }
     Ok(ExitCode::SUCCESS)

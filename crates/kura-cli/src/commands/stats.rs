@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use kura_api::Api;
+use kura_api::{calls, Api};
 use kura_core::Error;
 
 use super::now;
@@ -11,12 +11,12 @@ use crate::print::Out;
 
 /// `kura stats`.
 pub fn run(out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    out.stats(&api.vault().stats()?, now());
+    out.stats(&calls::get_stats(api)?, now());
     Ok(ExitCode::SUCCESS)
 }
 
 /// `kura quota`.
 pub fn quota(out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    out.quota(&api.vault().quota_status()?);
+    out.quota(&calls::get_quota(api)?);
     Ok(ExitCode::SUCCESS)
 }

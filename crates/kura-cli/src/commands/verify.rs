@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Args;
-use kura_api::Api;
+use kura_api::{calls, Api};
 use kura_core::{Error, ErrorKind};
 
 use crate::print::Out;
@@ -17,7 +17,10 @@ pub struct VerifyArgs {
 
 /// Exits with the code of corruption when a problem is found.
 pub fn run(args: &VerifyArgs, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    let r = api.vault().verify(args.project.as_deref(), &out.job())?;
+    let request = kura_api::VerifyVault {
+        project: args.project.clone(),
+    };
+    let r = calls::verify_vault(api, request, &out.job())?;
     out.verify(&r);
     if !r.is_ok() {
         return Ok(ExitCode::from(crate::exit_code(ErrorKind::Corrupt)));

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Subcommand;
-use kura_api::Api;
+use kura_api::{calls, Api};
 use kura_core::Error;
 
 use crate::print::Out;
@@ -43,21 +43,23 @@ pub enum WorkspaceCmd {
 }
 
 pub fn run(cmd: &WorkspaceCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
-    let vault = api.vault();
     match cmd {
-        WorkspaceCmd::List => out.workspaces(&vault.workspaces()?),
-        WorkspaceCmd::Current => out.workspace(&vault.current_workspace()?, None),
-        WorkspaceCmd::Create { name } => {
-            out.workspace(&api.create_workspace(name)?, Some("Created"))
-        }
-        WorkspaceCmd::Rename { name, new_name } => {
-            out.workspace(&api.rename_workspace(name, new_name)?, Some("Renamed"))
-        }
-        WorkspaceCmd::Switch { name } => {
-            out.workspace(&api.switch_workspace(name)?, Some("Switched to"))
-        }
+        WorkspaceCmd::List => out.workspaces(&calls::list_workspaces(api)?),
+        WorkspaceCmd::Current => out.workspace(&api.vault().current_workspace()?, None),
+        WorkspaceCmd::Create { name } => out.workspace(
+            &calls::create_workspace(api, name.clone())?,
+            Some("Created"),
+        ),
+        WorkspaceCmd::Rename { name, new_name } => out.workspace(
+            &calls::rename_workspace(api, name.clone(), new_name.clone())?,
+            Some("Renamed"),
+        ),
+        WorkspaceCmd::Switch { name } => out.workspace(
+            &calls::switch_workspace(api, name.clone())?,
+            Some("Switched to"),
+        ),
         WorkspaceCmd::Delete { name, move_to } => {
-            api.delete_workspace(name, move_to.as_deref())?;
+            calls::delete_workspace(api, name.clone(), move_to.clone())?;
             out.workspace_deleted(name);
         }
     }

@@ -33,7 +33,7 @@ impl KuraMcp {
     #[tool(output_schema = crate::output::schema(crate::output::with_fields(crate::output::of::<kura_api::BackupStatus>(), crate::output::object([("recent_runs", crate::output::list(crate::output::of::<kura_backup::RunRecord>()))]))), annotations(title = "Backup status", read_only_hint = true))]
     async fn backup_status(&self) -> Reply {
         blocking(&self.api, |api| {
-            let mut status = json!(api.backup_status());
+            let mut status = json!(kura_api::calls::get_backup_status(api)?);
             status["recent_runs"] = json!(api.backup_runs(None, RECENT_RUNS)?);
             Ok(status)
         })

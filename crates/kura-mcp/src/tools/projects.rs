@@ -153,9 +153,9 @@ impl KuraMcp {
         blocking(&self.api, move |api| {
             let project = api.vault().project(&p.project)?;
             if p.hard {
-                api.delete_project(&project.id)?;
+                calls::delete_project(api, project.id.clone())?;
             } else {
-                api.trash_project(&project.id)?;
+                calls::trash_project(api, project.id.clone())?;
             }
             Ok(Deleted {
                 project_id: project.id,

@@ -2,13 +2,12 @@
 //! server's machine, or uploaded).
 
 use kura_api::calls::{self, kinds};
-use std::path::PathBuf;
 
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use kura_core::{ArchiveInfo, ExtractReport, ImportArchiveOptions, Project};
+use kura_core::{ArchiveInfo, ImportArchiveOptions, Project};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -84,17 +83,14 @@ pub async fn extract(
     Query(w): Query<Wait>,
     Json(b): Json<ExtractTo>,
 ) -> HttpResult<Response> {
-    let dest = caller.server_path("dest", &b.dest)?;
+    caller.server_path("dest", &b.dest)?;
     long(
         &st,
         &headers,
         &w,
         kinds::extract_archive,
         None,
-        move |a, job| {
-            let r: ExtractReport = a.extract_archive(&archive, &dest, job)?;
-            Ok(r)
-        },
+        move |a, job| calls::extract_archive(a, archive, b.dest, job),
     )
     .await
 }
@@ -143,20 +139,16 @@ pub async fn import(
     Query(w): Query<Wait>,
     Json(b): Json<ImportArchive>,
 ) -> HttpResult<Response> {
-    let path = match b.path.starts_with("s3://") {
-        true => PathBuf::from(&b.path),
-        false => caller.server_path("path", &b.path)?,
-    };
+    if !b.path.starts_with("s3://") {
+        caller.server_path("path", &b.path)?;
+    }
     long(
         &st,
         &headers,
         &w,
         kinds::import_archive,
         None,
-        move |a, job| {
-            let p: Project = a.import_archive(&path, &b.options, job)?;
-            Ok(p)
-        },
+        move |a, job| calls::import_archive(a, b.path, b.options, job),
     )
     .await
 }

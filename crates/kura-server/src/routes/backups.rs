@@ -105,7 +105,9 @@ pub async fn start(
 #[utoipa::path(delete, path = "/v1/backups/targets/{name}/run", operation_id = "cancelBackup", tag = "backups",
     params(("name" = String, Path)), responses((status = 200, body = kura_api::Cancelled)))]
 pub async fn cancel(st: St, Path(name): Path<String>) -> HttpResult<Response> {
-    Ok(json(st.api.cancel_backup(&name)))
+    Ok(json(
+        blocking(&st, move |a| Ok(calls::cancel_backup(a, name)?)).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -166,10 +168,16 @@ pub async fn restore_preview(
     Path((name, backup)): Path<(String, String)>,
     Query(q): Query<PreviewQuery>,
 ) -> HttpResult<Response> {
-    let destination = caller.server_path("destination", &q.destination)?;
+    caller.server_path("destination", &q.destination)?;
     Ok(json(
         blocking(&st, move |a| {
-            Ok(a.restore_preview(&name, &backup, q.project.as_deref(), destination)?)
+            Ok(calls::preview_backup_restore(
+                a,
+                name,
+                backup,
+                q.project,
+                q.destination,
+            )?)
         })
         .await?,
     ))
@@ -192,9 +200,9 @@ pub struct VariablesQuery {
 #[utoipa::path(get, path = "/v1/backups/secret-variables", operation_id = "getBackupSecretVariables", tag = "backups", params(VariablesQuery),
     responses((status = 200, body = Vec<SecretVariable>)))]
 pub async fn secret_variables(Query(q): Query<VariablesQuery>) -> HttpResult<Response> {
-    Ok(json(kura_backup::secret_variables(
-        &q.name, q.kind, q.encrypt,
-    )))
+    Ok(json(calls::get_backup_secret_variables(
+        q.name, q.kind, q.encrypt,
+    )?))
 }
 
 /// What to restore from a backup, and where.
@@ -221,14 +229,14 @@ pub async fn restore(
     Query(w): Query<Wait>,
     Json(b): Json<RestoreFromBackup>,
 ) -> HttpResult<Response> {
-    let destination = caller.server_path("destination", &b.destination)?;
+    caller.server_path("destination", &b.destination)?;
     long(
         &st,
         &headers,
         &w,
         kinds::restore_backup,
         None,
-        move |a, job| a.restore_backup(&name, &backup, b.project.as_deref(), destination, job),
+        move |a, job| calls::restore_backup(a, name, backup, b.project, b.destination, job),
     )
     .await
 }

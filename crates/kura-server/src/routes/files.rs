@@ -2,7 +2,6 @@
 //! rename, delete, upload (local paths, or a browser's multipart form).
 
 use kura_api::calls::{self, kinds};
-use std::path::PathBuf;
 
 use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request};
@@ -305,11 +304,9 @@ pub async fn upload(
         caller.require_server_paths("sources")?;
         check_length(&headers, st.options.max_json_body as u64)?;
         let Json(b) = Json::<UploadLocal>::from_request(req, &()).await?;
-        let sources = b
-            .sources
-            .iter()
-            .map(|s| caller.server_path("sources", s))
-            .collect::<HttpResult<Vec<PathBuf>>>()?;
+        for source in &b.sources {
+            caller.server_path("sources", source)?;
+        }
         let project = Some(id.clone());
         return long(
             &st,
@@ -317,10 +314,7 @@ pub async fn upload(
             &wait,
             kinds::upload_files,
             project,
-            move |a, job| {
-                let r: UploadReport = a.upload_files(&id, &sources, &b.dest_dir, job)?;
-                Ok(r)
-            },
+            move |a, job| calls::upload_files(a, id, b.sources, b.dest_dir, job),
         )
         .await;
     }

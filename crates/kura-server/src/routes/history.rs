@@ -4,9 +4,7 @@ use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kura_api::calls::{self, kinds};
-use kura_core::{
-    Diff, FolderGitCommit, FolderGitStatus, RestorePlan, SnapshotOptions, SnapshotReport, Version,
-};
+use kura_core::{Diff, FolderGitCommit, FolderGitStatus, RestorePlan, Version};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -51,13 +49,9 @@ pub async fn snapshot_changed(
         &st,
         &headers,
         &w,
-        kinds::snapshot_project,
+        kinds::snapshot_changed_projects,
         None,
-        move |a, job| {
-            let opts = SnapshotOptions::default();
-            let reports: Vec<SnapshotReport> = a.snapshot_changed(true, &opts, job)?;
-            Ok(reports)
-        },
+        calls::snapshot_changed_projects,
     )
     .await
 }
@@ -155,7 +149,8 @@ pub async fn git_log(
 ) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, move |a| {
-            Ok(a.vault().folder_git_log(&id, q.limit.unwrap_or(20))?)
+            let limit = u32::try_from(q.limit.unwrap_or(20)).unwrap_or(u32::MAX);
+            Ok(calls::get_git_log(a, id, limit)?)
         })
         .await?,
     ))

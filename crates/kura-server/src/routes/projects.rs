@@ -5,8 +5,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kura_api::calls::{self, kinds};
 use kura_core::{
-    ImportOptions, NewProject, Project, ProjectFilter, ProjectSort, ProjectStatus, RestoreReport,
-    Template,
+    ImportOptions, NewProject, Project, ProjectFilter, ProjectSort, ProjectStatus, Template,
 };
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
@@ -122,14 +121,14 @@ pub async fn import(
     Query(w): Query<Wait>,
     Json(b): Json<ImportFolder>,
 ) -> HttpResult<Response> {
-    let path = caller.server_path("path", &b.path)?;
+    caller.server_path("path", &b.path)?;
     long(
         &st,
         &headers,
         &w,
         kinds::import_folder,
         None,
-        move |a, job| a.import_folder(&path, &b.options, job),
+        move |a, job| calls::import_folder(a, b.path, b.options, job),
     )
     .await
 }
@@ -186,8 +185,10 @@ pub async fn set_metadata(
     Path(id): Path<String>,
     Json(c): Json<MetadataChanges>,
 ) -> HttpResult<Response> {
-    let changes = kura_api::MetadataChange::pairs(c.changes);
-    let p = blocking(&st, move |a| Ok(a.set_metadata(&id, &changes)?)).await?;
+    let p = blocking(&st, move |a| {
+        Ok(calls::set_project_metadata(a, id, c.changes)?)
+    })
+    .await?;
     Ok(json(p))
 }
 
@@ -211,11 +212,7 @@ pub async fn untrash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
     params(("id" = String, Path)), responses((status = 200, body = super::Done)))]
 pub async fn delete(st: St, caller: Caller, Path(id): Path<String>) -> HttpResult<Response> {
     caller.require(Scope::Admin)?;
-    blocking(&st, move |a| {
-        let p = a.vault().project(&id)?;
-        Ok(a.delete_project(&p.id)?)
-    })
-    .await?;
+    blocking(&st, move |a| Ok(calls::delete_project(a, id)?)).await?;
     Ok(done())
 }
 
@@ -269,7 +266,7 @@ pub async fn export(
     Query(w): Query<Wait>,
     Json(b): Json<ExportTo>,
 ) -> HttpResult<Response> {
-    let dest = caller.server_path("dest", &b.dest)?;
+    caller.server_path("dest", &b.dest)?;
     let project = Some(id.clone());
     long(
         &st,
@@ -277,12 +274,7 @@ pub async fn export(
         &w,
         kinds::export_project,
         project,
-        move |a, job| {
-            let r: RestoreReport =
-                a.vault()
-                    .export_version_with(&id, b.version.as_deref(), &dest, b.records, job)?;
-            Ok(r)
-        },
+        move |a, job| calls::export_project(a, id, b.version, b.dest, b.records, job),
     )
     .await
 }

@@ -11,6 +11,7 @@
 use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
+use kura_api::calls;
 use kura_core::{
     CollectionInfo, CollectionSettings, Record, RecordDelete, RecordOp, RecordOpResult, RecordPage,
     RecordPut, RecordQuery,
@@ -110,7 +111,7 @@ fn record_response(r: Record) -> Response {
 }
 
 async fn collections(st: St, project: Option<String>) -> HttpResult<Response> {
-    let list = blocking(&st, move |a| Ok(a.record_collections(project.as_deref())?)).await?;
+    let list = blocking(&st, move |a| Ok(calls::record_collections(a, project)?)).await?;
     Ok(json(list))
 }
 
@@ -145,7 +146,7 @@ async fn query(
     q: RecordQuery,
 ) -> HttpResult<Response> {
     let page = blocking(&st, move |a| {
-        Ok(a.record_query(project.as_deref(), &collection, &q)?)
+        Ok(calls::record_query(a, project, collection, q)?)
     })
     .await?;
     Ok(json(page))
@@ -158,7 +159,7 @@ async fn configure(
     s: CollectionSettings,
 ) -> HttpResult<Response> {
     let info = blocking(&st, move |a| {
-        Ok(a.record_configure(project.as_deref(), &collection, s)?)
+        Ok(calls::record_configure(a, project, collection, s)?)
     })
     .await?;
     Ok(json(info))
@@ -185,7 +186,7 @@ async fn get_record(
     key: String,
 ) -> HttpResult<Response> {
     let r = blocking(&st, move |a| {
-        Ok(a.record_get(project.as_deref(), &collection, &key)?)
+        Ok(calls::record_get(a, project, collection, key)?)
     })
     .await?;
     Ok(record_response(r))
@@ -208,7 +209,7 @@ async fn put_record(
         if_rev: expected_rev(q.if_rev, &headers)?,
         ttl_secs: q.ttl_secs,
     };
-    let r = blocking(&st, move |a| Ok(a.record_put(project.as_deref(), put)?)).await?;
+    let r = blocking(&st, move |a| Ok(calls::record_put(a, project, put)?)).await?;
     Ok(record_response(r))
 }
 
@@ -225,10 +226,7 @@ async fn delete_record(
         key,
         if_rev: expected_rev(q.if_rev, &headers)?,
     };
-    let deleted = blocking(&st, move |a| {
-        Ok(a.record_delete(project.as_deref(), delete)?)
-    })
-    .await?;
+    let deleted = blocking(&st, move |a| Ok(calls::record_delete(a, project, delete)?)).await?;
     Ok(json(deleted))
 }
 

@@ -34,7 +34,7 @@ pub async fn health() -> Response {
 
 #[utoipa::path(get, path = "/v1/status", operation_id = "getStatus", tag = "vault", responses((status = 200, body = AppInfo)))]
 pub async fn status(st: St) -> HttpResult<Response> {
-    Ok(json(st.api.app_info()))
+    Ok(json(blocking(&st, |a| Ok(calls::get_status(a)?)).await?))
 }
 
 #[utoipa::path(get, path = "/v1/openapi.json", operation_id = "getOpenApi", tag = "vault", security(()),
@@ -54,7 +54,7 @@ pub async fn stats(st: St) -> HttpResult<Response> {
 
 #[utoipa::path(get, path = "/v1/config", operation_id = "getConfig", tag = "vault", responses((status = 200, body = Config)))]
 pub async fn config(st: St) -> HttpResult<Response> {
-    Ok(json((*st.api.vault().config()).clone()))
+    Ok(json(blocking(&st, |a| Ok(calls::get_config(a)?)).await?))
 }
 
 /// One setting to change.
@@ -163,9 +163,8 @@ pub async fn cleanup_runs(st: St) -> HttpResult<Response> {
 /// When the next scheduled cleanup is due (seconds since the epoch), or null.
 #[utoipa::path(get, path = "/v1/cleanup/next", operation_id = "getNextCleanup", tag = "cleanup", responses((status = 200, body = Option<i64>)))]
 pub async fn next_cleanup(st: St) -> HttpResult<Response> {
-    let now = kura_core::Clock::now(&kura_core::SystemClock);
     Ok(json(
-        blocking(&st, move |a| Ok(a.vault().next_cleanup_at(now)?)).await?,
+        blocking(&st, |a| Ok(calls::get_next_cleanup(a)?)).await?,
     ))
 }
 
@@ -185,10 +184,11 @@ pub struct CommandQuery {
 pub async fn command(st: St, Query(q): Query<CommandQuery>) -> HttpResult<Response> {
     Ok(json(
         blocking(&st, move |a| {
-            Ok(a.plan_command(&kura_api::CommandInput {
+            let input = kura_api::CommandInput {
                 text: q.text,
                 project: q.project,
-            })?)
+            };
+            Ok(calls::plan_command(a, input)?)
         })
         .await?,
     ))

@@ -81,7 +81,7 @@ export const CALLS = {
   setConfig: { args: ["key", "value"], long: false, nothing: false, variants: [{ op: "setConfig", places: { key: "field:key", value: "field:value" } }] },
   setProjectMetadata: { args: ["id", "changes"], long: false, nothing: false, variants: [{ op: "setProjectMetadata", places: { id: "path:id", changes: "field:changes" } }] },
   shareProject: { args: ["id", "options"], long: true, nothing: false, variants: [{ op: "shareProject", places: { id: "path:id", options: "body" } }] },
-  snapshotChangedProjects: { args: [], long: false, nothing: false, variants: [{ op: "snapshotChangedProjects", places: {} }] },
+  snapshotChangedProjects: { args: [], long: true, nothing: false, variants: [{ op: "snapshotChangedProjects", places: {} }] },
   snapshotProject: { args: ["id", "request"], long: true, nothing: false, variants: [{ op: "snapshotProject", places: { id: "path:id", request: "body" } }] },
   switchWorkspace: { args: ["name"], long: false, nothing: false, variants: [{ op: "switchWorkspace", places: { name: "path:name" } }] },
   tagProject: { args: ["id", "add", "remove"], long: false, nothing: false, variants: [{ op: "tagProject", places: { id: "path:id", add: "field:add", remove: "field:remove" } }] },

@@ -225,6 +225,10 @@ class Conveniences {
   snapshot(id: string, message: string | null, job: JobHandle = quietJob()) {
     return unwrap(this.transport.snapshotProject(id, { message }, job.id, job.onProgress));
   }
+  /** Takes a version of every active project that changed. */
+  snapshotChangedProjects(job: JobHandle = quietJob()) {
+    return unwrap(this.transport.snapshotChangedProjects(job.id, job.onProgress));
+  }
   versions(id: string, limit: number | null = null) {
     return unwrap(this.transport.listVersions(id, { limit, path: null }));
   }

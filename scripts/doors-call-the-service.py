@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Every door reaches an operation the window has through its one declared call.
+
+The list of calls (`for_each_call!` in crates/kura-api/src/calls.rs) declares, for each call,
+the operation it carries out and each door's names for it. The desktop shell's commands are
+written from that list; the other doors are written by hand over the service functions it
+makes (`kura_api::calls::NAME`). This check holds them to that: for each call, the HTTP door
+(unless the declaration says `.no_http`), the MCP door (when it names tools with `.mcp`) and the
+CLI (when it names commands with `.cli`) must each call `calls::NAME` somewhere in their code,
+so that no door answers a declared operation by calling the engine or the service some other
+way. What a door does on its own around the call (a server path checked, a default filled in)
+stays in the door.
+
+    python3 scripts/doors-call-the-service.py
+"""
+
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+CALLS = ROOT / "crates/kura-api/src/calls.rs"
+DOORS = {
+    "http": (ROOT / "crates/kura-server/src/routes", None),
+    "mcp": (ROOT / "crates/kura-mcp/src/tools", ".mcp("),
+    "cli": (ROOT / "crates/kura-cli/src/commands", ".cli("),
+}
+
+
+# Where a door answers a declared operation otherwise, and why.
+OTHERWISE = {
+    ("http", "cancel_operation"): "it answers the operation as it is now (or at its end, with ?wait=true); the call answers nothing",
+    ("http", "run_backup"): "it answers the operation it started (202); the call starts the run and answers at once",
+    ("mcp", "run_backup"): "the tool waits for the run and answers it, one target or every target; the call starts it and answers at once",
+    ("mcp", "get_status"): "`status` answers the vault's folder, its workspace and its statistics, more than the app's info",
+    ("mcp", "get_project"): "an agent looking at a project is not the person opening it, which `get_project` records",
+    ("cli", "get_status"): "`kura status` prints the vault's folder, its workspace and its statistics, more than the app's info",
+    ("cli", "get_project"): "looking a project up in a terminal is not opening it, which `get_project` records",
+    ("cli", "run_backup"): "`kura backup run` waits for the run and prints it, one target or every target; the call starts it and answers at once",
+    ("cli", "snapshot_project"): "`kura snapshot` names the version's trigger (`--trigger`), which the call takes from the door",
+    ("cli", "snapshot_changed_projects"): "`kura snapshot --all` names the versions' trigger (`--trigger`), which the call takes from the door",
+    ("cli", "update_backup_target"): "`kura backup schedule` and `retention` change one setting of the target as it is then; the call takes all of them",
+    ("cli", "list_cleanup_runs"): "`kura cleanup history --limit N` shows as many runs as asked; the call shows the last 50",
+    # A path on the command line need not be text (UTF-8); the calls take text, as JSON carries it.
+    ("cli", "import_folder"): "the folder's path is the engine's as given, which need not be text",
+    ("cli", "export_project"): "the destination's path is the engine's as given, which need not be text",
+    ("cli", "extract_archive"): "the destination's path is the engine's as given, which need not be text",
+    ("cli", "import_archive"): "the archive's path is the engine's as given, which need not be text",
+    ("cli", "restore_backup"): "the destination's path is the engine's as given, which need not be text",
+}
+
+
+def entries(text: str):
+    """(name, declaration) of each call of the list."""
+    body = text[text.index("macro_rules! for_each_call") :]
+    body = body[: body.index("\n}\n")]
+    starts = [(m.start(), m.group(1)) for m in re.finditer(r"^            fn (\w+)\(", body, re.M)]
+    for i, (at, name) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(body)
+        yield name, body[at:end]
+
+
+def door_text(folder: pathlib.Path) -> str:
+    return "\n".join(p.read_text() for p in sorted(folder.rglob("*.rs")))
+
+
+def main() -> int:
+    text = CALLS.read_text()
+    found = list(entries(text))
+    if len(found) < 50:
+        print(f"found only {len(found)} calls in {CALLS}; has the list moved?")
+        return 1
+    doors = {door: door_text(folder) for door, (folder, _) in DOORS.items()}
+    missing = []
+    for name, decl in found:
+        for door, (_, marker) in DOORS.items():
+            if door == "http":
+                has = ".no_http(" not in decl
+            else:
+                has = marker in decl
+            if (door, name) in OTHERWISE:
+                if re.search(rf"\bcalls::{name}\b", doors[door]):
+                    missing.append(f"{door}: `{name}` calls the service function now; drop it from OTHERWISE")
+                continue
+            if has and not re.search(rf"\bcalls::{name}\b", doors[door]):
+                missing.append(f"{door}: `{name}` is declared there but no code of the door calls `calls::{name}`")
+    for line in missing:
+        print(line)
+    if missing:
+        print(f"{len(missing)} door(s) reach a declared operation some other way; call the service function")
+        return 1
+    print(f"every door calls the {len(found)} declared calls it has through the service functions")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
