@@ -491,6 +491,8 @@ mod tests {
         )
         .unwrap();
         api.set_config("snapshots.quiet_period_secs", "5").unwrap();
+        // Named rather than by id, a change is still announced under the project's id.
+        api.delete_project("site2").unwrap();
         let mut seen = Vec::new();
         while let Ok(e) = events.try_recv() {
             if e.kind == "vault.changed" {
@@ -503,6 +505,7 @@ mod tests {
                 (Some(p.id.clone()), "created".to_string()),
                 (Some(p.id.clone()), "metadata".to_string()),
                 (None, "settings".to_string()),
+                (Some(p.id.clone()), "deleted".to_string()),
             ]
         );
         let bad = api
