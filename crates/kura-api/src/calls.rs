@@ -719,8 +719,11 @@ macro_rules! for_each_call {
 
 use std::sync::Arc;
 
-use crate::catalog::declare::*;
-use crate::catalog::Declared;
+use crate::declare::Announcement::{BackupStatus, OperationFinished, Records, Share, Vault};
+use crate::declare::{
+    destroys, reads, writes, Declared, AGENT_OPS, AGENT_SETUP, AGENT_UPKEEP, PALETTE,
+};
+use crate::VaultChange;
 use crate::{Api, ApiResult};
 
 /// Writes a service function for each call (what every door calls), [`kinds`] and

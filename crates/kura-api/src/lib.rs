@@ -49,6 +49,7 @@ mod backups;
 pub mod calls;
 pub mod catalog;
 mod command;
+pub mod declare;
 mod error;
 mod events;
 mod health;
