@@ -2,14 +2,17 @@
 """Every door reaches an operation the window has through its one declared call.
 
 The list of calls (`for_each_call!` in crates/kura-api/src/calls.rs) declares, for each call,
-the operation it carries out and each door's names for it. The desktop shell's commands are
+the operations it carries out and each door's names for them. The desktop shell's commands are
 written from that list; the other doors are written by hand over the service functions it
-makes (`kura_api::calls::NAME`). This check holds them to that: for each call, the HTTP door
-(unless the declaration says `.no_http`), the MCP door (when it names tools with `.mcp`) and the
-CLI (when it names commands with `.cli`) must each call `calls::NAME` somewhere in their code,
-so that no door answers a declared operation by calling the engine or the service some other
-way. What a door does on its own around the call (a server path checked, a default filled in)
-stays in the door.
+makes (`kura_api::calls::NAME`). This check holds them to that, so that no door answers a
+declared operation by calling the engine or the service some other way:
+- the HTTP door (unless the declaration says `.no_http`): the handler of each of the call's
+  operations (the function under `#[utoipa::path(... operation_id = ...)]`, or a function of
+  its file that it calls) calls `calls::NAME`;
+- MCP (when the declaration names tools with `.mcp`): each of those tools' functions calls it;
+- the CLI (when the declaration names commands with `.cli`): its commands call it somewhere.
+What a door does on its own around the call (a server path checked, a default filled in) stays
+in the door.
 
     python3 scripts/doors-call-the-service.py
 """
@@ -47,6 +50,9 @@ OTHERWISE = {
     ("cli", "extract_archive"): "the destination's path is the engine's as given, which need not be text",
     ("cli", "import_archive"): "the archive's path is the engine's as given, which need not be text",
     ("cli", "restore_backup"): "the destination's path is the engine's as given, which need not be text",
+    # One operation of a call that serves several.
+    ("http", "list_project_records"): "a page by key, with the store's own listing and its cursor; the window lists with `record_query`",
+    ("http", "list_vault_records"): "a page by key, with the store's own listing and its cursor; the window lists with `record_query`",
 }
 
 
@@ -60,6 +66,52 @@ def entries(text: str):
         yield name, body[at:end]
 
 
+def operations(name: str, decl: str):
+    """The operations a call declares: named in its declaration, else the call's own name."""
+    named = re.findall(r'\.named\("(\w+)"\)', decl)
+    return named or [name]
+
+
+def functions(text: str):
+    """Each function of a file (at any indent), by name: (its attributes and head, its body)."""
+    found = {}
+    for m in re.finditer(r"^( *)(?:pub(?:\([^)]*\))? )?(?:async )?fn (\w+)", text, re.M):
+        indent, name = m.group(1), m.group(2)
+        end = re.compile(rf"^{indent}\}}", re.M).search(text, m.end())
+        start = text.rfind("\n\n", 0, m.start())
+        found[name] = (text[start if start >= 0 else 0 : m.start()], text[m.start() : end.end() if end else len(text)])
+    return found
+
+
+def snake(camel: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), camel)
+
+
+def handlers(folder: pathlib.Path):
+    """What each HTTP operation's handler calls: operation name -> its body and the bodies of the
+    functions of its file it calls."""
+    out = {}
+    for path in sorted(folder.rglob("*.rs")):
+        fns = functions(path.read_text())
+        for name, (head, body) in fns.items():
+            m = re.search(r'operation_id = "(\w+)"', head)
+            if not m:
+                continue
+            reach = [body] + [fns[f][1] for f in fns if f != name and re.search(rf"\b{f}\(", body)]
+            out[snake(m.group(1))] = "\n".join(reach)
+    return out
+
+
+def tools(folder: pathlib.Path):
+    """Each MCP tool's function body, by the tool's name."""
+    out = {}
+    for path in sorted(folder.rglob("*.rs")):
+        for name, (head, body) in functions(path.read_text()).items():
+            if "#[tool(" in head:
+                out[name] = body
+    return out
+
+
 def door_text(folder: pathlib.Path) -> str:
     return "\n".join(p.read_text() for p in sorted(folder.rglob("*.rs")))
 
@@ -71,8 +123,33 @@ def main() -> int:
         print(f"found only {len(found)} calls in {CALLS}; has the list moved?")
         return 1
     doors = {door: door_text(folder) for door, (folder, _) in DOORS.items()}
+    by_operation = handlers(DOORS["http"][0])
+    by_tool = tools(DOORS["mcp"][0])
+    if len(by_operation) < 50 or len(by_tool) < 10:
+        print(f"found {len(by_operation)} HTTP handlers and {len(by_tool)} MCP tools; have they moved?")
+        return 1
     missing = []
+    uses = lambda code, name: re.search(rf"\bcalls::{name}\b", code)
     for name, decl in found:
+        # The HTTP door: each operation's own handler.
+        if ".no_http(" not in decl and ("http", name) not in OTHERWISE:
+            for op in operations(name, decl):
+                if ("http", op) in OTHERWISE:
+                    if op in by_operation and uses(by_operation[op], name):
+                        missing.append(f"http: the handler of `{op}` calls `calls::{name}` now; drop it from OTHERWISE")
+                    continue
+                if op not in by_operation:
+                    missing.append(f"http: no handler has the operationId of `{op}` (declared by `{name}`)")
+                elif not uses(by_operation[op], name):
+                    missing.append(f"http: the handler of `{op}` does not call `calls::{name}`")
+        # MCP: each tool the declaration names.
+        if ("mcp", name) not in OTHERWISE:
+            named = re.search(r"\.mcp\(&\[([^\]]*)\]\)", decl)
+            for tool in sorted(set(re.findall(r'"(\w+)"', named.group(1)))) if named else []:
+                if tool not in by_tool:
+                    missing.append(f"mcp: no tool `{tool}` (declared by `{name}`)")
+                elif not uses(by_tool[tool], name):
+                    missing.append(f"mcp: the tool `{tool}` does not call `calls::{name}`")
         for door, (_, marker) in DOORS.items():
             if door == "http":
                 has = ".no_http(" not in decl
@@ -89,7 +166,10 @@ def main() -> int:
     if missing:
         print(f"{len(missing)} door(s) reach a declared operation some other way; call the service function")
         return 1
-    print(f"every door calls the {len(found)} declared calls it has through the service functions")
+    print(
+        f"every door reaches the {len(found)} declared calls through their service functions "
+        f"({len(by_operation)} HTTP handlers and {len(by_tool)} MCP tools read)"
+    )
     return 0
 
 
