@@ -15,7 +15,7 @@ use crate::archive::unpack::{self, Format};
 use crate::archive::Target;
 use crate::error::{Error, Result};
 use crate::job::Job;
-use crate::model::Project;
+use crate::model::{Project, ProjectEdit};
 use crate::vault::Vault;
 
 /// How to import an archive file.
@@ -111,11 +111,13 @@ impl Vault {
                 job,
             )?;
             if let Some(kind) = &opts.kind {
-                return self
-                    .edit_project(&p.id, None, Some(kind), None)
-                    .inspect_err(|_| {
-                        let _ = self.hard_delete_project(&p.id);
-                    });
+                let edit = ProjectEdit {
+                    kind: Some(kind.clone()),
+                    ..Default::default()
+                };
+                return self.change_project(&p.id, &edit).inspect_err(|_| {
+                    let _ = self.hard_delete_project(&p.id);
+                });
             }
             return Ok(p);
         }

@@ -408,48 +408,6 @@ impl Vault {
         self.project_by_id(&id)
     }
 
-    /// Renames a project (its folder keeps its place).
-    pub fn rename_project(&self, reference: &str, new_name: &str) -> Result<Project> {
-        self.change_project(
-            reference,
-            &ProjectEdit {
-                name: Some(new_name.to_string()),
-                ..Default::default()
-            },
-        )
-    }
-
-    /// Moves a project to another workspace.
-    pub fn move_project(&self, reference: &str, workspace: &str) -> Result<Project> {
-        self.change_project(
-            reference,
-            &ProjectEdit {
-                workspace: Some(workspace.to_string()),
-                ..Default::default()
-            },
-        )
-    }
-
-    /// Changes the description, kind or git remote (fields left `None` are unchanged; an empty
-    /// git remote clears it).
-    pub fn edit_project(
-        &self,
-        reference: &str,
-        description: Option<&str>,
-        kind: Option<&str>,
-        git_remote: Option<&str>,
-    ) -> Result<Project> {
-        self.change_project(
-            reference,
-            &ProjectEdit {
-                description: description.map(str::to_string),
-                kind: kind.map(str::to_string),
-                git_remote: git_remote.map(str::to_string),
-                ..Default::default()
-            },
-        )
-    }
-
     /// Changes what `edit` names (name, workspace, description, kind, git remote) in one
     /// transaction: all of it or, when one part is refused (a name taken in the workspace, a
     /// workspace that does not exist), none of it.

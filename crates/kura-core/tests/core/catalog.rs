@@ -1,6 +1,6 @@
 //! Project metadata, filters, trash and templates.
 
-use kura_core::{ErrorKind, NewProject, ProjectFilter, ProjectSort, ProjectStatus};
+use kura_core::{ErrorKind, NewProject, ProjectEdit, ProjectFilter, ProjectSort, ProjectStatus};
 
 use crate::Fixture;
 
@@ -31,8 +31,11 @@ fn filters_find_projects_by_language_framework_tag_size_text_and_metadata() {
         .unwrap();
     v.set_metadata("web", &[("owner".into(), Some("ana".into()))])
         .unwrap();
-    v.edit_project("web", Some("Marketing site"), None, None)
-        .unwrap();
+    let described = ProjectEdit {
+        description: Some("Marketing site".into()),
+        ..Default::default()
+    };
+    v.change_project("web", &described).unwrap();
 
     let names = |filter: ProjectFilter| -> Vec<String> {
         v.projects(&filter)
@@ -278,7 +281,14 @@ fn lists_see_changes_made_by_another_process_at_once() {
     other.trash_project("api").unwrap();
     assert_eq!(names(), vec!["site:live"]);
     // And this handle's own writes show in its next list too.
-    v.rename_project("site", "www").unwrap();
+    v.change_project(
+        "site",
+        &ProjectEdit {
+            name: Some("www".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(names(), vec!["www:live"]);
 }
 
@@ -313,7 +323,14 @@ fn project_lists_follow_changes_made_by_another_handle() {
         ["default/alpha", "default/charlie", "default/delta"]
     );
 
-    b.rename_project("delta", "Bravo").unwrap();
+    b.change_project(
+        "delta",
+        &ProjectEdit {
+            name: Some("Bravo".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     b.tag_project("alpha", &["urgent".into()], &[]).unwrap();
     b.set_metadata("charlie", &[("owner".into(), Some("ana".into()))])
         .unwrap();
@@ -339,7 +356,14 @@ fn project_lists_follow_changes_made_by_another_handle() {
 
     // A workspace rename reaches every project in it; a move, a removed tag and metadata too.
     b.create_workspace("side").unwrap();
-    b.move_project("charlie", "side").unwrap();
+    b.change_project(
+        "charlie",
+        &ProjectEdit {
+            workspace: Some("side".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     b.rename_workspace("default", "main").unwrap();
     b.tag_project("alpha", &[], &["urgent".into()]).unwrap();
     b.set_metadata("charlie", &[("owner".into(), None)])
@@ -375,7 +399,14 @@ fn project_lists_follow_changes_made_by_another_handle() {
     assert_eq!(names(a), ["main/alpha", "side/charlie"]);
 
     // Its own changes too, and a list that did not change is the same list.
-    a.rename_project("alpha", "zulu").unwrap();
+    a.change_project(
+        "alpha",
+        &ProjectEdit {
+            name: Some("zulu".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
     assert_eq!(names(a), ["side/charlie", "main/zulu"]);
     let first = a.projects(&everywhere()).unwrap();
     let again = a.projects(&everywhere()).unwrap();

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use kura_core::ErrorKind;
+use kura_core::{ErrorKind, ProjectEdit};
 
 use kura_test_support::git;
 
@@ -110,9 +110,11 @@ fn histories_push_to_a_remote_and_never_overwrite_other_history() {
     );
     let err = f.vault.push_history("p", None, None).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "no remote set yet");
-    f.vault
-        .edit_project("p", None, None, Some(remote.to_str().unwrap()))
-        .unwrap();
+    let with_remote = ProjectEdit {
+        git_remote: Some(remote.to_str().unwrap().into()),
+        ..Default::default()
+    };
+    f.vault.change_project("p", &with_remote).unwrap();
     let r = f.vault.push_history("p", None, None).unwrap();
     assert_eq!(git(&remote, &["rev-parse", "main"]).trim(), r.version);
     write(&root, "a.txt", b"b\n");
