@@ -152,8 +152,13 @@ impl Declared {
         self
     }
     /// The operation as call `call` (its one name) declares it: named after the call unless it
-    /// names itself, the window's command, and long when the call runs as an operation.
+    /// names itself, the window's command, and long when the call runs as an operation. A call
+    /// is its own desktop command: a declaration that says otherwise does not compile.
     pub(crate) const fn of_call(mut self, call: &'static [&'static str], long: bool) -> Self {
+        assert!(
+            matches!(self.desktop, Door::Unsaid),
+            "a call is the window's command: its declaration does not say `no_desktop`"
+        );
         if self.name.is_empty() {
             self.name = call[0];
         }
