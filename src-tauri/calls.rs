@@ -2,7 +2,8 @@
 //! ([`kura_api::for_each_call!`]): each runs its service function (`kura_api::calls`) on a
 //! blocking thread (the UI thread never waits on disk), and a long one runs as an operation of
 //! the service with the UI's job id as its id and its progress sent to the call's channel. The
-//! app's own commands (`desktop.rs`) are registered beside them in [`commands`].
+//! app's own commands (`desktop.rs`) are registered beside them in [`handler`]; the TypeScript
+//! bindings of both are written from the same declarations ([`bind`], `bindings.rs`).
 
 use std::sync::Arc;
 
@@ -37,14 +38,14 @@ pub(crate) async fn with_job<T: Serialize + Send + 'static>(
         .await
 }
 
-/// Writes one Tauri command per call, and [`commands`], which registers them (in the list's
-/// order, which is the bindings' order) with the app's own.
+/// Writes one Tauri command per call, [`handler`], which registers them with the app's own, and
+/// [`bind`], which adds them to the bindings (in the list's order).
 macro_rules! tauri_commands {
     (@register [$($name:ident)*] [$($own:ident)*]) => {
         /// Every command of the window: the calls, then the app's own (`desktop.rs`).
-        pub(crate) fn commands() -> tauri_specta::Commands<tauri::Wry> {
+        pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke<tauri::Wry>) -> bool + Send + Sync + 'static {
             use crate::desktop::*;
-            tauri_specta::collect_commands![$($name,)* $($own),*]
+            tauri::generate_handler![$($name,)* $($own),*]
         }
 
         /// The window's own commands: its settings, its log, its tray and opening things with
@@ -58,7 +59,6 @@ macro_rules! tauri_commands {
     }) => {
         $(#[$meta])*
         #[tauri::command]
-        #[specta::specta]
         #[allow(clippy::too_many_arguments)]
         pub async fn $name(
             state: State<'_, AppState>,
@@ -77,7 +77,6 @@ macro_rules! tauri_commands {
     }) => {
         $(#[$meta])*
         #[tauri::command]
-        #[specta::specta]
         pub async fn $name(state: State<'_, AppState>, $($arg: $ty),*) -> ApiResult<$out> {
             state.blocking(move |api| kura_api::calls::$name(api, $($arg),*)).await
         }
@@ -87,16 +86,32 @@ macro_rules! tauri_commands {
     }) => {
         $(#[$meta])*
         #[tauri::command]
-        #[specta::specta]
         pub fn $name($($arg: $ty),*) -> ApiResult<$out> {
             kura_api::calls::$name($($arg),*)
         }
+    };
+    (@bind $b:ident $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
+        $declared:expr; long $kind:literal |$api:ident, $job:ident| $body:expr
+    }) => {
+        bind_command!($b, $(#[$meta])* $name ($($arg: $ty),*) -> $out, true)
+    };
+    (@bind $b:ident $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
+        $($body:tt)*
+    }) => {
+        bind_command!($b, $(#[$meta])* $name ($($arg: $ty),*) -> $out, false)
     };
     ($(
         $(#[$meta:meta])*
         fn $name:ident ($($arg:ident : $ty:ty),* $(,)?) -> $out:ty { $($body:tt)* }
     )*) => {
         $(tauri_commands!(@command $(#[$meta])* $name ($($arg: $ty),*) -> $out { $($body)* });)*
+
+        /// Adds every call's command to the bindings, then the app's own.
+        #[cfg(test)]
+        pub(crate) fn bind(b: &mut crate::bindings::Bindings) {
+            $(tauri_commands!(@bind b $(#[$meta])* $name ($($arg: $ty),*) -> $out { $($body)* });)*
+            crate::desktop::bind(b);
+        }
 
         tauri_commands!(@register [$($name)*] [
             desktop
@@ -105,8 +120,8 @@ macro_rules! tauri_commands {
             answer_start_at_login
             dismiss_tray_hint
             app_log
-            open_log_folder
             open_project_with
+            open_log_folder
             open_vault_folder
             quit
         ]);

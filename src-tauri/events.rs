@@ -10,12 +10,11 @@ use std::time::Duration;
 
 use kura_api::{Api, BackupStatus, VaultChange};
 use serde::{Deserialize, Serialize};
-use tauri::AppHandle;
-use tauri_specta::Event;
+use tauri::{AppHandle, Emitter};
 use tokio::sync::broadcast::error::RecvError;
 
 /// Something in the vault changed; views showing it should refresh.
-#[derive(Serialize, Deserialize, Debug, Clone, specta::Type, tauri_specta::Event)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct VaultChanged {
     /// The project concerned, or `None` for vault-wide changes (workspaces, settings).
     pub project_id: Option<String>,
@@ -25,7 +24,7 @@ pub struct VaultChanged {
 
 /// Records of a project (or of the vault) were written or deleted; a Records view showing them
 /// reloads.
-#[derive(Serialize, Deserialize, Debug, Clone, specta::Type, tauri_specta::Event)]
+#[derive(Serialize, Deserialize, Debug, Clone, utoipa::ToSchema)]
 pub struct RecordsChanged {
     /// The project whose records changed, or `None` for the vault's own.
     pub project_id: Option<String>,
@@ -35,8 +34,39 @@ pub struct RecordsChanged {
 
 /// The backup status changed (a run started, progressed or ended, a target or the pause
 /// changed).
-#[derive(Serialize, Debug, Clone, specta::Type, tauri_specta::Event)]
+#[derive(Serialize, Debug, Clone, utoipa::ToSchema)]
 pub struct BackupStatusChanged(pub BackupStatus);
+
+/// An event the window listens to, under its name.
+pub(crate) trait WindowEvent: Serialize + Clone {
+    /// What the window listens for (`events.vaultChanged` in the bindings is `vault-changed`).
+    const NAME: &'static str;
+
+    /// Sends it to the window.
+    fn emit(&self, app: &AppHandle) -> tauri::Result<()> {
+        app.emit(Self::NAME, self)
+    }
+}
+
+impl WindowEvent for VaultChanged {
+    const NAME: &'static str = "vault-changed";
+}
+
+impl WindowEvent for RecordsChanged {
+    const NAME: &'static str = "records-changed";
+}
+
+impl WindowEvent for BackupStatusChanged {
+    const NAME: &'static str = "backup-status-changed";
+}
+
+/// Adds the window's events to the bindings.
+#[cfg(test)]
+pub(crate) fn bind(b: &mut crate::bindings::Bindings) {
+    b.event::<BackupStatusChanged>(BackupStatusChanged::NAME);
+    b.event::<RecordsChanged>(RecordsChanged::NAME);
+    b.event::<VaultChanged>(VaultChanged::NAME);
+}
 
 /// How soon events written by other processes on this vault (`kura serve`, say) reach the
 /// window; this process's own wake the forwarder at once.

@@ -31,7 +31,7 @@ pub struct AppSettings {
 
 /// What a person sets for the app in Settings › App.
 #[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct Preferences {
     /// Light, dark, or as the system says.
@@ -47,7 +47,7 @@ pub struct Preferences {
 
 /// The window's colours.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Theme {
     /// As the system's setting (light or dark) says, following its changes.
@@ -60,7 +60,7 @@ pub enum Theme {
 /// Which desktop notifications are shown; each is shown once per change of state (see the
 /// `*.health` events).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct Notifications {
     /// A backup target starts failing, or works again.
@@ -220,7 +220,7 @@ pub fn open_vault() -> kura_core::Result<kura_core::Vault> {
 
 /// Where the vault is, for the window's screen when it cannot be opened.
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct VaultPlace {
     /// The vault folder.
     pub path: String,

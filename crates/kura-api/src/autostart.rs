@@ -29,7 +29,7 @@ pub const DESKTOP_BINARY: &str = "kura-desktop";
 
 /// Whether Kura starts at login, read from its autostart entry.
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Autostart {
     /// The entry exists, is not `Hidden=true` and not `X-GNOME-Autostart-enabled=false`.
     pub enabled: bool,

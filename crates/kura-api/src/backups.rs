@@ -29,7 +29,6 @@ use crate::{Api, VaultChange};
 
 /// Whether a running backup was asked to stop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Cancelled {
     /// False when no backup of this target was running.
@@ -43,7 +42,6 @@ const STATUS_EVENT_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Everything about backups, for the tray, the dashboard and the Backups view.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct BackupStatus {
     /// The state at a glance.
@@ -78,7 +76,6 @@ impl BackupStatus {
 /// Secrets typed into the target form. They go to the OS keyring (or nowhere, when the person
 /// chose the environment) and never into a file.
 #[derive(Clone, Default, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TargetSecrets {
     /// S3 access key id.
@@ -91,7 +88,6 @@ pub struct TargetSecrets {
 
 /// The settings of a target that can change after it is added.
 #[derive(Clone, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TargetChanges {
     /// When it runs ("daily at 02:00", ...); empty for on demand only.

@@ -18,7 +18,6 @@ pub const MAX_COMPLETIONS: usize = 8;
 
 /// What a command does, with the names it refers to resolved.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CommandAction {
@@ -48,7 +47,6 @@ pub enum CommandAction {
 
 /// One way to go on typing: the whole text it would make, and what it names.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CommandCompletion {
     /// The command bar's text with this completion taken.
@@ -59,7 +57,6 @@ pub struct CommandCompletion {
 
 /// What a typed command would do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CommandPlan {
     /// Whether the text starts with a command's words; otherwise it is a search (which may
@@ -79,7 +76,6 @@ pub struct CommandPlan {
 
 /// What to read a command's text in.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct CommandInput {

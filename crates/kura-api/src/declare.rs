@@ -202,20 +202,26 @@ impl Declared {
 
     /// The HTTP `operationId`: the name in camel case.
     pub fn operation_id(&self) -> String {
-        let mut out = String::with_capacity(self.name.len());
-        let mut upper = false;
-        for c in self.name.chars() {
-            if c == '_' {
-                upper = true;
-            } else if upper {
-                out.extend(c.to_uppercase());
-                upper = false;
-            } else {
-                out.push(c);
-            }
-        }
-        out
+        camel_case(self.name)
     }
+}
+
+/// `new_name` as `newName`: how the HTTP door's operations and the window's commands and
+/// arguments are named in JSON and TypeScript.
+pub fn camel_case(snake: &str) -> String {
+    let mut out = String::with_capacity(snake.len());
+    let mut upper = false;
+    for c in snake.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 // Why a door goes without an operation; said once for the operations that share the reason.

@@ -9,7 +9,6 @@ pub use kura_core::ErrorKind as ErrorCode;
 
 /// What kind of thing an error is about.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SubjectKind {
@@ -23,7 +22,6 @@ pub enum SubjectKind {
 
 /// What an error is about, so a door can point at it without reading the message.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Subject {
     pub kind: SubjectKind,
@@ -32,7 +30,6 @@ pub struct Subject {
 
 /// An engine error, for a door.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// What kind of failure; switch on this.

@@ -177,7 +177,6 @@ impl Api {
 /// desktop app, HTTP, MCP) gives the same reason for the same change: each makes it through the
 /// same service function, which announces it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum VaultChange {

@@ -46,7 +46,7 @@ pub fn files(dir: &Path) -> Vec<PathBuf> {
 
 /// The end of a log, for `kura logs` and the app's log view.
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LogTail {
     /// The log folder.
     pub folder: String,

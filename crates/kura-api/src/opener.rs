@@ -25,7 +25,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// What to open a project's folder with.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OpenWith {
     /// The file manager.
@@ -296,7 +296,7 @@ fn terminal(env: &Environment, folder: &Path) -> ApiResult<Launch> {
 
 /// An editor Settings › App offers.
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Editor {
     /// What app.toml's `editor` holds for it.
     pub command: String,
@@ -306,7 +306,7 @@ pub struct Editor {
 
 /// The editors to choose from in Settings › App, and what "automatic" opens now.
 #[derive(Serialize, Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct EditorChoices {
     /// The program the rules pick without a choice (`$VISUAL`, `$EDITOR`, the first editor
     /// found, else the default application for folders), by its name.

@@ -27,7 +27,6 @@ pub type ProgressSink = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// Where an operation is.
 #[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OpState {

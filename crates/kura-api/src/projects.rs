@@ -15,7 +15,6 @@ use crate::{Api, DiffRequest, RenameFile, RestoreRequest, VaultChange, VersionsR
 
 /// What a save wrote, whichever door asked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Saved {
     /// The file's path in the project.
@@ -26,7 +25,6 @@ pub struct Saved {
 
 /// About the running Kura: its vault folder, version and settings file.
 #[derive(Serialize, Debug, Clone)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct AppInfo {
     /// The vault folder.

@@ -14,7 +14,6 @@ use crate::Api;
 
 /// What a delete of records found, whichever door asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Deleted {
     /// Whether there was a record (for a whole collection: always).

@@ -7,7 +7,6 @@ use serde::Deserialize;
 
 /// What to say about a new version.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SnapshotRequest {
     /// What this version is (like a commit message); a default one is written when omitted.
@@ -38,7 +37,6 @@ impl SnapshotRequest {
 
 /// What to verify: one project, or the whole vault.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct VerifyVault {
     /// Only this project (name or id); the whole vault when absent.
@@ -48,7 +46,6 @@ pub struct VerifyVault {
 
 /// One key of a project's metadata, set or removed.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct MetadataChange {
     #[cfg_attr(feature = "utoipa", schema(min_length = 1, max_length = 128))]
@@ -66,7 +63,6 @@ impl MetadataChange {
 
 /// A file or folder moved inside a project.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RenameFile {
     /// The file or folder to move, relative to the project folder, with `/`.
@@ -79,7 +75,6 @@ pub struct RenameFile {
 
 /// A version to restore a project's folder to, or one file of it.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RestoreRequest {
     /// The version: an id, a unique prefix of one, `latest` or `latest~N`.
@@ -93,7 +88,6 @@ pub struct RestoreRequest {
 
 /// Which versions of a project to list (newest first).
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema, utoipa::IntoParams))]
 #[cfg_attr(feature = "utoipa", into_params(parameter_in = Query))]
 pub struct VersionsRequest {
@@ -108,7 +102,6 @@ pub struct VersionsRequest {
 
 /// Two versions of a project to compare.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema, utoipa::IntoParams))]
 #[cfg_attr(feature = "utoipa", into_params(parameter_in = Query))]
 pub struct DiffRequest {
@@ -130,7 +123,6 @@ pub struct DiffRequest {
 
 /// An archived project to bring back.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ArchiveReference {
     /// The archived project's name or id, or an archive id (as the list of archives gives it).

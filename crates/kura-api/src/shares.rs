@@ -16,7 +16,6 @@ use crate::Api;
 
 /// The shares whose copies a prune deleted.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SharesPruned {
     /// Their ids.

@@ -19,7 +19,6 @@ use crate::Backups;
 
 /// What one pass of the cold tier did.
 #[derive(Clone, Debug, Default, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ColdReport {
     /// The target archives go to; empty when the cold tier is off.

@@ -88,7 +88,6 @@ pub const LOG_DIRECTIVES_HIDING_SECRETS: &[&str] =
 
 /// What a successful run did.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RunReport {
     /// The run's record (as listed by [`Backups::runs`]).
@@ -99,7 +98,6 @@ pub struct RunReport {
 
 /// A backup's summary and the projects in it (for the restore wizard).
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct BackupContents {
     /// The backup.
@@ -110,7 +108,6 @@ pub struct BackupContents {
 
 /// What a connection test found.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TestReport {
     /// The target.

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 /// A backup, as listed.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct BackupInfo {
     /// The backup's id (`20261121T020000Z-0000-1a2b`: its start time, a sequence number, random digits).
@@ -29,7 +28,6 @@ pub struct BackupInfo {
 
 /// A project inside a backup.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct BackupProject {
     /// The project's id.

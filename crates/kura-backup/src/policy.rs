@@ -61,7 +61,6 @@ pub fn after_every_change(target: &Target) -> bool {
 
 /// The state of backups at a glance: what the tray icon shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BackupState {
@@ -81,7 +80,6 @@ pub enum BackupState {
 
 /// One target as the Backups view and the tray see it.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TargetStatus {
     /// Its settings.

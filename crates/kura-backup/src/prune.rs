@@ -21,7 +21,6 @@ use crate::target::Retention;
 
 /// What prune did (or would do, with `dry_run`).
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct PruneReport {
     /// The target.

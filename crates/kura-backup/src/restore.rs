@@ -26,7 +26,6 @@ use crate::session::{BlobPlace, Session};
 
 /// What a restore did.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct BackupRestoreReport {
     /// The backup restored from.
@@ -302,7 +301,6 @@ fn folder_in_vault<'p>(
 
 /// One project of a restore preview.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RestoreRow {
     pub id: String,
@@ -317,7 +315,6 @@ pub struct RestoreRow {
 
 /// What a restore would write where, before it runs.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RestorePreview {
     /// A whole vault (every project), not one project's folder.

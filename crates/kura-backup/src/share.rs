@@ -24,7 +24,6 @@ pub const MAX_SHARE_SECS: u64 = 7 * 24 * 3600;
 /// What to share of a project, and for how long: the HTTP request body, the MCP tool's
 /// arguments beside the project, and the desktop command's input.
 #[derive(Clone, Debug, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ShareOptions {
     /// The version (an id or a prefix of one); the latest when absent.
@@ -38,7 +37,6 @@ pub struct ShareOptions {
 
 /// Whether a link still works.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ShareState {
@@ -52,7 +50,6 @@ pub enum ShareState {
 
 /// A shared link.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Share {
     /// Its id.

@@ -80,7 +80,6 @@ pub const UNHEALTHY_COOL_DOWN_SECS: i64 = 3600;
 
 /// What happened to a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunResult {
@@ -134,7 +133,6 @@ pub(crate) struct Counters {
 
 /// One backup run, for the timeline.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RunRecord {
     /// The run's id.
@@ -165,7 +163,6 @@ pub struct RunRecord {
 
 /// How a target is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HealthState {
@@ -181,7 +178,6 @@ pub enum HealthState {
 
 /// The health of one target.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TargetHealth {
     /// The target's name.

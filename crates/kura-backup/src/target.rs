@@ -13,7 +13,6 @@ const KEYRING_SERVICE: &str = "kura-backup";
 
 /// One backup target.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Target {
@@ -40,7 +39,6 @@ pub struct Target {
 /// An upload limit: bytes per second, or the text a person typed ("5 MiB/s", "512 KiB"), which
 /// the engine reads when it checks the target and keeps as bytes per second.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Rate {
@@ -72,7 +70,6 @@ impl Target {
 
 /// Where a target's repository lives.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Location {
@@ -108,7 +105,6 @@ fn yes() -> bool {
 
 /// The kind of place a target's repository lives in, which decides the secrets it needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LocationKind {
@@ -141,7 +137,6 @@ impl Location {
 
 /// Which backups `prune` keeps. A backup is kept when any rule keeps it; all zero keeps all.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Retention {
@@ -252,7 +247,6 @@ pub fn secret_env_var(target: &str, kind: SecretKind) -> String {
 /// An environment variable a target reads a secret from, when its secrets are not in the OS
 /// keyring.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SecretVariable {
     /// Its name: `KURA_BACKUP_<TARGET>_<KIND>`.

@@ -12,7 +12,6 @@ use crate::session::Session;
 
 /// How much of the data to read back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VerifyMode {
@@ -26,7 +25,6 @@ pub enum VerifyMode {
 
 /// One problem found.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct VerifyProblem {
     /// The object at the target (`data/ab/ab12...`, `backups/<id>`).
@@ -39,7 +37,6 @@ pub struct VerifyProblem {
 
 /// What verify found.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct BackupVerifyReport {
     /// The target.

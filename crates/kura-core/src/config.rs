@@ -10,7 +10,6 @@ use crate::fs::durable;
 
 /// All of Kura's settings. Missing keys take their defaults.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -35,7 +34,6 @@ pub struct Config {
 /// Time limits of every call to a backup target, so that a server that accepts connections and
 /// then goes silent makes the command end `unavailable` instead of hanging.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct NetworkConfig {
@@ -63,7 +61,6 @@ impl Default for NetworkConfig {
 
 /// How and when projects are archived, and the cold tier archives move to.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct ArchiveConfig {
@@ -115,7 +112,6 @@ impl Default for ArchiveConfig {
 
 /// Size limits; 0 means no limit.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct QuotaConfig {
@@ -132,7 +128,6 @@ pub struct QuotaConfig {
 
 /// When cleanup runs and what it purges.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct CleanupConfig {
@@ -158,7 +153,6 @@ impl Default for CleanupConfig {
 /// Manual versions (and those taken before a restore or an archive, or by the API) and each
 /// project's latest version are always kept.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionConfig {
@@ -198,7 +192,6 @@ impl CleanupConfig {
 
 /// Folders used by the vault.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct PathsConfig {
@@ -211,7 +204,6 @@ pub struct PathsConfig {
 /// Which files go to git and which to the chunk store (the layer rules), and how each is
 /// compressed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
@@ -258,7 +250,6 @@ impl Default for StorageConfig {
 
 /// What a snapshot takes in, and when the desktop app takes one by itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct SnapshotConfig {
@@ -277,7 +268,6 @@ pub struct SnapshotConfig {
 
 /// Which projects get automatic versions when their folder changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AutoSnapshot {
@@ -552,7 +542,6 @@ fn apply_env(
 
 /// A byte count, written in config files as `"64 MiB"` (or a plain number of bytes).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
-#[cfg_attr(feature = "specta", derive(specta::Type), specta(type = String))]
 pub struct ByteSize(pub u64);
 
 impl ByteSize {

@@ -11,7 +11,6 @@ use std::path::Path;
 /// (the CLI, the desktop app, HTTP, MCP) gives with an error.
 // The doors' clients know it as `ErrorCode` (kura_api re-exports it under that name).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema), schema(as = ErrorCode))]
 #[serde(rename = "ErrorCode", rename_all = "snake_case")]
 pub enum ErrorKind {

@@ -13,7 +13,6 @@ use crate::vault::VaultReader;
 
 /// The state of the git repository in a project's folder.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FolderGitStatus {
     /// The checked-out branch (`None` when detached or before the first commit).
@@ -26,7 +25,6 @@ pub struct FolderGitStatus {
 
 /// One changed file in the folder's own repository.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FolderGitChange {
     /// Path inside the folder.
@@ -37,7 +35,6 @@ pub struct FolderGitChange {
 
 /// A commit of the folder's own repository.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FolderGitCommit {
     /// Commit id.
@@ -52,7 +49,6 @@ pub struct FolderGitCommit {
 
 /// What a push did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct PushReport {
     /// Where to.

@@ -13,7 +13,6 @@ use crate::error::{Error, Result};
 
 /// One progress update.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Progress {
     /// What is happening: "scanning", "storing", "writing", "verifying", ...

@@ -25,7 +25,6 @@ pub fn tag_list() -> utoipa::openapi::Array {
 
 /// Where a project is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectStatus {
@@ -72,7 +71,6 @@ impl std::str::FromStr for ProjectStatus {
 
 /// A project and its metadata.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Project {
     /// Stable id.
@@ -122,7 +120,6 @@ pub struct Project {
 
 /// How to sort a project list.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ProjectSort {
@@ -155,7 +152,6 @@ impl std::str::FromStr for ProjectSort {
 /// Which projects to list; filters combine (all must match), and absent ones do not filter. The
 /// desktop app and the MCP tool take this; the HTTP door reads its query into it.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ProjectFilter {
@@ -192,7 +188,6 @@ pub struct ProjectFilter {
 
 /// What to create.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct NewProject {
     /// Name, unique in its workspace (required).
@@ -219,7 +214,6 @@ pub struct NewProject {
 
 /// What to change in a project; absent fields stay as they are.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ProjectEdit {
@@ -238,7 +232,6 @@ pub struct ProjectEdit {
 
 /// How to import a folder.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ImportOptions {
@@ -254,7 +247,6 @@ pub struct ImportOptions {
 
 /// Which storage layer holds a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Layer {
@@ -297,7 +289,6 @@ pub(crate) struct CachedFile {
 
 /// A named group of projects.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Workspace {
     /// Catalog id.
@@ -335,7 +326,6 @@ pub(crate) fn file_type_of(rel: &str) -> String {
 
 /// One archive in the vault.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ArchiveInfo {
     /// Stable id (16 hex digits).

@@ -52,7 +52,6 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 /// One record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 // TypeScript has a `Record` of its own (the name a struct gets does not show in its JSON).
 #[serde(rename = "StoredRecord")]
@@ -73,7 +72,6 @@ pub struct Record {
 
 /// A page of records.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RecordPage {
     pub records: Vec<Record>,
@@ -83,7 +81,6 @@ pub struct RecordPage {
 
 /// A write of one record.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordPut {
@@ -109,7 +106,6 @@ pub struct RecordPut {
 
 /// A delete of one record.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordDelete {
@@ -129,7 +125,6 @@ pub struct RecordDelete {
 
 /// One operation of a batch.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum RecordOp {
@@ -139,7 +134,6 @@ pub enum RecordOp {
 
 /// What one operation of a batch did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RecordOpResult {
     pub collection: String,
@@ -178,7 +172,6 @@ fn field_paths() -> utoipa::openapi::Array {
 
 /// What a collection indexes and checks.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CollectionSettings {
@@ -194,7 +187,6 @@ pub struct CollectionSettings {
 
 /// A collection and how many records it holds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CollectionInfo {
     pub name: String,

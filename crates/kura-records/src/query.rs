@@ -23,7 +23,6 @@ pub const MAX_FILTERS: usize = 32;
 /// One condition on a field; the comparisons given all have to hold (`gte` and `lt` together make
 /// a range).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordFilter {
@@ -36,7 +35,6 @@ pub struct RecordFilter {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "specta", specta(type = Option<serde_json::Value>))]
     pub eq: Option<Value>,
     /// Greater than this number or string.
     #[serde(
@@ -44,7 +42,6 @@ pub struct RecordFilter {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "specta", specta(type = Option<serde_json::Value>))]
     pub gt: Option<Value>,
     /// Greater than or equal to this number or string.
     #[serde(
@@ -52,7 +49,6 @@ pub struct RecordFilter {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "specta", specta(type = Option<serde_json::Value>))]
     pub gte: Option<Value>,
     /// Less than this number or string.
     #[serde(
@@ -60,7 +56,6 @@ pub struct RecordFilter {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "specta", specta(type = Option<serde_json::Value>))]
     pub lt: Option<Value>,
     /// Less than or equal to this number or string.
     #[serde(
@@ -68,7 +63,6 @@ pub struct RecordFilter {
         deserialize_with = "present",
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "specta", specta(type = Option<serde_json::Value>))]
     pub lte: Option<Value>,
     /// A string that starts with this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,7 +79,6 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Option
 
 /// What to find in a collection.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RecordQuery {

@@ -71,7 +71,6 @@ impl Job<'_> {
 
 /// How long scheduled work is paused for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PauseLength {
@@ -85,7 +84,6 @@ pub enum PauseLength {
 
 /// A pause of scheduled work.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Pause {
     /// When the pause ends by itself (Unix seconds); `None` when it lasts until resumed.

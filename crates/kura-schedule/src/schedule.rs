@@ -18,7 +18,6 @@ pub struct ScheduleError(String);
 
 /// When a piece of work repeats.
 #[derive(Clone)]
-#[cfg_attr(feature = "specta", derive(specta::Type), specta(type = String))]
 pub struct Schedule {
     spec: Spec,
     cron: Cron,

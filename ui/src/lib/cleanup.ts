@@ -1,7 +1,7 @@
 // What each cleanup category does, in words that follow the current settings, and what a run
 // freed, per category.
 
-import type { CleanupCategory, CleanupReport, Config, Progress } from "./api/types";
+import type { ArchiveConfig, CleanupCategory, CleanupConfig, CleanupReport, Progress, RetentionConfig } from "./api/types";
 import { plural } from "./format";
 
 /** Every category, in the order a run does them (the engine's `CleanupCategory::ALL`). */
@@ -20,7 +20,10 @@ export function categoryLabel(category: CleanupCategory): string {
 }
 
 /** What the category will do with the settings in `config`; `off` when a setting turns it off. */
-export function categoryAbout(category: CleanupCategory, config: Config | null): { text: string; off: boolean } {
+export function categoryAbout(
+  category: CleanupCategory,
+  config: { cleanup?: Partial<CleanupConfig>; archive?: Partial<ArchiveConfig>; versions?: Partial<RetentionConfig> } | null,
+): { text: string; off: boolean } {
   switch (category) {
     case "trash": {
       const days = config?.cleanup?.trash_days;

@@ -20,7 +20,6 @@ use crate::vault::Vault;
 
 /// How to import an archive file.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct ImportArchiveOptions {

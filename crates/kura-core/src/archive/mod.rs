@@ -95,7 +95,6 @@ const BUNDLE_MISSING: &str = "the history bundle was not written";
 
 /// What checking an archive found.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ArchiveVerifyReport {
     /// The archive checked.
@@ -117,7 +116,6 @@ impl ArchiveVerifyReport {
 
 /// What extracting an archive wrote.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ExtractReport {
     /// The archive file.

@@ -8,7 +8,6 @@ use crate::error::Result;
 
 /// Projects by status.
 #[derive(Clone, Debug, Default, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct StatusCounts {
     /// In use.
@@ -21,7 +20,6 @@ pub struct StatusCounts {
 
 /// Usage of one workspace or project.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Usage {
     /// Workspace name, or project name.
@@ -45,7 +43,6 @@ pub struct Usage {
 
 /// Usage by file type.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct TypeUsage {
     /// Extension in lower case ("" for none).
@@ -58,7 +55,6 @@ pub struct TypeUsage {
 
 /// One of the largest files.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LargeFile {
     /// Project name.
@@ -73,7 +69,6 @@ pub struct LargeFile {
 
 /// One sample of total usage.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct UsageSample {
     /// Seconds since the epoch.

@@ -74,7 +74,6 @@ impl ScannedFile {
 
 /// A file that could not be taken in, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SkippedFile {
     /// Path relative to the project folder (lossy for names that are not UTF-8).
@@ -534,7 +533,6 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> R
 
 /// How a file in the folder compares with the latest version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FileState {
@@ -550,7 +548,6 @@ pub enum FileState {
 
 /// A file of a project, as listed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FileEntry {
     /// Path inside the project, `/`-separated.
@@ -582,7 +579,6 @@ impl CachedFile {
 
 /// What a preview holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PreviewKind {
@@ -598,7 +594,6 @@ pub enum PreviewKind {
 
 /// A file's content prepared for showing.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FilePreview {
     /// What it is.
@@ -615,7 +610,6 @@ pub struct FilePreview {
 
 /// What an upload copied.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct UploadReport {
     /// Files copied.

@@ -26,7 +26,6 @@ pub(crate) const BRANCH: &str = "refs/heads/main";
 /// What made a version: the door it came through, or the engine's own reason. The same words
 /// name it in commit trailers, JSON, the CLI's `--trigger` and the UI's labels.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Trigger {
@@ -112,7 +111,6 @@ impl std::str::FromStr for Trigger {
 
 /// Counts of files changed by a version, relative to its parent.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct ChangeCounts {
     /// Files that are new.
@@ -125,7 +123,6 @@ pub struct ChangeCounts {
 
 /// One version of a project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Version {
     /// The git commit id (40 hex digits).

@@ -23,7 +23,6 @@ use crate::vault::Vault;
 
 /// What repacking histories did.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RepackReport {
     /// Histories rewritten into one delta-compressed pack.

@@ -23,7 +23,6 @@ use crate::vault::VaultReader;
 
 /// What an export or restore wrote.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RestoreReport {
     /// The version whose files were written.
@@ -41,7 +40,6 @@ pub struct RestoreReport {
 /// What restoring a project to a version will do to its folder, worked out before it runs: the
 /// same choice of files [`Vault::restore_project`] makes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct RestorePlan {
     /// The version the folder will match.

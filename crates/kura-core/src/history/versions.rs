@@ -12,7 +12,6 @@ use crate::vault::VaultReader;
 
 /// How a file differs between two versions.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
@@ -26,7 +25,6 @@ pub enum Change {
 
 /// One changed file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct FileDiff {
     /// Path inside the project.
@@ -45,7 +43,6 @@ pub struct FileDiff {
 
 /// The difference between two versions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Diff {
     /// The older version's id.

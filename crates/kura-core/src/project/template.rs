@@ -14,7 +14,6 @@ use crate::vault::VaultReader;
 
 /// A template a project can start from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Template {
     /// Its name.

@@ -32,7 +32,6 @@ const LEFTOVER_AGE_SECS: u64 = 3600;
 
 /// What cleanup may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CleanupCategory {
@@ -86,7 +85,6 @@ impl std::str::FromStr for CleanupCategory {
 
 /// How to clean up.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct CleanupOptions {
@@ -98,7 +96,6 @@ pub struct CleanupOptions {
 
 /// One thing cleanup removed (or would remove).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CleanupItem {
     /// What it is, for people.
@@ -111,7 +108,6 @@ pub struct CleanupItem {
 
 /// One category of a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CleanupCategoryReport {
     /// Which category.
@@ -124,7 +120,6 @@ pub struct CleanupCategoryReport {
 
 /// What a cleanup run did.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct CleanupReport {
     /// The run's id in the history of runs.

@@ -20,7 +20,6 @@ use crate::vault::VaultReader;
 
 /// One problem found by `verify`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// Which part of the vault: "catalog", "history", "chunks" or "records".
@@ -37,7 +36,6 @@ pub struct Problem {
 
 /// What `verify` found.
 #[derive(Clone, Debug, Default, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct VerifyReport {
     /// Projects whose histories were read.
@@ -61,7 +59,6 @@ impl VerifyReport {
 
 /// What `gc` freed.
 #[derive(Clone, Debug, Default, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct GcReport {
     /// Chunks no version referenced any more.

@@ -20,7 +20,6 @@ use crate::vault::VaultReader;
 
 /// How close a usage is to its limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QuotaLevel {
@@ -52,7 +51,6 @@ impl QuotaLevel {
 
 /// One usage against one limit.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct QuotaUsage {
     /// The project's id, for a project's usage; `None` for the vault's.
@@ -88,7 +86,6 @@ impl QuotaUsage {
 
 /// Usage against the quotas: the vault's, and every active project's.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct QuotaStatus {
     /// The vault against `quota.total_quota`.
@@ -105,7 +102,6 @@ fn percent(u: &QuotaUsage) -> String {
 
 /// The free space of the disk that holds the vault, against the space Kura keeps free there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct DiskSpace {
     /// Bytes free for this user.

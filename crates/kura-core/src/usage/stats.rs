@@ -22,7 +22,6 @@ use crate::vault::VaultReader;
 
 /// Usage of one storage layer.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct LayerUsage {
     /// "files" (the project folders), "git" (histories), "chunks" (large files), "archives",
@@ -39,7 +38,6 @@ pub struct LayerUsage {
 
 /// The whole picture.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct Stats {
     /// The vault folder.

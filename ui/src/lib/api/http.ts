@@ -197,7 +197,7 @@ export class HttpTransport implements Transport {
     try {
       response = await fetch(`${this.base}${path}`, init);
     } catch {
-      return { status: 0, value: { code: "unavailable", message: `Kura's server at ${window.location.host} does not answer; is \`kura serve\` still running?` } };
+      return { status: 0, value: { code: "unavailable", message: `Kura's server at ${window.location.host} does not answer; is \`kura serve\` still running?`, subject: null } };
     }
     const text = await response.text();
     let value: unknown = null;

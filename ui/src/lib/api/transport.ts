@@ -50,8 +50,8 @@ export const SHELL_COMMANDS = [
   "answerStartAtLogin",
   "dismissTrayHint",
   "appLog",
-  "openLogFolder",
   "openProjectWith",
+  "openLogFolder",
   "openVaultFolder",
   "quit",
 ] as const satisfies readonly (keyof Commands)[];

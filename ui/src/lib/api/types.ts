@@ -1,5 +1,5 @@
 // The types that cross from the engine to the UI, as the shell's generated bindings define them
-// (`../bindings`, tauri-specta; field names are the engine's snake_case). Only what the bindings
+// (`../bindings`, written from the types' schemas; field names are the engine's snake_case). Only what the bindings
 // do not name is written here.
 
 export type {

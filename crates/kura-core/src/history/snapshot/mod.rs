@@ -48,7 +48,6 @@ use crate::vault::Vault;
 
 /// How to take a version.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 #[serde(default)]
 pub struct SnapshotOptions {
@@ -64,7 +63,6 @@ pub struct SnapshotOptions {
 
 /// What a snapshot did.
 #[derive(Clone, Debug, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
 pub struct SnapshotReport {
     /// The project's id.
