@@ -400,7 +400,7 @@ impl View {
                     ArrayItems::RefOrSchema(item) => self.ts(item),
                     ArrayItems::False => "never".to_string(),
                 };
-                let item = if item.contains(' ') {
+                let item = if is_union(&item) {
                     format!("({item})")
                 } else {
                     item
@@ -478,6 +478,20 @@ fn is_struct(o: &utoipa::openapi::schema::Object) -> bool {
         )
 }
 
+/// Whether `ty` is a union or an intersection outside any brackets (`A | null`, not `[A | B]`).
+fn is_union(ty: &str) -> bool {
+    let mut depth = 0i32;
+    for c in ty.chars() {
+        match c {
+            '[' | '{' | '(' | '<' => depth += 1,
+            ']' | '}' | ')' | '>' => depth -= 1,
+            '|' | '&' if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// `a | b | c`, each once.
 fn union(parts: impl Iterator<Item = String>) -> String {
     let mut seen: Vec<String> = Vec::new();
@@ -493,5 +507,98 @@ fn with_null(ty: String, types: &SchemaType) -> String {
     match types {
         SchemaType::Array(types) if types.contains(&Type::Null) => format!("{ty} | null"),
         _ => ty,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bindings;
+
+    /// A named type a command takes.
+    #[derive(utoipa::ToSchema)]
+    #[allow(dead_code)]
+    struct Asked {
+        /// Always sent.
+        name: String,
+        /// May be left out.
+        note: Option<String>,
+        #[serde(default)]
+        count: u32,
+        pairs: Vec<(String, Option<String>)>,
+    }
+
+    /// A named type a command answers.
+    #[derive(utoipa::ToSchema)]
+    #[allow(dead_code)]
+    struct Given {
+        /// Written as `null` when there is none.
+        head: Option<String>,
+        asked: Asked,
+        status: Status,
+    }
+
+    /// What state it is in.
+    #[derive(utoipa::ToSchema)]
+    #[allow(dead_code)]
+    #[serde(rename_all = "snake_case")]
+    enum Status {
+        /// Running.
+        Running,
+        /// Done.
+        Done,
+    }
+
+    /// A record, as TypeScript must not call it.
+    #[derive(utoipa::ToSchema)]
+    #[allow(dead_code)]
+    struct Record {
+        key: String,
+    }
+
+    /// The error commands fail with.
+    #[derive(utoipa::ToSchema)]
+    #[allow(dead_code)]
+    struct Failure {
+        message: String,
+    }
+
+    fn written() -> String {
+        let mut b = Bindings::new::<Failure>();
+        bind_command!(b,
+            /// Looks something up.
+            look_up(asked: Asked, new_name: Option<String>) -> Given, false);
+        bind_command!(b, keep(record: Record) -> Vec<Record>, true);
+        bind_command!(b, forget() -> (), false);
+        b.typescript("// test")
+    }
+
+    #[test]
+    fn commands_take_their_arguments_in_order_and_answer_their_type() {
+        let ts = written();
+        assert!(ts.contains("\t/** Looks something up. */\n\tlookUp: (asked: Asked, newName: string | null) => typedError<Given, Failure>(__TAURI_INVOKE(\"look_up\", { asked, newName })),"), "{ts}");
+        assert!(ts.contains("\tkeep: (record: StoredRecord, jobId: string, onProgress: Channel<Progress>) => typedError<StoredRecord[], Failure>(__TAURI_INVOKE(\"keep\", { record, jobId, onProgress })),"), "{ts}");
+        assert!(
+            ts.contains("\tforget: () => typedError<null, Failure>(__TAURI_INVOKE(\"forget\")),"),
+            "{ts}"
+        );
+    }
+
+    #[test]
+    fn what_the_window_sends_may_leave_out_what_it_receives_always_has() {
+        let ts = written();
+        // Sent (an argument names it): an `Option` or a default may be left out.
+        assert!(ts.contains("export type Asked = {\n\t/** Always sent. */\n\tname: string,\n\t/** May be left out. */\n\tnote?: string | null,\n\tcount?: number,\n\tpairs: [string, string | null][],\n};"), "{ts}");
+        // Only received: the service writes every field, `None` as null.
+        assert!(ts.contains("\t/** Written as `null` when there is none. */\n\thead: string | null,\n\tasked: Asked,\n\tstatus: Status,\n};"), "{ts}");
+        // A unit enum's schema is its values (utoipa keeps no words per value).
+        assert!(
+            ts.contains(
+                "/** What state it is in. */\nexport type Status =\n\t| \"running\"\n\t| \"done\";"
+            ),
+            "{ts}"
+        );
+        assert!(ts.contains("export type StoredRecord = {"), "{ts}");
+        assert!(!ts.contains("export type Record "), "{ts}");
+        assert!(ts.contains("export type Failure = {"), "{ts}");
     }
 }

@@ -1111,7 +1111,7 @@ export type ProjectFilter = {
 	 * Metadata conditions, each `[key, value]`: the key equal to the value, or only present
 	 * when the value is null.
 	 */
-	metadata?: ([string, string | null])[],
+	metadata?: [string, string | null][],
 	/** Order: name (default), size (largest first), updated or created (newest first). */
 	sort?: ProjectSort,
 	/** At most this many projects. */
