@@ -3,32 +3,19 @@
 // treemap's projects; reduced motion; the search box's clear button beside its shortcut hint.
 
 import { mkdirSync } from "node:fs";
-import type { Browser, BrowserContextOptions, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { BrowserContextOptions, Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { seriousViolations } from "./axe";
-import { finish, launch, openApp, pageErrors, startKura, type Kura } from "./harness";
+import { pageErrors, session } from "./harness";
 import { emptyVault, seededVault, type Vault } from "./vault";
 
 /** Screenshots for a person to look at (not compared). */
 const SHOTS = process.env.KURA_A11Y_SHOTS ?? "/tmp/kura-a11y-shots";
 
-let browser: Browser;
-let kura: Kura | undefined;
-let page: Page | undefined;
+const t = session();
 
-beforeAll(async () => {
-  browser = await launch();
+beforeAll(() => {
   mkdirSync(SHOTS, { recursive: true });
-});
-
-afterEach(async () => {
-  await finish(kura, page);
-  kura = undefined;
-  page = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
 });
 
 /** Waits until the view says no more that it is reading something, then a moment for layout. */
@@ -53,7 +40,7 @@ type Check = (where: string, shot?: boolean) => Promise<void>;
  * `more` visits what only a vault with data has. */
 async function auditViews(vault: Vault, label: string, theme: Theme, project: () => string, more?: (p: Page, check: Check) => Promise<void>): Promise<string[]> {
   const options: BrowserContextOptions = { colorScheme: theme };
-  const p = (page = await openApp(browser, kura!, "#/dashboard", options));
+  const p = await t.open(vault, "#/dashboard", { options });
   const found: string[] = [];
   const check: Check = async (where, shot = false) => {
     found.push(...(await seriousViolations(p, `${label}/${theme} ${where}`)));
@@ -93,7 +80,7 @@ async function auditViews(vault: Vault, label: string, theme: Theme, project: ()
   await more?.(p, check);
   expect(pageErrors(p)).toEqual([]);
   await p.context().close();
-  page = undefined;
+  t.page = undefined;
   return found;
 }
 
@@ -101,7 +88,6 @@ describe("axe-core finds no serious or critical violation", () => {
   for (const theme of ["light", "dark"] as const) {
     it(`on any view of an empty vault, ${theme}`, async () => {
       const vault = emptyVault();
-      kura = await startKura(vault);
       // After the main views, one empty project: its page with no files and no versions.
       const found = await auditViews(vault, "empty", theme, () => {
         vault.run("project", "create", "empty-one");
@@ -112,7 +98,6 @@ describe("axe-core finds no serious or critical violation", () => {
 
     it(`on any view of a vault with data, ${theme}`, async () => {
       const vault = seededVault();
-      kura = await startKura(vault);
       const found = await auditViews(vault, "seeded", theme, () => "kura-site", async (p, check) => {
         const dialog = p.getByRole("dialog");
         const closeDialog = async () => {
@@ -173,8 +158,7 @@ async function focused(p: Page) {
 describe("keyboard", () => {
   it("reaches a project in the treemap with Tab, shows its numbers and opens it with Enter", async () => {
     const vault = seededVault();
-    kura = await startKura(vault);
-    const p = (page = await openApp(browser, kura, "#/dashboard"));
+    const p = await t.open(vault, "#/dashboard");
     await settle(p);
     await p.locator('[data-project="billing-api"]').waitFor();
     let reached = false;
@@ -196,8 +180,7 @@ describe("keyboard", () => {
 
   it("shows where the focus is on every Tab stop of the views and a dialog", async () => {
     const vault = seededVault();
-    kura = await startKura(vault);
-    const p = (page = await openApp(browser, kura, "#/projects"));
+    const p = await t.open(vault, "#/projects");
     const id = vault.json<{ id: string }>("project", "show", "kura-site").id;
     const unseen: string[] = [];
     const tabThrough = async (where: string, least: number) => {
@@ -230,8 +213,7 @@ describe("reduced motion", () => {
     const vault = seededVault();
     // A quota draws the dashboard's quota gauge, whose bar grows with a transition.
     vault.run("config", "set", "quota.total_quota", "1 GiB");
-    kura = await startKura(vault);
-    const p = (page = await openApp(browser, kura, "#/dashboard"));
+    const p = await t.open(vault, "#/dashboard");
     const fill = p.getByTestId("quota-gauge").locator(".fill").first();
     await fill.waitFor();
     const duration = async (reducedMotion: "reduce" | "no-preference") => {
@@ -259,8 +241,7 @@ describe("reduced motion", () => {
 describe("command bar", () => {
   it("keeps its clear button clear of the Ctrl K hint, and clears", async () => {
     const vault = seededVault();
-    kura = await startKura(vault);
-    const p = (page = await openApp(browser, kura, "#/dashboard"));
+    const p = await t.open(vault, "#/dashboard");
     await p.keyboard.press("Control+k");
     await p.keyboard.type("billing-api and some more words to fill the box");
     const clear = p.getByTestId("command-clear");

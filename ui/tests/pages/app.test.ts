@@ -3,39 +3,25 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Project, Stats, Version } from "../../src/lib/api/types";
 import { formatBytes } from "../../src/lib/format";
-import { finish, launch, openApp, pageErrors, RESULTS, startKura, type Kura } from "./harness";
+import { pageErrors, RESULTS, session, startKura } from "./harness";
 import { emptyVault, seededVault, writeFiles, type Vault } from "./vault";
 
-let browser: Browser;
-let kura: Kura | undefined;
-let page: Page | undefined;
 const timings: Record<string, number> = {};
 
-beforeAll(async () => {
-  browser = await launch();
-});
+const t = session();
 
-afterEach(async () => {
-  await finish(kura, page);
-  kura = undefined;
-  page = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
+afterAll(() => {
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(join(RESULTS, "timings.json"), JSON.stringify({ recorded_at: new Date().toISOString(), ...timings }, null, 2) + "\n");
 });
 
 async function open(hash: string, vault: Vault = seededVault()): Promise<Page> {
   mkdirSync(RESULTS, { recursive: true });
-  kura = await startKura(vault);
-  page = await openApp(browser, kura, hash);
-  return page;
+  return t.open(vault, hash);
 }
 
 function expectNoErrors(p: Page) {
@@ -83,7 +69,7 @@ const MANY = 200;
 describe("dashboard", () => {
   it("shows the vault's numbers, as the engine counts them", async () => {
     const p = await open("#/dashboard");
-    const stats = kura!.vault.json<Stats>("stats");
+    const stats = t.kura!.vault.json<Stats>("stats");
     const projects = p.getByTestId("card-projects");
     const total = stats.projects.active + stats.projects.archived + stats.projects.deleted;
     await expect.poll(() => projects.textContent()).toContain(String(total));
@@ -105,7 +91,7 @@ describe("dashboard", () => {
     await createProjects(p, MANY);
     const started = Date.now();
     await p.evaluate(() => (window.location.hash = "#/"));
-    const total = kura!.vault.json<Stats>("stats").projects;
+    const total = t.kura!.vault.json<Stats>("stats").projects;
     await expect.poll(() => p.getByTestId("card-projects").textContent()).toContain(String(total.active + total.archived + total.deleted));
     await p.locator("[data-project]").first().waitFor();
     timings[`dashboard_${MANY}_render_ms`] = Date.now() - started;
@@ -133,7 +119,7 @@ describe("projects", () => {
     // The file list arrives after the header.
     await expect.poll(() => p.locator("[data-file='Cargo.toml']").count()).toBe(1);
     expect(await p.locator(".project-header").textContent()).toContain("#notes");
-    const created = kura!.vault.json<Project>("project", "show", "notes-app");
+    const created = t.kura!.vault.json<Project>("project", "show", "notes-app");
     expect(created.tags.sort()).toEqual(["notes", "rust"]);
 
     await p.keyboard.press("Control+2");
@@ -143,7 +129,7 @@ describe("projects", () => {
 
   it("imports a folder whose path is typed in the browser's path dialog", async () => {
     const p = await open("#/projects");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     const folder = join(vault.root, "code", "weather-app");
     writeFiles(folder, { "package.json": '{ "name": "weather-app", "dependencies": { "svelte": "5" } }\n', "src/app.ts": "export const city = 'Oslo';\n" });
     await p.getByRole("button", { name: "Import folder…" }).click();
@@ -184,8 +170,8 @@ describe("projects", () => {
   it("follows changes made elsewhere (another client of the API) through the event stream", async () => {
     const p = await open("#/projects");
     await p.waitForSelector('[data-project="kura-site"]');
-    const token = kura!.vault.run("serve", "token", "--scope", "write").trim();
-    const response = await fetch(`${kura!.url}/v1/projects`, {
+    const token = t.kura!.vault.run("serve", "token", "--scope", "write").trim();
+    const response = await fetch(`${t.kura!.url}/v1/projects`, {
       method: "POST",
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
       body: JSON.stringify({ name: "from-an-agent", workspace: null, template: null, kind: "generation", description: "", tags: [] }),
@@ -194,7 +180,7 @@ describe("projects", () => {
     // No reload: the page hears `vault.changed` and lists it.
     await p.waitForSelector('[data-project="from-an-agent"]');
     await p.keyboard.press("Control+1");
-    const total = kura!.vault.json<Stats>("stats").projects;
+    const total = t.kura!.vault.json<Stats>("stats").projects;
     await expect.poll(() => p.getByTestId("card-projects").textContent()).toContain(`${total.active} active`);
     expectNoErrors(p);
   });
@@ -206,7 +192,7 @@ describe("projects", () => {
     await p.evaluate(() => (window.location.hash = "#/projects"));
     await p.waitForSelector('[data-project="project-00001"]');
     timings[`projects_${MANY}_first_render_ms`] = Date.now() - started;
-    const expected = kura!.vault.json<Project[]>("project", "list").length;
+    const expected = t.kura!.vault.json<Project[]>("project", "list").length;
     const list = p.getByRole("list", { name: "Projects" });
     expect(await list.getAttribute("data-count")).toBe(String(expected));
     const rendered = await p.locator(".project-row").count();
@@ -252,7 +238,7 @@ describe("project", () => {
     // and the upload's notice before it already says "... keep them as a version".
     await p.locator(".notice", { hasText: /Version \w+ of journal/ }).waitFor();
 
-    const history = kura!.vault.json<Version[]>("history", "journal");
+    const history = t.kura!.vault.json<Version[]>("history", "journal");
     expect(history[0].message).toBe("Add notes");
     await p.getByRole("tab", { name: /History/ }).click();
     const versions = p.locator("[data-version]");
@@ -282,7 +268,7 @@ describe("project", () => {
     await p.waitForSelector(".notice:has-text('Added 2 files')");
     await p.locator("[data-file='src/util.ts']").waitFor();
     expect(await p.locator("[data-file='src/util.ts']").textContent()).toContain("new");
-    const files = kura!.vault.run("files", "kura-site");
+    const files = t.kura!.vault.run("files", "kura-site");
     expect(files).toContain("src/util.ts");
     expect(files).toContain("src/logo.svg");
     await p.screenshot({ path: join(RESULTS, "project-upload.png") });
@@ -291,7 +277,7 @@ describe("project", () => {
 
   it("restores a file through the confirmation, keeping unsaved changes in a version first", async () => {
     const p = await open("#/projects");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     await p.click("text=kura-site");
     await p.click("[data-folder=src] button");
     await p.click("[data-file='src/main.ts'] button");
@@ -324,7 +310,7 @@ describe("project", () => {
   });
   it("restores a project to its first version after saying which files it writes and removes", async () => {
     const p = await open("#/projects");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     await p.click("text=kura-site");
     await p.getByRole("tab", { name: /History/ }).click();
     const history = vault.json<Version[]>("history", "kura-site");
@@ -360,16 +346,16 @@ describe("project", () => {
 
 describe("signing in", () => {
   it("signs a browser in with a pasted token, after saying a wrong one is not valid", async () => {
-    kura = await startKura(emptyVault());
-    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
-    page = await context.newPage();
-    await page.goto(`${kura.url}/#/dashboard`);
-    const form = page.getByRole("form", { name: "Sign in to Kura" });
+    t.kura = await startKura(emptyVault());
+    const context = await t.browser.newContext({ viewport: { width: 1360, height: 860 } });
+    t.page = await context.newPage();
+    await t.page.goto(`${t.kura.url}/#/dashboard`);
+    const form = t.page.getByRole("form", { name: "Sign in to Kura" });
     await form.waitFor();
     expect(await form.textContent()).toContain("not signed in");
     expect(await form.textContent()).toContain("kura serve link");
     mkdirSync(RESULTS, { recursive: true });
-    await page.screenshot({ path: join(RESULTS, "signed-out.png") });
+    await t.page.screenshot({ path: join(RESULTS, "signed-out.png") });
 
     const field = form.getByLabel("Token");
     expect(await field.getAttribute("type")).toBe("password");
@@ -378,31 +364,31 @@ describe("signing in", () => {
     await form.getByRole("alert").waitFor();
     expect(await form.getByRole("alert").textContent()).toContain("not valid for this server");
     expect(await field.getAttribute("aria-invalid")).toBe("true");
-    expect(await page.locator("nav.sidebar").count()).toBe(0);
+    expect(await t.page.locator("nav.sidebar").count()).toBe(0);
 
     // The token `kura serve token` prints, pasted with the blanks a terminal copies along.
-    const { token } = kura.vault.json<{ token: string }>("serve", "token");
+    const { token } = t.kura.vault.json<{ token: string }>("serve", "token");
     await field.fill(`  ${token} `);
     await form.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForSelector("nav.sidebar");
-    await page.getByTestId("card-projects").waitFor();
+    await t.page.waitForSelector("nav.sidebar");
+    await t.page.getByTestId("card-projects").waitFor();
     expect(await form.count()).toBe(0);
     // The session is a cookie: the page loads signed in from now on.
-    await page.reload();
-    await page.getByTestId("card-projects").waitFor();
+    await t.page.reload();
+    await t.page.getByTestId("card-projects").waitFor();
     expect(await form.count()).toBe(0);
   });
 
   it("signs a browser in with the one-time link, once", async () => {
-    kura = await startKura(emptyVault());
-    const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
-    page = await context.newPage();
-    await page.goto(kura.signIn);
-    await page.waitForSelector("nav.sidebar");
-    await page.getByTestId("card-projects").waitFor();
+    t.kura = await startKura(emptyVault());
+    const context = await t.browser.newContext({ viewport: { width: 1360, height: 860 } });
+    t.page = await context.newPage();
+    await t.page.goto(t.kura.signIn);
+    await t.page.waitForSelector("nav.sidebar");
+    await t.page.getByTestId("card-projects").waitFor();
     // The link is spent: another browser cannot use it.
-    const other = await (await browser.newContext()).newPage();
-    const response = await other.goto(kura.signIn);
+    const other = await (await t.browser.newContext()).newPage();
+    const response = await other.goto(t.kura.signIn);
     expect(response?.status()).toBeGreaterThanOrEqual(400);
     await other.context().close();
   });
@@ -424,7 +410,7 @@ describe("settings", () => {
     await setting.getByText("Saved").waitFor();
     expect(await setting.getByRole("alert").count()).toBe(0);
     expect(await field.inputValue()).toBe("9");
-    expect(kura!.vault.json<{ storage: { compression_level: number } }>("config", "show").storage.compression_level).toBe(9);
+    expect(t.kura!.vault.json<{ storage: { compression_level: number } }>("config", "show").storage.compression_level).toBe(9);
     expectNoErrors(p);
   });
 

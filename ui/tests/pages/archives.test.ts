@@ -4,36 +4,18 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import type { ArchiveInfo, CleanupReport, Project, QuotaStatus } from "../../src/lib/api/types";
 import { formatRatio } from "../../src/lib/archives";
 import { formatBytes } from "../../src/lib/format";
-import { finish, launch, openApp, pageErrors, startKura, type Kura } from "./harness";
+import { pageErrors, session } from "./harness";
 import { emptyVault, seededVault, writeFiles, type Vault } from "./vault";
 
-let browser: Browser;
-let kura: Kura | undefined;
-let page: Page | undefined;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await finish(kura, page);
-  kura = undefined;
-  page = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const t = session();
 
 async function open(hash: string, vault: Vault = seededVault()): Promise<Page> {
-  kura = await startKura(vault);
-  page = await openApp(browser, kura, hash);
-  return page;
+  return t.open(vault, hash);
 }
 
 function expectNoErrors(p: Page) {
@@ -81,7 +63,7 @@ with tarfile.open(sys.argv[1], "w:gz") as tar:
 describe("archiving from a project's page", () => {
   it("archives a project, lists it with its ratio, and unarchives it", async () => {
     const p = await open("#/projects");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     await p.click("text=kura-site");
     await p.waitForSelector("h1:text('kura-site')");
     await p.getByTestId("project-more").click();
@@ -161,7 +143,7 @@ describe("the cold tier", () => {
 describe("the archives view", () => {
   it("verifies an archive, and extracts it into a folder typed in the path dialog", async () => {
     const p = await open("#/archives");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     const info = vault.json<ArchiveInfo[]>("archives").find((a) => a.project_name === "ml-notebooks")!;
     const row = p.locator('[data-archive="ml-notebooks"]');
     await row.getByRole("button", { name: "Verify" }).click();
@@ -189,7 +171,7 @@ describe("the archives view", () => {
 
   it("imports archives, refusing an escaping one and a cut-off one by their code", async () => {
     const p = await open("#/archives");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     const downloads = join(vault.root, "Downloads");
     writeFiles(downloads, { ".keep": "" });
     tarGz(join(downloads, "suspicious.tar.gz"), { "ok.txt": "fine\n", "../../.bashrc": "echo owned\n" });
@@ -232,7 +214,7 @@ describe("the archives view", () => {
 describe("cleanup", () => {
   it("previews what would go, cleans up, and records both runs as the engine does", async () => {
     const p = await open("#/cleanup");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     // The default schedule, daily at 03:00.
     await expect.poll(() => p.getByTestId("cleanup-next-run").textContent()).toMatch(/Next run:\s+(today|tomorrow) at 03:00\s*$/);
     await p.getByTestId("cleanup-preview-button").click();
@@ -275,7 +257,7 @@ describe("cleanup", () => {
 describe("quotas", () => {
   it("warns on the dashboard once a total quota is set, and says when it is exceeded", async () => {
     const p = await open("#/dashboard");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     const panel = p.getByTestId("quota-panel");
     await expect.poll(() => panel.textContent()).toContain("No total quota set");
     expect(await panel.getByTestId("quota-gauge").count()).toBe(0);
@@ -306,7 +288,7 @@ describe("quotas", () => {
 
   it("shows a project against its size limit, or that there is none", async () => {
     const p = await open("#/projects");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     await p.click("text=billing-api");
     const quota = p.getByTestId("project-quota");
     await expect.poll(() => quota.textContent()).toContain("no limit set");
@@ -326,7 +308,7 @@ describe("quotas", () => {
 
   it("shows the engine's message at a setting given a bad value", async () => {
     const p = await open("#/settings", emptyVault());
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     await setSetting(p, "Total quota", "lots");
     const quota = p.locator('[data-setting="quota.total_quota"]');
     await expect.poll(() => quota.getByRole("alert").textContent()).toBe(vault.refusal("config", "set", "quota.total_quota", "lots"));

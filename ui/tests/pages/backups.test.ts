@@ -6,38 +6,23 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import type { Project, RunRecord } from "../../src/lib/api/types";
-import { finish, launch, openApp, pageErrors, RESULTS, startKura, type Kura } from "./harness";
+import { pageErrors, RESULTS, session, text } from "./harness";
 import { emptyVault, seededVault, type Vault } from "./vault";
 
-let browser: Browser;
-let kura: Kura | undefined;
-let page: Page | undefined;
 const mounts: string[] = [];
 
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await page?.context().close();
-  await kura?.stop();
+// What a test mounted is let go once its page and server are closed (the vault goes after).
+const t = session(async (s) => {
+  await s.page?.context().close();
+  await s.kura?.stop();
   for (const m of mounts.splice(0)) execFileSync("umount", ["-l", m]);
-  await finish(kura);
-  kura = undefined;
-  page = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
 });
 
 async function open(hash: string, vault: Vault = seededVault(), schedules = false): Promise<Page> {
-  kura = await startKura(vault, { schedules });
-  page = await openApp(browser, kura, hash);
-  return page;
+  return t.open(vault, hash, { schedules });
 }
 
 function expectNoErrors(p: Page) {
@@ -45,8 +30,6 @@ function expectNoErrors(p: Page) {
 }
 
 /** The text a person reads (white space as the browser shows it). */
-const text = async (l: Locator) => ((await l.textContent()) ?? "").replace(/\s+/g, " ").trim();
-
 const card = (p: Page, name: string) => p.locator(`[data-testid=target-card][data-target="${name}"]`);
 
 /** A tmpfs of `kib` KiB at `path` (needs root); false where mounting is not allowed. */
@@ -71,7 +54,7 @@ function files(dir: string): string[] {
 describe("backups", () => {
   it("adds a folder target and shows it tested, after saying a missing drive is missing; an unplugged one is unreachable", async () => {
     const p = await open("#/backups");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     await card(p, "usb-drive").waitFor();
     await p.getByTestId("add-target").click();
     const dialog = p.getByRole("dialog", { name: "Add a backup target" });
@@ -111,7 +94,7 @@ describe("backups", () => {
 
   it("backs up now, then shows the new run and the new last backup on the dashboard", async () => {
     const p = await open("#/backups");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     const usb = card(p, "usb-drive");
     await usb.waitFor();
     const rows = p.getByTestId("run-row");
@@ -183,7 +166,7 @@ describe("backups", () => {
     await expect.poll(() => text(usb.getByTestId("target-schedule"))).toBe("every Sunday at 04:00");
     // "MB" means 1000s: 1,500,000 bytes a second, shown in binary units.
     await expect.poll(() => text(usb.getByTestId("target-bandwidth"))).toBe("1.4 MiB/s");
-    const [kept] = kura!.vault.json<{ name: string; bandwidth_limit: number }[]>("backup", "target", "list");
+    const [kept] = t.kura!.vault.json<{ name: string; bandwidth_limit: number }[]>("backup", "target", "list");
     expect(kept.bandwidth_limit).toBe(1_500_000);
     expectNoErrors(p);
   });
@@ -222,7 +205,7 @@ describe("backups", () => {
 
   it("restores one project through the wizard, refusing a folder that holds files", async () => {
     const p = await open("#/backups");
-    const vault = kura!.vault;
+    const vault = t.kura!.vault;
     await card(p, "usb-drive").getByTestId("restore-target").click();
     const wizard = p.getByTestId("restore-wizard");
     const next = p.getByTestId("restore-next");

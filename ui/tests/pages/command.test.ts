@@ -5,36 +5,16 @@
 
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { finish, launch, openApp, pageErrors, RESULTS, startKura, type Kura } from "./harness";
+import { describe, expect, it } from "vitest";
+import { pageErrors, RESULTS, session, text } from "./harness";
 import { seededVault } from "./vault";
 
-let browser: Browser;
-let kura: Kura | undefined;
-let page: Page | undefined;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await finish(kura, page);
-  kura = undefined;
-  page = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-const text = async (l: Locator) => ((await l.textContent()) ?? "").replace(/\s+/g, " ").trim();
+const t = session();
 
 describe("command bar", () => {
   it("completes, previews and runs commands typed in the search box", async () => {
     const vault = seededVault();
-    kura = await startKura(vault);
-    const p = (page = await openApp(browser, kura, "#/dashboard"));
+    const p = await t.open(vault, "#/dashboard");
     const input = p.getByTestId("command-input");
     const bar = p.getByTestId("command-bar");
     const completions = () => bar.getByTestId("command-completion").allTextContents();
@@ -104,8 +84,7 @@ describe("command bar", () => {
 
   it("asks before archiving, as the button does, and a search is still a search", async () => {
     const vault = seededVault();
-    kura = await startKura(vault);
-    const p = (page = await openApp(browser, kura, "#/dashboard"));
+    const p = await t.open(vault, "#/dashboard");
     const input = p.getByTestId("command-input");
     await p.keyboard.press("Control+k");
     await p.keyboard.type("archive billing-api");

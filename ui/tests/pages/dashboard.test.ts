@@ -5,37 +5,20 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Locator, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import type { Stats } from "../../src/lib/api/types";
 import { formatBytes } from "../../src/lib/format";
-import { finish, launch, openApp, pageErrors, RESULTS, startKura, type Kura } from "./harness";
+import { pageErrors, RESULTS, session } from "./harness";
 import { emptyVault, noise, writeFiles, type Vault } from "./vault";
 
-let browser: Browser;
-let kura: Kura | undefined;
-let page: Page | undefined;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await finish(kura, page);
-  kura = undefined;
-  page = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const t = session();
 
 async function open(vault: Vault): Promise<Page> {
   mkdirSync(RESULTS, { recursive: true });
-  kura = await startKura(vault);
-  page = await openApp(browser, kura, "#/dashboard");
-  await page.getByTestId("on-disk").waitFor();
-  return page;
+  const p = await t.open(vault, "#/dashboard");
+  await p.getByTestId("on-disk").waitFor();
+  return p;
 }
 
 /** The whole dashboard (the view scrolls inside the window, so the window is made tall enough). */

@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Locator, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { KURA, type Vault } from "./vault";
 
 /** The built UI the server sends: ui/dist, or `$KURA_UI_DIST` (a folder ending in "/"). */
@@ -111,6 +112,9 @@ function ignorable(text: string): boolean {
   return /Failed to load resource: the server responded with a status of (4\d\d|503|507)/.test(text);
 }
 
+/** What `l` shows, its spaces collapsed. */
+export const text = async (l: Locator) => ((await l.textContent()) ?? "").replace(/\s+/g, " ").trim();
+
 export function pageErrors(page: Page): string[] {
   return (page as Page & { errors?: string[] }).errors ?? [];
 }
@@ -120,4 +124,44 @@ export async function finish(kura: Kura | undefined, page?: Page) {
   await page?.context().close();
   await kura?.stop();
   if (kura) rmSync(kura.vault.root, { recursive: true, force: true });
+}
+
+/** A test file's browser, and the server and page of the test that runs. */
+export type Session = {
+  browser: Browser;
+  kura: Kura | undefined;
+  page: Page | undefined;
+  /** Starts `kura serve` on `vault` (with its schedules when `schedules`) and opens the app at `hash`. */
+  open(vault: Vault, hash?: string, settings?: { schedules?: boolean; options?: BrowserContextOptions }): Promise<Page>;
+};
+
+/**
+ * The page tests' lifecycle, for one test file: a browser for the file; for each test, the server
+ * and page it opens (`open`, or set on the session), closed after it and its vault removed.
+ * `beforeFinish` runs after each test first (to undo what a test did outside the vault).
+ */
+export function session(beforeFinish?: (s: Session) => Promise<void> | void): Session {
+  const s: Session = {
+    browser: undefined as unknown as Browser,
+    kura: undefined,
+    page: undefined,
+    async open(vault, hash = "#/dashboard", { schedules = false, options = {} } = {}) {
+      s.kura = await startKura(vault, { schedules });
+      s.page = await openApp(s.browser, s.kura, hash, options);
+      return s.page;
+    },
+  };
+  beforeAll(async () => {
+    s.browser = await launch();
+  });
+  afterEach(async () => {
+    await beforeFinish?.(s);
+    await finish(s.kura, s.page);
+    s.kura = undefined;
+    s.page = undefined;
+  });
+  afterAll(async () => {
+    await s.browser?.close();
+  });
+  return s;
 }

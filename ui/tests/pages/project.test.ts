@@ -3,36 +3,19 @@
 // hold what their heading says, and versions that say who and what made them.
 
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { finish, launch, openApp, pageErrors, RESULTS, startKura, type Kura } from "./harness";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { pageErrors, RESULTS, session } from "./harness";
 import { seededVault } from "./vault";
 
-let browser: Browser;
-let kura: Kura | undefined;
-let page: Page | undefined;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await finish(kura, page);
-  kura = undefined;
-  page = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
+const t = session();
 
 async function openSite(tab: "files" | "history" = "files"): Promise<Page> {
   const vault = seededVault();
   const id = vault.json<{ id: string }>("project", "show", "kura-site").id;
-  kura = await startKura(vault);
-  page = await openApp(browser, kura, `#/project/${id}/${tab}`);
-  await page.waitForSelector("h1:text('kura-site')");
-  return page;
+  const p = await t.open(vault, `#/project/${id}/${tab}`);
+  await p.waitForSelector("h1:text('kura-site')");
+  return p;
 }
 
 const focused = (p: Page) => p.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
@@ -85,7 +68,7 @@ describe("a project's page", () => {
 
   it("renames, moves and edits a project through the engine, each change kept", async () => {
     const p = await openSite();
-    const id = kura!.vault.json<{ id: string }>("project", "show", "kura-site").id;
+    const id = t.kura!.vault.json<{ id: string }>("project", "show", "kura-site").id;
     const more = p.getByTestId("project-more");
     const choose = async (item: string) => {
       await more.click();
@@ -110,7 +93,7 @@ describe("a project's page", () => {
     await dialog.waitFor({ state: "detached" });
 
     // What the engine holds now, asked through the CLI.
-    const shown = kura!.vault.json<{ id: string; name: string; workspace: string; description: string; kind: string; tags: string[] }>(
+    const shown = t.kura!.vault.json<{ id: string; name: string; workspace: string; description: string; kind: string; tags: string[] }>(
       "project",
       "show",
       id,

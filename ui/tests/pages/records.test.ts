@@ -4,31 +4,13 @@
 
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import type { StoredRecord } from "../../src/lib/api/types";
-import { finish, launch, openApp, pageErrors, RESULTS, startKura, type Kura } from "./harness";
+import { pageErrors, RESULTS, session, text } from "./harness";
 import { emptyVault, type Vault } from "./vault";
 
-let browser: Browser;
-let kura: Kura | undefined;
-let page: Page | undefined;
-
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await finish(kura, page);
-  kura = undefined;
-  page = undefined;
-});
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-const text = async (l: Locator) => ((await l.textContent()) ?? "").replace(/\s+/g, " ").trim();
+const t = session();
 
 /** A vault with one project whose records an agent has been keeping. */
 function vaultWithRecords(): { vault: Vault; id: string } {
@@ -43,9 +25,7 @@ function vaultWithRecords(): { vault: Vault; id: string } {
 }
 
 async function open(vault: Vault, hash: string): Promise<Page> {
-  kura = await startKura(vault);
-  page = await openApp(browser, kura, hash);
-  return page;
+  return t.open(vault, hash);
 }
 
 const rows = (p: Page) => p.getByTestId("record-row");
@@ -143,7 +123,7 @@ describe("records", () => {
     await expect.poll(() => keys(p)).toEqual(["docs", "login", "search"]);
     // An agent with a write token, through the real HTTP API.
     const token = vault.json<{ token: string }>("serve", "token", "--scope", "write").token;
-    const response = await fetch(`${kura!.url}/v1/projects/${id}/records/tasks/deploy`, {
+    const response = await fetch(`${t.kura!.url}/v1/projects/${id}/records/tasks/deploy`, {
       method: "PUT",
       headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
       body: JSON.stringify({ title: "Deploy", status: "open" }),

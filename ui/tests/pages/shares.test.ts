@@ -8,36 +8,19 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
-import type { Browser, Locator, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { finish, launch, openApp, pageErrors, RESULTS, startKura, type Kura } from "./harness";
+import { describe, expect, it } from "vitest";
+import { pageErrors, RESULTS, session, text } from "./harness";
 import { emptyVault, seededVault, type Vault } from "./vault";
 
-let browser: Browser;
-let kura: Kura | undefined;
-let page: Page | undefined;
 let s3: ChildProcess | undefined;
 
 const ACCESS = "AKPAGESHARE";
 const SECRET = "page-share-secret-key";
 
-beforeAll(async () => {
-  browser = await launch();
-});
-
-afterEach(async () => {
-  await finish(kura, page);
+const t = session(() => {
   s3?.kill();
   s3 = undefined;
-  kura = undefined;
-  page = undefined;
 });
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-const text = async (l: Locator) => ((await l.textContent()) ?? "").replace(/\s+/g, " ").trim();
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -79,8 +62,7 @@ describe("shares", () => {
     const endpoint = await startS3(vault);
     vault.run("backup", "target", "add", "bucket", "--s3", "--endpoint", endpoint, "--bucket", "shared", "--prefix", "kura", "--encrypt");
     const project = vault.json<{ id: string; name: string }[]>("project", "list")[0];
-    kura = await startKura(vault);
-    const p = (page = await openApp(browser, kura, `#/project/${project.id}`));
+    const p = await t.open(vault, `#/project/${project.id}`);
     await p.getByTestId("project-more").click();
     await p.getByTestId("share-project").click();
     const dialog = p.getByRole("dialog", { name: `Share ${project.name}` });
@@ -116,8 +98,7 @@ describe("shares", () => {
   it("tells a vault without an S3 target that a link needs one", async () => {
     const vault = emptyVault();
     const id = vault.json<{ id: string }>("project", "create", "site").id;
-    kura = await startKura(vault);
-    const p = (page = await openApp(browser, kura, `#/project/${id}`));
+    const p = await t.open(vault, `#/project/${id}`);
     await p.getByTestId("project-more").click();
     await p.getByTestId("share-project").click();
     const dialog = p.getByRole("dialog", { name: "Share site" });
