@@ -2,7 +2,7 @@
 
 use kura_core::{ErrorKind, NewProject, ProjectEdit, ProjectFilter, ProjectSort, ProjectStatus};
 
-use crate::Fixture;
+use crate::{moved, renamed, Fixture};
 
 #[test]
 fn filters_find_projects_by_language_framework_tag_size_text_and_metadata() {
@@ -281,14 +281,7 @@ fn lists_see_changes_made_by_another_process_at_once() {
     other.trash_project("api").unwrap();
     assert_eq!(names(), vec!["site:live"]);
     // And this handle's own writes show in its next list too.
-    v.change_project(
-        "site",
-        &ProjectEdit {
-            name: Some("www".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    v.change_project("site", &renamed("www")).unwrap();
     assert_eq!(names(), vec!["www:live"]);
 }
 
@@ -323,14 +316,7 @@ fn project_lists_follow_changes_made_by_another_handle() {
         ["default/alpha", "default/charlie", "default/delta"]
     );
 
-    b.change_project(
-        "delta",
-        &ProjectEdit {
-            name: Some("Bravo".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    b.change_project("delta", &renamed("Bravo")).unwrap();
     b.tag_project("alpha", &["urgent".into()], &[]).unwrap();
     b.set_metadata("charlie", &[("owner".into(), Some("ana".into()))])
         .unwrap();
@@ -356,14 +342,7 @@ fn project_lists_follow_changes_made_by_another_handle() {
 
     // A workspace rename reaches every project in it; a move, a removed tag and metadata too.
     b.create_workspace("side").unwrap();
-    b.change_project(
-        "charlie",
-        &ProjectEdit {
-            workspace: Some("side".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    b.change_project("charlie", &moved("side")).unwrap();
     b.rename_workspace("default", "main").unwrap();
     b.tag_project("alpha", &[], &["urgent".into()]).unwrap();
     b.set_metadata("charlie", &[("owner".into(), None)])
@@ -399,14 +378,7 @@ fn project_lists_follow_changes_made_by_another_handle() {
     assert_eq!(names(a), ["main/alpha", "side/charlie"]);
 
     // Its own changes too, and a list that did not change is the same list.
-    a.change_project(
-        "alpha",
-        &ProjectEdit {
-            name: Some("zulu".into()),
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    a.change_project("alpha", &renamed("zulu")).unwrap();
     assert_eq!(names(a), ["side/charlie", "main/zulu"]);
     let first = a.projects(&everywhere()).unwrap();
     let again = a.projects(&everywhere()).unwrap();

@@ -12,7 +12,7 @@ mod vault;
 
 use std::path::{Path, PathBuf};
 
-use kura_core::{ImportOptions, Job, Project, SnapshotOptions, Vault};
+use kura_core::{ImportOptions, Job, Project, ProjectEdit, SnapshotOptions, Vault};
 
 /// A temporary vault plus a scratch folder for source trees.
 pub struct Fixture {
@@ -74,6 +74,22 @@ impl Fixture {
 
 /// Sets a file's modification time an hour back, so that no snapshot counts it as "racily"
 /// recent (written within the scan's clock resolution) and reads it again.
+/// The edit that renames a project to `name`.
+pub fn renamed(name: &str) -> ProjectEdit {
+    ProjectEdit {
+        name: Some(name.into()),
+        ..Default::default()
+    }
+}
+
+/// The edit that moves a project to `workspace`.
+pub fn moved(workspace: &str) -> ProjectEdit {
+    ProjectEdit {
+        workspace: Some(workspace.into()),
+        ..Default::default()
+    }
+}
+
 pub fn backdate(path: &Path) {
     let t = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
     std::fs::File::options()

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use kura_core::{ErrorKind, Job, NewProject, ProjectEdit, SnapshotOptions, Vault};
+use kura_core::{ErrorKind, Job, NewProject, SnapshotOptions, Vault};
 
-use crate::Fixture;
+use crate::{renamed, Fixture};
 
 #[test]
 fn a_new_vault_has_the_default_workspace_and_layout() {
@@ -287,25 +287,9 @@ fn a_catalog_of_an_earlier_schema_is_migrated_without_losing_the_files_cache() {
     assert_eq!(tables, ["file_lists", "file_usage"]);
     // Projects that existed before the migration are listed, and changes to them show.
     assert_eq!(vault.projects(&Default::default()).unwrap()[0].name, "app");
-    vault
-        .change_project(
-            "app",
-            &ProjectEdit {
-                name: Some("web".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    vault.change_project("app", &renamed("web")).unwrap();
     let other = Vault::open(vault.root()).unwrap();
     assert_eq!(other.projects(&Default::default()).unwrap()[0].name, "web");
-    other
-        .change_project(
-            "web",
-            &ProjectEdit {
-                name: Some("site".into()),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+    other.change_project("web", &renamed("site")).unwrap();
     assert_eq!(vault.projects(&Default::default()).unwrap()[0].name, "site");
 }
