@@ -83,6 +83,7 @@ macro_rules! for_each_call {
             fn delete_workspace(name: String, move_to: Option<String>) -> () {
                 writes()
                     .announces(&[Vault(VaultChange::Workspaces)])
+                    .admin_only(SETUP)
                     .no_mcp(AGENT_SETUP)
                     .cli(&["workspace delete"]);
                 |api| api.delete_workspace(&name, move_to.as_deref())
@@ -322,6 +323,7 @@ macro_rules! for_each_call {
             fn set_config(key: String, value: String) -> kura_core::Config {
                 writes()
                     .announces(&[Vault(VaultChange::Settings)])
+                    .admin_only(SETUP)
                     .no_mcp(AGENT_SETUP)
                     .cli(&["config set"]);
                 |api| api.set_config(&key, &value)
@@ -335,6 +337,7 @@ macro_rules! for_each_call {
             fn collect_garbage() -> kura_core::GcReport {
                 writes()
                     .announces(&[Vault(VaultChange::Gc)])
+                    .admin_only(UPKEEP)
                     .no_mcp(AGENT_UPKEEP)
                     .cli(&["gc"]);
                 long "gc" |api, job| api.gc(job)
@@ -416,6 +419,7 @@ macro_rules! for_each_call {
             fn run_cleanup(options: kura_core::CleanupOptions) -> kura_core::CleanupReport {
                 destroys()
                     .announces(&[Vault(VaultChange::Cleanup)])
+                    .has_dry_run()
                     .no_mcp(AGENT_UPKEEP)
                     .cli(&["cleanup"]);
                 long "cleanup" |api, job| api.cleanup(&options, job)
@@ -445,6 +449,7 @@ macro_rules! for_each_call {
             ) -> kura_backup::TestReport {
                 writes()
                     .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
+                    .admin_only(SETUP)
                     .no_mcp(AGENT_SETUP)
                     .cli(&["backup target add"]);
                 |api| api.add_backup_target(&target, secrets, use_keyring)
@@ -455,6 +460,7 @@ macro_rules! for_each_call {
             ) -> kura_backup::Target {
                 writes()
                     .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
+                    .admin_only(SETUP)
                     .no_mcp(AGENT_SETUP)
                     .cli(&["backup schedule", "backup retention"]);
                 |api| api.update_backup_target(&target, changes)
@@ -462,6 +468,7 @@ macro_rules! for_each_call {
             fn remove_backup_target(target: String) -> () {
                 writes()
                     .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
+                    .admin_only(SETUP)
                     .no_mcp(AGENT_SETUP)
                     .cli(&["backup target remove"]);
                 |api| api.remove_backup_target(&target)
@@ -574,6 +581,7 @@ macro_rules! for_each_call {
             fn prune_backups(target: String, dry_run: bool) -> kura_backup::PruneReport {
                 destroys()
                     .announces(&[Vault(VaultChange::Backup)])
+                    .has_dry_run()
                     .no_mcp(AGENT_UPKEEP)
                     .cli(&["backup prune"]);
                 long "backup-prune" |api, job| api.prune_backups(&target, dry_run, job)
@@ -721,7 +729,7 @@ use std::sync::Arc;
 
 use crate::declare::Announcement::{BackupStatus, OperationFinished, Records, Share, Vault};
 use crate::declare::{
-    destroys, reads, writes, Declared, AGENT_OPS, AGENT_SETUP, AGENT_UPKEEP, PALETTE,
+    destroys, reads, writes, Declared, AGENT_OPS, AGENT_SETUP, AGENT_UPKEEP, PALETTE, SETUP, UPKEEP,
 };
 use crate::VaultChange;
 use crate::{Api, ApiResult};

@@ -13,7 +13,7 @@
 //! [`Effect`] declared here. What each change announces ([`Announces`]) is checked by running
 //! every one through the service, the one way a door can change the vault.
 
-pub use crate::declare::{Announcement, Announces, Declared, Door, Effect};
+pub use crate::declare::{Access, Announcement, Announces, Declared, Door, Effect};
 
 use crate::declare::{op, AGENT_OPS, BROWSER, HTTP_ONLY_OPS, HTTP_STREAM, SESSION};
 use crate::VaultChange;
@@ -164,6 +164,7 @@ const NOT_CALLS: &[Declared] = &[
         .no_mcp(BROWSER)
         .no_cli(BROWSER),
     op("create_sign_in_link", Writes)
+        .admin_only("a link signs a browser in with any scope, an admin's too")
         .quiet(SESSION)
         .no_desktop(BROWSER)
         .no_mcp(BROWSER)

@@ -102,6 +102,23 @@ pub struct Declared {
     /// What it announces when it changed something (an operation that reads announces
     /// nothing).
     pub announces: Announces,
+    /// Why it is for an admin though it destroys nothing (it sets up the vault or the server,
+    /// or does the vault's upkeep); `None` for the rest.
+    pub admin_only: Option<&'static str>,
+    /// It has a dry run, which only says what it would do: a request for one needs what a
+    /// change needs, not what destroying does (the door reads the request to tell).
+    pub dry_run: bool,
+}
+
+/// What a caller must be allowed to ask an operation (an HTTP token's scope).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Access {
+    /// Reading.
+    Read,
+    /// Changing, keeping what is replaced.
+    Write,
+    /// Destroying what nothing else holds, setting up the vault or the server, its upkeep.
+    Admin,
 }
 
 /// An operation no call declares, called `name`.
@@ -118,6 +135,8 @@ pub(crate) const fn op(name: &'static str, effect: Effect) -> Declared {
             Effect::Reads => Announces::Nothing("it changes nothing"),
             Effect::Writes | Effect::Destroys => Announces::Unsaid,
         },
+        admin_only: None,
+        dry_run: false,
     }
 }
 
@@ -186,6 +205,14 @@ impl Declared {
         self.announces = Announces::Nothing(why);
         self
     }
+    pub(crate) const fn admin_only(mut self, why: &'static str) -> Self {
+        self.admin_only = Some(why);
+        self
+    }
+    pub(crate) const fn has_dry_run(mut self) -> Self {
+        self.dry_run = true;
+        self
+    }
     pub(crate) const fn cli(mut self, names: &'static [&'static str]) -> Self {
         self.cli = Door::At(names);
         self
@@ -198,6 +225,26 @@ impl Declared {
     /// Whether `kura serve` has it.
     pub fn on_http(&self) -> bool {
         !matches!(self.http, Door::Not(_))
+    }
+
+    /// What a caller must be allowed to ask it: its effect, raised to `Admin` when it is
+    /// [`admin_only`](Self::admin_only).
+    pub fn access(&self) -> Access {
+        match (self.effect, self.admin_only) {
+            (Effect::Destroys, _) | (_, Some(_)) => Access::Admin,
+            (Effect::Writes, None) => Access::Write,
+            (Effect::Reads, None) => Access::Read,
+        }
+    }
+
+    /// What a caller must be allowed to ask for a dry run of it (its [`Self::access`] when it
+    /// has none).
+    pub fn dry_run_access(&self) -> Access {
+        if self.dry_run {
+            self.access().min(Access::Write)
+        } else {
+            self.access()
+        }
     }
 
     /// The HTTP `operationId`: the name in camel case.
@@ -237,4 +284,7 @@ pub(crate) const SESSION: &str =
     "a browser's session lives in `kura serve`'s memory, not in the vault";
 pub(crate) const BROWSER: &str =
     "a browser's session with `kura serve`; the window and the CLI need none";
+pub(crate) const SETUP: &str =
+    "it sets up the vault (settings, backup targets, workspaces), which is the admin's";
+pub(crate) const UPKEEP: &str = "the vault's upkeep is the admin's";
 pub(crate) const PALETTE: &str = "the UI's command palette; the CLI is a command line already";

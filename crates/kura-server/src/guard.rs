@@ -11,6 +11,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use kura_api::catalog::{Access, Declared};
+
 use crate::auth::{self, Scope};
 use crate::error::{HttpError, HttpErrorCode, HttpResult};
 use crate::AppState;
@@ -237,14 +239,8 @@ async fn admit_caller(state: &AppState, req: &mut Request) -> HttpResult<()> {
     match caller {
         Some(c) => {
             state.failures.succeeded(&client);
-            // Reading needs `read`; anything else at least `write` (handlers ask for more).
-            // Signing in is open to anyone, whatever session it replaces.
-            let need = if public || matches!(*req.method(), Method::GET | Method::HEAD) {
-                Scope::Read
-            } else {
-                Scope::Write
-            };
-            c.require(need)?;
+            // What the caller may ask is the route's to say, from its operation's declaration
+            // (`declared_access`); signing in is open to anyone, whatever session it replaces.
             req.extensions_mut().insert(c);
         }
         None if public => {}
@@ -327,4 +323,112 @@ fn identify(state: &AppState, headers: &HeaderMap, method: &Method) -> HttpResul
         }));
     }
     Ok(None)
+}
+
+/// What each route's operation needs of its caller, by method and documented path, from what
+/// the service declares the operation does ([`kura_api::catalog::Declared::access`]): reading
+/// needs `read`, changing `write`, and destroying what nothing else holds, setting up the vault
+/// or the server, or its upkeep `admin`. The MCP door hides and refuses its tools by the same
+/// declarations. A handler asks for more where the request says so (a path on the server's
+/// machine, a batch that deletes, a cleanup or prune that is not a dry run).
+pub(crate) struct RouteAccess(std::collections::HashMap<(Method, String), &'static Declared>);
+
+impl RouteAccess {
+    /// The operations of the routes `doc` documents.
+    pub(crate) fn of(doc: &utoipa::openapi::OpenApi) -> RouteAccess {
+        let mut map = std::collections::HashMap::new();
+        for (path, item) in &doc.paths.paths {
+            let methods = [
+                (Method::GET, &item.get),
+                (Method::PUT, &item.put),
+                (Method::POST, &item.post),
+                (Method::DELETE, &item.delete),
+                (Method::PATCH, &item.patch),
+            ];
+            for (method, op) in methods {
+                let declared = op
+                    .as_ref()
+                    .and_then(|op| op.operation_id.as_deref())
+                    .and_then(|id| {
+                        kura_api::catalog::OPERATIONS
+                            .iter()
+                            .find(|d| d.operation_id() == id)
+                    });
+                if let Some(d) = declared {
+                    map.insert((method, path.clone()), d);
+                }
+            }
+        }
+        RouteAccess(map)
+    }
+
+    /// The operation of `method` on the route documented (or routed, `{*path}`) as `route`.
+    fn declared(&self, method: &Method, route: &str) -> Option<&'static Declared> {
+        let method = if method == Method::HEAD {
+            &Method::GET
+        } else {
+            method
+        };
+        self.0
+            .get(&(method.clone(), route.replace("{*", "{")))
+            .copied()
+    }
+}
+
+/// The scope a caller needs for `need`.
+pub(crate) fn scope_for(need: Access) -> Scope {
+    match need {
+        Access::Read => Scope::Read,
+        Access::Write => Scope::Write,
+        Access::Admin => Scope::Admin,
+    }
+}
+
+/// Refuses (403) a caller whose scope is less than the route's operation needs (see
+/// [`RouteAccess`]); a route no declared operation documents is refused to all but an admin.
+/// Public routes are let through: the guard has decided them (signing in is open to anyone,
+/// whatever session it replaces).
+pub(crate) async fn declared_access(
+    State(access): State<Arc<RouteAccess>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let Some(caller) = req.extensions().get::<Caller>() else {
+        return next.run(req).await;
+    };
+    if is_public(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_default();
+    let (need, why) = match access.declared(req.method(), &route) {
+        Some(d) => {
+            let need = d.dry_run_access();
+            let why = match (d.effect, d.admin_only) {
+                _ if need < Access::Admin => String::new(),
+                (_, Some(why)) => format!("{}: {why}", d.operation_id()),
+                _ => format!(
+                    "{} can remove what no version holds, which is an admin's",
+                    d.operation_id()
+                ),
+            };
+            (scope_for(need), why)
+        }
+        None => (Scope::Admin, format!("{route} is not a declared operation")),
+    };
+    if caller.scope >= need {
+        return next.run(req).await;
+    }
+    let message = format!(
+        "this needs a token of scope '{}'; this one is '{}'{}{} (see `kura serve token --scope {}`)",
+        need.as_str(),
+        caller.scope.as_str(),
+        if why.is_empty() { "" } else { ". " },
+        why,
+        need.as_str()
+    );
+    HttpError::forbidden(message).into_response()
 }

@@ -201,6 +201,7 @@ fn finish(doc: &mut Value) {
             continue;
         };
         for (method, op) in item.iter_mut() {
+            document_scope(op);
             document_headers(path, method, op);
             binary_bodies(op);
             if let Some(result) = typed_result(op) {
@@ -212,6 +213,37 @@ fn finish(doc: &mut Value) {
         let operation = result_operation(&doc["components"]["schemas"]["Operation"], &result);
         doc["components"]["schemas"][operation_of(&result)] = operation;
     }
+}
+
+/// The scope a token (or a session) needs for the operation, as the service declares it
+/// (`Declared::access`; the server refuses less with 403): the role its security requirements
+/// name, as OpenAPI 3.1 lets a bearer scheme name roles. The public operations keep their empty
+/// requirement.
+fn document_scope(op: &mut Value) {
+    let public = op["security"].as_array().is_some_and(|s| {
+        s.iter()
+            .any(|r| r.as_object().is_some_and(|r| r.is_empty()))
+    });
+    let Some(d) = op["operationId"].as_str().and_then(|id| {
+        kura_api::catalog::OPERATIONS
+            .iter()
+            .find(|d| d.operation_id() == id)
+    }) else {
+        return;
+    };
+    if public {
+        return;
+    }
+    let scope = crate::guard::scope_for(d.dry_run_access()).as_str();
+    op["security"] = json!([{ "bearer": [scope] }, { "session": [scope] }]);
+    let mut needs = format!("Needs a token of scope `{scope}` or more.");
+    if d.dry_run {
+        needs.push_str(" A run that is not a dry run needs `admin`.");
+    }
+    op["description"] = match op["description"].as_str() {
+        Some(text) if !text.is_empty() => Value::from(format!("{text}\n\n{needs}")),
+        _ => Value::from(needs),
+    };
 }
 
 /// What a long operation produces, as its 202 says (`started; result: SnapshotReport`).

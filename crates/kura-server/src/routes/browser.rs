@@ -10,7 +10,7 @@ use super::St;
 use crate::auth::{unauthorized, Scope, Session};
 use crate::body::{Json, Query};
 use crate::error::{HttpError, HttpErrorCode, HttpResult};
-use crate::guard::{failed_attempt, Caller, Client};
+use crate::guard::{failed_attempt, Client};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -160,11 +160,9 @@ pub struct SessionLink {
         (status = 409, description = "the server listens on a Unix socket only", body = HttpError)))]
 pub async fn new_link(
     st: St,
-    caller: Caller,
     headers: HeaderMap,
     Json(b): Json<NewSessionLink>,
 ) -> HttpResult<Response> {
-    caller.require(Scope::Admin)?;
     if matches!(st.options.bind, crate::Bind::Unix(_)) {
         return Err(HttpError::new(
             HttpErrorCode::Conflict,

@@ -178,13 +178,19 @@ pub fn openapi_json() -> String {
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let max_json = state.options.max_json_body;
     let timeout = state.options.request_timeout;
-    let (uploads, _) = streamed_routes().split_for_parts();
+    let (uploads, uploads_doc) = streamed_routes().split_for_parts();
+    let (api, api_doc) = json_routes().split_for_parts();
+    let access = Arc::new(crate::guard::RouteAccess::of(
+        &api_doc.merge_from(uploads_doc),
+    ));
+    let declared_access = middleware::from_fn_with_state(access, crate::guard::declared_access);
     let uploads = uploads
+        .route_layer(declared_access.clone())
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(None, idempotent_requests))
         .layer(DefaultBodyLimit::disable());
-    let (api, _) = json_routes().split_for_parts();
     let api = api
+        .route_layer(declared_access)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(
             Some(max_json),

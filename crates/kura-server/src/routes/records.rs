@@ -115,7 +115,16 @@ async fn collections(st: St, project: Option<String>) -> HttpResult<Response> {
     Ok(json(list))
 }
 
-async fn batch(st: St, project: Option<String>, b: Batch) -> HttpResult<Response> {
+/// A batch that deletes a record destroys what nothing else holds (records have no versions):
+/// it needs what deleting one does, an admin, as MCP refuses it without `--allow-destructive`.
+async fn batch(st: St, caller: Caller, project: Option<String>, b: Batch) -> HttpResult<Response> {
+    if b.ops.iter().any(|op| matches!(op, RecordOp::Delete(_))) && caller.scope < Scope::Admin {
+        return Err(HttpError::forbidden(format!(
+            "this batch deletes records, which no version keeps, so it needs a token of scope \
+             'admin'; this one is '{}' (send the puts alone, or see `kura serve token --scope admin`)",
+            caller.scope.as_str()
+        )));
+    }
     let done = blocking(&st, move |a| Ok(a.record_batch(project.as_deref(), b.ops)?)).await?;
     Ok(json(done))
 }
@@ -167,11 +176,9 @@ async fn configure(
 
 async fn drop_collection(
     st: St,
-    caller: Caller,
     project: Option<String>,
     collection: String,
 ) -> HttpResult<Response> {
-    caller.require(Scope::Admin)?;
     let deleted = blocking(&st, move |a| {
         Ok(a.record_drop_collection(project.as_deref(), &collection)?)
     })
@@ -242,10 +249,11 @@ pub async fn project_collections(st: St, Path(id): Path<String>) -> HttpResult<R
     params(("id" = String, Path)), responses((status = 200, body = Vec<RecordOpResult>)))]
 pub async fn project_batch(
     st: St,
+    caller: Caller,
     Path(id): Path<String>,
     Json(b): Json<Batch>,
 ) -> HttpResult<Response> {
-    batch(st, Some(id), b).await
+    batch(st, caller, Some(id), b).await
 }
 
 /// A page of a collection, by key.
@@ -291,10 +299,9 @@ pub async fn project_configure(
     responses((status = 200, body = kura_api::Deleted)))]
 pub async fn project_drop(
     st: St,
-    caller: Caller,
     Path((id, collection)): Path<(String, String)>,
 ) -> HttpResult<Response> {
-    drop_collection(st, caller, Some(id), collection).await
+    drop_collection(st, Some(id), collection).await
 }
 
 /// One record; its revision is the `ETag`.
@@ -347,8 +354,8 @@ pub async fn vault_collections(st: St) -> HttpResult<Response> {
 /// A batch on the vault's records.
 #[utoipa::path(post, path = "/v1/records", operation_id = "batchVaultRecords", tag = "records", request_body = Batch,
     responses((status = 200, body = Vec<RecordOpResult>)))]
-pub async fn vault_batch(st: St, Json(b): Json<Batch>) -> HttpResult<Response> {
-    batch(st, None, b).await
+pub async fn vault_batch(st: St, caller: Caller, Json(b): Json<Batch>) -> HttpResult<Response> {
+    batch(st, caller, None, b).await
 }
 
 /// A page of a vault collection, by key.
@@ -387,12 +394,8 @@ pub async fn vault_configure(
 /// Deletes a vault collection (admin).
 #[utoipa::path(delete, path = "/v1/records/{collection}", operation_id = "dropVaultCollection", tag = "records",
     params(("collection" = String, Path)), responses((status = 200, body = kura_api::Deleted)))]
-pub async fn vault_drop(
-    st: St,
-    caller: Caller,
-    Path(collection): Path<String>,
-) -> HttpResult<Response> {
-    drop_collection(st, caller, None, collection).await
+pub async fn vault_drop(st: St, Path(collection): Path<String>) -> HttpResult<Response> {
+    drop_collection(st, None, collection).await
 }
 
 /// One vault record.

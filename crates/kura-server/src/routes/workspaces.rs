@@ -9,10 +9,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, done, json, St};
-use crate::auth::Scope;
 use crate::body::{Json, Query};
 use crate::error::HttpResult;
-use crate::guard::Caller;
 
 /// A workspace's name.
 #[derive(Deserialize, ToSchema)]
@@ -65,11 +63,9 @@ pub struct MoveTo {
     params(("name" = String, Path), MoveTo), responses((status = 200, body = super::Done)))]
 pub async fn delete(
     st: St,
-    caller: Caller,
     Path(name): Path<String>,
     Query(q): Query<MoveTo>,
 ) -> HttpResult<Response> {
-    caller.require(Scope::Admin)?;
     blocking(&st, move |a| {
         Ok(calls::delete_workspace(a, name, q.move_to)?)
     })

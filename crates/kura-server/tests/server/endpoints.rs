@@ -271,8 +271,13 @@ async fn files_save_read_range_rename_delete_upload() {
             .status,
         200
     );
+    // Deleting a file may lose what no version holds yet: the admin's.
+    let r = c.delete(&format!("/v1/projects/{id}/files/app.js")).await;
+    assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
+    let admin = s.client(Scope::Admin);
     assert_eq!(
-        c.delete(&format!("/v1/projects/{id}/files/app.js"))
+        admin
+            .delete(&format!("/v1/projects/{id}/files/app.js"))
             .await
             .status,
         200
@@ -389,11 +394,15 @@ async fn snapshot_versions_diff_restore_and_export_stream() {
             .code(),
         "invalid_input"
     );
-    let r = c
-        .call("POST", format!("/v1/projects/{id}/restore?wait=true"))
-        .json(json!({"version": first}))
-        .send()
-        .await;
+    // Restoring may overwrite what no version holds: the admin's, as MCP's
+    // `--allow-destructive` is.
+    let restore = |c: crate::harness::Client| {
+        let path = format!("/v1/projects/{id}/restore?wait=true");
+        let body = json!({"version": first});
+        async move { c.call("POST", path).json(body).send().await }
+    };
+    assert_eq!(restore(c.clone()).await.status, 403);
+    let r = restore(s.client(Scope::Admin)).await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(
         c.get(&format!("/v1/projects/{id}/files/a.txt")).await.body,

@@ -113,6 +113,115 @@ async fn scopes_read_cannot_write_and_write_cannot_destroy() {
     s.stop().await;
 }
 
+/// Every operation the server documents asks of its caller what the service declares it
+/// needs (`Declared::access`): a token one scope short is refused with 403 before anything runs,
+/// and a token of that scope is not refused for its scope. Handlers ask for more where the
+/// request says so: a path on the server's machine (`server_paths.rs`), a run that is not dry
+/// of an operation that has dry runs, and a batch of records that deletes one.
+#[tokio::test]
+async fn every_operation_asks_the_scope_its_declaration_says() {
+    use kura_api::catalog::{Access, OPERATIONS};
+    let s = TestServer::start().await;
+    let scope = |a: Access| match a {
+        Access::Read => Scope::Read,
+        Access::Write => Scope::Write,
+        Access::Admin => Scope::Admin,
+    };
+    let doc: serde_json::Value = serde_json::from_str(&kura_server::openapi_json()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        // Names nothing that exists: whatever a handler would do, it finds nothing to do it to.
+        let path = path
+            .replace("{path}", "kura-scope-test.txt")
+            .replace('{', "kura-scope-")
+            .replace('}', "");
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            let d = OPERATIONS.iter().find(|d| d.operation_id() == id).unwrap();
+            if id == "signIn" {
+                // Open to anyone, whatever session it replaces (`sign_in.rs`).
+                continue;
+            }
+            let method = method.to_uppercase();
+            let send = |scope: Scope, body: serde_json::Value| {
+                let client = s.client(scope);
+                let method = method.clone();
+                let path = path.clone();
+                async move {
+                    let call = client.call(&method, &path);
+                    if method == "GET" || method == "DELETE" {
+                        call.send().await
+                    } else {
+                        call.json(body).send().await
+                    }
+                }
+            };
+            let need = scope(d.dry_run_access());
+            let below = match need {
+                Scope::Admin => Some(Scope::Write),
+                Scope::Write => Some(Scope::Read),
+                Scope::Read => None,
+            };
+            if let Some(below) = below {
+                let r = send(below, json!({})).await;
+                assert_eq!(
+                    (r.status, r.code().as_str()),
+                    (403, "forbidden"),
+                    "{method} {path} ({id}) with a {} token",
+                    below.as_str()
+                );
+                assert!(
+                    r.json()["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains(&format!("scope '{}'", need.as_str())),
+                    "{id}: {}",
+                    r.json()
+                );
+            }
+            let body = if d.dry_run {
+                json!({"dry_run": true})
+            } else {
+                json!({})
+            };
+            if id == "streamEvents" {
+                // Allowed, it streams until the client leaves (the events tests read it).
+                checked += 1;
+                continue;
+            }
+            // It may refuse for what the request says (a path on the server's machine), never
+            // for the token's scope.
+            let r = send(need, body).await;
+            let message = r.json()["message"].as_str().unwrap_or_default().to_string();
+            assert!(
+                r.status != 403 || !message.starts_with("this needs a token of scope"),
+                "{method} {path} ({id}) with a {} token: {message}",
+                need.as_str(),
+            );
+            if d.dry_run {
+                let r = send(Scope::Write, json!({"dry_run": false})).await;
+                assert_eq!(r.status, 403, "{id}: a run that is not dry is the admin's");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 80, "only {checked} operations were documented");
+    // A batch that deletes is the admin's; one that only puts is a writer's.
+    let write = s.client(Scope::Write);
+    let put = json!({"op": "put", "collection": "notes", "key": "a", "value": {"n": 1}});
+    let delete = json!({"op": "delete", "collection": "notes", "key": "a"});
+    let r = write.post("/v1/records", json!({"ops": [put]})).await;
+    assert_eq!(r.status, 200, "{}", r.json());
+    let r = write.post("/v1/records", json!({"ops": [delete]})).await;
+    assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
+    let admin = s.client(Scope::Admin);
+    assert_eq!(admin.get("/v1/records/notes/a").await.status, 200);
+    let r = admin.post("/v1/records", json!({"ops": [delete]})).await;
+    assert_eq!(r.status, 200, "{}", r.json());
+    assert_eq!(admin.get("/v1/records/notes/a").await.status, 404);
+    s.stop().await;
+}
+
 #[tokio::test]
 async fn a_rotated_token_stops_working_at_once_and_the_file_is_private() {
     let s = TestServer::start().await;
