@@ -219,6 +219,46 @@ mod tests {
         );
         assert_eq!(of_tool("history").next().unwrap().name, "list_versions");
     }
+
+    /// What a caller needs follows from the effect, raised for setup and upkeep; what is the
+    /// admin's over HTTP is not an agent's tool (MCP refuses by effect, so it would be a way
+    /// around it); a dry run is only declared where there is something to destroy.
+    #[test]
+    fn access_follows_the_effect_and_admin_work_is_no_agent_tool() {
+        for d in OPERATIONS {
+            let by_effect = match d.effect {
+                Effect::Reads => Access::Read,
+                Effect::Writes => Access::Write,
+                Effect::Destroys => Access::Admin,
+            };
+            match d.admin_only {
+                Some(why) => {
+                    assert_eq!(d.access(), Access::Admin, "{}", d.name);
+                    assert!(!why.is_empty(), "{}: say why it is the admin's", d.name);
+                    assert!(
+                        matches!(d.mcp, Door::Not(_)),
+                        "{} is the admin's over HTTP but an MCP tool",
+                        d.name
+                    );
+                }
+                None => assert_eq!(d.access(), by_effect, "{}", d.name),
+            }
+            if d.dry_run {
+                assert_eq!(d.effect, Effect::Destroys, "{}: a dry run of what", d.name);
+                assert_eq!(d.dry_run_access(), Access::Write, "{}", d.name);
+            } else {
+                assert_eq!(d.dry_run_access(), d.access(), "{}", d.name);
+            }
+        }
+        let restore = declared("restore_project").unwrap();
+        assert_eq!(restore.access(), Access::Admin);
+        assert_eq!(declared("set_config").unwrap().access(), Access::Admin);
+        assert_eq!(
+            declared("snapshot_project").unwrap().access(),
+            Access::Write
+        );
+        assert_eq!(declared("list_projects").unwrap().access(), Access::Read);
+    }
 }
 
 #[cfg(test)]
