@@ -23,9 +23,9 @@ use Effect::{Destroys, Reads, Writes};
 /// Every operation of the service: those of the calls, in their order (each call declares the
 /// operations it carries out, in [`crate::for_each_call!`]), then the ones no call declares
 /// (`NOT_CALLS`).
-pub const OPERATIONS: &[Declared] = &ALL;
+pub static OPERATIONS: &[Declared] = &ALL;
 
-const ALL: [Declared; count(crate::calls::DECLARED) + NOT_CALLS.len()] =
+static ALL: [Declared; count(crate::calls::DECLARED) + NOT_CALLS.len()] =
     join(crate::calls::DECLARED, NOT_CALLS);
 
 /// Operations in all the calls' declarations.
@@ -163,6 +163,10 @@ const NOT_CALLS: &[Declared] = &[
         .no_desktop(BROWSER)
         .no_mcp(BROWSER)
         .no_cli(BROWSER),
+    op("get_caller", Reads)
+        .no_desktop("the window is its person's, who may do everything")
+        .no_mcp("an agent is shown only the tools it may call")
+        .no_cli("the CLI opens the vault itself; it is no caller of `kura serve`"),
     op("create_sign_in_link", Writes)
         .admin_only("a link signs a browser in with any scope, an admin's too")
         .quiet(SESSION)

@@ -7,7 +7,7 @@ import type { Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Project, Stats, Version } from "../../src/lib/api/types";
 import { formatBytes } from "../../src/lib/format";
-import { pageErrors, RESULTS, session, startKura } from "./harness";
+import { pageErrors, RESULTS, session, startKura, text } from "./harness";
 import { emptyVault, seededVault, writeFiles, type Vault } from "./vault";
 
 const timings: Record<string, number> = {};
@@ -377,6 +377,48 @@ describe("signing in", () => {
     await t.page.reload();
     await t.page.getByTestId("card-projects").waitFor();
     expect(await form.count()).toBe(0);
+  });
+
+  it("offers a browser what its token's scope may do, and says why the rest is not offered", async () => {
+    const vault = emptyVault();
+    const id = vault.json<{ id: string }>("project", "create", "site").id;
+    writeFiles(vault.folder("site"), { "index.html": "<h1>Two</h1>\n" });
+    vault.run("snapshot", "site", "-m", "second");
+    t.kura = await startKura(vault);
+    const signIn = async (scope: "read" | "write") => {
+      const context = await t.browser.newContext({ viewport: { width: 1360, height: 860 } });
+      const page = await context.newPage();
+      await page.goto(`${t.kura!.url}/#/project/${id}`);
+      const form = page.getByRole("form", { name: "Sign in to Kura" });
+      await form.getByLabel("Token").fill(vault.json<{ token: string }>("serve", "token", "--scope", scope).token);
+      await form.getByRole("button", { name: "Sign in" }).click();
+      await page.waitForSelector("nav.sidebar");
+      return page;
+    };
+
+    // A write token snapshots, and is told that restoring (which may overwrite what no version
+    // holds) needs an admin token, before it tries.
+    const writer = await signIn("write");
+    expect(await text(writer.getByTestId("session-scope"))).toContain("Signed in with a write token");
+    const snapshot = writer.getByTestId("snapshot-project");
+    expect(await snapshot.isEnabled()).toBe(true);
+    await writer.getByRole("tab", { name: /History/ }).click();
+    await writer.getByRole("button", { name: "Restore…" }).first().click();
+    expect(await text(writer.getByTestId("restore-refused"))).toContain("this needs an admin token");
+    expect(await writer.getByRole("button", { name: "Restore project" }).isDisabled()).toBe(true);
+    await writer.screenshot({ path: join(RESULTS, "write-token-restore.png") });
+    await writer.context().close();
+
+    // A read token looks: no snapshot, no new project, each saying why.
+    const reader = await signIn("read");
+    expect(await text(reader.getByTestId("session-scope"))).toContain("you can look, not change");
+    expect(await reader.getByTestId("snapshot-project").isDisabled()).toBe(true);
+    expect(await reader.getByTestId("snapshot-project").getAttribute("title")).toContain("needs a write token");
+    await reader.goto(`${t.kura!.url}/#/projects`);
+    await reader.getByTestId("new-project").waitFor();
+    expect(await reader.getByTestId("new-project").isDisabled()).toBe(true);
+    expect(pageErrors(reader)).toEqual([]);
+    await reader.context().close();
   });
 
   it("signs a browser in with the one-time link, once", async () => {

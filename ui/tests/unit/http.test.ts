@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { asQuery, HttpTransport } from "../../src/lib/api/http";
+import { allows, needs, refusal } from "../../src/lib/api/access";
 import { projectFilter } from "../../src/lib/api/client";
 import { COMMANDS, ROUTES } from "../../src/lib/api/routes";
 import { SHELL_COMMANDS } from "../../src/lib/api/transport";
@@ -63,6 +64,30 @@ describe("HttpTransport", () => {
     expect(sent[0].headers["X-Kura-CSRF"]).toBeUndefined();
     expect(sent[1]).toMatchObject({ method: "POST", url: "/v1/workspaces", body: { name: "x" } });
     expect(sent[1].headers["X-Kura-CSRF"]).toBe("tok=1");
+  });
+
+  it("learns the session's scope when it asks whether it is signed in, and offers what that scope may do", async () => {
+    const http = new HttpTransport(async () => null);
+    answers.push(() => ({ status: 200, body: { scope: "write" } }));
+    expect(await http.signedIn()).toBe(true);
+    expect(sent[0]).toMatchObject({ method: "GET", url: "/v1/caller" });
+    expect(http.scope).toBe("write");
+    expect(refusal(http.scope, "snapshotProject")).toBeNull();
+    expect(refusal(http.scope, "restoreProject")).toContain("this needs an admin token");
+    answers.push(() => ({ status: 401, body: { code: "unauthorized", message: "no session" } }));
+    expect(await http.signedIn()).toBe(false);
+  });
+
+  it("holds each command to the scope its operations need: the most of them, anything in the window", () => {
+    expect(needs("listProjects")).toBe("read");
+    expect(needs("recordQuery")).toBe("read");
+    expect(needs("snapshotProject")).toBe("write");
+    expect(needs("restoreProject")).toBe("admin");
+    expect(needs("recordDelete")).toBe("admin");
+    expect(needs("setConfig")).toBe("admin");
+    expect(allows("read", "snapshotProject")).toBe(false);
+    expect(allows("admin", "restoreProject")).toBe(true);
+    expect(allows(null, "restoreProject")).toBe(true);
   });
 
   it("puts a project filter in the query: nulls left out, lists comma-separated", () => {

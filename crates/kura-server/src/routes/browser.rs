@@ -10,7 +10,7 @@ use super::St;
 use crate::auth::{unauthorized, Scope, Session};
 use crate::body::{Json, Query};
 use crate::error::{HttpError, HttpErrorCode, HttpResult};
-use crate::guard::{failed_attempt, Client};
+use crate::guard::{failed_attempt, Caller, Client};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -83,10 +83,10 @@ pub struct SignIn {
     pub token: String,
 }
 
-/// The browser session a sign-in opened.
+/// A browser session a sign-in opened, or the caller of a request.
 #[derive(Serialize, ToSchema)]
 pub struct BrowserSession {
-    /// The scope of the token it was opened with: what the browser may do.
+    /// The scope of the token it was opened with: what it may do.
     pub scope: Scope,
 }
 
@@ -121,6 +121,18 @@ pub async fn sign_in(
     let mut res = axum::Json(BrowserSession { scope }).into_response();
     set_session_cookies(&mut res, &id, &session)?;
     Ok(res)
+}
+
+/// Who is calling: the scope of the token or browser session the request carries, so a client
+/// (the browser's UI) can offer only what it may do. What each operation needs is in its
+/// security requirement.
+#[utoipa::path(get, path = "/v1/caller", operation_id = "getCaller", tag = "browser",
+    responses((status = 200, body = BrowserSession)))]
+pub async fn caller(caller: Caller) -> Response {
+    axum::Json(BrowserSession {
+        scope: caller.scope,
+    })
+    .into_response()
 }
 
 const SPENT_LINK: &str = "<!doctype html><meta charset=utf-8><title>Kura: sign-in link used</title>\

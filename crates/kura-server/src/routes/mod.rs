@@ -165,6 +165,7 @@ fn json_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(backups::prune))
         .routes(routes!(browser::session, browser::sign_in))
         .routes(routes!(browser::new_link))
+        .routes(routes!(browser::caller))
 }
 
 /// The OpenAPI document as pretty JSON (what `docs/api/openapi.json` holds): the routes the

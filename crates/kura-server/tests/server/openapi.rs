@@ -48,13 +48,18 @@ fn the_browser_routes_are_the_documents() {
     );
 }
 
-/// Every operation of the document as `operationId: [METHOD, path]`, sorted by operationId.
+/// Every operation of the document as `operationId: [METHOD, path, scope]`, sorted by
+/// operationId: the scope its security requirement names (`null` for a public one).
 fn routes_ts(doc: &Value) -> String {
     let mut routes = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
             if let Some(id) = op["operationId"].as_str() {
-                routes.push((id.to_string(), method.to_uppercase(), path.clone()));
+                let scope = match op["security"][0]["bearer"][0].as_str() {
+                    Some(scope) => format!("\"{scope}\""),
+                    None => "null".to_string(),
+                };
+                routes.push((id.to_string(), method.to_uppercase(), path.clone(), scope));
             }
         }
     }
@@ -62,11 +67,12 @@ fn routes_ts(doc: &Value) -> String {
     let mut out = String::from(
         "// Generated from the OpenAPI document (docs/api/openapi.json); do not edit.\n\
          // Regenerate: KURA_UPDATE_OPENAPI=1 cargo test -p kura-server --test server openapi\n\
-         // Each operation of `kura serve` by its operationId: its method and its path.\n\n\
+         // Each operation of `kura serve` by its operationId: its method, its path and the scope\n\
+         // a caller needs for it (null: anyone may call it).\n\n\
          export const ROUTES = {\n",
     );
-    for (id, method, path) in routes {
-        out.push_str(&format!("  {id}: [\"{method}\", \"{path}\"],\n"));
+    for (id, method, path, scope) in routes {
+        out.push_str(&format!("  {id}: [\"{method}\", \"{path}\", {scope}],\n"));
     }
     out.push_str("} as const;\n\nexport type OperationId = keyof typeof ROUTES;\n");
     // The catalog's word on which operations each command of the window is.

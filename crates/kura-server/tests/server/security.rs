@@ -73,6 +73,16 @@ async fn scopes_read_cannot_write_and_write_cannot_destroy() {
     let id = project_with_file(&admin, "site", "a.txt", b"a").await;
     let read = s.client(Scope::Read);
     assert_eq!(read.get("/v1/projects").await.status, 200);
+    // A caller may ask what it may do.
+    assert_eq!(
+        read.get("/v1/caller").await.json(),
+        json!({"scope": "read"})
+    );
+    assert_eq!(
+        admin.get("/v1/caller").await.json(),
+        json!({"scope": "admin"})
+    );
+    assert_eq!(s.anonymous().get("/v1/caller").await.status, 401);
     let r = read.post("/v1/projects", json!({"name": "nope"})).await;
     assert_eq!((r.status, r.code().as_str()), (403, "forbidden"));
     let r = read

@@ -3,6 +3,8 @@
 
 import type { DesktopTransport, DroppedFile, DropEvent, OnProgress, Operations, Transport, Unlisten } from "./transport";
 import type { SETTING_KEYS } from "../bindings";
+import { refusal } from "./access";
+import type { CallName } from "./calls";
 import type {
   BackupStatus,
   OpenWith,
@@ -175,6 +177,11 @@ type Unwrapped<F> = F extends (...args: infer Args) => Promise<Result<infer Data
  */
 class Conveniences {
   constructor(readonly transport: Transport) {}
+
+  /** Why this session may not ask for command `name` (see access.ts); null when it may. */
+  refusal(name: CallName): string | null {
+    return refusal(this.transport.scope, name);
+  }
 
   projects(filter: Partial<ProjectFilter> = {}) {
     return unwrap(this.transport.listProjects(projectFilter(filter)));

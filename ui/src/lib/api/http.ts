@@ -10,9 +10,9 @@
 
 import { CALLS, type Call, type CallName, type Place } from "./calls";
 import { ROUTES, type OperationId } from "./routes";
+import type { Scope } from "./access";
 import type { DroppedFile, DropEvent, OnProgress, Operations, Reply, Transport, Unlisten } from "./transport";
 import type {
-  AppInfo,
   ApiError,
   BackupStatus,
   ErrorCode,
@@ -29,7 +29,7 @@ export type PathRequest = { title: string; kind: "folder" | "file"; extensions: 
 export type AskPath = (request: PathRequest) => Promise<string | null>;
 
 /** What signing in with a pasted token came to: the session's scope, or what went wrong. */
-export type SignInReply = { status: "ok"; scope: "read" | "write" | "admin" } | { status: "error"; message: string };
+export type SignInReply = { status: "ok"; scope: Scope } | { status: "error"; message: string };
 
 /** A long operation as the server reports it. */
 export type Operation = {
@@ -217,18 +217,28 @@ export class HttpTransport implements Transport {
 
   // ---- the session
 
-  /** Whether the server knows this browser's session (false: show the sign-in screen). */
+  /** The scope of this browser's session (what it may do); `read` until it is known. */
+  scope: Scope = "read";
+
+  /**
+   * Whether the server knows this browser's session (false: show the sign-in screen); learns
+   * the session's scope on the way.
+   */
   async signedIn(): Promise<boolean> {
-    const { method, path } = route("getStatus", {});
-    const { status } = await this.send<AppInfo>(method, path);
+    const { method, path } = route("getCaller", {});
+    const { status, value } = await this.send<{ scope: Scope }>(method, path);
+    if (status === 200 && typeof value === "object" && value !== null && "scope" in value) this.scope = value.scope;
     return status !== 401;
   }
 
   /** Exchanges an API token pasted by a person for a session cookie of the token's scope. */
   async signIn(token: string): Promise<SignInReply> {
     const { method, path } = route("signIn", {});
-    const { status, value } = await this.send<{ scope: "read" | "write" | "admin" }>(method, path, { json: { token } });
-    if (status === 200 && typeof value === "object" && value !== null && "scope" in value) return { status: "ok", scope: value.scope };
+    const { status, value } = await this.send<{ scope: Scope }>(method, path, { json: { token } });
+    if (status === 200 && typeof value === "object" && value !== null && "scope" in value) {
+      this.scope = value.scope;
+      return { status: "ok", scope: value.scope };
+    }
     return { status: "error", message: toApiError(value, status).message };
   }
 

@@ -38,6 +38,7 @@ export function tauriTransport(): Transport {
   return {
     ...all,
     desktop,
+    scope: null,
 
     /** The window's drops carry paths (`uploadFiles`); it never has dropped bytes to send. */
     async uploadDropped(_id: string, files: DroppedFile[]): Reply<UploadReport> {

@@ -8,6 +8,7 @@
 
 import type { Channel } from "@tauri-apps/api/core";
 import type { commands } from "../bindings";
+import type { Scope } from "./access";
 import type { ApiError, BackupStatus, Progress, RecordsChanged, Result, UploadReport, VaultChanged } from "./types";
 
 export type Reply<T> = Promise<Result<T, ApiError>>;
@@ -66,6 +67,11 @@ export type Operations = { [Name in Exclude<keyof Commands, ShellCommand>]: Call
 export interface Transport extends Operations {
   /** The app's own side, when this transport is the app's window. */
   readonly desktop?: DesktopTransport;
+  /**
+   * The scope of the browser's session (what it may do, see access.ts); null in the app's
+   * window, which may do everything.
+   */
+  readonly scope: Scope | null;
 
   /** Uploads files dropped into a browser page (their bytes) into `destDir` of the project. */
   uploadDropped(id: string, files: DroppedFile[], destDir: string, jobId: string, onProgress: OnProgress): Reply<UploadReport>;
