@@ -7,6 +7,7 @@ import type { Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Project, Stats, Version } from "../../src/lib/api/types";
 import { formatBytes } from "../../src/lib/format";
+import { seriousViolations } from "./axe";
 import { pageErrors, RESULTS, session, startKura, text } from "./harness";
 import { emptyVault, seededVault, writeFiles, type Vault } from "./vault";
 
@@ -407,6 +408,8 @@ describe("signing in", () => {
     expect(await text(writer.getByTestId("restore-refused"))).toContain("this needs an admin token");
     expect(await writer.getByRole("button", { name: "Restore project" }).isDisabled()).toBe(true);
     await writer.screenshot({ path: join(RESULTS, "write-token-restore.png") });
+    // What it says and what it disables reach a screen reader too.
+    expect(await seriousViolations(writer, "a write session's restore dialog")).toEqual([]);
     await writer.context().close();
 
     // A read token looks: no snapshot, no new project, each saying why.
@@ -417,6 +420,7 @@ describe("signing in", () => {
     await reader.goto(`${t.kura!.url}/#/projects`);
     await reader.getByTestId("new-project").waitFor();
     expect(await reader.getByTestId("new-project").isDisabled()).toBe(true);
+    expect(await seriousViolations(reader, "a read session's projects")).toEqual([]);
     expect(pageErrors(reader)).toEqual([]);
     await reader.context().close();
   });
