@@ -66,25 +66,8 @@ impl Vault {
         opts: &ImportArchiveOptions,
         job: &Job,
     ) -> Result<Project> {
-        if !path.is_file() {
-            return Err(
-                Error::not_found(format!("there is no archive file {}", path.display()))
-                    .with_field("path"),
-            );
-        }
-        let format = Format::detect(path).map_err(|e| e.with_field("path"))?;
-        if let Some(kind) = &opts.kind {
-            crate::project::workspace::check_name("project kind", kind)?;
-        }
+        let format = self.check_import(path, opts)?;
         let guess = opts.name.clone().unwrap_or_else(|| stem_of(path));
-        if let Some(n) = &opts.name {
-            crate::project::workspace::check_name("project", n)
-                .and_then(|_| self.check_name_free(n, opts.workspace.as_deref()))
-                .map_err(|e| e.with_field("name"))?;
-        }
-        if let Some(w) = &opts.workspace {
-            self.workspace(w)?;
-        }
         let staging = self.staging_dir("import")?;
         let unpacked = staging.content();
         let budget = self.quota_budget(&guess)?;
@@ -97,30 +80,80 @@ impl Vault {
             job,
         )?;
         job.check()?;
-        if let Some(top) = crate::archive::kura_archive_top(&unpacked)? {
-            let meta = crate::archive::read_metadata(&top)?;
-            let name = opts.name.clone().unwrap_or(meta.name);
-            let p = self.restore_unpacked(
-                &top,
-                Target::New {
-                    name,
-                    workspace: opts.workspace.clone(),
-                },
-                false,
-                job,
-            )?;
-            if let Some(kind) = &opts.kind {
-                let edit = ProjectEdit {
-                    kind: Some(kind.clone()),
-                    ..Default::default()
-                };
-                return self.change_project(&p.id, &edit).inspect_err(|_| {
-                    let _ = self.hard_delete_project(&p.id);
-                });
-            }
-            return Ok(p);
+        match crate::archive::kura_archive_top(&unpacked)? {
+            Some(top) => self.import_kura_archive(&top, opts, job),
+            None => self.import_plain_archive(path, &unpacked, &staging, guess, opts, job),
         }
-        let content = single_top(&unpacked).unwrap_or_else(|| unpacked.clone());
+    }
+
+    /// Refuses what an import could not carry out before anything is unpacked: a missing file, a
+    /// format it does not read, a bad kind or name, a name taken, a workspace that does not exist.
+    fn check_import(&self, path: &Path, opts: &ImportArchiveOptions) -> Result<Format> {
+        if !path.is_file() {
+            return Err(
+                Error::not_found(format!("there is no archive file {}", path.display()))
+                    .with_field("path"),
+            );
+        }
+        let format = Format::detect(path).map_err(|e| e.with_field("path"))?;
+        if let Some(kind) = &opts.kind {
+            crate::project::workspace::check_name("project kind", kind)?;
+        }
+        if let Some(n) = &opts.name {
+            crate::project::workspace::check_name("project", n)
+                .and_then(|_| self.check_name_free(n, opts.workspace.as_deref()))
+                .map_err(|e| e.with_field("name"))?;
+        }
+        if let Some(w) = &opts.workspace {
+            self.workspace(w)?;
+        }
+        Ok(format)
+    }
+
+    /// A Kura archive unpacked at `top`: the project comes back with its history, under the
+    /// archive's name unless `opts` names it, with `opts`'s kind if it gives one (or not at all).
+    fn import_kura_archive(
+        &self,
+        top: &Path,
+        opts: &ImportArchiveOptions,
+        job: &Job,
+    ) -> Result<Project> {
+        let meta = crate::archive::read_metadata(top)?;
+        let name = opts.name.clone().unwrap_or(meta.name);
+        let p = self.restore_unpacked(
+            top,
+            Target::New {
+                name,
+                workspace: opts.workspace.clone(),
+            },
+            false,
+            job,
+        )?;
+        let Some(kind) = &opts.kind else {
+            return Ok(p);
+        };
+        let edit = ProjectEdit {
+            kind: Some(kind.clone()),
+            ..Default::default()
+        };
+        self.change_project(&p.id, &edit).inspect_err(|_| {
+            let _ = self.hard_delete_project(&p.id);
+        })
+    }
+
+    /// Any other archive, unpacked in `unpacked` (in `staging`): its content (a single top
+    /// folder unwrapped) becomes a new project, named by `opts`, that folder or `guess` (the
+    /// file's name), whose first version is what the archive held.
+    fn import_plain_archive(
+        &self,
+        path: &Path,
+        unpacked: &Path,
+        staging: &crate::fs::staging::Staging,
+        guess: String,
+        opts: &ImportArchiveOptions,
+        job: &Job,
+    ) -> Result<Project> {
+        let content = single_top(unpacked).unwrap_or_else(|| unpacked.to_path_buf());
         let name = match &opts.name {
             Some(n) => n.clone(),
             None if content != unpacked => content
@@ -134,7 +167,7 @@ impl Vault {
         crate::files::require_real_folder(&content, "the archive's content")?;
         // Until the catalog row exists, the folder is the staging's: cleanup removes it if
         // this process dies first.
-        let folder = self.unique_project_folder_for(&name, Some(&staging))?;
+        let folder = self.unique_project_folder_for(&name, Some(staging))?;
         if let Err(e) = crate::fs::durable::rename(&content, &folder) {
             let _ = fs::remove_dir(&folder);
             return Err(e);
@@ -147,7 +180,7 @@ impl Vault {
             "",
             false,
             &folder,
-            Some(&staging),
+            Some(staging),
         ) {
             Ok(p) => p,
             Err(e) => {
