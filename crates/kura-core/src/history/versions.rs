@@ -196,21 +196,8 @@ impl VaultReader {
             Some(s) => Some(crate::fs::names::argument(s)?),
             None => None,
         };
-        let prefix = prefix.as_deref();
-        let keep = |f: &TreeFile| match prefix {
-            None => true,
-            Some(pre) => f.path == pre || f.path.starts_with(&format!("{pre}/")),
-        };
-        let old: BTreeMap<String, TreeFile> = history::files_of(&repo, from_id)?
-            .into_iter()
-            .filter(keep)
-            .map(|f| (f.path.clone(), f))
-            .collect();
-        let new: BTreeMap<String, TreeFile> = history::files_of(&repo, to_id)?
-            .into_iter()
-            .filter(keep)
-            .map(|f| (f.path.clone(), f))
-            .collect();
+        let old = files_under(&repo, from_id, prefix.as_deref())?;
+        let new = files_under(&repo, to_id, prefix.as_deref())?;
         let mut files = Vec::new();
         let mut changes = ChangeCounts::default();
         let mut paths: Vec<&String> = old.keys().chain(new.keys()).collect();
@@ -229,45 +216,7 @@ impl VaultReader {
                 Change::Modified => changes.modified += 1,
                 Change::Deleted => changes.removed += 1,
             }
-            let ai = a
-                .map(|f| blob_info(&repo, f.oid, f.mode, patch))
-                .transpose()?;
-            let bi = b
-                .map(|f| blob_info(&repo, f.oid, f.mode, patch))
-                .transpose()?;
-            let binary =
-                ai.as_ref().is_some_and(|i| i.binary) || bi.as_ref().is_some_and(|i| i.binary);
-            let text_patch = if patch && !binary {
-                let at = ai.as_ref().and_then(|i| i.text.as_deref()).unwrap_or("");
-                let bt = bi.as_ref().and_then(|i| i.text.as_deref()).unwrap_or("");
-                let diff = similar::TextDiff::from_lines(at, bt);
-                let old_name = if a.is_some() {
-                    format!("a/{path}")
-                } else {
-                    "/dev/null".into()
-                };
-                let new_name = if b.is_some() {
-                    format!("b/{path}")
-                } else {
-                    "/dev/null".into()
-                };
-                Some(
-                    diff.unified_diff()
-                        .context_radius(3)
-                        .header(&old_name, &new_name)
-                        .to_string(),
-                )
-            } else {
-                None
-            };
-            files.push(FileDiff {
-                path: path.clone(),
-                change,
-                old_size: ai.map(|i| i.size),
-                new_size: bi.map(|i| i.size),
-                binary,
-                patch: text_patch,
-            });
+            files.push(file_diff(&repo, path, change, a, b, patch)?);
         }
         Ok(Diff {
             from: from_id.to_string(),
@@ -276,4 +225,64 @@ impl VaultReader {
             files,
         })
     }
+}
+
+/// The files of version `id` at or under `prefix` (all of them without one), by path.
+fn files_under(
+    repo: &git2::Repository,
+    id: git2::Oid,
+    prefix: Option<&str>,
+) -> Result<BTreeMap<String, TreeFile>> {
+    let keep = |f: &TreeFile| match prefix {
+        None => true,
+        Some(pre) => f.path == pre || f.path.starts_with(&format!("{pre}/")),
+    };
+    Ok(history::files_of(repo, id)?
+        .into_iter()
+        .filter(keep)
+        .map(|f| (f.path.clone(), f))
+        .collect())
+}
+
+/// How file `path` changed from `a` to `b` (either missing when it was added or deleted): sizes,
+/// whether it is binary, and with `patch` its unified diff when it is text.
+fn file_diff(
+    repo: &git2::Repository,
+    path: &str,
+    change: Change,
+    a: Option<&TreeFile>,
+    b: Option<&TreeFile>,
+    patch: bool,
+) -> Result<FileDiff> {
+    let ai = a
+        .map(|f| blob_info(repo, f.oid, f.mode, patch))
+        .transpose()?;
+    let bi = b
+        .map(|f| blob_info(repo, f.oid, f.mode, patch))
+        .transpose()?;
+    let binary = ai.as_ref().is_some_and(|i| i.binary) || bi.as_ref().is_some_and(|i| i.binary);
+    let text_patch = (patch && !binary).then(|| {
+        let at = ai.as_ref().and_then(|i| i.text.as_deref()).unwrap_or("");
+        let bt = bi.as_ref().and_then(|i| i.text.as_deref()).unwrap_or("");
+        let name = |side: &str, present: bool| {
+            if present {
+                format!("{side}/{path}")
+            } else {
+                "/dev/null".into()
+            }
+        };
+        similar::TextDiff::from_lines(at, bt)
+            .unified_diff()
+            .context_radius(3)
+            .header(&name("a", a.is_some()), &name("b", b.is_some()))
+            .to_string()
+    });
+    Ok(FileDiff {
+        path: path.to_string(),
+        change,
+        old_size: ai.map(|i| i.size),
+        new_size: bi.map(|i| i.size),
+        binary,
+        patch: text_patch,
+    })
 }
