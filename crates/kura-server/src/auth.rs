@@ -22,11 +22,14 @@ use crate::error::{HttpError, HttpErrorCode, HttpResult};
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
-    /// Read anything (every `GET`).
+    /// Read anything: every `GET`, and what only looks (a records query, verifying).
     Read,
-    /// Change things, but not destroy them: no hard delete, prune, purge, gc, removal of
-    /// workspaces or backup targets, or settings; and no paths on the server's machine (copy
-    /// from, import, export, extract or restore to a folder there).
+    /// Change what stays recoverable, but not destroy what nothing else holds (hard delete,
+    /// restoring over the folder, deleting files or records, cleanup or prune that are not dry
+    /// runs), nor set up or keep up the vault or the server (settings, backup targets, deleting
+    /// a workspace, sign-in links, gc); and no paths on the server's machine (copy from,
+    /// import, export, extract or restore to a folder there). Each operation's need follows from
+    /// what the service declares it does (`kura_api::catalog::Declared::access`).
     Write,
     /// Everything, paths on the server's machine included.
     Admin,
