@@ -407,10 +407,10 @@ pub(crate) async fn declared_access(
     let (need, why) = match access.declared(req.method(), &route) {
         Some(d) => {
             let need = d.dry_run_access();
-            let why = match (d.effect, d.admin_only) {
+            let why = match d.admin_only {
                 _ if need < Access::Admin => String::new(),
-                (_, Some(why)) => format!("{}: {why}", d.operation_id()),
-                _ => format!(
+                Some(why) => format!("{}: {why}", d.operation_id()),
+                None => format!(
                     "{} can remove what no version holds, which is an admin's",
                     d.operation_id()
                 ),

@@ -245,6 +245,8 @@ pub async fn project_collections(st: St, Path(id): Path<String>) -> HttpResult<R
 }
 
 /// Puts and deletes on a project's records, applied together or (when one fails) not at all.
+///
+/// A batch that deletes a record needs an `admin` token, as deleting one does.
 #[utoipa::path(post, path = "/v1/projects/{id}/records", operation_id = "batchProjectRecords", tag = "records", request_body = Batch,
     params(("id" = String, Path)), responses((status = 200, body = Vec<RecordOpResult>)))]
 pub async fn project_batch(
@@ -352,6 +354,8 @@ pub async fn vault_collections(st: St) -> HttpResult<Response> {
 }
 
 /// A batch on the vault's records.
+///
+/// A batch that deletes a record needs an `admin` token, as deleting one does.
 #[utoipa::path(post, path = "/v1/records", operation_id = "batchVaultRecords", tag = "records", request_body = Batch,
     responses((status = 200, body = Vec<RecordOpResult>)))]
 pub async fn vault_batch(st: St, caller: Caller, Json(b): Json<Batch>) -> HttpResult<Response> {
