@@ -420,6 +420,10 @@ describe("signing in", () => {
     await reader.goto(`${t.kura!.url}/#/projects`);
     await reader.getByTestId("new-project").waitFor();
     expect(await reader.getByTestId("new-project").isDisabled()).toBe(true);
+    // Its shortcut says why instead of opening a form that would be refused.
+    await reader.keyboard.press("Control+n");
+    await expect.poll(() => text(reader.locator(".notices"))).toContain("needs a write token");
+    expect(await reader.getByRole("dialog").count()).toBe(0);
     expect(await seriousViolations(reader, "a read session's projects")).toEqual([]);
     expect(pageErrors(reader)).toEqual([]);
     await reader.context().close();
