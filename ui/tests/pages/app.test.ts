@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Project, Stats, Version } from "../../src/lib/api/types";
 import { formatBytes } from "../../src/lib/format";
 import { seriousViolations } from "./axe";
-import { pageErrors, RESULTS, session, startKura, text } from "./harness";
+import { pageErrors, RESULTS, session, startKura, text, watchErrors } from "./harness";
 import { emptyVault, seededVault, writeFiles, type Vault } from "./vault";
 
 const timings: Record<string, number> = {};
@@ -388,7 +388,7 @@ describe("signing in", () => {
     t.kura = await startKura(vault);
     const signIn = async (scope: "read" | "write") => {
       const context = await t.browser.newContext({ viewport: { width: 1360, height: 860 } });
-      const page = await context.newPage();
+      const page = watchErrors(await context.newPage());
       await page.goto(`${t.kura!.url}/#/project/${id}`);
       const form = page.getByRole("form", { name: "Sign in to Kura" });
       await form.getByLabel("Token").fill(vault.json<{ token: string }>("serve", "token", "--scope", scope).token);
@@ -410,6 +410,11 @@ describe("signing in", () => {
     await writer.screenshot({ path: join(RESULTS, "write-token-restore.png") });
     // What it says and what it disables reach a screen reader too.
     expect(await seriousViolations(writer, "a write session's restore dialog")).toEqual([]);
+    // Settings are shown, and changed only by an admin.
+    await writer.goto(`${t.kura!.url}/#/settings`);
+    expect(await text(writer.getByTestId("settings-refused"))).toContain("this needs an admin token");
+    expect(await writer.getByLabel("Chunk compression level").isDisabled()).toBe(true);
+    expect(pageErrors(writer)).toEqual([]);
     await writer.context().close();
 
     // A read token looks: no snapshot, no new project, each saying why.

@@ -93,13 +93,7 @@ export async function launch(): Promise<Browser> {
  * reduced motion and the like. */
 export async function openApp(browser: Browser, kura: Kura, hash = "#/dashboard", options: BrowserContextOptions = {}): Promise<Page> {
   const context: BrowserContext = await browser.newContext({ viewport: { width: 1360, height: 860 }, ...options });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error" && !ignorable(m.text())) errors.push(m.text());
-  });
-  (page as Page & { errors: string[] }).errors = errors;
+  const page = watchErrors(await context.newPage());
   // The link sets the session cookies and redirects to the UI.
   await page.goto(kura.signIn);
   await page.goto(`${kura.url}/${hash}`);
@@ -115,6 +109,18 @@ function ignorable(text: string): boolean {
 /** What `l` shows, its spaces collapsed. */
 export const text = async (l: Locator) => ((await l.textContent()) ?? "").replace(/\s+/g, " ").trim();
 
+/** `page`, keeping what it throws and logs as an error (see `pageErrors`). */
+export function watchErrors(page: Page): Page {
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !ignorable(m.text())) errors.push(m.text());
+  });
+  (page as Page & { errors: string[] }).errors = errors;
+  return page;
+}
+
+/** What `page` threw or logged as an error since `watchErrors` (none for a page it never saw). */
 export function pageErrors(page: Page): string[] {
   return (page as Page & { errors?: string[] }).errors ?? [];
 }

@@ -27,7 +27,15 @@ export function allows(scope: Scope | null, name: CallName): boolean {
 
 /** Why a caller of `scope` may not ask for `name`, in words for a tooltip; null when it may. */
 export function refusal(scope: Scope | null, name: CallName): string | null {
-  if (allows(scope, name)) return null;
-  const need = needs(name);
+  return short(scope, needs(name));
+}
+
+/**
+ * Why a caller of `scope` may not ask for what needs `need`, in words for a tooltip; null when it
+ * may. (What the document lists for an operation with a dry run is its dry run's need: a run that
+ * is not dry needs `admin`.)
+ */
+export function short(scope: Scope | null, need: Scope): string | null {
+  if (scope === null || RANK[scope] >= RANK[need]) return null;
   return `This browser is signed in with a ${scope} token, and this needs ${need === "admin" ? "an admin" : "a write"} token: run “kura serve token --scope ${need}” on the computer Kura runs on, and sign in with it.`;
 }

@@ -3,7 +3,7 @@
 
 import type { DesktopTransport, DroppedFile, DropEvent, OnProgress, Operations, Transport, Unlisten } from "./transport";
 import type { SETTING_KEYS } from "../bindings";
-import { refusal } from "./access";
+import { refusal, short, type Scope } from "./access";
 import type { CallName } from "./calls";
 import type {
   BackupStatus,
@@ -181,6 +181,11 @@ class Conveniences {
   /** Why this session may not ask for command `name` (see access.ts); null when it may. */
   refusal(name: CallName): string | null {
     return refusal(this.transport.scope, name);
+  }
+
+  /** Why this session may not do what needs `need` (a run that is not dry); null when it may. */
+  short(need: Scope): string | null {
+    return short(this.transport.scope, need);
   }
 
   projects(filter: Partial<ProjectFilter> = {}) {
