@@ -68,6 +68,12 @@ describe("HttpTransport", () => {
 
   it("learns the session's scope when it asks whether it is signed in, and offers what that scope may do", async () => {
     const http = new HttpTransport(async () => null);
+    // Not known while the server does not say: nothing is held back (the server still refuses).
+    answers.push(() => ({ status: 503, body: { code: "unavailable", message: "starting" } }));
+    await http.signedIn();
+    expect(http.scope).toBeNull();
+    expect(refusal(http.scope, "restoreProject")).toBeNull();
+    sent = [];
     answers.push(() => ({ status: 200, body: { scope: "write" } }));
     expect(await http.signedIn()).toBe(true);
     expect(sent[0]).toMatchObject({ method: "GET", url: "/v1/caller" });

@@ -217,8 +217,11 @@ export class HttpTransport implements Transport {
 
   // ---- the session
 
-  /** The scope of this browser's session (what it may do); `read` until it is known. */
-  scope: Scope = "read";
+  /**
+   * The scope of this browser's session (what it may do); null while it is not known (a server
+   * that did not answer), when nothing is held back here and the server still refuses.
+   */
+  scope: Scope | null = null;
 
   /**
    * Whether the server knows this browser's session (false: show the sign-in screen); learns

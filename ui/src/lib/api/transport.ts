@@ -69,7 +69,7 @@ export interface Transport extends Operations {
   readonly desktop?: DesktopTransport;
   /**
    * The scope of the browser's session (what it may do, see access.ts); null in the app's
-   * window, which may do everything.
+   * window, which may do everything, and while a browser's is not known.
    */
   readonly scope: Scope | null;
 
