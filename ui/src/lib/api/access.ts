@@ -20,14 +20,9 @@ export function needs(name: CallName): Scope {
   return most;
 }
 
-/** Whether a caller of `scope` may ask for `name` (no scope: the window, which may do all). */
-export function allows(scope: Scope | null, name: CallName): boolean {
-  return scope === null || RANK[scope] >= RANK[needs(name)];
-}
-
 /** Why a caller of `scope` may not ask for `name`, in words for a tooltip; null when it may. */
 export function refusal(scope: Scope | null, name: CallName): string | null {
-  return short(scope, needs(name));
+  return refusalAt(scope, needs(name));
 }
 
 /**
@@ -35,7 +30,7 @@ export function refusal(scope: Scope | null, name: CallName): string | null {
  * may. (What the document lists for an operation with a dry run is its dry run's need: a run that
  * is not dry needs `admin`.)
  */
-export function short(scope: Scope | null, need: Scope): string | null {
+export function refusalAt(scope: Scope | null, need: Scope): string | null {
   if (scope === null || RANK[scope] >= RANK[need]) return null;
   return `This browser is signed in with a ${scope} token, and this needs ${need === "admin" ? "an admin" : "a write"} token: run “kura serve token --scope ${need}” on the computer Kura runs on, and sign in with it.`;
 }

@@ -3,7 +3,7 @@
 
 import type { DesktopTransport, DroppedFile, DropEvent, OnProgress, Operations, Transport, Unlisten } from "./transport";
 import type { SETTING_KEYS } from "../bindings";
-import { refusal, short, type Scope } from "./access";
+import { refusal, refusalAt, type Scope } from "./access";
 import type { CallName } from "./calls";
 import type {
   BackupStatus,
@@ -184,8 +184,8 @@ class Conveniences {
   }
 
   /** Why this session may not do what needs `need` (a run that is not dry); null when it may. */
-  short(need: Scope): string | null {
-    return short(this.transport.scope, need);
+  refusalAt(need: Scope): string | null {
+    return refusalAt(this.transport.scope, need);
   }
 
   projects(filter: Partial<ProjectFilter> = {}) {
