@@ -12,17 +12,24 @@
 //! An entry reads like a function:
 //!
 //! ```text
-//! /// Its documentation (it reaches the TypeScript bindings).
-//! fn rename_workspace(name: String, new_name: String) -> kura_core::Workspace {
+//! /// Its documentation (it reaches the TypeScript bindings and the OpenAPI document).
+//! fn rename_workspace(#[path] name: String, new_name: String) -> kura_core::Workspace {
 //!     writes()
 //!         .announces(&[Vault(VaultChange::Workspaces)])
 //!         .no_mcp(AGENT_SETUP)
 //!         .cli(&["workspace rename"]);
+//!     http(patch, "/v1/workspaces/{name}", tag = "workspaces");
 //!     |api| api.rename_workspace(&name, &new_name)
 //! }
 //! ```
 //!
-//! The arguments are what the caller sends, by name. The body starts with the operation's
+//! The arguments are what the caller sends, by name; a mark says where an HTTP request carries
+//! one (`#[path]`, `#[query]`, `#[body]` for the whole body; unmarked, a field of the JSON body),
+//! and the other doors pass over the marks. `http(method, path, tag = ..)` after the declaration
+//! is where `kura serve` answers the call: its handler and OpenAPI entry are written from the
+//! entry (`kura-server`'s `routes/calls.rs`, which says the rest of the clause). A call without
+//! it is answered by a hand-written handler (bytes streamed, a folder of the server's machine, a
+//! query spread over a struct's fields) or not at all (`no_http`). The body starts with the operation's
 //! declaration: `reads()`, `writes()` or `destroys()`, then what it announces and each door's
 //! names for it or why the door goes without (the builders of [`crate::catalog::Declared`]). The
 //! operation takes the call's name, the window has it as that command, and it is long when the
@@ -51,12 +58,14 @@ macro_rules! for_each_call {
                 reads()
                     .mcp(&["status"])
                     .cli(&["status"]);
+                http(get, "/v1/status", tag = "vault");
                 |api| Ok(api.app_info())
             }
             fn list_workspaces() -> Vec<kura_core::Workspace> {
                 reads()
                     .mcp(&["list_workspaces"])
                     .cli(&["workspace list", "workspace current"]);
+                http(get, "/v1/workspaces", tag = "workspaces");
                 |api| Ok(api.vault().workspaces()?)
             }
             fn create_workspace(name: String) -> kura_core::Workspace {
@@ -64,28 +73,34 @@ macro_rules! for_each_call {
                     .announces(&[Vault(VaultChange::Workspaces)])
                     .no_mcp(AGENT_SETUP)
                     .cli(&["workspace create"]);
+                http(post, "/v1/workspaces", tag = "workspaces", created);
                 |api| api.create_workspace(&name)
             }
-            fn rename_workspace(name: String, new_name: String) -> kura_core::Workspace {
+            fn rename_workspace(#[path] name: String, new_name: String) -> kura_core::Workspace {
                 writes()
                     .announces(&[Vault(VaultChange::Workspaces)])
                     .no_mcp(AGENT_SETUP)
                     .cli(&["workspace rename"]);
+                http(patch, "/v1/workspaces/{name}", tag = "workspaces");
                 |api| api.rename_workspace(&name, &new_name)
             }
-            fn switch_workspace(name: String) -> kura_core::Workspace {
+            fn switch_workspace(#[path] name: String) -> kura_core::Workspace {
                 writes()
                     .announces(&[Vault(VaultChange::Workspaces)])
                     .no_mcp(AGENT_SETUP)
                     .cli(&["workspace switch"]);
+                http(post, "/v1/workspaces/{name}/switch", tag = "workspaces");
                 |api| api.switch_workspace(&name)
             }
-            fn delete_workspace(name: String, move_to: Option<String>) -> () {
+            /// Deletes a workspace, refused while it holds projects unless they move to
+            /// `move_to` first.
+            fn delete_workspace(#[path] name: String, #[query] move_to: Option<String>) -> () {
                 writes()
                     .announces(&[Vault(VaultChange::Workspaces)])
                     .admin_only(SETUP)
                     .no_mcp(AGENT_SETUP)
                     .cli(&["workspace delete"]);
+                http(delete, "/v1/workspaces/{name}", tag = "workspaces", done);
                 |api| api.delete_workspace(&name, move_to.as_deref())
             }
             fn list_projects(
@@ -96,17 +111,20 @@ macro_rules! for_each_call {
                     .cli(&["project list", "trash list"]);
                 |api| Ok(api.vault().projects(&filter)?)
             }
-            fn get_project(id: String) -> kura_core::Project {
+            /// A project, by id or name (and marks it opened).
+            fn get_project(#[path] id: String) -> kura_core::Project {
                 reads()
                     .mcp(&["show_project"])
                     .cli(&["project show"]);
+                http(get, "/v1/projects/{id}", tag = "projects");
                 |api| api.open_project(&id)
             }
-            fn create_project(new_project: kura_core::NewProject) -> kura_core::Project {
+            fn create_project(#[body] new_project: kura_core::NewProject) -> kura_core::Project {
                 writes()
                     .announces(&[Vault(VaultChange::Created)])
                     .mcp(&["create_project"])
                     .cli(&["project create"]);
+                http(post, "/v1/projects", tag = "projects", created);
                 |api| api.create_project(&new_project)
             }
             fn import_folder(
@@ -123,11 +141,15 @@ macro_rules! for_each_call {
             }
             /// Changes what `edit` gives of the project's name, workspace, description, kind and
             /// git remote, all or nothing, announced once.
-            fn edit_project(id: String, edit: kura_core::ProjectEdit) -> kura_core::Project {
+            fn edit_project(
+                #[path] id: String,
+                #[body] edit: kura_core::ProjectEdit,
+            ) -> kura_core::Project {
                 writes()
                     .announces(&[Vault(VaultChange::Metadata)])
                     .no_mcp("a project's name, workspace and description are the person's")
                     .cli(&["project rename", "project move", "project edit"]);
+                http(patch, "/v1/projects/{id}", tag = "projects");
                 |api| api.edit_project(&id, &edit)
             }
             fn tag_project(
@@ -141,35 +163,43 @@ macro_rules! for_each_call {
                     .cli(&["project tag"]);
                 |api| api.tag_project(&id, &add, &remove)
             }
+            /// Sets metadata (`{"key": "owner", "value": "me"}`) or removes it (`"value": null`).
             fn set_project_metadata(
-                id: String,
+                #[path] id: String,
                 changes: Vec<$crate::MetadataChange>,
             ) -> kura_core::Project {
                 writes()
                     .announces(&[Vault(VaultChange::Metadata)])
                     .no_mcp("an agent keeps its own data in records (`put_record`)")
                     .cli(&["project meta"]);
+                http(patch, "/v1/projects/{id}/metadata", tag = "projects");
                 |api| api.set_metadata(&id, &$crate::MetadataChange::pairs(changes))
             }
-            fn trash_project(id: String) -> kura_core::Project {
+            /// Moves a project to the trash.
+            fn trash_project(#[path] id: String) -> kura_core::Project {
                 writes()
                     .announces(&[Vault(VaultChange::Trash)])
                     .no_mcp("`delete_project` is the agent's one way to remove a project, and it is refused unless allowed")
                     .cli(&["project delete"]);
+                http(post, "/v1/projects/{id}/trash", tag = "projects");
                 |api| api.trash_project(&id)
             }
-            fn untrash_project(id: String) -> kura_core::Project {
+            /// Brings a project back from the trash.
+            fn untrash_project(#[path] id: String) -> kura_core::Project {
                 writes()
                     .announces(&[Vault(VaultChange::Trash)])
                     .no_mcp("bringing a project back from the trash is the person's")
                     .cli(&["trash restore"]);
+                http(post, "/v1/projects/{id}/untrash", tag = "projects");
                 |api| api.untrash_project(&id)
             }
-            fn delete_project(id: String) -> () {
+            /// Deletes a project for good: its history and (managed) folder.
+            fn delete_project(#[path] id: String) -> () {
                 destroys()
                     .announces(&[Vault(VaultChange::Deleted)])
                     .mcp(&["delete_project"])
                     .cli(&["project delete"]);
+                http(delete, "/v1/projects/{id}", tag = "projects", done);
                 |api| api.delete_project(&id)
             }
             /// Writes the project (at `version`, or as it is now) into the folder `dest`; with
@@ -197,25 +227,35 @@ macro_rules! for_each_call {
                 reads()
                     .no_mcp("`create_project` names its template; the person keeps the list")
                     .cli(&["template list"]);
+                http(get, "/v1/templates", tag = "projects");
                 |api| Ok(api.vault().templates()?)
             }
-            fn save_project_as_template(id: String, name: String) -> kura_core::Template {
+            /// Saves the project's latest version as a template called `name`.
+            fn save_project_as_template(#[path] id: String, name: String) -> kura_core::Template {
                 writes()
                     .announces(&[Vault(VaultChange::Templates)])
                     .no_mcp(AGENT_SETUP)
                     .cli(&["project save-template"]);
+                http(post, "/v1/projects/{id}/template", tag = "projects");
                 |api| api.save_template(&id, &name)
             }
-            fn list_files(id: String, prefix: Option<String>) -> Vec<kura_core::FileEntry> {
+            /// The project's files, or those under the folder `prefix`.
+            fn list_files(
+                #[path] id: String,
+                #[query] prefix: Option<String>,
+            ) -> Vec<kura_core::FileEntry> {
                 reads()
                     .mcp(&["list_files"])
                     .cli(&["files"]);
+                http(get, "/v1/projects/{id}/files", tag = "files");
                 |api| Ok(api.vault().list_files(&id, prefix.as_deref())?)
             }
-            fn preview_file(id: String, path: String) -> kura_core::FilePreview {
+            /// A preview of the file at `path` (relative to the project's folder).
+            fn preview_file(#[path] id: String, #[query] path: String) -> kura_core::FilePreview {
                 reads()
                     .no_mcp("`read_file` gives an agent the whole text")
                     .no_cli("`kura file read` prints the file; a terminal needs no preview");
+                http(get, "/v1/projects/{id}/preview", tag = "files");
                 |api| Ok(api.vault().preview_file(&id, &path)?)
             }
             /// Copies dropped files and folders into a project (the drag-and-drop path).
@@ -272,26 +312,32 @@ macro_rules! for_each_call {
                 |api| api.diff(&id, &request)
             }
             /// What restoring the project to `version` would write and remove, before it runs.
-            fn plan_restore(id: String, version: String) -> kura_core::RestorePlan {
+            fn plan_restore(
+                #[path] id: String,
+                #[query] version: String,
+            ) -> kura_core::RestorePlan {
                 reads()
                     .mcp(&["restore_plan"])
                     .no_cli("`kura restore` keeps the current state as a version first and says what it restored");
+                http(get, "/v1/projects/{id}/restore-plan", tag = "versions");
                 |api| Ok(api.vault().restore_plan(&id, &version)?)
             }
             fn restore_project(
-                id: String,
-                request: $crate::RestoreRequest,
+                #[path] id: String,
+                #[body] request: $crate::RestoreRequest,
             ) -> kura_core::RestoreReport {
                 destroys()
                     .announces(&[Vault(VaultChange::Restore)])
                     .mcp(&["restore_project", "restore_file"])
                     .cli(&["restore"]);
+                http(post, "/v1/projects/{id}/restore", tag = "versions");
                 long "restore" |api, job| api.restore(&id, &request, job)
             }
-            fn get_git_status(id: String) -> kura_core::FolderGitStatus {
+            fn get_git_status(#[path] id: String) -> kura_core::FolderGitStatus {
                 reads()
                     .no_mcp("an agent runs git itself where it works")
                     .cli(&["git status"]);
+                http(get, "/v1/projects/{id}/git/status", tag = "git");
                 |api| Ok(api.vault().folder_git_status(&id)?)
             }
             fn get_git_log(id: String, limit: u32) -> Vec<kura_core::FolderGitCommit> {
@@ -300,23 +346,27 @@ macro_rules! for_each_call {
                     .cli(&["git log"]);
                 |api| Ok(api.vault().folder_git_log(&id, limit as usize)?)
             }
-            fn init_git_repository(id: String) -> () {
+            /// Makes the project's folder a git repository.
+            fn init_git_repository(#[path] id: String) -> () {
                 writes()
                     .announces(&[Vault(VaultChange::Git)])
                     .no_mcp("an agent runs git itself where it works")
                     .cli(&["git init"]);
+                http(post, "/v1/projects/{id}/git/init", tag = "git", done);
                 |api| api.init_folder_git(&id)
             }
             fn get_stats() -> kura_core::Stats {
                 reads()
                     .no_mcp("`status` gives an agent the vault's summary")
                     .cli(&["stats"]);
+                http(get, "/v1/stats", tag = "vault");
                 |api| Ok(api.vault().stats()?)
             }
             fn get_config() -> kura_core::Config {
                 reads()
                     .no_mcp(AGENT_SETUP)
                     .cli(&["config show", "config get", "config path"]);
+                http(get, "/v1/config", tag = "vault");
                 |api| Ok((*api.vault().config()).clone())
             }
             /// Changes one setting (validated) and returns the settings now in the file.
@@ -326,6 +376,7 @@ macro_rules! for_each_call {
                     .admin_only(SETUP)
                     .no_mcp(AGENT_SETUP)
                     .cli(&["config set"]);
+                http(patch, "/v1/config", tag = "vault");
                 |api| api.set_config(&key, &value)
             }
             fn verify_vault(request: $crate::VerifyVault) -> kura_core::VerifyReport {
@@ -334,12 +385,14 @@ macro_rules! for_each_call {
                     .cli(&["verify"]);
                 long "verify" |api, job| Ok(api.vault().verify(request.project.as_deref(), job)?)
             }
+            /// Removes chunks no version references.
             fn collect_garbage() -> kura_core::GcReport {
                 writes()
                     .announces(&[Vault(VaultChange::Gc)])
                     .admin_only(UPKEEP)
                     .no_mcp(AGENT_UPKEEP)
                     .cli(&["gc"]);
+                http(post, "/v1/gc", tag = "vault");
                 long "gc" |api, job| api.gc(job)
             }
             /// Cancels a running long command; finished or unknown jobs are ignored.
@@ -357,22 +410,28 @@ macro_rules! for_each_call {
                 reads()
                     .mcp(&["list_archives"])
                     .cli(&["archives", "archive list"]);
+                http(get, "/v1/archives", tag = "archives");
                 |api| Ok(api.vault().list_archives()?)
             }
-            fn archive_project(id: String) -> kura_core::ArchiveInfo {
+            /// Archives a project into a `tar.zst`.
+            fn archive_project(#[path] id: String) -> kura_core::ArchiveInfo {
                 writes()
                     .announces(&[Vault(VaultChange::Archived)])
                     .mcp(&["archive_project"])
                     .cli(&["archive"]);
+                http(post, "/v1/projects/{id}/archive", tag = "archives");
                 long "archive" |api, job| api.archive_project(&id, job)
             }
             /// Brings an archived project back; `reference` is an archive id, or the archived
             /// project's id or name.
-            fn unarchive_project(reference: $crate::ArchiveReference) -> kura_core::Project {
+            fn unarchive_project(
+                #[body] reference: $crate::ArchiveReference,
+            ) -> kura_core::Project {
                 writes()
                     .announces(&[Vault(VaultChange::Unarchived)])
                     .mcp(&["unarchive_project"])
                     .cli(&["unarchive"]);
+                http(post, "/v1/archives/unarchive", tag = "archives");
                 long "unarchive" |api, job| api.unarchive_project(&reference, job)
             }
             fn extract_archive(archive: String, dest: String) -> kura_core::ExtractReport {
@@ -390,12 +449,15 @@ macro_rules! for_each_call {
                     .announces(&[Vault(VaultChange::ColdTier)])
                     .no_mcp(AGENT_UPKEEP)
                     .cli(&["archive cold"]);
+                http(post, "/v1/archives/cold", tag = "archives");
                 long "cold" |api, job| api.cold_pass(job)
             }
-            fn verify_archive(archive: String) -> kura_core::ArchiveVerifyReport {
+            /// Checks an archive's checksum and reads every entry.
+            fn verify_archive(#[path] archive: String) -> kura_core::ArchiveVerifyReport {
                 reads()
                     .no_mcp(AGENT_UPKEEP)
                     .cli(&["archive verify"]);
+                http(post, "/v1/archives/{archive}/verify", tag = "archives");
                 long "verify-archive" |api, job| api.verify_archive(&archive, job)
             }
             fn import_archive(
@@ -414,6 +476,7 @@ macro_rules! for_each_call {
                 reads()
                     .no_mcp("an agent meets a quota as the `quota_exceeded` error of the write it tried")
                     .cli(&["quota"]);
+                http(get, "/v1/quota", tag = "vault");
                 |api| Ok(api.vault().quota_status()?)
             }
             fn run_cleanup(options: kura_core::CleanupOptions) -> kura_core::CleanupReport {
@@ -428,12 +491,15 @@ macro_rules! for_each_call {
                 reads()
                     .no_mcp(AGENT_UPKEEP)
                     .cli(&["cleanup history"]);
+                http(get, "/v1/cleanup/runs", tag = "cleanup");
                 |api| Ok(api.vault().cleanup_runs(Some(50))?)
             }
+            /// When the next scheduled cleanup is due (seconds since the epoch), or null.
             fn get_next_cleanup() -> Option<i64> {
                 reads()
                     .no_mcp(AGENT_UPKEEP)
                     .no_cli("the app's Cleanup settings show the next run; `kura cleanup` runs one now");
+                http(get, "/v1/cleanup/next", tag = "cleanup");
                 |api| api.next_cleanup_at()
             }
             fn get_backup_status() -> $crate::BackupStatus {
@@ -691,28 +757,31 @@ macro_rules! for_each_call {
             }
             /// Uploads a version to an S3 target as a tar.zst and answers its download link.
             fn share_project(
-                id: String,
-                options: kura_backup::ShareOptions,
+                #[path] id: String,
+                #[body] options: kura_backup::ShareOptions,
             ) -> kura_backup::Share {
                 writes()
                     .announces(&[Share])
                     .mcp(&["share_project"])
                     .cli(&["share"]);
+                http(post, "/v1/projects/{id}/shares", tag = "shares");
                 long "share" |api, job| api.share_project(&id, &options, job)
             }
             /// Shared links, newest first; only one project's when `project` is given.
-            fn list_shares(project: Option<String>) -> Vec<kura_backup::Share> {
+            fn list_shares(#[query] project: Option<String>) -> Vec<kura_backup::Share> {
                 reads()
                     .mcp(&["list_shares"])
                     .cli(&["share list"]);
+                http(get, "/v1/shares", tag = "shares");
                 |api| api.shares(project.as_deref())
             }
             /// Deletes a shared copy, so its link stops working.
-            fn revoke_share(id: String) -> kura_backup::Share {
+            fn revoke_share(#[path] id: String) -> kura_backup::Share {
                 writes()
                     .announces(&[Share])
                     .mcp(&["revoke_share"])
                     .cli(&["share revoke"]);
+                http(delete, "/v1/shares/{id}", tag = "shares");
                 |api| api.revoke_share(&id)
             }
             fn plan_command(input: $crate::CommandInput) -> $crate::CommandPlan {
@@ -738,7 +807,7 @@ use crate::{Api, ApiResult};
 /// [`DECLARED`].
 macro_rules! service_calls {
     (@fn $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        $declared:expr; long $kind:literal |$api:ident, $job:ident| $body:expr
+        $declared:expr; $(http($($http:tt)*);)? long $kind:literal |$api:ident, $job:ident| $body:expr
     }) => {
         $(#[$meta])*
         ///
@@ -751,7 +820,7 @@ macro_rules! service_calls {
         }
     };
     (@fn $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        $declared:expr; |$api:ident| $body:expr
+        $declared:expr; $(http($($http:tt)*);)? |$api:ident| $body:expr
     }) => {
         $(#[$meta])*
         pub fn $name($api: &Arc<Api>, $($arg: $ty),*) -> ApiResult<$out> {
@@ -759,7 +828,7 @@ macro_rules! service_calls {
         }
     };
     (@fn $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        $declared:expr; || $body:expr
+        $declared:expr; $(http($($http:tt)*);)? || $body:expr
     }) => {
         $(#[$meta])*
         ///
@@ -768,6 +837,7 @@ macro_rules! service_calls {
             $body
         }
     };
+    (@long http($($http:tt)*); $($rest:tt)*) => { service_calls!(@long $($rest)*) };
     (@long long $($rest:tt)*) => { true };
     (@long $($rest:tt)*) => { false };
     (@declared $name:ident [$($op:expr),+ $(,)?]; $($rest:tt)*) => {
@@ -779,14 +849,14 @@ macro_rules! service_calls {
     (@declared $name:ident $op:expr; $($rest:tt)*) => {
         &[$op.of_call(&[stringify!($name)], service_calls!(@long $($rest)*))]
     };
-    (@kind $name:ident $declared:expr; long $kind:literal $($rest:tt)*) => {
+    (@kind $name:ident $declared:expr; $(http($($http:tt)*);)? long $kind:literal $($rest:tt)*) => {
         #[doc = concat!("The kind of operation `", stringify!($name), "` runs as.")]
         pub const $name: &str = $kind;
     };
     (@kind $name:ident $($rest:tt)*) => {};
     ($(
         $(#[$meta:meta])*
-        fn $name:ident ($($arg:ident : $ty:ty),* $(,)?) -> $out:ty { $($body:tt)* }
+        fn $name:ident ($($(#[$place:ident])? $arg:ident : $ty:ty),* $(,)?) -> $out:ty { $($body:tt)* }
     )*) => {
         $(service_calls!(@fn $(#[$meta])* $name ($($arg: $ty),*) -> $out { $($body)* });)*
 

@@ -177,6 +177,7 @@ pub(crate) fn document(routes: utoipa::openapi::OpenApi) -> String {
 /// read them, objects closed to fields they do not list, binary bodies as binary, the
 /// headers the server reads and writes, and the typed result of each long operation.
 fn finish(doc: &mut Value) {
+    name_call_bodies(doc);
     flatten_tagged_unions(doc);
     close_objects(doc);
     // A sample is a percentage (utoipa cannot bound a tuple variant's field).
@@ -201,6 +202,9 @@ fn finish(doc: &mut Value) {
             continue;
         };
         for (method, op) in item.iter_mut() {
+            if op["parameters"].as_array().is_some_and(Vec::is_empty) {
+                op.as_object_mut().map(|op| op.remove("parameters"));
+            }
             document_scope(op);
             document_headers(path, method, op);
             binary_bodies(op);
@@ -213,6 +217,38 @@ fn finish(doc: &mut Value) {
         let operation = result_operation(&doc["components"]["schemas"]["Operation"], &result);
         doc["components"]["schemas"][operation_of(&result)] = operation;
     }
+}
+
+/// The JSON bodies the calls' routes write (`routes::calls`) are named as utoipa names a
+/// module's struct, `rename_workspace.Body`; here they take the operation's name, as a
+/// generated client would name them: `RenameWorkspaceBody`.
+fn name_call_bodies(doc: &mut Value) {
+    let Some(schemas) = doc["components"]["schemas"].as_object_mut() else {
+        return;
+    };
+    let bodies: Vec<String> = schemas
+        .keys()
+        .filter(|name| name.ends_with(".Body"))
+        .cloned()
+        .collect();
+    let mut renamed = Vec::new();
+    for old in bodies {
+        let call = old.trim_end_matches(".Body");
+        let id = kura_api::declare::camel_case(call);
+        let new = format!("{}{}Body", id[..1].to_uppercase(), &id[1..]);
+        let mut schema = schemas.remove(&old).expect("listed above");
+        schema["description"] = json!(format!("The JSON body of `{id}`."));
+        schemas.insert(new.clone(), schema);
+        renamed.push((old, new));
+    }
+    let mut text = doc.to_string();
+    for (old, new) in renamed {
+        text = text.replace(
+            &format!("\"#/components/schemas/{old}\""),
+            &format!("\"#/components/schemas/{new}\""),
+        );
+    }
+    *doc = serde_json::from_str(&text).expect("the document is JSON");
 }
 
 /// The scope a token (or a session) needs for the operation, as the service declares it

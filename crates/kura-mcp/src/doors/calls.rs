@@ -16,12 +16,6 @@ use super::{
     Inputs, DOCUMENT,
 };
 
-/// Commands the browser's transport answers by hand, and why.
-const BY_HAND: &[(&str, &str)] = &[(
-    "rename_workspace",
-    "the path names the workspace and the body its new name, both `name`",
-)];
-
 /// Where an argument of a command goes in the HTTP request.
 #[derive(Debug, Clone, PartialEq)]
 enum Place {
@@ -157,7 +151,6 @@ fn calls_ts() -> String {
     }
     let mut unplaced = Vec::new();
     for (name, ops) in by_command {
-        let by_hand = BY_HAND.iter().any(|(n, _)| *n == name);
         let command = commands
             .get(name)
             .unwrap_or_else(|| panic!("the bindings have no command {name}"));
@@ -165,19 +158,11 @@ fn calls_ts() -> String {
             .iter()
             .filter_map(|op| places(command, &shapes[op], &types).map(|p| (op.clone(), p)))
             .collect();
-        match (variants.is_empty(), by_hand) {
-            (true, true) => continue,
-            (false, true) => {
-                unplaced.push(format!("{name} is answered by hand but needs not be"));
-                continue;
-            }
-            (true, false) => {
-                unplaced.push(format!(
-                    "{name}: no operation of {ops:?} has a place for each of its arguments"
-                ));
-                continue;
-            }
-            (false, false) => {}
+        if variants.is_empty() {
+            unplaced.push(format!(
+                "{name}: no operation of {ops:?} has a place for each of its arguments"
+            ));
+            continue;
         }
         let args: Vec<String> = command
             .arguments
@@ -289,5 +274,11 @@ fn arguments_find_their_places_by_name() {
             ("changes".into(), Place::Body)
         ]
     );
-    assert!(at("rename_workspace", "renameWorkspace").is_none());
+    assert_eq!(
+        at("rename_workspace", "renameWorkspace").unwrap(),
+        [
+            ("name".into(), Place::Path("name".into())),
+            ("newName".into(), Place::Field("new_name".into()))
+        ]
+    );
 }

@@ -7,60 +7,14 @@ use axum::body::Body;
 use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use kura_core::{ArchiveInfo, ImportArchiveOptions, Project};
+use kura_core::{ImportArchiveOptions, Project};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blocking, json, long, St, Wait};
+use super::{blocking, long, St, Wait};
 use crate::body::{body_reader, Json, Query};
 use crate::error::{HttpError, HttpResult};
 use crate::guard::Caller;
-
-#[utoipa::path(get, path = "/v1/archives", operation_id = "listArchives", tag = "archives", responses((status = 200, body = Vec<ArchiveInfo>)))]
-pub async fn list(st: St) -> HttpResult<Response> {
-    Ok(json(blocking(&st, |a| Ok(calls::list_archives(a)?)).await?))
-}
-
-/// Archives a project into a tar.zst (result: ArchiveInfo).
-#[utoipa::path(post, path = "/v1/projects/{id}/archive", operation_id = "archiveProject", tag = "archives", params(("id" = String, Path), Wait),
-    responses((status = 202, body = kura_api::Operation, description = "started; result: ArchiveInfo")))]
-pub async fn archive(
-    st: St,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(w): Query<Wait>,
-) -> HttpResult<Response> {
-    let project = Some(id.clone());
-    long(
-        &st,
-        &headers,
-        &w,
-        kinds::archive_project,
-        project,
-        move |a, job| calls::archive_project(a, id, job),
-    )
-    .await
-}
-
-/// Brings an archived project back (result: Project).
-#[utoipa::path(post, path = "/v1/archives/unarchive", operation_id = "unarchiveProject", tag = "archives", request_body = kura_api::ArchiveReference, params(Wait),
-    responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
-pub async fn unarchive(
-    st: St,
-    headers: HeaderMap,
-    Query(w): Query<Wait>,
-    Json(b): Json<kura_api::ArchiveReference>,
-) -> HttpResult<Response> {
-    long(
-        &st,
-        &headers,
-        &w,
-        kinds::unarchive_project,
-        None,
-        move |a, job| calls::unarchive_project(a, b, job),
-    )
-    .await
-}
 
 /// Where to unpack (admin only).
 #[derive(Deserialize, ToSchema)]
@@ -91,27 +45,6 @@ pub async fn extract(
         kinds::extract_archive,
         None,
         move |a, job| calls::extract_archive(a, archive, b.dest, job),
-    )
-    .await
-}
-
-/// Checks an archive's checksum and reads every entry (result: ArchiveVerifyReport).
-#[utoipa::path(post, path = "/v1/archives/{archive}/verify", operation_id = "verifyArchive", tag = "archives",
-    params(("archive" = String, Path), Wait),
-    responses((status = 202, body = kura_api::Operation, description = "started; result: ArchiveVerifyReport")))]
-pub async fn verify(
-    st: St,
-    headers: HeaderMap,
-    Path(archive): Path<String>,
-    Query(w): Query<Wait>,
-) -> HttpResult<Response> {
-    long(
-        &st,
-        &headers,
-        &w,
-        kinds::verify_archive,
-        None,
-        move |a, job| calls::verify_archive(a, archive, job),
     )
     .await
 }
@@ -227,22 +160,6 @@ pub async fn upload_archive(
             let p: Project = a.import_archive(&upload.received()[0], &options, job)?;
             Ok(p)
         },
-    )
-    .await
-}
-
-/// Moves archives to the cold tier now (`archive.cold_target`): uploads and verifies those not
-/// there yet, then drops the local files that may go (result: ColdReport).
-#[utoipa::path(post, path = "/v1/archives/cold", operation_id = "moveArchivesToColdTier", tag = "archives", params(Wait),
-    responses((status = 202, body = kura_api::Operation, description = "started; result: ColdReport")))]
-pub async fn cold(st: St, headers: HeaderMap, Query(w): Query<Wait>) -> HttpResult<Response> {
-    long(
-        &st,
-        &headers,
-        &w,
-        kinds::move_archives_to_cold_tier,
-        None,
-        calls::move_archives_to_cold_tier,
     )
     .await
 }

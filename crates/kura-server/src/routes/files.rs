@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kura_core::{FileEntry, FilePreview, UploadReport};
+use kura_core::UploadReport;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
@@ -16,41 +16,6 @@ use super::{blocking, done, json, long, St, Wait};
 use crate::body::{body_reader, parse_range, too_large, unreadable_body, Json, Query};
 use crate::error::{HttpError, HttpResult};
 use crate::guard::Caller;
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Prefix {
-    /// Only files under this folder.
-    pub prefix: Option<String>,
-}
-
-#[utoipa::path(get, path = "/v1/projects/{id}/files", operation_id = "listFiles", tag = "files", params(("id" = String, Path), Prefix),
-    responses((status = 200, body = Vec<FileEntry>)))]
-pub async fn list(st: St, Path(id): Path<String>, Query(q): Query<Prefix>) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, move |a| Ok(calls::list_files(a, id, q.prefix)?)).await?,
-    ))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct FilePath {
-    /// The file, relative to the project folder.
-    #[param(min_length = 1)]
-    pub path: String,
-}
-
-#[utoipa::path(get, path = "/v1/projects/{id}/preview", operation_id = "previewFile", tag = "files", params(("id" = String, Path), FilePath),
-    responses((status = 200, body = FilePreview)))]
-pub async fn preview(
-    st: St,
-    Path(id): Path<String>,
-    Query(q): Query<FilePath>,
-) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, move |a| Ok(calls::preview_file(a, id, q.path)?)).await?,
-    ))
-}
 
 /// A file's bytes, streamed; `Range: bytes=a-b` gives part of it (206).
 #[utoipa::path(get, path = "/v1/projects/{id}/files/{path}", operation_id = "readFile", tag = "files",

@@ -4,12 +4,12 @@ use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kura_api::calls::{self, kinds};
-use kura_core::{Diff, FolderGitCommit, FolderGitStatus, RestorePlan, Version};
+use kura_core::{Diff, FolderGitCommit, Version};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::{blocking, done, json, long, St, Wait};
-use crate::body::{Json, Query};
+use super::{blocking, json, long, St, Wait};
+use crate::body::Query;
 use crate::error::HttpResult;
 
 /// Takes a version of a project (result: SnapshotReport).
@@ -82,59 +82,6 @@ pub async fn diff(
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct PlanQuery {
-    /// The version the folder would match (id, latest, latest~N).
-    #[param(min_length = 1)]
-    pub version: String,
-}
-
-/// What restoring the project to a version would write and remove, before it runs.
-#[utoipa::path(get, path = "/v1/projects/{id}/restore-plan", operation_id = "planRestore", tag = "versions", params(("id" = String, Path), PlanQuery),
-    responses((status = 200, body = RestorePlan)))]
-pub async fn restore_plan(
-    st: St,
-    Path(id): Path<String>,
-    Query(q): Query<PlanQuery>,
-) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, move |a| Ok(calls::plan_restore(a, id, q.version)?)).await?,
-    ))
-}
-
-/// Restores a project or one file (the current state is kept as a version first; result:
-/// RestoreReport).
-#[utoipa::path(post, path = "/v1/projects/{id}/restore", operation_id = "restoreProject", tag = "versions", request_body = kura_api::RestoreRequest,
-    params(("id" = String, Path), Wait),
-    responses((status = 202, body = kura_api::Operation, description = "started; result: RestoreReport")))]
-pub async fn restore(
-    st: St,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    Query(w): Query<Wait>,
-    Json(b): Json<kura_api::RestoreRequest>,
-) -> HttpResult<Response> {
-    let project = Some(id.clone());
-    long(
-        &st,
-        &headers,
-        &w,
-        kinds::restore_project,
-        project,
-        move |a, job| calls::restore_project(a, id, b, job),
-    )
-    .await
-}
-
-#[utoipa::path(get, path = "/v1/projects/{id}/git/status", operation_id = "getGitStatus", tag = "git", params(("id" = String, Path)),
-    responses((status = 200, body = FolderGitStatus)))]
-pub async fn git_status(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, move |a| Ok(calls::get_git_status(a, id)?)).await?,
-    ))
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// At most this many commits (default 20).
     pub limit: Option<usize>,
@@ -154,12 +101,4 @@ pub async fn git_log(
         })
         .await?,
     ))
-}
-
-/// Makes the project's folder a git repository.
-#[utoipa::path(post, path = "/v1/projects/{id}/git/init", operation_id = "initGitRepository", tag = "git", params(("id" = String, Path)),
-    responses((status = 200, body = super::Done)))]
-pub async fn git_init(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    blocking(&st, move |a| Ok(calls::init_git_repository(a, id)?)).await?;
-    Ok(done())
 }

@@ -4,6 +4,7 @@
 pub(crate) mod archives;
 pub(crate) mod backups;
 pub(crate) mod browser;
+pub(crate) mod calls;
 pub(crate) mod events;
 pub(crate) mod files;
 pub(crate) mod history;
@@ -13,7 +14,6 @@ pub(crate) mod records;
 pub(crate) mod shares;
 pub(crate) mod ui;
 pub(crate) mod vault;
-pub(crate) mod workspaces;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,43 +71,21 @@ fn streamed_routes() -> OpenApiRouter<Arc<AppState>> {
 fn json_routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
         .routes(routes!(vault::health))
-        .routes(routes!(vault::status))
         .routes(routes!(vault::openapi))
-        .routes(routes!(vault::stats))
-        .routes(routes!(vault::config, vault::set_config))
-        .routes(routes!(vault::quota))
         .routes(routes!(vault::verify))
-        .routes(routes!(vault::gc))
         .routes(routes!(vault::cleanup))
-        .routes(routes!(vault::cleanup_runs))
-        .routes(routes!(vault::next_cleanup))
-        .routes(routes!(vault::templates))
         .routes(routes!(vault::command))
         .routes(routes!(history::snapshot_changed))
-        .routes(routes!(workspaces::list, workspaces::create))
-        .routes(routes!(workspaces::rename, workspaces::delete))
-        .routes(routes!(workspaces::switch))
-        .routes(routes!(projects::list, projects::create))
-        .routes(routes!(projects::import))
-        .routes(routes!(projects::get, projects::edit, projects::delete))
+        .routes(routes!(projects::list))
         .routes(routes!(projects::tag))
-        .routes(routes!(projects::set_metadata))
-        .routes(routes!(projects::trash))
-        .routes(routes!(projects::untrash))
-        .routes(routes!(projects::save_template))
+        .routes(routes!(projects::import))
         .routes(routes!(projects::export))
         .routes(routes!(projects::export_stream))
-        .routes(routes!(files::list))
-        .routes(routes!(files::preview))
         .routes(routes!(files::rename))
         .routes(routes!(history::snapshot))
         .routes(routes!(history::versions))
         .routes(routes!(history::diff))
-        .routes(routes!(history::restore))
-        .routes(routes!(history::restore_plan))
-        .routes(routes!(history::git_status))
         .routes(routes!(history::git_log))
-        .routes(routes!(history::git_init))
         .routes(routes!(
             records::project_collections,
             records::project_batch
@@ -135,17 +113,9 @@ fn json_routes() -> OpenApiRouter<Arc<AppState>> {
             records::vault_put,
             records::vault_delete
         ))
-        .routes(routes!(shares::create))
-        .routes(routes!(shares::list))
         .routes(routes!(shares::prune))
-        .routes(routes!(shares::revoke))
-        .routes(routes!(archives::archive))
-        .routes(routes!(archives::list))
-        .routes(routes!(archives::unarchive))
         .routes(routes!(archives::import))
-        .routes(routes!(archives::cold))
         .routes(routes!(archives::extract))
-        .routes(routes!(archives::verify))
         .routes(routes!(operations::list))
         .routes(routes!(operations::get, operations::cancel))
         .routes(routes!(events::events))
@@ -166,6 +136,7 @@ fn json_routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(browser::session, browser::sign_in))
         .routes(routes!(browser::new_link))
         .routes(routes!(browser::caller))
+        .merge(calls::routes())
 }
 
 /// The OpenAPI document as pretty JSON (what `docs/api/openapi.json` holds): the routes the

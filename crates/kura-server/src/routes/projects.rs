@@ -1,16 +1,14 @@
 //! Projects: list, create, import, change, trash, delete, export.
 
 use axum::extract::Path;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use kura_api::calls::{self, kinds};
-use kura_core::{
-    ImportOptions, NewProject, Project, ProjectFilter, ProjectSort, ProjectStatus, Template,
-};
+use kura_core::{ImportOptions, Project, ProjectFilter, ProjectSort, ProjectStatus};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{blocking, done, json, long, St, Wait};
+use super::{blocking, json, long, St, Wait};
 use crate::body::{BodyWriter, Json, Query};
 use crate::error::HttpResult;
 use crate::guard::Caller;
@@ -84,22 +82,6 @@ pub async fn list(st: St, Query(q): Query<ListQuery>) -> HttpResult<Response> {
     ))
 }
 
-/// A project (and marks it opened).
-#[utoipa::path(get, path = "/v1/projects/{id}", operation_id = "getProject", tag = "projects", params(("id" = String, Path, description = "project id or name")),
-    responses((status = 200, body = Project)))]
-pub async fn get(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, move |a| Ok(calls::get_project(a, id)?)).await?,
-    ))
-}
-
-#[utoipa::path(post, path = "/v1/projects", operation_id = "createProject", tag = "projects", request_body = NewProject,
-    responses((status = 201, body = Project)))]
-pub async fn create(st: St, Json(new): Json<NewProject>) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| Ok(calls::create_project(a, new)?)).await?;
-    Ok((StatusCode::CREATED, axum::Json(p)).into_response())
-}
-
 /// A folder on the server's machine to import (admin only).
 #[derive(Deserialize, ToSchema)]
 pub struct ImportFolder {
@@ -132,20 +114,6 @@ pub async fn import(
     .await
 }
 
-/// Changes a project's name, workspace, description, kind and git remote in one change: all
-/// of it, or (a name taken, a workspace that does not exist) none of it.
-#[utoipa::path(patch, path = "/v1/projects/{id}", operation_id = "editProject", tag = "projects", request_body = kura_core::ProjectEdit,
-    params(("id" = String, Path)), responses((status = 200, body = Project)))]
-pub async fn edit(
-    st: St,
-    Path(id): Path<String>,
-    Json(edit): Json<kura_core::ProjectEdit>,
-) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, move |a| Ok(calls::edit_project(a, id, edit)?)).await?,
-    ))
-}
-
 /// Tags to add and remove.
 #[derive(Deserialize, ToSchema)]
 pub struct TagChanges {
@@ -169,72 +137,6 @@ pub async fn tag(
     })
     .await?;
     Ok(json(p))
-}
-
-/// Metadata to set (`{"key": "owner", "value": "me"}`) or remove (`"value": null`).
-#[derive(Deserialize, ToSchema)]
-pub struct MetadataChanges {
-    pub changes: Vec<kura_api::MetadataChange>,
-}
-
-#[utoipa::path(patch, path = "/v1/projects/{id}/metadata", operation_id = "setProjectMetadata", tag = "projects", request_body = MetadataChanges,
-    params(("id" = String, Path)), responses((status = 200, body = Project)))]
-pub async fn set_metadata(
-    st: St,
-    Path(id): Path<String>,
-    Json(c): Json<MetadataChanges>,
-) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| {
-        Ok(calls::set_project_metadata(a, id, c.changes)?)
-    })
-    .await?;
-    Ok(json(p))
-}
-
-/// Moves a project to the trash.
-#[utoipa::path(post, path = "/v1/projects/{id}/trash", operation_id = "trashProject", tag = "projects",
-    params(("id" = String, Path)), responses((status = 200, body = Project)))]
-pub async fn trash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| Ok(calls::trash_project(a, id)?)).await?;
-    Ok(json(p))
-}
-
-#[utoipa::path(post, path = "/v1/projects/{id}/untrash", operation_id = "untrashProject", tag = "projects",
-    params(("id" = String, Path)), responses((status = 200, body = Project)))]
-pub async fn untrash(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    let p = blocking(&st, move |a| Ok(calls::untrash_project(a, id)?)).await?;
-    Ok(json(p))
-}
-
-/// Deletes a project for good: its history and (managed) folder (admin).
-#[utoipa::path(delete, path = "/v1/projects/{id}", operation_id = "deleteProject", tag = "projects",
-    params(("id" = String, Path)), responses((status = 200, body = super::Done)))]
-pub async fn delete(st: St, Path(id): Path<String>) -> HttpResult<Response> {
-    blocking(&st, move |a| Ok(calls::delete_project(a, id)?)).await?;
-    Ok(done())
-}
-
-/// A template's name.
-#[derive(Deserialize, ToSchema)]
-pub struct TemplateName {
-    #[schema(min_length = 1)]
-    pub name: String,
-}
-
-/// Saves the latest version as a template.
-#[utoipa::path(post, path = "/v1/projects/{id}/template", operation_id = "saveProjectAsTemplate", tag = "projects", request_body = TemplateName,
-    params(("id" = String, Path)), responses((status = 200, body = Template)))]
-pub async fn save_template(
-    st: St,
-    Path(id): Path<String>,
-    Json(b): Json<TemplateName>,
-) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, move |a| {
-            Ok(calls::save_project_as_template(a, id, b.name)?)
-        })
-        .await?,
-    ))
 }
 
 /// Where to export a version on the server's machine (admin only).

@@ -3,8 +3,7 @@
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use kura_api::calls::{self, kinds};
-use kura_api::AppInfo;
-use kura_core::{CleanupOptions, CleanupReport, Config, QuotaStatus, Stats, Template};
+use kura_core::CleanupOptions;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -32,11 +31,6 @@ pub async fn health() -> Response {
     })
 }
 
-#[utoipa::path(get, path = "/v1/status", operation_id = "getStatus", tag = "vault", responses((status = 200, body = AppInfo)))]
-pub async fn status(st: St) -> HttpResult<Response> {
-    Ok(json(blocking(&st, |a| Ok(calls::get_status(a)?)).await?))
-}
-
 #[utoipa::path(get, path = "/v1/openapi.json", operation_id = "getOpenApi", tag = "vault", security(()),
     responses((status = 200, description = "This API's OpenAPI 3.1 description", body = Object)))]
 pub async fn openapi() -> Response {
@@ -45,45 +39,6 @@ pub async fn openapi() -> Response {
         super::openapi_json(),
     )
         .into_response()
-}
-
-#[utoipa::path(get, path = "/v1/stats", operation_id = "getStats", tag = "vault", responses((status = 200, body = Stats)))]
-pub async fn stats(st: St) -> HttpResult<Response> {
-    Ok(json(blocking(&st, |a| Ok(calls::get_stats(a)?)).await?))
-}
-
-#[utoipa::path(get, path = "/v1/config", operation_id = "getConfig", tag = "vault", responses((status = 200, body = Config)))]
-pub async fn config(st: St) -> HttpResult<Response> {
-    Ok(json(blocking(&st, |a| Ok(calls::get_config(a)?)).await?))
-}
-
-/// One setting to change.
-#[derive(Deserialize, ToSchema)]
-pub struct SetConfig {
-    /// `section.field`, as `kura config set` takes it.
-    pub key: String,
-    /// The new value, as text.
-    pub value: String,
-}
-
-/// Changes one setting (admin: settings can move where data goes).
-#[utoipa::path(patch, path = "/v1/config", operation_id = "setConfig", tag = "vault", request_body = SetConfig,
-    responses((status = 200, body = Config)))]
-pub async fn set_config(st: St, Json(b): Json<SetConfig>) -> HttpResult<Response> {
-    let c = blocking(&st, move |a| Ok(calls::set_config(a, b.key, b.value)?)).await?;
-    Ok(json(c))
-}
-
-#[utoipa::path(get, path = "/v1/quota", operation_id = "getQuota", tag = "vault", responses((status = 200, body = QuotaStatus)))]
-pub async fn quota(st: St) -> HttpResult<Response> {
-    Ok(json(blocking(&st, |a| Ok(calls::get_quota(a)?)).await?))
-}
-
-#[utoipa::path(get, path = "/v1/templates", operation_id = "listTemplates", tag = "projects", responses((status = 200, body = Vec<Template>)))]
-pub async fn templates(st: St) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, |a| Ok(calls::list_templates(a)?)).await?,
-    ))
 }
 
 /// Checks the catalog, histories and chunks (result: VerifyReport).
@@ -106,16 +61,6 @@ pub async fn verify(
         project,
         move |a, job| calls::verify_vault(a, b, job),
     )
-    .await
-}
-
-/// Removes chunks no version references (admin; result: GcReport).
-#[utoipa::path(post, path = "/v1/gc", operation_id = "collectGarbage", tag = "vault", params(Wait),
-    responses((status = 202, body = kura_api::Operation, description = "started; result: GcReport")))]
-pub async fn gc(st: St, headers: HeaderMap, Query(w): Query<Wait>) -> HttpResult<Response> {
-    long(&st, &headers, &w, kinds::collect_garbage, None, |a, job| {
-        calls::collect_garbage(a, job)
-    })
     .await
 }
 
@@ -144,21 +89,6 @@ pub async fn cleanup(
         move |a, job| calls::run_cleanup(a, opts, job),
     )
     .await
-}
-
-#[utoipa::path(get, path = "/v1/cleanup/runs", operation_id = "listCleanupRuns", tag = "cleanup", responses((status = 200, body = Vec<CleanupReport>)))]
-pub async fn cleanup_runs(st: St) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, |a| Ok(calls::list_cleanup_runs(a)?)).await?,
-    ))
-}
-
-/// When the next scheduled cleanup is due (seconds since the epoch), or null.
-#[utoipa::path(get, path = "/v1/cleanup/next", operation_id = "getNextCleanup", tag = "cleanup", responses((status = 200, body = Option<i64>)))]
-pub async fn next_cleanup(st: St) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, |a| Ok(calls::get_next_cleanup(a)?)).await?,
-    ))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -66,8 +66,12 @@ async fn workspaces_create_rename_switch_delete() {
             .code(),
         "already_exists"
     );
+    // The body names the argument it carries: `{"name": ...}` is refused, saying what is missing.
+    let r = c.patch("/v1/workspaces/work", json!({"name": "job"})).await;
+    assert_eq!((r.status, r.code().as_str()), (422, "invalid_input"));
+    assert!(r.json()["message"].as_str().unwrap().contains("`new_name`"));
     assert_eq!(
-        c.patch("/v1/workspaces/work", json!({"name": "job"}))
+        c.patch("/v1/workspaces/work", json!({"new_name": "job"}))
             .await
             .json()["name"],
         "job"

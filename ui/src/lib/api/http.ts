@@ -425,10 +425,6 @@ export class HttpTransport implements Transport {
     return call.nothing ? this.nothing(reply) : reply;
   }
 
-  // The path names the workspace and the body its new name, both `name` (`calls.ts` leaves it).
-  renameWorkspace(name: string, newName: string) {
-    return this.call<Workspace>(route("renameWorkspace", { name }), { json: { name: newName } });
-  }
 }
 
 /** An error body (or anything else a failed request answered) as the `ApiError` commands return. */
