@@ -292,23 +292,31 @@ macro_rules! for_each_call {
                     .announces(&[Vault(VaultChange::Snapshot)])
                     .no_mcp("an agent takes versions of the projects it works on (`snapshot`)")
                     .cli(&["snapshot"]);
+                http(post, "/v1/snapshot-changed", tag = "versions");
                 long "snapshot" |api, job| {
                     api.snapshot_changed(true, &kura_core::SnapshotOptions::default(), job)
                 }
             }
+            /// The project's versions, newest first.
             fn list_versions(
-                id: String,
-                request: $crate::VersionsRequest,
+                #[path] id: String,
+                #[queries] request: $crate::VersionsRequest,
             ) -> Vec<kura_core::Version> {
                 reads()
                     .mcp(&["history"])
                     .cli(&["history"]);
+                http(get, "/v1/projects/{id}/versions", tag = "versions");
                 |api| api.versions(&id, &request)
             }
-            fn diff_versions(id: String, request: $crate::DiffRequest) -> kura_core::Diff {
+            /// What changed between two versions, or between a version and the folder now.
+            fn diff_versions(
+                #[path] id: String,
+                #[queries] request: $crate::DiffRequest,
+            ) -> kura_core::Diff {
                 reads()
                     .mcp(&["diff"])
                     .cli(&["diff"]);
+                http(get, "/v1/projects/{id}/diff", tag = "versions");
                 |api| api.diff(&id, &request)
             }
             /// What restoring the project to `version` would write and remove, before it runs.
@@ -340,11 +348,17 @@ macro_rules! for_each_call {
                 http(get, "/v1/projects/{id}/git/status", tag = "git");
                 |api| Ok(api.vault().folder_git_status(&id)?)
             }
-            fn get_git_log(id: String, limit: u32) -> Vec<kura_core::FolderGitCommit> {
+            /// The newest commits of the project folder's own git repository: at most `limit`
+            /// (20 when not given).
+            fn get_git_log(
+                #[path] id: String,
+                #[query] limit: Option<u32>,
+            ) -> Vec<kura_core::FolderGitCommit> {
                 reads()
                     .no_mcp("an agent runs git itself where it works")
                     .cli(&["git log"]);
-                |api| Ok(api.vault().folder_git_log(&id, limit as usize)?)
+                http(get, "/v1/projects/{id}/git/log", tag = "git");
+                |api| Ok(api.vault().folder_git_log(&id, limit.unwrap_or(20) as usize)?)
             }
             /// Makes the project's folder a git repository.
             fn init_git_repository(#[path] id: String) -> () {
@@ -506,43 +520,48 @@ macro_rules! for_each_call {
                 reads()
                     .mcp(&["backup_status"])
                     .cli(&["backup health", "backup target list"]);
+                http(get, "/v1/backups/status", tag = "backups");
                 |api| Ok(api.backup_status())
             }
             fn add_backup_target(
                 target: kura_backup::Target,
-                secrets: $crate::TargetSecrets,
-                use_keyring: bool,
+                #[default] secrets: $crate::TargetSecrets,
+                #[default] use_keyring: bool,
             ) -> kura_backup::TestReport {
                 writes()
                     .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
                     .admin_only(SETUP)
                     .no_mcp(AGENT_SETUP)
                     .cli(&["backup target add"]);
+                http(post, "/v1/backups/targets", tag = "backups");
                 |api| api.add_backup_target(&target, secrets, use_keyring)
             }
             fn update_backup_target(
-                target: String,
-                changes: $crate::TargetChanges,
+                #[path] target: String,
+                #[body] changes: $crate::TargetChanges,
             ) -> kura_backup::Target {
                 writes()
                     .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
                     .admin_only(SETUP)
                     .no_mcp(AGENT_SETUP)
                     .cli(&["backup schedule", "backup retention"]);
+                http(patch, "/v1/backups/targets/{target}", tag = "backups");
                 |api| api.update_backup_target(&target, changes)
             }
-            fn remove_backup_target(target: String) -> () {
+            fn remove_backup_target(#[path] target: String) -> () {
                 writes()
                     .announces(&[Vault(VaultChange::BackupTargets), BackupStatus])
                     .admin_only(SETUP)
                     .no_mcp(AGENT_SETUP)
                     .cli(&["backup target remove"]);
+                http(delete, "/v1/backups/targets/{target}", tag = "backups", done);
                 |api| api.remove_backup_target(&target)
             }
-            fn test_backup_target(target: String) -> kura_backup::TestReport {
+            fn test_backup_target(#[path] target: String) -> kura_backup::TestReport {
                 reads()
                     .no_mcp(AGENT_SETUP)
                     .cli(&["backup target test"]);
+                http(post, "/v1/backups/targets/{target}/test", tag = "backups");
                 |api| api.test_backup_target(&target)
             }
             /// Starts a backup of `target` now; its progress arrives with the backup status.
@@ -555,32 +574,39 @@ macro_rules! for_each_call {
                 |api| api.start_backup(&target).map(|_| ())
             }
             /// Cancels the running backup of `target`; the run stops at its next safe point.
-            fn cancel_backup(target: String) -> $crate::Cancelled {
+            fn cancel_backup(#[path] target: String) -> $crate::Cancelled {
                 writes()
                     .quiet("the run it stops announces its own end (`operation.finished`, `backup.status`)")
                     .no_mcp(AGENT_OPS)
                     .no_cli("Ctrl-C stops `kura backup run`");
+                http(delete, "/v1/backups/targets/{target}/run", tag = "backups");
                 |api| Ok(api.cancel_backup(&target))
             }
-            fn list_backup_runs(target: Option<String>) -> Vec<kura_backup::RunRecord> {
+            /// The runs of backups, newest first; only `target`'s when given.
+            fn list_backup_runs(#[query] target: Option<String>) -> Vec<kura_backup::RunRecord> {
                 reads()
                     .no_mcp("`backup_status` gives an agent the last run of each target")
                     .cli(&["backup list"]);
+                http(get, "/v1/backups/runs", tag = "backups");
                 |api| api.backup_runs(target.as_deref(), 200)
             }
-            fn list_backups(target: String) -> Vec<kura_backup::BackupInfo> {
+            /// The backups kept at `target`, newest first.
+            fn list_backups(#[path] target: String) -> Vec<kura_backup::BackupInfo> {
                 reads()
                     .no_mcp("restoring from a backup is the person's")
                     .cli(&["backup list"]);
+                http(get, "/v1/backups/targets/{target}/backups", tag = "backups");
                 |api| api.backups_at(&target)
             }
+            /// What one backup at `target` holds: its projects and their sizes.
             fn get_backup_contents(
-                target: String,
-                backup: String,
+                #[path] target: String,
+                #[path] backup: String,
             ) -> kura_backup::BackupContents {
                 reads()
                     .no_mcp("restoring from a backup is the person's")
                     .no_cli("`kura backup list` names each backup's projects; `kura backup restore` takes one");
+                http(get, "/v1/backups/targets/{target}/backups/{backup}", tag = "backups");
                 |api| api.backup_contents(&target, &backup)
             }
             fn restore_backup(
@@ -635,13 +661,15 @@ macro_rules! for_each_call {
                     .no_cli("`kura backup target add --help` names the variables a target's secrets can come from");
                 || Ok(kura_backup::secret_variables(&name, kind, encrypt))
             }
+            /// Verifies the backups at `target`, as thoroughly as `mode` says.
             fn verify_backups(
-                target: String,
+                #[path] target: String,
                 mode: kura_backup::VerifyMode,
             ) -> kura_backup::BackupVerifyReport {
                 reads()
                     .no_mcp(AGENT_UPKEEP)
                     .cli(&["backup verify"]);
+                http(post, "/v1/backups/targets/{target}/verify", tag = "backups");
                 long "backup-verify" |api, job| api.verify_backups(&target, mode, job)
             }
             fn prune_backups(target: String, dry_run: bool) -> kura_backup::PruneReport {
@@ -658,6 +686,7 @@ macro_rules! for_each_call {
                     .announces(&[BackupStatus])
                     .no_mcp(AGENT_SETUP)
                     .cli(&["backup pause", "backup resume"]);
+                http(post, "/v1/backups/pause", tag = "backups", done);
                 |api| api.pause_backups(length).map(|_| ())
             }
             /// The collections of a project's records (`project` `None`: the vault's own).
@@ -784,10 +813,11 @@ macro_rules! for_each_call {
                 http(delete, "/v1/shares/{id}", tag = "shares");
                 |api| api.revoke_share(&id)
             }
-            fn plan_command(input: $crate::CommandInput) -> $crate::CommandPlan {
+            fn plan_command(#[queries] input: $crate::CommandInput) -> $crate::CommandPlan {
                 reads()
                     .no_mcp(PALETTE)
                     .no_cli(PALETTE);
+                http(get, "/v1/command", tag = "vault");
                 |api| api.plan_command(&input)
             }
         }

@@ -76,8 +76,9 @@ pub struct CommandPlan {
 
 /// What to read a command's text in.
 #[derive(Clone, Debug, Default, Deserialize)]
-#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
-#[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "utoipa", into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
 pub struct CommandInput {
     /// What was typed.
     pub text: String,

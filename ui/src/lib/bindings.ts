@@ -11,8 +11,13 @@ export const commands = {
 	createWorkspace: (name: string) => typedError<Workspace, ApiError>(__TAURI_INVOKE("create_workspace", { name })),
 	renameWorkspace: (name: string, newName: string) => typedError<Workspace, ApiError>(__TAURI_INVOKE("rename_workspace", { name, newName })),
 	switchWorkspace: (name: string) => typedError<Workspace, ApiError>(__TAURI_INVOKE("switch_workspace", { name })),
+	/**
+	 * Deletes a workspace, refused while it holds projects unless they move to
+	 * `move_to` first.
+	 */
 	deleteWorkspace: (name: string, moveTo: string | null) => typedError<null, ApiError>(__TAURI_INVOKE("delete_workspace", { name, moveTo })),
 	listProjects: (filter: ProjectFilter) => typedError<Project[], ApiError>(__TAURI_INVOKE("list_projects", { filter })),
+	/** A project, by id or name (and marks it opened). */
 	getProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("get_project", { id })),
 	createProject: (newProject: NewProject) => typedError<Project, ApiError>(__TAURI_INVOKE("create_project", { newProject })),
 	importFolder: (path: string, options: ImportOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("import_folder", { path, options, jobId, onProgress })),
@@ -22,9 +27,13 @@ export const commands = {
 	 */
 	editProject: (id: string, edit: ProjectEdit) => typedError<Project, ApiError>(__TAURI_INVOKE("edit_project", { id, edit })),
 	tagProject: (id: string, add: string[], remove: string[]) => typedError<Project, ApiError>(__TAURI_INVOKE("tag_project", { id, add, remove })),
+	/** Sets metadata (`{"key": "owner", "value": "me"}`) or removes it (`"value": null`). */
 	setProjectMetadata: (id: string, changes: MetadataChange[]) => typedError<Project, ApiError>(__TAURI_INVOKE("set_project_metadata", { id, changes })),
+	/** Moves a project to the trash. */
 	trashProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("trash_project", { id })),
+	/** Brings a project back from the trash. */
 	untrashProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("untrash_project", { id })),
+	/** Deletes a project for good: its history and (managed) folder. */
 	deleteProject: (id: string) => typedError<null, ApiError>(__TAURI_INVOKE("delete_project", { id })),
 	/**
 	 * Writes the project (at `version`, or as it is now) into the folder `dest`; with
@@ -32,31 +41,43 @@ export const commands = {
 	 */
 	exportProject: (id: string, version: string | null, dest: string, records: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("export_project", { id, version, dest, records, jobId, onProgress })),
 	listTemplates: () => typedError<Template[], ApiError>(__TAURI_INVOKE("list_templates")),
+	/** Saves the project's latest version as a template called `name`. */
 	saveProjectAsTemplate: (id: string, name: string) => typedError<Template, ApiError>(__TAURI_INVOKE("save_project_as_template", { id, name })),
+	/** The project's files, or those under the folder `prefix`. */
 	listFiles: (id: string, prefix: string | null) => typedError<FileEntry[], ApiError>(__TAURI_INVOKE("list_files", { id, prefix })),
+	/** A preview of the file at `path` (relative to the project's folder). */
 	previewFile: (id: string, path: string) => typedError<FilePreview, ApiError>(__TAURI_INVOKE("preview_file", { id, path })),
 	/** Copies dropped files and folders into a project (the drag-and-drop path). */
 	uploadFiles: (id: string, sources: string[], destDir: string, jobId: string, onProgress: Channel<Progress>) => typedError<UploadReport, ApiError>(__TAURI_INVOKE("upload_files", { id, sources, destDir, jobId, onProgress })),
 	snapshotProject: (id: string, request: SnapshotRequest, jobId: string, onProgress: Channel<Progress>) => typedError<SnapshotReport, ApiError>(__TAURI_INVOKE("snapshot_project", { id, request, jobId, onProgress })),
 	/** Takes a version of every active project that changed (the tray's "Snapshot now"). */
 	snapshotChangedProjects: (jobId: string, onProgress: Channel<Progress>) => typedError<SnapshotReport[], ApiError>(__TAURI_INVOKE("snapshot_changed_projects", { jobId, onProgress })),
+	/** The project's versions, newest first. */
 	listVersions: (id: string, request: VersionsRequest) => typedError<Version[], ApiError>(__TAURI_INVOKE("list_versions", { id, request })),
+	/** What changed between two versions, or between a version and the folder now. */
 	diffVersions: (id: string, request: DiffRequest) => typedError<Diff, ApiError>(__TAURI_INVOKE("diff_versions", { id, request })),
 	/** What restoring the project to `version` would write and remove, before it runs. */
 	planRestore: (id: string, version: string) => typedError<RestorePlan, ApiError>(__TAURI_INVOKE("plan_restore", { id, version })),
 	restoreProject: (id: string, request: RestoreRequest, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("restore_project", { id, request, jobId, onProgress })),
 	getGitStatus: (id: string) => typedError<FolderGitStatus, ApiError>(__TAURI_INVOKE("get_git_status", { id })),
-	getGitLog: (id: string, limit: number) => typedError<FolderGitCommit[], ApiError>(__TAURI_INVOKE("get_git_log", { id, limit })),
+	/**
+	 * The newest commits of the project folder's own git repository: at most `limit`
+	 * (20 when not given).
+	 */
+	getGitLog: (id: string, limit: number | null) => typedError<FolderGitCommit[], ApiError>(__TAURI_INVOKE("get_git_log", { id, limit })),
+	/** Makes the project's folder a git repository. */
 	initGitRepository: (id: string) => typedError<null, ApiError>(__TAURI_INVOKE("init_git_repository", { id })),
 	getStats: () => typedError<Stats, ApiError>(__TAURI_INVOKE("get_stats")),
 	getConfig: () => typedError<Config, ApiError>(__TAURI_INVOKE("get_config")),
 	/** Changes one setting (validated) and returns the settings now in the file. */
 	setConfig: (key: string, value: string) => typedError<Config, ApiError>(__TAURI_INVOKE("set_config", { key, value })),
 	verifyVault: (request: VerifyVault, jobId: string, onProgress: Channel<Progress>) => typedError<VerifyReport, ApiError>(__TAURI_INVOKE("verify_vault", { request, jobId, onProgress })),
+	/** Removes chunks no version references. */
 	collectGarbage: (jobId: string, onProgress: Channel<Progress>) => typedError<GcReport, ApiError>(__TAURI_INVOKE("collect_garbage", { jobId, onProgress })),
 	/** Cancels a running long command; finished or unknown jobs are ignored. */
 	cancelOperation: (jobId: string) => typedError<null, ApiError>(__TAURI_INVOKE("cancel_operation", { jobId })),
 	listArchives: () => typedError<ArchiveInfo[], ApiError>(__TAURI_INVOKE("list_archives")),
+	/** Archives a project into a `tar.zst`. */
 	archiveProject: (id: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveInfo, ApiError>(__TAURI_INVOKE("archive_project", { id, jobId, onProgress })),
 	/**
 	 * Brings an archived project back; `reference` is an archive id, or the archived
@@ -69,11 +90,13 @@ export const commands = {
 	 * those not there yet, then drops the local files that may go.
 	 */
 	moveArchivesToColdTier: (jobId: string, onProgress: Channel<Progress>) => typedError<ColdReport, ApiError>(__TAURI_INVOKE("move_archives_to_cold_tier", { jobId, onProgress })),
+	/** Checks an archive's checksum and reads every entry. */
 	verifyArchive: (archive: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveVerifyReport, ApiError>(__TAURI_INVOKE("verify_archive", { archive, jobId, onProgress })),
 	importArchive: (path: string, options: ImportArchiveOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("import_archive", { path, options, jobId, onProgress })),
 	getQuota: () => typedError<QuotaStatus, ApiError>(__TAURI_INVOKE("get_quota")),
 	runCleanup: (options: CleanupOptions, jobId: string, onProgress: Channel<Progress>) => typedError<CleanupReport, ApiError>(__TAURI_INVOKE("run_cleanup", { options, jobId, onProgress })),
 	listCleanupRuns: () => typedError<CleanupReport[], ApiError>(__TAURI_INVOKE("list_cleanup_runs")),
+	/** When the next scheduled cleanup is due (seconds since the epoch), or null. */
 	getNextCleanup: () => typedError<number | null, ApiError>(__TAURI_INVOKE("get_next_cleanup")),
 	getBackupStatus: () => typedError<BackupStatus, ApiError>(__TAURI_INVOKE("get_backup_status")),
 	addBackupTarget: (target: Target, secrets: TargetSecrets, useKeyring: boolean) => typedError<TestReport, ApiError>(__TAURI_INVOKE("add_backup_target", { target, secrets, useKeyring })),
@@ -84,8 +107,11 @@ export const commands = {
 	runBackup: (target: string) => typedError<null, ApiError>(__TAURI_INVOKE("run_backup", { target })),
 	/** Cancels the running backup of `target`; the run stops at its next safe point. */
 	cancelBackup: (target: string) => typedError<Cancelled, ApiError>(__TAURI_INVOKE("cancel_backup", { target })),
+	/** The runs of backups, newest first; only `target`'s when given. */
 	listBackupRuns: (target: string | null) => typedError<RunRecord[], ApiError>(__TAURI_INVOKE("list_backup_runs", { target })),
+	/** The backups kept at `target`, newest first. */
 	listBackups: (target: string) => typedError<BackupInfo[], ApiError>(__TAURI_INVOKE("list_backups", { target })),
+	/** What one backup at `target` holds: its projects and their sizes. */
 	getBackupContents: (target: string, backup: string) => typedError<BackupContents, ApiError>(__TAURI_INVOKE("get_backup_contents", { target, backup })),
 	restoreBackup: (target: string, backup: string, project: string | null, destination: string, jobId: string, onProgress: Channel<Progress>) => typedError<BackupRestoreReport, ApiError>(__TAURI_INVOKE("restore_backup", { target, backup, project, destination, jobId, onProgress })),
 	/** What a restore would write where, before it runs. */
@@ -96,6 +122,7 @@ export const commands = {
 	 * like the rest.
 	 */
 	getBackupSecretVariables: (name: string, kind: LocationKind, encrypt: boolean) => typedError<SecretVariable[], ApiError>(__TAURI_INVOKE("get_backup_secret_variables", { name, kind, encrypt })),
+	/** Verifies the backups at `target`, as thoroughly as `mode` says. */
 	verifyBackups: (target: string, mode: VerifyMode, jobId: string, onProgress: Channel<Progress>) => typedError<BackupVerifyReport, ApiError>(__TAURI_INVOKE("verify_backups", { target, mode, jobId, onProgress })),
 	pruneBackups: (target: string, dryRun: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<PruneReport, ApiError>(__TAURI_INVOKE("prune_backups", { target, dryRun, jobId, onProgress })),
 	/** Pauses scheduled backups for `length`, or resumes them when `length` is `None`. */
@@ -554,7 +581,7 @@ export type CommandCompletion = {
 /** What to read a command's text in. */
 export type CommandInput = {
 	/** What was typed. */
-	text?: string,
+	text: string,
 	/**
 	 * The project on screen (its id), which "snapshot" and "list files" mean when they name
 	 * none.

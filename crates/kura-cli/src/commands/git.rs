@@ -55,7 +55,10 @@ pub fn run(cmd: &GitCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
         GitCmd::Status { project } => out.git_status(&calls::get_git_status(api, project.clone())?),
         GitCmd::Log { project, limit } => {
             let limit = u32::try_from(*limit).unwrap_or(u32::MAX);
-            out.git_log(&calls::get_git_log(api, project.clone(), limit)?, now())
+            out.git_log(
+                &calls::get_git_log(api, project.clone(), Some(limit))?,
+                now(),
+            )
         }
         GitCmd::Init { project } => {
             calls::init_git_repository(api, project.clone())?;

@@ -270,7 +270,7 @@ fn arguments_find_their_places_by_name() {
     assert_eq!(
         at("update_backup_target", "updateBackupTarget").unwrap(),
         [
-            ("target".into(), Place::Path("name".into())),
+            ("target".into(), Place::Path("target".into())),
             ("changes".into(), Place::Body)
         ]
     );

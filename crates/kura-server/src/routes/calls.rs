@@ -68,34 +68,56 @@ macro_rules! http_calls {
     (@call $meta:tt $name:ident $args:tt [$out:ty] {
         $declared:expr; http($($http:tt)*); $($run:tt)*
     }) => {
-        http_calls!(@split [$meta $name [$out] [$($http)*] [$($run)*]] [] [] [] [] [] $args);
+        http_calls!(@split [$meta $name [$out] [$($http)*] [$($run)*]] [] [] [] [] [] [] $args);
     };
     (@call $($rest:tt)*) => {};
 
-    // Sorts the arguments by their place, keeping their order.
-    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt $f:tt $w:tt []) => {
-        http_calls!(@make $ctx [$($all)*] $p $q $f $w);
+    // Sorts the arguments by their place, keeping their order: the path, the query, a struct
+    // spread over the query, the whole body, the body's fields.
+    (@split $ctx:tt $all:tt $p:tt $q:tt $s:tt $w:tt $f:tt []) => {
+        http_calls!(@make $ctx $all $p $q $s $w $f);
     };
-    (@split $ctx:tt [$($all:ident)*] [$($p:tt)*] $q:tt $f:tt $w:tt
+    (@split $ctx:tt [$($all:ident)*] [$($p:tt)*] $q:tt $s:tt $w:tt $f:tt
         [#[path] $a:ident : $t:ty $(, $($rest:tt)*)?]) => {
-        http_calls!(@split $ctx [$($all)* $a] [$($p)* $a: $t,] $q $f $w [$($($rest)*)?]);
+        http_calls!(@split $ctx [$($all)* $a] [$($p)* $a: $t,] $q $s $w $f [$($($rest)*)?]);
     };
-    (@split $ctx:tt [$($all:ident)*] $p:tt [$($q:tt)*] $f:tt $w:tt
+    (@split $ctx:tt [$($all:ident)*] $p:tt [$($q:tt)*] $s:tt $w:tt $f:tt
         [#[query] $a:ident : $t:ty $(, $($rest:tt)*)?]) => {
-        http_calls!(@split $ctx [$($all)* $a] $p [$($q)* $a: $t,] $f $w [$($($rest)*)?]);
+        http_calls!(@split $ctx [$($all)* $a] $p [$($q)* $a: $t,] $s $w $f [$($($rest)*)?]);
     };
-    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt $f:tt [$($w:tt)*]
+    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt [] $w:tt $f:tt
+        [#[queries] $a:ident : $t:ty $(, $($rest:tt)*)?]) => {
+        http_calls!(@split $ctx [$($all)* $a] $p $q [$a: $t,] $w $f [$($($rest)*)?]);
+    };
+    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt $s:tt [] $f:tt
         [#[body] $a:ident : $t:ty $(, $($rest:tt)*)?]) => {
-        http_calls!(@split $ctx [$($all)* $a] $p $q $f [$($w)* $a: $t,] [$($($rest)*)?]);
+        http_calls!(@split $ctx [$($all)* $a] $p $q $s [$a: $t,] $f [$($($rest)*)?]);
     };
-    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt [$($f:tt)*] $w:tt
+    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt $s:tt $w:tt [$($f:tt)*]
+        [#[default] $a:ident : $t:ty $(, $($rest:tt)*)?]) => {
+        http_calls!(@split $ctx [$($all)* $a] $p $q $s $w
+            [$($f)* {#[serde(default)]} $a: $t,] [$($($rest)*)?]);
+    };
+    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt $s:tt $w:tt [$($f:tt)*]
         [$a:ident : $t:ty $(, $($rest:tt)*)?]) => {
-        http_calls!(@split $ctx [$($all)* $a] $p $q [$($f)* $a: $t,] $w [$($($rest)*)?]);
+        http_calls!(@split $ctx [$($all)* $a] $p $q $s $w [$($f)* {} $a: $t,] [$($($rest)*)?]);
     };
 
     // The module of the call, with its path and query structs; then its body.
     (@make [$meta:tt $name:ident [$out:ty] $http:tt $run:tt] $all:tt
-        [$($pa:ident : $pt:ty,)*] [$($qa:ident : $qt:ty,)*] $fields:tt $whole:tt) => {
+        [$($pa:ident : $pt:ty,)*] [$($qa:ident : $qt:ty,)*] [] $whole:tt $fields:tt) => {
+        http_calls!(@module [$meta $name [$out] $http $run $all [$($pa)*] [$($qa)*]
+            [Query(QueryArgs { $($qa),* }): Query<QueryArgs>,] [QueryArgs]]
+            [$($pa: $pt,)*] [$($qa: $qt,)*] $whole $fields);
+    };
+    (@make [$meta:tt $name:ident [$out:ty] $http:tt $run:tt] $all:tt
+        [$($pa:ident : $pt:ty,)*] [] [$sa:ident : $st:ty,] $whole:tt $fields:tt) => {
+        http_calls!(@module [$meta $name [$out] $http $run $all [$($pa)*] []
+            [Query($sa): Query<$st>,] [$st]]
+            [$($pa: $pt,)*] [] $whole $fields);
+    };
+    (@module [$meta:tt $name:ident $($ctx:tt)*]
+        [$($pa:ident : $pt:ty,)*] [$($qa:ident : $qt:ty,)*] $whole:tt $fields:tt) => {
         #[doc = concat!("The HTTP route of `", stringify!($name), "`.")]
         pub(crate) mod $name {
             use super::*;
@@ -115,24 +137,24 @@ macro_rules! http_calls {
                 $(pub $qa: $qt,)*
             }
 
-            http_calls!(@body [$meta $name [$out] $http $run $all [$($pa)*] [$($qa)*]]
-                $fields $whole);
+            http_calls!(@body [$meta $name $($ctx)*] $whole $fields);
         }
     };
 
-    // The body: none, the whole body, or a struct of the unmarked arguments.
+    // The body: none, the whole body, or a struct of the other arguments.
     (@body $ctx:tt [] []) => {
         http_calls!(@run $ctx [] [] []);
     };
-    (@body $ctx:tt [] [$wa:ident : $wt:ty,]) => {
+    (@body $ctx:tt [$wa:ident : $wt:ty,] []) => {
         http_calls!(@run $ctx [Json($wa): Json<$wt>] [request_body = $wt,] []);
     };
-    (@body [$meta:tt $name:ident $($ctx:tt)*] [$($fa:ident : $ft:ty,)+] []) => {
+    (@body [$meta:tt $name:ident $($ctx:tt)*] []
+        [$({$(#[$fm:meta])*} $fa:ident : $ft:ty,)+]) => {
         /// The JSON body's fields.
         #[derive(Deserialize, ToSchema)]
         #[schema(as = $name::Body)]
         pub struct Body {
-            $(pub $fa: $ft,)+
+            $($(#[$fm])* pub $fa: $ft,)+
         }
         http_calls!(@run [$meta $name $($ctx)*]
             [Json(Body { $($fa),+ }): Json<Body>] [request_body = Body,] []);
@@ -141,7 +163,8 @@ macro_rules! http_calls {
     // What the handler runs and answers: a long call, one that answers at once, or one that
     // needs no vault.
     (@run [$meta:tt $name:ident [$out:ty] [$method:ident, $path:literal, tag = $tag:literal]
-            [long $kind:literal |$api:ident, $job:ident| $body:expr] [$($all:ident)*] $pa:tt []]
+            [long $kind:literal |$api:ident, $job:ident| $body:expr] [$($all:ident)*] $pa:tt []
+            $qx:tt $qp:tt]
         $extract:tt $request:tt []) => {
         http_calls!(@emit $meta $name [$method, $path, $tag] [st headers] $pa $extract $request
             [Query(wait): Query<Wait>, raw: RawPathParams,]
@@ -156,17 +179,17 @@ macro_rules! http_calls {
             }]);
     };
     (@run [$meta:tt $name:ident [$out:ty] [$method:ident, $path:literal, tag = $tag:literal $(, $answer:ident)?]
-            [|$api:ident| $body:expr] [$($all:ident)*] $pa:tt $qa:tt]
+            [|$api:ident| $body:expr] [$($all:ident)*] $pa:tt $qa:tt $qx:tt $qp:tt]
         $extract:tt $request:tt []) => {
-        http_calls!(@answer $meta $name [$out] [$method, $path, $tag] [st headers] $pa $qa
+        http_calls!(@answer $meta $name [$out] [$method, $path, $tag] [st headers] $pa $qx $qp
             $extract $request
             [blocking(&st, move |api| Ok(calls::$name(api, $($all),*)?)).await?]
             [$($answer)?]);
     };
     (@run [$meta:tt $name:ident [$out:ty] [$method:ident, $path:literal, tag = $tag:literal $(, $answer:ident)?]
-            [|| $body:expr] [$($all:ident)*] $pa:tt $qa:tt]
+            [|| $body:expr] [$($all:ident)*] $pa:tt $qa:tt $qx:tt $qp:tt]
         $extract:tt $request:tt []) => {
-        http_calls!(@answer $meta $name [$out] [$method, $path, $tag] [st headers] $pa $qa
+        http_calls!(@answer $meta $name [$out] [$method, $path, $tag] [st headers] $pa $qx $qp
             $extract $request
             [calls::$name($($all),*)?]
             [$($answer)?]);
@@ -174,28 +197,28 @@ macro_rules! http_calls {
 
     // How a call that answers at once answers: 200 with what it gives, 201 with what it
     // created, or `{"ok": true}`.
-    (@answer $meta:tt $name:ident [$out:ty] $route:tt $idents:tt $pa:tt [$($qa:ident)*]
-        $extract:tt $request:tt
+    (@answer $meta:tt $name:ident [$out:ty] $route:tt $idents:tt $pa:tt [$($qx:tt)*]
+        [$($qp:tt)*] $extract:tt $request:tt
         [$value:expr] []) => {
         http_calls!(@emit $meta $name $route $idents $pa $extract $request
-            [Query(QueryArgs { $($qa),* }): Query<QueryArgs>,]
-            [params(PathArgs, QueryArgs), responses((status = 200, body = $out))]
+            [$($qx)*]
+            [params(PathArgs, $($qp)*), responses((status = 200, body = $out))]
             [{ Ok(json($value)) }]);
     };
-    (@answer $meta:tt $name:ident [$out:ty] $route:tt $idents:tt $pa:tt [$($qa:ident)*]
-        $extract:tt $request:tt
+    (@answer $meta:tt $name:ident [$out:ty] $route:tt $idents:tt $pa:tt [$($qx:tt)*]
+        [$($qp:tt)*] $extract:tt $request:tt
         [$value:expr] [created]) => {
         http_calls!(@emit $meta $name $route $idents $pa $extract $request
-            [Query(QueryArgs { $($qa),* }): Query<QueryArgs>,]
-            [params(PathArgs, QueryArgs), responses((status = 201, body = $out))]
+            [$($qx)*]
+            [params(PathArgs, $($qp)*), responses((status = 201, body = $out))]
             [{ Ok((StatusCode::CREATED, axum::Json($value)).into_response()) }]);
     };
-    (@answer $meta:tt $name:ident [$out:ty] $route:tt $idents:tt $pa:tt [$($qa:ident)*]
-        $extract:tt $request:tt
+    (@answer $meta:tt $name:ident [$out:ty] $route:tt $idents:tt $pa:tt [$($qx:tt)*]
+        [$($qp:tt)*] $extract:tt $request:tt
         [$value:expr] [done]) => {
         http_calls!(@emit $meta $name $route $idents $pa $extract $request
-            [Query(QueryArgs { $($qa),* }): Query<QueryArgs>,]
-            [params(PathArgs, QueryArgs), responses((status = 200, body = Done))]
+            [$($qx)*]
+            [params(PathArgs, $($qp)*), responses((status = 200, body = Done))]
             [{
                 let () = $value;
                 Ok(done())

@@ -4,10 +4,10 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use kura_api::calls::{self, kinds};
 use kura_core::CleanupOptions;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::{blocking, json, long, St, Wait};
+use super::{json, long, St, Wait};
 use crate::auth::Scope;
 use crate::body::{Json, Query};
 use crate::error::HttpResult;
@@ -89,30 +89,4 @@ pub async fn cleanup(
         move |a, job| calls::run_cleanup(a, opts, job),
     )
     .await
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct CommandQuery {
-    /// What was typed in the command bar.
-    pub text: String,
-    /// The project on screen (its id), which "snapshot" and "list files" mean alone.
-    pub project: Option<String>,
-}
-
-/// Reads a command as a person types it ("snapshot shop", "switch to clients", "back up now"):
-/// the action, what it would do, why it cannot run, completions. Changes nothing.
-#[utoipa::path(get, path = "/v1/command", operation_id = "planCommand", tag = "vault", params(CommandQuery),
-    responses((status = 200, body = kura_api::CommandPlan)))]
-pub async fn command(st: St, Query(q): Query<CommandQuery>) -> HttpResult<Response> {
-    Ok(json(
-        blocking(&st, move |a| {
-            let input = kura_api::CommandInput {
-                text: q.text,
-                project: q.project,
-            };
-            Ok(calls::plan_command(a, input)?)
-        })
-        .await?,
-    ))
 }

@@ -21,7 +21,6 @@ import type {
   Result,
   UploadReport,
   VaultChanged,
-  Workspace,
 } from "./types";
 
 /** What the page dialog standing in for the native pickers is asked. */
