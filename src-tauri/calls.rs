@@ -102,7 +102,7 @@ macro_rules! tauri_commands {
     };
     ($(
         $(#[$meta:meta])*
-        fn $name:ident ($($(#[$place:ident])? $arg:ident : $ty:ty),* $(,)?) -> $out:ty { $($body:tt)* }
+        fn $name:ident ($($(#[$attr:meta])* $arg:ident : $ty:ty),* $(,)?) -> $out:ty { $($body:tt)* }
     )*) => {
         $(tauri_commands!(@command $(#[$meta])* $name ($($arg: $ty),*) -> $out { $($body)* });)*
 

@@ -68,7 +68,10 @@ macro_rules! for_each_call {
                 http(get, "/v1/workspaces", tag = "workspaces");
                 |api| Ok(api.vault().workspaces()?)
             }
-            fn create_workspace(name: String) -> kura_core::Workspace {
+            fn create_workspace(
+                /// The workspace's name.
+                name: String,
+            ) -> kura_core::Workspace {
                 writes()
                     .announces(&[Vault(VaultChange::Workspaces)])
                     .no_mcp(AGENT_SETUP)
@@ -76,7 +79,11 @@ macro_rules! for_each_call {
                 http(post, "/v1/workspaces", tag = "workspaces", created);
                 |api| api.create_workspace(&name)
             }
-            fn rename_workspace(#[path] name: String, new_name: String) -> kura_core::Workspace {
+            fn rename_workspace(
+                #[path] name: String,
+                /// Its new name.
+                new_name: String,
+            ) -> kura_core::Workspace {
                 writes()
                     .announces(&[Vault(VaultChange::Workspaces)])
                     .no_mcp(AGENT_SETUP)
@@ -94,7 +101,11 @@ macro_rules! for_each_call {
             }
             /// Deletes a workspace, refused while it holds projects unless they move to
             /// `move_to` first.
-            fn delete_workspace(#[path] name: String, #[query] move_to: Option<String>) -> () {
+            fn delete_workspace(
+                #[path] name: String,
+                /// Move the workspace's projects here first.
+                #[query] move_to: Option<String>,
+            ) -> () {
                 writes()
                     .announces(&[Vault(VaultChange::Workspaces)])
                     .admin_only(SETUP)
@@ -231,7 +242,11 @@ macro_rules! for_each_call {
                 |api| Ok(api.vault().templates()?)
             }
             /// Saves the project's latest version as a template called `name`.
-            fn save_project_as_template(#[path] id: String, name: String) -> kura_core::Template {
+            fn save_project_as_template(
+                #[path] id: String,
+                /// The template's name.
+                name: String,
+            ) -> kura_core::Template {
                 writes()
                     .announces(&[Vault(VaultChange::Templates)])
                     .no_mcp(AGENT_SETUP)
@@ -242,6 +257,7 @@ macro_rules! for_each_call {
             /// The project's files, or those under the folder `prefix`.
             fn list_files(
                 #[path] id: String,
+                /// Only files under this folder.
                 #[query] prefix: Option<String>,
             ) -> Vec<kura_core::FileEntry> {
                 reads()
@@ -251,7 +267,11 @@ macro_rules! for_each_call {
                 |api| Ok(api.vault().list_files(&id, prefix.as_deref())?)
             }
             /// A preview of the file at `path` (relative to the project's folder).
-            fn preview_file(#[path] id: String, #[query] path: String) -> kura_core::FilePreview {
+            fn preview_file(
+                #[path] id: String,
+                /// The file, relative to the project folder.
+                #[query] path: String,
+            ) -> kura_core::FilePreview {
                 reads()
                     .no_mcp("`read_file` gives an agent the whole text")
                     .no_cli("`kura file read` prints the file; a terminal needs no preview");
@@ -322,6 +342,7 @@ macro_rules! for_each_call {
             /// What restoring the project to `version` would write and remove, before it runs.
             fn plan_restore(
                 #[path] id: String,
+                /// The version the folder would match (an id, `latest`, `latest~N`).
                 #[query] version: String,
             ) -> kura_core::RestorePlan {
                 reads()
@@ -352,6 +373,7 @@ macro_rules! for_each_call {
             /// (20 when not given).
             fn get_git_log(
                 #[path] id: String,
+                /// At most this many commits (20 when not given).
                 #[query] limit: Option<u32>,
             ) -> Vec<kura_core::FolderGitCommit> {
                 reads()
@@ -384,7 +406,12 @@ macro_rules! for_each_call {
                 |api| Ok((*api.vault().config()).clone())
             }
             /// Changes one setting (validated) and returns the settings now in the file.
-            fn set_config(key: String, value: String) -> kura_core::Config {
+            fn set_config(
+                /// `section.field`, as `kura config set` takes it.
+                key: String,
+                /// The new value, as text.
+                value: String,
+            ) -> kura_core::Config {
                 writes()
                     .announces(&[Vault(VaultChange::Settings)])
                     .admin_only(SETUP)
@@ -525,7 +552,9 @@ macro_rules! for_each_call {
             }
             fn add_backup_target(
                 target: kura_backup::Target,
+                /// Its keys and password, when they are not in the environment.
                 #[default] secrets: $crate::TargetSecrets,
+                /// Keep the secrets in the OS keyring.
                 #[default] use_keyring: bool,
             ) -> kura_backup::TestReport {
                 writes()
@@ -583,7 +612,10 @@ macro_rules! for_each_call {
                 |api| Ok(api.cancel_backup(&target))
             }
             /// The runs of backups, newest first; only `target`'s when given.
-            fn list_backup_runs(#[query] target: Option<String>) -> Vec<kura_backup::RunRecord> {
+            fn list_backup_runs(
+                /// Only this target's runs.
+                #[query] target: Option<String>,
+            ) -> Vec<kura_backup::RunRecord> {
                 reads()
                     .no_mcp("`backup_status` gives an agent the last run of each target")
                     .cli(&["backup list"]);
@@ -797,7 +829,10 @@ macro_rules! for_each_call {
                 long "share" |api, job| api.share_project(&id, &options, job)
             }
             /// Shared links, newest first; only one project's when `project` is given.
-            fn list_shares(#[query] project: Option<String>) -> Vec<kura_backup::Share> {
+            fn list_shares(
+                /// Only the shares of this project (a name or an id).
+                #[query] project: Option<String>,
+            ) -> Vec<kura_backup::Share> {
                 reads()
                     .mcp(&["list_shares"])
                     .cli(&["share list"]);
@@ -886,7 +921,7 @@ macro_rules! service_calls {
     (@kind $name:ident $($rest:tt)*) => {};
     ($(
         $(#[$meta:meta])*
-        fn $name:ident ($($(#[$place:ident])? $arg:ident : $ty:ty),* $(,)?) -> $out:ty { $($body:tt)* }
+        fn $name:ident ($($(#[$attr:meta])* $arg:ident : $ty:ty),* $(,)?) -> $out:ty { $($body:tt)* }
     )*) => {
         $(service_calls!(@fn $(#[$meta])* $name ($($arg: $ty),*) -> $out { $($body)* });)*
 

@@ -205,6 +205,7 @@ fn finish(doc: &mut Value) {
             if op["parameters"].as_array().is_some_and(Vec::is_empty) {
                 op.as_object_mut().map(|op| op.remove("parameters"));
             }
+            describe_path_params(path, op);
             document_scope(op);
             document_headers(path, method, op);
             binary_bodies(op);
@@ -216,6 +217,25 @@ fn finish(doc: &mut Value) {
     for result in results {
         let operation = result_operation(&doc["components"]["schemas"]["Operation"], &result);
         doc["components"]["schemas"][operation_of(&result)] = operation;
+    }
+}
+
+/// What the path parameters every route shares name, said once: a project's `{id}` takes its
+/// id or its name, a backup target's `{target}` its name.
+fn describe_path_params(path: &str, op: &mut Value) {
+    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for param in params.iter_mut().filter(|p| p["in"] == "path") {
+        if param.get("description").is_some() {
+            continue;
+        }
+        let description = match param["name"].as_str() {
+            Some("id") if path.starts_with("/v1/projects/{id}") => "The project's id or name.",
+            Some("target") => "The backup target's name.",
+            _ => continue,
+        };
+        param["description"] = json!(description);
     }
 }
 

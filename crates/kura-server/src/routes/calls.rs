@@ -68,56 +68,66 @@ macro_rules! http_calls {
     (@call $meta:tt $name:ident $args:tt [$out:ty] {
         $declared:expr; http($($http:tt)*); $($run:tt)*
     }) => {
-        http_calls!(@split [$meta $name [$out] [$($http)*] [$($run)*]] [] [] [] [] [] [] $args);
+        http_calls!(@split [$meta $name [$out] [$($http)*] [$($run)*]] [] [] [] [] [] [] [] $args);
     };
     (@call $($rest:tt)*) => {};
 
     // Sorts the arguments by their place, keeping their order: the path, the query, a struct
-    // spread over the query, the whole body, the body's fields.
-    (@split $ctx:tt $all:tt $p:tt $q:tt $s:tt $w:tt $f:tt []) => {
+    // spread over the query, the whole body, the body's fields; an argument's documentation
+    // goes with it (the last list holds it until its argument comes).
+    (@split $ctx:tt $all:tt $p:tt $q:tt $s:tt $w:tt $f:tt $doc:tt []) => {
         http_calls!(@make $ctx $all $p $q $s $w $f);
     };
-    (@split $ctx:tt [$($all:ident)*] [$($p:tt)*] $q:tt $s:tt $w:tt $f:tt
+    (@split $ctx:tt $all:tt $p:tt $q:tt $s:tt $w:tt $f:tt [$($doc:tt)*]
+        [#[doc = $d:literal] $($rest:tt)*]) => {
+        http_calls!(@split $ctx $all $p $q $s $w $f [$($doc)* #[doc = $d]] [$($rest)*]);
+    };
+    (@split $ctx:tt [$($all:ident)*] [$($p:tt)*] $q:tt $s:tt $w:tt $f:tt [$($doc:tt)*]
         [#[path] $a:ident : $t:ty $(, $($rest:tt)*)?]) => {
-        http_calls!(@split $ctx [$($all)* $a] [$($p)* $a: $t,] $q $s $w $f [$($($rest)*)?]);
+        http_calls!(@split $ctx [$($all)* $a] [$($p)* {$($doc)*} $a: $t,] $q $s $w $f []
+            [$($($rest)*)?]);
     };
-    (@split $ctx:tt [$($all:ident)*] $p:tt [$($q:tt)*] $s:tt $w:tt $f:tt
+    (@split $ctx:tt [$($all:ident)*] $p:tt [$($q:tt)*] $s:tt $w:tt $f:tt [$($doc:tt)*]
         [#[query] $a:ident : $t:ty $(, $($rest:tt)*)?]) => {
-        http_calls!(@split $ctx [$($all)* $a] $p [$($q)* $a: $t,] $s $w $f [$($($rest)*)?]);
+        http_calls!(@split $ctx [$($all)* $a] $p [$($q)* {$($doc)*} $a: $t,] $s $w $f []
+            [$($($rest)*)?]);
     };
-    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt [] $w:tt $f:tt
+    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt [] $w:tt $f:tt $doc:tt
         [#[queries] $a:ident : $t:ty $(, $($rest:tt)*)?]) => {
-        http_calls!(@split $ctx [$($all)* $a] $p $q [$a: $t,] $w $f [$($($rest)*)?]);
+        http_calls!(@split $ctx [$($all)* $a] $p $q [$a: $t,] $w $f [] [$($($rest)*)?]);
     };
-    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt $s:tt [] $f:tt
+    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt $s:tt [] $f:tt $doc:tt
         [#[body] $a:ident : $t:ty $(, $($rest:tt)*)?]) => {
-        http_calls!(@split $ctx [$($all)* $a] $p $q $s [$a: $t,] $f [$($($rest)*)?]);
+        http_calls!(@split $ctx [$($all)* $a] $p $q $s [$a: $t,] $f [] [$($($rest)*)?]);
     };
-    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt $s:tt $w:tt [$($f:tt)*]
+    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt $s:tt $w:tt [$($f:tt)*] [$($doc:tt)*]
         [#[default] $a:ident : $t:ty $(, $($rest:tt)*)?]) => {
         http_calls!(@split $ctx [$($all)* $a] $p $q $s $w
-            [$($f)* {#[serde(default)]} $a: $t,] [$($($rest)*)?]);
+            [$($f)* {$($doc)* #[serde(default)]} $a: $t,] [] [$($($rest)*)?]);
     };
-    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt $s:tt $w:tt [$($f:tt)*]
+    (@split $ctx:tt [$($all:ident)*] $p:tt $q:tt $s:tt $w:tt [$($f:tt)*] [$($doc:tt)*]
         [$a:ident : $t:ty $(, $($rest:tt)*)?]) => {
-        http_calls!(@split $ctx [$($all)* $a] $p $q $s $w [$($f)* {} $a: $t,] [$($($rest)*)?]);
+        http_calls!(@split $ctx [$($all)* $a] $p $q $s $w [$($f)* {$($doc)*} $a: $t,] []
+            [$($($rest)*)?]);
     };
 
     // The module of the call, with its path and query structs; then its body.
     (@make [$meta:tt $name:ident [$out:ty] $http:tt $run:tt] $all:tt
-        [$($pa:ident : $pt:ty,)*] [$($qa:ident : $qt:ty,)*] [] $whole:tt $fields:tt) => {
+        [$({$($pm:tt)*} $pa:ident : $pt:ty,)*] [$({$($qm:tt)*} $qa:ident : $qt:ty,)*] []
+        $whole:tt $fields:tt) => {
         http_calls!(@module [$meta $name [$out] $http $run $all [$($pa)*] [$($qa)*]
             [Query(QueryArgs { $($qa),* }): Query<QueryArgs>,] [QueryArgs]]
-            [$($pa: $pt,)*] [$($qa: $qt,)*] $whole $fields);
+            [$({$($pm)*} $pa: $pt,)*] [$({$($qm)*} $qa: $qt,)*] $whole $fields);
     };
     (@make [$meta:tt $name:ident [$out:ty] $http:tt $run:tt] $all:tt
-        [$($pa:ident : $pt:ty,)*] [] [$sa:ident : $st:ty,] $whole:tt $fields:tt) => {
+        [$({$($pm:tt)*} $pa:ident : $pt:ty,)*] [] [$sa:ident : $st:ty,] $whole:tt $fields:tt) => {
         http_calls!(@module [$meta $name [$out] $http $run $all [$($pa)*] []
             [Query($sa): Query<$st>,] [$st]]
-            [$($pa: $pt,)*] [] $whole $fields);
+            [$({$($pm)*} $pa: $pt,)*] [] $whole $fields);
     };
     (@module [$meta:tt $name:ident $($ctx:tt)*]
-        [$($pa:ident : $pt:ty,)*] [$($qa:ident : $qt:ty,)*] $whole:tt $fields:tt) => {
+        [$({$(#[$pm:meta])*} $pa:ident : $pt:ty,)*] [$({$(#[$qm:meta])*} $qa:ident : $qt:ty,)*]
+        $whole:tt $fields:tt) => {
         #[doc = concat!("The HTTP route of `", stringify!($name), "`.")]
         pub(crate) mod $name {
             use super::*;
@@ -126,7 +136,7 @@ macro_rules! http_calls {
             #[derive(Deserialize, IntoParams)]
             #[into_params(parameter_in = Path)]
             pub struct PathArgs {
-                $(pub $pa: $pt,)*
+                $($(#[$pm])* pub $pa: $pt,)*
             }
 
             /// The query's parameters (a long call has none but `Wait`'s, and reads those).
@@ -134,7 +144,7 @@ macro_rules! http_calls {
             #[allow(dead_code)]
             #[into_params(parameter_in = Query)]
             pub struct QueryArgs {
-                $(pub $qa: $qt,)*
+                $($(#[$qm])* pub $qa: $qt,)*
             }
 
             http_calls!(@body [$meta $name $($ctx)*] $whole $fields);
