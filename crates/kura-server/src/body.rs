@@ -147,6 +147,21 @@ pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, Ht
     }
 }
 
+/// The path's parameters; a path that cannot be read (a parameter that is not UTF-8 once
+/// decoded) is `bad_request` (400), in the API's error shape like every other error.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(e) => Err(HttpError::bad_request(e.body_text())),
+        }
+    }
+}
+
 /// Query parameters; malformed ones are `invalid_input` (422).
 pub struct Query<T>(pub T);
 

@@ -4,7 +4,6 @@
 use kura_api::calls::{self, kinds};
 
 use axum::body::Body;
-use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kura_core::{ImportArchiveOptions, Project};
@@ -12,7 +11,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, long, St, Wait};
-use crate::body::{body_reader, Json, Query};
+use crate::body::{body_reader, Json, Path, Query};
 use crate::error::{HttpError, HttpResult};
 use crate::guard::Caller;
 

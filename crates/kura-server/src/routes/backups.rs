@@ -2,7 +2,6 @@
 //! pause: adapters over kura-api's backups (the same runner the desktop app and the scheduler
 //! use).
 
-use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kura_api::calls::{self, kinds};
@@ -12,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, json, long, St, Wait};
 use crate::auth::Scope;
-use crate::body::{Json, Query};
+use crate::body::{Json, Path, Query};
 use crate::error::{HttpError, HttpResult};
 use crate::guard::Caller;
 

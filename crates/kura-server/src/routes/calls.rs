@@ -23,7 +23,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawPathParams};
+use axum::extract::RawPathParams;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kura_api::calls::{self, kinds};
@@ -33,7 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{blocking, done, json, long, Done, St, Wait};
-use crate::body::{Json, Query};
+use crate::body::{Json, Path, Query};
 use crate::error::HttpResult;
 use crate::AppState;
 

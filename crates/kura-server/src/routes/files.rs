@@ -4,7 +4,7 @@
 use kura_api::calls::{self, kinds};
 
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Path, Request};
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kura_core::UploadReport;
@@ -13,7 +13,7 @@ use tokio::io::AsyncWriteExt;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, done, json, long, St, Wait};
-use crate::body::{body_reader, parse_range, too_large, unreadable_body, Json, Query};
+use crate::body::{body_reader, parse_range, too_large, unreadable_body, Json, Path, Query};
 use crate::error::{HttpError, HttpResult};
 use crate::guard::Caller;
 

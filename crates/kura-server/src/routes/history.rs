@@ -1,11 +1,11 @@
 //! Versions: snapshot, list, diff, restore; the project folder's own git repository.
 
-use axum::extract::Path;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use kura_api::calls::{self, kinds};
 
 use super::{long, St, Wait};
+use crate::body::Path;
 use crate::body::Query;
 use crate::error::HttpResult;
 

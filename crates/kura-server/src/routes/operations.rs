@@ -1,10 +1,10 @@
 //! Long operations: list, look at (or wait for), cancel.
 
-use axum::extract::Path;
 use axum::response::Response;
 use kura_api::Operation;
 
 use super::{json, wait_for, St, Wait};
+use crate::body::Path;
 use crate::body::Query;
 use crate::error::HttpResult;
 

@@ -1,6 +1,5 @@
 //! Projects: list, create, import, change, trash, delete, export.
 
-use axum::extract::Path;
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use kura_api::calls::{self, kinds};
@@ -9,7 +8,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, json, long, St, Wait};
-use crate::body::{BodyWriter, Json, Query};
+use crate::body::{BodyWriter, Json, Path, Query};
 use crate::error::HttpResult;
 use crate::guard::Caller;
 

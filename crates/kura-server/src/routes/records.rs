@@ -8,7 +8,6 @@
 //!   the document itself. A record's revision is its `ETag`; `If-Match` (or `?if_rev=`) makes a
 //!   write conditional, and `If-None-Match: *` (or `?if_rev=0`) makes a put create-only.
 
-use axum::extract::Path;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
 use kura_api::calls;
@@ -21,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::{blocking, json, St};
 use crate::auth::Scope;
-use crate::body::{Json, Query};
+use crate::body::{Json, Path, Query};
 use crate::error::{HttpError, HttpResult};
 use crate::guard::Caller;
 

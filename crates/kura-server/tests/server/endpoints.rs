@@ -51,6 +51,22 @@ async fn vault_status_stats_config_quota() {
     assert_eq!((r.status, r.code().as_str()), (422, "invalid_input"));
     let r = c.get("/v1/nothing-here").await;
     assert_eq!((r.status, r.code().as_str()), (404, "not_found"));
+    // A path parameter that is not UTF-8 once decoded is the client's fault, said in the error
+    // shape of every other error: on a route written from its call's entry, on a hand-written
+    // one, and on a file's path.
+    for path in [
+        "/v1/projects/%FF",
+        "/v1/backups/targets/%FF/prune",
+        "/v1/projects/site/files/%FF",
+    ] {
+        let r = if path.ends_with("prune") {
+            c.post(path, json!({"dry_run": true})).await
+        } else {
+            c.get(path).await
+        };
+        assert_eq!((r.status, r.code().as_str()), (400, "bad_request"), "{path}");
+        assert!(r.json()["message"].as_str().unwrap().contains("UTF-8"), "{path}");
+    }
     s.stop().await;
 }
 
