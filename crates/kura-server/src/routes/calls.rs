@@ -10,16 +10,22 @@
 //! ```
 //!
 //! Each argument has a place in the request: `#[path]` (a `{parameter}` of the path, named as
-//! the argument), `#[query]`, `#[body]` (the whole JSON body), or, unmarked, a field of the JSON
-//! body (named as the argument). After the tag, `created` answers 201 and `done` answers
-//! `{"ok": true}` (for a call that gives nothing). A long call answers 202 with its operation
-//! (`?wait=true` waits for it), its project the path's `{id}` under `/v1/projects`.
+//! the argument), `#[query]`, `#[queries]` (a struct whose fields are the query's parameters),
+//! `#[body]` (the whole JSON body), or, unmarked, a field of the JSON body named as the argument
+//! (`#[default]`: one that may be left out). An argument's `///` documentation describes its
+//! parameter or field. After the tag, `created` answers 201 and `done` answers `{"ok": true}`
+//! (for a call that gives nothing). A long call answers 202 with its operation (`?wait=true`
+//! waits for it), its project the path's `{id}` under `/v1/projects`.
 //!
 //! Each such call gets a module of its name, with its handler (`handler`, with its
 //! `#[utoipa::path]`, so the router and the OpenAPI document take the route from the same
-//! place), the structs of its path, query and body, and [`routes`] registers them all. The
-//! calls that stream bytes, read a folder of the server's machine or serve several operations
-//! keep hand-written handlers (`routes/*.rs`).
+//! place), the structs of its path, query and body (named `<Call>Body` in the document, see
+//! `openapi::name_call_bodies`), and [`routes`] registers them all. Every handler reads its
+//! input with the door's extractors (`crate::body`), so a bad request is refused in the API's
+//! error shape, a body field the call does not take by name. The calls whose HTTP form is not a
+//! mapping of their arguments keep hand-written handlers (`routes/*.rs`): bytes streamed, a path
+//! on the server's machine, a dry run that needs less than the run, one call answering several
+//! operations.
 
 use std::sync::Arc;
 
