@@ -64,8 +64,15 @@ async fn vault_status_stats_config_quota() {
         } else {
             c.get(path).await
         };
-        assert_eq!((r.status, r.code().as_str()), (400, "bad_request"), "{path}");
-        assert!(r.json()["message"].as_str().unwrap().contains("UTF-8"), "{path}");
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (400, "bad_request"),
+            "{path}"
+        );
+        assert!(
+            r.json()["message"].as_str().unwrap().contains("UTF-8"),
+            "{path}"
+        );
     }
     s.stop().await;
 }
