@@ -11,7 +11,10 @@ declared operation by calling the engine or the service some other way:
   `calls::NAME` by construction; for the others, the handler of each of the call's operations
   (the function under `#[utoipa::path(... operation_id = ...)]`, or a function of its file that
   it calls) calls `calls::NAME`, and no hand-written handler answers a generated one's operation;
-- MCP (when the declaration names tools with `.mcp`): each of those tools' functions calls it;
+- MCP: a call whose entry says `mcp("tool", ...)` is that tool, written from the entry
+  (`tools/calls.rs`) and calling `calls::NAME` by construction, and no hand-written tool has
+  its name; when the declaration names tools with `.mcp`, each of those tools' functions calls
+  it;
 - the CLI (when the declaration names commands with `.cli`): its commands call it somewhere.
 What a door does on its own around the call (a server path checked, a default filled in) stays
 in the door.
@@ -132,6 +135,7 @@ def main() -> int:
         return 1
     missing = []
     generated = 0
+    generated_tools = 0
     uses = lambda code, name: re.search(rf"\bcalls::{name}\b", code)
     for name, decl in found:
         # The HTTP door: written from the entry, or each operation's own handler.
@@ -149,8 +153,14 @@ def main() -> int:
                     missing.append(f"http: no handler has the operationId of `{op}` (declared by `{name}`)")
                 elif not uses(by_operation[op], name):
                     missing.append(f"http: the handler of `{op}` does not call `calls::{name}`")
-        # MCP: each tool the declaration names.
-        if ("mcp", name) not in OTHERWISE:
+        # MCP: a tool written from the entry (`mcp("tool", ...)`), or each tool the declaration
+        # names, written by hand.
+        clause = re.search(r'^\s*mcp\("(\w+)"', decl, re.M)
+        if clause:
+            generated_tools += 1
+            if clause.group(1) in by_tool:
+                missing.append(f"mcp: `{clause.group(1)}` is written by hand beside the tool written from `{name}`")
+        elif ("mcp", name) not in OTHERWISE:
             named = re.search(r"\.mcp\(&\[([^\]]*)\]\)", decl)
             for tool in sorted(set(re.findall(r'"(\w+)"', named.group(1)))) if named else []:
                 if tool not in by_tool:
@@ -172,7 +182,8 @@ def main() -> int:
     print(
         f"every door reaches the {len(found)} declared calls through their service functions "
         f"({generated} HTTP routes written from their entries, {len(by_operation)} hand-written "
-        f"handlers and {len(by_tool)} MCP tools read)"
+        f"handlers, {generated_tools} MCP tools written from their entries and {len(by_tool)} "
+        f"written by hand read)"
     )
     return 0
 

@@ -55,7 +55,7 @@ macro_rules! tauri_commands {
         pub(crate) const OWN: &[&str] = &[$(stringify!($own)),*];
     };
     (@command $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        $declared:expr; $(http($($http:tt)*);)? long $kind:literal |$api:ident, $job:ident| $body:expr
+        $declared:expr; $(http($($http:tt)*);)? $(mcp($($mcp:tt)*);)? long $kind:literal |$api:ident, $job:ident| $body:expr
     }) => {
         $(#[$meta])*
         #[tauri::command]
@@ -73,7 +73,7 @@ macro_rules! tauri_commands {
         }
     };
     (@command $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        $declared:expr; $(http($($http:tt)*);)? |$api:ident| $body:expr
+        $declared:expr; $(http($($http:tt)*);)? $(mcp($($mcp:tt)*);)? |$api:ident| $body:expr
     }) => {
         $(#[$meta])*
         #[tauri::command]
@@ -82,7 +82,7 @@ macro_rules! tauri_commands {
         }
     };
     (@command $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        $declared:expr; $(http($($http:tt)*);)? || $body:expr
+        $declared:expr; $(http($($http:tt)*);)? $(mcp($($mcp:tt)*);)? || $body:expr
     }) => {
         $(#[$meta])*
         #[tauri::command]
@@ -91,7 +91,7 @@ macro_rules! tauri_commands {
         }
     };
     (@bind $b:ident $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        $declared:expr; $(http($($http:tt)*);)? long $kind:literal |$api:ident, $job:ident| $body:expr
+        $declared:expr; $(http($($http:tt)*);)? $(mcp($($mcp:tt)*);)? long $kind:literal |$api:ident, $job:ident| $body:expr
     }) => {
         bind_command!($b, $(#[$meta])* $name ($($arg: $ty),*) -> $out, true)
     };

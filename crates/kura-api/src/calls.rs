@@ -5,8 +5,9 @@
 //! other doors' names for it). A door does not write its adapters by hand; it
 //! hands a macro of its own to `for_each_call!`, which calls it with the whole list, and that
 //! macro writes what the door needs for each entry. The desktop shell writes its Tauri commands
-//! (with their TypeScript bindings) and their registration this way (`src-tauri/calls.rs`); this
-//! crate writes the service functions, [`kinds`] and the calls' part of
+//! (with their TypeScript bindings) and their registration this way (`src-tauri/calls.rs`),
+//! `kura serve` its routes with their OpenAPI entries (`routes/calls.rs`), `kura mcp` its tools
+//! (`tools/calls.rs`); this crate writes the service functions, [`kinds`] and the calls' part of
 //! [`OPERATIONS`](crate::catalog::OPERATIONS).
 //!
 //! An entry reads like a function:
@@ -23,18 +24,23 @@
 //! }
 //! ```
 //!
-//! The arguments are what the caller sends, by name; a mark says where an HTTP request carries
-//! one (`#[path]`, `#[query]`, `#[body]` for the whole body; unmarked, a field of the JSON body),
-//! and the other doors pass over the marks. `http(method, path, tag = ..)` after the declaration
-//! is where `kura serve` answers the call: its handler and OpenAPI entry are written from the
-//! entry (`kura-server`'s `routes/calls.rs`, which says the rest of the clause). A call without
-//! it is answered by a hand-written handler (bytes streamed, a folder of the server's machine, a
-//! query spread over a struct's fields) or not at all (`no_http`). The body starts with the operation's
-//! declaration: `reads()`, `writes()` or `destroys()`, then what it announces and each door's
-//! names for it or why the door goes without (the builders of [`crate::catalog::Declared`]). The
-//! operation takes the call's name, the window has it as that command, and it is long when the
-//! call is. A call that serves several operations (one command for a project's records and the
-//! vault's) declares each in brackets, named: `[reads().named("get_project_record")..., ...];`.
+//! The arguments are what the caller sends, by name, each with its documentation; a mark says
+//! where an HTTP request carries one (`#[path]`, `#[query]`, `#[queries]`, `#[body]`,
+//! `#[default]`; unmarked, a field of the JSON body), and the other doors pass over the marks.
+//! The body starts with the operation's declaration: `reads()`, `writes()` or `destroys()`, then
+//! what it announces and each door's names for it or why the door goes without (the builders of
+//! [`crate::catalog::Declared`]). The operation takes the call's name, the window has it as that
+//! command, and it is long when the call is. A call that serves several operations (one command
+//! for a project's records and the vault's) declares each in brackets, named:
+//! `[reads().named("get_project_record")..., ...];`.
+//!
+//! Two clauses may follow the declaration. `http(method, path, tag = ..)` is where `kura serve`
+//! answers the call: its handler and OpenAPI entry are written from the entry (`kura-server`'s
+//! `routes/calls.rs` says the rest of the clause); a call without it has a hand-written handler
+//! (bytes streamed, a path on the server's machine, a dry run, several operations) or none
+//! (`no_http`). `mcp("tool", title = ..)` makes the call that MCP tool, written from the entry
+//! (`kura-mcp`'s `tools/calls.rs`); the tool is the operation's name for the MCP door, so the
+//! declaration does not also say `.mcp(...)`.
 //!
 //! Then comes a closure given the service (`&Arc<Api>`), of three kinds:
 //! - `|api| ...`: a call that answers at once (a door runs it off its event loop);
@@ -61,11 +67,13 @@ macro_rules! for_each_call {
                 http(get, "/v1/status", tag = "vault");
                 |api| Ok(api.app_info())
             }
+            /// The workspaces (groups of projects), with their project counts; `active` marks
+            /// the one used when no workspace is given.
             fn list_workspaces() -> Vec<kura_core::Workspace> {
                 reads()
-                    .mcp(&["list_workspaces"])
                     .cli(&["workspace list", "workspace current"]);
                 http(get, "/v1/workspaces", tag = "workspaces");
+                mcp("list_workspaces", title = "List workspaces", list = "workspaces");
                 |api| Ok(api.vault().workspaces()?)
             }
             fn create_workspace(
@@ -130,12 +138,14 @@ macro_rules! for_each_call {
                 http(get, "/v1/projects/{id}", tag = "projects");
                 |api| api.open_project(&id)
             }
+            /// Creates a project, blank or from a template, with a first version. Answers the
+            /// project.
             fn create_project(#[body] new_project: kura_core::NewProject) -> kura_core::Project {
                 writes()
                     .announces(&[Vault(VaultChange::Created)])
-                    .mcp(&["create_project"])
                     .cli(&["project create"]);
                 http(post, "/v1/projects", tag = "projects", created);
+                mcp("create_project", title = "Create a project");
                 |api| api.create_project(&new_project)
             }
             fn import_folder(
@@ -254,16 +264,18 @@ macro_rules! for_each_call {
                 http(post, "/v1/projects/{id}/template", tag = "projects");
                 |api| api.save_template(&id, &name)
             }
-            /// The project's files, or those under the folder `prefix`.
+            /// Lists a project's files with size, type and state compared with the latest version:
+            /// `unchanged`, `new`, `modified`, or `deleted` (in the latest version, gone from the
+            /// folder).
             fn list_files(
                 #[path] id: String,
                 /// Only files under this folder.
                 #[query] prefix: Option<String>,
             ) -> Vec<kura_core::FileEntry> {
                 reads()
-                    .mcp(&["list_files"])
                     .cli(&["files"]);
                 http(get, "/v1/projects/{id}/files", tag = "files");
+                mcp("list_files", title = "List files", list = "files", id = project);
                 |api| Ok(api.vault().list_files(&id, prefix.as_deref())?)
             }
             /// A preview of the file at `path` (relative to the project's folder).
@@ -317,38 +329,42 @@ macro_rules! for_each_call {
                     api.snapshot_changed(true, &kura_core::SnapshotOptions::default(), job)
                 }
             }
-            /// The project's versions, newest first.
+            /// The project's versions, newest first (id, message, author, trigger, time, counts of
+            /// changed files), or only those in which one file changed.
             fn list_versions(
                 #[path] id: String,
                 #[queries] request: $crate::VersionsRequest,
             ) -> Vec<kura_core::Version> {
                 reads()
-                    .mcp(&["history"])
                     .cli(&["history"]);
                 http(get, "/v1/projects/{id}/versions", tag = "versions");
+                mcp("history", title = "Version history", list = "versions", id = project);
                 |api| api.versions(&id, &request)
             }
-            /// What changed between two versions, or between a version and the folder now.
+            /// What changed between two versions: the changed files (added, modified, deleted, with
+            /// sizes) and, unless `stat_only`, a unified diff of each text file.
             fn diff_versions(
                 #[path] id: String,
                 #[queries] request: $crate::DiffRequest,
             ) -> kura_core::Diff {
                 reads()
-                    .mcp(&["diff"])
                     .cli(&["diff"]);
                 http(get, "/v1/projects/{id}/diff", tag = "versions");
+                mcp("diff", title = "Diff two versions", id = project);
                 |api| api.diff(&id, &request)
             }
-            /// What restoring the project to `version` would write and remove, before it runs.
+            /// What restoring the project to `version` would do, without doing it: the files it
+            /// would write and remove to make the working folder match the version, and how many
+            /// changes are not in any version yet (the version a restore takes first keeps them).
             fn plan_restore(
                 #[path] id: String,
                 /// The version the folder would match (an id, `latest`, `latest~N`).
                 #[query] version: String,
             ) -> kura_core::RestorePlan {
                 reads()
-                    .mcp(&["restore_plan"])
                     .no_cli("`kura restore` keeps the current state as a version first and says what it restored");
                 http(get, "/v1/projects/{id}/restore-plan", tag = "versions");
+                mcp("restore_plan", title = "Plan a project restore", id = project);
                 |api| Ok(api.vault().restore_plan(&id, &version)?)
             }
             fn restore_project(
@@ -447,32 +463,37 @@ macro_rules! for_each_call {
                     Ok(())
                 }
             }
+            /// The archives in the vault, with size, compression ratio, date and whether the file
+            /// is present.
             fn list_archives() -> Vec<kura_core::ArchiveInfo> {
                 reads()
-                    .mcp(&["list_archives"])
                     .cli(&["archives", "archive list"]);
                 http(get, "/v1/archives", tag = "archives");
+                mcp("list_archives", title = "List archives", list = "archives");
                 |api| Ok(api.vault().list_archives()?)
             }
-            /// Archives a project into a `tar.zst`.
+            /// Archives a project: takes a version of any unsaved change, packs its folder and
+            /// history into a compressed archive (`tar.zst`) and frees the folder. Nothing is
+            /// lost; unarchiving brings it back. Answers the archive (size, compression ratio,
+            /// checksum).
             fn archive_project(#[path] id: String) -> kura_core::ArchiveInfo {
                 writes()
                     .announces(&[Vault(VaultChange::Archived)])
-                    .mcp(&["archive_project"])
                     .cli(&["archive"]);
                 http(post, "/v1/projects/{id}/archive", tag = "archives");
+                mcp("archive_project", title = "Archive a project", id = project);
                 long "archive" |api, job| api.archive_project(&id, job)
             }
-            /// Brings an archived project back; `reference` is an archive id, or the archived
-            /// project's id or name.
+            /// Brings an archived project back: unpacks its folder and history and makes it active.
+            /// `reference` is the archived project's name or id, or an archive id.
             fn unarchive_project(
                 #[body] reference: $crate::ArchiveReference,
             ) -> kura_core::Project {
                 writes()
                     .announces(&[Vault(VaultChange::Unarchived)])
-                    .mcp(&["unarchive_project"])
                     .cli(&["unarchive"]);
                 http(post, "/v1/archives/unarchive", tag = "archives");
+                mcp("unarchive_project", title = "Unarchive a project");
                 long "unarchive" |api, job| api.unarchive_project(&reference, job)
             }
             fn extract_archive(archive: String, dest: String) -> kura_core::ExtractReport {
@@ -816,36 +837,44 @@ macro_rules! for_each_call {
                 ];
                 |api| api.record_configure(project.as_deref(), &collection, settings)
             }
-            /// Uploads a version to an S3 target as a tar.zst and answers its download link.
+            /// Uploads a version of a project as a tar.zst to an S3 target and answers a download
+            /// link that works without credentials until it expires (at most 7 days), with the
+            /// share's id (to revoke it). The shared copy is not encrypted, even when the target
+            /// encrypts its backups (`target_encrypted` says so): whoever has the link can read it.
             fn share_project(
                 #[path] id: String,
                 #[body] options: kura_backup::ShareOptions,
             ) -> kura_backup::Share {
                 writes()
                     .announces(&[Share])
-                    .mcp(&["share_project"])
                     .cli(&["share"]);
                 http(post, "/v1/projects/{id}/shares", tag = "shares");
+                mcp("share_project", title = "Share a version as a link", id = project, hints(open_world));
                 long "share" |api, job| api.share_project(&id, &options, job)
             }
-            /// Shared links, newest first; only one project's when `project` is given.
+            /// The shared links, newest first, each with its project, version, size, link, expiry
+            /// and state (active, expired, revoked); only one project's when `project` is given.
             fn list_shares(
                 /// Only the shares of this project (a name or an id).
                 #[query] project: Option<String>,
             ) -> Vec<kura_backup::Share> {
                 reads()
-                    .mcp(&["list_shares"])
                     .cli(&["share list"]);
                 http(get, "/v1/shares", tag = "shares");
+                mcp("list_shares", title = "List shared links", list = "shares");
                 |api| api.shares(project.as_deref())
             }
-            /// Deletes a shared copy, so its link stops working.
-            fn revoke_share(#[path] id: String) -> kura_backup::Share {
+            /// Revokes a shared link: its copy at the target is deleted, so the link stops working
+            /// at once. The version itself stays in the vault.
+            fn revoke_share(
+                /// The share's id (as the list of shares gives it).
+                #[path] id: String,
+            ) -> kura_backup::Share {
                 writes()
                     .announces(&[Share])
-                    .mcp(&["revoke_share"])
                     .cli(&["share revoke"]);
                 http(delete, "/v1/shares/{id}", tag = "shares");
+                mcp("revoke_share", title = "Revoke a shared link", hints(idempotent, open_world));
                 |api| api.revoke_share(&id)
             }
             fn plan_command(#[queries] input: $crate::CommandInput) -> $crate::CommandPlan {
@@ -872,7 +901,7 @@ use crate::{Api, ApiResult};
 /// [`DECLARED`].
 macro_rules! service_calls {
     (@fn $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        $declared:expr; $(http($($http:tt)*);)? long $kind:literal |$api:ident, $job:ident| $body:expr
+        $declared:expr; $(http($($http:tt)*);)? $(mcp($($mcp:tt)*);)? long $kind:literal |$api:ident, $job:ident| $body:expr
     }) => {
         $(#[$meta])*
         ///
@@ -885,7 +914,7 @@ macro_rules! service_calls {
         }
     };
     (@fn $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        $declared:expr; $(http($($http:tt)*);)? |$api:ident| $body:expr
+        $declared:expr; $(http($($http:tt)*);)? $(mcp($($mcp:tt)*);)? |$api:ident| $body:expr
     }) => {
         $(#[$meta])*
         pub fn $name($api: &Arc<Api>, $($arg: $ty),*) -> ApiResult<$out> {
@@ -893,7 +922,7 @@ macro_rules! service_calls {
         }
     };
     (@fn $(#[$meta:meta])* $name:ident ($($arg:ident : $ty:ty),*) -> $out:ty {
-        $declared:expr; $(http($($http:tt)*);)? || $body:expr
+        $declared:expr; $(http($($http:tt)*);)? $(mcp($($mcp:tt)*);)? || $body:expr
     }) => {
         $(#[$meta])*
         ///
@@ -903,6 +932,7 @@ macro_rules! service_calls {
         }
     };
     (@long http($($http:tt)*); $($rest:tt)*) => { service_calls!(@long $($rest)*) };
+    (@long mcp($($mcp:tt)*); $($rest:tt)*) => { service_calls!(@long $($rest)*) };
     (@long long $($rest:tt)*) => { true };
     (@long $($rest:tt)*) => { false };
     (@declared $name:ident [$($op:expr),+ $(,)?]; $($rest:tt)*) => {
@@ -911,10 +941,15 @@ macro_rules! service_calls {
             &[$($op.of_call(&[stringify!($name)], LONG)),+]
         }
     };
+    // A call whose tool is written from its entry (`mcp("name", ...)`) is that tool.
+    (@declared $name:ident $op:expr; $(http($($http:tt)*);)? mcp($tool:literal $($mcp:tt)*);
+        $($rest:tt)*) => {
+        &[$op.mcp(&[$tool]).of_call(&[stringify!($name)], service_calls!(@long $($rest)*))]
+    };
     (@declared $name:ident $op:expr; $($rest:tt)*) => {
         &[$op.of_call(&[stringify!($name)], service_calls!(@long $($rest)*))]
     };
-    (@kind $name:ident $declared:expr; $(http($($http:tt)*);)? long $kind:literal $($rest:tt)*) => {
+    (@kind $name:ident $declared:expr; $(http($($http:tt)*);)? $(mcp($($mcp:tt)*);)? long $kind:literal $($rest:tt)*) => {
         #[doc = concat!("The kind of operation `", stringify!($name), "` runs as.")]
         pub const $name: &str = $kind;
     };

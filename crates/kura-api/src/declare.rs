@@ -190,6 +190,10 @@ impl Declared {
         self
     }
     pub(crate) const fn mcp(mut self, names: &'static [&'static str]) -> Self {
+        assert!(
+            matches!(self.mcp, Door::Unsaid),
+            "an operation names its tools once: in its declaration, or in its call's `mcp(...)`"
+        );
         self.mcp = Door::At(names);
         self
     }

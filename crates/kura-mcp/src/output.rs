@@ -211,6 +211,9 @@ pub(crate) fn input_schema<T: utoipa::ToSchema>() -> schemars::Schema {
     // The arguments type itself is the root; it is no type of the engine's.
     defs.remove(T::name().as_ref());
     flatten(&mut root, &defs);
+    // A tool with no arguments still lists its (no) properties: some clients read an object
+    // schema without `properties` as malformed.
+    root.entry("properties").or_insert_with(|| json!({}));
     // Only the types the merged root still names, and those they name.
     let mut kept = Map::new();
     let mut named = refs(&Value::Object(root.clone()));

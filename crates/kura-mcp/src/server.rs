@@ -93,6 +93,7 @@ impl KuraMcp {
             + KuraMcp::backup_tools()
             + KuraMcp::record_tools()
             + KuraMcp::share_tools()
+            + crate::tools::calls::call_tools()
     }
 
     /// Whether this session allows destructive work (a batch of records that deletes some).
@@ -323,10 +324,13 @@ mod tests {
             (put.project.as_deref(), put.put.key.as_str(), put.put.if_rev),
             (Some("site"), "t1", Some(0))
         );
-        let share: crate::tools::shares::ShareProject = serde_json::from_value(serde_json::json!({
-            "project": "site", "target": "s3", "expires": "1d"
-        }))
-        .unwrap();
+        // A tool written from its call's entry: the call's `id`, named `project`, and its
+        // `#[body] options` flattened.
+        let share: crate::tools::calls::share_project::Arguments =
+            serde_json::from_value(serde_json::json!({
+                "project": "site", "target": "s3", "expires": "1d"
+            }))
+            .unwrap();
         assert_eq!(
             (share.project.as_str(), share.options.target.as_str()),
             ("site", "s3")

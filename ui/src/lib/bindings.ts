@@ -7,6 +7,10 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	getStatus: () => typedError<AppInfo, ApiError>(__TAURI_INVOKE("get_status")),
+	/**
+	 * The workspaces (groups of projects), with their project counts; `active` marks
+	 * the one used when no workspace is given.
+	 */
 	listWorkspaces: () => typedError<Workspace[], ApiError>(__TAURI_INVOKE("list_workspaces")),
 	createWorkspace: (name: string) => typedError<Workspace, ApiError>(__TAURI_INVOKE("create_workspace", { name })),
 	renameWorkspace: (name: string, newName: string) => typedError<Workspace, ApiError>(__TAURI_INVOKE("rename_workspace", { name, newName })),
@@ -19,6 +23,10 @@ export const commands = {
 	listProjects: (filter: ProjectFilter) => typedError<Project[], ApiError>(__TAURI_INVOKE("list_projects", { filter })),
 	/** A project, by id or name (and marks it opened). */
 	getProject: (id: string) => typedError<Project, ApiError>(__TAURI_INVOKE("get_project", { id })),
+	/**
+	 * Creates a project, blank or from a template, with a first version. Answers the
+	 * project.
+	 */
 	createProject: (newProject: NewProject) => typedError<Project, ApiError>(__TAURI_INVOKE("create_project", { newProject })),
 	importFolder: (path: string, options: ImportOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("import_folder", { path, options, jobId, onProgress })),
 	/**
@@ -43,7 +51,11 @@ export const commands = {
 	listTemplates: () => typedError<Template[], ApiError>(__TAURI_INVOKE("list_templates")),
 	/** Saves the project's latest version as a template called `name`. */
 	saveProjectAsTemplate: (id: string, name: string) => typedError<Template, ApiError>(__TAURI_INVOKE("save_project_as_template", { id, name })),
-	/** The project's files, or those under the folder `prefix`. */
+	/**
+	 * Lists a project's files with size, type and state compared with the latest version:
+	 * `unchanged`, `new`, `modified`, or `deleted` (in the latest version, gone from the
+	 * folder).
+	 */
 	listFiles: (id: string, prefix: string | null) => typedError<FileEntry[], ApiError>(__TAURI_INVOKE("list_files", { id, prefix })),
 	/** A preview of the file at `path` (relative to the project's folder). */
 	previewFile: (id: string, path: string) => typedError<FilePreview, ApiError>(__TAURI_INVOKE("preview_file", { id, path })),
@@ -52,11 +64,21 @@ export const commands = {
 	snapshotProject: (id: string, request: SnapshotRequest, jobId: string, onProgress: Channel<Progress>) => typedError<SnapshotReport, ApiError>(__TAURI_INVOKE("snapshot_project", { id, request, jobId, onProgress })),
 	/** Takes a version of every active project that changed (the tray's "Snapshot now"). */
 	snapshotChangedProjects: (jobId: string, onProgress: Channel<Progress>) => typedError<SnapshotReport[], ApiError>(__TAURI_INVOKE("snapshot_changed_projects", { jobId, onProgress })),
-	/** The project's versions, newest first. */
+	/**
+	 * The project's versions, newest first (id, message, author, trigger, time, counts of
+	 * changed files), or only those in which one file changed.
+	 */
 	listVersions: (id: string, request: VersionsRequest) => typedError<Version[], ApiError>(__TAURI_INVOKE("list_versions", { id, request })),
-	/** What changed between two versions, or between a version and the folder now. */
+	/**
+	 * What changed between two versions: the changed files (added, modified, deleted, with
+	 * sizes) and, unless `stat_only`, a unified diff of each text file.
+	 */
 	diffVersions: (id: string, request: DiffRequest) => typedError<Diff, ApiError>(__TAURI_INVOKE("diff_versions", { id, request })),
-	/** What restoring the project to `version` would write and remove, before it runs. */
+	/**
+	 * What restoring the project to `version` would do, without doing it: the files it
+	 * would write and remove to make the working folder match the version, and how many
+	 * changes are not in any version yet (the version a restore takes first keeps them).
+	 */
 	planRestore: (id: string, version: string) => typedError<RestorePlan, ApiError>(__TAURI_INVOKE("plan_restore", { id, version })),
 	restoreProject: (id: string, request: RestoreRequest, jobId: string, onProgress: Channel<Progress>) => typedError<RestoreReport, ApiError>(__TAURI_INVOKE("restore_project", { id, request, jobId, onProgress })),
 	getGitStatus: (id: string) => typedError<FolderGitStatus, ApiError>(__TAURI_INVOKE("get_git_status", { id })),
@@ -76,12 +98,21 @@ export const commands = {
 	collectGarbage: (jobId: string, onProgress: Channel<Progress>) => typedError<GcReport, ApiError>(__TAURI_INVOKE("collect_garbage", { jobId, onProgress })),
 	/** Cancels a running long command; finished or unknown jobs are ignored. */
 	cancelOperation: (jobId: string) => typedError<null, ApiError>(__TAURI_INVOKE("cancel_operation", { jobId })),
+	/**
+	 * The archives in the vault, with size, compression ratio, date and whether the file
+	 * is present.
+	 */
 	listArchives: () => typedError<ArchiveInfo[], ApiError>(__TAURI_INVOKE("list_archives")),
-	/** Archives a project into a `tar.zst`. */
+	/**
+	 * Archives a project: takes a version of any unsaved change, packs its folder and
+	 * history into a compressed archive (`tar.zst`) and frees the folder. Nothing is
+	 * lost; unarchiving brings it back. Answers the archive (size, compression ratio,
+	 * checksum).
+	 */
 	archiveProject: (id: string, jobId: string, onProgress: Channel<Progress>) => typedError<ArchiveInfo, ApiError>(__TAURI_INVOKE("archive_project", { id, jobId, onProgress })),
 	/**
-	 * Brings an archived project back; `reference` is an archive id, or the archived
-	 * project's id or name.
+	 * Brings an archived project back: unpacks its folder and history and makes it active.
+	 * `reference` is the archived project's name or id, or an archive id.
 	 */
 	unarchiveProject: (reference: ArchiveReference, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("unarchive_project", { reference, jobId, onProgress })),
 	extractArchive: (archive: string, dest: string, jobId: string, onProgress: Channel<Progress>) => typedError<ExtractReport, ApiError>(__TAURI_INVOKE("extract_archive", { archive, dest, jobId, onProgress })),
@@ -135,11 +166,22 @@ export const commands = {
 	/** Deletes a record; answers whether there was one to delete. */
 	recordDelete: (project: string | null, del: RecordDelete) => typedError<Deleted, ApiError>(__TAURI_INVOKE("record_delete", { project, del })),
 	recordConfigure: (project: string | null, collection: string, settings: CollectionSettings) => typedError<CollectionInfo, ApiError>(__TAURI_INVOKE("record_configure", { project, collection, settings })),
-	/** Uploads a version to an S3 target as a tar.zst and answers its download link. */
+	/**
+	 * Uploads a version of a project as a tar.zst to an S3 target and answers a download
+	 * link that works without credentials until it expires (at most 7 days), with the
+	 * share's id (to revoke it). The shared copy is not encrypted, even when the target
+	 * encrypts its backups (`target_encrypted` says so): whoever has the link can read it.
+	 */
 	shareProject: (id: string, options: ShareOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Share, ApiError>(__TAURI_INVOKE("share_project", { id, options, jobId, onProgress })),
-	/** Shared links, newest first; only one project's when `project` is given. */
+	/**
+	 * The shared links, newest first, each with its project, version, size, link, expiry
+	 * and state (active, expired, revoked); only one project's when `project` is given.
+	 */
 	listShares: (project: string | null) => typedError<Share[], ApiError>(__TAURI_INVOKE("list_shares", { project })),
-	/** Deletes a shared copy, so its link stops working. */
+	/**
+	 * Revokes a shared link: its copy at the target is deleted, so the link stops working
+	 * at once. The version itself stays in the vault.
+	 */
 	revokeShare: (id: string) => typedError<Share, ApiError>(__TAURI_INVOKE("revoke_share", { id })),
 	planCommand: (input: CommandInput) => typedError<CommandPlan, ApiError>(__TAURI_INVOKE("plan_command", { input })),
 	/**

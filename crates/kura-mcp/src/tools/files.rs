@@ -1,6 +1,5 @@
 //! Files of a project's working folder: list, read, save, rename, delete.
 
-use kura_api::calls;
 use std::io::Write;
 
 use base64::Engine as _;
@@ -28,15 +27,6 @@ pub(crate) enum Encoding {
     Text,
     /// Base64 (standard alphabet, padded), for binary files.
     Base64,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct ListFiles {
-    /// The project's name or id.
-    pub project: String,
-    /// Only files under this folder (relative path).
-    #[serde(default)]
-    pub prefix: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -80,21 +70,10 @@ pub(crate) struct FilePath {
     pub path: String,
 }
 
-crate::output::inputs!(ListFiles, ReadFile, SaveFile, RenameInProject, FilePath);
+crate::output::inputs!(ReadFile, SaveFile, RenameInProject, FilePath);
 
 #[tool_router(router = file_tools, vis = "pub(crate)")]
 impl KuraMcp {
-    /// Lists a project's files with size, type and state compared with the latest version:
-    /// `unchanged`, `new`, `modified`, or `deleted` (in the latest version, gone from the folder).
-    #[tool(output_schema = crate::output::schema(crate::output::object([("files", crate::output::list(crate::output::of::<kura_core::FileEntry>()))])), annotations(title = "List files", read_only_hint = true))]
-    async fn list_files(&self, Parameters(p): Parameters<ListFiles>) -> Reply {
-        blocking(&self.api, move |api| {
-            let files = calls::list_files(api, p.project, p.prefix)?;
-            Ok(json!({ "files": files }))
-        })
-        .await
-    }
-
     /// Reads a file of the project's working folder (its current content, saved or not). Text by
     /// default; binary files need `encoding: "base64"`.
     #[tool(output_schema = crate::output::schema(crate::output::object([("path", crate::output::string()), ("size", crate::output::integer()), ("encoding", crate::output::one_of(&["text", "base64"])), ("content", crate::output::string())])), annotations(title = "Read a file", read_only_hint = true))]

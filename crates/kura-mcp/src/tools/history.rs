@@ -1,15 +1,14 @@
 //! Versions: snapshot, history, diff, restore.
 
 use kura_api::calls;
-use kura_api::{DiffRequest, RestoreRequest, SnapshotRequest, VersionsRequest};
+use kura_api::{RestoreRequest, SnapshotRequest};
 use rmcp::handler::server::wrapper::Parameters;
 use rmcp::service::RequestContext;
 use rmcp::{tool, tool_router, RoleServer};
 use serde::Deserialize;
-use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::reply::{blocking, long_job, Reply};
+use crate::reply::{long_job, Reply};
 use crate::server::KuraMcp;
 
 /// A version to take of a project.
@@ -19,22 +18,6 @@ pub(crate) struct Snapshot {
     pub project: String,
     #[serde(flatten)]
     pub request: SnapshotRequest,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct History {
-    /// The project's name or id.
-    pub project: String,
-    #[serde(flatten)]
-    pub request: VersionsRequest,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub(crate) struct Diff {
-    /// The project's name or id.
-    pub project: String,
-    #[serde(flatten)]
-    pub request: DiffRequest,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -55,7 +38,7 @@ pub(crate) struct RestoreProject {
     pub version: String,
 }
 
-crate::output::inputs!(Snapshot, History, Diff, RestoreFile, RestoreProject);
+crate::output::inputs!(Snapshot, RestoreFile, RestoreProject);
 
 #[tool_router(router = history_tools, vis = "pub(crate)")]
 impl KuraMcp {
@@ -82,37 +65,6 @@ impl KuraMcp {
         request.author = request.author.or(agent);
         long_job(&self.api, &ctx, move |api, job| {
             calls::snapshot_project(api, p.project, request, job)
-        })
-        .await
-    }
-
-    /// The project's versions, newest first (id, message, author, trigger, time, counts of
-    /// changed files), or only those in which one file changed.
-    #[tool(output_schema = crate::output::schema(crate::output::object([("versions", crate::output::list(crate::output::of::<kura_core::Version>()))])), annotations(title = "Version history", read_only_hint = true))]
-    async fn history(&self, Parameters(p): Parameters<History>) -> Reply {
-        blocking(&self.api, move |api| {
-            Ok(json!({ "versions": calls::list_versions(api, p.project, p.request)? }))
-        })
-        .await
-    }
-
-    /// What changed between two versions: the changed files (added, modified, deleted, with
-    /// sizes) and, unless `stat_only`, a unified diff of each text file.
-    #[tool(output_schema = crate::output::schema_of::<kura_core::Diff>(), annotations(title = "Diff two versions", read_only_hint = true))]
-    async fn diff(&self, Parameters(p): Parameters<Diff>) -> Reply {
-        blocking(&self.api, move |api| {
-            calls::diff_versions(api, p.project, p.request)
-        })
-        .await
-    }
-
-    /// What `restore_project` would do, without doing it: the files it would write and remove to
-    /// make the working folder match the version, and how many changes are not in any version
-    /// yet (the version a restore takes first keeps them).
-    #[tool(output_schema = crate::output::schema_of::<kura_core::RestorePlan>(), annotations(title = "Plan a project restore", read_only_hint = true))]
-    async fn restore_plan(&self, Parameters(p): Parameters<RestoreProject>) -> Reply {
-        blocking(&self.api, move |api| {
-            calls::plan_restore(api, p.project, p.version)
         })
         .await
     }

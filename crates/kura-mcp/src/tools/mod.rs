@@ -3,6 +3,7 @@
 //! Annotations say what a tool may do; the server refuses by them (see `KuraMcp::refusal`).
 
 mod backups;
+pub(crate) mod calls;
 mod files;
 mod history;
 mod projects;

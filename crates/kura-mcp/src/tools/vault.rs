@@ -36,16 +36,6 @@ impl KuraMcp {
         .await
     }
 
-    /// The workspaces (groups of projects), with their project counts; `active` marks the one
-    /// the other tools use when no workspace is given.
-    #[tool(output_schema = crate::output::schema(crate::output::object([("workspaces", crate::output::list(crate::output::of::<kura_core::Workspace>()))])), annotations(title = "List workspaces", read_only_hint = true))]
-    async fn list_workspaces(&self) -> Reply {
-        blocking(&self.api, |api| {
-            Ok(json!({ "workspaces": calls::list_workspaces(api)? }))
-        })
-        .await
-    }
-
     /// Checks the catalog, the version histories and the stored chunks (of one project or of the
     /// whole vault) and names what any problem affects. Can take a while on a large vault;
     /// reports progress when the request has a progress token.

@@ -72,6 +72,11 @@ fn project_of(path: &str, params: &RawPathParams) -> Option<String> {
 macro_rules! http_calls {
     // The handler of an entry that says where it is on HTTP; nothing for the others.
     (@call $meta:tt $name:ident $args:tt [$out:ty] {
+        $declared:expr; http($($http:tt)*); mcp($($mcp:tt)*); $($run:tt)*
+    }) => {
+        http_calls!(@call $meta $name $args [$out] { $declared; http($($http)*); $($run)* });
+    };
+    (@call $meta:tt $name:ident $args:tt [$out:ty] {
         $declared:expr; http($($http:tt)*); $($run:tt)*
     }) => {
         http_calls!(@split [$meta $name [$out] [$($http)*] [$($run)*]] [] [] [] [] [] [] [] $args);
@@ -194,7 +199,8 @@ macro_rules! http_calls {
                 .await
             }]);
     };
-    (@run [$meta:tt $name:ident [$out:ty] [$method:ident, $path:literal, tag = $tag:literal $(, $answer:ident)?]
+    (@run [$meta:tt $name:ident [$out:ty]
+            [$method:ident, $path:literal, tag = $tag:literal $(, $answer:ident)?]
             [|$api:ident| $body:expr] [$($all:ident)*] $pa:tt $qa:tt $qx:tt $qp:tt]
         $extract:tt $request:tt []) => {
         http_calls!(@answer $meta $name [$out] [$method, $path, $tag] [st headers] $pa $qx $qp
@@ -202,7 +208,8 @@ macro_rules! http_calls {
             [blocking(&st, move |api| Ok(calls::$name(api, $($all),*)?)).await?]
             [$($answer)?]);
     };
-    (@run [$meta:tt $name:ident [$out:ty] [$method:ident, $path:literal, tag = $tag:literal $(, $answer:ident)?]
+    (@run [$meta:tt $name:ident [$out:ty]
+            [$method:ident, $path:literal, tag = $tag:literal $(, $answer:ident)?]
             [|| $body:expr] [$($all:ident)*] $pa:tt $qa:tt $qx:tt $qp:tt]
         $extract:tt $request:tt []) => {
         http_calls!(@answer $meta $name [$out] [$method, $path, $tag] [st headers] $pa $qx $qp
@@ -243,7 +250,8 @@ macro_rules! http_calls {
 
     // The handler.
     (@emit [$(#[$meta:meta])*] $name:ident [$method:ident, $path:literal, $tag:literal]
-        [$st:ident $headers:ident] [$($pa:ident)*] [$($extract:tt)*] [$($request:tt)*] [$($query:tt)*]
+        [$st:ident $headers:ident] [$($pa:ident)*] [$($extract:tt)*] [$($request:tt)*]
+        [$($query:tt)*]
         [$($doc:tt)*] [$work:block]) => {
         $(#[$meta])*
         #[utoipa::path($method, path = $path,
