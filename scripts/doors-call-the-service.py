@@ -155,7 +155,7 @@ def main() -> int:
                     missing.append(f"http: the handler of `{op}` does not call `calls::{name}`")
         # MCP: a tool written from the entry (`mcp("tool", ...)`), or each tool the declaration
         # names, written by hand.
-        clause = re.search(r'^\s*mcp\("(\w+)"', decl, re.M)
+        clause = re.search(r'^\s*mcp\(\s*"(\w+)"', decl, re.M)
         if clause:
             generated_tools += 1
             if clause.group(1) in by_tool:

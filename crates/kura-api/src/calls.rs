@@ -742,99 +742,132 @@ macro_rules! for_each_call {
                 http(post, "/v1/backups/pause", tag = "backups", done);
                 |api| api.pause_backups(length).map(|_| ())
             }
-            /// The collections of a project's records (`project` `None`: the vault's own).
-            fn record_collections(project: Option<String>) -> Vec<kura_core::CollectionInfo> {
+            /// The collections of records of a project (or of the vault), with how many records each
+            /// holds, the fields it indexes and whether a schema checks it.
+            fn record_collections(
+                /// The project (name or id) whose records these are; leave out for the vault's
+                /// own records.
+                project: Option<String>,
+            ) -> Vec<kura_core::CollectionInfo> {
                 [
                     reads().named("list_project_collections")
-                        .mcp(&["list_record_collections"])
                         .cli(&["record list"]),
                     reads().named("list_vault_collections")
-                        .mcp(&["list_record_collections"])
                         .cli(&["record list"]),
                 ];
+                mcp(
+                    "list_record_collections",
+                    title = "List record collections",
+                    list = "collections"
+                );
                 |api| api.record_collections(project.as_deref())
             }
+            /// Finds records by their fields: equality, ranges, prefixes and existence, sorted, a page
+            /// at a time (follow `next` as `cursor`). Without conditions it lists the collection by key.
             fn record_query(
+                /// The project (name or id) whose records these are; leave out for the vault's
+                /// own records.
                 project: Option<String>,
+                /// The collection.
                 collection: String,
-                query: kura_core::RecordQuery,
+                #[body] query: kura_core::RecordQuery,
             ) -> kura_core::RecordPage {
                 [
                     reads().named("list_project_records")
-                        .mcp(&["query_records"])
                         .cli(&["record list"]),
                     reads().named("list_vault_records")
-                        .mcp(&["query_records"])
                         .cli(&["record list"]),
                     reads().named("query_project_records")
-                        .mcp(&["query_records"])
                         .cli(&["record query"]),
                     reads().named("query_vault_records")
-                        .mcp(&["query_records"])
                         .cli(&["record query"]),
                 ];
+                mcp("query_records", title = "Query records");
                 |api| api.record_query(project.as_deref(), &collection, &query)
             }
+            /// One record: its JSON `value`, its revision `rev` (pass it as `if_rev` to change it safely)
+            /// and its times (ms since the epoch).
             fn record_get(
+                /// The project (name or id) whose records these are; leave out for the vault's
+                /// own records.
                 project: Option<String>,
+                /// The collection (letters, digits, `_`, `-`, `.`), e.g. "tasks", "notes",
+                /// "decisions".
                 collection: String,
+                /// The record's key in its collection.
                 key: String,
             ) -> kura_core::Record {
                 [
                     reads().named("get_project_record")
-                        .mcp(&["get_record"])
                         .cli(&["record get"]),
                     reads().named("get_vault_record")
-                        .mcp(&["get_record"])
                         .cli(&["record get"]),
                 ];
+                mcp("get_record", title = "Get a record");
                 |api| api.record_get(project.as_deref(), &collection, &key)
             }
-            fn record_put(project: Option<String>, put: kura_core::RecordPut) -> kura_core::Record {
+            /// Writes a JSON record under a key, to keep state beside a project: notes, task lists,
+            /// decisions, settings. Use `if_rev` so that two writers never overwrite each other blindly.
+            /// Answers the record with its new revision.
+            fn record_put(
+                /// The project (name or id) whose records these are; leave out for the vault's
+                /// own records.
+                project: Option<String>,
+                #[body] put: kura_core::RecordPut,
+            ) -> kura_core::Record {
                 [
                     writes().named("put_project_record")
                         .announces(&[Records])
-                        .mcp(&["put_record"])
                         .cli(&["record put"]),
                     writes().named("put_vault_record")
                         .announces(&[Records])
-                        .mcp(&["put_record"])
                         .cli(&["record put"]),
                 ];
+                mcp("put_record", title = "Put a record", hints(idempotent));
                 |api| api.record_put(project.as_deref(), put)
             }
-            /// Deletes a record; answers whether there was one to delete.
+            /// Deletes a record for good: records have no versions, so nothing brings it back. Answers
+            /// whether there was one to delete.
             fn record_delete(
+                /// The project (name or id) whose records these are; leave out for the vault's
+                /// own records.
                 project: Option<String>,
-                del: kura_core::RecordDelete,
+                #[body] del: kura_core::RecordDelete,
             ) -> $crate::Deleted {
                 [
                     destroys().named("delete_project_record")
                         .announces(&[Records])
-                        .mcp(&["delete_record"])
                         .cli(&["record delete"]),
                     destroys().named("delete_vault_record")
                         .announces(&[Records])
-                        .mcp(&["delete_record"])
                         .cli(&["record delete"]),
                 ];
+                mcp("delete_record", title = "Delete a record", hints(idempotent));
                 |api| api.record_delete(project.as_deref(), del)
             }
+            /// Sets the fields a collection indexes and the JSON Schema its records must match (refused
+            /// when a record already in it does not).
             fn record_configure(
+                /// The project (name or id) whose records these are; leave out for the vault's
+                /// own records.
                 project: Option<String>,
+                /// The collection.
                 collection: String,
-                settings: kura_core::CollectionSettings,
+                #[body] settings: kura_core::CollectionSettings,
             ) -> kura_core::CollectionInfo {
                 [
                     writes().named("configure_project_collection")
                         .announces(&[Records])
-                        .mcp(&["set_record_collection"])
                         .cli(&["record settings"]),
                     writes().named("configure_vault_collection")
                         .announces(&[Records])
-                        .mcp(&["set_record_collection"])
                         .cli(&["record settings"]),
                 ];
+                mcp(
+                    "set_record_collection",
+                    title = "Set up a record collection",
+                    hints(idempotent)
+                );
                 |api| api.record_configure(project.as_deref(), &collection, settings)
             }
             /// Uploads a version of a project as a tar.zst to an S3 target and answers a download
@@ -935,6 +968,13 @@ macro_rules! service_calls {
     (@long mcp($($mcp:tt)*); $($rest:tt)*) => { service_calls!(@long $($rest)*) };
     (@long long $($rest:tt)*) => { true };
     (@long $($rest:tt)*) => { false };
+    (@declared $name:ident [$($op:expr),+ $(,)?]; $(http($($http:tt)*);)?
+        mcp($tool:literal $($mcp:tt)*); $($rest:tt)*) => {
+        {
+            const LONG: bool = service_calls!(@long $($rest)*);
+            &[$($op.mcp(&[$tool]).of_call(&[stringify!($name)], LONG)),+]
+        }
+    };
     (@declared $name:ident [$($op:expr),+ $(,)?]; $($rest:tt)*) => {
         {
             const LONG: bool = service_calls!(@long $($rest)*);

@@ -315,7 +315,7 @@ mod tests {
     /// project they name, and its schema says so: the type's fields, the type's required ones.
     #[test]
     fn arguments_that_take_in_an_engine_type_read_and_describe_it() {
-        use crate::tools::records::PutRecord;
+        use crate::tools::calls::record_put::Arguments as PutRecord;
         let put: PutRecord = serde_json::from_value(serde_json::json!({
             "project": "site", "collection": "tasks", "key": "t1", "value": {"state": "open"}, "if_rev": 0
         }))

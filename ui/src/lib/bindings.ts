@@ -158,13 +158,36 @@ export const commands = {
 	pruneBackups: (target: string, dryRun: boolean, jobId: string, onProgress: Channel<Progress>) => typedError<PruneReport, ApiError>(__TAURI_INVOKE("prune_backups", { target, dryRun, jobId, onProgress })),
 	/** Pauses scheduled backups for `length`, or resumes them when `length` is `None`. */
 	pauseBackups: (length: PauseLength | null) => typedError<null, ApiError>(__TAURI_INVOKE("pause_backups", { length })),
-	/** The collections of a project's records (`project` `None`: the vault's own). */
+	/**
+	 * The collections of records of a project (or of the vault), with how many records each
+	 * holds, the fields it indexes and whether a schema checks it.
+	 */
 	recordCollections: (project: string | null) => typedError<CollectionInfo[], ApiError>(__TAURI_INVOKE("record_collections", { project })),
+	/**
+	 * Finds records by their fields: equality, ranges, prefixes and existence, sorted, a page
+	 * at a time (follow `next` as `cursor`). Without conditions it lists the collection by key.
+	 */
 	recordQuery: (project: string | null, collection: string, query: RecordQuery) => typedError<RecordPage, ApiError>(__TAURI_INVOKE("record_query", { project, collection, query })),
+	/**
+	 * One record: its JSON `value`, its revision `rev` (pass it as `if_rev` to change it safely)
+	 * and its times (ms since the epoch).
+	 */
 	recordGet: (project: string | null, collection: string, key: string) => typedError<StoredRecord, ApiError>(__TAURI_INVOKE("record_get", { project, collection, key })),
+	/**
+	 * Writes a JSON record under a key, to keep state beside a project: notes, task lists,
+	 * decisions, settings. Use `if_rev` so that two writers never overwrite each other blindly.
+	 * Answers the record with its new revision.
+	 */
 	recordPut: (project: string | null, put: RecordPut) => typedError<StoredRecord, ApiError>(__TAURI_INVOKE("record_put", { project, put })),
-	/** Deletes a record; answers whether there was one to delete. */
+	/**
+	 * Deletes a record for good: records have no versions, so nothing brings it back. Answers
+	 * whether there was one to delete.
+	 */
 	recordDelete: (project: string | null, del: RecordDelete) => typedError<Deleted, ApiError>(__TAURI_INVOKE("record_delete", { project, del })),
+	/**
+	 * Sets the fields a collection indexes and the JSON Schema its records must match (refused
+	 * when a record already in it does not).
+	 */
 	recordConfigure: (project: string | null, collection: string, settings: CollectionSettings) => typedError<CollectionInfo, ApiError>(__TAURI_INVOKE("record_configure", { project, collection, settings })),
 	/**
 	 * Uploads a version of a project as a tar.zst to an S3 target and answers a download
