@@ -220,8 +220,8 @@ fn finish(doc: &mut Value) {
     }
 }
 
-/// What the path parameters every route shares name, said once: a project's `{id}` takes its
-/// id or its name, a backup target's `{target}` its name.
+/// What the path parameters the routes share name, said once: a project's `{id}` takes its id
+/// or its name, a backup target's `{target}` its name, and so on.
 fn describe_path_params(path: &str, op: &mut Value) {
     let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
         return;
@@ -232,7 +232,14 @@ fn describe_path_params(path: &str, op: &mut Value) {
         }
         let description = match param["name"].as_str() {
             Some("id") if path.starts_with("/v1/projects/{id}") => "The project's id or name.",
+            Some("id") if path.starts_with("/v1/operations/") => "The operation's id.",
             Some("target") => "The backup target's name.",
+            Some("backup") => "The backup's id (as the list of backups gives it).",
+            Some("archive") => "An archive's id, or the archived project's id or name.",
+            Some("name") if path.starts_with("/v1/workspaces/") => "The workspace's name.",
+            Some("collection") => "The collection of records.",
+            Some("key") => "The record's key in its collection.",
+            Some("path") => "The file, relative to the project folder (slashes as they are).",
             _ => continue,
         };
         param["description"] = json!(description);
