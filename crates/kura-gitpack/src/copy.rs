@@ -6,6 +6,9 @@
 //! rewritten as `REF_DELTA` (the base named by its id, which the new pack also holds). An object
 //! stored in two packs is written once. Loose objects are passed in already encoded.
 //!
+//! Objects can be left out ([`JoinedPack::plan_without`]: the blobs an archive carries as files
+//! anyway), except those a delta that stays needs as its base.
+//!
 //! While copying, each entry's first bytes are inflated (a few hundred bytes of input, not the
 //! object) and compared with a marker: the caller learns which blobs start with it without
 //! reading and hashing every object again. A delta's start is told from its first instruction:
@@ -65,11 +68,24 @@ pub struct JoinedPack<'a> {
     loose: Vec<&'a EncodedObject>,
     count: u32,
     len: u64,
+    whole_len: u64,
+    left_out: HashSet<Oid>,
 }
 
 impl<'a> JoinedPack<'a> {
     /// Reads the packs' indexes and each entry's header.
     pub fn plan(pack_dir: &Path, loose: &'a [EncodedObject]) -> Result<JoinedPack<'a>, Error> {
+        Self::plan_without(pack_dir, loose, &HashSet::new())
+    }
+
+    /// Plans the join without the objects of `leave_out`, except those a delta that stays
+    /// needs as its base (directly or along its chain): [`JoinedPack::left_out`] says which
+    /// were left out.
+    pub fn plan_without(
+        pack_dir: &Path,
+        loose: &'a [EncodedObject],
+        leave_out: &HashSet<Oid>,
+    ) -> Result<JoinedPack<'a>, Error> {
         let mut packs = Vec::new();
         let mut names: Vec<PathBuf> = std::fs::read_dir(pack_dir)
             .map_err(Error::io(pack_dir))?
@@ -83,18 +99,19 @@ impl<'a> JoinedPack<'a> {
                 packs.push(read_index(&idx, &pack)?);
             }
         }
+        // Each object's first entry, and the base of those that are deltas.
         let mut seen: HashSet<Oid> = HashSet::new();
-        let mut count: u64 = 0;
-        let mut len: u64 = 12 + 20;
+        let mut bases: HashMap<Oid, Oid> = HashMap::new();
         let mut head = [0u8; 32];
         for p in &mut packs {
             let file = File::open(&p.path).map_err(Error::io(&p.path))?;
+            let by_offset: HashMap<u64, Oid> =
+                p.entries.iter().map(|e| (e.offset, e.oid)).collect();
             for e in &mut p.entries {
                 e.keep = seen.insert(e.oid);
                 if !e.keep {
                     continue;
                 }
-                count += 1;
                 let n = ((e.end - e.offset) as usize).min(head.len());
                 file.read_exact_at(&mut head[..n], e.offset)
                     .map_err(Error::io(&p.path))?;
@@ -102,16 +119,77 @@ impl<'a> JoinedPack<'a> {
                     entry_header(&head[..n]).ok_or_else(|| damaged(&p.path))?;
                 e.out_len = e.end - e.offset;
                 if kind == OBJ_OFS_DELTA {
-                    let (_, ofs_len) =
+                    let (distance, ofs_len) =
                         ofs_distance(&head[header_len..n]).ok_or_else(|| damaged(&p.path))?;
                     e.out_len = e.out_len - ofs_len as u64 + 20;
+                    let base = e
+                        .offset
+                        .checked_sub(distance)
+                        .and_then(|o| by_offset.get(&o))
+                        .ok_or_else(|| damaged(&p.path))?;
+                    bases.insert(e.oid, *base);
+                } else if kind == OBJ_REF_DELTA {
+                    let base: Oid = head
+                        .get(header_len..header_len + 20)
+                        .filter(|_| header_len + 20 <= n)
+                        .and_then(|b| b.try_into().ok())
+                        .ok_or_else(|| damaged(&p.path))?;
+                    bases.insert(e.oid, base);
                 }
-                len += e.out_len;
             }
         }
+        // Left out: what was asked, less the bases of the deltas that stay.
+        let mut left_out: HashSet<Oid> = leave_out
+            .iter()
+            .filter(|o| seen.contains(*o))
+            .copied()
+            .collect();
+        if !left_out.is_empty() {
+            for (delta, base) in &bases {
+                if left_out.contains(delta) {
+                    continue;
+                }
+                let mut base = *base;
+                while left_out.remove(&base) {
+                    match bases.get(&base) {
+                        Some(next) => base = *next,
+                        None => break,
+                    }
+                }
+            }
+        }
+        let mut count: u64 = 0;
+        let mut len: u64 = 12 + 20;
+        let mut whole_len = len;
+        for p in &mut packs {
+            for e in &mut p.entries {
+                if e.keep {
+                    whole_len += e.out_len;
+                }
+                if e.keep && left_out.contains(&e.oid) {
+                    e.keep = false;
+                }
+                if e.keep {
+                    count += 1;
+                    len += e.out_len;
+                }
+            }
+        }
+        // A loose object is left out unless a delta that stays names it as its base.
+        let needed: HashSet<Oid> = bases
+            .iter()
+            .filter(|(delta, _)| !left_out.contains(*delta))
+            .map(|(_, base)| *base)
+            .collect();
         let mut kept = Vec::new();
         for o in loose {
-            if seen.insert(o.oid) {
+            if !seen.insert(o.oid) {
+                continue;
+            }
+            whole_len += o.entry().len() as u64;
+            if leave_out.contains(&o.oid) && !needed.contains(&o.oid) {
+                left_out.insert(o.oid);
+            } else {
                 count += 1;
                 len += o.entry().len() as u64;
                 kept.push(o);
@@ -125,7 +203,19 @@ impl<'a> JoinedPack<'a> {
             loose: kept,
             count,
             len,
+            whole_len,
+            left_out,
         })
+    }
+
+    /// Bytes the joined pack would take with nothing left out.
+    pub fn whole_len(&self) -> u64 {
+        self.whole_len
+    }
+
+    /// The objects asked to be left out that are not in the joined pack.
+    pub fn left_out(&self) -> &HashSet<Oid> {
+        &self.left_out
     }
 
     /// Objects the joined pack holds.

@@ -56,13 +56,7 @@ fn archive_extract_unarchive_with_real_tools() {
         "tar --zstd -x of the archive",
     );
     let clone = sb.path("clone");
-    tool(
-        Command::new("git")
-            .arg("clone")
-            .arg("-q")
-            .arg(out.join("tool/history.bundle"))
-            .arg(&clone),
-    );
+    crate::sandbox::git_clone_archive(&out.join("tool"), &clone);
     let log = tool(
         Command::new("git")
             .arg("-C")

@@ -246,9 +246,7 @@ fn a_kura_archive_whose_history_holds_an_escape_is_refused() {
     };
     tar(&["--zstd", "-xf", &archive, "-C", s(&work)]);
     let bundle = work.join("site/history.bundle");
-    let repo = sb.path("repo.git");
-    let out = crate::sandbox::git(&["clone", "-q", "--bare", s(&bundle), s(&repo)]);
-    assert!(out.status.success(), "{out:?}");
+    let repo = crate::sandbox::git_clone_archive(&work.join("site"), &sb.path("repo"));
     let crafted = commit_escape(&repo);
     std::fs::remove_file(&bundle).unwrap();
     git_in(

@@ -262,6 +262,45 @@ pub fn git(args: &[&str]) -> Output {
         .expect("cannot run git")
 }
 
+/// Clones the history of an archive unpacked at `top` with plain git, as the archives chapter
+/// says: the files' contents into a bare repository first (the bundle leaves the latest
+/// version's to `files/`), then the bundle fetched into it. Returns the bare repository.
+pub fn git_clone_archive(top: &Path, clone: &Path) -> PathBuf {
+    let bare = clone.with_extension("git");
+    let ok = |out: Output, what: &str| assert!(out.status.success(), "{what}: {out:?}");
+    ok(
+        git(&["init", "-q", "--bare", "-b", "main", s(&bare)]),
+        "git init",
+    );
+    ok(
+        Command::new("sh")
+            .arg("-c")
+            .arg(r#"find files -type f -exec git --git-dir="$1" hash-object -w --no-filters {} +"#)
+            .arg("sh")
+            .arg(&bare)
+            .current_dir(top)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap(),
+        "git hash-object of files/",
+    );
+    let bundle = top.join("history.bundle");
+    ok(
+        git(&[
+            "--git-dir",
+            s(&bare),
+            "fetch",
+            "-q",
+            s(&bundle),
+            "main:main",
+        ]),
+        "git fetch history.bundle",
+    );
+    ok(git(&["clone", "-q", s(&bare), s(clone)]), "git clone");
+    bare
+}
+
 /// A test's precondition (root, a tmpfs mount, an unprivileged user) is missing: fails the test,
 /// unless `KURA_TEST_ALLOW_SKIP=1` says skipping is fine here, in which case it prints
 /// "skipped: <why>" and the caller returns.

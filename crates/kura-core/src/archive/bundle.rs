@@ -32,21 +32,42 @@ pub(super) fn bundle_failed(e: &dyn std::fmt::Display) -> Error {
 
 impl<'a> Bundle<'a> {
     /// Plans the bundle of `repo` at `head`; `loose` are the repository's loose objects
-    /// ([`loose_objects`]).
+    /// ([`loose_objects`]). The objects of `leave_out` are left out of it, but for those a
+    /// delta in it needs: [`Bundle::left_out`].
     pub(crate) fn plan(
         repo: &Repository,
         head: Oid,
         loose: &'a [kura_gitpack::EncodedObject],
+        leave_out: &HashSet<Oid>,
     ) -> Result<Bundle<'a>> {
         let mut header = BUNDLE_HEADER.to_vec();
         header.extend_from_slice(format!("{head} HEAD\n{head} {}\n\n", history::BRANCH).as_bytes());
-        let pack = kura_gitpack::JoinedPack::plan(&repo.path().join("objects/pack"), loose)
-            .map_err(|e| bundle_failed(&e))?;
+        let raw: HashSet<kura_gitpack::Oid> = leave_out
+            .iter()
+            .filter_map(|o| o.as_bytes().try_into().ok())
+            .collect();
+        let pack =
+            kura_gitpack::JoinedPack::plan_without(&repo.path().join("objects/pack"), loose, &raw)
+                .map_err(|e| bundle_failed(&e))?;
         Ok(Bundle {
             header,
             pack,
             loose,
         })
+    }
+
+    /// The objects asked to be left out that the bundle does not hold.
+    pub(crate) fn left_out(&self) -> HashSet<Oid> {
+        self.pack
+            .left_out()
+            .iter()
+            .filter_map(|o| Oid::from_bytes(o).ok())
+            .collect()
+    }
+
+    /// Bytes its pack would take with nothing left out.
+    pub(crate) fn whole_pack_len(&self) -> u64 {
+        self.pack.whole_len()
     }
 
     /// Bytes the bundle takes.

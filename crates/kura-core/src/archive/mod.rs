@@ -60,6 +60,7 @@ mod record;
 mod restore;
 mod streams;
 mod tail;
+mod thin;
 mod tunables;
 mod unarchive;
 pub(crate) mod unpack;

@@ -50,7 +50,7 @@ impl Vault {
     }
 
     /// Takes a version if the folder changed ("before archive"), refused when a file could not
-    /// be taken in, and repacks the history.
+    /// be taken in, and repacks the history unless the archive's `files/` carries most of it.
     pub(super) fn version_before_archive(&self, p: &Project, job: &Job) -> Result<()> {
         let snap = {
             // A snapshot or restore under way is waited for, not answered `busy`.
@@ -60,6 +60,11 @@ impl Vault {
             self.snapshot_held(p, &before_archive(), job)?
         };
         refuse_skipped(p, &snap)?;
+        // The bundle leaves out what `files/` carries; when that is most of the history, what
+        // is left goes in as it is.
+        if self.history_mostly_carried(p).unwrap_or(false) {
+            return Ok(());
+        }
         // The history goes in with deltas: rewritten now, unless a repack did it already.
         match self.repack_history(p, job) {
             Ok(_) => {}

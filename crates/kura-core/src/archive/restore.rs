@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use git2::Oid;
 
 use super::bundle::read_bundle;
+use super::thin::{complete_history, FORMAT_THIN};
 use super::{ArchiveMetadata, FORMAT};
 use crate::catalog::{self, filelist, projects};
 use crate::error::{Error, ErrorKind, Result};
@@ -81,9 +82,9 @@ pub(crate) fn read_metadata(top: &Path) -> Result<ArchiveMetadata> {
             path.display()
         ))
     })?;
-    if meta.format != FORMAT {
+    if meta.format != FORMAT && meta.format != FORMAT_THIN {
         return Err(Error::invalid(format!(
-            "the archive is in format '{}', which this Kura does not read (it reads '{FORMAT}')",
+            "the archive is in format '{}', which this Kura does not read (it reads '{FORMAT}' and '{FORMAT_THIN}')",
             meta.format
         )));
     }
@@ -161,6 +162,16 @@ impl Vault {
         let files_dir = top.join("files");
         let (id, name) = self.restored_identity(&meta, &target, keep_id)?;
         let history = self.history_from_bundle(&id, top, &meta, job)?;
+        if meta.format == FORMAT_THIN {
+            // The latest version's file contents, which the bundle left to `files/`.
+            complete_history(
+                &history.tmp,
+                history.head,
+                &files_dir,
+                &self.config().storage,
+                job,
+            )?;
+        }
         self.restore_chunks(&history.tmp, history.head, top, job)?;
         let (workspace_id, ws_name) = self.restored_workspace(&target)?;
         // The folder: `files/` must be a real folder, never a link to one.

@@ -2,7 +2,7 @@
 //! zstd, with a checksum) into the frames after the first: the working folder, then the large
 //! files of earlier versions.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -14,6 +14,7 @@ use super::folder::FolderEntry;
 use super::large_files::{self, history_pointers};
 use super::rawframe::Publishing;
 use super::streams::{write_error, CountWriter, FileReader, Progress};
+use super::thin::{self, BlobHasher, HashingReader};
 use super::{plain_header, ArchiveMetadata, BUNDLE_MISSING};
 use crate::error::{Error, Result};
 use crate::history::pointer::Pointer;
@@ -36,6 +37,9 @@ pub(super) struct TailSource<'a> {
     pub(super) top: &'a Path,
     /// Threads compressing (1: the calling one alone).
     pub(super) threads: u32,
+    /// Files whose content the history bundle leaves to `files/`, by path, with the blob each
+    /// must hash to.
+    pub(super) carried: &'a HashMap<String, Oid>,
     /// The archive file, for the errors.
     pub(super) dest: &'a Path,
     pub(super) job: &'a Job,
@@ -182,6 +186,7 @@ fn append_folder(
         .append_data(&mut h, &files_dir, std::io::empty())
         .map_err(io)?;
     let mut file_count = 0u64;
+    let mut carried_seen = 0usize;
     for e in entries {
         job.check()?;
         let name = files_dir.join(&e.rel);
@@ -207,9 +212,35 @@ fn append_folder(
                 job,
                 progress: &mut *progress,
             };
-            builder.append_data(&mut h, &name, reader).map_err(io)?;
+            let rel = e.rel.to_str().filter(|_| !source.carried.is_empty());
+            match rel.and_then(|r| source.carried.get(r).map(|oid| (r, oid))) {
+                // The bundle leaves this content to the file: it must be the version's.
+                Some((rel, oid)) => {
+                    let mut hashing = HashingReader {
+                        inner: reader,
+                        hasher: BlobHasher::new(e.md.len()),
+                    };
+                    builder
+                        .append_data(&mut h, &name, &mut hashing)
+                        .map_err(io)?;
+                    if hashing.hasher.finish() != *oid {
+                        return Err(thin::changed_while_archiving(rel, "changed"));
+                    }
+                    carried_seen += 1;
+                }
+                None => builder.append_data(&mut h, &name, reader).map_err(io)?,
+            }
             file_count += 1;
         }
+    }
+    if carried_seen != source.carried.len() {
+        let listed: HashSet<&str> = entries.iter().filter_map(|e| e.rel.to_str()).collect();
+        let gone = source
+            .carried
+            .keys()
+            .find(|k| !listed.contains(k.as_str()))
+            .map_or("a file", String::as_str);
+        return Err(thin::changed_while_archiving(gone, "was removed"));
     }
     Ok(file_count)
 }

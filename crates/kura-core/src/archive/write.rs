@@ -1,6 +1,7 @@
 //! Writing an archive file: the folder listed while the history bundle is planned, the two
 //! frames written at once ([`frames`]), then fsync, rename, fsync the folder.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository};
@@ -10,6 +11,7 @@ use super::bundle::{self, Bundle};
 use super::folder;
 use super::frames;
 use super::tail::TailSource;
+use super::thin;
 use super::ArchiveMetadata;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -53,7 +55,18 @@ impl Vault {
         let listing = std::thread::spawn(move || folder::folder_entries(&folder));
         let tmp = temp_file(dir)?;
         let loose = bundle::loose_objects(repo)?;
-        let bundle = Bundle::plan(repo, head, &loose)?;
+        // The latest version's blobs that `files/` carries are left out of the bundle (see
+        // [`thin`]); those it leaves out are checked as the files are read into the archive.
+        let mut carried = self.carried_by_files(&p.id, repo, head)?;
+        let leave_out: HashSet<Oid> = carried.values().copied().collect();
+        let bundle = Bundle::plan(repo, head, &loose, &leave_out)?;
+        let left_out = bundle.left_out();
+        carried.retain(|_, oid| left_out.contains(oid));
+        let mut meta = meta.clone();
+        if !carried.is_empty() {
+            meta.format = thin::FORMAT_THIN.into();
+        }
+        let meta = &meta;
         job.check()?;
         let source = TailSource {
             project: p,
@@ -62,6 +75,7 @@ impl Vault {
             meta,
             top: &top,
             threads: compress_threads(&config),
+            carried: &carried,
             dest,
             job,
         };

@@ -31,6 +31,38 @@ fn untar(fx: &Fixture, archive: &Path) -> std::path::PathBuf {
     out
 }
 
+/// Clones the history of the archive unpacked at `top` with plain git, as the archives chapter
+/// says: the files' contents go into a bare repository first (the bundle leaves the latest
+/// version's to `files/`), then the bundle is fetched into it.
+pub(crate) fn git_clone_archive(top: &Path, clone: &Path) {
+    let bare = git_clone_archive_bare(top, clone);
+    run(Command::new("git")
+        .arg("clone")
+        .arg("-q")
+        .arg(&bare)
+        .arg(clone));
+}
+
+/// The bare repository of [`git_clone_archive`], `<clone>.git`, before the clone.
+pub(crate) fn git_clone_archive_bare(top: &Path, clone: &Path) -> std::path::PathBuf {
+    let bare = clone.with_extension("git");
+    run(Command::new("git")
+        .args(["init", "-q", "--bare", "-b", "main"])
+        .arg(&bare));
+    run(Command::new("sh")
+        .arg("-c")
+        .arg(r#"find files -type f -exec git --git-dir="$1" hash-object -w --no-filters {} +"#)
+        .arg("sh")
+        .arg(&bare)
+        .current_dir(top));
+    run(Command::new("git")
+        .arg("--git-dir")
+        .arg(&bare)
+        .args(["fetch", "-q", "history.bundle", "main:main"])
+        .current_dir(top));
+    bare
+}
+
 /// Files left anywhere under `dir` (not folders).
 fn files_under(dir: &Path) -> Vec<String> {
     if !dir.exists() {
@@ -152,12 +184,9 @@ fn archive_opens_with_tar_and_git_and_unarchive_restores_exactly() {
         serde_json::from_slice(&std::fs::read(out.join("site/metadata.json")).unwrap()).unwrap();
     assert_eq!(meta["name"], "site");
     assert_eq!(meta["tags"][0], "demo");
+    assert_eq!(meta["format"], "kura-archive v2");
     let clone = fx.dir.path().join("clone");
-    run(Command::new("git")
-        .arg("clone")
-        .arg("-q")
-        .arg(out.join("site/history.bundle"))
-        .arg(&clone));
+    git_clone_archive(&out.join("site"), &clone);
     let log = run(Command::new("git")
         .arg("-C")
         .arg(&clone)
@@ -223,11 +252,7 @@ fn an_archive_keeps_a_file_edited_in_many_versions_about_once() {
         "{versions} versions of a {text_len}-byte text took {bundle_len} bytes"
     );
     let clone = fx.dir.path().join("clone");
-    run(Command::new("git")
-        .arg("clone")
-        .arg("-q")
-        .arg(&bundle)
-        .arg(&clone));
+    git_clone_archive(&out.join("notes"), &clone);
     run(Command::new("git")
         .arg("-C")
         .arg(&clone)
@@ -633,4 +658,182 @@ fn an_archived_project_in_the_trash_answers_reads_of_its_history_with_a_conflict
     fx.vault
         .export_version(&p.id, None, &fx.dir.path().join("out2"), &Job::default())
         .unwrap();
+}
+
+/// The objects a history bundle's pack holds, by type, as `git verify-pack` lists them.
+fn bundle_objects(bundle: &Path, scratch: &Path) -> Vec<(String, String)> {
+    let bytes = std::fs::read(bundle).unwrap();
+    let start = bytes.windows(2).position(|w| w == b"\n\n").unwrap() + 2;
+    let pack = scratch.join("bundle.pack");
+    std::fs::write(&pack, &bytes[start..]).unwrap();
+    run(Command::new("git").arg("index-pack").arg(&pack));
+    let listed = run(Command::new("git")
+        .args(["verify-pack", "-v"])
+        .arg(pack.with_extension("idx")));
+    listed
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            let (id, kind) = (w.next()?, w.next()?);
+            (id.len() == 40).then(|| (id.to_string(), kind.to_string()))
+        })
+        .collect()
+}
+
+/// Tars `dir`'s `top` folder again as a `tar.zst`.
+fn retar(dir: &Path, top: &str, dest: &Path) {
+    run(Command::new("tar")
+        .args(["--zstd", "-cf"])
+        .arg(dest)
+        .arg("-C")
+        .arg(dir)
+        .arg(top));
+}
+
+#[test]
+fn the_history_bundle_leaves_out_what_files_carries_and_unarchive_puts_it_back() {
+    let fx = Fixture::new();
+    let files: Vec<(String, Vec<u8>)> = (0..40)
+        .map(|i| {
+            (
+                format!("src/mod{i}/file{i}.txt"),
+                format!("{}\n", hex::encode(noise(2000, i))).into_bytes(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_slice()))
+        .collect();
+    let src = fx.tree("many", &refs);
+    fx.vault
+        .import_folder(
+            &src,
+            &ImportOptions {
+                name: Some("many".into()),
+                ..Default::default()
+            },
+            &Job::default(),
+        )
+        .unwrap();
+    let versions = fx.vault.versions("many", None).unwrap();
+    let before = read_tree(&fx.vault.project("many").unwrap().path);
+    let info = fx.vault.archive_project("many", &Job::default()).unwrap();
+
+    // The pack holds the version's commit and folders, not one file's content: those are in
+    // files/, once.
+    let out = untar(&fx, &info.path);
+    let objects = bundle_objects(&out.join("many/history.bundle"), fx.dir.path());
+    assert!(
+        objects.iter().all(|(_, kind)| kind != "blob"),
+        "{objects:?}"
+    );
+    assert_eq!(objects.iter().filter(|(_, k)| k == "commit").count(), 1);
+    let total: usize = files.iter().map(|(_, c)| c.len()).sum();
+    assert!(
+        info.size < total as u64,
+        "{} bytes of text took {} in the archive",
+        total,
+        info.size
+    );
+
+    // Brought back, the history has every file's content again.
+    let back = fx.vault.unarchive_project("many", &Job::default()).unwrap();
+    assert_eq!(read_tree(&back.path), before);
+    assert_eq!(fx.vault.versions("many", None).unwrap(), versions);
+    assert!(fx.vault.verify(None, &Job::default()).unwrap().is_ok());
+    std::fs::remove_dir_all(&back.path).unwrap();
+    let first = fx.dir.path().join("first");
+    fx.vault
+        .export_version("many", None, &first, &Job::default())
+        .unwrap();
+    assert_eq!(read_tree(&first), before);
+}
+
+#[test]
+fn an_archive_whose_files_do_not_hold_what_its_bundle_left_out_is_refused() {
+    let fx = Fixture::new();
+    let (_, _) = project_with_history(&fx);
+    let info = fx.vault.archive_project("site", &Job::default()).unwrap();
+    let out = untar(&fx, &info.path);
+    let other = kura_core::Vault::open(&fx.dir.path().join("other")).unwrap();
+    let import = |archive: &Path| {
+        other
+            .import_archive(archive, &ImportArchiveOptions::default(), &Job::default())
+            .unwrap_err()
+    };
+
+    // A file's content changed after the archive was made.
+    write(
+        &out.join("site/files"),
+        "src/main.rs",
+        b"fn main() { evil() }\n",
+    );
+    let edited = fx.dir.path().join("edited.tar.zst");
+    retar(&out, "site", &edited);
+    let err = import(&edited);
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+    assert!(err.message().contains("files/src/main.rs"), "{err}");
+
+    // The folder holding it replaced by a link to a copy elsewhere.
+    write(&out.join("site/files"), "src/main.rs", b"fn main() {}\n");
+    let elsewhere = fx.dir.path().join("elsewhere");
+    std::fs::rename(out.join("site/files/src"), &elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, out.join("site/files/src")).unwrap();
+    let linked = fx.dir.path().join("linked.tar.zst");
+    retar(&out, "site", &linked);
+    let err = import(&linked);
+    assert_eq!(err.kind(), ErrorKind::PathEscape, "{err}");
+
+    // A file missing.
+    std::fs::remove_file(out.join("site/files/src")).unwrap();
+    let missing = fx.dir.path().join("missing.tar.zst");
+    retar(&out, "site", &missing);
+    let err = import(&missing);
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+
+    // Nothing of the refused imports was kept.
+    let all = kura_core::ProjectFilter {
+        all_workspaces: true,
+        ..Default::default()
+    };
+    assert!(other.projects(&all).unwrap().is_empty());
+    let histories: Vec<_> = std::fs::read_dir(other.root().join("histories"))
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(histories.is_empty(), "{histories:?}");
+}
+
+#[test]
+fn an_archive_with_its_whole_history_in_the_bundle_still_imports() {
+    // Archives written before the bundle left out what files/ carries ("kura-archive v1").
+    let fx = Fixture::new();
+    let (_, _) = project_with_history(&fx);
+    let versions = fx.vault.versions("site", None).unwrap();
+    let info = fx.vault.archive_project("site", &Job::default()).unwrap();
+    let out = untar(&fx, &info.path);
+    let top = out.join("site");
+    let bare = crate::archive::git_clone_archive_bare(&top, &fx.dir.path().join("whole"));
+    let bundle = top.join("history.bundle");
+    std::fs::remove_file(&bundle).unwrap();
+    run(Command::new("git")
+        .arg("--git-dir")
+        .arg(&bare)
+        .args(["bundle", "create", "-q"])
+        .arg(&bundle)
+        .arg("refs/heads/main"));
+    let meta_path = top.join("metadata.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&meta_path).unwrap()).unwrap();
+    meta["format"] = "kura-archive v1".into();
+    std::fs::write(&meta_path, serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
+    let v1 = fx.dir.path().join("v1.tar.zst");
+    retar(&out, "site", &v1);
+
+    let other = kura_core::Vault::open(&fx.dir.path().join("other")).unwrap();
+    other
+        .import_archive(&v1, &ImportArchiveOptions::default(), &Job::default())
+        .unwrap();
+    assert_eq!(other.versions("site", None).unwrap(), versions);
+    assert!(other.verify(None, &Job::default()).unwrap().is_ok());
 }

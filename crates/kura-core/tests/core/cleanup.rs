@@ -223,17 +223,7 @@ fn thinning_keeps_manual_versions_and_the_rules_picks_and_they_still_restore() {
         .status()
         .unwrap();
     assert!(tar.success());
-    let clone = Command::new("git")
-        .args(["clone", "-q"])
-        .arg(x.join("app/history.bundle"))
-        .arg(x.join("clone"))
-        .output()
-        .unwrap();
-    assert!(
-        clone.status.success(),
-        "{}",
-        String::from_utf8_lossy(&clone.stderr)
-    );
+    crate::archive::git_clone_archive(&x.join("app"), &x.join("clone"));
     let count = Command::new("git")
         .arg("-C")
         .arg(x.join("clone"))
