@@ -9,7 +9,13 @@ the median seconds, the ratios (tar's time over Kura's within each round, their 
 range, and the ratio of the medians: at least 0.8 is the archive target, at least 1.0 the
 extraction target), archive sizes and peak memory (RSS, from /usr/bin/time).
 
-    python3 bench/archive.py [--rounds 3] [--quick] [--kura target/release/kura]
+Then `kura unarchive` brings the project back from its archive (history completed from the
+folder, files cache rebuilt), beside `tar --zstd -xf` of the same archive.
+
+    python3 bench/archive.py [--rounds 3] [--quick] [--data DIR] [--kura target/release/kura]
+
+`--data` archives another folder, for example the node_modules of `bench.py`'s `node` set
+(`~/.cache/kura-bench/node-2025-05-01`).
 """
 
 import argparse
@@ -30,15 +36,22 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="only the std docs (a small subset)")
+    ap.add_argument("--data", default=None, help="the folder to import and archive (default: the Rust docs)")
     ap.add_argument("--kura", default=str(REPO_ROOT / "target/release/kura"))
     ap.add_argument("--scratch", default=None, help="work folder (default: a temp folder)")
     args = ap.parse_args(argv)
 
-    cands = find_toolchain_dirs("share/doc/rust/html")
-    if not cands:
-        print("no ~/.rustup/toolchains/*/share/doc/rust/html (rustup component add rust-docs)")
-        return 2
-    src = cands[0] / "std" if args.quick else cands[0]
+    if args.data:
+        src = Path(args.data).expanduser()
+        if not src.is_dir():
+            print(f"{src} is not a folder")
+            return 2
+    else:
+        cands = find_toolchain_dirs("share/doc/rust/html")
+        if not cands:
+            print("no ~/.rustup/toolchains/*/share/doc/rust/html (rustup component add rust-docs)")
+            return 2
+        src = cands[0] / "std" if args.quick else cands[0]
     kura = Path(args.kura)
     if not kura.exists():
         print(f"{kura} is missing: cargo build --release -p kura-cli")
@@ -48,7 +61,8 @@ def main(argv=None) -> int:
     files, size = tree_stats(src)
     print(f"data: {src} ({files} files, {size / 1e6:.0f} MB), {args.rounds} round(s)")
 
-    results = {k: [] for k in ["tar_create", "kura_archive", "tar_extract", "kura_extract", "freed"]}
+    results = {k: [] for k in ["tar_create", "kura_archive", "tar_extract", "kura_extract",
+                               "kura_unarchive", "freed"]}
     rss = {k: [] for k in results if k != "freed"}
     sizes = {}
     for rnd in range(args.rounds):
@@ -95,16 +109,24 @@ def main(argv=None) -> int:
                                    logname=f"kura-x{rnd}")
         results["kura_extract"].append(secs)
         rss["kura_extract"].append(peak)
+
+        subprocess.run(["sync"], check=True)
+        secs, peak, _ = runner.run([kura, "-q", "unarchive", info["id"]], env=env,
+                                   logname=f"kura-unarchive{rnd}")
+        results["kura_unarchive"].append(secs)
+        rss["kura_unarchive"].append(peak)
         shutil.rmtree(work)
         print(f"round {rnd + 1}: archive tar {results['tar_create'][-1]:.2f} s, kura "
               f"{results['kura_archive'][-1]:.2f} s; extract tar {results['tar_extract'][-1]:.2f} s, "
-              f"kura {results['kura_extract'][-1]:.2f} s", flush=True)
+              f"kura {results['kura_extract'][-1]:.2f} s; unarchive {results['kura_unarchive'][-1]:.2f} s",
+              flush=True)
 
     med = {k: statistics.median(v) for k, v in results.items()}
     peak_mb = {k: max(v) / 1024 for k, v in rss.items()}
     print(f"\n{'operation':<28}{'seconds (median)':>18}{'peak RSS':>12}")
     labels = [("tar_create", "tar -I 'zstd -T0' -cf"), ("kura_archive", "kura archive"),
-              ("tar_extract", "tar --zstd -xf"), ("kura_extract", "kura extract")]
+              ("tar_extract", "tar --zstd -xf"), ("kura_extract", "kura extract"),
+              ("kura_unarchive", "kura unarchive")]
     for key, label in labels:
         print(f"{label:<28}{med[key]:>18.2f}{peak_mb[key]:>9.0f} MB")
     print(f"{'  (folder and history freed)':<28}{med['freed']:>18.2f}\n")

@@ -1,13 +1,17 @@
 //! The archiver: a project packed into one standard `tar.zst` under `archives/YYYY/MM/`, and
 //! back.
 //!
-//! An archive opens with plain tools: `tar --zstd -xf` unpacks it, `git clone history.bundle`
-//! gives the history. Inside, everything sits under one folder named after the project:
+//! An archive opens with plain tools: `tar --zstd -xf` unpacks it, and git reads the history
+//! bundle once the files' contents are in its object store (the bundle leaves out those of the
+//! latest version, which `files/` carries: [`thin`]). Inside, everything sits under one folder
+//! named after the project:
 //!
 //! ```text
 //! <name>/metadata.json            the catalog row: id, name, kind, tags, metadata, times, sizes
-//! <name>/history.bundle           every version, as a git bundle (v2) with deltas (the history
-//!                                 is repacked first unless it is one repacked pack already)
+//! <name>/history.bundle           every version, as a git bundle (v2), less the latest
+//!                                 version's file contents in git's layer (`kura-archive v2`; the
+//!                                 history is repacked first when the versions before hold more
+//!                                 than a quarter of it, unless a repack did it already)
 //! <name>/files/...                the working folder exactly as it was (ignored files and a
 //!                                 `.git` folder included), so deleting the folder loses nothing
 //! <name>/large-files/<blake3>     content of large files of earlier versions (see below)
@@ -87,7 +91,8 @@ use crate::vault::Vault;
 use crate::vault::VaultReader;
 use unpack::Format;
 
-/// What `metadata.json` says it is.
+/// What `metadata.json` says it is when the bundle holds the whole history (archives made
+/// before [`thin`], or of a project whose file list could not be read).
 const FORMAT: &str = "kura-archive v1";
 /// The first line of a git bundle, version 2.
 const BUNDLE_HEADER: &[u8] = b"# v2 git bundle\n";
@@ -186,10 +191,13 @@ impl Vault {
         // The version and the repack come before the project's lock is held for the rest.
         // Another archive, or a deletion, may take the project meanwhile and move its history
         // away under them: that is then the answer, not what it did to this one's repack.
-        if let Err(e) = self.version_before_archive(&p, job) {
-            self.project_to_archive(&p.id)?;
-            return Err(e);
-        }
+        let carried = match self.version_before_archive(&p, job) {
+            Ok(c) => c,
+            Err(e) => {
+                self.project_to_archive(&p.id)?;
+                return Err(e);
+            }
+        };
         tracing::debug!(elapsed = ?started.elapsed(), "archive: history repacked");
         let _lock = self.lock_project_waiting(&p.id, job)?;
         // Still to archive, now that nothing else can change it.
@@ -207,7 +215,9 @@ impl Vault {
         let versions = bundle::count_versions(&repo, head)?;
         let meta = ArchiveMetadata::of(&p, head, now, versions);
         tracing::debug!(elapsed = ?started.elapsed(), "archive: version taken");
-        let written = self.write_archive(&p, &repo, head, &meta, &place.dest, job)?;
+        // What `files/` carries, if it was found before and no version came since.
+        let carried = carried.filter(|c| c.head == head);
+        let written = self.write_archive(&p, &repo, head, &meta, carried, &place.dest, job)?;
         tracing::debug!(elapsed = ?started.elapsed(), size = written.size, "archive: written");
         // The file is durable; now the catalog, then free the folder and history.
         self.record_archive(&p, &place, &written, versions, now)?;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use git2::Oid;
 
+use super::thin::Carried;
 use super::{new_archive_id, ArchiveMetadata, FORMAT};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable;
@@ -50,8 +51,15 @@ impl Vault {
     }
 
     /// Takes a version if the folder changed ("before archive"), refused when a file could not
-    /// be taken in, and repacks the history unless the archive's `files/` carries most of it.
-    pub(super) fn version_before_archive(&self, p: &Project, job: &Job) -> Result<()> {
+    /// be taken in, and repacks the history; neither when the archive's `files/` carries most
+    /// of the history already.
+    pub(super) fn version_before_archive(&self, p: &Project, job: &Job) -> Result<Option<Carried>> {
+        // The bundle leaves out what `files/` carries; when that is most of the history, what
+        // is left goes in as it is, and the version the archive takes holding the project
+        // (`last_version_before_archive`) is the only one it needs.
+        if let Ok(Some(carried)) = self.history_mostly_carried(p) {
+            return Ok(Some(carried));
+        }
         let snap = {
             // A snapshot or restore under way is waited for, not answered `busy`.
             let _lock = self.lock_project_waiting(&p.id, job)?;
@@ -60,11 +68,6 @@ impl Vault {
             self.snapshot_held(p, &before_archive(), job)?
         };
         refuse_skipped(p, &snap)?;
-        // The bundle leaves out what `files/` carries; when that is most of the history, what
-        // is left goes in as it is.
-        if self.history_mostly_carried(p).unwrap_or(false) {
-            return Ok(());
-        }
         // The history goes in with deltas: rewritten now, unless a repack did it already.
         match self.repack_history(p, job) {
             Ok(_) => {}
@@ -72,7 +75,7 @@ impl Vault {
             Err(e) if e.kind() == ErrorKind::Busy => {}
             Err(e) => return Err(e),
         }
-        Ok(())
+        Ok(None)
     }
 
     /// Takes a version of what changed since [`Self::version_before_archive`] (nothing, as a

@@ -42,6 +42,12 @@ use crate::vault::Vault;
 /// The format of an archive whose history bundle leaves out what `files/` holds.
 pub(super) const FORMAT_THIN: &str = "kura-archive v2";
 
+/// What an archive's `files/` carries of a version: its blobs by path.
+pub(super) struct Carried {
+    pub(super) head: Oid,
+    pub(super) files: HashMap<String, Oid>,
+}
+
 /// Bytes of files read at once (by all threads) while a history is completed.
 const BATCH_BYTES: u64 = 32 << 20;
 
@@ -84,18 +90,24 @@ impl Vault {
     /// Whether the history of `p` is, for the most part, the latest version's file contents
     /// that an archive's `files/` carries: its bundle then leaves out at least three quarters of
     /// it, and repacking it first (a delta search over every object) would save little.
-    pub(super) fn history_mostly_carried(&self, p: &crate::model::Project) -> Result<bool> {
+    /// When it is, the latest version and what `files/` carries of it, for the archive to
+    /// use if no version comes after.
+    pub(super) fn history_mostly_carried(
+        &self,
+        p: &crate::model::Project,
+    ) -> Result<Option<Carried>> {
+        let started = std::time::Instant::now();
         let repo = history::open(&self.history_path(&p.id))?;
         let Some(head) = history::head(&repo)? else {
-            return Ok(false);
+            return Ok(None);
         };
         let loose = super::bundle::loose_objects(&repo)?;
-        let leave_out: HashSet<Oid> = self
-            .carried_by_files(&p.id, &repo, head)?
-            .into_values()
-            .collect();
+        let files = self.carried_by_files(&p.id, &repo, head)?;
+        tracing::debug!(elapsed = ?started.elapsed(), files = files.len(), "archive: what files/ carries");
+        let leave_out: HashSet<Oid> = files.values().copied().collect();
         let bundle = super::bundle::Bundle::plan(&repo, head, &loose, &leave_out)?;
-        Ok(bundle.len() * 4 <= bundle.whole_pack_len())
+        tracing::debug!(elapsed = ?started.elapsed(), thin = bundle.len(), whole = bundle.whole_pack_len(), "archive: bundle planned");
+        Ok((bundle.len() * 4 <= bundle.whole_pack_len()).then_some(Carried { head, files }))
     }
 }
 

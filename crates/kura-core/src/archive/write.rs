@@ -43,6 +43,7 @@ impl Vault {
         repo: &Repository,
         head: Oid,
         meta: &ArchiveMetadata,
+        carried: Option<thin::Carried>,
         dest: &Path,
         job: &Job,
     ) -> Result<Written> {
@@ -57,7 +58,10 @@ impl Vault {
         let loose = bundle::loose_objects(repo)?;
         // The latest version's blobs that `files/` carries are left out of the bundle (see
         // [`thin`]); those it leaves out are checked as the files are read into the archive.
-        let mut carried = self.carried_by_files(&p.id, repo, head)?;
+        let mut carried = match carried {
+            Some(c) => c.files,
+            None => self.carried_by_files(&p.id, repo, head)?,
+        };
         let leave_out: HashSet<Oid> = carried.values().copied().collect();
         let bundle = Bundle::plan(repo, head, &loose, &leave_out)?;
         let left_out = bundle.left_out();

@@ -627,3 +627,76 @@ fn pack_idx(work: &Path) -> String {
         .unwrap();
     idx.to_string_lossy().into_owned()
 }
+
+/// Objects left out of a join go, but a base a delta that stays needs is kept: the real `git`
+/// indexes the joined pack with no delta left unresolved, and a repository holding the left-out
+/// blobs fetches it whole.
+#[test]
+fn a_join_leaves_out_what_it_is_asked_to_but_the_bases_of_deltas_it_keeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    fs::create_dir(&work).unwrap();
+    git(&work, &["init", "-q", "-b", "main"]);
+    let text: String = (0..400).map(|i| format!("line {i} of a file\n")).collect();
+    for v in 0..5 {
+        fs::write(work.join("notes.txt"), format!("{text}version {v}\n")).unwrap();
+        fs::write(work.join("solo.txt"), format!("alone, version {v}\n")).unwrap();
+        git(&work, &["add", "notes.txt", "solo.txt"]);
+        commit(&work, &format!("v{v}"));
+    }
+    git(&work, &["repack", "-adfq"]);
+    let idx = pack_idx(&work);
+    let id = |rev: &str| -> Oid {
+        hex::decode(git_str(&work, &["rev-parse", rev]))
+            .unwrap()
+            .try_into()
+            .unwrap()
+    };
+    let notes = id("HEAD:notes.txt");
+    let solo = id("HEAD:solo.txt");
+    // Git keeps the newest version whole and the older ones as deltas of it.
+    let listing = git_str(&work, &["verify-pack", "-v", &idx]);
+    assert!(
+        listing
+            .lines()
+            .any(|l| l.ends_with(&hex::encode(notes)) && l.split_whitespace().count() == 7),
+        "the test needs a delta based on the latest notes.txt: {listing}"
+    );
+
+    let leave_out: std::collections::HashSet<Oid> = [notes, solo].into_iter().collect();
+    let packs = work.join(".git/objects/pack");
+    let plan = kura_gitpack::JoinedPack::plan_without(&packs, &[], &leave_out).unwrap();
+    let whole = kura_gitpack::JoinedPack::plan(&packs, &[]).unwrap();
+    assert_eq!(plan.left_out().iter().collect::<Vec<_>>(), vec![&solo]);
+    assert_eq!(plan.objects() + 1, whole.objects());
+    assert_eq!(plan.whole_len(), whole.len());
+    assert!(plan.len() < whole.len());
+    let mut out = Vec::new();
+    let copied = plan.write(b"-", &mut out).unwrap();
+    assert_eq!(copied.bytes, plan.len());
+    let pack = dir.path().join("joined.pack");
+    fs::write(&pack, &out).unwrap();
+    // No `--fix-thin`: a delta whose base were missing would fail here.
+    git(dir.path(), &["index-pack", pack.to_str().unwrap()]);
+    let listed = git_str(dir.path(), &["verify-pack", "-v", "joined.idx"]);
+    assert!(!listed.contains(&hex::encode(solo)), "{listed}");
+    assert!(listed.contains(&hex::encode(notes)), "{listed}");
+
+    // Behind a bundle header, a repository that has the left-out blob takes it whole.
+    let head = git_str(&work, &["rev-parse", "HEAD"]);
+    let mut bundle = format!("# v2 git bundle\n{head} refs/heads/main\n\n").into_bytes();
+    bundle.extend_from_slice(&out);
+    fs::write(dir.path().join("thin.bundle"), &bundle).unwrap();
+    git(
+        dir.path(),
+        &["init", "-q", "--bare", "-b", "main", "other.git"],
+    );
+    let other = dir.path().join("other.git");
+    git_output(
+        &other,
+        &["hash-object", "-w", "--stdin"],
+        Some(b"alone, version 4\n"),
+    );
+    git(&other, &["fetch", "-q", "../thin.bundle", "main:main"]);
+    git(&other, &["fsck", "--strict", "--no-dangling"]);
+}
