@@ -217,7 +217,12 @@ impl Vault {
         tracing::debug!(elapsed = ?started.elapsed(), "archive: version taken");
         // What `files/` carries, if it was found before and no version came since.
         let carried = carried.filter(|c| c.head == head);
-        let written = self.write_archive(&p, &repo, head, &meta, carried, &place.dest, job)?;
+        let latest = write::Latest {
+            repo: &repo,
+            head,
+            carried,
+        };
+        let written = self.write_archive(&p, latest, &meta, &place.dest, job)?;
         tracing::debug!(elapsed = ?started.elapsed(), size = written.size, "archive: written");
         // The file is durable; now the catalog, then free the folder and history.
         self.record_archive(&p, &place, &written, versions, now)?;

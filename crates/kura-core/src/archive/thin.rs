@@ -212,7 +212,6 @@ pub(super) fn complete_history(
         batch.push((f, path));
     }
     flush(&mut batch)?;
-    drop(flush);
     pack.finish()
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot complete the history: {e}")))?;
     Ok(total)

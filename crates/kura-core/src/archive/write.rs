@@ -20,6 +20,14 @@ use crate::job::Job;
 use crate::model::Project;
 use crate::vault::Vault;
 
+/// The history an archive is written from: its latest version, and what `files/` carries of
+/// it if that was found already.
+pub(super) struct Latest<'r> {
+    pub(super) repo: &'r Repository,
+    pub(super) head: Oid,
+    pub(super) carried: Option<thin::Carried>,
+}
+
 /// What writing an archive produced.
 pub(super) struct Written {
     pub(super) size: u64,
@@ -40,10 +48,8 @@ impl Vault {
     pub(super) fn write_archive(
         &self,
         p: &Project,
-        repo: &Repository,
-        head: Oid,
+        history: Latest<'_>,
         meta: &ArchiveMetadata,
-        carried: Option<thin::Carried>,
         dest: &Path,
         job: &Job,
     ) -> Result<Written> {
@@ -55,6 +61,11 @@ impl Vault {
         let folder = p.path.clone();
         let listing = std::thread::spawn(move || folder::folder_entries(&folder));
         let tmp = temp_file(dir)?;
+        let Latest {
+            repo,
+            head,
+            carried,
+        } = history;
         let loose = bundle::loose_objects(repo)?;
         // The latest version's blobs that `files/` carries are left out of the bundle (see
         // [`thin`]); those it leaves out are checked as the files are read into the archive.
