@@ -275,7 +275,7 @@ pub fn git_clone_archive(top: &Path, clone: &Path) -> PathBuf {
     ok(
         Command::new("sh")
             .arg("-c")
-            .arg(r#"find files -type f -exec git --git-dir="$1" hash-object -w --no-filters {} +"#)
+            .arg(r#"find files $(test -d history-blobs && echo history-blobs) -type f -exec git --git-dir="$1" hash-object -w --no-filters {} +"#)
             .arg("sh")
             .arg(&bare)
             .current_dir(top)

@@ -15,6 +15,8 @@
 //! <name>/files/...                the working folder exactly as it was (ignored files and a
 //!                                 `.git` folder included), so deleting the folder loses nothing
 //! <name>/large-files/<blake3>     content of large files of earlier versions (see below)
+//! <name>/history-blobs/<id>       the latest version's content of a file that changed while the
+//!                                 archive read it (see [`thin`])
 //! <name>/records.jsonl            the project's records, one JSON object per line (if any)
 //! <name>/record-collections.json  what each collection of records indexes and checks
 //! ```

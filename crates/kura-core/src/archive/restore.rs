@@ -48,6 +48,7 @@ pub(crate) fn kura_archive_top(staging: &Path) -> Result<Option<PathBuf>> {
     }
     let optional = [
         ("large-files", true),
+        (super::thin::HISTORY_BLOBS, true),
         (crate::records::ARCHIVE_RECORDS, false),
         (crate::records::ARCHIVE_COLLECTIONS, false),
     ];
@@ -164,13 +165,7 @@ impl Vault {
         let history = self.history_from_bundle(&id, top, &meta, job)?;
         if meta.format == FORMAT_THIN {
             // The latest version's file contents, which the bundle left to `files/`.
-            complete_history(
-                &history.tmp,
-                history.head,
-                &files_dir,
-                &self.config().storage,
-                job,
-            )?;
+            complete_history(&history.tmp, history.head, top, &self.config().storage, job)?;
         }
         self.restore_chunks(&history.tmp, history.head, top, job)?;
         let (workspace_id, ws_name) = self.restored_workspace(&target)?;

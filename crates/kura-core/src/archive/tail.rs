@@ -78,7 +78,24 @@ impl Vault {
                 .sum::<u64>(),
             reported: 0,
         };
-        let files = append_folder(&mut builder, source, entries, &mut progress, &io)?;
+        let mut apart = Vec::new();
+        let files = append_folder(
+            &mut builder,
+            source,
+            entries,
+            &mut progress,
+            &mut apart,
+            &io,
+        )?;
+        // The version's content of files that changed while they were archived.
+        thin::append_history_blobs(
+            &mut builder,
+            source.repo,
+            &apart,
+            source.top,
+            source.meta,
+            &io,
+        )?;
 
         // Large files of earlier versions, streamed out of the chunk store.
         let candidates = candidates
@@ -167,12 +184,14 @@ fn open_tar<'p>(
     Ok(builder)
 }
 
-/// The working folder under `files/`; returns the files archived.
-fn append_folder(
+/// The working folder under `files/`; returns the files archived. A file whose content the
+/// bundle leaves to `files/` but that changed or went since the version is named in `apart`.
+fn append_folder<'e>(
     builder: &mut TailTar<'_>,
-    source: &TailSource<'_>,
-    entries: &[FolderEntry],
+    source: &TailSource<'e>,
+    entries: &'e [FolderEntry],
     progress: &mut Progress,
+    apart: &mut Vec<Oid>,
     io: &dyn Fn(std::io::Error) -> Error,
 ) -> Result<u64> {
     let job = source.job;
@@ -186,7 +205,7 @@ fn append_folder(
         .append_data(&mut h, &files_dir, std::io::empty())
         .map_err(io)?;
     let mut file_count = 0u64;
-    let mut carried_seen = 0usize;
+    let mut seen: HashSet<&str> = HashSet::new();
     for e in entries {
         job.check()?;
         let name = files_dir.join(&e.rel);
@@ -224,23 +243,26 @@ fn append_folder(
                         .append_data(&mut h, &name, &mut hashing)
                         .map_err(io)?;
                     if hashing.hasher.finish() != *oid {
-                        return Err(thin::changed_while_archiving(rel, "changed"));
+                        // Changed since the version: the version's content goes in apart.
+                        tracing::debug!(path = rel, "archive: a file changed since its version");
+                        apart.push(*oid);
                     }
-                    carried_seen += 1;
+                    seen.insert(rel);
                 }
                 None => builder.append_data(&mut h, &name, reader).map_err(io)?,
             }
             file_count += 1;
         }
     }
-    if carried_seen != source.carried.len() {
-        let listed: HashSet<&str> = entries.iter().filter_map(|e| e.rel.to_str()).collect();
-        let gone = source
-            .carried
-            .keys()
-            .find(|k| !listed.contains(k.as_str()))
-            .map_or("a file", String::as_str);
-        return Err(thin::changed_while_archiving(gone, "was removed"));
+    // Files gone since the version: theirs go in apart too.
+    if seen.len() != source.carried.len() {
+        apart.extend(
+            source
+                .carried
+                .iter()
+                .filter(|(k, _)| !seen.contains(k.as_str()))
+                .map(|(_, oid)| *oid),
+        );
     }
     Ok(file_count)
 }

@@ -11,17 +11,19 @@
 //! - a blob of the latest version's tree, at a regular file's path, that the file list
 //!   records in git's layer with the same id (a large file's pointer stays in the bundle);
 //! - not a base a delta of the bundle needs (the bundle's planner keeps those);
-//! - checked while it is written: the file read into `files/` must hash to that blob, else the
-//!   archive fails ("changed while it was being archived") and nothing is kept.
+//! - checked while it is written: the file read into `files/` must hash to that blob; one that
+//!   changed or went since the version (a linked folder's file its user rewrote) has the
+//!   version's content added as `history-blobs/<id>`, so nothing of the version is lost.
 //!
 //! Brought back ([`complete_history`]), each missing blob of the latest version is read from
-//! `files/` at its path (never through a symbolic link), checked against its id and written
+//! `history-blobs/` or else `files/` at its path (never through a symbolic link), checked against its id and written
 //! into a new pack of the history, before anything of the project exists. An archive whose
 //! `files/` does not hold them is refused as damaged.
 //!
 //! Without Kura, git opens it once the files are in its object store:
-//! `git init --bare h.git && find files -type f -exec git --git-dir=h.git hash-object -w
-//! --no-filters {} + && git --git-dir=h.git fetch history.bundle main:main`.
+//! files' contents (and `history-blobs/`) hashed into a bare repository with `git hash-object -w
+//! --no-filters`, then `git fetch history.bundle main:main` (the archives chapter has the
+//! commands).
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
@@ -144,20 +146,42 @@ impl<R: Read> Read for HashingReader<R> {
     }
 }
 
-/// The error when a file the bundle leaves out is not what the version holds.
-pub(super) fn changed_while_archiving(path: &str, what: &str) -> Error {
-    Error::conflict(format!(
-        "'{path}' {what} while the project was being archived; nothing was archived: archive it again"
-    ))
+/// Where an archive keeps, by id, the content of a blob the bundle left out but `files/` does
+/// not hold (its file changed or went after the version was taken).
+pub(super) const HISTORY_BLOBS: &str = "history-blobs";
+
+/// Appends each blob of `oids`, read from the history, as `history-blobs/<id>`.
+pub(super) fn append_history_blobs<W: std::io::Write>(
+    builder: &mut tar::Builder<W>,
+    repo: &Repository,
+    oids: &[Oid],
+    top: &Path,
+    meta: &super::ArchiveMetadata,
+    io: &dyn Fn(std::io::Error) -> Error,
+) -> Result<()> {
+    let odb = repo.odb()?;
+    for oid in oids {
+        let blob = odb.read(*oid)?;
+        let mut h = super::plain_header(blob.data().len() as u64, 0o644, meta.archived_at);
+        builder
+            .append_data(
+                &mut h,
+                top.join(HISTORY_BLOBS).join(oid.to_string()),
+                blob.data(),
+            )
+            .map_err(io)?;
+    }
+    Ok(())
 }
 
 /// Puts the latest version's blobs that the bundle left out back into the history at
-/// `repo_path`, read from `files_dir`; returns how many. Refuses (as damaged) an archive whose
+/// `repo_path`, read from the unpacked archive at `top` (`files/`, or `history-blobs/` for a
+/// file that changed while it was archived); returns how many. Refuses (as damaged) an archive whose
 /// `files/` lacks one, holds other content, or reaches it through a symbolic link.
 pub(super) fn complete_history(
     repo_path: &Path,
     head: Oid,
-    files_dir: &Path,
+    top: &Path,
     storage: &crate::config::StorageConfig,
     job: &Job,
 ) -> Result<u64> {
@@ -177,17 +201,19 @@ pub(super) fn complete_history(
     }
     let total = missing.len() as u64;
     job.files("history", 0, Some(total));
-    let mut folders = RealFolders::new(files_dir);
+    let files_dir = top.join("files");
+    let apart_dir = top.join(HISTORY_BLOBS);
+    let mut folders = RealFolders::new(&files_dir);
     let mut pack = kura_gitpack::PackWriter::create(&repo_path.join("objects/pack"))
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot complete the history: {e}")))?;
-    let mut batch: Vec<(&history::TreeFile, PathBuf)> = Vec::new();
+    let mut batch: Vec<(&history::TreeFile, PathBuf, bool)> = Vec::new();
     let mut batch_bytes = 0u64;
     let mut done = 0u64;
-    let mut flush = |batch: &mut Vec<(&history::TreeFile, PathBuf)>| -> Result<()> {
+    let mut flush = |batch: &mut Vec<(&history::TreeFile, PathBuf, bool)>| -> Result<()> {
         job.check()?;
         let encoded: Vec<Result<kura_gitpack::EncodedObject>> = batch
             .par_iter()
-            .map(|(f, path)| encode_carried(f, path, largest, level))
+            .map(|(f, path, apart)| encode_carried(f, path, *apart, largest, level))
             .collect();
         for obj in encoded {
             pack.add(&obj?).map_err(|e| {
@@ -200,7 +226,14 @@ pub(super) fn complete_history(
         Ok(())
     };
     for f in &missing {
-        let path = folders.file(&f.path)?;
+        // A file that changed while it was archived: the version's content is kept apart.
+        let apart = apart_dir.join(f.oid.to_string());
+        let is_apart = std::fs::symlink_metadata(&apart).is_ok_and(|m| m.is_file());
+        let path = if is_apart {
+            apart
+        } else {
+            folders.file(&f.path)?
+        };
         let size = std::fs::symlink_metadata(&path)
             .map(|m| m.len())
             .unwrap_or(0);
@@ -209,7 +242,7 @@ pub(super) fn complete_history(
             batch_bytes = 0;
         }
         batch_bytes += size;
-        batch.push((f, path));
+        batch.push((f, path, is_apart));
     }
     flush(&mut batch)?;
     pack.finish()
@@ -217,17 +250,24 @@ pub(super) fn complete_history(
     Ok(total)
 }
 
-/// The blob of `f`, read from `path` and checked against its id.
+/// The blob of `f`, read from `path` (in `history-blobs/` when `apart`) and checked against its
+/// id.
 fn encode_carried(
     f: &history::TreeFile,
     path: &Path,
+    apart: bool,
     largest: u64,
     level: u32,
 ) -> Result<kura_gitpack::EncodedObject> {
+    // What the archive calls it: files/<path>, or history-blobs/<id>.
+    let shown = if apart {
+        format!("{HISTORY_BLOBS}/{}", f.oid)
+    } else {
+        format!("files/{}", f.path)
+    };
     let damaged = |why: &str| {
         Error::corrupt(format!(
-            "the archive is damaged: its files/{} {why}, and its history bundle leaves that content to it",
-            f.path
+            "the archive is damaged: its {shown} {why}, and its history bundle leaves that content to it"
         ))
     };
     let file = std::fs::OpenOptions::new()

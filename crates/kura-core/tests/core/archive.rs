@@ -51,7 +51,7 @@ pub(crate) fn git_clone_archive_bare(top: &Path, clone: &Path) -> std::path::Pat
         .arg(&bare));
     run(Command::new("sh")
         .arg("-c")
-        .arg(r#"find files -type f -exec git --git-dir="$1" hash-object -w --no-filters {} +"#)
+        .arg(r#"find files $(test -d history-blobs && echo history-blobs) -type f -exec git --git-dir="$1" hash-object -w --no-filters {} +"#)
         .arg("sh")
         .arg(&bare)
         .current_dir(top));
@@ -775,8 +775,23 @@ fn an_archive_whose_files_do_not_hold_what_its_bundle_left_out_is_refused() {
     assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
     assert!(err.message().contains("files/src/main.rs"), "{err}");
 
-    // The folder holding it replaced by a link to a copy elsewhere.
+    // The version's content kept apart, but other bytes there.
     write(&out.join("site/files"), "src/main.rs", b"fn main() {}\n");
+    let oid = run(Command::new("git")
+        .args(["hash-object", "--no-filters"])
+        .arg(out.join("site/files/src/main.rs")));
+    write(
+        &out.join("site/history-blobs"),
+        oid.trim(),
+        b"fn main() { evil() }\n",
+    );
+    let apart = fx.dir.path().join("apart.tar.zst");
+    retar(&out, "site", &apart);
+    let err = import(&apart);
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+    std::fs::remove_dir_all(out.join("site/history-blobs")).unwrap();
+
+    // The folder holding it replaced by a link to a copy elsewhere.
     let elsewhere = fx.dir.path().join("elsewhere");
     std::fs::rename(out.join("site/files/src"), &elsewhere).unwrap();
     std::os::unix::fs::symlink(&elsewhere, out.join("site/files/src")).unwrap();
@@ -836,4 +851,81 @@ fn an_archive_with_its_whole_history_in_the_bundle_still_imports() {
         .unwrap();
     assert_eq!(other.versions("site", None).unwrap(), versions);
     assert!(other.verify(None, &Job::default()).unwrap().is_ok());
+}
+
+/// A linked folder belongs to its user, who may rewrite a file while it is archived. Whatever
+/// the timing, the archive holds the folder as it read it, and every version: a file that no
+/// longer holds what the bundle left to it has the version's content kept apart, and unarchive
+/// puts it back.
+#[test]
+fn a_file_rewritten_while_its_linked_folder_is_archived_is_never_lost() {
+    use std::io::{Seek, Write};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let mut apart = 0;
+    for round in 0..4 {
+        let fx = Fixture::new();
+        let mut files: Vec<(String, Vec<u8>)> = (0..300)
+            .map(|i| (format!("src/f{i}.txt"), noise(3000, i).to_vec()))
+            .collect();
+        files.push(("hot.txt".into(), vec![b'a'; 64 << 10]));
+        let refs: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_slice()))
+            .collect();
+        let root = fx.tree("linked", &refs);
+        fx.link(&root, "linked");
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let hot = root.join("hot.txt");
+        let writer = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                // Rewritten in place, same size: only its bytes change.
+                let mut f = std::fs::OpenOptions::new().write(true).open(&hot).unwrap();
+                let mut n = 0u8;
+                while !done.load(Ordering::SeqCst) {
+                    n = n.wrapping_add(1);
+                    f.rewind().unwrap();
+                    f.write_all(&vec![b'a' + n % 26; 64 << 10]).unwrap();
+                }
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let archived = fx.vault.archive_project("linked", &Job::default());
+        done.store(true, Ordering::SeqCst);
+        writer.join().unwrap();
+        let info = archived.unwrap_or_else(|e| panic!("round {round}: {e}"));
+        let listing = run(Command::new("tar").arg("--zstd").arg("-tf").arg(&info.path));
+        if listing.contains("linked/history-blobs/") {
+            apart += 1;
+            // Plain git opens it too, the content kept apart included.
+            let out = untar(&fx, &info.path);
+            let clone = fx.dir.path().join("clone");
+            git_clone_archive(&out.join("linked"), &clone);
+            run(Command::new("git")
+                .arg("-C")
+                .arg(&clone)
+                .args(["fsck", "--strict"]));
+        }
+        let back = fx
+            .vault
+            .unarchive_project("linked", &Job::default())
+            .unwrap();
+        assert_eq!(back.status, ProjectStatus::Active, "round {round}");
+        // The folder stayed the user's: it may have changed since, a version more then.
+        let versions = fx.vault.versions("linked", None).unwrap().len() as u64;
+        assert!(versions >= info.versions, "round {round}");
+        assert!(
+            fx.vault.verify(None, &Job::default()).unwrap().is_ok(),
+            "round {round}"
+        );
+        let latest = fx.dir.path().join(format!("latest{round}"));
+        fx.vault
+            .export_version("linked", None, &latest, &Job::default())
+            .unwrap();
+        assert_eq!(
+            std::fs::metadata(latest.join("hot.txt")).unwrap().len(),
+            64 << 10
+        );
+    }
+    assert!(apart > 0, "no round had hot.txt change under the archive");
 }
