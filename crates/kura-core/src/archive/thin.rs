@@ -77,18 +77,16 @@ impl Vault {
         };
         let mut out = HashMap::new();
         for f in history::files_of(repo, head)? {
-            let same = listed.get(&f.path).is_some_and(|c| {
-                c.layer == Layer::Git && c.oid == f.oid.as_bytes() && regular(f.mode)
-            });
+            let same = listed
+                .get(&f.path)
+                .is_some_and(|c| c.layer == Layer::Git && c.oid == f.oid.as_bytes());
             if same && regular(f.mode) {
                 out.insert(f.path, f.oid);
             }
         }
         Ok(out)
     }
-}
 
-impl Vault {
     /// Whether the history of `p` is, for the most part, the latest version's file contents
     /// that an archive's `files/` carries: its bundle then leaves out at least three quarters of
     /// it, and repacking it first (a delta search over every object) would save little.
