@@ -285,6 +285,8 @@ struct OpenPack {
     len: u64,
     entries: Vec<PackEntry>,
     tags: Vec<u32>,
+    /// The file's writeback, started behind the writes.
+    writeback: kura_durable::Writeback,
 }
 
 /// A pack made durable under its final name, not yet indexed.
@@ -377,6 +379,8 @@ impl PackWriter {
         });
         pack.tags.push(tag);
         pack.len += u64::from(stored_len);
+        let in_file = pack.len - pack.out.buffer().len() as u64;
+        pack.writeback.written_to(pack.out.get_ref(), in_file);
         if pack.len >= PACK_TARGET_SIZE {
             self.seal_open()?;
         }
@@ -402,6 +406,7 @@ impl PackWriter {
             len: HEADER_LEN,
             entries: Vec::new(),
             tags: Vec::new(),
+            writeback: kura_durable::Writeback::default(),
         })
     }
 
@@ -427,6 +432,7 @@ impl PackWriter {
             len,
             entries,
             tags,
+            writeback: _,
         } = pack;
         let trailer = encode_trailer(&entries);
         kura_durable::write_all(&mut out, &trailer, &tmp).map_err(durable_failed)?;

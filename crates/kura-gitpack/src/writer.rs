@@ -52,6 +52,8 @@ pub struct PackWriter {
     temp_exists: bool,
     /// Bytes written so far, i.e. the offset of the next entry.
     offset: u64,
+    /// The file's writeback, started behind the writes.
+    writeback: kura_durable::Writeback,
     entries: Vec<IndexEntry>,
     seen: HashSet<Oid>,
 }
@@ -66,6 +68,7 @@ impl PackWriter {
             file: Some(BufWriter::with_capacity(WRITE_BUFFER, file)),
             temp_exists: true,
             offset: 0,
+            writeback: kura_durable::Writeback::default(),
             entries: Vec::new(),
             seen: HashSet::new(),
         };
@@ -181,6 +184,9 @@ impl PackWriter {
             });
         }
         self.offset += bytes.len() as u64;
+        // What the buffer handed to the file so far.
+        let in_file = self.offset - file.buffer().len() as u64;
+        self.writeback.written_to(file.get_ref(), in_file);
         Ok(())
     }
 

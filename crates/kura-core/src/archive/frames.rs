@@ -129,10 +129,7 @@ pub(super) fn write_frames(
             )
         });
         let _end = rawframe::EndGuard(&published);
-        let sink = rawframe::Publishing {
-            file: tail_file,
-            published: &published,
-        };
+        let sink = rawframe::Publishing::new(tail_file, first.len, &published);
         let tail = write_tail(BufWriter::with_capacity(WRITE_BUFFER, sink), &candidates_rx);
         published.end(tail.is_ok());
         let hashed = frame_thread

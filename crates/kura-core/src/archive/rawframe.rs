@@ -154,14 +154,31 @@ impl Drop for EndGuard<'_> {
 
 /// A file writer that publishes each write to [`Published`] (for [`follow`]).
 pub(crate) struct Publishing<'a> {
-    pub file: File,
-    pub published: &'a Published,
+    file: File,
+    published: &'a Published,
+    /// Where the next write lands in the file.
+    end: u64,
+    writeback: kura_durable::Writeback,
+}
+
+impl<'a> Publishing<'a> {
+    /// Writes into `file`, whose position is `at`, publishing what it wrote to `published`.
+    pub(crate) fn new(file: File, at: u64, published: &'a Published) -> Self {
+        Publishing {
+            file,
+            published,
+            end: at,
+            writeback: kura_durable::Writeback::starting_at(at),
+        }
+    }
 }
 
 impl std::io::Write for Publishing<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.file.write(buf)?;
         self.published.advance(n as u64);
+        self.end += n as u64;
+        self.writeback.written_to(&self.file, self.end);
         Ok(n)
     }
 
@@ -220,10 +237,7 @@ mod tests {
                 });
                 let mut tail = file.try_clone().unwrap();
                 tail.seek(std::io::SeekFrom::Start(head)).unwrap();
-                let tail = Publishing {
-                    file: tail,
-                    published,
-                };
+                let tail = Publishing::new(tail, head, published);
                 let mut z = zstd::stream::write::Encoder::new(tail, 3).unwrap();
                 z.write_all(b" and after it, compressed").unwrap();
                 z.finish().unwrap();

@@ -176,6 +176,12 @@ impl VaultReader {
         usage::quota_usage(&self.db())
     }
 
+    /// Whether a quota is set at all; without one, a write need not measure what it adds.
+    pub(crate) fn quota_set(&self) -> bool {
+        let q = &self.config().quota;
+        q.max_project_size.0 > 0 || q.total_quota.0 > 0
+    }
+
     /// Refuses a write that would take project `p` (`None`: a new project named `name`) from
     /// its current size by `adding` bytes while `removing` bytes go, past a limit.
     pub(crate) fn check_quota(
@@ -185,10 +191,10 @@ impl VaultReader {
         adding: u64,
         removing: u64,
     ) -> Result<()> {
-        let q = self.config().quota.clone();
-        if q.max_project_size.0 == 0 && q.total_quota.0 == 0 {
+        if !self.quota_set() {
             return Ok(());
         }
+        let q = self.config().quota.clone();
         let current = p.map_or(0, |p| p.logical_size);
         let after = (current + adding).saturating_sub(removing);
         if q.max_project_size.0 > 0 && after > q.max_project_size.0 && after > current {
