@@ -293,7 +293,7 @@ pub fn sync_file(file: &File, path: &Path) -> Result<(), Failure> {
 /// `bytes_per_sync` does). A writer of a large file calls it every few megabytes behind what it
 /// wrote, so the disk works while it goes on, and the [`sync_file`] at the end finds little left.
 /// A hint only: it makes nothing durable, and a failure to write shows at that fsync.
-pub fn start_writeback(file: &File, offset: u64, len: u64) {
+fn start_writeback(file: &File, offset: u64, len: u64) {
     #[cfg(target_os = "linux")]
     writeback::start(file, offset, len);
     #[cfg(not(target_os = "linux"))]

@@ -361,6 +361,37 @@ fn duplicates_are_stored_once() {
     assert!(verify.contains("non delta: 1 object"), "{verify}");
 }
 
+/// A pack of several times the writeback step (whose writeback starts while it is written, and
+/// whose large entries bypass the write buffer) reads back whole in git.
+#[test]
+fn a_pack_far_larger_than_the_writeback_step_reads_back_whole() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = init_bare(root.path());
+    let mut pack = PackWriter::create(&pack_dir(&repo)).unwrap();
+    let step = kura_durable::WRITEBACK_STEP as usize;
+    let blobs: Vec<Vec<u8>> = (0..7)
+        .map(|i| noise(step / 2 + i * 4099, i as u64 + 1))
+        .chain((0..3000).map(|i| noise(1000 + i % 700, 100 + i as u64)))
+        .collect();
+    let mut ids = Vec::new();
+    for data in &blobs {
+        ids.push(pack.add_data(ObjectKind::Blob, data, 1).unwrap());
+    }
+    let info = pack.finish().unwrap().unwrap();
+    assert!(
+        info.bytes > 3 * kura_durable::WRITEBACK_STEP,
+        "{}",
+        info.bytes
+    );
+    git(&repo, &["verify-pack", info.index_path.to_str().unwrap()]);
+    // Every large blob, and some of the small ones between and after them.
+    let checked = ids.iter().zip(&blobs).enumerate();
+    for (_, (id, data)) in checked.filter(|(i, _)| *i < 7 || i % 97 == 0) {
+        let read = git(&repo, &["cat-file", "blob", &hex::encode(id)]);
+        assert!(read == *data, "blob {} differs", hex::encode(id));
+    }
+}
+
 #[test]
 fn writing_the_same_pack_twice_reuses_the_installed_files() {
     let root = tempfile::tempdir().unwrap();
