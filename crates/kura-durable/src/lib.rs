@@ -288,18 +288,6 @@ pub fn sync_file(file: &File, path: &Path) -> Result<(), Failure> {
     with_disk(|disk| disk.sync_file(file)).map_err(Failure::at("sync", path))
 }
 
-/// Asks the kernel to start writing `len` bytes of `file` from `offset` to the disk now, without
-/// waiting for them (Linux's `sync_file_range(SYNC_FILE_RANGE_WRITE)`, as RocksDB's
-/// `bytes_per_sync` does). A writer of a large file calls it every few megabytes behind what it
-/// wrote, so the disk works while it goes on, and the [`sync_file`] at the end finds little left.
-/// A hint only: it makes nothing durable, and a failure to write shows at that fsync.
-fn start_writeback(file: &File, offset: u64, len: u64) {
-    #[cfg(target_os = "linux")]
-    writeback::start(file, offset, len);
-    #[cfg(not(target_os = "linux"))]
-    let _ = (file, offset, len);
-}
-
 /// Bytes a file filled in order may run ahead of the disk before [`Writeback`] starts their
 /// writeback.
 pub const WRITEBACK_STEP: u64 = 8 << 20;
@@ -322,7 +310,7 @@ impl Writeback {
     /// The writer has handed the file its bytes up to `end`.
     pub fn written_to(&mut self, file: &File, end: u64) {
         if end >= self.from + WRITEBACK_STEP {
-            start_writeback(file, self.from, end - self.from);
+            writeback::start(file, self.from, end - self.from);
             self.from = end;
         }
     }
@@ -333,6 +321,10 @@ mod writeback {
     use std::fs::File;
     use std::os::fd::AsRawFd;
 
+    /// Asks the kernel to start writing `len` bytes of `file` from `offset` to the disk now,
+    /// without waiting for them (`sync_file_range(SYNC_FILE_RANGE_WRITE)`, as RocksDB's
+    /// `bytes_per_sync` does). A hint only: it makes nothing durable, and a failure to write
+    /// shows at the file's fsync.
     #[allow(unsafe_code)]
     pub(super) fn start(file: &File, offset: u64, len: u64) {
         let (Ok(offset), Ok(len)) = (i64::try_from(offset), i64::try_from(len)) else {
@@ -344,6 +336,12 @@ mod writeback {
             libc::sync_file_range(file.as_raw_fd(), offset, len, libc::SYNC_FILE_RANGE_WRITE);
         }
     }
+}
+
+/// Elsewhere than on Linux there is no such hint; the fsync does all the work.
+#[cfg(not(target_os = "linux"))]
+mod writeback {
+    pub(super) fn start(_file: &std::fs::File, _offset: u64, _len: u64) {}
 }
 
 /// Fsyncs a folder so that renames and new entries in it survive a crash.

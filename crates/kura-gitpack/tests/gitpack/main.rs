@@ -384,7 +384,7 @@ fn a_pack_far_larger_than_the_writeback_step_reads_back_whole() {
         info.bytes
     );
     git(&repo, &["verify-pack", info.index_path.to_str().unwrap()]);
-    // Every large blob, and some of the small ones between and after them.
+    // Every large blob, and some of the small ones after them.
     let checked = ids.iter().zip(&blobs).enumerate();
     for (_, (id, data)) in checked.filter(|(i, _)| *i < 7 || i % 97 == 0) {
         let read = git(&repo, &["cat-file", "blob", &hex::encode(id)]);
