@@ -3,7 +3,8 @@
 //!
 //! Hashing and deflating ([`EncodedObject::encode`]) is the expensive part and can run on many
 //! threads; one [`PackWriter`] then appends the results in order and installs the pack durably.
-//! Objects are stored whole (no deltas); `git gc` may repack them later.
+//! Objects are stored whole, or as a delta against an object written before them in the same
+//! pack ([`EncodedDelta`], [`PackWriter::add_delta`]); `git gc` may repack them later.
 //!
 //! ```
 //! use kura_gitpack::{encode_tree, ObjectKind, PackWriter, TreeEntry};
@@ -27,6 +28,7 @@
 //! ```
 
 mod copy;
+mod delta;
 mod error;
 mod index;
 mod object;
@@ -36,7 +38,7 @@ mod writer;
 
 pub use copy::{CopiedPack, JoinedPack};
 pub use error::Error;
-pub use object::{object_id, EncodedObject, ObjectKind, Oid};
+pub use object::{object_id, DeltaBase, EncodedDelta, EncodedObject, ObjectKind, Oid};
 pub use ofs::with_offset_deltas;
 pub use tree::{encode_tree, TreeEntry};
-pub use writer::{PackInfo, PackWriter};
+pub use writer::{DeltaAdded, PackInfo, PackWriter, MAX_DELTA_DEPTH};

@@ -107,13 +107,124 @@ impl EncodedObject {
     }
 }
 
+/// An object that others may be stored as deltas against: its id, its content, and the index of
+/// its content that finding what they share needs (built once, for any number of deltas).
+#[derive(Debug)]
+pub struct DeltaBase {
+    oid: Oid,
+    data: std::sync::Arc<Vec<u8>>,
+    index: crate::delta::Index,
+}
+
+impl DeltaBase {
+    /// Indexes `data`, the content of the object `oid`.
+    pub fn new(oid: Oid, data: std::sync::Arc<Vec<u8>>) -> DeltaBase {
+        let index = crate::delta::Index::new(&data);
+        DeltaBase { oid, data, index }
+    }
+
+    /// The base object's id.
+    pub fn oid(&self) -> Oid {
+        self.oid
+    }
+
+    /// The base object's content.
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+}
+
+/// An object encoded as a delta against another object of the same pack, ready to append with
+/// [`crate::PackWriter::add_delta`].
+///
+/// The entry's header names the base by its distance back in the pack (`OFS_DELTA`), which
+/// only the writer knows: this holds the deflated delta, and the writer puts the header before it.
+#[derive(Clone, Debug)]
+pub struct EncodedDelta {
+    /// The object's git id (of its whole content, as for [`EncodedObject`]).
+    pub oid: Oid,
+    /// The id of the object the delta applies to.
+    pub base: Oid,
+    /// The uncompressed length of the delta.
+    delta_len: u64,
+    /// The delta's zlib stream.
+    deflated: Vec<u8>,
+    /// CRC32 of `deflated`, for combining with the header's.
+    crc: crc32fast::Hasher,
+}
+
+impl EncodedDelta {
+    /// Hashes `data` as a `kind` object and deflates its delta against `base`, if that delta
+    /// is at most half as long as `data`: otherwise the delta would save too little to be worth
+    /// reading through.
+    pub fn encode(
+        kind: ObjectKind,
+        data: &[u8],
+        base: &DeltaBase,
+        level: u32,
+    ) -> Option<EncodedDelta> {
+        let delta = crate::delta::encode_with(&base.data, &base.index, data, data.len() / 2)?;
+        let deflated = deflate_after(Vec::new(), &delta, level.min(MAX_LEVEL));
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&deflated);
+        Some(EncodedDelta {
+            oid: object_id(kind, data),
+            base: base.oid,
+            delta_len: delta.len() as u64,
+            deflated,
+            crc,
+        })
+    }
+
+    /// The pack entry at `distance` bytes after its base's: header, distance, zlib stream; with
+    /// its CRC32.
+    pub(crate) fn entry_head(&self, distance: u64) -> (Vec<u8>, u32) {
+        let mut head = Vec::with_capacity(MAX_ENTRY_HEADER_LEN + 10);
+        write_type_and_size(OFS_DELTA, self.delta_len, &mut head);
+        head.extend_from_slice(&encode_distance(distance));
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&head);
+        crc.combine(&self.crc);
+        (head, crc.finalize())
+    }
+
+    /// The delta's zlib stream, which follows [`Self::entry_head`].
+    pub(crate) fn deflated(&self) -> &[u8] {
+        &self.deflated
+    }
+}
+
+/// A distance back to a delta's base as `OFS_DELTA` writes it (git's `pack-objects.c`): seven
+/// bits a byte, most significant first, each byte but the last with its top bit set and its
+/// value less one.
+pub(crate) fn encode_distance(mut distance: u64) -> Vec<u8> {
+    let mut bytes = [0u8; 10];
+    let mut at = bytes.len() - 1;
+    bytes[at] = (distance & 0x7f) as u8;
+    distance >>= 7;
+    while distance != 0 {
+        distance -= 1;
+        at -= 1;
+        bytes[at] = 0x80 | (distance & 0x7f) as u8;
+        distance >>= 7;
+    }
+    bytes[at..].to_vec()
+}
+
+/// The pack type of a delta whose base is named by its distance back.
+const OFS_DELTA: u8 = 6;
+
 /// A u64 size needs 4 bits in the first header byte, then ceil(60 / 7) = 9 more bytes.
 const MAX_ENTRY_HEADER_LEN: usize = 10;
 
 /// Writes a pack entry header: type in bits 4-6 of the first byte, the size's low 4 bits below it,
 /// then the rest of the size in 7-bit groups, little end first; the high bit means "more follows".
 fn write_entry_header(kind: ObjectKind, size: u64, out: &mut Vec<u8>) {
-    let mut byte = (kind.pack_type() << 4) | (size & 0x0f) as u8;
+    write_type_and_size(kind.pack_type(), size, out);
+}
+
+fn write_type_and_size(pack_type: u8, size: u64, out: &mut Vec<u8>) {
+    let mut byte = (pack_type << 4) | (size & 0x0f) as u8;
     let mut rest = size >> 4;
     while rest != 0 {
         out.push(byte | 0x80);

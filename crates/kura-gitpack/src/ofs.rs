@@ -126,7 +126,7 @@ impl<'a> OldPack<'a> {
                     // Same type-and-size field but for the type, then the distance for the id.
                     let mut head = buf[..h].to_vec();
                     head[0] = (head[0] & 0x8f) | (OBJ_OFS_DELTA << 4);
-                    head.extend_from_slice(&encode_distance(offset - base));
+                    head.extend_from_slice(&crate::object::encode_distance(offset - base));
                     crc.update(&head);
                     crc.update(&buf[h + 20..]);
                     out.put(&head)?;
@@ -256,23 +256,6 @@ fn base_before(
     at.get(&id).copied().filter(|&base| base < offset)
 }
 
-/// A distance back to a delta's base as `OFS_DELTA` writes it (git's `pack-objects.c`): seven
-/// bits a byte, most significant first, each byte but the last with its top bit set and its
-/// value less one.
-fn encode_distance(mut distance: u64) -> Vec<u8> {
-    let mut bytes = [0u8; 10];
-    let mut at = bytes.len() - 1;
-    bytes[at] = (distance & 0x7f) as u8;
-    distance >>= 7;
-    while distance != 0 {
-        distance -= 1;
-        at -= 1;
-        bytes[at] = 0x80 | (distance & 0x7f) as u8;
-        distance >>= 7;
-    }
-    bytes[at..].to_vec()
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -281,6 +264,7 @@ mod tests {
 
     use super::*;
     use crate::copy::ofs_distance;
+    use crate::object::encode_distance;
 
     #[test]
     fn distances_read_back_as_written() {

@@ -1,6 +1,6 @@
 //! Streaming objects into a pack file and installing it with its index.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::hash::{BuildHasher, Hasher};
 use std::io::{self, BufWriter, ErrorKind, Read, Seek, SeekFrom, Write};
@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use sha1::{Digest, Sha1};
 
 use crate::index::{build_index, IndexEntry};
-use crate::{EncodedObject, Error, ObjectKind, Oid};
+use crate::{EncodedDelta, EncodedObject, Error, ObjectKind, Oid};
 
 /// Buffer between `add` and the pack file; big entries bypass it.
 const WRITE_BUFFER: usize = 2 << 20;
@@ -22,6 +22,21 @@ pub(crate) const TEMP_PACK_PREFIX: &str = ".kura-tmp-pack-";
 pub(crate) const TEMP_INDEX_PREFIX: &str = ".kura-tmp-idx-";
 /// "PACK", version 2, object count (patched on finish).
 const PACK_HEADER_LEN: u64 = 12;
+/// The longest chain of deltas an object of a pack written here sits at the end of: reading it
+/// applies that many deltas. Git's default (`pack.depth`).
+pub const MAX_DELTA_DEPTH: u16 = 50;
+
+/// What [`PackWriter::add_delta`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeltaAdded {
+    /// The delta was appended.
+    Added,
+    /// An object with the same id is in the pack already.
+    AlreadyInPack,
+    /// The base is not in this pack, or the object would sit deeper than
+    /// [`MAX_DELTA_DEPTH`]: the object must be added whole.
+    NeedsWhole,
+}
 
 /// A pack that has been written and installed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,7 +56,7 @@ pub struct PackInfo {
 /// Streams objects into a temporary pack in `pack_dir`; [`PackWriter::finish`] installs it as
 /// `pack-<checksum>.pack` plus `.idx`. Dropping the writer unfinished removes the temporary file.
 ///
-/// Objects are stored whole (no deltas), each once per pack.
+/// Objects are stored whole, or as deltas against objects before them in the pack; each once.
 #[derive(Debug)]
 pub struct PackWriter {
     pack_dir: PathBuf,
@@ -55,7 +70,14 @@ pub struct PackWriter {
     /// The file's writeback, started behind the writes.
     writeback: kura_durable::Writeback,
     entries: Vec<IndexEntry>,
-    seen: HashSet<Oid>,
+    /// Where each object of the pack starts, and how many deltas reading it applies.
+    placed: HashMap<Oid, Placed>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Placed {
+    offset: u64,
+    depth: u16,
 }
 
 impl PackWriter {
@@ -70,7 +92,7 @@ impl PackWriter {
             offset: 0,
             writeback: kura_durable::Writeback::default(),
             entries: Vec::new(),
-            seen: HashSet::new(),
+            placed: HashMap::new(),
         };
         let mut header = [0u8; PACK_HEADER_LEN as usize];
         header[..4].copy_from_slice(b"PACK");
@@ -81,23 +103,49 @@ impl PackWriter {
 
     /// Appends `obj`, unless an object with the same id is already in this pack; then returns false.
     pub fn add(&mut self, obj: &EncodedObject) -> Result<bool, Error> {
-        if self.seen.contains(&obj.oid) {
+        if self.placed.contains_key(&obj.oid) {
             return Ok(false);
         }
+        self.room_for_one_more()?;
+        let offset = self.offset;
+        self.write(obj.entry())?;
+        self.placed(obj.oid, offset, obj.crc32(), 0);
+        Ok(true)
+    }
+
+    /// Appends `delta`, whose base must be in this pack already, at most [`MAX_DELTA_DEPTH`] - 1
+    /// deltas deep; otherwise the caller adds the object whole.
+    pub fn add_delta(&mut self, delta: &EncodedDelta) -> Result<DeltaAdded, Error> {
+        if self.placed.contains_key(&delta.oid) {
+            return Ok(DeltaAdded::AlreadyInPack);
+        }
+        let Some(base) = self.placed.get(&delta.base).copied() else {
+            return Ok(DeltaAdded::NeedsWhole);
+        };
+        if base.depth >= MAX_DELTA_DEPTH {
+            return Ok(DeltaAdded::NeedsWhole);
+        }
+        self.room_for_one_more()?;
+        let offset = self.offset;
+        let (head, crc32) = delta.entry_head(offset - base.offset);
+        self.write(&head)?;
+        self.write(delta.deflated())?;
+        self.placed(delta.oid, offset, crc32, base.depth + 1);
+        Ok(DeltaAdded::Added)
+    }
+
+    fn room_for_one_more(&self) -> Result<(), Error> {
         if self.entries.len() >= u32::MAX as usize {
             return Err(Error::TooManyObjects {
                 path: self.temp_path.clone(),
             });
         }
-        let offset = self.offset;
-        self.write(obj.entry())?;
-        self.entries.push(IndexEntry {
-            oid: obj.oid,
-            offset,
-            crc32: obj.crc32(),
-        });
-        self.seen.insert(obj.oid);
-        Ok(true)
+        Ok(())
+    }
+
+    fn placed(&mut self, oid: Oid, offset: u64, crc32: u32, depth: u16) {
+        self.entries.push(IndexEntry { oid, offset, crc32 });
+        self.placed.insert(oid, Placed { offset, depth });
     }
 
     /// Encodes `data` and adds it; returns its id whether or not it was already in the pack.
@@ -114,7 +162,7 @@ impl PackWriter {
 
     /// Whether an object with this id was added to this pack.
     pub fn contains(&self, oid: &Oid) -> bool {
-        self.seen.contains(oid)
+        self.placed.contains_key(oid)
     }
 
     /// How many objects were added so far.

@@ -310,6 +310,8 @@ pub fn run(vault: PathBuf, options: ServeOptions, open_browser: bool) -> Result<
         .build()
         .map_err(|e| format!("cannot start the server's runtime: {e}"))?;
     runtime.block_on(async move {
+        // Before anything says the server is there: a SIGTERM from then on stops it cleanly.
+        let stop = shutdown_signal().map_err(|e| format!("cannot watch for signals: {e}"))?;
         let vault = kura_core::Vault::open(&vault).map_err(|e| e.message().to_string())?;
         let api = Api::open(vault).map_err(|e| e.message)?;
         let server = Server::bind(api, options)
@@ -345,25 +347,24 @@ pub fn run(vault: PathBuf, options: ServeOptions, open_browser: bool) -> Result<
             }
         }
         server
-            .serve(shutdown_signal())
+            .serve(stop)
             .await
             .map_err(|e| format!("the server stopped: {e}"))
     })
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM. Both are watched from this call on (a watch set up on the future's
+/// first poll would leave a signal that comes before it to kill the process instead).
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-            return;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = term.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    })
 }
 
 #[cfg(test)]

@@ -541,3 +541,78 @@ fn a_history_of_many_versions_is_rewritten_after_a_version_and_one_of_few_is_lef
         kura_core::MANY_PACKS
     );
 }
+
+/// A page of a generated site: the same head and footer on every page, a line of its own.
+fn page(i: usize, note: &str) -> Vec<u8> {
+    let mut page = b"<!DOCTYPE html><html><head><link rel=stylesheet href=../style.css>".repeat(40);
+    page.extend_from_slice(format!("<main>page {i}{note}</main>").as_bytes());
+    page.extend_from_slice(&b"<footer>every page has this footer</footer>\n".repeat(60));
+    page
+}
+
+/// Pages alike side by side are stored as deltas against one another, which git reads back; in
+/// a later version, pages like a page the history holds already (so not in the new pack, and no
+/// base for a delta there) are stored too.
+#[test]
+fn files_alike_are_stored_as_deltas_git_reads_back() {
+    let f = Fixture::new();
+    let pages: Vec<(String, Vec<u8>)> = (0..120)
+        .map(|i| (format!("site/page{i:03}.html"), page(i, "")))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = pages
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    let root = f.tree("src", &refs);
+    let p = f.link(&root, "p");
+    let bare = history_dir(&f, &p);
+    let packs = pack_files(&bare);
+    let listed = git(
+        &bare,
+        &[
+            "verify-pack",
+            "-v",
+            packs[0].with_extension("idx").to_str().unwrap(),
+        ],
+    );
+    // A delta's line names its depth and base after the type, sizes and offset.
+    let deltas = listed
+        .lines()
+        .filter(|l| l.contains(" blob ") && l.split_whitespace().count() == 7)
+        .count();
+    assert!(deltas >= 100, "{listed}");
+    let whole: u64 = pages.iter().map(|(_, d)| d.len() as u64).sum();
+    assert!(
+        bytes_of(&packs) * 20 < whole,
+        "{} of {whole}",
+        bytes_of(&packs)
+    );
+
+    // Version 2: page 50 takes page 7's content (a blob of version 1), and the pages after it
+    // change: the first of them is like page 50, whose blob is not in the new pack.
+    write(&root, "site/page050.html", &page(7, ""));
+    for i in 51..60 {
+        write(
+            &root,
+            &format!("site/page{i:03}.html"),
+            &page(i, " (edited)"),
+        );
+    }
+    let r = f.snapshot("p", "edits");
+    assert_eq!(r.changes.modified, 10);
+    git(&bare, &["fsck", "--full", "--strict"]);
+    let out = f.dir.path().join("out");
+    f.vault
+        .export_version("p", None, &out, &kura_core::Job::default())
+        .unwrap();
+    assert_eq!(crate::read_tree(&out), crate::read_tree(&root));
+    for (v, version) in f.vault.versions("p", None).unwrap().iter().enumerate() {
+        let show = format!("{}:site/page055.html", version.id);
+        let want = if v == 0 {
+            page(55, " (edited)")
+        } else {
+            page(55, "")
+        };
+        assert_eq!(git(&bare, &["show", &show]).into_bytes(), want, "{show}");
+    }
+}

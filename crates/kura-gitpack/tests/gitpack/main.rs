@@ -3,8 +3,12 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Arc;
 
-use kura_gitpack::{encode_tree, object_id, EncodedObject, ObjectKind, Oid, PackWriter, TreeEntry};
+use kura_gitpack::{
+    encode_tree, object_id, DeltaAdded, DeltaBase, EncodedDelta, EncodedObject, ObjectKind, Oid,
+    PackWriter, TreeEntry,
+};
 
 /// Runs git hermetically (no user or system config), returning its output whatever the status.
 fn git_output(dir: &Path, args: &[&str], stdin: Option<&[u8]>) -> Output {
@@ -730,4 +734,86 @@ fn a_join_leaves_out_what_it_is_asked_to_but_the_bases_of_deltas_it_keeps() {
     );
     git(&other, &["fetch", "-q", "../thin.bundle", "main:main"]);
     git(&other, &["fsck", "--strict", "--no-dangling"]);
+}
+
+/// A page of "HTML" that shares most of its bytes with the pages of nearby `i`.
+fn page(i: usize) -> Vec<u8> {
+    let mut page =
+        b"<!DOCTYPE html><html><head><link rel=stylesheet href=style.css></head>".repeat(20);
+    page.extend_from_slice(format!("<h1>Page {i}</h1>").as_bytes());
+    page.extend_from_slice(&noise(300 + i % 50, i as u64 / 7));
+    page.extend_from_slice(
+        b"<footer>the same footer on every page</footer>"
+            .repeat(30)
+            .as_slice(),
+    );
+    page
+}
+
+#[test]
+fn chains_of_deltas_read_back_in_git_and_stop_at_the_depth_limit() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = init_bare(root.path());
+    let mut pack = PackWriter::create(&pack_dir(&repo)).unwrap();
+    let pages: Vec<Vec<u8>> = (0..200).map(page).collect();
+    let mut ids = vec![pack.add_data(ObjectKind::Blob, &pages[0], 1).unwrap()];
+    let mut outcomes = Vec::new();
+    for pair in pages.windows(2) {
+        let base = DeltaBase::new(*ids.last().unwrap(), Arc::new(pair[0].clone()));
+        let delta = EncodedDelta::encode(ObjectKind::Blob, &pair[1], &base, 1)
+            .expect("pages that share most of their bytes");
+        let outcome = pack.add_delta(&delta).unwrap();
+        if outcome == DeltaAdded::NeedsWhole {
+            pack.add_data(ObjectKind::Blob, &pair[1], 1).unwrap();
+        }
+        outcomes.push(outcome);
+        ids.push(delta.oid);
+    }
+    // A delta of an object already in the pack adds nothing; one whose base is not in the pack
+    // is refused.
+    let first = DeltaBase::new(ids[0], Arc::new(pages[0].clone()));
+    let again = EncodedDelta::encode(ObjectKind::Blob, &pages[1], &first, 1).unwrap();
+    assert_eq!(pack.add_delta(&again).unwrap(), DeltaAdded::AlreadyInPack);
+    let elsewhere = object_id(ObjectKind::Blob, b"not in this pack");
+    let elsewhere = DeltaBase::new(elsewhere, Arc::new(pages[0].clone()));
+    let orphan = EncodedDelta::encode(ObjectKind::Blob, &page(1000), &elsewhere, 1).unwrap();
+    assert_eq!(pack.add_delta(&orphan).unwrap(), DeltaAdded::NeedsWhole);
+    let info = pack.finish().unwrap().unwrap();
+    assert_eq!(info.objects, 200);
+
+    // Every 51st page starts a new chain: none is more than 50 deltas deep.
+    let whole = outcomes
+        .iter()
+        .filter(|o| **o == DeltaAdded::NeedsWhole)
+        .count();
+    assert_eq!(whole, 3, "{outcomes:?}");
+    let verbose = git_str(
+        &repo,
+        &["verify-pack", "-v", info.index_path.to_str().unwrap()],
+    );
+    assert!(verbose.contains("chain length = 50: "), "{verbose}");
+    assert!(!verbose.contains("chain length = 51"), "{verbose}");
+    // Nothing refers to these blobs: fsck checks them without calling them dangling.
+    let fsck = [
+        "fsck",
+        "--full",
+        "--strict",
+        "--no-dangling",
+        "--no-progress",
+    ];
+    assert_eq!(git_str(&repo, &fsck), "");
+    for (id, data) in ids.iter().zip(&pages) {
+        let read = git(&repo, &["cat-file", "blob", &hex::encode(id)]);
+        assert!(read == *data, "blob {} differs", hex::encode(id));
+    }
+    // The deltas made the pack far smaller than the pages deflated one by one.
+    let whole_size: usize = pages
+        .iter()
+        .map(|p| EncodedObject::encode(ObjectKind::Blob, p, 1).deflated_len())
+        .sum();
+    assert!(
+        info.bytes * 3 < whole_size as u64,
+        "{} against {whole_size}",
+        info.bytes
+    );
 }

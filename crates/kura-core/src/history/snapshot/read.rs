@@ -13,8 +13,8 @@ use kura_gitpack::{EncodedObject, ObjectKind};
 use rayon::prelude::*;
 
 use super::large_files::{store_large, LargeOutcome};
-use super::small_files::{large_by_rule, read_small, CloseOnDrop, Outcome, ReadBudget};
-use super::tunables::{PROGRESS_INTERVAL, READERS, READ_QUEUE};
+use super::small_files::{large_by_rule, read_small, CloseOnDrop, Outcome, ReadBudget, Run};
+use super::tunables::{PROGRESS_INTERVAL, READERS, READ_QUEUE, RUN_MIN};
 use super::writers::{HistoryPack, Writers};
 use super::{Context, Draft, Entry};
 use crate::config::Config;
@@ -131,15 +131,19 @@ where
     std::thread::scope(|scope| -> Result<ReadInParallel<'f>> {
         scope.spawn(move || {
             readers.install(|| {
+                // Each run of files a reader takes in order, with what it knows of them. Runs
+                // of at least RUN_MIN files: the first of a run has no base for a delta.
+                let start = || (tx.clone(), Run::default());
                 small_ref
                     .par_iter()
+                    .with_min_len(RUN_MIN)
                     .enumerate()
-                    .for_each_with(tx, |tx, (i, f)| {
+                    .for_each_init(start, |(tx, run), (i, f)| {
                         if cancelled.load(Ordering::Relaxed) {
                             return;
                         }
                         budget.take(f.size);
-                        let _ = tx.send((i, read_small(root, f, config)));
+                        let _ = tx.send((i, read_small(root, f, config, i, run)));
                     })
             })
         });
@@ -181,20 +185,33 @@ fn append_small<'f>(
     for (i, outcome) in rx {
         let f = small[i];
         budget.give(f.size);
-        match outcome {
+        let oid = match outcome {
             Outcome::Git(obj) => {
                 history.add_new(&obj)?;
-                done.fetch_add(f.size, Ordering::Relaxed);
-                draft.files_read += 1;
-                draft
-                    .entries
-                    .push(changed_entry(f, obj.oid, Layer::Git, f.size));
+                Some(obj.oid)
             }
-            Outcome::Large => found_large.push(f),
-            Outcome::Skipped(reason) => draft.skipped.push(SkippedFile {
-                path: f.rel.clone(),
-                reason,
-            }),
+            Outcome::Delta(delta, data) => {
+                history.add_new_delta(&delta, &data)?;
+                Some(delta.oid)
+            }
+            Outcome::Large => {
+                found_large.push(f);
+                None
+            }
+            Outcome::Skipped(reason) => {
+                draft.skipped.push(SkippedFile {
+                    path: f.rel.clone(),
+                    reason,
+                });
+                None
+            }
+        };
+        if let Some(oid) = oid {
+            done.fetch_add(f.size, Ordering::Relaxed);
+            draft.files_read += 1;
+            draft
+                .entries
+                .push(changed_entry(f, oid, Layer::Git, f.size));
         }
         if last_report.elapsed() >= PROGRESS_INTERVAL {
             progress(None);

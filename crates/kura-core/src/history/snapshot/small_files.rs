@@ -1,13 +1,15 @@
-//! Small files: which files are small enough to read whole, reading one into a git blob, and the
-//! budget that bounds the bytes in flight between the readers and the pack writer.
+//! Small files: which files are small enough to read whole, reading one into a git blob (whole,
+//! or as a delta against a like file read just before it), and the budget that bounds the bytes in
+//! flight between the readers and the pack writer.
 
 use std::fs;
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
-use kura_gitpack::{EncodedObject, ObjectKind};
+use kura_gitpack::{DeltaBase, EncodedDelta, EncodedObject, ObjectKind};
 
-use super::tunables::{BINARY_SNIFF, CHUNK_EXTENSION_MIN_SIZE, READ_BUDGET};
+use super::tunables::{BINARY_SNIFF, CHUNK_EXTENSION_MIN_SIZE, DELTA_BASE_MAX, READ_BUDGET};
 use crate::config::Config;
 use crate::files::{EntryKind, ScannedFile};
 use crate::history::pointer::MAGIC;
@@ -62,8 +64,39 @@ impl Drop for CloseOnDrop<'_> {
 /// What reading a small file gave.
 pub(super) enum Outcome {
     Git(EncodedObject),
+    /// A blob as a delta against an earlier one, with its content, to store it whole if the
+    /// pack cannot take the delta (its base was in the history already).
+    Delta(EncodedDelta, Vec<u8>),
     Large,
     Skipped(String),
+}
+
+/// What a reader knows of the run of files it reads in order: the blobs after a blob stored
+/// whole are stored as deltas against it while they are alike (pages of generated docs,
+/// versions of one package side by side), each one delta deep.
+#[derive(Default)]
+pub(super) struct Run {
+    /// The place in the list of files to read of the file this reader read last.
+    last: Option<usize>,
+    /// The blob the next ones are stored as deltas against.
+    base: Option<DeltaBase>,
+}
+
+impl Run {
+    /// Moves on to the file at `index`; a file not next to the last one starts a new run.
+    fn next(&mut self, index: usize) {
+        if self.last.map(|l| l + 1) != Some(index) {
+            self.base = None;
+        }
+        self.last = Some(index);
+    }
+
+    /// The base for a blob of `len` bytes, if there is one of a similar size.
+    fn base_for(&self, len: usize) -> Option<&DeltaBase> {
+        self.base
+            .as_ref()
+            .filter(|b| len <= 2 * b.data().len() + 64 && b.data().len() <= 2 * len + 64)
+    }
 }
 
 /// Which files go to the chunk store by size or name alone (before reading them).
@@ -85,9 +118,17 @@ pub(super) fn large_by_rule(f: &ScannedFile, config: &Config) -> bool {
     false
 }
 
-/// Reads a small file (or a link) and encodes it as a git blob, or says it belongs in the chunk
-/// store after all.
-pub(super) fn read_small(root: &Path, f: &ScannedFile, config: &Config) -> Outcome {
+/// Reads a small file (or a link), the `index`th of the files to read, and encodes it as a git
+/// blob, or says it belongs in the chunk store after all. `run` is what this reader knows of the
+/// files it read before: a blob like the run's base is stored as a delta against it.
+pub(super) fn read_small(
+    root: &Path,
+    f: &ScannedFile,
+    config: &Config,
+    index: usize,
+    run: &mut Run,
+) -> Outcome {
+    run.next(index);
     let path = root.join(&f.rel);
     let level = config.storage.history_compression_level;
     if f.kind == EntryKind::Symlink {
@@ -121,7 +162,18 @@ pub(super) fn read_small(root: &Path, f: &ScannedFile, config: &Config) -> Outco
     if data.len() as u64 >= s.binary_min_size.0 && memchr0(&data[..data.len().min(BINARY_SNIFF)]) {
         return Outcome::Large;
     }
-    Outcome::Git(EncodedObject::encode(ObjectKind::Blob, &data, level))
+    let delta = run
+        .base_for(data.len())
+        .and_then(|base| EncodedDelta::encode(ObjectKind::Blob, &data, base, level));
+    if let Some(delta) = delta {
+        return Outcome::Delta(delta, data);
+    }
+    // Not like the base: stored whole, it is the base of the files after it.
+    let obj = EncodedObject::encode(ObjectKind::Blob, &data, level);
+    if data.len() <= DELTA_BASE_MAX {
+        run.base = Some(DeltaBase::new(obj.oid, Arc::new(data)));
+    }
+    Outcome::Git(obj)
 }
 
 fn memchr0(data: &[u8]) -> bool {

@@ -3,7 +3,7 @@
 //! the tree stage adds to the pack, and the commit stage finishes them in the commit order.
 
 use git2::{OdbLookupFlags, Oid};
-use kura_gitpack::{EncodedObject, PackWriter};
+use kura_gitpack::{DeltaAdded, EncodedDelta, EncodedObject, ObjectKind, PackWriter};
 
 use super::Context;
 use crate::error::Result;
@@ -32,6 +32,8 @@ pub(super) struct HistoryPack<'a> {
     pub pack: PackWriter,
     /// Whether the history has a head, so its object database is worth looking in.
     has_head: bool,
+    /// The zlib level of the history's objects.
+    level: u32,
 }
 
 impl<'a> HistoryPack<'a> {
@@ -42,6 +44,7 @@ impl<'a> HistoryPack<'a> {
             odb,
             pack,
             has_head: ctx.head.is_some(),
+            level: ctx.config.storage.history_compression_level,
         })
     }
 
@@ -61,6 +64,16 @@ impl<'a> HistoryPack<'a> {
     pub(super) fn add_new(&mut self, obj: &EncodedObject) -> Result<()> {
         if !self.contains(&obj.oid)? {
             self.pack.add(obj)?;
+        }
+        Ok(())
+    }
+
+    /// Adds `delta` (of `data`) to the pack unless the history holds its object already; whole
+    /// when the pack cannot take the delta (its base is not in this pack, or too deep).
+    pub(super) fn add_new_delta(&mut self, delta: &EncodedDelta, data: &[u8]) -> Result<()> {
+        if !self.contains(&delta.oid)? && self.pack.add_delta(delta)? == DeltaAdded::NeedsWhole {
+            self.pack
+                .add(&EncodedObject::encode(ObjectKind::Blob, data, self.level))?;
         }
         Ok(())
     }
