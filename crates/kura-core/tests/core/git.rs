@@ -556,7 +556,7 @@ fn page(i: usize, note: &str) -> Vec<u8> {
 #[test]
 fn files_alike_are_stored_as_deltas_git_reads_back() {
     let f = Fixture::new();
-    let pages: Vec<(String, Vec<u8>)> = (0..120)
+    let pages: Vec<(String, Vec<u8>)> = (0..600)
         .map(|i| (format!("site/page{i:03}.html"), page(i, "")))
         .collect();
     let refs: Vec<(&str, &[u8])> = pages
@@ -580,7 +580,8 @@ fn files_alike_are_stored_as_deltas_git_reads_back() {
         .lines()
         .filter(|l| l.contains(" blob ") && l.split_whitespace().count() == 7)
         .count();
-    assert!(deltas >= 100, "{listed}");
+    // Runs of 16 files at least: all but the first of each is a delta.
+    assert!(deltas >= 560, "{deltas} deltas: {listed}");
     let whole: u64 = pages.iter().map(|(_, d)| d.len() as u64).sum();
     assert!(
         bytes_of(&packs) * 20 < whole,
@@ -588,10 +589,10 @@ fn files_alike_are_stored_as_deltas_git_reads_back() {
         bytes_of(&packs)
     );
 
-    // Version 2: page 50 takes page 7's content (a blob of version 1), and the pages after it
-    // change: the first of them is like page 50, whose blob is not in the new pack.
+    // Version 2: page 50 takes page 7's content (a blob of version 1), and the 99 pages after
+    // it change: the first of them is like page 50, whose blob is not in the new pack.
     write(&root, "site/page050.html", &page(7, ""));
-    for i in 51..60 {
+    for i in 51..150 {
         write(
             &root,
             &format!("site/page{i:03}.html"),
@@ -599,7 +600,7 @@ fn files_alike_are_stored_as_deltas_git_reads_back() {
         );
     }
     let r = f.snapshot("p", "edits");
-    assert_eq!(r.changes.modified, 10);
+    assert_eq!(r.changes.modified, 100);
     git(&bare, &["fsck", "--full", "--strict"]);
     let out = f.dir.path().join("out");
     f.vault

@@ -132,11 +132,13 @@ where
         scope.spawn(move || {
             readers.install(|| {
                 // Each run of files a reader takes in order, with what it knows of them. Runs
-                // of at least RUN_MIN files: the first of a run has no base for a delta.
+                // of RUN_MIN files at least (the first of a run has no base for a delta), unless
+                // that would leave readers idle: a few files, each large, still share out.
                 let start = || (tx.clone(), Run::default());
+                let run_min = (small_ref.len() / (4 * READERS)).clamp(1, RUN_MIN);
                 small_ref
                     .par_iter()
-                    .with_min_len(RUN_MIN)
+                    .with_min_len(run_min)
                     .enumerate()
                     .for_each_init(start, |(tx, run), (i, f)| {
                         if cancelled.load(Ordering::Relaxed) {
