@@ -242,8 +242,9 @@ impl Api {
 
     /// Rewrites with deltas, one after another on a thread of their own, the histories of
     /// projects left alone for [`kura_core::REPACK_AFTER_IDLE_SECS`] that are not one such pack
-    /// yet. Snapshots stay fast (their packs have no deltas); this is where a quiet project's
-    /// versions shrink to about their changes. Returns the thread, if one started.
+    /// yet. Snapshots stay fast (their only deltas are between alike files of the same
+    /// snapshot); this is where a quiet project's versions shrink to about their changes.
+    /// Returns the thread, if one started.
     pub(crate) fn repack_idle_histories(self: &Arc<Self>) -> Option<JoinHandle<()>> {
         let idle = match self
             .vault
