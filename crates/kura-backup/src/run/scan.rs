@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 
 use kura_core::{Error, ErrorKind, ProjectFilter, ProjectStatus, Result, Vault};
 
-use super::walk::{is_objects, walk};
+use super::walk::{is_git_temp, is_objects, walk};
 use super::Item;
 use crate::manifest::BackupProject;
 use crate::state::{CachedFile, State};
@@ -119,11 +119,12 @@ fn collect_vault(root: &Path, catalog_copy: &Path, stop: &AtomicBool) -> Result<
         &histories,
         "vault/histories",
         &mut items,
-        &|rel| !is_objects(rel),
+        &|rel| !is_objects(rel) && !is_git_temp(rel),
         stop,
     )?;
     let mut objects = Vec::new();
-    walk(&histories, "vault/histories", &mut objects, &|_| true, stop)?;
+    let not_temp = |rel: &Path| !is_git_temp(rel);
+    walk(&histories, "vault/histories", &mut objects, &not_temp, stop)?;
     items.extend(objects.into_iter().filter(|i| {
         let rel = Path::new(i.name.trim_start_matches("vault/histories/"));
         rel.ancestors().any(is_objects)

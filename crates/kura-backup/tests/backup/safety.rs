@@ -529,3 +529,40 @@ fn a_run_removes_old_leftovers_of_killed_writes_at_a_folder_target() {
     assert!(!old.exists(), "a leftover of two hours ago is removed");
     assert!(recent.exists(), "a write under way is left alone");
 }
+
+/// libgit2 probes a new history for symbolic links with a link named `_git2_` and six random
+/// characters; a process killed at that moment leaves the link behind. It is not backed up (a
+/// link among a history's files makes restore refuse the whole backup), and the backup restores.
+#[test]
+fn a_link_libgit2_left_in_a_history_is_not_backed_up_and_the_backup_restores() {
+    let scene = Scene::new();
+    let backups = Backups::new(&scene.vault);
+    let drive = drive(&scene, &backups);
+    let site = scene.vault.project("site").unwrap();
+    let history = scene
+        .vault
+        .root()
+        .join(format!("histories/{}.git", site.id));
+    std::os::unix::fs::symlink("testing", history.join("_git2_Ab12Cd")).unwrap();
+    std::os::unix::fs::symlink("testing", history.join("objects/pack/x_git2_Zz9900")).unwrap();
+    backups.run_backup("usb", &Job::default()).unwrap();
+
+    let restored = scene.path("restored");
+    let fresh = Vault::open(&scene.path("fresh")).unwrap();
+    let again = Backups::new(&fresh);
+    again
+        .add_target(&Target::folder("usb", &drive), &Secrets::default(), false)
+        .unwrap();
+    again
+        .restore("usb", "latest", None, &restored, &Job::default())
+        .unwrap();
+    let back = restored.join(format!("histories/{}.git", site.id));
+    assert!(back.join("HEAD").exists());
+    assert!(!back.join("_git2_Ab12Cd").exists() && !back.join("_git2_Ab12Cd").is_symlink());
+    assert!(!back.join("objects/pack/x_git2_Zz9900").is_symlink());
+    assert!(Vault::open(&restored)
+        .unwrap()
+        .verify(None, &Job::default())
+        .unwrap()
+        .is_ok());
+}
