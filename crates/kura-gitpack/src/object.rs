@@ -123,11 +123,6 @@ impl DeltaBase {
         DeltaBase { oid, data, index }
     }
 
-    /// The base object's id.
-    pub fn oid(&self) -> Oid {
-        self.oid
-    }
-
     /// The base object's content.
     pub fn data(&self) -> &[u8] {
         &self.data
