@@ -153,6 +153,9 @@ pub(crate) fn restore(
             projects.extend(manifest.projects.iter().map(|p| p.name.clone()));
             for e in &manifest.entries {
                 if let Some(rel) = under(&e.path, "vault") {
+                    if is_history_debris(rel) {
+                        continue;
+                    }
                     plan.push((PathBuf::from(rel), e));
                 } else if let Some((prefix, folder)) = linked_dirs
                     .iter()
@@ -253,6 +256,17 @@ fn is_vault_own(rel: &Path) -> bool {
         Some(name) => FILES.contains(&name) && parts.next().is_none(),
         None => true,
     }
+}
+
+/// Whether `rel` (in the vault) is a temp file libgit2 left in a history: backups made before
+/// they were left out may hold one (a link, when a process was killed while libgit2 probed a new
+/// history), which a restore skips rather than refusing the whole backup for it.
+fn is_history_debris(rel: &str) -> bool {
+    let path = Path::new(rel);
+    path.starts_with("histories")
+        && path
+            .components()
+            .any(|c| kura_core::is_libgit2_temp(c.as_os_str()))
 }
 
 /// `path` relative to `prefix` when it is `prefix` itself ("") or under it.

@@ -60,7 +60,7 @@ pub use history::repack::{RepackReport, MANY_PACKS, REPACK_AFTER_IDLE_SECS};
 pub use history::restore::{RestorePlan, RestoreReport};
 pub use history::snapshot::{SnapshotOptions, SnapshotReport};
 pub use history::versions::{Change, Diff, FileDiff};
-pub use history::{ChangeCounts, Trigger, Version};
+pub use history::{is_libgit2_temp, ChangeCounts, Trigger, Version};
 pub use job::{Job, Progress};
 #[cfg(feature = "utoipa")]
 pub use model::tag_list;

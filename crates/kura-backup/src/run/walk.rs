@@ -14,18 +14,11 @@ pub(super) fn is_objects(rel: &Path) -> bool {
     parts.len() == 2 && parts[1].as_os_str() == "objects"
 }
 
-/// True for a temp file of libgit2 (`<name>_git2_` and six random letters or digits): its
-/// probe for symbolic links in a new history, or a file it was writing. A process killed at
-/// that moment leaves it behind: debris, like Kura's own temp files, and never backed up (a
-/// link among a history's files would make the backup one that restore refuses).
+/// True for a temp file of libgit2 ([`kura_core::is_libgit2_temp`]): debris, like Kura's own
+/// temp files, and never backed up (a link among a history's files would make the backup one
+/// that restore refuses).
 pub(super) fn is_git_temp(rel: &Path) -> bool {
-    let Some(name) = rel.file_name() else {
-        return false;
-    };
-    let n = name.as_encoded_bytes();
-    n.len() >= 12
-        && &n[n.len() - 12..n.len() - 6] == b"_git2_"
-        && n[n.len() - 6..].iter().all(u8::is_ascii_alphanumeric)
+    rel.file_name().is_some_and(kura_core::is_libgit2_temp)
 }
 
 /// Adds `dir` (as `prefix`) and everything under it that `keep` accepts (by path relative to

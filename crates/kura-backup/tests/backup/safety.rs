@@ -530,9 +530,10 @@ fn a_run_removes_old_leftovers_of_killed_writes_at_a_folder_target() {
     assert!(recent.exists(), "a write under way is left alone");
 }
 
-/// libgit2 probes a new history for symbolic links with a link named `_git2_` and six random
-/// characters; a process killed at that moment leaves the link behind. It is not backed up (a
-/// link among a history's files makes restore refuse the whole backup), and the backup restores.
+/// libgit2 probes a new history for symbolic links with a link named `_git2_` and 16 random hex
+/// digits (libgit2 1.9; six letters or digits before), and names the packs it writes the same
+/// way; a process killed at that moment leaves the file behind. It is not backed up (a link
+/// among a history's files makes restore refuse the whole backup), and the backup restores.
 #[test]
 fn a_link_libgit2_left_in_a_history_is_not_backed_up_and_the_backup_restores() {
     let scene = Scene::new();
@@ -543,26 +544,83 @@ fn a_link_libgit2_left_in_a_history_is_not_backed_up_and_the_backup_restores() {
         .vault
         .root()
         .join(format!("histories/{}.git", site.id));
+    // The name a killed CI run left (2026-11-27), and a pack libgit2 was writing.
+    std::os::unix::fs::symlink("testing", history.join("_git2_19c6262260497c2d")).unwrap();
+    std::fs::write(
+        history.join("objects/pack/pack_git2_0123456789abcdef"),
+        b"PACK",
+    )
+    .unwrap();
     std::os::unix::fs::symlink("testing", history.join("_git2_Ab12Cd")).unwrap();
-    std::os::unix::fs::symlink("testing", history.join("objects/pack/x_git2_Zz9900")).unwrap();
     backups.run_backup("usb", &Job::default()).unwrap();
+    let stored = latest_manifest_paths(&drive);
+    assert!(stored.iter().any(|p| p.ends_with("/HEAD")), "{stored:?}");
+    let debris: Vec<_> = stored.iter().filter(|p| p.contains("_git2_")).collect();
+    assert!(debris.is_empty(), "backed up: {debris:?}");
 
+    let restored = restore_into_fresh_vault(&scene, &drive, "latest");
+    let back = restored.join(format!("histories/{}.git", site.id));
+    assert!(back.join("HEAD").exists());
+    assert!(!back.join("_git2_19c6262260497c2d").is_symlink());
+}
+
+/// A backup made before libgit2's temp files were left out may hold one: a restore of the whole
+/// vault skips it instead of refusing the backup, and the vault it makes is whole.
+#[test]
+fn a_backup_holding_a_link_libgit2_left_still_restores() {
+    let scene = Scene::new();
+    let backups = Backups::new(&scene.vault);
+    let drive = drive(&scene, &backups);
+    let site = scene.vault.project("site").unwrap();
+    backups.run_backup("usb", &Job::default()).unwrap();
+    let history = format!("vault/histories/{}.git", site.id);
+    let probe = format!("{history}/_git2_19c6262260497c2d");
+    let id = crafted_backup(&drive, "9e00", |entries| {
+        entries.push(link_entry(&probe, Path::new("testing")));
+    });
+    assert!(latest_manifest_paths(&drive).contains(&probe));
+
+    let restored = restore_into_fresh_vault(&scene, &drive, &id);
+    let back = restored.join(format!("histories/{}.git", site.id));
+    assert!(back.join("HEAD").exists());
+    assert!(!back.join("_git2_19c6262260497c2d").is_symlink());
+    let site_back = Vault::open(&restored).unwrap().project("site").unwrap();
+    assert_eq!(
+        std::fs::read(site_back.path.join("index.html")).unwrap(),
+        b"<h1>second</h1>\n"
+    );
+}
+
+/// The paths in the newest backup's manifest on the unencrypted target at `drive`.
+fn latest_manifest_paths(drive: &Path) -> Vec<String> {
+    let ids = backup_ids(drive);
+    let bytes = std::fs::read(drive.join("backups").join(ids.last().unwrap())).unwrap();
+    let (_, body) = object_body(&bytes);
+    let manifest: Value = serde_json::from_slice(&zstd::stream::decode_all(body).unwrap()).unwrap();
+    manifest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Restores backup `id` of the target at `drive`, whole, from a fresh vault (as on a new
+/// machine); checks that the vault it made verifies, and returns where it is.
+fn restore_into_fresh_vault(scene: &Scene, drive: &Path, id: &str) -> PathBuf {
     let restored = scene.path("restored");
     let fresh = Vault::open(&scene.path("fresh")).unwrap();
     let again = Backups::new(&fresh);
     again
-        .add_target(&Target::folder("usb", &drive), &Secrets::default(), false)
+        .add_target(&Target::folder("usb", drive), &Secrets::default(), false)
         .unwrap();
     again
-        .restore("usb", "latest", None, &restored, &Job::default())
+        .restore("usb", id, None, &restored, &Job::default())
         .unwrap();
-    let back = restored.join(format!("histories/{}.git", site.id));
-    assert!(back.join("HEAD").exists());
-    assert!(!back.join("_git2_Ab12Cd").exists() && !back.join("_git2_Ab12Cd").is_symlink());
-    assert!(!back.join("objects/pack/x_git2_Zz9900").is_symlink());
     assert!(Vault::open(&restored)
         .unwrap()
         .verify(None, &Job::default())
         .unwrap()
         .is_ok());
+    restored
 }

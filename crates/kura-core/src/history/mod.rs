@@ -20,6 +20,21 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::fs::durable;
 
+/// Whether `name` is a temp file of libgit2: `<name>_git2_` and 16 hex digits (libgit2 1.8 and
+/// later), or six letters or digits (`mkstemp`, before). libgit2 makes one to probe a new history
+/// for symbolic links (a link named `_git2_…` at its top), and one for each pack or loose object
+/// it writes, and removes it within milliseconds; a process killed in between leaves it behind.
+/// Such a file is debris: backups leave it out, restores skip it, cleanup removes it.
+pub fn is_libgit2_temp(name: &std::ffi::OsStr) -> bool {
+    let n = name.as_encoded_bytes();
+    let random = |len: usize, ok: fn(&u8) -> bool| {
+        n.len() >= len + 6
+            && &n[n.len() - len - 6..n.len() - len] == b"_git2_"
+            && n[n.len() - len..].iter().all(ok)
+    };
+    random(16, u8::is_ascii_hexdigit) || random(6, u8::is_ascii_alphanumeric)
+}
+
 /// The branch versions are committed to.
 pub(crate) const BRANCH: &str = "refs/heads/main";
 
@@ -325,5 +340,37 @@ pub(crate) fn version_of(commit: &git2::Commit<'_>) -> Version {
         changes,
         file_count: files,
         size,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::is_libgit2_temp;
+
+    #[test]
+    fn libgit2_temp_names_are_told_from_other_names() {
+        // The symlink probe's link as a killed process left it (libgit2 1.9), a pack and a
+        // loose object it was writing, and `mkstemp`'s names of older libgit2.
+        for name in [
+            "_git2_19c6262260497c2d",
+            "pack_git2_0123456789abcdef",
+            "tmp_object_git2_a1b2c3d4e5f60718",
+            "_git2_Ab12Cd",
+        ] {
+            assert!(is_libgit2_temp(OsStr::new(name)), "{name}");
+        }
+        for name in [
+            "_git2_",
+            "config",
+            "notes_git2_.txt",
+            "x_git2_12345",
+            "_git2_19c6262260497c2g",
+            "_git2_19c6262260497c2d.txt",
+            "HEAD",
+        ] {
+            assert!(!is_libgit2_temp(OsStr::new(name)), "{name}");
+        }
     }
 }

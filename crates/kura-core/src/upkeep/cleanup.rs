@@ -176,10 +176,10 @@ pub(crate) fn retained(
 /// Removes the leftovers of interrupted operations under `dir`, one level deep: staging folders
 /// whose process is gone (`crate::fs::staging`), with the project folders and histories they made
 /// that no catalog row took (`owned` says which a row took), whatever their age; other entries
-/// named with one of `prefixes` once they are older than an hour. Returns what they took.
+/// whose name `is_temp` accepts once they are older than an hour. Returns what they took.
 fn leftovers(
     dir: &Path,
-    prefixes: &[&str],
+    is_temp: &dyn Fn(&str) -> bool,
     remove: bool,
     owned: &dyn Fn(&Path) -> bool,
     items: &mut Vec<CleanupItem>,
@@ -199,7 +199,7 @@ fn leftovers(
         // The spares of saves (`kura_durable::Spares`) hold only zeros, and the processes that
         // keep them are alive (their `.owner` files locked); a process gone leaves its spares
         // to the next, which takes them over.
-        if !prefixes.iter().any(|p| name.starts_with(p)) || name == kura_durable::SPARES_DIR {
+        if !is_temp(&name) || name == kura_durable::SPARES_DIR {
             continue;
         }
         let Ok(md) = fs::symlink_metadata(e.path()) else {
@@ -572,7 +572,7 @@ impl VaultReader {
 impl Vault {
     fn clean_cache(&self, dry_run: bool) -> Result<Vec<CleanupItem>> {
         let mut items = Vec::new();
-        let tmp = [kura_durable::TEMP_PREFIX];
+        let tmp = |name: &str| name.starts_with(kura_durable::TEMP_PREFIX);
         // A path is kept when the catalog has it, or a running import or unarchive claims it.
         let busy = crate::fs::staging::running_claims(&[
             self.projects_dir(),
@@ -580,16 +580,24 @@ impl Vault {
         ]);
         let owned = |path: &Path| busy.contains(path) || self.catalog_owns(path);
         leftovers(&self.projects_dir(), &tmp, !dry_run, &owned, &mut items);
-        leftovers(
-            &self.root().join("histories"),
-            &tmp,
-            !dry_run,
-            &owned,
-            &mut items,
-        );
+        let histories = self.root().join("histories");
+        leftovers(&histories, &tmp, !dry_run, &owned, &mut items);
+        // libgit2's temp files in a history: its probe for links at the top, the packs and
+        // loose objects it was writing.
+        let git_temp = |name: &str| crate::history::is_libgit2_temp(std::ffi::OsStr::new(name));
+        for history in fs::read_dir(&histories).into_iter().flatten().flatten() {
+            let objects = history.path().join("objects");
+            let loose = fs::read_dir(&objects).into_iter().flatten().flatten();
+            for dir in [history.path(), objects.join("pack")]
+                .into_iter()
+                .chain(loose.map(|e| e.path()).filter(|p| is_loose_dir(p)))
+            {
+                leftovers(&dir, &git_temp, !dry_run, &owned, &mut items);
+            }
+        }
         leftovers(
             &self.templates_dir(),
-            &[".saving-"],
+            &|name: &str| name.starts_with(".saving-"),
             !dry_run,
             &owned,
             &mut items,
@@ -622,6 +630,13 @@ impl Vault {
         }
         Ok(items)
     }
+}
+
+/// Whether `dir` is one of a history's folders of loose objects (`objects/` and two hex digits).
+fn is_loose_dir(dir: &Path) -> bool {
+    dir.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// A time in the machine's local time zone, for descriptions people read.

@@ -263,3 +263,78 @@ fn the_schedule_gives_the_next_run() {
         .unwrap_err();
     assert!(err.message().contains("cleanup.schedule"), "{err}");
 }
+
+/// Sets the time of `path` itself (a link is not followed) to two hours ago, as a file a killed
+/// process left behind would be; `touch` is the real tool.
+fn two_hours_old(path: &std::path::Path) {
+    let st = Command::new("touch")
+        .args(["-h", "-d", "2 hours ago"])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+}
+
+/// libgit2 names its temp files `<name>_git2_` and 16 hex digits: the link that probes a new
+/// history for symbolic links, the packs and loose objects it writes. A process killed while one
+/// exists leaves it in the history; cleanup removes it once it is an hour old, and leaves a
+/// fresh one (a write under way) and everything of the history alone.
+#[test]
+fn cleanup_removes_the_temp_files_libgit2_left_in_a_history() {
+    let (_dir, vault, _clock) = vault();
+    let p = vault
+        .create_project(&NewProject {
+            name: "site".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    write(&p.path, "index.html", b"<h1>kept</h1>\n");
+    vault
+        .snapshot("site", &SnapshotOptions::default(), &Job::default())
+        .unwrap();
+    let history = vault.root().join(format!("histories/{}.git", p.id));
+    let probe = history.join("_git2_19c6262260497c2d");
+    std::os::unix::fs::symlink("testing", &probe).unwrap();
+    let pack = history.join("objects/pack/pack_git2_0123456789abcdef");
+    std::fs::write(&pack, b"PACK half written").unwrap();
+    std::fs::create_dir_all(history.join("objects/ab")).unwrap();
+    let object = history.join("objects/ab/tmp_object_git2_00112233445566ff");
+    std::fs::write(&object, b"half an object").unwrap();
+    for old in [&probe, &pack, &object] {
+        two_hours_old(old);
+    }
+    let versions = vault.versions("site", None).unwrap();
+    let writing = history.join("objects/pack/pack_git2_fedcba9876543210");
+    std::fs::write(&writing, b"PACK being written").unwrap();
+
+    let preview = vault
+        .cleanup(&only(CleanupCategory::Cache, true), &Job::default())
+        .unwrap();
+    let listed: Vec<&str> = preview.categories[0]
+        .items
+        .iter()
+        .map(|i| i.description.as_str())
+        .collect();
+    for old in [&probe, &pack, &object] {
+        assert!(
+            listed.iter().any(|d| d.ends_with(&*old.to_string_lossy())),
+            "{old:?} not in {listed:?}"
+        );
+        assert!(
+            old.is_symlink() || old.exists(),
+            "a dry run removed {old:?}"
+        );
+    }
+    assert!(!listed.iter().any(|d| d.contains("fedcba9876543210")));
+
+    vault
+        .cleanup(&only(CleanupCategory::Cache, false), &Job::default())
+        .unwrap();
+    for old in [&probe, &pack, &object] {
+        assert!(!old.is_symlink() && !old.exists(), "{old:?} is still there");
+    }
+    assert!(writing.exists(), "a write under way was removed");
+    assert!(history.join("HEAD").exists());
+    assert!(vault.verify(None, &Job::default()).unwrap().is_ok());
+    assert_eq!(vault.versions("site", None).unwrap(), versions);
+}
