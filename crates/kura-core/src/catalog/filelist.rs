@@ -142,15 +142,27 @@ pub(crate) fn load(
     project_id: &str,
     capacity: usize,
 ) -> Result<FxHashMap<String, CachedFile>> {
+    let mut out = FxHashMap::with_capacity_and_hasher(capacity, Default::default());
+    out.extend(load_sorted(db, project_id)?);
+    Ok(out)
+}
+
+/// The file list of a project in path order (by bytes, as a scan sorts what it finds), for a
+/// snapshot to walk beside its scan; empty when the project has none.
+pub(crate) fn load_sorted(db: &Connection, project_id: &str) -> Result<Vec<(String, CachedFile)>> {
     let data: Option<Vec<u8>> = db
         .prepare_cached("SELECT data FROM file_lists WHERE project_id = ?1")?
         .query_row([project_id], |r| r.get(0))
         .optional()?;
-    let mut out = FxHashMap::with_capacity_and_hasher(capacity, Default::default());
-    if let Some(data) = data {
-        out.extend(decode(&data).map_err(|e| damaged(project_id, &e))?);
+    let Some(data) = data else {
+        return Ok(Vec::new());
+    };
+    let mut files = decode(&data).map_err(|e| damaged(project_id, &e))?;
+    // Stored in path order; a list written in another order is sorted rather than trusted.
+    if !files.is_sorted_by(|a, b| a.0.as_bytes() < b.0.as_bytes()) {
+        files.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     }
-    Ok(out)
+    Ok(files)
 }
 
 pub(crate) fn damaged(project_id: &str, problem: &str) -> Error {

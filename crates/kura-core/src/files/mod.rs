@@ -12,6 +12,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use rayon::slice::ParallelSliceMut;
 use serde::Serialize;
 
 use crate::catalog::{filelist, projects};
@@ -176,7 +177,9 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
         })
     });
     let mut files = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    files.sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    // On every core: comparing paths that share long prefixes is the cost, and the walkers
+    // are done.
+    files.par_sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
     let mut skipped = skipped.into_inner().unwrap_or_else(|p| p.into_inner());
     skip_links_leading_out(root, &mut files, &mut skipped);
     skipped.sort_by(|a, b| a.path.cmp(&b.path));

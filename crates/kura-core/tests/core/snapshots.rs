@@ -42,6 +42,48 @@ fn an_unchanged_tree_reads_no_file_again_and_makes_no_version() {
     );
 }
 
+/// The scan and the files cache are walked side by side in byte order of whole paths, which is
+/// not the order of their components (`a-b/` and `a.txt` come before `a/`, `a0.txt` after it):
+/// every file is still known unchanged, and one change is one change.
+#[test]
+fn names_that_sort_apart_by_component_are_still_known_unchanged() {
+    let f = Fixture::new();
+    let names = [
+        "a/b.txt",
+        "a/b/c/d.txt",
+        "a-b/c.txt",
+        "a.txt",
+        "a0.txt",
+        "A.txt",
+        "a b/c.txt",
+        "\u{e4}/x.txt",
+        "a/.hidden",
+        "z.txt",
+    ];
+    let files: Vec<(&str, Vec<u8>)> = names
+        .iter()
+        .map(|n| (*n, format!("{n}\n").into_bytes()))
+        .collect();
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(a, b)| (*a, b.as_slice())).collect();
+    let root = f.tree("src", &refs);
+    for n in names {
+        crate::backdate(&root.join(n));
+    }
+    f.link(&root, "p");
+    let again = f.snapshot("p", "again");
+    assert!(again.version.is_none(), "{again:?}");
+    assert_eq!(again.files_read, 0, "{again:?}");
+    assert_eq!(again.files, names.len() as u64);
+
+    write(&root, "a0.txt", b"changed\n");
+    let r = f.snapshot("p", "one change");
+    assert_eq!(r.files_read, 1, "{r:?}");
+    assert_eq!(
+        (r.changes.added, r.changes.modified, r.changes.removed),
+        (0, 1, 0)
+    );
+}
+
 #[test]
 fn a_same_size_rewrite_within_the_same_second_is_still_seen() {
     let f = Fixture::new();

@@ -1,9 +1,8 @@
 //! Classifying the scan: files the cache knows unchanged become entries of the new version as they
 //! are; the rest are to be read.
 
+use std::cmp::Ordering;
 use std::path::Path;
-
-use rustc_hash::FxHashMap;
 
 use super::scan::Previous;
 use super::tunables::RACY_WINDOW_NS;
@@ -20,18 +19,32 @@ pub(super) struct Classified {
     pub to_read: Vec<ScannedFile>,
 }
 
-/// Sorts the scan into known-unchanged entries and files to read.
-pub(super) fn classify(
-    scan: Scan,
-    cache: &FxHashMap<String, CachedFile>,
-    scan_start: i64,
-) -> Classified {
+/// Sorts the scan into known-unchanged entries and files to read. `cache` is in path order, as
+/// the scan is: the two are walked side by side.
+pub(super) fn classify(scan: Scan, cache: &[(String, CachedFile)], scan_start: i64) -> Classified {
     let mut entries: Vec<Entry> = Vec::with_capacity(scan.files.len());
     let mut to_read: Vec<ScannedFile> = Vec::new();
     let skipped = scan.skipped;
+    let mut cached = cache.iter().peekable();
     for f in scan.files {
         let racy = f.mtime_ns >= scan_start - RACY_WINDOW_NS;
-        match cache.get(&f.rel) {
+        // One comparison a step (paths share long prefixes: comparing is most of this loop).
+        let known = loop {
+            let Some(entry) = cached.peek().copied() else {
+                break None;
+            };
+            match entry.0.as_bytes().cmp(f.rel.as_bytes()) {
+                Ordering::Less => {
+                    cached.next();
+                }
+                Ordering::Equal => {
+                    cached.next();
+                    break Some(&entry.1);
+                }
+                Ordering::Greater => break None,
+            }
+        };
+        match known {
             Some(c) if !racy && c.matches(&f) => entries.push(Entry {
                 stat: Some(f.stat()),
                 path: f.rel,

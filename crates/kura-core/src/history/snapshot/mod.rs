@@ -89,7 +89,7 @@ pub struct SnapshotReport {
 impl SnapshotReport {
     /// The report of a snapshot that found the head's tree without reading a file.
     fn head_as_is(project_id: String, draft: Draft) -> Self {
-        SnapshotReport {
+        let report = SnapshotReport {
             project_id,
             version: None,
             changes: ChangeCounts::default(),
@@ -99,8 +99,19 @@ impl SnapshotReport {
             bytes_read: 0,
             new_chunk_bytes: 0,
             skipped: draft.skipped,
-        }
+        };
+        free_later(draft.entries);
+        report
     }
+}
+
+/// Frees `big` on a thread of its own. A snapshot that finds nothing changed holds two lists
+/// of every file's path: freeing them one by one was a sixth of its time on 50,000 files, and
+/// nothing waits for it. (Freed where it is when no thread can be started.)
+fn free_later<T: Send + 'static>(big: T) {
+    let _ = std::thread::Builder::new()
+        .name("kura-free".into())
+        .spawn(move || drop(big));
 }
 
 /// A file's place in the new version.
@@ -232,15 +243,18 @@ impl Vault {
         let classified = classify::classify(scan, &previous.files, scan_start);
         if classified.is_head_as_is(&ctx, &previous) && !opts.allow_empty {
             tracing::debug!(elapsed = ?started.elapsed(), "unchanged");
-            return Ok(SnapshotReport::head_as_is(p.id, classified.draft));
+            let report = SnapshotReport::head_as_is(p.id, classified.draft);
+            free_later(previous);
+            return Ok(report);
         }
         let detected = classified.detect(ctx.root);
         let Classified { mut draft, to_read } = classified;
         let mut writers = Writers::open(&ctx)?;
         let bytes_read = read::read_changed(&ctx, &mut writers, &to_read, &mut draft)?;
-        carry::carry_unreadable(&previous.files, &mut draft);
+        let previous_by_path = previous.by_path();
+        carry::carry_unreadable(&previous_by_path, &mut draft);
         draft.sort_by_path();
-        let changes = carry::compare(&previous.files, &mut draft.entries);
+        let changes = carry::compare(&previous_by_path, &mut draft.entries);
         tracing::debug!(read = draft.files_read, elapsed = ?started.elapsed(), "read changed files");
 
         let trees = trees::build(&ctx, &draft.entries)?;

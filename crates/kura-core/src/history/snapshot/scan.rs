@@ -16,9 +16,9 @@ pub(super) struct Scanned {
     pub previous: Previous,
 }
 
-/// The previous version's files, by path.
+/// The previous version's files, in path order (by bytes, as the scan's).
 pub(super) struct Previous {
-    pub files: FxHashMap<String, CachedFile>,
+    pub files: Vec<(String, CachedFile)>,
     /// Whether the files cache matched the history's head; when not, it was rebuilt from the
     /// history and is written anew.
     pub cache_valid: bool,
@@ -32,10 +32,9 @@ pub(super) fn scan_folder(ctx: &Context<'_>) -> Result<Scanned> {
     let (scan, loaded) = std::thread::scope(|s| {
         let scanning = s.spawn(|| files::scan(root, config));
         let loaded = if cache_valid {
-            Some(crate::catalog::filelist::load(
+            Some(crate::catalog::filelist::load_sorted(
                 &ctx.vault.db(),
                 &p.id,
-                p.file_count as usize,
             ))
         } else {
             None
@@ -64,7 +63,7 @@ pub(super) fn scan_folder(ctx: &Context<'_>) -> Result<Scanned> {
     } else if let Some(h) = ctx.head {
         cache_from_history(ctx.repo, h)?
     } else {
-        FxHashMap::default()
+        Vec::new()
     };
     tracing::debug!(cached = cache.len(), elapsed = ?ctx.started.elapsed(), "loaded the files cache");
     Ok(Scanned {
@@ -76,13 +75,11 @@ pub(super) fn scan_folder(ctx: &Context<'_>) -> Result<Scanned> {
     })
 }
 
-/// The files of the version `head` as a files cache whose stat data matches no file.
-fn cache_from_history(
-    repo: &git2::Repository,
-    h: git2::Oid,
-) -> Result<FxHashMap<String, CachedFile>> {
+/// The files of the version `head` as a files cache whose stat data matches no file, in path
+/// order.
+fn cache_from_history(repo: &git2::Repository, h: git2::Oid) -> Result<Vec<(String, CachedFile)>> {
     let head_id = history::id_bytes(h);
-    let mut m = FxHashMap::default();
+    let mut m = Vec::new();
     for t in history::files_of(repo, h)? {
         let blob = repo.find_blob(t.oid)?;
         let (layer, size) = if Pointer::is_pointer(blob.content()) {
@@ -92,7 +89,7 @@ fn cache_from_history(
         };
         let mut oid = [0u8; 20];
         oid.copy_from_slice(t.oid.as_bytes());
-        m.insert(
+        m.push((
             t.path,
             CachedFile {
                 size,
@@ -104,7 +101,15 @@ fn cache_from_history(
                 oid,
                 last_version: head_id,
             },
-        );
+        ));
     }
+    m.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     Ok(m)
+}
+
+impl Previous {
+    /// The files by path, for the lookups a version with changes makes.
+    pub fn by_path(&self) -> FxHashMap<&str, &CachedFile> {
+        self.files.iter().map(|(p, c)| (p.as_str(), c)).collect()
+    }
 }
