@@ -82,6 +82,35 @@ fn names_that_sort_apart_by_component_are_still_known_unchanged() {
         (r.changes.added, r.changes.modified, r.changes.removed),
         (0, 1, 0)
     );
+
+    // One of each, among them: counted once each, and the unchanged keep their last version.
+    std::fs::remove_file(root.join("a-b/c.txt")).unwrap();
+    write(&root, "a/0.txt", b"new\n");
+    write(&root, "a.txt", b"changed too\n");
+    let r = f.snapshot("p", "one of each");
+    assert_eq!(
+        (r.changes.added, r.changes.modified, r.changes.removed),
+        (1, 1, 1),
+        "{r:?}"
+    );
+    let first = f
+        .vault
+        .versions("p", None)
+        .unwrap()
+        .last()
+        .unwrap()
+        .id
+        .clone();
+    let newest = r.version.unwrap().id;
+    let last_version = |path: &str| {
+        let files = f.vault.list_files("p", None).unwrap();
+        let e = files.into_iter().find(|e| e.path == path).unwrap();
+        e.last_version.unwrap()
+    };
+    assert_eq!(last_version("z.txt"), first);
+    assert_eq!(last_version("a/b/c/d.txt"), first);
+    assert_eq!(last_version("a.txt"), newest);
+    assert_eq!(last_version("a/0.txt"), newest);
 }
 
 #[test]

@@ -1,10 +1,9 @@
 //! Classifying the scan: files the cache knows unchanged become entries of the new version as they
 //! are; the rest are to be read.
 
-use std::cmp::Ordering;
 use std::path::Path;
 
-use super::scan::Previous;
+use super::scan::{Previous, Walk};
 use super::tunables::RACY_WINDOW_NS;
 use super::{Context, Draft, Entry};
 use crate::files::{EntryKind, Scan, ScannedFile};
@@ -25,25 +24,10 @@ pub(super) fn classify(scan: Scan, cache: &[(String, CachedFile)], scan_start: i
     let mut entries: Vec<Entry> = Vec::with_capacity(scan.files.len());
     let mut to_read: Vec<ScannedFile> = Vec::new();
     let skipped = scan.skipped;
-    let mut cached = cache.iter().peekable();
+    let mut cached = Walk::new(cache);
     for f in scan.files {
         let racy = f.mtime_ns >= scan_start - RACY_WINDOW_NS;
-        // One comparison a step (paths share long prefixes: comparing is most of this loop).
-        let known = loop {
-            let Some(entry) = cached.peek().copied() else {
-                break None;
-            };
-            match entry.0.as_bytes().cmp(f.rel.as_bytes()) {
-                Ordering::Less => {
-                    cached.next();
-                }
-                Ordering::Equal => {
-                    cached.next();
-                    break Some(&entry.1);
-                }
-                Ordering::Greater => break None,
-            }
-        };
+        let known = cached.seek(&f.rel, |_| {});
         match known {
             Some(c) if !racy && c.matches(&f) => entries.push(Entry {
                 stat: Some(f.stat()),

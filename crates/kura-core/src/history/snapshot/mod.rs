@@ -251,10 +251,9 @@ impl Vault {
         let Classified { mut draft, to_read } = classified;
         let mut writers = Writers::open(&ctx)?;
         let bytes_read = read::read_changed(&ctx, &mut writers, &to_read, &mut draft)?;
-        let previous_by_path = previous.by_path();
-        carry::carry_unreadable(&previous_by_path, &mut draft);
+        carry::carry_unreadable(&previous.files, &mut draft);
         draft.sort_by_path();
-        let changes = carry::compare(&previous_by_path, &mut draft.entries);
+        let changes = carry::compare(&previous.files, &mut draft.entries);
         tracing::debug!(read = draft.files_read, elapsed = ?started.elapsed(), "read changed files");
 
         let trees = trees::build(&ctx, &draft.entries)?;

@@ -1,7 +1,7 @@
 //! The scan: list the project's folder while the files cache (what the previous version held, with
 //! the stat data it was read with) loads from the catalog, or is rebuilt from the history.
 
-use rustc_hash::FxHashMap;
+use std::cmp::Ordering;
 
 use super::Context;
 use crate::error::{Error, ErrorKind, Result};
@@ -107,9 +107,39 @@ fn cache_from_history(repo: &git2::Repository, h: git2::Oid) -> Result<Vec<(Stri
     Ok(m)
 }
 
-impl Previous {
-    /// The files by path, for the lookups a version with changes makes.
-    pub fn by_path(&self) -> FxHashMap<&str, &CachedFile> {
-        self.files.iter().map(|(p, c)| (p.as_str(), c)).collect()
+/// A walk along the previous version's files, in path order, beside a list of paths in the same
+/// order (each path once).
+pub(super) struct Walk<'p> {
+    files: std::iter::Peekable<std::slice::Iter<'p, (String, CachedFile)>>,
+}
+
+impl<'p> Walk<'p> {
+    pub fn new(previous: &'p [(String, CachedFile)]) -> Walk<'p> {
+        Walk {
+            files: previous.iter().peekable(),
+        }
+    }
+
+    /// What the previous version held at `path` (the walk's next path), giving `passed` each
+    /// of its paths before it, which the list does not have. One comparison a step: paths share
+    /// long prefixes, and comparing them is most of the walk.
+    pub fn seek(&mut self, path: &str, mut passed: impl FnMut(&'p str)) -> Option<&'p CachedFile> {
+        loop {
+            let (held, c) = self.files.peek().copied()?;
+            match held.as_bytes().cmp(path.as_bytes()) {
+                Ordering::Less => passed(held),
+                Ordering::Equal => {
+                    self.files.next();
+                    return Some(c);
+                }
+                Ordering::Greater => return None,
+            }
+            self.files.next();
+        }
+    }
+
+    /// The paths after the last one sought.
+    pub fn rest(self) -> impl Iterator<Item = &'p str> {
+        self.files.map(|(path, _)| path.as_str())
     }
 }
