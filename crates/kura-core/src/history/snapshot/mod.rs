@@ -106,7 +106,7 @@ impl SnapshotReport {
 }
 
 /// Frees `big` on a thread of its own. A snapshot that finds nothing changed holds two lists
-/// of every file's path: freeing them one by one was a sixth of its time on 50,000 files, and
+/// of every file's path: freeing them one by one was a tenth of its time on 50,000 files, and
 /// nothing waits for it. (Freed where it is when no thread can be started.)
 fn free_later<T: Send + 'static>(big: T) {
     let _ = std::thread::Builder::new()
