@@ -20,8 +20,8 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::fs::durable;
 
-/// Whether `name` is a temp file of libgit2: `<name>_git2_` and 16 hex digits (libgit2 1.8 and
-/// later), or six letters or digits (`mkstemp`, before). libgit2 makes one to probe a new history
+/// Whether `name` is a temp file of libgit2: `<name>_git2_` and 16 hex digits (the libgit2 Kura
+/// builds, 1.9: `git_futils_mktmp`), or six letters or digits (`mkstemp`'s, in older ones). libgit2 makes one to probe a new history
 /// for symbolic links (a link named `_git2_…` at its top), and one for each pack or loose object
 /// it writes, and removes it within milliseconds; a process killed in between leaves it behind.
 /// Such a file is debris: backups leave it out, restores skip it, cleanup removes it.
