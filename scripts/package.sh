@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds Kura's .deb and .rpm with Tauri's bundler, from the release build (the one
-# scripts/launch.sh makes; only what changed is rebuilt):
-#   /usr/bin/kura-desktop and /usr/bin/kura, stripped (their line tables kept beside the release
-#   build as target/release/<name>.debug, linked with .gnu_debuglink);
+# scripts/launch.sh makes; only what changed is rebuilt; KURA_PACKAGE_PROFILE=debug below):
+#   /usr/bin/kura-desktop and /usr/bin/kura, stripped (their line tables kept beside the build
+#   as target/release/<name>.debug, linked with .gnu_debuglink);
 #   the systemd user unit, bash/zsh/fish completions and the manual pages, generated from the
 #   same clap definitions as the parser by the `kura` just built;
 #   the desktop entry, AppStream metainfo, copyright and changelog from packaging/.
@@ -16,8 +16,22 @@ has() { grep -q "$@" <<<"$(cat)"; }
 cd "$(dirname "$0")/.."
 [[ ${KURA_PACKAGE_SKIP_SETUP:-} == 1 ]] || bash scripts/setup.sh
 
+# KURA_PACKAGE_PROFILE says which build goes in: `release` (the default, what a person installs) or
+# `debug`, the build `cargo test --workspace` made (the same code and features, unoptimized).
+# scripts/test.sh packages that one, so that CI does not compile the whole workspace a third time.
+profile=${KURA_PACKAGE_PROFILE:-release}
 npm run build
-cargo build --release --locked -p kura-desktop -p kura-cli --features kura-desktop/custom-protocol
+case $profile in
+    release)
+        cargo build --release --locked -p kura-desktop -p kura-cli --features kura-desktop/custom-protocol
+        bundle_profile=() ;;
+    debug)
+        # All targets: the features of `cargo test --workspace`, so nothing it built is rebuilt.
+        cargo build --workspace --all-targets --locked --features kura-desktop/custom-protocol
+        bundle_profile=(--debug) ;;
+    *) echo "package: KURA_PACKAGE_PROFILE is release or debug, not '$profile'" >&2; exit 2 ;;
+esac
+build=target/$profile
 
 out=target/package
 rm -rf "$out"
@@ -26,7 +40,7 @@ mkdir -p "$out/completions" "$out/man1" "$out/shlibs/debian"
 # Strip both binaries in place, once per link: the debug part (line tables) goes to a file beside
 # them first. A binary cargo did not relink is stripped already and keeps its .debug file.
 for bin in kura kura-desktop; do
-    path=target/release/$bin
+    path=$build/$bin
     if readelf -S "$path" | has ' \.symtab'; then
         objcopy --only-keep-debug --compress-debug-sections=zlib "$path" "$path.debug"
         strip --remove-section=.comment --remove-section=.note "$path"
@@ -34,7 +48,7 @@ for bin in kura kura-desktop; do
     fi
 done
 
-kura=target/release/kura
+kura=$build/kura
 "$kura" completions bash >"$out/completions/kura"
 "$kura" completions zsh >"$out/completions/_kura"
 "$kura" completions fish >"$out/completions/kura.fish"
@@ -45,26 +59,29 @@ gzip -9n <packaging/changelog >"$out/changelog.gz"
 
 # The .deb's dependencies, the way Debian's own packages get them.
 printf 'Source: kura\n\nPackage: kura\nArchitecture: any\n' >"$out/shlibs/debian/control"
-depends=$(cd "$out/shlibs" && dpkg-shlibdeps -O -e "$OLDPWD/target/release/kura" \
-    -e "$OLDPWD/target/release/kura-desktop" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+depends=$(cd "$out/shlibs" && dpkg-shlibdeps -O -e "$OLDPWD/$build/kura" \
+    -e "$OLDPWD/$build/kura-desktop" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [[ -n $depends ]] || { echo "package: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 # The .rpm's, the way rpmbuild's elfdeps writes them: each library the binaries link
 # (`libfoo.so.1()(64bit)`) and each glibc symbol version they use.
 requires=$( { for bin in kura kura-desktop; do
-    objdump -p "target/release/$bin" | awk '
+    objdump -p "$build/$bin" | awk '
         $1 == "NEEDED" { print $2 "()(64bit)" }
         /required from/ { lib = $3; sub(":", "", lib) }
         lib != "" && $4 ~ /^GLIBC_/ { print lib "(" $4 ")(64bit)" }'
 done; } | sort -u | paste -sd, -)
+# (Merged into tauri.conf.json: the dependencies, and the `kura` of the build being packaged.)
 config=$(python3 -c 'import json, sys
-print(json.dumps({"bundle": {"linux": {"deb": {"depends": sys.argv[1].split(", ")},
-                                       "rpm": {"depends": sys.argv[2].split(",")}}}}))' "$depends" "$requires")
+kura = {"/usr/bin/kura": sys.argv[3]}
+print(json.dumps({"bundle": {"linux": {
+    "deb": {"depends": sys.argv[1].split(", "), "files": kura},
+    "rpm": {"depends": sys.argv[2].split(","), "files": kura}}}}))' "$depends" "$requires" "$build/kura")
 
-rm -rf target/release/bundle
-npx tauri bundle --ci --bundles deb,rpm --config "$config"
+rm -rf "$build/bundle"
+npx tauri bundle --ci --bundles deb,rpm "${bundle_profile[@]}" --config "$config"
 
 # The bundler names them after the product (Kura_...); the packages inside are named `kura`.
-for built in target/release/bundle/deb/*.deb target/release/bundle/rpm/*.rpm; do
+for built in "$build"/bundle/deb/*.deb "$build"/bundle/rpm/*.rpm; do
     name=$(basename "$built")
     cp "$built" "$out/kura${name#Kura}"
 done

@@ -79,7 +79,7 @@ dpkg-deb -x "$deb" "$unpacked"
 for bin in kura kura-desktop; do
     file "$unpacked/usr/bin/$bin" | has ', stripped' || fail "$bin is not stripped"
     if ldd "$unpacked/usr/bin/$bin" | grep 'not found'; then fail "$bin needs a library that is missing"; fi
-    echo "$bin: $(du -h "$unpacked/usr/bin/$bin" | cut -f1) stripped; its line tables are in target/release/$bin.debug"
+    echo "$bin: $(du -h "$unpacked/usr/bin/$bin" | cut -f1) stripped; its line tables are in target/${KURA_PACKAGE_PROFILE:-release}/$bin.debug"
 done
 
 step "desktop-file-validate, appstreamcli validate, systemd-analyze verify"

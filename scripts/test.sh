@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every check and test: formatting, clippy, the bindings drift check, unit,
 # integration and doc tests, the UI's type check, unit and page tests, and the end-to-end tests
-# of the real app window under Xvfb, the packages (built, linted, installed and used), and the
-# manual (built, its links checked).
+# of the real app window under Xvfb, the packages (built from the test build, linted, installed
+# and used), and the manual (built, its links checked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -44,4 +44,5 @@ npm run test:pages
 echo "== end-to-end tests of the real app window (Xvfb, tauri-driver, WebKitWebDriver)"
 npm run test:e2e
 echo "== packages: build the .deb and .rpm, lint them, install the .deb and use it with a fresh HOME"
-KURA_PACKAGE_SKIP_SETUP=1 bash scripts/test-package.sh
+# (From the build `cargo test` made: the release build would compile everything a third time.)
+KURA_PACKAGE_SKIP_SETUP=1 KURA_PACKAGE_PROFILE=debug bash scripts/test-package.sh

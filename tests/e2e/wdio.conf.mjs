@@ -75,9 +75,10 @@ export const config = {
   mochaOpts: { ui: 'bdd', timeout: 120000 },
 
   onPrepare() {
-    // The app and the `kura` CLI the specs check the vault with, in one build (one feature set,
-    // so neither is rebuilt later).
-    const r = spawnSync('cargo', ['build', '-p', 'kura-desktop', '-p', 'kura-cli', '--features', 'kura-desktop/custom-protocol'], { cwd: root, stdio: 'inherit' });
+    // The app and the `kura` CLI the specs check the vault with, built with the features
+    // `cargo test --workspace` unifies (all targets): after scripts/test.sh's `cargo test` only
+    // the app's binary is linked, instead of a second build of the workspace.
+    const r = spawnSync('cargo', ['build', '--workspace', '--all-targets', '--locked', '--features', 'kura-desktop/custom-protocol'], { cwd: root, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('building the desktop app and the CLI failed');
   },
 
