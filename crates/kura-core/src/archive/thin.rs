@@ -17,8 +17,9 @@
 //!
 //! Brought back ([`complete_history`]), each missing blob of the latest version is read from
 //! `history-blobs/`, or else from `files/` at its path (never through a symbolic link), checked
-//! against its id and written into a new pack of the history, before anything of the project
-//! exists. An archive that does not hold them is refused as damaged.
+//! against its id and written into a new pack of the history (as a delta against a like blob
+//! just before it, as a snapshot writes them), before anything of the project exists. An
+//! archive that does not hold them is refused as damaged.
 //!
 //! Without Kura, git opens it once the files are in its object store:
 //! files' contents (and `history-blobs/`) hashed into a bare repository with `git hash-object -w
@@ -36,7 +37,10 @@ use sha1::{Digest, Sha1};
 
 use crate::catalog::filelist;
 use crate::error::{Error, ErrorKind, Result};
-use crate::history;
+use crate::history::{
+    self,
+    deltas::{self, Blob, DeltaRun},
+};
 use crate::job::Job;
 use crate::model::Layer;
 use crate::vault::Vault;
@@ -52,6 +56,10 @@ pub(super) struct Carried {
 
 /// Bytes of files read at once (by all threads) while a history is completed.
 const BATCH_BYTES: u64 = 32 << 20;
+
+/// Files one thread encodes in order while a history is completed (the first of each run has no
+/// blob before it to be stored as a delta against).
+const DELTA_RUN_FILES: usize = 64;
 
 /// Git file modes of regular files.
 fn regular(mode: u32) -> bool {
@@ -212,12 +220,21 @@ pub(super) fn complete_history(
     let mut done = 0u64;
     let mut flush = |batch: &mut Vec<(&history::TreeFile, PathBuf, bool)>| -> Result<()> {
         job.check()?;
-        let encoded: Vec<Result<kura_gitpack::EncodedObject>> = batch
-            .par_iter()
-            .map(|(f, path, apart)| encode_carried(f, path, *apart, largest, level))
+        // Runs of files in path order, each on one thread: a blob like the one stored whole
+        // before it goes in as a delta against it, as a snapshot stores them.
+        let encoded: Vec<Vec<Result<Blob>>> = batch
+            .par_chunks(DELTA_RUN_FILES)
+            .map(|run| {
+                let mut deltas = DeltaRun::default();
+                run.iter()
+                    .map(|(f, path, apart)| {
+                        encode_carried(f, path, *apart, largest, level, &mut deltas)
+                    })
+                    .collect()
+            })
             .collect();
-        for obj in encoded {
-            pack.add(&obj?).map_err(|e| {
+        for blob in encoded.into_iter().flatten() {
+            deltas::add_blob(&mut pack, &blob?, level).map_err(|e| {
                 Error::new(ErrorKind::Io, format!("cannot complete the history: {e}"))
             })?;
         }
@@ -252,14 +269,15 @@ pub(super) fn complete_history(
 }
 
 /// The blob of `f`, read from `path` (in `history-blobs/` when `apart`) and checked against its
-/// id.
+/// id; a delta against the run's base when it is alike.
 fn encode_carried(
     f: &history::TreeFile,
     path: &Path,
     apart: bool,
     largest: u64,
     level: u32,
-) -> Result<kura_gitpack::EncodedObject> {
+    run: &mut DeltaRun,
+) -> Result<Blob> {
     // What the archive calls it: files/<path>, or history-blobs/<id>.
     let shown = if apart {
         format!("{HISTORY_BLOBS}/{}", f.oid)
@@ -287,11 +305,11 @@ fn encode_carried(
     file.take(largest + 1)
         .read_to_end(&mut data)
         .map_err(|e| Error::io("read", path, e))?;
-    let obj = kura_gitpack::EncodedObject::encode(kura_gitpack::ObjectKind::Blob, &data, level);
-    if obj.oid != f.oid.as_bytes() {
+    let blob = run.encode(data, level);
+    if blob.oid() != f.oid.as_bytes() {
         return Err(damaged("does not hold the latest version's content"));
     }
-    Ok(obj)
+    Ok(blob)
 }
 
 /// Paths under a folder whose every parent is a real folder (no symbolic link), each folder

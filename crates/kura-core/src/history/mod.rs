@@ -6,6 +6,7 @@
 
 // `pub`: lib.rs re-exports it as `kura_core::author`.
 pub mod author;
+pub(crate) mod deltas;
 pub(crate) mod pointer;
 pub(crate) mod repack;
 pub(crate) mod restore;

@@ -6,6 +6,8 @@ use std::process::Command;
 
 use kura_core::{ErrorKind, ImportArchiveOptions, ImportOptions, Job, ProjectStatus};
 
+use kura_test_support::git;
+
 use crate::{noise, read_tree, write, Fixture};
 
 fn run(cmd: &mut Command) -> String {
@@ -928,4 +930,74 @@ fn a_file_rewritten_while_its_linked_folder_is_archived_is_never_lost() {
         );
     }
     assert!(apart > 0, "no round had hot.txt change under the archive");
+}
+
+/// Unarchive writes the latest version's files back into the history as a snapshot does: a page
+/// like the one stored whole before it goes in as a delta against it, which git reads.
+#[test]
+fn unarchive_puts_files_alike_back_as_deltas_git_reads() {
+    use crate::git::{bytes_of, history_dir, pack_files};
+    let fx = Fixture::new();
+    // 4 KB every page shares and 1 KB of its own, neither of which zlib alone can shrink much.
+    let shared = hex::encode(noise(2048, 1));
+    let pages: Vec<(String, Vec<u8>)> = (0..300)
+        .map(|i| {
+            // (Odd seeds: `noise` makes every seed odd.)
+            let own = hex::encode(noise(512, 2 * i + 101));
+            (
+                format!("site/page{i:03}.html"),
+                format!("{shared}\n{own}\n").into_bytes(),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &[u8])> = pages
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_slice()))
+        .collect();
+    let src = fx.tree("docs", &refs);
+    let options = ImportOptions {
+        name: Some("docs".into()),
+        ..Default::default()
+    };
+    let p = fx
+        .vault
+        .import_folder(&src, &options, &Job::default())
+        .unwrap();
+    let info = fx.vault.archive_project("docs", &Job::default()).unwrap();
+    // The bundle left the pages to files/ (else unarchive would have nothing to put back).
+    let out = untar(&fx, &info.path);
+    let objects = bundle_objects(&out.join("docs/history.bundle"), fx.dir.path());
+    assert!(
+        objects.iter().all(|(_, kind)| kind != "blob"),
+        "{objects:?}"
+    );
+
+    let back = fx.vault.unarchive_project("docs", &Job::default()).unwrap();
+    let bare = history_dir(&fx, &p);
+    git(&bare, &["fsck", "--full", "--strict"]);
+    let packs = pack_files(&bare);
+    let mut deltas = 0;
+    for pack in &packs {
+        let idx = pack.with_extension("idx");
+        let listed = git(&bare, &["verify-pack", "-v", idx.to_str().unwrap()]);
+        // A delta's line names its depth and base after the type, sizes and offset.
+        deltas += listed
+            .lines()
+            .filter(|l| l.contains(" blob ") && l.split_whitespace().count() == 7)
+            .count();
+    }
+    // Runs of 64 pages: all but the first of each is a delta.
+    assert!(deltas >= 290, "{deltas} of 300 pages are deltas");
+    let raw: u64 = pages.iter().map(|(_, c)| c.len() as u64).sum();
+    assert!(
+        bytes_of(&packs) * 5 < raw,
+        "the history holds {} bytes for {raw} bytes of pages",
+        bytes_of(&packs)
+    );
+    let exported = fx.dir.path().join("exported");
+    fx.vault
+        .export_version("docs", None, &exported, &Job::default())
+        .unwrap();
+    assert_eq!(read_tree(&exported), read_tree(&back.path));
+    assert_eq!(read_tree(&exported), read_tree(&src));
 }

@@ -9,7 +9,7 @@ use kura_test_support::git;
 use crate::{write, Fixture};
 
 /// The bare repository of a project's history.
-fn history_dir(f: &Fixture, p: &kura_core::Project) -> std::path::PathBuf {
+pub(crate) fn history_dir(f: &Fixture, p: &kura_core::Project) -> std::path::PathBuf {
     f.vault
         .root()
         .join("histories")
@@ -17,7 +17,7 @@ fn history_dir(f: &Fixture, p: &kura_core::Project) -> std::path::PathBuf {
 }
 
 /// The pack files (`.pack`) of a history.
-fn pack_files(bare: &std::path::Path) -> Vec<std::path::PathBuf> {
+pub(crate) fn pack_files(bare: &std::path::Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(bare.join("objects/pack"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -26,7 +26,7 @@ fn pack_files(bare: &std::path::Path) -> Vec<std::path::PathBuf> {
 }
 
 /// Bytes of `packs`.
-fn bytes_of(packs: &[std::path::PathBuf]) -> u64 {
+pub(crate) fn bytes_of(packs: &[std::path::PathBuf]) -> u64 {
     packs
         .iter()
         .map(|p| std::fs::metadata(p).unwrap().len())

@@ -188,13 +188,9 @@ fn append_small<'f>(
         let f = small[i];
         budget.give(f.size);
         let oid = match outcome {
-            Outcome::Git(obj) => {
-                history.add_new(&obj)?;
-                Some(obj.oid)
-            }
-            Outcome::Delta(delta, data) => {
-                history.add_new_delta(&delta, &data)?;
-                Some(delta.oid)
+            Outcome::Git(blob) => {
+                history.add_new_blob(&blob)?;
+                Some(blob.oid())
             }
             Outcome::Large => {
                 found_large.push(f);

@@ -5,13 +5,13 @@
 use std::fs;
 use std::io::Read;
 use std::path::Path;
-use std::sync::Arc;
 
-use kura_gitpack::{DeltaBase, EncodedDelta, EncodedObject, ObjectKind};
+use kura_gitpack::{EncodedObject, ObjectKind};
 
-use super::tunables::{BINARY_SNIFF, CHUNK_EXTENSION_MIN_SIZE, DELTA_BASE_MAX, READ_BUDGET};
+use super::tunables::{BINARY_SNIFF, CHUNK_EXTENSION_MIN_SIZE, READ_BUDGET};
 use crate::config::Config;
 use crate::files::{EntryKind, ScannedFile};
+use crate::history::deltas::{Blob, DeltaRun};
 use crate::history::pointer::MAGIC;
 use crate::model::file_type_of;
 
@@ -63,10 +63,8 @@ impl Drop for CloseOnDrop<'_> {
 
 /// What reading a small file gave.
 pub(super) enum Outcome {
-    Git(EncodedObject),
-    /// A blob as a delta against an earlier one, with its content, to store it whole if the
-    /// pack cannot take the delta (its base was in the history already).
-    Delta(EncodedDelta, Vec<u8>),
+    /// A blob, whole or as a delta against an earlier one.
+    Git(Blob),
     Large,
     Skipped(String),
 }
@@ -79,23 +77,16 @@ pub(super) struct Run {
     /// The place in the list of files to read of the file this reader read last.
     last: Option<usize>,
     /// The blob the next ones are stored as deltas against.
-    base: Option<DeltaBase>,
+    deltas: DeltaRun,
 }
 
 impl Run {
     /// Moves on to the file at `index`; a file not next to the last one starts a new run.
     fn next(&mut self, index: usize) {
         if self.last.map(|l| l + 1) != Some(index) {
-            self.base = None;
+            self.deltas.restart();
         }
         self.last = Some(index);
-    }
-
-    /// The base for a blob of `len` bytes, if there is one of a similar size.
-    fn base_for(&self, len: usize) -> Option<&DeltaBase> {
-        self.base
-            .as_ref()
-            .filter(|b| len <= 2 * b.data().len() + 64 && b.data().len() <= 2 * len + 64)
     }
 }
 
@@ -135,11 +126,11 @@ pub(super) fn read_small(
         return match fs::read_link(&path) {
             Ok(target) => {
                 use std::os::unix::ffi::OsStrExt;
-                Outcome::Git(EncodedObject::encode(
+                Outcome::Git(Blob::Whole(EncodedObject::encode(
                     ObjectKind::Blob,
                     target.as_os_str().as_bytes(),
                     level,
-                ))
+                )))
             }
             Err(e) => Outcome::Skipped(e.to_string()),
         };
@@ -162,18 +153,7 @@ pub(super) fn read_small(
     if data.len() as u64 >= s.binary_min_size.0 && memchr0(&data[..data.len().min(BINARY_SNIFF)]) {
         return Outcome::Large;
     }
-    let delta = run
-        .base_for(data.len())
-        .and_then(|base| EncodedDelta::encode(ObjectKind::Blob, &data, base, level));
-    if let Some(delta) = delta {
-        return Outcome::Delta(delta, data);
-    }
-    // Not like the base: stored whole, it is the base of the files after it.
-    let obj = EncodedObject::encode(ObjectKind::Blob, &data, level);
-    if data.len() <= DELTA_BASE_MAX {
-        run.base = Some(DeltaBase::new(obj.oid, Arc::new(data)));
-    }
-    Outcome::Git(obj)
+    Outcome::Git(run.deltas.encode(data, level))
 }
 
 fn memchr0(data: &[u8]) -> bool {

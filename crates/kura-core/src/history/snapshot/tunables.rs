@@ -29,11 +29,6 @@ pub(super) const CHUNK_EXTENSION_MIN_SIZE: u64 = 4096;
 /// How often the read stage reports progress while it appends small files to the pack.
 pub(super) const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
-/// The largest blob a reader keeps after storing it whole, for the files it reads next to be
-/// stored as deltas against it (files next to each other are often alike). Each reader keeps at
-/// most one.
-pub(super) const DELTA_BASE_MAX: usize = 1 << 20;
-
 /// The fewest files a reader reads in order before it takes files from elsewhere in the list
 /// (the first file of each run has no earlier one to be stored as a delta against).
 pub(super) const RUN_MIN: usize = 16;

@@ -3,10 +3,11 @@
 //! the tree stage adds to the pack, and the commit stage finishes them in the commit order.
 
 use git2::{OdbLookupFlags, Oid};
-use kura_gitpack::{DeltaAdded, EncodedDelta, EncodedObject, ObjectKind, PackWriter};
+use kura_gitpack::{EncodedObject, PackWriter};
 
 use super::Context;
 use crate::error::Result;
+use crate::history::deltas::{self, Blob};
 
 /// The two writers of a snapshot.
 ///
@@ -68,12 +69,11 @@ impl<'a> HistoryPack<'a> {
         Ok(())
     }
 
-    /// Adds `delta` (of `data`) to the pack unless the history holds its object already; whole
-    /// when the pack cannot take the delta (its base is not in this pack, or too deep).
-    pub(super) fn add_new_delta(&mut self, delta: &EncodedDelta, data: &[u8]) -> Result<()> {
-        if !self.contains(&delta.oid)? && self.pack.add_delta(delta)? == DeltaAdded::NeedsWhole {
-            self.pack
-                .add(&EncodedObject::encode(ObjectKind::Blob, data, self.level))?;
+    /// Adds `blob` to the pack unless the history holds it already; a delta whole when the pack
+    /// cannot take it (its base was in the history already, so not in this pack).
+    pub(super) fn add_new_blob(&mut self, blob: &Blob) -> Result<()> {
+        if !self.contains(&blob.oid())? {
+            deltas::add_blob(&mut self.pack, blob, self.level)?;
         }
         Ok(())
     }
