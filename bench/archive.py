@@ -73,6 +73,7 @@ def main(argv=None) -> int:
         env = {"KURA_HOME": str(vault)}
         runner.run([kura, "-q", "project", "import", src, "--name", "docs"], env=env, logname=f"import{rnd}")
         folder = vault / "projects" / "docs"
+        sizes["history_import"] = tree_stats(vault / "histories")[1]
         subprocess.run(["sync"], check=True)
 
         tar_out = work / "tar.tar.zst"
@@ -115,6 +116,7 @@ def main(argv=None) -> int:
                                    logname=f"kura-unarchive{rnd}")
         results["kura_unarchive"].append(secs)
         rss["kura_unarchive"].append(peak)
+        sizes["history_unarchive"] = tree_stats(vault / "histories")[1]
         shutil.rmtree(work)
         print(f"round {rnd + 1}: archive tar {results['tar_create'][-1]:.2f} s, kura "
               f"{results['kura_archive'][-1]:.2f} s; extract tar {results['tar_extract'][-1]:.2f} s, "
@@ -139,7 +141,9 @@ def main(argv=None) -> int:
               f"({min(paired):.2f}-{max(paired):.2f}; ratio of the medians "
               f"{med[tar_key] / med[kura_key]:.2f}x; target >= {target})")
     print(f"sizes: tar.zst of the folder {sizes['tar'] / 1e6:.1f} MB; "
-          f"Kura's archive (folder + history + metadata) {sizes['kura'] / 1e6:.1f} MB")
+          f"Kura's archive (folder + history + metadata) {sizes['kura'] / 1e6:.1f} MB; "
+          f"the history after the import {sizes['history_import'] / 1e6:.1f} MB, "
+          f"after unarchive {sizes['history_unarchive'] / 1e6:.1f} MB")
     if not args.scratch:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

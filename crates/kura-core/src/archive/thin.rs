@@ -221,7 +221,9 @@ pub(super) fn complete_history(
     let mut flush = |batch: &mut Vec<(&history::TreeFile, PathBuf, bool)>| -> Result<()> {
         job.check()?;
         // Runs of files in path order, each on one thread: a blob like the one stored whole
-        // before it goes in as a delta against it, as a snapshot stores them.
+        // before it goes in as a delta against it, as a snapshot stores them. Every blob is new
+        // to the history and they are appended in order, so a delta's base is always in the
+        // pack before it: its content need not be kept.
         let encoded: Vec<Vec<Result<Blob>>> = batch
             .par_chunks(DELTA_RUN_FILES)
             .map(|run| {
@@ -234,9 +236,7 @@ pub(super) fn complete_history(
             })
             .collect();
         for blob in encoded.into_iter().flatten() {
-            deltas::add_blob(&mut pack, &blob?, level).map_err(|e| {
-                Error::new(ErrorKind::Io, format!("cannot complete the history: {e}"))
-            })?;
+            deltas::add_blob(&mut pack, &blob?, level)?;
         }
         done += batch.len() as u64;
         job.files("history", done, Some(total));
@@ -305,7 +305,7 @@ fn encode_carried(
     file.take(largest + 1)
         .read_to_end(&mut data)
         .map_err(|e| Error::io("read", path, e))?;
-    let blob = run.encode(data, level);
+    let blob = run.encode(data, level).base_is_ahead();
     if blob.oid() != f.oid.as_bytes() {
         return Err(damaged("does not hold the latest version's content"));
     }
