@@ -16,12 +16,13 @@ use crate::job::Job;
 use crate::vault::Vault;
 
 /// Every distinct chunk pointer in the history from `head`, with the path it has in the
-/// latest version (if it is there). Only blobs in `candidates` are read, when it is given
-/// (see [`Bundle::write`](super::bundle::Bundle::write)); otherwise every blob is.
+/// latest version (if it is there). Only the blobs `may_be_pointer` keeps are read: those the
+/// bundle says may be pointers (see [`Bundle::write`](super::bundle::Bundle::write)), or all but
+/// those an unarchive put back itself from `files/`.
 pub(super) fn history_pointers(
     repo: &Repository,
     head: Oid,
-    candidates: Option<&HashSet<Oid>>,
+    may_be_pointer: &dyn Fn(&Oid) -> bool,
 ) -> Result<Vec<(Pointer, Option<String>)>> {
     let latest: HashMap<Oid, String> = history::files_of(repo, head)?
         .into_iter()
@@ -44,9 +45,7 @@ pub(super) fn history_pointers(
                 match e.kind() {
                     Some(ObjectType::Tree) => stack.push(e.id()),
                     Some(ObjectType::Blob) if e.filemode() != 0o120000 => {
-                        if !seen_blobs.insert(e.id())
-                            || candidates.is_some_and(|c| !c.contains(&e.id()))
-                        {
+                        if !seen_blobs.insert(e.id()) || !may_be_pointer(&e.id()) {
                             continue;
                         }
                         let blob = repo.find_blob(e.id())?;
@@ -85,16 +84,18 @@ pub(super) fn of_earlier_versions(pointers: &[(Pointer, Option<String>)]) -> Vec
 
 impl Vault {
     /// Puts back into the chunk store every chunk the history needs and the store lacks, from
-    /// `files/` (latest version) or `large-files/` (earlier ones).
+    /// `files/` (latest version) or `large-files/` (earlier ones). The blobs of `not_pointers`
+    /// are known not to be pointers, and are not read again.
     pub(super) fn restore_chunks(
         &self,
         repo_path: &Path,
         head: Oid,
         top: &Path,
+        not_pointers: &HashSet<Oid>,
         job: &Job,
     ) -> Result<()> {
         let repo = history::open(repo_path)?;
-        let pointers = history_pointers(&repo, head, None)?;
+        let pointers = history_pointers(&repo, head, &|id| !not_pointers.contains(id))?;
         let mut missing: Vec<(Pointer, Option<String>)> = Vec::new();
         for (ptr, latest) in pointers {
             let mut whole = true;

@@ -163,11 +163,13 @@ impl Vault {
         let files_dir = top.join("files");
         let (id, name) = self.restored_identity(&meta, &target, keep_id)?;
         let history = self.history_from_bundle(&id, top, &meta, job)?;
-        if meta.format == FORMAT_THIN {
+        let put_back = if meta.format == FORMAT_THIN {
             // The latest version's file contents, which the bundle left to `files/`.
-            complete_history(&history.tmp, history.head, top, &self.config().storage, job)?;
-        }
-        self.restore_chunks(&history.tmp, history.head, top, job)?;
+            complete_history(&history.tmp, history.head, top, &self.config().storage, job)?
+        } else {
+            Default::default()
+        };
+        self.restore_chunks(&history.tmp, history.head, top, &put_back, job)?;
         let (workspace_id, ws_name) = self.restored_workspace(&target)?;
         // The folder: `files/` must be a real folder, never a link to one.
         crate::files::require_real_folder(&files_dir, "the archive's files/")?;

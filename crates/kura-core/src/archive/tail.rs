@@ -101,7 +101,7 @@ impl Vault {
         let candidates = candidates
             .recv()
             .map_err(|_| Error::internal(BUNDLE_MISSING))?;
-        let pointers = history_pointers(source.repo, source.head, Some(&candidates))?;
+        let pointers = history_pointers(source.repo, source.head, &|id| candidates.contains(id))?;
         let old_large = large_files::of_earlier_versions(&pointers);
         progress.total += old_large.iter().map(|p| p.size).sum::<u64>();
         self.append_large_files(&mut builder, &old_large, source, &mut progress, &io)?;

@@ -37,6 +37,7 @@ use sha1::{Digest, Sha1};
 
 use crate::catalog::filelist;
 use crate::error::{Error, ErrorKind, Result};
+use crate::history::pointer::Pointer;
 use crate::history::{
     self,
     deltas::{self, Blob, DeltaRun},
@@ -185,15 +186,16 @@ pub(super) fn append_history_blobs<W: std::io::Write>(
 
 /// Puts the latest version's blobs that the bundle left out back into the history at
 /// `repo_path`, read from the unpacked archive at `top` (`files/`, or `history-blobs/` for a
-/// file that changed while it was archived); returns how many. Refuses (as damaged) an archive whose
-/// `files/` lacks one, holds other content, or reaches it through a symbolic link.
+/// file that changed while it was archived); returns those that are not chunk pointers (all of
+/// them, in an archive Kura wrote). Refuses (as damaged) an archive whose `files/` lacks one,
+/// holds other content, or reaches it through a symbolic link.
 pub(super) fn complete_history(
     repo_path: &Path,
     head: Oid,
     top: &Path,
     storage: &crate::config::StorageConfig,
     job: &Job,
-) -> Result<u64> {
+) -> Result<HashSet<Oid>> {
     // Git's layer holds files under the large-file threshold; an older setting may have been
     // higher, so the bound on what is read whole is generous.
     let largest = storage.large_file_threshold.0.max(256 << 20);
@@ -205,8 +207,9 @@ pub(super) fn complete_history(
         .into_iter()
         .filter(|f| regular(f.mode) && !odb.exists(f.oid) && seen.insert(f.oid))
         .collect();
+    let mut not_pointers = HashSet::new();
     if missing.is_empty() {
-        return Ok(0);
+        return Ok(not_pointers);
     }
     let total = missing.len() as u64;
     job.files("history", 0, Some(total));
@@ -224,7 +227,7 @@ pub(super) fn complete_history(
         // before it goes in as a delta against it, as a snapshot stores them. Every blob is new
         // to the history and they are appended in order, so a delta's base is always in the
         // pack before it: its content need not be kept.
-        let encoded: Vec<Vec<Result<Blob>>> = batch
+        let encoded: Vec<Vec<Result<(Blob, bool)>>> = batch
             .par_chunks(DELTA_RUN_FILES)
             .map(|run| {
                 let mut deltas = DeltaRun::default();
@@ -235,8 +238,12 @@ pub(super) fn complete_history(
                     .collect()
             })
             .collect();
-        for blob in encoded.into_iter().flatten() {
-            deltas::add_blob(&mut pack, &blob?, level)?;
+        for encoded in encoded.into_iter().flatten() {
+            let (blob, pointer) = encoded?;
+            deltas::add_blob(&mut pack, &blob, level)?;
+            if !pointer {
+                not_pointers.insert(Oid::from_bytes(&blob.oid())?);
+            }
         }
         done += batch.len() as u64;
         job.files("history", done, Some(total));
@@ -265,11 +272,11 @@ pub(super) fn complete_history(
     flush(&mut batch)?;
     pack.finish()
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot complete the history: {e}")))?;
-    Ok(total)
+    Ok(not_pointers)
 }
 
 /// The blob of `f`, read from `path` (in `history-blobs/` when `apart`) and checked against its
-/// id; a delta against the run's base when it is alike.
+/// id; a delta against the run's base when it is alike. With it, whether it is a chunk pointer.
 fn encode_carried(
     f: &history::TreeFile,
     path: &Path,
@@ -277,7 +284,7 @@ fn encode_carried(
     largest: u64,
     level: u32,
     run: &mut DeltaRun,
-) -> Result<Blob> {
+) -> Result<(Blob, bool)> {
     // What the archive calls it: files/<path>, or history-blobs/<id>.
     let shown = if apart {
         format!("{HISTORY_BLOBS}/{}", f.oid)
@@ -305,11 +312,12 @@ fn encode_carried(
     file.take(largest + 1)
         .read_to_end(&mut data)
         .map_err(|e| Error::io("read", path, e))?;
+    let pointer = Pointer::is_pointer(&data);
     let blob = run.encode(data, level).base_is_ahead();
     if blob.oid() != f.oid.as_bytes() {
         return Err(damaged("does not hold the latest version's content"));
     }
-    Ok(blob)
+    Ok((blob, pointer))
 }
 
 /// Paths under a folder whose every parent is a real folder (no symbolic link), each folder
