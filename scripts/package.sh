@@ -2,7 +2,7 @@
 # Builds Kura's .deb and .rpm with Tauri's bundler, from the release build (the one
 # scripts/launch.sh makes; only what changed is rebuilt; KURA_PACKAGE_PROFILE=debug below):
 #   /usr/bin/kura-desktop and /usr/bin/kura, stripped (their line tables kept beside the build
-#   as target/release/<name>.debug, linked with .gnu_debuglink);
+#   as target/<release or debug>/<name>.debug, linked with .gnu_debuglink);
 #   the systemd user unit, bash/zsh/fish completions and the manual pages, generated from the
 #   same clap definitions as the parser by the `kura` just built;
 #   the desktop entry, AppStream metainfo, copyright and changelog from packaging/.
