@@ -936,7 +936,7 @@ fn a_file_rewritten_while_its_linked_folder_is_archived_is_never_lost() {
 /// like the one stored whole before it goes in as a delta against it, which git reads.
 #[test]
 fn unarchive_puts_files_alike_back_as_deltas_git_reads() {
-    use crate::git::{bytes_of, history_dir, pack_files};
+    use crate::git::{blob_deltas, bytes_of, history_dir, pack_files};
     let fx = Fixture::new();
     // 4 KB every page shares and 1 KB of its own, neither of which zlib alone can shrink much.
     let shared = hex::encode(noise(2048, 1));
@@ -976,16 +976,7 @@ fn unarchive_puts_files_alike_back_as_deltas_git_reads() {
     let bare = history_dir(&fx, &p);
     git(&bare, &["fsck", "--full", "--strict"]);
     let packs = pack_files(&bare);
-    let mut deltas = 0;
-    for pack in &packs {
-        let idx = pack.with_extension("idx");
-        let listed = git(&bare, &["verify-pack", "-v", idx.to_str().unwrap()]);
-        // A delta's line names its depth and base after the type, sizes and offset.
-        deltas += listed
-            .lines()
-            .filter(|l| l.contains(" blob ") && l.split_whitespace().count() == 7)
-            .count();
-    }
+    let deltas = blob_deltas(&bare, &packs);
     // Runs of 64 pages: all but the first of each is a delta.
     assert!(deltas >= 290, "{deltas} of 300 pages are deltas");
     let raw: u64 = pages.iter().map(|(_, c)| c.len() as u64).sum();
