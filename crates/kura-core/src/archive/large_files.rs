@@ -93,7 +93,7 @@ impl Vault {
         top: &Path,
         not_pointers: &HashSet<Oid>,
         job: &Job,
-    ) -> Result<()> {
+    ) -> Result<u64> {
         let repo = history::open(repo_path)?;
         let pointers = history_pointers(&repo, head, &|id| !not_pointers.contains(id))?;
         let mut missing: Vec<(Pointer, Option<String>)> = Vec::new();
@@ -110,7 +110,7 @@ impl Vault {
             }
         }
         if missing.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let _chunks_lock = self.lock_chunks(false)?;
         let mut writer = self.chunks().writer();
@@ -136,7 +136,6 @@ impl Vault {
                 )));
             }
         }
-        writer.finish()?;
-        Ok(())
+        Ok(writer.finish()?.stored_bytes_written)
     }
 }

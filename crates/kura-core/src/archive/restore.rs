@@ -15,7 +15,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable;
 use crate::fs::staging::Staging;
 use crate::history;
-use crate::history::snapshot::SnapshotOptions;
+use crate::history::snapshot::{KnownFiles, SnapshotOptions};
 use crate::job::Job;
 use crate::model::Project;
 use crate::vault::Vault;
@@ -146,6 +146,8 @@ struct RestoredRow<'a> {
     workspace_id: Option<i64>,
     ws_name: &'a str,
     meta: &'a ArchiveMetadata,
+    /// Bytes the chunk store took for its large files.
+    chunk_bytes: u64,
 }
 
 impl Vault {
@@ -163,17 +165,22 @@ impl Vault {
         let files_dir = top.join("files");
         let (id, name) = self.restored_identity(&meta, &target, keep_id)?;
         let history = self.history_from_bundle(&id, top, &meta, job)?;
-        let put_back = if meta.format == FORMAT_THIN {
+        let mut known = if meta.format == FORMAT_THIN {
             // The latest version's file contents, which the bundle left to `files/`.
             complete_history(&history.tmp, history.head, top, &self.config().storage, job)?
         } else {
-            Default::default()
+            KnownFiles::default()
         };
-        self.restore_chunks(&history.tmp, history.head, top, &put_back, job)?;
+        let chunk_bytes =
+            self.restore_chunks(&history.tmp, history.head, top, &known.not_pointers, job)?;
         let (workspace_id, ws_name) = self.restored_workspace(&target)?;
         // The folder: `files/` must be a real folder, never a link to one.
         crate::files::require_real_folder(&files_dir, "the archive's files/")?;
         let (folder, path) = self.restored_folder(&target, &name, &history.staging)?;
+        if folder.is_none() {
+            // The folder stays as it is: what was read from `files/` vouches for nothing in it.
+            known.stats.clear();
+        }
         // From here on, whatever fails removes what this call made: the history, the folder
         // (only one this call made) and the catalog row, so a refused import leaves nothing.
         let undo = Undo {
@@ -190,10 +197,11 @@ impl Vault {
             workspace_id,
             ws_name: &ws_name,
             meta: &meta,
+            chunk_bytes,
         };
         self.write_restored_row(&target, &row)
             .map_err(|e| undo.all(e))?;
-        self.records_and_cache(&target, &id, top, &undo)
+        self.records_and_cache(&target, &id, top, &known, &undo)
     }
 
     /// The restored project's id and name, the name checked (and free, for a new project).
@@ -311,6 +319,7 @@ impl Vault {
             workspace_id,
             ws_name,
             meta,
+            chunk_bytes,
         } = *row;
         let now = self.now();
         let mut db = self.db();
@@ -340,17 +349,20 @@ impl Vault {
                 }
             }
         }
+        projects::set_chunk_stored(&tx, id, chunk_bytes)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// The project's records, then its files cache and sizes rebuilt from the history; a
-    /// failure takes back the records, the catalog row and what `undo` names.
+    /// The project's records, then its files cache and sizes from the history and what is
+    /// `known` of its files, then a snapshot (a version only if the folder is not the history's
+    /// latest); a failure takes back the records, the catalog row and what `undo` names.
     fn records_and_cache(
         &self,
         target: &Target,
         id: &str,
         top: &Path,
+        known: &KnownFiles,
         undo: &Undo<'_>,
     ) -> Result<Project> {
         let forget_records = || {
@@ -363,16 +375,19 @@ impl Vault {
             self.undo_restored_row(target, id);
             return Err(undo.all(e));
         }
-        // Rebuilds the files cache and sizes from the history (no version: nothing changed).
+        // Reads only the files `known` does not vouch for (no version: nothing changed).
         let rebuilt = self
-            .snapshot(
-                id,
-                &SnapshotOptions {
-                    message: Some("Unarchived".into()),
-                    ..Default::default()
-                },
-                &Job::default(),
-            )
+            .seed_files_cache(id, known)
+            .and_then(|()| {
+                self.snapshot(
+                    id,
+                    &SnapshotOptions {
+                        message: Some("Unarchived".into()),
+                        ..Default::default()
+                    },
+                    &Job::default(),
+                )
+            })
             .and_then(|_| self.project_by_id(id));
         rebuilt.map_err(|e| {
             forget_records();

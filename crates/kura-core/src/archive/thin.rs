@@ -38,6 +38,7 @@ use sha1::{Digest, Sha1};
 use crate::catalog::filelist;
 use crate::error::{Error, ErrorKind, Result};
 use crate::history::pointer::Pointer;
+use crate::history::snapshot::KnownFiles;
 use crate::history::{
     self,
     deltas::{self, Blob, DeltaRun},
@@ -186,8 +187,9 @@ pub(super) fn append_history_blobs<W: std::io::Write>(
 
 /// Puts the latest version's blobs that the bundle left out back into the history at
 /// `repo_path`, read from the unpacked archive at `top` (`files/`, or `history-blobs/` for a
-/// file that changed while it was archived); returns those that are not chunk pointers (all of
-/// them, in an archive Kura wrote). Refuses (as damaged) an archive whose `files/` lacks one,
+/// file that changed while it was archived). Returns what it learnt of the version's files:
+/// the blobs that are not chunk pointers (all of them, in an archive Kura wrote), and the stat
+/// data of each file of `files/` it read and found to hold its blob. Refuses (as damaged) an archive whose `files/` lacks one,
 /// holds other content, or reaches it through a symbolic link.
 pub(super) fn complete_history(
     repo_path: &Path,
@@ -195,7 +197,7 @@ pub(super) fn complete_history(
     top: &Path,
     storage: &crate::config::StorageConfig,
     job: &Job,
-) -> Result<HashSet<Oid>> {
+) -> Result<KnownFiles> {
     // Git's layer holds files under the large-file threshold; an older setting may have been
     // higher, so the bound on what is read whole is generous.
     let largest = storage.large_file_threshold.0.max(256 << 20);
@@ -207,9 +209,9 @@ pub(super) fn complete_history(
         .into_iter()
         .filter(|f| regular(f.mode) && !odb.exists(f.oid) && seen.insert(f.oid))
         .collect();
-    let mut not_pointers = HashSet::new();
+    let mut known = KnownFiles::default();
     if missing.is_empty() {
-        return Ok(not_pointers);
+        return Ok(known);
     }
     let total = missing.len() as u64;
     job.files("history", 0, Some(total));
@@ -227,7 +229,7 @@ pub(super) fn complete_history(
         // before it goes in as a delta against it, as a snapshot stores them. Every blob is new
         // to the history and they are appended in order, so a delta's base is always in the
         // pack before it: its content need not be kept.
-        let encoded: Vec<Vec<Result<(Blob, bool)>>> = batch
+        let encoded: Vec<Vec<Result<PutBack>>> = batch
             .par_chunks(DELTA_RUN_FILES)
             .map(|run| {
                 let mut deltas = DeltaRun::default();
@@ -238,11 +240,18 @@ pub(super) fn complete_history(
                     .collect()
             })
             .collect();
-        for encoded in encoded.into_iter().flatten() {
-            let (blob, pointer) = encoded?;
+        for (encoded, (f, _, apart)) in encoded.into_iter().flatten().zip(batch.iter()) {
+            let PutBack {
+                blob,
+                pointer,
+                stat,
+            } = encoded?;
             deltas::add_blob(&mut pack, &blob, level)?;
             if !pointer {
-                not_pointers.insert(Oid::from_bytes(&blob.oid())?);
+                known.not_pointers.insert(f.oid);
+                if !apart {
+                    known.stats.insert(f.path.clone(), stat);
+                }
             }
         }
         done += batch.len() as u64;
@@ -272,11 +281,20 @@ pub(super) fn complete_history(
     flush(&mut batch)?;
     pack.finish()
         .map_err(|e| Error::new(ErrorKind::Io, format!("cannot complete the history: {e}")))?;
-    Ok(not_pointers)
+    Ok(known)
+}
+
+/// A blob put back from the archive.
+struct PutBack {
+    blob: Blob,
+    /// Whether it is a chunk pointer.
+    pointer: bool,
+    /// The size and stat data of the file it was read from, as it was read.
+    stat: (u64, crate::files::Stat),
 }
 
 /// The blob of `f`, read from `path` (in `history-blobs/` when `apart`) and checked against its
-/// id; a delta against the run's base when it is alike. With it, whether it is a chunk pointer.
+/// id; a delta against the run's base when it is alike.
 fn encode_carried(
     f: &history::TreeFile,
     path: &Path,
@@ -284,7 +302,7 @@ fn encode_carried(
     largest: u64,
     level: u32,
     run: &mut DeltaRun,
-) -> Result<(Blob, bool)> {
+) -> Result<PutBack> {
     // What the archive calls it: files/<path>, or history-blobs/<id>.
     let shown = if apart {
         format!("{HISTORY_BLOBS}/{}", f.oid)
@@ -308,6 +326,7 @@ fn encode_carried(
     if md.len() > largest {
         return Err(damaged("is larger than any file the history keeps in git"));
     }
+    let stat = (md.len(), crate::files::Stat::of(&md));
     let mut data = Vec::with_capacity(md.len() as usize);
     file.take(largest + 1)
         .read_to_end(&mut data)
@@ -317,7 +336,11 @@ fn encode_carried(
     if blob.oid() != f.oid.as_bytes() {
         return Err(damaged("does not hold the latest version's content"));
     }
-    Ok((blob, pointer))
+    Ok(PutBack {
+        blob,
+        pointer,
+        stat,
+    })
 }
 
 /// Paths under a folder whose every parent is a real folder (no symbolic link), each folder

@@ -471,6 +471,16 @@ pub(crate) struct NewVersion<'a> {
     pub(crate) history_bytes: u64,
 }
 
+/// Sets the bytes the chunk store took for project `id`'s large files (an unarchive put them
+/// back).
+pub(crate) fn set_chunk_stored(db: &Connection, id: &str, bytes: u64) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET chunk_stored = ?1 WHERE id = ?2",
+        params![bytes as i64, id],
+    )?;
+    Ok(())
+}
+
 /// Points project `id` at a new version: its head, content, time and stored bytes.
 pub(crate) fn record_version(db: &Connection, id: &str, v: &NewVersion) -> Result<()> {
     db.execute(

@@ -54,6 +54,18 @@ pub(crate) struct Stat {
     pub inode: u64,
 }
 
+impl Stat {
+    /// The stat data of a file's metadata, as a scan reads it.
+    pub(crate) fn of(md: &fs::Metadata) -> Stat {
+        let st = FileStat::of(md);
+        Stat {
+            mtime_ns: st.mtime_ns,
+            ctime_ns: st.ctime_ns,
+            inode: st.inode,
+        }
+    }
+}
+
 impl ScannedFile {
     pub(crate) fn stat(&self) -> Stat {
         Stat {

@@ -321,6 +321,7 @@ impl Vault {
         let mut inserted = insert_reachable_except(&repo, &mut builder, &tips, &held)?;
         if let (Plan::Since { base }, true) = (&plan, inserted.is_empty()) {
             let after = self.retire_redundant(p, &repo_path, old, base)?;
+            self.record_history_bytes(&p.id)?;
             return Ok(Some((before, after.unwrap_or(before))));
         }
         let cancelled = report_progress(&mut builder, job)?;
@@ -329,7 +330,15 @@ impl Vault {
         drop(builder);
         let (after, retired) =
             self.put_repack_in_place(p, &repo_path, old, &plan, &new_pack, &name)?;
+        self.record_history_bytes(&p.id)?;
         Ok(Some((before, if retired { after } else { after + before })))
+    }
+
+    /// Records in the catalog the bytes project `id`'s history takes on disk now (its stored
+    /// size, with the chunks of its large files), as a version records them.
+    pub(crate) fn record_history_bytes(&self, id: &str) -> Result<()> {
+        let bytes = history::snapshot::dir_size(&self.history_path(id));
+        projects::set_history_bytes(&self.db(), id, bytes)
     }
 
     /// What a repack of `p`'s history at `repo_path` is to do, read under the project's lock:

@@ -8,7 +8,7 @@ use kura_core::{ErrorKind, ImportArchiveOptions, ImportOptions, Job, ProjectStat
 
 use kura_test_support::git;
 
-use crate::{noise, read_tree, write, Fixture};
+use crate::{backdate, noise, read_tree, write, Fixture};
 
 fn run(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run a tool");
@@ -991,4 +991,79 @@ fn unarchive_puts_files_alike_back_as_deltas_git_reads() {
         .unwrap();
     assert_eq!(read_tree(&exported), read_tree(&back.path));
     assert_eq!(read_tree(&exported), read_tree(&src));
+}
+
+/// Unarchived, a project shows what its history takes on disk, and the files the unarchive
+/// wrote back are known as they are: a snapshot reads none of them, and still sees one rewritten
+/// since with the same size.
+#[test]
+fn unarchive_shows_the_stored_size_and_knows_the_files_it_wrote() {
+    use crate::git::history_bytes;
+    let fx = Fixture::new();
+    let src = fx.tree(
+        "app",
+        &[
+            ("README.md", b"# app\n"),
+            ("src/main.rs", b"fn main() {}\n"),
+            ("src/lib.rs", b"pub fn one() -> u32 { 1 }\n"),
+        ],
+    );
+    // Written an hour ago, as a project's files are: not just now, which snapshots read again.
+    for rel in ["README.md", "src/main.rs", "src/lib.rs"] {
+        backdate(&src.join(rel));
+    }
+    let options = ImportOptions {
+        name: Some("app".into()),
+        ..Default::default()
+    };
+    fx.vault
+        .import_folder(&src, &options, &Job::default())
+        .unwrap();
+    fx.vault.archive_project("app", &Job::default()).unwrap();
+    let back = fx.vault.unarchive_project("app", &Job::default()).unwrap();
+    assert!(!back.linked);
+    assert_eq!(back.stored_size, history_bytes(&fx, &back));
+    assert_eq!((back.file_count, back.logical_size), (3, 6 + 13 + 26));
+
+    let again = fx.snapshot("app", "nothing changed");
+    assert!(again.version.is_none(), "{again:?}");
+    assert_eq!(again.files_read, 0, "{again:?}");
+    // Same size, new content: the stat data the unarchive recorded must not hide it.
+    write(&back.path, "src/lib.rs", b"pub fn two() -> u32 { 2 }\n");
+    let changed = fx.snapshot("app", "two");
+    assert!(changed.version.is_some(), "{changed:?}");
+    assert_eq!((changed.files_read, changed.changes.modified), (1, 1));
+}
+
+/// A repack shrinks a history, and the project's stored size follows at once (not at its next
+/// version).
+#[test]
+fn a_repack_updates_the_stored_size() {
+    use crate::git::history_bytes;
+    let fx = Fixture::new();
+    let page = |i: u64| format!("{}\n{i}\n", hex::encode(noise(4096, 7))).into_bytes();
+    let src = fx.tree("site", &[("index.html", &page(0))]);
+    let options = ImportOptions {
+        name: Some("site".into()),
+        link: true,
+        ..Default::default()
+    };
+    fx.vault
+        .import_folder(&src, &options, &Job::default())
+        .unwrap();
+    for i in 1..6 {
+        write(&src, "index.html", &page(i));
+        fx.snapshot("site", &format!("v{i}"));
+    }
+    let before = fx.vault.project("site").unwrap();
+    assert_eq!(before.stored_size, history_bytes(&fx, &before));
+    assert!(fx.vault.repack_project("site", &Job::default()).unwrap());
+    let after = fx.vault.project("site").unwrap();
+    assert_eq!(after.stored_size, history_bytes(&fx, &after));
+    assert!(
+        after.stored_size < before.stored_size,
+        "{} bytes after the repack, {} before",
+        after.stored_size,
+        before.stored_size
+    );
 }

@@ -16,6 +16,25 @@ pub(crate) fn history_dir(f: &Fixture, p: &kura_core::Project) -> std::path::Pat
         .join(format!("{}.git", p.id))
 }
 
+/// Bytes of the files under the history of `p` (what a project's stored size counts of it).
+pub(crate) fn history_bytes(f: &Fixture, p: &kura_core::Project) -> u64 {
+    fn under(dir: &std::path::Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let md = e.metadata().unwrap();
+                if md.is_dir() {
+                    under(&e.path())
+                } else {
+                    md.len()
+                }
+            })
+            .sum()
+    }
+    under(&history_dir(f, p))
+}
+
 /// The pack files (`.pack`) of a history.
 pub(crate) fn pack_files(bare: &std::path::Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(bare.join("objects/pack"))

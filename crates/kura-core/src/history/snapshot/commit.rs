@@ -73,6 +73,7 @@ pub(super) fn refresh_cache(
             contents.total_size,
             contents.file_count,
         )?;
+        ctx.vault.record_history_bytes(&ctx.project.id)?;
     }
     Ok(new_chunk_bytes)
 }

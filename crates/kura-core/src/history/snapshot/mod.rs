@@ -24,6 +24,7 @@ mod commit;
 mod large_files;
 mod read;
 mod scan;
+pub(crate) use scan::KnownFiles;
 mod small_files;
 mod trees;
 mod tunables;

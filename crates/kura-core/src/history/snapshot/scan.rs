@@ -2,13 +2,16 @@
 //! the stat data it was read with) loads from the catalog, or is rebuilt from the history.
 
 use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
 
 use super::Context;
+use crate::catalog::{filelist, projects};
 use crate::error::{Error, ErrorKind, Result};
 use crate::files::{self, Scan};
 use crate::history;
 use crate::history::pointer::Pointer;
 use crate::model::{CachedFile, Layer};
+use crate::vault::Vault;
 
 /// What the scan found in the folder, and what the previous version held.
 pub(super) struct Scanned {
@@ -61,7 +64,7 @@ pub(super) fn scan_folder(ctx: &Context<'_>) -> Result<Scanned> {
     let cache = if let Some(loaded) = loaded {
         loaded?
     } else if let Some(h) = ctx.head {
-        cache_from_history(ctx.repo, h)?
+        cache_from_history(ctx.repo, h, &KnownFiles::default())?
     } else {
         Vec::new()
     };
@@ -75,17 +78,48 @@ pub(super) fn scan_folder(ctx: &Context<'_>) -> Result<Scanned> {
     })
 }
 
-/// The files of the version `head` as a files cache whose stat data matches no file, in path
-/// order.
-fn cache_from_history(repo: &git2::Repository, h: git2::Oid) -> Result<Vec<(String, CachedFile)>> {
+/// What is known of the files of a version whose history was just put back (an unarchive),
+/// beyond what the history says.
+#[derive(Default)]
+pub(crate) struct KnownFiles {
+    /// Files read where they now are and checked against their blobs, by path: their size and
+    /// the stat data they were read with.
+    pub stats: HashMap<String, (u64, files::Stat)>,
+    /// Blobs known not to be chunk pointers: their size is read from the history's index of
+    /// objects, not by reading them.
+    pub not_pointers: HashSet<git2::Oid>,
+}
+
+/// The files of the version `head` as a files cache, in path order. A file `known` has stat
+/// data of (read and checked against its blob where it is now) is cached with it, so that the
+/// next snapshot need not read it; every other file with stat data that matches no file, so
+/// that it is read again.
+fn cache_from_history(
+    repo: &git2::Repository,
+    h: git2::Oid,
+    known: &KnownFiles,
+) -> Result<Vec<(String, CachedFile)>> {
     let head_id = history::id_bytes(h);
+    let odb = repo.odb()?;
     let mut m = Vec::new();
     for t in history::files_of(repo, h)? {
-        let blob = repo.find_blob(t.oid)?;
-        let (layer, size) = if Pointer::is_pointer(blob.content()) {
-            (Layer::Chunks, Pointer::decode(blob.content())?.size)
+        let (layer, size) = if known.not_pointers.contains(&t.oid) {
+            (Layer::Git, odb.read_header(t.oid)?.0 as u64)
         } else {
-            (Layer::Git, blob.size() as u64)
+            let blob = repo.find_blob(t.oid)?;
+            if Pointer::is_pointer(blob.content()) {
+                (Layer::Chunks, Pointer::decode(blob.content())?.size)
+            } else {
+                (Layer::Git, blob.size() as u64)
+            }
+        };
+        let stat = match known.stats.get(&t.path) {
+            Some((read, stat)) if layer == Layer::Git && *read == size => *stat,
+            _ => files::Stat {
+                mtime_ns: -1,
+                ctime_ns: -1,
+                inode: 0,
+            },
         };
         let mut oid = [0u8; 20];
         oid.copy_from_slice(t.oid.as_bytes());
@@ -93,9 +127,9 @@ fn cache_from_history(repo: &git2::Repository, h: git2::Oid) -> Result<Vec<(Stri
             t.path,
             CachedFile {
                 size,
-                mtime_ns: -1,
-                ctime_ns: -1,
-                inode: 0,
+                mtime_ns: stat.mtime_ns,
+                ctime_ns: stat.ctime_ns,
+                inode: stat.inode,
                 mode: t.mode,
                 layer,
                 oid,
@@ -105,6 +139,28 @@ fn cache_from_history(repo: &git2::Repository, h: git2::Oid) -> Result<Vec<(Stri
     }
     m.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     Ok(m)
+}
+
+impl Vault {
+    /// Gives project `id`'s catalog row its history's head, with the files cache, sizes and
+    /// stored bytes of that version, from the history and what is `known` of its files: after
+    /// an unarchive, the next snapshot then reads only what `known` does not vouch for.
+    pub(crate) fn seed_files_cache(&self, id: &str, known: &KnownFiles) -> Result<()> {
+        let repo = history::open(&self.history_path(id))?;
+        let Some(head) = history::head(&repo)? else {
+            return Ok(());
+        };
+        let cache = cache_from_history(&repo, head, known)?;
+        let list: Vec<(&str, CachedFile)> = cache.iter().map(|(p, c)| (p.as_str(), *c)).collect();
+        let size = cache.iter().map(|(_, c)| c.size).sum();
+        let mut db = self.db();
+        let tx = db.transaction()?;
+        filelist::store(&tx, id, &list)?;
+        projects::set_head(&tx, id, &head.to_string(), size, cache.len() as u64)?;
+        tx.commit()?;
+        drop(db);
+        self.record_history_bytes(id)
+    }
 }
 
 /// A walk along the previous version's files, in path order, beside a list of paths in the same
