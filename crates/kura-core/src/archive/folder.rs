@@ -1,8 +1,15 @@
 //! The working folder as it goes into an archive: every entry listed, in archive order, and a
 //! name no unpack could write back refused before anything is written.
+//!
+//! Folders are listed in parallel (each one's subfolders on the thread pool), then put together
+//! in the order a depth-first walk sorted by name gives: a folder, then what it holds.
 
+use std::ffi::OsString;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -13,50 +20,78 @@ pub(super) struct FolderEntry {
 }
 
 /// Everything in the working folder (hidden, ignored and `.git` included), folders before
-/// their contents. Fifos, sockets and devices carry no data and are left out.
+/// their contents, each folder's entries by name (bytes). Fifos, sockets and devices carry no
+/// data and are left out. The first problem in that order is the one told.
 pub(super) fn folder_entries(root: &Path) -> Result<Vec<FolderEntry>> {
-    let mut out = Vec::new();
-    for e in walkdir::WalkDir::new(root)
-        .follow_links(false)
-        .sort_by_file_name()
-        .min_depth(1)
-    {
-        let e = e.map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot read {}: {e}; nothing was archived", root.display()),
-            )
-        })?;
-        let md = e.metadata().map_err(|err| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot read {}: {err}", e.path().display()),
-            )
-        })?;
-        let ft = md.file_type();
-        if !(ft.is_file() || ft.is_dir() || ft.is_symlink()) {
-            continue;
+    entries_under(root, Path::new(""))
+}
+
+/// The entries under the folder `rel` of `root`, in archive order.
+fn entries_under(root: &Path, rel: &Path) -> Result<Vec<FolderEntry>> {
+    let dir = root.join(rel);
+    let cannot_read = |e: std::io::Error| {
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot read {}: {e}; nothing was archived", dir.display()),
+        )
+    };
+    let mut names: Vec<OsString> = fs::read_dir(&dir)
+        .map_err(cannot_read)?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<std::io::Result<_>>()
+        .map_err(cannot_read)?;
+    names.sort_unstable();
+    // Each entry, or what is wrong with it; a problem is told only when the entries before
+    // it (and what they hold) had none.
+    let entries: Vec<Result<Option<FolderEntry>>> = names
+        .par_iter()
+        .map(|name| entry(root, &rel.join(name)))
+        .collect();
+    let held: Vec<Result<Vec<FolderEntry>>> = entries
+        .par_iter()
+        .map(|e| match e {
+            Ok(Some(e)) if e.md.is_dir() => entries_under(root, &e.rel),
+            _ => Ok(Vec::new()),
+        })
+        .collect();
+    let mut out = Vec::with_capacity(entries.len());
+    for (e, held) in entries.into_iter().zip(held) {
+        if let Some(e) = e? {
+            out.push(e);
+            out.extend(held?);
         }
-        let rel = e
-            .path()
-            .strip_prefix(root)
-            .unwrap_or(e.path())
-            .to_path_buf();
-        // What could not be unpacked again is refused before anything is archived (folders come
-        // before their contents, so a folder's name is met first).
-        use std::os::unix::ffi::OsStrExt;
-        if let Err(problem) = crate::fs::names::check_archived_name(e.file_name().as_bytes()) {
-            return Err(Error::new(
-                problem.kind(),
-                format!(
-                    "'{}' in {} cannot be archived: {}; rename or remove it and archive again (nothing was archived)",
-                    rel.display(),
-                    root.display(),
-                    problem.reason()
-                ),
-            ));
-        }
-        out.push(FolderEntry { rel, md });
     }
     Ok(out)
+}
+
+/// The entry at `rel` in `root`, `None` for what carries no data; refused when unpacking could
+/// not write its name back.
+fn entry(root: &Path, rel: &Path) -> Result<Option<FolderEntry>> {
+    let path = root.join(rel);
+    let md = fs::symlink_metadata(&path).map_err(|err| {
+        Error::new(
+            ErrorKind::Io,
+            format!("cannot read {}: {err}", path.display()),
+        )
+    })?;
+    let ft = md.file_type();
+    if !(ft.is_file() || ft.is_dir() || ft.is_symlink()) {
+        return Ok(None);
+    }
+    let name = rel.file_name().unwrap_or_default();
+    if let Err(problem) = crate::fs::names::check_archived_name(name.as_bytes()) {
+        return Err(Error::new(
+            problem.kind(),
+            format!(
+                "'{}' in {} cannot be archived: {}; rename or remove it and archive again (nothing was archived)",
+                rel.display(),
+                root.display(),
+                problem.reason()
+            ),
+        ));
+    }
+    Ok(Some(FolderEntry {
+        rel: rel.to_path_buf(),
+        md,
+    }))
 }
