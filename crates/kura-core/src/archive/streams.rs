@@ -68,7 +68,9 @@ pub(super) struct FileReader<'a> {
     pub(super) left: u64,
     pub(super) path: &'a Path,
     pub(super) job: &'a Job,
-    pub(super) progress: &'a mut Progress,
+    /// What it counts its bytes into (none for a file read ahead: it is counted once
+    /// appended).
+    pub(super) progress: Option<&'a mut Progress>,
 }
 
 /// Bytes archived so far, of how many, and when progress was last told.
@@ -76,6 +78,18 @@ pub(super) struct Progress {
     pub(super) done: u64,
     pub(super) total: u64,
     pub(super) reported: u64,
+}
+
+impl Progress {
+    /// Counts `n` more bytes archived (of the file at `path`), telling `job` every
+    /// [`PROGRESS_BYTES`].
+    pub(super) fn advance(&mut self, n: u64, job: &Job, path: &Path) {
+        self.done += n;
+        if self.done - self.reported >= PROGRESS_BYTES {
+            self.reported = self.done;
+            job.bytes("archiving", self.done, Some(self.total), path.to_str());
+        }
+    }
 }
 
 impl Read for FileReader<'_> {
@@ -102,12 +116,8 @@ impl Read for FileReader<'_> {
             )));
         }
         self.left -= n as u64;
-        let p = &mut self.progress;
-        p.done += n as u64;
-        if p.done - p.reported >= PROGRESS_BYTES {
-            p.reported = p.done;
-            self.job
-                .bytes("archiving", p.done, Some(p.total), self.path.to_str());
+        if let Some(p) = self.progress.as_deref_mut() {
+            p.advance(n as u64, self.job, self.path);
         }
         Ok(n)
     }

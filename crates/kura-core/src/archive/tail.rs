@@ -4,9 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 use std::sync::mpsc::Receiver;
+
+use rayon::prelude::*;
 
 use git2::{Oid, Repository};
 
@@ -15,6 +17,7 @@ use super::large_files::{self, history_pointers};
 use super::rawframe::Publishing;
 use super::streams::{write_error, CountWriter, FileReader, Progress};
 use super::thin::{self, BlobHasher, HashingReader};
+use super::tunables::{READ_AHEAD_BATCH_BYTES, READ_AHEAD_BATCH_FILES, READ_AHEAD_FILE};
 use super::{plain_header, ArchiveMetadata, BUNDLE_MISSING};
 use crate::error::{Error, Result};
 use crate::history::pointer::Pointer;
@@ -186,6 +189,11 @@ fn open_tar<'p>(
 
 /// The working folder under `files/`; returns the files archived. A file whose content the
 /// bundle leaves to `files/` but that changed or went since the version is named in `apart`.
+///
+/// Small files are read (and hashed, when the bundle leaves their content to them) ahead of
+/// the tar stream, a batch at a time on the thread pool, while this thread appends the batch
+/// before: opening and reading many small files is otherwise this one thread's work while the
+/// compressor's threads wait for it. Larger files are streamed as they come.
 fn append_folder<'e>(
     builder: &mut TailTar<'_>,
     source: &TailSource<'e>,
@@ -204,56 +212,57 @@ fn append_folder<'e>(
     builder
         .append_data(&mut h, &files_dir, std::io::empty())
         .map_err(io)?;
-    let mut file_count = 0u64;
-    let mut seen: HashSet<&str> = HashSet::new();
-    for e in entries {
-        job.check()?;
-        let name = files_dir.join(&e.rel);
-        let full = source.project.path.join(&e.rel);
-        let mut h = tar::Header::new_gnu();
-        h.set_metadata_in_mode(&e.md, tar::HeaderMode::Complete);
-        let ft = e.md.file_type();
-        if ft.is_symlink() {
-            let target = fs::read_link(&full).map_err(|err| Error::io("read link", &full, err))?;
-            h.set_size(0);
-            builder.append_link(&mut h, &name, &target).map_err(io)?;
-        } else if ft.is_dir() {
-            h.set_size(0);
-            builder
-                .append_data(&mut h, &name, std::io::empty())
-                .map_err(io)?;
-        } else {
-            let f = File::open(&full).map_err(|err| Error::io("read", &full, err))?;
-            let reader = FileReader {
-                inner: f,
-                left: e.md.len(),
-                path: &full,
-                job,
-                progress: &mut *progress,
-            };
-            let rel = e.rel.to_str().filter(|_| !source.carried.is_empty());
-            match rel.and_then(|r| source.carried.get(r).map(|oid| (r, oid))) {
-                // The bundle leaves this content to the file: it must be the version's.
-                Some((rel, oid)) => {
-                    let mut hashing = HashingReader {
-                        inner: reader,
-                        hasher: BlobHasher::new(e.md.len()),
-                    };
-                    builder
-                        .append_data(&mut h, &name, &mut hashing)
-                        .map_err(io)?;
-                    if hashing.hasher.finish() != *oid {
-                        // Changed since the version: the version's content goes in apart.
-                        tracing::debug!(path = rel, "archive: a file changed since its version");
-                        apart.push(*oid);
-                    }
-                    seen.insert(rel);
+    let batches = read_ahead_batches(entries);
+    let mut appended = Appended {
+        files: 0,
+        seen: HashSet::new(),
+        apart,
+    };
+    std::thread::scope(|s| -> Result<()> {
+        // One batch read ahead, waiting while the one before is appended.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Option<Ahead>>>(1);
+        let reading = &batches;
+        let from = ReadAhead {
+            root: &source.project.path,
+            job,
+            carried: source.carried,
+        };
+        s.spawn(move || {
+            for batch in reading {
+                let read = entries[batch.clone()]
+                    .par_iter()
+                    .map(|e| from.read(e))
+                    .collect();
+                // The appending side stopped (failed or cancelled): so does this one.
+                if job.is_cancelled() || tx.send(read).is_err() {
+                    break;
                 }
-                None => builder.append_data(&mut h, &name, reader).map_err(io)?,
             }
-            file_count += 1;
+        });
+        for batch in &batches {
+            job.check()?;
+            let ahead = rx
+                .recv()
+                .map_err(|_| Error::internal("the archive's reader stopped"))?;
+            for (e, ahead) in entries[batch.clone()].iter().zip(ahead) {
+                job.check()?;
+                append_entry(
+                    builder,
+                    source,
+                    &files_dir,
+                    e,
+                    ahead,
+                    progress,
+                    &mut appended,
+                    io,
+                )?;
+            }
         }
-    }
+        Ok(())
+    })?;
+    let Appended {
+        files, seen, apart, ..
+    } = appended;
     // Files gone since the version: theirs go in apart too.
     if seen.len() != source.carried.len() {
         apart.extend(
@@ -264,7 +273,168 @@ fn append_folder<'e>(
                 .map(|(_, oid)| *oid),
         );
     }
-    Ok(file_count)
+    Ok(files)
+}
+
+/// What appending the folder has done so far.
+struct Appended<'e, 'a> {
+    files: u64,
+    /// Paths whose content the bundle leaves to `files/`, met.
+    seen: HashSet<&'e str>,
+    apart: &'a mut Vec<Oid>,
+}
+
+/// A small file read ahead of the tar stream: its bytes (exactly as many as its header says)
+/// and, when the bundle leaves its content to it, their blob id. Or why it could not be read:
+/// not opened (`Err(Ok(_))`), or not read as long as listed (`Err(Err(_))`).
+type Ahead = std::result::Result<
+    (Vec<u8>, Option<Oid>),
+    std::result::Result<std::io::Error, std::io::Error>,
+>;
+
+/// The entries read ahead in batches: consecutive ranges of `entries`, each of at most
+/// [`READ_AHEAD_BATCH_FILES`] entries and about [`READ_AHEAD_BATCH_BYTES`] of small files.
+fn read_ahead_batches(entries: &[FolderEntry]) -> Vec<std::ops::Range<usize>> {
+    let mut batches = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, e) in entries.iter().enumerate() {
+        if is_read_ahead(e) {
+            bytes += e.md.len();
+        }
+        if i + 1 - start >= READ_AHEAD_BATCH_FILES || bytes >= READ_AHEAD_BATCH_BYTES {
+            batches.push(start..i + 1);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    if start < entries.len() {
+        batches.push(start..entries.len());
+    }
+    batches
+}
+
+/// Whether `e` is a file small enough to be read ahead.
+fn is_read_ahead(e: &FolderEntry) -> bool {
+    e.md.is_file() && e.md.len() <= READ_AHEAD_FILE
+}
+
+/// Where files are read ahead from: the folder, and the contents the bundle leaves to it.
+#[derive(Clone, Copy)]
+struct ReadAhead<'a> {
+    root: &'a Path,
+    job: &'a Job,
+    carried: &'a HashMap<String, Oid>,
+}
+
+impl ReadAhead<'_> {
+    /// Reads `e` whole when it is a small file (`None` otherwise), checked to be as long as
+    /// listed, and hashed when the bundle leaves its content to it.
+    fn read(&self, e: &FolderEntry) -> Option<Ahead> {
+        if !is_read_ahead(e) {
+            return None;
+        }
+        let full = self.root.join(&e.rel);
+        let file = match File::open(&full) {
+            Ok(f) => f,
+            Err(err) => return Some(Err(Ok(err))),
+        };
+        let mut reader = FileReader {
+            inner: file,
+            left: e.md.len(),
+            path: &full,
+            job: self.job,
+            progress: None,
+        };
+        let mut data = Vec::with_capacity(e.md.len() as usize);
+        if let Err(err) = reader.read_to_end(&mut data) {
+            return Some(Err(Err(err)));
+        }
+        let carried = e.rel.to_str().and_then(|r| self.carried.get(r));
+        let id = carried.map(|_| {
+            let mut hasher = BlobHasher::new(data.len() as u64);
+            hasher.update(&data);
+            hasher.finish()
+        });
+        Some(Ok((data, id)))
+    }
+}
+
+/// Appends one entry of the folder under `files_dir`: read `ahead` (a small file), or read now.
+#[allow(clippy::too_many_arguments)]
+fn append_entry<'e>(
+    builder: &mut TailTar<'_>,
+    source: &TailSource<'e>,
+    files_dir: &Path,
+    e: &'e FolderEntry,
+    ahead: Option<Ahead>,
+    progress: &mut Progress,
+    appended: &mut Appended<'e, '_>,
+    io: &dyn Fn(std::io::Error) -> Error,
+) -> Result<()> {
+    let job = source.job;
+    let name = files_dir.join(&e.rel);
+    let full = source.project.path.join(&e.rel);
+    let mut h = tar::Header::new_gnu();
+    h.set_metadata_in_mode(&e.md, tar::HeaderMode::Complete);
+    let ft = e.md.file_type();
+    if ft.is_symlink() {
+        let target = fs::read_link(&full).map_err(|err| Error::io("read link", &full, err))?;
+        h.set_size(0);
+        return builder.append_link(&mut h, &name, &target).map_err(io);
+    }
+    if ft.is_dir() {
+        h.set_size(0);
+        return builder
+            .append_data(&mut h, &name, std::io::empty())
+            .map_err(io);
+    }
+    let rel = e.rel.to_str().filter(|_| !source.carried.is_empty());
+    let carried = rel.and_then(|r| source.carried.get(r).map(|oid| (r, oid)));
+    // The blob id of what went in, when the bundle leaves this content to the file.
+    let got = match ahead {
+        Some(Err(Ok(err))) => return Err(Error::io("read", &full, err)),
+        Some(Err(Err(err))) => return Err(io(err)),
+        Some(Ok((data, id))) => {
+            builder
+                .append_data(&mut h, &name, data.as_slice())
+                .map_err(io)?;
+            progress.advance(data.len() as u64, job, &full);
+            id
+        }
+        None => {
+            let f = File::open(&full).map_err(|err| Error::io("read", &full, err))?;
+            let reader = FileReader {
+                inner: f,
+                left: e.md.len(),
+                path: &full,
+                job,
+                progress: Some(&mut *progress),
+            };
+            if carried.is_some() {
+                let mut hashing = HashingReader {
+                    inner: reader,
+                    hasher: BlobHasher::new(e.md.len()),
+                };
+                builder
+                    .append_data(&mut h, &name, &mut hashing)
+                    .map_err(io)?;
+                Some(hashing.hasher.finish())
+            } else {
+                builder.append_data(&mut h, &name, reader).map_err(io)?;
+                None
+            }
+        }
+    };
+    if let Some((rel, oid)) = carried {
+        // The bundle leaves this content to the file: it must be the version's.
+        if got.as_ref() != Some(oid) {
+            // Changed since the version: the version's content goes in apart.
+            tracing::debug!(path = rel, "archive: a file changed since its version");
+            appended.apart.push(*oid);
+        }
+        appended.seen.insert(rel);
+    }
+    appended.files += 1;
+    Ok(())
 }
 
 /// Ends the tar stream and the compressor, and flushes what is left to the file.
