@@ -102,9 +102,8 @@ impl<'a> JoinedPack<'a> {
         // Each object's first entry, and the base of those that are deltas.
         let mut seen: HashSet<Oid> = HashSet::new();
         let mut bases: HashMap<Oid, Oid> = HashMap::new();
-        let mut head = [0u8; 32];
         for p in &mut packs {
-            let file = File::open(&p.path).map_err(Error::io(&p.path))?;
+            let mut headers = Headers::new(File::open(&p.path).map_err(Error::io(&p.path))?);
             let by_offset: HashMap<u64, Oid> =
                 p.entries.iter().map(|e| (e.offset, e.oid)).collect();
             for e in &mut p.entries {
@@ -112,9 +111,8 @@ impl<'a> JoinedPack<'a> {
                 if !e.keep {
                     continue;
                 }
-                let n = ((e.end - e.offset) as usize).min(head.len());
-                file.read_exact_at(&mut head[..n], e.offset)
-                    .map_err(Error::io(&p.path))?;
+                let n = ((e.end - e.offset) as usize).min(HEADER_BYTES);
+                let head = headers.at(e.offset, n).map_err(Error::io(&p.path))?;
                 let (kind, _, header_len) =
                     entry_header(&head[..n]).ok_or_else(|| damaged(&p.path))?;
                 e.out_len = e.end - e.offset;
@@ -558,6 +556,54 @@ pub(crate) fn damaged(pack: &Path) -> Error {
     Error::Io {
         path: pack.to_path_buf(),
         source: io::Error::new(io::ErrorKind::InvalidData, "damaged pack entry"),
+    }
+}
+
+/// Bytes of an entry's start that tell its kind, size and delta base.
+const HEADER_BYTES: usize = 32;
+
+/// Bytes read at once while entries' starts are read in file order.
+const HEADER_WINDOW: usize = 64 << 10;
+
+/// Reads the starts of a pack's entries in file order through a window of
+/// [`HEADER_WINDOW`] bytes: one read for many small entries, not one each.
+struct Headers {
+    file: File,
+    buf: Vec<u8>,
+    start: u64,
+}
+
+impl Headers {
+    fn new(file: File) -> Headers {
+        Headers {
+            file,
+            buf: Vec::new(),
+            start: 0,
+        }
+    }
+
+    /// The `n` bytes at `offset` (which the file holds).
+    fn at(&mut self, offset: u64, n: usize) -> io::Result<&[u8]> {
+        let end = self.start + self.buf.len() as u64;
+        if offset < self.start || offset + n as u64 > end {
+            self.buf.resize(HEADER_WINDOW.max(n), 0);
+            let mut got = 0;
+            while got < self.buf.len() {
+                match self.file.read_at(&mut self.buf[got..], offset + got as u64) {
+                    Ok(0) => break,
+                    Ok(k) => got += k,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            self.buf.truncate(got);
+            self.start = offset;
+            if got < n {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+        }
+        let at = (offset - self.start) as usize;
+        Ok(&self.buf[at..at + n])
     }
 }
 
