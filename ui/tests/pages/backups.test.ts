@@ -106,7 +106,8 @@ describe("backups", () => {
     await expect.poll(() => text(p.getByTestId("backup-state")), { timeout: 20_000 }).toBe("up to date");
     const [latest] = vault.json<RunRecord[]>("backup", "list", "usb-drive", "--runs");
     expect(latest.result).toBe("ok");
-    expect(await rows.first().getAttribute("data-result")).toBe("ok");
+    // The timeline reloads once the status tells the run ended: the row follows it.
+    await expect.poll(() => rows.first().getAttribute("data-result"), { timeout: 20_000 }).toBe("ok");
     expect(await text(rows.first())).toContain("today at");
     expect(await text(usb.getByTestId("target-last-run"))).toContain("just now");
 
