@@ -8,9 +8,8 @@ use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 use std::sync::mpsc::Receiver;
 
-use rayon::prelude::*;
-
 use git2::{Oid, Repository};
+use rayon::prelude::*;
 
 use super::folder::FolderEntry;
 use super::large_files::{self, history_pointers};
@@ -260,9 +259,7 @@ fn append_folder<'e>(
         }
         Ok(())
     })?;
-    let Appended {
-        files, seen, apart, ..
-    } = appended;
+    let Appended { files, seen, apart } = appended;
     // Files gone since the version: theirs go in apart too.
     if seen.len() != source.carried.len() {
         apart.extend(
@@ -284,13 +281,16 @@ struct Appended<'e, 'a> {
     apart: &'a mut Vec<Oid>,
 }
 
-/// A small file read ahead of the tar stream: its bytes (exactly as many as its header says)
-/// and, when the bundle leaves its content to it, their blob id. Or why it could not be read:
-/// not opened (`Err(Ok(_))`), or not read as long as listed (`Err(Err(_))`).
-type Ahead = std::result::Result<
-    (Vec<u8>, Option<Oid>),
-    std::result::Result<std::io::Error, std::io::Error>,
->;
+/// A small file read ahead of the tar stream, or why it could not be.
+enum Ahead {
+    /// Its bytes (exactly as many as its header says) and, when the bundle leaves its content
+    /// to it, their blob id.
+    Read(Vec<u8>, Option<Oid>),
+    /// It could not be opened.
+    NotOpened(std::io::Error),
+    /// It could not be read as long as listed (or the job was cancelled).
+    NotRead(std::io::Error),
+}
 
 /// The entries read ahead in batches: consecutive ranges of `entries`, each of at most
 /// [`READ_AHEAD_BATCH_FILES`] entries and about [`READ_AHEAD_BATCH_BYTES`] of small files.
@@ -335,7 +335,7 @@ impl ReadAhead<'_> {
         let full = self.root.join(&e.rel);
         let file = match File::open(&full) {
             Ok(f) => f,
-            Err(err) => return Some(Err(Ok(err))),
+            Err(err) => return Some(Ahead::NotOpened(err)),
         };
         let mut reader = FileReader {
             inner: file,
@@ -346,7 +346,7 @@ impl ReadAhead<'_> {
         };
         let mut data = Vec::with_capacity(e.md.len() as usize);
         if let Err(err) = reader.read_to_end(&mut data) {
-            return Some(Err(Err(err)));
+            return Some(Ahead::NotRead(err));
         }
         let carried = e.rel.to_str().and_then(|r| self.carried.get(r));
         let id = carried.map(|_| {
@@ -354,7 +354,7 @@ impl ReadAhead<'_> {
             hasher.update(&data);
             hasher.finish()
         });
-        Some(Ok((data, id)))
+        Some(Ahead::Read(data, id))
     }
 }
 
@@ -391,9 +391,9 @@ fn append_entry<'e>(
     let carried = rel.and_then(|r| source.carried.get(r).map(|oid| (r, oid)));
     // The blob id of what went in, when the bundle leaves this content to the file.
     let got = match ahead {
-        Some(Err(Ok(err))) => return Err(Error::io("read", &full, err)),
-        Some(Err(Err(err))) => return Err(io(err)),
-        Some(Ok((data, id))) => {
+        Some(Ahead::NotOpened(err)) => return Err(Error::io("read", &full, err)),
+        Some(Ahead::NotRead(err)) => return Err(io(err)),
+        Some(Ahead::Read(data, id)) => {
             builder
                 .append_data(&mut h, &name, data.as_slice())
                 .map_err(io)?;

@@ -189,8 +189,9 @@ pub(super) fn append_history_blobs<W: std::io::Write>(
 /// `repo_path`, read from the unpacked archive at `top` (`files/`, or `history-blobs/` for a
 /// file that changed while it was archived). Returns what it learnt of the version's files:
 /// the blobs that are not chunk pointers (all of them, in an archive Kura wrote), and the stat
-/// data of each file of `files/` it read and found to hold its blob. Refuses (as damaged) an archive whose `files/` lacks one,
-/// holds other content, or reaches it through a symbolic link.
+/// data of each file of `files/` it read and found to hold its blob. Refuses (as damaged) an
+/// archive whose `files/` lacks one, holds other content, or reaches it through a symbolic
+/// link.
 pub(super) fn complete_history(
     repo_path: &Path,
     head: Oid,
