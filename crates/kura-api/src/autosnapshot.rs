@@ -170,7 +170,7 @@ impl Shared {
                 Ok(r) => {
                     if r.version.is_some() {
                         api.changed(Some(&id), VaultChange::Snapshot);
-                        repack_in_background(&api, &id);
+                        api.repack_in_background(&id);
                     }
                     api.automatic_version_health(&id, &name(), None);
                 }
@@ -248,24 +248,5 @@ impl Shared {
                 Err(e) => tracing::warn!("cannot watch {}: {e}", path.display()),
             }
         }
-    }
-}
-
-/// Once a project's automatic versions have piled up into many packs, its history is rewritten
-/// with deltas on a thread of its own, so that quiet-period snapshots of other projects go on.
-fn repack_in_background(api: &Arc<Api>, id: &str) {
-    let (api, id) = (api.clone(), id.to_string());
-    let spawned = std::thread::Builder::new()
-        .name("kura-repack".into())
-        .spawn(
-            move || match api.vault.repack_if_many_packs(&id, &Job::default()) {
-                Ok(true) => api.changed(Some(&id), VaultChange::Repacked),
-                Ok(false) => {}
-                Err(e) if e.kind() == kura_core::ErrorKind::Busy => {}
-                Err(e) => tracing::warn!("rewriting the history of {id} with deltas failed: {e}"),
-            },
-        );
-    if let Err(e) = spawned {
-        tracing::warn!("no thread to rewrite a history with: {e}");
     }
 }

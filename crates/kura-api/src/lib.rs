@@ -99,6 +99,10 @@ pub struct Api {
     /// What was last announced of the backups', the automatic versions', the disk's and the
     /// quotas' health.
     health: health::Health,
+    /// The projects whose histories are due a repack after a version, when this process leaves
+    /// that to its caller ([`Api::leave_repacks_to_caller`]); `None` when it repacks them on a
+    /// thread of its own.
+    due_repacks: std::sync::Mutex<Option<Vec<String>>>,
 }
 
 impl Api {
@@ -123,6 +127,7 @@ impl Api {
             backup_status: tokio::sync::watch::channel(None).0,
             folder_watch: std::sync::Mutex::new(None),
             health: health::Health::default(),
+            due_repacks: std::sync::Mutex::new(None),
         }))
     }
 

@@ -3,6 +3,7 @@
 //! `vault.changed` with a reason). Reads that are one engine call go through [`Api::vault`].
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use kura_core::{
     Config, Diff, GcReport, ImportOptions, Job, NewProject, Project, RestoreReport,
@@ -10,6 +11,7 @@ use kura_core::{
 };
 use serde::Serialize;
 
+use crate::backups::lock;
 use crate::error::{ApiError, ApiResult, SubjectKind};
 use crate::{Api, DiffRequest, RenameFile, RestoreRequest, VaultChange, VersionsRequest};
 
@@ -278,9 +280,67 @@ impl Api {
         Ok(r)
     }
 
+    /// Rewrites project `id`'s history with deltas if snapshots have left it in many packs
+    /// (`Vault::repack_if_due`), and announces it; true when it did. A repack of it already
+    /// under way, or another process writing it, leaves it to the next version.
+    pub fn repack_if_due(&self, id: &str) -> ApiResult<bool> {
+        match self.vault.repack_if_due(id, &Job::default()) {
+            Ok(true) => {
+                self.changed(Some(id), VaultChange::Repacked);
+                Ok(true)
+            }
+            Ok(false) => Ok(false),
+            Err(e) if e.kind() == kura_core::ErrorKind::Busy => Ok(false),
+            Err(e) => Err(project_error(e, id)),
+        }
+    }
+
+    /// Makes this process leave the repacks due after its versions to its caller, who takes
+    /// them with [`Api::take_due_repacks`]: a command that exits when its work is done (the CLI)
+    /// hands them to a process of their own rather than wait for them.
+    pub fn leave_repacks_to_caller(&self) {
+        lock(&self.due_repacks).get_or_insert_with(Vec::new);
+    }
+
+    /// The projects whose histories became due a repack after this process's versions, once
+    /// each (see [`Api::leave_repacks_to_caller`]).
+    pub fn take_due_repacks(&self) -> Vec<String> {
+        lock(&self.due_repacks)
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// After a version of project `id`: once snapshots have left its history in many packs
+    /// (`Vault::repack_due`), it is rewritten with deltas on a thread of its own, so that the
+    /// snapshot stays fast and the history stays about the size of its changes; or left to the
+    /// caller (see [`Api::leave_repacks_to_caller`]).
+    pub(crate) fn repack_in_background(self: &Arc<Self>, id: &str) {
+        match self.vault.repack_due(id) {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => {
+                tracing::warn!("cannot tell whether the history of {id} is due a repack: {e}");
+                return;
+            }
+        }
+        if let Some(due) = lock(&self.due_repacks).as_mut() {
+            if !due.iter().any(|d| d == id) {
+                due.push(id.to_string());
+            }
+            return;
+        }
+        let id = id.to_string();
+        self.in_background(crate::scheduler::REPACK_KEY, "kura-repack", move |api| {
+            if let Err(e) = api.repack_if_due(&id) {
+                tracing::warn!("rewriting the history of {id} with deltas failed: {e}");
+            }
+        });
+    }
+
     /// Takes a version of a project (the door sets the trigger: by hand, or through the API).
     pub fn snapshot(
-        &self,
+        self: &Arc<Self>,
         id: &str,
         opts: &SnapshotOptions,
         job: &Job,
@@ -291,6 +351,7 @@ impl Api {
             .map_err(|e| project_error(e, id))?;
         if r.version.is_some() {
             self.changed(Some(&r.project_id), VaultChange::Snapshot);
+            self.repack_in_background(&r.project_id);
         }
         Ok(r)
     }
@@ -298,7 +359,7 @@ impl Api {
     /// Takes a version of every active project that changed, of every workspace or only of the
     /// active one (the tray's "Snapshot now", `kura snapshot --all`).
     pub fn snapshot_changed(
-        &self,
+        self: &Arc<Self>,
         all_workspaces: bool,
         opts: &SnapshotOptions,
         job: &Job,
@@ -306,6 +367,7 @@ impl Api {
         let reports = self.vault.snapshot_changed(all_workspaces, opts, job)?;
         for r in reports.iter().filter(|r| r.version.is_some()) {
             self.changed(Some(&r.project_id), VaultChange::Snapshot);
+            self.repack_in_background(&r.project_id);
         }
         Ok(reports)
     }

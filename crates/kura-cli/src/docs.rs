@@ -13,9 +13,10 @@ mod tests {
     /// Commands that are not operations of the vault: the command line's own (completions,
     /// manual pages), the desktop app's (start at login, its logs), and the other doors, which
     /// serve the operations rather than carry one out; and the hidden step a command starts in
-    /// the background to remove the folders it discarded.
+    /// the background to remove the folders it discarded or repack the histories it grew.
     const NOT_OPERATIONS: &[&str] = &[
         "purge-discarded",
+        "repack-due",
         "completions",
         "manpages",
         "logs",

@@ -85,6 +85,13 @@ enum Command {
     /// the commands that do that).
     #[command(hide = true)]
     PurgeDiscarded,
+    /// Rewrite with deltas the histories versions have left in many packs (started in the
+    /// background by the commands that take versions).
+    #[command(hide = true)]
+    RepackDue {
+        /// Projects, by id or name.
+        projects: Vec<String>,
+    },
     /// Where the space goes.
     Stats,
     /// Show or change settings in config.toml.
@@ -228,18 +235,37 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
     // through it and changes it only with the service's operations, which announce each change
     // in the vault's event log, as when the desktop app, `kura serve` or `kura mcp` makes it.
     let api = Api::open(open_vault(cli)?)?;
+    // A process that stays on repacks on a thread of its own; a command hands the repacks its
+    // versions made due to a process of their own, rather than wait for them.
+    let stays_on = match &cli.command {
+        Command::Serve(args) => args.is_server(),
+        Command::Mcp(_) => true,
+        _ => false,
+    };
+    if !stays_on {
+        api.leave_repacks_to_caller();
+    }
     let result = run_command(&cli.command, out, &api);
     // A purge that could not remove everything does not start another one.
     if !matches!(cli.command, Command::PurgeDiscarded) && api.vault().has_discarded() {
-        spawn_purge(api.vault());
+        start_on_its_own(api.vault(), ["purge-discarded".to_string()]);
+    }
+    let due = api.take_due_repacks();
+    if !due.is_empty() {
+        start_on_its_own(
+            api.vault(),
+            std::iter::once("repack-due".to_string()).chain(due),
+        );
     }
     result
 }
 
-/// Starts `kura purge-discarded` on its own, so that removing the folders an archive or a
-/// deletion moved aside does not hold up this command (see `Vault::purge_discarded`). Should
-/// it not start, the next `gc`, cleanup or app start removes them.
-fn spawn_purge(vault: &VaultReader) {
+/// Starts `kura ARGS` on its own, quiet, for work that need not hold up this command:
+/// `purge-discarded` (removing the folders an archive or a deletion moved aside, see
+/// `Vault::purge_discarded`) and `repack-due` (rewriting with deltas the histories versions
+/// left in many packs, see `Vault::repack_if_due`). Should it not start, the next `gc`,
+/// cleanup, version or app start does that work.
+fn start_on_its_own(vault: &VaultReader, args: impl IntoIterator<Item = String>) {
     use std::os::unix::process::CommandExt;
     use std::process::{Command as Process, Stdio};
     let Ok(exe) = std::env::current_exe() else {
@@ -248,7 +274,8 @@ fn spawn_purge(vault: &VaultReader) {
     let started = Process::new(exe)
         .arg("--vault")
         .arg(vault.root())
-        .args(["--quiet", "purge-discarded"])
+        .arg("--quiet")
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -256,7 +283,7 @@ fn spawn_purge(vault: &VaultReader) {
         .process_group(0)
         .spawn();
     if let Err(e) = started {
-        tracing::warn!("cannot start removing discarded folders: {e}");
+        tracing::warn!("cannot start work in the background: {e}");
     }
 }
 
@@ -278,6 +305,7 @@ fn run_command(command: &Command, out: &Out, api: &Arc<Api>) -> Result<ExitCode,
         Command::Verify(args) => verify::run(args, out, api),
         Command::Gc => gc::run(out, api),
         Command::PurgeDiscarded => gc::purge_discarded(api),
+        Command::RepackDue { projects } => gc::repack_due(projects, api),
         Command::Stats => stats::run(out, api),
         Command::Config(cmd) => config::run(cmd, out, api),
         Command::Git(cmd) => git::run(cmd, out, api),

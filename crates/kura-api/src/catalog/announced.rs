@@ -38,7 +38,7 @@ fn announced(api: &Api, after: i64) -> BTreeSet<String> {
         .collect()
 }
 
-fn new_project(api: &Api, name: &str) -> String {
+fn new_project(api: &std::sync::Arc<Api>, name: &str) -> String {
     let p = api
         .create_project(&NewProject {
             name: name.into(),

@@ -1,5 +1,7 @@
-//! `kura gc` (remove chunks no version references) and the hidden `kura purge-discarded`
-//! (remove the folders an archive or a deletion moved aside).
+//! `kura gc` (remove chunks no version references) and the hidden commands other commands
+//! start in the background: `kura purge-discarded` (remove the folders an archive or a
+//! deletion moved aside) and `kura repack-due` (rewrite with deltas the histories versions left
+//! in many packs).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -19,5 +21,18 @@ pub fn run(out: &Out, api: &Arc<Api>) -> Result<ExitCode, Error> {
 /// prints nothing.
 pub fn purge_discarded(api: &Arc<Api>) -> Result<ExitCode, Error> {
     api.purge_discarded()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `kura repack-due PROJECT...`, started in the background by the commands that take versions;
+/// it prints nothing. A project gone meanwhile is skipped.
+pub fn repack_due(projects: &[String], api: &Arc<Api>) -> Result<ExitCode, Error> {
+    for id in projects {
+        match api.repack_if_due(id) {
+            Ok(_) => {}
+            Err(e) if e.code == kura_api::ErrorCode::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

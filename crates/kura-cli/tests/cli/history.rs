@@ -503,3 +503,75 @@ fn versions_are_signed_with_the_persons_git_identity_else_their_account() {
     );
     assert_eq!(list[0]["trigger"], "cli");
 }
+
+/// The `kura repack-due` processes running for the vault `sb` uses.
+fn repacks_running(sb: &Sandbox) -> usize {
+    let vault = sb.vault().as_os_str().as_encoded_bytes().to_vec();
+    fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| fs::read(e.ok()?.path().join("cmdline")).ok())
+        .filter(|cmd| {
+            let args: Vec<&[u8]> = cmd.split(|b| *b == 0).collect();
+            args.contains(&b"repack-due".as_slice()) && args.contains(&vault.as_slice())
+        })
+        .count()
+}
+
+/// `kura snapshot` leaves a pack per version; once they are many, it hands the history to a
+/// `kura repack-due` of its own (the command does not wait for it), which rewrites it into one
+/// pack with deltas, smaller, that git reads every version back from.
+#[test]
+fn versions_left_in_many_packs_are_repacked_after_the_command_returns() {
+    let sb = Sandbox::new();
+    let src = sb.path("notes");
+    let page = |v: usize| -> String {
+        (0..300)
+            .map(|l| format!("line {l} of version {v}\n"))
+            .collect()
+    };
+    disk::write(&src.join("notes.txt"), page(0));
+    let p = sb.ok(&["project", "import", s(&src), "--link"]);
+    let id = p["id"].as_str().unwrap();
+    let history = sb.vault().join("histories").join(format!("{id}.git"));
+    let packs = || {
+        walk_files(&history.join("objects/pack"))
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "pack"))
+            .count()
+    };
+    // Bytes of the files under the history folder, as the project's stored size counts them.
+    let bytes = || {
+        walk_files(&history)
+            .iter()
+            .map(|f| fs::metadata(f).unwrap().len())
+            .sum::<u64>()
+    };
+    let mut v = 0;
+    while packs() < 7 {
+        v += 1;
+        disk::write(&src.join("notes.txt"), page(v));
+        sb.ok(&["snapshot", "notes"]);
+    }
+    assert_eq!(repacks_running(&sb), 0, "not due before 8 packs");
+    assert_eq!(packs(), 7);
+    v += 1;
+    disk::write(&src.join("notes.txt"), page(v));
+    sb.ok(&["snapshot", "notes"]);
+    let before = bytes();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while (repacks_running(&sb) > 0 || packs() > 1) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(packs(), 1, "the versions' packs were rewritten into one");
+    assert!(bytes() < before, "{} bytes, were {before}", bytes());
+    let out = git(&["--git-dir", s(&history), "fsck", "--full", "--strict"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(versions(&sb, &["notes"]).len(), v + 1);
+    // A project of small text files has no chunks: its stored size is its history's.
+    let shown = sb.ok(&["project", "show", "notes"]);
+    assert_eq!(shown["stored_size"].as_u64(), Some(bytes()), "{shown}");
+}

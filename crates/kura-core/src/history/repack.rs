@@ -33,9 +33,14 @@ pub struct RepackReport {
     pub bytes_after: u64,
 }
 
-/// Packs at which a history is rewritten in the background after a version (about as many
-/// versions since the last repack).
-pub const MANY_PACKS: usize = 50;
+/// Packs no repack wrote (a snapshot writes one per version) at which a history is rewritten in
+/// the background after a version. Each such pack stores every changed file whole; a repack
+/// stores each as a delta against its other versions among what it takes, and takes only what
+/// came since the last whole repack while that is small ([`INCREMENT_SHARE`]), so it costs
+/// about what changed. Git starts its own in the background at 50 packs (`gc.autoPackLimit`);
+/// this keeps a history of many versions below one incremental `tar | zstd` per version
+/// (`bench/versions.sh`).
+pub const PACKS_BEFORE_REPACK: usize = 8;
 
 /// Seconds without a change after which an active project's history is rewritten with deltas
 /// in the background (by the process that runs the schedules).
@@ -157,20 +162,11 @@ enum Plan {
 fn plan(repo: &Path) -> Result<Plan> {
     let objects = repo.join("objects");
     let packs = packs(&objects.join("pack"))?;
-    let marked = fs::read_to_string(repo.join(REPACKED)).unwrap_or_default();
-    let marked: Vec<&str> = marked.lines().map(str::trim).collect();
-    let is_marked = |path: &Path| {
-        path.file_name()
-            .is_some_and(|n| marked.iter().any(|m| *n == **m))
-    };
-    if !has_loose_objects(&objects) && packs.iter().all(|(path, _)| is_marked(path)) {
+    let marked = repacked(repo);
+    if !has_loose_objects(&objects) && packs.iter().all(|(path, _)| is_named(&marked, path)) {
         return Ok(Plan::Nothing);
     }
-    let is_base = |path: &Path| {
-        marked
-            .first()
-            .is_some_and(|m| path.file_name().is_some_and(|n| *n == **m))
-    };
+    let is_base = |path: &Path| is_named(&marked[..marked.len().min(1)], path);
     let Some((base, _)) = packs.iter().find(|(path, _)| is_base(path)) else {
         return Ok(Plan::Whole);
     };
@@ -192,6 +188,19 @@ fn plan(repo: &Path) -> Result<Plan> {
     } else {
         Plan::Whole
     })
+}
+
+/// The file names of the packs the history at `repo`'s repacks wrote (`kura-repacked`), the
+/// last whole repack's first.
+fn repacked(repo: &Path) -> Vec<String> {
+    let marked = fs::read_to_string(repo.join(REPACKED)).unwrap_or_default();
+    marked.lines().map(|m| m.trim().to_string()).collect()
+}
+
+/// Whether `path` is a pack of `names` (file names).
+fn is_named(names: &[String], path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| names.iter().any(|m| *n == **m))
 }
 
 /// Whether a repack would rewrite anything of the history at `repo`.
@@ -271,13 +280,24 @@ impl Vault {
         Ok(self.repack_history(&p, job)?.is_some())
     }
 
+    /// Whether project `id`'s history holds at least [`PACKS_BEFORE_REPACK`] packs no repack
+    /// wrote: one to rewrite in the background after a version ([`Vault::repack_if_due`]).
+    pub fn repack_due(&self, id: &str) -> Result<bool> {
+        let repo = self.history_path(id);
+        let marked = repacked(&repo);
+        let unmarked = packs(&repo.join("objects/pack"))?
+            .iter()
+            .filter(|(path, _)| !is_named(&marked, path))
+            .count();
+        Ok(unmarked >= PACKS_BEFORE_REPACK)
+    }
+
     /// Rewrites the project's history with deltas once snapshots have left it in at least
-    /// [`MANY_PACKS`] packs (each version is one); true when it did. For the background, after
-    /// a version: the snapshot itself stays fast.
-    pub fn repack_if_many_packs(&self, reference: &str, job: &Job) -> Result<bool> {
+    /// [`PACKS_BEFORE_REPACK`] packs since the last repack; true when it did. For the
+    /// background, after a version: the snapshot itself stays fast.
+    pub fn repack_if_due(&self, reference: &str, job: &Job) -> Result<bool> {
         let p = self.project(reference)?;
-        let pack_dir = self.history_path(&p.id).join("objects/pack");
-        if packs(&pack_dir)?.len() < MANY_PACKS {
+        if !self.repack_due(&p.id)? {
             return Ok(false);
         }
         Ok(self.repack_history(&p, job)?.is_some())

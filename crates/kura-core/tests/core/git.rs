@@ -551,30 +551,64 @@ fn cleanup_says_which_histories_it_would_rewrite_and_then_rewrites_them() {
     assert!(items(&f.vault.cleanup(&only(true), &job).unwrap()).is_empty());
 }
 
+/// After [`kura_core::PACKS_BEFORE_REPACK`] versions the history is due a repack, and one of
+/// fewer is not; the first repack takes everything, the next only what came since, beside it.
 #[test]
 fn a_history_of_many_versions_is_rewritten_after_a_version_and_one_of_few_is_left_alone() {
     let f = Fixture::new();
-    let root = f.tree("src", &[("a.txt", b"0\n")]);
+    // Files that do not change, so that what each version adds is a small share of the whole.
+    let others: Vec<(String, Vec<u8>)> = (0..120)
+        .map(|i| (format!("lib/{i}.txt"), format!("file {i}\n").into_bytes()))
+        .collect();
+    let mut files: Vec<(&str, &[u8])> = others
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    files.push(("a.txt", b"0\n"));
+    let root = f.tree("src", &files);
     let p = f.link(&root, "p");
     let bare = history_dir(&f, &p);
     let packs = || pack_files(&bare).len();
     let job = kura_core::Job::default();
-    write(&root, "a.txt", b"1\n");
-    f.snapshot("p", "1");
-    assert!(!f.vault.repack_if_many_packs("p", &job).unwrap());
-    assert_eq!(packs(), 2);
-    for i in 2..kura_core::MANY_PACKS {
-        write(&root, "a.txt", format!("{i}\n").as_bytes());
-        f.snapshot("p", &i.to_string());
+    let mut versions = 1;
+    let mut version = |f: &Fixture| {
+        versions += 1;
+        // Many lines alike, so that a repack finds deltas between the versions.
+        let text: String = (0..400)
+            .map(|l| format!("line {l} of version {versions}\n"))
+            .collect();
+        write(&root, "a.txt", text.as_bytes());
+        f.snapshot("p", &versions.to_string());
+    };
+    while packs() < kura_core::PACKS_BEFORE_REPACK - 1 {
+        version(&f);
     }
-    assert_eq!(packs(), kura_core::MANY_PACKS);
-    assert!(f.vault.repack_if_many_packs("p", &job).unwrap());
+    assert!(!f.vault.repack_due(&p.id).unwrap());
+    assert!(!f.vault.repack_if_due("p", &job).unwrap());
+    assert_eq!(packs(), kura_core::PACKS_BEFORE_REPACK - 1);
+    version(&f);
+    assert!(f.vault.repack_due(&p.id).unwrap());
+    assert!(f.vault.repack_if_due("p", &job).unwrap());
     assert_eq!(packs(), 1);
+    assert!(!f.vault.repack_due(&p.id).unwrap());
     git(&bare, &["fsck", "--full", "--strict"]);
-    assert_eq!(
-        f.vault.versions("p", None).unwrap().len(),
-        kura_core::MANY_PACKS
-    );
+
+    // The next versions: due again after as many, and then only they are rewritten (into one
+    // pack beside the whole one), while they are a small share of it.
+    for _ in 0..kura_core::PACKS_BEFORE_REPACK * 4 {
+        version(&f);
+        if f.vault.repack_due(&p.id).unwrap() {
+            break;
+        }
+    }
+    assert_eq!(packs(), 1 + kura_core::PACKS_BEFORE_REPACK);
+    let whole = std::fs::read_to_string(bare.join("kura-repacked")).unwrap();
+    assert!(f.vault.repack_if_due("p", &job).unwrap());
+    assert_eq!(packs(), 2);
+    let marked = std::fs::read_to_string(bare.join("kura-repacked")).unwrap();
+    assert!(marked.starts_with(&whole), "the whole pack stays: {marked}");
+    git(&bare, &["fsck", "--full", "--strict"]);
+    assert_eq!(f.vault.versions("p", None).unwrap().len(), versions);
 }
 
 /// A page of a generated site: the same head and footer on every page, a line of its own.

@@ -171,3 +171,67 @@ async fn event_ids_keep_increasing_after_a_restart() {
     drop(res);
     s.stop().await;
 }
+
+/// Versions through the API leave a pack each; once they are many, the history is rewritten
+/// with deltas in the background (the server's answer did not wait for it) and that is
+/// announced. Git reads every version back from the one pack left.
+#[tokio::test]
+async fn a_history_versions_left_in_many_packs_is_repacked_in_the_background_and_announced() {
+    let s = TestServer::start().await;
+    let c = s.client(Scope::Write);
+    let mut changes = c.call("GET", "/v1/events?types=vault.changed").open().await;
+    let id = crate::harness::project_with_file(&c, "many", "notes.txt", b"0\n").await;
+    let history = s.vault_root().join("histories").join(format!("{id}.git"));
+    let packs = || -> Vec<std::path::PathBuf> {
+        std::fs::read_dir(history.join("objects/pack"))
+            .map(|rd| {
+                rd.map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "pack"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Versions (a pack each) until as many packs as make a repack due.
+    let versions = kura_core::PACKS_BEFORE_REPACK - packs().len();
+    for i in 1..=versions {
+        let text: String = (0..200)
+            .map(|l| format!("line {l} of version {i}\n"))
+            .collect();
+        let r = c
+            .call("PUT", format!("/v1/projects/{id}/files/notes.txt"))
+            .bytes(text.into_bytes())
+            .send()
+            .await;
+        assert_eq!(r.status, 200);
+        let r = c
+            .call("POST", format!("/v1/projects/{id}/snapshot?wait=true"))
+            .json(json!({}))
+            .send()
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    }
+    let text = read_until(&mut changes, |t| t.contains("\"repacked\"")).await;
+    let repacked = sse_events(&text)
+        .into_iter()
+        .find(|e| e.2["data"]["reason"] == "repacked")
+        .expect("a repack is announced");
+    assert_eq!(repacked.2["data"]["project_id"], json!(id));
+
+    let left = packs();
+    assert_eq!(left.len(), 1, "{left:?}");
+    let fsck = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(&history)
+        .args(["fsck", "--full", "--strict"])
+        .output()
+        .unwrap();
+    assert!(
+        fsck.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fsck.stderr)
+    );
+    let listed = c.get(&format!("/v1/projects/{id}/versions")).await.json();
+    assert!(listed.as_array().unwrap().len() >= versions, "{listed}");
+    drop(changes);
+    s.stop().await;
+}
