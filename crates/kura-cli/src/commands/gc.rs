@@ -25,14 +25,22 @@ pub fn purge_discarded(api: &Arc<Api>) -> Result<ExitCode, Error> {
 }
 
 /// `kura repack-due PROJECT...`, started in the background by the commands that take versions;
-/// it prints nothing. A project gone meanwhile is skipped.
+/// it prints nothing. A project gone meanwhile is skipped; one that fails does not stop the
+/// others (the first failure is the command's).
 pub fn repack_due(projects: &[String], api: &Arc<Api>) -> Result<ExitCode, Error> {
+    let mut failed = None;
     for id in projects {
         match api.repack_if_due(id) {
             Ok(_) => {}
             Err(e) if e.code == kura_api::ErrorCode::NotFound => {}
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                tracing::warn!("rewriting the history of {id} with deltas failed: {e}");
+                failed.get_or_insert(e);
+            }
         }
     }
-    Ok(ExitCode::SUCCESS)
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(ExitCode::SUCCESS),
+    }
 }
