@@ -481,6 +481,20 @@ pub(crate) fn set_chunk_stored(db: &Connection, id: &str, bytes: u64) -> Result<
     Ok(())
 }
 
+/// Lowers what project `id` counts for the chunk store to `bytes` (the stored bytes of the
+/// chunks its versions still reference) when it counts more, and its stored size with it:
+/// each version adds the chunks it wrote, and versions thinned out and chunks collected since
+/// took theirs away.
+pub(crate) fn cap_chunk_stored(db: &Connection, id: &str, bytes: u64) -> Result<()> {
+    db.execute(
+        "UPDATE projects SET stored_size = MAX(stored_size - (chunk_stored - ?1), 0),
+             chunk_stored = ?1
+         WHERE id = ?2 AND chunk_stored > ?1",
+        params![bytes as i64, id],
+    )?;
+    Ok(())
+}
+
 /// Points project `id` at a new version: its head, content, time and stored bytes.
 pub(crate) fn record_version(db: &Connection, id: &str, v: &NewVersion) -> Result<()> {
     db.execute(

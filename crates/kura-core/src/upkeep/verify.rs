@@ -765,8 +765,15 @@ impl Vault {
         // Histories first, and without the chunks lock: snapshots go on meanwhile.
         let repacked = self.repack_histories(job)?;
         let _lock = self.lock_chunks(true)?;
-        let live = self.live_chunks(job)?;
+        let used = self.chunks_by_project(job)?;
+        let live: HashSet<ChunkId> = used.iter().flat_map(|(_, c)| c.iter().copied()).collect();
         let r = self.chunks().gc(&live)?;
+        // What each project counts for the chunk store, bounded by what its versions still
+        // reference (thinning and the trash took some away).
+        for (id, chunks) in &used {
+            let bytes = self.chunks().stored_bytes(chunks)?;
+            projects::cap_chunk_stored(&self.db(), id, bytes)?;
+        }
         Ok(GcReport {
             chunks_removed: r.chunks_removed,
             packs_deleted: r.packs_deleted as u64,
@@ -782,7 +789,17 @@ impl VaultReader {
     /// Every chunk some version of some project (in the vault) references. Refuses when a
     /// history is damaged: chunks are never deleted on the word of a damaged history.
     pub(crate) fn live_chunks(&self, job: &Job) -> Result<HashSet<ChunkId>> {
-        let mut live: HashSet<ChunkId> = HashSet::new();
+        Ok(self
+            .chunks_by_project(job)?
+            .into_iter()
+            .flat_map(|(_, chunks)| chunks)
+            .collect())
+    }
+
+    /// [`VaultReader::live_chunks`], by project (id): the chunks some version of each
+    /// references.
+    pub(crate) fn chunks_by_project(&self, job: &Job) -> Result<Vec<(String, HashSet<ChunkId>)>> {
+        let mut used = Vec::new();
         let projects = self.all_projects()?;
         for p in &projects {
             let repo = history::open(&self.history_path(&p.id))?;
@@ -794,10 +811,10 @@ impl VaultReader {
                     p.name, problem.message
                 )));
             }
-            live.extend(walked.chunk_users.into_keys());
+            used.push((p.id.clone(), walked.chunk_users.into_keys().collect()));
         }
         job.check()?;
-        Ok(live)
+        Ok(used)
     }
 
     /// Every project with a history in the vault (the trash included; archived projects keep

@@ -338,3 +338,69 @@ fn cleanup_removes_the_temp_files_libgit2_left_in_a_history() {
     assert!(vault.verify(None, &Job::default()).unwrap().is_ok());
     assert_eq!(vault.versions("site", None).unwrap(), versions);
 }
+
+/// What a project counts for the chunk store follows its versions: once thinning has dropped
+/// versions and the chunks only they used are collected, the project's stored size is no more
+/// than its history and the chunk store take on disk, not every chunk it ever wrote.
+#[test]
+fn the_stored_size_drops_when_thinned_versions_take_their_chunks_with_them() {
+    let (_dir, vault, clock) = vault();
+    let p = vault
+        .create_project(&NewProject {
+            name: "media".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    for k in 0..60 {
+        clock.0.fetch_add(6 * 3600, Ordering::SeqCst);
+        write(&p.path, "clip.bin", &noise(256 << 10, k));
+        let opts = SnapshotOptions {
+            trigger: Some(Trigger::Automatic),
+            ..Default::default()
+        };
+        vault.snapshot("media", &opts, &Job::default()).unwrap();
+    }
+    clock.0.fetch_add(2 * DAY, Ordering::SeqCst);
+    let chunks_on_disk = |vault: &Vault| {
+        let stats = vault.stats().unwrap();
+        let layer = stats.layers.iter().find(|l| l.layer == "chunks").unwrap();
+        layer.on_disk_bytes
+    };
+    let before = vault.project("media").unwrap().stored_size;
+    for cat in [CleanupCategory::Versions, CleanupCategory::Chunks] {
+        vault.cleanup(&only(cat, false), &Job::default()).unwrap();
+    }
+    let kept = vault.versions("media", None).unwrap().len();
+    assert!(kept < 60, "{kept} versions kept");
+    let history: u64 = walk(&vault.root().join(format!("histories/{}.git", p.id)))
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum();
+    let after = vault.project("media").unwrap().stored_size;
+    let chunks = chunks_on_disk(&vault);
+    assert!(after < before, "{after} bytes, were {before}");
+    assert!(
+        after >= history && after - history <= chunks,
+        "stored {after} bytes: history {history}, chunk store {chunks}"
+    );
+    // The kept versions' clips are still counted: the only project, it counts about all the
+    // chunk store holds (less the packs' own headers).
+    assert!(
+        (after - history) * 10 >= chunks * 9,
+        "stored {after} bytes: history {history}, chunk store {chunks}"
+    );
+}
+
+/// The files under `dir`, at any depth.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
