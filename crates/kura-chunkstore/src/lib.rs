@@ -400,20 +400,13 @@ impl ChunkStore {
         index::contains(&self.db(), id)
     }
 
-    /// The stored (compressed) bytes of the chunks of `ids` that are indexed, each counted once
-    /// however often it comes.
-    pub fn stored_bytes<'a>(
-        &self,
-        ids: impl IntoIterator<Item = &'a ChunkId>,
-    ) -> Result<u64, Error> {
+    /// The stored (compressed) bytes of the chunks of `ids` that are indexed.
+    pub fn stored_bytes(&self, ids: &HashSet<ChunkId>) -> Result<u64, Error> {
         let db = self.db();
-        let mut seen = HashSet::new();
         let mut bytes = 0u64;
         for id in ids {
-            if seen.insert(*id) {
-                if let Some(at) = index::lookup(&db, id)? {
-                    bytes += u64::from(at.entry.stored_len);
-                }
+            if let Some(at) = index::lookup(&db, id)? {
+                bytes += u64::from(at.entry.stored_len);
             }
         }
         Ok(bytes)

@@ -372,10 +372,7 @@ fn the_stored_size_drops_when_thinned_versions_take_their_chunks_with_them() {
     }
     let kept = vault.versions("media", None).unwrap().len();
     assert!(kept < 60, "{kept} versions kept");
-    let history: u64 = walk(&vault.root().join(format!("histories/{}.git", p.id)))
-        .iter()
-        .map(|f| std::fs::metadata(f).unwrap().len())
-        .sum();
+    let history = crate::git::bytes_under(&vault.root().join(format!("histories/{}.git", p.id)));
     let after = vault.project("media").unwrap().stored_size;
     let chunks = chunks_on_disk(&vault);
     assert!(after < before, "{after} bytes, were {before}");
@@ -389,18 +386,4 @@ fn the_stored_size_drops_when_thinned_versions_take_their_chunks_with_them() {
         (after - history) * 10 >= chunks * 9,
         "stored {after} bytes: history {history}, chunk store {chunks}"
     );
-}
-
-/// The files under `dir`, at any depth.
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = e.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }

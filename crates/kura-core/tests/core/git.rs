@@ -18,21 +18,23 @@ pub(crate) fn history_dir(f: &Fixture, p: &kura_core::Project) -> std::path::Pat
 
 /// Bytes of the files under the history of `p` (what a project's stored size counts of it).
 pub(crate) fn history_bytes(f: &Fixture, p: &kura_core::Project) -> u64 {
-    fn under(dir: &std::path::Path) -> u64 {
-        std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                let md = e.metadata().unwrap();
-                if md.is_dir() {
-                    under(&e.path())
-                } else {
-                    md.len()
-                }
-            })
-            .sum()
-    }
-    under(&history_dir(f, p))
+    bytes_under(&history_dir(f, p))
+}
+
+/// Bytes of the files under `dir`, at any depth.
+pub(crate) fn bytes_under(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let md = e.metadata().unwrap();
+            if md.is_dir() {
+                bytes_under(&e.path())
+            } else {
+                md.len()
+            }
+        })
+        .sum()
 }
 
 /// The pack files (`.pack`) of a history.
