@@ -43,7 +43,8 @@ if ! command -v cargo >/dev/null; then
     echo "setup: cargo is missing; install Rust with rustup (https://rustup.rs) and run this again" >&2
     exit 1
 fi
-rustup component list --installed 2>/dev/null | has '^rustfmt' || rustup component add rustfmt clippy
+installed=$(rustup component list --installed 2>/dev/null || true)
+has '^rustfmt' <<<"$installed" && has '^clippy' <<<"$installed" || rustup component add rustfmt clippy
 command -v tauri-driver >/dev/null || cargo install tauri-driver --locked --quiet
 # mdBook builds the manual in docs/ (scripts/test.sh): this version, with only what `mdbook build`
 # needs (search, not `mdbook serve`'s web server and file watcher: half the compile time).
