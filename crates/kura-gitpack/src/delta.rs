@@ -10,7 +10,10 @@
 //! needs it: it indexes the base by blocks of [`BLOCK`] bytes (one hash each), looks up every
 //! position of the target, and extends each match forwards eight bytes at a time and backwards
 //! over the literals before it. Matches shorter than a block are not looked for. It gives up as
-//! soon as the delta would exceed a limit, so a base that shares little costs little.
+//! soon as the delta would exceed a limit, so a base that shares little costs little; and before
+//! it looks at every position of a longer target, it looks at a few stretches of it
+//! ([`SAMPLES`]): a target whose delta fits the limit is mostly copies, so most of them are
+//! found in the base, and one that is not alike is given up on after those.
 
 /// Bytes per indexed block of the base; also the shortest match looked for.
 const BLOCK: usize = 16;
@@ -18,6 +21,10 @@ const BLOCK: usize = 16;
 const MAX_COPY: usize = 0x10000;
 /// The most literal bytes one insert instruction carries.
 const MAX_INSERT: usize = 127;
+/// Stretches of a target looked up in the base before the whole search, spread evenly over it.
+const SAMPLES: usize = 16;
+/// The shortest target sampled first (a shorter one is searched whole: that costs little).
+const SAMPLED_FROM: usize = 64 * SAMPLES;
 
 /// The delta that turns `base` into `target`, if it is at most `limit` bytes long.
 ///
@@ -36,6 +43,9 @@ pub(crate) fn encode_with(
     limit: usize,
 ) -> Option<Vec<u8>> {
     if base.len() < BLOCK || target.len() < BLOCK || u32::try_from(base.len()).is_err() {
+        return None;
+    }
+    if !mostly_found(base, index, target, limit) {
         return None;
     }
     let mut out = Vec::with_capacity(limit.min(target.len()) + 32);
@@ -64,6 +74,24 @@ pub(crate) fn encode_with(
     }
     push_literals(&mut out, &target[lit_start..]);
     (out.len() <= limit).then_some(out)
+}
+
+/// Whether the sampled stretches of `target` say its delta may fit in `limit`: at least a
+/// quarter of them are found in the base (a delta of at most half the target copies at least
+/// half of it). A stretch is a block's worth of positions, so that a copied stretch meets one
+/// position where the base's indexed blocks line up with it.
+fn mostly_found(base: &[u8], index: &Index, target: &[u8], limit: usize) -> bool {
+    if target.len() < SAMPLED_FROM || limit > target.len() / 2 {
+        return true;
+    }
+    let step = (target.len() - 2 * BLOCK) / SAMPLES;
+    let found = (0..SAMPLES)
+        .filter(|s| {
+            let at = s * step;
+            (at..at + BLOCK).any(|p| index.find(base, &target[p..]).is_some())
+        })
+        .count();
+    found * 4 >= SAMPLES
 }
 
 /// The base's blocks by hash: the position of the first block with each hash.
@@ -277,6 +305,29 @@ pub(crate) mod tests {
         assert_eq!(encode(&base, &target, target.len() / 2), None);
         assert_eq!(encode(&base[..15], &target, usize::MAX), None);
         assert_eq!(encode(&base, &target[..15], usize::MAX), None);
+    }
+
+    #[test]
+    fn a_target_copied_in_stretches_passes_the_samples_and_an_unrelated_one_does_not() {
+        let base = noise(9, 200_000);
+        let index = Index::new(&base);
+        // Stretches of 600 bytes of the base, each after 400 new bytes: 60% copies, at offsets
+        // that do not line up with the base's blocks.
+        let mut target = Vec::new();
+        for i in 0..100 {
+            target.extend_from_slice(&noise(100 + i, 400));
+            let from = 1_003 + i as usize * 1_901;
+            target.extend_from_slice(&base[from..from + 600]);
+        }
+        let limit = target.len() / 2;
+        assert!(mostly_found(&base, &index, &target, limit));
+        let delta = encode_with(&base, &index, &target, limit).expect("a delta under half");
+        assert_eq!(apply(&base, &delta).as_deref(), Some(&target[..]));
+
+        let unrelated = noise(10, target.len());
+        assert!(!mostly_found(&base, &index, &unrelated, limit));
+        // A limit over half the target is searched whole, whatever the samples say.
+        assert!(mostly_found(&base, &index, &unrelated, unrelated.len()));
     }
 
     #[test]
