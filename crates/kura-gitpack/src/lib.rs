@@ -41,4 +41,4 @@ pub use error::Error;
 pub use object::{object_id, DeltaBase, EncodedDelta, EncodedObject, ObjectKind, Oid};
 pub use ofs::with_offset_deltas;
 pub use tree::{encode_tree, TreeEntry};
-pub use writer::{DeltaAdded, PackInfo, PackWriter, MAX_DELTA_DEPTH};
+pub use writer::{DeltaAdded, PackInfo, PackWriter, SealedPack, MAX_DELTA_DEPTH};

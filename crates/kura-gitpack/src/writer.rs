@@ -175,7 +175,19 @@ impl PackWriter {
     /// its index exists), fsyncing the directory after each rename.
     ///
     /// Returns `Ok(None)`, leaving nothing behind, if no object was added.
-    pub fn finish(mut self) -> Result<Option<PackInfo>, Error> {
+    pub fn finish(self) -> Result<Option<PackInfo>, Error> {
+        match self.seal()? {
+            Some(sealed) => sealed.install().map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The first half of [`PackWriter::finish`]: patches the object count, appends the checksum
+    /// and fsyncs the temporary file, which nothing sees yet (a caller that must make other
+    /// files durable before the pack may do that meanwhile, then [`SealedPack::install`] it).
+    ///
+    /// Returns `Ok(None)`, leaving nothing behind, if no object was added.
+    pub fn seal(mut self) -> Result<Option<SealedPack>, Error> {
         let file = self.take_file()?;
         if self.entries.is_empty() {
             drop(file.into_parts());
@@ -193,29 +205,13 @@ impl PackWriter {
         kura_durable::write_all(&mut file, &checksum, &self.temp_path).map_err(durable_failed)?;
         kura_durable::sync_file(&file, &self.temp_path).map_err(durable_failed)?;
         drop(file);
-
-        let name = format!("pack-{}", hex::encode(checksum));
-        let pack_path = self.pack_dir.join(format!("{name}.pack"));
-        let index_path = self.pack_dir.join(format!("{name}.idx"));
-        // Same checksum means same content: an existing pack of that name is this pack.
-        if pack_path.exists() {
-            fs::remove_file(&self.temp_path).map_err(Error::io(&self.temp_path))?;
-        } else {
-            kura_durable::rename_only(&self.temp_path, &pack_path).map_err(durable_failed)?;
-        }
+        // From here on the sealed pack owns the temporary file.
         self.temp_exists = false;
-        sync_dir(&self.pack_dir)?;
-
-        if !index_path.exists() {
-            let index = build_index(&mut self.entries, &checksum);
-            write_durably(&self.pack_dir, TEMP_INDEX_PREFIX, &index, &index_path)?;
-        }
-
-        Ok(Some(PackInfo {
-            name,
-            pack_path,
-            index_path,
-            objects: self.object_count(),
+        Ok(Some(SealedPack {
+            pack_dir: std::mem::take(&mut self.pack_dir),
+            temp_path: Some(std::mem::take(&mut self.temp_path)),
+            checksum,
+            entries: std::mem::take(&mut self.entries),
             bytes: self.offset + 20,
         }))
     }
@@ -251,6 +247,64 @@ impl Drop for PackWriter {
         }
         if self.temp_exists {
             let _ = fs::remove_file(&self.temp_path);
+        }
+    }
+}
+
+/// A pack written and fsynced under its temporary name ([`PackWriter::seal`]), not yet installed.
+/// Dropping it uninstalled removes the temporary file.
+#[derive(Debug)]
+pub struct SealedPack {
+    pack_dir: PathBuf,
+    /// `None` once installed.
+    temp_path: Option<PathBuf>,
+    checksum: Oid,
+    entries: Vec<IndexEntry>,
+    bytes: u64,
+}
+
+impl SealedPack {
+    /// The second half of [`PackWriter::finish`]: renames the `.pack` into place, then writes,
+    /// fsyncs and renames the `.idx`, fsyncing the directory after each rename.
+    pub fn install(mut self) -> Result<PackInfo, Error> {
+        let temp_path = self
+            .temp_path
+            .take()
+            .expect("a sealed pack is installed once");
+        let name = format!("pack-{}", hex::encode(self.checksum));
+        let pack_path = self.pack_dir.join(format!("{name}.pack"));
+        let index_path = self.pack_dir.join(format!("{name}.idx"));
+        // Same checksum means same content: an existing pack of that name is this pack.
+        let placed = if pack_path.exists() {
+            fs::remove_file(&temp_path).map_err(Error::io(&temp_path))
+        } else {
+            kura_durable::rename_only(&temp_path, &pack_path).map_err(durable_failed)
+        };
+        if let Err(e) = placed {
+            self.temp_path = Some(temp_path);
+            return Err(e);
+        }
+        sync_dir(&self.pack_dir)?;
+
+        if !index_path.exists() {
+            let index = build_index(&mut self.entries, &self.checksum);
+            write_durably(&self.pack_dir, TEMP_INDEX_PREFIX, &index, &index_path)?;
+        }
+
+        Ok(PackInfo {
+            name,
+            pack_path,
+            index_path,
+            objects: self.entries.len() as u32,
+            bytes: self.bytes,
+        })
+    }
+}
+
+impl Drop for SealedPack {
+    fn drop(&mut self) {
+        if let Some(temp_path) = self.temp_path.take() {
+            let _ = fs::remove_file(temp_path);
         }
     }
 }

@@ -450,6 +450,45 @@ fn dropping_an_unfinished_pack_leaves_nothing() {
 }
 
 #[test]
+fn a_sealed_pack_is_seen_by_git_only_once_installed_and_dropped_leaves_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = init_bare(root.path());
+    let data = noise(3 << 20, 4);
+    let mut pack = PackWriter::create(&pack_dir(&repo)).unwrap();
+    let oid = pack.add_data(ObjectKind::Blob, &data, 1).unwrap();
+    let sealed = pack.seal().unwrap().expect("one object was added");
+    let names = dir_names(&pack_dir(&repo));
+    assert!(
+        names.len() == 1 && names[0].starts_with(".kura-tmp-"),
+        "sealed, only the temporary file: {names:?}"
+    );
+    let id = hex::encode(oid);
+    let missing = git_output(&repo, &["cat-file", "-e", &id], None);
+    assert!(!missing.status.success(), "git does not see a sealed pack");
+    let info = sealed.install().unwrap();
+    assert_eq!(info.objects, 1);
+    assert_eq!(git(&repo, &["cat-file", "blob", &id]), data);
+    let verified = git_output(
+        &repo,
+        &["verify-pack", info.index_path.to_str().unwrap()],
+        None,
+    );
+    assert!(verified.status.success(), "{verified:?}");
+
+    let mut pack = PackWriter::create(&pack_dir(&repo)).unwrap();
+    pack.add_data(ObjectKind::Blob, &noise(1 << 20, 5), 1)
+        .unwrap();
+    drop(pack.seal().unwrap());
+    let mut left = dir_names(&pack_dir(&repo));
+    left.sort();
+    assert_eq!(
+        left,
+        vec![format!("{}.idx", info.name), format!("{}.pack", info.name)],
+        "a sealed pack dropped before its install leaves nothing"
+    );
+}
+
+#[test]
 fn a_missing_pack_dir_is_reported_with_its_path() {
     let root = tempfile::tempdir().unwrap();
     let missing = root.path().join("no/such/dir");

@@ -11,7 +11,7 @@ use super::tunables::RACY_WINDOW_NS;
 use super::writers::{HistoryPack, Writers};
 use super::{dir_size, Context, Entry, SnapshotOptions};
 use crate::catalog::{filelist, projects, usage};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::history::{self, ChangeCounts, Trigger, Version};
 use crate::model::CachedFile;
 use crate::project::detect::Detected;
@@ -93,12 +93,32 @@ pub(super) fn commit(
     let now = ctx.vault.now();
     let commit_oid = add_commit_object(ctx, &mut writers.history, trees, contents, message, now)?;
 
-    // The commit order.
+    // The commit order. The history's pack is sealed (its checksum, fsynced under its temporary
+    // name, where nothing sees it) while the chunk store commits, and installed after.
     let file_count = contents.file_count;
     ctx.job.files("committing", file_count, Some(file_count));
-    let new_chunk_bytes = writers.chunks.finish()?.stored_bytes_written;
+    let Writers { chunks, history } = writers;
+    let pack = history.into_pack();
+    let (chunked, sealed) = std::thread::scope(|s| {
+        let sealing = std::thread::Builder::new()
+            .name("kura-seal".into())
+            .spawn_scoped(s, move || pack.seal());
+        let chunked = chunks.finish();
+        let sealed: Result<_> = match sealing {
+            Ok(t) => match t.join() {
+                Ok(sealed) => sealed.map_err(Error::from),
+                Err(_) => Err(Error::internal("sealing the history's pack panicked")),
+            },
+            Err(e) => Err(Error::internal(format!("cannot start a thread: {e}"))),
+        };
+        (chunked, sealed)
+    });
+    let new_chunk_bytes = chunked?.stored_bytes_written;
+    let sealed = sealed?;
     tracing::debug!(elapsed = ?ctx.started.elapsed(), "chunks committed");
-    writers.history.pack.finish()?;
+    if let Some(sealed) = sealed {
+        sealed.install()?;
+    }
     tracing::debug!(elapsed = ?ctx.started.elapsed(), "history pack committed");
     let commit_id = Oid::from_bytes(&commit_oid)?;
     history::set_head(ctx.repo_path, commit_id)?;

@@ -61,6 +61,11 @@ impl<'a> HistoryPack<'a> {
                     .exists_ext(Oid::from_bytes(oid)?, OdbLookupFlags::NO_REFRESH)))
     }
 
+    /// The pack, letting go of the history's object database.
+    pub(super) fn into_pack(self) -> PackWriter {
+        self.pack
+    }
+
     /// Adds `obj` to the pack unless the history holds it already.
     pub(super) fn add_new(&mut self, obj: &EncodedObject) -> Result<()> {
         if !self.contains(&obj.oid)? {
