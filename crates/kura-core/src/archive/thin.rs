@@ -72,25 +72,41 @@ impl Vault {
     /// The blobs of the latest version (`head`) that `files/` will carry, by path: regular
     /// files in git's layer whose file list entry names the tree's blob. Empty when the file
     /// list is missing or cannot be read (the bundle is then whole).
+    ///
+    /// When the catalog points `p` at `head`, its file list is that version's (a snapshot writes
+    /// the list after the history's head and before the catalog's), and is read alone; else
+    /// each entry is checked against the version's tree. Either way, each file the archive
+    /// reads must still hash to its blob, or the blob goes into the archive from the history.
     pub(super) fn carried_by_files(
         &self,
-        project_id: &str,
+        p: &crate::model::Project,
         repo: &Repository,
         head: Oid,
     ) -> Result<HashMap<String, Oid>> {
-        let listed = match filelist::load(&self.db(), project_id, 0) {
+        let listed = match filelist::load_sorted(&self.db(), &p.id) {
             Ok(l) => l,
             Err(e) => {
-                tracing::warn!(project = project_id, error = %e, "archive: the file list cannot be read; the history bundle goes in whole");
+                tracing::warn!(project = %p.id, error = %e, "archive: the file list cannot be read; the history bundle goes in whole");
                 return Ok(HashMap::new());
             }
         };
+        let in_git = |c: &crate::model::CachedFile| c.layer == Layer::Git && regular(c.mode);
+        if p.head.as_deref() == Some(head.to_string().as_str()) {
+            let mut out = HashMap::with_capacity(listed.len());
+            for (path, c) in listed {
+                if in_git(&c) {
+                    out.insert(path, Oid::from_bytes(&c.oid)?);
+                }
+            }
+            return Ok(out);
+        }
+        let listed: HashMap<String, crate::model::CachedFile> = listed.into_iter().collect();
         let mut out = HashMap::new();
         for f in history::files_of(repo, head)? {
             let same = listed
                 .get(&f.path)
-                .is_some_and(|c| c.layer == Layer::Git && c.oid == f.oid.as_bytes());
-            if same && regular(f.mode) {
+                .is_some_and(|c| in_git(c) && c.oid == f.oid.as_bytes() && c.mode == f.mode);
+            if same {
                 out.insert(f.path, f.oid);
             }
         }
@@ -112,7 +128,7 @@ impl Vault {
             return Ok(None);
         };
         let loose = super::bundle::loose_objects(&repo)?;
-        let files = self.carried_by_files(&p.id, &repo, head)?;
+        let files = self.carried_by_files(p, &repo, head)?;
         tracing::debug!(elapsed = ?started.elapsed(), files = files.len(), "archive: what files/ carries");
         let leave_out: HashSet<Oid> = files.values().copied().collect();
         let bundle = super::bundle::Bundle::plan(&repo, head, &loose, &leave_out)?;

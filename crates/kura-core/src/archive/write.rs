@@ -71,7 +71,7 @@ impl Vault {
         // [`thin`]); those it leaves out are checked as the files are read into the archive.
         let mut carried = match carried {
             Some(c) => c.files,
-            None => self.carried_by_files(&p.id, repo, head)?,
+            None => self.carried_by_files(p, repo, head)?,
         };
         let leave_out: HashSet<Oid> = carried.values().copied().collect();
         let bundle = Bundle::plan(repo, head, &loose, &leave_out)?;
