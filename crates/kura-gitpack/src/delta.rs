@@ -105,18 +105,30 @@ pub(crate) struct Index {
 impl Index {
     /// Indexes the blocks of `base` (of those below 4 GiB: a longer base gets no delta).
     pub(crate) fn new(base: &[u8]) -> Index {
+        let mut index = Index {
+            shift: 0,
+            slots: Vec::new(),
+        };
+        index.rebuild(base);
+        index
+    }
+
+    /// Indexes the blocks of `base` in place of what this indexed, in the same memory when it
+    /// is large enough (a new table for every base costs page faults on each of its pages).
+    pub(crate) fn rebuild(&mut self, base: &[u8]) {
         let blocks = base.len().min(u32::MAX as usize) / BLOCK;
         // About two slots per block, at least 16.
         let bits = (usize::BITS - blocks.leading_zeros()).max(3) + 1;
-        let mut slots = vec![0u32; 1 << bits];
-        let shift = 64 - bits;
+        self.slots.clear();
+        self.slots.resize(1 << bits, 0);
+        self.shift = 64 - bits;
+        let (slots, shift) = (&mut self.slots, self.shift);
         for at in (0..blocks * BLOCK).step_by(BLOCK) {
             let slot = &mut slots[(hash(&base[at..]) >> shift) as usize];
             if *slot == 0 {
                 *slot = at as u32 + 1;
             }
         }
-        Index { shift, slots }
     }
 
     /// Where in `base` the first block of `rest` is, if a block there holds the same bytes.
@@ -328,6 +340,23 @@ pub(crate) mod tests {
         assert!(!mostly_found(&base, &index, &unrelated, limit));
         // A limit over half the target is searched whole, whatever the samples say.
         assert!(mostly_found(&base, &index, &unrelated, unrelated.len()));
+    }
+
+    #[test]
+    fn an_index_rebuilt_for_another_base_forgets_the_one_before() {
+        let large = noise(11, 300_000);
+        let small = noise(12, 5_000);
+        let mut index = Index::new(&large);
+        index.rebuild(&small);
+        // The same table as an index made for the small base alone, in the larger one's memory.
+        let fresh = Index::new(&small);
+        assert_eq!((index.shift, &index.slots), (fresh.shift, &fresh.slots));
+        // A copy of the large base is no longer found; an edited copy of the small one is.
+        assert_eq!(encode_with(&small, &index, &large[..4_000], 2_000), None);
+        let mut target = small.clone();
+        target[2_500] ^= 1;
+        let delta = encode_with(&small, &index, &target, 2_500).expect("a small delta");
+        assert_eq!(apply(&small, &delta).as_deref(), Some(&target[..]));
     }
 
     #[test]

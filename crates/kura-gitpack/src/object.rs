@@ -112,15 +112,24 @@ impl EncodedObject {
 #[derive(Debug)]
 pub struct DeltaBase {
     oid: Oid,
-    data: std::sync::Arc<Vec<u8>>,
+    data: Vec<u8>,
     index: crate::delta::Index,
 }
 
 impl DeltaBase {
     /// Indexes `data`, the content of the object `oid`.
-    pub fn new(oid: Oid, data: std::sync::Arc<Vec<u8>>) -> DeltaBase {
+    pub fn new(oid: Oid, data: Vec<u8>) -> DeltaBase {
         let index = crate::delta::Index::new(&data);
         DeltaBase { oid, data, index }
+    }
+
+    /// Makes this the base of the object `oid`, whose content is `data`: a copy of it and its
+    /// index take the place of this one's, in the same memory when it is large enough.
+    pub fn renew(&mut self, oid: Oid, data: &[u8]) {
+        self.oid = oid;
+        self.data.clear();
+        self.data.extend_from_slice(data);
+        self.index.rebuild(&self.data);
     }
 
     /// The base object's content.

@@ -4,8 +4,6 @@
 //! Each delta is one deep, against a blob of the same pack: reading a file applies at most one
 //! delta to a whole blob.
 
-use std::sync::Arc;
-
 use kura_gitpack::{DeltaAdded, DeltaBase, EncodedDelta, EncodedObject, ObjectKind, PackWriter};
 
 use crate::error::{Error, Result};
@@ -13,12 +11,15 @@ use crate::error::{Error, Result};
 /// The largest blob a run keeps after storing it whole, for the blobs after it to be stored as
 /// deltas against it. A run keeps at most one.
 const DELTA_BASE_MAX: usize = 1 << 20;
+/// The largest base whose memory the next base of the thread reuses (a larger one is let go of
+/// when it is replaced, so that a thread does not keep the memory of its largest base).
+const BASE_REUSED: usize = 256 << 10;
 
 /// A blob encoded for a pack.
 pub(crate) enum Blob {
     Whole(EncodedObject),
     /// A delta against the run's base, with the blob's content to store it whole if the pack
-    /// cannot take the delta (its base was not written to that pack): see [`Blob::base_is_ahead`].
+    /// cannot take the delta (its base was not written to that pack): see [`DeltaRun::encode`].
     Delta(EncodedDelta, Option<Vec<u8>>),
 }
 
@@ -29,46 +30,72 @@ impl Blob {
             Blob::Delta(delta, _) => delta.oid,
         }
     }
-
-    /// Lets go of a delta's content, for a writer that appends every blob of its runs to one
-    /// pack in order (so a delta's base is always before it): [`add_blob`] then refuses a delta
-    /// whose base is missing instead of storing it whole.
-    pub(crate) fn base_is_ahead(self) -> Blob {
-        match self {
-            Blob::Delta(delta, _) => Blob::Delta(delta, None),
-            whole => whole,
-        }
-    }
 }
 
 /// What one thread knows of the blobs it encoded in order: the blob the next ones are stored as
 /// deltas against.
 #[derive(Default)]
 pub(crate) struct DeltaRun {
+    /// The last base of this thread, kept after a restart for its memory (a base and its index
+    /// made anew for every run cost page faults on each of their pages; see [`BASE_REUSED`]).
     base: Option<DeltaBase>,
+    /// Whether `base` is the base of the current run.
+    current: bool,
 }
 
 impl DeltaRun {
     /// The next blob is not next to the last one: it starts a new run.
     pub(crate) fn restart(&mut self) {
-        self.base = None;
+        self.current = false;
+        if self
+            .base
+            .as_ref()
+            .is_some_and(|b| b.data().len() > BASE_REUSED)
+        {
+            self.base = None;
+        }
     }
 
     /// Encodes `data` as a delta against the run's base when it is alike (of a similar size,
-    /// and the delta at most half its size); else whole, and it becomes the base.
+    /// and the delta at most half its size), with `data` to store it whole if the pack cannot
+    /// take the delta (see [`add_blob`]); else whole, and it becomes the base.
     pub(crate) fn encode(&mut self, data: Vec<u8>, level: u32) -> Blob {
-        let len = data.len();
-        let delta = self
-            .base
-            .as_ref()
-            .filter(|b| len <= 2 * b.data().len() + 64 && b.data().len() <= 2 * len + 64)
-            .and_then(|base| EncodedDelta::encode(ObjectKind::Blob, &data, base, level));
-        if let Some(delta) = delta {
-            return Blob::Delta(delta, Some(data));
+        match self.encode_delta(&data, level) {
+            Some(delta) => Blob::Delta(delta, Some(data)),
+            None => self.encode_whole(data, level),
         }
+    }
+
+    /// [`Self::encode`] for a writer that appends every blob of its runs to one pack in order,
+    /// so a delta's base is always before it: [`add_blob`] then refuses a delta whose base is
+    /// missing instead of storing it whole.
+    pub(crate) fn encode_in_order(&mut self, data: Vec<u8>, level: u32) -> Blob {
+        match self.encode_delta(&data, level) {
+            Some(delta) => Blob::Delta(delta, None),
+            None => self.encode_whole(data, level),
+        }
+    }
+
+    fn encode_delta(&self, data: &[u8], level: u32) -> Option<EncodedDelta> {
+        let len = data.len();
+        self.base
+            .as_ref()
+            .filter(|b| {
+                self.current && len <= 2 * b.data().len() + 64 && b.data().len() <= 2 * len + 64
+            })
+            .and_then(|base| EncodedDelta::encode(ObjectKind::Blob, data, base, level))
+    }
+
+    fn encode_whole(&mut self, data: Vec<u8>, level: u32) -> Blob {
         let obj = EncodedObject::encode(ObjectKind::Blob, &data, level);
-        if len <= DELTA_BASE_MAX {
-            self.base = Some(DeltaBase::new(obj.oid, Arc::new(data)));
+        if data.len() <= DELTA_BASE_MAX {
+            match &mut self.base {
+                Some(base) if data.len().max(base.data().len()) <= BASE_REUSED => {
+                    base.renew(obj.oid, &data)
+                }
+                _ => self.base = Some(DeltaBase::new(obj.oid, data)),
+            }
+            self.current = true;
         }
         Blob::Whole(obj)
     }
@@ -93,4 +120,80 @@ pub(crate) fn add_blob(pack: &mut PackWriter, blob: &Blob, level: u32) -> Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page of `len` bytes that differs from the others of its `kind` only in `n`.
+    fn page(kind: u8, n: u32, len: usize) -> Vec<u8> {
+        let mut x = u64::from(kind).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let mut out: Vec<u8> = (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        out[len / 2..len / 2 + 4].copy_from_slice(&n.to_le_bytes());
+        out
+    }
+
+    fn whole(blob: &Blob) -> kura_gitpack::Oid {
+        match blob {
+            Blob::Whole(obj) => obj.oid,
+            Blob::Delta(..) => panic!("a delta where a whole blob was expected"),
+        }
+    }
+
+    fn delta(blob: &Blob) -> (&EncodedDelta, Option<&Vec<u8>>) {
+        match blob {
+            Blob::Delta(delta, content) => (delta, content.as_ref()),
+            Blob::Whole(_) => panic!("a whole blob where a delta was expected"),
+        }
+    }
+
+    #[test]
+    fn like_blobs_go_in_as_deltas_against_the_run_base_and_a_restart_starts_anew() {
+        let mut run = DeltaRun::default();
+        let first = whole(&run.encode(page(1, 0, 20_000), 1));
+        let second = run.encode(page(1, 1, 20_000), 1);
+        let (d, content) = delta(&second);
+        assert_eq!(d.base, first);
+        assert_eq!(content, Some(&page(1, 1, 20_000)), "kept to go in whole");
+        // A writer that appends in order needs no content to fall back on.
+        let third = run.encode_in_order(page(1, 2, 20_000), 1);
+        assert_eq!(delta(&third).1, None);
+
+        // After a restart, the old base is not used, even for a like blob; the new run's first
+        // blob is its base, in the old one's memory.
+        run.restart();
+        let again = whole(&run.encode(page(1, 3, 20_000), 1));
+        assert_eq!(delta(&run.encode(page(1, 4, 20_000), 1)).0.base, again);
+        // An unlike blob goes in whole and becomes the base.
+        let other = whole(&run.encode(page(2, 0, 10_000), 1));
+        assert_eq!(delta(&run.encode(page(2, 1, 10_000), 1)).0.base, other);
+    }
+
+    #[test]
+    fn a_base_above_the_reused_size_is_replaced_and_let_go_of_at_a_restart() {
+        let mut run = DeltaRun::default();
+        let big = whole(&run.encode(page(3, 0, BASE_REUSED + 1), 1));
+        assert_eq!(
+            delta(&run.encode(page(3, 1, BASE_REUSED + 1), 1)).0.base,
+            big
+        );
+        run.restart();
+        assert!(run.base.is_none(), "a large base is not kept past its run");
+        let small = whole(&run.encode(page(4, 0, 5_000), 1));
+        run.restart();
+        assert!(run.base.is_some(), "a small base is kept for its memory");
+        // The next base, larger than the reused size, replaces it whole.
+        let big = whole(&run.encode(page(5, 0, BASE_REUSED * 2), 1));
+        assert_ne!(big, small);
+        let next = run.encode(page(5, 1, BASE_REUSED * 2), 1);
+        assert_eq!(delta(&next).0.base, big);
+    }
 }

@@ -3,7 +3,6 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 
 use kura_gitpack::{
     encode_tree, object_id, DeltaAdded, DeltaBase, EncodedDelta, EncodedObject, ObjectKind, Oid,
@@ -798,7 +797,7 @@ fn chains_of_deltas_read_back_in_git_and_stop_at_the_depth_limit() {
     let mut ids = vec![pack.add_data(ObjectKind::Blob, &pages[0], 1).unwrap()];
     let mut outcomes = Vec::new();
     for pair in pages.windows(2) {
-        let base = DeltaBase::new(*ids.last().unwrap(), Arc::new(pair[0].clone()));
+        let base = DeltaBase::new(*ids.last().unwrap(), pair[0].clone());
         let delta = EncodedDelta::encode(ObjectKind::Blob, &pair[1], &base, 1)
             .expect("pages that share most of their bytes");
         let outcome = pack.add_delta(&delta).unwrap();
@@ -810,11 +809,11 @@ fn chains_of_deltas_read_back_in_git_and_stop_at_the_depth_limit() {
     }
     // A delta of an object already in the pack adds nothing; one whose base is not in the pack
     // is refused.
-    let first = DeltaBase::new(ids[0], Arc::new(pages[0].clone()));
+    let first = DeltaBase::new(ids[0], pages[0].clone());
     let again = EncodedDelta::encode(ObjectKind::Blob, &pages[1], &first, 1).unwrap();
     assert_eq!(pack.add_delta(&again).unwrap(), DeltaAdded::AlreadyInPack);
     let elsewhere = object_id(ObjectKind::Blob, b"not in this pack");
-    let elsewhere = DeltaBase::new(elsewhere, Arc::new(pages[0].clone()));
+    let elsewhere = DeltaBase::new(elsewhere, pages[0].clone());
     let orphan = EncodedDelta::encode(ObjectKind::Blob, &page(1000), &elsewhere, 1).unwrap();
     assert_eq!(pack.add_delta(&orphan).unwrap(), DeltaAdded::NeedsWhole);
     let info = pack.finish().unwrap().unwrap();
