@@ -171,30 +171,63 @@ pub(crate) fn damaged(project_id: &str, problem: &str) -> Error {
     ))
 }
 
-/// Replaces the file list of a project with `files` (sorted by path), with its file usage and
-/// largest files, inside the caller's transaction.
-pub(crate) fn store(tx: &Connection, project_id: &str, files: &[(&str, CachedFile)]) -> Result<()> {
-    tx.execute(
-        "INSERT OR REPLACE INTO file_lists (project_id, files, data) VALUES (?1, ?2, ?3)",
-        params![project_id, files.len() as i64, encode(files)],
-    )?;
+/// A file list encoded for [`store_prepared`], with what statistics keep beside it: made
+/// before the catalog is written to, so that a snapshot can prepare it while its packs are
+/// made durable.
+pub(crate) struct Prepared {
+    files: usize,
+    data: Vec<u8>,
+    /// Files and bytes per layer and type.
+    usage: Vec<(Layer, String, i64, i64)>,
+    /// The largest files: path, size, layer.
+    largest: Vec<(String, u64, Layer)>,
+}
+
+/// Encodes `files`, which must be sorted by path, for [`store_prepared`].
+pub(crate) fn prepare(files: &[(&str, CachedFile)]) -> Prepared {
     let mut usage: FxHashMap<(Layer, String), (i64, i64)> = FxHashMap::default();
     for (path, f) in files {
         let slot = usage.entry((f.layer, file_type_of(path))).or_default();
         slot.0 += 1;
         slot.1 += f.size as i64;
     }
-    tx.execute("DELETE FROM file_usage WHERE project_id = ?1", [project_id])?;
-    let mut ins = tx.prepare_cached(
-        "INSERT INTO file_usage (project_id, layer, ext, files, bytes) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?;
-    for ((layer, ext), (count, bytes)) in &usage {
-        ins.execute(params![project_id, layer.as_str(), ext, count, bytes])?;
-    }
     let mut largest: Vec<&(&str, CachedFile)> = files.iter().collect();
     if largest.len() > LARGEST {
         largest.select_nth_unstable_by(LARGEST, |a, b| b.1.size.cmp(&a.1.size));
         largest.truncate(LARGEST);
+    }
+    Prepared {
+        files: files.len(),
+        data: encode(files),
+        usage: usage
+            .into_iter()
+            .map(|((layer, ext), (count, bytes))| (layer, ext, count, bytes))
+            .collect(),
+        largest: largest
+            .into_iter()
+            .map(|(path, f)| (path.to_string(), f.size, f.layer))
+            .collect(),
+    }
+}
+
+/// Replaces the file list of a project with `files` (sorted by path), with its file usage and
+/// largest files, inside the caller's transaction.
+pub(crate) fn store(tx: &Connection, project_id: &str, files: &[(&str, CachedFile)]) -> Result<()> {
+    store_prepared(tx, project_id, &prepare(files))
+}
+
+/// [`store`] of a list made by [`prepare`].
+pub(crate) fn store_prepared(tx: &Connection, project_id: &str, list: &Prepared) -> Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO file_lists (project_id, files, data) VALUES (?1, ?2, ?3)",
+        params![project_id, list.files as i64, list.data],
+    )?;
+    tx.execute("DELETE FROM file_usage WHERE project_id = ?1", [project_id])?;
+    let mut ins = tx.prepare_cached(
+        "INSERT INTO file_usage (project_id, layer, ext, files, bytes) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (layer, ext, count, bytes) in &list.usage {
+        ins.execute(params![project_id, layer.as_str(), ext, count, bytes])?;
     }
     tx.execute(
         "DELETE FROM large_files WHERE project_id = ?1",
@@ -203,8 +236,8 @@ pub(crate) fn store(tx: &Connection, project_id: &str, files: &[(&str, CachedFil
     let mut ins = tx.prepare_cached(
         "INSERT INTO large_files (project_id, path, size, layer) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for (path, f) in largest {
-        ins.execute(params![project_id, path, f.size as i64, f.layer.as_str()])?;
+    for (path, size, layer) in &list.largest {
+        ins.execute(params![project_id, path, *size as i64, layer.as_str()])?;
     }
     Ok(())
 }

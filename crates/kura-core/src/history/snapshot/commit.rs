@@ -97,12 +97,20 @@ pub(super) fn commit(
     // name, where nothing sees it) while the chunk store commits, and installed after.
     let file_count = contents.file_count;
     ctx.job.files("committing", file_count, Some(file_count));
+    // The files cache is encoded meanwhile too, and stored once the version is the head.
     let Writers { chunks, history } = writers;
     let pack = history.into_pack();
-    let (chunked, sealed) = std::thread::scope(|s| {
+    let (entries, removed) = (contents.entries, &contents.changes.removed);
+    let (rewrite_all, scan_start) = (!contents.cache_valid, ctx.scan_start);
+    let (chunked, sealed, cache) = std::thread::scope(|s| {
         let sealing = std::thread::Builder::new()
             .name("kura-seal".into())
             .spawn_scoped(s, move || pack.seal());
+        let preparing = std::thread::Builder::new()
+            .name("kura-cache".into())
+            .spawn_scoped(s, move || {
+                prepare_cache(entries, removed, &commit_oid, rewrite_all, scan_start)
+            });
         let chunked = chunks.finish();
         let sealed: Result<_> = match sealing {
             Ok(t) => match t.join() {
@@ -111,7 +119,13 @@ pub(super) fn commit(
             },
             Err(e) => Err(Error::internal(format!("cannot start a thread: {e}"))),
         };
-        (chunked, sealed)
+        let cache: Result<_> = match preparing {
+            Ok(t) => t
+                .join()
+                .map_err(|_| Error::internal("encoding the files cache panicked")),
+            Err(e) => Err(Error::internal(format!("cannot start a thread: {e}"))),
+        };
+        (chunked, sealed, cache)
     });
     let new_chunk_bytes = chunked?.stored_bytes_written;
     let sealed = sealed?;
@@ -123,14 +137,7 @@ pub(super) fn commit(
     let commit_id = Oid::from_bytes(&commit_oid)?;
     history::set_head(ctx.repo_path, commit_id)?;
     let version_id = commit_id.to_string();
-    ctx.vault.write_cache(
-        &ctx.project.id,
-        contents.entries,
-        &contents.changes.removed,
-        &commit_oid,
-        !contents.cache_valid,
-        ctx.scan_start,
-    )?;
+    ctx.vault.store_cache(&ctx.project.id, cache?.as_ref())?;
     tracing::debug!(elapsed = ?ctx.started.elapsed(), "files cache written");
     let history_bytes = dir_size(ctx.repo_path);
     let version = projects::NewVersion {
@@ -221,37 +228,18 @@ impl Vault {
         rewrite_all: bool,
         scan_start: i64,
     ) -> Result<()> {
-        if !rewrite_all && removed.is_empty() && !entries.iter().any(|e| e.dirty) {
+        let list = prepare_cache(entries, removed, version, rewrite_all, scan_start);
+        self.store_cache(project_id, list.as_ref())
+    }
+
+    /// Stores a files cache made by [`prepare_cache`] (nothing for `None`).
+    fn store_cache(&self, project_id: &str, list: Option<&filelist::Prepared>) -> Result<()> {
+        let Some(list) = list else {
             return Ok(());
-        }
-        let list: Vec<(&str, CachedFile)> = entries
-            .iter()
-            .map(|e| {
-                let (mtime_ns, ctime_ns, inode) = match &e.stat {
-                    // A file written just before the scan is stored with an impossible mtime so
-                    // that the next snapshot reads it again (the "racily clean" problem).
-                    Some(s) if s.mtime_ns >= scan_start - RACY_WINDOW_NS => {
-                        (-1, s.ctime_ns, s.inode)
-                    }
-                    Some(s) => (s.mtime_ns, s.ctime_ns, s.inode),
-                    None => (-1, -1, 0),
-                };
-                let file = CachedFile {
-                    size: e.size,
-                    mtime_ns,
-                    ctime_ns,
-                    inode,
-                    mode: e.mode,
-                    layer: e.layer,
-                    oid: e.oid,
-                    last_version: e.last_version.unwrap_or(*version),
-                };
-                (e.path.as_str(), file)
-            })
-            .collect();
+        };
         let mut db = self.db();
         let tx = db.transaction()?;
-        filelist::store(&tx, project_id, &list)?;
+        filelist::store_prepared(&tx, project_id, list)?;
         tx.commit()?;
         Ok(())
     }
@@ -260,6 +248,44 @@ impl Vault {
     fn record_usage_sample(&self) -> Result<()> {
         usage::record_sample(&self.db(), self.now())
     }
+}
+
+/// The files cache of `entries`, encoded for the catalog (see [`Vault::write_cache`]); `None`
+/// when nothing in it changed.
+fn prepare_cache(
+    entries: &[Entry],
+    removed: &[&str],
+    version: &[u8; 20],
+    rewrite_all: bool,
+    scan_start: i64,
+) -> Option<filelist::Prepared> {
+    if !rewrite_all && removed.is_empty() && !entries.iter().any(|e| e.dirty) {
+        return None;
+    }
+    let list: Vec<(&str, CachedFile)> = entries
+        .iter()
+        .map(|e| {
+            let (mtime_ns, ctime_ns, inode) = match &e.stat {
+                // A file written just before the scan is stored with an impossible mtime so
+                // that the next snapshot reads it again (the "racily clean" problem).
+                Some(s) if s.mtime_ns >= scan_start - RACY_WINDOW_NS => (-1, s.ctime_ns, s.inode),
+                Some(s) => (s.mtime_ns, s.ctime_ns, s.inode),
+                None => (-1, -1, 0),
+            };
+            let file = CachedFile {
+                size: e.size,
+                mtime_ns,
+                ctime_ns,
+                inode,
+                mode: e.mode,
+                layer: e.layer,
+                oid: e.oid,
+                last_version: e.last_version.unwrap_or(*version),
+            };
+            (e.path.as_str(), file)
+        })
+        .collect();
+    Some(filelist::prepare(&list))
 }
 
 fn default_message(trigger: Trigger, c: &ChangeCounts) -> String {
