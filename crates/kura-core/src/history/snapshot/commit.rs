@@ -90,6 +90,7 @@ pub(super) fn commit(
     ctx.job.check()?;
     let level = ctx.config.storage.history_compression_level;
     trees.add_to(&mut writers.history, level)?;
+    tracing::debug!(elapsed = ?ctx.started.elapsed(), "trees added");
     let now = ctx.vault.now();
     let commit_oid = add_commit_object(ctx, &mut writers.history, trees, contents, message, now)?;
 

@@ -1,6 +1,7 @@
 //! The new version's trees, built from its entries sorted by path.
 
 use kura_gitpack::{encode_tree, object_id, EncodedObject, ObjectKind, TreeEntry};
+use rayon::prelude::*;
 
 use super::writers::HistoryPack;
 use super::{Context, Entry};
@@ -33,14 +34,21 @@ pub(super) fn build(ctx: &Context<'_>, entries: &[Entry]) -> Result<Trees> {
 }
 
 impl Trees {
-    /// Adds the trees the history does not hold yet to its new pack.
+    /// Adds the trees the history does not hold yet to its new pack, deflated on every core
+    /// and added in order.
     pub(super) fn add_to(&self, history: &mut HistoryPack<'_>, level: u32) -> Result<()> {
+        let mut new = Vec::with_capacity(self.objects.len());
         for (oid, data) in &self.objects {
             if !history.contains(oid)? {
-                history
-                    .pack
-                    .add(&EncodedObject::encode(ObjectKind::Tree, data, level))?;
+                new.push(data);
             }
+        }
+        let encoded: Vec<EncodedObject> = new
+            .par_iter()
+            .map(|data| EncodedObject::encode(ObjectKind::Tree, data, level))
+            .collect();
+        for obj in &encoded {
+            history.pack.add(obj)?;
         }
         Ok(())
     }
