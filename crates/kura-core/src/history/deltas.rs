@@ -19,7 +19,7 @@ const BASE_REUSED: usize = 256 << 10;
 pub(crate) enum Blob {
     Whole(EncodedObject),
     /// A delta against the run's base, with the blob's content to store it whole if the pack
-    /// cannot take the delta (its base was not written to that pack): see [`DeltaRun::encode`].
+    /// cannot take the delta (its base was not written to that pack): see [`Blob::base_is_ahead`].
     Delta(EncodedDelta, Option<Vec<u8>>),
 }
 
@@ -28,6 +28,16 @@ impl Blob {
         match self {
             Blob::Whole(obj) => obj.oid,
             Blob::Delta(delta, _) => delta.oid,
+        }
+    }
+
+    /// Lets go of a delta's content, for a writer that appends every blob of its runs to one
+    /// pack in order (so a delta's base is always before it): [`add_blob`] then refuses a delta
+    /// whose base is missing instead of storing it whole.
+    pub(crate) fn base_is_ahead(self) -> Blob {
+        match self {
+            Blob::Delta(delta, _) => Blob::Delta(delta, None),
+            whole => whole,
         }
     }
 }
@@ -57,40 +67,23 @@ impl DeltaRun {
     }
 
     /// Encodes `data` as a delta against the run's base when it is alike (of a similar size,
-    /// and the delta at most half its size), with `data` to store it whole if the pack cannot
-    /// take the delta (see [`add_blob`]); else whole, and it becomes the base.
+    /// and the delta at most half its size); else whole, and it becomes the base.
     pub(crate) fn encode(&mut self, data: Vec<u8>, level: u32) -> Blob {
-        match self.encode_delta(&data, level) {
-            Some(delta) => Blob::Delta(delta, Some(data)),
-            None => self.encode_whole(data, level),
-        }
-    }
-
-    /// [`Self::encode`] for a writer that appends every blob of its runs to one pack in order,
-    /// so a delta's base is always before it: [`add_blob`] then refuses a delta whose base is
-    /// missing instead of storing it whole.
-    pub(crate) fn encode_in_order(&mut self, data: Vec<u8>, level: u32) -> Blob {
-        match self.encode_delta(&data, level) {
-            Some(delta) => Blob::Delta(delta, None),
-            None => self.encode_whole(data, level),
-        }
-    }
-
-    fn encode_delta(&self, data: &[u8], level: u32) -> Option<EncodedDelta> {
         let len = data.len();
-        self.base
+        let delta = self
+            .base
             .as_ref()
             .filter(|b| {
                 self.current && len <= 2 * b.data().len() + 64 && b.data().len() <= 2 * len + 64
             })
-            .and_then(|base| EncodedDelta::encode(ObjectKind::Blob, data, base, level))
-    }
-
-    fn encode_whole(&mut self, data: Vec<u8>, level: u32) -> Blob {
+            .and_then(|base| EncodedDelta::encode(ObjectKind::Blob, &data, base, level));
+        if let Some(delta) = delta {
+            return Blob::Delta(delta, Some(data));
+        }
         let obj = EncodedObject::encode(ObjectKind::Blob, &data, level);
-        if data.len() <= DELTA_BASE_MAX {
+        if len <= DELTA_BASE_MAX {
             match &mut self.base {
-                Some(base) if data.len().max(base.data().len()) <= BASE_REUSED => {
+                Some(base) if len.max(base.data().len()) <= BASE_REUSED => {
                     base.renew(obj.oid, &data)
                 }
                 _ => self.base = Some(DeltaBase::new(obj.oid, data)),
@@ -164,7 +157,7 @@ mod tests {
         assert_eq!(d.base, first);
         assert_eq!(content, Some(&page(1, 1, 20_000)), "kept to go in whole");
         // A writer that appends in order needs no content to fall back on.
-        let third = run.encode_in_order(page(1, 2, 20_000), 1);
+        let third = run.encode(page(1, 2, 20_000), 1).base_is_ahead();
         assert_eq!(delta(&third).1, None);
 
         // After a restart, the old base is not used, even for a like blob; the new run's first
