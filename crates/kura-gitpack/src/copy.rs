@@ -63,18 +63,19 @@ pub struct CopiedPack {
 
 /// A join of a repository's packs, planned: its length is known before a byte is written (a
 /// tar header needs it first), then [`JoinedPack::write`] writes it.
-pub struct JoinedPack<'a> {
+pub struct JoinedPack {
+    pack_dir: PathBuf,
     packs: Vec<SourcePack>,
-    loose: Vec<&'a EncodedObject>,
+    loose: Vec<EncodedObject>,
     count: u32,
     len: u64,
     whole_len: u64,
     left_out: HashSet<Oid>,
 }
 
-impl<'a> JoinedPack<'a> {
+impl JoinedPack {
     /// Reads the packs' indexes and each entry's header.
-    pub fn plan(pack_dir: &Path, loose: &'a [EncodedObject]) -> Result<JoinedPack<'a>, Error> {
+    pub fn plan(pack_dir: &Path, loose: &[EncodedObject]) -> Result<JoinedPack, Error> {
         Self::plan_without(pack_dir, loose, &HashSet::new())
     }
 
@@ -83,21 +84,12 @@ impl<'a> JoinedPack<'a> {
     /// were left out.
     pub fn plan_without(
         pack_dir: &Path,
-        loose: &'a [EncodedObject],
+        loose: &[EncodedObject],
         leave_out: &HashSet<Oid>,
-    ) -> Result<JoinedPack<'a>, Error> {
+    ) -> Result<JoinedPack, Error> {
         let mut packs = Vec::new();
-        let mut names: Vec<PathBuf> = std::fs::read_dir(pack_dir)
-            .map_err(Error::io(pack_dir))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "idx"))
-            .collect();
-        names.sort();
-        for idx in names {
-            let pack = idx.with_extension("pack");
-            if pack.exists() {
-                packs.push(read_index(&idx, &pack)?);
-            }
+        for pack in pack_files(pack_dir)? {
+            packs.push(read_index(&pack.with_extension("idx"), &pack)?);
         }
         // Each object's first entry, and the base of those that are deltas.
         let mut seen: HashSet<Oid> = HashSet::new();
@@ -190,13 +182,14 @@ impl<'a> JoinedPack<'a> {
             } else {
                 count += 1;
                 len += o.entry().len() as u64;
-                kept.push(o);
+                kept.push(o.clone());
             }
         }
         let count = u32::try_from(count).map_err(|_| Error::TooManyObjects {
             path: pack_dir.to_path_buf(),
         })?;
         Ok(JoinedPack {
+            pack_dir: pack_dir.to_path_buf(),
             packs,
             loose: kept,
             count,
@@ -204,6 +197,14 @@ impl<'a> JoinedPack<'a> {
             whole_len,
             left_out,
         })
+    }
+
+    /// Whether the packs it joins are still all the packs of its folder (packs are named by
+    /// their content, so the same names are the same packs): a plan made before a repack or a
+    /// new version is not.
+    pub fn is_current(&self) -> Result<bool, Error> {
+        let now = pack_files(&self.pack_dir)?;
+        Ok(now.len() == self.packs.len() && now.iter().zip(&self.packs).all(|(a, b)| *a == b.path))
     }
 
     /// Bytes the joined pack would take with nothing left out.
@@ -441,6 +442,21 @@ enum Start {
     No,
     /// Only resolving the delta would tell.
     Unknown,
+}
+
+/// The packs of `pack_dir` (those with their index beside them), by name.
+fn pack_files(pack_dir: &Path) -> Result<Vec<PathBuf>, Error> {
+    let mut names: Vec<PathBuf> = std::fs::read_dir(pack_dir)
+        .map_err(Error::io(pack_dir))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+        .collect();
+    names.sort();
+    Ok(names
+        .into_iter()
+        .map(|idx| idx.with_extension("pack"))
+        .filter(|pack| pack.exists())
+        .collect())
 }
 
 /// Inflated bytes of a delta enough for its two sizes and its first instruction.

@@ -17,10 +17,11 @@ use crate::history;
 /// history's packs as they are (no object is inflated or compressed again) plus its few loose
 /// objects, so it is written at the speed of a copy (git's own packer would deflate every object
 /// again and search for deltas), and its length is known before it is written.
-pub(crate) struct Bundle<'a> {
+pub(crate) struct Bundle {
     header: Vec<u8>,
-    pack: kura_gitpack::JoinedPack<'a>,
-    loose: &'a [kura_gitpack::EncodedObject],
+    pack: kura_gitpack::JoinedPack,
+    /// The repository's loose objects.
+    loose: Vec<Oid>,
 }
 
 pub(super) fn bundle_failed(e: &dyn std::fmt::Display) -> Error {
@@ -30,16 +31,16 @@ pub(super) fn bundle_failed(e: &dyn std::fmt::Display) -> Error {
     )
 }
 
-impl<'a> Bundle<'a> {
+impl Bundle {
     /// Plans the bundle of `repo` at `head`; `loose` are the repository's loose objects
     /// ([`loose_objects`]). The objects of `leave_out` are left out of it, but for those a
     /// delta in it needs: [`Bundle::left_out`].
     pub(crate) fn plan(
         repo: &Repository,
         head: Oid,
-        loose: &'a [kura_gitpack::EncodedObject],
+        loose: &[kura_gitpack::EncodedObject],
         leave_out: &HashSet<Oid>,
-    ) -> Result<Bundle<'a>> {
+    ) -> Result<Bundle> {
         let mut header = BUNDLE_HEADER.to_vec();
         header.extend_from_slice(format!("{head} HEAD\n{head} {}\n\n", history::BRANCH).as_bytes());
         let raw: HashSet<kura_gitpack::Oid> = leave_out
@@ -52,8 +53,17 @@ impl<'a> Bundle<'a> {
         Ok(Bundle {
             header,
             pack,
-            loose,
+            loose: loose
+                .iter()
+                .map(|o| Oid::from_bytes(&o.oid))
+                .collect::<std::result::Result<_, _>>()?,
         })
+    }
+
+    /// Whether the packs it was planned from are still the history's (no repack and no new
+    /// pack since).
+    pub(crate) fn is_current(&self) -> Result<bool> {
+        self.pack.is_current().map_err(|e| bundle_failed(&e))
     }
 
     /// The objects asked to be left out that the bundle does not hold.
@@ -88,9 +98,7 @@ impl<'a> Bundle<'a> {
         for id in copied.marked.iter().chain(&copied.deltas) {
             candidates.insert(Oid::from_bytes(id)?);
         }
-        for o in self.loose {
-            candidates.insert(Oid::from_bytes(&o.oid)?);
-        }
+        candidates.extend(self.loose.iter().copied());
         Ok(candidates)
     }
 }

@@ -19,6 +19,23 @@ pub(super) struct FolderEntry {
     pub(super) md: fs::Metadata,
 }
 
+/// The working folder being listed ([`folder_entries`]) on a thread of its own.
+pub(super) struct Listing(std::thread::JoinHandle<Result<Vec<FolderEntry>>>);
+
+impl Listing {
+    /// Starts listing the folder `root`.
+    pub(super) fn start(root: PathBuf) -> Listing {
+        Listing(std::thread::spawn(move || folder_entries(&root)))
+    }
+
+    /// Its entries, once listed.
+    pub(super) fn entries(self) -> Result<Vec<FolderEntry>> {
+        self.0
+            .join()
+            .unwrap_or_else(|_| Err(Error::internal("listing the folder failed")))
+    }
+}
+
 /// Everything in the working folder (hidden, ignored and `.git` included), folders before
 /// their contents, each folder's entries by name (bytes). Fifos, sockets and devices carry no
 /// data and are left out. The first problem in that order is the one told.
@@ -35,18 +52,21 @@ fn entries_under(root: &Path, rel: &Path) -> Result<Vec<FolderEntry>> {
             format!("cannot read {}: {e}; nothing was archived", dir.display()),
         )
     };
-    let mut names: Vec<OsString> = fs::read_dir(&dir)
+    let mut listed: Vec<(OsString, fs::DirEntry)> = fs::read_dir(&dir)
         .map_err(cannot_read)?
-        .map(|e| e.map(|e| e.file_name()))
+        .map(|e| e.map(|e| (e.file_name(), e)))
         .collect::<std::io::Result<_>>()
         .map_err(cannot_read)?;
-    names.sort_unstable();
+    listed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     // Each entry, or what is wrong with it; a problem is told only when the entries before
-    // it (and what they hold) had none.
-    let entries: Vec<Result<Option<FolderEntry>>> = names
+    // it (and what they hold) had none. Each is looked at by name in the folder held open
+    // (`fstatat`), not by its whole path walked again.
+    let entries: Vec<Result<Option<FolderEntry>>> = listed
         .par_iter()
-        .map(|name| entry(root, &rel.join(name)))
+        .map(|(name, e)| entry(root, &rel.join(name), || e.metadata()))
         .collect();
+    // The folder is closed before its subfolders are listed.
+    drop(listed);
     let held: Vec<Result<Vec<FolderEntry>>> = entries
         .par_iter()
         .map(|e| match e {
@@ -64,14 +84,17 @@ fn entries_under(root: &Path, rel: &Path) -> Result<Vec<FolderEntry>> {
     Ok(out)
 }
 
-/// The entry at `rel` in `root`, `None` for what carries no data; refused when unpacking could
-/// not write its name back.
-fn entry(root: &Path, rel: &Path) -> Result<Option<FolderEntry>> {
-    let path = root.join(rel);
-    let md = fs::symlink_metadata(&path).map_err(|err| {
+/// The entry at `rel` in `root`, whose metadata (not following a link) `stat` gives; `None`
+/// for what carries no data; refused when unpacking could not write its name back.
+fn entry(
+    root: &Path,
+    rel: &Path,
+    stat: impl FnOnce() -> std::io::Result<fs::Metadata>,
+) -> Result<Option<FolderEntry>> {
+    let md = stat().map_err(|err| {
         Error::new(
             ErrorKind::Io,
-            format!("cannot read {}: {err}", path.display()),
+            format!("cannot read {}: {err}", root.join(rel).display()),
         )
     })?;
     let ft = md.file_type();

@@ -48,7 +48,7 @@ impl Vault {
         &self,
         meta: &ArchiveMetadata,
         top: &Path,
-        bundle: &Bundle<'_>,
+        bundle: &Bundle,
         dest: &Path,
     ) -> Result<FirstFrame> {
         let io = |e: std::io::Error| write_error(dest, e);
@@ -94,7 +94,7 @@ impl Vault {
 pub(super) fn write_frames(
     tmp: &NamedTempFile,
     first: &FirstFrame,
-    bundle: &Bundle<'_>,
+    bundle: &Bundle,
     dest: &Path,
     job: &Job,
     write_tail: impl FnOnce(
@@ -155,7 +155,7 @@ pub(super) fn write_frames(
 fn write_first_frame(
     frame_file: &std::fs::File,
     first: &FirstFrame,
-    bundle: &Bundle<'_>,
+    bundle: &Bundle,
     published: &rawframe::Published,
     // Taken, not borrowed: when this thread fails before it sends, the sender goes with it, so
     // the tail's wait for the candidates ends (the bundle missing) instead of blocking for ever.

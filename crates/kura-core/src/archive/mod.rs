@@ -39,10 +39,11 @@
 //! which archives have a verified copy at a backup target (the cold tier) is [`cold`]'s.
 //!
 //! [`Vault::archive_project`] runs these stages, each in its own file:
-//! 1. [`prepare`]: the project checked (active, its folder present), its last version taken and
-//!    its history repacked; the file's place and `metadata.json`;
-//! 2. [`write`](mod@write): the folder listed ([`folder`]) while the history bundle is planned
-//!    ([`bundle`]); the two parts of the file written at once ([`frames`]: the first frame by
+//! 1. [`prepare`]: the project checked (active, its folder present), its last version taken (the
+//!    folder listed for the archive meanwhile: [`folder`]) and its history repacked; the file's
+//!    place and `metadata.json`;
+//! 2. [`write`](mod@write): the history bundle planned ([`bundle`]), or the plan made to decide
+//!    whether to repack taken as it is; the two parts of the file written at once ([`frames`]: the first frame by
 //!    one thread, the compressed [`tail`] with the large files of earlier versions
 //!    ([`large_files`]) by the other, through the readers and writers of [`streams`]); then
 //!    fsync, rename, fsync the folder;
@@ -207,6 +208,9 @@ impl Vault {
         // Files saved since the version above go into the archive too, and none can land from
         // here until the folder is freed.
         let _folder = self.lock_folder(&p.id, true)?;
+        // The folder is listed for the archive while the version is taken: no file can land in
+        // it now, and the archive checks each file it reads against the version.
+        let listing = folder::Listing::start(p.path.clone());
         self.last_version_before_archive(&p, job)?;
         let repo_path = self.history_path(&p.id);
         let repo = history::open(&repo_path)?;
@@ -223,6 +227,7 @@ impl Vault {
             repo: &repo,
             head,
             carried,
+            listing,
         };
         let written = self.write_archive(&p, latest, &meta, &place.dest, job)?;
         tracing::debug!(elapsed = ?started.elapsed(), size = written.size, "archive: written");

@@ -50,10 +50,12 @@ use crate::vault::Vault;
 /// The format of an archive whose history bundle leaves out what `files/` holds.
 pub(super) const FORMAT_THIN: &str = "kura-archive v2";
 
-/// What an archive's `files/` carries of a version: its blobs by path.
+/// What an archive's `files/` carries of a version: its blobs by path, and the history's
+/// bundle planned without them.
 pub(super) struct Carried {
     pub(super) head: Oid,
     pub(super) files: HashMap<String, Oid>,
+    pub(super) bundle: super::bundle::Bundle,
 }
 
 /// Bytes of files read at once (by all threads) while a history is completed.
@@ -133,7 +135,13 @@ impl Vault {
         let leave_out: HashSet<Oid> = files.values().copied().collect();
         let bundle = super::bundle::Bundle::plan(&repo, head, &loose, &leave_out)?;
         tracing::debug!(elapsed = ?started.elapsed(), thin = bundle.len(), whole = bundle.whole_pack_len(), "archive: bundle planned");
-        Ok((bundle.len() * 4 <= bundle.whole_pack_len()).then_some(Carried { head, files }))
+        Ok(
+            (bundle.len() * 4 <= bundle.whole_pack_len()).then_some(Carried {
+                head,
+                files,
+                bundle,
+            }),
+        )
     }
 }
 

@@ -1,7 +1,8 @@
-//! Writing an archive file: the folder listed while the history bundle is planned, the two
-//! frames written at once ([`frames`]), then fsync, rename, fsync the folder.
+//! Writing an archive file: the history bundle planned (unless the plan made before the last
+//! version still holds), the two frames written at once ([`frames`]) from it and from the
+//! folder's listing, then fsync, rename, fsync the folder.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository};
@@ -20,12 +21,13 @@ use crate::job::Job;
 use crate::model::Project;
 use crate::vault::Vault;
 
-/// The history an archive is written from: its latest version, and what `files/` carries of
-/// it if that was found already.
+/// What an archive is written from: the history's latest version, what `files/` carries of it
+/// if that was found already, and the working folder as it is being listed.
 pub(super) struct Latest<'r> {
     pub(super) repo: &'r Repository,
     pub(super) head: Oid,
     pub(super) carried: Option<thin::Carried>,
+    pub(super) listing: folder::Listing,
 }
 
 /// What writing an archive produced.
@@ -57,24 +59,28 @@ impl Vault {
         let config = self.config();
         let top = PathBuf::from(crate::project::folder_name(&p.name));
         job.files("scanning", 0, None);
-        // The folder is listed while the history goes into the archive.
-        let folder = p.path.clone();
-        let listing = std::thread::spawn(move || folder::folder_entries(&folder));
         let tmp = temp_file(dir)?;
         let Latest {
             repo,
             head,
             carried,
+            listing,
         } = history;
-        let loose = bundle::loose_objects(repo)?;
         // The latest version's blobs that `files/` carries are left out of the bundle (see
         // [`thin`]); those it leaves out are checked as the files are read into the archive.
-        let mut carried = match carried {
-            Some(c) => c.files,
-            None => self.carried_by_files(p, repo, head)?,
+        // A bundle planned so before is taken as it is while its packs are the history's.
+        let (mut carried, bundle) = match carried {
+            Some(c) if c.bundle.is_current()? => (c.files, c.bundle),
+            Some(c) => {
+                let bundle = plan_without(repo, head, &c.files)?;
+                (c.files, bundle)
+            }
+            None => {
+                let files = self.carried_by_files(p, repo, head)?;
+                let bundle = plan_without(repo, head, &files)?;
+                (files, bundle)
+            }
         };
-        let leave_out: HashSet<Oid> = carried.values().copied().collect();
-        let bundle = Bundle::plan(repo, head, &loose, &leave_out)?;
         let left_out = bundle.left_out();
         carried.retain(|_, oid| left_out.contains(oid));
         let mut meta = meta.clone();
@@ -96,10 +102,10 @@ impl Vault {
         };
         let first = self.first_frame(meta, &top, &bundle, dest)?;
         let frames = frames::write_frames(&tmp, &first, &bundle, dest, job, |out, candidates| {
-            listing
-                .join()
-                .unwrap_or_else(|_| Err(Error::internal("listing the folder failed")))
-                .and_then(|entries| self.write_archive_tail(&source, &entries, out, candidates))
+            listing.entries().and_then(|entries| {
+                tracing::debug!(entries = entries.len(), "archive: folder listed");
+                self.write_archive_tail(&source, &entries, out, candidates)
+            })
         })?;
         job.check()?;
         publish(tmp, dest, dir)?;
@@ -110,6 +116,13 @@ impl Vault {
             files: frames.tail.files,
         })
     }
+}
+
+/// The bundle of the history at `head` without the blobs `files` carries.
+fn plan_without(repo: &Repository, head: Oid, files: &HashMap<String, Oid>) -> Result<Bundle> {
+    let loose = bundle::loose_objects(repo)?;
+    let leave_out: HashSet<Oid> = files.values().copied().collect();
+    Bundle::plan(repo, head, &loose, &leave_out)
 }
 
 /// The temp file the archive is written into, in its destination folder.

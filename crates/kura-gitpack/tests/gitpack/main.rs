@@ -855,3 +855,36 @@ fn chains_of_deltas_read_back_in_git_and_stop_at_the_depth_limit() {
         info.bytes
     );
 }
+
+/// A plan holds while the packs it joins are the folder's: a new pack, or a repack that
+/// replaces them, makes it stale (an archive then plans again instead of failing to write).
+#[test]
+fn a_join_plan_is_current_until_the_packs_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path().join("work");
+    fs::create_dir(&work).unwrap();
+    git(&work, &["init", "-q", "-b", "main"]);
+    fs::write(work.join("a.txt"), "first\n").unwrap();
+    git(&work, &["add", "a.txt"]);
+    commit(&work, "v1");
+    git(&work, &["repack", "-adq"]);
+    let packs = work.join(".git/objects/pack");
+    let plan = kura_gitpack::JoinedPack::plan(&packs, &[]).unwrap();
+    assert!(plan.is_current().unwrap(), "nothing changed since the plan");
+
+    fs::write(work.join("a.txt"), "second\n").unwrap();
+    git(&work, &["add", "a.txt"]);
+    commit(&work, "v2");
+    git(&work, &["repack", "-dq"]);
+    assert!(
+        !plan.is_current().unwrap(),
+        "a new pack beside the planned one"
+    );
+    let replanned = kura_gitpack::JoinedPack::plan(&packs, &[]).unwrap();
+    assert!(replanned.is_current().unwrap());
+    git(&work, &["repack", "-adq"]);
+    assert!(
+        !replanned.is_current().unwrap(),
+        "a repack replaced the planned packs"
+    );
+}
