@@ -60,6 +60,17 @@ impl Bundle {
         })
     }
 
+    /// The bundle of `repo` at `head` without the blobs `files` (by path) carries.
+    pub(crate) fn without_carried(
+        repo: &Repository,
+        head: Oid,
+        files: &std::collections::HashMap<String, Oid>,
+    ) -> Result<Bundle> {
+        let loose = loose_objects(repo)?;
+        let leave_out: HashSet<Oid> = files.values().copied().collect();
+        Bundle::plan(repo, head, &loose, &leave_out)
+    }
+
     /// Whether the packs it was planned from are still the history's (no repack and no new
     /// pack since).
     pub(crate) fn is_current(&self) -> Result<bool> {

@@ -43,10 +43,10 @@
 //!    folder listed for the archive meanwhile: [`folder`]) and its history repacked; the file's
 //!    place and `metadata.json`;
 //! 2. [`write`](mod@write): the history bundle planned ([`bundle`]), or the plan made to decide
-//!    whether to repack taken as it is; the two parts of the file written at once ([`frames`]: the first frame by
-//!    one thread, the compressed [`tail`] with the large files of earlier versions
-//!    ([`large_files`]) by the other, through the readers and writers of [`streams`]); then
-//!    fsync, rename, fsync the folder;
+//!    whether to repack taken as it is; the two parts of the file written at once ([`frames`]:
+//!    the first frame by one thread, the compressed [`tail`] with the large files of earlier
+//!    versions ([`large_files`]) by the other, through the readers and writers of [`streams`]);
+//!    then fsync, rename, fsync the folder;
 //! 3. [`record`]: the catalog row, the project marked archived; then its folder and history are
 //!    freed.
 //!

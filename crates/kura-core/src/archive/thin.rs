@@ -129,19 +129,16 @@ impl Vault {
         let Some(head) = history::head(&repo)? else {
             return Ok(None);
         };
-        let loose = super::bundle::loose_objects(&repo)?;
         let files = self.carried_by_files(p, &repo, head)?;
         tracing::debug!(elapsed = ?started.elapsed(), files = files.len(), "archive: what files/ carries");
-        let leave_out: HashSet<Oid> = files.values().copied().collect();
-        let bundle = super::bundle::Bundle::plan(&repo, head, &loose, &leave_out)?;
+        let bundle = super::bundle::Bundle::without_carried(&repo, head, &files)?;
         tracing::debug!(elapsed = ?started.elapsed(), thin = bundle.len(), whole = bundle.whole_pack_len(), "archive: bundle planned");
-        Ok(
-            (bundle.len() * 4 <= bundle.whole_pack_len()).then_some(Carried {
-                head,
-                files,
-                bundle,
-            }),
-        )
+        let mostly = bundle.len() * 4 <= bundle.whole_pack_len();
+        Ok(mostly.then_some(Carried {
+            head,
+            files,
+            bundle,
+        }))
     }
 }
 

@@ -2,13 +2,12 @@
 //! version still holds), the two frames written at once ([`frames`]) from it and from the
 //! folder's listing, then fsync, rename, fsync the folder.
 
-use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository};
 use tempfile::NamedTempFile;
 
-use super::bundle::{self, Bundle};
+use super::bundle::Bundle;
 use super::folder;
 use super::frames;
 use super::tail::TailSource;
@@ -72,12 +71,12 @@ impl Vault {
         let (mut carried, bundle) = match carried {
             Some(c) if c.bundle.is_current()? => (c.files, c.bundle),
             Some(c) => {
-                let bundle = plan_without(repo, head, &c.files)?;
+                let bundle = Bundle::without_carried(repo, head, &c.files)?;
                 (c.files, bundle)
             }
             None => {
                 let files = self.carried_by_files(p, repo, head)?;
-                let bundle = plan_without(repo, head, &files)?;
+                let bundle = Bundle::without_carried(repo, head, &files)?;
                 (files, bundle)
             }
         };
@@ -116,13 +115,6 @@ impl Vault {
             files: frames.tail.files,
         })
     }
-}
-
-/// The bundle of the history at `head` without the blobs `files` carries.
-fn plan_without(repo: &Repository, head: Oid, files: &HashMap<String, Oid>) -> Result<Bundle> {
-    let loose = bundle::loose_objects(repo)?;
-    let leave_out: HashSet<Oid> = files.values().copied().collect();
-    Bundle::plan(repo, head, &loose, &leave_out)
 }
 
 /// The temp file the archive is written into, in its destination folder.
