@@ -165,6 +165,11 @@ impl PackWriter {
         self.placed.contains_key(oid)
     }
 
+    /// Whether an object with this id was added to this pack whole (not as a delta).
+    pub fn holds_whole(&self, oid: &Oid) -> bool {
+        self.placed.get(oid).is_some_and(|p| p.depth == 0)
+    }
+
     /// How many objects were added so far.
     pub fn object_count(&self) -> u32 {
         self.entries.len() as u32

@@ -1,8 +1,11 @@
 //! Blobs stored as git deltas against a like blob stored whole just before them. A snapshot's
 //! readers and an unarchive both put files into a new pack in path order, where files next to
 //! each other are often alike (pages of generated docs, versions of one package side by side).
-//! Each delta is one deep, against a blob of the same pack: reading a file applies at most one
-//! delta to a whole blob.
+//! A snapshot also tries a file against one of the same name stored whole earlier, elsewhere in
+//! the folder ([`DeltaRun::encode_or`]). Each delta is one deep, against a blob of the same pack:
+//! reading a file applies at most one delta to a whole blob.
+
+use std::borrow::Borrow;
 
 use kura_gitpack::{DeltaAdded, DeltaBase, EncodedDelta, EncodedObject, ObjectKind, PackWriter};
 
@@ -69,14 +72,27 @@ impl DeltaRun {
     /// Encodes `data` as a delta against the run's base when it is alike (of a similar size,
     /// and the delta at most half its size); else whole, and it becomes the base.
     pub(crate) fn encode(&mut self, data: Vec<u8>, level: u32) -> Blob {
+        self.encode_or(data, level, |_| None::<DeltaBase>)
+    }
+
+    /// As [`DeltaRun::encode`], and when the run's base is not alike, tries `data` against the
+    /// base `other` gives for it (a blob of this pack stored whole), before storing it whole.
+    pub(crate) fn encode_or<B: Borrow<DeltaBase>>(
+        &mut self,
+        data: Vec<u8>,
+        level: u32,
+        other: impl FnOnce(&[u8]) -> Option<B>,
+    ) -> Blob {
         let len = data.len();
         let delta = self
             .base
             .as_ref()
-            .filter(|b| {
-                self.current && len <= 2 * b.data().len() + 64 && b.data().len() <= 2 * len + 64
-            })
-            .and_then(|base| EncodedDelta::encode(ObjectKind::Blob, &data, base, level));
+            .filter(|b| self.current && alike_in_size(len, b.data().len()))
+            .and_then(|base| EncodedDelta::encode(ObjectKind::Blob, &data, base, level))
+            .or_else(|| {
+                let base = other(&data)?;
+                EncodedDelta::encode(ObjectKind::Blob, &data, base.borrow(), level)
+            });
         if let Some(delta) = delta {
             return Blob::Delta(delta, Some(data));
         }
@@ -94,11 +110,23 @@ impl DeltaRun {
     }
 }
 
-/// Appends `blob` to `pack`; a delta the pack cannot take (its base is not in it) goes in whole.
+/// Whether a blob of `len` bytes and a base of `base_len` are near enough in size to try a delta.
+pub(crate) fn alike_in_size(len: usize, base_len: usize) -> bool {
+    len <= 2 * base_len + 64 && base_len <= 2 * len + 64
+}
+
+/// Appends `blob` to `pack`; a delta the pack cannot take (its base is not in it) goes in whole,
+/// as does one whose content is at hand and whose base went in as a delta itself (the same
+/// content was in the pack already, stored as a delta), so that reading stays one delta deep.
 pub(crate) fn add_blob(pack: &mut PackWriter, blob: &Blob, level: u32) -> Result<()> {
     match blob {
         Blob::Whole(obj) => {
             pack.add(obj)?;
+        }
+        Blob::Delta(delta, Some(data)) if !pack.holds_whole(&delta.base) => {
+            if !pack.contains(&delta.oid) {
+                pack.add(&EncodedObject::encode(ObjectKind::Blob, data, level))?;
+            }
         }
         Blob::Delta(delta, content) => {
             if pack.add_delta(delta)? == DeltaAdded::NeedsWhole {

@@ -415,13 +415,7 @@ fn a_history_of_one_snapshot_gets_deltas_once() {
             )
         })
         .collect();
-    let files: Vec<(&str, &[u8])> = pages
-        .iter()
-        .map(|(n, d)| (n.as_str(), d.as_slice()))
-        .collect();
-    let root = f.tree("site", &files);
-    let p = f.link(&root, "site");
-    let bare = history_dir(&f, &p);
+    let (_, bare) = linked(&f, &pages);
     let size = || bytes_of(&pack_files(&bare));
     let whole = size();
     let report = f.vault.gc(&kura_core::Job::default()).unwrap();
@@ -613,6 +607,18 @@ fn a_history_of_many_versions_is_rewritten_after_a_version_and_one_of_few_is_lef
     assert_eq!(f.vault.versions("p", None).unwrap().len(), versions);
 }
 
+/// `files` as the folder `src`, linked as the project `p`: the folder and the history.
+fn linked(f: &Fixture, files: &[(String, Vec<u8>)]) -> (std::path::PathBuf, std::path::PathBuf) {
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    let root = f.tree("src", &refs);
+    let p = f.link(&root, "p");
+    let bare = history_dir(f, &p);
+    (root, bare)
+}
+
 /// A page of a generated site: the same head and footer on every page, a line of its own.
 fn page(i: usize, note: &str) -> Vec<u8> {
     let mut page = b"<!DOCTYPE html><html><head><link rel=stylesheet href=../style.css>".repeat(40);
@@ -630,13 +636,7 @@ fn files_alike_are_stored_as_deltas_git_reads_back() {
     let pages: Vec<(String, Vec<u8>)> = (0..600)
         .map(|i| (format!("site/page{i:03}.html"), page(i, "")))
         .collect();
-    let refs: Vec<(&str, &[u8])> = pages
-        .iter()
-        .map(|(p, d)| (p.as_str(), d.as_slice()))
-        .collect();
-    let root = f.tree("src", &refs);
-    let p = f.link(&root, "p");
-    let bare = history_dir(&f, &p);
+    let (root, bare) = linked(&f, &pages);
     let packs = pack_files(&bare);
     let deltas = blob_deltas(&bare, &packs);
     // Runs of 16 files at least: all but the first of each is a delta.
@@ -675,4 +675,92 @@ fn files_alike_are_stored_as_deltas_git_reads_back() {
         };
         assert_eq!(git(&bare, &["show", &show]).into_bytes(), want, "{show}");
     }
+}
+
+/// `len` bytes of text of its own for `seed`: unlike any other seed's.
+fn text_of(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|i| {
+            if i % 64 == 63 {
+                return b'\n';
+            }
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b'a' + (x % 26) as u8
+        })
+        .collect()
+}
+
+/// A file like one of the same name far from it in the folder (a page re-exported from another
+/// module, a package at two versions) is stored as a delta against that namesake, one delta
+/// deep; git reads every file back.
+#[test]
+fn a_file_like_its_namesake_elsewhere_is_stored_as_a_delta_against_it() {
+    let f = Fixture::new();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for i in 0..40u64 {
+        let page = text_of(i, 12_000);
+        let mut again = page.clone();
+        again.splice(
+            100..100,
+            format!("re-exported as std::page{i}\n").into_bytes(),
+        );
+        files.push((format!("docs/core/page{i:02}.html"), page));
+        // Unlike files between them, so that no reader holds a page when its namesake comes.
+        files.push((format!("docs/m/filler{i:02}.txt"), text_of(1000 + i, 9_000)));
+        files.push((format!("docs/std/page{i:02}.html"), again));
+    }
+    let (root, bare) = linked(&f, &files);
+    git(&bare, &["fsck", "--full", "--strict"]);
+    let packs = pack_files(&bare);
+    assert_eq!(packs.len(), 1);
+    let version = &f.vault.versions("p", None).unwrap()[0].id;
+    let oid = |rel: &str| {
+        git(&bare, &["rev-parse", &format!("{version}:{rel}")])
+            .trim()
+            .to_string()
+    };
+    let idx = packs[0].with_extension("idx");
+    let listed = git(&bare, &["verify-pack", "-v", idx.to_str().unwrap()]);
+    // oid, type, size, size in pack, offset, and for a delta: its depth and base.
+    let delta_of = |blob: &str| {
+        listed
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .find(|w| w.len() == 7 && w[0] == blob)
+            .map(|w| (w[5].to_string(), w[6].to_string()))
+    };
+    // Readers take the files in runs from all over the list at once, so either page of a pair
+    // may come first and be the base; two read at the same moment do not see each other.
+    let mut paired = 0;
+    for i in 0..40 {
+        let std_page = oid(&format!("docs/std/page{i:02}.html"));
+        let core_page = oid(&format!("docs/core/page{i:02}.html"));
+        let one = Some("1".to_string());
+        match (delta_of(&std_page), delta_of(&core_page)) {
+            (Some((depth, base)), None) if base == core_page && Some(depth.clone()) == one => {
+                paired += 1
+            }
+            (None, Some((depth, base))) if base == std_page && Some(depth.clone()) == one => {
+                paired += 1
+            }
+            (None, None) => {}
+            other => panic!("page{i:02}: {other:?}"),
+        }
+    }
+    assert!(
+        paired >= 20,
+        "{paired} of 40 pages stored against their namesake"
+    );
+    assert!(
+        !listed.contains("chain length = 2"),
+        "one delta deep: {listed}"
+    );
+    let out = f.dir.path().join("out");
+    f.vault
+        .export_version("p", None, &out, &kura_core::Job::default())
+        .unwrap();
+    assert_eq!(crate::read_tree(&out), crate::read_tree(&root));
 }

@@ -9,8 +9,9 @@
 //!    catalog is behind it);
 //! 2. [`classify`]: files the cache knows unchanged against files to read; when none is to read
 //!    and none is gone the tree is the head's, and the snapshot ends there;
-//! 3. [`read`]: small files into the history's new pack ([`small_files`]), large and binary ones
-//!    through the chunk store ([`large_files`]), both held in [`writers`];
+//! 3. [`read`]: small files into the history's new pack ([`small_files`]; alike ones as deltas,
+//!    also against their [`namesakes`]), large and binary ones through the chunk store
+//!    ([`large_files`]), both held in [`writers`];
 //! 4. [`carry`]: files that could not be read keep their previous content, unchanged ones their
 //!    last version; what was added, modified, removed;
 //! 5. [`trees`]: the tree objects;
@@ -18,10 +19,12 @@
 //!
 //! Their tunables are in [`tunables`].
 
+mod budget;
 mod carry;
 mod classify;
 mod commit;
 mod large_files;
+mod namesakes;
 mod read;
 mod scan;
 pub(crate) use scan::KnownFiles;

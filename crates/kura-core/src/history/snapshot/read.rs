@@ -12,14 +12,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use kura_gitpack::{EncodedObject, ObjectKind};
 use rayon::prelude::*;
 
+use super::budget::{CloseOnDrop, ReadBudget};
 use super::large_files::{store_large, LargeOutcome};
-use super::small_files::{large_by_rule, read_small, CloseOnDrop, Outcome, ReadBudget, Run};
+use super::namesakes::Namesakes;
+use super::small_files::{large_by_rule, read_small, Outcome, Run};
 use super::tunables::{PROGRESS_INTERVAL, READERS, READ_QUEUE, RUN_MIN};
 use super::writers::{HistoryPack, Writers};
 use super::{Context, Draft, Entry};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::files::{EntryKind, ScannedFile, SkippedFile};
+use crate::history::deltas::Blob;
 use crate::history::pointer::Pointer;
 use crate::model::Layer;
 
@@ -128,6 +131,8 @@ where
     let cancelled = job.flag();
     let budget = ReadBudget::default();
     let budget = &budget;
+    let namesakes = Namesakes::default();
+    let namesakes = &namesakes;
     std::thread::scope(|scope| -> Result<ReadInParallel<'f>> {
         scope.spawn(move || {
             readers.install(|| {
@@ -145,7 +150,16 @@ where
                             return;
                         }
                         budget.take(f.size);
-                        let _ = tx.send((i, read_small(root, f, config, i, run)));
+                        let outcome = read_small(root, f, config, i, run, namesakes, budget);
+                        let whole = match &outcome {
+                            Outcome::Git(Blob::Whole(obj)) => Some((obj.oid, obj.size)),
+                            _ => None,
+                        };
+                        let _ = tx.send((i, outcome));
+                        // Once it is in the queue ahead of any delta against it.
+                        if let Some((oid, len)) = whole {
+                            namesakes.note(f, oid, len as usize);
+                        }
                     })
             })
         });

@@ -1,6 +1,5 @@
-//! Small files: which files are small enough to read whole, reading one into a git blob (whole,
-//! or as a delta against a like file read just before it), and the budget that bounds the bytes in
-//! flight between the readers and the pack writer.
+//! Small files: which files are small enough to read whole, and reading one into a git blob
+//! (whole, or as a delta against a like file read just before it or against its namesake).
 
 use std::fs;
 use std::io::Read;
@@ -8,58 +7,14 @@ use std::path::Path;
 
 use kura_gitpack::{EncodedObject, ObjectKind};
 
-use super::tunables::{BINARY_SNIFF, CHUNK_EXTENSION_MIN_SIZE, READ_BUDGET};
+use super::budget::ReadBudget;
+use super::namesakes::Namesakes;
+use super::tunables::{BINARY_SNIFF, CHUNK_EXTENSION_MIN_SIZE};
 use crate::config::Config;
 use crate::files::{EntryKind, ScannedFile};
 use crate::history::deltas::{Blob, DeltaRun};
 use crate::history::pointer::MAGIC;
 use crate::model::file_type_of;
-
-/// The bytes in flight between the readers and the pack writer (see [`READ_BUDGET`]).
-#[derive(Default)]
-pub(super) struct ReadBudget {
-    /// Bytes in flight, and whether the writer has stopped taking files.
-    state: std::sync::Mutex<(u64, bool)>,
-    freed: std::sync::Condvar,
-}
-
-impl ReadBudget {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (u64, bool)> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Waits until `n` more bytes fit (or nothing is in flight), then counts them.
-    pub(super) fn take(&self, n: u64) {
-        let mut s = self.lock();
-        while !s.1 && s.0 > 0 && s.0 + n > READ_BUDGET {
-            s = self.freed.wait(s).unwrap_or_else(|e| e.into_inner());
-        }
-        s.0 += n;
-    }
-
-    pub(super) fn give(&self, n: u64) {
-        {
-            let mut s = self.lock();
-            s.0 = s.0.saturating_sub(n);
-        }
-        self.freed.notify_all();
-    }
-
-    /// The writer stopped (done, or failed): no reader waits any more.
-    fn close(&self) {
-        self.lock().1 = true;
-        self.freed.notify_all();
-    }
-}
-
-/// Closes a [`ReadBudget`] when the writer's loop ends, however it ends.
-pub(super) struct CloseOnDrop<'a>(pub(super) &'a ReadBudget);
-
-impl Drop for CloseOnDrop<'_> {
-    fn drop(&mut self) {
-        self.0.close();
-    }
-}
 
 /// What reading a small file gave.
 pub(super) enum Outcome {
@@ -111,13 +66,16 @@ pub(super) fn large_by_rule(f: &ScannedFile, config: &Config) -> bool {
 
 /// Reads a small file (or a link), the `index`th of the files to read, and encodes it as a git
 /// blob, or says it belongs in the chunk store after all. `run` is what this reader knows of the
-/// files it read before: a blob like the run's base is stored as a delta against it.
+/// files it read before: a blob like the run's base is stored as a delta against it; else one
+/// like its namesake stored whole elsewhere in the folder, as a delta against that.
 pub(super) fn read_small(
     root: &Path,
     f: &ScannedFile,
     config: &Config,
     index: usize,
     run: &mut Run,
+    namesakes: &Namesakes<'_>,
+    budget: &ReadBudget,
 ) -> Outcome {
     run.next(index);
     let path = root.join(&f.rel);
@@ -153,7 +111,9 @@ pub(super) fn read_small(
     if data.len() as u64 >= s.binary_min_size.0 && memchr0(&data[..data.len().min(BINARY_SNIFF)]) {
         return Outcome::Large;
     }
-    Outcome::Git(run.deltas.encode(data, level))
+    Outcome::Git(run.deltas.encode_or(data, level, |data| {
+        namesakes.base_for(root, f, data, budget)
+    }))
 }
 
 fn memchr0(data: &[u8]) -> bool {

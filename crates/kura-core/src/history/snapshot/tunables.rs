@@ -26,6 +26,12 @@ pub(super) const BINARY_SNIFF: usize = 8192;
 /// smaller ones are read like any other.
 pub(super) const CHUNK_EXTENSION_MIN_SIZE: u64 = 4096;
 
+/// The sizes of the files a snapshot stores as deltas against a namesake elsewhere in the folder
+/// ([`super::namesakes`]): below this a delta saves too little to pay for reading the namesake
+/// again; above the upper bound, its index would take too much memory for one reader.
+pub(super) const NAMESAKE_MIN: usize = 4 << 10;
+pub(super) const NAMESAKE_MAX: usize = 1 << 20;
+
 /// How often the read stage reports progress while it appends small files to the pack.
 pub(super) const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
