@@ -9,6 +9,7 @@
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::io::Read;
 use std::sync::Mutex;
 
 use kura_gitpack::{object_id, DeltaBase, ObjectKind, Oid};
@@ -92,7 +93,7 @@ impl<'f> Namesakes<'f> {
             budget,
             len: stored.len as u64,
         };
-        match std::fs::read(root.join(&stored.file.rel)) {
+        match read_at_most(&root.join(&stored.file.rel), stored.len) {
             Ok(content) if object_id(ObjectKind::Blob, &content) == stored.oid => {
                 Some(held(DeltaBase::new(stored.oid, content)))
             }
@@ -102,6 +103,21 @@ impl<'f> Namesakes<'f> {
             }
         }
     }
+}
+
+/// The content of the file at `path` if it is at most `len` bytes long; of a longer one, `len` +
+/// 1 bytes, which no blob of `len` bytes matches (a file grown since does not fill memory). A
+/// link put in the file's place is not followed, and a pipe does not make it wait.
+fn read_at_most(path: &std::path::Path, len: usize) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut content = Vec::with_capacity(len + 1);
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)?
+        .take(len as u64 + 1)
+        .read_to_end(&mut content)?;
+    Ok(content)
 }
 
 /// A namesake's base, whose bytes count in the read budget until it is dropped.
@@ -192,6 +208,28 @@ mod tests {
             base_for(&later, &[b'x'; 3 * 8192]).is_none(),
             "unlike in size"
         );
+        // Grown since it was stored: read no further than its blob's length and one byte.
+        let grown = [&stored[..], &[b'x'; 100]].concat();
+        std::fs::write(root.join("a/page.html"), &grown).unwrap();
+        assert_eq!(
+            read_at_most(&root.join("a/page.html"), 8192).unwrap().len(),
+            8193
+        );
+        assert!(base_for(&later, &stored).is_none());
+        // A link in its place, to a file with the same content, is not followed.
+        std::fs::write(root.join("elsewhere"), &stored).unwrap();
+        std::fs::remove_file(root.join("a/page.html")).unwrap();
+        std::os::unix::fs::symlink(root.join("elsewhere"), root.join("a/page.html")).unwrap();
+        assert!(base_for(&later, &stored).is_none());
+        std::fs::remove_file(root.join("a/page.html")).unwrap();
+        // A pipe in its place, with no writer, does not make the reader wait.
+        let made = std::process::Command::new("mkfifo")
+            .arg(root.join("a/page.html"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        assert!(base_for(&later, &stored).is_none());
+        std::fs::remove_file(root.join("a/page.html")).unwrap();
         // Changed on disk since it was stored: its content is not the blob any more.
         std::fs::write(root.join("a/page.html"), vec![b'y'; 8192]).unwrap();
         assert!(base_for(&later, &stored).is_none());
