@@ -354,7 +354,9 @@ fn encode_carried(
         .read_to_end(&mut data)
         .map_err(|e| Error::io("read", path, e))?;
     let pointer = Pointer::is_pointer(&data);
-    let blob = run.encode(data, level).base_is_ahead();
+    let blob = run
+        .encode(data, level, deltas::kind_of(&f.path))
+        .base_is_ahead();
     if blob.oid() != f.oid.as_bytes() {
         return Err(damaged("does not hold the latest version's content"));
     }

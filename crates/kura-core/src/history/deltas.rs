@@ -1,6 +1,7 @@
-//! Blobs stored as git deltas against a like blob stored whole just before them. A snapshot's
-//! readers and an unarchive both put files into a new pack in path order, where files next to
-//! each other are often alike (pages of generated docs, versions of one package side by side).
+//! Blobs stored as git deltas against a like blob stored whole just before them, or the last one
+//! of their kind. A snapshot's readers and an unarchive both put files into a new pack in path
+//! order, where files next to each other are often alike (pages of generated docs, versions of
+//! one package side by side, a package's modules each as `.js`, `.d.ts` and `.js.map`).
 //! A snapshot also tries a file against one of the same name stored whole earlier, elsewhere in
 //! the folder ([`DeltaRun::encode_or`]). Each delta is one deep, against a blob of the same pack:
 //! reading a file applies at most one delta to a whole blob.
@@ -45,68 +46,117 @@ impl Blob {
     }
 }
 
-/// What one thread knows of the blobs it encoded in order: the blob the next ones are stored as
-/// deltas against.
+/// What one thread knows of the blobs it encoded in order: the blobs the next ones are stored as
+/// deltas against. A file is tried against the last blob stored whole, then against the last one
+/// of its kind (`.js` after `.d.ts` and `.js.map`, in a folder of a package that has all three
+/// for each module).
 #[derive(Default)]
 pub(crate) struct DeltaRun {
-    /// The last base of this thread, kept after a restart for its memory (a base and its index
-    /// made anew for every run cost page faults on each of their pages; see [`BASE_REUSED`]).
-    base: Option<DeltaBase>,
-    /// Whether `base` is the base of the current run.
-    current: bool,
+    /// The bases, the last stored whole first, each with its kind ([`kind_of`]). The first
+    /// `live` are the current run's; the rest are kept after a restart for their memory (a base
+    /// and its index made anew for every run cost page faults on each of their pages; see
+    /// [`BASE_REUSED`]).
+    bases: Vec<(String, DeltaBase)>,
+    live: usize,
+}
+
+/// The kinds of file a run keeps a base for.
+const KINDS: usize = 4;
+/// The largest base a run keeps for its kind once a blob of another kind was stored whole after
+/// it (only the last base may be larger, up to [`DELTA_BASE_MAX`]).
+const KIND_BASE_MAX: usize = 64 << 10;
+
+/// The kind of the file at `path`: its name from the first dot on (`.d.ts`, `.js.map`), or
+/// nothing.
+pub(crate) fn kind_of(path: &str) -> &str {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.find('.').map_or("", |at| &name[at..])
 }
 
 impl DeltaRun {
     /// The next blob is not next to the last one: it starts a new run.
     pub(crate) fn restart(&mut self) {
-        self.current = false;
-        if self
-            .base
-            .as_ref()
-            .is_some_and(|b| b.data().len() > BASE_REUSED)
-        {
-            self.base = None;
-        }
+        self.live = 0;
+        self.bases.retain(|(_, b)| b.data().len() <= BASE_REUSED);
     }
 
-    /// Encodes `data` as a delta against the run's base when it is alike (of a similar size,
+    /// Encodes `data`, the content of a file of `kind` ([`kind_of`]), as a delta against the
+    /// run's last base, or else its last base of that kind, when it is alike (of a similar size,
     /// and the delta at most half its size); else whole, and it becomes the base.
-    pub(crate) fn encode(&mut self, data: Vec<u8>, level: u32) -> Blob {
-        self.encode_or(data, level, |_| None::<DeltaBase>)
+    pub(crate) fn encode(&mut self, data: Vec<u8>, level: u32, kind: &str) -> Blob {
+        self.encode_or(data, level, kind, |_| None::<DeltaBase>)
     }
 
-    /// As [`DeltaRun::encode`], and when the run's base is not alike, tries `data` against the
-    /// base `other` gives for it (a blob of this pack stored whole), before storing it whole.
+    /// As [`DeltaRun::encode`], and then against the base `other` gives for it (a blob of this
+    /// pack stored whole), before it is stored whole.
     pub(crate) fn encode_or<B: Borrow<DeltaBase>>(
         &mut self,
         data: Vec<u8>,
         level: u32,
+        kind: &str,
         other: impl FnOnce(&[u8]) -> Option<B>,
     ) -> Blob {
         let len = data.len();
-        let delta = self
-            .base
-            .as_ref()
-            .filter(|b| self.current && alike_in_size(len, b.data().len()))
-            .and_then(|base| EncodedDelta::encode(ObjectKind::Blob, &data, base, level))
-            .or_else(|| {
-                let base = other(&data)?;
-                EncodedDelta::encode(ObjectKind::Blob, &data, base.borrow(), level)
-            });
+        let live = &self.bases[..self.live];
+        let alike = |b: &&DeltaBase| alike_in_size(len, b.data().len());
+        let last = live.first().map(|(_, b)| b).filter(alike);
+        let of_kind = live
+            .iter()
+            .skip(1)
+            .find(|(k, _)| k == kind)
+            .map(|(_, b)| b)
+            .filter(alike);
+        let against = |base: &DeltaBase| EncodedDelta::encode(ObjectKind::Blob, &data, base, level);
+        let delta = last
+            .and_then(against)
+            .or_else(|| of_kind.and_then(against))
+            .or_else(|| against(other(&data)?.borrow()));
         if let Some(delta) = delta {
             return Blob::Delta(delta, Some(data));
         }
         let obj = EncodedObject::encode(ObjectKind::Blob, &data, level);
         if len <= DELTA_BASE_MAX {
-            match &mut self.base {
-                Some(base) if len.max(base.data().len()) <= BASE_REUSED => {
-                    base.renew(obj.oid, &data)
-                }
-                _ => self.base = Some(DeltaBase::new(obj.oid, data)),
-            }
-            self.current = true;
+            self.keep(kind, obj.oid, data);
         }
         Blob::Whole(obj)
+    }
+
+    /// Makes the blob `oid` of `kind`, whose content is `data`, the last base: in the place of
+    /// the base of its kind, else of a spare one, else of the least recent.
+    fn keep(&mut self, kind: &str, oid: kura_gitpack::Oid, data: Vec<u8>) {
+        let slot = match self.bases[..self.live].iter().position(|(k, _)| k == kind) {
+            Some(at) => Some(at),
+            None if self.live < self.bases.len() => Some(self.live),
+            None if self.live < KINDS => None,
+            None => Some(self.live - 1),
+        };
+        let at = match slot {
+            Some(at) => {
+                let (k, base) = &mut self.bases[at];
+                if data.len().max(base.data().len()) <= BASE_REUSED {
+                    base.renew(oid, &data);
+                } else {
+                    *base = DeltaBase::new(oid, data);
+                }
+                k.clear();
+                k.push_str(kind);
+                at
+            }
+            None => {
+                self.bases
+                    .push((kind.to_string(), DeltaBase::new(oid, data)));
+                self.bases.len() - 1
+            }
+        };
+        if at >= self.live {
+            self.live += 1;
+        }
+        self.bases[..=at].rotate_right(1);
+        // Only the last base may be larger than a kind's.
+        if self.live > 1 && self.bases[1].1.data().len() > KIND_BASE_MAX {
+            self.bases.remove(1);
+            self.live -= 1;
+        }
     }
 }
 
@@ -179,42 +229,86 @@ mod tests {
     #[test]
     fn like_blobs_go_in_as_deltas_against_the_run_base_and_a_restart_starts_anew() {
         let mut run = DeltaRun::default();
-        let first = whole(&run.encode(page(1, 0, 20_000), 1));
-        let second = run.encode(page(1, 1, 20_000), 1);
+        let first = whole(&run.encode(page(1, 0, 20_000), 1, ""));
+        let second = run.encode(page(1, 1, 20_000), 1, "");
         let (d, content) = delta(&second);
         assert_eq!(d.base, first);
         assert_eq!(content, Some(&page(1, 1, 20_000)), "kept to go in whole");
         // A writer that appends in order needs no content to fall back on.
-        let third = run.encode(page(1, 2, 20_000), 1).base_is_ahead();
+        let third = run.encode(page(1, 2, 20_000), 1, "").base_is_ahead();
         assert_eq!(delta(&third).1, None);
 
         // After a restart, the old base is not used, even for a like blob; the new run's first
         // blob is its base, in the old one's memory.
         run.restart();
-        let again = whole(&run.encode(page(1, 3, 20_000), 1));
-        assert_eq!(delta(&run.encode(page(1, 4, 20_000), 1)).0.base, again);
+        let again = whole(&run.encode(page(1, 3, 20_000), 1, ""));
+        assert_eq!(delta(&run.encode(page(1, 4, 20_000), 1, "")).0.base, again);
         // An unlike blob goes in whole and becomes the base.
-        let other = whole(&run.encode(page(2, 0, 10_000), 1));
-        assert_eq!(delta(&run.encode(page(2, 1, 10_000), 1)).0.base, other);
+        let other = whole(&run.encode(page(2, 0, 10_000), 1, ""));
+        assert_eq!(delta(&run.encode(page(2, 1, 10_000), 1, "")).0.base, other);
     }
 
     #[test]
     fn a_base_above_the_reused_size_is_replaced_and_let_go_of_at_a_restart() {
         let mut run = DeltaRun::default();
-        let big = whole(&run.encode(page(3, 0, BASE_REUSED + 1), 1));
+        let big = whole(&run.encode(page(3, 0, BASE_REUSED + 1), 1, ""));
         assert_eq!(
-            delta(&run.encode(page(3, 1, BASE_REUSED + 1), 1)).0.base,
+            delta(&run.encode(page(3, 1, BASE_REUSED + 1), 1, ""))
+                .0
+                .base,
             big
         );
         run.restart();
-        assert!(run.base.is_none(), "a large base is not kept past its run");
-        let small = whole(&run.encode(page(4, 0, 5_000), 1));
+        assert!(
+            run.bases.is_empty(),
+            "a large base is not kept past its run"
+        );
+        let small = whole(&run.encode(page(4, 0, 5_000), 1, ""));
         run.restart();
-        assert!(run.base.is_some(), "a small base is kept for its memory");
+        assert_eq!(run.bases.len(), 1, "a small base is kept for its memory");
         // The next base, larger than the reused size, replaces it whole.
-        let big = whole(&run.encode(page(5, 0, BASE_REUSED * 2), 1));
+        let big = whole(&run.encode(page(5, 0, BASE_REUSED * 2), 1, ""));
         assert_ne!(big, small);
-        let next = run.encode(page(5, 1, BASE_REUSED * 2), 1);
+        let next = run.encode(page(5, 1, BASE_REUSED * 2), 1, "");
         assert_eq!(delta(&next).0.base, big);
+    }
+
+    #[test]
+    fn a_file_is_tried_against_the_last_blob_of_its_kind_too() {
+        assert_eq!(kind_of("lib/index.d.ts"), ".d.ts");
+        assert_eq!(kind_of("lib/index.js.map"), ".js.map");
+        assert_eq!(kind_of("a.b/LICENSE"), "");
+        // A package's folder: for each module its .d.ts, .js and .js.map, unlike one another.
+        let mut run = DeltaRun::default();
+        let kinds = [".d.ts", ".js", ".js.map"];
+        let first: Vec<_> = (0..3)
+            .map(|k| whole(&run.encode(page(k, 0, 9_000), 1, kinds[k as usize])))
+            .collect();
+        for module in 1..4 {
+            for k in 0..3 {
+                let blob = run.encode(page(k, module, 9_000), 1, kinds[k as usize]);
+                assert_eq!(
+                    delta(&blob).0.base,
+                    first[k as usize],
+                    "module {module}, {k}"
+                );
+            }
+        }
+        // A run keeps a base for a few kinds: a fifth kind takes the place of the least recent.
+        for k in 3..5 {
+            run.encode(page(k, 0, 9_000), 1, &format!(".k{k}"));
+        }
+        assert_eq!(run.live, KINDS);
+        let blob = run.encode(page(0, 9, 9_000), 1, ".d.ts");
+        assert!(
+            matches!(blob, Blob::Whole(_)),
+            "the .d.ts base was let go of"
+        );
+        // A base larger than a kind's is let go of once another kind comes after it.
+        let mut run = DeltaRun::default();
+        run.encode(page(6, 0, KIND_BASE_MAX + 1), 1, ".html");
+        run.encode(page(7, 0, 9_000), 1, ".css");
+        let blob = run.encode(page(6, 1, KIND_BASE_MAX + 1), 1, ".html");
+        assert!(matches!(blob, Blob::Whole(_)));
     }
 }

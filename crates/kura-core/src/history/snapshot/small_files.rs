@@ -12,7 +12,7 @@ use super::namesakes::Namesakes;
 use super::tunables::{BINARY_SNIFF, CHUNK_EXTENSION_MIN_SIZE};
 use crate::config::Config;
 use crate::files::{EntryKind, ScannedFile};
-use crate::history::deltas::{Blob, DeltaRun};
+use crate::history::deltas::{kind_of, Blob, DeltaRun};
 use crate::history::pointer::MAGIC;
 use crate::model::file_type_of;
 
@@ -111,7 +111,7 @@ pub(super) fn read_small(
     if data.len() as u64 >= s.binary_min_size.0 && memchr0(&data[..data.len().min(BINARY_SNIFF)]) {
         return Outcome::Large;
     }
-    Outcome::Git(run.deltas.encode_or(data, level, |data| {
+    Outcome::Git(run.deltas.encode_or(data, level, kind_of(&f.rel), |data| {
         namesakes.base_for(root, f, data, budget)
     }))
 }
