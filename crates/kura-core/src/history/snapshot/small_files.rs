@@ -66,8 +66,9 @@ pub(super) fn large_by_rule(f: &ScannedFile, config: &Config) -> bool {
 
 /// Reads a small file (or a link), the `index`th of the files to read, and encodes it as a git
 /// blob, or says it belongs in the chunk store after all. `run` is what this reader knows of the
-/// files it read before: a blob like the run's base is stored as a delta against it; else one
-/// like its namesake stored whole elsewhere in the folder, as a delta against that.
+/// files it read before: a blob like the run's last base, or its last base of the file's kind,
+/// is stored as a delta against it; else one like its namesake stored whole elsewhere in the
+/// folder, as a delta against that.
 pub(super) fn read_small(
     root: &Path,
     f: &ScannedFile,
