@@ -3,7 +3,7 @@
 //! files of earlier versions.
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{self, File};
+use std::fs;
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 use std::sync::mpsc::Receiver;
@@ -19,6 +19,7 @@ use super::thin::{self, BlobHasher, HashingReader};
 use super::tunables::{READ_AHEAD_BATCH_BYTES, READ_AHEAD_BATCH_FILES, READ_AHEAD_FILE};
 use super::{plain_header, ArchiveMetadata, BUNDLE_MISSING};
 use crate::error::{Error, Result};
+use crate::fs::regular::open_regular;
 use crate::history::pointer::Pointer;
 use crate::job::Job;
 use crate::model::Project;
@@ -333,8 +334,8 @@ impl ReadAhead<'_> {
             return None;
         }
         let full = self.root.join(&e.rel);
-        let file = match File::open(&full) {
-            Ok(f) => f,
+        let file = match open_regular(&full) {
+            Ok((f, _)) => f,
             Err(err) => return Some(Ahead::NotOpened(err)),
         };
         let mut reader = FileReader {
@@ -401,7 +402,7 @@ fn append_entry<'e>(
             id
         }
         None => {
-            let f = File::open(&full).map_err(|err| Error::io("read", &full, err))?;
+            let (f, _) = open_regular(&full).map_err(|err| Error::io("read", &full, err))?;
             let reader = FileReader {
                 inner: f,
                 left: e.md.len(),

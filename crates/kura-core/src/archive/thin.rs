@@ -28,7 +28,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository};
@@ -37,6 +36,7 @@ use sha1::{Digest, Sha1};
 
 use crate::catalog::filelist;
 use crate::error::{Error, ErrorKind, Result};
+use crate::fs::regular;
 use crate::history::pointer::Pointer;
 use crate::history::snapshot::KnownFiles;
 use crate::history::{
@@ -336,15 +336,11 @@ fn encode_carried(
             "the archive is damaged: its {shown} {why}, and its history bundle leaves that content to it"
         ))
     };
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|_| damaged("cannot be read"))?;
-    let md = file.metadata().map_err(|e| Error::io("read", path, e))?;
-    if !md.is_file() {
-        return Err(damaged("is not a file"));
-    }
+    let (file, md) =
+        regular::open_regular(path).map_err(|e| match regular::is_not_regular(&e) {
+            true => damaged("is not a file"),
+            false => damaged("cannot be read"),
+        })?;
     if md.len() > largest {
         return Err(damaged("is larger than any file the history keeps in git"));
     }

@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fs::durable::{self, FileLock};
 use crate::fs::links::resolve_link;
+use crate::fs::regular;
 use crate::job::Job;
 use crate::model::file_type_of;
 use crate::model::{CachedFile, Layer, Project, ProjectStatus};
@@ -524,18 +525,21 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> R
                     .map_err(|e| Error::io("create link", &to, e))?;
             }
             EntryKind::File => {
-                fs::copy(&from, &to).map_err(|e| Error::io("copy", &from, e))?;
-                // The modification time goes with the content, as with `cp -a`: build tools go
-                // by it, and a file last changed well before the import's version is not read
-                // again by the next one (see the snapshot's racy window).
-                let modified = fs::symlink_metadata(&from)
-                    .and_then(|m| m.modified())
-                    .map_err(|e| Error::io("read", &from, e))?;
-                // Opened for reading: the copy of a read-only file is read-only too, and the
-                // owner may set its times through any descriptor.
-                fs::File::open(&to)
-                    .and_then(|f| f.set_modified(modified))
-                    .map_err(|e| Error::io("copy", &to, e))?;
+                let (mut source, md) = open_source(&from)?;
+                let copy = fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&to)
+                    .and_then(|mut copy| {
+                        std::io::copy(&mut source, &mut copy)?;
+                        // The modification time goes with the content, as with `cp -a`: build
+                        // tools go by it, and a file last changed well before the import's
+                        // version is not read again by the next one (see the snapshot's racy
+                        // window).
+                        copy.set_modified(md.modified()?)?;
+                        copy.set_permissions(md.permissions())
+                    });
+                copy.map_err(|e| Error::io("copy", &to, e))?;
             }
         }
         if i % 256 == 0 {
@@ -681,11 +685,18 @@ impl VaultReader {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
         let path = resolve_inside(&p.path, rel, false)?;
-        let md = fs::metadata(&path).map_err(|e| Error::io("read", &path, e))?;
-        if md.is_dir() {
-            return Err(Error::invalid(format!("'{rel}' is a folder, not a file")));
-        }
+        let (file, md) = open_in_project(&path, rel)?;
         let size = md.len();
+        // No further than one byte past the largest preview: a file grown past it since it was
+        // opened is too large after all.
+        let read = |most: u64| {
+            let mut data = Vec::with_capacity(size.min(most) as usize + 1);
+            (&file)
+                .take(most + 1)
+                .read_to_end(&mut data)
+                .map_err(|e| Error::io("read", &path, e))?;
+            Ok::<_, Error>((data.len() as u64 <= most).then_some(data))
+        };
         let file_type = file_type_of(rel);
         let language = crate::project::detect::language_of(&file_type).map(str::to_string);
         let preview = |kind, text, data_url| FilePreview {
@@ -699,7 +710,9 @@ impl VaultReader {
             if size > PREVIEW_IMAGE_MAX {
                 return Ok(preview(PreviewKind::TooLarge, None, None));
             }
-            let data = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+            let Some(data) = read(PREVIEW_IMAGE_MAX)? else {
+                return Ok(preview(PreviewKind::TooLarge, None, None));
+            };
             return Ok(preview(
                 PreviewKind::Image,
                 None,
@@ -709,7 +722,9 @@ impl VaultReader {
         if size > PREVIEW_TEXT_MAX {
             return Ok(preview(PreviewKind::TooLarge, None, None));
         }
-        let data = fs::read(&path).map_err(|e| Error::io("read", &path, e))?;
+        let Some(data) = read(PREVIEW_TEXT_MAX)? else {
+            return Ok(preview(PreviewKind::TooLarge, None, None));
+        };
         if data[..data.len().min(8192)].contains(&0) {
             return Ok(preview(PreviewKind::Binary, None, None));
         }
@@ -791,10 +806,11 @@ fn plan_copies(
         if md.is_dir() {
             plan_folder(src, &base, &mut plan)?;
         } else {
-            let kind = if md.file_type().is_symlink() {
-                EntryKind::Symlink
-            } else {
-                EntryKind::File
+            let Some(kind) = copied_kind(md.file_type()) else {
+                return Err(Error::invalid(format!(
+                    "{} is not a file, a folder or a link (a named pipe, a socket or a device): only those can be copied into a project",
+                    src.display()
+                )));
             };
             plan.push(PlannedCopy {
                 source: src.clone(),
@@ -824,10 +840,9 @@ fn plan_folder(src: &Path, base: &str, plan: &mut Vec<PlannedCopy>) -> Result<()
                 e.path().display()
             ))
         })?;
-        let kind = if e.file_type().is_symlink() {
-            EntryKind::Symlink
-        } else {
-            EntryKind::File
+        // A named pipe, a socket or a device is left out, as a version leaves it out.
+        let Some(kind) = copied_kind(e.file_type()) else {
+            continue;
         };
         plan.push(PlannedCopy {
             source: e.path().to_path_buf(),
@@ -836,6 +851,25 @@ fn plan_folder(src: &Path, base: &str, plan: &mut Vec<PlannedCopy>) -> Result<()
         });
     }
     Ok(())
+}
+
+/// What a copy makes of an entry of this type: a file or a link; `None` for anything else.
+fn copied_kind(t: fs::FileType) -> Option<EntryKind> {
+    if t.is_symlink() {
+        Some(EntryKind::Symlink)
+    } else if t.is_file() {
+        Some(EntryKind::File)
+    } else {
+        None
+    }
+}
+
+/// Opens a file to copy, refused (not waited on) when it is no longer a regular file.
+fn open_source(src: &Path) -> Result<(fs::File, fs::Metadata)> {
+    regular::open_regular(src).map_err(|e| match regular::is_not_regular(&e) {
+        true => Error::invalid(format!("{}: {e}", src.display())),
+        false => Error::io("read", src, e),
+    })
 }
 
 /// Refuses the whole `plan` when any of its copies would land outside the project in
@@ -911,11 +945,9 @@ fn copy_one(copy: &PlannedCopy, target: &Path) -> Result<u64> {
             Ok(0)
         }
         EntryKind::File => {
-            let mut f = fs::File::open(src).map_err(|e| Error::io("read", src, e))?;
+            let (mut f, md) = open_source(src)?;
             let n = durable::write_from(target, &mut f)?;
-            let mode = fs::metadata(src)
-                .map(|m| m.permissions().mode())
-                .unwrap_or(0o644);
+            let mode = md.permissions().mode();
             if mode & 0o111 != 0 {
                 let _ = fs::set_permissions(target, fs::Permissions::from_mode(mode & 0o777));
             }
@@ -1013,13 +1045,26 @@ impl VaultReader {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
         let path = resolve_inside(&p.path, rel, false)?;
-        let f = fs::File::open(&path).map_err(|e| Error::io("read", &path, e))?;
-        let meta = f.metadata().map_err(|e| Error::io("read", &path, e))?;
-        if !meta.is_file() {
-            return Err(Error::invalid(format!("'{rel}' is a folder, not a file")));
-        }
+        let (f, meta) = open_in_project(&path, rel)?;
         Ok((f, meta.len(), path))
     }
+}
+
+/// Opens the file at `path` (`rel` in the project) to read it, if it is a regular file: a
+/// folder, a named pipe, a socket or a device is refused (reading a pipe would wait for a writer
+/// forever), and a link put in its place since it was looked at is not followed.
+fn open_in_project(path: &Path, rel: &str) -> Result<(fs::File, fs::Metadata)> {
+    regular::open_regular(path).map_err(|e| {
+        if !regular::is_not_regular(&e) {
+            Error::io("read", path, e)
+        } else if path.is_dir() {
+            Error::invalid(format!("'{rel}' is a folder, not a file"))
+        } else {
+            Error::invalid(format!(
+                "'{rel}' is not a regular file (a named pipe, a socket, a device, or a link put in its place): only files can be read"
+            ))
+        }
+    })
 }
 
 impl Vault {

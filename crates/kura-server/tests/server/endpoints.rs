@@ -234,6 +234,45 @@ async fn projects_create_list_edit_tag_trash() {
 }
 
 #[tokio::test]
+async fn a_named_pipe_in_a_project_is_refused_at_once_by_read_and_preview() {
+    let s = TestServer::start().await;
+    let c = s.client(Scope::Write);
+    let id = project_with_file(&c, "site", "a.txt", b"a").await;
+    let folder = c.get(&format!("/v1/projects/{id}")).await.json()["path"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Opening a pipe with no writer to read it would wait for a writer forever.
+    let made = std::process::Command::new("mkfifo")
+        .arg(std::path::Path::new(&folder).join("pipe"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for path in [
+        format!("/v1/projects/{id}/files/pipe"),
+        format!("/v1/projects/{id}/preview?path=pipe"),
+    ] {
+        let r = tokio::time::timeout(Duration::from_secs(60), c.get(&path))
+            .await
+            .unwrap_or_else(|_| panic!("{path} waited on the pipe"));
+        assert_eq!(
+            r.status,
+            422,
+            "{path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        let message = r.json()["message"].as_str().unwrap().to_string();
+        assert!(message.contains("not a regular file"), "{message}");
+    }
+    // The server still answers, and the file beside the pipe still reads.
+    assert_eq!(
+        c.get(&format!("/v1/projects/{id}/files/a.txt")).await.body,
+        b"a"
+    );
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn files_save_read_range_rename_delete_upload() {
     let s = TestServer::start().await;
     let c = s.client(Scope::Write);

@@ -1,13 +1,13 @@
 //! Large and binary files: streamed through the chunk store, which a version's git blob then
 //! points to.
 
-use std::fs;
 use std::io::Read;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::Result;
 use crate::files::ScannedFile;
+use crate::fs::regular::open_regular;
 use crate::job::Job;
 
 /// What became of a file meant for the chunk store.
@@ -29,8 +29,8 @@ pub(super) fn store_large<'f>(
     let mut out = Vec::with_capacity(files.len());
     for &f in files {
         job.check()?;
-        let file = match fs::File::open(root.join(&f.rel)) {
-            Ok(file) => file,
+        let file = match open_regular(&root.join(&f.rel)) {
+            Ok((file, _)) => file,
             Err(e) => {
                 out.push(LargeOutcome::Skipped(f, e.to_string()));
                 continue;

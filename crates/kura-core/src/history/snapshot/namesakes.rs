@@ -106,15 +106,12 @@ impl<'f> Namesakes<'f> {
 }
 
 /// The content of the file at `path` if it is at most `len` bytes long; of a longer one, `len` +
-/// 1 bytes, which no blob of `len` bytes matches (a file grown since does not fill memory). A
-/// link put in the file's place is not followed, and a pipe does not make it wait.
+/// 1 bytes, which no blob of `len` bytes matches (a file grown since does not fill memory). Only
+/// a regular file is read ([`open_regular`](crate::fs::regular::open_regular)).
 fn read_at_most(path: &std::path::Path, len: usize) -> std::io::Result<Vec<u8>> {
-    use std::os::unix::fs::OpenOptionsExt;
     let mut content = Vec::with_capacity(len + 1);
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)?
+    crate::fs::regular::open_regular(path)?
+        .0
         .take(len as u64 + 1)
         .read_to_end(&mut content)?;
     Ok(content)

@@ -12,6 +12,7 @@ use super::namesakes::Namesakes;
 use super::tunables::{BINARY_SNIFF, CHUNK_EXTENSION_MIN_SIZE};
 use crate::config::Config;
 use crate::files::{EntryKind, ScannedFile};
+use crate::fs::regular::open_regular;
 use crate::history::deltas::{kind_of, Blob, DeltaRun};
 use crate::history::pointer::MAGIC;
 use crate::model::file_type_of;
@@ -94,11 +95,12 @@ pub(super) fn read_small(
             Err(e) => Outcome::Skipped(e.to_string()),
         };
     }
-    // Sized from the scan, so reading needs no stat of its own.
-    let read = fs::File::open(&path).and_then(|mut file| {
-        let mut data =
-            Vec::with_capacity(f.size.min(config.storage.large_file_threshold.0) as usize + 1);
-        file.read_to_end(&mut data)?;
+    // No more than one byte past the chunk store's threshold: a file grown since the scan goes
+    // there, and one that keeps growing does not fill memory.
+    let most = config.storage.large_file_threshold.0;
+    let read = open_regular(&path).and_then(|(file, md)| {
+        let mut data = Vec::with_capacity(md.len().min(most) as usize + 1);
+        file.take(most + 1).read_to_end(&mut data)?;
         Ok(data)
     });
     let data = match read {
@@ -119,4 +121,97 @@ pub(super) fn read_small(
 
 fn memchr0(data: &[u8]) -> bool {
     data.contains(&0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scanned(rel: &str, size: u64) -> ScannedFile {
+        ScannedFile {
+            rel: rel.to_string(),
+            kind: EntryKind::File,
+            size,
+            mtime_ns: 0,
+            ctime_ns: 0,
+            inode: 0,
+            executable: false,
+        }
+    }
+
+    /// What reading `rel`, scanned as a regular file of `size` bytes, gives; on a thread, so a
+    /// read that waits forever fails the test instead of hanging it.
+    fn read(root: &Path, rel: &str, size: u64, config: &Config) -> Outcome {
+        let (root, rel, config) = (root.to_path_buf(), rel.to_string(), config.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let outcome = read_small(
+                &root,
+                &scanned(&rel, size),
+                &config,
+                0,
+                &mut Run::default(),
+                &Namesakes::default(),
+                &ReadBudget::default(),
+            );
+            let _ = tx.send(outcome);
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(120))
+            .expect("the read returned instead of waiting")
+    }
+
+    fn skipped_because(outcome: Outcome) -> String {
+        match outcome {
+            Outcome::Skipped(reason) => reason,
+            Outcome::Git(_) => panic!("read as a blob"),
+            Outcome::Large => panic!("sent to the chunk store"),
+        }
+    }
+
+    #[test]
+    fn a_file_replaced_after_the_scan_by_a_pipe_a_link_or_a_folder_is_skipped_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let config = Config::default();
+        std::fs::write(root.join("secret"), b"not the project's").unwrap();
+
+        // A named pipe with no writer where the scan saw a file: an open would wait for one.
+        use rustix::fs::{mknodat, FileType, Mode, CWD};
+        mknodat(CWD, root.join("pipe"), FileType::Fifo, Mode::from(0o600), 0).unwrap();
+        let reason = skipped_because(read(root, "pipe", 10, &config));
+        assert!(reason.contains("no longer a regular file"), "{reason}");
+
+        // A link: its target is not read in the file's place.
+        std::os::unix::fs::symlink(root.join("secret"), root.join("link")).unwrap();
+        let reason = skipped_because(read(root, "link", 10, &config));
+        assert!(reason.contains("replaced by a link"), "{reason}");
+        std::os::unix::fs::symlink("/dev/zero", root.join("zeros")).unwrap();
+        let reason = skipped_because(read(root, "zeros", 10, &config));
+        assert!(reason.contains("replaced by a link"), "{reason}");
+
+        std::fs::create_dir(root.join("folder")).unwrap();
+        let reason = skipped_because(read(root, "folder", 10, &config));
+        assert!(reason.contains("no longer a regular file"), "{reason}");
+
+        // The file itself, for contrast, is read.
+        let Outcome::Git(blob) = read(root, "secret", 17, &config) else {
+            panic!("a regular file is read");
+        };
+        assert_eq!(
+            blob.oid(),
+            kura_gitpack::object_id(ObjectKind::Blob, b"not the project's")
+        );
+    }
+
+    #[test]
+    fn a_small_file_grown_past_the_threshold_since_the_scan_goes_to_the_chunk_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::default();
+        config.storage.large_file_threshold.0 = 64 * 1024;
+        std::fs::write(dir.path().join("log.txt"), vec![b'a'; 200 * 1024]).unwrap();
+        assert!(matches!(
+            read(dir.path(), "log.txt", 100, &config),
+            Outcome::Large
+        ));
+    }
 }
