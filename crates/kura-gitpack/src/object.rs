@@ -268,6 +268,20 @@ fn deflate_after(mut header: Vec<u8>, data: &[u8], level: u32) -> Vec<u8> {
             }),
         };
         let bound = deflater.compressor.zlib_compress_bound(data.len());
+        if bound > SCRATCH_KEPT {
+            // A large object is deflated straight into its own buffer, then trimmed: a scratch
+            // buffer of its size would stay with the thread (every reader of a snapshot that
+            // once met an 8 MiB file) or be one more copy of it.
+            let start = header.len();
+            header.resize(start + bound, 0);
+            let len = deflater
+                .compressor
+                .zlib_compress(data, &mut header[start..])
+                .expect("the output buffer is at least libdeflate's bound");
+            header.truncate(start + len);
+            header.shrink_to_fit();
+            return header;
+        }
         if deflater.scratch.len() < bound {
             deflater.scratch.resize(bound, 0);
         }
@@ -275,16 +289,14 @@ fn deflate_after(mut header: Vec<u8>, data: &[u8], level: u32) -> Vec<u8> {
             .compressor
             .zlib_compress(data, &mut deflater.scratch)
             .expect("the output buffer is at least libdeflate's bound");
-        // Hold on to at most 8 MiB of scratch between objects.
-        let out = &deflater.scratch[..len];
         header.reserve_exact(len);
-        header.extend_from_slice(out);
-        if deflater.scratch.len() > 8 << 20 {
-            deflater.scratch = Vec::new();
-        }
+        header.extend_from_slice(&deflater.scratch[..len]);
         header
     })
 }
+
+/// The largest scratch buffer a thread keeps between objects to deflate into.
+const SCRATCH_KEPT: usize = 1 << 20;
 
 #[cfg(test)]
 mod tests {
@@ -322,14 +334,27 @@ mod tests {
     #[test]
     fn encode_round_trips_at_every_level_and_reuses_the_deflater() {
         let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        // Larger than the scratch a thread keeps, and not compressible: deflated straight into
+        // its own buffer, kept no larger than the entry.
+        let mut noise = vec![0u8; 3 * SCRATCH_KEPT];
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for b in noise.iter_mut() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            *b = x as u8;
+        }
         for level in [0, 1, 6, 9, 12, 42] {
-            for input in [&data[..], b"", b"hello"] {
+            for input in [&data[..], b"", b"hello", &noise[..], &data[..]] {
                 let obj = EncodedObject::encode(ObjectKind::Blob, input, level);
                 assert_eq!(obj.size, input.len() as u64);
                 let header_len = obj.entry.len() - obj.deflated_len();
                 assert_eq!(inflate(&obj.entry[header_len..]), input);
                 assert_eq!(obj.crc32(), crc32fast::hash(obj.entry()));
                 assert_eq!(obj.oid, object_id(ObjectKind::Blob, input));
+                if input.len() > SCRATCH_KEPT {
+                    assert_eq!(obj.entry.capacity(), obj.entry.len());
+                }
             }
         }
     }
