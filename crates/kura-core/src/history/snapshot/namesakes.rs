@@ -46,6 +46,11 @@ struct Stored<'f> {
     len: usize,
 }
 
+/// Whether a blob of `len` bytes stored whole is noted as a namesake (and tried as one).
+pub(super) fn may_be_namesake(len: usize) -> bool {
+    (NAMESAKE_MIN..=NAMESAKE_MAX).contains(&len)
+}
+
 /// The files of this snapshot stored whole, by key; the last one of each key.
 #[derive(Default)]
 pub(super) struct Namesakes<'f> {
@@ -56,7 +61,7 @@ impl<'f> Namesakes<'f> {
     /// Notes that `file` was stored whole as `oid`, of `len` bytes. Called once its blob is on
     /// its way to the pack, so that any delta against it comes after it.
     pub(super) fn note(&self, file: &'f ScannedFile, oid: Oid, len: usize) {
-        if !(NAMESAKE_MIN..=NAMESAKE_MAX).contains(&len) {
+        if !may_be_namesake(len) {
             return;
         }
         let stored = Stored { file, oid, len };

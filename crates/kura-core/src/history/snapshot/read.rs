@@ -2,10 +2,10 @@
 //! ones streamed through the chunk store, and add each file's entry to the new version.
 //!
 //! Three kinds of thread: a pool of [`READERS`] reads and encodes small files
-//! ([`read_small`]), this thread appends them to the pack as they come (over a channel of
-//! [`READ_QUEUE`], within the [`ReadBudget`]), and meanwhile one more thread streams the files
-//! known to be large into the chunk store ([`store_large`]). Files found binary only once read go
-//! to the chunk store after that.
+//! ([`read_small`]), this thread appends them to the pack as they come (a few files at a time
+//! over a channel of [`READ_QUEUE`] sends, within the [`ReadBudget`]), and meanwhile one more
+//! thread streams the files known to be large into the chunk store ([`store_large`]). Files
+//! found binary only once read go to the chunk store after that.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,9 +14,9 @@ use rayon::prelude::*;
 
 use super::budget::{CloseOnDrop, ReadBudget};
 use super::large_files::{store_large, LargeOutcome};
-use super::namesakes::Namesakes;
+use super::namesakes::{may_be_namesake, Namesakes};
 use super::small_files::{large_by_rule, read_small, Outcome, Run};
-use super::tunables::{PROGRESS_INTERVAL, READERS, READ_QUEUE, RUN_MIN};
+use super::tunables::{PROGRESS_INTERVAL, READERS, READ_QUEUE, RUN_MIN, SEND_BYTES, SEND_FILES};
 use super::writers::{HistoryPack, Writers};
 use super::{Context, Draft, Entry};
 use crate::config::Config;
@@ -126,7 +126,7 @@ where
         .thread_name(|i| format!("kura-read-{i}"))
         .build()
         .map_err(|e| Error::internal(format!("cannot start reader threads: {e}")))?;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Outcome)>(READ_QUEUE);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Outcome)>>(READ_QUEUE);
     let small_ref = &split.small;
     let cancelled = job.flag();
     let budget = ReadBudget::default();
@@ -139,27 +139,24 @@ where
                 // Each run of files a reader takes in order, with what it knows of them. Runs
                 // of RUN_MIN files at least (the first of a run has no base for a delta), unless
                 // that would leave readers idle: a few files, each large, still share out.
-                let start = || (tx.clone(), Run::default());
+                let start = || (Outbox::new(tx.clone(), namesakes), Run::default());
                 let run_min = (small_ref.len() / (4 * READERS)).clamp(1, RUN_MIN);
                 small_ref
                     .par_iter()
                     .with_min_len(run_min)
                     .enumerate()
-                    .for_each_init(start, |(tx, run), (i, f)| {
+                    .for_each_init(start, |(outbox, run), (i, f)| {
                         if cancelled.load(Ordering::Relaxed) {
                             return;
                         }
-                        budget.take(f.size);
-                        let outcome = read_small(root, f, config, i, run, namesakes, budget);
-                        let whole = match &outcome {
-                            Outcome::Git(Blob::Whole(obj)) => Some((obj.oid, obj.size)),
-                            _ => None,
-                        };
-                        let _ = tx.send((i, outcome));
-                        // Once it is in the queue ahead of any delta against it.
-                        if let Some((oid, len)) = whole {
-                            namesakes.note(f, oid, len as usize);
+                        if !budget.try_take(f.size) {
+                            // What this reader holds must reach the writer before it waits
+                            // for the writer to give bytes back.
+                            outbox.send();
+                            budget.take(f.size);
                         }
+                        let outcome = read_small(root, f, config, i, run, namesakes, budget);
+                        outbox.push(i, f, outcome);
                     })
             })
         });
@@ -185,10 +182,76 @@ where
     })
 }
 
+/// What a reader read, on its way to the writer a few files at a time: a send that finds the
+/// writer waiting wakes it, a system call and a switch of threads, and small files come by the
+/// tens of thousands. A blob stored whole that may be a namesake goes at once, and is noted
+/// then: any delta against it comes after it, and the readers learn of it as soon as they can
+/// (a namesake read while it waits would find no base).
+struct Outbox<'n, 'f> {
+    tx: std::sync::mpsc::SyncSender<Vec<(usize, Outcome)>>,
+    namesakes: &'n Namesakes<'f>,
+    outcomes: Vec<(usize, Outcome)>,
+    /// The files stored whole among them, with their blobs' ids and lengths.
+    whole: Vec<(&'f ScannedFile, [u8; 20], usize)>,
+    /// Bytes of the files among them (as the read budget counts them).
+    bytes: u64,
+}
+
+impl<'n, 'f> Outbox<'n, 'f> {
+    fn new(
+        tx: std::sync::mpsc::SyncSender<Vec<(usize, Outcome)>>,
+        namesakes: &'n Namesakes<'f>,
+    ) -> Self {
+        Outbox {
+            tx,
+            namesakes,
+            outcomes: Vec::new(),
+            whole: Vec::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Adds the outcome of the `i`th file, sending what it holds once that is
+    /// [`SEND_FILES`] files or [`SEND_BYTES`], or a namesake.
+    fn push(&mut self, i: usize, f: &'f ScannedFile, outcome: Outcome) {
+        let mut now = false;
+        if let Outcome::Git(Blob::Whole(obj)) = &outcome {
+            let len = obj.size as usize;
+            now = may_be_namesake(len);
+            if now {
+                self.whole.push((f, obj.oid, len));
+            }
+        }
+        self.outcomes.push((i, outcome));
+        self.bytes += f.size;
+        if now || self.outcomes.len() >= SEND_FILES || self.bytes >= SEND_BYTES {
+            self.send();
+        }
+    }
+
+    fn send(&mut self) {
+        if self.outcomes.is_empty() {
+            return;
+        }
+        let _ = self.tx.send(std::mem::take(&mut self.outcomes));
+        self.bytes = 0;
+        for (f, oid, len) in self.whole.drain(..) {
+            self.namesakes.note(f, oid, len);
+        }
+    }
+}
+
+impl Drop for Outbox<'_, '_> {
+    /// A reader's run of files is done: what it holds goes to the writer.
+    fn drop(&mut self) {
+        self.send();
+    }
+}
+
 /// Appends the readers' blobs to the pack as they come, with their entries; returns the files
 /// found to be binary once read.
 fn append_small<'f>(
-    rx: std::sync::mpsc::Receiver<(usize, Outcome)>,
+    rx: std::sync::mpsc::Receiver<Vec<(usize, Outcome)>>,
     small: &[&'f ScannedFile],
     budget: &ReadBudget,
     history: &mut HistoryPack<'_>,
@@ -198,7 +261,7 @@ fn append_small<'f>(
 ) -> Result<Vec<&'f ScannedFile>> {
     let mut found_large: Vec<&ScannedFile> = Vec::new();
     let mut last_report = std::time::Instant::now();
-    for (i, outcome) in rx {
+    for (i, outcome) in rx.into_iter().flatten() {
         let f = small[i];
         budget.give(f.size);
         let oid = match outcome {

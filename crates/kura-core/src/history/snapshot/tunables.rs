@@ -11,8 +11,12 @@ pub(super) const RACY_WINDOW_NS: i64 = 2_000_000_000;
 /// disk (a cold tree of 50,000 files is read about twice as fast with 8 readers as with 2).
 pub(super) const READERS: usize = 8;
 
-/// Encoded small files waiting to be appended to the pack.
-pub(super) const READ_QUEUE: usize = 64;
+/// Sends of encoded small files waiting to be appended to the pack.
+pub(super) const READ_QUEUE: usize = 16;
+/// A reader sends what it read to the pack writer once it holds this many files, or this many
+/// bytes of them (so that what readers hold back stays a small part of [`READ_BUDGET`]).
+pub(super) const SEND_FILES: usize = 8;
+pub(super) const SEND_BYTES: u64 = 256 << 10;
 
 /// Bytes of small files being read or waiting for the pack: a reader waits before a file that
 /// would go over (unless nothing is in flight), so memory stays bounded when many files near
