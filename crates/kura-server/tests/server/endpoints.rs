@@ -234,7 +234,7 @@ async fn projects_create_list_edit_tag_trash() {
 }
 
 #[tokio::test]
-async fn a_named_pipe_in_a_project_is_refused_at_once_by_read_and_preview() {
+async fn a_named_pipe_or_a_device_is_refused_at_once_by_read_preview_and_upload() {
     let s = TestServer::start().await;
     let c = s.client(Scope::Write);
     let id = project_with_file(&c, "site", "a.txt", b"a").await;
@@ -269,6 +269,28 @@ async fn a_named_pipe_in_a_project_is_refused_at_once_by_read_and_preview() {
         c.get(&format!("/v1/projects/{id}/files/a.txt")).await.body,
         b"a"
     );
+    // Copied in from the server's disk, a device or a pipe is refused before anything is
+    // copied: `/dev/zero` would fill the disk, a pipe hold the operation for ever.
+    let admin = s.client(Scope::Admin);
+    let pipe = s.dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    for source in [std::path::PathBuf::from("/dev/zero"), pipe] {
+        let r = admin
+            .call("POST", format!("/v1/projects/{id}/upload?wait=true"))
+            .json(json!({"sources": [source]}))
+            .send()
+            .await;
+        assert_eq!(r.status, 422, "{}", String::from_utf8_lossy(&r.body));
+        assert!(
+            r.json()["message"].as_str().unwrap().contains("not a file"),
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+    }
     s.stop().await;
 }
 
