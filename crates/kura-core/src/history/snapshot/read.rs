@@ -191,8 +191,8 @@ struct Outbox<'n, 'f> {
     tx: std::sync::mpsc::SyncSender<Vec<(usize, Outcome)>>,
     namesakes: &'n Namesakes<'f>,
     outcomes: Vec<(usize, Outcome)>,
-    /// The files stored whole among them, with their blobs' ids and lengths.
-    whole: Vec<(&'f ScannedFile, [u8; 20], usize)>,
+    /// The blobs among them stored whole that may be namesakes, to note once they are sent.
+    whole: Vec<(&'f ScannedFile, kura_gitpack::Oid, usize)>,
     /// Bytes of the files among them (as the read budget counts them).
     bytes: u64,
 }
