@@ -115,6 +115,21 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
         )));
     }
     let excludes = Arc::new(exclude_matcher(root, &config.snapshots.excludes)?);
+    let ignore_files: &'static [&'static str] = if config.snapshots.honor_gitignore {
+        &[KURAIGNORE, ".gitignore"]
+    } else {
+        &[KURAIGNORE]
+    };
+    for name in ignore_files {
+        if let Some(why) = unreadable_ignore_file(root, name) {
+            return Err(Error::invalid(format!(
+                "{}'s {name} {why}; Kura does not read it: make it a file, or remove it",
+                root.display()
+            )));
+        }
+    }
+    // Folders left out because of their ignore files, reported with the others.
+    let left_out: Arc<Mutex<Vec<SkippedFile>>> = Arc::default();
     let mut builder = ignore::WalkBuilder::new(root);
     builder
         .hidden(false)
@@ -125,10 +140,11 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
         .git_ignore(config.snapshots.honor_gitignore)
         .require_git(false)
         .follow_links(false)
-        .add_custom_ignore_filename(".kuraignore")
+        .add_custom_ignore_filename(KURAIGNORE)
         .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(8)));
     let ex = excludes.clone();
     let walk_root = root.to_path_buf();
+    let left_out_by_walk = Arc::clone(&left_out);
     builder.filter_entry(move |e| {
         if e.depth() == 0 {
             return true;
@@ -142,8 +158,34 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
         if e.file_name().as_bytes().eq_ignore_ascii_case(b".git") {
             return false;
         }
-        !ex.matched(relative(&walk_root, e.path()), is_dir)
+        if ex
+            .matched(relative(&walk_root, e.path()), is_dir)
             .is_ignore()
+        {
+            return false;
+        }
+        // The walk reads a folder's ignore files before anything in it, and a pipe or a device
+        // there would hold it for ever: such a folder is left out, and said so.
+        let unreadable = is_dir
+            .then(|| {
+                ignore_files
+                    .iter()
+                    .find_map(|name| unreadable_ignore_file(e.path(), name).map(|why| (name, why)))
+            })
+            .flatten();
+        if let Some((name, why)) = unreadable {
+            left_out_by_walk
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(SkippedFile {
+                    path: rel_lossy(&walk_root, e.path()),
+                    reason: format!(
+                        "its {name} {why}, which Kura does not read; nothing in this folder was taken in"
+                    ),
+                });
+            return false;
+        }
+        true
     });
     let found: Mutex<Vec<ScannedFile>> = Mutex::new(Vec::new());
     let skipped: Mutex<Vec<SkippedFile>> = Mutex::new(Vec::new());
@@ -194,9 +236,48 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
     // are done.
     files.par_sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
     let mut skipped = skipped.into_inner().unwrap_or_else(|p| p.into_inner());
+    skipped.append(&mut left_out.lock().unwrap_or_else(|p| p.into_inner()));
     skip_links_leading_out(root, &mut files, &mut skipped);
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Scan { files, skipped })
+}
+
+/// The ignore file of Kura's own, read in every folder like `.gitignore`.
+const KURAIGNORE: &str = ".kuraignore";
+/// The longest ignore file a walk reads (a `.gitignore` is a few kilobytes).
+const IGNORE_FILE_MAX: u64 = 8 << 20;
+
+/// Why the walk must not read the ignore file `name` in `folder`, following a link as the walk
+/// would: a named pipe would make it wait for a writer for ever, a device (`/dev/zero`) never
+/// ends, and a file of gigabytes would fill memory. `None` for a file it may read, or for
+/// none at all.
+fn unreadable_ignore_file(folder: &Path, name: &str) -> Option<String> {
+    use std::os::unix::fs::FileTypeExt;
+    let md = fs::metadata(folder.join(name)).ok()?;
+    let t = md.file_type();
+    let what = if t.is_dir() {
+        // A folder of that name gives the walk an error, which it reports; it does not wait.
+        return None;
+    } else if t.is_file() {
+        return (md.len() > IGNORE_FILE_MAX).then(|| {
+            format!(
+                "is {} bytes long, more than an ignore file is read up to ({IGNORE_FILE_MAX})",
+                md.len()
+            )
+        });
+    } else if t.is_fifo() {
+        "a named pipe"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "a socket"
+    };
+    let link = fs::symlink_metadata(folder.join(name)).is_ok_and(|m| m.is_symlink());
+    Some(if link {
+        format!("is a link to {what}")
+    } else {
+        format!("is {what}")
+    })
 }
 
 /// What the walk could not see: a folder that cannot be read (its files keep their earlier

@@ -577,6 +577,92 @@ fn mkfifo(path: &std::path::Path) {
 }
 
 #[test]
+fn a_folder_whose_ignore_file_is_a_pipe_or_a_device_is_left_out_and_keeps_its_content() {
+    let f = Fixture::new();
+    let root = f.tree(
+        "proj",
+        &[
+            ("a.txt", b"a\n"),
+            ("sub/b.txt", b"b\n"),
+            ("dev/c.txt", b"c\n"),
+            ("ok/.gitignore", b"*.log\n"),
+            ("ok/d.log", b"d\n"),
+            ("ok/e.txt", b"e\n"),
+        ],
+    );
+    f.link(&root, "p");
+    f.snapshot("p", "first");
+    // The walk reads a folder's ignore files before its entries: a pipe would hold it until a
+    // writer came, a link to /dev/zero read it without end.
+    mkfifo(&root.join("sub/.gitignore"));
+    std::os::unix::fs::symlink("/dev/zero", root.join("dev/.kuraignore")).unwrap();
+    std::fs::write(root.join("a.txt"), b"changed\n").unwrap();
+    std::fs::write(root.join("sub/b.txt"), b"changed, unseen\n").unwrap();
+    let snap = within_two_minutes(|| f.snapshot("p", "second"));
+    let skipped: Vec<(&str, &str)> = snap
+        .skipped
+        .iter()
+        .map(|s| (s.path.as_str(), s.reason.as_str()))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert_eq!(skipped[0].0, "dev");
+    assert!(
+        skipped[0].1.contains(".kuraignore is a link to a device"),
+        "{skipped:?}"
+    );
+    assert_eq!(skipped[1].0, "sub");
+    assert!(
+        skipped[1].1.contains(".gitignore is a named pipe"),
+        "{skipped:?}"
+    );
+    // What was there keeps its content; the rest of the project is taken in as usual.
+    let out = f.dir.path().join("out");
+    f.vault
+        .export_version("p", None, &out, &Job::default())
+        .unwrap();
+    let tree = read_tree(&out);
+    let file = |p: &str| {
+        tree.iter()
+            .find(|(q, _)| q == p)
+            .map(|(_, c)| String::from_utf8_lossy(c).into_owned())
+    };
+    assert_eq!(file("a.txt").as_deref(), Some("changed\n"));
+    assert_eq!(file("sub/b.txt").as_deref(), Some("b\n"));
+    assert_eq!(file("dev/c.txt").as_deref(), Some("c\n"));
+    assert_eq!(file("ok/e.txt").as_deref(), Some("e\n"));
+    assert_eq!(file("ok/d.log"), None, "ok/.gitignore is honoured");
+
+    // One at the top: the snapshot is refused, and says why.
+    mkfifo(&root.join(".kuraignore"));
+    let err = within_two_minutes(|| {
+        f.vault
+            .snapshot("p", &SnapshotOptions::default(), &Job::default())
+            .unwrap_err()
+    });
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(
+        err.to_string().contains(".kuraignore is a named pipe"),
+        "{err}"
+    );
+}
+
+/// Runs `work`, ending the whole test run should it take two minutes (it waits for ever).
+fn within_two_minutes<T>(work: impl FnOnce() -> T) -> T {
+    let (done, watched) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if watched.recv_timeout(std::time::Duration::from_secs(120))
+            == Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+        {
+            eprintln!("the snapshot waited for two minutes: it is held by the pipe");
+            std::process::abort();
+        }
+    });
+    let out = work();
+    drop(done);
+    out
+}
+
+#[test]
 fn statistics_follow_every_snapshot_per_layer_and_file_type() {
     let f = Fixture::new();
     let big = crate::noise(3 << 20, 7);
