@@ -261,8 +261,9 @@ fn unreadable_ignore_file(folder: &Path, name: &str) -> Option<String> {
     } else if t.is_file() {
         return (md.len() > IGNORE_FILE_MAX).then(|| {
             format!(
-                "is {} bytes long, more than an ignore file is read up to ({IGNORE_FILE_MAX})",
-                md.len()
+                "is {} MiB long, more than the {} MiB an ignore file is read up to",
+                md.len() >> 20,
+                IGNORE_FILE_MAX >> 20
             )
         });
     } else if t.is_fifo() {
