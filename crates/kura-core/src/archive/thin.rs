@@ -336,11 +336,13 @@ fn encode_carried(
             "the archive is damaged: its {shown} {why}, and its history bundle leaves that content to it"
         ))
     };
-    let (file, md) =
-        regular::open_regular(path).map_err(|e| match regular::is_not_regular(&e) {
-            true => damaged("is not a file"),
-            false => damaged("cannot be read"),
-        })?;
+    let (file, md) = regular::open_regular(path).map_err(|e| {
+        damaged(if regular::is_not_regular(&e) {
+            "is not a file"
+        } else {
+            "cannot be read"
+        })
+    })?;
     if md.len() > largest {
         return Err(damaged("is larger than any file the history keeps in git"));
     }

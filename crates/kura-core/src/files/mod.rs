@@ -948,9 +948,12 @@ fn copied_kind(t: fs::FileType) -> Option<EntryKind> {
 
 /// Opens a file to copy, refused (not waited on) when it is no longer a regular file.
 fn open_source(src: &Path) -> Result<(fs::File, fs::Metadata)> {
-    regular::open_regular(src).map_err(|e| match regular::is_not_regular(&e) {
-        true => Error::invalid(format!("{}: {e}", src.display())),
-        false => Error::io("read", src, e),
+    regular::open_regular(src).map_err(|e| {
+        if regular::is_not_regular(&e) {
+            Error::invalid(format!("{}: {e}", src.display()))
+        } else {
+            Error::io("read", src, e)
+        }
     })
 }
 

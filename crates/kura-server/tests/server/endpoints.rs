@@ -243,11 +243,7 @@ async fn a_named_pipe_or_a_device_is_refused_at_once_by_read_preview_and_upload(
         .unwrap()
         .to_string();
     // Opening a pipe with no writer to read it would wait for a writer forever.
-    let made = std::process::Command::new("mkfifo")
-        .arg(std::path::Path::new(&folder).join("pipe"))
-        .status()
-        .unwrap();
-    assert!(made.success());
+    mkfifo(&std::path::Path::new(&folder).join("pipe"));
     for path in [
         format!("/v1/projects/{id}/files/pipe"),
         format!("/v1/projects/{id}/preview?path=pipe"),
@@ -273,11 +269,7 @@ async fn a_named_pipe_or_a_device_is_refused_at_once_by_read_preview_and_upload(
     // copied: `/dev/zero` would fill the disk, a pipe hold the operation for ever.
     let admin = s.client(Scope::Admin);
     let pipe = s.dir.path().join("pipe");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&pipe)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    mkfifo(&pipe);
     for source in [std::path::PathBuf::from("/dev/zero"), pipe] {
         let r = admin
             .call("POST", format!("/v1/projects/{id}/upload?wait=true"))
@@ -292,6 +284,14 @@ async fn a_named_pipe_or_a_device_is_refused_at_once_by_read_preview_and_upload(
         );
     }
     s.stop().await;
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let made = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
 }
 
 #[tokio::test]
