@@ -151,7 +151,7 @@ macro_rules! for_each_call {
             fn import_folder(
                 path: String,
                 options: kura_core::ImportOptions,
-            ) -> kura_core::Project {
+            ) -> kura_core::ImportReport {
                 writes()
                     .announces(&[Vault(VaultChange::Created)])
                     .no_mcp("it reads a folder of the computer the server runs on, which is the person's to choose")

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use kura_core::{
-    Config, Diff, GcReport, ImportOptions, Job, NewProject, Project, RestoreReport,
+    Config, Diff, GcReport, ImportOptions, ImportReport, Job, NewProject, Project, RestoreReport,
     SnapshotOptions, SnapshotReport, Template, UploadReport, Version, Workspace,
 };
 use serde::Serialize;
@@ -162,10 +162,10 @@ impl Api {
         path: &Path,
         opts: &ImportOptions,
         job: &Job,
-    ) -> ApiResult<Project> {
-        let p = self.vault.import_folder(path, opts, job)?;
-        self.changed(Some(&p.id), VaultChange::Created);
-        Ok(p)
+    ) -> ApiResult<ImportReport> {
+        let r = self.vault.import_folder(path, opts, job)?;
+        self.changed(Some(&r.project.id), VaultChange::Created);
+        Ok(r)
     }
 
     /// Announces a change of project `reference` (a name or an id) under its id.

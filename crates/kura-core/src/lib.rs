@@ -71,6 +71,7 @@ pub use model::{
 };
 pub use project::template::Template;
 pub use project::workspace::check_project_name;
+pub use project::ImportReport;
 pub use records::{
     CollectionInfo, CollectionSettings, Record, RecordDelete, RecordFilter, RecordOp,
     RecordOpResult, RecordPage, RecordPut, RecordQuery, Records, VAULT_SCOPE,

@@ -21,7 +21,7 @@ use utoipa::{Modify, OpenApi};
         kura_api::Operation, kura_api::OpState, kura_api::Event, kura_api::VaultChange,
         kura_core::Project, kura_core::Workspace, kura_core::Version, kura_core::FileEntry,
         kura_core::Stats, kura_core::SnapshotReport, kura_core::RestoreReport, kura_core::VerifyReport,
-        kura_core::GcReport, kura_core::UploadReport, kura_core::ArchiveInfo,
+        kura_core::GcReport, kura_core::UploadReport, kura_core::ImportReport, kura_core::ArchiveInfo,
         kura_core::ArchiveVerifyReport, kura_core::ExtractReport, kura_core::CleanupReport,
         kura_backup::RunReport, kura_backup::BackupRestoreReport, kura_backup::BackupVerifyReport,
         kura_backup::PruneReport, kura_backup::Share, kura_backup::ColdReport,

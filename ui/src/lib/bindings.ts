@@ -28,7 +28,7 @@ export const commands = {
 	 * project.
 	 */
 	createProject: (newProject: NewProject) => typedError<Project, ApiError>(__TAURI_INVOKE("create_project", { newProject })),
-	importFolder: (path: string, options: ImportOptions, jobId: string, onProgress: Channel<Progress>) => typedError<Project, ApiError>(__TAURI_INVOKE("import_folder", { path, options, jobId, onProgress })),
+	importFolder: (path: string, options: ImportOptions, jobId: string, onProgress: Channel<Progress>) => typedError<ImportReport, ApiError>(__TAURI_INVOKE("import_folder", { path, options, jobId, onProgress })),
 	/**
 	 * Changes what `edit` gives of the project's name, workspace, description, kind and
 	 * git remote, all or nothing, announced once.
@@ -922,6 +922,18 @@ export type ImportOptions = {
 	link?: boolean,
 	/** Project kind; `imported` when `None`. */
 	kind?: string | null,
+};
+
+/** What an import did: the new project, and what of the folder its first version does not hold. */
+export type ImportReport = {
+	/** The new project. */
+	project: Project,
+	/**
+	 * What was left out, and why: files that could not be read (a copy leaves them out; a
+	 * linked folder keeps them, unversioned), folders that could not be read, and names no
+	 * restore could write back. Empty when the first version holds the whole folder.
+	 */
+	skipped: SkippedFile[],
 };
 
 /** One of the largest files. */

@@ -61,6 +61,17 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
 }
 
+/** "a.txt, b/c.txt and 3 more": the first `shown` of `names`, for a line a person reads. */
+export function firstNames(names: string[], shown = 5): string {
+  const head = names.slice(0, shown).join(", ");
+  return names.length > shown ? `${head} and ${formatCount(names.length - shown)} more` : head;
+}
+
+/** What a person reads when an import's first version does not hold all of the folder. */
+export function leftOutOfImport(project: string, skipped: { path: string }[]): string {
+  return `${plural(skipped.length, "file or folder", "files or folders")} of ${project} could not be taken in and ${skipped.length === 1 ? "is" : "are"} not in its first version: ${firstNames(skipped.map((s) => s.path))}.`;
+}
+
 /** "42%", "<1%", "100%". */
 export function formatPercent(ratio: number): string {
   if (!Number.isFinite(ratio)) return "—";

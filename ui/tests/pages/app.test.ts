@@ -1,7 +1,7 @@
 // Page tests: the built UI served by the real `kura serve` on a fresh vault, in headless
 // Chromium, used the way a person would. Numbers come from the CLI's `--json` output.
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
@@ -133,6 +133,8 @@ describe("projects", () => {
     const vault = t.kura!.vault;
     const folder = join(vault.root, "code", "weather-app");
     writeFiles(folder, { "package.json": '{ "name": "weather-app", "dependencies": { "svelte": "5" } }\n', "src/app.ts": "export const city = 'Oslo';\n" });
+    // A link out of the folder: no version holds it, and the import says so.
+    symlinkSync("/etc", join(folder, "system-config"));
     await p.getByRole("button", { name: "Import folder…" }).click();
     const dialog = p.getByRole("dialog", { name: "Import a folder" });
     await dialog.getByRole("button", { name: "Choose…" }).click();
@@ -143,6 +145,7 @@ describe("projects", () => {
     await expect.poll(() => dialog.getByRole("textbox", { name: "Folder", exact: true }).inputValue()).toBe(folder);
     await dialog.getByRole("button", { name: /^Import/ }).last().click();
     await p.waitForSelector(".notice:has-text('Imported weather-app (2 files)')");
+    await p.waitForSelector(".notice:has-text('1 file or folder of weather-app could not be taken in and is not in its first version: system-config.')");
     // The dialog opens the new project's page.
     await p.waitForSelector("h1:text('weather-app')");
     await p.locator("[data-file='package.json']").waitFor();

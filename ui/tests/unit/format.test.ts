@@ -10,6 +10,7 @@ import {
   formatRelative,
   formatSavings,
   formatWhen,
+  firstNames,
   plural,
   progressRatio,
 } from "../../src/lib/format";
@@ -97,6 +98,13 @@ describe("counts and ratios", () => {
     expect(formatCount(10000)).toBe("10,000");
     expect(plural(1, "file")).toBe("1 file");
     expect(plural(10000, "file")).toBe("10,000 files");
+  });
+
+  it("names the first few of many names, and how many more there are", () => {
+    expect(firstNames(["a.txt"])).toBe("a.txt");
+    expect(firstNames(["a", "b", "c"], 3)).toBe("a, b, c");
+    const many = Array.from({ length: 1205 }, (_, i) => `f${i}`);
+    expect(firstNames(many, 2)).toBe("f0, f1 and 1,203 more");
   });
 
   it("rounds percentages without claiming 0% or 100% falsely", () => {

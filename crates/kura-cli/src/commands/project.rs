@@ -240,8 +240,11 @@ pub fn run(cmd: &ProjectCmd, out: &Out, api: &Arc<Api>) -> Result<ExitCode, Erro
                 kind: kind.clone(),
             };
             // By the service, not its call: a path on the command line need not be text.
-            let p = api.import_folder(path, &options, &out.job())?;
-            out.project(&p, Some(if *link { "Linked" } else { "Imported" }), now());
+            let r = api.import_folder(path, &options, &out.job())?;
+            out.imported(&r, if *link { "Linked" } else { "Imported" }, now());
+            if !r.skipped.is_empty() {
+                return Ok(ExitCode::from(11));
+            }
         }
         ProjectCmd::List(args) => {
             let filter = list_filter(args, now()).map_err(invalid)?;

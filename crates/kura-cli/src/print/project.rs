@@ -3,12 +3,26 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use kura_core::{Project, RestoreReport, Template};
+use kura_core::{ImportReport, Project, RestoreReport, Template};
 
 use super::{print_json, Out};
 use crate::human;
 
 impl Out {
+    /// An import's project, then what its first version left out (on stderr, as a snapshot's).
+    pub fn imported(&self, r: &ImportReport, verb: &str, now: i64) {
+        if self.json {
+            return print_json(r);
+        }
+        self.project(&r.project, Some(verb), now);
+        if !r.skipped.is_empty() {
+            eprintln!("Left out of the first version:");
+        }
+        for s in &r.skipped {
+            eprintln!("  skipped {}: {}", s.path, s.reason);
+        }
+    }
+
     pub fn project(&self, p: &Project, verb: Option<&str>, now: i64) {
         if self.json {
             return print_json(p);

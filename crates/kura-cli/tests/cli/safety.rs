@@ -200,6 +200,81 @@ fn a_copy_import_keeps_modification_times_of_read_only_files() {
     );
 }
 
+/// An import names what its first version does not hold (files and folders that cannot be read,
+/// a link leading out of the folder), copied or linked, and exits 11 as a snapshot does. Run as
+/// `nobody` (see `unprivileged`).
+#[test]
+fn an_import_names_what_it_left_out() {
+    let mut sb = Sandbox::new();
+    let root = sb.root();
+    let src = root.join("proj");
+    disk::write(&src.join("plain.txt"), "plain\n");
+    disk::write(&src.join("secret.txt"), "secret\n");
+    disk::write(&src.join("private/key.pem"), "key\n");
+    std::os::unix::fs::symlink("/etc", src.join("outside")).unwrap();
+    if !unprivileged(&mut sb) {
+        return;
+    }
+    disk::chmod(&src.join("secret.txt"), 0o000);
+    disk::chmod(&src.join("private"), 0o000);
+
+    // A copy: the project, and what was left out with why.
+    let run = sb.json_run(&["project", "import", s(&src), "--name", "copied"]);
+    assert_eq!(run.code, Some(11), "{}\n{}", run.text(), run.stderr);
+    let report = run.json();
+    assert_eq!(report["project"]["name"], "copied");
+    assert_eq!(report["project"]["file_count"], 1, "{report}");
+    let mut skipped: Vec<(String, String)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let text = |k: &str| f[k].as_str().unwrap().to_string();
+            (text("path"), text("reason"))
+        })
+        .collect();
+    skipped.sort();
+    let paths: Vec<&str> = skipped.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["outside", "private", "secret.txt"], "{skipped:?}");
+    assert!(skipped[0].1.contains("symbolic link"), "{skipped:?}");
+    assert!(skipped[1].1.contains("cannot be read"), "{skipped:?}");
+    assert!(
+        skipped[2].1.contains("ermission denied") && skipped[2].1.contains("not copied"),
+        "{skipped:?}"
+    );
+    let copied = PathBuf::from(report["project"]["path"].as_str().unwrap());
+    assert_eq!(Tree::read(&copied).paths(), ["plain.txt"]);
+
+    // Linked in place: the same three, told on stderr after the project.
+    let run = sb.run(&["project", "import", s(&src), "--link", "--name", "linked"]);
+    assert_eq!(run.code, Some(11), "{}\n{}", run.text(), run.stderr);
+    assert!(
+        run.text().contains("Linked project 'linked'"),
+        "{}",
+        run.text()
+    );
+    for line in [
+        "Left out of the first version:",
+        "skipped secret.txt: Permission denied",
+        "skipped private: the folder cannot be read",
+        "skipped outside: it is a symbolic link",
+    ] {
+        assert!(run.stderr.contains(line), "{line}\n{}", run.stderr);
+    }
+    let out = root.join("export");
+    sb.ok(&["project", "export", "linked", s(&out)]);
+    assert_eq!(Tree::read(&out).paths(), ["plain.txt"]);
+
+    // A folder with nothing left out imports with exit code 0 and an empty list.
+    disk::chmod(&src.join("secret.txt"), 0o644);
+    disk::chmod(&src.join("private"), 0o755);
+    fs::remove_file(src.join("outside")).unwrap();
+    let run = sb.json_run(&["project", "import", s(&src), "--name", "whole"]);
+    assert_eq!(run.code, Some(0), "{}\n{}", run.text(), run.stderr);
+    assert_eq!(run.json()["skipped"], serde_json::json!([]));
+    assert_eq!(run.json()["project"]["file_count"], 3);
+}
+
 /// As root, kura runs as `nobody` on a vault and folder nobody owns, so that `chmod 000` really
 /// makes a file unreadable.
 #[test]

@@ -588,12 +588,21 @@ pub(crate) fn resolve_inside(root: &Path, rel: &str, final_may_be_link: bool) ->
     Ok(root.join(clean))
 }
 
-/// Copies the files of `src` that a snapshot would take in to a new folder `dst`.
-pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> Result<u64> {
-    let scan = scan(src, config)?;
+/// Copies the files of `src` that a snapshot would take in to a new folder `dst`. Answers what
+/// it left out: what the scan skipped (folders that cannot be read, names no restore could write
+/// back, links leading out of `src`), and files that could no longer be opened as files (they
+/// cannot be read, or were swapped for something else since the scan). A failure to write the
+/// copy fails it.
+pub(crate) fn copy_tree(
+    src: &Path,
+    dst: &Path,
+    config: &Config,
+    job: &Job,
+) -> Result<Vec<SkippedFile>> {
+    let Scan { files, mut skipped } = scan(src, config)?;
     durable::create_dir_all(dst)?;
-    let total = scan.files.len() as u64;
-    for (i, f) in scan.files.iter().enumerate() {
+    let total = files.len() as u64;
+    for (i, f) in files.iter().enumerate() {
         job.check()?;
         let from = src.join(&f.rel);
         let to = dst.join(&f.rel);
@@ -607,7 +616,16 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> R
                     .map_err(|e| Error::io("create link", &to, e))?;
             }
             EntryKind::File => {
-                let (mut source, md) = open_source(&from)?;
+                let (mut source, md) = match regular::open_regular(&from) {
+                    Ok(opened) => opened,
+                    Err(e) => {
+                        skipped.push(SkippedFile {
+                            path: f.rel.clone(),
+                            reason: format!("{e}; it was not copied"),
+                        });
+                        continue;
+                    }
+                };
                 let copy = fs::OpenOptions::new()
                     .write(true)
                     .create_new(true)
@@ -629,7 +647,7 @@ pub(crate) fn copy_tree(src: &Path, dst: &Path, config: &Config, job: &Job) -> R
         }
     }
     job.files("copying", total, Some(total));
-    Ok(total)
+    Ok(skipped)
 }
 
 /// How a file in the folder compares with the latest version.

@@ -11,13 +11,16 @@ pub(crate) mod workspace;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use serde::Serialize;
+
 use self::workspace::check_name;
 use crate::catalog::{self, projects};
 use crate::error::{Error, ErrorKind, Result};
+use crate::files::SkippedFile;
 use crate::fs::durable;
 use crate::fs::staging::Staging;
 use crate::history;
-use crate::history::snapshot::SnapshotOptions;
+use crate::history::snapshot::{SnapshotOptions, SnapshotReport};
 use crate::job::Job;
 use crate::vault::Vault;
 use crate::vault::VaultReader;
@@ -204,8 +207,14 @@ impl Vault {
     }
 
     /// Imports a folder as a new project: copies it into the vault (honouring ignore rules), or
-    /// with `link`, tracks it in place. Records the first version.
-    pub fn import_folder(&self, source: &Path, opts: &ImportOptions, job: &Job) -> Result<Project> {
+    /// with `link`, tracks it in place. Records the first version, and answers with the project
+    /// what of the folder that version does not hold.
+    pub fn import_folder(
+        &self,
+        source: &Path,
+        opts: &ImportOptions,
+        job: &Job,
+    ) -> Result<ImportReport> {
         let source = source
             .canonicalize()
             .map_err(|e| Error::io("open folder", source, e).with_field("path"))?;
@@ -239,6 +248,7 @@ impl Vault {
                 .sum();
             self.check_quota(None, &name, incoming, 0)?;
         }
+        let mut skipped = Vec::new();
         let folder = if opts.link {
             if let Some(existing) = self.project_linked_at(&source)? {
                 return Err(Error::new(
@@ -254,9 +264,12 @@ impl Vault {
             // Validate the name before copying anything.
             check_name("project", &name)?;
             let folder = self.unique_project_folder(&name)?;
-            if let Err(e) = crate::files::copy_tree(&source, &folder, &self.config(), job) {
-                let _ = std::fs::remove_dir_all(&folder);
-                return Err(e);
+            match crate::files::copy_tree(&source, &folder, &self.config(), job) {
+                Ok(left_out) => skipped = left_out,
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&folder);
+                    return Err(e);
+                }
             }
             folder
         };
@@ -277,16 +290,28 @@ impl Vault {
                 return Err(e);
             }
         };
-        self.first_version(
+        let (project, report) = self.first_version_report(
             &project.id,
             format!("Imported from {}", source.display()),
             job,
-        )
+        )?;
+        skipped.extend(report.skipped);
+        Ok(ImportReport { project, skipped })
     }
 
     /// Records a new project's first version; on failure the project is deleted again, so
     /// nothing half-made is left.
     pub(crate) fn first_version(&self, id: &str, message: String, job: &Job) -> Result<Project> {
+        self.first_version_report(id, message, job).map(|(p, _)| p)
+    }
+
+    /// [`Vault::first_version`], with what the snapshot reported.
+    fn first_version_report(
+        &self,
+        id: &str,
+        message: String,
+        job: &Job,
+    ) -> Result<(Project, SnapshotReport)> {
         let snap = self.snapshot(
             id,
             &SnapshotOptions {
@@ -295,12 +320,26 @@ impl Vault {
             },
             job,
         );
-        if let Err(e) = snap {
-            let _ = self.hard_delete_project(id);
-            return Err(e);
+        match snap {
+            Ok(report) => Ok((self.project_by_id(id)?, report)),
+            Err(e) => {
+                let _ = self.hard_delete_project(id);
+                Err(e)
+            }
         }
-        self.project_by_id(id)
     }
+}
+
+/// What an import did: the new project, and what of the folder its first version does not hold.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "utoipa", derive(utoipa::ToSchema))]
+pub struct ImportReport {
+    /// The new project.
+    pub project: Project,
+    /// What was left out, and why: files that could not be read (a copy leaves them out; a
+    /// linked folder keeps them, unversioned), folders that could not be read, and names no
+    /// restore could write back. Empty when the first version holds the whole folder.
+    pub skipped: Vec<SkippedFile>,
 }
 
 impl VaultReader {

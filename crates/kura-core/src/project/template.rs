@@ -83,13 +83,22 @@ pub(crate) fn write_into(source: &Source, dest: &Path) -> Result<()> {
             }
             Ok(())
         }
-        Source::Folder(dir) => crate::files::copy_tree(
-            dir,
-            dest,
-            &crate::config::Config::default(),
-            &Job::default(),
-        )
-        .map(|_| ()),
+        Source::Folder(dir) => {
+            let left_out = crate::files::copy_tree(
+                dir,
+                dest,
+                &crate::config::Config::default(),
+                &Job::default(),
+            )?;
+            // A project made from a template holds all of it, or is not made.
+            match left_out.first() {
+                None => Ok(()),
+                Some(s) => Err(Error::invalid(format!(
+                    "the template's '{}' cannot be copied: {}",
+                    s.path, s.reason
+                ))),
+            }
+        }
     }
 }
 

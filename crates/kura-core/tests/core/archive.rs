@@ -109,7 +109,8 @@ fn project_with_history(fx: &Fixture) -> (kura_core::Project, Vec<u8>) {
             },
             &Job::default(),
         )
-        .unwrap();
+        .unwrap()
+        .project;
     fx.vault.tag_project("site", &["demo".into()], &[]).unwrap();
     fx.vault
         .set_metadata("site", &[("owner".into(), Some("ana".into()))])
@@ -962,7 +963,8 @@ fn unarchive_puts_files_alike_back_as_deltas_git_reads() {
     let p = fx
         .vault
         .import_folder(&src, &options, &Job::default())
-        .unwrap();
+        .unwrap()
+        .project;
     let info = fx.vault.archive_project("docs", &Job::default()).unwrap();
     // The bundle left the pages to files/ (else unarchive would have nothing to put back).
     let out = untar(&fx, &info.path);

@@ -206,6 +206,26 @@ fn any_project_can_become_a_template() {
         v.save_template("base", "house-style").unwrap_err().kind(),
         ErrorKind::AlreadyExists
     );
+    // A saved template's folder given something no copy takes (a link leading out of it): a
+    // project is made from all of it or not at all.
+    let folder = v.root().join("templates/house-style");
+    std::os::unix::fs::symlink("/etc", folder.join("config")).unwrap();
+    let partial = v
+        .create_project(&NewProject {
+            name: "partial".into(),
+            template: Some("house-style".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert_eq!(partial.kind(), ErrorKind::InvalidInput, "{partial}");
+    assert!(
+        partial
+            .to_string()
+            .contains("the template's 'config' cannot be copied"),
+        "{partial}"
+    );
+    assert_eq!(v.project("partial").unwrap_err().kind(), ErrorKind::NotFound);
+    assert!(!p.path.parent().unwrap().join("partial").exists());
     assert_eq!(
         v.create_project(&NewProject {
             name: "x".into(),

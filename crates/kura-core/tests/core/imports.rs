@@ -272,7 +272,8 @@ fn an_imported_folder_keeps_modification_times_and_is_not_read_again() {
             },
             &Job::default(),
         )
-        .unwrap();
+        .unwrap()
+        .project;
     let copied = std::fs::metadata(p.path.join("src/m7.rs")).unwrap();
     assert_eq!(copied.modified().unwrap(), last_year);
     // The import's version took in files changed long before it: the next one finds them as

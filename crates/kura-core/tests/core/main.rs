@@ -56,6 +56,7 @@ impl Fixture {
                 &Job::default(),
             )
             .unwrap()
+            .project
     }
 
     pub fn snapshot(&self, project: &str, message: &str) -> kura_core::SnapshotReport {

@@ -11,7 +11,8 @@ fn writes_over_max_project_size_are_refused_and_change_nothing() {
     let p = fx
         .vault
         .import_folder(&src, &ImportOptions::default(), &Job::default())
-        .unwrap();
+        .unwrap()
+        .project;
     fx.vault
         .set_config("quota.max_project_size", "1 MiB")
         .unwrap();

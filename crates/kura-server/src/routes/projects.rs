@@ -90,10 +90,11 @@ pub struct ImportFolder {
     pub options: ImportOptions,
 }
 
-/// Imports a folder of the server's machine (result: Project). Admin only (403 otherwise):
-/// reading the server's disk is an admin act; a `write` token sends files with an upload.
+/// Imports a folder of the server's machine (result: ImportReport, the project and what its
+/// first version left out). Admin only (403 otherwise): reading the server's disk is an admin
+/// act; a `write` token sends files with an upload.
 #[utoipa::path(post, path = "/v1/projects/import", operation_id = "importFolder", tag = "projects", request_body = ImportFolder, params(Wait),
-    responses((status = 202, body = kura_api::Operation, description = "started; result: Project")))]
+    responses((status = 202, body = kura_api::Operation, description = "started; result: ImportReport")))]
 pub async fn import(
     st: St,
     caller: Caller,

@@ -851,14 +851,27 @@ async fn verify_gc_cleanup_templates_git_import_and_export_to_a_folder() {
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
     assert_eq!(std::fs::read(dest.join("a.txt")).unwrap(), b"hello\n");
-    // And import that folder as a new project.
+    // And import that folder as a new project. A link in it leads out of it: no version holds
+    // such a link, and the result names it beside the project.
+    std::os::unix::fs::symlink("/etc", dest.join("outside")).unwrap();
     let r = admin
         .call("POST", "/v1/projects/import?wait=true")
         .json(json!({"path": dest, "options": {"name": "copy"}}))
         .send()
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    assert_eq!(r.json()["result"]["name"], "copy");
+    let imported = &r.json()["result"];
+    assert_eq!(imported["project"]["name"], "copy");
+    assert_eq!(imported["project"]["file_count"], 1, "{imported}");
+    assert_eq!(imported["skipped"][0]["path"], "outside", "{imported}");
+    assert!(
+        imported["skipped"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("symbolic link"),
+        "{imported}"
+    );
+    assert_eq!(imported["skipped"].as_array().unwrap().len(), 1);
     // A folder that is not there: the operation fails with the engine's code, and says so.
     let r = admin
         .call("POST", "/v1/projects/import?wait=true")
