@@ -19,7 +19,7 @@ use super::thin::{self, BlobHasher, HashingReader};
 use super::tunables::{READ_AHEAD_BATCH_BYTES, READ_AHEAD_BATCH_FILES, READ_AHEAD_FILE};
 use super::{plain_header, ArchiveMetadata, BUNDLE_MISSING};
 use crate::error::{Error, Result};
-use crate::fs::regular::open_regular;
+use crate::fs::regular::Beneath;
 use crate::history::pointer::Pointer;
 use crate::job::Job;
 use crate::model::Project;
@@ -33,6 +33,8 @@ type TailTar<'p> = tar::Builder<
 /// What the tail of one archive is written from.
 pub(super) struct TailSource<'a> {
     pub(super) project: &'a Project,
+    /// The project's folder, its files opened by their names in it.
+    pub(super) folder: &'a Beneath,
     pub(super) repo: &'a Repository,
     pub(super) head: Oid,
     pub(super) meta: &'a ArchiveMetadata,
@@ -223,7 +225,7 @@ fn append_folder<'e>(
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Option<Ahead>>>(1);
         let reading = &batches;
         let from = ReadAhead {
-            root: &source.project.path,
+            folder: source.folder,
             job,
             carried: source.carried,
         };
@@ -321,7 +323,7 @@ fn is_read_ahead(e: &FolderEntry) -> bool {
 /// Where files are read ahead from: the folder, and the contents the bundle leaves to it.
 #[derive(Clone, Copy)]
 struct ReadAhead<'a> {
-    root: &'a Path,
+    folder: &'a Beneath,
     job: &'a Job,
     carried: &'a HashMap<String, Oid>,
 }
@@ -333,8 +335,8 @@ impl ReadAhead<'_> {
         if !is_read_ahead(e) {
             return None;
         }
-        let full = self.root.join(&e.rel);
-        let file = match open_regular(&full) {
+        let full = self.folder.path().join(&e.rel);
+        let file = match self.folder.open_regular(&e.rel) {
             Ok((f, _)) => f,
             Err(err) => return Some(Ahead::NotOpened(err)),
         };
@@ -402,7 +404,10 @@ fn append_entry<'e>(
             id
         }
         None => {
-            let (f, _) = open_regular(&full).map_err(|err| Error::io("read", &full, err))?;
+            let (f, _) = source
+                .folder
+                .open_regular(&e.rel)
+                .map_err(|err| Error::io("read", &full, err))?;
             let reader = FileReader {
                 inner: f,
                 left: e.md.len(),

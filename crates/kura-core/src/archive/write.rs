@@ -16,6 +16,7 @@ use super::ArchiveMetadata;
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::fs::durable;
+use crate::fs::regular::Beneath;
 use crate::job::Job;
 use crate::model::Project;
 use crate::vault::Vault;
@@ -88,8 +89,10 @@ impl Vault {
         }
         let meta = &meta;
         job.check()?;
+        let folder = Beneath::new(&p.path);
         let source = TailSource {
             project: p,
+            folder: &folder,
             repo,
             head,
             meta,

@@ -600,6 +600,7 @@ pub(crate) fn copy_tree(
     job: &Job,
 ) -> Result<Vec<SkippedFile>> {
     let Scan { files, mut skipped } = scan(src, config)?;
+    let folder = regular::Beneath::new(src);
     durable::create_dir_all(dst)?;
     let total = files.len() as u64;
     for (i, f) in files.iter().enumerate() {
@@ -616,7 +617,7 @@ pub(crate) fn copy_tree(
                     .map_err(|e| Error::io("create link", &to, e))?;
             }
             EntryKind::File => {
-                let (mut source, md) = match regular::open_regular(&from) {
+                let (mut source, md) = match folder.open_regular(&f.rel) {
                     Ok(opened) => opened,
                     Err(e) => {
                         skipped.push(SkippedFile {

@@ -5,8 +5,10 @@
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io;
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The regular file at `path` opened to read, and its metadata now; an error that says so when
 /// the name is no longer a regular file's.
@@ -20,6 +22,11 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<(File, Metadata)> {
             Some(libc::ELOOP) => NotRegular("it was replaced by a link while being read").into(),
             _ => e,
         })?;
+    still_regular(file)
+}
+
+/// `file` and its metadata, if it is a regular file.
+fn still_regular(file: File) -> io::Result<(File, Metadata)> {
     let metadata = file.metadata()?;
     if !metadata.is_file() {
         return Err(NotRegular(
@@ -28,6 +35,87 @@ pub(crate) fn open_regular(path: &Path) -> io::Result<(File, Metadata)> {
         .into());
     }
     Ok((file, metadata))
+}
+
+/// Whether this kernel lets Kura call `openat2` (Linux 5.6 and later, unless a sandbox's
+/// syscall filter refuses it): once it did not, files are opened by their whole path.
+static OPENAT2: AtomicBool = AtomicBool::new(true);
+
+/// A folder whose files are opened by their names in it, the way through it checked by the
+/// kernel: no folder on a file's way may be a link, nor lead out of it (`openat2` with
+/// `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`). A folder of the project swapped for a link since the
+/// scan is then not followed out of the project, as `O_NOFOLLOW` is not for the file's own name.
+/// The kernel also walks only the name inside the folder, not the folder's own path each time.
+/// Where `openat2` is missing, a file is opened by its whole path ([`open_regular`]).
+pub(crate) struct Beneath {
+    path: PathBuf,
+    /// The folder, opened once (`O_PATH`); `None` when it could not be (each open then says why).
+    dir: Option<OwnedFd>,
+}
+
+impl Beneath {
+    pub(crate) fn new(path: &Path) -> Beneath {
+        let dir = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY)
+            .open(path)
+            .ok()
+            .map(OwnedFd::from);
+        Beneath {
+            path: path.to_path_buf(),
+            dir,
+        }
+    }
+
+    /// The folder's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// [`open_regular`] of `rel`, a relative path inside the folder.
+    pub(crate) fn open_regular(&self, rel: impl AsRef<Path>) -> io::Result<(File, Metadata)> {
+        let rel = rel.as_ref();
+        let Some(dir) = self
+            .dir
+            .as_ref()
+            .filter(|_| OPENAT2.load(Ordering::Relaxed))
+        else {
+            return open_regular(&self.path.join(rel));
+        };
+        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        let opened = rustix::fs::openat2(
+            dir,
+            rel,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            Mode::empty(),
+            ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
+        );
+        let e = match opened {
+            Ok(fd) => return still_regular(File::from(fd)),
+            Err(errno) => io::Error::from(errno),
+        };
+        match e.raw_os_error() {
+            // No `openat2` here; or a syscall filter's refusal, which a plain open does not meet.
+            Some(libc::ENOSYS) => {
+                OPENAT2.store(false, Ordering::Relaxed);
+                open_regular(&self.path.join(rel))
+            }
+            Some(libc::EPERM) => {
+                let opened = open_regular(&self.path.join(rel));
+                if opened.is_ok() {
+                    OPENAT2.store(false, Ordering::Relaxed);
+                }
+                opened
+            }
+            // A link met on the way: the name's own, or a folder's.
+            Some(libc::ELOOP) => Err(NotRegular(
+                "it, or a folder on its way, was replaced by a link while being read",
+            )
+            .into()),
+            Some(libc::EXDEV) => Err(NotRegular("its name leads out of the folder").into()),
+            _ => Err(e),
+        }
+    }
 }
 
 /// Whether an error of [`open_regular`] says the name is no longer a regular file's (rather than
@@ -82,5 +170,47 @@ mod tests {
         let e = open_regular(&dir.path().join("gone")).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
         assert!(!is_not_regular(&e));
+    }
+
+    #[test]
+    fn beneath_a_folder_no_link_on_the_way_is_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("project");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(project.join("src")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(project.join("src/main.rs"), b"fn main() {}\n").unwrap();
+        std::fs::write(outside.join("main.rs"), b"a secret\n").unwrap();
+        let folder = Beneath::new(&project);
+        assert_eq!(folder.path(), project);
+        let (_, md) = folder.open_regular("src/main.rs").unwrap();
+        assert_eq!(md.len(), 13);
+
+        // The folder `src` swapped for a link to another folder holding a file of that name.
+        std::fs::rename(project.join("src"), dir.path().join("old-src")).unwrap();
+        std::os::unix::fs::symlink(&outside, project.join("src")).unwrap();
+        let e = folder.open_regular("src/main.rs").unwrap_err();
+        assert!(is_not_regular(&e), "{e}");
+        assert!(e.to_string().contains("a folder on its way"), "{e}");
+        // The file's own name swapped for a link, and a pipe, are refused as by `open_regular`.
+        std::fs::remove_file(project.join("src")).unwrap();
+        std::os::unix::fs::symlink(outside.join("main.rs"), project.join("main.rs")).unwrap();
+        assert!(is_not_regular(&folder.open_regular("main.rs").unwrap_err()));
+        use rustix::fs::{mknodat, FileType, Mode, CWD};
+        mknodat(
+            CWD,
+            project.join("fifo"),
+            FileType::Fifo,
+            Mode::from(0o600),
+            0,
+        )
+        .unwrap();
+        assert!(is_not_regular(&folder.open_regular("fifo").unwrap_err()));
+        let e = folder.open_regular("gone").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+        assert!(!is_not_regular(&e));
+        // A name can not climb out of the folder either.
+        std::fs::write(dir.path().join("up.txt"), b"up").unwrap();
+        assert!(folder.open_regular("../up.txt").is_err());
     }
 }

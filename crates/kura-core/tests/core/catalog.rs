@@ -224,7 +224,10 @@ fn any_project_can_become_a_template() {
             .contains("the template's 'config' cannot be copied"),
         "{partial}"
     );
-    assert_eq!(v.project("partial").unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        v.project("partial").unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
     assert!(!p.path.parent().unwrap().join("partial").exists());
     assert_eq!(
         v.create_project(&NewProject {

@@ -2,12 +2,11 @@
 //! points to.
 
 use std::io::Read;
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::Result;
 use crate::files::ScannedFile;
-use crate::fs::regular::open_regular;
+use crate::fs::regular::Beneath;
 use crate::job::Job;
 
 /// What became of a file meant for the chunk store.
@@ -20,7 +19,7 @@ pub(super) enum LargeOutcome<'f> {
 /// Streams `files` into the chunk store, adding what is read to `done` and reporting progress.
 pub(super) fn store_large<'f>(
     chunk_writer: &mut kura_chunkstore::ChunkWriter<'_>,
-    root: &Path,
+    root: &Beneath,
     files: &[&'f ScannedFile],
     job: &Job,
     done: &AtomicU64,
@@ -29,7 +28,7 @@ pub(super) fn store_large<'f>(
     let mut out = Vec::with_capacity(files.len());
     for &f in files {
         job.check()?;
-        let file = match open_regular(&root.join(&f.rel)) {
+        let file = match root.open_regular(&f.rel) {
             Ok((file, _)) => file,
             Err(e) => {
                 out.push(LargeOutcome::Skipped(f, e.to_string()));

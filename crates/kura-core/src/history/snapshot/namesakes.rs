@@ -17,6 +17,7 @@ use kura_gitpack::{object_id, DeltaBase, ObjectKind, Oid};
 use super::budget::ReadBudget;
 use super::tunables::{NAMESAKE_MAX, NAMESAKE_MIN};
 use crate::files::ScannedFile;
+use crate::fs::regular::Beneath;
 use crate::history::deltas::alike_in_size;
 
 /// The key a file is known by: its last two path components, or its name alone.
@@ -76,7 +77,7 @@ impl<'f> Namesakes<'f> {
     /// not fit in the `budget` of bytes in flight now (it holds them until the base is dropped).
     pub(super) fn base_for<'b>(
         &self,
-        root: &std::path::Path,
+        root: &Beneath,
         file: &ScannedFile,
         data: &[u8],
         budget: &'b ReadBudget,
@@ -98,7 +99,7 @@ impl<'f> Namesakes<'f> {
             budget,
             len: stored.len as u64,
         };
-        match read_at_most(&root.join(&stored.file.rel), stored.len) {
+        match read_at_most(root, &stored.file.rel, stored.len) {
             Ok(content) if object_id(ObjectKind::Blob, &content) == stored.oid => {
                 Some(held(DeltaBase::new(stored.oid, content)))
             }
@@ -110,12 +111,12 @@ impl<'f> Namesakes<'f> {
     }
 }
 
-/// The content of the file at `path` if it is at most `len` bytes long; of a longer one, `len` +
-/// 1 bytes, which no blob of `len` bytes matches (a file grown since does not fill memory). Only
-/// a regular file is read ([`open_regular`](crate::fs::regular::open_regular)).
-fn read_at_most(path: &std::path::Path, len: usize) -> std::io::Result<Vec<u8>> {
+/// The content of the file `rel` in `root` if it is at most `len` bytes long; of a longer one,
+/// `len` + 1 bytes, which no blob of `len` bytes matches (a file grown since does not fill
+/// memory). Only a regular file is read ([`Beneath::open_regular`]).
+fn read_at_most(root: &Beneath, rel: &str, len: usize) -> std::io::Result<Vec<u8>> {
     let mut content = Vec::with_capacity(len + 1);
-    crate::fs::regular::open_regular(path)?
+    root.open_regular(rel)?
         .0
         .take(len as u64 + 1)
         .read_to_end(&mut content)?;
@@ -187,7 +188,8 @@ mod tests {
         let namesakes = Namesakes::default();
         namesakes.note(&first, object_id(ObjectKind::Blob, &stored), stored.len());
         let budget = ReadBudget::default();
-        let base_for = |file, data: &[u8]| namesakes.base_for(root, file, data, &budget);
+        let folder = Beneath::new(root);
+        let base_for = |file, data: &[u8]| namesakes.base_for(&folder, file, data, &budget);
 
         let base = base_for(&later, &stored).expect("a base");
         assert_eq!(Borrow::<DeltaBase>::borrow(&base).data(), &stored[..]);
@@ -214,7 +216,7 @@ mod tests {
         let grown = [&stored[..], &[b'x'; 100]].concat();
         std::fs::write(root.join("a/page.html"), &grown).unwrap();
         assert_eq!(
-            read_at_most(&root.join("a/page.html"), 8192).unwrap().len(),
+            read_at_most(&folder, "a/page.html", 8192).unwrap().len(),
             8193
         );
         assert!(base_for(&later, &stored).is_none());

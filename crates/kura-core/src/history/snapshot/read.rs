@@ -22,6 +22,7 @@ use super::{Context, Draft, Entry};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::files::{EntryKind, ScannedFile, SkippedFile};
+use crate::fs::regular::Beneath;
 use crate::history::deltas::Blob;
 use crate::history::pointer::Pointer;
 use crate::model::Layer;
@@ -50,7 +51,9 @@ pub(super) fn read_changed(
     to_read: &[ScannedFile],
     draft: &mut Draft,
 ) -> Result<u64> {
-    let (root, config, job) = (ctx.root, ctx.config, ctx.job);
+    let (config, job) = (ctx.config, ctx.job);
+    // Files are opened in the folder by their names in it, never through a link on the way.
+    let root = &Beneath::new(ctx.root);
     let split = split_by_rule(to_read, config);
     let total_read_bytes: u64 = split
         .small
@@ -71,7 +74,7 @@ pub(super) fn read_changed(
     let ReadInParallel {
         stored_large,
         found_large,
-    } = read_in_parallel(ctx, writers, &split, &done, &progress, draft)?;
+    } = read_in_parallel(ctx, root, writers, &split, &done, &progress, draft)?;
     job.check()?;
     // Files found to be binary only once read go to the chunk store now.
     let stored_found = store_large(
@@ -110,6 +113,7 @@ fn split_by_rule<'f>(to_read: &'f [ScannedFile], config: &Config) -> Split<'f> {
 /// Meanwhile another thread streams the files known to be large into the chunk store.
 fn read_in_parallel<'f, P>(
     ctx: &Context<'_>,
+    root: &Beneath,
     writers: &mut Writers<'_>,
     split: &Split<'f>,
     done: &AtomicU64,
@@ -119,7 +123,7 @@ fn read_in_parallel<'f, P>(
 where
     P: Fn(Option<&str>) + Sync,
 {
-    let (root, config, job) = (ctx.root, ctx.config, ctx.job);
+    let (config, job) = (ctx.config, ctx.job);
     let Writers { chunks, history } = writers;
     let readers = rayon::ThreadPoolBuilder::new()
         .num_threads(READERS)

@@ -3,7 +3,6 @@
 
 use std::fs;
 use std::io::Read;
-use std::path::Path;
 
 use kura_gitpack::{EncodedObject, ObjectKind};
 
@@ -12,7 +11,7 @@ use super::namesakes::Namesakes;
 use super::tunables::{BINARY_SNIFF, CHUNK_EXTENSION_MIN_SIZE};
 use crate::config::Config;
 use crate::files::{EntryKind, ScannedFile};
-use crate::fs::regular::open_regular;
+use crate::fs::regular::Beneath;
 use crate::history::deltas::{kind_of, Blob, DeltaRun};
 use crate::history::pointer::MAGIC;
 use crate::model::file_type_of;
@@ -71,7 +70,7 @@ pub(super) fn large_by_rule(f: &ScannedFile, config: &Config) -> bool {
 /// is stored as a delta against it; else one like its namesake stored whole elsewhere in the
 /// folder, as a delta against that.
 pub(super) fn read_small(
-    root: &Path,
+    root: &Beneath,
     f: &ScannedFile,
     config: &Config,
     index: usize,
@@ -80,10 +79,9 @@ pub(super) fn read_small(
     budget: &ReadBudget,
 ) -> Outcome {
     run.next(index);
-    let path = root.join(&f.rel);
     let level = config.storage.history_compression_level;
     if f.kind == EntryKind::Symlink {
-        return match fs::read_link(&path) {
+        return match fs::read_link(root.path().join(&f.rel)) {
             Ok(target) => {
                 use std::os::unix::ffi::OsStrExt;
                 Outcome::Git(Blob::Whole(EncodedObject::encode(
@@ -98,7 +96,7 @@ pub(super) fn read_small(
     // No more than one byte past the chunk store's threshold: a file grown since the scan goes
     // there, and one that keeps growing does not fill memory.
     let most = config.storage.large_file_threshold.0;
-    let read = open_regular(&path).and_then(|(file, md)| {
+    let read = root.open_regular(&f.rel).and_then(|(file, md)| {
         let mut data = Vec::with_capacity(md.len().min(most) as usize + 1);
         file.take(most + 1).read_to_end(&mut data)?;
         Ok(data)
@@ -141,12 +139,12 @@ mod tests {
 
     /// What reading `rel`, scanned as a regular file of `size` bytes, gives; on a thread, so a
     /// read that waits forever fails the test instead of hanging it.
-    fn read(root: &Path, rel: &str, size: u64, config: &Config) -> Outcome {
+    fn read(root: &std::path::Path, rel: &str, size: u64, config: &Config) -> Outcome {
         let (root, rel, config) = (root.to_path_buf(), rel.to_string(), config.clone());
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let outcome = read_small(
-                &root,
+                &Beneath::new(&root),
                 &scanned(&rel, size),
                 &config,
                 0,
@@ -169,7 +167,8 @@ mod tests {
     }
 
     #[test]
-    fn a_file_replaced_after_the_scan_by_a_pipe_a_link_or_a_folder_is_skipped_not_waited_on() {
+    fn a_file_or_a_folder_on_its_way_replaced_after_the_scan_is_skipped_not_waited_on_nor_followed()
+    {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let config = Config::default();
@@ -192,6 +191,13 @@ mod tests {
         std::fs::create_dir(root.join("folder")).unwrap();
         let reason = skipped_because(read(root, "folder", 10, &config));
         assert!(reason.contains("no longer a regular file"), "{reason}");
+
+        // A folder on the way replaced by a link to one outside, holding a file of that name.
+        std::fs::create_dir(root.join("elsewhere")).unwrap();
+        std::fs::write(root.join("elsewhere/key"), b"not the project's").unwrap();
+        std::os::unix::fs::symlink(root.join("elsewhere"), root.join("folder/sub")).unwrap();
+        let reason = skipped_because(read(root, "folder/sub/key", 17, &config));
+        assert!(reason.contains("a folder on its way"), "{reason}");
 
         // The file itself, for contrast, is read.
         let Outcome::Git(blob) = read(root, "secret", 17, &config) else {
