@@ -31,7 +31,7 @@ describe('Archives, cleanup and backups in the real window', () => {
     fs.mkdirSync(path.join(source, 'css'), { recursive: true });
     fs.writeFileSync(path.join(source, 'index.html'), '<h1>Archive me</h1>\n'.repeat(200));
     fs.writeFileSync(path.join(source, 'css/site.css'), 'body { margin: 0; }\n'.repeat(100));
-    project = kura('project', 'import', source, '--name', 'site');
+    project = kura('project', 'import', source, '--name', 'site').project;
     await $('h1=Dashboard').waitForDisplayed({ timeout: 30000 });
   });
 

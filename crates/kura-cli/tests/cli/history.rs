@@ -395,7 +395,7 @@ fn histories_are_real_git_repositories() {
     let src = sb.path("repo");
     let mut rng = Rng::new(9);
     varied_tree(&src, &mut rng);
-    let p = sb.ok(&["project", "import", s(&src), "--link"]);
+    let p = sb.ok(&["project", "import", s(&src), "--link"])["project"].clone();
     disk::write(&src.join("src/lib/deep/mod.rs"), "pub fn f() -> u8 { 2 }\n");
     disk::write(&src.join("CHANGELOG.md"), "- second\n");
     sb.ok(&["snapshot", "repo", "-m", "second version"]);
@@ -530,7 +530,7 @@ fn versions_left_in_many_packs_are_repacked_after_the_command_returns() {
             .collect()
     };
     disk::write(&src.join("notes.txt"), page(0));
-    let p = sb.ok(&["project", "import", s(&src), "--link"]);
+    let p = sb.ok(&["project", "import", s(&src), "--link"])["project"].clone();
     let id = p["id"].as_str().unwrap();
     let history = sb.vault().join("histories").join(format!("{id}.git"));
     let packs = || {

@@ -21,7 +21,16 @@ fn paths_leaving_the_project_are_refused() {
     let src = sb.path("proj");
     disk::write(&src.join("a.txt"), "a\n");
     disk::symlink(&outside, &src.join("link"));
-    sb.ok(&["project", "import", s(&src), "--link"]);
+    // The link leads out of the folder: the first version leaves it out, and the import says so.
+    let import = sb.json_run(&["project", "import", s(&src), "--link"]);
+    assert_eq!(
+        import.code,
+        Some(11),
+        "{}\n{}",
+        import.text(),
+        import.stderr
+    );
+    assert_eq!(import.json()["skipped"][0]["path"], "link");
     let managed = sb.ok(&["project", "create", "managed"]);
     let managed_dir = PathBuf::from(managed["path"].as_str().unwrap());
 
@@ -96,7 +105,7 @@ fn ignore_files_keep_files_out_of_versions() {
     disk::write(&src.join("vendor/lib.c"), "int x;\n");
     disk::write(&src.join(".git/HEAD"), "ref: refs/heads/main\n");
     disk::symlink("nowhere/at/all", &src.join("dangling"));
-    let p = sb.ok(&["project", "import", s(&src), "--link"]);
+    let p = sb.ok(&["project", "import", s(&src), "--link"])["project"].clone();
     assert_eq!(p["file_count"], 6);
 
     let want = [
@@ -130,7 +139,7 @@ fn ignore_files_keep_files_out_of_versions() {
     assert_eq!(sb.ok(&["snapshot", "proj"])["version"], Value::Null);
 
     // A copy-import leaves them behind as well.
-    let copy = sb.ok(&["project", "import", s(&src), "--name", "copy"]);
+    let copy = sb.ok(&["project", "import", s(&src), "--name", "copy"])["project"].clone();
     let copy_dir = PathBuf::from(copy["path"].as_str().unwrap());
     assert_eq!(Tree::read(&copy_dir).paths(), want);
 }
@@ -190,7 +199,7 @@ fn a_copy_import_keeps_modification_times_of_read_only_files() {
     if !unprivileged(&mut sb) {
         return;
     }
-    let p = sb.ok(&["project", "import", s(&src), "--name", "mods"]);
+    let p = sb.ok(&["project", "import", s(&src), "--name", "mods"])["project"].clone();
     let copied = PathBuf::from(p["path"].as_str().unwrap()).join("pkg/go.mod");
     let md = fs::metadata(&copied).unwrap();
     assert_eq!(md.modified().unwrap(), long_ago);
@@ -500,7 +509,7 @@ fn a_truncated_git_pack_of_an_older_version_is_named_by_verify() {
             format!("file {i} {:?}\n", Rng::new(i).bytes(100)),
         );
     }
-    let p = sb.ok(&["project", "import", s(&src), "--link"]);
+    let p = sb.ok(&["project", "import", s(&src), "--link"])["project"].clone();
     let id = p["id"].as_str().unwrap();
     let first_pack = git_packs(&sb, id);
     assert_eq!(first_pack.len(), 1);
@@ -535,7 +544,7 @@ fn a_truncated_git_pack_of_the_latest_version_is_named_by_verify() {
             format!("file {i} {:?}\n", Rng::new(i).bytes(100)),
         );
     }
-    let p = sb.ok(&["project", "import", s(&src), "--link"]);
+    let p = sb.ok(&["project", "import", s(&src), "--link"])["project"].clone();
     sb.ok(&["project", "create", "healthy"]);
     let packs = git_packs(&sb, p["id"].as_str().unwrap());
     assert_eq!(packs.len(), 1);

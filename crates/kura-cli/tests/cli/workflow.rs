@@ -187,7 +187,7 @@ fn folders_are_imported_by_copy_or_linked_in_place() {
     disk::write(&src.join("build/out.bin"), [0u8; 100]);
 
     // A copy: the vault gets its own folder, without ignored files.
-    let copy = sb.ok(&["project", "import", s(&src)]);
+    let copy = sb.ok(&["project", "import", s(&src)])["project"].clone();
     assert_eq!(copy["name"], "tool");
     assert_eq!(copy["linked"], false);
     assert_eq!(copy["kind"], "imported");
@@ -222,7 +222,8 @@ fn folders_are_imported_by_copy_or_linked_in_place() {
         "--link",
         "--name",
         "tool-live",
-    ]);
+    ])["project"]
+        .clone();
     assert_eq!(linked["linked"], true);
     assert_eq!(linked["path"], s(&src));
     assert_eq!(linked["file_count"], 3);
@@ -456,7 +457,7 @@ fn trash_restores_and_hard_delete_removes_for_good() {
     // A linked folder belongs to the user: a hard delete leaves it alone.
     let src = sb.path("mine");
     disk::write(&src.join("notes.md"), "keep me\n");
-    let linked = sb.ok(&["project", "import", s(&src), "--link"]);
+    let linked = sb.ok(&["project", "import", s(&src), "--link"])["project"].clone();
     let linked_history = sb
         .vault()
         .join("histories")
@@ -684,7 +685,7 @@ fn snapshot_all_versions_the_changed_projects_of_the_active_workspace() {
     for dir in [&here, &away, &still] {
         disk::write(&dir.join("a.txt"), "first\n");
     }
-    let id = |v: Value| v["id"].as_str().unwrap().to_string();
+    let id = |v: Value| v["project"]["id"].as_str().unwrap().to_string();
     let here_id = id(sb.ok(&["project", "import", s(&here), "--link"]));
     let still_id = id(sb.ok(&["project", "import", s(&still), "--link"]));
     sb.ok(&["workspace", "create", "elsewhere"]);
