@@ -39,6 +39,10 @@ pub enum ProjectCmd {
         workspace: Option<String>,
     },
     /// Import a folder as a project (copied into the vault, or tracked in place with --link).
+    ///
+    /// What its first version does not hold (files or folders that cannot be read, links leading
+    /// out of the folder, names no restore could write back) is listed on stderr, or under
+    /// `skipped` with --json, and the exit code is then 11.
     Import {
         /// The folder.
         path: PathBuf,
