@@ -12,7 +12,7 @@ set -euo pipefail
 has() { grep -q "$@" <<<"$(cat)"; }
 
 packages=(
-    build-essential pkg-config cmake git util-linux ca-certificates file curl
+    build-essential pkg-config cmake git util-linux bsdutils ca-certificates file curl
     libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
     xvfb xauth xdotool x11-utils webkit2gtk-driver fonts-dejavu-core imagemagick chromium
     zstd tar time man-db

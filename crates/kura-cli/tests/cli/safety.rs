@@ -209,6 +209,66 @@ fn a_copy_import_keeps_modification_times_of_read_only_files() {
     );
 }
 
+/// On a terminal, what kura writes is shown as text: an escape sequence in a file's name (which
+/// an import leaves out, and names) or in a version's message (which any client with a write
+/// token sets) is written escaped, never as bytes the terminal would act on. Piped, the output is
+/// the text as it is. The terminal is one `script` (util-linux) makes.
+#[test]
+fn escape_sequences_reach_a_terminal_escaped_and_a_pipe_as_they_are() {
+    let sb = Sandbox::new();
+    let src = sb.path("proj");
+    disk::write(&src.join("plain.txt"), "plain\n");
+    disk::write(&src.join("a\u{1b}[31mRED\u{1b}[0m.txt"), "x");
+    let on_terminal = |args: &[&str]| {
+        let quote = |a: &str| format!("'{}'", a.replace('\'', r"'\''"));
+        let line: Vec<String> = [crate::sandbox::KURA, "--vault", s(sb.vault()), "-q"]
+            .iter()
+            .chain(args)
+            .map(|a| quote(a))
+            .collect();
+        let mut script = Command::new("script");
+        script
+            .args(["-qec", &line.join(" "), "/dev/null"])
+            .stdin(std::process::Stdio::null());
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("KURA_") {
+                script.env_remove(k);
+            }
+        }
+        match script.output() {
+            Ok(out) => Some((out.status.code(), out.stdout)),
+            Err(e) => {
+                crate::sandbox::precondition_missing(&format!("script (util-linux): {e}"));
+                None
+            }
+        }
+    };
+    let Some((code, shown)) = on_terminal(&["project", "import", s(&src), "--name", "proj"]) else {
+        return;
+    };
+    assert_eq!(code, Some(11));
+    let shown = String::from_utf8(shown).unwrap();
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
+    assert!(
+        shown.contains(r"skipped a\u{1b}[31mRED\u{1b}[0m.txt: the name contains a control"),
+        "{shown:?}"
+    );
+
+    let message = "retitled\u{1b}]0;pwned\u{7} and cleared\u{1b}[2J";
+    sb.ok(&["snapshot", "proj", "-m", message, "--allow-empty"]);
+    let (code, shown) = on_terminal(&["history", "proj"]).unwrap();
+    assert_eq!(code, Some(0));
+    let shown = String::from_utf8(shown).unwrap();
+    assert!(!shown.contains(['\u{1b}', '\u{7}']), "{shown:?}");
+    assert!(
+        shown.contains(r"retitled\u{1b}]0;pwned\u{7} and cleared\u{1b}[2J"),
+        "{shown:?}"
+    );
+    // Read by a program, the message is the one given.
+    let piped = sb.run(&["history", "proj"]);
+    assert!(piped.text().contains(message), "{}", piped.text());
+}
+
 /// An import names what its first version does not hold (files and folders that cannot be read,
 /// a link leading out of the folder), copied or linked, and exits 11 as a snapshot does. Run as
 /// `nobody` (see `unprivileged`).
