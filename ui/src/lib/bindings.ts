@@ -1934,6 +1934,11 @@ export type UploadReport = {
 	files: number,
 	/** Bytes copied. */
 	bytes: number,
+	/**
+	 * What was not copied, and why: files that could not be read (or were no longer files when
+	 * their turn came) and folders that could not be read. Empty when everything was copied.
+	 */
+	skipped: SkippedFile[],
 };
 
 /** Usage of one workspace or project. */

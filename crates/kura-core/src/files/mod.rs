@@ -736,6 +736,9 @@ pub struct UploadReport {
     pub files: u64,
     /// Bytes copied.
     pub bytes: u64,
+    /// What was not copied, and why: files that could not be read (or were no longer files when
+    /// their turn came) and folders that could not be read. Empty when everything was copied.
+    pub skipped: Vec<SkippedFile>,
 }
 
 /// Text previews stop at this size.
@@ -856,12 +859,15 @@ impl Vault {
             resolve_inside(&p.path, dest_dir, false)?
         };
         // Plan every copy first, so nothing is written when any of it is refused.
-        let plan = plan_copies(&p.path, sources, dest_dir)?;
+        let mut left_out = Vec::new();
+        let plan = plan_copies(&p.path, sources, dest_dir, &mut left_out)?;
         refuse_folders_in_the_way(&p.path, &plan)?;
         let sizes = copy_sizes(&p.path, &plan);
         self.check_quota(Some(&p), &p.name, sizes.total, sizes.replaced)?;
         durable::create_dir_all(&dest_root)?;
-        let report = copy_planned(&p.path, &plan, sizes.total, job)?;
+        let mut report = copy_planned(&p.path, &plan, sizes.total, job)?;
+        left_out.append(&mut report.skipped);
+        report.skipped = left_out;
         self.bump_updated(&p)?;
         Ok(report)
     }
@@ -880,11 +886,12 @@ struct PlannedCopy {
 /// top) of the project in `project_folder`: one `PlannedCopy` for each file or symlink, a
 /// folder's in the order a walk finds them. A source that cannot be read, has no usable name, is
 /// inside the project or holds it is refused, and so is a file of a folder whose name is not
-/// UTF-8.
+/// UTF-8. A folder inside a source that cannot be read is added to `left_out`.
 fn plan_copies(
     project_folder: &Path,
     sources: &[PathBuf],
     dest_dir: &str,
+    left_out: &mut Vec<SkippedFile>,
 ) -> Result<Vec<PlannedCopy>> {
     let mut plan = Vec::new();
     for src in sources {
@@ -905,7 +912,7 @@ fn plan_copies(
             format!("{dest_dir}/{name}")
         };
         if md.is_dir() {
-            plan_folder(src, &base, &mut plan)?;
+            plan_folder(src, &base, &mut plan, left_out)?;
         } else {
             let Some(kind) = copied_kind(md.file_type()) else {
                 return Err(Error::invalid(format!(
@@ -924,13 +931,40 @@ fn plan_copies(
 }
 
 /// Adds to `plan` every file and symlink under the folder `src` (symlinks are not followed), to
-/// go under `base` in the project. A folder that cannot be read, or a name that is not UTF-8, is
-/// the error.
-fn plan_folder(src: &Path, base: &str, plan: &mut Vec<PlannedCopy>) -> Result<()> {
+/// go under `base` in the project, and to `left_out` every folder inside it that cannot be read.
+/// `src` itself that cannot be read, or a name that is not UTF-8, is the error.
+fn plan_folder(
+    src: &Path,
+    base: &str,
+    plan: &mut Vec<PlannedCopy>,
+    left_out: &mut Vec<SkippedFile>,
+) -> Result<()> {
     for e in walkdir::WalkDir::new(src).follow_links(false) {
-        let e = e.map_err(|e| {
-            Error::new(ErrorKind::Io, format!("cannot read {}: {e}", src.display()))
-        })?;
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => match err.path().filter(|p| *p != src) {
+                Some(folder) => {
+                    let rel = folder.strip_prefix(src).unwrap_or(folder);
+                    let reason = match err.io_error() {
+                        Some(io) => {
+                            format!("the folder cannot be read ({io}); nothing in it was copied")
+                        }
+                        None => format!("{err}; nothing in it was copied"),
+                    };
+                    left_out.push(SkippedFile {
+                        path: format!("{base}/{}", rel.to_string_lossy()),
+                        reason,
+                    });
+                    continue;
+                }
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::Io,
+                        format!("cannot read {}: {err}", src.display()),
+                    ))
+                }
+            },
+        };
         if e.file_type().is_dir() {
             continue;
         }
@@ -963,17 +997,6 @@ fn copied_kind(t: fs::FileType) -> Option<EntryKind> {
     } else {
         None
     }
-}
-
-/// Opens a file to copy, refused (not waited on) when it is no longer a regular file.
-fn open_source(src: &Path) -> Result<(fs::File, fs::Metadata)> {
-    regular::open_regular(src).map_err(|e| {
-        if regular::is_not_regular(&e) {
-            Error::invalid(format!("{}: {e}", src.display()))
-        } else {
-            Error::io("read", src, e)
-        }
-    })
 }
 
 /// Refuses the whole `plan` when any of its copies would land outside the project in
@@ -1026,38 +1049,51 @@ fn copy_planned(
     for copy in plan {
         job.check()?;
         let target = project_folder.join(&copy.rel);
+        // A file that cannot be read now is left out and named; one that cannot be written fails
+        // the upload.
+        let source = match copy.kind {
+            EntryKind::File => match regular::open_regular(&copy.source) {
+                Ok(opened) => Some(opened),
+                Err(e) => {
+                    report.skipped.push(SkippedFile {
+                        path: copy.rel.clone(),
+                        reason: format!("{e}; it was not copied"),
+                    });
+                    continue;
+                }
+            },
+            EntryKind::Symlink => None,
+        };
         if let Some(parent) = target.parent() {
             durable::create_dir_all(parent)?;
         }
-        report.bytes += copy_one(copy, &target)?;
+        report.bytes += match source {
+            Some((file, md)) => copy_file(file, &md, &target)?,
+            None => copy_link(&copy.source, &target)?,
+        };
         report.files += 1;
         job.bytes("uploading", report.bytes, Some(total), Some(&copy.rel));
     }
     Ok(report)
 }
 
-/// Copies one planned file or symlink to `target`: a symlink as a link (replacing what is
-/// there), a file durably, keeping its executable bits. Returns the bytes of file data written.
-fn copy_one(copy: &PlannedCopy, target: &Path) -> Result<u64> {
-    let src = &copy.source;
-    match copy.kind {
-        EntryKind::Symlink => {
-            let link = fs::read_link(src).map_err(|e| Error::io("read link", src, e))?;
-            let _ = fs::remove_file(target);
-            std::os::unix::fs::symlink(&link, target)
-                .map_err(|e| Error::io("create link", target, e))?;
-            Ok(0)
-        }
-        EntryKind::File => {
-            let (mut f, md) = open_source(src)?;
-            let n = durable::write_from(target, &mut f)?;
-            let mode = md.permissions().mode();
-            if mode & 0o111 != 0 {
-                let _ = fs::set_permissions(target, fs::Permissions::from_mode(mode & 0o777));
-            }
-            Ok(n)
-        }
+/// Makes `target` a link like the one at `src` (replacing what is there).
+fn copy_link(src: &Path, target: &Path) -> Result<u64> {
+    let link = fs::read_link(src).map_err(|e| Error::io("read link", src, e))?;
+    let _ = fs::remove_file(target);
+    std::os::unix::fs::symlink(&link, target).map_err(|e| Error::io("create link", target, e))?;
+    Ok(0)
+}
+
+/// Writes `source` (whose metadata is `md`) to `target` durably, keeping its executable bits.
+/// Returns the bytes written.
+fn copy_file(mut source: fs::File, md: &fs::Metadata, target: &Path) -> Result<u64> {
+    let n = durable::write_from(target, &mut source)?;
+    let mode = md.permissions().mode();
+    if mode & 0o111 != 0 {
+        let _ = fs::set_permissions(target, fs::Permissions::from_mode(mode & 0o777));
     }
+    Ok(n)
 }
 
 impl VaultReader {

@@ -488,6 +488,7 @@ fn dropped_files_and_folders_are_copied_in_and_escapes_refused() {
         .upload_files("p", &sources, "docs", &Job::default())
         .unwrap();
     assert_eq!(r.files, 4);
+    assert!(r.skipped.is_empty(), "{:?}", r.skipped);
     assert!(!root.join("docs/assets/pipe").exists());
     assert_eq!(
         std::fs::read(root.join("docs/notes.txt")).unwrap(),
@@ -514,9 +515,35 @@ fn dropped_files_and_folders_are_copied_in_and_escapes_refused() {
         .upload_files("p", std::slice::from_ref(&root), "", &Job::default())
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    // A file that cannot be read (even by root: the kernel's write-only switch to drop its
+    // caches) is left out and named, and the rest is copied.
+    let unreadable = std::path::PathBuf::from("/proc/sys/vm/drop_caches");
+    let r = f
+        .vault
+        .upload_files(
+            "p",
+            &[unreadable, outside.join("notes.txt")],
+            "more",
+            &Job::default(),
+        )
+        .unwrap();
+    assert_eq!(r.files, 1);
+    assert_eq!(r.skipped.len(), 1, "{:?}", r.skipped);
+    assert_eq!(r.skipped[0].path, "more/drop_caches");
+    assert!(
+        r.skipped[0].reason.contains("Permission denied")
+            && r.skipped[0].reason.contains("not copied"),
+        "{:?}",
+        r.skipped
+    );
+    assert!(!root.join("more/drop_caches").exists());
+    assert_eq!(
+        std::fs::read(root.join("more/notes.txt")).unwrap(),
+        b"notes\n"
+    );
     // The link to /etc/passwd leads outside the project: the version skips it, and says so.
     let snap = f.snapshot("p", "dropped");
-    assert_eq!(snap.changes.added, 3);
+    assert_eq!(snap.changes.added, 4);
     assert_eq!(snap.skipped.len(), 1);
     assert_eq!(snap.skipped[0].path, "docs/assets/link");
 }
