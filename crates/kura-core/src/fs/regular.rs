@@ -44,7 +44,8 @@ static OPENAT2: AtomicBool = AtomicBool::new(true);
 /// A folder whose files are opened by their names in it, the way through it checked by the
 /// kernel: no folder on a file's way may be a link, nor lead out of it (`openat2` with
 /// `RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS`). A folder of the project swapped for a link since the
-/// scan is then not followed out of the project, as `O_NOFOLLOW` is not for the file's own name.
+/// scan is then not followed out of the project, as a link in the file's own place is not
+/// (`O_NOFOLLOW`).
 /// The kernel also walks only the name inside the folder, not the folder's own path each time.
 /// Where `openat2` is missing, a file is opened by its whole path ([`open_regular`]).
 pub(crate) struct Beneath {
