@@ -605,13 +605,13 @@ pub(crate) fn copy_tree(
     let total = files.len() as u64;
     for (i, f) in files.iter().enumerate() {
         job.check()?;
-        let from = src.join(&f.rel);
         let to = dst.join(&f.rel);
         if let Some(parent) = to.parent() {
             fs::create_dir_all(parent).map_err(|e| Error::io("create folder", parent, e))?;
         }
         match f.kind {
             EntryKind::Symlink => {
+                let from = src.join(&f.rel);
                 let target = fs::read_link(&from).map_err(|e| Error::io("read link", &from, e))?;
                 std::os::unix::fs::symlink(&target, &to)
                     .map_err(|e| Error::io("create link", &to, e))?;
