@@ -3,7 +3,6 @@
 //! files of earlier versions.
 
 use std::collections::{HashMap, HashSet};
-use std::fs;
 use std::io::{BufWriter, Read, Write};
 use std::path::Path;
 use std::sync::mpsc::Receiver;
@@ -380,7 +379,10 @@ fn append_entry<'e>(
     h.set_metadata_in_mode(&e.md, tar::HeaderMode::Complete);
     let ft = e.md.file_type();
     if ft.is_symlink() {
-        let target = fs::read_link(&full).map_err(|err| Error::io("read link", &full, err))?;
+        let target = source
+            .folder
+            .read_link(&e.rel)
+            .map_err(|err| Error::io("read link", &full, err))?;
         h.set_size(0);
         return builder.append_link(&mut h, &name, &target).map_err(io);
     }

@@ -322,17 +322,18 @@ fn skip_links_leading_out(
     files: &mut Vec<ScannedFile>,
     skipped: &mut Vec<SkippedFile>,
 ) {
+    if !files.iter().any(|f| f.kind == EntryKind::Symlink) {
+        return;
+    }
+    let folder = regular::Beneath::new(root);
     let links: std::collections::HashMap<PathBuf, PathBuf> = files
         .iter()
         .filter(|f| f.kind == EntryKind::Symlink)
         .filter_map(|f| {
-            let target = fs::read_link(root.join(&f.rel)).ok()?;
+            let target = folder.read_link(&f.rel).ok()?;
             Some((PathBuf::from(&f.rel), target))
         })
         .collect();
-    if links.is_empty() {
-        return;
-    }
     files.retain(|f| {
         let Some(target) = links.get(Path::new(&f.rel)) else {
             return true;
@@ -590,9 +591,9 @@ pub(crate) fn resolve_inside(root: &Path, rel: &str, final_may_be_link: bool) ->
 
 /// Copies the files of `src` that a snapshot would take in to a new folder `dst`. Answers what
 /// it left out: what the scan skipped (folders that cannot be read, names no restore could write
-/// back, links leading out of `src`), and files that could no longer be opened as files (they
-/// cannot be read, or were swapped for something else since the scan). A failure to write the
-/// copy fails it.
+/// back, links leading out of `src`), and files or links that could no longer be read as what the
+/// scan found (they cannot be read, or were swapped for something else since the scan). A
+/// failure to write the copy fails it.
 pub(crate) fn copy_tree(
     src: &Path,
     dst: &Path,
@@ -610,12 +611,14 @@ pub(crate) fn copy_tree(
             fs::create_dir_all(parent).map_err(|e| Error::io("create folder", parent, e))?;
         }
         match f.kind {
-            EntryKind::Symlink => {
-                let from = src.join(&f.rel);
-                let target = fs::read_link(&from).map_err(|e| Error::io("read link", &from, e))?;
-                std::os::unix::fs::symlink(&target, &to)
-                    .map_err(|e| Error::io("create link", &to, e))?;
-            }
+            EntryKind::Symlink => match folder.read_link(&f.rel) {
+                Ok(target) => std::os::unix::fs::symlink(&target, &to)
+                    .map_err(|e| Error::io("create link", &to, e))?,
+                Err(e) => skipped.push(SkippedFile {
+                    path: f.rel.clone(),
+                    reason: format!("{e}; it was not copied"),
+                }),
+            },
             EntryKind::File => {
                 let (mut source, md) = match folder.open_regular(&f.rel) {
                     Ok(opened) => opened,

@@ -5,7 +5,7 @@
 
 use std::fs::{File, Metadata, OpenOptions};
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -76,33 +76,81 @@ impl Beneath {
     /// [`open_regular`] of `rel`, a relative path inside the folder.
     pub(crate) fn open_regular(&self, rel: impl AsRef<Path>) -> io::Result<(File, Metadata)> {
         let rel = rel.as_ref();
+        use rustix::fs::OFlags;
+        self.beneath(
+            rel,
+            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            |fd| still_regular(File::from(fd)),
+            || open_regular(&self.path.join(rel)),
+        )
+    }
+
+    /// The target of the link `rel`, a relative path inside the folder. The folder holding it is
+    /// reached as a file is by [`Beneath::open_regular`]: a folder on the way swapped for a link
+    /// is not followed, so what is read is the link the scan found, or nothing.
+    pub(crate) fn read_link(&self, rel: impl AsRef<Path>) -> io::Result<PathBuf> {
+        let rel = rel.as_ref();
+        let by_path = || std::fs::read_link(self.path.join(rel));
+        let (Some(dir), Some(name)) = (self.dir.as_ref(), rel.file_name()) else {
+            return by_path();
+        };
+        let read = |folder: BorrowedFd<'_>| {
+            use std::os::unix::ffi::OsStringExt;
+            let target = rustix::fs::readlinkat(folder, name, Vec::new())?;
+            Ok(PathBuf::from(std::ffi::OsString::from_vec(
+                target.into_bytes(),
+            )))
+        };
+        match rel.parent().filter(|p| !p.as_os_str().is_empty()) {
+            None => read(dir.as_fd()),
+            Some(parent) => {
+                use rustix::fs::OFlags;
+                self.beneath(
+                    parent,
+                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    |fd| read(fd.as_fd()),
+                    by_path,
+                )
+            }
+        }
+    }
+
+    /// `rel` opened with `flags` by `openat2` beneath the folder, then given to `then`; where
+    /// this kernel has no `openat2`, `by_path` answers instead.
+    fn beneath<T>(
+        &self,
+        rel: &Path,
+        flags: rustix::fs::OFlags,
+        then: impl FnOnce(OwnedFd) -> io::Result<T>,
+        by_path: impl FnOnce() -> io::Result<T>,
+    ) -> io::Result<T> {
         let Some(dir) = self
             .dir
             .as_ref()
             .filter(|_| OPENAT2.load(Ordering::Relaxed))
         else {
-            return open_regular(&self.path.join(rel));
+            return by_path();
         };
-        use rustix::fs::{Mode, OFlags, ResolveFlags};
+        use rustix::fs::{Mode, ResolveFlags};
         let opened = rustix::fs::openat2(
             dir,
             rel,
-            OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+            flags,
             Mode::empty(),
             ResolveFlags::BENEATH | ResolveFlags::NO_SYMLINKS | ResolveFlags::NO_MAGICLINKS,
         );
         let e = match opened {
-            Ok(fd) => return still_regular(File::from(fd)),
+            Ok(fd) => return then(fd),
             Err(errno) => io::Error::from(errno),
         };
         match e.raw_os_error() {
             // No `openat2` here; or a syscall filter's refusal, which a plain open does not meet.
             Some(libc::ENOSYS) => {
                 OPENAT2.store(false, Ordering::Relaxed);
-                open_regular(&self.path.join(rel))
+                by_path()
             }
             Some(libc::EPERM) => {
-                let opened = open_regular(&self.path.join(rel));
+                let opened = by_path();
                 if opened.is_ok() {
                     OPENAT2.store(false, Ordering::Relaxed);
                 }
@@ -213,5 +261,33 @@ mod tests {
         // A name can not climb out of the folder either.
         std::fs::write(dir.path().join("up.txt"), b"up").unwrap();
         assert!(folder.open_regular("../up.txt").is_err());
+    }
+
+    #[test]
+    fn a_link_is_read_beneath_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("project");
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(project.join("src/deep")).unwrap();
+        std::fs::create_dir_all(outside.join("deep")).unwrap();
+        std::os::unix::fs::symlink("main.rs", project.join("top")).unwrap();
+        std::os::unix::fs::symlink("../lib.rs", project.join("src/deep/link")).unwrap();
+        std::os::unix::fs::symlink("/etc/shadow", outside.join("deep/link")).unwrap();
+        let folder = Beneath::new(&project);
+        assert_eq!(folder.read_link("top").unwrap(), Path::new("main.rs"));
+        assert_eq!(
+            folder.read_link("src/deep/link").unwrap(),
+            Path::new("../lib.rs")
+        );
+
+        // `src` swapped for a link to a folder holding a link of the same name: not read.
+        std::fs::rename(project.join("src"), dir.path().join("old-src")).unwrap();
+        std::os::unix::fs::symlink(&outside, project.join("src")).unwrap();
+        let e = folder.read_link("src/deep/link").unwrap_err();
+        assert!(e.to_string().contains("a folder on its way"), "{e}");
+        // A name that is not a link, and a name climbing out, are refused.
+        std::fs::write(project.join("file"), b"x").unwrap();
+        assert!(folder.read_link("file").is_err());
+        assert!(folder.read_link("../outside/deep/link").is_err());
     }
 }

@@ -1,7 +1,6 @@
 //! Small files: which files are small enough to read whole, and reading one into a git blob
 //! (whole, or as a delta against a like file read just before it or against its namesake).
 
-use std::fs;
 use std::io::Read;
 
 use kura_gitpack::{EncodedObject, ObjectKind};
@@ -81,7 +80,7 @@ pub(super) fn read_small(
     run.next(index);
     let level = config.storage.history_compression_level;
     if f.kind == EntryKind::Symlink {
-        return match fs::read_link(root.path().join(&f.rel)) {
+        return match root.read_link(&f.rel) {
             Ok(target) => {
                 use std::os::unix::ffi::OsStrExt;
                 Outcome::Git(Blob::Whole(EncodedObject::encode(
@@ -140,12 +139,17 @@ mod tests {
     /// What reading `rel`, scanned as a regular file of `size` bytes, gives; on a thread, so a
     /// read that waits forever fails the test instead of hanging it.
     fn read(root: &std::path::Path, rel: &str, size: u64, config: &Config) -> Outcome {
-        let (root, rel, config) = (root.to_path_buf(), rel.to_string(), config.clone());
+        read_scanned(root, scanned(rel, size), config)
+    }
+
+    /// What reading `file`, as the scan found it under `root`, gives; on a thread as [`read`].
+    fn read_scanned(root: &std::path::Path, file: ScannedFile, config: &Config) -> Outcome {
+        let (root, config) = (root.to_path_buf(), config.clone());
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let outcome = read_small(
                 &Beneath::new(&root),
-                &scanned(&rel, size),
+                &file,
                 &config,
                 0,
                 &mut Run::default(),
@@ -197,6 +201,14 @@ mod tests {
         std::fs::write(root.join("elsewhere/key"), b"not the project's").unwrap();
         std::os::unix::fs::symlink(root.join("elsewhere"), root.join("folder/sub")).unwrap();
         let reason = skipped_because(read(root, "folder/sub/key", 17, &config));
+        assert!(reason.contains("a folder on its way"), "{reason}");
+        // A link the scan found there: the other folder's link of that name is not read either.
+        std::os::unix::fs::symlink("/etc/passwd", root.join("elsewhere/to")).unwrap();
+        let link = ScannedFile {
+            kind: EntryKind::Symlink,
+            ..scanned("folder/sub/to", 11)
+        };
+        let reason = skipped_because(read_scanned(root, link, &config));
         assert!(reason.contains("a folder on its way"), "{reason}");
 
         // The file itself, for contrast, is read.
