@@ -257,9 +257,10 @@ def main(argv=None) -> int:
             cell = lambda v: f"{statistics.median(v):.2f} ({min(v):.2f}-{max(v):.2f})"  # noqa: E731
             ratio = f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})" if ratios else "-"
             print(f"{OP_LABELS[op]:<20}{cell(k):>22}{cell(r):>22}{ratio:>18}")
-        peak = {t: max(max(v) for v in rss[place][t].values()) / 1024 for t in ["kura", "restic"]}
-        print(f"repository: kura {sizes[place]['kura'] / 1e6:.1f} MB, restic {sizes[place]['restic'] / 1e6:.1f} MB; "
-              f"peak memory: kura {peak['kura']:.0f} MB, restic {peak['restic']:.0f} MB")
+        print(f"repository: kura {sizes[place]['kura'] / 1e6:.1f} MB, restic {sizes[place]['restic'] / 1e6:.1f} MB")
+        print("peak memory, highest of the rounds: "
+              + "; ".join(f"{OP_LABELS[op].strip()} kura {max(rss[place]['kura'][op]) / 1024:.0f} MB, "
+                          f"restic {max(rss[place]['restic'][op]) / 1024:.0f} MB" for op in OPS))
     if not args.scratch:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0

@@ -504,8 +504,9 @@ fn create_folders_and_group_chunks<'b>(
     })
 }
 
-/// The second stage of writing a restore: reads the packs on `RESTORE_READERS` threads, each
-/// pack once, and writes their chunks into the files, reporting the bytes read as progress.
+/// The second stage of writing a restore: reads the packs a few at a time (as many as a run
+/// sends, [`crate::store::Store::parallelism`]), each pack once, and writes their chunks into
+/// the files, reporting the bytes read as progress. Each reader holds one pack in memory.
 fn write_packs(
     session: &Session,
     plan: &[(PathBuf, &Entry)],
@@ -517,7 +518,7 @@ fn write_packs(
     let packs: Vec<_> = by_pack.into_iter().collect();
     // Reading packs waits on the target (a drive, the network) more than on the CPU.
     let readers = rayon::ThreadPoolBuilder::new()
-        .num_threads(RESTORE_READERS)
+        .num_threads(session.store.parallelism())
         .build()
         .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot start readers: {e}")))?;
     readers.install(|| {
@@ -737,9 +738,6 @@ fn sync_file_system(root: &Path) -> Result<()> {
     let dir = File::open(root).map_err(|err| Error::from_io("open", root, err))?;
     rustix::fs::syncfs(&dir).map_err(|err| Error::from_io("sync", root, err.into()))
 }
-
-/// Threads reading packs during a restore.
-const RESTORE_READERS: usize = 4;
 
 /// Whether a file is one chunk: then it is created and written whole by its pack's reader.
 fn single_chunk(e: &Entry) -> bool {

@@ -15,11 +15,11 @@ use opendal::Operator;
 use crate::net::{TimedClient, TimedOut, Timeouts};
 use crate::target::{secret, Location, SecretKind, Target};
 
-/// Packs written at once to a folder target: the disk takes them about as fast one after
+/// Packs written or read at once on a folder target: the disk takes them about as fast one after
 /// another, and each pack in flight holds its 16 MiB (4 took 55 MB more at the peak of a backup
 /// of the docs here, for no gain in time).
 const FOLDER_UPLOADS: usize = 2;
-/// Packs uploaded at once to an S3 target, where each upload waits on the network.
+/// Packs uploaded or downloaded at once on an S3 target, where each waits on the network.
 const S3_UPLOADS: usize = 4;
 /// Attempts of one upload before the run gives up on the target (with backoff between them).
 pub(crate) const UPLOAD_ATTEMPTS: u32 = 5;
@@ -86,9 +86,18 @@ impl Down {
     }
 }
 
+/// Object `path` read whole into one buffer, each piece copied in as it arrives and then let go:
+/// a pack costs its size once. (`Operator::read` keeps every piece until the last has come, and
+/// joining them copies the whole again.)
+async fn read_whole(op: &Operator, path: &str) -> opendal::Result<Vec<u8>> {
+    let mut data = Vec::new();
+    op.reader(path).await?.read_into(&mut data, ..).await?;
+    Ok(data)
+}
+
 impl Store {
-    /// How many packs a run sends at once.
-    pub fn upload_parallelism(&self) -> usize {
+    /// How many packs a run sends, or a restore reads, at once.
+    pub fn parallelism(&self) -> usize {
         match self.folder {
             Some(_) => FOLDER_UPLOADS,
             None => S3_UPLOADS,
@@ -220,8 +229,7 @@ impl Store {
 
     /// Reads a whole object.
     pub fn read(&self, path: &str) -> Result<Vec<u8>> {
-        self.block(self.op.read(path), "read", path)
-            .map(|b| b.to_vec())
+        self.block(read_whole(&self.op, path), "read", path)
     }
 
     /// Downloads object `path` into `out`: in pieces of [`DOWNLOAD_PIECE`], each one range request
@@ -313,8 +321,8 @@ impl Store {
 
     /// Reads an object, `None` when it does not exist.
     pub fn read_optional(&self, path: &str) -> Result<Option<Vec<u8>>> {
-        match self.call(self.op.read(path), "read", path)? {
-            Ok(b) => Ok(Some(b.to_vec())),
+        match self.call(read_whole(&self.op, path), "read", path)? {
+            Ok(b) => Ok(Some(b)),
             Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(classify(&e, &self.label, "read", path)),
         }

@@ -196,7 +196,7 @@ impl<'a> Packer<'a> {
             index,
             upload,
         });
-        while self.inflight.len() > self.session.store.upload_parallelism() {
+        while self.inflight.len() > self.session.store.parallelism() {
             self.wait_oldest(state)?;
         }
         Ok(())

@@ -173,14 +173,16 @@ impl Reader<'_> {
         tx: &mut SyncSender<ToPacker>,
     ) -> Result<Backed> {
         // Without waiting: should the file have become a FIFO since the walk, opening it must not
-        // block the run until a writer comes (reads of regular files ignore the flag).
+        // block the run until a writer comes (reads of regular files ignore the flag). Nor
+        // through a link it was replaced by: what the link leads to is not this file.
         let file = match std::fs::OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_NONBLOCK)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
             .open(&item.abs)
         {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => return Ok(None),
             Err(e) => return Err(Error::from_io("read", &item.abs, e)),
         };
         if !file
@@ -309,5 +311,66 @@ mod tests {
         ));
         assert!(!compressed_already("vault/projects/site/index.html"));
         assert!(!compressed_already("vault/catalog.db"));
+    }
+
+    /// A file the walk saw, replaced by a link before it is read: what the link leads to is not
+    /// read in its place, nor is a pipe waited on; the file itself is read.
+    #[test]
+    fn a_file_replaced_by_a_link_or_a_pipe_after_the_walk_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("target")).unwrap();
+        let target = crate::Target::folder("t", &dir.path().join("target"));
+        let session = crate::session::Session::open(&target, true, 0, Default::default()).unwrap();
+        let (old_cache, known, read) = (HashMap::new(), HashSet::new(), AtomicU64::new(0));
+        let reader = Reader {
+            old_cache: &old_cache,
+            known: &known,
+            session: &session,
+            read: &read,
+        };
+        let project = dir.path().join("project");
+        std::fs::create_dir(&project).unwrap();
+        std::fs::write(dir.path().join("secret"), b"not the project's").unwrap();
+        for name in ["notes.txt", "link", "pipe"] {
+            std::fs::write(project.join(name), b"as the walk saw it").unwrap();
+        }
+        let walked = |name: &str| Item {
+            name: format!("folders/p/{name}"),
+            abs: project.join(name),
+            meta: std::fs::symlink_metadata(project.join(name)).unwrap(),
+        };
+        let items = [walked("notes.txt"), walked("link"), walked("pipe")];
+        std::fs::remove_file(project.join("link")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret"), project.join("link")).unwrap();
+        std::fs::remove_file(project.join("pipe")).unwrap();
+        use rustix::fs::{mknodat, FileType, Mode, CWD};
+        mknodat(
+            CWD,
+            project.join("pipe"),
+            FileType::Fifo,
+            Mode::from(0o600),
+            0,
+        )
+        .unwrap();
+
+        let (tx, rx) = sync_channel::<ToPacker>(BLOB_QUEUE);
+        let backed: Vec<Backed> = std::thread::scope(|s| {
+            let reading = s.spawn(|| {
+                let mut tx = tx;
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| reader.item((i, item), &mut tx).unwrap())
+                    .collect()
+            });
+            let sent = rx.iter().count();
+            assert_eq!(sent, 1, "one blob: the file's");
+            reading.join().unwrap()
+        });
+        let (entry, _) = backed[0].as_ref().expect("the file is read");
+        assert_eq!(entry.size, 18);
+        assert!(backed[1].is_none(), "the link's target was read");
+        assert!(backed[2].is_none(), "the pipe was read");
+        assert_eq!(read.load(Ordering::Relaxed), 18);
     }
 }
