@@ -504,8 +504,8 @@ fn create_folders_and_group_chunks<'b>(
     })
 }
 
-/// The second stage of writing a restore: reads the packs a few at a time (as many as a run
-/// sends, [`crate::store::Store::parallelism`]), each pack once, and writes their chunks into
+/// The second stage of writing a restore: reads the packs a few at a time
+/// ([`crate::store::Store::reads_at_once`]), each pack once, and writes their chunks into
 /// the files, reporting the bytes read as progress. Each reader holds one pack in memory.
 fn write_packs(
     session: &Session,
@@ -518,7 +518,7 @@ fn write_packs(
     let packs: Vec<_> = by_pack.into_iter().collect();
     // Reading packs waits on the target (a drive, the network) more than on the CPU.
     let readers = rayon::ThreadPoolBuilder::new()
-        .num_threads(session.store.parallelism())
+        .num_threads(session.store.reads_at_once())
         .build()
         .map_err(|e| Error::new(ErrorKind::Internal, format!("cannot start readers: {e}")))?;
     readers.install(|| {

@@ -196,7 +196,7 @@ impl<'a> Packer<'a> {
             index,
             upload,
         });
-        while self.inflight.len() > self.session.store.parallelism() {
+        while self.inflight.len() > self.session.store.uploads_in_flight() {
             self.wait_oldest(state)?;
         }
         Ok(())

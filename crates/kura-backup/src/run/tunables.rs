@@ -1,7 +1,7 @@
 //! The run's tunables in one place: how many blobs wait for the packer, how large a blob can be,
 //! how often progress is reported, and which files get packs of their own. The pack size and the
 //! chunk sizes are format constants, in `repo.rs`; how many uploads are in flight is the store's
-//! (`Store::parallelism`).
+//! (`Store::uploads_in_flight`).
 
 use crate::repo;
 
