@@ -240,9 +240,88 @@ fn send(app: &AppHandle, event: VaultChanged) {
     }
 }
 
+/// Shows a desktop notification, off the forwarder's thread: the first one asks the notification
+/// server what it reads.
 fn notify(app: &AppHandle, title: &str, body: &str) {
-    use tauri_plugin_notification::NotificationExt;
-    if let Err(e) = app.notification().builder().title(title).body(body).show() {
-        tracing::warn!("cannot show a notification ({title}): {e}");
+    let (app, title, body) = (app.clone(), title.to_string(), body.to_string());
+    tauri::async_runtime::spawn_blocking(move || {
+        use tauri_plugin_notification::NotificationExt;
+        let body = as_body(&body, body_markup());
+        if let Err(e) = app.notification().builder().title(&title).body(body).show() {
+            tracing::warn!("cannot show a notification ({title}): {e}");
+        }
+    });
+}
+
+/// `text` as a notification's body: where the server reads markup in bodies, its `&`, `<` and
+/// `>` are written as entities, so that it shows as written. A message can come from elsewhere
+/// (an S3 server's answer is part of a failed backup's), and markup in it could show a link or
+/// an image in Kura's name. The title is plain text for every server.
+fn as_body(text: &str, markup: bool) -> String {
+    if !markup {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Whether the notification server reads markup in a body: the `body-markup` capability of the
+/// freedesktop notification specification, which GNOME's, KDE's, dunst and mako have. Asked
+/// once, for at most a second.
+#[cfg(target_os = "linux")]
+fn body_markup() -> bool {
+    static MARKUP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *MARKUP.get_or_init(|| {
+        let Some(bus) = crate::tray::session_bus() else {
+            return false;
+        };
+        let answer = bus.call_sync(
+            Some("org.freedesktop.Notifications"),
+            "/org/freedesktop/Notifications",
+            "org.freedesktop.Notifications",
+            "GetCapabilities",
+            None,
+            gio::glib::VariantTy::new("(as)").ok(),
+            gio::DBusCallFlags::NONE,
+            1000,
+            gio::Cancellable::NONE,
+        );
+        answer
+            .ok()
+            .and_then(|v| v.get::<(Vec<String>,)>())
+            .is_some_and(|(capabilities,)| capabilities.iter().any(|c| c == "body-markup"))
+    })
+}
+
+/// Elsewhere, a notification's body is plain text.
+#[cfg(not(target_os = "linux"))]
+fn body_markup() -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_body;
+
+    #[test]
+    fn a_body_is_shown_as_written_by_a_server_that_reads_markup() {
+        let message = r#"S3 said <Error><a href="https://x.example">log in</a> & <img src="file:///etc/passwd"/>"#;
+        assert_eq!(
+            as_body(message, true),
+            "S3 said &lt;Error&gt;&lt;a href=\"https://x.example\"&gt;log in&lt;/a&gt; &amp; &lt;img src=\"file:///etc/passwd\"/&gt;"
+        );
+        assert_eq!(as_body(message, false), message);
+        assert_eq!(
+            as_body("no backup for 3 days", true),
+            "no backup for 3 days"
+        );
     }
 }

@@ -26,14 +26,7 @@ struct TrayItems {
 #[cfg(target_os = "linux")]
 pub fn can_show() -> bool {
     use gio::prelude::*;
-    // Without an address GLib would try to start a bus through dbus-launch; none is no tray.
-    let runtime_bus = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(|d| std::path::Path::new(&d).join("bus").exists())
-        .unwrap_or(false);
-    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() && !runtime_bus {
-        return false;
-    }
-    let Ok(bus) = gio::bus_get_sync(gio::BusType::Session, gio::Cancellable::NONE) else {
+    let Some(bus) = session_bus() else {
         return false;
     };
     let args = ("org.kde.StatusNotifierWatcher",).to_variant();
@@ -52,6 +45,19 @@ pub fn can_show() -> bool {
         .ok()
         .and_then(|v| v.get::<(bool,)>())
         .is_some_and(|(owned,)| owned)
+}
+
+/// The session's D-Bus, when it has one. Without an address GLib would try to start a bus
+/// through dbus-launch: then there is none.
+#[cfg(target_os = "linux")]
+pub fn session_bus() -> Option<gio::DBusConnection> {
+    let runtime_bus = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(|d| std::path::Path::new(&d).join("bus").exists())
+        .unwrap_or(false);
+    if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() && !runtime_bus {
+        return None;
+    }
+    gio::bus_get_sync(gio::BusType::Session, gio::Cancellable::NONE).ok()
 }
 
 /// Whether a tray icon can be seen: elsewhere, the platform always has one.
