@@ -626,7 +626,9 @@ pub(crate) struct Upload {
 /// retried), refused credentials, missing object.
 fn classify(e: &opendal::Error, label: &str, action: &str, path: &str) -> Error {
     let text = format!("{e:#}");
+    tracing::debug!("{label}: cannot {action} {path}: {text}");
     let lower = text.to_ascii_lowercase();
+    let said = describe(e);
     if lower.contains("invalidobjectstate") {
         return Error::new(
             ErrorKind::Unavailable,
@@ -649,7 +651,7 @@ fn classify(e: &opendal::Error, label: &str, action: &str, path: &str) -> Error 
         ),
         opendal::ErrorKind::PermissionDenied => Error::new(
             ErrorKind::InvalidInput,
-            format!("{label} refused to {action} {path}: {e}; check the credentials and the bucket's permissions"),
+            format!("{label} refused to {action} {path}: {said}; check the credentials and the bucket's permissions"),
         )
         .with_field("secrets"),
         _ if e.is_temporary()
@@ -660,16 +662,67 @@ fn classify(e: &opendal::Error, label: &str, action: &str, path: &str) -> Error 
         {
             Error::new(
                 ErrorKind::Unavailable,
-                format!("{label} is unavailable: cannot {action} {path}: {e}; the failed uploads wait in the outbox and are retried at the next run"),
+                format!("{label} is unavailable: cannot {action} {path}: {said}; the failed uploads wait in the outbox and are retried at the next run"),
             )
         }
-        _ => Error::new(ErrorKind::Io, format!("{label}: cannot {action} {path}: {e}")),
+        _ => Error::new(ErrorKind::Io, format!("{label}: cannot {action} {path}: {said}")),
     }
 }
+
+/// An OpenDAL error in words for a person: its message and its cause, without the context
+/// OpenDAL adds (the service, the path, an HTTP response's headers), on one line and at most
+/// [`DESCRIBED_CHARS`] long. A server's answer is part of the message (an error page of a proxy
+/// in front of it, say) and goes to the run's record and a desktop notification: its length is
+/// the server's choice.
+fn describe(e: &opendal::Error) -> String {
+    let mut text = e.message().to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one_line.char_indices().nth(DESCRIBED_CHARS) {
+        Some((cut, _)) => format!("{}…", &one_line[..cut]),
+        None => one_line,
+    }
+}
+
+/// The most characters of an OpenDAL error [`describe`] keeps.
+const DESCRIBED_CHARS: usize = 400;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_is_described_by_its_message_and_cause_on_one_short_line() {
+        let io = std::io::Error::from_raw_os_error(libc::EEXIST);
+        let e = opendal::Error::new(opendal::ErrorKind::AlreadyExists, "entity already exists")
+            .with_operation("write")
+            .with_context("service", "fs")
+            .with_context("path", "backups/1")
+            .set_source(io);
+        let err = classify(&e, "target 'usb' (/media/usb)", "write", "backups/1");
+        assert_eq!(
+            err.message(),
+            "target 'usb' (/media/usb): cannot write backups/1: entity already exists: File exists (os error 17)"
+        );
+
+        // A proxy's error page of a megabyte, many lines long, in place of an S3 answer.
+        let page = format!(
+            "<html>\n<body>\n{}</body></html>",
+            "Bad gateway. ".repeat(80_000)
+        );
+        let e = opendal::Error::new(opendal::ErrorKind::Unexpected, page)
+            .with_context("response", "Parts { status: 502, headers: {...} }");
+        let err = classify(&e, "target 's3'", "read", "config");
+        let message = err.message();
+        assert!(message.starts_with("target 's3': cannot read config: <html> <body> Bad gateway."));
+        assert!(message.ends_with('…'), "{message}");
+        assert!(message.chars().count() < 500, "{}", message.len());
+        assert!(!message.contains('\n'));
+    }
 
     #[test]
     fn an_object_in_a_cold_storage_class_is_said_so_not_taken_for_a_failure() {
