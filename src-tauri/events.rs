@@ -240,17 +240,41 @@ fn send(app: &AppHandle, event: VaultChanged) {
     }
 }
 
-/// Shows a desktop notification, off the forwarder's thread: the first one asks the notification
-/// server what it reads.
+/// Shows a desktop notification, in the order asked, on a thread of its own: the first one asks
+/// the notification server what it reads, which must not hold the forwarder.
 fn notify(app: &AppHandle, title: &str, body: &str) {
-    let (app, title, body) = (app.clone(), title.to_string(), body.to_string());
-    tauri::async_runtime::spawn_blocking(move || {
-        use tauri_plugin_notification::NotificationExt;
-        let body = as_body(&body, body_markup());
-        if let Err(e) = app.notification().builder().title(&title).body(body).show() {
-            tracing::warn!("cannot show a notification ({title}): {e}");
-        }
+    type Notice = (AppHandle, String, String);
+    static NOTICES: std::sync::OnceLock<Option<std::sync::mpsc::Sender<Notice>>> =
+        std::sync::OnceLock::new();
+    let notices = NOTICES.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Notice>();
+        std::thread::Builder::new()
+            .name("notifications".into())
+            .spawn(move || {
+                for (app, title, body) in rx {
+                    show_notification(&app, &title, &body);
+                }
+            })
+            .ok()
+            .map(|_| tx)
     });
+    let notice = (app.clone(), title.to_string(), body.to_string());
+    // Without the thread, shown here.
+    let sent = match notices {
+        Some(tx) => tx.send(notice).map_err(|unsent| unsent.0),
+        None => Err(notice),
+    };
+    if let Err((app, title, body)) = sent {
+        show_notification(&app, &title, &body);
+    }
+}
+
+fn show_notification(app: &AppHandle, title: &str, body: &str) {
+    use tauri_plugin_notification::NotificationExt;
+    let body = as_body(body, body_markup());
+    if let Err(e) = app.notification().builder().title(title).body(body).show() {
+        tracing::warn!("cannot show a notification ({title}): {e}");
+    }
 }
 
 /// `text` as a notification's body: where the server reads markup in bodies, its `&`, `<` and
