@@ -628,7 +628,7 @@ fn classify(e: &opendal::Error, label: &str, action: &str, path: &str) -> Error 
     let text = format!("{e:#}");
     tracing::debug!("{label}: cannot {action} {path}: {text}");
     let lower = text.to_ascii_lowercase();
-    let said = describe(e);
+    let said = describe(e, &text);
     if lower.contains("invalidobjectstate") {
         return Error::new(
             ErrorKind::Unavailable,
@@ -669,23 +669,38 @@ fn classify(e: &opendal::Error, label: &str, action: &str, path: &str) -> Error 
     }
 }
 
-/// An OpenDAL error in words for a person: its message and its cause, without the context
-/// OpenDAL adds (the service, the path, an HTTP response's headers), on one line and at most
-/// [`DESCRIBED_CHARS`] long. A server's answer is part of the message (an error page of a proxy
-/// in front of it, say) and goes to the run's record and a desktop notification: its length is
-/// the server's choice.
-fn describe(e: &opendal::Error) -> String {
-    let mut text = e.message().to_string();
+/// An OpenDAL error in words for a person: its message and its cause, and the HTTP status of a
+/// server's answer, without the rest of the context OpenDAL adds (the service, the path, the
+/// answer's headers), on one line and at most [`DESCRIBED_CHARS`] long. A server's answer is part
+/// of the message (an error page of a proxy in front of it, say) and goes to the run's record
+/// and a desktop notification: its length is the server's choice. `full` is the error as OpenDAL
+/// writes it.
+fn describe(e: &opendal::Error, full: &str) -> String {
+    let mut text = e.message().trim().to_string();
+    if text.is_empty() {
+        text = e.kind().to_string();
+    }
     let mut source = std::error::Error::source(e);
     while let Some(cause) = source {
         text = format!("{text}: {cause}");
         source = cause.source();
+    }
+    if let Some(status) = http_status(full) {
+        text = format!("HTTP {status}: {text}");
     }
     let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     match one_line.char_indices().nth(DESCRIBED_CHARS) {
         Some((cut, _)) => format!("{}…", &one_line[..cut]),
         None => one_line,
     }
+}
+
+/// The status of the HTTP answer in an OpenDAL error's context (`response: Parts { status: 502,
+/// … }`), if it has one.
+fn http_status(full: &str) -> Option<&str> {
+    let at = full.find("response: Parts { status: ")? + "response: Parts { status: ".len();
+    let status = full.get(at..at + 3)?;
+    status.bytes().all(|b| b.is_ascii_digit()).then_some(status)
 }
 
 /// The most characters of an OpenDAL error [`describe`] keeps.
@@ -714,14 +729,32 @@ mod tests {
             "<html>\n<body>\n{}</body></html>",
             "Bad gateway. ".repeat(80_000)
         );
-        let e = opendal::Error::new(opendal::ErrorKind::Unexpected, page)
-            .with_context("response", "Parts { status: 502, headers: {...} }");
+        let e = opendal::Error::new(opendal::ErrorKind::Unexpected, page).with_context(
+            "response",
+            "Parts { status: 502, version: HTTP/1.1, headers: {\"server\": \"proxy\"} }",
+        );
         let err = classify(&e, "target 's3'", "read", "config");
         let message = err.message();
-        assert!(message.starts_with("target 's3': cannot read config: <html> <body> Bad gateway."));
+        assert!(
+            message.starts_with(
+                "target 's3': cannot read config: HTTP 502: <html> <body> Bad gateway."
+            ),
+            "{message}"
+        );
         assert!(message.ends_with('…'), "{message}");
         assert!(message.chars().count() < 500, "{}", message.len());
         assert!(!message.contains('\n'));
+
+        // An answer with no body at all still says what it was.
+        let e = opendal::Error::new(opendal::ErrorKind::PermissionDenied, "").with_context(
+            "response",
+            "Parts { status: 403, version: HTTP/1.1, headers: {} }",
+        );
+        let err = classify(&e, "target 's3'", "write", "data/ab");
+        assert_eq!(
+            err.message(),
+            "target 's3' refused to write data/ab: HTTP 403: PermissionDenied; check the credentials and the bucket's permissions"
+        );
     }
 
     #[test]
