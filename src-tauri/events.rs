@@ -304,24 +304,13 @@ fn as_body(text: &str, markup: bool) -> String {
 fn body_markup() -> bool {
     static MARKUP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *MARKUP.get_or_init(|| {
-        let Some(bus) = crate::tray::session_bus() else {
-            return false;
-        };
-        let answer = bus.call_sync(
-            Some("org.freedesktop.Notifications"),
-            "/org/freedesktop/Notifications",
+        crate::tray::ask_session_bus::<(Vec<String>,)>(
             "org.freedesktop.Notifications",
             "GetCapabilities",
             None,
-            gio::glib::VariantTy::new("(as)").ok(),
-            gio::DBusCallFlags::NONE,
-            1000,
-            gio::Cancellable::NONE,
-        );
-        answer
-            .ok()
-            .and_then(|v| v.get::<(Vec<String>,)>())
-            .is_some_and(|(capabilities,)| capabilities.iter().any(|c| c == "body-markup"))
+            "(as)",
+        )
+        .is_some_and(|(capabilities,)| capabilities.iter().any(|c| c == "body-markup"))
     })
 }
 

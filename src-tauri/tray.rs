@@ -26,38 +26,42 @@ struct TrayItems {
 #[cfg(target_os = "linux")]
 pub fn can_show() -> bool {
     use gio::prelude::*;
-    let Some(bus) = session_bus() else {
-        return false;
-    };
     let args = ("org.kde.StatusNotifierWatcher",).to_variant();
-    let answer = bus.call_sync(
-        Some("org.freedesktop.DBus"),
-        "/org/freedesktop/DBus",
-        "org.freedesktop.DBus",
-        "NameHasOwner",
-        Some(&args),
-        gio::glib::VariantTy::new("(b)").ok(),
-        gio::DBusCallFlags::NONE,
-        1000,
-        gio::Cancellable::NONE,
-    );
-    answer
-        .ok()
-        .and_then(|v| v.get::<(bool,)>())
+    ask_session_bus::<(bool,)>("org.freedesktop.DBus", "NameHasOwner", Some(&args), "(b)")
         .is_some_and(|(owned,)| owned)
 }
 
-/// The session's D-Bus, when it has one. Without an address GLib would try to start a bus
-/// through dbus-launch: then there is none.
+/// The answer to `method` of the session D-Bus service `service` (at the object path and
+/// interface of its name, as `org.freedesktop.DBus` and `org.freedesktop.Notifications` are),
+/// typed `reply`; `None` without a session bus, or when it does not answer within a second.
+/// Without a bus address GLib would try to start a bus through dbus-launch: then there is none.
 #[cfg(target_os = "linux")]
-pub fn session_bus() -> Option<gio::DBusConnection> {
+pub fn ask_session_bus<T: gio::glib::variant::FromVariant>(
+    service: &str,
+    method: &str,
+    args: Option<&gio::glib::Variant>,
+    reply: &str,
+) -> Option<T> {
     let runtime_bus = std::env::var_os("XDG_RUNTIME_DIR")
         .map(|d| std::path::Path::new(&d).join("bus").exists())
         .unwrap_or(false);
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() && !runtime_bus {
         return None;
     }
-    gio::bus_get_sync(gio::BusType::Session, gio::Cancellable::NONE).ok()
+    let bus = gio::bus_get_sync(gio::BusType::Session, gio::Cancellable::NONE).ok()?;
+    bus.call_sync(
+        Some(service),
+        &format!("/{}", service.replace('.', "/")),
+        service,
+        method,
+        args,
+        gio::glib::VariantTy::new(reply).ok(),
+        gio::DBusCallFlags::NONE,
+        1000,
+        gio::Cancellable::NONE,
+    )
+    .ok()?
+    .get::<T>()
 }
 
 /// Whether a tray icon can be seen: elsewhere, the platform always has one.
