@@ -298,20 +298,26 @@ fn as_body(text: &str, markup: bool) -> String {
 }
 
 /// Whether the notification server reads markup in a body: the `body-markup` capability of the
-/// freedesktop notification specification, which GNOME's, KDE's, dunst and mako have. Asked
-/// once, for at most a second.
+/// freedesktop notification specification, which GNOME's, KDE's, dunst and mako have. Asked for
+/// at most a second, until a server answers (at login the app may start before it); while none
+/// has, a body is taken to be read as markup, as most servers do, so it is escaped.
 #[cfg(target_os = "linux")]
 fn body_markup() -> bool {
     static MARKUP: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *MARKUP.get_or_init(|| {
-        crate::tray::ask_session_bus::<(Vec<String>,)>(
-            "org.freedesktop.Notifications",
-            "GetCapabilities",
-            None,
-            "(as)",
-        )
-        .is_some_and(|(capabilities,)| capabilities.iter().any(|c| c == "body-markup"))
-    })
+    if let Some(markup) = MARKUP.get() {
+        return *markup;
+    }
+    match crate::tray::ask_session_bus::<(Vec<String>,)>(
+        "org.freedesktop.Notifications",
+        "GetCapabilities",
+        None,
+        "(as)",
+    ) {
+        Some((capabilities,)) => {
+            *MARKUP.get_or_init(|| capabilities.iter().any(|c| c == "body-markup"))
+        }
+        None => true,
+    }
 }
 
 /// Elsewhere, a notification's body is plain text.
