@@ -28,14 +28,14 @@ pub(super) struct Contents {
 /// Sorts what the read stage made into the manifest's entries and the file cache's changes;
 /// counts the files and their bytes.
 pub(super) fn contents(
-    results: Vec<Backed>,
+    results: impl ExactSizeIterator<Item = Backed>,
     old_cache: &HashMap<String, CachedFile>,
     counters: &mut Counters,
 ) -> Contents {
     let mut entries = Vec::with_capacity(results.len());
     let mut cached = Vec::with_capacity(results.len());
     let mut put = Vec::new();
-    for (entry, update) in results.into_iter().flatten() {
+    for (entry, update) in results.flatten() {
         if entry.kind != EntryKind::Dir {
             counters.files += 1;
             counters.bytes += entry.size;

@@ -87,7 +87,10 @@ impl OpenPack {
 pub(super) struct Packer<'a> {
     session: &'a Session,
     outbox: &'a Path,
-    seen: HashSet<[u8; 32]>,
+    /// The blobs the target held at the start of the run.
+    known: &'a HashSet<[u8; 32]>,
+    /// The blobs packed in this run.
+    packed: HashSet<[u8; 32]>,
     shared: OpenPack,
     /// The open packs of large files being read, by item index.
     own: HashMap<usize, OpenPack>,
@@ -110,12 +113,13 @@ impl<'a> Packer<'a> {
     pub(super) fn new(
         session: &'a Session,
         outbox: &'a Path,
-        known: HashSet<[u8; 32]>,
+        known: &'a HashSet<[u8; 32]>,
     ) -> Result<Packer<'a>> {
         Ok(Packer {
             session,
             outbox,
-            seen: known,
+            known,
+            packed: HashSet::new(),
             shared: OpenPack::new(),
             own: HashMap::new(),
             inflight: VecDeque::new(),
@@ -132,7 +136,7 @@ impl<'a> Packer<'a> {
         file: Option<usize>,
         state: &mut State,
     ) -> Result<()> {
-        if !self.seen.insert(blob.id) {
+        if self.known.contains(&blob.id) || !self.packed.insert(blob.id) {
             return Ok(());
         }
         let pack = match file {
@@ -249,7 +253,8 @@ mod tests {
     use super::*;
 
     /// Blobs of two large files read at the same time and of small files, interleaved as the
-    /// chunking threads send them: each large file's land in packs of their own.
+    /// chunking threads send them: each large file's land in packs of their own. A blob the
+    /// target holds, or one sent twice, is packed no more.
     #[test]
     fn a_large_files_blobs_get_packs_of_their_own() {
         let dir = tempfile::tempdir().unwrap();
@@ -258,20 +263,23 @@ mod tests {
         let session = Session::open(&target, true, 0, Default::default()).unwrap();
         let mut state = State::open(&dir.path().join("vault")).unwrap();
         let outbox = dir.path().join("outbox");
-        let mut packer = Packer::new(&session, &outbox, HashSet::new()).unwrap();
+        let known = HashSet::from([[4; 32]]);
+        let mut packer = Packer::new(&session, &outbox, &known).unwrap();
         let blob = |n: u8| NewBlob {
             id: [n; 32],
             stored: vec![n; 1000],
             raw_len: 1000,
         };
-        let sent: [(u8, Option<usize>); 7] = [
+        let sent: [(u8, Option<usize>); 9] = [
             (1, None),
             (10, Some(7)),
             (20, Some(9)),
             (2, None),
+            (4, None),
             (11, Some(7)),
             (21, Some(9)),
             (3, None),
+            (2, None),
         ];
         for (n, file) in sent {
             packer.add(blob(n), file, &mut state).unwrap();
@@ -294,5 +302,6 @@ mod tests {
             .collect();
         packs.sort();
         assert_eq!(packs, [vec![1, 2, 3], vec![10, 11], vec![20, 21]]);
+        assert_eq!(packer.new_blobs, 7);
     }
 }
