@@ -65,7 +65,54 @@ use crate::{Backups, RunReport};
 struct Item {
     name: String,
     abs: PathBuf,
-    meta: std::fs::Metadata,
+    stat: Stat,
+}
+
+impl Item {
+    fn new(name: String, abs: PathBuf, meta: &std::fs::Metadata) -> Item {
+        Item {
+            name,
+            abs,
+            stat: Stat::of(meta),
+        }
+    }
+}
+
+/// What a run keeps of an item's stat data, as the walk saw it: 40 bytes where a whole
+/// `std::fs::Metadata` takes 176, for every file of the vault until the run ends.
+#[derive(Clone, Copy)]
+struct Stat {
+    /// `st_mode`: the kind of file and its permissions.
+    mode: u32,
+    size: u64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+    inode: u64,
+}
+
+impl Stat {
+    fn of(meta: &std::fs::Metadata) -> Stat {
+        use std::os::unix::fs::MetadataExt;
+        Stat {
+            mode: meta.mode(),
+            size: meta.len(),
+            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
+            inode: meta.ino(),
+        }
+    }
+
+    fn kind(&self) -> u32 {
+        self.mode & libc::S_IFMT
+    }
+
+    fn is_dir(&self) -> bool {
+        self.kind() == libc::S_IFDIR
+    }
+
+    fn is_symlink(&self) -> bool {
+        self.kind() == libc::S_IFLNK
+    }
 }
 
 /// Backs the vault up to target `name` now (see [`Backups::run_backup`]): the run is started,

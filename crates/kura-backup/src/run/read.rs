@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 
@@ -141,21 +141,21 @@ impl Reader<'_> {
     /// regular file (a FIFO, a socket, a device) since the walk, or is gone (a temp file another
     /// process renamed into place or removed: like one gone before the walk, it is not backed up).
     fn item(&self, (index, item): (usize, &Item), tx: &mut SyncSender<ToPacker>) -> Result<Backed> {
-        let meta = &item.meta;
+        let seen = &item.stat;
         let mut entry = Entry {
             path: item.name.clone(),
             kind: EntryKind::File,
             size: 0,
-            mode: meta.permissions().mode(),
-            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            mode: seen.mode,
+            mtime_ns: seen.mtime_ns,
             chunks: String::new(),
             link: None,
         };
-        if meta.is_dir() {
+        if seen.is_dir() {
             entry.kind = EntryKind::Dir;
             return Ok(Some((entry, CacheUpdate::None)));
         }
-        if meta.file_type().is_symlink() {
+        if seen.is_symlink() {
             entry.kind = EntryKind::Symlink;
             let target = std::fs::read_link(&item.abs)
                 .map_err(|e| Error::from_io("read link", &item.abs, e))?;
@@ -163,10 +163,10 @@ impl Reader<'_> {
             return Ok(Some((entry, CacheUpdate::None)));
         }
         let stat = CachedFile {
-            size: meta.len(),
-            mtime_ns: entry.mtime_ns,
-            ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
-            inode: meta.ino(),
+            size: seen.size,
+            mtime_ns: seen.mtime_ns,
+            ctime_ns: seen.ctime_ns,
+            inode: seen.inode,
             chunks: Vec::new(),
         };
         if let Some(c) = self.old_cache.get(&item.name) {
@@ -357,7 +357,7 @@ mod tests {
         let walked = |name: &str| Item {
             name: format!("folders/p/{name}"),
             abs: project.join(name),
-            meta: std::fs::symlink_metadata(project.join(name)).unwrap(),
+            stat: crate::run::Stat::of(&std::fs::symlink_metadata(project.join(name)).unwrap()),
         };
         let items = [walked("notes.txt"), walked("link"), walked("pipe")];
         std::fs::remove_file(project.join("link")).unwrap();

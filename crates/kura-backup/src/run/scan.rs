@@ -75,19 +75,15 @@ fn collect_vault(root: &Path, catalog_copy: &Path, stop: &AtomicBool) -> Result<
     let mut items = Vec::new();
     let meta = std::fs::symlink_metadata(catalog_copy)
         .map_err(|e| Error::from_io("read", catalog_copy, e))?;
-    items.push(Item {
-        name: "vault/catalog.db".into(),
-        abs: catalog_copy.to_path_buf(),
-        meta,
-    });
+    items.push(Item::new(
+        "vault/catalog.db".into(),
+        catalog_copy.to_path_buf(),
+        &meta,
+    ));
     let records = records_copy(catalog_copy);
     let meta =
         std::fs::symlink_metadata(&records).map_err(|e| Error::from_io("read", &records, e))?;
-    items.push(Item {
-        name: "vault/records.db".into(),
-        abs: records,
-        meta,
-    });
+    items.push(Item::new("vault/records.db".into(), records, &meta));
     let skip_top = [
         "backup",
         "locks",

@@ -38,11 +38,7 @@ pub(super) fn walk(
         Err(e) => return Err(Error::from_io("read", dir, e)),
     };
     let is_dir = meta.is_dir();
-    items.push(Item {
-        name: prefix.to_string(),
-        abs: dir.to_path_buf(),
-        meta,
-    });
+    items.push(Item::new(prefix.to_string(), dir.to_path_buf(), &meta));
     if is_dir {
         walk_folder(dir, Path::new(""), prefix, items, keep, stop)?;
     }
@@ -95,18 +91,10 @@ fn walk_folder(
         }
         let child_name = format!("{name}/{}", file_name.to_string_lossy());
         if kind.is_dir() {
-            items.push(Item {
-                name: child_name.clone(),
-                abs: child_abs.clone(),
-                meta,
-            });
+            items.push(Item::new(child_name.clone(), child_abs.clone(), &meta));
             walk_folder(&child_abs, &child_rel, &child_name, items, keep, stop)?;
         } else {
-            items.push(Item {
-                name: child_name,
-                abs: child_abs,
-                meta,
-            });
+            items.push(Item::new(child_name, child_abs, &meta));
         }
     }
     Ok(())
