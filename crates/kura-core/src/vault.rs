@@ -409,10 +409,12 @@ impl Vault {
 
 /// Bytes of pack files libgit2 keeps mapped at once, in windows of [`GIT_WINDOW`]: without a
 /// limit (8 GiB by default) an export of a large history keeps every page of its packs it
-/// touched resident, as much memory as the packs are big.
-const GIT_MAPPED_LIMIT: usize = 64 << 20;
+/// touched resident, as much memory as the packs are big. Mapped pages count in the process's
+/// memory: at 64 MiB in windows of 16 MiB an export of the Rust docs peaked at 106–113 MB, at 32
+/// MiB in windows of 8 MiB at 57–63 MB, for about 3% more time (`benchmarks.md`, 2026-11-28).
+const GIT_MAPPED_LIMIT: usize = 32 << 20;
 /// See [`GIT_MAPPED_LIMIT`].
-const GIT_WINDOW: usize = 16 << 20;
+const GIT_WINDOW: usize = 8 << 20;
 
 /// Sets libgit2's options for this process, once: its memory limits, and no hash check of every
 /// object it reads. That check (SHA-1 with collision detection) was a sixth of a repack's time
