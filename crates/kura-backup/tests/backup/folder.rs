@@ -83,6 +83,12 @@ fn a_fresh_machine_gets_every_project_and_its_history_back_from_the_target_alone
         assert_eq!(vault.versions(p, None).unwrap().len(), versions[i]);
     }
     assert!(dest.join("linked/tool/LINK.md").is_symlink());
+    let mode = std::fs::metadata(dest.join("linked/tool/bin/run.sh")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o7777,
+        0o750,
+        "a file's permissions come back as they were"
+    );
     // The big file, stored in the chunk store, comes back from an old version too.
     let old = vault.versions("site", None).unwrap();
     assert!(old.len() >= 3);

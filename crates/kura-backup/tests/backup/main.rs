@@ -78,6 +78,12 @@ impl Scene {
         std::fs::write(linked.join("README.md"), b"a linked project\n").unwrap();
         std::fs::write(linked.join("bin/blob.dat"), noise(1 << 20, 9)).unwrap();
         std::os::unix::fs::symlink("README.md", linked.join("LINK.md")).unwrap();
+        std::fs::write(linked.join("bin/run.sh"), b"#!/bin/sh\necho run\n").unwrap();
+        std::fs::set_permissions(
+            linked.join("bin/run.sh"),
+            std::os::unix::fs::PermissionsExt::from_mode(0o750),
+        )
+        .unwrap();
         vault
             .import_folder(
                 &linked,
