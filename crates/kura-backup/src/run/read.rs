@@ -63,8 +63,8 @@ pub(super) fn read_and_pack(
         read: &read,
     };
     // Each item's outcome in its place of one vector sized up front: collected as a `Result`,
-    // rayon would gather the outcomes in pieces and then copy them into one, holding both (on
-    // an unchanged backup of 52,000 files that was two blocks of 21 MB at the run's peak).
+    // rayon would gather the outcomes in pieces and then copy them into one, holding both for a
+    // moment (152 bytes an item: 8 MB for the 54,000 items of a vault of 52,000 files).
     let mut results: Vec<Result<Backed>> = Vec::with_capacity(items.len());
     let pack_error = std::thread::scope(|s| {
         let (tx, rx) = sync_channel::<ToPacker>(BLOB_QUEUE);
