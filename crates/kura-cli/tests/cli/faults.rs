@@ -276,7 +276,11 @@ fn snapshots_failed_at_each_durable_step_leave_the_vault_sound() {
         versions: Versions::new("p"),
         folder: folder.clone(),
         name: "snapshot",
-        min_kinds: 5,
+        // Every snapshot writes, syncs, renames and syncs a folder. It creates a folder only
+        // when its chunk pack's random name starts with two hex digits no earlier pack's did
+        // (`chunks/packs/xx/`): about one clean run in a hundred creates none, and then the
+        // faulted runs sample the other four kinds.
+        min_kinds: 4,
         committed: &|_| false,
         tolerates: &|_, _| false,
     };
