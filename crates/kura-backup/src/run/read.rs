@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender};
 
@@ -13,7 +13,7 @@ use rayon::prelude::*;
 
 use super::pack::{pack_all, NewBlob, Packer, ToPacker};
 use super::tunables::{BLOB_QUEUE, OWN_PACKS_FROM, PROGRESS_EVERY};
-use super::{Context, Item};
+use super::{Context, Item, Stat};
 use crate::manifest::{Entry, EntryKind};
 use crate::repo;
 use crate::state::{CachedFile, Counters, State};
@@ -223,10 +223,10 @@ impl Reader<'_> {
         };
         // A file that changed while it was read is stored as read but not cached, so the next run
         // reads it again.
-        let now_meta = std::fs::symlink_metadata(&item.abs).ok();
-        let stable = now_meta.is_some_and(|m| {
-            m.len() == size && m.mtime() * 1_000_000_000 + m.mtime_nsec() == entry.mtime_ns
-        });
+        let now = std::fs::symlink_metadata(&item.abs)
+            .ok()
+            .map(|m| Stat::of(&m));
+        let stable = now.is_some_and(|now| now.size == size && now.mtime_ns == entry.mtime_ns);
         let update = if stable {
             CacheUpdate::Put(cached)
         } else {
@@ -357,7 +357,7 @@ mod tests {
         let walked = |name: &str| Item {
             name: format!("folders/p/{name}"),
             abs: project.join(name),
-            stat: crate::run::Stat::of(&std::fs::symlink_metadata(project.join(name)).unwrap()),
+            stat: Stat::of(&std::fs::symlink_metadata(project.join(name)).unwrap()),
         };
         let items = [walked("notes.txt"), walked("link"), walked("pipe")];
         std::fs::remove_file(project.join("link")).unwrap();
