@@ -369,7 +369,10 @@ class GitTool(Tool):
     name = "git"
 
     def env(self):
+        # gc.auto=0: a commit leaving thousands of loose objects would otherwise start `git gc
+        # --auto` in the background, which packs them while the stored size is measured.
         return {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
+                "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "gc.auto", "GIT_CONFIG_VALUE_0": "0",
                 "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.invalid",
                 "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.invalid"}
 
