@@ -98,8 +98,8 @@ fn mostly_found(base: &[u8], index: &Index, target: &[u8], limit: usize) -> bool
 /// that says, in an eighth of the table's memory, which longer hashes no block has.
 ///
 /// Most positions of a target not found in the base are turned away by the filter, whose bits
-/// stay in the CPU's cache; the table of a large base does not, and a lookup in it waits on
-/// memory (the search's slowest step, when both were looked up for every position).
+/// stay in the CPU's cache; the table of a large base does not, and a lookup in it (then in the
+/// base's bytes it points at) waits on memory.
 #[derive(Debug)]
 pub(crate) struct Index {
     shift: u32,
@@ -152,13 +152,18 @@ impl Index {
     /// Where in `base` the first block of `rest` is, if a block there holds the same bytes.
     fn find(&self, base: &[u8], rest: &[u8]) -> Option<usize> {
         let h = hash(rest);
-        let bit = h >> (self.shift - FILTER_EXTRA_BITS);
-        if self.filter[(bit >> 6) as usize] & (1 << (bit & 63)) == 0 {
+        if !self.may_hold(h) {
             return None;
         }
         let slot = self.slots[(h >> self.shift) as usize];
         let at = slot.checked_sub(1)? as usize;
         (base[at..at + BLOCK] == rest[..BLOCK]).then_some(at)
+    }
+
+    /// Whether a block with hash `h` may be in the base: false when the filter says no block is.
+    fn may_hold(&self, h: u64) -> bool {
+        let bit = h >> (self.shift - FILTER_EXTRA_BITS);
+        self.filter[(bit >> 6) as usize] & (1 << (bit & 63)) != 0
     }
 }
 
@@ -410,11 +415,7 @@ pub(crate) mod tests {
             let other = noise(len as u64 + 1_000_000, 20_000);
             let positions = other.len() - BLOCK + 1;
             let passed = (0..positions)
-                .filter(|p| {
-                    let h = hash(&other[*p..]);
-                    let bit = h >> (index.shift - FILTER_EXTRA_BITS);
-                    index.filter[(bit >> 6) as usize] & (1 << (bit & 63)) != 0
-                })
+                .filter(|p| index.may_hold(hash(&other[*p..])))
                 .count();
             // About one in eight passes (a block sets one bit of about eight).
             assert!(passed * 5 < positions, "len {len}: {passed} of {positions}");
