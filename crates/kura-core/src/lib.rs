@@ -56,7 +56,9 @@ pub use files::{FileEntry, FilePreview, FileState, PreviewKind, SkippedFile, Upl
 pub use fs::durable::FileLock;
 pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
 pub use history::author;
-pub use history::repack::{RepackReport, PACKS_BEFORE_REPACK, REPACK_AFTER_IDLE_SECS};
+pub use history::repack::{
+    RepackReport, OBJECTS_BEFORE_REPACK, PACKS_BEFORE_REPACK, REPACK_AFTER_IDLE_SECS,
+};
 pub use history::restore::{RestorePlan, RestoreReport};
 pub use history::snapshot::{SnapshotOptions, SnapshotReport};
 pub use history::versions::{Change, Diff, FileDiff};

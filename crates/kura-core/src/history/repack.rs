@@ -42,6 +42,11 @@ pub struct RepackReport {
 /// (`bench/versions.sh`).
 pub const PACKS_BEFORE_REPACK: usize = 8;
 
+/// Objects the packs written since a history's last repack must hold before their share of the
+/// history alone makes it due a repack after a version ([`Vault::repack_due`]): git's own count
+/// of loose objects at which a commit starts `git gc --auto` (`gc.auto`).
+pub const OBJECTS_BEFORE_REPACK: u64 = 6_700;
+
 /// Seconds without a change after which an active project's history is rewritten with deltas
 /// in the background (by the process that runs the schedules).
 pub const REPACK_AFTER_IDLE_SECS: i64 = 30 * 60;
@@ -157,8 +162,8 @@ enum Plan {
 
 /// What a repack of a history (its bare repository folder) is to do: nothing when it is the
 /// packs its repacks wrote; otherwise (other packs, as each snapshot writes one, or loose
-/// objects) what came since the last whole repack, or everything once that has grown to a
-/// [`INCREMENT_SHARE`]th of it.
+/// objects) what came since the last whole repack, or everything once that has grown past a
+/// [`INCREMENT_SHARE`]th of it in objects ([`Share::has_many_objects`]).
 fn plan(repo: &Path) -> Result<Plan> {
     let objects = repo.join("objects");
     let packs = packs(&objects.join("pack"))?;
@@ -166,28 +171,73 @@ fn plan(repo: &Path) -> Result<Plan> {
     if !has_loose_objects(&objects) && packs.iter().all(|(path, _)| is_named(&marked, path)) {
         return Ok(Plan::Nothing);
     }
-    let is_base = |path: &Path| is_named(&marked[..marked.len().min(1)], path);
-    let Some((base, _)) = packs.iter().find(|(path, _)| is_base(path)) else {
+    let Some(base) = whole_pack(&packs, &marked) else {
         return Ok(Plan::Whole);
     };
     // An index that cannot be read is the whole repack's to meet (it reads every object and
     // names what is damaged), not this count's.
-    let count = |pack: &Path| pack_object_count(&pack.with_extension("idx")).ok();
-    let mut since = 0u64;
-    for (path, _) in packs.iter().filter(|(path, _)| path != base) {
-        let Some(n) = count(path) else {
-            return Ok(Plan::Whole);
-        };
-        since += n;
-    }
-    let Some(whole) = count(base) else {
-        return Ok(Plan::Whole);
-    };
-    Ok(if since.saturating_mul(INCREMENT_SHARE) <= whole {
-        Plan::Since { base: base.clone() }
-    } else {
-        Plan::Whole
+    Ok(match share(&packs, base) {
+        Some(share) if !share.has_many_objects() => Plan::Since {
+            base: base.to_path_buf(),
+        },
+        _ => Plan::Whole,
     })
+}
+
+/// The last whole repack's pack among `packs`, if it is there (`marked` is `kura-repacked`).
+fn whole_pack<'a>(packs: &'a [(PathBuf, u64)], marked: &[String]) -> Option<&'a Path> {
+    let first = &marked[..marked.len().min(1)];
+    packs
+        .iter()
+        .find(|(path, _)| is_named(first, path))
+        .map(|(path, _)| path.as_path())
+}
+
+/// What a history's packs other than `base` hold, beside what `base` holds.
+struct Share {
+    since_objects: u64,
+    since_bytes: u64,
+    base_objects: u64,
+    base_bytes: u64,
+}
+
+impl Share {
+    /// Whether what came since is past a [`INCREMENT_SHARE`]th of the base in objects: what a
+    /// repack's delta search costs in proportion to.
+    fn has_many_objects(&self) -> bool {
+        self.since_objects.saturating_mul(INCREMENT_SHARE) > self.base_objects
+    }
+
+    /// Whether what came since is past a [`INCREMENT_SHARE`]th of the base in objects or in
+    /// bytes: a version that rewrote many files is a small share of a history's objects but a
+    /// large one of its bytes, as snapshots store each changed file whole.
+    fn is_large(&self) -> bool {
+        self.has_many_objects()
+            || self.since_bytes.saturating_mul(INCREMENT_SHARE) > self.base_bytes
+    }
+}
+
+/// The [`Share`] of the packs beside `base` (one of `packs`, with their bytes); `None` when a
+/// pack's index cannot be read.
+fn share(packs: &[(PathBuf, u64)], base: &Path) -> Option<Share> {
+    let count = |pack: &Path| pack_object_count(&pack.with_extension("idx")).ok();
+    let mut share = Share {
+        since_objects: 0,
+        since_bytes: 0,
+        base_objects: 0,
+        base_bytes: 0,
+    };
+    for (path, bytes) in packs {
+        let objects = count(path)?;
+        if path == base {
+            share.base_objects = objects;
+            share.base_bytes = *bytes;
+        } else {
+            share.since_objects += objects;
+            share.since_bytes += bytes;
+        }
+    }
+    Some(share)
 }
 
 /// The file names of the packs the history at `repo`'s repacks wrote (`kura-repacked`), the
@@ -280,20 +330,44 @@ impl Vault {
         Ok(self.repack_history(&p, job)?.is_some())
     }
 
-    /// Whether project `id`'s history holds at least [`PACKS_BEFORE_REPACK`] packs no repack
-    /// wrote: one to rewrite in the background after a version ([`Vault::repack_if_due`]).
+    /// Whether project `id`'s history is one to rewrite in the background after a version
+    /// ([`Vault::repack_if_due`]): it holds at least [`PACKS_BEFORE_REPACK`] packs no repack
+    /// wrote, or the packs beside its base (the last whole repack's pack, or the one of most
+    /// objects before any) hold at least [`OBJECTS_BEFORE_REPACK`] objects and are past a
+    /// quarter of it in objects or in bytes ([`Share::is_large`]). The second is a version that
+    /// brought much at once, as an upgrade of a project's dependencies does, whose changed
+    /// files the snapshot stored whole. The repack then does what [`plan`] says: a history
+    /// never repacked, or one whose new objects are many, is rewritten whole, each file a delta
+    /// against its earlier versions; otherwise what came since is, beside the whole pack.
     pub fn repack_due(&self, id: &str) -> Result<bool> {
         let repo = self.history_path(id);
         let marked = repacked(&repo);
-        let unmarked = packs(&repo.join("objects/pack"))?
+        let packs = packs(&repo.join("objects/pack"))?;
+        let unmarked = packs
             .iter()
             .filter(|(path, _)| !is_named(&marked, path))
             .count();
-        Ok(unmarked >= PACKS_BEFORE_REPACK)
+        if unmarked >= PACKS_BEFORE_REPACK {
+            return Ok(true);
+        }
+        if unmarked == 0 {
+            return Ok(false);
+        }
+        // Before any repack, the pack of most objects: the first version's, as a rule (a pack
+        // of a few large files is not the history those files came beside).
+        let most = packs
+            .iter()
+            .max_by_key(|(path, _)| pack_object_count(&path.with_extension("idx")).unwrap_or(0))
+            .map(|(path, _)| path.as_path());
+        let Some(base) = whole_pack(&packs, &marked).or(most) else {
+            return Ok(false);
+        };
+        Ok(share(&packs, base)
+            .is_some_and(|share| share.since_objects >= OBJECTS_BEFORE_REPACK && share.is_large()))
     }
 
-    /// Rewrites the project's history with deltas once snapshots have left it in at least
-    /// [`PACKS_BEFORE_REPACK`] packs since the last repack; true when it did. For the
+    /// Rewrites the project's history with deltas once it is due ([`Vault::repack_due`]: many
+    /// packs since the last repack, or one version that brought much); true when it did. For the
     /// background, after a version: the snapshot itself stays fast.
     pub fn repack_if_due(&self, reference: &str, job: &Job) -> Result<bool> {
         let p = self.project(reference)?;

@@ -607,6 +607,84 @@ fn a_history_of_many_versions_is_rewritten_after_a_version_and_one_of_few_is_lef
     assert_eq!(f.vault.versions("p", None).unwrap().len(), versions);
 }
 
+/// A version that rewrites many files at once (an upgrade of a project's dependencies) makes
+/// the history due a repack by itself, which stores them as deltas against their earlier
+/// versions; one that rewrites fewer files than [`kura_core::OBJECTS_BEFORE_REPACK`] does not,
+/// however large they are.
+#[test]
+fn a_version_that_rewrites_many_files_at_once_is_repacked_after_it_and_one_of_few_is_not() {
+    let f = Fixture::new();
+    let n = kura_core::OBJECTS_BEFORE_REPACK as usize + 300;
+    // Files of lines of their own, each version of a file like the one before, as a package's
+    // sources are.
+    let text = |i: usize, version: &str| -> Vec<u8> {
+        let lines: String = (0..40u64)
+            .map(|l| {
+                let h = (i as u64 * 40 + l).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+                format!("export const v{l} = 0x{h:016x};\n")
+            })
+            .collect();
+        format!("// version {version}\n{lines}").into_bytes()
+    };
+    // Names that differ in their last letters, as modules' names do: libgit2 puts objects of
+    // one name side by side by a hash of the name's last 16 letters (numbered names collide).
+    let files: Vec<(String, Vec<u8>)> = (0..n)
+        .map(|i| {
+            let name = (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 16;
+            (format!("pkg{}/{name:012x}.js", i % 50), text(i, "1.0.0"))
+        })
+        .collect();
+    let (root, bare) = linked(&f, &files);
+    let p = f.vault.project("p").unwrap();
+    let job = kura_core::Job::default();
+    assert!(!f.vault.repack_due(&p.id).unwrap(), "one version, one pack");
+
+    // Few files, many bytes (as many again as the first version's pack; numbers that deflate
+    // halves and no delta makes smaller): not due.
+    let first_pack = history_bytes(&f, &p);
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    for i in 0..4 {
+        let numbers: String = (0..first_pack / 16)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                format!("{state:016x}\n")
+            })
+            .collect();
+        write(&root, &format!("data/{i}.txt"), numbers.as_bytes());
+    }
+    f.snapshot("p", "large files");
+    assert_eq!(pack_files(&bare).len(), 2);
+    assert!(history_bytes(&f, &p) > first_pack * 3 / 2);
+    assert!(!f.vault.repack_due(&p.id).unwrap());
+
+    // Every file rewritten: due, and the repack stores the new version in a fraction.
+    for (i, (path, _)) in files.iter().enumerate() {
+        write(&root, path, &text(i, "2.0.0"));
+    }
+    let before_upgrade = history_bytes(&f, &p);
+    f.snapshot("p", "upgrade");
+    assert_eq!(pack_files(&bare).len(), 3);
+    assert!(f.vault.repack_due(&p.id).unwrap());
+    let upgrade = history_bytes(&f, &p) - before_upgrade;
+    assert!(f.vault.repack_if_due("p", &job).unwrap());
+    assert_eq!(pack_files(&bare).len(), 1);
+    let repacked = history_bytes(&f, &p).saturating_sub(before_upgrade);
+    assert!(
+        repacked * 4 < upgrade,
+        "the upgrade took {upgrade} bytes, {repacked} once repacked"
+    );
+    git(&bare, &["fsck", "--full", "--strict"]);
+    assert!(!f.vault.repack_due(&p.id).unwrap());
+
+    // A small version after it is left to the next repack.
+    write(&root, &files[0].0, &text(0, "2.0.1"));
+    f.snapshot("p", "patch");
+    assert!(!f.vault.repack_due(&p.id).unwrap());
+    assert_eq!(f.vault.versions("p", None).unwrap().len(), 4);
+}
+
 /// `files` as the folder `src`, linked as the project `p`: the folder and the history.
 fn linked(f: &Fixture, files: &[(String, Vec<u8>)]) -> (std::path::PathBuf, std::path::PathBuf) {
     let refs: Vec<(&str, &[u8])> = files
