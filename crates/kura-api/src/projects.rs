@@ -280,8 +280,8 @@ impl Api {
         Ok(r)
     }
 
-    /// Rewrites project `id`'s history with deltas if snapshots have left it in many packs
-    /// (`Vault::repack_if_due`), and announces it; true when it did. A repack of it already
+    /// Rewrites project `id`'s history with deltas if versions have left it due a repack (many
+    /// packs, or one version that brought much: `Vault::repack_if_due`), and announces it; true when it did. A repack of it already
     /// under way, or another process writing it, leaves it to the next version.
     pub fn repack_if_due(&self, id: &str) -> ApiResult<bool> {
         match self.vault.repack_if_due(id, &Job::default()) {
@@ -311,7 +311,7 @@ impl Api {
             .unwrap_or_default()
     }
 
-    /// After a version of project `id`: once snapshots have left its history in many packs
+    /// After a version of project `id`: once versions have left its history due a repack
     /// (`Vault::repack_due`), it is rewritten with deltas on a thread of its own, so that the
     /// snapshot stays fast and the history stays about the size of its changes; or left to the
     /// caller (see [`Api::leave_repacks_to_caller`]).

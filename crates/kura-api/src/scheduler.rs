@@ -24,7 +24,7 @@ use crate::{Api, VaultChange};
 /// The lock file, under the vault folder, held by the process that runs the schedules.
 pub const SCHEDULE_LOCK: &str = "locks/schedule.lock";
 /// The agenda's key while histories are being rewritten with deltas (idle ones, or one a
-/// version left in many packs; no target name has a colon).
+/// version left due a repack; no target name has a colon).
 pub(crate) const REPACK_KEY: &str = "repack:";
 /// How many recent cleanup runs are looked at (to find the last one that was not a dry run).
 const RECENT_CLEANUPS: u32 = 20;

@@ -85,7 +85,7 @@ enum Command {
     /// the commands that do that).
     #[command(hide = true)]
     PurgeDiscarded,
-    /// Rewrite with deltas the histories versions have left in many packs (started in the
+    /// Rewrite with deltas the histories versions have left due a repack (started in the
     /// background by the commands that take versions).
     #[command(hide = true)]
     RepackDue {
@@ -263,7 +263,7 @@ fn run(cli: &Cli, out: &Out) -> Result<ExitCode, Error> {
 /// Starts `kura ARGS` on its own, quiet, for work that need not hold up this command:
 /// `purge-discarded` (removing the folders an archive or a deletion moved aside, see
 /// `Vault::purge_discarded`) and `repack-due` (rewriting with deltas the histories versions
-/// left in many packs, see `Vault::repack_if_due`). Should it not start, the next `gc`,
+/// left due a repack, see `Vault::repack_due`). Should it not start, the next `gc`,
 /// cleanup, version or app start does that work.
 fn start_on_its_own(vault: &VaultReader, args: impl IntoIterator<Item = String>) {
     use std::os::unix::process::CommandExt;

@@ -1,7 +1,7 @@
 //! `kura gc` (remove chunks no version references) and the hidden commands other commands
 //! start in the background: `kura purge-discarded` (remove the folders an archive or a
 //! deletion moved aside) and `kura repack-due` (rewrite with deltas the histories versions left
-//! in many packs).
+//! due a repack: many packs, or one version that brought much).
 
 use std::process::ExitCode;
 use std::sync::Arc;
