@@ -258,6 +258,46 @@ fn needs_repack(repo: &Path) -> Result<bool> {
     Ok(!matches!(plan(repo)?, Plan::Nothing))
 }
 
+/// Whether the history at `repo` is due a repack after a version ([`Vault::repack_due`]).
+fn is_due(repo: &Path) -> Result<bool> {
+    let marked = repacked(repo);
+    let packs = packs(&repo.join("objects/pack"))?;
+    // What versions brought since the last repack: the packs no repack wrote.
+    let fresh: Vec<(PathBuf, u64)> = packs
+        .iter()
+        .filter(|(path, _)| !is_named(&marked, path))
+        .cloned()
+        .collect();
+    if fresh.len() >= PACKS_BEFORE_REPACK {
+        return Ok(true);
+    }
+    if fresh.is_empty() {
+        return Ok(false);
+    }
+    // Before any repack, the pack of most objects: the first version's, as a rule (a pack of a
+    // few large files is not the history those files came beside).
+    let base = match whole_pack(&packs, &marked) {
+        Some(base) => base.to_path_buf(),
+        None => match fresh
+            .iter()
+            .max_by_key(|(path, _)| pack_object_count(&path.with_extension("idx")).unwrap_or(0))
+        {
+            Some((path, _)) => path.clone(),
+            None => return Ok(false),
+        },
+    };
+    // The base and the fresh packs: a pack of what came since that a repack wrote is neither,
+    // and counting it would start the same repack again after every version.
+    let mut weighed = fresh;
+    if let Some(whole) = packs.iter().find(|(path, _)| *path == base) {
+        if !weighed.contains(whole) {
+            weighed.push(whole.clone());
+        }
+    }
+    Ok(share(&weighed, &base)
+        .is_some_and(|share| share.since_objects >= OBJECTS_BEFORE_REPACK && share.is_large()))
+}
+
 /// Whether the history has loose objects (written by git2 outside the pack writer).
 fn has_loose_objects(objects: &Path) -> bool {
     fs::read_dir(objects).is_ok_and(|rd| {
@@ -340,30 +380,7 @@ impl Vault {
     /// never repacked, or one whose new objects are many, is rewritten whole, each file a delta
     /// against its earlier versions; otherwise what came since is, beside the whole pack.
     pub fn repack_due(&self, id: &str) -> Result<bool> {
-        let repo = self.history_path(id);
-        let marked = repacked(&repo);
-        let packs = packs(&repo.join("objects/pack"))?;
-        let unmarked = packs
-            .iter()
-            .filter(|(path, _)| !is_named(&marked, path))
-            .count();
-        if unmarked >= PACKS_BEFORE_REPACK {
-            return Ok(true);
-        }
-        if unmarked == 0 {
-            return Ok(false);
-        }
-        // Before any repack, the pack of most objects: the first version's, as a rule (a pack
-        // of a few large files is not the history those files came beside).
-        let most = packs
-            .iter()
-            .max_by_key(|(path, _)| pack_object_count(&path.with_extension("idx")).unwrap_or(0))
-            .map(|(path, _)| path.as_path());
-        let Some(base) = whole_pack(&packs, &marked).or(most) else {
-            return Ok(false);
-        };
-        Ok(share(&packs, base)
-            .is_some_and(|share| share.since_objects >= OBJECTS_BEFORE_REPACK && share.is_large()))
+        is_due(&self.history_path(id))
     }
 
     /// Rewrites the project's history with deltas once it is due ([`Vault::repack_due`]: many
@@ -808,4 +825,71 @@ fn pack_index_oids(idx: &Path) -> Result<Vec<[u8; 20]>> {
         .chunks_exact(20)
         .map(|c| c.try_into().expect("20 bytes"))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A history folder with packs of the given objects and bytes (an index of that count, a
+    /// pack file of that length), the packs named `marked` recorded as a repack's.
+    fn history(packs: &[(&str, u32, u64)], marked: &[&str]) -> tempfile::TempDir {
+        let repo = tempfile::tempdir().unwrap();
+        let dir = repo.path().join("objects/pack");
+        fs::create_dir_all(&dir).unwrap();
+        for (name, objects, bytes) in packs {
+            let mut idx = vec![0xff, b't', b'O', b'c', 0, 0, 0, 2];
+            idx.extend(std::iter::repeat_n(0u8, 1024));
+            idx[1028..1032].copy_from_slice(&objects.to_be_bytes());
+            fs::write(dir.join(format!("pack-{name}.idx")), idx).unwrap();
+            let pack = fs::File::create(dir.join(format!("pack-{name}.pack"))).unwrap();
+            pack.set_len(*bytes).unwrap();
+        }
+        if !marked.is_empty() {
+            mark_repacked(repo.path(), marked).unwrap();
+        }
+        repo
+    }
+
+    const MB: u64 = 1 << 20;
+
+    #[test]
+    fn a_version_that_brought_many_objects_and_a_quarter_of_the_history_is_due() {
+        // node_modules of May, then of November: 23% of the objects, 76% of the bytes.
+        let upgrade = history(&[("a", 60_707, 95 * MB), ("b", 13_682, 72 * MB)], &[]);
+        assert!(is_due(upgrade.path()).unwrap());
+        // The same share in bytes, fewer objects than git's `gc.auto`.
+        let few = history(&[("a", 60_707, 95 * MB), ("b", 6_000, 72 * MB)], &[]);
+        assert!(!is_due(few.path()).unwrap());
+        // Many objects, a small share of both.
+        let small = history(&[("a", 60_707, 95 * MB), ("b", 13_682, 10 * MB)], &[]);
+        assert!(!is_due(small.path()).unwrap());
+        // The pack of most objects is the base, not the largest: a version of a few large
+        // files beside a history of many small ones is not due.
+        let large = history(&[("a", 60_707, 95 * MB), ("b", 40, 300 * MB)], &[]);
+        assert!(!is_due(large.path()).unwrap());
+        // One pack: nothing beside it.
+        let one = history(&[("a", 60_707, 95 * MB)], &[]);
+        assert!(!is_due(one.path()).unwrap());
+    }
+
+    #[test]
+    fn a_repack_of_what_came_since_is_not_weighed_again_after_the_next_version() {
+        // The whole pack, the pack of an upgrade a repack wrote beside it, a small version.
+        let repacked = history(
+            &[("a", 60_707, 85 * MB), ("b", 13_682, 65 * MB), ("c", 40, MB)],
+            &["a", "b"],
+        );
+        assert!(!is_due(repacked.path()).unwrap());
+        // Before that repack, the upgrade's own pack made it due.
+        let fresh = history(&[("a", 60_707, 85 * MB), ("b", 13_682, 65 * MB)], &["a"]);
+        assert!(is_due(fresh.path()).unwrap());
+        // Eight versions' packs, however small.
+        let names: Vec<String> = (0..PACKS_BEFORE_REPACK).map(|i| format!("v{i}")).collect();
+        let mut packs = vec![("a", 60_707, 85 * MB)];
+        packs.extend(names.iter().map(|n| (n.as_str(), 10, 4096)));
+        assert!(is_due(history(&packs, &["a"]).path()).unwrap());
+        packs.pop();
+        assert!(!is_due(history(&packs, &["a"]).path()).unwrap());
+    }
 }
