@@ -79,8 +79,8 @@ fn packs(pack_dir: &Path) -> Result<Vec<(PathBuf, u64)>> {
 const REPACKED: &str = "kura-repacked";
 
 /// A repack rewrites only what came since the last whole one (into one pack beside it) while
-/// that is at most a quarter of it (one over this), in objects; past it, the whole history
-/// again. Each repack then costs in proportion to what changed (the delta search is over the
+/// that is at most a quarter of it (one over this), in objects (and in bytes, once it is many
+/// objects: [`Share::calls_for_whole`]); past it, the whole history again. Each repack then costs in proportion to what changed (the delta search is over the
 /// objects it takes), and the history stays at most two packs with deltas (git's geometric
 /// repacking, with two levels). What came since has no deltas against the whole pack's objects
 /// until the next whole repack, as in git (`bench/README.md` has what that costs and saves).
@@ -162,8 +162,9 @@ enum Plan {
 
 /// What a repack of a history (its bare repository folder) is to do: nothing when it is the
 /// packs its repacks wrote; otherwise (other packs, as each snapshot writes one, or loose
-/// objects) what came since the last whole repack, or everything once that has grown past a
-/// [`INCREMENT_SHARE`]th of it in objects ([`Share::has_many_objects`]).
+/// objects) what came since the last whole repack, or everything once that calls for it
+/// ([`Share::calls_for_whole`]: past a [`INCREMENT_SHARE`]th of it in objects, or in bytes once
+/// it is many objects).
 fn plan(repo: &Path) -> Result<Plan> {
     let objects = repo.join("objects");
     let packs = packs(&objects.join("pack"))?;
@@ -177,7 +178,7 @@ fn plan(repo: &Path) -> Result<Plan> {
     // An index that cannot be read is the whole repack's to meet (it reads every object and
     // names what is damaged), not this count's.
     Ok(match share(&packs, base) {
-        Some(share) if !share.has_many_objects() => Plan::Since {
+        Some(share) if !share.calls_for_whole() => Plan::Since {
             base: base.to_path_buf(),
         },
         _ => Plan::Whole,
@@ -202,18 +203,17 @@ struct Share {
 }
 
 impl Share {
-    /// Whether what came since is past a [`INCREMENT_SHARE`]th of the base in objects: what a
-    /// repack's delta search costs in proportion to.
-    fn has_many_objects(&self) -> bool {
+    /// Whether what came since calls for a whole repack rather than one of it alone (which has
+    /// no deltas against the base's objects): it is past a [`INCREMENT_SHARE`]th of the base in
+    /// objects, what the delta search costs in proportion to; or, once it holds at least
+    /// [`OBJECTS_BEFORE_REPACK`] objects, in bytes. A version that rewrote many files (an
+    /// upgrade of a project's dependencies) is a small share of a history's objects but a large
+    /// one of its bytes, as snapshots store each changed file whole, and only a whole repack
+    /// stores those files as deltas against their earlier versions.
+    fn calls_for_whole(&self) -> bool {
         self.since_objects.saturating_mul(INCREMENT_SHARE) > self.base_objects
-    }
-
-    /// Whether what came since is past a [`INCREMENT_SHARE`]th of the base in objects or in
-    /// bytes: a version that rewrote many files is a small share of a history's objects but a
-    /// large one of its bytes, as snapshots store each changed file whole.
-    fn is_large(&self) -> bool {
-        self.has_many_objects()
-            || self.since_bytes.saturating_mul(INCREMENT_SHARE) > self.base_bytes
+            || (self.since_objects >= OBJECTS_BEFORE_REPACK
+                && self.since_bytes.saturating_mul(INCREMENT_SHARE) > self.base_bytes)
     }
 }
 
@@ -294,8 +294,9 @@ fn is_due(repo: &Path) -> Result<bool> {
             weighed.push(whole.clone());
         }
     }
-    Ok(share(&weighed, &base)
-        .is_some_and(|share| share.since_objects >= OBJECTS_BEFORE_REPACK && share.is_large()))
+    Ok(share(&weighed, &base).is_some_and(|share| {
+        share.since_objects >= OBJECTS_BEFORE_REPACK && share.calls_for_whole()
+    }))
 }
 
 /// Whether the history has loose objects (written by git2 outside the pack writer).
@@ -372,13 +373,12 @@ impl Vault {
 
     /// Whether project `id`'s history is one to rewrite in the background after a version
     /// ([`Vault::repack_if_due`]): it holds at least [`PACKS_BEFORE_REPACK`] packs no repack
-    /// wrote, or the packs beside its base (the last whole repack's pack, or the one of most
-    /// objects before any) hold at least [`OBJECTS_BEFORE_REPACK`] objects and are past a
-    /// quarter of it in objects or in bytes ([`Share::is_large`]). The second is a version that
-    /// brought much at once, as an upgrade of a project's dependencies does, whose changed
-    /// files the snapshot stored whole. The repack then does what [`plan`] says: a history
-    /// never repacked, or one whose new objects are many, is rewritten whole, each file a delta
-    /// against its earlier versions; otherwise what came since is, beside the whole pack.
+    /// wrote, or those packs hold at least [`OBJECTS_BEFORE_REPACK`] objects and are past a
+    /// quarter of the history's base (the last whole repack's pack, or the one of most objects
+    /// before any) in objects or in bytes. The second is a version that brought much at once,
+    /// as an upgrade of a project's dependencies does, whose changed files the snapshot stored
+    /// whole; the repack it starts is a whole one ([`Share::calls_for_whole`]), which stores
+    /// each of them as a delta against its earlier versions.
     pub fn repack_due(&self, id: &str) -> Result<bool> {
         is_due(&self.history_path(id))
     }
@@ -874,10 +874,37 @@ mod tests {
     }
 
     #[test]
+    fn what_came_since_is_repacked_alone_unless_it_is_many_objects_or_many_objects_and_bytes() {
+        let is_since = |packs: &[(&str, u32, u64)]| {
+            matches!(
+                plan(history(packs, &["a"]).path()).unwrap(),
+                Plan::Since { .. }
+            )
+        };
+        // Versions of a few files: what came since, beside the whole pack.
+        assert!(is_since(&[("a", 60_707, 85 * MB), ("b", 900, 30 * MB)]));
+        assert!(is_since(&[("a", 60_707, 85 * MB), ("b", 13_682, 10 * MB)]));
+        // An upgrade of dependencies after a whole repack: everything, so that its files are
+        // deltas against their earlier versions.
+        assert!(!is_since(&[("a", 60_707, 85 * MB), ("b", 13_682, 72 * MB)]));
+        // More than a quarter of the objects.
+        assert!(!is_since(&[("a", 20_000, 85 * MB), ("b", 5_001, MB)]));
+        // Never repacked: everything.
+        assert!(matches!(
+            plan(history(&[("a", 60_707, 85 * MB), ("b", 900, MB)], &[]).path()).unwrap(),
+            Plan::Whole
+        ));
+    }
+
+    #[test]
     fn a_repack_of_what_came_since_is_not_weighed_again_after_the_next_version() {
         // The whole pack, the pack of an upgrade a repack wrote beside it, a small version.
         let repacked = history(
-            &[("a", 60_707, 85 * MB), ("b", 13_682, 65 * MB), ("c", 40, MB)],
+            &[
+                ("a", 60_707, 85 * MB),
+                ("b", 13_682, 65 * MB),
+                ("c", 40, MB),
+            ],
             &["a", "b"],
         );
         assert!(!is_due(repacked.path()).unwrap());
