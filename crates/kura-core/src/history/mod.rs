@@ -163,7 +163,6 @@ pub struct Version {
     pub size: u64,
 }
 
-/// Creates an empty bare repository whose HEAD points at `main`.
 /// A commit id as the 20 bytes the catalog's file lists record.
 pub(crate) fn id_bytes(id: Oid) -> [u8; 20] {
     let mut out = [0u8; 20];
@@ -171,9 +170,15 @@ pub(crate) fn id_bytes(id: Oid) -> [u8; 20] {
     out
 }
 
+/// Creates an empty bare repository whose HEAD points at `main`: `HEAD`, `config`, `objects`
+/// and `refs`, without the system's git templates (a dozen sample hooks, `info/exclude` and a
+/// description, 28 KB in every history, which nothing runs or reads in a bare history).
 pub(crate) fn init(path: &Path) -> Result<()> {
     let mut opts = RepositoryInitOptions::new();
-    opts.bare(true).initial_head("main").mkpath(true);
+    opts.bare(true)
+        .initial_head("main")
+        .mkpath(true)
+        .external_template(false);
     Repository::init_opts(path, &opts)?;
     durable::sync_dir(path)?;
     if let Some(parent) = path.parent() {
