@@ -57,7 +57,8 @@ pub use fs::durable::FileLock;
 pub use gitops::{FolderGitChange, FolderGitCommit, FolderGitStatus, PushReport};
 pub use history::author;
 pub use history::repack::{
-    RepackReport, OBJECTS_BEFORE_REPACK, PACKS_BEFORE_REPACK, REPACK_AFTER_IDLE_SECS,
+    RepackReport, BYTES_BEFORE_REPACK, OBJECTS_BEFORE_REPACK, PACKS_BEFORE_REPACK,
+    REPACK_AFTER_IDLE_SECS,
 };
 pub use history::restore::{RestorePlan, RestoreReport};
 pub use history::snapshot::{SnapshotOptions, SnapshotReport};

@@ -42,10 +42,19 @@ pub struct RepackReport {
 /// (`bench/versions.sh`).
 pub const PACKS_BEFORE_REPACK: usize = 8;
 
-/// Objects the packs written since a history's last repack must hold before their share of the
-/// history alone makes it due a repack after a version ([`Vault::repack_due`]): git's own count
-/// of loose objects at which a commit starts `git gc --auto` (`gc.auto`).
+/// Objects the packs written since a history's last repack must hold (or else
+/// [`BYTES_BEFORE_REPACK`]) before their share of the history alone makes it due a repack after
+/// a version ([`Vault::repack_due`]): git's own count of loose objects at which a commit starts
+/// `git gc --auto` (`gc.auto`).
 pub const OBJECTS_BEFORE_REPACK: u64 = 6_700;
+
+/// Bytes the packs written since a history's last repack must take (or else
+/// [`OBJECTS_BEFORE_REPACK`] objects) before their share of the history alone makes it due a
+/// repack after a version: from about here a whole repack takes seconds and saves megabytes
+/// (the `std` docs of two toolchains, 2,655 files each: a second version's pack of 9.5 MB, both
+/// versions 9.2 MB once repacked, in 4.4 s), while a version of a small project never starts
+/// one.
+pub const BYTES_BEFORE_REPACK: u64 = 8 << 20;
 
 /// Seconds without a change after which an active project's history is rewritten with deltas
 /// in the background (by the process that runs the schedules).
@@ -203,16 +212,22 @@ struct Share {
 }
 
 impl Share {
+    /// Whether what came since is much in itself: at least [`OBJECTS_BEFORE_REPACK`] objects or
+    /// [`BYTES_BEFORE_REPACK`] bytes.
+    fn is_much(&self) -> bool {
+        self.since_objects >= OBJECTS_BEFORE_REPACK || self.since_bytes >= BYTES_BEFORE_REPACK
+    }
+
     /// Whether what came since calls for a whole repack rather than one of it alone (which has
     /// no deltas against the base's objects): it is past a [`INCREMENT_SHARE`]th of the base in
-    /// objects, what the delta search costs in proportion to; or, once it holds at least
-    /// [`OBJECTS_BEFORE_REPACK`] objects, in bytes. A version that rewrote many files (an
-    /// upgrade of a project's dependencies) is a small share of a history's objects but a large
-    /// one of its bytes, as snapshots store each changed file whole, and only a whole repack
-    /// stores those files as deltas against their earlier versions.
+    /// objects, what the delta search costs in proportion to; or, once it is much in itself
+    /// ([`Share::is_much`]), in bytes. A version that rewrote many files (an upgrade of a
+    /// project's dependencies, docs generated anew) is a small share of a history's objects but
+    /// a large one of its bytes, as snapshots store each changed file whole, and only a whole
+    /// repack stores those files as deltas against their earlier versions.
     fn calls_for_whole(&self) -> bool {
         self.since_objects.saturating_mul(INCREMENT_SHARE) > self.base_objects
-            || (self.since_objects >= OBJECTS_BEFORE_REPACK
+            || (self.is_much()
                 && self.since_bytes.saturating_mul(INCREMENT_SHARE) > self.base_bytes)
     }
 }
@@ -294,9 +309,7 @@ fn is_due(repo: &Path) -> Result<bool> {
             weighed.push(whole.clone());
         }
     }
-    Ok(share(&weighed, &base).is_some_and(|share| {
-        share.since_objects >= OBJECTS_BEFORE_REPACK && share.calls_for_whole()
-    }))
+    Ok(share(&weighed, &base).is_some_and(|share| share.is_much() && share.calls_for_whole()))
 }
 
 /// Whether the history has loose objects (written by git2 outside the pack writer).
@@ -373,8 +386,8 @@ impl Vault {
 
     /// Whether project `id`'s history is one to rewrite in the background after a version
     /// ([`Vault::repack_if_due`]): it holds at least [`PACKS_BEFORE_REPACK`] packs no repack
-    /// wrote, or those packs hold at least [`OBJECTS_BEFORE_REPACK`] objects and are past a
-    /// quarter of the history's base (the last whole repack's pack, or the one of most objects
+    /// wrote, or those packs hold at least [`OBJECTS_BEFORE_REPACK`] objects or
+    /// [`BYTES_BEFORE_REPACK`] bytes and are past a quarter of the history's base (the last whole repack's pack, or the one of most objects
     /// before any) in objects or in bytes. The second is a version that brought much at once,
     /// as an upgrade of a project's dependencies does, whose changed files the snapshot stored
     /// whole; the repack it starts is a whole one ([`Share::calls_for_whole`]), which stores
@@ -858,23 +871,25 @@ mod tests {
         // node_modules of May, then of November: 23% of the objects, 76% of the bytes.
         let upgrade = history(&[("a", 60_707, 95 * MB), ("b", 13_682, 72 * MB)], &[]);
         assert!(is_due(upgrade.path()).unwrap());
-        // The same share in bytes, fewer objects than git's `gc.auto`.
-        let few = history(&[("a", 60_707, 95 * MB), ("b", 6_000, 72 * MB)], &[]);
-        assert!(!is_due(few.path()).unwrap());
+        // Fewer objects than git's `gc.auto`, but many bytes: due.
+        let bytes = history(&[("a", 60_707, 95 * MB), ("b", 6_000, 72 * MB)], &[]);
+        assert!(is_due(bytes.path()).unwrap());
+        // Generated docs made anew: every page of 2,655 rewritten, 9.5 MB.
+        let docs = history(&[("a", 2_700, 9 * MB), ("b", 2_700, 9 * MB + MB / 2)], &[]);
+        assert!(is_due(docs.path()).unwrap());
+        // A small project rewritten whole: neither many objects nor many bytes.
+        let small_project = history(&[("a", 900, 3 * MB), ("b", 900, 3 * MB)], &[]);
+        assert!(!is_due(small_project.path()).unwrap());
         // Many objects, a small share of both.
         let small = history(&[("a", 60_707, 95 * MB), ("b", 13_682, 10 * MB)], &[]);
         assert!(!is_due(small.path()).unwrap());
-        // The pack of most objects is the base, not the largest: a version of a few large
-        // files beside a history of many small ones is not due.
-        let large = history(&[("a", 60_707, 95 * MB), ("b", 40, 300 * MB)], &[]);
-        assert!(!is_due(large.path()).unwrap());
         // One pack: nothing beside it.
         let one = history(&[("a", 60_707, 95 * MB)], &[]);
         assert!(!is_due(one.path()).unwrap());
     }
 
     #[test]
-    fn what_came_since_is_repacked_alone_unless_it_is_many_objects_or_many_objects_and_bytes() {
+    fn what_came_since_is_repacked_alone_unless_it_is_a_quarter_in_objects_or_much_and_in_bytes() {
         let is_since = |packs: &[(&str, u32, u64)]| {
             matches!(
                 plan(history(packs, &["a"]).path()).unwrap(),
@@ -882,7 +897,7 @@ mod tests {
             )
         };
         // Versions of a few files: what came since, beside the whole pack.
-        assert!(is_since(&[("a", 60_707, 85 * MB), ("b", 900, 30 * MB)]));
+        assert!(is_since(&[("a", 60_707, 85 * MB), ("b", 900, 7 * MB)]));
         assert!(is_since(&[("a", 60_707, 85 * MB), ("b", 13_682, 10 * MB)]));
         // An upgrade of dependencies after a whole repack: everything, so that its files are
         // deltas against their earlier versions.
