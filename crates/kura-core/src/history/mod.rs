@@ -170,9 +170,9 @@ pub(crate) fn id_bytes(id: Oid) -> [u8; 20] {
     out
 }
 
-/// Creates an empty bare repository whose HEAD points at `main`: `HEAD`, `config`, `objects`
-/// and `refs`, without the system's git templates (a dozen sample hooks, `info/exclude` and a
-/// description, 28 KB in every history, which nothing runs or reads in a bare history).
+/// Creates an empty bare repository whose HEAD points at `main`, from libgit2's own few lines of
+/// template (a hooks README, `info/exclude`, a description) rather than the system's git
+/// templates: a dozen sample hooks, 28 KB in every history, which nothing runs in a bare one.
 pub(crate) fn init(path: &Path) -> Result<()> {
     let mut opts = RepositoryInitOptions::new();
     opts.bare(true)
