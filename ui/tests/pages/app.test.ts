@@ -69,16 +69,33 @@ const MANY = 200;
 
 describe("dashboard", () => {
   it("shows the vault's numbers, as the engine counts them", async () => {
-    const p = await open("#/dashboard");
-    const stats = t.kura!.vault.json<Stats>("stats");
+    const vault = seededVault();
+    // What the vault takes on disk moves by a few KB as SQLite's write-ahead logs fill and are
+    // checkpointed (each command that opens the vault may do either): the engine counts it
+    // before the page loads and after the page shows its numbers, and the page shows one of the
+    // two counts.
+    const before = vault.json<Stats>("stats");
+    const p = await open("#/dashboard", vault);
     const projects = p.getByTestId("card-projects");
-    const total = stats.projects.active + stats.projects.archived + stats.projects.deleted;
+    const total = before.projects.active + before.projects.archived + before.projects.deleted;
     await expect.poll(() => projects.textContent()).toContain(String(total));
-    expect(await projects.textContent()).toContain(`${stats.projects.active} active · ${stats.projects.archived} archived · ${stats.projects.deleted} in trash`);
-    expect(await p.getByTestId("card-latest").textContent()).toContain(formatBytes(stats.latest_bytes));
-    expect(await p.getByTestId("card-on-disk").textContent()).toContain(formatBytes(stats.on_disk_bytes));
-    expect(await p.getByTestId("card-saved").textContent()).toContain(stats.saved_bytes > 0 ? formatBytes(stats.saved_bytes) : `in ${formatBytes(stats.versions_on_disk_bytes)}. With this little data`);
-    expect(await p.getByTestId("disk-gauge").textContent()).toContain(`free of ${formatBytes(stats.disk_total_bytes)}`);
+    const shown = {
+      projects: await projects.textContent(),
+      latest: await p.getByTestId("card-latest").textContent(),
+      onDisk: await p.getByTestId("card-on-disk").textContent(),
+      saved: await p.getByTestId("card-saved").textContent(),
+      gauge: await p.getByTestId("disk-gauge").textContent(),
+    };
+    const stats = t.kura!.vault.json<Stats>("stats");
+    const either = (text: string | null, of: (s: Stats) => string) => {
+      const counts = [of(before), of(stats)];
+      expect(counts.some((c) => text?.includes(c)), `${JSON.stringify(text)} shows ${counts.join(" or ")}`).toBe(true);
+    };
+    expect(shown.projects).toContain(`${stats.projects.active} active · ${stats.projects.archived} archived · ${stats.projects.deleted} in trash`);
+    either(shown.latest, (s) => formatBytes(s.latest_bytes));
+    either(shown.onDisk, (s) => formatBytes(s.on_disk_bytes));
+    either(shown.saved, (s) => (s.saved_bytes > 0 ? formatBytes(s.saved_bytes) : `in ${formatBytes(s.versions_on_disk_bytes)}. With this little data`));
+    either(shown.gauge, (s) => `free of ${formatBytes(s.disk_total_bytes)}`);
     // Exact numbers on hover, in the treemap.
     await p.hover('[data-project="billing-api"]');
     const billing = stats.projects_usage.find((u) => u.name === "billing-api")!;
