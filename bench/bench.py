@@ -594,6 +594,24 @@ def parse_version(v: str):
     return (int(m.group(1)), int(m.group(2)), int(m.group(3)), pre == "", pre)
 
 
+def drop_ignored(tree: Path):
+    """Removes the files a `.gitignore` in the tree ignores, as git itself decides (a crate from
+    the registry can ship a `Cargo.lock` its own `.gitignore` names). Kura does not store such
+    files, so every tool is given the tree a project would hold, and a restore is compared
+    against it."""
+    subprocess.run(["git", "init", "-q", str(tree)], check=True)
+    out = subprocess.run(["git", "-C", str(tree), "-c", "core.excludesFile=/dev/null", "ls-files", "-z",
+                          "--others", "--ignored", "--exclude-standard"],
+                         check=True, capture_output=True).stdout
+    shutil.rmtree(tree / ".git")
+    for rel in filter(None, out.decode().split("\0")):
+        path = tree / rel
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
 def find_crate_pairs(max_pairs: int, prefer_small: bool):
     """Crates present in two versions in ~/.cargo/registry/src/*/: [(name, dirA, dirB)]."""
     cargo_home = os.path.expanduser(os.environ.get("CARGO_HOME", "~/.cargo"))
@@ -706,6 +724,8 @@ def prepare_datasets(args, scratch: Path) -> dict:
                 # Each crate in a sub-folder named without its version, as a project would keep it.
                 subprocess.run(["cp", "-a", str(pa), str(a_dir / name_)], check=True)
                 subprocess.run(["cp", "-a", str(pb), str(b_dir / name_)], check=True)
+            drop_ignored(a_dir)
+            drop_ignored(b_dir)
             changed = compare_trees(a_dir, b_dir, full=True)
             out[name] = {"src": a_dir, "src_b": b_dir,
                          "desc": "two versions of crates: " + ", ".join(f"{n} {pa.name.rsplit('-', 1)[1]}→{pb.name.rsplit('-', 1)[1]}" for n, pa, pb in pairs),
@@ -729,6 +749,8 @@ def prepare_datasets(args, scratch: Path) -> dict:
                 d.parent.mkdir(parents=True)
                 subprocess.run(["cp", "-a", str(tree), str(d)], check=True)
             a_dir, b_dir = a_dir.parent, b_dir.parent
+            drop_ignored(a_dir)
+            drop_ignored(b_dir)
             changed = compare_trees(a_dir, b_dir, full=True)
             out[name] = {"src": a_dir, "src_b": b_dir,
                          "desc": f"{desc}, installed as of {NODE_DATES[0]}, then as of {NODE_DATES[1]}",

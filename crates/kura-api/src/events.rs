@@ -6,8 +6,8 @@
 //! [`EVENTS_KEPT`] are kept; a subscriber asking for older ones is told so ([`EventPage::gap`]),
 //! never silently served less.
 
-use std::path::Path;
-use std::sync::Mutex;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::config::DbConfig;
@@ -52,10 +52,13 @@ pub struct EventPage {
     pub scanned: i64,
 }
 
-/// The log and its live subscribers.
+/// The log and its live subscribers. The log is opened when first written or read, and the
+/// channel to live subscribers made when the first one subscribes: a CLI command that changes
+/// nothing pays for neither.
 pub struct Events {
-    db: Mutex<Db>,
-    live: broadcast::Sender<Event>,
+    path: PathBuf,
+    db: Mutex<Option<Db>>,
+    live: OnceLock<broadcast::Sender<Event>>,
 }
 
 struct Db {
@@ -75,17 +78,40 @@ fn db_error(e: rusqlite::Error) -> ApiError {
 }
 
 impl Events {
-    /// Opens (or creates) the log at `path`.
+    /// The log at `path`, created when first written or read.
     pub fn open(path: &Path) -> ApiResult<Events> {
-        let conn = Connection::open(path).map_err(db_error)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(db_error)?;
-        // No checkpoint (and its two fsyncs) each time a process lets go of the log: every CLI
-        // command that changes the vault writes an event. The log checkpoints as it grows.
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-            .map_err(db_error)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode=WAL;
+        Ok(Events {
+            path: path.to_path_buf(),
+            db: Mutex::new(None),
+            live: OnceLock::new(),
+        })
+    }
+
+    /// Runs `f` on the log, opened (or created) now if it is not yet.
+    fn with_db<R>(&self, f: impl FnOnce(&mut Db) -> ApiResult<R>) -> ApiResult<R> {
+        let mut guard = self.db.lock().unwrap_or_else(|e| e.into_inner());
+        let db = match guard.take() {
+            Some(db) => db,
+            None => Db {
+                conn: open_log(&self.path)?,
+                inserts: 0,
+            },
+        };
+        f(guard.insert(db))
+    }
+}
+
+/// Opens (or creates) the log at `path`.
+fn open_log(path: &Path) -> ApiResult<Connection> {
+    let conn = Connection::open(path).map_err(db_error)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db_error)?;
+    // No checkpoint (and its two fsyncs) each time a process lets go of the log: every CLI
+    // command that changes the vault writes an event. The log checkpoints as it grows.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+        .map_err(db_error)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL;
              PRAGMA synchronous=NORMAL;
              CREATE TABLE IF NOT EXISTS events (
                  id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -98,48 +124,45 @@ impl Events {
                  one INTEGER PRIMARY KEY CHECK (one = 1),
                  through INTEGER NOT NULL
              );",
-        )
-        .map_err(db_error)?;
-        // A new log (the vault's first, or one that replaced a lost or deleted file; backups
-        // leave the log out) numbers its events from the time it was made, in thousandths of a
-        // millisecond: above every id an earlier log of this vault gave, so that a client
-        // resuming from one of those is told of a gap (see `since`), never left waiting. Such
-        // ids stay below 2^53 (exact in JavaScript) until the 23rd century.
-        conn.execute_batch(
-            "CREATE TABLE IF NOT EXISTS events_origin (
+    )
+    .map_err(db_error)?;
+    // A new log (the vault's first, or one that replaced a lost or deleted file; backups
+    // leave the log out) numbers its events from the time it was made, in thousandths of a
+    // millisecond: above every id an earlier log of this vault gave, so that a client
+    // resuming from one of those is told of a gap (see `since`), never left waiting. Such
+    // ids stay below 2^53 (exact in JavaScript) until the 23rd century.
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS events_origin (
                  one INTEGER PRIMARY KEY CHECK (one = 1),
                  before INTEGER NOT NULL
              );",
+    )
+    .map_err(db_error)?;
+    let fresh: bool = conn
+        .query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')",
+            [],
+            |r| r.get(0),
         )
         .map_err(db_error)?;
-        let fresh: bool = conn
-            .query_row(
-                "SELECT NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(db_error)?;
-        if fresh {
-            let origin = now_ms().saturating_mul(1000);
+    if fresh {
+        let origin = now_ms().saturating_mul(1000);
+        conn.execute(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?1)",
+            [origin],
+        )
+        .and_then(|_| {
             conn.execute(
-                "INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?1)",
+                "INSERT OR REPLACE INTO events_origin (one, before) VALUES (1, ?1)",
                 [origin],
             )
-            .and_then(|_| {
-                conn.execute(
-                    "INSERT OR REPLACE INTO events_origin (one, before) VALUES (1, ?1)",
-                    [origin],
-                )
-            })
-            .map_err(db_error)?;
-        }
-        let (live, _) = broadcast::channel(4096);
-        Ok(Events {
-            db: Mutex::new(Db { conn, inserts: 0 }),
-            live,
         })
+        .map_err(db_error)?;
     }
+    Ok(conn)
+}
 
+impl Events {
     /// Records an event and hands it to live subscribers. An event that cannot be written is
     /// logged and still broadcast (with id 0): losing it from the log must not fail the operation
     /// that caused it.
@@ -155,45 +178,51 @@ impl Events {
             Ok(id) => event.id = id,
             Err(e) => tracing::warn!("event {kind} not kept: {e}"),
         }
-        let _ = self.live.send(event.clone());
+        if let Some(live) = self.live.get() {
+            let _ = live.send(event.clone());
+        }
         event
     }
 
     fn insert(&self, event: &Event) -> ApiResult<i64> {
-        let mut db = self.db.lock().unwrap_or_else(|e| e.into_inner());
-        db.conn
-            .prepare_cached(
-                "INSERT INTO events (at, type, project_id, data) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .and_then(|mut stmt| {
-                stmt.execute(params![
-                    event.at,
-                    event.kind,
-                    event.project_id,
-                    event.data.to_string()
-                ])
-            })
-            .map_err(db_error)?;
-        let id = db.conn.last_insert_rowid();
-        db.inserts += 1;
-        if db.inserts.is_multiple_of(PRUNE_EVERY) {
-            prune(&db.conn, id - EVENTS_KEPT).map_err(db_error)?;
-        }
-        Ok(id)
+        self.with_db(|db| {
+            db.conn
+                .prepare_cached(
+                    "INSERT INTO events (at, type, project_id, data) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .and_then(|mut stmt| {
+                    stmt.execute(params![
+                        event.at,
+                        event.kind,
+                        event.project_id,
+                        event.data.to_string()
+                    ])
+                })
+                .map_err(db_error)?;
+            let id = db.conn.last_insert_rowid();
+            db.inserts += 1;
+            if db.inserts.is_multiple_of(PRUNE_EVERY) {
+                prune(&db.conn, id - EVENTS_KEPT).map_err(db_error)?;
+            }
+            Ok(id)
+        })
     }
 
     /// Live events from now on. A receiver that falls behind gets `Lagged` and should catch up
     /// with [`Events::since`].
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.live.subscribe()
+        self.live
+            .get_or_init(|| broadcast::channel(4096).0)
+            .subscribe()
     }
 
     /// The newest event's id (0 when there is none).
     pub fn last_id(&self) -> ApiResult<i64> {
-        let db = self.db.lock().unwrap_or_else(|e| e.into_inner());
-        db.conn
-            .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))
-            .map_err(db_error)
+        self.with_db(|db| {
+            db.conn
+                .query_row("SELECT COALESCE(MAX(id), 0) FROM events", [], |r| r.get(0))
+                .map_err(db_error)
+        })
     }
 
     /// Up to `limit` events with an id above `after`, oldest first, of the given types (all
@@ -201,7 +230,10 @@ impl Events {
     /// after `after` are no longer kept: pruned, or given by an earlier log of this vault (an
     /// id below this log's first; 0 means "from the start" and is never one).
     pub fn since(&self, after: i64, types: &[String], limit: usize) -> ApiResult<EventPage> {
-        let db = self.db.lock().unwrap_or_else(|e| e.into_inner());
+        self.with_db(|db| Self::page(db, after, types, limit))
+    }
+
+    fn page(db: &Db, after: i64, types: &[String], limit: usize) -> ApiResult<EventPage> {
         let one = |sql: &str| -> ApiResult<i64> {
             Ok(db
                 .conn

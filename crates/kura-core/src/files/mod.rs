@@ -105,8 +105,9 @@ pub(crate) struct Scan {
 /// Lists the files of `root` that snapshots take in: everything except `.git` folders, Kura's own
 /// temp files (debris of a write killed half-way, see `kura_durable::is_temp_name`), paths
 /// matched by `.gitignore` (when honoured), `.kuraignore` and the configured excludes. Symlinks
-/// are recorded as links, never followed. Runs on several threads.
-pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
+/// are recorded as links, never followed. Runs on several threads, or on the calling one when
+/// `walk` says the folder is small.
+pub(crate) fn scan(root: &Path, config: &Config, walk: Walk) -> Result<Scan> {
     let meta = fs::metadata(root).map_err(|e| Error::io("open project folder", root, e))?;
     if !meta.is_dir() {
         return Err(Error::invalid(format!(
@@ -140,8 +141,7 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
         .git_ignore(config.snapshots.honor_gitignore)
         .require_git(false)
         .follow_links(false)
-        .add_custom_ignore_filename(KURAIGNORE)
-        .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(8)));
+        .add_custom_ignore_filename(KURAIGNORE);
     let ex = excludes.clone();
     let walk_root = root.to_path_buf();
     let left_out_by_walk = Arc::clone(&left_out);
@@ -173,68 +173,68 @@ pub(crate) fn scan(root: &Path, config: &Config) -> Result<Scan> {
                     .find_map(|name| unreadable_ignore_file(e.path(), name).map(|why| (name, why)))
             })
             .flatten();
-        if let Some((name, why)) = unreadable {
-            left_out_by_walk
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(SkippedFile {
-                    path: rel_lossy(&walk_root, e.path()),
-                    reason: format!(
-                        "its {name} {why}, which Kura does not read; nothing in this folder was taken in"
-                    ),
-                });
-            return false;
-        }
-        true
+        let reason = if let Some((name, why)) = unreadable {
+            format!(
+                "its {name} {why}, which Kura does not read; nothing in this folder was taken in"
+            )
+        } else if let Some(problem) = is_dir
+            .then(|| crate::fs::names::check_name(e.file_name().as_bytes()).err())
+            .flatten()
+        {
+            // A folder whose name breaks the rule: reported once, nothing under it read.
+            format!("{}; nothing in this folder was taken in", problem.reason())
+        } else {
+            return true;
+        };
+        left_out_by_walk
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(SkippedFile {
+                path: rel_lossy(&walk_root, e.path()),
+                reason,
+            });
+        false
     });
     let found: Mutex<Vec<ScannedFile>> = Mutex::new(Vec::new());
     let skipped: Mutex<Vec<SkippedFile>> = Mutex::new(Vec::new());
-    builder.build_parallel().run(|| {
-        // Each walker thread collects into its own buffer, handed over when the thread ends.
-        let mut mine = Collected {
-            files: Vec::with_capacity(1024),
-            skipped: Vec::new(),
-            found: &found,
-            out: &skipped,
-            folder: None,
-        };
-        Box::new(move |res| {
-            match res {
-                Err(err) => mine.skipped.push(walk_error(root, &err)),
-                Ok(entry) if entry.depth() > 0 => {
-                    let ft = entry.file_type();
-                    // A folder whose name breaks the rule: reported once, nothing under it read.
-                    if ft.is_some_and(|t| t.is_dir()) {
-                        if let Err(problem) =
-                            crate::fs::names::check_name(entry.file_name().as_bytes())
-                        {
-                            mine.skipped.push(SkippedFile {
-                                path: rel_lossy(root, entry.path()),
-                                reason: format!(
-                                    "{}; nothing in this folder was taken in",
-                                    problem.reason()
-                                ),
-                            });
-                            return ignore::WalkState::Skip;
-                        }
-                    }
-                    let is_link = ft.is_some_and(|t| t.is_symlink());
-                    if is_link || ft.is_some_and(|t| t.is_file()) {
-                        match to_scanned(root, entry.path(), is_link, &mut mine.folder) {
-                            Ok(f) => mine.files.push(f),
-                            Err(s) => mine.skipped.push(s),
-                        }
-                    }
-                }
-                Ok(_) => {}
+    let collector = || Collected {
+        files: Vec::with_capacity(1024),
+        skipped: Vec::new(),
+        found: &found,
+        out: &skipped,
+        folder: None,
+    };
+    match walk {
+        // Starting walker threads costs more than a small folder's walk.
+        Walk::Here => {
+            let mut mine = collector();
+            for res in builder.build() {
+                mine.take(root, res);
             }
-            ignore::WalkState::Continue
-        })
-    });
+        }
+        Walk::Threads => {
+            builder
+                .threads(available_cores().min(8))
+                .build_parallel()
+                .run(|| {
+                    // Each walker thread collects into its own buffer, handed over when the
+                    // thread ends.
+                    let mut mine = collector();
+                    Box::new(move |res| {
+                        mine.take(root, res);
+                        ignore::WalkState::Continue
+                    })
+                });
+        }
+    }
     let mut files = found.into_inner().unwrap_or_else(|p| p.into_inner());
     // On every core: comparing paths that share long prefixes is the cost, and the walkers
     // are done.
-    files.par_sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    if files.len() < PARALLEL_SORT_MIN {
+        files.sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    } else {
+        files.par_sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
+    }
     let mut skipped = skipped.into_inner().unwrap_or_else(|p| p.into_inner());
     skipped.append(&mut left_out.lock().unwrap_or_else(|p| p.into_inner()));
     skip_links_leading_out(root, &mut files, &mut skipped);
@@ -353,6 +353,41 @@ fn skip_links_leading_out(
     });
 }
 
+/// How [`scan`] walks a folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Walk {
+    /// On walker threads, one a core (up to 8): a large or unknown folder.
+    Threads,
+    /// On the calling thread: a folder known to be small (see [`Walk::for_files`]).
+    Here,
+}
+
+impl Walk {
+    /// The walk for a folder whose last version held `files` files (`None`: not known).
+    /// Walker threads share out folders, and one that runs out of them sleeps a millisecond
+    /// before it looks again: an unchanged re-snapshot of 560–660 files took 15–20% longer on
+    /// them than on the calling thread, of 1,200 files about as long, of 2,600 files in 212
+    /// folders 15% less time (and of 2,000 files in 40 folders twice as long).
+    pub(crate) fn for_files(files: Option<u64>) -> Walk {
+        match files {
+            Some(n) if n <= WALK_HERE_MAX_FILES => Walk::Here,
+            _ => Walk::Threads,
+        }
+    }
+}
+
+/// The most files a folder's last version may hold for its walk to stay on the calling thread.
+const WALK_HERE_MAX_FILES: u64 = 1_000;
+/// Fewer paths than this are sorted on the calling thread: starting the thread pool costs more.
+const PARALLEL_SORT_MIN: usize = 20_000;
+
+/// The cores this process may use (its CPU quota and affinity taken into account), looked up
+/// once: the lookup reads several files of `/proc` and `/sys`.
+pub(crate) fn available_cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+}
+
 /// One walker thread's findings, added to the shared lists when the thread drops it.
 struct Collected<'a> {
     files: Vec<ScannedFile>,
@@ -421,6 +456,26 @@ impl FileStat {
             ctime_ns: md.ctime() * 1_000_000_000 + md.ctime_nsec(),
             inode: md.ino(),
             mode: md.permissions().mode(),
+        }
+    }
+}
+
+impl Collected<'_> {
+    /// Takes one entry the walk found: a file or a link is listed (or skipped, saying why).
+    fn take(&mut self, root: &Path, res: std::result::Result<ignore::DirEntry, ignore::Error>) {
+        match res {
+            Err(err) => self.skipped.push(walk_error(root, &err)),
+            Ok(entry) if entry.depth() > 0 => {
+                let ft = entry.file_type();
+                let is_link = ft.is_some_and(|t| t.is_symlink());
+                if is_link || ft.is_some_and(|t| t.is_file()) {
+                    match to_scanned(root, entry.path(), is_link, &mut self.folder) {
+                        Ok(f) => self.files.push(f),
+                        Err(s) => self.skipped.push(s),
+                    }
+                }
+            }
+            Ok(_) => {}
         }
     }
 }
@@ -600,7 +655,7 @@ pub(crate) fn copy_tree(
     config: &Config,
     job: &Job,
 ) -> Result<Vec<SkippedFile>> {
-    let Scan { files, mut skipped } = scan(src, config)?;
+    let Scan { files, mut skipped } = scan(src, config, Walk::Threads)?;
     let folder = regular::Beneath::new(src);
     durable::create_dir_all(dst)?;
     let total = files.len() as u64;
@@ -1106,7 +1161,8 @@ impl VaultReader {
         let p = self.project(reference)?;
         self.require_folder(&p)?;
         let cache = filelist::load(&self.db(), &p.id, p.file_count as usize)?;
-        let scan = scan(&p.path, &self.config())?;
+        let walk = Walk::for_files(p.head.as_ref().map(|_| p.file_count));
+        let scan = scan(&p.path, &self.config(), walk)?;
         let prefix = match prefix.filter(|s| !s.trim_matches('/').is_empty()) {
             Some(s) => Some(crate::fs::names::argument(s)?),
             None => None,
@@ -1382,8 +1438,63 @@ fn archived(p: &Project) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::{file_type_of, relative, split_name};
+    use super::{file_type_of, relative, scan, split_name, Walk};
+    use crate::config::Config;
+    use std::os::unix::ffi::OsStrExt;
     use std::path::Path;
+
+    #[test]
+    fn a_walk_on_this_thread_finds_and_leaves_out_what_the_walkers_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let write = |rel: &str, text: &str| {
+            let path = root.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        for i in 0..40 {
+            write(&format!("src/m{i}/lib.rs"), "fn main() {}");
+        }
+        write(".gitignore", "target/\n*.log\n");
+        write("target/debug/app", "binary");
+        write("run.log", "log");
+        write("docs/.kuraignore", "draft.md\n");
+        write("docs/draft.md", "draft");
+        write("docs/guide.md", "guide");
+        write(".git/HEAD", "ref: refs/heads/main");
+        write("vendor/.GIT", "gitdir: elsewhere");
+        std::os::unix::fs::symlink("../../etc/passwd", root.join("src/out")).unwrap();
+        std::os::unix::fs::symlink("m0/lib.rs", root.join("src/in")).unwrap();
+        // A folder whose name no restore could write back, and one whose ignore file is a pipe.
+        let bad = root.join(std::ffi::OsStr::from_bytes(b"bad\\name"));
+        std::fs::create_dir(&bad).unwrap();
+        std::fs::write(bad.join("a.txt"), "a").unwrap();
+        std::fs::create_dir(root.join("piped")).unwrap();
+        std::fs::write(root.join("piped/a.txt"), "a").unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            root.join("piped/.gitignore"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
+
+        let config = Config::default();
+        let listed = |walk| {
+            let s = scan(root, &config, walk).unwrap();
+            let files: Vec<String> = s.files.iter().map(|f| f.rel.clone()).collect();
+            let skipped: Vec<String> = s.skipped.iter().map(|f| f.path.clone()).collect();
+            (files, skipped)
+        };
+        let (files, skipped) = listed(Walk::Threads);
+        assert_eq!(listed(Walk::Here), (files.clone(), skipped.clone()));
+        assert_eq!(files.len(), 40 + 4, "{files:?}");
+        for kept in [".gitignore", "docs/.kuraignore", "docs/guide.md", "src/in"] {
+            assert!(files.iter().any(|f| f == kept), "{kept} missing: {files:?}");
+        }
+        assert_eq!(skipped, ["bad\\name", "piped", "src/out"]);
+    }
 
     #[test]
     fn walked_paths_split_by_bytes_as_path_methods_do() {

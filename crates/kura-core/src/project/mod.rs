@@ -241,11 +241,12 @@ impl Vault {
         let kind = opts.kind.clone().unwrap_or_else(|| "imported".to_string());
         // Measured only against a quota: the first version's scan reads the same folder again.
         if self.quota_set() {
-            let incoming: u64 = crate::files::scan(&source, &self.config())?
-                .files
-                .iter()
-                .map(|f| f.size)
-                .sum();
+            let incoming: u64 =
+                crate::files::scan(&source, &self.config(), crate::files::Walk::Threads)?
+                    .files
+                    .iter()
+                    .map(|f| f.size)
+                    .sum();
             self.check_quota(None, &name, incoming, 0)?;
         }
         let mut skipped = Vec::new();

@@ -32,21 +32,23 @@ pub(super) fn scan_folder(ctx: &Context<'_>) -> Result<Scanned> {
     let p = ctx.project;
     let (root, config) = (ctx.root, ctx.config);
     let mut cache_valid = ctx.head.map(|h| h.to_string()) == p.head;
-    let (scan, loaded) = std::thread::scope(|s| {
-        let scanning = s.spawn(|| files::scan(root, config));
-        let loaded = if cache_valid {
-            Some(crate::catalog::filelist::load_sorted(
-                &ctx.vault.db(),
-                &p.id,
-            ))
-        } else {
-            None
-        };
-        let scan = scanning
-            .join()
-            .unwrap_or_else(|_| Err(Error::internal("the folder scan panicked")));
-        (scan, loaded)
-    });
+    let load =
+        || cache_valid.then(|| crate::catalog::filelist::load_sorted(&ctx.vault.db(), &p.id));
+    // A small project (by its last version) is walked on this thread, and its cache loaded
+    // after: a thread costs more than either.
+    let walk = files::Walk::for_files(ctx.head.map(|_| p.file_count));
+    let (scan, loaded) = if walk == files::Walk::Here {
+        (files::scan(root, config, walk), load())
+    } else {
+        std::thread::scope(|s| {
+            let scanning = s.spawn(|| files::scan(root, config, walk));
+            let loaded = load();
+            let scan = scanning
+                .join()
+                .unwrap_or_else(|_| Err(Error::internal("the folder scan panicked")));
+            (scan, loaded)
+        })
+    };
     let scan = scan?;
     tracing::debug!(files = scan.files.len(), elapsed = ?ctx.started.elapsed(), "scanned");
     ctx.job.check()?;
