@@ -338,18 +338,21 @@ mod tests {
     fn reading_past_what_was_pruned_is_a_gap() {
         let dir = tempfile::tempdir().unwrap();
         let events = Events::open(&dir.path().join("events.db")).unwrap();
-        let db = events.db.lock().unwrap();
-        for _ in 0..5 {
-            db.conn
-                .execute(
-                    "INSERT INTO events (at, type, data) VALUES (0, 't', '{}')",
-                    [],
-                )
-                .unwrap();
-        }
-        let first = db.conn.last_insert_rowid() - 4;
-        prune(&db.conn, first + 2).unwrap();
-        drop(db);
+        let first = events
+            .with_db(|db| {
+                for _ in 0..5 {
+                    db.conn
+                        .execute(
+                            "INSERT INTO events (at, type, data) VALUES (0, 't', '{}')",
+                            [],
+                        )
+                        .unwrap();
+                }
+                let first = db.conn.last_insert_rowid() - 4;
+                prune(&db.conn, first + 2).unwrap();
+                Ok(first)
+            })
+            .unwrap();
         let page = events.since(first, &[], 100).unwrap();
         assert!(page.gap);
         let ids: Vec<i64> = page.events.iter().map(|e| e.id).collect();

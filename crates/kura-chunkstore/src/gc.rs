@@ -45,7 +45,7 @@ pub(crate) fn gc(
 ) -> Result<GcReport, Error> {
     let mut report = GcReport::default();
     let on_disk = pack::list_packs(&store.packs_dir)?;
-    let indexed = index::packs(&store.db())?;
+    let indexed = index::packs(&*store.db()?)?;
     let plan = plan(store, live, &on_disk, &indexed)?;
     let mut copies = copy_live_chunks(store, &on_disk, &plan.rewrites)?;
     let written: u64 = copies.writer.sealed.iter().map(|p| p.len).sum();
@@ -93,7 +93,7 @@ fn plan(
     let mut emptied: Vec<String> = Vec::new();
     let mut rewrites: Vec<Rewrite> = Vec::new();
     for pack_id in indexed {
-        let rows = index::pack_rows(&store.db(), pack_id)?;
+        let rows = index::pack_rows(&*store.db()?, pack_id)?;
         let (live_rows, dead): (Vec<PackEntry>, Vec<PackEntry>) =
             rows.into_iter().partition(|r| live.contains(&r.id));
         dead_rows.extend(dead.iter().map(|r| DeadRow {
@@ -160,7 +160,7 @@ fn update_index(
     sealed: &[SealedPack],
 ) -> Result<u64, Error> {
     let mut chunks_removed = 0;
-    let mut conn = store.db();
+    let mut conn = store.db()?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut delete = tx.prepare("DELETE FROM chunks WHERE id = ?1 AND pack = ?2")?;
@@ -201,7 +201,7 @@ fn delete_dropped_packs(
 ) -> Result<Freed, Error> {
     let mut freed = Freed { packs: 0, bytes: 0 };
     for &pack_id in dropped {
-        if index::pack_row_count(&store.db(), pack_id)? > 0 {
+        if index::pack_row_count(&*store.db()?, pack_id)? > 0 {
             continue;
         }
         if let Some(found) = on_disk.packs.get(pack_id) {
@@ -224,7 +224,7 @@ fn sweep_leftovers(
     now: SystemTime,
 ) -> Result<Freed, Error> {
     let mut freed = Freed { packs: 0, bytes: 0 };
-    let still_indexed: BTreeSet<String> = index::packs(&store.db())?.into_iter().collect();
+    let still_indexed: BTreeSet<String> = index::packs(&*store.db()?)?.into_iter().collect();
     let old = |modified: SystemTime| {
         now.duration_since(modified)
             .is_ok_and(|age| age >= GC_GRACE)

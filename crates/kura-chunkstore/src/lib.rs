@@ -98,7 +98,7 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -250,7 +250,8 @@ pub struct ChunkStore {
     dir: PathBuf,
     packs_dir: PathBuf,
     opts: ChunkStoreOptions,
-    db: Mutex<Connection>,
+    /// The index, opened when first used: a command that reads no large file never opens it.
+    db: OnceLock<Mutex<Connection>>,
     cache: Mutex<ChunkCache>,
 }
 
@@ -264,18 +265,18 @@ enum Keep {
 }
 
 impl ChunkStore {
-    /// Opens the store in `dir`, creating the folder, `packs/` and `index.db` if missing.
+    /// Opens the store in `dir`, creating the folder and `packs/` if missing; `index.db` is
+    /// opened (and made if missing) when first used.
     pub fn open(dir: &Path, opts: ChunkStoreOptions) -> Result<ChunkStore, Error> {
         opts.check()?;
         let packs_dir = dir.join("packs");
         std::fs::create_dir_all(&packs_dir).map_err(io_at(&packs_dir))?;
-        let conn = index::open(&dir.join("index.db"))?;
         Ok(ChunkStore {
             dir: dir.to_path_buf(),
             packs_dir,
             cache: Mutex::new(ChunkCache::new(opts.cache_bytes)),
             opts,
-            db: Mutex::new(conn),
+            db: OnceLock::new(),
         })
     }
 
@@ -367,7 +368,8 @@ impl ChunkStore {
         if let Some(data) = self.cache().get(id) {
             return Ok(data);
         }
-        let loc = index::lookup(&self.db(), id)?.ok_or_else(|| Error::NotFound(hex::encode(id)))?;
+        let loc =
+            index::lookup(&*self.db()?, id)?.ok_or_else(|| Error::NotFound(hex::encode(id)))?;
         let path = pack::pack_path(&self.packs_dir, &loc.pack);
         let corrupt = |why: String| Error::Corrupt {
             what: format!("chunk {} in pack {}: {why}", hex::encode(id), loc.pack),
@@ -397,12 +399,12 @@ impl ChunkStore {
 
     /// True when the chunk is indexed (stored and committed by a finished writer).
     pub fn contains(&self, id: &ChunkId) -> Result<bool, Error> {
-        index::contains(&self.db(), id)
+        index::contains(&*self.db()?, id)
     }
 
     /// The stored (compressed) bytes of the chunks of `ids` that are indexed.
     pub fn stored_bytes(&self, ids: &HashSet<ChunkId>) -> Result<u64, Error> {
-        let db = self.db();
+        let db = self.db()?;
         let mut bytes = 0u64;
         for id in ids {
             if let Some(at) = index::lookup(&db, id)? {
@@ -442,7 +444,7 @@ impl ChunkStore {
     /// The chunks not in `live` and their stored (compressed) bytes: what [`ChunkStore::gc`]
     /// drops. Changes nothing.
     pub fn garbage(&self, live: &HashSet<ChunkId>) -> Result<(u64, u64), Error> {
-        let db = self.db();
+        let db = self.db()?;
         let (mut chunks, mut bytes) = (0u64, 0u64);
         for pack in index::packs(&db)? {
             for row in index::pack_rows(&db, &pack)? {
@@ -457,7 +459,7 @@ impl ChunkStore {
 
     /// Counts chunks, packs and bytes.
     pub fn usage(&self) -> Result<Usage, Error> {
-        let (chunks, raw_bytes, _) = index::totals(&self.db())?;
+        let (chunks, raw_bytes, _) = index::totals(&*self.db()?)?;
         let listing = pack::list_packs(&self.packs_dir)?;
         Ok(Usage {
             chunks,
@@ -473,8 +475,17 @@ impl ChunkStore {
         rebuild::rebuild_index(self)
     }
 
-    pub(crate) fn db(&self) -> MutexGuard<'_, Connection> {
-        self.db.lock().unwrap_or_else(|p| p.into_inner())
+    /// The index, opened (or created) now if it is not yet.
+    pub(crate) fn db(&self) -> Result<MutexGuard<'_, Connection>, Error> {
+        let db = match self.db.get() {
+            Some(db) => db,
+            None => {
+                let conn = index::open(&self.dir.join("index.db"))?;
+                // Two threads may both open it: one connection is kept, the other closed.
+                self.db.get_or_init(|| Mutex::new(conn))
+            }
+        };
+        Ok(db.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     fn cache(&self) -> MutexGuard<'_, ChunkCache> {

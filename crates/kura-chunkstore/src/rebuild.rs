@@ -18,7 +18,7 @@ pub(crate) fn rebuild_index(store: &ChunkStore) -> Result<u64, Error> {
             Err(why) => tracing::warn!(pack = %id, "skipping unreadable pack: {why}"),
         }
     }
-    let mut conn = store.db();
+    let mut conn = store.db()?;
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     tx.execute("DELETE FROM chunks", [])?;
     let mut indexed = 0u64;

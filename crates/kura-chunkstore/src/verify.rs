@@ -83,7 +83,7 @@ struct Work {
 impl Work {
     /// The packs holding the chunks of `only`, with those rows; every indexed pack when `None`.
     fn of(store: &ChunkStore, only: Option<&HashSet<ChunkId>>) -> Result<Work, Error> {
-        let db = store.db();
+        let db = store.db()?;
         match only {
             None => {
                 let packs = index::packs(&db)?;
@@ -135,7 +135,7 @@ fn check_framing(
         if let Err(why) = checked {
             tracing::warn!(pack = %id, "bad pack: {why}");
             let chunks = if indexed {
-                index::pack_rows(&store.db(), id)?
+                index::pack_rows(&*store.db()?, id)?
                     .iter()
                     .map(|r| r.id)
                     .collect()
@@ -164,7 +164,7 @@ fn check_chunks(
     for (pack_id, wanted) in &work.packs {
         let rows = match wanted {
             Some(rows) => rows.clone(),
-            None => index::pack_rows(&store.db(), pack_id)?,
+            None => index::pack_rows(&*store.db()?, pack_id)?,
         };
         let mut file = on_disk
             .get(pack_id)

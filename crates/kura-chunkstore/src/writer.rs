@@ -386,7 +386,7 @@ impl<'a> ChunkWriter<'a> {
         let mut inserted_per_pack = Vec::with_capacity(packs.sealed.len());
         let mut stats = WriteStats::default();
         {
-            let mut conn = self.store.db();
+            let mut conn = self.store.db()?;
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for pack in &packs.sealed {
                 let mut inserted = 0u64;
@@ -505,7 +505,7 @@ impl<'a> ChunkWriter<'a> {
             };
             let id = recipe.add(chunk);
             progress(recipe.size);
-            if self.pending.contains(&id) || index::contains(&self.store.db(), &id)? {
+            if self.pending.contains(&id) || index::contains(&*self.store.db()?, &id)? {
                 continue;
             }
             self.pending.insert(id);
