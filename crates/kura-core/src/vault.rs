@@ -218,6 +218,12 @@ impl Vault {
     }
 }
 
+impl Drop for VaultReader {
+    fn drop(&mut self) {
+        catalog::optimize_on_close(self.db.get_mut().unwrap_or_else(|e| e.into_inner()));
+    }
+}
+
 impl VaultReader {
     /// Says which door this process serves (desktop, cli, http, mcp): versions taken without a
     /// trigger of their own (imports, restores, unarchiving) name it.

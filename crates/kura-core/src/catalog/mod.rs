@@ -288,9 +288,36 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     migrate(&conn)?;
-    // Keeps the query planner's statistics fresh (cheap; analyses only tables that need it).
-    conn.execute_batch("PRAGMA optimize=0x10002")?;
     Ok(conn)
+}
+
+/// Refreshes the query planner's statistics of the tables that grew or shrank much since they
+/// were taken (SQLite's `PRAGMA optimize`: usually nothing to do, and then cheap). `every_table`:
+/// look at all of them, not only those this connection read or wrote.
+///
+/// SQLite's advice is to run it as a connection closes ([`Vault`](crate::vault::Vault) does),
+/// and now and then in one that stays open (the cleanup does). Run as every command opened the
+/// catalog instead, it made the first command after an import analyse the tables the import
+/// filled, and wait for the checkpoint's fsyncs of what that wrote.
+pub(crate) fn optimize(conn: &Connection, every_table: bool) -> Result<()> {
+    conn.execute_batch(if every_table {
+        "PRAGMA optimize=0x10002"
+    } else {
+        "PRAGMA optimize"
+    })?;
+    Ok(())
+}
+
+/// [`optimize`] as the connection closes: at once or not at all, never waiting for another
+/// process's write to end.
+pub(crate) fn optimize_on_close(conn: &Connection) {
+    let done = conn
+        .busy_timeout(Duration::ZERO)
+        .map_err(Error::from)
+        .and_then(|()| optimize(conn, false));
+    if let Err(e) = done {
+        tracing::debug!("the catalog's statistics were not refreshed: {e}");
+    }
 }
 
 fn migrate(conn: &Connection) -> Result<()> {

@@ -288,6 +288,9 @@ impl Vault {
         if !opts.dry_run {
             // What trash and archiving moved aside is removed before the run counts as done.
             self.purge_discarded()?;
+            // The app and `kura serve` keep one connection open for days: their statistics
+            // are refreshed here.
+            crate::catalog::optimize(&self.db(), true)?;
         }
         let mut report = CleanupReport {
             id: 0,
