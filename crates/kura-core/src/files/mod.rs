@@ -228,8 +228,8 @@ pub(crate) fn scan(root: &Path, config: &Config, walk: Walk) -> Result<Scan> {
         }
     }
     let mut files = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    // On every core: comparing paths that share long prefixes is the cost, and the walkers
-    // are done.
+    // A long list on every core: comparing paths that share long prefixes is the cost, and the
+    // walkers are done.
     if files.len() < PARALLEL_SORT_MIN {
         files.sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
     } else {
@@ -389,7 +389,8 @@ pub(crate) fn available_cores() -> usize {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
 }
 
-/// One walker thread's findings, added to the shared lists when the thread drops it.
+/// One walker's findings (a walker thread's, or the calling thread's), added to the shared lists
+/// when it is dropped.
 struct Collected<'a> {
     files: Vec<ScannedFile>,
     skipped: Vec<SkippedFile>,

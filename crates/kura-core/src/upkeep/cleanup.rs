@@ -289,8 +289,10 @@ impl Vault {
             // What trash and archiving moved aside is removed before the run counts as done.
             self.purge_discarded()?;
             // The app and `kura serve` keep one connection open for days: their statistics
-            // are refreshed here.
-            crate::catalog::optimize(&self.db(), true)?;
+            // are refreshed here (a failure only leaves them as they were).
+            if let Err(e) = crate::catalog::optimize(&self.db(), true) {
+                tracing::warn!("the catalog's statistics were not refreshed: {e}");
+            }
         }
         let mut report = CleanupReport {
             id: 0,

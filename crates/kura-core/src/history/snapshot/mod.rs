@@ -122,7 +122,7 @@ fn free_later<T: Send + 'static>(big: Vec<T>) {
         .spawn(move || drop(big));
 }
 
-/// The longest list of files [`free_later`] frees on the calling thread.
+/// A list shorter than this is freed by [`free_later`] on the calling thread.
 const FREE_HERE_MAX: usize = 5_000;
 
 /// A file's place in the new version.
