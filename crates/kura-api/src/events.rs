@@ -99,70 +99,7 @@ impl Events {
         };
         f(guard.insert(db))
     }
-}
 
-/// Opens (or creates) the log at `path`.
-fn open_log(path: &Path) -> ApiResult<Connection> {
-    let conn = Connection::open(path).map_err(db_error)?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .map_err(db_error)?;
-    // No checkpoint (and its two fsyncs) each time a process lets go of the log: every CLI
-    // command that changes the vault writes an event. The log checkpoints as it grows.
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
-        .map_err(db_error)?;
-    conn.execute_batch(
-        "PRAGMA journal_mode=WAL;
-             PRAGMA synchronous=NORMAL;
-             CREATE TABLE IF NOT EXISTS events (
-                 id INTEGER PRIMARY KEY AUTOINCREMENT,
-                 at INTEGER NOT NULL,
-                 type TEXT NOT NULL,
-                 project_id TEXT,
-                 data TEXT NOT NULL
-             );
-             CREATE TABLE IF NOT EXISTS events_pruned (
-                 one INTEGER PRIMARY KEY CHECK (one = 1),
-                 through INTEGER NOT NULL
-             );",
-    )
-    .map_err(db_error)?;
-    // A new log (the vault's first, or one that replaced a lost or deleted file; backups
-    // leave the log out) numbers its events from the time it was made, in thousandths of a
-    // millisecond: above every id an earlier log of this vault gave, so that a client
-    // resuming from one of those is told of a gap (see `since`), never left waiting. Such
-    // ids stay below 2^53 (exact in JavaScript) until the 23rd century.
-    conn.execute_batch(
-        "CREATE TABLE IF NOT EXISTS events_origin (
-                 one INTEGER PRIMARY KEY CHECK (one = 1),
-                 before INTEGER NOT NULL
-             );",
-    )
-    .map_err(db_error)?;
-    let fresh: bool = conn
-        .query_row(
-            "SELECT NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')",
-            [],
-            |r| r.get(0),
-        )
-        .map_err(db_error)?;
-    if fresh {
-        let origin = now_ms().saturating_mul(1000);
-        conn.execute(
-            "INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?1)",
-            [origin],
-        )
-        .and_then(|_| {
-            conn.execute(
-                "INSERT OR REPLACE INTO events_origin (one, before) VALUES (1, ?1)",
-                [origin],
-            )
-        })
-        .map_err(db_error)?;
-    }
-    Ok(conn)
-}
-
-impl Events {
     /// Records an event and hands it to live subscribers. An event that cannot be written is
     /// logged and still broadcast (with id 0): losing it from the log must not fail the operation
     /// that caused it.
@@ -286,6 +223,67 @@ impl Events {
             scanned,
         })
     }
+}
+
+/// Opens (or creates) the log at `path`.
+fn open_log(path: &Path) -> ApiResult<Connection> {
+    let conn = Connection::open(path).map_err(db_error)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .map_err(db_error)?;
+    // No checkpoint (and its two fsyncs) each time a process lets go of the log: every CLI
+    // command that changes the vault writes an event. The log checkpoints as it grows.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)
+        .map_err(db_error)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL;
+             PRAGMA synchronous=NORMAL;
+             CREATE TABLE IF NOT EXISTS events (
+                 id INTEGER PRIMARY KEY AUTOINCREMENT,
+                 at INTEGER NOT NULL,
+                 type TEXT NOT NULL,
+                 project_id TEXT,
+                 data TEXT NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS events_pruned (
+                 one INTEGER PRIMARY KEY CHECK (one = 1),
+                 through INTEGER NOT NULL
+             );",
+    )
+    .map_err(db_error)?;
+    // A new log (the vault's first, or one that replaced a lost or deleted file; backups
+    // leave the log out) numbers its events from the time it was made, in thousandths of a
+    // millisecond: above every id an earlier log of this vault gave, so that a client
+    // resuming from one of those is told of a gap (see `since`), never left waiting. Such
+    // ids stay below 2^53 (exact in JavaScript) until the 23rd century.
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS events_origin (
+                 one INTEGER PRIMARY KEY CHECK (one = 1),
+                 before INTEGER NOT NULL
+             );",
+    )
+    .map_err(db_error)?;
+    let fresh: bool = conn
+        .query_row(
+            "SELECT NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'events')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(db_error)?;
+    if fresh {
+        let origin = now_ms().saturating_mul(1000);
+        conn.execute(
+            "INSERT INTO sqlite_sequence (name, seq) VALUES ('events', ?1)",
+            [origin],
+        )
+        .and_then(|_| {
+            conn.execute(
+                "INSERT OR REPLACE INTO events_origin (one, before) VALUES (1, ?1)",
+                [origin],
+            )
+        })
+        .map_err(db_error)?;
+    }
+    Ok(conn)
 }
 
 /// Whether an event of type `kind` is one of `types` (all when empty; `x.` or `x.*` by prefix).

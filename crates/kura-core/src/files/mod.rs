@@ -214,7 +214,7 @@ pub(crate) fn scan(root: &Path, config: &Config, walk: Walk) -> Result<Scan> {
         }
         Walk::Threads => {
             builder
-                .threads(available_cores().min(8))
+                .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(8)))
                 .build_parallel()
                 .run(|| {
                     // Each walker thread collects into its own buffer, handed over when the
@@ -381,13 +381,6 @@ impl Walk {
 const WALK_HERE_MAX_FILES: u64 = 1_000;
 /// Fewer paths than this are sorted on the calling thread: starting the thread pool costs more.
 const PARALLEL_SORT_MIN: usize = 20_000;
-
-/// The cores this process may use (its CPU quota and affinity taken into account), looked up
-/// once: the lookup reads several files of `/proc` and `/sys`.
-pub(crate) fn available_cores() -> usize {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
-}
 
 /// One walker's findings (a walker thread's, or the calling thread's), added to the shared lists
 /// when it is dropped.
