@@ -116,7 +116,13 @@ impl Api {
     /// times and pauses follow it.
     pub fn open_with_clock(vault: Vault, clock: Arc<dyn Clock>) -> ApiResult<Arc<Api>> {
         let vault = Arc::new(vault);
-        let events = Arc::new(Events::open(&vault.root().join("events.db"))?);
+        let log = vault.root().join("events.db");
+        let events = Arc::new(Events::open(&log)?);
+        if !log.exists() {
+            // A new vault's log is made with it, so that what the vault takes on disk does not
+            // change when the log is first used; later it is opened when first used.
+            events.last_id()?;
+        }
         let operations = Arc::new(Operations::new(events.clone()));
         Ok(Arc::new(Api {
             vault,

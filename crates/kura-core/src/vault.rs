@@ -191,6 +191,11 @@ impl Vault {
                 ..ChunkStoreOptions::default()
             },
         )?;
+        if !root.join("chunks").join("index.db").exists() {
+            // A new vault's chunk index is made with it, so that what the vault takes on disk
+            // does not change when the index is first used; later it is opened when first used.
+            chunks.usage()?;
+        }
         let spares = kura_durable::Spares::new(
             config
                 .paths
