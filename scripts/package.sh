@@ -5,7 +5,9 @@
 #   as target/<release or debug>/<name>.debug, linked with .gnu_debuglink);
 #   the systemd user unit, bash/zsh/fish completions and the manual pages, generated from the
 #   same clap definitions as the parser by the `kura` just built;
-#   the desktop entry, AppStream metainfo, copyright and changelog from packaging/.
+#   the desktop entry, AppStream metainfo, copyright and changelog from packaging/;
+#   the notices of the third-party code built in (scripts/third-party-notices.py), as
+#   /usr/share/doc/kura/THIRD-PARTY-NOTICES.gz and /usr/share/licenses/kura/THIRD-PARTY-NOTICES.
 # The .deb's Depends come from dpkg-shlibdeps (the libraries the two binaries load); the .rpm's
 # Requires name the same libraries by soname, as rpmbuild would.
 # Writes target/package/kura_<version>_amd64.deb and target/package/kura-<version>-1.x86_64.rpm.
@@ -56,6 +58,8 @@ kura=$build/kura
 cp packaging/kura-desktop.1 "$out/man1/"
 gzip -9n "$out"/man1/*.1
 gzip -9n <packaging/changelog >"$out/changelog.gz"
+python3 scripts/third-party-notices.py "$out/THIRD-PARTY-NOTICES"
+gzip -9n <"$out/THIRD-PARTY-NOTICES" >"$out/THIRD-PARTY-NOTICES.gz"
 
 # The .deb's dependencies, the way Debian's own packages get them.
 printf 'Source: kura\n\nPackage: kura\nArchitecture: any\n' >"$out/shlibs/debian/control"

@@ -45,14 +45,15 @@ for want in usr/bin/kura usr/bin/kura-desktop usr/lib/systemd/user/kura-serve.se
     usr/share/fish/vendor_completions.d/kura.fish usr/share/man/man1/kura.1.gz \
     usr/share/man/man1/kura-serve.1.gz usr/share/man/man1/kura-desktop.1.gz \
     usr/share/applications/Kura.desktop usr/share/metainfo/dev.kura.Kura.metainfo.xml \
-    usr/share/doc/kura/copyright usr/share/doc/kura/changelog.gz; do
+    usr/share/doc/kura/copyright usr/share/doc/kura/changelog.gz \
+    usr/share/doc/kura/THIRD-PARTY-NOTICES.gz; do
     grep -q " $want\$" <<<"$deb_files" || fail "the .deb lacks $want"
 done
 for want in /usr/bin/kura /usr/bin/kura-desktop /usr/lib/systemd/user/kura-serve.service \
     /usr/share/bash-completion/completions/kura /usr/share/zsh/site-functions/_kura \
     /usr/share/fish/vendor_completions.d/kura.fish /usr/share/man/man1/kura.1.gz \
     /usr/share/applications/Kura.desktop /usr/share/metainfo/dev.kura.Kura.metainfo.xml \
-    /usr/share/licenses/kura/LICENSE-MIT; do
+    /usr/share/licenses/kura/LICENSE-MIT /usr/share/licenses/kura/THIRD-PARTY-NOTICES; do
     grep -qx "$want" <<<"$rpm_files" || fail "the .rpm lacks $want"
 done
 control=$(dpkg-deb -f "$deb")
@@ -80,6 +81,25 @@ for bin in kura kura-desktop; do
     file "$unpacked/usr/bin/$bin" | has ', stripped' || fail "$bin is not stripped"
     if ldd "$unpacked/usr/bin/$bin" | grep 'not found'; then fail "$bin needs a library that is missing"; fi
     echo "$bin: $(du -h "$unpacked/usr/bin/$bin" | cut -f1) stripped; its line tables are in target/${KURA_PACKAGE_PROFILE:-release}/$bin.debug"
+done
+
+step "the notices of the third-party code built in"
+notices=$(gunzip -c "$unpacked/usr/share/doc/kura/THIRD-PARTY-NOTICES.gz")
+rpm_notices=$(rpm2cpio "$rpm" | cpio -i --quiet --to-stdout ./usr/share/licenses/kura/THIRD-PARTY-NOTICES)
+[[ $notices == "$rpm_notices" ]] || fail "the .deb's and the .rpm's third-party notices differ"
+# Every crate cargo builds into the two binaries, as `cargo tree` lists them, is named with its
+# version, and every library built in from C sources has its own license text.
+crates=$(cargo tree --locked -p kura-cli -p kura-desktop -e normal,build --prefix none \
+    --target x86_64-unknown-linux-gnu --format '{p}' | awk 'NF >= 2 && $1 !~ /^kura-/ { print $1 " " substr($2, 2) }' | sort -u)
+missing=$(while read -r name version; do
+    grep -qF "$name $version (Rust crate): " <<<"$notices" || echo "$name $version"
+done <<<"$crates")
+[[ -z $missing ]] || fail "the third-party notices do not name: $(paste -sd, <<<"$missing")"
+echo "third-party notices: the $(wc -l <<<"$crates") crates cargo tree lists are named"
+for text in 'LINKING EXCEPTION' 'May you do good and not evil' 'For Zstandard software' \
+    'Academic Free License' 'libdeflate (C library' 'AWS-LC (C library' 'zlib-ng (C library' \
+    'svelte '; do
+    grep -qF "$text" <<<"$notices" || fail "the third-party notices lack '$text'"
 done
 
 step "desktop-file-validate, appstreamcli validate, systemd-analyze verify"
