@@ -14,7 +14,8 @@ function bundledPackages(): Plugin {
       for (const chunk of Object.values(bundle)) {
         if (chunk.type !== "chunk") continue;
         for (const id of Object.keys(chunk.modules)) {
-          const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(id.replaceAll("\\", "/"));
+          // The last node_modules/ in the path names the package (pnpm nests them).
+          const m = /.*node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(id.replaceAll("\\", "/"));
           if (m) names.add(m[1]);
         }
       }
