@@ -30,6 +30,7 @@
 mod copy;
 mod delta;
 mod error;
+mod fixed;
 mod index;
 mod object;
 mod ofs;

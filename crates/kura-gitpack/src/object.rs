@@ -255,6 +255,23 @@ struct Deflater {
 
 /// Returns `header` followed by the zlib stream of `data`, in a buffer of exactly that size.
 fn deflate_after(mut header: Vec<u8>, data: &[u8], level: u32) -> Vec<u8> {
+    if level == 1 && data.len() <= crate::fixed::MAX_INPUT {
+        // At the fastest level a small object is written in deflate's fixed code by this crate:
+        // libdeflate's fixed costs per call are most of its time on such inputs (`fixed.rs`).
+        // The stream is read back first; were it ever wrong, libdeflate writes the object.
+        let start = header.len();
+        crate::fixed::zlib_fixed(data, &mut header);
+        if crate::fixed::inflates_to(&header[start..], data) {
+            header.shrink_to_fit();
+            return header;
+        }
+        debug_assert!(
+            false,
+            "the fixed-code stream of {} bytes did not read back",
+            data.len()
+        );
+        header.truncate(start);
+    }
     DEFLATER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let deflater = match &mut *slot {
