@@ -16,7 +16,7 @@ packages=(
     libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
     xvfb xauth xdotool x11-utils webkit2gtk-driver fonts-dejavu-core imagemagick chromium
     zstd tar time man-db
-    lintian rpmlint rpm cpio desktop-file-utils appstream dpkg-dev systemd
+    lintian rpmlint rpm rpm2cpio desktop-file-utils appstream dpkg-dev systemd
     dbus-x11 gnome-keyring
     python3 python3-venv
 )
