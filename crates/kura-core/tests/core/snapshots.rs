@@ -42,6 +42,53 @@ fn an_unchanged_tree_reads_no_file_again_and_makes_no_version() {
     );
 }
 
+/// The author given is the version's; one no author line can hold is refused whether or not
+/// anything changed, and nothing is written; without one, the version still has an author.
+#[test]
+fn a_version_has_the_author_given_and_one_with_a_line_break_is_refused() {
+    let f = Fixture::new();
+    let root = f.tree("src", &[("a.txt", b"one\n")]);
+    f.link(&root, "p");
+    let take = |author: &str| {
+        f.vault.snapshot(
+            "p",
+            &SnapshotOptions {
+                author: Some(author.into()),
+                ..Default::default()
+            },
+            &Job::default(),
+        )
+    };
+    for author in ["Ann\nEve <a@b>", "Ann\0"] {
+        let err = take(author).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{author:?}: {err}");
+        assert!(err.to_string().contains("line breaks"), "{err}");
+    }
+    write(&root, "a.txt", b"two\n");
+    assert_eq!(
+        take("Ann\nEve").unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+    assert_eq!(
+        f.vault.versions("p", None).unwrap().len(),
+        1,
+        "nothing was written"
+    );
+
+    let given = take("Ann Lee <ann@example.org>\n")
+        .unwrap()
+        .version
+        .unwrap();
+    assert_eq!(given.author, "Ann Lee <ann@example.org>");
+    write(&root, "a.txt", b"three\n");
+    let default = f.snapshot("p", "no author given").version.unwrap();
+    assert!(
+        default.author.contains('<') && default.author.len() > 3,
+        "an author line from git's configuration or the account: {}",
+        default.author
+    );
+}
+
 /// The scan and the files cache are walked side by side in byte order of whole paths, which is
 /// not the order of their components (`a-b/` and `a.txt` come before `a/`, `a0.txt` after it):
 /// every file is still known unchanged, and one change is one change.

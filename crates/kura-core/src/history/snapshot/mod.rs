@@ -181,11 +181,19 @@ struct Context<'a> {
     started: Instant,
 }
 
-fn author_line(author: &str) -> Result<String> {
-    let a = author.trim();
-    if a.contains(['\n', '\0']) {
+/// Refuses an author no git author line can hold.
+fn check_author(author: &str) -> Result<()> {
+    if author.trim().contains(['\n', '\0']) {
         return Err(Error::invalid("the author may not contain line breaks"));
     }
+    Ok(())
+}
+
+/// The git author line of a new version: `author` as given, or, when none is given, the
+/// person git's configuration names (read only here, when a version is written).
+fn author_line(author: &str) -> Result<String> {
+    check_author(author)?;
+    let a = author.trim();
     if a.contains('<') && a.ends_with('>') {
         Ok(a.to_string())
     } else if a.is_empty() {
@@ -212,7 +220,7 @@ impl Vault {
         job: &Job,
     ) -> Result<SnapshotReport> {
         let p = self.project_to_snapshot(reference)?;
-        author_line(opts.author.as_deref().unwrap_or(""))?;
+        check_author(opts.author.as_deref().unwrap_or(""))?;
         let _lock = self.lock_project(&p.id)?;
         // Still one to take versions of, now that nothing else can change it: an archive or a
         // move to the trash that held the lock may have taken its history away meanwhile.
@@ -228,7 +236,7 @@ impl Vault {
         opts: &SnapshotOptions,
         job: &Job,
     ) -> Result<SnapshotReport> {
-        let author = author_line(opts.author.as_deref().unwrap_or(""))?;
+        check_author(opts.author.as_deref().unwrap_or(""))?;
         let trigger = opts.trigger.unwrap_or_else(|| self.door());
         let _chunks_lock = self.lock_chunks(false)?;
         let config_in_force = self.config();
@@ -281,6 +289,7 @@ impl Vault {
             let new_chunk_bytes = commit::refresh_cache(&ctx, writers, &contents)?;
             (None, ChangeCounts::default(), new_chunk_bytes)
         } else {
+            let author = author_line(opts.author.as_deref().unwrap_or(""))?;
             let message = Message {
                 opts,
                 author: &author,
