@@ -206,6 +206,20 @@ pub(crate) fn head(repo: &Repository) -> Result<Option<Oid>> {
     }
 }
 
+/// The latest version's commit id as the branch's own file holds it (Kura writes it there,
+/// [`set_head`]), read without opening the repository. `None` when there is no such file or it
+/// holds no commit id (the branch packed into `packed-refs` by a `git gc` run by hand, or a
+/// symbolic ref): [`head`] of the opened repository knows then. A loose ref is what git reads
+/// first too.
+pub(crate) fn head_from_ref_file(repo_path: &Path) -> Option<Oid> {
+    let text = std::fs::read(repo_path.join(BRANCH)).ok()?;
+    let hex = text.strip_suffix(b"\n").unwrap_or(&text);
+    if hex.len() != 40 || !hex.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
+}
+
 /// Points `main` at `commit`, durably (temp file, fsync, rename, fsync folder).
 pub(crate) fn set_head(repo_path: &Path, commit: Oid) -> Result<()> {
     let path = repo_path.join(BRANCH);

@@ -42,6 +42,51 @@ fn an_unchanged_tree_reads_no_file_again_and_makes_no_version() {
     );
 }
 
+/// A snapshot reads the history's head from the branch's file; a branch that `git gc` packed
+/// into `packed-refs` (no file left) is read through the repository, and versions go on.
+#[test]
+fn a_history_whose_branch_was_packed_by_git_gc_takes_versions_as_before() {
+    let f = Fixture::new();
+    let root = f.tree("src", &[("a.txt", b"one\n"), ("b.txt", b"two\n")]);
+    for rel in ["a.txt", "b.txt"] {
+        crate::backdate(&root.join(rel));
+    }
+    let p = f.link(&root, "p");
+    let history = f.vault.root().join(format!("histories/{}.git", p.id));
+    let first = f.vault.versions("p", None).unwrap()[0].id.clone();
+    let packed = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(&history)
+        .args(["pack-refs", "--all", "--prune"])
+        .output()
+        .unwrap();
+    assert!(
+        packed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&packed.stderr)
+    );
+    assert!(
+        !history.join("refs/heads/main").exists(),
+        "git packed the branch"
+    );
+    assert!(std::fs::read_to_string(history.join("packed-refs"))
+        .unwrap()
+        .contains(&first));
+
+    let again = f.snapshot("p", "unchanged");
+    assert!(again.version.is_none(), "nothing changed, so no version");
+    assert_eq!(again.files_read, 0, "the files cache was still valid");
+
+    write(&root, "a.txt", b"changed\n");
+    let next = f.snapshot("p", "one change").version.unwrap();
+    assert_eq!(next.parent.as_deref(), Some(first.as_str()));
+    assert_eq!(
+        std::fs::read_to_string(history.join("refs/heads/main")).unwrap(),
+        format!("{}\n", next.id)
+    );
+    assert_eq!(f.vault.versions("p", None).unwrap().len(), 2);
+}
+
 /// The author given is the version's; one no author line can hold is refused whether or not
 /// anything changed, and nothing is written; without one, the version still has an author.
 #[test]

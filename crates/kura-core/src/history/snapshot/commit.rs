@@ -152,7 +152,7 @@ pub(super) fn commit(
     update_catalog(ctx, &version, detected)?;
     ctx.vault.record_usage_sample()?;
     tracing::debug!(elapsed = ?ctx.started.elapsed(), "catalog updated");
-    let version = history::version_of(&ctx.repo.find_commit(commit_id)?);
+    let version = history::version_of(&ctx.repo()?.find_commit(commit_id)?);
     Ok(Committed {
         version,
         new_chunk_bytes,

@@ -171,7 +171,8 @@ struct Context<'a> {
     /// The project's folder.
     root: &'a Path,
     job: &'a Job,
-    repo: &'a git2::Repository,
+    /// The history, opened when first needed ([`Context::repo`]).
+    repo: std::cell::OnceCell<git2::Repository>,
     repo_path: &'a Path,
     /// The history's head before this snapshot.
     head: Option<git2::Oid>,
@@ -179,6 +180,18 @@ struct Context<'a> {
     scan_start: i64,
     /// For the debug log's timings.
     started: Instant,
+}
+
+impl Context<'_> {
+    /// The history, opened the first time a stage needs it: a snapshot that finds nothing
+    /// changed needs only its head, which it reads from the branch's file.
+    fn repo(&self) -> Result<&git2::Repository> {
+        if let Some(repo) = self.repo.get() {
+            return Ok(repo);
+        }
+        let repo = history::open(self.repo_path)?;
+        Ok(self.repo.get_or_init(|| repo))
+    }
 }
 
 /// Refuses an author no git author line can hold.
@@ -245,16 +258,23 @@ impl Vault {
         job.files("scanning", 0, None);
         let started = Instant::now();
         let repo_path = self.history_path(&p.id);
-        let repo = history::open(&repo_path)?;
+        let repo = std::cell::OnceCell::new();
+        let head = match history::head_from_ref_file(&repo_path) {
+            Some(head) => Some(head),
+            None => {
+                let opened = history::open(&repo_path)?;
+                history::head(repo.get_or_init(|| opened))?
+            }
+        };
         let ctx = Context {
             vault: self,
             project: &p,
             config: &config_in_force,
             root: p.path.as_path(),
             job,
-            repo: &repo,
+            repo,
             repo_path: &repo_path,
-            head: history::head(&repo)?,
+            head,
             scan_start,
             started,
         };

@@ -66,7 +66,7 @@ pub(super) fn scan_folder(ctx: &Context<'_>) -> Result<Scanned> {
     let cache = if let Some(loaded) = loaded {
         loaded?
     } else if let Some(h) = ctx.head {
-        cache_from_history(ctx.repo, h, &KnownFiles::default())?
+        cache_from_history(ctx.repo()?, h, &KnownFiles::default())?
     } else {
         Vec::new()
     };

@@ -22,7 +22,7 @@ pub(super) fn build(ctx: &Context<'_>, entries: &[Entry]) -> Result<Trees> {
     let mut objects: Vec<([u8; 20], Vec<u8>)> = Vec::new();
     let root = build_tree(entries, 0, &mut objects);
     let head_tree = match ctx.head {
-        Some(h) => Some(ctx.repo.find_commit(h)?.tree_id()),
+        Some(h) => Some(ctx.repo()?.find_commit(h)?.tree_id()),
         None => None,
     };
     let unchanged = head_tree.map(|t| t.as_bytes() == root) == Some(true);

@@ -20,7 +20,7 @@ pub(super) struct Writers<'a> {
 
 impl<'a> Writers<'a> {
     /// Starts the history's new pack, then the chunk writer.
-    pub(super) fn open(ctx: &Context<'a>) -> Result<Self> {
+    pub(super) fn open(ctx: &'a Context<'_>) -> Result<Self> {
         let history = HistoryPack::open(ctx)?;
         let chunks = ctx.vault.chunks().writer();
         Ok(Writers { chunks, history })
@@ -38,9 +38,9 @@ pub(super) struct HistoryPack<'a> {
 }
 
 impl<'a> HistoryPack<'a> {
-    fn open(ctx: &Context<'a>) -> Result<Self> {
+    fn open(ctx: &'a Context<'_>) -> Result<Self> {
         let pack = PackWriter::create(&ctx.repo_path.join("objects/pack"))?;
-        let odb = ctx.repo.odb()?;
+        let odb = ctx.repo()?.odb()?;
         Ok(HistoryPack {
             odb,
             pack,
