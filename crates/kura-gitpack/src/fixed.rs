@@ -5,9 +5,9 @@
 //! as deltas, 29,499 of those deltas under 512 bytes. On such an input libdeflate spends most
 //! of its time on what it does for any input: it clears its match finder's table (128 KiB) and
 //! builds a Huffman code for the block before it finds that the fixed code costs about as
-//! little. This encoder keeps a table of 2 KiB and writes the fixed code at once: greedy
-//! matches of 4 bytes or more found through a hash of the next 4 bytes, every position of a
-//! match hashed, the block ended, the Adler-32 after it.
+//! little. This encoder keeps a table of 4 KiB (2,048 positions) and writes the fixed code at
+//! once: greedy matches of 4 bytes or more found through a hash of the next 4 bytes, every
+//! position of a match hashed, the block ended, the Adler-32 after it.
 //!
 //! Those deltas, deflated one by one on one core (2026-11-29), libdeflate's fastest level
 //! against this:
