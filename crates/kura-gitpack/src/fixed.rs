@@ -252,16 +252,12 @@ mod tests {
         assert!(!inflates_to(&broken, &data), "the Adler-32 is wrong");
     }
 
-    /// A small deterministic generator (xorshift), so that a failure names its seed.
+    /// The delta tests' reproducible bytes, each taken modulo `alphabet` (few letters make
+    /// many matches).
     fn noise(seed: u64, len: usize, alphabet: u8) -> Vec<u8> {
-        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x % u64::from(alphabet)) as u8
-            })
+        crate::delta::tests::noise(seed, len)
+            .into_iter()
+            .map(|b| b % alphabet)
             .collect()
     }
 

@@ -214,7 +214,8 @@ pub(crate) fn head(repo: &Repository) -> Result<Option<Oid>> {
 pub(crate) fn head_from_ref_file(repo_path: &Path) -> Option<Oid> {
     let text = std::fs::read(repo_path.join(BRANCH)).ok()?;
     let hex = text.strip_suffix(b"\n").unwrap_or(&text);
-    if hex.len() != 40 || !hex.iter().all(u8::is_ascii_hexdigit) {
+    // `Oid::from_str` takes a shorter prefix too (padded with zeros): a whole id only.
+    if hex.len() != 40 {
         return None;
     }
     Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
