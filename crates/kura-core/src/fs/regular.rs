@@ -173,6 +173,32 @@ pub(crate) fn is_not_regular(e: &io::Error) -> bool {
     e.get_ref().is_some_and(|inner| inner.is::<NotRegular>())
 }
 
+/// Whether the byte of `file` at `offset` is in the page cache, so that reading it does not wait
+/// on the disk; `None` when the system cannot tell (a kernel or file system without
+/// `RWF_NOWAIT`) or there is no byte there. It reads that byte, and only if it is there already.
+pub(crate) fn cached_at(file: &File, offset: u64) -> Option<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        let mut byte = [0u8; 1];
+        let read = rustix::io::preadv2(
+            file,
+            &mut [io::IoSliceMut::new(&mut byte)],
+            offset,
+            rustix::io::ReadWriteFlags::NOWAIT,
+        );
+        match read {
+            Ok(1) => Some(true),
+            Err(rustix::io::Errno::AGAIN) => Some(false),
+            Ok(_) | Err(_) => None,
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, offset);
+        None
+    }
+}
+
 /// Why a name is no longer a regular file's, in words that follow the file's name.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -289,5 +315,29 @@ mod tests {
         std::fs::write(project.join("file"), b"x").unwrap();
         assert!(folder.read_link("file").is_err());
         assert!(folder.read_link("../outside/deep/link").is_err());
+    }
+
+    /// A file just written is in the page cache; once written out and dropped from it, it is
+    /// not, and the probe does not bring it back. The folder is beside the test program, on a
+    /// disk: a file system in memory (`/tmp` on many systems) never drops a page.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_file_is_seen_in_the_page_cache_until_it_is_dropped_from_it() {
+        let beside = std::env::current_exe().unwrap();
+        let dir = tempfile::tempdir_in(beside.parent().unwrap()).unwrap();
+        let path = dir.path().join("pages.bin");
+        std::fs::write(&path, vec![7u8; 64 << 10]).unwrap();
+        let (file, _) = open_regular(&path).unwrap();
+        assert_eq!(cached_at(&file, (64 << 10) - 1), Some(true));
+        // No byte there: the probe cannot say.
+        assert_eq!(cached_at(&file, 64 << 10), None);
+
+        file.sync_all().unwrap();
+        rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+        assert_eq!(cached_at(&file, (64 << 10) - 1), Some(false));
+        assert_eq!(cached_at(&file, (64 << 10) - 1), Some(false));
+        // A read brings it back.
+        assert_eq!(std::fs::read(&path).unwrap().len(), 64 << 10);
+        assert_eq!(cached_at(&file, (64 << 10) - 1), Some(true));
     }
 }

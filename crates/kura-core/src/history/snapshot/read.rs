@@ -1,7 +1,8 @@
 //! The read stage: read what changed, small files in parallel batches into the git pack, large
 //! ones streamed through the chunk store, and add each file's entry to the new version.
 //!
-//! Three kinds of thread: a pool of [`READERS`] reads and encodes small files
+//! Three kinds of thread: a pool of readers (as many as the cores, or [`READERS`] when the files
+//! are not in the page cache: [`readers_for`]) reads and encodes small files
 //! ([`read_small`]), this thread appends them to the pack as they come (a few files at a time
 //! over a channel of [`READ_QUEUE`] sends, within the [`ReadBudget`]), and meanwhile one more
 //! thread streams the files known to be large into the chunk store ([`store_large`]). Files
@@ -16,13 +17,15 @@ use super::budget::{CloseOnDrop, ReadBudget};
 use super::large_files::{store_large, LargeOutcome};
 use super::namesakes::{may_be_namesake, Namesakes};
 use super::small_files::{large_by_rule, read_small, Outcome, Run};
-use super::tunables::{PROGRESS_INTERVAL, READERS, READ_QUEUE, RUN_MIN, SEND_BYTES, SEND_FILES};
+use super::tunables::{
+    CACHE_PROBES, PROGRESS_INTERVAL, READERS, READ_QUEUE, RUN_MIN, SEND_BYTES, SEND_FILES,
+};
 use super::writers::{HistoryPack, Writers};
 use super::{Context, Draft, Entry};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::files::{EntryKind, ScannedFile, SkippedFile};
-use crate::fs::regular::Beneath;
+use crate::fs::regular::{cached_at, Beneath};
 use crate::history::deltas::Blob;
 use crate::history::pointer::Pointer;
 use crate::model::Layer;
@@ -108,7 +111,7 @@ fn split_by_rule<'f>(to_read: &'f [ScannedFile], config: &Config) -> Split<'f> {
     Split { small, large }
 }
 
-/// Small files: a pool of readers (more threads than cores, as reads wait on the disk)
+/// Small files: a pool of readers ([`readers_for`])
 /// hash and deflate them; this thread appends the results to the pack as they come.
 /// Meanwhile another thread streams the files known to be large into the chunk store.
 fn read_in_parallel<'f, P>(
@@ -125,8 +128,9 @@ where
 {
     let (config, job) = (ctx.config, ctx.job);
     let Writers { chunks, history } = writers;
+    let threads = readers_for(root, &split.small);
     let readers = rayon::ThreadPoolBuilder::new()
-        .num_threads(READERS)
+        .num_threads(threads)
         .thread_name(|i| format!("kura-read-{i}"))
         .build()
         .map_err(|e| Error::internal(format!("cannot start reader threads: {e}")))?;
@@ -144,7 +148,7 @@ where
                 // of RUN_MIN files at least (the first of a run has no base for a delta), unless
                 // that would leave readers idle: a few files, each large, still share out.
                 let start = || (Outbox::new(tx.clone(), namesakes), Run::default());
-                let run_min = (small_ref.len() / (4 * READERS)).clamp(1, RUN_MIN);
+                let run_min = (small_ref.len() / (4 * threads)).clamp(1, RUN_MIN);
                 small_ref
                     .par_iter()
                     .with_min_len(run_min)
@@ -184,6 +188,32 @@ where
             found_large,
         })
     })
+}
+
+/// How many threads read and encode `small`: as many as the cores (up to [`READERS`]) when the
+/// files are in the page cache already, else [`READERS`] (see there). A few files spread over
+/// the list, each by its last byte, stand for all of them.
+fn readers_for(root: &Beneath, small: &[&ScannedFile]) -> usize {
+    let cores = std::thread::available_parallelism().map_or(READERS, |n| n.get().min(READERS));
+    if cores == READERS {
+        return READERS;
+    }
+    let step = (small.len() / CACHE_PROBES).max(1);
+    let cached = small
+        .iter()
+        .step_by(step)
+        .filter(|f| f.kind == EntryKind::File && f.size > 0)
+        .take(CACHE_PROBES)
+        .all(|f| match root.open_regular(&f.rel) {
+            Ok((file, _)) => cached_at(&file, f.size - 1) == Some(true),
+            // Gone or no longer a file since the scan: it says nothing of the others.
+            Err(_) => true,
+        });
+    if cached {
+        cores
+    } else {
+        READERS
+    }
 }
 
 /// What a reader read, on its way to the writer a few files at a time: a send that finds the
