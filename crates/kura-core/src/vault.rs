@@ -475,8 +475,9 @@ fn acquire_or_busy(path: &Path, exclusive: bool, tries: u32, why: &str) -> Resul
 /// end once that is more than a bar, 128 KiB by default: a snapshot's readers free and take such
 /// blocks by the thousand, and each time the bar was crossed the pages went back to the system
 /// and came again as page faults. A bar of 2 MiB made a first snapshot of the Rust docs 4%
-/// faster for 2 MB more at its peak (`bench/README.md`). A `MALLOC_TRIM_THRESHOLD_` set in the
-/// environment is left to rule. Elsewhere than glibc this does nothing.
+/// faster for 2 MB more at its peak (the benchmarks chapter, 2026-11-29). A
+/// `MALLOC_TRIM_THRESHOLD_` set in the environment is left to rule. Elsewhere than glibc this
+/// does nothing.
 #[allow(unsafe_code)]
 pub fn give_back_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -290,8 +290,9 @@ fn deflate_after(mut header: Vec<u8>, data: &[u8], level: u32) -> Vec<u8> {
             // buffer of its size would stay with the thread (every reader of a snapshot that
             // once met an 8 MiB file) or be one more copy of it. The buffer is asked for zeroed
             // (`calloc`), which the allocator maps fresh and does not clear: only the pages the
-            // stream fills are ever touched (an eighth of them on the large pages of the Rust docs). Zeroing the bound by hand
-            // touched them all (a first snapshot of the Rust docs: 15 MB more at its peak).
+            // stream fills are ever touched (an eighth of them on the Rust docs' large pages).
+            // Zeroing the bound by hand touched them all (a first snapshot of the docs peaked
+            // 15 MB higher).
             let start = header.len();
             let mut entry = vec![0u8; start + bound];
             entry[..start].copy_from_slice(&header);
