@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Kura needs on a fresh Debian/Ubuntu machine:
-# system packages (cmake, which builds libgit2's zlib-ng; Tauri's WebKitGTK stack, Xvfb and
-# WebKitWebDriver for the window tests, Chromium for the page tests, a D-Bus session and GNOME
-# keyring for the OS keyring tests: scripts/with-keyring.sh; Python's venv for the generated API
-# client: scripts/test-clients.sh), Node.js, the Rust components and tauri-driver, and what builds
-# the manual in docs/ and checks its links (mdbook, lychee).
+# system packages (cmake, which builds libgit2's zlib-ng; nasm and autotools, which build ISA-L;
+# Tauri's WebKitGTK stack, Xvfb and WebKitWebDriver for the window tests, Chromium for the page
+# tests, a D-Bus session and GNOME keyring for the OS keyring tests: scripts/with-keyring.sh;
+# Python's venv for the generated API client: scripts/test-clients.sh), Node.js, the Rust
+# components and tauri-driver, and what builds the manual in docs/ and checks its links (mdbook,
+# lychee).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 # `cmd | has PATTERN`: grep -q that reads all of its input first, so that the command is never
@@ -12,7 +13,8 @@ set -euo pipefail
 has() { grep -q "$@" <<<"$(cat)"; }
 
 packages=(
-    build-essential pkg-config cmake git util-linux bsdutils ca-certificates file curl
+    build-essential pkg-config cmake nasm autoconf automake libtool git util-linux bsdutils
+    ca-certificates file curl
     libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
     xvfb xauth xdotool x11-utils webkit2gtk-driver fonts-dejavu-core imagemagick chromium
     zstd tar time man-db

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the notices of the third-party code Kura's packages ship: every crate built into
 `kura` and `kura-desktop` (from `cargo metadata`), the C libraries those crates build in from
-their own sources (libgit2, SQLite, zstd, libdeflate, AWS-LC, zlib-ng, libdbus), and the npm packages bundled into the web interface (the list `vite build ui`
+their own sources (libgit2, SQLite, zstd, libdeflate, ISA-L, AWS-LC, zlib-ng, libdbus), and the npm
+packages bundled into the web interface (the list `vite build ui`
 writes to target/ui-packages.json).
 
     python3 scripts/third-party-notices.py OUT
@@ -36,6 +37,7 @@ VENDORED = {
     "libssh2-sys": [("libssh2", "libssh2/COPYING")],
     "libz-sys": [("zlib-ng", "src/zlib-ng/LICENSE.md")],
     "libdbus-sys": [("libdbus", "vendor/dbus/COPYING")],
+    "isal-sys": [("ISA-L (Intel Intelligent Storage Acceleration Library)", "isa-l/LICENSE")],
 }
 
 SQLITE_NOTICE = """SQLite is in the public domain. From the source of SQLite:

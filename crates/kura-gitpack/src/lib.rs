@@ -31,6 +31,7 @@ mod copy;
 mod delta;
 mod error;
 mod fixed;
+mod igzip;
 mod index;
 mod object;
 mod ofs;
