@@ -4,15 +4,14 @@
 //! catalog's (`catalog/filelist.rs`).
 
 pub(crate) mod upload;
+mod walk;
 
 use std::fs;
 use std::io::{Read, Write};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
-use rayon::slice::ParallelSliceMut;
 use serde::Serialize;
 
 use crate::catalog::{filelist, projects};
@@ -58,11 +57,10 @@ pub(crate) struct Stat {
 impl Stat {
     /// The stat data of a file's metadata, as a scan reads it.
     pub(crate) fn of(md: &fs::Metadata) -> Stat {
-        let st = FileStat::of(md);
         Stat {
-            mtime_ns: st.mtime_ns,
-            ctime_ns: st.ctime_ns,
-            inode: st.inode,
+            mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
+            ctime_ns: md.ctime() * 1_000_000_000 + md.ctime_nsec(),
+            inode: md.ino(),
         }
     }
 }
@@ -115,7 +113,7 @@ pub(crate) fn scan(root: &Path, config: &Config, walk: Walk) -> Result<Scan> {
             root.display()
         )));
     }
-    let excludes = Arc::new(exclude_matcher(root, &config.snapshots.excludes)?);
+    let excludes = exclude_matcher(root, &config.snapshots.excludes)?;
     let ignore_files: &'static [&'static str] = if config.snapshots.honor_gitignore {
         &[KURAIGNORE, ".gitignore"]
     } else {
@@ -129,114 +127,12 @@ pub(crate) fn scan(root: &Path, config: &Config, walk: Walk) -> Result<Scan> {
             )));
         }
     }
-    // Folders left out because of their ignore files, reported with the others.
-    let left_out: Arc<Mutex<Vec<SkippedFile>>> = Arc::default();
-    let mut builder = ignore::WalkBuilder::new(root);
-    builder
-        .hidden(false)
-        .parents(false)
-        .ignore(false)
-        .git_global(false)
-        .git_exclude(false)
-        .git_ignore(config.snapshots.honor_gitignore)
-        .require_git(false)
-        .follow_links(false)
-        .add_custom_ignore_filename(KURAIGNORE);
-    let ex = excludes.clone();
-    let walk_root = root.to_path_buf();
-    let left_out_by_walk = Arc::clone(&left_out);
-    builder.filter_entry(move |e| {
-        if e.depth() == 0 {
-            return true;
-        }
-        if kura_durable::is_temp_name(e.file_name()) {
-            return false;
-        }
-        let is_dir = e.file_type().is_some_and(|t| t.is_dir());
-        // `.git` (in any case: `.GIT` is `.git` on macOS and Windows), a folder or a worktree's
-        // link file, is the folder's own repository, not part of the project's files.
-        if e.file_name().as_bytes().eq_ignore_ascii_case(b".git") {
-            return false;
-        }
-        if ex
-            .matched(relative(&walk_root, e.path()), is_dir)
-            .is_ignore()
-        {
-            return false;
-        }
-        // The walk reads a folder's ignore files before anything in it, and a pipe or a device
-        // there would hold it for ever: such a folder is left out, and said so.
-        let unreadable = is_dir
-            .then(|| {
-                ignore_files
-                    .iter()
-                    .find_map(|name| unreadable_ignore_file(e.path(), name).map(|why| (name, why)))
-            })
-            .flatten();
-        let reason = if let Some((name, why)) = unreadable {
-            format!(
-                "its {name} {why}, which Kura does not read; nothing in this folder was taken in"
-            )
-        } else if let Some(problem) = is_dir
-            .then(|| crate::fs::names::check_name(e.file_name().as_bytes()).err())
-            .flatten()
-        {
-            // A folder whose name breaks the rule: reported once, nothing under it read.
-            format!("{}; nothing in this folder was taken in", problem.reason())
-        } else {
-            return true;
-        };
-        left_out_by_walk
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(SkippedFile {
-                path: rel_lossy(&walk_root, e.path()),
-                reason,
-            });
-        false
-    });
-    let found: Mutex<Vec<ScannedFile>> = Mutex::new(Vec::new());
-    let skipped: Mutex<Vec<SkippedFile>> = Mutex::new(Vec::new());
-    let collector = || Collected {
-        files: Vec::with_capacity(1024),
-        skipped: Vec::new(),
-        found: &found,
-        out: &skipped,
-        folder: None,
+    let rules = walk::Rules {
+        root,
+        excludes: &excludes,
+        gitignore: config.snapshots.honor_gitignore,
     };
-    match walk {
-        // Starting walker threads costs more than a small folder's walk.
-        Walk::Here => {
-            let mut mine = collector();
-            for res in builder.build() {
-                mine.take(root, res);
-            }
-        }
-        Walk::Threads => {
-            builder
-                .threads(std::thread::available_parallelism().map_or(2, |n| n.get().min(8)))
-                .build_parallel()
-                .run(|| {
-                    // Each walker thread collects into its own buffer, handed over when the
-                    // thread ends.
-                    let mut mine = collector();
-                    Box::new(move |res| {
-                        mine.take(root, res);
-                        ignore::WalkState::Continue
-                    })
-                });
-        }
-    }
-    let mut files = found.into_inner().unwrap_or_else(|p| p.into_inner());
-    // A long list on every core: comparing paths that share long prefixes is the cost, and the
-    // walkers are done.
-    if files.len() < PARALLEL_SORT_MIN {
-        files.sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
-    } else {
-        files.par_sort_unstable_by(|a, b| a.rel.as_bytes().cmp(b.rel.as_bytes()));
-    }
-    let mut skipped = skipped.into_inner().unwrap_or_else(|p| p.into_inner());
-    skipped.append(&mut left_out.lock().unwrap_or_else(|p| p.into_inner()));
+    let (mut files, mut skipped) = walk::walk(&rules, walk == Walk::Threads);
     skip_links_leading_out(root, &mut files, &mut skipped);
     skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Scan { files, skipped })
@@ -379,114 +275,6 @@ impl Walk {
 
 /// The most files a folder's last version may hold for its walk to stay on the calling thread.
 const WALK_HERE_MAX_FILES: u64 = 1_000;
-/// Fewer paths than this are sorted on the calling thread: starting the thread pool costs more.
-const PARALLEL_SORT_MIN: usize = 20_000;
-
-/// One walker's findings (a walker thread's, or the calling thread's), added to the shared lists
-/// when it is dropped.
-struct Collected<'a> {
-    files: Vec<ScannedFile>,
-    skipped: Vec<SkippedFile>,
-    found: &'a Mutex<Vec<ScannedFile>>,
-    out: &'a Mutex<Vec<SkippedFile>>,
-    /// The folder of the file this thread read last.
-    folder: Option<OpenFolder>,
-}
-
-/// A folder held open, so the files in it are looked at by name (`fstatat`): the kernel then
-/// walks the folder's path once, not once per file in it, which was most of an unchanged
-/// snapshot's time on a deep tree. A walker thread reads one folder's files one after the other,
-/// so keeping the last one open is enough.
-struct OpenFolder {
-    path: PathBuf,
-    fd: rustix::fd::OwnedFd,
-}
-
-/// The stat data of `path` (not following a link), read by its name in its folder, which is
-/// opened once and kept in `folder`; by the whole path when the folder cannot be opened.
-fn stat_in_folder(folder: &mut Option<OpenFolder>, path: &Path) -> std::io::Result<FileStat> {
-    let Some((parent, name)) = split_name(path) else {
-        return fs::symlink_metadata(path).map(|md| FileStat::of(&md));
-    };
-    if folder
-        .as_ref()
-        .is_none_or(|f| f.path.as_os_str() != parent.as_os_str())
-    {
-        use rustix::fs::{Mode, OFlags};
-        let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-        *folder = rustix::fs::open(parent, flags, Mode::empty())
-            .ok()
-            .map(|fd| OpenFolder {
-                path: parent.to_path_buf(),
-                fd,
-            });
-    }
-    let Some(open) = folder else {
-        return fs::symlink_metadata(path).map(|md| FileStat::of(&md));
-    };
-    let st = rustix::fs::statat(&open.fd, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)?;
-    Ok(FileStat {
-        size: st.st_size as u64,
-        mtime_ns: st.st_mtime as i64 * 1_000_000_000 + st.st_mtime_nsec as i64,
-        ctime_ns: st.st_ctime as i64 * 1_000_000_000 + st.st_ctime_nsec as i64,
-        inode: st.st_ino as u64,
-        mode: st.st_mode as u32,
-    })
-}
-
-/// What a scan keeps of a file's stat data.
-struct FileStat {
-    size: u64,
-    mtime_ns: i64,
-    ctime_ns: i64,
-    inode: u64,
-    mode: u32,
-}
-
-impl FileStat {
-    fn of(md: &fs::Metadata) -> FileStat {
-        FileStat {
-            size: md.len(),
-            mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
-            ctime_ns: md.ctime() * 1_000_000_000 + md.ctime_nsec(),
-            inode: md.ino(),
-            mode: md.permissions().mode(),
-        }
-    }
-}
-
-impl Collected<'_> {
-    /// Takes one entry the walk found: a file or a link is listed (or skipped, saying why).
-    fn take(&mut self, root: &Path, res: std::result::Result<ignore::DirEntry, ignore::Error>) {
-        match res {
-            Err(err) => self.skipped.push(walk_error(root, &err)),
-            Ok(entry) if entry.depth() > 0 => {
-                let ft = entry.file_type();
-                let is_link = ft.is_some_and(|t| t.is_symlink());
-                if is_link || ft.is_some_and(|t| t.is_file()) {
-                    match to_scanned(root, entry.path(), is_link, &mut self.folder) {
-                        Ok(f) => self.files.push(f),
-                        Err(s) => self.skipped.push(s),
-                    }
-                }
-            }
-            Ok(_) => {}
-        }
-    }
-}
-
-impl Drop for Collected<'_> {
-    fn drop(&mut self) {
-        self.found
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .append(&mut self.files);
-        self.out
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .append(&mut self.skipped);
-    }
-}
 
 fn exclude_matcher(root: &Path, patterns: &[String]) -> Result<ignore::gitignore::Gitignore> {
     let mut b = ignore::gitignore::GitignoreBuilder::new(root);
@@ -515,69 +303,6 @@ fn relative<'a>(root: &Path, path: &'a Path) -> &'a Path {
         Some([b'/', rest @ ..]) => Path::new(std::ffi::OsStr::from_bytes(rest)),
         _ => path.strip_prefix(root).unwrap_or(path),
     }
-}
-
-/// A walked path's folder and name, split at its last `/` (the walk's paths have no `.`, `..`
-/// or trailing `/`); `None` for a path without both.
-fn split_name(path: &Path) -> Option<(&Path, &std::ffi::OsStr)> {
-    let bytes = path.as_os_str().as_bytes();
-    let slash = bytes.iter().rposition(|&b| b == b'/')?;
-    let name = &bytes[slash + 1..];
-    if name.is_empty() || name == b"." || name == b".." {
-        return None;
-    }
-    // The root folder keeps its `/`.
-    let parent = &bytes[..slash.max(1)];
-    Some((
-        Path::new(std::ffi::OsStr::from_bytes(parent)),
-        std::ffi::OsStr::from_bytes(name),
-    ))
-}
-
-fn to_scanned(
-    root: &Path,
-    path: &Path,
-    is_link: bool,
-    folder: &mut Option<OpenFolder>,
-) -> std::result::Result<ScannedFile, SkippedFile> {
-    let rel_path = relative(root, path);
-    // The folders above were checked on the way down; this is the file's own name, and the
-    // whole path's length.
-    let len = rel_path.as_os_str().len();
-    let name = split_name(path).map(|(_, name)| name).unwrap_or_default();
-    let checked = crate::fs::names::check_name(name.as_bytes()).and(
-        if len > crate::fs::names::MAX_PATH_BYTES {
-            Err(crate::fs::names::NameProblem::PathTooLong(len))
-        } else {
-            Ok(())
-        },
-    );
-    let (Ok(()), Some(rel)) = (&checked, rel_path.to_str()) else {
-        return Err(SkippedFile {
-            path: rel_lossy(root, path),
-            reason: checked
-                .err()
-                .unwrap_or(crate::fs::names::NameProblem::NotUtf8)
-                .reason(),
-        });
-    };
-    let st = stat_in_folder(folder, path).map_err(|e| SkippedFile {
-        path: rel.to_string(),
-        reason: e.to_string(),
-    })?;
-    Ok(ScannedFile {
-        rel: rel.to_string(),
-        kind: if is_link {
-            EntryKind::Symlink
-        } else {
-            EntryKind::File
-        },
-        size: st.size,
-        mtime_ns: st.mtime_ns,
-        ctime_ns: st.ctime_ns,
-        inode: st.inode,
-        executable: st.mode & 0o111 != 0,
-    })
 }
 
 /// Refuses `path` unless it is a real folder: not a symbolic link (to a folder or not), not a
@@ -1433,7 +1158,7 @@ fn archived(p: &Project) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::{file_type_of, relative, scan, split_name, Walk};
+    use super::{file_type_of, relative, scan, Walk};
     use crate::config::Config;
     use std::os::unix::ffi::OsStrExt;
     use std::path::Path;
@@ -1492,26 +1217,13 @@ mod tests {
     }
 
     #[test]
-    fn walked_paths_split_by_bytes_as_path_methods_do() {
+    fn walked_paths_are_made_relative_by_bytes_as_path_methods_do() {
         let p = Path::new;
         assert_eq!(relative(p("/v/site"), p("/v/site/a/b.txt")), p("a/b.txt"));
         assert_eq!(relative(p("/v/site/"), p("/v/site/a.txt")), p("a.txt"));
         assert_eq!(relative(p("/"), p("/a.txt")), p("a.txt"));
         // A sibling whose name starts with the root's is not inside it.
         assert_eq!(relative(p("/v/site"), p("/v/site2/a")), p("/v/site2/a"));
-        let split = |s| split_name(p(s)).map(|(d, n)| (d.to_path_buf(), n.to_owned()));
-        assert_eq!(
-            split("/v/site/a.txt"),
-            Some((p("/v/site").into(), "a.txt".into()))
-        );
-        assert_eq!(split("/a.txt"), Some((p("/").into(), "a.txt".into())));
-        assert_eq!(split("/v/site/"), None);
-        assert_eq!(split("a.txt"), None);
-        for path in ["/v/site/a.txt", "/a", "/v/site/x y/é.md"] {
-            let (dir, name) = split_name(p(path)).unwrap();
-            assert_eq!(Some(dir), p(path).parent());
-            assert_eq!(Some(name), p(path).file_name());
-        }
     }
 
     #[test]

@@ -200,9 +200,14 @@ impl VaultReader {
         let p = self.project(reference)?;
         let repo_path = self.history_path(&p.id);
         let repo = self.open_history(&p)?;
-        let id = history::resolve(&repo, version.unwrap_or("latest"))?;
-        crate::fs::names::refuse_unsafe_version(&repo, id)?;
-        let files = history::files_of(&repo, id)?;
+        // An archive that ends while the version is looked up takes the history away: the
+        // export is then told the project is archived, not that the version is not there.
+        let (id, files) = (|| {
+            let id = history::resolve(&repo, version.unwrap_or("latest"))?;
+            crate::fs::names::refuse_unsafe_version(&repo, id)?;
+            Ok((id, history::files_of(&repo, id)?))
+        })()
+        .map_err(|e| self.archived_since(&p, e))?;
         let created = durable::claim_empty_dir(dest, "export")?;
         let refs: Vec<&TreeFile> = files.iter().collect();
         match self.write_files(&repo_path, &refs, dest, WriteMode::Fresh, job) {
