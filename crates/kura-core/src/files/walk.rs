@@ -61,6 +61,7 @@ pub(super) fn walk(rules: &Rules<'_>, parallel: bool) -> (Vec<ScannedFile>, Vec<
             todo.extend(walker.read(folder));
         }
     }
+    let folders = walker.next_id.into_inner();
     let listed = walker
         .listed
         .into_inner()
@@ -69,7 +70,7 @@ pub(super) fn walk(rules: &Rules<'_>, parallel: bool) -> (Vec<ScannedFile>, Vec<
         .skipped
         .into_inner()
         .unwrap_or_else(|p| p.into_inner());
-    (in_path_order(listed), skipped)
+    (in_path_order(listed, folders), skipped)
 }
 
 /// A folder to read.
@@ -492,20 +493,24 @@ fn unreadable_folder(rel: &str, path: &Path, err: std::io::Error) -> SkippedFile
     }
 }
 
-/// The files of every folder read, one list in path order: each folder's files, with the
-/// files of the folders in it where those sort.
-fn in_path_order(mut listed: Vec<(usize, Listed)>) -> Vec<ScannedFile> {
-    listed.sort_unstable_by_key(|(id, _)| *id);
-    let total = listed.iter().map(|(_, l)| l.files.len()).sum();
-    let mut by_id: Vec<Option<Listed>> = listed.into_iter().map(|(_, l)| Some(l)).collect();
-    let mut take = |id: usize| by_id.get_mut(id).and_then(Option::take).unwrap_or_default();
-    let mut out = Vec::with_capacity(total);
+/// The files of the `folders` folders read, one list in path order: each folder's files, with
+/// the files of the folders in it where those sort.
+fn in_path_order(listed: Vec<(usize, Listed)>, folders: usize) -> Vec<ScannedFile> {
     // Each open folder: its files not yet given, how many it gave, its folders not yet gone into.
     struct Open {
         files: std::vec::IntoIter<ScannedFile>,
         given: usize,
         folders: std::vec::IntoIter<(usize, usize)>,
     }
+    let total = listed.iter().map(|(_, l)| l.files.len()).sum();
+    let mut by_id: Vec<Option<Listed>> = (0..folders).map(|_| None).collect();
+    for (id, l) in listed {
+        if let Some(slot) = by_id.get_mut(id) {
+            *slot = Some(l);
+        }
+    }
+    let mut take = |id: usize| by_id.get_mut(id).and_then(Option::take).unwrap_or_default();
+    let mut out = Vec::with_capacity(total);
     let open = |l: Listed| Open {
         files: l.files.into_iter(),
         given: 0,
