@@ -25,8 +25,15 @@ fn from_row(r: &rusqlite::Row, active: bool) -> rusqlite::Result<Workspace> {
     })
 }
 
-/// Creates workspace `name` when there is none at all.
+/// Creates workspace `name` when there is none at all. Every vault open asks, so it reads
+/// first: an `INSERT` that adds nothing still waits for the catalog's write lock, which another
+/// process's write holds.
 pub(crate) fn create_first(db: &Connection, name: &str, now: i64) -> Result<()> {
+    let any: bool = db.query_row("SELECT EXISTS (SELECT 1 FROM workspaces)", [], |r| r.get(0))?;
+    if any {
+        return Ok(());
+    }
+    // Two processes opening a new vault at once: the second adds nothing.
     db.execute(
         "INSERT INTO workspaces (name, created_at) SELECT ?1, ?2
          WHERE NOT EXISTS (SELECT 1 FROM workspaces)",

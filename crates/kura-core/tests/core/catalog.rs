@@ -308,6 +308,30 @@ fn lists_see_changes_made_by_another_process_at_once() {
     assert_eq!(names(), vec!["www:live"]);
 }
 
+/// Opening the vault reads the catalog: a command opens it, and lists, while another process
+/// holds the catalog's write lock (a long write of `kura serve`'s), rather than wait for it.
+#[test]
+fn the_vault_opens_and_lists_while_another_process_writes() {
+    let f = Fixture::new();
+    f.vault
+        .create_project(&NewProject {
+            name: "site".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    let writer = rusqlite::Connection::open(f.vault.root().join("catalog.db")).unwrap();
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let other = kura_core::Vault::open(f.vault.root()).unwrap();
+    let names: Vec<String> = other
+        .projects(&ProjectFilter::default())
+        .unwrap()
+        .iter()
+        .map(|p| p.name.clone())
+        .collect();
+    assert_eq!(names, ["site"]);
+    writer.execute_batch("COMMIT").unwrap();
+}
+
 /// A handle's project list follows every change another handle (another process) makes:
 /// the list reloads only the projects that changed, so each kind of change must reach it.
 #[test]
