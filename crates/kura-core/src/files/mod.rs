@@ -289,10 +289,9 @@ fn rel_lossy(root: &Path, path: &Path) -> String {
     relative(root, path).to_string_lossy().into_owned()
 }
 
-/// `path` relative to `root`. The walk makes every path by joining names to `root`, so its
-/// bytes and a `/` lead each one: compared as bytes, not component by component as
-/// `Path::strip_prefix` does (which was a tenth of an unchanged re-snapshot's time, with the
-/// other path methods below).
+/// `path` relative to `root`, for the paths a walk error names (an ignore file with rules git
+/// refuses): made by joining names to `root`, so its bytes and a `/` lead each one. Compared as
+/// bytes, falling back to `Path::strip_prefix` for any other path.
 fn relative<'a>(root: &Path, path: &'a Path) -> &'a Path {
     match path
         .as_os_str()
