@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -129,7 +130,7 @@ pub(crate) fn encode_trailer(entries: &[PackEntry]) -> Vec<u8> {
 }
 
 /// Reads and checks the header and trailer of a pack. `Err` holds why the pack is unreadable.
-pub(crate) fn read_trailer(file: &mut File, file_len: u64) -> Result<Vec<PackEntry>, String> {
+pub(crate) fn read_trailer(file: &File, file_len: u64) -> Result<Vec<PackEntry>, String> {
     if file_len < HEADER_LEN + FOOTER_LEN {
         return Err(format!("only {file_len} bytes, too short for a pack"));
     }
@@ -186,15 +187,14 @@ pub(crate) fn read_trailer(file: &mut File, file_len: u64) -> Result<Vec<PackEnt
     Ok(entries)
 }
 
-fn read_at(file: &mut File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-    file.seek(SeekFrom::Start(offset))?;
-    file.read_exact(buf)
+fn read_at(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    file.read_exact_at(buf, offset)
 }
 
 /// Reads the blob of `entry` from an open pack of length `file_len`, decompresses it and checks
 /// its BLAKE3 id.
 pub(crate) fn read_chunk(
-    file: &mut File,
+    file: &File,
     file_len: u64,
     entry: &PackEntry,
 ) -> Result<Vec<u8>, ChunkFault> {
@@ -202,12 +202,56 @@ pub(crate) fn read_chunk(
     decode_blob(&blob, entry).map_err(ChunkFault::Bad)
 }
 
+/// What checking chunks one after another reuses: a zstd context and the buffers of the last
+/// blob and its content, so that a check allocates (and faults in) no memory of its own.
+#[derive(Default)]
+pub(crate) struct Scratch {
+    dctx: Option<zstd::bulk::Decompressor<'static>>,
+    blob: Vec<u8>,
+    data: Vec<u8>,
+}
+
+/// Reads the blob of `entry` from an open pack of length `file_len`, decompresses it and checks
+/// its length and BLAKE3 id, as [`read_chunk`] does, in `scratch`'s buffers.
+pub(crate) fn check_chunk(
+    file: &File,
+    file_len: u64,
+    entry: &PackEntry,
+    scratch: &mut Scratch,
+) -> Result<(), ChunkFault> {
+    read_blob_into(file, file_len, entry, &mut scratch.blob)?;
+    let dctx = match &mut scratch.dctx {
+        Some(dctx) => dctx,
+        None => scratch
+            .dctx
+            .insert(zstd::bulk::Decompressor::new().map_err(ChunkFault::Io)?),
+    };
+    scratch.data.clear();
+    scratch.data.resize(entry.raw_len as usize, 0);
+    let len = dctx
+        .decompress_to_buffer(&scratch.blob, &mut scratch.data[..])
+        .map_err(|e| ChunkFault::Bad(format!("it does not decompress ({e})")))?;
+    check_content(&scratch.data[..len], entry).map_err(ChunkFault::Bad)
+}
+
 /// Reads the compressed blob of `entry`, checking it lies inside the file.
 pub(crate) fn read_blob(
-    file: &mut File,
+    file: &File,
     file_len: u64,
     entry: &PackEntry,
 ) -> Result<Vec<u8>, ChunkFault> {
+    let mut blob = Vec::new();
+    read_blob_into(file, file_len, entry, &mut blob)?;
+    Ok(blob)
+}
+
+/// [`read_blob`] into `blob`, whose earlier content it replaces.
+fn read_blob_into(
+    file: &File,
+    file_len: u64,
+    entry: &PackEntry,
+    blob: &mut Vec<u8>,
+) -> Result<(), ChunkFault> {
     let end = entry.offset.checked_add(u64::from(entry.stored_len));
     if entry.offset < HEADER_LEN || end.is_none_or(|end| end > file_len) {
         return Err(ChunkFault::Bad(format!(
@@ -218,12 +262,12 @@ pub(crate) fn read_blob(
     if u64::from(entry.stored_len) > max_stored_len() || entry.raw_len > MAX_CHUNK_LEN {
         return Err(ChunkFault::Bad("its recorded sizes are impossible".into()));
     }
-    let mut blob = vec![0u8; entry.stored_len as usize];
-    read_at(file, entry.offset, &mut blob).map_err(|e| match e.kind() {
+    blob.clear();
+    blob.resize(entry.stored_len as usize, 0);
+    read_at(file, entry.offset, blob).map_err(|e| match e.kind() {
         io::ErrorKind::UnexpectedEof => ChunkFault::Bad("its blob is cut short".into()),
         _ => ChunkFault::Io(e),
-    })?;
-    Ok(blob)
+    })
 }
 
 /// Why a chunk could not be read: damaged data, or an I/O failure of the disk.
@@ -246,6 +290,12 @@ impl std::fmt::Display for ChunkFault {
 pub(crate) fn decode_blob(blob: &[u8], entry: &PackEntry) -> Result<Vec<u8>, String> {
     let data = zstd::bulk::decompress(blob, entry.raw_len as usize)
         .map_err(|e| format!("it does not decompress ({e})"))?;
+    check_content(&data, entry)?;
+    Ok(data)
+}
+
+/// Checks a chunk's decompressed content against its recorded length and BLAKE3 id.
+fn check_content(data: &[u8], entry: &PackEntry) -> Result<(), String> {
     if data.len() != entry.raw_len as usize {
         return Err(format!(
             "it decompresses to {} bytes instead of {}",
@@ -253,10 +303,10 @@ pub(crate) fn decode_blob(blob: &[u8], entry: &PackEntry) -> Result<Vec<u8>, Str
             entry.raw_len
         ));
     }
-    if blake3::hash(&data).as_bytes() != &entry.id {
+    if blake3::hash(data).as_bytes() != &entry.id {
         return Err("its content does not match its id".into());
     }
-    Ok(data)
+    Ok(())
 }
 
 /// Syncs a directory so that entries created or renamed in it survive a crash.
