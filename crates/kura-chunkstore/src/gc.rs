@@ -250,7 +250,7 @@ fn sweep_leftovers(
 /// Reads and checks the live blobs of a pack to rewrite. `None` (logged) when one is damaged:
 /// the pack is then left as it is, so verify keeps reporting it rather than gc hiding it.
 fn live_blobs(path: &Path, rewrite: &Rewrite) -> Result<Option<Vec<Vec<u8>>>, Error> {
-    let mut file = match File::open(path) {
+    let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => {
             tracing::warn!(pack = %rewrite.pack, "not rewriting unreadable pack: {e}");
@@ -260,7 +260,7 @@ fn live_blobs(path: &Path, rewrite: &Rewrite) -> Result<Option<Vec<Vec<u8>>>, Er
     let len = file.metadata().map_err(io_at(path))?.len();
     let mut blobs = Vec::with_capacity(rewrite.live.len());
     for entry in &rewrite.live {
-        let blob = pack::read_blob(&mut file, len, entry).and_then(|blob| {
+        let blob = pack::read_blob(&file, len, entry).and_then(|blob| {
             pack::decode_blob(&blob, entry)
                 .map(|_| blob)
                 .map_err(ChunkFault::Bad)

@@ -12,7 +12,7 @@ pub(crate) fn rebuild_index(store: &ChunkStore) -> Result<u64, Error> {
     for (id, found) in &listing.packs {
         let entries = File::open(&found.path)
             .map_err(|e| e.to_string())
-            .and_then(|mut f| pack::read_trailer(&mut f, found.len));
+            .and_then(|f| pack::read_trailer(&f, found.len));
         match entries {
             Ok(entries) => trailers.push((id, entries)),
             Err(why) => tracing::warn!(pack = %id, "skipping unreadable pack: {why}"),

@@ -133,7 +133,7 @@ fn check_framing(
         }
         let checked = File::open(&found.path)
             .map_err(|e| e.to_string())
-            .and_then(|mut f| pack::read_trailer(&mut f, found.len));
+            .and_then(|f| pack::read_trailer(&f, found.len));
         if let Err(why) = checked {
             tracing::warn!(pack = %id, "bad pack: {why}");
             let chunks = if indexed {

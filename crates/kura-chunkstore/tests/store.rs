@@ -252,6 +252,54 @@ fn a_corrupt_byte_is_reported_by_read_and_verify() {
     read_back(&store, &intact).unwrap();
 }
 
+/// Damage in several blobs of one pack, between intact ones: the check (which reads a pack's
+/// chunks on several threads, each reusing its buffers from chunk to chunk) names exactly the
+/// chunks that no longer read, in the same order at every run, and counts every chunk once.
+#[test]
+fn verify_names_every_damaged_chunk_of_a_pack_and_only_those() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    // Compressible and incompressible stretches: blobs of different sizes, decompressed into
+    // the same buffers one after another.
+    let mut data = random(11, 4 * MB);
+    data.extend(compressible(4 * MB));
+    data.extend(random(12, 4 * MB));
+    let file = store_one(&store, &data);
+    let packs = pack_files(dir.path());
+    assert_eq!(packs.len(), 1);
+    assert!(file.chunks.len() >= 6, "{} chunks", file.chunks.len());
+    let mut bytes = fs::read(&packs[0]).unwrap();
+    let len = bytes.len();
+    for at in [12 + 100, len / 3, len / 2, 2 * len / 3] {
+        bytes[at] ^= 0x55;
+    }
+    fs::write(&packs[0], &bytes).unwrap();
+    let unreadable: HashSet<_> = file
+        .chunks
+        .iter()
+        .filter(|c| read_back(&store, &[(*c).clone()]).is_err())
+        .map(|c| c.id)
+        .collect();
+    assert!(
+        unreadable.len() >= 2 && unreadable.len() < file.chunks.len(),
+        "{} of {} chunks damaged",
+        unreadable.len(),
+        file.chunks.len()
+    );
+
+    let report = store.verify(&mut |_, _| {}).unwrap();
+    let named: Vec<_> = report.bad_chunks.iter().map(|c| c.id).collect();
+    assert_eq!(named.iter().copied().collect::<HashSet<_>>(), unreadable);
+    assert_eq!(named.len(), unreadable.len(), "each named once: {named:?}");
+    let again = store.verify(&mut |_, _| {}).unwrap();
+    assert_eq!(
+        again.bad_chunks, report.bad_chunks,
+        "the same order each time"
+    );
+    let distinct: HashSet<_> = file.chunks.iter().map(|c| c.id).collect();
+    assert_eq!(report.chunks_checked, distinct.len() as u64);
+}
+
 #[test]
 fn a_truncated_pack_is_reported_without_panic() {
     let dir = tempfile::tempdir().unwrap();
