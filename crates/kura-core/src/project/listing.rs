@@ -77,8 +77,8 @@ impl Listing {
     /// The project with this id, from the list brought up to date as [`Listing::all`] does;
     /// `None` when no list was read yet, for the caller to look the project up in the catalog.
     /// A lookup does not read the list itself: a command naming one project (every `kura`
-    /// command, a process of its own) would pay for reading every project, 1.7 ms more for
-    /// 500 projects than for one.
+    /// command, a process of its own) would pay for reading every project: with 500 projects,
+    /// an unchanged snapshot took 1.2 times as long as with the lookup in the catalog.
     pub(crate) fn get(&mut self, conn: &Connection, id: &str) -> Result<Option<Arc<Project>>> {
         if self.read_at.is_none() {
             return Ok(None);
