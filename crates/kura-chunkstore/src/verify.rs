@@ -65,8 +65,10 @@ pub(crate) fn verify(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<VerifyReport, Error> {
     let mut report = VerifyReport::default();
-    let on_disk = pack::list_packs(&store.packs_dir)?.packs;
+    // The index first, then the folder: a pack that a writer seals and indexes between the two
+    // is then on disk and only not checked, never indexed and "missing".
     let work = Work::of(store, only)?;
+    let on_disk = pack::list_packs(&store.packs_dir)?.packs;
     progress(0, work.total);
     check_framing(store, &on_disk, &work, only.is_some(), &mut report)?;
     check_chunks(store, &on_disk, &work, &mut report, progress)?;

@@ -388,7 +388,8 @@ impl VaultReader {
     }
 
     /// Keeps `kura gc` from deleting chunk packs, and repacks from removing history packs, while
-    /// the guard lives (a backup reading the vault holds it); snapshots are not blocked.
+    /// the guard lives (a backup reading the vault holds it, and a verify); snapshots are not
+    /// blocked.
     pub fn hold_chunks(&self) -> Result<ChunkHold> {
         Ok(ChunkHold {
             _histories: FileLock::acquire(&self.histories_lock(), false)?,

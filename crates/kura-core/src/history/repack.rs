@@ -605,7 +605,7 @@ impl Vault {
 
     /// Removes packs of a history that `new_pack` (fsynced, holding everything reachable) makes
     /// redundant, and the loose objects it holds; the caller holds the project's lock. Only while
-    /// no backup run reads the histories by name (see [`Vault::hold_chunks`]): then they stay
+    /// no backup run or verify reads the histories (see [`Vault::hold_chunks`]): then they stay
     /// beside the new pack, the history whole either way, until the next repack. True when
     /// they went.
     pub(crate) fn retire_packs(
@@ -614,10 +614,12 @@ impl Vault {
         old: &[PathBuf],
         new_pack: &Path,
     ) -> Result<bool> {
-        let Some(_no_backup) =
+        let Some(_no_reader) =
             crate::fs::durable::FileLock::try_acquire(&self.histories_lock(), true)?
         else {
-            tracing::debug!("a backup reads the histories; old packs are removed next time");
+            tracing::debug!(
+                "a backup or a verify reads the histories; old packs are removed next time"
+            );
             return Ok(false);
         };
         let pack_dir = repo_path.join("objects/pack");

@@ -608,6 +608,10 @@ impl VaultReader {
     /// whole vault) the records database; each problem names the projects, versions and files it
     /// affects.
     pub fn verify(&self, project: Option<&str>, job: &Job) -> Result<VerifyReport> {
+        // Garbage collection deletes and rewrites chunk packs, and a repack removes history
+        // packs: neither while a verify reads them, or it would report as damage what is only
+        // moving. Snapshots go on meanwhile.
+        let _hold = self.hold_chunks()?;
         let mut report = VerifyReport::default();
         report.problems.extend(self.catalog_problems()?);
         if project.is_none() {

@@ -518,6 +518,59 @@ fn verify_names_damaged_files_and_gc_frees_unreferenced_chunks() {
     );
 }
 
+/// A garbage collection that starts while a verify reads the chunk store (the app's cleanup
+/// beside a `kura verify`) waits for it: the verify never reports as damage the packs the
+/// collection deletes under it.
+#[test]
+fn gc_waits_for_a_verify_reading_the_chunks_and_the_verify_finds_nothing_wrong() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Mutex};
+
+    let f = Fixture::new();
+    let root = f.tree("a", &[("big.bin", &noise(2 << 20, 5))]);
+    f.link(&root, "a");
+    let other = f.tree("b", &[("other.bin", &noise(2 << 20, 6))]);
+    f.link(&other, "b");
+    // Project b's chunks become garbage, in a pack of their own: gc deletes it.
+    f.vault.delete_project("b").unwrap();
+
+    let (reading_tx, reading_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let go_rx = Mutex::new(go_rx);
+    let paused = AtomicBool::new(false);
+    let job = Job::with_progress(move |p| {
+        if p.phase == "verifying chunks" && !paused.swap(true, Ordering::SeqCst) {
+            reading_tx.send(()).unwrap();
+            go_rx.lock().unwrap().recv().unwrap();
+        }
+    });
+    let gc_done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let verify = s.spawn(|| f.vault.verify(None, &job));
+        reading_rx.recv().unwrap();
+        let gc = s.spawn(|| {
+            let r = f.vault.gc(&Job::default());
+            gc_done.store(true, Ordering::SeqCst);
+            r
+        });
+        // Whatever the machine's speed, a gc that waits cannot have ended.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let gc_ran_meanwhile = gc_done.load(Ordering::SeqCst);
+        go_tx.send(()).unwrap();
+        let report = verify.join().unwrap().unwrap();
+        assert!(
+            !gc_ran_meanwhile,
+            "gc ran while verify was reading the chunk packs"
+        );
+        assert!(report.is_ok(), "{:?}", report.problems);
+        let gc = gc.join().unwrap().unwrap();
+        assert!(gc.bytes_freed >= 1 << 20, "{gc:?}");
+    });
+    // What gc kept still reads: project a's file is in the chunks checked again.
+    let again = f.vault.verify(Some("a"), &Job::default()).unwrap();
+    assert!(again.is_ok() && again.chunks_checked > 0, "{again:?}");
+}
+
 fn walk_packs(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
