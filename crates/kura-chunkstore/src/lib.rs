@@ -385,7 +385,7 @@ impl ChunkStore {
             let len = file.metadata().map_err(io_at(&path))?.len();
             *open = Some((loc.pack.clone(), file, len));
         }
-        let (_, file, len) = open.as_mut().expect("opened above");
+        let (_, file, len) = open.as_ref().expect("opened above");
         let data = match pack::read_chunk(file, *len, &loc.entry) {
             Ok(data) => Arc::new(data),
             Err(ChunkFault::Bad(why)) => return Err(corrupt(why)),
