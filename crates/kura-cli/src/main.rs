@@ -46,6 +46,7 @@ pub(crate) struct Cli {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum Command {
     /// Show the vault, the active workspace and a summary of projects.
     Status,

@@ -314,10 +314,8 @@ impl Config {
                 e.message()
             ))
         })?;
-        let defaults = toml::Table::try_from(Config::default())
-            .map_err(|e| Error::internal(format!("cannot serialise defaults: {e}")))?;
         if with_env {
-            apply_env(&mut value, &defaults, std::env::vars())?;
+            apply_env(&mut value, std::env::vars())?;
         }
         let config: Config = value.try_into().map_err(|e: toml::de::Error| {
             Error::invalid(format!("{}: {}", path.display(), e.message()))
@@ -511,11 +509,10 @@ fn parse_like(template: Option<&toml::Value>, raw: &str, key: &str) -> Result<to
 
 /// Applies `KURA_<SECTION>_<KEY>` variables onto `table`. `KURA_HOME` and `KURA_LOG` are not
 /// settings and are left alone.
-fn apply_env(
-    table: &mut toml::Table,
-    defaults: &toml::Table,
-    vars: impl Iterator<Item = (String, String)>,
-) -> Result<()> {
+fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) -> Result<()> {
+    // The defaults tell each value's type; made only when a variable names a setting (most
+    // commands run with none).
+    let mut defaults: Option<toml::Table> = None;
     for (name, raw) in vars {
         let Some(rest) = name.strip_prefix("KURA_") else {
             continue;
@@ -528,7 +525,16 @@ fn apply_env(
             continue;
         };
         let (section, field) = split_key(key)?;
-        let template = defaults.get(section).and_then(|s| s.get(field));
+        if defaults.is_none() {
+            defaults = Some(
+                toml::Table::try_from(Config::default())
+                    .map_err(|e| Error::internal(format!("cannot serialise defaults: {e}")))?,
+            );
+        }
+        let template = defaults
+            .as_ref()
+            .and_then(|d| d.get(section))
+            .and_then(|s| s.get(field));
         let value = parse_like(template, &raw, &name)?;
         table
             .entry(section.to_string())
@@ -779,7 +785,6 @@ mod tests {
 
     #[test]
     fn env_overrides_apply_to_known_keys_only() {
-        let defaults = toml::Table::try_from(Config::default()).unwrap();
         let mut table = toml::Table::new();
         let vars = vec![
             (
@@ -792,7 +797,7 @@ mod tests {
             ),
             ("KURA_HOME".to_string(), "/x".to_string()),
         ];
-        apply_env(&mut table, &defaults, vars.into_iter()).unwrap();
+        apply_env(&mut table, vars.into_iter()).unwrap();
         let cfg: Config = table.try_into().unwrap();
         assert_eq!(cfg.storage.compression_level, 7);
         assert_eq!(cfg.snapshots.excludes, vec!["*.log", "tmp/"]);
@@ -800,10 +805,9 @@ mod tests {
 
     #[test]
     fn network_timeouts_have_defaults_env_overrides_and_limits() {
-        let defaults = toml::Table::try_from(Config::default()).unwrap();
         let mut table = toml::Table::new();
         let vars = vec![("KURA_NETWORK_IO_TIMEOUT_SECS".to_string(), "5".to_string())];
-        apply_env(&mut table, &defaults, vars.into_iter()).unwrap();
+        apply_env(&mut table, vars.into_iter()).unwrap();
         let cfg: Config = table.try_into().unwrap();
         assert_eq!(cfg.network.io_timeout_secs, 5);
         assert_eq!(cfg.network.connect_timeout_secs, 10);

@@ -27,6 +27,7 @@ pub struct ArchiveArgs {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum ArchiveCmd {
     /// List archives.
     List,

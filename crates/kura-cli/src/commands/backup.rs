@@ -17,6 +17,7 @@ use super::{invalid, now};
 use crate::print::Out;
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum BackupCmd {
     /// Add, list, test and remove backup targets.
     #[command(subcommand)]
@@ -137,6 +138,7 @@ pub struct RetentionArgs {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum TargetCmd {
     /// Add a target: a folder (--folder) or an S3-compatible bucket (--s3). Secrets come from the
     /// environment (KURA_BACKUP_<NAME>_PASSPHRASE, ..._ACCESS_KEY_ID, ..._SECRET_ACCESS_KEY, or

@@ -25,6 +25,7 @@ pub struct CleanupArgs {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum CleanupCmd {
     /// Past cleanup runs with the bytes freed per category.
     History {

@@ -10,6 +10,7 @@ use kura_core::Error;
 use crate::print::Out;
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum ConfigCmd {
     /// Print every setting in force.
     Show,

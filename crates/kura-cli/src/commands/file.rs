@@ -23,6 +23,7 @@ pub struct FilesArgs {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum FileCmd {
     /// Print a file to standard output.
     Read {

@@ -12,6 +12,7 @@ use super::now;
 use crate::print::Out;
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum GitCmd {
     /// Push the version history to the project's git remote (or --remote).
     Push {

@@ -17,6 +17,7 @@ use crate::human;
 use crate::print::Out;
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum ProjectCmd {
     /// Create a project, blank or from a template.
     Create {
@@ -190,12 +191,14 @@ pub struct ListArgs {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum TemplateCmd {
     /// List templates.
     List,
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 pub enum TrashCmd {
     /// List projects in the trash.
     List,

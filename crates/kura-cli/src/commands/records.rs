@@ -27,6 +27,7 @@ pub struct RecordArgs {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum RecordCmd {
     /// Print one record's document (`--json`: with its revision and times).
     Get {

@@ -13,7 +13,8 @@ use kura_server::{Bind, Scope, ServeOptions, Tokens};
 
 use crate::print::Out;
 
-/// Serve the vault over HTTP: a Unix socket by default, loopback TCP with --listen.
+// Serves the vault over HTTP: a Unix socket by default, loopback TCP with --listen. (Its help
+// line is the variant's in `main.rs`.)
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct ServeArgs {
@@ -63,6 +64,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum ServeCmd {
     /// Ask the running server (on 127.0.0.1) for a new one-time link that signs a browser in.
     Link {
@@ -84,6 +86,7 @@ enum ServeCmd {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum TokenCmd {
     /// Replace the token of --scope (or every token with --all); the old one stops working at once.
     Rotate {

@@ -31,6 +31,7 @@ pub struct ShareArgs {
 }
 
 #[derive(Subcommand)]
+#[command(defer = true)]
 enum ShareCmd {
     /// The shared links, newest first, with whether each still works.
     List {

@@ -149,11 +149,13 @@ fn command(md: &mut String, cmd: &mut Command, path: &str, level: usize, globals
         positionals.iter().for_each(|a| md.push_str(&arg_item(a)));
         md.push('\n');
     }
-    let options: Vec<&Arg> = cmd
+    let mut options: Vec<&Arg> = cmd
         .get_arguments()
         .filter(|a| !a.is_positional())
         .filter(visible)
         .collect();
+    // In the order `--help` lists them.
+    options.sort_by_key(|a| a.get_display_order());
     if !options.is_empty() {
         md.push_str("**Options**\n\n");
         options.iter().for_each(|a| md.push_str(&arg_item(a)));

@@ -787,20 +787,39 @@ fn the_first_run_on_a_fresh_account_creates_the_default_vault() {
 #[test]
 fn completions_and_manual_pages_describe_the_commands() {
     let sb = Sandbox::new();
-    let completed = std::process::Command::new("bash")
-        .arg("-c")
-        .arg(format!(
-            "source <('{}' completions bash) && COMP_WORDS=(kura ba) && COMP_CWORD=1 && _kura kura ba kura && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
-            crate::sandbox::KURA
-        ))
-        .output()
-        .unwrap();
-    let words = String::from_utf8_lossy(&completed.stdout).into_owned();
-    assert!(completed.status.success(), "{completed:?}");
+    // The words bash offers after `words`, sorted.
+    let complete = |words: &[&str]| {
+        let (cur, prev) = (words[words.len() - 1], words[words.len() - 2]);
+        let completed = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source <('{}' completions bash) && COMP_WORDS=({}) && COMP_CWORD={} && _kura kura '{cur}' '{prev}' && printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                crate::sandbox::KURA,
+                words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+                words.len() - 1,
+            ))
+            .output()
+            .unwrap();
+        assert!(completed.status.success(), "{completed:?}");
+        let mut offered: Vec<String> = String::from_utf8_lossy(&completed.stdout)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        offered.sort();
+        offered
+    };
+    assert_eq!(complete(&["kura", "ba"]), ["backup"]);
+    // A command's own options and nested commands are built only when a parse reaches it;
+    // the script still has them, under the command and under `help`.
+    assert_eq!(complete(&["kura", "archive", "--i"]), ["--idle"]);
     assert_eq!(
-        words.split_whitespace().collect::<Vec<_>>(),
-        ["backup"],
-        "{completed:?}"
+        complete(&["kura", "help", "archive", ""]),
+        ["cold", "list", "verify"]
+    );
+    assert!(complete(&["kura", "serve", "token", ""]).contains(&"rotate".to_string()));
+    assert_eq!(
+        complete(&["kura", "help", "serve", "token", ""]),
+        ["rotate"]
     );
     let zsh = sb.run(&["completions", "zsh"]);
     assert!(zsh.text().starts_with("#compdef kura"), "{}", zsh.text());
