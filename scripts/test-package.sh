@@ -40,8 +40,8 @@ rpmlint --config packaging/rpmlint.toml "$rpm"
 step "the files and dependencies each package declares"
 deb_files=$(dpkg-deb -c "$deb")
 rpm_files=$(rpm -qpl "$rpm" 2>/dev/null)
-for want in usr/bin/kura usr/bin/kura-desktop usr/lib/systemd/user/kura-serve.service \
-    usr/share/bash-completion/completions/kura usr/share/zsh/vendor-completions/_kura \
+for want in usr/bin/kura usr/bin/kura-desktop usr/libexec/kura/kura-server \
+    usr/lib/systemd/user/kura-serve.service usr/share/bash-completion/completions/kura usr/share/zsh/vendor-completions/_kura \
     usr/share/fish/vendor_completions.d/kura.fish usr/share/man/man1/kura.1.gz \
     usr/share/man/man1/kura-serve.1.gz usr/share/man/man1/kura-desktop.1.gz \
     usr/share/applications/Kura.desktop usr/share/metainfo/dev.kura.Kura.metainfo.xml \
@@ -49,7 +49,8 @@ for want in usr/bin/kura usr/bin/kura-desktop usr/lib/systemd/user/kura-serve.se
     usr/share/doc/kura/THIRD-PARTY-NOTICES.gz; do
     grep -q " $want\$" <<<"$deb_files" || fail "the .deb lacks $want"
 done
-for want in /usr/bin/kura /usr/bin/kura-desktop /usr/lib/systemd/user/kura-serve.service \
+for want in /usr/bin/kura /usr/bin/kura-desktop /usr/libexec/kura/kura-server \
+    /usr/lib/systemd/user/kura-serve.service \
     /usr/share/bash-completion/completions/kura /usr/share/zsh/site-functions/_kura \
     /usr/share/fish/vendor_completions.d/kura.fish /usr/share/man/man1/kura.1.gz \
     /usr/share/applications/Kura.desktop /usr/share/metainfo/dev.kura.Kura.metainfo.xml \
@@ -77,10 +78,11 @@ step "the binaries are stripped and load every library"
 unpacked=$(mktemp -d)
 trap 'rm -rf "$unpacked"' EXIT
 dpkg-deb -x "$deb" "$unpacked"
-for bin in kura kura-desktop; do
-    file "$unpacked/usr/bin/$bin" | has ', stripped' || fail "$bin is not stripped"
-    if ldd "$unpacked/usr/bin/$bin" | grep 'not found'; then fail "$bin needs a library that is missing"; fi
-    echo "$bin: $(du -h "$unpacked/usr/bin/$bin" | cut -f1) stripped; its line tables are in target/${KURA_PACKAGE_PROFILE:-release}/$bin.debug"
+for path in usr/bin/kura usr/bin/kura-desktop usr/libexec/kura/kura-server; do
+    bin=$(basename "$path")
+    file "$unpacked/$path" | has ', stripped' || fail "$bin is not stripped"
+    if ldd "$unpacked/$path" | grep 'not found'; then fail "$bin needs a library that is missing"; fi
+    echo "$bin: $(du -h "$unpacked/$path" | cut -f1) stripped; its line tables are in target/${KURA_PACKAGE_PROFILE:-release}/$bin.debug"
 done
 
 step "the notices of the third-party code built in"
@@ -151,6 +153,12 @@ vault=$home/.local/share/kura
 as_user kura project create first-project >/dev/null
 printf 'kept across a reinstall\n' | as_user kura file save first-project notes.txt >/dev/null
 as_user kura snapshot first-project -m "before the package is removed" >/dev/null
+# `kura serve` and `kura mcp` run in /usr/libexec/kura/kura-server, which `kura` starts in its place.
+as_user kura --json serve token | has '"token": "kura_admin_' ||
+    fail "kura serve token (through /usr/libexec/kura/kura-server)"
+initialize='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"package-test","version":"1"}}}'
+printf '%s\n' "$initialize" | as_user timeout 30 kura mcp | has '"name":"kura"' ||
+    fail "kura mcp (through /usr/libexec/kura/kura-server) did not answer initialize"
 
 step "the window, under Xvfb with a D-Bus session"
 shots=$out/shots
@@ -233,7 +241,8 @@ as_user kura history first-project | has 'before the package is removed' ||
 
 step "dpkg --purge removes every file the package installed"
 "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive dpkg --purge kura >/dev/null
-for f in /usr/bin/kura /usr/bin/kura-desktop /usr/lib/systemd/user/kura-serve.service; do
+for f in /usr/bin/kura /usr/bin/kura-desktop /usr/libexec/kura/kura-server \
+    /usr/lib/systemd/user/kura-serve.service; do
     [[ ! -e $f ]] || fail "$f is still there after dpkg --purge"
 done
 [[ -f $vault/catalog.db ]] || fail "purging the package removed the user's vault"

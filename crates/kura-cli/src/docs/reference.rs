@@ -12,7 +12,7 @@ use kura_core::Config;
 use serde_json::{Map, Value};
 
 /// The command that rewrites both pages.
-const REFRESH: &str = "KURA_UPDATE_DOCS=1 cargo test -p kura-cli --bin kura reference";
+const REFRESH: &str = "KURA_UPDATE_DOCS=1 cargo test -p kura-cli --lib reference";
 
 /// What writes a page.
 type Generator = fn() -> String;

@@ -31,6 +31,60 @@ fn serve_token_prints_the_same_token_until_rotated_and_keeps_it_private() {
     assert_eq!(bad.code, Some(2));
 }
 
+/// `kura serve` and `kura mcp` run in `kura-server`, which `kura` finds beside it or in
+/// `../libexec/kura/` (where the packages put it) and starts in its own place; without it they
+/// end with a message naming where it was looked for, and the other commands work.
+#[test]
+fn kura_serve_runs_in_the_kura_server_beside_it_or_in_libexec() {
+    let sb = Sandbox::new();
+    let bin = sb.path("prefix/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let kura = bin.join("kura");
+    std::fs::copy(crate::sandbox::KURA, &kura).unwrap();
+    let vault = sb.vault().to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        std::process::Command::new(&kura)
+            .args(["--vault", &vault, "--json"])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let alone = run(&["serve", "token"]);
+    assert_eq!(alone.status.code(), Some(12), "{alone:?}");
+    let error: Value = serde_json::from_slice(&alone.stdout).unwrap();
+    let message = error["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("kura-server") && message.contains("not installed"),
+        "{message}"
+    );
+    assert_eq!(run(&["mcp"]).status.code(), Some(12));
+    assert!(
+        run(&["status"]).status.success(),
+        "only serve and mcp need it"
+    );
+
+    let libexec = sb.path("prefix/libexec/kura");
+    std::fs::create_dir_all(&libexec).unwrap();
+    std::fs::copy(
+        env!("CARGO_BIN_EXE_kura-server"),
+        libexec.join("kura-server"),
+    )
+    .unwrap();
+    let served = run(&["serve", "token", "--scope", "read"]);
+    assert!(served.status.success(), "{served:?}");
+    let token: Value = serde_json::from_slice(&served.stdout).unwrap();
+    assert!(
+        token["token"].as_str().unwrap().starts_with("kura_read_"),
+        "{token}"
+    );
+    // The same vault, through `kura` beside it: the token is the one it printed.
+    assert_eq!(
+        sb.ok(&["serve", "token", "--scope", "read"])["token"],
+        token["token"]
+    );
+}
+
 /// The token of `scope` (made if there is none).
 fn token(sb: &Sandbox, scope: &str) -> String {
     sb.ok(&["serve", "token", "--scope", scope])["token"]
