@@ -333,8 +333,18 @@ mod tests {
         assert_eq!(cached_at(&file, 64 << 10), None);
 
         file.sync_all().unwrap();
-        rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
-        assert_eq!(cached_at(&file, (64 << 10) - 1), Some(false));
+        // The kernel may keep pages another core added moments ago (in its per-core batch, not
+        // yet on the lists it drops from): asked again, it drops them.
+        let mut dropped = None;
+        for _ in 0..20 {
+            rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed).unwrap();
+            dropped = cached_at(&file, (64 << 10) - 1);
+            if dropped == Some(false) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(dropped, Some(false));
         assert_eq!(cached_at(&file, (64 << 10) - 1), Some(false));
         // A read brings it back.
         assert_eq!(std::fs::read(&path).unwrap().len(), 64 << 10);
