@@ -195,7 +195,9 @@ pub fn main(servers: Option<Servers>) -> ExitCode {
         }
     };
     if servers.is_none() && matches!(cli.command, Command::Serve(_) | Command::Mcp(_)) {
-        return hand_to_server(&Out::new(cli.json));
+        let err = hand_to_server();
+        Out::new(cli.json).error(&err);
+        return ExitCode::from(exit_code(err.kind()));
     }
     // The programs that stay on keep a log file (`kura logs`); every command warns on stderr.
     match &cli.command {
@@ -250,15 +252,12 @@ fn open_vault(cli: &Cli) -> Result<Vault, Error> {
 
 /// Puts `kura-server` in this process's place with the same command line (its first word
 /// kept, for the messages clap writes), so that it is the process a client started: its standard
-/// streams, signals and exit status are theirs. Returns only when that cannot be done.
-fn hand_to_server(out: &Out) -> ExitCode {
+/// streams, signals and exit status are theirs. Returns only when that cannot be done, with why.
+fn hand_to_server() -> Error {
     use std::os::unix::process::CommandExt;
     let server = match server_program() {
         Ok(path) => path,
-        Err(err) => {
-            out.error(&err);
-            return ExitCode::from(exit_code(err.kind()));
-        }
+        Err(err) => return err,
     };
     let mut args = std::env::args_os();
     let first = args.next().unwrap_or_else(|| "kura".into());
@@ -266,12 +265,10 @@ fn hand_to_server(out: &Out) -> ExitCode {
         .arg0(first)
         .args(args)
         .exec();
-    let err = Error::new(
+    Error::new(
         ErrorKind::Unavailable,
         format!("cannot start {}: {err}", server.display()),
-    );
-    out.error(&err);
-    ExitCode::from(exit_code(err.kind()))
+    )
 }
 
 /// `kura-server`: beside this program (a build, or a folder both were copied to), else in

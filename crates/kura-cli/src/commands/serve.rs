@@ -14,7 +14,7 @@ use kura_server::{Bind, Scope, ServeOptions, Tokens};
 use crate::print::Out;
 
 // Serves the vault over HTTP: a Unix socket by default, loopback TCP with --listen. (Its help
-// line is the variant's in `main.rs`.)
+// line is the variant's in `lib.rs`.)
 #[derive(Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct ServeArgs {
