@@ -145,9 +145,10 @@ pub(crate) const MAX_COMPRESSORS: usize = 4;
 /// Raw chunks queued per compression thread; with the other queues this bounds memory per
 /// writer session to a few dozen chunks whatever the file size.
 pub(crate) const RAW_QUEUE_PER_WORKER: usize = 2;
-/// Compressed chunks queued for the packer thread: enough for the compressors to go on while
-/// the packer fsyncs a full pack (10–15 ms here), which 4 were not.
-pub(crate) const BLOB_QUEUE: usize = 12;
+/// Compressed chunks queued for the packer thread. Full packs are fsynced on a thread of their
+/// own (see `PackWriter`), so the packer only copies blobs into the page cache and a short
+/// queue keeps up.
+pub(crate) const BLOB_QUEUE: usize = 4;
 /// Write buffer of a pack being written.
 pub(crate) const PACK_WRITE_BUFFER: usize = 256 * 1024;
 

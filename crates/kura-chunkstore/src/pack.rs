@@ -5,6 +5,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 use std::time::SystemTime;
 
 use crate::error::io_at;
@@ -351,12 +352,19 @@ pub(crate) struct SealedPack {
 
 /// Appends blobs into packs of about [`PACK_TARGET_SIZE`], sealing each one durably.
 ///
+/// A pack that fills is sealed on a thread of its own while the next one is written: its fsync
+/// waits on the disk (20–60 ms for a pack here), and the threads compressing and appending
+/// chunks need not wait with it. One pack is sealed at a time; [`PackWriter::seal_open`] waits
+/// for it, so every pack is durable once that returns, as before.
+///
 /// Dropped without [`PackWriter::keep`], it deletes everything it wrote: nothing it wrote is
 /// indexed yet, so nobody can refer to it. After a failed write or seal it refuses all further
 /// work: chunks already handed out as written may be lost, so the session must be discarded.
 pub(crate) struct PackWriter {
     packs_dir: PathBuf,
     open: Option<OpenPack>,
+    /// The full pack being sealed, if any.
+    sealing: Option<JoinHandle<Result<SealedPack, Error>>>,
     pub sealed: Vec<SealedPack>,
     broken: Option<String>,
 }
@@ -366,6 +374,7 @@ impl PackWriter {
         PackWriter {
             packs_dir: packs_dir.to_path_buf(),
             open: None,
+            sealing: None,
             sealed: Vec::new(),
             broken: None,
         }
@@ -414,6 +423,10 @@ impl PackWriter {
         blob: &[u8],
         tag: u32,
     ) -> Result<(), Error> {
+        // A seal that failed meanwhile stops the session now rather than at the next one.
+        if self.sealing.as_ref().is_some_and(|s| s.is_finished()) {
+            self.wait_for_seal()?;
+        }
         if self.open.is_none() {
             self.open = Some(self.create()?);
         }
@@ -432,8 +445,46 @@ impl PackWriter {
         let in_file = pack.len - pack.out.buffer().len() as u64;
         pack.writeback.written_to(pack.out.get_ref(), in_file);
         if pack.len >= PACK_TARGET_SIZE {
-            self.seal_open()?;
+            let full = self.open.take().expect("just written to");
+            self.seal_in_background(full)?;
         }
+        Ok(())
+    }
+
+    /// Seals `pack` on a thread of its own, once the pack sealed before it is.
+    fn seal_in_background(&mut self, pack: OpenPack) -> Result<(), Error> {
+        if let Err(e) = self.wait_for_seal() {
+            let _ = fs::remove_file(&pack.tmp_path);
+            return Err(e);
+        }
+        let (dir, tmp) = (self.packs_dir.clone(), pack.tmp_path.clone());
+        let sealing = std::thread::Builder::new()
+            .name("kura-pack-seal".into())
+            .spawn(move || seal(&dir, pack));
+        match sealing {
+            Ok(sealing) => {
+                self.sealing = Some(sealing);
+                Ok(())
+            }
+            Err(e) => {
+                // The pack went with the closure, unsealed.
+                let _ = fs::remove_file(&tmp);
+                Err(Error::Internal(format!(
+                    "cannot start a thread to seal a pack: {e}"
+                )))
+            }
+        }
+    }
+
+    /// Waits for the pack being sealed, if any, and adds it to `sealed`.
+    fn wait_for_seal(&mut self) -> Result<(), Error> {
+        let Some(sealing) = self.sealing.take() else {
+            return Ok(());
+        };
+        let sealed = sealing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        self.sealed.push(sealed);
         Ok(())
     }
 
@@ -460,64 +511,23 @@ impl PackWriter {
         })
     }
 
-    /// Writes the trailer of the open pack, fsyncs it, renames it to `packs/xx/<id>.pack` and
-    /// fsyncs the folder. The pack id is 32 random bytes in hex.
+    /// Waits for the pack being sealed, then seals the open one: every pack written is then
+    /// durable and in `sealed`.
     pub fn seal_open(&mut self) -> Result<(), Error> {
         self.check()?;
+        let waited = self.wait_for_seal();
+        self.mark_broken(waited)?;
         let Some(pack) = self.open.take() else {
             return Ok(());
         };
-        let tmp = pack.tmp_path.clone();
-        let result = self.seal(pack);
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        self.mark_broken(result)
-    }
-
-    fn seal(&mut self, pack: OpenPack) -> Result<(), Error> {
-        let OpenPack {
-            tmp_path: tmp,
-            mut out,
-            len,
-            entries,
-            tags,
-            writeback: _,
-        } = pack;
-        let trailer = encode_trailer(&entries);
-        kura_durable::write_all(&mut out, &trailer, &tmp).map_err(durable_failed)?;
-        let file = out.into_inner().map_err(|e| io_at(&tmp)(e.into_error()))?;
-        kura_durable::sync_file(&file, &tmp).map_err(durable_failed)?;
-        // Closed before the rename, which some platforms refuse on an open file.
-        drop(file);
-        let len = len + trailer.len() as u64;
-        let (id, path) = loop {
-            let id = random_hex(32)?;
-            let path = pack_path(&self.packs_dir, &id);
-            if !path.exists() {
-                break (id, path);
-            }
-        };
-        let sub = path.parent().expect("pack path has a parent");
-        if !sub.is_dir() {
-            kura_durable::create_dir(sub).map_err(durable_failed)?;
-        }
-        kura_durable::rename_only(&tmp, &path).map_err(durable_failed)?;
-        if let Err(e) = sync_dir(sub) {
-            let _ = fs::remove_file(&path);
-            return Err(e);
-        }
-        self.sealed.push(SealedPack {
-            id,
-            path,
-            len,
-            entries,
-            tags,
-        });
+        let sealed = seal(&self.packs_dir, pack);
+        let sealed = self.mark_broken(sealed)?;
+        self.sealed.push(sealed);
         Ok(())
     }
 
-    /// Keeps what was written: the caller indexed it (or deleted what it does not need).
+    /// Keeps what was sealed: the caller indexed it (or deleted what it does not need). A pack
+    /// still being sealed (there is none after [`PackWriter::seal_open`]) is not kept.
     pub fn keep(&mut self) {
         self.sealed.clear();
         if let Some(pack) = self.open.take() {
@@ -526,8 +536,65 @@ impl PackWriter {
     }
 }
 
+/// Writes the trailer of `pack`, fsyncs it, renames it to `packs/xx/<id>.pack` in `packs_dir`
+/// and fsyncs the folder. The pack id is 32 random bytes in hex. On failure, nothing of it is
+/// left.
+fn seal(packs_dir: &Path, pack: OpenPack) -> Result<SealedPack, Error> {
+    let tmp = pack.tmp_path.clone();
+    let sealed = seal_as_is(packs_dir, pack);
+    if sealed.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    sealed
+}
+
+fn seal_as_is(packs_dir: &Path, pack: OpenPack) -> Result<SealedPack, Error> {
+    let OpenPack {
+        tmp_path: tmp,
+        mut out,
+        len,
+        entries,
+        tags,
+        writeback: _,
+    } = pack;
+    let trailer = encode_trailer(&entries);
+    kura_durable::write_all(&mut out, &trailer, &tmp).map_err(durable_failed)?;
+    let file = out.into_inner().map_err(|e| io_at(&tmp)(e.into_error()))?;
+    kura_durable::sync_file(&file, &tmp).map_err(durable_failed)?;
+    // Closed before the rename, which some platforms refuse on an open file.
+    drop(file);
+    let len = len + trailer.len() as u64;
+    let (id, path) = loop {
+        let id = random_hex(32)?;
+        let path = pack_path(packs_dir, &id);
+        if !path.exists() {
+            break (id, path);
+        }
+    };
+    let sub = path.parent().expect("pack path has a parent");
+    if !sub.is_dir() {
+        kura_durable::create_dir(sub).map_err(durable_failed)?;
+    }
+    kura_durable::rename_only(&tmp, &path).map_err(durable_failed)?;
+    if let Err(e) = sync_dir(sub) {
+        let _ = fs::remove_file(&path);
+        return Err(e);
+    }
+    Ok(SealedPack {
+        id,
+        path,
+        len,
+        entries,
+        tags,
+    })
+}
+
 impl Drop for PackWriter {
     fn drop(&mut self) {
+        // A pack being sealed is deleted with the others once it is.
+        if let Some(Ok(Ok(pack))) = self.sealing.take().map(JoinHandle::join) {
+            self.sealed.push(pack);
+        }
         if let Some(pack) = self.open.take() {
             drop(pack.out);
             if let Err(e) = fs::remove_file(&pack.tmp_path) {

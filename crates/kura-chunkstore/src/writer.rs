@@ -137,10 +137,11 @@ impl Workers {
         let raw_rx = Arc::new(Mutex::new(raw_rx));
         let (blob_tx, blob_rx) = sync_channel::<Result<Blob, Error>>(BLOB_QUEUE);
         let stop = Arc::new(AtomicBool::new(false));
-        // Enough spares for the buffers in flight to come round again; a few more chunks'
-        // worth of memory at most.
-        let raw_spares = Arc::new(Spares::new(count + 1));
-        let blob_spares = Arc::new(Spares::new(count + 1));
+        // As many spares as buffers can be in flight (queued, being worked on, being filled):
+        // whatever the pace of each thread, a buffer comes round again instead of a fresh one
+        // being faulted in, and the memory kept is what the queues held at their fullest.
+        let raw_spares = Arc::new(Spares::new(count * RAW_QUEUE_PER_WORKER + count + 1));
+        let blob_spares = Arc::new(Spares::new(BLOB_QUEUE + count + 1));
         let mut compressors = Vec::with_capacity(count);
         for _ in 0..count {
             let queues = CompressQueues {

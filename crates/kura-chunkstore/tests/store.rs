@@ -8,16 +8,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use kura_chunkstore::{ChunkRef, ChunkStore, ChunkStoreOptions, Error, StoredFile, WriteStats};
 
-const MB: usize = 1_000_000;
-
-/// Deterministic incompressible bytes.
-fn random(seed: u64, len: usize) -> Vec<u8> {
-    let mut out = vec![0u8; len];
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(&seed.to_le_bytes());
-    hasher.finalize_xof().fill(&mut out);
-    out
-}
+mod common;
+use common::{random, MB};
 
 /// Text-like bytes that zstd shrinks a lot.
 fn compressible(len: usize) -> Vec<u8> {
