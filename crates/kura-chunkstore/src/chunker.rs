@@ -41,8 +41,16 @@ impl<R: Read> Chunker<R> {
         let normalization = Normalization::Level1.bits();
         let len = BUFFER_CHUNKS * max as usize;
         if buffer.len() != len {
-            buffer.clear();
-            buffer.resize(len, 0);
+            // A new buffer is asked for zeroed (`calloc`: the kernel maps zeroed pages as they
+            // are first written), not filled with zeros here: a file of 300 KiB then touches
+            // the pages it is read into, not all of 8 MiB.
+            buffer = if buffer.capacity() >= len {
+                buffer.clear();
+                buffer.resize(len, 0);
+                buffer
+            } else {
+                vec![0; len]
+            };
         }
         Chunker {
             source,
