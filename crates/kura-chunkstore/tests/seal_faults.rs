@@ -35,8 +35,9 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 fn a_pack_whose_seal_fails_behind_the_writer_fails_the_session_and_leaves_nothing() {
     let data = random(1, 60 * MB);
     let never = AtomicBool::new(false);
-    // The first, second and third pack's fsync, and the fsync of a pack's folder; each with a
-    // full disk and an I/O error. The last pack is sealed by `finish` itself, the others behind.
+    // The first, second and third pack's fsync, the first fsync of a pack's folder and the
+    // second pack's rename into place; each with a full disk and an I/O error. Of the 4 packs,
+    // the last is sealed by `finish` itself, the others behind the writer.
     let plans = [
         (Op::SyncFile, 1),
         (Op::SyncFile, 2),
