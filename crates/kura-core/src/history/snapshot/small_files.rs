@@ -93,22 +93,28 @@ pub(super) fn read_small(
         };
     }
     // No more than one byte past the chunk store's threshold: a file grown since the scan goes
-    // there, and one that keeps growing does not fill memory.
+    // there, and one that keeps growing does not fill memory. Its start is read first: a file
+    // found to belong in the chunk store by it is not read whole here only to be read again
+    // there.
     let most = config.storage.large_file_threshold.0;
     let read = root.open_regular(&f.rel).and_then(|(file, md)| {
         let mut data = Vec::with_capacity(md.len().min(most) as usize + 1);
-        file.take(most + 1).read_to_end(&mut data)?;
-        Ok(data)
+        let mut file = file.take(most + 1);
+        (&mut file)
+            .take(BINARY_SNIFF as u64)
+            .read_to_end(&mut data)?;
+        if belongs_in_chunks(&data, md.len(), config) {
+            return Ok(None);
+        }
+        file.read_to_end(&mut data)?;
+        Ok(Some(data))
     });
     let data = match read {
-        Ok(d) => d,
+        Ok(Some(d)) => d,
+        Ok(None) => return Outcome::Large,
         Err(e) => return Outcome::Skipped(e.to_string()),
     };
-    let s = &config.storage;
-    if data.len() as u64 >= s.large_file_threshold.0 || data.starts_with(MAGIC) {
-        return Outcome::Large;
-    }
-    if data.len() as u64 >= s.binary_min_size.0 && memchr0(&data[..data.len().min(BINARY_SNIFF)]) {
+    if belongs_in_chunks(&data, data.len() as u64, config) {
         return Outcome::Large;
     }
     Outcome::Git(run.deltas.encode_or(data, level, kind_of(&f.rel), |data| {
@@ -116,8 +122,14 @@ pub(super) fn read_small(
     }))
 }
 
-fn memchr0(data: &[u8]) -> bool {
-    data.contains(&0)
+/// Whether a file of `len` bytes that starts with `start` goes to the chunk store: it is over
+/// the threshold, it could be read as a pointer to the chunk store, or it is binary (a NUL in
+/// its first [`BINARY_SNIFF`] bytes) and not tiny.
+fn belongs_in_chunks(start: &[u8], len: u64, config: &Config) -> bool {
+    let s = &config.storage;
+    len >= s.large_file_threshold.0
+        || start.starts_with(MAGIC)
+        || (len >= s.binary_min_size.0 && start[..start.len().min(BINARY_SNIFF)].contains(&0))
 }
 
 #[cfg(test)]
@@ -231,5 +243,35 @@ mod tests {
             read(dir.path(), "log.txt", 100, &config),
             Outcome::Large
         ));
+    }
+
+    #[test]
+    fn a_file_is_binary_by_a_nul_in_its_start_once_it_is_not_tiny() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config::default();
+        let min = config.storage.binary_min_size.0 as usize;
+        let with_nul_at = |name: &str, len: usize, at: usize| {
+            let mut data = vec![b'a'; len];
+            data[at] = 0;
+            std::fs::write(dir.path().join(name), &data).unwrap();
+            read(dir.path(), name, len as u64, &config)
+        };
+        let is_blob_of = |outcome: Outcome, name: &str| match outcome {
+            Outcome::Git(blob) => {
+                let data = std::fs::read(dir.path().join(name)).unwrap();
+                assert_eq!(blob.oid(), kura_gitpack::object_id(ObjectKind::Blob, &data));
+            }
+            Outcome::Large => panic!("{name} sent to the chunk store"),
+            Outcome::Skipped(why) => panic!("{name} skipped: {why}"),
+        };
+        let large = with_nul_at("first-byte.bin", min, 0);
+        assert!(matches!(large, Outcome::Large), "a NUL at the start");
+        let large = with_nul_at("end-of-start.bin", 3 * min, BINARY_SNIFF - 1);
+        assert!(matches!(large, Outcome::Large), "a NUL at the start's end");
+        // Read whole, and kept as a blob: a NUL past the start, or a file under the size.
+        let name = "past-the-start.txt";
+        is_blob_of(with_nul_at(name, 3 * min, BINARY_SNIFF), name);
+        let name = "tiny.bin";
+        is_blob_of(with_nul_at(name, min - 1, 0), name);
     }
 }
