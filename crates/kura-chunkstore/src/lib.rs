@@ -134,10 +134,13 @@ pub const DEFAULT_CACHE_BYTES: usize = 64 * 1024 * 1024;
 /// may still be finishing them.
 pub const GC_GRACE: Duration = Duration::from_secs(60 * 60);
 
-/// Files of at least this many chunks are read with a read-ahead thread.
+/// Files of at least this many chunks are read with read-ahead threads.
 const READ_AHEAD_MIN_CHUNKS: usize = 4;
-/// Chunks the read-ahead thread may hold ready (bounds memory: at most this many chunks).
+/// Chunks the read-ahead threads may hold ready together (bounds memory: at most this many
+/// chunks, or one per thread).
 const READ_AHEAD_CHUNKS: usize = 4;
+/// Most read-ahead threads for one file (fewer on machines with fewer cores).
+const MAX_READERS: usize = 4;
 /// How long a statement waits for another process holding the index's write lock.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most compression threads a writer session uses (fewer on machines with fewer cores).
@@ -308,24 +311,33 @@ impl ChunkStore {
             out.flush().map_err(Error::Output)?;
             return Ok(total);
         }
-        // Long files: one thread reads, decompresses and verifies chunks ahead while this one
-        // writes them out.
+        // Long files: reader threads read, decompress and verify chunks ahead, each every
+        // `readers`th one, while this thread writes them out in order. One reader left the
+        // other cores idle at the end of a restore, on the largest file.
+        let readers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, MAX_READERS)
+            .min(chunks.len());
+        let ahead = (READ_AHEAD_CHUNKS / readers).max(1);
         std::thread::scope(|scope| {
-            let (tx, rx) =
-                std::sync::mpsc::sync_channel::<Result<Arc<Vec<u8>>, Error>>(READ_AHEAD_CHUNKS);
-            scope.spawn(move || {
-                let mut open: Option<(String, File, u64)> = None;
-                for chunk in chunks {
-                    let loaded = self.load(&chunk.id, &mut open, Keep::NotInCache);
-                    let failed = loaded.is_err();
-                    if tx.send(loaded).is_err() || failed {
-                        break;
+            let mut ready = Vec::with_capacity(readers);
+            for first in 0..readers {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Arc<Vec<u8>>, Error>>(ahead);
+                ready.push(rx);
+                scope.spawn(move || {
+                    let mut open: Option<(String, File, u64)> = None;
+                    for chunk in chunks.iter().skip(first).step_by(readers) {
+                        let loaded = self.load(&chunk.id, &mut open, Keep::NotInCache);
+                        let failed = loaded.is_err();
+                        if tx.send(loaded).is_err() || failed {
+                            break;
+                        }
                     }
-                }
-            });
+                });
+            }
             let mut total = 0u64;
-            for chunk in chunks {
-                let data = rx
+            for (i, chunk) in chunks.iter().enumerate() {
+                let data = ready[i % readers]
                     .recv()
                     .map_err(|_| Error::Internal("the chunk reader stopped early".into()))??;
                 total += self.write_chunk(chunk, &data, out)?;

@@ -244,6 +244,43 @@ fn a_corrupt_byte_is_reported_by_read_and_verify() {
     read_back(&store, &intact).unwrap();
 }
 
+/// A long file is read by several threads, each every few chunks: what comes out is in the
+/// recipe's order, and a damaged chunk in the middle stops the read there, after exactly the
+/// chunks before it.
+#[test]
+fn a_long_file_reads_back_in_order_and_stops_at_a_damaged_chunk() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let data = random(9, 40 * MB);
+    let file = store_one(&store, &data);
+    assert!(file.chunks.len() >= 16, "{} chunks", file.chunks.len());
+    assert_eq!(read_back(&store, &file.chunks).unwrap(), data);
+
+    let packs = pack_files(dir.path());
+    let pack = packs
+        .iter()
+        .find(|p| fs::metadata(p).unwrap().len() > 8 * MB as u64)
+        .expect("a full pack");
+    let mut bytes = fs::read(pack).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    fs::write(pack, &bytes).unwrap();
+
+    let mut out = Vec::new();
+    let what = match store.read_to(&file.chunks, &mut out) {
+        Err(Error::Corrupt { what }) => what,
+        other => panic!("expected Corrupt, got {other:?}"),
+    };
+    let damaged = file
+        .chunks
+        .iter()
+        .position(|c| what.contains(&hex::encode(c.id)))
+        .expect("the error names a chunk of the file");
+    let before: usize = file.chunks[..damaged].iter().map(|c| c.len as usize).sum();
+    assert_eq!(out.len(), before, "written before chunk {damaged}");
+    assert!(out == data[..before], "the chunks before it, in order");
+}
+
 /// Damage in several blobs of one pack, between intact ones: the check (which reads a pack's
 /// chunks on several threads, each reusing its buffers from chunk to chunk) names exactly the
 /// chunks that no longer read, in the same order at every run, and counts every chunk once.
