@@ -259,13 +259,13 @@ pub struct ChunkStore {
     cache: Mutex<ChunkCache>,
 }
 
-/// Whether a chunk read from its pack goes into the cache. A long file is streamed once, front to
-/// back: its chunks would only push out the hot ones (and an export of a tree of large files
-/// would hold the whole cache's worth of memory for nothing).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Keep {
-    InCache,
-    NotInCache,
+/// A chunk a read-ahead thread loaded: shared with the cache, or in a buffer of the thread's,
+/// given back to it once written. A long file is streamed once, front to back, past the cache:
+/// its chunks would only push out the hot ones (and an export of a tree of large files would hold
+/// the whole cache's worth of memory for nothing).
+enum Loaded {
+    Cached(Arc<Vec<u8>>),
+    Read(Vec<u8>),
 }
 
 impl ChunkStore {
@@ -305,7 +305,7 @@ impl ChunkStore {
             let mut open: Option<(String, File, u64)> = None;
             let mut total = 0u64;
             for chunk in chunks {
-                let data = self.load(&chunk.id, &mut open, Keep::InCache)?;
+                let data = self.load(&chunk.id, &mut open)?;
                 total += self.write_chunk(chunk, &data, out)?;
             }
             out.flush().map_err(Error::Output)?;
@@ -321,13 +321,20 @@ impl ChunkStore {
         let ahead = (READ_AHEAD_CHUNKS / readers).max(1);
         std::thread::scope(|scope| {
             let mut ready = Vec::with_capacity(readers);
+            let mut written = Vec::with_capacity(readers);
             for first in 0..readers {
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Arc<Vec<u8>>, Error>>(ahead);
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Loaded, Error>>(ahead);
+                // The buffer a reader decompressed into comes back once written, for its next
+                // chunk; one more than it takes is freed, so it keeps only what it has out.
+                let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
                 ready.push(rx);
+                written.push(back_tx);
                 scope.spawn(move || {
                     let mut open: Option<(String, File, u64)> = None;
+                    let mut scratch = pack::Scratch::default();
                     for chunk in chunks.iter().skip(first).step_by(readers) {
-                        let loaded = self.load(&chunk.id, &mut open, Keep::NotInCache);
+                        let spare = back_rx.try_recv().unwrap_or_default();
+                        let loaded = self.load_into(&chunk.id, &mut open, &mut scratch, spare);
                         let failed = loaded.is_err();
                         if tx.send(loaded).is_err() || failed {
                             break;
@@ -337,14 +344,79 @@ impl ChunkStore {
             }
             let mut total = 0u64;
             for (i, chunk) in chunks.iter().enumerate() {
-                let data = ready[i % readers]
+                let loaded = ready[i % readers]
                     .recv()
                     .map_err(|_| Error::Internal("the chunk reader stopped early".into()))??;
-                total += self.write_chunk(chunk, &data, out)?;
+                match loaded {
+                    Loaded::Cached(data) => total += self.write_chunk(chunk, &data, out)?,
+                    Loaded::Read(data) => {
+                        total += self.write_chunk(chunk, &data, out)?;
+                        let _ = written[i % readers].try_send(data);
+                    }
+                }
             }
             out.flush().map_err(Error::Output)?;
             Ok(total)
         })
+    }
+
+    /// Loads one chunk as [`ChunkStore::load`] does without keeping it, decompressing it into
+    /// `spare` (a buffer of an earlier chunk, which then faults in no new memory) unless the
+    /// cache holds it.
+    fn load_into(
+        &self,
+        id: &ChunkId,
+        open: &mut Option<(String, File, u64)>,
+        scratch: &mut pack::Scratch,
+        spare: Vec<u8>,
+    ) -> Result<Loaded, Error> {
+        if let Some(data) = self.cache().get(id) {
+            return Ok(Loaded::Cached(data));
+        }
+        let (file, len, loc) = self.open_pack_of(id, open)?;
+        scratch.data = spare;
+        match pack::check_chunk(file, len, &loc.entry, scratch) {
+            Ok(()) => Ok(Loaded::Read(std::mem::take(&mut scratch.data))),
+            Err(fault) => Err(self.chunk_fault(id, &loc.pack, fault)),
+        }
+    }
+
+    /// Looks `id` up in the index and opens its pack, unless `open` is that pack already.
+    fn open_pack_of<'o>(
+        &self,
+        id: &ChunkId,
+        open: &'o mut Option<(String, File, u64)>,
+    ) -> Result<(&'o File, u64, index::Location), Error> {
+        let loc =
+            index::lookup(&*self.db()?, id)?.ok_or_else(|| Error::NotFound(hex::encode(id)))?;
+        if open.as_ref().is_none_or(|(pack, _, _)| *pack != loc.pack) {
+            let path = pack::pack_path(&self.packs_dir, &loc.pack);
+            let file = match File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return Err(self.chunk_fault(
+                        id,
+                        &loc.pack,
+                        pack::ChunkFault::Bad("the pack file is missing".into()),
+                    ))
+                }
+                Err(e) => return Err(io_at(&path)(e)),
+            };
+            let len = file.metadata().map_err(io_at(&path))?.len();
+            *open = Some((loc.pack.clone(), file, len));
+        }
+        let (_, file, len) = open.as_ref().expect("opened above");
+        Ok((file, *len, loc))
+    }
+
+    /// The error for a chunk of `pack` that could not be read.
+    fn chunk_fault(&self, id: &ChunkId, pack: &str, fault: ChunkFault) -> Error {
+        match fault {
+            ChunkFault::Bad(why) => Error::Corrupt {
+                what: format!("chunk {} in pack {pack}: {why}", hex::encode(id)),
+            },
+            ChunkFault::Io(e) => io_at(&pack::pack_path(&self.packs_dir, pack))(e),
+        }
     }
 
     /// Checks a loaded chunk against its recipe entry and writes it.
@@ -371,42 +443,21 @@ impl ChunkStore {
     }
 
     /// Loads one chunk, from the cache or its pack (`open` keeps the last pack open); one read
-    /// from its pack goes into the cache if `keep` says so.
+    /// from its pack goes into the cache.
     fn load(
         &self,
         id: &ChunkId,
         open: &mut Option<(String, File, u64)>,
-        keep: Keep,
     ) -> Result<Arc<Vec<u8>>, Error> {
         if let Some(data) = self.cache().get(id) {
             return Ok(data);
         }
-        let loc =
-            index::lookup(&*self.db()?, id)?.ok_or_else(|| Error::NotFound(hex::encode(id)))?;
-        let path = pack::pack_path(&self.packs_dir, &loc.pack);
-        let corrupt = |why: String| Error::Corrupt {
-            what: format!("chunk {} in pack {}: {why}", hex::encode(id), loc.pack),
-        };
-        if open.as_ref().is_none_or(|(pack, _, _)| *pack != loc.pack) {
-            let file = match File::open(&path) {
-                Ok(f) => f,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    return Err(corrupt("the pack file is missing".into()))
-                }
-                Err(e) => return Err(io_at(&path)(e)),
-            };
-            let len = file.metadata().map_err(io_at(&path))?.len();
-            *open = Some((loc.pack.clone(), file, len));
-        }
-        let (_, file, len) = open.as_ref().expect("opened above");
-        let data = match pack::read_chunk(file, *len, &loc.entry) {
+        let (file, len, loc) = self.open_pack_of(id, open)?;
+        let data = match pack::read_chunk(file, len, &loc.entry) {
             Ok(data) => Arc::new(data),
-            Err(ChunkFault::Bad(why)) => return Err(corrupt(why)),
-            Err(ChunkFault::Io(e)) => return Err(io_at(&path)(e)),
+            Err(fault) => return Err(self.chunk_fault(id, &loc.pack, fault)),
         };
-        if keep == Keep::InCache {
-            self.cache().insert(*id, Arc::clone(&data));
-        }
+        self.cache().insert(*id, Arc::clone(&data));
         Ok(data)
     }
 

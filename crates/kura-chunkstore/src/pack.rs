@@ -203,13 +203,14 @@ pub(crate) fn read_chunk(
     decode_blob(&blob, entry).map_err(ChunkFault::Bad)
 }
 
-/// What checking chunks one after another reuses: a zstd context and the buffers of the last
-/// blob and its content, so that a check allocates (and faults in) no memory of its own.
+/// What checking or reading chunks one after another reuses: a zstd context and the buffers of
+/// the last blob and its content, so that a check allocates (and faults in) no memory of its
+/// own. A reader takes the content out and gives a written one's buffer back in its place.
 #[derive(Default)]
 pub(crate) struct Scratch {
     dctx: Option<zstd::bulk::Decompressor<'static>>,
     blob: Vec<u8>,
-    data: Vec<u8>,
+    pub(crate) data: Vec<u8>,
 }
 
 /// Reads the blob of `entry` from an open pack of length `file_len`, decompresses it and checks
@@ -227,12 +228,12 @@ pub(crate) fn check_chunk(
             .dctx
             .insert(zstd::bulk::Decompressor::new().map_err(ChunkFault::Io)?),
     };
+    // Into the buffer's room, which zstd fills without it being zeroed first.
     scratch.data.clear();
-    scratch.data.resize(entry.raw_len as usize, 0);
-    let len = dctx
-        .decompress_to_buffer(&scratch.blob, &mut scratch.data[..])
+    scratch.data.reserve(entry.raw_len as usize);
+    dctx.decompress_to_buffer(&scratch.blob, &mut scratch.data)
         .map_err(|e| ChunkFault::Bad(format!("it does not decompress ({e})")))?;
-    check_content(&scratch.data[..len], entry).map_err(ChunkFault::Bad)
+    check_content(&scratch.data, entry).map_err(ChunkFault::Bad)
 }
 
 /// Reads the compressed blob of `entry`, checking it lies inside the file.
