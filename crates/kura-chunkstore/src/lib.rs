@@ -268,6 +268,15 @@ enum Loaded {
     Read(Vec<u8>),
 }
 
+impl Loaded {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Loaded::Cached(data) => data,
+            Loaded::Read(data) => data,
+        }
+    }
+}
+
 impl ChunkStore {
     /// Opens the store in `dir`, creating the folder and `packs/` if missing; `index.db` is
     /// opened (and made if missing) when first used.
@@ -316,8 +325,7 @@ impl ChunkStore {
         // other cores idle at the end of a restore, on the largest file.
         let readers = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
-            .clamp(1, MAX_READERS)
-            .min(chunks.len());
+            .clamp(1, MAX_READERS);
         let ahead = (READ_AHEAD_CHUNKS / readers).max(1);
         std::thread::scope(|scope| {
             let mut ready = Vec::with_capacity(readers);
@@ -347,12 +355,9 @@ impl ChunkStore {
                 let loaded = ready[i % readers]
                     .recv()
                     .map_err(|_| Error::Internal("the chunk reader stopped early".into()))??;
-                match loaded {
-                    Loaded::Cached(data) => total += self.write_chunk(chunk, &data, out)?,
-                    Loaded::Read(data) => {
-                        total += self.write_chunk(chunk, &data, out)?;
-                        let _ = written[i % readers].try_send(data);
-                    }
+                total += self.write_chunk(chunk, loaded.bytes(), out)?;
+                if let Loaded::Read(data) = loaded {
+                    let _ = written[i % readers].try_send(data);
                 }
             }
             out.flush().map_err(Error::Output)?;
