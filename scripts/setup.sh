@@ -14,7 +14,7 @@ has() { grep -q "$@" <<<"$(cat)"; }
 
 packages=(
     build-essential pkg-config cmake nasm autoconf automake libtool git util-linux bsdutils
-    ca-certificates file curl
+    ca-certificates openssl file curl
     libssl-dev libwebkit2gtk-4.1-dev libgtk-3-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev
     xvfb xauth xdotool x11-utils webkit2gtk-driver fonts-dejavu-core imagemagick chromium
     zstd tar time man-db

@@ -100,7 +100,7 @@ done <<<"$crates")
 [[ -z $missing ]] || fail "the third-party notices do not name: $(paste -sd, <<<"$missing")"
 echo "third-party notices: the $(wc -l <<<"$crates") crates cargo tree lists are named"
 for text in 'LINKING EXCEPTION' 'May you do good and not evil' 'For Zstandard software' \
-    'Academic Free License' 'libdeflate (C library' 'AWS-LC (C library' 'zlib-ng (C library' \
+    'Academic Free License' 'libdeflate (C library' 'fiat-crypto, in ring (C library' 'zlib-ng (C library' \
     'ISA-L (Intel Intelligent Storage Acceleration Library) (C library' 'Intel Corporation' \
     'svelte '; do
     grep -qF "$text" <<<"$notices" || fail "the third-party notices lack '$text'"

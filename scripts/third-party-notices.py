@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes the notices of the third-party code Kura's packages ship: every crate built into
 `kura` and `kura-desktop` (from `cargo metadata`), the C libraries those crates build in from
-their own sources (libgit2, SQLite, zstd, libdeflate, ISA-L, AWS-LC, zlib-ng, libdbus), and the npm
+their own sources (libgit2, SQLite, zstd, libdeflate, ISA-L, ring's cryptography, zlib-ng, libdbus), and the npm
 packages bundled into the web interface (the list `vite build ui`
 writes to target/ui-packages.json).
 
@@ -31,7 +31,6 @@ VENDORED = {
     "libsqlite3-sys": [("SQLite", None)],
     "zstd-sys": [("Zstandard", "zstd/LICENSE")],
     "libdeflate-sys": [("libdeflate", "libdeflate/COPYING")],
-    "aws-lc-sys": [("AWS-LC", "aws-lc/LICENSE"), ("fiat-crypto, in AWS-LC", "aws-lc/third_party/fiat/LICENSE")],
     "ring": [("fiat-crypto, in ring", "third_party/fiat/LICENSE")],
     "openssl-src": [("OpenSSL", "openssl/LICENSE.txt")],
     "libssh2-sys": [("libssh2", "libssh2/COPYING")],

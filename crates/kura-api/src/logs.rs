@@ -3,7 +3,7 @@
 //! night can be read about in the morning. Every program also writes warnings to stderr.
 //!
 //! The file gets `info` and up (`KURA_LOG` sets both, e.g. `KURA_LOG=debug`); the directives of
-//! [`kura_backup::LOG_DIRECTIVES_HIDING_SECRETS`] always apply, so no secret reaches either.
+//! [`kura_backup::LOG_DIRECTIVES`] always apply, so no secret reaches either.
 
 use std::path::{Path, PathBuf};
 
@@ -98,7 +98,7 @@ pub fn tail(program: Option<&str>, lines: usize) -> crate::ApiResult<LogTail> {
 
 fn filter(default: &str) -> EnvFilter {
     let mut filter = EnvFilter::try_from_env("KURA_LOG").unwrap_or_else(|_| default.into());
-    for directive in kura_backup::LOG_DIRECTIVES_HIDING_SECRETS {
+    for directive in kura_backup::LOG_DIRECTIVES {
         if let Ok(d) = directive.parse() {
             filter = filter.add_directive(d);
         }

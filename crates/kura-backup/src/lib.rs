@@ -82,9 +82,15 @@ use store::Store;
 use target::TargetsFile;
 
 /// Log filter directives the shells add to whatever `KURA_LOG` asks: reqsign, which signs S3
-/// requests, prints the credentials it loads (the secret key included) in its debug output.
-pub const LOG_DIRECTIVES_HIDING_SECRETS: &[&str] =
-    &["reqsign=warn", "reqsign_core=warn", "reqsign_aws_v4=warn"];
+/// requests, prints the credentials it loads (the secret key included) in its debug output; the
+/// TLS certificate verifier logs an error of its own for a server it does not trust, which the
+/// target's error already says in words (see `store::classify`).
+pub const LOG_DIRECTIVES: &[&str] = &[
+    "reqsign=warn",
+    "reqsign_core=warn",
+    "reqsign_aws_v4=warn",
+    "rustls_platform_verifier=off",
+];
 
 /// What a successful run did.
 #[derive(Clone, Debug, Serialize)]

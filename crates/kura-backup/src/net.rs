@@ -109,6 +109,9 @@ pub(crate) struct TimedClient {
 
 impl TimedClient {
     pub fn new(timeouts: Timeouts) -> Result<TimedClient, reqwest::Error> {
+        // reqwest is built without a provider of its own (see Cargo.toml); one a program
+        // installed before stays.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.operation)

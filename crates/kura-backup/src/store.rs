@@ -635,6 +635,14 @@ fn classify(e: &opendal::Error, label: &str, action: &str, path: &str) -> Error 
             format!("{label}: {path} is in a cold storage class (such as Glacier) and cannot be read until it is restored; ask the provider to restore it, then try again"),
         );
     }
+    // rustls's words for a certificate it refused (an unknown issuer, another name, expired):
+    // not a server that is down, and no retry will change it.
+    if let Some(at) = said.find("invalid peer certificate") {
+        return Error::new(
+            ErrorKind::InvalidInput,
+            format!("{label}: the server's TLS certificate is not trusted ({}), so nothing was sent; if your own authority signed it, add that authority to the system's certificates or point SSL_CERT_FILE at it", &said[at..]),
+        );
+    }
     if lower.contains("no space left")
         || lower.contains("os error 28")
         || lower.contains("quota exceeded")
@@ -755,6 +763,26 @@ mod tests {
             err.message(),
             "target 's3' refused to write data/ab: HTTP 403: PermissionDenied; check the credentials and the bucket's permissions"
         );
+    }
+
+    #[test]
+    fn a_certificate_the_client_does_not_trust_is_said_so_not_retried() {
+        // As reqwest and hyper wrap rustls's error for an HTTPS endpoint signed by an unknown
+        // authority (the real thing is in the command line's tests, against `rclone serve s3`).
+        let e = opendal::Error::new(opendal::ErrorKind::Unexpected, "send http request")
+            .with_temporary(true)
+            .set_source(std::io::Error::other(
+                "error sending request for url (https://127.0.0.1:9000/kura/config): client error (Connect): invalid peer certificate: UnknownIssuer",
+            ));
+        let err = classify(&e, "target 's3'", "read", "config");
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{}", err.message());
+        assert!(
+            err.message().starts_with("target 's3': the server's TLS certificate is not trusted (invalid peer certificate: UnknownIssuer), so nothing was sent; "),
+            "{}",
+            err.message()
+        );
+        assert!(err.message().contains("SSL_CERT_FILE"));
+        assert!(!err.message().contains("retried"));
     }
 
     #[test]

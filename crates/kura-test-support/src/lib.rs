@@ -43,17 +43,46 @@ pub struct S3Server {
     pub port: u16,
     /// The folder it serves (a bucket is a folder of it).
     pub dir: PathBuf,
+    scheme: &'static str,
 }
 
 impl S3Server {
     /// Serves `dir` (with the bucket [`BUCKET`] in it) on `port`, to the key pair `access` and
     /// `secret`; waits until it answers.
     pub fn start(dir: &Path, port: u16, access: &str, secret: &str) -> S3Server {
+        S3Server::spawn(dir, port, access, secret, None)
+    }
+
+    /// Like [`S3Server::start`], over HTTPS with the certificate `cert` and its key `key` (PEM
+    /// files).
+    pub fn start_https(
+        dir: &Path,
+        port: u16,
+        access: &str,
+        secret: &str,
+        cert: &Path,
+        key: &Path,
+    ) -> S3Server {
+        S3Server::spawn(dir, port, access, secret, Some((cert, key)))
+    }
+
+    fn spawn(
+        dir: &Path,
+        port: u16,
+        access: &str,
+        secret: &str,
+        tls: Option<(&Path, &Path)>,
+    ) -> S3Server {
         std::fs::create_dir_all(dir.join(BUCKET)).unwrap();
-        let child = Command::new("rclone")
+        let mut command = Command::new("rclone");
+        command
             .args(["serve", "s3", "--addr", &format!("127.0.0.1:{port}")])
             .arg("--auth-key")
-            .arg(format!("{access},{secret}"))
+            .arg(format!("{access},{secret}"));
+        if let Some((cert, key)) = tls {
+            command.arg("--cert").arg(cert).arg("--key").arg(key);
+        }
+        let child = command
             .arg(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -70,12 +99,13 @@ impl S3Server {
             child,
             port,
             dir: dir.to_path_buf(),
+            scheme: if tls.is_some() { "https" } else { "http" },
         }
     }
 
     /// Its endpoint URL.
     pub fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", self.scheme, self.port)
     }
 
     /// Its process id.

@@ -1,7 +1,8 @@
 //! `kura backup` against servers on 127.0.0.1: one that accepts connections and never answers
 //! (every verb ends `unavailable` within its timeouts, nothing is left locked or half-written),
-//! and a real S3 server (`rclone serve s3`) for the secrets test: no passphrase or secret key
-//! in any file Kura writes, at the targets, or in its output and logs.
+//! and a real S3 server (`rclone serve s3`) for the secrets test (no passphrase or secret key
+//! in any file Kura writes, at the targets, or in its output and logs) and over HTTPS (used when
+//! its certificate's authority is trusted, refused in words when not).
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -295,6 +296,168 @@ fn every_backup_verb_against_a_server_that_never_answers_ends_unavailable() {
         disk::Tree::read(&dest),
         disk::Tree::read(&sb.vault().join("projects/site"))
     );
+}
+
+/// A certificate authority and a certificate it signed for 127.0.0.1, made by `openssl` in
+/// `dir`: the authority's certificate, the server's certificate and the server's key.
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let openssl = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl is not installed: run scripts/setup.sh");
+        assert!(
+            out.status.success(),
+            "openssl {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let new_key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &[
+                "req",
+                "-x509",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=Kura test authority",
+            ][..],
+            &new_key,
+            &["-keyout", "ca.key", "-out", "ca.pem"],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        &[
+            &["req"][..],
+            &new_key,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ],
+        ]
+        .concat(),
+    );
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.pem",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+#[test]
+fn an_https_target_is_used_when_its_certificate_is_trusted_and_refused_in_words_when_not() {
+    let sb = Sandbox::new();
+    small_project(&sb);
+    let (authority, cert, key) = certificates(&sb.path("tls"));
+    let (access, secret) = ("tlsaccess", "tlssecret0123456789");
+    let server =
+        S3Server::start_https(&sb.path("s3data"), free_port(), access, secret, &cert, &key);
+    let endpoint = server.endpoint();
+    assert!(endpoint.starts_with("https://"), "{endpoint}");
+    let add = [
+        "backup",
+        "target",
+        "add",
+        "cloud",
+        "--s3",
+        "--endpoint",
+        &endpoint,
+        "--bucket",
+        "kura",
+        "--prefix",
+        "vault",
+    ];
+    let key_env = keys("cloud", access, secret);
+    let keys_only = env_refs(&key_env);
+
+    // Signed by an authority this machine does not trust: refused as such (not "unavailable,
+    // try again"), the verifier's own log line not shown beside it, nothing saved.
+    let untrusted = kura(&sb, &add, &keys_only);
+    let message = untrusted.json["error"]["message"].as_str().unwrap_or("");
+    assert_eq!(
+        (untrusted.code, untrusted.json["error"]["code"].as_str()),
+        (2, Some("invalid_input")),
+        "{message}"
+    );
+    assert!(
+        message.contains("certificate is not trusted") && message.contains("UnknownIssuer"),
+        "{message}"
+    );
+    assert!(message.contains("SSL_CERT_FILE"), "{message}");
+    let stderr = String::from_utf8_lossy(&untrusted.stderr);
+    assert!(!stderr.contains("rustls"), "{stderr}");
+    let targets = kura_ok(&sb, &["backup", "target", "list"], &[]);
+    assert_eq!(targets.json, serde_json::json!([]), "nothing was saved");
+
+    // The authority trusted (SSL_CERT_FILE, read as the system's certificates are): a backup
+    // goes there over TLS and comes back whole.
+    let mut trusted = keys_only.clone();
+    trusted.push(("SSL_CERT_FILE", s(&authority)));
+    kura_ok(&sb, &add, &trusted);
+    kura_ok(&sb, &["backup", "run", "cloud"], &trusted);
+    assert!(
+        !files_under(&server.dir.join("kura/vault")).is_empty(),
+        "the backup is in the bucket"
+    );
+    let dest = sb.path("restored");
+    kura_ok(
+        &sb,
+        &[
+            "backup",
+            "restore",
+            "cloud",
+            "--project",
+            "site",
+            "--to",
+            s(&dest),
+        ],
+        &trusted,
+    );
+    assert_eq!(
+        disk::Tree::read(&dest),
+        disk::Tree::read(&sb.vault().join("projects/site"))
+    );
+
+    // Trusted no more: the next run is refused the same way.
+    let later = kura(&sb, &["backup", "run", "cloud"], &keys_only);
+    assert_eq!(later.code, 2, "{}", String::from_utf8_lossy(&later.stdout));
 }
 
 /// A distinctive random string: `prefix` and 32 hex digits.
