@@ -101,6 +101,13 @@ impl std::fmt::Display for TimedOut {
 
 impl std::error::Error for TimedOut {}
 
+/// Makes ring the process's TLS cryptography: reqwest is built without one (see Cargo.toml),
+/// and OpenDAL makes a client of its own as any storage opens, a folder's too. A provider the
+/// program installed before stays.
+pub(crate) fn use_ring_for_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The client OpenDAL's S3 service sends its requests through.
 pub(crate) struct TimedClient {
     client: reqwest::Client,
@@ -109,9 +116,6 @@ pub(crate) struct TimedClient {
 
 impl TimedClient {
     pub fn new(timeouts: Timeouts) -> Result<TimedClient, reqwest::Error> {
-        // reqwest is built without a provider of its own (see Cargo.toml); one a program
-        // installed before stays.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             .timeout(timeouts.operation)

@@ -12,7 +12,7 @@ use opendal::layers::HttpClientLayer;
 use opendal::raw::HttpClient;
 use opendal::Operator;
 
-use crate::net::{TimedClient, TimedOut, Timeouts};
+use crate::net::{use_ring_for_tls, TimedClient, TimedOut, Timeouts};
 use crate::target::{secret, Location, SecretKind, Target};
 
 /// Packs a run keeps in flight to a folder target while it fills the next: the disk takes them
@@ -120,6 +120,7 @@ impl Store {
     /// Opens the storage of `target`; a folder whose drive is absent is `unavailable`. Every
     /// call is bounded by `timeouts` (see [`Store::call`]).
     pub fn open(target: &Target, timeouts: Timeouts) -> Result<Store> {
+        use_ring_for_tls();
         let label = format!("target '{}' ({})", target.name, target.location.describe());
         let folder = match &target.location {
             Location::Folder { path } => Some(path.clone()),
