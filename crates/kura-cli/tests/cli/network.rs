@@ -182,6 +182,11 @@ fn env_refs<'a>(owned: &'a [(String, &'a str)]) -> Vec<(&'a str, &'a str)> {
 }
 
 fn add_s3(name: &str, port: u16) -> Vec<String> {
+    add_s3_at(name, &format!("http://127.0.0.1:{port}"))
+}
+
+/// `backup target add NAME --s3` for the bucket `kura` at `endpoint`, prefix `vault`.
+fn add_s3_at(name: &str, endpoint: &str) -> Vec<String> {
     [
         "backup",
         "target",
@@ -189,7 +194,7 @@ fn add_s3(name: &str, port: u16) -> Vec<String> {
         name,
         "--s3",
         "--endpoint",
-        &format!("http://127.0.0.1:{port}"),
+        endpoint,
         "--bucket",
         "kura",
         "--prefix",
@@ -217,6 +222,25 @@ fn small_project(sb: &Sandbox) {
         crate::random::Rng::new(5).bytes(6 << 20),
     );
     sb.ok(&["project", "import", s(&src), "--name", "site"]);
+}
+
+/// Restores project `site` from target `cloud` to `dest` and checks it equals the project's
+/// folder.
+fn restore_site_as_it_is(sb: &Sandbox, dest: &Path, env: &[(&str, &str)]) {
+    let args = [
+        "backup",
+        "restore",
+        "cloud",
+        "--project",
+        "site",
+        "--to",
+        s(dest),
+    ];
+    kura_ok(sb, &args, env);
+    assert_eq!(
+        disk::Tree::read(dest),
+        disk::Tree::read(&sb.vault().join("projects/site"))
+    );
 }
 
 #[test]
@@ -279,23 +303,7 @@ fn every_backup_verb_against_a_server_that_never_answers_ends_unavailable() {
     kura_ok(&sb, &["backup", "prune", "cloud"], &keys_only);
     let verify = kura_ok(&sb, &["backup", "verify", "cloud", "--full"], &keys_only);
     assert_eq!(verify.json["problems"], serde_json::json!([]));
-    kura_ok(
-        &sb,
-        &[
-            "backup",
-            "restore",
-            "cloud",
-            "--project",
-            "site",
-            "--to",
-            s(&dest),
-        ],
-        &keys_only,
-    );
-    assert_eq!(
-        disk::Tree::read(&dest),
-        disk::Tree::read(&sb.vault().join("projects/site"))
-    );
+    restore_site_as_it_is(&sb, &dest, &keys_only);
 }
 
 /// A certificate authority and a certificate it signed for 127.0.0.1, made by `openssl` in
@@ -391,19 +399,8 @@ fn an_https_target_is_used_when_its_certificate_is_trusted_and_refused_in_words_
         S3Server::start_https(&sb.path("s3data"), free_port(), access, secret, &cert, &key);
     let endpoint = server.endpoint();
     assert!(endpoint.starts_with("https://"), "{endpoint}");
-    let add = [
-        "backup",
-        "target",
-        "add",
-        "cloud",
-        "--s3",
-        "--endpoint",
-        &endpoint,
-        "--bucket",
-        "kura",
-        "--prefix",
-        "vault",
-    ];
+    let add = add_s3_at("cloud", &endpoint);
+    let add = strs(&add);
     let key_env = keys("cloud", access, secret);
     let keys_only = env_refs(&key_env);
 
@@ -437,23 +434,7 @@ fn an_https_target_is_used_when_its_certificate_is_trusted_and_refused_in_words_
         "the backup is in the bucket"
     );
     let dest = sb.path("restored");
-    kura_ok(
-        &sb,
-        &[
-            "backup",
-            "restore",
-            "cloud",
-            "--project",
-            "site",
-            "--to",
-            s(&dest),
-        ],
-        &trusted,
-    );
-    assert_eq!(
-        disk::Tree::read(&dest),
-        disk::Tree::read(&sb.vault().join("projects/site"))
-    );
+    restore_site_as_it_is(&sb, &dest, &trusted);
 
     // Trusted no more: the next run is refused the same way.
     let later = kura(&sb, &["backup", "run", "cloud"], &keys_only);
